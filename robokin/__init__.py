@@ -1,0 +1,31 @@
+"""robokin: robot arm kinematics on NumPy.
+
+Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``robot.jacobian(q)``,
+``robot.ik(T)``; see the README for conventions (frames, ``[v; ω]`` rows, shapes, units).
+"""
+
+from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
+from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
+from .loading import list_robots, load
+from .model import Joint, Origin, Robot
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConventionError",
+    "Joint",
+    "OptionError",
+    "Origin",
+    "Robot",
+    "RobokinError",
+    "RobotFormatError",
+    "ShapeError",
+    "fk",
+    "fk_frames",
+    "hessian",
+    "jacobian",
+    "jacobian_dot",
+    "list_robots",
+    "load",
+    "manipulability_gradient",
+]

@@ -1,0 +1,57 @@
+"""The exceptions robokin raises: one base class and a kind per kind of mistake."""
+
+from __future__ import annotations
+
+__all__ = ["RobokinError", "RobotFormatError", "ShapeError", "ConventionError", "OptionError"]
+
+
+class RobokinError(Exception):
+    """Base class of every error robokin raises on purpose."""
+
+
+class RobotFormatError(RobokinError, ValueError):
+    """A robot description (YAML or URDF) is malformed or missing.
+
+    The message starts with ``FILE:LINE:COL:`` when the position is known, then names the joint and the
+    key and says what was expected.
+
+    Attributes:
+        path: The file (or ``"<string>"``) the error is in.
+        line: 1-based line number, or None when unknown.
+        column: 1-based column number, or None when unknown.
+        key_path: Where in the document, e.g. ``"joints[2].dh.alpha"``; empty when not applicable.
+        reason: The bare message without the location prefix.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str = "<string>",
+        line: int | None = None,
+        column: int | None = None,
+        key_path: str = "",
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.column = column
+        self.key_path = key_path
+        self.reason = reason
+        where = self.path
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {reason}")
+
+
+class ShapeError(RobokinError, ValueError):
+    """An array argument has the wrong shape or holds non-finite values."""
+
+
+class ConventionError(RobokinError, ValueError):
+    """An argument is well shaped but breaks a convention, e.g. a matrix that is not a rigid transform."""
+
+
+class OptionError(RobokinError, ValueError):
+    """A string option (``method=``, ``frame=``, ...) is not one of the valid choices."""

@@ -1,0 +1,923 @@
+"""YAML ↔ :class:`~robokin.model.Robot`: read and write robot files (format version 1) with exact errors.
+
+The format is specified in ``docs/format.md``. Reading is safe and bounded: the YAML is only *composed*
+into nodes (nothing is ever constructed or executed), tags, anchors and aliases are refused, and the
+document's size, node count and nesting depth are capped so that a hostile file fails in milliseconds.
+Every value is validated once, here, and converted to metres and radians once; every problem is a
+:class:`~robokin.errors.RobotFormatError` whose message starts with ``FILE:LINE:COL:`` and names the joint
+and the key. Writing produces format version 1 in SI units with floats in ``repr`` form, so that
+``loads(dumps(robot))`` reproduces the robot bit for bit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterator, Literal
+
+import numpy as np
+import yaml
+
+from .errors import RobotFormatError
+from .model import Joint, Origin, Robot
+
+__all__ = ["load_yaml", "loads", "dumps", "save", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+# Bounds on what the loader accepts, so that degenerate documents fail fast instead of hanging.
+MAX_CHARS = 500_000  # whole document; the bundled robots are 1-3 kB
+MAX_NODES = 20_000  # YAML nodes (scalars, lists, mappings); a 100-joint robot needs ~3000
+MAX_DEPTH = 32  # nesting of lists/mappings; a valid robot file nests 5 deep
+MAX_NUMBER_CHARS = 100  # one number or pi expression
+
+TOP_KEYS = ("robokin", "name", "description", "source", "units", "base", "tool", "joints", "configurations")
+JOINT_KEYS = ("name", "type", "dh", "mdh", "origin", "axis", "limits", "velocity")
+DH_KEYS = ("a", "alpha", "d", "theta")
+POSE_KEYS = ("xyz", "rpy")
+UNITS_KEYS = ("length", "angle")
+JOINT_TYPES = ("revolute", "prismatic", "fixed")
+FORMS = ("dh", "mdh", "origin")
+# A length written in the unit is divided by this to give metres (division keeps 431.8 mm -> 0.4318 m
+# correctly rounded).
+LENGTH_UNITS = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
+ANGLE_UNITS = ("rad", "deg")
+# An axis whose norm is within this of 1 is kept as written (normalising again could move its last bit,
+# which would break the bit-exact round trip); any other non-zero axis is divided by its norm.
+AXIS_UNIT_TOL = 4 * np.finfo(float).eps
+
+Quantity = Literal["length", "angle"]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_NONFINITE_WORDS = {".nan", ".inf", "+.inf", "-.inf", "nan", "inf", "+inf", "-inf", "infinity", "-infinity"}
+
+
+# --------------------------------------------------------------------------------------------- reading YAML
+class _Refused(Exception):
+    """Raised inside the composer for a construct robot files may not use."""
+
+    def __init__(self, reason: str, mark: yaml.Mark | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.mark = mark
+
+
+class _BoundedComposer(yaml.SafeLoader):
+    """A SafeLoader whose composer refuses tags, anchors and aliases and caps node count and depth.
+
+    Only ``compose`` is used: nodes keep their ``start_mark`` (line and column) and no Python object is
+    ever constructed from the document.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):  # noqa: D102 (PyYAML hook)
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(
+                f"aliases (*{event.anchor}) are not allowed in robot files; write the value out", event.start_mark
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise _Refused(
+                f"anchors (&{event.anchor}) are not allowed in robot files; write the value out", event.start_mark
+            )
+        if getattr(event, "tag", None) is not None:
+            raise _Refused(
+                f"YAML tags such as {event.tag!r} are not allowed in robot files; write plain values",
+                event.start_mark,
+            )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(f"document too large: more than {MAX_NODES} YAML values", event.start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(f"document nested too deeply: more than {MAX_DEPTH} levels", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _compose(text: str, path: str) -> yaml.Node | None:
+    """Compose ``text`` into a node tree, turning every YAML problem into a :class:`RobotFormatError`."""
+    if len(text) > MAX_CHARS:
+        raise RobotFormatError(f"document too large: {len(text)} characters (at most {MAX_CHARS})", path=path)
+    try:
+        return yaml.compose(text, Loader=_BoundedComposer)
+    except _Refused as e:
+        mark = e.mark
+        raise RobotFormatError(
+            e.reason,
+            path=path,
+            line=None if mark is None else mark.line + 1,
+            column=None if mark is None else mark.column + 1,
+        ) from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = " ".join(s for s in (e.context, e.problem) if s) or "invalid YAML"
+        if e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
+            problem += f" (the construct started on line {e.context_mark.line + 1})"
+        if "'\\t'" in problem:
+            problem += " (tabs cannot indent YAML; indent with spaces)"
+        raise RobotFormatError(
+            f"YAML syntax error: {problem}",
+            path=path,
+            line=None if mark is None else mark.line + 1,
+            column=None if mark is None else mark.column + 1,
+        ) from None
+    except yaml.reader.ReaderError as e:
+        line, column = _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
+        raise RobotFormatError(
+            f"YAML syntax error: character {chr(e.character)!r} (U+{e.character:04X}) is not allowed"
+            if isinstance(e.character, int)
+            else f"YAML syntax error: {e}",
+            path=path,
+            line=line,
+            column=column,
+        ) from None
+    except yaml.YAMLError as e:  # any other YAML failure: still a format error, never a traceback
+        raise RobotFormatError(f"YAML error: {e}", path=path) from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before this
+        raise RobotFormatError(f"document nested too deeply (more than {MAX_DEPTH} levels)", path=path) from None
+
+
+# --------------------------------------------------------------------------------------------- pi expressions
+class _ExpressionError(Exception):
+    pass
+
+
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>[-+*/()]))"
+)
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    end = len(text.rstrip())
+    while pos < end:
+        m = _TOKEN_RE.match(text, pos)
+        if m is None or m.end() == pos:
+            bad = text[pos:].lstrip()[:1]
+            raise _ExpressionError(f"unexpected character {bad!r}")
+        kind = m.lastgroup
+        value = m.group(kind)
+        if kind == "name" and value != "pi":
+            raise _ExpressionError(f"unknown name {value!r} (only pi is allowed)")
+        if kind == "num" and re.match(r"0\d", value):
+            raise _ExpressionError(f"leading zero in {value!r} is ambiguous")
+        tokens.append((kind, value))
+        pos = m.end()
+    return tokens
+
+
+class _ExpressionParser:
+    """Recursive descent over ``expr := term (('+'|'-') term)*``, ``term := unary (('*'|'/') unary)*``,
+    ``unary := ('+'|'-') unary | atom``, ``atom := number | 'pi' | '(' expr ')'``. Never evaluates text.
+
+    Numbers are converted by ``float`` (correctly rounded), ``pi`` is ``math.pi``, and operations are
+    evaluated left to right in binary64, exactly as the same expression written in Python.
+    """
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.uses_pi = False
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        if self.pos >= len(self.tokens):
+            raise _ExpressionError("unexpected end")
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def parse(self) -> float:
+        value = self.expr()
+        if self.pos != len(self.tokens):
+            raise _ExpressionError(f"unexpected {self.tokens[self.pos][1]!r}")
+        return value
+
+    def expr(self) -> float:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()[1]
+            rhs = self.term()
+            value = value + rhs if op == "+" else value - rhs
+        return value
+
+    def term(self) -> float:
+        value = self.unary()
+        while self.peek() in ("*", "/"):
+            op = self.take()[1]
+            rhs = self.unary()
+            if op == "*":
+                value = value * rhs
+            elif rhs == 0.0:
+                raise _ExpressionError("division by zero")
+            else:
+                value = value / rhs
+        return value
+
+    def unary(self) -> float:
+        if self.peek() in ("+", "-"):
+            op = self.take()[1]
+            value = self.unary()
+            return -value if op == "-" else value
+        return self.atom()
+
+    def atom(self) -> float:
+        kind, value = self.take()
+        if kind == "num":
+            return float(value)
+        if kind == "name":
+            self.uses_pi = True
+            return math.pi
+        if value == "(":
+            inner = self.expr()
+            if self.take()[1] != ")":
+                raise _ExpressionError("missing ')'")
+            return inner
+        raise _ExpressionError(f"unexpected {value!r}")
+
+
+def _parse_number(text: str) -> tuple[float, bool]:
+    """Value of a number or ``pi`` expression such as ``-3*pi/4`` (no ``eval``); also whether it used pi.
+
+    Raises:
+        ValueError: The text is not such an expression (the message says why).
+    """
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"longer than {MAX_NUMBER_CHARS} characters")
+    try:
+        tokens = _tokenize(text)
+        if not tokens:
+            raise _ExpressionError("empty")
+        parser = _ExpressionParser(tokens)
+        return parser.parse(), parser.uses_pi
+    except _ExpressionError as e:
+        raise ValueError(str(e)) from None
+
+
+# --------------------------------------------------------------------------------------------- validation
+def _kind_of(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == _NULL_TAG:
+        return "nothing (null)"
+    if node.tag == _BOOL_TAG:
+        return f"the boolean {node.value!r}"
+    if node.tag in (_INT_TAG, _FLOAT_TAG):
+        return f"the number {node.value}"
+    return f"the text {node.value!r}"
+
+
+def _show(node: yaml.Node) -> str:
+    """A scalar's text in quotes, or what kind of node it is."""
+    if isinstance(node, yaml.ScalarNode) and node.tag not in (_NULL_TAG, _BOOL_TAG):
+        return repr(node.value)
+    return _kind_of(node)
+
+
+def _fmt_keys(keys: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(keys)
+
+
+@dataclass(frozen=True)
+class _Units:
+    length_divisor: float
+    angle: str
+
+    def convert(self, value: float, quantity: Quantity) -> float:
+        if quantity == "length":
+            return value if self.length_divisor == 1.0 else value / self.length_divisor
+        return value / 180.0 * math.pi if self.angle == "deg" else value
+
+
+@dataclass(frozen=True)
+class _ParsedJoint:
+    joint: Joint
+    node: yaml.Node
+    limit_text: tuple[str, str]
+
+
+class _Reader:
+    """Walks the composed node tree of one document and builds the :class:`Robot`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.units = _Units(1.0, "rad")
+
+    # ------------------------------------------------------------------ errors and plumbing
+    def error(self, node: yaml.Node | None, where: str, reason: str, key_path: str = "") -> RobotFormatError:
+        mark = None if node is None else node.start_mark
+        return RobotFormatError(
+            f"{where}: {reason}" if where else reason,
+            path=self.path,
+            line=None if mark is None else mark.line + 1,
+            column=None if mark is None else mark.column + 1,
+            key_path=key_path,
+        )
+
+    def mapping(
+        self, node: yaml.Node, where: str, label: str, key_path: str
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """The entries ``key -> (key_node, value_node)`` of a mapping node, refusing duplicate keys."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, where, f"{label} must be a mapping, got {_kind_of(node)}", key_path)
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _NULL_TAG:
+                raise self.error(key_node, where, f"{label} has a key that is not a name", key_path)
+            key = key_node.value
+            if key in out:
+                first = out[key][0].start_mark.line + 1
+                raise self.error(
+                    key_node, where, f"{label} has duplicate key {key!r} (first given on line {first})",
+                    f"{key_path}.{key}" if key_path else key,
+                )
+            out[key] = (key_node, value_node)
+        return out
+
+    def check_keys(
+        self,
+        entries: dict[str, tuple[yaml.Node, yaml.Node]],
+        allowed: tuple[str, ...],
+        where: str,
+        label: str,
+        key_path: str,
+    ) -> None:
+        for key, (key_node, _) in entries.items():
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                text = f"unknown key {key!r} (expected {_fmt_keys(allowed)})"
+                if hint:
+                    text += f"; did you mean {hint[0]!r}?"
+                raise self.error(
+                    key_node, where, f"{label} has {text}" if label else text,
+                    f"{key_path}.{key}" if key_path else key,
+                )
+
+    def number(self, node: yaml.Node, where: str, what: str, quantity: Quantity | None, key_path: str) -> float:
+        """A finite number (or pi expression) from a scalar, converted to SI for ``quantity``."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(node, where, f"{what} must be a number, got {_kind_of(node)}", key_path)
+        if node.tag in (_BOOL_TAG, _NULL_TAG):
+            raise self.error(node, where, f"{what} must be a number, got {_kind_of(node)}", key_path)
+        text = node.value.strip()
+        if text.lower() in _NONFINITE_WORDS:
+            raise self.error(node, where, f"{what} must be a finite number, got {text!r} (NaN and infinity "
+                                          f"are not allowed)", key_path)
+        try:
+            value, uses_pi = _parse_number(text)
+        except ValueError as e:
+            raise self.error(
+                node, where, f"{what} must be a number or an expression of pi such as pi/2, got {text!r} ({e})",
+                key_path,
+            ) from None
+        if not math.isfinite(value):
+            raise self.error(node, where, f"{what} must be a finite number, got {text!r} (out of range)", key_path)
+        if quantity == "angle" and uses_pi and self.units.angle == "deg":
+            raise self.error(
+                node, where, f"{what} uses pi but units.angle is deg; write degrees (e.g. 90) or use rad", key_path
+            )
+        return value if quantity is None else self.units.convert(value, quantity)
+
+    def vector(
+        self, node: yaml.Node, where: str, what: str, quantity: Quantity | None, key_path: str
+    ) -> tuple[float, float, float]:
+        """A list of exactly 3 numbers, converted to SI for ``quantity`` (None: a direction, no unit)."""
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 3:
+            got = f"{len(node.value)} values" if isinstance(node, yaml.SequenceNode) else _kind_of(node)
+            raise self.error(node, where, f"{what} must be a list of 3 numbers, got {got}", key_path)
+        return tuple(  # type: ignore[return-value]
+            self.number(item, where, f"{what[:-1]}[{i}]'", quantity, f"{key_path}[{i}]")
+            for i, item in enumerate(node.value)
+        )
+
+    def text(self, node: yaml.Node, where: str, what: str, key_path: str, required: bool) -> str:
+        if not isinstance(node, yaml.ScalarNode) or (required and node.tag == _NULL_TAG):
+            raise self.error(node, where, f"{what} must be text, got {_kind_of(node)}", key_path)
+        if node.tag == _NULL_TAG:
+            return ""
+        if required and not node.value.strip():
+            raise self.error(node, where, f"{what} must not be empty", key_path)
+        return node.value
+
+    # ------------------------------------------------------------------ sections
+    def document(self, root: yaml.Node | None) -> Robot:
+        if root is None:
+            raise RobotFormatError(
+                "empty file: expected a mapping with robokin: 1, name and joints", path=self.path, line=1, column=1
+            )
+        if isinstance(root, yaml.ScalarNode) and root.tag == _NULL_TAG:
+            raise self.error(root, "", "empty document: expected a mapping with robokin: 1, name and joints")
+        top = self.mapping(root, "", "the file", "")
+        self.check_keys(top, TOP_KEYS, "", "", "")
+        if "robokin" not in top:
+            raise self.error(root, "", "missing required key 'robokin' (the format version: write robokin: 1)")
+        version = top["robokin"][1]
+        if not (isinstance(version, yaml.ScalarNode) and version.tag == _INT_TAG and re.fullmatch(r"\d+", version.value)):
+            raise self.error(version, "", f"'robokin' must be the integer format version 1, got {_kind_of(version)}",
+                             "robokin")
+        if int(version.value) != FORMAT_VERSION:
+            raise self.error(
+                version, "", f"unsupported format version {int(version.value)} (this robokin reads version "
+                             f"{FORMAT_VERSION})", "robokin",
+            )
+        if "name" not in top:
+            raise self.error(root, "", "missing required key 'name' (the robot's name)")
+        name = self.text(top["name"][1], "", "'name'", "name", required=True)
+        description = self.text(top["description"][1], "", "'description'", "description", False) \
+            if "description" in top else ""
+        source = self.text(top["source"][1], "", "'source'", "source", False) if "source" in top else ""
+        if "units" in top:
+            self.units = self.read_units(top["units"][1])
+        base = self.pose(top["base"][1], "", "base", "base") if "base" in top else Origin()
+        tool = self.pose(top["tool"][1], "", "tool", "tool") if "tool" in top else Origin()
+        if "joints" not in top:
+            raise self.error(root, "", "missing required key 'joints' (the list of joints from base to tip)")
+        parsed = self.joints(top["joints"][1])
+        configurations = (
+            self.configurations(top["configurations"][1], parsed) if "configurations" in top else {}
+        )
+        try:
+            return Robot(
+                name=name,
+                joints=tuple(p.joint for p in parsed),
+                base=base,
+                tool=tool,
+                configurations=configurations,
+                description=description,
+                source=source,
+            )
+        except ValueError as e:  # pragma: no cover - everything Robot checks was checked above
+            raise self.error(root, "", str(e)) from None
+
+    def read_units(self, node: yaml.Node) -> _Units:
+        entries = self.mapping(node, "", "'units'", "units")
+        self.check_keys(entries, UNITS_KEYS, "", "'units'", "units")
+        chosen = {"length": "m", "angle": "rad"}
+        for key, choices in (("length", tuple(LENGTH_UNITS)), ("angle", ANGLE_UNITS)):
+            if key in entries:
+                value = entries[key][1]
+                if not (isinstance(value, yaml.ScalarNode) and value.value in choices):
+                    raise self.error(
+                        value, "", f"unknown {key} unit {_show(value)} in 'units' (expected {', '.join(choices)})",
+                        f"units.{key}",
+                    )
+                chosen[key] = value.value
+        return _Units(LENGTH_UNITS[chosen["length"]], chosen["angle"])
+
+    def pose(self, node: yaml.Node, where: str, key: str, key_path: str) -> Origin:
+        """An ``{xyz, rpy}`` mapping (``base``, ``tool`` or a joint's ``origin``); missing entries are 0."""
+        entries = self.mapping(node, where, f"'{key}'", key_path)
+        self.check_keys(entries, POSE_KEYS, where, f"'{key}'", key_path)
+        xyz = self.vector(entries["xyz"][1], where, f"'{key}.xyz'", "length", f"{key_path}.xyz") \
+            if "xyz" in entries else (0.0, 0.0, 0.0)
+        rpy = self.vector(entries["rpy"][1], where, f"'{key}.rpy'", "angle", f"{key_path}.rpy") \
+            if "rpy" in entries else (0.0, 0.0, 0.0)
+        return Origin(xyz=xyz, rpy=rpy)
+
+    def joints(self, node: yaml.Node) -> list[_ParsedJoint]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, "", f"'joints' must be a list of joints, got {_kind_of(node)}", "joints")
+        parsed: list[_ParsedJoint] = []
+        first_seen: dict[str, yaml.Node] = {}
+        for index, joint_node in enumerate(node.value):
+            p = self.joint(joint_node, index)
+            if p.joint.name in first_seen:
+                line = first_seen[p.joint.name].start_mark.line + 1
+                raise self.error(
+                    p.node, f"joint {p.joint.name!r}", f"duplicate joint name (first used on line {line})",
+                    f"joints[{index}].name",
+                )
+            first_seen[p.joint.name] = p.node
+            parsed.append(p)
+        if not any(p.joint.moving for p in parsed):
+            raise self.error(
+                node, "", "'joints' needs at least one moving (revolute or prismatic) joint", "joints"
+            )
+        return parsed
+
+    def joint(self, node: yaml.Node, index: int) -> _ParsedJoint:
+        kp = f"joints[{index}]"
+        where = kp
+        entries = self.mapping(node, where, "a joint", kp)
+        if "name" not in entries:
+            raise self.error(node, where, "missing required key 'name'", kp)
+        name_node = entries["name"][1]
+        name = self.text(name_node, where, "'name'", f"{kp}.name", required=True)
+        where = f"joint {name!r}"
+        self.check_keys(entries, JOINT_KEYS, where, "", kp)
+
+        if "type" not in entries:
+            raise self.error(node, where, f"missing required key 'type' (expected {', '.join(JOINT_TYPES)})", kp)
+        type_node = entries["type"][1]
+        jtype = type_node.value if isinstance(type_node, yaml.ScalarNode) else None
+        if jtype not in JOINT_TYPES:
+            hint = " (a URDF 'continuous' joint is a revolute joint without limits)" if jtype == "continuous" else ""
+            got = repr(jtype) if isinstance(type_node, yaml.ScalarNode) else _kind_of(type_node)
+            raise self.error(
+                type_node, where, f"unknown joint type {got} (expected {', '.join(JOINT_TYPES)}){hint}", f"{kp}.type"
+            )
+        moving = jtype != "fixed"
+
+        forms = [f for f in FORMS if f in entries]
+        if not forms:
+            raise self.error(node, where, "no geometry: give exactly one of dh, mdh or origin", kp)
+        if len(forms) > 1:
+            raise self.error(
+                entries[forms[1]][0], where,
+                f"two geometry forms ({forms[0]} and {forms[1]}): give exactly one of dh, mdh or origin",
+                f"{kp}.{forms[1]}",
+            )
+        form = forms[0]
+        dh = None
+        origin = None
+        axis = (0.0, 0.0, 1.0)
+        if "axis" in entries and form != "origin":
+            raise self.error(
+                entries["axis"][0], where,
+                f"'axis' is not allowed with {form} (the {form} joint axis is always z); use origin + axis",
+                f"{kp}.axis",
+            )
+        if form in ("dh", "mdh"):
+            label = f"'{form}'"
+            params = self.mapping(entries[form][1], where, label, f"{kp}.{form}")
+            self.check_keys(params, DH_KEYS, where, label, f"{kp}.{form}")
+            units = {"a": "length", "alpha": "angle", "d": "length", "theta": "angle"}
+            dh = tuple(
+                self.number(params[k][1], where, f"'{form}.{k}'", units[k], f"{kp}.{form}.{k}") if k in params else 0.0
+                for k in DH_KEYS
+            )
+        else:
+            origin = self.pose(entries["origin"][1], where, "origin", f"{kp}.origin")
+            if "axis" in entries:
+                if not moving:
+                    raise self.error(
+                        entries["axis"][0], where, "a fixed joint does not move: remove 'axis'", f"{kp}.axis"
+                    )
+                axis = self.axis(entries["axis"][1], where, f"{kp}.axis")
+
+        quantity: Quantity = "angle" if jtype == "revolute" else "length"
+        limits = (-math.inf, math.inf)
+        limit_text = ("", "")
+        if "limits" in entries:
+            if not moving:
+                raise self.error(
+                    entries["limits"][0], where, "a fixed joint has no variable: remove 'limits'", f"{kp}.limits"
+                )
+            limits, limit_text = self.limits(entries["limits"][1], where, quantity, f"{kp}.limits")
+        velocity = None
+        if "velocity" in entries:
+            if not moving:
+                raise self.error(
+                    entries["velocity"][0], where, "a fixed joint has no variable: remove 'velocity'",
+                    f"{kp}.velocity",
+                )
+            vnode = entries["velocity"][1]
+            velocity = self.number(vnode, where, "'velocity'", quantity, f"{kp}.velocity")
+            if not velocity > 0.0:
+                raise self.error(
+                    vnode, where, f"'velocity' must be positive, got {vnode.value.strip()}", f"{kp}.velocity"
+                )
+        joint = Joint(
+            name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity
+        )
+        return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text)
+
+    def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:
+        # The axis is a direction: no unit applies.
+        values = self.vector(node, where, "'axis'", None, key_path)
+        norm = math.sqrt(sum(v * v for v in values))
+        if norm == 0.0:
+            raise self.error(node, where, "'axis' must not be zero (expected a direction such as [0, 0, 1])",
+                             key_path)
+        if abs(norm - 1.0) <= AXIS_UNIT_TOL:
+            return values
+        a = np.asarray(values) / norm
+        return (float(a[0]), float(a[1]), float(a[2]))
+
+    def limits(
+        self, node: yaml.Node, where: str, quantity: Quantity, key_path: str
+    ) -> tuple[tuple[float, float], tuple[str, str]]:
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 2:
+            got = f"{len(node.value)} values" if isinstance(node, yaml.SequenceNode) else _kind_of(node)
+            raise self.error(node, where, f"'limits' must be a list [lower, upper], got {got}", key_path)
+        out = []
+        for i, (item, side, unbounded) in enumerate(zip(node.value, ("lower", "upper"), (-math.inf, math.inf))):
+            if isinstance(item, yaml.ScalarNode) and item.tag == _NULL_TAG:
+                out.append(unbounded)  # an explicit null: no limit on this side
+            else:
+                out.append(self.number(item, where, f"{side} limit", quantity, f"{key_path}[{i}]"))
+        texts = tuple(
+            "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value  # type: ignore[union-attr]
+        )
+        if out[0] > out[1]:
+            raise self.error(
+                node, where, f"lower limit {texts[0]} is above upper limit {texts[1]}", key_path
+            )
+        return (out[0], out[1]), texts  # type: ignore[return-value]
+
+    def configurations(self, node: yaml.Node, parsed: list[_ParsedJoint]) -> dict[str, np.ndarray]:
+        entries = self.mapping(node, "", "'configurations'", "configurations")
+        if not entries:
+            raise self.error(node, "", "'configurations' is empty (remove it or name at least one)",
+                             "configurations")
+        moving = [p for p in parsed if p.joint.moving]
+        names = [p.joint.name for p in moving]
+        fixed_names = {p.joint.name for p in parsed if not p.joint.moving}
+        out: dict[str, np.ndarray] = {}
+        for cname, (_, value) in entries.items():
+            where = f"configuration {cname!r}"
+            kp = f"configurations.{cname}"
+            if isinstance(value, yaml.SequenceNode):
+                if len(value.value) != len(moving):
+                    raise self.error(
+                        value, where,
+                        f"has {len(value.value)} values but the robot has {len(moving)} moving "
+                        f"joint{'' if len(moving) == 1 else 's'} ({', '.join(names)})", kp,
+                    )
+                items = list(zip(moving, value.value))
+            elif isinstance(value, yaml.MappingNode):
+                by_name = self.mapping(value, where, "the mapping", kp)
+                for jname, (key_node, _) in by_name.items():
+                    if jname in fixed_names:
+                        raise self.error(key_node, where, f"joint {jname!r} is fixed and has no value", kp)
+                    if jname not in names:
+                        raise self.error(
+                            key_node, where, f"unknown joint {jname!r} (expected the moving joints "
+                                             f"{', '.join(names)})", kp,
+                        )
+                missing = [n for n in names if n not in by_name]
+                if missing:
+                    raise self.error(value, where, f"gives no value for joint(s) {', '.join(missing)} "
+                                                   f"(a mapping must name every moving joint)", kp)
+                items = [(p, by_name[p.joint.name][1]) for p in moving]
+            else:
+                raise self.error(
+                    value, where,
+                    f"must be a list of {len(moving)} joint values or a mapping joint name -> value, got "
+                    f"{_kind_of(value)}", kp,
+                )
+            q = []
+            for i, (p, item) in enumerate(items):
+                quantity: Quantity = "angle" if p.joint.type == "revolute" else "length"
+                ikp = f"{kp}[{i}]" if isinstance(value, yaml.SequenceNode) else f"{kp}.{p.joint.name}"
+                v = self.number(item, where, f"value for joint {p.joint.name!r}", quantity, ikp)
+                lo, hi = p.joint.limits
+                if not lo <= v <= hi:
+                    raise self.error(
+                        item, where,
+                        f"value {item.value.strip()} for joint {p.joint.name!r} is outside its limits "
+                        f"[{p.limit_text[0]}, {p.limit_text[1]}]", ikp,
+                    )
+                q.append(v)
+            out[cname] = np.array(q, dtype=float)
+        return out
+
+
+# --------------------------------------------------------------------------------------------- public API
+def loads(text: str, path: str = "<string>") -> Robot:
+    """Parse a robot from YAML text in robokin format version 1.
+
+    Args:
+        text: The YAML document.
+        path: The name used in error messages (a file path or ``"<string>"``).
+
+    Returns:
+        The validated robot, in metres and radians.
+
+    Raises:
+        RobotFormatError: The text is not a valid robot; the message starts with ``PATH:LINE:COL:``.
+        TypeError: ``text`` is not a ``str``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"loads expects the YAML text as str, got {type(text).__name__}")
+    path = str(path)
+    return _Reader(path).document(_compose(text, path))
+
+
+def load_yaml(path: str | os.PathLike[str]) -> Robot:
+    """Read a robot from a YAML file in robokin format version 1.
+
+    Args:
+        path: The file (UTF-8, at most ``MAX_CHARS`` characters).
+
+    Returns:
+        The validated robot, in metres and radians.
+
+    Raises:
+        RobotFormatError: The file is missing, unreadable, not UTF-8, or not a valid robot.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            data = f.read(4 * MAX_CHARS + 1)
+    except FileNotFoundError:
+        raise RobotFormatError("no such file", path=name) from None
+    except IsADirectoryError:
+        raise RobotFormatError("is a directory, not a robot file", path=name) from None
+    except OSError as e:
+        raise RobotFormatError(f"cannot read file: {e.strerror or e}", path=name) from None
+    if len(data) > 4 * MAX_CHARS:
+        raise RobotFormatError(f"document too large (more than {MAX_CHARS} characters)", path=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise RobotFormatError("file is not UTF-8 text", path=name, line=line, column=column) from None
+    return loads(text, path=name)
+
+
+# ---------------------------------------------------------------------- writing
+_RESOLVER = yaml.resolver.Resolver()
+_PLAIN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+def _yaml_str(s: str) -> str:
+    """``s`` as a YAML scalar: plain when that reads back as the same string, else double-quoted."""
+    if _PLAIN_RE.fullmatch(s) and _RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == _STR_TAG:
+        return s
+    out = yaml.safe_dump(s, default_style='"', allow_unicode=True, width=1 << 30)
+    return out.rstrip("\n")
+
+
+def _yaml_float(x: float) -> str:
+    """``repr`` of a float, with a '.' added to a bare mantissa so YAML 1.1 tools also read a float."""
+    s = repr(float(x))
+    mantissa, e, exponent = s.partition("e")
+    if e and "." not in mantissa:
+        s = f"{mantissa}.0e{exponent}"
+    return s
+
+
+def _floats(values) -> str:
+    return "[" + ", ".join(_yaml_float(v) for v in values) + "]"
+
+
+def _pose(origin: Origin) -> str:
+    return f"{{xyz: {_floats(origin.xyz)}, rpy: {_floats(origin.rpy)}}}"
+
+
+def _is_plus_zero(x: float) -> bool:
+    return x == 0.0 and math.copysign(1.0, x) > 0
+
+
+def _joint_lines(joint: Joint) -> Iterator[str]:
+    yield f"  - name: {_yaml_str(joint.name)}"
+    yield f"    type: {joint.type}"
+    if joint.form in ("dh", "mdh"):
+        if joint.dh is None:
+            raise ValueError(f"joint {joint.name!r}: form {joint.form} without dh parameters")
+        if tuple(joint.axis) != (0.0, 0.0, 1.0):
+            raise ValueError(f"joint {joint.name!r}: a {joint.form} joint moves about z, but its axis is {joint.axis}")
+        params = ", ".join(f"{k}: {_yaml_float(v)}" for k, v in zip(DH_KEYS, joint.dh))
+        yield f"    {joint.form}: {{{params}}}"
+    elif joint.form == "origin":
+        if joint.origin is None:
+            raise ValueError(f"joint {joint.name!r}: form origin without an origin")
+        yield f"    origin: {_pose(joint.origin)}"
+        if joint.moving:
+            yield f"    axis: {_floats(joint.axis)}"
+    else:
+        raise ValueError(f"joint {joint.name!r}: unknown geometry form {joint.form!r}")
+    lo, hi = joint.limits
+    if joint.moving and (lo != -math.inf or hi != math.inf):
+        lo_text = "null" if lo == -math.inf else _yaml_float(lo)
+        hi_text = "null" if hi == math.inf else _yaml_float(hi)
+        yield f"    limits: [{lo_text}, {hi_text}]"
+    if joint.moving and joint.velocity is not None:
+        yield f"    velocity: {_yaml_float(joint.velocity)}"
+
+
+def _first_difference(a: Robot, b: Robot) -> str | None:
+    """The first field in which two robots differ bit for bit, or None."""
+
+    def same(x, y) -> bool:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        return x.shape == y.shape and x.tobytes() == y.tobytes()
+
+    for field in ("name", "description", "source"):
+        if getattr(a, field) != getattr(b, field):
+            return field
+    for field in ("base", "tool"):
+        oa, ob = getattr(a, field), getattr(b, field)
+        if not (same(oa.xyz, ob.xyz) and same(oa.rpy, ob.rpy)):
+            return field
+    if len(a.joints) != len(b.joints):
+        return "joints"
+    for i, (ja, jb) in enumerate(zip(a.joints, b.joints)):
+        if (ja.name, ja.type, ja.form) != (jb.name, jb.type, jb.form):
+            return f"joints[{i}]"
+        if (ja.dh is None) != (jb.dh is None) or (ja.dh is not None and not same(ja.dh, jb.dh)):
+            return f"joints[{i}].dh"
+        if (ja.origin is None) != (jb.origin is None) or (
+            ja.origin is not None and not (same(ja.origin.xyz, jb.origin.xyz) and same(ja.origin.rpy, jb.origin.rpy))
+        ):
+            return f"joints[{i}].origin"
+        if ja.moving and not same(ja.axis, jb.axis):
+            return f"joints[{i}].axis"
+        if not same(ja.limits, jb.limits):
+            return f"joints[{i}].limits"
+        if (ja.velocity is None) != (jb.velocity is None) or (
+            ja.velocity is not None and not same(ja.velocity, jb.velocity)
+        ):
+            return f"joints[{i}].velocity"
+    if list(a.configurations) != list(b.configurations):
+        return "configurations"
+    for key in a.configurations:
+        if not same(a.configurations[key], b.configurations[key]):
+            return f"configurations.{key}"
+    return None
+
+
+def dumps(robot: Robot) -> str:
+    """The robot as YAML text, format version 1, lengths in metres and angles in radians.
+
+    Each joint keeps its geometry form (dh, mdh or origin + axis) and its place in the chain; floats are
+    written in ``repr`` form, so ``loads(dumps(robot))`` equals ``robot`` bit for bit (this is checked
+    before returning). Unlimited limits and absent speed limits are omitted, a one-sided limit is written
+    with ``null`` on its open side, and an identity base or tool is omitted.
+
+    Args:
+        robot: The robot to write.
+
+    Returns:
+        The YAML document.
+
+    Raises:
+        RobotFormatError: The robot cannot be written exactly in this format (e.g. a non-finite value, a
+            configuration outside the limits, a dh joint whose axis is not z).
+        TypeError: ``robot`` is not a :class:`Robot`.
+    """
+    if not isinstance(robot, Robot):
+        raise TypeError(f"dumps expects a Robot, got {type(robot).__name__}")
+    where = f"<robot {robot.name!r}>"
+    lines = [
+        "# robokin robot description, format version 1; lengths in metres, angles in radians.",
+        f"robokin: {FORMAT_VERSION}",
+        f"name: {_yaml_str(robot.name)}",
+    ]
+    if robot.description:
+        lines.append(f"description: {_yaml_str(robot.description)}")
+    if robot.source:
+        lines.append(f"source: {_yaml_str(robot.source)}")
+    for key in ("base", "tool"):
+        origin: Origin = getattr(robot, key)
+        if not all(_is_plus_zero(v) for v in (*origin.xyz, *origin.rpy)):
+            lines.append(f"{key}: {_pose(origin)}")
+    lines.append("joints:")
+    try:
+        for joint in robot.joints:
+            lines.extend(_joint_lines(joint))
+    except ValueError as e:
+        raise RobotFormatError(f"cannot be saved: {e}", path=where) from None
+    if robot.configurations:
+        lines.append("configurations:")
+        for key, q in robot.configurations.items():
+            lines.append(f"  {_yaml_str(key)}: {_floats(np.asarray(q, dtype=float))}")
+    text = "\n".join(lines) + "\n"
+
+    try:
+        again = loads(text, path=where)
+    except RobotFormatError as e:
+        raise RobotFormatError(f"cannot be saved: {e.reason}", path=where, key_path=e.key_path) from None
+    diff = _first_difference(robot, again)
+    if diff is not None:
+        raise RobotFormatError(f"cannot be saved exactly: {diff} would read back differently", path=where,
+                               key_path=diff)
+    return text
+
+
+def save(robot: Robot, path: str | os.PathLike[str]) -> None:
+    """Write the robot to a YAML file (see :func:`dumps`), UTF-8 with ``\\n`` line ends.
+
+    Raises:
+        RobotFormatError: The robot cannot be written exactly in this format.
+        OSError: The file cannot be written.
+    """
+    text = dumps(robot)
+    with open(os.fspath(path), "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)

@@ -1,0 +1,432 @@
+"""Forward kinematics, Jacobians by four methods and the kinematic Hessian, batched over leading axes.
+
+Conventions (see the README's notation table):
+
+- ``q`` is ``(..., n)`` [rad for revolute, m for prismatic joints]; outputs keep the batch shape ``...``.
+- ``fk`` gives ``T_world_tool`` ``(..., 4, 4)``, base transform and tool included.
+- Jacobian rows are ``[v; ω]``: the linear velocity of the tool origin, then the angular velocity, so that
+  ``[v; ω] = J q̇``. Executable definition: ``J[..., :3, i] = ∂p/∂q_i`` and
+  ``J[..., 3:, i] = vee(∂R/∂q_i Rᵀ)``. ``frame="tool"`` expresses the same twist in the tool frame:
+  ``J_tool = blockdiag(Rᵀ, Rᵀ) J_world``. "analytic" means the closed form from the joint axes (the
+  geometric Jacobian), not the Euler-angle-rate "analytical Jacobian" of some textbooks.
+- The Hessian is ``H[..., i, :, j] = ∂J[..., :, j] / ∂q_i``, shape ``(..., n, 6, n)``.
+
+The kernels (names starting with ``_``) take ``q`` as ``(N, n)`` and are written in plain NumPy operations
+only (``@``, ``sin``, ``cos``, ``+``, ``*``, indexing, ``stack``, ``concatenate``, ``transpose``), so the
+very same code runs on floats and on :mod:`robokin.autodiff` values: that is how the ``"forward"`` and
+``"reverse"`` Jacobians and the AD Hessians are computed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _checks
+from .spatial import vee
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Chain, Robot
+
+__all__ = [
+    "fk",
+    "fk_frames",
+    "jacobian",
+    "hessian",
+    "jacobian_dot",
+    "manipulability_gradient",
+    "JACOBIAN_METHODS",
+    "HESSIAN_METHODS",
+    "FRAMES",
+]
+
+Frame = Literal["world", "tool"]
+JacobianMethod = Literal["analytic", "forward", "reverse", "numeric"]
+HessianMethod = Literal["analytic", "forward", "reverse"]
+FRAMES: tuple[str, ...] = ("world", "tool")
+JACOBIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse", "numeric")
+HESSIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse")
+
+# Below this many configurations the product-of-joint-matrices kernel has less per-call overhead; above it
+# the column kernel (one small BLAS product per joint over the whole batch) is faster. Both give the same
+# numbers to rounding; tests hold them to each other.
+SMALL_BATCH = 16
+
+# Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
+# O(h²) truncation error against the O(eps/h) rounding error.
+NUMERIC_STEP = 6e-6
+
+_BOTTOM_ROW = np.array([[0.0, 0.0, 0.0, 1.0]])
+
+
+# --------------------------------------------------------------------------------------------- kernels
+def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
+    """Column kernel: the tool pose, and optionally every joint's motion axis and origin.
+
+    The pose is carried column-first, ``T[j, r, k] = T_k[r, j]`` with shape ``(4, 3, N)``, so that a joint's
+    rotation mixes two contiguous ``(3, N)`` blocks and the constant ``C[i + 1]`` is one ``(4, 4) @ (4, 3N)``
+    product for the whole batch.
+
+    Args:
+        chain: The compiled chain.
+        q: ``(N, n)`` joint values.
+        with_axes: Also return the world z axes and origins of the motion frames.
+
+    Returns:
+        ``T`` ``(4, 3, N)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
+    """
+    N = q.shape[0]
+    q_t = np.transpose(q)  # (n, N)
+    cos_q, sin_q = np.cos(q_t), np.sin(q_t)
+    T = np.broadcast_to(chain.C[0][:3].T[:, :, None], (4, 3, N))
+    axes, origins = [], []
+    for i, is_revolute in enumerate(chain.revolute):
+        x, y, z, p = T[0], T[1], T[2], T[3]  # (3, N) each
+        if with_axes:
+            axes.append(z)
+            origins.append(p)
+        if is_revolute:  # T @ Rz(q): x' = c x + s y, y' = c y − s x
+            c, s = cos_q[i], sin_q[i]
+            T = np.stack([c * x + s * y, c * y - s * x, z, p])
+        else:  # T @ Tz(q): p' = p + q z
+            T = np.stack([x, y, z, p + q_t[i] * z])
+        T = (chain.C[i + 1].T @ T.reshape(4, -1)).reshape(4, 3, N)
+    if not with_axes:
+        return T
+    return T, np.stack(axes), np.stack(origins)
+
+
+def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
+    """Product kernel: ``T = C[0] @ Π_i (u_i K_cos[i] + v_i K_sin[i] + K_one[i])``, cheapest for small N.
+
+    Args:
+        chain: The compiled chain.
+        q: ``(N, n)`` joint values.
+        with_axes: Also return the world z axes and origins of the motion frames.
+
+    Returns:
+        ``T`` ``(4, 3, N)`` column-first as in :func:`_poses_by_columns`, and if ``with_axes``:
+        ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
+    """
+    u = np.cos(q)[..., None, None]  # (N, n, 1, 1)
+    v = np.where(chain.revolute, np.sin(q), q)[..., None, None]
+    M = u * chain.K_cos + v * chain.K_sin + chain.K_one  # (N, n, 4, 4)
+    T = np.broadcast_to(chain.C[0], (q.shape[0], 4, 4))
+    frames = []
+    for i in range(chain.revolute.shape[0]):
+        if with_axes:
+            frames.append(T)
+        T = T @ M[:, i]
+    T = np.transpose(T[:, :3, :], (2, 1, 0))  # (4, 3, N)
+    if not with_axes:
+        return T
+    F = np.stack(frames)  # (n, N, 4, 4)
+    return T, np.transpose(F[:, :, :3, 2], (0, 2, 1)), np.transpose(F[:, :, :3, 3], (0, 2, 1))
+
+
+def _poses(chain: "Chain", q, with_axes: bool = False):
+    """The kernel for this batch size (see ``SMALL_BATCH``); same outputs as :func:`_poses_by_columns`."""
+    if q.shape[0] < SMALL_BATCH:
+        return _poses_by_products(chain, q, with_axes)
+    return _poses_by_columns(chain, q, with_axes)
+
+
+def _columns_to_matrix(T):
+    """Column-first ``(4, 3, N)`` pose to ``(N, 4, 4)`` homogeneous matrices."""
+    top = np.transpose(T, (2, 1, 0))  # (N, 3, 4)
+    return np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (top.shape[0], 1, 4))], axis=1)
+
+
+def _fk(chain: "Chain", q):
+    """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``: the function every AD method differentiates."""
+    return _columns_to_matrix(_poses(chain, q))
+
+
+def _cross(a, b):
+    """Cross product along axis -2 of ``(..., 3, N)`` arrays, written with indexing so AD values pass."""
+    ax, ay, az = a[..., 0, :], a[..., 1, :], a[..., 2, :]
+    bx, by, bz = b[..., 0, :], b[..., 1, :], b[..., 2, :]
+    return np.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], axis=-2)
+
+
+def _to_tool_frame(J, R):
+    """``blockdiag(Rᵀ, Rᵀ) @ J`` for ``J`` ``(N, 6, n)`` and ``R`` ``(N, 3, 3)`` (world rotation of the tool)."""
+    Rt = np.swapaxes(R, -1, -2)
+    return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
+
+
+def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
+    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` from the joint axes.
+
+    Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
+    prismatic joint i: ``[z_i; 0]``.
+    """
+    T, Z, P = _poses(chain, q, with_axes=True)  # (4, 3, N), (n, 3, N), (n, 3, N)
+    revolute = chain.revolute[:, None, None]
+    J_v = np.where(revolute, _cross(Z, T[3] - P), Z)  # (n, 3, N)
+    J_w = Z * revolute.astype(float)
+    J = np.transpose(np.concatenate([J_v, J_w], axis=1), (2, 1, 0))  # (N, 6, n)
+    if frame == "tool":
+        J = _to_tool_frame(J, np.transpose(T[:3], (2, 1, 0)))
+    return J
+
+
+def _twist_jacobian(T, dT):
+    """Geometric Jacobian ``(N, 6, n)`` from poses ``T`` ``(N, 4, 4)`` and their derivatives ``dT``.
+
+    ``dT`` is ``(N, 4, 4, n)`` with ``dT[..., i] = ∂T/∂q_i``; then ``J[:, :3, i] = ∂p/∂q_i`` and
+    ``J[:, 3:, i] = vee(∂R/∂q_i Rᵀ)``.
+    """
+    dT = np.moveaxis(dT, -1, 1)  # (N, n, 4, 4)
+    J_v = dT[:, :, :3, 3]  # (N, n, 3)
+    J_w = vee(dT[:, :, :3, :3] @ np.swapaxes(T[:, None, :3, :3], -1, -2))  # (N, n, 3)
+    return np.swapaxes(np.concatenate([J_v, J_w], axis=-1), -1, -2)
+
+
+def _jacobian_numeric(chain: "Chain", q):
+    """World Jacobian ``(N, 6, n)`` by central differences of :func:`_fk` (all 2n evaluations in one batch)."""
+    N, n = q.shape
+    step = NUMERIC_STEP * np.eye(n)  # (n, n)
+    shifted = np.concatenate([q[:, None, :] + step, q[:, None, :] - step], axis=1)  # (N, 2n, n)
+    T_shift = _fk(chain, shifted.reshape(-1, n)).reshape(N, 2, n, 4, 4)
+    dT = (T_shift[:, 0] - T_shift[:, 1]) / (2.0 * NUMERIC_STEP)  # (N, n, 4, 4)
+    return _twist_jacobian(_fk(chain, q), np.moveaxis(dT, 1, -1))
+
+
+def _jacobian_ad(chain: "Chain", q, mode: str):
+    """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`_fk`."""
+    from . import autodiff
+
+    jac = autodiff.jacfwd if mode == "forward" else autodiff.jacrev
+    dT = jac(lambda x: _fk(chain, x), batch_ndim=1)(q)  # (N, 4, 4, n)
+    return _twist_jacobian(_fk(chain, q), dT)
+
+
+def _hessian_analytic(chain: "Chain", q):
+    """Closed-form world Hessian ``(N, n, 6, n)``, ``H[:, i, :, j] = ∂J[:, :, j]/∂q_i``.
+
+    Derived from the geometric Jacobian by differentiating each joint axis and origin (Haviland & Corke,
+    "Manipulator Differential Kinematics, Part I", IEEE RAM 2023, eqs. for the first-order kinematic
+    Hessian), extended to prismatic joints. With ``D_i`` the motion of a point attached after joint i
+    (``z_i × (x − p_i)`` revolute, ``z_i`` prismatic), for i < j: ``∂z_j/∂q_i = z_i × z_j`` (revolute i),
+    ``∂p_j/∂q_i = D_i(p_j)``; for i >= j both are 0; and always ``∂p_tool/∂q_i = J_v[:, i]``.
+    """
+    T, Z, P = _poses(chain, q, with_axes=True)
+    Z = np.transpose(Z, (2, 0, 1))  # (N, n, 3)
+    P = np.transpose(P, (2, 0, 1))
+    p_tool = np.transpose(T[3])[:, None, :]  # (N, 1, 3)
+    rev = chain.revolute
+    n = rev.shape[0]
+    J_v = np.where(rev[:, None], np.cross(Z, p_tool - P), Z)  # (N, n, 3), column i as a vector
+    before = np.arange(n)[:, None] < np.arange(n)[None, :]  # [i, j]: joint i comes before joint j
+    zi, zj = Z[:, :, None, :], Z[:, None, :, :]
+    pi, pj = P[:, :, None, :], P[:, None, :, :]
+    rev_i = rev[:, None, None]
+    dz = np.where(before[..., None] & rev_i, np.cross(zi, zj), 0.0)  # (N, n, n, 3)
+    dp = np.where(before[..., None], np.where(rev_i, np.cross(zi, pj - pi), zi), 0.0)
+    H_v_rev = np.cross(dz, p_tool[:, None] - pj) + np.cross(zj, J_v[:, :, None, :] - dp)
+    rev_j = rev[None, :, None]
+    H_v = np.where(rev_j, H_v_rev, dz)
+    H_w = np.where(rev_j, dz, 0.0)
+    return np.swapaxes(np.concatenate([H_v, H_w], axis=-1), -1, -2)  # (N, n, 6, n)
+
+
+def _hessian_to_tool(H, J, R):
+    """Tool-frame Hessian from the world one: ``∂(Rᵀ J_j)/∂q_i = Rᵀ (∂J_j/∂q_i − ω_i × J_j)`` per 3-block.
+
+    Uses ``∂Rᵀ/∂q_i = −Rᵀ [ω_i]×`` with ``ω_i = J[:, 3:, i]``. ``H`` ``(N, n, 6, n)``, ``J`` ``(N, 6, n)``,
+    ``R`` ``(N, 3, 3)``.
+    """
+    w = np.swapaxes(J[:, 3:], -1, -2)[:, :, None, :]  # (N, n_i, 1, 3)
+    Jt = np.swapaxes(J, -1, -2)  # (N, n_j, 6)
+    corr = np.concatenate([np.cross(w, Jt[:, None, :, :3]), np.cross(w, Jt[:, None, :, 3:])], axis=-1)
+    Hc = H - np.swapaxes(corr, -1, -2)  # (N, n, 6, n)
+    Rt = np.swapaxes(R, -1, -2)[:, None]
+    return np.concatenate([Rt @ Hc[:, :, :3], Rt @ Hc[:, :, 3:]], axis=2)
+
+
+# --------------------------------------------------------------------------------------------- public API
+def _flat(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
+    q = _checks.joint_vector(robot, q, name)
+    return q.reshape(-1, robot.n), q.shape[:-1]
+
+
+def fk(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
+    """Forward kinematics: the pose of the tool in the world.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+
+    Returns:
+        ``T_world_tool`` ``(..., 4, 4)``.
+
+    Raises:
+        ShapeError: ``q`` does not end in n or is not finite.
+    """
+    q2, batch = _flat(robot, q)
+    return _fk(robot.chain, q2).reshape(batch + (4, 4))
+
+
+def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
+    """Every frame of the chain in the world: the base, each joint's frame (fixed joints too), the tool.
+
+    Frame ``k + 1`` is the frame of ``robot.joints[k]`` after its motion, i.e. the product of the base and
+    of every joint transform up to and including joint k; the last is the tool, ``fk(q)``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+
+    Returns:
+        ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``.
+    """
+    q2, batch = _flat(robot, q)
+    chain = robot.chain
+    N = q2.shape[0]
+    frames = [np.broadcast_to(chain.T_world_base, (N, 4, 4))]
+    for pre, post, k in zip(chain.pre, chain.post, chain.variable):
+        F = frames[-1] @ pre
+        if k >= 0:
+            u, v = np.cos(q2[:, k]), np.sin(q2[:, k])
+            if chain.revolute[k]:  # F @ Rz(q)
+                x, y = F[..., 0], F[..., 1]
+                F = np.stack([u[:, None] * x + v[:, None] * y, u[:, None] * y - v[:, None] * x,
+                              F[..., 2], F[..., 3]], axis=-1)
+            else:  # F @ Tz(q)
+                F = np.concatenate([F[..., :3], F[..., 3:] + q2[:, k, None, None] * F[..., 2:3]], axis=-1)
+        frames.append(F @ post)
+    frames.append(frames[-1] @ chain.T_last_tool)
+    return np.stack(frames, axis=1).reshape(batch + (len(frames), 4, 4))
+
+
+def jacobian(
+    robot: "Robot",
+    q: npt.ArrayLike,
+    frame: Frame = "world",
+    method: JacobianMethod = "analytic",
+) -> np.ndarray:
+    """Geometric Jacobian ``J`` with ``[v; ω] = J q̇``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        frame: ``"world"`` (default) or ``"tool"``: the frame the twist is expressed in.
+        method: ``"analytic"`` (closed form from the joint axes), ``"forward"`` / ``"reverse"``
+            (forward- / reverse-mode AD through ``fk``), or ``"numeric"`` (central differences).
+
+    Returns:
+        ``(..., 6, n)``: rows ``[v; ω]`` (linear velocity of the tool origin [m/s per unit q̇], then angular
+        velocity [rad/s per unit q̇]), one column per joint.
+
+    Raises:
+        ShapeError: bad ``q``.
+        OptionError: unknown ``frame`` or ``method``.
+    """
+    _checks.choice(frame, "frame", FRAMES)
+    _checks.choice(method, "method", JACOBIAN_METHODS)
+    q2, batch = _flat(robot, q)
+    chain = robot.chain
+    if method == "analytic":
+        J = _jacobian_analytic(chain, q2, frame)
+    else:
+        J = _jacobian_numeric(chain, q2) if method == "numeric" else _jacobian_ad(chain, q2, method)
+        if frame == "tool":
+            J = _to_tool_frame(J, _fk(chain, q2)[:, :3, :3])
+    return J.reshape(batch + (6, robot.n))
+
+
+def hessian(
+    robot: "Robot",
+    q: npt.ArrayLike,
+    frame: Frame = "world",
+    method: HessianMethod = "analytic",
+) -> np.ndarray:
+    """Kinematic Hessian: ``H[..., i, :, j] = ∂J[..., :, j] / ∂q_i``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        frame: ``"world"`` or ``"tool"`` (the Jacobian that is differentiated).
+        method: ``"analytic"`` (closed form from the joint axes), or ``"forward"`` / ``"reverse"``: AD of
+            the analytic Jacobian's code.
+
+    Returns:
+        ``(..., n, 6, n)``.
+    """
+    _checks.choice(frame, "frame", FRAMES)
+    _checks.choice(method, "method", HESSIAN_METHODS)
+    q2, batch = _flat(robot, q)
+    chain = robot.chain
+    n = robot.n
+    if method == "analytic":
+        H = _hessian_analytic(chain, q2)
+        if frame == "tool":
+            H = _hessian_to_tool(H, _jacobian_analytic(chain, q2), _fk(chain, q2)[:, :3, :3])
+    else:
+        from . import autodiff
+
+        jac = autodiff.jacfwd if method == "forward" else autodiff.jacrev
+        dJ = jac(lambda x: _jacobian_analytic(chain, x, frame), batch_ndim=1)(q2)  # (N, 6, n_j, n_i)
+        H = np.transpose(dJ, (0, 3, 1, 2))
+    return H.reshape(batch + (n, 6, n))
+
+
+def jacobian_dot(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world") -> np.ndarray:
+    """Time derivative of the Jacobian along a joint velocity: ``J̇ = Σ_i H[i] q̇_i``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        qd: ``(..., n)`` joint velocities [rad/s, m/s], broadcast against ``q``.
+        frame: ``"world"`` or ``"tool"``.
+
+    Returns:
+        ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the tool's spatial acceleration ``[a; α]``.
+    """
+    qd = _checks.joint_vector(robot, qd, "qd")
+    H = hessian(robot, q, frame=frame)
+    return np.einsum("...ikj,...i->...kj", H, qd)
+
+
+def _task_rows(rows: str | Sequence[int]) -> list[int]:
+    """Row indices of J for ``rows`` = ``"all"``, ``"translation"``, ``"rotation"`` or explicit indices."""
+    named = {"all": [0, 1, 2, 3, 4, 5], "translation": [0, 1, 2], "rotation": [3, 4, 5]}
+    if isinstance(rows, str):
+        return named[_checks.choice(rows, "rows", tuple(named))]
+    idx = [int(r) for r in rows]
+    if not idx or len(set(idx)) != len(idx) or any(not 0 <= r < 6 for r in idx):
+        raise _checks.OptionError(f"rows must be distinct indices in 0..5, got {list(rows)}")
+    return idx
+
+
+def manipulability_gradient(
+    robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all"
+) -> np.ndarray:
+    """Gradient of Yoshikawa's manipulability ``w(q) = √det(J_r J_rᵀ)`` by reverse-mode AD.
+
+    ``J_r`` is the world Jacobian restricted to ``rows``; the derivative flows through the analytic
+    Jacobian's code and the determinant (Jacobi's formula). At a singular configuration ``w`` has a kink
+    (``√`` of a zero); the gradient there is not finite.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: ``"all"``, ``"translation"``, ``"rotation"`` or row indices of J.
+
+    Returns:
+        ``(..., n)`` ``∂w/∂q``.
+    """
+    from . import autodiff
+
+    idx = _task_rows(rows)
+    q2, batch = _flat(robot, q)
+    chain = robot.chain
+
+    def w(x):
+        J = _jacobian_analytic(chain, x)[:, idx, :]
+        return np.sqrt(np.linalg.det(J @ np.swapaxes(J, -1, -2)))
+
+    return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))

@@ -1,0 +1,231 @@
+"""Batched SE(3)/SO(3) functions on plain arrays: builders, rpy, skew/vee, exp/log, inverse, adjoint, pose error.
+
+Every function takes leading batch axes and broadcasts like NumPy. Rotations are ``(..., 3, 3)``, rigid
+transforms ``(..., 4, 4)`` with last row ``[0, 0, 0, 1]``, translations ``(..., 3)`` in metres, angles in
+radians. Twists and errors use robokin's row order ``[v; ω]`` (linear first, then angular).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "rot_x",
+    "rot_y",
+    "rot_z",
+    "rot_axis",
+    "trans",
+    "transform",
+    "rpy_to_matrix",
+    "matrix_to_rpy",
+    "skew",
+    "vee",
+    "so3_exp",
+    "so3_log",
+    "matrix_to_quaternion",
+    "quaternion_to_matrix",
+    "inverse",
+    "adjoint",
+    "pose_error",
+]
+
+# Below this rotation angle [rad] the Taylor branches of exp/log are used; keeps derivatives finite.
+SMALL_ANGLE = 1e-8
+# Gimbal-lock threshold on cos(pitch) for matrix_to_rpy.
+GIMBAL_COS = 1e-12
+
+
+def _c_s(angle: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(angle, dtype=float)
+    return np.cos(a), np.sin(a)
+
+
+def rot_x(angle: npt.ArrayLike) -> np.ndarray:
+    """Rotation about x by ``angle`` [rad], shape ``(..., 3, 3)``."""
+    c, s = _c_s(angle)
+    o, z = np.ones_like(c), np.zeros_like(c)
+    return np.stack([o, z, z, z, c, -s, z, s, c], axis=-1).reshape(c.shape + (3, 3))
+
+
+def rot_y(angle: npt.ArrayLike) -> np.ndarray:
+    """Rotation about y by ``angle`` [rad], shape ``(..., 3, 3)``."""
+    c, s = _c_s(angle)
+    o, z = np.ones_like(c), np.zeros_like(c)
+    return np.stack([c, z, s, z, o, z, -s, z, c], axis=-1).reshape(c.shape + (3, 3))
+
+
+def rot_z(angle: npt.ArrayLike) -> np.ndarray:
+    """Rotation about z by ``angle`` [rad], shape ``(..., 3, 3)``."""
+    c, s = _c_s(angle)
+    o, z = np.ones_like(c), np.zeros_like(c)
+    return np.stack([c, -s, z, s, c, z, z, z, o], axis=-1).reshape(c.shape + (3, 3))
+
+
+def rot_axis(axis: npt.ArrayLike, angle: npt.ArrayLike) -> np.ndarray:
+    """Rotation by ``angle`` [rad] about the unit ``axis`` (..., 3) (Rodrigues' formula), ``(..., 3, 3)``."""
+    return so3_exp(np.asarray(axis, dtype=float) * np.asarray(angle, dtype=float)[..., None])
+
+
+def transform(R: npt.ArrayLike | None = None, p: npt.ArrayLike | None = None) -> np.ndarray:
+    """Rigid transform ``(..., 4, 4)`` from a rotation ``(..., 3, 3)`` and a translation ``(..., 3)`` [m]."""
+    R = np.eye(3) if R is None else np.asarray(R, dtype=float)
+    p = np.zeros(3) if p is None else np.asarray(p, dtype=float)
+    batch = np.broadcast_shapes(R.shape[:-2], p.shape[:-1])
+    T = np.zeros(batch + (4, 4))
+    T[..., :3, :3] = R
+    T[..., :3, 3] = p
+    T[..., 3, 3] = 1.0
+    return T
+
+
+def trans(x: float = 0.0, y: float = 0.0, z: float = 0.0) -> np.ndarray:
+    """Pure translation by ``(x, y, z)`` [m] as a ``(4, 4)`` transform."""
+    return transform(p=[x, y, z])
+
+
+def rpy_to_matrix(rpy: npt.ArrayLike) -> np.ndarray:
+    """Rotation from URDF roll-pitch-yaw (fixed axes): ``R = Rz(yaw) Ry(pitch) Rx(roll)``.
+
+    Args:
+        rpy: ``(..., 3)`` roll, pitch, yaw [rad].
+
+    Returns:
+        ``(..., 3, 3)`` rotation.
+    """
+    rpy = np.asarray(rpy, dtype=float)
+    return rot_z(rpy[..., 2]) @ rot_y(rpy[..., 1]) @ rot_x(rpy[..., 0])
+
+
+def matrix_to_rpy(R: npt.ArrayLike) -> np.ndarray:
+    """Roll, pitch, yaw ``(..., 3)`` [rad] with ``R = Rz(yaw) Ry(pitch) Rx(roll)``; pitch in [-π/2, π/2].
+
+    At gimbal lock (|cos pitch| < ``GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
+    """
+    R = np.asarray(R, dtype=float)
+    cos_p = np.hypot(R[..., 0, 0], R[..., 1, 0])
+    pitch = np.arctan2(-R[..., 2, 0], cos_p)
+    locked = cos_p < GIMBAL_COS
+    roll = np.where(locked, 0.0, np.arctan2(R[..., 2, 1], R[..., 2, 2]))
+    yaw = np.where(locked, np.arctan2(-R[..., 0, 1], R[..., 1, 1]), np.arctan2(R[..., 1, 0], R[..., 0, 0]))
+    return np.stack([roll, pitch, yaw], axis=-1)
+
+
+def skew(w: npt.ArrayLike) -> np.ndarray:
+    """The matrix ``[w]×`` ``(..., 3, 3)`` with ``[w]× v = w × v`` for ``w`` of shape ``(..., 3)``."""
+    w = np.asarray(w)
+    z = np.zeros_like(w[..., 0])
+    x, y, zz = w[..., 0], w[..., 1], w[..., 2]
+    return np.stack([z, -zz, y, zz, z, -x, -y, x, z], axis=-1).reshape(w.shape[:-1] + (3, 3))
+
+
+def vee(W):
+    """The vector ``(..., 3)`` of a skew-symmetric ``(..., 3, 3)`` matrix (its skew part, averaged).
+
+    ``vee(skew(w)) == w``. Written with indexing and stacking only, so it also runs on autodiff values.
+    """
+    return 0.5 * np.stack(
+        [W[..., 2, 1] - W[..., 1, 2], W[..., 0, 2] - W[..., 2, 0], W[..., 1, 0] - W[..., 0, 1]], axis=-1
+    )
+
+
+def so3_exp(w: npt.ArrayLike) -> np.ndarray:
+    """Rotation ``exp([w]×)`` ``(..., 3, 3)`` of a rotation vector ``w`` ``(..., 3)`` [rad] (Rodrigues)."""
+    w = np.asarray(w, dtype=float)
+    theta = np.linalg.norm(w, axis=-1)
+    small = theta < SMALL_ANGLE
+    safe = np.where(small, 1.0, theta)
+    # sin θ/θ and (1 - cos θ)/θ², with their Taylor series below SMALL_ANGLE.
+    a = np.where(small, 1.0 - theta**2 / 6.0, np.sin(safe) / safe)
+    b = np.where(small, 0.5 - theta**2 / 24.0, (1.0 - np.cos(safe)) / safe**2)
+    K = skew(w)
+    return np.eye(3) + a[..., None, None] * K + b[..., None, None] * (K @ K)
+
+
+def matrix_to_quaternion(R: npt.ArrayLike) -> np.ndarray:
+    """Unit quaternion ``(..., 4)`` as ``[w, x, y, z]`` with ``w >= 0`` of a rotation ``(..., 3, 3)``.
+
+    Shepperd's method (J. Guidance and Control 1(3), 1978): the component with the largest magnitude is
+    found from the diagonal first, so no division by a small number happens anywhere, a half turn included.
+    """
+    R = np.asarray(R, dtype=float)
+    r00, r11, r22 = R[..., 0, 0], R[..., 1, 1], R[..., 2, 2]
+    tr = r00 + r11 + r22
+    d = np.stack([tr, r00, r11, r22], axis=-1)
+    pick = np.argmax(d, axis=-1)[..., None]
+    # 4 * (largest component)², for each of the four cases.
+    big = np.sqrt(np.maximum(np.stack([1 + tr, 1 + r00 - r11 - r22, 1 - r00 + r11 - r22,
+                                       1 - r00 - r11 + r22], axis=-1), 0.0))
+    s21, s02, s10 = R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]
+    a01, a02, a12 = R[..., 0, 1] + R[..., 1, 0], R[..., 0, 2] + R[..., 2, 0], R[..., 1, 2] + R[..., 2, 1]
+    cand = np.stack(
+        [
+            np.stack([big[..., 0] ** 2, s21, s02, s10], axis=-1),
+            np.stack([s21, big[..., 1] ** 2, a01, a02], axis=-1),
+            np.stack([s02, a01, big[..., 2] ** 2, a12], axis=-1),
+            np.stack([s10, a02, a12, big[..., 3] ** 2], axis=-1),
+        ],
+        axis=-2,
+    )  # (..., 4 cases, 4 components), each = 2 * big * quaternion
+    q = np.take_along_axis(cand, pick[..., None], axis=-2)[..., 0, :]
+    q = q / (2.0 * np.take_along_axis(big, pick, axis=-1))
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def quaternion_to_matrix(quat: npt.ArrayLike) -> np.ndarray:
+    """Rotation ``(..., 3, 3)`` of a quaternion ``(..., 4)`` ``[w, x, y, z]`` (normalised first)."""
+    quat = np.asarray(quat, dtype=float)
+    w, x, y, z = np.moveaxis(quat / np.linalg.norm(quat, axis=-1, keepdims=True), -1, 0)
+    return np.stack(
+        [
+            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+        ],
+        axis=-1,
+    ).reshape(quat.shape[:-1] + (3, 3))
+
+
+def so3_log(R: npt.ArrayLike) -> np.ndarray:
+    """Rotation vector ``w`` ``(..., 3)`` [rad], ``|w| <= π``, with ``so3_exp(w) == R``.
+
+    Computed through the quaternion (Shepperd), ``w = 2 atan2(|v|, s) v / |v|``, which stays accurate near
+    a half turn where the usual ``arccos((tr R - 1) / 2)`` loses all precision.
+    """
+    quat = matrix_to_quaternion(R)
+    s, v = quat[..., 0], quat[..., 1:]
+    vn = np.linalg.norm(v, axis=-1)
+    small = vn < SMALL_ANGLE
+    # angle / |v| = 2 atan2(|v|, s) / |v|  →  2 / s (1 - |v|²/(3 s²)) as |v| → 0 (s → 1 there).
+    scale = np.where(small, 2.0 / np.maximum(s, 0.5), 2.0 * np.arctan2(vn, s) / np.where(small, 1.0, vn))
+    return scale[..., None] * v
+
+
+def inverse(T: npt.ArrayLike) -> np.ndarray:
+    """Inverse ``(..., 4, 4)`` of a rigid transform: ``[Rᵀ, -Rᵀ p]``."""
+    T = np.asarray(T, dtype=float)
+    Rt = np.swapaxes(T[..., :3, :3], -1, -2)
+    return transform(Rt, -(Rt @ T[..., :3, 3:])[..., 0])
+
+
+def adjoint(T: npt.ArrayLike) -> np.ndarray:
+    """Adjoint ``(..., 6, 6)`` mapping twists ``[v; ω]`` from frame b to frame a for ``T = T_a_b``.
+
+    ``Ad = [[R, [p]× R], [0, R]]``.
+    """
+    T = np.asarray(T, dtype=float)
+    R, p = T[..., :3, :3], T[..., :3, 3]
+    Z = np.zeros_like(R)
+    return np.concatenate(
+        [np.concatenate([R, skew(p) @ R], axis=-1), np.concatenate([Z, R], axis=-1)], axis=-2
+    )
+
+
+def pose_error(T_target: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
+    """Error twist ``(..., 6)`` ``[p* - p; log(R* Rᵀ)]`` from ``T`` to ``T_target``, world frame [m, rad]."""
+    T_target = np.asarray(T_target, dtype=float)
+    T = np.asarray(T, dtype=float)
+    dp = T_target[..., :3, 3] - T[..., :3, 3]
+    dR = T_target[..., :3, :3] @ np.swapaxes(T[..., :3, :3], -1, -2)
+    return np.concatenate([dp, so3_log(dR)], axis=-1)

@@ -1,0 +1,537 @@
+"""URDF → :class:`~robokin.model.Robot`: the serial chain from a base link to a tip link, parsed with safe XML.
+
+The file is read with the standard library's expat parser, building a small element tree that remembers the
+line and column of every element, so every error names the file, the line and the element. Document type
+declarations are refused outright, so no entity (internal, external or recursive "billion laughs") is ever
+expanded.
+
+A URDF joint maps one to one onto a robokin joint of the ``"origin"`` form:
+
+==============  ===========================================================================================
+URDF            robokin :class:`~robokin.model.Joint`
+==============  ===========================================================================================
+``revolute``    ``"revolute"``, limits from ``<limit lower upper>`` (required, as URDF requires)
+``continuous``  ``"revolute"``, unlimited (``±inf``)
+``prismatic``   ``"prismatic"``, limits from ``<limit lower upper>`` (required)
+``fixed``       ``"fixed"`` (kept, name preserved, so every frame of the chain is still there)
+``<origin>``    ``origin=Origin(xyz [m], rpy [rad])``; missing attributes are zeros
+``<axis>``      ``axis`` normalised; a missing ``<axis>`` is ``1 0 0`` (URDF's default, not z)
+``velocity``    ``velocity`` [rad/s or m/s] from ``<limit velocity>``, None when absent
+==============  ===========================================================================================
+
+Missing ``lower``/``upper`` attributes of a ``<limit>`` are 0, as in URDF. ``effort``, dynamics, calibration,
+safety controllers, links' inertia, visuals and collisions are not kinematics and are ignored. The robot's
+base frame is the base link's frame and its tool frame is the tip link's frame (``base`` and ``tool`` are
+identity), so ``robot.fk(q)`` is ``T_base_tip``, the pose of the tip link in the base link.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.parsers import expat
+
+import numpy as np
+
+from .errors import RobotFormatError
+from .model import Joint, Origin, Robot
+
+__all__ = ["load_urdf", "loads_urdf"]
+
+# URDF's joint types and what robokin does with each when it lies on the chain.
+_SUPPORTED_TYPES = ("revolute", "continuous", "prismatic", "fixed")
+_UNSUPPORTED_TYPES = ("floating", "planar")
+_URDF_JOINT_TYPES = _SUPPORTED_TYPES + _UNSUPPORTED_TYPES
+
+# A decimal number as URDF files write them (no underscores, no hex, no "nan"/"inf" words).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# At most this many names are listed in an error message.
+_MAX_LISTED = 20
+
+
+# --------------------------------------------------------------------------------------------- XML tree
+@dataclass(eq=False)
+class _Element:
+    """One XML element with its 1-based source position."""
+
+    tag: str
+    attrib: dict[str, str]
+    line: int
+    column: int
+    children: list["_Element"] = field(default_factory=list)
+
+    def all(self, tag: str) -> list["_Element"]:
+        return [c for c in self.children if c.tag == tag]
+
+
+def _xacro_hint(name: str) -> str:
+    """The command that expands a xacro file ``name`` (or an example one) into plain URDF."""
+    if not name.lower().endswith(".xacro"):
+        name = "arm.urdf.xacro"
+    stem = name[: -len(".xacro")]
+    if not stem.lower().endswith(".urdf"):
+        stem += ".urdf"
+    return f"expand it to plain URDF first: `xacro {name} > {stem}`"
+
+
+def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
+    """Parse ``data`` into an element tree, refusing DTDs and entities.
+
+    Raises:
+        RobotFormatError: Malformed XML, a DTD or entity declaration, or a xacro element.
+    """
+    parser = expat.ParserCreate(encoding)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    stack: list[_Element] = []
+    roots: list[_Element] = []
+
+    def here() -> tuple[int, int]:
+        return parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
+
+    def refuse(what: str):
+        def handler(*_args):
+            line, column = here()
+            raise RobotFormatError(
+                f"{what} is not allowed in a URDF read by robokin "
+                "(DTDs and entities are refused so that nothing is expanded); remove it",
+                path=path,
+                line=line,
+                column=column,
+            )
+
+        return handler
+
+    def start(tag: str, attrib: dict[str, str]) -> None:
+        line, column = here()
+        if tag.startswith("xacro:"):
+            raise RobotFormatError(
+                f"<{tag}> is a xacro element, not URDF: {_xacro_hint(Path(path).name)}",
+                path=path,
+                line=line,
+                column=column,
+            )
+        element = _Element(tag, dict(attrib), line, column)
+        if stack:
+            stack[-1].children.append(element)
+        else:
+            roots.append(element)
+        stack.append(element)
+
+    def end(_tag: str) -> None:
+        stack.pop()
+
+    parser.StartDoctypeDeclHandler = refuse("a document type declaration (<!DOCTYPE ...>)")
+    parser.EntityDeclHandler = refuse("an entity declaration (<!ENTITY ...>)")
+    parser.ExternalEntityRefHandler = refuse("an external entity reference")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise RobotFormatError(
+            f"malformed XML: {expat.ErrorString(exc.code)}", path=path, line=exc.lineno, column=exc.offset + 1
+        ) from None
+    return roots[0]
+
+
+# --------------------------------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class _Where:
+    """What an error message says about where a value is: the file, the element and its XPath."""
+
+    path: str
+    element: _Element
+    label: str  # e.g. "joint 'elbow': <origin>"
+    xpath: str  # e.g. "joint[@name='elbow']/origin"
+
+    def error(self, reason: str, attr: str | None = None) -> RobotFormatError:
+        key = self.xpath + (f"/@{attr}" if attr else "")
+        return RobotFormatError(
+            f"{self.label}: {reason}",
+            path=self.path,
+            line=self.element.line,
+            column=self.element.column,
+            key_path=key,
+        )
+
+
+def _number(text: str, where: _Where, attr: str) -> float:
+    """One finite float from ``text``, or a RobotFormatError naming ``attr``."""
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        raise where.error(f"attribute {attr}={text!r} overflows to infinity (expected a finite number)", attr)
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is not None and not math.isfinite(value):
+        raise where.error(f"attribute {attr} has {text!r}, which is not finite (expected a finite number)", attr)
+    hint = " (a xacro expression: expand the file with xacro first)" if "${" in text or "$(" in text else ""
+    raise where.error(f"attribute {attr} has {text!r}, which is not a number{hint}", attr)
+
+
+def _vector(where: _Where, attr: str, default: tuple[float, float, float]) -> tuple[float, float, float]:
+    """The three numbers of attribute ``attr`` (``default`` when it is absent)."""
+    text = where.element.attrib.get(attr)
+    if text is None:
+        return default
+    tokens = text.split()
+    if len(tokens) != 3:
+        raise where.error(f"attribute {attr}={text!r} has {len(tokens)} numbers, expected 3", attr)
+    x, y, z = (_number(t, where, attr) for t in tokens)
+    return (x, y, z)
+
+
+def _scalar(where: _Where, attr: str) -> float | None:
+    """The number of attribute ``attr``, or None when it is absent."""
+    text = where.element.attrib.get(attr)
+    if text is None:
+        return None
+    return _number(text.strip(), where, attr)
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_MAX_LISTED])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > _MAX_LISTED else "")
+
+
+# --------------------------------------------------------------------------------------------- URDF model
+@dataclass(frozen=True)
+class _UrdfJoint:
+    """A URDF joint as written, validated, before the chain is chosen."""
+
+    name: str
+    type: str
+    parent: str
+    child: str
+    element: _Element
+    origin: Origin
+    axis: tuple[float, float, float]
+    limits: tuple[float, float]
+    velocity: float | None
+    mimic: str | None
+
+
+def _single(parent: _Element, tag: str, label: str, xpath: str, path: str, required: bool) -> _Element | None:
+    found = parent.all(tag)
+    where = _Where(path, parent, label, xpath)
+    if len(found) > 1:
+        raise RobotFormatError(
+            f"{label}: has {len(found)} <{tag}> elements, expected at most one",
+            path=path,
+            line=found[1].line,
+            column=found[1].column,
+            key_path=f"{xpath}/{tag}",
+        )
+    if not found:
+        if required:
+            raise where.error(f"is missing its <{tag}> element")
+        return None
+    return found[0]
+
+
+def _required_attr(element: _Element, attr: str, label: str, xpath: str, path: str) -> str:
+    value = element.attrib.get(attr)
+    if value is None or not value.strip():
+        raise _Where(path, element, label, xpath).error(f"<{element.tag}> needs a non-empty {attr} attribute", attr)
+    return value.strip()
+
+
+def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _UrdfJoint:
+    name = _required_attr(element, "name", "a <joint>", "joint", path)
+    label = f"joint {name!r}"
+    xpath = f"joint[@name={name!r}]"
+    jtype = _required_attr(element, "type", label, xpath, path)
+    if jtype not in _URDF_JOINT_TYPES:
+        raise _Where(path, element, label, xpath).error(
+            f"unknown joint type {jtype!r} (expected one of {', '.join(_URDF_JOINT_TYPES)})", "type"
+        )
+
+    ends = {}
+    for tag in ("parent", "child"):
+        sub = _single(element, tag, label, xpath, path, required=True)
+        link = _required_attr(sub, "link", f"{label}: <{tag}>", f"{xpath}/{tag}", path)
+        if link not in links:
+            raise _Where(path, sub, label, f"{xpath}/{tag}").error(
+                f"<{tag}> names link {link!r}, which is not a <link> of this robot", "link"
+            )
+        ends[tag] = link
+    if ends["parent"] == ends["child"]:
+        raise _Where(path, element, label, xpath).error(f"connects link {ends['parent']!r} to itself (a cycle)")
+
+    origin_el = _single(element, "origin", label, xpath, path, required=False)
+    if origin_el is None:
+        origin = Origin()
+    else:
+        where = _Where(path, origin_el, f"{label}: <origin>", f"{xpath}/origin")
+        origin = Origin(_vector(where, "xyz", (0.0, 0.0, 0.0)), _vector(where, "rpy", (0.0, 0.0, 0.0)))
+
+    axis = (0.0, 0.0, 1.0)  # unused by fixed (and floating) joints
+    if jtype in ("revolute", "continuous", "prismatic", "planar"):
+        axis_el = _single(element, "axis", label, xpath, path, required=False)
+        if axis_el is None:
+            axis = (1.0, 0.0, 0.0)  # URDF's default axis
+        else:
+            where = _Where(path, axis_el, f"{label}: <axis>", f"{xpath}/axis")
+            raw = _vector(where, "xyz", (1.0, 0.0, 0.0))
+            norm = math.sqrt(raw[0] ** 2 + raw[1] ** 2 + raw[2] ** 2)
+            if norm == 0.0:
+                raise where.error("attribute xyz is the zero vector (an axis needs a direction)", "xyz")
+            axis = (raw[0] / norm, raw[1] / norm, raw[2] / norm)
+
+    limits = (-math.inf, math.inf)
+    velocity = None
+    limit_el = _single(element, "limit", label, xpath, path, required=jtype in ("revolute", "prismatic"))
+    if limit_el is not None and jtype in ("revolute", "continuous", "prismatic"):
+        where = _Where(path, limit_el, f"{label}: <limit>", f"{xpath}/limit")
+        velocity = _scalar(where, "velocity")
+        if velocity is not None and velocity < 0:
+            raise where.error(f"velocity {velocity} is negative (expected a speed limit >= 0)", "velocity")
+        if jtype != "continuous":  # URDF ignores lower/upper of a continuous joint
+            lower = _scalar(where, "lower")
+            upper = _scalar(where, "upper")
+            limits = (0.0 if lower is None else lower, 0.0 if upper is None else upper)
+            if limits[0] > limits[1]:
+                raise where.error(f"lower limit {limits[0]} is above upper limit {limits[1]}", "lower")
+
+    mimic_el = _single(element, "mimic", label, xpath, path, required=False)
+    mimic = None if mimic_el is None else mimic_el.attrib.get("joint", "?")
+    return _UrdfJoint(name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic)
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The validated kinematic tree of a URDF."""
+
+    name: str
+    links: dict[str, _Element]  # in document order
+    joints: dict[str, _UrdfJoint]
+    parent_joint: dict[str, _UrdfJoint]  # child link → the joint above it
+    child_joints: dict[str, list[_UrdfJoint]]  # link → the joints below it
+    root: str
+
+
+def _build_tree(robot_el: _Element, path: str) -> _Tree:
+    if robot_el.tag != "robot":
+        raise RobotFormatError(
+            f"the root element is <{robot_el.tag}>, expected <robot> (is this a URDF file?)",
+            path=path,
+            line=robot_el.line,
+            column=robot_el.column,
+        )
+    name = _required_attr(robot_el, "name", "<robot>", "robot", path)
+
+    links: dict[str, _Element] = {}
+    for link_el in robot_el.all("link"):
+        link = _required_attr(link_el, "name", "a <link>", "link", path)
+        if link in links:
+            raise _Where(path, link_el, f"link {link!r}", f"link[@name={link!r}]").error(
+                f"is defined twice (first on line {links[link].line})"
+            )
+        links[link] = link_el
+    if not links:
+        raise RobotFormatError(f"robot {name!r} has no <link>", path=path, line=robot_el.line, column=robot_el.column)
+
+    joints: dict[str, _UrdfJoint] = {}
+    for joint_el in robot_el.all("joint"):
+        joint = _parse_joint(joint_el, links, path)
+        if joint.name in joints:
+            raise _Where(path, joint_el, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]").error(
+                f"is defined twice (first on line {joints[joint.name].element.line})"
+            )
+        joints[joint.name] = joint
+
+    parent_joint: dict[str, _UrdfJoint] = {}
+    child_joints: dict[str, list[_UrdfJoint]] = {link: [] for link in links}
+    for joint in joints.values():
+        other = parent_joint.get(joint.child)
+        if other is not None:
+            raise _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]").error(
+                f"link {joint.child!r} is already the child of joint {other.name!r}: a URDF is a tree "
+                "(each link has at most one parent joint), this one has a cycle or a closed loop"
+            )
+        parent_joint[joint.child] = joint
+        child_joints[joint.parent].append(joint)
+
+    # Cycles: walking up the parents from any link must end at a link without a parent.
+    for start in links:
+        seen = [start]
+        link = start
+        while link in parent_joint:
+            link = parent_joint[link].parent
+            if link in seen:
+                # The joints of the loop from parent to child, starting at the first one in the file.
+                loop = [parent_joint[x] for x in reversed(seen[seen.index(link) :])]
+                first = min(range(len(loop)), key=lambda i: loop[i].element.line)
+                loop = loop[first:] + loop[:first]
+                raise _Where(path, loop[0].element, f"joint {loop[0].name!r}", f"joint[@name={loop[0].name!r}]").error(
+                    "is part of a cycle of joints "
+                    + " -> ".join(repr(j.name) for j in loop + loop[:1])
+                    + " (a URDF is a tree)"
+                )
+            seen.append(link)
+
+    roots = [link for link in links if link not in parent_joint]
+    if len(roots) > 1:
+        second = links[roots[1]]
+        raise RobotFormatError(
+            f"robot {name!r} has {len(roots)} root links ({_listing(roots)}), expected one: every link but the "
+            "root must be the child of a joint",
+            path=path,
+            line=second.line,
+            column=second.column,
+            key_path=f"link[@name={roots[1]!r}]",
+        )
+    return _Tree(name, links, joints, parent_joint, child_joints, roots[0])
+
+
+def _leaves_below(tree: _Tree, base: str) -> list[str]:
+    """The links without children in the subtree below ``base``, in depth-first order."""
+    leaves, todo = [], [base]
+    while todo:
+        link = todo.pop()
+        below = tree.child_joints[link]
+        if not below:
+            leaves.append(link)
+        todo.extend(j.child for j in reversed(below))
+    return leaves
+
+
+def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[str, str, list[_UrdfJoint]]:
+    """The joints from ``base`` to ``tip`` (defaults resolved), in order from the base."""
+    for role, link in (("base", base), ("tip", tip)):
+        if link is not None and link not in tree.links:
+            raise RobotFormatError(
+                f"unknown {role} link {link!r} (links of robot {tree.name!r}: {_listing(list(tree.links))})",
+                path=path,
+            )
+    base = tree.root if base is None else base
+    if tip is None:
+        leaves = _leaves_below(tree, base)
+        if leaves == [base]:
+            raise RobotFormatError(f"base link {base!r} has no joint below it", path=path)
+        if len(leaves) > 1:
+            raise RobotFormatError(
+                f"the tree below base link {base!r} has {len(leaves)} leaf links ({_listing(leaves)}); "
+                "pass tip= (or --tip) to choose the end of the chain",
+                path=path,
+            )
+        tip = leaves[0]
+    if tip == base:
+        raise RobotFormatError(f"base and tip are the same link {base!r}: the chain has no joint", path=path)
+    joints = []
+    link = tip
+    while link != base:
+        if link not in tree.parent_joint:
+            raise RobotFormatError(
+                f"tip link {tip!r} is not below base link {base!r} (walking up from the tip reaches root "
+                f"{tree.root!r} first)",
+                path=path,
+            )
+        joint = tree.parent_joint[link]
+        joints.append(joint)
+        link = joint.parent
+    joints.reverse()
+    for joint in joints:
+        where = _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]")
+        if joint.type in _UNSUPPORTED_TYPES:
+            raise where.error(
+                f"is a {joint.type} joint on the chain from {base!r} to {tip!r}; robokin handles serial chains of "
+                f"{', '.join(_SUPPORTED_TYPES)} joints (choose base=/tip= to leave it out)",
+                "type",
+            )
+        if joint.mimic is not None:
+            raise where.error(
+                f"mimics joint {joint.mimic!r} and lies on the chain from {base!r} to {tip!r}; mimic joints are "
+                "not supported on the chain (choose a tip that leaves it out)"
+            )
+    if not any(j.type != "fixed" for j in joints):
+        raise RobotFormatError(
+            f"the chain from {base!r} to {tip!r} has no moving joint (only fixed joints "
+            f"{_listing([j.name for j in joints])})",
+            path=path,
+        )
+    return base, tip, joints
+
+
+def _to_joint(joint: _UrdfJoint) -> Joint:
+    rtype = {"continuous": "revolute"}.get(joint.type, joint.type)
+    if rtype == "fixed":
+        return Joint(name=joint.name, type="fixed", form="origin", origin=joint.origin)
+    return Joint(
+        name=joint.name,
+        type=rtype,
+        form="origin",
+        origin=joint.origin,
+        axis=joint.axis,
+        limits=joint.limits,
+        velocity=joint.velocity,
+    )
+
+
+# --------------------------------------------------------------------------------------------- public API
+def loads_urdf(
+    text: str | bytes, path: str = "<string>", base: str | None = None, tip: str | None = None
+) -> Robot:
+    """Build a :class:`~robokin.model.Robot` from URDF text: the serial chain from ``base`` to ``tip``.
+
+    Args:
+        text: The URDF document (``str``, or ``bytes`` in the encoding its XML declaration names).
+        path: The name used in error messages and in the robot's ``source``.
+        base: The link whose frame is the robot's base frame; default: the URDF's root link.
+        tip: The link whose frame is the tool frame; default: the only leaf link below ``base``.
+
+    Returns:
+        The robot, named as the URDF's ``<robot name>``, with every joint of the chain (fixed ones kept, names
+        preserved), in metres and radians. Joints off the chain (e.g. a gripper's fingers) are ignored.
+
+    Raises:
+        RobotFormatError: Malformed XML, a DTD or entity, a xacro file, a link or joint defined twice, a joint
+            naming an unknown link, a cycle, several root links, an unknown joint type, an unknown base or tip,
+            several leaves and no tip, a floating/planar/mimic joint on the chain, a bad number (wrong count,
+            not numeric, NaN or infinite), a zero axis, a missing ``<limit>`` on a revolute or prismatic joint,
+            a lower limit above the upper one.
+    """
+    path = os.fspath(path)
+    if isinstance(text, str):
+        data, encoding = text.encode("utf-8"), "utf-8"
+    else:
+        data, encoding = bytes(text), None
+    tree = _build_tree(_parse_xml(data, path, encoding), path)
+    base, tip, chain = _chain(tree, base, tip, path)
+    return Robot(
+        name=tree.name,
+        joints=tuple(_to_joint(j) for j in chain),
+        source=f"URDF {path} (chain from link {base!r} to link {tip!r})",
+    )
+
+
+def load_urdf(path: str | os.PathLike, base: str | None = None, tip: str | None = None) -> Robot:
+    """Read a URDF file and build the :class:`~robokin.model.Robot` of its chain from ``base`` to ``tip``.
+
+    Args:
+        path: The ``.urdf`` file. A ``.xacro`` file is refused with the command that expands it.
+        base: The link whose frame is the robot's base frame; default: the URDF's root link.
+        tip: The link whose frame is the tool frame; default: the only leaf link below ``base``.
+
+    Returns:
+        The robot; see :func:`loads_urdf`.
+
+    Raises:
+        RobotFormatError: A missing or unreadable file, a xacro file, or anything :func:`loads_urdf` refuses.
+    """
+    name = os.fspath(path)
+    if name.lower().endswith(".xacro"):
+        raise RobotFormatError(f"this is a xacro file, not URDF: {_xacro_hint(Path(name).name)}", path=name)
+    try:
+        data = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise RobotFormatError("no such file", path=name) from None
+    except OSError as exc:
+        raise RobotFormatError(f"cannot read the file: {exc.strerror or exc}", path=name) from None
+    return loads_urdf(data, path=name, base=base, tip=tip)

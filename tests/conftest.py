@@ -1,0 +1,30 @@
+"""Shared fixtures: the Agg backend, and a parametrisation over every bundled robot file."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import robokin  # noqa: E402
+
+ROBOT_NAMES = robokin.list_robots()
+
+
+@pytest.fixture(params=ROBOT_NAMES)
+def robot(request) -> robokin.Robot:
+    """Every bundled robot in turn (a new file in robots/ is tested by being added)."""
+    return robokin.load(request.param)
+
+
+def random_q(robot: robokin.Robot, rng: np.random.Generator, shape: tuple[int, ...] = ()) -> np.ndarray:
+    """Joint values ``shape + (n,)`` uniform within the limits (±π where a revolute joint is unlimited,
+    ±1 m where a prismatic one is)."""
+    lo, hi = robot.limits.T
+    default = np.where(np.array(robot.joint_types) == "revolute", np.pi, 1.0)
+    lo = np.where(np.isfinite(lo), lo, -default)
+    hi = np.where(np.isfinite(hi), hi, default)
+    return rng.uniform(lo, hi, size=shape + (robot.n,))
