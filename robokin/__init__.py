@@ -6,8 +6,10 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
 from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
+from .format import dumps, loads, save
 from .loading import list_robots, load
 from .model import Joint, Origin, Robot
+from .urdf import load_urdf, loads_urdf
 
 __version__ = "0.1.0"
 
@@ -25,7 +27,12 @@ __all__ = [
     "hessian",
     "jacobian",
     "jacobian_dot",
+    "dumps",
     "list_robots",
     "load",
+    "load_urdf",
+    "loads",
+    "loads_urdf",
     "manipulability_gradient",
+    "save",
 ]

@@ -59,11 +59,12 @@ SMALL_BATCH = 16
 NUMERIC_STEP = 6e-6
 
 _BOTTOM_ROW = np.array([[0.0, 0.0, 0.0, 1.0]])
+_NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # (i + 1) % 3 and (i + 2) % 3
 
 
 # --------------------------------------------------------------------------------------------- kernels
 def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
-    """Column kernel: the tool pose, and optionally every joint's motion axis and origin.
+    """Column kernel: the tool pose, and optionally every joint's motion axis and origin; for large batches.
 
     The pose is carried column-first, ``T[j, r, k] = T_k[r, j]`` with shape ``(4, 3, N)``, so that a joint's
     rotation mixes two contiguous ``(3, N)`` blocks and the constant ``C[i + 1]`` is one ``(4, 4) @ (4, 3N)``
@@ -75,7 +76,7 @@ def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
         with_axes: Also return the world z axes and origins of the motion frames.
 
     Returns:
-        ``T`` ``(4, 3, N)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
+        ``T_world_tool`` ``(N, 4, 4)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
     """
     N = q.shape[0]
     q_t = np.transpose(q)  # (n, N)
@@ -93,13 +94,24 @@ def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
         else:  # T @ Tz(q): p' = p + q z
             T = np.stack([x, y, z, p + q_t[i] * z])
         T = (chain.C[i + 1].T @ T.reshape(4, -1)).reshape(4, 3, N)
+    top = np.transpose(T, (2, 1, 0))  # (N, 3, 4)
+    T = np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (N, 1, 4))], axis=1)
     if not with_axes:
         return T
     return T, np.stack(axes), np.stack(origins)
 
 
+def _joint_matrices(chain: "Chain", q):
+    """``M_i = C[0]^[i=0] Mz_i(q_i) C[i + 1]`` for every joint, ``(N, n, 4, 4)``, so ``T = Π_i M_i``."""
+    u = np.cos(q)[..., None, None]  # (N, n, 1, 1)
+    v = np.where(chain.revolute, np.sin(q), q)[..., None, None]
+    return u * chain.K_cos + v * chain.K_sin + chain.K_one
+
+
 def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
-    """Product kernel: ``T = C[0] @ Π_i (u_i K_cos[i] + v_i K_sin[i] + K_one[i])``, cheapest for small N.
+    """Product kernel: ``T = Π_i M_i`` over the joint matrices (:func:`_joint_matrices`); for small batches.
+
+    Without axes the product is taken as a balanced tree (⌈log2 n⌉ batched matmuls instead of n).
 
     Args:
         chain: The compiled chain.
@@ -107,48 +119,40 @@ def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
         with_axes: Also return the world z axes and origins of the motion frames.
 
     Returns:
-        ``T`` ``(4, 3, N)`` column-first as in :func:`_poses_by_columns`, and if ``with_axes``:
-        ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
+        ``T_world_tool`` ``(N, 4, 4)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
     """
-    u = np.cos(q)[..., None, None]  # (N, n, 1, 1)
-    v = np.where(chain.revolute, np.sin(q), q)[..., None, None]
-    M = u * chain.K_cos + v * chain.K_sin + chain.K_one  # (N, n, 4, 4)
-    T = np.broadcast_to(chain.C[0], (q.shape[0], 4, 4))
-    frames = []
-    for i in range(chain.revolute.shape[0]):
-        if with_axes:
-            frames.append(T)
-        T = T @ M[:, i]
-    T = np.transpose(T[:, :3, :], (2, 1, 0))  # (4, 3, N)
+    M = _joint_matrices(chain, q)
     if not with_axes:
-        return T
-    F = np.stack(frames)  # (n, N, 4, 4)
-    return T, np.transpose(F[:, :, :3, 2], (0, 2, 1)), np.transpose(F[:, :, :3, 3], (0, 2, 1))
+        while M.shape[1] > 1:
+            even = M.shape[1] - M.shape[1] % 2
+            pairs = M[:, 0:even:2] @ M[:, 1:even:2]
+            M = pairs if even == M.shape[1] else np.concatenate([pairs, M[:, even:]], axis=1)
+        return M[:, 0]
+    frames = [np.broadcast_to(chain.C[0], (q.shape[0], 4, 4))]
+    for i in range(M.shape[1]):
+        frames.append(M[:, 0] if i == 0 else frames[-1] @ M[:, i])
+    F = np.stack(frames[:-1])  # (n, N, 4, 4): the motion frame of each joint
+    return frames[-1], np.transpose(F[:, :, :3, 2], (0, 2, 1)), np.transpose(F[:, :, :3, 3], (0, 2, 1))
 
 
 def _poses(chain: "Chain", q, with_axes: bool = False):
-    """The kernel for this batch size (see ``SMALL_BATCH``); same outputs as :func:`_poses_by_columns`."""
+    """The kernel for this batch size (see ``SMALL_BATCH``); both return the same numbers to rounding."""
     if q.shape[0] < SMALL_BATCH:
         return _poses_by_products(chain, q, with_axes)
     return _poses_by_columns(chain, q, with_axes)
 
 
-def _columns_to_matrix(T):
-    """Column-first ``(4, 3, N)`` pose to ``(N, 4, 4)`` homogeneous matrices."""
-    top = np.transpose(T, (2, 1, 0))  # (N, 3, 4)
-    return np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (top.shape[0], 1, 4))], axis=1)
-
-
 def _fk(chain: "Chain", q):
     """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``: the function every AD method differentiates."""
-    return _columns_to_matrix(_poses(chain, q))
+    return _poses(chain, q)
 
 
 def _cross(a, b):
-    """Cross product along axis -2 of ``(..., 3, N)`` arrays, written with indexing so AD values pass."""
-    ax, ay, az = a[..., 0, :], a[..., 1, :], a[..., 2, :]
-    bx, by, bz = b[..., 0, :], b[..., 1, :], b[..., 2, :]
-    return np.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], axis=-2)
+    """Cross product along axis -2 of ``(..., 3, N)`` arrays: ``a[1]b[2] − a[2]b[1]``, ... by index cycles.
+
+    Written with indexing and arithmetic only, so AD values pass through it.
+    """
+    return a[..., _NEXT, :] * b[..., _PREV, :] - a[..., _PREV, :] * b[..., _NEXT, :]
 
 
 def _to_tool_frame(J, R):
@@ -163,13 +167,13 @@ def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
     Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
     prismatic joint i: ``[z_i; 0]``.
     """
-    T, Z, P = _poses(chain, q, with_axes=True)  # (4, 3, N), (n, 3, N), (n, 3, N)
+    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 4, 4), (n, 3, N), (n, 3, N)
     revolute = chain.revolute[:, None, None]
-    J_v = np.where(revolute, _cross(Z, T[3] - P), Z)  # (n, 3, N)
-    J_w = Z * revolute.astype(float)
+    J_v = np.where(revolute, _cross(Z, np.transpose(T[:, :3, 3]) - P), Z)  # (n, 3, N)
+    J_w = Z * revolute
     J = np.transpose(np.concatenate([J_v, J_w], axis=1), (2, 1, 0))  # (N, 6, n)
     if frame == "tool":
-        J = _to_tool_frame(J, np.transpose(T[:3], (2, 1, 0)))
+        J = _to_tool_frame(J, T[:, :3, :3])
     return J
 
 
@@ -216,7 +220,7 @@ def _hessian_analytic(chain: "Chain", q):
     T, Z, P = _poses(chain, q, with_axes=True)
     Z = np.transpose(Z, (2, 0, 1))  # (N, n, 3)
     P = np.transpose(P, (2, 0, 1))
-    p_tool = np.transpose(T[3])[:, None, :]  # (N, 1, 3)
+    p_tool = T[:, None, :3, 3]  # (N, 1, 3)
     rev = chain.revolute
     n = rev.shape[0]
     J_v = np.where(rev[:, None], np.cross(Z, p_tool - P), Z)  # (N, n, 3), column i as a vector

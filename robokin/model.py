@@ -20,6 +20,7 @@ turns every axis into z, so the kernels in :mod:`robokin.kinematics` do only sin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Mapping
 
 import numpy as np
@@ -157,9 +158,10 @@ class Chain:
         variable: ``(m_joints,)`` int, index into q of each joint, -1 for fixed joints.
         T_world_base: ``(4, 4)``.
         T_last_tool: ``(4, 4)``.
-        K_cos, K_sin, K_one: ``(n, 4, 4)`` each, such that ``Mz_i(q) @ C[i + 1] = u K_cos[i] + v K_sin[i] +
-            K_one[i]`` with ``(u, v) = (cos q, sin q)`` for a revolute joint and ``(u, v) = (cos q, q)`` for
-            a prismatic one (whose ``K_cos`` is zero).
+        K_cos, K_sin, K_one: ``(n, 4, 4)`` each, such that ``M_i = u K_cos[i] + v K_sin[i] + K_one[i]``
+            equals ``Mz_i(q) @ C[i + 1]`` (with ``C[0]`` folded in front for ``i = 0``), so that
+            ``T_world_tool = M_0 @ ... @ M_{n-1}``; ``(u, v) = (cos q, sin q)`` for a revolute joint and
+            ``(cos q, q)`` for a prismatic one (whose ``K_cos`` is zero).
     """
 
     C: np.ndarray
@@ -210,15 +212,16 @@ class Chain:
         E_z = np.zeros((4, 4))
         E_z[2, 3] = 1.0
         K_cos, K_sin, K_one = [], [], []
-        for is_rev, C_next in zip(revolute, C[1:]):
+        for i, (is_rev, C_next) in enumerate(zip(revolute, C[1:])):
+            front = C[0] if i == 0 else np.eye(4)
             if is_rev:
-                K_cos.append(P_cos @ C_next)
-                K_sin.append(P_sin @ C_next)
-                K_one.append(P_one @ C_next)
+                K_cos.append(front @ P_cos @ C_next)
+                K_sin.append(front @ P_sin @ C_next)
+                K_one.append(front @ P_one @ C_next)
             else:
                 K_cos.append(np.zeros((4, 4)))
-                K_sin.append(E_z @ C_next)
-                K_one.append(C_next)
+                K_sin.append(front @ E_z @ C_next)
+                K_one.append(front @ C_next)
         return cls(
             C=_frozen(C),
             revolute=revolute,
@@ -276,32 +279,32 @@ class Robot:
         object.__setattr__(self, "chain", Chain.compile(self.joints, self.base, self.tool))
 
     # ----------------------------------------------------------------- description
-    @property
+    @cached_property
     def moving_joints(self) -> tuple[Joint, ...]:
         """The revolute and prismatic joints, in the order of q."""
         return tuple(j for j in self.joints if j.moving)
 
-    @property
+    @cached_property
     def n(self) -> int:
         """Number of joint variables (moving joints)."""
         return len(self.moving_joints)
 
-    @property
+    @cached_property
     def joint_names(self) -> tuple[str, ...]:
         """Names of the moving joints, in the order of q."""
         return tuple(j.name for j in self.moving_joints)
 
-    @property
+    @cached_property
     def joint_types(self) -> tuple[str, ...]:
         """``"revolute"`` or ``"prismatic"`` for each moving joint."""
         return tuple(j.type for j in self.moving_joints)
 
-    @property
+    @cached_property
     def limits(self) -> np.ndarray:
         """Joint limits ``(n, 2)`` [rad or m], ``±inf`` where unlimited (read-only)."""
         return _frozen([j.limits for j in self.moving_joints])
 
-    @property
+    @cached_property
     def velocity_limits(self) -> np.ndarray:
         """Speed limits ``(n,)`` [rad/s or m/s], ``inf`` where none is given (read-only)."""
         return _frozen([np.inf if j.velocity is None else j.velocity for j in self.moving_joints])

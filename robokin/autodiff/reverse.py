@@ -65,6 +65,7 @@ class Tape:
         """
         m = cotangent.shape[0]
         acc: dict[int, Any] = {output._index: cotangent}
+        owned: set[int] = set()  # accumulators this sweep allocated: safe to add into in place
         keep = {v._index for v in inputs}
         parents, pullbacks = self._parents, self._pullbacks
         for i in range(output._index, -1, -1):
@@ -73,12 +74,51 @@ class Tape:
                 continue
             if i not in keep:
                 del acc[i]
+                owned.discard(i)
             for p, gp in zip(parents[i], pullbacks[i](g)):
-                if gp is None:
-                    continue
-                prev = acc.get(p)
-                acc[p] = gp if prev is None else prev + gp
-        return [acc[v._index] if v._index in acc else np.zeros((m,) + v.shape) for v in inputs]
+                if gp is not None:
+                    _accumulate(acc, owned, p, gp)
+        return [
+            (acc[v._index].dense() if isinstance(acc[v._index], R.Scattered) else acc[v._index])
+            if v._index in acc
+            else np.zeros((m,) + v.shape)
+            for v in inputs
+        ]
+
+
+def _accumulate(acc: dict[int, Any], owned: set[int], p: int, gp: Any) -> None:
+    """acc[p] += gp, in place into buffers the sweep owns (plain arrays), functionally otherwise."""
+    prev = acc.get(p)
+    if isinstance(gp, R.Scattered):
+        if type(gp.g) is not np.ndarray:  # nested AD cotangent: functional scatter
+            gp = gp.dense()
+        elif prev is None or p not in owned or type(prev) is not np.ndarray:
+            dense_prev = prev.dense() if isinstance(prev, R.Scattered) else prev
+            if dense_prev is None:
+                buf = np.zeros(gp.g.shape[:1] + gp.shape)
+            elif type(dense_prev) is np.ndarray:
+                buf = np.array(dense_prev, dtype=np.float64)
+            else:
+                acc[p] = dense_prev + gp.dense()
+                return
+            gp.add_into(buf)
+            acc[p] = buf
+            owned.add(p)
+            return
+        else:
+            gp.add_into(prev)
+            return
+    if prev is None:
+        acc[p] = gp
+        return
+    if isinstance(prev, R.Scattered):
+        prev = prev.dense()
+    if p in owned and type(prev) is np.ndarray and type(gp) is np.ndarray and np.broadcast_shapes(prev.shape, gp.shape) == prev.shape:
+        prev += gp
+        return
+    acc[p] = prev + gp
+    if type(acc[p]) is np.ndarray:
+        owned.add(p)
 
 
 class Var(ADArray):
@@ -108,7 +148,7 @@ class Var(ADArray):
             self._level,
             self.value[key],
             (self,),
-            lambda g: (R.scatter(g, key, basic, shape, 1),),
+            lambda g: (R.Scattered(g, key, basic, shape),),
         )
 
     def _scatter(self, key: tuple[Any, ...], basic: bool, shape: tuple[int, ...], lead: int) -> Any:

@@ -1,0 +1,104 @@
+"""Forward kinematics and Jacobian speed: single-call latency and batched throughput, beside the peers.
+
+Run: ``python benchmarks/kinematics.py`` (add ``--quick`` for a short run). Every bundled arm with at least
+6 joints; float64. When roboticstoolbox-python or pin (Pinocchio) is installed, the same chains go through
+them too (checked to agree first) and the table shows how many times slower they are than robokin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import _peers  # noqa: E402
+
+import robokin  # noqa: E402
+
+
+def best_time(func, repeat: int, number: int = 1) -> float:
+    """Smallest mean time [s] of ``number`` calls over ``repeat`` rounds."""
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            func()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def median_latency(func, calls: int) -> float:
+    """Median time [s] of single calls."""
+    times = np.empty(calls)
+    for k in range(calls):
+        start = time.perf_counter()
+        func()
+        times[k] = time.perf_counter() - start
+    return float(np.median(times))
+
+
+def random_q(robot, rng, n_configs):
+    lo, hi = robot.limits.T
+    lo, hi = np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi)
+    return rng.uniform(lo, hi, (n_configs, robot.n))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, N = 10^4 only")
+    args = parser.parse_args()
+    sizes = [10_000] if args.quick else [10_000, 100_000]
+    calls = 300 if args.quick else 3000
+    rng = np.random.default_rng(0)
+    versions = _peers.peer_versions()
+    print("robokin kinematics benchmark (float64, µs; lower is better)")
+    print("peers: " + ", ".join(f"{k} {v}" if v else f"{k} not installed (skipped)" for k, v in versions.items()))
+    head = f"{'robot':<9} {'n':>2} {'what':<8} {'single':>8}" + "".join(f" {'N=' + format(N, ','):>12}" for N in sizes)
+    head += f"  {'rtb single':>10} {'rtb N=1e4':>10} {'pin single':>10}  (ratios: peer time / robokin time)"
+    print(head)
+    print("-" * len(head))
+    for name in robokin.list_robots():
+        robot = robokin.load(name)
+        if robot.n < 6:
+            continue
+        q1 = random_q(robot, rng, 1)[0]
+        Q = {N: random_q(robot, rng, N) for N in sizes}
+        ets, pc = _peers.rtb_ets(robot), _peers.pin_chain(robot)
+        if ets is not None:
+            assert np.abs(ets.eval(q1) - robot.fk(q1)).max() < 1e-12
+            assert np.abs(ets.jacob0(q1) - robot.jacobian(q1)).max() < 1e-12
+        if pc is not None:
+            assert np.abs(pc.fk(q1) - robot.fk(q1)).max() < 1e-12
+            assert np.abs(pc.jacobian(q1) - robot.jacobian(q1)).max() < 1e-12
+        for what, ours, rtb_one, rtb_batch, pin_one in [
+            ("fk", robot.fk, ets and ets.eval, ets and ets.eval, pc and pc.fk),
+            ("jacobian", robot.jacobian, ets and ets.jacob0, None, pc and pc.jacobian),
+        ]:
+            single = median_latency(lambda: ours(q1), calls)
+            row = f"{name:<9} {robot.n:>2} {what:<8} {single * 1e6:8.2f}"
+            per_config = {}
+            for N in sizes:
+                per_config[N] = best_time(lambda: ours(Q[N]), 3 if N > 10_000 else 7) / N
+                row += f" {per_config[N] * 1e6:9.3f}/cf"
+            peer_cells = []
+            for func, kind in [(rtb_one, "single"), (rtb_batch, "batch"), (pin_one, "single")]:
+                if func is None:
+                    peer_cells.append(f"{'-':>10}")
+                elif kind == "single":
+                    peer_cells.append(f"{median_latency(lambda: func(q1), calls) / single:9.1f}x")
+                else:
+                    N = sizes[0]
+                    peer_cells.append(f"{best_time(lambda: func(Q[N]), 3) / N / per_config[N]:9.1f}x")
+            print(row + "  " + " ".join(peer_cells))
+    if not any(versions.values()):
+        print("note: no peer library installed; install ../shared/peers-requirements.txt to compare.")
+    print("single = median latency of one call with one configuration (validation included);")
+    print("/cf = µs per configuration of one batched call with N configurations.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,591 @@
+"""Draw an arm with matplotlib: a 3D stick figure, an animation of a motion, GIF/MP4 files, a slider window.
+
+matplotlib is imported lazily (inside the functions), so ``import robokin`` stays light. Only matplotlib's
+public, current API is used (``FuncAnimation``, ``PillowWriter``, ``FFMpegWriter``, ``Line3D.set_data_3d``,
+``Animation.save(progress_callback=...)``). The library never calls ``plt.show()``; the CLI and the demos do.
+
+What is drawn, for a configuration ``q``:
+
+- the links as one polyline through the frame origins from ``fk_frames``, with an elbow wherever a link
+  leaves a joint along its axis (the ``d`` of DH) and then across it (the ``a``), so an L-shaped link is
+  drawn as an L and not as a diagonal;
+- the joints as dots on their axes, and a short segment along each joint axis;
+- the base and the tool frames as axis triads (x red, y green, z blue);
+- in an animation, also the tool's trail, an optional velocity (manipulability) ellipsoid at the tool, and a
+  visible warning (the links turn red and a label says so) when the arm passes near a singularity.
+
+Every artist robokin draws has a ``gid`` (``"links"``, ``"joints"``, ``"joint-axes"``, ``"tool-x"``, ...,
+``"trail"``, ``"ellipsoid"``, ``"status"``) so tests and users can find it again and read its data back.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _checks
+from .errors import OptionError, RobokinError, ShapeError
+from .kinematics import fk_frames, jacobian
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .model import Robot
+
+__all__ = ["plot", "animate", "save", "teach", "reach", "skeleton", "Skeleton", "ArmAnimation", "SAVE_FORMATS"]
+
+SAVE_FORMATS: tuple[str, ...] = (".gif", ".mp4")
+
+# Colours: links, links near a singularity, the three axes of a triad, the trail, the ellipsoid.
+LINK_COLOR = "#3465a4"
+WARN_COLOR = "#cc0000"
+TRIAD_COLORS = ("#d62728", "#2ca02c", "#1f77b4")
+TRAIL_COLOR = "#ff7f0e"
+ELLIPSOID_COLOR = "#75507b"
+
+# Sizes as fractions of the robot's reach: triads, joint-axis segments, the largest ellipsoid semi-axis.
+TRIAD_FRACTION = 0.12
+AXIS_FRACTION = 0.06
+ELLIPSOID_FRACTION = 0.18
+
+# Below this inverse condition number σ_min/σ_max of the Jacobian the arm is drawn as "near a singularity".
+# It is a drawing threshold, not a physical constant: 0.05 flags the last few degrees before a wrist or
+# elbow singularity of the bundled arms without flagging their ordinary postures.
+NEAR_SINGULAR = 0.05
+
+# Zoom of the 3D box inside its axes (matplotlib's default 1 leaves a wide empty margin).
+BOX_ZOOM = 1.25
+
+# Reach used for an unlimited prismatic joint when sizing the axes [m].
+UNLIMITED_STROKE = 1.0
+
+
+# ----------------------------------------------------------------------------------------- geometry
+@dataclass(frozen=True, eq=False)
+class Skeleton:
+    """The points of a stick figure, world frame [m], batched like ``q`` ``(..., n)``.
+
+    Attributes:
+        links: ``(..., K, 3)`` polyline from the base origin to the tool origin (last point = ``fk(q)[:3, 3]``).
+        joints: ``(..., n, 3)`` a point on each moving joint's axis (its motion frame's origin).
+        axes: ``(..., n, 3)`` unit direction of each moving joint's axis (rotation axis or sliding direction).
+        T_world_base: ``(..., 4, 4)`` base frame.
+        T_world_tool: ``(..., 4, 4)`` tool frame.
+    """
+
+    links: np.ndarray
+    joints: np.ndarray
+    axes: np.ndarray
+    T_world_base: np.ndarray
+    T_world_tool: np.ndarray
+
+
+def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
+    """The points to draw for ``q`` ``(..., n)``; vectorized over the batch.
+
+    For each joint ``j`` with previous frame ``F`` and motion frame ``M = F @ pre_j`` (axis ``z_j``, origin
+    ``P_j``) and own frame origin ``O_j``, the polyline visits ``P_j − z_j (z_j · (P_j − O_prev))`` (the
+    elbow before the joint: the link runs across the axis, then along it), ``P_j``, then
+    ``P_j + z_j (z_j · (O_j − P_j))`` (the elbow after it) and ``O_j``. For DH joints this is the path
+    ``d`` along z then ``a`` along x; for modified DH, ``a`` along x then ``d`` along z.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+
+    Returns:
+        A :class:`Skeleton` with the batch shape of ``q``.
+    """
+    q = _checks.joint_vector(robot, q)
+    batch = q.shape[:-1]
+    F = fk_frames(robot, q).reshape((-1, len(robot.joints) + 2, 4, 4))  # (N, m, 4, 4)
+    chain = robot.chain
+    origins = F[:, :, :3, 3]  # (N, m, 3)
+    points = [origins[:, 0]]
+    joints, axes = [], []
+    for j, (pre, k) in enumerate(zip(chain.pre, chain.variable)):
+        O_prev, O_j = origins[:, j], origins[:, j + 1]
+        if k >= 0:
+            R_prev = F[:, j, :3, :3]
+            P = O_prev + R_prev @ pre[:3, 3]  # (N, 3)
+            z = R_prev @ pre[:3, 2]  # (N, 3)
+            before = P - z * np.sum(z * (P - O_prev), axis=-1, keepdims=True)
+            after = P + z * np.sum(z * (O_j - P), axis=-1, keepdims=True)
+            points += [before, P, after]
+            joints.append(P)
+            axes.append(z)
+        points.append(O_j)
+    points.append(origins[:, -1])
+    links = np.stack(points, axis=1)  # (N, K, 3)
+    return Skeleton(
+        links=links.reshape(batch + links.shape[1:]),
+        joints=np.stack(joints, axis=1).reshape(batch + (robot.n, 3)),
+        axes=np.stack(axes, axis=1).reshape(batch + (robot.n, 3)),
+        T_world_base=F[:, 0].reshape(batch + (4, 4)),
+        T_world_tool=F[:, -1].reshape(batch + (4, 4)),
+    )
+
+
+def reach(robot: "Robot") -> float:
+    """An upper bound [m] on the distance from the base origin to any frame origin of the arm.
+
+    The sum of the lengths of every constant offset in the chain (the tool's included) and of the largest
+    stroke of each prismatic joint (``UNLIMITED_STROKE`` when unlimited).
+    """
+    chain = robot.chain
+    total = float(np.linalg.norm(chain.pre[:, :3, 3], axis=-1).sum())
+    total += float(np.linalg.norm(chain.post[:, :3, 3], axis=-1).sum())
+    total += float(np.linalg.norm(chain.T_last_tool[:3, 3]))
+    for joint in robot.moving_joints:
+        if joint.type == "prismatic":
+            stroke = float(np.max(np.abs(joint.limits)))
+            total += stroke if np.isfinite(stroke) else UNLIMITED_STROKE
+    return max(total, 1e-3)
+
+
+def _inverse_condition(J: np.ndarray) -> np.ndarray:
+    """σ_min/σ_max ``(...)`` of ``J`` ``(..., 6, n)`` (0 at a singularity, 1 when isotropic)."""
+    from .singularity import inverse_condition
+
+    return np.asarray(inverse_condition(J), dtype=float)
+
+
+def _ellipsoid_axes(J: np.ndarray) -> np.ndarray:
+    """Semi-axes ``(..., 3, 3)`` (columns) of the translational velocity ellipsoid ``{J_v q̇ : |q̇| ≤ 1}``.
+
+    The columns are ``σ_k u_k`` from the SVD ``J_v = U Σ Vᵀ`` [m/s per unit joint rate] (Yoshikawa 1985).
+    """
+    U, s, _ = np.linalg.svd(J[..., :3, :])
+    s3 = np.zeros(J.shape[:-2] + (3,))
+    s3[..., : s.shape[-1]] = s
+    return U * s3[..., None, :]
+
+
+def _unit_rings(points: int = 25) -> np.ndarray:
+    """Rings on the unit sphere as one polyline ``(P, 3)`` with NaN rows between rings."""
+    t = np.linspace(0.0, 2.0 * np.pi, points)
+    rings = []
+    for lat in (-0.6, 0.0, 0.6):  # three parallels
+        r = np.sqrt(1.0 - lat**2)
+        rings.append(np.stack([r * np.cos(t), r * np.sin(t), np.full_like(t, lat)], axis=-1))
+    for lon in np.arange(4) * np.pi / 4:  # four meridians
+        rings.append(np.stack([np.cos(t) * np.cos(lon), np.cos(t) * np.sin(lon), np.sin(t)], axis=-1))
+    gap = np.full((1, 3), np.nan)
+    return np.concatenate([np.concatenate([ring, gap]) for ring in rings])[:-1]
+
+
+def _segments(starts: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Segments ``starts → starts + vectors`` ``(k, 3)`` as one NaN-separated polyline ``(3k - 1, 3)``."""
+    gap = np.full_like(starts, np.nan)
+    return np.stack([starts, starts + vectors, gap], axis=1).reshape(-1, 3)[:-1]
+
+
+# ----------------------------------------------------------------------------------------- drawing
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _new_axes(ax: "Axes | None", figsize=(6.0, 6.0)) -> "Axes":
+    if ax is not None:
+        if getattr(ax, "name", "") != "3d":
+            raise OptionError(f"ax must be a 3D Axes (projection='3d'), got a {type(ax).__name__} named {ax.name!r}")
+        return ax
+    fig = _pyplot().figure(figsize=figsize)
+    fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.95)
+    return fig.add_subplot(projection="3d")
+
+
+def _set_data(line, xyz: np.ndarray) -> None:
+    line.set_data_3d(xyz[..., 0], xyz[..., 1], xyz[..., 2])
+
+
+class _Arm:
+    """The artists of one drawn arm and how to move them to a new configuration."""
+
+    def __init__(self, ax: "Axes", robot: "Robot", size: float, color: str) -> None:
+        self.robot = robot
+        self.size = size
+        empty = np.full((2, 3), np.nan)
+        (self.links,) = ax.plot(*empty.T, "-", color=color, lw=3.0, solid_capstyle="round", gid="links",
+                                label="links")
+        (self.joints,) = ax.plot(*empty.T, "o", color="#2e3436", ms=5.0, gid="joints", label="joints")
+        (self.joint_axes,) = ax.plot(*empty.T, "-", color="#888a85", lw=1.5, gid="joint-axes")
+        self.base = [ax.plot(*empty.T, "-", color=c, lw=2.0, gid=f"base-{a}")[0] for a, c in zip("xyz", TRIAD_COLORS)]
+        self.tool = [ax.plot(*empty.T, "-", color=c, lw=2.0, gid=f"tool-{a}")[0] for a, c in zip("xyz", TRIAD_COLORS)]
+
+    def update(self, sk: Skeleton) -> None:
+        """Move the artists to one unbatched skeleton."""
+        _set_data(self.links, sk.links)
+        _set_data(self.joints, sk.joints)
+        half = 0.5 * AXIS_FRACTION * self.size * sk.axes
+        _set_data(self.joint_axes, _segments(sk.joints - half, 2.0 * half))
+        for lines, T in ((self.base, sk.T_world_base), (self.tool, sk.T_world_tool)):
+            for i, line in enumerate(lines):
+                _set_data(line, np.stack([T[:3, 3], T[:3, 3] + TRIAD_FRACTION * self.size * T[:3, i]]))
+
+    def set_color(self, color: str) -> None:
+        self.links.set_color(color)
+
+
+def _frame_axes(ax: "Axes", robot: "Robot", size: float) -> None:
+    """Equal aspect, limits of ± ``size`` around the base origin, labelled axes in metres."""
+    center = robot.chain.T_world_base[:3, 3]
+    ax.set_xlim(center[0] - size, center[0] + size)
+    ax.set_ylim(center[1] - size, center[1] + size)
+    ax.set_zlim(center[2] - size, center[2] + size)
+    ax.set_box_aspect((1.0, 1.0, 1.0), zoom=BOX_ZOOM)
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    ax.set_zlabel("z [m]")
+
+
+def plot(
+    robot: "Robot",
+    q: npt.ArrayLike,
+    ax: "Axes | None" = None,
+    *,
+    color: str = LINK_COLOR,
+    title: str | None = None,
+    limits: bool = True,
+) -> "Axes":
+    """Draw the arm at one configuration as a 3D stick figure.
+
+    Args:
+        robot: The robot.
+        q: ``(n,)`` joint values [rad, m].
+        ax: A 3D axes to draw into; a new figure and axes when None.
+        color: Colour of the links.
+        title: Axes title (default: the robot's name).
+        limits: Set equal-aspect limits of ± the robot's reach around its base (False keeps the axes' own).
+
+    Returns:
+        The axes drawn into.
+
+    Raises:
+        ShapeError: ``q`` is not a single configuration ``(n,)``.
+        OptionError: ``ax`` is not a 3D axes.
+    """
+    q = _checks.joint_vector(robot, q)
+    if q.ndim != 1:
+        raise ShapeError(f"plot draws one configuration: q must have shape ({robot.n},), got {q.shape}")
+    ax = _new_axes(ax)
+    size = reach(robot)
+    arm = _Arm(ax, robot, size, color)
+    arm.update(skeleton(robot, q))
+    if limits:
+        _frame_axes(ax, robot, size)
+    ax.set_title(robot.name if title is None else title)
+    return ax
+
+
+# ----------------------------------------------------------------------------------------- animation
+@functools.lru_cache(maxsize=None)
+def _animation_class():
+    from matplotlib.animation import FuncAnimation
+
+    class ArmAnimation(FuncAnimation):
+        """A ``FuncAnimation`` of an arm that also knows its frame rate, frame count and what it showed.
+
+        Attributes:
+            fps: Frames per second it was made for.
+            n_frames: Number of frames.
+            q_path: ``(n_frames, n)`` the configurations shown.
+            inverse_condition: ``(n_frames,)`` σ_min/σ_max of the Jacobian at each frame.
+            near_singular: ``(n_frames,)`` bool, frames drawn with the singularity warning.
+            ax: The 3D axes it draws into.
+        """
+
+    return ArmAnimation
+
+
+def __getattr__(name: str) -> Any:
+    # ``robokin.viz.ArmAnimation`` is created on first use so that matplotlib is imported lazily.
+    if name == "ArmAnimation":
+        return _animation_class()
+    raise AttributeError(f"module 'robokin.viz' has no attribute {name!r}")
+
+
+def animate(
+    robot: "Robot",
+    q_path: npt.ArrayLike,
+    *,
+    fps: float = 20.0,
+    trail: bool = True,
+    ellipsoid: bool = False,
+    near_singular: float = NEAR_SINGULAR,
+    targets: npt.ArrayLike | None = None,
+    ax: "Axes | None" = None,
+    title: str | None = None,
+) -> "FuncAnimation":
+    """Animate the arm along a joint path, one frame per configuration.
+
+    Args:
+        robot: The robot.
+        q_path: ``(frames, n)`` joint values [rad, m], e.g. ``trajectory.quintic(...).q``.
+        fps: Frames per second (the animation's interval is ``1000 / fps`` ms).
+        trail: Draw the path of the tool origin up to the current frame.
+        ellipsoid: Draw the translational velocity (manipulability) ellipsoid at the tool: the tool
+            velocities reachable with joint rates of unit norm, ``{J_v q̇ : |q̇| ≤ 1}``, scaled for the whole
+            animation so that its largest semi-axis is ``ELLIPSOID_FRACTION`` of the reach (the scale, in
+            m per m/s, is printed in the status label).
+        near_singular: Frames whose Jacobian has inverse condition number σ_min/σ_max below this are drawn
+            with red links and a "near singularity" label.
+        targets: ``(k, 3)`` world points [m] to mark (e.g. IK targets), or None.
+        ax: A 3D axes to draw into; a new figure when None.
+        title: Axes title (default: the robot's name).
+
+    Returns:
+        An ``ArmAnimation`` (a ``matplotlib.animation.FuncAnimation``) with ``fps``, ``n_frames``,
+        ``q_path``, ``inverse_condition`` and ``near_singular`` attributes; save it with :func:`save`.
+
+    Raises:
+        ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, or ``targets`` not ``(k, 3)``.
+        OptionError: ``fps`` not positive, or ``ax`` not a 3D axes.
+    """
+    q_path = _checks.joint_vector(robot, q_path, "q_path")
+    if q_path.ndim != 2 or q_path.shape[0] < 1:
+        raise ShapeError(f"q_path must have shape (frames, {robot.n}) with frames >= 1, got {q_path.shape}")
+    if not (np.isfinite(fps) and fps > 0):
+        raise OptionError(f"fps must be a positive number of frames per second, got {fps!r}")
+    if targets is not None:
+        targets = np.asarray(targets, dtype=float)
+        if targets.ndim != 2 or targets.shape[-1] != 3:
+            raise ShapeError(f"targets must have shape (k, 3) [m], got {targets.shape}")
+    ax = _new_axes(ax)
+    fig = ax.figure
+    size = reach(robot)
+    sk = skeleton(robot, q_path)  # every frame's geometry at once, (frames, ...)
+    J = jacobian(robot, q_path)  # (frames, 6, n)
+    inv_cond = _inverse_condition(J)  # (frames,)
+    warn = inv_cond < near_singular
+
+    arm = _Arm(ax, robot, size, LINK_COLOR)
+    _frame_axes(ax, robot, size)
+    ax.set_title(robot.name if title is None else title)
+    tool_path = sk.T_world_tool[:, :3, 3]  # (frames, 3)
+    trail_line = ax.plot([], [], [], "-", color=TRAIL_COLOR, lw=1.5, gid="trail", label="tool path")[0] if trail else None
+    if ellipsoid:
+        semi = _ellipsoid_axes(J)  # (frames, 3, 3) [m/s per unit joint rate]
+        largest = float(np.linalg.norm(semi, axis=-2).max())
+        scale = ELLIPSOID_FRACTION * size / largest if largest > 0 else 0.0  # [m per m/s]
+        rings = _unit_rings()  # (P, 3)
+        shells = tool_path[:, None, :] + scale * np.einsum("fij,pj->fpi", semi, rings)  # (frames, P, 3)
+        ell_line = ax.plot([], [], [], "-", color=ELLIPSOID_COLOR, lw=0.8, gid="ellipsoid",
+                           label="velocity ellipsoid")[0]
+    if targets is not None:
+        ax.plot(*targets.T, "x", color="#000000", ms=8, mew=2, gid="targets", label="targets")
+    status = ax.text2D(0.02, 0.97, "", transform=ax.transAxes, va="top", family="monospace", gid="status")
+
+    def draw(i: int):
+        one = Skeleton(sk.links[i], sk.joints[i], sk.axes[i], sk.T_world_base[i], sk.T_world_tool[i])
+        arm.update(one)
+        changed = [arm.links, arm.joints, arm.joint_axes, *arm.base, *arm.tool, status]
+        if trail_line is not None:
+            _set_data(trail_line, tool_path[: i + 1])
+            changed.append(trail_line)
+        if ellipsoid:
+            _set_data(ell_line, shells[i])
+            changed.append(ell_line)
+        text = f"frame {i + 1:>3}/{len(q_path)}  1/κ(J) = {inv_cond[i]:.3f}"
+        if ellipsoid:
+            text += f"\nellipsoid scale {scale:.3g} m per m/s"
+        if warn[i]:
+            arm.set_color(WARN_COLOR)
+            status.set_text("NEAR SINGULARITY\n" + text)
+            status.set_color(WARN_COLOR)
+        else:
+            arm.set_color(LINK_COLOR)
+            status.set_text(text)
+            status.set_color("#2e3436")
+        return changed
+
+    draw(0)
+    anim = _animation_class()(fig, draw, frames=len(q_path), interval=1000.0 / fps, blit=False,
+                              cache_frame_data=False)
+    anim.fps = float(fps)
+    anim.n_frames = len(q_path)
+    anim.q_path = q_path
+    anim.inverse_condition = inv_cond
+    anim.near_singular = warn
+    anim.ax = ax
+    return anim
+
+
+# ----------------------------------------------------------------------------------------- saving
+FFMPEG_HELP = (
+    "writing MP4 needs the ffmpeg program, which was not found on PATH (nor at matplotlib's "
+    "rcParams['animation.ffmpeg_path']). Install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`; macOS: "
+    "`brew install ffmpeg`; conda: `conda install -c conda-forge ffmpeg`) or save a .gif instead"
+)
+
+
+def progress_bar(label: str, stream=None, width: int = 30) -> Callable[[int, int], None]:
+    """A textual progress bar for ``Animation.save(progress_callback=...)``, drawn on ``stream`` (stderr).
+
+    Args:
+        label: Text before the bar (e.g. the file name).
+        stream: A text stream; ``sys.stderr`` when None.
+        width: Bar width in characters.
+
+    Returns:
+        ``callback(current_frame, total_frames)``; it ends the line after the last frame.
+    """
+
+    def callback(current: int, total: int | None) -> None:
+        out = sys.stderr if stream is None else stream
+        done = current + 1
+        if total:
+            filled = int(round(width * done / total))
+            out.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames")
+            if done >= total:
+                out.write("\n")
+        else:
+            out.write(f"\r{label} {done} frames")
+        out.flush()
+
+    return callback
+
+
+def save(
+    anim: "FuncAnimation",
+    path: str | Path,
+    *,
+    fps: float | None = None,
+    dpi: float = 80.0,
+    progress: bool = True,
+) -> Path:
+    """Write an animation to a GIF (through Pillow) or an MP4 (through ffmpeg).
+
+    Args:
+        anim: An animation, e.g. from :func:`animate`.
+        path: The file to write; its suffix picks the format: ``.gif`` or ``.mp4``.
+        fps: Frames per second in the file (default: the animation's ``fps``, else 20).
+        dpi: Resolution; the pixel size is the figure size in inches times ``dpi``.
+        progress: Show a textual progress bar on stderr while frames render.
+
+    Returns:
+        The path written.
+
+    Raises:
+        OptionError: a suffix other than ``.gif``/``.mp4``, or a non-positive ``fps``.
+        RobokinError: ``.mp4`` asked for and ffmpeg is not installed (the message says how to get it).
+    """
+    from matplotlib import animation
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    _checks.choice(suffix, "the file suffix", SAVE_FORMATS)
+    fps = float(getattr(anim, "fps", 20.0) if fps is None else fps)
+    if not (np.isfinite(fps) and fps > 0):
+        raise OptionError(f"fps must be a positive number of frames per second, got {fps!r}")
+    if suffix == ".gif":
+        writer = animation.PillowWriter(fps=fps)
+    else:
+        if not animation.writers.is_available("ffmpeg"):
+            raise RobokinError(f"cannot write {path}: {FFMPEG_HELP}")
+        writer = animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
+    callback = progress_bar(f"rendering {path.name}") if progress else None
+    anim.save(str(path), writer=writer, dpi=dpi, progress_callback=callback)
+    return path
+
+
+# ----------------------------------------------------------------------------------------- teach
+def _slider_range(joint, size: float) -> tuple[float, float]:
+    lo, hi = joint.limits
+    if joint.type == "revolute":
+        return (lo if np.isfinite(lo) else -np.pi, hi if np.isfinite(hi) else np.pi)
+    return (lo if np.isfinite(lo) else -size, hi if np.isfinite(hi) else size)
+
+
+def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
+    """An interactive window: one slider per joint; the arm, the tool pose and manipulability follow live.
+
+    The library does not show the window: call ``matplotlib.pyplot.show()`` (``robokin teach`` does).
+
+    Args:
+        robot: The robot.
+        q: ``(n,)`` starting joint values [rad, m] (default: the first named configuration, else the
+            middle of the limits).
+
+    Returns:
+        The figure. ``fig.robokin_sliders`` holds the sliders (revolute ones in degrees) and
+        ``fig.robokin_q()`` returns the current ``(n,)`` joint values [rad, m].
+
+    Raises:
+        ShapeError: bad ``q``.
+    """
+    from matplotlib.widgets import Slider
+
+    from .kinematics import fk
+    from .spatial import matrix_to_rpy
+
+    size = reach(robot)
+    ranges = [_slider_range(j, size) for j in robot.moving_joints]
+    if q is None:
+        if robot.configurations:
+            q = next(iter(robot.configurations.values()))
+        else:
+            q = np.array([0.0 if lo <= 0.0 <= hi else 0.5 * (lo + hi) for lo, hi in ranges])
+    q = np.array(_checks.joint_vector(robot, q), dtype=float)
+    if q.ndim != 1:
+        raise ShapeError(f"teach starts from one configuration: q must have shape ({robot.n},), got {q.shape}")
+    revolute = np.array(robot.joint_types) == "revolute"
+
+    plt = _pyplot()
+    fig = plt.figure(figsize=(10.0, 6.5))
+    ax = fig.add_axes((0.0, 0.05, 0.55, 0.9), projection="3d")
+    arm = _Arm(ax, robot, size, LINK_COLOR)
+    _frame_axes(ax, robot, size)
+    ax.set_title(f"{robot.name}: teach")
+    readout = fig.text(0.58, 0.95, "", va="top", family="monospace", fontsize=9, gid="readout")
+    sliders = []
+    height = min(0.05, 0.45 / robot.n)
+    for i, (joint, (lo, hi)) in enumerate(zip(robot.moving_joints, ranges)):
+        slot = fig.add_axes((0.68, 0.45 - (i + 1) * height, 0.25, 0.7 * height))
+        to_shown = np.degrees if revolute[i] else (lambda v: v)
+        unit = "°" if revolute[i] else " m"
+        s = Slider(slot, joint.name, float(to_shown(lo)), float(to_shown(hi)), valinit=float(to_shown(q[i])),
+                   valfmt="%.1f" + unit if revolute[i] else "%.3f" + unit)
+        sliders.append(s)
+
+    def current() -> np.ndarray:
+        shown = np.array([s.val for s in sliders])
+        return np.where(revolute, np.radians(shown), shown)
+
+    def refresh(_value=None) -> None:
+        qc = current()
+        arm.update(skeleton(robot, qc))
+        T = fk(robot, qc)
+        J = jacobian(robot, qc)
+        s = np.linalg.svd(J, compute_uv=False)
+        w = float(np.prod(s))  # Yoshikawa manipulability = product of singular values
+        inv_cond = float(s[-1] / s[0]) if s[0] > 0 else 0.0
+        near = inv_cond < NEAR_SINGULAR
+        arm.set_color(WARN_COLOR if near else LINK_COLOR)
+        rpy = np.degrees(matrix_to_rpy(T[:3, :3]))
+        readout.set_text(
+            "tool pose (world)\n"
+            f"  x y z [m]   {T[0, 3]:8.4f} {T[1, 3]:8.4f} {T[2, 3]:8.4f}\n"
+            f"  r p y [deg] {rpy[0]:8.2f} {rpy[1]:8.2f} {rpy[2]:8.2f}\n"
+            f"manipulability w = {w:.4g}\n"
+            f"1/κ(J) = σmin/σmax = {inv_cond:.3f}" + ("\nNEAR SINGULARITY" if near else "")
+        )
+        readout.set_color(WARN_COLOR if near else "#2e3436")
+        fig.canvas.draw_idle()
+
+    for s in sliders:
+        s.on_changed(refresh)
+    refresh()
+    fig.robokin_sliders = sliders  # keep the widgets alive as long as the figure
+    fig.robokin_q = current
+    return fig
