@@ -30,7 +30,7 @@ FORMAT_VERSION = 1
 
 # Bounds on what the loader accepts, so that degenerate documents fail fast instead of hanging.
 MAX_CHARS = 500_000  # whole document; the bundled robots are 1-3 kB
-MAX_NODES = 20_000  # YAML nodes (scalars, lists, mappings); a 100-joint robot needs ~3000
+MAX_NODES = 10_000  # YAML nodes (scalars, lists, mappings); a 100-joint robot needs ~3000
 MAX_DEPTH = 32  # nesting of lists/mappings; a valid robot file nests 5 deep
 MAX_NUMBER_CHARS = 100  # one number or pi expression
 
@@ -535,7 +535,7 @@ class _Reader:
         type_node = entries["type"][1]
         jtype = type_node.value if isinstance(type_node, yaml.ScalarNode) else None
         if jtype not in JOINT_TYPES:
-            hint = " (a URDF 'continuous' joint is a revolute joint without limits)" if jtype == "continuous" else ""
+            hint = "; a URDF 'continuous' joint is a revolute joint without limits" if jtype == "continuous" else ""
             got = repr(jtype) if isinstance(type_node, yaml.ScalarNode) else _kind_of(type_node)
             raise self.error(
                 type_node, where, f"unknown joint type {got} (expected {', '.join(JOINT_TYPES)}){hint}", f"{kp}.type"
@@ -837,7 +837,9 @@ def _first_difference(a: Robot, b: Robot) -> str | None:
             ja.origin is not None and not (same(ja.origin.xyz, jb.origin.xyz) and same(ja.origin.rpy, jb.origin.rpy))
         ):
             return f"joints[{i}].origin"
-        if ja.moving and not same(ja.axis, jb.axis):
+        if not ja.moving:  # a fixed joint's axis, limits and velocity mean nothing and are not written
+            continue
+        if not same(ja.axis, jb.axis):
             return f"joints[{i}].axis"
         if not same(ja.limits, jb.limits):
             return f"joints[{i}].limits"

@@ -30,6 +30,8 @@ _FAST_LOG_MIN_COS = -0.5
 # The damping multiplier that ends an attempt: after this many rejected steps the point is a local
 # minimum of the error for every practical purpose.
 _MU_MAX = 1e8
+# Passes of the clamping loop (joints at a limit leave the step one group at a time).
+_CLAMP_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -181,17 +183,21 @@ def dls_step(J: np.ndarray, e: np.ndarray, lam: npt.ArrayLike, z: np.ndarray | N
 
 # --------------------------------------------------------------------------------------------- kernels
 def _pose_and_jacobian(chain: "Chain", q: np.ndarray):
-    """Position ``(N, 3)``, ``Rᵀ`` ``(N, 3, 3)`` and world Jacobian ``(N, 6, n)`` from one kernel pass."""
-    T, Z, P = _poses(chain, q, with_axes=True)  # (4, 3, N), (n, 3, N), (n, 3, N)
-    p = T[3]
+    """Position ``(N, 3)``, ``Rᵀ`` ``(N, 3, 3)`` and world Jacobian ``(N, 6, n)`` from one kernel pass.
+
+    The same closed form as ``kinematics._jacobian_analytic`` (revolute: ``[z_i × (p − p_i); z_i]``,
+    prismatic: ``[z_i; 0]``), sharing the pose that kernel computes on the way.
+    """
+    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 4, 4), (n, 3, N), (n, 3, N)
+    p = T[:, :3, 3]
     revolute = chain.revolute
-    J_v = _cross(Z, p - P)  # (n, 3, N)
+    J_v = _cross(Z, p.T - P)  # (n, 3, N)
     if revolute.all():
         J = np.concatenate([J_v, Z], axis=1)
     else:
         rev = revolute[:, None, None]
         J = np.concatenate([np.where(rev, J_v, Z), Z * rev], axis=1)
-    return p.T, np.transpose(T[:3], (2, 0, 1)), np.transpose(J, (2, 1, 0))
+    return p, np.swapaxes(T[:, :3, :3], -1, -2), np.transpose(J, (2, 1, 0))
 
 
 def _rotation_error(R_target: np.ndarray, Rt: np.ndarray) -> np.ndarray:
@@ -208,3 +214,346 @@ def _rotation_error(R_target: np.ndarray, Rt: np.ndarray) -> np.ndarray:
     if far.any():
         w[far] = spatial.so3_log(D[far])
     return w
+
+
+def _first_per_target(t: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Positions (into ``t``) of the row with the smallest ``key`` for each distinct target in ``t``."""
+    order = np.lexsort((key, t))
+    ts = t[order]
+    first = np.ones(ts.shape, dtype=bool)
+    first[1:] = ts[1:] != ts[:-1]
+    return order[first]
+
+
+# --------------------------------------------------------------------------------------------- the loop
+@dataclass
+class _Problem:
+    """Everything the loop reads, flattened to ``M`` targets and validated."""
+
+    chain: "Chain"
+    lower: np.ndarray  # (n,)
+    upper: np.ndarray  # (n,)
+    revolute: np.ndarray  # (n,) bool
+    p_target: np.ndarray  # (M, 3)
+    R_target: np.ndarray  # (M, 3, 3)
+    q0: np.ndarray  # (M, n), within the limits
+    q_rest: np.ndarray | None  # (M, n)
+    options: IKOptions
+    rng: np.random.Generator
+    weights: np.ndarray = field(init=False)  # (6,)
+    free: np.ndarray = field(init=False)  # (6,) bool: weight 0
+
+    def __post_init__(self) -> None:
+        self.weights = np.asarray(self.options.weights)
+        self.free = self.weights == 0
+
+    def sample(self, t: np.ndarray) -> np.ndarray:
+        """Random configurations ``(len(t), n)`` within the limits for targets ``t``.
+
+        Limited joints are uniform over their range; an unlimited revolute joint over one turn
+        [-π, π); an unlimited prismatic joint over ±1 m about q0 (never wrapped).
+        """
+        lo, hi = self.lower, self.upper
+        span_lo = np.where(self.revolute, -np.pi, self.q0[t] - 1.0)
+        span_hi = np.where(self.revolute, np.pi, self.q0[t] + 1.0)
+        lo = np.where(np.isfinite(lo), lo, span_lo)
+        hi = np.where(np.isfinite(hi), hi, span_hi)
+        return lo + (hi - lo) * self.rng.random((t.shape[0], self.lower.shape[0]))
+
+    def wrap_near(self, q: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
+        """Each revolute joint moved by whole turns to the value nearest ``q_ref`` within its limits."""
+        shifted = q_ref + (q - q_ref + np.pi) % (2.0 * np.pi) - np.pi
+        shifted = np.where(shifted > self.upper, shifted - 2.0 * np.pi, shifted)
+        shifted = np.where(shifted < self.lower, shifted + 2.0 * np.pi, shifted)
+        ok = self.revolute & (shifted >= self.lower) & (shifted <= self.upper)
+        return np.where(ok, shifted, q)
+
+    def evaluate(self, t: np.ndarray, q: np.ndarray):
+        """Task error, errors and Jacobian at ``q`` ``(A, n)`` for targets ``t`` ``(A,)``.
+
+        Returns:
+            ``e_w`` ``(A, 6)`` weighted error, ``J_w`` ``(A, 6, n)`` weighted Jacobian, ``J`` ``(A, 6, n)``
+            the plain world Jacobian, and the position [m] and rotation [rad] errors ``(A,)`` over the
+            constrained components.
+        """
+        p, Rt, J = _pose_and_jacobian(self.chain, q)
+        e = np.concatenate([self.p_target[t] - p, _rotation_error(self.R_target[t], Rt)], axis=1)  # (A, 6)
+        J_s = J
+        if self.options.weights_frame == "target":  # components along the target's axes: R*ᵀ e, R*ᵀ J
+            RtT = np.swapaxes(self.R_target[t], -1, -2)
+            e = np.concatenate([(RtT @ e[:, :3, None])[..., 0], (RtT @ e[:, 3:, None])[..., 0]], axis=1)
+            J_s = np.concatenate([RtT @ J[:, :3], RtT @ J[:, 3:]], axis=1)
+        if self.free.any():
+            e_task = np.where(self.free, 0.0, e)
+        else:
+            e_task = e
+        pos_err = np.sqrt(np.einsum("ij,ij->i", e_task[:, :3], e_task[:, :3]))
+        rot_err = np.sqrt(np.einsum("ij,ij->i", e_task[:, 3:], e_task[:, 3:]))
+        if np.all(self.weights == 1.0):
+            return e, J_s, J, pos_err, rot_err
+        return self.weights * e, self.weights[:, None] * J_s, J, pos_err, rot_err
+
+
+def _run(pb: _Problem):
+    """The thin loop: every active row (a start of a target) iterates in one set of array operations."""
+    opts = pb.options
+    M, n = pb.q0.shape
+    # Per-target answer.
+    success = np.zeros(M, dtype=bool)
+    best_q = pb.q0.copy()
+    best_key = np.full(M, np.inf)  # distance to q0 once successful, E before
+    best_pe = np.full(M, np.inf)
+    best_re = np.full(M, np.inf)
+    best_cmin = np.full(M, np.nan)
+    iterations = np.zeros(M, dtype=int)
+    restarts = np.zeros(M, dtype=int)
+    # Active rows: the first start of each target is q0, the others random.
+    t = np.repeat(np.arange(M), opts.starts)
+    q = pb.q0[t]
+    if opts.starts > 1:
+        others = np.arange(t.shape[0]) % opts.starts != 0
+        q[others] = pb.sample(t[others])
+    A = t.shape[0]
+    e = np.zeros((A, 6))
+    J_w = np.zeros((A, 6, n))
+    E = np.full(A, np.inf)
+    mu = np.ones(A)
+    nu = np.full(A, 2.0)
+    it = np.zeros(A, dtype=int)
+    fresh = np.ones(A, dtype=bool)  # q not evaluated yet: the next pass evaluates instead of stepping
+    pe = np.full(A, np.inf)
+    re = np.full(A, np.inf)
+    cmin = np.full(A, np.inf)
+    gain = opts.nullspace_gain if pb.q_rest is not None else 0.0
+    scheme = opts.damping
+    lower, upper = pb.lower, pb.upper
+    inverse_condition = _inverse_condition_function()
+
+    while t.shape[0]:
+        # ---- step from the accepted state (fresh rows re-evaluate their q unchanged)
+        if scheme == "sugihara":
+            lam = mu * (E + opts.damping_bias)
+        elif scheme == "chan":
+            lam = mu * E + 1e-12
+        else:
+            lam = mu
+        lam = np.where(fresh, 1.0, lam)
+        z = gain * (pb.q_rest[t] - q) if gain else None
+        dq = dls_step(J_w, e, lam, z)
+        # Joints at a limit that the step pushes outward are taken out of the task and the step solved
+        # again for the others, a few passes (the clamping loop of Baerlocher & Boulic, The Visual
+        # Computer 20(6), 2004): unlike plain clipping, the free joints take over the blocked motion.
+        blocked = np.zeros(dq.shape, dtype=bool)
+        for _ in range(_CLAMP_PASSES):
+            push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
+            new_block = push & ~blocked
+            rows = np.flatnonzero(new_block.any(axis=1))
+            if not rows.size:
+                break
+            blocked[rows] |= push[rows]
+            free = ~blocked[rows]
+            dq[rows] = dls_step(J_w[rows] * free[:, None, :], e[rows], lam[rows],
+                                None if z is None else z[rows] * free) * free
+        longest = np.abs(dq).max(axis=1)
+        dq *= np.minimum(1.0, opts.max_step / np.maximum(longest, 1e-300))[:, None]
+        dq[fresh] = 0.0
+        q_new = np.clip(q + dq, lower, upper)
+        # ---- evaluate the candidate: one kernel pass for pose and Jacobian
+        e_new, J_w_new, J_new, pe_new, re_new = pb.evaluate(t, q_new)
+        E_new = 0.5 * np.einsum("ij,ij->i", e_new, e_new)
+        accept = fresh | (E_new < E)
+        # ---- damping update
+        if scheme == "lm":
+            # Gain ratio ρ = actual / predicted decrease of E for the step taken (Madsen, Nielsen &
+            # Tingleff, "Methods for non-linear least squares problems", 2004, eq. 3.13 and 3.16).
+            h = q_new - q
+            r = e - (J_w @ h[:, :, None])[..., 0]
+            predicted = E - 0.5 * np.einsum("ij,ij->i", r, r)
+            rho = (E - E_new) / np.maximum(predicted, 1e-300)
+            mu = np.where(accept, mu * np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), mu * nu)
+            nu = np.where(accept, 2.0, 2.0 * nu)
+            first = fresh
+            if first.any():  # μ₀ = τ max diag(JᵀJ) with τ = 1e-3 (ibid., eq. 3.14)
+                mu[first] = 1e-3 * np.max(np.einsum("ijk,ijk->ik", J_w_new[first], J_w_new[first]), axis=1)
+                mu[first] = np.maximum(mu[first], 1e-12)
+        else:
+            mu = np.where(accept, np.maximum(1.0, 0.25 * mu), 4.0 * mu)
+        # ---- accept
+        if accept.all():
+            q, e, E, J_w, pe, re = q_new, e_new, E_new, J_w_new, pe_new, re_new
+            J_acc = J_new
+        else:
+            q = np.where(accept[:, None], q_new, q)
+            e = np.where(accept[:, None], e_new, e)
+            E = np.where(accept, E_new, E)
+            J_w = np.where(accept[:, None, None], J_w_new, J_w)
+            pe = np.where(accept, pe_new, pe)
+            re = np.where(accept, re_new, re)
+            J_acc = J_new[accept]
+        if inverse_condition is not None and J_acc.shape[0]:
+            c = inverse_condition(J_acc)
+            if accept.all():
+                cmin = np.where(fresh, c, np.minimum(cmin, c))
+            else:
+                cmin[accept] = np.where(fresh[accept], c, np.minimum(cmin[accept], c))
+        it += ~fresh
+        fresh[:] = False
+        # ---- finished rows
+        converged = (pe <= opts.position_tolerance) & (re <= opts.rotation_tolerance)
+        failed = ~converged & ((it >= opts.max_iterations) | (mu > _MU_MAX))
+        done = converged | failed
+        if not done.any():
+            continue
+        idx = np.flatnonzero(done)
+        td = t[idx]
+        np.add.at(iterations, td, it[idx])
+        conv = converged[idx]
+        if conv.any():  # among solutions, the one nearest q0
+            rows, tc = idx[conv], td[conv]
+            q_wrapped = pb.wrap_near(q[rows], pb.q0[tc])
+            dist = np.linalg.norm(q_wrapped - pb.q0[tc], axis=1)
+            pick = _first_per_target(tc, dist)
+            tp = tc[pick]
+            better = ~success[tp] | (dist[pick] < best_key[tp])
+            tp, pick = tp[better], pick[better]
+            success[tp] = True
+            best_key[tp] = dist[pick]
+            best_q[tp] = q_wrapped[pick]
+            best_pe[tp] = pe[rows[pick]]
+            best_re[tp] = re[rows[pick]]
+            best_cmin[tp] = cmin[rows[pick]]
+        if (~conv).any():  # a failed attempt: keep the closest pose (smallest E) while nothing converged
+            rows, tf = idx[~conv], td[~conv]
+            pick = _first_per_target(tf, E[rows])
+            tp, rp = tf[pick], rows[pick]
+            better = ~success[tp] & (E[rp] < best_key[tp])
+            tp, rp = tp[better], rp[better]
+            best_key[tp] = E[rp]
+            best_q[tp] = pb.wrap_near(q[rp], pb.q0[tp])
+            best_pe[tp] = pe[rp]
+            best_re[tp] = re[rp]
+            best_cmin[tp] = cmin[rp]
+        # ---- restart failed rows of unsolved targets from random configurations
+        restart = failed & ~success[t] & (restarts[t] < opts.max_restarts)
+        keep = ~done | restart
+        if restart.any():
+            rows = np.flatnonzero(restart)
+            np.add.at(restarts, t[rows], 1)
+            q = q.copy()
+            q[rows] = pb.sample(t[rows])
+            fresh[rows] = True
+            it[rows] = 0
+            mu[rows] = 1.0
+            nu[rows] = 2.0
+            E = np.where(restart, np.inf, E)
+        if not keep.all():
+            t, q, e, E, J_w = t[keep], q[keep], e[keep], E[keep], J_w[keep]
+            mu, nu, it, fresh, pe, re, cmin = mu[keep], nu[keep], it[keep], fresh[keep], pe[keep], re[keep], cmin[keep]
+    return best_q, success, best_pe, best_re, iterations, restarts, best_cmin
+
+
+def _inverse_condition_function():
+    """:func:`robokin.singularity.inverse_condition`, or None while that module is not available."""
+    try:
+        from .singularity import inverse_condition
+    except ImportError:
+        return None
+    return inverse_condition
+
+
+# --------------------------------------------------------------------------------------------- public API
+def solve(
+    robot: "Robot",
+    T_target: npt.ArrayLike,
+    q0: npt.ArrayLike | None = None,
+    *,
+    options: IKOptions | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> IKResult:
+    """Inverse kinematics: joint values that put the tool at ``T_target``, batched.
+
+    Damped least squares ``Δq = z + Jᵀ(JJᵀ + λI)⁻¹(e − Jz)`` (see :func:`dls_step`) with the world-frame
+    error ``e = [p* − p; log(R* Rᵀ)]`` (rows ``[v; ω]`` like J), adaptive damping (``options.damping``),
+    a step-length guard, every iterate projected into the joint limits, and random restarts within the
+    limits when an attempt stalls. Every target of a batch, and every restart, is a row of the same array
+    operations; finished rows leave the batch.
+
+    Args:
+        robot: The robot.
+        T_target: ``(4, 4)`` or ``(..., 4, 4)`` target poses ``T_world_tool``.
+        q0: ``(n,)`` or ``(..., n)`` start [rad, m] (broadcast against the targets; moved into the limits
+            if outside). Default: the middle of each joint's range (0 where unlimited). Among several
+            solutions the one nearest ``q0`` is returned, and revolute joints are moved by whole turns
+            to the value nearest ``q0`` within their limits.
+        options: :class:`IKOptions`; default ``IKOptions()`` (tolerances 1e-6 m and 1e-6 rad).
+        seed: Seed or ``numpy.random.Generator`` for the random restarts; None means seed 0, so a call
+            is reproducible.
+
+    Returns:
+        :class:`IKResult` with batch shape ``...`` of ``T_target``. Not converging is a result
+        (``success=False`` with the closest pose found), never an exception.
+
+    Raises:
+        ShapeError: ``T_target`` or ``q0`` has a wrong shape or a non-finite value.
+        ConventionError: ``T_target`` is not a rigid transform.
+        OptionError: ``options`` is not an :class:`IKOptions` or its ``rest`` has the wrong length.
+    """
+    options = IKOptions() if options is None else options
+    if not isinstance(options, IKOptions):
+        raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
+    T = _checks.transforms(T_target, "T_target")
+    batch = T.shape[:-2]
+    T2 = T.reshape(-1, 4, 4)
+    n = robot.n
+    lower, upper = (np.array(a) for a in robot.limits.T)
+    revolute = np.array(robot.joint_types) == "revolute"
+    middle = np.where(np.isfinite(lower) & np.isfinite(upper), 0.5 * (lower + upper), 0.0)
+    middle = np.clip(middle, lower, upper)
+    if q0 is None:
+        q_start = np.broadcast_to(middle, batch + (n,))
+    else:
+        q0 = _checks.joint_vector(robot, q0, "q0")
+        try:
+            q_start = np.broadcast_to(q0, batch + (n,))
+        except ValueError:
+            raise ShapeError(
+                f"q0 of shape {q0.shape} does not broadcast against T_target's batch shape {batch} "
+                f"(expected (n,) = ({n},) or {batch + (n,)})"
+            ) from None
+        q_start = np.clip(q_start, lower, upper)
+    q_start = np.array(q_start.reshape(-1, n))
+    if options.rest is None or options.nullspace_gain == 0:
+        q_rest = None
+    elif options.rest == "q0":
+        q_rest = q_start
+    elif options.rest == "middle":
+        q_rest = np.broadcast_to(middle, q_start.shape)
+    else:
+        rest = np.asarray(options.rest)
+        if rest.shape != (n,):
+            raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
+        q_rest = np.broadcast_to(rest, q_start.shape)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(0 if seed is None else seed)
+    problem = _Problem(
+        chain=robot.chain,
+        lower=lower,
+        upper=upper,
+        revolute=revolute,
+        p_target=T2[:, :3, 3],
+        R_target=np.ascontiguousarray(T2[:, :3, :3]),
+        q0=q_start,
+        q_rest=q_rest,
+        options=options,
+        rng=rng,
+    )
+    q, success, pe, re, iterations, restarts, cmin = _run(problem)
+    return IKResult(
+        q=q.reshape(batch + (n,)),
+        success=success.reshape(batch),
+        position_error=pe.reshape(batch),
+        rotation_error=re.reshape(batch),
+        iterations=iterations.reshape(batch),
+        restarts=restarts.reshape(batch),
+        min_inverse_condition=cmin.reshape(batch),
+        near_singularity=(cmin < options.singularity_threshold).reshape(batch),
+    )

@@ -37,6 +37,8 @@ __all__ = [
     "hessian",
     "jacobian_dot",
     "manipulability_gradient",
+    "tool_twist",
+    "joint_torques",
     "JACOBIAN_METHODS",
     "HESSIAN_METHODS",
     "FRAMES",
@@ -409,11 +411,13 @@ def _task_rows(rows: str | Sequence[int]) -> list[int]:
 def manipulability_gradient(
     robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all"
 ) -> np.ndarray:
-    """Gradient of Yoshikawa's manipulability ``w(q) = √det(J_r J_rᵀ)`` by reverse-mode AD.
+    """Gradient of Yoshikawa's manipulability ``w(q)`` by reverse-mode AD.
 
-    ``J_r`` is the world Jacobian restricted to ``rows``; the derivative flows through the analytic
-    Jacobian's code and the determinant (Jacobi's formula). At a singular configuration ``w`` has a kink
-    (``√`` of a zero); the gradient there is not finite.
+    ``w`` is the product of the singular values of ``J_r``, the world Jacobian restricted to ``rows``:
+    ``√det(J_r J_rᵀ)`` when ``J_r`` has no more rows than columns, ``√det(J_rᵀ J_r)`` otherwise (a 4-joint
+    SCARA's 6 rows). The derivative flows through the analytic Jacobian's code and the determinant
+    (Jacobi's formula). At a singular configuration ``w`` has a kink (``√`` of a zero); the gradient there is
+    not finite.
 
     Args:
         robot: The robot.
@@ -429,8 +433,65 @@ def manipulability_gradient(
     q2, batch = _flat(robot, q)
     chain = robot.chain
 
+    wide = len(idx) <= robot.n
+
     def w(x):
         J = _jacobian_analytic(chain, x)[:, idx, :]
-        return np.sqrt(np.linalg.det(J @ np.swapaxes(J, -1, -2)))
+        Jt = np.swapaxes(J, -1, -2)
+        return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))
 
     return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))
+
+
+def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarray:
+    """The tool's twist ``[v; ω]`` (world frame) for joint velocities ``qd``, by one forward-mode JVP of ``fk``.
+
+    This is ``J q̇`` without forming ``J``: the JVP pushes ``q̇`` through the pose, giving ``Ṫ``, and
+    ``v = ṗ``, ``ω = vee(Ṙ Rᵀ)``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        qd: ``(..., n)`` joint velocities [rad/s, m/s] (same batch shape as ``q``).
+
+    Returns:
+        ``(..., 6)`` ``[v; ω]`` [m/s, rad/s].
+    """
+    from . import autodiff
+
+    q2, batch = _flat(robot, q)
+    qd2 = np.broadcast_to(_checks.joint_vector(robot, qd, "qd"), batch + (robot.n,)).reshape(q2.shape)
+    T, T_dot = autodiff.jvp(lambda x: _fk(robot.chain, x), q2, qd2)  # (N, 4, 4) each
+    w = vee(T_dot[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2))
+    return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
+
+
+def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np.ndarray:
+    """Static joint torques/forces ``τ = Jᵀ F`` balancing a tool wrench, by one reverse-mode VJP of ``fk``.
+
+    The wrench ``F = [f; m]`` (force at the tool origin and moment, world frame) is the cotangent of the pose:
+    power ``fᵀ v + mᵀ ω`` equals ``⟨T̄, Ṫ⟩`` with ``T̄[:3, 3] = f`` and ``T̄[:3, :3] = ½ [m]× R`` (because
+    ``mᵀ vee(Ṙ Rᵀ) = ½ ⟨[m]× R, Ṙ⟩``), so pulling ``T̄`` back through ``fk`` gives ``Jᵀ F`` without forming J.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        wrench: ``(..., 6)`` ``[f; m]`` [N, N·m], world frame.
+
+    Returns:
+        ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic).
+    """
+    from . import autodiff
+    from .spatial import skew
+
+    q2, batch = _flat(robot, q)
+    F = _checks._float_array(wrench, "wrench")
+    if F.shape[-1:] != (6,):
+        raise _checks.ShapeError(f"wrench must have shape (..., 6) [f; m], got shape {F.shape}")
+    _checks._require_finite(F, "wrench")
+    F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
+    T, pullback = autodiff.vjp(lambda x: _fk(robot.chain, x), q2)
+    T_bar = np.zeros_like(T)
+    T_bar[:, :3, 3] = F[:, :3]
+    T_bar[:, :3, :3] = 0.5 * skew(F[:, 3:]) @ T[:, :3, :3]
+    return np.asarray(pullback(T_bar)).reshape(batch + (robot.n,))

@@ -1,18 +1,48 @@
 """Singularity analysis: determinants, singular values, manipulability, lost directions, search and maps.
 
-Functions of a Jacobian ``J`` ``(..., m, n)`` (usually ``(..., 6, n)`` with rows ``[v; ω]``) batch over
-the leading axes and compose with :func:`robokin.kinematics.jacobian`.
+Two layers:
+
+- Functions of a Jacobian ``J`` ``(..., m, n)`` (usually ``(..., 6, n)`` with rows ``[v; ω]``):
+  :func:`singular_values`, :func:`smallest_singular_value`, :func:`inverse_condition`,
+  :func:`manipulability`, :func:`det`. They batch over the leading axes and compose with
+  :func:`robokin.kinematics.jacobian`.
+- Functions of ``(robot, q)``: :func:`scaled_jacobian`, :func:`is_singular`, :func:`analyze`,
+  :func:`det_gradient`, :func:`find_singular`, :func:`singularity_map`.
+
+Scale. A Jacobian's rows mix m/s and rad/s, so ``σ_min / σ_max`` of the raw ``J`` changes with the length
+unit. The functions of ``(robot, q)`` therefore work on the *scaled* Jacobian
+``J_s = diag(I/L, I) · J · diag(1 for revolute, L for prismatic joints)``, where ``L`` is the robot's
+characteristic length (:func:`characteristic_length`: the sum of the link offsets from the first joint to
+the tool plus the prismatic strokes). In ``J_s`` the task is ``[v/L; ω]`` and the joint rates are
+``[rad/s; (m/s)/L]``: all unit-free, and an arm scaled by any factor has the same ``J_s``. "Singular" means
+``σ_min / σ_max`` of ``J_s`` (restricted to the task rows) below a tolerance.
+
+Task rows. By default (``rows="auto"``) the task is the rows of ``J`` the arm controls independently
+(:func:`task_rows`): all six for a 6- or 7-joint spatial arm, ``[vx, vy]`` for a planar 2R arm,
+``[vx, vy, vz, wz]`` for a SCARA.
+
+Types (6-joint arms whose last three joints are revolute; see :func:`analyze`): ``"wrist"``, ``"elbow"``,
+``"shoulder"``, or ``"unclassified"`` when J is singular for none of those reasons (or the arm is not of that
+kind).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import functools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from .errors import ShapeError
-from .kinematics import _task_rows
+from . import _checks
+from .errors import OptionError, ShapeError
+from .kinematics import _flat, _jacobian_analytic, _poses, _task_rows, jacobian
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .model import Robot
 
 __all__ = [
     "singular_values",
@@ -20,6 +50,19 @@ __all__ = [
     "inverse_condition",
     "manipulability",
     "det",
+    "characteristic_length",
+    "task_rows",
+    "scaled_jacobian",
+    "is_singular",
+    "det_gradient",
+    "analyze",
+    "SingularityReport",
+    "find_singular",
+    "SingularSearch",
+    "singularity_map",
+    "SingularityMap",
+    "SINGULAR_TOL",
+    "TYPES",
 ]
 
 Rows = str | Sequence[int]

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from robokin.errors import RobotFormatError
-from robokin.format import MAX_DEPTH, dumps, load_yaml, loads, save
+from robokin.format import MAX_DEPTH, MAX_NODES, dumps, load_yaml, loads, save
 from robokin.model import Joint, Origin, Robot
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -456,8 +456,8 @@ ERROR_CASES = [
     ("joint without type", HEAD + "  - name: elbow\n    dh: {}\n",
      r"^<string>:7:5: joint 'elbow': missing required key 'type' \(expected revolute, prismatic, fixed\)$"),
     ("unknown joint type", HEAD.replace("type: revolute", "type: continuous"),
-     r"^<string>:5:11: joint 'shoulder': unknown joint type 'continuous' \(expected revolute, prismatic, fixed\) "
-     r"\(a URDF 'continuous' joint is a revolute joint without limits\)$"),
+     r"^<string>:5:11: joint 'shoulder': unknown joint type 'continuous' \(expected revolute, prismatic, fixed\)"
+     r"; a URDF 'continuous' joint is a revolute joint without limits$"),
     ("joint not a mapping", HEAD + "  - elbow\n",
      r"^<string>:7:5: joints\[1\]: a joint must be a mapping, got the text 'elbow'$"),
     ("empty joint name", HEAD.replace("name: shoulder", "name: ''"),
@@ -655,7 +655,7 @@ def _laughs(levels: int) -> str:
         ("[" * 100_000 + "]" * 100_000, rf"^<string>:1:{MAX_DEPTH + 1}: document nested too deeply"),
         ("{a: " * 100_000 + "}" * 100_000, r"^<string>:1:\d+: document nested too deeply"),
         ("- " * 100_000 + "x\n", r"^<string>:1:\d+: document nested too deeply"),
-        ("x: [" + ", ".join(["1"] * 100_000) + "]\n", r"^<string>:1:\d+: document too large: more than 20000"),
+        ("x: [" + ", ".join(["1"] * 100_000) + "]\n", rf"^<string>:1:\d+: document too large: more than {MAX_NODES}"),
         ("x: " + "a" * 600_000 + "\n", r"^<string>: document too large: 600004 characters"),
     ],
     ids=["billion-laughs", "alias", "nested-lists", "nested-maps", "nested-block", "many-values", "huge"],
@@ -824,6 +824,18 @@ def test_dumps_writes_yaml_1_1_floats_and_one_sided_limits():
 def test_dumps_refuses_robots_it_cannot_write_exactly(joint, pattern):
     with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: " + pattern):
         dumps(Robot(name="r", joints=(joint,)))
+
+
+def test_dumps_drops_the_meaningless_fields_of_fixed_joints():
+    # A URDF-built fixed joint may carry an axis or limits; they do not move anything and are not written.
+    flange = Joint(name="flange", type="fixed", form="origin", origin=Origin(xyz=(0.0, 0.0, 0.1)),
+                   axis=(1.0, 0.0, 0.0), limits=(0.0, 0.0))
+    robot = Robot(name="r", joints=(Joint(name="j", type="revolute", form="dh", dh=(1.0, 0.0, 0.0, 0.0)), flange))
+    text = dumps(robot)
+    assert "  - name: flange\n    type: fixed\n    origin: {xyz: [0.0, 0.0, 0.1], rpy: [0.0, 0.0, 0.0]}\n" in text
+    again = loads(text).joints[1]
+    assert again.axis == (0.0, 0.0, 1.0) and again.limits == (-math.inf, math.inf)
+    assert np.array_equal(fk_ref(robot, [0.3]), fk_ref(loads(text), [0.3]))
 
 
 def test_save_and_load_accept_paths(tmp_path):

@@ -252,3 +252,82 @@ def test_unknown_options():
         robot.jacobian([0, 0], method="magic")
     with pytest.raises(robokin.OptionError, match=r"frame must be one of 'world', 'tool'; got 'base'"):
         robot.jacobian([0, 0], frame="base")
+
+
+# ------------------------------------------------------------------------------------ autodiff methods
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3)])
+def test_ad_jacobians_equal_analytic(robot, shape):
+    q = random_q(robot, np.random.default_rng(20), shape)
+    for frame in ("world", "tool"):
+        J = robot.jacobian(q, frame)
+        for method in ("forward", "reverse"):
+            J_ad = robot.jacobian(q, frame, method)
+            assert J_ad.shape == shape + (6, robot.n)
+            np.testing.assert_allclose(J_ad, J, atol=1e-12, rtol=0)
+        np.testing.assert_allclose(robot.jacobian(q, frame, "numeric"), J, atol=1e-7, rtol=0)
+
+
+def test_ad_jacobians_on_a_large_batch_use_the_column_kernel():
+    robot = random_chain(np.random.default_rng(21))
+    q = np.random.default_rng(22).uniform(-2, 2, (kinematics.SMALL_BATCH * 2, robot.n))
+    J = robot.jacobian(q)
+    for method in ("forward", "reverse"):
+        np.testing.assert_allclose(robot.jacobian(q, method=method), J, atol=1e-12, rtol=0)
+
+
+def test_ad_differentiates_the_fk_code_itself(monkeypatch):
+    """Change fk and the AD Jacobians follow; the closed form (which reads the joint axes) does not."""
+    robot = planar([1.0, 0.8, 0.5])
+    q = np.array([0.3, -0.5, 0.9])
+    J = robot.jacobian(q)
+    original = kinematics._fk
+
+    def doubled(chain, x):  # the same poses with every translation doubled
+        T = original(chain, x)
+        return np.concatenate([np.concatenate([T[..., :3, :3], 2 * T[..., :3, 3:]], -1), T[..., 3:, :]], -2)
+
+    monkeypatch.setattr(kinematics, "_fk", doubled)
+    for method in ("forward", "reverse", "numeric"):
+        J_m = robot.jacobian(q, method=method)
+        np.testing.assert_allclose(J_m[:3], 2 * J[:3], atol=1e-8)
+        np.testing.assert_allclose(J_m[3:], J[3:], atol=1e-8)
+    np.testing.assert_array_equal(robot.jacobian(q), J)
+
+
+def test_ad_hessians_equal_analytic(robot):
+    q = random_q(robot, np.random.default_rng(23), (2,))
+    for frame in ("world", "tool"):
+        H = robot.hessian(q, frame)
+        for method in ("forward", "reverse"):
+            np.testing.assert_allclose(robot.hessian(q, frame, method), H, atol=1e-10, rtol=0)
+    assert robot.hessian(q[0], method="forward").shape == (robot.n, 6, robot.n)
+
+
+def test_manipulability_gradient_against_differences(robot):
+    q = random_q(robot, np.random.default_rng(24), (3,))
+    for rows in ("all", "translation", "rotation", [0, 1]):
+        idx = kinematics._task_rows(rows)
+
+        def w(x):
+            J = robot.jacobian(x)[..., idx, :]
+            sv = np.linalg.svd(J, compute_uv=False)  # an independent route: product of singular values
+            return np.prod(sv, axis=-1)
+
+        if np.any(w(q) < 1e-9):  # structurally singular task (a SCARA's rotation rows): no finite gradient
+            continue
+        g = robot.manipulability_gradient(q, rows=rows)
+        h = 1e-6
+        expected = np.stack([(w(q + h * e) - w(q - h * e)) / (2 * h) for e in np.eye(robot.n)], axis=-1)
+        np.testing.assert_allclose(g, expected, atol=1e-7)
+
+
+def test_statics_by_vjp_and_twist_by_jvp(robot):
+    """VJP of fk with a tool wrench F gives τ = Jᵀ F; JVP with q̇ gives the twist J q̇."""
+    rng = np.random.default_rng(25)
+    q = random_q(robot, rng, (2, 3))
+    qd, F = rng.normal(size=(2, 3, robot.n)), rng.normal(size=(2, 3, 6))
+    J = robot.jacobian(q)
+    np.testing.assert_allclose(kinematics.tool_twist(robot, q, qd), np.einsum("...kj,...j->...k", J, qd),
+                               atol=1e-13)
+    np.testing.assert_allclose(kinematics.joint_torques(robot, q, F), np.einsum("...kj,...k->...j", J, F),
+                               atol=1e-13)
