@@ -9,6 +9,7 @@ from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipula
 from .format import dumps, loads, save
 from .loading import list_robots, load
 from .model import Joint, Origin, Robot
+from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
 from .urdf import load_urdf, loads_urdf
 
 __version__ = "0.1.0"
@@ -18,21 +19,27 @@ __all__ = [
     "Joint",
     "OptionError",
     "Origin",
-    "Robot",
     "RobokinError",
+    "Robot",
     "RobotFormatError",
     "ShapeError",
+    "analyze",
+    "dumps",
+    "find_singular",
     "fk",
     "fk_frames",
     "hessian",
+    "inverse_condition",
+    "is_singular",
     "jacobian",
     "jacobian_dot",
-    "dumps",
     "list_robots",
     "load",
     "load_urdf",
     "loads",
     "loads_urdf",
+    "manipulability",
     "manipulability_gradient",
     "save",
+    "singularity_map",
 ]

@@ -129,7 +129,7 @@ def _compose(text: str, path: str) -> yaml.Node | None:
         ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        problem = " ".join(s for s in (e.context, e.problem) if s) or "invalid YAML"
+        problem = ": ".join(s for s in (e.context, e.problem) if s) or "invalid YAML"
         if e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
             problem += f" (the construct started on line {e.context_mark.line + 1})"
         if "'\\t'" in problem:
@@ -391,7 +391,7 @@ class _Reader:
             value, uses_pi = _parse_number(text)
         except ValueError as e:
             raise self.error(
-                node, where, f"{what} must be a number or an expression of pi such as pi/2, got {text!r} ({e})",
+                node, where, f"{what} must be a number or an expression of pi such as pi/2, got {text!r}: {e}",
                 key_path,
             ) from None
         if not math.isfinite(value):
@@ -436,9 +436,11 @@ class _Reader:
         if "robokin" not in top:
             raise self.error(root, "", "missing required key 'robokin' (the format version: write robokin: 1)")
         version = top["robokin"][1]
-        if not (isinstance(version, yaml.ScalarNode) and version.tag == _INT_TAG and re.fullmatch(r"\d+", version.value)):
-            raise self.error(version, "", f"'robokin' must be the integer format version 1, got {_kind_of(version)}",
-                             "robokin")
+        is_int = isinstance(version, yaml.ScalarNode) and version.tag == _INT_TAG
+        if not (is_int and re.fullmatch(r"\d{1,9}", version.value)):
+            too_long = isinstance(version, yaml.ScalarNode) and len(version.value) > 20
+            got = "a long number" if too_long else _kind_of(version)
+            raise self.error(version, "", f"'robokin' must be the integer format version 1, got {got}", "robokin")
         if int(version.value) != FORMAT_VERSION:
             raise self.error(
                 version, "", f"unsupported format version {int(version.value)} (this robokin reads version "
@@ -609,14 +611,13 @@ class _Reader:
     def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:
         # The axis is a direction: no unit applies.
         values = self.vector(node, where, "'axis'", None, key_path)
-        norm = math.sqrt(sum(v * v for v in values))
+        norm = math.hypot(*values)  # scaled: no overflow for [1e200, 0, 0], no underflow for [1e-200, 0, 0]
         if norm == 0.0:
             raise self.error(node, where, "'axis' must not be zero (expected a direction such as [0, 0, 1])",
                              key_path)
         if abs(norm - 1.0) <= AXIS_UNIT_TOL:
             return values
-        a = np.asarray(values) / norm
-        return (float(a[0]), float(a[1]), float(a[2]))
+        return (values[0] / norm, values[1] / norm, values[2] / norm)
 
     def limits(
         self, node: yaml.Node, where: str, quantity: Quantity, key_path: str

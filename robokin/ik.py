@@ -11,6 +11,7 @@ import numpy.typing as npt
 from . import _checks, spatial
 from .errors import OptionError, ShapeError
 from .kinematics import _cross, _poses
+from .singularity import characteristic_length, task_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Chain, Robot
@@ -24,14 +25,23 @@ WEIGHTS_FRAMES: tuple[str, ...] = ("world", "target")
 # Task weights [x, y, z, rx, ry, rz] for a position-only task (orientation free).
 POSITION_ONLY: tuple[float, ...] = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
-# Rotation errors whose cos(angle) is below this (angle above 120 deg) take spatial.so3_log's quaternion
-# path; below it the axis from the skew part of R*Rᵀ is accurate (sin(angle) >= 0.87) and much cheaper.
+# Rotation errors whose cos(angle) is below this (angle above 120 deg) take their axis from the symmetric
+# part of R*Rᵀ; below it the skew part gives it accurately (sin(angle) >= 0.87).
 _FAST_LOG_MIN_COS = -0.5
 # The damping multiplier that ends an attempt: after this many rejected steps the point is a local
 # minimum of the error for every practical purpose.
 _MU_MAX = 1e8
 # Passes of the clamping loop (joints at a limit leave the step one group at a time).
 _CLAMP_PASSES = 3
+# starts=None: a small batch runs several starts per target side by side (rows cost little next to the
+# per-iteration overhead); at least _AUTO_ROWS rows, at most _AUTO_STARTS_MAX starts per target.
+_AUTO_ROWS = 8
+_AUTO_STARTS_MAX = 8
+# Restarts: while fewer than _TOPUP_ROWS rows are active, each unsolved target gets up to that many
+# rows in total (at most _TOPUP_MAX), so the last hard targets of a batch, or a single target, try
+# several random starts at once instead of one after the other.
+_TOPUP_ROWS = 16
+_TOPUP_MAX = 16
 
 
 @dataclass(frozen=True)
@@ -69,17 +79,18 @@ class IKOptions:
 
     position_tolerance: float = 1e-6
     rotation_tolerance: float = 1e-6
-    max_iterations: int = 30
+    max_iterations: int = 20
     max_restarts: int = 100
-    damping: Damping = "sugihara"
+    damping: Damping = "lm"
     damping_bias: float = 1e-3
     max_step: float = 0.5
     weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
     weights_frame: Literal["world", "target"] = "world"
     rest: Literal["q0", "middle"] | tuple[float, ...] | None = "q0"
     nullspace_gain: float = 0.0
-    starts: int = 1
-    singularity_threshold: float = 1e-3
+    starts: int | None = None
+    finish: Literal["first", "all"] = "first"
+    singularity_threshold: float = 1e-2
 
     def __post_init__(self) -> None:
         for name in ("position_tolerance", "rotation_tolerance", "damping_bias", "max_step"):
@@ -92,9 +103,12 @@ class IKOptions:
                 raise OptionError(f"IKOptions.{name} must be a finite number >= 0, got {value!r}")
         for name, low in (("max_iterations", 1), ("max_restarts", 0), ("starts", 1)):
             value = getattr(self, name)
+            if name == "starts" and value is None:
+                continue
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise OptionError(f"IKOptions.{name} must be an integer >= {low}, got {value!r}")
         _checks.choice(self.damping, "IKOptions.damping", DAMPING_SCHEMES)
+        _checks.choice(self.finish, "IKOptions.finish", ("first", "all"))
         _checks.choice(self.weights_frame, "IKOptions.weights_frame", WEIGHTS_FRAMES)
         w = np.asarray(self.weights, dtype=float) if _is_numbers(self.weights) else None
         if w is None or w.shape != (6,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
@@ -132,7 +146,7 @@ class IKResult:
         rotation_error: ``(...)`` ``‖log(R* Rᵀ)‖`` at ``q`` [rad], over the constrained rotation
             components (0 for a position-only task).
         iterations: ``(...)`` int, iterations over all attempts (each one Jacobian and one 6×6 solve).
-        restarts: ``(...)`` int, random restarts used.
+        restarts: ``(...)`` int, random starts used besides ``q0`` (side-by-side starts included).
         min_inverse_condition: ``(...)`` smallest ``σ_min/σ_max`` of the 6×n world Jacobian seen at the
             accepted iterates of the attempt that gave ``q`` (1 is isotropic, 0 singular).
         near_singularity: ``(...)`` bool, ``min_inverse_condition < options.singularity_threshold``.
@@ -201,18 +215,31 @@ def _pose_and_jacobian(chain: "Chain", q: np.ndarray):
 
 
 def _rotation_error(R_target: np.ndarray, Rt: np.ndarray) -> np.ndarray:
-    """``log(R* Rᵀ)`` ``(N, 3)`` [rad]: the skew part's axis, or spatial.so3_log near a half turn."""
+    """``log(R* Rᵀ)`` ``(N, 3)`` [rad], accurate at every angle up to a half turn included.
+
+    With ``D = R* Rᵀ``, ``cos θ = (tr D − 1)/2`` and the skew part ``v = vee(D − Dᵀ) = 2 sin θ a``; the
+    angle is ``θ = atan2(|v|/2, cos θ)`` (accurate everywhere). The axis ``a = v/|v|`` loses precision as
+    ``sin θ → 0`` near a half turn, so beyond 120° it is taken from the symmetric part instead,
+    ``(D + Dᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ`` (its largest column, signed like ``v``), the same
+    idea as Shepperd's largest-component choice in :func:`robokin.spatial.matrix_to_quaternion`.
+    """
     D = R_target @ Rt
     v = np.stack([D[:, 2, 1] - D[:, 1, 2], D[:, 0, 2] - D[:, 2, 0], D[:, 1, 0] - D[:, 0, 1]], axis=-1)
     c = 0.5 * (D[:, 0, 0] + D[:, 1, 1] + D[:, 2, 2] - 1.0)
-    two_s = np.sqrt(np.einsum("ij,ij->i", v, v))  # 2 sin θ
+    two_s = np.sqrt(v[:, 0] ** 2 + v[:, 1] ** 2 + v[:, 2] ** 2)  # 2 sin θ
     theta = np.arctan2(0.5 * two_s, c)
-    # θ / (2 sin θ) → 1/2 (1 + θ²/6) as θ → 0.
+    # θ / (2 sin θ) → 1/2 as θ → 0 (the next term, θ²/12, is below rounding for 2 sin θ < 1e-8).
     scale = np.where(two_s > 1e-8, theta / np.maximum(two_s, 1e-300), 0.5)
     w = scale[:, None] * v
     far = c < _FAST_LOG_MIN_COS
     if far.any():
-        w[far] = spatial.so3_log(D[far])
+        Df = D[far]
+        B = 0.5 * (Df + np.swapaxes(Df, -1, -2)) - c[far, None, None] * np.eye(3)  # (1 − cos θ) a aᵀ
+        k = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
+        axis = np.take_along_axis(B, k[:, None, None], axis=-1)[..., 0]  # (F, 3), a column of a aᵀ
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        sign = np.where(np.einsum("ij,ij->i", axis, v[far]) < 0.0, -1.0, 1.0)
+        w[far] = (sign * theta[far])[:, None] * axis
     return w
 
 
@@ -239,7 +266,10 @@ class _Problem:
     q0: np.ndarray  # (M, n), within the limits
     q_rest: np.ndarray | None  # (M, n)
     options: IKOptions
+    starts: int
     rng: np.random.Generator
+    cond_rows: np.ndarray  # task rows of J for the inverse condition number
+    cond_scale: np.ndarray  # (len(cond_rows), n) unit-free scaling of those rows
     weights: np.ndarray = field(init=False)  # (6,)
     free: np.ndarray = field(init=False)  # (6,) bool: weight 0
 
@@ -283,19 +313,73 @@ class _Problem:
             RtT = np.swapaxes(self.R_target[t], -1, -2)
             e = np.concatenate([(RtT @ e[:, :3, None])[..., 0], (RtT @ e[:, 3:, None])[..., 0]], axis=1)
             J_s = np.concatenate([RtT @ J[:, :3], RtT @ J[:, 3:]], axis=1)
-        if self.free.any():
-            e_task = np.where(self.free, 0.0, e)
-        else:
-            e_task = e
-        pos_err = np.sqrt(np.einsum("ij,ij->i", e_task[:, :3], e_task[:, :3]))
-        rot_err = np.sqrt(np.einsum("ij,ij->i", e_task[:, 3:], e_task[:, 3:]))
+        e_task = np.where(self.free, 0.0, e) if self.free.any() else e
+        sq = e_task * e_task
+        pos_err = np.sqrt(sq[:, 0] + sq[:, 1] + sq[:, 2])
+        rot_err = np.sqrt(sq[:, 3] + sq[:, 4] + sq[:, 5])
         if np.all(self.weights == 1.0):
             return e, J_s, J, pos_err, rot_err
         return self.weights * e, self.weights[:, None] * J_s, J, pos_err, rot_err
 
 
+
+class _ConditionLog:
+    """The smallest inverse condition number of J per attempt, computed in bulk.
+
+    The Jacobians of accepted iterates are buffered with the id of their attempt and sent to
+    :func:`robokin.singularity.inverse_condition` a few thousand at a time (one batched SVD instead of one
+    small call per iteration).
+    """
+
+    FLUSH_ROWS = 4096
+
+    def __init__(self, rows: np.ndarray, scale: np.ndarray) -> None:
+        self.rows, self.scale = rows, scale
+        self.minimum = np.full(64, np.inf)  # by attempt id
+        self.ids: list[np.ndarray] = []
+        self.jacobians: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, ids: np.ndarray, J: np.ndarray) -> None:
+        self.ids.append(ids)
+        self.jacobians.append(J)
+        self.size += ids.shape[0]
+        if self.size >= self.FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.size:
+            return
+        from .singularity import inverse_condition
+
+        ids = np.concatenate(self.ids)
+        J = np.concatenate(self.jacobians)[:, self.rows] * self.scale
+        if ids.max() >= self.minimum.shape[0]:
+            grown = np.full(2 * int(ids.max()) + 1, np.inf)
+            grown[: self.minimum.shape[0]] = self.minimum
+            self.minimum = grown
+        np.minimum.at(self.minimum, ids, inverse_condition(J))
+        self.ids, self.jacobians, self.size = [], [], 0
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        self.flush()
+        valid = ids >= 0
+        out = np.full(ids.shape, np.nan)
+        safe = np.where(valid, ids, 0)
+        if self.minimum.shape[0] <= safe.max(initial=0):
+            return out
+        out[valid] = self.minimum[safe[valid]]
+        return out
+
+
 def _run(pb: _Problem):
-    """The thin loop: every active row (a start of a target) iterates in one set of array operations."""
+    """The thin loop: every active row (one start of one target) iterates in one set of array operations.
+
+    A row evaluates pose, error and Jacobian once per pass (a restarted row's first pass only evaluates);
+    a step that does not lower ``E = ½‖e_w‖²`` is rejected and the damping grows. A row ends when it
+    converges, or when its attempt fails (``max_iterations``, or the damping grew past ``_MU_MAX``: a
+    local minimum), and then restarts from a random configuration while its target has restarts left.
+    """
     opts = pb.options
     M, n = pb.q0.shape
     # Per-target answer.
@@ -304,15 +388,19 @@ def _run(pb: _Problem):
     best_key = np.full(M, np.inf)  # distance to q0 once successful, E before
     best_pe = np.full(M, np.inf)
     best_re = np.full(M, np.inf)
-    best_cmin = np.full(M, np.nan)
+    best_aid = np.full(M, -1)  # attempt that gave best_q
+    conditions = _ConditionLog(pb.cond_rows, pb.cond_scale)
     iterations = np.zeros(M, dtype=int)
     restarts = np.zeros(M, dtype=int)
     # Active rows: the first start of each target is q0, the others random.
-    t = np.repeat(np.arange(M), opts.starts)
+    t = np.repeat(np.arange(M), pb.starts)
     q = pb.q0[t]
-    if opts.starts > 1:
-        others = np.arange(t.shape[0]) % opts.starts != 0
+    if pb.starts > 1:
+        others = np.arange(t.shape[0]) % pb.starts != 0
         q[others] = pb.sample(t[others])
+        restarts += min(pb.starts - 1, opts.max_restarts)
+        keep_rows = (np.arange(t.shape[0]) % pb.starts) <= opts.max_restarts
+        t, q = t[keep_rows], q[keep_rows]
     A = t.shape[0]
     e = np.zeros((A, 6))
     J_w = np.zeros((A, 6, n))
@@ -320,42 +408,48 @@ def _run(pb: _Problem):
     mu = np.ones(A)
     nu = np.full(A, 2.0)
     it = np.zeros(A, dtype=int)
-    fresh = np.ones(A, dtype=bool)  # q not evaluated yet: the next pass evaluates instead of stepping
+    fresh = np.ones(A, dtype=bool)  # q not evaluated yet: this pass evaluates instead of stepping
     pe = np.full(A, np.inf)
     re = np.full(A, np.inf)
-    cmin = np.full(A, np.inf)
+    aid = np.arange(A)  # attempt id of each row
+    next_aid = A
     gain = opts.nullspace_gain if pb.q_rest is not None else 0.0
     scheme = opts.damping
     lower, upper = pb.lower, pb.upper
-    inverse_condition = _inverse_condition_function()
+    first_wins = opts.finish == "first"
 
     while t.shape[0]:
-        # ---- step from the accepted state (fresh rows re-evaluate their q unchanged)
-        if scheme == "sugihara":
+        # ---- the step from the accepted state
+        if scheme == "sugihara":  # λ = E + w̄_N (Sugihara 2011, eq. 22-23)
             lam = mu * (E + opts.damping_bias)
-        elif scheme == "chan":
+        elif scheme == "chan":  # λ = α E (Chan & Lawrence 1988)
             lam = mu * E + 1e-12
         else:
-            lam = mu
-        lam = np.where(fresh, 1.0, lam)
+            lam = mu.copy()
+        lam[fresh] = 1.0
         z = gain * (pb.q_rest[t] - q) if gain else None
         dq = dls_step(J_w, e, lam, z)
         # Joints at a limit that the step pushes outward are taken out of the task and the step solved
         # again for the others, a few passes (the clamping loop of Baerlocher & Boulic, The Visual
         # Computer 20(6), 2004): unlike plain clipping, the free joints take over the blocked motion.
-        blocked = np.zeros(dq.shape, dtype=bool)
+        blocked = None
         for _ in range(_CLAMP_PASSES):
             push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
-            new_block = push & ~blocked
-            rows = np.flatnonzero(new_block.any(axis=1))
+            if blocked is not None:
+                push &= ~blocked
+            rows = np.flatnonzero(push.any(axis=1))
             if not rows.size:
                 break
-            blocked[rows] |= push[rows]
+            blocked = push if blocked is None else blocked | push
             free = ~blocked[rows]
-            dq[rows] = dls_step(J_w[rows] * free[:, None, :], e[rows], lam[rows],
-                                None if z is None else z[rows] * free) * free
+            dq[rows] = free * dls_step(
+                J_w[rows] * free[:, None, :], e[rows], lam[rows], None if z is None else z[rows] * free
+            )
+        # Step-length guard: the largest joint change at most max_step, direction kept.
         longest = np.abs(dq).max(axis=1)
-        dq *= np.minimum(1.0, opts.max_step / np.maximum(longest, 1e-300))[:, None]
+        too_long = longest > opts.max_step
+        if too_long.any():
+            dq[too_long] *= (opts.max_step / longest[too_long])[:, None]
         dq[fresh] = 0.0
         q_new = np.clip(q + dq, lower, upper)
         # ---- evaluate the candidate: one kernel pass for pose and Jacobian
@@ -365,23 +459,22 @@ def _run(pb: _Problem):
         # ---- damping update
         if scheme == "lm":
             # Gain ratio ρ = actual / predicted decrease of E for the step taken (Madsen, Nielsen &
-            # Tingleff, "Methods for non-linear least squares problems", 2004, eq. 3.13 and 3.16).
-            h = q_new - q
-            r = e - (J_w @ h[:, :, None])[..., 0]
+            # Tingleff, "Methods for non-linear least squares problems", DTU 2004, eq. 3.13 and 3.16).
+            r = e - (J_w @ (q_new - q)[:, :, None])[..., 0]
             predicted = E - 0.5 * np.einsum("ij,ij->i", r, r)
-            rho = (E - E_new) / np.maximum(predicted, 1e-300)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                rho = np.clip((E - E_new) / predicted, -1.0, 1.0)
             mu = np.where(accept, mu * np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), mu * nu)
             nu = np.where(accept, 2.0, 2.0 * nu)
-            first = fresh
-            if first.any():  # μ₀ = τ max diag(JᵀJ) with τ = 1e-3 (ibid., eq. 3.14)
-                mu[first] = 1e-3 * np.max(np.einsum("ijk,ijk->ik", J_w_new[first], J_w_new[first]), axis=1)
-                mu[first] = np.maximum(mu[first], 1e-12)
+            if fresh.any():  # μ₀ = τ max diag(JᵀJ), τ = 1e-3 (ibid., eq. 3.14)
+                colsq = np.einsum("ijk,ijk->ik", J_w_new[fresh], J_w_new[fresh])
+                mu[fresh] = np.maximum(1e-3 * colsq.max(axis=1), 1e-12)
         else:
             mu = np.where(accept, np.maximum(1.0, 0.25 * mu), 4.0 * mu)
         # ---- accept
         if accept.all():
             q, e, E, J_w, pe, re = q_new, e_new, E_new, J_w_new, pe_new, re_new
-            J_acc = J_new
+            conditions.add(aid, J_new)
         else:
             q = np.where(accept[:, None], q_new, q)
             e = np.where(accept[:, None], e_new, e)
@@ -389,13 +482,8 @@ def _run(pb: _Problem):
             J_w = np.where(accept[:, None, None], J_w_new, J_w)
             pe = np.where(accept, pe_new, pe)
             re = np.where(accept, re_new, re)
-            J_acc = J_new[accept]
-        if inverse_condition is not None and J_acc.shape[0]:
-            c = inverse_condition(J_acc)
-            if accept.all():
-                cmin = np.where(fresh, c, np.minimum(cmin, c))
-            else:
-                cmin[accept] = np.where(fresh[accept], c, np.minimum(cmin[accept], c))
+            if accept.any():
+                conditions.add(aid[accept], J_new[accept])
         it += ~fresh
         fresh[:] = False
         # ---- finished rows
@@ -404,61 +492,71 @@ def _run(pb: _Problem):
         done = converged | failed
         if not done.any():
             continue
+        if first_wins and converged.any():  # the other starts of a solved target stop with it
+            solved_now = np.zeros(M, dtype=bool)
+            solved_now[t[converged]] = True
+            done |= solved_now[t]
+            failed &= ~solved_now[t]
+        t_all = t
         idx = np.flatnonzero(done)
-        td = t[idx]
-        np.add.at(iterations, td, it[idx])
-        conv = converged[idx]
-        if conv.any():  # among solutions, the one nearest q0
-            rows, tc = idx[conv], td[conv]
+        np.add.at(iterations, t[idx], it[idx])
+        if converged.any():  # among solutions, the one nearest q0
+            rows = np.flatnonzero(converged)
+            tc = t[rows]
             q_wrapped = pb.wrap_near(q[rows], pb.q0[tc])
             dist = np.linalg.norm(q_wrapped - pb.q0[tc], axis=1)
             pick = _first_per_target(tc, dist)
-            tp = tc[pick]
+            tp, rp = tc[pick], rows[pick]
             better = ~success[tp] | (dist[pick] < best_key[tp])
-            tp, pick = tp[better], pick[better]
+            pick, tp, rp = pick[better], tp[better], rp[better]
             success[tp] = True
             best_key[tp] = dist[pick]
             best_q[tp] = q_wrapped[pick]
-            best_pe[tp] = pe[rows[pick]]
-            best_re[tp] = re[rows[pick]]
-            best_cmin[tp] = cmin[rows[pick]]
-        if (~conv).any():  # a failed attempt: keep the closest pose (smallest E) while nothing converged
-            rows, tf = idx[~conv], td[~conv]
+            best_pe[tp], best_re[tp], best_aid[tp] = pe[rp], re[rp], aid[rp]
+        if failed.any():  # keep the closest pose (smallest E) while nothing converged
+            rows = np.flatnonzero(failed)
+            tf = t[rows]
             pick = _first_per_target(tf, E[rows])
             tp, rp = tf[pick], rows[pick]
             better = ~success[tp] & (E[rp] < best_key[tp])
             tp, rp = tp[better], rp[better]
             best_key[tp] = E[rp]
             best_q[tp] = pb.wrap_near(q[rp], pb.q0[tp])
-            best_pe[tp] = pe[rp]
-            best_re[tp] = re[rp]
-            best_cmin[tp] = cmin[rp]
-        # ---- restart failed rows of unsolved targets from random configurations
-        restart = failed & ~success[t] & (restarts[t] < opts.max_restarts)
-        keep = ~done | restart
-        if restart.any():
-            rows = np.flatnonzero(restart)
-            np.add.at(restarts, t[rows], 1)
-            q = q.copy()
-            q[rows] = pb.sample(t[rows])
-            fresh[rows] = True
-            it[rows] = 0
-            mu[rows] = 1.0
-            nu[rows] = 2.0
-            E = np.where(restart, np.inf, E)
-        if not keep.all():
-            t, q, e, E, J_w = t[keep], q[keep], e[keep], E[keep], J_w[keep]
-            mu, nu, it, fresh, pe, re, cmin = mu[keep], nu[keep], it[keep], fresh[keep], pe[keep], re[keep], cmin[keep]
-    return best_q, success, best_pe, best_re, iterations, restarts, best_cmin
-
-
-def _inverse_condition_function():
-    """:func:`robokin.singularity.inverse_condition`, or None while that module is not available."""
-    try:
-        from .singularity import inverse_condition
-    except ImportError:
-        return None
-    return inverse_condition
+            best_pe[tp], best_re[tp], best_aid[tp] = pe[rp], re[rp], aid[rp]
+        # ---- restarts: the failed rows leave; every unsolved target still in play (active rows, or a
+        # failed row and restarts left) is topped up with random starts, more of them per target when
+        # few targets remain (extra rows cost little next to the per-pass overhead).
+        keep = ~done
+        t, q, e, E, J_w = t[keep], q[keep], e[keep], E[keep], J_w[keep]
+        mu, nu, it, fresh, pe, re, aid = mu[keep], nu[keep], it[keep], fresh[keep], pe[keep], re[keep], aid[keep]
+        current = np.bincount(t, minlength=M)
+        budget = np.where(success, 0, opts.max_restarts - restarts)
+        in_play = ~success & (current > 0)
+        t_failed = t_all[failed]
+        in_play[t_failed] |= budget[t_failed] > 0
+        n_play = int(in_play.sum())
+        if not n_play:
+            continue
+        per_target = min(_TOPUP_MAX, max(1, -(-_TOPUP_ROWS // n_play)))
+        new = np.clip(np.where(in_play, per_target - current, 0), 0, budget)
+        if new.any():
+            t_new = np.repeat(np.arange(M), new)
+            restarts += new
+            k = t_new.shape[0]
+            t = np.concatenate([t, t_new])
+            q = np.concatenate([q, pb.sample(t_new)])
+            e = np.concatenate([e, np.zeros((k, 6))])
+            E = np.concatenate([E, np.full(k, np.inf)])
+            J_w = np.concatenate([J_w, np.zeros((k, 6, n))])
+            mu = np.concatenate([mu, np.ones(k)])
+            nu = np.concatenate([nu, np.full(k, 2.0)])
+            it = np.concatenate([it, np.zeros(k, dtype=int)])
+            fresh = np.concatenate([fresh, np.ones(k, dtype=bool)])
+            pe = np.concatenate([pe, np.full(k, np.inf)])
+            re = np.concatenate([re, np.full(k, np.inf)])
+            aid = np.concatenate([aid, np.arange(next_aid, next_aid + k)])
+            next_aid += k
+    return best_q, success, best_pe, best_re, iterations, restarts, conditions.of(best_aid)
 
 
 # --------------------------------------------------------------------------------------------- public API
@@ -507,7 +605,8 @@ def solve(
     n = robot.n
     lower, upper = (np.array(a) for a in robot.limits.T)
     revolute = np.array(robot.joint_types) == "revolute"
-    middle = np.where(np.isfinite(lower) & np.isfinite(upper), 0.5 * (lower + upper), 0.0)
+    finite = np.isfinite(lower) & np.isfinite(upper)
+    middle = np.where(finite, 0.5 * (np.where(finite, lower, 0.0) + np.where(finite, upper, 0.0)), 0.0)
     middle = np.clip(middle, lower, upper)
     if q0 is None:
         q_start = np.broadcast_to(middle, batch + (n,))
@@ -533,6 +632,8 @@ def solve(
         if rest.shape != (n,):
             raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
         q_rest = np.broadcast_to(rest, q_start.shape)
+    L = characteristic_length(robot)
+    rows = list(task_rows(robot))
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(0 if seed is None else seed)
     problem = _Problem(
         chain=robot.chain,
@@ -544,7 +645,10 @@ def solve(
         q0=q_start,
         q_rest=q_rest,
         options=options,
+        starts=options.starts or max(1, min(_AUTO_STARTS_MAX, -(-_AUTO_ROWS // T2.shape[0]))),
         rng=rng,
+        cond_rows=np.array(rows),
+        cond_scale=(np.where(np.arange(6) < 3, 1.0 / L, 1.0)[rows][:, None] * np.where(revolute, 1.0, L)),
     )
     q, success, pe, re, iterations, restarts, cmin = _run(problem)
     return IKResult(

@@ -167,3 +167,899 @@ def det(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
             "manipulability(J, rows) for a non-square block"
         )
     return np.linalg.det(Jr)
+
+
+# --------------------------------------------------------------------------------------------- robot level
+# Default yes/no threshold on σ_min/σ_max of the scaled task Jacobian. Across a simple singularity the
+# measure vanishes linearly, about 0.05 × the joint distance [rad] to the singular surface for the bundled
+# arms (their median σ_min/σ_max at random configurations is 0.02-0.3). Measured over 20000 uniformly
+# random configurations per bundled robot (seed 1): the fraction below 1e-4 is 1e-4..7e-3 (UR arms the
+# highest), scaling linearly with the threshold, so at 1e-6 it is about 5e-5 at most, while exactly
+# singular configurations give 1e-13..1e-17 and find_singular's results < 1e-8.
+SINGULAR_TOL = 1e-6
+
+# "Close to a singularity" in a report's words: σ_min/σ_max below this (2-5 % of random configurations).
+NEAR_TOL = 1e-3
+
+# A type (wrist, elbow, shoulder) holds when its own unit-free measure is below TYPE_FACTOR * tol: the
+# measures vanish linearly like σ_min/σ_max does, with a constant of order one.
+TYPE_FACTOR = 10.0
+
+# Relative threshold on singular values when finding the generic rank of row blocks (task_rows).
+RANK_TOL = 1e-8
+
+# Components of a unit direction below this are shown as 0 in the words of a report, and a twist whose
+# translation (or rotation) part is below it is called a pure rotation (translation).
+WORDS_TOL = 1e-2
+
+TYPES: tuple[str, ...] = ("wrist", "elbow", "shoulder", "unclassified")
+
+Measure = Literal["inverse_condition", "smallest_singular_value", "manipulability", "det"]
+MEASURES: tuple[str, ...] = ("inverse_condition", "smallest_singular_value", "manipulability", "det")
+
+
+def _check_tol(tol: float, name: str = "tol") -> float:
+    try:
+        value = float(tol)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be a number in (0, 1), got {tol!r}") from None
+    if not 0.0 < value < 1.0:
+        raise OptionError(f"{name} must be a number in (0, 1) (a ratio σ_min/σ_max), got {tol!r}")
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def characteristic_length(robot: "Robot") -> float:
+    """The robot's characteristic length ``L`` [m], used to make translation and rotation comparable.
+
+    ``L`` is the sum of the lengths of the fixed offsets from the first joint's axis frame to the tool
+    (``‖translation of C[i]‖`` for the compiled constants ``C[1..n]``), plus the largest finite travel of
+    every prismatic joint: an upper bound of the arm's reach, which scales with the arm. The base
+    offset is not counted. An arm with no length at all (every axis through one point) gets ``L = 1 m``.
+
+    Args:
+        robot: The robot.
+
+    Returns:
+        ``L`` > 0 [m].
+    """
+    C = robot.chain.C
+    L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
+    for joint in robot.moving_joints:
+        if joint.type == "prismatic":
+            travel = [abs(v) for v in joint.limits if np.isfinite(v)]
+            L += max(travel, default=0.0)
+    return L if L > 0.0 else 1.0
+
+
+def _scales(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
+    """Row scale ``(6,)`` ``[1/L]*3 + [1]*3`` and column scale ``(n,)`` (1 revolute, L prismatic)."""
+    L = characteristic_length(robot)
+    rows = np.array([1.0 / L] * 3 + [1.0] * 3)
+    cols = np.where(robot.chain.revolute, 1.0, L)
+    return rows, cols
+
+
+def _sample(robot: "Robot", rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` configurations ``(count, n)`` uniform within the limits (unlimited: ±π rad or ±L m)."""
+    lo, hi = _bounds(robot)
+    return lo + (hi - lo) * rng.random((count, robot.n))
+
+
+def _bounds(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
+    """Finite sampling bounds ``(n,)`` each: the limits, with ±π (revolute) or ±L (prismatic) where unlimited."""
+    L = characteristic_length(robot)
+    span = np.where(robot.chain.revolute, np.pi, L)
+    lim = robot.limits
+    return np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span), np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
+
+
+@functools.lru_cache(maxsize=256)
+def task_rows(robot: "Robot") -> tuple[int, ...]:
+    """The rows of ``J`` the arm controls independently: the default task (``rows="auto"``).
+
+    Rows are taken greedily in the order ``vx, vy, vz, wx, wy, wz`` (translation first), each kept when
+    it raises the generic rank of the scaled Jacobian's chosen rows (the largest rank over 8 seeded random
+    configurations within the limits). A spatial arm with 6 or more joints gets all six rows, a planar
+    2R arm ``(0, 1)`` (x, y: its position in the plane), a planar 3R arm ``(0, 1, 5)``, a SCARA
+    ``(0, 1, 2, 5)``.
+
+    Args:
+        robot: The robot.
+
+    Returns:
+        Row indices into ``[vx, vy, vz, wx, wy, wz]``, increasing.
+    """
+    row_scale, col_scale = _scales(robot)
+    q = _sample(robot, np.random.default_rng(0), 8)
+    Js = _jacobian_analytic(robot.chain, q) * row_scale[:, None] * col_scale  # (8, 6, n)
+    floor = RANK_TOL * max(float(np.linalg.svd(Js, compute_uv=False).max()), np.finfo(float).tiny)
+    chosen: list[int] = []
+    for r in range(6):
+        s = np.linalg.svd(Js[:, chosen + [r], :], compute_uv=False)
+        if int((s > floor).sum(axis=-1).max()) > len(chosen):
+            chosen.append(r)
+    return tuple(chosen)
+
+
+def _rows_for(robot: "Robot", rows: Rows) -> list[int]:
+    if isinstance(rows, str) and rows == "auto":
+        return list(task_rows(robot))
+    if isinstance(rows, str) and rows not in ("all", "translation", "rotation"):
+        raise OptionError(
+            f"rows must be one of 'auto', 'all', 'translation', 'rotation' or row indices; got {rows!r}"
+        )
+    return _task_rows(rows)
+
+
+def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+    """The unit-free task Jacobian ``J_s = diag(I/L, I) J diag(1 | L)`` restricted to ``rows``.
+
+    Translation rows are divided by the characteristic length ``L`` (:func:`characteristic_length`) and
+    prismatic columns multiplied by it, so ``J_s`` maps ``[rad/s; (m/s)/L]`` joint rates to
+    ``[v/L; ω]`` and is the same for an arm scaled by any factor.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: ``"auto"`` (:func:`task_rows`), ``"all"``, ``"translation"``, ``"rotation"`` or row indices.
+
+    Returns:
+        ``(..., k, n)`` with k the number of rows, world frame.
+    """
+    idx = _rows_for(robot, rows)
+    row_scale, col_scale = _scales(robot)
+    J = jacobian(robot, q)
+    return J[..., idx, :] * row_scale[idx, None] * col_scale
+
+
+def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> np.ndarray:
+    """Whether ``q`` is singular: ``σ_min / σ_max`` of the scaled task Jacobian below ``tol``.
+
+    Scale-free: the same answer for the arm built in metres or millimetres, or scaled by any factor
+    (see the module docstring).
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        tol: Threshold on the inverse condition number, in (0, 1); default :data:`SINGULAR_TOL`.
+        rows: The task rows, default ``"auto"`` (:func:`task_rows`).
+
+    Returns:
+        ``(...)`` bool.
+
+    Raises:
+        ShapeError: bad ``q``. OptionError: bad ``tol`` or ``rows``.
+    """
+    tol = _check_tol(tol)
+    return inverse_condition(scaled_jacobian(robot, q, rows)) < tol
+
+
+def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+    """Gradient of ``det J[rows]`` (world Jacobian, physical units) by reverse-mode AD.
+
+    The derivative flows through the analytic Jacobian's code and the determinant (Jacobi's formula
+    ``d det A = tr(adj(A) dA)``, finite even where ``det A = 0``).
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: Task rows; their number must equal n (default ``"auto"``).
+
+    Returns:
+        ``(..., n)`` ``∂ det / ∂q``.
+
+    Raises:
+        ShapeError: bad ``q``, or the task block is not square.
+    """
+    from . import autodiff
+
+    idx = _rows_for(robot, rows)
+    if len(idx) != robot.n:
+        raise ShapeError(
+            f"det needs a square block: robot {robot.name!r} has n = {robot.n} joints but rows={rows!r} "
+            f"selects {len(idx)} rows; use manipulability for a non-square block"
+        )
+    q2, batch = _flat(robot, q)
+    chain = robot.chain
+    grad = autodiff.jacrev(lambda x: np.linalg.det(_jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
+    return grad.reshape(batch + (robot.n,))
+
+
+# --------------------------------------------------------------------------------------------- types
+def _applicable(robot: "Robot") -> bool:
+    """Types are told for 6-joint arms whose last three joints (the wrist) are revolute."""
+    return robot.n == 6 and all(t == "revolute" for t in robot.joint_types[3:])
+
+
+def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.ndarray) -> np.ndarray:
+    """Point ``(N, 3)`` of line a (point ``p_a``, unit ``d_a``) closest to line b; ``p_a`` if parallel."""
+    w = p_a - p_b
+    b = np.sum(d_a * d_b, axis=-1)
+    d = np.sum(d_a * w, axis=-1)
+    e = np.sum(d_b * w, axis=-1)
+    denom = 1.0 - b * b
+    ok = denom > 1e-12
+    s = np.where(ok, (b * e - d) / np.where(ok, denom, 1.0), 0.0)
+    return p_a + s[:, None] * d_a
+
+
+def _axes(robot: "Robot", q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World joint axes ``Z`` ``(N, n, 3)`` (unit) and points on them ``P`` ``(N, n, 3)``."""
+    _, Z, P = _poses(robot.chain, q2, with_axes=True)  # (n, 3, N) each
+    return np.transpose(Z, (2, 0, 1)), np.transpose(P, (2, 0, 1))
+
+
+def _point_velocity(robot: "Robot", Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
+    """Velocity ``(N, 3)`` of the point W from joint i at unit rate: ``z × (W − p)`` revolute, ``z`` prismatic."""
+    if robot.chain.revolute[i]:
+        return np.cross(Z[:, i], W - P[:, i])
+    return Z[:, i]
+
+
+def _type_measures(robot: "Robot", q2: np.ndarray) -> dict[str, np.ndarray]:
+    """Unit-free measures ``(N,)`` of the three types; each vanishes exactly on its singular set.
+
+    - wrist: ``|det[z4 z5 z6]|`` of the unit directions of the last three axes (two wrist axes aligned).
+    - elbow: with ``W_e`` the point of axis 4 closest to axis 5 (the wrist centre of a spherical wrist),
+      ``|v2 × v3| / (|v2| |v3|)`` where ``v2, v3`` are its velocities from joints 2 and 3: zero when they
+      can no longer move it towards or away from the shoulder (arm stretched or folded).
+    - shoulder: with ``W_s`` the point of axis 5 closest to axis 6 (also the wrist centre of a spherical
+      wrist), the part of its velocity from joint 1 outside the span of its velocities from joints 2 and
+      3, divided by L (for a revolute joint 1): zero when W_s lies on the axis of joint 1 (or, with a
+      shoulder offset, in the plane through that axis along joint 2's axis), so joint 1 moves it only
+      where joints 2 and 3 already can.
+
+    For a UR-type wrist (axes 4 and 6 never meet) ``W_e`` and ``W_s`` differ; the factors of its
+    determinant ``sin q3 · sin q5 · (a2 c2 + a3 c23 + d5 s234)`` are exactly these three measures' zeros.
+    """
+    L = characteristic_length(robot)
+    Z, P = _axes(robot, q2)
+    wrist = np.abs(np.linalg.det(Z[:, 3:6]))
+    W_e = _closest_on_line(P[:, 3], Z[:, 3], P[:, 4], Z[:, 4])
+    v2, v3 = (_point_velocity(robot, Z, P, i, W_e) for i in (1, 2))
+    size = np.linalg.norm(v2, axis=-1) * np.linalg.norm(v3, axis=-1)
+    elbow = np.where(size > 0.0, np.linalg.norm(np.cross(v2, v3), axis=-1) / np.where(size > 0.0, size, 1.0), 0.0)
+    W_s = _closest_on_line(P[:, 4], Z[:, 4], P[:, 5], Z[:, 5])
+    v1, v2, v3 = (_point_velocity(robot, Z, P, i, W_s) for i in (0, 1, 2))
+    U, sv, _ = np.linalg.svd(np.stack([v2, v3], axis=-1), full_matrices=False)  # (N, 3, 2), (N, 2)
+    keep = sv > RANK_TOL * np.maximum(sv[:, :1], np.finfo(float).tiny)  # the span of v2, v3 (rank 0-2)
+    along = np.einsum("nik,ni->nk", U, v1) * keep  # (N, 2)
+    residual = v1 - np.einsum("nik,nk->ni", U, along)  # part of v1 outside span(v2, v3)
+    shoulder = np.linalg.norm(residual, axis=-1) / (L if robot.chain.revolute[0] else 1.0)
+    return {"wrist": wrist, "elbow": elbow, "shoulder": shoulder}
+
+
+def _types(robot: "Robot", q2: np.ndarray, singular: np.ndarray, tol: float) -> list[tuple[str, ...]]:
+    """Type names per configuration ``(N,)``: ``()`` when not singular, ``("unclassified",)`` when none holds."""
+    if not _applicable(robot):
+        return [("unclassified",) if s else () for s in singular]
+    m = _type_measures(robot, q2)
+    hold = {name: m[name] < TYPE_FACTOR * tol for name in ("wrist", "elbow", "shoulder")}
+    out = []
+    for k, s in enumerate(singular):
+        names = tuple(name for name in ("wrist", "elbow", "shoulder") if hold[name][k])
+        out.append((names or ("unclassified",)) if s else ())
+    return out
+
+
+# --------------------------------------------------------------------------------------------- report
+_ROW_NAMES = ("vx", "vy", "vz", "wx", "wy", "wz")
+
+
+def _vec(x: np.ndarray, digits: int = 2) -> str:
+    x = _canonical_sign(np.where(np.abs(x) < WORDS_TOL, 0.0, x))
+    return "[" + ", ".join(f"{v:.{digits}f}" for v in x + 0.0) + "]"
+
+
+def _readable_basis(A: np.ndarray) -> np.ndarray:
+    """An orthonormal basis ``(k, 6)`` of the span of the orthonormal rows of ``A`` ``(k, 6)``, pure first.
+
+    Pure translations in the span come first, then pure rotations, then the rest, so a lost space of
+    several directions reads as "cannot translate along ..., cannot rotate about ...".
+    """
+    k = A.shape[0]
+    picked: list[np.ndarray] = []
+    for part in (slice(3, 6), slice(0, 3)):  # rotation part zero → pure translation, and vice versa
+        _, s, Vt = np.linalg.svd(A[:, part].T, full_matrices=True)  # coefficients c with (cᵀA)[part] = 0
+        s = np.concatenate([s, np.zeros(k - s.shape[0])]) if s.shape[0] < k else s
+        picked += [Vt[i] for i in range(k) if s[i] < WORDS_TOL]
+    basis: list[np.ndarray] = []
+    for c in picked + list(np.eye(k)):  # Gram-Schmidt in coefficient space (A is orthonormal)
+        for b in basis:
+            c = c - (c @ b) * b
+        if np.linalg.norm(c) > 1e-6 and len(basis) < k:
+            basis.append(c / np.linalg.norm(c))
+    return np.array(basis) @ A
+
+
+def _canonical_sign(x: np.ndarray) -> np.ndarray:
+    """``x`` or ``-x``, whichever has its largest-magnitude entry positive (stable, readable directions)."""
+    return x if x[int(np.argmax(np.abs(x)))] >= 0 else -x
+
+
+def _lost_words(u: np.ndarray, rows: Sequence[int]) -> str:
+    """A lost scaled twist direction ``u`` = ``[v/L; ω]`` ``(6,)`` (unit, world frame) in words.
+
+    ``u`` is orthogonal to every reachable scaled twist, so a pure translation along ``u[:3]`` and a pure
+    rotation about ``u[3:]`` (about an axis through the tool point) are both unreachable when nonzero;
+    the words name the one(s) that carry weight. What is still possible is said only when the task
+    includes those rows.
+    """
+    uv, uw = u[:3], u[3:]
+    nv, nw = float(np.linalg.norm(uv)), float(np.linalg.norm(uw))
+    if nw < WORDS_TOL * nv:
+        still = " (it can still rotate about any axis)" if {3, 4, 5} <= set(rows) else ""
+        return f"cannot translate along {_vec(uv / nv)} in the world frame{still}"
+    if nv < WORDS_TOL * nw:
+        still = "; it can still translate in any direction" if {0, 1, 2} <= set(rows) else ""
+        return f"cannot rotate about {_vec(uw / nw)} in the world frame (an axis through the tool point{still})"
+    return (f"cannot rotate about {_vec(uw / nw)} (an axis through the tool point) without also translating, "
+            f"nor translate along {_vec(uv / nv)} without also rotating (world frame)")
+
+
+def _null_words(robot: "Robot", v: np.ndarray) -> str:
+    parts = [
+        f"{name} {x:+.2f} {'rad/s' if kind == 'revolute' else 'm/s'}"
+        for name, kind, x in zip(robot.joint_names, robot.joint_types, v)
+        if abs(x) >= WORDS_TOL
+    ]
+    return ", ".join(parts) + " (the other joints still)" if len(parts) < robot.n else ", ".join(parts)
+
+
+def _type_words(robot: "Robot", q: np.ndarray, name: str) -> str:
+    """What a type means for this arm at q, naming the joints involved."""
+    names = robot.joint_names
+    if name == "wrist":
+        Z, _ = _axes(robot, q[None])
+        pairs = [(3, 4), (3, 5), (4, 5)]
+        a, b = min(pairs, key=lambda ij: np.linalg.norm(np.cross(Z[0, ij[0]], Z[0, ij[1]])))
+        return (f"wrist: the axes of {names[a]} and {names[b]} are aligned, so the three wrist axes span "
+                "only a plane of rotations")
+    if name == "elbow":
+        Z, P = _axes(robot, q[None])
+        how = "stretched out or folded back"
+        if np.linalg.norm(np.cross(Z[0, 1], Z[0, 2])) < 1e-6:
+            W = _closest_on_line(P[:, 3], Z[:, 3], P[:, 4], Z[:, 4])[0]
+            z = Z[0, 1]
+            flat = lambda x: x - (x @ z) * z  # noqa: E731  (projection on the plane of the arm)
+            upper, fore = flat(P[0, 2] - P[0, 1]), flat(W - P[0, 2])
+            how = "stretched out" if upper @ fore > 0 else "folded back"
+        return (f"elbow: the arm is {how}, so {names[1]} and {names[2]} cannot move the wrist centre "
+                "towards or away from the shoulder")
+    if name == "shoulder":
+        return (f"shoulder: the wrist centre is on the axis of {names[0]} (or, with a shoulder offset, in the "
+                f"plane through that axis along the axis of {names[1]}), so {names[0]} moves it only where "
+                f"{names[1]} and {names[2]} already can")
+    return "unclassified: singular, but not for a wrist, elbow or shoulder reason told by robokin"
+
+
+@dataclass(frozen=True, eq=False)
+class SingularityReport:
+    """How close one configuration is to a singularity, and what motion is lost there.
+
+    Attributes:
+        robot_name: The robot's name.
+        joint_names: Names of the moving joints, in the order of q.
+        q: ``(n,)`` the configuration [rad, m].
+        rows: The task rows used, indices into ``[vx, vy, vz, wx, wy, wz]``.
+        length: The characteristic length ``L`` [m] that scales the translation rows.
+        J_world: ``(6, n)`` world Jacobian, rows ``[v; ω]``.
+        singular_values: ``(min(k, n),)`` of the scaled task Jacobian ``J_s``, descending (unit-free).
+        inverse_condition: ``σ_min / σ_max`` of ``J_s``.
+        smallest_singular_value: ``σ_min`` of ``J_s``.
+        manipulability: Product of the singular values of the *unscaled* ``J[rows]`` (physical units).
+        det: ``det J[rows]`` when that block is square (physical units), else None.
+        tol: Threshold on ``inverse_condition`` for ``singular``.
+        singular: ``inverse_condition < tol``.
+        lost_directions: ``(k_lost, 6)`` unit task directions ``[v/L; ω]`` in the world frame (zero outside
+            ``rows``) whose singular value vanishes: the left singular vectors of ``J_s``. Empty if not
+            singular.
+        lost_text: The same in words.
+        null_space: ``(k_null, n)`` unit joint-rate directions [rad/s, m/s] that move nothing in the task
+            (right singular vectors with a vanishing singular value, plus the ``n − k`` self-motions of a
+            redundant arm).
+        null_text: The same in words.
+        types: ``()`` when not singular; else names from :data:`TYPES`.
+        type_text: One sentence per type.
+        type_measures: The unit-free measure of each type (zero on its singular set), or empty when the
+            arm is not a 6-joint arm with a revolute wrist.
+    """
+
+    robot_name: str
+    joint_names: tuple[str, ...]
+    q: np.ndarray
+    rows: tuple[int, ...]
+    length: float
+    J_world: np.ndarray
+    singular_values: np.ndarray
+    inverse_condition: float
+    smallest_singular_value: float
+    manipulability: float
+    det: float | None
+    tol: float
+    singular: bool
+    lost_directions: np.ndarray
+    lost_text: tuple[str, ...]
+    null_space: np.ndarray
+    null_text: tuple[str, ...]
+    types: tuple[str, ...]
+    type_text: tuple[str, ...]
+    type_measures: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        rows = " ".join(_ROW_NAMES[i] for i in self.rows)
+        lines = [
+            f"{self.robot_name}: task rows {rows}; translation scaled by the reach L = {self.length:.4f} m",
+            "singular values of [v/L; ω] J: " + " ".join(f"{s:.4g}" for s in self.singular_values),
+            f"inverse condition σ_min/σ_max = {self.inverse_condition:.3e}   (singular below {self.tol:g})",
+            f"manipulability = {self.manipulability:.4e}"
+            + ("" if self.det is None else f",  det J[rows] = {self.det:.4e}"),
+        ]
+        if not self.singular:
+            near = " but close to a singularity" if self.inverse_condition < NEAR_TOL else ""
+            lines.append(f"NOT SINGULAR{near}: every task direction can be moved")
+            close = [k for k, m in self.type_measures.items() if m < TYPE_FACTOR * NEAR_TOL]
+            if near and close:
+                lines.append("  closest to: " + ", ".join(f"{k} (measure {self.type_measures[k]:.1e})" for k in close))
+            if len(self.null_text):
+                lines.append("joint motions that move nothing (self-motion of a redundant arm):")
+                lines += [f"  - {t}" for t in self.null_text]
+            return "\n".join(lines)
+        lines.append("SINGULAR: " + ", ".join(self.types))
+        lines += [f"  {t}" for t in self.type_text]
+        if len(self.lost_text) == 1:
+            lines.append("lost motion: the tool")
+        else:
+            lines.append(f"lost motion ({len(self.lost_text)} directions; any combination of them): the tool")
+        lines += [f"  - {t}" for t in self.lost_text]
+        lines.append("joint motions that move nothing (null space):")
+        lines += [f"  - {t}" for t in self.null_text]
+        return "\n".join(lines)
+
+
+def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> SingularityReport:
+    """Analyse one configuration: the measures, the lost task directions, the null space and the type.
+
+    Types are told for 6-joint arms whose last three joints are revolute (see :func:`_type_measures` for
+    the exact measures): ``"wrist"`` when the last three axis directions are linearly dependent (two wrist
+    axes aligned), ``"elbow"`` when joints 2 and 3 cannot move the wrist centre radially (arm stretched
+    or folded), ``"shoulder"`` when joint 1 moves the wrist centre only along directions joints 2 and 3
+    give (the wrist centre on axis 1, or in the plane of axis 1 and axis 2 with a shoulder offset). Each
+    holds when its measure is below ``TYPE_FACTOR * tol``; several may hold at once. A singular
+    configuration for which none holds, or of an arm of another kind, is ``"unclassified"``.
+
+    Args:
+        robot: The robot.
+        q: ``(n,)`` one configuration [rad, m].
+        tol: Threshold on ``σ_min / σ_max`` of the scaled task Jacobian.
+        rows: The task rows (default ``"auto"``: :func:`task_rows`).
+
+    Returns:
+        A :class:`SingularityReport`; ``str(report)`` is the text ``robokin singular`` prints.
+
+    Raises:
+        ShapeError: ``q`` is not one finite configuration ``(n,)``.
+    """
+    tol = _check_tol(tol)
+    q = _checks.joint_vector(robot, q)
+    if q.shape != (robot.n,):
+        raise ShapeError(f"analyze takes one configuration of shape ({robot.n},), got shape {q.shape}")
+    idx = _rows_for(robot, rows)
+    L = characteristic_length(robot)
+    row_scale, col_scale = _scales(robot)
+    J = jacobian(robot, q)
+    Js = J[idx] * row_scale[idx, None] * col_scale
+    U, s, Vt = np.linalg.svd(Js)
+    top = float(s[0])
+    ic = float(s[-1] / top) if top > 0.0 else 0.0
+    singular = ic < tol
+    vanishing = [i for i in range(s.shape[0]) if s[i] <= tol * top] if singular else []
+    lost = np.zeros((len(vanishing), 6))
+    lost[:, idx] = U[:, vanishing].T
+    if len(vanishing) > 1:
+        lost = _readable_basis(lost)
+    lost = np.array([_canonical_sign(u) for u in lost]).reshape(-1, 6)
+    lost_text = tuple(_lost_words(u, idx if len(lost) == 1 else ()) for u in lost)  # "still": one lost only
+    null_rows = vanishing + list(range(s.shape[0], robot.n))
+    null = Vt[null_rows] * col_scale if null_rows else np.zeros((0, robot.n))
+    null = np.array([_canonical_sign(v / np.linalg.norm(v)) for v in null]).reshape(-1, robot.n)
+    types: tuple[str, ...] = ()
+    measures: dict[str, float] = {}
+    if _applicable(robot):
+        measures = {k: float(v[0]) for k, v in _type_measures(robot, q[None]).items()}
+    if singular:
+        types = _types(robot, q[None], np.array([True]), tol)[0]
+    Jr = J[idx]
+    square = Jr.shape[0] == Jr.shape[1]
+    for a in (lost, null, Js, J, q):
+        a.setflags(write=False)
+    s.setflags(write=False)
+    return SingularityReport(
+        robot_name=robot.name,
+        joint_names=robot.joint_names,
+        q=q,
+        rows=tuple(idx),
+        length=L,
+        J_world=J,
+        singular_values=s,
+        inverse_condition=ic,
+        smallest_singular_value=float(s[-1]),
+        manipulability=float(np.prod(np.linalg.svd(Jr, compute_uv=False))),
+        det=float(np.linalg.det(Jr)) if square else None,
+        tol=tol,
+        singular=bool(singular),
+        lost_directions=lost,
+        lost_text=lost_text,
+        null_space=null,
+        null_text=tuple(_null_words(robot, v) for v in null),
+        types=types,
+        type_text=tuple(_type_words(robot, q, t) for t in types),
+        type_measures=measures,
+    )
+
+
+# --------------------------------------------------------------------------------------------- search
+# Newton steps towards det = 0 are capped at this length in scaled joint coordinates [rad, m/L].
+MAX_STEP = 0.5
+# The search stops driving a start once σ_min/σ_max of its scaled task Jacobian is below this.
+CONVERGED = 1e-12
+# Two found configurations closer than this (largest scaled joint difference) are one.
+DUPLICATE_TOL = 1e-3
+
+
+@dataclass(frozen=True, eq=False)
+class SingularSearch:
+    """Singular configurations found by :func:`find_singular`, verified and without duplicates.
+
+    Attributes:
+        robot_name: The robot's name.
+        joint_names: Names of the moving joints.
+        joint_types: ``"revolute"`` or ``"prismatic"`` per moving joint.
+        q: ``(k, n)`` singular configurations [rad, m], within the joint limits.
+        inverse_condition: ``(k,)`` ``σ_min / σ_max`` of each one's scaled task Jacobian (independent SVD),
+            all below ``tol``.
+        smallest_singular_value: ``(k,)`` ``σ_min`` of the scaled task Jacobian.
+        types: One tuple of type names (:data:`TYPES`) per configuration.
+        tol: The verification threshold on the inverse condition.
+        rows: The task rows.
+        starts: How many random starts were driven.
+        converged: How many starts reached a verified singular configuration (before removing duplicates).
+    """
+
+    robot_name: str
+    joint_names: tuple[str, ...]
+    joint_types: tuple[str, ...]
+    q: np.ndarray
+    inverse_condition: np.ndarray
+    smallest_singular_value: np.ndarray
+    types: tuple[tuple[str, ...], ...]
+    tol: float
+    rows: tuple[int, ...]
+    starts: int
+    converged: int
+
+    def __len__(self) -> int:
+        return int(self.q.shape[0])
+
+    @property
+    def groups(self) -> dict[str, np.ndarray]:
+        """Indices of the found configurations by type, e.g. ``{"wrist": [...], "elbow+wrist": [...]}``."""
+        out: dict[str, list[int]] = {}
+        for k, names in enumerate(self.types):
+            out.setdefault("+".join(names), []).append(k)
+        return {key: np.array(v, dtype=int) for key, v in sorted(out.items())}
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.robot_name}: {len(self)} singular configurations from {self.starts} random starts "
+            f"({self.converged} converged; verified σ_min/σ_max < {self.tol:g})"
+        ]
+        for key, idx in self.groups.items():
+            lines.append(f"  {key}: {len(idx)}")
+            for k in idx[:3]:
+                q_text = _q_text(self.joint_types, self.q[k])
+                lines.append(f"    q = {q_text}  σ_min/σ_max = {self.inverse_condition[k]:.1e}")
+            if len(idx) > 3:
+                lines.append(f"    ... and {len(idx) - 3} more")
+        return "\n".join(lines)
+
+
+def _q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
+    """``q`` with revolute values in degrees and prismatic ones in metres, e.g. ``[10.00°, 0.250 m]``."""
+    return "[" + ", ".join(
+        f"{np.degrees(v):.2f}°" if kind == "revolute" else f"{v:.4f} m" for kind, v in zip(joint_types, q)
+    ) + "]"
+
+
+def _objective(robot: "Robot", idx: list[int]) -> Callable[[Any], Any]:
+    """``g(q)`` ``(N, n) → (N,)``: signed det of the scaled square task block, else its manipulability."""
+    chain = robot.chain
+    row_scale, col_scale = _scales(robot)
+    scale = row_scale[idx, None] * col_scale  # (k, n)
+    k, n = len(idx), robot.n
+
+    def g(x: Any) -> Any:
+        J = _jacobian_analytic(chain, x)[:, idx, :] * scale  # (N, k, n)
+        if k == n:
+            return np.linalg.det(J)
+        # √det(J Jᵀ) (wide) or √det(Jᵀ J) (tall): the product of the singular values, which vanishes
+        # linearly (not quadratically like the det of the Gram matrix), so Newton's step still converges.
+        G = J @ np.swapaxes(J, -1, -2) if k < n else np.swapaxes(J, -1, -2) @ J
+        return np.sqrt(np.linalg.det(G))
+
+    return g
+
+
+def find_singular(
+    robot: "Robot",
+    starts: int = 64,
+    seed: int | np.random.Generator | None = 0,
+    *,
+    tol: float = SINGULAR_TOL,
+    rows: Rows = "auto",
+    max_iter: int = 60,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> SingularSearch:
+    """Find singular configurations by driving random starts within the limits to ``det J_s = 0``.
+
+    Each start follows Newton's minimum-norm step for the scalar root ``g(q) = 0``,
+    ``Δs = −g ∇g / |∇g|²`` in scaled joint coordinates ``s`` (rad, m/L), capped at ``MAX_STEP`` and kept
+    within the limits, where ``g`` is the determinant of the scaled square task Jacobian (its
+    manipulability for a non-square task) and ``∇g`` comes from :mod:`robokin.autodiff` (reverse mode
+    through the analytic Jacobian and the determinant). All starts move together as one batch. Each
+    result is verified by an independent SVD (``σ_min / σ_max < tol``), duplicates are removed, and each
+    is typed as in :func:`analyze`.
+
+    Args:
+        robot: The robot.
+        starts: Number of random starts (>= 1).
+        seed: A seed or a ``numpy.random.Generator``; the result is reproducible.
+        tol: Verification threshold on ``σ_min / σ_max``.
+        rows: The task rows (default ``"auto"``).
+        max_iter: Newton iterations per start.
+        progress: Called after every iteration as ``progress(iteration, max_iter, converged_so_far)``.
+
+    Returns:
+        A :class:`SingularSearch`.
+
+    Raises:
+        OptionError: bad ``starts``, ``max_iter``, ``tol`` or ``rows``.
+    """
+    from . import autodiff
+
+    tol = _check_tol(tol)
+    for name, value in (("starts", starts), ("max_iter", max_iter)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise OptionError(f"{name} must be a positive integer, got {value!r}")
+    idx = _rows_for(robot, rows)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    lo, hi = _bounds(robot)
+    _, col_scale = _scales(robot)
+    g = _objective(robot, idx)
+    grad = autodiff.jacrev(g, batch_ndim=1)
+    q = _sample(robot, rng, int(starts))
+    active = np.ones(q.shape[0], dtype=bool)
+    for it in range(int(max_iter)):
+        Js = scaled_jacobian(robot, q[active], idx)
+        done = inverse_condition(Js) < CONVERGED
+        active[np.flatnonzero(active)[done]] = False
+        if active.any():
+            x = q[active]
+            with np.errstate(invalid="ignore"):  # √ of a Gram determinant rounded below 0 → NaN → no step
+                value = g(x)  # (m,)
+                dg = grad(x) * col_scale  # (m, n): gradient in scaled coordinates
+            norm2 = np.sum(dg * dg, axis=-1)
+            ok = np.isfinite(value) & np.isfinite(norm2) & (norm2 > 0.0)
+            step = np.where(ok[:, None], -(value / np.where(ok, norm2, 1.0))[:, None] * dg, 0.0)
+            length = np.linalg.norm(step, axis=-1, keepdims=True)
+            step = step * np.minimum(1.0, MAX_STEP / np.maximum(length, np.finfo(float).tiny))
+            q[active] = np.clip(x + step * col_scale, lo, hi)
+        if progress is not None:
+            progress(it + 1, int(max_iter), int((~active).sum()))
+        if not active.any():
+            break
+    # Verification by an independent SVD of the scaled task Jacobian at the final configurations.
+    Js = scaled_jacobian(robot, q, idx)
+    s = np.linalg.svd(Js, compute_uv=False)
+    ic = np.where(s[:, 0] > 0.0, s[:, -1] / np.where(s[:, 0] > 0.0, s[:, 0], 1.0), 0.0)
+    good = np.flatnonzero(ic < tol)
+    kept: list[int] = []
+    scaled_q = q / col_scale
+    for k in good:  # loop over results (not a hot path): keep the first of every cluster
+        if all(np.abs(scaled_q[k] - scaled_q[j]).max() > DUPLICATE_TOL for j in kept):
+            kept.append(int(k))
+    q_found = q[kept]
+    types = _types(robot, q_found, np.ones(len(kept), dtype=bool), tol) if kept else []
+    out_q, out_ic, out_s = q_found, ic[kept], s[kept, -1] if kept else np.zeros(0)
+    for a in (out_q, out_ic, out_s):
+        a.setflags(write=False)
+    return SingularSearch(
+        robot_name=robot.name,
+        joint_names=robot.joint_names,
+        joint_types=robot.joint_types,
+        q=out_q.reshape(-1, robot.n),
+        inverse_condition=out_ic,
+        smallest_singular_value=np.asarray(out_s),
+        types=tuple(types),
+        tol=tol,
+        rows=tuple(idx),
+        starts=int(starts),
+        converged=int(good.shape[0]),
+    )
+
+
+# --------------------------------------------------------------------------------------------- map
+@dataclass(frozen=True, eq=False)
+class SingularityMap:
+    """A measure of singularity over a grid of two joints, the others held at ``q``.
+
+    Attributes:
+        robot_name: The robot's name.
+        joints: ``(i, j)`` indices of the two swept joints (into q).
+        joint_names: Their names.
+        joint_types: Their types (``"revolute"`` axes are drawn in degrees, ``"prismatic"`` in metres).
+        x: ``(nx,)`` values of joint i [rad or m].
+        y: ``(ny,)`` values of joint j [rad or m].
+        values: ``(ny, nx)`` the measure at ``(x[a], y[b])`` in ``values[b, a]``.
+        measure: Which measure (:data:`MEASURES`), of the scaled task Jacobian.
+        det: ``(ny, nx)`` signed ``det J_s`` when the task block is square (its zero contour is the singular
+            set), else None.
+        inverse_condition: ``(ny, nx)`` σ_min/σ_max of ``J_s`` (whatever ``measure`` is).
+        q: ``(n,)`` the configuration of the other joints [rad, m].
+        rows: The task rows.
+        tol: The singular threshold on σ_min/σ_max (for the near-singular contour of a non-square task).
+    """
+
+    robot_name: str
+    joints: tuple[int, int]
+    joint_names: tuple[str, str]
+    joint_types: tuple[str, str]
+    x: np.ndarray
+    y: np.ndarray
+    values: np.ndarray
+    measure: str
+    det: np.ndarray | None
+    inverse_condition: np.ndarray
+    q: np.ndarray
+    rows: tuple[int, ...]
+    tol: float
+
+    def plot(self, ax: "Axes | None" = None) -> "Axes":
+        """Draw the map: the measure as colours and the singular set (``det J_s = 0``) as a red contour.
+
+        For a non-square task (a redundant arm) the red contour is ``σ_min/σ_max = 0.02``, a near-singular
+        band, since there is no signed determinant. Imports matplotlib lazily; never calls ``plt.show()``.
+
+        Args:
+            ax: Axes to draw into; a new figure's axes when None.
+
+        Returns:
+            The axes.
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+        shown = [np.degrees(v) if kind == "revolute" else v for v, kind in zip((self.x, self.y), self.joint_types)]
+        X, Y = np.meshgrid(*shown)
+        mesh = ax.pcolormesh(X, Y, self.values, shading="nearest", cmap="viridis")
+        ax.figure.colorbar(mesh, ax=ax, label=f"{self.measure} of [v/L; ω] J")
+        handles = []
+        if self.det is not None:
+            field_, level, label = self.det, 0.0, "singular: det J = 0"
+        else:
+            field_, level, label = self.inverse_condition, 0.02, "near-singular: σ_min/σ_max = 0.02"
+        if np.nanmin(field_) < level < np.nanmax(field_):
+            ax.contour(X, Y, field_, levels=[level], colors="red", linewidths=1.8)
+            handles.append(Line2D([], [], color="red", linewidth=1.8, label=label))
+        elif np.all(np.abs(field_) <= level + 1e-12):
+            ax.text(0.5, 0.5, "singular everywhere on this slice", transform=ax.transAxes, ha="center", color="red")
+        if handles:
+            ax.legend(handles=handles, loc="upper right", framealpha=0.8)
+        units = ["deg" if kind == "revolute" else "m" for kind in self.joint_types]
+        ax.set_xlabel(f"q{self.joints[0]} {self.joint_names[0]} [{units[0]}]")
+        ax.set_ylabel(f"q{self.joints[1]} {self.joint_names[1]} [{units[1]}]")
+        ax.set_title(f"{self.robot_name}: {self.measure} over joints {self.joints[0]} and {self.joints[1]}")
+        return ax
+
+
+def _default_q(robot: "Robot", tol: float) -> np.ndarray:
+    """The first named configuration that is not singular, else a seeded random one within the limits."""
+    for q in robot.configurations.values():
+        if not bool(is_singular(robot, q, tol=max(tol, 1e-3))):
+            return np.array(q)
+    candidates = _sample(robot, np.random.default_rng(0), 16)
+    return candidates[int(np.argmax(inverse_condition(scaled_jacobian(robot, candidates))))]
+
+
+def singularity_map(
+    robot: "Robot",
+    joints: tuple[int, int] = (1, 2),
+    q: npt.ArrayLike | None = None,
+    resolution: int | tuple[int, int] = 121,
+    *,
+    measure: Measure = "inverse_condition",
+    rows: Rows = "auto",
+    ranges: Sequence[tuple[float, float]] | None = None,
+    tol: float = SINGULAR_TOL,
+) -> SingularityMap:
+    """A measure of the scaled task Jacobian over a grid of two joints (one vectorized batch).
+
+    Args:
+        robot: The robot.
+        joints: ``(i, j)``: indices (0-based, into q) of the joints on the x and y axes.
+        q: ``(n,)`` values of the other joints [rad, m]; default: the first named configuration of the robot
+            that is not singular (else a seeded random one).
+        resolution: Grid points per axis, or ``(nx, ny)``; each in 2..1000.
+        measure: ``"inverse_condition"`` (default), ``"smallest_singular_value"``, ``"manipulability"`` or
+            ``"det"`` (square task only).
+        rows: The task rows (default ``"auto"``).
+        ranges: ``((lo_i, hi_i), (lo_j, hi_j))`` [rad, m]; default: the joint limits (±π or ±L if unlimited).
+        tol: Singular threshold recorded in the result.
+
+    Returns:
+        A :class:`SingularityMap`; ``.plot()`` draws it.
+
+    Raises:
+        OptionError: bad joints, resolution, measure or rows. ShapeError: bad ``q``.
+    """
+    tol = _check_tol(tol)
+    _checks.choice(measure, "measure", MEASURES)
+    try:
+        i, j = (int(v) for v in joints)
+    except (TypeError, ValueError):
+        raise OptionError(f"joints must be two joint indices (i, j), got {joints!r}") from None
+    if not (0 <= i < robot.n and 0 <= j < robot.n) or i == j:
+        raise OptionError(
+            f"joints must be two different indices in 0..{robot.n - 1} for {robot.name!r}, got {joints!r}"
+        )
+    res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+    if len(res) != 2 or any(not isinstance(r, (int, np.integer)) or not 2 <= r <= 1000 for r in res):
+        raise OptionError(f"resolution must be an int or two ints in 2..1000, got {resolution!r}")
+    q0 = _default_q(robot, tol) if q is None else _checks.joint_vector(robot, q)
+    if q0.shape != (robot.n,):
+        raise ShapeError(f"q must be one configuration of shape ({robot.n},), got shape {q0.shape}")
+    idx = _rows_for(robot, rows)
+    if measure == "det" and len(idx) != robot.n:
+        raise OptionError(f"measure 'det' needs a square task block; rows {idx} with n = {robot.n} joints")
+    lo, hi = _bounds(robot)
+    if ranges is None:
+        ranges = ((lo[i], hi[i]), (lo[j], hi[j]))
+    x = np.linspace(float(ranges[0][0]), float(ranges[0][1]), int(res[0]))
+    y = np.linspace(float(ranges[1][0]), float(ranges[1][1]), int(res[1]))
+    grid = np.broadcast_to(q0, (y.shape[0], x.shape[0], robot.n)).copy()  # (ny, nx, n)
+    grid[..., i] = x[None, :]
+    grid[..., j] = y[:, None]
+    Js = scaled_jacobian(robot, grid, rows)  # (ny, nx, k, n)
+    square = len(idx) == robot.n
+    d = np.linalg.det(Js) if square else None
+    ic = inverse_condition(Js)
+    if measure == "inverse_condition":
+        values = ic
+    elif measure == "smallest_singular_value":
+        values = smallest_singular_value(Js)
+    elif measure == "manipulability":
+        values = manipulability(Js)
+    else:
+        values = d
+    for a in (x, y, values, ic, q0) + (() if d is None else (d,)):
+        a.setflags(write=False)
+    names = robot.joint_names
+    kinds = robot.joint_types
+    return SingularityMap(
+        robot_name=robot.name,
+        joints=(i, j),
+        joint_names=(names[i], names[j]),
+        joint_types=(kinds[i], kinds[j]),
+        x=x,
+        y=y,
+        values=values,
+        measure=measure,
+        det=d,
+        inverse_condition=ic,
+        q=q0,
+        rows=tuple(idx),
+        tol=tol,
+    )

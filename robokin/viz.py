@@ -24,7 +24,7 @@ import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -40,9 +40,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .model import Robot
 
-__all__ = ["plot", "animate", "save", "teach", "reach", "skeleton", "Skeleton", "ArmAnimation", "SAVE_FORMATS"]
+__all__ = [
+    "plot",
+    "animate",
+    "save",
+    "teach",
+    "axes3d",
+    "reach",
+    "skeleton",
+    "progress_bar",
+    "Skeleton",
+    "ArmAnimation",
+    "SAVE_FORMATS",
+    "NEAR_SINGULAR",
+]
 
 SAVE_FORMATS: tuple[str, ...] = (".gif", ".mp4")
+LIMITS: tuple[str, ...] = ("reach", "motion")
 
 # Colours: links, links near a singularity, the three axes of a triad, the trail, the ellipsoid.
 LINK_COLOR = "#3465a4"
@@ -61,8 +75,11 @@ ELLIPSOID_FRACTION = 0.18
 # elbow singularity of the bundled arms without flagging their ordinary postures.
 NEAR_SINGULAR = 0.05
 
-# Zoom of the 3D box inside its axes (matplotlib's default 1 leaves a wide empty margin).
-BOX_ZOOM = 1.25
+# Zoom of the 3D box inside its axes: just small enough that the tick and axis labels stay inside.
+BOX_ZOOM = 0.95
+
+# At most this many tick intervals per axis: tick labels are most of the cost of drawing a 3D frame.
+TICK_BINS = 4
 
 # Reach used for an unlimited prismatic joint when sizing the axes [m].
 UNLIMITED_STROKE = 1.0
@@ -151,11 +168,15 @@ def reach(robot: "Robot") -> float:
     return max(total, 1e-3)
 
 
-def _inverse_condition(J: np.ndarray) -> np.ndarray:
-    """σ_min/σ_max ``(...)`` of ``J`` ``(..., 6, n)`` (0 at a singularity, 1 when isotropic)."""
-    from .singularity import inverse_condition
+def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
+    """σ_min/σ_max ``(...)`` of the unit-free task Jacobian at ``q`` ``(..., n)``; 0 at a singularity.
 
-    return np.asarray(inverse_condition(J), dtype=float)
+    The same measure as :func:`robokin.singularity.is_singular` (translation rows scaled by the arm's
+    characteristic length, the arm's own task rows), so the warning agrees with ``robokin singular``.
+    """
+    from .singularity import inverse_condition, scaled_jacobian
+
+    return np.asarray(inverse_condition(scaled_jacobian(robot, q)), dtype=float)
 
 
 def _ellipsoid_axes(J: np.ndarray) -> np.ndarray:
@@ -195,14 +216,36 @@ def _pyplot():
     return plt
 
 
-def _new_axes(ax: "Axes | None", figsize=(6.0, 6.0)) -> "Axes":
-    if ax is not None:
-        if getattr(ax, "name", "") != "3d":
-            raise OptionError(f"ax must be a 3D Axes (projection='3d'), got a {type(ax).__name__} named {ax.name!r}")
-        return ax
-    fig = _pyplot().figure(figsize=figsize)
+def axes3d(figsize: tuple[float, float] = (6.0, 6.0), *, offscreen: bool = False) -> "Axes":
+    """A new figure with one 3D axes, laid out for an arm.
+
+    Args:
+        figsize: Figure size [inch].
+        offscreen: True makes a bare ``matplotlib.figure.Figure`` that pyplot does not know: it never opens
+            a window and needs no display or backend choice (for files only; what the CLI uses).
+            False makes it with ``pyplot.figure`` (shown by ``plt.show()``).
+
+    Returns:
+        The 3D axes.
+    """
+    if offscreen:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+    else:
+        fig = _pyplot().figure(figsize=figsize)
     fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.95)
     return fig.add_subplot(projection="3d")
+
+
+def _new_axes(ax: "Axes | None") -> "Axes":
+    if ax is None:
+        return axes3d()
+    if getattr(ax, "name", "") != "3d":
+        raise OptionError(
+            f"ax must be a 3D Axes (projection='3d'), got a {type(ax).__name__} named {getattr(ax, 'name', '?')!r}"
+        )
+    return ax
 
 
 def _set_data(line, xyz: np.ndarray) -> None:
@@ -237,13 +280,14 @@ class _Arm:
         self.links.set_color(color)
 
 
-def _frame_axes(ax: "Axes", robot: "Robot", size: float) -> None:
-    """Equal aspect, limits of ± ``size`` around the base origin, labelled axes in metres."""
-    center = robot.chain.T_world_base[:3, 3]
+def _frame_axes(ax: "Axes", robot: "Robot", size: float, center: np.ndarray | None = None) -> None:
+    """Equal aspect, limits of ± ``size`` around ``center`` (default: the base origin), axes in metres."""
+    center = robot.chain.T_world_base[:3, 3] if center is None else center
     ax.set_xlim(center[0] - size, center[0] + size)
     ax.set_ylim(center[1] - size, center[1] + size)
     ax.set_zlim(center[2] - size, center[2] + size)
     ax.set_box_aspect((1.0, 1.0, 1.0), zoom=BOX_ZOOM)
+    ax.locator_params(nbins=TICK_BINS)
     ax.set_xlabel("x [m]")
     ax.set_ylabel("y [m]")
     ax.set_zlabel("z [m]")
@@ -300,10 +344,22 @@ def _animation_class():
             fps: Frames per second it was made for.
             n_frames: Number of frames.
             q_path: ``(n_frames, n)`` the configurations shown.
-            inverse_condition: ``(n_frames,)`` σ_min/σ_max of the Jacobian at each frame.
+            inverse_condition: ``(n_frames,)`` σ_min/σ_max of the unit-free task Jacobian at each frame.
             near_singular: ``(n_frames,)`` bool, frames drawn with the singularity warning.
+            ellipsoid_scale: Drawing scale of the velocity ellipsoid [m drawn per m/s], or None.
             ax: The 3D axes it draws into.
+            draw_frame: ``draw_frame(i)`` moves every artist to frame ``i`` (without rendering) and returns
+                the artists it changed.
+            saved_to: The last file :func:`save` wrote, or None.
         """
+
+        saved_to: Path | None = None
+
+        def __del__(self) -> None:
+            # matplotlib warns when an animation is deleted without having rendered anything; one that
+            # :func:`save` rendered frame by frame through its writer has rendered everything.
+            if self.saved_to is None:
+                super().__del__()
 
     return ArmAnimation
 
@@ -324,6 +380,7 @@ def animate(
     ellipsoid: bool = False,
     near_singular: float = NEAR_SINGULAR,
     targets: npt.ArrayLike | None = None,
+    limits: Literal["reach", "motion"] = "reach",
     ax: "Axes | None" = None,
     title: str | None = None,
 ) -> "FuncAnimation":
@@ -338,9 +395,13 @@ def animate(
             velocities reachable with joint rates of unit norm, ``{J_v q̇ : |q̇| ≤ 1}``, scaled for the whole
             animation so that its largest semi-axis is ``ELLIPSOID_FRACTION`` of the reach (the scale, in
             m per m/s, is printed in the status label).
-        near_singular: Frames whose Jacobian has inverse condition number σ_min/σ_max below this are drawn
-            with red links and a "near singularity" label.
+        near_singular: Frames whose unit-free Jacobian (:func:`robokin.singularity.scaled_jacobian`) has
+            inverse condition number σ_min/σ_max below this are drawn with red links and a
+            "NEAR SINGULARITY" label.
         targets: ``(k, 3)`` world points [m] to mark (e.g. IK targets), or None.
+        limits: ``"reach"``: a cube of ± the robot's reach around its base (every configuration fits);
+            ``"motion"``: the smallest cube around everything this motion draws (base, arm, trail,
+            targets), with a 10 % margin: a close-up.
         ax: A 3D axes to draw into; a new figure when None.
         title: Axes title (default: the robot's name).
 
@@ -350,8 +411,9 @@ def animate(
 
     Raises:
         ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, or ``targets`` not ``(k, 3)``.
-        OptionError: ``fps`` not positive, or ``ax`` not a 3D axes.
+        OptionError: ``fps`` not positive, ``limits`` unknown, or ``ax`` not a 3D axes.
     """
+    _checks.choice(limits, "limits", LIMITS)
     q_path = _checks.joint_vector(robot, q_path, "q_path")
     if q_path.ndim != 2 or q_path.shape[0] < 1:
         raise ShapeError(f"q_path must have shape (frames, {robot.n}) with frames >= 1, got {q_path.shape}")
@@ -366,11 +428,18 @@ def animate(
     size = reach(robot)
     sk = skeleton(robot, q_path)  # every frame's geometry at once, (frames, ...)
     J = jacobian(robot, q_path)  # (frames, 6, n)
-    inv_cond = _inverse_condition(J)  # (frames,)
+    inv_cond = _inverse_condition(robot, q_path)  # (frames,)
     warn = inv_cond < near_singular
 
     arm = _Arm(ax, robot, size, LINK_COLOR)
-    _frame_axes(ax, robot, size)
+    if limits == "reach":
+        _frame_axes(ax, robot, size)
+    else:
+        drawn = [sk.links.reshape(-1, 3), sk.T_world_base[:1, :3, 3]] + ([] if targets is None else [targets])
+        drawn = np.concatenate(drawn)
+        lo, hi = drawn.min(axis=0), drawn.max(axis=0)
+        half = 0.55 * float((hi - lo).max()) + TRIAD_FRACTION * size
+        _frame_axes(ax, robot, half, 0.5 * (lo + hi))
     ax.set_title(robot.name if title is None else title)
     tool_path = sk.T_world_tool[:, :3, 3]  # (frames, 3)
     trail_line = ax.plot([], [], [], "-", color=TRAIL_COLOR, lw=1.5, gid="trail", label="tool path")[0] if trail else None
@@ -417,7 +486,9 @@ def animate(
     anim.q_path = q_path
     anim.inverse_condition = inv_cond
     anim.near_singular = warn
+    anim.ellipsoid_scale = scale if ellipsoid else None
     anim.ax = ax
+    anim.draw_frame = draw
     return anim
 
 
@@ -446,6 +517,8 @@ def progress_bar(label: str, stream=None, width: int = 30) -> Callable[[int, int
         done = current + 1
         if total:
             filled = int(round(width * done / total))
+            if done < total and filled == int(round(width * current / total)) and current > 0:
+                return  # the bar would not change: keep stderr quiet
             out.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames")
             if done >= total:
                 out.write("\n")
@@ -495,7 +568,20 @@ def save(
             raise RobokinError(f"cannot write {path}: {FFMPEG_HELP}")
         writer = animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
     callback = progress_bar(f"rendering {path.name}") if progress else None
-    anim.save(str(path), writer=writer, dpi=dpi, progress_callback=callback)
+    if isinstance(anim, _animation_class()):
+        # Drive the writer ourselves (the documented ``with writer.saving(...): writer.grab_frame()``
+        # pattern): ``Animation.save`` renders every frame twice (a ``draw_idle`` and the writer's
+        # ``savefig``), this renders it once.
+        fig = anim.ax.figure
+        with writer.saving(fig, str(path), dpi):
+            for i in range(anim.n_frames):
+                anim.draw_frame(i)
+                writer.grab_frame()
+                if callback is not None:
+                    callback(i, anim.n_frames)
+        anim.saved_to = path
+    else:
+        anim.save(str(path), writer=writer, dpi=dpi, progress_callback=callback)
     return path
 
 
@@ -527,6 +613,7 @@ def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
     from matplotlib.widgets import Slider
 
     from .kinematics import fk
+    from .singularity import manipulability
     from .spatial import matrix_to_rpy
 
     size = reach(robot)
@@ -566,10 +653,8 @@ def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
         qc = current()
         arm.update(skeleton(robot, qc))
         T = fk(robot, qc)
-        J = jacobian(robot, qc)
-        s = np.linalg.svd(J, compute_uv=False)
-        w = float(np.prod(s))  # Yoshikawa manipulability = product of singular values
-        inv_cond = float(s[-1] / s[0]) if s[0] > 0 else 0.0
+        w = float(manipulability(jacobian(robot, qc)))
+        inv_cond = float(_inverse_condition(robot, qc))
         near = inv_cond < NEAR_SINGULAR
         arm.set_color(WARN_COLOR if near else LINK_COLOR)
         rpy = np.degrees(matrix_to_rpy(T[:3, :3]))

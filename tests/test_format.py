@@ -150,6 +150,10 @@ def test_origin_rpy_and_axis_closed_forms():
           - {name: j, type: revolute, origin: {xyz: [0, 0, 2]}, axis: [0, -1, 0]}
     """))
     assert about_y.joints[0].axis == (0.0, 1.0, 0.0)  # normalised
+    for written, unit in [("[1e200, 0, 0]", (1.0, 0.0, 0.0)), ("[0, 0, -1e-200]", (0.0, 0.0, -1.0)),
+                          ("[3, 0, 4]", (0.6, 0.0, 0.8))]:
+        r = loads(f"robokin: 1\nname: r\njoints:\n  - {{name: j, type: revolute, origin: {{}}, axis: {written}}}\n")
+        assert r.joints[0].axis == unit
     for q in Q_GRID[:, 0]:
         np.testing.assert_allclose(fk_ref(about_y, [q])[:3, 3], [math.cos(q), 0, 2 - math.sin(q)], atol=ATOL)
         np.testing.assert_allclose(fk_ref(reversed_y, [q])[:3, 3], [math.cos(q), 0, 2 + math.sin(q)], atol=ATOL)
@@ -390,6 +394,16 @@ def test_one_sided_limits_with_null_and_text_fields():
     assert robot.joints[0].limits == (-math.inf, 1.0) and robot.joints[1].limits == (0.0, math.inf)
 
 
+def test_the_example_in_the_docs_loads():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "format.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    robot = loads(example, path="docs/format.md")
+    assert robot.n == 4 and len(robot.joints) == 5
+    assert robot.joint_names == ("waist", "shoulder", "reach", "wrist")
+    assert np.array_equal(robot.configurations["home"], [0.0, math.pi / 2, 0.05, -math.pi / 4])
+    assert np.array_equal(robot.configurations["tucked"], [0.0, -math.pi / 2, 0.0, 0.0])
+
+
 def test_good_fixture_file_mixes_every_form():
     robot = load_yaml(DATA / "good" / "mixed_forms.yaml")
     assert [j.form for j in robot.joints] == ["dh", "mdh", "origin", "origin", "dh"]
@@ -537,7 +551,7 @@ ERROR_CASES = [
     ("empty file", "", r"^<string>:1:1: empty file"),
     ("only comments", "# nothing here\n\n", r"^<string>:1:1: empty file"),
     ("syntax error", "robokin: 1\nname: [arm\njoints: []\n",
-     r"^<string>:3:7: YAML syntax error: while parsing a flow sequence expected ',' or ']'.*started on line 2"),
+     r"^<string>:3:7: YAML syntax error: while parsing a flow sequence: expected ',' or ']'.*started on line 2"),
     ("tab indentation", HEAD.replace("    type: revolute", "\ttype: revolute"),
      r"^<string>:5:1: YAML syntax error: .*'\\t'.*tabs cannot indent YAML; indent with spaces"),
     ("bad indentation", "robokin: 1\nname: arm\n  joints: []\n",
@@ -566,12 +580,20 @@ ERROR_CASES = [
      r"^<string>:1:10: 'robokin' must be the integer format version 1, got the text '1'$"),
     ("version as float", HEAD.replace("robokin: 1", "robokin: 1.0"),
      r"^<string>:1:10: 'robokin' must be the integer format version 1, got the number 1.0$"),
+    ("version as list", HEAD.replace("robokin: 1", "robokin: [1]"),
+     r"^<string>:1:10: 'robokin' must be the integer format version 1, got a list$"),
+    ("version too long", HEAD.replace("robokin: 1", "robokin: " + "1" * 5000),
+     r"^<string>:1:10: 'robokin' must be the integer format version 1, got a long number$"),
     ("name as list", HEAD.replace("name: arm", "name: [arm]"), r"^<string>:2:7: 'name' must be text, got a list$"),
     # --- unsafe YAML
     ("python tag", "robokin: 1\nname: !!python/object/apply:os.system ['true']\n",
      r"^<string>:2:7: YAML tags such as 'tag:yaml.org,2002:python/object/apply:os.system' are not allowed"),
     ("custom tag", HEAD.replace("dh: {a: 1.0}", "dh: !dh {a: 1.0}"),
      r"^<string>:6:9: YAML tags such as '!dh' are not allowed in robot files$".replace("$", "; write plain values$")),
+    ("standard tag", HEAD.replace("robokin: 1", "robokin: !!int 1"),
+     r"^<string>:1:10: YAML tags such as 'tag:yaml.org,2002:int' are not allowed"),
+    ("non-specific tag", HEAD.replace("name: arm", "name: ! arm"),
+     r"^<string>:2:7: YAML tags such as '!' are not allowed"),
     ("anchor", HEAD.replace("dh: {a: 1.0}", "dh: &g {a: 1.0}"),
      r"^<string>:6:9: anchors \(&g\) are not allowed in robot files; write the value out$"),
     ("merge key", HEAD.replace("dh: {a: 1.0}", "dh: {<<: {a: 1.0}}"),
@@ -587,6 +609,37 @@ def test_error(text, pattern):
         loads(text)
     err = info.value
     assert err.path == "<string>" and err.line is not None and err.column is not None
+
+
+def test_error_examples_in_the_docs_are_real():
+    """Every example message printed in docs/format.md is what the loader says for some document."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "format.md").read_text(encoding="utf-8")
+    examples = text.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    H = HEAD
+    documents = [
+        H + "  - name: elbow\n    type: revolute\n    dh: {a: 0.5, alfa: 0}\n", H + "    mdh: {a: 1}\n",
+        _head_with("    limits: [-1, 1]"), H + "  - name: shoulder\n    type: revolute\n    dh: {}\n",
+        _head_with("    dh: {a: one}"), _head_with("    dh: {a: true}"), _head_with("    dh: {a: .nan}"),
+        _head_with("    origin: {xyz: [0, 1]}"), H + "    limits: [90, -90]\n",
+        H + "  - {name: flange, type: fixed, dh: {d: 0.1}, limits: [0, 1]}\n", H + "    axis: [0, 1, 0]\n",
+        H + "    velocity: -1\n", H.replace("type: revolute", "type: continuous"),
+        "robokin: 1\nname: arm\nunits: {length: inch}\n" + H[21:],
+        "robokin: 1\nname: arm\nunits: {angle: deg}\njoints:\n  - {name: j, type: revolute, dh: {alpha: pi/2}}\n",
+        H + "configurations:\n  home: [0, 0]\n", H + "    limits: [-1, 1]\nconfigurations:\n  home: [2]\n",
+        H + "joint_count: 3\n", _head_with("    dh: {a: 1, a: 2}"), H.replace("robokin: 1", "robokin: 2"),
+        "- a\n", "", "robokin: 1\nname: [arm\njoints: []\n", H.replace("    type", "\ttype"),
+        H.replace("type: revolute", "type: fixed"),
+    ]
+    messages = set()
+    for document in documents:
+        with pytest.raises(RobotFormatError) as info:
+            loads(document, path="robots/arm.yaml")
+        messages.add(str(info.value))
+    with pytest.raises(RobotFormatError) as info:
+        load_yaml("robots/nope.yaml")
+    messages.add(str(info.value))
+    assert len(examples) >= 20
+    assert [m for m in examples if m not in messages] == []
 
 
 def test_error_attributes_and_file_name():
@@ -676,6 +729,29 @@ def test_oversized_file_is_refused_without_parsing(tmp_path):
     assert time.perf_counter() - start < 1.0
 
 
+def test_mutated_files_fail_only_with_robot_format_errors():
+    """Random edits of a valid file either load or raise RobotFormatError: never another exception."""
+    import random
+
+    base = (DATA / "good" / "mixed_forms.yaml").read_text(encoding="utf-8")
+    pieces = list("[]{}:,-#&*!|>'\"\t\n 0123456789.eEpi/+~?%@`") + ["null", "true", ".nan", "\n  - ", ": ", "\x00"]
+    rng = random.Random(11)
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(400):
+        text = base
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(text) + 1)
+            j = min(len(text), i + rng.randint(0, 4))
+            text = text[:i] + (rng.choice(pieces) if rng.random() < 0.6 else "") + text[j:]
+        try:
+            loads(text)
+            outcomes["loaded"] += 1
+        except RobotFormatError as e:
+            assert e.line is not None or "empty" in e.reason or "too large" in e.reason
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 100 and outcomes["loaded"] > 10
+
+
 # ------------------------------------------------------------------------------------------- round trip
 def _bits(x) -> bytes:
     return np.asarray(x, dtype=float).tobytes()
@@ -712,7 +788,7 @@ def test_round_trip_bundled_robots(path, tmp_path):
     again = load_yaml(out)
     assert_same_robot(robot, again, np.random.default_rng(1))
     text = out.read_text()
-    assert "units" not in text.split("joints:")[0].split("\n", 1)[1]  # SI: no units section
+    assert not any(line.startswith("units:") for line in text.splitlines())  # SI: no units section
     assert dumps(again) == text
 
 

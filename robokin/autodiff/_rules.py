@@ -477,9 +477,11 @@ def matmul_vectors(a: Any, b: Any) -> Any:
     b2 = np.reshape(b, np.shape(b) + (1,)) if b_vec else b
     y = np.matmul(a2, b2)
     shape = np.shape(y)
-    if b_vec:
+    if a_vec and b_vec:
+        shape = shape[:-2]
+    elif b_vec:
         shape = shape[:-1]
-    if a_vec:
+    else:
         shape = shape[:-2] + shape[-1:]
     return np.reshape(y, shape)
 

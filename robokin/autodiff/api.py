@@ -145,9 +145,9 @@ def jacfwd(f: ArrayFunction, *, batch_ndim: int = 0) -> Callable[[npt.ArrayLike]
         x = _as_input(x, "x")
         shape = tuple(x.shape)
         b = _check_batch_ndim(batch_ndim, len(shape))
-        k, seed = _directions(shape, b)
         level = new_level()
-        value, tangent = _unpack_dual(f(Dual(x, seed, level)), level, k)
+        seed = Dual._identity_seed(x, b, level)  # tangent (k, *shape): the identity over the event axes
+        value, tangent = _unpack_dual(f(seed), level, seed._k)
         out_shape = tuple(np.shape(value))
         _check_out_batch(out_shape, shape[:b])
         jac = np.moveaxis(tangent, 0, -1)  # (*batch, *out_event, k)

@@ -1,0 +1,318 @@
+"""Inverse kinematics: round trips on every bundled robot, tasks, limits, batches, failures, bad input.
+
+Expected values never come from robokin's IK itself: a solution is checked by forward kinematics
+(``robot.fk`` and ``spatial.pose_error``, whose rotation log goes through quaternions, a different code
+path from the solver's), the damped step against its normal-equation form, the fast rotation log against
+``spatial.so3_log``, and unreachable targets against the reach computed from the link lengths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import random_q
+
+import robokin
+from robokin import cli, ik, spatial
+from robokin.errors import ConventionError, OptionError, ShapeError
+
+TOL_P = 1e-6  # [m], the documented default
+TOL_R = 1e-6  # [rad]
+
+
+def errors(robot, q, T_target):
+    """Position [m] and rotation [rad] error of fk(q) against T_target, by spatial.pose_error."""
+    e = spatial.pose_error(T_target, robot.fk(q))
+    return np.linalg.norm(e[..., :3], axis=-1), np.linalg.norm(e[..., 3:], axis=-1)
+
+
+def within_limits(robot, q):
+    lo, hi = robot.limits.T
+    return np.all((q >= lo) & (q <= hi), axis=-1)
+
+
+@pytest.fixture(scope="module")
+def panda():
+    return robokin.load("panda")
+
+
+@pytest.fixture(scope="module")
+def ur5():
+    return robokin.load("ur5")
+
+
+# --------------------------------------------------------------------------------------------- round trips
+def test_round_trip_every_robot(robot):
+    rng = np.random.default_rng(3)
+    q_true = random_q(robot, rng, (6,))
+    T = robot.fk(q_true)
+    q0 = random_q(robot, rng, (6,))
+    res = ik.solve(robot, T, q0, seed=1)
+    assert res.success.all(), (robot.name, res.position_error, res.rotation_error)
+    pe, re = errors(robot, res.q, T)
+    assert np.all(pe <= TOL_P) and np.all(re <= TOL_R)
+    assert within_limits(robot, res.q).all()
+    np.testing.assert_allclose(res.position_error, pe, atol=1e-12)
+    assert np.all(np.isfinite(res.min_inverse_condition))
+    assert np.all((res.min_inverse_condition >= 0) & (res.min_inverse_condition <= 1))
+
+
+def test_robot_method_is_solve(panda):
+    T = panda.fk(panda.configurations["reach"])
+    a = panda.ik(T, panda.configurations["home"], seed=4)
+    b = ik.solve(panda, T, panda.configurations["home"], seed=4)
+    np.testing.assert_array_equal(a.q, b.q)
+    assert a.success
+
+
+def test_start_at_the_answer_returns_it(ur5):
+    """From q0 = a solution the first evaluation has converged: q comes back unchanged."""
+    q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
+    res = ur5.ik(ur5.fk(q_true), q_true, options=ik.IKOptions(starts=1))
+    np.testing.assert_allclose(res.q, q_true, atol=1e-12)
+    assert res.iterations == 0 and res.restarts == 0
+
+
+def test_tracking_small_step_stays_on_branch(ur5):
+    """A nearby start converges to the nearby solution (the non-redundant UR5 has isolated solutions)."""
+    q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
+    res = ur5.ik(ur5.fk(q_true), q_true + 0.05, options=ik.IKOptions(starts=1))
+    assert res.success
+    np.testing.assert_allclose(res.q, q_true, atol=1e-5)
+
+
+def test_revolute_joints_wrapped_nearest_q0(ur5):
+    """UR5 joints allow ±2π: the same pose has solutions one turn apart; the one nearest q0 comes back."""
+    q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
+    q0 = q_true + np.array([-2 * np.pi, 0, 0, 0, 0, -2 * np.pi]) + 0.01
+    res = ur5.ik(ur5.fk(q_true), q0, options=ik.IKOptions(starts=1))
+    assert res.success
+    np.testing.assert_allclose(res.q, q_true + np.array([-2 * np.pi, 0, 0, 0, 0, -2 * np.pi]), atol=1e-5)
+
+
+# --------------------------------------------------------------------------------------------- tasks
+def test_position_only(panda):
+    rng = np.random.default_rng(5)
+    q_true = random_q(panda, rng, (4,))
+    T = panda.fk(q_true)
+    T[..., :3, :3] = spatial.rpy_to_matrix(rng.uniform(-3, 3, (4, 3)))  # any orientation: it is free
+    res = panda.ik(T, options=ik.IKOptions(weights=ik.POSITION_ONLY))
+    assert res.success.all()
+    pe, _ = errors(panda, res.q, T)
+    assert np.all(pe <= TOL_P)
+    np.testing.assert_array_equal(res.rotation_error, 0.0)
+    assert within_limits(panda, res.q).all()
+
+
+def test_free_rotation_about_target_z(ur5):
+    """weights (1,1,1,1,1,0) in the target frame: tool z axis and position match, the spin about z is free."""
+    q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
+    T = ur5.fk(q_true)
+    T_spun = T.copy()
+    T_spun[:3, :3] = T[:3, :3] @ spatial.rot_z(1.0)  # the same z axis, spun about it
+    # Only the spun target with a free spin; a full-pose solve of T_spun would need another wrist angle.
+    res = ur5.ik(T_spun, q_true + 0.05,
+                 options=ik.IKOptions(weights=(1, 1, 1, 1, 1, 0), weights_frame="target", starts=1))
+    assert res.success
+    T_got = ur5.fk(res.q)
+    np.testing.assert_allclose(T_got[:3, 3], T[:3, 3], atol=TOL_P)
+    np.testing.assert_allclose(T_got[:3, 2], T[:3, 2], atol=TOL_R)
+    # The spin about z was free: the full rotation error to T_spun is a pure rotation about the target's z.
+    R_rel = T_spun[:3, :3].T @ T_got[:3, :3]
+    assert abs(R_rel[2, 2] - 1.0) < 1e-9
+
+
+def test_nullspace_preference_moves_towards_rest(panda):
+    """Redundant Panda, position-only (4 spare DOF): with a rest posture the solutions end nearer to it."""
+    rng = np.random.default_rng(8)
+    home = panda.configurations["home"]
+    lo, hi = panda.limits.T
+    T = panda.fk(np.clip(home + rng.uniform(-0.5, 0.5, (8, 7)), lo, hi))
+    rest = np.clip(home + np.array([0.6, 0.3, -0.6, 0.3, 0.6, -0.3, 0.6]), lo, hi)
+    plain = panda.ik(T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1))
+    pref = panda.ik(T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1, rest=tuple(rest),
+                                                  nullspace_gain=0.5))
+    assert plain.success.all() and pref.success.all()
+    pe, _ = errors(panda, pref.q, T)
+    assert np.all(pe <= TOL_P)
+    assert np.all(np.linalg.norm(pref.q - rest, axis=-1) < np.linalg.norm(plain.q - rest, axis=-1) - 0.2)
+
+
+# --------------------------------------------------------------------------------------------- batches
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3)])
+def test_batch_shapes(panda, shape):
+    rng = np.random.default_rng(11)
+    q_true = random_q(panda, rng, shape)
+    T = panda.fk(q_true)
+    res = panda.ik(T)
+    assert res.q.shape == shape + (7,)
+    for name in ("success", "position_error", "rotation_error", "iterations", "restarts",
+                 "min_inverse_condition", "near_singularity"):
+        assert getattr(res, name).shape == shape, name
+    assert res.success.all()
+    assert not res.q.flags.writeable
+
+
+def test_batch_equals_targets_solved_alone_in_quality(panda):
+    """Every target of a batch is checked by fk on its own; q0 broadcasts (n,) against the batch."""
+    rng = np.random.default_rng(12)
+    T = panda.fk(random_q(panda, rng, (5,)))
+    res = panda.ik(T, panda.configurations["home"])
+    pe, re = errors(panda, res.q, T)
+    assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
+
+
+def test_same_seed_same_answer(ur5):
+    rng = np.random.default_rng(13)
+    T = ur5.fk(random_q(ur5, rng, (4,)))
+    q0 = random_q(ur5, rng, (4,))
+    a = ur5.ik(T, q0, seed=42)
+    b = ur5.ik(T, q0, seed=42)
+    c = ur5.ik(T, q0, seed=np.random.default_rng(42))
+    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(a.iterations, b.iterations)
+    np.testing.assert_array_equal(a.q, c.q)
+
+
+# --------------------------------------------------------------------------------------------- failures
+def test_unreachable_target_is_a_result(ur5):
+    """3 m away from a UR5 (reach ≈ 0.425 + 0.392 + wrist offsets < 1.1 m): no solution, closest pose."""
+    T = spatial.transform(p=[3.0, 0.0, 0.0])
+    res = ur5.ik(T, options=ik.IKOptions(max_restarts=5))
+    assert not res.success
+    assert np.all(np.isfinite(res.q)) and within_limits(ur5, res.q)
+    reach_bound = 0.425 + 0.39225 + 0.10915 + 0.09465 + 0.0823 + 0.089159  # sum of all offsets [m]
+    assert 3.0 - reach_bound < res.position_error < 3.0
+    pe, re = errors(ur5, res.q, T)
+    np.testing.assert_allclose(res.position_error, pe, rtol=1e-9)
+    assert res.restarts == 5
+
+
+def test_just_beyond_the_stretched_arm(ur5):
+    """The UR5 zero pose is stretched (singular); 1 mm further out is unreachable: no blow-up, ~1 mm error."""
+    q_zero = np.zeros(6)
+    T = ur5.fk(q_zero)
+    reach_dir = T[:3, 3] - np.array([0.0, 0.0, 0.089159])
+    T_out = T.copy()
+    T_out[:3, 3] += 1e-3 * reach_dir / np.linalg.norm(reach_dir)
+    res = ur5.ik(np.stack([T, T_out]), q_zero + 0.01, options=ik.IKOptions(max_restarts=3))
+    assert np.all(np.isfinite(res.q)) and np.all(np.isfinite(res.position_error))
+    assert res.success[0]  # the stretched pose itself is reachable
+    assert not res.success[1]
+    assert res.position_error[1] < 2e-3
+    assert res.near_singularity[0]  # it ends at the stretched, singular posture
+
+
+def test_mixed_batch_reachable_and_not(panda):
+    T = panda.fk(panda.configurations["reach"])
+    far = spatial.transform(p=[5.0, 0.0, 0.0])
+    res = panda.ik(np.stack([T, far, T]), options=ik.IKOptions(max_restarts=3))
+    np.testing.assert_array_equal(res.success, [True, False, True])
+    assert np.all(np.isfinite(res.q))
+
+
+# --------------------------------------------------------------------------------------------- bad input
+def test_bad_shape(panda):
+    with pytest.raises(ShapeError, match=r"T_target must have shape \(\.\.\., 4, 4\)"):
+        panda.ik(np.eye(3))
+
+
+def test_nan_target(panda):
+    T = np.eye(4)
+    T[0, 3] = np.nan
+    with pytest.raises(ShapeError, match="T_target must be finite"):
+        panda.ik(T)
+
+
+def test_not_rigid(panda):
+    T = np.eye(4)
+    T[0, 0] = 2.0
+    with pytest.raises(ConventionError, match="not a rigid transform"):
+        panda.ik(T)
+
+
+def test_bad_q0(panda):
+    with pytest.raises(ShapeError, match=r"q0 must have shape \(\.\.\., 7\)"):
+        panda.ik(np.eye(4), np.zeros(6))
+    with pytest.raises(ShapeError, match="does not broadcast"):
+        panda.ik(np.broadcast_to(np.eye(4), (3, 4, 4)), np.zeros((2, 7)))
+
+
+def test_bad_options(panda):
+    with pytest.raises(OptionError, match="options must be an IKOptions"):
+        panda.ik(np.eye(4), options={"max_iterations": 3})
+    with pytest.raises(OptionError, match="IKOptions.damping must be one of"):
+        ik.IKOptions(damping="newton")
+    with pytest.raises(OptionError, match="IKOptions.weights must be 6 finite numbers"):
+        ik.IKOptions(weights=(0, 0, 0, 0, 0, 0))
+    with pytest.raises(OptionError, match="IKOptions.position_tolerance must be a positive"):
+        ik.IKOptions(position_tolerance=0.0)
+    with pytest.raises(OptionError, match="IKOptions.max_restarts must be an integer >= 0"):
+        ik.IKOptions(max_restarts=-1)
+    with pytest.raises(OptionError, match="IKOptions.rest must have 7 values"):
+        panda.ik(np.eye(4), options=ik.IKOptions(rest=(0.0, 0.0), nullspace_gain=1.0))
+
+
+# --------------------------------------------------------------------------------------------- pieces
+def test_dls_step_normal_equations():
+    """Jᵀ(JJᵀ + λI)⁻¹(e − Jz) + z equals the normal-equation minimiser (JᵀJ + λI)⁻¹(Jᵀe + λz)."""
+    rng = np.random.default_rng(0)
+    J = rng.normal(size=(5, 6, 7))
+    e = rng.normal(size=(5, 6))
+    z = rng.normal(size=(5, 7))
+    lam = rng.uniform(0.01, 1.0, 5)
+    Jt = np.swapaxes(J, -1, -2)
+    A = Jt @ J + lam[:, None, None] * np.eye(7)
+    expected = np.linalg.solve(A, ((Jt @ e[..., None])[..., 0] + lam[:, None] * z)[..., None])[..., 0]
+    np.testing.assert_allclose(ik.dls_step(J, e, lam, z), expected, atol=1e-10)
+    expected0 = np.linalg.solve(A, Jt @ e[..., None])[..., 0]
+    np.testing.assert_allclose(ik.dls_step(J, e, lam), expected0, atol=1e-10)
+
+
+def test_rotation_error_matches_quaternion_log_up_to_half_turn():
+    rng = np.random.default_rng(1)
+    axis = rng.normal(size=(3000, 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    angle = np.concatenate([rng.uniform(0, np.pi, 2700), np.full(100, np.pi), np.pi - 10.0 ** -rng.uniform(4, 12, 100),
+                            10.0 ** -rng.uniform(4, 12, 100)])
+    R = spatial.so3_exp(axis * angle[:, None])
+    got = ik._rotation_error(R, np.broadcast_to(np.eye(3), R.shape))
+    ref = spatial.so3_log(R)
+    diff = np.linalg.norm(got - ref, axis=1)
+    at_pi = np.abs(angle - np.pi) < 1e-15  # ±axis are both logs of a half turn
+    diff[at_pi] = np.minimum(diff[at_pi], np.linalg.norm(got[at_pi] + ref[at_pi], axis=1))
+    assert diff.max() < 1e-12
+    # and it is the log of R* Rᵀ with both factors non-trivial
+    R2 = spatial.so3_exp(rng.normal(size=(10, 3)))
+    np.testing.assert_allclose(ik._rotation_error(R, np.swapaxes(R2[:1].repeat(3000, 0), -1, -2))[:5],
+                               spatial.so3_log(R[:5] @ np.swapaxes(R2[:1], -1, -2)), atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------- CLI
+def test_cli_ik_position_only(capsys):
+    status = cli.main(["ik", "panda", "--xyz", "0.4", "0.1", "0.5"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "position only (orientation free)" in out and "solution:" in out
+    q = np.array([float(line.split()[1]) for line in out.splitlines() if line.strip().startswith("joint")
+                  and not line.strip().startswith("joint ")])
+    panda = robokin.load("panda")
+    np.testing.assert_allclose(panda.fk(q)[:3, 3], [0.4, 0.1, 0.5], atol=1e-4)  # printed to 5 decimals
+
+
+def test_cli_ik_pose_degrees(capsys):
+    status = cli.main(["ik", "ur5", "--xyz", "0.3", "0.2", "0.4", "--rpy", "180", "0", "90", "--deg", "--q0", "ready"])
+    out = capsys.readouterr().out
+    assert status == 0 and "position and orientation" in out and "iterations =" in out
+
+
+def test_cli_ik_unreachable_exit_1(capsys):
+    status = cli.main(["ik", "ur5", "--xyz", "3", "0", "0", "--seed", "1"])
+    out = capsys.readouterr().out
+    assert status == 1 and "no solution; closest pose found" in out
+
+
+def test_cli_ik_conflicting_flags(capsys):
+    status = cli.main(["ik", "ur5", "--xyz", "0.3", "0.2", "0.4", "--rpy", "0", "0", "0", "--position-only"])
+    assert status == 1
+    assert "do not give --rpy" in capsys.readouterr().err

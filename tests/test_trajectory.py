@@ -1,0 +1,266 @@
+"""Tests of robokin.trajectory: quintic boundary conditions, straight Cartesian lines, seeded IK, resolved rate.
+
+Oracles: the closed-form quintic (values at the ends and the middle), hand-derived rotations about z for
+SLERP, finite differences of the sampled paths for the velocities, the distance from the line for
+straightness, the closed-form planar 2R arm, and ``np.linalg.lstsq`` (minimum-norm least squares) for J⁺v.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import robokin
+from robokin import spatial, trajectory
+from robokin.errors import ConventionError, OptionError, ShapeError
+from robokin.model import Joint, Robot
+
+L1, L2 = 1.0, 0.5
+
+
+def planar2r() -> Robot:
+    """A planar 2R arm built in code: links L1, L2 along x, axes along z (independent of the YAML files)."""
+    return Robot(
+        name="test2r",
+        joints=(
+            Joint("j1", "revolute", "dh", dh=(L1, 0.0, 0.0, 0.0)),
+            Joint("j2", "revolute", "dh", dh=(L2, 0.0, 0.0, 0.0)),
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def panda() -> Robot:
+    return robokin.load("panda")
+
+
+# ----------------------------------------------------------------------------------------- quintic
+def test_quintic_scaling_closed_form():
+    T = 2.0
+    s, sd, sdd = trajectory.quintic_scaling([0.0, 1.0, 2.0], T)
+    np.testing.assert_allclose(s, [0.0, 0.5, 1.0], atol=1e-15)
+    # ṡ(T/2) = 30 (1/2)² (1/2)² / T = 1.875 / T; s̈ vanishes at both ends and in the middle.
+    np.testing.assert_allclose(sd, [0.0, 1.875 / T, 0.0], atol=1e-15)
+    np.testing.assert_allclose(sdd, [0.0, 0.0, 0.0], atol=1e-15)
+    # s(τ = 1/4) = 10/64 − 15/256 + 6/1024 = 0.103515625
+    np.testing.assert_allclose(trajectory.quintic_scaling(0.5, T)[0], 0.103515625, rtol=1e-14)
+
+
+def test_quintic_boundary_conditions_and_derivatives():
+    robot = planar2r()
+    q0, q1 = np.array([0.3, -1.0]), np.array([1.2, 0.4])
+    path = trajectory.quintic(robot, q0, q1, steps=401, duration=3.0)
+    assert path.q.shape == (401, 2) and path.t.shape == (401,)
+    np.testing.assert_allclose(path.q[0], q0, atol=1e-15)
+    np.testing.assert_allclose(path.q[-1], q1, atol=1e-15)
+    np.testing.assert_allclose(path.qd[[0, -1]], 0.0, atol=1e-15)
+    np.testing.assert_allclose(path.qdd[[0, -1]], 0.0, atol=1e-15)
+    # Velocities and accelerations are the derivatives of the samples (central differences, h = 7.5 ms).
+    np.testing.assert_allclose(np.gradient(path.q, path.t, axis=0)[1:-1], path.qd[1:-1], atol=1e-4)
+    np.testing.assert_allclose(np.gradient(path.qd, path.t, axis=0)[1:-1], path.qdd[1:-1], atol=2e-4)
+    # The peak speed of a quintic is 1.875 |Δq| / T, in the middle.
+    np.testing.assert_allclose(np.abs(path.qd).max(axis=0), 1.875 * np.abs(q1 - q0) / 3.0, rtol=1e-12)
+    assert not path.q.flags.writeable
+
+
+def test_quintic_batches_over_leading_axes():
+    robot = planar2r()
+    q0 = np.zeros((4, 3, 2))
+    q1 = np.ones(2)
+    path = trajectory.quintic(robot, q0, q1, steps=5)
+    assert path.q.shape == (4, 3, 5, 2)
+    np.testing.assert_allclose(path.q[2, 1], trajectory.quintic(robot, q0[2, 1], q1, steps=5).q)
+
+
+def test_quintic_through_stops_at_every_waypoint():
+    robot = planar2r()
+    W = np.array([[0.0, 0.0], [1.0, -0.5], [0.2, 0.8], [0.0, 0.0]])
+    path = trajectory.quintic_through(robot, W, steps=7, duration=0.5)
+    assert path.q.shape == (3 * 6 + 1, 2)
+    idx = np.arange(4) * 6
+    np.testing.assert_allclose(path.q[idx], W, atol=1e-15)
+    np.testing.assert_allclose(path.qd[idx], 0.0, atol=1e-15)
+    np.testing.assert_allclose(path.t[idx], [0.0, 0.5, 1.0, 1.5])
+    assert np.all(np.diff(path.t) > 0)
+
+
+def test_quintic_errors():
+    robot = planar2r()
+    with pytest.raises(OptionError, match="steps must be an integer >= 2"):
+        trajectory.quintic(robot, [0, 0], [1, 1], steps=1)
+    with pytest.raises(OptionError, match="duration must be a positive"):
+        trajectory.quintic(robot, [0, 0], [1, 1], duration=0.0)
+    with pytest.raises(ShapeError, match=r"q_goal must have shape \(\.\.\., 2\)"):
+        trajectory.quintic(robot, [0, 0], [1, 1, 1])
+    with pytest.raises(ShapeError, match=r"waypoints must have shape \(k, 2\) with k >= 2"):
+        trajectory.quintic_through(robot, [[0.0, 0.0]])
+
+
+# ----------------------------------------------------------------------------------------- Cartesian
+def test_slerp_about_z_is_a_constant_rate_turn():
+    theta = 1.2
+    R = trajectory.slerp(np.eye(3), spatial.rot_z(theta), np.array([0.0, 0.25, 0.5, 1.0]))
+    np.testing.assert_allclose(R, spatial.rot_z(theta * np.array([0.0, 0.25, 0.5, 1.0])), atol=1e-12)
+
+
+def test_slerp_takes_the_shorter_arc():
+    # Rz(270°) is reached by −90° about z: the midpoint is Rz(−45°), not Rz(135°).
+    R = trajectory.slerp(np.eye(3), spatial.rot_z(1.5 * np.pi), np.array([0.5]))
+    np.testing.assert_allclose(R[0], spatial.rot_z(-0.25 * np.pi), atol=1e-12)
+
+
+def test_slerp_of_equal_rotations_is_constant():
+    R0 = spatial.rot_x(0.4) @ spatial.rot_y(-0.3)
+    R = trajectory.slerp(R0, R0, np.linspace(0, 1, 5))
+    np.testing.assert_allclose(R, np.broadcast_to(R0, (5, 3, 3)), atol=1e-12)
+
+
+def _line_pair():
+    T0 = spatial.transform(spatial.rot_x(0.3) @ spatial.rot_z(0.2), [0.4, -0.1, 0.5])
+    T1 = spatial.transform(spatial.rot_y(-0.7) @ spatial.rot_z(1.1), [0.1, 0.35, 0.2])
+    return T0, T1
+
+
+def test_cartesian_line_is_straight_and_ends_exactly():
+    T0, T1 = _line_pair()
+    path = trajectory.cartesian_line(T0, T1, steps=101, duration=2.0)
+    p = path.T[:, :3, 3]
+    u = (T1[:3, 3] - T0[:3, 3]) / np.linalg.norm(T1[:3, 3] - T0[:3, 3])
+    rel = p - T0[:3, 3]
+    deviation = np.linalg.norm(rel - (rel @ u)[:, None] * u, axis=-1)
+    assert deviation.max() < 1e-14  # largest distance from the line [m]
+    np.testing.assert_allclose(path.T[0], T0, atol=1e-15)
+    np.testing.assert_allclose(path.T[-1], T1, atol=1e-15)
+    assert np.all(np.diff(rel @ u) >= 0)  # moves forward only
+    # Every sample is a rigid transform, turned from R0 by s times the whole turn about a fixed axis.
+    R = path.T[:, :3, :3]
+    np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), np.broadcast_to(np.eye(3), R.shape), atol=1e-12)
+    w = spatial.so3_log(T1[:3, :3] @ T0[:3, :3].T)
+    np.testing.assert_allclose(spatial.so3_log(R @ T0[:3, :3].T), path.s[:, None] * w, atol=1e-12)
+
+
+def test_cartesian_line_twist_matches_finite_differences():
+    T0, T1 = _line_pair()
+    path = trajectory.cartesian_line(T0, T1, steps=2001, duration=1.5)
+    v_fd = np.gradient(path.T[:, :3, 3], path.t, axis=0)
+    np.testing.assert_allclose(path.twist[1:-1, :3], v_fd[1:-1], atol=1e-5)
+    # ω = vee(Ṙ Rᵀ), Ṙ by central differences.
+    R = path.T[:, :3, :3]
+    Rdot = np.gradient(R, path.t, axis=0)
+    w_fd = spatial.vee(Rdot @ np.swapaxes(R, -1, -2))
+    np.testing.assert_allclose(path.twist[1:-1, 3:], w_fd[1:-1], atol=1e-4)
+    np.testing.assert_allclose(path.twist[[0, -1]], 0.0, atol=1e-15)
+
+
+def test_cartesian_line_batches_and_validates():
+    T0, T1 = _line_pair()
+    path = trajectory.cartesian_line(np.stack([T0, T1]), T1, steps=4)
+    assert path.T.shape == (2, 4, 4, 4) and path.twist.shape == (2, 4, 6)
+    np.testing.assert_allclose(path.T[1], np.broadcast_to(T1, (4, 4, 4)), atol=1e-12)
+    bad = T1.copy()
+    bad[:3, :3] *= 2.0
+    with pytest.raises(ConventionError, match="T_goal is not a rigid transform"):
+        trajectory.cartesian_line(T0, bad)
+    with pytest.raises(ShapeError, match=r"T_start must have shape \(\.\.\., 4, 4\)"):
+        trajectory.cartesian_line(np.eye(3), T1)
+
+
+# ----------------------------------------------------------------------------------------- IK along a path
+def test_follow_tracks_a_line_without_branch_flips(panda):
+    q0 = np.array(panda.configurations["home"])
+    T0 = panda.fk(q0)
+    T1 = T0.copy()
+    T1[:3, 3] += [0.15, -0.2, -0.1]
+    line = trajectory.cartesian_line(T0, T1, steps=25)
+    result = trajectory.follow(panda, line.T, q0)
+    assert result.q.shape == (25, 7)
+    assert result.success.all()
+    reached = panda.fk(result.q)
+    np.testing.assert_allclose(reached[:, :3, 3], line.T[:, :3, 3], atol=1e-5)
+    # No flip: consecutive solutions are close (the tool moves at most 0.03 m between samples).
+    assert float(result.largest_step) < 0.2
+    assert np.abs(result.q[0] - q0).max() < 1e-3
+
+
+def test_follow_reports_an_unreachable_path_instead_of_jumping():
+    robot = planar2r()
+    q0 = np.array([0.0, 0.6])
+    T0 = robot.fk(q0)
+    T1 = T0.copy()
+    T1[:3, 3] = [2.0, 0.0, 0.0]  # beyond the reach L1 + L2 = 1.5 m
+    line = trajectory.cartesian_line(T0, T1, steps=8)
+    result = trajectory.follow(robot, line.T, q0)
+    assert not result.success[-1]
+    assert result.position_error[-1] > 0.45  # at least 2.0 − 1.5 m, to the tolerance of the solver
+
+
+def test_follow_errors(panda):
+    with pytest.raises(ShapeError, match=r"T_path must have shape \(\.\.\., N, 4, 4\)"):
+        trajectory.follow(panda, np.eye(4), panda.configurations["home"])
+
+
+# ----------------------------------------------------------------------------------------- resolved rate
+def test_damped_rate_is_the_minimum_norm_solution_when_undamped():
+    rng = np.random.default_rng(1)
+    for m, n in ((6, 7), (3, 7), (6, 4)):
+        J = rng.normal(size=(3, m, n))
+        v = rng.normal(size=(3, m))
+        qd = trajectory.damped_rate(J, v, np.zeros(3))
+        ref = np.stack([np.linalg.lstsq(J[b], v[b], rcond=None)[0] for b in range(3)])
+        np.testing.assert_allclose(qd, ref, atol=1e-10)
+
+
+def test_damped_rate_solves_the_damped_normal_equations():
+    rng = np.random.default_rng(2)
+    J = rng.normal(size=(2, 6, 7))
+    J[:, :, -1] = J[:, :, 0]  # rank deficient: exactly singular
+    v = rng.normal(size=(2, 6))
+    lam = np.array([0.1, 0.3])
+    qd = trajectory.damped_rate(J, v, lam)
+    lhs = (np.swapaxes(J, -1, -2) @ J + lam[:, None, None] ** 2 * np.eye(7)) @ qd[..., None]
+    np.testing.assert_allclose(lhs[..., 0], (np.swapaxes(J, -1, -2) @ v[..., None])[..., 0], atol=1e-10)
+
+
+def test_resolved_rate_tracks_a_line(panda):
+    q0 = np.array(panda.configurations["home"])
+    T0 = panda.fk(q0)
+    T1 = spatial.transform(T0[:3, :3] @ spatial.rot_z(0.5), T0[:3, 3] + [0.1, 0.2, -0.15])
+    errors = []
+    for steps in (50, 200):
+        path = trajectory.cartesian_line(T0, T1, steps=steps, duration=2.0)
+        result = trajectory.resolved_rate(panda, path, q0)
+        assert result.q.shape == (steps, 7)
+        np.testing.assert_allclose(result.q[0], q0)
+        np.testing.assert_allclose(panda.fk(result.q), result.T, atol=1e-12)
+        errors.append(result.position_error.max())
+        assert result.rotation_error.max() < 5e-3
+        assert np.all(result.damping == 0.0)  # far from singularities: plain J⁺ v
+    assert errors[0] < 2e-3  # [m], 50 Euler steps over 2 s
+    assert errors[1] < errors[0] / 3  # explicit Euler: the error shrinks with the step
+
+
+def test_resolved_rate_damps_through_the_edge_of_the_workspace():
+    robot = planar2r()
+    q0 = np.array([0.0, 1.0])
+    T0 = robot.fk(q0)
+    T1 = T0.copy()
+    T1[:3, 3] = [1.7, 0.0, 0.0]  # 0.2 m beyond the reach: the arm stretches out (q2 → 0, singular)
+    path = trajectory.cartesian_line(T0, T1, steps=200, duration=2.0)
+    result = trajectory.resolved_rate(robot, path, q0, options=trajectory.RateOptions(rows=(0, 1)))
+    assert np.isfinite(result.q).all()
+    assert result.damping.max() > 0.0
+    assert np.abs(result.qd).max() < 50.0  # [rad/s]: damped, no blow-up at the singularity
+    # It ends nearly stretched along x: the closest reachable point is (1.5, 0) m.
+    np.testing.assert_allclose(result.T[-1, :2, 3], [1.5, 0.0], atol=0.02)
+
+
+def test_resolved_rate_option_errors(panda):
+    q0 = np.array(panda.configurations["home"])
+    T0 = panda.fk(q0)
+    path = trajectory.cartesian_line(T0, T0, steps=11, duration=1.0)
+    with pytest.raises(OptionError, match=r"gain \* dt <= 1"):
+        trajectory.resolved_rate(panda, path, q0, options=trajectory.RateOptions(gain=20.0))
+    with pytest.raises(OptionError, match="damping >= 0"):
+        trajectory.resolved_rate(panda, path, q0, options=trajectory.RateOptions(damping=-1.0))
+    with pytest.raises(ShapeError, match=r"q0 must have shape \(\.\.\., 7\)"):
+        trajectory.resolved_rate(panda, path, q0[:3])
