@@ -48,6 +48,11 @@ _TOPUP_MAX = 16
 class IKOptions:
     """Settings of :func:`solve`; the defaults suit arms of about a metre.
 
+    The defaults were chosen by measurement (1000 random reachable targets from random starts, Panda,
+    UR5, iiwa14, Puma 560; mean iterations per target over all attempts): ``"lm"`` 45 / 43 / 26 / 62,
+    ``"chan"`` 48 / 54 / 22 / 49, ``"sugihara"`` 45 / 57 / 23 / 49 (and 99.8 % solved on the UR5, the others
+    100 %); 20 iterations per attempt cost 5-15 % fewer iterations than 30.
+
     Attributes:
         position_tolerance: Converged when the position error is at most this [m] (default 1e-6 m) ...
         rotation_tolerance: ... and the rotation error at most this [rad] (default 1e-6 rad).
@@ -55,11 +60,12 @@ class IKOptions:
         max_restarts: Random restarts per target after the first attempt(s); 0 for a local solve only.
         damping: How the damping λ of ``Δq = Jᵀ(JJᵀ + λI)⁻¹ e`` is chosen: ``"sugihara"``
             (``λ = E + bias``, E = ½ eᵀWe; Sugihara, IEEE T-RO 27(5), 2011), ``"chan"`` (``λ = E``, Chan &
-            Lawrence, ICRA 1988) or ``"lm"`` (Levenberg–Marquardt: λ adapted by the gain ratio of each
-            step; Nielsen, IMM report 1999). In every scheme a step that does not lower E is rejected
-            and λ grows (×4) until one does.
-        damping_bias: The constant added to λ (Sugihara's w̄_N): keeps ``JJᵀ + λI`` well conditioned
-            at singular configurations.
+            Lawrence, ICRA 1988) or ``"lm"`` (default; Levenberg–Marquardt: λ adapted by the gain ratio
+            of each step, Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems",
+            DTU 2004, sec. 3.2). In every scheme a step that does not lower E is rejected and λ grows
+            until one does.
+        damping_bias: ``"sugihara"`` only: the constant added to λ (Sugihara's w̄_N), which keeps
+            ``JJᵀ + λI`` well conditioned at singular configurations.
         max_step: Step-length guard: the largest change of one joint per iteration [rad or m]; a longer
             step is scaled down as a whole (its direction is kept).
         weights: Task weights ``(6,)`` for the error rows ``[x, y, z, rx, ry, rz]``; 0 frees a component
@@ -70,11 +76,17 @@ class IKOptions:
         rest: Null-space preference for redundant tasks: ``"q0"`` (stay near the start), ``"middle"``
             (middle of the joint ranges, away from the limits), a joint vector ``(n,)``, or None.
         nullspace_gain: Gain k of the preference ``z = k (q_rest − q)``, applied as the bias of the
-            regularised step ``min ‖J Δq − e‖² + λ‖Δq − z‖²``; 0 disables it.
-        starts: Starts run side by side per target (q0 and ``starts − 1`` random ones); when several
-            converge the answer is the one nearest ``q0``.
+            regularised step ``min ‖J Δq − e‖² + λ‖Δq − z‖²``; 0 (default) disables it. About 0.5 works;
+            small gains slow convergence (the damped step lets part of z leak into the task).
+        starts: Starts run side by side per target: q0 and ``starts − 1`` random ones. None (default):
+            1 for batches of 8 or more targets, up to 8 for fewer (extra rows cost little next to the
+            per-iteration overhead of a small batch).
+        finish: ``"first"`` (default): a target is done at the first iteration one of its starts
+            converges; ``"all"``: every start runs its attempt to the end, and among the solutions the
+            one nearest ``q0`` is returned.
         singularity_threshold: ``near_singularity`` is reported when the smallest inverse condition
-            number of J seen along the accepted iterates falls below this.
+            number seen along the accepted iterates falls below this (default 1e-2: σ_min is under 1 %
+            of σ_max).
     """
 
     position_tolerance: float = 1e-6
@@ -147,8 +159,10 @@ class IKResult:
             components (0 for a position-only task).
         iterations: ``(...)`` int, iterations over all attempts (each one Jacobian and one 6×6 solve).
         restarts: ``(...)`` int, random starts used besides ``q0`` (side-by-side starts included).
-        min_inverse_condition: ``(...)`` smallest ``σ_min/σ_max`` of the 6×n world Jacobian seen at the
-            accepted iterates of the attempt that gave ``q`` (1 is isotropic, 0 singular).
+        min_inverse_condition: ``(...)`` smallest ``σ_min/σ_max`` seen at the accepted iterates of the
+            attempt that gave ``q`` (1 is isotropic, 0 singular), by
+            :func:`robokin.singularity.inverse_condition` of the unit-free task Jacobian
+            ``[v/L; ω]`` over :func:`robokin.singularity.task_rows` (L: ``characteristic_length``).
         near_singularity: ``(...)`` bool, ``min_inverse_condition < options.singularity_threshold``.
     """
 

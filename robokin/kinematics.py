@@ -78,7 +78,8 @@ def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
         with_axes: Also return the world z axes and origins of the motion frames.
 
     Returns:
-        ``T_world_tool`` ``(N, 4, 4)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
+        The top rows ``[R p]`` of ``T_world_tool``, ``(N, 3, 4)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and
+        ``P`` ``(n, 3, N)``.
     """
     N = q.shape[0]
     q_t = np.transpose(q)  # (n, N)
@@ -96,8 +97,7 @@ def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
         else:  # T @ Tz(q): p' = p + q z
             T = np.stack([x, y, z, p + q_t[i] * z])
         T = (chain.C[i + 1].T @ T.reshape(4, -1)).reshape(4, 3, N)
-    top = np.transpose(T, (2, 1, 0))  # (N, 3, 4)
-    T = np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (N, 1, 4))], axis=1)
+    T = np.transpose(T, (2, 1, 0))  # (N, 3, 4)
     if not with_axes:
         return T
     return T, np.stack(axes), np.stack(origins)
@@ -121,7 +121,8 @@ def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
         with_axes: Also return the world z axes and origins of the motion frames.
 
     Returns:
-        ``T_world_tool`` ``(N, 4, 4)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and ``P`` ``(n, 3, N)``.
+        The top rows ``[R p]`` of ``T_world_tool``, ``(N, 3, 4)``, and if ``with_axes``: ``Z`` ``(n, 3, N)`` and
+        ``P`` ``(n, 3, N)``.
     """
     M = _joint_matrices(chain, q)
     if not with_axes:
@@ -129,12 +130,12 @@ def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
             even = M.shape[1] - M.shape[1] % 2
             pairs = M[:, 0:even:2] @ M[:, 1:even:2]
             M = pairs if even == M.shape[1] else np.concatenate([pairs, M[:, even:]], axis=1)
-        return M[:, 0]
+        return M[:, 0, :3]
     frames = [np.broadcast_to(chain.C[0], (q.shape[0], 4, 4))]
     for i in range(M.shape[1]):
         frames.append(M[:, 0] if i == 0 else frames[-1] @ M[:, i])
     F = np.stack(frames[:-1])  # (n, N, 4, 4): the motion frame of each joint
-    return frames[-1], np.transpose(F[:, :, :3, 2], (0, 2, 1)), np.transpose(F[:, :, :3, 3], (0, 2, 1))
+    return frames[-1][:, :3], np.transpose(F[:, :, :3, 2], (0, 2, 1)), np.transpose(F[:, :, :3, 3], (0, 2, 1))
 
 
 def _poses(chain: "Chain", q, with_axes: bool = False):
@@ -144,9 +145,15 @@ def _poses(chain: "Chain", q, with_axes: bool = False):
     return _poses_by_columns(chain, q, with_axes)
 
 
-def _fk(chain: "Chain", q):
-    """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``: the function every AD method differentiates."""
+def _fk_top(chain: "Chain", q):
+    """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_tool`` for ``q`` ``(N, n)``: what AD differentiates."""
     return _poses(chain, q)
+
+
+def _fk(chain: "Chain", q):
+    """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``."""
+    top = _fk_top(chain, q)
+    return np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (top.shape[0], 1, 4))], axis=1)
 
 
 def _cross(a, b):
@@ -180,15 +187,16 @@ def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
 
 
 def _twist_jacobian(T, dT):
-    """Geometric Jacobian ``(N, 6, n)`` from poses ``T`` ``(N, 4, 4)`` and their derivatives ``dT``.
+    """Geometric Jacobian ``(N, 6, n)`` from poses ``T`` and their derivatives ``dT``.
 
-    ``dT`` is ``(N, 4, 4, n)`` with ``dT[..., i] = ∂T/∂q_i``; then ``J[:, :3, i] = ∂p/∂q_i`` and
-    ``J[:, 3:, i] = vee(∂R/∂q_i Rᵀ)``.
+    ``T`` is ``(N, 3+, 4)`` and ``dT`` ``(N, 3+, 4, n)`` with ``dT[..., i] = ∂T/∂q_i`` (the bottom row, if
+    present, is ignored); then ``J[:, :3, i] = ∂p/∂q_i`` and ``J[:, 3:, i] = vee(∂R/∂q_i Rᵀ)``. Only the three
+    entries ``(∂R Rᵀ)[2, 1], [0, 2], [1, 0]`` of the skew matrix are formed: ``ω_a = Σ_k ∂R[a+2, k] R[a+1, k]``
+    (indices mod 3).
     """
-    dT = np.moveaxis(dT, -1, 1)  # (N, n, 4, 4)
-    J_v = dT[:, :, :3, 3]  # (N, n, 3)
-    J_w = vee(dT[:, :, :3, :3] @ np.swapaxes(T[:, None, :3, :3], -1, -2))  # (N, n, 3)
-    return np.swapaxes(np.concatenate([J_v, J_w], axis=-1), -1, -2)
+    dR = dT[:, :3, :3]  # (N, 3, 3, n)
+    J_w = (dR[:, _PREV] * T[:, _NEXT, :3, None]).sum(axis=2)  # (N, 3, n)
+    return np.concatenate([dT[:, :3, 3], J_w], axis=1)
 
 
 def _jacobian_numeric(chain: "Chain", q):
@@ -196,9 +204,9 @@ def _jacobian_numeric(chain: "Chain", q):
     N, n = q.shape
     step = NUMERIC_STEP * np.eye(n)  # (n, n)
     shifted = np.concatenate([q[:, None, :] + step, q[:, None, :] - step], axis=1)  # (N, 2n, n)
-    T_shift = _fk(chain, shifted.reshape(-1, n)).reshape(N, 2, n, 4, 4)
-    dT = (T_shift[:, 0] - T_shift[:, 1]) / (2.0 * NUMERIC_STEP)  # (N, n, 4, 4)
-    return _twist_jacobian(_fk(chain, q), np.moveaxis(dT, 1, -1))
+    T_shift = _fk_top(chain, shifted.reshape(-1, n)).reshape(N, 2, n, 3, 4)
+    dT = (T_shift[:, 0] - T_shift[:, 1]) / (2.0 * NUMERIC_STEP)  # (N, n, 3, 4)
+    return _twist_jacobian(_fk_top(chain, q), np.moveaxis(dT, 1, -1))
 
 
 def _jacobian_ad(chain: "Chain", q, mode: str):
@@ -206,8 +214,8 @@ def _jacobian_ad(chain: "Chain", q, mode: str):
     from . import autodiff
 
     jac = autodiff.jacfwd if mode == "forward" else autodiff.jacrev
-    dT = jac(lambda x: _fk(chain, x), batch_ndim=1)(q)  # (N, 4, 4, n)
-    return _twist_jacobian(_fk(chain, q), dT)
+    dT = jac(lambda x: _fk_top(chain, x), batch_ndim=1)(q)  # (N, 3, 4, n)
+    return _twist_jacobian(_fk_top(chain, q), dT)
 
 
 def _hessian_analytic(chain: "Chain", q):
@@ -340,7 +348,7 @@ def jacobian(
     else:
         J = _jacobian_numeric(chain, q2) if method == "numeric" else _jacobian_ad(chain, q2, method)
         if frame == "tool":
-            J = _to_tool_frame(J, _fk(chain, q2)[:, :3, :3])
+            J = _to_tool_frame(J, _fk_top(chain, q2)[:, :, :3])
     return J.reshape(batch + (6, robot.n))
 
 
@@ -370,7 +378,7 @@ def hessian(
     if method == "analytic":
         H = _hessian_analytic(chain, q2)
         if frame == "tool":
-            H = _hessian_to_tool(H, _jacobian_analytic(chain, q2), _fk(chain, q2)[:, :3, :3])
+            H = _hessian_to_tool(H, _jacobian_analytic(chain, q2), _fk_top(chain, q2)[:, :, :3])
     else:
         from . import autodiff
 
@@ -461,7 +469,7 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
 
     q2, batch = _flat(robot, q)
     qd2 = np.broadcast_to(_checks.joint_vector(robot, qd, "qd"), batch + (robot.n,)).reshape(q2.shape)
-    T, T_dot = autodiff.jvp(lambda x: _fk(robot.chain, x), q2, qd2)  # (N, 4, 4) each
+    T, T_dot = autodiff.jvp(lambda x: _fk_top(robot.chain, x), q2, qd2)  # (N, 3, 4) each
     w = vee(T_dot[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2))
     return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
 
@@ -490,7 +498,7 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
         raise _checks.ShapeError(f"wrench must have shape (..., 6) [f; m], got shape {F.shape}")
     _checks._require_finite(F, "wrench")
     F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
-    T, pullback = autodiff.vjp(lambda x: _fk(robot.chain, x), q2)
+    T, pullback = autodiff.vjp(lambda x: _fk_top(robot.chain, x), q2)
     T_bar = np.zeros_like(T)
     T_bar[:, :3, 3] = F[:, :3]
     T_bar[:, :3, :3] = 0.5 * skew(F[:, 3:]) @ T[:, :3, :3]

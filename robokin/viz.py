@@ -516,8 +516,8 @@ def progress_bar(label: str, stream=None, width: int = 30) -> Callable[[int, int
         out = sys.stderr if stream is None else stream
         done = current + 1
         if total:
-            filled = int(round(width * done / total))
-            if done < total and filled == int(round(width * current / total)) and current > 0:
+            filled = width * done // total
+            if done < total and filled == width * current // total and current > 0:
                 return  # the bar would not change: keep stderr quiet
             out.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames")
             if done >= total:

@@ -280,13 +280,13 @@ def test_ad_differentiates_the_fk_code_itself(monkeypatch):
     robot = planar([1.0, 0.8, 0.5])
     q = np.array([0.3, -0.5, 0.9])
     J = robot.jacobian(q)
-    original = kinematics._fk
+    original = kinematics._fk_top
 
     def doubled(chain, x):  # the same poses with every translation doubled
-        T = original(chain, x)
-        return np.concatenate([np.concatenate([T[..., :3, :3], 2 * T[..., :3, 3:]], -1), T[..., 3:, :]], -2)
+        T = original(chain, x)  # (N, 3, 4)
+        return np.concatenate([T[..., :3], 2 * T[..., 3:]], -1)
 
-    monkeypatch.setattr(kinematics, "_fk", doubled)
+    monkeypatch.setattr(kinematics, "_fk_top", doubled)
     for method in ("forward", "reverse", "numeric"):
         J_m = robot.jacobian(q, method=method)
         np.testing.assert_allclose(J_m[:3], 2 * J[:3], atol=1e-8)

@@ -1,0 +1,139 @@
+"""Benchmark robokin's IK on every bundled arm with >= 6 joints, and roboticstoolbox's ik_LM when installed.
+
+For each arm: N random reachable targets (fk of random q within the limits, seeded) from random q0 within
+the limits. A solution counts only when verified: fk of the returned q within 1e-6 m and 1e-6 rad of the
+target (errors by ``spatial.pose_error``) and q within the joint limits. Timed one target at a time
+(median and mean) and as one batch of N (time per target); mean iterations per target (over all starts).
+
+roboticstoolbox-python (peer, optional): the same chain rebuilt as an ETS from robokin's compiled
+constants (``C[0] Rz(q0) C[1] ... C[n]``, joint limits included), ``ets.ik_LM(T, q0)`` with its defaults
+(C++; 30 iterations x up to 100 searches, Chan damping, joint limits on) except ``tol=5e-13``: rtb's
+tolerance bounds ``E = ½‖e‖²``, and 5e-13 is what makes both errors <= 1e-6 (its default 1e-6 accepts
+errors near 1e-3). Verified the same way.
+
+Usage::
+
+    python benchmarks/ik.py                 # 1000 targets per arm
+    python benchmarks/ik.py --targets 100   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import robokin
+from robokin import ik, spatial
+
+TOL_P = 1e-6  # [m]
+TOL_R = 1e-6  # [rad]
+RTB_TOL = 5e-13  # rtb's tol is on E = ½ eᵀe, so this bounds ‖[position error; rotation error]‖ by 1e-6
+
+
+def reachable_targets(robot: robokin.Robot, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Targets ``(count, 4, 4)`` = fk of random q within the limits, and random starts ``(count, n)``."""
+    rng = np.random.default_rng(seed)
+    lo, hi = robot.limits.T
+    lo = np.where(np.isfinite(lo), lo, -np.pi)
+    hi = np.where(np.isfinite(hi), hi, np.pi)
+    q_true = rng.uniform(lo, hi, (count, robot.n))
+    q0 = rng.uniform(lo, hi, (count, robot.n))
+    return robot.fk(q_true), q0
+
+
+def verified(robot: robokin.Robot, q: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Bool ``(N,)``: fk(q) within tolerance of T and q within the joint limits (NaN q fails)."""
+    ok = np.all(np.isfinite(q), axis=-1)
+    q = np.where(ok[:, None], q, 0.0)
+    e = spatial.pose_error(T, robot.fk(q))
+    lo, hi = robot.limits.T
+    return (ok & (np.linalg.norm(e[:, :3], axis=-1) <= TOL_P) & (np.linalg.norm(e[:, 3:], axis=-1) <= TOL_R)
+            & np.all((q >= lo) & (q <= hi), axis=-1))
+
+
+def bench_robokin(robot, T, q0):
+    times, qs, its = [], [], []
+    for i in range(T.shape[0]):
+        t0 = time.perf_counter()
+        res = ik.solve(robot, T[i], q0[i], seed=i)
+        times.append(time.perf_counter() - t0)
+        qs.append(res.q)
+        its.append(int(res.iterations))
+    single_ok = verified(robot, np.array(qs), T)
+    t0 = time.perf_counter()
+    res = ik.solve(robot, T, q0, seed=0)
+    batch_time = (time.perf_counter() - t0) / T.shape[0]
+    batch_ok = verified(robot, res.q, T)
+    return {
+        "single_ok": single_ok.mean(), "median": np.median(times), "mean": np.mean(times),
+        "its": np.mean(its), "batch_ok": batch_ok.mean(), "batch": batch_time,
+        "batch_its": res.iterations.mean(),
+    }
+
+
+def rtb_ets(robot):
+    """The robot as a roboticstoolbox ETS, or None when roboticstoolbox is not installed."""
+    try:
+        import roboticstoolbox as rtb
+    except ImportError:
+        return None
+    chain = robot.chain
+    lo, hi = robot.limits.T
+    ets = rtb.ETS([rtb.ET.SE3(chain.C[0])])
+    for i, revolute in enumerate(chain.revolute):
+        qlim = np.array([lo[i] if np.isfinite(lo[i]) else -np.pi, hi[i] if np.isfinite(hi[i]) else np.pi])
+        joint = rtb.ET.Rz(qlim=qlim) if revolute else rtb.ET.tz(qlim=qlim)
+        ets = ets * joint * rtb.ET.SE3(chain.C[i + 1])
+    return ets
+
+
+def bench_rtb(ets, robot, T, q0):
+    times, qs, its = [], [], []
+    for i in range(T.shape[0]):
+        t0 = time.perf_counter()
+        # tol bounds E = ½‖e‖² in rtb: 5e-13 makes ‖e‖ <= 1e-6 (its default 1e-6 allows ~1e-3 m); the
+        # C binding of rtb 1.5 takes joint_limits as an int.
+        sol = ets.ik_LM(np.array(T[i]), q0=np.array(q0[i]), tol=RTB_TOL, joint_limits=1)
+        times.append(time.perf_counter() - t0)
+        qs.append(np.asarray(sol.q, dtype=float) if sol.success else np.full(robot.n, np.nan))
+        its.append(sol.iterations)
+    ok = verified(robot, np.array(qs), T)
+    return {"single_ok": ok.mean(), "median": np.median(times), "mean": np.mean(times), "its": np.mean(its)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--targets", type=int, default=1000, help="targets per arm (default 1000)")
+    parser.add_argument("--seed", type=int, default=2024, help="seed of the targets and starts")
+    parser.add_argument("--robots", nargs="*", help="only these bundled robots")
+    args = parser.parse_args()
+    names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6]
+    print(f"IK benchmark: {args.targets} reachable targets per arm from random starts; verified = fk(q) within "
+          f"{TOL_P:g} m and {TOL_R:g} rad and q within the limits\n")
+    head = (f"{'robot':<9} {'solver':<17} {'verified':>9} {'median ms':>10} {'mean ms':>8} {'iters':>7} "
+            f"{'batch verified':>15} {'batch ms/target':>16}")
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        robot = robokin.load(name)
+        T, q0 = reachable_targets(robot, args.targets, args.seed)
+        r = bench_robokin(robot, T, q0)
+        print(f"{name:<9} {'robokin':<17} {r['single_ok'] * 100:>8.2f}% {r['median'] * 1e3:>10.3f} "
+              f"{r['mean'] * 1e3:>8.3f} {r['its']:>7.1f} {r['batch_ok'] * 100:>14.2f}% {r['batch'] * 1e3:>16.4f}",
+              flush=True)
+        ets = rtb_ets(robot)
+        if ets is None:
+            continue
+        p = bench_rtb(ets, robot, T, q0)
+        print(f"{'':<9} {'rtb ik_LM (C++)':<17} {p['single_ok'] * 100:>8.2f}% {p['median'] * 1e3:>10.3f} "
+              f"{p['mean'] * 1e3:>8.3f} {p['its']:>7.1f} {'-':>15} {'-':>16}", flush=True)
+    if rtb_ets(robokin.load(names[0])) is None:
+        print("\nroboticstoolbox-python is not installed: its ik_LM was skipped.")
+    print("\niters: robokin counts every iteration of every start (side-by-side starts included); rtb counts "
+          "the iterations of all its searches.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+"""Tests of robokin.viz and the `animate` / `teach` commands, headless (Agg).
+
+What is drawn is read back from the artists (``Line3D.get_data_3d``) and from rendered pixels, and held to
+the closed-form planar 2R arm, to ``fk`` and to the geometry of the link elbows; GIFs are decoded with
+Pillow. matplotlib deprecation warnings are errors here: robokin uses only matplotlib's current API.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.animation import AbstractMovieWriter  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import robokin  # noqa: E402
+from robokin import trajectory, viz  # noqa: E402
+from robokin.cli import main  # noqa: E402
+from robokin.errors import OptionError, RobokinError, ShapeError  # noqa: E402
+from robokin.model import Joint, Robot  # noqa: E402
+
+pytestmark = [
+    pytest.mark.filterwarnings("error::matplotlib.MatplotlibDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything"),
+]
+
+L1, L2 = 1.0, 0.5
+
+
+def planar2r() -> Robot:
+    """A planar 2R arm built in code: links L1, L2 along x, both axes along z."""
+    return Robot(
+        name="test2r",
+        joints=(
+            Joint("j1", "revolute", "dh", dh=(L1, 0.0, 0.0, 0.0)),
+            Joint("j2", "revolute", "dh", dh=(L2, 0.0, 0.0, 0.0)),
+        ),
+    )
+
+
+def tool_2r(q) -> np.ndarray:
+    """Closed-form tool position (..., 3) of the planar 2R arm [m]."""
+    q = np.asarray(q, dtype=float)
+    c1, s1 = np.cos(q[..., 0]), np.sin(q[..., 0])
+    c12, s12 = np.cos(q[..., 0] + q[..., 1]), np.sin(q[..., 0] + q[..., 1])
+    return np.stack([L1 * c1 + L2 * c12, L1 * s1 + L2 * s12, np.zeros_like(c1)], axis=-1)
+
+
+def line(ax, gid: str):
+    found = [a for a in ax.lines if a.get_gid() == gid]
+    assert len(found) == 1, f"expected one artist with gid {gid!r}, found {len(found)}"
+    return found[0]
+
+
+def xyz(artist) -> np.ndarray:
+    return np.stack([np.asarray(c, dtype=float) for c in artist.get_data_3d()], axis=-1)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------------------- plot
+def test_plot_planar2r_matches_the_closed_form():
+    robot = planar2r()
+    q = np.array([0.7, -1.1])
+    ax = viz.plot(robot, q)
+    links = xyz(line(ax, "links"))
+    np.testing.assert_allclose(links[0], [0.0, 0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(links[-1], tool_2r(q), atol=1e-12)
+    # The polyline passes through the elbow at (L1 cos q1, L1 sin q1, 0).
+    elbow = [L1 * np.cos(q[0]), L1 * np.sin(q[0]), 0.0]
+    assert np.min(np.linalg.norm(links - elbow, axis=-1)) < 1e-12
+    joints = xyz(line(ax, "joints"))
+    np.testing.assert_allclose(joints, [[0.0, 0.0, 0.0], elbow], atol=1e-12)
+    # Tool triad: x axis along the second link, starting at the tool.
+    tool_x = xyz(line(ax, "tool-x"))
+    np.testing.assert_allclose(tool_x[0], tool_2r(q), atol=1e-12)
+    direction = (tool_x[1] - tool_x[0]) / np.linalg.norm(tool_x[1] - tool_x[0])
+    np.testing.assert_allclose(direction, [np.cos(q.sum()), np.sin(q.sum()), 0.0], atol=1e-12)
+    # Equal aspect, limits ± the reach (L1 + L2) around the base.
+    for get in (ax.get_xlim, ax.get_ylim, ax.get_zlim):
+        np.testing.assert_allclose(get(), (-(L1 + L2), L1 + L2))
+
+
+def test_plot_tool_equals_fk_for_every_bundled_robot(robot):
+    for name, q in robot.configurations.items():
+        ax = viz.plot(robot, q)
+        links = xyz(line(ax, "links"))
+        np.testing.assert_allclose(links[-1], robot.fk(q)[:3, 3], atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(links[0], robot.chain.T_world_base[:3, 3], atol=1e-12)
+        # The whole arm fits in the axes' limits.
+        lo = np.array([ax.get_xlim()[0], ax.get_ylim()[0], ax.get_zlim()[0]])
+        hi = np.array([ax.get_xlim()[1], ax.get_ylim()[1], ax.get_zlim()[1]])
+        assert np.all(links >= lo - 1e-9) and np.all(links <= hi + 1e-9), name
+        plt.close(ax.figure)
+
+
+def test_skeleton_links_leave_each_joint_across_then_along_its_axis(robot):
+    """The elbow before joint j: (P_j − elbow) ∥ z_j and (elbow − O_prev) ⟂ z_j, for random configurations."""
+    rng = np.random.default_rng(7)
+    lo, hi = robot.limits.T
+    q = rng.uniform(np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi), (5, robot.n))
+    sk = viz.skeleton(robot, q)
+    assert sk.links.shape[0] == 5 and sk.joints.shape == (5, robot.n, 3)
+    np.testing.assert_allclose(sk.links[:, -1], robot.fk(q)[:, :3, 3], atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(sk.axes, axis=-1), 1.0, atol=1e-12)
+    # The documented order of the polyline: base, then per moving joint (elbow before, P_j, elbow after,
+    # O_j), per fixed joint O_j, then the tool.
+    k, j = 1, 0
+    for joint in robot.joints:
+        if not joint.moving:
+            k += 1
+            continue
+        before, P, after, O = (sk.links[:, k + i] for i in range(4))
+        O_prev = sk.links[:, k - 1]
+        z = sk.axes[:, j]
+        np.testing.assert_allclose(P, sk.joints[:, j], atol=1e-15)
+        np.testing.assert_allclose(np.cross(P - before, z), 0.0, atol=1e-9)  # along the axis
+        np.testing.assert_allclose(np.sum((before - O_prev) * z, axis=-1), 0.0, atol=1e-9)  # across it
+        np.testing.assert_allclose(np.cross(after - P, z), 0.0, atol=1e-9)
+        np.testing.assert_allclose(np.sum((O - after) * z, axis=-1), 0.0, atol=1e-9)
+        k, j = k + 4, j + 1
+    assert k == sk.links.shape[1] - 1
+
+
+def test_plot_errors():
+    robot = planar2r()
+    with pytest.raises(ShapeError, match=r"plot draws one configuration: q must have shape \(2,\)"):
+        viz.plot(robot, np.zeros((3, 2)))
+    with pytest.raises(ShapeError, match=r"q must have shape \(\.\.\., 2\)"):
+        viz.plot(robot, np.zeros(3))
+    fig = plt.figure()
+    with pytest.raises(OptionError, match="ax must be a 3D Axes"):
+        viz.plot(robot, np.zeros(2), ax=fig.add_subplot())
+
+
+# ----------------------------------------------------------------------------------------- animate
+class RecordingWriter(AbstractMovieWriter):
+    """A movie writer (matplotlib's public extension point) that keeps what each frame shows."""
+
+    def __init__(self, ax):
+        super().__init__(fps=10)
+        self.ax = ax
+        self.tools, self.links, self.pixels, self.status = [], [], [], []
+
+    def setup(self, fig, outfile, dpi=None):
+        super().setup(fig, outfile, dpi=dpi)
+
+    def grab_frame(self, **savefig_kwargs):
+        self.fig.canvas.draw()
+        self.tools.append(xyz(line(self.ax, "tool-x"))[0])
+        self.links.append(xyz(line(self.ax, "links")))
+        self.pixels.append(np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy())
+        self.status.append([t for t in self.ax.texts if t.get_gid() == "status"][0].get_text())
+
+    def finish(self):
+        pass
+
+
+def test_animate_frames_show_fk_and_differ_where_the_arm_moves(tmp_path):
+    robot = planar2r()
+    q_path = np.array([[0.0, 0.5], [0.3, 0.5], [0.6, 0.2], [0.6, 0.2], [0.9, -0.4]])
+    anim = viz.animate(robot, q_path, fps=5, trail=True)
+    assert anim.n_frames == 5 and anim.fps == 5
+    rec = RecordingWriter(anim.ax)
+    anim.save(str(tmp_path / "unused"), writer=rec)
+    assert len(rec.tools) == 5
+    np.testing.assert_allclose(np.array(rec.tools), tool_2r(q_path), atol=1e-12)
+    np.testing.assert_allclose(np.array([links[-1] for links in rec.links]), tool_2r(q_path), atol=1e-12)
+    # Consecutive frames differ in pixels; the arm's artists are identical where q repeats (frames 3, 4).
+    for i in range(4):
+        assert np.any(rec.pixels[i] != rec.pixels[i + 1]), f"frames {i} and {i + 1} are identical"
+    np.testing.assert_array_equal(rec.links[2], rec.links[3])
+    assert not np.array_equal(rec.links[1], rec.links[2])
+    assert rec.status[0].startswith("frame   1/5")
+    # The trail holds the tool positions up to the current frame.
+    np.testing.assert_allclose(xyz(line(anim.ax, "trail")), tool_2r(q_path), atol=1e-12)
+
+
+def test_animate_warns_near_a_singularity():
+    robot = planar2r()
+    # q2 passes through 0 (the stretched arm is singular).
+    q_path = np.stack([np.full(7, 0.2), np.linspace(0.9, -0.9, 7)], axis=-1)
+    anim = viz.animate(robot, q_path)
+    # σ_min/σ_max of [v/L; ω] J for the 2R x-y task vanishes with sin q2.
+    assert anim.near_singular.tolist() == [False, False, False, True, False, False, False]
+    assert anim.inverse_condition[3] < 1e-12
+    anim.draw_frame(3)
+    assert line(anim.ax, "links").get_color() == viz.WARN_COLOR
+    status = [t for t in anim.ax.texts if t.get_gid() == "status"][0]
+    assert status.get_text().startswith("NEAR SINGULARITY")
+    anim.draw_frame(0)
+    assert line(anim.ax, "links").get_color() == viz.LINK_COLOR
+
+
+def test_animate_ellipsoid_is_the_velocity_ellipse_of_the_2r_arm():
+    robot = planar2r()
+    q = np.array([0.0, np.pi / 2])
+    anim = viz.animate(robot, q[None], ellipsoid=True)
+    shell = xyz(line(anim.ax, "ellipsoid"))
+    shell = shell[np.isfinite(shell).all(axis=-1)]
+    d = (shell - tool_2r(q)) / anim.ellipsoid_scale
+    np.testing.assert_allclose(d[:, 2], 0.0, atol=1e-12)  # the planar arm's ellipsoid is flat
+    # By hand: J_v = [[-L1 s1 - L2 s12, -L2 s12], [L1 c1 + L2 c12, L2 c12]] = [[-0.5, -0.5], [1, 0]],
+    # A = J_v J_vᵀ = [[0.5, -0.5], [-0.5, 1]], A⁻¹ = [[4, 2], [2, 2]]; the ellipse is {d : dᵀ A⁻¹ d <= 1}.
+    quad = np.einsum("pi,ij,pj->p", d[:, :2], np.array([[4.0, 2.0], [2.0, 2.0]]), d[:, :2])
+    assert quad.max() == pytest.approx(1.0, abs=1e-9)
+    assert np.all(quad <= 1.0 + 1e-9)
+    # Its largest semi-axis is ELLIPSOID_FRACTION of the reach when drawn.
+    largest = np.linalg.norm(shell - tool_2r(q), axis=-1).max()
+    assert largest == pytest.approx(viz.ELLIPSOID_FRACTION * (L1 + L2), rel=1e-3)
+
+
+def test_animate_errors():
+    robot = planar2r()
+    with pytest.raises(ShapeError, match=r"q_path must have shape \(frames, 2\)"):
+        viz.animate(robot, np.zeros(2))
+    with pytest.raises(OptionError, match="fps must be a positive number"):
+        viz.animate(robot, np.zeros((3, 2)), fps=0)
+    with pytest.raises(OptionError, match="limits must be one of 'reach', 'motion'"):
+        viz.animate(robot, np.zeros((3, 2)), limits="tight")
+    with pytest.raises(ShapeError, match=r"targets must have shape \(k, 3\)"):
+        viz.animate(robot, np.zeros((3, 2)), targets=[1.0, 2.0])
+
+
+# ----------------------------------------------------------------------------------------- save
+def test_save_gif_decodes_with_the_expected_frames(tmp_path, capsys):
+    robot = robokin.load("panda")
+    path = trajectory.quintic(robot, robot.configurations["home"], robot.configurations["reach"], steps=6)
+    anim = viz.animate(robot, path.q, fps=10, ellipsoid=True, ax=viz.axes3d((3.0, 3.0), offscreen=True))
+    written = viz.save(anim, tmp_path / "arm.gif", dpi=50)
+    assert written == tmp_path / "arm.gif" and anim.saved_to == written
+    with Image.open(written) as im:
+        assert im.format == "GIF" and im.n_frames == 6 and im.size == (150, 150)
+        frames = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append(np.asarray(im.convert("RGB"), dtype=int))
+            assert im.info["duration"] == 100  # [ms] per frame at 10 fps (GIF stores 10 ms units)
+    for a, b in zip(frames, frames[1:]):
+        assert np.abs(a - b).sum() > 0
+    err = capsys.readouterr().err
+    assert "rendering arm.gif [" in err and "6/6 frames" in err
+
+
+def test_saved_gif_shows_the_singularity_warning_in_red(tmp_path):
+    robot = planar2r()
+    q_path = np.array([[0.2, 1.2], [0.2, 0.0]])  # an ordinary pose, then the stretched (singular) arm
+    anim = viz.animate(robot, q_path, ax=viz.axes3d((3.0, 3.0), offscreen=True))
+    viz.save(anim, tmp_path / "warn.gif", dpi=60, progress=False)
+    red = []
+    with Image.open(tmp_path / "warn.gif") as im:
+        for i in range(2):
+            im.seek(i)
+            rgb = np.asarray(im.convert("RGB"), dtype=int)
+            # Pixels of the warning colour #cc0000 (the triads' red #d62728 is 56 away, excluded).
+            red.append(int((np.linalg.norm(rgb - [204, 0, 0], axis=-1) < 30).sum()))
+    assert red[0] < 3 and red[1] > 50, red
+
+
+def test_save_mp4_without_ffmpeg_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(matplotlib.rcParams, "animation.ffmpeg_path", str(tmp_path / "no-such-ffmpeg"))
+    anim = viz.animate(planar2r(), np.zeros((2, 2)))
+    with pytest.raises(RobokinError, match=r"needs the ffmpeg program.*apt-get install ffmpeg.*\.gif instead"):
+        viz.save(anim, tmp_path / "arm.mp4")
+    assert not (tmp_path / "arm.mp4").exists()
+
+
+@pytest.mark.skipif(not matplotlib.animation.writers.is_available("ffmpeg"), reason="ffmpeg is not installed")
+def test_save_mp4_with_ffmpeg(tmp_path):
+    anim = viz.animate(planar2r(), np.array([[0.0, 0.5], [0.5, 0.5], [1.0, 0.2]]))
+    out = viz.save(anim, tmp_path / "arm.mp4", progress=False)
+    assert out.stat().st_size > 1000
+
+
+def test_save_errors(tmp_path):
+    anim = viz.animate(planar2r(), np.zeros((2, 2)))
+    with pytest.raises(OptionError, match=r"the file suffix must be one of '\.gif', '\.mp4'; got '\.png'"):
+        viz.save(anim, tmp_path / "arm.png")
+    with pytest.raises(OptionError, match="fps must be a positive number"):
+        viz.save(anim, tmp_path / "arm.gif", fps=-1)
+
+
+def test_progress_bar_text():
+    import io
+
+    out = io.StringIO()
+    bar = viz.progress_bar("x.gif", stream=out, width=10)
+    for i in range(4):
+        bar(i, 4)
+    text = out.getvalue()
+    assert text.endswith("x.gif [##########] 4/4 frames\n")
+    # floor(10 · k / 4) marks after frame k
+    assert "\rx.gif [##........] 1/4 frames\rx.gif [#####.....] 2/4 frames\rx.gif [#######...] 3/4" in text
+
+
+# ----------------------------------------------------------------------------------------- teach
+def test_teach_sliders_move_the_arm_and_the_readout():
+    robot = planar2r()
+    fig = viz.teach(robot, [0.0, 0.0])
+    sliders = fig.robokin_sliders
+    assert [s.label.get_text() for s in sliders] == ["j1", "j2"]
+    sliders[1].set_val(90.0)  # degrees
+    np.testing.assert_allclose(fig.robokin_q(), [0.0, np.pi / 2])
+    ax = [a for a in fig.axes if a.name == "3d"][0]
+    np.testing.assert_allclose(xyz(line(ax, "links"))[-1], [1.0, 0.5, 0.0], atol=1e-12)
+    readout = [t for t in fig.texts if t.get_gid() == "readout"][0].get_text()
+    assert "1.0000   0.5000   0.0000" in readout
+    assert "NEAR SINGULARITY" not in readout
+    sliders[1].set_val(0.0)  # stretched: singular
+    assert "NEAR SINGULARITY" in [t for t in fig.texts if t.get_gid() == "readout"][0].get_text()
+
+
+def test_teach_command_needs_a_display(capsys):
+    assert main(["teach", "planar2r"]) == 1
+    err = capsys.readouterr().err
+    assert "teach opens an interactive window, but matplotlib's backend is 'agg'" in err.lower() or \
+        "teach opens an interactive window, but matplotlib's backend is" in err
+    assert "MPLBACKEND=TkAgg" in err
+
+
+# ----------------------------------------------------------------------------------------- CLI animate
+def test_animate_command_joint_space(tmp_path, capsys):
+    out = tmp_path / "arm.gif"
+    assert main(["animate", "planar2r", "--from", "0", "0.5", "--to", "1", "0", "--frames", "4",
+                 "--out", str(out), "--ellipsoid"]) == 0
+    text = capsys.readouterr().out
+    assert "quintic joint motion" in text and f"wrote {out}" in text
+    with Image.open(out) as im:
+        assert im.n_frames == 4
+
+
+def test_animate_command_line(tmp_path, capsys):
+    out = tmp_path / "line.gif"
+    assert main(["animate", "panda", "--line", "0.45", "0.1", "0.5", "--frames", "5", "--out", str(out),
+                 "--limits", "motion"]) == 0
+    text = capsys.readouterr().out
+    assert "straight line of the tool" in text and "largest distance of the tool from the line" in text
+    distance = float(text.split("from the line: ")[1].split(" m")[0])
+    assert distance < 1e-5
+    with Image.open(out) as im:
+        assert im.n_frames == 5
+
+
+def test_animate_command_errors(tmp_path, capsys):
+    assert main(["animate", "planar2r", "--to", "1", "--out", str(tmp_path / "a.gif")]) == 1
+    assert "--to needs 2 values" in capsys.readouterr().err
+    assert main(["animate", "planar2r", "--to", "zero", "--out", str(tmp_path / "a.png")]) == 1
+    assert "the file suffix must be one of" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["animate", "planar2r", "--to", "zero", "--line", "1", "0", "0"])
