@@ -4,9 +4,11 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 ``robot.ik(T)``; see the README for conventions (frames, ``[v; ω]`` rows, shapes, units).
 """
 
+from . import autodiff, ik, kinematics, singularity, spatial, trajectory
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
 from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .format import dumps, loads, save
+from .ik import IKOptions, IKResult
 from .loading import list_robots, load
 from .model import Joint, Origin, Robot
 from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
@@ -16,6 +18,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConventionError",
+    "IKOptions",
+    "IKResult",
     "Joint",
     "OptionError",
     "Origin",
@@ -24,15 +28,18 @@ __all__ = [
     "RobotFormatError",
     "ShapeError",
     "analyze",
+    "autodiff",
     "dumps",
     "find_singular",
     "fk",
     "fk_frames",
     "hessian",
+    "ik",
     "inverse_condition",
     "is_singular",
     "jacobian",
     "jacobian_dot",
+    "kinematics",
     "list_robots",
     "load",
     "load_urdf",
@@ -41,5 +48,8 @@ __all__ = [
     "manipulability",
     "manipulability_gradient",
     "save",
+    "singularity",
     "singularity_map",
+    "spatial",
+    "trajectory",
 ]

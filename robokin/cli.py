@@ -170,6 +170,19 @@ def _start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
     return name, (np.array(robot.configurations[name]) if name else np.zeros(robot.n))
 
 
+def _check_out(out: str) -> None:
+    """Fail before any work when the animation file cannot be written (bad suffix, missing folder)."""
+    from pathlib import Path
+
+    from .viz import SAVE_FORMATS
+
+    path = Path(out)
+    if path.suffix.lower() not in SAVE_FORMATS:
+        raise RobokinError(f"cannot write {out}: the file suffix must be one of {', '.join(SAVE_FORMATS)}")
+    if not path.parent.is_dir():
+        raise RobokinError(f"cannot write {out}: the folder {path.parent} does not exist")
+
+
 def _save_animation(viz, anim, out: str) -> None:
     """Write ``anim`` to ``out`` and say where it went, how big it is and how long it took."""
     import time
@@ -191,6 +204,7 @@ def _save_animation(viz, anim, out: str) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import ik, singularity, trajectory, viz
 
+    _check_out(args.out)
     robot = load(args.robot)
     print(f"robokin demo: {robot!r} — {robot.description}")
     print(f"source: {robot.source}\n")
@@ -252,6 +266,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_animate(args: argparse.Namespace) -> int:
     from . import trajectory, viz
 
+    _check_out(args.out)
     robot = load(args.robot)
     if args.start is None:
         name, q0 = _start_configuration(robot)
