@@ -170,20 +170,28 @@ def _to_tool_frame(J, R):
     return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
 
 
-def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
-    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` from the joint axes.
+def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
+    """Tool pose and closed-form geometric Jacobian from one kernel pass, for ``q`` ``(N, n)``.
 
     Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
     prismatic joint i: ``[z_i; 0]``.
+
+    Returns:
+        ``T`` ``(N, 3, 4)``: the top rows ``[R p]`` of ``T_world_tool``; ``J`` ``(N, 6, n)`` in ``frame``.
     """
-    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 4, 4), (n, 3, N), (n, 3, N)
+    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 3, 4), (n, 3, N), (n, 3, N)
     revolute = chain.revolute[:, None, None]
-    J_v = np.where(revolute, _cross(Z, np.transpose(T[:, :3, 3]) - P), Z)  # (n, 3, N)
+    J_v = np.where(revolute, _cross(Z, np.transpose(T[:, :, 3]) - P), Z)  # (n, 3, N)
     J_w = Z * revolute
     J = np.transpose(np.concatenate([J_v, J_w], axis=1), (2, 1, 0))  # (N, 6, n)
     if frame == "tool":
-        J = _to_tool_frame(J, T[:, :3, :3])
-    return J
+        J = _to_tool_frame(J, T[:, :, :3])
+    return T, J
+
+
+def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
+    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`_pose_and_jacobian`)."""
+    return _pose_and_jacobian(chain, q, frame)[1]
 
 
 def _twist_jacobian(T, dT):
