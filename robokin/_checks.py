@@ -25,14 +25,14 @@ def _float_array(value: npt.ArrayLike, name: str) -> np.ndarray:
 
 
 def _require_finite(arr: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ShapeError(f"{name} must be finite; found {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
 
 
 def joint_vector(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> np.ndarray:
     """``q`` as a float array ``(..., n)``, finite; a ShapeError that names n and the joints otherwise."""
-    arr = _float_array(q, name)
+    arr = q if type(q) is np.ndarray and q.dtype == np.float64 else _float_array(q, name)
     if arr.ndim == 0 or arr.shape[-1] != robot.n:
         raise ShapeError(
             f"{name} must have shape (..., {robot.n}) for robot {robot.name!r} "

@@ -110,10 +110,21 @@ def _joint_matrices(chain: "Chain", q):
     return u * chain.K_cos + v * chain.K_sin + chain.K_one
 
 
+def _product(M):
+    """``M[:, 0] @ M[:, 1] @ ... @ M[:, -1]`` ``(N, 4, 4)`` of ``M`` ``(N, n, 4, 4)`` as a balanced tree of
+    batched matmuls (⌈log2 n⌉ calls instead of n)."""
+    while M.shape[1] > 1:
+        even = M.shape[1] - M.shape[1] % 2
+        pairs = M[:, 0:even:2] @ M[:, 1:even:2]
+        M = pairs if even == M.shape[1] else np.concatenate([pairs, M[:, even:]], axis=1)
+    return M[:, 0]
+
+
 def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
     """Product kernel: ``T = Π_i M_i`` over the joint matrices (:func:`_joint_matrices`); for small batches.
 
-    Without axes the product is taken as a balanced tree (⌈log2 n⌉ batched matmuls instead of n).
+    Without axes the product is taken as a balanced tree, with axes as a prefix scan (⌈log2 n⌉ batched
+    matmuls either way instead of n).
 
     Args:
         chain: The compiled chain.
@@ -126,16 +137,15 @@ def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
     """
     M = _joint_matrices(chain, q)
     if not with_axes:
-        while M.shape[1] > 1:
-            even = M.shape[1] - M.shape[1] % 2
-            pairs = M[:, 0:even:2] @ M[:, 1:even:2]
-            M = pairs if even == M.shape[1] else np.concatenate([pairs, M[:, even:]], axis=1)
-        return M[:, 0, :3]
-    frames = [np.broadcast_to(chain.C[0], (q.shape[0], 4, 4))]
-    for i in range(M.shape[1]):
-        frames.append(M[:, 0] if i == 0 else frames[-1] @ M[:, i])
-    F = np.stack(frames[:-1])  # (n, N, 4, 4): the motion frame of each joint
-    return frames[-1][:, :3], np.transpose(F[:, :, :3, 2], (0, 2, 1)), np.transpose(F[:, :, :3, 3], (0, 2, 1))
+        return _product(M)[:, :3]
+    # Inclusive prefix products P[:, i] = M_0 ... M_i by a Hillis–Steele scan: ⌈log2 n⌉ batched matmuls.
+    P, step = M, 1
+    while step < M.shape[1]:
+        P = np.concatenate([P[:, :step], P[:, :-step] @ P[:, step:]], axis=1)
+        step *= 2
+    # The motion frame of joint i is C[0] for i = 0, else the product of the matrices before it.
+    F = np.concatenate([np.broadcast_to(chain.C[0], (q.shape[0], 1, 4, 4)), P[:, :-1]], axis=1)  # (N, n, 4, 4)
+    return P[:, -1, :3], np.transpose(F[:, :, :3, 2], (1, 2, 0)), np.transpose(F[:, :, :3, 3], (1, 2, 0))
 
 
 def _poses(chain: "Chain", q, with_axes: bool = False):
@@ -152,6 +162,8 @@ def _fk_top(chain: "Chain", q):
 
 def _fk(chain: "Chain", q):
     """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``."""
+    if q.shape[0] < SMALL_BATCH:  # the product kernel's matrices keep their exact last row [0, 0, 0, 1]
+        return _product(_joint_matrices(chain, q))
     top = _fk_top(chain, q)
     return np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (top.shape[0], 1, 4))], axis=1)
 
@@ -180,9 +192,11 @@ def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
         ``T`` ``(N, 3, 4)``: the top rows ``[R p]`` of ``T_world_tool``; ``J`` ``(N, 6, n)`` in ``frame``.
     """
     T, Z, P = _poses(chain, q, with_axes=True)  # (N, 3, 4), (n, 3, N), (n, 3, N)
-    revolute = chain.revolute[:, None, None]
-    J_v = np.where(revolute, _cross(Z, np.transpose(T[:, :, 3]) - P), Z)  # (n, 3, N)
-    J_w = Z * revolute
+    J_v = _cross(Z, np.transpose(T[:, :, 3]) - P)  # (n, 3, N)
+    J_w = Z
+    if not chain.all_revolute:
+        revolute = chain.revolute[:, None, None]
+        J_v, J_w = np.where(revolute, J_v, Z), Z * revolute
     J = np.transpose(np.concatenate([J_v, J_w], axis=1), (2, 1, 0))  # (N, 6, n)
     if frame == "tool":
         J = _to_tool_frame(J, T[:, :, :3])

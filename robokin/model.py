@@ -153,6 +153,7 @@ class Chain:
     Attributes:
         C: ``(n + 1, 4, 4)`` folded constants.
         revolute: ``(n,)`` bool, True where the joint is revolute (else prismatic).
+        all_revolute: True when every moving joint is revolute.
         pre: ``(m_joints, 4, 4)`` per joint of the file, ``T_before @ Q``.
         post: ``(m_joints, 4, 4)`` per joint of the file, ``Qᵀ @ T_after`` (fixed: ``T_after``).
         variable: ``(m_joints,)`` int, index into q of each joint, -1 for fixed joints.
@@ -166,6 +167,7 @@ class Chain:
 
     C: np.ndarray
     revolute: np.ndarray
+    all_revolute: bool
     K_cos: np.ndarray
     K_sin: np.ndarray
     K_one: np.ndarray
@@ -225,6 +227,7 @@ class Chain:
         return cls(
             C=_frozen(C),
             revolute=revolute,
+            all_revolute=bool(revolute.all()),
             K_cos=_frozen(K_cos),
             K_sin=_frozen(K_sin),
             K_one=_frozen(K_one),
@@ -316,21 +319,15 @@ class Robot:
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike) -> np.ndarray:
         """Pose ``T_world_tool`` ``(..., 4, 4)`` for ``q`` ``(..., n)``. See :func:`robokin.kinematics.fk`."""
-        from .kinematics import fk
-
-        return fk(self, q)
+        return _kinematics.fk(self, q)
 
     def fk_frames(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., m, 4, 4)``. See :func:`robokin.kinematics.fk_frames`."""
-        from .kinematics import fk_frames
-
-        return fk_frames(self, q)
+        return _kinematics.fk_frames(self, q)
 
     def jacobian(self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic") -> np.ndarray:
         """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
-        from .kinematics import jacobian
-
-        return jacobian(self, q, frame=frame, method=method)
+        return _kinematics.jacobian(self, q, frame=frame, method=method)
 
     def hessian(self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic") -> np.ndarray:
         """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
@@ -355,3 +352,8 @@ class Robot:
         from .ik import solve
 
         return solve(self, T_target, q0, options=options, seed=seed)
+
+
+# At the end, not the top: kinematics reads Robot only for type hints, and the hot convenience methods
+# (fk, jacobian) should not pay for an import statement on every call.
+from . import kinematics as _kinematics  # noqa: E402

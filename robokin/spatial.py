@@ -34,6 +34,12 @@ __all__ = [
 SMALL_ANGLE = 1e-8
 # Gimbal-lock threshold on cos(pitch) for matrix_to_rpy.
 GIMBAL_COS = 1e-12
+# so3_log takes the axis from the symmetric part of R when cos θ is below this (θ > 120°): there sin θ < 0.87
+# and the skew part loses precision as θ → π; above it the skew part is accurate (see so3_log).
+HALF_TURN_COS = -0.5
+# Flat indices (row-major 3x3) of vee(R − Rᵀ) = [R21 − R12, R02 − R20, R10 − R01], and of the transpose.
+_SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])
+_DIAGONAL, _AXES = np.array([0, 4, 8]), np.arange(3)[None, :]
 
 
 def _c_s(angle: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -188,18 +194,38 @@ def quaternion_to_matrix(quat: npt.ArrayLike) -> np.ndarray:
 
 
 def so3_log(R: npt.ArrayLike) -> np.ndarray:
-    """Rotation vector ``w`` ``(..., 3)`` [rad], ``|w| <= π``, with ``so3_exp(w) == R``.
+    """Rotation vector ``w`` ``(..., 3)`` [rad], ``|w| <= π``, with ``so3_exp(w) == R``, accurate at every angle.
 
-    Computed through the quaternion (Shepperd), ``w = 2 atan2(|v|, s) v / |v|``, which stays accurate near
-    a half turn where the usual ``arccos((tr R - 1) / 2)`` loses all precision.
+    With ``cos θ = (tr R − 1)/2`` and the skew part ``v = vee(R − Rᵀ)·2 = 2 sin θ a`` (``a`` the unit axis),
+    the angle is ``θ = atan2(|v|/2, cos θ)``, accurate over the whole range (unlike ``arccos``, which loses
+    half the digits near 0 and near π). The axis ``v/|v|`` loses precision as ``sin θ → 0`` near a half
+    turn, so beyond ``HALF_TURN_COS`` (θ > 120°) it is read from the symmetric part instead,
+    ``(R + Rᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ``: its column with the largest diagonal entry (at least
+    ``(1 − cos θ)/3``, so never small), normalised and signed like ``v``; the same largest-component idea
+    as Shepperd's method in :func:`matrix_to_quaternion`. At exactly π both ``±π a`` are logs of ``R``.
     """
-    quat = matrix_to_quaternion(R)
-    s, v = quat[..., 0], quat[..., 1:]
-    vn = np.linalg.norm(v, axis=-1)
-    small = vn < SMALL_ANGLE
-    # angle / |v| = 2 atan2(|v|, s) / |v|  →  2 / s (1 - |v|²/(3 s²)) as |v| → 0 (s → 1 there).
-    scale = np.where(small, 2.0 / np.maximum(s, 0.5), 2.0 * np.arctan2(vn, s) / np.where(small, 1.0, vn))
-    return scale[..., None] * v
+    R = np.asarray(R, dtype=float)
+    batch = R.shape[:-2]
+    r = R.reshape(-1, 9)  # row-major: r[:, 3 i + j] = R[i, j]
+    v = r[:, _SKEW_PLUS] - r[:, _SKEW_MINUS]  # (N, 3) = 2 sin θ a
+    c = 0.5 * (r[:, 0] + r[:, 4] + r[:, 8] - 1.0)  # cos θ
+    two_s = np.sqrt(np.einsum("ij,ij->i", v, v))  # 2 sin θ >= 0
+    theta = np.arctan2(0.5 * two_s, c)
+    # θ / (2 sin θ) → 1/2 as θ → 0; its next term, θ²/12, is below rounding when 2 sin θ < SMALL_ANGLE.
+    small = two_s < SMALL_ANGLE
+    scale = np.where(small, 0.5, theta / np.where(small, 1.0, two_s))
+    w = scale[:, None] * v
+    far = c < HALF_TURN_COS
+    if far.any():  # computed for every row (cheaper than gathering the far ones), used for the far ones
+        k = np.argmax(r[:, _DIAGONAL], axis=-1)[:, None]  # (N, 1) largest diagonal entry
+        rows = np.arange(r.shape[0])[:, None]
+        col = r[rows, 3 * k + _AXES] + r[rows, 3 * _AXES + k]  # (N, 3) = 2 column k of sym(R)
+        col -= (2.0 * c)[:, None] * (_AXES == k)  # 2 (1 − cos θ) a_k a
+        norm = np.sqrt(np.einsum("ij,ij->i", col, col))  # >= 2 (1 − cos θ)/√3 > 2.5 where far
+        axis = col / np.where(far, norm, 1.0)[:, None]
+        signed = np.where(np.einsum("ij,ij->i", axis, v) < 0.0, -theta, theta)
+        w = np.where(far[:, None], signed[:, None] * axis, w)
+    return w.reshape(batch + (3,))
 
 
 def inverse(T: npt.ArrayLike) -> np.ndarray:
