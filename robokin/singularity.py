@@ -474,8 +474,14 @@ def _readable_basis(A: np.ndarray) -> np.ndarray:
 
 
 def _canonical_sign(x: np.ndarray) -> np.ndarray:
-    """``x`` or ``-x``, whichever has its largest-magnitude entry positive (stable, readable directions)."""
-    return x if x[int(np.argmax(np.abs(x)))] >= 0 else -x
+    """``x`` or ``-x``, whichever has its largest-magnitude entry positive (stable, readable directions).
+
+    Entries within 1e-9 of the largest magnitude count as tied and the first of them decides, so that
+    rounding cannot flip the sign of a direction such as ``[0.71, -0.71]``.
+    """
+    mag = np.abs(x)
+    first = int(np.argmax(mag >= mag.max() - 1e-9))
+    return x if x[first] >= 0 else -x
 
 
 def _lost_words(u: np.ndarray, rows: Sequence[int]) -> str:
