@@ -10,8 +10,8 @@ import numpy.typing as npt
 
 from . import _checks, spatial
 from .errors import OptionError, ShapeError
-from .kinematics import _cross, _poses
-from .singularity import characteristic_length, task_rows
+from .kinematics import _pose_and_jacobian
+from .singularity import characteristic_length, inverse_condition, task_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Chain, Robot
@@ -25,14 +25,17 @@ WEIGHTS_FRAMES: tuple[str, ...] = ("world", "target")
 # Task weights [x, y, z, rx, ry, rz] for a position-only task (orientation free).
 POSITION_ONLY: tuple[float, ...] = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
-# Rotation errors whose cos(angle) is below this (angle above 120 deg) take their axis from the symmetric
-# part of R*Rᵀ; below it the skew part gives it accurately (sin(angle) >= 0.87).
-_FAST_LOG_MIN_COS = -0.5
 # The damping multiplier that ends an attempt: after this many rejected steps the point is a local
 # minimum of the error for every practical purpose.
 _MU_MAX = 1e8
-# Passes of the clamping loop (joints at a limit leave the step one group at a time).
-_CLAMP_PASSES = 3
+# Floor of the damping λ [m² for arms of about a metre]: JJᵀ + λI stays invertible in double precision
+# (its rounding is about 1e-16 |J|²) when J loses rank, e.g. with several joints at a limit taken out of
+# the task, while the step changes by a relative 1e-10 at most where J has full rank.
+_LAMBDA_MIN = 1e-10
+_TAU = 1e-2
+_MU_DOWN = 1.0 / 3.0
+_STATS = [0, 0]
+_CLAMP = True
 # starts=None: a small batch runs several starts per target side by side (rows cost little next to the
 # per-iteration overhead); at least _AUTO_ROWS rows, at most _AUTO_STARTS_MAX starts per target.
 _AUTO_ROWS = 8
@@ -40,8 +43,7 @@ _AUTO_STARTS_MAX = 8
 # Restarts: while fewer than _TOPUP_ROWS rows are active, each unsolved target gets up to that many
 # rows in total (at most _TOPUP_MAX), so the last hard targets of a batch, or a single target, try
 # several random starts at once instead of one after the other.
-_TOPUP_ROWS = 16
-_TOPUP_MAX = 16
+_TOPUP_ROWS = 8
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class IKOptions:
     max_restarts: int = 100
     damping: Damping = "lm"
     damping_bias: float = 1e-3
-    max_step: float = 0.5
+    max_step: float = 1.0
     weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
     weights_frame: Literal["world", "target"] = "world"
     rest: Literal["q0", "middle"] | tuple[float, ...] | None = "q0"
@@ -209,54 +211,7 @@ def dls_step(J: np.ndarray, e: np.ndarray, lam: npt.ArrayLike, z: np.ndarray | N
     return dq if z is None else dq + z
 
 
-# --------------------------------------------------------------------------------------------- kernels
-def _pose_and_jacobian(chain: "Chain", q: np.ndarray):
-    """Position ``(N, 3)``, ``Rᵀ`` ``(N, 3, 3)`` and world Jacobian ``(N, 6, n)`` from one kernel pass.
-
-    The same closed form as ``kinematics._jacobian_analytic`` (revolute: ``[z_i × (p − p_i); z_i]``,
-    prismatic: ``[z_i; 0]``), sharing the pose that kernel computes on the way.
-    """
-    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 4, 4), (n, 3, N), (n, 3, N)
-    p = T[:, :3, 3]
-    revolute = chain.revolute
-    J_v = _cross(Z, p.T - P)  # (n, 3, N)
-    if revolute.all():
-        J = np.concatenate([J_v, Z], axis=1)
-    else:
-        rev = revolute[:, None, None]
-        J = np.concatenate([np.where(rev, J_v, Z), Z * rev], axis=1)
-    return p, np.swapaxes(T[:, :3, :3], -1, -2), np.transpose(J, (2, 1, 0))
-
-
-def _rotation_error(R_target: np.ndarray, Rt: np.ndarray) -> np.ndarray:
-    """``log(R* Rᵀ)`` ``(N, 3)`` [rad], accurate at every angle up to a half turn included.
-
-    With ``D = R* Rᵀ``, ``cos θ = (tr D − 1)/2`` and the skew part ``v = vee(D − Dᵀ) = 2 sin θ a``; the
-    angle is ``θ = atan2(|v|/2, cos θ)`` (accurate everywhere). The axis ``a = v/|v|`` loses precision as
-    ``sin θ → 0`` near a half turn, so beyond 120° it is taken from the symmetric part instead,
-    ``(D + Dᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ`` (its largest column, signed like ``v``), the same
-    idea as Shepperd's largest-component choice in :func:`robokin.spatial.matrix_to_quaternion`.
-    """
-    D = R_target @ Rt
-    v = np.stack([D[:, 2, 1] - D[:, 1, 2], D[:, 0, 2] - D[:, 2, 0], D[:, 1, 0] - D[:, 0, 1]], axis=-1)
-    c = 0.5 * (D[:, 0, 0] + D[:, 1, 1] + D[:, 2, 2] - 1.0)
-    two_s = np.sqrt(v[:, 0] ** 2 + v[:, 1] ** 2 + v[:, 2] ** 2)  # 2 sin θ
-    theta = np.arctan2(0.5 * two_s, c)
-    # θ / (2 sin θ) → 1/2 as θ → 0 (the next term, θ²/12, is below rounding for 2 sin θ < 1e-8).
-    scale = np.where(two_s > 1e-8, theta / np.maximum(two_s, 1e-300), 0.5)
-    w = scale[:, None] * v
-    far = c < _FAST_LOG_MIN_COS
-    if far.any():
-        Df = D[far]
-        B = 0.5 * (Df + np.swapaxes(Df, -1, -2)) - c[far, None, None] * np.eye(3)  # (1 − cos θ) a aᵀ
-        k = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
-        axis = np.take_along_axis(B, k[:, None, None], axis=-1)[..., 0]  # (F, 3), a column of a aᵀ
-        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
-        sign = np.where(np.einsum("ij,ij->i", axis, v[far]) < 0.0, -1.0, 1.0)
-        w[far] = (sign * theta[far])[:, None] * axis
-    return w
-
-
+# --------------------------------------------------------------------------------------------- the loop
 def _first_per_target(t: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Positions (into ``t``) of the row with the smallest ``key`` for each distinct target in ``t``."""
     order = np.lexsort((key, t))
@@ -266,7 +221,6 @@ def _first_per_target(t: np.ndarray, key: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-# --------------------------------------------------------------------------------------------- the loop
 @dataclass
 class _Problem:
     """Everything the loop reads, flattened to ``M`` targets and validated."""
@@ -282,27 +236,33 @@ class _Problem:
     options: IKOptions
     starts: int
     rng: np.random.Generator
-    cond_rows: np.ndarray  # task rows of J for the inverse condition number
-    cond_scale: np.ndarray  # (len(cond_rows), n) unit-free scaling of those rows
     weights: np.ndarray = field(init=False)  # (6,)
-    free: np.ndarray = field(init=False)  # (6,) bool: weight 0
+    error_rows: np.ndarray = field(init=False)  # (6, 2): sums the constrained position / rotation squares
+    sample_lo: np.ndarray = field(init=False)  # (n,) or (M, n)
+    sample_span: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.weights = np.asarray(self.options.weights)
-        self.free = self.weights == 0
+        constrained = self.weights > 0
+        self.error_rows = np.zeros((6, 2))
+        self.error_rows[:3, 0] = constrained[:3]
+        self.error_rows[3:, 1] = constrained[3:]
+        # Limited joints are uniform over their range; an unlimited revolute joint over one turn [-π, π);
+        # an unlimited prismatic joint over ±1 m about q0.
+        lo, hi = self.lower, self.upper
+        if np.all(np.isfinite(lo) & np.isfinite(hi)):
+            self.sample_lo, self.sample_span = lo, hi - lo
+        else:
+            lo = np.where(np.isfinite(lo), lo, np.where(self.revolute, -np.pi, self.q0 - 1.0))
+            hi = np.where(np.isfinite(hi), hi, np.where(self.revolute, np.pi, self.q0 + 1.0))
+            self.sample_lo, self.sample_span = lo, hi - lo
 
     def sample(self, t: np.ndarray) -> np.ndarray:
-        """Random configurations ``(len(t), n)`` within the limits for targets ``t``.
-
-        Limited joints are uniform over their range; an unlimited revolute joint over one turn
-        [-π, π); an unlimited prismatic joint over ±1 m about q0 (never wrapped).
-        """
-        lo, hi = self.lower, self.upper
-        span_lo = np.where(self.revolute, -np.pi, self.q0[t] - 1.0)
-        span_hi = np.where(self.revolute, np.pi, self.q0[t] + 1.0)
-        lo = np.where(np.isfinite(lo), lo, span_lo)
-        hi = np.where(np.isfinite(hi), hi, span_hi)
-        return lo + (hi - lo) * self.rng.random((t.shape[0], self.lower.shape[0]))
+        """Random configurations ``(len(t), n)`` within the limits for targets ``t``."""
+        lo, span = self.sample_lo, self.sample_span
+        if lo.ndim == 2:
+            lo, span = lo[t], span[t]
+        return lo + span * self.rng.random((t.shape[0], self.lower.shape[0]))
 
     def wrap_near(self, q: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
         """Each revolute joint moved by whole turns to the value nearest ``q_ref`` within its limits."""
@@ -312,87 +272,75 @@ class _Problem:
         ok = self.revolute & (shifted >= self.lower) & (shifted <= self.upper)
         return np.where(ok, shifted, q)
 
-    def evaluate(self, t: np.ndarray, q: np.ndarray):
-        """Task error, errors and Jacobian at ``q`` ``(A, n)`` for targets ``t`` ``(A,)``.
+    def evaluate(self, p_target: np.ndarray, R_target: np.ndarray, q: np.ndarray):
+        """Task error and Jacobian at ``q`` ``(A, n)`` for targets ``p_target`` ``(A, 3)``, ``R_target`` ``(A, 3, 3)``.
+
+        One kernel pass (:func:`robokin.kinematics._pose_and_jacobian`) gives pose and Jacobian.
 
         Returns:
             ``e_w`` ``(A, 6)`` weighted error, ``J_w`` ``(A, 6, n)`` weighted Jacobian, ``J`` ``(A, 6, n)``
-            the plain world Jacobian, and the position [m] and rotation [rad] errors ``(A,)`` over the
-            constrained components.
+            the plain world Jacobian, ``E = ½‖e_w‖²`` ``(A,)``, and the squared position [m²] and rotation
+            [rad²] errors ``(A, 2)`` over the constrained components.
         """
-        p, Rt, J = _pose_and_jacobian(self.chain, q)
-        e = np.concatenate([self.p_target[t] - p, _rotation_error(self.R_target[t], Rt)], axis=1)  # (A, 6)
+        T, J = _pose_and_jacobian(self.chain, q)  # (A, 3, 4), (A, 6, n)
+        e = np.empty((q.shape[0], 6))
+        np.subtract(p_target, T[:, :, 3], out=e[:, :3])
+        e[:, 3:] = spatial.so3_log(R_target @ np.swapaxes(T[:, :, :3], -1, -2))  # log(R* Rᵀ)
         J_s = J
         if self.options.weights_frame == "target":  # components along the target's axes: R*ᵀ e, R*ᵀ J
-            RtT = np.swapaxes(self.R_target[t], -1, -2)
-            e = np.concatenate([(RtT @ e[:, :3, None])[..., 0], (RtT @ e[:, 3:, None])[..., 0]], axis=1)
-            J_s = np.concatenate([RtT @ J[:, :3], RtT @ J[:, 3:]], axis=1)
-        e_task = np.where(self.free, 0.0, e) if self.free.any() else e
-        sq = e_task * e_task
-        pos_err = np.sqrt(sq[:, 0] + sq[:, 1] + sq[:, 2])
-        rot_err = np.sqrt(sq[:, 3] + sq[:, 4] + sq[:, 5])
-        if np.all(self.weights == 1.0):
-            return e, J_s, J, pos_err, rot_err
-        return self.weights * e, self.weights[:, None] * J_s, J, pos_err, rot_err
+            RtT = np.swapaxes(R_target, -1, -2)
+            e = (RtT[:, None] @ e.reshape(-1, 2, 3, 1)).reshape(-1, 6)
+            J_s = (RtT[:, None] @ J.reshape(-1, 2, 3, J.shape[-1])).reshape(J.shape)
+        errors = (e * e) @ self.error_rows  # (A, 2)
+        if self.options.weights == (1.0,) * 6:
+            return e, J_s, J, 0.5 * np.einsum("ij,ij->i", e, e), errors
+        e_w = self.weights * e
+        return e_w, self.weights[:, None] * J_s, J, 0.5 * np.einsum("ij,ij->i", e_w, e_w), errors
 
 
+class _Rows:
+    """The active rows of the loop (one start of one target each), as parallel arrays.
 
-class _ConditionLog:
-    """The smallest inverse condition number of J per attempt, computed in bulk.
-
-    The Jacobians of accepted iterates are buffered with the id of their attempt and sent to
-    :func:`robokin.singularity.inverse_condition` a few thousand at a time (one batched SVD instead of one
-    small call per iteration).
+    Rows restart in place; a row that ends for good is only marked dead, and the arrays are compacted
+    when a quarter of them are dead (so a pass never gathers every array because one row finished).
     """
 
-    FLUSH_ROWS = 4096
+    FIELDS = ("t", "p_target", "R_target", "q_rest", "q", "q_new", "e", "J", "E", "mu", "nu", "it", "pred",
+              "alive")
 
-    def __init__(self, rows: np.ndarray, scale: np.ndarray) -> None:
-        self.rows, self.scale = rows, scale
-        self.minimum = np.full(64, np.inf)  # by attempt id
-        self.ids: list[np.ndarray] = []
-        self.jacobians: list[np.ndarray] = []
-        self.size = 0
+    def __init__(self, pb: _Problem, t: np.ndarray, q_new: np.ndarray) -> None:
+        A, n = q_new.shape
+        self.t = t
+        self.p_target, self.R_target = pb.p_target[t], pb.R_target[t]
+        self.q_rest = None if pb.q_rest is None else pb.q_rest[t]
+        self.q, self.q_new = q_new.copy(), q_new
+        self.e, self.J = np.zeros((A, 6)), np.zeros((A, 6, n))
+        self.E = np.full(A, np.inf)  # inf: q_new is a fresh start, accepted whatever its error
+        self.mu, self.nu, self.pred = np.ones(A), np.full(A, 2.0), np.ones(A)
+        self.it = np.zeros(A, dtype=int)
+        self.alive = np.ones(A, dtype=bool)
 
-    def add(self, ids: np.ndarray, J: np.ndarray) -> None:
-        self.ids.append(ids)
-        self.jacobians.append(J)
-        self.size += ids.shape[0]
-        if self.size >= self.FLUSH_ROWS:
-            self.flush()
+    def take(self, keep: np.ndarray) -> None:
+        for name in self.FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, value[keep])
 
-    def flush(self) -> None:
-        if not self.size:
-            return
-        from .singularity import inverse_condition
-
-        ids = np.concatenate(self.ids)
-        J = np.concatenate(self.jacobians)[:, self.rows] * self.scale
-        if ids.max() >= self.minimum.shape[0]:
-            grown = np.full(2 * int(ids.max()) + 1, np.inf)
-            grown[: self.minimum.shape[0]] = self.minimum
-            self.minimum = grown
-        np.minimum.at(self.minimum, ids, inverse_condition(J))
-        self.ids, self.jacobians, self.size = [], [], 0
-
-    def of(self, ids: np.ndarray) -> np.ndarray:
-        self.flush()
-        valid = ids >= 0
-        out = np.full(ids.shape, np.nan)
-        safe = np.where(valid, ids, 0)
-        if self.minimum.shape[0] <= safe.max(initial=0):
-            return out
-        out[valid] = self.minimum[safe[valid]]
-        return out
+    def extend(self, other: "_Rows") -> None:
+        for name in self.FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, np.concatenate([value, getattr(other, name)]))
 
 
 def _run(pb: _Problem):
-    """The thin loop: every active row (one start of one target) iterates in one set of array operations.
+    """The thin loop: every row (one start of one target) iterates in one set of array operations.
 
-    A row evaluates pose, error and Jacobian once per pass (a restarted row's first pass only evaluates);
-    a step that does not lower ``E = ½‖e_w‖²`` is rejected and the damping grows. A row ends when it
-    converges, or when its attempt fails (``max_iterations``, or the damping grew past ``_MU_MAX``: a
-    local minimum), and then restarts from a random configuration while its target has restarts left.
+    Each pass evaluates every row's candidate ``q_new`` once (one kernel call for pose and Jacobian), accepts
+    it when it lowers ``E = ½‖e_w‖²`` (a fresh start always), adapts the damping, ends the rows that
+    converged or failed, and takes the next damped step from every row's accepted state. A row's attempt
+    fails after ``max_iterations`` steps or when its damping grew past ``_MU_MAX`` (a local minimum); it then
+    restarts in place from a random configuration while its target has restarts left.
     """
     opts = pb.options
     M, n = pb.q0.shape
@@ -400,177 +348,183 @@ def _run(pb: _Problem):
     success = np.zeros(M, dtype=bool)
     best_q = pb.q0.copy()
     best_key = np.full(M, np.inf)  # distance to q0 once successful, E before
-    best_pe = np.full(M, np.inf)
-    best_re = np.full(M, np.inf)
-    best_aid = np.full(M, -1)  # attempt that gave best_q
-    conditions = _ConditionLog(pb.cond_rows, pb.cond_scale)
+    best_err = np.full((M, 2), np.inf)  # squared position / rotation error at best_q (successful targets)
+    best_J = np.zeros((M, 6, n))  # plain world Jacobian at best_q (successful targets)
     iterations = np.zeros(M, dtype=int)
     restarts = np.zeros(M, dtype=int)
-    # Active rows: the first start of each target is q0, the others random.
-    t = np.repeat(np.arange(M), pb.starts)
-    q = pb.q0[t]
-    if pb.starts > 1:
-        others = np.arange(t.shape[0]) % pb.starts != 0
-        q[others] = pb.sample(t[others])
-        restarts += min(pb.starts - 1, opts.max_restarts)
-        keep_rows = (np.arange(t.shape[0]) % pb.starts) <= opts.max_restarts
-        t, q = t[keep_rows], q[keep_rows]
-    A = t.shape[0]
-    e = np.zeros((A, 6))
-    J_w = np.zeros((A, 6, n))
-    E = np.full(A, np.inf)
-    mu = np.ones(A)
-    nu = np.full(A, 2.0)
-    it = np.zeros(A, dtype=int)
-    fresh = np.ones(A, dtype=bool)  # q not evaluated yet: this pass evaluates instead of stepping
-    pe = np.full(A, np.inf)
-    re = np.full(A, np.inf)
-    aid = np.arange(A)  # attempt id of each row
-    next_aid = A
-    gain = opts.nullspace_gain if pb.q_rest is not None else 0.0
-    scheme = opts.damping
-    lower, upper = pb.lower, pb.upper
-    first_wins = opts.finish == "first"
+    # Rows: the first start of each target is q0, the others random.
+    starts = min(pb.starts, opts.max_restarts + 1)
+    t = np.repeat(np.arange(M), starts)
+    q_new = pb.q0[t]
+    if starts > 1:
+        others = np.arange(t.shape[0]) % starts != 0
+        q_new[others] = pb.sample(t[others])
+        restarts += starts - 1
+    s = _Rows(pb, t, q_new)
+    # inf and nan appear on purpose in E, pred and ρ of fresh starts (E = inf) and are replaced at once.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        _loop(pb, s, success, best_q, best_key, best_err, best_J, iterations, restarts)
+    # ---- the answer: errors and Jacobians at best_q for targets that did not converge (one kernel pass)
+    fail = np.flatnonzero(~success)
+    if fail.size:
+        _, _, best_J[fail], _, best_err[fail] = pb.evaluate(pb.p_target[fail], pb.R_target[fail], best_q[fail])
+    return best_q, success, np.sqrt(best_err), iterations, restarts, best_J
 
-    while t.shape[0]:
-        # ---- the step from the accepted state
-        if scheme == "sugihara":  # λ = E + w̄_N (Sugihara 2011, eq. 22-23)
-            lam = mu * (E + opts.damping_bias)
-        elif scheme == "chan":  # λ = α E (Chan & Lawrence 1988)
-            lam = mu * E + 1e-12
-        else:
-            lam = mu.copy()
-        lam[fresh] = 1.0
-        z = gain * (pb.q_rest[t] - q) if gain else None
-        dq = dls_step(J_w, e, lam, z)
-        # Joints at a limit that the step pushes outward are taken out of the task and the step solved
-        # again for the others, a few passes (the clamping loop of Baerlocher & Boulic, The Visual
-        # Computer 20(6), 2004): unlike plain clipping, the free joints take over the blocked motion.
-        blocked = None
-        for _ in range(_CLAMP_PASSES):
-            push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
-            if blocked is not None:
-                push &= ~blocked
-            rows = np.flatnonzero(push.any(axis=1))
-            if not rows.size:
-                break
-            blocked = push if blocked is None else blocked | push
-            free = ~blocked[rows]
-            dq[rows] = free * dls_step(
-                J_w[rows] * free[:, None, :], e[rows], lam[rows], None if z is None else z[rows] * free
-            )
-        # Step-length guard: the largest joint change at most max_step, direction kept.
-        longest = np.abs(dq).max(axis=1)
-        too_long = longest > opts.max_step
-        if too_long.any():
-            dq[too_long] *= (opts.max_step / longest[too_long])[:, None]
-        dq[fresh] = 0.0
-        q_new = np.clip(q + dq, lower, upper)
-        # ---- evaluate the candidate: one kernel pass for pose and Jacobian
-        e_new, J_w_new, J_new, pe_new, re_new = pb.evaluate(t, q_new)
-        E_new = 0.5 * np.einsum("ij,ij->i", e_new, e_new)
-        accept = fresh | (E_new < E)
+
+def _loop(pb: _Problem, s: _Rows, *answer) -> None:
+    """The passes of :func:`_run` until no row is left; the per-target ``answer`` arrays are filled in place."""
+    opts = pb.options
+    lower, upper = pb.lower, pb.upper
+    tol = np.array([opts.position_tolerance, opts.rotation_tolerance]) ** 2
+    scheme = opts.damping
+    gain = opts.nullspace_gain if pb.q_rest is not None else 0.0
+    while True:
+        # ---- evaluate every candidate: one kernel pass for pose and Jacobian
+        e_new, J_new, J_plain, E_new, err_new = pb.evaluate(s.p_target, s.R_target, s.q_new)
+        fresh = s.E == np.inf
+        converged = s.alive & (err_new[:, 0] <= tol[0]) & (err_new[:, 1] <= tol[1])
+        accept = (E_new < s.E) | converged
         # ---- damping update
         if scheme == "lm":
-            # Gain ratio ρ = actual / predicted decrease of E for the step taken (Madsen, Nielsen &
-            # Tingleff, "Methods for non-linear least squares problems", DTU 2004, eq. 3.13 and 3.16).
-            r = e - (J_w @ (q_new - q)[:, :, None])[..., 0]
-            predicted = E - 0.5 * np.einsum("ij,ij->i", r, r)
-            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                rho = np.clip((E - E_new) / predicted, -1.0, 1.0)
-            mu = np.where(accept, mu * np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), mu * nu)
-            nu = np.where(accept, 2.0, 2.0 * nu)
+            # Gain ratio ρ = actual / predicted decrease of E (Madsen, Nielsen & Tingleff, "Methods for
+            # non-linear least squares problems", DTU 2004, eq. 3.13 and 3.16; `pred` is set by the step).
+            rho = np.clip((s.E - E_new) / s.pred, -1.0, 1.0)
+            s.mu = np.where(accept, s.mu * np.maximum(_MU_DOWN, 1.0 - (2.0 * rho - 1.0) ** 3), s.mu * s.nu)
+            s.nu = np.where(accept, 2.0, 2.0 * s.nu)
             if fresh.any():  # μ₀ = τ max diag(JᵀJ), τ = 1e-3 (ibid., eq. 3.14)
-                colsq = np.einsum("ijk,ijk->ik", J_w_new[fresh], J_w_new[fresh])
-                mu[fresh] = np.maximum(1e-3 * colsq.max(axis=1), 1e-12)
+                mu0 = _TAU * np.einsum("ijk,ijk->ik", J_new, J_new).max(axis=1)
+                s.mu = np.where(fresh, np.maximum(mu0, 1e-12), s.mu)
         else:
-            mu = np.where(accept, np.maximum(1.0, 0.25 * mu), 4.0 * mu)
+            s.mu = np.where(accept, np.maximum(1.0, 0.25 * s.mu), 4.0 * s.mu)
+            s.mu[fresh] = 1.0
         # ---- accept
         if accept.all():
-            q, e, E, J_w, pe, re = q_new, e_new, E_new, J_w_new, pe_new, re_new
-            conditions.add(aid, J_new)
+            s.q, s.e, s.J, s.E = s.q_new, e_new, J_new, E_new
         else:
-            q = np.where(accept[:, None], q_new, q)
-            e = np.where(accept[:, None], e_new, e)
-            E = np.where(accept, E_new, E)
-            J_w = np.where(accept[:, None, None], J_w_new, J_w)
-            pe = np.where(accept, pe_new, pe)
-            re = np.where(accept, re_new, re)
-            if accept.any():
-                conditions.add(aid[accept], J_new[accept])
-        it += ~fresh
-        fresh[:] = False
-        # ---- finished rows
-        converged = (pe <= opts.position_tolerance) & (re <= opts.rotation_tolerance)
-        failed = ~converged & ((it >= opts.max_iterations) | (mu > _MU_MAX))
-        done = converged | failed
-        if not done.any():
-            continue
-        if first_wins and converged.any():  # the other starts of a solved target stop with it
-            solved_now = np.zeros(M, dtype=bool)
-            solved_now[t[converged]] = True
-            done |= solved_now[t]
-            failed &= ~solved_now[t]
-        t_all = t
-        idx = np.flatnonzero(done)
-        np.add.at(iterations, t[idx], it[idx])
-        if converged.any():  # among solutions, the one nearest q0
-            rows = np.flatnonzero(converged)
-            tc = t[rows]
-            q_wrapped = pb.wrap_near(q[rows], pb.q0[tc])
-            dist = np.linalg.norm(q_wrapped - pb.q0[tc], axis=1)
-            pick = _first_per_target(tc, dist)
-            tp, rp = tc[pick], rows[pick]
-            better = ~success[tp] | (dist[pick] < best_key[tp])
-            pick, tp, rp = pick[better], tp[better], rp[better]
-            success[tp] = True
-            best_key[tp] = dist[pick]
-            best_q[tp] = q_wrapped[pick]
-            best_pe[tp], best_re[tp], best_aid[tp] = pe[rp], re[rp], aid[rp]
-        if failed.any():  # keep the closest pose (smallest E) while nothing converged
-            rows = np.flatnonzero(failed)
-            tf = t[rows]
-            pick = _first_per_target(tf, E[rows])
-            tp, rp = tf[pick], rows[pick]
-            better = ~success[tp] & (E[rp] < best_key[tp])
-            tp, rp = tp[better], rp[better]
-            best_key[tp] = E[rp]
-            best_q[tp] = pb.wrap_near(q[rp], pb.q0[tp])
-            best_pe[tp], best_re[tp], best_aid[tp] = pe[rp], re[rp], aid[rp]
-        # ---- restarts: the failed rows leave; every unsolved target still in play (active rows, or a
-        # failed row and restarts left) is topped up with random starts, more of them per target when
-        # few targets remain (extra rows cost little next to the per-pass overhead).
-        keep = ~done
-        t, q, e, E, J_w = t[keep], q[keep], e[keep], E[keep], J_w[keep]
-        mu, nu, it, fresh, pe, re, aid = mu[keep], nu[keep], it[keep], fresh[keep], pe[keep], re[keep], aid[keep]
-        current = np.bincount(t, minlength=M)
-        budget = np.where(success, 0, opts.max_restarts - restarts)
+            s.q = np.where(accept[:, None], s.q_new, s.q)
+            s.e = np.where(accept[:, None], e_new, s.e)
+            s.J = np.where(accept[:, None, None], J_new, s.J)
+            s.E = np.where(accept, E_new, s.E)
+        s.it += ~fresh
+        _STATS[0] += int((s.alive & ~fresh).sum()); _STATS[1] += int((s.alive & ~fresh & ~accept).sum())
+        failed = s.alive & ~converged & ((s.it >= opts.max_iterations) | (s.mu > _MU_MAX))
+        if converged.any() or failed.any():
+            if not _finish(pb, s, converged, failed, J_plain, err_new, *answer):
+                break
+            restarted = s.E == np.inf  # rows restarted in place or added: q_new is a fresh start
+        else:
+            restarted = None
+        # ---- the damped step from every row's accepted state
+        q = s.q
+        if scheme == "sugihara":  # λ = E + w̄_N (Sugihara 2011, eq. 22-23)
+            lam = s.mu * (s.E + opts.damping_bias)
+        elif scheme == "chan":  # λ = α E (Chan & Lawrence 1988)
+            lam = s.mu * s.E + 1e-12
+        else:
+            lam = s.mu
+        lam = np.maximum(lam, _LAMBDA_MIN)
+        if restarted is not None:
+            lam = np.where(restarted, 1.0, lam)
+        z = gain * (s.q_rest - q) if gain else None
+        dq = dls_step(s.J, s.e, lam, z)
+        # Joints at a limit that the step pushes outward are taken out of the task and the step solved
+        # again for the others (the clamping loop of Baerlocher & Boulic, The Visual Computer 20(6), 2004):
+        # unlike plain clipping, the free joints take over the blocked motion.
+        push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
+        if _CLAMP and push.any():
+            free = ~push
+            dq = free * dls_step(s.J * free[:, None, :], s.e, lam, None if z is None else z * free)
+        # Step-length guard: the largest joint change at most max_step, direction kept.
+        longest = np.abs(dq).max(axis=1)
+        dq *= (opts.max_step / np.maximum(longest, opts.max_step))[:, None]
+        step_q = np.clip(q + dq, lower, upper)
+        if scheme == "lm":  # predicted decrease of E for the step actually taken (after the guards)
+            r = s.e - (s.J @ (step_q - q)[:, :, None])[..., 0]
+            s.pred = s.E - 0.5 * np.einsum("ij,ij->i", r, r)
+        if restarted is not None:
+            s.q_new = np.where(restarted[:, None], s.q_new, step_q)
+        else:
+            s.q_new = step_q
+
+
+def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, success, best_q, best_key, best_err,
+            best_J, iterations, restarts) -> bool:
+    """Bookkeeping for the rows that converged or failed this pass; False when no row is left.
+
+    A converged row offers its q (moved by whole turns to the value nearest q0) to its target, which keeps
+    the one nearest q0; a failed row of an unsolved target offers its q as the closest pose while nothing
+    converged (smallest E) and restarts in place while the target has restarts left. With
+    ``finish="first"`` every row of a solved target ends with it.
+    """
+    opts = pb.options
+    M = pb.q0.shape[0]
+    t = s.t
+    if converged.any():  # among solutions, the one nearest q0
+        rows = np.flatnonzero(converged)
+        tc = t[rows]
+        q_wrapped = pb.wrap_near(s.q[rows], pb.q0[tc])
+        dist = np.linalg.norm(q_wrapped - pb.q0[tc], axis=1)
+        pick = _first_per_target(tc, dist)
+        tp, rp = tc[pick], rows[pick]
+        better = ~success[tp] | (dist[pick] < best_key[tp])
+        pick, tp, rp = pick[better], tp[better], rp[better]
+        success[tp] = True
+        best_key[tp] = dist[pick]
+        best_q[tp] = q_wrapped[pick]
+        best_err[tp] = err_new[rp]
+        best_J[tp] = J_plain[rp]
+    ending = converged | failed
+    if opts.finish == "first":  # the other starts of a solved target stop with it
+        ending |= s.alive & success[t]
+    failed = failed & ~success[t]
+    restart = np.zeros_like(ending)
+    if failed.any():
+        rows = np.flatnonzero(failed)
+        tf = t[rows]
+        pick = _first_per_target(tf, s.E[rows])  # keep the closest pose (smallest E) while nothing converged
+        tp, rp = tf[pick], rows[pick]
+        better = s.E[rp] < best_key[tp]
+        tp, rp = tp[better], rp[better]
+        best_key[tp] = s.E[rp]
+        best_q[tp] = pb.wrap_near(s.q[rp], pb.q0[tp])
+        # Restart in place while the target has restarts left (the k-th failed row of a target this pass
+        # needs k restarts left).
+        order = np.argsort(tf, kind="stable")
+        ts = tf[order]
+        rank = np.arange(ts.shape[0]) - np.searchsorted(ts, ts)
+        again = rows[order[rank < opts.max_restarts - restarts[ts]]]
+        if again.size:
+            restart[again] = True
+            restarts += np.bincount(t[again], minlength=M)
+    ending_rows = np.flatnonzero(ending)
+    np.add.at(iterations, t[ending_rows], s.it[ending_rows])
+    if restart.any():
+        rows = np.flatnonzero(restart)
+        s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
+        s.q_new[rows] = pb.sample(t[rows])
+        s.E[rows] = np.inf
+        s.nu[rows] = 2.0
+        s.it[rows] = 0
+    s.alive &= ~(ending & ~restart)
+    alive = int(s.alive.sum())
+    if not alive:
+        return False
+    dead = s.alive.shape[0] - alive
+    if 4 * dead >= s.alive.shape[0]:
+        s.take(s.alive)
+    # Top-up: while fewer than _TOPUP_ROWS rows are alive (a single target, or the last hard targets of a
+    # batch), every unsolved target still in play gets random starts up to that many rows (restarts
+    # permitting), so the hard ones try several starts at once instead of one after the other.
+    if alive < _TOPUP_ROWS:
+        current = np.bincount(s.t[s.alive], minlength=M)
         in_play = ~success & (current > 0)
-        t_failed = t_all[failed]
-        in_play[t_failed] |= budget[t_failed] > 0
-        n_play = int(in_play.sum())
-        if not n_play:
-            continue
-        per_target = min(_TOPUP_MAX, max(1, -(-_TOPUP_ROWS // n_play)))
-        new = np.clip(np.where(in_play, per_target - current, 0), 0, budget)
+        per_target = max(1, _TOPUP_ROWS // max(1, int(in_play.sum())))
+        new = np.clip(np.where(in_play, per_target - current, 0), 0, opts.max_restarts - restarts)
         if new.any():
             t_new = np.repeat(np.arange(M), new)
             restarts += new
-            k = t_new.shape[0]
-            t = np.concatenate([t, t_new])
-            q = np.concatenate([q, pb.sample(t_new)])
-            e = np.concatenate([e, np.zeros((k, 6))])
-            E = np.concatenate([E, np.full(k, np.inf)])
-            J_w = np.concatenate([J_w, np.zeros((k, 6, n))])
-            mu = np.concatenate([mu, np.ones(k)])
-            nu = np.concatenate([nu, np.full(k, 2.0)])
-            it = np.concatenate([it, np.zeros(k, dtype=int)])
-            fresh = np.concatenate([fresh, np.ones(k, dtype=bool)])
-            pe = np.concatenate([pe, np.full(k, np.inf)])
-            re = np.concatenate([re, np.full(k, np.inf)])
-            aid = np.concatenate([aid, np.arange(next_aid, next_aid + k)])
-            next_aid += k
-    return best_q, success, best_pe, best_re, iterations, restarts, conditions.of(best_aid)
+            s.extend(_Rows(pb, t_new, pb.sample(t_new)))
+    return True
 
 
 # --------------------------------------------------------------------------------------------- public API
@@ -647,7 +601,7 @@ def solve(
             raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
         q_rest = np.broadcast_to(rest, q_start.shape)
     L = characteristic_length(robot)
-    rows = list(task_rows(robot))
+    rows = np.array(task_rows(robot))
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(0 if seed is None else seed)
     problem = _Problem(
         chain=robot.chain,
@@ -659,17 +613,18 @@ def solve(
         q0=q_start,
         q_rest=q_rest,
         options=options,
-        starts=options.starts or max(1, min(_AUTO_STARTS_MAX, -(-_AUTO_ROWS // T2.shape[0]))),
+        starts=options.starts or max(1, min(_AUTO_STARTS_MAX, _AUTO_ROWS // T2.shape[0])),
         rng=rng,
-        cond_rows=np.array(rows),
-        cond_scale=(np.where(np.arange(6) < 3, 1.0 / L, 1.0)[rows][:, None] * np.where(revolute, 1.0, L)),
     )
-    q, success, pe, re, iterations, restarts, cmin = _run(problem)
+    q, success, errors, iterations, restarts, J = _run(problem)
+    # The singularity report at the answer: one batched SVD of the unit-free task Jacobian [v/L; ω].
+    scale = np.where(np.arange(6) < 3, 1.0 / L, 1.0)[rows][:, None] * np.where(revolute, 1.0, L)
+    cmin = inverse_condition(J[:, rows] * scale)
     return IKResult(
         q=q.reshape(batch + (n,)),
         success=success.reshape(batch),
-        position_error=pe.reshape(batch),
-        rotation_error=re.reshape(batch),
+        position_error=errors[:, 0].reshape(batch),
+        rotation_error=errors[:, 1].reshape(batch),
         iterations=iterations.reshape(batch),
         restarts=restarts.reshape(batch),
         min_inverse_condition=cmin.reshape(batch),

@@ -34,12 +34,12 @@ __all__ = [
 SMALL_ANGLE = 1e-8
 # Gimbal-lock threshold on cos(pitch) for matrix_to_rpy.
 GIMBAL_COS = 1e-12
-# so3_log takes the axis from the symmetric part of R when cos θ is below this (θ > 120°): there sin θ < 0.87
-# and the skew part loses precision as θ → π; above it the skew part is accurate (see so3_log).
-HALF_TURN_COS = -0.5
-# Flat indices (row-major 3x3) of vee(R − Rᵀ) = [R21 − R12, R02 − R20, R10 − R01], and of the transpose.
+# so3_log reads the rotation axis from the symmetric part of R when |vee(R − Rᵀ)|·2 = 2 sin θ is below this
+# (θ within about 0.005 rad of π): the skew part's axis has a relative error of about 1e-16 / (2 sin θ), under
+# 1e-13 above it (see so3_log).
+HALF_TURN_SKEW = 1e-2
+# Flat indices (row-major 3x3) of vee(R − Rᵀ)·2 = [R21 − R12, R02 − R20, R10 − R01].
 _SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])
-_DIAGONAL, _AXES = np.array([0, 4, 8]), np.arange(3)[None, :]
 
 
 def _c_s(angle: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -198,33 +198,32 @@ def so3_log(R: npt.ArrayLike) -> np.ndarray:
 
     With ``cos θ = (tr R − 1)/2`` and the skew part ``v = vee(R − Rᵀ)·2 = 2 sin θ a`` (``a`` the unit axis),
     the angle is ``θ = atan2(|v|/2, cos θ)``, accurate over the whole range (unlike ``arccos``, which loses
-    half the digits near 0 and near π). The axis ``v/|v|`` loses precision as ``sin θ → 0`` near a half
-    turn, so beyond ``HALF_TURN_COS`` (θ > 120°) it is read from the symmetric part instead,
-    ``(R + Rᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ``: its column with the largest diagonal entry (at least
-    ``(1 − cos θ)/3``, so never small), normalised and signed like ``v``; the same largest-component idea
-    as Shepperd's method in :func:`matrix_to_quaternion`. At exactly π both ``±π a`` are logs of ``R``.
+    half the digits near 0 and near π), and ``w = θ v/|v|``. The axis ``v/|v|`` loses precision as
+    ``sin θ → 0`` near a half turn (relative error about ``ε/|v|``), so there (``|v| < HALF_TURN_SKEW``) it
+    is read from the symmetric part instead, ``(R + Rᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ``: its column with
+    the largest diagonal entry (at least ``(1 − cos θ)/3``, never small), normalised and signed like
+    ``v``; the same largest-component idea as Shepperd's method in :func:`matrix_to_quaternion`. At
+    exactly π both ``±π a`` are logs of ``R``.
     """
     R = np.asarray(R, dtype=float)
     batch = R.shape[:-2]
     r = R.reshape(-1, 9)  # row-major: r[:, 3 i + j] = R[i, j]
     v = r[:, _SKEW_PLUS] - r[:, _SKEW_MINUS]  # (N, 3) = 2 sin θ a
-    c = 0.5 * (r[:, 0] + r[:, 4] + r[:, 8] - 1.0)  # cos θ
+    c = 0.5 * (r[:, ::4].sum(axis=1) - 1.0)  # cos θ = (tr R − 1)/2
     two_s = np.sqrt(np.einsum("ij,ij->i", v, v))  # 2 sin θ >= 0
     theta = np.arctan2(0.5 * two_s, c)
     # θ / (2 sin θ) → 1/2 as θ → 0; its next term, θ²/12, is below rounding when 2 sin θ < SMALL_ANGLE.
-    small = two_s < SMALL_ANGLE
-    scale = np.where(small, 0.5, theta / np.where(small, 1.0, two_s))
+    scale = np.divide(theta, two_s, out=np.full(theta.shape, 0.5), where=two_s >= SMALL_ANGLE)
     w = scale[:, None] * v
-    far = c < HALF_TURN_COS
-    if far.any():  # computed for every row (cheaper than gathering the far ones), used for the far ones
-        k = np.argmax(r[:, _DIAGONAL], axis=-1)[:, None]  # (N, 1) largest diagonal entry
-        rows = np.arange(r.shape[0])[:, None]
-        col = r[rows, 3 * k + _AXES] + r[rows, 3 * _AXES + k]  # (N, 3) = 2 column k of sym(R)
-        col -= (2.0 * c)[:, None] * (_AXES == k)  # 2 (1 − cos θ) a_k a
-        norm = np.sqrt(np.einsum("ij,ij->i", col, col))  # >= 2 (1 − cos θ)/√3 > 2.5 where far
-        axis = col / np.where(far, norm, 1.0)[:, None]
-        signed = np.where(np.einsum("ij,ij->i", axis, v) < 0.0, -theta, theta)
-        w = np.where(far[:, None], signed[:, None] * axis, w)
+    near = np.flatnonzero((two_s < HALF_TURN_SKEW) & (c < 0.0))
+    if near.size:  # rare: within about HALF_TURN_SKEW / 2 of a half turn
+        Rn = R.reshape(-1, 3, 3)[near]
+        B = 0.5 * (Rn + np.swapaxes(Rn, -1, -2)) - c[near, None, None] * np.eye(3)  # (1 − cos θ) a aᵀ
+        k = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
+        axis = B[np.arange(near.size), :, k]  # (F, 3) its column k, (1 − cos θ) a_k a
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        signed = np.where(np.einsum("ij,ij->i", axis, v[near]) < 0.0, -theta[near], theta[near])
+        w[near] = signed[:, None] * axis
     return w.reshape(batch + (3,))
 
 

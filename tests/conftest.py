@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests draw the same examples on every run and every machine: a failure is reproducible, never flaky.
+# HYPOTHESIS_PROFILE=stress draws many fresh random examples instead, to hunt for new failures by hand.
+settings.register_profile("robokin", derandomize=True, deadline=None, database=None)
+settings.register_profile("stress", max_examples=400, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "robokin"))
 
 import robokin  # noqa: E402
 

@@ -521,7 +521,7 @@ STEPS = {
     "div": lambda z, c: z / (1.5 + np.sin(z)),
     "pow": lambda z, c: (1.0 + z * z) ** 1.5,
     "arctan2": lambda z, c: np.arctan2(z, 2.0 + z * z),
-    "add-const": lambda z, c: z + c.reshape(-1)[: z.shape[-1]] if z.ndim else z + c.reshape(-1)[0],
+    "add-const": lambda z, c: z + np.resize(c, z.shape[-1:]) if z.ndim else z + c.reshape(-1)[0],
     "matmul-right": lambda z, c: z @ np.resize(c, (z.shape[-1], 2)) if z.ndim else z * 2.0,
     "matmul-left": lambda z, c: np.resize(c, (2, z.shape[-2])) @ z if z.ndim >= 2 else z * 3.0,
     "sum-last": lambda z, c: np.sum(z, axis=-1) if z.ndim else z,
