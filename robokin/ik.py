@@ -33,9 +33,9 @@ _MU_MAX = 1e8
 # the task, while the step changes by a relative 1e-10 at most where J has full rank.
 _LAMBDA_MIN = 1e-10
 _TAU = 1e-2
-_MU_DOWN = 1.0 / 3.0
-_STATS = [0, 0]
-_CLAMP = True
+_TINY = np.finfo(float).tiny
+_ACTIVE_SET = True
+_RESOLVE = True
 # starts=None: a small batch runs several starts per target side by side (rows cost little next to the
 # per-iteration overhead); at least _AUTO_ROWS rows, at most _AUTO_STARTS_MAX starts per target.
 _AUTO_ROWS = 8
@@ -202,11 +202,25 @@ def dls_step(J: np.ndarray, e: np.ndarray, lam: npt.ArrayLike, z: np.ndarray | N
     Returns:
         ``(N, n)`` the joint step.
     """
+    return _dls(J, e, np.asarray(lam), z, None)
+
+
+def _dls(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None, free: np.ndarray | None):
+    """:func:`dls_step` with only the ``free`` joints ``(N, n)`` bool in the task (all when None).
+
+    The step of the free joints is that of ``J`` with the other columns zeroed (and ``z`` zeroed there);
+    the other joints get ``z + Jᵀy`` with the same multiplier ``y = (J_f J_fᵀ + λI)⁻¹(e − J_f z_f)``: the
+    motion the task asks of them, which tells whether a joint held at a limit wants to leave it.
+    """
     Jt = np.swapaxes(J, -1, -2)
-    A = J @ Jt  # (N, m, m)
-    m = A.shape[-1]
-    A[:, np.arange(m), np.arange(m)] += np.asarray(lam)[:, None]
-    rhs = e if z is None else e - (J @ z[..., None])[..., 0]
+    if free is None:
+        J_f, z_f = J, z
+    else:
+        J_f = J * free[:, None, :]
+        z_f = None if z is None else z * free
+    A = J_f @ np.swapaxes(J_f, -1, -2)  # (N, m, m)
+    A.reshape(A.shape[0], -1)[:, :: A.shape[-1] + 1] += lam[:, None]  # + λI, on the diagonal in place
+    rhs = e if z_f is None else e - (J_f @ z_f[..., None])[..., 0]
     dq = (Jt @ np.linalg.solve(A, rhs[..., None]))[..., 0]
     return dq if z is None else dq + z
 
@@ -299,14 +313,15 @@ class _Problem:
 
 
 class _Rows:
-    """The active rows of the loop (one start of one target each), as parallel arrays.
+    """The rows of the loop (one start of one target each), as parallel arrays.
 
-    Rows restart in place; a row that ends for good is only marked dead, and the arrays are compacted
-    when a quarter of them are dead (so a pass never gathers every array because one row finished).
+    Rows restart in place; a row that ends for good is only marked dead (``alive``), and the arrays are
+    compacted when a quarter of them are dead, so a pass never gathers every array because one row ended.
+    ``fresh`` (a Python flag) says some rows hold a fresh start in ``q_new`` (their ``E`` is inf).
     """
 
     FIELDS = ("t", "p_target", "R_target", "q_rest", "q", "q_new", "e", "J", "E", "mu", "nu", "it", "pred",
-              "alive")
+              "blocked", "alive")
 
     def __init__(self, pb: _Problem, t: np.ndarray, q_new: np.ndarray) -> None:
         A, n = q_new.shape
@@ -318,7 +333,10 @@ class _Rows:
         self.E = np.full(A, np.inf)  # inf: q_new is a fresh start, accepted whatever its error
         self.mu, self.nu, self.pred = np.ones(A), np.full(A, 2.0), np.ones(A)
         self.it = np.zeros(A, dtype=int)
+        self.blocked = np.zeros((A, n), dtype=bool)  # joints held at a limit, out of the next step
         self.alive = np.ones(A, dtype=bool)
+        self.fresh = True
+        self.all_alive = True
 
     def take(self, keep: np.ndarray) -> None:
         for name in self.FIELDS:
@@ -341,17 +359,23 @@ def _run(pb: _Problem):
     converged or failed, and takes the next damped step from every row's accepted state. A row's attempt
     fails after ``max_iterations`` steps or when its damping grew past ``_MU_MAX`` (a local minimum); it then
     restarts in place from a random configuration while its target has restarts left.
+
+    Returns:
+        Per target ``(M, ...)``: q, success, errors ``(M, 2)`` (position [m], rotation [rad]), iterations,
+        restarts, and the plain world Jacobian at q ``(M, 6, n)``.
     """
     opts = pb.options
     M, n = pb.q0.shape
-    # Per-target answer.
-    success = np.zeros(M, dtype=bool)
-    best_q = pb.q0.copy()
-    best_key = np.full(M, np.inf)  # distance to q0 once successful, E before
-    best_err = np.full((M, 2), np.inf)  # squared position / rotation error at best_q (successful targets)
-    best_J = np.zeros((M, 6, n))  # plain world Jacobian at best_q (successful targets)
-    iterations = np.zeros(M, dtype=int)
-    restarts = np.zeros(M, dtype=int)
+    # Per-target answer, filled in place by _finish.
+    answer = _Answer(
+        success=np.zeros(M, dtype=bool),
+        q=pb.q0.copy(),
+        key=np.full(M, np.inf),  # distance to q0 once successful, E before
+        errors=np.full((M, 2), np.inf),  # squared position / rotation error at q (successful targets)
+        J=np.zeros((M, 6, n)),  # plain world Jacobian at q (successful targets)
+        iterations=np.zeros(M, dtype=int),
+        restarts=np.zeros(M, dtype=int),
+    )
     # Rows: the first start of each target is q0, the others random.
     starts = min(pb.starts, opts.max_restarts + 1)
     t = np.repeat(np.arange(M), starts)
@@ -359,44 +383,65 @@ def _run(pb: _Problem):
     if starts > 1:
         others = np.arange(t.shape[0]) % starts != 0
         q_new[others] = pb.sample(t[others])
-        restarts += starts - 1
-    s = _Rows(pb, t, q_new)
-    # inf and nan appear on purpose in E, pred and ρ of fresh starts (E = inf) and are replaced at once.
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        _loop(pb, s, success, best_q, best_key, best_err, best_J, iterations, restarts)
-    # ---- the answer: errors and Jacobians at best_q for targets that did not converge (one kernel pass)
-    fail = np.flatnonzero(~success)
+        answer.restarts += starts - 1
+    # inf appears on purpose in E and ρ of fresh starts (E = inf) and is replaced at once.
+    with np.errstate(invalid="ignore", over="ignore"):
+        _loop(pb, _Rows(pb, t, q_new), answer)
+    # Errors and Jacobians at q for the targets that did not converge (one kernel pass).
+    fail = np.flatnonzero(~answer.success)
     if fail.size:
-        _, _, best_J[fail], _, best_err[fail] = pb.evaluate(pb.p_target[fail], pb.R_target[fail], best_q[fail])
-    return best_q, success, np.sqrt(best_err), iterations, restarts, best_J
+        _, _, answer.J[fail], _, answer.errors[fail] = pb.evaluate(pb.p_target[fail], pb.R_target[fail],
+                                                                   answer.q[fail])
+    return answer.q, answer.success, np.sqrt(answer.errors), answer.iterations, answer.restarts, answer.J
 
 
-def _loop(pb: _Problem, s: _Rows, *answer) -> None:
-    """The passes of :func:`_run` until no row is left; the per-target ``answer`` arrays are filled in place."""
+@dataclass
+class _Answer:
+    """The per-target answer of :func:`_run` ``(M, ...)``, filled in place as rows end."""
+
+    success: np.ndarray
+    q: np.ndarray
+    key: np.ndarray
+    errors: np.ndarray
+    J: np.ndarray
+    iterations: np.ndarray
+    restarts: np.ndarray
+
+
+def _loop(pb: _Problem, s: _Rows, answer: _Answer) -> None:
+    """The passes of :func:`_run` until no row is left."""
     opts = pb.options
     lower, upper = pb.lower, pb.upper
     tol = np.array([opts.position_tolerance, opts.rotation_tolerance]) ** 2
-    scheme = opts.damping
+    max_step = opts.max_step
+    lm = opts.damping == "lm"
     gain = opts.nullspace_gain if pb.q_rest is not None else 0.0
     while True:
         # ---- evaluate every candidate: one kernel pass for pose and Jacobian
         e_new, J_new, J_plain, E_new, err_new = pb.evaluate(s.p_target, s.R_target, s.q_new)
-        fresh = s.E == np.inf
-        converged = s.alive & (err_new[:, 0] <= tol[0]) & (err_new[:, 1] <= tol[1])
+        converged = (err_new <= tol).all(axis=1)
         accept = (E_new < s.E) | converged
-        # ---- damping update
-        if scheme == "lm":
+        # ---- damping update (a fresh start has E = inf: accepted, its damping set below)
+        if lm:
             # Gain ratio ρ = actual / predicted decrease of E (Madsen, Nielsen & Tingleff, "Methods for
-            # non-linear least squares problems", DTU 2004, eq. 3.13 and 3.16; `pred` is set by the step).
-            rho = np.clip((s.E - E_new) / s.pred, -1.0, 1.0)
-            s.mu = np.where(accept, s.mu * np.maximum(_MU_DOWN, 1.0 - (2.0 * rho - 1.0) ** 3), s.mu * s.nu)
+            # non-linear least squares problems", DTU 2004, eq. 3.13 and 3.16): μ shrinks by up to 3 after
+            # a good step and doubles, then quadruples, ... after each rejected one.
+            rho = (s.E - E_new) / s.pred
+            s.mu = s.mu * np.where(accept, np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), s.nu)
             s.nu = np.where(accept, 2.0, 2.0 * s.nu)
-            if fresh.any():  # μ₀ = τ max diag(JᵀJ), τ = 1e-3 (ibid., eq. 3.14)
-                mu0 = _TAU * np.einsum("ijk,ijk->ik", J_new, J_new).max(axis=1)
-                s.mu = np.where(fresh, np.maximum(mu0, 1e-12), s.mu)
         else:
             s.mu = np.where(accept, np.maximum(1.0, 0.25 * s.mu), 4.0 * s.mu)
-            s.mu[fresh] = 1.0
+        s.it += 1
+        if s.fresh:
+            fresh = s.E == np.inf
+            s.it[fresh] = 0
+            s.blocked[fresh] = False
+            if lm:  # μ₀ = τ max diag(JᵀJ) (ibid., eq. 3.14)
+                mu0 = _TAU * np.einsum("ijk,ijk->ik", J_new, J_new).max(axis=1)
+                s.mu = np.where(fresh, np.maximum(mu0, _LAMBDA_MIN), s.mu)
+            else:
+                s.mu[fresh] = 1.0
+            s.fresh = False
         # ---- accept
         if accept.all():
             s.q, s.e, s.J, s.E = s.q_new, e_new, J_new, E_new
@@ -405,50 +450,58 @@ def _loop(pb: _Problem, s: _Rows, *answer) -> None:
             s.e = np.where(accept[:, None], e_new, s.e)
             s.J = np.where(accept[:, None, None], J_new, s.J)
             s.E = np.where(accept, E_new, s.E)
-        s.it += ~fresh
-        _STATS[0] += int((s.alive & ~fresh).sum()); _STATS[1] += int((s.alive & ~fresh & ~accept).sum())
-        failed = s.alive & ~converged & ((s.it >= opts.max_iterations) | (s.mu > _MU_MAX))
+        # ---- rows that end: converged, or the attempt failed (too many steps, or a local minimum)
+        failed = (s.it >= opts.max_iterations) | (s.mu > _MU_MAX)
         if converged.any() or failed.any():
-            if not _finish(pb, s, converged, failed, J_plain, err_new, *answer):
-                break
-            restarted = s.E == np.inf  # rows restarted in place or added: q_new is a fresh start
-        else:
-            restarted = None
+            if not s.all_alive:
+                converged &= s.alive
+                failed &= s.alive
+            if not _finish(pb, s, converged, failed & ~converged, J_plain, err_new, answer):
+                return
         # ---- the damped step from every row's accepted state
         q = s.q
-        if scheme == "sugihara":  # λ = E + w̄_N (Sugihara 2011, eq. 22-23)
+        if lm:
+            lam = np.maximum(s.mu, _LAMBDA_MIN)
+        elif opts.damping == "sugihara":  # λ = E + w̄_N (Sugihara 2011, eq. 22-23)
             lam = s.mu * (s.E + opts.damping_bias)
-        elif scheme == "chan":  # λ = α E (Chan & Lawrence 1988)
-            lam = s.mu * s.E + 1e-12
-        else:
-            lam = s.mu
-        lam = np.maximum(lam, _LAMBDA_MIN)
-        if restarted is not None:
-            lam = np.where(restarted, 1.0, lam)
+        else:  # λ = α E (Chan & Lawrence 1988)
+            lam = np.maximum(s.mu * s.E, _LAMBDA_MIN)
+        if s.fresh:  # rows restarted by _finish: their state is stale, any finite λ will do
+            lam = np.where(s.E == np.inf, 1.0, lam)
         z = gain * (s.q_rest - q) if gain else None
-        dq = dls_step(s.J, s.e, lam, z)
-        # Joints at a limit that the step pushes outward are taken out of the task and the step solved
-        # again for the others (the clamping loop of Baerlocher & Boulic, The Visual Computer 20(6), 2004):
-        # unlike plain clipping, the free joints take over the blocked motion.
-        push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
-        if _CLAMP and push.any():
-            free = ~push
-            dq = free * dls_step(s.J * free[:, None, :], s.e, lam, None if z is None else z * free)
+        if _ACTIVE_SET:
+            # Joints held at a limit (those the previous step pushed outward there) are taken out of the task
+            # and the step solved for the others, so the free joints take over the blocked motion (the
+            # clamping loop of Baerlocher & Boulic, The Visual Computer 20(6), 2004, one pass per iteration:
+            # the held set is updated from this step for the next one, an active-set strategy).
+            held = s.blocked
+            dq = _dls(s.J, s.e, lam, z, ~held if held.any() else None)  # held joints: the motion they want
+            push = np.where(dq > 0.0, q >= upper, q <= lower)  # at a limit and pushed outward
+            if _RESOLVE and (push & ~held).any():
+                held = push
+                dq = _dls(s.J, s.e, lam, z, ~held)
+                push = np.where(dq > 0.0, q >= upper, q <= lower)
+            dq[held] = 0.0
+            s.blocked = push
+        else:
+            dq = dls_step(s.J, s.e, lam, z)
+            push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
+            if push.any():
+                free = ~push
+                dq = free * dls_step(s.J * free[:, None, :], s.e, lam, None if z is None else z * free)
         # Step-length guard: the largest joint change at most max_step, direction kept.
-        longest = np.abs(dq).max(axis=1)
-        dq *= (opts.max_step / np.maximum(longest, opts.max_step))[:, None]
-        step_q = np.clip(q + dq, lower, upper)
-        if scheme == "lm":  # predicted decrease of E for the step actually taken (after the guards)
+        dq *= (max_step / np.maximum(np.abs(dq).max(axis=1), max_step))[:, None]
+        step_q = np.minimum(np.maximum(q + dq, lower), upper)  # projected into the limits
+        if lm:  # predicted decrease of E for the step actually taken (after the guards), > 0 or ρ < 0
             r = s.e - (s.J @ (step_q - q)[:, :, None])[..., 0]
-            s.pred = s.E - 0.5 * np.einsum("ij,ij->i", r, r)
-        if restarted is not None:
-            s.q_new = np.where(restarted[:, None], s.q_new, step_q)
+            s.pred = np.maximum(s.E - 0.5 * np.einsum("ij,ij->i", r, r), _TINY)
+        if s.fresh:
+            s.q_new = np.where((s.E == np.inf)[:, None], s.q_new, step_q)
         else:
             s.q_new = step_q
 
 
-def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, success, best_q, best_key, best_err,
-            best_J, iterations, restarts) -> bool:
+def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer: _Answer) -> bool:
     """Bookkeeping for the rows that converged or failed this pass; False when no row is left.
 
     A converged row offers its q (moved by whole turns to the value nearest q0) to its target, which keeps
@@ -459,20 +512,21 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, success
     opts = pb.options
     M = pb.q0.shape[0]
     t = s.t
+    success = answer.success
     if converged.any():  # among solutions, the one nearest q0
         rows = np.flatnonzero(converged)
         tc = t[rows]
         q_wrapped = pb.wrap_near(s.q[rows], pb.q0[tc])
         dist = np.linalg.norm(q_wrapped - pb.q0[tc], axis=1)
-        pick = _first_per_target(tc, dist)
+        pick = _first_per_target(tc, dist) if rows.size > 1 else np.zeros(1, dtype=int)
         tp, rp = tc[pick], rows[pick]
-        better = ~success[tp] | (dist[pick] < best_key[tp])
+        better = ~success[tp] | (dist[pick] < answer.key[tp])
         pick, tp, rp = pick[better], tp[better], rp[better]
         success[tp] = True
-        best_key[tp] = dist[pick]
-        best_q[tp] = q_wrapped[pick]
-        best_err[tp] = err_new[rp]
-        best_J[tp] = J_plain[rp]
+        answer.key[tp] = dist[pick]
+        answer.q[tp] = q_wrapped[pick]
+        answer.errors[tp] = err_new[rp]
+        answer.J[tp] = J_plain[rp]
     ending = converged | failed
     if opts.finish == "first":  # the other starts of a solved target stop with it
         ending |= s.alive & success[t]
@@ -483,35 +537,36 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, success
         tf = t[rows]
         pick = _first_per_target(tf, s.E[rows])  # keep the closest pose (smallest E) while nothing converged
         tp, rp = tf[pick], rows[pick]
-        better = s.E[rp] < best_key[tp]
+        better = s.E[rp] < answer.key[tp]
         tp, rp = tp[better], rp[better]
-        best_key[tp] = s.E[rp]
-        best_q[tp] = pb.wrap_near(s.q[rp], pb.q0[tp])
-        # Restart in place while the target has restarts left (the k-th failed row of a target this pass
-        # needs k restarts left).
+        answer.key[tp] = s.E[rp]
+        answer.q[tp] = pb.wrap_near(s.q[rp], pb.q0[tp])
+        # Restart in place while the target has restarts left (the k-th failed row of a target in this
+        # pass needs k restarts left).
         order = np.argsort(tf, kind="stable")
         ts = tf[order]
         rank = np.arange(ts.shape[0]) - np.searchsorted(ts, ts)
-        again = rows[order[rank < opts.max_restarts - restarts[ts]]]
+        again = rows[order[rank < opts.max_restarts - answer.restarts[ts]]]
         if again.size:
             restart[again] = True
-            restarts += np.bincount(t[again], minlength=M)
+            answer.restarts += np.bincount(t[again], minlength=M)
+            s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
+            s.q_new[again] = pb.sample(t[again])
+            s.E = s.E.copy() if s.E is s.pred else s.E
+            s.E[again] = np.inf
+            s.nu[again] = 2.0
+            s.fresh = True
     ending_rows = np.flatnonzero(ending)
-    np.add.at(iterations, t[ending_rows], s.it[ending_rows])
-    if restart.any():
-        rows = np.flatnonzero(restart)
-        s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
-        s.q_new[rows] = pb.sample(t[rows])
-        s.E[rows] = np.inf
-        s.nu[rows] = 2.0
-        s.it[rows] = 0
-    s.alive &= ~(ending & ~restart)
+    np.add.at(answer.iterations, t[ending_rows], s.it[ending_rows])
+    if not restart.all():
+        s.alive &= ~(ending & ~restart)
+        s.all_alive = bool(s.alive.all())
     alive = int(s.alive.sum())
     if not alive:
         return False
-    dead = s.alive.shape[0] - alive
-    if 4 * dead >= s.alive.shape[0]:
+    if 4 * (s.alive.shape[0] - alive) >= s.alive.shape[0]:
         s.take(s.alive)
+        s.all_alive = True
     # Top-up: while fewer than _TOPUP_ROWS rows are alive (a single target, or the last hard targets of a
     # batch), every unsolved target still in play gets random starts up to that many rows (restarts
     # permitting), so the hard ones try several starts at once instead of one after the other.
@@ -519,11 +574,12 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, success
         current = np.bincount(s.t[s.alive], minlength=M)
         in_play = ~success & (current > 0)
         per_target = max(1, _TOPUP_ROWS // max(1, int(in_play.sum())))
-        new = np.clip(np.where(in_play, per_target - current, 0), 0, opts.max_restarts - restarts)
+        new = np.clip(np.where(in_play, per_target - current, 0), 0, opts.max_restarts - answer.restarts)
         if new.any():
             t_new = np.repeat(np.arange(M), new)
-            restarts += new
+            answer.restarts += new
             s.extend(_Rows(pb, t_new, pb.sample(t_new)))
+            s.fresh = True
     return True
 
 

@@ -56,6 +56,12 @@ HESSIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse")
 # numbers to rounding; tests hold them to each other.
 SMALL_BATCH = 16
 
+# Configurations per block in the public functions: every temporary of a block stays in cache and below the
+# allocator's mmap threshold, so it is reused instead of page-faulted in afresh. Measured on the Panda,
+# N = 10⁵: FK 1.36 → 0.36 µs and the Jacobian 1.37 → 0.63 µs per configuration (1024: 0.44 / 0.72,
+# 4096: 0.41 / 0.68, 16384: 0.44 / 0.75).
+BLOCK = 2048
+
 # Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
 # O(h²) truncation error against the O(eps/h) rounding error.
 NUMERIC_STEP = 6e-6
@@ -289,6 +295,17 @@ def _flat(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray
     return q.reshape(-1, robot.n), q.shape[:-1]
 
 
+def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
+    """``kernel(q)`` ``(N, *tail)`` for ``q`` ``(N, n)``, evaluated ``BLOCK`` configurations at a time."""
+    N = q.shape[0]
+    if N <= BLOCK:
+        return kernel(q)
+    out = np.empty((N,) + tail)
+    for start in range(0, N, BLOCK):
+        out[start : start + BLOCK] = kernel(q[start : start + BLOCK])
+    return out
+
+
 def fk(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     """Forward kinematics: the pose of the tool in the world.
 
@@ -303,7 +320,7 @@ def fk(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
         ShapeError: ``q`` does not end in n or is not finite.
     """
     q2, batch = _flat(robot, q)
-    return _fk(robot.chain, q2).reshape(batch + (4, 4))
+    return _blocked(lambda x: _fk(robot.chain, x), q2, (4, 4)).reshape(batch + (4, 4))
 
 
 def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
@@ -365,13 +382,14 @@ def jacobian(
     _checks.choice(method, "method", JACOBIAN_METHODS)
     q2, batch = _flat(robot, q)
     chain = robot.chain
-    if method == "analytic":
-        J = _jacobian_analytic(chain, q2, frame)
-    else:
-        J = _jacobian_numeric(chain, q2) if method == "numeric" else _jacobian_ad(chain, q2, method)
-        if frame == "tool":
-            J = _to_tool_frame(J, _fk_top(chain, q2)[:, :, :3])
-    return J.reshape(batch + (6, robot.n))
+
+    def kernel(x):
+        if method == "analytic":
+            return _jacobian_analytic(chain, x, frame)
+        J = _jacobian_numeric(chain, x) if method == "numeric" else _jacobian_ad(chain, x, method)
+        return _to_tool_frame(J, _fk_top(chain, x)[:, :, :3]) if frame == "tool" else J
+
+    return _blocked(kernel, q2, (6, robot.n)).reshape(batch + (6, robot.n))
 
 
 def hessian(
@@ -397,17 +415,20 @@ def hessian(
     q2, batch = _flat(robot, q)
     chain = robot.chain
     n = robot.n
-    if method == "analytic":
-        H = _hessian_analytic(chain, q2)
-        if frame == "tool":
-            H = _hessian_to_tool(H, _jacobian_analytic(chain, q2), _fk_top(chain, q2)[:, :, :3])
-    else:
-        from . import autodiff
+    from . import autodiff
 
+    def kernel(x):
+        if method == "analytic":
+            H = _hessian_analytic(chain, x)
+            if frame == "tool":
+                T, J = _pose_and_jacobian(chain, x)
+                H = _hessian_to_tool(H, J, T[:, :, :3])
+            return H
         jac = autodiff.jacfwd if method == "forward" else autodiff.jacrev
-        dJ = jac(lambda x: _jacobian_analytic(chain, x, frame), batch_ndim=1)(q2)  # (N, 6, n_j, n_i)
-        H = np.transpose(dJ, (0, 3, 1, 2))
-    return H.reshape(batch + (n, 6, n))
+        dJ = jac(lambda y: _jacobian_analytic(chain, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
+        return np.transpose(dJ, (0, 3, 1, 2))
+
+    return _blocked(kernel, q2, (n, 6, n)).reshape(batch + (n, 6, n))
 
 
 def jacobian_dot(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world") -> np.ndarray:

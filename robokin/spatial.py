@@ -38,8 +38,11 @@ GIMBAL_COS = 1e-12
 # (θ within about 0.005 rad of π): the skew part's axis has a relative error of about 1e-16 / (2 sin θ), under
 # 1e-13 above it (see so3_log).
 HALF_TURN_SKEW = 1e-2
-# Flat indices (row-major 3x3) of vee(R − Rᵀ)·2 = [R21 − R12, R02 − R20, R10 − R01].
-_SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])
+# The same bound on the trace: 2 sin θ < HALF_TURN_SKEW with cos θ < 0 ⇔ tr R = 1 + 2 cos θ below this.
+_HALF_TURN_TRACE = 1.0 - 2.0 * np.sqrt(1.0 - (HALF_TURN_SKEW / 2.0) ** 2)
+# Flat indices (row-major 3x3) of the pairs in vee(R − Rᵀ)·2 = [R21 − R12, R02 − R20, R10 − R01].
+_SKEW_PAIRS = np.array([7, 2, 3, 5, 6, 1])
+_TINY = np.finfo(float).tiny
 
 
 def _c_s(angle: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -196,29 +199,30 @@ def quaternion_to_matrix(quat: npt.ArrayLike) -> np.ndarray:
 def so3_log(R: npt.ArrayLike) -> np.ndarray:
     """Rotation vector ``w`` ``(..., 3)`` [rad], ``|w| <= π``, with ``so3_exp(w) == R``, accurate at every angle.
 
-    With ``cos θ = (tr R − 1)/2`` and the skew part ``v = vee(R − Rᵀ)·2 = 2 sin θ a`` (``a`` the unit axis),
-    the angle is ``θ = atan2(|v|/2, cos θ)``, accurate over the whole range (unlike ``arccos``, which loses
-    half the digits near 0 and near π), and ``w = θ v/|v|``. The axis ``v/|v|`` loses precision as
-    ``sin θ → 0`` near a half turn (relative error about ``ε/|v|``), so there (``|v| < HALF_TURN_SKEW``) it
-    is read from the symmetric part instead, ``(R + Rᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ``: its column with
-    the largest diagonal entry (at least ``(1 − cos θ)/3``, never small), normalised and signed like
-    ``v``; the same largest-component idea as Shepperd's method in :func:`matrix_to_quaternion`. At
-    exactly π both ``±π a`` are logs of ``R``.
+    With the skew part ``v = vee(R − Rᵀ)·2 = 2 sin θ a`` (``a`` the unit axis) and ``tr R − 1 = 2 cos θ``,
+    the angle is ``θ = atan2(|v|, tr R − 1)``, accurate over the whole range (unlike ``arccos``, which loses
+    half the digits near 0 and near π), and ``w = θ v/|v|`` (``θ/|v| → 1/2`` as θ → 0, to rounding). The
+    axis ``v/|v|`` loses precision as ``sin θ → 0`` near a half turn (relative error about ``ε/|v|``), so
+    there (``|v| < HALF_TURN_SKEW``) it is read from the symmetric part instead,
+    ``(R + Rᵀ)/2 − cos θ I = (1 − cos θ) a aᵀ``: its column with the largest diagonal entry (at least
+    ``(1 − cos θ)/3``, never small), normalised and signed like ``v``; the same largest-component idea as
+    Shepperd's method in :func:`matrix_to_quaternion`. At exactly π both ``±π a`` are logs of ``R``.
     """
     R = np.asarray(R, dtype=float)
     batch = R.shape[:-2]
     r = R.reshape(-1, 9)  # row-major: r[:, 3 i + j] = R[i, j]
-    v = r[:, _SKEW_PLUS] - r[:, _SKEW_MINUS]  # (N, 3) = 2 sin θ a
-    c = 0.5 * (r[:, ::4].sum(axis=1) - 1.0)  # cos θ = (tr R − 1)/2
+    pairs = r[:, _SKEW_PAIRS]  # (N, 6)
+    v = pairs[:, :3] - pairs[:, 3:]  # (N, 3) = 2 sin θ a
+    tr = r[:, ::4].sum(axis=1)  # 1 + 2 cos θ
     two_s = np.sqrt(np.einsum("ij,ij->i", v, v))  # 2 sin θ >= 0
-    theta = np.arctan2(0.5 * two_s, c)
-    # θ / (2 sin θ) → 1/2 as θ → 0; its next term, θ²/12, is below rounding when 2 sin θ < SMALL_ANGLE.
-    scale = np.divide(theta, two_s, out=np.full(theta.shape, 0.5), where=two_s >= SMALL_ANGLE)
-    w = scale[:, None] * v
-    near = np.flatnonzero((two_s < HALF_TURN_SKEW) & (c < 0.0))
-    if near.size:  # rare: within about HALF_TURN_SKEW / 2 of a half turn
+    theta = np.arctan2(two_s, tr - 1.0)
+    # θ / (2 sin θ) → 1/2 as θ → 0, correctly rounded; at v = 0 (θ = 0 exactly) w = 0 · v = 0.
+    w = (theta / np.maximum(two_s, _TINY))[:, None] * v
+    if (tr < _HALF_TURN_TRACE).any():  # rare: |v| < HALF_TURN_SKEW and cos θ < 0, within 0.005 rad of π
+        near = np.flatnonzero(tr < _HALF_TURN_TRACE)
         Rn = R.reshape(-1, 3, 3)[near]
-        B = 0.5 * (Rn + np.swapaxes(Rn, -1, -2)) - c[near, None, None] * np.eye(3)  # (1 − cos θ) a aᵀ
+        cos = 0.5 * (tr[near] - 1.0)
+        B = 0.5 * (Rn + np.swapaxes(Rn, -1, -2)) - cos[:, None, None] * np.eye(3)  # (1 − cos θ) a aᵀ
         k = np.argmax(np.diagonal(B, axis1=-2, axis2=-1), axis=-1)
         axis = B[np.arange(near.size), :, k]  # (F, 3) its column k, (1 − cos θ) a_k a
         axis /= np.linalg.norm(axis, axis=-1, keepdims=True)

@@ -331,3 +331,16 @@ def test_statics_by_vjp_and_twist_by_jvp(robot):
                                atol=1e-13)
     np.testing.assert_allclose(kinematics.joint_torques(robot, q, F), np.einsum("...kj,...k->...j", J, F),
                                atol=1e-13)
+
+
+def test_blocks_of_a_large_batch_join_seamlessly(monkeypatch):
+    """Evaluated in blocks, a batch gives exactly what the same configurations give alone."""
+    robot = random_chain(np.random.default_rng(26))
+    monkeypatch.setattr(kinematics, "BLOCK", 7)
+    q = np.random.default_rng(27).uniform(-2, 2, (3, 10, robot.n))  # 30 configurations: 4 full blocks + 2
+    for func, tail in [(robot.fk, (4, 4)), (robot.jacobian, (6, robot.n)), (robot.hessian, (robot.n, 6, robot.n))]:
+        whole = func(q)
+        assert whole.shape == (3, 10) + tail
+        np.testing.assert_array_equal(whole[1, 3], func(q[1, 3]))
+    J = robot.jacobian(q, method="forward")
+    np.testing.assert_allclose(J, robot.jacobian(q), atol=1e-12, rtol=0)

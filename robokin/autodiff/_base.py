@@ -30,6 +30,15 @@ def unsupported(what: str, kind: str) -> TypeError:
     return TypeError(f"robokin.autodiff: {what} is not supported for {kind} values")
 
 
+def reject_out(kind: str, name: str, out: Any = None, **kw: Any) -> None:
+    """Refuse ``out=`` (an in-place write) and any keyword argument that is not None for ``name``."""
+    if out is not None:
+        raise TypeError(f"robokin.autodiff: {name} with out= writes in place, not supported for {kind} values")
+    bad = {k: v for k, v in kw.items() if v is not None}
+    if bad:
+        raise unsupported(f"{name} with keyword arguments {sorted(bad)}", kind)
+
+
 def func_name(func: Callable[..., Any]) -> str:
     """``numpy.linalg.det``-style dotted name of a NumPy function (for error messages)."""
     module = getattr(func, "__module__", None) or "numpy"

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import _rules as R
-from ._base import ADArray, new_level, unsupported
+from ._base import ADArray, new_level, reject_out, unsupported
 
 __all__ = ["Var", "Tape"]
 
@@ -321,11 +321,7 @@ _UFUNC_RULES.update({np.negative: _negative, np.positive: _positive, np.matmul: 
 
 
 def _no_out(name: str, out: Any = None, **kw: Any) -> None:
-    if out is not None:
-        raise TypeError(f"robokin.autodiff: {name} with out= writes in place, not supported for Var values")
-    bad = {k: v for k, v in kw.items() if v is not None}
-    if bad:
-        raise unsupported(f"{name} with keyword arguments {sorted(bad)}", _KIND)
+    reject_out(_KIND, name, out, **kw)
 
 
 def _sum(level: int, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
