@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -28,48 +30,68 @@ POSITION_ONLY: tuple[float, ...] = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 # The damping multiplier that ends an attempt: after this many rejected steps the point is a local
 # minimum of the error for every practical purpose.
 _MU_MAX = 1e8
+# "lm": μ₀ = _TAU · max diag(JᵀJ) at a fresh start (Madsen, Nielsen & Tingleff, "Methods for non-linear
+# least squares problems", DTU 2004, eq. 3.14, which suggests 1e-6 to 1; 1e-2 converged fastest here).
+_TAU = 1e-2
+# "lm": after an accepted step μ is divided by this (Marquardt's ÷3, ibid. eq. 3.15); after a rejected one
+# it is multiplied by ν, and ν doubles (ibid. eq. 3.16). Measured as fast as the gain-ratio rule
+# (ibid. eq. 3.13) on the benchmark arms, with fewer operations per pass.
+_MU_DOWN = 3.0
 # Floor of the damping λ [m² for arms of about a metre]: JJᵀ + λI stays invertible in double precision
 # (its rounding is about 1e-16 |J|²) when J loses rank, e.g. with several joints at a limit taken out of
 # the task, while the step changes by a relative 1e-10 at most where J has full rank.
 _LAMBDA_MIN = 1e-10
-_TAU = 1e-2
-_TINY = np.finfo(float).tiny
-_ACTIVE_SET = True
-_RESOLVE = True
-# starts=None: a small batch runs several starts per target side by side (rows cost little next to the
-# per-iteration overhead); at least _AUTO_ROWS rows, at most _AUTO_STARTS_MAX starts per target.
-_AUTO_ROWS = 8
-_AUTO_STARTS_MAX = 8
-# Restarts: while fewer than _TOPUP_ROWS rows are active, each unsolved target gets up to that many
-# rows in total (at most _TOPUP_MAX), so the last hard targets of a batch, or a single target, try
-# several random starts at once instead of one after the other.
-_TOPUP_ROWS = 8
+# starts=None: a small batch runs several starts per target side by side from the first pass (up to
+# _AUTO_ROWS rows, at most _AUTO_STARTS_MAX per target): below kinematics.SMALL_BATCH rows a pass costs
+# about the same for 1 row as for 15, so extra starts are nearly free and the first to converge wins.
+_AUTO_ROWS = 15
+_AUTO_STARTS_MAX = 15
+# Top-up: while fewer than _TOPUP_ROWS rows are alive (the last hard targets of a batch), every unsolved
+# target in play gets random starts up to that many rows, so they try several starts at once.
+_TOPUP_ROWS = 64
+# An attempt within _CLOSE times the tolerances (E below ½ _CLOSE² (tol_p² + tol_r²)) after max_iterations
+# steps is converging, only slowly (near a singular configuration the damped step shrinks the error by a
+# constant factor per step, not quadratically): it may go on up to _CLOSE_STEPS × max_iterations steps.
+_CLOSE = 100.0
+_CLOSE_STEPS = 3
+# A quarter of the rows dead: compact the row arrays (dead rows are masked until then).
+_COMPACT_FRACTION = 0.25
+# Solve again only the rows with new joints at a limit when there are at least this many rows (and they are
+# at most half): below it gathering the rows costs more than solving them all.
+_SUBSET_ROWS = 64
 
 
 @dataclass(frozen=True)
 class IKOptions:
     """Settings of :func:`solve`; the defaults suit arms of about a metre.
 
-    The defaults were chosen by measurement (1000 random reachable targets from random starts, Panda,
-    UR5, iiwa14, Puma 560; mean iterations per target over all attempts): ``"lm"`` 45 / 43 / 26 / 62,
-    ``"chan"`` 48 / 54 / 22 / 49, ``"sugihara"`` 45 / 57 / 23 / 49 (and 99.8 % solved on the UR5, the others
-    100 %); 20 iterations per attempt cost 5-15 % fewer iterations than 30.
+    The defaults were chosen by measurement (``benchmarks/ik.py`` targets: fk of random q within the
+    limits, from random starts; Panda, UR5, iiwa14, Puma 560; 1000 targets solved as one batch). Mean
+    iterations per target over all attempts: ``"lm"`` 34 / 40 / 20 / 39, all solved (also one at a time);
+    ``"chan"`` 46 / 53 / 23 / 46, all solved; ``"sugihara"`` converges only linearly near the answer (its
+    λ keeps w̄_N there) and solved 93-98.5 % within 100 restarts (97-100 % with ``max_iterations=60`` on
+    the Panda and UR5). ``max_iterations`` 17 beat 10, 14, 20 and 30 for "lm": an attempt that has not
+    converged by then rarely does, and a new random start is the better bet, except one that is already
+    within 100 tolerances (near a singular configuration the error falls only linearly), which may go on
+    up to 3 × 17 steps.
 
     Attributes:
         position_tolerance: Converged when the position error is at most this [m] (default 1e-6 m) ...
         rotation_tolerance: ... and the rotation error at most this [rad] (default 1e-6 rad).
-        max_iterations: Iterations per attempt before a restart from a new random configuration.
-        max_restarts: Random restarts per target after the first attempt(s); 0 for a local solve only.
-        damping: How the damping λ of ``Δq = Jᵀ(JJᵀ + λI)⁻¹ e`` is chosen: ``"sugihara"``
-            (``λ = E + bias``, E = ½ eᵀWe; Sugihara, IEEE T-RO 27(5), 2011), ``"chan"`` (``λ = E``, Chan &
-            Lawrence, ICRA 1988) or ``"lm"`` (default; Levenberg–Marquardt: λ adapted by the gain ratio
-            of each step, Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems",
-            DTU 2004, sec. 3.2). In every scheme a step that does not lower E is rejected and λ grows
-            until one does.
+        max_iterations: Steps per attempt before a restart from a new random configuration.
+        max_restarts: Random starts per target besides ``q0`` (side-by-side starts and restarts after a
+            failed attempt alike); 0 for a local solve from ``q0`` only.
+        damping: How the damping λ of ``Δq = Jᵀ(JJᵀ + λI)⁻¹ e`` is chosen: ``"lm"`` (default;
+            Levenberg–Marquardt: λ = μ, μ₀ from the first Jacobian, divided by 3 after an accepted step
+            and multiplied by a doubling ν after a rejected one; Madsen, Nielsen & Tingleff, "Methods for
+            non-linear least squares problems", DTU 2004, sec. 3.2), ``"sugihara"`` (``λ = E + bias``,
+            E = ½ eᵀWe; Sugihara, IEEE T-RO 27(5), 2011) or ``"chan"`` (``λ = E``, Chan & Lawrence, ICRA
+            1988). In every scheme a step that does not lower E is rejected and λ grows until one does.
         damping_bias: ``"sugihara"`` only: the constant added to λ (Sugihara's w̄_N), which keeps
             ``JJᵀ + λI`` well conditioned at singular configurations.
         max_step: Step-length guard: the largest change of one joint per iteration [rad or m]; a longer
-            step is scaled down as a whole (its direction is kept).
+            step is scaled down as a whole (its direction is kept). 1.0 converged in fewer iterations
+            than 0.5, 0.7, 1.4, 2 or none.
         weights: Task weights ``(6,)`` for the error rows ``[x, y, z, rx, ry, rz]``; 0 frees a component
             (``POSITION_ONLY`` frees the orientation). A free component does not count for convergence.
         weights_frame: Frame of the weighted components: ``"world"``, or ``"target"`` (the target's own
@@ -80,20 +102,20 @@ class IKOptions:
         nullspace_gain: Gain k of the preference ``z = k (q_rest − q)``, applied as the bias of the
             regularised step ``min ‖J Δq − e‖² + λ‖Δq − z‖²``; 0 (default) disables it. About 0.5 works;
             small gains slow convergence (the damped step lets part of z leak into the task).
-        starts: Starts run side by side per target: q0 and ``starts − 1`` random ones. None (default):
-            1 for batches of 8 or more targets, up to 8 for fewer (extra rows cost little next to the
-            per-iteration overhead of a small batch).
+        starts: Starts run side by side per target from the first iteration: q0 and ``starts − 1``
+            random ones. None (default): 15 for a single target, ``15 // M`` for M targets (1 from 8 on):
+            below ``kinematics.SMALL_BATCH`` rows a pass costs about the same for one row as for 15, so
+            a small batch gets extra starts nearly free, and the first to converge ends its target.
         finish: ``"first"`` (default): a target is done at the first iteration one of its starts
             converges; ``"all"``: every start runs its attempt to the end, and among the solutions the
             one nearest ``q0`` is returned.
-        singularity_threshold: ``near_singularity`` is reported when the smallest inverse condition
-            number seen along the accepted iterates falls below this (default 1e-2: σ_min is under 1 %
-            of σ_max).
+        singularity_threshold: ``near_singularity`` is reported when the inverse condition number of the
+            task Jacobian at the answer is below this (default 1e-2: σ_min is under 1 % of σ_max).
     """
 
     position_tolerance: float = 1e-6
     rotation_tolerance: float = 1e-6
-    max_iterations: int = 20
+    max_iterations: int = 17
     max_restarts: int = 100
     damping: Damping = "lm"
     damping_bias: float = 1e-3
@@ -147,6 +169,9 @@ def _is_numbers(value) -> bool:
     return True
 
 
+_DEFAULT_OPTIONS = IKOptions()
+
+
 @dataclass(frozen=True, eq=False)
 class IKResult:
     """The answer of :func:`solve` for a batch of targets ``(...)``; every array is read-only.
@@ -161,10 +186,11 @@ class IKResult:
             components (0 for a position-only task).
         iterations: ``(...)`` int, iterations over all attempts (each one Jacobian and one 6×6 solve).
         restarts: ``(...)`` int, random starts used besides ``q0`` (side-by-side starts included).
-        min_inverse_condition: ``(...)`` smallest ``σ_min/σ_max`` seen at the accepted iterates of the
-            attempt that gave ``q`` (1 is isotropic, 0 singular), by
-            :func:`robokin.singularity.inverse_condition` of the unit-free task Jacobian
-            ``[v/L; ω]`` over :func:`robokin.singularity.task_rows` (L: ``characteristic_length``).
+        min_inverse_condition: ``(...)`` ``σ_min/σ_max`` of the task Jacobian at ``q`` (1 is isotropic,
+            0 singular): :func:`robokin.singularity.inverse_condition` of the unit-free ``[v/L; ω]`` over
+            :func:`robokin.singularity.task_rows` (L: ``characteristic_length``), σ_min being the
+            smallest singular value. (It was once the minimum along the accepted iterates; it is now
+            taken at the answer only: one batched SVD per call.)
         near_singularity: ``(...)`` bool, ``min_inverse_condition < options.singularity_threshold``.
     """
 
@@ -202,20 +228,21 @@ def dls_step(J: np.ndarray, e: np.ndarray, lam: npt.ArrayLike, z: np.ndarray | N
     Returns:
         ``(N, n)`` the joint step.
     """
-    return _dls(J, e, np.asarray(lam), z, None)
+    return _dls(J, e, np.asarray(lam, dtype=float), z, None)
 
 
-def _dls(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None, free: np.ndarray | None):
-    """:func:`dls_step` with only the ``free`` joints ``(N, n)`` bool in the task (all when None).
+def _dls(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None, held: np.ndarray | None):
+    """:func:`dls_step` with the ``held`` joints ``(N, n)`` bool out of the task (none when None).
 
-    The step of the free joints is that of ``J`` with the other columns zeroed (and ``z`` zeroed there);
-    the other joints get ``z + Jᵀy`` with the same multiplier ``y = (J_f J_fᵀ + λI)⁻¹(e − J_f z_f)``: the
+    The step of the free joints is that of ``J`` with the held columns zeroed (and ``z`` zeroed there);
+    the held joints get ``z + Jᵀy`` with the same multiplier ``y = (J_f J_fᵀ + λI)⁻¹(e − J_f z_f)``: the
     motion the task asks of them, which tells whether a joint held at a limit wants to leave it.
     """
     Jt = np.swapaxes(J, -1, -2)
-    if free is None:
+    if held is None:
         J_f, z_f = J, z
     else:
+        free = ~held
         J_f = J * free[:, None, :]
         z_f = None if z is None else z * free
     A = J_f @ np.swapaxes(J_f, -1, -2)  # (N, m, m)
@@ -235,41 +262,81 @@ def _first_per_target(t: np.ndarray, key: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class _Arm:
+    """What the solver reads of a robot, computed once per robot (see :func:`_arm`)."""
+
+    chain: "Chain"
+    lower: np.ndarray  # (n,) [rad, m]
+    upper: np.ndarray  # (n,)
+    revolute: np.ndarray  # (n,) bool
+    middle: np.ndarray  # (n,) middle of each finite range, 0 where unlimited
+    cond_rows: np.ndarray  # (k,) task rows of J for the inverse condition number
+    cond_scale: np.ndarray  # (k, n) unit-free scaling of those rows: [v/L; ω], prismatic columns × L
+    wraps: bool  # a revolute joint's range spans a whole turn or more (so q ± 2π may be within limits)
+
+
+_ARMS: "weakref.WeakKeyDictionary[Robot, _Arm]" = weakref.WeakKeyDictionary()
+
+
+def _arm(robot: "Robot") -> _Arm:
+    """The robot's :class:`_Arm`, cached (robots are immutable)."""
+    arm = _ARMS.get(robot)
+    if arm is None:
+        lower, upper = (np.array(a) for a in robot.limits.T)
+        revolute = np.array(robot.joint_types) == "revolute"
+        finite = np.isfinite(lower) & np.isfinite(upper)
+        middle = np.where(finite, 0.5 * (np.where(finite, lower, 0.0) + np.where(finite, upper, 0.0)), 0.0)
+        L = characteristic_length(robot)
+        rows = np.array(task_rows(robot))
+        arm = _Arm(
+            chain=robot.chain,
+            lower=lower,
+            upper=upper,
+            revolute=revolute,
+            middle=np.clip(middle, lower, upper),
+            cond_rows=rows,
+            cond_scale=np.where(rows < 3, 1.0 / L, 1.0)[:, None] * np.where(revolute, 1.0, L),
+            wraps=bool(np.any(revolute & (upper - lower >= 2.0 * np.pi))),
+        )
+        _ARMS[robot] = arm
+    return arm
+
+
+@functools.lru_cache(maxsize=64)
+def _task(options: IKOptions) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``options``' weights ``(6,)``, the ``(6, 2)`` matrix summing the constrained position and rotation
+    squares, and whether every weight is 1 (cached: options are immutable)."""
+    weights = np.array(options.weights)
+    error_rows = np.zeros((6, 2))
+    error_rows[:3, 0] = weights[:3] > 0
+    error_rows[3:, 1] = weights[3:] > 0
+    return weights, error_rows, bool(np.all(weights == 1.0))
+
+
 class _Problem:
     """Everything the loop reads, flattened to ``M`` targets and validated."""
 
-    chain: "Chain"
-    lower: np.ndarray  # (n,)
-    upper: np.ndarray  # (n,)
-    revolute: np.ndarray  # (n,) bool
-    p_target: np.ndarray  # (M, 3)
-    R_target: np.ndarray  # (M, 3, 3)
-    q0: np.ndarray  # (M, n), within the limits
-    q_rest: np.ndarray | None  # (M, n)
-    options: IKOptions
-    starts: int
-    rng: np.random.Generator
-    weights: np.ndarray = field(init=False)  # (6,)
-    error_rows: np.ndarray = field(init=False)  # (6, 2): sums the constrained position / rotation squares
-    sample_lo: np.ndarray = field(init=False)  # (n,) or (M, n)
-    sample_span: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.weights = np.asarray(self.options.weights)
-        constrained = self.weights > 0
-        self.error_rows = np.zeros((6, 2))
-        self.error_rows[:3, 0] = constrained[:3]
-        self.error_rows[3:, 1] = constrained[3:]
-        # Limited joints are uniform over their range; an unlimited revolute joint over one turn [-π, π);
-        # an unlimited prismatic joint over ±1 m about q0.
+    def __init__(self, arm: _Arm, options: IKOptions, p_target: np.ndarray, R_target: np.ndarray,
+                 q0: np.ndarray, q_rest: np.ndarray | None, starts: int, rng: np.random.Generator) -> None:
+        self.chain, self.lower, self.upper, self.revolute = arm.chain, arm.lower, arm.upper, arm.revolute
+        self.wraps = arm.wraps
+        self.options = options
+        self.p_target = p_target  # (M, 3)
+        self.R_target = R_target  # (M, 3, 3)
+        self.q0 = q0  # (M, n), within the limits
+        self.q_rest = q_rest  # (M, n) or None
+        self.starts = starts
+        self.rng = rng
+        self.weights, self.error_rows, self.unit_weights = _task(options)
+        self.target_frame = options.weights_frame == "target"
+        # Random starts: limited joints uniform over their range; an unlimited revolute joint over one
+        # turn [-π, π); an unlimited prismatic joint over ±1 m about q0.
         lo, hi = self.lower, self.upper
-        if np.all(np.isfinite(lo) & np.isfinite(hi)):
-            self.sample_lo, self.sample_span = lo, hi - lo
-        else:
-            lo = np.where(np.isfinite(lo), lo, np.where(self.revolute, -np.pi, self.q0 - 1.0))
-            hi = np.where(np.isfinite(hi), hi, np.where(self.revolute, np.pi, self.q0 + 1.0))
-            self.sample_lo, self.sample_span = lo, hi - lo
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            lo = np.where(np.isfinite(lo), lo, np.where(self.revolute, -np.pi, q0 - 1.0))  # (M, n)
+            hi = np.where(np.isfinite(hi), hi, np.where(self.revolute, np.pi, q0 + 1.0))
+        self.sample_lo, self.sample_span = lo, hi - lo
 
     def sample(self, t: np.ndarray) -> np.ndarray:
         """Random configurations ``(len(t), n)`` within the limits for targets ``t``."""
@@ -301,13 +368,13 @@ class _Problem:
         np.subtract(p_target, T[:, :, 3], out=e[:, :3])
         e[:, 3:] = spatial.so3_log(R_target @ np.swapaxes(T[:, :, :3], -1, -2))  # log(R* Rᵀ)
         J_s = J
-        if self.options.weights_frame == "target":  # components along the target's axes: R*ᵀ e, R*ᵀ J
-            RtT = np.swapaxes(R_target, -1, -2)
-            e = (RtT[:, None] @ e.reshape(-1, 2, 3, 1)).reshape(-1, 6)
-            J_s = (RtT[:, None] @ J.reshape(-1, 2, 3, J.shape[-1])).reshape(J.shape)
+        if self.target_frame:  # components along the target's axes: R*ᵀ e, R*ᵀ J
+            RtT = np.swapaxes(R_target, -1, -2)[:, None]
+            e = (RtT @ e.reshape(-1, 2, 3, 1)).reshape(-1, 6)
+            J_s = (RtT @ J.reshape(-1, 2, 3, J.shape[-1])).reshape(J.shape)
         errors = (e * e) @ self.error_rows  # (A, 2)
-        if self.options.weights == (1.0,) * 6:
-            return e, J_s, J, 0.5 * np.einsum("ij,ij->i", e, e), errors
+        if self.unit_weights:
+            return e, J_s, J, 0.5 * errors.sum(axis=1), errors
         e_w = self.weights * e
         return e_w, self.weights[:, None] * J_s, J, 0.5 * np.einsum("ij,ij->i", e_w, e_w), errors
 
@@ -316,24 +383,25 @@ class _Rows:
     """The rows of the loop (one start of one target each), as parallel arrays.
 
     Rows restart in place; a row that ends for good is only marked dead (``alive``), and the arrays are
-    compacted when a quarter of them are dead, so a pass never gathers every array because one row ended.
-    ``fresh`` (a Python flag) says some rows hold a fresh start in ``q_new`` (their ``E`` is inf).
+    compacted once ``_COMPACT_FRACTION`` of them are dead, so a pass never gathers every array because one
+    row ended. ``E = inf`` marks a fresh start in ``q_new`` (accepted whatever its error); the Python flag
+    ``fresh`` says some row has one.
     """
 
-    FIELDS = ("t", "p_target", "R_target", "q_rest", "q", "q_new", "e", "J", "E", "mu", "nu", "it", "pred",
-              "blocked", "alive")
+    FIELDS = ("t", "p_target", "R_target", "q_rest", "q", "q_new", "e", "J", "E", "mu", "nu", "it", "held",
+              "alive")
 
     def __init__(self, pb: _Problem, t: np.ndarray, q_new: np.ndarray) -> None:
         A, n = q_new.shape
-        self.t = t
-        self.p_target, self.R_target = pb.p_target[t], pb.R_target[t]
-        self.q_rest = None if pb.q_rest is None else pb.q_rest[t]
-        self.q, self.q_new = q_new.copy(), q_new
-        self.e, self.J = np.zeros((A, 6)), np.zeros((A, 6, n))
-        self.E = np.full(A, np.inf)  # inf: q_new is a fresh start, accepted whatever its error
-        self.mu, self.nu, self.pred = np.ones(A), np.full(A, 2.0), np.ones(A)
-        self.it = np.zeros(A, dtype=int)
-        self.blocked = np.zeros((A, n), dtype=bool)  # joints held at a limit, out of the next step
+        self.t = t  # (A,) target of each row
+        self.p_target, self.R_target = pb.p_target[t], pb.R_target[t]  # (A, 3), (A, 3, 3)
+        self.q_rest = None if pb.q_rest is None else pb.q_rest[t]  # (A, n)
+        self.q, self.q_new = q_new, q_new  # accepted state, candidate to evaluate (A, n)
+        self.e, self.J = np.zeros((A, 6)), np.zeros((A, 6, n))  # weighted error and Jacobian at q
+        self.E = np.full(A, np.inf)  # ½‖e‖² at q; inf: q_new is a fresh start
+        self.mu, self.nu = np.ones(A), np.full(A, 2.0)  # damping and its growth factor
+        self.it = np.zeros(A, dtype=int)  # steps of the current attempt
+        self.held = np.zeros((A, n), dtype=bool)  # joints held at a limit, out of the next step
         self.alive = np.ones(A, dtype=bool)
         self.fresh = True
         self.all_alive = True
@@ -343,12 +411,28 @@ class _Rows:
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, value[keep])
+        self.all_alive = True
 
     def extend(self, other: "_Rows") -> None:
         for name in self.FIELDS:
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, np.concatenate([value, getattr(other, name)]))
+        self.all_alive = self.all_alive and other.all_alive
+        self.fresh = True
+
+
+@dataclass
+class _Answer:
+    """The per-target answer ``(M, ...)`` of :func:`_run`, filled in place as rows end."""
+
+    success: np.ndarray  # (M,) bool
+    q: np.ndarray  # (M, n)
+    key: np.ndarray  # (M,) distance to q0 once successful, E before
+    errors: np.ndarray  # (M, 2) squared position [m²] / rotation [rad²] error at q (successful targets)
+    J: np.ndarray  # (M, 6, n) plain world Jacobian at q (successful targets)
+    iterations: np.ndarray  # (M,) int
+    restarts: np.ndarray  # (M,) int
 
 
 def _run(pb: _Problem):
@@ -366,13 +450,12 @@ def _run(pb: _Problem):
     """
     opts = pb.options
     M, n = pb.q0.shape
-    # Per-target answer, filled in place by _finish.
     answer = _Answer(
         success=np.zeros(M, dtype=bool),
         q=pb.q0.copy(),
-        key=np.full(M, np.inf),  # distance to q0 once successful, E before
-        errors=np.full((M, 2), np.inf),  # squared position / rotation error at q (successful targets)
-        J=np.zeros((M, 6, n)),  # plain world Jacobian at q (successful targets)
+        key=np.full(M, np.inf),
+        errors=np.full((M, 2), np.inf),
+        J=np.zeros((M, 6, n)),
         iterations=np.zeros(M, dtype=int),
         restarts=np.zeros(M, dtype=int),
     )
@@ -384,9 +467,7 @@ def _run(pb: _Problem):
         others = np.arange(t.shape[0]) % starts != 0
         q_new[others] = pb.sample(t[others])
         answer.restarts += starts - 1
-    # inf appears on purpose in E and ρ of fresh starts (E = inf) and is replaced at once.
-    with np.errstate(invalid="ignore", over="ignore"):
-        _loop(pb, _Rows(pb, t, q_new), answer)
+    _loop(pb, _Rows(pb, t, q_new), answer)
     # Errors and Jacobians at q for the targets that did not converge (one kernel pass).
     fail = np.flatnonzero(~answer.success)
     if fail.size:
@@ -395,48 +476,34 @@ def _run(pb: _Problem):
     return answer.q, answer.success, np.sqrt(answer.errors), answer.iterations, answer.restarts, answer.J
 
 
-@dataclass
-class _Answer:
-    """The per-target answer of :func:`_run` ``(M, ...)``, filled in place as rows end."""
-
-    success: np.ndarray
-    q: np.ndarray
-    key: np.ndarray
-    errors: np.ndarray
-    J: np.ndarray
-    iterations: np.ndarray
-    restarts: np.ndarray
-
-
 def _loop(pb: _Problem, s: _Rows, answer: _Answer) -> None:
     """The passes of :func:`_run` until no row is left."""
     opts = pb.options
     lower, upper = pb.lower, pb.upper
     tol = np.array([opts.position_tolerance, opts.rotation_tolerance]) ** 2
-    max_step = opts.max_step
-    lm = opts.damping == "lm"
+    max_step, max_iterations = opts.max_step, opts.max_iterations
+    E_close = 0.5 * _CLOSE**2 * (opts.position_tolerance**2 + opts.rotation_tolerance**2)
+    scheme = opts.damping
     gain = opts.nullspace_gain if pb.q_rest is not None else 0.0
     while True:
         # ---- evaluate every candidate: one kernel pass for pose and Jacobian
         e_new, J_new, J_plain, E_new, err_new = pb.evaluate(s.p_target, s.R_target, s.q_new)
         converged = (err_new <= tol).all(axis=1)
         accept = (E_new < s.E) | converged
-        # ---- damping update (a fresh start has E = inf: accepted, its damping set below)
-        if lm:
-            # Gain ratio ρ = actual / predicted decrease of E (Madsen, Nielsen & Tingleff, "Methods for
-            # non-linear least squares problems", DTU 2004, eq. 3.13 and 3.16): μ shrinks by up to 3 after
-            # a good step and doubles, then quadruples, ... after each rejected one.
-            rho = (s.E - E_new) / s.pred
-            s.mu = s.mu * np.where(accept, np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), s.nu)
+        if not s.all_alive:  # a dead row is accepted at every pass, so its damping stays finite
+            accept |= ~s.alive
+        # ---- damping: down after an accepted step, up (by ν, and ν doubles) after a rejected one
+        if scheme == "lm":  # Marquardt's update with Nielsen's ν (see _MU_DOWN)
+            s.mu = s.mu * np.where(accept, 1.0 / _MU_DOWN, s.nu)
             s.nu = np.where(accept, 2.0, 2.0 * s.nu)
         else:
             s.mu = np.where(accept, np.maximum(1.0, 0.25 * s.mu), 4.0 * s.mu)
         s.it += 1
-        if s.fresh:
+        if s.fresh:  # fresh starts: no step taken yet, damping and held joints start anew
             fresh = s.E == np.inf
             s.it[fresh] = 0
-            s.blocked[fresh] = False
-            if lm:  # μ₀ = τ max diag(JᵀJ) (ibid., eq. 3.14)
+            s.held[fresh] = False
+            if scheme == "lm":  # μ₀ = τ max diag(JᵀJ) (see _TAU)
                 mu0 = _TAU * np.einsum("ijk,ijk->ik", J_new, J_new).max(axis=1)
                 s.mu = np.where(fresh, np.maximum(mu0, _LAMBDA_MIN), s.mu)
             else:
@@ -451,50 +518,56 @@ def _loop(pb: _Problem, s: _Rows, answer: _Answer) -> None:
             s.J = np.where(accept[:, None, None], J_new, s.J)
             s.E = np.where(accept, E_new, s.E)
         # ---- rows that end: converged, or the attempt failed (too many steps, or a local minimum)
-        failed = (s.it >= opts.max_iterations) | (s.mu > _MU_MAX)
+        failed = s.mu > _MU_MAX
+        long = s.it >= max_iterations
+        if long.any():
+            failed |= long & ((s.E > E_close) | (s.it >= _CLOSE_STEPS * max_iterations))
+        if not s.all_alive:
+            converged &= s.alive
+            failed &= s.alive
         if converged.any() or failed.any():
-            if not s.all_alive:
-                converged &= s.alive
-                failed &= s.alive
             if not _finish(pb, s, converged, failed & ~converged, J_plain, err_new, answer):
                 return
         # ---- the damped step from every row's accepted state
         q = s.q
-        if lm:
+        if scheme == "lm":
             lam = np.maximum(s.mu, _LAMBDA_MIN)
-        elif opts.damping == "sugihara":  # λ = E + w̄_N (Sugihara 2011, eq. 22-23)
-            lam = s.mu * (s.E + opts.damping_bias)
-        else:  # λ = α E (Chan & Lawrence 1988)
-            lam = np.maximum(s.mu * s.E, _LAMBDA_MIN)
-        if s.fresh:  # rows restarted by _finish: their state is stale, any finite λ will do
-            lam = np.where(s.E == np.inf, 1.0, lam)
-        z = gain * (s.q_rest - q) if gain else None
-        if _ACTIVE_SET:
-            # Joints held at a limit (those the previous step pushed outward there) are taken out of the task
-            # and the step solved for the others, so the free joints take over the blocked motion (the
-            # clamping loop of Baerlocher & Boulic, The Visual Computer 20(6), 2004, one pass per iteration:
-            # the held set is updated from this step for the next one, an active-set strategy).
-            held = s.blocked
-            dq = _dls(s.J, s.e, lam, z, ~held if held.any() else None)  # held joints: the motion they want
-            push = np.where(dq > 0.0, q >= upper, q <= lower)  # at a limit and pushed outward
-            if _RESOLVE and (push & ~held).any():
-                held = push
-                dq = _dls(s.J, s.e, lam, z, ~held)
-                push = np.where(dq > 0.0, q >= upper, q <= lower)
-            dq[held] = 0.0
-            s.blocked = push
         else:
-            dq = dls_step(s.J, s.e, lam, z)
-            push = ((q >= upper) & (dq > 0.0)) | ((q <= lower) & (dq < 0.0))
-            if push.any():
-                free = ~push
-                dq = free * dls_step(s.J * free[:, None, :], s.e, lam, None if z is None else z * free)
+            # Rows restarted by _finish have E = inf: any finite λ will do (their step is not used).
+            E = np.where(s.E == np.inf, 1.0, s.E) if s.fresh else s.E
+            if scheme == "sugihara":  # λ = E + w̄_N (Sugihara, IEEE T-RO 27(5), 2011, eq. 22-23)
+                lam = s.mu * (E + opts.damping_bias)
+            else:  # λ = α E (Chan & Lawrence, ICRA 1988)
+                lam = np.maximum(s.mu * E, _LAMBDA_MIN)
+        z = gain * (s.q_rest - q) if gain else None
+        # Joints at a limit that the step pushes outward are taken out of the task and the step solved for
+        # the others, so the free joints take over the blocked motion (the clamping loop of Baerlocher &
+        # Boulic, The Visual Computer 20(6), 2004), kept as an active set: the joints held in the previous
+        # step are held at once, released when the task pulls them inward, and the step is solved again
+        # only when new joints push outward.
+        held = s.held
+        any_held = held.any()
+        dq = _dls(s.J, s.e, lam, z, held if any_held else None)
+        push = np.where(dq > 0.0, q >= upper, q <= lower)  # at a limit and pushed outward
+        again = (push > held).any(axis=1)  # rows where new joints push outward: solve again
+        if again.any():
+            r = np.flatnonzero(again)
+            if r.size * 2 > again.shape[0] or again.shape[0] < _SUBSET_ROWS:  # every row, held or not
+                held = np.where(again[:, None], push, held)  # rows without new pushes: the same step again
+                dq = _dls(s.J, s.e, lam, z, held)
+                push = np.where(dq > 0.0, q >= upper, q <= lower)
+            else:  # only those rows (few, in a large batch)
+                held = held.copy()
+                held[r] = push[r]
+                dq[r] = _dls(s.J[r], s.e[r], lam[r], None if z is None else z[r], held[r])
+                push[r] = np.where(dq[r] > 0.0, q[r] >= upper, q[r] <= lower)
+            any_held = True
+        if any_held:
+            dq[held] = 0.0
+        s.held = push
         # Step-length guard: the largest joint change at most max_step, direction kept.
         dq *= (max_step / np.maximum(np.abs(dq).max(axis=1), max_step))[:, None]
         step_q = np.minimum(np.maximum(q + dq, lower), upper)  # projected into the limits
-        if lm:  # predicted decrease of E for the step actually taken (after the guards), > 0 or ρ < 0
-            r = s.e - (s.J @ (step_q - q)[:, :, None])[..., 0]
-            s.pred = np.maximum(s.E - 0.5 * np.einsum("ij,ij->i", r, r), _TINY)
         if s.fresh:
             s.q_new = np.where((s.E == np.inf)[:, None], s.q_new, step_q)
         else:
@@ -502,7 +575,7 @@ def _loop(pb: _Problem, s: _Rows, answer: _Answer) -> None:
 
 
 def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer: _Answer) -> bool:
-    """Bookkeeping for the rows that converged or failed this pass; False when no row is left.
+    """Bookkeeping for the (alive) rows that converged or failed this pass; False when no row is left.
 
     A converged row offers its q (moved by whole turns to the value nearest q0) to its target, which keeps
     the one nearest q0; a failed row of an unsolved target offers its q as the closest pose while nothing
@@ -513,73 +586,81 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer:
     M = pb.q0.shape[0]
     t = s.t
     success = answer.success
+    ending = converged | failed
     if converged.any():  # among solutions, the one nearest q0
         rows = np.flatnonzero(converged)
         tc = t[rows]
-        q_wrapped = pb.wrap_near(s.q[rows], pb.q0[tc])
-        dist = np.linalg.norm(q_wrapped - pb.q0[tc], axis=1)
-        pick = _first_per_target(tc, dist) if rows.size > 1 else np.zeros(1, dtype=int)
-        tp, rp = tc[pick], rows[pick]
-        better = ~success[tp] | (dist[pick] < answer.key[tp])
-        pick, tp, rp = pick[better], tp[better], rp[better]
-        success[tp] = True
-        answer.key[tp] = dist[pick]
-        answer.q[tp] = q_wrapped[pick]
-        answer.errors[tp] = err_new[rp]
-        answer.J[tp] = J_plain[rp]
-    ending = converged | failed
-    if opts.finish == "first":  # the other starts of a solved target stop with it
-        ending |= s.alive & success[t]
-    failed = failed & ~success[t]
-    restart = np.zeros_like(ending)
+        q0 = pb.q0[tc]
+        q_wrapped = pb.wrap_near(s.q[rows], q0) if pb.wraps else s.q[rows]
+        dist = np.sqrt(np.einsum("ij,ij->i", q_wrapped - q0, q_wrapped - q0))
+        if rows.size > 1:
+            pick = _first_per_target(tc, dist)
+            rows, tc, dist, q_wrapped = rows[pick], tc[pick], dist[pick], q_wrapped[pick]
+        better = ~success[tc] | (dist < answer.key[tc])
+        if not better.all():
+            rows, tc, dist, q_wrapped = rows[better], tc[better], dist[better], q_wrapped[better]
+        success[tc] = True
+        answer.key[tc] = dist
+        answer.q[tc] = q_wrapped
+        answer.errors[tc] = err_new[rows]
+        answer.J[tc] = J_plain[rows]
+        if opts.finish == "first":  # the other starts of a solved target stop with it
+            if success.all():  # the usual end: every target solved
+                alive = s.alive if not s.all_alive else slice(None)
+                answer.iterations += np.bincount(t[alive], weights=s.it[alive], minlength=M).astype(int)
+                return False
+            ending |= success[t] if s.all_alive else s.alive & success[t]
+    again = None
     if failed.any():
+        failed &= ~success[t]  # finish="all": a failed row of a solved target just ends
         rows = np.flatnonzero(failed)
+    if failed.any():
         tf = t[rows]
-        pick = _first_per_target(tf, s.E[rows])  # keep the closest pose (smallest E) while nothing converged
-        tp, rp = tf[pick], rows[pick]
-        better = s.E[rp] < answer.key[tp]
-        tp, rp = tp[better], rp[better]
+        E = s.E[rows]
+        pick = _first_per_target(tf, E) if rows.size > 1 else np.zeros(1, dtype=int)
+        better = E[pick] < answer.key[tf[pick]]  # keep the closest pose (smallest E) while nothing converged
+        tp, rp = tf[pick][better], rows[pick][better]
         answer.key[tp] = s.E[rp]
-        answer.q[tp] = pb.wrap_near(s.q[rp], pb.q0[tp])
+        answer.q[tp] = pb.wrap_near(s.q[rp], pb.q0[tp]) if pb.wraps else s.q[rp]
         # Restart in place while the target has restarts left (the k-th failed row of a target in this
         # pass needs k restarts left).
-        order = np.argsort(tf, kind="stable")
-        ts = tf[order]
-        rank = np.arange(ts.shape[0]) - np.searchsorted(ts, ts)
-        again = rows[order[rank < opts.max_restarts - answer.restarts[ts]]]
-        if again.size:
-            restart[again] = True
-            answer.restarts += np.bincount(t[again], minlength=M)
-            s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
-            s.q_new[again] = pb.sample(t[again])
-            s.E = s.E.copy() if s.E is s.pred else s.E
-            s.E[again] = np.inf
-            s.nu[again] = 2.0
-            s.fresh = True
+        if rows.size > 1:
+            order = np.argsort(tf, kind="stable")
+            ts = tf[order]
+            rank = np.arange(ts.shape[0]) - np.searchsorted(ts, ts)
+            again = rows[order[rank < opts.max_restarts - answer.restarts[ts]]]
+        else:
+            again = rows[answer.restarts[tf] < opts.max_restarts]
     ending_rows = np.flatnonzero(ending)
-    np.add.at(answer.iterations, t[ending_rows], s.it[ending_rows])
-    if not restart.all():
-        s.alive &= ~(ending & ~restart)
-        s.all_alive = bool(s.alive.all())
-    alive = int(s.alive.sum())
-    if not alive:
-        return False
-    if 4 * (s.alive.shape[0] - alive) >= s.alive.shape[0]:
-        s.take(s.alive)
-        s.all_alive = True
-    # Top-up: while fewer than _TOPUP_ROWS rows are alive (a single target, or the last hard targets of a
-    # batch), every unsolved target still in play gets random starts up to that many rows (restarts
-    # permitting), so the hard ones try several starts at once instead of one after the other.
-    if alive < _TOPUP_ROWS:
-        current = np.bincount(s.t[s.alive], minlength=M)
-        in_play = ~success & (current > 0)
-        per_target = max(1, _TOPUP_ROWS // max(1, int(in_play.sum())))
-        new = np.clip(np.where(in_play, per_target - current, 0), 0, opts.max_restarts - answer.restarts)
-        if new.any():
-            t_new = np.repeat(np.arange(M), new)
-            answer.restarts += new
-            s.extend(_Rows(pb, t_new, pb.sample(t_new)))
-            s.fresh = True
+    answer.iterations += np.bincount(t[ending_rows], weights=s.it[ending_rows], minlength=M).astype(int)
+    if again is not None and again.size:
+        answer.restarts += np.bincount(t[again], minlength=M)
+        s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
+        s.q_new[again] = pb.sample(t[again])
+        s.E[again] = np.inf
+        s.nu[again] = 2.0
+        s.fresh = True
+        ending[again] = False
+    if ending.any():
+        s.alive &= ~ending
+        s.all_alive = False
+        alive = int(s.alive.sum())
+        if not alive:
+            return False
+        if s.alive.shape[0] - alive >= _COMPACT_FRACTION * s.alive.shape[0]:
+            s.take(s.alive)
+        # Top-up: while fewer than _TOPUP_ROWS rows are alive (the last hard targets of a batch), every
+        # unsolved target still in play gets random starts up to that many rows (restarts permitting), so
+        # the hard ones try several starts at once instead of one after the other.
+        if alive < _TOPUP_ROWS:
+            current = np.bincount(s.t[s.alive], minlength=M)
+            in_play = ~success & (current > 0)
+            per_target = max(1, min(_AUTO_STARTS_MAX, _TOPUP_ROWS // max(1, int(in_play.sum()))))
+            new = np.clip(np.where(in_play, per_target - current, 0), 0, opts.max_restarts - answer.restarts)
+            if new.any():
+                t_new = np.repeat(np.arange(M), new)
+                answer.restarts += new
+                s.extend(_Rows(pb, t_new, pb.sample(t_new)))
     return True
 
 
@@ -596,9 +677,11 @@ def solve(
 
     Damped least squares ``Δq = z + Jᵀ(JJᵀ + λI)⁻¹(e − Jz)`` (see :func:`dls_step`) with the world-frame
     error ``e = [p* − p; log(R* Rᵀ)]`` (rows ``[v; ω]`` like J), adaptive damping (``options.damping``),
-    a step-length guard, every iterate projected into the joint limits, and random restarts within the
-    limits when an attempt stalls. Every target of a batch, and every restart, is a row of the same array
-    operations; finished rows leave the batch.
+    joints held at a limit taken out of the step (an active set), a step-length guard, every iterate
+    projected into the joint limits, several starts side by side for a small batch, and random restarts
+    within the limits when an attempt stalls. Every target of a batch, and every start, is a row of the
+    same array operations (one kernel call for pose and Jacobian per pass); rows of finished targets are
+    masked and compacted away now and then.
 
     Args:
         robot: The robot.
@@ -620,20 +703,16 @@ def solve(
         ConventionError: ``T_target`` is not a rigid transform.
         OptionError: ``options`` is not an :class:`IKOptions` or its ``rest`` has the wrong length.
     """
-    options = IKOptions() if options is None else options
+    options = _DEFAULT_OPTIONS if options is None else options
     if not isinstance(options, IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
     T = _checks.transforms(T_target, "T_target")
     batch = T.shape[:-2]
     T2 = T.reshape(-1, 4, 4)
     n = robot.n
-    lower, upper = (np.array(a) for a in robot.limits.T)
-    revolute = np.array(robot.joint_types) == "revolute"
-    finite = np.isfinite(lower) & np.isfinite(upper)
-    middle = np.where(finite, 0.5 * (np.where(finite, lower, 0.0) + np.where(finite, upper, 0.0)), 0.0)
-    middle = np.clip(middle, lower, upper)
+    arm = _arm(robot)
     if q0 is None:
-        q_start = np.broadcast_to(middle, batch + (n,))
+        q_start = np.broadcast_to(arm.middle, batch + (n,))
     else:
         q0 = _checks.joint_vector(robot, q0, "q0")
         try:
@@ -643,39 +722,33 @@ def solve(
                 f"q0 of shape {q0.shape} does not broadcast against T_target's batch shape {batch} "
                 f"(expected (n,) = ({n},) or {batch + (n,)})"
             ) from None
-        q_start = np.clip(q_start, lower, upper)
+        q_start = np.minimum(np.maximum(q_start, arm.lower), arm.upper)
     q_start = np.array(q_start.reshape(-1, n))
     if options.rest is None or options.nullspace_gain == 0:
         q_rest = None
     elif options.rest == "q0":
         q_rest = q_start
     elif options.rest == "middle":
-        q_rest = np.broadcast_to(middle, q_start.shape)
+        q_rest = np.broadcast_to(arm.middle, q_start.shape)
     else:
         rest = np.asarray(options.rest)
         if rest.shape != (n,):
             raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
         q_rest = np.broadcast_to(rest, q_start.shape)
-    L = characteristic_length(robot)
-    rows = np.array(task_rows(robot))
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(0 if seed is None else seed)
+    M = T2.shape[0]
     problem = _Problem(
-        chain=robot.chain,
-        lower=lower,
-        upper=upper,
-        revolute=revolute,
+        arm,
+        options,
         p_target=T2[:, :3, 3],
-        R_target=np.ascontiguousarray(T2[:, :3, :3]),
+        R_target=T2[:, :3, :3],
         q0=q_start,
         q_rest=q_rest,
-        options=options,
-        starts=options.starts or max(1, min(_AUTO_STARTS_MAX, _AUTO_ROWS // T2.shape[0])),
-        rng=rng,
+        starts=options.starts or max(1, min(_AUTO_STARTS_MAX, _AUTO_ROWS // M)),
+        rng=seed if isinstance(seed, np.random.Generator) else np.random.default_rng(0 if seed is None else seed),
     )
     q, success, errors, iterations, restarts, J = _run(problem)
     # The singularity report at the answer: one batched SVD of the unit-free task Jacobian [v/L; ω].
-    scale = np.where(np.arange(6) < 3, 1.0 / L, 1.0)[rows][:, None] * np.where(revolute, 1.0, L)
-    cmin = inverse_condition(J[:, rows] * scale)
+    cmin = inverse_condition(J[:, arm.cond_rows] * arm.cond_scale)
     return IKResult(
         q=q.reshape(batch + (n,)),
         success=success.reshape(batch),

@@ -53,8 +53,9 @@ HESSIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse")
 
 # Below this many configurations the product-of-joint-matrices kernel has less per-call overhead; above it
 # the column kernel (one small BLAS product per joint over the whole batch) is faster. Both give the same
-# numbers to rounding; tests hold them to each other.
-SMALL_BATCH = 16
+# numbers to rounding; tests hold them to each other. Measured crossover on the Panda: about 128
+# configurations for the pose alone, about 80 for pose and axes (the Jacobian).
+SMALL_BATCH = 64
 
 # Configurations per block in the public functions: every temporary of a block stays in cache and below the
 # allocator's mmap threshold, so it is reused instead of page-faulted in afresh. Measured on the Panda,

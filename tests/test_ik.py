@@ -1,9 +1,9 @@
 """Inverse kinematics: round trips on every bundled robot, tasks, limits, batches, failures, bad input.
 
 Expected values never come from robokin's IK itself: a solution is checked by forward kinematics
-(``robot.fk`` and ``spatial.pose_error``, whose rotation log goes through quaternions, a different code
-path from the solver's), the damped step against its normal-equation form, the fast rotation log against
-``spatial.so3_log``, and unreachable targets against the reach computed from the link lengths.
+(``robot.fk``, with the rotation error's angle from the quaternion of ``R* Rᵀ``, a different code path
+from the solver's ``spatial.so3_log``), the damped step against its normal-equation form, and unreachable
+targets against the reach computed from the link lengths.
 """
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ TOL_R = 1e-6  # [rad]
 
 
 def errors(robot, q, T_target):
-    """Position [m] and rotation [rad] error of fk(q) against T_target, by spatial.pose_error."""
-    e = spatial.pose_error(T_target, robot.fk(q))
-    return np.linalg.norm(e[..., :3], axis=-1), np.linalg.norm(e[..., 3:], axis=-1)
+    """Position [m] and rotation [rad] error of fk(q) against T_target.
+
+    The rotation angle of R* Rᵀ comes from its quaternion (w, v): θ = 2 atan2(|v|, |w|), a code path
+    independent of the solver's ``spatial.so3_log``.
+    """
+    T = robot.fk(q)
+    quat = spatial.matrix_to_quaternion(T_target[..., :3, :3] @ np.swapaxes(T[..., :3, :3], -1, -2))
+    angle = 2.0 * np.arctan2(np.linalg.norm(quat[..., 1:], axis=-1), np.abs(quat[..., 0]))
+    return np.linalg.norm(T_target[..., :3, 3] - T[..., :3, 3], axis=-1), angle
 
 
 def within_limits(robot, q):
@@ -88,6 +94,62 @@ def test_revolute_joints_wrapped_nearest_q0(ur5):
     res = ur5.ik(ur5.fk(q_true), q0, options=ik.IKOptions(starts=1))
     assert res.success
     np.testing.assert_allclose(res.q, q_true + np.array([-2 * np.pi, 0, 0, 0, 0, -2 * np.pi]), atol=1e-5)
+
+
+def test_several_starts_q0_is_the_first(ur5):
+    """Side by side starts (the default for one target): q0 is one of them, so a q0 that already solves
+    the target comes back unchanged after one evaluation, with the other starts counted as restarts."""
+    q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
+    res = ur5.ik(ur5.fk(q_true), q_true)
+    np.testing.assert_allclose(res.q, q_true, atol=1e-12)
+    assert res.iterations == 0 and res.restarts == ik._AUTO_STARTS_MAX - 1
+
+
+def test_finish_all_returns_the_solution_nearest_q0(ur5):
+    """finish="all" lets every start finish and keeps the solution nearest q0 (joints wrapped by whole turns).
+
+    Solved one target at a time, the starts and restarts are the same draws as with finish="first" (same
+    seed) up to its first solution, which "all" therefore sees too: "all" is never farther from q0, and on
+    some targets strictly nearer (the UR5 has up to 8 solutions per pose).
+    """
+    rng = np.random.default_rng(21)
+    q_true = random_q(ur5, rng, (8,))
+    T = ur5.fk(q_true)
+    q0 = random_q(ur5, rng, (8,))
+    dist = {"first": [], "all": []}
+    for i in range(8):
+        for finish in ("first", "all"):
+            res = ur5.ik(T[i], q0[i], options=ik.IKOptions(starts=8, finish=finish), seed=5)
+            assert res.success
+            pe, re = errors(ur5, res.q, T[i])
+            assert pe <= TOL_P and re <= TOL_R and within_limits(ur5, res.q)
+            dist[finish].append(np.linalg.norm(res.q - q0[i]))
+    assert np.all(np.array(dist["all"]) <= np.array(dist["first"]) + 1e-9)
+    assert np.any(np.array(dist["all"]) < np.array(dist["first"]) - 1e-3)
+
+
+def test_solution_with_a_joint_at_its_limit(panda):
+    """Targets whose solution has joints exactly at a limit: the held-joint active set reaches them."""
+    rng = np.random.default_rng(22)
+    lo, hi = panda.limits.T
+    q_true = random_q(panda, rng, (6,))
+    q_true[:3, 3] = hi[3]  # elbow at its upper limit
+    q_true[3:, 5] = lo[5]  # wrist at its lower limit
+    T = panda.fk(q_true)
+    res = panda.ik(T, random_q(panda, rng, (6,)), seed=3)
+    assert res.success.all()
+    pe, re = errors(panda, res.q, T)
+    assert np.all(pe <= TOL_P) and np.all(re <= TOL_R) and within_limits(panda, res.q).all()
+
+
+def test_singularity_report_is_at_the_answer(panda):
+    """min_inverse_condition is σ_min/σ_max of singularity.scaled_jacobian at the returned q."""
+    rng = np.random.default_rng(23)
+    T = panda.fk(random_q(panda, rng, (5,)))
+    res = panda.ik(T, seed=2)
+    expected = robokin.singularity.inverse_condition(robokin.singularity.scaled_jacobian(panda, res.q))
+    np.testing.assert_allclose(res.min_inverse_condition, expected, rtol=1e-9)
+    np.testing.assert_array_equal(res.near_singularity, expected < ik.IKOptions().singularity_threshold)
 
 
 # --------------------------------------------------------------------------------------------- tasks
@@ -172,6 +234,23 @@ def test_same_seed_same_answer(ur5):
     np.testing.assert_array_equal(a.q, b.q)
     np.testing.assert_array_equal(a.iterations, b.iterations)
     np.testing.assert_array_equal(a.q, c.q)
+
+
+def test_larger_mixed_batch_restarts_and_compaction(ur5):
+    """40 targets, 8 unreachable: rows end at different passes (masking, compaction, top-up starts); the
+    reachable ones are solved, the unreachable ones use exactly their restarts and report the closest pose."""
+    rng = np.random.default_rng(14)
+    T = ur5.fk(random_q(ur5, rng, (40,)))
+    far = rng.choice(40, 8, replace=False)
+    T[far, :3, 3] = rng.normal(size=(8, 3)) * 3.0 / np.sqrt(3.0) + np.array([0.0, 0.0, 3.0])  # far out of reach
+    res = ur5.ik(T, random_q(ur5, rng, (40,)), options=ik.IKOptions(max_restarts=20), seed=6)
+    reach = np.ones(40, dtype=bool)
+    reach[far] = False
+    assert res.success[reach].all() and not res.success[far].any()
+    np.testing.assert_array_equal(res.restarts[far], 20)
+    pe, re = errors(ur5, res.q, T)
+    np.testing.assert_allclose(res.position_error, pe, atol=1e-12)
+    assert np.all(pe[reach] <= TOL_P) and np.all(re[reach] <= TOL_R) and within_limits(ur5, res.q).all()
 
 
 # --------------------------------------------------------------------------------------------- failures
@@ -269,23 +348,24 @@ def test_dls_step_normal_equations():
     np.testing.assert_allclose(ik.dls_step(J, e, lam), expected0, atol=1e-10)
 
 
-def test_rotation_error_matches_quaternion_log_up_to_half_turn():
-    rng = np.random.default_rng(1)
-    axis = rng.normal(size=(3000, 3))
-    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
-    angle = np.concatenate([rng.uniform(0, np.pi, 2700), np.full(100, np.pi), np.pi - 10.0 ** -rng.uniform(4, 12, 100),
-                            10.0 ** -rng.uniform(4, 12, 100)])
-    R = spatial.so3_exp(axis * angle[:, None])
-    got = ik._rotation_error(R, np.broadcast_to(np.eye(3), R.shape))
-    ref = spatial.so3_log(R)
-    diff = np.linalg.norm(got - ref, axis=1)
-    at_pi = np.abs(angle - np.pi) < 1e-15  # ±axis are both logs of a half turn
-    diff[at_pi] = np.minimum(diff[at_pi], np.linalg.norm(got[at_pi] + ref[at_pi], axis=1))
-    assert diff.max() < 1e-12
-    # and it is the log of R* Rᵀ with both factors non-trivial
-    R2 = spatial.so3_exp(rng.normal(size=(10, 3)))
-    np.testing.assert_allclose(ik._rotation_error(R, np.swapaxes(R2[:1].repeat(3000, 0), -1, -2))[:5],
-                               spatial.so3_log(R[:5] @ np.swapaxes(R2[:1], -1, -2)), atol=1e-12)
+def test_held_joints_step():
+    """_dls with held joints: the free joints take the DLS step of J without the held columns (normal
+    equations of the reduced J), the held ones report Jᵀy, the motion the task asks of them."""
+    rng = np.random.default_rng(2)
+    J = rng.normal(size=(4, 6, 7))
+    e = rng.normal(size=(4, 6))
+    lam = rng.uniform(0.01, 1.0, 4)
+    held = np.zeros((4, 7), dtype=bool)
+    held[0, 2] = held[1, [0, 6]] = held[3, 4] = True
+    got = ik._dls(J, e, lam, None, held)
+    for k in range(4):
+        free = ~held[k]
+        Jf = J[k][:, free]
+        step = np.linalg.solve(Jf.T @ Jf + lam[k] * np.eye(free.sum()), Jf.T @ e[k])
+        np.testing.assert_allclose(got[k, free], step, atol=1e-10)
+        y = np.linalg.solve(Jf @ Jf.T + lam[k] * np.eye(6), e[k])
+        np.testing.assert_allclose(got[k, ~free], J[k][:, ~free].T @ y, atol=1e-10)
+    np.testing.assert_allclose(ik._dls(J, e, lam, None, np.zeros_like(held)), ik.dls_step(J, e, lam), atol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------- CLI

@@ -51,6 +51,44 @@ def test_exp_log_round_trip_including_half_turn():
     np.testing.assert_allclose(np.linalg.norm(spatial.so3_log(spatial.rot_x(np.pi))), np.pi, atol=1e-15)
 
 
+def quaternion_log(R):
+    """Reference log through Shepperd's quaternion (w, v): 2 atan2(|v|, w) v/|v|, another code path."""
+    quat = spatial.matrix_to_quaternion(R)
+    w, v = quat[..., 0], quat[..., 1:]
+    vn = np.linalg.norm(v, axis=-1, keepdims=True)
+    return 2.0 * np.arctan2(vn, w[..., None]) * v / np.where(vn > 0, vn, 1.0)
+
+
+def test_log_matches_quaternion_log_at_every_angle():
+    """Uniform angles, exactly π, within 1e-4..1e-12 of π (the symmetric-part branch) and tiny angles."""
+    rng = np.random.default_rng(1)
+    axis = rng.normal(size=(3000, 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    angle = np.concatenate([rng.uniform(0, np.pi, 2700), np.full(100, np.pi), np.pi - 10.0 ** -rng.uniform(4, 12, 100),
+                            10.0 ** -rng.uniform(4, 12, 100)])
+    R = spatial.so3_exp(axis * angle[:, None])
+    got = spatial.so3_log(R)
+    ref = quaternion_log(R)
+    diff = np.linalg.norm(got - ref, axis=1)
+    at_pi = np.abs(angle - np.pi) < 1e-15  # ±axis are both logs of a half turn
+    diff[at_pi] = np.minimum(diff[at_pi], np.linalg.norm(got[at_pi] + ref[at_pi], axis=1))
+    assert diff.max() < 1e-12
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), angle, atol=1e-12)
+    np.testing.assert_allclose(spatial.so3_exp(got), R, atol=1e-12)
+
+
+def test_log_closed_form_and_batch_shapes():
+    """log(Rx(θ)) = [θ, 0, 0] for θ in [0, π]; (3, 3) in gives (3,) out, (2, 4, 3, 3) gives (2, 4, 3)."""
+    theta = np.array([0.0, 1e-9, 0.5, 2.0, np.pi - 1e-3, np.pi - 1e-6, np.pi])
+    np.testing.assert_allclose(spatial.so3_log(spatial.rot_x(theta)), np.stack([theta, 0 * theta, 0 * theta], -1),
+                               atol=1e-15, rtol=1e-14)
+    assert spatial.so3_log(np.eye(3)).shape == (3,)
+    R = spatial.so3_exp(random_rotvec(np.random.default_rng(5), (2, 4)))
+    w = spatial.so3_log(R)
+    assert w.shape == (2, 4, 3)
+    np.testing.assert_allclose(w.reshape(8, 3), spatial.so3_log(R.reshape(8, 3, 3)), atol=0)
+
+
 def test_exp_matches_rodrigues_and_small_angles():
     w = np.array([1e-10, -2e-10, 3e-10])
     np.testing.assert_allclose(spatial.so3_exp(w), np.eye(3) + spatial.skew(w), atol=1e-19)
