@@ -415,7 +415,7 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     print(f"position error = {float(result.position_error):.3e} m, rotation error = "
           f"{float(result.rotation_error):.3e} rad (tolerances 1e-6 m, 1e-6 rad)")
     print(f"iterations = {int(result.iterations)}, restarts = {int(result.restarts)}, "
-          f"σ_min/σ_max at the answer = {float(result.min_inverse_condition):.3g}"
+          f"σ_min/σ_max at the answer = {float(result.inverse_condition):.3g}"
           + (" (near a singularity)" if result.near_singularity else ""))
     return 0 if result.success else 1
 

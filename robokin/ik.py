@@ -186,12 +186,11 @@ class IKResult:
             components (0 for a position-only task).
         iterations: ``(...)`` int, iterations over all attempts (each one Jacobian and one 6×6 solve).
         restarts: ``(...)`` int, random starts used besides ``q0`` (side-by-side starts included).
-        min_inverse_condition: ``(...)`` ``σ_min/σ_max`` of the task Jacobian at ``q`` (1 is isotropic,
+        inverse_condition: ``(...)`` ``σ_min/σ_max`` of the task Jacobian at ``q`` (1 is isotropic,
             0 singular): :func:`robokin.singularity.inverse_condition` of the unit-free ``[v/L; ω]`` over
             :func:`robokin.singularity.task_rows` (L: ``characteristic_length``), σ_min being the
-            smallest singular value. (It was once the minimum along the accepted iterates; it is now
-            taken at the answer only: one batched SVD per call.)
-        near_singularity: ``(...)`` bool, ``min_inverse_condition < options.singularity_threshold``.
+            smallest singular value.
+        near_singularity: ``(...)`` bool, ``inverse_condition < options.singularity_threshold``.
     """
 
     q: np.ndarray
@@ -200,7 +199,7 @@ class IKResult:
     rotation_error: np.ndarray
     iterations: np.ndarray
     restarts: np.ndarray
-    min_inverse_condition: np.ndarray
+    inverse_condition: np.ndarray
     near_singularity: np.ndarray
 
     def __post_init__(self) -> None:
@@ -756,6 +755,6 @@ def solve(
         rotation_error=errors[:, 1].reshape(batch),
         iterations=iterations.reshape(batch),
         restarts=restarts.reshape(batch),
-        min_inverse_condition=cmin.reshape(batch),
+        inverse_condition=cmin.reshape(batch),
         near_singularity=(cmin < options.singularity_threshold).reshape(batch),
     )

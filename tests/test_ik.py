@@ -59,8 +59,8 @@ def test_round_trip_every_robot(robot):
     assert np.all(pe <= TOL_P) and np.all(re <= TOL_R)
     assert within_limits(robot, res.q).all()
     np.testing.assert_allclose(res.position_error, pe, atol=1e-12)
-    assert np.all(np.isfinite(res.min_inverse_condition))
-    assert np.all((res.min_inverse_condition >= 0) & (res.min_inverse_condition <= 1))
+    assert np.all(np.isfinite(res.inverse_condition))
+    assert np.all((res.inverse_condition >= 0) & (res.inverse_condition <= 1))
 
 
 def test_robot_method_is_solve(panda):
@@ -143,12 +143,12 @@ def test_solution_with_a_joint_at_its_limit(panda):
 
 
 def test_singularity_report_is_at_the_answer(panda):
-    """min_inverse_condition is σ_min/σ_max of singularity.scaled_jacobian at the returned q."""
+    """inverse_condition is σ_min/σ_max of singularity.scaled_jacobian at the returned q."""
     rng = np.random.default_rng(23)
     T = panda.fk(random_q(panda, rng, (5,)))
     res = panda.ik(T, seed=2)
     expected = robokin.singularity.inverse_condition(robokin.singularity.scaled_jacobian(panda, res.q))
-    np.testing.assert_allclose(res.min_inverse_condition, expected, rtol=1e-9)
+    np.testing.assert_allclose(res.inverse_condition, expected, rtol=1e-9)
     np.testing.assert_array_equal(res.near_singularity, expected < ik.IKOptions().singularity_threshold)
 
 
@@ -209,7 +209,7 @@ def test_batch_shapes(panda, shape):
     res = panda.ik(T)
     assert res.q.shape == shape + (7,)
     for name in ("success", "position_error", "rotation_error", "iterations", "restarts",
-                 "min_inverse_condition", "near_singularity"):
+                 "inverse_condition", "near_singularity"):
         assert getattr(res, name).shape == shape, name
     assert res.success.all()
     assert not res.q.flags.writeable
