@@ -58,8 +58,8 @@ _CLOSE_STEPS = 3
 # the limits, fixed seed _SEED_TABLE_SEED, computed once per robot with their poses): the ones whose pose
 # is nearest the target (‖Δp‖² [m²] + 3 − tr(R*ᵀR) ≈ θ² [rad²]). Nearest-pose seeding cut the median number
 # of passes of a single solve from 7-8 to 6 on the benchmark arms (1000 targets each, all still solved);
-# 16384 entries gave no fewer passes than 4096, 2048 ... (see benchmarks/ik.py).
-_SEED_TABLE = 1024
+# 16384 or 4096 entries gave no fewer passes than 2048 (1024: 7 on two arms), and cost more to search.
+_SEED_TABLE = 2048
 _SEED_TABLE_SEED = 0
 # A quarter of the rows dead: compact the row arrays (dead rows are masked until then).
 _COMPACT_FRACTION = 0.25
@@ -281,7 +281,7 @@ class _Arm:
     cond_scale: np.ndarray  # (k, n) unit-free scaling of those rows: [v/L; ω], prismatic columns × L
     wraps: bool  # a revolute joint's range spans a whole turn or more (so q ± 2π may be within limits)
     seed_q: np.ndarray  # (K, n) the seed table (see _SEED_TABLE)
-    seed_features: np.ndarray  # (K, 12) their poses [p, R row-major]
+    seed_features: np.ndarray  # (12, K) their poses [p; R row-major]
     seed_p2: np.ndarray  # (K,) ‖p‖² [m²]
 
 
@@ -314,7 +314,7 @@ def _arm(robot: "Robot") -> _Arm:
             cond_scale=np.where(rows < 3, 1.0 / L, 1.0)[:, None] * np.where(revolute, 1.0, L),
             wraps=bool(np.any(revolute & (upper - lower >= 2.0 * np.pi))),
             seed_q=seed_q,
-            seed_features=np.concatenate([T_seed[:, :3, 3], T_seed[:, :3, :3].reshape(-1, 9)], axis=1),
+            seed_features=np.ascontiguousarray(np.concatenate([T_seed[:, :3, 3], T_seed[:, :3, :3].reshape(-1, 9)], axis=1).T),
             seed_p2=np.einsum("ij,ij->i", T_seed[:, :3, 3], T_seed[:, :3, 3]),
         )
         _ARMS[robot] = arm
@@ -372,7 +372,7 @@ class _Problem:
         w_p = float(np.any(self.weights[:3] > 0))
         w_r = float(np.all(self.weights[3:] > 0))
         x = np.concatenate([2.0 * w_p * self.p_target, w_r * self.R_target.reshape(-1, 9)], axis=1)  # (M, 12)
-        d = w_p * arm.seed_p2 - x @ arm.seed_features.T  # (M, K), up to a constant per target
+        d = w_p * arm.seed_p2 - x @ arm.seed_features  # (M, K), up to a constant per target
         near = np.argpartition(d, k - 1, axis=1)[:, :k] if k < d.shape[1] else np.broadcast_to(
             np.arange(d.shape[1]), d.shape)
         return arm.seed_q[near]
