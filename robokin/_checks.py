@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Rigid-transform check: |RᵀR - I| and |det R - 1| below this, last row exactly [0, 0, 0, 1] within it.
 RIGID_TOL = 1e-6
+_EYE3 = np.eye(3)
+_LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
 
 
 def _float_array(value: npt.ArrayLike, name: str) -> np.ndarray:
@@ -49,11 +51,13 @@ def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
         raise ShapeError(f"{name} must have shape (..., 4, 4), got shape {arr.shape}")
     _require_finite(arr, name)
     R = arr[..., :3, :3]
-    ortho = np.abs(np.swapaxes(R, -1, -2) @ R - np.eye(3)).max(axis=(-1, -2))
-    det = np.linalg.det(R)
-    last = np.abs(arr[..., 3, :] - [0.0, 0.0, 0.0, 1.0]).max(axis=-1)
-    bad = (ortho > RIGID_TOL) | (np.abs(det - 1.0) > RIGID_TOL) | (last > RIGID_TOL)
-    if np.any(bad):
+    ortho = np.abs(np.swapaxes(R, -1, -2) @ R - _EYE3).max(axis=(-1, -2))
+    det_off = np.abs(np.linalg.det(R) - 1.0)
+    last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
+    # One comparison per check on the batch's largest deviation (the common, valid case); the per-item
+    # mask only to name the first bad one.
+    if arr.size and max(ortho.max(), det_off.max(), last.max()) > RIGID_TOL:
+        bad = (ortho > RIGID_TOL) | (det_off > RIGID_TOL) | (last > RIGID_TOL)
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim > 2 else ()
         raise ConventionError(
             f"{name}{list(idx) if idx else ''} is not a rigid transform: the rotation block must be "

@@ -211,14 +211,15 @@ def so3_log(R: npt.ArrayLike) -> np.ndarray:
     R = np.asarray(R, dtype=float)
     batch = R.shape[:-2]
     r = R.reshape(-1, 9)  # row-major: r[:, 3 i + j] = R[i, j]
-    pairs = r[:, _SKEW_PAIRS]  # (N, 6)
+    pairs = r.take(_SKEW_PAIRS, axis=1)  # (N, 6)
     v = pairs[:, :3] - pairs[:, 3:]  # (N, 3) = 2 sin θ a
-    tr = r[:, ::4].sum(axis=1)  # 1 + 2 cos θ
-    two_s = np.sqrt(np.einsum("ij,ij->i", v, v))  # 2 sin θ >= 0
+    tr = r[:, 0] + r[:, 4] + r[:, 8]  # 1 + 2 cos θ
+    two_s = np.sqrt(np.add.reduce(v * v, axis=1))  # 2 sin θ >= 0
     theta = np.arctan2(two_s, tr - 1.0)
     # θ / (2 sin θ) → 1/2 as θ → 0, correctly rounded; at v = 0 (θ = 0 exactly) w = 0 · v = 0.
     w = (theta / np.maximum(two_s, _TINY))[:, None] * v
-    if (tr < _HALF_TURN_TRACE).any():  # rare: |v| < HALF_TURN_SKEW and cos θ < 0, within 0.005 rad of π
+    # Rare: |v| < HALF_TURN_SKEW and cos θ < 0, within 0.005 rad of π.
+    if tr.size and np.minimum.reduce(tr) < _HALF_TURN_TRACE:
         near = np.flatnonzero(tr < _HALF_TURN_TRACE)
         Rn = R.reshape(-1, 3, 3)[near]
         cos = 0.5 * (tr[near] - 1.0)

@@ -98,11 +98,13 @@ def test_revolute_joints_wrapped_nearest_q0(ur5):
 
 def test_several_starts_q0_is_the_first(ur5):
     """Side by side starts (the default for one target): q0 is one of them, so a q0 that already solves
-    the target comes back unchanged after one evaluation, with the other starts counted as restarts."""
+    the target comes back unchanged after one evaluation, with the other starts counted as restarts; each
+    of those (from the seed table, evaluated from the table) has taken its first step by then."""
     q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
     res = ur5.ik(ur5.fk(q_true), q_true)
     np.testing.assert_allclose(res.q, q_true, atol=1e-12)
-    assert res.iterations == 0 and res.restarts == ik._AUTO_STARTS_MAX - 1
+    assert res.restarts == ik._AUTO_STARTS_MAX - 1
+    assert res.iterations == ik._AUTO_STARTS_MAX - 1
 
 
 def test_finish_all_returns_the_solution_nearest_q0(ur5):
@@ -234,6 +236,57 @@ def test_same_seed_same_answer(ur5):
     np.testing.assert_array_equal(a.q, b.q)
     np.testing.assert_array_equal(a.iterations, b.iterations)
     np.testing.assert_array_equal(a.q, c.q)
+
+
+@pytest.mark.parametrize("weights", [(1, 1, 1, 1, 1, 1), ik.POSITION_ONLY])
+def test_seed_table_starts_are_the_nearest_poses(panda, weights):
+    """The side-by-side starts are the seed-table entries whose poses (by robot.fk, in double precision)
+    are nearest the target: ‖Δp‖² + 3 − tr(R*ᵀR) (position only for POSITION_ONLY)."""
+    arm, seeds = ik._arm(panda), ik._seeds(panda)
+    T = panda.fk(random_q(panda, np.random.default_rng(21), (2,)))
+    options = ik.IKOptions(weights=weights)
+    problem = ik._Problem(arm, options, T[:, :3, 3], T[:, :3, :3], np.tile(arm.middle, (2, 1)), None, 8, 0,
+                          seeds)
+    k = 7
+    near = problem.nearest_seeds(k)
+    assert near.shape == (2, k)
+    T_seed = panda.fk(seeds.q)  # (K, 4, 4), independent of the table's kernel and single precision
+    for m in range(2):
+        d = np.sum((T_seed[:, :3, 3] - T[m, :3, 3]) ** 2, axis=1)
+        if weights[3] > 0:
+            d += 3.0 - np.einsum("kij,ij->k", T_seed[:, :3, :3], T[m, :3, :3])
+        chosen = np.zeros(d.shape, dtype=bool)
+        chosen[near[m]] = True
+        assert chosen.sum() == k
+        assert d[chosen].max() <= d[~chosen].min() + 1e-5  # float32 ranking
+
+
+def test_more_starts_than_the_seed_table(monkeypatch):
+    """Starts beyond the seed table are random; the table's rows start evaluated (one step each by the
+    first evaluation)."""
+    monkeypatch.setattr(ik, "_SEED_TABLE", 3)
+    ur5 = robokin.load("ur5")  # a new Robot: its seed table is built with 3 entries
+    assert ik._seeds(ur5).q.shape == (3, 6)
+    q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
+    T = ur5.fk(q_true)
+    res = ur5.ik(T, q_true + 0.3, options=ik.IKOptions(starts=6), seed=2)
+    pe, re = errors(ur5, res.q, T)
+    assert res.success and pe <= TOL_P and re <= TOL_R and within_limits(ur5, res.q)
+    assert res.restarts >= 5
+    exact = ur5.ik(T, q_true, options=ik.IKOptions(starts=6))  # q0 solves it at the first evaluation
+    assert exact.restarts == 5 and exact.iterations == 3  # the 3 table rows took their first step
+
+
+def test_seed_table_only_for_side_by_side_starts():
+    """A batch of 8 or more targets runs one start per target: the robot's seed table is not built."""
+    ur5 = robokin.load("ur5")
+    T = ur5.fk(random_q(ur5, np.random.default_rng(8), (8,)))
+    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), seed=1)
+    pe, re = errors(ur5, res.q, T)
+    assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
+    assert ur5 not in ik._SEEDS
+    ur5.ik(T[0])
+    assert ur5 in ik._SEEDS
 
 
 def test_larger_mixed_batch_restarts_and_compaction(ur5):
