@@ -93,32 +93,36 @@ def synthetic(n_configs: int, repeat: int) -> None:
 
 
 def robots(n_configs: int, repeat: int, names: list[str] | None) -> None:
-    try:
-        import robokin
-    except ImportError as exc:  # pragma: no cover - robokin itself is importable when this runs
-        print(f"\n(bundled arms skipped: {exc})")
-        return
-    if not hasattr(robokin, "load"):
-        print("\n(bundled arms skipped: robokin.load is not available yet)")
-        return
+    """Each bundled arm: batched and single-call cost of fk, one JVP, one VJP, Jacobians and Hessians."""
+    import robokin
+    from robokin import kinematics
+
     names = names or [r for r in ("panda", "ur5", "puma560", "iiwa14") if r in robokin.list_robots()]
-    print(f"\nBundled arms through the public API, N = {n_configs} configurations (x fk = multiple of one fk call)")
-    print(f"{'robot':<10} {'computation':<34} {'time [ms]':>10} {'x fk':>8}")
+    print(f"\nBundled arms through the public API: batched N = {n_configs}, and one configuration at a time "
+          "(x fk = multiple of one fk call of the same size)")
+    print(f"{'robot':<10} {'computation':<38} {'batch [ms]':>10} {'x fk':>7} {'single [µs]':>12} {'x fk':>7}")
     for name in names:
         robot = robokin.load(name)
         lo, hi = robot.limits.T
         lo, hi = np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi)
-        q = np.random.default_rng(2).uniform(lo, hi, (n_configs, robot.n))
-        t_fk = best_time(lambda: robot.fk(q), repeat)
-        print(f"{name:<10} {'fk':<34} {t_fk * 1e3:>10.2f} {1.0:>8.1f}")
-        calls: list[tuple[str, Callable[[], Any]]] = []
+        rng = np.random.default_rng(2)
+        q = rng.uniform(lo, hi, (n_configs, robot.n))
+        qd, wrench = rng.normal(size=(n_configs, robot.n)), rng.normal(size=(n_configs, 6))
+        calls: list[tuple[str, Callable[[Any, Any, Any], Any]]] = [
+            ("fk", lambda x, v, w: robot.fk(x)),
+            ("one JVP: tool_twist(q, q̇) = J q̇", lambda x, v, w: kinematics.tool_twist(robot, x, v)),
+            ("one VJP: joint_torques(q, F) = Jᵀ F", lambda x, v, w: kinematics.joint_torques(robot, x, w)),
+        ]
         for method in ("analytic", "forward", "reverse", "numeric"):
-            calls.append((f"jacobian(method={method!r})", lambda m=method: robot.jacobian(q, method=m)))
+            calls.append((f"jacobian(method={method!r})", lambda x, v, w, m=method: robot.jacobian(x, method=m)))
         for method in ("analytic", "forward", "reverse"):
-            calls.append((f"hessian(method={method!r})", lambda m=method: robot.hessian(q, method=m)))
+            calls.append((f"hessian(method={method!r})", lambda x, v, w, m=method: robot.hessian(x, method=m)))
+        t_fk = t1_fk = None
         for label, func in calls:
-            t = best_time(func, repeat)
-            print(f"{name:<10} {label:<34} {t * 1e3:>10.2f} {t / t_fk:>8.1f}")
+            t = best_time(lambda: func(q, qd, wrench), repeat)
+            t1 = best_time(lambda: [func(q[k], qd[k], wrench[k]) for k in range(20)], repeat) / 20
+            t_fk, t1_fk = (t, t1) if t_fk is None else (t_fk, t1_fk)
+            print(f"{name:<10} {label:<38} {t * 1e3:>10.2f} {t / t_fk:>7.1f} {t1 * 1e6:>12.1f} {t1 / t1_fk:>7.1f}")
 
 
 def main(argv: list[str] | None = None) -> None:
