@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import spatial
-from .errors import ShapeError
+from .errors import RobotFormatError, ShapeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKResult
@@ -269,9 +269,9 @@ class Robot:
         object.__setattr__(self, "joints", tuple(self.joints))
         names = [j.name for j in self.joints]
         if len(set(names)) != len(names):
-            raise ValueError(f"robot {self.name!r}: duplicate joint names in {names}")
+            raise RobotFormatError(f"duplicate joint names in {names}", path=f"<robot {self.name!r}>")
         if not any(j.moving for j in self.joints):
-            raise ValueError(f"robot {self.name!r}: needs at least one moving joint")
+            raise RobotFormatError("needs at least one moving joint", path=f"<robot {self.name!r}>")
         configs = {}
         for key, value in dict(self.configurations).items():
             arr = _frozen(value)

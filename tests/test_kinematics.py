@@ -344,3 +344,13 @@ def test_blocks_of_a_large_batch_join_seamlessly(monkeypatch):
         np.testing.assert_array_equal(whole[1, 3], func(q[1, 3]))
     J = robot.jacobian(q, method="forward")
     np.testing.assert_allclose(J, robot.jacobian(q), atol=1e-12, rtol=0)
+
+
+def test_robot_constructor_rejects_bad_chains():
+    joint = Joint("a", "revolute", "dh", dh=(1.0, 0.0, 0.0, 0.0))
+    with pytest.raises(robokin.RobotFormatError, match=r"<robot 'r'>: duplicate joint names in \['a', 'a'\]"):
+        Robot("r", [joint, joint])
+    with pytest.raises(robokin.RobotFormatError, match="needs at least one moving joint"):
+        Robot("r", [Joint("f", "fixed", "dh")])
+    with pytest.raises(robokin.ShapeError, match=r"configuration 'home' has shape \(2,\), expected \(1,\)"):
+        Robot("r", [joint], configurations={"home": [0.0, 0.0]})
