@@ -55,7 +55,8 @@ _LAMBDA_MIN = 1e-10
 _AUTO_ROWS = 15
 _AUTO_STARTS_MAX = 8
 # Top-up: while fewer than _TOPUP_ROWS rows are alive (the last hard targets of a batch), every unsolved
-# target in play gets random starts up to that many rows, so they try several starts at once.
+# target in play gets new starts (as restarts: seeds, then random) up to that many rows, so they try several
+# starts at once.
 _TOPUP_ROWS = 64
 # An attempt within _CLOSE times the tolerances (E below ½ _CLOSE² (tol_p² + tol_r²)) after max_iterations
 # steps is converging, only slowly (near a singular configuration the damped step shrinks the error by a
@@ -71,6 +72,19 @@ _CLOSE_STEPS = 3
 # cost more to search and to keep (2048 × (n + 12 + 6n) doubles, 0.8 MB for 7 joints).
 _SEED_TABLE = 2048
 _SEED_TABLE_SEED = 0
+# starts=None for a batch (_AUTO_ROWS // M < _BATCH_STARTS): q0 and _BATCH_STARTS − 1 nearest seeds per target
+# (benchmarks/ik.py, 1000 targets as one batch, Panda / UR5 / iiwa14 / Puma 560, with seeded restarts: 3 took
+# 72 / 75 / 47 / 80 ms, 2 69 / 78 / 45 / 89 ms, 4 87 / 83 / 57 / 75 ms, one start 134 / 150 / 74 / 186 ms
+# before seeded restarts; all solved. A seed start converges about 70 % of the time, a random one 40-65 %).
+_BATCH_STARTS = 3
+# Restarts (after a failed attempt, and top-up starts) come first from the next _SEEDED_RESTARTS nearest
+# seeds of the target (after those of its side-by-side starts), evaluated from the table so they take their
+# first step at once; then random ones. Batches as above with 3 starts: 8 took 72 / 75 / 47 / 80 ms, 4
+# 78 / 79 / 46 / 84 ms, random restarts 79 / 89 / 45 / 115 ms.
+_SEEDED_RESTARTS = 8
+# nearest_seeds: up to this many ranks by repeated argmax (0.3 ms each for 1000 targets) rather than
+# argpartition (6 ms for 1000 targets whatever the rank).
+_ARGMAX_RANKS = 10
 # A quarter of the rows dead: compact the row arrays (dead rows are masked until then).
 _COMPACT_FRACTION = 0.25
 
@@ -80,8 +94,9 @@ class IKOptions:
     """Settings of :func:`solve`; the defaults suit arms of about a metre.
 
     The defaults were chosen by measurement (``benchmarks/ik.py`` targets: fk of random q within the
-    limits, from random starts; Panda, UR5, iiwa14, Puma 560; 1000 targets solved as one batch). Mean
-    iterations per target over all attempts: ``"lm"`` 37 / 41 / 20 / 44, all solved (also one at a time);
+    limits, from random starts; Panda, UR5, iiwa14, Puma 560; 1000 targets solved as one batch with one
+    start per target and random restarts). Mean iterations per target over all attempts: ``"lm"`` 37 / 41 /
+    20 / 44, all solved (also one at a time; 23 / 27 / 17 / 25 with the default starts of a batch since);
     ``"chan"`` 46 / 53 / 23 / 46, all solved; ``"sugihara"`` converges only linearly near the answer (its
     λ keeps w̄_N there) and solved 93-98.5 % within 100 restarts (97-100 % with ``max_iterations=60`` on
     the Panda and UR5). ``max_iterations`` 17 beat 10, 14, 20 and 30 for "lm": an attempt that has not
@@ -92,8 +107,8 @@ class IKOptions:
     Attributes:
         position_tolerance: Converged when the position error is at most this [m] (default 1e-6 m) ...
         rotation_tolerance: ... and the rotation error at most this [rad] (default 1e-6 rad).
-        max_iterations: Steps per attempt before a restart from a new random configuration.
-        max_restarts: Starts per target besides ``q0`` (side-by-side starts and random restarts after a
+        max_iterations: Steps per attempt before a restart from a new configuration (see ``starts``).
+        max_restarts: Starts per target besides ``q0`` (side-by-side starts and restarts after a
             failed attempt alike); 0 for a local solve from ``q0`` only.
         damping: How the damping λ of ``Δq = Jᵀ(JJᵀ + λI)⁻¹ e`` is chosen: ``"lm"`` (default;
             Levenberg–Marquardt: λ = μ, μ₀ from the first Jacobian, divided by 3 after an accepted step
@@ -119,9 +134,11 @@ class IKOptions:
         starts: Starts run side by side per target from the first iteration: q0 and ``starts − 1``
             others, the entries of a fixed per-robot table of configurations within the limits whose
             poses are nearest the target (random ones beyond the table's 2048). None (default): 8 for a
-            single target, ``min(8, 15 // M)`` for M targets (1 from 8 on): below
+            single target, ``max(3, min(8, 15 // M))`` for M targets (3 from 5 on): below
             ``kinematics.SMALL_BATCH`` rows a pass costs nearly the same for one row as for 15, so a small
-            batch gets extra starts cheaply, and the first to converge ends its target.
+            batch gets extra starts cheaply, and the first to converge ends its target; a large batch
+            gains too, as a seed start converges more often and sooner than a random q0. With more than
+            one start, restarts also come from the table first (the next nearest 8 poses), then random.
         finish: ``"first"`` (default): a target is done at the first iteration one of its starts
             converges; ``"all"``: every start runs its attempt to the end, and among the solutions the
             one nearest ``q0`` is returned.
@@ -404,6 +421,26 @@ class _Problem:
             lo = np.where(np.isfinite(lo), lo, np.where(self.revolute, -np.pi, q0 - 1.0))  # (M, n)
             hi = np.where(np.isfinite(hi), hi, np.where(self.revolute, np.pi, q0 + 1.0))
         self.sample_lo, self.sample_span = lo, hi - lo
+        self.queue: np.ndarray | None = None  # (M, K) seed-table indices for restarts, nearest first
+        self.queue_next = np.zeros(q0.shape[0], dtype=int)  # (M,) the next unused entry of queue
+
+    def next_seeds(self, t: np.ndarray) -> np.ndarray:
+        """Seed-table indices ``(len(t),)`` of the next restarts of targets ``t`` (a target may repeat): the
+        next entries of each target's queue of nearest seeds, nearest first; -1 once it is used up (or there is
+        no queue), for a random start."""
+        queue = self.queue
+        if queue is None or queue.shape[1] == 0:
+            return np.full(t.shape, -1)
+        K = queue.shape[1]
+        if t.shape[0] == 1:
+            j = self.queue_next[t]
+        else:
+            order = np.argsort(t, kind="stable")
+            ts = t[order]
+            j = np.empty(t.shape, dtype=int)
+            j[order] = self.queue_next[ts] + np.arange(ts.shape[0]) - np.searchsorted(ts, ts)
+        np.add.at(self.queue_next, t, 1)
+        return np.where(j < K, queue[t, np.minimum(j, K - 1)], -1)
 
     def sample(self, t: np.ndarray) -> np.ndarray:
         """Random configurations ``(len(t), n)`` within the limits for targets ``t``."""
@@ -425,9 +462,19 @@ class _Problem:
         # precision.
         d = x.astype(np.float32) @ self.seeds.features
         k_near = -k  # the k largest of d are the nearest
+        if k <= _ARGMAX_RANKS and M > 1 and k < d.shape[1]:
+            # A few ranks by repeated argmax: 0.3 ms each for 1000 targets, argpartition 6 ms.
+            rows = np.arange(M)
+            near = np.empty((M, k), dtype=np.intp)
+            for j in range(k):
+                near[:, j] = d.argmax(axis=1)
+                d[rows, near[:, j]] = -np.inf
+            return near
         if k < d.shape[1]:
-            return np.argpartition(d, k_near, axis=1)[:, k_near:]
-        return np.broadcast_to(np.arange(d.shape[1]), d.shape)
+            near = np.argpartition(d, k_near, axis=1)[:, k_near:]
+            order = np.argsort(-np.take_along_axis(d, near, axis=1), axis=1, kind="stable")
+            return np.take_along_axis(near, order, axis=1)  # nearest first
+        return np.argsort(-d, axis=1, kind="stable")
 
     def wrap_near(self, q: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
         """Each revolute joint moved by whole turns to the value nearest ``q_ref`` within its limits."""
@@ -533,7 +580,8 @@ def _run(pb: _Problem):
     it when it lowers ``E = ½‖e_w‖²`` (a fresh start always), adapts the damping, ends the rows that
     converged or failed, and takes the next damped step from every row's accepted state. A row's attempt
     fails after ``max_iterations`` steps or when its damping grew past ``_MU_MAX`` (a local minimum); it then
-    restarts in place from a random configuration while its target has restarts left.
+    restarts in place (from the target's next nearest seeds, then random configurations) while its target has
+    restarts left.
 
     Returns:
         Per target ``(M, ...)``: q, success, errors ``(M, 2)`` (position [m], rotation [rad]), iterations,
@@ -558,7 +606,8 @@ def _run(pb: _Problem):
         rows = _Rows(pb, t, pb.q0.copy())
     else:
         k = min(starts - 1, _SEED_TABLE)
-        near = pb.nearest_seeds(k)  # (M, k)
+        near = pb.nearest_seeds(min(k + _SEEDED_RESTARTS, _SEED_TABLE))  # (M, k + queue), nearest first
+        pb.queue, near = near[:, k:], np.ascontiguousarray(near[:, :k])
         q_new = np.empty((M, starts, n))
         q_new[:, 0] = pb.q0
         q_new[:, 1 : k + 1] = pb.seeds.q[near]
@@ -748,11 +797,7 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer:
     answer.iterations += np.bincount(t[ending_rows], weights=s.it[ending_rows], minlength=M).astype(int)
     if again is not None and again.size:
         answer.restarts += np.bincount(t[again], minlength=M)
-        s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
-        s.q_new[again] = pb.sample(t[again])
-        s.E[again] = np.inf
-        s.nu[again] = 2.0
-        s.fresh = True
+        _restart(pb, s, again)
         ending[again] = False
     if ending.any():
         s.alive &= ~ending
@@ -763,8 +808,8 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer:
         if s.alive.shape[0] - alive >= _COMPACT_FRACTION * s.alive.shape[0]:
             s.take(s.alive)
         # Top-up: while fewer than _TOPUP_ROWS rows are alive (the last hard targets of a batch), every
-        # unsolved target still in play gets random starts up to that many rows (restarts permitting), so
-        # the hard ones try several starts at once instead of one after the other.
+        # unsolved target still in play gets new starts (see _restart) up to that many rows (restarts
+        # permitting), so the hard ones try several starts at once instead of one after the other.
         if alive < _TOPUP_ROWS:
             current = np.bincount(s.t[s.alive], minlength=M)
             in_play = ~success & (current > 0)
@@ -773,8 +818,36 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer:
             if new.any():
                 t_new = np.repeat(np.arange(M), new)
                 answer.restarts += new
-                s.extend(_Rows(pb, t_new, pb.sample(t_new)))
+                extra = _Rows(pb, t_new, pb.sample(t_new))
+                _restart(pb, extra, np.arange(t_new.shape[0]))
+                s.extend(extra)
     return True
+
+
+def _restart(pb: _Problem, s: _Rows, rows: np.ndarray) -> None:
+    """Restart ``rows`` (indices into ``s``) in place: from the next seeds of their targets' queues, which
+    start evaluated (so they take their first step at the next pass), else from random configurations
+    (fresh, evaluated at the next pass)."""
+    t = s.t[rows]
+    idx = pb.next_seeds(t)
+    seeded = idx >= 0
+    if not seeded.all():
+        rnd = rows[~seeded]
+        s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
+        s.q_new[rnd] = pb.sample(t[~seeded])
+        s.E[rnd] = np.inf
+        s.nu[rnd] = 2.0
+        s.fresh = True
+    if seeded.any():
+        r, i = rows[seeded], idx[seeded]
+        s.q = s.q.copy() if s.q is s.q_new else s.q
+        s.q[r] = pb.seeds.q[i]
+        e, J, _, E, _ = pb.task_error(s.p_target[r], s.R_target[r], pb.seeds.T[i], pb.seeds.J[i])
+        s.e[r], s.J[r], s.E[r] = e, J, E
+        s.mu[r] = pb.seeds.mu0[i] if pb.options.damping == "lm" else 1.0
+        s.nu[r] = 2.0
+        s.it[r] = 0
+        s.held[r] = False
 
 
 # --------------------------------------------------------------------------------------------- public API
@@ -791,9 +864,9 @@ def solve(
     Damped least squares ``Δq = z + Jᵀ(JJᵀ + λI)⁻¹(e − Jz)`` (see :func:`dls_step`) with the world-frame
     error ``e = [p* − p; log(R* Rᵀ)]`` (rows ``[v; ω]`` like J), adaptive damping (``options.damping``),
     joints held at a limit taken out of the step (an active set), a step-length guard, every iterate
-    projected into the joint limits, several starts side by side for a small batch (q0 and the
-    configurations of a per-robot table whose poses are nearest the target), and random restarts within
-    the limits when an attempt stalls. Every target of a batch, and every start, is a row of the
+    projected into the joint limits, several starts side by side (q0 and the
+    configurations of a per-robot table whose poses are nearest the target), and restarts when an attempt
+    stalls (from the next nearest table entries, then random within the limits). Every target of a batch, and every start, is a row of the
     same array operations (one kernel call for pose and Jacobian per pass); rows of finished targets are
     masked and compacted away now and then.
 
@@ -851,7 +924,7 @@ def solve(
             raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
         q_rest = np.broadcast_to(rest, q_start.shape)
     M = T2.shape[0]
-    starts = options.starts or max(1, min(_AUTO_STARTS_MAX, _AUTO_ROWS // M))
+    starts = options.starts or max(_BATCH_STARTS, min(_AUTO_STARTS_MAX, _AUTO_ROWS // M))
     problem = _Problem(
         arm,
         options,

@@ -238,16 +238,16 @@ def test_same_seed_same_answer(ur5):
     np.testing.assert_array_equal(a.q, c.q)
 
 
+@pytest.mark.parametrize("k", [3, 7, 12])  # repeated argmax (k <= _ARGMAX_RANKS) and argpartition
 @pytest.mark.parametrize("weights", [(1, 1, 1, 1, 1, 1), ik.POSITION_ONLY])
-def test_seed_table_starts_are_the_nearest_poses(panda, weights):
+def test_seed_table_starts_are_the_nearest_poses(panda, weights, k):
     """The side-by-side starts are the seed-table entries whose poses (by robot.fk, in double precision)
-    are nearest the target: ‖Δp‖² + 3 − tr(R*ᵀR) (position only for POSITION_ONLY)."""
+    are nearest the target: ‖Δp‖² + 3 − tr(R*ᵀR) (position only for POSITION_ONLY), nearest first."""
     arm, seeds = ik._arm(panda), ik._seeds(panda)
     T = panda.fk(random_q(panda, np.random.default_rng(21), (2,)))
     options = ik.IKOptions(weights=weights)
     problem = ik._Problem(arm, options, T[:, :3, 3], T[:, :3, :3], np.tile(arm.middle, (2, 1)), None, 8, 0,
                           seeds)
-    k = 7
     near = problem.nearest_seeds(k)
     assert near.shape == (2, k)
     T_seed = panda.fk(seeds.q)  # (K, 4, 4), independent of the table's kernel and single precision
@@ -259,6 +259,21 @@ def test_seed_table_starts_are_the_nearest_poses(panda, weights):
         chosen[near[m]] = True
         assert chosen.sum() == k
         assert d[chosen].max() <= d[~chosen].min() + 1e-5  # float32 ranking
+        assert np.all(np.diff(d[near[m]]) >= -1e-5)  # nearest first
+
+
+def test_restarts_take_the_next_nearest_seeds(panda):
+    """Restarts of a target take its queue of nearest seeds in order (a target restarting twice in one pass
+    gets two different entries), then random starts (-1)."""
+    arm, seeds = ik._arm(panda), ik._seeds(panda)
+    T = panda.fk(random_q(panda, np.random.default_rng(23), (2,)))
+    problem = ik._Problem(arm, ik.IKOptions(), T[:, :3, 3], T[:, :3, :3], np.tile(arm.middle, (2, 1)), None, 3, 0,
+                          seeds)
+    problem.queue = np.array([[10, 11, 12], [20, 21, 22]])
+    np.testing.assert_array_equal(problem.next_seeds(np.array([1, 0, 1])), [20, 10, 21])
+    np.testing.assert_array_equal(problem.next_seeds(np.array([0])), [11])
+    np.testing.assert_array_equal(problem.next_seeds(np.array([0, 0, 1, 1])), [12, -1, 22, -1])
+    np.testing.assert_array_equal(problem.next_seeds(np.array([1])), [-1])
 
 
 def test_more_starts_than_the_seed_table(monkeypatch):
@@ -278,15 +293,19 @@ def test_more_starts_than_the_seed_table(monkeypatch):
 
 
 def test_seed_table_only_for_side_by_side_starts():
-    """A batch of 8 or more targets runs one start per target: the robot's seed table is not built."""
+    """One start per target (starts=1) restarts from random configurations: the robot's seed table is not
+    built; a batch with the default starts (q0 and the nearest seeds) builds it."""
     ur5 = robokin.load("ur5")
     T = ur5.fk(random_q(ur5, np.random.default_rng(8), (8,)))
-    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), seed=1)
+    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), options=ik.IKOptions(starts=1), seed=1)
     pe, re = errors(ur5, res.q, T)
     assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
     assert ur5 not in ik._SEEDS
-    ur5.ik(T[0])
+    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), seed=1)
     assert ur5 in ik._SEEDS
+    pe, re = errors(ur5, res.q, T)
+    assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
+    assert np.all(res.restarts >= ik._BATCH_STARTS - 1)
 
 
 def test_larger_mixed_batch_restarts_and_compaction(ur5):
