@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> Path:
         count[kind] = count.get(kind, 0) + 1
         if count[kind] > 3:
             continue
-        print(f"  q [deg] = [" + ", ".join(f"{v:7.1f}" for v in np.degrees(q)) + f"]  σmin/σmax = {ic:.1e}  {kind}")
+        print("  q [deg] = [" + ", ".join(f"{v:7.1f}" for v in np.degrees(q)) + f"]  σmin/σmax = {ic:.1e}  {kind}")
         shown.setdefault(kind, q)
     print("  by type: " + ", ".join(f"{kind} {k}" for kind, k in count.items()))
 

@@ -378,7 +378,7 @@ def _cmd_singular(args: argparse.Namespace) -> int:
             raise RobokinError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         finally:
             plt.close(ax.figure)
-        print(f"other joints at q [deg/m] = " + singularity._q_text(robot.joint_types, smap.q))
+        print("other joints at q [deg/m] = " + singularity._q_text(robot.joint_types, smap.q))
         print(f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
               f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the singular set")
         return 0
