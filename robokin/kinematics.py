@@ -519,7 +519,7 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
 
 
 def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np.ndarray:
-    """Static joint torques/forces ``τ = Jᵀ F`` balancing a tool wrench, by one reverse-mode VJP of ``fk``.
+    """Joint torques/forces ``τ = Jᵀ F`` with which the arm exerts the wrench F at the tool, by one VJP of ``fk``.
 
     The wrench ``F = [f; m]`` (force at the tool origin and moment, world frame) is the cotangent of the pose:
     power ``fᵀ v + mᵀ ω`` equals ``⟨T̄, Ṫ⟩`` with ``T̄[:3, 3] = f`` and ``T̄[:3, :3] = ½ [m]× R`` (because
@@ -528,7 +528,8 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        wrench: ``(..., 6)`` ``[f; m]`` [N, N·m], world frame.
+        wrench: ``(..., 6)`` ``[f; m]`` [N, N·m], world frame: the force the tool exerts at its origin and
+            the moment (to hold a load of mass m, ``f = [0, 0, m g]``).
 
     Returns:
         ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic).

@@ -24,3 +24,15 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch, capsys):
     assert "True" in out and "SINGULAR: wrist" in out
     assert (tmp_path / "arm.gif").stat().st_size > 0 and (tmp_path / "map.png").stat().st_size > 0
     assert namespace["followed"].success.all()
+
+
+def test_readme_robot_file_example_loads():
+    """The YAML example is a valid robot: a planar 2R arm whose tool is at (2, 0, 0) at home."""
+    import numpy as np
+
+    import robokin
+
+    text = re.search(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S).group(1)
+    robot = robokin.loads(text, path="README.md")
+    np.testing.assert_allclose(robot.fk(robot.configurations["home"])[:3, 3], [2.0, 0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(np.degrees(robot.limits[1]), [-150, 150])
