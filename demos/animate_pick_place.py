@@ -37,6 +37,21 @@ def _distance_from_line(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(rel - (rel @ u)[:, None] * u, axis=-1).max())
 
 
+def _straight_legs(robot, legs, q, N: int, first: int, moves: list) -> np.ndarray:
+    """Follow each ``(label, T_a, T_b)`` leg as a straight tool line by seeded IK; append the joint paths to
+    ``moves``, print how straight and how smooth each was, and return the last configuration."""
+    for k, (label, T_a, T_b) in enumerate(legs, first):
+        line = trajectory.cartesian_line(T_a, T_b, steps=N)
+        followed = trajectory.follow(robot, line.T, q)
+        p = robot.fk(followed.q)[:, :3, 3]
+        print(f"  {k}. {label}: straight line by seeded IK, all reached = {bool(followed.success.all())}, "
+              f"distance from the line ≤ {_distance_from_line(p, T_a[:3, 3], T_b[:3, 3]):.1e} m, "
+              f"largest joint step {np.degrees(float(followed.largest_step)):.2f} deg")
+        moves.append(followed.q[1:])
+        q = followed.q[-1]
+    return q
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for pick_place.gif (default: here)")
@@ -60,15 +75,7 @@ def main(argv: list[str] | None = None) -> Path:
     moves = [trajectory.quintic(robot, q_home, first.q, steps=N).q]
     print(f"  1. home → above pick: quintic joint path, {N} frames")
     q = first.q
-    for k, (label, T_a, T_b) in enumerate([("down to pick", above_pick, pick), ("up from pick", pick, above_pick)], 2):
-        line = trajectory.cartesian_line(T_a, T_b, steps=N)
-        followed = trajectory.follow(robot, line.T, q)
-        p = robot.fk(followed.q)[:, :3, 3]
-        print(f"  {k}. {label}: straight line by seeded IK, all reached = {bool(followed.success.all())}, "
-              f"distance from the line ≤ {_distance_from_line(p, T_a[:3, 3], T_b[:3, 3]):.1e} m, "
-              f"largest joint step {np.degrees(float(followed.largest_step)):.2f} deg")
-        moves.append(followed.q[1:])
-        q = followed.q[-1]
+    q = _straight_legs(robot, [("down to pick", above_pick, pick), ("up from pick", pick, above_pick)], q, N, 2, moves)
     # Resolved rate integrates with explicit Euler steps: run it 10 times finer than the frames (dt = 2 s /
     # (10 (N − 1))), then keep every 10th sample for the animation.
     transfer = trajectory.cartesian_line(above_pick, above_place, steps=10 * (N - 1) + 1, duration=2.0)
@@ -78,15 +85,8 @@ def main(argv: list[str] | None = None) -> Path:
           f"damping used: {'yes' if rate.damping.max() > 0 else 'no'}")
     moves.append(rate.q[10::10])
     q = rate.q[-1]
-    for k, (label, T_a, T_b) in enumerate([("down to place", above_place, place), ("up from place", place, above_place)], 5):
-        line = trajectory.cartesian_line(T_a, T_b, steps=N)
-        followed = trajectory.follow(robot, line.T, q)
-        p = robot.fk(followed.q)[:, :3, 3]
-        print(f"  {k}. {label}: straight line by seeded IK, all reached = {bool(followed.success.all())}, "
-              f"distance from the line ≤ {_distance_from_line(p, T_a[:3, 3], T_b[:3, 3]):.1e} m, "
-              f"largest joint step {np.degrees(float(followed.largest_step)):.2f} deg")
-        moves.append(followed.q[1:])
-        q = followed.q[-1]
+    q = _straight_legs(robot, [("down to place", above_place, place), ("up from place", place, above_place)], q, N, 5,
+                       moves)
     moves.append(trajectory.quintic(robot, q, q_home, steps=N).q[1:])
     print(f"  7. above place → home: quintic joint path, {N} frames")
     q_path = np.concatenate(moves)
