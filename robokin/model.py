@@ -19,14 +19,17 @@ turns every axis into z, so the kernels in :mod:`robokin.kinematics` do only sin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import importlib
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal, Mapping
 
 import numpy as np
 import numpy.typing as npt
 
-from . import spatial
+from . import spatial, validation
 from .errors import RobotFormatError, ShapeError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +41,17 @@ JointType = Literal["revolute", "prismatic", "fixed"]
 GeometryForm = Literal["dh", "mdh", "origin"]
 JOINT_TYPES: tuple[str, ...] = ("revolute", "prismatic", "fixed")
 GEOMETRY_FORMS: tuple[str, ...] = ("dh", "mdh", "origin")
+
+
+@functools.cache
+def _layer_above(module: str) -> ModuleType:
+    """The module ``robokin.<module>`` of a higher layer, imported on first use.
+
+    The one upward reach of the model: :class:`Robot`'s convenience methods (``robot.fk(q)``,
+    ``robot.ik(T)``, ...) call the algorithms through it, so the model has no static import of the layers
+    above it (no import circle; the import-linter layers contract holds).
+    """
+    return importlib.import_module(f"robokin.{module}")
 
 
 def _frozen(a: npt.ArrayLike) -> np.ndarray:
@@ -316,44 +330,110 @@ class Robot:
         kinds = "".join("R" if t == "revolute" else "P" for t in self.joint_types)
         return f"Robot(name={self.name!r}, n={self.n}, joints={kinds})"
 
+    # ----------------------------------------------------------------- robot-level facts
+    @cached_property
+    def characteristic_length(self) -> float:
+        """The robot's characteristic length ``L`` [m], used to make translation and rotation comparable.
+
+        ``L`` is the sum of the lengths of the fixed offsets from the first joint's axis frame to the tool
+        (``‖translation of C[i]‖`` for the compiled constants ``C[1..n]``), plus the largest finite travel of
+        every prismatic joint: an upper bound of the arm's reach, which scales with the arm. The base
+        offset is not counted. An arm with no length at all (every axis through one point) gets ``L = 1 m``.
+        """
+        C = self.chain.C
+        L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
+        for joint in self.moving_joints:
+            if joint.type == "prismatic":
+                travel = [abs(v) for v in joint.limits if np.isfinite(v)]
+                L += max(travel, default=0.0)
+        return L if L > 0.0 else 1.0
+
+    @cached_property
+    def sampling_bounds(self) -> np.ndarray:
+        """Finite bounds ``(n, 2)`` [rad or m] to sample each joint from (read-only).
+
+        The joint limits where finite; an unlimited revolute side gets ``∓π`` and an unlimited prismatic side
+        ``∓L`` (:attr:`characteristic_length`).
+        """
+        span = np.where(self.chain.revolute, np.pi, self.characteristic_length)
+        lim = self.limits
+        lo = np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span)
+        hi = np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
+        return _frozen(np.stack([lo, hi], axis=-1))
+
+    def within_limits(self, q: npt.ArrayLike) -> np.ndarray:
+        """Whether every joint value of ``q`` is within its limits (bounds included), like RTB's ``islimit`` negated.
+
+        Args:
+            q: ``(..., n)`` joint values [rad, m].
+
+        Returns:
+            ``(...)`` bool.
+
+        Raises:
+            ShapeError: ``q`` is not ``(..., n)`` real and finite.
+        """
+        q = validation.joint_vector(self, q)
+        return np.all((q >= self.limits[:, 0]) & (q <= self.limits[:, 1]), axis=-1)
+
+    def with_tool(self, T_flange_tool: npt.ArrayLike) -> "Robot":
+        """A new Robot whose tool frame is ``T_flange_tool`` ``(4, 4)`` [m] after today's tool frame (the flange).
+
+        Raises:
+            ShapeError: not one ``(4, 4)`` matrix. ConventionError: not a rigid transform.
+        """
+        T = _single_transform(T_flange_tool, "T_flange_tool")
+        return replace(self, tool=_origin_of(self.tool.matrix @ T))
+
+    def with_base(self, T_world_base: npt.ArrayLike) -> "Robot":
+        """A new Robot mounted at ``T_world_base`` ``(4, 4)`` [m]: the pose of its base frame in the world.
+
+        Replaces the robot's base pose (``robot.base``); compose first (``T_new @ robot.base.matrix``) to move
+        an already mounted robot.
+
+        Raises:
+            ShapeError: not one ``(4, 4)`` matrix. ConventionError: not a rigid transform.
+        """
+        return replace(self, base=_origin_of(_single_transform(T_world_base, "T_world_base")))
+
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike) -> np.ndarray:
         """Pose ``T_world_tool`` ``(..., 4, 4)`` for ``q`` ``(..., n)``. See :func:`robokin.kinematics.fk`."""
-        return _kinematics.fk(self, q)
+        return _layer_above("kinematics").fk(self, q)
 
     def fk_frames(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., m, 4, 4)``. See :func:`robokin.kinematics.fk_frames`."""
-        return _kinematics.fk_frames(self, q)
+        return _layer_above("kinematics").fk_frames(self, q)
 
     def jacobian(self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic") -> np.ndarray:
         """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
-        return _kinematics.jacobian(self, q, frame=frame, method=method)
+        return _layer_above("kinematics").jacobian(self, q, frame=frame, method=method)
 
     def hessian(self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic") -> np.ndarray:
         """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
-        from .kinematics import hessian
-
-        return hessian(self, q, frame=frame, method=method)
+        return _layer_above("kinematics").hessian(self, q, frame=frame, method=method)
 
     def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: str = "world") -> np.ndarray:
         """Time derivative ``(..., 6, n)`` of the Jacobian along ``qd``. See :func:`robokin.kinematics.jacobian_dot`."""
-        from .kinematics import jacobian_dot
-
-        return jacobian_dot(self, q, qd, frame=frame)
+        return _layer_above("kinematics").jacobian_dot(self, q, qd, frame=frame)
 
     def manipulability_gradient(self, q: npt.ArrayLike, rows="all") -> np.ndarray:
         """Gradient ``(..., n)`` of Yoshikawa manipulability by reverse-mode AD. See :mod:`robokin.kinematics`."""
-        from .kinematics import manipulability_gradient
-
-        return manipulability_gradient(self, q, rows=rows)
+        return _layer_above("kinematics").manipulability_gradient(self, q, rows=rows)
 
     def ik(self, T_target: npt.ArrayLike, q0: npt.ArrayLike | None = None, *, options=None, seed=None) -> "IKResult":
         """Inverse kinematics. See :func:`robokin.ik.solve`."""
-        from .ik import solve
-
-        return solve(self, T_target, q0, options=options, seed=seed)
+        return _layer_above("ik").solve(self, T_target, q0, options=options, seed=seed)
 
 
-# At the end, not the top: kinematics reads Robot only for type hints, and the hot convenience methods
-# (fk, jacobian) should not pay for an import statement on every call.
-from . import kinematics as _kinematics  # noqa: E402
+def _single_transform(T: npt.ArrayLike, name: str) -> np.ndarray:
+    arr = validation.transforms(T, name)
+    if arr.shape != (4, 4):
+        raise ShapeError(f"{name} must be one transform of shape (4, 4), got shape {arr.shape}")
+    return arr
+
+
+def _origin_of(T: np.ndarray) -> Origin:
+    """The :class:`Origin` (xyz, fixed-axis rpy) of a rigid transform ``(4, 4)``."""
+    rpy = spatial.matrix_to_rpy(T[:3, :3])
+    return Origin(xyz=tuple(float(v) for v in T[:3, 3]), rpy=tuple(float(v) for v in rpy))
