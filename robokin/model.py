@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
+import numbers
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
@@ -35,7 +37,7 @@ from .errors import RobotFormatError, ShapeError
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKResult
 
-__all__ = ["Joint", "Origin", "Robot", "Chain", "JointType", "GeometryForm"]
+__all__ = ["AXIS_UNIT_TOL", "Chain", "GeometryForm", "Joint", "JointType", "Origin", "Robot", "unit_axis"]
 
 JointType = Literal["revolute", "prismatic", "fixed"]
 GeometryForm = Literal["dh", "mdh", "origin"]
@@ -60,12 +62,80 @@ def _frozen(a: npt.ArrayLike) -> np.ndarray:
     return out
 
 
+# An axis whose norm is within this of 1 is kept as written (normalising again could move its last bit,
+# which would break the bit-exact round trip of a saved file); any other non-zero axis is divided by its norm.
+AXIS_UNIT_TOL = 4 * np.finfo(float).eps
+
+
+def _rule_error(reason: str, key: str, joint: str | None = None, where: str = "") -> RobotFormatError:
+    """A broken model rule: ``key`` is relative to the joint (or the robot), so a reader can locate it."""
+    return RobotFormatError(reason, path=where or f"<joint {joint!r}>", key_path=key, joint=joint)
+
+
+def _num(x: float) -> str:
+    """A float as written by hand: ``2.0`` → ``2``, ``0.1`` → ``0.1``, ``-inf`` → ``-inf``."""
+    text = repr(float(x))
+    return text.removesuffix(".0")
+
+
+def _reals(values, count: int, key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
+    """``count`` real numbers (not bool, not complex, not text) as floats, NaN allowed; a RobotFormatError otherwise."""
+    try:
+        items = list(np.asarray(values, dtype=object).ravel()) if not isinstance(values, (list, tuple)) else list(values)
+    except (TypeError, ValueError):
+        items = None
+    if items is None or len(items) != count or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in items
+    ):
+        raise _rule_error(f"{key} must be {count} real numbers, got {values!r}", key, joint, where)
+    return tuple(float(v) for v in items)
+
+
+def _finite(values: tuple[float, ...], key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
+    if not all(math.isfinite(v) for v in values):
+        shown = ", ".join(_num(v) for v in values)
+        raise _rule_error(f"{key} must be finite (no NaN or infinity), got [{shown}]", key, joint, where)
+    return values
+
+
+def unit_axis(axis: npt.ArrayLike, joint: str | None = None) -> tuple[float, float, float]:
+    """``axis`` ``(3,)`` as a unit vector, exactly as written when its norm is 1 within ``AXIS_UNIT_TOL``.
+
+    The norm is taken of the axis scaled by a power of two that brings its largest component into
+    ``[0.5, 1)`` (an exact scaling), so neither ``[5e-324] * 3`` (subnormal) nor ``[1.3e154, ...]`` (squares
+    overflow) nor ``[1e-170, 0, 0]`` (squares underflow) loses the direction; for ordinary axes the result is
+    bit-for-bit ``axis / hypot(axis)``.
+
+    Raises:
+        RobotFormatError: not three finite real numbers, or the zero vector (key ``"axis"``).
+    """
+    values = _finite(_reals(axis, 3, "axis", joint), "axis", joint)
+    top = max(abs(v) for v in values)
+    if top == 0.0:
+        raise _rule_error("axis must not be zero (expected a direction such as [0, 0, 1])", "axis", joint)
+    exponent = math.frexp(top)[1]
+    scaled = [math.ldexp(v, -exponent) for v in values]  # exact: largest component in [0.5, 1)
+    norm = math.hypot(*scaled)  # in [0.5, 0.87]: no overflow, no underflow
+    if abs(math.ldexp(norm, exponent) - 1.0) <= AXIS_UNIT_TOL:
+        return values  # type: ignore[return-value]
+    return (scaled[0] / norm, scaled[1] / norm, scaled[2] / norm)
+
+
 @dataclass(frozen=True, eq=False)
 class Origin:
-    """A fixed pose given as URDF-style ``xyz`` [m] and fixed-axis ``rpy`` [rad]: ``T = Txyz Rz Ry Rx``."""
+    """A fixed pose given as URDF-style ``xyz`` [m] and fixed-axis ``rpy`` [rad]: ``T = Txyz Rz Ry Rx``.
+
+    Raises:
+        RobotFormatError: ``xyz`` or ``rpy`` is not three finite real numbers (``key_path`` ``"xyz"`` / ``"rpy"``).
+    """
 
     xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rpy: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        for key in ("xyz", "rpy"):
+            value = _finite(_reals(getattr(self, key), 3, key, where="<origin>"), key, where="<origin>")
+            object.__setattr__(self, key, value)
 
     @property
     def matrix(self) -> np.ndarray:
@@ -75,6 +145,39 @@ class Origin:
     @property
     def is_identity(self) -> bool:
         return not any(self.xyz) and not any(self.rpy)
+
+
+def _unit_word(joint_type: str) -> str:
+    return "m" if joint_type == "prismatic" else "rad"
+
+
+def _joint_limits(limits, joint_type: str, joint: str) -> tuple[float, float]:
+    """``(lower, upper)``: not NaN, lower finite or -inf, upper finite or +inf, lower <= upper."""
+    lo, hi = _reals(limits, 2, "limits", joint)
+    unit = _unit_word(joint_type)
+    if math.isnan(lo) or math.isnan(hi) or lo == math.inf or hi == -math.inf:
+        raise _rule_error(
+            f"limits must be [lower, upper] with each finite or open (lower -inf, upper +inf), got "
+            f"[{_num(lo)}, {_num(hi)}]", "limits", joint,
+        )
+    if lo > hi:
+        raise _rule_error(f"lower limit {_num(lo)} {unit} is above upper limit {_num(hi)} {unit}", "limits", joint)
+    return (lo, hi)
+
+
+def _speed(velocity, joint_type: str, joint: str) -> float | None:
+    """A finite speed > 0, or None when unspecified (None or 0, which is how URDF writes "no limit")."""
+    if velocity is None:
+        return None
+    (value,) = _reals((velocity,), 1, "velocity", joint)
+    if value == 0.0:
+        return None
+    if not (math.isfinite(value) and value > 0.0):
+        raise _rule_error(
+            f"velocity must be a finite speed > 0 [{_unit_word(joint_type)}/s] (0 or None: unspecified), got "
+            f"{_num(value)}", "velocity", joint,
+        )
+    return value
 
 
 def _z_to_axis(axis: np.ndarray) -> np.ndarray:
@@ -98,7 +201,15 @@ class Joint:
         origin: The fixed origin for the ``"origin"`` form, else None.
         axis: Unit axis ``(3,)`` in the joint's motion frame (z for dh/mdh).
         limits: ``(lower, upper)`` in rad or m; ``±inf`` when unlimited.
-        velocity: Speed limit in rad/s or m/s, or None.
+        velocity: Speed limit in rad/s or m/s, or None (unspecified; 0 is read as None, as URDF writes it).
+
+    The joint rules are enforced here, for every way a joint is made (YAML, URDF, Python): a known type and
+    form, finite geometry, a non-zero axis (stored as a unit vector, see :func:`unit_axis`), limits with
+    ``lower <= upper``, each finite or open (``-inf`` below, ``+inf`` above), and a finite speed ``> 0``.
+
+    Raises:
+        RobotFormatError: a rule is broken; ``joint`` is the joint's name and ``key_path`` the field
+            (``"type"``, ``"form"``, ``"dh"``, ``"origin"``, ``"axis"``, ``"limits"``, ``"velocity"``).
     """
 
     name: str
@@ -111,10 +222,25 @@ class Joint:
     velocity: float | None = None
 
     def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str) or not name:
+            raise _rule_error(f"a joint's name must be non-empty text, got {name!r}", "name", where="<joint>")
+        if self.type not in JOINT_TYPES:
+            raise _rule_error(f"unknown joint type {self.type!r} (expected {', '.join(JOINT_TYPES)})", "type", name)
+        if self.form not in GEOMETRY_FORMS:
+            raise _rule_error(
+                f"unknown geometry form {self.form!r} (expected {', '.join(GEOMETRY_FORMS)})", "form", name
+            )
         if self.form == "origin" and self.origin is None:
             object.__setattr__(self, "origin", Origin())
-        if self.form in ("dh", "mdh") and self.dh is None:
-            object.__setattr__(self, "dh", (0.0, 0.0, 0.0, 0.0))
+        if self.origin is not None and not isinstance(self.origin, Origin):
+            raise _rule_error(f"origin must be an Origin, got {type(self.origin).__name__}", "origin", name)
+        if self.form in ("dh", "mdh"):
+            dh = (0.0, 0.0, 0.0, 0.0) if self.dh is None else _finite(_reals(self.dh, 4, "dh", name), "dh", name)
+            object.__setattr__(self, "dh", dh)
+        object.__setattr__(self, "axis", unit_axis(self.axis, name))
+        object.__setattr__(self, "limits", _joint_limits(self.limits, self.type, name))
+        object.__setattr__(self, "velocity", _speed(self.velocity, self.type, name))
 
     @property
     def moving(self) -> bool:
@@ -253,6 +379,39 @@ class Chain:
         )
 
 
+def _check_reach_is_finite(robot: "Robot") -> None:
+    """Every pose over the joint range is finite: the offsets and finite strokes add up to a finite length.
+
+    ``‖p‖`` of any frame is at most the sum of the lengths of the constant offsets before it plus the
+    strokes of the prismatic joints before it, so a finite sum bounds every pose (``dh: {a: 1e308}`` twice
+    does not). Unlimited prismatic joints are not counted (no finite bound exists).
+
+    Raises:
+        RobotFormatError: the sum overflows; ``joint`` names the joint where it does, ``key_path`` ``"joints"``.
+    """
+    def length(T: np.ndarray) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(math.hypot(*T[:3, 3]))
+
+    total = length(robot.base.matrix)
+    for joint in robot.joints:
+        total += length(joint.T_before) + length(joint.T_after)
+        if joint.type == "prismatic":
+            total += max((abs(v) for v in joint.limits if math.isfinite(v)), default=0.0)
+        if not math.isfinite(total):
+            raise _rule_error(
+                f"the link offsets up to joint {joint.name!r} add up to more than the largest float [m]: its "
+                "poses would not be finite (check the units and the dh/origin numbers)",
+                "joints", joint.name, where=f"<robot {robot.name!r}>",
+            )
+    total += length(robot.tool.matrix)
+    if not math.isfinite(total):
+        raise _rule_error(
+            "the link offsets and the tool offset add up to more than the largest float [m]", "tool",
+            where=f"<robot {robot.name!r}>",
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Robot:
     """A serial robot arm: joints from base to tool, validated and compiled once.
@@ -281,6 +440,12 @@ class Robot:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "joints", tuple(self.joints))
+        where = f"<robot {self.name!r}>"
+        for key in ("base", "tool"):
+            if not isinstance(getattr(self, key), Origin):
+                raise _rule_error(f"{key} must be an Origin, got {type(getattr(self, key)).__name__}", key, where=where)
+        if not all(isinstance(j, Joint) for j in self.joints):
+            raise _rule_error("joints must be Joint objects", "joints", where=where)
         names = [j.name for j in self.joints]
         if len(set(names)) != len(names):
             raise RobotFormatError(f"duplicate joint names in {names}", path=f"<robot {self.name!r}>")
@@ -293,6 +458,7 @@ class Robot:
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
         object.__setattr__(self, "configurations", configs)
+        _check_reach_is_finite(self)
         object.__setattr__(self, "chain", Chain.compile(self.joints, self.base, self.tool))
 
     # ----------------------------------------------------------------- description

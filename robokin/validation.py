@@ -21,20 +21,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "RIGID_TOL",
-    "real_array",
-    "require_finite",
-    "vectors",
-    "joint_vector",
+    "ROW_NAMES",
     "broadcast_batch",
-    "transforms",
     "choice",
     "index_list",
-    "ROW_NAMES",
-    "row_indices",
     "joint_batch",
-    "seed",
-    "rng",
+    "joint_vector",
     "progress",
+    "real_array",
+    "require_finite",
+    "rng",
+    "row_indices",
+    "seed",
+    "transforms",
+    "vectors",
 ]
 
 # Rigid-transform check: |RᵀR - I| and |det R - 1| below this, last row exactly [0, 0, 0, 1] within it.
