@@ -453,7 +453,9 @@ class Robot:
             raise RobotFormatError("needs at least one moving joint", path=f"<robot {self.name!r}>")
         configs = {}
         for key, value in dict(self.configurations).items():
-            arr = _frozen(value)
+            arr = _frozen(validation.require_finite(
+                validation.real_array(value, f"configuration {key!r}", f"({self.n},)"), f"configuration {key!r}"
+            ))
             if arr.shape != (self.n,):
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr

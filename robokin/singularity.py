@@ -861,7 +861,10 @@ def singularity_map(
     tol = _check_tol(tol)
     validation.choice(measure, "measure", MEASURES)
     i, j = validation.index_list(joints, f"joints of {robot.name!r}", robot.n, count=2)
-    res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+    try:
+        res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+    except (TypeError, ValueError):  # ragged
+        res = ()
     if len(res) != 2 or any(not isinstance(r, (int, np.integer)) or not 2 <= r <= 1000 for r in res):
         raise OptionError(f"resolution must be an int or two ints in 2..1000, got {resolution!r}")
     q0 = _default_q(robot, tol) if q is None else validation.joint_vector(robot, q)

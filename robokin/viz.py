@@ -586,13 +586,6 @@ def save(
 
 
 # ----------------------------------------------------------------------------------------- teach
-def _slider_range(joint, size: float) -> tuple[float, float]:
-    lo, hi = joint.limits
-    if joint.type == "revolute":
-        return (lo if np.isfinite(lo) else -np.pi, hi if np.isfinite(hi) else np.pi)
-    return (lo if np.isfinite(lo) else -size, hi if np.isfinite(hi) else size)
-
-
 def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
     """An interactive window: one slider per joint; the arm, the tool pose and manipulability follow live.
 
@@ -613,11 +606,11 @@ def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
     from matplotlib.widgets import Slider
 
     from .kinematics import fk
-    from .singularity import manipulability
+    from .measures import manipulability
     from .spatial import matrix_to_rpy
 
     size = reach(robot)
-    ranges = [_slider_range(j, size) for j in robot.moving_joints]
+    ranges = [(float(lo), float(hi)) for lo, hi in robot.sampling_bounds]  # unlimited: ±π rad or ±L m
     if q is None:
         if robot.configurations:
             q = next(iter(robot.configurations.values()))

@@ -162,6 +162,10 @@ def test_offsets_that_add_up_to_infinity_are_refused_everywhere():
 
 
 def test_robot_rules_on_python_construction():
+    with pytest.raises(ShapeError, match=r"^configuration 'home' must be an array of numbers of shape \(1,\) "):
+        Robot("r", (_rev(),), configurations={"home": ["up"]})
+    with pytest.raises(ShapeError, match=r"^configuration 'home' must be finite; found nan at index \(0,\)$"):
+        Robot("r", (_rev(),), configurations={"home": [math.nan]})
     with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: base must be an Origin, got ndarray$"):
         Robot("r", (_rev(),), base=np.eye(4))
     with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: joints must be Joint objects$"):

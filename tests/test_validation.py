@@ -152,6 +152,12 @@ def test_singularity_map_ranges_must_be_two_pairs(panda, ranges, got):
         singularity.singularity_map(panda, (1, 3), resolution=3, ranges=((0, 1), (np.nan, 1)))
 
 
+@pytest.mark.parametrize("resolution", [[[1, 2], [3]], 1.5, (3,), True])
+def test_singularity_map_resolution(panda, resolution):
+    with pytest.raises(OptionError, match=r"^resolution must be an int or two ints in 2\.\.1000, got "):
+        singularity.singularity_map(panda, (1, 3), resolution=resolution)
+
+
 def test_singularity_map_ranges_are_used(panda):
     smap = singularity.singularity_map(panda, (1, 3), resolution=3, ranges=((0, 1), (-1, 0)))
     np.testing.assert_array_equal(smap.x, [0.0, 0.5, 1.0])
