@@ -304,6 +304,12 @@ class _Units:
     length_divisor: float
     angle: str
 
+    def name(self, quantity: Quantity) -> str:
+        """The file's unit of ``quantity``, e.g. ``"deg"`` or ``"mm"``."""
+        if quantity == "angle":
+            return self.angle
+        return next(k for k, v in LENGTH_UNITS.items() if v == self.length_divisor)
+
     def convert(self, value: float, quantity: Quantity) -> float:
         if quantity == "length":
             return value if self.length_divisor == 1.0 else value / self.length_divisor
@@ -607,7 +613,11 @@ class _Reader:
         except RobotFormatError as e:
             field = e.key_path.split(".")[0]
             located = entries.get(field if field != "dh" else form, (None, node))[1]
-            raise self.error(located, where, e.reason, f"{kp}.{e.key_path}") from None
+            reason = e.reason
+            if field in ("limits", "velocity") and self.units.convert(1.0, quantity) != 1.0:  # the model speaks SI
+                written = f"[{', '.join(limit_text)}]" if field == "limits" else located.value.strip()
+                reason += f" (written {written} in {self.units.name(quantity)})"
+            raise self.error(located, where, reason, f"{kp}.{e.key_path}") from None
         return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text)
 
     def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:

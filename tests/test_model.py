@@ -135,6 +135,16 @@ def test_origin_must_be_finite():
     assert Origin(xyz=np.array([1, 2, 3])).xyz == (1.0, 2.0, 3.0)
 
 
+def test_yaml_in_degrees_or_millimetres_shows_the_written_values_beside_the_si_ones():
+    deg = "robokin: 1\nname: r\nunits: {angle: deg, length: mm}\njoints:\n  - {name: j, type: revolute, dh: {a: 1}, "
+    with pytest.raises(RobotFormatError, match=r"^<string>:5:51: joint 'j': lower limit 1\.5707963267948966 rad is above "
+                                               r"upper limit -1\.5707963267948966 rad \(written \[90, -90\] in deg\)$"):
+        loads(deg + "limits: [90, -90]}\n")
+    with pytest.raises(RobotFormatError, match=r"^<string>:5:54: joint 'j': velocity must be a finite speed > 0 \[m/s\] "
+                                               r"\(0 or None: unspecified\), got -0\.5 \(written -500 in mm\)$"):
+        loads(deg.replace("revolute", "prismatic") + "velocity: -500}\n")
+
+
 # ------------------------------------------------------------------------------------------ velocity 0
 def test_velocity_zero_is_unspecified_in_python_yaml_and_urdf_and_round_trips():
     assert _rev(velocity=0.0).velocity is None and _rev(velocity=0).velocity is None
