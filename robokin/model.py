@@ -603,5 +603,6 @@ def _single_transform(T: npt.ArrayLike, name: str) -> np.ndarray:
 
 def _origin_of(T: np.ndarray) -> Origin:
     """The :class:`Origin` (xyz, fixed-axis rpy) of a rigid transform ``(4, 4)``."""
-    rpy = spatial.matrix_to_rpy(T[:3, :3])
-    return Origin(xyz=tuple(float(v) for v in T[:3, 3]), rpy=tuple(float(v) for v in rpy))
+    x, y, z = (float(v) for v in T[:3, 3])
+    roll, pitch, yaw = (float(v) for v in spatial.matrix_to_rpy(T[:3, :3]))
+    return Origin(xyz=(x, y, z), rpy=(roll, pitch, yaw))
