@@ -1,4 +1,7 @@
-"""Pick and place with the panda: straight Cartesian moves, IK along them, resolved rate, and an animation.
+"""Pick and place along straight lines
+===================================
+
+Pick and place with the panda: straight Cartesian moves, IK along them, resolved rate, and an animation.
 
 The tool (pointing down) goes from "home" to above the pick point, straight down, straight up, across to
 above the place point while turning 90° about the vertical (SLERP), down, up, and home again. Vertical
@@ -53,7 +56,7 @@ def _straight_legs(robot, legs, q, N: int, first: int, moves: list) -> np.ndarra
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for pick_place.gif (default: here)")
     parser.add_argument("--frames", type=int, default=12, help="frames per move (default 12)")
     args = parser.parse_args(argv)

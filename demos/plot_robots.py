@@ -1,4 +1,7 @@
-"""Load every bundled robot and draw it: a grid of 3D stick figures, one per arm, at a named configuration.
+"""The bundled robots
+==================
+
+Load every bundled robot and draw it: a grid of 3D stick figures, one per arm, at a named configuration.
 
 Prints each arm's number of joints, its reach bound and its tool position, and writes ``robots.png``.
 
@@ -22,7 +25,7 @@ from robokin import viz  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for robots.png (default: here)")
     args = parser.parse_args(argv)
 

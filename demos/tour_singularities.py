@@ -1,4 +1,7 @@
-"""A tour of the PUMA 560's singularities: a map over shoulder and elbow, and singular configurations found.
+"""A tour of the PUMA 560's singularities
+======================================
+
+A tour of the PUMA 560's singularities: a map over shoulder and elbow, and singular configurations found.
 
 Prints the singular configurations found from seeded random starts (joint values in degrees, their type:
 wrist, elbow or shoulder; at most three of each type) and writes ``singularities.png``: the map of
@@ -25,7 +28,7 @@ from robokin import singularity, viz  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for singularities.png (default: here)")
     parser.add_argument("--starts", type=int, default=24, help="random starts of the search (default 24)")
     parser.add_argument("--resolution", type=int, default=91, help="map grid points per axis (default 91)")

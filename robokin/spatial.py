@@ -109,7 +109,7 @@ def rpy_to_matrix(rpy: npt.ArrayLike) -> np.ndarray:
 def matrix_to_rpy(R: npt.ArrayLike) -> np.ndarray:
     """Roll, pitch, yaw ``(..., 3)`` [rad] with ``R = Rz(yaw) Ry(pitch) Rx(roll)``; pitch in [-π/2, π/2].
 
-    At gimbal lock (|cos pitch| < ``GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
+    At gimbal lock (``|cos pitch| < GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
     """
     R = np.asarray(R, dtype=float)
     cos_p = np.hypot(R[..., 0, 0], R[..., 1, 0])

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-
 from .errors import RobotFormatError
 from .model import Joint, Origin, Robot
 

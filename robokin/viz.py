@@ -50,7 +50,7 @@ __all__ = [
     "skeleton",
     "progress_bar",
     "Skeleton",
-    "ArmAnimation",
+    "ArmAnimation",  # noqa: F822 - made on first use by the module __getattr__ (matplotlib imported lazily)
     "SAVE_FORMATS",
     "NEAR_SINGULAR",
 ]
@@ -333,7 +333,7 @@ def plot(
 
 
 # ----------------------------------------------------------------------------------------- animation
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _animation_class():
     from matplotlib.animation import FuncAnimation
 
