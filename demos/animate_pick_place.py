@@ -10,6 +10,8 @@ moves follow the line by IK seeded from the previous step; the transfer is drive
 each move with its largest distance from the straight line [m], and writes ``pick_place.gif`` with the
 tool's trail and the velocity ellipsoid at the tool.
 
+Usage::
+
     python demos/animate_pick_place.py [OUT_DIR] [--frames N]
 """
 
@@ -104,6 +106,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()} ({anim.n_frames} frames) in {time.perf_counter() - start:.1f} s")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

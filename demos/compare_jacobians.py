@@ -7,6 +7,8 @@ For every bundled robot, at 64 seeded random configurations within the limits, p
 difference of each method from the analytic Jacobian [m/s or rad/s per unit joint rate] and the time per
 configuration, and writes ``jacobians.png`` (the differences on a log scale).
 
+Usage::
+
     python demos/compare_jacobians.py [OUT_DIR] [--samples N]
 """
 
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,8 @@ cotangent), and the tool twist ``[v; ω] = J q̇`` from **one Jacobian-vector pr
 Prints the largest torque per joint [N·m], the largest tool speed [m/s] and the largest differences from
 ``Jᵀ F`` and ``J q̇``, and writes ``statics.png``: torques and tool speed against time.
 
+Usage::
+
     python demos/compute_statics.py [OUT_DIR] [--steps N]
 """
 
@@ -74,6 +76,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

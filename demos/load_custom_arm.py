@@ -9,6 +9,8 @@ radians) and names two configurations. The demo writes it as ``my_arm.yaml``, lo
 limits and tool pose [m], then loads a copy with one misspelled key and prints the error, which names the
 file, line and column, the joint and the key. It writes ``my_arm.png``: the arm at both configurations.
 
+Usage::
+
     python demos/load_custom_arm.py [OUT_DIR]
 """
 
@@ -100,6 +102,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

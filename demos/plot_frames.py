@@ -8,6 +8,8 @@ The frames robokin computes, drawn on the UR5: the world, every joint's frame an
 which is what ``fk(q)`` returns. Each frame is drawn as its three unit axes scaled to 8 cm (x red, y green,
 z blue) and numbered as printed. Prints every frame's origin [m] and the tool's z axis, and writes ``frames.png``.
 
+Usage::
+
     python demos/plot_frames.py [OUT_DIR]
 """
 
@@ -72,6 +74,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,8 @@ Load every bundled robot and draw it: a grid of 3D stick figures, one per arm, a
 
 Prints each arm's number of joints, its reach bound and its tool position, and writes ``robots.png``.
 
+Usage::
+
     python demos/plot_robots.py [OUT_DIR]
 """
 
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

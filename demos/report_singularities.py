@@ -11,6 +11,8 @@ are lost (in words), and the joint motions that move nothing. Writes ``singulari
 each configuration, with the lost direction drawn at the tool (translation part, black arrow; rotation
 axis, orange).
 
+Usage::
+
     python demos/report_singularities.py [OUT_DIR] [--starts N]
 """
 
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"\nwrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

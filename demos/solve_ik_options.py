@@ -14,6 +14,8 @@ Prints for each the errors [m, rad], the iterations, the starts used besides ``q
 answer from ``q0`` and from the middle of the joint ranges [rad] and the time [ms], and writes ``ik_options.png``: the arm
 at each answer, with the target marked.
 
+Usage::
+
     python demos/solve_ik_options.py [OUT_DIR]
 """
 
@@ -82,6 +84,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

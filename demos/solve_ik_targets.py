@@ -8,6 +8,8 @@ all are solved at once from the "home" posture. Prints each target, whether it w
 position [m] and rotation [rad] errors, iterations and restarts, and writes ``ik_targets.png``: the arm at
 each solution with its target marked.
 
+Usage::
+
     python demos/solve_ik_targets.py [OUT_DIR] [--targets N]
 """
 
@@ -74,6 +76,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,8 @@ wrist, elbow or shoulder; at most three of each type) and writes ``singularities
 σ_min/σ_max of the unit-free Jacobian over q[1] (shoulder) and q[2] (elbow) with the singular set in red,
 and the arm drawn at one singular configuration of each type found.
 
+Usage::
+
     python demos/tour_singularities.py [OUT_DIR] [--starts N] [--resolution N]
 """
 
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

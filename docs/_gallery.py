@@ -30,6 +30,35 @@ QUICK: dict[str, list[str]] = {
 }
 
 
+# The gallery's order: from a robot file to pictures, in the order of the data flow.
+ORDER = (
+    "load_custom_arm",
+    "plot_robots",
+    "plot_frames",
+    "compare_jacobians",
+    "compute_statics",
+    "solve_ik_options",
+    "solve_ik_targets",
+    "report_singularities",
+    "tour_singularities",
+    "animate_pick_place",
+)
+
+
+class DemoOrder:
+    """``within_subsection_order`` for sphinx-gallery: :data:`ORDER` first, any other demo after, by name."""
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        stem = Path(filename).stem
+        return (ORDER.index(stem) if stem in ORDER else len(ORDER), stem)
+
+    def __repr__(self) -> str:  # sphinx-gallery compares configurations by repr
+        return "DemoOrder"
+
+
 def quick() -> bool:
     """True when ``ROBOKIN_DOCS_QUICK`` is set to a true value (``1``, ``true``, ``yes``)."""
     return os.environ.get("ROBOKIN_DOCS_QUICK", "").strip().lower() in ("1", "true", "yes")

@@ -65,7 +65,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"\.py$",  # execute every demo (their names are <verb>_<topic>.py)
     "ignore_pattern": r"__init__\.py",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery.DemoOrder",
     "reset_argv": "_gallery.reset_argv",
     "image_scrapers": ("matplotlib", "_gallery.demo_file_scraper"),
     # The animations are the GIFs the demos save themselves (shown by the scraper above), not a second

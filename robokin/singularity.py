@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -1021,7 +1021,7 @@ def singularity_map(
         raise OptionError(
             f"joints must be two different indices in 0..{robot.n - 1} for {robot.name!r}, got {joints!r}"
         )
-    res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+    res: tuple[Any, ...] = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(cast("Sequence[int]", resolution))
     if len(res) != 2 or any(not isinstance(r, (int, np.integer)) or not 2 <= r <= 1000 for r in res):
         raise OptionError(f"resolution must be an int or two ints in 2..1000, got {resolution!r}")
     q0 = _default_q(robot, tol) if q is None else _checks.joint_vector(robot, q)
@@ -1048,7 +1048,8 @@ def singularity_map(
         values = smallest_singular_value(Js)
     elif measure == "manipulability":
         values = manipulability(Js)
-    else:
+    else:  # "det": the task block is square (checked above), so d was computed
+        assert d is not None
         values = d
     for a in (x, y, values, ic, q0) + (() if d is None else (d,)):
         a.setflags(write=False)

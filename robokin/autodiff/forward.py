@@ -89,6 +89,7 @@ class Dual(ADArray):
     def _getitem_seed(self, key: tuple[Any, ...]) -> "Dual":
         # each element of the identity seed moves along exactly one direction: find which, keep that range
         shape, b = self.shape, self._seed_b
+        assert b is not None  # only called for a seed (see __getitem__): an invariant, not a user input
         event = shape[b:]
         direction = np.broadcast_to(np.arange(self._k).reshape((1,) * b + event), shape)[key]
         value = self.value[key]
