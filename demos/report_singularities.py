@@ -1,7 +1,7 @@
 """Singularity reports: the three kinds on the PUMA 560
 =====================================================
 
-Search for singular configurations, take one of each kind, and print what :func:`robokin.analyze` says.
+Search for singular configurations, take one of each kind, and print what :func:`robokin.analyze <robokin.singularity.analyze>` says.
 
 A 6-joint arm with a revolute wrist has three kinds of singularity: **wrist** (two wrist axes aligned),
 **elbow** (the arm stretched out or folded back) and **shoulder** (the wrist centre on the first axis).
