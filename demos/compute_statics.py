@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
 
     robot = robokin.load("ur5")
-    path = trajectory.quintic(robot, robot.configurations["ready"], robot.configurations["home"],
-                              steps=args.steps, duration=2.0)
+    path = trajectory.quintic(
+        robot, robot.configurations["ready"], robot.configurations["home"], steps=args.steps, duration=2.0
+    )
     wrench = np.array([0.0, 0.0, MASS * GRAVITY, 0.0, 0.0, 0.0])  # [N, N·m], world frame
 
     tau = kinematics.joint_torques(robot, path.q, wrench)  # (N, n) [N·m], one VJP of fk for all samples
@@ -53,8 +54,10 @@ def main(argv: list[str] | None = None) -> Path:
     twist_check = np.einsum("kij,kj->ki", J, path.qd)
 
     print(f"{robot.name} holding {MASS} kg from 'ready' to 'home' in 2 s, {args.steps} samples")
-    print("largest |τ| per joint [N·m]: "
-          + ", ".join(f"{name} {v:.2f}" for name, v in zip(robot.joint_names, np.abs(tau).max(axis=0))))
+    print(
+        "largest |τ| per joint [N·m]: "
+        + ", ".join(f"{name} {v:.2f}" for name, v in zip(robot.joint_names, np.abs(tau).max(axis=0)))
+    )
     speed = np.linalg.norm(twist[:, :3], axis=-1)
     print(f"largest tool speed: {speed.max():.3f} m/s at t = {path.t[speed.argmax()]:.2f} s")
     print(f"VJP torques vs Jᵀ F: largest difference {np.abs(tau - tau_check).max():.1e} N·m")

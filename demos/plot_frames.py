@@ -53,8 +53,14 @@ def main(argv: list[str] | None = None) -> Path:
 
     fig = plt.figure(figsize=(7, 7))
     ax = fig.add_subplot(projection="3d")
-    viz.plot(robot, q, ax=ax, title=f"{robot.name}: T_world_frame of every frame (numbered as printed)",
-             color="0.6", limits=False)
+    viz.plot(
+        robot,
+        q,
+        ax=ax,
+        title=f"{robot.name}: T_world_frame of every frame (numbered as printed)",
+        color="0.6",
+        limits=False,
+    )
     for k, T in enumerate(T_world_frames):
         for axis in range(3):
             tip = T[:3, 3] + AXIS_LENGTH * T[:3, axis]
@@ -63,8 +69,14 @@ def main(argv: list[str] | None = None) -> Path:
     # Equal-aspect limits around the frames (the arm's own reach would make them small).
     origins = T_world_frames[:, :3, 3]
     centre, half = (origins.max(0) + origins.min(0)) / 2, (origins.max(0) - origins.min(0)).max() / 2 + 0.1
-    ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half),
-           zlim=(centre[2] - half, centre[2] + half), xlabel="x [m]", ylabel="y [m]", zlabel="z [m]")
+    ax.set(
+        xlim=(centre[0] - half, centre[0] + half),
+        ylim=(centre[1] - half, centre[1] + half),
+        zlim=(centre[2] - half, centre[2] + half),
+        xlabel="x [m]",
+        ylabel="y [m]",
+        zlabel="z [m]",
+    )
     ax.set_box_aspect((1, 1, 1))
     ax.view_init(elev=20, azim=-50)
     fig.tight_layout()

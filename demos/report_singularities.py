@@ -44,8 +44,10 @@ def main(argv: list[str] | None = None) -> Path:
     robot = robokin.load("puma560")
     search = robokin.find_singular(robot, starts=args.starts, seed=0)
     groups = search.groups
-    print(f"{robot.name}: {len(search)} singular configurations from {search.starts} starts; by kind: "
-          + ", ".join(f"{kind} {len(index)}" for kind, index in groups.items()))
+    print(
+        f"{robot.name}: {len(search)} singular configurations from {search.starts} starts; by kind: "
+        + ", ".join(f"{kind} {len(index)}" for kind, index in groups.items())
+    )
 
     fig = plt.figure(figsize=(4.4 * len(KINDS), 4.4))
     for k, kind in enumerate(KINDS):

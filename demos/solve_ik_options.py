@@ -57,23 +57,32 @@ def main(argv: list[str] | None = None) -> Path:
         ("unreachable", T_far, None),
     ]
     print(f"panda, target x, y, z = {np.round(T_target[:3, 3], 3).tolist()} [m], from 'home'")
-    print(f"  {'case':<20} {'success':<7} {'|Δp| [m]':>9} {'|Δθ| [rad]':>10} {'iter':>5} {'restarts':>8} "
-          f"{'|q − q0|':>8} {'|q − middle| [rad]':>18} {'ms':>6}")
+    print(
+        f"  {'case':<20} {'success':<7} {'|Δp| [m]':>9} {'|Δθ| [rad]':>10} {'iter':>5} {'restarts':>8} "
+        f"{'|q − q0|':>8} {'|q − middle| [rad]':>18} {'ms':>6}"
+    )
     answers = []
     for label, T, options in cases:
         start = time.perf_counter()
         result = ik.solve(robot, T, q0, options=options, seed=0)
         ms = (time.perf_counter() - start) * 1e3
-        print(f"  {label:<20} {str(bool(result.success)):<7} {float(result.position_error):9.1e} "
-              f"{float(result.rotation_error):10.1e} {int(result.iterations):>5} {int(result.restarts):>8} "
-              f"{np.linalg.norm(result.q - q0):8.3f} {np.linalg.norm(result.q - middle):18.3f} {ms:6.1f}")
+        print(
+            f"  {label:<20} {str(bool(result.success)):<7} {float(result.position_error):9.1e} "
+            f"{float(result.rotation_error):10.1e} {int(result.iterations):>5} {int(result.restarts):>8} "
+            f"{np.linalg.norm(result.q - q0):8.3f} {np.linalg.norm(result.q - middle):18.3f} {ms:6.1f}"
+        )
         answers.append((label, T, result))
 
     fig = plt.figure(figsize=(3.4 * len(answers), 3.6))
     for k, (label, T, result) in enumerate(answers):
         ax = fig.add_subplot(1, len(answers), k + 1, projection="3d")
-        viz.plot(robot, result.q, ax=ax, title=f"{label}: {'reached' if result.success else 'closest pose'}",
-                 color=viz.LINK_COLOR if result.success else viz.WARN_COLOR)
+        viz.plot(
+            robot,
+            result.q,
+            ax=ax,
+            title=f"{label}: {'reached' if result.success else 'closest pose'}",
+            color=viz.LINK_COLOR if result.success else viz.WARN_COLOR,
+        )
         ax.plot(*T[:3, 3, None], "x", color="black", ms=9, mew=2)
         ax.tick_params(labelsize=6)
         ax.title.set_fontsize(9)

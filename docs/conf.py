@@ -102,9 +102,18 @@ def _write_toplevel_table(app: object) -> None:
             summary = (obj.__doc__ or "").strip().partition("\n")[0]
         else:
             module = obj.__module__
-            role = "exc" if isinstance(obj, type) and issubclass(obj, BaseException) else (
-                "class" if isinstance(obj, type) else "func")
-            ref = f":{role}:`robokin.{name} <{module}.{obj.__qualname__}>`"
+            short = module.removeprefix("robokin.").split(".")[0]
+            # A page documents a module's __all__ under the module's name (a package's re-exports included):
+            # link there when the public module lists the name, else to where it is defined.
+            public = sys.modules.get(f"robokin.{short}")
+            listed = getattr(public, name, None) is obj and name in getattr(public, "__all__", ())
+            target = f"robokin.{short}.{name}" if listed else f"{module}.{obj.__qualname__}"
+            role = (
+                "exc"
+                if isinstance(obj, type) and issubclass(obj, BaseException)
+                else ("class" if isinstance(obj, type) else "func")
+            )
+            ref = f":{role}:`robokin.{name} <{target}>`"
             summary = (inspect.getdoc(obj) or "").partition("\n")[0]
         short = module.removeprefix("robokin.").split(".")[0]
         if short not in documented:
