@@ -912,6 +912,10 @@ class SingularityMap:
         det: ``(ny, nx)`` signed ``det J_s`` when the task block is square (its zero contour is the singular
             set), else None.
         inverse_condition: ``(ny, nx)`` σ_min/σ_max of ``J_s`` (whatever ``measure`` is).
+        singular: ``(ny, nx)`` bool, the cells the singular set passes through: σ_min/σ_max below ``tol`` at
+            the grid point, or at a configuration inside the cell found by refining every local minimum of
+            σ_min/σ_max along x and along y (so a zero of det that does not change sign, a double root, is
+            found too), or a sign change of det to a neighbour (the cell nearer the zero).
         q: ``(n,)`` the configuration of the other joints [rad, m].
         rows: The task rows.
         tol: The singular threshold on σ_min/σ_max (for the near-singular contour of a non-square task).
@@ -927,15 +931,15 @@ class SingularityMap:
     measure: str
     det: np.ndarray | None
     inverse_condition: np.ndarray
+    singular: np.ndarray
     q: np.ndarray
     rows: tuple[int, ...]
     tol: float
 
     def plot(self, ax: "Axes | None" = None) -> "Axes":
-        """Draw the map: the measure as colours and the singular set (``det J_s = 0``) as a red contour.
+        """Draw the map: the measure as colours and the singular cells (:attr:`singular`) in red.
 
-        For a non-square task (a redundant arm) the red contour is ``σ_min/σ_max = 0.02``, a near-singular
-        band, since there is no signed determinant. Imports matplotlib lazily; never calls ``plt.show()``.
+        The legend says what red means. Imports matplotlib lazily; never calls ``plt.show()``.
 
         Args:
             ax: Axes to draw into; a new figure's axes when None.
@@ -944,7 +948,8 @@ class SingularityMap:
             The axes.
         """
         import matplotlib.pyplot as plt
-        from matplotlib.lines import Line2D
+        from matplotlib.colors import ListedColormap
+        from matplotlib.patches import Patch
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
@@ -952,23 +957,104 @@ class SingularityMap:
         X, Y = np.meshgrid(*shown)
         mesh = ax.pcolormesh(X, Y, self.values, shading="nearest", cmap="viridis")
         ax.figure.colorbar(mesh, ax=ax, label=f"{self.measure} of [v/L; ω] J")
-        handles = []
-        if self.det is not None:
-            field_, level, label = self.det, 0.0, "singular: det J = 0"
+        if self.singular.any():
+            red = np.ma.masked_where(~self.singular, np.ones(self.singular.shape))
+            ax.pcolormesh(X, Y, red, shading="nearest", cmap=ListedColormap([SINGULAR_COLOR]), vmin=0, vmax=1)
+            label = f"singular: σ_min/σ_max < {self.tol:g}" + (" or det J = 0" if self.det is not None else "")
+            ax.legend(handles=[Patch(color=SINGULAR_COLOR, label=label)], loc="upper right", framealpha=0.85)
         else:
-            field_, level, label = self.inverse_condition, 0.02, "near-singular: σ_min/σ_max = 0.02"
-        if np.nanmin(field_) < level < np.nanmax(field_):
-            ax.contour(X, Y, field_, levels=[level], colors="red", linewidths=1.8)
-            handles.append(Line2D([], [], color="red", linewidth=1.8, label=label))
-        elif np.all(np.abs(field_) <= level + 1e-12):
-            ax.text(0.5, 0.5, "singular everywhere on this slice", transform=ax.transAxes, ha="center", color="red")
-        if handles:
-            ax.legend(handles=handles, loc="upper right", framealpha=0.8)
+            ax.legend(handles=[Patch(color=SINGULAR_COLOR, label="singular set: none on this slice")],
+                      loc="upper right", framealpha=0.85)
         units = ["deg" if kind == "revolute" else "m" for kind in self.joint_types]
         ax.set_xlabel(f"q{self.joints[0]} {self.joint_names[0]} [{units[0]}]")
         ax.set_ylabel(f"q{self.joints[1]} {self.joint_names[1]} [{units[1]}]")
         ax.set_title(f"{self.robot_name}: {self.measure} over joints {self.joints[0]} and {self.joints[1]}")
         return ax
+
+
+# The colour of the singular cells of a map.
+SINGULAR_COLOR = "#ff0000"
+# Golden-section steps refining each local minimum of σ_min/σ_max along a grid line: the bracket of two
+# grid steps shrinks by 0.618^60 ≈ 3e-13, far below any threshold a map is drawn for.
+REFINE_STEPS = 60
+
+
+def _refined_minima(
+    robot: "Robot", grid: np.ndarray, ic: np.ndarray, coords: np.ndarray, joint: int, axis: int, idx: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refine every local minimum of ``ic`` along one grid axis by golden-section search.
+
+    Args:
+        grid: ``(ny, nx, n)`` configurations; ``ic`` ``(ny, nx)`` their σ_min/σ_max.
+        coords: The swept values along ``axis`` (x for axis 1, y for axis 0) of joint ``joint``.
+
+    Returns:
+        ``(cells, minimum)``: ``(m, 2)`` int (row, column) of the cell nearest each refined minimum, and
+        ``(m,)`` the smallest σ_min/σ_max found there.
+    """
+    field_ = np.moveaxis(ic, axis, -1)  # (other, k): minima along the last axis
+    k = field_.shape[-1]
+    left = np.concatenate([np.full(field_.shape[:-1] + (1,), np.inf), field_[..., :-1]], axis=-1)
+    right = np.concatenate([field_[..., 1:], np.full(field_.shape[:-1] + (1,), np.inf)], axis=-1)
+    other, at = np.nonzero((field_ <= left) & (field_ <= right))
+    if not at.size:
+        return np.zeros((0, 2), dtype=int), np.zeros(0)
+    lo = coords[np.maximum(at - 1, 0)]
+    hi = coords[np.minimum(at + 1, k - 1)]
+    base = np.moveaxis(grid, axis, -2)[other, at]  # (m, n) configurations of the candidates
+    row_scale, col_scale = _scales(robot)
+
+    def measure(value: np.ndarray) -> np.ndarray:
+        q = base.copy()
+        q[:, joint] = value
+        Js = _jacobian_analytic(robot.chain, q)[:, idx] * row_scale[idx, None] * col_scale
+        return inverse_condition(Js)
+
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    c, d = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fc, fd = measure(c), measure(d)
+    best_x, best_f = coords[at], field_[other, at]
+    for _ in range(REFINE_STEPS):
+        left_side = fc < fd
+        better_c, better_d = fc < best_f, fd < best_f
+        best_x = np.where(better_c & (fc <= fd), c, np.where(better_d, d, best_x))
+        best_f = np.minimum(best_f, np.minimum(fc, fd))
+        hi = np.where(left_side, d, hi)
+        lo = np.where(left_side, lo, c)
+        c_new, d_new = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        # Golden section reuses one point per step; evaluating both keeps the batch code simple.
+        c, d = c_new, d_new
+        fc, fd = measure(c), measure(d)
+    best_f = np.minimum(best_f, np.minimum(fc, fd))
+    best_x = np.where(fc == best_f, c, np.where(fd == best_f, d, best_x))
+    nearest = np.abs(coords[None, :] - best_x[:, None]).argmin(axis=-1)
+    cells = np.stack([other, nearest], axis=-1) if axis == 1 else np.stack([nearest, other], axis=-1)
+    return cells, best_f
+
+
+def _singular_cells(
+    robot: "Robot", grid: np.ndarray, x: np.ndarray, y: np.ndarray, ij: tuple[int, int], ic: np.ndarray,
+    d: np.ndarray | None, idx: list[int], tol: float,
+) -> np.ndarray:
+    """The boolean ``(ny, nx)`` singular set of a map (see :attr:`SingularityMap.singular`)."""
+    singular = ic < tol
+    for axis, coords, joint in ((1, x, ij[0]), (0, y, ij[1])):
+        if coords.shape[0] < 2:
+            continue
+        cells, minimum = _refined_minima(robot, grid, ic, coords, joint, axis, idx)
+        hit = cells[minimum < tol]
+        singular[hit[:, 0], hit[:, 1]] = True
+    if d is not None:  # a sign change of det between neighbours: mark the cell nearer the zero
+        for axis in (0, 1):
+            a = np.moveaxis(d, axis, -1)
+            change = np.signbit(a[..., :-1]) != np.signbit(a[..., 1:])
+            other, at = np.nonzero(change)
+            pick = np.where(np.abs(a[other, at]) <= np.abs(a[other, at + 1]), at, at + 1)
+            if axis == 1:
+                singular[other, pick] = True
+            else:
+                singular[pick, other] = True
+    return singular
 
 
 def _default_q(robot: "Robot", tol: float) -> np.ndarray:
@@ -1050,7 +1136,8 @@ def singularity_map(
         values = manipulability(Js)
     else:
         values = d
-    for a in (x, y, values, ic, q0) + (() if d is None else (d,)):
+    singular = _singular_cells(robot, grid, x, y, (i, j), ic, d, idx, tol)
+    for a in (x, y, values, ic, singular, q0) + (() if d is None else (d,)):
         a.setflags(write=False)
     names = robot.joint_names
     kinds = robot.joint_types
@@ -1065,6 +1152,7 @@ def singularity_map(
         measure=measure,
         det=d,
         inverse_condition=ic,
+        singular=singular,
         q=q0,
         rows=tuple(idx),
         tol=tol,

@@ -19,7 +19,10 @@ def test_list_names_every_bundled_robot(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for name in robokin.list_robots():
-        assert re.search(rf"^{name}\s+n=\d", out, re.M)
+        robot = robokin.load(name)
+        kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
+        assert re.search(rf"^  {name}\s+{robot.n}\s+{kinds}\s+\S", out, re.M)
+    assert re.match(r"  name\s+n\s+joints\s+description", out)
 
 
 def test_info_shows_joint_table_in_degrees(capsys):
@@ -30,6 +33,10 @@ def test_info_shows_joint_table_in_degrees(capsys):
     assert robot.source[:40] in out
     lo, hi = np.degrees(robot.limits[1])
     assert re.search(rf"shoulder\s+revolute\s+dh\s+{lo:.1f}\s+{hi:.1f}\s+deg", out)
+    # The geometry table, as RTB's print(robot): a, alpha, d, theta per joint in m and deg.
+    a, alpha, d, theta = robot.joints[2].dh
+    assert re.search(rf"elbow\s+R\s+dh\s+{a:.6f}\s+{np.degrees(alpha):.4f}\s+{d:.6f}\s+q \+ {np.degrees(theta):.4f}",
+                     out)
 
 
 def test_fk_prints_the_pose(capsys):

@@ -73,22 +73,23 @@ def test_pick_place_moves_are_straight(tmp_path, capsys):
 
 def test_robokin_demo_writes_the_gif_and_says_where(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli_main(["demo", "--steps", "3"]) == 0
+    assert cli_main(["demo", "--frames", "9"]) == 0
     printed = capsys.readouterr().out
     gif = tmp_path / "robokin-demo.gif"
     # What the demo always printed first: the FK and the Jacobian of the arm.
     assert "T_world_tool =" in printed and "J (world frame; rows [v; ω]" in printed
     assert "Inverse kinematics: 3 targets" in printed and printed.count(" yes ") == 3
-    assert "Singularities: smallest σmin/σmax" in printed and "NEAR SINGULARITY" in printed
+    assert "reached 3 of 3 targets" in printed
+    assert "Singularities: smallest σmin/σmax" in printed
     assert f"wrote {gif.resolve()}" in printed
     with Image.open(gif) as im:
-        assert im.n_frames == 4 * 2 + 1  # 4 segments of 3 samples, shared ends counted once
+        assert im.n_frames == 9
 
 
 def test_robokin_demo_out_option(tmp_path, capsys):
     out = tmp_path / "sub" / "demo.gif"
     out.parent.mkdir()
-    assert cli_main(["demo", "--robot", "planar2r", "--steps", "2", "--out", str(out)]) == 0
+    assert cli_main(["demo", "--robot", "planar2r", "--frames", "2", "--out", str(out)]) == 0
     assert out.is_file()
-    assert cli_main(["demo", "--steps", "2", "--out", str(tmp_path / "missing" / "x.gif")]) == 1
+    assert cli_main(["demo", "--frames", "2", "--out", str(tmp_path / "missing" / "x.gif")]) == 1
     assert "cannot write" in capsys.readouterr().err
