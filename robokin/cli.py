@@ -264,7 +264,9 @@ def _cmd_jacobian(args: argparse.Namespace) -> int:
 
 @_command("check")
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .format import plausibility_warnings
+    import warnings
+
+    from .errors import PlausibilityWarning
 
     failed = 0
     for path in args.files:
@@ -277,16 +279,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 print(f"{path}: ok (URDF robot {described.name!r}, {len(described.links)} links, "
                       f"{len(described.joints)} joints; leaves, moving chains first: {leaves})")
                 continue
-            robot = load(path, base=args.base, tip=args.tip)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlausibilityWarning)
+                robot = load(path, base=args.base, tip=args.tip)
         except RobokinError as exc:
             print(str(exc))
             failed += 1
             continue
-        warnings = plausibility_warnings(robot)
-        for text in warnings:
-            print(f"{path}: warning: {text}")
-        failed += bool(warnings)
-        print(f"{path}: {'implausible' if warnings else 'ok'} ({robot.name}, n = {robot.n}, {len(robot.joints)} joints)")
+        implausible = [str(w.message) for w in caught if issubclass(w.category, PlausibilityWarning)]
+        for text in implausible:
+            print(f"warning: {text}")
+        failed += bool(implausible)
+        print(f"{path}: {'implausible' if implausible else 'ok'} ({robot.name}, n = {robot.n}, "
+              f"{len(robot.joints)} joints)")
     return 1 if failed else 0
 
 
@@ -296,7 +301,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 DEMO_TARGETS = 3
 DEMO_SPREAD = 0.3
 DEMO_CANDIDATES = 256
-DEMO_MIN_INVERSE_CONDITION = 0.1
+DEMO_MIN_INVERSE_CONDITION = 0.05  # the animation draws red links below this (viz.NEAR_SINGULAR)
 
 
 def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, seed: int = 0) -> np.ndarray:
@@ -352,7 +357,7 @@ def _sampling_bounds(robot: Robot) -> tuple[np.ndarray, np.ndarray]:
     return np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span), np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
 
 
-def _start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
+def start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
     """The configuration commands start from: "ready", else the robot's first named one, else mid-range."""
     name = "ready" if "ready" in robot.configurations else next(iter(robot.configurations), None)
     if name:
@@ -417,7 +422,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     robot = _load(args)
     print(f"robokin demo: {robot!r} — {robot.description}")
     print(f"source: {robot.source}\n")
-    name, q = _start_configuration(robot)
+    name, q = start_configuration(robot)
     print(f"Forward kinematics at {f'configuration {name!r}' if name else 'the middle of the joint ranges'}, "
           f"q = {_q_text(robot, q)}")
     T = robot.fk(q)
@@ -482,20 +487,22 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         _check_out(args.joints, PICTURE_FORMATS, "--joints")
     robot = _load(args)
     if args.start is None:
-        name, q0 = _start_configuration(robot)
+        name, q0 = start_configuration(robot)
         start = f"configuration {name!r}" if name else "the middle of the joint ranges"
     else:
         q0 = _joint_values(robot, args.start, args.deg, "--from", strict=True)
         start = " ".join(args.start)
     duration = args.frames / args.fps
+    fps = args.fps
     line_ends = None
     if args.to is not None:
         q1 = _joint_values(robot, args.to, args.deg, "--to", strict=True)
-        shortest = trajectory.minimum_duration(robot, q0, q1, profile=args.profile)
-        if shortest > duration:
+        shortest = float(trajectory.minimum_duration(robot, q0, q1, profile=args.profile))
+        if shortest > duration:  # keep the frames, play them slower: the GIF shows the motion in real time
             duration = shortest
-            print(f"{robot.name}: the joint speed limits need {shortest:.2f} s for this motion; "
-                  f"the animation is slowed down to it")
+            fps = args.frames / duration
+            print(f"{robot.name}: the joint speed limits need {shortest:.2f} s for this motion; its "
+                  f"{args.frames} frames play at {fps:.3g} fps (real time)")
         make = trajectory.quintic if args.profile == "quintic" else trajectory.lspb
         path = make(robot, q0, q1, steps=args.frames, duration=duration)
         q_path = path.q
@@ -522,7 +529,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         if failed:
             print(f"  warning: IK did not converge at {failed} of {args.frames} samples (the closest poses are shown); "
                   f"largest position error {followed.position_error.max():.2e} m")
-    anim = viz.animate(robot, q_path, fps=args.fps, ellipsoid=args.ellipsoid, limits=args.limits,
+    anim = viz.animate(robot, q_path, fps=fps, ellipsoid=args.ellipsoid, limits=args.limits,
                        ax=viz.axes3d(offscreen=True), view=args.view, line=line_ends)
     low = int(np.argmin(anim.inverse_condition))
     print(f"  smallest σmin/σmax of [v/L; ω] J: {anim.inverse_condition[low]:.3f} at frame {low + 1}"

@@ -363,3 +363,70 @@ def test_cli_singular_report_find_and_map(capsys, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["singular", "puma560"]) == 1
     assert "give Q" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ map: the singular set (issue 11, 3)
+def test_map_finds_a_double_root_of_det_the_puma_elbow():
+    """Along the PUMA's elbow singularity det J touches zero without changing sign: the map still marks it."""
+    robot = rk.load("puma560")
+    q = robot.configurations["ready"].copy()
+    q[4] = 0.6  # bend the wrist: no wrist singularity on this slice
+    smap = S.singularity_map(robot, (2, 3), q=q, resolution=(61, 21))
+    q3 = _puma_elbow_q3()  # ≈ -87.3°, from the geometry (a3, d4)
+    assert abs(np.degrees(q3) + 87.31) < 0.01
+    column = int(np.argmin(np.abs(smap.x - q3)))
+    # A double root: det has the same sign on both sides of the elbow line ...
+    assert np.all(np.sign(smap.det[:, column - 2]) == np.sign(smap.det[:, column + 2]))
+    # ... and the grid points themselves are not singular (the line falls between them).
+    assert np.all(smap.inverse_condition[:, column] > S.SINGULAR_TOL)
+    assert smap.singular.shape == smap.values.shape and smap.singular.dtype == bool
+    assert smap.singular[:, column].all()
+    # Nothing else on this slice is singular (every cell off the line has σmin/σmax well above the threshold).
+    others = np.delete(smap.singular, column, axis=1)
+    assert not others.any()
+
+
+def test_map_marks_sign_changes_between_grid_points():
+    """planar 2R: det = l1 l2 sin q2 changes sign at q2 = 0, which lies between two grid rows here."""
+    robot = planar2r(1.0, 0.7)
+    smap = S.singularity_map(robot, (0, 1), q=[0.0, 0.1], resolution=(9, 10), ranges=((-np.pi, np.pi), (-1.05, 2.0)))
+    assert np.all(np.abs(smap.y) > 0.03)  # no grid point on the singular line
+    nearest_zero = int(np.argmin(np.abs(smap.y)))
+    expected = np.zeros_like(smap.singular)
+    expected[nearest_zero] = True
+    np.testing.assert_array_equal(smap.singular, expected)
+
+
+def test_map_picture_draws_the_singular_cells_red_with_a_legend():
+    import matplotlib.pyplot as plt
+
+    robot = rk.load("puma560")
+    smap = S.singularity_map(robot, (2, 4), q=robot.configurations["ready"], resolution=41)
+    ax = smap.plot()
+    (legend_text,) = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend_text == "singular: σ_min/σ_max < 1e-06 or det J = 0"
+    fig = ax.figure
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba(), dtype=int)[..., :3]
+    q3 = np.degrees(_puma_elbow_q3())
+    height = pixels.shape[0]
+    # The elbow line: a red column at x = q3, over (almost) the whole height of the map.
+    x_px, _ = ax.transData.transform((q3, 0.0))
+    _, y_top = ax.transData.transform((q3, np.degrees(smap.y[-1])))
+    _, y_bottom = ax.transData.transform((q3, np.degrees(smap.y[0])))
+    column = pixels[height - int(y_top) + 3: height - int(y_bottom) - 3, int(round(x_px))]
+    red = (column[:, 0] > 200) & (column[:, 1] < 60) & (column[:, 2] < 60)
+    assert red.mean() > 0.9
+    plt.close(fig)
+
+
+def test_cli_map_reports_the_singular_cells_and_refuses_bad_outputs(tmp_path, capsys):
+    png = tmp_path / "m.png"
+    assert main(["singular", "puma560", "ready", "--map", "2", "4", "--resolution", "21", "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert png.is_file() and "red: the" in out and "singular cells" in out
+    for bad, why in ((tmp_path / "m.xyz", "got '.xyz'"), (tmp_path / "m", "got no suffix"), (tmp_path, "it is a directory")):
+        assert main(["singular", "puma560", "--map", "0", "1", "--out", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert why in err and "Traceback" not in err
+    assert not (tmp_path / "m.png").with_name("m.png").exists() or png.is_file()
