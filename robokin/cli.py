@@ -71,8 +71,10 @@ def _in_user_units(robot: Robot, q: np.ndarray) -> np.ndarray:
 
 
 def _q_text(robot: Robot, q: np.ndarray) -> str:
-    """``q`` as the CLI shows it: revolute values in degrees, prismatic ones in metres."""
-    return "[" + ", ".join(f"{v:.4g}" for v in _in_user_units(robot, q)) + "] (deg for revolute, m for prismatic)"
+    """``q`` as the CLI shows it: :func:`robokin.singularity.q_text` (revolute in degrees, prismatic in metres)."""
+    from .singularity import q_text
+
+    return q_text(robot.joint_types, q)
 
 
 def _outside_limits(robot: Robot, q: np.ndarray, what: str, deg: bool) -> str | None:
@@ -315,7 +317,7 @@ def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, s
     from .singularity import inverse_condition, scaled_jacobian
 
     rng = np.random.default_rng(seed)
-    lo, hi = _sampling_bounds(robot)
+    lo, hi = robot.sampling_bounds.T
     half = DEMO_SPREAD * (hi - lo)
     Q = np.clip(q_start + rng.uniform(-1.0, 1.0, (DEMO_CANDIDATES, robot.n)) * half, lo, hi)
     ic = inverse_condition(scaled_jacobian(robot, Q))
@@ -350,19 +352,12 @@ def demo_solutions(robot: Robot, q_start: np.ndarray, seed: int = 0) -> tuple[np
     return T_targets, results
 
 
-def _sampling_bounds(robot: Robot) -> tuple[np.ndarray, np.ndarray]:
-    """Finite bounds ``(n,)`` each: the limits, ±π (revolute) or ±1 m (prismatic) where unlimited."""
-    span = np.where(np.array(robot.joint_types) == "revolute", np.pi, 1.0)
-    lim = robot.limits
-    return np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span), np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
-
-
 def start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
     """The configuration commands start from: "ready", else the robot's first named one, else mid-range."""
     name = "ready" if "ready" in robot.configurations else next(iter(robot.configurations), None)
     if name:
         return name, np.array(robot.configurations[name])
-    lo, hi = _sampling_bounds(robot)
+    lo, hi = robot.sampling_bounds.T
     return None, 0.5 * (lo + hi)
 
 

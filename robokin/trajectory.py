@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks, spatial
+from . import spatial, validation
 from .errors import LimitError, OptionError, ShapeError
-from .kinematics import _task_rows, fk, jacobian
+from .kinematics import fk, jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKOptions
@@ -152,6 +152,8 @@ def _limit_vector(robot: "Robot", values: npt.ArrayLike | None, name: str, defau
 
 def check_within_limits(robot: "Robot", q: np.ndarray, name: str) -> None:
     """A :class:`LimitError` naming the first joint of ``q`` ``(..., n)`` outside the robot's position limits."""
+    if np.all(robot.within_limits(q)):
+        return
     lo, hi = robot.limits[:, 0], robot.limits[:, 1]
     outside = (q < lo) | (q > hi)
     if outside.any():
@@ -197,9 +199,9 @@ def minimum_duration(
     Returns:
         ``(...)`` durations [s]; 0 where nothing moves or no joint that moves has a limit.
     """
-    _checks.choice(profile, "profile", ("quintic", "lspb"))
-    q0 = _checks.joint_vector(robot, q_start, "q_start")
-    q1 = _checks.joint_vector(robot, q_goal, "q_goal")
+    validation.choice(profile, "profile", ("quintic", "lspb"))
+    q0 = validation.joint_vector(robot, q_start, "q_start")
+    q1 = validation.joint_vector(robot, q_goal, "q_goal")
     v = _limit_vector(robot, velocity_limits, "velocity_limits", robot.velocity_limits)
     a = _limit_vector(robot, acceleration_limits, "acceleration_limits", np.full(robot.n, np.inf))
     c_v, c_a = _peaks(profile)
@@ -263,8 +265,8 @@ def quintic(
         ShapeError: bad ``q_start`` / ``q_goal``; OptionError: bad ``steps`` / ``duration``;
         LimitError: (with ``enforce_limits``) an end outside the limits or a too short ``duration``.
     """
-    q0 = _checks.joint_vector(robot, q_start, "q_start")
-    q1 = _checks.joint_vector(robot, q_goal, "q_goal")
+    q0 = validation.joint_vector(robot, q_start, "q_start")
+    q1 = validation.joint_vector(robot, q_goal, "q_goal")
     N = _steps(steps)
     T = _timed(robot, q0, q1, duration, "quintic", acceleration_limits, enforce_limits)
     t = np.linspace(0.0, T, N)
@@ -326,8 +328,8 @@ def lspb(
     Returns:
         A :class:`JointPath` with ``q`` ``(..., N, n)`` from ``q_start`` to ``q_goal``.
     """
-    q0 = _checks.joint_vector(robot, q_start, "q_start")
-    q1 = _checks.joint_vector(robot, q_goal, "q_goal")
+    q0 = validation.joint_vector(robot, q_start, "q_start")
+    q1 = validation.joint_vector(robot, q_goal, "q_goal")
     N = _steps(steps)
     T = _timed(robot, q0, q1, duration, "lspb", acceleration_limits, enforce_limits)
     t = np.linspace(0.0, T, N)
@@ -356,7 +358,7 @@ def quintic_through(
     Raises:
         ShapeError: ``waypoints`` not ``(k, n)`` with k >= 2; LimitError: as :func:`quintic`.
     """
-    W = _checks.joint_vector(robot, waypoints, "waypoints")
+    W = validation.joint_vector(robot, waypoints, "waypoints")
     if W.ndim != 2 or W.shape[0] < 2:
         raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
     seg = quintic(robot, W[:-1], W[1:], steps, duration, enforce_limits=enforce_limits)  # q (k-1, steps, n)
@@ -412,7 +414,7 @@ def blended_through(
         ShapeError: ``waypoints`` not ``(k, n)``; OptionError: bad ``dt``, ``blend_time`` or limits;
         LimitError: a waypoint outside the limits.
     """
-    W = _checks.joint_vector(robot, waypoints, "waypoints")
+    W = validation.joint_vector(robot, waypoints, "waypoints")
     if W.ndim != 2 or W.shape[0] < 2:
         raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
     if enforce_limits:
@@ -532,8 +534,8 @@ def cartesian_line(
         ShapeError / ConventionError: an argument is not a rigid transform.
         OptionError: bad ``steps`` / ``duration``.
     """
-    T0 = _checks.transforms(T_start, "T_start")
-    T1 = _checks.transforms(T_goal, "T_goal")
+    T0 = validation.transforms(T_start, "T_start")
+    T1 = validation.transforms(T_goal, "T_goal")
     T0, T1 = np.broadcast_arrays(T0, T1)
     N, dur = _steps(steps), _duration(duration)
     t = np.linspace(0.0, dur, N)
@@ -597,10 +599,10 @@ def follow(
     """
     from .ik import IKOptions, solve
 
-    T_path = _checks.transforms(T_path, "T_path")
+    T_path = validation.transforms(T_path, "T_path")
     if T_path.ndim < 3:
         raise ShapeError(f"T_path must have shape (..., N, 4, 4), got {T_path.shape}")
-    q = _checks.joint_vector(robot, q0, "q0")
+    q = validation.joint_vector(robot, q0, "q0")
     batch = np.broadcast_shapes(T_path.shape[:-3], q.shape[:-1])
     T_path = np.broadcast_to(T_path, batch + T_path.shape[-3:])
     q = np.broadcast_to(q, batch + (robot.n,))
@@ -713,8 +715,8 @@ def resolved_rate(
         ShapeError: bad ``q0``; OptionError: bad options (``K · dt > 1``, negative damping, bad rows).
     """
     opts = RateOptions() if options is None else options
-    rows = _task_rows(opts.rows if isinstance(opts.rows, str) else list(opts.rows))
-    q = _checks.joint_vector(robot, q0, "q0")
+    rows = validation.row_indices(opts.rows if isinstance(opts.rows, str) else list(opts.rows))
+    q = validation.joint_vector(robot, q0, "q0")
     t = np.asarray(path.t, dtype=float)
     dt = np.diff(t)
     if not (opts.gain >= 0 and opts.gain * dt.max() <= 1.0 + 1e-12):

@@ -232,7 +232,7 @@ def test_headers_are_never_cut_and_fk_deg_prints_degrees(capsys):
     header = out.splitlines()[2]
     assert header.split() == list(robokin.load("ur5").joint_names)
     assert main(["fk", "ur5", "10", "-90", "45", "0", "30", "5", "--deg"]) == 0
-    assert "ur5, q = [10, -90, 45, 0, 30, 5] (deg for revolute, m for prismatic)" in capsys.readouterr().out
+    assert "ur5, q = [10.00°, -90.00°, 45.00°, 0.00°, 30.00°, 5.00°]" in capsys.readouterr().out
 
 
 def test_progress_is_one_line_off_a_terminal(capsys):
