@@ -314,13 +314,13 @@ def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, s
     positions lie far from the start and from each other are taken (farthest-point order). Every target is
     therefore reachable inside the limits and well conditioned, for any arm.
     """
-    from .singularity import inverse_condition, scaled_jacobian
+    from .singularity import inverse_condition
 
     rng = np.random.default_rng(seed)
     lo, hi = robot.sampling_bounds.T
     half = DEMO_SPREAD * (hi - lo)
     Q = np.clip(q_start + rng.uniform(-1.0, 1.0, (DEMO_CANDIDATES, robot.n)) * half, lo, hi)
-    ic = inverse_condition(scaled_jacobian(robot, Q))
+    ic = inverse_condition(robot, Q)
     good = Q[ic >= DEMO_MIN_INVERSE_CONDITION]
     if good.shape[0] < count:  # an arm that is ill-conditioned near its start: the best-conditioned ones
         good = Q[np.argsort(ic)[::-1][: max(count, 1)]]
@@ -436,7 +436,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
           "previous answer")
     rows, waypoints, solved = [], [q], 0
     for k, (T_target, result) in enumerate(zip(T_targets, results), 1):
-        ic = float(singularity.inverse_condition(singularity.scaled_jacobian(robot, result.q)))
+        ic = float(singularity.inverse_condition(robot, result.q))
         solved += bool(result.success)
         rows.append([str(k), ", ".join(f"{v:.3f}" for v in T_target[:3, 3]), "yes" if result.success else "NO",
                      f"{float(result.position_error):.1e}", f"{float(result.rotation_error):.1e}",

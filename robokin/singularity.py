@@ -1,21 +1,24 @@
-"""Singularity analysis: determinants, singular values, manipulability, lost directions, search and maps.
+"""Singularity analysis at configurations: measures, lost directions, types, search and maps.
 
-Two layers:
+Naming: one name per quantity, and the arguments tell the two kinds apart.
 
-- Functions of a Jacobian ``J`` ``(..., m, n)`` (usually ``(..., 6, n)`` with rows ``[v; ω]``):
-  :func:`singular_values`, :func:`smallest_singular_value`, :func:`inverse_condition`,
-  :func:`manipulability`, :func:`det`. They batch over the leading axes and compose with
-  :func:`robokin.kinematics.jacobian`.
-- Functions of ``(robot, q)``: :func:`scaled_jacobian`, :func:`is_singular`, :func:`analyze`,
-  :func:`det_gradient`, :func:`find_singular`, :func:`singularity_map`.
+- Functions of a Jacobian ``J`` ``(..., m, n)`` live in :mod:`robokin.measures`:
+  ``measures.singular_values(J)``, ``smallest_singular_value``, ``inverse_condition``, ``manipulability``,
+  ``det``. They batch over the leading axes and compose with :func:`robokin.kinematics.jacobian`.
+- Functions of ``(robot, q)`` live here (and at the top level, ``robokin.inverse_condition(robot, q)``):
+  :func:`inverse_condition`, :func:`manipulability`, :func:`scaled_jacobian`, :func:`is_singular`,
+  :func:`analyze`, :func:`det_gradient`, :func:`find_singular`, :func:`singularity_map`.
+
+"Inverse condition" is ``σ_min / σ_max`` (the reciprocal of the condition number κ); robokin writes it
+``σmin/σmax`` in text and ``inverse_condition`` in code.
 
 Scale. A Jacobian's rows mix m/s and rad/s, so ``σ_min / σ_max`` of the raw ``J`` changes with the length
 unit. The functions of ``(robot, q)`` therefore work on the *scaled* Jacobian
 ``J_s = diag(I/L, I) · J · diag(1 for revolute, L for prismatic joints)``, where ``L`` is the robot's
-characteristic length (:attr:`robokin.model.Robot.characteristic_length`: the sum of the link offsets from the first joint to
-the tool plus the prismatic strokes). In ``J_s`` the task is ``[v/L; ω]`` and the joint rates are
-``[rad/s; (m/s)/L]``: all unit-free, and an arm scaled by any factor has the same ``J_s``. "Singular" means
-``σ_min / σ_max`` of ``J_s`` (restricted to the task rows) below a tolerance.
+characteristic length (:attr:`robokin.model.Robot.characteristic_length`: the sum of the link offsets from the
+first joint to the tool plus the prismatic strokes, an upper bound of the reach). In ``J_s`` the task is
+``[v/L; ω]`` and the joint rates are ``[rad/s; (m/s)/L]``: all unit-free, and an arm scaled by any factor has
+the same ``J_s``. "Singular" means ``σ_min / σ_max`` of ``J_s`` (restricted to the task rows) below a tolerance.
 
 Task rows. By default (``rows="auto"``) the task is the rows of ``J`` the arm controls independently
 (:func:`task_rows`): all six for a 6- or 7-joint spatial arm, ``[vx, vy]`` for a planar 2R arm,
@@ -37,16 +40,12 @@ import numpy.typing as npt
 from . import validation
 from .errors import OptionError, ShapeError
 from .kinematics import jacobian, jacobian_analytic, poses
+from . import measures
 from .measures import (
     RANK_TOL,
     Rows,
-    det,
-    inverse_condition,
     inverse_condition_from_singular_values,
-    manipulability,
     row_indices,
-    singular_values,
-    smallest_singular_value,
     task_rows,
     unit_scales,
 )
@@ -57,11 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Robot
 
 __all__ = [
-    "singular_values",
-    "smallest_singular_value",
     "inverse_condition",
     "manipulability",
-    "det",
     "characteristic_length",
     "task_rows",
     "q_text",
@@ -159,6 +155,36 @@ def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np
     return J[..., idx, :] * row_scale[idx, None] * col_scale
 
 
+def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+    """``σ_min / σ_max`` ``(...)`` of the unit-free task Jacobian at ``q``: 1 isotropic, 0 singular.
+
+    The scale-free number behind :func:`is_singular`, ``robokin singular`` and the animation's warning:
+    ``measures.inverse_condition(scaled_jacobian(robot, q, rows))``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: The task rows, default ``"auto"`` (:func:`task_rows`).
+
+    Returns:
+        ``(...)`` in [0, 1].
+    """
+    return measures.inverse_condition(scaled_jacobian(robot, q, rows))
+
+
+def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
+    """Yoshikawa's manipulability ``(...)`` of the world Jacobian at ``q`` (:func:`robokin.measures.manipulability`).
+
+    Not scale-free: its unit is the product of the singular values' (m for each translation row).
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: ``"all"`` (default), ``"translation"``, ``"rotation"`` or row indices.
+    """
+    return measures.manipulability(jacobian(robot, q), rows)
+
+
 def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> np.ndarray:
     """Whether ``q`` is singular: ``σ_min / σ_max`` of the scaled task Jacobian below ``tol``.
 
@@ -178,7 +204,7 @@ def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, row
         ShapeError: bad ``q``. OptionError: bad ``tol`` or ``rows``.
     """
     tol = _check_tol(tol)
-    return inverse_condition(scaled_jacobian(robot, q, rows)) < tol
+    return measures.inverse_condition(scaled_jacobian(robot, q, rows)) < tol
 
 
 def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
@@ -442,7 +468,8 @@ class SingularityReport:
     def __str__(self) -> str:
         rows = " ".join(_ROW_NAMES[i] for i in self.rows)
         lines = [
-            f"{self.robot_name}: task rows {rows}; translation scaled by the reach L = {self.length:.4f} m",
+            f"{self.robot_name}: task rows {rows}; translation scaled by the characteristic length L = "
+            f"{self.length:.4f} m (sum of the link offsets)",
             "singular values of [v/L; ω] J: " + " ".join(f"{s:.4g}" for s in self.singular_values),
             f"inverse condition σ_min/σ_max = {self.inverse_condition:.3e}   (singular below {self.tol:g})",
             f"manipulability = {self.manipulability:.4e}"
@@ -470,7 +497,9 @@ class SingularityReport:
         return "\n".join(lines)
 
 
-def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> SingularityReport:
+def analyze(
+    robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto"
+) -> "SingularityReport | np.ndarray":
     """Analyse one configuration: the measures, the lost task directions, the null space and the type.
 
     Types are told for 6-joint arms whose last three joints are revolute (see :func:`_type_measures` for
@@ -483,20 +512,26 @@ def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows
 
     Args:
         robot: The robot.
-        q: ``(n,)`` one configuration [rad, m].
+        q: ``(..., n)`` configurations [rad, m].
         tol: Threshold on ``σ_min / σ_max`` of the scaled task Jacobian.
         rows: The task rows (default ``"auto"``: :func:`task_rows`).
 
     Returns:
-        A :class:`SingularityReport`; ``str(report)`` is the text ``robokin singular`` prints.
+        For one configuration ``(n,)``, a :class:`SingularityReport` (``str(report)`` is the text
+        ``robokin singular`` prints); for a batch ``(..., n)``, an object array of shape ``(...)`` holding one
+        report per configuration (unbatched in, unbatched out). For the numbers alone over large batches,
+        :func:`inverse_condition` and :func:`is_singular` are vectorized.
 
     Raises:
-        ShapeError: ``q`` is not one finite configuration ``(n,)``.
+        ShapeError: ``q`` is not ``(..., n)`` finite.
     """
     tol = _check_tol(tol)
     q = validation.joint_vector(robot, q)
-    if q.shape != (robot.n,):
-        raise ShapeError(f"analyze takes one configuration of shape ({robot.n},), got shape {q.shape}")
+    if q.ndim > 1:  # reports are per-configuration text and vectors: one each (not a hot path)
+        reports = np.empty(q.shape[:-1], dtype=object)
+        for index in np.ndindex(q.shape[:-1]):
+            reports[index] = analyze(robot, q[index], tol=tol, rows=rows)
+        return reports
     idx = _rows_for(robot, rows)
     L = robot.characteristic_length
     row_scale, col_scale = unit_scales(robot)
@@ -695,7 +730,7 @@ def find_singular(
     active = np.ones(q.shape[0], dtype=bool)
     for it in range(int(max_iter)):
         Js = scaled_jacobian(robot, q[active], idx)
-        done = inverse_condition(Js) < CONVERGED
+        done = measures.inverse_condition(Js) < CONVERGED
         active[np.flatnonzero(active)[done]] = False
         if active.any():
             x = q[active]
@@ -855,7 +890,7 @@ def _refined_minima(
         q = base.copy()
         q[:, joint] = value
         Js = jacobian_analytic(robot.chain, q)[:, idx] * row_scale[idx, None] * col_scale
-        return inverse_condition(Js)
+        return measures.inverse_condition(Js)
 
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     c, d = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
@@ -910,7 +945,7 @@ def _default_q(robot: "Robot", tol: float) -> np.ndarray:
         if not bool(is_singular(robot, q, tol=max(tol, 1e-3))):
             return np.array(q)
     candidates = _sample(robot, np.random.default_rng(0), 16)
-    return candidates[int(np.argmax(inverse_condition(scaled_jacobian(robot, candidates))))]
+    return candidates[int(np.argmax(measures.inverse_condition(scaled_jacobian(robot, candidates))))]
 
 
 def singularity_map(
@@ -976,13 +1011,13 @@ def singularity_map(
     Js = scaled_jacobian(robot, grid, rows)  # (ny, nx, k, n)
     square = len(idx) == robot.n
     d = np.linalg.det(Js) if square else None
-    ic = inverse_condition(Js)
+    ic = measures.inverse_condition(Js)
     if measure == "inverse_condition":
         values = ic
     elif measure == "smallest_singular_value":
-        values = smallest_singular_value(Js)
+        values = measures.smallest_singular_value(Js)
     elif measure == "manipulability":
-        values = manipulability(Js)
+        values = measures.manipulability(Js)
     else:
         values = d
     singular = _singular_cells(robot, grid, x, y, (i, j), ic, d, idx, tol)

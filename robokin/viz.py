@@ -191,9 +191,9 @@ def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
     The same measure as :func:`robokin.singularity.is_singular` (translation rows scaled by the arm's
     characteristic length, the arm's own task rows), so the warning agrees with ``robokin singular``.
     """
-    from .singularity import inverse_condition, scaled_jacobian
+    from .singularity import inverse_condition
 
-    return np.asarray(inverse_condition(scaled_jacobian(robot, q)), dtype=float)
+    return np.asarray(inverse_condition(robot, q), dtype=float)
 
 
 def _ellipsoid_axes(J: np.ndarray) -> np.ndarray:

@@ -110,7 +110,7 @@ def test_demo_ik_reaches_every_target_on_every_bundled_robot(name):
     assert goals.shape == (cli.DEMO_TARGETS, robot.n)
     lo, hi = robot.limits.T
     assert np.all((goals >= lo) & (goals <= hi))
-    ic = robokin.singularity.inverse_condition(robokin.singularity.scaled_jacobian(robot, goals))
+    ic = robokin.singularity.inverse_condition(robot, goals)
     assert np.all(ic >= cli.DEMO_MIN_INVERSE_CONDITION)
     T_targets, results = cli.demo_solutions(robot, q_start)
     for T_target, result in zip(T_targets, results):
