@@ -79,6 +79,9 @@ Z_FLOOR, Z_ELLIPSOID, Z_TRAIL, Z_ARM, Z_MARKERS = 0, 1, 2, 3, 4
 DEFAULT_ELEV = 25.0
 DEFAULT_AZIM = -60.0
 VIEW_OBLIQUE = 30.0
+# A motion whose height is below this fraction of its horizontal extent is flat: seen from FLAT_ELEV [deg].
+FLAT_MOTION = 0.1
+FLAT_ELEV = 60.0
 # Margin around everything drawn, as a fraction of its largest extent.
 FRAME_MARGIN = 0.08
 
@@ -364,7 +367,7 @@ def default_view(tool_path: np.ndarray) -> tuple[float, float]:
     principal axis projected on the floor) turned by ``VIEW_OBLIQUE``, the one of the four candidates nearest
     ``DEFAULT_AZIM``; a motion without
     a horizontal extent keeps ``DEFAULT_AZIM``. The elevation is ``DEFAULT_ELEV``, lower when the motion is
-    mainly vertical (so its height shows).
+    mainly vertical (so its height shows), ``FLAT_ELEV`` when it is flat (a planar arm: seen from above).
     """
     centred = tool_path - tool_path.mean(axis=0)
     if not np.abs(centred).max() > 0:
@@ -372,6 +375,9 @@ def default_view(tool_path: np.ndarray) -> tuple[float, float]:
     d = np.linalg.svd(centred, full_matrices=False)[2][0]  # main direction (unit)
     horizontal = float(np.hypot(d[0], d[1]))
     elev = DEFAULT_ELEV if horizontal > 0.5 else 10.0
+    spread = np.ptp(tool_path, axis=0)
+    if spread[2] < FLAT_MOTION * max(spread[0], spread[1]):  # a flat (e.g. planar) motion: look down on it
+        elev = FLAT_ELEV
     if horizontal < 0.2:
         return elev, DEFAULT_AZIM
     along = np.degrees(np.arctan2(d[1], d[0]))
