@@ -420,6 +420,9 @@ def test_view_option_and_default_view_across_the_motion():
     # away from the motion (the default view is across it, turned by VIEW_OBLIQUE).
     elev, azim = viz.default_view(np.stack([np.linspace(0, 1, 5), np.zeros(5), np.zeros(5)], axis=-1))
     assert abs(np.cos(np.radians(azim))) <= np.cos(np.radians(55.0))
+    assert elev == viz.FLAT_ELEV  # a motion in a horizontal plane is seen from above
+    elev, _ = viz.default_view(np.stack([np.linspace(0, 1, 5), np.zeros(5), np.linspace(0, 0.8, 5)], axis=-1))
+    assert elev == viz.DEFAULT_ELEV
     with pytest.raises(OptionError, match=r"view must be \(elevation, azimuth\)"):
         viz.animate(robot, q, view=("up", 3))
 
