@@ -857,8 +857,9 @@ class SingularityMap:
 # The colour of the singular cells of a map.
 SINGULAR_COLOR = "#ff0000"
 # Golden-section steps refining each local minimum of σ_min/σ_max along a grid line: the bracket of two
-# grid steps shrinks by 0.618^60 ≈ 3e-13, far below any threshold a map is drawn for.
-REFINE_STEPS = 60
+# grid steps shrinks by 0.618^40 ≈ 4e-9. Near a simple singularity σ_min/σ_max grows about linearly with the
+# distance (slope O(1) per rad for J_s), so a 0.1 rad bracket locates it to ~4e-10, below SINGULAR_TOL.
+REFINE_STEPS = 40
 
 
 def _refined_minima(
