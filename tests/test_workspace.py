@@ -174,6 +174,20 @@ def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
     np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
 
 
+def test_every_bundled_robot_maps_and_its_maxima_match_the_singularity_module(robot):
+    m = workspace.capability_map(robot, samples=1500, voxel=0.25, directions=8, seed=6)
+    q = sampling.chunk_samples(*sampling.joint_bounds(robot), 6, 0, 1500)
+    index, inside = m.voxel_index(robokin.fk(robot, q)[:, :3, 3])
+    assert inside.all() and m.counts.sum() == 1500
+    Js = singularity.scaled_jacobian(robot, q)  # rows: singularity.task_rows (e.g. 4 for a SCARA)
+    best_m, best_ic = np.zeros(m.counts.size), np.zeros(m.counts.size)
+    np.maximum.at(best_m, index, singularity.manipulability(Js))
+    np.maximum.at(best_ic, index, singularity.inverse_condition(Js))
+    np.testing.assert_allclose(m.max_manipulability.reshape(-1), best_m, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
+    assert np.all((m.reachability > 0) == (m.counts > 0)) and m.reachability.max() <= 1.0
+
+
 def test_reduce_by_key_is_exact_and_order_free():
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 50, 1000)

@@ -45,6 +45,12 @@ PIVOT_TOL = 1e-13
 # included (eigvalsh's eigenvalues are accurate to a few eps · λ_max): relative and absolute (in λ/λ_max).
 BOUND_REL, BOUND_ABS = 1e-9, 1e-12
 
+# Steps of inverse and power iteration behind the bound of σ_min/σ_max (see scaled_measures): more steps
+# make the bound tighter, so fewer samples need the exact value (a LAPACK eigvalsh per matrix, ~4 µs). Panda, 32768 random samples: with 2 + 1 steps the bound exceeds
+# the exact value by a median factor 1.076 (90th percentile 1.22); with 4 + 3 by 1.025 (1.11), with 8 + 5
+# by 1.008 (1.07) at twice the cost of the bound.
+INVERSE_STEPS, POWER_STEPS = 4, 3
+
 # Per-voxel running maxima of σ_min/σ_max (used to skip samples that cannot raise them) are kept densely
 # up to this many voxels (8 bytes each); larger grids skip nothing.
 DENSE_FLOOR_VOXELS = 50_000_000
@@ -92,11 +98,11 @@ def scaled_measures(A: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     Manipulability is ``√det(J_s J_sᵀ)``, the product of the singular values, from an unpivoted LDLᵀ
     factorisation of the k × k Gram matrix ``A`` written as elementwise operations over the batch (an order
     of magnitude cheaper than a batched SVD or LU for k <= 6). The bound is ``√(ρ(y) / ρ(z))`` with ``ρ``
-    the Rayleigh quotient, which lies in ``[λ_min, λ_max]`` for *any* vector: ``y`` from two steps of
-    inverse iteration (with the LDLᵀ factors) so that ``ρ(y)`` is close above ``λ_min``, ``z`` from two
-    steps of power iteration so that ``ρ(z)`` is close below ``λ_max``; inflated by :data:`BOUND_REL` and
-    :data:`BOUND_ABS` for rounding. Only the bound's validity matters (it decides which samples need the
-    exact value), never how tight it is.
+    the Rayleigh quotient, which lies in ``[λ_min, λ_max]`` for *any* vector: ``y`` from
+    :data:`INVERSE_STEPS` steps of inverse iteration (with the LDLᵀ factors) so that ``ρ(y)`` is close above
+    ``λ_min``, ``z`` from :data:`POWER_STEPS` steps of power iteration so that ``ρ(z)`` is close below
+    ``λ_max``; inflated by :data:`BOUND_REL` and :data:`BOUND_ABS` for rounding. Only the bound's validity
+    affects the map (it decides which samples need the exact value); its tightness affects the speed.
 
     Returns:
         ``manipulability`` ``(N,)`` and ``bound`` ``(N,)`` >= the ``σ_min/σ_max`` that
@@ -140,8 +146,12 @@ def scaled_measures(A: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         return [a * inv for a in x]
 
     ones = np.ones_like(scale)
-    y = unit(solve(unit(solve([ones * (-1.0) ** i for i in range(k)]))))  # two steps of inverse iteration
-    z = unit(_matvec(A, [ones] * k))  # one step of power iteration
+    y = [ones * (-1.0) ** i for i in range(k)]
+    for _ in range(INVERSE_STEPS):  # inverse iteration towards the eigenvector of λ_min
+        y = unit(solve(y))
+    z = [ones] * k
+    for _ in range(POWER_STEPS):  # power iteration towards the eigenvector of λ_max
+        z = unit(_matvec(A, z))
     lam_min = _rayleigh(A, y)  # >= λ_min (up to rounding)
     lam_max = _rayleigh(A, z)  # <= λ_max
     lam_min = np.where(np.isfinite(lam_min), np.minimum(lam_min, diag.min(axis=0)), diag.min(axis=0))

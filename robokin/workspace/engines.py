@@ -230,7 +230,7 @@ class DaskEngine:
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))
         client = self.client
         [job_future] = client.scatter([job], broadcast=True)
-        pilot = len(groups) // 8 if hasattr(job, "state_from") and len(groups) >= 16 else 0
+        pilot = max(1, len(groups) // 8) if hasattr(job, "state_from") and len(groups) >= 4 else 0
         futures = []
         start = None
         if pilot:

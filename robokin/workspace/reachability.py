@@ -108,6 +108,34 @@ def _near_reached(capability: CapabilityMap, p_world: np.ndarray) -> np.ndarray:
     return (capability.value_at("counts", p_world[:, None, :] + offsets) > 0).any(axis=-1)
 
 
+def reachability_job(
+    robot: "Robot",
+    voxel: float,
+    directions: int,
+    *,
+    capability: CapabilityMap | None,
+    prune_samples: int,
+    options: ik.IKOptions,
+    seed: int,
+    engine: Any,
+) -> ReachabilityJob:
+    """The poses :func:`reachability_map` solves, after pruning (arguments validated by it)."""
+    origin, shape = grid(robot, voxel)
+    partition = sphere_partition(directions)
+    centre, radius = reach(robot)
+    p = (origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel)
+    p = p.reshape(-1, 3)
+    keep = np.linalg.norm(p - centre, axis=-1) <= radius * (1.0 + 1e-12)
+    if capability is None:
+        capability = capability_map(robot, samples=prune_samples, voxel=voxel, directions=directions, seed=seed,
+                                    engine=engine)
+    keep[keep] = _near_reached(capability, p[keep])
+    voxels = np.flatnonzero(keep)
+    pose_ids = (voxels[:, None] * directions + np.arange(directions)).reshape(-1)
+    return ReachabilityJob(robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres),
+                           options, seed)
+
+
 def reachability_map(
     robot: Robot,
     voxel: float = 0.05,
@@ -160,21 +188,10 @@ def reachability_map(
         raise OptionError(f"capability is a map of {capability.robot!r}, not of {robot.name!r}")
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
-    origin, shape = grid(robot, voxel)
     engine = resolve_engine(engine)
-    partition = sphere_partition(D)
-    centre, radius = reach(robot)
-    p = (origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel)
-    p = p.reshape(-1, 3)
-    keep = np.linalg.norm(p - centre, axis=-1) <= radius * (1.0 + 1e-12)
-    if capability is None:
-        capability = capability_map(robot, samples=prune_samples, voxel=voxel, directions=D, seed=seed,
-                                    engine=engine)
-    keep[keep] = _near_reached(capability, p[keep])
-    voxels = np.flatnonzero(keep)
-    pose_ids = (voxels[:, None] * D + np.arange(D)).reshape(-1)
-    job = ReachabilityJob(robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres),
-                          options, seed)
+    job = reachability_job(robot, voxel, D, capability=capability, prune_samples=prune_samples,
+                           options=options, seed=seed, engine=engine)
+    pose_ids, origin, shape = job.pose_ids, job.origin, job.shape
     start = time.perf_counter()
     if pose_ids.size:
         summary = engine.run(job, chunk_size)
