@@ -37,7 +37,7 @@ def load() -> str:
 
 def bare_fk_jacobian(robot, samples: int) -> float:
     """Seconds for fk + jacobian of the same samples a map draws, chunk by chunk."""
-    lo, hi = sampling.joint_bounds(robot)
+    lo, hi = robot.sampling_bounds.T
     sizes = sampling.chunk_sizes(samples)
     start = time.perf_counter()
     for c, count in enumerate(sizes):
@@ -146,7 +146,7 @@ def ik_rows(robot, voxel: float, directions: int, budget: int) -> None:
 
 def placement_rows(robot) -> None:
     rng = np.random.default_rng(1)
-    q = sampling.chunk_samples(*sampling.joint_bounds(robot), 5, 0, 4)
+    q = sampling.chunk_samples(*robot.sampling_bounds.T, 5, 0, 4)
     targets = robokin.fk(robot, q)
     targets[:, 0, 3] += 1.0  # the targets, 1 m in front of where the robot stands now
     del rng

@@ -124,7 +124,7 @@ def test_rotations_with_z_are_rotations_with_that_z():
 
 def test_grid_holds_every_reachable_tool_position(robot):
     origin, shape = sampling.grid(robot, 0.05)
-    q = sampling.chunk_samples(*sampling.joint_bounds(robot), 0, 0, 4000)
+    q = sampling.chunk_samples(*robot.sampling_bounds.T, 0, 0, 4000)
     p = robokin.fk(robot, q)[:, :3, 3]
     assert np.all(p >= origin) and np.all(p < origin + np.array(shape) * 0.05)
     centre, radius = sampling.reach(robot)
@@ -159,8 +159,8 @@ def test_measures_match_the_singularity_module_and_the_bound_holds():
 
 def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
     m = workspace.capability_map(planar, samples=40_000, voxel=0.25, directions=4, seed=2)
-    q = sampling.chunk_samples(*sampling.joint_bounds(planar), 2, 0, 32768)
-    q = np.concatenate([q, sampling.chunk_samples(*sampling.joint_bounds(planar), 2, 1, 40_000 - 32768)])
+    q = sampling.chunk_samples(*planar.sampling_bounds.T, 2, 0, 32768)
+    q = np.concatenate([q, sampling.chunk_samples(*planar.sampling_bounds.T, 2, 1, 40_000 - 32768)])
     p = robokin.fk(planar, q)[:, :3, 3]
     index, inside = m.voxel_index(p)
     assert inside.all()
@@ -176,7 +176,7 @@ def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
 
 def test_every_bundled_robot_maps_and_its_maxima_match_the_singularity_module(robot):
     m = workspace.capability_map(robot, samples=1500, voxel=0.25, directions=8, seed=6)
-    q = sampling.chunk_samples(*sampling.joint_bounds(robot), 6, 0, 1500)
+    q = sampling.chunk_samples(*robot.sampling_bounds.T, 6, 0, 1500)
     index, inside = m.voxel_index(robokin.fk(robot, q)[:, :3, 3])
     assert inside.all() and m.counts.sum() == 1500
     Js = singularity.scaled_jacobian(robot, q)  # rows: singularity.task_rows (e.g. 4 for a SCARA)

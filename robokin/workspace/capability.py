@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..kinematics import fk, jacobian
-from ..singularity import characteristic_length, task_rows
+from ..measures import task_rows, unit_scales
 from .engines import reduce_by_key, resolve_engine
 from .maps import CapabilityMap
 from .sampling import (
@@ -27,7 +27,6 @@ from .sampling import (
     check_seed,
     chunk_samples,
     grid,
-    joint_bounds,
     positive_int,
     sphere_partition,
 )
@@ -309,13 +308,10 @@ def capability_job(robot: Robot, samples, voxel, directions, seed) -> Capability
     origin, shape = grid(robot, voxel)
     partition = sphere_partition(directions)
     rows = task_rows(robot)
-    L = characteristic_length(robot)
-    row_scale = np.array([1.0 / L] * 3 + [1.0] * 3)[list(rows)]
-    revolute = np.array(robot.joint_types) == "revolute"
-    col_scale = None if revolute.all() else np.where(revolute, 1.0, L)
-    lo, hi = joint_bounds(robot)
+    row_scale, col_scale = unit_scales(robot)
+    lo, hi = robot.sampling_bounds.T
     return CapabilityJob(robot, samples, seed, origin, float(voxel), shape, partition, tuple(rows),
-                         row_scale, col_scale, lo, hi)
+                         row_scale[list(rows)], None if robot.chain.revolute.all() else col_scale, lo, hi)
 
 
 def capability_map(

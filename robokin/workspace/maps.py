@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .. import _checks
+from .. import validation
 from ..errors import OptionError, RobokinError
 from .sampling import points, sphere_partition
 
@@ -102,7 +102,7 @@ class _Grid:
 
     def value_at(self, field: str, p_world: npt.ArrayLike) -> np.ndarray:
         """A per-voxel field (e.g. ``"reachability"``) at points ``(..., 3)`` [m]; 0 outside the grid."""
-        _checks.choice(field, "field", self.fields)
+        validation.choice(field, "field", self.fields)
         index, inside = self.voxel_index(p_world)
         values = getattr(self, field).reshape(-1)[index]
         return np.where(inside, values, 0)
@@ -132,8 +132,8 @@ class _Grid:
         """
         import matplotlib.pyplot as plt
 
-        _checks.choice(field, "field", self.fields)
-        _checks.choice(axis, "axis", AXES)
+        validation.choice(field, "field", self.fields)
+        validation.choice(axis, "axis", AXES)
         a = AXES.index(axis)
         values = np.asarray(getattr(self, field), dtype=float)
         if at is None:
@@ -169,7 +169,7 @@ class _Grid:
         """
         import matplotlib.pyplot as plt
 
-        _checks.choice(field, "field", self.fields)
+        validation.choice(field, "field", self.fields)
         reached = np.flatnonzero(self.reachability.reshape(-1) > 0)
         if reached.size > max_points:
             reached = reached[:: -(-reached.size // max_points)]
@@ -239,7 +239,7 @@ class CapabilityMap(_Saved, _Grid):
         Returns:
             ``key`` ``(...)`` int64 (``flat_voxel · D + direction``) and ``inside`` ``(...)`` bool.
         """
-        T = _checks.transforms(T_world_tool, "T_world_tool")
+        T = validation.transforms(T_world_tool, "T_world_tool")
         index, inside = self.voxel_index(T[..., :3, 3])
         direction = sphere_partition(self.directions).index(T[..., :3, 2], normalized=True)
         return index * self.directions + direction, inside
@@ -308,7 +308,7 @@ class ReachabilityMap(_Saved, _Grid):
 
     def success_at(self, T_world_tool: npt.ArrayLike) -> np.ndarray:
         """Whether IK solved the grid pose of the (voxel, direction) cell of each pose ``(..., 4, 4)``."""
-        T = _checks.transforms(T_world_tool, "T_world_tool")
+        T = validation.transforms(T_world_tool, "T_world_tool")
         index, inside = self.voxel_index(T[..., :3, 3])
         direction = sphere_partition(self.directions).index(T[..., :3, 2], normalized=True)
         return inside & self.success.reshape(-1, self.directions)[index, direction]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .. import _checks
+from .. import validation
 from ..errors import OptionError
 from ..spatial import inverse, rot_z
 from .capability import capability_map
@@ -71,7 +71,7 @@ def base_placement(
         ShapeError / ConventionError: bad targets. OptionError: bad ``step``, ``yaws``, ``top``, or a
         ``capability`` that is not a map of this robot.
     """
-    T = _checks.transforms(T_world_targets, "T_world_targets")
+    T = validation.transforms(T_world_targets, "T_world_targets")
     targets = T.reshape(-1, 4, 4)
     if targets.shape[0] == 0:
         raise OptionError("T_world_targets must hold at least one target pose, got none")

@@ -109,7 +109,7 @@ def _near_reached(capability: CapabilityMap, p_world: np.ndarray) -> np.ndarray:
 
 
 def reachability_job(
-    robot: "Robot",
+    robot: Robot,
     voxel: float,
     directions: int,
     *,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import OptionError, ShapeError
-from ..singularity import characteristic_length
+from .. import validation
+from ..errors import OptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
@@ -30,7 +30,6 @@ __all__ = [
     "chunk_samples",
     "chunk_sizes",
     "grid",
-    "joint_bounds",
     "reach",
     "rotations_with_z",
     "sphere_partition",
@@ -189,14 +188,14 @@ def reach(robot: Robot) -> tuple[np.ndarray, float]:
     first joint moves about or along the z axis of ``C[0]``, whose origin it leaves in place (revolute) or
     moves by at most its travel (prismatic). So the tool is never farther from ``C[0]``'s origin than the sum
     of the offsets ``‖C[1..n] translation‖`` plus the prismatic travel: the characteristic length ``L``
-    (:func:`robokin.singularity.characteristic_length`), by the triangle inequality; tight for a
+    (:attr:`robokin.model.Robot.characteristic_length`), by the triangle inequality; tight for a
     stretched arm.
 
     Returns:
         ``p_world_centre`` ``(3,)`` [m] (the first joint's axis origin) and the radius ``L`` [m].
     """
     centre = np.array(robot.chain.C[0, :3, 3], dtype=float)
-    return centre, characteristic_length(robot)
+    return centre, robot.characteristic_length
 
 
 def grid(robot: Robot, voxel: float) -> tuple[np.ndarray, tuple[int, int, int]]:
@@ -231,14 +230,6 @@ def grid(robot: Robot, voxel: float) -> tuple[np.ndarray, tuple[int, int, int]]:
     return origin, (side, side, side)
 
 
-def joint_bounds(robot: Robot) -> tuple[np.ndarray, np.ndarray]:
-    """Sampling box ``lo, hi`` ``(n,)`` each: the joint limits, ±π rad or ±L m where a joint is unlimited."""
-    L = characteristic_length(robot)
-    span = np.where(np.array(robot.joint_types) == "revolute", np.pi, L)
-    lim = robot.limits
-    return (np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span), np.where(np.isfinite(lim[:, 1]), lim[:, 1], span))
-
-
 # --------------------------------------------------------------------------------------------- chunks
 def chunk_sizes(total: int, base: int = BASE_CHUNK) -> np.ndarray:
     """Items per base chunk ``(C,)``: ``base`` each, the last one the remainder."""
@@ -258,7 +249,8 @@ def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
 
 
 def chunk_samples(lo: np.ndarray, hi: np.ndarray, seed: int, chunk: int, count: int) -> np.ndarray:
-    """The ``count`` joint samples ``(count, n)`` of base chunk ``chunk``, uniform in ``[lo, hi)``."""
+    """The ``count`` joint samples ``(count, n)`` of base chunk ``chunk``, uniform in ``[lo, hi)``
+    (a map uses ``lo, hi = robot.sampling_bounds.T``: the limits, ±π rad or ±L m where unlimited)."""
     return lo + (hi - lo) * chunk_rng(seed, chunk).random((count, lo.shape[0]))
 
 
@@ -279,13 +271,5 @@ def check_link(link) -> None:
 
 
 def points(p: npt.ArrayLike, name: str = "p_world") -> np.ndarray:
-    """``p`` as float ``(..., 3)``, finite; ShapeError otherwise."""
-    try:
-        arr = np.asarray(p, dtype=float)
-    except (TypeError, ValueError):
-        raise ShapeError(f"{name} must be an array of numbers (..., 3), got {type(p).__name__}") from None
-    if arr.ndim == 0 or arr.shape[-1] != 3:
-        raise ShapeError(f"{name} must have shape (..., 3) [m], got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ShapeError(f"{name} must be finite")
-    return arr
+    """``p`` as finite float ``(..., 3)`` positions [m]; ShapeError otherwise."""
+    return validation.vectors(p, name, 3, " [m]")
