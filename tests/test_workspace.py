@@ -282,7 +282,7 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
         one = workspace.capability_map(wrist, **kwargs, engine=client, chunk_size=sampling.BASE_CHUNK)
         rm_dask = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map,
                                              engine=client, chunk_size=1)
-        # 20 tasks of small base chunks: the first 2 run as a pilot whose running maxima the others start from
+        # 20 tasks of small base chunks, in waves of 2, 3, 5 and 10 that start from the running maxima before them
         job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
         small_dask = workspace.DaskEngine(client, fan_in=2).run(job, chunk_size=512)
     assert_same_map(here, one)

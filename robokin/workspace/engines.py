@@ -190,9 +190,9 @@ class DaskEngine:
         client: A ``distributed.Client`` connected to the cluster.
         fan_in: Summaries merged per reduction task (default 8).
         tasks_per_worker: Default grouping aims at about this many tasks per worker (default 16; at most
-            32 base chunks per task), enough to balance the load and to run a pilot (see :meth:`run`)
-            while the per-task overhead (~1 ms in the scheduler) stays negligible against a task's
-            seconds of work.
+            32 base chunks per task), enough to balance the load and to run in waves (see :meth:`run`)
+            while the per-task overhead (of the order of 1 ms in the scheduler, as Dask documents) stays
+            negligible against a task's seconds of work.
     """
 
     def __init__(self, client: Any, fan_in: int = 8, tasks_per_worker: int = 16) -> None:
@@ -222,24 +222,30 @@ class DaskEngine:
         """The merged summary of all of ``job``'s chunks, computed on the cluster.
 
         A job with ``state_from`` (the capability map: running per-voxel maxima that let a sample skip its
-        exact σ_min/σ_max) runs a pilot of 1/8 of the tasks first; the rest start from the state of the
-        pilot's merged summary, as the in-process engine's later tasks start from the earlier ones'. The
-        pilot's summary is merged with the rest, so the result is the same with or without it.
+        exact σ_min/σ_max) runs in waves of 1/8, 1/8, 1/4 and 1/2 of the tasks: each wave's tasks start
+        from the state of everything merged before it, as the in-process engine's later tasks start from
+        the earlier ones'. Every wave's summaries are merged into the result, so it is the same in waves
+        or not; the waves only save work.
         """
         default = min(32, max(1, math.ceil(job.n_chunks / (self.tasks_per_worker * self._workers()))))
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))
         client = self.client
         [job_future] = client.scatter([job], broadcast=True)
-        pilot = max(1, len(groups) // 8) if hasattr(job, "state_from") and len(groups) >= 4 else 0
-        futures = []
+        if hasattr(job, "state_from") and len(groups) >= 8:
+            n = len(groups)
+            ends = sorted({max(1, n // 8), max(2, n // 4), max(3, n // 2), n})
+        else:
+            ends = [len(groups)]
+        merged: list = []
         start = None
-        if pilot:
-            pilot_summary = self._reduce(job_future, [client.submit(run_task, job_future, list(g), pure=False)
-                                                      for g in groups[:pilot]])
-            start = client.submit(state_task, job_future, pilot_summary, pure=False)
-            futures.append(pilot_summary)
-        futures += [client.submit(run_task, job_future, list(g), start, pure=False) for g in groups[pilot:]]
-        return self._reduce(job_future, futures).result()
+        begin = 0
+        for end in ends:
+            wave = [client.submit(run_task, job_future, list(g), start, pure=False) for g in groups[begin:end]]
+            merged = [self._reduce(job_future, merged + wave)]
+            begin = end
+            if end < len(groups):
+                start = client.submit(state_task, job_future, merged[0], pure=False)
+        return merged[0].result()
 
 
 def _is_client(engine: Any) -> bool:
