@@ -316,6 +316,33 @@ class Robot:
         kinds = "".join("R" if t == "revolute" else "P" for t in self.joint_types)
         return f"Robot(name={self.name!r}, n={self.n}, joints={kinds})"
 
+    def scaled(self, factor: float) -> "Robot":
+        """The same robot with every length multiplied by ``factor`` > 0 (geometry, base, tool, prismatic
+        limits and speeds, prismatic values of the named configurations); angles unchanged.
+
+        ``fk(scaled(s), q_s)`` has the translation of ``fk(robot, q)`` times ``s`` and the same rotation, where
+        ``q_s`` is ``q`` with its prismatic values times ``s``.
+        """
+        if not (isinstance(factor, (int, float, np.integer, np.floating)) and np.isfinite(factor) and factor > 0):
+            raise ShapeError(f"factor must be a finite number > 0, got {factor!r}")
+        s = float(factor)
+
+        def origin(o: Origin | None) -> Origin | None:
+            return None if o is None else Origin(tuple(s * v for v in o.xyz), o.rpy)
+
+        joints = []
+        for j in self.joints:
+            prismatic = j.type == "prismatic"
+            dh = None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3])
+            joints.append(Joint(
+                j.name, j.type, j.form, dh=dh, origin=origin(j.origin), axis=j.axis,
+                limits=tuple(s * v for v in j.limits) if prismatic else j.limits,
+                velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
+            ))
+        col = np.where(np.array(self.joint_types) == "prismatic", s, 1.0)
+        return Robot(f"{self.name}", tuple(joints), origin(self.base), origin(self.tool),
+                     {k: v * col for k, v in self.configurations.items()}, self.description, self.source)
+
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike) -> np.ndarray:
         """Pose ``T_world_tool`` ``(..., 4, 4)`` for ``q`` ``(..., n)``. See :func:`robokin.kinematics.fk`."""
