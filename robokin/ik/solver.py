@@ -447,6 +447,9 @@ def _finish(pb: Problem, s: _Rows, converged, failed, J_plain, answer: _Answer) 
         answer.key[tc] = dist
         answer.q[tc] = q_wrapped
         answer.J[tc] = J_plain[rows]
+    if pb.prefer_q0 and converged.any():  # q0's attempt on a target just solved goes on only if nearly there
+        leash = s.origin & success[t] & (s.E > 0.5 * _Q0_BASIN**2)
+        ending |= leash if s.all_alive else leash & s.alive
     ended_origin = ending & s.origin
     if ended_origin.any():
         answer.q0_open[t[ended_origin]] = False
@@ -456,7 +459,8 @@ def _finish(pb: Problem, s: _Rows, converged, failed, J_plain, answer: _Answer) 
             alive = s.alive if not s.all_alive else slice(None)
             answer.iterations += np.bincount(t[alive], weights=s.it[alive], minlength=M).astype(int)
             return False
-        ending |= (success[t] & ~s.origin) if s.all_alive else s.alive & success[t] & ~s.origin
+        waits = s.origin & answer.q0_open[t]  # q0's open first attempt of a solved target goes on
+        ending |= (success[t] & ~waits) if s.all_alive else s.alive & success[t] & ~waits
     answer.waiting = bool((success & answer.q0_open).any())
     again = None
     if failed.any():
