@@ -45,6 +45,11 @@ def test_huge_weights_solve(planar2r):
     res = ik.solve(planar2r, T, options=ik.IKOptions(weights=(1e6,) * 6))
     pe, re = errors(planar2r, res.q, T)
     assert res.success and pe <= 1e-6 and re <= 1e-6
+    # In a batch, that target neither raises nor spoils the others.
+    T_batch = planar2r.fk(np.array([[0.3, 0.4], [-1.5, -1.5], [1.0, -0.5]]))
+    res = ik.solve(planar2r, T_batch, options=ik.IKOptions(weights=(1e6,) * 6))
+    pe, re = errors(planar2r, res.q, T_batch)
+    assert res.success.all() and np.all(pe <= 1e-6) and np.all(re <= 1e-6)
 
 
 def test_weights_scale_does_not_matter(ur5):

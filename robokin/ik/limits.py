@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class StepLimit:
     """
 
     bound: np.ndarray
+    uniform: float | None = field(init=False, default=None)  # the one bound when all joints share it
 
     def __post_init__(self) -> None:
         uniform = bool(np.all(self.bound == self.bound[0])) if self.bound.size else True

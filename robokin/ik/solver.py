@@ -492,14 +492,14 @@ def _finish(pb: Problem, s: _Rows, converged, failed, J_plain, answer: _Answer) 
     if ending.any():
         s.alive &= ~ending
         s.all_alive = False
-        alive = int(s.alive.sum())
-        if not alive:
+        n_alive = int(s.alive.sum())
+        if not n_alive:
             return False
-        if s.alive.shape[0] - alive >= _COMPACT_FRACTION * s.alive.shape[0]:
+        if s.alive.shape[0] - n_alive >= _COMPACT_FRACTION * s.alive.shape[0]:
             s.take(s.alive)
         # Top-up: while fewer than _TOPUP_ROWS rows are alive (the last hard targets of a batch), every
         # unsolved target still in play gets new starts up to that many rows (restarts permitting).
-        if alive < _TOPUP_ROWS:
+        if n_alive < _TOPUP_ROWS:
             current = np.bincount(s.t[s.alive], minlength=M)
             in_play = ~success & (current > 0)
             per_target = max(1, min(AUTO_STARTS_MAX, _TOPUP_ROWS // max(1, int(in_play.sum()))))
@@ -528,12 +528,13 @@ def _restart(pb: Problem, s: _Rows, rows: np.ndarray) -> None:
         s.E[rnd] = np.inf
         s.nu[rnd] = 2.0
         s.fresh = True
-    if seeded.any():
+    table = pb.seeds
+    if table is not None and seeded.any():  # (idx >= 0 only with a table)
         r, i = rows[seeded], idx[seeded]
         s.q = s.q.copy() if s.q is s.q_new else s.q
-        s.q[r] = pb.seeds.q[i]
+        s.q[r] = table.q[i]
         data = [tuple(a[r] for a in d) for d in s.data]
-        e, J, E, _, _ = pb.rows_at(data, {id(pb.tasks[0].provider): (pb.seeds.T[i], pb.seeds.J[i])})
+        e, J, E, _, _ = pb.rows_at(data, {id(pb.tasks[0].provider): (table.T[i], table.J[i])})
         s.e[r], s.J[r], s.E[r] = e, J, E
         s.mu[r] = _TAU_SEEDED * np.einsum("ijk,ijk->ik", J, J).max(axis=1) if pb.damping == "lm" else 1.0
         s.nu[r] = 2.0

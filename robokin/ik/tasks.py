@@ -75,6 +75,10 @@ class FramePoseTask:
     rotation_tolerance: float
     target_frame: bool = False
     m: int = field(init=False, default=6)  # rows of e
+    row_scale: np.ndarray = field(init=False, repr=False)  # (6,) weight × [1/L]*3 + [1]*3
+    error_rows: np.ndarray = field(init=False, repr=False)  # (6, 2)
+    seed_weights: np.ndarray = field(init=False, repr=False)  # (13,)
+    tolerances_sq: np.ndarray = field(init=False, repr=False)  # (2,) [m², rad²]
 
     def __post_init__(self) -> None:
         weights = np.asarray(self.weights, dtype=float)
