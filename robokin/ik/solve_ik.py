@@ -235,10 +235,12 @@ def _posture(robot: "Robot", facts: _Facts, options: IKOptions, q_start: np.ndar
 
 def _norm(x: np.ndarray) -> np.ndarray:
     """``‖x‖`` over the last axis without overflow to NaN: finite, or inf when it exceeds float range."""
-    top = np.abs(x).max(axis=-1, initial=0.0)
+    norm = np.sqrt(np.einsum("...i,...i->...", x, x))
+    if np.isfinite(norm).all():
+        return norm
+    top = np.abs(x).max(axis=-1, initial=0.0)  # |x|² overflowed: scale by the largest component first
     safe = np.where((top > 0.0) & np.isfinite(top), top, 1.0)
-    return np.where(np.isfinite(top), np.where(top > 0.0, top * np.linalg.norm(x / safe[..., None], axis=-1), 0.0),
-                    np.inf)
+    return np.where(np.isfinite(top), top * np.linalg.norm(x / safe[..., None], axis=-1), np.inf)
 
 
 def _result(robot: "Robot", facts: _Facts, options: IKOptions, tol_p: float, T2: np.ndarray, solution: Solution,

@@ -118,10 +118,10 @@ class Problem:
             ``e_w`` ``(A, m)``, ``J_w`` ``(A, m, n)`` (unit-free joints), ``E = ½‖e_w‖²`` ``(A,)``, squared errors
             ``(A, k)`` (compared with ``tol_sq``), and the primary (first) task's world Jacobian ``(A, 6, n)``.
         """
-        parts = [task.rows(data[i], *kin[id(task.provider)]) for i, task in enumerate(self.tasks)]
-        if len(parts) == 1:
-            e, J, errors = parts[0]
+        if len(self.tasks) == 1:
+            e, J, errors = self.tasks[0].rows(data[0], *kin[id(self.tasks[0].provider)])
         else:
+            parts = [task.rows(data[i], *kin[id(task.provider)]) for i, task in enumerate(self.tasks)]
             e = np.concatenate([p[0] for p in parts], axis=1)
             J = np.concatenate([p[1] for p in parts], axis=1)
             errors = np.concatenate([p[2] for p in parts], axis=1)
