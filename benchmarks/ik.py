@@ -30,7 +30,6 @@ import numpy as np
 
 import robokin
 from robokin import ik, spatial
-from robokin.singularity import characteristic_length
 
 TOL_P = 1e-6  # [m]
 TOL_R = 1e-6  # [rad]
@@ -150,7 +149,7 @@ def scale_table(names: list[str], count: int, seed: int) -> None:
             t0 = time.perf_counter()
             res = ik.solve(robot, T, q0, seed=0)
             batch = (time.perf_counter() - t0) / count
-            ok = verified(robot, res.q, T, TOL_P * min(characteristic_length(robot), 1.0))
+            ok = verified(robot, res.q, T, TOL_P * min(robot.characteristic_length, 1.0))
             _, times = single_solves(robot, T[:100], q0[:100])
             print(f"{name:<9} {scale:>7g} {ok.mean() * 100:>8.2f}% {batch * 1e3:>16.4f} {np.median(times) * 1e3:>17.3f}",
                   flush=True)

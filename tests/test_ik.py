@@ -229,14 +229,14 @@ def test_same_seed_same_answer(ur5):
 @pytest.mark.parametrize("weights", [(1, 1, 1, 1, 1, 1), ik.POSITION_ONLY])
 def test_seed_table_starts_are_the_nearest_poses(panda, weights, k):
     """The side-by-side starts are the seed-table entries whose poses (by robot.fk, in double precision)
-    are nearest the target: ‖Δp‖²/L² + 3 − tr(R*ᵀR) (position only for POSITION_ONLY), nearest first."""
+    are nearest the target: ‖Δp‖²/ℓ² + 3 − tr(R*ᵀR) (ℓ = ROW_LENGTH × L) (position only for POSITION_ONLY), nearest first."""
     T = panda.fk(random_q(panda, np.random.default_rng(21), (2,)))
     problem, facts, _ = solve_ik.pose_problem(panda, T, None, (2,), ik.IKOptions(weights=weights))
     table = problem.seeds
     near = table.nearest(problem.tasks[0].seed_query(), k)
     assert near.shape == (2, k)
     T_seed = panda.fk(table.q)  # (K, 4, 4), independent of the table's kernel and single precision
-    L = robokin.singularity.characteristic_length(panda)
+    L = solve_ik.ROW_LENGTH * panda.characteristic_length  # the length the seed distance divides by
     for m in range(2):
         d = np.sum((T_seed[:, :3, 3] - T[m, :3, 3]) ** 2, axis=1) / L**2
         if weights[3] > 0:

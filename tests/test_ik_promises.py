@@ -19,7 +19,6 @@ import robokin
 from robokin import ik, spatial
 from robokin.errors import OptionError, ShapeError
 from robokin.ik import dls, solve_ik, solver
-from robokin.singularity import characteristic_length
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +140,7 @@ def test_bad_seed_refused_before_any_restart(ur5):
 
 # ------------------------------------------------------------------------------- item 9: verified success
 def test_tolerance_below_the_float64_floor_refused(ur5):
-    L = characteristic_length(ur5)
+    L = ur5.characteristic_length
     with pytest.raises(OptionError, match=r"below what float64 can verify.*floor is 1e-13 × L = 1.19e-13 m"):
         ur5.ik(np.eye(4), options=ik.IKOptions(position_tolerance=1e-15))
     assert ik.position_tolerance(ur5, ik.IKOptions(position_tolerance=2e-13 * L)) == 2e-13 * L
@@ -149,7 +148,7 @@ def test_tolerance_below_the_float64_floor_refused(ur5):
 
 def test_tight_tolerances_every_success_verified(ur5):
     """At tolerances just above the floor every reported success holds when checked with robot.fk."""
-    L = characteristic_length(ur5)
+    L = ur5.characteristic_length
     T = ur5.fk(random_q(ur5, np.random.default_rng(4), (12,)))
     options = ik.IKOptions(position_tolerance=1e-12 * L, rotation_tolerance=1e-12, max_restarts=4)
     res = ur5.ik(T, options=options)
@@ -163,7 +162,7 @@ def test_default_position_tolerance_is_relative_below_a_metre(ur5):
     """1e-6 × min(L, 1 m): one micrometre for the UR5 (L ≈ 1.19 m), a millionth of L for a small copy."""
     assert ik.position_tolerance(ur5) == 1e-6
     small = ur5.scaled(1e-3)
-    np.testing.assert_allclose(ik.position_tolerance(small), 1e-6 * characteristic_length(small), rtol=1e-12)
+    np.testing.assert_allclose(ik.position_tolerance(small), 1e-6 * small.characteristic_length, rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------- scale-free
@@ -192,7 +191,7 @@ def test_scale_free(name, scale):
     T = robot.fk(random_q(robot, rng, (24,)))
     res = robot.ik(T, random_q(robot, rng, (24,)), seed=1)
     pe, re = errors(robot, res.q, T)
-    tol_p = 1e-6 * min(characteristic_length(robot), 1.0)
+    tol_p = 1e-6 * min(robot.characteristic_length, 1.0)
     assert res.success.all()
     assert np.all(pe <= tol_p) and np.all(re <= 1e-6) and within_limits(robot, res.q).all()
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from .. import _checks
+from .. import validation
 from ..errors import OptionError
 
 __all__ = ["IKOptions", "IKResult", "POSITION_ONLY", "DAMPING_SCHEMES", "ROTATION_FLOOR", "POSITION_FLOOR",
@@ -39,9 +39,9 @@ DEFAULT_TOLERANCE = 1e-6
 class IKOptions:
     """Settings of :func:`robokin.ik.solve`; the defaults suit arms of any size.
 
-    The solver works in unit-free coordinates: position errors and Jacobian rows divided by the robot's
-    characteristic length ``L`` (:func:`robokin.singularity.characteristic_length`), prismatic joints in
-    units of ``L``. So the damping, the step guard and the starts behave the same for an arm of 1 mm and
+    The solver works in unit-free coordinates: position errors and Jacobian rows divided by a fixed fraction
+    of the robot's characteristic length ``L`` (:attr:`robokin.model.Robot.characteristic_length`), prismatic
+    joints in units of ``L``. So the damping, the step guard and the starts behave the same for an arm of 1 mm and
     one of 1 km; only the position tolerance is in metres. How the defaults were chosen (damping scheme,
     iterations, starts) is recorded in ``benchmarks/ik_tuning.md`` with the commands that measure them.
 
@@ -129,10 +129,10 @@ class IKOptions:
                 bound = f">= {low}" if high is None else f"in [{low}, {high}]"
                 raise OptionError(f"IKOptions.{name} must be an integer {bound}, got {value!r}")
             object.__setattr__(self, name, int(value))
-        _choice(self, "damping", DAMPING_SCHEMES)
-        _choice(self, "finish", ("first", "all"))
-        _choice(self, "prefer", PREFERENCES)
-        _choice(self, "weights_frame", WEIGHTS_FRAMES)
+        validation.choice(self.damping, "IKOptions.damping", DAMPING_SCHEMES)
+        validation.choice(self.finish, "IKOptions.finish", ("first", "all"))
+        validation.choice(self.prefer, "IKOptions.prefer", PREFERENCES)
+        validation.choice(self.weights_frame, "IKOptions.weights_frame", WEIGHTS_FRAMES)
         w = _numbers(self.weights)
         if w is None or w.shape != (6,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
             raise OptionError(
@@ -141,7 +141,7 @@ class IKOptions:
             )
         object.__setattr__(self, "weights", tuple(float(v) for v in w / w.max()))  # largest weight 1
         if isinstance(self.rest, str):
-            _choice(self, "rest", ("q0", "middle"))
+            validation.choice(self.rest, "IKOptions.rest", ("q0", "middle"))
         elif self.rest is not None:
             rest = _numbers(self.rest)
             if rest is None or rest.ndim != 1 or not np.all(np.isfinite(rest)):
@@ -149,12 +149,6 @@ class IKOptions:
                     f"IKOptions.rest must be 'q0', 'middle', None or a finite joint vector, got {self.rest!r}"
                 )
             object.__setattr__(self, "rest", tuple(float(v) for v in rest))
-
-
-def _choice(options: IKOptions, name: str, choices: tuple[str, ...]) -> None:
-    """Check ``options.<name>`` is one of the strings ``choices`` (an array or other object is refused too)."""
-    value = getattr(options, name)
-    _checks.choice(value if isinstance(value, str) else repr(value), f"IKOptions.{name}", choices)
 
 
 def _number(options: IKOptions, name: str, low: float, high: float, open_low: bool = False) -> None:
@@ -198,8 +192,8 @@ class IKResult:
         iterations: ``(...)`` int, steps over all attempts (each one m×m solve).
         restarts: ``(...)`` int, starts used besides ``q0`` (side-by-side starts included).
         inverse_condition: ``(...)`` ``σ_min/σ_max`` of the task Jacobian at ``q`` (1 is isotropic,
-            0 singular): :func:`robokin.singularity.inverse_condition` of the unit-free ``[v/L; ω]`` over
-            :func:`robokin.singularity.task_rows` (L: ``characteristic_length``).
+            0 singular): :func:`robokin.measures.inverse_condition` of the unit-free ``[v/L; ω]`` over
+            :func:`robokin.measures.task_rows` (L: ``robot.characteristic_length``).
         near_singularity: ``(...)`` bool, ``inverse_condition < options.singularity_threshold``.
     """
 

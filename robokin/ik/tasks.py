@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from .. import spatial
-from ..kinematics import _pose_and_jacobian
+from ..kinematics import pose_and_jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
@@ -44,7 +44,7 @@ class ToolPose:
     robot: "Robot"
 
     def __call__(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return _pose_and_jacobian(self.robot.chain, q)
+        return pose_and_jacobian(self.robot.chain, q)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,7 +60,8 @@ class FramePoseTask:
         p_target: ``(M, 3)`` target positions [m], world frame.
         R_target: ``(M, 3, 3)`` target rotations, world frame.
         weights: ``(6,)`` weights of ``[x, y, z, rx, ry, rz]``, >= 0.
-        length: ``L`` [m], the robot's characteristic length.
+        length: ``L`` [m], the length a position error is divided by (in :func:`robokin.ik.solve`, a fixed
+            fraction of the robot's characteristic length).
         position_tolerance: Converged when the constrained position error is at most this [m] ...
         rotation_tolerance: ... and the constrained rotation error at most this [rad].
         target_frame: The weighted components are along the target's axes (else the world's).

@@ -14,7 +14,6 @@ import numpy as np
 import robokin
 from robokin import ik, spatial
 from robokin.model import Joint, Origin, Robot
-from robokin.singularity import characteristic_length
 
 KINDS = ("reachable", "boundary", "unreachable", "zero")
 WEIGHTS = ((1.0,) * 6, ik.POSITION_ONLY, (1.0, 1.0, 1.0, 1.0, 1.0, 0.0), (0.3, 1.0, 2.0, 0.5, 0.1, 1.0))
@@ -58,11 +57,7 @@ def random_robot(rng: np.random.Generator, scale: float) -> Robot:
 
 def sample_q(rng: np.random.Generator, robot: Robot, shape: tuple[int, ...]) -> np.ndarray:
     """Configurations ``shape + (n,)`` within the limits (±π, or ±L for prismatic joints, where unlimited)."""
-    lo, hi = robot.limits.T
-    L = characteristic_length(robot)
-    half = np.where(np.array(robot.joint_types) == "revolute", np.pi, L)
-    lo = np.where(np.isfinite(lo), lo, -half)
-    hi = np.where(np.isfinite(hi), hi, half)
+    lo, hi = robot.sampling_bounds.T
     return rng.uniform(lo, hi, shape + (robot.n,))
 
 
@@ -80,7 +75,7 @@ def random_targets(rng: np.random.Generator, robot: Robot, kind: str, shape: tup
         u = rng.normal(size=shape + (3,))
         u /= np.linalg.norm(u, axis=-1, keepdims=True)
         T = T.copy()
-        T[..., :3, 3] += 3.0 * characteristic_length(robot) * u
+        T[..., :3, 3] += 3.0 * robot.characteristic_length * u
     return T
 
 
