@@ -101,11 +101,12 @@ def damped_step(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | N
         z_f = None if z is None else z * free
     A = J_f @ J_f.mT  # (N, m, m)
     m = A.shape[-1]
-    # λ >= LAMBDA_FLOOR × the mean diagonal of A (tr A = Σ J_f²); 0 only for a zero J_f, where any λ > 0 will do.
-    lam = np.maximum(lam, (LAMBDA_FLOOR / m) * np.einsum("ijk,ijk->i", J_f, J_f))
+    diagonal = A.reshape(A.shape[0], -1)[:, :: m + 1]  # a view of the diagonals (N, m)
+    # λ >= LAMBDA_FLOOR × the mean diagonal of A; 0 only for a zero J_f, where any λ > 0 will do.
+    lam = np.maximum(lam, (LAMBDA_FLOOR / m) * diagonal.sum(axis=1))
     if not lam.all():
         lam = np.where(lam > 0.0, lam, 1.0)
-    A.reshape(A.shape[0], -1)[:, :: m + 1] += lam[:, None]  # + λI, on the diagonal in place
+    diagonal += lam[:, None]  # + λI, on the diagonal in place
     rhs = e if z_f is None else e - (J_f @ z_f[..., None])[..., 0]
     dq = (Jt @ np.linalg.solve(A, rhs[..., None]))[..., 0]
     return dq if z is None else dq + z

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from .. import spatial, validation
+from .. import kinematics, spatial, validation
 from ..errors import OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
 from .limits import JointPositionLimit, StepLimit
@@ -89,15 +89,15 @@ def pose_problem(robot: "Robot", T2: np.ndarray, q0: npt.ArrayLike | None, batch
         The problem, the robot's facts and the position tolerance [m].
     """
     facts = _facts(robot)
-    n = robot.n
     q_start = _start(robot, facts, q0, batch)
     tol_p = _position_tolerance(robot, facts, options)
     problem = Problem(
-        tasks=[FramePoseTask(facts.tool, T2[:, :3, 3], T2[:, :3, :3], np.array(options.weights), ROW_LENGTH * facts.length,
-                             tol_p, options.rotation_tolerance, options.weights_frame == "target")],
+        tasks=[FramePoseTask(facts.tool, T2[:, :3, 3], T2[:, :3, :3], np.array(options.weights),
+                             ROW_LENGTH * facts.length, tol_p, options.rotation_tolerance,
+                             options.weights_frame == "target")],
         posture=_posture(robot, facts, options, q_start),
         position_limit=facts.position_limit,
-        step_limit=StepLimit(options.max_step * (facts.col_scale if facts.col_scale is not None else np.ones(n))),
+        step_limit=_step_limit(facts, options.max_step),
         q0=q_start,
         prefer_q0=options.prefer == "q0" and q0 is not None,
         revolute=facts.revolute,
@@ -133,6 +133,7 @@ class _Facts:
     about_q0: np.ndarray  # (n,) bool: unlimited prismatic joints, whose random starts are q0 ± L
     cond_rows: np.ndarray  # (k,) task rows of J for the inverse condition number
     cond_scale: np.ndarray  # (k, n) unit-free scaling of those rows: [v/L; ω], prismatic columns × L
+    step_limits: dict = field(default_factory=dict)  # max_step → StepLimit
 
 
 _FACTS: "weakref.WeakKeyDictionary[Robot, _Facts]" = weakref.WeakKeyDictionary()
@@ -163,6 +164,15 @@ def _facts(robot: "Robot") -> _Facts:
         )
         _FACTS[robot] = facts
     return facts
+
+
+def _step_limit(facts: _Facts, max_step: float) -> StepLimit:
+    """The step guard ``max_step × (1 rad, or L for a prismatic joint)``, cached per robot and max_step."""
+    limit = facts.step_limits.get(max_step)
+    if limit is None:
+        scale = facts.col_scale if facts.col_scale is not None else np.ones(facts.revolute.shape[0])
+        limit = facts.step_limits[max_step] = StepLimit(max_step * scale)
+    return limit
 
 
 def _start(robot: "Robot", facts: _Facts, q0, batch: tuple[int, ...]) -> np.ndarray:
@@ -242,12 +252,14 @@ def _result(robot: "Robot", facts: _Facts, options: IKOptions, tol_p: float, T2:
     """The :class:`IKResult`: errors and success verified with ``robot.fk`` at the returned q."""
     n = robot.n
     q = solution.q
-    T_q = robot.fk(q)  # (M, 4, 4), the very function a user checks with
-    dp = T2[:, :3, 3] - T_q[:, :3, 3]  # (M, 3) [m]
-    dr = spatial.so3_log(T2[:, :3, :3] @ T_q[:, :3, :3].mT)  # (M, 3) [rad]
-    position_error, rotation_error = _norm(dp), _norm(dr)
+    T_q = kinematics.fk(robot, q)  # (M, 4, 4): robot.fk, the very function a user checks with
+    d = np.empty((q.shape[0], 2, 3))
+    np.subtract(T2[:, :3, 3], T_q[:, :3, 3], out=d[:, 0])  # [m]
+    d[:, 1] = spatial.so3_log(T2[:, :3, :3] @ T_q[:, :3, :3].mT)  # [rad]
+    position_error, rotation_error = _norm(d).T  # (M,) each
+    dp, dr = d[:, 0], d[:, 1]
     weights = np.array(options.weights)
-    if np.all(weights > 0):
+    if weights.all():
         ok_p, ok_r = position_error <= tol_p, rotation_error <= options.rotation_tolerance
     else:  # the constrained components only, in the weights' frame
         if options.weights_frame == "target":

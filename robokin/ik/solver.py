@@ -119,15 +119,15 @@ class Problem:
             ``(A, k)`` (compared with ``tol_sq``), and the primary (first) task's world Jacobian ``(A, 6, n)``.
         """
         if len(self.tasks) == 1:
-            e, J, errors = self.tasks[0].rows(data[0], *kin[id(self.tasks[0].provider)])
+            e, J, E, errors = self.tasks[0].rows(data[0], *kin[id(self.tasks[0].provider)])
         else:
             parts = [task.rows(data[i], *kin[id(task.provider)]) for i, task in enumerate(self.tasks)]
             e = np.concatenate([p[0] for p in parts], axis=1)
             J = np.concatenate([p[1] for p in parts], axis=1)
-            errors = np.concatenate([p[2] for p in parts], axis=1)
+            E = sum(p[2] for p in parts)
+            errors = np.concatenate([p[3] for p in parts], axis=1)
         if self.col_scale is not None:
             J = J * self.col_scale
-        E = 0.5 * np.einsum("ij,ij->i", e, e)
         return e, J, E, errors, kin[id(self.tasks[0].provider)][1]
 
     def evaluate(self, data: list, q: np.ndarray):

@@ -12,6 +12,7 @@ every task of a robot), so the rows of an arm of 1 mm and of 1 km are the same n
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -77,24 +78,15 @@ class FramePoseTask:
     target_frame: bool = False
     m: int = field(init=False, default=6)  # rows of e
     row_scale: np.ndarray = field(init=False, repr=False)  # (6,) weight × [1/L]*3 + [1]*3
-    error_rows: np.ndarray = field(init=False, repr=False)  # (6, 2)
+    error_rows: np.ndarray = field(init=False, repr=False)  # (6, 3)
     seed_weights: np.ndarray = field(init=False, repr=False)  # (13,)
     tolerances_sq: np.ndarray = field(init=False, repr=False)  # (2,) [m², rad²]
 
     def __post_init__(self) -> None:
-        weights = np.asarray(self.weights, dtype=float)
-        # Row factors of e: weight, with 1/L on the position rows (unit-free).
-        row_scale = weights * np.array([1.0 / self.length] * 3 + [1.0] * 3)
-        # (6, 2) sums of the squared constrained position / rotation components.
-        error_rows = np.zeros((6, 2))
-        error_rows[:3, 0] = weights[:3] > 0
-        error_rows[3:, 1] = weights[3:] > 0
-        # Nearest-pose search over a seed table (see seeds.SeedTable): factors of the query [p*/L, R*, 1], with
-        # a position term when the position is constrained and a rotation term when all of it is.
-        w_p, w_r = float(np.any(weights[:3] > 0)), float(np.all(weights[3:] > 0))
+        row_scale, error_rows, seed_weights = _constants(tuple(float(w) for w in self.weights), float(self.length))
         object.__setattr__(self, "row_scale", row_scale)
         object.__setattr__(self, "error_rows", error_rows)
-        object.__setattr__(self, "seed_weights", np.array([2.0 * w_p] * 3 + [w_r] * 9 + [w_p]))
+        object.__setattr__(self, "seed_weights", seed_weights)
         object.__setattr__(self, "tolerances_sq",
                            np.array([self.position_tolerance, self.rotation_tolerance]) ** 2)
 
@@ -111,9 +103,9 @@ class FramePoseTask:
             J: World Jacobian of the frame, from the provider.
 
         Returns:
-            ``e_w`` ``(A, 6)`` weighted unit-free error, ``J_w`` ``(A, 6, n)`` weighted unit-free Jacobian, and
-            the squared constrained position [m²] and rotation [rad²] errors ``(A, 2)`` (compared with
-            ``tolerances_sq``).
+            ``e_w`` ``(A, 6)`` weighted unit-free error, ``J_w`` ``(A, 6, n)`` weighted unit-free Jacobian,
+            ``E = ½‖e_w‖²`` ``(A,)``, and the squared constrained position [m²] and rotation [rad²] errors
+            ``(A, 2)`` (compared with ``tolerances_sq``).
         """
         p_target, R_target = data
         e = np.empty((T.shape[0], 6))
@@ -124,8 +116,8 @@ class FramePoseTask:
             RtT = R_target.mT[:, None]
             e = (RtT @ e.reshape(-1, 2, 3, 1)).reshape(-1, 6)
             J_s = (RtT @ J.reshape(-1, 2, 3, J.shape[-1])).reshape(J.shape)
-        errors = (e * e) @ self.error_rows  # (A, 2)
-        return self.row_scale * e, self.row_scale[:, None] * J_s, errors
+        sums = (e * e) @ self.error_rows  # (A, 3): position², rotation², E
+        return self.row_scale * e, self.row_scale[:, None] * J_s, sums[:, 2], sums[:, :2]
 
     def seed_query(self) -> np.ndarray:
         """``(M, 13)`` ``[p*/L, R* row-major, 1]`` × ``seed_weights``: dotted with a seed table's features it
@@ -133,6 +125,26 @@ class FramePoseTask:
         M = self.p_target.shape[0]
         x = np.concatenate([self.p_target / self.length, self.R_target.reshape(M, 9), np.ones((M, 1))], axis=1)
         return x * self.seed_weights
+
+
+@functools.lru_cache(maxsize=64)
+def _constants(weights: tuple[float, ...], length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A :class:`FramePoseTask`'s row scale ``(6,)``, error sums ``(6, 3)`` and seed-query factors ``(13,)``
+    (cached: the same for every solve of a robot with the same weights; read-only)."""
+    w = np.array(weights)
+    row_scale = w * np.array([1.0 / length] * 3 + [1.0] * 3)  # weight, with 1/L on the position rows
+    # Sums of the squared constrained position / rotation components, and E = ½ Σ (row_scale e)².
+    error_rows = np.zeros((6, 3))
+    error_rows[:3, 0] = w[:3] > 0
+    error_rows[3:, 1] = w[3:] > 0
+    error_rows[:, 2] = 0.5 * row_scale**2
+    # Nearest-pose search over a seed table (see seeds.SeedTable): factors of the query [p*/L, R*, 1], with a
+    # position term when the position is constrained and a rotation term when all of it is.
+    w_p, w_r = float(np.any(w[:3] > 0)), float(np.all(w[3:] > 0))
+    seed_weights = np.array([2.0 * w_p] * 3 + [w_r] * 9 + [w_p])
+    for a in (row_scale, error_rows, seed_weights):
+        a.setflags(write=False)
+    return row_scale, error_rows, seed_weights
 
 
 def position_task(provider: PoseProvider, p_target: np.ndarray, length: float,
