@@ -6,14 +6,13 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 
 from . import autodiff, ik, kinematics, measures, singularity, spatial, trajectory
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
-from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .format import dumps, loads, save
 from .ik import IKOptions, IKResult
+from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .loading import list_robots, load
 from .model import Joint, Origin, Robot
-from .measures import inverse_condition, manipulability
-from .singularity import analyze, find_singular, is_singular, singularity_map
-from .urdf import load_urdf, loads_urdf
+from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
+from .urdf import describe_urdf, load_urdf, loads_urdf
 
 __version__ = "0.1.0"
 
@@ -30,6 +29,7 @@ __all__ = [
     "ShapeError",
     "analyze",
     "autodiff",
+    "describe_urdf",
     "dumps",
     "find_singular",
     "fk",

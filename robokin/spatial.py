@@ -7,8 +7,12 @@ radians. Twists and errors use robokin's row order ``[v; ω]`` (linear first, th
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+
+from .errors import OptionError
 
 __all__ = [
     "rot_x",
@@ -76,8 +80,22 @@ def rot_axis(axis: npt.ArrayLike, angle: npt.ArrayLike) -> np.ndarray:
     return so3_exp(np.asarray(axis, dtype=float) * np.asarray(angle, dtype=float)[..., None])
 
 
-def transform(R: npt.ArrayLike | None = None, p: npt.ArrayLike | None = None) -> np.ndarray:
-    """Rigid transform ``(..., 4, 4)`` from a rotation ``(..., 3, 3)`` and a translation ``(..., 3)`` [m]."""
+def transform(
+    R: npt.ArrayLike | None = None, p: npt.ArrayLike | None = None, *, rpy: npt.ArrayLike | None = None
+) -> np.ndarray:
+    """Rigid transform ``(..., 4, 4)`` from a rotation and a translation ``p`` ``(..., 3)`` [m].
+
+    The rotation is ``R`` ``(..., 3, 3)``, or fixed-axis roll-pitch-yaw ``rpy`` ``(..., 3)`` [rad]
+    (``R = Rz(yaw) Ry(pitch) Rx(roll)``, as URDF's ``<origin rpy>``); identity when neither is given.
+    ``transform(p=[0, 0, 0.1], rpy=[0, 0, np.pi / 2])`` is a tool 10 cm along z turned a quarter about it.
+
+    Raises:
+        OptionError: both ``R`` and ``rpy`` given.
+    """
+    if rpy is not None:
+        if R is not None:
+            raise OptionError("transform takes the rotation as R or as rpy, not both")
+        R = rpy_to_matrix(rpy)
     R = np.eye(3) if R is None else np.asarray(R, dtype=float)
     p = np.zeros(3) if p is None else np.asarray(p, dtype=float)
     batch = np.broadcast_shapes(R.shape[:-2], p.shape[:-1])
@@ -109,7 +127,7 @@ def rpy_to_matrix(rpy: npt.ArrayLike) -> np.ndarray:
 def matrix_to_rpy(R: npt.ArrayLike) -> np.ndarray:
     """Roll, pitch, yaw ``(..., 3)`` [rad] with ``R = Rz(yaw) Ry(pitch) Rx(roll)``; pitch in [-π/2, π/2].
 
-    At gimbal lock (|cos pitch| < ``GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
+    At gimbal lock (``|cos pitch| < GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
     """
     R = np.asarray(R, dtype=float)
     cos_p = np.hypot(R[..., 0, 0], R[..., 1, 0])
@@ -128,7 +146,7 @@ def skew(w: npt.ArrayLike) -> np.ndarray:
     return np.stack([z, -zz, y, zz, z, -x, -y, x, z], axis=-1).reshape(w.shape[:-1] + (3, 3))
 
 
-def vee(W):
+def vee(W: Any) -> Any:
     """The vector ``(..., 3)`` of a skew-symmetric ``(..., 3, 3)`` matrix (its skew part, averaged).
 
     ``vee(skew(w)) == w``. Written with indexing and stacking only, so it also runs on autodiff values.
