@@ -53,8 +53,13 @@ def run_ik(rng: np.random.Generator) -> tuple[str, str]:
         return "unexpected exception", f"{kind}: " + traceback.format_exc(limit=3)
     if time.process_time() - start > HANG_SECONDS:
         return "hang", f"{kind}: {time.process_time() - start:.1f} s CPU, {robot.n} joints, {options}"
-    for text, outcome in (("NaN", "NaN"), ("false success", "false success"), ("outside", "outside limits"),
-                          ("not finite", "NaN"), ("shape", "unexpected exception")):
+    for text, outcome in (
+        ("NaN", "NaN"),
+        ("false success", "false success"),
+        ("outside", "outside limits"),
+        ("not finite", "NaN"),
+        ("shape", "unexpected exception"),
+    ):
         if any(text in b for b in broken):
             return outcome, f"{kind}: {broken} {robot.joints} {options}"
     return "ok", kind

@@ -579,16 +579,17 @@ class Robot:
             raise ShapeError(f"factor must be a finite number > 0, got {factor!r}")
         s = float(factor)
 
-        def origin(o: Origin | None) -> Origin | None:
-            return None if o is None else Origin(tuple(s * v for v in o.xyz), o.rpy)
+        def origin(o: Origin) -> Origin:
+            x, y, z = o.xyz
+            return Origin((s * x, s * y, s * z), o.rpy)
 
         joints = []
         for j in self.joints:
             prismatic = j.type == "prismatic"
             dh = None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3])
             joints.append(Joint(
-                j.name, j.type, j.form, dh=dh, origin=origin(j.origin), axis=j.axis,
-                limits=tuple(s * v for v in j.limits) if prismatic else j.limits,
+                j.name, j.type, j.form, dh=dh, origin=None if j.origin is None else origin(j.origin), axis=j.axis,
+                limits=(s * j.limits[0], s * j.limits[1]) if prismatic else j.limits,
                 velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
             ))
         col = np.where(np.array(self.joint_types) == "prismatic", s, 1.0)

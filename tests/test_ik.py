@@ -15,8 +15,8 @@ from conftest import random_q, within_limits
 
 import robokin
 from robokin import cli, ik, spatial
-from robokin.ik import dls, seeds, solve_ik, solver
 from robokin.errors import ConventionError, OptionError, ShapeError
+from robokin.ik import dls, seeds, solve_ik, solver
 
 TOL_P = 1e-6  # [m], the documented default
 TOL_R = 1e-6  # [rad]
@@ -162,8 +162,9 @@ def test_free_rotation_about_target_z(ur5):
     T_spun = T.copy()
     T_spun[:3, :3] = T[:3, :3] @ spatial.rot_z(1.0)  # the same z axis, spun about it
     # Only the spun target with a free spin; a full-pose solve of T_spun would need another wrist angle.
-    res = ur5.ik(T_spun, q_true + 0.05,
-                 options=ik.IKOptions(weights=(1, 1, 1, 1, 1, 0), weights_frame="target", starts=1))
+    res = ur5.ik(
+        T_spun, q_true + 0.05, options=ik.IKOptions(weights=(1, 1, 1, 1, 1, 0), weights_frame="target", starts=1)
+    )
     assert res.success
     T_got = ur5.fk(res.q)
     np.testing.assert_allclose(T_got[:3, 3], T[:3, 3], atol=TOL_P)
@@ -181,8 +182,9 @@ def test_nullspace_preference_moves_towards_rest(panda):
     T = panda.fk(np.clip(home + rng.uniform(-0.5, 0.5, (8, 7)), lo, hi))
     rest = np.clip(home + np.array([0.6, 0.3, -0.6, 0.3, 0.6, -0.3, 0.6]), lo, hi)
     plain = panda.ik(T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1))
-    pref = panda.ik(T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1, rest=tuple(rest),
-                                                  nullspace_gain=0.5))
+    pref = panda.ik(
+        T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1, rest=tuple(rest), nullspace_gain=0.5)
+    )
     assert plain.success.all() and pref.success.all()
     pe, _ = errors(panda, pref.q, T)
     assert np.all(pe <= TOL_P)
@@ -197,8 +199,15 @@ def test_batch_shapes(panda, shape):
     T = panda.fk(q_true)
     res = panda.ik(T)
     assert res.q.shape == shape + (7,)
-    for name in ("success", "position_error", "rotation_error", "iterations", "restarts",
-                 "inverse_condition", "near_singularity"):
+    for name in (
+        "success",
+        "position_error",
+        "rotation_error",
+        "iterations",
+        "restarts",
+        "inverse_condition",
+        "near_singularity",
+    ):
         assert getattr(res, name).shape == shape, name
     assert res.success.all()
     assert not res.q.flags.writeable
@@ -421,7 +430,9 @@ def test_held_joints_step():
         np.testing.assert_allclose(got[k, free], step, atol=1e-10)
         y = np.linalg.solve(Jf @ Jf.T + lam[k] * np.eye(6), e[k])
         np.testing.assert_allclose(got[k, ~free], J[k][:, ~free].T @ y, atol=1e-10)
-    np.testing.assert_allclose(dls.damped_step(J, e, lam, None, np.zeros_like(held)), ik.dls_step(J, e, lam), atol=1e-12)
+    np.testing.assert_allclose(
+        dls.damped_step(J, e, lam, None, np.zeros_like(held)), ik.dls_step(J, e, lam), atol=1e-12
+    )
 
 
 # --------------------------------------------------------------------------------------------- CLI
@@ -430,8 +441,13 @@ def test_cli_ik_position_only(capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert "position only (orientation free)" in out and "solution:" in out
-    q = np.array([float(line.split()[1]) for line in out.splitlines() if line.strip().startswith("joint")
-                  and not line.strip().startswith("joint ")])
+    q = np.array(
+        [
+            float(line.split()[1])
+            for line in out.splitlines()
+            if line.strip().startswith("joint") and not line.strip().startswith("joint ")
+        ]
+    )
     panda = robokin.load("panda")
     np.testing.assert_allclose(panda.fk(q)[:3, 3], [0.4, 0.1, 0.5], atol=1e-4)  # printed to 5 decimals
 

@@ -73,8 +73,15 @@ def test_very_unequal_weights_do_not_raise(ur5):
 def test_empty_batch(panda, shape):
     res = ik.solve(panda, np.zeros(shape + (4, 4)))
     assert res.q.shape == shape + (7,)
-    for name in ("success", "position_error", "rotation_error", "iterations", "restarts",
-                 "inverse_condition", "near_singularity"):
+    for name in (
+        "success",
+        "position_error",
+        "rotation_error",
+        "iterations",
+        "restarts",
+        "inverse_condition",
+        "near_singularity",
+    ):
         assert getattr(res, name).shape == shape, name
 
 
@@ -101,23 +108,26 @@ def test_free_rotation_reports_actual_error(panda):
 
 
 # ------------------------------------------------------------------------------- item 8: options validated
-@pytest.mark.parametrize("kwargs, match", [
-    ({"position_tolerance": 1e200}, r"IKOptions.position_tolerance must be a positive finite number <= 1e\+12"),
-    ({"position_tolerance": float("nan")}, "IKOptions.position_tolerance must be a positive finite number"),
-    ({"position_tolerance": "1e-6"}, "IKOptions.position_tolerance must be a positive finite number"),
-    ({"rotation_tolerance": 4.0}, r"IKOptions.rotation_tolerance must be a finite number >= 1e-13 <= 3.14159"),
-    ({"rotation_tolerance": 1e-15}, r"IKOptions.rotation_tolerance must be a finite number >= 1e-13"),
-    ({"rest": (np.nan,) * 7}, "IKOptions.rest must be 'q0', 'middle', None or a finite joint vector"),
-    ({"rest": "home"}, "IKOptions.rest must be one of"),
-    ({"weights": (1e-6,) * 5}, "IKOptions.weights must be 6 finite numbers"),
-    ({"weights": (1, 1, 1, 1, 1, np.inf)}, "IKOptions.weights must be 6 finite numbers"),
-    ({"starts": 10**9}, r"IKOptions.starts must be an integer in \[1, 1024\]"),
-    ({"max_iterations": 2.5}, "IKOptions.max_iterations must be an integer >= 1"),
-    ({"max_step": True}, "IKOptions.max_step must be a positive finite number"),
-    ({"prefer": "nearest"}, "IKOptions.prefer must be one of 'q0', 'any'"),
-    ({"prefer": np.array(["q0"])}, "IKOptions.prefer must be one of 'q0', 'any'"),
-    ({"damping": np.eye(3)}, "IKOptions.damping must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"position_tolerance": 1e200}, r"IKOptions.position_tolerance must be a positive finite number <= 1e\+12"),
+        ({"position_tolerance": float("nan")}, "IKOptions.position_tolerance must be a positive finite number"),
+        ({"position_tolerance": "1e-6"}, "IKOptions.position_tolerance must be a positive finite number"),
+        ({"rotation_tolerance": 4.0}, r"IKOptions.rotation_tolerance must be a finite number >= 1e-13 <= 3.14159"),
+        ({"rotation_tolerance": 1e-15}, r"IKOptions.rotation_tolerance must be a finite number >= 1e-13"),
+        ({"rest": (np.nan,) * 7}, "IKOptions.rest must be 'q0', 'middle', None or a finite joint vector"),
+        ({"rest": "home"}, "IKOptions.rest must be one of"),
+        ({"weights": (1e-6,) * 5}, "IKOptions.weights must be 6 finite numbers"),
+        ({"weights": (1, 1, 1, 1, 1, np.inf)}, "IKOptions.weights must be 6 finite numbers"),
+        ({"starts": 10**9}, r"IKOptions.starts must be an integer in \[1, 1024\]"),
+        ({"max_iterations": 2.5}, "IKOptions.max_iterations must be an integer >= 1"),
+        ({"max_step": True}, "IKOptions.max_step must be a positive finite number"),
+        ({"prefer": "nearest"}, "IKOptions.prefer must be one of 'q0', 'any'"),
+        ({"prefer": np.array(["q0"])}, "IKOptions.prefer must be one of 'q0', 'any'"),
+        ({"damping": np.eye(3)}, "IKOptions.damping must be one of"),
+    ],
+)
 def test_options_refused_at_construction(kwargs, match):
     with pytest.raises(OptionError, match=match):
         ik.IKOptions(**kwargs)
@@ -249,16 +259,19 @@ def test_dls_step_batched_and_broadcast():
         np.testing.assert_allclose(got[idx], Jk.T @ np.linalg.solve(Jk @ Jk.T + lam * np.eye(6), e), atol=1e-10)
 
 
-@pytest.mark.parametrize("args, match", [
-    ((np.zeros((6,)), np.zeros(6), 0.1), r"J must have shape \(\.\.\., m, n\)"),
-    ((np.zeros((2, 6, 7)), np.zeros((2, 5)), 0.1), r"e must have shape \(\.\.\., 6\)"),
-    ((np.zeros((2, 6, 7)), np.zeros((3, 6)), 0.1), "do not broadcast"),
-    ((np.zeros((2, 6, 7)), np.zeros((2, 6)), 0.0), "lam must be > 0"),
-    ((np.zeros((2, 6, 7)), np.zeros((2, 6)), np.nan), "lam must be finite"),
-    ((np.zeros((2, 6, 7)), np.zeros((2, 6)), 0.1, np.zeros((2, 6))), r"z must have shape \(\.\.\., 7\)"),
-    ((np.zeros((2, 6, 7), dtype=complex), np.zeros((2, 6)), 0.1), "J must be an array of real numbers"),
-    (("J", np.zeros((2, 6)), 0.1), "J must be an array of real numbers"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.zeros((6,)), np.zeros(6), 0.1), r"J must have shape \(\.\.\., m, n\)"),
+        ((np.zeros((2, 6, 7)), np.zeros((2, 5)), 0.1), r"e must have shape \(\.\.\., 6\)"),
+        ((np.zeros((2, 6, 7)), np.zeros((3, 6)), 0.1), "do not broadcast"),
+        ((np.zeros((2, 6, 7)), np.zeros((2, 6)), 0.0), "lam must be > 0"),
+        ((np.zeros((2, 6, 7)), np.zeros((2, 6)), np.nan), "lam must be finite"),
+        ((np.zeros((2, 6, 7)), np.zeros((2, 6)), 0.1, np.zeros((2, 6))), r"z must have shape \(\.\.\., 7\)"),
+        ((np.zeros((2, 6, 7), dtype=complex), np.zeros((2, 6)), 0.1), "J must be an array of real numbers"),
+        (("J", np.zeros((2, 6)), 0.1), "J must be an array of real numbers"),
+    ],
+)
 def test_dls_step_bad_arguments(args, match):
     with pytest.raises(ShapeError, match=match):
         ik.dls_step(*args)
@@ -303,8 +316,9 @@ def test_solver_stacks_several_tasks(ur5):
     problem, facts, _ = solve_ik.pose_problem(ur5, T, None, (5,), ik.IKOptions())
     tasks = [
         ik.position_task(facts.tool, T[:, :3, 3], facts.length, 1e-6),
-        ik.FramePoseTask(facts.tool, T[:, :3, 3], T[:, :3, :3], np.array([0.0] * 3 + [1.0] * 3), facts.length,
-                         np.inf, 1e-6),
+        ik.FramePoseTask(
+            facts.tool, T[:, :3, 3], T[:, :3, :3], np.array([0.0] * 3 + [1.0] * 3), facts.length, np.inf, 1e-6
+        ),
     ]
     # Seed-table starts serve one task; several tasks start from q0 and random configurations.
     problem = dataclasses.replace(problem, tasks=tasks, seeds=None)

@@ -81,8 +81,9 @@ def _real(value: npt.ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-def damped_step(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None,
-                held: np.ndarray | None) -> np.ndarray:
+def damped_step(
+    J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None, held: np.ndarray | None
+) -> np.ndarray:
     """:func:`dls_step` on validated ``(N, ...)`` arrays, with the ``held`` joints ``(N, n)`` bool out of the
     task (none when None), and λ raised to at least ``LAMBDA_FLOOR`` × the mean diagonal of ``J_f J_fᵀ``.
 

@@ -10,8 +10,16 @@ import numpy as np
 from .. import validation
 from ..errors import OptionError
 
-__all__ = ["IKOptions", "IKResult", "POSITION_ONLY", "DAMPING_SCHEMES", "ROTATION_FLOOR", "POSITION_FLOOR",
-           "MAX_POSITION_TOLERANCE", "MAX_STARTS"]
+__all__ = [
+    "IKOptions",
+    "IKResult",
+    "POSITION_ONLY",
+    "DAMPING_SCHEMES",
+    "ROTATION_FLOOR",
+    "POSITION_FLOOR",
+    "MAX_POSITION_TOLERANCE",
+    "MAX_STARTS",
+]
 
 Damping = Literal["sugihara", "chan", "lm"]
 DAMPING_SCHEMES: tuple[str, ...] = ("sugihara", "chan", "lm")
@@ -124,8 +132,12 @@ class IKOptions:
             value = getattr(self, name)
             if name == "starts" and value is None:
                 continue
-            if (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low
-                    or (high is not None and value > high)):
+            if (
+                not isinstance(value, (int, np.integer))
+                or isinstance(value, bool)
+                or value < low
+                or (high is not None and value > high)
+            ):
                 bound = f">= {low}" if high is None else f"in [{low}, {high}]"
                 raise OptionError(f"IKOptions.{name} must be an integer {bound}, got {value!r}")
             object.__setattr__(self, name, int(value))
@@ -163,7 +175,7 @@ def _number(options: IKOptions, name: str, low: float, high: float, open_low: bo
     object.__setattr__(options, name, float(value))
 
 
-def _numbers(value) -> np.ndarray | None:
+def _numbers(value: object) -> np.ndarray | None:
     """``value`` as a float array, or None when it is not numbers (strings, complex, objects)."""
     if isinstance(value, (str, bytes)):
         return None

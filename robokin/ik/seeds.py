@@ -67,8 +67,9 @@ class SeedTable:
 _TABLES: "weakref.WeakKeyDictionary[Robot, SeedTable]" = weakref.WeakKeyDictionary()
 
 
-def seed_table(robot: "Robot", provider: PoseProvider, lower: np.ndarray, upper: np.ndarray,
-               length: float) -> SeedTable:
+def seed_table(
+    robot: "Robot", provider: PoseProvider, lower: np.ndarray, upper: np.ndarray, length: float
+) -> SeedTable:
     """The robot's :class:`SeedTable` for its tool, built at its first use and cached (robots are immutable).
 
     Args:
@@ -84,9 +85,12 @@ def seed_table(robot: "Robot", provider: PoseProvider, lower: np.ndarray, upper:
         T, J = provider(q)  # (K, 3, 4), (K, 6, n)
         p = T[:, :3, 3] / length
         table = SeedTable(
-            q=q, T=T, J=J,
-            features=np.concatenate([p.T, T[:, :3, :3].reshape(-1, 9).T, -np.einsum("ij,ij->i", p, p)[None]]
-                                    ).astype(np.float32),
+            q=q,
+            T=T,
+            J=J,
+            features=np.concatenate([p.T, T[:, :3, :3].reshape(-1, 9).T, -np.einsum("ij,ij->i", p, p)[None]]).astype(
+                np.float32
+            ),
         )
         _TABLES[robot] = table
     return table

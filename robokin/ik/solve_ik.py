@@ -80,8 +80,14 @@ def solve(
         return _result(robot, facts, options, tol_p, T.reshape(-1, 4, 4), solution, batch)
 
 
-def pose_problem(robot: "Robot", T2: np.ndarray, q0: npt.ArrayLike | None, batch: tuple[int, ...],
-                 options: IKOptions, seed: int | np.random.Generator | None = None):
+def pose_problem(
+    robot: "Robot",
+    T2: np.ndarray,
+    q0: npt.ArrayLike | None,
+    batch: tuple[int, ...],
+    options: IKOptions,
+    seed: int | np.random.Generator | None = None,
+) -> tuple[Problem, _Facts, float]:
     """The :class:`~robokin.ik.solver.Problem` of :func:`solve`: one pose task on the tool for the targets
     ``T2`` ``(M, 4, 4)`` (validated), the posture, the limits, the starts and the seed table.
 
@@ -92,9 +98,18 @@ def pose_problem(robot: "Robot", T2: np.ndarray, q0: npt.ArrayLike | None, batch
     q_start = _start(robot, facts, q0, batch)
     tol_p = _position_tolerance(robot, facts, options)
     problem = Problem(
-        tasks=[FramePoseTask(facts.tool, T2[:, :3, 3], T2[:, :3, :3], np.array(options.weights),
-                             ROW_LENGTH * facts.length, tol_p, options.rotation_tolerance,
-                             options.weights_frame == "target")],
+        tasks=[
+            FramePoseTask(
+                facts.tool,
+                T2[:, :3, 3],
+                T2[:, :3, :3],
+                np.array(options.weights),
+                ROW_LENGTH * facts.length,
+                tol_p,
+                options.rotation_tolerance,
+                options.weights_frame == "target",
+            )
+        ],
         posture=_posture(robot, facts, options, q_start),
         position_limit=facts.position_limit,
         step_limit=_step_limit(facts, options.max_step),
@@ -102,8 +117,11 @@ def pose_problem(robot: "Robot", T2: np.ndarray, q0: npt.ArrayLike | None, batch
         prefer_q0=options.prefer == "q0" and q0 is not None,
         revolute=facts.revolute,
         col_scale=facts.col_scale,
-        sample_lo=(np.where(facts.about_q0, q_start - facts.length, facts.sample_low) if facts.about_q0.any()
-                   else facts.sample_low),
+        sample_lo=(
+            np.where(facts.about_q0, q_start - facts.length, facts.sample_low)
+            if facts.about_q0.any()
+            else facts.sample_low
+        ),
         sample_span=np.where(facts.about_q0, 2.0 * facts.length, facts.sample_high - facts.sample_low),
         starts=options.starts or auto_starts(T2.shape[0]),
         max_iterations=options.max_iterations,
@@ -175,7 +193,7 @@ def _step_limit(facts: _Facts, max_step: float) -> StepLimit:
     return limit
 
 
-def _start(robot: "Robot", facts: _Facts, q0, batch: tuple[int, ...]) -> np.ndarray:
+def _start(robot: "Robot", facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[int, ...]) -> np.ndarray:
     """The starts ``(M, n)`` within the limits: q0 broadcast against the targets, or the middle."""
     n = robot.n
     if q0 is None:
@@ -247,8 +265,15 @@ def _norm(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(top), top * np.linalg.norm(x / safe[..., None], axis=-1), np.inf)
 
 
-def _result(robot: "Robot", facts: _Facts, options: IKOptions, tol_p: float, T2: np.ndarray, solution: Solution,
-            batch: tuple[int, ...]) -> IKResult:
+def _result(
+    robot: "Robot",
+    facts: _Facts,
+    options: IKOptions,
+    tol_p: float,
+    T2: np.ndarray,
+    solution: Solution,
+    batch: tuple[int, ...],
+) -> IKResult:
     """The :class:`IKResult`: errors and success verified with ``robot.fk`` at the returned q."""
     n = robot.n
     q = solution.q

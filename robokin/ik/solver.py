@@ -111,7 +111,7 @@ class Problem:
             data.append(self.posture.gather(t))
         return data
 
-    def rows_at(self, data: list, kin: dict):
+    def rows_at(self, data: list, kin: dict) -> tuple[np.ndarray, ...]:
         """The stacked rows from provider outputs ``kin`` ``{id(provider): (T, J)}``.
 
         Returns:
@@ -124,13 +124,13 @@ class Problem:
             parts = [task.rows(data[i], *kin[id(task.provider)]) for i, task in enumerate(self.tasks)]
             e = np.concatenate([p[0] for p in parts], axis=1)
             J = np.concatenate([p[1] for p in parts], axis=1)
-            E = sum(p[2] for p in parts)
+            E = np.sum([p[2] for p in parts], axis=0)
             errors = np.concatenate([p[3] for p in parts], axis=1)
         if self.col_scale is not None:
             J = J * self.col_scale
         return e, J, E, errors, kin[id(self.tasks[0].provider)][1]
 
-    def evaluate(self, data: list, q: np.ndarray):
+    def evaluate(self, data: list, q: np.ndarray) -> tuple[np.ndarray, ...]:
         """:meth:`rows_at` at ``q`` ``(A, n)``: one pass of each distinct provider."""
         kin = {}
         for task in self.tasks:
@@ -179,7 +179,8 @@ def _energy_tolerance(task: FramePoseTask) -> float:
     """½ Σ (row scale × tolerance)² over the task's constrained components: E of a row at its tolerances."""
     p, r = task.row_scale[:3].max(), task.row_scale[3:].max()
     return 0.5 * ((p * task.position_tolerance) ** 2 if p > 0 else 0.0) + 0.5 * (
-        (r * task.rotation_tolerance) ** 2 if r > 0 else 0.0)
+        (r * task.rotation_tolerance) ** 2 if r > 0 else 0.0
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,8 +270,12 @@ def solve_dls(pb: Problem) -> Solution:
     M, n = pb.q0.shape
     m = sum(task.m for task in pb.tasks)
     answer = _Answer(
-        success=np.zeros(M, dtype=bool), q=pb.q0.copy(), key=np.full(M, np.inf), J=np.zeros((M, 6, n)),
-        iterations=np.zeros(M, dtype=int), restarts=np.zeros(M, dtype=int),
+        success=np.zeros(M, dtype=bool),
+        q=pb.q0.copy(),
+        key=np.full(M, np.inf),
+        J=np.zeros((M, 6, n)),
+        iterations=np.zeros(M, dtype=int),
+        restarts=np.zeros(M, dtype=int),
         q0_open=np.full(M, pb.prefer_q0),
     )
     if M == 0:
@@ -403,7 +408,7 @@ def _loop(pb: Problem, s: _Rows, answer: _Answer) -> None:
             converged &= s.alive
             failed &= s.alive
         if converged.any() or failed.any():
-            if not _finish(pb, s, converged, failed & ~converged, J_plain, answer):
+            if not _finish(pb, s, np.asarray(converged), np.asarray(failed & ~converged), J_plain, answer):
                 return
 
 
@@ -416,7 +421,9 @@ def _first_per_target(t: np.ndarray, key: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def _finish(pb: Problem, s: _Rows, converged, failed, J_plain, answer: _Answer) -> bool:
+def _finish(
+    pb: Problem, s: _Rows, converged: np.ndarray, failed: np.ndarray, J_plain: np.ndarray, answer: _Answer
+) -> bool:
     """Bookkeeping for the (alive) rows that converged or failed this pass; False when no row is left.
 
     A converged row offers its q (moved by whole turns to the value nearest q0) to its target: the row of q0's

@@ -87,14 +87,15 @@ class FramePoseTask:
         object.__setattr__(self, "row_scale", row_scale)
         object.__setattr__(self, "error_rows", error_rows)
         object.__setattr__(self, "seed_weights", seed_weights)
-        object.__setattr__(self, "tolerances_sq",
-                           np.array([self.position_tolerance, self.rotation_tolerance]) ** 2)
+        object.__setattr__(self, "tolerances_sq", np.array([self.position_tolerance, self.rotation_tolerance]) ** 2)
 
     def gather(self, t: np.ndarray) -> tuple[np.ndarray, ...]:
         """The per-row targets ``(p*[t], R*[t])`` for rows pursuing targets ``t`` ``(A,)``."""
         return self.p_target[t], self.R_target[t]
 
-    def rows(self, data: tuple[np.ndarray, ...], T: np.ndarray, J: np.ndarray):
+    def rows(
+        self, data: tuple[np.ndarray, ...], T: np.ndarray, J: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The task's rows at poses ``T`` ``(A, 3, 4)`` with world Jacobians ``J`` ``(A, 6, n)``.
 
         Args:
@@ -147,12 +148,20 @@ def _constants(weights: tuple[float, ...], length: float) -> tuple[np.ndarray, n
     return row_scale, error_rows, seed_weights
 
 
-def position_task(provider: PoseProvider, p_target: np.ndarray, length: float,
-                  position_tolerance: float) -> FramePoseTask:
+def position_task(
+    provider: PoseProvider, p_target: np.ndarray, length: float, position_tolerance: float
+) -> FramePoseTask:
     """A :class:`FramePoseTask` on the position only (orientation free), for targets ``p_target`` ``(M, 3)`` [m]."""
     M = p_target.shape[0]
-    return FramePoseTask(provider, p_target, np.broadcast_to(np.eye(3), (M, 3, 3)), np.array([1.0] * 3 + [0.0] * 3),
-                         length, position_tolerance, np.pi)
+    return FramePoseTask(
+        provider,
+        p_target,
+        np.broadcast_to(np.eye(3), (M, 3, 3)),
+        np.array([1.0] * 3 + [0.0] * 3),
+        length,
+        position_tolerance,
+        np.pi,
+    )
 
 
 @dataclass(frozen=True, eq=False)

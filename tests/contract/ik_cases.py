@@ -29,10 +29,16 @@ def random_robot(rng: np.random.Generator, scale: float) -> Robot:
             kind = "revolute"
         form = str(rng.choice(["dh", "mdh", "origin"]))
         right = rng.random() < 0.5  # right angles and zero offsets, as real arms have (and their singularities)
-        angle = (lambda: float(rng.choice([0.0, np.pi / 2, -np.pi / 2]))) if right else (
-            lambda: float(rng.uniform(-np.pi, np.pi)))
-        length = (lambda: float(scale * rng.choice([0.0, rng.uniform(0.1, 1.0)]))) if right else (
-            lambda: float(scale * rng.uniform(-1.0, 1.0)))
+        angle = (
+            (lambda: float(rng.choice([0.0, np.pi / 2, -np.pi / 2])))
+            if right
+            else (lambda: float(rng.uniform(-np.pi, np.pi)))
+        )
+        length = (
+            (lambda: float(scale * rng.choice([0.0, rng.uniform(0.1, 1.0)])))
+            if right
+            else (lambda: float(scale * rng.uniform(-1.0, 1.0)))
+        )
         dh = origin = None
         axis = (0.0, 0.0, 1.0)
         if form == "origin":
@@ -50,7 +56,9 @@ def random_robot(rng: np.random.Generator, scale: float) -> Robot:
         else:
             limits = (-np.inf, np.inf)
         joints.append(Joint(f"j{k}", kind, form, dh=dh, origin=origin, axis=axis, limits=limits))
-    base = Origin(tuple(float(x) for x in scale * rng.uniform(-1, 1, 3)), tuple(float(x) for x in rng.uniform(-1, 1, 3)))
+    base = Origin(
+        tuple(float(x) for x in scale * rng.uniform(-1, 1, 3)), tuple(float(x) for x in rng.uniform(-1, 1, 3))
+    )
     tool = Origin(tuple(float(x) for x in scale * rng.uniform(-0.3, 0.3, 3)), (0.0, 0.0, 0.0))
     return Robot("generated", tuple(joints), base, tool)
 
@@ -150,9 +158,23 @@ def random_case(rng: np.random.Generator):
 
 def bad_ik_call(rng: np.random.Generator, robot: Robot):
     """A call of the IK API with one bad argument; returns a zero-argument callable."""
-    garbage = [np.eye(3), np.full((4, 4), np.nan), "T", np.zeros((2, 4, 4), dtype=complex), None,
-               np.ones((4, 4)), np.eye(4)[None, None, :3], [[1, 2], [3]], np.zeros((robot.n + 1,)),
-               np.array(["a"] * robot.n), np.full(robot.n, np.inf), -1, 1.5, "seed", object()]
+    garbage = [
+        np.eye(3),
+        np.full((4, 4), np.nan),
+        "T",
+        np.zeros((2, 4, 4), dtype=complex),
+        None,
+        np.ones((4, 4)),
+        np.eye(4)[None, None, :3],
+        [[1, 2], [3]],
+        np.zeros((robot.n + 1,)),
+        np.array(["a"] * robot.n),
+        np.full(robot.n, np.inf),
+        -1,
+        1.5,
+        "seed",
+        object(),
+    ]
     which = int(rng.integers(6))
     g = garbage[int(rng.integers(len(garbage)))]
     if which == 0:
@@ -162,9 +184,27 @@ def bad_ik_call(rng: np.random.Generator, robot: Robot):
     if which == 2:
         return lambda: ik.solve(robot, np.eye(4), seed=g if g is not None else -5)
     if which == 3:
-        field = str(rng.choice(["position_tolerance", "rotation_tolerance", "max_iterations", "max_restarts",
-                                "damping", "max_step", "weights", "weights_frame", "rest", "starts", "prefer",
-                                "finish", "nullspace_gain", "singularity_threshold", "damping_bias"]))
+        field = str(
+            rng.choice(
+                [
+                    "position_tolerance",
+                    "rotation_tolerance",
+                    "max_iterations",
+                    "max_restarts",
+                    "damping",
+                    "max_step",
+                    "weights",
+                    "weights_frame",
+                    "rest",
+                    "starts",
+                    "prefer",
+                    "finish",
+                    "nullspace_gain",
+                    "singularity_threshold",
+                    "damping_bias",
+                ]
+            )
+        )
         return lambda: ik.IKOptions(**{field: g if g is not None else -1})
     if which == 4:
         return lambda: ik.solve(robot, np.eye(4), options=g)
