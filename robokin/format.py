@@ -88,6 +88,7 @@ _NONFINITE_WORDS = {".nan", ".inf", "+.inf", "-.inf", "nan", "inf", "+inf", "-in
 # the same events with the same marks; only the wording of syntax errors differs slightly.
 _EventParser = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 _NODE_RESOLVER = yaml.resolver.Resolver()
+_MAX_IMPLICIT_KEY_CHARS = 1000  # YAML 1.1 section 9.1.3: an implicit key is at most 1024 characters
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -892,6 +893,7 @@ def load_yaml(path: str | os.PathLike[str]) -> Robot:
 
 # ---------------------------------------------------------------------- writing
 _RESOLVER = yaml.resolver.Resolver()
+_MAX_IMPLICIT_KEY_CHARS = 1000  # YAML 1.1 section 9.1.3: an implicit key is at most 1024 characters
 _PLAIN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
@@ -1042,7 +1044,11 @@ def dumps(robot: Robot) -> str:
     if robot.configurations:
         lines.append("configurations:")
         for key, q in robot.configurations.items():
-            lines.append(f"  {_yaml_str(key)}: {_floats(np.asarray(q, dtype=float))}")
+            key_text, values = _yaml_str(key), _floats(np.asarray(q, dtype=float))
+            if len(key_text) <= _MAX_IMPLICIT_KEY_CHARS:
+                lines.append(f"  {key_text}: {values}")
+            else:  # YAML allows at most 1024 characters in an implicit key: write an explicit one
+                lines += [f"  ? {key_text}", f"  : {values}"]
     text = "\n".join(lines) + "\n"
 
     try:

@@ -1,9 +1,12 @@
 """URDF → :class:`~robokin.model.Robot`: the serial chain from a base link to a tip link, parsed with safe XML.
 
-The file is read with the standard library's expat parser, building a small element tree that remembers the
-line and column of every element, so every error names the file, the line and the element. Document type
-declarations are refused outright, so no entity (internal, external or recursive "billion laughs") is ever
-expanded.
+The file is read with the standard library's expat parser, building a small element tree of the elements
+robokin reads (``<robot>``, its links and joints), each remembering its line and column, so every error names
+the file, the line and the element. Document type declarations are refused outright, so no entity (internal,
+external or recursive "billion laughs") is ever expanded. The document is bounded (``MAX_BYTES``,
+``MAX_ELEMENTS``, ``MAX_DEPTH``, ``MAX_ATTRIBUTE_CHARS``, checked element by element while expat parses) and
+only regular files are opened, so a hostile file fails in well under a second; the bounds admit chains of
+``MAX_JOINTS`` joints with everything real URDFs carry. Numbers are ASCII decimals only.
 
 A URDF joint maps one to one onto a robokin joint of the ``"origin"`` form:
 
@@ -15,8 +18,9 @@ URDF            robokin :class:`~robokin.model.Joint`
 ``prismatic``   ``"prismatic"``, limits from ``<limit lower upper>`` (required)
 ``fixed``       ``"fixed"`` (kept, name preserved, so every frame of the chain is still there)
 ``<origin>``    ``origin=Origin(xyz [m], rpy [rad])``; missing attributes are zeros
-``<axis>``      ``axis`` normalised; a missing ``<axis>`` is ``1 0 0`` (URDF's default, not z)
-``velocity``    ``velocity`` [rad/s or m/s] from ``<limit velocity>``, None when absent
+``<axis>``      ``axis`` normalised as in YAML files (:func:`robokin.format.unit_axis`); a missing ``<axis>`` is
+                ``1 0 0`` (URDF's default, not z)
+``velocity``    ``velocity`` [rad/s or m/s] from ``<limit velocity>``, None when absent or 0 (as in YAML)
 ==============  ===========================================================================================
 
 Missing ``lower``/``upper`` attributes of a ``<limit>`` are 0, as in URDF. ``effort``, dynamics, calibration,
@@ -574,7 +578,8 @@ def loads_urdf(
         preserved), in metres and radians. Joints off the chain (e.g. a gripper's fingers) are ignored.
 
     Raises:
-        RobotFormatError: Malformed XML, a DTD or entity, a xacro file, a link or joint defined twice, a joint
+        RobotFormatError: Always with FILE:LINE:COL. Malformed XML, an unknown or unusable encoding, a
+            document beyond the caps, a DTD or entity, a xacro file, a link or joint defined twice, a joint
             naming an unknown link, a cycle, several root links, an unknown joint type, an unknown base or tip,
             several leaves and no tip, a floating/planar/mimic joint on the chain, a bad number (wrong count,
             not numeric, NaN or infinite), a zero axis, a missing ``<limit>`` on a revolute or prismatic joint,

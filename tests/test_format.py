@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from robokin.errors import RobotFormatError
-from robokin.format import MAX_BYTES, MAX_DEPTH, MAX_NODES, dumps, load_yaml, loads, save
+from robokin.format import MAX_BYTES, MAX_DEPTH, dumps, load_yaml, loads, save
 from robokin.model import Joint, Origin, Robot
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -1,0 +1,258 @@
+"""Fuzz robokin's promises for N minutes with the contract suite's generators, and print what broke.
+
+Each case runs in a worker process under a watchdog (default 5 s): a case that does not answer in time is a
+hang, the worker is killed and a fresh one takes over. Cases are drawn from ``tests/contract/generators.py``
+(the same generators the contract suite runs under hypothesis), seeded: every case is ``(category, seed)``
+and ``--replay category:seed`` reruns it in this process with its full traceback.
+
+Outcomes, one column each in the table:
+
+- ``ok``: the call worked and kept its promises.
+- ``clean error``: a RobokinError where one was due (for loaders: a RobotFormatError with FILE:LINE:COL).
+- ``unexpected``: any other exception, or a RobokinError that breaks its promise (a format error without
+  a location; an error where the input was valid).
+- ``hang``: no answer within the watchdog's timeout.
+- ``NaN``: a NaN in a result.
+- ``false success``: a result that breaks a promise: a robot that loads but cannot be saved and loaded back
+  bit for bit or whose poses are not rigid transforms; a call that accepted a certainly invalid argument.
+
+Adding a category: write ``def case_<name>(rng: random.Random) -> Outcome`` (return an :class:`Outcome`, or
+raise: any exception escaping a case is counted as unexpected) and decorate it with ``@category("<name>")``.
+
+Usage::
+
+    python benchmarks/fuzz.py --minutes 30                    # every category, in turn
+    python benchmarks/fuzz.py --minutes 5 --only loaders,api
+    python benchmarks/fuzz.py --replay loaders:1234567        # one case, in process, with its traceback
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "contract"))
+
+import numpy as np  # noqa: E402
+
+import generators as gen  # noqa: E402
+import robokin  # noqa: E402
+from robokin.errors import RobokinError, RobotFormatError  # noqa: E402
+
+OUTCOMES = ("ok", "clean error", "unexpected", "hang", "NaN", "false success")
+LOCATED = re.compile(r"^(?:<string>|\S[^:]*):\d+:\d+: \S")
+RIGID_TOL = 1e-12  # |RᵀR − I| of a loaded robot's poses
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case did: one of OUTCOMES, and a line saying why (shown for the bad ones)."""
+
+    kind: str
+    detail: str = ""
+
+
+CATEGORIES: dict[str, Callable[[random.Random], Outcome]] = {}
+
+
+def category(name: str) -> Callable:
+    """Register ``case(rng) -> Outcome`` as the fuzz category ``name``."""
+
+    def register(case: Callable[[random.Random], Outcome]) -> Callable[[random.Random], Outcome]:
+        CATEGORIES[name] = case
+        return case
+
+    return register
+
+
+# ------------------------------------------------------------------------------------------------ loaders
+def check_loaded(robot: robokin.Robot, rng: random.Random) -> Outcome:
+    """The promises every loaded robot keeps: rigid, finite poses and an exact save/load round trip."""
+    T = robot.fk(gen.sample_q(robot, rng))
+    if np.isnan(T).any():
+        return Outcome("NaN", f"fk of {robot!r} gives NaN")
+    err = gen.rigidity_error(T)
+    if err > RIGID_TOL:
+        return Outcome("false success", f"fk of {robot!r} is not rigid (error {err:.3g})")
+    try:
+        again = robokin.loads(robokin.dumps(robot))
+    except RobotFormatError as e:
+        return Outcome("false success", f"{robot!r} loads but cannot be saved: {e}")
+    diff = gen.robot_difference(robot, again)
+    if diff is not None:
+        return Outcome("false success", f"{robot!r} reads back differently in {diff}")
+    return Outcome("ok")
+
+
+@category("loaders")
+def case_loaders(rng: random.Random) -> Outcome:
+    """A generated robot as YAML or URDF, mutated (80 %); loaded from text, or from a file (10 %)."""
+    kind, text = gen.document(rng)
+    try:
+        if rng.random() < 0.1:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"robot.{kind}"
+                path.write_bytes(text.encode("utf-8", "surrogatepass"))
+                robot = robokin.load(path)
+        else:
+            robot = gen.loader(kind)(text)
+    except RobotFormatError as e:
+        if e.line is None or e.column is None or not LOCATED.match(str(e)):
+            return Outcome("unexpected", f"{kind}: error without FILE:LINE:COL: {e}")
+        return Outcome("clean error")
+    return check_loaded(robot, rng)
+
+
+# ------------------------------------------------------------------------------------------------ api
+_ROBOTS: dict[str, robokin.Robot] = {}
+
+
+@category("api")
+def case_api(rng: random.Random) -> Outcome:
+    """A public function called with one argument corrupted (wrong shape, NaN, complex, text, huge, ...)."""
+    if not _ROBOTS:
+        _ROBOTS.update({name: robokin.load(name) for name in gen.API_ROBOTS})
+    label, call, must_fail = gen.api_case(rng, _ROBOTS)
+    try:
+        result = call()
+    except RobokinError as e:
+        if must_fail is False:
+            return Outcome("unexpected", f"{label}: valid input refused: {type(e).__name__}: {e}")
+        return Outcome("clean error")
+    if gen.has_nan(result):
+        return Outcome("NaN", f"{label}: NaN in the result")
+    if must_fail:
+        return Outcome("false success", f"{label}: an invalid argument was accepted")
+    return Outcome("ok")
+
+
+# ------------------------------------------------------------------------------------------------ runner
+def run_case(name: str, seed: int) -> Outcome:
+    try:
+        return CATEGORIES[name](random.Random(seed))
+    except Exception as e:  # noqa: BLE001 - the fuzzer's job is to count these
+        last = traceback.extract_tb(e.__traceback__)[-1]
+        return Outcome("unexpected", f"{type(e).__name__}: {str(e)[:200]} (at {Path(last.filename).name}:{last.lineno})")
+
+
+def _worker(conn) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")  # RuntimeWarnings of hostile numbers are not outcomes
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(run_case(*job))
+
+
+class Watchdog:
+    """One worker process; a case that does not answer within ``timeout`` seconds kills it."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        self._start()
+
+    def _start(self) -> None:
+        self.conn, child = self.context.Pipe()
+        self.process = self.context.Process(target=_worker, args=(child,), daemon=True)
+        self.process.start()
+
+    def run(self, name: str, seed: int) -> Outcome:
+        self.conn.send((name, seed))
+        if self.conn.poll(self.timeout):
+            try:
+                return self.conn.recv()
+            except EOFError:  # the worker died (a crash in C, MemoryError at exit, ...)
+                self._restart()
+                return Outcome("unexpected", "the worker process died")
+        self._restart()
+        return Outcome("hang", f"no answer within {self.timeout} s")
+
+    def _restart(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self._start()
+
+    def close(self) -> None:
+        self.conn.send(None)
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+def fuzz(names: list[str], minutes: float, seed: int, timeout: float) -> dict[str, dict[str, list]]:
+    """Run the categories in turn for ``minutes``; per category and outcome, the list of (seed, detail)."""
+    results: dict[str, dict[str, list]] = {n: {o: [] for o in OUTCOMES} for n in names}
+    watchdog = Watchdog(timeout)
+    deadline = time.monotonic() + 60.0 * minutes
+    case = 0
+    try:
+        while time.monotonic() < deadline:
+            name = names[case % len(names)]
+            case_seed = seed + case
+            outcome = watchdog.run(name, case_seed)
+            results[name][outcome.kind].append((case_seed, outcome.detail))
+            case += 1
+    finally:
+        watchdog.close()
+    return results
+
+
+def table(results: dict[str, dict[str, list]]) -> str:
+    header = ["category", "tried", *OUTCOMES]
+    rows = [[name, str(sum(len(v) for v in per.values()))] + [str(len(per[o])) for o in OUTCOMES]
+            for name, per in results.items()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = " | ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
+    lines = [fmt.format(*header), "-+-".join("-" * w for w in widths)] + [fmt.format(*r) for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=1.0, help="how long to run (default 1)")
+    parser.add_argument("--only", default="", help=f"comma-separated categories (default all: {', '.join(CATEGORIES)})")
+    parser.add_argument("--seed", type=int, default=None, help="first case seed (default: from the clock)")
+    parser.add_argument("--timeout", type=float, default=5.0, help="watchdog per case [s] (default 5)")
+    parser.add_argument("--replay", metavar="CATEGORY:SEED", help="rerun one case in process, with its traceback")
+    parser.add_argument("--examples", type=int, default=5, help="bad cases listed per category and outcome")
+    args = parser.parse_args(argv)
+    if args.replay:
+        name, _, seed = args.replay.partition(":")
+        outcome = CATEGORIES[name](random.Random(int(seed)))  # exceptions propagate with their traceback
+        print(outcome)
+        return 0
+    names = [n for n in args.only.split(",") if n] or list(CATEGORIES)
+    unknown = [n for n in names if n not in CATEGORIES]
+    if unknown:
+        parser.error(f"unknown categories {unknown}; choose from {', '.join(CATEGORIES)}")
+    seed = int(time.time()) * 1000 if args.seed is None else args.seed
+    print(f"fuzzing {', '.join(names)} for {args.minutes:g} min (first seed {seed}, watchdog {args.timeout:g} s, "
+          f"pid {os.getpid()})", flush=True)
+    results = fuzz(names, args.minutes, seed, args.timeout)
+    print(table(results))
+    bad = 0
+    for name, per in results.items():
+        for outcome in OUTCOMES[2:]:
+            bad += len(per[outcome])
+            for case_seed, detail in per[outcome][: args.examples]:
+                print(f"  {outcome}: --replay {name}:{case_seed}  {detail}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
