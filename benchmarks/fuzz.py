@@ -138,6 +138,61 @@ def case_api(rng: random.Random) -> Outcome:
     return Outcome("ok")
 
 
+# ------------------------------------------------------------------------------------------------ cli
+_CLI_VALUES = ("0", "0.5", "-1", "1e308", "nan", "inf", "١٢", "x", "", "--deg", "home", "1e-320", "-0")
+
+
+def _cli_argv(rng: random.Random, folder: Path) -> list[str]:
+    """A ``robokin`` command line: a quick subcommand, a robot (bundled, a generated file, or a bad path) and
+    joint values or options, some of them wrong."""
+    kind, text = gen.document(rng)
+    generated = folder / f"robot.{kind}"
+    generated.write_bytes(text.encode("utf-8", "surrogatepass"))
+    (folder / "a_directory.yaml").mkdir(exist_ok=True)
+    robot = rng.choice(["planar2r", "puma560", "ur5", "nosuchrobot", str(generated), str(generated),
+                        str(folder / "a_directory.yaml"), str(folder / "missing.urdf"), os.devnull])
+    values = [rng.choice(_CLI_VALUES) for _ in range(rng.randint(0, 7))]
+    command = rng.choice(["list", "info", "fk", "jacobian", "check", "convert", "singular", "ik"])
+    if command == "list":
+        return ["list"]
+    if command in ("info", "check"):
+        return [command, robot]
+    if command == "convert":
+        return ["convert", robot, "-o", str(folder / rng.choice(["out.yaml", "a_directory.yaml", "sub/x.yaml"]))]
+    if command == "ik":
+        argv = ["ik", robot, "--xyz", *[rng.choice(_CLI_VALUES[:8]) for _ in range(3)]]
+        return argv + (["--q0", *values] if values and rng.random() < 0.5 else [])
+    if command == "jacobian":
+        return ["jacobian", robot, *values, "--method", rng.choice(["analytic", "reverse", "numeric", "bad"])]
+    if command == "singular" and rng.random() < 0.3:
+        return ["singular", robot, "--map", "0", str(rng.randint(-1, 3)), "--resolution", str(rng.randint(-1, 6)),
+                "--out", str(folder / rng.choice(["m.png", "m.xyz", "m", "a_directory.yaml"]))]
+    return [command, robot, *values]
+
+
+@category("cli")
+def case_cli(rng: random.Random) -> Outcome:
+    """A ``robokin`` command line (see :func:`_cli_argv`): an exit status and no traceback, whatever it is."""
+    import contextlib
+    import io
+
+    from robokin import cli
+
+    with tempfile.TemporaryDirectory() as folder:
+        argv = _cli_argv(rng, Path(folder))
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = cli.main(argv)
+        except SystemExit as e:  # argparse's own usage errors
+            status = e.code
+    if "Traceback" in err.getvalue() or "Traceback" in out.getvalue():
+        return Outcome("unexpected", f"robokin {' '.join(argv)}: printed a traceback")
+    if "nan" in out.getvalue().lower().split():
+        return Outcome("NaN", f"robokin {' '.join(argv)}: printed nan")
+    return Outcome("ok" if status == 0 else "clean error")
+
+
 # ------------------------------------------------------------------------------------------------ runner
 def run_case(name: str, seed: int) -> Outcome:
     try:
