@@ -11,7 +11,8 @@ Outcomes, one column each in the table:
 - ``clean error``: a RobokinError where one was due (for loaders: a RobotFormatError with FILE:LINE:COL).
 - ``unexpected``: any other exception, or a RobokinError that breaks its promise (a format error without
   a location; an error where the input was valid).
-- ``hang``: no answer within the watchdog's timeout.
+- ``hang``: no answer within the watchdog's timeout: 5 s of the worker's CPU time, or 10 s of wall time (a
+  machine shared with other jobs stretches wall time; a case blocked on I/O uses no CPU).
 - ``NaN``: a NaN in a result.
 - ``false success``: a result that breaks a promise: a robot that loads but cannot be saved and loaded back
   bit for bit or whose poses are not rigid transforms; a call that accepted a certainly invalid argument.
@@ -206,6 +207,11 @@ def _worker(conn) -> None:
     import warnings
 
     warnings.simplefilter("ignore")  # RuntimeWarnings of hostile numbers are not outcomes
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib.pyplot  # noqa: F401 - imported once here, not inside the first case's watchdog
+
+    import robokin.cli  # noqa: F401
+    import robokin.viz  # noqa: F401
     while True:
         job = conn.recv()
         if job is None:
@@ -213,8 +219,24 @@ def _worker(conn) -> None:
         conn.send(run_case(*job))
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time [s] the process has used (Linux /proc), or None where that is not available."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Watchdog:
-    """One worker process; a case that does not answer within ``timeout`` seconds kills it."""
+    """One worker process; a case that does not answer in time is a hang and kills it.
+
+    In time means: within ``timeout`` seconds of CPU time of the worker (so that a machine shared with other
+    jobs does not turn slow cases into hangs) and within ``WALL_FACTOR * timeout`` seconds of wall time (so a
+    case blocked on I/O, using no CPU, is caught too). Where CPU time cannot be read, wall time alone counts.
+    """
+
+    WALL_FACTOR = 2.0
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -227,15 +249,22 @@ class Watchdog:
         self.process.start()
 
     def run(self, name: str, seed: int) -> Outcome:
+        cpu_start = _cpu_seconds(self.process.pid)
+        wall_start = time.monotonic()
         self.conn.send((name, seed))
-        if self.conn.poll(self.timeout):
-            try:
-                return self.conn.recv()
-            except EOFError:  # the worker died (a crash in C, MemoryError at exit, ...)
+        while True:
+            if self.conn.poll(0.05):
+                try:
+                    return self.conn.recv()
+                except EOFError:  # the worker died (a crash in C, MemoryError at exit, ...)
+                    self._restart()
+                    return Outcome("unexpected", "the worker process died")
+            wall = time.monotonic() - wall_start
+            cpu_now = _cpu_seconds(self.process.pid)
+            cpu = wall if cpu_start is None or cpu_now is None else cpu_now - cpu_start
+            if cpu >= self.timeout or wall >= self.WALL_FACTOR * self.timeout:
                 self._restart()
-                return Outcome("unexpected", "the worker process died")
-        self._restart()
-        return Outcome("hang", f"no answer within {self.timeout} s")
+                return Outcome("hang", f"no answer after {cpu:.1f} s CPU, {wall:.1f} s wall")
 
     def _restart(self) -> None:
         self.process.kill()
@@ -282,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=1.0, help="how long to run (default 1)")
     parser.add_argument("--only", default="", help=f"comma-separated categories (default all: {', '.join(CATEGORIES)})")
     parser.add_argument("--seed", type=int, default=None, help="first case seed (default: from the clock)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="watchdog per case [s] (default 5)")
+    parser.add_argument("--timeout", type=float, default=5.0,
+                        help="watchdog per case [s of CPU time; twice that of wall time] (default 5)")
     parser.add_argument("--replay", metavar="CATEGORY:SEED", help="rerun one case in process, with its traceback")
     parser.add_argument("--examples", type=int, default=5, help="bad cases listed per category and outcome")
     args = parser.parse_args(argv)

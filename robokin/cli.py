@@ -219,7 +219,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nlargest difference analytic vs central differences: {worst:.1e}")
 
     # Inverse kinematics for a few targets around the start pose, each seeded from the previous answer.
-    L = singularity.characteristic_length(robot)
+    L = robot.characteristic_length
     rows = singularity.task_rows(robot)
     print(f"\nInverse kinematics: {len(_DEMO_OFFSETS)} targets around the tool pose above (orientation kept), "
           "each solve seeded from the previous answer")
@@ -378,13 +378,13 @@ def _cmd_singular(args: argparse.Namespace) -> int:
             raise RobokinError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         finally:
             plt.close(ax.figure)
-        print("other joints at q [deg/m] = " + singularity._q_text(robot.joint_types, smap.q))
+        print("other joints at q [deg/m] = " + singularity.q_text(robot.joint_types, smap.q))
         print(f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
               f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the singular set")
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
-    print(f"{robot.name} at q = " + singularity._q_text(robot.joint_types, q))
+    print(f"{robot.name} at q = " + singularity.q_text(robot.joint_types, q))
     print(singularity.analyze(robot, q, tol=tol))
     return 0
 

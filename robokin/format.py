@@ -22,18 +22,15 @@ import numpy as np
 import yaml
 
 from .errors import RobotFormatError
-from .loading import read_robot_file
+from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
 from .model import Joint, Origin, Robot
 
-__all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "unit_axis", "FORMAT_VERSION"]
+__all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
 # What robokin reads and writes: robots of up to MAX_JOINTS joints. Each structural bound below caps what one
 # robot can hold, so that everything a loaded robot holds can be written back within the document caps.
-MAX_JOINTS = 10_000  # joints of one chain, fixed ones included (both formats)
-MAX_NAME_CHARS = 256  # a robot, joint or configuration name (both formats)
-MAX_TEXT_CHARS = 65_536  # the description or the source text
 MAX_CONFIGURATIONS = 1_000  # named configurations
 MAX_CONFIGURATION_VALUES = 100_000  # joint values over all configurations
 MAX_NUMBER_CHARS = 100  # one number or pi expression
@@ -69,9 +66,6 @@ FORMS = ("dh", "mdh", "origin")
 # correctly rounded).
 LENGTH_UNITS = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
 ANGLE_UNITS = ("rad", "deg")
-# An axis whose norm is within this of 1 is kept as written (normalising again could move its last bit,
-# which would break the bit-exact round trip); any other non-zero axis is divided by its norm.
-AXIS_UNIT_TOL = 4 * np.finfo(float).eps
 
 Quantity = Literal["length", "angle"]
 
@@ -392,23 +386,6 @@ def _parse_number(text: str) -> tuple[float, bool]:
 
 
 # --------------------------------------------------------------------------------------------- validation
-def unit_axis(values: tuple[float, float, float]) -> tuple[float, float, float] | None:
-    """The direction of a finite 3-vector as a unit vector, or None for the zero vector (both formats).
-
-    A vector whose norm is within ``AXIS_UNIT_TOL`` of 1 is kept as written (normalising again could move its
-    last bit and break the bit-exact round trip). Any other is first divided by its largest component, so
-    that neither a huge (``1e300``) nor a tiny, even subnormal (``5e-324``), vector overflows or underflows.
-    """
-    if abs(math.hypot(*values) - 1.0) <= AXIS_UNIT_TOL:
-        return values
-    largest = max(abs(v) for v in values)
-    if largest == 0.0:
-        return None
-    x, y, z = (v / largest for v in values)  # the largest is now ±1 exactly
-    norm = math.hypot(x, y, z)
-    return (x / norm, y / norm, z / norm)
-
-
 def _kind_of(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
@@ -438,6 +415,12 @@ def _fmt_keys(keys: tuple[str, ...] | list[str]) -> str:
 class _Units:
     length_divisor: float
     angle: str
+
+    def name(self, quantity: Quantity) -> str:
+        """The file's unit of ``quantity``, e.g. ``"deg"`` or ``"mm"``."""
+        if quantity == "angle":
+            return self.angle
+        return next(k for k, v in LENGTH_UNITS.items() if v == self.length_divisor)
 
     def convert(self, value: float, quantity: Quantity) -> float:
         if quantity == "length":
@@ -608,7 +591,12 @@ class _Reader:
                 description=description,
                 source=source,
             )
-        except ValueError as e:  # pragma: no cover - everything Robot checks was checked above
+        except RobotFormatError as e:  # a robot-level model rule, e.g. offsets adding up to infinity
+            index = next((i for i, p in enumerate(parsed) if p.joint.name == e.joint), None)
+            if index is not None:
+                raise self.error(parsed[index].node, f"joint {e.joint!r}", e.reason, f"joints[{index}]") from None
+            raise self.error(top.get(e.key_path, (None, root))[1], "", e.reason, e.key_path) from None
+        except ValueError as e:  # pragma: no cover - everything else Robot checks was checked above
             raise self.error(root, "", str(e)) from None
 
     def read_units(self, node: yaml.Node) -> _Units:
@@ -737,27 +725,24 @@ class _Reader:
                     entries["velocity"][0], where, "a fixed joint has no variable: remove 'velocity'",
                     f"{kp}.velocity",
                 )
-            vnode = entries["velocity"][1]
-            velocity = self.number(vnode, where, "'velocity'", quantity, f"{kp}.velocity")
-            if velocity < 0.0:
-                raise self.error(
-                    vnode, where, f"'velocity' must be >= 0 (0: no speed limit), got {vnode.value.strip()}",
-                    f"{kp}.velocity",
-                )
-            if velocity == 0.0:
-                velocity = None  # 0 means "no speed limit given", as in URDF
-        joint = Joint(
-            name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity
-        )
+            velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
+        try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
+            joint = Joint(
+                name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity
+            )
+        except RobotFormatError as e:
+            field = e.key_path.split(".")[0]
+            located = entries.get(field if field != "dh" else form, (None, node))[1]
+            reason = e.reason
+            if field in ("limits", "velocity") and self.units.convert(1.0, quantity) != 1.0:  # the model speaks SI
+                written = f"[{', '.join(limit_text)}]" if field == "limits" else located.value.strip()
+                reason += f" (written {written} in {self.units.name(quantity)})"
+            raise self.error(located, where, reason, f"{kp}.{e.key_path}") from None
         return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text)
 
     def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:
-        # The axis is a direction: no unit applies.
-        unit = unit_axis(self.vector(node, where, "'axis'", None, key_path))
-        if unit is None:
-            raise self.error(node, where, "'axis' must not be zero (expected a direction such as [0, 0, 1])",
-                             key_path)
-        return unit
+        # The axis is a direction: no unit applies. Joint makes it a unit vector (robokin.model.unit_axis).
+        return self.vector(node, where, "'axis'", None, key_path)
 
     def limits(
         self, node: yaml.Node, where: str, quantity: Quantity, key_path: str
@@ -774,10 +759,6 @@ class _Reader:
         texts = tuple(
             "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value  # type: ignore[union-attr]
         )
-        if out[0] > out[1]:
-            raise self.error(
-                node, where, f"lower limit {texts[0]} is above upper limit {texts[1]}", key_path
-            )
         return (out[0], out[1]), texts  # type: ignore[return-value]
 
     def configurations(self, node: yaml.Node, parsed: list[_ParsedJoint]) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ Conventions (see the README's notation table):
   geometric Jacobian), not the Euler-angle-rate "analytical Jacobian" of some textbooks.
 - The Hessian is ``H[..., i, :, j] = ∂J[..., :, j] / ∂q_i``, shape ``(..., n, 6, n)``.
 
-The kernels (names starting with ``_``) take ``q`` as ``(N, n)`` and are written in plain NumPy operations
+The kernels (:func:`poses`, :func:`pose_and_jacobian`, :func:`jacobian_analytic` and the private ones) take ``q`` as ``(N, n)`` and are written in plain NumPy operations
 only (``@``, ``sin``, ``cos``, ``+``, ``*``, indexing, ``stack``, ``concatenate``, ``transpose``), so the
 very same code runs on floats and on :mod:`robokin.autodiff` values: that is how the ``"forward"`` and
 ``"reverse"`` Jacobians and the AD Hessians are computed.
@@ -24,13 +24,16 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks
+from . import validation
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Chain, Robot
 
 __all__ = [
+    "poses",
+    "pose_and_jacobian",
+    "jacobian_analytic",
     "fk",
     "fk_frames",
     "jacobian",
@@ -155,7 +158,7 @@ def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
     return P[:, -1, :3], np.transpose(F[:, :, :3, 2], (1, 2, 0)), np.transpose(F[:, :, :3, 3], (1, 2, 0))
 
 
-def _poses(chain: "Chain", q, with_axes: bool = False):
+def poses(chain: "Chain", q, with_axes: bool = False):
     """The kernel for this batch size (see ``SMALL_BATCH``); both return the same numbers to rounding."""
     if q.shape[0] < SMALL_BATCH:
         return _poses_by_products(chain, q, with_axes)
@@ -164,7 +167,7 @@ def _poses(chain: "Chain", q, with_axes: bool = False):
 
 def _fk_top(chain: "Chain", q):
     """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_tool`` for ``q`` ``(N, n)``: what AD differentiates."""
-    return _poses(chain, q)
+    return poses(chain, q)
 
 
 def _fk(chain: "Chain", q):
@@ -189,7 +192,7 @@ def _to_tool_frame(J, R):
     return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
 
 
-def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
+def pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     """Tool pose and closed-form geometric Jacobian from one kernel pass, for ``q`` ``(N, n)``.
 
     Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
@@ -198,7 +201,7 @@ def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     Returns:
         ``T`` ``(N, 3, 4)``: the top rows ``[R p]`` of ``T_world_tool``; ``J`` ``(N, 6, n)`` in ``frame``.
     """
-    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 3, 4), (n, 3, N), (n, 3, N)
+    T, Z, P = poses(chain, q, with_axes=True)  # (N, 3, 4), (n, 3, N), (n, 3, N)
     J_v = _cross(Z, np.transpose(T[:, :, 3]) - P)  # (n, 3, N)
     J_w = Z
     if not chain.all_revolute:
@@ -210,9 +213,9 @@ def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     return T, J
 
 
-def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
-    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`_pose_and_jacobian`)."""
-    return _pose_and_jacobian(chain, q, frame)[1]
+def jacobian_analytic(chain: "Chain", q, frame: str = "world"):
+    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`pose_and_jacobian`)."""
+    return pose_and_jacobian(chain, q, frame)[1]
 
 
 def _twist_jacobian(T, dT):
@@ -256,7 +259,7 @@ def _hessian_analytic(chain: "Chain", q):
     (``z_i × (x − p_i)`` revolute, ``z_i`` prismatic), for i < j: ``∂z_j/∂q_i = z_i × z_j`` (revolute i),
     ``∂p_j/∂q_i = D_i(p_j)``; for i >= j both are 0; and always ``∂p_tool/∂q_i = J_v[:, i]``.
     """
-    T, Z, P = _poses(chain, q, with_axes=True)
+    T, Z, P = poses(chain, q, with_axes=True)
     Z = np.transpose(Z, (2, 0, 1))  # (N, n, 3)
     P = np.transpose(P, (2, 0, 1))
     p_tool = T[:, None, :3, 3]  # (N, 1, 3)
@@ -291,11 +294,6 @@ def _hessian_to_tool(H, J, R):
 
 
 # --------------------------------------------------------------------------------------------- public API
-def _flat(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
-    q = _checks.joint_vector(robot, q, name)
-    return q.reshape(-1, robot.n), q.shape[:-1]
-
-
 def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
     """``kernel(q)`` ``(N, *tail)`` for ``q`` ``(N, n)``, evaluated ``BLOCK`` configurations at a time."""
     N = q.shape[0]
@@ -320,7 +318,7 @@ def fk(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     Raises:
         ShapeError: ``q`` does not end in n or is not finite.
     """
-    q2, batch = _flat(robot, q)
+    q2, batch = validation.joint_batch(robot, q)
     return _blocked(lambda x: _fk(robot.chain, x), q2, (4, 4)).reshape(batch + (4, 4))
 
 
@@ -337,7 +335,7 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     Returns:
         ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``.
     """
-    q2, batch = _flat(robot, q)
+    q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
     N = q2.shape[0]
     frames = [np.broadcast_to(chain.T_world_base, (N, 4, 4))]
@@ -379,14 +377,14 @@ def jacobian(
         ShapeError: bad ``q``.
         OptionError: unknown ``frame`` or ``method``.
     """
-    _checks.choice(frame, "frame", FRAMES)
-    _checks.choice(method, "method", JACOBIAN_METHODS)
-    q2, batch = _flat(robot, q)
+    validation.choice(frame, "frame", FRAMES)
+    validation.choice(method, "method", JACOBIAN_METHODS)
+    q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
 
     def kernel(x):
         if method == "analytic":
-            return _jacobian_analytic(chain, x, frame)
+            return jacobian_analytic(chain, x, frame)
         J = _jacobian_numeric(chain, x) if method == "numeric" else _jacobian_ad(chain, x, method)
         return _to_tool_frame(J, _fk_top(chain, x)[:, :, :3]) if frame == "tool" else J
 
@@ -411,9 +409,9 @@ def hessian(
     Returns:
         ``(..., n, 6, n)``.
     """
-    _checks.choice(frame, "frame", FRAMES)
-    _checks.choice(method, "method", HESSIAN_METHODS)
-    q2, batch = _flat(robot, q)
+    validation.choice(frame, "frame", FRAMES)
+    validation.choice(method, "method", HESSIAN_METHODS)
+    q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
     n = robot.n
     from . import autodiff
@@ -422,11 +420,11 @@ def hessian(
         if method == "analytic":
             H = _hessian_analytic(chain, x)
             if frame == "tool":
-                T, J = _pose_and_jacobian(chain, x)
+                T, J = pose_and_jacobian(chain, x)
                 H = _hessian_to_tool(H, J, T[:, :, :3])
             return H
         jac = autodiff.jacfwd if method == "forward" else autodiff.jacrev
-        dJ = jac(lambda y: _jacobian_analytic(chain, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
+        dJ = jac(lambda y: jacobian_analytic(chain, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
         return np.transpose(dJ, (0, 3, 1, 2))
 
     return _blocked(kernel, q2, (n, 6, n)).reshape(batch + (n, 6, n))
@@ -443,21 +441,22 @@ def jacobian_dot(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Fra
 
     Returns:
         ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the tool's spatial acceleration ``[a; α]``.
+
+    Raises:
+        ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast. OptionError: bad ``frame``.
     """
-    qd = _checks.joint_vector(robot, qd, "qd")
+    validation.choice(frame, "frame", FRAMES)
+    q, qd = _joint_pair(robot, q, qd, "qd")
     H = hessian(robot, q, frame=frame)
     return np.einsum("...ikj,...i->...kj", H, qd)
 
 
-def _task_rows(rows: str | Sequence[int]) -> list[int]:
-    """Row indices of J for ``rows`` = ``"all"``, ``"translation"``, ``"rotation"`` or explicit indices."""
-    named = {"all": [0, 1, 2, 3, 4, 5], "translation": [0, 1, 2], "rotation": [3, 4, 5]}
-    if isinstance(rows, str):
-        return named[_checks.choice(rows, "rows", tuple(named))]
-    idx = [int(r) for r in rows]
-    if not idx or len(set(idx)) != len(idx) or any(not 0 <= r < 6 for r in idx):
-        raise _checks.OptionError(f"rows must be distinct indices in 0..5, got {list(rows)}")
-    return idx
+def _joint_pair(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``q`` and ``qd`` ``(..., n)`` checked and broadcast to their common batch shape (ShapeError naming both)."""
+    q = validation.joint_vector(robot, q, "q")
+    qd = validation.joint_vector(robot, qd, name)
+    batch = validation.broadcast_batch(("q", q, 1), (name, qd, 1))
+    return np.broadcast_to(q, batch + (robot.n,)), np.broadcast_to(qd, batch + (robot.n,))
 
 
 def manipulability_gradient(
@@ -481,14 +480,14 @@ def manipulability_gradient(
     """
     from . import autodiff
 
-    idx = _task_rows(rows)
-    q2, batch = _flat(robot, q)
+    idx = validation.row_indices(rows)
+    q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
 
     wide = len(idx) <= robot.n
 
     def w(x):
-        J = _jacobian_analytic(chain, x)[:, idx, :]
+        J = jacobian_analytic(chain, x)[:, idx, :]
         Jt = np.swapaxes(J, -1, -2)
         return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))
 
@@ -504,15 +503,19 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        qd: ``(..., n)`` joint velocities [rad/s, m/s] (same batch shape as ``q``).
+        qd: ``(..., n)`` joint velocities [rad/s, m/s], broadcast against ``q``.
 
     Returns:
-        ``(..., 6)`` ``[v; ω]`` [m/s, rad/s].
+        ``(..., 6)`` ``[v; ω]`` [m/s, rad/s], ``...`` the broadcast batch shape of ``q`` and ``qd``.
+
+    Raises:
+        ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast.
     """
     from . import autodiff
 
-    q2, batch = _flat(robot, q)
-    qd2 = np.broadcast_to(_checks.joint_vector(robot, qd, "qd"), batch + (robot.n,)).reshape(q2.shape)
+    q, qd = _joint_pair(robot, q, qd, "qd")
+    batch = q.shape[:-1]
+    q2, qd2 = q.reshape(-1, robot.n), qd.reshape(-1, robot.n)
     T, T_dot = autodiff.jvp(lambda x: _fk_top(robot.chain, x), q2, qd2)  # (N, 3, 4) each
     w = vee(T_dot[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2))
     return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
@@ -532,16 +535,19 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
             the moment (to hold a load of mass m, ``f = [0, 0, m g]``).
 
     Returns:
-        ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic).
+        ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic); ``...`` the broadcast batch
+        shape of ``q`` and ``wrench``.
+
+    Raises:
+        ShapeError: bad ``q`` or ``wrench``, or batch shapes that do not broadcast.
     """
     from . import autodiff
     from .spatial import skew
 
-    q2, batch = _flat(robot, q)
-    F = _checks._float_array(wrench, "wrench")
-    if F.shape[-1:] != (6,):
-        raise _checks.ShapeError(f"wrench must have shape (..., 6) [f; m], got shape {F.shape}")
-    _checks._require_finite(F, "wrench")
+    q = validation.joint_vector(robot, q)
+    F = validation.vectors(wrench, "wrench", 6, " [f; m]")
+    batch = validation.broadcast_batch(("q", q, 1), ("wrench", F, 1))
+    q2 = np.broadcast_to(q, batch + (robot.n,)).reshape(-1, robot.n)
     F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
     T, pullback = autodiff.vjp(lambda x: _fk_top(robot.chain, x), q2)
     T_bar = np.zeros_like(T)

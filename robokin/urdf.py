@@ -18,7 +18,7 @@ URDF            robokin :class:`~robokin.model.Joint`
 ``prismatic``   ``"prismatic"``, limits from ``<limit lower upper>`` (required)
 ``fixed``       ``"fixed"`` (kept, name preserved, so every frame of the chain is still there)
 ``<origin>``    ``origin=Origin(xyz [m], rpy [rad])``; missing attributes are zeros
-``<axis>``      ``axis`` normalised as in YAML files (:func:`robokin.format.unit_axis`); a missing ``<axis>`` is
+``<axis>``      ``axis`` normalised as in YAML files (:func:`robokin.model.unit_axis`); a missing ``<axis>`` is
                 ``1 0 0`` (URDF's default, not z)
 ``velocity``    ``velocity`` [rad/s or m/s] from ``<limit velocity>``, None when absent or 0 (as in YAML)
 ==============  ===========================================================================================
@@ -40,8 +40,7 @@ from xml.parsers import expat
 
 
 from .errors import RobotFormatError
-from .format import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, unit_axis
-from .loading import read_robot_file
+from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
 from .model import Joint, Origin, Robot
 
 __all__ = ["load_urdf", "loads_urdf"]
@@ -138,11 +137,9 @@ def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
             raise error(f"document nested too deeply: more than {MAX_DEPTH} levels of elements")
         if tag.startswith("xacro:"):
             raise error(f"<{tag}> is a xacro element, not URDF: {_xacro_hint(Path(path).name)}")
-        for key, value in attrib.items():
-            if len(value) > MAX_ATTRIBUTE_CHARS:
-                raise error(
-                    f"<{tag}> attribute {key} is {len(value)} characters long (at most {MAX_ATTRIBUTE_CHARS})"
-                )
+        if attrib and max(map(len, attrib.values())) > MAX_ATTRIBUTE_CHARS:
+            key, value = next((k, v) for k, v in attrib.items() if len(v) > MAX_ATTRIBUTE_CHARS)
+            raise error(f"<{tag}> attribute {key} is {len(value)} characters long (at most {MAX_ATTRIBUTE_CHARS})")
         parent = stack[-1] if stack else None
         depth = len(stack)
         kept = depth == 0 or (
@@ -317,33 +314,35 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
         origin = Origin(_vector(where, "xyz", (0.0, 0.0, 0.0)), _vector(where, "rpy", (0.0, 0.0, 0.0)))
 
     axis = (0.0, 0.0, 1.0)  # unused by fixed (and floating) joints
+    axis_where = None
     if jtype in ("revolute", "continuous", "prismatic", "planar"):
         axis_el = _single(element, "axis", label, xpath, path, required=False)
         if axis_el is None:
             axis = (1.0, 0.0, 0.0)  # URDF's default axis
         else:
-            where = _Where(path, axis_el, f"{label}: <axis>", f"{xpath}/axis")
-            unit = unit_axis(_vector(where, "xyz", (1.0, 0.0, 0.0)))
-            if unit is None:
-                raise where.error("attribute xyz is the zero vector (an axis needs a direction)", "xyz")
-            axis = unit
+            axis_where = _Where(path, axis_el, f"{label}: <axis>", f"{xpath}/axis")
+            axis = _vector(axis_where, "xyz", (1.0, 0.0, 0.0))
 
     limits = (-math.inf, math.inf)
     velocity = None
+    limit_where = None
     limit_el = _single(element, "limit", label, xpath, path, required=jtype in ("revolute", "prismatic"))
     if limit_el is not None and jtype in ("revolute", "continuous", "prismatic"):
-        where = _Where(path, limit_el, f"{label}: <limit>", f"{xpath}/limit")
-        velocity = _scalar(where, "velocity")
-        if velocity is not None and velocity < 0:
-            raise where.error(f"velocity {velocity} is negative (expected a speed limit >= 0)", "velocity")
-        if velocity == 0.0:
-            velocity = None  # 0 is how URDF writers say "no speed limit given", as in robokin YAML
+        limit_where = _Where(path, limit_el, f"{label}: <limit>", f"{xpath}/limit")
+        velocity = _scalar(limit_where, "velocity")
         if jtype != "continuous":  # URDF ignores lower/upper of a continuous joint
-            lower = _scalar(where, "lower")
-            upper = _scalar(where, "upper")
+            lower = _scalar(limit_where, "lower")
+            upper = _scalar(limit_where, "upper")
             limits = (0.0 if lower is None else lower, 0.0 if upper is None else upper)
-            if limits[0] > limits[1]:
-                raise where.error(f"lower limit {limits[0]} is above upper limit {limits[1]}", "lower")
+
+    if jtype in _SUPPORTED_TYPES:  # the joint rules are the model's; this reader adds the location
+        try:
+            checked = _to_joint(_UrdfJoint(name, jtype, "", "", element, origin, axis, limits, velocity, None))
+        except RobotFormatError as e:
+            attr = {"axis": "xyz", "limits": "lower", "velocity": "velocity"}.get(e.key_path)
+            where = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
+            raise (where or _Where(path, element, label, xpath)).error(e.reason, attr) from None
+        axis, limits, velocity = checked.axis, checked.limits, checked.velocity
 
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
     mimic = None if mimic_el is None else mimic_el.attrib.get("joint", "?")

@@ -54,13 +54,12 @@ def _unit_vector(rng: random.Random) -> tuple[float, float, float]:
         v = [0.0, 0.0, 0.0]
         v[rng.randrange(3)] = rng.choice((1.0, -1.0))
         return (v[0], v[1], v[2])
-    from robokin.format import unit_axis
+    from robokin.model import unit_axis
 
     while True:
         v = (rng.gauss(0, 1), rng.gauss(0, 1), rng.gauss(0, 1))
-        u = unit_axis(v)
-        if u is not None:
-            return u
+        if max(map(abs, v)) > 0.0:
+            return unit_axis(v)
 
 
 def _limits(rng: random.Random, jtype: str, scale: float) -> tuple[float, float]:
@@ -397,16 +396,19 @@ API_ROBOTS = ("planar2r", "puma560", "ur5", "panda", "stanford")
 _WORDS = ("", "world", "tool", "analytic", "forward", "reverse", "numeric", "all", "auto", "WORLD", "x" * 200)
 
 
-def bad_array(rng: random.Random, valid: np.ndarray, primary: bool = True) -> tuple[object, bool | None]:
+def bad_array(rng: random.Random, valid: np.ndarray, primary: bool = True, sized: bool = True,
+              batched: bool = True) -> tuple[object, bool | None]:
     """A corrupted version of the valid float array ``valid``, and whether it is certainly invalid
     (True: must raise a RobokinError), certainly valid (False: must work) or either (None).
 
     ``primary``: ``valid`` is the call's main batched argument (q, J), so extra batch axes and other finite
-    values keep it valid; a secondary one (qd, q0, a transform) may not broadcast or stay rigid."""
+    values keep it valid; a secondary one (qd, q0, a transform) may not broadcast or stay rigid. ``sized``:
+    its last dimension is fixed (n joints, 6 rows; not J's columns). ``batched``: the function takes
+    leading batch axes (``analyze`` takes one configuration)."""
     kind = rng.randrange(15)
-    if kind == 0:  # wrong last dimension
+    if kind == 0:  # another last dimension
         shape = valid.shape[:-1] + (max(valid.shape[-1] + rng.choice((-2, -1, 1, 3)), 0),) if valid.ndim else (2,)
-        return np.zeros(shape), True
+        return np.zeros(shape), True if sized else None
     if kind in (1, 2):  # NaN or ±inf somewhere
         out = np.array(valid, dtype=float)
         if out.size:
@@ -416,7 +418,9 @@ def bad_array(rng: random.Random, valid: np.ndarray, primary: bool = True) -> tu
     if kind == 3:
         return np.asarray(valid) + 1j * rng.choice((0.0, 1.0)), True  # complex, even with zero imaginary part
     if kind == 4:
-        return rng.choice(("abc", "1.0", b"\x00", None, object(), {"q": 1})), True
+        if rng.random() < 0.2:
+            return None, None  # None is the default of optional arguments (q0)
+        return rng.choice(("abc", "1.0", b"\x00", object(), {"q": 1})), True
     if kind == 5:  # ragged nested lists
         return [list(np.ravel(valid)), [1.0]], True
     if kind == 6:  # huge but finite values
@@ -425,9 +429,9 @@ def bad_array(rng: random.Random, valid: np.ndarray, primary: bool = True) -> tu
         return np.full_like(np.asarray(valid, dtype=float), rng.choice((1e-320, 5e-324, -0.0))), \
             False if primary else None
     if kind == 8:  # extra batch axes
-        return np.broadcast_to(valid, (2, 3) + np.shape(valid)).copy(), False if primary else None
+        return np.broadcast_to(valid, (2, 3) + np.shape(valid)).copy(), False if primary and batched else None
     if kind == 9:  # an empty batch
-        return np.zeros((0,) + np.shape(valid)), False if primary else None
+        return np.zeros((0,) + np.shape(valid)), False if primary and batched else None
     if kind == 10:
         return np.zeros(np.shape(valid), dtype="datetime64[s]"), True
     if kind == 11:
@@ -495,7 +499,8 @@ def api_case(rng: random.Random, robots: dict) -> tuple[str, Callable[[], object
         if isinstance(kwargs[key], str):
             kwargs[key], must_fail = bad_option(rng, kwargs[key])
         else:
-            kwargs[key], must_fail = bad_array(rng, kwargs[key], primary=key in ("q", "J"))
+            kwargs[key], must_fail = bad_array(rng, kwargs[key], primary=key in ("q", "J"), sized=key != "J",
+                                               batched=not label.startswith("analyze"))
         label += f"({key}=corrupted)"
     args = [kwargs.pop("robot")] if "robot" in kwargs else []
     positional = [kwargs.pop(k) for k in ("q", "J", "T_target") if k in kwargs]
