@@ -46,9 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "contract"))
 
+import generators as gen  # noqa: E402
 import numpy as np  # noqa: E402
 
-import generators as gen  # noqa: E402
 import robokin  # noqa: E402
 from robokin.errors import RobokinError, RobotFormatError  # noqa: E402
 
@@ -150,8 +150,19 @@ def _cli_argv(rng: random.Random, folder: Path) -> list[str]:
     generated = folder / f"robot.{kind}"
     generated.write_bytes(text.encode("utf-8", "surrogatepass"))
     (folder / "a_directory.yaml").mkdir(exist_ok=True)
-    robot = rng.choice(["planar2r", "puma560", "ur5", "nosuchrobot", str(generated), str(generated),
-                        str(folder / "a_directory.yaml"), str(folder / "missing.urdf"), os.devnull])
+    robot = rng.choice(
+        [
+            "planar2r",
+            "puma560",
+            "ur5",
+            "nosuchrobot",
+            str(generated),
+            str(generated),
+            str(folder / "a_directory.yaml"),
+            str(folder / "missing.urdf"),
+            os.devnull,
+        ]
+    )
     values = [rng.choice(_CLI_VALUES) for _ in range(rng.randint(0, 7))]
     command = rng.choice(["list", "info", "fk", "jacobian", "check", "convert", "singular", "ik"])
     if command == "list":
@@ -166,8 +177,17 @@ def _cli_argv(rng: random.Random, folder: Path) -> list[str]:
     if command == "jacobian":
         return ["jacobian", robot, *values, "--method", rng.choice(["analytic", "reverse", "numeric", "bad"])]
     if command == "singular" and rng.random() < 0.3:
-        return ["singular", robot, "--map", "0", str(rng.randint(-1, 3)), "--resolution", str(rng.randint(-1, 6)),
-                "--out", str(folder / rng.choice(["m.png", "m.xyz", "m", "a_directory.yaml"]))]
+        return [
+            "singular",
+            robot,
+            "--map",
+            "0",
+            str(rng.randint(-1, 3)),
+            "--resolution",
+            str(rng.randint(-1, 6)),
+            "--out",
+            str(folder / rng.choice(["m.png", "m.xyz", "m", "a_directory.yaml"])),
+        ]
     return [command, robot, *values]
 
 
@@ -200,7 +220,9 @@ def run_case(name: str, seed: int) -> Outcome:
         return CATEGORIES[name](random.Random(seed))
     except Exception as e:  # noqa: BLE001 - the fuzzer's job is to count these
         last = traceback.extract_tb(e.__traceback__)[-1]
-        return Outcome("unexpected", f"{type(e).__name__}: {str(e)[:200]} (at {Path(last.filename).name}:{last.lineno})")
+        return Outcome(
+            "unexpected", f"{type(e).__name__}: {str(e)[:200]} (at {Path(last.filename).name}:{last.lineno})"
+        )
 
 
 def _worker(conn) -> None:
@@ -212,6 +234,7 @@ def _worker(conn) -> None:
 
     import robokin.cli  # noqa: F401
     import robokin.viz  # noqa: F401
+
     while True:
         job = conn.recv()
         if job is None:
@@ -298,8 +321,10 @@ def fuzz(names: list[str], minutes: float, seed: int, timeout: float) -> dict[st
 
 def table(results: dict[str, dict[str, list]]) -> str:
     header = ["category", "tried", *OUTCOMES]
-    rows = [[name, str(sum(len(v) for v in per.values()))] + [str(len(per[o])) for o in OUTCOMES]
-            for name, per in results.items()]
+    rows = [
+        [name, str(sum(len(v) for v in per.values()))] + [str(len(per[o])) for o in OUTCOMES]
+        for name, per in results.items()
+    ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     fmt = " | ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*header), "-+-".join("-" * w for w in widths)] + [fmt.format(*r) for r in rows]
@@ -311,8 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=1.0, help="how long to run (default 1)")
     parser.add_argument("--only", default="", help=f"comma-separated categories (default all: {', '.join(CATEGORIES)})")
     parser.add_argument("--seed", type=int, default=None, help="first case seed (default: from the clock)")
-    parser.add_argument("--timeout", type=float, default=5.0,
-                        help="watchdog per case [s of CPU time; twice that of wall time] (default 5)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help="watchdog per case [s of CPU time; twice that of wall time] (default 5)",
+    )
     parser.add_argument("--replay", metavar="CATEGORY:SEED", help="rerun one case in process, with its traceback")
     parser.add_argument("--examples", type=int, default=5, help="bad cases listed per category and outcome")
     args = parser.parse_args(argv)
@@ -326,8 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown categories {unknown}; choose from {', '.join(CATEGORIES)}")
     seed = int(time.time()) * 1000 if args.seed is None else args.seed
-    print(f"fuzzing {', '.join(names)} for {args.minutes:g} min (first seed {seed}, watchdog {args.timeout:g} s, "
-          f"pid {os.getpid()})", flush=True)
+    print(
+        f"fuzzing {', '.join(names)} for {args.minutes:g} min (first seed {seed}, watchdog {args.timeout:g} s, "
+        f"pid {os.getpid()})",
+        flush=True,
+    )
     results = fuzz(names, args.minutes, seed, args.timeout)
     print(table(results))
     bad = 0

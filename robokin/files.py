@@ -82,8 +82,7 @@ def read_robot_file(path: str | os.PathLike, max_bytes: int) -> bytes:
 
 
 def _too_large(name: str, size: str, max_bytes: int) -> RobotFormatError:
-    return RobotFormatError(
-        f"document too large: {size} (the limit is {max_bytes} bytes)", path=name, line=1, column=1
-    )
+    return RobotFormatError(f"document too large: {size} (the limit is {max_bytes} bytes)", path=name, line=1, column=1)
+
 
 _URDF_SUFFIXES = (".urdf", ".xacro")

@@ -16,14 +16,14 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Any, Callable, Iterator, Literal, cast
 
 import numpy as np
 import yaml
 
 from .errors import RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
-from .model import Joint, Origin, Robot
+from .model import GeometryForm, Joint, Origin, Robot
 
 __all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "FORMAT_VERSION"]
 
@@ -89,20 +89,20 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 class _Refused(Exception):
     """Raised by the composer for a construct robot files may not use."""
 
-    def __init__(self, reason: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, reason: str, mark: Any) -> None:  # a yaml Mark (pure-Python or C loader's) or None
         super().__init__(reason)
         self.reason = reason
         self.mark = mark
 
 
-def _compose_events(parser: yaml.SafeLoader) -> yaml.Node | None:
+def _compose_events(parser: Any) -> yaml.Node | None:  # a SafeLoader or a CSafeLoader
     """Compose the parser's events into one node tree, iteratively, refusing tags, anchors and aliases and
     stopping at the first node beyond MAX_NODES or MAX_DEPTH.
 
     Only nodes are built (each keeps its ``start_mark``: line and column); no Python object is ever constructed
     from the document. Plain scalars get the tag YAML 1.1 resolves them to (int, float, bool, null, str).
     """
-    get = parser.get_event
+    get: Callable[[], Any] = parser.get_event  # events of either loader (their marks differ in type only)
     get()  # StreamStartEvent
     event = get()
     if isinstance(event, yaml.StreamEndEvent):
@@ -141,23 +141,25 @@ def _compose_events(parser: yaml.SafeLoader) -> yaml.Node | None:
             raise _Refused(f"document too large: more than {MAX_NODES} YAML values", event.start_mark)
         if len(open_nodes) >= MAX_DEPTH:
             raise _Refused(f"document nested too deeply: more than {MAX_DEPTH} levels", event.start_mark)
+        start_mark: Any = event.start_mark
         if isinstance(event, yaml.ScalarEvent):
             value = event.value
             if not event.implicit[0]:  # quoted: always text
                 tag = _STR_TAG
             else:
-                tag = plain_tags.get(value)
-                if tag is None:
-                    tag = _NODE_RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+                cached = plain_tags.get(value)
+                if cached is None:
+                    cached = _NODE_RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
                     if len(plain_tags) < 4096:  # keys and words repeat (name, type, xyz, revolute, ...)
-                        plain_tags[value] = tag
-            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
+                        plain_tags[value] = cached
+                tag = cached
+            node = yaml.ScalarNode(tag, value, start_mark, cast(Any, event.end_mark), style=event.style)
         elif isinstance(event, yaml.SequenceStartEvent):
             tag = _NODE_RESOLVER.resolve(yaml.SequenceNode, None, event.implicit)
-            node = yaml.SequenceNode(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            node = yaml.SequenceNode(tag, [], start_mark, None, flow_style=event.flow_style)
         else:  # MappingStartEvent
             tag = _NODE_RESOLVER.resolve(yaml.MappingNode, None, event.implicit)
-            node = yaml.MappingNode(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            node = yaml.MappingNode(tag, [], start_mark, None, flow_style=event.flow_style)
         if open_nodes:
             parent = open_nodes[-1]
             if isinstance(parent, yaml.SequenceNode):
@@ -230,14 +232,16 @@ def _compose(text: str, path: str) -> yaml.Node | None:
             column=None if mark is None else mark.column + 1,
         ) from None
     except yaml.reader.ReaderError as e:
-        line, column = _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
+        where: tuple[int, int] | tuple[None, None] = (
+            _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
+        )
         raise RobotFormatError(
             f"YAML syntax error: character {chr(e.character)!r} (U+{e.character:04X}) is not allowed"
             if isinstance(e.character, int)
             else f"YAML syntax error: {e}",
             path=path,
-            line=line,
-            column=column,
+            line=where[0],
+            column=where[1],
         ) from None
     except yaml.YAMLError as e:  # any other YAML failure: still a format error, never a traceback
         raise RobotFormatError(f"YAML error: {e}", path=path, line=1, column=1) from None
@@ -283,6 +287,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             bad = text[pos:].lstrip()[:1]
             raise _ExpressionError(f"unexpected character {bad!r}")
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         value = m.group(kind)
         if kind == "name" and value != "pi":
             raise _ExpressionError(f"unknown name {value!r} (only pi is allowed)")
@@ -695,7 +700,7 @@ class _Reader:
             label = f"'{form}'"
             params = self.mapping(entries[form][1], where, label, f"{kp}.{form}")
             self.check_keys(params, DH_KEYS, where, label, f"{kp}.{form}")
-            units = {"a": "length", "alpha": "angle", "d": "length", "theta": "angle"}
+            units: dict[str, Quantity] = {"a": "length", "alpha": "angle", "d": "length", "theta": "angle"}
             dh = tuple(
                 self.number(params[k][1], where, f"'{form}.{k}'", units[k], f"{kp}.{form}.{k}") if k in params else 0.0
                 for k in DH_KEYS
@@ -728,7 +733,14 @@ class _Reader:
             velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
         try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
             joint = Joint(
-                name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity
+                name=name,
+                type=jtype,
+                form=cast(GeometryForm, form),
+                dh=cast("tuple[float, float, float, float] | None", dh),
+                origin=origin,
+                axis=axis,
+                limits=limits,
+                velocity=velocity,
             )
         except RobotFormatError as e:
             field = e.key_path.split(".")[0]
@@ -757,7 +769,7 @@ class _Reader:
             else:
                 out.append(self.number(item, where, f"{side} limit", quantity, f"{key_path}[{i}]"))
         texts = tuple(
-            "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value  # type: ignore[union-attr]
+            "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value
         )
         return (out[0], out[1]), texts  # type: ignore[return-value]
 
@@ -895,7 +907,7 @@ def _yaml_float(x: float) -> str:
     return s
 
 
-def _floats(values) -> str:
+def _floats(values: Any) -> str:
     return "[" + ", ".join(_yaml_float(v) for v in values) + "]"
 
 
@@ -941,7 +953,7 @@ def first_difference(a: Robot, b: Robot) -> str | None:
     :func:`dumps`'s round-trip guarantee.
     """
 
-    def same(x, y) -> bool:
+    def same(x: Any, y: Any) -> bool:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         return x.shape == y.shape and x.tobytes() == y.tobytes()
 
@@ -960,7 +972,9 @@ def first_difference(a: Robot, b: Robot) -> str | None:
         if (ja.dh is None) != (jb.dh is None) or (ja.dh is not None and not same(ja.dh, jb.dh)):
             return f"joints[{i}].dh"
         if (ja.origin is None) != (jb.origin is None) or (
-            ja.origin is not None and not (same(ja.origin.xyz, jb.origin.xyz) and same(ja.origin.rpy, jb.origin.rpy))
+            ja.origin is not None
+            and jb.origin is not None
+            and not (same(ja.origin.xyz, jb.origin.xyz) and same(ja.origin.rpy, jb.origin.rpy))
         ):
             return f"joints[{i}].origin"
         if not ja.moving:  # a fixed joint's axis, limits and velocity mean nothing and are not written

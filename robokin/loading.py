@@ -13,6 +13,7 @@ __all__ = ["load", "list_robots", "bundled_path"]
 
 _URDF_SUFFIXES = (".urdf", ".xacro")
 
+
 def _bundled_dir() -> Path:
     """The folder of bundled robot files: ``robokin/robots`` when installed, ``robots/`` in a checkout."""
     try:

@@ -36,12 +36,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, NoReturn, cast
 from xml.parsers import expat
-
 
 from .errors import RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
-from .model import Joint, Origin, Robot
+from .model import Joint, JointType, Origin, Robot
 
 __all__ = ["load_urdf", "loads_urdf"]
 
@@ -119,8 +119,8 @@ def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
         line, column = here()
         return RobotFormatError(reason, path=path, line=line, column=column)
 
-    def refuse(what: str):
-        def handler(*_args):
+    def refuse(what: str) -> Callable[..., NoReturn]:
+        def handler(*_args: Any) -> NoReturn:
             raise error(
                 f"{what} is not allowed in a URDF read by robokin "
                 "(DTDs and entities are refused so that nothing is expanded); remove it"
@@ -202,6 +202,7 @@ class _Where:
 
 def _number(text: str, where: _Where, attr: str) -> float:
     """One finite float from ``text``, or a RobotFormatError naming ``attr``."""
+    value: float | None
     if _NUMBER.fullmatch(text):
         value = float(text)
         if math.isfinite(value):
@@ -297,6 +298,7 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
     ends = {}
     for tag in ("parent", "child"):
         sub = _single(element, tag, label, xpath, path, required=True)
+        assert sub is not None  # required=True raises when it is missing
         link = _required_attr(sub, "link", f"{label}: <{tag}>", f"{xpath}/{tag}", path)
         if link not in links:
             raise _Where(path, sub, label, f"{xpath}/{tag}").error(
@@ -340,8 +342,8 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
             checked = _to_joint(_UrdfJoint(name, jtype, "", "", element, origin, axis, limits, velocity, None))
         except RobotFormatError as e:
             attr = {"axis": "xyz", "limits": "lower", "velocity": "velocity"}.get(e.key_path)
-            where = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
-            raise (where or _Where(path, element, label, xpath)).error(e.reason, attr) from None
+            located = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
+            raise (located or _Where(path, element, label, xpath)).error(e.reason, attr) from None
         axis, limits, velocity = checked.axis, checked.limits, checked.velocity
 
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
@@ -546,7 +548,7 @@ def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[s
 
 
 def _to_joint(joint: _UrdfJoint) -> Joint:
-    rtype = {"continuous": "revolute"}.get(joint.type, joint.type)
+    rtype = cast(JointType, {"continuous": "revolute"}.get(joint.type, joint.type))  # checked on reading
     if rtype == "fixed":
         return Joint(name=joint.name, type="fixed", form="origin", origin=joint.origin)
     return Joint(

@@ -98,17 +98,32 @@ def random_robot(rng: random.Random, max_joints: int = 7) -> Robot:
     def pose() -> Origin:
         if rng.random() < 0.5:
             return Origin()
-        return Origin(xyz=(_length(rng, scale), _length(rng, scale), _length(rng, scale)),
-                      rpy=(_angle(rng), _angle(rng), _angle(rng)))
+        return Origin(
+            xyz=(_length(rng, scale), _length(rng, scale), _length(rng, scale)),
+            rpy=(_angle(rng), _angle(rng), _angle(rng)),
+        )
 
-    robot = Robot(name=rng.choice(("arm", "robot: x", "ü", "1")), joints=tuple(joints), base=pose(), tool=pose(),
-                  description=rng.choice(("", "a\nb", "tab\there")), source=rng.choice(("", "generated")))
+    robot = Robot(
+        name=rng.choice(("arm", "robot: x", "ü", "1")),
+        joints=tuple(joints),
+        base=pose(),
+        tool=pose(),
+        description=rng.choice(("", "a\nb", "tab\there")),
+        source=rng.choice(("", "generated")),
+    )
     configurations = {}
     for c in range(rng.randrange(3)):
         lo, hi = sample_bounds(robot).T
         configurations[("home", "yes", "pose 2")[c]] = [rng.uniform(float(a), float(b)) for a, b in zip(lo, hi)]
-    return Robot(name=robot.name, joints=robot.joints, base=robot.base, tool=robot.tool,
-                 configurations=configurations, description=robot.description, source=robot.source)
+    return Robot(
+        name=robot.name,
+        joints=robot.joints,
+        base=robot.base,
+        tool=robot.tool,
+        configurations=configurations,
+        description=robot.description,
+        source=robot.source,
+    )
 
 
 def sample_bounds(robot: Robot) -> np.ndarray:
@@ -129,8 +144,9 @@ def sample_q(robot: Robot, rng: random.Random, count: int = 8) -> np.ndarray:
     """``(count, n)`` joint values uniform in :func:`sample_bounds`, the bounds themselves included."""
     bounds = sample_bounds(robot)
     # (1 - u) lo + u hi: finite even when hi - lo overflows (limits of ±1e308)
-    q = np.array([[(1.0 - u) * lo + u * hi for (lo, hi), u in zip(bounds, (rng.random() for _ in bounds))]
-                  for _ in range(count)])
+    q = np.array(
+        [[(1.0 - u) * lo + u * hi for (lo, hi), u in zip(bounds, (rng.random() for _ in bounds))] for _ in range(count)]
+    )
     q[0] = bounds[:, 0]
     if count > 1:
         q[1] = bounds[:, 1]
@@ -188,19 +204,30 @@ def _block_yaml(robot: Robot, rng: random.Random) -> str:
     for key in ("base", "tool"):
         o = getattr(robot, key)
         if not o.is_identity:
-            lines += [f"{key}:", "  xyz: [" + ", ".join(map(length, o.xyz)) + "]",
-                      "  rpy: [" + ", ".join(map(angle, o.rpy)) + "]"]
+            lines += [
+                f"{key}:",
+                "  xyz: [" + ", ".join(map(length, o.xyz)) + "]",
+                "  rpy: [" + ", ".join(map(angle, o.rpy)) + "]",
+            ]
     lines.append("joints:")
     for j in robot.joints:
         kind = "angle" if j.type == "revolute" else "length"
         lines += [f"  - name: {_q(j.name)}", f"    type: {j.type}"]
         if j.form in ("dh", "mdh"):
             a, alpha, d, theta = j.dh
-            lines += [f"    {j.form}:", f"      a: {length(a)}", f"      alpha: {angle(alpha)}",
-                      f"      d: {length(d)}", f"      theta: {angle(theta)}"]
+            lines += [
+                f"    {j.form}:",
+                f"      a: {length(a)}",
+                f"      alpha: {angle(alpha)}",
+                f"      d: {length(d)}",
+                f"      theta: {angle(theta)}",
+            ]
         else:
-            lines += ["    origin:", "      xyz: [" + ", ".join(map(length, j.origin.xyz)) + "]",
-                      "      rpy: [" + ", ".join(map(angle, j.origin.rpy)) + "]"]
+            lines += [
+                "    origin:",
+                "      xyz: [" + ", ".join(map(length, j.origin.xyz)) + "]",
+                "      rpy: [" + ", ".join(map(angle, j.origin.rpy)) + "]",
+            ]
             if j.moving:
                 lines.append("    axis: [" + ", ".join(map(repr, j.axis)) + "]")
         if j.moving and j.limits != (-math.inf, math.inf):
@@ -229,14 +256,14 @@ def yaml_text(robot: Robot, rng: random.Random) -> str:
 
 # ------------------------------------------------------------------------------------------------ URDF
 def _attr(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace("\t", "&#9;").replace(
-        "\n", "&#10;")
+    return (
+        s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+    )
 
 
 def _origin_xml(T: np.ndarray) -> str:
     rpy = spatial.matrix_to_rpy(T[:3, :3])
-    return (f'<origin xyz="{" ".join(map(repr, map(float, T[:3, 3])))}" '
-            f'rpy="{" ".join(map(repr, map(float, rpy)))}"/>')
+    return f'<origin xyz="{" ".join(map(repr, map(float, T[:3, 3])))}" rpy="{" ".join(map(repr, map(float, rpy)))}"/>'
 
 
 def urdf_text(robot: Robot) -> str:
@@ -254,8 +281,10 @@ def urdf_text(robot: Robot) -> str:
 
     def add_fixed(name: str, T: np.ndarray) -> None:
         links.append(f"{name}_link")
-        joints_xml.append(f'  <joint name="{_attr(name)}" type="fixed"><parent link="{links[-2]}"/>'
-                          f'<child link="{links[-1]}"/>{_origin_xml(T)}</joint>')
+        joints_xml.append(
+            f'  <joint name="{_attr(name)}" type="fixed"><parent link="{links[-2]}"/>'
+            f'<child link="{links[-1]}"/>{_origin_xml(T)}</joint>'
+        )
 
     if not robot.base.is_identity:
         add_fixed("base_mount", carry)
@@ -269,15 +298,20 @@ def urdf_text(robot: Robot) -> str:
             parts = [f'<axis xyz="{" ".join(map(repr, j.axis))}"/>']
             limit = []
             if jtype != "continuous":
-                limit += [f'lower="{-1e300 if lo == -math.inf else lo!r}"', f'upper="{1e300 if hi == math.inf else hi!r}"']
+                limit += [
+                    f'lower="{-1e300 if lo == -math.inf else lo!r}"',
+                    f'upper="{1e300 if hi == math.inf else hi!r}"',
+                ]
             if j.velocity is not None:
                 limit.append(f'velocity="{j.velocity!r}"')
             if limit or jtype != "continuous":
-                parts.append(f"<limit {' '.join(limit)} effort=\"1\"/>")
+                parts.append(f'<limit {" ".join(limit)} effort="1"/>')
         else:
             jtype, parts = "fixed", []
-        joints_xml.append(f'  <joint name="{_attr(j.name)}" type="{jtype}"><parent link="{links[-2]}"/>'
-                          f'<child link="{links[-1]}"/>{_origin_xml(T)}{"".join(parts)}</joint>')
+        joints_xml.append(
+            f'  <joint name="{_attr(j.name)}" type="{jtype}"><parent link="{links[-2]}"/>'
+            f'<child link="{links[-1]}"/>{_origin_xml(T)}{"".join(parts)}</joint>'
+        )
         carry = j.T_after
     carry = carry @ robot.tool.matrix
     if not np.array_equal(carry, np.eye(4)):
@@ -289,23 +323,131 @@ def urdf_text(robot: Robot) -> str:
 # ------------------------------------------------------------------------------------------------ mutations
 # Replacements for a number: huge, tiny, subnormal, non-finite, other scripts' digits, wrong types.
 BAD_NUMBERS = (
-    "1e308", "-1e308", "1.7976931348623157e308", "1e309", "1e-320", "5e-324", "-5e-324", "1e-170", "1e154",
-    "1.3e154", "nan", "NaN", ".nan", "inf", "-inf", ".inf", "-.inf", "Infinity", "١٢", "１２", "𝟏𝟐", "٣.٥",
-    "0x10", "0o7", "1_000", "01", "007", "+1", "1e", "e1", ".", "-", "", "pi/0", "pi*1e308", "1e308*10",
-    "true", "null", "~", "yes", "[1, 2]", "{a: 1}", '"1"', "'x'", "1 2", "0", "-0", "-0.0", "1e-400",
+    "1e308",
+    "-1e308",
+    "1.7976931348623157e308",
+    "1e309",
+    "1e-320",
+    "5e-324",
+    "-5e-324",
+    "1e-170",
+    "1e154",
+    "1.3e154",
+    "nan",
+    "NaN",
+    ".nan",
+    "inf",
+    "-inf",
+    ".inf",
+    "-.inf",
+    "Infinity",
+    "١٢",
+    "１２",
+    "𝟏𝟐",
+    "٣.٥",
+    "0x10",
+    "0o7",
+    "1_000",
+    "01",
+    "007",
+    "+1",
+    "1e",
+    "e1",
+    ".",
+    "-",
+    "",
+    "pi/0",
+    "pi*1e308",
+    "1e308*10",
+    "true",
+    "null",
+    "~",
+    "yes",
+    "[1, 2]",
+    "{a: 1}",
+    '"1"',
+    "'x'",
+    "1 2",
+    "0",
+    "-0",
+    "-0.0",
+    "1e-400",
 )
 BAD_CHARS = list("[]{}:,-#&*!|>'\"\t\n \x00\x07\x1b\ufeff\u2028<>/=?%@`\\") + ["١", "１", "𝟏", "\ud800", "é"]
 YAML_WORDS = (
-    "robokin", "name", "joints", "type", "dh", "mdh", "origin", "axis", "limits", "velocity", "xyz", "rpy",
-    "a", "alpha", "d", "theta", "units", "length", "angle", "base", "tool", "configurations", "revolute",
-    "prismatic", "fixed", "continuous", "mm", "deg", "pi", "1", "2", "- ", "&a", "*a", "!!python/object:x",
-    "<<", "? ", "---", "...", "|", ">",
+    "robokin",
+    "name",
+    "joints",
+    "type",
+    "dh",
+    "mdh",
+    "origin",
+    "axis",
+    "limits",
+    "velocity",
+    "xyz",
+    "rpy",
+    "a",
+    "alpha",
+    "d",
+    "theta",
+    "units",
+    "length",
+    "angle",
+    "base",
+    "tool",
+    "configurations",
+    "revolute",
+    "prismatic",
+    "fixed",
+    "continuous",
+    "mm",
+    "deg",
+    "pi",
+    "1",
+    "2",
+    "- ",
+    "&a",
+    "*a",
+    "!!python/object:x",
+    "<<",
+    "? ",
+    "---",
+    "...",
+    "|",
+    ">",
 )
 URDF_WORDS = (
-    "robot", "link", "joint", "parent", "child", "origin", "axis", "limit", "mimic", "revolute", "continuous",
-    "prismatic", "fixed", "floating", "planar", "xyz", "rpy", "lower", "upper", "velocity", "name", "type",
-    '<!DOCTYPE r [<!ENTITY a "b">]>', "&a;", "<xacro:macro/>", "<?xml version='1.0' encoding='klingon'?>",
-    "<?xml version='1.0' encoding='utf-16'?>", "<?xml version='1.0' encoding='shift_jis'?>", "]]>", "<!--",
+    "robot",
+    "link",
+    "joint",
+    "parent",
+    "child",
+    "origin",
+    "axis",
+    "limit",
+    "mimic",
+    "revolute",
+    "continuous",
+    "prismatic",
+    "fixed",
+    "floating",
+    "planar",
+    "xyz",
+    "rpy",
+    "lower",
+    "upper",
+    "velocity",
+    "name",
+    "type",
+    '<!DOCTYPE r [<!ENTITY a "b">]>',
+    "&a;",
+    "<xacro:macro/>",
+    "<?xml version='1.0' encoding='klingon'?>",
+    "<?xml version='1.0' encoding='utf-16'?>",
+    "<?xml version='1.0' encoding='shift_jis'?>",
+    "]]>",
+    "<!--",
 )
 _NUMBER_RE = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -315,7 +457,7 @@ def _replace_random_match(rng: random.Random, text: str, pattern: re.Pattern, re
     if not matches:
         return text
     m = rng.choice(matches)
-    return text[: m.start()] + replacement + text[m.end():]
+    return text[: m.start()] + replacement + text[m.end() :]
 
 
 def _edit_lines(rng: random.Random, text: str) -> str:
@@ -383,7 +525,6 @@ def document(rng: random.Random) -> tuple[str, str]:
     return "urdf", mutate_urdf(rng, text) if rng.random() < 0.8 else text
 
 
-
 def loader(kind: str) -> Callable[[str], Robot]:
     """``robokin.loads`` for "yaml", ``robokin.loads_urdf`` for "urdf"."""
     import robokin
@@ -396,8 +537,9 @@ API_ROBOTS = ("planar2r", "puma560", "ur5", "panda", "stanford")
 _WORDS = ("", "world", "tool", "analytic", "forward", "reverse", "numeric", "all", "auto", "WORLD", "x" * 200)
 
 
-def bad_array(rng: random.Random, valid: np.ndarray, primary: bool = True, sized: bool = True,
-              batched: bool = True) -> tuple[object, bool | None]:
+def bad_array(
+    rng: random.Random, valid: np.ndarray, primary: bool = True, sized: bool = True, batched: bool = True
+) -> tuple[object, bool | None]:
     """A corrupted version of the valid float array ``valid``, and whether it is certainly invalid
     (True: must raise a RobokinError), certainly valid (False: must work) or either (None).
 
@@ -426,8 +568,9 @@ def bad_array(rng: random.Random, valid: np.ndarray, primary: bool = True, sized
     if kind == 6:  # huge but finite values
         return np.full_like(np.asarray(valid, dtype=float), rng.choice((1e308, -1e308, 1e154, 1e20))), None
     if kind == 7:
-        return np.full_like(np.asarray(valid, dtype=float), rng.choice((1e-320, 5e-324, -0.0))), \
-            False if primary else None
+        return np.full_like(
+            np.asarray(valid, dtype=float), rng.choice((1e-320, 5e-324, -0.0))
+        ), False if primary else None
     if kind == 8:  # extra batch axes
         return np.broadcast_to(valid, (2, 3) + np.shape(valid)).copy(), False if primary and batched else None
     if kind == 9:  # an empty batch
@@ -476,8 +619,15 @@ def api_case(rng: random.Random, robots: dict) -> tuple[str, Callable[[], object
     calls = {
         "fk": (robokin.fk, {"robot": robot, "q": q}),
         "fk_frames": (robokin.fk_frames, {"robot": robot, "q": q}),
-        "jacobian": (robokin.jacobian, {"robot": robot, "q": q, "frame": "world",
-                                        "method": rng.choice(("analytic", "forward", "reverse", "numeric"))}),
+        "jacobian": (
+            robokin.jacobian,
+            {
+                "robot": robot,
+                "q": q,
+                "frame": "world",
+                "method": rng.choice(("analytic", "forward", "reverse", "numeric")),
+            },
+        ),
         "hessian": (robokin.hessian, {"robot": robot, "q": q}),
         "jacobian_dot": (robokin.jacobian_dot, {"robot": robot, "q": q, "qd": qd}),
         "manipulability_gradient": (robokin.manipulability_gradient, {"robot": robot, "q": q}),
@@ -499,8 +649,9 @@ def api_case(rng: random.Random, robots: dict) -> tuple[str, Callable[[], object
         if isinstance(kwargs[key], str):
             kwargs[key], must_fail = bad_option(rng, kwargs[key])
         else:
-            kwargs[key], must_fail = bad_array(rng, kwargs[key], primary=key in ("q", "J"), sized=key != "J",
-                                               batched=not label.startswith("analyze"))
+            kwargs[key], must_fail = bad_array(
+                rng, kwargs[key], primary=key in ("q", "J"), sized=key != "J", batched=not label.startswith("analyze")
+            )
         label += f"({key}=corrupted)"
     args = [kwargs.pop("robot")] if "robot" in kwargs else []
     positional = [kwargs.pop(k) for k in ("q", "J", "T_target") if k in kwargs]

@@ -10,10 +10,10 @@ import math
 import os
 import time
 
+import generators as gen
 import numpy as np
 import pytest
 
-import generators as gen
 from robokin import dumps, load, loads, loads_urdf, save
 from robokin import format as yaml_format
 from robokin import urdf as urdf_format
@@ -63,8 +63,11 @@ def test_urdf_element_cap_stops_ten_megabytes_of_ignored_elements():
     # 10.8 MB of elements robokin does not read (counted, never stored); 9 elements come before them, so the
     # first one beyond the cap is ignored element MAX_ELEMENTS - 8, at column 1 + 9 (MAX_ELEMENTS - 9)
     ignored = "<gazebo/>" * 1_200_000
-    with pytest.raises(RobotFormatError, match=rf"^<string>:6:{9 * (urdf_format.MAX_ELEMENTS - 9) + 1}: document "
-                                               rf"too large: more than {urdf_format.MAX_ELEMENTS} elements$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:6:{9 * (urdf_format.MAX_ELEMENTS - 9) + 1}: document "
+        rf"too large: more than {urdf_format.MAX_ELEMENTS} elements$",
+    ):
         loads_urdf(urdf_chain(1).replace("</robot>", ignored + "</robot>"))
 
 
@@ -73,16 +76,25 @@ def test_urdf_caps_refuse_before_exhausting_time_or_memory(monkeypatch):
     start = time.perf_counter()
     with pytest.raises(RobotFormatError, match=r"^<string>:6:\d+: document too large: more than 1000 elements$"):
         loads_urdf(urdf_chain(1).replace("</robot>", "<gazebo/>" * 100_000 + "</robot>"))
-    with pytest.raises(RobotFormatError, match=rf"^<string>:1:1: document too large: {urdf_format.MAX_BYTES + 1} "
-                                               r"bytes \(the limit is \d+ bytes\)$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:1:1: document too large: {urdf_format.MAX_BYTES + 1} "
+        r"bytes \(the limit is \d+ bytes\)$",
+    ):
         loads_urdf(b" " * (urdf_format.MAX_BYTES + 1))
     deep = "<a>" * (urdf_format.MAX_DEPTH + 5)
-    with pytest.raises(RobotFormatError, match=rf"^<string>:1:{3 * urdf_format.MAX_DEPTH + 1}: document nested too "
-                                               rf"deeply: more than {urdf_format.MAX_DEPTH} levels"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:1:{3 * urdf_format.MAX_DEPTH + 1}: document nested too "
+        rf"deeply: more than {urdf_format.MAX_DEPTH} levels",
+    ):
         loads_urdf(deep)
     long_attr = urdf_chain(1).replace('<link name="l0">', f'<link name="l0"><mesh filename="{"x" * 5000}"/>')
-    with pytest.raises(RobotFormatError, match=r"^<string>:3:17: <mesh> attribute filename is 5000 characters "
-                                               rf"long \(at most {urdf_format.MAX_ATTRIBUTE_CHARS}\)$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<string>:3:17: <mesh> attribute filename is 5000 characters "
+        rf"long \(at most {urdf_format.MAX_ATTRIBUTE_CHARS}\)$",
+    ):
         loads_urdf(long_attr)
     assert time.perf_counter() - start < 5.0
 
@@ -108,21 +120,26 @@ def test_oversized_urdf_file_is_refused_by_its_size(tmp_path):
     big = tmp_path / "big.urdf"
     with open(big, "wb") as f:
         f.truncate(urdf_format.MAX_BYTES + 1)  # sparse: nothing is read
-    with pytest.raises(RobotFormatError, match=rf"big\.urdf:1:1: document too large: {urdf_format.MAX_BYTES + 1} "
-                                               r"bytes"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"big\.urdf:1:1: document too large: {urdf_format.MAX_BYTES + 1} "
+        r"bytes",
+    ):
         load_urdf(big)
 
 
 # ------------------------------------------------------------------------------------------------ item 5
 @pytest.mark.parametrize("component", ["5e-324", "1e-170", "1e-300", "1e154", "1.3e154", "1e308"])
 def test_tiny_and_huge_axes_become_unit_axes_in_both_formats(component):
-    yaml_robot = loads(HEAD + f"  - {{name: j, type: revolute, origin: {{}}, axis: [{component}, {component}, "
-                              f"{component}]}}\n")
-    urdf_robot = loads_urdf(urdf_chain(1).replace('<axis xyz="0 0 1"/>',
-                                                  f'<axis xyz="{component} {component} {component}"/>'))
+    yaml_robot = loads(
+        HEAD + f"  - {{name: j, type: revolute, origin: {{}}, axis: [{component}, {component}, {component}]}}\n"
+    )
+    urdf_robot = loads_urdf(
+        urdf_chain(1).replace('<axis xyz="0 0 1"/>', f'<axis xyz="{component} {component} {component}"/>')
+    )
     for robot in (yaml_robot, urdf_robot):
         axis = np.array(robot.joints[0].axis)
-        np.testing.assert_allclose(axis, [3 ** -0.5] * 3, rtol=0, atol=2e-16)
+        np.testing.assert_allclose(axis, [3**-0.5] * 3, rtol=0, atol=2e-16)
         T = robot.fk(np.linspace(-3, 3, 7)[:, None])
         assert gen.rigidity_error(T) <= 1e-15
 
@@ -131,8 +148,11 @@ def test_tiny_and_huge_axes_become_unit_axes_in_both_formats(component):
 @pytest.mark.parametrize("encoding", ["klingon", "utf-16", "shift_jis", "x" * 100])
 def test_unknown_or_unusable_xml_encoding_is_a_located_format_error(encoding):
     text = f'<?xml version="1.0" encoding="{encoding}"?>\n<robot name="r"><link name="a"/></robot>'
-    with pytest.raises(RobotFormatError, match=r"^bad\.urdf:1:\d+: (unknown XML encoding|cannot read the XML|"
-                                               r"malformed XML)"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^bad\.urdf:1:\d+: (unknown XML encoding|cannot read the XML|"
+        r"malformed XML)",
+    ):
         loads_urdf(text.encode("ascii"), path="bad.urdf")
 
 
@@ -162,15 +182,27 @@ def test_urdf_axis_that_underflows_when_squared_is_accepted_like_yaml():
     robot = loads_urdf(urdf_chain(1).replace('<axis xyz="0 0 1"/>', '<axis xyz="1e-170 0 0"/>'))
     assert robot.joints[0].axis == (1.0, 0.0, 0.0)
     assert loads(HEAD + "  - {name: j, type: revolute, origin: {}, axis: [1e-170, 0, 0]}\n").joints[0].axis == (
-        1.0, 0.0, 0.0)
+        1.0,
+        0.0,
+        0.0,
+    )
 
 
 def _big_yaml_block(n: int) -> str:
     lines = [HEAD.rstrip("\n")]
     for i in range(n):
-        lines += [f"  - name: joint_{i}", "    type: revolute", "    origin:", "      xyz: [0.1, 0.0, 0.05]",
-                  "      rpy: [0.0, 0.1, 0.0]", "    axis: [0, 0, 1]", "    limits:", "      - -3", "      - 3",
-                  "    velocity: 2"]
+        lines += [
+            f"  - name: joint_{i}",
+            "    type: revolute",
+            "    origin:",
+            "      xyz: [0.1, 0.0, 0.05]",
+            "      rpy: [0.0, 0.1, 0.0]",
+            "    axis: [0, 0, 1]",
+            "    limits:",
+            "      - -3",
+            "      - 3",
+            "    velocity: 2",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -182,9 +214,18 @@ def test_large_robots_that_load_can_be_saved_and_loaded_back(what, tmp_path):
         robot = loads(_big_yaml_block(1000))
     else:
         rng = np.random.default_rng(6)
-        joints = tuple(Joint(name=f"j{i}", type="revolute", form="origin",
-                             origin=Origin(tuple(rng.normal(size=3)), tuple(rng.normal(size=3))),
-                             axis=(0.0, 0.0, 1.0), limits=(-3.0, 3.0), velocity=2.0) for i in range(600))
+        joints = tuple(
+            Joint(
+                name=f"j{i}",
+                type="revolute",
+                form="origin",
+                origin=Origin(tuple(rng.normal(size=3)), tuple(rng.normal(size=3))),
+                axis=(0.0, 0.0, 1.0),
+                limits=(-3.0, 3.0),
+                velocity=2.0,
+            )
+            for i in range(600)
+        )
         robot = loads(dumps(Robot(name="r", joints=joints)))
     save(robot, tmp_path / "r.yaml")
     assert gen.robot_difference(robot, load(tmp_path / "r.yaml")) is None
@@ -197,13 +238,27 @@ def _worst_case_robot(n: int, configurations: int) -> Robot:
     name = "\ufffe" * (yaml_format.MAX_NAME_CHARS - 6)
     pose = Origin((long_float,) * 3, (long_float,) * 3)
     joints = tuple(
-        Joint(name=f"{name}{i:06d}", type="prismatic", form="origin", origin=pose, axis=(-0.5773502691896258,) * 3,
-              limits=(long_float, 2.2250738585072014e-308), velocity=1.2345678901234567e-300)
+        Joint(
+            name=f"{name}{i:06d}",
+            type="prismatic",
+            form="origin",
+            origin=pose,
+            axis=(-0.5773502691896258,) * 3,
+            limits=(long_float, 2.2250738585072014e-308),
+            velocity=1.2345678901234567e-300,
+        )
         for i in range(n)
     )
     text = "\ufffe" * yaml_format.MAX_TEXT_CHARS
-    return Robot(name=name + "robot!", joints=joints, base=pose, tool=pose, description=text, source=text,
-                 configurations={f"{name}{c:06d}": [long_float] * n for c in range(configurations)})
+    return Robot(
+        name=name + "robot!",
+        joints=joints,
+        base=pose,
+        tool=pose,
+        description=text,
+        source=text,
+        configurations={f"{name}{c:06d}": [long_float] * n for c in range(configurations)},
+    )
 
 
 def test_the_document_caps_admit_everything_dumps_writes_up_to_the_robot_caps():
@@ -227,8 +282,9 @@ def test_the_document_caps_admit_everything_dumps_writes_up_to_the_robot_caps():
     K = s12 - s11 - F
     J = s21 - s11 - F
     H = s11 - J - K - F
-    worst = (H + yaml_format.MAX_JOINTS * J + yaml_format.MAX_CONFIGURATIONS * K
-             + yaml_format.MAX_CONFIGURATION_VALUES * F)
+    worst = (
+        H + yaml_format.MAX_JOINTS * J + yaml_format.MAX_CONFIGURATIONS * K + yaml_format.MAX_CONFIGURATION_VALUES * F
+    )
     assert J[0] > 1500 and F[0] == 26  # the worst case is worst: escaped names, 24-character floats and ", "
     assert worst[0] <= yaml_format.MAX_BYTES, (worst, yaml_format.MAX_BYTES)
     assert worst[1] <= yaml_format.MAX_NODES, (worst, yaml_format.MAX_NODES)
@@ -236,22 +292,34 @@ def test_the_document_caps_admit_everything_dumps_writes_up_to_the_robot_caps():
 
 def test_robot_caps_are_enforced_when_loading():
     name = "n" * (yaml_format.MAX_NAME_CHARS + 1)
-    with pytest.raises(RobotFormatError, match=rf"^<string>:2:7: 'name' is {len(name)} characters long \(at most "
-                                               rf"{yaml_format.MAX_NAME_CHARS}\)$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:2:7: 'name' is {len(name)} characters long \(at most "
+        rf"{yaml_format.MAX_NAME_CHARS}\)$",
+    ):
         loads(f"robokin: 1\nname: {name}\njoints: []\n")
-    with pytest.raises(RobotFormatError, match=rf"^<string>:5:1: joint '{name}': the name is {len(name)} "
-                                               r"characters long"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:5:1: joint '{name}': the name is {len(name)} "
+        r"characters long",
+    ):
         loads_urdf(urdf_chain(1).replace('name="j0"', f'name="{name}"'))
 
 
 # ------------------------------------------------------------------------------------------------ item 11
 @pytest.mark.parametrize("digits", ["١٢", "１２", "𝟏𝟐", "1٢", "٣.٥"])
 def test_only_ascii_digits_are_numbers(digits):
-    with pytest.raises(RobotFormatError, match=rf"^<string>:4:39: joint 'j': 'dh.a' must be a number or an "
-                                               rf"expression of pi such as pi/2, got '{digits}'"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:4:39: joint 'j': 'dh.a' must be a number or an "
+        rf"expression of pi such as pi/2, got '{digits}'",
+    ):
         loads(HEAD + f"  - {{name: j, type: revolute, dh: {{a: {digits}}}}}\n")
-    with pytest.raises(RobotFormatError, match=rf"^<string>:5:71: joint 'j0': <origin>: attribute xyz has "
-                                               rf"'{digits}', which is not a number"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:5:71: joint 'j0': <origin>: attribute xyz has "
+        rf"'{digits}', which is not a number",
+    ):
         loads_urdf(urdf_chain(1).replace('xyz="0.1 0 0.05"', f'xyz="{digits} 0 0.05"'))
 
 
@@ -282,14 +350,30 @@ TREE = """<?xml version="1.0"?>
         (TREE, {"base": "a"}, r"^t\.urdf:4:3: base link 'a' has no joint below it"),
         (TREE, {"base": "a", "tip": "a"}, r"^t\.urdf:4:3: base and tip are the same link 'a'"),
         (TREE, {"tip": "b"}, r"^t\.urdf:7:3: joint 'jb': the chain from 'base' to 'b' has no moving joint"),
-        (TREE.replace('<link name="b"/>', '<link name="b"/><link name="c"/>'), {},
-         r"^t\.urdf:5:19: robot 't' has 2 root links \('base', 'c'\)"),
-        (TREE.replace('<parent link="base"/><child link="a"/>', '<parent link="b"/><child link="a"/>')
-         .replace('<parent link="base"/><child link="b"/>', '<parent link="a"/><child link="b"/>'), {},
-         r"^t\.urdf:6:3: joint 'ja': is part of a cycle of joints 'ja' -> 'jb' -> 'ja'"),
+        (
+            TREE.replace('<link name="b"/>', '<link name="b"/><link name="c"/>'),
+            {},
+            r"^t\.urdf:5:19: robot 't' has 2 root links \('base', 'c'\)",
+        ),
+        (
+            TREE.replace('<parent link="base"/><child link="a"/>', '<parent link="b"/><child link="a"/>').replace(
+                '<parent link="base"/><child link="b"/>', '<parent link="a"/><child link="b"/>'
+            ),
+            {},
+            r"^t\.urdf:6:3: joint 'ja': is part of a cycle of joints 'ja' -> 'jb' -> 'ja'",
+        ),
     ],
-    ids=["several leaves", "missing tip", "missing base", "tip not below", "no joint below", "same link",
-         "no moving joint", "two roots", "cycle"],
+    ids=[
+        "several leaves",
+        "missing tip",
+        "missing base",
+        "tip not below",
+        "no joint below",
+        "same link",
+        "no moving joint",
+        "two roots",
+        "cycle",
+    ],
 )
 def test_urdf_chain_level_errors_are_located(text, kwargs, pattern):
     with pytest.raises(RobotFormatError, match=pattern):

@@ -22,12 +22,12 @@ import math
 import random
 import re
 
+import generators as gen
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import generators as gen
 from robokin import dumps, loads, loads_urdf
 from robokin.errors import RobotFormatError
 
@@ -62,7 +62,11 @@ def load_or_located_error(kind: str, text: str):
 @given(rng=st.randoms(use_true_random=False))
 def test_mutated_documents_load_cleanly_or_fail_with_a_location(kind, rng):
     robot = gen.random_robot(rng)
-    text = gen.mutate_yaml(rng, gen.yaml_text(robot, rng)) if kind == "yaml" else gen.mutate_urdf(rng, gen.urdf_text(robot))
+    text = (
+        gen.mutate_yaml(rng, gen.yaml_text(robot, rng))
+        if kind == "yaml"
+        else gen.mutate_urdf(rng, gen.urdf_text(robot))
+    )
     loaded = load_or_located_error(kind, text)
     if loaded is not None:
         check_loaded(loaded, rng)
