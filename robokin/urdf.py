@@ -597,7 +597,13 @@ def loads_urdf(
     source = f"URDF {path} (chain from link {base!r} to link {tip!r})"
     if len(source) > MAX_TEXT_CHARS:  # an absurdly long path: keep the source savable
         source = f"URDF (chain from link {base!r} to link {tip!r})"
-    return Robot(name=tree.name, joints=tuple(_to_joint(j) for j in chain), source=source)
+    try:
+        return Robot(name=tree.name, joints=tuple(_to_joint(j) for j in chain), source=source)
+    except RobotFormatError as e:  # a robot-level model rule (offsets adding up to infinity): locate it
+        joint = next((j for j in chain if j.name == e.joint), None)
+        if joint is None:
+            raise tree.error(e.reason, path=path) from None
+        raise _joint_where(path, joint).error(e.reason) from None
 
 
 def load_urdf(path: str | os.PathLike, base: str | None = None, tip: str | None = None) -> Robot:

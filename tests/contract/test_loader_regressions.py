@@ -178,6 +178,17 @@ def test_urdf_velocity_zero_means_no_limit_like_yaml_and_converts(tmp_path):
     assert gen.robot_difference(robot, load_yaml(tmp_path / "r.yaml")) is None
 
 
+def test_robot_level_rules_are_located_in_urdf_too():
+    # two offsets of 1e308 m add up to infinity: the model refuses the robot, the reader says where
+    text = urdf_chain(2).replace('<origin xyz="0.1 0 0.05" rpy="0 0.1 0"/>', '<origin xyz="1e308 0 0" rpy="0 0 0"/>')
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<string>:7:1: joint 'j1': the link offsets up to joint 'j1' add up "
+        r"to more than the largest float",
+    ):
+        loads_urdf(text)
+
+
 def test_urdf_axis_that_underflows_when_squared_is_accepted_like_yaml():
     robot = loads_urdf(urdf_chain(1).replace('<axis xyz="0 0 1"/>', '<axis xyz="1e-170 0 0"/>'))
     assert robot.joints[0].axis == (1.0, 0.0, 0.0)
