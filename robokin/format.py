@@ -17,23 +17,44 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal, cast
+from typing import Any, Callable, Iterator, Literal, cast
 
 import numpy as np
 import yaml
 
 from .errors import PlausibilityWarning, RobotFormatError
+from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
 from .model import GeometryForm, Joint, Origin, Robot
 
-__all__ = ["load_yaml", "loads", "dumps", "save", "plausibility_warnings", "FORMAT_VERSION"]
+__all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "plausibility_warnings", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
-# Bounds on what the loader accepts, so that degenerate documents fail fast instead of hanging.
-MAX_CHARS = 500_000  # whole document; the bundled robots are 1-3 kB
-MAX_NODES = 10_000  # YAML nodes (scalars, lists, mappings); a 100-joint robot needs ~3000
-MAX_DEPTH = 32  # nesting of lists/mappings; a valid robot file nests 5 deep
+# What robokin reads and writes: robots of up to MAX_JOINTS joints. Each structural bound below caps what one
+# robot can hold, so that everything a loaded robot holds can be written back within the document caps.
+MAX_CONFIGURATIONS = 1_000  # named configurations
+MAX_CONFIGURATION_VALUES = 100_000  # joint values over all configurations
 MAX_NUMBER_CHARS = 100  # one number or pi expression
+
+# The most our writer produces for one item [bytes]: a name double-quoted with every character escaped
+# (``\uXXXX``), a float in ``repr`` form (``-2.2250738585072014e-308``), a joint with every field
+# (name, type, origin xyz + rpy, axis, limits, velocity).
+_NAME_BYTES = 2 + 6 * MAX_NAME_CHARS
+_FLOAT_BYTES = 26  # 24 characters and ", "
+_JOINT_BYTES = 130 + _NAME_BYTES + 12 * _FLOAT_BYTES
+_TEXT_BYTES = 30 + 6 * MAX_TEXT_CHARS
+_POSE_BYTES = 40 + 6 * _FLOAT_BYTES
+
+# Bounds on a document, so that a degenerate one fails fast instead of hanging. They are the most our own
+# writer produces for the largest robot the bounds above allow (so every robot that loads can be saved and
+# loaded back), and the composer stops at the first value or level beyond them.
+MAX_BYTES = (
+    200 + _NAME_BYTES + 2 * _TEXT_BYTES + 2 * _POSE_BYTES  # header, name, description, source, base, tool
+    + MAX_JOINTS * _JOINT_BYTES
+    + MAX_CONFIGURATIONS * (8 + _NAME_BYTES) + MAX_CONFIGURATION_VALUES * _FLOAT_BYTES
+)  # whole document [bytes of UTF-8, so also characters]; about 21 MB
+MAX_NODES = 64 + 32 * MAX_JOINTS + 2 * MAX_CONFIGURATIONS + MAX_CONFIGURATION_VALUES  # YAML values: ~28 a joint
+MAX_DEPTH = 32  # nesting of lists/mappings; a valid robot file nests 5 deep
 
 TOP_KEYS = ("robokin", "name", "description", "source", "units", "base", "tool", "joints", "configurations")
 JOINT_KEYS = ("name", "type", "dh", "mdh", "origin", "axis", "limits", "velocity")
@@ -62,8 +83,16 @@ _NONFINITE_WORDS = {".nan", ".inf", "+.inf", "-.inf", "nan", "inf", "+inf", "-in
 
 
 # --------------------------------------------------------------------------------------------- reading YAML
+# The event parser: libyaml's (C, ~20x faster) when PyYAML was built with it, else PyYAML's own. Both yield
+# the same events with the same marks; only the wording of syntax errors differs slightly.
+_EventParser = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+_NODE_RESOLVER = yaml.resolver.Resolver()
+_MAX_IMPLICIT_KEY_CHARS = 1000  # YAML 1.1 section 9.1.3: an implicit key is at most 1024 characters
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 class _Refused(Exception):
-    """Raised inside the composer for a construct robot files may not use."""
+    """Raised by the composer for a construct robot files may not use."""
 
     def __init__(self, reason: str, mark: Any) -> None:  # a yaml Mark (pure-Python or C loader's) or None
         super().__init__(reason)
@@ -71,43 +100,94 @@ class _Refused(Exception):
         self.mark = mark
 
 
-class _BoundedComposer(yaml.SafeLoader):
-    """A SafeLoader whose composer refuses tags, anchors and aliases and caps node count and depth.
+def _compose_events(parser: Any) -> yaml.Node | None:  # a SafeLoader or a CSafeLoader
+    """Compose the parser's events into one node tree, iteratively, refusing tags, anchors and aliases and
+    stopping at the first node beyond MAX_NODES or MAX_DEPTH.
 
-    Only ``compose`` is used: nodes keep their ``start_mark`` (line and column) and no Python object is
-    ever constructed from the document.
+    Only nodes are built (each keeps its ``start_mark``: line and column); no Python object is ever constructed
+    from the document. Plain scalars get the tag YAML 1.1 resolves them to (int, float, bool, null, str).
     """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:  # PyYAML hook
-        event = self.peek_event()
+    get: Callable[[], Any] = parser.get_event  # events of either loader (their marks differ in type only)
+    get()  # StreamStartEvent
+    event = get()
+    if isinstance(event, yaml.StreamEndEvent):
+        return None
+    document_mark = event.start_mark  # DocumentStartEvent
+    open_nodes: list[yaml.Node] = []  # the collections being filled, outermost first
+    pending_keys: list[yaml.Node | None] = []  # per open mapping: its key waiting for a value
+    nodes = 0
+    root = None
+    plain_tags: dict[str, str] = {}  # resolved tags of plain scalars seen
+    while True:
+        event = get()
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            node = open_nodes.pop()
+            pending_keys.pop()
+            node.end_mark = event.end_mark
+            if not open_nodes:
+                root = node
+                break
+            continue
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(
                 f"aliases (*{event.anchor}) are not allowed in robot files; write the value out", event.start_mark
             )
-        if getattr(event, "anchor", None) is not None:
+        if event.anchor is not None:
             raise _Refused(
                 f"anchors (&{event.anchor}) are not allowed in robot files; write the value out", event.start_mark
             )
-        if getattr(event, "tag", None) is not None:
+        if event.tag is not None:
             raise _Refused(
                 f"YAML tags such as {event.tag!r} are not allowed in robot files; write plain values",
                 event.start_mark,
             )
-        self._nodes += 1
-        if self._nodes > MAX_NODES:
+        nodes += 1
+        if nodes > MAX_NODES:
             raise _Refused(f"document too large: more than {MAX_NODES} YAML values", event.start_mark)
-        if self._depth >= MAX_DEPTH:
+        if len(open_nodes) >= MAX_DEPTH:
             raise _Refused(f"document nested too deeply: more than {MAX_DEPTH} levels", event.start_mark)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        start_mark: Any = event.start_mark
+        if isinstance(event, yaml.ScalarEvent):
+            value = event.value
+            if not event.implicit[0]:  # quoted: always text
+                tag = _STR_TAG
+            else:
+                cached = plain_tags.get(value)
+                if cached is None:
+                    cached = _NODE_RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+                    if len(plain_tags) < 4096:  # keys and words repeat (name, type, xyz, revolute, ...)
+                        plain_tags[value] = cached
+                tag = cached
+            node = yaml.ScalarNode(tag, value, start_mark, cast(Any, event.end_mark), style=event.style)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            tag = _NODE_RESOLVER.resolve(yaml.SequenceNode, None, event.implicit)
+            node = yaml.SequenceNode(tag, [], start_mark, None, flow_style=event.flow_style)
+        else:  # MappingStartEvent
+            tag = _NODE_RESOLVER.resolve(yaml.MappingNode, None, event.implicit)
+            node = yaml.MappingNode(tag, [], start_mark, None, flow_style=event.flow_style)
+        if open_nodes:
+            parent = open_nodes[-1]
+            if isinstance(parent, yaml.SequenceNode):
+                parent.value.append(node)
+            elif pending_keys[-1] is None:
+                pending_keys[-1] = node
+            else:
+                parent.value.append((pending_keys[-1], node))
+                pending_keys[-1] = None
+        if isinstance(node, yaml.ScalarNode):
+            if not open_nodes:
+                root = node
+                break
+        else:
+            open_nodes.append(node)
+            pending_keys.append(None)
+    get()  # DocumentEndEvent
+    event = get()
+    if not isinstance(event, yaml.StreamEndEvent):
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", document_mark, "but found another document", event.start_mark
+        )
+    return root
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
@@ -115,12 +195,26 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+def _too_large(size: int, path: str) -> RobotFormatError:
+    return RobotFormatError(
+        f"document too large: {size} characters (at most {MAX_BYTES})", path=path, line=1, column=1
+    )
+
+
 def _compose(text: str, path: str) -> yaml.Node | None:
     """Compose ``text`` into a node tree, turning every YAML problem into a :class:`RobotFormatError`."""
-    if len(text) > MAX_CHARS:
-        raise RobotFormatError(f"document too large: {len(text)} characters (at most {MAX_CHARS})", path=path)
+    if len(text) > MAX_BYTES:
+        raise _too_large(len(text), path)
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:  # not text at all; libyaml could not even be handed it
+        line, column = _line_col(text, surrogate.start())
+        raise RobotFormatError(
+            f"YAML syntax error: character U+{ord(surrogate.group()):04X} (a lone surrogate) is not allowed",
+            path=path, line=line, column=column,
+        )
+    parser = _EventParser(text)
     try:
-        return yaml.compose(text, Loader=_BoundedComposer)
+        return _compose_events(parser)
     except _Refused as e:
         mark = e.mark
         raise RobotFormatError(
@@ -133,19 +227,32 @@ def _compose(text: str, path: str) -> yaml.Node | None:
         reason, line, column = _explain_yaml_error(text, e)
         raise RobotFormatError(reason, path=path, line=line, column=column) from None
     except yaml.reader.ReaderError as e:
-        line, column = _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
+        where: tuple[int, int] | tuple[None, None] = (
+            _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
+        )
         raise RobotFormatError(
             f"YAML syntax error: character {chr(e.character)!r} (U+{e.character:04X}) is not allowed"
             if isinstance(e.character, int)
             else f"YAML syntax error: {e}",
             path=path,
-            line=line,
-            column=column,
+            line=where[0],
+            column=where[1],
         ) from None
     except yaml.YAMLError as e:  # any other YAML failure: still a format error, never a traceback
-        raise RobotFormatError(f"YAML error: {e}", path=path) from None
-    except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before this
-        raise RobotFormatError(f"document nested too deeply (more than {MAX_DEPTH} levels)", path=path) from None
+        raise RobotFormatError(f"YAML error: {e}", path=path, line=1, column=1) from None
+    finally:
+        parser.dispose()
+
+
+def _starts_with_tab(text: str, line: int) -> bool:
+    """Whether 0-based line ``line`` of ``text`` is indented with a tab."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return False
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)].lstrip(" ").startswith("\t")
 
 
 # A line that starts a joint of the list: "  - name: elbow".
@@ -198,10 +305,10 @@ def _explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | 
         joint = _enclosing_joint(lines, at)
         where = f"joint {joint!r}: " if joint else ""
         previous = next((k for k in range(min(at, len(lines)) - 1, -1, -1) if _key_column(lines[k]) is not None), None)
-    if "'\\t'" in problem or "\\t" in problem:
+    if "'\\t'" in problem or "\\t" in problem or "tab character" in problem or (at is not None and _starts_with_tab(text, at)):
         reason = ("YAML syntax error: a tab character in the indentation; YAML is indented with spaces only "
                   "(replace the tabs by spaces)")
-    elif problem.startswith("expected <block end>") and at is not None and at < len(lines):
+    elif problem.startswith(("expected <block end>", "did not find expected key")) and at is not None and at < len(lines):
         column = _key_column(lines[at]) or 0
         levels: list[int] = []  # the columns of the blocks enclosing the line above, innermost first
         for k in range(at - 1, -1, -1):
@@ -235,9 +342,16 @@ class _ExpressionError(Exception):
     pass
 
 
+# Numbers are ASCII digits only: Python's float() would also read Unicode digits ('١٢', full-width '１',
+# mathematical '𝟏'), which a robot file must not contain where a number is expected.
 _TOKEN_RE = re.compile(
-    r"\s*(?:(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)|(?P<op>[-+*/()]))"
+    r"[ \t]*(?:(?P<num>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>[-+*/()]))"
 )
+
+
+# A plain decimal number (the same numbers the tokenizer reads, without an expression around them).
+_DECIMAL = re.compile(r"[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -254,7 +368,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         value = m.group(kind)
         if kind == "name" and value != "pi":
             raise _ExpressionError(f"unknown name {value!r} (only pi is allowed)")
-        if kind == "num" and re.match(r"0\d", value):
+        if kind == "num" and re.match(r"0[0-9]", value):
             raise _ExpressionError(f"leading zero in {value!r} is ambiguous")
         tokens.append((kind, value))
         pos = m.end()
@@ -341,6 +455,8 @@ def _parse_number(text: str) -> tuple[float, bool]:
     """
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(f"longer than {MAX_NUMBER_CHARS} characters")
+    if _DECIMAL.fullmatch(text):  # the common case, as our writer writes numbers: no expression to parse
+        return float(text), False
     try:
         tokens = _tokenize(text)
         if not tokens:
@@ -508,6 +624,9 @@ class _Reader:
             return ""
         if required and not node.value.strip():
             raise self.error(node, where, f"{what} must not be empty", key_path)
+        limit = MAX_NAME_CHARS if required else MAX_TEXT_CHARS  # a name, or free text
+        if len(node.value) > limit:
+            raise self.error(node, where, f"{what} is {len(node.value)} characters long (at most {limit})", key_path)
         return node.value
 
     # ------------------------------------------------------------------ sections
@@ -524,7 +643,8 @@ class _Reader:
             raise self.error(root, "", "missing required key 'robokin' (the format version: write robokin: 1)")
         version = top["robokin"][1]
         is_int = isinstance(version, yaml.ScalarNode) and version.tag == _INT_TAG
-        if not (is_int and re.fullmatch(r"\d{1,9}", version.value)):
+        # A plain decimal integer literal: no sign, no leading zero (YAML 1.1 reads 01 as octal), no '_'.
+        if not (is_int and re.fullmatch(r"0|[1-9][0-9]{0,8}", version.value)):
             too_long = isinstance(version, yaml.ScalarNode) and len(version.value) > 20
             got = "a long number" if too_long else _kind_of(version)
             raise self.error(version, "", f"'robokin' must be the integer format version 1, got {got}", "robokin")
@@ -595,6 +715,10 @@ class _Reader:
     def joints(self, node: yaml.Node) -> list[_ParsedJoint]:
         if not isinstance(node, yaml.SequenceNode):
             raise self.error(node, "", f"'joints' must be a list of joints, got {_kind_of(node)}", "joints")
+        if len(node.value) > MAX_JOINTS:
+            raise self.error(
+                node.value[MAX_JOINTS], "", f"'joints' has {len(node.value)} joints (at most {MAX_JOINTS})", "joints"
+            )
         parsed: list[_ParsedJoint] = []
         first_seen: dict[str, yaml.Node] = {}
         for index, joint_node in enumerate(node.value):
@@ -695,7 +819,14 @@ class _Reader:
             velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
         try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
             joint = Joint(
-                name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity
+                name=name,
+                type=jtype,
+                form=cast(GeometryForm, form),
+                dh=cast("tuple[float, float, float, float] | None", dh),
+                origin=origin,
+                axis=axis,
+                limits=limits,
+                velocity=velocity,
             )
         except RobotFormatError as e:
             field = e.key_path.split(".")[0]
@@ -736,10 +867,18 @@ class _Reader:
         moving = [p for p in parsed if p.joint.moving]
         names = [p.joint.name for p in moving]
         fixed_names = {p.joint.name for p in parsed if not p.joint.moving}
+        if len(entries) > MAX_CONFIGURATIONS or len(entries) * len(moving) > MAX_CONFIGURATION_VALUES:
+            raise self.error(
+                node, "", f"'configurations' has {len(entries)} configurations of {len(moving)} values (at most "
+                f"{MAX_CONFIGURATIONS} configurations and {MAX_CONFIGURATION_VALUES} values in all)", "configurations",
+            )
         out: dict[str, np.ndarray] = {}
-        for cname, (_, value) in entries.items():
+        for cname, (key_node, value) in entries.items():
             where = f"configuration {cname!r}"
             kp = f"configurations.{cname}"
+            if len(cname) > MAX_NAME_CHARS:
+                raise self.error(key_node, where, f"the name is {len(cname)} characters long (at most "
+                                                  f"{MAX_NAME_CHARS})", kp)
             if isinstance(value, yaml.SequenceNode):
                 if len(value.value) != len(moving):
                     raise self.error(
@@ -875,26 +1014,17 @@ def load_yaml(path: str | os.PathLike[str]) -> Robot:
     """Read a robot from a YAML file in robokin format version 1.
 
     Args:
-        path: The file (UTF-8, at most ``MAX_CHARS`` characters).
+        path: The file (a regular file, UTF-8, at most ``MAX_BYTES`` bytes).
 
     Returns:
         The validated robot, in metres and radians.
 
     Raises:
-        RobotFormatError: The file is missing, unreadable, not UTF-8, or not a valid robot.
+        RobotFormatError: The file is missing, not a regular file (a directory, FIFO or device), unreadable,
+            too large, not UTF-8, or not a valid robot.
     """
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            data = f.read(4 * MAX_CHARS + 1)
-    except FileNotFoundError:
-        raise RobotFormatError("no such file", path=name) from None
-    except IsADirectoryError:
-        raise RobotFormatError("is a directory, not a robot file", path=name) from None
-    except OSError as e:
-        raise RobotFormatError(f"cannot read file: {e.strerror or e}", path=name) from None
-    if len(data) > 4 * MAX_CHARS:
-        raise RobotFormatError(f"document too large (more than {MAX_CHARS} characters)", path=name)
+    data = read_robot_file(name, MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -906,6 +1036,7 @@ def load_yaml(path: str | os.PathLike[str]) -> Robot:
 
 # ---------------------------------------------------------------------- writing
 _RESOLVER = yaml.resolver.Resolver()
+_MAX_IMPLICIT_KEY_CHARS = 1000  # YAML 1.1 section 9.1.3: an implicit key is at most 1024 characters
 _PLAIN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
@@ -992,8 +1123,12 @@ def _joint_lines(joint: Joint, num=_plain) -> Iterator[str]:
         yield f"    velocity: {num(joint.velocity, quantity)}"
 
 
-def _first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
-    """The first field in which two robots differ (bit for bit when ``rtol`` is 0), or None."""
+def first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
+    """The first field in which two robots differ (bit for bit, signed zeros included, when ``rtol`` is 0), or None.
+
+    Fixed joints' axis, limits and velocity mean nothing and are not compared. This is the check behind
+    :func:`dumps`'s round-trip guarantee.
+    """
 
     def same(x: Any, y: Any) -> bool:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -1098,8 +1233,12 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
         lines.append("configurations:")
         kinds = ["angle" if t == "revolute" else "length" for t in robot.joint_types]
         for key, q in robot.configurations.items():
-            values = ", ".join(num(v, kind) for v, kind in zip(np.asarray(q, dtype=float), kinds))
-            lines.append(f"  {_yaml_str(key)}: [{values}]")
+            key_text = _yaml_str(key)
+            values = "[" + ", ".join(num(v, kind) for v, kind in zip(np.asarray(q, dtype=float), kinds)) + "]"
+            if len(key_text) <= _MAX_IMPLICIT_KEY_CHARS:
+                lines.append(f"  {key_text}: {values}")
+            else:  # YAML allows at most 1024 characters in an implicit key: write an explicit one
+                lines += [f"  ? {key_text}", f"  : {values}"]
     text = "\n".join(lines) + "\n"
 
     try:
@@ -1110,7 +1249,7 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
         raise RobotFormatError(f"cannot be saved: {e.reason}", path=where, key_path=e.key_path) from None
     exact = digits is None and (angle, length) == ("rad", "m")
     rtol = 0.0 if exact else (1e-13 if digits is None else 10.0 ** (1 - digits))
-    diff = _first_difference(robot, again, rtol)
+    diff = first_difference(robot, again, rtol)
     if diff is not None:
         raise RobotFormatError(f"cannot be saved exactly: {diff} would read back differently", path=where,
                                key_path=diff)

@@ -1,9 +1,12 @@
 """URDF → :class:`~robokin.model.Robot`: the serial chain from a base link to a tip link, parsed with safe XML.
 
-The file is read with the standard library's expat parser, building a small element tree that remembers the
-line and column of every element, so every error names the file, the line and the element. Document type
-declarations are refused outright, so no entity (internal, external or recursive "billion laughs") is ever
-expanded.
+The file is read with the standard library's expat parser, building a small element tree of the elements
+robokin reads (``<robot>``, its links and joints), each remembering its line and column, so every error names
+the file, the line and the element. Document type declarations are refused outright, so no entity (internal,
+external or recursive "billion laughs") is ever expanded. The document is bounded (``MAX_BYTES``,
+``MAX_ELEMENTS``, ``MAX_DEPTH``, ``MAX_ATTRIBUTE_CHARS``, checked element by element while expat parses) and
+only regular files are opened, so a hostile file fails in well under a second; the bounds admit chains of
+``MAX_JOINTS`` joints with everything real URDFs carry. Numbers are ASCII decimals only.
 
 A URDF joint maps one to one onto a robokin joint of the ``"origin"`` form:
 
@@ -15,8 +18,9 @@ URDF            robokin :class:`~robokin.model.Joint`
 ``prismatic``   ``"prismatic"``, limits from ``<limit lower upper>`` (required)
 ``fixed``       ``"fixed"`` (kept, name preserved, so every frame of the chain is still there)
 ``<origin>``    ``origin=Origin(xyz [m], rpy [rad])``; missing attributes are zeros
-``<axis>``      ``axis`` normalised; a missing ``<axis>`` is ``1 0 0`` (URDF's default, not z)
-``velocity``    ``velocity`` [rad/s or m/s] from ``<limit velocity>``, None when absent
+``<axis>``      ``axis`` normalised as in YAML files (:func:`robokin.model.unit_axis`); a missing ``<axis>`` is
+                ``1 0 0`` (URDF's default, not z)
+``velocity``    ``velocity`` [rad/s or m/s] from ``<limit velocity>``, None when absent or 0 (as in YAML)
 ==============  ===========================================================================================
 
 Missing ``lower``/``upper`` attributes of a ``<limit>`` are 0, as in URDF. ``effort``, dynamics, calibration,
@@ -36,6 +40,7 @@ from typing import Any, Callable, NoReturn, cast
 from xml.parsers import expat
 
 from .errors import RobotFormatError
+from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
 from .model import Joint, JointType, Origin, Robot
 
 __all__ = ["load_urdf", "loads_urdf", "describe_urdf", "describes_urdf", "UrdfDescription", "UrdfLeaf"]
@@ -45,10 +50,20 @@ _SUPPORTED_TYPES = ("revolute", "continuous", "prismatic", "fixed")
 _UNSUPPORTED_TYPES = ("floating", "planar")
 _URDF_JOINT_TYPES = _SUPPORTED_TYPES + _UNSUPPORTED_TYPES
 
-# A decimal number as URDF files write them (no underscores, no hex, no "nan"/"inf" words).
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# A decimal number as URDF files write them: ASCII digits only (no underscores, no hex, no "nan"/"inf"
+# words, and no Unicode digits such as '١٢', which Python's float() would accept).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # At most this many names are listed in an error message.
 _MAX_LISTED = 20
+
+# Bounds on what the reader accepts, so that a hostile or degenerate document fails fast (in well under a
+# second) instead of exhausting time or memory. They admit chains of MAX_JOINTS joints whose links carry
+# everything real URDFs carry (visuals, collisions, inertia, transmissions, Gazebo tags: about 30 elements
+# and 1.5 kB per link and joint).
+MAX_BYTES = 32 * 1024 * 1024  # the whole document [bytes]
+MAX_ELEMENTS = 50 * MAX_JOINTS  # XML elements, ignored ones included
+MAX_DEPTH = 64  # nesting of elements; a URDF nests 4 deep, Gazebo plugin settings a few more
+MAX_ATTRIBUTE_CHARS = 4096  # one attribute value (mesh paths are the longest in practice)
 
 
 # --------------------------------------------------------------------------------------------- XML tree
@@ -77,44 +92,66 @@ def _xacro_hint(name: str) -> str:
 
 
 def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
-    """Parse ``data`` into an element tree, refusing DTDs and entities.
+    """Parse ``data`` into an element tree of the elements robokin reads, refusing DTDs and entities.
+
+    Expat calls back element by element, so the element, depth and attribute-length caps stop a degenerate
+    document at the element that breaks them; the elements that are not kinematics are counted, not stored.
 
     Raises:
-        RobotFormatError: Malformed XML, a DTD or entity declaration, or a xacro element.
+        RobotFormatError: Malformed XML, an unknown or unsupported encoding, a DTD or entity declaration, a
+            xacro element, or a document beyond the caps (MAX_BYTES, MAX_ELEMENTS, MAX_DEPTH,
+            MAX_ATTRIBUTE_CHARS), always with the line and column.
     """
+    if len(data) > MAX_BYTES:
+        raise RobotFormatError(
+            f"document too large: {len(data)} bytes (the limit is {MAX_BYTES} bytes)", path=path, line=1, column=1
+        )
     parser = expat.ParserCreate(encoding)
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    stack: list[_Element] = []
+    stack: list[_Element | None] = []  # None for an element that is counted but not kept
     roots: list[_Element] = []
+    elements = 0
 
     def here() -> tuple[int, int]:
         return parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
 
+    def error(reason: str) -> RobotFormatError:
+        line, column = here()
+        return RobotFormatError(reason, path=path, line=line, column=column)
+
     def refuse(what: str) -> Callable[..., NoReturn]:
         def handler(*_args: Any) -> NoReturn:
-            line, column = here()
-            raise RobotFormatError(
+            raise error(
                 f"{what} is not allowed in a URDF read by robokin "
-                "(DTDs and entities are refused so that nothing is expanded); remove it",
-                path=path,
-                line=line,
-                column=column,
+                "(DTDs and entities are refused so that nothing is expanded); remove it"
             )
 
         return handler
 
     def start(tag: str, attrib: dict[str, str]) -> None:
-        line, column = here()
+        nonlocal elements
+        elements += 1
+        if elements > MAX_ELEMENTS:
+            raise error(f"document too large: more than {MAX_ELEMENTS} elements")
+        if len(stack) >= MAX_DEPTH:
+            raise error(f"document nested too deeply: more than {MAX_DEPTH} levels of elements")
         if tag.startswith("xacro:"):
-            raise RobotFormatError(
-                f"<{tag}> is a xacro element, not URDF: {_xacro_hint(Path(path).name)}",
-                path=path,
-                line=line,
-                column=column,
-            )
-        element = _Element(tag, dict(attrib), line, column)
-        if stack:
-            stack[-1].children.append(element)
+            raise error(f"<{tag}> is a xacro element, not URDF: {_xacro_hint(Path(path).name)}")
+        if attrib and max(map(len, attrib.values())) > MAX_ATTRIBUTE_CHARS:
+            key, value = next((k, v) for k, v in attrib.items() if len(v) > MAX_ATTRIBUTE_CHARS)
+            raise error(f"<{tag}> attribute {key} is {len(value)} characters long (at most {MAX_ATTRIBUTE_CHARS})")
+        parent = stack[-1] if stack else None
+        depth = len(stack)
+        kept = depth == 0 or (
+            parent is not None and ((depth == 1 and tag in ("link", "joint")) or (depth == 2 and parent.tag == "joint"))
+        )
+        if not kept:
+            stack.append(None)
+            return
+        line, column = here()
+        element = _Element(tag, attrib, line, column)
+        if parent is not None:
+            parent.children.append(element)
         else:
             roots.append(element)
         stack.append(element)
@@ -133,6 +170,12 @@ def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
         raise RobotFormatError(
             f"malformed XML: {expat.ErrorString(exc.code)}", path=path, line=exc.lineno, column=exc.offset + 1
         ) from None
+    except LookupError as exc:  # expat asked Python for an encoding it does not know
+        raise error(f"unknown XML encoding ({exc}); write the file in UTF-8") from None
+    except (ValueError, OverflowError) as exc:  # e.g. a multi-byte encoding expat cannot use
+        if isinstance(exc, RobotFormatError):
+            raise
+        raise error(f"cannot read the XML: {exc}") from None
     return roots[0]
 
 
@@ -299,8 +342,8 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
             checked = _to_joint(_UrdfJoint(name, jtype, "", "", element, origin, axis, limits, velocity, None))
         except RobotFormatError as e:
             attr = {"axis": "xyz", "limits": "lower", "velocity": "velocity"}.get(e.key_path)
-            where = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
-            raise (where or _Where(path, element, label, xpath)).error(e.reason, attr) from None
+            located = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
+            raise (located or _Where(path, element, label, xpath)).error(e.reason, attr) from None
         axis, limits, velocity = checked.axis, checked.limits, checked.velocity
 
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
@@ -313,11 +356,45 @@ class _Tree:
     """The validated kinematic tree of a URDF."""
 
     name: str
+    element: _Element  # the <robot>
     links: dict[str, _Element]  # in document order
     joints: dict[str, _UrdfJoint]
     parent_joint: dict[str, _UrdfJoint]  # child link → the joint above it
     child_joints: dict[str, list[_UrdfJoint]]  # link → the joints below it
     root: str
+
+    def error(self, reason: str, element: _Element | None = None, key_path: str = "", *, path: str) -> RobotFormatError:
+        """A chain-level error located at ``element`` (default: the ``<robot>`` element)."""
+        at = self.element if element is None else element
+        return RobotFormatError(reason, path=path, line=at.line, column=at.column, key_path=key_path)
+
+
+def _joint_where(path: str, joint: _UrdfJoint) -> _Where:
+    return _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]")
+
+
+def _find_cycle(links: dict[str, _Element], parent_joint: dict[str, _UrdfJoint]) -> list[_UrdfJoint] | None:
+    """The joints of a cycle (from parent to child, starting at the first one in the file), or None.
+
+    Each link is walked up at most once: a walk stops at a link already known to reach a root, so the
+    check is linear in the number of links.
+    """
+    reaches_root: set[str] = set()
+    for start in links:
+        on_path: dict[str, int] = {}  # link → its index in the path walked from start
+        path: list[str] = []
+        link: str | None = start
+        while link is not None and link not in reaches_root:
+            if link in on_path:
+                loop = [parent_joint[x] for x in reversed(path[on_path[link] :])]
+                first = min(range(len(loop)), key=lambda i: loop[i].element.line)
+                return loop[first:] + loop[:first]
+            on_path[link] = len(path)
+            path.append(link)
+            above = parent_joint.get(link)
+            link = None if above is None else above.parent
+        reaches_root.update(path)
+    return None
 
 
 def _build_tree(robot_el: _Element, path: str) -> _Tree:
@@ -329,6 +406,10 @@ def _build_tree(robot_el: _Element, path: str) -> _Tree:
             column=robot_el.column,
         )
     name = _required_attr(robot_el, "name", "<robot>", "robot", path)
+    if len(name) > MAX_NAME_CHARS:
+        raise _Where(path, robot_el, "<robot>", "robot").error(
+            f"the name is {len(name)} characters long (at most {MAX_NAME_CHARS})", "name"
+        )
 
     links: dict[str, _Element] = {}
     for link_el in robot_el.all("link"):
@@ -345,7 +426,7 @@ def _build_tree(robot_el: _Element, path: str) -> _Tree:
     for joint_el in robot_el.all("joint"):
         joint = _parse_joint(joint_el, links, path)
         if joint.name in joints:
-            raise _Where(path, joint_el, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]").error(
+            raise _joint_where(path, joint).error(
                 f"is defined twice (first on line {joints[joint.name].element.line})"
             )
         joints[joint.name] = joint
@@ -355,30 +436,18 @@ def _build_tree(robot_el: _Element, path: str) -> _Tree:
     for joint in joints.values():
         other = parent_joint.get(joint.child)
         if other is not None:
-            raise _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]").error(
+            raise _joint_where(path, joint).error(
                 f"link {joint.child!r} is already the child of joint {other.name!r}: a URDF is a tree "
                 "(each link has at most one parent joint), this one has a cycle or a closed loop"
             )
         parent_joint[joint.child] = joint
         child_joints[joint.parent].append(joint)
 
-    # Cycles: walking up the parents from any link must end at a link without a parent.
-    for start in links:
-        seen = [start]
-        link = start
-        while link in parent_joint:
-            link = parent_joint[link].parent
-            if link in seen:
-                # The joints of the loop from parent to child, starting at the first one in the file.
-                loop = [parent_joint[x] for x in reversed(seen[seen.index(link) :])]
-                first = min(range(len(loop)), key=lambda i: loop[i].element.line)
-                loop = loop[first:] + loop[:first]
-                raise _Where(path, loop[0].element, f"joint {loop[0].name!r}", f"joint[@name={loop[0].name!r}]").error(
-                    "is part of a cycle of joints "
-                    + " -> ".join(repr(j.name) for j in loop + loop[:1])
-                    + " (a URDF is a tree)"
-                )
-            seen.append(link)
+    loop = _find_cycle(links, parent_joint)
+    if loop is not None:
+        raise _joint_where(path, loop[0]).error(
+            "is part of a cycle of joints " + " -> ".join(repr(j.name) for j in loop + loop[:1]) + " (a URDF is a tree)"
+        )
 
     roots = [link for link in links if link not in parent_joint]
     if len(roots) > 1:
@@ -391,7 +460,7 @@ def _build_tree(robot_el: _Element, path: str) -> _Tree:
             column=second.column,
             key_path=f"link[@name={roots[1]!r}]",
         )
-    return _Tree(name, links, joints, parent_joint, child_joints, roots[0])
+    return _Tree(name, robot_el, links, joints, parent_joint, child_joints, roots[0])
 
 
 def _leaves_below(tree: _Tree, base: str) -> list[str]:
@@ -407,42 +476,56 @@ def _leaves_below(tree: _Tree, base: str) -> list[str]:
 
 
 def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[str, str, list[_UrdfJoint]]:
-    """The joints from ``base`` to ``tip`` (defaults resolved), in order from the base."""
+    """The joints from ``base`` to ``tip`` (defaults resolved), in order from the base.
+
+    Every error is located: at the link or joint element it is about, or at ``<robot>`` for a base or tip
+    that names no link.
+    """
     for role, link in (("base", base), ("tip", tip)):
         if link is not None and link not in tree.links:
-            raise RobotFormatError(
-                f"unknown {role} link {link!r} (links of robot {tree.name!r}: {_listing(list(tree.links))})",
-                path=path,
+            raise tree.error(
+                f"unknown {role} link {link!r} (links of robot {tree.name!r}: {_listing(list(tree.links))})", path=path
             )
     base = tree.root if base is None else base
+    base_el = tree.links[base]
     if tip is None:
         leaves = _leaves_below(tree, base)
         if leaves == [base]:
-            raise RobotFormatError(f"base link {base!r} has no joint below it", path=path)
+            raise tree.error(f"base link {base!r} has no joint below it", base_el, path=path)
         if len(leaves) > 1:
-            raise RobotFormatError(
+            raise tree.error(
                 f"the tree below base link {base!r} has {len(leaves)} leaf links; pass tip= (or --tip) to "
                 f"choose the end of the chain. Leaves, moving chains first: {_leaf_listing(_leaves(tree, base))}",
+                tree.links[leaves[1]],
+                f"link[@name={leaves[1]!r}]",
                 path=path,
             )
         tip = leaves[0]
+    tip_el = tree.links[tip]
     if tip == base:
-        raise RobotFormatError(f"base and tip are the same link {base!r}: the chain has no joint", path=path)
+        raise tree.error(f"base and tip are the same link {base!r}: the chain has no joint", base_el, path=path)
     joints = []
     link = tip
     while link != base:
         if link not in tree.parent_joint:
-            raise RobotFormatError(
+            raise tree.error(
                 f"tip link {tip!r} is not below base link {base!r} (walking up from the tip reaches root "
                 f"{tree.root!r} first)",
+                tip_el,
+                f"link[@name={tip!r}]",
                 path=path,
             )
         joint = tree.parent_joint[link]
         joints.append(joint)
         link = joint.parent
     joints.reverse()
+    if len(joints) > MAX_JOINTS:
+        raise _joint_where(path, joints[MAX_JOINTS]).error(
+            f"the chain from {base!r} to {tip!r} has {len(joints)} joints (robokin reads chains of at most "
+            f"{MAX_JOINTS})"
+        )
     for joint in joints:
-        where = _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]")
+        where = _joint_where(path, joint)
         if joint.type in _UNSUPPORTED_TYPES:
             raise where.error(
                 f"is a {joint.type} joint on the chain from {base!r} to {tip!r}; robokin handles serial chains of "
@@ -454,11 +537,12 @@ def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[s
                 f"mimics joint {joint.mimic!r} and lies on the chain from {base!r} to {tip!r}; mimic joints are "
                 "not supported on the chain (choose a tip that leaves it out)"
             )
+        if len(joint.name) > MAX_NAME_CHARS:
+            raise where.error(f"the name is {len(joint.name)} characters long (at most {MAX_NAME_CHARS})", "name")
     if not any(j.type != "fixed" for j in joints):
-        raise RobotFormatError(
+        raise _joint_where(path, joints[0]).error(
             f"the chain from {base!r} to {tip!r} has no moving joint (only fixed joints "
-            f"{_listing([j.name for j in joints])})",
-            path=path,
+            f"{_listing([j.name for j in joints])})"
         )
     return base, tip, joints
 
@@ -618,7 +702,8 @@ def loads_urdf(
         preserved), in metres and radians. Joints off the chain (e.g. a gripper's fingers) are ignored.
 
     Raises:
-        RobotFormatError: Malformed XML, a DTD or entity, a xacro file, a link or joint defined twice, a joint
+        RobotFormatError: Always with FILE:LINE:COL. Malformed XML, an unknown or unusable encoding, a
+            document beyond the caps, a DTD or entity, a xacro file, a link or joint defined twice, a joint
             naming an unknown link, a cycle, several root links, an unknown joint type, an unknown base or tip,
             several leaves and no tip, a floating/planar/mimic joint on the chain, a bad number (wrong count,
             not numeric, NaN or infinite), a zero axis, a missing ``<limit>`` on a revolute or prismatic joint,
@@ -626,16 +711,22 @@ def loads_urdf(
     """
     path = os.fspath(path)
     if isinstance(text, str):
-        data, encoding = text.encode("utf-8"), "utf-8"
+        # A lone surrogate passes through as bytes expat refuses, with its line and column.
+        data, encoding = text.encode("utf-8", "surrogatepass"), "utf-8"
     else:
         data, encoding = bytes(text), None
     tree = _build_tree(_parse_xml(data, path, encoding), path)
     base, tip, chain = _chain(tree, base, tip, path)
-    return Robot(
-        name=tree.name,
-        joints=tuple(_to_joint(j) for j in chain),
-        source=f"URDF {path} (chain from link {base!r} to link {tip!r})",
-    )
+    source = f"URDF {path} (chain from link {base!r} to link {tip!r})"
+    if len(source) > MAX_TEXT_CHARS:  # an absurdly long path: keep the source savable
+        source = f"URDF (chain from link {base!r} to link {tip!r})"
+    try:
+        return Robot(name=tree.name, joints=tuple(_to_joint(j) for j in chain), source=source)
+    except RobotFormatError as e:  # a robot-level model rule (offsets adding up to infinity): locate it
+        joint = next((j for j in chain if j.name == e.joint), None)
+        if joint is None:
+            raise tree.error(e.reason, path=path) from None
+        raise _joint_where(path, joint).error(e.reason) from None
 
 
 def load_urdf(path: str | os.PathLike, base: str | None = None, tip: str | None = None) -> Robot:
@@ -650,7 +741,8 @@ def load_urdf(path: str | os.PathLike, base: str | None = None, tip: str | None 
         The robot; see :func:`loads_urdf`.
 
     Raises:
-        RobotFormatError: A missing or unreadable file, a xacro file, or anything :func:`loads_urdf` refuses.
+        RobotFormatError: A missing or unreadable file, not a regular file (a directory, FIFO or device), a
+            file larger than ``MAX_BYTES``, a xacro file, or anything :func:`loads_urdf` refuses.
     """
     name = os.fspath(path)
     return loads_urdf(_read_urdf_bytes(name), path=name, base=base, tip=tip)
@@ -660,9 +752,4 @@ def _read_urdf_bytes(name: str) -> bytes:
     """The bytes of the URDF file ``name``; RobotFormatError for a xacro file or an unreadable one."""
     if name.lower().endswith(".xacro"):
         raise RobotFormatError(f"this is a xacro file, not URDF: {_xacro_hint(Path(name).name)}", path=name)
-    try:
-        return Path(name).read_bytes()
-    except FileNotFoundError:
-        raise RobotFormatError("no such file", path=name) from None
-    except OSError as exc:
-        raise RobotFormatError(f"cannot read the file: {exc.strerror or exc}", path=name) from None
+    return read_robot_file(name, MAX_BYTES)

@@ -252,9 +252,9 @@ def test_robot_paths_that_are_not_files(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) == 1
     assert "is a directory, not a robot file" in capsys.readouterr().err
     assert main(["info", "/dev/null"]) == 1
-    assert "/dev/null: is not a regular file" in capsys.readouterr().err
+    assert "/dev/null: is a character device, not a robot file" in capsys.readouterr().err
     assert main(["info", str(tmp_path / "nope.yaml")]) == 1
-    assert "nope.yaml: file not found" in capsys.readouterr().err
+    assert "nope.yaml: no such file" in capsys.readouterr().err
     for bad in (tmp_path / "x.png", tmp_path / "x", tmp_path):
         assert main(["animate", "planar2r", "--to", "zero", "--out", str(bad)]) == 1
         err = capsys.readouterr().err

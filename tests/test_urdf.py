@@ -647,7 +647,7 @@ def test_missing_file_and_xacro_file(tmp_path):
     hint = r"my_arm.urdf.xacro: this is a xacro file, not URDF: expand it to plain URDF first: `xacro my_arm"
     with pytest.raises(RobotFormatError, match=hint + r".urdf.xacro > my_arm.urdf`"):
         load_urdf(xacro)
-    with pytest.raises(RobotFormatError, match=r"cannot read the file"):
+    with pytest.raises(RobotFormatError, match=r": is a directory, not a robot file$"):
         load_urdf(tmp_path)
 
 
