@@ -303,10 +303,10 @@ def lspb_scaling(
     tb = blend * T
     V = 1.0 / (T - tb)
     a = V / tb
-    t = np.clip(np.asarray(t, dtype=float), 0.0, T)
-    rising, falling = t < tb, t > T - tb
-    s = np.where(rising, 0.5 * a * t**2, np.where(falling, 1.0 - 0.5 * a * (T - t) ** 2, V * (t - 0.5 * tb)))
-    sd = np.where(rising, a * t, np.where(falling, a * (T - t), V))
+    tc = np.clip(np.asarray(t, dtype=float), 0.0, T)
+    rising, falling = tc < tb, tc > T - tb
+    s = np.where(rising, 0.5 * a * tc**2, np.where(falling, 1.0 - 0.5 * a * (T - tc) ** 2, V * (tc - 0.5 * tb)))
+    sd = np.where(rising, a * tc, np.where(falling, a * (T - tc), V))
     sdd = np.where(rising, a, np.where(falling, -a, 0.0))
     return s, sd, sdd
 

@@ -78,7 +78,7 @@ def gram(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: n
 def _matvec(A: list[list[np.ndarray]], x: list[np.ndarray]) -> list[np.ndarray]:
     """``A x`` for the symmetric Gram matrices (lower triangle ``A[i][j]``, i >= j) and vectors ``x[i]``."""
     k = len(A)
-    return [sum(A[max(i, j)][min(i, j)] * x[j] for j in range(k)) for i in range(k)]  # type: ignore[misc]
+    return [sum(A[max(i, j)][min(i, j)] * x[j] for j in range(k)) for i in range(k)]
 
 
 def _rayleigh(A: list[list[np.ndarray]], x: list[np.ndarray]) -> np.ndarray:
@@ -301,7 +301,7 @@ class CapabilityJob:
         )
 
 
-def capability_job(robot: Robot, samples, voxel, directions, seed) -> CapabilityJob:
+def capability_job(robot: Robot, samples: int, voxel: float, directions: int, seed: int) -> CapabilityJob:
     """The job of :func:`capability_map` (arguments validated)."""
     samples = positive_int(samples, "samples")
     seed = check_seed(seed)

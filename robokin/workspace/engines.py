@@ -21,8 +21,9 @@ import ctypes.util
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from ..errors import OptionError
 __all__ = ["DaskEngine", "InProcessEngine", "dask_distributed", "reduce_by_key", "resolve_engine", "task_groups"]
 
 
-def reduce_by_key(keys: np.ndarray, columns: dict[str, tuple[np.ndarray, Callable]]) -> dict[str, np.ndarray]:
+def reduce_by_key(keys: np.ndarray, columns: dict[str, tuple[np.ndarray, np.ufunc]]) -> dict[str, np.ndarray]:
     """Group rows by key and reduce each column with its ufunc (``np.add``, ``np.maximum``, ...).
 
     Exact for integer sums and for maxima/minima, and independent of the row order: the keys are sorted
@@ -76,7 +77,7 @@ TASK_MMAP_THRESHOLD, TASK_TRIM_THRESHOLD = 64 << 20, 128 << 20
 
 
 @contextlib.contextmanager
-def numpy_friendly_heap():
+def numpy_friendly_heap() -> Iterator[None]:
     """Let NumPy's short-lived arrays reuse heap memory while a task runs in a Dask worker.
 
     Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which (glibc) also freezes the mmap
@@ -171,7 +172,7 @@ class InProcessEngine:
         return job.merge([s for _, s in stack])
 
 
-def dask_distributed():
+def dask_distributed() -> ModuleType:
     """The ``distributed`` module; OptionError naming the ``robokin[dask]`` extra when it is missing."""
     try:
         import distributed

@@ -49,7 +49,9 @@ class _Saved:
         """Write the map to ``path`` (``.npz``, compressed); :func:`load_map` or ``type.load`` reads it back."""
         data = {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         try:
-            np.savez_compressed(path, __kind__=np.array(self.kind), __version__=np.array(FORMAT_VERSION), **data)
+            np.savez_compressed(
+                path, allow_pickle=True, __kind__=np.array(self.kind), __version__=np.array(FORMAT_VERSION), **data
+            )
         except OSError as exc:
             raise RobokinError(f"{path}: cannot write the map: {exc.strerror or exc}") from None
 
@@ -63,14 +65,15 @@ class _Saved:
 
     @classmethod
     def _from_arrays(cls, data: dict[str, np.ndarray]) -> Any:
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             value = data[f.name]
             if value.ndim == 0:
-                value = value.item()
+                kwargs[f.name] = value.item()
             elif f.name == "shape":
-                value = tuple(int(v) for v in value)
-            kwargs[f.name] = value
+                kwargs[f.name] = tuple(int(v) for v in value)
+            else:
+                kwargs[f.name] = value
         return cls(**kwargs)
 
 
@@ -98,7 +101,7 @@ class _Grid:
         ijk = np.floor((p - self.origin) / self.voxel).astype(np.int64)  # (..., 3)
         inside = np.all((ijk >= 0) & (ijk < np.array(self.shape)), axis=-1)
         ijk = np.where(inside[..., None], ijk, 0)
-        return np.ravel_multi_index(np.moveaxis(ijk, -1, 0), self.shape), inside
+        return np.asarray(np.ravel_multi_index(np.moveaxis(ijk, -1, 0), self.shape)), inside
 
     def value_at(self, field: str, p_world: npt.ArrayLike) -> np.ndarray:
         """A per-voxel field (e.g. ``"reachability"``) at points ``(..., 3)`` [m]; 0 outside the grid."""

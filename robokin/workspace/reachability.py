@@ -106,7 +106,7 @@ class ReachabilityJob:
 def _near_reached(capability: CapabilityMap, p_world: np.ndarray) -> np.ndarray:
     """Whether the capability map has samples in the voxel of each point ``(N, 3)`` or a neighbouring one."""
     offsets = np.stack(np.meshgrid(*[[-1, 0, 1]] * 3, indexing="ij"), axis=-1).reshape(-1, 3) * capability.voxel
-    return (capability.value_at("counts", p_world[:, None, :] + offsets) > 0).any(axis=-1)
+    return np.asarray((capability.value_at("counts", p_world[:, None, :] + offsets) > 0).any(axis=-1))
 
 
 def reachability_job(
@@ -202,7 +202,7 @@ def reachability_map(
     V = int(np.prod(shape))
     attempted = np.zeros(V * D, bool)
     attempted[pose_ids] = True
-    success = np.zeros(V * D, bool)
+    success: np.ndarray = np.zeros(V * D, bool)
     success[summary["pose"]] = summary["success"]
     measure = np.zeros(V * D)
     measure[summary["pose"]] = summary["manipulability"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -147,17 +147,17 @@ def rotations_with_z(u: npt.ArrayLike) -> np.ndarray:
     The x column is the world ``x`` (or ``y`` when ``u`` is within 45° of ``x``) made orthogonal to ``u``;
     the roll about ``u`` is therefore fixed, not sampled.
     """
-    u = np.asarray(u, dtype=float)
-    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
-    e = np.where(np.abs(u[..., :1]) < np.sqrt(0.5), [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
-    x = e - np.sum(e * u, axis=-1, keepdims=True) * u
+    u_arr = np.asarray(u, dtype=float)
+    u_unit = u_arr / np.linalg.norm(u_arr, axis=-1, keepdims=True)
+    e = np.where(np.abs(u_unit[..., :1]) < np.sqrt(0.5), [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+    x = e - np.sum(e * u_unit, axis=-1, keepdims=True) * u_unit
     x /= np.linalg.norm(x, axis=-1, keepdims=True)
-    y = np.cross(u, x)
-    return np.stack([x, y, u], axis=-1)
+    y = np.cross(u_unit, x)
+    return np.stack([x, y, u_unit], axis=-1)
 
 
 # --------------------------------------------------------------------------------------------- the grid
-def positive_int(value, name: str) -> int:
+def positive_int(value: Any, name: str) -> int:
     """``value`` as an int >= 1 (an integral float such as ``1e8`` is accepted); OptionError otherwise."""
     if isinstance(value, bool):
         raise OptionError(f"{name} must be an integer >= 1, got {value!r}")
@@ -170,7 +170,7 @@ def positive_int(value, name: str) -> int:
     return int(number) if not isinstance(value, (int, np.integer)) else int(value)
 
 
-def positive_length(value, name: str) -> float:
+def positive_length(value: Any, name: str) -> float:
     """``value`` as a float > 0 and finite [m]; OptionError otherwise."""
     try:
         number = float(value)
@@ -254,14 +254,14 @@ def chunk_samples(lo: np.ndarray, hi: np.ndarray, seed: int, chunk: int, count: 
     return lo + (hi - lo) * chunk_rng(seed, chunk).random((count, lo.shape[0]))
 
 
-def check_seed(seed) -> int:
+def check_seed(seed: object) -> int:
     """``seed`` as an int >= 0; OptionError otherwise."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise OptionError(f"seed must be an integer >= 0, got {seed!r}")
     return int(seed)
 
 
-def check_link(link) -> None:
+def check_link(link: object) -> None:
     """Only the robot's one end effector can be mapped for now; ``link`` must be None."""
     if link is not None:
         raise OptionError(
