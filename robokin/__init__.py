@@ -6,11 +6,11 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 
 from . import autodiff, ik, kinematics, singularity, spatial, trajectory
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
-from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
+from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .format import dumps, loads, save
 from .ik import IKOptions, IKResult
 from .loading import list_robots, load
-from .model import Joint, Origin, Robot
+from .model import Frame, Joint, Mimic, Origin, Robot
 from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
 from .urdf import load_urdf, loads_urdf
 
@@ -20,7 +20,9 @@ __all__ = [
     "ConventionError",
     "IKOptions",
     "IKResult",
+    "Frame",
     "Joint",
+    "Mimic",
     "OptionError",
     "Origin",
     "RobokinError",
@@ -32,6 +34,7 @@ __all__ = [
     "dumps",
     "find_singular",
     "fk",
+    "fk_all",
     "fk_frames",
     "hessian",
     "ik",

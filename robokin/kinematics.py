@@ -25,14 +25,16 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _checks
+from .errors import OptionError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Chain, Robot
+    from .model import Chain, LinkPath, Robot, Tree
 
 __all__ = [
     "fk",
     "fk_frames",
+    "fk_all",
     "jacobian",
     "hessian",
     "jacobian_dot",
@@ -44,10 +46,10 @@ __all__ = [
     "FRAMES",
 ]
 
-Frame = Literal["world", "tool"]
+Frame = Literal["world", "local", "tool"]
 JacobianMethod = Literal["analytic", "forward", "reverse", "numeric"]
 HessianMethod = Literal["analytic", "forward", "reverse"]
-FRAMES: tuple[str, ...] = ("world", "tool")
+FRAMES: tuple[str, ...] = ("world", "tool", "local")  # "tool" is the serial-chain name of "local"
 JACOBIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse", "numeric")
 HESSIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse")
 
@@ -205,7 +207,7 @@ def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
         revolute = chain.revolute[:, None, None]
         J_v, J_w = np.where(revolute, J_v, Z), Z * revolute
     J = np.transpose(np.concatenate([J_v, J_w], axis=1), (2, 1, 0))  # (N, 6, n)
-    if frame == "tool":
+    if frame != "world":
         J = _to_tool_frame(J, T[:, :, :3])
     return T, J
 
@@ -290,6 +292,103 @@ def _hessian_to_tool(H, J, R):
     return np.concatenate([Rt @ Hc[:, :, :3], Rt @ Hc[:, :, 3:]], axis=2)
 
 
+# --------------------------------------------------------------------------------------------- tree kernels
+def path_top(path: "LinkPath", q):
+    """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_link`` for the full ``q`` ``(N, n)``: what AD differentiates.
+
+    ``q_path = q[:, index] * multiplier + offset`` is plain NumPy indexing and arithmetic, so the AD
+    Jacobians of a tree differentiate this very function (the chain rule through the mimic couplings
+    included).
+    """
+    if path.chain is None:
+        return np.broadcast_to(path.T_world_link[:3], (q.shape[0], 3, 4))
+    return _fk_top(path.chain, path.q_path(q))
+
+
+def path_fk(path: "LinkPath", q):
+    """``T_world_link`` ``(N, 4, 4)`` for the full ``q`` ``(N, n)``."""
+    if path.chain is None:
+        return np.broadcast_to(path.T_world_link, (q.shape[0], 4, 4))
+    return _fk(path.chain, path.q_path(q))
+
+
+def path_fold(path: "LinkPath", J_path):
+    """The robot's Jacobian ``(N, 6, n)`` from the path's ``(N, 6, p)``: ``J_path @ fold`` (chain rule)."""
+    return J_path if path.identity else J_path @ path.fold
+
+
+def path_pose_and_jacobian(path: "LinkPath", q, frame: str = "world"):
+    """Link pose top rows ``(N, 3, 4)`` and closed-form Jacobian ``(N, 6, n)`` for the full ``q`` ``(N, n)``."""
+    if path.chain is None:
+        return path_top(path, q), np.zeros((q.shape[0], 6, path.fold.shape[1]))
+    T, J = _pose_and_jacobian(path.chain, path.q_path(q), frame)
+    return T, path_fold(path, J)
+
+
+def path_jacobian(path: "LinkPath", q, frame: str = "world"):
+    """Closed-form Jacobian ``(N, 6, n)`` of the link for the full ``q`` ``(N, n)``."""
+    return path_pose_and_jacobian(path, q, frame)[1]
+
+
+def _jacobian_ad_path(path: "LinkPath", q, mode: str):
+    """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`path_top` over the full q."""
+    from . import autodiff
+
+    jac = autodiff.jacfwd if mode == "forward" else autodiff.jacrev
+    dT = jac(lambda x: path_top(path, x), batch_ndim=1)(q)  # (N, 3, 4, n)
+    return _twist_jacobian(path_top(path, q), dT)
+
+
+def tree_frames_top(tree: "Tree", q):
+    """Every frame of the tree, column-first: ``(F, 4, 3, N)`` with ``out[f, j, r, k] = T_world_f[k][r, j]``.
+
+    One pass over the frames in ``tree.order`` (parents first); per frame one ``(4, 4) @ (4, 3N)`` product
+    for the constant before the motion and one after it, whole batch at once.
+
+    Args:
+        tree: The compiled tree.
+        q: ``(N, n)`` joint values.
+    """
+    N = q.shape[0]
+    q_t = np.transpose(q)  # (n, N)
+    out = [None] * len(tree.names)
+    out[0] = np.broadcast_to(tree.pre[0][:3].T[:, :, None], (4, 3, N))
+    for f in tree.order:
+        T = (tree.pre[f].T @ out[tree.parent[f]].reshape(4, -1)).reshape(4, 3, N)
+        k = tree.variable[f]
+        if k >= 0:
+            value = q_t[k] if tree.multiplier[f] == 1.0 and tree.offset[f] == 0.0 else (
+                q_t[k] * tree.multiplier[f] + tree.offset[f]
+            )
+            x, y, z, p = T[0], T[1], T[2], T[3]
+            if tree.revolute[f]:  # T @ Rz(value)
+                c, s = np.cos(value), np.sin(value)
+                T = np.stack([c * x + s * y, c * y - s * x, z, p])
+            else:  # T @ Tz(value)
+                T = np.stack([x, y, z, p + value * z])
+            T = (tree.post[f].T @ T.reshape(4, -1)).reshape(4, 3, N)
+        out[f] = T
+    return np.stack(out)
+
+
+def _fk_all(tree: "Tree", q):
+    """Every frame ``T_world_f`` ``(N, F, 4, 4)`` of ``q`` ``(N, n)``."""
+    top = np.transpose(tree_frames_top(tree, q), (3, 0, 2, 1))  # (N, F, 3, 4)
+    bottom = np.broadcast_to(_BOTTOM_ROW, top.shape[:2] + (1, 4))
+    return np.concatenate([top, bottom], axis=2)
+
+
+def _link_list(link) -> list[str]:
+    """``link`` as a non-empty list of names (each checked later by ``robot.link_path``)."""
+    try:
+        names = list(link)
+    except TypeError:
+        raise OptionError(f"link must be a frame name or a list of frame names; got {link!r}") from None
+    if not names:
+        raise OptionError("link must name at least one frame; got an empty list")
+    return names
+
+
 # --------------------------------------------------------------------------------------------- public API
 def _flat(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
     q = _checks.joint_vector(robot, q, name)
@@ -307,21 +406,33 @@ def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def fk(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
-    """Forward kinematics: the pose of the tool in the world.
+def fk(robot: "Robot", q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
+    """Forward kinematics: the pose of a frame (by default the tool) in the world.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
+        link: A frame name (see ``robot.frame_names``), a list of k names, or None for the robot's one end
+            effector (``robot.default_link``: the frame ``"tool"``, or the only leaf frame).
 
     Returns:
-        ``T_world_tool`` ``(..., 4, 4)``.
+        ``T_world_link`` ``(..., 4, 4)`` for one frame, ``(..., k, 4, 4)`` for a list of k frames.
 
     Raises:
         ShapeError: ``q`` does not end in n or is not finite.
+        OptionError: an unknown frame, or ``link=None`` on a robot with several end effectors.
     """
     q2, batch = _flat(robot, q)
-    return _blocked(lambda x: _fk(robot.chain, x), q2, (4, 4)).reshape(batch + (4, 4))
+    if link is None or isinstance(link, str):
+        path = robot.link_path(link)
+        return _blocked(lambda x: path_fk(path, x), q2, (4, 4)).reshape(batch + (4, 4))
+    paths = [robot.link_path(name) for name in _link_list(link)]
+    k = len(paths)
+
+    def kernel(x):
+        return np.stack([path_fk(path, x) for path in paths], axis=1)
+
+    return _blocked(kernel, q2, (k, 4, 4)).reshape(batch + (k, 4, 4))
 
 
 def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
@@ -335,8 +446,10 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
         q: ``(..., n)`` joint values [rad, m].
 
     Returns:
-        ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``.
+        ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``. For a tree this is :func:`fk_all`.
     """
+    if not robot.serial or robot.chain is None:
+        return fk_all(robot, q)
     q2, batch = _flat(robot, q)
     chain = robot.chain
     N = q2.shape[0]
@@ -356,39 +469,64 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     return np.stack(frames, axis=1).reshape(batch + (len(frames), 4, 4))
 
 
+def fk_all(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
+    """Every frame of the robot's tree in the world, in one pass over the tree.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+
+    Returns:
+        ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
+        the named fixed frames), mimic joints following their leaders.
+    """
+    q2, batch = _flat(robot, q)
+    F = len(robot.frame_names)
+    return _blocked(lambda x: _fk_all(robot.tree, x), q2, (F, 4, 4)).reshape(batch + (F, 4, 4))
+
+
 def jacobian(
     robot: "Robot",
     q: npt.ArrayLike,
     frame: Frame = "world",
     method: JacobianMethod = "analytic",
+    link: str | None = None,
 ) -> np.ndarray:
     """Geometric Jacobian ``J`` with ``[v; ω] = J q̇``.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        frame: ``"world"`` (default) or ``"tool"``: the frame the twist is expressed in.
+        frame: ``"world"`` (default) or ``"local"`` (alias ``"tool"``): the frame the twist is expressed in.
         method: ``"analytic"`` (closed form from the joint axes), ``"forward"`` / ``"reverse"``
             (forward- / reverse-mode AD through ``fk``), or ``"numeric"`` (central differences).
+        link: The frame whose twist is meant (default: the robot's one end effector, see :func:`fk`).
 
     Returns:
-        ``(..., 6, n)``: rows ``[v; ω]`` (linear velocity of the tool origin [m/s per unit q̇], then angular
-        velocity [rad/s per unit q̇]), one column per joint.
+        ``(..., 6, n)``: rows ``[v; ω]`` (linear velocity of the link origin [m/s per unit q̇], then angular
+        velocity [rad/s per unit q̇]), one column per coordinate of q: zero for joints off the root → link
+        path, and a mimic joint's column added to its leader's times the multiplier (chain rule).
 
     Raises:
         ShapeError: bad ``q``.
-        OptionError: unknown ``frame`` or ``method``.
+        OptionError: unknown ``frame``, ``method`` or ``link``.
     """
     _checks.choice(frame, "frame", FRAMES)
     _checks.choice(method, "method", JACOBIAN_METHODS)
     q2, batch = _flat(robot, q)
-    chain = robot.chain
+    path = robot.link_path(link)
+    local = frame != "world"
 
     def kernel(x):
+        if path.chain is None:
+            return np.zeros((x.shape[0], 6, robot.n))
         if method == "analytic":
-            return _jacobian_analytic(chain, x, frame)
-        J = _jacobian_numeric(chain, x) if method == "numeric" else _jacobian_ad(chain, x, method)
-        return _to_tool_frame(J, _fk_top(chain, x)[:, :, :3]) if frame == "tool" else J
+            return path_jacobian(path, x, frame)
+        if method == "numeric":
+            J = path_fold(path, _jacobian_numeric(path.chain, path.q_path(x)))
+        else:
+            J = _jacobian_ad_path(path, x, method)
+        return _to_tool_frame(J, path_top(path, x)[:, :, :3]) if local else J
 
     return _blocked(kernel, q2, (6, robot.n)).reshape(batch + (6, robot.n))
 
@@ -398,6 +536,7 @@ def hessian(
     q: npt.ArrayLike,
     frame: Frame = "world",
     method: HessianMethod = "analytic",
+    link: str | None = None,
 ) -> np.ndarray:
     """Kinematic Hessian: ``H[..., i, :, j] = ∂J[..., :, j] / ∂q_i``.
 
@@ -407,6 +546,8 @@ def hessian(
         frame: ``"world"`` or ``"tool"`` (the Jacobian that is differentiated).
         method: ``"analytic"`` (closed form from the joint axes), or ``"forward"`` / ``"reverse"``: AD of
             the analytic Jacobian's code.
+        link: The frame (default: the robot's one end effector). Mimic joints fold into their leaders on
+            both indices: ``H = foldᵀ H_path fold``.
 
     Returns:
         ``(..., n, 6, n)``.
@@ -414,38 +555,47 @@ def hessian(
     _checks.choice(frame, "frame", FRAMES)
     _checks.choice(method, "method", HESSIAN_METHODS)
     q2, batch = _flat(robot, q)
-    chain = robot.chain
+    path = robot.link_path(link)
+    chain = path.chain
     n = robot.n
     from . import autodiff
 
     def kernel(x):
+        if chain is None:
+            return np.zeros((x.shape[0], n, 6, n))
         if method == "analytic":
-            H = _hessian_analytic(chain, x)
-            if frame == "tool":
-                T, J = _pose_and_jacobian(chain, x)
+            x_path = path.q_path(x)
+            H = _hessian_analytic(chain, x_path)
+            if frame != "world":
+                T, J = _pose_and_jacobian(chain, x_path)
                 H = _hessian_to_tool(H, J, T[:, :, :3])
-            return H
+            if path.identity:
+                return H
+            return np.einsum("ki,Nkal,lj->Niaj", path.fold, H, path.fold)
         jac = autodiff.jacfwd if method == "forward" else autodiff.jacrev
-        dJ = jac(lambda y: _jacobian_analytic(chain, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
+        dJ = jac(lambda y: path_jacobian(path, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
         return np.transpose(dJ, (0, 3, 1, 2))
 
     return _blocked(kernel, q2, (n, 6, n)).reshape(batch + (n, 6, n))
 
 
-def jacobian_dot(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world") -> np.ndarray:
+def jacobian_dot(
+    robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world", link: str | None = None
+) -> np.ndarray:
     """Time derivative of the Jacobian along a joint velocity: ``J̇ = Σ_i H[i] q̇_i``.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         qd: ``(..., n)`` joint velocities [rad/s, m/s], broadcast against ``q``.
-        frame: ``"world"`` or ``"tool"``.
+        frame: ``"world"`` or ``"local"`` (alias ``"tool"``).
+        link: The frame (default: the robot's one end effector).
 
     Returns:
-        ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the tool's spatial acceleration ``[a; α]``.
+        ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the link's spatial acceleration ``[a; α]``.
     """
     qd = _checks.joint_vector(robot, qd, "qd")
-    H = hessian(robot, q, frame=frame)
+    H = hessian(robot, q, frame=frame, link=link)
     return np.einsum("...ikj,...i->...kj", H, qd)
 
 
@@ -461,7 +611,7 @@ def _task_rows(rows: str | Sequence[int]) -> list[int]:
 
 
 def manipulability_gradient(
-    robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all"
+    robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all", link: str | None = None
 ) -> np.ndarray:
     """Gradient of Yoshikawa's manipulability ``w(q)`` by reverse-mode AD.
 
@@ -475,6 +625,7 @@ def manipulability_gradient(
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         rows: ``"all"``, ``"translation"``, ``"rotation"`` or row indices of J.
+        link: The frame (default: the robot's one end effector).
 
     Returns:
         ``(..., n)`` ``∂w/∂q``.
@@ -483,19 +634,21 @@ def manipulability_gradient(
 
     idx = _task_rows(rows)
     q2, batch = _flat(robot, q)
-    chain = robot.chain
+    path = robot.link_path(link)
+    if path.chain is None:
+        return np.zeros(batch + (robot.n,))
 
     wide = len(idx) <= robot.n
 
     def w(x):
-        J = _jacobian_analytic(chain, x)[:, idx, :]
+        J = path_jacobian(path, x)[:, idx, :]
         Jt = np.swapaxes(J, -1, -2)
         return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))
 
     return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))
 
 
-def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarray:
+def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:
     """The tool's twist ``[v; ω]`` (world frame) for joint velocities ``qd``, by one forward-mode JVP of ``fk``.
 
     This is ``J q̇`` without forming ``J``: the JVP pushes ``q̇`` through the pose, giving ``Ṫ``, and
@@ -505,6 +658,7 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         qd: ``(..., n)`` joint velocities [rad/s, m/s] (same batch shape as ``q``).
+        link: The frame (default: the robot's one end effector).
 
     Returns:
         ``(..., 6)`` ``[v; ω]`` [m/s, rad/s].
@@ -513,12 +667,17 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
 
     q2, batch = _flat(robot, q)
     qd2 = np.broadcast_to(_checks.joint_vector(robot, qd, "qd"), batch + (robot.n,)).reshape(q2.shape)
-    T, T_dot = autodiff.jvp(lambda x: _fk_top(robot.chain, x), q2, qd2)  # (N, 3, 4) each
+    path = robot.link_path(link)
+    if path.chain is None:
+        return np.zeros(batch + (6,))
+    T, T_dot = autodiff.jvp(lambda x: path_top(path, x), q2, qd2)  # (N, 3, 4) each
     w = vee(T_dot[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2))
     return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
 
 
-def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np.ndarray:
+def joint_torques(
+    robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike, link: str | None = None
+) -> np.ndarray:
     """Joint torques/forces ``τ = Jᵀ F`` with which the arm exerts the wrench F at the tool, by one VJP of ``fk``.
 
     The wrench ``F = [f; m]`` (force at the tool origin and moment, world frame) is the cotangent of the pose:
@@ -530,6 +689,7 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
         q: ``(..., n)`` joint values [rad, m].
         wrench: ``(..., 6)`` ``[f; m]`` [N, N·m], world frame: the force the tool exerts at its origin and
             the moment (to hold a load of mass m, ``f = [0, 0, m g]``).
+        link: The frame where the wrench acts (default: the robot's one end effector).
 
     Returns:
         ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic).
@@ -543,7 +703,10 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
         raise _checks.ShapeError(f"wrench must have shape (..., 6) [f; m], got shape {F.shape}")
     _checks._require_finite(F, "wrench")
     F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
-    T, pullback = autodiff.vjp(lambda x: _fk_top(robot.chain, x), q2)
+    path = robot.link_path(link)
+    if path.chain is None:
+        return np.zeros(batch + (robot.n,))
+    T, pullback = autodiff.vjp(lambda x: path_top(path, x), q2)
     T_bar = np.zeros_like(T)
     T_bar[:, :3, 3] = F[:, :3]
     T_bar[:, :3, :3] = 0.5 * skew(F[:, 3:]) @ T[:, :3, :3]

@@ -19,20 +19,21 @@ turns every axis into z, so the kernels in :mod:`robokin.kinematics` do only sin
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Mapping
+from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from . import spatial
-from .errors import RobotFormatError, ShapeError
+from .errors import OptionError, RobotFormatError, ShapeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKResult
 
-__all__ = ["Joint", "Origin", "Robot", "Chain", "JointType", "GeometryForm"]
+__all__ = ["Joint", "Origin", "Robot", "Chain", "JointType", "GeometryForm", "Frame", "Mimic", "Tree", "LinkPath"]
 
 JointType = Literal["revolute", "prismatic", "fixed"]
 GeometryForm = Literal["dh", "mdh", "origin"]
@@ -85,6 +86,11 @@ class Joint:
         axis: Unit axis ``(3,)`` in the joint's motion frame (z for dh/mdh).
         limits: ``(lower, upper)`` in rad or m; ``±inf`` when unlimited.
         velocity: Speed limit in rad/s or m/s, or None.
+        parent: Name of the frame the joint hangs from; None: the previous joint's frame (a serial chain), or
+            the root frame for the first joint.
+        child: Name of the frame the joint creates (a URDF child link); None: the joint's own name.
+        mimic: The joint this one follows (``q_self = multiplier · q_leader + offset``), or None. A mimic
+            joint is not a coordinate of q.
     """
 
     name: str
@@ -95,6 +101,9 @@ class Joint:
     axis: tuple[float, float, float] = (0.0, 0.0, 1.0)
     limits: tuple[float, float] = (-np.inf, np.inf)
     velocity: float | None = None
+    parent: str | None = None
+    child: str | None = None
+    mimic: "Mimic | None" = None
 
     def __post_init__(self) -> None:
         if self.form == "origin" and self.origin is None:
@@ -106,6 +115,11 @@ class Joint:
     def moving(self) -> bool:
         """True for revolute and prismatic joints (those with a variable)."""
         return self.type != "fixed"
+
+    @property
+    def frame(self) -> str:
+        """Name of the frame this joint creates: ``child`` when given, else the joint's name."""
+        return self.name if self.child is None else self.child
 
     @property
     def T_before(self) -> np.ndarray:
@@ -139,6 +153,36 @@ class Joint:
     def matrix(self, q: float = 0.0) -> np.ndarray:
         """The joint's whole transform ``T_before @ M(q) @ T_after`` ``(4, 4)`` (reference, unbatched)."""
         return self.T_before @ self.motion(q) @ self.T_after
+
+
+@dataclass(frozen=True, eq=False)
+class Mimic:
+    """A coupling ``q_follower = multiplier · q_leader + offset`` [rad or m] (URDF ``<mimic>``).
+
+    Attributes:
+        joint: Name of the leader joint (a moving joint that is not itself a mimic joint).
+        multiplier: Dimensionless gain m.
+        offset: Offset o [rad or m].
+    """
+
+    joint: str
+    multiplier: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """A named fixed frame (tool flange, TCP, camera) rigidly attached to another frame.
+
+    Attributes:
+        name: Unique frame name.
+        parent: Name of the frame it is attached to.
+        origin: Its pose in the parent frame, ``T_parent_frame``.
+    """
+
+    name: str
+    parent: str
+    origin: Origin = field(default_factory=Origin)
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,6 +284,242 @@ class Chain:
 
 
 @dataclass(frozen=True, eq=False)
+class Tree:
+    """The frame tree compiled for the tree kernels (:func:`robokin.kinematics.fk_all`).
+
+    Frame ``f`` is ``F[f] = F[parent[f]] @ pre[f] @ Mz(q_f) @ post[f]`` (``Mz`` rotates about or translates
+    along z, identity for a fixed frame) with ``q_f = multiplier[f] · q[variable[f]] + offset[f]``; the root
+    frame is ``pre[0]`` = the base pose. Frames are numbered root, joint frames in the order of
+    ``robot.joints``, then named fixed frames; ``order`` lists them parents first.
+
+    Attributes:
+        names: ``(F,)`` frame names.
+        parent: ``(F,)`` int, the parent frame of each frame, -1 for the root.
+        order: ``(F - 1,)`` int, every frame but the root, each after its parent.
+        pre, post: ``(F, 4, 4)``.
+        variable: ``(F,)`` int, index into q driving the frame, -1 for fixed frames and the root.
+        multiplier, offset: ``(F,)`` the mimic coupling of each frame (1 and 0 unless mimic).
+        revolute: ``(F,)`` bool, True where the driving joint is revolute.
+        elements: ``(F,)`` the :class:`Joint` or :class:`Frame` creating each frame (None for the root).
+    """
+
+    names: tuple[str, ...]
+    parent: np.ndarray
+    order: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    variable: np.ndarray
+    multiplier: np.ndarray
+    offset: np.ndarray
+    revolute: np.ndarray
+    elements: tuple
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Frame name → frame number."""
+        return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def leaves(self) -> tuple[str, ...]:
+        """Frames without children (the end effectors), in frame order."""
+        has_child = np.zeros(len(self.names), dtype=bool)
+        has_child[self.parent[self.parent >= 0]] = True
+        return tuple(name for name, c in zip(self.names, has_child) if not c)
+
+
+@dataclass(frozen=True, eq=False)
+class LinkPath:
+    """The root → link path of a tree, compiled as a serial :class:`Chain` over the path's moving joints.
+
+    The chain's joint values are ``q_path = q[..., index] * multiplier + offset`` (mimic joints read their
+    leader's coordinate); its Jacobian columns fold into the robot's by ``J = J_path @ fold``.
+
+    Attributes:
+        link: The frame at the end of the path.
+        chain: The compiled chain, or None when no moving joint lies on the path.
+        T_world_link: ``(4, 4)`` the constant pose when ``chain`` is None, else None.
+        index: ``(p,)`` int, the coordinate of q each path joint reads.
+        multiplier, offset: ``(p,)``.
+        fold: ``(p, n)``, ``fold[k, index[k]] = multiplier[k]``.
+        identity: True when ``q_path`` is q itself (every coordinate in order, no mimic).
+    """
+
+    link: str
+    chain: Chain | None
+    T_world_link: np.ndarray | None
+    index: np.ndarray
+    multiplier: np.ndarray
+    offset: np.ndarray
+    fold: np.ndarray
+    identity: bool
+
+    def q_path(self, q):
+        """``q_path`` ``(N, p)`` for ``q`` ``(N, n)`` (plain NumPy ops, so AD values pass through)."""
+        if self.identity:
+            return q
+        return q[:, self.index] * self.multiplier + self.offset
+
+
+def _tree_error(robot_name: str, reason: str) -> RobotFormatError:
+    return RobotFormatError(reason, path=f"<robot {robot_name!r}>")
+
+
+def _compile_tree(robot: "Robot") -> Tree:
+    """Check the frame tree of ``robot`` (names, parents, cycles, mimic leaders) and compile it."""
+    name = robot.name
+    elements: list = [None]
+    names = [robot.root]
+    serial = robot.serial
+    for joint in robot.joints:
+        elements.append(joint)
+        names.append(joint.frame)
+    frames = list(robot.frames)
+    if serial:  # a format-1 chain: the tool is a frame on the last joint
+        tool = "tool"
+        while tool in names:
+            tool += "_frame"
+        frames = [Frame(tool, robot.joints[-1].frame, robot.tool)]
+    elif not robot.tool.is_identity:
+        raise _tree_error(name, "tool: applies to serial chains; a tree names its tool frames in frames:")
+    for frame in frames:
+        elements.append(frame)
+        names.append(frame.name)
+    seen: dict[str, int] = {}
+    for i, frame_name in enumerate(names):
+        if frame_name in seen:
+            raise _tree_error(name, f"frame name {frame_name!r} is used twice (frame names must be unique)")
+        seen[frame_name] = i
+    F = len(names)
+    parent = np.full(F, -1, dtype=int)
+    previous = robot.root
+    for i, element in enumerate(elements[1:], start=1):
+        wanted = getattr(element, "parent", None)
+        if isinstance(element, Joint) and wanted is None:
+            wanted = previous
+        if isinstance(element, Joint):
+            previous = element.frame
+        if wanted not in seen:
+            raise _tree_error(
+                name, f"{type(element).__name__.lower()} {element.name!r} names parent frame {wanted!r}, which "
+                f"does not exist (frames: {', '.join(map(repr, names[:20]))})"
+            )
+        parent[i] = seen[wanted]
+    # Topological order by depth-first search from the root; frames not reached hang in a cycle.
+    children: list[list[int]] = [[] for _ in range(F)]
+    for i in range(1, F):
+        children[parent[i]].append(i)
+    order, todo = [], list(reversed(children[0]))
+    while todo:
+        i = todo.pop()
+        order.append(i)
+        todo.extend(reversed(children[i]))
+    if len(order) != F - 1:
+        lost = sorted(set(range(1, F)) - set(order))
+        raise _tree_error(name, f"frames {', '.join(repr(names[i]) for i in lost)} form a cycle of parents")
+    # Mimic couplings: the leader is a moving joint of q, not itself a mimic joint.
+    by_name = {j.name: j for j in robot.joints}
+    coordinate = {j.name: k for k, j in enumerate(robot.moving_joints)}
+    variable = np.full(F, -1, dtype=int)
+    multiplier, offset = np.ones(F), np.zeros(F)
+    revolute = np.zeros(F, dtype=bool)
+    pre = np.empty((F, 4, 4))
+    post = np.empty((F, 4, 4))
+    pre[0], post[0] = robot.base.matrix, np.eye(4)
+    for i, element in enumerate(elements[1:], start=1):
+        if isinstance(element, Frame):
+            pre[i], post[i] = element.origin.matrix, np.eye(4)
+            continue
+        joint = element
+        if joint.mimic is not None:
+            leader = by_name.get(joint.mimic.joint)
+            if not joint.moving:
+                raise _tree_error(name, f"joint {joint.name!r} is fixed and cannot mimic a joint")
+            if leader is None or not leader.moving or leader.mimic is not None:
+                what = ("does not exist" if leader is None else "is fixed" if not leader.moving
+                        else "is itself a mimic joint (mimic chains are not supported)")
+                raise _tree_error(name, f"joint {joint.name!r} mimics joint {joint.mimic.joint!r}, which {what}")
+            if not (math.isfinite(joint.mimic.multiplier) and math.isfinite(joint.mimic.offset)):
+                raise _tree_error(name, f"joint {joint.name!r}: mimic multiplier and offset must be finite")
+            variable[i] = coordinate[leader.name]
+            multiplier[i], offset[i] = joint.mimic.multiplier, joint.mimic.offset
+        elif joint.moving:
+            variable[i] = coordinate[joint.name]
+        if joint.moving:
+            Q = spatial.transform(_z_to_axis(np.asarray(joint.axis, dtype=float)))
+            pre[i], post[i] = joint.T_before @ Q, Q.T @ joint.T_after
+            revolute[i] = joint.type == "revolute"
+        else:
+            pre[i], post[i] = joint.T_before @ joint.T_after, np.eye(4)
+    return Tree(
+        names=tuple(names),
+        parent=_frozen_int(parent),
+        order=_frozen_int(order),
+        pre=_frozen(pre),
+        post=_frozen(post),
+        variable=_frozen_int(variable),
+        multiplier=_frozen(multiplier),
+        offset=_frozen(offset),
+        revolute=_frozen_bool(revolute),
+        elements=tuple(elements),
+    )
+
+
+def _compile_path(robot: "Robot", tree: Tree, link: str) -> LinkPath:
+    """The :class:`LinkPath` of frame ``link`` (a name of ``tree``)."""
+    i = tree.index[link]
+    path = []
+    while i > 0:
+        path.append(i)
+        i = tree.parent[i]
+    path.reverse()
+    tool = Origin()
+    if path and isinstance(tree.elements[path[-1]], Frame):
+        tool = tree.elements[path.pop()].origin
+    joints = [
+        e if isinstance(e, Joint) else Joint(name=e.name, type="fixed", form="origin", origin=e.origin)
+        for e in (tree.elements[f] for f in path)
+    ]
+    moving = [f for f in path if tree.variable[f] >= 0]
+    index = tree.variable[moving]
+    multiplier, offset = tree.multiplier[moving], tree.offset[moving]
+    fold = np.zeros((len(moving), robot.n))
+    np.add.at(fold, (np.arange(len(moving)), index), multiplier)
+    identity = (
+        len(moving) == robot.n and bool(np.all(index == np.arange(robot.n)))
+        and bool(np.all(multiplier == 1.0)) and bool(np.all(offset == 0.0))
+    )
+    if moving:
+        chain, T_const = Chain.compile(tuple(joints), robot.base, tool), None
+    else:
+        T_const = robot.base.matrix
+        for joint in joints:
+            T_const = T_const @ joint.matrix()
+        chain, T_const = None, _frozen(T_const @ tool.matrix)
+    return LinkPath(
+        link=link,
+        chain=chain,
+        T_world_link=T_const,
+        index=_frozen_int(index),
+        multiplier=_frozen(multiplier),
+        offset=_frozen(offset),
+        fold=_frozen(fold),
+        identity=identity,
+    )
+
+
+def _frozen_int(a) -> np.ndarray:
+    out = np.array(a, dtype=int)
+    out.setflags(write=False)
+    return out
+
+
+def _frozen_bool(a) -> np.ndarray:
+    out = np.array(a, dtype=bool)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class Robot:
     """A serial robot arm: joints from base to tool, validated and compiled once.
 
@@ -263,7 +543,10 @@ class Robot:
     configurations: Mapping[str, np.ndarray] = field(default_factory=dict)
     description: str = ""
     source: str = ""
-    chain: Chain = field(init=False, repr=False)
+    frames: tuple[Frame, ...] = ()
+    root: str = "base"
+    chain: Chain | None = field(init=False, repr=False)
+    tree: Tree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "joints", tuple(self.joints))
@@ -279,13 +562,71 @@ class Robot:
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
         object.__setattr__(self, "configurations", configs)
-        object.__setattr__(self, "chain", Chain.compile(self.joints, self.base, self.tool))
+        object.__setattr__(self, "frames", tuple(self.frames))
+        object.__setattr__(self, "tree", _compile_tree(self))
+        object.__setattr__(self, "_paths", {})
+        if self.serial and not any(j.mimic is not None for j in self.joints):
+            chain = Chain.compile(self.joints, self.base, self.tool)
+        else:
+            default = self.default_link
+            path = None if default is None else self.link_path(default)
+            chain = path.chain if path is not None and path.identity else None
+        object.__setattr__(self, "chain", chain)
 
     # ----------------------------------------------------------------- description
     @cached_property
     def moving_joints(self) -> tuple[Joint, ...]:
-        """The revolute and prismatic joints, in the order of q."""
-        return tuple(j for j in self.joints if j.moving)
+        """The revolute and prismatic joints that are coordinates of q (mimic joints excluded), in order."""
+        return tuple(j for j in self.joints if j.moving and j.mimic is None)
+
+    # ----------------------------------------------------------------- the frame tree
+    @property
+    def serial(self) -> bool:
+        """True for a format-1 serial chain: no joint names a parent frame and no named frames."""
+        return not self.frames and all(j.parent is None for j in self.joints)
+
+    @property
+    def frame_names(self) -> tuple[str, ...]:
+        """Every frame: the root, each joint's frame (in the order of ``joints``), the named fixed frames
+        (a serial chain's tool frame is ``"tool"``)."""
+        return self.tree.names
+
+    @property
+    def end_effectors(self) -> tuple[str, ...]:
+        """The leaf frames (no frame hangs from them), in frame order."""
+        return self.tree.leaves
+
+    @cached_property
+    def default_link(self) -> str | None:
+        """The frame ``link=None`` means: the frame named ``"tool"``, else the only leaf, else None."""
+        if "tool" in self.tree.index:
+            return "tool"
+        leaves = self.tree.leaves
+        return leaves[0] if len(leaves) == 1 else None
+
+    def resolve_link(self, link: str | None) -> str:
+        """``link``, or the default link when None; an OptionError naming the frames otherwise."""
+        if link is None:
+            if self.default_link is None:
+                raise OptionError(
+                    f"robot {self.name!r} has {len(self.end_effectors)} end effectors; pass link= one of "
+                    f"{', '.join(map(repr, self.end_effectors))} (or any frame of robot.frame_names)"
+                )
+            return self.default_link
+        if not isinstance(link, str) or link not in self.tree.index:
+            names = self.tree.names
+            shown = ", ".join(map(repr, names[:30])) + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
+            raise OptionError(f"link must be a frame of robot {self.name!r} ({shown}); got {link!r}")
+        return link
+
+    def link_path(self, link: str | None = None) -> LinkPath:
+        """The compiled root → ``link`` path (cached); ``link=None`` is the default link."""
+        link = self.resolve_link(link)
+        paths = self._paths  # type: ignore[attr-defined]
+        path = paths.get(link)
+        if path is None:
+            path = paths[link] = _compile_path(self, self.tree, link)
+        return path
 
     @cached_property
     def n(self) -> int:
@@ -317,23 +658,31 @@ class Robot:
         return f"Robot(name={self.name!r}, n={self.n}, joints={kinds})"
 
     # ----------------------------------------------------------------- conveniences
-    def fk(self, q: npt.ArrayLike) -> np.ndarray:
-        """Pose ``T_world_tool`` ``(..., 4, 4)`` for ``q`` ``(..., n)``. See :func:`robokin.kinematics.fk`."""
-        return _kinematics.fk(self, q)
+    def fk(self, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
+        """Pose ``T_world_link`` ``(..., 4, 4)`` (``(..., k, 4, 4)`` for k links). See :func:`robokin.kinematics.fk`."""
+        return _kinematics.fk(self, q, link)
+
+    def fk_all(self, q: npt.ArrayLike) -> np.ndarray:
+        """Every frame ``(..., F, 4, 4)`` of ``frame_names``. See :func:`robokin.kinematics.fk_all`."""
+        return _kinematics.fk_all(self, q)
 
     def fk_frames(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., m, 4, 4)``. See :func:`robokin.kinematics.fk_frames`."""
         return _kinematics.fk_frames(self, q)
 
-    def jacobian(self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic") -> np.ndarray:
+    def jacobian(
+        self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic", link: str | None = None
+    ) -> np.ndarray:
         """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
-        return _kinematics.jacobian(self, q, frame=frame, method=method)
+        return _kinematics.jacobian(self, q, frame=frame, method=method, link=link)
 
-    def hessian(self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic") -> np.ndarray:
+    def hessian(
+        self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic", link: str | None = None
+    ) -> np.ndarray:
         """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
         from .kinematics import hessian
 
-        return hessian(self, q, frame=frame, method=method)
+        return hessian(self, q, frame=frame, method=method, link=link)
 
     def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: str = "world") -> np.ndarray:
         """Time derivative ``(..., 6, n)`` of the Jacobian along ``qd``. See :func:`robokin.kinematics.jacobian_dot`."""

@@ -36,7 +36,7 @@ from xml.parsers import expat
 
 
 from .errors import RobotFormatError
-from .model import Joint, Origin, Robot
+from .model import Joint, Mimic, Origin, Robot
 
 __all__ = ["load_urdf", "loads_urdf"]
 
@@ -214,6 +214,9 @@ class _UrdfJoint:
     limits: tuple[float, float]
     velocity: float | None
     mimic: str | None
+    mimic_element: _Element | None = None
+    multiplier: float = 1.0
+    offset: float = 0.0
 
 
 def _single(parent: _Element, tag: str, label: str, xpath: str, path: str, required: bool) -> _Element | None:
@@ -299,8 +302,20 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
                 raise where.error(f"lower limit {limits[0]} is above upper limit {limits[1]}", "lower")
 
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
-    mimic = None if mimic_el is None else mimic_el.attrib.get("joint", "?")
-    return _UrdfJoint(name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic)
+    mimic, multiplier, offset = None, 1.0, 0.0
+    if mimic_el is not None:
+        where = _Where(path, mimic_el, f"{label}: <mimic>", f"{xpath}/mimic")
+        mimic = mimic_el.attrib.get("joint", "").strip()
+        if not mimic:
+            raise where.error("<mimic> needs a non-empty joint attribute", "joint")
+        multiplier = _scalar(where, "multiplier")
+        offset = _scalar(where, "offset")
+        multiplier = 1.0 if multiplier is None else multiplier
+        offset = 0.0 if offset is None else offset
+    return _UrdfJoint(
+        name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic, mimic_el,
+        multiplier, offset,
+    )
 
 
 @dataclass(frozen=True)
@@ -458,10 +473,47 @@ def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[s
     return base, tip, joints
 
 
-def _to_joint(joint: _UrdfJoint) -> Joint:
+def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
+    """Every joint of the URDF in document order, each hanging from its parent link, mimic joints coupled."""
+    for joint in tree.joints.values():
+        where = _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]")
+        if joint.type in _UNSUPPORTED_TYPES:
+            raise where.error(
+                f"is a {joint.type} joint; robokin handles trees of {', '.join(_SUPPORTED_TYPES)} joints "
+                "(pass base=/tip= to extract a chain that leaves it out)",
+                "type",
+            )
+        if joint.mimic is not None and joint.type != "fixed":
+            mwhere = _Where(path, joint.mimic_element, f"joint {joint.name!r}: <mimic>", f"joint[@name={joint.name!r}]/mimic")
+            leader = tree.joints.get(joint.mimic)
+            if leader is None:
+                raise mwhere.error(f"mimics joint {joint.mimic!r}, which is not a <joint> of this robot", "joint")
+            if leader.type == "fixed":
+                raise mwhere.error(f"mimics joint {joint.mimic!r}, which is fixed (a leader must move)", "joint")
+            if leader.mimic is not None and leader.type != "fixed":
+                raise mwhere.error(
+                    f"mimics joint {joint.mimic!r}, which itself mimics {leader.mimic!r} (mimic chains are not "
+                    "supported: point it at the leader with the product of the multipliers)",
+                    "joint",
+                )
+    if not any(j.type != "fixed" and (j.mimic is None) for j in tree.joints.values()):
+        raise RobotFormatError(
+            f"robot {tree.name!r} has no moving joint (only fixed joints "
+            f"{_listing(list(tree.joints))})",
+            path=path,
+        )
+    return [_to_joint(j, tree_mode=True) for j in tree.joints.values()]
+
+
+def _to_joint(joint: _UrdfJoint, tree_mode: bool = False) -> Joint:
     rtype = {"continuous": "revolute"}.get(joint.type, joint.type)
+    # A whole tree keeps the link names as frame names; an extracted chain is a format-1 chain as before.
+    parent, child = (joint.parent, joint.child) if tree_mode else (None, None)
     if rtype == "fixed":
-        return Joint(name=joint.name, type="fixed", form="origin", origin=joint.origin)
+        return Joint(name=joint.name, type="fixed", form="origin", origin=joint.origin, parent=parent, child=child)
+    mimic = None
+    if tree_mode and joint.mimic is not None:
+        mimic = Mimic(joint.mimic, joint.multiplier, joint.offset)
     return Joint(
         name=joint.name,
         type=rtype,
@@ -470,6 +522,9 @@ def _to_joint(joint: _UrdfJoint) -> Joint:
         axis=joint.axis,
         limits=joint.limits,
         velocity=joint.velocity,
+        parent=parent,
+        child=child,
+        mimic=mimic,
     )
 
 
@@ -502,6 +557,13 @@ def loads_urdf(
     else:
         data, encoding = bytes(text), None
     tree = _build_tree(_parse_xml(data, path, encoding), path)
+    if base is None and tip is None:
+        return Robot(
+            name=tree.name,
+            joints=tuple(_whole_tree(tree, path)),
+            source=f"URDF {path} (whole tree from link {tree.root!r})",
+            root=tree.root,
+        )
     base, tip, chain = _chain(tree, base, tip, path)
     return Robot(
         name=tree.name,
