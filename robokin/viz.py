@@ -123,6 +123,8 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     """
     q = _checks.joint_vector(robot, q)
     batch = q.shape[:-1]
+    if robot.chain is None:
+        return _tree_skeleton(robot, q)
     F = fk_frames(robot, q).reshape((-1, len(robot.joints) + 2, 4, 4))  # (N, m, 4, 4)
     chain = robot.chain
     origins = F[:, :, :3, 3]  # (N, m, 3)
@@ -151,6 +153,46 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     )
 
 
+def drawn_link(robot: "Robot") -> str:
+    """The frame whose pose the tool triad and the trail follow: the default link, else the first end effector."""
+    return robot.default_link or robot.end_effectors[0]
+
+
+def _tree_skeleton(robot: "Robot", q: np.ndarray) -> Skeleton:
+    """:func:`skeleton` of a tree: each frame's link from its parent's origin (elbows as for a chain), the
+    links of different branches separated by NaN rows so that one polyline draws the whole tree."""
+    batch = q.shape[:-1]
+    tree = robot.tree
+    F = robot.fk_all(q).reshape((-1, len(tree.names), 4, 4))  # (N, F, 4, 4)
+    origins = F[:, :, :3, 3]
+    gap = np.full_like(origins[:, 0], np.nan)
+    points, joints, axes = [], [], []
+    for f in tree.order:
+        parent = tree.parent[f]
+        O_prev, O_f = origins[:, parent], origins[:, f]
+        points += [gap, O_prev] if not points or tree.parent[f] != previous else []
+        if tree.variable[f] >= 0:
+            R_prev = F[:, parent, :3, :3]
+            P = O_prev + R_prev @ tree.pre[f][:3, 3]
+            z = R_prev @ tree.pre[f][:3, 2]
+            points += [P - z * np.sum(z * (P - O_prev), axis=-1, keepdims=True), P,
+                       P + z * np.sum(z * (O_f - P), axis=-1, keepdims=True)]
+            joints.append(P)
+            axes.append(z)
+        points.append(O_f)
+        previous = f
+    links = np.stack(points[1:], axis=1)  # (N, K, 3), the leading gap dropped
+    k = len(joints)
+    T_tool = F[:, robot.frame_names.index(drawn_link(robot))]
+    return Skeleton(
+        links=links.reshape(batch + links.shape[1:]),
+        joints=np.stack(joints, axis=1).reshape(batch + (k, 3)),
+        axes=np.stack(axes, axis=1).reshape(batch + (k, 3)),
+        T_world_base=F[:, 0].reshape(batch + (4, 4)),
+        T_world_tool=T_tool.reshape(batch + (4, 4)),
+    )
+
+
 def reach(robot: "Robot") -> float:
     """An upper bound [m] on the distance from the base origin to any frame origin of the arm.
 
@@ -158,6 +200,16 @@ def reach(robot: "Robot") -> float:
     stroke of each prismatic joint (``UNLIMITED_STROKE`` when unlimited).
     """
     chain = robot.chain
+    if chain is None:  # a tree: the longest root-to-frame sum of the same lengths
+        tree = robot.tree
+        length = np.zeros(len(tree.names))
+        for f in tree.order:
+            joint = tree.elements[f]
+            stroke = float(np.max(np.abs(joint.limits))) if getattr(joint, "type", "") == "prismatic" else 0.0
+            stroke = stroke if np.isfinite(stroke) else UNLIMITED_STROKE
+            length[f] = length[tree.parent[f]] + np.linalg.norm(tree.pre[f][:3, 3]) + np.linalg.norm(
+                tree.post[f][:3, 3]) + stroke
+        return max(float(length.max()), 1e-3)
     total = float(np.linalg.norm(chain.pre[:, :3, 3], axis=-1).sum())
     total += float(np.linalg.norm(chain.post[:, :3, 3], axis=-1).sum())
     total += float(np.linalg.norm(chain.T_last_tool[:3, 3]))
@@ -176,6 +228,10 @@ def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
     """
     from .singularity import inverse_condition, scaled_jacobian
 
+    if robot.chain is None:  # a tree: its tool's task, or every end effector's stacked; translation rows / reach
+        rows = [jacobian(robot, q, link=link) / np.array([reach(robot)] * 3 + [1.0] * 3)[:, None]
+                for link in ([robot.default_link] if robot.default_link else robot.end_effectors)]
+        return np.asarray(inverse_condition(np.concatenate(rows, axis=-2)), dtype=float)
     return np.asarray(inverse_condition(scaled_jacobian(robot, q)), dtype=float)
 
 
@@ -282,7 +338,7 @@ class _Arm:
 
 def _frame_axes(ax: "Axes", robot: "Robot", size: float, center: np.ndarray | None = None) -> None:
     """Equal aspect, limits of ± ``size`` around ``center`` (default: the base origin), axes in metres."""
-    center = robot.chain.T_world_base[:3, 3] if center is None else center
+    center = robot.base.matrix[:3, 3] if center is None else center
     ax.set_xlim(center[0] - size, center[0] + size)
     ax.set_ylim(center[1] - size, center[1] + size)
     ax.set_zlim(center[2] - size, center[2] + size)
@@ -427,7 +483,7 @@ def animate(
     fig = ax.figure
     size = reach(robot)
     sk = skeleton(robot, q_path)  # every frame's geometry at once, (frames, ...)
-    J = jacobian(robot, q_path)  # (frames, 6, n)
+    J = jacobian(robot, q_path, link=drawn_link(robot))  # (frames, 6, n)
     inv_cond = _inverse_condition(robot, q_path)  # (frames,)
     warn = inv_cond < near_singular
 

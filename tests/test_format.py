@@ -774,7 +774,19 @@ def assert_same_robot(a: Robot, b: Robot, rng: np.random.Generator) -> None:
     assert list(a.configurations) == list(b.configurations)
     for key in a.configurations:
         assert _bits(a.configurations[key]) == _bits(b.configurations[key])
+    assert [(j.parent, j.child) for j in a.joints] == [(j.parent, j.child) for j in b.joints]
+    for ja, jb in zip(a.joints, b.joints):  # format 2: mimic couplings
+        assert (ja.mimic is None) == (jb.mimic is None)
+        if ja.mimic is not None:
+            assert ja.mimic.joint == jb.mimic.joint
+            assert _bits((ja.mimic.multiplier, ja.mimic.offset)) == _bits((jb.mimic.multiplier, jb.mimic.offset))
+    assert [(f.name, f.parent, _bits(f.origin.xyz + f.origin.rpy)) for f in a.frames] == [
+        (f.name, f.parent, _bits(f.origin.xyz + f.origin.rpy)) for f in b.frames
+    ]
     q = rng.uniform(-2, 2, size=(8, a.n))
+    if not a.serial:  # a tree: every frame
+        assert np.array_equal(a.fk_all(q), b.fk_all(q))
+        return
     for qi in q:
         assert np.array_equal(fk_ref(a, qi), fk_ref(b, qi))
     assert np.array_equal(a.fk(q), b.fk(q))

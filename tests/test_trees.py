@@ -355,3 +355,57 @@ def test_trees_round_trip_through_format_2_bit_for_bit(make):
     np.testing.assert_array_equal(again.fk_all(q), robot.fk_all(q))
     assert again.frame_names == robot.frame_names and again.joint_names == robot.joint_names
     assert robokin.dumps(again) == text
+
+
+# ------------------------------------------------------------------------------ bundled trees
+# bundled robot → (URDF checked against Pinocchio above, {bundled frame: URDF link})
+BUNDLED_TREES = {
+    "panda_hand": ("panda_hand.urdf", {"tool": "panda_hand_tcp", "hand": "panda_hand", "flange": "panda_link8",
+                                       "finger_left": "panda_leftfinger", "finger_right": "panda_rightfinger"}),
+    "baxter": ("baxter.urdf", {"left_gripper": "left_gripper", "right_gripper": "right_gripper",
+                               "left_w1": "left_lower_forearm", "right_e0": "right_upper_elbow"}),
+}
+
+
+@pytest.mark.parametrize("name", list(BUNDLED_TREES))
+def test_bundled_trees_match_their_published_urdf(name):
+    urdf_name, links = BUNDLED_TREES[name]
+    robot, urdf = robokin.load(name), robokin.load_urdf(TREES / urdf_name)
+    q = random_q(robot, np.random.default_rng(9), (4,))
+    q_urdf = np.zeros((4, urdf.n))
+    urdf_names = {"finger_left": "panda_finger_joint1"}
+    for k, joint in enumerate(robot.joint_names):
+        q_urdf[:, urdf.joint_names.index(urdf_names.get(joint, f"panda_{joint}" if name == "panda_hand" else joint))] = q[:, k]
+    for mine, theirs in links.items():
+        np.testing.assert_allclose(robot.fk(q, link=mine), urdf.fk(q_urdf, link=theirs), rtol=0, atol=1e-15,
+                                   err_msg=mine)
+
+
+def test_bundled_trees_kernels_agree(tree_robot):
+    q = random_q(tree_robot, np.random.default_rng(10), (3,))
+    T_all = tree_robot.fk_all(q)
+    for i, link in enumerate(tree_robot.frame_names):
+        np.testing.assert_allclose(tree_robot.fk(q, link=link), T_all[:, i], rtol=0, atol=1e-14)
+    for link in tree_robot.end_effectors:
+        J = tree_robot.jacobian(q, link=link)
+        np.testing.assert_allclose(tree_robot.jacobian(q, link=link, method="reverse"), J, atol=1e-13)
+        np.testing.assert_allclose(J[0], finite_difference_jacobian(tree_robot, q[0], link), atol=1e-8)
+
+
+# ------------------------------------------------------------------------------ drawing a tree
+def test_skeleton_of_a_tree_reaches_every_leaf_and_breaks_between_branches():
+    from robokin import viz
+
+    robot = robokin.load("baxter")
+    q = robot.configurations["neutral"]
+    sk = viz.skeleton(robot, q)
+    pts = sk.links
+    gaps = np.isnan(pts).any(axis=-1)
+    assert gaps.any() and not np.isnan(pts[0]).any()  # branches separated by NaN rows, none in front
+    for link in robot.end_effectors:
+        p = robot.fk(q, link=link)[:3, 3]
+        assert np.min(np.linalg.norm(pts[~gaps] - p, axis=-1)) < 1e-12
+    assert sk.joints.shape == (robot.n, 3)
+    ax = viz.plot(robot, q)
+    x, y, _ = ax.get_lines()[0].get_data_3d()
+    assert np.count_nonzero(np.isfinite(x)) == np.count_nonzero(~gaps)
