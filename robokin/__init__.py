@@ -4,7 +4,7 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 ``robot.ik(T)``; see the README for conventions (frames, ``[v; ω]`` rows, shapes, units).
 """
 
-from . import autodiff, ik, kinematics, singularity, spatial, trajectory
+from . import autodiff, ik, kinematics, multitask, singularity, spatial, trajectory
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
 from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .format import dumps, loads, save
@@ -50,6 +50,7 @@ __all__ = [
     "loads_urdf",
     "manipulability",
     "manipulability_gradient",
+    "multitask",
     "save",
     "singularity",
     "singularity_map",

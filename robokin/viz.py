@@ -493,7 +493,7 @@ def animate(
     else:
         drawn = [sk.links.reshape(-1, 3), sk.T_world_base[:1, :3, 3]] + ([] if targets is None else [targets])
         drawn = np.concatenate(drawn)
-        lo, hi = drawn.min(axis=0), drawn.max(axis=0)
+        lo, hi = np.nanmin(drawn, axis=0), np.nanmax(drawn, axis=0)  # a tree's polyline has NaN gaps
         half = 0.55 * float((hi - lo).max()) + TRIAD_FRACTION * size
         _frame_axes(ax, robot, half, 0.5 * (lo + hi))
     ax.set_title(robot.name if title is None else title)

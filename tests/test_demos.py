@@ -31,6 +31,7 @@ CASES = {
     "solve_ik_targets.py": (["--targets", "3"], "ik_targets.png", ["[m]", "[rad]"]),
     "tour_singularities.py": (["--starts", "6", "--resolution", "21"], "singularities.png", ["[deg]", "σmin/σmax"]),
     "animate_pick_place.py": (["--frames", "3"], "pick_place.gif", [" m,", " m ", "deg"]),
+    "solve_two_hand_task.py": (["--frames", "4", "--pairs", "10"], "two_hands.gif", [" m ", " rad", " ms "]),
 }
 
 

@@ -1,0 +1,270 @@
+"""IK with several tasks at once: poses and positions of any frames of a tree (both hands of a dual-arm robot).
+
+A task asks one frame (``link``) for a pose (:class:`PoseTask`, 6 rows ``[p* − p; log(R* Rᵀ)]``) or a position
+(:class:`PositionTask`, 3 rows). :func:`solve_tasks` stacks the rows of every task, each Jacobian taken from
+the tree kernels (:func:`robokin.kinematics.path_pose_and_jacobian`: zero columns off the frame's path, mimic
+joints folded into their leaders), and takes Levenberg–Marquardt damped least-squares steps
+``Δq = Jᵀ(JJᵀ + μI)⁻¹ e`` (a ``solve``, never an inverse) within the joint limits, with random restarts.
+Position rows are divided by the robot's length scale L (unit-free, like the rotation rows) and every row by
+the task's ``weight``. The answer is verified by ``robot.fk`` of the returned q for every task; not
+converging is a result (``success=False`` with the closest configuration found), never an exception or NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _checks, spatial
+from .errors import OptionError, ShapeError
+from .kinematics import path_pose_and_jacobian
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .ik import IKOptions
+    from .model import Robot
+
+__all__ = ["PoseTask", "PositionTask", "TasksResult", "solve_tasks"]
+
+# Levenberg–Marquardt damping μ (Marquardt 1963; Nocedal & Wright, Numerical Optimization, §10.3): the first μ
+# is MU_START times the largest diagonal entry of JJᵀ, divided by MU_DOWN after a step that lowers the error
+# and multiplied by MU_UP after one that does not (the step is then rejected). MU_MIN keeps JJᵀ + μI positive
+# definite at a singularity.
+MU_START = 1e-3
+MU_DOWN = 3.0
+MU_UP = 4.0
+MU_MIN = 1e-12
+# Half-width [rad, m] of the sampling box for restarts of a joint without limits.
+UNLIMITED_REVOLUTE = np.pi
+UNLIMITED_PRISMATIC = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class PoseTask:
+    """Drive frame ``link`` to ``T_target`` ``(..., 4, 4)`` (world frame), rows weighted by ``weight`` (> 0)."""
+
+    link: str
+    T_target: npt.ArrayLike
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class PositionTask:
+    """Drive the origin of frame ``link`` to ``p_target`` ``(..., 3)`` [m] (world frame); orientation free."""
+
+    link: str
+    p_target: npt.ArrayLike
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class TasksResult:
+    """The answer of :func:`solve_tasks` for targets of batch shape ``(...)``; arrays are read-only.
+
+    Attributes:
+        q: ``(..., n)`` within the joint limits; the closest configuration found when ``success`` is False.
+        success: ``(...)`` bool, every task within tolerance (checked by ``robot.fk`` at ``q``).
+        position_error: ``(..., k)`` ``‖p* − p‖`` [m] of each of the k tasks at ``q``.
+        rotation_error: ``(..., k)`` ``‖log(R* Rᵀ)‖`` [rad] of each task (0 for a position task).
+        iterations: ``(...)`` int, steps over all attempts.
+        restarts: ``(...)`` int, random restarts used.
+    """
+
+    q: np.ndarray
+    success: np.ndarray
+    position_error: np.ndarray
+    rotation_error: np.ndarray
+    iterations: np.ndarray
+    restarts: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            getattr(self, name).setflags(write=False)
+
+
+def _length_scale(robot: "Robot") -> float:
+    """L [m]: the longest root-to-frame sum of the constant offsets of the tree (at least 1 mm)."""
+    tree = robot.tree
+    length = np.zeros(len(tree.names))
+    for f in tree.order:
+        length[f] = length[tree.parent[f]] + np.linalg.norm(tree.pre[f][:3, 3]) + np.linalg.norm(tree.post[f][:3, 3])
+    return max(float(length.max()), 1e-3)
+
+
+def _sampling_box(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
+    """``(lower, upper)`` ``(n,)`` each: the limits, or ± a half turn / 1 m where a joint has none."""
+    wide = np.where(np.array(robot.joint_types) == "revolute", UNLIMITED_REVOLUTE, UNLIMITED_PRISMATIC)
+    lo, hi = robot.limits.T
+    return np.where(np.isfinite(lo), lo, -wide), np.where(np.isfinite(hi), hi, wide)
+
+
+def _targets(robot: "Robot", tasks: Sequence[PoseTask | PositionTask]):
+    """Validated tasks: for each ``(path, p* (..., 3), R* (..., 3, 3) or None, weight)``, and the batch shape."""
+    if isinstance(tasks, (PoseTask, PositionTask)) or not len(tasks):
+        raise OptionError("tasks must be a non-empty list of PoseTask / PositionTask")
+    out, shapes = [], []
+    for i, task in enumerate(tasks):
+        if not isinstance(task, (PoseTask, PositionTask)):
+            raise OptionError(f"tasks[{i}] must be a PoseTask or a PositionTask, got {type(task).__name__}")
+        path = robot.link_path(task.link)
+        if not (np.isfinite(task.weight) and task.weight > 0):
+            raise OptionError(f"tasks[{i}].weight must be a positive finite number, got {task.weight!r}")
+        if isinstance(task, PoseTask):
+            T = _checks.transforms(task.T_target, f"tasks[{i}].T_target")
+            out.append((path, T[..., :3, 3], T[..., :3, :3], float(task.weight)))
+            shapes.append(T.shape[:-2])
+        else:
+            p = _checks._float_array(task.p_target, f"tasks[{i}].p_target")
+            if p.ndim == 0 or p.shape[-1] != 3:
+                raise ShapeError(f"tasks[{i}].p_target must have shape (..., 3) [m], got shape {p.shape}")
+            _checks._require_finite(p, f"tasks[{i}].p_target")
+            out.append((path, p, None, float(task.weight)))
+            shapes.append(p.shape[:-1])
+    try:
+        batch = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"the tasks' target batch shapes {shapes} do not broadcast together") from None
+    flat = []
+    for path, p, R, w in out:
+        p = np.broadcast_to(p, batch + (3,)).reshape(-1, 3)
+        R = None if R is None else np.broadcast_to(R, batch + (3, 3)).reshape(-1, 3, 3)
+        flat.append((path, p, R, w))
+    return flat, batch
+
+
+def _residual(tasks, q: np.ndarray, rows: np.ndarray, L: float, with_jacobian: bool = True):
+    """Stacked unit-free error ``(A, m)``, Jacobian ``(A, m, n)`` and per-task errors ``(A, k, 2)`` [m, rad]
+    for configurations ``q`` ``(A, n)`` pursuing targets ``rows`` ``(A,)``."""
+    es, Js, errs = [], [], []
+    for path, p_target, R_target, weight in tasks:
+        T, J = path_pose_and_jacobian(path, q)  # (A, 3, 4), (A, 6, n)
+        dp = p_target[rows] - T[:, :, 3]
+        if R_target is None:
+            es.append(weight * dp / L)
+            Js.append(weight * J[:, :3] / L)
+            errs.append(np.stack([np.linalg.norm(dp, axis=-1), np.zeros(len(q))], axis=-1))
+        else:
+            dw = spatial.so3_log(R_target[rows] @ np.swapaxes(T[:, :, :3], -1, -2))  # log(R* Rᵀ)
+            es.append(weight * np.concatenate([dp / L, dw], axis=-1))
+            Js.append(weight * np.concatenate([J[:, :3] / L, J[:, 3:]], axis=1))
+            errs.append(np.stack([np.linalg.norm(dp, axis=-1), np.linalg.norm(dw, axis=-1)], axis=-1))
+    e = np.concatenate(es, axis=-1)
+    return e, (np.concatenate(Js, axis=1) if with_jacobian else None), np.stack(errs, axis=1)
+
+
+def _dls(J: np.ndarray, e: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Damped least-squares step ``Jᵀ(JJᵀ + μI)⁻¹ e`` ``(A, n)`` for ``J`` ``(A, m, n)``, ``e`` ``(A, m)``, ``μ`` ``(A,)``."""
+    JJt = J @ np.swapaxes(J, -1, -2)  # (A, m, m)
+    idx = np.arange(e.shape[1])
+    JJt[:, idx, idx] += mu[:, None]
+    return (np.swapaxes(J, -1, -2) @ np.linalg.solve(JJt, e[..., None]))[..., 0]
+
+
+def solve_tasks(
+    robot: "Robot",
+    tasks: Sequence[PoseTask | PositionTask],
+    q0: npt.ArrayLike | None = None,
+    *,
+    options: "IKOptions | None" = None,
+    seed: int | np.random.Generator | None = None,
+) -> TasksResult:
+    """Solve several frame tasks at once, batched over the tasks' targets.
+
+    Args:
+        robot: The robot (any tree; each task names its frame).
+        tasks: :class:`PoseTask` / :class:`PositionTask` objects; their targets broadcast to one batch ``(...)``.
+        q0: ``(n,)`` or ``(..., n)`` start; default: the middle of the sampling box.
+        options: :class:`robokin.ik.IKOptions` (``position_tolerance``, ``rotation_tolerance``,
+            ``max_iterations`` per attempt, ``max_restarts``, ``max_step``); the other fields do not apply.
+        seed: Seed or ``numpy.random.Generator`` of the random restarts.
+
+    Returns:
+        A :class:`TasksResult`; ``success`` is verified by ``robot.fk`` at the returned ``q``.
+
+    Raises:
+        OptionError: no task, an unknown link, a bad weight.
+        ShapeError / ConventionError: targets of bad shape, not finite, or not rigid transforms; bad ``q0``.
+    """
+    from .ik import IKOptions
+
+    options = IKOptions() if options is None else options
+    flat, batch = _targets(robot, tasks)
+    M = int(np.prod(batch, dtype=int))
+    lo, hi = _sampling_box(robot)
+    limit_lo, limit_hi = robot.limits.T
+    if q0 is None:
+        q = np.broadcast_to(0.5 * (lo + hi), (M, robot.n)).copy()
+    else:
+        q = np.broadcast_to(_checks.joint_vector(robot, q0, "q0"), batch + (robot.n,)).reshape(M, robot.n).copy()
+    q = np.clip(q, limit_lo, limit_hi)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    L = _length_scale(robot)
+    tol = np.array([options.position_tolerance, options.rotation_tolerance])
+
+    rows = np.arange(M)
+    best_q, best_cost = q.copy(), np.full(M, np.inf)
+    done = np.zeros(M, dtype=bool)
+    iterations = np.zeros(M, dtype=int)
+    restarts = np.zeros(M, dtype=int)
+    active = rows
+    for attempt in range(options.max_restarts + 1):
+        if attempt:  # restart the rows still open from random configurations within the box
+            q[active] = rng.uniform(lo, hi, (len(active), robot.n))
+            restarts[active] += 1
+        qa = q[active]
+        e, J, errs = _residual(flat, qa, active, L)
+        cost = np.einsum("am,am->a", e, e)
+        mu = MU_START * np.max(np.einsum("amn,amn->am", J, J), axis=-1) + MU_MIN
+        for _ in range(options.max_iterations):
+            ok = np.all(errs <= tol, axis=(1, 2))
+            if ok.all():
+                break
+            dq = _dls(J, e, mu)
+            # Active set: a joint at a limit that the step pushes outward is held, the step recomputed
+            # without it (one more solve), so that clipping does not stall the step along the boundary.
+            held = ((qa <= limit_lo) & (dq < 0)) | ((qa >= limit_hi) & (dq > 0))
+            if held.any():
+                dq = np.where(held.any(axis=-1, keepdims=True), _dls(J * ~held[:, None, :], e, mu), dq)
+            longest = np.abs(dq).max(axis=-1, keepdims=True)
+            dq *= np.minimum(1.0, options.max_step / np.maximum(longest, 1e-300))  # step-length guard
+            trial = np.clip(qa + np.where(ok[:, None], 0.0, dq), limit_lo, limit_hi)
+            e_t, J_t, errs_t = _residual(flat, trial, active, L)
+            cost_t = np.einsum("am,am->a", e_t, e_t)
+            better = (cost_t < cost) & ~ok
+            iterations[active] += ~ok
+            qa = np.where(better[:, None], trial, qa)
+            e, J, errs = np.where(better[:, None], e_t, e), np.where(better[:, None, None], J_t, J), np.where(
+                better[:, None, None], errs_t, errs)
+            cost = np.where(better, cost_t, cost)
+            mu = np.where(better, np.maximum(mu / MU_DOWN, MU_MIN), mu * MU_UP)
+        q[active] = qa
+        ok = np.all(errs <= tol, axis=(1, 2))
+        improved = ok | (cost < best_cost[active])
+        best_q[active[improved]] = qa[improved]
+        best_cost[active[improved]] = np.where(ok[improved], -1.0, cost[improved])
+        done[active[ok]] = True
+        active = active[~ok]
+        if not active.size:
+            break
+
+    # Verification: every task by robot.fk at the returned q (the tree kernels' poses, not the solver's).
+    q_out = best_q
+    p_err, r_err = [], []
+    for task, (path, p_target, R_target, _) in zip(tasks, flat):
+        T = robot.fk(q_out, link=task.link)
+        p_err.append(np.linalg.norm(p_target - T[:, :3, 3], axis=-1))
+        r_err.append(np.zeros(M) if R_target is None else np.linalg.norm(
+            spatial.so3_log(R_target @ np.swapaxes(T[:, :3, :3], -1, -2)), axis=-1))
+    p_err, r_err = np.stack(p_err, axis=-1), np.stack(r_err, axis=-1)
+    success = np.all((p_err <= options.position_tolerance) & (r_err <= options.rotation_tolerance), axis=-1)
+    k = len(flat)
+    return TasksResult(
+        q=q_out.reshape(batch + (robot.n,)),
+        success=success.reshape(batch),
+        position_error=p_err.reshape(batch + (k,)),
+        rotation_error=r_err.reshape(batch + (k,)),
+        iterations=iterations.reshape(batch),
+        restarts=restarts.reshape(batch),
+    )
