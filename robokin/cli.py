@@ -103,7 +103,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"  {'#':>2}  {'joint':<14} {'type':<10} {'form':<7} {'lower':>8} {'upper':>8}  {'unit':<4} {'max speed':>9}")
     k = 0
     for joint in robot.joints:
-        if joint.moving:
+        if joint.mimic is not None:
+            m = joint.mimic
+            print(f"   -  {joint.name:<14} {joint.type:<10} {joint.form:<7} mimic: {m.multiplier:g} x {m.joint} + {m.offset:g}")
+        elif joint.moving:
             unit = "deg" if joint.type == "revolute" else "m"
             lo, hi = (_limit_text(joint.type, v) for v in joint.limits)
             speed = "-" if joint.velocity is None else (
@@ -116,6 +119,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(f"\nbase: xyz {list(robot.base.xyz)} m, rpy {list(robot.base.rpy)} rad")
     if not robot.tool.is_identity:
         print(f"tool: xyz {list(robot.tool.xyz)} m, rpy {list(robot.tool.rpy)} rad")
+    if not robot.serial:
+        print("\n" + _tree_text(robot))
     if robot.configurations:
         print("\nconfigurations (deg for revolute, m for prismatic joints):")
         revolute = np.array(robot.joint_types) == "revolute"
@@ -125,12 +130,30 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tree_text(robot: Robot) -> str:
+    """The frame tree, one frame a line, indented by depth; end effectors marked."""
+    tree = robot.tree
+    depth = np.zeros(len(tree.names), dtype=int)
+    for f in tree.order:
+        depth[f] = depth[tree.parent[f]] + 1
+    lines = [f"frame tree ({len(tree.names)} frames, end effectors marked *):", f"  {tree.names[0]}  (root)"]
+    for f in tree.order:
+        element = tree.elements[f]
+        kind = getattr(element, "type", "frame")
+        if getattr(element, "mimic", None) is not None:
+            kind += f", mimics {element.mimic.joint}"
+        mark = " *" if tree.names[f] in robot.end_effectors else ""
+        lines.append(f"  {'  ' * depth[f]}{tree.names[f]}  ({kind}){mark}")
+    return "\n".join(lines)
+
+
 @_command("fk")
 def _cmd_fk(args: argparse.Namespace) -> int:
     robot = load(args.robot)
     q = _joint_values(robot, args.q, args.deg)
-    print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4))
-    print(_pose_text(robot.fk(q)))
+    link = robot.resolve_link(args.link)
+    print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", link = {link}")
+    print(_pose_text(robot.fk(q, link=link)))
     return 0
 
 
@@ -138,8 +161,9 @@ def _cmd_fk(args: argparse.Namespace) -> int:
 def _cmd_jacobian(args: argparse.Namespace) -> int:
     robot = load(args.robot)
     q = _joint_values(robot, args.q, args.deg)
-    J = robot.jacobian(q, frame=args.frame, method=args.method)
-    print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", method = {args.method}")
+    link = robot.resolve_link(args.link)
+    J = robot.jacobian(q, frame=args.frame, method=args.method, link=link)
+    print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", method = {args.method}, link = {link}")
     print(_jacobian_text(robot, J, args.frame))
     return 0
 
@@ -431,17 +455,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="joint table, limits, source of a robot")
     p.add_argument("robot", help=robot_help)
 
+    link_help = "the frame (default: the tool, or a tree's only end effector); see `robokin info ROBOT`"
     p = sub.add_parser("fk", help="forward kinematics: the tool pose")
     p.add_argument("robot", help=robot_help)
     p.add_argument("q", nargs="+", help="joint values [rad, m], or a configuration name")
     p.add_argument("--deg", action="store_true", help="revolute values in degrees")
+    p.add_argument("--link", help=link_help)
 
     p = sub.add_parser("jacobian", help="the Jacobian, rows [v; ω]")
     p.add_argument("robot", help=robot_help)
     p.add_argument("q", nargs="+", help="joint values [rad, m], or a configuration name")
     p.add_argument("--deg", action="store_true", help="revolute values in degrees")
-    p.add_argument("--frame", choices=["world", "tool"], default="world")
+    p.add_argument("--frame", choices=["world", "tool", "local"], default="world")
     p.add_argument("--method", choices=["analytic", "forward", "reverse", "numeric"], default="analytic")
+    p.add_argument("--link", help=link_help)
 
     p = sub.add_parser("check", help="validate robot files; exit 1 if any is malformed")
     p.add_argument("files", nargs="+", help="robot files (.yaml or .urdf)")

@@ -83,3 +83,26 @@ def test_check_good_and_bad_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(rf"{re.escape(str(bad))}:\d+:\d+: .*rotary", out)
     assert "missing.yaml" in out and "Traceback" not in out
+
+
+def test_info_prints_the_frame_tree_and_mimic_joints(capsys):
+    assert main(["info", "panda_hand"]) == 0
+    out = capsys.readouterr().out
+    assert "n = 8 joint variables" in out
+    assert re.search(r"finger_right\s+prismatic\s+origin\s+mimic: 1 x finger_left \+ 0", out)
+    assert "frame tree (13 frames, end effectors marked *):" in out
+    assert re.search(r"^ {22}finger_right  \(prismatic, mimics finger_left\) \*$", out, re.M)
+    assert re.search(r"^ {22}tool  \(frame\) \*$", out, re.M)
+
+
+def test_fk_and_jacobian_of_a_link(capsys):
+    robot = robokin.load("baxter")
+    q = robot.configurations["neutral"]
+    assert main(["fk", "baxter", "neutral", "--link", "right_gripper"]) == 0
+    out = capsys.readouterr().out
+    xyz = numbers_after("xyz", out)
+    np.testing.assert_allclose(xyz, robot.fk(q, link="right_gripper")[:3, 3], atol=1e-4)
+    assert main(["fk", "baxter", "neutral"]) == 1
+    assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert main(["jacobian", "baxter", "neutral", "--link", "left_gripper", "--frame", "local"]) == 0
+    assert "link = left_gripper" in capsys.readouterr().out
