@@ -315,6 +315,26 @@ class Tree:
     elements: tuple
 
     @cached_property
+    def pre_identity(self) -> np.ndarray:
+        """``(F,)`` bool, ``pre[f]`` is exactly the identity (the kernel skips the product)."""
+        return np.all(self.pre == np.eye(4), axis=(1, 2))
+
+    @cached_property
+    def post_identity(self) -> np.ndarray:
+        """``(F,)`` bool, ``post[f]`` is exactly the identity."""
+        return np.all(self.post == np.eye(4), axis=(1, 2))
+
+    @cached_property
+    def pre_T(self) -> np.ndarray:
+        """``(F, 4, 4)`` ``pre`` transposed, contiguous: the kernel's left factor in the column layout."""
+        return np.ascontiguousarray(np.swapaxes(self.pre, -1, -2))
+
+    @cached_property
+    def post_T(self) -> np.ndarray:
+        """``(F, 4, 4)`` ``post`` transposed, contiguous."""
+        return np.ascontiguousarray(np.swapaxes(self.post, -1, -2))
+
+    @cached_property
     def index(self) -> dict[str, int]:
         """Frame name → frame number."""
         return {name: i for i, name in enumerate(self.names)}
