@@ -4,14 +4,15 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 ``robot.ik(T)``; see the README for conventions (frames, ``[v; ω]`` rows, shapes, units).
 """
 
-from . import autodiff, ik, kinematics, multitask, singularity, spatial, trajectory
+from . import autodiff, ik, kinematics, measures, multitask, singularity, spatial, trajectory
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
 from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .format import dumps, loads, save
 from .ik import IKOptions, IKResult
 from .loading import list_robots, load
 from .model import Frame, Joint, Mimic, Origin, Robot
-from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
+from .measures import inverse_condition, manipulability
+from .singularity import analyze, find_singular, is_singular, singularity_map
 from .urdf import load_urdf, loads_urdf
 
 __version__ = "0.1.0"
@@ -50,6 +51,7 @@ __all__ = [
     "loads_urdf",
     "manipulability",
     "manipulability_gradient",
+    "measures",
     "multitask",
     "save",
     "singularity",

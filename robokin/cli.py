@@ -243,7 +243,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nlargest difference analytic vs central differences: {worst:.1e}")
 
     # Inverse kinematics for a few targets around the start pose, each seeded from the previous answer.
-    L = singularity.characteristic_length(robot)
+    L = robot.characteristic_length
     rows = singularity.task_rows(robot)
     print(f"\nInverse kinematics: {len(_DEMO_OFFSETS)} targets around the tool pose above (orientation kept), "
           "each solve seeded from the previous answer")
@@ -402,14 +402,15 @@ def _cmd_singular(args: argparse.Namespace) -> int:
             raise RobokinError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         finally:
             plt.close(ax.figure)
-        print("other joints at q [deg/m] = " + singularity._q_text(robot.joint_types, smap.q))
+        print("other joints at q [deg/m] = " + singularity.q_text(robot.joint_types, smap.q))
         print(f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
               f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the singular set")
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
-    print(f"{robot.name} at q = " + singularity._q_text(robot.joint_types, q))
-    print(singularity.analyze(robot, q, tol=tol))
+    link = robot.resolve_link(args.link)
+    print(f"{robot.name} at q = " + singularity.q_text(robot.joint_types, q) + f", link = {link}")
+    print(singularity.analyze(robot, q, tol=tol, link=link))
     return 0
 
 
@@ -489,6 +490,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("q", nargs="*", help="joint values [rad, m], or a configuration name")
     p.add_argument("--deg", action="store_true", help="revolute values in degrees")
     p.add_argument("--tol", type=float, help="singular when σ_min/σ_max of [v/L; ω] J is below this (default 1e-6)")
+    p.add_argument("--link", help="the report at Q: " + link_help)
     p.add_argument("--find", action="store_true", help="search singular configurations from random starts")
     p.add_argument("--starts", type=int, default=64, help="--find: number of random starts (default 64)")
     p.add_argument("--seed", type=int, default=0, help="--find: random seed (default 0)")

@@ -19,8 +19,12 @@ class RobotFormatError(RobokinError, ValueError):
         path: The file (or ``"<string>"``) the error is in.
         line: 1-based line number, or None when unknown.
         column: 1-based column number, or None when unknown.
-        key_path: Where in the document, e.g. ``"joints[2].dh.alpha"``; empty when not applicable.
+        key_path: Where in the document, e.g. ``"joints[2].dh.alpha"``; empty when not applicable. For an
+            error raised by the model's own constructors (:class:`robokin.model.Joint`, ``Origin``, ``Robot``)
+            it is relative to the joint (``"axis"``, ``"limits"``, ``"velocity"``, ``"dh"``) or the robot
+            (``"joints"``, ``"base"``, ``"tool"``), so a file reader can point at the value it read.
         reason: The bare message without the location prefix.
+        joint: The name of the joint the rule is about (model errors), else None.
     """
 
     def __init__(
@@ -31,8 +35,10 @@ class RobotFormatError(RobokinError, ValueError):
         line: int | None = None,
         column: int | None = None,
         key_path: str = "",
+        joint: str | None = None,
     ) -> None:
         self.path = str(path)
+        self.joint = joint
         self.line = line
         self.column = column
         self.key_path = key_path

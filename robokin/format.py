@@ -53,9 +53,6 @@ FORMS = ("dh", "mdh", "origin")
 # correctly rounded).
 LENGTH_UNITS = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
 ANGLE_UNITS = ("rad", "deg")
-# An axis whose norm is within this of 1 is kept as written (normalising again could move its last bit,
-# which would break the bit-exact round trip); any other non-zero axis is divided by its norm.
-AXIS_UNIT_TOL = 4 * np.finfo(float).eps
 
 Quantity = Literal["length", "angle"]
 
@@ -315,6 +312,12 @@ class _Units:
     length_divisor: float
     angle: str
 
+    def name(self, quantity: Quantity) -> str:
+        """The file's unit of ``quantity``, e.g. ``"deg"`` or ``"mm"``."""
+        if quantity == "angle":
+            return self.angle
+        return next(k for k, v in LENGTH_UNITS.items() if v == self.length_divisor)
+
     def convert(self, value: float, quantity: Quantity) -> float:
         if quantity == "length":
             return value if self.length_divisor == 1.0 else value / self.length_divisor
@@ -490,7 +493,12 @@ class _Reader:
                 frames=tuple(f for f, _ in frames),
                 root=root_name,
             )
-        except ValueError as e:  # pragma: no cover - everything Robot checks was checked above
+        except RobotFormatError as e:  # a robot-level model rule, e.g. offsets adding up to infinity
+            index = next((i for i, p in enumerate(parsed) if p.joint.name == e.joint), None)
+            if index is not None:
+                raise self.error(parsed[index].node, f"joint {e.joint!r}", e.reason, f"joints[{index}]") from None
+            raise self.error(top.get(e.key_path, (None, root))[1], "", e.reason, e.key_path) from None
+        except ValueError as e:  # pragma: no cover - everything else Robot checks was checked above
             raise self.error(root, "", str(e)) from None
 
     def read_units(self, node: yaml.Node) -> _Units:
@@ -615,12 +623,7 @@ class _Reader:
                     entries["velocity"][0], where, "a fixed joint has no variable: remove 'velocity'",
                     f"{kp}.velocity",
                 )
-            vnode = entries["velocity"][1]
-            velocity = self.number(vnode, where, "'velocity'", quantity, f"{kp}.velocity")
-            if not velocity > 0.0:
-                raise self.error(
-                    vnode, where, f"'velocity' must be positive, got {vnode.value.strip()}", f"{kp}.velocity"
-                )
+            velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
         parent = child = mimic = parent_node = mimic_node = None
         if "parent" in entries:
             parent_node = entries["parent"][1]
@@ -632,10 +635,19 @@ class _Reader:
                 raise self.error(entries["mimic"][0], where, "a fixed joint cannot mimic a joint: remove 'mimic'",
                                  f"{kp}.mimic")
             mimic, mimic_node = self.mimic(entries["mimic"][1], where, quantity, f"{kp}.mimic")
-        joint = Joint(
-            name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity,
-            parent=parent, child=child, mimic=mimic,
-        )
+        try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
+            joint = Joint(
+                name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity,
+                parent=parent, child=child, mimic=mimic,
+            )
+        except RobotFormatError as e:
+            field = e.key_path.split(".")[0]
+            located = entries.get(field if field != "dh" else form, (None, node))[1]
+            reason = e.reason
+            if field in ("limits", "velocity") and self.units.convert(1.0, quantity) != 1.0:  # the model speaks SI
+                written = f"[{', '.join(limit_text)}]" if field == "limits" else located.value.strip()
+                reason += f" (written {written} in {self.units.name(quantity)})"
+            raise self.error(located, where, reason, f"{kp}.{e.key_path}") from None
         return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text, parent_node=parent_node,
                             mimic_node=mimic_node)
 
@@ -732,15 +744,8 @@ class _Reader:
                              "'frames' (a frame named tool is the default link)", "tool")
 
     def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:
-        # The axis is a direction: no unit applies.
-        values = self.vector(node, where, "'axis'", None, key_path)
-        norm = math.hypot(*values)  # scaled: no overflow for [1e200, 0, 0], no underflow for [1e-200, 0, 0]
-        if norm == 0.0:
-            raise self.error(node, where, "'axis' must not be zero (expected a direction such as [0, 0, 1])",
-                             key_path)
-        if abs(norm - 1.0) <= AXIS_UNIT_TOL:
-            return values
-        return (values[0] / norm, values[1] / norm, values[2] / norm)
+        # The axis is a direction: no unit applies. Joint makes it a unit vector (robokin.model.unit_axis).
+        return self.vector(node, where, "'axis'", None, key_path)
 
     def limits(
         self, node: yaml.Node, where: str, quantity: Quantity, key_path: str
@@ -757,10 +762,6 @@ class _Reader:
         texts = tuple(
             "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value  # type: ignore[union-attr]
         )
-        if out[0] > out[1]:
-            raise self.error(
-                node, where, f"lower limit {texts[0]} is above upper limit {texts[1]}", key_path
-            )
         return (out[0], out[1]), texts  # type: ignore[return-value]
 
     def configurations(self, node: yaml.Node, parsed: list[_ParsedJoint]) -> dict[str, np.ndarray]:

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks, spatial
+from . import spatial, validation
 from .errors import OptionError, ShapeError
-from .kinematics import _pose_and_jacobian
-from .singularity import characteristic_length, task_rows
+from .kinematics import pose_and_jacobian as _pose_and_jacobian
+from .measures import inverse_condition_from_singular_values, task_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Chain, Robot
@@ -176,9 +176,9 @@ class IKOptions:
                 continue
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise OptionError(f"IKOptions.{name} must be an integer >= {low}, got {value!r}")
-        _checks.choice(self.damping, "IKOptions.damping", DAMPING_SCHEMES)
-        _checks.choice(self.finish, "IKOptions.finish", ("first", "all"))
-        _checks.choice(self.weights_frame, "IKOptions.weights_frame", WEIGHTS_FRAMES)
+        validation.choice(self.damping, "IKOptions.damping", DAMPING_SCHEMES)
+        validation.choice(self.finish, "IKOptions.finish", ("first", "all"))
+        validation.choice(self.weights_frame, "IKOptions.weights_frame", WEIGHTS_FRAMES)
         w = np.asarray(self.weights, dtype=float) if _is_numbers(self.weights) else None
         if w is None or w.shape != (6,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
             raise OptionError(
@@ -187,7 +187,7 @@ class IKOptions:
             )
         object.__setattr__(self, "weights", tuple(float(v) for v in w))
         if isinstance(self.rest, str):
-            _checks.choice(self.rest, "IKOptions.rest", ("q0", "middle"))
+            validation.choice(self.rest, "IKOptions.rest", ("q0", "middle"))
         elif self.rest is not None:
             if not _is_numbers(self.rest) or np.asarray(self.rest, dtype=float).ndim != 1:
                 raise OptionError(f"IKOptions.rest must be 'q0', 'middle', None or a joint vector, got {self.rest!r}")
@@ -220,8 +220,8 @@ class IKResult:
         iterations: ``(...)`` int, steps over all attempts (each one 6×6 solve).
         restarts: ``(...)`` int, starts used besides ``q0`` (side-by-side starts included).
         inverse_condition: ``(...)`` ``σ_min/σ_max`` of the task Jacobian at ``q`` (1 is isotropic,
-            0 singular): :func:`robokin.singularity.inverse_condition` of the unit-free ``[v/L; ω]`` over
-            :func:`robokin.singularity.task_rows` (L: ``characteristic_length``), σ_min being the
+            0 singular): :func:`robokin.measures.inverse_condition` of the unit-free ``[v/L; ω]`` over
+            :func:`robokin.measures.task_rows` (L: ``robot.characteristic_length``), σ_min being the
             smallest singular value.
         near_singularity: ``(...)`` bool, ``inverse_condition < options.singularity_threshold``.
     """
@@ -320,7 +320,7 @@ def _arm(robot: "Robot") -> _Arm:
         revolute = np.array(robot.joint_types) == "revolute"
         finite = np.isfinite(lower) & np.isfinite(upper)
         middle = np.where(finite, 0.5 * (np.where(finite, lower, 0.0) + np.where(finite, upper, 0.0)), 0.0)
-        L = characteristic_length(robot)
+        L = robot.characteristic_length
         rows = np.array(task_rows(robot))
         arm = _Arm(
             chain=robot.chain,
@@ -893,7 +893,7 @@ def solve(
     options = _DEFAULT_OPTIONS if options is None else options
     if not isinstance(options, IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
-    T = _checks.transforms(T_target, "T_target")
+    T = validation.transforms(T_target, "T_target")
     batch = T.shape[:-2]
     T2 = T.reshape(-1, 4, 4)
     n = robot.n
@@ -901,7 +901,7 @@ def solve(
     if q0 is None:
         q_start = np.broadcast_to(arm.middle, batch + (n,))
     else:
-        q0 = _checks.joint_vector(robot, q0, "q0")
+        q0 = validation.joint_vector(robot, q0, "q0")
         if q0.shape != batch + (n,):
             try:
                 q0 = np.broadcast_to(q0, batch + (n,))
@@ -938,14 +938,10 @@ def solve(
     )
     q, success, errors, iterations, restarts, J = _run(problem)
     # The singularity report at the answer: one batched SVD of the unit-free task Jacobian [v/L; ω].
-    # It is singularity.inverse_condition's σ_min/σ_max, inlined: J is finite here, so its input checks
-    # (about a third of its time for one target) are skipped.
+    # J is finite here, so measures.inverse_condition's input checks (about a third of its time for one
+    # target) are skipped: its kernel takes the singular values.
     sv = np.linalg.svd(J[:, arm.cond_rows] * arm.cond_scale, compute_uv=False)  # (M, k), descending
-    top = sv[:, 0]
-    if (top > 0.0).all():
-        cmin = sv[:, -1] / top
-    else:  # 0 for a zero matrix
-        cmin = np.where(top > 0.0, sv[:, -1] / np.where(top > 0.0, top, 1.0), 0.0)
+    cmin = inverse_condition_from_singular_values(sv)
     return IKResult(
         q=q.reshape(batch + (n,)),
         success=success.reshape(batch),

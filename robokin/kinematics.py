@@ -11,7 +11,7 @@ Conventions (see the README's notation table):
   geometric Jacobian), not the Euler-angle-rate "analytical Jacobian" of some textbooks.
 - The Hessian is ``H[..., i, :, j] = ∂J[..., :, j] / ∂q_i``, shape ``(..., n, 6, n)``.
 
-The kernels (names starting with ``_``) take ``q`` as ``(N, n)`` and are written in plain NumPy operations
+The kernels (:func:`poses`, :func:`pose_and_jacobian`, :func:`jacobian_analytic` and the private ones) take ``q`` as ``(N, n)`` and are written in plain NumPy operations
 only (``@``, ``sin``, ``cos``, ``+``, ``*``, indexing, ``stack``, ``concatenate``, ``transpose``), so the
 very same code runs on floats and on :mod:`robokin.autodiff` values: that is how the ``"forward"`` and
 ``"reverse"`` Jacobians and the AD Hessians are computed.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks
+from . import validation
 from .errors import OptionError
 from .spatial import vee
 
@@ -32,6 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Chain, LinkPath, Robot, Tree
 
 __all__ = [
+    "poses",
+    "pose_and_jacobian",
+    "jacobian_analytic",
     "fk",
     "fk_frames",
     "fk_all",
@@ -162,7 +165,7 @@ def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
     return P[:, -1, :3], np.transpose(F[:, :, :3, 2], (1, 2, 0)), np.transpose(F[:, :, :3, 3], (1, 2, 0))
 
 
-def _poses(chain: "Chain", q, with_axes: bool = False):
+def poses(chain: "Chain", q, with_axes: bool = False):
     """The kernel for this batch size (see ``SMALL_BATCH``); both return the same numbers to rounding."""
     if q.shape[0] < SMALL_BATCH:
         return _poses_by_products(chain, q, with_axes)
@@ -171,7 +174,7 @@ def _poses(chain: "Chain", q, with_axes: bool = False):
 
 def _fk_top(chain: "Chain", q):
     """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_tool`` for ``q`` ``(N, n)``: what AD differentiates."""
-    return _poses(chain, q)
+    return poses(chain, q)
 
 
 def _fk(chain: "Chain", q):
@@ -196,7 +199,7 @@ def _to_tool_frame(J, R):
     return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
 
 
-def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
+def pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     """Tool pose and closed-form geometric Jacobian from one kernel pass, for ``q`` ``(N, n)``.
 
     Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
@@ -205,7 +208,7 @@ def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     Returns:
         ``T`` ``(N, 3, 4)``: the top rows ``[R p]`` of ``T_world_tool``; ``J`` ``(N, 6, n)`` in ``frame``.
     """
-    T, Z, P = _poses(chain, q, with_axes=True)  # (N, 3, 4), (n, 3, N), (n, 3, N)
+    T, Z, P = poses(chain, q, with_axes=True)  # (N, 3, 4), (n, 3, N), (n, 3, N)
     J_v = _cross(Z, np.transpose(T[:, :, 3]) - P)  # (n, 3, N)
     J_w = Z
     if not chain.all_revolute:
@@ -217,9 +220,9 @@ def _pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     return T, J
 
 
-def _jacobian_analytic(chain: "Chain", q, frame: str = "world"):
-    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`_pose_and_jacobian`)."""
-    return _pose_and_jacobian(chain, q, frame)[1]
+def jacobian_analytic(chain: "Chain", q, frame: str = "world"):
+    """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`pose_and_jacobian`)."""
+    return pose_and_jacobian(chain, q, frame)[1]
 
 
 def _twist_jacobian(T, dT):
@@ -263,7 +266,7 @@ def _hessian_analytic(chain: "Chain", q):
     (``z_i × (x − p_i)`` revolute, ``z_i`` prismatic), for i < j: ``∂z_j/∂q_i = z_i × z_j`` (revolute i),
     ``∂p_j/∂q_i = D_i(p_j)``; for i >= j both are 0; and always ``∂p_tool/∂q_i = J_v[:, i]``.
     """
-    T, Z, P = _poses(chain, q, with_axes=True)
+    T, Z, P = poses(chain, q, with_axes=True)
     Z = np.transpose(Z, (2, 0, 1))  # (N, n, 3)
     P = np.transpose(P, (2, 0, 1))
     p_tool = T[:, None, :3, 3]  # (N, 1, 3)
@@ -326,7 +329,7 @@ def path_pose_and_jacobian(path: "LinkPath", q, frame: str = "world"):
     """Link pose top rows ``(N, 3, 4)`` and closed-form Jacobian ``(N, 6, n)`` for the full ``q`` ``(N, n)``."""
     if path.chain is None:
         return path_top(path, q), np.zeros((q.shape[0], 6, path.fold.shape[1]))
-    T, J = _pose_and_jacobian(path.chain, path.q_path(q), frame)
+    T, J = pose_and_jacobian(path.chain, path.q_path(q), frame)
     return T, path_fold(path, J)
 
 
@@ -406,11 +409,6 @@ def _link_list(link) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- public API
-def _flat(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
-    q = _checks.joint_vector(robot, q, name)
-    return q.reshape(-1, robot.n), q.shape[:-1]
-
-
 def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
     """``kernel(q)`` ``(N, *tail)`` for ``q`` ``(N, n)``, evaluated ``BLOCK`` configurations at a time."""
     N = q.shape[0]
@@ -438,7 +436,7 @@ def fk(robot: "Robot", q: npt.ArrayLike, link: str | Sequence[str] | None = None
         ShapeError: ``q`` does not end in n or is not finite.
         OptionError: an unknown frame, or ``link=None`` on a robot with several end effectors.
     """
-    q2, batch = _flat(robot, q)
+    q2, batch = validation.joint_batch(robot, q)
     if link is None or isinstance(link, str):
         path = robot.link_path(link)
         return _blocked(lambda x: path_fk(path, x), q2, (4, 4)).reshape(batch + (4, 4))
@@ -466,7 +464,7 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     """
     if not robot.serial or robot.chain is None:
         return fk_all(robot, q)
-    q2, batch = _flat(robot, q)
+    q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
     N = q2.shape[0]
     frames = [np.broadcast_to(chain.T_world_base, (N, 4, 4))]
@@ -496,7 +494,7 @@ def fk_all(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
         ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
         the named fixed frames), mimic joints following their leaders.
     """
-    q2, batch = _flat(robot, q)
+    q2, batch = validation.joint_batch(robot, q)
     F = len(robot.frame_names)
     out = np.empty((q2.shape[0], F, 4, 4))
     block = max(64, TREE_BLOCK_ENTRIES // F)  # every frame of a block stays in cache
@@ -531,9 +529,9 @@ def jacobian(
         ShapeError: bad ``q``.
         OptionError: unknown ``frame``, ``method`` or ``link``.
     """
-    _checks.choice(frame, "frame", FRAMES)
-    _checks.choice(method, "method", JACOBIAN_METHODS)
-    q2, batch = _flat(robot, q)
+    validation.choice(frame, "frame", FRAMES)
+    validation.choice(method, "method", JACOBIAN_METHODS)
+    q2, batch = validation.joint_batch(robot, q)
     path = robot.link_path(link)
     local = frame != "world"
 
@@ -572,9 +570,9 @@ def hessian(
     Returns:
         ``(..., n, 6, n)``.
     """
-    _checks.choice(frame, "frame", FRAMES)
-    _checks.choice(method, "method", HESSIAN_METHODS)
-    q2, batch = _flat(robot, q)
+    validation.choice(frame, "frame", FRAMES)
+    validation.choice(method, "method", HESSIAN_METHODS)
+    q2, batch = validation.joint_batch(robot, q)
     path = robot.link_path(link)
     chain = path.chain
     n = robot.n
@@ -587,7 +585,7 @@ def hessian(
             x_path = path.q_path(x)
             H = _hessian_analytic(chain, x_path)
             if frame != "world":
-                T, J = _pose_and_jacobian(chain, x_path)
+                T, J = pose_and_jacobian(chain, x_path)
                 H = _hessian_to_tool(H, J, T[:, :, :3])
             if path.identity:
                 return H
@@ -613,21 +611,22 @@ def jacobian_dot(
 
     Returns:
         ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the link's spatial acceleration ``[a; α]``.
+
+    Raises:
+        ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast. OptionError: bad ``frame``.
     """
-    qd = _checks.joint_vector(robot, qd, "qd")
+    validation.choice(frame, "frame", FRAMES)
+    q, qd = _joint_pair(robot, q, qd, "qd")
     H = hessian(robot, q, frame=frame, link=link)
     return np.einsum("...ikj,...i->...kj", H, qd)
 
 
-def _task_rows(rows: str | Sequence[int]) -> list[int]:
-    """Row indices of J for ``rows`` = ``"all"``, ``"translation"``, ``"rotation"`` or explicit indices."""
-    named = {"all": [0, 1, 2, 3, 4, 5], "translation": [0, 1, 2], "rotation": [3, 4, 5]}
-    if isinstance(rows, str):
-        return named[_checks.choice(rows, "rows", tuple(named))]
-    idx = [int(r) for r in rows]
-    if not idx or len(set(idx)) != len(idx) or any(not 0 <= r < 6 for r in idx):
-        raise _checks.OptionError(f"rows must be distinct indices in 0..5, got {list(rows)}")
-    return idx
+def _joint_pair(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``q`` and ``qd`` ``(..., n)`` checked and broadcast to their common batch shape (ShapeError naming both)."""
+    q = validation.joint_vector(robot, q, "q")
+    qd = validation.joint_vector(robot, qd, name)
+    batch = validation.broadcast_batch(("q", q, 1), (name, qd, 1))
+    return np.broadcast_to(q, batch + (robot.n,)), np.broadcast_to(qd, batch + (robot.n,))
 
 
 def manipulability_gradient(
@@ -652,8 +651,8 @@ def manipulability_gradient(
     """
     from . import autodiff
 
-    idx = _task_rows(rows)
-    q2, batch = _flat(robot, q)
+    idx = validation.row_indices(rows)
+    q2, batch = validation.joint_batch(robot, q)
     path = robot.link_path(link)
     if path.chain is None:
         return np.zeros(batch + (robot.n,))
@@ -677,16 +676,20 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, link: str | 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        qd: ``(..., n)`` joint velocities [rad/s, m/s] (same batch shape as ``q``).
+        qd: ``(..., n)`` joint velocities [rad/s, m/s], broadcast against ``q``.
         link: The frame (default: the robot's one end effector).
 
     Returns:
-        ``(..., 6)`` ``[v; ω]`` [m/s, rad/s].
+        ``(..., 6)`` ``[v; ω]`` [m/s, rad/s], ``...`` the broadcast batch shape of ``q`` and ``qd``.
+
+    Raises:
+        ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast.
     """
     from . import autodiff
 
-    q2, batch = _flat(robot, q)
-    qd2 = np.broadcast_to(_checks.joint_vector(robot, qd, "qd"), batch + (robot.n,)).reshape(q2.shape)
+    q, qd = _joint_pair(robot, q, qd, "qd")
+    batch = q.shape[:-1]
+    q2, qd2 = q.reshape(-1, robot.n), qd.reshape(-1, robot.n)
     path = robot.link_path(link)
     if path.chain is None:
         return np.zeros(batch + (6,))
@@ -712,16 +715,19 @@ def joint_torques(
         link: The frame where the wrench acts (default: the robot's one end effector).
 
     Returns:
-        ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic).
+        ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic); ``...`` the broadcast batch
+        shape of ``q`` and ``wrench``.
+
+    Raises:
+        ShapeError: bad ``q`` or ``wrench``, or batch shapes that do not broadcast.
     """
     from . import autodiff
     from .spatial import skew
 
-    q2, batch = _flat(robot, q)
-    F = _checks._float_array(wrench, "wrench")
-    if F.shape[-1:] != (6,):
-        raise _checks.ShapeError(f"wrench must have shape (..., 6) [f; m], got shape {F.shape}")
-    _checks._require_finite(F, "wrench")
+    q = validation.joint_vector(robot, q)
+    F = validation.vectors(wrench, "wrench", 6, " [f; m]")
+    batch = validation.broadcast_batch(("q", q, 1), ("wrench", F, 1))
+    q2 = np.broadcast_to(q, batch + (robot.n,)).reshape(-1, robot.n)
     F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
     path = robot.link_path(link)
     if path.chain is None:

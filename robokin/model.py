@@ -19,26 +19,44 @@ turns every axis into z, so the kernels in :mod:`robokin.kinematics` do only sin
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
-from dataclasses import dataclass, field
+import numbers
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from . import spatial
+from . import spatial, validation
 from .errors import OptionError, RobotFormatError, ShapeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKResult
 
-__all__ = ["Joint", "Origin", "Robot", "Chain", "JointType", "GeometryForm", "Frame", "Mimic", "Tree", "LinkPath"]
+__all__ = [
+    "AXIS_UNIT_TOL", "Chain", "Frame", "GeometryForm", "Joint", "JointType", "LinkPath", "Mimic", "Origin", "Robot",
+    "Tree", "unit_axis",
+]
 
 JointType = Literal["revolute", "prismatic", "fixed"]
 GeometryForm = Literal["dh", "mdh", "origin"]
 JOINT_TYPES: tuple[str, ...] = ("revolute", "prismatic", "fixed")
 GEOMETRY_FORMS: tuple[str, ...] = ("dh", "mdh", "origin")
+
+
+@functools.cache
+def _layer_above(module: str) -> ModuleType:
+    """The module ``robokin.<module>`` of a higher layer, imported on first use.
+
+    The one upward reach of the model: :class:`Robot`'s convenience methods (``robot.fk(q)``,
+    ``robot.ik(T)``, ...) call the algorithms through it, so the model has no static import of the layers
+    above it (no import circle; the import-linter layers contract holds).
+    """
+    return importlib.import_module(f"robokin.{module}")
 
 
 def _frozen(a: npt.ArrayLike) -> np.ndarray:
@@ -47,12 +65,80 @@ def _frozen(a: npt.ArrayLike) -> np.ndarray:
     return out
 
 
+# An axis whose norm is within this of 1 is kept as written (normalising again could move its last bit,
+# which would break the bit-exact round trip of a saved file); any other non-zero axis is divided by its norm.
+AXIS_UNIT_TOL = 4 * np.finfo(float).eps
+
+
+def _rule_error(reason: str, key: str, joint: str | None = None, where: str = "") -> RobotFormatError:
+    """A broken model rule: ``key`` is relative to the joint (or the robot), so a reader can locate it."""
+    return RobotFormatError(reason, path=where or f"<joint {joint!r}>", key_path=key, joint=joint)
+
+
+def _num(x: float) -> str:
+    """A float as written by hand: ``2.0`` → ``2``, ``0.1`` → ``0.1``, ``-inf`` → ``-inf``."""
+    text = repr(float(x))
+    return text.removesuffix(".0")
+
+
+def _reals(values, count: int, key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
+    """``count`` real numbers (not bool, not complex, not text) as floats, NaN allowed; a RobotFormatError otherwise."""
+    try:
+        items = list(np.asarray(values, dtype=object).ravel()) if not isinstance(values, (list, tuple)) else list(values)
+    except (TypeError, ValueError):
+        items = None
+    if items is None or len(items) != count or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in items
+    ):
+        raise _rule_error(f"{key} must be {count} real numbers, got {values!r}", key, joint, where)
+    return tuple(float(v) for v in items)
+
+
+def _finite(values: tuple[float, ...], key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
+    if not all(math.isfinite(v) for v in values):
+        shown = ", ".join(_num(v) for v in values)
+        raise _rule_error(f"{key} must be finite (no NaN or infinity), got [{shown}]", key, joint, where)
+    return values
+
+
+def unit_axis(axis: npt.ArrayLike, joint: str | None = None) -> tuple[float, float, float]:
+    """``axis`` ``(3,)`` as a unit vector, exactly as written when its norm is 1 within ``AXIS_UNIT_TOL``.
+
+    The norm is taken of the axis scaled by a power of two that brings its largest component into
+    ``[0.5, 1)`` (an exact scaling), so neither ``[5e-324] * 3`` (subnormal) nor ``[1.3e154, ...]`` (squares
+    overflow) nor ``[1e-170, 0, 0]`` (squares underflow) loses the direction; for ordinary axes the result is
+    bit-for-bit ``axis / hypot(axis)``.
+
+    Raises:
+        RobotFormatError: not three finite real numbers, or the zero vector (key ``"axis"``).
+    """
+    values = _finite(_reals(axis, 3, "axis", joint), "axis", joint)
+    top = max(abs(v) for v in values)
+    if top == 0.0:
+        raise _rule_error("axis must not be zero (expected a direction such as [0, 0, 1])", "axis", joint)
+    exponent = math.frexp(top)[1]
+    scaled = [math.ldexp(v, -exponent) for v in values]  # exact: largest component in [0.5, 1)
+    norm = math.hypot(*scaled)  # in [0.5, 0.87]: no overflow, no underflow
+    if abs(math.ldexp(norm, exponent) - 1.0) <= AXIS_UNIT_TOL:
+        return values  # type: ignore[return-value]
+    return (scaled[0] / norm, scaled[1] / norm, scaled[2] / norm)
+
+
 @dataclass(frozen=True, eq=False)
 class Origin:
-    """A fixed pose given as URDF-style ``xyz`` [m] and fixed-axis ``rpy`` [rad]: ``T = Txyz Rz Ry Rx``."""
+    """A fixed pose given as URDF-style ``xyz`` [m] and fixed-axis ``rpy`` [rad]: ``T = Txyz Rz Ry Rx``.
+
+    Raises:
+        RobotFormatError: ``xyz`` or ``rpy`` is not three finite real numbers (``key_path`` ``"xyz"`` / ``"rpy"``).
+    """
 
     xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rpy: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        for key in ("xyz", "rpy"):
+            value = _finite(_reals(getattr(self, key), 3, key, where="<origin>"), key, where="<origin>")
+            object.__setattr__(self, key, value)
 
     @property
     def matrix(self) -> np.ndarray:
@@ -62,6 +148,39 @@ class Origin:
     @property
     def is_identity(self) -> bool:
         return not any(self.xyz) and not any(self.rpy)
+
+
+def _unit_word(joint_type: str) -> str:
+    return "m" if joint_type == "prismatic" else "rad"
+
+
+def _joint_limits(limits, joint_type: str, joint: str) -> tuple[float, float]:
+    """``(lower, upper)``: not NaN, lower finite or -inf, upper finite or +inf, lower <= upper."""
+    lo, hi = _reals(limits, 2, "limits", joint)
+    unit = _unit_word(joint_type)
+    if math.isnan(lo) or math.isnan(hi) or lo == math.inf or hi == -math.inf:
+        raise _rule_error(
+            f"limits must be [lower, upper] with each finite or open (lower -inf, upper +inf), got "
+            f"[{_num(lo)}, {_num(hi)}]", "limits", joint,
+        )
+    if lo > hi:
+        raise _rule_error(f"lower limit {_num(lo)} {unit} is above upper limit {_num(hi)} {unit}", "limits", joint)
+    return (lo, hi)
+
+
+def _speed(velocity, joint_type: str, joint: str) -> float | None:
+    """A finite speed > 0, or None when unspecified (None or 0, which is how URDF writes "no limit")."""
+    if velocity is None:
+        return None
+    (value,) = _reals((velocity,), 1, "velocity", joint)
+    if value == 0.0:
+        return None
+    if not (math.isfinite(value) and value > 0.0):
+        raise _rule_error(
+            f"velocity must be a finite speed > 0 [{_unit_word(joint_type)}/s] (0 or None: unspecified), got "
+            f"{_num(value)}", "velocity", joint,
+        )
+    return value
 
 
 def _z_to_axis(axis: np.ndarray) -> np.ndarray:
@@ -85,12 +204,20 @@ class Joint:
         origin: The fixed origin for the ``"origin"`` form, else None.
         axis: Unit axis ``(3,)`` in the joint's motion frame (z for dh/mdh).
         limits: ``(lower, upper)`` in rad or m; ``±inf`` when unlimited.
-        velocity: Speed limit in rad/s or m/s, or None.
+        velocity: Speed limit in rad/s or m/s, or None (unspecified; 0 is read as None, as URDF writes it).
         parent: Name of the frame the joint hangs from; None: the previous joint's frame (a serial chain), or
             the root frame for the first joint.
         child: Name of the frame the joint creates (a URDF child link); None: the joint's own name.
         mimic: The joint this one follows (``q_self = multiplier · q_leader + offset``), or None. A mimic
             joint is not a coordinate of q.
+
+    The joint rules are enforced here, for every way a joint is made (YAML, URDF, Python): a known type and
+    form, finite geometry, a non-zero axis (stored as a unit vector, see :func:`unit_axis`), limits with
+    ``lower <= upper``, each finite or open (``-inf`` below, ``+inf`` above), and a finite speed ``> 0``.
+
+    Raises:
+        RobotFormatError: a rule is broken; ``joint`` is the joint's name and ``key_path`` the field
+            (``"type"``, ``"form"``, ``"dh"``, ``"origin"``, ``"axis"``, ``"limits"``, ``"velocity"``).
     """
 
     name: str
@@ -106,10 +233,25 @@ class Joint:
     mimic: "Mimic | None" = None
 
     def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str) or not name:
+            raise _rule_error(f"a joint's name must be non-empty text, got {name!r}", "name", where="<joint>")
+        if self.type not in JOINT_TYPES:
+            raise _rule_error(f"unknown joint type {self.type!r} (expected {', '.join(JOINT_TYPES)})", "type", name)
+        if self.form not in GEOMETRY_FORMS:
+            raise _rule_error(
+                f"unknown geometry form {self.form!r} (expected {', '.join(GEOMETRY_FORMS)})", "form", name
+            )
         if self.form == "origin" and self.origin is None:
             object.__setattr__(self, "origin", Origin())
-        if self.form in ("dh", "mdh") and self.dh is None:
-            object.__setattr__(self, "dh", (0.0, 0.0, 0.0, 0.0))
+        if self.origin is not None and not isinstance(self.origin, Origin):
+            raise _rule_error(f"origin must be an Origin, got {type(self.origin).__name__}", "origin", name)
+        if self.form in ("dh", "mdh"):
+            dh = (0.0, 0.0, 0.0, 0.0) if self.dh is None else _finite(_reals(self.dh, 4, "dh", name), "dh", name)
+            object.__setattr__(self, "dh", dh)
+        object.__setattr__(self, "axis", unit_axis(self.axis, name))
+        object.__setattr__(self, "limits", _joint_limits(self.limits, self.type, name))
+        object.__setattr__(self, "velocity", _speed(self.velocity, self.type, name))
 
     @property
     def moving(self) -> bool:
@@ -280,6 +422,39 @@ class Chain:
             variable=variable,
             T_world_base=_frozen(base.matrix),
             T_last_tool=_frozen(T_last_tool),
+        )
+
+
+def _check_reach_is_finite(robot: "Robot") -> None:
+    """Every pose over the joint range is finite: the offsets and finite strokes add up to a finite length.
+
+    ``‖p‖`` of any frame is at most the sum of the lengths of the constant offsets before it plus the
+    strokes of the prismatic joints before it, so a finite sum bounds every pose (``dh: {a: 1e308}`` twice
+    does not). Unlimited prismatic joints are not counted (no finite bound exists).
+
+    Raises:
+        RobotFormatError: the sum overflows; ``joint`` names the joint where it does, ``key_path`` ``"joints"``.
+    """
+    def length(T: np.ndarray) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(math.hypot(*T[:3, 3]))
+
+    total = length(robot.base.matrix)
+    for joint in robot.joints:
+        total += length(joint.T_before) + length(joint.T_after)
+        if joint.type == "prismatic":
+            total += max((abs(v) for v in joint.limits if math.isfinite(v)), default=0.0)
+        if not math.isfinite(total):
+            raise _rule_error(
+                f"the link offsets up to joint {joint.name!r} add up to more than the largest float [m]: its "
+                "poses would not be finite (check the units and the dh/origin numbers)",
+                "joints", joint.name, where=f"<robot {robot.name!r}>",
+            )
+    total += length(robot.tool.matrix)
+    if not math.isfinite(total):
+        raise _rule_error(
+            "the link offsets and the tool offset add up to more than the largest float [m]", "tool",
+            where=f"<robot {robot.name!r}>",
         )
 
 
@@ -570,6 +745,12 @@ class Robot:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "joints", tuple(self.joints))
+        where = f"<robot {self.name!r}>"
+        for key in ("base", "tool"):
+            if not isinstance(getattr(self, key), Origin):
+                raise _rule_error(f"{key} must be an Origin, got {type(getattr(self, key)).__name__}", key, where=where)
+        if not all(isinstance(j, Joint) for j in self.joints):
+            raise _rule_error("joints must be Joint objects", "joints", where=where)
         names = [j.name for j in self.joints]
         if len(set(names)) != len(names):
             raise RobotFormatError(f"duplicate joint names in {names}", path=f"<robot {self.name!r}>")
@@ -577,11 +758,14 @@ class Robot:
             raise RobotFormatError("needs at least one moving joint", path=f"<robot {self.name!r}>")
         configs = {}
         for key, value in dict(self.configurations).items():
-            arr = _frozen(value)
+            arr = _frozen(validation.require_finite(
+                validation.real_array(value, f"configuration {key!r}", f"({self.n},)"), f"configuration {key!r}"
+            ))
             if arr.shape != (self.n,):
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
         object.__setattr__(self, "configurations", configs)
+        _check_reach_is_finite(self)
         object.__setattr__(self, "frames", tuple(self.frames))
         object.__setattr__(self, "tree", _compile_tree(self))
         object.__setattr__(self, "_paths", {})
@@ -677,52 +861,135 @@ class Robot:
         kinds = "".join("R" if t == "revolute" else "P" for t in self.joint_types)
         return f"Robot(name={self.name!r}, n={self.n}, joints={kinds})"
 
+    # ----------------------------------------------------------------- robot-level facts
+    @cached_property
+    def characteristic_length(self) -> float:
+        """The robot's characteristic length ``L`` [m], used to make translation and rotation comparable.
+
+        ``L`` is the sum of the lengths of the fixed offsets from the first joint's axis frame to the tool
+        (``‖translation of C[i]‖`` for the compiled constants ``C[1..n]``), plus the largest finite travel of
+        every prismatic joint: an upper bound of the arm's reach, which scales with the arm. The base
+        offset is not counted. An arm with no length at all (every axis through one point) gets ``L = 1 m``.
+
+        A tree whose q does not drive one chain (``chain`` is None) takes the longest such sum over its
+        root-to-frame paths: the offsets ``pre``/``post`` of every frame on the path (the base excluded) and
+        the travel of each prismatic joint on it (mimic joints included).
+        """
+        if self.chain is None:
+            tree = self.tree
+            L_path = np.zeros(len(tree.names))
+            for f in tree.order:
+                element = tree.elements[f]
+                travel = 0.0
+                if getattr(element, "type", None) == "prismatic":
+                    travel = max((abs(v) for v in element.limits if np.isfinite(v)), default=0.0)
+                L_path[f] = (L_path[tree.parent[f]] + float(np.linalg.norm(tree.pre[f][:3, 3]))
+                             + float(np.linalg.norm(tree.post[f][:3, 3])) + travel)
+            L = float(L_path.max())
+            return L if L > 0.0 else 1.0
+        C = self.chain.C
+        L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
+        for joint in self.moving_joints:
+            if joint.type == "prismatic":
+                travel = [abs(v) for v in joint.limits if np.isfinite(v)]
+                L += max(travel, default=0.0)
+        return L if L > 0.0 else 1.0
+
+    @cached_property
+    def sampling_bounds(self) -> np.ndarray:
+        """Finite bounds ``(n, 2)`` [rad or m] to sample each joint from (read-only).
+
+        The joint limits where finite; an unlimited revolute side gets ``∓π`` and an unlimited prismatic side
+        ``∓L`` (:attr:`characteristic_length`).
+        """
+        span = np.where(np.array(self.joint_types) == "revolute", np.pi, self.characteristic_length)
+        lim = self.limits
+        lo = np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span)
+        hi = np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
+        return _frozen(np.stack([lo, hi], axis=-1))
+
+    def within_limits(self, q: npt.ArrayLike) -> np.ndarray:
+        """Whether every joint value of ``q`` is within its limits (bounds included), like RTB's ``islimit`` negated.
+
+        Args:
+            q: ``(..., n)`` joint values [rad, m].
+
+        Returns:
+            ``(...)`` bool.
+
+        Raises:
+            ShapeError: ``q`` is not ``(..., n)`` real and finite.
+        """
+        q = validation.joint_vector(self, q)
+        return np.all((q >= self.limits[:, 0]) & (q <= self.limits[:, 1]), axis=-1)
+
+    def with_tool(self, T_flange_tool: npt.ArrayLike) -> "Robot":
+        """A new Robot whose tool frame is ``T_flange_tool`` ``(4, 4)`` [m] after today's tool frame (the flange).
+
+        Raises:
+            ShapeError: not one ``(4, 4)`` matrix. ConventionError: not a rigid transform.
+        """
+        T = _single_transform(T_flange_tool, "T_flange_tool")
+        return replace(self, tool=_origin_of(self.tool.matrix @ T))
+
+    def with_base(self, T_world_base: npt.ArrayLike) -> "Robot":
+        """A new Robot mounted at ``T_world_base`` ``(4, 4)`` [m]: the pose of its base frame in the world.
+
+        Replaces the robot's base pose (``robot.base``); compose first (``T_new @ robot.base.matrix``) to move
+        an already mounted robot.
+
+        Raises:
+            ShapeError: not one ``(4, 4)`` matrix. ConventionError: not a rigid transform.
+        """
+        return replace(self, base=_origin_of(_single_transform(T_world_base, "T_world_base")))
+
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
         """Pose ``T_world_link`` ``(..., 4, 4)`` (``(..., k, 4, 4)`` for k links). See :func:`robokin.kinematics.fk`."""
-        return _kinematics.fk(self, q, link)
+        return _layer_above("kinematics").fk(self, q, link)
 
     def fk_all(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., F, 4, 4)`` of ``frame_names``. See :func:`robokin.kinematics.fk_all`."""
-        return _kinematics.fk_all(self, q)
+        return _layer_above("kinematics").fk_all(self, q)
 
     def fk_frames(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., m, 4, 4)``. See :func:`robokin.kinematics.fk_frames`."""
-        return _kinematics.fk_frames(self, q)
+        return _layer_above("kinematics").fk_frames(self, q)
 
     def jacobian(
         self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic", link: str | None = None
     ) -> np.ndarray:
         """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
-        return _kinematics.jacobian(self, q, frame=frame, method=method, link=link)
+        return _layer_above("kinematics").jacobian(self, q, frame=frame, method=method, link=link)
 
     def hessian(
         self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic", link: str | None = None
     ) -> np.ndarray:
         """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
-        from .kinematics import hessian
-
-        return hessian(self, q, frame=frame, method=method, link=link)
+        return _layer_above("kinematics").hessian(self, q, frame=frame, method=method, link=link)
 
     def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: str = "world") -> np.ndarray:
         """Time derivative ``(..., 6, n)`` of the Jacobian along ``qd``. See :func:`robokin.kinematics.jacobian_dot`."""
-        from .kinematics import jacobian_dot
-
-        return jacobian_dot(self, q, qd, frame=frame)
+        return _layer_above("kinematics").jacobian_dot(self, q, qd, frame=frame)
 
     def manipulability_gradient(self, q: npt.ArrayLike, rows="all") -> np.ndarray:
         """Gradient ``(..., n)`` of Yoshikawa manipulability by reverse-mode AD. See :mod:`robokin.kinematics`."""
-        from .kinematics import manipulability_gradient
-
-        return manipulability_gradient(self, q, rows=rows)
+        return _layer_above("kinematics").manipulability_gradient(self, q, rows=rows)
 
     def ik(self, T_target: npt.ArrayLike, q0: npt.ArrayLike | None = None, *, options=None, seed=None) -> "IKResult":
         """Inverse kinematics. See :func:`robokin.ik.solve`."""
-        from .ik import solve
-
-        return solve(self, T_target, q0, options=options, seed=seed)
+        return _layer_above("ik").solve(self, T_target, q0, options=options, seed=seed)
 
 
-# At the end, not the top: kinematics reads Robot only for type hints, and the hot convenience methods
-# (fk, jacobian) should not pay for an import statement on every call.
-from . import kinematics as _kinematics  # noqa: E402
+def _single_transform(T: npt.ArrayLike, name: str) -> np.ndarray:
+    arr = validation.transforms(T, name)
+    if arr.shape != (4, 4):
+        raise ShapeError(f"{name} must be one transform of shape (4, 4), got shape {arr.shape}")
+    return arr
+
+
+def _origin_of(T: np.ndarray) -> Origin:
+    """The :class:`Origin` (xyz, fixed-axis rpy) of a rigid transform ``(4, 4)``."""
+    x, y, z = (float(v) for v in T[:3, 3])
+    roll, pitch, yaw = (float(v) for v in spatial.matrix_to_rpy(T[:3, :3]))
+    return Origin(xyz=(x, y, z), rpy=(roll, pitch, yaw))

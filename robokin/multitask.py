@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks, spatial
+from . import spatial, validation
 from .errors import OptionError, ShapeError
 from .kinematics import path_pose_and_jacobian
 
@@ -36,9 +36,6 @@ MU_START = 1e-3
 MU_DOWN = 3.0
 MU_UP = 4.0
 MU_MIN = 1e-12
-# Half-width [rad, m] of the sampling box for restarts of a joint without limits.
-UNLIMITED_REVOLUTE = np.pi
-UNLIMITED_PRISMATIC = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,22 +81,6 @@ class TasksResult:
             getattr(self, name).setflags(write=False)
 
 
-def _length_scale(robot: "Robot") -> float:
-    """L [m]: the longest root-to-frame sum of the constant offsets of the tree (at least 1 mm)."""
-    tree = robot.tree
-    length = np.zeros(len(tree.names))
-    for f in tree.order:
-        length[f] = length[tree.parent[f]] + np.linalg.norm(tree.pre[f][:3, 3]) + np.linalg.norm(tree.post[f][:3, 3])
-    return max(float(length.max()), 1e-3)
-
-
-def _sampling_box(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
-    """``(lower, upper)`` ``(n,)`` each: the limits, or ± a half turn / 1 m where a joint has none."""
-    wide = np.where(np.array(robot.joint_types) == "revolute", UNLIMITED_REVOLUTE, UNLIMITED_PRISMATIC)
-    lo, hi = robot.limits.T
-    return np.where(np.isfinite(lo), lo, -wide), np.where(np.isfinite(hi), hi, wide)
-
-
 def _targets(robot: "Robot", tasks: Sequence[PoseTask | PositionTask]):
     """Validated tasks: for each ``(path, p* (..., 3), R* (..., 3, 3) or None, weight)``, and the batch shape."""
     if isinstance(tasks, (PoseTask, PositionTask)) or not len(tasks):
@@ -112,14 +93,11 @@ def _targets(robot: "Robot", tasks: Sequence[PoseTask | PositionTask]):
         if not (np.isfinite(task.weight) and task.weight > 0):
             raise OptionError(f"tasks[{i}].weight must be a positive finite number, got {task.weight!r}")
         if isinstance(task, PoseTask):
-            T = _checks.transforms(task.T_target, f"tasks[{i}].T_target")
+            T = validation.transforms(task.T_target, f"tasks[{i}].T_target")
             out.append((path, T[..., :3, 3], T[..., :3, :3], float(task.weight)))
             shapes.append(T.shape[:-2])
         else:
-            p = _checks._float_array(task.p_target, f"tasks[{i}].p_target")
-            if p.ndim == 0 or p.shape[-1] != 3:
-                raise ShapeError(f"tasks[{i}].p_target must have shape (..., 3) [m], got shape {p.shape}")
-            _checks._require_finite(p, f"tasks[{i}].p_target")
+            p = validation.vectors(task.p_target, f"tasks[{i}].p_target", 3, " [m]")
             out.append((path, p, None, float(task.weight)))
             shapes.append(p.shape[:-1])
     try:
@@ -175,7 +153,7 @@ def solve_tasks(
     Args:
         robot: The robot (any tree; each task names its frame).
         tasks: :class:`PoseTask` / :class:`PositionTask` objects; their targets broadcast to one batch ``(...)``.
-        q0: ``(n,)`` or ``(..., n)`` start; default: the middle of the sampling box.
+        q0: ``(n,)`` or ``(..., n)`` start; default: the middle of ``robot.sampling_bounds``.
         options: :class:`robokin.ik.IKOptions` (``position_tolerance``, ``rotation_tolerance``,
             ``max_iterations`` per attempt, ``max_restarts``, ``max_step``); the other fields do not apply.
         seed: Seed or ``numpy.random.Generator`` of the random restarts.
@@ -192,15 +170,15 @@ def solve_tasks(
     options = IKOptions() if options is None else options
     flat, batch = _targets(robot, tasks)
     M = int(np.prod(batch, dtype=int))
-    lo, hi = _sampling_box(robot)
+    lo, hi = robot.sampling_bounds.T
     limit_lo, limit_hi = robot.limits.T
     if q0 is None:
         q = np.broadcast_to(0.5 * (lo + hi), (M, robot.n)).copy()
     else:
-        q = np.broadcast_to(_checks.joint_vector(robot, q0, "q0"), batch + (robot.n,)).reshape(M, robot.n).copy()
+        q = np.broadcast_to(validation.joint_vector(robot, q0, "q0"), batch + (robot.n,)).reshape(M, robot.n).copy()
     q = np.clip(q, limit_lo, limit_hi)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    L = _length_scale(robot)
+    rng = validation.rng(seed)
+    L = robot.characteristic_length
     tol = np.array([options.position_tolerance, options.rotation_tolerance])
 
     rows = np.arange(M)

@@ -12,7 +12,7 @@ Two layers:
 Scale. A Jacobian's rows mix m/s and rad/s, so ``σ_min / σ_max`` of the raw ``J`` changes with the length
 unit. The functions of ``(robot, q)`` therefore work on the *scaled* Jacobian
 ``J_s = diag(I/L, I) · J · diag(1 for revolute, L for prismatic joints)``, where ``L`` is the robot's
-characteristic length (:func:`characteristic_length`: the sum of the link offsets from the first joint to
+characteristic length (:attr:`robokin.model.Robot.characteristic_length`: the sum of the link offsets from the first joint to
 the tool plus the prismatic strokes). In ``J_s`` the task is ``[v/L; ω]`` and the joint rates are
 ``[rad/s; (m/s)/L]``: all unit-free, and an arm scaled by any factor has the same ``J_s``. "Singular" means
 ``σ_min / σ_max`` of ``J_s`` (restricted to the task rows) below a tolerance.
@@ -28,16 +28,28 @@ kind).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks
+from . import validation
 from .errors import OptionError, ShapeError
-from .kinematics import _flat, _jacobian_analytic, _poses, _task_rows, jacobian
+from .kinematics import jacobian, jacobian_analytic, poses
+from .measures import (
+    RANK_TOL,
+    Rows,
+    det,
+    inverse_condition,
+    inverse_condition_from_singular_values,
+    manipulability,
+    row_indices,
+    singular_values,
+    smallest_singular_value,
+    task_rows,
+    unit_scales,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -52,6 +64,7 @@ __all__ = [
     "det",
     "characteristic_length",
     "task_rows",
+    "q_text",
     "scaled_jacobian",
     "is_singular",
     "det_gradient",
@@ -64,110 +77,6 @@ __all__ = [
     "SINGULAR_TOL",
     "TYPES",
 ]
-
-Rows = str | Sequence[int]
-
-
-def _matrix(J: npt.ArrayLike, name: str = "J") -> np.ndarray:
-    """``J`` as a float array ``(..., m, n)`` with finite entries; ShapeError otherwise."""
-    try:
-        arr = np.asarray(J, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ShapeError(f"{name} must be an array of numbers, got {type(J).__name__}: {exc}") from None
-    if arr.ndim < 2 or 0 in arr.shape[-2:]:
-        raise ShapeError(f"{name} must have shape (..., m, n) with m, n >= 1, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ShapeError(f"{name} must be finite")
-    return arr
-
-
-def _select_rows(J: np.ndarray, rows: Rows) -> np.ndarray:
-    if isinstance(rows, str) and rows == "all":
-        return J
-    if J.shape[-2] != 6:
-        raise ShapeError(f"rows={rows!r} needs a Jacobian with 6 rows [v; ω], got shape {J.shape}")
-    return J[..., _task_rows(rows), :]
-
-
-def singular_values(J: npt.ArrayLike) -> np.ndarray:
-    """Singular values of ``J``, largest first.
-
-    Args:
-        J: ``(..., m, n)``, e.g. a Jacobian ``(..., 6, n)``.
-
-    Returns:
-        ``(..., min(m, n))``, descending, >= 0 (units of J).
-
-    Raises:
-        ShapeError: ``J`` is not ``(..., m, n)`` or not finite.
-    """
-    return np.linalg.svd(_matrix(J), compute_uv=False)
-
-
-def smallest_singular_value(J: npt.ArrayLike) -> np.ndarray:
-    """The smallest of the ``min(m, n)`` singular values of ``J`` ``(..., m, n)``; shape ``(...)``."""
-    return singular_values(J)[..., -1]
-
-
-def inverse_condition(J: npt.ArrayLike) -> np.ndarray:
-    """Inverse condition number ``σ_min / σ_max`` of ``J`` ``(..., m, n)``, in ``[0, 1]``; shape ``(...)``.
-
-    Scale-free: ``inverse_condition(c * J) == inverse_condition(J)`` for any ``c != 0``. It is 0 for a
-    zero matrix (and for any rank-deficient one), 1 for a multiple of an orthonormal one. Note that for
-    a Jacobian whose rows mix metres and radians the number depends on the length unit; the functions of
-    ``(robot, q)`` use :func:`scaled_jacobian` to make it unit-free.
-    """
-    s = singular_values(J)
-    top = s[..., 0]
-    safe = np.where(top > 0.0, top, 1.0)
-    return np.where(top > 0.0, s[..., -1] / safe, 0.0)
-
-
-def manipulability(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
-    """Yoshikawa's manipulability: the product of the singular values of ``J[rows]``.
-
-    For a wide full-rank ``J_r`` (k rows, ``k <= n``) this is ``√det(J_r J_rᵀ)``; for a square one
-    ``|det J_r|``; for a tall one (more task rows than joints, e.g. the 3 translation rows of a planar
-    2R arm) it is ``√det(J_rᵀ J_r)``, the volume the joint columns span, which vanishes exactly when the
-    columns become dependent. (Yoshikawa, "Manipulability of robotic mechanisms", IJRR 4(2), 1985.)
-
-    Args:
-        J: ``(..., 6, n)`` rows ``[v; ω]`` (any ``(..., m, n)`` with ``rows="all"``).
-        rows: ``"all"``, ``"translation"`` (rows 0-2), ``"rotation"`` (rows 3-5) or row indices.
-
-    Returns:
-        ``(...)`` >= 0, in the units of the product of the singular values.
-
-    Raises:
-        ShapeError: bad ``J``; OptionError: bad ``rows``.
-    """
-    return np.prod(singular_values(_select_rows(_matrix(J), rows)), axis=-1)
-
-
-def det(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
-    """Determinant of a square Jacobian, or of the square block of the chosen task rows.
-
-    Example: the translation rows x, y of a planar 2R arm, ``det(J, rows=[0, 1]) = l1 l2 sin q2``.
-
-    Args:
-        J: ``(..., 6, n)`` rows ``[v; ω]`` (any square ``(..., m, m)`` with ``rows="all"``).
-        rows: ``"all"``, ``"translation"``, ``"rotation"`` or row indices; their number must equal n.
-
-    Returns:
-        ``(...)`` signed determinant.
-
-    Raises:
-        ShapeError: the selected block is not square (say which rows to use).
-    """
-    Jr = _select_rows(_matrix(J), rows)
-    if Jr.shape[-1] != Jr.shape[-2]:
-        raise ShapeError(
-            f"det needs a square block: J has shape {Jr.shape[-2:]} for rows={rows!r}; choose "
-            f"{Jr.shape[-1]} task rows with rows=[...] (indices into [vx, vy, vz, wx, wy, wz]) or use "
-            "manipulability(J, rows) for a non-square block"
-        )
-    return np.linalg.det(Jr)
-
 
 # --------------------------------------------------------------------------------------------- robot level
 # Default yes/no threshold on σ_min/σ_max of the scaled task Jacobian. Across a simple singularity the
@@ -184,9 +93,6 @@ NEAR_TOL = 1e-3
 # A type (wrist, elbow, shoulder) holds when its own unit-free measure is below TYPE_FACTOR * tol: the
 # measures vanish linearly like σ_min/σ_max does, with a constant of order one.
 TYPE_FACTOR = 10.0
-
-# Relative threshold on singular values when finding the generic rank of row blocks (task_rows).
-RANK_TOL = 1e-8
 
 # Components of a unit direction below this are shown as 0 in the words of a report, and a twist whose
 # translation (or rotation) part is below it is called a pure rotation (translation).
@@ -208,94 +114,34 @@ def _check_tol(tol: float, name: str = "tol") -> float:
     return value
 
 
-@functools.lru_cache(maxsize=256)
 def characteristic_length(robot: "Robot") -> float:
-    """The robot's characteristic length ``L`` [m], used to make translation and rotation comparable.
-
-    ``L`` is the sum of the lengths of the fixed offsets from the first joint's axis frame to the tool
-    (``‖translation of C[i]‖`` for the compiled constants ``C[1..n]``), plus the largest finite travel of
-    every prismatic joint: an upper bound of the arm's reach, which scales with the arm. The base
-    offset is not counted. An arm with no length at all (every axis through one point) gets ``L = 1 m``.
-
-    Args:
-        robot: The robot.
-
-    Returns:
-        ``L`` > 0 [m].
-    """
-    C = robot.chain.C
-    L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
-    for joint in robot.moving_joints:
-        if joint.type == "prismatic":
-            travel = [abs(v) for v in joint.limits if np.isfinite(v)]
-            L += max(travel, default=0.0)
-    return L if L > 0.0 else 1.0
-
-
-def _scales(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
-    """Row scale ``(6,)`` ``[1/L]*3 + [1]*3`` and column scale ``(n,)`` (1 revolute, L prismatic)."""
-    L = characteristic_length(robot)
-    rows = np.array([1.0 / L] * 3 + [1.0] * 3)
-    cols = np.where(robot.chain.revolute, 1.0, L)
-    return rows, cols
+    """The robot's characteristic length ``L`` [m]: :attr:`robokin.model.Robot.characteristic_length` (kept name)."""
+    return robot.characteristic_length
 
 
 def _sample(robot: "Robot", rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` configurations ``(count, n)`` uniform within the limits (unlimited: ±π rad or ±L m)."""
-    lo, hi = _bounds(robot)
+    """``count`` configurations ``(count, n)`` uniform within :attr:`robokin.model.Robot.sampling_bounds`."""
+    lo, hi = robot.sampling_bounds.T
     return lo + (hi - lo) * rng.random((count, robot.n))
 
 
-def _bounds(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
-    """Finite sampling bounds ``(n,)`` each: the limits, with ±π (revolute) or ±L (prismatic) where unlimited."""
-    L = characteristic_length(robot)
-    span = np.where(robot.chain.revolute, np.pi, L)
-    lim = robot.limits
-    return np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span), np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
-
-
-@functools.lru_cache(maxsize=256)
-def task_rows(robot: "Robot") -> tuple[int, ...]:
-    """The rows of ``J`` the arm controls independently: the default task (``rows="auto"``).
-
-    Rows are taken greedily in the order ``vx, vy, vz, wx, wy, wz`` (translation first), each kept when
-    it raises the generic rank of the scaled Jacobian's chosen rows (the largest rank over 8 seeded random
-    configurations within the limits). A spatial arm with 6 or more joints gets all six rows, a planar
-    2R arm ``(0, 1)`` (x, y: its position in the plane), a planar 3R arm ``(0, 1, 5)``, a SCARA
-    ``(0, 1, 2, 5)``.
-
-    Args:
-        robot: The robot.
-
-    Returns:
-        Row indices into ``[vx, vy, vz, wx, wy, wz]``, increasing.
-    """
-    row_scale, col_scale = _scales(robot)
-    q = _sample(robot, np.random.default_rng(0), 8)
-    Js = _jacobian_analytic(robot.chain, q) * row_scale[:, None] * col_scale  # (8, 6, n)
-    floor = RANK_TOL * max(float(np.linalg.svd(Js, compute_uv=False).max()), np.finfo(float).tiny)
-    chosen: list[int] = []
-    for r in range(6):
-        s = np.linalg.svd(Js[:, chosen + [r], :], compute_uv=False)
-        if int((s > floor).sum(axis=-1).max()) > len(chosen):
-            chosen.append(r)
-    return tuple(chosen)
-
-
-def _rows_for(robot: "Robot", rows: Rows) -> list[int]:
+def _rows_for(robot: "Robot", rows: Rows, link: str | None = None) -> list[int]:
     if isinstance(rows, str) and rows == "auto":
-        return list(task_rows(robot))
-    if isinstance(rows, str) and rows not in ("all", "translation", "rotation"):
+        return list(task_rows(robot, link))
+    if isinstance(rows, str) and rows not in ("all", "translation", "rotation") or not isinstance(
+        rows, (str, Sequence, np.ndarray)
+    ):
         raise OptionError(
-            f"rows must be one of 'auto', 'all', 'translation', 'rotation' or row indices; got {rows!r}"
+            f"rows must be one of 'auto', 'all', 'translation', 'rotation' or row indices; "
+            f"got {type(rows).__name__} {rows!r}"
         )
-    return _task_rows(rows)
+    return row_indices(rows)
 
 
-def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
     """The unit-free task Jacobian ``J_s = diag(I/L, I) J diag(1 | L)`` restricted to ``rows``.
 
-    Translation rows are divided by the characteristic length ``L`` (:func:`characteristic_length`) and
+    Translation rows are divided by the characteristic length ``L`` (``robot.characteristic_length``) and
     prismatic columns multiplied by it, so ``J_s`` maps ``[rad/s; (m/s)/L]`` joint rates to
     ``[v/L; ω]`` and is the same for an arm scaled by any factor.
 
@@ -303,17 +149,21 @@ def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         rows: ``"auto"`` (:func:`task_rows`), ``"all"``, ``"translation"``, ``"rotation"`` or row indices.
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
 
     Returns:
         ``(..., k, n)`` with k the number of rows, world frame.
     """
-    idx = _rows_for(robot, rows)
-    row_scale, col_scale = _scales(robot)
-    J = jacobian(robot, q)
+    link = robot.resolve_link(link)
+    idx = _rows_for(robot, rows, link)
+    row_scale, col_scale = unit_scales(robot)
+    J = jacobian(robot, q, link=link)
     return J[..., idx, :] * row_scale[idx, None] * col_scale
 
 
-def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> np.ndarray:
+def is_singular(
+    robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+) -> np.ndarray:
     """Whether ``q`` is singular: ``σ_min / σ_max`` of the scaled task Jacobian below ``tol``.
 
     Scale-free: the same answer for the arm built in metres or millimetres, or scaled by any factor
@@ -324,15 +174,16 @@ def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, row
         q: ``(..., n)`` joint values [rad, m].
         tol: Threshold on the inverse condition number, in (0, 1); default :data:`SINGULAR_TOL`.
         rows: The task rows, default ``"auto"`` (:func:`task_rows`).
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
 
     Returns:
         ``(...)`` bool.
 
     Raises:
-        ShapeError: bad ``q``. OptionError: bad ``tol`` or ``rows``.
+        ShapeError: bad ``q``. OptionError: bad ``tol``, ``rows`` or ``link``.
     """
     tol = _check_tol(tol)
-    return inverse_condition(scaled_jacobian(robot, q, rows)) < tol
+    return inverse_condition(scaled_jacobian(robot, q, rows, link)) < tol
 
 
 def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
@@ -360,9 +211,9 @@ def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.nd
             f"det needs a square block: robot {robot.name!r} has n = {robot.n} joints but rows={rows!r} "
             f"selects {len(idx)} rows; use manipulability for a non-square block"
         )
-    q2, batch = _flat(robot, q)
+    q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
-    grad = autodiff.jacrev(lambda x: np.linalg.det(_jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
+    grad = autodiff.jacrev(lambda x: np.linalg.det(jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
     return grad.reshape(batch + (robot.n,))
 
 
@@ -386,7 +237,7 @@ def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.
 
 def _axes(robot: "Robot", q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World joint axes ``Z`` ``(N, n, 3)`` (unit) and points on them ``P`` ``(N, n, 3)``."""
-    _, Z, P = _poses(robot.chain, q2, with_axes=True)  # (n, 3, N) each
+    _, Z, P = poses(robot.chain, q2, with_axes=True)  # (n, 3, N) each
     return np.transpose(Z, (2, 0, 1)), np.transpose(P, (2, 0, 1))
 
 
@@ -413,7 +264,7 @@ def _type_measures(robot: "Robot", q2: np.ndarray) -> dict[str, np.ndarray]:
     For a UR-type wrist (axes 4 and 6 never meet) ``W_e`` and ``W_s`` differ; the factors of its
     determinant ``sin q3 · sin q5 · (a2 c2 + a3 c23 + d5 s234)`` are exactly these three measures' zeros.
     """
-    L = characteristic_length(robot)
+    L = robot.characteristic_length
     Z, P = _axes(robot, q2)
     wrist = np.abs(np.linalg.det(Z[:, 3:6]))
     W_e = _closest_on_line(P[:, 3], Z[:, 3], P[:, 4], Z[:, 4])
@@ -624,7 +475,9 @@ class SingularityReport:
         return "\n".join(lines)
 
 
-def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> SingularityReport:
+def analyze(
+    robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+) -> SingularityReport:
     """Analyse one configuration: the measures, the lost task directions, the null space and the type.
 
     Types are told for 6-joint arms whose last three joints are revolute (see :func:`_type_measures` for
@@ -640,6 +493,8 @@ def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows
         q: ``(n,)`` one configuration [rad, m].
         tol: Threshold on ``σ_min / σ_max`` of the scaled task Jacobian.
         rows: The task rows (default ``"auto"``: :func:`task_rows`).
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
+            Types are told only for a serial robot's own tool.
 
     Returns:
         A :class:`SingularityReport`; ``str(report)`` is the text ``robokin singular`` prints.
@@ -648,17 +503,19 @@ def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows
         ShapeError: ``q`` is not one finite configuration ``(n,)``.
     """
     tol = _check_tol(tol)
-    q = _checks.joint_vector(robot, q)
+    q = validation.joint_vector(robot, q)
     if q.shape != (robot.n,):
         raise ShapeError(f"analyze takes one configuration of shape ({robot.n},), got shape {q.shape}")
-    idx = _rows_for(robot, rows)
-    L = characteristic_length(robot)
-    row_scale, col_scale = _scales(robot)
-    J = jacobian(robot, q)
+    link = robot.resolve_link(link)
+    idx = _rows_for(robot, rows, link)
+    L = robot.characteristic_length
+    row_scale, col_scale = unit_scales(robot)
+    J = jacobian(robot, q, link=link)
+    typed = robot.chain is not None and link == robot.default_link
     Js = J[idx] * row_scale[idx, None] * col_scale
     U, s, Vt = np.linalg.svd(Js)
     top = float(s[0])
-    ic = float(s[-1] / top) if top > 0.0 else 0.0
+    ic = float(inverse_condition_from_singular_values(s))
     singular = ic < tol
     vanishing = [i for i in range(s.shape[0]) if s[i] <= tol * top] if singular else []
     lost = np.zeros((len(vanishing), 6))
@@ -672,10 +529,10 @@ def analyze(robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows
     null = np.array([_canonical_sign(v / np.linalg.norm(v)) for v in null]).reshape(-1, robot.n)
     types: tuple[str, ...] = ()
     measures: dict[str, float] = {}
-    if _applicable(robot):
+    if typed and _applicable(robot):
         measures = {k: float(v[0]) for k, v in _type_measures(robot, q[None]).items()}
     if singular:
-        types = _types(robot, q[None], np.array([True]), tol)[0]
+        types = _types(robot, q[None], np.array([True]), tol)[0] if typed else ("unclassified",)
     Jr = J[idx]
     square = Jr.shape[0] == Jr.shape[1]
     for a in (lost, null, Js, J, q):
@@ -764,14 +621,14 @@ class SingularSearch:
         for key, idx in self.groups.items():
             lines.append(f"  {key}: {len(idx)}")
             for k in idx[:3]:
-                q_text = _q_text(self.joint_types, self.q[k])
-                lines.append(f"    q = {q_text}  σ_min/σ_max = {self.inverse_condition[k]:.1e}")
+                shown = q_text(self.joint_types, self.q[k])
+                lines.append(f"    q = {shown}  σ_min/σ_max = {self.inverse_condition[k]:.1e}")
             if len(idx) > 3:
                 lines.append(f"    ... and {len(idx) - 3} more")
         return "\n".join(lines)
 
 
-def _q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
+def q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
     """``q`` with revolute values in degrees and prismatic ones in metres, e.g. ``[10.00°, 0.250 m]``."""
     return "[" + ", ".join(
         f"{np.degrees(v):.2f}°" if kind == "revolute" else f"{v:.4f} m" for kind, v in zip(joint_types, q)
@@ -781,12 +638,12 @@ def _q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
 def _objective(robot: "Robot", idx: list[int]) -> Callable[[Any], Any]:
     """``g(q)`` ``(N, n) → (N,)``: signed det of the scaled square task block, else its manipulability."""
     chain = robot.chain
-    row_scale, col_scale = _scales(robot)
+    row_scale, col_scale = unit_scales(robot)
     scale = row_scale[idx, None] * col_scale  # (k, n)
     k, n = len(idx), robot.n
 
     def g(x: Any) -> Any:
-        J = _jacobian_analytic(chain, x)[:, idx, :] * scale  # (N, k, n)
+        J = jacobian_analytic(chain, x)[:, idx, :] * scale  # (N, k, n)
         if k == n:
             return np.linalg.det(J)
         # √det(J Jᵀ) (wide) or √det(Jᵀ J) (tall): the product of the singular values, which vanishes
@@ -830,7 +687,7 @@ def find_singular(
         A :class:`SingularSearch`.
 
     Raises:
-        OptionError: bad ``starts``, ``max_iter``, ``tol`` or ``rows``.
+        OptionError: bad ``starts``, ``max_iter``, ``tol``, ``rows``, ``seed`` or ``progress``.
     """
     from . import autodiff
 
@@ -838,10 +695,11 @@ def find_singular(
     for name, value in (("starts", starts), ("max_iter", max_iter)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise OptionError(f"{name} must be a positive integer, got {value!r}")
+    rng = validation.rng(seed)
+    progress = validation.progress(progress)
     idx = _rows_for(robot, rows)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    lo, hi = _bounds(robot)
-    _, col_scale = _scales(robot)
+    lo, hi = robot.sampling_bounds.T
+    _, col_scale = unit_scales(robot)
     g = _objective(robot, idx)
     grad = autodiff.jacrev(g, batch_ndim=1)
     q = _sample(robot, rng, int(starts))
@@ -868,7 +726,7 @@ def find_singular(
     # Verification by an independent SVD of the scaled task Jacobian at the final configurations.
     Js = scaled_jacobian(robot, q, idx)
     s = np.linalg.svd(Js, compute_uv=False)
-    ic = np.where(s[:, 0] > 0.0, s[:, -1] / np.where(s[:, 0] > 0.0, s[:, 0], 1.0), 0.0)
+    ic = inverse_condition_from_singular_values(s)
     good = np.flatnonzero(ic < tol)
     kept: list[int] = []
     scaled_q = q / col_scale
@@ -1009,30 +867,32 @@ def singularity_map(
         A :class:`SingularityMap`; ``.plot()`` draws it.
 
     Raises:
-        OptionError: bad joints, resolution, measure or rows. ShapeError: bad ``q``.
+        OptionError: bad joints, resolution, measure or rows. ShapeError: bad ``q`` or ``ranges``.
     """
     tol = _check_tol(tol)
-    _checks.choice(measure, "measure", MEASURES)
+    validation.choice(measure, "measure", MEASURES)
+    i, j = validation.index_list(joints, f"joints of {robot.name!r}", robot.n, count=2)
     try:
-        i, j = (int(v) for v in joints)
-    except (TypeError, ValueError):
-        raise OptionError(f"joints must be two joint indices (i, j), got {joints!r}") from None
-    if not (0 <= i < robot.n and 0 <= j < robot.n) or i == j:
-        raise OptionError(
-            f"joints must be two different indices in 0..{robot.n - 1} for {robot.name!r}, got {joints!r}"
-        )
-    res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+        res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+    except (TypeError, ValueError):  # ragged
+        res = ()
     if len(res) != 2 or any(not isinstance(r, (int, np.integer)) or not 2 <= r <= 1000 for r in res):
         raise OptionError(f"resolution must be an int or two ints in 2..1000, got {resolution!r}")
-    q0 = _default_q(robot, tol) if q is None else _checks.joint_vector(robot, q)
+    q0 = _default_q(robot, tol) if q is None else validation.joint_vector(robot, q)
     if q0.shape != (robot.n,):
         raise ShapeError(f"q must be one configuration of shape ({robot.n},), got shape {q0.shape}")
     idx = _rows_for(robot, rows)
     if measure == "det" and len(idx) != robot.n:
         raise OptionError(f"measure 'det' needs a square task block; rows {idx} with n = {robot.n} joints")
-    lo, hi = _bounds(robot)
     if ranges is None:
-        ranges = ((lo[i], hi[i]), (lo[j], hi[j]))
+        ranges = robot.sampling_bounds[[i, j]]
+    else:
+        ranges = validation.real_array(ranges, "ranges", "((lo_i, hi_i), (lo_j, hi_j))")
+        if ranges.shape != (2, 2):
+            raise ShapeError(
+                f"ranges must be ((lo_i, hi_i), (lo_j, hi_j)) [rad, m], shape (2, 2), got shape {ranges.shape}"
+            )
+        validation.require_finite(ranges, "ranges")
     x = np.linspace(float(ranges[0][0]), float(ranges[0][1]), int(res[0]))
     y = np.linspace(float(ranges[1][0]), float(ranges[1][1]), int(res[1]))
     grid = np.broadcast_to(q0, (y.shape[0], x.shape[0], robot.n)).copy()  # (ny, nx, n)

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks, spatial
+from . import spatial, validation
 from .errors import OptionError, ShapeError
-from .kinematics import _task_rows, fk, jacobian
+from .kinematics import fk, jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKOptions
@@ -135,8 +135,8 @@ def quintic(
     Raises:
         ShapeError: bad ``q_start`` / ``q_goal``; OptionError: bad ``steps`` / ``duration``.
     """
-    q0 = _checks.joint_vector(robot, q_start, "q_start")
-    q1 = _checks.joint_vector(robot, q_goal, "q_goal")
+    q0 = validation.joint_vector(robot, q_start, "q_start")
+    q1 = validation.joint_vector(robot, q_goal, "q_goal")
     N, T = _steps(steps), _duration(duration)
     t = np.linspace(0.0, T, N)
     s, sd, sdd = quintic_scaling(t, T)
@@ -166,7 +166,7 @@ def quintic_through(
     Raises:
         ShapeError: ``waypoints`` not ``(k, n)`` with k >= 2.
     """
-    W = _checks.joint_vector(robot, waypoints, "waypoints")
+    W = validation.joint_vector(robot, waypoints, "waypoints")
     if W.ndim != 2 or W.shape[0] < 2:
         raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
     seg = quintic(robot, W[:-1], W[1:], steps, duration)  # q (k-1, steps, n)
@@ -251,8 +251,8 @@ def cartesian_line(
         ShapeError / ConventionError: an argument is not a rigid transform.
         OptionError: bad ``steps`` / ``duration``.
     """
-    T0 = _checks.transforms(T_start, "T_start")
-    T1 = _checks.transforms(T_goal, "T_goal")
+    T0 = validation.transforms(T_start, "T_start")
+    T1 = validation.transforms(T_goal, "T_goal")
     T0, T1 = np.broadcast_arrays(T0, T1)
     N, dur = _steps(steps), _duration(duration)
     t = np.linspace(0.0, dur, N)
@@ -316,10 +316,10 @@ def follow(
     """
     from .ik import IKOptions, solve
 
-    T_path = _checks.transforms(T_path, "T_path")
+    T_path = validation.transforms(T_path, "T_path")
     if T_path.ndim < 3:
         raise ShapeError(f"T_path must have shape (..., N, 4, 4), got {T_path.shape}")
-    q = _checks.joint_vector(robot, q0, "q0")
+    q = validation.joint_vector(robot, q0, "q0")
     batch = np.broadcast_shapes(T_path.shape[:-3], q.shape[:-1])
     T_path = np.broadcast_to(T_path, batch + T_path.shape[-3:])
     q = np.broadcast_to(q, batch + (robot.n,))
@@ -432,8 +432,8 @@ def resolved_rate(
         ShapeError: bad ``q0``; OptionError: bad options (``K · dt > 1``, negative damping, bad rows).
     """
     opts = RateOptions() if options is None else options
-    rows = _task_rows(opts.rows if isinstance(opts.rows, str) else list(opts.rows))
-    q = _checks.joint_vector(robot, q0, "q0")
+    rows = validation.row_indices(opts.rows if isinstance(opts.rows, str) else list(opts.rows))
+    q = validation.joint_vector(robot, q0, "q0")
     t = np.asarray(path.t, dtype=float)
     dt = np.diff(t)
     if not (opts.gain >= 0 and opts.gain * dt.max() <= 1.0 + 1e-12):

@@ -274,32 +274,35 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
         origin = Origin(_vector(where, "xyz", (0.0, 0.0, 0.0)), _vector(where, "rpy", (0.0, 0.0, 0.0)))
 
     axis = (0.0, 0.0, 1.0)  # unused by fixed (and floating) joints
+    axis_where = None
     if jtype in ("revolute", "continuous", "prismatic", "planar"):
         axis_el = _single(element, "axis", label, xpath, path, required=False)
         if axis_el is None:
             axis = (1.0, 0.0, 0.0)  # URDF's default axis
         else:
-            where = _Where(path, axis_el, f"{label}: <axis>", f"{xpath}/axis")
-            raw = _vector(where, "xyz", (1.0, 0.0, 0.0))
-            norm = math.sqrt(raw[0] ** 2 + raw[1] ** 2 + raw[2] ** 2)
-            if norm == 0.0:
-                raise where.error("attribute xyz is the zero vector (an axis needs a direction)", "xyz")
-            axis = (raw[0] / norm, raw[1] / norm, raw[2] / norm)
+            axis_where = _Where(path, axis_el, f"{label}: <axis>", f"{xpath}/axis")
+            axis = _vector(axis_where, "xyz", (1.0, 0.0, 0.0))
 
     limits = (-math.inf, math.inf)
     velocity = None
+    limit_where = None
     limit_el = _single(element, "limit", label, xpath, path, required=jtype in ("revolute", "prismatic"))
     if limit_el is not None and jtype in ("revolute", "continuous", "prismatic"):
-        where = _Where(path, limit_el, f"{label}: <limit>", f"{xpath}/limit")
-        velocity = _scalar(where, "velocity")
-        if velocity is not None and velocity < 0:
-            raise where.error(f"velocity {velocity} is negative (expected a speed limit >= 0)", "velocity")
+        limit_where = _Where(path, limit_el, f"{label}: <limit>", f"{xpath}/limit")
+        velocity = _scalar(limit_where, "velocity")
         if jtype != "continuous":  # URDF ignores lower/upper of a continuous joint
-            lower = _scalar(where, "lower")
-            upper = _scalar(where, "upper")
+            lower = _scalar(limit_where, "lower")
+            upper = _scalar(limit_where, "upper")
             limits = (0.0 if lower is None else lower, 0.0 if upper is None else upper)
-            if limits[0] > limits[1]:
-                raise where.error(f"lower limit {limits[0]} is above upper limit {limits[1]}", "lower")
+
+    if jtype in _SUPPORTED_TYPES:  # the joint rules are the model's; this reader adds the location
+        try:
+            checked = _to_joint(_UrdfJoint(name, jtype, "", "", element, origin, axis, limits, velocity, None))
+        except RobotFormatError as e:
+            attr = {"axis": "xyz", "limits": "lower", "velocity": "velocity"}.get(e.key_path)
+            where = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
+            raise (where or _Where(path, element, label, xpath)).error(e.reason, attr) from None
+        axis, limits, velocity = checked.axis, checked.limits, checked.velocity
 
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
     mimic, multiplier, offset = None, 1.0, 0.0

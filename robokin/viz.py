@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 import numpy as np
 import numpy.typing as npt
 
-from . import _checks
+from . import validation
 from .errors import OptionError, RobokinError, ShapeError
 from .kinematics import fk_frames, jacobian
 
@@ -121,7 +121,7 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     Returns:
         A :class:`Skeleton` with the batch shape of ``q``.
     """
-    q = _checks.joint_vector(robot, q)
+    q = validation.joint_vector(robot, q)
     batch = q.shape[:-1]
     if robot.chain is None:
         return _tree_skeleton(robot, q)
@@ -200,16 +200,8 @@ def reach(robot: "Robot") -> float:
     stroke of each prismatic joint (``UNLIMITED_STROKE`` when unlimited).
     """
     chain = robot.chain
-    if chain is None:  # a tree: the longest root-to-frame sum of the same lengths
-        tree = robot.tree
-        length = np.zeros(len(tree.names))
-        for f in tree.order:
-            joint = tree.elements[f]
-            stroke = float(np.max(np.abs(joint.limits))) if getattr(joint, "type", "") == "prismatic" else 0.0
-            stroke = stroke if np.isfinite(stroke) else UNLIMITED_STROKE
-            length[f] = length[tree.parent[f]] + np.linalg.norm(tree.pre[f][:3, 3]) + np.linalg.norm(
-                tree.post[f][:3, 3]) + stroke
-        return max(float(length.max()), 1e-3)
+    if chain is None:  # a tree: the longest root-to-frame sum of the same lengths (robot.characteristic_length)
+        return max(robot.characteristic_length, 1e-3)
     total = float(np.linalg.norm(chain.pre[:, :3, 3], axis=-1).sum())
     total += float(np.linalg.norm(chain.post[:, :3, 3], axis=-1).sum())
     total += float(np.linalg.norm(chain.T_last_tool[:3, 3]))
@@ -375,7 +367,7 @@ def plot(
         ShapeError: ``q`` is not a single configuration ``(n,)``.
         OptionError: ``ax`` is not a 3D axes.
     """
-    q = _checks.joint_vector(robot, q)
+    q = validation.joint_vector(robot, q)
     if q.ndim != 1:
         raise ShapeError(f"plot draws one configuration: q must have shape ({robot.n},), got {q.shape}")
     ax = _new_axes(ax)
@@ -469,8 +461,8 @@ def animate(
         ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, or ``targets`` not ``(k, 3)``.
         OptionError: ``fps`` not positive, ``limits`` unknown, or ``ax`` not a 3D axes.
     """
-    _checks.choice(limits, "limits", LIMITS)
-    q_path = _checks.joint_vector(robot, q_path, "q_path")
+    validation.choice(limits, "limits", LIMITS)
+    q_path = validation.joint_vector(robot, q_path, "q_path")
     if q_path.ndim != 2 or q_path.shape[0] < 1:
         raise ShapeError(f"q_path must have shape (frames, {robot.n}) with frames >= 1, got {q_path.shape}")
     if not (np.isfinite(fps) and fps > 0):
@@ -613,7 +605,7 @@ def save(
 
     path = Path(path)
     suffix = path.suffix.lower()
-    _checks.choice(suffix, "the file suffix", SAVE_FORMATS)
+    validation.choice(suffix, "the file suffix", SAVE_FORMATS)
     fps = float(getattr(anim, "fps", 20.0) if fps is None else fps)
     if not (np.isfinite(fps) and fps > 0):
         raise OptionError(f"fps must be a positive number of frames per second, got {fps!r}")
@@ -642,13 +634,6 @@ def save(
 
 
 # ----------------------------------------------------------------------------------------- teach
-def _slider_range(joint, size: float) -> tuple[float, float]:
-    lo, hi = joint.limits
-    if joint.type == "revolute":
-        return (lo if np.isfinite(lo) else -np.pi, hi if np.isfinite(hi) else np.pi)
-    return (lo if np.isfinite(lo) else -size, hi if np.isfinite(hi) else size)
-
-
 def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
     """An interactive window: one slider per joint; the arm, the tool pose and manipulability follow live.
 
@@ -669,17 +654,17 @@ def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
     from matplotlib.widgets import Slider
 
     from .kinematics import fk
-    from .singularity import manipulability
+    from .measures import manipulability
     from .spatial import matrix_to_rpy
 
     size = reach(robot)
-    ranges = [_slider_range(j, size) for j in robot.moving_joints]
+    ranges = [(float(lo), float(hi)) for lo, hi in robot.sampling_bounds]  # unlimited: ±π rad or ±L m
     if q is None:
         if robot.configurations:
             q = next(iter(robot.configurations.values()))
         else:
             q = np.array([0.0 if lo <= 0.0 <= hi else 0.5 * (lo + hi) for lo, hi in ranges])
-    q = np.array(_checks.joint_vector(robot, q), dtype=float)
+    q = np.array(validation.joint_vector(robot, q), dtype=float)
     if q.ndim != 1:
         raise ShapeError(f"teach starts from one configuration: q must have shape ({robot.n},), got {q.shape}")
     revolute = np.array(robot.joint_types) == "revolute"

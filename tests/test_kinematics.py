@@ -7,7 +7,7 @@ import pytest
 from conftest import random_q
 
 import robokin
-from robokin import kinematics, spatial
+from robokin import kinematics, spatial, validation
 from robokin.model import Joint, Origin, Robot
 
 BATCH_SHAPES = [(), (5,), (2, 3)]
@@ -306,7 +306,7 @@ def test_ad_hessians_equal_analytic(robot):
 def test_manipulability_gradient_against_differences(robot):
     q = random_q(robot, np.random.default_rng(24), (3,))
     for rows in ("all", "translation", "rotation", [0, 1]):
-        idx = kinematics._task_rows(rows)
+        idx = validation.row_indices(rows)
 
         def w(x):
             J = robot.jacobian(x)[..., idx, :]

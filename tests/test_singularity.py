@@ -132,7 +132,7 @@ def test_scale_free_for_an_arm_scaled_by_ten():
                                   "cobra600", "planar3r"])
 def test_random_configurations_are_not_singular(name):
     robot = rk.load(name)
-    lo, hi = S._bounds(robot)
+    lo, hi = robot.sampling_bounds.T
     q = np.random.default_rng(4).uniform(lo, hi, (300, robot.n))
     flags = S.is_singular(robot, q)
     assert flags.shape == (300,) and not flags.any()
@@ -296,7 +296,7 @@ def test_find_singular_results_are_verified_by_an_independent_svd(name):
     rows = list(S.task_rows(robot))
     ic = inv_cond(scaled_J(robot, found.q)[:, rows, :])
     assert np.all(ic < found.tol)
-    lo, hi = S._bounds(robot)
+    lo, hi = robot.sampling_bounds.T
     assert np.all((found.q >= lo) & (found.q <= hi))
     d = np.abs(found.q[:, None] - found.q[None]).max(-1) + np.eye(len(found)) * 10
     assert d.min() > S.DUPLICATE_TOL * 0.99  # no duplicates
@@ -340,7 +340,7 @@ def test_singularity_map_planar2r_and_its_picture():
 
 def test_singularity_map_errors():
     robot = rk.load("panda")
-    with pytest.raises(OptionError, match="two different indices"):
+    with pytest.raises(OptionError, match=r"joints of 'panda' must be 2 distinct integer indices in 0\.\.6, got \[1, 1\]"):
         S.singularity_map(robot, (1, 1))
     with pytest.raises(OptionError, match="square task block"):
         S.singularity_map(robot, (1, 3), measure="det")

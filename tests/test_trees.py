@@ -313,8 +313,8 @@ def _doc_error_messages() -> set[str]:
          r"^<string>:5:27: joint 'torso': parent frame 'nowhere' does not exist"),
         ("  - {name: left_1, type: revolute, parent: torso,", "  - {name: left_1, type: revolute, parent: left_2,",
          r"^<string>:6:44: joint 'left_1': is part of a cycle of parents 'left_1' -> 'left_2' -> 'left_1'"),
-        ("{joint: finger_a, multiplier: -1}", "{joint: right_1, multiplier: -1}\n    velocity: 0",
-         r"'velocity' must be positive"),
+        ("{joint: finger_a, multiplier: -1}", "{joint: right_1, multiplier: -1}\n    velocity: -1",
+         r"joint 'finger_b': velocity must be a finite speed > 0"),
         ("{joint: finger_a, multiplier: -1}", "{joint: finger_b}",
          r"^<string>:15:20: joint 'finger_b': mimics joint 'finger_b', which is itself a mimic joint"),
         ("{joint: finger_a, multiplier: -1}", "{multiplier: -1}",
@@ -409,3 +409,32 @@ def test_skeleton_of_a_tree_reaches_every_leaf_and_breaks_between_branches():
     ax = viz.plot(robot, q)
     x, y, _ = ax.get_lines()[0].get_data_3d()
     assert np.count_nonzero(np.isfinite(x)) == np.count_nonzero(~gaps)
+
+
+# ------------------------------------------------------------------------------ singularities of a link
+def test_singularity_of_any_link_of_a_tree():
+    from robokin import singularity
+
+    robot = two_arm()  # the left arm: torso (z), l1 and l2 (both y): a 3-dof position task
+    names = robot.joint_names
+    q = np.zeros(robot.n)
+    q[names.index("l2")] = 0.8
+    assert singularity.task_rows(robot, "left_tcp") == (0, 1, 2)
+    assert not singularity.is_singular(robot, q, link="left_tcp")
+    stretched = q.copy()
+    stretched[names.index("l2")] = 0.0  # the left arm straight: l1 and l2 move the TCP the same way
+    assert singularity.is_singular(robot, stretched, link="left_tcp")
+    assert not singularity.is_singular(robot, stretched, link="right_tcp")  # the other arm is not stretched
+    report = singularity.analyze(robot, stretched, link="left_tcp")
+    assert report.singular and report.types == ("unclassified",)
+    # the lost direction: a unit TCP velocity no joint rate gives (orthogonal to every column of J_v), and
+    # perpendicular to the velocity the stretched arm's joints l1, l2 give (both the same direction)
+    lost = report.lost_directions[0][:3]
+    J_v = robot.jacobian(stretched, link="left_tcp")[:3]
+    np.testing.assert_allclose(np.linalg.norm(lost), 1.0, atol=1e-12)
+    np.testing.assert_allclose(lost @ J_v, 0.0, atol=1e-9)
+    assert np.linalg.matrix_rank(J_v[:, [names.index("l1"), names.index("l2")]], tol=1e-9) == 1
+    with pytest.raises(OptionError, match=r"5 end effectors; pass link= one of"):
+        singularity.is_singular(robot, q)
+    J = singularity.scaled_jacobian(robot, q, link="right_tcp")
+    assert not J[:, [names.index("l1"), names.index("l2")]].any()

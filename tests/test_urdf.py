@@ -429,19 +429,19 @@ ERRORS = {
     'zero axis': (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 0.0 -0"/>',
-        r"joint 'elbow': <axis>: attribute xyz is the zero vector",
+        r"joint 'elbow': <axis>: axis must not be zero \(expected a direction such as \[0, 0, 1\]\)$",
         '<axis xyz="0 0.0 -0"/>',
     ),
     'lower above upper': (
         'lower="-2" upper="2"',
         'lower="2" upper="-2"',
-        r"joint 'elbow': <limit>: lower limit 2.0 is above upper limit -2.0",
+        r"joint 'elbow': <limit>: lower limit 2 rad is above upper limit -2 rad$",
         'lower="2"',
     ),
     'default upper below lower': (
         'lower="-2" upper="2"',
         'lower="0.5"',
-        r"lower limit 0.5 is above upper limit 0.0",
+        r"lower limit 0.5 rad is above upper limit 0 rad$",
         'lower="0.5"',
     ),
     'bad limit': (
@@ -453,7 +453,7 @@ ERRORS = {
     'negative velocity': (
         'upper="3" effort="10" velocity="2"',
         'upper="3" effort="10" velocity="-2"',
-        r"joint 'shoulder': <limit>: velocity -2.0 is negative",
+        r"joint 'shoulder': <limit>: velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), got -2$",
         'velocity="-2"',
     ),
     'revolute without limit': (
@@ -685,7 +685,7 @@ def test_missing_file_and_xacro_file(tmp_path):
 def test_file_errors_name_the_file(tmp_path):
     path = tmp_path / "arm.urdf"
     path.write_text(ARM.replace('lower="-2" upper="2"', 'lower="2" upper="1"'))
-    message = r"arm.urdf:19:5: joint 'elbow': <limit>: lower limit 2.0 is above upper limit 1.0"
+    message = r"arm.urdf:19:5: joint 'elbow': <limit>: lower limit 2 rad is above upper limit 1 rad$"
     with pytest.raises(RobotFormatError, match=message) as info:
         load_urdf(path)
     assert info.value.path == str(path)

@@ -1,0 +1,250 @@
+"""Argument checks shared by every public function: shapes, dtypes (real floats only), finiteness, options.
+
+Validate once, at the boundary: a public function passes each argument through one of these and hands the
+result to kernels that trust it. Every failure is a :class:`~robokin.errors.ShapeError` (arrays) or an
+:class:`~robokin.errors.OptionError` (options, indices, seeds, callbacks) whose message names the argument,
+what was expected and what came.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ConventionError, OptionError, ShapeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Robot
+
+__all__ = [
+    "RIGID_TOL",
+    "ROW_NAMES",
+    "broadcast_batch",
+    "choice",
+    "index_list",
+    "joint_batch",
+    "joint_vector",
+    "progress",
+    "real_array",
+    "require_finite",
+    "rng",
+    "row_indices",
+    "seed",
+    "transforms",
+    "vectors",
+]
+
+# Rigid-transform check: |RᵀR - I| and |det R - 1| below this, last row exactly [0, 0, 0, 1] within it.
+RIGID_TOL = 1e-6
+_EYE3 = np.eye(3)
+_LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
+
+# NumPy dtype kinds accepted where real numbers are expected: signed/unsigned integers and floats. Refused:
+# b (bool), c (complex), m/M (timedelta/datetime), O (object), S/U (text), V (void/structured).
+_REAL_KINDS = frozenset("iuf")
+
+
+def real_array(value: npt.ArrayLike, name: str, shape: str = "") -> np.ndarray:
+    """``value`` as a float64 array; only real integer or floating input is accepted.
+
+    Args:
+        value: Anything ``numpy.asarray`` reads.
+        name: The argument's name, for the message.
+        shape: The expected shape, for the message (e.g. ``"(..., 6)"``).
+
+    Returns:
+        A float64 array (``value`` itself when it already is one; not copied).
+
+    Raises:
+        ShapeError: ``value`` is a masked array, or holds complex, bool, datetime, text or objects.
+    """
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        return value
+    expected = f"an array of numbers{f' of shape {shape}' if shape else ''}"
+    if isinstance(value, np.ma.MaskedArray):
+        raise ShapeError(f"{name} must be {expected}, got a masked array (fill or drop the masked values first)")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise ShapeError(f"{name} must be {expected}, got {type(value).__name__}: {exc}") from None
+    if arr.dtype.kind not in _REAL_KINDS:
+        raise ShapeError(
+            f"{name} must be {expected} (real integers or floats), got dtype {arr.dtype} ({type(value).__name__})"
+        )
+    return arr.astype(np.float64, copy=False)
+
+
+def require_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` when every entry is finite; a ShapeError naming the first bad entry otherwise."""
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ShapeError(f"{name} must be finite; found {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+    return arr
+
+
+def vectors(value: npt.ArrayLike, name: str, size: int, what: str = "") -> np.ndarray:
+    """``value`` as finite float ``(..., size)`` vectors; ShapeError naming ``(..., size)`` and what came.
+
+    Args:
+        value: The argument.
+        name: Its name.
+        size: The length of the last axis.
+        what: Extra words for the message, e.g. ``" [f; m]"``.
+    """
+    arr = real_array(value, name, f"(..., {size}){what}")
+    if arr.ndim == 0 or arr.shape[-1] != size:
+        raise ShapeError(f"{name} must have shape (..., {size}){what}, got shape {arr.shape}")
+    return require_finite(arr, name)
+
+
+def joint_vector(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> np.ndarray:
+    """``q`` as a float array ``(..., n)``, finite; a ShapeError that names n and the joints otherwise."""
+    arr = real_array(q, name, f"(..., {robot.n})")
+    if arr.ndim == 0 or arr.shape[-1] != robot.n:
+        raise ShapeError(
+            f"{name} must have shape (..., {robot.n}) for robot {robot.name!r} "
+            f"(joints {', '.join(robot.joint_names)}), got shape {arr.shape}"
+        )
+    return require_finite(arr, name)
+
+
+def joint_batch(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
+    """``q`` checked by :func:`joint_vector` and flattened: ``(N, n)`` and the batch shape ``...``."""
+    arr = joint_vector(robot, q, name)
+    return arr.reshape(-1, robot.n), arr.shape[:-1]
+
+
+def broadcast_batch(*named: tuple[str, np.ndarray, int]) -> tuple[int, ...]:
+    """The common batch shape of arrays whose last ``core`` axes are not batch axes.
+
+    Args:
+        named: ``(name, array, core)`` triples, e.g. ``("q", q, 1), ("qd", qd, 1)``.
+
+    Returns:
+        The broadcast of their batch shapes (NumPy rules).
+
+    Raises:
+        ShapeError: the batch shapes do not broadcast; the message names every argument and its shape.
+    """
+    shapes = [a.shape[: a.ndim - core] for _, a, core in named]
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        listing = ", ".join(f"{n} {a.shape}" for n, a, _ in named)
+        raise ShapeError(f"the batch shapes of {listing} do not broadcast (leading axes must match or be 1)") from None
+
+
+def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
+    """``T`` as float ``(..., 4, 4)`` rigid transforms; ShapeError / ConventionError otherwise."""
+    arr = real_array(T, name, "(..., 4, 4)")
+    if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
+        raise ShapeError(f"{name} must have shape (..., 4, 4), got shape {arr.shape}")
+    require_finite(arr, name)
+    R = arr[..., :3, :3]
+    ortho = np.abs(np.swapaxes(R, -1, -2) @ R - _EYE3).max(axis=(-1, -2))
+    det_off = np.abs(np.linalg.det(R) - 1.0)
+    last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
+    # One comparison per check on the batch's largest deviation (the common, valid case); the per-item
+    # mask only to name the first bad one.
+    if arr.size and max(ortho.max(), det_off.max(), last.max()) > RIGID_TOL:
+        bad = (ortho > RIGID_TOL) | (det_off > RIGID_TOL) | (last > RIGID_TOL)
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim > 2 else ()
+        raise ConventionError(
+            f"{name}{list(idx) if idx else ''} is not a rigid transform: the rotation block must be "
+            f"orthonormal with det +1 and the last row [0, 0, 0, 1] (tolerance {RIGID_TOL})"
+        )
+    return arr
+
+
+def choice(value: Any, name: str, options: Sequence[str]) -> str:
+    """``value`` if it is one of the strings ``options``; an OptionError listing them otherwise."""
+    if not isinstance(value, str) or value not in options:
+        shown = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        raise OptionError(f"{name} must be one of {', '.join(map(repr, options))}; got {shown}")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def index_list(value: Any, name: str, size: int, *, count: int | None = None, distinct: bool = True) -> list[int]:
+    """``value`` as a list of integer indices into ``0..size-1``; never truncates a float.
+
+    Args:
+        value: A sequence of Python or NumPy integers.
+        name: The argument's name.
+        size: Valid indices are ``0..size-1``.
+        count: The required number of indices, or None for any number >= 1.
+        distinct: Refuse repeated indices.
+
+    Raises:
+        OptionError: not a sequence, a non-integer entry (``0.5``, ``True``), out of range, repeated or the
+            wrong number; the message names ``name``, the valid range and what came.
+    """
+    what = f"{'' if count is None else f'{count} '}{'distinct ' if distinct else ''}integer indices in 0..{size - 1}"
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise OptionError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    items = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
+    if not all(_is_int(v) for v in items):
+        raise OptionError(f"{name} must be {what}, got {value!r} (non-integer entries are not truncated)")
+    idx = [int(v) for v in items]
+    if (
+        not idx
+        or (count is not None and len(idx) != count)
+        or any(not 0 <= v < size for v in idx)
+        or (distinct and len(set(idx)) != len(idx))
+    ):
+        raise OptionError(f"{name} must be {what}, got {list(idx)}")
+    return idx
+
+
+# Named row selections of a Jacobian with rows [vx, vy, vz, wx, wy, wz].
+ROW_NAMES: dict[str, tuple[int, ...]] = {"all": (0, 1, 2, 3, 4, 5), "translation": (0, 1, 2), "rotation": (3, 4, 5)}
+
+
+def row_indices(rows: Any) -> list[int]:
+    """Row indices of J for ``rows`` = ``"all"``, ``"translation"``, ``"rotation"`` or explicit indices in 0..5.
+
+    Raises:
+        OptionError: an unknown name (or not a string nor a sequence, e.g. None), or indices that are not
+            distinct integers in 0..5.
+    """
+    if isinstance(rows, str) or not isinstance(rows, (Sequence, np.ndarray)):
+        return list(ROW_NAMES[choice(rows, "rows", tuple(ROW_NAMES))])
+    return index_list(rows, "rows", 6)
+
+
+def seed(value: Any, name: str = "seed") -> int | np.random.Generator | None:
+    """``value`` if it is None, an integer >= 0 or a ``numpy.random.Generator``; an OptionError otherwise.
+
+    Check it up-front in every function that takes a seed, whether or not that call ends up drawing numbers,
+    so that a bad seed fails the same way on every path.
+    """
+    if value is None or isinstance(value, np.random.Generator):
+        return value
+    if _is_int(value) and value >= 0:
+        return int(value)
+    raise OptionError(
+        f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got {type(value).__name__} {value!r}"
+    )
+
+
+def rng(value: Any, name: str = "seed") -> np.random.Generator:
+    """The ``numpy.random.Generator`` for a seed checked by :func:`seed` (a Generator is used as it is)."""
+    checked = seed(value, name)
+    return checked if isinstance(checked, np.random.Generator) else np.random.default_rng(checked)
+
+
+def progress(value: Any, name: str = "progress", *, flag: bool = False) -> Any:
+    """``value`` if it is None or a callable (or, with ``flag=True``, a bool); an OptionError otherwise.
+
+    A number is neither a callback nor a flag: ``progress=5`` is refused, not taken as true.
+    """
+    if value is None or callable(value) or (flag and isinstance(value, (bool, np.bool_))):
+        return value
+    expected = "None, a bool or a callable" if flag else "None or a callable"
+    raise OptionError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")

@@ -1,0 +1,254 @@
+"""robokin.model: the joint rules every constructor enforces, and the robot-level facts and methods."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import robokin
+from robokin import singularity, spatial
+from robokin.errors import ConventionError, RobotFormatError, ShapeError
+from robokin.format import dumps, loads
+from robokin.model import Joint, Origin, Robot, unit_axis
+from robokin.urdf import loads_urdf
+
+SQRT3 = 1.0 / math.sqrt(3.0)
+
+
+def _rev(name="j", **kw):
+    kw.setdefault("form", "origin")
+    return Joint(name=name, type="revolute", **kw)
+
+
+def _urdf(axis="0 0 1", limit='lower="-1" upper="1" effort="1" velocity="1"', xyz="1 0 0"):
+    return f"""<robot name="r">
+  <link name="a"/><link name="b"/>
+  <joint name="j" type="revolute">
+    <parent link="a"/><child link="b"/>
+    <origin xyz="{xyz}"/>
+    <axis xyz="{axis}"/>
+    <limit {limit}/>
+  </joint>
+</robot>
+"""
+
+
+def _yaml(joint_fields: str) -> str:
+    return f"robokin: 1\nname: r\njoints:\n  - {{name: j, type: revolute, {joint_fields}}}\n"
+
+
+# -------------------------------------------------------------------------------------------- axes
+@pytest.mark.parametrize(
+    "axis, unit",
+    [
+        ([5e-324] * 3, (SQRT3, SQRT3, SQRT3)),  # subnormal: hypot alone gives (0.5, 0.5, 0.5)
+        ([1e-170, 0.0, 0.0], (1.0, 0.0, 0.0)),  # squares underflow
+        ([1.3e154, 1.3e154, 0.0], (math.sqrt(0.5), math.sqrt(0.5), 0.0)),  # squares overflow
+        ([1e308, -1e308, 1e308], (SQRT3, -SQRT3, SQRT3)),  # even the norm overflows
+        ([3.0, 0.0, 4.0], (0.6, 0.0, 0.8)),
+        ([0.0, -2.0, 0.0], (0.0, -1.0, 0.0)),
+    ],
+)
+def test_axes_become_unit_vectors_at_every_scale(axis, unit):
+    got = unit_axis(axis)
+    np.testing.assert_allclose(got, unit, rtol=0, atol=2e-16)
+    assert math.hypot(*got) == pytest.approx(1.0, abs=4e-16)
+    assert _rev(axis=axis).axis == got
+    assert loads(_yaml(f"origin: {{}}, axis: [{', '.join(repr(float(v)) for v in axis)}]")).joints[0].axis == got
+    assert loads_urdf(_urdf(axis=" ".join(repr(float(v)) for v in axis))).joints[0].axis == got
+
+
+def test_an_axis_of_norm_one_is_kept_bit_for_bit():
+    axis = (0.6, 0.0, 0.8)  # not exactly of norm 1 in binary, but within AXIS_UNIT_TOL
+    assert unit_axis(axis) == axis
+
+
+@pytest.mark.parametrize("axis, reason", [
+    ((0.0, 0.0, 0.0), r"axis must not be zero \(expected a direction such as \[0, 0, 1\]\)"),
+    ((0.0, math.nan, 1.0), r"axis must be finite \(no NaN or infinity\), got \[0, nan, 1\]"),
+    ((0.0, math.inf, 1.0), r"axis must be finite \(no NaN or infinity\), got \[0, inf, 1\]"),
+    ((0.0, 1.0), r"axis must be 3 real numbers, got \(0\.0, 1\.0\)"),
+    ((True, 0.0, 0.0), r"axis must be 3 real numbers, got \(True, 0\.0, 0\.0\)"),
+    ((1j, 0.0, 0.0), r"axis must be 3 real numbers"),
+])
+def test_bad_axes(axis, reason):
+    with pytest.raises(RobotFormatError, match=rf"^<joint 'j'>: {reason}") as info:
+        _rev(axis=axis)
+    assert info.value.joint == "j" and info.value.key_path == "axis"
+
+
+def test_urdf_and_yaml_locate_the_models_axis_error():
+    with pytest.raises(RobotFormatError, match=r"^a\.urdf:6:5: joint 'j': <axis>: axis must not be zero"):
+        loads_urdf(_urdf(axis="0 0 0"), path="a.urdf")
+    with pytest.raises(RobotFormatError, match=r"^<string>:4:49: joint 'j': axis must not be zero") as info:
+        loads(_yaml("origin: {}, axis: [0, 0, 0.0]"))
+    assert info.value.key_path == "joints[0].axis"
+
+
+# ------------------------------------------------------------------------------------ geometry, limits
+@pytest.mark.parametrize("kw, key, reason", [
+    ({"form": "dh", "dh": (math.nan, 0.0, 0.0, 0.0)}, "dh", r"dh must be finite \(no NaN or infinity\), got \[nan, 0, 0, 0\]"),
+    ({"form": "mdh", "dh": (0.0, 0.0, math.inf, 0.0)}, "dh", r"dh must be finite"),
+    ({"form": "dh", "dh": (1.0, 2.0)}, "dh", r"dh must be 4 real numbers, got \(1\.0, 2\.0\)"),
+    ({"limits": (1.0, -1.0)}, "limits", r"lower limit 1 rad is above upper limit -1 rad"),
+    ({"limits": (math.nan, 1.0)}, "limits", r"limits must be \[lower, upper\] with each finite or open"),
+    ({"limits": (math.inf, math.inf)}, "limits", r"limits must be \[lower, upper\] with each finite or open "
+                                                  r"\(lower -inf, upper \+inf\), got \[inf, inf\]"),
+    ({"limits": (-math.inf, -math.inf)}, "limits", r"limits must be \[lower, upper\] with each finite or open"),
+    ({"velocity": -2.0}, "velocity", r"velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), got -2"),
+    ({"velocity": math.nan}, "velocity", r"velocity must be a finite speed > 0"),
+    ({"velocity": math.inf}, "velocity", r"velocity must be a finite speed > 0 \[rad/s\] .*got inf"),
+    ({"velocity": "fast"}, "velocity", r"velocity must be 1 real numbers, got \('fast',\)"),
+    ({"form": "planar"}, "form", r"unknown geometry form 'planar' \(expected dh, mdh, origin\)"),
+    ({"origin": (0.0, 0.0, 0.0)}, "origin", r"origin must be an Origin, got tuple"),
+])
+def test_python_construction_enforces_the_joint_rules(kw, key, reason):
+    with pytest.raises(RobotFormatError, match=rf"^<joint 'j'>: {reason}") as info:
+        _rev(**kw)
+    assert info.value.key_path == key and info.value.joint == "j"
+
+
+def test_prismatic_speeds_are_in_metres_and_types_are_checked():
+    with pytest.raises(RobotFormatError, match=r"^<joint 'p'>: lower limit 0\.5 m is above upper limit 0 m$"):
+        Joint("p", "prismatic", "origin", limits=(0.5, 0.0))
+    with pytest.raises(RobotFormatError, match=r"^<joint 'p'>: unknown joint type 'continuous' \(expected revolute, "
+                                               r"prismatic, fixed\)$"):
+        Joint("p", "continuous", "origin")
+    with pytest.raises(RobotFormatError, match=r"^<joint>: a joint's name must be non-empty text, got ''$"):
+        Joint("", "revolute", "origin")
+
+
+def test_limits_may_be_open_on_one_side_or_locked():
+    assert _rev(limits=(0.0, math.inf)).limits == (0.0, math.inf)
+    assert _rev(limits=(-math.inf, 0.0)).limits == (-math.inf, 0.0)
+    assert _rev(limits=(0.3, 0.3)).limits == (0.3, 0.3)
+    assert _rev(limits=np.array([-1, 1])).limits == (-1.0, 1.0)
+
+
+def test_origin_must_be_finite():
+    with pytest.raises(RobotFormatError, match=r"^<origin>: xyz must be finite \(no NaN or infinity\), got \[0, nan, 0\]$"):
+        Origin(xyz=(0.0, math.nan, 0.0))
+    with pytest.raises(RobotFormatError, match=r"^<origin>: rpy must be 3 real numbers, got \(0\.0, 0\.0\)$"):
+        Origin(rpy=(0.0, 0.0))
+    assert Origin(xyz=np.array([1, 2, 3])).xyz == (1.0, 2.0, 3.0)
+
+
+def test_yaml_in_degrees_or_millimetres_shows_the_written_values_beside_the_si_ones():
+    deg = "robokin: 1\nname: r\nunits: {angle: deg, length: mm}\njoints:\n  - {name: j, type: revolute, dh: {a: 1}, "
+    with pytest.raises(RobotFormatError, match=r"^<string>:5:51: joint 'j': lower limit 1\.5707963267948966 rad is above "
+                                               r"upper limit -1\.5707963267948966 rad \(written \[90, -90\] in deg\)$"):
+        loads(deg + "limits: [90, -90]}\n")
+    with pytest.raises(RobotFormatError, match=r"^<string>:5:54: joint 'j': velocity must be a finite speed > 0 \[m/s\] "
+                                               r"\(0 or None: unspecified\), got -0\.5 \(written -500 in mm\)$"):
+        loads(deg.replace("revolute", "prismatic") + "velocity: -500}\n")
+
+
+# ------------------------------------------------------------------------------------------ velocity 0
+def test_velocity_zero_is_unspecified_in_python_yaml_and_urdf_and_round_trips():
+    assert _rev(velocity=0.0).velocity is None and _rev(velocity=0).velocity is None
+    assert loads(_yaml("dh: {a: 1}, velocity: 0")).joints[0].velocity is None
+    robot = loads_urdf(_urdf(limit='lower="-1" upper="1" effort="0" velocity="0"'))
+    assert robot.joints[0].velocity is None and robot.velocity_limits[0] == math.inf
+    again = loads(dumps(robot))  # what `robokin convert` does: it must not fail on velocity="0"
+    assert again.joints[0].velocity is None and again.joints[0].limits == (-1.0, 1.0)
+
+
+# ------------------------------------------------------------------------------------- finite poses
+def test_offsets_that_add_up_to_infinity_are_refused_everywhere():
+    big = Joint("a", "revolute", "dh", dh=(1e308, 0.0, 0.0, 0.0))
+    with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: the link offsets up to joint 'b' add up to more than "
+                                               r"the largest float \[m\]") as info:
+        Robot("r", (big, Joint("b", "revolute", "dh", dh=(1e308, 0.0, 0.0, 0.0))))
+    assert info.value.joint == "b" and info.value.key_path == "joints"
+    text = "robokin: 1\nname: r\njoints:\n  - {name: a, type: revolute, dh: {a: 1e308}}\n" \
+           "  - {name: b, type: revolute, dh: {a: 1e308}}\n"
+    with pytest.raises(RobotFormatError, match=r"^<string>:5:12: joint 'b': the link offsets up to joint 'b' add up"):
+        loads(text)
+    with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: the link offsets and the tool offset add up"):
+        Robot("r", (big,), tool=Origin(xyz=(1e308, 0.0, 0.0)))
+    Robot("r", (big,))  # one such offset is finite
+
+
+def test_robot_rules_on_python_construction():
+    with pytest.raises(ShapeError, match=r"^configuration 'home' must be an array of numbers of shape \(1,\) "):
+        Robot("r", (_rev(),), configurations={"home": ["up"]})
+    with pytest.raises(ShapeError, match=r"^configuration 'home' must be finite; found nan at index \(0,\)$"):
+        Robot("r", (_rev(),), configurations={"home": [math.nan]})
+    with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: base must be an Origin, got ndarray$"):
+        Robot("r", (_rev(),), base=np.eye(4))
+    with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: joints must be Joint objects$"):
+        Robot("r", ({"name": "j"},))
+
+
+# -------------------------------------------------------------------------------- robot-level facts
+def test_characteristic_length_is_defined_once():
+    robot = robokin.load("planar2r")
+    l1, l2 = (float(np.linalg.norm(robot.chain.C[i + 1, :3, 3])) for i in range(2))
+    assert robot.characteristic_length == pytest.approx(l1 + l2, rel=1e-15)
+    assert singularity.characteristic_length(robot) == robot.characteristic_length
+    lonely = Robot("p", (Joint("s", "revolute", "dh"),))
+    assert lonely.characteristic_length == 1.0  # no length at all
+
+
+def test_sampling_bounds():
+    robot = Robot("r", (
+        Joint("a", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0), limits=(-1.0, 2.0)),
+        Joint("b", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0)),
+        Joint("c", "prismatic", "dh", limits=(-math.inf, 0.25)),
+        Joint("d", "prismatic", "dh"),
+        Joint("e", "revolute", "dh", limits=(0.0, math.inf)),
+    ))
+    L = 0.5 + 0.5 + 0.25
+    assert robot.characteristic_length == pytest.approx(L)
+    np.testing.assert_array_equal(
+        robot.sampling_bounds,
+        [[-1.0, 2.0], [-math.pi, math.pi], [-robot.characteristic_length, 0.25],
+         [-robot.characteristic_length, robot.characteristic_length], [0.0, math.pi]],
+    )
+    assert not robot.sampling_bounds.flags.writeable
+
+
+def test_within_limits():
+    robot = robokin.load("puma560")
+    lo, hi = robot.limits.T
+    q = np.stack([lo, hi, 0.5 * (lo + hi), np.where(np.arange(6) == 2, hi + 1e-9, lo)])
+    np.testing.assert_array_equal(robot.within_limits(q), [True, True, True, False])
+    assert robot.within_limits(q.reshape(2, 2, 6)).shape == (2, 2)
+    assert robot.within_limits(lo).shape == ()
+    free = Robot("free", (Joint("a", "revolute", "dh", dh=(1.0, 0.0, 0.0, 0.0)), Joint("b", "prismatic", "dh")))
+    assert free.within_limits([1e6, -1e6])
+    with pytest.raises(ShapeError, match=r"^q must have shape \(\.\.\., 6\) for robot 'puma560'"):
+        robot.within_limits(np.zeros(5))
+
+
+def test_with_tool_and_with_base_return_new_robots():
+    robot = robokin.load("ur5")
+    q = np.random.default_rng(0).uniform(-2, 2, (4, 6))
+    T_flange_tool = spatial.transform(spatial.rpy_to_matrix([0.1, -0.2, 0.3]), [0.0, 0.01, 0.12])
+    tooled = robot.with_tool(T_flange_tool)
+    assert tooled is not robot and robot.tool.is_identity
+    np.testing.assert_allclose(tooled.fk(q), robot.fk(q) @ T_flange_tool, atol=1e-14)
+    # twice: the second tool is mounted on the first
+    np.testing.assert_allclose(tooled.with_tool(T_flange_tool).fk(q), robot.fk(q) @ T_flange_tool @ T_flange_tool,
+                               atol=1e-14)
+    T_world_base = spatial.transform(spatial.rot_z(0.7), [1.0, 2.0, 0.5])
+    based = robot.with_base(T_world_base)
+    np.testing.assert_allclose(based.fk(q), T_world_base @ spatial.inverse(robot.base.matrix) @ robot.fk(q),
+                               atol=1e-13)
+    assert based.joint_names == robot.joint_names and based.configurations.keys() == robot.configurations.keys()
+    np.testing.assert_allclose(robot.fk(q), robokin.load("ur5").fk(q), atol=0)  # the original is unchanged
+    with pytest.raises(ShapeError, match=r"^T_flange_tool must be one transform of shape \(4, 4\), got shape "
+                                         r"\(2, 4, 4\)$"):
+        robot.with_tool(np.stack([np.eye(4)] * 2))
+    with pytest.raises(ConventionError, match=r"^T_world_base is not a rigid transform"):
+        robot.with_base(2 * np.eye(4))
+
+
+def test_convenience_methods_reach_the_algorithms():
+    robot = robokin.load("panda")
+    q = np.full(7, 0.2)
+    np.testing.assert_array_equal(robot.fk(q), robokin.kinematics.fk(robot, q))
+    np.testing.assert_array_equal(robot.jacobian(q, frame="tool"), robokin.kinematics.jacobian(robot, q, frame="tool"))
+    np.testing.assert_array_equal(robot.hessian(q), robokin.kinematics.hessian(robot, q))
