@@ -128,7 +128,7 @@ def main() -> None:
                         help="time every solve this many times and keep the least (default 1; a shared "
                              "machine's noise only ever adds time)")
     args = parser.parse_args()
-    names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6]
+    names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6 and robokin.load(n).chain is not None]
     print(f"IK benchmark: {args.targets} reachable targets per arm from random starts; verified = fk(q) within "
           f"{TOL_P:g} m and {TOL_R:g} rad and q within the limits\n")
     head = (f"{'robot':<9} {'solver':<17} {'verified':>9} {'median ms':>10} {'mean ms':>8} {'iters':>7} "
