@@ -350,10 +350,11 @@ def _jacobian_ad_path(path: "LinkPath", q, mode: str):
 def _fk_all(tree: "Tree", q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Every frame ``T_world_f`` ``(N, F, 4, 4)`` of ``q`` ``(N, n)`` (floats only), in one pass over the tree.
 
-    Each frame's top rows are held batch-last, ``(3, 4, N)``, so that a constant factor is one
-    ``(4, 4) @ (4, N)`` product per row for the whole batch and the motion mixes contiguous ``(3, N)``
-    columns; products are written in place (``out=``) to keep temporaries few (the kernel is memory-bound),
-    and each frame is copied out by one 2-D transpose. Frames are visited in ``tree.order`` (parents first).
+    Each frame's top rows are held batch-last, ``(3, 4, N)``: a fixed frame is one ``(4, 4)`` product with
+    its parent for the whole batch; a moving frame one ``(12, 4)`` product giving ``F_parent K_cos``,
+    ``F_parent K_sin`` and ``F_parent K_one`` (``Tree.motion_T``, the ``post`` constant folded in) and three
+    multiply-adds by ``cos q``, ``sin q`` (or ``q``). Written in place (``out=``) to keep temporaries few
+    (the kernel is memory-bound); each frame is copied out by one 2-D transpose. Frames are visited in ``tree.order`` (parents first).
     The AD Jacobians differentiate the path kernels (:func:`path_top`), not this one.
     """
     N = q.shape[0]
@@ -361,34 +362,26 @@ def _fk_all(tree: "Tree", q: np.ndarray, out: np.ndarray | None = None) -> np.nd
     q_t = np.ascontiguousarray(np.transpose(q))  # (n, N)
     rows = np.empty((F, 3, 4, N))  # rows[f, r, j, k] = T_world_f[k][r, j]
     rows[0] = tree.pre[0][:3, :, None]
-    motion = np.empty((3, 4, N))
-    tmp = np.empty((3, N))
+    G = np.empty((3, 12, N))
+    tmp = np.empty((3, 4, N))
     for f in tree.order:
         k = tree.variable[f]
         if k < 0:  # fixed: F_f = F_parent @ pre_f
             np.matmul(tree.pre_T[f], rows[tree.parent[f]], out=rows[f])
             continue
-        np.matmul(tree.pre_T[f], rows[tree.parent[f]], out=motion)  # the motion frame F_parent @ pre_f
+        # F_f = F_parent @ (u K_cos + w K_sin + K_one): one product for the three, then multiply-adds.
+        np.matmul(tree.motion_T[f], rows[tree.parent[f]], out=G)
         value = q_t[k]
         if tree.multiplier[f] != 1.0 or tree.offset[f] != 0.0:
             value = value * tree.multiplier[f] + tree.offset[f]
-        x, y = motion[:, 0], motion[:, 1]
-        if tree.revolute[f]:  # @ Rz(value): x' = c x + s y, y' = c y − s x
-            c, s = np.cos(value), np.sin(value)
-            x_new = c * x
-            np.multiply(s, y, out=tmp)
-            x_new += tmp
-            np.multiply(c, y, out=y)
-            np.multiply(s, x, out=tmp)
-            y -= tmp
-            x[...] = x_new
-        else:  # @ Tz(value): p' = p + value z
-            np.multiply(value, motion[:, 2], out=tmp)
-            motion[:, 3] += tmp
-        if tree.post_identity[f]:
-            rows[f] = motion
+        if tree.revolute[f]:
+            np.multiply(G[:, 0:4], np.cos(value), out=rows[f])
+            np.multiply(G[:, 4:8], np.sin(value), out=tmp)
+            rows[f] += tmp
+            rows[f] += G[:, 8:12]
         else:
-            np.matmul(tree.post_T[f], motion, out=rows[f])
+            np.multiply(G[:, 4:8], value, out=rows[f])
+            rows[f] += G[:, 8:12]
     out = np.empty((N, F, 4, 4)) if out is None else out
     flat = out.reshape(N, F, 16)
     for f in range(F):
