@@ -89,3 +89,8 @@ def test_bad_tasks_are_refused(baxter):
         solve_tasks(baxter, [PoseTask(HANDS[0], np.tile(T, (2, 1, 1))), PoseTask(HANDS[1], np.tile(T, (3, 1, 1)))])
     with pytest.raises(ShapeError, match=r"q0 must have shape \(..., 14\)"):
         solve_tasks(baxter, [PoseTask(HANDS[0], T)], q0=np.zeros(3))
+
+
+def test_the_one_chain_ik_points_trees_to_solve_tasks(baxter):
+    with pytest.raises(OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"):
+        robokin.ik.solve(baxter, np.eye(4))
