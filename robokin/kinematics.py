@@ -352,40 +352,40 @@ def _fk_all(tree: "Tree", q: np.ndarray, out: np.ndarray | None = None) -> np.nd
 
     Each frame's top rows are held batch-last, ``(3, 4, N)``: a fixed frame is one ``(4, 4)`` product with
     its parent for the whole batch; a moving frame one ``(12, 4)`` product giving ``F_parent K_cos``,
-    ``F_parent K_sin`` and ``F_parent K_one`` (``Tree.motion_T``, the ``post`` constant folded in) and three
-    multiply-adds by ``cos q``, ``sin q`` (or ``q``). Written in place (``out=``) to keep temporaries few
-    (the kernel is memory-bound); each frame is copied out by one 2-D transpose. Frames are visited in ``tree.order`` (parents first).
-    The AD Jacobians differentiate the path kernels (:func:`path_top`), not this one.
+    ``F_parent K_sin`` and ``F_parent K_one`` (``Tree.motion_T``, the ``post`` constant folded in) and a
+    weighted sum (one ``einsum``) by ``cos q``, ``sin q`` (or ``0``, ``q``). Written in place (``out=``) to
+    keep temporaries few (the kernel is memory-bound); all frames are copied out by one transpose. Frames
+    are visited in ``tree.order`` (parents first). The AD Jacobians differentiate the path kernels
+    (:func:`path_top`), not this one.
     """
     N = q.shape[0]
     F = len(tree.names)
     q_t = np.ascontiguousarray(np.transpose(q))  # (n, N)
     rows = np.empty((F, 3, 4, N))  # rows[f, r, j, k] = T_world_f[k][r, j]
     rows[0] = tree.pre[0][:3, :, None]
-    G = np.empty((3, 12, N))
-    tmp = np.empty((3, 4, N))
+    G = np.empty((3, 3, 4, N))  # F_parent K_cos, F_parent K_sin, F_parent K_one
+    weights = np.empty((3, N))  # (u, w, 1)
+    weights[2] = 1.0
     for f in tree.order:
         k = tree.variable[f]
         if k < 0:  # fixed: F_f = F_parent @ pre_f
             np.matmul(tree.pre_T[f], rows[tree.parent[f]], out=rows[f])
             continue
-        # F_f = F_parent @ (u K_cos + w K_sin + K_one): one product for the three, then multiply-adds.
-        np.matmul(tree.motion_T[f], rows[tree.parent[f]], out=G)
+        # F_f = F_parent @ (u K_cos + w K_sin + K_one): one product for the three, one weighted sum.
+        np.matmul(tree.motion_T[f], rows[tree.parent[f]], out=G.reshape(3, 12, N))
         value = q_t[k]
         if tree.multiplier[f] != 1.0 or tree.offset[f] != 0.0:
             value = value * tree.multiplier[f] + tree.offset[f]
         if tree.revolute[f]:
-            np.multiply(G[:, 0:4], np.cos(value), out=rows[f])
-            np.multiply(G[:, 4:8], np.sin(value), out=tmp)
-            rows[f] += tmp
-            rows[f] += G[:, 8:12]
+            np.cos(value, out=weights[0])
+            np.sin(value, out=weights[1])
         else:
-            np.multiply(G[:, 4:8], value, out=rows[f])
-            rows[f] += G[:, 8:12]
+            weights[0] = 0.0
+            weights[1] = value
+        np.einsum("rmjn,mn->rjn", G, weights, out=rows[f])
     out = np.empty((N, F, 4, 4)) if out is None else out
     flat = out.reshape(N, F, 16)
-    for f in range(F):
-        flat[:, f, :12] = rows[f].reshape(12, N).T
+    flat[:, :, :12] = rows.reshape(F, 12, N).transpose(2, 0, 1)
     flat[:, :, 12:] = _BOTTOM_ROW
     return out
 
