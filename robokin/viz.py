@@ -123,7 +123,7 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     """
     q = validation.joint_vector(robot, q)
     batch = q.shape[:-1]
-    if robot.chain is None:
+    if not robot.serial or robot.chain is None:  # a tree (a URDF's whole tree even when it has one leaf)
         return _tree_skeleton(robot, q)
     F = fk_frames(robot, q).reshape((-1, len(robot.joints) + 2, 4, 4))  # (N, m, 4, 4)
     chain = robot.chain

@@ -438,3 +438,14 @@ def test_singularity_of_any_link_of_a_tree():
         singularity.is_singular(robot, q)
     J = singularity.scaled_jacobian(robot, q, link="right_tcp")
     assert not J[:, [names.index("l1"), names.index("l2")]].any()
+
+
+def test_a_urdf_tree_with_one_leaf_is_drawn_and_keeps_the_chain_kernels():
+    from robokin import viz
+
+    robot = robokin.load_urdf(Path(__file__).parent / "data" / "urdf" / "gantry.urdf")
+    assert not robot.serial and robot.chain is not None and robot.default_link == "tool"
+    q = random_q(robot, np.random.default_rng(11))
+    sk = viz.skeleton(robot, q)
+    np.testing.assert_allclose(sk.T_world_tool, robot.fk(q), atol=1e-15)
+    assert robot.fk_frames(q).shape == (len(robot.frame_names), 4, 4)
