@@ -4,7 +4,8 @@ A task asks one frame (``link``) for a pose (:class:`PoseTask`, 6 rows ``[p* −
 (:class:`PositionTask`, 3 rows). :func:`solve_tasks` stacks the rows of every task, each Jacobian taken from
 the tree kernels (:func:`robokin.kinematics.path_pose_and_jacobian`: zero columns off the frame's path, mimic
 joints folded into their leaders), and takes Levenberg–Marquardt damped least-squares steps
-``Δq = Jᵀ(JJᵀ + μI)⁻¹ e`` (a ``solve``, never an inverse) within the joint limits, with random restarts.
+``Δq = Jᵀ(JJᵀ + μI)⁻¹ e`` (a ``solve``, never an inverse) within the joint limits, with side-by-side starts
+for a few targets and random restarts.
 Position rows are divided by the robot's length scale L (unit-free, like the rotation rows) and every row by
 the task's ``weight``. The answer is verified by ``robot.fk`` of the returned q for every task; not
 converging is a result (``success=False`` with the closest configuration found), never an exception or NaN.
@@ -36,6 +37,10 @@ MU_START = 1e-3
 MU_DOWN = 3.0
 MU_UP = 4.0
 MU_MIN = 1e-12
+# Up to FEW_TARGETS targets, each runs STARTS starts side by side (q0 and random ones) from the first step: a
+# start that heads for a joint limit or a poor local minimum costs one row of the batch, not an attempt.
+STARTS = 6
+FEW_TARGETS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,8 +70,8 @@ class TasksResult:
         success: ``(...)`` bool, every task within tolerance (checked by ``robot.fk`` at ``q``).
         position_error: ``(..., k)`` ``‖p* − p‖`` [m] of each of the k tasks at ``q``.
         rotation_error: ``(..., k)`` ``‖log(R* Rᵀ)‖`` [rad] of each task (0 for a position task).
-        iterations: ``(...)`` int, steps over all attempts.
-        restarts: ``(...)`` int, random restarts used.
+        iterations: ``(...)`` int, steps over all starts and attempts (side-by-side starts each count).
+        restarts: ``(...)`` int, starts used besides ``q0`` (side-by-side starts and random restarts).
     """
 
     q: np.ndarray
@@ -181,23 +186,31 @@ def solve_tasks(
     L = robot.characteristic_length
     tol = np.array([options.position_tolerance, options.rotation_tolerance])
 
-    rows = np.arange(M)
-    best_q, best_cost = q.copy(), np.full(M, np.inf)
+    # Side-by-side starts for few targets: q0 and STARTS - 1 random configurations run as rows of one batch.
+    K = STARTS if M <= FEW_TARGETS else 1
+    target = np.repeat(np.arange(M), K)  # row → target
+    q = np.repeat(q, K, axis=0)
+    if K > 1:
+        side = np.arange(M * K) % K > 0
+        q[side] = rng.uniform(lo, hi, (int(side.sum()), robot.n))
+    best_q, best_cost = q[::K].copy(), np.full(M, np.inf)
     done = np.zeros(M, dtype=bool)
     iterations = np.zeros(M, dtype=int)
-    restarts = np.zeros(M, dtype=int)
-    active = rows
+    restarts = np.full(M, K - 1)
+    active = np.arange(M * K)
     for attempt in range(options.max_restarts + 1):
         if attempt:  # restart the rows still open from random configurations within the box
             q[active] = rng.uniform(lo, hi, (len(active), robot.n))
-            restarts[active] += 1
-        qa = q[active]
-        e, J, errs = _residual(flat, qa, active, L)
+            np.add.at(restarts, target[active], 1)
+        qa, ta = q[active], target[active]
+        e, J, errs = _residual(flat, qa, ta, L)
         cost = np.einsum("am,am->a", e, e)
         mu = MU_START * np.max(np.einsum("amn,amn->am", J, J), axis=-1) + MU_MIN
         for _ in range(options.max_iterations):
-            ok = np.all(errs <= tol, axis=(1, 2))
-            if ok.all():
+            solved = np.zeros(M, dtype=bool)
+            solved[ta[np.all(errs <= tol, axis=(1, 2))]] = True
+            frozen = solved[ta]  # a row stops once any row of its target has converged
+            if frozen.all():
                 break
             dq = _dls(J, e, mu)
             # Active set: a joint at a limit that the step pushes outward is held, the step recomputed
@@ -207,11 +220,11 @@ def solve_tasks(
                 dq = np.where(held.any(axis=-1, keepdims=True), _dls(J * ~held[:, None, :], e, mu), dq)
             longest = np.abs(dq).max(axis=-1, keepdims=True)
             dq *= np.minimum(1.0, options.max_step / np.maximum(longest, 1e-300))  # step-length guard
-            trial = np.clip(qa + np.where(ok[:, None], 0.0, dq), limit_lo, limit_hi)
-            e_t, J_t, errs_t = _residual(flat, trial, active, L)
+            trial = np.clip(qa + np.where(frozen[:, None], 0.0, dq), limit_lo, limit_hi)
+            e_t, J_t, errs_t = _residual(flat, trial, ta, L)
             cost_t = np.einsum("am,am->a", e_t, e_t)
-            better = (cost_t < cost) & ~ok
-            iterations[active] += ~ok
+            better = (cost_t < cost) & ~frozen
+            np.add.at(iterations, ta, ~frozen)
             qa = np.where(better[:, None], trial, qa)
             e, J, errs = np.where(better[:, None], e_t, e), np.where(better[:, None, None], J_t, J), np.where(
                 better[:, None, None], errs_t, errs)
@@ -219,11 +232,16 @@ def solve_tasks(
             mu = np.where(better, np.maximum(mu / MU_DOWN, MU_MIN), mu * MU_UP)
         q[active] = qa
         ok = np.all(errs <= tol, axis=(1, 2))
-        improved = ok | (cost < best_cost[active])
-        best_q[active[improved]] = qa[improved]
-        best_cost[active[improved]] = np.where(ok[improved], -1.0, cost[improved])
-        done[active[ok]] = True
-        active = active[~ok]
+        # The best row of each target (a converged one first, else the lowest cost) replaces the best so far.
+        score = np.where(ok, -1.0, cost)
+        order = np.lexsort((score, ta))
+        targets_here, first = np.unique(ta[order], return_index=True)
+        pick = order[first]
+        improved = score[pick] < best_cost[targets_here]
+        best_q[targets_here[improved]] = qa[pick[improved]]
+        best_cost[targets_here[improved]] = score[pick[improved]]
+        done[ta[ok]] = True
+        active = active[~done[ta]]
         if not active.size:
             break
 
