@@ -75,7 +75,7 @@ def test_bad_tasks_are_refused(baxter):
     T = np.eye(4)
     with pytest.raises(OptionError, match=r"tasks must be a non-empty list of PoseTask / PositionTask"):
         solve_tasks(baxter, [])
-    with pytest.raises(OptionError, match=r"tasks\[1\] must be a PoseTask or a PositionTask, got str"):
+    with pytest.raises(OptionError, match=r"tasks\[1\] must be a PoseTask, a PositionTask or a PostureTask, got str"):
         solve_tasks(baxter, [PoseTask(HANDS[0], T), "right"])
     with pytest.raises(OptionError, match=r"link must be a frame of robot 'baxter'.*got 'left_hnd'"):
         solve_tasks(baxter, [PoseTask("left_hnd", T)])
@@ -94,3 +94,22 @@ def test_bad_tasks_are_refused(baxter):
 def test_the_one_chain_ik_points_trees_to_solve_tasks(baxter):
     with pytest.raises(OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"):
         robokin.ik.solve(baxter, np.eye(4))
+
+
+def test_a_posture_task_keeps_the_redundant_arms_near_the_rest_posture(baxter):
+    from robokin.multitask import PostureTask
+
+    rest = np.array(baxter.configurations["neutral"], dtype=float)
+    q_true = rest + np.random.default_rng(3).uniform(-0.3, 0.3, (6, baxter.n))
+    T = baxter.fk(q_true, link=HANDS)
+    hands = [PoseTask(HANDS[0], T[:, 0]), PoseTask(HANDS[1], T[:, 1])]
+    plain = solve_tasks(baxter, hands, q0=rest + 0.5, seed=0)
+    kept = solve_tasks(baxter, [*hands, PostureTask(rest, gain=0.2)], q0=rest + 0.5, seed=0)
+    assert plain.success.all() and kept.success.all()  # the posture never keeps the hands from converging
+    far = np.linalg.norm(plain.q - rest, axis=-1).mean()
+    near = np.linalg.norm(kept.q - rest, axis=-1).mean()
+    assert near < 0.9 * far  # 7 joints per 6-row hand task: the free motion is biased towards the rest
+    with pytest.raises(OptionError, match=r"tasks\[1\].gain must be in \(0, 1\], got 2"):
+        solve_tasks(baxter, [hands[0], PostureTask(rest, gain=2)])
+    with pytest.raises(OptionError, match=r"a posture alone is no target"):
+        solve_tasks(baxter, [PostureTask(rest)])
