@@ -1,4 +1,7 @@
-"""Pick and place with the panda: straight Cartesian moves, IK along them, resolved rate, and an animation.
+"""Pick and place along straight lines
+===================================
+
+Pick and place with the panda: straight Cartesian moves, IK along them, resolved rate, and an animation.
 
 The tool (pointing down) goes from "home" to above the pick point, straight down, straight up, across to
 above the place point while turning 90° about the vertical (SLERP), down, up, and home again. Vertical
@@ -6,6 +9,8 @@ moves follow the line by IK seeded from the previous step; the transfer is drive
 ``q̇ = J⁺ v`` (damped near singularities); the first and last moves are quintic joint-space paths. Prints
 each move with its largest distance from the straight line [m], and writes ``pick_place.gif`` with the
 tool's trail and the velocity ellipsoid at the tool.
+
+Usage::
 
     python demos/animate_pick_place.py [OUT_DIR] [--frames N]
 """
@@ -53,7 +58,7 @@ def _straight_legs(robot, legs, q, N: int, first: int, moves: list) -> np.ndarra
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for pick_place.gif (default: here)")
     parser.add_argument("--frames", type=int, default=12, help="frames per move (default 12)")
     args = parser.parse_args(argv)
@@ -101,6 +106,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()} ({anim.n_frames} frames) in {time.perf_counter() - start:.1f} s")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

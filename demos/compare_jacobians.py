@@ -1,8 +1,13 @@
-"""Four ways to the same Jacobian: closed form ("analytic"), forward-mode AD, reverse-mode AD, central differences.
+"""Four Jacobians that agree
+=========================
+
+Four ways to the same Jacobian: closed form ("analytic"), forward-mode AD, reverse-mode AD, central differences.
 
 For every bundled robot, at 64 seeded random configurations within the limits, prints the largest
 difference of each method from the analytic Jacobian [m/s or rad/s per unit joint rate] and the time per
 configuration, and writes ``jacobians.png`` (the differences on a log scale).
+
+Usage::
 
     python demos/compare_jacobians.py [OUT_DIR] [--samples N]
 """
@@ -33,7 +38,7 @@ def random_q(robot: robokin.Robot, rng: np.random.Generator, count: int) -> np.n
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for jacobians.png (default: here)")
     parser.add_argument("--samples", type=int, default=64, help="random configurations per robot (default 64)")
     args = parser.parse_args(argv)
@@ -78,6 +83,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

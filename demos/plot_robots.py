@@ -1,6 +1,11 @@
-"""Load every bundled robot and draw it: a grid of 3D stick figures, one per arm, at a named configuration.
+"""The bundled robots
+==================
+
+Load every bundled robot and draw it: a grid of 3D stick figures, one per arm, at a named configuration.
 
 Prints each arm's number of joints, its reach bound and its tool position, and writes ``robots.png``.
+
+Usage::
 
     python demos/plot_robots.py [OUT_DIR]
 """
@@ -22,7 +27,7 @@ from robokin import viz  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for robots.png (default: here)")
     args = parser.parse_args(argv)
 
@@ -47,6 +52,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

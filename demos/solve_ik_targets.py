@@ -1,9 +1,14 @@
-"""Inverse kinematics for a batch of reachable targets, solved as one vectorized call, then drawn.
+"""Inverse kinematics for a batch of targets
+=========================================
+
+Inverse kinematics for a batch of reachable targets, solved as one vectorized call, then drawn.
 
 The targets are the tool poses of seeded random configurations of the panda (so each is reachable);
 all are solved at once from the "home" posture. Prints each target, whether it was reached, the
 position [m] and rotation [rad] errors, iterations and restarts, and writes ``ik_targets.png``: the arm at
 each solution with its target marked.
+
+Usage::
 
     python demos/solve_ik_targets.py [OUT_DIR] [--targets N]
 """
@@ -27,7 +32,7 @@ from robokin import ik, viz  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for ik_targets.png (default: here)")
     parser.add_argument("--targets", type=int, default=6, help="number of targets (default 6)")
     parser.add_argument("--robot", default="panda", help="bundled robot (default panda)")
@@ -71,6 +76,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

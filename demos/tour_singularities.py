@@ -1,9 +1,14 @@
-"""A tour of the PUMA 560's singularities: a map over shoulder and elbow, and singular configurations found.
+"""A tour of the PUMA 560's singularities
+======================================
+
+A tour of the PUMA 560's singularities: a map over shoulder and elbow, and singular configurations found.
 
 Prints the singular configurations found from seeded random starts (joint values in degrees, their type:
 wrist, elbow or shoulder; at most three of each type) and writes ``singularities.png``: the map of
 σ_min/σ_max of the unit-free Jacobian over q[1] (shoulder) and q[2] (elbow) with the singular set in red,
 and the arm drawn at one singular configuration of each type found.
+
+Usage::
 
     python demos/tour_singularities.py [OUT_DIR] [--starts N] [--resolution N]
 """
@@ -25,7 +30,7 @@ from robokin import singularity, viz  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for singularities.png (default: here)")
     parser.add_argument("--starts", type=int, default=24, help="random starts of the search (default 24)")
     parser.add_argument("--resolution", type=int, default=91, help="map grid points per axis (default 91)")
@@ -67,6 +72,9 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"wrote {out.resolve()}")
     return out
 
+
+# %%
+# Running the demo (in the gallery: with the output folder of the docs build) prints and writes:
 
 if __name__ == "__main__":
     main()

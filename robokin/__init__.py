@@ -6,9 +6,9 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 
 from . import autodiff, ik, kinematics, measures, multitask, singularity, spatial, trajectory
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
-from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .format import dumps, loads, save
 from .ik import IKOptions, IKResult
+from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .loading import list_robots, load
 from .model import Frame, Joint, Mimic, Origin, Robot
 from .measures import inverse_condition, manipulability

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -18,7 +18,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
-def _command(name: str):
+def _command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     def register(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
         _COMMANDS[name] = func
         return func
@@ -207,7 +207,7 @@ def _check_out(out: str) -> None:
         raise RobokinError(f"cannot write {out}: the folder {path.parent} does not exist")
 
 
-def _save_animation(viz, anim, out: str) -> None:
+def _save_animation(viz: Any, anim: Any, out: str) -> None:
     """Write ``anim`` to ``out`` and say where it went, how big it is and how long it took."""
     import time
     from pathlib import Path

@@ -16,13 +16,13 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal, cast
 
 import numpy as np
 import yaml
 
 from .errors import RobotFormatError
-from .model import Frame, Joint, Mimic, Origin, Robot
+from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot
 
 __all__ = ["load_yaml", "loads", "dumps", "save", "FORMAT_VERSION"]
 
@@ -68,7 +68,7 @@ _NONFINITE_WORDS = {".nan", ".inf", "+.inf", "-.inf", "nan", "inf", "+inf", "-in
 class _Refused(Exception):
     """Raised inside the composer for a construct robot files may not use."""
 
-    def __init__(self, reason: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, reason: str, mark: Any) -> None:  # a yaml Mark (pure-Python or C loader's) or None
         super().__init__(reason)
         self.reason = reason
         self.mark = mark
@@ -86,7 +86,7 @@ class _BoundedComposer(yaml.SafeLoader):
         self._depth = 0
         self._nodes = 0
 
-    def compose_node(self, parent, index):  # noqa: D102 (PyYAML hook)
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:  # PyYAML hook
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(
@@ -181,6 +181,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             bad = text[pos:].lstrip()[:1]
             raise _ExpressionError(f"unexpected character {bad!r}")
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         value = m.group(kind)
         if kind == "name" and value != "pi":
             raise _ExpressionError(f"unknown name {value!r} (only pi is allowed)")
@@ -593,7 +594,7 @@ class _Reader:
             label = f"'{form}'"
             params = self.mapping(entries[form][1], where, label, f"{kp}.{form}")
             self.check_keys(params, DH_KEYS, where, label, f"{kp}.{form}")
-            units = {"a": "length", "alpha": "angle", "d": "length", "theta": "angle"}
+            units: dict[str, Quantity] = {"a": "length", "alpha": "angle", "d": "length", "theta": "angle"}
             dh = tuple(
                 self.number(params[k][1], where, f"'{form}.{k}'", units[k], f"{kp}.{form}.{k}") if k in params else 0.0
                 for k in DH_KEYS
@@ -760,7 +761,7 @@ class _Reader:
             else:
                 out.append(self.number(item, where, f"{side} limit", quantity, f"{key_path}[{i}]"))
         texts = tuple(
-            "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value  # type: ignore[union-attr]
+            "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value
         )
         return (out[0], out[1]), texts  # type: ignore[return-value]
 
@@ -899,7 +900,7 @@ def _yaml_float(x: float) -> str:
     return s
 
 
-def _floats(values) -> str:
+def _floats(values: Any) -> str:
     return "[" + ", ".join(_yaml_float(v) for v in values) + "]"
 
 
@@ -956,7 +957,7 @@ def _needs_trees(robot: Robot) -> bool:
 def _first_difference(a: Robot, b: Robot) -> str | None:
     """The first field in which two robots differ bit for bit, or None."""
 
-    def same(x, y) -> bool:
+    def same(x: Any, y: Any) -> bool:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         return x.shape == y.shape and x.tobytes() == y.tobytes()
 
@@ -987,7 +988,9 @@ def _first_difference(a: Robot, b: Robot) -> str | None:
         if (ja.dh is None) != (jb.dh is None) or (ja.dh is not None and not same(ja.dh, jb.dh)):
             return f"joints[{i}].dh"
         if (ja.origin is None) != (jb.origin is None) or (
-            ja.origin is not None and not (same(ja.origin.xyz, jb.origin.xyz) and same(ja.origin.rpy, jb.origin.rpy))
+            ja.origin is not None
+            and jb.origin is not None
+            and not (same(ja.origin.xyz, jb.origin.xyz) and same(ja.origin.rpy, jb.origin.rpy))
         ):
             return f"joints[{i}].origin"
         if not ja.moving:  # a fixed joint's axis, limits and velocity mean nothing and are not written

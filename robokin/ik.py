@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -194,7 +194,7 @@ class IKOptions:
             object.__setattr__(self, "rest", tuple(float(v) for v in self.rest))
 
 
-def _is_numbers(value) -> bool:
+def _is_numbers(value: Any) -> bool:
     try:
         np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -263,7 +263,7 @@ def dls_step(J: np.ndarray, e: np.ndarray, lam: npt.ArrayLike, z: np.ndarray | N
     return _dls(J, e, np.asarray(lam, dtype=float), z, None)
 
 
-def _dls(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None, held: np.ndarray | None):
+def _dls(J: np.ndarray, e: np.ndarray, lam: np.ndarray, z: np.ndarray | None, held: np.ndarray | None) -> Any:
     """:func:`dls_step` with the ``held`` joints ``(N, n)`` bool out of the task (none when None).
 
     The step of the free joints is that of ``J`` with the held columns zeroed (and ``z`` zeroed there);
@@ -451,6 +451,13 @@ class _Problem:
             self._rng = np.random.default_rng(self.seed)
         return lo + span * self._rng.random((t.shape[0], self.lower.shape[0]))
 
+    @property
+    def table(self) -> _Seeds:
+        """The seed table; only read when ``starts > 1``, for which :func:`solve` always builds one."""
+        if self.seeds is None:  # pragma: no cover - an internal invariant
+            raise RuntimeError("robokin.ik: the seed table was read but not built")
+        return self.seeds
+
     def nearest_seeds(self, k: int) -> np.ndarray:
         """Indices ``(M, k)`` of the ``k`` entries of the seed table (``k <= _SEED_TABLE``) whose poses are
         nearest each target: smallest ``‖p* − p‖² + 3 − tr(R*ᵀR)`` (``3 − tr = 2 (1 − cos θ) ≈ θ²``), the terms of
@@ -460,7 +467,7 @@ class _Problem:
         x *= self.seed_weights
         # (M, K) = 2 p*·p + tr(R*ᵀR) − ‖p‖², minus the distance up to a constant; a ranking, so in single
         # precision.
-        d = x.astype(np.float32) @ self.seeds.features
+        d = x.astype(np.float32) @ self.table.features
         k_near = -k  # the k largest of d are the nearest
         if k <= _ARGMAX_RANKS and M > 1 and k < d.shape[1]:
             # A few ranks by repeated argmax: 0.3 ms each for 1000 targets, argpartition 6 ms.
@@ -484,7 +491,7 @@ class _Problem:
         ok = self.revolute & (shifted >= self.lower) & (shifted <= self.upper)
         return np.where(ok, shifted, q)
 
-    def evaluate(self, p_target: np.ndarray, R_target: np.ndarray, q: np.ndarray):
+    def evaluate(self, p_target: np.ndarray, R_target: np.ndarray, q: np.ndarray) -> Any:
         """Task error and Jacobian at ``q`` ``(A, n)`` for targets ``p_target`` ``(A, 3)``, ``R_target`` ``(A, 3, 3)``.
 
         One kernel pass (:func:`robokin.kinematics._pose_and_jacobian`) gives pose and Jacobian.
@@ -497,7 +504,7 @@ class _Problem:
         T, J = _pose_and_jacobian(self.chain, q)  # (A, 3, 4), (A, 6, n)
         return self.task_error(p_target, R_target, T, J)
 
-    def task_error(self, p_target: np.ndarray, R_target: np.ndarray, T: np.ndarray, J: np.ndarray):
+    def task_error(self, p_target: np.ndarray, R_target: np.ndarray, T: np.ndarray, J: np.ndarray) -> Any:
         """:meth:`evaluate` at the poses ``T`` ``(A, 3, 4)`` (top rows ``[R p]``) with world Jacobians ``J``."""
         e = np.empty((T.shape[0], 6))
         np.subtract(p_target, T[:, :, 3], out=e[:, :3])
@@ -573,7 +580,7 @@ class _Answer:
     restarts: np.ndarray  # (M,) int
 
 
-def _run(pb: _Problem):
+def _run(pb: _Problem) -> Any:
     """The thin loop: every row (one start of one target) iterates in one set of array operations.
 
     Each pass evaluates every row's candidate ``q_new`` once (one kernel call for pose and Jacobian), accepts
@@ -610,7 +617,7 @@ def _run(pb: _Problem):
         pb.queue, near = near[:, k:], np.ascontiguousarray(near[:, :k])
         q_new = np.empty((M, starts, n))
         q_new[:, 0] = pb.q0
-        q_new[:, 1 : k + 1] = pb.seeds.q[near]
+        q_new[:, 1 : k + 1] = pb.table.q[near]
         if starts > k + 1:
             q_new[:, k + 1 :] = pb.sample(np.repeat(np.arange(M), starts - k - 1)).reshape(M, -1, n)
         answer.restarts += starts - 1
@@ -620,13 +627,13 @@ def _run(pb: _Problem):
         i = near.ravel()
         p_t, R_t = (pb.p_target, pb.R_target) if M == 1 else (np.repeat(pb.p_target, k, axis=0),
                                                                np.repeat(pb.R_target, k, axis=0))
-        T_i, J_i = pb.seeds.T[i], pb.seeds.J[i]
+        T_i, J_i = pb.table.T[i], pb.table.J[i]
         e, J, _, E, _ = pb.task_error(p_t, R_t, T_i, J_i)  # (M k, ...)
         rows.e.reshape(M, starts, 6)[:, 1 : k + 1] = e.reshape(M, k, 6)
         rows.J.reshape(M, starts, 6, n)[:, 1 : k + 1] = J.reshape(M, k, 6, n)
         rows.E.reshape(M, starts)[:, 1 : k + 1] = E.reshape(M, k)
         if opts.damping == "lm":
-            rows.mu.reshape(M, starts)[:, 1 : k + 1] = pb.seeds.mu0[near]
+            rows.mu.reshape(M, starts)[:, 1 : k + 1] = pb.table.mu0[near]
         rows.evaluated = True
     _loop(pb, rows, answer)
     # Errors and Jacobians at q for the targets that did not converge (one kernel pass).
@@ -736,7 +743,7 @@ def _loop(pb: _Problem, s: _Rows, answer: _Answer) -> None:
                 return
 
 
-def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer: _Answer) -> bool:
+def _finish(pb: _Problem, s: _Rows, converged: Any, failed: Any, J_plain: Any, err_new: Any, answer: _Answer) -> bool:
     """Bookkeeping for the (alive) rows that converged or failed this pass; False when no row is left.
 
     A converged row offers its q (moved by whole turns to the value nearest q0) to its target, which keeps
@@ -768,8 +775,8 @@ def _finish(pb: _Problem, s: _Rows, converged, failed, J_plain, err_new, answer:
         answer.J[tc] = J_plain[rows]
         if opts.finish == "first":  # the other starts of a solved target stop with it
             if success.all():  # the usual end: every target solved
-                alive = s.alive if not s.all_alive else slice(None)
-                answer.iterations += np.bincount(t[alive], weights=s.it[alive], minlength=M).astype(int)
+                live = s.alive if not s.all_alive else slice(None)
+                answer.iterations += np.bincount(t[live], weights=s.it[live], minlength=M).astype(int)
                 return False
             ending |= success[t] if s.all_alive else s.alive & success[t]
     again = None
@@ -841,10 +848,10 @@ def _restart(pb: _Problem, s: _Rows, rows: np.ndarray) -> None:
     if seeded.any():
         r, i = rows[seeded], idx[seeded]
         s.q = s.q.copy() if s.q is s.q_new else s.q
-        s.q[r] = pb.seeds.q[i]
-        e, J, _, E, _ = pb.task_error(s.p_target[r], s.R_target[r], pb.seeds.T[i], pb.seeds.J[i])
+        s.q[r] = pb.table.q[i]
+        e, J, _, E, _ = pb.task_error(s.p_target[r], s.R_target[r], pb.table.T[i], pb.table.J[i])
         s.e[r], s.J[r], s.E[r] = e, J, E
-        s.mu[r] = pb.seeds.mu0[i] if pb.options.damping == "lm" else 1.0
+        s.mu[r] = pb.table.mu0[i] if pb.options.damping == "lm" else 1.0
         s.nu[r] = 2.0
         s.it[r] = 0
         s.held[r] = False

@@ -19,7 +19,7 @@ very same code runs on floats and on :mod:`robokin.autodiff` values: that is how
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -82,7 +82,7 @@ _NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # (i + 1) % 3 and (i + 
 
 
 # --------------------------------------------------------------------------------------------- kernels
-def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
+def _poses_by_columns(chain: "Chain", q: Any, with_axes: bool = False) -> Any:
     """Column kernel: the tool pose, and optionally every joint's motion axis and origin; for large batches.
 
     The pose is carried column-first, ``T[j, r, k] = T_k[r, j]`` with shape ``(4, 3, N)``, so that a joint's
@@ -120,14 +120,14 @@ def _poses_by_columns(chain: "Chain", q, with_axes: bool = False):
     return T, np.stack(axes), np.stack(origins)
 
 
-def _joint_matrices(chain: "Chain", q):
+def _joint_matrices(chain: "Chain", q: Any) -> Any:
     """``M_i = C[0]^[i=0] Mz_i(q_i) C[i + 1]`` for every joint, ``(N, n, 4, 4)``, so ``T = Π_i M_i``."""
     u = np.cos(q)[..., None, None]  # (N, n, 1, 1)
     v = np.where(chain.revolute, np.sin(q), q)[..., None, None]
     return u * chain.K_cos + v * chain.K_sin + chain.K_one
 
 
-def _product(M):
+def _product(M: Any) -> Any:
     """``M[:, 0] @ M[:, 1] @ ... @ M[:, -1]`` ``(N, 4, 4)`` of ``M`` ``(N, n, 4, 4)`` as a balanced tree of
     batched matmuls (⌈log2 n⌉ calls instead of n)."""
     while M.shape[1] > 1:
@@ -137,7 +137,7 @@ def _product(M):
     return M[:, 0]
 
 
-def _poses_by_products(chain: "Chain", q, with_axes: bool = False):
+def _poses_by_products(chain: "Chain", q: Any, with_axes: bool = False) -> Any:
     """Product kernel: ``T = Π_i M_i`` over the joint matrices (:func:`_joint_matrices`); for small batches.
 
     Without axes the product is taken as a balanced tree, with axes as a prefix scan (⌈log2 n⌉ batched
@@ -172,12 +172,12 @@ def poses(chain: "Chain", q, with_axes: bool = False):
     return _poses_by_columns(chain, q, with_axes)
 
 
-def _fk_top(chain: "Chain", q):
+def _fk_top(chain: "Chain", q: Any) -> Any:
     """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_tool`` for ``q`` ``(N, n)``: what AD differentiates."""
     return poses(chain, q)
 
 
-def _fk(chain: "Chain", q):
+def _fk(chain: "Chain", q: Any) -> Any:
     """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``."""
     if q.shape[0] < SMALL_BATCH:  # the product kernel's matrices keep their exact last row [0, 0, 0, 1]
         return _product(_joint_matrices(chain, q))
@@ -185,7 +185,7 @@ def _fk(chain: "Chain", q):
     return np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (top.shape[0], 1, 4))], axis=1)
 
 
-def _cross(a, b):
+def _cross(a: Any, b: Any) -> Any:
     """Cross product along axis -2 of ``(..., 3, N)`` arrays: ``a[1]b[2] − a[2]b[1]``, ... by index cycles.
 
     Written with indexing and arithmetic only, so AD values pass through it.
@@ -193,7 +193,7 @@ def _cross(a, b):
     return a[..., _NEXT, :] * b[..., _PREV, :] - a[..., _PREV, :] * b[..., _NEXT, :]
 
 
-def _to_tool_frame(J, R):
+def _to_tool_frame(J: Any, R: Any) -> Any:
     """``blockdiag(Rᵀ, Rᵀ) @ J`` for ``J`` ``(N, 6, n)`` and ``R`` ``(N, 3, 3)`` (world rotation of the tool)."""
     Rt = np.swapaxes(R, -1, -2)
     return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
@@ -225,7 +225,7 @@ def jacobian_analytic(chain: "Chain", q, frame: str = "world"):
     return pose_and_jacobian(chain, q, frame)[1]
 
 
-def _twist_jacobian(T, dT):
+def _twist_jacobian(T: Any, dT: Any) -> Any:
     """Geometric Jacobian ``(N, 6, n)`` from poses ``T`` and their derivatives ``dT``.
 
     ``T`` is ``(N, 3+, 4)`` and ``dT`` ``(N, 3+, 4, n)`` with ``dT[..., i] = ∂T/∂q_i`` (the bottom row, if
@@ -238,7 +238,7 @@ def _twist_jacobian(T, dT):
     return np.concatenate([dT[:, :3, 3], J_w], axis=1)
 
 
-def _jacobian_numeric(chain: "Chain", q):
+def _jacobian_numeric(chain: "Chain", q: Any) -> Any:
     """World Jacobian ``(N, 6, n)`` by central differences of :func:`_fk` (all 2n evaluations in one batch)."""
     N, n = q.shape
     step = NUMERIC_STEP * np.eye(n)  # (n, n)
@@ -248,7 +248,7 @@ def _jacobian_numeric(chain: "Chain", q):
     return _twist_jacobian(_fk_top(chain, q), np.moveaxis(dT, 1, -1))
 
 
-def _jacobian_ad(chain: "Chain", q, mode: str):
+def _jacobian_ad(chain: "Chain", q: Any, mode: str) -> Any:
     """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`_fk`."""
     from . import autodiff
 
@@ -257,7 +257,7 @@ def _jacobian_ad(chain: "Chain", q, mode: str):
     return _twist_jacobian(_fk_top(chain, q), dT)
 
 
-def _hessian_analytic(chain: "Chain", q):
+def _hessian_analytic(chain: "Chain", q: Any) -> Any:
     """Closed-form world Hessian ``(N, n, 6, n)``, ``H[:, i, :, j] = ∂J[:, :, j]/∂q_i``.
 
     Derived from the geometric Jacobian by differentiating each joint axis and origin (Haviland & Corke,
@@ -286,7 +286,7 @@ def _hessian_analytic(chain: "Chain", q):
     return np.swapaxes(np.concatenate([H_v, H_w], axis=-1), -1, -2)  # (N, n, 6, n)
 
 
-def _hessian_to_tool(H, J, R):
+def _hessian_to_tool(H: Any, J: Any, R: Any) -> Any:
     """Tool-frame Hessian from the world one: ``∂(Rᵀ J_j)/∂q_i = Rᵀ (∂J_j/∂q_i − ω_i × J_j)`` per 3-block.
 
     Uses ``∂Rᵀ/∂q_i = −Rᵀ [ω_i]×`` with ``ω_i = J[:, 3:, i]``. ``H`` ``(N, n, 6, n)``, ``J`` ``(N, 6, n)``,
@@ -528,7 +528,7 @@ def jacobian(
     path = robot.link_path(link)
     local = frame != "world"
 
-    def kernel(x):
+    def kernel(x: Any) -> Any:
         if path.chain is None:
             return np.zeros((x.shape[0], 6, robot.n))
         if method == "analytic":
@@ -571,7 +571,7 @@ def hessian(
     n = robot.n
     from . import autodiff
 
-    def kernel(x):
+    def kernel(x: Any) -> Any:
         if chain is None:
             return np.zeros((x.shape[0], n, 6, n))
         if method == "analytic":

@@ -35,7 +35,9 @@ from . import spatial, validation
 from .errors import OptionError, RobotFormatError, ShapeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .ik import IKResult
+    from .ik import IKOptions, IKResult
+    from .kinematics import Frame as Expressed  # the Literal of frame= ("world", "local", "tool"), not model.Frame
+    from .kinematics import HessianMethod, JacobianMethod
 
 __all__ = [
     "AXIS_UNIT_TOL", "Chain", "Frame", "GeometryForm", "Joint", "JointType", "LinkPath", "Mimic", "Origin", "Robot",
@@ -269,16 +271,19 @@ class Joint:
         if self.form == "dh":
             return np.eye(4)
         if self.form == "mdh":
+            assert self.dh is not None  # __post_init__ sets dh for the dh and mdh forms
             a, alpha, d, theta = self.dh
             R = spatial.rot_x(alpha) @ spatial.rot_z(theta)
             p = np.array([a, 0.0, 0.0]) + spatial.rot_x(alpha) @ np.array([0.0, 0.0, d])
             return spatial.transform(R, p)
+        assert self.origin is not None  # __post_init__ sets origin for the origin form
         return self.origin.matrix
 
     @property
     def T_after(self) -> np.ndarray:
         """Transform ``(4, 4)`` from the motion frame to this joint's frame (after the motion)."""
         if self.form == "dh":
+            assert self.dh is not None  # __post_init__ sets dh for the dh and mdh forms
             a, alpha, d, theta = self.dh
             Rz = spatial.rot_z(theta)
             return spatial.transform(Rz @ spatial.rot_x(alpha), Rz @ np.array([a, 0.0, 0.0]) + [0.0, 0.0, d])
@@ -978,26 +983,33 @@ class Robot:
         return _layer_above("kinematics").fk_frames(self, q)
 
     def jacobian(
-        self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic", link: str | None = None
+        self, q: npt.ArrayLike, frame: Expressed = "world", method: JacobianMethod = "analytic", link: str | None = None
     ) -> np.ndarray:
         """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
         return _layer_above("kinematics").jacobian(self, q, frame=frame, method=method, link=link)
 
     def hessian(
-        self, q: npt.ArrayLike, frame: str = "world", method: str = "analytic", link: str | None = None
+        self, q: npt.ArrayLike, frame: Expressed = "world", method: HessianMethod = "analytic", link: str | None = None
     ) -> np.ndarray:
         """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
         return _layer_above("kinematics").hessian(self, q, frame=frame, method=method, link=link)
 
-    def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: str = "world") -> np.ndarray:
+    def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: Expressed = "world") -> np.ndarray:
         """Time derivative ``(..., 6, n)`` of the Jacobian along ``qd``. See :func:`robokin.kinematics.jacobian_dot`."""
         return _layer_above("kinematics").jacobian_dot(self, q, qd, frame=frame)
 
-    def manipulability_gradient(self, q: npt.ArrayLike, rows="all") -> np.ndarray:
+    def manipulability_gradient(self, q: npt.ArrayLike, rows: str | Sequence[int] = "all") -> np.ndarray:
         """Gradient ``(..., n)`` of Yoshikawa manipulability by reverse-mode AD. See :mod:`robokin.kinematics`."""
         return _layer_above("kinematics").manipulability_gradient(self, q, rows=rows)
 
-    def ik(self, T_target: npt.ArrayLike, q0: npt.ArrayLike | None = None, *, options=None, seed=None) -> "IKResult":
+    def ik(
+        self,
+        T_target: npt.ArrayLike,
+        q0: npt.ArrayLike | None = None,
+        *,
+        options: IKOptions | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> IKResult:
         """Inverse kinematics. See :func:`robokin.ik.solve`."""
         return _layer_above("ik").solve(self, T_target, q0, options=options, seed=seed)
 

@@ -301,7 +301,7 @@ def solve_tasks(
     q_out = best_q
     p_err, r_err = [], []
     frame_tasks = [task for task in tasks if not isinstance(task, PostureTask)]
-    for task, (path, p_target, R_target, _) in zip(frame_tasks, flat):
+    for task, (_, p_target, R_target, _) in zip(frame_tasks, flat, strict=True):
         T = robot.fk(q_out, link=task.link)
         p_err.append(np.linalg.norm(p_target - T[:, :3, 3], axis=-1))
         r_err.append(np.zeros(M) if R_target is None else np.linalg.norm(

@@ -29,7 +29,7 @@ kind).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -908,7 +908,8 @@ def singularity_map(
         values = smallest_singular_value(Js)
     elif measure == "manipulability":
         values = manipulability(Js)
-    else:
+    else:  # "det": the task block is square (checked above), so d was computed
+        assert d is not None
         values = d
     for a in (x, y, values, ic, q0) + (() if d is None else (d,)):
         a.setflags(write=False)

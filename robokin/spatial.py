@@ -7,6 +7,8 @@ radians. Twists and errors use robokin's row order ``[v; ω]`` (linear first, th
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -109,7 +111,7 @@ def rpy_to_matrix(rpy: npt.ArrayLike) -> np.ndarray:
 def matrix_to_rpy(R: npt.ArrayLike) -> np.ndarray:
     """Roll, pitch, yaw ``(..., 3)`` [rad] with ``R = Rz(yaw) Ry(pitch) Rx(roll)``; pitch in [-π/2, π/2].
 
-    At gimbal lock (|cos pitch| < ``GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
+    At gimbal lock (``|cos pitch| < GIMBAL_COS``) roll is set to 0 and the whole turn is given to yaw.
     """
     R = np.asarray(R, dtype=float)
     cos_p = np.hypot(R[..., 0, 0], R[..., 1, 0])
@@ -128,7 +130,7 @@ def skew(w: npt.ArrayLike) -> np.ndarray:
     return np.stack([z, -zz, y, zz, z, -x, -y, x, z], axis=-1).reshape(w.shape[:-1] + (3, 3))
 
 
-def vee(W):
+def vee(W: Any) -> Any:
     """The vector ``(..., 3)`` of a skew-symmetric ``(..., 3, 3)`` matrix (its skew part, averaged).
 
     ``vee(skew(w)) == w``. Written with indexing and stacking only, so it also runs on autodiff values.

@@ -18,7 +18,7 @@ frame [m/s, rad/s].
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +54,7 @@ def _frozen(a: npt.ArrayLike) -> np.ndarray:
     return out
 
 
-def _freeze_fields(obj) -> None:
+def _freeze_fields(obj: Any) -> None:
     for name in obj.__dataclass_fields__:
         value = getattr(obj, name)
         if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):

@@ -32,11 +32,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, NoReturn, cast
 from xml.parsers import expat
 
-
 from .errors import RobotFormatError
-from .model import Joint, Mimic, Origin, Robot
+from .model import Joint, JointType, Mimic, Origin, Robot
 
 __all__ = ["load_urdf", "loads_urdf"]
 
@@ -90,8 +90,8 @@ def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
     def here() -> tuple[int, int]:
         return parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
 
-    def refuse(what: str):
-        def handler(*_args):
+    def refuse(what: str) -> Callable[..., NoReturn]:
+        def handler(*_args: Any) -> NoReturn:
             line, column = here()
             raise RobotFormatError(
                 f"{what} is not allowed in a URDF read by robokin "
@@ -159,6 +159,7 @@ class _Where:
 
 def _number(text: str, where: _Where, attr: str) -> float:
     """One finite float from ``text``, or a RobotFormatError naming ``attr``."""
+    value: float | None
     if _NUMBER.fullmatch(text):
         value = float(text)
         if math.isfinite(value):
@@ -257,6 +258,7 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
     ends = {}
     for tag in ("parent", "child"):
         sub = _single(element, tag, label, xpath, path, required=True)
+        assert sub is not None  # required=True raises when it is missing
         link = _required_attr(sub, "link", f"{label}: <{tag}>", f"{xpath}/{tag}", path)
         if link not in links:
             raise _Where(path, sub, label, f"{xpath}/{tag}").error(
@@ -509,7 +511,7 @@ def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
 
 
 def _to_joint(joint: _UrdfJoint, tree_mode: bool = False) -> Joint:
-    rtype = {"continuous": "revolute"}.get(joint.type, joint.type)
+    rtype = cast(JointType, {"continuous": "revolute"}.get(joint.type, joint.type))  # checked on reading
     # A whole tree keeps the link names as frame names; an extracted chain is a format-1 chain as before.
     parent, child = (joint.parent, joint.child) if tree_mode else (None, None)
     if rtype == "fixed":

@@ -24,7 +24,7 @@ import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +50,7 @@ __all__ = [
     "skeleton",
     "progress_bar",
     "Skeleton",
-    "ArmAnimation",
+    "ArmAnimation",  # noqa: F822 - made on first use by the module __getattr__ (matplotlib imported lazily)
     "SAVE_FORMATS",
     "NEAR_SINGULAR",
 ]
@@ -167,10 +167,12 @@ def _tree_skeleton(robot: "Robot", q: np.ndarray) -> Skeleton:
     origins = F[:, :, :3, 3]
     gap = np.full_like(origins[:, 0], np.nan)
     points, joints, axes = [], [], []
+    previous = -1  # the frame drawn last: a frame not hanging from it starts a new branch
     for f in tree.order:
         parent = tree.parent[f]
         O_prev, O_f = origins[:, parent], origins[:, f]
-        points += [gap, O_prev] if not points or tree.parent[f] != previous else []
+        if parent != previous:
+            points += [gap, O_prev]
         if tree.variable[f] >= 0:
             R_prev = F[:, parent, :3, :3]
             P = O_prev + R_prev @ tree.pre[f][:3, 3]
@@ -258,7 +260,7 @@ def _segments(starts: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------- drawing
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
@@ -296,7 +298,7 @@ def _new_axes(ax: "Axes | None") -> "Axes":
     return ax
 
 
-def _set_data(line, xyz: np.ndarray) -> None:
+def _set_data(line: Any, xyz: np.ndarray) -> None:
     line.set_data_3d(xyz[..., 0], xyz[..., 1], xyz[..., 2])
 
 
@@ -381,8 +383,8 @@ def plot(
 
 
 # ----------------------------------------------------------------------------------------- animation
-@functools.lru_cache(maxsize=None)
-def _animation_class():
+@functools.cache
+def _animation_class() -> Any:
     from matplotlib.animation import FuncAnimation
 
     class ArmAnimation(FuncAnimation):
@@ -484,8 +486,8 @@ def animate(
         _frame_axes(ax, robot, size)
     else:
         drawn = [sk.links.reshape(-1, 3), sk.T_world_base[:1, :3, 3]] + ([] if targets is None else [targets])
-        drawn = np.concatenate(drawn)
-        lo, hi = np.nanmin(drawn, axis=0), np.nanmax(drawn, axis=0)  # a tree's polyline has NaN gaps
+        points = np.concatenate(drawn)
+        lo, hi = np.nanmin(points, axis=0), np.nanmax(points, axis=0)  # a tree's polyline has NaN gaps
         half = 0.55 * float((hi - lo).max()) + TRIAD_FRACTION * size
         _frame_axes(ax, robot, half, 0.5 * (lo + hi))
     ax.set_title(robot.name if title is None else title)
@@ -503,7 +505,7 @@ def animate(
         ax.plot(*targets.T, "x", color="#000000", ms=8, mew=2, gid="targets", label="targets")
     status = ax.text2D(0.02, 0.97, "", transform=ax.transAxes, va="top", family="monospace", gid="status")
 
-    def draw(i: int):
+    def draw(i: int) -> Any:
         one = Skeleton(sk.links[i], sk.joints[i], sk.axes[i], sk.T_world_base[i], sk.T_world_tool[i])
         arm.update(one)
         changed = [arm.links, arm.joints, arm.joint_axes, *arm.base, *arm.tool, status]
@@ -548,7 +550,7 @@ FFMPEG_HELP = (
 )
 
 
-def progress_bar(label: str, stream=None, width: int = 30) -> Callable[[int, int], None]:
+def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:
     """A textual progress bar for ``Animation.save(progress_callback=...)``, drawn on ``stream`` (stderr).
 
     Args:
@@ -690,7 +692,7 @@ def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
         shown = np.array([s.val for s in sliders])
         return np.where(revolute, np.radians(shown), shown)
 
-    def refresh(_value=None) -> None:
+    def refresh(_value: Any = None) -> None:
         qc = current()
         arm.update(skeleton(robot, qc))
         T = fk(robot, qc)

@@ -31,6 +31,11 @@ CASES = {
     "solve_ik_targets.py": (["--targets", "3"], "ik_targets.png", ["[m]", "[rad]"]),
     "tour_singularities.py": (["--starts", "6", "--resolution", "21"], "singularities.png", ["[deg]", "σmin/σmax"]),
     "animate_pick_place.py": (["--frames", "3"], "pick_place.gif", [" m,", " m ", "deg"]),
+    "load_custom_arm.py": ([], "my_arm.png", ["[m]", "deg", "RobotFormatError: OUT_DIR/my_arm_typo.yaml:19:5:"]),
+    "plot_frames.py": ([], "frames.png", ["[m]", "last frame equals fk(q): True"]),
+    "solve_ik_options.py": ([], "ik_options.png", ["[m]", "[rad]", "ms"]),
+    "report_singularities.py": (["--starts", "6"], "singularity_kinds.png", ["[deg]", "SINGULAR: wrist"]),
+    "compute_statics.py": (["--steps", "11"], "statics.png", ["[N·m]", " m/s "]),
     "solve_two_hand_task.py": (["--frames", "4", "--pairs", "10"], "two_hands.gif", [" m ", " rad", " ms "]),
 }
 
@@ -93,3 +98,25 @@ def test_robokin_demo_out_option(tmp_path, capsys):
     assert out.is_file()
     assert cli_main(["demo", "--steps", "2", "--out", str(tmp_path / "missing" / "x.gif")]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_custom_arm_demo_reports_the_typo(tmp_path, capsys):
+    """The deliberate mistake is caught and its message points at the misspelled key."""
+    load_demo("load_custom_arm.py").main([str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert "unknown key 'axes'" in printed and "did you mean 'axis'?" in printed
+    assert "limits [   0.000,    0.100] m" in printed  # the prismatic joint's 0..100 mm, in metres
+
+
+def test_statics_demo_agrees_with_the_jacobian(tmp_path, capsys):
+    load_demo("compute_statics.py").main([str(tmp_path), "--steps", "5"])
+    printed = capsys.readouterr().out
+    differences = [float(d) for d in re.findall(r"largest difference ([0-9.e+-]+)", printed)]
+    assert len(differences) == 2 and max(differences) < 1e-12
+
+
+def test_singularity_report_demo_names_each_kind(tmp_path, capsys):
+    load_demo("report_singularities.py").main([str(tmp_path), "--starts", "6"])
+    printed = capsys.readouterr().out
+    for kind in ("wrist", "elbow", "shoulder"):
+        assert f"--- {kind}: q = [" in printed and f"SINGULAR: {kind}" in printed

@@ -713,10 +713,11 @@ def _laughs(levels: int) -> str:
     ids=["billion-laughs", "alias", "nested-lists", "nested-maps", "nested-block", "many-values", "huge"],
 )
 def test_degenerate_documents_fail_fast(text, pattern):
-    start = time.perf_counter()
+    # CPU time of this process, not wall time: a loaded CI machine must not fail it, a slow parser still does.
+    start = time.process_time()
     with pytest.raises(RobotFormatError, match=pattern):
         loads(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 def test_oversized_file_is_refused_without_parsing(tmp_path):

@@ -309,7 +309,7 @@ def test_manipulability_gradient_against_differences(robot):
         idx = validation.row_indices(rows)
 
         def w(x):
-            J = robot.jacobian(x)[..., idx, :]
+            J = robot.jacobian(x)[..., idx, :]  # noqa: B023 - called within this iteration only
             sv = np.linalg.svd(J, compute_uv=False)  # an independent route: product of singular values
             return np.prod(sv, axis=-1)
 

@@ -202,7 +202,7 @@ class ADArray:
     def reshape(self, *shape: Any, order: str = "C") -> Any:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return np.reshape(self, shape, order=order)
+        return np.reshape(self, shape, order=order)  # type: ignore[call-overload]  # to __array_function__
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
         return np.sum(self, axis=axis, keepdims=keepdims)
@@ -297,8 +297,8 @@ class ADArray:
     def __ge__(self, o: Any) -> Any:
         return np.greater_equal(self, o)
 
-    def __eq__(self, o: Any) -> Any:  # type: ignore[override]
+    def __eq__(self, o: Any) -> Any:
         return np.equal(self, o)
 
-    def __ne__(self, o: Any) -> Any:  # type: ignore[override]
+    def __ne__(self, o: Any) -> Any:
         return np.not_equal(self, o)

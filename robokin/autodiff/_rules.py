@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import string
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -104,7 +104,7 @@ def normalize_key(key: Any, kind: str) -> tuple[tuple[Any, ...], bool]:
     """``key`` as a tuple, and whether it is basic (ints, slices, None, Ellipsis only)."""
     if not isinstance(key, tuple):
         key = (key,)
-    out = []
+    out: list[Any] = []
     basic = True
     for k in key:
         if isinstance(k, ADArray):
@@ -166,7 +166,7 @@ def scatter(g: Any, key: tuple[Any, ...], basic: bool, shape: tuple[int, ...], l
     Repeated advanced indices accumulate (``np.add.at``).
     """
     if isinstance(g, ADArray):
-        return g._scatter(key, basic, tuple(shape), lead)
+        return g._scatter(key, basic, tuple(shape), lead)  # type: ignore[attr-defined]  # Dual's and Var's
     g = np.asarray(g)
     out = np.zeros(g.shape[:lead] + tuple(shape), dtype=np.result_type(g.dtype, np.float64))
     if basic:
@@ -386,10 +386,8 @@ def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
 
 def _moveaxis(a: Any, source: Any, destination: Any) -> Any:
     nd = np.ndim(a)
-    src = [source] if isinstance(source, (int, np.integer)) else list(source)
-    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
-    src = [_norm(int(s), nd) for s in src]
-    dst = [_norm(int(d), nd) for d in dst]
+    src = [_norm(int(s), nd) for s in ([source] if isinstance(source, (int, np.integer)) else source)]
+    dst = [_norm(int(d), nd) for d in ([destination] if isinstance(destination, (int, np.integer)) else destination)]
     order = [n for n in range(nd) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -412,7 +410,7 @@ def _squeeze(a: Any, axis: Any = None) -> Any:
     return np.reshape(a, tuple(d for i, d in enumerate(shape) if i not in axes))
 
 
-def _ravel(a: Any, order: str = "C") -> Any:
+def _ravel(a: Any, order: Literal["C", "F", "A"] = "C") -> Any:
     return np.reshape(a, (-1,), order=order)
 
 

@@ -24,7 +24,7 @@ __all__ = ["jvp", "vjp", "jacfwd", "jacrev", "grad", "hessian"]
 ArrayFunction = Callable[[Any], Any]
 
 
-def _as_input(x: Any, name: str) -> Any:
+def _as_input(x: Any, name: str) -> np.ndarray | ADArray:
     """``x`` as a float array (AD values pass through untouched, for nesting)."""
     if isinstance(x, ADArray):
         return x

@@ -89,6 +89,7 @@ class Dual(ADArray):
     def _getitem_seed(self, key: tuple[Any, ...]) -> "Dual":
         # each element of the identity seed moves along exactly one direction: find which, keep that range
         shape, b = self.shape, self._seed_b
+        assert b is not None  # only called for a seed (see __getitem__): an invariant, not a user input
         event = shape[b:]
         direction = np.broadcast_to(np.arange(self._k).reshape((1,) * b + event), shape)[key]
         value = self.value[key]
@@ -150,9 +151,9 @@ def _combine(terms: list[tuple[int, Any]]) -> tuple[int, Any]:
     """Σ of tangent terms ``(lo, t)`` over possibly different direction ranges (t broadcast-compatible)."""
     if len(terms) == 1:
         return terms[0]
-    lo = min(l for l, _ in terms)
-    hi = max(l + t.shape[0] for l, t in terms)
-    if all(l == lo and t.shape[0] == hi - lo for l, t in terms):
+    lo = min(off for off, _ in terms)
+    hi = max(off + t.shape[0] for off, t in terms)
+    if all(off == lo and t.shape[0] == hi - lo for off, t in terms):
         total = terms[0][1] + terms[1][1]
         for _, t in terms[2:]:
             total = _iadd(total, t)
@@ -160,12 +161,12 @@ def _combine(terms: list[tuple[int, Any]]) -> tuple[int, Any]:
     if all(type(t) is np.ndarray for _, t in terms):
         shape = np.broadcast_shapes(*(t.shape[1:] for _, t in terms))
         out = np.zeros((hi - lo,) + shape)
-        for l, t in terms:
-            out[l - lo : l - lo + t.shape[0]] += t
+        for off, t in terms:
+            out[off - lo : off - lo + t.shape[0]] += t
         return lo, out
     total = None
-    for l, t in terms:
-        p = _pad(t, l, lo, hi)
+    for off, t in terms:
+        p = _pad(t, off, lo, hi)
         total = p if total is None else total + p
     return lo, total
 
@@ -264,9 +265,9 @@ def _smooth_rule(ufunc: np.ufunc) -> Any:
 
 def _select(cond: Any, pa: tuple[int, Any], pb: tuple[int, Any], nd: int) -> tuple[int, Any]:
     """np.where(cond, ta, tb) for tangents over possibly different direction ranges (None = zero)."""
-    present = [(l, t) for l, t in (pa, pb) if t is not None]
-    lo = min(l for l, _ in present)
-    hi = max(l + t.shape[0] for l, t in present)
+    present = [(off, t) for off, t in (pa, pb) if t is not None]
+    lo = min(off for off, _ in present)
+    hi = max(off + t.shape[0] for off, t in present)
     ta = 0.0 if pa[1] is None else _pad(align(pa[1], nd), pa[0], lo, hi)
     tb = 0.0 if pb[1] is None else _pad(align(pb[1], nd), pb[0], lo, hi)
     return lo, np.where(cond, ta, tb)
@@ -351,19 +352,19 @@ def _broadcast_to(level: int, a: Any, shape: Any, subok: bool = False) -> Any:
 def _joined(parts: list[tuple[Any, Any, int, int]], y: Any, ax: int, stack: bool) -> tuple[int, Any]:
     """Tangent of ``np.stack``/``np.concatenate`` (along value axis ``ax``) of ``parts``, constants as zeros."""
     present = [(lo, t) for _, t, lo, _ in parts if t is not None]
-    lo = min(l for l, _ in present)
-    hi = max(l + t.shape[0] for l, t in present)
+    lo = min(off for off, _ in present)
+    hi = max(off + t.shape[0] for off, t in present)
     if all(type(t) is np.ndarray for _, t in present):
         out = np.zeros((hi - lo,) + np.shape(y))  # constants stay zero; each piece written once
         start = 0
-        for v, t, l, _ in parts:
+        for v, t, off, _ in parts:
             width = 1 if stack else np.shape(v)[ax]
             if t is not None:
-                index = (slice(l - lo, l - lo + t.shape[0]),) + (slice(None),) * ax
+                index = (slice(off - lo, off - lo + t.shape[0]),) + (slice(None),) * ax
                 out[index + ((start,) if stack else (slice(start, start + width),))] = t
             start += width
         return lo, out
-    ts = [np.zeros((hi - lo,) + np.shape(v)) if t is None else _pad(t, l, lo, hi) for v, t, l, _ in parts]
+    ts = [np.zeros((hi - lo,) + np.shape(v)) if t is None else _pad(t, off, lo, hi) for v, t, off, _ in parts]
     return lo, (np.stack(ts, axis=ax + 1) if stack else np.concatenate(ts, axis=ax + 1))
 
 

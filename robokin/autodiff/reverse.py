@@ -69,13 +69,13 @@ class Tape:
         keep = {v._index for v in inputs}
         parents, pullbacks = self._parents, self._pullbacks
         for i in range(output._index, -1, -1):
-            g = acc.get(i)
-            if g is None or pullbacks[i] is None:
+            g, pullback = acc.get(i), pullbacks[i]
+            if g is None or pullback is None:
                 continue
             if i not in keep:
                 del acc[i]
                 owned.discard(i)
-            for p, gp in zip(parents[i], pullbacks[i](g)):
+            for p, gp in zip(parents[i], pullback(g)):
                 if gp is not None:
                     _accumulate(acc, owned, p, gp)
         return [

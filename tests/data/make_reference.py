@@ -118,12 +118,12 @@ class Chain:
             if "dh" in j or "mdh" in j:
                 form = "dh" if "dh" in j else "mdh"
                 p = j[form]
-                prm = dict(a=num(p.get("a", 0)) * L, alpha=num(p.get("alpha", 0)) * A,
-                           d=num(p.get("d", 0)) * L, theta=num(p.get("theta", 0)) * A)
+                prm = {"a": num(p.get("a", 0)) * L, "alpha": num(p.get("alpha", 0)) * A,
+                           "d": num(p.get("d", 0)) * L, "theta": num(p.get("theta", 0)) * A}
             else:
                 form = "urdf"
                 ax = np.array([num(v) for v in j.get("axis", [0, 0, 1])], float)
-                prm = dict(origin=xyz_rpy(j.get("origin"), L, A), axis=ax / np.linalg.norm(ax))
+                prm = {"origin": xyz_rpy(j.get("origin"), L, A), "axis": ax / np.linalg.norm(ax)}
             self.joints.append((j["name"], jt, form, prm))
         moving = [j for j in doc["joints"] if j["type"] != "fixed"]
         self.n = len(moving)
