@@ -638,7 +638,8 @@ class _Reader:
             mimic, mimic_node = self.mimic(entries["mimic"][1], where, quantity, f"{kp}.mimic")
         try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
             joint = Joint(
-                name=name, type=jtype, form=form, dh=dh, origin=origin, axis=axis, limits=limits, velocity=velocity,
+                name=name, type=jtype, form=cast(GeometryForm, form), origin=origin, axis=axis, limits=limits,
+                dh=cast("tuple[float, float, float, float] | None", dh), velocity=velocity,
                 parent=parent, child=child, mimic=mimic,
             )
         except RobotFormatError as e:
@@ -666,7 +667,7 @@ class _Reader:
                              f"{key_path}.offset") if "offset" in entries else 0.0
         return Mimic(leader, multiplier, offset), leader_node
 
-    def frames(self, node: yaml.Node) -> list[tuple[Frame, yaml.Node]]:
+    def frames(self, node: yaml.Node) -> list[tuple[Frame, dict[str, tuple[yaml.Node, yaml.Node]]]]:
         if not isinstance(node, yaml.SequenceNode):
             raise self.error(node, "", f"'frames' must be a list of frames, got {_kind_of(node)}", "frames")
         out = []
@@ -981,9 +982,10 @@ def _first_difference(a: Robot, b: Robot) -> str | None:
         if (ja.name, ja.type, ja.form, ja.parent, ja.child) != (jb.name, jb.type, jb.form, jb.parent, jb.child):
             return f"joints[{i}]"
         ma, mb = ja.mimic, jb.mimic
-        if (ma is None) != (mb is None) or (
-            ma is not None and (ma.joint != mb.joint or not same([ma.multiplier, ma.offset], [mb.multiplier, mb.offset]))
-        ):
+        if ma is None or mb is None:
+            if (ma is None) != (mb is None):
+                return f"joints[{i}].mimic"
+        elif ma.joint != mb.joint or not same([ma.multiplier, ma.offset], [mb.multiplier, mb.offset]):
             return f"joints[{i}].mimic"
         if (ja.dh is None) != (jb.dh is None) or (ja.dh is not None and not same(ja.dh, jb.dh)):
             return f"joints[{i}].dh"

@@ -323,7 +323,7 @@ def _arm(robot: "Robot") -> _Arm:
         L = robot.characteristic_length
         rows = np.array(task_rows(robot))
         arm = _Arm(
-            chain=robot.chain,
+            chain=robot.serial_chain,
             lower=lower,
             upper=upper,
             revolute=revolute,
@@ -362,7 +362,7 @@ def _seeds(robot: "Robot") -> _Seeds:
         lo = np.where(np.isfinite(lower), lower, np.where(revolute, -np.pi, -1.0))
         hi = np.where(np.isfinite(upper), upper, np.where(revolute, np.pi, 1.0))
         seed_q = lo + (hi - lo) * np.random.default_rng(_SEED_TABLE_SEED).random((_SEED_TABLE, lower.shape[0]))
-        T_seed, J_seed = _pose_and_jacobian(robot.chain, seed_q)  # (K, 3, 4), (K, 6, n)
+        T_seed, J_seed = _pose_and_jacobian(robot.serial_chain, seed_q)  # (K, 3, 4), (K, 6, n)
         seeds = _Seeds(
             q=seed_q,
             T=T_seed,

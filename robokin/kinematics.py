@@ -301,7 +301,7 @@ def _hessian_to_tool(H: Any, J: Any, R: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------- tree kernels
-def path_top(path: "LinkPath", q):
+def path_top(path: "LinkPath", q: Any) -> Any:
     """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_link`` for the full ``q`` ``(N, n)``: what AD differentiates.
 
     ``q_path = q[:, index] * multiplier + offset`` is plain NumPy indexing and arithmetic, so the AD
@@ -309,23 +309,23 @@ def path_top(path: "LinkPath", q):
     included).
     """
     if path.chain is None:
-        return np.broadcast_to(path.T_world_link[:3], (q.shape[0], 3, 4))
+        return np.broadcast_to(path.constant_pose[:3], (q.shape[0], 3, 4))
     return _fk_top(path.chain, path.q_path(q))
 
 
-def path_fk(path: "LinkPath", q):
+def path_fk(path: "LinkPath", q: Any) -> Any:
     """``T_world_link`` ``(N, 4, 4)`` for the full ``q`` ``(N, n)``."""
     if path.chain is None:
-        return np.broadcast_to(path.T_world_link, (q.shape[0], 4, 4))
+        return np.broadcast_to(path.constant_pose, (q.shape[0], 4, 4))
     return _fk(path.chain, path.q_path(q))
 
 
-def path_fold(path: "LinkPath", J_path):
+def path_fold(path: "LinkPath", J_path: Any) -> Any:
     """The robot's Jacobian ``(N, 6, n)`` from the path's ``(N, 6, p)``: ``J_path @ fold`` (chain rule)."""
     return J_path if path.identity else J_path @ path.fold
 
 
-def path_pose_and_jacobian(path: "LinkPath", q, frame: str = "world"):
+def path_pose_and_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> tuple[Any, Any]:
     """Link pose top rows ``(N, 3, 4)`` and closed-form Jacobian ``(N, 6, n)`` for the full ``q`` ``(N, n)``."""
     if path.chain is None:
         return path_top(path, q), np.zeros((q.shape[0], 6, path.fold.shape[1]))
@@ -333,12 +333,12 @@ def path_pose_and_jacobian(path: "LinkPath", q, frame: str = "world"):
     return T, path_fold(path, J)
 
 
-def path_jacobian(path: "LinkPath", q, frame: str = "world"):
+def path_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> Any:
     """Closed-form Jacobian ``(N, 6, n)`` of the link for the full ``q`` ``(N, n)``."""
     return path_pose_and_jacobian(path, q, frame)[1]
 
 
-def _jacobian_ad_path(path: "LinkPath", q, mode: str):
+def _jacobian_ad_path(path: "LinkPath", q: Any, mode: str) -> Any:
     """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`path_top` over the full q."""
     from . import autodiff
 
@@ -390,7 +390,7 @@ def _fk_all(tree: "Tree", q: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return out
 
 
-def _link_list(link) -> list[str]:
+def _link_list(link: Any) -> list[str]:
     """``link`` as a non-empty list of names (each checked later by ``robot.link_path``)."""
     try:
         names = list(link)
@@ -436,7 +436,7 @@ def fk(robot: "Robot", q: npt.ArrayLike, link: str | Sequence[str] | None = None
     paths = [robot.link_path(name) for name in _link_list(link)]
     k = len(paths)
 
-    def kernel(x):
+    def kernel(x: Any) -> Any:
         return np.stack([path_fk(path, x) for path in paths], axis=1)
 
     return _blocked(kernel, q2, (k, 4, 4)).reshape(batch + (k, 4, 4))

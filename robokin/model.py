@@ -26,7 +26,7 @@ import numbers
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -574,7 +574,14 @@ class LinkPath:
     fold: np.ndarray
     identity: bool
 
-    def q_path(self, q):
+    @property
+    def constant_pose(self) -> np.ndarray:
+        """``T_world_link`` ``(4, 4)`` of a path without a moving joint (ValueError otherwise)."""
+        if self.T_world_link is None:
+            raise ValueError(f"the path to {self.link!r} has moving joints: its pose depends on q")
+        return self.T_world_link
+
+    def q_path(self, q: Any) -> Any:
         """``q_path`` ``(N, p)`` for ``q`` ``(N, n)`` (plain NumPy ops, so AD values pass through)."""
         if self.identity:
             return q
@@ -728,13 +735,13 @@ def _compile_path(robot: "Robot", tree: Tree, link: str) -> LinkPath:
     )
 
 
-def _frozen_int(a) -> np.ndarray:
+def _frozen_int(a: npt.ArrayLike) -> np.ndarray:
     out = np.array(a, dtype=int)
     out.setflags(write=False)
     return out
 
 
-def _frozen_bool(a) -> np.ndarray:
+def _frozen_bool(a: npt.ArrayLike) -> np.ndarray:
     out = np.array(a, dtype=bool)
     out.setflags(write=False)
     return out
@@ -795,12 +802,12 @@ class Robot:
         object.__setattr__(self, "frames", tuple(self.frames))
         object.__setattr__(self, "tree", _compile_tree(self))
         object.__setattr__(self, "_paths", {})
+        chain: Chain | None = None
         if self.serial and not any(j.mimic is not None for j in self.joints):
             chain = Chain.compile(self.joints, self.base, self.tool)
-        else:
-            default = self.default_link
-            path = None if default is None else self.link_path(default)
-            chain = path.chain if path is not None and path.identity else None
+        elif self.default_link is not None:
+            path = self.link_path(self.default_link)
+            chain = path.chain if path.identity else None
         object.__setattr__(self, "chain", chain)
 
     # ----------------------------------------------------------------- description
@@ -833,6 +840,21 @@ class Robot:
             return "tool"
         leaves = self.tree.leaves
         return leaves[0] if len(leaves) == 1 else None
+
+    @property
+    def serial_chain(self) -> Chain:
+        """``chain`` for the algorithms that drive one serial chain (analytic solvers, singularity search).
+
+        Raises:
+            OptionError: the robot is a tree whose q does not drive one chain to its default link.
+        """
+        if self.chain is None:
+            raise OptionError(
+                f"robot {self.name!r} is a tree (end effectors {', '.join(map(repr, self.end_effectors))}) whose q "
+                "does not drive one serial chain; this algorithm needs one (use the link= functions, or extract "
+                "a chain with load_urdf(..., base=, tip=))"
+            )
+        return self.chain
 
     def resolve_link(self, link: str | None) -> str:
         """``link``, or the default link when None; an OptionError naming the frames otherwise."""
@@ -917,8 +939,8 @@ class Robot:
         L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
         for joint in self.moving_joints:
             if joint.type == "prismatic":
-                travel = [abs(v) for v in joint.limits if np.isfinite(v)]
-                L += max(travel, default=0.0)
+                strokes = [abs(v) for v in joint.limits if np.isfinite(v)]
+                L += max(strokes, default=0.0)
         return L if L > 0.0 else 1.0
 
     @cached_property

@@ -25,7 +25,7 @@ from .kinematics import path_pose_and_jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKOptions
-    from .model import Robot
+    from .model import LinkPath, Robot
 
 __all__ = ["PoseTask", "PositionTask", "PostureTask", "TasksResult", "solve_tasks"]
 
@@ -105,11 +105,19 @@ class TasksResult:
             getattr(self, name).setflags(write=False)
 
 
-def _targets(robot: "Robot", tasks: Sequence[PoseTask | PositionTask]):
+# One frame task, flattened over the batch: (path, p* (M, 3), R* (M, 3, 3) or None for a position task, weight).
+_Target = tuple["LinkPath", np.ndarray, "np.ndarray | None", float]
+
+
+def _targets(
+    robot: "Robot", tasks: Sequence[PoseTask | PositionTask | PostureTask]
+) -> tuple[list[_Target], tuple[int, ...], tuple[np.ndarray, float] | None]:
     """Validated tasks: for each ``(path, p* (..., 3), R* (..., 3, 3) or None, weight)``, and the batch shape."""
     if isinstance(tasks, (PoseTask, PositionTask, PostureTask)) or not len(tasks):
         raise OptionError("tasks must be a non-empty list of PoseTask / PositionTask (and at most one PostureTask)")
-    out, shapes, posture = [], [], None
+    out: list[_Target] = []
+    shapes: list[tuple[int, ...]] = []
+    posture: tuple[np.ndarray, float] | None = None
     for i, task in enumerate(tasks):
         if isinstance(task, PostureTask):
             if posture is not None:
@@ -150,7 +158,9 @@ def _targets(robot: "Robot", tasks: Sequence[PoseTask | PositionTask]):
     return flat, batch, posture
 
 
-def _residual(tasks, q: np.ndarray, rows: np.ndarray, L: float, with_jacobian: bool = True):
+def _residual(
+    tasks: list[_Target], q: np.ndarray, rows: np.ndarray, L: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stacked unit-free error ``(A, m)``, Jacobian ``(A, m, n)`` and per-task errors ``(A, k, 2)`` [m, rad]
     for configurations ``q`` ``(A, n)`` pursuing targets ``rows`` ``(A,)``."""
     es, Js, errs = [], [], []
@@ -167,7 +177,7 @@ def _residual(tasks, q: np.ndarray, rows: np.ndarray, L: float, with_jacobian: b
             Js.append(weight * np.concatenate([J[:, :3] / L, J[:, 3:]], axis=1))
             errs.append(np.stack([np.linalg.norm(dp, axis=-1), np.linalg.norm(dw, axis=-1)], axis=-1))
     e = np.concatenate(es, axis=-1)
-    return e, (np.concatenate(Js, axis=1) if with_jacobian else None), np.stack(errs, axis=1)
+    return e, np.concatenate(Js, axis=1), np.stack(errs, axis=1)
 
 
 def _dls(J: np.ndarray, e: np.ndarray, mu: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
@@ -299,14 +309,14 @@ def solve_tasks(
 
     # Verification: every task by robot.fk at the returned q (the tree kernels' poses, not the solver's).
     q_out = best_q
-    p_err, r_err = [], []
+    p_list, r_list = [], []
     frame_tasks = [task for task in tasks if not isinstance(task, PostureTask)]
     for task, (_, p_target, R_target, _) in zip(frame_tasks, flat, strict=True):
         T = robot.fk(q_out, link=task.link)
-        p_err.append(np.linalg.norm(p_target - T[:, :3, 3], axis=-1))
-        r_err.append(np.zeros(M) if R_target is None else np.linalg.norm(
+        p_list.append(np.linalg.norm(p_target - T[:, :3, 3], axis=-1))
+        r_list.append(np.zeros(M) if R_target is None else np.linalg.norm(
             spatial.so3_log(R_target @ np.swapaxes(T[:, :3, :3], -1, -2)), axis=-1))
-    p_err, r_err = np.stack(p_err, axis=-1), np.stack(r_err, axis=-1)
+    p_err, r_err = np.stack(p_list, axis=-1), np.stack(r_list, axis=-1)
     success = np.all((p_err <= options.position_tolerance) & (r_err <= options.rotation_tolerance), axis=-1)
     k = len(flat)
     return TasksResult(

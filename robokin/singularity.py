@@ -212,7 +212,7 @@ def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.nd
             f"selects {len(idx)} rows; use manipulability for a non-square block"
         )
     q2, batch = validation.joint_batch(robot, q)
-    chain = robot.chain
+    chain = robot.serial_chain
     grad = autodiff.jacrev(lambda x: np.linalg.det(jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
     return grad.reshape(batch + (robot.n,))
 
@@ -237,13 +237,13 @@ def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.
 
 def _axes(robot: "Robot", q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World joint axes ``Z`` ``(N, n, 3)`` (unit) and points on them ``P`` ``(N, n, 3)``."""
-    _, Z, P = poses(robot.chain, q2, with_axes=True)  # (n, 3, N) each
+    _, Z, P = poses(robot.serial_chain, q2, with_axes=True)  # (n, 3, N) each
     return np.transpose(Z, (2, 0, 1)), np.transpose(P, (2, 0, 1))
 
 
 def _point_velocity(robot: "Robot", Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
     """Velocity ``(N, 3)`` of the point W from joint i at unit rate: ``z × (W − p)`` revolute, ``z`` prismatic."""
-    if robot.chain.revolute[i]:
+    if robot.serial_chain.revolute[i]:
         return np.cross(Z[:, i], W - P[:, i])
     return Z[:, i]
 
@@ -277,7 +277,7 @@ def _type_measures(robot: "Robot", q2: np.ndarray) -> dict[str, np.ndarray]:
     keep = sv > RANK_TOL * np.maximum(sv[:, :1], np.finfo(float).tiny)  # the span of v2, v3 (rank 0-2)
     along = np.einsum("nik,ni->nk", U, v1) * keep  # (N, 2)
     residual = v1 - np.einsum("nik,nk->ni", U, along)  # part of v1 outside span(v2, v3)
-    shoulder = np.linalg.norm(residual, axis=-1) / (L if robot.chain.revolute[0] else 1.0)
+    shoulder = np.linalg.norm(residual, axis=-1) / (L if robot.serial_chain.revolute[0] else 1.0)
     return {"wrist": wrist, "elbow": elbow, "shoulder": shoulder}
 
 
@@ -637,7 +637,7 @@ def q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
 
 def _objective(robot: "Robot", idx: list[int]) -> Callable[[Any], Any]:
     """``g(q)`` ``(N, n) → (N,)``: signed det of the scaled square task block, else its manipulability."""
-    chain = robot.chain
+    chain = robot.serial_chain
     row_scale, col_scale = unit_scales(robot)
     scale = row_scale[idx, None] * col_scale  # (k, n)
     k, n = len(idx), robot.n

@@ -309,14 +309,13 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
     mimic, multiplier, offset = None, 1.0, 0.0
     if mimic_el is not None:
-        where = _Where(path, mimic_el, f"{label}: <mimic>", f"{xpath}/mimic")
+        mimic_where = _Where(path, mimic_el, f"{label}: <mimic>", f"{xpath}/mimic")
         mimic = mimic_el.attrib.get("joint", "").strip()
         if not mimic:
-            raise where.error("<mimic> needs a non-empty joint attribute", "joint")
-        multiplier = _scalar(where, "multiplier")
-        offset = _scalar(where, "offset")
-        multiplier = 1.0 if multiplier is None else multiplier
-        offset = 0.0 if offset is None else offset
+            raise mimic_where.error("<mimic> needs a non-empty joint attribute", "joint")
+        given_multiplier, given_offset = _scalar(mimic_where, "multiplier"), _scalar(mimic_where, "offset")
+        multiplier = 1.0 if given_multiplier is None else given_multiplier
+        offset = 0.0 if given_offset is None else given_offset
     return _UrdfJoint(
         name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic, mimic_el,
         multiplier, offset,
@@ -489,7 +488,8 @@ def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
                 "type",
             )
         if joint.mimic is not None and joint.type != "fixed":
-            mwhere = _Where(path, joint.mimic_element, f"joint {joint.name!r}: <mimic>", f"joint[@name={joint.name!r}]/mimic")
+            mwhere = _Where(path, joint.mimic_element or joint.element, f"joint {joint.name!r}: <mimic>",
+                            f"joint[@name={joint.name!r}]/mimic")
             leader = tree.joints.get(joint.mimic)
             if leader is None:
                 raise mwhere.error(f"mimics joint {joint.mimic!r}, which is not a <joint> of this robot", "joint")

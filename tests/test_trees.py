@@ -449,3 +449,13 @@ def test_a_urdf_tree_with_one_leaf_is_drawn_and_keeps_the_chain_kernels():
     sk = viz.skeleton(robot, q)
     np.testing.assert_allclose(sk.T_world_tool, robot.fk(q), atol=1e-15)
     assert robot.fk_frames(q).shape == (len(robot.frame_names), 4, 4)
+
+
+def test_chain_only_algorithms_refuse_a_tree_by_name():
+    from robokin import singularity
+
+    robot = robokin.load("baxter")
+    with pytest.raises(OptionError, match=r"robot 'baxter' has 2 end effectors; pass link= one of 'left_gripper'"):
+        singularity.find_singular(robot, starts=2, seed=0)
+    with pytest.raises(OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"):
+        robot.serial_chain
