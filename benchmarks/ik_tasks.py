@@ -46,17 +46,21 @@ def main() -> None:
     batch = (time.perf_counter() - start) / args.pairs
     ok = verified(robot, res.q, T)
     print(f"baxter, two pose tasks (left_gripper, right_gripper), {args.pairs} reachable pairs from q0 = neutral")
-    print(f"  batched: {ok.mean():.1%} verified (solver says {res.success.mean():.1%}), {batch * 1e3:.2f} ms per pair, "
-          f"{res.iterations.mean():.1f} iterations and {res.restarts.mean():.2f} restarts per pair, "
-          f"NaN: {bool(np.isnan(res.q).any())}")
+    print(
+        f"  batched: {ok.mean():.1%} verified (solver says {res.success.mean():.1%}), {batch * 1e3:.2f} ms per pair, "
+        f"{res.iterations.mean():.1f} iterations and {res.restarts.mean():.2f} restarts per pair, "
+        f"NaN: {bool(np.isnan(res.q).any())}"
+    )
     times, oks = [], []
     for k in range(min(args.single, args.pairs)):
         start = time.perf_counter()
         one = solve_tasks(robot, [PoseTask(HANDS[0], T[k, 0]), PoseTask(HANDS[1], T[k, 1])], q0=q0, seed=k)
         times.append(time.perf_counter() - start)
         oks.append(bool(verified(robot, one.q[None], T[k : k + 1])[0]))
-    print(f"  single calls ({len(times)} pairs): {np.mean(oks):.1%} verified, median {np.median(times) * 1e3:.1f} ms, "
-          f"mean {np.mean(times) * 1e3:.1f} ms")
+    print(
+        f"  single calls ({len(times)} pairs): {np.mean(oks):.1%} verified, median {np.median(times) * 1e3:.1f} ms, "
+        f"mean {np.mean(times) * 1e3:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -73,9 +73,11 @@ def main(argv: list[str] | None = None) -> Path:
         worst_r = max(worst_r, float(result.rotation_error.max()))
     elapsed = (time.perf_counter() - start) / args.frames * 1e3
     q_path = np.stack(path)
-    print(f"  both hands reached in {reached}/{args.frames} frames; largest errors {worst_p:.1e} m and "
-          f"{worst_r:.1e} rad; {elapsed:.1f} ms per frame; largest joint step "
-          f"{np.degrees(np.abs(np.diff(q_path, axis=0)).max()):.1f} deg")
+    print(
+        f"  both hands reached in {reached}/{args.frames} frames; largest errors {worst_p:.1e} m and "
+        f"{worst_r:.1e} rad; {elapsed:.1f} ms per frame; largest joint step "
+        f"{np.degrees(np.abs(np.diff(q_path, axis=0)).max()):.1f} deg"
+    )
     # The box keeps its width: the grippers' distance [m] along the motion, by fk of the solutions.
     p = robot.fk(q_path, link=list(HANDS))[:, :, :3, 3]
     width = np.linalg.norm(p[:, 0] - p[:, 1], axis=-1)
@@ -86,17 +88,30 @@ def main(argv: list[str] | None = None) -> Path:
     q_true = rng.uniform(lo, hi, (args.pairs, robot.n))
     T_pairs = robot.fk(q_true, link=list(HANDS))  # (K, 2, 4, 4): reachable by construction
     start = time.perf_counter()
-    batch = solve_tasks(robot, [PoseTask(HANDS[0], T_pairs[:, 0]), PoseTask(HANDS[1], T_pairs[:, 1])],
-                        q0=robot.configurations["neutral"], seed=1)
+    batch = solve_tasks(
+        robot,
+        [PoseTask(HANDS[0], T_pairs[:, 0]), PoseTask(HANDS[1], T_pairs[:, 1])],
+        q0=robot.configurations["neutral"],
+        seed=1,
+    )
     elapsed = (time.perf_counter() - start) / args.pairs * 1e3
     inside = np.all((batch.q >= lo) & (batch.q <= hi))
-    print(f"  {args.pairs} random reachable pairs in one batch: {batch.success.mean():.1%} solved (verified by fk), "
-          f"{elapsed:.1f} ms per pair, within limits: {bool(inside)}, largest error "
-          f"{batch.position_error.max():.1e} m")
+    print(
+        f"  {args.pairs} random reachable pairs in one batch: {batch.success.mean():.1%} solved (verified by fk), "
+        f"{elapsed:.1f} ms per pair, within limits: {bool(inside)}, largest error "
+        f"{batch.position_error.max():.1e} m"
+    )
 
     targets = np.concatenate([T_left[:, :3, 3], T_right[:, :3, 3]])
-    anim = viz.animate(robot, q_path, fps=10, targets=targets, limits="motion", ax=viz.axes3d(offscreen=True),
-                       title="baxter: two hands, one box")
+    anim = viz.animate(
+        robot,
+        q_path,
+        fps=10,
+        targets=targets,
+        limits="motion",
+        ax=viz.axes3d(offscreen=True),
+        title="baxter: two hands, one box",
+    )
     out = Path(args.out_dir) / "two_hands.gif"
     start = time.perf_counter()
     viz.save(anim, out, progress=False)

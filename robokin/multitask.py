@@ -287,8 +287,11 @@ def solve_tasks(
             better = (cost_t < cost) & ~frozen
             np.add.at(iterations, ta, ~frozen)
             qa = np.where(better[:, None], trial, qa)
-            e, J, errs = np.where(better[:, None], e_t, e), np.where(better[:, None, None], J_t, J), np.where(
-                better[:, None, None], errs_t, errs)
+            e, J, errs = (
+                np.where(better[:, None], e_t, e),
+                np.where(better[:, None, None], J_t, J),
+                np.where(better[:, None, None], errs_t, errs),
+            )
             cost = np.where(better, cost_t, cost)
             mu = np.where(better, np.maximum(mu / MU_DOWN, MU_MIN), mu * MU_UP)
             pull = better.astype(float)
@@ -314,8 +317,11 @@ def solve_tasks(
     for task, (_, p_target, R_target, _) in zip(frame_tasks, flat, strict=True):
         T = robot.fk(q_out, link=task.link)
         p_list.append(np.linalg.norm(p_target - T[:, :3, 3], axis=-1))
-        r_list.append(np.zeros(M) if R_target is None else np.linalg.norm(
-            spatial.so3_log(R_target @ np.swapaxes(T[:, :3, :3], -1, -2)), axis=-1))
+        r_list.append(
+            np.zeros(M)
+            if R_target is None
+            else np.linalg.norm(spatial.so3_log(R_target @ np.swapaxes(T[:, :3, :3], -1, -2)), axis=-1)
+        )
     p_err, r_err = np.stack(p_list, axis=-1), np.stack(r_list, axis=-1)
     success = np.all((p_err <= options.position_tolerance) & (r_err <= options.rotation_tolerance), axis=-1)
     k = len(flat)

@@ -23,8 +23,9 @@ def test_two_hands_reach_reachable_pose_pairs_within_limits(baxter):
     rng = np.random.default_rng(0)
     q_true = random_q(baxter, rng, (24,))
     T = baxter.fk(q_true, link=HANDS)  # reachable by construction
-    res = solve_tasks(baxter, [PoseTask(HANDS[0], T[:, 0]), PoseTask(HANDS[1], T[:, 1])],
-                      q0=baxter.configurations["neutral"], seed=1)
+    res = solve_tasks(
+        baxter, [PoseTask(HANDS[0], T[:, 0]), PoseTask(HANDS[1], T[:, 1])], q0=baxter.configurations["neutral"], seed=1
+    )
     assert res.success.all() and res.q.shape == (24, 14) and res.position_error.shape == (24, 2)
     lo, hi = baxter.limits.T
     assert np.all((res.q >= lo) & (res.q <= hi)) and np.isfinite(res.q).all()
@@ -46,8 +47,12 @@ def test_a_position_task_and_a_pose_task_together_and_unbatched(baxter):
 
 def test_unreachable_targets_are_a_result_not_an_exception(baxter):
     far = spatial.transform(np.eye(3), [5.0, 0.0, 0.0])  # 5 m away: out of reach
-    res = solve_tasks(baxter, [PoseTask(HANDS[0], far), PositionTask(HANDS[1], [0.6, -0.4, 0.0])],
-                      options=robokin.IKOptions(max_restarts=2), seed=0)
+    res = solve_tasks(
+        baxter,
+        [PoseTask(HANDS[0], far), PositionTask(HANDS[1], [0.6, -0.4, 0.0])],
+        options=robokin.IKOptions(max_restarts=2),
+        seed=0,
+    )
     assert not bool(res.success) and np.isfinite(res.q).all()
     assert res.position_error[0] > 3.0  # the closest pose found is still about 4 m short
     lo, hi = baxter.limits.T
@@ -58,8 +63,12 @@ def test_mimic_joints_follow_in_a_task_on_a_coupled_finger():
     robot = robokin.load("panda_hand")
     q_true = np.array([0.3, -0.5, 0.2, -2.0, 0.1, 1.8, 0.6, 0.03])
     T = robot.fk(q_true, link=["tool", "finger_right"])
-    res = solve_tasks(robot, [PoseTask("tool", T[0]), PositionTask("finger_right", T[1][:3, 3])],
-                      q0=robot.configurations["home"], seed=0)
+    res = solve_tasks(
+        robot,
+        [PoseTask("tool", T[0]), PositionTask("finger_right", T[1][:3, 3])],
+        q0=robot.configurations["home"],
+        seed=0,
+    )
     assert bool(res.success)
     np.testing.assert_allclose(robot.fk(res.q, link="finger_right")[:3, 3], T[1][:3, 3], atol=1e-6)
 
@@ -92,7 +101,9 @@ def test_bad_tasks_are_refused(baxter):
 
 
 def test_the_one_chain_ik_points_trees_to_solve_tasks(baxter):
-    with pytest.raises(OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"):
+    with pytest.raises(
+        OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"
+    ):
         robokin.ik.solve(baxter, np.eye(4))
 
 

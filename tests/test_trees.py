@@ -32,12 +32,33 @@ def two_arm() -> Robot:
         J("l2", "revolute", "origin", origin=Origin((0.3, 0, 0)), axis=(0, 1, 0)),
         J("r1", "revolute", "origin", parent="torso", origin=Origin((0, -0.2, 0.3)), axis=(0.6, 0.8, 0)),
         J("r2", "prismatic", "origin", origin=Origin((0.3, 0, 0), (0, 0.2, 0.1)), axis=(1, 0, 0), limits=(0, 0.2)),
-        J("finger_a", "prismatic", "origin", parent="r2", origin=Origin((0.1, 0.02, 0)), axis=(0, 1, 0),
-          limits=(0, 0.04)),
-        J("finger_b", "prismatic", "origin", parent="r2", origin=Origin((0.1, -0.02, 0)), axis=(0, 1, 0),
-          mimic=Mimic("finger_a", -1.0, 0.0)),
-        J("wrist_b", "revolute", "origin", parent="finger_b", origin=Origin((0.02, 0, 0)), axis=(0, 0, 1),
-          mimic=Mimic("l2", 0.5, 0.1)),
+        J(
+            "finger_a",
+            "prismatic",
+            "origin",
+            parent="r2",
+            origin=Origin((0.1, 0.02, 0)),
+            axis=(0, 1, 0),
+            limits=(0, 0.04),
+        ),
+        J(
+            "finger_b",
+            "prismatic",
+            "origin",
+            parent="r2",
+            origin=Origin((0.1, -0.02, 0)),
+            axis=(0, 1, 0),
+            mimic=Mimic("finger_a", -1.0, 0.0),
+        ),
+        J(
+            "wrist_b",
+            "revolute",
+            "origin",
+            parent="finger_b",
+            origin=Origin((0.02, 0, 0)),
+            axis=(0, 0, 1),
+            mimic=Mimic("l2", 0.5, 0.1),
+        ),
     ]
     frames = [
         Frame("camera", "torso", Origin((0.1, 0, 0.4), (0, 0.5, 0))),
@@ -114,11 +135,15 @@ def test_fk_of_links_matches_the_product_of_joint_transforms_along_the_path():
     rng = np.random.default_rng(2)
     q = random_q(robot, rng)
     named = dict(zip(robot.joint_names, q))
-    value = {j.name: (named[j.mimic.joint] * j.mimic.multiplier + j.mimic.offset if j.mimic else named.get(j.name, 0.0))
-             for j in robot.joints}
+    value = {
+        j.name: (named[j.mimic.joint] * j.mimic.multiplier + j.mimic.offset if j.mimic else named.get(j.name, 0.0))
+        for j in robot.joints
+    }
     frames = {"base": robot.base.matrix}
     for joint in robot.joints:  # already in topological order here
-        parent = joint.parent or (robot.joints[robot.joints.index(joint) - 1].name if robot.joints.index(joint) else "base")
+        parent = joint.parent or (
+            robot.joints[robot.joints.index(joint) - 1].name if robot.joints.index(joint) else "base"
+        )
         frames[joint.name] = frames[parent] @ joint.matrix(value[joint.name])
     for frame in robot.frames:
         frames[frame.name] = frames[frame.parent] @ frame.origin.matrix
@@ -191,7 +216,7 @@ def test_hessian_methods_agree_and_match_differences_of_the_jacobian(frame):
         for i in range(robot.n):
             dq = np.zeros(robot.n)
             dq[i] = FD_STEP
-            dJ = (robot.jacobian(q + dq, frame=frame, link=link) - robot.jacobian(q - dq, frame=frame, link=link))
+            dJ = robot.jacobian(q + dq, frame=frame, link=link) - robot.jacobian(q - dq, frame=frame, link=link)
             np.testing.assert_allclose(H[:, i], dJ / (2 * FD_STEP), atol=1e-8)
 
 
@@ -226,8 +251,11 @@ def test_default_link_is_a_frame_named_tool_or_the_only_leaf():
     assert set(robot.end_effectors) == {"camera", "left_tcp", "right_tcp", "finger_a", "wrist_b"}
     with pytest.raises(OptionError, match=r"robot 'two_arm' has 5 end effectors; pass link= one of"):
         robot.jacobian(np.zeros(robot.n))
-    single = Robot("arm", [Joint("a", "revolute", "origin", parent="base"), Joint("b", "revolute", "origin")],
-                   frames=[Frame("flange", "b", Origin((0, 0, 0.1)))])
+    single = Robot(
+        "arm",
+        [Joint("a", "revolute", "origin", parent="base"), Joint("b", "revolute", "origin")],
+        frames=[Frame("flange", "b", Origin((0, 0, 0.1)))],
+    )
     assert not single.serial and single.default_link == "flange"
     np.testing.assert_allclose(single.fk([0.0, 0.0])[:3, 3], [0, 0, 0.1])
     assert single.chain is not None  # one path covers q in order: the serial kernels serve it
@@ -259,10 +287,16 @@ def _joint(name, **kw):
         ([_joint("a"), _joint("b", parent="base")], [Frame("a", "b")], r"frame name 'a' is used twice"),
         ([_joint("a", parent="base")], [Frame("cam", "nowhere")], r"frame 'cam' names parent frame 'nowhere'"),
         ([_joint("a"), _joint("b", mimic=Mimic("x"))], [], r"joint 'b' mimics joint 'x', which does not exist"),
-        ([_joint("a"), _joint("f", type="fixed"), _joint("b", mimic=Mimic("f"))], [],
-         r"joint 'b' mimics joint 'f', which is fixed"),
-        ([_joint("a"), _joint("b", mimic=Mimic("a")), _joint("c", mimic=Mimic("b"))], [],
-         r"joint 'c' mimics joint 'b', which is itself a mimic joint"),
+        (
+            [_joint("a"), _joint("f", type="fixed"), _joint("b", mimic=Mimic("f"))],
+            [],
+            r"joint 'b' mimics joint 'f', which is fixed",
+        ),
+        (
+            [_joint("a"), _joint("b", mimic=Mimic("a")), _joint("c", mimic=Mimic("b"))],
+            [],
+            r"joint 'c' mimics joint 'b', which is itself a mimic joint",
+        ),
         ([_joint("a"), _joint("b", type="fixed", mimic=Mimic("a"))], [], r"joint 'b' is fixed and cannot mimic"),
         ([_joint("a"), _joint("b", mimic=Mimic("a", float("nan")))], [], r"mimic multiplier and offset must be finite"),
     ],
@@ -298,8 +332,10 @@ def test_the_format_2_example_of_the_docs_loads_as_described():
 
 def _doc_error_messages() -> set[str]:
     out = set()
-    for old, new in (("left_2, type: revolute, origin", "left_2, type: revolute, parent: left_0, origin"),
-                     ("{joint: finger_a, multiplier: -1}", "{joint: finger_c, multiplier: -1}")):
+    for old, new in (
+        ("left_2, type: revolute, origin", "left_2, type: revolute, parent: left_0, origin"),
+        ("{joint: finger_a, multiplier: -1}", "{joint: finger_c, multiplier: -1}"),
+    ):
         with pytest.raises(RobotFormatError) as info:
             robokin.loads(TREE_YAML.replace(old, new), path="robots/arm.yaml")
         out.add(str(info.value))
@@ -309,25 +345,53 @@ def _doc_error_messages() -> set[str]:
 @pytest.mark.parametrize(
     "old, new, match",
     [
-        ("- {name: torso,", "- {name: torso, parent: nowhere,",
-         r"^<string>:5:27: joint 'torso': parent frame 'nowhere' does not exist"),
-        ("  - {name: left_1, type: revolute, parent: torso,", "  - {name: left_1, type: revolute, parent: left_2,",
-         r"^<string>:6:44: joint 'left_1': is part of a cycle of parents 'left_1' -> 'left_2' -> 'left_1'"),
-        ("{joint: finger_a, multiplier: -1}", "{joint: right_1, multiplier: -1}\n    velocity: -1",
-         r"joint 'finger_b': velocity must be a finite speed > 0"),
-        ("{joint: finger_a, multiplier: -1}", "{joint: finger_b}",
-         r"^<string>:15:20: joint 'finger_b': mimics joint 'finger_b', which is itself a mimic joint"),
-        ("{joint: finger_a, multiplier: -1}", "{multiplier: -1}",
-         r"^<string>:15:12: joint 'finger_b': 'mimic' needs the key 'joint'"),
-        ("{joint: finger_a, multiplier: -1}", "{joint: finger_a, gain: -1}",
-         r"'mimic' has unknown key 'gain' \(expected joint, multiplier, offset\)"),
-        ("  - {name: camera,", "  - {name: left_1,", r"^<string>:18:12: frame 'left_1': frame name 'left_1' is already used by joint 'left_1'"),
-        ("parent: torso, origin: {xyz: [100", "parent: cam, origin: {xyz: [100",
-         r"^<string>:18:28: frame 'camera': parent frame 'cam' does not exist"),
+        (
+            "- {name: torso,",
+            "- {name: torso, parent: nowhere,",
+            r"^<string>:5:27: joint 'torso': parent frame 'nowhere' does not exist",
+        ),
+        (
+            "  - {name: left_1, type: revolute, parent: torso,",
+            "  - {name: left_1, type: revolute, parent: left_2,",
+            r"^<string>:6:44: joint 'left_1': is part of a cycle of parents 'left_1' -> 'left_2' -> 'left_1'",
+        ),
+        (
+            "{joint: finger_a, multiplier: -1}",
+            "{joint: right_1, multiplier: -1}\n    velocity: -1",
+            r"joint 'finger_b': velocity must be a finite speed > 0",
+        ),
+        (
+            "{joint: finger_a, multiplier: -1}",
+            "{joint: finger_b}",
+            r"^<string>:15:20: joint 'finger_b': mimics joint 'finger_b', which is itself a mimic joint",
+        ),
+        (
+            "{joint: finger_a, multiplier: -1}",
+            "{multiplier: -1}",
+            r"^<string>:15:12: joint 'finger_b': 'mimic' needs the key 'joint'",
+        ),
+        (
+            "{joint: finger_a, multiplier: -1}",
+            "{joint: finger_a, gain: -1}",
+            r"'mimic' has unknown key 'gain' \(expected joint, multiplier, offset\)",
+        ),
+        (
+            "  - {name: camera,",
+            "  - {name: left_1,",
+            r"^<string>:18:12: frame 'left_1': frame name 'left_1' is already used by joint 'left_1'",
+        ),
+        (
+            "parent: torso, origin: {xyz: [100",
+            "parent: cam, origin: {xyz: [100",
+            r"^<string>:18:28: frame 'camera': parent frame 'cam' does not exist",
+        ),
         ("frames:", "tool: {xyz: [0, 0, 1]}\nframes:", r"^<string>:16:1: 'tool' applies to serial chains"),
         ("robokin: 2", "robokin: 1", r"^<string>:16:1: unknown key 'frames' \(expected robokin, name"),
-        ("  - {name: left_hand", "  - {parent: torso, name: left_hand, pose: {}}\n  - {name: left_hand2",
-         r"frame 'left_hand': unknown key 'pose' \(expected name, parent, origin\)"),
+        (
+            "  - {name: left_hand",
+            "  - {parent: torso, name: left_hand, pose: {}}\n  - {name: left_hand2",
+            r"frame 'left_hand': unknown key 'pose' \(expected name, parent, origin\)",
+        ),
     ],
 )
 def test_format_2_errors_point_at_the_key(old, new, match):
@@ -337,15 +401,18 @@ def test_format_2_errors_point_at_the_key(old, new, match):
 
 
 def test_a_mimic_joint_has_no_configuration_value():
-    text = TREE_YAML + "configurations:\n  home: {torso: 0, left_1: 0, left_2: 0, right_1: 0, finger_a: 0, finger_b: 0}\n"
+    text = (
+        TREE_YAML + "configurations:\n  home: {torso: 0, left_1: 0, left_2: 0, right_1: 0, finger_a: 0, finger_b: 0}\n"
+    )
     with pytest.raises(RobotFormatError, match=r"joint 'finger_b' is a mimic joint and has no value"):
         robokin.loads(text)
     robot = robokin.loads(TREE_YAML + "configurations:\n  home: [0, 0, 0, 0, 10]\n")
     np.testing.assert_array_equal(robot.configurations["home"], [0, 0, 0, 0, 0.01])
 
 
-@pytest.mark.parametrize("make", [two_arm, lambda: robokin.load_urdf(TREES / "baxter.urdf"),
-                                  lambda: robokin.loads(TREE_YAML)])
+@pytest.mark.parametrize(
+    "make", [two_arm, lambda: robokin.load_urdf(TREES / "baxter.urdf"), lambda: robokin.loads(TREE_YAML)]
+)
 def test_trees_round_trip_through_format_2_bit_for_bit(make):
     robot = make()
     text = robokin.dumps(robot)
@@ -360,10 +427,25 @@ def test_trees_round_trip_through_format_2_bit_for_bit(make):
 # ------------------------------------------------------------------------------ bundled trees
 # bundled robot → (URDF checked against Pinocchio above, {bundled frame: URDF link})
 BUNDLED_TREES = {
-    "panda_hand": ("panda_hand.urdf", {"tool": "panda_hand_tcp", "hand": "panda_hand", "flange": "panda_link8",
-                                       "finger_left": "panda_leftfinger", "finger_right": "panda_rightfinger"}),
-    "baxter": ("baxter.urdf", {"left_gripper": "left_gripper", "right_gripper": "right_gripper",
-                               "left_w1": "left_lower_forearm", "right_e0": "right_upper_elbow"}),
+    "panda_hand": (
+        "panda_hand.urdf",
+        {
+            "tool": "panda_hand_tcp",
+            "hand": "panda_hand",
+            "flange": "panda_link8",
+            "finger_left": "panda_leftfinger",
+            "finger_right": "panda_rightfinger",
+        },
+    ),
+    "baxter": (
+        "baxter.urdf",
+        {
+            "left_gripper": "left_gripper",
+            "right_gripper": "right_gripper",
+            "left_w1": "left_lower_forearm",
+            "right_e0": "right_upper_elbow",
+        },
+    ),
 }
 
 
@@ -375,10 +457,13 @@ def test_bundled_trees_match_their_published_urdf(name):
     q_urdf = np.zeros((4, urdf.n))
     urdf_names = {"finger_left": "panda_finger_joint1"}
     for k, joint in enumerate(robot.joint_names):
-        q_urdf[:, urdf.joint_names.index(urdf_names.get(joint, f"panda_{joint}" if name == "panda_hand" else joint))] = q[:, k]
+        q_urdf[
+            :, urdf.joint_names.index(urdf_names.get(joint, f"panda_{joint}" if name == "panda_hand" else joint))
+        ] = q[:, k]
     for mine, theirs in links.items():
-        np.testing.assert_allclose(robot.fk(q, link=mine), urdf.fk(q_urdf, link=theirs), rtol=0, atol=1e-15,
-                                   err_msg=mine)
+        np.testing.assert_allclose(
+            robot.fk(q, link=mine), urdf.fk(q_urdf, link=theirs), rtol=0, atol=1e-15, err_msg=mine
+        )
 
 
 def test_bundled_trees_kernels_agree(tree_robot):
@@ -457,5 +542,7 @@ def test_chain_only_algorithms_refuse_a_tree_by_name():
     robot = robokin.load("baxter")
     with pytest.raises(OptionError, match=r"robot 'baxter' has 2 end effectors; pass link= one of 'left_gripper'"):
         singularity.find_singular(robot, starts=2, seed=0)
-    with pytest.raises(OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"):
+    with pytest.raises(
+        OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"
+    ):
         robot.serial_chain
