@@ -545,4 +545,4 @@ def test_chain_only_algorithms_refuse_a_tree_by_name():
     with pytest.raises(
         OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"
     ):
-        robot.serial_chain
+        _ = robot.serial_chain
