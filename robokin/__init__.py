@@ -11,9 +11,8 @@ from .ik import IKOptions, IKResult
 from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .loading import list_robots, load
 from .model import Frame, Joint, Mimic, Origin, Robot
-from .measures import inverse_condition, manipulability
-from .singularity import analyze, find_singular, is_singular, singularity_map
-from .urdf import load_urdf, loads_urdf
+from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
+from .urdf import describe_urdf, load_urdf, loads_urdf
 
 __version__ = "0.1.0"
 
@@ -32,6 +31,7 @@ __all__ = [
     "ShapeError",
     "analyze",
     "autodiff",
+    "describe_urdf",
     "dumps",
     "find_singular",
     "fk",

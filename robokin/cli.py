@@ -35,10 +35,72 @@ def _matrix(M: np.ndarray, digits: int = 4) -> str:
     return "\n".join("  [" + " ".join(_fmt(v, digits + 5, digits) for v in row) + "]" for row in M)
 
 
-def _joint_values(robot: Robot, values: Sequence[str], deg: bool, what: str = "Q") -> np.ndarray:
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
+    """A plain-text table whose columns are as wide as their widest cell (headers never cut).
+
+    ``align`` has one character per column, ``"<"`` or ``">"`` (default: left for the first column, right
+    for the others).
+    """
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    align = align or "<" + ">" * (len(header) - 1)
+    return "\n".join(
+        "  " + "  ".join(f"{str(c):{a}{w}}" for c, a, w in zip(row, align, widths)).rstrip()
+        for row in [header, *rows]
+    )
+
+
+def _add_robot(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    """The ROBOT argument (``--robot`` when it has a default) and the URDF chain choice (--base, --tip)."""
+    if default is None:
+        p.add_argument("robot", help=ROBOT_HELP)
+    else:
+        p.add_argument("--robot", default=default, help=f"{ROBOT_HELP} (default: {default})")
+    p.add_argument("--base", metavar="LINK", help="URDF only: the link the chain starts at (default: the root link)")
+    p.add_argument("--tip", metavar="LINK",
+                   help="URDF only: the link the chain ends at (default: the only leaf; `robokin info FILE.urdf` "
+                   "lists the leaves)")
+
+
+def _load(args: argparse.Namespace) -> Robot:
+    return load(args.robot, base=args.base, tip=args.tip)
+
+
+def _in_user_units(robot: Robot, q: np.ndarray) -> np.ndarray:
+    """``q`` with revolute entries in degrees (prismatic ones stay in metres)."""
+    return np.where(np.array(robot.joint_types) == "revolute", np.degrees(q), q)
+
+
+def _q_text(robot: Robot, q: np.ndarray) -> str:
+    """``q`` as the CLI shows it: :func:`robokin.singularity.q_text` (revolute in degrees, prismatic in metres)."""
+    from .singularity import q_text
+
+    return q_text(robot.joint_types, q)
+
+
+def _outside_limits(robot: Robot, q: np.ndarray, what: str, deg: bool) -> str | None:
+    """A sentence naming the joints of ``q`` outside their limits (with a ``--deg`` hint), or None."""
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    bad = np.flatnonzero((q < lo) | (q > hi))
+    if not bad.size:
+        return None
+    revolute = np.array(robot.joint_types) == "revolute"
+    parts = []
+    for i in bad:
+        unit = "deg" if revolute[i] else "m"
+        value, low, high = ((np.degrees(v) if revolute[i] else v) for v in (q[i], lo[i], hi[i]))
+        parts.append(f"{robot.joint_names[i]} = {value:.4g} {unit} (limits [{low:.4g}, {high:.4g}] {unit})")
+    text = f"{what} is outside the joint limits: " + "; ".join(parts)
+    as_deg = np.where(revolute, np.radians(q), q)
+    if not deg and revolute[bad].all() and not ((as_deg < lo) | (as_deg > hi)).any():
+        text += ". These look like degrees: add --deg"
+    return text
+
+
+def _joint_values(robot: Robot, values: Sequence[str], deg: bool, what: str = "Q", *, strict: bool = False) -> np.ndarray:
     """Joint values from the command line: n numbers, or the name of a configuration of the robot.
 
-    With ``deg`` the revolute entries are taken in degrees (prismatic ones stay in metres).
+    With ``deg`` the revolute entries are taken in degrees (prismatic ones stay in metres). Values outside the
+    joint limits are an error when ``strict`` (a motion would drive the arm there), else a warning on stderr.
     """
     if len(values) == 1 and values[0] in robot.configurations:
         return np.array(robot.configurations[values[0]])
@@ -53,8 +115,15 @@ def _joint_values(robot: Robot, values: Sequence[str], deg: bool, what: str = "Q
         raise RobokinError(
             f"{what} needs {robot.n} values for {robot.name} ({', '.join(robot.joint_names)}), got {len(q)}"
         )
+    if not np.isfinite(q).all():
+        raise RobokinError(f"{what} must be finite numbers, got {values}")
     if deg:
         q = np.where(np.array(robot.joint_types) == "revolute", np.radians(q), q)
+    problem = _outside_limits(robot, q, what, deg)
+    if problem is not None:
+        if strict:
+            raise RobokinError(problem)
+        print(f"robokin: warning: {problem}", file=sys.stderr)
     return q
 
 
@@ -72,61 +141,109 @@ def _pose_text(T: np.ndarray) -> str:
 
 
 def _jacobian_text(robot: Robot, J: np.ndarray, frame: str) -> str:
-    head = "        " + " ".join(f"{name[:9]:>9}" for name in robot.joint_names)
+    header = ["", *robot.joint_names]
     labels = ["vx", "vy", "vz", "wx", "wy", "wz"]
-    rows = [f"  {lab:<5} " + " ".join(_fmt(v) for v in row) for lab, row in zip(labels, J)]
-    return "\n".join([f"J ({frame} frame; rows [v; ω]: m/s and rad/s per unit joint rate) =", head, *rows])
+    rows = [[lab, *(_fmt(v, 0) for v in row)] for lab, row in zip(labels, J)]
+    return f"J ({frame} frame; rows [v; ω]: m/s and rad/s per unit joint rate) =\n" + _table(header, rows)
 
 
 def _limit_text(joint_type: str, value: float) -> str:
     if not np.isfinite(value):
-        return "-" if value < 0 else "+"
-    return _fmt(np.degrees(value), 8, 1) if joint_type == "revolute" else _fmt(value, 8, 3)
+        return "-inf" if value < 0 else "inf"
+    return _fmt(np.degrees(value), 0, 1) if joint_type == "revolute" else _fmt(value, 0, 3)
+
+
+def _geometry_tables(robot: Robot) -> str:
+    """The geometry of every joint as RTB's ``print(robot)`` shows it: a DH/MDH table and an origin table.
+
+    Lengths in metres, angles in degrees.
+    """
+    dh_rows, origin_rows = [], []
+    for joint in robot.joints:
+        kind = {"revolute": "R", "prismatic": "P", "fixed": "fixed"}[joint.type]
+        if joint.form in ("dh", "mdh"):
+            a, alpha, d, theta = joint.dh
+            theta_text = ("q + " if joint.type == "revolute" else "") + _fmt(np.degrees(theta), 0, 4)
+            d_text = ("q + " if joint.type == "prismatic" else "") + _fmt(d, 0, 6)
+            dh_rows.append([joint.name, kind, joint.form, _fmt(a, 0, 6), _fmt(np.degrees(alpha), 0, 4), d_text, theta_text])
+        else:
+            xyz = " ".join(_fmt(v, 0, 6) for v in joint.origin.xyz)
+            rpy = " ".join(_fmt(v, 0, 4) for v in np.degrees(joint.origin.rpy))
+            axis = " ".join(f"{v:.4g}" for v in joint.axis) if joint.moving else "-"
+            origin_rows.append([joint.name, kind, xyz, rpy, axis])
+    parts = []
+    if dh_rows:
+        parts.append("Denavit-Hartenberg parameters (dh: standard, mdh: modified/Craig), lengths in m, angles in deg:\n"
+                     + _table(["joint", "type", "form", "a [m]", "alpha [deg]", "d [m]", "theta [deg]"], dh_rows,
+                              "<<<>>>>"))
+    if origin_rows:
+        parts.append("origin (URDF-style) parameters: the origin, then the motion about/along the axis:\n"
+                     + _table(["joint", "type", "xyz [m]", "rpy [deg]", "axis"], origin_rows, "<<>>>"))
+    return "\n\n".join(parts)
 
 
 # ----------------------------------------------------------------------------------------- commands
 @_command("list")
 def _cmd_list(args: argparse.Namespace) -> int:
+    rows = []
     for name in list_robots():
         robot = load(name)
-        print(f"{name:<12} n={robot.n:<2} {robot.description}")
+        kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
+        first = robot.description.split(". ", 1)[0].rstrip(".")  # the first sentence: what the arm is
+        rows.append([name, str(robot.n), kinds, first])
+    print(_table(["name", "n", "joints", "description"], rows, "<><<"))
     return 0
+
+
+def _is_urdf(name: str) -> bool:
+    return name.lower().endswith((".urdf", ".xacro"))
 
 
 @_command("info")
 def _cmd_info(args: argparse.Namespace) -> int:
-    robot = load(args.robot)
+    if _is_urdf(args.robot) and args.tip is None:
+        from .urdf import describe_urdf
+
+        described = describe_urdf(args.robot)
+        if len(described.leaves) != 1:
+            print(described)
+            print("\nchoose a chain with --tip LINK (and --base LINK) to see its joints")
+            return 0
+    robot = _load(args)
     print(f"{robot.name}: {robot.description}")
     print(f"n = {robot.n} joint variables ({len(robot.joints)} joints in the file)")
     print(f"source: {robot.source or '(none given)'}")
     print()
-    print(f"  {'#':>2}  {'joint':<14} {'type':<10} {'form':<7} {'lower':>8} {'upper':>8}  {'unit':<4} {'max speed':>9}")
+    rows = []
     k = 0
     for joint in robot.joints:
         if joint.mimic is not None:
             m = joint.mimic
-            print(f"   -  {joint.name:<14} {joint.type:<10} {joint.form:<7} mimic: {m.multiplier:g} x {m.joint} + {m.offset:g}")
+            rows.append(["-", joint.name, joint.type, joint.form, f"mimic: {m.multiplier:g} x {m.joint} + {m.offset:g}",
+                         "", "", "", ""])
         elif joint.moving:
             unit = "deg" if joint.type == "revolute" else "m"
             lo, hi = (_limit_text(joint.type, v) for v in joint.limits)
             speed = "-" if joint.velocity is None else (
-                _fmt(np.degrees(joint.velocity), 7, 1) + "/s" if joint.type == "revolute" else _fmt(joint.velocity, 7, 3) + "/s")
-            print(f"  {k:>2}  {joint.name:<14} {joint.type:<10} {joint.form:<7} {lo:>8} {hi:>8}  {unit:<4} {speed:>9}")
+                _fmt(np.degrees(joint.velocity), 0, 1) if joint.type == "revolute" else _fmt(joint.velocity, 0, 3))
+            rows.append([str(k), joint.name, joint.type, joint.form, lo, hi, unit, speed,
+                         "" if joint.velocity is None else unit + "/s"])
             k += 1
         else:
-            print(f"   -  {joint.name:<14} {'fixed':<10} {joint.form:<7}")
-    if not robot.base.is_identity:
-        print(f"\nbase: xyz {list(robot.base.xyz)} m, rpy {list(robot.base.rpy)} rad")
-    if not robot.tool.is_identity:
-        print(f"tool: xyz {list(robot.tool.xyz)} m, rpy {list(robot.tool.rpy)} rad")
+            rows.append(["-", joint.name, "fixed", joint.form, "", "", "", "", ""])
+    print(_table(["#", "joint", "type", "form", "lower", "upper", "unit", "max speed", ""], rows, "><<<>><><"))
+    print()
+    print(_geometry_tables(robot))
+    for label, origin in (("base", robot.base), ("tool", robot.tool)):
+        if not origin.is_identity:
+            print(f"\n{label}: xyz [m] = " + " ".join(_fmt(v, 0) for v in origin.xyz)
+                  + ", rpy [deg] = " + " ".join(_fmt(v, 0, 2) for v in np.degrees(origin.rpy)))
     if not robot.serial:
         print("\n" + _tree_text(robot))
     if robot.configurations:
         print("\nconfigurations (deg for revolute, m for prismatic joints):")
-        revolute = np.array(robot.joint_types) == "revolute"
-        for name, q in robot.configurations.items():
-            shown = np.where(revolute, np.degrees(q), q)
-            print(f"  {name:<10} [" + ", ".join(f"{v:.4g}" for v in shown) + "]")
+        rows = [[name, *(f"{v:.4g}" for v in _in_user_units(robot, q))] for name, q in robot.configurations.items()]
+        print(_table(["name", *robot.joint_names], rows))
     return 0
 
 
@@ -149,65 +266,151 @@ def _tree_text(robot: Robot) -> str:
 
 @_command("fk")
 def _cmd_fk(args: argparse.Namespace) -> int:
-    robot = load(args.robot)
+    robot = _load(args)
     q = _joint_values(robot, args.q, args.deg)
     link = robot.resolve_link(args.link)
-    print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", link = {link}")
+    if args.deg:
+        print(f"{robot.name}, q = {_q_text(robot, q)}, link = {link}")
+    else:
+        print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", link = {link}")
     print(_pose_text(robot.fk(q, link=link)))
     return 0
 
 
 @_command("jacobian")
 def _cmd_jacobian(args: argparse.Namespace) -> int:
-    robot = load(args.robot)
+    robot = _load(args)
     q = _joint_values(robot, args.q, args.deg)
     link = robot.resolve_link(args.link)
     J = robot.jacobian(q, frame=args.frame, method=args.method, link=link)
-    print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", method = {args.method}, link = {link}")
+    shown = f"q = {_q_text(robot, q)}" if args.deg else "q [rad/m] = " + np.array2string(q, precision=4)
+    print(f"{robot.name}, {shown}, method = {args.method}, link = {link}")
     print(_jacobian_text(robot, J, args.frame))
     return 0
 
 
 @_command("check")
 def _cmd_check(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .errors import PlausibilityWarning
+
     failed = 0
     for path in args.files:
         try:
-            robot = load(path)
+            if _is_urdf(path) and args.tip is None:
+                from .urdf import describe_urdf
+
+                described = describe_urdf(path)
+                leaves = ", ".join(leaf.link for leaf in described.leaves)
+                print(f"{path}: ok (URDF robot {described.name!r}, {len(described.links)} links, "
+                      f"{len(described.joints)} joints; leaves, moving chains first: {leaves})")
+                continue
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlausibilityWarning)
+                robot = load(path, base=args.base, tip=args.tip)
         except RobokinError as exc:
             print(str(exc))
             failed += 1
-        else:
-            print(f"{path}: ok ({robot.name}, n = {robot.n}, {len(robot.joints)} joints)")
+            continue
+        implausible = [str(w.message) for w in caught if issubclass(w.category, PlausibilityWarning)]
+        for text in implausible:
+            print(f"warning: {text}")
+        failed += bool(implausible)
+        print(f"{path}: {'implausible' if implausible else 'ok'} ({robot.name}, n = {robot.n}, "
+              f"{len(robot.joints)} joints)")
     return 1 if failed else 0
 
 
-# The demo's IK targets: offsets of the tool from its start pose in units of the arm's characteristic length
-# L (0.99 m for the panda), orientation kept. The last one reaches far out, where the elbow is almost
-# straight (σmin/σmax ≈ 0.035 for the panda): the animation's singularity warning shows there.
-_DEMO_OFFSETS = ((0.15, 0.25, -0.2), (0.2, -0.25, 0.05), (0.43, 0.0, -0.1))
+# The demo's IK targets: poses of configurations sampled in a box of ± DEMO_SPREAD of each joint's range
+# around the start (clipped to the limits), kept only where σmin/σmax of the unit-free task Jacobian is at
+# least DEMO_MIN_INVERSE_CONDITION (well away from singularities), chosen far apart from each other.
+DEMO_TARGETS = 3
+DEMO_SPREAD = 0.3
+DEMO_CANDIDATES = 256
+DEMO_MIN_INVERSE_CONDITION = 0.05  # the animation draws red links below this (viz.NEAR_SINGULAR)
 
 
-def _start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
-    """The configuration commands start from: "ready", else the robot's first named one, else zeros."""
+def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, seed: int = 0) -> np.ndarray:
+    """Joint configurations ``(count, n)`` whose tool poses make good IK targets for the demo.
+
+    Configurations are drawn (seeded) inside the joint limits near ``q_start``; those within
+    ``DEMO_MIN_INVERSE_CONDITION`` of a singularity are dropped; of the rest, ``count`` whose tool
+    positions lie far from the start and from each other are taken (farthest-point order). Every target is
+    therefore reachable inside the limits and well conditioned, for any arm.
+    """
+    from .singularity import inverse_condition
+
+    rng = np.random.default_rng(seed)
+    lo, hi = robot.sampling_bounds.T
+    half = DEMO_SPREAD * (hi - lo)
+    Q = np.clip(q_start + rng.uniform(-1.0, 1.0, (DEMO_CANDIDATES, robot.n)) * half, lo, hi)
+    ic = inverse_condition(robot, Q)
+    good = Q[ic >= DEMO_MIN_INVERSE_CONDITION]
+    if good.shape[0] < count:  # an arm that is ill-conditioned near its start: the best-conditioned ones
+        good = Q[np.argsort(ic)[::-1][: max(count, 1)]]
+    p = robot.fk(good)[:, :3, 3]
+    chosen: list[int] = []
+    nearest = np.linalg.norm(p - robot.fk(q_start)[:3, 3], axis=-1)
+    for _ in range(count):
+        k = int(np.argmax(nearest))
+        chosen.append(k)
+        nearest = np.minimum(nearest, np.linalg.norm(p - p[k], axis=-1))
+    return good[chosen]
+
+
+def demo_solutions(robot: Robot, q_start: np.ndarray, seed: int = 0) -> tuple[np.ndarray, list]:
+    """The demo's IK: targets ``(k, 4, 4)`` from :func:`demo_targets`, each solved from the previous answer.
+
+    Returns:
+        The target poses and the :class:`~robokin.ik.IKResult` of each (from the public ``ik.solve``).
+    """
+    from . import ik
+
+    T_targets = robot.fk(demo_targets(robot, q_start, seed=seed))
+    results, q = [], q_start
+    for T_target in T_targets:
+        result = ik.solve(robot, T_target, q, seed=seed)
+        results.append(result)
+        if result.success:
+            q = np.array(result.q)
+    return T_targets, results
+
+
+def start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
+    """The configuration commands start from: "ready", else the robot's first named one, else mid-range."""
     name = "ready" if "ready" in robot.configurations else next(iter(robot.configurations), None)
-    return name, (np.array(robot.configurations[name]) if name else np.zeros(robot.n))
+    if name:
+        return name, np.array(robot.configurations[name])
+    lo, hi = robot.sampling_bounds.T
+    return None, 0.5 * (lo + hi)
 
 
-def _check_out(out: str) -> None:
-    """Fail before any work when the animation file cannot be written (bad suffix, missing folder)."""
+def _check_out(out: str, formats: Sequence[str], what: str) -> None:
+    """Fail before any work when ``out`` cannot be written: a bad suffix, a directory, a missing folder."""
     from pathlib import Path
 
-    from .viz import SAVE_FORMATS
-
     path = Path(out)
-    if path.suffix.lower() not in SAVE_FORMATS:
-        raise RobokinError(f"cannot write {out}: the file suffix must be one of {', '.join(SAVE_FORMATS)}")
+    if path.is_dir():
+        raise RobokinError(f"cannot write {out}: it is a directory; give a file name ending in {', '.join(formats)}")
+    if path.suffix.lower() not in formats:
+        raise RobokinError(f"cannot write {out}: {what} must be a file name ending in {', '.join(formats)} "
+                           f"(got {'no suffix' if not path.suffix else repr(path.suffix)})")
     if not path.parent.is_dir():
         raise RobokinError(f"cannot write {out}: the folder {path.parent} does not exist")
 
 
-def _save_animation(viz: Any, anim: Any, out: str) -> None:
+def _check_animation_out(out: str) -> None:
+    from .viz import SAVE_FORMATS
+
+    _check_out(out, SAVE_FORMATS, "the animation")
+
+
+# Picture files the CLI writes (matplotlib's raster and vector formats people use).
+PICTURE_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+def _save_animation(viz, anim, out: str) -> None:
     """Write ``anim`` to ``out`` and say where it went, how big it is and how long it took."""
     import time
     from pathlib import Path
@@ -224,55 +427,64 @@ def _save_animation(viz: Any, anim: Any, out: str) -> None:
           f"{path.stat().st_size / 1024:.0f} kB) in {seconds:.1f} s")
 
 
+def _save_figure(fig, out: str) -> None:
+    try:
+        fig.savefig(out, dpi=120)
+    except OSError as exc:
+        raise RobokinError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
 @_command("demo")
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from . import ik, singularity, trajectory, viz
+    from . import singularity, trajectory, viz
 
-    _check_out(args.out)
-    robot = load(args.robot)
+    _check_animation_out(args.out)
+    robot = _load(args)
     print(f"robokin demo: {robot!r} — {robot.description}")
     print(f"source: {robot.source}\n")
-    name, q = _start_configuration(robot)
-    print(f"Forward kinematics at configuration {name!r}, q [deg] = " + np.array2string(np.degrees(q), precision=1))
+    name, q = start_configuration(robot)
+    print(f"Forward kinematics at {f'configuration {name!r}' if name else 'the middle of the joint ranges'}, "
+          f"q = {_q_text(robot, q)}")
     T = robot.fk(q)
     print(_pose_text(T))
     print()
     J = robot.jacobian(q)
     print(_jacobian_text(robot, J, "world"))
-    worst = max(np.abs(robot.jacobian(q, method=m) - J).max() for m in ("numeric",))
+    worst = np.abs(robot.jacobian(q, method="numeric") - J).max()
     print(f"\nlargest difference analytic vs central differences: {worst:.1e}")
 
-    # Inverse kinematics for a few targets around the start pose, each seeded from the previous answer.
-    L = robot.characteristic_length
-    rows = singularity.task_rows(robot)
-    print(f"\nInverse kinematics: {len(_DEMO_OFFSETS)} targets around the tool pose above (orientation kept), "
-          "each solve seeded from the previous answer")
-    print(f"  {'#':>2}  {'target x, y, z [m]':<24} {'reached':<7} {'|Δp| [m]':>9} {'|Δθ| [rad]':>10} "
-          f"{'iter':>5} {'σmin/σmax':>9}")
-    waypoints, targets = [q], []
-    for k, offset in enumerate(_DEMO_OFFSETS, 1):
-        d = np.array(offset) * L
-        d[[i for i in range(3) if i not in rows]] = 0.0  # an arm that cannot move along an axis stays put there
-        T_target = T.copy()
-        T_target[:3, 3] += d
-        result = ik.solve(robot, T_target, waypoints[-1])
-        ic = singularity.analyze(robot, result.q).inverse_condition
-        xyz = ", ".join(f"{v:.3f}" for v in T_target[:3, 3])
-        print(f"  {k:>2}  {xyz:<24} {'yes' if result.success else 'NO':<7} {float(result.position_error):9.1e} "
-              f"{float(result.rotation_error):10.1e} {int(result.iterations):>5} {ic:9.3f}")
+    # Inverse kinematics: poses of well-conditioned configurations inside the limits, each solve seeded from
+    # the previous answer (not from the configuration the pose came from).
+    T_targets, results = demo_solutions(robot, q, seed=args.seed)
+    print(f"\nInverse kinematics: {len(T_targets)} targets, poses of configurations inside the limits with "
+          f"σmin/σmax ≥ {DEMO_MIN_INVERSE_CONDITION} (away from singularities); each solve starts from the "
+          "previous answer")
+    rows, waypoints, solved = [], [q], 0
+    for k, (T_target, result) in enumerate(zip(T_targets, results), 1):
+        ic = float(singularity.inverse_condition(robot, result.q))
+        solved += bool(result.success)
+        rows.append([str(k), ", ".join(f"{v:.3f}" for v in T_target[:3, 3]), "yes" if result.success else "NO",
+                     f"{float(result.position_error):.1e}", f"{float(result.rotation_error):.1e}",
+                     str(int(result.iterations)), f"{ic:.3f}"])
         if result.success:
             waypoints.append(np.array(result.q))
-            targets.append(T_target[:3, 3])
+    print(_table(["#", "target x, y, z [m]", "reached", "|Δp| [m]", "|Δθ| [rad]", "iterations", "σmin/σmax"],
+                 rows, "><<>>>>"))
+    print(f"reached {solved} of {len(T_targets)} targets")
     waypoints.append(q)
 
-    # The motion: rest-to-rest quintic segments start → targets → start, animated with the ellipsoid.
-    path = trajectory.quintic_through(robot, np.array(waypoints), steps=args.steps, duration=1.0)
-    anim = viz.animate(robot, path.q, fps=20, ellipsoid=True, targets=np.array(targets).reshape(-1, 3),
-                       limits="motion", ax=viz.axes3d(offscreen=True),
-                       title=f"{robot.name}: IK targets, quintic motion, velocity ellipsoid")
+    # The motion: through the solutions and back, blended at the waypoints, within the speed limits.
+    path = trajectory.blended_through(robot, np.array(waypoints), dt=1.0 / args.fps)
+    if args.frames is not None:  # fewer frames: samples spread over the whole motion
+        keep = np.unique(np.linspace(0, len(path.t) - 1, max(args.frames, 2)).round().astype(int))
+        path = trajectory.JointPath(t=path.t[keep], q=path.q[keep], qd=path.qd[keep], qdd=path.qdd[keep])
+    anim = viz.animate(robot, path.q, fps=args.fps, ellipsoid=True, targets=T_targets[:, :3, 3],
+                       ax=viz.axes3d(offscreen=True), view=args.view,
+                       title=f"{robot.name}: IK targets, blended motion, velocity ellipsoid")
     ic = anim.inverse_condition
     low = int(np.argmin(ic))
-    print(f"\nMotion: {len(waypoints) - 1} quintic segments of 1 s through the solutions, {len(path.q)} frames")
+    print(f"\nMotion: through {len(waypoints) - 2} IK solutions and back in {path.t[-1]:.2f} s (blended at the "
+          f"waypoints, within the joint speed limits), {len(path.q)} frames")
     print(f"Singularities: smallest σmin/σmax of [v/L; ω] J along the motion = {ic[low]:.3f} at t = {path.t[low]:.2f} s "
           f"(warning below {viz.NEAR_SINGULAR}, singular below {singularity.SINGULAR_TOL:g})")
     flagged = int(anim.near_singular.sum())
@@ -283,26 +495,38 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     else:
         print("  no singularity nearby")
     _save_animation(viz, anim, args.out)
-    return 0
+    return 0 if solved == len(T_targets) else 1
 
 
 @_command("animate")
 def _cmd_animate(args: argparse.Namespace) -> int:
     from . import trajectory, viz
 
-    _check_out(args.out)
-    robot = load(args.robot)
+    _check_animation_out(args.out)
+    if args.joints is not None:
+        _check_out(args.joints, PICTURE_FORMATS, "--joints")
+    robot = _load(args)
     if args.start is None:
-        name, q0 = _start_configuration(robot)
-        start = f"configuration {name!r}" if name else "q = 0"
+        name, q0 = start_configuration(robot)
+        start = f"configuration {name!r}" if name else "the middle of the joint ranges"
     else:
-        q0 = _joint_values(robot, args.start, args.deg, "--from")
+        q0 = _joint_values(robot, args.start, args.deg, "--from", strict=True)
         start = " ".join(args.start)
-    duration = args.frames / args.fps if args.fps > 0 else 1.0
+    duration = args.frames / args.fps
+    fps = args.fps
+    line_ends = None
     if args.to is not None:
-        q1 = _joint_values(robot, args.to, args.deg, "--to")
-        q_path = trajectory.quintic(robot, q0, q1, steps=args.frames, duration=duration).q
-        print(f"{robot.name}: quintic joint motion from {start} to {' '.join(args.to)} in {duration:.2f} s")
+        q1 = _joint_values(robot, args.to, args.deg, "--to", strict=True)
+        shortest = float(trajectory.minimum_duration(robot, q0, q1, profile=args.profile))
+        if shortest > duration:  # keep the frames, play them slower: the GIF shows the motion in real time
+            duration = shortest
+            fps = args.frames / duration
+            print(f"{robot.name}: the joint speed limits need {shortest:.2f} s for this motion; its "
+                  f"{args.frames} frames play at {fps:.3g} fps (real time)")
+        make = trajectory.quintic if args.profile == "quintic" else trajectory.lspb
+        path = make(robot, q0, q1, steps=args.frames, duration=duration)
+        q_path = path.q
+        print(f"{robot.name}: {args.profile} joint motion from {start} to {' '.join(args.to)} in {duration:.2f} s")
     else:
         T0 = robot.fk(q0)
         T1 = T0.copy()
@@ -310,6 +534,9 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         line = trajectory.cartesian_line(T0, T1, steps=args.frames, duration=duration)
         followed = trajectory.follow(robot, line.T, q0)
         q_path = followed.q
+        path = trajectory.JointPath(t=line.t, q=q_path, qd=np.gradient(q_path, line.t, axis=0),
+                                    qdd=np.gradient(np.gradient(q_path, line.t, axis=0), line.t, axis=0))
+        line_ends = np.stack([T0[:3, 3], T1[:3, 3]])
         p = robot.fk(q_path)[:, :3, 3]
         u = (T1[:3, 3] - T0[:3, 3]) / max(np.linalg.norm(T1[:3, 3] - T0[:3, 3]), 1e-12)
         off_line = p - T0[:3, 3] - ((p - T0[:3, 3]) @ u)[:, None] * u
@@ -322,13 +549,17 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         if failed:
             print(f"  warning: IK did not converge at {failed} of {args.frames} samples (the closest poses are shown); "
                   f"largest position error {followed.position_error.max():.2e} m")
-    anim = viz.animate(robot, q_path, fps=args.fps, ellipsoid=args.ellipsoid, limits=args.limits,
-                       ax=viz.axes3d(offscreen=True))
+    anim = viz.animate(robot, q_path, fps=fps, ellipsoid=args.ellipsoid, limits=args.limits,
+                       ax=viz.axes3d(offscreen=True), view=args.view, line=line_ends)
     low = int(np.argmin(anim.inverse_condition))
     print(f"  smallest σmin/σmax of [v/L; ω] J: {anim.inverse_condition[low]:.3f} at frame {low + 1}"
           + (f"; {int(anim.near_singular.sum())} frames drawn with the NEAR SINGULARITY warning"
              if anim.near_singular.any() else ""))
     _save_animation(viz, anim, args.out)
+    if args.joints is not None:
+        fig = viz.plot_joints(path, robot, offscreen=True)
+        _save_figure(fig, args.joints)
+        print(f"wrote {args.joints}: q, q̇ and q̈ against time with the joint limits")
     return 0
 
 
@@ -338,7 +569,7 @@ _FILE_BACKENDS = ("agg", "cairo", "pdf", "pgf", "ps", "svg", "template")
 
 @_command("teach")
 def _cmd_teach(args: argparse.Namespace) -> int:
-    robot = load(args.robot)
+    robot = _load(args)
     q = _joint_values(robot, args.q, args.deg) if args.q else None
     import matplotlib.pyplot as plt
 
@@ -358,14 +589,16 @@ def _cmd_teach(args: argparse.Namespace) -> int:
 
 @_command("convert")
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .format import dumps, save
+    from .format import dumps
 
-    robot = load(args.robot, base=args.base, tip=args.tip)
+    robot = _load(args)
+    text = dumps(robot, angle="deg" if args.deg else "rad", length="mm" if args.mm else "m", digits=args.digits)
     if args.output is None:
-        sys.stdout.write(dumps(robot))
+        sys.stdout.write(text)
         return 0
     try:
-        save(robot, args.output)
+        with open(args.output, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
     except OSError as exc:
         raise RobokinError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"wrote {args.output}: {robot!r} ({len(robot.joints)} joints), source: {robot.source}")
@@ -376,12 +609,19 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_singular(args: argparse.Namespace) -> int:
     from . import singularity
 
-    robot = load(args.robot)
+    if args.map is not None:
+        _check_out(args.out, PICTURE_FORMATS, "--out")
+    robot = _load(args)
     tol = singularity.SINGULAR_TOL if args.tol is None else args.tol
     if args.find:
+        interactive = sys.stderr.isatty()
+
         def counter(iteration: int, total: int, converged: int) -> None:
-            print(f"\rsearching: iteration {iteration}/{total}, {converged}/{args.starts} starts converged",
-                  end="" if iteration < total and converged < args.starts else "\n", file=sys.stderr, flush=True)
+            last = iteration >= total or converged >= args.starts
+            if interactive or last:
+                print(f"{chr(13) if interactive else ''}searching: iteration {iteration}/{total}, "
+                      f"{converged}/{args.starts} starts converged", end="\n" if last else "", file=sys.stderr,
+                      flush=True)
 
         found = singularity.find_singular(robot, starts=args.starts, seed=args.seed, tol=tol,
                                           progress=counter)
@@ -397,19 +637,18 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         smap = singularity.singularity_map(robot, tuple(args.map), q=q, resolution=args.resolution, tol=tol)
         ax = smap.plot()
         try:
-            ax.figure.savefig(args.out, dpi=120)
-        except OSError as exc:
-            raise RobokinError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+            _save_figure(ax.figure, args.out)
         finally:
             plt.close(ax.figure)
-        print("other joints at q [deg/m] = " + singularity.q_text(robot.joint_types, smap.q))
+        print(f"other joints at q = {_q_text(robot, smap.q)}")
         print(f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
-              f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the singular set")
+              f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the {int(smap.singular.sum())} singular "
+              f"cells (σmin/σmax below {tol:g} or det J = 0 inside the cell)")
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
     link = robot.resolve_link(args.link)
-    print(f"{robot.name} at q = " + singularity.q_text(robot.joint_types, q) + f", link = {link}")
+    print(f"{robot.name} at q = {_q_text(robot, q)}, link = {link}")
     print(singularity.analyze(robot, q, tol=tol, link=link))
     return 0
 
@@ -418,7 +657,7 @@ def _cmd_singular(args: argparse.Namespace) -> int:
 def _cmd_ik(args: argparse.Namespace) -> int:
     from . import ik
 
-    robot = load(args.robot)
+    robot = _load(args)
     if args.position_only and args.rpy is not None:
         raise RobokinError("--position-only leaves the orientation free; do not give --rpy with it")
     rpy = np.zeros(3) if args.rpy is None else np.array(args.rpy, dtype=float)
@@ -427,106 +666,161 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     T_target = spatial.transform(spatial.rpy_to_matrix(rpy), np.array(args.xyz, dtype=float))
     q0 = _joint_values(robot, args.q0, args.deg, what="--q0") if args.q0 else None
     weights = ik.POSITION_ONLY if args.rpy is None else (1.0,) * 6
-    result = robot.ik(T_target, q0, options=ik.IKOptions(weights=weights), seed=args.seed)
+    result = ik.solve(robot, T_target, q0, options=ik.IKOptions(weights=weights), seed=args.seed)
     task = "position only (orientation free)" if args.rpy is None else "position and orientation"
     print(f"{robot.name}: target xyz [m] = " + " ".join(_fmt(v) for v in args.xyz)
           + ("" if args.rpy is None else ", rpy [rad] = " + " ".join(_fmt(v) for v in rpy)) + f"; task: {task}")
-    revolute = np.array(robot.joint_types) == "revolute"
     q = result.q
     print(f"{'solution' if result.success else 'no solution; closest pose found'}:")
-    print(f"  {'joint':<14} {'q [rad/m]':>10} {'q [deg/m]':>10}")
-    for name, value, is_rev in zip(robot.joint_names, q, revolute):
-        print(f"  {name:<14} {value:>10.5f} {np.degrees(value) if is_rev else value:>10.4f}")
+    rows = [[name, f"{value:.5f}", f"{shown:.4f}"] for name, value, shown in zip(robot.joint_names, q, _in_user_units(robot, q))]
+    print(_table(["joint", "q [rad/m]", "q [deg/m]"], rows))
     print(f"position error = {float(result.position_error):.3e} m, rotation error = "
           f"{float(result.rotation_error):.3e} rad (tolerances 1e-6 m, 1e-6 rad)")
-    print(f"iterations = {int(result.iterations)}, restarts = {int(result.restarts)}, "
-          f"σ_min/σ_max at the answer = {float(result.inverse_condition):.3g}"
+    print(f"iterations = {int(result.iterations)}, starts tried = {int(result.restarts) + 1} (q0, then starts from "
+          f"a seeded table and random ones, side by side), σmin/σmax at the answer = {float(result.inverse_condition):.3g}"
           + (" (near a singularity)" if result.near_singularity else ""))
     return 0 if result.success else 1
 
 
 # ----------------------------------------------------------------------------------------- parser
+ROBOT_HELP = "a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file"
+DEG_HELP = "joint values of revolute joints in degrees (prismatic ones stay in metres)"
+Q_HELP = "joint values [rad, m; deg with --deg], or the name of one of the robot's configurations"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="robokin", description="Robot arm kinematics from YAML robot files.")
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="robokin",
+        description="Robot arm kinematics from YAML and URDF robot files: forward and inverse kinematics, "
+        "Jacobians, singularities, trajectories and animations. Units: metres and radians (degrees with --deg). "
+        "`robokin COMMAND --help` describes each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"robokin {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    robot_help = "a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file"
 
-    sub.add_parser("list", help="list the bundled robots")
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=description)
 
-    p = sub.add_parser("info", help="joint table, limits, source of a robot")
-    p.add_argument("robot", help=robot_help)
+    command("list", "list the bundled robots", "A table of the bundled robots: name, number of joint variables, "
+            "joint kinds (R revolute, P prismatic) and description. Each loads by name.")
 
     link_help = "the frame (default: the tool, or a tree's only end effector); see `robokin info ROBOT`"
-    p = sub.add_parser("fk", help="forward kinematics: the tool pose")
-    p.add_argument("robot", help=robot_help)
-    p.add_argument("q", nargs="+", help="joint values [rad, m], or a configuration name")
-    p.add_argument("--deg", action="store_true", help="revolute values in degrees")
+    p = command("info", "joint table, geometry, limits and source of a robot",
+                "A robot's joints (type, geometry form, limits in deg or m, speed limits), its geometry as a "
+                "DH/MDH or origin table (lengths in m, angles in deg), base, tool and named configurations. "
+                "For a URDF with several leaf links and no --tip: its links and leaves.")
+    _add_robot(p)
+
+    p = command("fk", "forward kinematics: the tool pose", "The pose T_world_tool of the tool at Q: the 4x4 "
+                "matrix, the position [m] and fixed-axis roll-pitch-yaw [rad and deg].")
+    _add_robot(p)
+    p.add_argument("q", nargs="+", help=Q_HELP)
+    p.add_argument("--deg", action="store_true", help=DEG_HELP)
     p.add_argument("--link", help=link_help)
 
-    p = sub.add_parser("jacobian", help="the Jacobian, rows [v; ω]")
-    p.add_argument("robot", help=robot_help)
-    p.add_argument("q", nargs="+", help="joint values [rad, m], or a configuration name")
-    p.add_argument("--deg", action="store_true", help="revolute values in degrees")
-    p.add_argument("--frame", choices=["world", "tool", "local"], default="world")
-    p.add_argument("--method", choices=["analytic", "forward", "reverse", "numeric"], default="analytic")
+    p = command("jacobian", "the Jacobian, rows [v; ω]", "The geometric Jacobian at Q: rows vx vy vz (m/s) and "
+                "wx wy wz (rad/s) per unit joint rate, one column per joint.")
+    _add_robot(p)
+    p.add_argument("q", nargs="+", help=Q_HELP)
+    p.add_argument("--deg", action="store_true", help=DEG_HELP)
+    p.add_argument("--frame", choices=["world", "tool", "local"], default="world",
+                   help="coordinates of the twist: the world frame (default) or the link's own (tool, local)")
     p.add_argument("--link", help=link_help)
+    p.add_argument("--method", choices=["analytic", "forward", "reverse", "numeric"], default="analytic",
+                   help="how J is computed: closed form from the joint axes (default), forward- or reverse-mode "
+                   "automatic differentiation of fk, or central differences; all agree to ~1e-12")
 
-    p = sub.add_parser("check", help="validate robot files; exit 1 if any is malformed")
+    p = command("check", "validate robot files; exit 1 if any is malformed or implausible",
+                "Load each file and report FILE:LINE:COL errors, or implausible values (link lengths that look "
+                "like millimetres, limits that look like the wrong angle unit). A URDF is validated as a whole "
+                "(every link and joint) and its leaf links are listed; --tip also checks that chain.")
     p.add_argument("files", nargs="+", help="robot files (.yaml or .urdf)")
+    p.add_argument("--base", metavar="LINK", help="URDF only: the link the chain starts at (default: the root link)")
+    p.add_argument("--tip", metavar="LINK", help="URDF only: also check the chain ending at this link")
 
-    p = sub.add_parser("demo", help="what a newcomer should see first: FK, Jacobian, IK, singularities, a GIF")
-    p.add_argument("--robot", default="panda", help=robot_help + " (default: panda)")
-    p.add_argument("--out", default="robokin-demo.gif", help="the animation to write (default: robokin-demo.gif)")
-    p.add_argument("--steps", type=int, default=16, help="frames per motion segment (default 16)")
+    p = command("demo", "what a newcomer should see first: FK, Jacobian, IK, singularities, a GIF",
+                "Forward kinematics and the Jacobian at the robot's start configuration, inverse kinematics for "
+                "three targets inside its workspace (away from singularities), a motion through the solutions "
+                "within the joint speed limits, a singularity check along it, and an animation. Exit 1 if a "
+                "target was not reached.")
+    _add_robot(p, default="panda")
+    p.add_argument("--out", default="robokin-demo.gif", help="the animation to write, .gif or .mp4 "
+                   "(default: robokin-demo.gif)")
+    p.add_argument("--fps", type=float, default=20.0, help="frames per second of the animation (default 20)")
+    p.add_argument("--frames", type=int, help="at most this many frames, spread over the motion (default: one "
+                   "every 1/fps s of the motion: real time); a small number makes a quick demo")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the targets and of IK restarts (default 0)")
+    p.add_argument("--view", nargs=2, type=float, metavar=("ELEV", "AZIM"),
+                   help="camera elevation and azimuth [deg] (default: chosen to show the motion)")
 
-    p = sub.add_parser("convert", help="write a robot (e.g. a URDF's chain) as a robokin YAML file")
-    p.add_argument("robot", help=robot_help)
-    p.add_argument("--base", help="URDF only: the link the chain starts at (default: the root link)")
-    p.add_argument("--tip", help="URDF only: the link the chain ends at (default: the only leaf link)")
+    p = command("convert", "write a robot (e.g. a URDF's chain) as a robokin YAML file",
+                "Write the robot as robokin YAML (format 1): each joint in its geometry form; numbers rounded to "
+                "--digits significant digits (what the source had, without float noise).")
+    _add_robot(p)
     p.add_argument("-o", "--output", help="the YAML file to write (default: print to standard output)")
+    p.add_argument("--deg", action="store_true", help="write angles in degrees (units: {angle: deg})")
+    p.add_argument("--mm", action="store_true", help="write lengths in millimetres (units: {length: mm})")
+    p.add_argument("--digits", type=int, default=12,
+                   help="significant digits of every number (default 12; 17 writes every float exactly)")
 
-    p = sub.add_parser("singular", help="singularity report at Q, search (--find) or map (--map I J)")
-    p.add_argument("robot", help=robot_help)
-    p.add_argument("q", nargs="*", help="joint values [rad, m], or a configuration name")
-    p.add_argument("--deg", action="store_true", help="revolute values in degrees")
-    p.add_argument("--tol", type=float, help="singular when σ_min/σ_max of [v/L; ω] J is below this (default 1e-6)")
+    p = command("singular", "singularity report at Q, search (--find) or map (--map I J)",
+                "At Q: the singular values of the unit-free task Jacobian [v/L; ω] J, whether it is singular, "
+                "the lost tool motions and the joint motions that do nothing. --find searches singular "
+                "configurations; --map draws σmin/σmax over two joints with the singular set in red.")
+    _add_robot(p)
+    p.add_argument("q", nargs="*", help=Q_HELP)
+    p.add_argument("--deg", action="store_true", help=DEG_HELP)
+    p.add_argument("--tol", type=float, help="singular when σmin/σmax of [v/L; ω] J is below this (default 1e-6)")
     p.add_argument("--link", help="the report at Q: " + link_help)
     p.add_argument("--find", action="store_true", help="search singular configurations from random starts")
     p.add_argument("--starts", type=int, default=64, help="--find: number of random starts (default 64)")
     p.add_argument("--seed", type=int, default=0, help="--find: random seed (default 0)")
     p.add_argument("--map", nargs=2, type=int, metavar=("I", "J"),
-                   help="map σ_min/σ_max over joints I and J (0-based, as in `robokin info`)")
+                   help="map σmin/σmax over joints I and J (0-based, as in `robokin info`), the other joints at Q")
     p.add_argument("--resolution", type=int, default=121, help="--map: grid points per axis (default 121)")
-    p.add_argument("--out", default="singularity_map.png", help="--map: PNG to write (default singularity_map.png)")
+    p.add_argument("--out", default="singularity_map.png",
+                   help="--map: the picture to write, .png/.pdf/.svg/.jpg (default singularity_map.png)")
 
-    p = sub.add_parser("animate", help="animate a motion to a GIF/MP4: joint-space --to, or a tool --line")
-    p.add_argument("robot", help=robot_help)
-    p.add_argument("--from", dest="start", nargs="+", metavar="Q", help="start: joint values or a configuration name")
+    p = command("animate", "animate a motion to a GIF/MP4: joint-space --to, or a tool --line",
+                "Animate the arm from --from (default: its start configuration) to --to (a joint-space motion "
+                "within the joint speed limits, slowed down if needed) or along a straight --line of the tool "
+                "(IK at every frame). The camera frames the motion; --joints also plots q, q̇, q̈ against time.")
+    _add_robot(p)
+    p.add_argument("--from", dest="start", nargs="+", metavar="Q", help="start: " + Q_HELP)
     goal = p.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--to", nargs="+", metavar="Q", help="goal: joint values or a configuration name (quintic)")
+    goal.add_argument("--to", nargs="+", metavar="Q", help="goal: " + Q_HELP)
     goal.add_argument("--line", nargs=3, type=float, metavar=("X", "Y", "Z"),
                       help="goal point of the tool in the world [m]: a straight line, orientation kept (IK)")
     p.add_argument("--out", default="arm.gif", help="file to write, .gif or .mp4 (default arm.gif)")
     p.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
     p.add_argument("--frames", type=int, default=60, help="number of frames (default 60)")
+    p.add_argument("--profile", choices=["quintic", "lspb"], default="quintic",
+                   help="--to: time scaling, quintic (smooth, default) or lspb (trapezoidal velocity)")
     p.add_argument("--ellipsoid", action="store_true", help="draw the velocity ellipsoid at the tool")
-    p.add_argument("--limits", choices=["reach", "motion"], default="reach",
-                   help="axes: the robot's whole reach (default) or a close-up of the motion")
-    p.add_argument("--deg", action="store_true", help="revolute values in degrees")
+    p.add_argument("--limits", choices=["motion", "reach"], default="motion",
+                   help="axes: a close-up of the motion with the floor (default) or the robot's whole reach")
+    p.add_argument("--view", nargs=2, type=float, metavar=("ELEV", "AZIM"),
+                   help="camera elevation and azimuth [deg] (default: chosen to show the motion)")
+    p.add_argument("--joints", metavar="PLOT.png", help="also write q, q̇, q̈ against time with the limits")
+    p.add_argument("--deg", action="store_true", help=DEG_HELP)
 
-    p = sub.add_parser("teach", help="a window with one slider per joint; pose and manipulability live")
-    p.add_argument("robot", help=robot_help)
-    p.add_argument("q", nargs="*", help="start: joint values [rad, m] or a configuration name")
-    p.add_argument("--deg", action="store_true", help="revolute values in degrees")
+    p = command("teach", "a window with one slider per joint; pose and manipulability live",
+                "An interactive matplotlib window (needs a display): one slider per joint, the arm, its tool "
+                "pose and manipulability updating live.")
+    _add_robot(p)
+    p.add_argument("q", nargs="*", help="start: " + Q_HELP)
+    p.add_argument("--deg", action="store_true", help=DEG_HELP)
 
-    p = sub.add_parser(
+    p = command(
         "ik",
-        help="inverse kinematics: joint values for a tool position (and orientation)",
-        description="Solve q with fk(q) at the target (tolerances 1e-6 m and 1e-6 rad), within the joint "
+        "inverse kinematics: joint values for a tool position (and orientation)",
+        "Solve q with fk(q) at the target (tolerances 1e-6 m and 1e-6 rad), within the joint "
         "limits. Without --rpy the orientation is free: a position-only task. Exit status 1 when no "
         "solution is found (the closest pose found is printed).",
     )
-    p.add_argument("robot", help=robot_help)
+    _add_robot(p)
     p.add_argument("--xyz", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"), help="target position [m]")
     p.add_argument("--rpy", nargs=3, type=float, metavar=("R", "P", "Y"),
                    help="target orientation, fixed-axis roll pitch yaw (R = Rz(Y) Ry(P) Rx(R)) [rad, deg with "
@@ -537,18 +831,45 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--position-only", action="store_true", help="orientation free (the default without --rpy)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the restarts (default 0)")
 
-    # more subcommands are registered below by their sections
+    for register in _EXTRA_PARSERS:  # subcommands added by other sections (see `subcommand`)
+        register(sub)
     return parser
 
 
+# Functions ``register(subparsers)`` that add more subcommands; their handlers register with `_command`.
+_EXTRA_PARSERS: list[Callable[[Any], None]] = []
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"robokin: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``robokin`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    """Run the ``robokin`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    A closed standard output (``robokin list | head -1``) ends the command quietly with status 141
+    (128 + SIGPIPE, what a shell reports for a program killed by it).
+    """
+    import warnings
+
     args = _parser().parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            status = _COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return status
     except RobokinError as exc:
         print(f"robokin {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away. Point stdout at /dev/null so that the interpreter's final flush does not
+        # raise again (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

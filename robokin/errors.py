@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["RobokinError", "RobotFormatError", "ShapeError", "ConventionError", "OptionError"]
+__all__ = [
+    "RobokinError",
+    "RobotFormatError",
+    "ShapeError",
+    "ConventionError",
+    "OptionError",
+    "LimitError",
+    "PlausibilityWarning",
+]
 
 
 class RobokinError(Exception):
@@ -61,3 +69,11 @@ class ConventionError(RobokinError, ValueError):
 
 class OptionError(RobokinError, ValueError):
     """A string option (``method=``, ``frame=``, ...) is not one of the valid choices."""
+
+
+class LimitError(RobokinError, ValueError):
+    """Joint values, speeds or accelerations outside the robot's limits where the call must stay inside them."""
+
+
+class PlausibilityWarning(UserWarning):
+    """A robot file loads but its numbers look wrong (e.g. millimetres read as metres, degrees as radians)."""

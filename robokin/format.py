@@ -15,16 +15,17 @@ import difflib
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterator, Literal, cast
 
 import numpy as np
 import yaml
 
-from .errors import RobotFormatError
+from .errors import PlausibilityWarning, RobotFormatError
 from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot
 
-__all__ = ["load_yaml", "loads", "dumps", "save", "FORMAT_VERSION"]
+__all__ = ["load_yaml", "loads", "dumps", "save", "plausibility_warnings", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 # Format 2 adds trees: a joint's parent: frame, its child: frame name, mimic: couplings, named fixed frames:
@@ -49,6 +50,10 @@ POSE_KEYS = ("xyz", "rpy")
 UNITS_KEYS = ("length", "angle")
 JOINT_TYPES = ("revolute", "prismatic", "fixed")
 FORMS = ("dh", "mdh", "origin")
+# Keys that belong one level deeper than a joint's own keys, and where (a dedented line lands there).
+_MISPLACED = {k: "is a parameter of 'dh:' (or 'mdh:')" for k in DH_KEYS} | {
+    k: "is a key of 'origin:'" for k in POSE_KEYS
+}
 # A length written in the unit is divided by this to give metres (division keeps 431.8 mm -> 0.4318 m
 # correctly rounded).
 LENGTH_UNITS = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
@@ -133,18 +138,8 @@ def _compose(text: str, path: str) -> yaml.Node | None:
             column=None if mark is None else mark.column + 1,
         ) from None
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        problem = ": ".join(s for s in (e.context, e.problem) if s) or "invalid YAML"
-        if e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
-            problem += f" (the construct started on line {e.context_mark.line + 1})"
-        if "'\\t'" in problem:
-            problem += " (tabs cannot indent YAML; indent with spaces)"
-        raise RobotFormatError(
-            f"YAML syntax error: {problem}",
-            path=path,
-            line=None if mark is None else mark.line + 1,
-            column=None if mark is None else mark.column + 1,
-        ) from None
+        reason, line, column = _explain_yaml_error(text, e)
+        raise RobotFormatError(reason, path=path, line=line, column=column) from None
     except yaml.reader.ReaderError as e:
         line, column = _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
         raise RobotFormatError(
@@ -159,6 +154,88 @@ def _compose(text: str, path: str) -> yaml.Node | None:
         raise RobotFormatError(f"YAML error: {e}", path=path) from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before this
         raise RobotFormatError(f"document nested too deeply (more than {MAX_DEPTH} levels)", path=path) from None
+
+
+# A line that starts a joint of the list: "  - name: elbow".
+_JOINT_START = re.compile(r"^\s*-\s+name:\s*['\"]?([^'\"#]+?)['\"]?\s*(#.*)?$")
+
+
+def _key_column(line: str) -> int | None:
+    """0-based column where the key or item of a YAML line starts (after "- "), None for blank/comment lines."""
+    stripped = line.lstrip(" ")
+    if not stripped or stripped.startswith("#"):
+        return None
+    column = len(line) - len(stripped)
+    while stripped.startswith("- "):
+        rest = stripped[2:].lstrip(" ")
+        column += len(stripped) - len(rest)
+        stripped = rest
+    return column
+
+
+def _enclosing_joint(lines: list[str], index: int) -> str | None:
+    """The name of the joint whose block holds line ``index`` (0-based), if the line is inside the joints list."""
+    if not lines:
+        return None
+    line = lines[min(index, len(lines) - 1)].expandtabs(8)  # a tab indents to the next multiple of 8
+    indent = len(line) - len(line.lstrip(" "))
+    for k in range(min(index, len(lines) - 1), -1, -1):
+        if re.match(r"^joints\s*:", lines[k]):
+            return None
+        found = _JOINT_START.match(lines[k])
+        if found:
+            dash = len(lines[k]) - len(lines[k].lstrip(" "))
+            return found.group(1).strip() if k == index or indent > dash else None
+    return None
+
+
+def _explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | None, int | None]:
+    """A parser error in plain words: ``(reason, line, column)``, 1-based, naming the enclosing joint.
+
+    PyYAML reports where it noticed the problem in its own terms ("expected <block end>, but found '?'",
+    "mapping values are not allowed here"); robot files break it almost always by indentation, so the
+    reason says which line is indented to which column and which columns the enclosing blocks use.
+    """
+    mark = e.problem_mark or e.context_mark
+    problem = e.problem or ""
+    lines = text.splitlines()
+    at = None if mark is None else mark.line
+    where = ""
+    previous = None
+    if at is not None:
+        joint = _enclosing_joint(lines, at)
+        where = f"joint {joint!r}: " if joint else ""
+        previous = next((k for k in range(min(at, len(lines)) - 1, -1, -1) if _key_column(lines[k]) is not None), None)
+    if "'\\t'" in problem or "\\t" in problem:
+        reason = ("YAML syntax error: a tab character in the indentation; YAML is indented with spaces only "
+                  "(replace the tabs by spaces)")
+    elif problem.startswith("expected <block end>") and at is not None and at < len(lines):
+        column = _key_column(lines[at]) or 0
+        levels: list[int] = []  # the columns of the blocks enclosing the line above, innermost first
+        for k in range(at - 1, -1, -1):
+            c = _key_column(lines[k])
+            if c is not None and (not levels or c < levels[-1]):
+                levels.append(c)
+        shown = ", ".join(str(c + 1) for c in levels)
+        reason = (f"YAML indentation error: this line starts at column {column + 1}, which lines up with no block "
+                  f"above it (the enclosing keys start at column{'s' if len(levels) > 1 else ''} {shown}); "
+                  "the keys of one mapping and the items of one list must start in the same column")
+    elif problem.startswith("mapping values are not allowed") and at is not None:
+        above = "" if previous is None else (f" (line {previous + 1} starts at column "
+                                              f"{(_key_column(lines[previous]) or 0) + 1})")
+        reason = ("YAML indentation error: unexpected ':': either this line is indented deeper than the key above it" + above
+                  + ", so YAML reads it as the continuation of that key's value — line it up with that key — or "
+                  "a value contains ': ' and needs quotes")
+    elif problem.startswith("could not find expected ':'") and e.context_mark is not None:
+        mark = e.context_mark
+        where_joint = _enclosing_joint(lines, mark.line)
+        where = f"joint {where_joint!r}: " if where_joint else ""
+        reason = "YAML syntax error: a key without ':' (write 'key: value', with a space after the colon)"
+    else:
+        reason = "YAML syntax error: " + (": ".join(s for s in (e.context, e.problem) if s) or "invalid YAML")
+        if e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
+            reason += f" (the construct started on line {e.context_mark.line + 1})"
+    return where + reason, (None if mark is None else mark.line + 1), (None if mark is None else mark.column + 1)
 
 
 # --------------------------------------------------------------------------------------------- pi expressions
@@ -383,9 +460,12 @@ class _Reader:
     ) -> None:
         for key, (key_node, _) in entries.items():
             if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
                 text = f"unknown key {key!r} (expected {_fmt_keys(allowed)})"
-                if hint:
+                belongs = _MISPLACED.get(key) if allowed == JOINT_KEYS else None
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                if belongs:
+                    text += f"; {key!r} {belongs}: indent it under that key"
+                elif hint:
                     text += f"; did you mean {hint[0]!r}?"
                 raise self.error(
                     key_node, where, f"{label} has {text}" if label else text,
@@ -405,6 +485,9 @@ class _Reader:
         try:
             value, uses_pi = _parse_number(text)
         except ValueError as e:
+            if re.fullmatch(r"[A-Za-z_]{2,}", text) and "pi" not in text.lower():  # a word, e.g. fast
+                unit = f" [{self.units.name(quantity)}]" if quantity else ""
+                raise self.error(node, where, f"{what} must be a number{unit}, got {text!r}", key_path) from None
             raise self.error(
                 node, where, f"{what} must be a number or an expression of pi such as pi/2, got {text!r}: {e}",
                 key_path,
@@ -565,6 +648,9 @@ class _Reader:
         jtype = type_node.value if isinstance(type_node, yaml.ScalarNode) else None
         if jtype not in JOINT_TYPES:
             hint = "; a URDF 'continuous' joint is a revolute joint without limits" if jtype == "continuous" else ""
+            close = difflib.get_close_matches(jtype, JOINT_TYPES, n=1) if isinstance(jtype, str) else []
+            if close and not hint:
+                hint = f"; did you mean {close[0]!r}?"
             got = repr(jtype) if isinstance(type_node, yaml.ScalarNode) else _kind_of(type_node)
             raise self.error(
                 type_node, where, f"unknown joint type {got} (expected {', '.join(JOINT_TYPES)}){hint}", f"{kp}.type"
@@ -843,7 +929,71 @@ def loads(text: str, path: str = "<string>") -> Robot:
     if not isinstance(text, str):
         raise TypeError(f"loads expects the YAML text as str, got {type(text).__name__}")
     path = str(path)
-    return _Reader(path).document(_compose(text, path))
+    reader = _Reader(path)
+    robot = reader.document(_compose(text, path))
+    for message in plausibility_warnings(robot, angle=reader.units.angle, length=reader.units.name("length")):
+        warnings.warn(f"{path}: {message}", PlausibilityWarning, stacklevel=2)
+    return robot
+
+
+# A robot arm's link offsets and strokes stay below this [m]; beyond it the file is most likely in mm.
+MAX_PLAUSIBLE_LENGTH = 20.0
+# In a degree file, revolute limits all within ± this many degrees look like radians (2π rad ≈ 6.28).
+RADIAN_LOOKING_DEG = 2.0 * math.pi + 1e-9
+# In a radian file, a revolute limit or DH angle beyond this [rad] (two turns) looks like degrees.
+DEGREE_LOOKING_RAD = 4.0 * math.pi + 1e-9
+
+
+def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -> list[str]:
+    """Sentences about numbers of a valid robot that are most likely in the wrong unit, each with the fix.
+
+    Checked: a link offset, base/tool offset or prismatic stroke longer than ``MAX_PLAUSIBLE_LENGTH``
+    (a file in millimetres without ``units: {length: mm}``); in a file with ``angle: deg``, revolute limits
+    that all lie within ±2π degrees (radians written in a degree file); in a radian file, a revolute limit or
+    a DH angle beyond two turns (degrees written in a radian file).
+
+    Args:
+        robot: The loaded robot (SI units).
+        angle: The file's angle unit, ``"rad"`` or ``"deg"``.
+        length: The file's length unit, ``"m"``, ``"cm"`` or ``"mm"``.
+
+    Returns:
+        The warnings (empty for a plausible robot).
+    """
+    found = []
+    longest, where = 0.0, ""
+    for key, origin in (("base", robot.base), ("tool", robot.tool)):
+        size = math.hypot(*origin.xyz)
+        if size > longest:
+            longest, where = size, key
+    for joint in robot.joints:
+        sizes = [abs(joint.dh[0]), abs(joint.dh[2])] if joint.dh is not None else []
+        sizes += [math.hypot(*joint.origin.xyz)] if joint.origin is not None else []
+        if joint.type == "prismatic":
+            sizes += [abs(v) for v in joint.limits if math.isfinite(v)]
+        for size in sizes:
+            if size > longest:
+                longest, where = size, f"joint {joint.name!r}"
+    if longest > MAX_PLAUSIBLE_LENGTH:
+        scale = LENGTH_UNITS[length]
+        fix = ("add units: {length: mm} (or cm) if the numbers are millimetres" if length == "m"
+               else f"check the numbers: the file says units {{length: {length}}}")
+        found.append(f"{where} has a length of {longest * scale:g} {length} = {longest:g} m; robot arms are "
+                     f"below ~{MAX_PLAUSIBLE_LENGTH:g} m: {fix}")
+    revolute = [j for j in robot.joints if j.type == "revolute"]
+    finite = [abs(v) for j in revolute for v in j.limits if math.isfinite(v)]
+    if angle == "deg" and finite and max(finite) < math.radians(RADIAN_LOOKING_DEG) and max(finite) > 0:
+        found.append(f"every revolute limit lies within ±{math.degrees(max(finite)):.3g} deg: these look like "
+                     "radians in a file with units {angle: deg}; write the limits in degrees or remove angle: deg")
+    if angle == "rad":
+        big = [(abs(v), j.name, "limit") for j in revolute for v in j.limits if math.isfinite(v)]
+        big += [(abs(j.dh[k]), j.name, ("alpha", "", "theta")[k - 1]) for j in robot.joints if j.dh is not None
+                for k in (1, 3)]
+        worst = max(big, default=(0.0, "", ""))
+        if worst[0] > DEGREE_LOOKING_RAD:
+            found.append(f"joint {worst[1]!r} has a {worst[2]} of {worst[0]:g} rad (more than two turns): this "
+                         "looks like degrees in a radian file; add units: {angle: deg}")
+    return found
 
 
 def load_yaml(path: str | os.PathLike[str]) -> Robot:
@@ -901,19 +1051,44 @@ def _yaml_float(x: float) -> str:
     return s
 
 
-def _floats(values: Any) -> str:
-    return "[" + ", ".join(_yaml_float(v) for v in values) + "]"
+def _floats(values, num=None, quantity: Quantity | None = None) -> str:
+    num = num or _plain
+    return "[" + ", ".join(num(v, quantity) for v in values) + "]"
 
 
-def _pose(origin: Origin) -> str:
-    return f"{{xyz: {_floats(origin.xyz)}, rpy: {_floats(origin.rpy)}}}"
+def _plain(x: float, quantity: Quantity | None = None) -> str:
+    return _yaml_float(x)
+
+
+def _number_writer(angle: str, length: str, digits: int | None):
+    """``num(value_SI, quantity) -> text``: converted to the file's units, rounded to ``digits`` significant
+    digits (None: exact ``repr``). Values within 1e-12 of zero in SI are float noise and written as 0."""
+    scale = LENGTH_UNITS[length]
+
+    def num(x: float, quantity: Quantity | None = None) -> str:
+        x = float(x)
+        if digits is not None and abs(x) < 1e-12:
+            x = 0.0
+        if quantity == "length":
+            x *= scale
+        elif quantity == "angle" and angle == "deg":
+            x = math.degrees(x)
+        if digits is not None and x != 0.0 and math.isfinite(x):
+            x = float(f"{x:.{digits}g}")
+        return _yaml_float(x)
+
+    return num
+
+
+def _pose(origin: Origin, num=None) -> str:
+    return f"{{xyz: {_floats(origin.xyz, num, 'length')}, rpy: {_floats(origin.rpy, num, 'angle')}}}"
 
 
 def _is_plus_zero(x: float) -> bool:
     return x == 0.0 and math.copysign(1.0, x) > 0
 
 
-def _joint_lines(joint: Joint) -> Iterator[str]:
+def _joint_lines(joint: Joint, num=_plain) -> Iterator[str]:
     yield f"  - name: {_yaml_str(joint.name)}"
     yield f"    type: {joint.type}"
     if joint.form in ("dh", "mdh"):
@@ -921,31 +1096,32 @@ def _joint_lines(joint: Joint) -> Iterator[str]:
             raise ValueError(f"joint {joint.name!r}: form {joint.form} without dh parameters")
         if tuple(joint.axis) != (0.0, 0.0, 1.0):
             raise ValueError(f"joint {joint.name!r}: a {joint.form} joint moves about z, but its axis is {joint.axis}")
-        params = ", ".join(f"{k}: {_yaml_float(v)}" for k, v in zip(DH_KEYS, joint.dh))
+        kinds = ("length", "angle", "length", "angle")
+        params = ", ".join(f"{k}: {num(v, kind)}" for k, v, kind in zip(DH_KEYS, joint.dh, kinds))
         yield f"    {joint.form}: {{{params}}}"
     elif joint.form == "origin":
         if joint.origin is None:
             raise ValueError(f"joint {joint.name!r}: form origin without an origin")
-        yield f"    origin: {_pose(joint.origin)}"
+        yield f"    origin: {_pose(joint.origin, num)}"
         if joint.moving:
             yield f"    axis: {_floats(joint.axis)}"
     else:
         raise ValueError(f"joint {joint.name!r}: unknown geometry form {joint.form!r}")
     lo, hi = joint.limits
+    quantity: Quantity = "angle" if joint.type == "revolute" else "length"
     if joint.moving and (lo != -math.inf or hi != math.inf):
-        lo_text = "null" if lo == -math.inf else _yaml_float(lo)
-        hi_text = "null" if hi == math.inf else _yaml_float(hi)
+        lo_text = "null" if lo == -math.inf else num(lo, quantity)
+        hi_text = "null" if hi == math.inf else num(hi, quantity)
         yield f"    limits: [{lo_text}, {hi_text}]"
     if joint.moving and joint.velocity is not None:
-        yield f"    velocity: {_yaml_float(joint.velocity)}"
+        yield f"    velocity: {num(joint.velocity, quantity)}"
     if joint.parent is not None:
         yield f"    parent: {_yaml_str(joint.parent)}"
     if joint.child is not None:
         yield f"    child: {_yaml_str(joint.child)}"
     if joint.mimic is not None:
         m = joint.mimic
-        yield (f"    mimic: {{joint: {_yaml_str(m.joint)}, multiplier: {_yaml_float(m.multiplier)}, "
-               f"offset: {_yaml_float(m.offset)}}}")
+        yield f"    mimic: {{joint: {_yaml_str(m.joint)}, multiplier: {num(m.multiplier)}, offset: {num(m.offset, quantity)}}}"
 
 
 def _needs_trees(robot: Robot) -> bool:
@@ -955,11 +1131,13 @@ def _needs_trees(robot: Robot) -> bool:
     )
 
 
-def _first_difference(a: Robot, b: Robot) -> str | None:
-    """The first field in which two robots differ bit for bit, or None."""
+def _first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
+    """The first field in which two robots differ (bit for bit when ``rtol`` is 0), or None."""
 
     def same(x: Any, y: Any) -> bool:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if rtol:
+            return x.shape == y.shape and bool(np.all((x == y) | (np.abs(x - y) <= rtol * np.maximum(np.abs(x), 1e-9))))
         return x.shape == y.shape and x.tobytes() == y.tobytes()
 
     for field in ("name", "description", "source", "root"):
@@ -1013,17 +1191,22 @@ def _first_difference(a: Robot, b: Robot) -> str | None:
     return None
 
 
-def dumps(robot: Robot) -> str:
-    """The robot as YAML text, lengths in metres and angles in radians: format version 1 for a serial
+def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | None = None) -> str:
+    """The robot as YAML text, lengths in metres and angles in radians by default: format version 1 for a serial
     chain, version 2 when it uses trees (parents, child frame names, mimic joints, named frames, a root name).
 
-    Each joint keeps its geometry form (dh, mdh or origin + axis) and its place in the chain; floats are
-    written in ``repr`` form, so ``loads(dumps(robot))`` equals ``robot`` bit for bit (this is checked
-    before returning). Unlimited limits and absent speed limits are omitted, a one-sided limit is written
-    with ``null`` on its open side, and an identity base or tool is omitted.
+    Each joint keeps its geometry form (dh, mdh or origin + axis) and its place in the chain; by default
+    floats are written in ``repr`` form, so ``loads(dumps(robot))`` equals ``robot`` bit for bit (this is
+    checked before returning). Unlimited limits and absent speed limits are omitted, a one-sided limit is
+    written with ``null`` on its open side, and an identity base or tool is omitted.
 
     Args:
         robot: The robot to write.
+        angle: ``"rad"`` (default) or ``"deg"``: the unit angles are written in (``units: {angle: deg}``).
+        length: ``"m"`` (default), ``"cm"`` or ``"mm"``.
+        digits: Round every number to this many significant digits (1..17) and write values within 1e-12 of
+            zero as 0, removing float noise such as ``0.30000000000000004`` or ``89.99999999999999``; the
+            read-back is then checked to agree to that precision. None (default): exact.
 
     Returns:
         The YAML document.
@@ -1036,9 +1219,17 @@ def dumps(robot: Robot) -> str:
     if not isinstance(robot, Robot):
         raise TypeError(f"dumps expects a Robot, got {type(robot).__name__}")
     where = f"<robot {robot.name!r}>"
+    if angle not in ANGLE_UNITS or length not in LENGTH_UNITS:
+        raise RobotFormatError(f"cannot write angles in {angle!r} or lengths in {length!r} (angle: "
+                               f"{', '.join(ANGLE_UNITS)}; length: {', '.join(LENGTH_UNITS)})", path=where)
+    if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17):
+        raise RobotFormatError(f"digits must be an integer in 1..17 or None, got {digits!r}", path=where)
+    num = _number_writer(angle, length, digits)
+    names = {"m": "metres", "cm": "centimetres", "mm": "millimetres", "rad": "radians", "deg": "degrees"}
     version = TREE_VERSION if _needs_trees(robot) else FORMAT_VERSION
     lines = [
-        f"# robokin robot description, format version {version}; lengths in metres, angles in radians.",
+        f"# robokin robot description, format version {version}; lengths in {names[length]}, angles in "
+        f"{names[angle]}.",
         f"robokin: {version}",
         f"name: {_yaml_str(robot.name)}",
     ]
@@ -1048,32 +1239,40 @@ def dumps(robot: Robot) -> str:
         lines.append(f"description: {_yaml_str(robot.description)}")
     if robot.source:
         lines.append(f"source: {_yaml_str(robot.source)}")
+    if (angle, length) != ("rad", "m"):
+        lines.append(f"units: {{length: {length}, angle: {angle}}}")
     for key in ("base", "tool"):
         origin: Origin = getattr(robot, key)
         if not all(_is_plus_zero(v) for v in (*origin.xyz, *origin.rpy)):
-            lines.append(f"{key}: {_pose(origin)}")
+            lines.append(f"{key}: {_pose(origin, num)}")
     lines.append("joints:")
     try:
         for joint in robot.joints:
-            lines.extend(_joint_lines(joint))
+            lines.extend(_joint_lines(joint, num))
     except ValueError as e:
         raise RobotFormatError(f"cannot be saved: {e}", path=where) from None
     if robot.frames:
         lines.append("frames:")
         for frame in robot.frames:
             lines.append(f"  - {{name: {_yaml_str(frame.name)}, parent: {_yaml_str(frame.parent)}, "
-                         f"origin: {_pose(frame.origin)}}}")
+                         f"origin: {_pose(frame.origin, num)}}}")
     if robot.configurations:
         lines.append("configurations:")
+        kinds = ["angle" if t == "revolute" else "length" for t in robot.joint_types]
         for key, q in robot.configurations.items():
-            lines.append(f"  {_yaml_str(key)}: {_floats(np.asarray(q, dtype=float))}")
+            values = ", ".join(num(v, kind) for v, kind in zip(np.asarray(q, dtype=float), kinds))
+            lines.append(f"  {_yaml_str(key)}: [{values}]")
     text = "\n".join(lines) + "\n"
 
     try:
-        again = loads(text, path=where)
+        with warnings.catch_warnings():  # the robot was loaded already: its plausibility is not news here
+            warnings.simplefilter("ignore", PlausibilityWarning)
+            again = loads(text, path=where)
     except RobotFormatError as e:
         raise RobotFormatError(f"cannot be saved: {e.reason}", path=where, key_path=e.key_path) from None
-    diff = _first_difference(robot, again)
+    exact = digits is None and (angle, length) == ("rad", "m")
+    rtol = 0.0 if exact else (1e-13 if digits is None else 10.0 ** (1 - digits))
+    diff = _first_difference(robot, again, rtol)
     if diff is not None:
         raise RobotFormatError(f"cannot be saved exactly: {diff} would read back differently", path=where,
                                key_path=diff)

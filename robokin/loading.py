@@ -41,6 +41,18 @@ def bundled_path(name: str) -> Path:
     return path
 
 
+def _require_regular_file(path: Path, text: str) -> None:
+    """A RobotFormatError saying what ``path`` is when it is not a regular file (missing, a folder, a device)."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise RobotFormatError("is a directory, not a robot file (give a .yaml or .urdf file)", path=text)
+    if path.exists():
+        raise RobotFormatError("is not a regular file (a device, FIFO or socket); give a .yaml or .urdf file",
+                               path=text)
+    raise RobotFormatError("file not found", path=text)
+
+
 def load(name_or_path: str | os.PathLike, *, base: str | None = None, tip: str | None = None) -> Robot:
     """Load a robot: a bundled name (``"puma560"``), a YAML file, or a URDF file.
 
@@ -61,13 +73,14 @@ def load(name_or_path: str | os.PathLike, *, base: str | None = None, tip: str |
     if path.suffix.lower() in _URDF_SUFFIXES:
         from .urdf import load_urdf
 
+        if path.suffix.lower() == ".urdf":
+            _require_regular_file(path, text)
         return load_urdf(path, base=base, tip=tip)
     if base is not None or tip is not None:
         raise RobotFormatError("base= and tip= apply to URDF files only", path=text)
     from .format import load_yaml
 
     if path.suffix.lower() in (".yaml", ".yml") or path.exists() or os.sep in text or "/" in text:
-        if not path.is_file():
-            raise RobotFormatError("file not found", path=text)
+        _require_regular_file(path, text)
         return load_yaml(path)
     return load_yaml(bundled_path(text))

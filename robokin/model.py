@@ -12,7 +12,7 @@ mdh      Rx(alpha) Tx(a) Rz(theta) Tz(d)         z                   I
 origin   Txyz Rz(yaw) Ry(pitch) Rx(roll)         axis (normalised)   I
 =======  ======================================  ==================  =====================================
 
-(``Rz(q)`` commutes with ``Rz(theta)`` and ``Tz(d)``, so these equal the formulas of robot-format.md.)
+(``Rz(q)`` commutes with ``Rz(theta)`` and ``Tz(d)``, so these equal the formulas of docs/format.md.)
 The compiled :class:`Chain` folds every constant transform between two joint motions into one matrix and
 turns every axis into z, so the kernels in :mod:`robokin.kinematics` do only sin/cos and multiply-adds.
 """

@@ -1,21 +1,24 @@
-"""Singularity analysis: determinants, singular values, manipulability, lost directions, search and maps.
+"""Singularity analysis at configurations: measures, lost directions, types, search and maps.
 
-Two layers:
+Naming: one name per quantity, and the arguments tell the two kinds apart.
 
-- Functions of a Jacobian ``J`` ``(..., m, n)`` (usually ``(..., 6, n)`` with rows ``[v; ω]``):
-  :func:`singular_values`, :func:`smallest_singular_value`, :func:`inverse_condition`,
-  :func:`manipulability`, :func:`det`. They batch over the leading axes and compose with
-  :func:`robokin.kinematics.jacobian`.
-- Functions of ``(robot, q)``: :func:`scaled_jacobian`, :func:`is_singular`, :func:`analyze`,
-  :func:`det_gradient`, :func:`find_singular`, :func:`singularity_map`.
+- Functions of a Jacobian ``J`` ``(..., m, n)`` live in :mod:`robokin.measures`:
+  ``measures.singular_values(J)``, ``smallest_singular_value``, ``inverse_condition``, ``manipulability``,
+  ``det``. They batch over the leading axes and compose with :func:`robokin.kinematics.jacobian`.
+- Functions of ``(robot, q)`` live here (and at the top level, ``robokin.inverse_condition(robot, q)``):
+  :func:`inverse_condition`, :func:`manipulability`, :func:`scaled_jacobian`, :func:`is_singular`,
+  :func:`analyze`, :func:`det_gradient`, :func:`find_singular`, :func:`singularity_map`.
+
+"Inverse condition" is ``σ_min / σ_max`` (the reciprocal of the condition number κ); robokin writes it
+``σmin/σmax`` in text and ``inverse_condition`` in code.
 
 Scale. A Jacobian's rows mix m/s and rad/s, so ``σ_min / σ_max`` of the raw ``J`` changes with the length
 unit. The functions of ``(robot, q)`` therefore work on the *scaled* Jacobian
 ``J_s = diag(I/L, I) · J · diag(1 for revolute, L for prismatic joints)``, where ``L`` is the robot's
-characteristic length (:attr:`robokin.model.Robot.characteristic_length`: the sum of the link offsets from the first joint to
-the tool plus the prismatic strokes). In ``J_s`` the task is ``[v/L; ω]`` and the joint rates are
-``[rad/s; (m/s)/L]``: all unit-free, and an arm scaled by any factor has the same ``J_s``. "Singular" means
-``σ_min / σ_max`` of ``J_s`` (restricted to the task rows) below a tolerance.
+characteristic length (:attr:`robokin.model.Robot.characteristic_length`: the sum of the link offsets from the
+first joint to the tool plus the prismatic strokes, an upper bound of the reach). In ``J_s`` the task is
+``[v/L; ω]`` and the joint rates are ``[rad/s; (m/s)/L]``: all unit-free, and an arm scaled by any factor has
+the same ``J_s``. "Singular" means ``σ_min / σ_max`` of ``J_s`` (restricted to the task rows) below a tolerance.
 
 Task rows. By default (``rows="auto"``) the task is the rows of ``J`` the arm controls independently
 (:func:`task_rows`): all six for a 6- or 7-joint spatial arm, ``[vx, vy]`` for a planar 2R arm,
@@ -37,16 +40,12 @@ import numpy.typing as npt
 from . import validation
 from .errors import OptionError, ShapeError
 from .kinematics import jacobian, jacobian_analytic, poses
+from . import measures
 from .measures import (
     RANK_TOL,
     Rows,
-    det,
-    inverse_condition,
     inverse_condition_from_singular_values,
-    manipulability,
     row_indices,
-    singular_values,
-    smallest_singular_value,
     task_rows,
     unit_scales,
 )
@@ -57,11 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Robot
 
 __all__ = [
-    "singular_values",
-    "smallest_singular_value",
     "inverse_condition",
     "manipulability",
-    "det",
     "characteristic_length",
     "task_rows",
     "q_text",
@@ -161,6 +157,38 @@ def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link:
     return J[..., idx, :] * row_scale[idx, None] * col_scale
 
 
+def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
+    """``σ_min / σ_max`` ``(...)`` of the unit-free task Jacobian at ``q``: 1 isotropic, 0 singular.
+
+    The scale-free number behind :func:`is_singular`, ``robokin singular`` and the animation's warning:
+    ``measures.inverse_condition(scaled_jacobian(robot, q, rows))``.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: The task rows, default ``"auto"`` (:func:`task_rows`).
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
+
+    Returns:
+        ``(...)`` in [0, 1].
+    """
+    return measures.inverse_condition(scaled_jacobian(robot, q, rows, link))
+
+
+def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all", link: str | None = None) -> np.ndarray:
+    """Yoshikawa's manipulability ``(...)`` of the world Jacobian at ``q`` (:func:`robokin.measures.manipulability`).
+
+    Not scale-free: its unit is the product of the singular values' (m for each translation row).
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+        rows: ``"all"`` (default), ``"translation"``, ``"rotation"`` or row indices.
+        link: The frame (default: the robot's one end effector; any frame of a tree).
+    """
+    return measures.manipulability(jacobian(robot, q, link=link), rows)
+
+
 def is_singular(
     robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
 ) -> np.ndarray:
@@ -183,7 +211,7 @@ def is_singular(
         ShapeError: bad ``q``. OptionError: bad ``tol``, ``rows`` or ``link``.
     """
     tol = _check_tol(tol)
-    return inverse_condition(scaled_jacobian(robot, q, rows, link)) < tol
+    return measures.inverse_condition(scaled_jacobian(robot, q, rows, link)) < tol
 
 
 def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
@@ -447,7 +475,8 @@ class SingularityReport:
     def __str__(self) -> str:
         rows = " ".join(_ROW_NAMES[i] for i in self.rows)
         lines = [
-            f"{self.robot_name}: task rows {rows}; translation scaled by the reach L = {self.length:.4f} m",
+            f"{self.robot_name}: task rows {rows}; translation scaled by the characteristic length L = "
+            f"{self.length:.4f} m (sum of the link offsets)",
             "singular values of [v/L; ω] J: " + " ".join(f"{s:.4g}" for s in self.singular_values),
             f"inverse condition σ_min/σ_max = {self.inverse_condition:.3e}   (singular below {self.tol:g})",
             f"manipulability = {self.manipulability:.4e}"
@@ -477,7 +506,7 @@ class SingularityReport:
 
 def analyze(
     robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
-) -> SingularityReport:
+) -> "SingularityReport | np.ndarray":
     """Analyse one configuration: the measures, the lost task directions, the null space and the type.
 
     Types are told for 6-joint arms whose last three joints are revolute (see :func:`_type_measures` for
@@ -490,22 +519,28 @@ def analyze(
 
     Args:
         robot: The robot.
-        q: ``(n,)`` one configuration [rad, m].
+        q: ``(..., n)`` configurations [rad, m].
         tol: Threshold on ``σ_min / σ_max`` of the scaled task Jacobian.
         rows: The task rows (default ``"auto"``: :func:`task_rows`).
         link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
             Types are told only for a serial robot's own tool.
 
     Returns:
-        A :class:`SingularityReport`; ``str(report)`` is the text ``robokin singular`` prints.
+        For one configuration ``(n,)``, a :class:`SingularityReport` (``str(report)`` is the text
+        ``robokin singular`` prints); for a batch ``(..., n)``, an object array of shape ``(...)`` holding one
+        report per configuration (unbatched in, unbatched out). For the numbers alone over large batches,
+        :func:`inverse_condition` and :func:`is_singular` are vectorized.
 
     Raises:
-        ShapeError: ``q`` is not one finite configuration ``(n,)``.
+        ShapeError: ``q`` is not ``(..., n)`` finite.
     """
     tol = _check_tol(tol)
     q = validation.joint_vector(robot, q)
-    if q.shape != (robot.n,):
-        raise ShapeError(f"analyze takes one configuration of shape ({robot.n},), got shape {q.shape}")
+    if q.ndim > 1:  # reports are per-configuration text and vectors: one each (not a hot path)
+        reports = np.empty(q.shape[:-1], dtype=object)
+        for index in np.ndindex(q.shape[:-1]):
+            reports[index] = analyze(robot, q[index], tol=tol, rows=rows, link=link)
+        return reports
     link = robot.resolve_link(link)
     idx = _rows_for(robot, rows, link)
     L = robot.characteristic_length
@@ -706,7 +741,7 @@ def find_singular(
     active = np.ones(q.shape[0], dtype=bool)
     for it in range(int(max_iter)):
         Js = scaled_jacobian(robot, q[active], idx)
-        done = inverse_condition(Js) < CONVERGED
+        done = measures.inverse_condition(Js) < CONVERGED
         active[np.flatnonzero(active)[done]] = False
         if active.any():
             x = q[active]
@@ -770,6 +805,10 @@ class SingularityMap:
         det: ``(ny, nx)`` signed ``det J_s`` when the task block is square (its zero contour is the singular
             set), else None.
         inverse_condition: ``(ny, nx)`` σ_min/σ_max of ``J_s`` (whatever ``measure`` is).
+        singular: ``(ny, nx)`` bool, the cells the singular set passes through: σ_min/σ_max below ``tol`` at
+            the grid point, or at a configuration inside the cell found by refining every local minimum of
+            σ_min/σ_max along x and along y (so a zero of det that does not change sign, a double root, is
+            found too), or a sign change of det to a neighbour (the cell nearer the zero).
         q: ``(n,)`` the configuration of the other joints [rad, m].
         rows: The task rows.
         tol: The singular threshold on σ_min/σ_max (for the near-singular contour of a non-square task).
@@ -785,15 +824,15 @@ class SingularityMap:
     measure: str
     det: np.ndarray | None
     inverse_condition: np.ndarray
+    singular: np.ndarray
     q: np.ndarray
     rows: tuple[int, ...]
     tol: float
 
     def plot(self, ax: "Axes | None" = None) -> "Axes":
-        """Draw the map: the measure as colours and the singular set (``det J_s = 0``) as a red contour.
+        """Draw the map: the measure as colours and the singular cells (:attr:`singular`) in red.
 
-        For a non-square task (a redundant arm) the red contour is ``σ_min/σ_max = 0.02``, a near-singular
-        band, since there is no signed determinant. Imports matplotlib lazily; never calls ``plt.show()``.
+        The legend says what red means. Imports matplotlib lazily; never calls ``plt.show()``.
 
         Args:
             ax: Axes to draw into; a new figure's axes when None.
@@ -802,7 +841,8 @@ class SingularityMap:
             The axes.
         """
         import matplotlib.pyplot as plt
-        from matplotlib.lines import Line2D
+        from matplotlib.colors import ListedColormap
+        from matplotlib.patches import Patch
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
@@ -810,23 +850,105 @@ class SingularityMap:
         X, Y = np.meshgrid(*shown)
         mesh = ax.pcolormesh(X, Y, self.values, shading="nearest", cmap="viridis")
         ax.figure.colorbar(mesh, ax=ax, label=f"{self.measure} of [v/L; ω] J")
-        handles = []
-        if self.det is not None:
-            field_, level, label = self.det, 0.0, "singular: det J = 0"
+        if self.singular.any():
+            red = np.ma.masked_where(~self.singular, np.ones(self.singular.shape))
+            ax.pcolormesh(X, Y, red, shading="nearest", cmap=ListedColormap([SINGULAR_COLOR]), vmin=0, vmax=1)
+            label = f"singular: σ_min/σ_max < {self.tol:g}" + (" or det J = 0" if self.det is not None else "")
+            ax.legend(handles=[Patch(color=SINGULAR_COLOR, label=label)], loc="upper right", framealpha=0.85)
         else:
-            field_, level, label = self.inverse_condition, 0.02, "near-singular: σ_min/σ_max = 0.02"
-        if np.nanmin(field_) < level < np.nanmax(field_):
-            ax.contour(X, Y, field_, levels=[level], colors="red", linewidths=1.8)
-            handles.append(Line2D([], [], color="red", linewidth=1.8, label=label))
-        elif np.all(np.abs(field_) <= level + 1e-12):
-            ax.text(0.5, 0.5, "singular everywhere on this slice", transform=ax.transAxes, ha="center", color="red")
-        if handles:
-            ax.legend(handles=handles, loc="upper right", framealpha=0.8)
+            ax.legend(handles=[Patch(color=SINGULAR_COLOR, label="singular set: none on this slice")],
+                      loc="upper right", framealpha=0.85)
         units = ["deg" if kind == "revolute" else "m" for kind in self.joint_types]
         ax.set_xlabel(f"q{self.joints[0]} {self.joint_names[0]} [{units[0]}]")
         ax.set_ylabel(f"q{self.joints[1]} {self.joint_names[1]} [{units[1]}]")
         ax.set_title(f"{self.robot_name}: {self.measure} over joints {self.joints[0]} and {self.joints[1]}")
         return ax
+
+
+# The colour of the singular cells of a map.
+SINGULAR_COLOR = "#ff0000"
+# Golden-section steps refining each local minimum of σ_min/σ_max along a grid line: the bracket of two
+# grid steps shrinks by 0.618^40 ≈ 4e-9. Near a simple singularity σ_min/σ_max grows about linearly with the
+# distance (slope O(1) per rad for J_s), so a 0.1 rad bracket locates it to ~4e-10, below SINGULAR_TOL.
+REFINE_STEPS = 40
+
+
+def _refined_minima(
+    robot: "Robot", grid: np.ndarray, ic: np.ndarray, coords: np.ndarray, joint: int, axis: int, idx: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refine every local minimum of ``ic`` along one grid axis by golden-section search.
+
+    Args:
+        grid: ``(ny, nx, n)`` configurations; ``ic`` ``(ny, nx)`` their σ_min/σ_max.
+        coords: The swept values along ``axis`` (x for axis 1, y for axis 0) of joint ``joint``.
+
+    Returns:
+        ``(cells, minimum)``: ``(m, 2)`` int (row, column) of the cell nearest each refined minimum, and
+        ``(m,)`` the smallest σ_min/σ_max found there.
+    """
+    field_ = np.moveaxis(ic, axis, -1)  # (other, k): minima along the last axis
+    k = field_.shape[-1]
+    left = np.concatenate([np.full(field_.shape[:-1] + (1,), np.inf), field_[..., :-1]], axis=-1)
+    right = np.concatenate([field_[..., 1:], np.full(field_.shape[:-1] + (1,), np.inf)], axis=-1)
+    other, at = np.nonzero((field_ <= left) & (field_ <= right))
+    if not at.size:
+        return np.zeros((0, 2), dtype=int), np.zeros(0)
+    lo = coords[np.maximum(at - 1, 0)]
+    hi = coords[np.minimum(at + 1, k - 1)]
+    base = np.moveaxis(grid, axis, -2)[other, at]  # (m, n) configurations of the candidates
+    row_scale, col_scale = unit_scales(robot)
+
+    def measure(value: np.ndarray) -> np.ndarray:
+        q = base.copy()
+        q[:, joint] = value
+        Js = jacobian_analytic(robot.chain, q)[:, idx] * row_scale[idx, None] * col_scale
+        return measures.inverse_condition(Js)
+
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    c, d = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fc, fd = measure(c), measure(d)
+    best_x, best_f = coords[at], field_[other, at]
+    for _ in range(REFINE_STEPS):
+        left_side = fc < fd
+        better_c, better_d = fc < best_f, fd < best_f
+        best_x = np.where(better_c & (fc <= fd), c, np.where(better_d, d, best_x))
+        best_f = np.minimum(best_f, np.minimum(fc, fd))
+        hi = np.where(left_side, d, hi)
+        lo = np.where(left_side, lo, c)
+        c_new, d_new = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        # Golden section reuses one point per step; evaluating both keeps the batch code simple.
+        c, d = c_new, d_new
+        fc, fd = measure(c), measure(d)
+    best_f = np.minimum(best_f, np.minimum(fc, fd))
+    best_x = np.where(fc == best_f, c, np.where(fd == best_f, d, best_x))
+    nearest = np.abs(coords[None, :] - best_x[:, None]).argmin(axis=-1)
+    cells = np.stack([other, nearest], axis=-1) if axis == 1 else np.stack([nearest, other], axis=-1)
+    return cells, best_f
+
+
+def _singular_cells(
+    robot: "Robot", grid: np.ndarray, x: np.ndarray, y: np.ndarray, ij: tuple[int, int], ic: np.ndarray,
+    d: np.ndarray | None, idx: list[int], tol: float,
+) -> np.ndarray:
+    """The boolean ``(ny, nx)`` singular set of a map (see :attr:`SingularityMap.singular`)."""
+    singular = ic < tol
+    for axis, coords, joint in ((1, x, ij[0]), (0, y, ij[1])):
+        if coords.shape[0] < 2:
+            continue
+        cells, minimum = _refined_minima(robot, grid, ic, coords, joint, axis, idx)
+        hit = cells[minimum < tol]
+        singular[hit[:, 0], hit[:, 1]] = True
+    if d is not None:  # a sign change of det between neighbours: mark the cell nearer the zero
+        for axis in (0, 1):
+            a = np.moveaxis(d, axis, -1)
+            change = np.signbit(a[..., :-1]) != np.signbit(a[..., 1:])
+            other, at = np.nonzero(change)
+            pick = np.where(np.abs(a[other, at]) <= np.abs(a[other, at + 1]), at, at + 1)
+            if axis == 1:
+                singular[other, pick] = True
+            else:
+                singular[pick, other] = True
+    return singular
 
 
 def _default_q(robot: "Robot", tol: float) -> np.ndarray:
@@ -835,7 +957,7 @@ def _default_q(robot: "Robot", tol: float) -> np.ndarray:
         if not bool(is_singular(robot, q, tol=max(tol, 1e-3))):
             return np.array(q)
     candidates = _sample(robot, np.random.default_rng(0), 16)
-    return candidates[int(np.argmax(inverse_condition(scaled_jacobian(robot, candidates))))]
+    return candidates[int(np.argmax(measures.inverse_condition(scaled_jacobian(robot, candidates))))]
 
 
 def singularity_map(
@@ -901,17 +1023,17 @@ def singularity_map(
     Js = scaled_jacobian(robot, grid, rows)  # (ny, nx, k, n)
     square = len(idx) == robot.n
     d = np.linalg.det(Js) if square else None
-    ic = inverse_condition(Js)
+    ic = measures.inverse_condition(Js)
     if measure == "inverse_condition":
         values = ic
     elif measure == "smallest_singular_value":
-        values = smallest_singular_value(Js)
+        values = measures.smallest_singular_value(Js)
     elif measure == "manipulability":
-        values = manipulability(Js)
-    else:  # "det": the task block is square (checked above), so d was computed
-        assert d is not None
+        values = measures.manipulability(Js)
+    else:
         values = d
-    for a in (x, y, values, ic, q0) + (() if d is None else (d,)):
+    singular = _singular_cells(robot, grid, x, y, (i, j), ic, d, idx, tol)
+    for a in (x, y, values, ic, singular, q0) + (() if d is None else (d,)):
         a.setflags(write=False)
     names = robot.joint_names
     kinds = robot.joint_types
@@ -926,6 +1048,7 @@ def singularity_map(
         measure=measure,
         det=d,
         inverse_condition=ic,
+        singular=singular,
         q=q0,
         rows=tuple(idx),
         tol=tol,

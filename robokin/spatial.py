@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .errors import OptionError
+
 __all__ = [
     "rot_x",
     "rot_y",
@@ -78,8 +80,22 @@ def rot_axis(axis: npt.ArrayLike, angle: npt.ArrayLike) -> np.ndarray:
     return so3_exp(np.asarray(axis, dtype=float) * np.asarray(angle, dtype=float)[..., None])
 
 
-def transform(R: npt.ArrayLike | None = None, p: npt.ArrayLike | None = None) -> np.ndarray:
-    """Rigid transform ``(..., 4, 4)`` from a rotation ``(..., 3, 3)`` and a translation ``(..., 3)`` [m]."""
+def transform(
+    R: npt.ArrayLike | None = None, p: npt.ArrayLike | None = None, *, rpy: npt.ArrayLike | None = None
+) -> np.ndarray:
+    """Rigid transform ``(..., 4, 4)`` from a rotation and a translation ``p`` ``(..., 3)`` [m].
+
+    The rotation is ``R`` ``(..., 3, 3)``, or fixed-axis roll-pitch-yaw ``rpy`` ``(..., 3)`` [rad]
+    (``R = Rz(yaw) Ry(pitch) Rx(roll)``, as URDF's ``<origin rpy>``); identity when neither is given.
+    ``transform(p=[0, 0, 0.1], rpy=[0, 0, np.pi / 2])`` is a tool 10 cm along z turned a quarter about it.
+
+    Raises:
+        OptionError: both ``R`` and ``rpy`` given.
+    """
+    if rpy is not None:
+        if R is not None:
+            raise OptionError("transform takes the rotation as R or as rpy, not both")
+        R = rpy_to_matrix(rpy)
     R = np.eye(3) if R is None else np.asarray(R, dtype=float)
     p = np.zeros(3) if p is None else np.asarray(p, dtype=float)
     batch = np.broadcast_shapes(R.shape[:-2], p.shape[:-1])

@@ -2,6 +2,17 @@
 
 - :func:`quintic` / :func:`quintic_through`: joint-space paths with zero velocity and acceleration at
   both ends of every segment (the time scaling ``s(τ) = 10τ³ − 15τ⁴ + 6τ⁵``).
+- :func:`lspb`: the same straight joint-space motion with a trapezoidal velocity profile (linear segment
+  with parabolic blends).
+- :func:`minimum_duration`: the shortest duration of such a motion within each joint's velocity (and
+  optional acceleration) limits; ``quintic`` and ``lspb`` use it when no duration is given and refuse a
+  duration that would exceed a limit.
+- :func:`blended_through`: a multi-segment path through waypoints that does not stop at them (RTB's
+  ``mstraj``): straight segments at the joints' speed limits, joined by constant-acceleration blends.
+
+Every joint-space path stays inside the joint limits: its waypoints must be inside them (a
+:class:`~robokin.errors.LimitError` otherwise, unless ``enforce_limits=False``), and each path is a convex
+combination of its waypoints.
 - :func:`cartesian_line`: the tool moves on the straight line between two poses while its orientation
   turns by SLERP (constant angular velocity axis), with the same quintic time scaling.
 - :func:`follow`: joint values along a Cartesian path by IK, each step seeded from the previous one and
@@ -24,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import spatial, validation
-from .errors import OptionError, ShapeError
+from .errors import LimitError, OptionError, ShapeError
 from .kinematics import fk, jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +51,10 @@ __all__ = [
     "quintic_scaling",
     "quintic",
     "quintic_through",
+    "lspb",
+    "lspb_scaling",
+    "minimum_duration",
+    "blended_through",
     "slerp",
     "cartesian_line",
     "follow",
@@ -116,28 +131,144 @@ def quintic_scaling(t: npt.ArrayLike, duration: float = 1.0) -> tuple[np.ndarray
     return s, sd, sdd
 
 
+# Peaks of the time scalings over τ ∈ [0, 1], per unit of |Δq|: speed · T and acceleration · T².
+QUINTIC_PEAK_SPEED = 15.0 / 8.0  # ṡ = 30 τ²(1 − τ)²/T, largest at τ = 1/2
+QUINTIC_PEAK_ACCELERATION = 10.0 / np.sqrt(3.0)  # s̈ = 60 τ(1 − τ)(1 − 2τ)/T², largest at τ = (3 − √3)/6
+# The part of an LSPB motion spent in each parabolic blend (RTB's lspb picks the cruise speed 1.5 Δ/T, i.e.
+# a blend of T/3; a fifth of the time is closer to the time-optimal profile for typical speed limits).
+LSPB_BLEND = 0.2
+# Relative slack when checking a path's speeds against the limits (the peaks are computed in floating point).
+LIMIT_SLACK = 1e-9
+
+
+def _limit_vector(robot: "Robot", values: npt.ArrayLike | None, name: str, default: np.ndarray) -> np.ndarray:
+    if values is None:
+        return default
+    arr = np.broadcast_to(np.asarray(values, dtype=float), (robot.n,)) if np.ndim(values) == 0 else np.asarray(values, dtype=float)
+    if arr.shape != (robot.n,) or np.isnan(arr).any() or (arr <= 0).any():
+        raise OptionError(f"{name} must be {robot.n} positive numbers (inf: no limit), got {values!r}")
+    return arr
+
+
+def check_within_limits(robot: "Robot", q: np.ndarray, name: str) -> None:
+    """A :class:`LimitError` naming the first joint of ``q`` ``(..., n)`` outside the robot's position limits."""
+    if np.all(robot.within_limits(q)):
+        return
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    outside = (q < lo) | (q > hi)
+    if outside.any():
+        where = tuple(int(i) for i in np.argwhere(outside)[0])
+        j = where[-1]
+        unit = "rad" if robot.joint_types[j] == "revolute" else "m"
+        raise LimitError(
+            f"{name}{list(where[:-1]) if len(where) > 1 else ''} puts joint {j} ({robot.joint_names[j]}) at "
+            f"{q[where]:.6g} {unit}, outside its limits [{lo[j]:.6g}, {hi[j]:.6g}] {unit} (degrees must be "
+            "converted with np.radians; pass enforce_limits=False to allow it)"
+        )
+
+
+def _peaks(profile: str) -> tuple[float, float]:
+    if profile == "quintic":
+        return QUINTIC_PEAK_SPEED, QUINTIC_PEAK_ACCELERATION
+    return 1.0 / (1.0 - LSPB_BLEND), 1.0 / (LSPB_BLEND * (1.0 - LSPB_BLEND))
+
+
+def minimum_duration(
+    robot: "Robot",
+    q_start: npt.ArrayLike,
+    q_goal: npt.ArrayLike,
+    profile: str = "quintic",
+    *,
+    velocity_limits: npt.ArrayLike | None = None,
+    acceleration_limits: npt.ArrayLike | None = None,
+) -> np.ndarray:
+    """The shortest duration [s] of a straight joint motion that keeps every joint within its limits.
+
+    With the time scaling's peak speed ``c_v |Δq_i| / T`` and peak acceleration ``c_a |Δq_i| / T²``
+    (quintic: ``c_v = 15/8``, ``c_a = 10/√3``; LSPB with blend fraction b: ``1/(1 − b)``, ``1/(b(1 − b))``),
+    ``T = max_i max(c_v |Δq_i| / v_i, sqrt(c_a |Δq_i| / a_i))``.
+
+    Args:
+        robot: The robot.
+        q_start: ``(..., n)`` start [rad, m].
+        q_goal: ``(..., n)`` goal [rad, m].
+        profile: ``"quintic"`` or ``"lspb"``.
+        velocity_limits: ``(n,)`` [rad/s, m/s]; default: the robot's (``inf`` where none).
+        acceleration_limits: ``(n,)`` [rad/s², m/s²]; default: none.
+
+    Returns:
+        ``(...)`` durations [s]; 0 where nothing moves or no joint that moves has a limit.
+    """
+    validation.choice(profile, "profile", ("quintic", "lspb"))
+    q0 = validation.joint_vector(robot, q_start, "q_start")
+    q1 = validation.joint_vector(robot, q_goal, "q_goal")
+    v = _limit_vector(robot, velocity_limits, "velocity_limits", robot.velocity_limits)
+    a = _limit_vector(robot, acceleration_limits, "acceleration_limits", np.full(robot.n, np.inf))
+    c_v, c_a = _peaks(profile)
+    dq = np.abs(q1 - q0)
+    return np.maximum(c_v * dq / v, np.sqrt(c_a * dq / a)).max(axis=-1)
+
+
+def _timed(
+    robot: "Robot", q0: np.ndarray, q1: np.ndarray, duration: float | None, profile: str,
+    acceleration_limits: npt.ArrayLike | None, enforce_limits: bool,
+) -> float:
+    """The duration to use: the given one (checked against the limits) or the shortest allowed (1 s if 0)."""
+    if enforce_limits:
+        check_within_limits(robot, q0, "q_start")
+        check_within_limits(robot, q1, "q_goal")
+    shortest = float(np.max(minimum_duration(robot, q0, q1, profile, acceleration_limits=acceleration_limits)))
+    if duration is None:
+        return shortest if shortest > 0.0 else 1.0
+    T = _duration(duration)
+    if enforce_limits and T < shortest * (1.0 - LIMIT_SLACK):
+        c_v, c_a = _peaks(profile)
+        dq = np.abs(q1 - q0).reshape(-1, robot.n).max(axis=0)
+        j = int(np.argmax(c_v * dq / robot.velocity_limits))
+        raise LimitError(
+            f"a {profile} motion of {T:g} s would exceed the speed or acceleration limits (joint {j} "
+            f"{robot.joint_names[j]}: peak speed {c_v * dq[j] / T:.4g} against its limit "
+            f"{robot.velocity_limits[j]:.4g} {'rad/s' if robot.joint_types[j] == 'revolute' else 'm/s'}); the shortest allowed duration is {shortest:.4g} s "
+            "(duration=None picks it; enforce_limits=False allows the faster motion)"
+        )
+    return T
+
+
 def quintic(
-    robot: "Robot", q_start: npt.ArrayLike, q_goal: npt.ArrayLike, steps: int = 50, duration: float = 1.0
+    robot: "Robot",
+    q_start: npt.ArrayLike,
+    q_goal: npt.ArrayLike,
+    steps: int = 50,
+    duration: float | None = None,
+    *,
+    acceleration_limits: npt.ArrayLike | None = None,
+    enforce_limits: bool = True,
 ) -> JointPath:
     """A straight joint-space motion with the quintic time scaling (rest to rest).
 
     Args:
-        robot: The robot (for validating ``q``).
+        robot: The robot (for validating ``q`` and its limits).
         q_start: ``(..., n)`` start [rad, m].
         q_goal: ``(..., n)`` goal [rad, m], broadcast against ``q_start``.
         steps: Number of samples N, both ends included (>= 2).
-        duration: Duration [s].
+        duration: Duration [s]; default: the shortest one within the joints' velocity limits (and
+            ``acceleration_limits``), see :func:`minimum_duration` (1 s when no moving joint has a limit).
+        acceleration_limits: ``(n,)`` [rad/s², m/s²] or None.
+        enforce_limits: Refuse ends outside the position limits and a duration that exceeds a speed or
+            acceleration limit (True, default); False builds the path anyway.
 
     Returns:
         A :class:`JointPath` with ``q`` ``(..., N, n)``; ``q[..., 0, :] == q_start``,
         ``q[..., -1, :] == q_goal``, ``qd`` and ``qdd`` zero at both ends.
 
     Raises:
-        ShapeError: bad ``q_start`` / ``q_goal``; OptionError: bad ``steps`` / ``duration``.
+        ShapeError: bad ``q_start`` / ``q_goal``; OptionError: bad ``steps`` / ``duration``;
+        LimitError: (with ``enforce_limits``) an end outside the limits or a too short ``duration``.
     """
     q0 = validation.joint_vector(robot, q_start, "q_start")
     q1 = validation.joint_vector(robot, q_goal, "q_goal")
-    N, T = _steps(steps), _duration(duration)
+    N = _steps(steps)
+    T = _timed(robot, q0, q1, duration, "quintic", acceleration_limits, enforce_limits)
     t = np.linspace(0.0, T, N)
     s, sd, sdd = quintic_scaling(t, T)
     dq = (q1 - q0)[..., None, :]  # (..., 1, n)
@@ -149,8 +280,67 @@ def quintic(
     )
 
 
+def lspb_scaling(
+    t: npt.ArrayLike, duration: float = 1.0, blend: float = LSPB_BLEND
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The trapezoidal (LSPB) time scaling ``s(t)`` from 0 to 1, at rest at both ends.
+
+    Constant acceleration for ``t_b = blend · T``, constant speed ``V = 1 / (T − t_b)``, constant
+    deceleration for the last ``t_b`` (Spong, Hutchinson & Vidyasagar, *Robot Modeling and Control*, §5.6.2;
+    RTB's ``lspb``). Times outside ``[0, T]`` are clamped.
+
+    Args:
+        t: ``(...)`` times [s].
+        duration: Total time T [s].
+        blend: ``t_b / T`` in (0, 0.5].
+
+    Returns:
+        ``(s, ṡ, s̈)``, each ``(...)`` [1, 1/s, 1/s²].
+    """
+    T = _duration(duration)
+    if not 0.0 < blend <= 0.5:
+        raise OptionError(f"blend must be in (0, 0.5] (the fraction of the time spent in each blend), got {blend!r}")
+    tb = blend * T
+    V = 1.0 / (T - tb)
+    a = V / tb
+    t = np.clip(np.asarray(t, dtype=float), 0.0, T)
+    rising, falling = t < tb, t > T - tb
+    s = np.where(rising, 0.5 * a * t**2, np.where(falling, 1.0 - 0.5 * a * (T - t) ** 2, V * (t - 0.5 * tb)))
+    sd = np.where(rising, a * t, np.where(falling, a * (T - t), V))
+    sdd = np.where(rising, a, np.where(falling, -a, 0.0))
+    return s, sd, sdd
+
+
+def lspb(
+    robot: "Robot",
+    q_start: npt.ArrayLike,
+    q_goal: npt.ArrayLike,
+    steps: int = 50,
+    duration: float | None = None,
+    *,
+    acceleration_limits: npt.ArrayLike | None = None,
+    enforce_limits: bool = True,
+) -> JointPath:
+    """A straight joint-space motion with a trapezoidal velocity profile (:func:`lspb_scaling`), rest to rest.
+
+    Arguments, defaults and errors as :func:`quintic` (the shortest duration uses the LSPB peaks).
+
+    Returns:
+        A :class:`JointPath` with ``q`` ``(..., N, n)`` from ``q_start`` to ``q_goal``.
+    """
+    q0 = validation.joint_vector(robot, q_start, "q_start")
+    q1 = validation.joint_vector(robot, q_goal, "q_goal")
+    N = _steps(steps)
+    T = _timed(robot, q0, q1, duration, "lspb", acceleration_limits, enforce_limits)
+    t = np.linspace(0.0, T, N)
+    s, sd, sdd = lspb_scaling(t, T)
+    dq = (q1 - q0)[..., None, :]
+    return JointPath(t=t, q=q0[..., None, :] + s[:, None] * dq, qd=sd[:, None] * dq, qdd=sdd[:, None] * dq)
+
+
 def quintic_through(
-    robot: "Robot", waypoints: npt.ArrayLike, steps: int = 50, duration: float = 1.0
+    robot: "Robot", waypoints: npt.ArrayLike, steps: int = 50, duration: float | None = None,
+    *, enforce_limits: bool = True,
 ) -> JointPath:
     """Quintic segments through joint waypoints, stopping at each (rest to rest per segment).
 
@@ -158,23 +348,116 @@ def quintic_through(
         robot: The robot.
         waypoints: ``(k, n)`` joint values [rad, m], k >= 2.
         steps: Samples per segment, ends included; shared ends are not repeated, so N = (k−1)(steps−1)+1.
-        duration: Duration of each segment [s].
+        duration: Duration of each segment [s]; default: the shortest within the speed limits of the
+            slowest segment (see :func:`quintic`).
+        enforce_limits: As in :func:`quintic`.
 
     Returns:
         A :class:`JointPath` with ``q`` ``(N, n)`` passing exactly through every waypoint.
 
     Raises:
-        ShapeError: ``waypoints`` not ``(k, n)`` with k >= 2.
+        ShapeError: ``waypoints`` not ``(k, n)`` with k >= 2; LimitError: as :func:`quintic`.
     """
     W = validation.joint_vector(robot, waypoints, "waypoints")
     if W.ndim != 2 or W.shape[0] < 2:
         raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
-    seg = quintic(robot, W[:-1], W[1:], steps, duration)  # q (k-1, steps, n)
+    seg = quintic(robot, W[:-1], W[1:], steps, duration, enforce_limits=enforce_limits)  # q (k-1, steps, n)
+    T = float(seg.t[-1])
     keep = [slice(None)] + [slice(1, None)] * (W.shape[0] - 2)
-    parts = [(seg.q[i, keep[i]], seg.qd[i, keep[i]], seg.qdd[i, keep[i]], seg.t[keep[i]] + i * duration)
+    parts = [(seg.q[i, keep[i]], seg.qd[i, keep[i]], seg.qdd[i, keep[i]], seg.t[keep[i]] + i * T)
              for i in range(W.shape[0] - 1)]
     q, qd, qdd, t = (np.concatenate(x) for x in zip(*parts))
     return JointPath(t=t, q=q, qd=qd, qdd=qdd)
+
+
+# Speeds of joints without a velocity limit in the robot file, for :func:`blended_through`.
+DEFAULT_SPEED = {"revolute": 1.0, "prismatic": 0.25}  # [rad/s], [m/s]
+# Default blend time of :func:`blended_through` as a fraction of its shortest segment.
+BLEND_FRACTION = 0.25
+
+
+def blended_through(
+    robot: "Robot",
+    waypoints: npt.ArrayLike,
+    *,
+    dt: float = 0.05,
+    blend_time: float | None = None,
+    velocity_limits: npt.ArrayLike | None = None,
+    acceleration_limits: npt.ArrayLike | None = None,
+    enforce_limits: bool = True,
+) -> JointPath:
+    """A multi-segment joint path through waypoints that blends past them instead of stopping (RTB's ``mstraj``).
+
+    Between waypoints the joints move on straight segments, each as fast as the slowest joint of that
+    segment allows (segment k lasts ``max_i |Δq_ik| / v_i``); around every waypoint the velocity changes
+    from one segment's to the next with constant acceleration for ``2 · blend_time``, so the path passes
+    near, not through, the inner waypoints (the corner is cut by about ``blend_time · |Δv| / 4``). The path
+    starts at the first waypoint and ends at the last, at rest. Exactly: ``q(t)`` is the average of the
+    piecewise-linear path ``p`` over ``[t − h, t + h]`` (h = ``blend_time``), ``q = (P(t + h) − P(t − h)) / 2h``
+    with ``P`` the antiderivative of ``p``, so ``|q̇| ≤`` the speed limits and every sample is a convex
+    combination of the waypoints (inside the joint limits when they are).
+
+    Args:
+        robot: The robot.
+        waypoints: ``(k, n)`` joint values [rad, m], k >= 2.
+        dt: Sample interval [s].
+        blend_time: Half the duration of each blend h [s]; default: ``BLEND_FRACTION`` of the shortest
+            segment, lengthened where ``acceleration_limits`` need it (``|Δv_i| / 2h ≤ a_i``).
+        velocity_limits: ``(n,)`` speeds [rad/s, m/s]; default: the robot's, ``DEFAULT_SPEED`` where none.
+        acceleration_limits: ``(n,)`` [rad/s², m/s²] or None.
+        enforce_limits: Refuse waypoints outside the joint limits (default True).
+
+    Returns:
+        A :class:`JointPath` sampled every ``dt`` (the last sample at the end), ``t`` from 0.
+
+    Raises:
+        ShapeError: ``waypoints`` not ``(k, n)``; OptionError: bad ``dt``, ``blend_time`` or limits;
+        LimitError: a waypoint outside the limits.
+    """
+    W = validation.joint_vector(robot, waypoints, "waypoints")
+    if W.ndim != 2 or W.shape[0] < 2:
+        raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
+    if enforce_limits:
+        check_within_limits(robot, W, "waypoints")
+    dt = _duration(dt)
+    fallback = np.array([DEFAULT_SPEED[kind] for kind in robot.joint_types])
+    v = _limit_vector(robot, velocity_limits, "velocity_limits", np.where(np.isfinite(robot.velocity_limits),
+                                                                          robot.velocity_limits, fallback))
+    v = np.where(np.isfinite(v), v, fallback)
+    a = _limit_vector(robot, acceleration_limits, "acceleration_limits", np.full(robot.n, np.inf))
+    delta = np.diff(W, axis=0)  # (k-1, n)
+    durations = np.maximum((np.abs(delta) / v).max(axis=-1), dt)  # (k-1,)
+    knots = np.concatenate([[0.0], np.cumsum(durations)])  # (k,)
+    slopes = delta / durations[:, None]  # (k-1, n): segment velocities
+    padded = np.concatenate([np.zeros((1, robot.n)), slopes, np.zeros((1, robot.n))])  # at rest outside
+    jumps = np.abs(np.diff(padded, axis=0))  # (k, n): velocity change at every knot
+    if blend_time is None:
+        h = BLEND_FRACTION * float(durations.min())
+        h = max(h, float((jumps / (2.0 * a)).max()))
+    else:
+        h = _duration(blend_time)
+    # P at the knots: the integral of p from knots[0].
+    P_knots = np.concatenate([np.zeros((1, robot.n)), np.cumsum(0.5 * (W[:-1] + W[1:]) * durations[:, None], axis=0)])
+
+    def p_and_P(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """p, its antiderivative P and its slope at times ``t`` ``(N,)``, each ``(N, n)``."""
+        k = np.clip(np.searchsorted(knots, t, side="right") - 1, 0, len(knots) - 1)  # knot at or before t
+        tau = (t - knots[k])[:, None]
+        inside = ((t >= knots[0]) & (t < knots[-1]))[:, None]
+        slope = np.where(inside, padded[1:][np.minimum(k, len(slopes))], 0.0)  # (N, n)
+        p = W[k] + slope * tau
+        P = P_knots[k] + W[k] * tau + 0.5 * slope * tau**2
+        return p, P, slope
+
+    end = knots[-1] + 2.0 * h
+    t = np.arange(0.0, end, dt)
+    t = np.append(t[t < end - 1e-9 * end], end)
+    s = t - h  # time on the knots' axis
+    p_hi, P_hi, v_hi = p_and_P(s + h)
+    p_lo, P_lo, v_lo = p_and_P(s - h)
+    q = (P_hi - P_lo) / (2.0 * h)
+    q[0], q[-1] = W[0], W[-1]  # exact ends (equal up to rounding)
+    return JointPath(t=t, q=q, qd=(p_hi - p_lo) / (2.0 * h), qdd=(v_hi - v_lo) / (2.0 * h))
 
 
 # ----------------------------------------------------------------------------------------- Cartesian

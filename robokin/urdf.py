@@ -38,7 +38,7 @@ from xml.parsers import expat
 from .errors import RobotFormatError
 from .model import Joint, JointType, Mimic, Origin, Robot
 
-__all__ = ["load_urdf", "loads_urdf"]
+__all__ = ["load_urdf", "loads_urdf", "describe_urdf", "describes_urdf", "UrdfDescription", "UrdfLeaf"]
 
 # URDF's joint types and what robokin does with each when it lies on the chain.
 _SUPPORTED_TYPES = ("revolute", "continuous", "prismatic", "fixed")
@@ -435,8 +435,8 @@ def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[s
             raise RobotFormatError(f"base link {base!r} has no joint below it", path=path)
         if len(leaves) > 1:
             raise RobotFormatError(
-                f"the tree below base link {base!r} has {len(leaves)} leaf links ({_listing(leaves)}); "
-                "pass tip= (or --tip) to choose the end of the chain",
+                f"the tree below base link {base!r} has {len(leaves)} leaf links; pass tip= (or --tip) to "
+                f"choose the end of the chain. Leaves, moving chains first: {_leaf_listing(_leaves(tree, base))}",
                 path=path,
             )
         tip = leaves[0]
@@ -533,6 +533,129 @@ def _to_joint(joint: _UrdfJoint, tree_mode: bool = False) -> Joint:
     )
 
 
+# --------------------------------------------------------------------------------------------- description
+# A leaf link whose name says it is a sensor or camera frame (listed last among the leaves).
+_SENSOR_NAME = re.compile(
+    r"camera|optical|sensor|imu|laser|lidar|scan|depth|rgb|infra|kinect|realsense|sonar|gps|_ir(_|$)", re.I
+)
+
+
+@dataclass(frozen=True)
+class UrdfLeaf:
+    """A leaf link of a URDF tree: a possible ``tip`` of a chain.
+
+    Attributes:
+        link: The link's name.
+        moving: Number of moving (revolute, continuous, prismatic) joints from the base link to it.
+        joints: Number of joints from the base link to it.
+        sensor: True for a pure sensor or camera frame: named like one and hung on a fixed joint.
+    """
+
+    link: str
+    moving: int
+    joints: int
+    sensor: bool
+
+    def __str__(self) -> str:
+        kind = "sensor frame, " if self.sensor else ""
+        return f"{self.link!r} ({kind}{self.moving} moving joint{'s' if self.moving != 1 else ''})"
+
+
+@dataclass(frozen=True)
+class UrdfDescription:
+    """What a URDF file holds, validated as a whole (every link and joint), before a chain is chosen.
+
+    Attributes:
+        name: The ``<robot name>``.
+        path: The file (or ``"<string>"``).
+        root: The root link.
+        links: Every link, in document order.
+        joints: Every joint, in document order.
+        joint_types: The URDF type of each joint (``"revolute"``, ``"continuous"``, ...).
+        leaves: The leaf links below the root: moving chains first (most moving joints first), then frames
+            fixed to the root, pure sensor and camera frames last; document order breaks ties.
+    """
+
+    name: str
+    path: str
+    root: str
+    links: tuple[str, ...]
+    joints: tuple[str, ...]
+    joint_types: tuple[str, ...]
+    leaves: tuple[UrdfLeaf, ...]
+
+    def __str__(self) -> str:
+        moving = sum(t != "fixed" for t in self.joint_types)
+        lines = [
+            f"{self.path}: URDF robot {self.name!r}, {len(self.links)} links, {len(self.joints)} joints "
+            f"({moving} moving), root link {self.root!r}",
+            f"{len(self.leaves)} leaf link{'s' if len(self.leaves) != 1 else ''} (possible --tip), moving chains first:",
+        ]
+        lines += [f"  {leaf}" for leaf in self.leaves]
+        return "\n".join(lines)
+
+
+def _leaves(tree: _Tree, base: str) -> list[UrdfLeaf]:
+    """The leaves below ``base``, ordered as :attr:`UrdfDescription.leaves` says."""
+    order = {link: k for k, link in enumerate(tree.links)}
+    found = []
+    for leaf in _leaves_below(tree, base):
+        moving = count = 0
+        link = leaf
+        while link != base:
+            joint = tree.parent_joint[link]
+            moving += joint.type != "fixed"
+            count += 1
+            link = joint.parent
+        last_fixed = leaf != base and tree.parent_joint[leaf].type == "fixed"
+        found.append(UrdfLeaf(leaf, moving, count, bool(last_fixed and _SENSOR_NAME.search(leaf))))
+    return sorted(found, key=lambda f: (f.sensor, f.moving == 0, -f.moving, order[f.link]))
+
+
+def _leaf_listing(leaves: list[UrdfLeaf]) -> str:
+    return ", ".join(str(leaf) for leaf in leaves)
+
+
+def describes_urdf(text: str | bytes, path: str = "<string>") -> UrdfDescription:
+    """Validate URDF text as a whole (every link and joint) and list its links, joints and leaves.
+
+    No chain is chosen, so a file with several leaf links (a ``tool0`` and a ``base`` frame, grippers,
+    cameras) is described, not refused; its leaves are the possible ``tip=`` of :func:`loads_urdf`.
+
+    Args:
+        text: The URDF document (``str``, or ``bytes`` in the encoding its XML declaration names).
+        path: The name used in error messages.
+
+    Returns:
+        A :class:`UrdfDescription`; ``str()`` of it is what ``robokin info FILE.urdf`` prints.
+
+    Raises:
+        RobotFormatError: Anything :func:`loads_urdf` refuses in the file as a whole (not the choice of chain).
+    """
+    path = os.fspath(path)
+    data, encoding = (text.encode("utf-8"), "utf-8") if isinstance(text, str) else (bytes(text), None)
+    tree = _build_tree(_parse_xml(data, path, encoding), path)
+    return UrdfDescription(
+        name=tree.name,
+        path=path,
+        root=tree.root,
+        links=tuple(tree.links),
+        joints=tuple(tree.joints),
+        joint_types=tuple(j.type for j in tree.joints.values()),
+        leaves=tuple(_leaves(tree, tree.root)),
+    )
+
+
+def describe_urdf(path: str | os.PathLike) -> UrdfDescription:
+    """Read a URDF file, validate it as a whole and list its links, joints and leaves (see :func:`describes_urdf`).
+
+    Raises:
+        RobotFormatError: A missing or unreadable file, or anything :func:`describes_urdf` refuses.
+    """
+    name = os.fspath(path)
+    return describes_urdf(_read_urdf_bytes(name), path=name)
+
+
 # --------------------------------------------------------------------------------------------- public API
 def loads_urdf(
     text: str | bytes, path: str = "<string>", base: str | None = None, tip: str | None = None
@@ -592,12 +715,16 @@ def load_urdf(path: str | os.PathLike, base: str | None = None, tip: str | None 
         RobotFormatError: A missing or unreadable file, a xacro file, or anything :func:`loads_urdf` refuses.
     """
     name = os.fspath(path)
+    return loads_urdf(_read_urdf_bytes(name), path=name, base=base, tip=tip)
+
+
+def _read_urdf_bytes(name: str) -> bytes:
+    """The bytes of the URDF file ``name``; RobotFormatError for a xacro file or an unreadable one."""
     if name.lower().endswith(".xacro"):
         raise RobotFormatError(f"this is a xacro file, not URDF: {_xacro_hint(Path(name).name)}", path=name)
     try:
-        data = Path(name).read_bytes()
+        return Path(name).read_bytes()
     except FileNotFoundError:
         raise RobotFormatError("no such file", path=name) from None
     except OSError as exc:
         raise RobotFormatError(f"cannot read the file: {exc.strerror or exc}", path=name) from None
-    return loads_urdf(data, path=name, base=base, tip=tip)

@@ -49,6 +49,8 @@ __all__ = [
     "reach",
     "skeleton",
     "progress_bar",
+    "plot_joints",
+    "default_view",
     "Skeleton",
     "ArmAnimation",  # noqa: F822 - made on first use by the module __getattr__ (matplotlib imported lazily)
     "SAVE_FORMATS",
@@ -64,6 +66,24 @@ WARN_COLOR = "#cc0000"
 TRIAD_COLORS = ("#d62728", "#2ca02c", "#1f77b4")
 TRAIL_COLOR = "#ff7f0e"
 ELLIPSOID_COLOR = "#75507b"
+FLOOR_COLOR = "#d3d7cf"
+LINE_START_COLOR = "#4e9a06"
+LINE_END_COLOR = "#a40000"
+
+# Drawing order (3D axes draw in this order, not by depth): floor under everything, then the ellipsoid,
+# the trail above it, the arm, and the markers on top.
+Z_FLOOR, Z_ELLIPSOID, Z_TRAIL, Z_ARM, Z_MARKERS = 0, 1, 2, 3, 4
+
+# The default camera: this elevation [deg]; the azimuth looks across the motion's main horizontal
+# direction (the one nearest DEFAULT_AZIM), so a motion is never seen end-on.
+DEFAULT_ELEV = 25.0
+DEFAULT_AZIM = -60.0
+VIEW_OBLIQUE = 30.0
+# A motion whose height is below this fraction of its horizontal extent is flat: seen from FLAT_ELEV [deg].
+FLAT_MOTION = 0.1
+FLAT_ELEV = 60.0
+# Margin around everything drawn, as a fraction of its largest extent.
+FRAME_MARGIN = 0.08
 
 # Sizes as fractions of the robot's reach: triads, joint-axis segments, the largest ellipsoid semi-axis.
 TRIAD_FRACTION = 0.12
@@ -220,13 +240,15 @@ def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
     The same measure as :func:`robokin.singularity.is_singular` (translation rows scaled by the arm's
     characteristic length, the arm's own task rows), so the warning agrees with ``robokin singular``.
     """
-    from .singularity import inverse_condition, scaled_jacobian
+    from .singularity import inverse_condition
 
     if robot.chain is None:  # a tree: its tool's task, or every end effector's stacked; translation rows / reach
+        from .measures import inverse_condition as of_matrix
+
         rows = [jacobian(robot, q, link=link) / np.array([reach(robot)] * 3 + [1.0] * 3)[:, None]
                 for link in ([robot.default_link] if robot.default_link else robot.end_effectors)]
-        return np.asarray(inverse_condition(np.concatenate(rows, axis=-2)), dtype=float)
-    return np.asarray(inverse_condition(scaled_jacobian(robot, q)), dtype=float)
+        return np.asarray(of_matrix(np.concatenate(rows, axis=-2)), dtype=float)
+    return np.asarray(inverse_condition(robot, q), dtype=float)
 
 
 def _ellipsoid_axes(J: np.ndarray) -> np.ndarray:
@@ -333,14 +355,103 @@ class _Arm:
 def _frame_axes(ax: "Axes", robot: "Robot", size: float, center: np.ndarray | None = None) -> None:
     """Equal aspect, limits of ± ``size`` around ``center`` (default: the base origin), axes in metres."""
     center = robot.base.matrix[:3, 3] if center is None else center
-    ax.set_xlim(center[0] - size, center[0] + size)
-    ax.set_ylim(center[1] - size, center[1] + size)
-    ax.set_zlim(center[2] - size, center[2] + size)
-    ax.set_box_aspect((1.0, 1.0, 1.0), zoom=BOX_ZOOM)
+    _set_box(ax, center - size, center + size)
+
+
+def _set_box(ax: "Axes", lo: np.ndarray, hi: np.ndarray) -> None:
+    """Limits ``lo``..``hi`` (3,) [m] with equal scale on the three axes: the box takes their proportions."""
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_zlim(lo[2], hi[2])
+    ax.set_box_aspect(tuple(hi - lo), zoom=BOX_ZOOM)
     ax.locator_params(nbins=TICK_BINS)
     ax.set_xlabel("x [m]")
     ax.set_ylabel("y [m]")
     ax.set_zlabel("z [m]")
+
+
+def _floor_height(robot: "Robot", points: np.ndarray) -> float:
+    """The floor: the world's z = 0 plane, or just below the lowest point drawn when something goes lower."""
+    return float(min(0.0, points[..., 2].min()))
+
+
+def _fit_axes(ax: "Axes", robot: "Robot", points: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Frame everything drawn (``points`` ``(k, 3)``) and the floor under the base, equal scale, a small margin.
+
+    Returns:
+        The box ``lo``, ``hi`` (3,) [m] and the floor height [m].
+    """
+    points = points[np.isfinite(points).all(axis=-1)]  # drop the NaN gaps between polyline pieces
+    floor = _floor_height(robot, points)
+    base = robot.base.matrix[:3, 3]
+    every = np.concatenate([points, [[base[0], base[1], floor]]])
+    lo, hi = every.min(axis=0), every.max(axis=0)
+    pad = FRAME_MARGIN * max(float((hi - lo).max()), 1e-3) + 0.5 * TRIAD_FRACTION * size
+    lo, hi = lo - pad, hi + pad
+    lo[2] = max(lo[2], floor)  # nothing below the floor
+    _set_box(ax, lo, hi)
+    return lo, hi, floor
+
+
+def _draw_floor(ax: "Axes", robot: "Robot", lo: np.ndarray, hi: np.ndarray, floor: float) -> None:
+    """A grey floor grid at z = ``floor`` over the box, and a pedestal from the base down to it."""
+    xs, ys = np.linspace(lo[0], hi[0], 6), np.linspace(lo[1], hi[1], 6)
+    grid = [np.array([[x, lo[1], floor], [x, hi[1], floor]]) for x in xs]
+    grid += [np.array([[lo[0], y, floor], [hi[0], y, floor]]) for y in ys]
+    gap = np.full((1, 3), np.nan)
+    lines = np.concatenate([np.concatenate([g, gap]) for g in grid])[:-1]
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    corners = [[lo[0], lo[1], floor], [hi[0], lo[1], floor], [hi[0], hi[1], floor], [lo[0], hi[1], floor]]
+    ax.add_collection3d(Poly3DCollection([corners], facecolor=FLOOR_COLOR, alpha=0.45, edgecolor="none",
+                                         gid="floor-plane", zorder=Z_FLOOR))
+    ax.plot(*lines.T, "-", color="#888a85", lw=0.6, gid="floor", zorder=Z_FLOOR)
+    base = robot.base.matrix[:3, 3]
+    if base[2] - floor > 1e-9:
+        ax.plot([base[0]] * 2, [base[1]] * 2, [floor, base[2]], "-", color="#555753", lw=6.0,
+                solid_capstyle="butt", gid="pedestal", zorder=Z_FLOOR, label="pedestal")
+
+
+def default_view(tool_path: np.ndarray) -> tuple[float, float]:
+    """Camera ``(elev, azim)`` [deg] that looks across the tool's motion, not along it.
+
+    The azimuth is perpendicular to the main horizontal direction of ``tool_path`` ``(k, 3)`` (its first
+    principal axis projected on the floor) turned by ``VIEW_OBLIQUE``, the one of the four candidates nearest
+    ``DEFAULT_AZIM``; a motion without
+    a horizontal extent keeps ``DEFAULT_AZIM``. The elevation is ``DEFAULT_ELEV``, lower when the motion is
+    mainly vertical (so its height shows), ``FLAT_ELEV`` when it is flat (a planar arm: seen from above).
+    """
+    centred = tool_path - tool_path.mean(axis=0)
+    if not np.abs(centred).max() > 0:
+        return DEFAULT_ELEV, DEFAULT_AZIM
+    d = np.linalg.svd(centred, full_matrices=False)[2][0]  # main direction (unit)
+    horizontal = float(np.hypot(d[0], d[1]))
+    elev = DEFAULT_ELEV if horizontal > 0.5 else 10.0
+    spread = np.ptp(tool_path, axis=0)
+    if spread[2] < FLAT_MOTION * max(spread[0], spread[1]):  # a flat (e.g. planar) motion: look down on it
+        elev = FLAT_ELEV
+    if horizontal < 0.2:
+        return elev, DEFAULT_AZIM
+    along = np.degrees(np.arctan2(d[1], d[0]))
+    # Across the motion, turned VIEW_OBLIQUE further so the depth of the arm still shows (cos 30° = 0.87 of
+    # the motion's length stays visible).
+    options = np.array([along + 90.0 - VIEW_OBLIQUE, along + 90.0 + VIEW_OBLIQUE,
+                        along - 90.0 - VIEW_OBLIQUE, along - 90.0 + VIEW_OBLIQUE])
+    gap = np.abs((options - DEFAULT_AZIM + 180.0) % 360.0 - 180.0)
+    azim = (options[int(np.argmin(gap))] + 180.0) % 360.0 - 180.0
+    return elev, float(azim)
+
+
+def _check_view(view) -> tuple[float, float] | None:
+    if view is None:
+        return None
+    try:
+        elev, azim = (float(v) for v in view)
+    except (TypeError, ValueError):
+        raise OptionError(f"view must be (elevation, azimuth) in degrees, got {view!r}") from None
+    if not (np.isfinite(elev) and np.isfinite(azim)):
+        raise OptionError(f"view must be finite angles in degrees, got {view!r}")
+    return elev, azim
 
 
 def plot(
@@ -351,6 +462,7 @@ def plot(
     color: str = LINK_COLOR,
     title: str | None = None,
     limits: bool = True,
+    view: tuple[float, float] | None = None,
 ) -> "Axes":
     """Draw the arm at one configuration as a 3D stick figure.
 
@@ -361,6 +473,7 @@ def plot(
         color: Colour of the links.
         title: Axes title (default: the robot's name).
         limits: Set equal-aspect limits of ± the robot's reach around its base (False keeps the axes' own).
+        view: Camera ``(elevation, azimuth)`` [deg]; None keeps the axes' own.
 
     Returns:
         The axes drawn into.
@@ -376,8 +489,11 @@ def plot(
     size = reach(robot)
     arm = _Arm(ax, robot, size, color)
     arm.update(skeleton(robot, q))
+    view = _check_view(view)
     if limits:
         _frame_axes(ax, robot, size)
+    if view is not None:
+        ax.view_init(elev=view[0], azim=view[1])
     ax.set_title(robot.name if title is None else title)
     return ax
 
@@ -430,7 +546,11 @@ def animate(
     ellipsoid: bool = False,
     near_singular: float = NEAR_SINGULAR,
     targets: npt.ArrayLike | None = None,
-    limits: Literal["reach", "motion"] = "reach",
+    line: npt.ArrayLike | None = None,
+    limits: Literal["reach", "motion"] = "motion",
+    view: tuple[float, float] | None = None,
+    floor: bool = True,
+    legend: bool = True,
     ax: "Axes | None" = None,
     title: str | None = None,
 ) -> "FuncAnimation":
@@ -444,14 +564,19 @@ def animate(
         ellipsoid: Draw the translational velocity (manipulability) ellipsoid at the tool: the tool
             velocities reachable with joint rates of unit norm, ``{J_v q̇ : |q̇| ≤ 1}``, scaled for the whole
             animation so that its largest semi-axis is ``ELLIPSOID_FRACTION`` of the reach (the scale, in
-            m per m/s, is printed in the status label).
+            m per m/s, is printed in the status label). The trail is drawn above it.
         near_singular: Frames whose unit-free Jacobian (:func:`robokin.singularity.scaled_jacobian`) has
             inverse condition number σ_min/σ_max below this are drawn with red links and a
             "NEAR SINGULARITY" label.
         targets: ``(k, 3)`` world points [m] to mark (e.g. IK targets), or None.
-        limits: ``"reach"``: a cube of ± the robot's reach around its base (every configuration fits);
-            ``"motion"``: the smallest cube around everything this motion draws (base, arm, trail,
-            targets), with a 10 % margin: a close-up.
+        line: ``(2, 3)`` start and end [m] of a planned straight tool line: drawn dashed, with a start and an
+            end marker; or None.
+        limits: ``"motion"`` (default): the box around everything this motion draws (base, arm in every
+            frame, trail, targets, line) and the floor below the base, equal scale, a small margin: the arm
+            fills the frame. ``"reach"``: a cube of ± the robot's reach around its base.
+        view: Camera ``(elevation, azimuth)`` [deg]; default :func:`default_view` of the tool's path.
+        floor: Draw the floor (z = 0 of the world, or below the lowest point) and a pedestal under a raised base.
+        legend: Draw a legend naming the trail, targets, ellipsoid, line markers and the red links.
         ax: A 3D axes to draw into; a new figure when None.
         title: Axes title (default: the robot's name).
 
@@ -460,8 +585,9 @@ def animate(
         ``q_path``, ``inverse_condition`` and ``near_singular`` attributes; save it with :func:`save`.
 
     Raises:
-        ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, or ``targets`` not ``(k, 3)``.
-        OptionError: ``fps`` not positive, ``limits`` unknown, or ``ax`` not a 3D axes.
+        ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, ``targets`` not ``(k, 3)`` or
+            ``line`` not ``(2, 3)``.
+        OptionError: ``fps`` not positive, ``limits`` unknown, a bad ``view``, or ``ax`` not a 3D axes.
     """
     validation.choice(limits, "limits", LIMITS)
     q_path = validation.joint_vector(robot, q_path, "q_path")
@@ -471,38 +597,72 @@ def animate(
         raise OptionError(f"fps must be a positive number of frames per second, got {fps!r}")
     if targets is not None:
         targets = np.asarray(targets, dtype=float)
-        if targets.ndim != 2 or targets.shape[-1] != 3:
-            raise ShapeError(f"targets must have shape (k, 3) [m], got {targets.shape}")
+        if targets.ndim != 2 or targets.shape[-1] != 3 or not np.isfinite(targets).all():
+            raise ShapeError(f"targets must have shape (k, 3) [m], finite, got {targets.shape}")
+    if line is not None:
+        line = np.asarray(line, dtype=float)
+        if line.shape != (2, 3) or not np.isfinite(line).all():
+            raise ShapeError(f"line must be the start and end points, shape (2, 3) [m], finite, got {line.shape}")
+    view = _check_view(view)
     ax = _new_axes(ax)
+    ax.computed_zorder = False  # draw in the Z_* order: the trail stays visible over the ellipsoid
     fig = ax.figure
     size = reach(robot)
     sk = skeleton(robot, q_path)  # every frame's geometry at once, (frames, ...)
     J = jacobian(robot, q_path, link=drawn_link(robot))  # (frames, 6, n)
     inv_cond = _inverse_condition(robot, q_path)  # (frames,)
     warn = inv_cond < near_singular
+    tool_path = sk.T_world_tool[:, :3, 3]  # (frames, 3)
 
     arm = _Arm(ax, robot, size, LINK_COLOR)
-    if limits == "reach":
-        _frame_axes(ax, robot, size)
-    else:
-        drawn = [sk.links.reshape(-1, 3), sk.T_world_base[:1, :3, 3]] + ([] if targets is None else [targets])
-        points = np.concatenate(drawn)
-        lo, hi = np.nanmin(points, axis=0), np.nanmax(points, axis=0)  # a tree's polyline has NaN gaps
-        half = 0.55 * float((hi - lo).max()) + TRIAD_FRACTION * size
-        _frame_axes(ax, robot, half, 0.5 * (lo + hi))
-    ax.set_title(robot.name if title is None else title)
-    tool_path = sk.T_world_tool[:, :3, 3]  # (frames, 3)
-    trail_line = ax.plot([], [], [], "-", color=TRAIL_COLOR, lw=1.5, gid="trail", label="tool path")[0] if trail else None
     if ellipsoid:
         semi = _ellipsoid_axes(J)  # (frames, 3, 3) [m/s per unit joint rate]
         largest = float(np.linalg.norm(semi, axis=-2).max())
         scale = ELLIPSOID_FRACTION * size / largest if largest > 0 else 0.0  # [m per m/s]
         rings = _unit_rings()  # (P, 3)
         shells = tool_path[:, None, :] + scale * np.einsum("fij,pj->fpi", semi, rings)  # (frames, P, 3)
+    if limits == "reach":
+        _frame_axes(ax, robot, size)
+        box = None
+    else:
+        drawn = [sk.links.reshape(-1, 3), sk.T_world_base[:1, :3, 3]]
+        drawn += [] if targets is None else [targets]
+        drawn += [] if line is None else [line]
+        drawn += [] if not ellipsoid else [shells.reshape(-1, 3)]
+        box = _fit_axes(ax, robot, np.concatenate(drawn), size)
+    if floor:
+        if box is None:
+            lo = np.array([ax.get_xlim()[0], ax.get_ylim()[0], ax.get_zlim()[0]])
+            hi = np.array([ax.get_xlim()[1], ax.get_ylim()[1], ax.get_zlim()[1]])
+            box = (lo, hi, max(lo[2], _floor_height(robot, sk.links.reshape(-1, 3))))
+        _draw_floor(ax, robot, *box)
+    elev, azim = default_view(tool_path) if view is None else view
+    ax.view_init(elev=elev, azim=azim)
+    ax.set_title(robot.name if title is None else title)
+    for artist in (arm.links, arm.joints, arm.joint_axes, *arm.base, *arm.tool):
+        artist.set_zorder(Z_ARM)
+    trail_line = None
+    if trail:
+        trail_line = ax.plot([], [], [], "-", color=TRAIL_COLOR, lw=2.0, gid="trail", label="tool path (trail)",
+                             zorder=Z_TRAIL)[0]
+    if ellipsoid:
         ell_line = ax.plot([], [], [], "-", color=ELLIPSOID_COLOR, lw=0.8, gid="ellipsoid",
-                           label="velocity ellipsoid")[0]
+                           label="velocity ellipsoid", zorder=Z_ELLIPSOID)[0]
     if targets is not None:
-        ax.plot(*targets.T, "x", color="#000000", ms=8, mew=2, gid="targets", label="targets")
+        ax.plot(*targets.T, "x", color="#000000", ms=8, mew=2, gid="targets", label="IK targets", zorder=Z_MARKERS)
+    if line is not None:
+        ax.plot(*line.T, "--", color="#555753", lw=1.0, gid="line", label="planned line", zorder=Z_TRAIL)
+        ax.plot(*line[:1].T, "o", color=LINE_START_COLOR, ms=7, gid="line-start", label="line start", zorder=Z_MARKERS)
+        ax.plot(*line[1:].T, "s", color=LINE_END_COLOR, ms=7, gid="line-end", label="line end", zorder=Z_MARKERS)
+    if legend:
+        from matplotlib.lines import Line2D
+
+        handles = [h for h in ax.get_lines() if h.get_label() and not h.get_label().startswith("_")
+                   and h.get_gid() not in ("joints", "pedestal")]
+        if warn.any():
+            handles.append(Line2D([], [], color=WARN_COLOR, lw=3.0, label=f"links near a singularity "
+                                  f"(σmin/σmax < {near_singular:g})"))
+        ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
     status = ax.text2D(0.02, 0.97, "", transform=ax.transAxes, va="top", family="monospace", gid="status")
 
     def draw(i: int) -> Any:
@@ -515,7 +675,7 @@ def animate(
         if ellipsoid:
             _set_data(ell_line, shells[i])
             changed.append(ell_line)
-        text = f"frame {i + 1:>3}/{len(q_path)}  1/κ(J) = {inv_cond[i]:.3f}"
+        text = f"frame {i + 1:>3}/{len(q_path)}  σmin/σmax = {inv_cond[i]:.3f}"
         if ellipsoid:
             text += f"\nellipsoid scale {scale:.3g} m per m/s"
         if warn[i]:
@@ -542,6 +702,81 @@ def animate(
     return anim
 
 
+# ----------------------------------------------------------------------------------------- joint plots
+def plot_joints(
+    path: Any,
+    robot: "Robot | None" = None,
+    *,
+    deg: bool = True,
+    offscreen: bool = False,
+) -> "Figure":
+    """Joint positions, velocities and accelerations against time (RTB's ``qplot``), with the limits.
+
+    Args:
+        path: A :class:`robokin.trajectory.JointPath` (``t`` ``(N,)``, ``q``, ``qd``, ``qdd`` ``(N, n)``).
+        robot: The robot, for joint names and the limits: position limits drawn on the q plot and speed
+            limits (from the robot file's ``velocity``) as ± lines on the q̇ plot, dashed, in each joint's
+            colour. None draws the curves only.
+        deg: Revolute joints in degrees (deg, deg/s, deg/s²); prismatic joints stay in metres. False: SI.
+        offscreen: True makes a bare ``matplotlib.figure.Figure`` (for files, no window); else pyplot's.
+
+    Returns:
+        The figure, three axes sharing the time axis (gids ``"q"``, ``"qd"``, ``"qdd"``); each curve has gid
+        ``"joint-<i>"`` and each limit line ``"limit-<i>"``.
+
+    Raises:
+        ShapeError: ``path`` lacks ``t``/``q``/``qd``/``qdd`` of shapes ``(N,)`` and ``(N, n)``, or ``n`` differs
+            from the robot's.
+    """
+    try:
+        t = np.asarray(path.t, dtype=float)
+        arrays = [np.asarray(getattr(path, name), dtype=float) for name in ("q", "qd", "qdd")]
+    except AttributeError:
+        raise ShapeError(f"path must be a JointPath (with t, q, qd, qdd), got {type(path).__name__}") from None
+    if t.ndim != 1 or any(a.ndim != 2 or a.shape[0] != t.shape[0] for a in arrays):
+        raise ShapeError(f"path must have t (N,) and q, qd, qdd (N, n), got t {t.shape}, q {arrays[0].shape}")
+    n = arrays[0].shape[1]
+    if robot is not None and robot.n != n:
+        raise ShapeError(f"path has {n} joints, robot {robot.name!r} has {robot.n}")
+    revolute = np.array([True] * n if robot is None else [k == "revolute" for k in robot.joint_types])
+    factor = np.where(revolute & deg, 180.0 / np.pi, 1.0)
+    names = [f"q{i}" for i in range(n)] if robot is None else list(robot.joint_names)
+    if offscreen:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(7.0, 7.0), layout="constrained")
+    else:
+        fig = _pyplot().figure(figsize=(7.0, 7.0), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    angle = "deg" if deg else "rad"
+    unit = angle if revolute.all() else (f"{angle} | m" if revolute.any() else "m")
+    labels = (f"q [{unit}]", f"q̇ [{unit}/s]", f"q̈ [{unit}/s²]")
+    limits = [None, None, None]
+    if robot is not None:
+        limits[0] = robot.limits
+        v = robot.velocity_limits
+        limits[1] = np.stack([-v, v], axis=-1)
+    colors = [f"C{i % 10}" for i in range(n)]
+    for ax, gid, values, label, lim in zip(axes, ("q", "qd", "qdd"), arrays, labels, limits):
+        ax.set_gid(gid)
+        for i in range(n):
+            ax.plot(t, values[:, i] * factor[i], color=colors[i], lw=1.5, gid=f"joint-{i}", label=names[i])
+            if lim is not None:
+                for bound in lim[i]:
+                    if np.isfinite(bound):
+                        ax.axhline(bound * factor[i], color=colors[i], lw=0.9, ls="--", gid=f"limit-{i}")
+        ax.set_ylabel(label)
+        ax.grid(True, lw=0.3)
+    shown = np.concatenate([a * factor for a in arrays[:1]])
+    span = float(np.ptp(shown)) if shown.size else 1.0
+    axes[0].set_ylim(shown.min() - 0.6 * span - 1e-9, shown.max() + 0.6 * span + 1e-9)  # limits near the motion show
+    axes[-1].set_xlabel("t [s]")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    axes[0].set_title(("" if robot is None else f"{robot.name}: ") + "joint positions, velocities, accelerations "
+                      "(dashed: limits)")
+    return fig
+
+
 # ----------------------------------------------------------------------------------------- saving
 FFMPEG_HELP = (
     "writing MP4 needs the ffmpeg program, which was not found on PATH (nor at matplotlib's "
@@ -559,12 +794,18 @@ def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> C
         width: Bar width in characters.
 
     Returns:
-        ``callback(current_frame, total_frames)``; it ends the line after the last frame.
+        ``callback(current_frame, total_frames)``; it ends the line after the last frame. On a stream that is
+        not a terminal (a log file, a pipe) it writes only one final line, without carriage returns.
     """
 
     def callback(current: int, total: int | None) -> None:
         out = sys.stderr if stream is None else stream
         done = current + 1
+        if not (hasattr(out, "isatty") and out.isatty()):
+            if total and done >= total:  # not a terminal: no carriage returns, only the final line
+                out.write(f"{label}: {done}/{total} frames\n")
+                out.flush()
+            return
         if total:
             filled = width * done // total
             if done < total and filled == width * current // total and current > 0:

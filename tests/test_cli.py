@@ -19,7 +19,10 @@ def test_list_names_every_bundled_robot(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for name in robokin.list_robots():
-        assert re.search(rf"^{name}\s+n=\d", out, re.M)
+        robot = robokin.load(name)
+        kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
+        assert re.search(rf"^  {name}\s+{robot.n}\s+{kinds}\s+\S", out, re.M)
+    assert re.match(r"  name\s+n\s+joints\s+description", out)
 
 
 def test_info_shows_joint_table_in_degrees(capsys):
@@ -30,6 +33,10 @@ def test_info_shows_joint_table_in_degrees(capsys):
     assert robot.source[:40] in out
     lo, hi = np.degrees(robot.limits[1])
     assert re.search(rf"shoulder\s+revolute\s+dh\s+{lo:.1f}\s+{hi:.1f}\s+deg", out)
+    # The geometry table, as RTB's print(robot): a, alpha, d, theta per joint in m and deg.
+    a, alpha, d, theta = robot.joints[2].dh
+    assert re.search(rf"elbow\s+R\s+dh\s+{a:.6f}\s+{np.degrees(alpha):.4f}\s+{d:.6f}\s+q \+ {np.degrees(theta):.4f}",
+                     out)
 
 
 def test_fk_prints_the_pose(capsys):
@@ -83,6 +90,191 @@ def test_check_good_and_bad_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(rf"{re.escape(str(bad))}:\d+:\d+: .*rotary", out)
     assert "missing.yaml" in out and "Traceback" not in out
+
+
+# ----------------------------------------------------------------------------------------- issue 11
+import argparse  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from robokin import cli  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PANDA_URDF = ROOT / "tests" / "data" / "urdf" / "panda.urdf"  # leaves: the hand TCP and two fingers
+
+
+def _many_leaves_urdf(k: int) -> str:
+    """A 3-joint arm with ``k`` fixed sensor frames on its base, a camera on its flange and a tool0."""
+    links = ["base", "l1", "l2", "flange", "tool0", "wrist_camera_optical_frame"] + [f"marker_{i}" for i in range(k)]
+    joints = [("j1", "revolute", "base", "l1"), ("j2", "revolute", "l1", "l2"), ("j3", "revolute", "l2", "flange"),
+              ("flange_tool0", "fixed", "flange", "tool0"), ("cam", "fixed", "flange", "wrist_camera_optical_frame")]
+    joints += [(f"m{i}", "fixed", "base", f"marker_{i}") for i in range(k)]
+    text = '<robot name="many">' + "".join(f'<link name="{n}"/>' for n in links)
+    for name, kind, parent, child in joints:
+        limit = '<limit lower="-1" upper="1" effort="1" velocity="1"/>' if kind == "revolute" else ""
+        text += (f'<joint name="{name}" type="{kind}"><parent link="{parent}"/><child link="{child}"/>'
+                 f'<origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>{limit}</joint>')
+    return text + "</robot>"
+
+
+@pytest.mark.parametrize("command", ["info", "fk", "jacobian", "singular", "ik", "animate", "convert", "teach", "demo"])
+def test_every_command_taking_a_robot_has_base_and_tip(command, tmp_path, capsys):
+    """Item 2: a multi-leaf URDF works with every command once --tip chooses the chain."""
+    robot = robokin.load(PANDA_URDF, tip="panda_hand_tcp")
+    q = [str(v) for v in np.round(robot.limits.mean(axis=1), 6)]  # inside the limits
+    target = [str(v) for v in np.round(robot.fk(robot.limits.mean(axis=1) + 0.1)[:3, 3], 6)]
+    argv = {
+        "info": ["info", str(PANDA_URDF)],
+        "fk": ["fk", str(PANDA_URDF), *q],
+        "jacobian": ["jacobian", str(PANDA_URDF), *q],
+        "singular": ["singular", str(PANDA_URDF), *q],
+        "ik": ["ik", str(PANDA_URDF), "--xyz", *target],
+        "animate": ["animate", str(PANDA_URDF), "--to", *q, "--frames", "2", "--out", str(tmp_path / "a.gif")],
+        "convert": ["convert", str(PANDA_URDF)],
+        "teach": ["teach", str(PANDA_URDF)],
+        "demo": ["demo", "--robot", str(PANDA_URDF), "--frames", "2", "--out", str(tmp_path / "d.gif")],
+    }[command]
+    status = main(argv + ["--base", "panda_link0", "--tip", "panda_hand_tcp"])
+    captured = capsys.readouterr()
+    assert "unrecognized arguments" not in captured.err and "Traceback" not in captured.err
+    if command == "teach":  # loads the chain, then needs a display
+        assert status == 1 and "interactive window" in captured.err
+    else:
+        assert status == 0, captured.err
+    if command == "info":
+        assert "joint7" in captured.out and "panda_finger_joint1" not in captured.out
+
+
+def test_check_validates_a_multi_leaf_urdf_and_lists_its_leaves(tmp_path, capsys):
+    assert main(["check", str(PANDA_URDF)]) == 0
+    out = capsys.readouterr().out
+    assert "ok (URDF robot 'panda'" in out and "panda_hand_tcp" in out and "panda_leftfinger" in out
+    broken = tmp_path / "broken.urdf"
+    broken.write_text(PANDA_URDF.read_text().replace('<child link="panda_leftfinger"/>', '<child link="nowhere"/>'))
+    assert main(["check", str(broken)]) == 1  # a joint off any chosen chain is still validated
+    assert re.search(r"broken\.urdf:\d+:\d+: .*names link 'nowhere'", capsys.readouterr().out)
+
+
+def test_multi_leaf_error_lists_every_leaf_moving_chains_first_sensors_last(tmp_path, capsys):
+    text = _many_leaves_urdf(25)
+    with pytest.raises(robokin.RobotFormatError) as info:
+        robokin.loads_urdf(text, base="base")  # a chain without tip (no base/tip loads the whole tree)
+    assert robokin.loads_urdf(text).end_effectors[:2] == ("tool0", "wrist_camera_optical_frame")
+    message = str(info.value)
+    assert "27 leaf links" in message and "..." not in message
+    order = re.findall(r"'(\w+)' \(", message.split("Leaves, moving chains first: ")[1])
+    assert order[0] == "tool0" and order[-1] == "wrist_camera_optical_frame"
+    assert order[1:-1] == [f"marker_{i}" for i in range(25)]  # fixed to the base, in file order
+    assert "'wrist_camera_optical_frame' (sensor frame, 3 moving joints)" in message
+    described = robokin.urdf.describes_urdf(text)
+    assert [leaf.link for leaf in described.leaves] == order
+    assert described.leaves[0].moving == 3 and described.leaves[1].moving == 0
+    assert len(described.links) == 31 and described.root == "base"
+    path = tmp_path / "many.urdf"
+    path.write_text(text)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "27 leaf links (possible --tip), moving chains first:" in out and "'tool0' (3 moving joints)" in out
+
+
+def test_joint_values_outside_the_limits_warn_with_a_deg_hint(tmp_path, capsys):
+    """Item 4: forgetting --deg is caught."""
+    assert main(["fk", "ur5", "0", "-90", "90", "-90", "0", "0"]) == 0
+    err = capsys.readouterr().err
+    assert ("robokin: warning: Q is outside the joint limits: shoulder_lift = -5157 deg (limits [-360, 360] deg); "
+            "elbow = 5157 deg (limits [-180, 180] deg); wrist_1 = -5157 deg (limits [-360, 360] deg). "
+            "These look like degrees: add --deg") in err
+    assert main(["fk", "ur5", "0", "-90", "90", "-90", "0", "0", "--deg"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["singular", "puma560", "0", "45", "-90", "0", "0", "0"]) == 0
+    assert "These look like degrees: add --deg" in capsys.readouterr().err
+    # A motion would drive the arm there: refused.
+    assert main(["animate", "ur5", "--to", "0", "-90", "90", "-90", "0", "0", "--out", str(tmp_path / "a.gif")]) == 1
+    err = capsys.readouterr().err
+    assert "robokin animate: error: --to is outside the joint limits" in err and "add --deg" in err
+    assert not (tmp_path / "a.gif").exists()
+
+
+def test_version_and_python_dash_m(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"robokin {robokin.__version__}\n"
+    done = subprocess.run([sys.executable, "-m", "robokin", "fk", "planar2r", "0", "0"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "xyz [m]   =    2.0000    0.0000    0.0000" in done.stdout
+
+
+def test_a_closed_pipe_ends_quietly():
+    done = subprocess.run(f"'{sys.executable}' -m robokin list | head -1", shell=True, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("  name") and done.stderr == ""
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = cli._parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_option_has_help_and_every_command_a_description():
+    for name, sub in _subcommands().items():
+        assert sub.description and len(sub.description) > 40, name
+        for action in sub._actions:
+            assert action.help, (name, action.dest)
+
+
+def test_headers_are_never_cut_and_fk_deg_prints_degrees(capsys):
+    assert main(["jacobian", "ur5", "home"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[2]
+    assert header.split() == list(robokin.load("ur5").joint_names)
+    assert main(["fk", "ur5", "10", "-90", "45", "0", "30", "5", "--deg"]) == 0
+    assert "ur5, q = [10.00°, -90.00°, 45.00°, 0.00°, 30.00°, 5.00°]" in capsys.readouterr().out
+
+
+def test_progress_is_one_line_off_a_terminal(capsys):
+    assert main(["singular", "planar2r", "--find", "--starts", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.count("\n") == 1 and err.startswith("searching: iteration")
+
+
+def test_ik_says_starts_not_restarts(capsys):
+    assert main(["ik", "planar2r", "--xyz", "1.2", "0.5", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "restarts =" not in out and re.search(r"starts tried = \d+ \(q0, then", out)
+
+
+def test_robot_paths_that_are_not_files(tmp_path, capsys):
+    """Issue 10, item 12: a directory or a device is named as what it is, not "file not found"."""
+    assert main(["info", str(tmp_path)]) == 1
+    assert "is a directory, not a robot file" in capsys.readouterr().err
+    assert main(["info", "/dev/null"]) == 1
+    assert "/dev/null: is not a regular file" in capsys.readouterr().err
+    assert main(["info", str(tmp_path / "nope.yaml")]) == 1
+    assert "nope.yaml: file not found" in capsys.readouterr().err
+    for bad in (tmp_path / "x.png", tmp_path / "x", tmp_path):
+        assert main(["animate", "planar2r", "--to", "zero", "--out", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert "cannot write" in err and "Traceback" not in err
+
+
+def test_convert_rounds_and_writes_degrees_and_millimetres(tmp_path, capsys):
+    """Item 13: no float noise; --deg/--mm output that loads back to the same robot."""
+    ur5 = ROOT / "tests" / "data" / "urdf" / "ur5.urdf"
+    assert main(["convert", str(ur5), "--tip", "tool0", "--deg", "--mm"]) == 0
+    text = capsys.readouterr().out
+    assert "units: {length: mm, angle: deg}" in text
+    numbers = re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text.split("joints:")[1])
+    assert numbers and all(len(n.lstrip("-").replace(".", "").lstrip("0")) <= 13 for n in numbers)
+    assert "90.0" in text  # rpy of pi/2 written in degrees
+    again = robokin.loads(text)
+    original = robokin.load(ur5, tip="tool0")
+    q = np.random.default_rng(0).uniform(-1, 1, (20, original.n))
+    np.testing.assert_allclose(again.fk(q), original.fk(q), atol=1e-9)
 
 
 def test_info_prints_the_frame_tree_and_mimic_joints(capsys):

@@ -14,6 +14,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import numpy as np  # noqa: E402
+
+import robokin  # noqa: E402
 from robokin.cli import main as cli_main  # noqa: E402
 
 DEMOS = Path(__file__).resolve().parent.parent / "demos"
@@ -79,24 +82,25 @@ def test_pick_place_moves_are_straight(tmp_path, capsys):
 
 def test_robokin_demo_writes_the_gif_and_says_where(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli_main(["demo", "--steps", "3"]) == 0
+    assert cli_main(["demo", "--frames", "9"]) == 0
     printed = capsys.readouterr().out
     gif = tmp_path / "robokin-demo.gif"
     # What the demo always printed first: the FK and the Jacobian of the arm.
     assert "T_world_tool =" in printed and "J (world frame; rows [v; ω]" in printed
     assert "Inverse kinematics: 3 targets" in printed and printed.count(" yes ") == 3
-    assert "Singularities: smallest σmin/σmax" in printed and "NEAR SINGULARITY" in printed
+    assert "reached 3 of 3 targets" in printed
+    assert "Singularities: smallest σmin/σmax" in printed
     assert f"wrote {gif.resolve()}" in printed
     with Image.open(gif) as im:
-        assert im.n_frames == 4 * 2 + 1  # 4 segments of 3 samples, shared ends counted once
+        assert im.n_frames == 9
 
 
 def test_robokin_demo_out_option(tmp_path, capsys):
     out = tmp_path / "sub" / "demo.gif"
     out.parent.mkdir()
-    assert cli_main(["demo", "--robot", "planar2r", "--steps", "2", "--out", str(out)]) == 0
+    assert cli_main(["demo", "--robot", "planar2r", "--frames", "2", "--out", str(out)]) == 0
     assert out.is_file()
-    assert cli_main(["demo", "--steps", "2", "--out", str(tmp_path / "missing" / "x.gif")]) == 1
+    assert cli_main(["demo", "--frames", "2", "--out", str(tmp_path / "missing" / "x.gif")]) == 1
     assert "cannot write" in capsys.readouterr().err
 
 
@@ -120,3 +124,44 @@ def test_singularity_report_demo_names_each_kind(tmp_path, capsys):
     printed = capsys.readouterr().out
     for kind in ("wrist", "elbow", "shoulder"):
         assert f"--- {kind}: q = [" in printed and f"SINGULAR: {kind}" in printed
+
+# ----------------------------------------------------------------------------------------- issue 11, item 1
+@pytest.mark.parametrize("name", robokin.list_robots())
+def test_demo_ik_reaches_every_target_on_every_bundled_robot(name):
+    """The demo's targets are poses of well-conditioned configurations inside the limits; IK reaches all."""
+    from robokin import cli
+
+    robot = robokin.load(name)
+    _, q_start = cli.start_configuration(robot)
+    goals = cli.demo_targets(robot, q_start)
+    assert goals.shape == (cli.DEMO_TARGETS, robot.n)
+    lo, hi = robot.limits.T
+    assert np.all((goals >= lo) & (goals <= hi))
+    ic = robokin.singularity.inverse_condition(robot, goals)
+    assert np.all(ic >= cli.DEMO_MIN_INVERSE_CONDITION)
+    T_targets, results = cli.demo_solutions(robot, q_start)
+    for T_target, result in zip(T_targets, results):
+        assert bool(result.success), name
+        # Checked with fk, independently of the solver's own error report.
+        T = robot.fk(result.q)
+        assert np.linalg.norm(T[:3, 3] - T_target[:3, 3]) < 1e-5
+        assert np.all((result.q >= lo - 1e-12) & (result.q <= hi + 1e-12))
+
+
+def test_robokin_demo_on_a_users_own_file(tmp_path, capsys):
+    """A hand-written 5R arm (no configurations, no speed limits, unlimited joints) gets a working demo."""
+    arm = tmp_path / "my_arm.yaml"
+    arm.write_text(
+        "robokin: 1\nname: my_arm\nunits: {length: mm, angle: deg}\njoints:\n"
+        "  - {name: j1, type: revolute, dh: {d: 300, alpha: 90}}\n"
+        "  - {name: j2, type: revolute, dh: {a: 400}, limits: [-120, 120]}\n"
+        "  - {name: j3, type: revolute, dh: {a: 350}, limits: [-150, 150]}\n"
+        "  - {name: j4, type: revolute, dh: {alpha: 90}}\n"
+        "  - {name: j5, type: revolute, dh: {d: 100}}\n"
+    )
+    out = tmp_path / "demo.gif"
+    assert cli_main(["demo", "--robot", str(arm), "--frames", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "reached 3 of 3 targets" in printed and printed.count(" yes ") == 3
+    with Image.open(out) as im:
+        assert im.n_frames == 3

@@ -478,7 +478,7 @@ ERROR_CASES = [
      r"^<string>:4:11: joints\[0\]: 'name' must not be empty$"),
     # --- numbers
     ("non-numeric", _head_with("    dh: {a: one}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number or an expression of pi such as pi/2, got 'one'"),
+     r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number \[m\], got 'one'$"),
     ("bool true", _head_with("    dh: {a: true}"),
      r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number, got the boolean 'true'$"),
     ("bool yes", _head_with("    dh: {d: yes}"),
@@ -494,7 +494,7 @@ ERROR_CASES = [
     ("overflow", _head_with("    dh: {d: 1e999}"),
      r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a finite number, got '1e999' \(out of range\)$"),
     ("quoted text", _head_with("    dh: {d: 'abc'}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a number or an expression of pi"),
+     r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a number \[m\], got 'abc'$"),
     ("xyz of 2", _head_with("    origin: {xyz: [0, 1]}"),
      r"^<string>:6:19: joint 'shoulder': 'origin.xyz' must be a list of 3 numbers, got 2 values$"),
     ("rpy not a list", HEAD + "base: {rpy: 0}\n",
@@ -533,7 +533,7 @@ ERROR_CASES = [
      r"^<string>:8:9: configuration 'home': must be a list of 1 joint values or a mapping joint name -> value, "
      r"got the number 5$"),
     ("configuration value type", HEAD + "configurations:\n  home: [up]\n",
-     r"^<string>:8:10: configuration 'home': value for joint 'shoulder' must be a number or an expression of pi"),
+     r"^<string>:8:10: configuration 'home': value for joint 'shoulder' must be a number \[rad\], got 'up'$"),
     ("configuration mapping unknown joint", HEAD + "configurations:\n  home: {shoulder: 0, elbow: 1}\n",
      r"^<string>:8:23: configuration 'home': unknown joint 'elbow' \(expected the moving joints shoulder\)$"),
     ("configuration mapping missing joint", HEAD + "  - {name: elbow, type: revolute, dh: {}}\n"
@@ -552,9 +552,11 @@ ERROR_CASES = [
     ("syntax error", "robokin: 1\nname: [arm\njoints: []\n",
      r"^<string>:3:7: YAML syntax error: while parsing a flow sequence: expected ',' or ']'.*started on line 2"),
     ("tab indentation", HEAD.replace("    type: revolute", "\ttype: revolute"),
-     r"^<string>:5:1: YAML syntax error: .*'\\t'.*tabs cannot indent YAML; indent with spaces"),
+     r"^<string>:5:1: joint 'shoulder': YAML syntax error: a tab character in the indentation; YAML is indented "
+     r"with spaces only \(replace the tabs by spaces\)$"),
     ("bad indentation", "robokin: 1\nname: arm\n  joints: []\n",
-     r"^<string>:3:9: YAML syntax error: mapping values are not allowed here$"),
+     r"^<string>:3:9: YAML indentation error: unexpected ':': either this line is indented deeper than the key "
+     r"above it \(line 2 starts at column 1\), so YAML reads it as the continuation of that key's value"),
     ("two documents", HEAD + "---\nrobokin: 1\n", r"^<string>:7:1: YAML syntax error: expected a single document"),
     ("control character", "robokin: 1\nname: a\x07b\n",
      r"^<string>:2:8: YAML syntax error: character '\\x07' \(U\+0007\) is not allowed$"),
@@ -670,7 +672,8 @@ def test_missing_file_directory_and_encoding(tmp_path):
 @pytest.mark.parametrize(
     "name, pattern",
     [
-        ("tab_indented.yaml", r"tab_indented\.yaml:6:1: YAML syntax error: .*tabs cannot indent YAML"),
+        ("tab_indented.yaml", r"tab_indented\.yaml:6:1: joint '\w+': YAML syntax error: a tab character in the "
+                              r"indentation"),
         ("python_object.yaml", r"python_object\.yaml:4:7: YAML tags such as "
                                r"'tag:yaml.org,2002:python/object/apply:os.system' are not allowed"),
         ("billion_laughs.yaml", r"billion_laughs\.yaml:5:5: anchors \(&a\) are not allowed"),
@@ -929,3 +932,101 @@ def test_save_and_load_accept_paths(tmp_path):
     assert load_yaml(str(tmp_path / "a.yaml")).joint_names == ("j1", "j2")
     with pytest.raises(TypeError, match="dumps expects a Robot"):
         dumps("planar")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------- issue 11, items 5 and 6
+ARM_MM = """robokin: 1
+name: lrmate
+joints:
+  - {name: j1, type: revolute, dh: {d: 330, a: 50, alpha: -pi/2}, limits: [-170, 170]}
+  - {name: j2, type: revolute, dh: {a: 330}, limits: [-100, 145]}
+"""
+
+
+def test_a_file_in_mm_without_units_loads_with_a_warning_and_fails_check(tmp_path, capsys):
+    import warnings
+
+    from robokin.cli import main
+    from robokin.errors import PlausibilityWarning
+
+    with pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a length of 330 m = 330 m; robot arms are below "
+                                                 r"~20 m: add units: \{length: mm\}"):
+        loads(ARM_MM)
+    path = tmp_path / "lrmate.yaml"
+    path.write_text(ARM_MM)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # check prints the warnings itself
+        assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "add units: {length: mm}" in out and "implausible (lrmate" in out
+    assert "degrees in a radian file" not in out or "looks like degrees" in out
+    fixed = ARM_MM.replace("name: lrmate\n", "name: lrmate\nunits: {length: mm, angle: deg}\n").replace("-pi/2", "-90")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loads(fixed)  # plausible: no warning
+    assert main(["check", str(robokin_bundled("puma560"))]) == 0
+
+
+def robokin_bundled(name: str):
+    from robokin.loading import bundled_path
+
+    return bundled_path(name)
+
+
+def test_angle_units_that_look_wrong():
+    from robokin.errors import PlausibilityWarning
+
+    radians_in_deg_file = ARM_MM.replace("name: lrmate\n", "name: a\nunits: {length: mm, angle: deg}\n").replace(
+        "[-170, 170]", "[-2.96, 2.96]").replace("[-100, 145]", "[-1.7, 2.5]").replace("-pi/2", "-90")
+    with pytest.warns(PlausibilityWarning, match=r"every revolute limit lies within ±2.96 deg: these look like radians"):
+        loads(radians_in_deg_file)
+    degrees_in_rad_file = ARM_MM.replace("name: lrmate\n", "name: a\nunits: {length: mm}\n")
+    with pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a limit of 170 rad \(more than two turns\): this "
+                                                 r"looks like degrees in a radian file; add units: \{angle: deg\}"):
+        loads(degrees_in_rad_file)
+
+
+JOINT_BLOCK = """robokin: 1
+name: t
+joints:
+  - name: j1
+    type: revolute
+    dh:
+      a: 0.5
+      alpha: 0
+{X}
+  - name: j2
+    type: revolute
+    dh: {{a: 1}}
+"""
+
+
+@pytest.mark.parametrize(
+    "line, pattern",
+    [
+        ("     d: 1", r"^<string>:9:6: joint 'j1': YAML indentation error: this line starts at column 6, which lines "
+                     r"up with no block above it \(the enclosing keys start at columns 7, 5, 1\)"),
+        ("    d: 1", r"^<string>:9:5: joint 'j1': unknown key 'd' \(expected .*\); 'd' is a parameter of 'dh:' "
+                    r"\(or 'mdh:'\): indent it under that key$"),
+        ("        d: 1", r"^<string>:9:10: joint 'j1': YAML indentation error: unexpected ':': either this line is "
+                        r"indented deeper than the key above it \(line 8 starts at column 7\)"),
+        ("      d 1\n      theta: 0", r"^<string>:9:7: joint 'j1': YAML syntax error: a key without ':'"),
+    ],
+    ids=["dedented-between", "dedented-to-joint", "over-indented", "missing-colon"],
+)
+def test_yaml_indentation_errors_in_plain_words(line, pattern):
+    with pytest.raises(RobotFormatError, match=pattern) as info:
+        loads(JOINT_BLOCK.format(X=line))
+    assert "<block end>" not in str(info.value) and "did you mean 'dh'" not in str(info.value)
+
+
+def test_joint_type_typo_and_a_word_for_a_number():
+    bad_type = JOINT_BLOCK.format(X="").replace("type: revolute", "type: revolut", 1)
+    with pytest.raises(RobotFormatError, match=r"^<string>:5:11: joint 'j1': unknown joint type 'revolut' \(expected "
+                                               r"revolute, prismatic, fixed\); did you mean 'revolute'\?$"):
+        loads(bad_type)
+    fast = JOINT_BLOCK.format(X="    velocity: fast")
+    with pytest.raises(RobotFormatError, match=r"^<string>:9:15: joint 'j1': 'velocity' must be a number \[rad\], "
+                                               r"got 'fast'$") as info:
+        loads(fast)
+    assert "pi" not in str(info.value)

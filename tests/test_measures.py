@@ -112,9 +112,15 @@ def test_task_rows_of_the_bundled_arms(name, rows):
     assert measures.task_rows(robokin.load(name)) == rows
 
 
-def test_singularity_and_the_package_use_the_measures_themselves():
-    for name in ("singular_values", "smallest_singular_value", "inverse_condition", "manipulability", "det",
-                 "task_rows"):
-        assert getattr(singularity, name) is getattr(measures, name)
-    assert robokin.inverse_condition is measures.inverse_condition
-    assert robokin.manipulability is measures.manipulability
+def test_one_name_per_quantity_and_the_arguments_tell_the_kinds_apart():
+    """Functions of J live in measures only; singularity and the package hold the functions of (robot, q),
+    which compute the same quantity through the measures (issue 11, item 12)."""
+    for name in ("singular_values", "smallest_singular_value", "det"):
+        assert not hasattr(singularity, name) and not hasattr(robokin, name)
+    assert singularity.task_rows is measures.task_rows
+    assert robokin.inverse_condition is singularity.inverse_condition
+    assert robokin.manipulability is singularity.manipulability
+    robot = robokin.load("panda")
+    q = robot.configurations["home"]
+    assert robokin.inverse_condition(robot, q) == measures.inverse_condition(singularity.scaled_jacobian(robot, q))
+    assert robokin.manipulability(robot, q) == measures.manipulability(robot.jacobian(q))

@@ -11,6 +11,7 @@ import pytest
 from scipy.optimize import brentq
 
 import robokin as rk
+from robokin import measures as M
 from robokin import singularity as S
 from robokin.cli import main
 from robokin.errors import OptionError, ShapeError
@@ -51,18 +52,18 @@ def test_planar2r_det_is_l1_l2_sin_q2_exactly():
     robot = planar2r(l1, l2)
     q = np.random.default_rng(0).uniform(-np.pi, np.pi, (4, 5, 2))
     J = robot.jacobian(q)
-    np.testing.assert_allclose(S.det(J, rows=[0, 1]), l1 * l2 * np.sin(q[..., 1]), atol=1e-15)
+    np.testing.assert_allclose(M.det(J, rows=[0, 1]), l1 * l2 * np.sin(q[..., 1]), atol=1e-15)
     # tall translation block (3 x 2): product of singular values = |l1 l2 sin q2|
-    np.testing.assert_allclose(S.manipulability(J, "translation"), np.abs(l1 * l2 * np.sin(q[..., 1])), atol=1e-15)
-    assert S.det(J, rows=[0, 1]).shape == (4, 5)
+    np.testing.assert_allclose(M.manipulability(J, "translation"), np.abs(l1 * l2 * np.sin(q[..., 1])), atol=1e-15)
+    assert M.det(J, rows=[0, 1]).shape == (4, 5)
 
 
 @pytest.mark.parametrize("q2", [0.0, np.pi, -np.pi])
 def test_planar2r_manipulability_vanishes_stretched_and_folded(q2):
     robot = planar2r(1.0, 1.0)
     J = robot.jacobian([0.4, q2])
-    assert S.manipulability(J, "translation") < 1e-15
-    assert S.manipulability(J, [0, 1]) < 1e-15
+    assert M.manipulability(J, "translation") < 1e-15
+    assert M.manipulability(J, [0, 1]) < 1e-15
     assert S.is_singular(robot, [0.4, q2])
     assert not S.is_singular(robot, [0.4, q2 + 0.05])
 
@@ -73,37 +74,37 @@ def test_singular_values_and_inverse_condition_of_known_matrices():
     V, _ = np.linalg.qr(rng.normal(size=(4, 4)))
     sigma = np.array([0.5, 3.0, 1e-3, 2.0])
     J = U[:, :4] @ np.diag(sigma) @ V.T
-    np.testing.assert_allclose(S.singular_values(J), [3.0, 2.0, 0.5, 1e-3], rtol=1e-12)
-    assert S.smallest_singular_value(J) == pytest.approx(1e-3, rel=1e-9)
-    assert S.inverse_condition(J) == pytest.approx(1e-3 / 3.0, rel=1e-9)
-    assert S.inverse_condition(-250.0 * J) == pytest.approx(1e-3 / 3.0, rel=1e-9)  # scale-free
-    assert S.inverse_condition(np.zeros((6, 3))) == 0.0
-    assert S.inverse_condition(np.eye(6)) == 1.0
-    assert S.singular_values(np.zeros((2, 3, 6, 7))).shape == (2, 3, 6)
+    np.testing.assert_allclose(M.singular_values(J), [3.0, 2.0, 0.5, 1e-3], rtol=1e-12)
+    assert M.smallest_singular_value(J) == pytest.approx(1e-3, rel=1e-9)
+    assert M.inverse_condition(J) == pytest.approx(1e-3 / 3.0, rel=1e-9)
+    assert M.inverse_condition(-250.0 * J) == pytest.approx(1e-3 / 3.0, rel=1e-9)  # scale-free
+    assert M.inverse_condition(np.zeros((6, 3))) == 0.0
+    assert M.inverse_condition(np.eye(6)) == 1.0
+    assert M.singular_values(np.zeros((2, 3, 6, 7))).shape == (2, 3, 6)
 
 
 def test_manipulability_is_sqrt_det_JJt_for_wide_and_abs_det_for_square():
     rng = np.random.default_rng(2)
     J = rng.normal(size=(5, 6, 7))
-    np.testing.assert_allclose(S.manipulability(J), np.sqrt(np.linalg.det(J @ np.swapaxes(J, -1, -2))), rtol=1e-10)
+    np.testing.assert_allclose(M.manipulability(J), np.sqrt(np.linalg.det(J @ np.swapaxes(J, -1, -2))), rtol=1e-10)
     Q = rng.normal(size=(5, 6, 6))
-    np.testing.assert_allclose(S.manipulability(Q), np.abs(np.linalg.det(Q)), rtol=1e-10)
+    np.testing.assert_allclose(M.manipulability(Q), np.abs(np.linalg.det(Q)), rtol=1e-10)
     Qr = Q[:, 3:, :]  # 3 x 6 rotation block: √det(Qr Qrᵀ)
-    np.testing.assert_allclose(S.manipulability(Q, "rotation"), np.sqrt(np.linalg.det(Qr @ np.swapaxes(Qr, -1, -2))),
+    np.testing.assert_allclose(M.manipulability(Q, "rotation"), np.sqrt(np.linalg.det(Qr @ np.swapaxes(Qr, -1, -2))),
                                rtol=1e-10)
 
 
 def test_errors_of_functions_of_J():
     with pytest.raises(ShapeError, match="square block"):
-        S.det(np.ones((6, 7)))
+        M.det(np.ones((6, 7)))
     with pytest.raises(ShapeError, match=r"\(\.\.\., m, n\)"):
-        S.singular_values(np.ones(6))
+        M.singular_values(np.ones(6))
     with pytest.raises(ShapeError, match="finite"):
-        S.inverse_condition(np.full((6, 6), np.nan))
+        M.inverse_condition(np.full((6, 6), np.nan))
     with pytest.raises(ShapeError, match="6 rows"):
-        S.manipulability(np.ones((3, 3)), rows="translation")
+        M.manipulability(np.ones((3, 3)), rows="translation")
     with pytest.raises(OptionError, match="rows"):
-        S.manipulability(np.ones((6, 6)), rows="elbow")
+        M.manipulability(np.ones((6, 6)), rows="elbow")
 
 
 # ------------------------------------------------------------------------------ scale, rows, random
@@ -120,10 +121,10 @@ def test_scale_free_for_an_arm_scaled_by_ten():
     assert S.characteristic_length(small) == pytest.approx(0.1 * S.characteristic_length(big), rel=1e-12)
     q = np.random.default_rng(3).uniform(-np.pi, np.pi, (50, 6))
     np.testing.assert_allclose(
-        S.inverse_condition(S.scaled_jacobian(small, q)), S.inverse_condition(S.scaled_jacobian(big, q)), rtol=1e-9
+        M.inverse_condition(S.scaled_jacobian(small, q)), M.inverse_condition(S.scaled_jacobian(big, q)), rtol=1e-9
     )
     # the raw Jacobian is not scale-free: its rows mix metres and radians
-    assert np.abs(S.inverse_condition(small.jacobian(q)) - S.inverse_condition(big.jacobian(q))).max() > 1e-2
+    assert np.abs(M.inverse_condition(small.jacobian(q)) - M.inverse_condition(big.jacobian(q))).max() > 1e-2
     np.testing.assert_array_equal(S.is_singular(small, q), S.is_singular(big, q))
     np.testing.assert_allclose(S.scaled_jacobian(big, q[0]), scaled_J(big, q[0]), atol=1e-14)
 
@@ -251,9 +252,32 @@ def test_puma_wrist_report_names_the_aligned_axes_and_the_null_motion():
     assert "NOT SINGULAR" in str(S.analyze(robot, robot.configurations["nominal"]))
 
 
-def test_analyze_takes_one_configuration():
-    with pytest.raises(ShapeError, match="one configuration"):
-        S.analyze(rk.load("puma560"), np.zeros((2, 6)))
+def test_analyze_batches_one_report_per_configuration():
+    """Issue 11, item 12: a batch in, an array of reports of the batch's shape out; one in, one report out."""
+    robot = rk.load("puma560")
+    q = np.radians([[0, 45, -180, 0, 0, 0], [0, 45, -90, 0, 45, 0], [10, 20, -60, 5, 30, 0]])
+    reports = S.analyze(robot, q.reshape(3, 1, 6))
+    assert isinstance(reports, np.ndarray) and reports.shape == (3, 1)
+    for k in range(3):
+        one = S.analyze(robot, q[k])
+        assert isinstance(one, S.SingularityReport)
+        assert str(reports[k, 0]) == str(one)
+    assert [r.singular for r in reports[:, 0]] == [True, False, False]
+    with pytest.raises(ShapeError, match=r"shape \(\.\.\., 6\)"):
+        S.analyze(robot, np.zeros((2, 5)))
+
+
+def test_functions_of_robot_and_of_jacobian_have_one_name_each():
+    """``robokin.inverse_condition(robot, q)`` works; the Jacobian version is ``robokin.measures.inverse_condition(J)``."""
+    robot = rk.load("ur5")
+    q = np.random.default_rng(3).uniform(-2, 2, (4, 6))
+    ic = rk.inverse_condition(robot, q)
+    J_s = S.scaled_jacobian(robot, q)
+    np.testing.assert_allclose(ic, M.inverse_condition(J_s), rtol=0, atol=0)
+    s = np.linalg.svd(J_s, compute_uv=False)  # independent: σ_min / σ_max straight from NumPy
+    np.testing.assert_allclose(ic, s[:, -1] / s[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(rk.manipulability(robot, q), np.abs(np.linalg.det(robot.jacobian(q))), rtol=1e-10)
+    assert rk.inverse_condition is S.inverse_condition and rk.manipulability is S.manipulability
 
 
 # ------------------------------------------------------------------------------ gradients
@@ -281,7 +305,7 @@ def test_manipulability_gradient_matches_central_differences(rows):
     robot = rk.load("panda")
     q = np.array([0.1, -0.4, 0.3, -1.8, 0.2, 1.4, 0.6])
     h = 1e-6
-    m = lambda x: S.manipulability(robot.jacobian(x), rows)  # noqa: E731
+    m = lambda x: M.manipulability(robot.jacobian(x), rows)  # noqa: E731
     fd = np.array([(m(q + h * e) - m(q - h * e)) / (2 * h) for e in np.eye(7)])
     np.testing.assert_allclose(robot.manipulability_gradient(q, rows=rows), fd, atol=1e-8)
 
@@ -363,3 +387,70 @@ def test_cli_singular_report_find_and_map(capsys, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["singular", "puma560"]) == 1
     assert "give Q" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ map: the singular set (issue 11, 3)
+def test_map_finds_a_double_root_of_det_the_puma_elbow():
+    """Along the PUMA's elbow singularity det J touches zero without changing sign: the map still marks it."""
+    robot = rk.load("puma560")
+    q = robot.configurations["ready"].copy()
+    q[4] = 0.6  # bend the wrist: no wrist singularity on this slice
+    smap = S.singularity_map(robot, (2, 3), q=q, resolution=(61, 21))
+    q3 = _puma_elbow_q3()  # ≈ -87.3°, from the geometry (a3, d4)
+    assert abs(np.degrees(q3) + 87.31) < 0.01
+    column = int(np.argmin(np.abs(smap.x - q3)))
+    # A double root: det has the same sign on both sides of the elbow line ...
+    assert np.all(np.sign(smap.det[:, column - 2]) == np.sign(smap.det[:, column + 2]))
+    # ... and the grid points themselves are not singular (the line falls between them).
+    assert np.all(smap.inverse_condition[:, column] > S.SINGULAR_TOL)
+    assert smap.singular.shape == smap.values.shape and smap.singular.dtype == bool
+    assert smap.singular[:, column].all()
+    # Nothing else on this slice is singular (every cell off the line has σmin/σmax well above the threshold).
+    others = np.delete(smap.singular, column, axis=1)
+    assert not others.any()
+
+
+def test_map_marks_sign_changes_between_grid_points():
+    """planar 2R: det = l1 l2 sin q2 changes sign at q2 = 0, which lies between two grid rows here."""
+    robot = planar2r(1.0, 0.7)
+    smap = S.singularity_map(robot, (0, 1), q=[0.0, 0.1], resolution=(9, 10), ranges=((-np.pi, np.pi), (-1.05, 2.0)))
+    assert np.all(np.abs(smap.y) > 0.03)  # no grid point on the singular line
+    nearest_zero = int(np.argmin(np.abs(smap.y)))
+    expected = np.zeros_like(smap.singular)
+    expected[nearest_zero] = True
+    np.testing.assert_array_equal(smap.singular, expected)
+
+
+def test_map_picture_draws_the_singular_cells_red_with_a_legend():
+    import matplotlib.pyplot as plt
+
+    robot = rk.load("puma560")
+    smap = S.singularity_map(robot, (2, 4), q=robot.configurations["ready"], resolution=41)
+    ax = smap.plot()
+    (legend_text,) = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend_text == "singular: σ_min/σ_max < 1e-06 or det J = 0"
+    fig = ax.figure
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba(), dtype=int)[..., :3]
+    q3 = np.degrees(_puma_elbow_q3())
+    height = pixels.shape[0]
+    # The elbow line: a red column at x = q3, over (almost) the whole height of the map.
+    x_px, _ = ax.transData.transform((q3, 0.0))
+    _, y_top = ax.transData.transform((q3, np.degrees(smap.y[-1])))
+    _, y_bottom = ax.transData.transform((q3, np.degrees(smap.y[0])))
+    column = pixels[height - int(y_top) + 3: height - int(y_bottom) - 3, int(round(x_px))]
+    red = (column[:, 0] > 200) & (column[:, 1] < 60) & (column[:, 2] < 60)
+    assert red.mean() > 0.9
+    plt.close(fig)
+
+
+def test_cli_map_reports_the_singular_cells_and_refuses_bad_outputs(tmp_path, capsys):
+    png = tmp_path / "m.png"
+    assert main(["singular", "puma560", "ready", "--map", "2", "4", "--resolution", "21", "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert png.is_file() and "red: the" in out and "singular cells" in out
+    for bad, why in ((tmp_path / "m.xyz", "got '.xyz'"), (tmp_path / "m", "got no suffix"), (tmp_path, "it is a directory")):
+        assert main(["singular", "puma560", "--map", "0", "1", "--out", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert why in err and "Traceback" not in err
+    assert not (tmp_path / "m.png").with_name("m.png").exists() or png.is_file()

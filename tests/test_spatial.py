@@ -134,3 +134,16 @@ def test_pose_error(angle):
     np.testing.assert_allclose(np.linalg.norm(e[3:]), angle, atol=1e-12)
     if angle > 0:
         np.testing.assert_allclose(abs(e[3:] @ axis), angle, atol=1e-9)
+
+
+def test_transform_from_position_and_rpy():
+    """``transform(p=..., rpy=...)``: a tool 10 cm along z turned a quarter turn about it (issue 11, item 11)."""
+    from robokin.errors import OptionError
+
+    T = spatial.transform(p=[0.0, 0.0, 0.1], rpy=[0.0, 0.0, np.pi / 2])
+    expected = np.array([[0.0, -1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.1], [0.0, 0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(T, expected, atol=1e-15)
+    batch = spatial.transform(p=np.zeros((4, 3)), rpy=np.random.default_rng(0).uniform(-1, 1, (4, 3)))
+    assert batch.shape == (4, 4, 4)
+    with pytest.raises(OptionError, match="rotation as R or as rpy, not both"):
+        spatial.transform(np.eye(3), rpy=[0, 0, 0])

@@ -12,7 +12,7 @@ import pytest
 
 import robokin
 from robokin import spatial, trajectory
-from robokin.errors import ConventionError, OptionError, ShapeError
+from robokin.errors import ConventionError, LimitError, OptionError, ShapeError
 from robokin.model import Joint, Robot
 
 L1, L2 = 1.0, 0.5
@@ -264,3 +264,94 @@ def test_resolved_rate_option_errors(panda):
         trajectory.resolved_rate(panda, path, q0, options=trajectory.RateOptions(damping=-1.0))
     with pytest.raises(ShapeError, match=r"q0 must have shape \(\.\.\., 7\)"):
         trajectory.resolved_rate(panda, path, q0[:3])
+
+
+# ----------------------------------------------------------------------------------------- limits (issue 11, 4 and 9)
+def test_quintic_respects_the_speed_limits_kr5_a1():
+    """KUKA KR 5 arc: A1 is limited to 154 °/s; a 150° swing must take at least 1.875 · 150/154 s."""
+    robot = robokin.load("kr5_arc")
+    q0 = np.zeros(6)
+    q1 = np.radians([150.0, -20.0, 10.0, 0.0, 30.0, 0.0])
+    assert np.degrees(robot.velocity_limits[0]) == pytest.approx(154.0)
+    path = trajectory.quintic(robot, q0, q1, steps=801)
+    assert path.t[-1] == pytest.approx(1.875 * 150.0 / 154.0, rel=1e-12)
+    peak = np.abs(path.qd).max(axis=0)
+    assert np.all(peak <= robot.velocity_limits * (1 + 1e-9))
+    assert peak[0] == pytest.approx(robot.velocity_limits[0], rel=1e-5)  # time-optimal for this profile
+    with pytest.raises(LimitError, match=r"joint 0 a1: peak speed 4\.909 against its limit 2\.688 rad/s.*1\.826 s"):
+        trajectory.quintic(robot, q0, q1, duration=1.0)
+    fast = trajectory.quintic(robot, q0, q1, duration=1.0, enforce_limits=False)
+    assert np.abs(fast.qd[:, 0]).max() > robot.velocity_limits[0]
+
+
+def test_quintic_acceleration_limits():
+    robot = robokin.load("ur5")
+    q1 = np.array([0.5, 0, 0, 0, 0, 0])
+    a = np.full(6, 0.2)
+    T = trajectory.minimum_duration(robot, np.zeros(6), q1, acceleration_limits=a)
+    assert T == pytest.approx(np.sqrt(10.0 / np.sqrt(3.0) * 0.5 / 0.2), rel=1e-12)
+    path = trajectory.quintic(robot, np.zeros(6), q1, steps=2001, acceleration_limits=a)
+    assert np.abs(path.qdd[:, 0]).max() == pytest.approx(0.2, rel=1e-4)
+
+
+def test_paths_refuse_to_leave_the_limits():
+    robot = robokin.load("ur5")
+    inside = robot.configurations["home"]
+    outside = inside.copy()
+    outside[2] = np.radians(90.0) * 180 / np.pi  # 90 "degrees" given as radians: 90 rad
+    with pytest.raises(LimitError, match=r"q_goal puts joint 2 \(elbow\) at 90 rad, outside its limits"):
+        trajectory.quintic(robot, inside, outside)
+    with pytest.raises(LimitError, match=r"q_start puts joint 2"):
+        trajectory.lspb(robot, outside, inside)
+    with pytest.raises(LimitError, match=r"waypoints\[1\] puts joint 2"):
+        trajectory.blended_through(robot, [inside, outside])
+    path = trajectory.quintic(robot, inside, outside, duration=100.0, enforce_limits=False)
+    assert path.q[-1, 2] == 90.0
+
+
+def test_lspb_trapezoid():
+    robot = robokin.load("planar2r")
+    q0, q1 = np.array([0.0, 0.0]), np.array([1.0, -0.5])
+    path = trajectory.lspb(robot, q0, q1, steps=1001, duration=2.0)
+    np.testing.assert_allclose(path.q[0], q0, atol=0)
+    np.testing.assert_allclose(path.q[-1], q1, atol=1e-15)
+    np.testing.assert_allclose(path.qd[[0, -1]], 0.0, atol=1e-15)
+    # Blend 20 % at each end: cruise speed Δ / (T (1 - 0.2)) = Δ / 1.6 in the middle, zero acceleration.
+    middle = (path.t > 0.45) & (path.t < 1.55)
+    np.testing.assert_allclose(path.qd[middle], np.broadcast_to((q1 - q0) / 1.6, path.qd[middle].shape), rtol=1e-12)
+    np.testing.assert_allclose(path.qdd[middle], 0.0, atol=0)
+    # Derivatives agree with finite differences of q (interior samples).
+    np.testing.assert_allclose(np.gradient(path.q, path.t, axis=0)[1:-1], path.qd[1:-1], atol=2e-3)
+    s, sd, sdd = trajectory.lspb_scaling([0.0, 0.2, 1.0, 1.8, 2.0], 2.0, blend=0.1)
+    # t_b = 0.2, V = 1/1.8: s(t_b) = V t_b / 2, symmetric at the end.
+    np.testing.assert_allclose(s, [0.0, 0.1 / 1.8, 0.5, 1 - 0.1 / 1.8, 1.0], atol=1e-15)
+    np.testing.assert_allclose(sd[1:4], 1 / 1.8, rtol=1e-12)
+    with pytest.raises(OptionError, match=r"blend must be in \(0, 0.5\]"):
+        trajectory.lspb_scaling(0.0, 1.0, blend=0.7)
+
+
+def test_blended_through_does_not_stop_and_keeps_the_speed_limits():
+    robot = robokin.load("ur5")
+    W = np.radians([[0, -90, 0, -90, 0, 0], [60, -60, 40, -90, 30, 0], [90, -100, 80, -60, 0, 45],
+                    [0, -90, 0, -90, 0, 0]])
+    path = trajectory.blended_through(robot, W, dt=0.005)
+    np.testing.assert_allclose(path.q[0], W[0], atol=0)
+    np.testing.assert_allclose(path.q[-1], W[-1], atol=0)
+    np.testing.assert_allclose(path.qd[[0, -1]], 0.0, atol=1e-12)
+    assert np.all(np.abs(path.qd) <= robot.velocity_limits * (1 + 1e-9))
+    # Every segment runs at the speed limit of its slowest joint (180 °/s on the UR5).
+    assert np.abs(path.qd).max() == pytest.approx(np.pi, rel=1e-9)
+    # It passes near the inner waypoints without stopping there: the corner is cut by h |Δv| / 4 at most,
+    # with segment speeds Δq / T_k (T_k = max |Δq| / v) and h = BLEND_FRACTION · min T_k.
+    durations = (np.abs(np.diff(W, axis=0)) / robot.velocity_limits).max(axis=-1)
+    v = np.diff(W, axis=0) / durations[:, None]
+    h = trajectory.BLEND_FRACTION * durations.min()
+    for k, w in enumerate(W[1:-1]):
+        nearest = int(np.argmin(np.linalg.norm(path.q - w, axis=-1)))
+        cut = h * np.linalg.norm(v[k + 1] - v[k]) / 4.0
+        assert 0.2 * cut < np.linalg.norm(path.q[nearest] - w) <= cut * (1 + 1e-6) + 0.005 * np.pi
+        assert np.linalg.norm(path.qd[nearest]) > 0.5
+    # q̇ and q̈ are the derivatives of q.
+    np.testing.assert_allclose(np.gradient(path.q, path.t, axis=0)[2:-2], path.qd[2:-2], atol=0.05)
+    lo, hi = robot.limits.T
+    assert np.all((path.q >= lo) & (path.q <= hi))

@@ -257,6 +257,11 @@ def test_panda_loads_as_a_tree_or_a_chosen_chain():
     assert tree.n == 8 and tree.joint_names[-1] == "panda_finger_joint1"
     with pytest.raises(robokin.OptionError, match=r"3 end effectors; pass link= one of 'panda_hand_tcp'"):
         tree.fk(np.zeros(8))
+    leaves = (r"3 leaf links; pass tip= \(or --tip\) to choose the end of the chain. Leaves, moving chains first: "
+              r"'panda_leftfinger' \(8 moving joints\), 'panda_rightfinger' \(8 moving joints\), 'panda_hand_tcp' "
+              r"\(7 moving joints\)")
+    with pytest.raises(RobotFormatError, match=leaves):
+        load_urdf(PANDA, base="panda_link0")  # a chain without tip: which leaf?
     arm = load_urdf(PANDA, tip="panda_hand_tcp")
     assert arm.n == 7 and "panda_finger_joint1" not in [j.name for j in arm.joints]
     np.testing.assert_array_equal(arm.limits[3], [-3.0718, -0.0698])
@@ -650,6 +655,9 @@ def test_joints_off_the_chain_are_ignored_even_unsupported_ones():
     text = ARM.replace("</robot>", extra)
     with pytest.raises(RobotFormatError, match=r"joint 'cam_mount': is a floating joint; robokin handles trees"):
         loads_urdf(text)
+    with pytest.raises(RobotFormatError, match=r"3 leaf links;.* 'pendulum' \(3 moving joints\), 'tool' \(2 moving "
+                                                r"joints\), 'camera' \(2 moving joints\)"):
+        loads_urdf(text, base="base")  # a chain without tip: which leaf?
     robot = loads_urdf(text, tip="tool")
     assert robot.joint_names == ("shoulder", "elbow")
     floating = ARM.replace('type="revolute">\n    <parent link="upper"/>', 'type="floating">\n    <parent link="upper"/>')
@@ -713,7 +721,7 @@ def test_cli_convert_writes_a_yaml_that_loads_to_the_same_fk(tmp_path, capsys):
     from robokin.cli import main
 
     out = tmp_path / "ur5.yaml"
-    assert main(["convert", str(UR5), "--tip", "tool0", "-o", str(out)]) == 0
+    assert main(["convert", str(UR5), "--tip", "tool0", "-o", str(out), "--digits", "17"]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     converted = robokin.load(out)
     assert converted.source == f"URDF {UR5} (chain from link 'base_link' to link 'tool0')"

@@ -127,7 +127,7 @@ def test_float_bool_and_bad_rows_are_refused_not_truncated(panda, rows):
     with pytest.raises(OptionError, match=r"^rows must be distinct integer indices in 0\.\.5, got "):
         singularity.is_singular(panda, np.zeros(7), rows=rows)
     with pytest.raises(OptionError, match=r"^rows must be distinct integer indices in 0\.\.5, got "):
-        robokin.manipulability(np.zeros((6, 7)), rows=rows)
+        robokin.measures.manipulability(np.zeros((6, 7)), rows=rows)
 
 
 def test_numpy_integer_rows_are_indices(panda):

@@ -247,7 +247,7 @@ def test_save_gif_decodes_with_the_expected_frames(tmp_path, capsys):
     for a, b in zip(frames, frames[1:]):
         assert np.abs(a - b).sum() > 0
     err = capsys.readouterr().err
-    assert "rendering arm.gif [" in err and "6/6 frames" in err
+    assert err == "rendering arm.gif: 6/6 frames\n"  # stderr is not a terminal here: one final line
 
 
 def test_saved_gif_shows_the_singularity_warning_in_red(tmp_path):
@@ -291,7 +291,11 @@ def test_save_errors(tmp_path):
 def test_progress_bar_text():
     import io
 
-    out = io.StringIO()
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
     bar = viz.progress_bar("x.gif", stream=out, width=10)
     for i in range(4):
         bar(i, 4)
@@ -299,6 +303,12 @@ def test_progress_bar_text():
     assert text.endswith("x.gif [##########] 4/4 frames\n")
     # floor(10 · k / 4) marks after frame k
     assert "\rx.gif [##........] 1/4 frames\rx.gif [#####.....] 2/4 frames\rx.gif [#######...] 3/4" in text
+    # Not a terminal (a log file, a pipe): no carriage returns, one final line.
+    log = io.StringIO()
+    bar = viz.progress_bar("x.gif", stream=log, width=10)
+    for i in range(4):
+        bar(i, 4)
+    assert log.getvalue() == "x.gif: 4/4 frames\n"
 
 
 # ----------------------------------------------------------------------------------------- teach
@@ -353,6 +363,134 @@ def test_animate_command_errors(tmp_path, capsys):
     assert main(["animate", "planar2r", "--to", "1", "--out", str(tmp_path / "a.gif")]) == 1
     assert "--to needs 2 values" in capsys.readouterr().err
     assert main(["animate", "planar2r", "--to", "zero", "--out", str(tmp_path / "a.png")]) == 1
-    assert "the file suffix must be one of" in capsys.readouterr().err
+    assert "the animation must be a file name ending in .gif, .mp4 (got '.png')" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["animate", "planar2r", "--to", "zero", "--line", "1", "0", "0"])
+
+
+# ----------------------------------------------------------------------------------------- framing (issue 11, 7)
+def _pixels(fig) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # the offscreen figures have no canvas of their own
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba(), dtype=int)[..., :3]
+
+
+def _color_mask(pixels: np.ndarray, hex_color: str, tol: int = 40) -> np.ndarray:
+    rgb = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)])
+    return np.abs(pixels - rgb).max(axis=-1) <= tol
+
+
+def test_default_framing_makes_the_arm_fill_the_picture():
+    """The Panda's links span most of the picture's height, not ~15 %, and nothing is below the floor."""
+    robot = robokin.load("panda")
+    path = trajectory.quintic(robot, robot.configurations["home"], robot.configurations["reach"], steps=5)
+    anim = viz.animate(robot, path.q, ax=viz.axes3d(offscreen=True))
+    ax = anim.ax
+    assert ax.get_zlim()[0] == pytest.approx(0.0, abs=1e-12)  # the floor (the base is on z = 0)
+    links = np.concatenate([viz.skeleton(robot, q).links for q in path.q])
+    for k, get in enumerate((ax.get_xlim, ax.get_ylim, ax.get_zlim)):
+        lo, hi = get()
+        assert lo <= links[:, k].min() and links[:, k].max() <= hi
+        # tight: the arm's extent is at least half of the box along every axis it moves in
+        extent = np.ptp(links[:, k])
+        assert extent >= 0.5 * (hi - lo) or extent < 0.05
+    rows = np.nonzero(_color_mask(_pixels(ax.figure), viz.LINK_COLOR).any(axis=1))[0]
+    height = ax.figure.get_size_inches()[1] * ax.figure.dpi
+    assert (rows.max() - rows.min()) > 0.35 * height  # the arm at frame 0 alone, drawn in LINK_COLOR
+
+
+def test_floor_and_pedestal_under_a_raised_base():
+    robot = robokin.load("puma560")  # its base is 0.67 m above the floor
+    anim = viz.animate(robot, robot.configurations["ready"][None], ax=viz.axes3d(offscreen=True))
+    pedestal = xyz(line(anim.ax, "pedestal"))
+    np.testing.assert_allclose(pedestal[:, 2], [0.0, robot.chain.T_world_base[2, 3]])
+    floor = xyz(line(anim.ax, "floor"))
+    assert np.nanmax(np.abs(floor[:, 2])) == 0.0
+    assert anim.ax.get_zlim()[0] == pytest.approx(0.0)
+
+
+def test_view_option_and_default_view_across_the_motion():
+    robot = robokin.load("planar2r")
+    q = np.stack([np.linspace(-0.5, 0.5, 6), np.full(6, 0.3)], axis=-1)
+    anim = viz.animate(robot, q, ax=viz.axes3d(offscreen=True), view=(12.0, 34.0))
+    assert (anim.ax.elev, anim.ax.azim) == (12.0, 34.0)
+    # A tool moving along x must not be seen end-on: the camera's horizontal direction is at least 55°
+    # away from the motion (the default view is across it, turned by VIEW_OBLIQUE).
+    elev, azim = viz.default_view(np.stack([np.linspace(0, 1, 5), np.zeros(5), np.zeros(5)], axis=-1))
+    assert abs(np.cos(np.radians(azim))) <= np.cos(np.radians(55.0))
+    assert elev == viz.FLAT_ELEV  # a motion in a horizontal plane is seen from above
+    elev, _ = viz.default_view(np.stack([np.linspace(0, 1, 5), np.zeros(5), np.linspace(0, 0.8, 5)], axis=-1))
+    assert elev == viz.DEFAULT_ELEV
+    with pytest.raises(OptionError, match=r"view must be \(elevation, azimuth\)"):
+        viz.animate(robot, q, view=("up", 3))
+
+
+def test_legend_names_trail_targets_ellipsoid_and_red_links():
+    robot = robokin.load("puma560")
+    q0 = robot.configurations["ready"].copy()
+    q0[4] = 0.4
+    q1 = q0.copy()
+    q1[4] = 0.0  # wrist straight: singular, drawn red
+    path = trajectory.quintic(robot, q0, q1, steps=6)
+    anim = viz.animate(robot, path.q, ellipsoid=True, targets=[[0.3, 0.1, 1.0]], ax=viz.axes3d(offscreen=True))
+    labels = [t.get_text() for t in anim.ax.get_legend().get_texts()]
+    for wanted in ("tool path (trail)", "velocity ellipsoid", "IK targets", "links near a singularity"):
+        assert any(label.startswith(wanted) for label in labels), (wanted, labels)
+    # The trail is drawn above the ellipsoid.
+    assert anim.ax.computed_zorder is False
+    assert line(anim.ax, "trail").get_zorder() > line(anim.ax, "ellipsoid").get_zorder()
+
+
+def test_cartesian_line_start_and_end_markers(tmp_path, capsys):
+    robot = robokin.load("panda")
+    T0 = robot.fk(robot.configurations["home"])
+    line_ends = np.stack([T0[:3, 3], T0[:3, 3] + [0.1, 0.1, 0.0]])
+    anim = viz.animate(robot, robot.configurations["home"][None], line=line_ends, ax=viz.axes3d(offscreen=True))
+    np.testing.assert_allclose(xyz(line(anim.ax, "line-start"))[0], line_ends[0])
+    np.testing.assert_allclose(xyz(line(anim.ax, "line-end"))[0], line_ends[1])
+    pixels = _pixels(anim.ax.figure)
+    assert _color_mask(pixels, viz.LINE_START_COLOR, 30).sum() > 10
+    assert _color_mask(pixels, viz.LINE_END_COLOR, 30).sum() > 10
+    with pytest.raises(ShapeError, match=r"line must be the start and end points, shape \(2, 3\)"):
+        viz.animate(robot, robot.configurations["home"][None], line=[[0, 0, 0]])
+
+
+# ----------------------------------------------------------------------------------------- joint plots (issue 11, 8)
+def test_plot_joints_draws_q_qd_qdd_and_the_limits():
+    robot = robokin.load("kr5_arc")
+    path = trajectory.quintic(robot, np.zeros(6), np.radians([150, -20, 10, 0, 30, 0]), steps=50)
+    fig = viz.plot_joints(path, robot, offscreen=True)
+    axes = {ax.get_gid(): ax for ax in fig.axes if ax.get_gid()}
+    assert set(axes) == {"q", "qd", "qdd"}
+    for gid, values in (("q", path.q), ("qd", path.qd), ("qdd", path.qdd)):
+        curve = [a for a in axes[gid].lines if a.get_gid() == "joint-0"][0]
+        np.testing.assert_allclose(curve.get_xdata(), path.t)
+        np.testing.assert_allclose(curve.get_ydata(), np.degrees(values[:, 0]))
+    limit_q = sorted(a.get_ydata()[0] for a in axes["q"].lines if a.get_gid() == "limit-0")
+    np.testing.assert_allclose(limit_q, np.degrees(robot.limits[0]))
+    limit_qd = sorted(a.get_ydata()[0] for a in axes["qd"].lines if a.get_gid() == "limit-0")
+    np.testing.assert_allclose(limit_qd, [-154.0, 154.0])
+    # The A1 speed curve touches its dashed limit: the path runs A1 at its limit.
+    assert np.degrees(np.abs(path.qd[:, 0])).max() == pytest.approx(154.0, rel=2e-3)
+    assert axes["qd"].get_ylabel() == "q̇ [deg/s]"
+    # Pixels: every panel has drawn curves (non-white pixels inside each axes).
+    pixels = _pixels(fig)
+    height = pixels.shape[0]
+    for ax in axes.values():
+        x0, y0, x1, y1 = ax.get_window_extent().extents.astype(int)
+        inside = pixels[height - y1 + 2:height - y0 - 2, x0 + 2:x1 - 2]
+        assert (inside.min(axis=-1) < 200).mean() > 0.005
+    with pytest.raises(ShapeError, match="path has 6 joints, robot 'panda' has 7"):
+        viz.plot_joints(path, robokin.load("panda"))
+
+
+def test_animate_command_writes_the_joint_plot(tmp_path, capsys):
+    out, plot_png = tmp_path / "a.gif", tmp_path / "joints.png"
+    assert main(["animate", "planar2r", "--to", "1", "0.5", "--frames", "3", "--out", str(out),
+                 "--joints", str(plot_png), "--profile", "lspb", "--view", "30", "-45"]) == 0
+    printed = capsys.readouterr().out
+    assert "lspb joint motion" in printed and f"wrote {plot_png}" in printed
+    with Image.open(plot_png) as im:
+        assert im.size[0] > 300 and im.size[1] > 300

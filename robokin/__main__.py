@@ -1,0 +1,7 @@
+"""``python -m robokin``: the ``robokin`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
