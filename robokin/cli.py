@@ -682,6 +682,76 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+# ----------------------------------------------------------------------------------------- workspace
+def _add_workspace_parser(sub) -> None:
+    p = sub.add_parser(
+        "workspace",
+        help="capability map of a robot: voxels x approach directions, in process or on a Dask cluster",
+        description="Sample joint space, bin the tool poses into voxels x equal-area approach directions "
+        "(the tool z axis) and record per voxel the samples, the fraction of directions reached and the "
+        "best manipulability and sigma_min/sigma_max of the unit-free task Jacobian. The map is the same "
+        "(bit for bit) in process or on a cluster.",
+    )
+    p.add_argument("robot", help="a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file")
+    p.add_argument("--voxel", type=float, default=0.02, help="voxel edge [m] (default 0.02)")
+    p.add_argument("--samples", type=float, default=1e6, help="joint-space samples, e.g. 1e8 (default 1e6)")
+    p.add_argument("--directions", type=int, default=288, help="approach-direction cells (default 288)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", help="write the map to this .npz file")
+    p.add_argument("--plot", help="write a picture (slice heat map and 3-D view) to this PNG")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at tcp://HOST:8786 "
+                   "(needs robokin[dask])")
+
+
+@_command("workspace")
+def _cmd_workspace(args: argparse.Namespace) -> int:
+    import time
+
+    from . import workspace
+    from .workspace.engines import dask_distributed
+
+    robot = load(args.robot)
+    client = dask_distributed().Client(args.scheduler) if args.scheduler else None
+    start = time.perf_counter()
+    try:
+        cmap = workspace.capability_map(robot, samples=args.samples, voxel=args.voxel,
+                                        directions=args.directions, seed=args.seed, engine=client)
+    finally:
+        if client is not None:
+            client.close()
+    seconds = time.perf_counter() - start
+    reached = cmap.counts > 0
+    where = f"on {args.scheduler}" if args.scheduler else "in process"
+    print(f"{robot.name}: {cmap.samples:.3g} samples in {seconds:.1f} s {where} "
+          f"({seconds / cmap.samples * 1e6:.2f} us per sample)")
+    print(f"grid {cmap.shape[0]}x{cmap.shape[1]}x{cmap.shape[2]} voxels of {cmap.voxel} m from "
+          f"[{', '.join(f'{v:.3f}' for v in cmap.origin)}] m, {cmap.directions} approach directions (tool z)")
+    print(f"reached: {int(reached.sum())} voxels ({reached.sum() * cmap.voxel ** 3:.3f} m^3), "
+          f"{cmap.pair_keys.size} (voxel, direction) pairs; mean reachability index "
+          f"{cmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
+          f"{cmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {cmap.max_inverse_condition.max():.4g}")
+    if args.out:
+        cmap.save(args.out)
+        print(f"wrote {args.out}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(12, 5))
+        cmap.plot_slice(ax=fig.add_subplot(1, 2, 1))
+        cmap.plot_scatter(ax=fig.add_subplot(1, 2, 2, projection="3d"))
+        try:
+            fig.savefig(args.plot, dpi=110)
+        except OSError as exc:
+            raise RobokinError(f"cannot write {args.plot}: {exc.strerror or exc}") from None
+        finally:
+            plt.close(fig)
+        print(f"wrote {args.plot}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------------- parser
 ROBOT_HELP = "a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file"
 DEG_HELP = "joint values of revolute joints in degrees (prismatic ones stay in metres)"
@@ -837,7 +907,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Functions ``register(subparsers)`` that add more subcommands; their handlers register with `_command`.
-_EXTRA_PARSERS: list[Callable[[Any], None]] = []
+_EXTRA_PARSERS: list[Callable[[Any], None]] = [_add_workspace_parser]
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -1,0 +1,192 @@
+"""Workspace maps: capability-map throughput in process and on Dask, memory, IK reachability map, base placement.
+
+Run: ``python benchmarks/workspace.py`` (``--quick`` for a short run; ``--only throughput,dask,memory,ik,placement``
+for some rows). Panda, 2 cm voxels × 288 approach directions unless said otherwise. Prints one table; every
+time is wall time on this machine, which other people's jobs share, so the numbers are noisy (the load
+average is printed with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import robokin
+from robokin import workspace
+from robokin.workspace import sampling
+
+ROWS: list[tuple[str, str, str]] = []
+
+
+def row(what: str, value: str, note: str = "") -> None:
+    ROWS.append((what, value, note))
+    print(f"  {what:<58} {value:>16}  {note}", flush=True)
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def bare_fk_jacobian(robot, samples: int) -> float:
+    """Seconds for fk + jacobian of the same samples a map draws, chunk by chunk."""
+    lo, hi = robot.sampling_bounds.T
+    sizes = sampling.chunk_sizes(samples)
+    start = time.perf_counter()
+    for c, count in enumerate(sizes):
+        q = sampling.chunk_samples(lo, hi, 0, c, int(count))
+        robokin.fk(robot, q)
+        robokin.jacobian(robot, q)
+    return time.perf_counter() - start
+
+
+def timed_map(robot, samples: int, **kwargs) -> tuple[float, workspace.CapabilityMap]:
+    start = time.perf_counter()
+    cmap = workspace.capability_map(robot, samples=samples, voxel=0.02, directions=288, **kwargs)
+    return time.perf_counter() - start, cmap
+
+
+def throughput(robot, samples: list[int]) -> float:
+    """Rows for the in-process engine against bare fk + jacobian; returns the marginal µs per sample."""
+    times = {}
+    for n in samples:
+        bare = bare_fk_jacobian(robot, n)
+        t, cmap = timed_map(robot, n)
+        times[n] = t
+        row(f"in process, {n:.0e} samples [µs/sample]", f"{t / n * 1e6:.2f}",
+            f"bare fk+jacobian {bare / n * 1e6:.2f} µs: ratio {t / bare:.2f}; {int((cmap.counts > 0).sum())} "
+            f"voxels, {cmap.pair_keys.size} pairs; {load()}")
+    if len(samples) > 1:
+        a, b = samples[0], samples[-1]
+        marginal = (times[b] - times[a]) / (b - a)
+        row(f"in process, marginal {a:.0e} → {b:.0e} [µs/sample]", f"{marginal * 1e6:.2f}",
+            "the steady state of a big map: most samples no longer need their exact σ_min/σ_max")
+        return marginal * 1e6
+    return times[samples[0]] / samples[0] * 1e6
+
+
+def dask_rows(robot, samples: int) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    here, ref = timed_map(robot, samples)
+    row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", load())
+    per_workers = {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            client.run(lambda: __import__("robokin.workspace"))
+            timed_map(robot, 2 * sampling.BASE_CHUNK, engine=client)  # warm the workers
+            t, cmap = timed_map(robot, samples, engine=client)
+        same = all(np.array_equal(getattr(ref, f), getattr(cmap, f)) for f in
+                   ("counts", "reachability", "max_manipulability", "max_inverse_condition", "pair_keys",
+                    "pair_manipulability"))
+        per_workers[workers] = t
+        note = f"bit-identical to in process: {same}; {load()}"
+        if workers == 1:
+            row(f"Dask, 1 worker, {samples:.0e} samples [s]", f"{t:.2f}",
+                f"overhead vs in process {100 * (t / here - 1):+.0f} %; " + note)
+        else:
+            row(f"Dask, 2 workers, {samples:.0e} samples [s]", f"{t:.2f}",
+                f"parallel efficiency 1→2 workers {100 * per_workers[1] / (2 * t):.0f} %; " + note)
+
+
+PEAK_RSS = ("def peak_mb():\n"
+            "    for line in open('/proc/self/status'):\n"
+            "        if line.startswith('VmHWM:'):\n"
+            "            return int(line.split()[1]) / 1024\n")
+
+
+def memory_rows(sizes: list[int]) -> None:
+    """Peak resident memory (VmHWM: ru_maxrss would include the forking parent's) of a fresh process."""
+    code = PEAK_RSS + ("import sys, time, robokin; from robokin import workspace; t = time.perf_counter(); "
+                       "workspace.capability_map(robokin.load('panda'), samples=int(sys.argv[1]), voxel=0.02); "
+                       "print(peak_mb(), time.perf_counter() - t)")
+    base = subprocess.run([sys.executable, "-c", PEAK_RSS + "import robokin, robokin.workspace; print(peak_mb())"],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
+    row("peak RSS after import [MB]", f"{float(base.stdout):.0f}", "")
+    for n in sizes:
+        out = subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True, text=True, cwd=ROOT, check=True)
+        rss, seconds = map(float, out.stdout.split())
+        row(f"peak RSS, in process, {n:.0e} samples [MB]", f"{rss:.0f}", f"{seconds:.0f} s; {load()}")
+
+
+def ik_rows(robot, voxel: float, directions: int, budget: int) -> None:
+    """The IK reachability map; above ``budget`` poses, IK on an evenly spaced subset, extrapolated."""
+    import dataclasses
+
+    from robokin.workspace.engines import InProcessEngine
+    from robokin.workspace.reachability import DEFAULT_IK_OPTIONS, reachability_job
+
+    start = time.perf_counter()
+    job = reachability_job(robot, voxel, directions, capability=None, prune_samples=200_000,
+                           options=DEFAULT_IK_OPTIONS, seed=0, engine=None)
+    prune = time.perf_counter() - start
+    total = job.pose_ids.size
+    grid_poses = int(np.prod(job.shape)) * directions
+    step = max(1, -(-total // budget))
+    sub = dataclasses.replace(job, pose_ids=job.pose_ids[::step])
+    start = time.perf_counter()
+    summary = InProcessEngine().run(sub)
+    seconds = time.perf_counter() - start
+    per_pose = seconds / sub.pose_ids.size
+    solved = float(np.mean(summary["success"]))
+    what = "measured" if step == 1 else f"IK on every {step}th pose ({sub.pose_ids.size}), extrapolated"
+    row(f"IK reachability map, {voxel * 100:.0f} cm × {directions} orientations [s]",
+        f"{prune + per_pose * total:.0f}",
+        f"{what}: {grid_poses} grid poses, {total} after pruning ({prune:.1f} s, capability map of 2·10⁵ "
+        f"samples), {100 * solved:.0f} % solved, {per_pose * 1e3:.2f} ms/pose; {load()}")
+
+
+def placement_rows(robot) -> None:
+    rng = np.random.default_rng(1)
+    q = sampling.chunk_samples(*robot.sampling_bounds.T, 5, 0, 4)
+    targets = robokin.fk(robot, q)
+    targets[:, 0, 3] += 1.0  # the targets, 1 m in front of where the robot stands now
+    del rng
+    start = time.perf_counter()
+    cmap = workspace.capability_map(robot, samples=10**6, voxel=0.05, directions=288)
+    t_map = time.perf_counter() - start
+    bp = workspace.base_placement(robot, targets, capability=cmap, yaws=8)
+    row("base placement, 4 targets [s]", f"{bp.seconds:.2f}",
+        f"{bp.reached.size} candidate bases (x, y, yaw); best reaches {int(bp.best_reached[0])}/4 at "
+        f"[{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m; its capability map (10⁶ samples, 5 cm) {t_map:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--only", default="throughput,dask,memory,ik,placement", help="comma-separated rows")
+    parser.add_argument("--memory-sizes", default="1e6,1e7,1e8", help="sample counts for the memory rows")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    robot = robokin.load("panda")
+    print(f"robokin workspace benchmark: Panda, 2 cm × 288 directions; {os.cpu_count()} cores, shared; {load()}")
+    rate = None
+    if "throughput" in only:
+        rate = throughput(robot, [10**5] if args.quick else [10**6, 10**7])
+        row("Panda 10⁹ samples, 2 cm × 288, in process [min] (extrapolated)", f"{rate * 1e9 / 60e6:.0f}",
+            "from the marginal rate on one core; ~half that on 2 workers at the measured efficiency")
+    if "dask" in only:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError as exc:
+            row("Dask rows", "skipped", f"dask.distributed not installed ({exc})")
+        else:
+            dask_rows(robot, 2 * 10**5 if args.quick else 2 * 10**6)
+    if "ik" in only:
+        ik_rows(robot, 0.2 if args.quick else 0.05, 10 if args.quick else 50, 2000 if args.quick else 20000)
+    if "placement" in only:
+        placement_rows(robot)
+    if "memory" in only:
+        memory_rows([10**5] if args.quick else [int(float(s)) for s in args.memory_sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""What a map samples: the equal-area sphere of approach directions, the voxel grid, and per-chunk seeds.
+
+Reproducibility contract. Joint samples come in base chunks of :data:`BASE_CHUNK` configurations; chunk
+``c`` of a map with seed ``s`` is drawn from ``numpy.random.default_rng(SeedSequence(s, spawn_key=(c,)))``
+(the same stream as ``SeedSequence(s).spawn(c + 1)[c]``), so the samples depend on ``(seed, c)`` only and
+never on how an engine groups chunks into tasks. The grid's origin and shape come from the robot alone
+(:func:`grid`), never from the samples.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import validation
+from ..errors import OptionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Robot
+
+__all__ = [
+    "BASE_CHUNK",
+    "MAX_VOXELS",
+    "SpherePartition",
+    "chunk_rng",
+    "chunk_samples",
+    "chunk_sizes",
+    "grid",
+    "reach",
+    "rotations_with_z",
+    "sphere_partition",
+]
+
+# Configurations per base chunk: the unit of randomness (one spawned seed each) and of work. 2¹⁵ keeps one
+# chunk's arrays (q, T, J, JJᵀ; about 40 MB for a 7-joint arm) well inside a worker's memory, while the
+# per-chunk Python overhead (~0.2 ms) stays below 1 % of its ~0.1 s of NumPy work. Changing it changes the
+# samples of every seeded map.
+BASE_CHUNK = 2**15
+
+# The largest grid accepted: its dense per-voxel arrays (four of 8 bytes) stay below ~6 GB.
+MAX_VOXELS = 200_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class SpherePartition:
+    """An equal-area partition of the unit sphere into ``count`` cells (Leopardi's zonal EQ partition).
+
+    Two polar caps and collars of constant ``z`` in between; collar ``j`` holds ``regions[j]`` cells of
+    equal azimuth width. Every cell has area ``4π / count`` exactly (on a sphere, the area of a zone is
+    ``2π Δz``, so a collar of ``m`` cells spans ``Δz = 2m / count``). P. Leopardi, "A partition of the unit
+    sphere into regions of equal area and small diameter", ETNA 25 (2006), the ``dim = 2`` case.
+
+    Attributes:
+        count: Number of cells D.
+        z_bounds: ``(k + 1,)`` cell-zone boundaries in ``z``, from 1 (north pole) down to -1.
+        regions: ``(k,)`` cells per zone (1 for each polar cap).
+        first: ``(k,)`` index of each zone's first cell; cells are numbered north to south, then by
+            azimuth from ``+x`` counter-clockwise about ``+z``.
+        centres: ``(D, 3)`` unit vector at the centre of each cell (the mid-``z`` and mid-azimuth; a pole
+            for a cap).
+    """
+
+    count: int
+    z_bounds: np.ndarray
+    regions: np.ndarray
+    first: np.ndarray
+    centres: np.ndarray
+
+    def index(self, u: npt.ArrayLike, normalized: bool = False) -> np.ndarray:
+        """The cell holding each direction.
+
+        Args:
+            u: ``(..., 3)`` directions (need not be unit; a zero vector falls in the last cell).
+            normalized: ``u`` is known to be unit (e.g. a rotation's column): skip normalising it.
+
+        Returns:
+            ``(...)`` int64 cell indices in ``[0, count)``.
+        """
+        u = np.asarray(u, dtype=float)
+        if normalized:
+            z = u[..., 2]
+        else:
+            norm = np.sqrt(np.einsum("...i,...i->...", u, u))
+            z = u[..., 2] / np.where(norm > 0.0, norm, 1.0)
+        # zone: the number of boundaries strictly above z (boundaries descend from 1 to -1)
+        zone = np.searchsorted(-self.z_bounds[1:-1], -z, side="right")  # (...)
+        m = self.regions[zone]
+        phi = np.arctan2(u[..., 1], u[..., 0]) % (2.0 * np.pi)
+        k = np.minimum((phi * (m / (2.0 * np.pi))).astype(np.int64), m - 1)
+        return self.first[zone] + k
+
+
+def sphere_partition(count: int) -> SpherePartition:
+    """The equal-area partition of the sphere into ``count`` cells (see :class:`SpherePartition`).
+
+    Args:
+        count: Number of cells, >= 1.
+
+    Returns:
+        The partition.
+
+    Raises:
+        OptionError: ``count`` is not an integer >= 1.
+    """
+    count = positive_int(count, "directions")
+    if count == 1:
+        zones = [1]
+    elif count == 2:
+        zones = [1, 1]
+    else:
+        area = 4.0 * np.pi / count
+        theta_cap = 2.0 * math.asin(math.sqrt(1.0 / count))  # cap of area 4π/count
+        ideal_angle = math.sqrt(area)  # a cell about as tall as it is wide
+        collars = max(1, round((np.pi - 2.0 * theta_cap) / ideal_angle))
+        fitting = (np.pi - 2.0 * theta_cap) / collars
+        zones = [1]
+        carry = 0.0
+        for j in range(collars):
+            top, bottom = theta_cap + j * fitting, theta_cap + (j + 1) * fitting
+            ideal = 2.0 * np.pi * (math.cos(top) - math.cos(bottom)) / area
+            m = round(ideal + carry)
+            carry += ideal - m
+            zones.append(m)
+        zones.append(1)
+    regions = np.array([m for m in zones if m > 0], dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(regions)[:-1]]).astype(np.int64)
+    z_bounds = 1.0 - 2.0 * np.concatenate([[0], np.cumsum(regions)]) / count
+    z_bounds[-1] = -1.0
+    centres = []
+    for j, m in enumerate(regions):
+        z_mid = 0.5 * (z_bounds[j] + z_bounds[j + 1])
+        if m == 1 and (j == 0 or j == len(regions) - 1) and count > 1:
+            z_mid = 1.0 if j == 0 else -1.0  # a polar cap's centre is its pole
+        phi = (np.arange(m) + 0.5) * (2.0 * np.pi / m)
+        s = math.sqrt(max(0.0, 1.0 - z_mid * z_mid))
+        centres.append(np.stack([s * np.cos(phi), s * np.sin(phi), np.full(m, z_mid)], axis=-1))
+    return SpherePartition(count, z_bounds, regions, first, np.concatenate(centres))
+
+
+def rotations_with_z(u: npt.ArrayLike) -> np.ndarray:
+    """Rotations ``(..., 3, 3)`` whose z column is the unit vector ``u`` ``(..., 3)``.
+
+    The x column is the world ``x`` (or ``y`` when ``u`` is within 45° of ``x``) made orthogonal to ``u``;
+    the roll about ``u`` is therefore fixed, not sampled.
+    """
+    u = np.asarray(u, dtype=float)
+    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    e = np.where(np.abs(u[..., :1]) < np.sqrt(0.5), [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+    x = e - np.sum(e * u, axis=-1, keepdims=True) * u
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    y = np.cross(u, x)
+    return np.stack([x, y, u], axis=-1)
+
+
+# --------------------------------------------------------------------------------------------- the grid
+def positive_int(value, name: str) -> int:
+    """``value`` as an int >= 1 (an integral float such as ``1e8`` is accepted); OptionError otherwise."""
+    if isinstance(value, bool):
+        raise OptionError(f"{name} must be an integer >= 1, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be an integer >= 1, got {value!r}") from None
+    if not (math.isfinite(number) and number >= 1 and number == int(number)):
+        raise OptionError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(number) if not isinstance(value, (int, np.integer)) else int(value)
+
+
+def positive_length(value, name: str) -> float:
+    """``value`` as a float > 0 and finite [m]; OptionError otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be a positive length [m], got {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise OptionError(f"{name} must be a positive finite length [m], got {value!r}")
+    return number
+
+
+def reach(robot: Robot) -> tuple[np.ndarray, float]:
+    """A ball that holds every tool position the robot can reach.
+
+    The tool pose is ``C[0] Mz_0(q_0) C[1] ... Mz_{n-1}(q_{n-1}) C[n]`` (:class:`robokin.model.Chain`): the
+    first joint moves about or along the z axis of ``C[0]``, whose origin it leaves in place (revolute) or
+    moves by at most its travel (prismatic). So the tool is never farther from ``C[0]``'s origin than the sum
+    of the offsets ``‖C[1..n] translation‖`` plus the prismatic travel: the characteristic length ``L``
+    (:attr:`robokin.model.Robot.characteristic_length`), by the triangle inequality; tight for a
+    stretched arm.
+
+    Returns:
+        ``p_world_centre`` ``(3,)`` [m] (the first joint's axis origin) and the radius ``L`` [m].
+    """
+    centre = np.array(robot.serial_chain.C[0, :3, 3], dtype=float)
+    return centre, robot.characteristic_length
+
+
+def grid(robot: Robot, voxel: float) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """The voxel grid of a map: a cube about the reach ball (:func:`reach`), from the robot alone.
+
+    The cube's side is ``2 · radius`` rounded up to an odd number of whole voxels, centred on the ball's
+    centre (which is therefore a voxel centre), so the grid does not depend on the samples and two maps of
+    one robot at one voxel size share their grid.
+
+    Args:
+        robot: The robot.
+        voxel: Voxel edge [m].
+
+    Returns:
+        ``origin`` ``(3,)`` [m], the world position of the grid's lowest corner, and ``shape``
+        ``(nx, ny, nz)``; voxel ``(i, j, k)`` spans ``origin + [i, j, k] · voxel`` to ``+ voxel``.
+
+    Raises:
+        OptionError: ``voxel`` is not a positive length, or the grid would exceed :data:`MAX_VOXELS`.
+    """
+    voxel = positive_length(voxel, "voxel")
+    centre, radius = reach(robot)
+    # An odd number of voxels per side, at least 2·radius: the reach centre is a voxel centre, so a planar
+    # arm's plane runs through the middle of a layer of voxels, never along a boundary between two.
+    side = 2 * math.ceil(radius / voxel - 0.5 - 1e-9) + 1
+    if side**3 > MAX_VOXELS:
+        raise OptionError(
+            f"voxel={voxel} m gives a grid of {side}³ = {side**3:.3g} voxels for {robot.name!r} "
+            f"(reach {radius:.3f} m); at most {MAX_VOXELS:.0e} are allowed: choose a larger voxel"
+        )
+    origin = centre - 0.5 * side * voxel
+    return origin, (side, side, side)
+
+
+# --------------------------------------------------------------------------------------------- chunks
+def chunk_sizes(total: int, base: int = BASE_CHUNK) -> np.ndarray:
+    """Items per base chunk ``(C,)``: ``base`` each, the last one the remainder."""
+    count = -(-total // base)
+    sizes = np.full(count, base, dtype=np.int64)
+    sizes[-1] = total - base * (count - 1)
+    return sizes
+
+
+def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
+    """The generator of base chunk ``chunk``: ``SeedSequence(seed, spawn_key=(chunk,))``.
+
+    That is the seed ``SeedSequence(seed).spawn(chunk + 1)[chunk]`` would give, built directly so that chunk
+    ``c`` costs the same whatever ``c`` is.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(chunk),)))
+
+
+def chunk_samples(lo: np.ndarray, hi: np.ndarray, seed: int, chunk: int, count: int) -> np.ndarray:
+    """The ``count`` joint samples ``(count, n)`` of base chunk ``chunk``, uniform in ``[lo, hi)``
+    (a map uses ``lo, hi = robot.sampling_bounds.T``: the limits, ±π rad or ±L m where unlimited)."""
+    return lo + (hi - lo) * chunk_rng(seed, chunk).random((count, lo.shape[0]))
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int >= 0; OptionError otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise OptionError(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+def check_link(link) -> None:
+    """Only the robot's one end effector can be mapped for now; ``link`` must be None."""
+    if link is not None:
+        raise OptionError(
+            f"link must be None (the robot's end effector); maps of other links come with tree robots, "
+            f"got {link!r}"
+        )
+
+
+def points(p: npt.ArrayLike, name: str = "p_world") -> np.ndarray:
+    """``p`` as finite float ``(..., 3)`` positions [m]; ShapeError otherwise."""
+    return validation.vectors(p, name, 3, " [m]")

@@ -1,0 +1,425 @@
+"""Workspace maps: the sphere partition, seeds, closed-form workspaces, exact merges, Dask, files, plots, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+
+import robokin
+from robokin import singularity, workspace
+from robokin.errors import ConventionError, OptionError, RobokinError, ShapeError
+from robokin.workspace import capability as cap_module
+from robokin.workspace import sampling
+from robokin.workspace.engines import InProcessEngine, reduce_by_key
+
+# A 2R planar arm with l1 = 1 m, l2 = 0.5 m and full turns: its workspace is the annulus 0.5 <= r <= 1.5.
+PLANAR_2R = """
+robokin: 1
+name: annulus2r
+units: {length: m, angle: deg}
+joints:
+  - {name: j1, type: revolute, dh: {a: 1.0, alpha: 0, d: 0, theta: 0}, limits: [-180, 180]}
+  - {name: j2, type: revolute, dh: {a: 0.5, alpha: 0, d: 0, theta: 0}, limits: [-180, 180]}
+"""
+L1, L2 = 1.0, 0.5
+
+# A 6R arm with a spherical wrist and no tool offset (upper arm 0.5 m, forearm 0.3 m, every joint a full
+# turn): the tool origin is the wrist centre, whose workspace is the shell 0.2 <= |p| <= 0.8 about the
+# shoulder (the world origin), and every orientation is reachable at every point of it.
+SPHERICAL_WRIST = """
+robokin: 1
+name: wrist6r
+units: {length: m, angle: deg}
+joints:
+  - {name: j1, type: revolute, dh: {a: 0, alpha: 90, d: 0, theta: 0}, limits: [-180, 180]}
+  - {name: j2, type: revolute, dh: {a: 0.5, alpha: 0, d: 0, theta: 0}, limits: [-180, 180]}
+  - {name: j3, type: revolute, dh: {a: 0, alpha: 90, d: 0, theta: 0}, limits: [-180, 180]}
+  - {name: j4, type: revolute, dh: {a: 0, alpha: -90, d: 0.3, theta: 0}, limits: [-180, 180]}
+  - {name: j5, type: revolute, dh: {a: 0, alpha: 90, d: 0, theta: 0}, limits: [-180, 180]}
+  - {name: j6, type: revolute, dh: {a: 0, alpha: 0, d: 0, theta: 0}, limits: [-180, 180]}
+"""
+R_IN, R_OUT = 0.2, 0.8
+
+ARRAYS = {
+    "capability": ("counts", "reachability", "max_manipulability", "max_inverse_condition", "pair_keys",
+                   "pair_manipulability", "origin"),
+    "reachability": ("attempted", "success", "manipulability", "reachability", "origin"),
+}
+
+
+def assert_same_map(a, b, kind: str = "capability") -> None:
+    for name in ARRAYS[kind]:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+    assert a.shape == b.shape and a.voxel == b.voxel
+
+
+@pytest.fixture(scope="module")
+def planar():
+    return robokin.loads(PLANAR_2R)
+
+
+@pytest.fixture(scope="module")
+def wrist():
+    return robokin.loads(SPHERICAL_WRIST)
+
+
+@pytest.fixture(scope="module")
+def wrist_map(wrist):
+    return workspace.capability_map(wrist, samples=4 * sampling.BASE_CHUNK, voxel=0.1, directions=6, seed=3)
+
+
+def voxel_distance_range(m, centre):
+    """Nearest and farthest distance [m] of every voxel (its box) from ``centre``, ``shape`` each."""
+    lo = m.centres() - m.voxel / 2 - centre
+    hi = lo + m.voxel
+    near = np.sqrt((np.maximum(0, np.maximum(lo, -hi)) ** 2).sum(-1))
+    far = np.sqrt((np.maximum(np.abs(lo), np.abs(hi)) ** 2).sum(-1))
+    return near, far
+
+
+# ------------------------------------------------------------------------------------------ sampling
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 50, 200, 288, 1000])
+def test_sphere_partition_is_equal_area_and_consistent(count):
+    p = workspace.sphere_partition(count)
+    assert p.regions.sum() == count and p.centres.shape == (count, 3)
+    # zone j spans Δz = z_bounds[j] - z_bounds[j + 1]: area 2π Δz over regions[j] cells, each 4π / count
+    cell_area = 2 * np.pi * -np.diff(p.z_bounds) / p.regions
+    np.testing.assert_allclose(cell_area, 4 * np.pi / count, rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(p.centres, axis=-1), 1.0, rtol=1e-12)
+    assert np.array_equal(p.index(p.centres), np.arange(count))  # each centre in its own cell
+
+
+def test_sphere_partition_cells_hold_equal_shares_of_uniform_directions():
+    rng = np.random.default_rng(5)
+    u = rng.normal(size=(400_000, 3))
+    counts = np.bincount(workspace.sphere_partition(288).index(u), minlength=288)
+    expected = u.shape[0] / 288
+    assert np.abs(counts - expected).max() < 5 * np.sqrt(expected)  # binomial: 5 standard deviations
+
+
+def test_sphere_partition_of_288_has_cells_about_12_degrees_across():
+    p = workspace.sphere_partition(288)
+    nearest = np.sort(p.centres @ p.centres.T, axis=1)[:, -2]  # cos of the angle to the nearest other centre
+    angles = np.degrees(np.arccos(np.clip(nearest, -1, 1)))
+    assert 8 < angles.min() and angles.max() < 16
+
+
+def test_chunk_seed_is_the_spawned_child_of_the_seed():
+    for c in (0, 1, 7):
+        child = np.random.SeedSequence(11).spawn(c + 1)[c]
+        assert np.array_equal(sampling.chunk_rng(11, c).random(5), np.random.default_rng(child).random(5))
+
+
+def test_rotations_with_z_are_rotations_with_that_z():
+    u = workspace.sphere_partition(50).centres
+    R = sampling.rotations_with_z(u)
+    np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), np.broadcast_to(np.eye(3), R.shape), atol=1e-12)
+    np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=1e-12)
+    np.testing.assert_allclose(R[..., 2], u, atol=1e-12)
+
+
+def test_grid_holds_every_reachable_tool_position(robot):
+    origin, shape = sampling.grid(robot, 0.05)
+    q = sampling.chunk_samples(*robot.sampling_bounds.T, 0, 0, 4000)
+    p = robokin.fk(robot, q)[:, :3, 3]
+    assert np.all(p >= origin) and np.all(p < origin + np.array(shape) * 0.05)
+    centre, radius = sampling.reach(robot)
+    assert np.linalg.norm(p - centre, axis=-1).max() <= radius * (1 + 1e-12)
+
+
+def test_grid_does_not_depend_on_the_samples(planar):
+    a = workspace.capability_map(planar, samples=1000, voxel=0.1, directions=4)
+    b = workspace.capability_map(planar, samples=50_000, voxel=0.1, directions=4, seed=9)
+    assert np.array_equal(a.origin, b.origin) and a.shape == b.shape
+    # odd side, centred on the first joint (the world origin here): the arm's plane z = 0 is a layer's middle
+    np.testing.assert_allclose(a.origin + np.array(a.shape) * a.voxel / 2, 0.0, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ measures
+def test_measures_match_the_singularity_module_and_the_bound_holds():
+    robot = robokin.load("panda")
+    job = cap_module.capability_job(robot, 10, 0.1, 8, 0)
+    q = sampling.chunk_samples(job.lo, job.hi, 2, 0, 3000)
+    q[:3] = [0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0]  # near the stretched (singular) arm
+    q[3] = 0.0  # exactly singular (q4 = 0 is outside the Panda's limits, but the formula does not care)
+    J = robokin.jacobian(robot, q)
+    A = cap_module.gram(J, job.rows, job.row_scale, job.col_scale)
+    m, bound = cap_module.scaled_measures(A)
+    ic = cap_module.inverse_condition_exact(A, np.arange(q.shape[0]))
+    Js = singularity.scaled_jacobian(robot, q)
+    np.testing.assert_allclose(m, robokin.measures.manipulability(Js), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ic, robokin.measures.inverse_condition(Js), rtol=1e-7, atol=1e-7)
+    assert np.all(bound >= ic)
+    assert np.median(bound / np.maximum(ic, 1e-300)) < 1.5  # tight enough to prune
+
+
+def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
+    m = workspace.capability_map(planar, samples=40_000, voxel=0.25, directions=4, seed=2)
+    q = sampling.chunk_samples(*planar.sampling_bounds.T, 2, 0, 32768)
+    q = np.concatenate([q, sampling.chunk_samples(*planar.sampling_bounds.T, 2, 1, 40_000 - 32768)])
+    p = robokin.fk(planar, q)[:, :3, 3]
+    index, inside = m.voxel_index(p)
+    assert inside.all()
+    Js = singularity.scaled_jacobian(planar, q)
+    counts = np.bincount(index, minlength=m.counts.size)
+    best_m, best_ic = np.zeros(m.counts.size), np.zeros(m.counts.size)
+    np.maximum.at(best_m, index, robokin.measures.manipulability(Js))
+    np.maximum.at(best_ic, index, robokin.measures.inverse_condition(Js))
+    assert np.array_equal(m.counts.reshape(-1), counts)
+    np.testing.assert_allclose(m.max_manipulability.reshape(-1), best_m, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
+
+
+def test_every_bundled_robot_maps_and_its_maxima_match_the_singularity_module(robot):
+    m = workspace.capability_map(robot, samples=1500, voxel=0.25, directions=8, seed=6)
+    q = sampling.chunk_samples(*robot.sampling_bounds.T, 6, 0, 1500)
+    index, inside = m.voxel_index(robokin.fk(robot, q)[:, :3, 3])
+    assert inside.all() and m.counts.sum() == 1500
+    Js = singularity.scaled_jacobian(robot, q)  # rows: singularity.task_rows (e.g. 4 for a SCARA)
+    best_m, best_ic = np.zeros(m.counts.size), np.zeros(m.counts.size)
+    np.maximum.at(best_m, index, robokin.measures.manipulability(Js))
+    np.maximum.at(best_ic, index, robokin.measures.inverse_condition(Js))
+    np.testing.assert_allclose(m.max_manipulability.reshape(-1), best_m, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
+    assert np.all((m.reachability > 0) == (m.counts > 0)) and m.reachability.max() <= 1.0
+
+
+def test_reduce_by_key_is_exact_and_order_free():
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 50, 1000)
+    values = rng.random(1000)
+    out = reduce_by_key(keys, {"n": (np.ones(1000, np.int64), np.add), "max": (values, np.maximum)})
+    perm = rng.permutation(1000)
+    again = reduce_by_key(keys[perm], {"n": (np.ones(1000, np.int64), np.add), "max": (values[perm], np.maximum)})
+    assert all(np.array_equal(out[k], again[k]) for k in out)
+    assert np.array_equal(out["n"], np.bincount(keys)[out["key"]])
+    assert out["max"][0] == values[keys == out["key"][0]].max()
+
+
+# ------------------------------------------------------------------------------------------ closed forms
+def test_planar_2r_map_is_the_annulus(planar):
+    m = workspace.capability_map(planar, samples=3 * sampling.BASE_CHUNK, voxel=0.1, directions=8)
+    near, far = voxel_distance_range(m, np.zeros(3))
+    reached = m.counts > 0
+    assert reached.sum() > 100
+    # no reached voxel lies wholly outside |l1 - l2| <= r <= l1 + l2
+    assert np.all(near[reached] <= L1 + L2 + 1e-9) and np.all(far[reached] >= abs(L1 - L2) - 1e-9)
+    # every voxel of the arm's plane well inside the annulus is reached
+    layer = m.shape[2] // 2
+    r = np.linalg.norm(m.centres()[..., :2], axis=-1)
+    inside = (r > abs(L1 - L2) + 0.15) & (r < L1 + L2 - 0.15)
+    assert np.all(reached[:, :, layer][inside[:, :, layer]])
+    assert not reached[:, :, :layer].any() and not reached[:, :, layer + 1 :].any()
+    # a planar arm's tool z axis is the world z: one direction cell of the eight, everywhere
+    assert np.all(m.reachability[reached] == 1 / 8)
+
+
+def test_spherical_wrist_reach_is_the_shell_with_every_direction(wrist, wrist_map):
+    m = wrist_map
+    near, far = voxel_distance_range(m, np.zeros(3))
+    reached = m.counts > 0
+    assert np.all(near[reached] <= R_OUT + 1e-9) and np.all(far[reached] >= R_IN - 1e-9)
+    r = np.linalg.norm(m.centres(), axis=-1)
+    interior = (r > R_IN + 0.15) & (r < R_OUT - 0.15)
+    assert np.all(reached[interior])
+    # a full spherical wrist points the tool every way at every wrist position; ~65 samples per voxel,
+    # not uniform over the directions, leave a cell unsampled now and then
+    assert m.reachability[interior].mean() > 0.95 and m.reachability[interior].min() >= 4 / 6
+
+
+def test_reachability_map_solves_inside_the_shell_and_nothing_outside(wrist, wrist_map):
+    rm = workspace.reachability_map(wrist, voxel=0.2, directions=6, capability=wrist_map, seed=1)
+    r = np.linalg.norm(rm.centres(), axis=-1)[..., None] * np.ones(6)
+    assert not rm.success[(r > R_OUT + 1e-9) | (r < R_IN - 1e-9)].any()
+    well_inside = (r > R_IN + 0.05) & (r < R_OUT - 0.05)
+    assert rm.attempted[well_inside].all()
+    assert rm.success[well_inside].mean() > 0.98
+    assert np.all(rm.manipulability[rm.success] > 0) and np.all(rm.manipulability[~rm.success] == 0)
+    np.testing.assert_array_equal(rm.reachability, rm.success.mean(-1))
+    # the map's grid poses have the tool z of their direction cell
+    T = rm.poses()
+    assert np.array_equal(rm.success_at(T.reshape(-1, 4, 4)), rm.success.reshape(-1))
+
+
+def test_base_placement_puts_the_base_within_reach_of_the_target(wrist, wrist_map):
+    target = np.eye(4)
+    target[:3, 3] = [2.0, 1.0, 0.0]
+    target[:3, :3] = sampling.rotations_with_z([0.0, 0.0, 1.0])
+    bp = workspace.base_placement(wrist, target, capability=wrist_map, yaws=4, top=3)
+    assert bp.best.shape == (3, 4, 4) and bp.best_reached.tolist() == [1, 1, 1]
+    d = np.linalg.norm(bp.best[:, :3, 3] - target[:3, 3], axis=-1)
+    assert np.all(d > R_IN - wrist_map.voxel) and np.all(d < R_OUT + wrist_map.voxel)
+    far = np.linalg.norm(bp.positions - target[:3, 3], axis=-1) > R_OUT + 2 * wrist_map.voxel
+    assert not bp.reached[far].any()
+    assert np.all(np.diff(bp.best_score) <= 0)
+
+
+# ------------------------------------------------------------------------------------------ exactness
+def test_in_process_map_does_not_depend_on_chunk_size(planar, capsys):
+    kwargs = {"samples": 3 * sampling.BASE_CHUNK + 17, "voxel": 0.2, "directions": 12, "seed": 4}
+    a = workspace.capability_map(planar, **kwargs)
+    b = workspace.capability_map(planar, **kwargs, chunk_size=2 * sampling.BASE_CHUNK)
+    c = workspace.capability_map(planar, **kwargs, engine=InProcessEngine(progress=True), chunk_size=10**9)
+    assert_same_map(a, b)
+    assert_same_map(a, c)
+    assert "capability map: [" in capsys.readouterr().err
+    assert a.counts.sum() == kwargs["samples"]
+
+
+def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - the dask extra is installed in CI
+        pytest.skip(f"dask.distributed is not installed ({exc}); install robokin[dask]")
+    kwargs = {"samples": 2 * sampling.BASE_CHUNK + 999, "voxel": 0.1, "directions": 6, "seed": 8}
+    here = workspace.capability_map(wrist, **kwargs)
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        one = workspace.capability_map(wrist, **kwargs, engine=client, chunk_size=sampling.BASE_CHUNK)
+        rm_dask = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map,
+                                             engine=client, chunk_size=1)
+        # 20 tasks of small base chunks, in waves of 2, 3, 5 and 10 that start from the running maxima before them
+        job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
+        small_dask = workspace.DaskEngine(client, fan_in=2).run(job, chunk_size=512)
+    assert_same_map(here, one)
+    assert_same_map(job.to_map(InProcessEngine().run(job)), job.to_map(small_dask))
+    rm = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map)
+    assert_same_map(rm, rm_dask, "reachability")
+    assert rm.success.sum() > 100
+
+
+def test_engine_names_a_missing_dask(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("dask", "distributed"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(OptionError, match=r"needs dask\[distributed\].*pip install 'robokin\[dask\]'"):
+        workspace.capability_map(robokin.loads(PLANAR_2R), samples=10, engine="tcp://127.0.0.1:8786")
+
+
+# ------------------------------------------------------------------------------------------ data
+def test_save_load_round_trip(tmp_path, wrist, wrist_map):
+    path = str(tmp_path / "map.npz")
+    wrist_map.save(path)
+    back = workspace.CapabilityMap.load(path)
+    assert_same_map(wrist_map, back)
+    assert (back.robot, back.directions, back.samples, back.seed) == ("wrist6r", 6, wrist_map.samples, 3)
+    bp = workspace.base_placement(wrist, np.eye(4), capability=wrist_map, yaws=2, top=2)
+    bp.save(str(tmp_path / "bp.npz"))
+    bp2 = workspace.load_map(str(tmp_path / "bp.npz"))
+    for f in dataclasses.fields(bp):
+        assert np.array_equal(getattr(bp, f.name), getattr(bp2, f.name)), f.name
+    with pytest.raises(RobokinError, match="holds a BasePlacement, not a CapabilityMap"):
+        workspace.CapabilityMap.load(str(tmp_path / "bp.npz"))
+    np.savez(str(tmp_path / "other.npz"), x=np.zeros(3))
+    with pytest.raises(RobokinError, match="other.npz: not a robokin map file"):
+        workspace.load_map(str(tmp_path / "other.npz"))
+    with pytest.raises(RobokinError, match="missing.npz: cannot read the map"):
+        workspace.load_map(str(tmp_path / "missing.npz"))
+
+
+def test_queries_at_points_and_poses(wrist_map):
+    assert wrist_map.counts.flags.writeable is False
+    assert wrist_map.reachability_at([5.0, 0.0, 0.0]) == 0.0  # outside the grid
+    assert wrist_map.reachability_at(np.zeros((2, 3, 3))).shape == (2, 3)
+    p = np.array([0.5, 0.05, 0.05])
+    index, inside = wrist_map.voxel_index(p)
+    assert inside and wrist_map.reachability_at(p) == wrist_map.reachability.reshape(-1)[index]
+    T = np.eye(4)
+    T[:3, 3] = p
+    assert wrist_map.reached_at(T) and wrist_map.quality_at(T) > 0
+    T[:3, 3] = [0.0, 0.0, 0.0]  # the shoulder itself: inside the hole of the shell
+    assert not wrist_map.reached_at(T) and wrist_map.quality_at(T) == 0.0
+
+
+def _ink(ax) -> float:
+    ax.figure.canvas.draw()
+    rgba = np.asarray(ax.figure.canvas.buffer_rgba())
+    return float(np.mean(np.any(rgba[..., :3] < 200, axis=-1)))
+
+
+def test_plots_draw_pixels(wrist, wrist_map):
+    import matplotlib.pyplot as plt
+
+    for ax in (wrist_map.plot_slice(), wrist_map.plot_slice("max_manipulability", axis="x", at=0.0),
+               wrist_map.plot_scatter(), workspace.base_placement(wrist, np.eye(4), capability=wrist_map,
+                                                                  yaws=2).plot()):
+        assert _ink(ax) > 0.03
+        buf = io.BytesIO()
+        ax.figure.savefig(buf, format="png")
+        assert buf.tell() > 1000
+        plt.close(ax.figure)
+
+
+def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
+    from robokin.cli import main
+
+    out, png = str(tmp_path / "map.npz"), str(tmp_path / "map.png")
+    assert main(["workspace", "planar2r", "--voxel", "0.2", "--samples", "4e4", "--directions", "8",
+                 "--seed", "1", "--out", out, "--plot", png]) == 0
+    text = capsys.readouterr().out
+    assert "planar2r: 4e+04 samples" in text and "8 approach directions (tool z)" in text
+    cmap = workspace.CapabilityMap.load(out)
+    assert cmap.samples == 40_000 and cmap.seed == 1 and cmap.counts.sum() == 40_000
+    assert_same_map(cmap, workspace.capability_map(robokin.load("planar2r"), samples=40_000, voxel=0.2,
+                                                   directions=8, seed=1))
+    import matplotlib.image
+
+    assert np.mean(matplotlib.image.imread(png)[..., :3] < 0.8) > 0.03
+    assert main(["workspace", "planar2r", "--samples", "0"]) == 1
+    assert "samples must be an integer >= 1" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ errors
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"samples": 0}, "samples must be an integer >= 1, got 0"),
+        ({"samples": 1.5}, "samples must be an integer >= 1, got 1.5"),
+        ({"samples": "many"}, "samples must be an integer >= 1"),
+        ({"voxel": 0.0}, "voxel must be a positive finite length"),
+        ({"voxel": float("nan")}, "voxel must be a positive finite length"),
+        ({"voxel": 1e-4}, "choose a larger voxel"),
+        ({"directions": 0}, "directions must be an integer >= 1"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"link": "hand"}, "link must be None"),
+        ({"engine": "bogus"}, "engine must be None or 'process'"),
+        ({"chunk_size": 0}, "chunk_size must be an integer >= 1"),
+    ],
+)
+def test_capability_map_rejects_bad_arguments(planar, kwargs, match):
+    with pytest.raises(OptionError, match=match):
+        workspace.capability_map(planar, **{"samples": 100, **kwargs})
+
+
+def test_queries_and_other_entry_points_reject_bad_arguments(planar, wrist, wrist_map):
+    with pytest.raises(ShapeError, match=r"p_world must have shape \(\.\.\., 3\)"):
+        wrist_map.reachability_at([1.0, 2.0])
+    with pytest.raises(ShapeError, match=r"T_world_tool must have shape \(\.\.\., 4, 4\)"):
+        wrist_map.quality_at(np.eye(3))
+    with pytest.raises(ConventionError, match="not a rigid transform"):
+        wrist_map.reached_at(2 * np.eye(4))
+    with pytest.raises(OptionError, match="field must be one of"):
+        wrist_map.plot_slice("nope")
+    with pytest.raises(OptionError, match="outside the grid along z"):
+        wrist_map.plot_slice(at=10.0)
+    with pytest.raises(OptionError, match="capability is a map of 'wrist6r', not of 'annulus2r'"):
+        workspace.reachability_map(planar, capability=wrist_map)
+    with pytest.raises(OptionError, match="options must be an IKOptions"):
+        workspace.reachability_map(wrist, capability=wrist_map, options={"max_restarts": 1})
+    with pytest.raises(ShapeError, match=r"T_world_targets must have shape \(\.\.\., 4, 4\)"):
+        workspace.base_placement(wrist, np.zeros(3), capability=wrist_map)
+    with pytest.raises(OptionError, match="yaws must be an integer >= 1"):
+        workspace.base_placement(wrist, np.eye(4), capability=wrist_map, yaws=0)
+    with pytest.raises(OptionError, match="capability must be a CapabilityMap"):
+        workspace.base_placement(wrist, np.eye(4), capability="map.npz")
