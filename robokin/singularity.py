@@ -901,7 +901,7 @@ def _refined_minima(
     def measure(value: np.ndarray) -> np.ndarray:
         q = base.copy()
         q[:, joint] = value
-        Js = jacobian_analytic(robot.chain, q)[:, idx] * row_scale[idx, None] * col_scale
+        Js = jacobian_analytic(robot.serial_chain, q)[:, idx] * row_scale[idx, None] * col_scale
         return measures.inverse_condition(Js)
 
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
