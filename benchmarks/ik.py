@@ -17,6 +17,8 @@ Usage::
     python benchmarks/ik.py                              # 1000 targets per arm, every arm with >= 6 joints
     python benchmarks/ik.py --targets 200 --repeat 3     # quicker, less noisy on a shared machine
     python benchmarks/ik.py --robots panda ur5 iiwa14 puma560
+    python benchmarks/ik.py --scales --robots ur5 puma560   # the same arms scaled 1e-3 ... 1e3 (batch, verified)
+    python benchmarks/ik.py --q0 --robots ur5 puma560 panda  # starts within 0.1 rad of a solution
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ def reachable_targets(robot: robokin.Robot, count: int, seed: int) -> tuple[np.n
     return robot.fk(q_true), q0
 
 
-def verified(robot: robokin.Robot, q: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """Bool ``(N,)``: fk(q) within tolerance of T and q within the joint limits (NaN q fails).
+def verified(robot: robokin.Robot, q: np.ndarray, T: np.ndarray, tol_p: float = TOL_P) -> np.ndarray:
+    """Bool ``(N,)``: fk(q) within ``tol_p`` [m] and ``TOL_R`` of T and q within the joint limits (NaN q fails).
 
     The rotation error is the angle of ``R* Rᵀ`` from its quaternion ``(w, v)``, ``2 atan2(|v|, |w|)``: a
     code path independent of the solver's ``spatial.so3_log``.
@@ -57,8 +59,12 @@ def verified(robot: robokin.Robot, q: np.ndarray, T: np.ndarray) -> np.ndarray:
     quat = spatial.matrix_to_quaternion(T[:, :3, :3] @ np.swapaxes(T_q[:, :3, :3], -1, -2))
     angle = 2.0 * np.arctan2(np.linalg.norm(quat[:, 1:], axis=-1), np.abs(quat[:, 0]))
     lo, hi = robot.limits.T
-    return (ok & (np.linalg.norm(T[:, :3, 3] - T_q[:, :3, 3], axis=-1) <= TOL_P) & (angle <= TOL_R)
-            & np.all((q >= lo) & (q <= hi), axis=-1))
+    return (
+        ok
+        & (np.linalg.norm(T[:, :3, 3] - T_q[:, :3, 3], axis=-1) <= tol_p)
+        & (angle <= TOL_R)
+        & np.all((q >= lo) & (q <= hi), axis=-1)
+    )
 
 
 def bench_robokin(robot, T, q0, repeat=1):
@@ -80,8 +86,12 @@ def bench_robokin(robot, T, q0, repeat=1):
         batch_time = min(batch_time, (time.perf_counter() - t0) / T.shape[0])
     batch_ok = verified(robot, res.q, T)
     return {
-        "single_ok": single_ok.mean(), "median": np.median(times), "mean": np.mean(times),
-        "its": np.mean(its), "batch_ok": batch_ok.mean(), "batch": batch_time,
+        "single_ok": single_ok.mean(),
+        "median": np.median(times),
+        "mean": np.mean(times),
+        "its": np.mean(its),
+        "batch_ok": batch_ok.mean(),
+        "batch": batch_time,
         "batch_its": res.iterations.mean(),
     }
 
@@ -119,39 +129,140 @@ def bench_rtb(ets, robot, T, q0, repeat=1):
     return {"single_ok": ok.mean(), "median": np.median(times), "mean": np.mean(times), "its": np.mean(its)}
 
 
+def single_solves(robot, T, q0, options=None):
+    """Solve every target alone (seed i for target i): the solutions ``(N, n)`` and the times [s]."""
+    qs, times = [], []
+    for i in range(T.shape[0]):
+        t0 = time.perf_counter()
+        qs.append(ik.solve(robot, T[i], q0[i], options=options, seed=i).q)
+        times.append(time.perf_counter() - t0)
+    return np.array(qs), times
+
+
+SCALES = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
+
+
+def scale_table(names: list[str], count: int, seed: int) -> None:
+    """Verified success and time per target of each arm scaled by every factor of SCALES (one batch each)."""
+    print(
+        f"IK scale table: {count} reachable targets per arm and scale, one batch from random starts; verified = "
+        f"fk(q) within 1e-6 × min(L, 1 m) and 1e-6 rad, q within the limits\n"
+    )
+    head = f"{'robot':<9} {'scale':>7} {'verified':>9} {'batch ms/target':>16} {'single median ms':>17}"
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        base = robokin.load(name)
+        for scale in SCALES:
+            robot = base.scaled(scale)
+            T, q0 = reachable_targets(robot, count, seed)
+            t0 = time.perf_counter()
+            res = ik.solve(robot, T, q0, seed=0)
+            batch = (time.perf_counter() - t0) / count
+            ok = verified(robot, res.q, T, TOL_P * min(robot.characteristic_length, 1.0))
+            _, times = single_solves(robot, T[:100], q0[:100])
+            print(
+                f"{name:<9} {scale:>7g} {ok.mean() * 100:>8.2f}% {batch * 1e3:>16.4f} {np.median(times) * 1e3:>17.3f}",
+                flush=True,
+            )
+
+
+def q0_table(names: list[str], count: int, seed: int, radius: float = 0.1, within: float = 0.2) -> None:
+    """How often a start ``radius`` rad from a solution ends within ``within`` rad of it (single solves)."""
+    print(
+        f"IK start-guess table: {count} targets per arm; q0 = the solution + a random direction of length "
+        f"{radius} rad (moved into the limits); near = verified and ‖q − q_solution‖ <= {within} rad\n"
+    )
+    head = f"{'robot':<9} {'prefer':<7} {'near':>8} {'verified':>9} {'median ms':>10} {'batch near':>11}"
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        robot = robokin.load(name)
+        rng = np.random.default_rng(seed)
+        lo, hi = robot.limits.T
+        lo_s, hi_s = np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi)
+        q_true = rng.uniform(lo_s, hi_s, (count, robot.n))
+        step = rng.normal(size=(count, robot.n))
+        q0 = np.clip(q_true + radius * step / np.linalg.norm(step, axis=1, keepdims=True), lo, hi)
+        T = robot.fk(q_true)
+        for prefer in ("q0", "any"):
+            options = ik.IKOptions(prefer=prefer)
+            q, times = single_solves(robot, T, q0, options)
+            ok = verified(robot, q, T)
+            near = ok & (np.linalg.norm(q - q_true, axis=1) <= within)
+            res = ik.solve(robot, T, q0, options=options, seed=0)
+            batch_near = verified(robot, res.q, T) & (np.linalg.norm(res.q - q_true, axis=1) <= within)
+            print(
+                f"{name:<9} {prefer:<7} {near.mean() * 100:>7.2f}% {ok.mean() * 100:>8.2f}% "
+                f"{np.median(times) * 1e3:>10.3f} {batch_near.mean() * 100:>10.2f}%",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--targets", type=int, default=1000, help="targets per arm (default 1000)")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the targets and starts")
     parser.add_argument("--robots", nargs="*", help="only these bundled robots")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="time every solve this many times and keep the least (default 1; a shared "
-                             "machine's noise only ever adds time)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time every solve this many times and keep the least (default 1; a shared "
+        "machine's noise only ever adds time)",
+    )
+    parser.add_argument(
+        "--scales",
+        action="store_true",
+        help="the scale table instead: each arm scaled 1e-3 ... 1e3 (default arms ur5, puma560)",
+    )
+    parser.add_argument(
+        "--q0",
+        action="store_true",
+        help="the start-guess table instead: q0 0.1 rad from a solution (default ur5, puma560, panda)",
+    )
     args = parser.parse_args()
+    if args.scales:
+        scale_table(args.robots or ["ur5", "puma560"], args.targets, args.seed)
+        return
+    if args.q0:
+        q0_table(args.robots or ["ur5", "puma560", "panda"], args.targets, args.seed)
+        return
     names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6 and robokin.load(n).chain is not None]
-    print(f"IK benchmark: {args.targets} reachable targets per arm from random starts; verified = fk(q) within "
-          f"{TOL_P:g} m and {TOL_R:g} rad and q within the limits\n")
-    head = (f"{'robot':<9} {'solver':<17} {'verified':>9} {'median ms':>10} {'mean ms':>8} {'iters':>7} "
-            f"{'batch verified':>15} {'batch ms/target':>16}")
+    print(
+        f"IK benchmark: {args.targets} reachable targets per arm from random starts; verified = fk(q) within "
+        f"{TOL_P:g} m and {TOL_R:g} rad and q within the limits\n"
+    )
+    head = (
+        f"{'robot':<9} {'solver':<17} {'verified':>9} {'median ms':>10} {'mean ms':>8} {'iters':>7} "
+        f"{'batch verified':>15} {'batch ms/target':>16}"
+    )
     print(head)
     print("-" * len(head))
     for name in names:
         robot = robokin.load(name)
         T, q0 = reachable_targets(robot, args.targets, args.seed)
         r = bench_robokin(robot, T, q0, args.repeat)
-        print(f"{name:<9} {'robokin':<17} {r['single_ok'] * 100:>8.2f}% {r['median'] * 1e3:>10.3f} "
-              f"{r['mean'] * 1e3:>8.3f} {r['its']:>7.1f} {r['batch_ok'] * 100:>14.2f}% {r['batch'] * 1e3:>16.4f}",
-              flush=True)
+        print(
+            f"{name:<9} {'robokin':<17} {r['single_ok'] * 100:>8.2f}% {r['median'] * 1e3:>10.3f} "
+            f"{r['mean'] * 1e3:>8.3f} {r['its']:>7.1f} {r['batch_ok'] * 100:>14.2f}% {r['batch'] * 1e3:>16.4f}",
+            flush=True,
+        )
         ets = rtb_ets(robot)
         if ets is None:
             continue
         p = bench_rtb(ets, robot, T, q0, args.repeat)
-        print(f"{'':<9} {'rtb ik_LM (C++)':<17} {p['single_ok'] * 100:>8.2f}% {p['median'] * 1e3:>10.3f} "
-              f"{p['mean'] * 1e3:>8.3f} {p['its']:>7.1f} {'-':>15} {'-':>16}", flush=True)
+        print(
+            f"{'':<9} {'rtb ik_LM (C++)':<17} {p['single_ok'] * 100:>8.2f}% {p['median'] * 1e3:>10.3f} "
+            f"{p['mean'] * 1e3:>8.3f} {p['its']:>7.1f} {'-':>15} {'-':>16}",
+            flush=True,
+        )
     if rtb_ets(robokin.load(names[0])) is None:
         print("\nroboticstoolbox-python is not installed: its ik_LM was skipped.")
-    print("\niters: robokin counts every iteration of every start (side-by-side starts included); rtb counts "
-          "the iterations of all its searches.")
+    print(
+        "\niters: robokin counts every iteration of every start (side-by-side starts included); rtb counts "
+        "the iterations of all its searches."
+    )
 
 
 if __name__ == "__main__":

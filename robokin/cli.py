@@ -666,7 +666,8 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     T_target = spatial.transform(spatial.rpy_to_matrix(rpy), np.array(args.xyz, dtype=float))
     q0 = _joint_values(robot, args.q0, args.deg, what="--q0") if args.q0 else None
     weights = ik.POSITION_ONLY if args.rpy is None else (1.0,) * 6
-    result = ik.solve(robot, T_target, q0, options=ik.IKOptions(weights=weights), seed=args.seed)
+    options = ik.IKOptions(weights=weights)
+    result = ik.solve(robot, T_target, q0, options=options, seed=args.seed)
     task = "position only (orientation free)" if args.rpy is None else "position and orientation"
     print(f"{robot.name}: target xyz [m] = " + " ".join(_fmt(v) for v in args.xyz)
           + ("" if args.rpy is None else ", rpy [rad] = " + " ".join(_fmt(v) for v in rpy)) + f"; task: {task}")
@@ -674,8 +675,10 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     print(f"{'solution' if result.success else 'no solution; closest pose found'}:")
     rows = [[name, f"{value:.5f}", f"{shown:.4f}"] for name, value, shown in zip(robot.joint_names, q, _in_user_units(robot, q))]
     print(_table(["joint", "q [rad/m]", "q [deg/m]"], rows))
+    tolerances = (f"tolerances {ik.position_tolerance(robot, options):.3g} m, "
+                  + ("orientation free" if args.rpy is None else f"{options.rotation_tolerance:.3g} rad"))
     print(f"position error = {float(result.position_error):.3e} m, rotation error = "
-          f"{float(result.rotation_error):.3e} rad (tolerances 1e-6 m, 1e-6 rad)")
+          f"{float(result.rotation_error):.3e} rad ({tolerances})")
     print(f"iterations = {int(result.iterations)}, starts tried = {int(result.restarts) + 1} (q0, then starts from "
           f"a seeded table and random ones, side by side), σmin/σmax at the answer = {float(result.inverse_condition):.3g}"
           + (" (near a singularity)" if result.near_singularity else ""))
@@ -897,7 +900,8 @@ def _parser() -> argparse.ArgumentParser:
                    "--deg]; without it the orientation is free (position only)")
     p.add_argument("--deg", action="store_true", help="--rpy and the revolute values of --q0 in degrees")
     p.add_argument("--q0", nargs="+", help="start [rad, m] or a configuration name (default: middle of the ranges); "
-                   "among solutions the one nearest q0 is preferred")
+                   "the solution reached from q0 is returned when that start converges, else the one nearest q0 "
+                   "among those found (IKOptions.prefer='q0')")
     p.add_argument("--position-only", action="store_true", help="orientation free (the default without --rpy)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the restarts (default 0)")
 

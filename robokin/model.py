@@ -991,6 +991,34 @@ class Robot:
         """
         return replace(self, base=_origin_of(_single_transform(T_world_base, "T_world_base")))
 
+    def scaled(self, factor: float) -> "Robot":
+        """The same robot with every length multiplied by ``factor`` > 0 (geometry, base, tool, prismatic
+        limits and speeds, prismatic values of the named configurations); angles unchanged.
+
+        ``fk(scaled(s), q_s)`` has the translation of ``fk(robot, q)`` times ``s`` and the same rotation, where
+        ``q_s`` is ``q`` with its prismatic values times ``s``.
+        """
+        if not (isinstance(factor, (int, float, np.integer, np.floating)) and np.isfinite(factor) and factor > 0):
+            raise ShapeError(f"factor must be a finite number > 0, got {factor!r}")
+        s = float(factor)
+
+        def origin(o: Origin) -> Origin:
+            x, y, z = o.xyz
+            return Origin((s * x, s * y, s * z), o.rpy)
+
+        joints = []
+        for j in self.joints:
+            prismatic = j.type == "prismatic"
+            dh = None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3])
+            joints.append(Joint(
+                j.name, j.type, j.form, dh=dh, origin=None if j.origin is None else origin(j.origin), axis=j.axis,
+                limits=(s * j.limits[0], s * j.limits[1]) if prismatic else j.limits,
+                velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
+            ))
+        col = np.where(np.array(self.joint_types) == "prismatic", s, 1.0)
+        return replace(self, joints=tuple(joints), base=origin(self.base), tool=origin(self.tool),
+                       configurations={k: v * col for k, v in self.configurations.items()})
+
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
         """Pose ``T_world_link`` ``(..., 4, 4)`` (``(..., k, 4, 4)`` for k links). See :func:`robokin.kinematics.fk`."""

@@ -232,7 +232,9 @@ def solve_tasks(
     q = np.clip(q, limit_lo, limit_hi)
     rng = validation.rng(seed)
     L = robot.characteristic_length
-    tol = np.array([options.position_tolerance, options.rotation_tolerance])
+    # ik.solve's rule for the default position tolerance: 1e-6 × min(L, 1 m) (robokin.ik.position_tolerance).
+    tol_p = options.position_tolerance if options.position_tolerance is not None else 1e-6 * min(L, 1.0)
+    tol = np.array([tol_p, options.rotation_tolerance])
 
     # Side-by-side starts for few targets: q0 and STARTS - 1 random configurations run as rows of one batch.
     K = STARTS if M <= FEW_TARGETS else 1
@@ -323,7 +325,7 @@ def solve_tasks(
             else np.linalg.norm(spatial.so3_log(R_target @ np.swapaxes(T[:, :3, :3], -1, -2)), axis=-1)
         )
     p_err, r_err = np.stack(p_list, axis=-1), np.stack(r_list, axis=-1)
-    success = np.all((p_err <= options.position_tolerance) & (r_err <= options.rotation_tolerance), axis=-1)
+    success = np.all((p_err <= tol_p) & (r_err <= options.rotation_tolerance), axis=-1)
     k = len(flat)
     return TasksResult(
         q=q_out.reshape(batch + (robot.n,)),

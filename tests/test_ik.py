@@ -10,31 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import random_q
+from conftest import pose_errors as errors
+from conftest import random_q, within_limits
 
 import robokin
 from robokin import cli, ik, spatial
 from robokin.errors import ConventionError, OptionError, ShapeError
+from robokin.ik import dls, seeds, solve_ik, solver
 
 TOL_P = 1e-6  # [m], the documented default
 TOL_R = 1e-6  # [rad]
-
-
-def errors(robot, q, T_target):
-    """Position [m] and rotation [rad] error of fk(q) against T_target.
-
-    The rotation angle of R* Rᵀ comes from its quaternion (w, v): θ = 2 atan2(|v|, |w|), a code path
-    independent of the solver's ``spatial.so3_log``.
-    """
-    T = robot.fk(q)
-    quat = spatial.matrix_to_quaternion(T_target[..., :3, :3] @ np.swapaxes(T[..., :3, :3], -1, -2))
-    angle = 2.0 * np.arctan2(np.linalg.norm(quat[..., 1:], axis=-1), np.abs(quat[..., 0]))
-    return np.linalg.norm(T_target[..., :3, 3] - T[..., :3, 3], axis=-1), angle
-
-
-def within_limits(robot, q):
-    lo, hi = robot.limits.T
-    return np.all((q >= lo) & (q <= hi), axis=-1)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +88,8 @@ def test_several_starts_q0_is_the_first(ur5):
     q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
     res = ur5.ik(ur5.fk(q_true), q_true)
     np.testing.assert_allclose(res.q, q_true, atol=1e-12)
-    assert res.restarts == ik._AUTO_STARTS_MAX - 1
-    assert res.iterations == ik._AUTO_STARTS_MAX - 1
+    assert res.restarts == solver.AUTO_STARTS_MAX - 1
+    assert res.iterations == solver.AUTO_STARTS_MAX - 1
 
 
 def test_finish_all_returns_the_solution_nearest_q0(ur5):
@@ -162,9 +147,11 @@ def test_position_only(panda):
     T[..., :3, :3] = spatial.rpy_to_matrix(rng.uniform(-3, 3, (4, 3)))  # any orientation: it is free
     res = panda.ik(T, options=ik.IKOptions(weights=ik.POSITION_ONLY))
     assert res.success.all()
-    pe, _ = errors(panda, res.q, T)
+    pe, re = errors(panda, res.q, T)
     assert np.all(pe <= TOL_P)
-    np.testing.assert_array_equal(res.rotation_error, 0.0)
+    # The orientation is free, and the reported rotation error is the actual one (issue 10, item 4).
+    np.testing.assert_allclose(res.rotation_error, re, atol=1e-9)
+    assert np.all(res.rotation_error > 0.1)
     assert within_limits(panda, res.q).all()
 
 
@@ -175,8 +162,9 @@ def test_free_rotation_about_target_z(ur5):
     T_spun = T.copy()
     T_spun[:3, :3] = T[:3, :3] @ spatial.rot_z(1.0)  # the same z axis, spun about it
     # Only the spun target with a free spin; a full-pose solve of T_spun would need another wrist angle.
-    res = ur5.ik(T_spun, q_true + 0.05,
-                 options=ik.IKOptions(weights=(1, 1, 1, 1, 1, 0), weights_frame="target", starts=1))
+    res = ur5.ik(
+        T_spun, q_true + 0.05, options=ik.IKOptions(weights=(1, 1, 1, 1, 1, 0), weights_frame="target", starts=1)
+    )
     assert res.success
     T_got = ur5.fk(res.q)
     np.testing.assert_allclose(T_got[:3, 3], T[:3, 3], atol=TOL_P)
@@ -194,8 +182,9 @@ def test_nullspace_preference_moves_towards_rest(panda):
     T = panda.fk(np.clip(home + rng.uniform(-0.5, 0.5, (8, 7)), lo, hi))
     rest = np.clip(home + np.array([0.6, 0.3, -0.6, 0.3, 0.6, -0.3, 0.6]), lo, hi)
     plain = panda.ik(T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1))
-    pref = panda.ik(T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1, rest=tuple(rest),
-                                                  nullspace_gain=0.5))
+    pref = panda.ik(
+        T, home, options=ik.IKOptions(weights=ik.POSITION_ONLY, starts=1, rest=tuple(rest), nullspace_gain=0.5)
+    )
     assert plain.success.all() and pref.success.all()
     pe, _ = errors(panda, pref.q, T)
     assert np.all(pe <= TOL_P)
@@ -210,8 +199,15 @@ def test_batch_shapes(panda, shape):
     T = panda.fk(q_true)
     res = panda.ik(T)
     assert res.q.shape == shape + (7,)
-    for name in ("success", "position_error", "rotation_error", "iterations", "restarts",
-                 "inverse_condition", "near_singularity"):
+    for name in (
+        "success",
+        "position_error",
+        "rotation_error",
+        "iterations",
+        "restarts",
+        "inverse_condition",
+        "near_singularity",
+    ):
         assert getattr(res, name).shape == shape, name
     assert res.success.all()
     assert not res.q.flags.writeable
@@ -242,17 +238,16 @@ def test_same_seed_same_answer(ur5):
 @pytest.mark.parametrize("weights", [(1, 1, 1, 1, 1, 1), ik.POSITION_ONLY])
 def test_seed_table_starts_are_the_nearest_poses(panda, weights, k):
     """The side-by-side starts are the seed-table entries whose poses (by robot.fk, in double precision)
-    are nearest the target: ‖Δp‖² + 3 − tr(R*ᵀR) (position only for POSITION_ONLY), nearest first."""
-    arm, seeds = ik._arm(panda), ik._seeds(panda)
+    are nearest the target: ‖Δp‖²/ℓ² + 3 − tr(R*ᵀR) (ℓ = ROW_LENGTH × L) (position only for POSITION_ONLY), nearest first."""
     T = panda.fk(random_q(panda, np.random.default_rng(21), (2,)))
-    options = ik.IKOptions(weights=weights)
-    problem = ik._Problem(arm, options, T[:, :3, 3], T[:, :3, :3], np.tile(arm.middle, (2, 1)), None, 8, 0,
-                          seeds)
-    near = problem.nearest_seeds(k)
+    problem, facts, _ = solve_ik.pose_problem(panda, T, None, (2,), ik.IKOptions(weights=weights))
+    table = problem.seeds
+    near = table.nearest(problem.tasks[0].seed_query(), k)
     assert near.shape == (2, k)
-    T_seed = panda.fk(seeds.q)  # (K, 4, 4), independent of the table's kernel and single precision
+    T_seed = panda.fk(table.q)  # (K, 4, 4), independent of the table's kernel and single precision
+    L = solve_ik.ROW_LENGTH * panda.characteristic_length  # the length the seed distance divides by
     for m in range(2):
-        d = np.sum((T_seed[:, :3, 3] - T[m, :3, 3]) ** 2, axis=1)
+        d = np.sum((T_seed[:, :3, 3] - T[m, :3, 3]) ** 2, axis=1) / L**2
         if weights[3] > 0:
             d += 3.0 - np.einsum("kij,ij->k", T_seed[:, :3, :3], T[m, :3, :3])
         chosen = np.zeros(d.shape, dtype=bool)
@@ -265,10 +260,8 @@ def test_seed_table_starts_are_the_nearest_poses(panda, weights, k):
 def test_restarts_take_the_next_nearest_seeds(panda):
     """Restarts of a target take its queue of nearest seeds in order (a target restarting twice in one pass
     gets two different entries), then random starts (-1)."""
-    arm, seeds = ik._arm(panda), ik._seeds(panda)
     T = panda.fk(random_q(panda, np.random.default_rng(23), (2,)))
-    problem = ik._Problem(arm, ik.IKOptions(), T[:, :3, 3], T[:, :3, :3], np.tile(arm.middle, (2, 1)), None, 3, 0,
-                          seeds)
+    problem, _, _ = solve_ik.pose_problem(panda, T, None, (2,), ik.IKOptions())
     problem.queue = np.array([[10, 11, 12], [20, 21, 22]])
     np.testing.assert_array_equal(problem.next_seeds(np.array([1, 0, 1])), [20, 10, 21])
     np.testing.assert_array_equal(problem.next_seeds(np.array([0])), [11])
@@ -279,15 +272,15 @@ def test_restarts_take_the_next_nearest_seeds(panda):
 def test_more_starts_than_the_seed_table(monkeypatch):
     """Starts beyond the seed table are random; the table's rows start evaluated (one step each by the
     first evaluation)."""
-    monkeypatch.setattr(ik, "_SEED_TABLE", 3)
+    monkeypatch.setattr(seeds, "SIZE", 3)
     ur5 = robokin.load("ur5")  # a new Robot: its seed table is built with 3 entries
-    assert ik._seeds(ur5).q.shape == (3, 6)
     q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
     T = ur5.fk(q_true)
     res = ur5.ik(T, q_true + 0.3, options=ik.IKOptions(starts=6), seed=2)
     pe, re = errors(ur5, res.q, T)
     assert res.success and pe <= TOL_P and re <= TOL_R and within_limits(ur5, res.q)
     assert res.restarts >= 5
+    assert seeds._TABLES[ur5].q.shape == (3, 6)
     exact = ur5.ik(T, q_true, options=ik.IKOptions(starts=6))  # q0 solves it at the first evaluation
     assert exact.restarts == 5 and exact.iterations == 3  # the 3 table rows took their first step
 
@@ -300,12 +293,12 @@ def test_seed_table_only_for_side_by_side_starts():
     res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), options=ik.IKOptions(starts=1), seed=1)
     pe, re = errors(ur5, res.q, T)
     assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
-    assert ur5 not in ik._SEEDS
+    assert ur5 not in seeds._TABLES
     res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), seed=1)
-    assert ur5 in ik._SEEDS
+    assert ur5 in seeds._TABLES
     pe, re = errors(ur5, res.q, T)
     assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
-    assert np.all(res.restarts >= ik._BATCH_STARTS - 1)
+    assert np.all(res.restarts >= solver.BATCH_STARTS - 1)
 
 
 def test_larger_mixed_batch_restarts_and_compaction(ur5):
@@ -429,7 +422,7 @@ def test_held_joints_step():
     lam = rng.uniform(0.01, 1.0, 4)
     held = np.zeros((4, 7), dtype=bool)
     held[0, 2] = held[1, [0, 6]] = held[3, 4] = True
-    got = ik._dls(J, e, lam, None, held)
+    got = dls.damped_step(J, e, lam, None, held)
     for k in range(4):
         free = ~held[k]
         Jf = J[k][:, free]
@@ -437,7 +430,9 @@ def test_held_joints_step():
         np.testing.assert_allclose(got[k, free], step, atol=1e-10)
         y = np.linalg.solve(Jf @ Jf.T + lam[k] * np.eye(6), e[k])
         np.testing.assert_allclose(got[k, ~free], J[k][:, ~free].T @ y, atol=1e-10)
-    np.testing.assert_allclose(ik._dls(J, e, lam, None, np.zeros_like(held)), ik.dls_step(J, e, lam), atol=1e-12)
+    np.testing.assert_allclose(
+        dls.damped_step(J, e, lam, None, np.zeros_like(held)), ik.dls_step(J, e, lam), atol=1e-12
+    )
 
 
 # --------------------------------------------------------------------------------------------- CLI
@@ -446,8 +441,13 @@ def test_cli_ik_position_only(capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert "position only (orientation free)" in out and "solution:" in out
-    q = np.array([float(line.split()[1]) for line in out.splitlines() if line.strip().startswith("joint")
-                  and not line.strip().startswith("joint ")])
+    q = np.array(
+        [
+            float(line.split()[1])
+            for line in out.splitlines()
+            if line.strip().startswith("joint") and not line.strip().startswith("joint ")
+        ]
+    )
     panda = robokin.load("panda")
     np.testing.assert_allclose(panda.fk(q)[:3, 3], [0.4, 0.1, 0.5], atol=1e-4)  # printed to 5 decimals
 
