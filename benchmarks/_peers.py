@@ -64,3 +64,46 @@ class PinocchioChain:
 
 def pin_chain(robot):
     return None if pin is None else PinocchioChain(robot)
+
+
+def example_robot_data(relative: str) -> str | None:
+    """Path of a file of the example-robot-data package shipped beside Pinocchio's wheel, or None."""
+    if pin is None:
+        return None
+    import os
+
+    # pin lives in PREFIX/lib/pythonX.Y/site-packages/pinocchio; the data in PREFIX/share/example-robot-data
+    prefix = os.path.abspath(os.path.join(os.path.dirname(pin.__file__), "..", "..", "..", ".."))
+    path = os.path.join(prefix, "share", "example-robot-data", "robots", relative)
+    return path if os.path.isfile(path) else None
+
+
+class PinocchioTree:
+    """A whole-tree URDF in Pinocchio (mimic joints coupled), mapped to robokin's q and frame names."""
+
+    def __init__(self, urdf: str, robot):
+        self.model = pin.buildModelFromUrdf(urdf, mimic=True)
+        self.data = self.model.createData()
+        self.robot = robot
+        self.q_index = []  # (robokin coordinate, pin idx_q, continuous)
+        for jid in range(1, self.model.njoints):
+            joint = self.model.joints[jid]
+            if joint.nq == 0 or joint.shortname() == "JointModelMimic":
+                continue
+            self.q_index.append((robot.joint_names.index(self.model.names[jid]), joint.idx_q, joint.nq == 2))
+        self.frames = [(i, self.model.getFrameId(name, pin.BODY)) for i, name in enumerate(robot.frame_names)
+                       if self.model.existFrame(name, pin.BODY)]
+
+    def q_pin(self, q: np.ndarray) -> np.ndarray:
+        out = pin.neutral(self.model)
+        for k, idx, continuous in self.q_index:
+            if continuous:
+                out[idx : idx + 2] = np.cos(q[k]), np.sin(q[k])
+            else:
+                out[idx] = q[k]
+        return out
+
+    def all_frames(self, q_pin: np.ndarray) -> None:
+        """``forwardKinematics`` + ``updateFramePlacements``: every frame's pose in ``data.oMf``."""
+        pin.forwardKinematics(self.model, self.data, q_pin)
+        pin.updateFramePlacements(self.model, self.data)

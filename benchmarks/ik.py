@@ -228,7 +228,7 @@ def main() -> None:
     if args.q0:
         q0_table(args.robots or ["ur5", "puma560", "panda"], args.targets, args.seed)
         return
-    names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6]
+    names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6 and robokin.load(n).chain is not None]
     print(
         f"IK benchmark: {args.targets} reachable targets per arm from random starts; verified = fk(q) within "
         f"{TOL_P:g} m and {TOL_R:g} rad and q within the limits\n"

@@ -47,6 +47,43 @@ def random_q(robot, rng, n_configs):
     return rng.uniform(lo, hi, (n_configs, robot.n))
 
 
+def tree_rows(rng, N: int) -> None:
+    """Every frame of a tree at once: robokin's ``fk_all`` (one batched call) beside Pinocchio's
+    ``forwardKinematics`` + ``updateFramePlacements`` in a Python loop over the same configurations."""
+    trees = [("baxter", robokin.load("baxter"), _peers.example_robot_data("baxter_description/urdf/baxter.urdf"))]
+    talos = _peers.example_robot_data("talos_data/robots/talos_reduced.urdf")
+    if talos is not None:  # a ~30-joint humanoid, loaded as a whole tree by both libraries
+        trees.append(("talos", robokin.load_urdf(talos), talos))
+    print(f"\ntrees: every frame at once, N = {N:,} configurations (µs per configuration)")
+    print(f"{'robot':<9} {'n':>3} {'frames':>6} {'robokin fk_all':>15} {'pin loop':>10}  ratio")
+    for name, robot, urdf in trees:
+        Q = random_q(robot, rng, N)
+        ours = best_time(lambda: robot.fk_all(Q), 7) / N
+        cells = f"{name:<9} {robot.n:>3} {len(robot.frame_names):>6} {ours * 1e6:15.3f}"
+        if urdf is None or _peers.pin is None:
+            print(cells + f" {'-':>10}  (pin not installed)")
+            continue
+        if name == "baxter":  # the bundled file keeps the arms only: compare it with its own URDF's frames
+            robot_urdf = robokin.load_urdf(urdf)
+            tree = _peers.PinocchioTree(urdf, robot_urdf)
+            Q_pin = [tree.q_pin(q) for q in random_q(robot_urdf, rng, N)]
+        else:
+            tree = _peers.PinocchioTree(urdf, robot)
+            Q_pin = [tree.q_pin(q) for q in Q]
+            tree.all_frames(Q_pin[0])
+            T_all = robot.fk_all(Q[0])
+            worst = max(np.abs(tree.data.oMf[j].homogeneous - T_all[i]).max() for i, j in tree.frames)
+            assert worst < 1e-12, f"{name}: robokin and Pinocchio differ by {worst}"
+
+        def pin_loop():
+            for qp in Q_pin:
+                tree.all_frames(qp)
+
+        theirs = best_time(pin_loop, 7) / N
+        frames = len(tree.model.frames)
+        print(cells + f" {theirs * 1e6:10.3f}  pin/robokin = {theirs / ours:.1f}x (pin: {frames} frames of the full URDF)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, N = 10^4 only")
@@ -63,7 +100,7 @@ def main() -> None:
     print("-" * len(head))
     for name in robokin.list_robots():
         robot = robokin.load(name)
-        if robot.n < 6:
+        if robot.n < 6 or robot.chain is None:  # trees: see tree_rows
             continue
         q1 = random_q(robot, rng, 1)[0]
         Q = {N: random_q(robot, rng, N) for N in sizes}
@@ -94,6 +131,7 @@ def main() -> None:
                     N = sizes[0]
                     peer_cells.append(f"{best_time(lambda: func(Q[N]), 3) / N / per_config[N]:9.1f}x")
             print(row + "  " + " ".join(peer_cells))
+    tree_rows(rng, 2_000 if args.quick else 10_000)
     if not any(versions.values()):
         print("note: no peer library installed; install ../shared/peers-requirements.txt to compare.")
     print("single = median latency of one call with one configuration (validation included);")

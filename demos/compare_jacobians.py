@@ -52,13 +52,14 @@ def main(argv: list[str] | None = None) -> Path:
     for r, name in enumerate(names):
         robot = robokin.load(name)
         q = random_q(robot, rng, args.samples)
+        link = robot.default_link or robot.end_effectors[0]  # a tree: its tool or first end effector
         start = time.perf_counter()
-        J = robot.jacobian(q)
+        J = robot.jacobian(q, link=link)
         t_analytic = (time.perf_counter() - start) / args.samples * 1e6
         cells = []
         for m, method in enumerate(METHODS):
             start = time.perf_counter()
-            Jm = robot.jacobian(q, method=method)
+            Jm = robot.jacobian(q, method=method, link=link)
             dt = (time.perf_counter() - start) / args.samples * 1e6
             worst[r, m] = np.abs(Jm - J).max()
             cells.append(f"{worst[r, m]:10.1e} {dt:7.1f}")

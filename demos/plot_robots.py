@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> Path:
         ax = fig.add_subplot(rows, cols, k + 1, projection="3d")
         viz.plot(robot, q, ax=ax, title=f"{name} ({config})")
         ax.tick_params(labelsize=6)
-        p = robot.fk(q)[:3, 3]
+        p = robot.fk(q, link=viz.drawn_link(robot))[:3, 3]  # a tree: its tool or first end effector
         print(f"{name:<10} {robot.n:>2}  {config:<13} {viz.reach(robot):9.3f}  {p[0]:7.3f} {p[1]:7.3f} {p[2]:7.3f}")
     fig.tight_layout()
     out = Path(args.out_dir) / "robots.png"

@@ -4,13 +4,13 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 ``robot.ik(T)``; see the README for conventions (frames, ``[v; ω]`` rows, shapes, units).
 """
 
-from . import autodiff, ik, kinematics, measures, singularity, spatial, trajectory, workspace
+from . import autodiff, ik, kinematics, measures, multitask, singularity, spatial, trajectory, workspace
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
 from .format import dumps, loads, save
 from .ik import IKOptions, IKResult
-from .kinematics import fk, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
+from .kinematics import fk, fk_all, fk_frames, hessian, jacobian, jacobian_dot, manipulability_gradient
 from .loading import list_robots, load
-from .model import Joint, Origin, Robot
+from .model import Frame, Joint, Mimic, Origin, Robot
 from .singularity import analyze, find_singular, inverse_condition, is_singular, manipulability, singularity_map
 from .urdf import describe_urdf, load_urdf, loads_urdf
 
@@ -20,7 +20,9 @@ __all__ = [
     "ConventionError",
     "IKOptions",
     "IKResult",
+    "Frame",
     "Joint",
+    "Mimic",
     "OptionError",
     "Origin",
     "RobokinError",
@@ -33,6 +35,7 @@ __all__ = [
     "dumps",
     "find_singular",
     "fk",
+    "fk_all",
     "fk_frames",
     "hessian",
     "ik",
@@ -49,6 +52,7 @@ __all__ = [
     "manipulability",
     "manipulability_gradient",
     "measures",
+    "multitask",
     "save",
     "singularity",
     "singularity_map",

@@ -217,7 +217,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     rows = []
     k = 0
     for joint in robot.joints:
-        if joint.moving:
+        if joint.mimic is not None:
+            m = joint.mimic
+            rows.append(["-", joint.name, joint.type, joint.form, f"mimic: {m.multiplier:g} x {m.joint} + {m.offset:g}",
+                         "", "", "", ""])
+        elif joint.moving:
             unit = "deg" if joint.type == "revolute" else "m"
             lo, hi = (_limit_text(joint.type, v) for v in joint.limits)
             speed = "-" if joint.velocity is None else (
@@ -234,6 +238,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         if not origin.is_identity:
             print(f"\n{label}: xyz [m] = " + " ".join(_fmt(v, 0) for v in origin.xyz)
                   + ", rpy [deg] = " + " ".join(_fmt(v, 0, 2) for v in np.degrees(origin.rpy)))
+    if not robot.serial:
+        print("\n" + _tree_text(robot))
     if robot.configurations:
         print("\nconfigurations (deg for revolute, m for prismatic joints):")
         rows = [[name, *(f"{v:.4g}" for v in _in_user_units(robot, q))] for name, q in robot.configurations.items()]
@@ -241,15 +247,33 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tree_text(robot: Robot) -> str:
+    """The frame tree, one frame a line, indented by depth; end effectors marked."""
+    tree = robot.tree
+    depth = np.zeros(len(tree.names), dtype=int)
+    for f in tree.order:
+        depth[f] = depth[tree.parent[f]] + 1
+    lines = [f"frame tree ({len(tree.names)} frames, end effectors marked *):", f"  {tree.names[0]}  (root)"]
+    for f in tree.order:
+        element = tree.elements[f]
+        kind = getattr(element, "type", "frame")
+        if getattr(element, "mimic", None) is not None:
+            kind += f", mimics {element.mimic.joint}"
+        mark = " *" if tree.names[f] in robot.end_effectors else ""
+        lines.append(f"  {'  ' * depth[f]}{tree.names[f]}  ({kind}){mark}")
+    return "\n".join(lines)
+
+
 @_command("fk")
 def _cmd_fk(args: argparse.Namespace) -> int:
     robot = _load(args)
     q = _joint_values(robot, args.q, args.deg)
+    link = robot.resolve_link(args.link)
     if args.deg:
-        print(f"{robot.name}, q = {_q_text(robot, q)}")
+        print(f"{robot.name}, q = {_q_text(robot, q)}, link = {link}")
     else:
-        print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4))
-    print(_pose_text(robot.fk(q)))
+        print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", link = {link}")
+    print(_pose_text(robot.fk(q, link=link)))
     return 0
 
 
@@ -257,9 +281,10 @@ def _cmd_fk(args: argparse.Namespace) -> int:
 def _cmd_jacobian(args: argparse.Namespace) -> int:
     robot = _load(args)
     q = _joint_values(robot, args.q, args.deg)
-    J = robot.jacobian(q, frame=args.frame, method=args.method)
+    link = robot.resolve_link(args.link)
+    J = robot.jacobian(q, frame=args.frame, method=args.method, link=link)
     shown = f"q = {_q_text(robot, q)}" if args.deg else "q [rad/m] = " + np.array2string(q, precision=4)
-    print(f"{robot.name}, {shown}, method = {args.method}")
+    print(f"{robot.name}, {shown}, method = {args.method}, link = {link}")
     print(_jacobian_text(robot, J, args.frame))
     return 0
 
@@ -622,8 +647,9 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
-    print(f"{robot.name} at q = {_q_text(robot, q)}")
-    print(singularity.analyze(robot, q, tol=tol))
+    link = robot.resolve_link(args.link)
+    print(f"{robot.name} at q = {_q_text(robot, q)}, link = {link}")
+    print(singularity.analyze(robot, q, tol=tol, link=link))
     return 0
 
 
@@ -753,6 +779,7 @@ def _parser() -> argparse.ArgumentParser:
     command("list", "list the bundled robots", "A table of the bundled robots: name, number of joint variables, "
             "joint kinds (R revolute, P prismatic) and description. Each loads by name.")
 
+    link_help = "the frame (default: the tool, or a tree's only end effector); see `robokin info ROBOT`"
     p = command("info", "joint table, geometry, limits and source of a robot",
                 "A robot's joints (type, geometry form, limits in deg or m, speed limits), its geometry as a "
                 "DH/MDH or origin table (lengths in m, angles in deg), base, tool and named configurations. "
@@ -764,14 +791,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_robot(p)
     p.add_argument("q", nargs="+", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
+    p.add_argument("--link", help=link_help)
 
     p = command("jacobian", "the Jacobian, rows [v; ω]", "The geometric Jacobian at Q: rows vx vy vz (m/s) and "
                 "wx wy wz (rad/s) per unit joint rate, one column per joint.")
     _add_robot(p)
     p.add_argument("q", nargs="+", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
-    p.add_argument("--frame", choices=["world", "tool"], default="world",
-                   help="coordinates of the twist: the world frame (default) or the tool frame")
+    p.add_argument("--frame", choices=["world", "tool", "local"], default="world",
+                   help="coordinates of the twist: the world frame (default) or the link's own (tool, local)")
+    p.add_argument("--link", help=link_help)
     p.add_argument("--method", choices=["analytic", "forward", "reverse", "numeric"], default="analytic",
                    help="how J is computed: closed form from the joint axes (default), forward- or reverse-mode "
                    "automatic differentiation of fk, or central differences; all agree to ~1e-12")
@@ -817,6 +846,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("q", nargs="*", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
     p.add_argument("--tol", type=float, help="singular when σmin/σmax of [v/L; ω] J is below this (default 1e-6)")
+    p.add_argument("--link", help="the report at Q: " + link_help)
     p.add_argument("--find", action="store_true", help="search singular configurations from random starts")
     p.add_argument("--starts", type=int, default=64, help="--find: number of random starts (default 64)")
     p.add_argument("--seed", type=int, default=0, help="--find: random seed (default 0)")

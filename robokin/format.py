@@ -24,11 +24,19 @@ import yaml
 
 from .errors import PlausibilityWarning, RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
-from .model import GeometryForm, Joint, Origin, Robot
+from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot
 
 __all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "plausibility_warnings", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
+# Format 2 adds trees: a joint's parent: frame, its child: frame name, mimic: couplings, named fixed frames:
+# and the root: frame's name. A format-1 file reads exactly as before.
+TREE_VERSION = 2
+VERSIONS = (FORMAT_VERSION, TREE_VERSION)
+TREE_TOP_KEYS = ("frames", "root")
+TREE_JOINT_KEYS = ("parent", "child", "mimic")
+FRAME_KEYS = ("name", "parent", "origin")
+MIMIC_KEYS = ("joint", "multiplier", "offset")
 
 # What robokin reads and writes: robots of up to MAX_JOINTS joints. Each structural bound below caps what one
 # robot can hold, so that everything a loaded robot holds can be written back within the document caps.
@@ -515,6 +523,8 @@ class _ParsedJoint:
     joint: Joint
     node: yaml.Node
     limit_text: tuple[str, str]
+    parent_node: yaml.Node | None = None  # format 2: the nodes of parent: and mimic.joint, for errors
+    mimic_node: yaml.Node | None = None
 
 
 class _Reader:
@@ -523,6 +533,7 @@ class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.units = _Units(1.0, "rad")
+        self.version = FORMAT_VERSION
 
     # ------------------------------------------------------------------ errors and plumbing
     def error(self, node: yaml.Node | None, where: str, reason: str, key_path: str = "") -> RobotFormatError:
@@ -638,7 +649,9 @@ class _Reader:
         if isinstance(root, yaml.ScalarNode) and root.tag == _NULL_TAG:
             raise self.error(root, "", "empty document: expected a mapping with robokin: 1, name and joints")
         top = self.mapping(root, "", "the file", "")
-        self.check_keys(top, TOP_KEYS, "", "", "")
+        if "robokin" in top and getattr(top["robokin"][1], "value", None) == str(TREE_VERSION):
+            self.version = TREE_VERSION
+        self.check_keys(top, TOP_KEYS + (TREE_TOP_KEYS if self.version == TREE_VERSION else ()), "", "", "")
         if "robokin" not in top:
             raise self.error(root, "", "missing required key 'robokin' (the format version: write robokin: 1)")
         version = top["robokin"][1]
@@ -648,10 +661,10 @@ class _Reader:
             too_long = isinstance(version, yaml.ScalarNode) and len(version.value) > 20
             got = "a long number" if too_long else _kind_of(version)
             raise self.error(version, "", f"'robokin' must be the integer format version 1, got {got}", "robokin")
-        if int(version.value) != FORMAT_VERSION:
+        if int(version.value) not in VERSIONS:
             raise self.error(
-                version, "", f"unsupported format version {int(version.value)} (this robokin reads version "
-                             f"{FORMAT_VERSION})", "robokin",
+                version, "", f"unsupported format version {int(version.value)} (this robokin reads versions "
+                             f"{FORMAT_VERSION} and {TREE_VERSION})", "robokin",
             )
         if "name" not in top:
             raise self.error(root, "", "missing required key 'name' (the robot's name)")
@@ -666,6 +679,9 @@ class _Reader:
         if "joints" not in top:
             raise self.error(root, "", "missing required key 'joints' (the list of joints from base to tip)")
         parsed = self.joints(top["joints"][1])
+        root_name = self.text(top["root"][1], "", "'root'", "root", required=True) if "root" in top else "base"
+        frames = self.frames(top["frames"][1]) if "frames" in top else []
+        self.check_tree(parsed, frames, root_name, top)
         configurations = (
             self.configurations(top["configurations"][1], parsed) if "configurations" in top else {}
         )
@@ -678,6 +694,8 @@ class _Reader:
                 configurations=configurations,
                 description=description,
                 source=source,
+                frames=tuple(f for f, _ in frames),
+                root=root_name,
             )
         except RobotFormatError as e:  # a robot-level model rule, e.g. offsets adding up to infinity
             index = next((i for i, p in enumerate(parsed) if p.joint.name == e.joint), None)
@@ -746,7 +764,7 @@ class _Reader:
         name_node = entries["name"][1]
         name = self.text(name_node, where, "'name'", f"{kp}.name", required=True)
         where = f"joint {name!r}"
-        self.check_keys(entries, JOINT_KEYS, where, "", kp)
+        self.check_keys(entries, JOINT_KEYS + (TREE_JOINT_KEYS if self.version == TREE_VERSION else ()), where, "", kp)
 
         if "type" not in entries:
             raise self.error(node, where, f"missing required key 'type' (expected {', '.join(JOINT_TYPES)})", kp)
@@ -817,6 +835,17 @@ class _Reader:
                     f"{kp}.velocity",
                 )
             velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
+        parent = child = mimic = parent_node = mimic_node = None
+        if "parent" in entries:
+            parent_node = entries["parent"][1]
+            parent = self.text(parent_node, where, "'parent'", f"{kp}.parent", required=True)
+        if "child" in entries:
+            child = self.text(entries["child"][1], where, "'child'", f"{kp}.child", required=True)
+        if "mimic" in entries:
+            if not moving:
+                raise self.error(entries["mimic"][0], where, "a fixed joint cannot mimic a joint: remove 'mimic'",
+                                 f"{kp}.mimic")
+            mimic, mimic_node = self.mimic(entries["mimic"][1], where, quantity, f"{kp}.mimic")
         try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
             joint = Joint(
                 name=name,
@@ -827,6 +856,9 @@ class _Reader:
                 axis=axis,
                 limits=limits,
                 velocity=velocity,
+                parent=parent,
+                child=child,
+                mimic=mimic,
             )
         except RobotFormatError as e:
             field = e.key_path.split(".")[0]
@@ -836,7 +868,100 @@ class _Reader:
                 written = f"[{', '.join(limit_text)}]" if field == "limits" else located.value.strip()
                 reason += f" (written {written} in {self.units.name(quantity)})"
             raise self.error(located, where, reason, f"{kp}.{e.key_path}") from None
-        return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text)
+        return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text, parent_node=parent_node,
+                            mimic_node=mimic_node)
+
+    # ------------------------------------------------------------------ format 2: trees
+    def mimic(self, node: yaml.Node, where: str, quantity: Quantity, key_path: str) -> tuple[Mimic, yaml.Node]:
+        entries = self.mapping(node, where, "'mimic'", key_path)
+        self.check_keys(entries, MIMIC_KEYS, where, "'mimic'", key_path)
+        if "joint" not in entries:
+            raise self.error(node, where, "'mimic' needs the key 'joint' (the leader joint's name)", key_path)
+        leader_node = entries["joint"][1]
+        leader = self.text(leader_node, where, "'mimic.joint'", f"{key_path}.joint", required=True)
+        multiplier = self.number(entries["multiplier"][1], where, "'mimic.multiplier'", None,
+                                 f"{key_path}.multiplier") if "multiplier" in entries else 1.0
+        offset = self.number(entries["offset"][1], where, "'mimic.offset'", quantity,
+                             f"{key_path}.offset") if "offset" in entries else 0.0
+        return Mimic(leader, multiplier, offset), leader_node
+
+    def frames(self, node: yaml.Node) -> list[tuple[Frame, dict[str, tuple[yaml.Node, yaml.Node]]]]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, "", f"'frames' must be a list of frames, got {_kind_of(node)}", "frames")
+        out = []
+        for index, frame_node in enumerate(node.value):
+            kp = f"frames[{index}]"
+            entries = self.mapping(frame_node, kp, "a frame", kp)
+            for key in ("name", "parent"):
+                if key not in entries:
+                    raise self.error(frame_node, kp, f"missing required key {key!r}", kp)
+            name = self.text(entries["name"][1], kp, "'name'", f"{kp}.name", required=True)
+            where = f"frame {name!r}"
+            self.check_keys(entries, FRAME_KEYS, where, "", kp)
+            parent = self.text(entries["parent"][1], where, "'parent'", f"{kp}.parent", required=True)
+            origin = self.pose(entries["origin"][1], where, "origin", f"{kp}.origin") if "origin" in entries \
+                else Origin()
+            out.append((Frame(name, parent, origin), entries))
+        return out
+
+    def check_tree(self, parsed: list[_ParsedJoint], frames: list, root_name: str, top: dict) -> None:
+        """The tree rules of format 2, each reported at its line: unique frame names, known parents, no
+        cycle, mimic leaders that move and do not mimic, no tool: on a tree."""
+        owner: dict[str, str] = {root_name: "the root frame"}
+        for index, p in enumerate(parsed):
+            frame_name = p.joint.frame
+            if frame_name in owner:
+                raise self.error(p.node, f"joint {p.joint.name!r}",
+                                 f"frame name {frame_name!r} is already used by {owner[frame_name]}", f"joints[{index}]")
+            owner[frame_name] = f"joint {p.joint.name!r}"
+        for index, (frame, entries) in enumerate(frames):
+            if frame.name in owner:
+                raise self.error(entries["name"][1], f"frame {frame.name!r}",
+                                 f"frame name {frame.name!r} is already used by {owner[frame.name]}",
+                                 f"frames[{index}].name")
+            owner[frame.name] = f"frame {frame.name!r}"
+        parent_of: dict[str, tuple[str, yaml.Node, str]] = {}
+        previous = root_name
+        for index, p in enumerate(parsed):
+            wanted = previous if p.joint.parent is None else p.joint.parent
+            if wanted not in owner:
+                raise self.error(p.parent_node, f"joint {p.joint.name!r}",
+                                 f"parent frame {wanted!r} does not exist (expected the root {root_name!r}, a "
+                                 "joint or a frame of this file)", f"joints[{index}].parent")
+            parent_of[p.joint.frame] = (wanted, p.parent_node or p.node, f"joints[{index}].parent")
+            previous = p.joint.frame
+        for index, (frame, entries) in enumerate(frames):
+            if frame.parent not in owner:
+                raise self.error(entries["parent"][1], f"frame {frame.name!r}",
+                                 f"parent frame {frame.parent!r} does not exist (expected the root {root_name!r}, "
+                                 "a joint or a frame of this file)", f"frames[{index}].parent")
+            parent_of[frame.name] = (frame.parent, entries["parent"][1], f"frames[{index}].parent")
+        for start in parent_of:
+            seen, name = [start], start
+            while name in parent_of:
+                name = parent_of[name][0]
+                if name in seen:
+                    loop = seen[seen.index(name):]
+                    _, node, key_path = parent_of[loop[0]]
+                    raise self.error(node, f"{owner[loop[0]]}",
+                                     "is part of a cycle of parents " + " -> ".join(map(repr, loop + loop[:1])),
+                                     key_path)
+                seen.append(name)
+        by_name = {p.joint.name: p.joint for p in parsed}
+        for index, p in enumerate(parsed):
+            mimic = p.joint.mimic
+            if mimic is None:
+                continue
+            leader = by_name.get(mimic.joint)
+            problem = ("does not exist" if leader is None else "is fixed (a leader must move)" if not leader.moving
+                       else "is itself a mimic joint (mimic chains are not supported)" if leader.mimic else None)
+            if problem:
+                raise self.error(p.mimic_node, f"joint {p.joint.name!r}",
+                                 f"mimics joint {mimic.joint!r}, which {problem}", f"joints[{index}].mimic.joint")
+        tree = bool(frames) or any(p.joint.parent is not None for p in parsed)
+        if tree and "tool" in top:
+            raise self.error(top["tool"][0], "", "'tool' applies to serial chains; a tree names its tool frames in "
+                             "'frames' (a frame named tool is the default link)", "tool")
 
     def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:
         # The axis is a direction: no unit applies. Joint makes it a unit vector (robokin.model.unit_axis).
@@ -864,9 +989,9 @@ class _Reader:
         if not entries:
             raise self.error(node, "", "'configurations' is empty (remove it or name at least one)",
                              "configurations")
-        moving = [p for p in parsed if p.joint.moving]
+        moving = [p for p in parsed if p.joint.moving and p.joint.mimic is None]
         names = [p.joint.name for p in moving]
-        fixed_names = {p.joint.name for p in parsed if not p.joint.moving}
+        fixed_names = {p.joint.name for p in parsed if not p.joint.moving or p.joint.mimic is not None}
         if len(entries) > MAX_CONFIGURATIONS or len(entries) * len(moving) > MAX_CONFIGURATION_VALUES:
             raise self.error(
                 node, "", f"'configurations' has {len(entries)} configurations of {len(moving)} values (at most "
@@ -891,7 +1016,8 @@ class _Reader:
                 by_name = self.mapping(value, where, "the mapping", kp)
                 for jname, (key_node, _) in by_name.items():
                     if jname in fixed_names:
-                        raise self.error(key_node, where, f"joint {jname!r} is fixed and has no value", kp)
+                        kind = "fixed" if jname not in {p.joint.name for p in parsed if p.joint.moving} else "a mimic joint"
+                        raise self.error(key_node, where, f"joint {jname!r} is {kind} and has no value", kp)
                     if jname not in names:
                         raise self.error(
                             key_node, where, f"unknown joint {jname!r} (expected the moving joints "
@@ -1121,6 +1247,20 @@ def _joint_lines(joint: Joint, num=_plain) -> Iterator[str]:
         yield f"    limits: [{lo_text}, {hi_text}]"
     if joint.moving and joint.velocity is not None:
         yield f"    velocity: {num(joint.velocity, quantity)}"
+    if joint.parent is not None:
+        yield f"    parent: {_yaml_str(joint.parent)}"
+    if joint.child is not None:
+        yield f"    child: {_yaml_str(joint.child)}"
+    if joint.mimic is not None:
+        m = joint.mimic
+        yield f"    mimic: {{joint: {_yaml_str(m.joint)}, multiplier: {num(m.multiplier)}, offset: {num(m.offset, quantity)}}}"
+
+
+def _needs_trees(robot: Robot) -> bool:
+    """True when the robot uses a format-2 feature (parents, child names, mimic joints, frames, a root name)."""
+    return bool(robot.frames) or robot.root != "base" or any(
+        j.parent is not None or j.child is not None or j.mimic is not None for j in robot.joints
+    )
 
 
 def first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
@@ -1136,9 +1276,16 @@ def first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
             return x.shape == y.shape and bool(np.all((x == y) | (np.abs(x - y) <= rtol * np.maximum(np.abs(x), 1e-9))))
         return x.shape == y.shape and x.tobytes() == y.tobytes()
 
-    for field in ("name", "description", "source"):
+    for field in ("name", "description", "source", "root"):
         if getattr(a, field) != getattr(b, field):
             return field
+    if len(a.frames) != len(b.frames):
+        return "frames"
+    for i, (fa, fb) in enumerate(zip(a.frames, b.frames)):
+        if (fa.name, fa.parent) != (fb.name, fb.parent) or not (
+            same(fa.origin.xyz, fb.origin.xyz) and same(fa.origin.rpy, fb.origin.rpy)
+        ):
+            return f"frames[{i}]"
     for field in ("base", "tool"):
         oa, ob = getattr(a, field), getattr(b, field)
         if not (same(oa.xyz, ob.xyz) and same(oa.rpy, ob.rpy)):
@@ -1146,8 +1293,14 @@ def first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
     if len(a.joints) != len(b.joints):
         return "joints"
     for i, (ja, jb) in enumerate(zip(a.joints, b.joints)):
-        if (ja.name, ja.type, ja.form) != (jb.name, jb.type, jb.form):
+        if (ja.name, ja.type, ja.form, ja.parent, ja.child) != (jb.name, jb.type, jb.form, jb.parent, jb.child):
             return f"joints[{i}]"
+        ma, mb = ja.mimic, jb.mimic
+        if ma is None or mb is None:
+            if (ma is None) != (mb is None):
+                return f"joints[{i}].mimic"
+        elif ma.joint != mb.joint or not same([ma.multiplier, ma.offset], [mb.multiplier, mb.offset]):
+            return f"joints[{i}].mimic"
         if (ja.dh is None) != (jb.dh is None) or (ja.dh is not None and not same(ja.dh, jb.dh)):
             return f"joints[{i}].dh"
         if (ja.origin is None) != (jb.origin is None) or (
@@ -1175,7 +1328,8 @@ def first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
 
 
 def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | None = None) -> str:
-    """The robot as YAML text, format version 1, lengths in metres and angles in radians by default.
+    """The robot as YAML text, lengths in metres and angles in radians by default: format version 1 for a serial
+    chain, version 2 when it uses trees (parents, child frame names, mimic joints, named frames, a root name).
 
     Each joint keeps its geometry form (dh, mdh or origin + axis) and its place in the chain; by default
     floats are written in ``repr`` form, so ``loads(dumps(robot))`` equals ``robot`` bit for bit (this is
@@ -1208,11 +1362,15 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
         raise RobotFormatError(f"digits must be an integer in 1..17 or None, got {digits!r}", path=where)
     num = _number_writer(angle, length, digits)
     names = {"m": "metres", "cm": "centimetres", "mm": "millimetres", "rad": "radians", "deg": "degrees"}
+    version = TREE_VERSION if _needs_trees(robot) else FORMAT_VERSION
     lines = [
-        f"# robokin robot description, format version 1; lengths in {names[length]}, angles in {names[angle]}.",
-        f"robokin: {FORMAT_VERSION}",
+        f"# robokin robot description, format version {version}; lengths in {names[length]}, angles in "
+        f"{names[angle]}.",
+        f"robokin: {version}",
         f"name: {_yaml_str(robot.name)}",
     ]
+    if robot.root != "base":
+        lines.append(f"root: {_yaml_str(robot.root)}")
     if robot.description:
         lines.append(f"description: {_yaml_str(robot.description)}")
     if robot.source:
@@ -1229,6 +1387,11 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
             lines.extend(_joint_lines(joint, num))
     except ValueError as e:
         raise RobotFormatError(f"cannot be saved: {e}", path=where) from None
+    if robot.frames:
+        lines.append("frames:")
+        for frame in robot.frames:
+            lines.append(f"  - {{name: {_yaml_str(frame.name)}, parent: {_yaml_str(frame.parent)}, "
+                         f"origin: {_pose(frame.origin, num)}}}")
     if robot.configurations:
         lines.append("configurations:")
         kinds = ["angle" if t == "revolute" else "length" for t in robot.joint_types]

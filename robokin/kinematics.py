@@ -25,10 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from . import validation
+from .errors import OptionError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Chain, Robot
+    from .model import Chain, LinkPath, Robot, Tree
 
 __all__ = [
     "poses",
@@ -36,6 +37,7 @@ __all__ = [
     "jacobian_analytic",
     "fk",
     "fk_frames",
+    "fk_all",
     "jacobian",
     "hessian",
     "jacobian_dot",
@@ -47,10 +49,10 @@ __all__ = [
     "FRAMES",
 ]
 
-Frame = Literal["world", "tool"]
+Frame = Literal["world", "local", "tool"]
 JacobianMethod = Literal["analytic", "forward", "reverse", "numeric"]
 HessianMethod = Literal["analytic", "forward", "reverse"]
-FRAMES: tuple[str, ...] = ("world", "tool")
+FRAMES: tuple[str, ...] = ("world", "tool", "local")  # "tool" is the serial-chain name of "local"
 JACOBIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse", "numeric")
 HESSIAN_METHODS: tuple[str, ...] = ("analytic", "forward", "reverse")
 
@@ -65,6 +67,11 @@ SMALL_BATCH = 64
 # N = 10⁵: FK 1.36 → 0.36 µs and the Jacobian 1.37 → 0.63 µs per configuration (1024: 0.44 / 0.72,
 # 4096: 0.41 / 0.68, 16384: 0.44 / 0.75).
 BLOCK = 2048
+
+# fk_all evaluates blocks of TREE_BLOCK_ENTRIES // F configurations (F frames): its column arrays hold
+# 12 F N floats, about 1.5 MB per block. Measured on Talos (60 frames, shared machine): 512 configurations per
+# block (273 for Talos) about 1.5x faster than 2048; the copy-out is one 2-D transpose per frame.
+TREE_BLOCK_ENTRIES = 16384
 
 # Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
 # O(h²) truncation error against the O(eps/h) rounding error.
@@ -208,7 +215,7 @@ def pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
         revolute = chain.revolute[:, None, None]
         J_v, J_w = np.where(revolute, J_v, Z), Z * revolute
     J = np.transpose(np.concatenate([J_v, J_w], axis=1), (2, 1, 0))  # (N, 6, n)
-    if frame == "tool":
+    if frame != "world":
         J = _to_tool_frame(J, T[:, :, :3])
     return T, J
 
@@ -293,6 +300,107 @@ def _hessian_to_tool(H: Any, J: Any, R: Any) -> Any:
     return np.concatenate([Rt @ Hc[:, :, :3], Rt @ Hc[:, :, 3:]], axis=2)
 
 
+# --------------------------------------------------------------------------------------------- tree kernels
+def path_top(path: "LinkPath", q: Any) -> Any:
+    """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_link`` for the full ``q`` ``(N, n)``: what AD differentiates.
+
+    ``q_path = q[:, index] * multiplier + offset`` is plain NumPy indexing and arithmetic, so the AD
+    Jacobians of a tree differentiate this very function (the chain rule through the mimic couplings
+    included).
+    """
+    if path.chain is None:
+        return np.broadcast_to(path.constant_pose[:3], (q.shape[0], 3, 4))
+    return _fk_top(path.chain, path.q_path(q))
+
+
+def path_fk(path: "LinkPath", q: Any) -> Any:
+    """``T_world_link`` ``(N, 4, 4)`` for the full ``q`` ``(N, n)``."""
+    if path.chain is None:
+        return np.broadcast_to(path.constant_pose, (q.shape[0], 4, 4))
+    return _fk(path.chain, path.q_path(q))
+
+
+def path_fold(path: "LinkPath", J_path: Any) -> Any:
+    """The robot's Jacobian ``(N, 6, n)`` from the path's ``(N, 6, p)``: ``J_path @ fold`` (chain rule)."""
+    return J_path if path.identity else J_path @ path.fold
+
+
+def path_pose_and_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> tuple[Any, Any]:
+    """Link pose top rows ``(N, 3, 4)`` and closed-form Jacobian ``(N, 6, n)`` for the full ``q`` ``(N, n)``."""
+    if path.chain is None:
+        return path_top(path, q), np.zeros((q.shape[0], 6, path.fold.shape[1]))
+    T, J = pose_and_jacobian(path.chain, path.q_path(q), frame)
+    return T, path_fold(path, J)
+
+
+def path_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> Any:
+    """Closed-form Jacobian ``(N, 6, n)`` of the link for the full ``q`` ``(N, n)``."""
+    return path_pose_and_jacobian(path, q, frame)[1]
+
+
+def _jacobian_ad_path(path: "LinkPath", q: Any, mode: str) -> Any:
+    """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`path_top` over the full q."""
+    from . import autodiff
+
+    jac = autodiff.jacfwd if mode == "forward" else autodiff.jacrev
+    dT = jac(lambda x: path_top(path, x), batch_ndim=1)(q)  # (N, 3, 4, n)
+    return _twist_jacobian(path_top(path, q), dT)
+
+
+def _fk_all(tree: "Tree", q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Every frame ``T_world_f`` ``(N, F, 4, 4)`` of ``q`` ``(N, n)`` (floats only), in one pass over the tree.
+
+    Each frame's top rows are held batch-last, ``(3, 4, N)``: a fixed frame is one ``(4, 4)`` product with
+    its parent for the whole batch; a moving frame one ``(12, 4)`` product giving ``F_parent K_cos``,
+    ``F_parent K_sin`` and ``F_parent K_one`` (``Tree.motion_T``, the ``post`` constant folded in) and a
+    weighted sum (one ``einsum``) by ``cos q``, ``sin q`` (or ``0``, ``q``). Written in place (``out=``) to
+    keep temporaries few (the kernel is memory-bound); all frames are copied out by one transpose. Frames
+    are visited in ``tree.order`` (parents first). The AD Jacobians differentiate the path kernels
+    (:func:`path_top`), not this one.
+    """
+    N = q.shape[0]
+    F = len(tree.names)
+    q_t = np.ascontiguousarray(np.transpose(q))  # (n, N)
+    rows = np.empty((F, 3, 4, N))  # rows[f, r, j, k] = T_world_f[k][r, j]
+    rows[0] = tree.pre[0][:3, :, None]
+    G = np.empty((3, 3, 4, N))  # F_parent K_cos, F_parent K_sin, F_parent K_one
+    weights = np.empty((3, N))  # (u, w, 1)
+    weights[2] = 1.0
+    for f in tree.order:
+        k = tree.variable[f]
+        if k < 0:  # fixed: F_f = F_parent @ pre_f
+            np.matmul(tree.pre_T[f], rows[tree.parent[f]], out=rows[f])
+            continue
+        # F_f = F_parent @ (u K_cos + w K_sin + K_one): one product for the three, one weighted sum.
+        np.matmul(tree.motion_T[f], rows[tree.parent[f]], out=G.reshape(3, 12, N))
+        value = q_t[k]
+        if tree.multiplier[f] != 1.0 or tree.offset[f] != 0.0:
+            value = value * tree.multiplier[f] + tree.offset[f]
+        if tree.revolute[f]:
+            np.cos(value, out=weights[0])
+            np.sin(value, out=weights[1])
+        else:
+            weights[0] = 0.0
+            weights[1] = value
+        np.einsum("rmjn,mn->rjn", G, weights, out=rows[f])
+    out = np.empty((N, F, 4, 4)) if out is None else out
+    flat = out.reshape(N, F, 16)
+    flat[:, :, :12] = rows.reshape(F, 12, N).transpose(2, 0, 1)
+    flat[:, :, 12:] = _BOTTOM_ROW
+    return out
+
+
+def _link_list(link: Any) -> list[str]:
+    """``link`` as a non-empty list of names (each checked later by ``robot.link_path``)."""
+    try:
+        names = list(link)
+    except TypeError:
+        raise OptionError(f"link must be a frame name or a list of frame names; got {link!r}") from None
+    if not names:
+        raise OptionError("link must name at least one frame; got an empty list")
+    return names
+
+
 # --------------------------------------------------------------------------------------------- public API
 def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
     """``kernel(q)`` ``(N, *tail)`` for ``q`` ``(N, n)``, evaluated ``BLOCK`` configurations at a time."""
@@ -305,21 +413,33 @@ def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def fk(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
-    """Forward kinematics: the pose of the tool in the world.
+def fk(robot: "Robot", q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
+    """Forward kinematics: the pose of a frame (by default the tool) in the world.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
+        link: A frame name (see ``robot.frame_names``), a list of k names, or None for the robot's one end
+            effector (``robot.default_link``: the frame ``"tool"``, or the only leaf frame).
 
     Returns:
-        ``T_world_tool`` ``(..., 4, 4)``.
+        ``T_world_link`` ``(..., 4, 4)`` for one frame, ``(..., k, 4, 4)`` for a list of k frames.
 
     Raises:
         ShapeError: ``q`` does not end in n or is not finite.
+        OptionError: an unknown frame, or ``link=None`` on a robot with several end effectors.
     """
     q2, batch = validation.joint_batch(robot, q)
-    return _blocked(lambda x: _fk(robot.chain, x), q2, (4, 4)).reshape(batch + (4, 4))
+    if link is None or isinstance(link, str):
+        path = robot.link_path(link)
+        return _blocked(lambda x: path_fk(path, x), q2, (4, 4)).reshape(batch + (4, 4))
+    paths = [robot.link_path(name) for name in _link_list(link)]
+    k = len(paths)
+
+    def kernel(x: Any) -> Any:
+        return np.stack([path_fk(path, x) for path in paths], axis=1)
+
+    return _blocked(kernel, q2, (k, 4, 4)).reshape(batch + (k, 4, 4))
 
 
 def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
@@ -333,8 +453,10 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
         q: ``(..., n)`` joint values [rad, m].
 
     Returns:
-        ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``.
+        ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``. For a tree this is :func:`fk_all`.
     """
+    if not robot.serial or robot.chain is None:
+        return fk_all(robot, q)
     q2, batch = validation.joint_batch(robot, q)
     chain = robot.chain
     N = q2.shape[0]
@@ -354,39 +476,68 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     return np.stack(frames, axis=1).reshape(batch + (len(frames), 4, 4))
 
 
+def fk_all(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
+    """Every frame of the robot's tree in the world, in one pass over the tree.
+
+    Args:
+        robot: The robot.
+        q: ``(..., n)`` joint values [rad, m].
+
+    Returns:
+        ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
+        the named fixed frames), mimic joints following their leaders.
+    """
+    q2, batch = validation.joint_batch(robot, q)
+    F = len(robot.frame_names)
+    out = np.empty((q2.shape[0], F, 4, 4))
+    block = max(64, TREE_BLOCK_ENTRIES // F)  # every frame of a block stays in cache
+    for start in range(0, q2.shape[0], block):
+        _fk_all(robot.tree, q2[start : start + block], out[start : start + block])
+    return out.reshape(batch + (F, 4, 4))
+
+
 def jacobian(
     robot: "Robot",
     q: npt.ArrayLike,
     frame: Frame = "world",
     method: JacobianMethod = "analytic",
+    link: str | None = None,
 ) -> np.ndarray:
     """Geometric Jacobian ``J`` with ``[v; ω] = J q̇``.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        frame: ``"world"`` (default) or ``"tool"``: the frame the twist is expressed in.
+        frame: ``"world"`` (default) or ``"local"`` (alias ``"tool"``): the frame the twist is expressed in.
         method: ``"analytic"`` (closed form from the joint axes), ``"forward"`` / ``"reverse"``
             (forward- / reverse-mode AD through ``fk``), or ``"numeric"`` (central differences).
+        link: The frame whose twist is meant (default: the robot's one end effector, see :func:`fk`).
 
     Returns:
-        ``(..., 6, n)``: rows ``[v; ω]`` (linear velocity of the tool origin [m/s per unit q̇], then angular
-        velocity [rad/s per unit q̇]), one column per joint.
+        ``(..., 6, n)``: rows ``[v; ω]`` (linear velocity of the link origin [m/s per unit q̇], then angular
+        velocity [rad/s per unit q̇]), one column per coordinate of q: zero for joints off the root → link
+        path, and a mimic joint's column added to its leader's times the multiplier (chain rule).
 
     Raises:
         ShapeError: bad ``q``.
-        OptionError: unknown ``frame`` or ``method``.
+        OptionError: unknown ``frame``, ``method`` or ``link``.
     """
     validation.choice(frame, "frame", FRAMES)
     validation.choice(method, "method", JACOBIAN_METHODS)
     q2, batch = validation.joint_batch(robot, q)
-    chain = robot.chain
+    path = robot.link_path(link)
+    local = frame != "world"
 
     def kernel(x: Any) -> Any:
+        if path.chain is None:
+            return np.zeros((x.shape[0], 6, robot.n))
         if method == "analytic":
-            return jacobian_analytic(chain, x, frame)
-        J = _jacobian_numeric(chain, x) if method == "numeric" else _jacobian_ad(chain, x, method)
-        return _to_tool_frame(J, _fk_top(chain, x)[:, :, :3]) if frame == "tool" else J
+            return path_jacobian(path, x, frame)
+        if method == "numeric":
+            J = path_fold(path, _jacobian_numeric(path.chain, path.q_path(x)))
+        else:
+            J = _jacobian_ad_path(path, x, method)
+        return _to_tool_frame(J, path_top(path, x)[:, :, :3]) if local else J
 
     return _blocked(kernel, q2, (6, robot.n)).reshape(batch + (6, robot.n))
 
@@ -396,6 +547,7 @@ def hessian(
     q: npt.ArrayLike,
     frame: Frame = "world",
     method: HessianMethod = "analytic",
+    link: str | None = None,
 ) -> np.ndarray:
     """Kinematic Hessian: ``H[..., i, :, j] = ∂J[..., :, j] / ∂q_i``.
 
@@ -405,6 +557,8 @@ def hessian(
         frame: ``"world"`` or ``"tool"`` (the Jacobian that is differentiated).
         method: ``"analytic"`` (closed form from the joint axes), or ``"forward"`` / ``"reverse"``: AD of
             the analytic Jacobian's code.
+        link: The frame (default: the robot's one end effector). Mimic joints fold into their leaders on
+            both indices: ``H = foldᵀ H_path fold``.
 
     Returns:
         ``(..., n, 6, n)``.
@@ -412,42 +566,51 @@ def hessian(
     validation.choice(frame, "frame", FRAMES)
     validation.choice(method, "method", HESSIAN_METHODS)
     q2, batch = validation.joint_batch(robot, q)
-    chain = robot.chain
+    path = robot.link_path(link)
+    chain = path.chain
     n = robot.n
     from . import autodiff
 
     def kernel(x: Any) -> Any:
+        if chain is None:
+            return np.zeros((x.shape[0], n, 6, n))
         if method == "analytic":
-            H = _hessian_analytic(chain, x)
-            if frame == "tool":
-                T, J = pose_and_jacobian(chain, x)
+            x_path = path.q_path(x)
+            H = _hessian_analytic(chain, x_path)
+            if frame != "world":
+                T, J = pose_and_jacobian(chain, x_path)
                 H = _hessian_to_tool(H, J, T[:, :, :3])
-            return H
+            if path.identity:
+                return H
+            return np.einsum("ki,Nkal,lj->Niaj", path.fold, H, path.fold)
         jac = autodiff.jacfwd if method == "forward" else autodiff.jacrev
-        dJ = jac(lambda y: jacobian_analytic(chain, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
+        dJ = jac(lambda y: path_jacobian(path, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
         return np.transpose(dJ, (0, 3, 1, 2))
 
     return _blocked(kernel, q2, (n, 6, n)).reshape(batch + (n, 6, n))
 
 
-def jacobian_dot(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world") -> np.ndarray:
+def jacobian_dot(
+    robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world", link: str | None = None
+) -> np.ndarray:
     """Time derivative of the Jacobian along a joint velocity: ``J̇ = Σ_i H[i] q̇_i``.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         qd: ``(..., n)`` joint velocities [rad/s, m/s], broadcast against ``q``.
-        frame: ``"world"`` or ``"tool"``.
+        frame: ``"world"`` or ``"local"`` (alias ``"tool"``).
+        link: The frame (default: the robot's one end effector).
 
     Returns:
-        ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the tool's spatial acceleration ``[a; α]``.
+        ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the link's spatial acceleration ``[a; α]``.
 
     Raises:
         ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast. OptionError: bad ``frame``.
     """
     validation.choice(frame, "frame", FRAMES)
     q, qd = _joint_pair(robot, q, qd, "qd")
-    H = hessian(robot, q, frame=frame)
+    H = hessian(robot, q, frame=frame, link=link)
     return np.einsum("...ikj,...i->...kj", H, qd)
 
 
@@ -460,7 +623,7 @@ def _joint_pair(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, name: str) 
 
 
 def manipulability_gradient(
-    robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all"
+    robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all", link: str | None = None
 ) -> np.ndarray:
     """Gradient of Yoshikawa's manipulability ``w(q)`` by reverse-mode AD.
 
@@ -474,6 +637,7 @@ def manipulability_gradient(
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         rows: ``"all"``, ``"translation"``, ``"rotation"`` or row indices of J.
+        link: The frame (default: the robot's one end effector).
 
     Returns:
         ``(..., n)`` ``∂w/∂q``.
@@ -482,19 +646,21 @@ def manipulability_gradient(
 
     idx = validation.row_indices(rows)
     q2, batch = validation.joint_batch(robot, q)
-    chain = robot.chain
+    path = robot.link_path(link)
+    if path.chain is None:
+        return np.zeros(batch + (robot.n,))
 
     wide = len(idx) <= robot.n
 
     def w(x):
-        J = jacobian_analytic(chain, x)[:, idx, :]
+        J = path_jacobian(path, x)[:, idx, :]
         Jt = np.swapaxes(J, -1, -2)
         return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))
 
     return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))
 
 
-def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarray:
+def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:
     """The tool's twist ``[v; ω]`` (world frame) for joint velocities ``qd``, by one forward-mode JVP of ``fk``.
 
     This is ``J q̇`` without forming ``J``: the JVP pushes ``q̇`` through the pose, giving ``Ṫ``, and
@@ -504,6 +670,7 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         qd: ``(..., n)`` joint velocities [rad/s, m/s], broadcast against ``q``.
+        link: The frame (default: the robot's one end effector).
 
     Returns:
         ``(..., 6)`` ``[v; ω]`` [m/s, rad/s], ``...`` the broadcast batch shape of ``q`` and ``qd``.
@@ -516,12 +683,17 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike) -> np.ndarra
     q, qd = _joint_pair(robot, q, qd, "qd")
     batch = q.shape[:-1]
     q2, qd2 = q.reshape(-1, robot.n), qd.reshape(-1, robot.n)
-    T, T_dot = autodiff.jvp(lambda x: _fk_top(robot.chain, x), q2, qd2)  # (N, 3, 4) each
+    path = robot.link_path(link)
+    if path.chain is None:
+        return np.zeros(batch + (6,))
+    T, T_dot = autodiff.jvp(lambda x: path_top(path, x), q2, qd2)  # (N, 3, 4) each
     w = vee(T_dot[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2))
     return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
 
 
-def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np.ndarray:
+def joint_torques(
+    robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike, link: str | None = None
+) -> np.ndarray:
     """Joint torques/forces ``τ = Jᵀ F`` with which the arm exerts the wrench F at the tool, by one VJP of ``fk``.
 
     The wrench ``F = [f; m]`` (force at the tool origin and moment, world frame) is the cotangent of the pose:
@@ -533,6 +705,7 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
         q: ``(..., n)`` joint values [rad, m].
         wrench: ``(..., 6)`` ``[f; m]`` [N, N·m], world frame: the force the tool exerts at its origin and
             the moment (to hold a load of mass m, ``f = [0, 0, m g]``).
+        link: The frame where the wrench acts (default: the robot's one end effector).
 
     Returns:
         ``(..., n)`` joint torques [N·m] (revolute) and forces [N] (prismatic); ``...`` the broadcast batch
@@ -549,7 +722,10 @@ def joint_torques(robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike) -> np
     batch = validation.broadcast_batch(("q", q, 1), ("wrench", F, 1))
     q2 = np.broadcast_to(q, batch + (robot.n,)).reshape(-1, robot.n)
     F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
-    T, pullback = autodiff.vjp(lambda x: _fk_top(robot.chain, x), q2)
+    path = robot.link_path(link)
+    if path.chain is None:
+        return np.zeros(batch + (robot.n,))
+    T, pullback = autodiff.vjp(lambda x: path_top(path, x), q2)
     T_bar = np.zeros_like(T)
     T_bar[:, :3, 3] = F[:, :3]
     T_bar[:, :3, :3] = 0.5 * skew(F[:, 3:]) @ T[:, :3, :3]

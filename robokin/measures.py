@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from . import validation
 from .errors import ShapeError
-from .kinematics import jacobian_analytic
+from .kinematics import path_jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Robot
@@ -182,12 +182,12 @@ def unit_scales(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
     """
     L = robot.characteristic_length
     rows = np.array([1.0 / L] * 3 + [1.0] * 3)
-    cols = np.where(robot.chain.revolute, 1.0, L)
+    cols = np.where(np.array(robot.joint_types) == "revolute", 1.0, L)
     return rows, cols
 
 
 @functools.lru_cache(maxsize=256)
-def task_rows(robot: "Robot") -> tuple[int, ...]:
+def task_rows(robot: "Robot", link: str | None = None) -> tuple[int, ...]:
     """The rows of ``J`` the arm controls independently: the default task (``rows="auto"``).
 
     Rows are taken greedily in the order ``vx, vy, vz, wx, wy, wz`` (translation first), each kept when
@@ -198,6 +198,7 @@ def task_rows(robot: "Robot") -> tuple[int, ...]:
 
     Args:
         robot: The robot.
+        link: The frame whose task it is (default: the robot's one end effector).
 
     Returns:
         Row indices into ``[vx, vy, vz, wx, wy, wz]``, increasing.
@@ -205,7 +206,7 @@ def task_rows(robot: "Robot") -> tuple[int, ...]:
     row_scale, col_scale = unit_scales(robot)
     lo, hi = robot.sampling_bounds.T
     q = lo + (hi - lo) * np.random.default_rng(0).random((8, robot.n))
-    Js = jacobian_analytic(robot.chain, q) * row_scale[:, None] * col_scale  # (8, 6, n)
+    Js = path_jacobian(robot.link_path(link), q) * row_scale[:, None] * col_scale  # (8, 6, n)
     floor = RANK_TOL * max(float(np.linalg.svd(Js, compute_uv=False).max()), np.finfo(float).tiny)
     chosen: list[int] = []
     for r in range(6):

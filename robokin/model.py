@@ -26,19 +26,23 @@ import numbers
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from . import spatial, validation
-from .errors import RobotFormatError, ShapeError
+from .errors import OptionError, RobotFormatError, ShapeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKOptions, IKResult
-    from .kinematics import Frame, HessianMethod, JacobianMethod
+    from .kinematics import Frame as Expressed  # the Literal of frame= ("world", "local", "tool"), not model.Frame
+    from .kinematics import HessianMethod, JacobianMethod
 
-__all__ = ["AXIS_UNIT_TOL", "Chain", "GeometryForm", "Joint", "JointType", "Origin", "Robot", "unit_axis"]
+__all__ = [
+    "AXIS_UNIT_TOL", "Chain", "Frame", "GeometryForm", "Joint", "JointType", "LinkPath", "Mimic", "Origin", "Robot",
+    "Tree", "unit_axis",
+]
 
 JointType = Literal["revolute", "prismatic", "fixed"]
 GeometryForm = Literal["dh", "mdh", "origin"]
@@ -203,6 +207,11 @@ class Joint:
         axis: Unit axis ``(3,)`` in the joint's motion frame (z for dh/mdh).
         limits: ``(lower, upper)`` in rad or m; ``±inf`` when unlimited.
         velocity: Speed limit in rad/s or m/s, or None (unspecified; 0 is read as None, as URDF writes it).
+        parent: Name of the frame the joint hangs from; None: the previous joint's frame (a serial chain), or
+            the root frame for the first joint.
+        child: Name of the frame the joint creates (a URDF child link); None: the joint's own name.
+        mimic: The joint this one follows (``q_self = multiplier · q_leader + offset``), or None. A mimic
+            joint is not a coordinate of q.
 
     The joint rules are enforced here, for every way a joint is made (YAML, URDF, Python): a known type and
     form, finite geometry, a non-zero axis (stored as a unit vector, see :func:`unit_axis`), limits with
@@ -221,6 +230,9 @@ class Joint:
     axis: tuple[float, float, float] = (0.0, 0.0, 1.0)
     limits: tuple[float, float] = (-np.inf, np.inf)
     velocity: float | None = None
+    parent: str | None = None
+    child: str | None = None
+    mimic: "Mimic | None" = None
 
     def __post_init__(self) -> None:
         name = self.name
@@ -247,6 +259,11 @@ class Joint:
     def moving(self) -> bool:
         """True for revolute and prismatic joints (those with a variable)."""
         return self.type != "fixed"
+
+    @property
+    def frame(self) -> str:
+        """Name of the frame this joint creates: ``child`` when given, else the joint's name."""
+        return self.name if self.child is None else self.child
 
     @property
     def T_before(self) -> np.ndarray:
@@ -283,6 +300,36 @@ class Joint:
     def matrix(self, q: float = 0.0) -> np.ndarray:
         """The joint's whole transform ``T_before @ M(q) @ T_after`` ``(4, 4)`` (reference, unbatched)."""
         return self.T_before @ self.motion(q) @ self.T_after
+
+
+@dataclass(frozen=True, eq=False)
+class Mimic:
+    """A coupling ``q_follower = multiplier · q_leader + offset`` [rad or m] (URDF ``<mimic>``).
+
+    Attributes:
+        joint: Name of the leader joint (a moving joint that is not itself a mimic joint).
+        multiplier: Dimensionless gain m.
+        offset: Offset o [rad or m].
+    """
+
+    joint: str
+    multiplier: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """A named fixed frame (tool flange, TCP, camera) rigidly attached to another frame.
+
+    Attributes:
+        name: Unique frame name.
+        parent: Name of the frame it is attached to.
+        origin: Its pose in the parent frame, ``T_parent_frame``.
+    """
+
+    name: str
+    parent: str
+    origin: Origin = field(default_factory=Origin)
 
 
 @dataclass(frozen=True, eq=False)
@@ -417,6 +464,290 @@ def _check_reach_is_finite(robot: "Robot") -> None:
 
 
 @dataclass(frozen=True, eq=False)
+class Tree:
+    """The frame tree compiled for the tree kernels (:func:`robokin.kinematics.fk_all`).
+
+    Frame ``f`` is ``F[f] = F[parent[f]] @ pre[f] @ Mz(q_f) @ post[f]`` (``Mz`` rotates about or translates
+    along z, identity for a fixed frame) with ``q_f = multiplier[f] · q[variable[f]] + offset[f]``; the root
+    frame is ``pre[0]`` = the base pose. Frames are numbered root, joint frames in the order of
+    ``robot.joints``, then named fixed frames; ``order`` lists them parents first.
+
+    Attributes:
+        names: ``(F,)`` frame names.
+        parent: ``(F,)`` int, the parent frame of each frame, -1 for the root.
+        order: ``(F - 1,)`` int, every frame but the root, each after its parent.
+        pre, post: ``(F, 4, 4)``.
+        variable: ``(F,)`` int, index into q driving the frame, -1 for fixed frames and the root.
+        multiplier, offset: ``(F,)`` the mimic coupling of each frame (1 and 0 unless mimic).
+        revolute: ``(F,)`` bool, True where the driving joint is revolute.
+        elements: ``(F,)`` the :class:`Joint` or :class:`Frame` creating each frame (None for the root).
+    """
+
+    names: tuple[str, ...]
+    parent: np.ndarray
+    order: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    variable: np.ndarray
+    multiplier: np.ndarray
+    offset: np.ndarray
+    revolute: np.ndarray
+    elements: tuple
+
+    @cached_property
+    def pre_identity(self) -> np.ndarray:
+        """``(F,)`` bool, ``pre[f]`` is exactly the identity (the kernel skips the product)."""
+        return np.all(self.pre == np.eye(4), axis=(1, 2))
+
+    @cached_property
+    def post_identity(self) -> np.ndarray:
+        """``(F,)`` bool, ``post[f]`` is exactly the identity."""
+        return np.all(self.post == np.eye(4), axis=(1, 2))
+
+    @cached_property
+    def pre_T(self) -> np.ndarray:
+        """``(F, 4, 4)`` ``pre`` transposed, contiguous: the kernel's left factor in the column layout."""
+        return np.ascontiguousarray(np.swapaxes(self.pre, -1, -2))
+
+    @cached_property
+    def motion_T(self) -> np.ndarray:
+        """``(F, 12, 4)``: ``[K_cosᵀ; K_sinᵀ; K_oneᵀ]`` with ``pre @ Mz(v) @ post = u K_cos + w K_sin + K_one``,
+        ``(u, w) = (cos v, sin v)`` for a revolute frame and ``(0, v)`` for a prismatic one (see
+        :class:`Chain`), so that a moving frame is one product with its parent and three multiply-adds."""
+        P_cos = np.diag([1.0, 1.0, 0.0, 0.0])
+        P_sin = np.zeros((4, 4))
+        P_sin[1, 0], P_sin[0, 1] = 1.0, -1.0
+        P_one = np.diag([0.0, 0.0, 1.0, 1.0])
+        E_z = np.zeros((4, 4))
+        E_z[2, 3] = 1.0
+        out = np.zeros((len(self.names), 12, 4))
+        for f in range(len(self.names)):
+            pre, post = self.pre[f], self.post[f]
+            if self.revolute[f]:
+                parts = (pre @ P_cos @ post, pre @ P_sin @ post, pre @ P_one @ post)
+            else:  # prismatic (and, unused, fixed): Tz(v) = I + v E_z
+                parts = (np.zeros((4, 4)), pre @ E_z @ post, pre @ post)
+            out[f] = np.concatenate([part.T for part in parts])
+        return out
+
+    @cached_property
+    def post_T(self) -> np.ndarray:
+        """``(F, 4, 4)`` ``post`` transposed, contiguous."""
+        return np.ascontiguousarray(np.swapaxes(self.post, -1, -2))
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Frame name → frame number."""
+        return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def leaves(self) -> tuple[str, ...]:
+        """Frames without children (the end effectors), in frame order."""
+        has_child = np.zeros(len(self.names), dtype=bool)
+        has_child[self.parent[self.parent >= 0]] = True
+        return tuple(name for name, c in zip(self.names, has_child) if not c)
+
+
+@dataclass(frozen=True, eq=False)
+class LinkPath:
+    """The root → link path of a tree, compiled as a serial :class:`Chain` over the path's moving joints.
+
+    The chain's joint values are ``q_path = q[..., index] * multiplier + offset`` (mimic joints read their
+    leader's coordinate); its Jacobian columns fold into the robot's by ``J = J_path @ fold``.
+
+    Attributes:
+        link: The frame at the end of the path.
+        chain: The compiled chain, or None when no moving joint lies on the path.
+        T_world_link: ``(4, 4)`` the constant pose when ``chain`` is None, else None.
+        index: ``(p,)`` int, the coordinate of q each path joint reads.
+        multiplier, offset: ``(p,)``.
+        fold: ``(p, n)``, ``fold[k, index[k]] = multiplier[k]``.
+        identity: True when ``q_path`` is q itself (every coordinate in order, no mimic).
+    """
+
+    link: str
+    chain: Chain | None
+    T_world_link: np.ndarray | None
+    index: np.ndarray
+    multiplier: np.ndarray
+    offset: np.ndarray
+    fold: np.ndarray
+    identity: bool
+
+    @property
+    def constant_pose(self) -> np.ndarray:
+        """``T_world_link`` ``(4, 4)`` of a path without a moving joint (ValueError otherwise)."""
+        if self.T_world_link is None:
+            raise ValueError(f"the path to {self.link!r} has moving joints: its pose depends on q")
+        return self.T_world_link
+
+    def q_path(self, q: Any) -> Any:
+        """``q_path`` ``(N, p)`` for ``q`` ``(N, n)`` (plain NumPy ops, so AD values pass through)."""
+        if self.identity:
+            return q
+        return q[:, self.index] * self.multiplier + self.offset
+
+
+def _tree_error(robot_name: str, reason: str) -> RobotFormatError:
+    return RobotFormatError(reason, path=f"<robot {robot_name!r}>")
+
+
+def _compile_tree(robot: "Robot") -> Tree:
+    """Check the frame tree of ``robot`` (names, parents, cycles, mimic leaders) and compile it."""
+    name = robot.name
+    elements: list = [None]
+    names = [robot.root]
+    serial = robot.serial
+    for joint in robot.joints:
+        elements.append(joint)
+        names.append(joint.frame)
+    frames = list(robot.frames)
+    if serial:  # a format-1 chain: the tool is a frame on the last joint
+        tool = "tool"
+        while tool in names:
+            tool += "_frame"
+        frames = [Frame(tool, robot.joints[-1].frame, robot.tool)]
+    elif not robot.tool.is_identity:
+        raise _tree_error(name, "tool: applies to serial chains; a tree names its tool frames in frames:")
+    for frame in frames:
+        elements.append(frame)
+        names.append(frame.name)
+    seen: dict[str, int] = {}
+    for i, frame_name in enumerate(names):
+        if frame_name in seen:
+            raise _tree_error(name, f"frame name {frame_name!r} is used twice (frame names must be unique)")
+        seen[frame_name] = i
+    F = len(names)
+    parent = np.full(F, -1, dtype=int)
+    previous = robot.root
+    for i, element in enumerate(elements[1:], start=1):
+        wanted = getattr(element, "parent", None)
+        if isinstance(element, Joint) and wanted is None:
+            wanted = previous
+        if isinstance(element, Joint):
+            previous = element.frame
+        if wanted not in seen:
+            raise _tree_error(
+                name, f"{type(element).__name__.lower()} {element.name!r} names parent frame {wanted!r}, which "
+                f"does not exist (frames: {', '.join(map(repr, names[:20]))})"
+            )
+        parent[i] = seen[wanted]
+    # Topological order by depth-first search from the root; frames not reached hang in a cycle.
+    children: list[list[int]] = [[] for _ in range(F)]
+    for i in range(1, F):
+        children[parent[i]].append(i)
+    order, todo = [], list(reversed(children[0]))
+    while todo:
+        i = todo.pop()
+        order.append(i)
+        todo.extend(reversed(children[i]))
+    if len(order) != F - 1:
+        lost = sorted(set(range(1, F)) - set(order))
+        raise _tree_error(name, f"frames {', '.join(repr(names[i]) for i in lost)} form a cycle of parents")
+    # Mimic couplings: the leader is a moving joint of q, not itself a mimic joint.
+    by_name = {j.name: j for j in robot.joints}
+    coordinate = {j.name: k for k, j in enumerate(robot.moving_joints)}
+    variable = np.full(F, -1, dtype=int)
+    multiplier, offset = np.ones(F), np.zeros(F)
+    revolute = np.zeros(F, dtype=bool)
+    pre = np.empty((F, 4, 4))
+    post = np.empty((F, 4, 4))
+    pre[0], post[0] = robot.base.matrix, np.eye(4)
+    for i, element in enumerate(elements[1:], start=1):
+        if isinstance(element, Frame):
+            pre[i], post[i] = element.origin.matrix, np.eye(4)
+            continue
+        joint = element
+        if joint.mimic is not None:
+            leader = by_name.get(joint.mimic.joint)
+            if not joint.moving:
+                raise _tree_error(name, f"joint {joint.name!r} is fixed and cannot mimic a joint")
+            if leader is None or not leader.moving or leader.mimic is not None:
+                what = ("does not exist" if leader is None else "is fixed" if not leader.moving
+                        else "is itself a mimic joint (mimic chains are not supported)")
+                raise _tree_error(name, f"joint {joint.name!r} mimics joint {joint.mimic.joint!r}, which {what}")
+            if not (math.isfinite(joint.mimic.multiplier) and math.isfinite(joint.mimic.offset)):
+                raise _tree_error(name, f"joint {joint.name!r}: mimic multiplier and offset must be finite")
+            variable[i] = coordinate[leader.name]
+            multiplier[i], offset[i] = joint.mimic.multiplier, joint.mimic.offset
+        elif joint.moving:
+            variable[i] = coordinate[joint.name]
+        if joint.moving:
+            Q = spatial.transform(_z_to_axis(np.asarray(joint.axis, dtype=float)))
+            pre[i], post[i] = joint.T_before @ Q, Q.T @ joint.T_after
+            revolute[i] = joint.type == "revolute"
+        else:
+            pre[i], post[i] = joint.T_before @ joint.T_after, np.eye(4)
+    return Tree(
+        names=tuple(names),
+        parent=_frozen_int(parent),
+        order=_frozen_int(order),
+        pre=_frozen(pre),
+        post=_frozen(post),
+        variable=_frozen_int(variable),
+        multiplier=_frozen(multiplier),
+        offset=_frozen(offset),
+        revolute=_frozen_bool(revolute),
+        elements=tuple(elements),
+    )
+
+
+def _compile_path(robot: "Robot", tree: Tree, link: str) -> LinkPath:
+    """The :class:`LinkPath` of frame ``link`` (a name of ``tree``)."""
+    i = tree.index[link]
+    path = []
+    while i > 0:
+        path.append(i)
+        i = tree.parent[i]
+    path.reverse()
+    tool = Origin()
+    if path and isinstance(tree.elements[path[-1]], Frame):
+        tool = tree.elements[path.pop()].origin
+    joints = [
+        e if isinstance(e, Joint) else Joint(name=e.name, type="fixed", form="origin", origin=e.origin)
+        for e in (tree.elements[f] for f in path)
+    ]
+    moving = [f for f in path if tree.variable[f] >= 0]
+    index = tree.variable[moving]
+    multiplier, offset = tree.multiplier[moving], tree.offset[moving]
+    fold = np.zeros((len(moving), robot.n))
+    np.add.at(fold, (np.arange(len(moving)), index), multiplier)
+    identity = (
+        len(moving) == robot.n and bool(np.all(index == np.arange(robot.n)))
+        and bool(np.all(multiplier == 1.0)) and bool(np.all(offset == 0.0))
+    )
+    if moving:
+        chain, T_const = Chain.compile(tuple(joints), robot.base, tool), None
+    else:
+        T_const = robot.base.matrix
+        for joint in joints:
+            T_const = T_const @ joint.matrix()
+        chain, T_const = None, _frozen(T_const @ tool.matrix)
+    return LinkPath(
+        link=link,
+        chain=chain,
+        T_world_link=T_const,
+        index=_frozen_int(index),
+        multiplier=_frozen(multiplier),
+        offset=_frozen(offset),
+        fold=_frozen(fold),
+        identity=identity,
+    )
+
+
+def _frozen_int(a: npt.ArrayLike) -> np.ndarray:
+    out = np.array(a, dtype=int)
+    out.setflags(write=False)
+    return out
+
+
+def _frozen_bool(a: npt.ArrayLike) -> np.ndarray:
+    out = np.array(a, dtype=bool)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class Robot:
     """A serial robot arm: joints from base to tool, validated and compiled once.
 
@@ -440,7 +771,10 @@ class Robot:
     configurations: Mapping[str, np.ndarray] = field(default_factory=dict)
     description: str = ""
     source: str = ""
-    chain: Chain = field(init=False, repr=False)
+    frames: tuple[Frame, ...] = ()
+    root: str = "base"
+    chain: Chain | None = field(init=False, repr=False)
+    tree: Tree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "joints", tuple(self.joints))
@@ -465,13 +799,86 @@ class Robot:
             configs[key] = arr
         object.__setattr__(self, "configurations", configs)
         _check_reach_is_finite(self)
-        object.__setattr__(self, "chain", Chain.compile(self.joints, self.base, self.tool))
+        object.__setattr__(self, "frames", tuple(self.frames))
+        object.__setattr__(self, "tree", _compile_tree(self))
+        object.__setattr__(self, "_paths", {})
+        chain: Chain | None = None
+        if self.serial and not any(j.mimic is not None for j in self.joints):
+            chain = Chain.compile(self.joints, self.base, self.tool)
+        elif self.default_link is not None:
+            path = self.link_path(self.default_link)
+            chain = path.chain if path.identity else None
+        object.__setattr__(self, "chain", chain)
 
     # ----------------------------------------------------------------- description
     @cached_property
     def moving_joints(self) -> tuple[Joint, ...]:
-        """The revolute and prismatic joints, in the order of q."""
-        return tuple(j for j in self.joints if j.moving)
+        """The revolute and prismatic joints that are coordinates of q (mimic joints excluded), in order."""
+        return tuple(j for j in self.joints if j.moving and j.mimic is None)
+
+    # ----------------------------------------------------------------- the frame tree
+    @property
+    def serial(self) -> bool:
+        """True for a format-1 serial chain: no joint names a parent frame and no named frames."""
+        return not self.frames and all(j.parent is None for j in self.joints)
+
+    @property
+    def frame_names(self) -> tuple[str, ...]:
+        """Every frame: the root, each joint's frame (in the order of ``joints``), the named fixed frames
+        (a serial chain's tool frame is ``"tool"``)."""
+        return self.tree.names
+
+    @property
+    def end_effectors(self) -> tuple[str, ...]:
+        """The leaf frames (no frame hangs from them), in frame order."""
+        return self.tree.leaves
+
+    @cached_property
+    def default_link(self) -> str | None:
+        """The frame ``link=None`` means: the frame named ``"tool"``, else the only leaf, else None."""
+        if "tool" in self.tree.index:
+            return "tool"
+        leaves = self.tree.leaves
+        return leaves[0] if len(leaves) == 1 else None
+
+    @property
+    def serial_chain(self) -> Chain:
+        """``chain`` for the algorithms that drive one serial chain (analytic solvers, singularity search).
+
+        Raises:
+            OptionError: the robot is a tree whose q does not drive one chain to its default link.
+        """
+        if self.chain is None:
+            raise OptionError(
+                f"robot {self.name!r} is a tree (end effectors {', '.join(map(repr, self.end_effectors))}) whose q "
+                "does not drive one serial chain; this algorithm needs one (use the link= functions, or extract "
+                "a chain with load_urdf(..., base=, tip=))"
+            )
+        return self.chain
+
+    def resolve_link(self, link: str | None) -> str:
+        """``link``, or the default link when None; an OptionError naming the frames otherwise."""
+        if link is None:
+            if self.default_link is None:
+                raise OptionError(
+                    f"robot {self.name!r} has {len(self.end_effectors)} end effectors; pass link= one of "
+                    f"{', '.join(map(repr, self.end_effectors))} (or any frame of robot.frame_names)"
+                )
+            return self.default_link
+        if not isinstance(link, str) or link not in self.tree.index:
+            names = self.tree.names
+            shown = ", ".join(map(repr, names[:30])) + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
+            raise OptionError(f"link must be a frame of robot {self.name!r} ({shown}); got {link!r}")
+        return link
+
+    def link_path(self, link: str | None = None) -> LinkPath:
+        """The compiled root → ``link`` path (cached); ``link=None`` is the default link."""
+        link = self.resolve_link(link)
+        paths = self._paths  # type: ignore[attr-defined]
+        path = paths.get(link)
+        if path is None:
+            path = paths[link] = _compile_path(self, self.tree, link)
+        return path
 
     @cached_property
     def n(self) -> int:
@@ -511,13 +918,29 @@ class Robot:
         (``‖translation of C[i]‖`` for the compiled constants ``C[1..n]``), plus the largest finite travel of
         every prismatic joint: an upper bound of the arm's reach, which scales with the arm. The base
         offset is not counted. An arm with no length at all (every axis through one point) gets ``L = 1 m``.
+
+        A tree whose q does not drive one chain (``chain`` is None) takes the longest such sum over its
+        root-to-frame paths: the offsets ``pre``/``post`` of every frame on the path (the base excluded) and
+        the travel of each prismatic joint on it (mimic joints included).
         """
+        if self.chain is None:
+            tree = self.tree
+            L_path = np.zeros(len(tree.names))
+            for f in tree.order:
+                element = tree.elements[f]
+                travel = 0.0
+                if getattr(element, "type", None) == "prismatic":
+                    travel = max((abs(v) for v in element.limits if np.isfinite(v)), default=0.0)
+                L_path[f] = (L_path[tree.parent[f]] + float(np.linalg.norm(tree.pre[f][:3, 3]))
+                             + float(np.linalg.norm(tree.post[f][:3, 3])) + travel)
+            L = float(L_path.max())
+            return L if L > 0.0 else 1.0
         C = self.chain.C
         L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
         for joint in self.moving_joints:
             if joint.type == "prismatic":
-                travel = [abs(v) for v in joint.limits if np.isfinite(v)]
-                L += max(travel, default=0.0)
+                strokes = [abs(v) for v in joint.limits if np.isfinite(v)]
+                L += max(strokes, default=0.0)
         return L if L > 0.0 else 1.0
 
     @cached_property
@@ -527,7 +950,7 @@ class Robot:
         The joint limits where finite; an unlimited revolute side gets ``∓π`` and an unlimited prismatic side
         ``∓L`` (:attr:`characteristic_length`).
         """
-        span = np.where(self.chain.revolute, np.pi, self.characteristic_length)
+        span = np.where(np.array(self.joint_types) == "revolute", np.pi, self.characteristic_length)
         lim = self.limits
         lo = np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span)
         hi = np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
@@ -597,23 +1020,31 @@ class Robot:
                        configurations={k: v * col for k, v in self.configurations.items()})
 
     # ----------------------------------------------------------------- conveniences
-    def fk(self, q: npt.ArrayLike) -> np.ndarray:
-        """Pose ``T_world_tool`` ``(..., 4, 4)`` for ``q`` ``(..., n)``. See :func:`robokin.kinematics.fk`."""
-        return _layer_above("kinematics").fk(self, q)
+    def fk(self, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
+        """Pose ``T_world_link`` ``(..., 4, 4)`` (``(..., k, 4, 4)`` for k links). See :func:`robokin.kinematics.fk`."""
+        return _layer_above("kinematics").fk(self, q, link)
+
+    def fk_all(self, q: npt.ArrayLike) -> np.ndarray:
+        """Every frame ``(..., F, 4, 4)`` of ``frame_names``. See :func:`robokin.kinematics.fk_all`."""
+        return _layer_above("kinematics").fk_all(self, q)
 
     def fk_frames(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., m, 4, 4)``. See :func:`robokin.kinematics.fk_frames`."""
         return _layer_above("kinematics").fk_frames(self, q)
 
-    def jacobian(self, q: npt.ArrayLike, frame: Frame = "world", method: JacobianMethod = "analytic") -> np.ndarray:
+    def jacobian(
+        self, q: npt.ArrayLike, frame: Expressed = "world", method: JacobianMethod = "analytic", link: str | None = None
+    ) -> np.ndarray:
         """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
-        return _layer_above("kinematics").jacobian(self, q, frame=frame, method=method)
+        return _layer_above("kinematics").jacobian(self, q, frame=frame, method=method, link=link)
 
-    def hessian(self, q: npt.ArrayLike, frame: Frame = "world", method: HessianMethod = "analytic") -> np.ndarray:
+    def hessian(
+        self, q: npt.ArrayLike, frame: Expressed = "world", method: HessianMethod = "analytic", link: str | None = None
+    ) -> np.ndarray:
         """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
-        return _layer_above("kinematics").hessian(self, q, frame=frame, method=method)
+        return _layer_above("kinematics").hessian(self, q, frame=frame, method=method, link=link)
 
-    def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world") -> np.ndarray:
+    def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: Expressed = "world") -> np.ndarray:
         """Time derivative ``(..., 6, n)`` of the Jacobian along ``qd``. See :func:`robokin.kinematics.jacobian_dot`."""
         return _layer_above("kinematics").jacobian_dot(self, q, qd, frame=frame)
 

@@ -121,9 +121,9 @@ def _sample(robot: "Robot", rng: np.random.Generator, count: int) -> np.ndarray:
     return lo + (hi - lo) * rng.random((count, robot.n))
 
 
-def _rows_for(robot: "Robot", rows: Rows) -> list[int]:
+def _rows_for(robot: "Robot", rows: Rows, link: str | None = None) -> list[int]:
     if isinstance(rows, str) and rows == "auto":
-        return list(task_rows(robot))
+        return list(task_rows(robot, link))
     if isinstance(rows, str) and rows not in ("all", "translation", "rotation") or not isinstance(
         rows, (str, Sequence, np.ndarray)
     ):
@@ -134,7 +134,7 @@ def _rows_for(robot: "Robot", rows: Rows) -> list[int]:
     return row_indices(rows)
 
 
-def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
     """The unit-free task Jacobian ``J_s = diag(I/L, I) J diag(1 | L)`` restricted to ``rows``.
 
     Translation rows are divided by the characteristic length ``L`` (``robot.characteristic_length``) and
@@ -145,17 +145,19 @@ def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         rows: ``"auto"`` (:func:`task_rows`), ``"all"``, ``"translation"``, ``"rotation"`` or row indices.
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
 
     Returns:
         ``(..., k, n)`` with k the number of rows, world frame.
     """
-    idx = _rows_for(robot, rows)
+    link = robot.resolve_link(link)
+    idx = _rows_for(robot, rows, link)
     row_scale, col_scale = unit_scales(robot)
-    J = jacobian(robot, q)
+    J = jacobian(robot, q, link=link)
     return J[..., idx, :] * row_scale[idx, None] * col_scale
 
 
-def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
     """``σ_min / σ_max`` ``(...)`` of the unit-free task Jacobian at ``q``: 1 isotropic, 0 singular.
 
     The scale-free number behind :func:`is_singular`, ``robokin singular`` and the animation's warning:
@@ -165,14 +167,15 @@ def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> 
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         rows: The task rows, default ``"auto"`` (:func:`task_rows`).
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
 
     Returns:
         ``(...)`` in [0, 1].
     """
-    return measures.inverse_condition(scaled_jacobian(robot, q, rows))
+    return measures.inverse_condition(scaled_jacobian(robot, q, rows, link))
 
 
-def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
+def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all", link: str | None = None) -> np.ndarray:
     """Yoshikawa's manipulability ``(...)`` of the world Jacobian at ``q`` (:func:`robokin.measures.manipulability`).
 
     Not scale-free: its unit is the product of the singular values' (m for each translation row).
@@ -181,11 +184,14 @@ def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all") -> np.n
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
         rows: ``"all"`` (default), ``"translation"``, ``"rotation"`` or row indices.
+        link: The frame (default: the robot's one end effector; any frame of a tree).
     """
-    return measures.manipulability(jacobian(robot, q), rows)
+    return measures.manipulability(jacobian(robot, q, link=link), rows)
 
 
-def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto") -> np.ndarray:
+def is_singular(
+    robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+) -> np.ndarray:
     """Whether ``q`` is singular: ``σ_min / σ_max`` of the scaled task Jacobian below ``tol``.
 
     Scale-free: the same answer for the arm built in metres or millimetres, or scaled by any factor
@@ -196,15 +202,16 @@ def is_singular(robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, row
         q: ``(..., n)`` joint values [rad, m].
         tol: Threshold on the inverse condition number, in (0, 1); default :data:`SINGULAR_TOL`.
         rows: The task rows, default ``"auto"`` (:func:`task_rows`).
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
 
     Returns:
         ``(...)`` bool.
 
     Raises:
-        ShapeError: bad ``q``. OptionError: bad ``tol`` or ``rows``.
+        ShapeError: bad ``q``. OptionError: bad ``tol``, ``rows`` or ``link``.
     """
     tol = _check_tol(tol)
-    return measures.inverse_condition(scaled_jacobian(robot, q, rows)) < tol
+    return measures.inverse_condition(scaled_jacobian(robot, q, rows, link)) < tol
 
 
 def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
@@ -233,7 +240,7 @@ def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.nd
             f"selects {len(idx)} rows; use manipulability for a non-square block"
         )
     q2, batch = validation.joint_batch(robot, q)
-    chain = robot.chain
+    chain = robot.serial_chain
     grad = autodiff.jacrev(lambda x: np.linalg.det(jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
     return grad.reshape(batch + (robot.n,))
 
@@ -258,13 +265,13 @@ def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.
 
 def _axes(robot: "Robot", q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World joint axes ``Z`` ``(N, n, 3)`` (unit) and points on them ``P`` ``(N, n, 3)``."""
-    _, Z, P = poses(robot.chain, q2, with_axes=True)  # (n, 3, N) each
+    _, Z, P = poses(robot.serial_chain, q2, with_axes=True)  # (n, 3, N) each
     return np.transpose(Z, (2, 0, 1)), np.transpose(P, (2, 0, 1))
 
 
 def _point_velocity(robot: "Robot", Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
     """Velocity ``(N, 3)`` of the point W from joint i at unit rate: ``z × (W − p)`` revolute, ``z`` prismatic."""
-    if robot.chain.revolute[i]:
+    if robot.serial_chain.revolute[i]:
         return np.cross(Z[:, i], W - P[:, i])
     return Z[:, i]
 
@@ -298,7 +305,7 @@ def _type_measures(robot: "Robot", q2: np.ndarray) -> dict[str, np.ndarray]:
     keep = sv > RANK_TOL * np.maximum(sv[:, :1], np.finfo(float).tiny)  # the span of v2, v3 (rank 0-2)
     along = np.einsum("nik,ni->nk", U, v1) * keep  # (N, 2)
     residual = v1 - np.einsum("nik,nk->ni", U, along)  # part of v1 outside span(v2, v3)
-    shoulder = np.linalg.norm(residual, axis=-1) / (L if robot.chain.revolute[0] else 1.0)
+    shoulder = np.linalg.norm(residual, axis=-1) / (L if robot.serial_chain.revolute[0] else 1.0)
     return {"wrist": wrist, "elbow": elbow, "shoulder": shoulder}
 
 
@@ -498,7 +505,7 @@ class SingularityReport:
 
 
 def analyze(
-    robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto"
+    robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
 ) -> "SingularityReport | np.ndarray":
     """Analyse one configuration: the measures, the lost task directions, the null space and the type.
 
@@ -515,6 +522,8 @@ def analyze(
         q: ``(..., n)`` configurations [rad, m].
         tol: Threshold on ``σ_min / σ_max`` of the scaled task Jacobian.
         rows: The task rows (default ``"auto"``: :func:`task_rows`).
+        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
+            Types are told only for a serial robot's own tool.
 
     Returns:
         For one configuration ``(n,)``, a :class:`SingularityReport` (``str(report)`` is the text
@@ -530,12 +539,14 @@ def analyze(
     if q.ndim > 1:  # reports are per-configuration text and vectors: one each (not a hot path)
         reports = np.empty(q.shape[:-1], dtype=object)
         for index in np.ndindex(q.shape[:-1]):
-            reports[index] = analyze(robot, q[index], tol=tol, rows=rows)
+            reports[index] = analyze(robot, q[index], tol=tol, rows=rows, link=link)
         return reports
-    idx = _rows_for(robot, rows)
+    link = robot.resolve_link(link)
+    idx = _rows_for(robot, rows, link)
     L = robot.characteristic_length
     row_scale, col_scale = unit_scales(robot)
-    J = jacobian(robot, q)
+    J = jacobian(robot, q, link=link)
+    typed = robot.chain is not None and link == robot.default_link
     Js = J[idx] * row_scale[idx, None] * col_scale
     U, s, Vt = np.linalg.svd(Js)
     top = float(s[0])
@@ -553,10 +564,10 @@ def analyze(
     null = np.array([_canonical_sign(v / np.linalg.norm(v)) for v in null]).reshape(-1, robot.n)
     types: tuple[str, ...] = ()
     measures: dict[str, float] = {}
-    if _applicable(robot):
+    if typed and _applicable(robot):
         measures = {k: float(v[0]) for k, v in _type_measures(robot, q[None]).items()}
     if singular:
-        types = _types(robot, q[None], np.array([True]), tol)[0]
+        types = _types(robot, q[None], np.array([True]), tol)[0] if typed else ("unclassified",)
     Jr = J[idx]
     square = Jr.shape[0] == Jr.shape[1]
     for a in (lost, null, Js, J, q):
@@ -661,7 +672,7 @@ def q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
 
 def _objective(robot: "Robot", idx: list[int]) -> Callable[[Any], Any]:
     """``g(q)`` ``(N, n) → (N,)``: signed det of the scaled square task block, else its manipulability."""
-    chain = robot.chain
+    chain = robot.serial_chain
     row_scale, col_scale = unit_scales(robot)
     scale = row_scale[idx, None] * col_scale  # (k, n)
     k, n = len(idx), robot.n
@@ -890,7 +901,7 @@ def _refined_minima(
     def measure(value: np.ndarray) -> np.ndarray:
         q = base.copy()
         q[:, joint] = value
-        Js = jacobian_analytic(robot.chain, q)[:, idx] * row_scale[idx, None] * col_scale
+        Js = jacobian_analytic(robot.serial_chain, q)[:, idx] * row_scale[idx, None] * col_scale
         return measures.inverse_condition(Js)
 
     ratio = (np.sqrt(5.0) - 1.0) / 2.0

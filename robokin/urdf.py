@@ -41,7 +41,7 @@ from xml.parsers import expat
 
 from .errors import RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
-from .model import Joint, JointType, Origin, Robot
+from .model import Joint, JointType, Mimic, Origin, Robot
 
 __all__ = ["load_urdf", "loads_urdf", "describe_urdf", "describes_urdf", "UrdfDescription", "UrdfLeaf"]
 
@@ -258,6 +258,9 @@ class _UrdfJoint:
     limits: tuple[float, float]
     velocity: float | None
     mimic: str | None
+    mimic_element: _Element | None = None
+    multiplier: float = 1.0
+    offset: float = 0.0
 
 
 def _single(parent: _Element, tag: str, label: str, xpath: str, path: str, required: bool) -> _Element | None:
@@ -347,8 +350,19 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
         axis, limits, velocity = checked.axis, checked.limits, checked.velocity
 
     mimic_el = _single(element, "mimic", label, xpath, path, required=False)
-    mimic = None if mimic_el is None else mimic_el.attrib.get("joint", "?")
-    return _UrdfJoint(name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic)
+    mimic, multiplier, offset = None, 1.0, 0.0
+    if mimic_el is not None:
+        mimic_where = _Where(path, mimic_el, f"{label}: <mimic>", f"{xpath}/mimic")
+        mimic = mimic_el.attrib.get("joint", "").strip()
+        if not mimic:
+            raise mimic_where.error("<mimic> needs a non-empty joint attribute", "joint")
+        given_multiplier, given_offset = _scalar(mimic_where, "multiplier"), _scalar(mimic_where, "offset")
+        multiplier = 1.0 if given_multiplier is None else given_multiplier
+        offset = 0.0 if given_offset is None else given_offset
+    return _UrdfJoint(
+        name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic, mimic_el,
+        multiplier, offset,
+    )
 
 
 @dataclass(frozen=True)
@@ -547,10 +561,55 @@ def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[s
     return base, tip, joints
 
 
-def _to_joint(joint: _UrdfJoint) -> Joint:
+def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
+    """Every joint of the URDF in document order, each hanging from its parent link, mimic joints coupled."""
+    joints = list(tree.joints.values())
+    if len(joints) > MAX_JOINTS:
+        raise _joint_where(path, joints[MAX_JOINTS]).error(
+            f"the tree has {len(joints)} joints (robokin reads robots of at most {MAX_JOINTS})"
+        )
+    for joint in joints:
+        where = _Where(path, joint.element, f"joint {joint.name!r}", f"joint[@name={joint.name!r}]")
+        if len(joint.name) > MAX_NAME_CHARS:
+            raise where.error(f"the name is {len(joint.name)} characters long (at most {MAX_NAME_CHARS})", "name")
+        if joint.type in _UNSUPPORTED_TYPES:
+            raise where.error(
+                f"is a {joint.type} joint; robokin handles trees of {', '.join(_SUPPORTED_TYPES)} joints "
+                "(pass base=/tip= to extract a chain that leaves it out)",
+                "type",
+            )
+        if joint.mimic is not None and joint.type != "fixed":
+            mwhere = _Where(path, joint.mimic_element or joint.element, f"joint {joint.name!r}: <mimic>",
+                            f"joint[@name={joint.name!r}]/mimic")
+            leader = tree.joints.get(joint.mimic)
+            if leader is None:
+                raise mwhere.error(f"mimics joint {joint.mimic!r}, which is not a <joint> of this robot", "joint")
+            if leader.type == "fixed":
+                raise mwhere.error(f"mimics joint {joint.mimic!r}, which is fixed (a leader must move)", "joint")
+            if leader.mimic is not None and leader.type != "fixed":
+                raise mwhere.error(
+                    f"mimics joint {joint.mimic!r}, which itself mimics {leader.mimic!r} (mimic chains are not "
+                    "supported: point it at the leader with the product of the multipliers)",
+                    "joint",
+                )
+    if not any(j.type != "fixed" and (j.mimic is None) for j in tree.joints.values()):
+        raise RobotFormatError(
+            f"robot {tree.name!r} has no moving joint (only fixed joints "
+            f"{_listing(list(tree.joints))})",
+            path=path,
+        )
+    return [_to_joint(j, tree_mode=True) for j in tree.joints.values()]
+
+
+def _to_joint(joint: _UrdfJoint, tree_mode: bool = False) -> Joint:
     rtype = cast(JointType, {"continuous": "revolute"}.get(joint.type, joint.type))  # checked on reading
+    # A whole tree keeps the link names as frame names; an extracted chain is a format-1 chain as before.
+    parent, child = (joint.parent, joint.child) if tree_mode else (None, None)
     if rtype == "fixed":
-        return Joint(name=joint.name, type="fixed", form="origin", origin=joint.origin)
+        return Joint(name=joint.name, type="fixed", form="origin", origin=joint.origin, parent=parent, child=child)
+    mimic = None
+    if tree_mode and joint.mimic is not None:
+        mimic = Mimic(joint.mimic, joint.multiplier, joint.offset)
     return Joint(
         name=joint.name,
         type=rtype,
@@ -559,6 +618,9 @@ def _to_joint(joint: _UrdfJoint) -> Joint:
         axis=joint.axis,
         limits=joint.limits,
         velocity=joint.velocity,
+        parent=parent,
+        child=child,
+        mimic=mimic,
     )
 
 
@@ -716,12 +778,22 @@ def loads_urdf(
     else:
         data, encoding = bytes(text), None
     tree = _build_tree(_parse_xml(data, path, encoding), path)
-    base, tip, chain = _chain(tree, base, tip, path)
-    source = f"URDF {path} (chain from link {base!r} to link {tip!r})"
+    extra: dict[str, Any] = {}
+    if base is None and tip is None:  # the whole tree: every link a frame, mimic joints coupled
+        chain = list(tree.joints.values())
+        joints = tuple(_whole_tree(tree, path))
+        source = f"URDF {path} (whole tree from link {tree.root!r})"
+        short = f"URDF (whole tree from link {tree.root!r})"
+        extra["root"] = tree.root
+    else:
+        base, tip, chain = _chain(tree, base, tip, path)
+        joints = tuple(_to_joint(j) for j in chain)
+        source = f"URDF {path} (chain from link {base!r} to link {tip!r})"
+        short = f"URDF (chain from link {base!r} to link {tip!r})"
     if len(source) > MAX_TEXT_CHARS:  # an absurdly long path: keep the source savable
-        source = f"URDF (chain from link {base!r} to link {tip!r})"
+        source = short
     try:
-        return Robot(name=tree.name, joints=tuple(_to_joint(j) for j in chain), source=source)
+        return Robot(name=tree.name, joints=joints, source=source, **extra)
     except RobotFormatError as e:  # a robot-level model rule (offsets adding up to infinity): locate it
         joint = next((j for j in chain if j.name == e.joint), None)
         if joint is None:

@@ -143,6 +143,8 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     """
     q = validation.joint_vector(robot, q)
     batch = q.shape[:-1]
+    if not robot.serial or robot.chain is None:  # a tree (a URDF's whole tree even when it has one leaf)
+        return _tree_skeleton(robot, q)
     F = fk_frames(robot, q).reshape((-1, len(robot.joints) + 2, 4, 4))  # (N, m, 4, 4)
     chain = robot.chain
     origins = F[:, :, :3, 3]  # (N, m, 3)
@@ -171,6 +173,48 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     )
 
 
+def drawn_link(robot: "Robot") -> str:
+    """The frame whose pose the tool triad and the trail follow: the default link, else the first end effector."""
+    return robot.default_link or robot.end_effectors[0]
+
+
+def _tree_skeleton(robot: "Robot", q: np.ndarray) -> Skeleton:
+    """:func:`skeleton` of a tree: each frame's link from its parent's origin (elbows as for a chain), the
+    links of different branches separated by NaN rows so that one polyline draws the whole tree."""
+    batch = q.shape[:-1]
+    tree = robot.tree
+    F = robot.fk_all(q).reshape((-1, len(tree.names), 4, 4))  # (N, F, 4, 4)
+    origins = F[:, :, :3, 3]
+    gap = np.full_like(origins[:, 0], np.nan)
+    points, joints, axes = [], [], []
+    previous = -1  # the frame drawn last: a frame not hanging from it starts a new branch
+    for f in tree.order:
+        parent = tree.parent[f]
+        O_prev, O_f = origins[:, parent], origins[:, f]
+        if parent != previous:
+            points += [gap, O_prev]
+        if tree.variable[f] >= 0:
+            R_prev = F[:, parent, :3, :3]
+            P = O_prev + R_prev @ tree.pre[f][:3, 3]
+            z = R_prev @ tree.pre[f][:3, 2]
+            points += [P - z * np.sum(z * (P - O_prev), axis=-1, keepdims=True), P,
+                       P + z * np.sum(z * (O_f - P), axis=-1, keepdims=True)]
+            joints.append(P)
+            axes.append(z)
+        points.append(O_f)
+        previous = f
+    links = np.stack(points[1:], axis=1)  # (N, K, 3), the leading gap dropped
+    k = len(joints)
+    T_tool = F[:, robot.frame_names.index(drawn_link(robot))]
+    return Skeleton(
+        links=links.reshape(batch + links.shape[1:]),
+        joints=np.stack(joints, axis=1).reshape(batch + (k, 3)),
+        axes=np.stack(axes, axis=1).reshape(batch + (k, 3)),
+        T_world_base=F[:, 0].reshape(batch + (4, 4)),
+        T_world_tool=T_tool.reshape(batch + (4, 4)),
+    )
+
+
 def reach(robot: "Robot") -> float:
     """An upper bound [m] on the distance from the base origin to any frame origin of the arm.
 
@@ -178,6 +222,8 @@ def reach(robot: "Robot") -> float:
     stroke of each prismatic joint (``UNLIMITED_STROKE`` when unlimited).
     """
     chain = robot.chain
+    if chain is None:  # a tree: the longest root-to-frame sum of the same lengths (robot.characteristic_length)
+        return max(robot.characteristic_length, 1e-3)
     total = float(np.linalg.norm(chain.pre[:, :3, 3], axis=-1).sum())
     total += float(np.linalg.norm(chain.post[:, :3, 3], axis=-1).sum())
     total += float(np.linalg.norm(chain.T_last_tool[:3, 3]))
@@ -196,6 +242,12 @@ def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
     """
     from .singularity import inverse_condition
 
+    if robot.chain is None:  # a tree: its tool's task, or every end effector's stacked; translation rows / reach
+        from .measures import inverse_condition as of_matrix
+
+        rows = [jacobian(robot, q, link=link) / np.array([reach(robot)] * 3 + [1.0] * 3)[:, None]
+                for link in ([robot.default_link] if robot.default_link else robot.end_effectors)]
+        return np.asarray(of_matrix(np.concatenate(rows, axis=-2)), dtype=float)
     return np.asarray(inverse_condition(robot, q), dtype=float)
 
 
@@ -302,7 +354,7 @@ class _Arm:
 
 def _frame_axes(ax: "Axes", robot: "Robot", size: float, center: np.ndarray | None = None) -> None:
     """Equal aspect, limits of ± ``size`` around ``center`` (default: the base origin), axes in metres."""
-    center = robot.chain.T_world_base[:3, 3] if center is None else center
+    center = robot.base.matrix[:3, 3] if center is None else center
     _set_box(ax, center - size, center + size)
 
 
@@ -331,7 +383,7 @@ def _fit_axes(ax: "Axes", robot: "Robot", points: np.ndarray, size: float) -> tu
     """
     points = points[np.isfinite(points).all(axis=-1)]  # drop the NaN gaps between polyline pieces
     floor = _floor_height(robot, points)
-    base = robot.chain.T_world_base[:3, 3]
+    base = robot.base.matrix[:3, 3]
     every = np.concatenate([points, [[base[0], base[1], floor]]])
     lo, hi = every.min(axis=0), every.max(axis=0)
     pad = FRAME_MARGIN * max(float((hi - lo).max()), 1e-3) + 0.5 * TRIAD_FRACTION * size
@@ -354,7 +406,7 @@ def _draw_floor(ax: "Axes", robot: "Robot", lo: np.ndarray, hi: np.ndarray, floo
     ax.add_collection3d(Poly3DCollection([corners], facecolor=FLOOR_COLOR, alpha=0.45, edgecolor="none",
                                          gid="floor-plane", zorder=Z_FLOOR))
     ax.plot(*lines.T, "-", color="#888a85", lw=0.6, gid="floor", zorder=Z_FLOOR)
-    base = robot.chain.T_world_base[:3, 3]
+    base = robot.base.matrix[:3, 3]
     if base[2] - floor > 1e-9:
         ax.plot([base[0]] * 2, [base[1]] * 2, [floor, base[2]], "-", color="#555753", lw=6.0,
                 solid_capstyle="butt", gid="pedestal", zorder=Z_FLOOR, label="pedestal")
@@ -557,7 +609,7 @@ def animate(
     fig = ax.figure
     size = reach(robot)
     sk = skeleton(robot, q_path)  # every frame's geometry at once, (frames, ...)
-    J = jacobian(robot, q_path)  # (frames, 6, n)
+    J = jacobian(robot, q_path, link=drawn_link(robot))  # (frames, 6, n)
     inv_cond = _inverse_condition(robot, q_path)  # (frames,)
     warn = inv_cond < near_singular
     tool_path = sk.T_world_tool[:, :3, 3]  # (frames, 3)

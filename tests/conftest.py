@@ -21,11 +21,20 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "robokin"))
 import robokin  # noqa: E402
 
 ROBOT_NAMES = robokin.list_robots()
+# Bundled robots whose q drives one serial chain to the default link (robot.chain is not None), and the trees.
+CHAIN_NAMES = [name for name in ROBOT_NAMES if robokin.load(name).chain is not None]
+TREE_NAMES = [name for name in ROBOT_NAMES if name not in CHAIN_NAMES]
 
 
-@pytest.fixture(params=ROBOT_NAMES)
+@pytest.fixture(params=CHAIN_NAMES)
 def robot(request) -> robokin.Robot:
-    """Every bundled robot in turn (a new file in robots/ is tested by being added)."""
+    """Every bundled serial robot in turn (a new file in robots/ is tested by being added)."""
+    return robokin.load(request.param)
+
+
+@pytest.fixture(params=TREE_NAMES)
+def tree_robot(request) -> robokin.Robot:
+    """Every bundled tree (several end effectors or coupled joints) in turn."""
     return robokin.load(request.param)
 
 

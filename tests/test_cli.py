@@ -161,7 +161,8 @@ def test_check_validates_a_multi_leaf_urdf_and_lists_its_leaves(tmp_path, capsys
 def test_multi_leaf_error_lists_every_leaf_moving_chains_first_sensors_last(tmp_path, capsys):
     text = _many_leaves_urdf(25)
     with pytest.raises(robokin.RobotFormatError) as info:
-        robokin.loads_urdf(text)
+        robokin.loads_urdf(text, base="base")  # a chain without tip (no base/tip loads the whole tree)
+    assert robokin.loads_urdf(text).end_effectors[:2] == ("tool0", "wrist_camera_optical_frame")
     message = str(info.value)
     assert "27 leaf links" in message and "..." not in message
     order = re.findall(r"'(\w+)' \(", message.split("Leaves, moving chains first: ")[1])
@@ -274,3 +275,26 @@ def test_convert_rounds_and_writes_degrees_and_millimetres(tmp_path, capsys):
     original = robokin.load(ur5, tip="tool0")
     q = np.random.default_rng(0).uniform(-1, 1, (20, original.n))
     np.testing.assert_allclose(again.fk(q), original.fk(q), atol=1e-9)
+
+
+def test_info_prints_the_frame_tree_and_mimic_joints(capsys):
+    assert main(["info", "panda_hand"]) == 0
+    out = capsys.readouterr().out
+    assert "n = 8 joint variables" in out
+    assert re.search(r"finger_right\s+prismatic\s+origin\s+mimic: 1 x finger_left \+ 0", out)
+    assert "frame tree (13 frames, end effectors marked *):" in out
+    assert re.search(r"^ {22}finger_right  \(prismatic, mimics finger_left\) \*$", out, re.M)
+    assert re.search(r"^ {22}tool  \(frame\) \*$", out, re.M)
+
+
+def test_fk_and_jacobian_of_a_link(capsys):
+    robot = robokin.load("baxter")
+    q = robot.configurations["neutral"]
+    assert main(["fk", "baxter", "neutral", "--link", "right_gripper"]) == 0
+    out = capsys.readouterr().out
+    xyz = numbers_after("xyz", out)
+    np.testing.assert_allclose(xyz, robot.fk(q, link="right_gripper")[:3, 3], atol=1e-4)
+    assert main(["fk", "baxter", "neutral"]) == 1
+    assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert main(["jacobian", "baxter", "neutral", "--link", "left_gripper", "--frame", "local"]) == 0
+    assert "link = left_gripper" in capsys.readouterr().out

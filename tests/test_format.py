@@ -575,8 +575,8 @@ ERROR_CASES = [
     ("missing joints", "robokin: 1\nname: arm\n", r"^<string>:1:1: missing required key 'joints'"),
     ("missing name", HEAD.replace("name: arm\n", ""), r"^<string>:1:1: missing required key 'name'"),
     ("missing version", HEAD[11:], r"^<string>:1:1: missing required key 'robokin' \(the format version"),
-    ("version 2", HEAD.replace("robokin: 1", "robokin: 2"),
-     r"^<string>:1:10: unsupported format version 2 \(this robokin reads version 1\)$"),
+    ("version 3", HEAD.replace("robokin: 1", "robokin: 3"),
+     r"^<string>:1:10: unsupported format version 3 \(this robokin reads versions 1 and 2\)$"),
     ("version as text", HEAD.replace("robokin: 1", "robokin: '1'"),
      r"^<string>:1:10: 'robokin' must be the integer format version 1, got the text '1'$"),
     ("version as float", HEAD.replace("robokin: 1", "robokin: 1.0"),
@@ -627,7 +627,7 @@ def test_error_examples_in_the_docs_are_real():
         "robokin: 1\nname: arm\nunits: {length: inch}\n" + H[21:],
         "robokin: 1\nname: arm\nunits: {angle: deg}\njoints:\n  - {name: j, type: revolute, dh: {alpha: pi/2}}\n",
         H + "configurations:\n  home: [0, 0]\n", H + "    limits: [-1, 1]\nconfigurations:\n  home: [2]\n",
-        H + "joint_count: 3\n", _head_with("    dh: {a: 1, a: 2}"), H.replace("robokin: 1", "robokin: 2"),
+        H + "joint_count: 3\n", _head_with("    dh: {a: 1, a: 2}"), H.replace("robokin: 1", "robokin: 3"),
         "- a\n", "", "robokin: 1\nname: [arm\njoints: []\n", H.replace("    type", "\ttype"),
         H.replace("type: revolute", "type: fixed"),
     ]
@@ -790,7 +790,19 @@ def assert_same_robot(a: Robot, b: Robot, rng: np.random.Generator) -> None:
     assert list(a.configurations) == list(b.configurations)
     for key in a.configurations:
         assert _bits(a.configurations[key]) == _bits(b.configurations[key])
+    assert [(j.parent, j.child) for j in a.joints] == [(j.parent, j.child) for j in b.joints]
+    for ja, jb in zip(a.joints, b.joints):  # format 2: mimic couplings
+        assert (ja.mimic is None) == (jb.mimic is None)
+        if ja.mimic is not None:
+            assert ja.mimic.joint == jb.mimic.joint
+            assert _bits((ja.mimic.multiplier, ja.mimic.offset)) == _bits((jb.mimic.multiplier, jb.mimic.offset))
+    assert [(f.name, f.parent, _bits(f.origin.xyz + f.origin.rpy)) for f in a.frames] == [
+        (f.name, f.parent, _bits(f.origin.xyz + f.origin.rpy)) for f in b.frames
+    ]
     q = rng.uniform(-2, 2, size=(8, a.n))
+    if not a.serial:  # a tree: every frame
+        assert np.array_equal(a.fk_all(q), b.fk_all(q))
+        return
     for qi in q:
         assert np.array_equal(fk_ref(a, qi), fk_ref(b, qi))
     assert np.array_equal(a.fk(q), b.fk(q))

@@ -250,7 +250,7 @@ def test_unknown_options():
     robot = planar([1.0, 1.0])
     with pytest.raises(robokin.OptionError, match=r"method must be one of 'analytic', 'forward'.*got 'magic'"):
         robot.jacobian([0, 0], method="magic")
-    with pytest.raises(robokin.OptionError, match=r"frame must be one of 'world', 'tool'; got 'base'"):
+    with pytest.raises(robokin.OptionError, match=r"frame must be one of 'world', 'tool', 'local'; got 'base'"):
         robot.jacobian([0, 0], frame="base")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import robokin
 from robokin.errors import RobotFormatError
 from robokin.model import Robot
 from robokin.urdf import load_urdf, loads_urdf
@@ -250,12 +251,17 @@ def test_gantry_default_axis_normalised_axis_continuous_and_prismatic():
     np.testing.assert_allclose(dp, [0.25, 0.0, 0.0] + _rz(0.3) @ [0.0, 0.0, -0.2], rtol=0, atol=1e-15)
 
 
-def test_panda_gripper_branch_is_ignored_or_chosen():
+def test_panda_loads_as_a_tree_or_a_chosen_chain():
+    tree = load_urdf(PANDA)  # the whole tree: three end effectors, the second finger follows the first
+    assert tree.end_effectors == ("panda_hand_tcp", "panda_leftfinger", "panda_rightfinger")
+    assert tree.n == 8 and tree.joint_names[-1] == "panda_finger_joint1"
+    with pytest.raises(robokin.OptionError, match=r"3 end effectors; pass link= one of 'panda_hand_tcp'"):
+        tree.fk(np.zeros(8))
     leaves = (r"3 leaf links; pass tip= \(or --tip\) to choose the end of the chain. Leaves, moving chains first: "
               r"'panda_leftfinger' \(8 moving joints\), 'panda_rightfinger' \(8 moving joints\), 'panda_hand_tcp' "
               r"\(7 moving joints\)")
     with pytest.raises(RobotFormatError, match=leaves):
-        load_urdf(PANDA)
+        load_urdf(PANDA, base="panda_link0")  # a chain without tip: which leaf?
     arm = load_urdf(PANDA, tip="panda_hand_tcp")
     assert arm.n == 7 and "panda_finger_joint1" not in [j.name for j in arm.joints]
     np.testing.assert_array_equal(arm.limits[3], [-3.0718, -0.0698])
@@ -491,23 +497,47 @@ ERRORS = {
         r"link 'fore': is defined twice \(first on line 5\)",
         '<link name="fore"/>\n  <joint',
     ),
-    'floating on chain': (
+    'floating in the tree': (
         'type="revolute">\n    <parent link="upper"/>',
         'type="floating">\n    <parent link="upper"/>',
-        r"joint 'elbow': is a floating joint on the chain from 'base' to 'tool'",
+        r"joint 'elbow': is a floating joint; robokin handles trees of revolute, continuous, prismatic, fixed",
         '<joint name="elbow"',
     ),
-    'planar on chain': (
+    'planar in the tree': (
         'type="revolute">\n    <parent link="base"/>',
         'type="planar">\n    <parent link="base"/>',
-        r"joint 'shoulder': is a planar joint on the chain",
+        r"joint 'shoulder': is a planar joint; robokin handles trees",
         '<joint name="shoulder"',
     ),
-    'mimic on chain': (
+    'mimic of an unknown joint': (
         '<axis xyz="0 1 0"/>',
-        '<axis xyz="0 1 0"/>\n    <mimic joint="shoulder" multiplier="2"/>',
-        r"joint 'elbow': mimics joint 'shoulder' and lies on the chain",
-        '<joint name="elbow"',
+        '<axis xyz="0 1 0"/>\n    <mimic joint="shoulderr" multiplier="2"/>',
+        r"joint 'elbow': <mimic>: mimics joint 'shoulderr', which is not a <joint> of this robot",
+        '<mimic joint=',
+    ),
+    'mimic of a fixed joint': (
+        '<axis xyz="0 1 0"/>',
+        '<axis xyz="0 1 0"/>\n    <mimic joint="flange"/>',
+        r"joint 'elbow': <mimic>: mimics joint 'flange', which is fixed",
+        '<mimic joint=',
+    ),
+    'mimic of a mimic joint': (
+        '<axis xyz="0 1 0"/>',
+        '<axis xyz="0 1 0"/>\n    <mimic joint="elbow"/>',
+        r"joint 'elbow': <mimic>: mimics joint 'elbow', which itself mimics 'elbow' \(mimic chains",
+        '<mimic joint=',
+    ),
+    'mimic without joint': (
+        '<axis xyz="0 1 0"/>',
+        '<axis xyz="0 1 0"/>\n    <mimic multiplier="2"/>',
+        r"joint 'elbow': <mimic>: <mimic> needs a non-empty joint attribute",
+        '<mimic multiplier=',
+    ),
+    'mimic with a bad multiplier': (
+        '<axis xyz="0 1 0"/>',
+        '<axis xyz="0 1 0"/>\n    <mimic joint="shoulder" multiplier="two"/>',
+        r"joint 'elbow': <mimic>: attribute multiplier has 'two', which is not a number",
+        '<mimic joint=',
     ),
     'xacro element': (
         '<link name="tool"/>',
@@ -623,11 +653,20 @@ def test_joints_off_the_chain_are_ignored_even_unsupported_ones():
         '<mimic joint="elbow"/></joint>\n</robot>'
     )
     text = ARM.replace("</robot>", extra)
+    with pytest.raises(RobotFormatError, match=r"joint 'cam_mount': is a floating joint; robokin handles trees"):
+        loads_urdf(text)
     with pytest.raises(RobotFormatError, match=r"3 leaf links;.* 'pendulum' \(3 moving joints\), 'tool' \(2 moving "
                                                 r"joints\), 'camera' \(2 moving joints\)"):
-        loads_urdf(text)
+        loads_urdf(text, base="base")  # a chain without tip: which leaf?
     robot = loads_urdf(text, tip="tool")
     assert robot.joint_names == ("shoulder", "elbow")
+    floating = ARM.replace('type="revolute">\n    <parent link="upper"/>', 'type="floating">\n    <parent link="upper"/>')
+    with pytest.raises(RobotFormatError, match=r"is a floating joint on the chain from 'base' to 'tool'"):
+        loads_urdf(floating, tip="tool")
+    mimic = ARM.replace('<axis xyz="0 1 0"/>', '<axis xyz="0 1 0"/>\n    <mimic joint="shoulder"/>')
+    with pytest.raises(RobotFormatError, match=r"joint 'elbow': mimics joint 'shoulder' and lies on the chain"):
+        loads_urdf(mimic, tip="tool")
+    assert loads_urdf(mimic).n == 1  # in the whole tree the elbow follows the shoulder
 
 
 def test_continuous_joint_is_unlimited_and_keeps_its_velocity():
@@ -667,7 +706,7 @@ def test_dumps_of_an_imported_urdf_reads_back_bit_for_bit():
     for path, tip in ((UR5, "tool0"), (PANDA, "panda_leftfinger"), (GANTRY, None)):
         robot = load_urdf(path, tip=tip)
         text = dumps(robot)
-        assert "robokin: 1" in text and f"source: \"URDF {path}" in text
+        assert f"robokin: {1 if tip else 2}" in text and f"source: \"URDF {path}" in text  # no tip: the whole tree
         again = loads(text, path="converted.yaml")
         assert again.name == robot.name and again.source == robot.source
         assert [j.name for j in again.joints] == [j.name for j in robot.joints]
@@ -703,9 +742,10 @@ def test_cli_convert_writes_a_yaml_that_loads_to_the_same_fk(tmp_path, capsys):
 def test_cli_convert_reports_errors(capsys):
     from robokin.cli import main
 
-    assert main(["convert", str(PANDA)]) == 1
-    err = capsys.readouterr().err
-    assert "robokin convert: error:" in err and "3 leaf links" in err and "--tip" in err
+    assert main(["convert", str(PANDA)]) == 0  # the whole tree, in format 2
+    out = capsys.readouterr().out
+    assert "robokin: 2" in out and "mimic: {joint: panda_finger_joint1, multiplier: -1.0, offset: 0.0}" not in out
+    assert "mimic: {joint: panda_finger_joint1, multiplier: 1.0, offset: 0.0}" in out
     assert main(["convert", str(PANDA), "--tip", "panda_rightfinger"]) == 1
     assert "mimics joint 'panda_finger_joint1'" in capsys.readouterr().err
 

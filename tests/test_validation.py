@@ -112,7 +112,7 @@ def test_jacobian_method_must_be_a_string(panda, method):
 
 
 def test_frame_must_be_a_string(panda):
-    with pytest.raises(OptionError, match=r"^frame must be one of 'world', 'tool'; got list \['world'\]$"):
+    with pytest.raises(OptionError, match=r"^frame must be one of 'world', 'tool', 'local'; got list \['world'\]$"):
         kinematics.jacobian_dot(panda, np.zeros(7), np.zeros(7), frame=["world"])
 
 

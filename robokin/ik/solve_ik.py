@@ -66,8 +66,16 @@ def solve(
         ShapeError: ``T_target`` or ``q0`` has a wrong shape or a non-finite value.
         ConventionError: ``T_target`` is not a rigid transform.
         OptionError: ``options`` is not an :class:`IKOptions`, its ``rest`` does not fit the robot, its
-            position tolerance is below what float64 can verify for this robot, or ``seed`` is not a seed.
+            position tolerance is below what float64 can verify for this robot, or ``seed`` is not a seed; or
+            the robot is a tree whose q does not drive one chain to its default link (use
+            :func:`robokin.multitask.solve_tasks`).
     """
+    if robot.chain is None:
+        raise OptionError(
+            f"ik.solve drives one serial chain; robot {robot.name!r} is a tree (end effectors "
+            f"{', '.join(map(repr, robot.end_effectors))}): use robokin.multitask.solve_tasks(robot, "
+            "[PoseTask(link, T_target), ...])"
+        )
     options = _DEFAULT_OPTIONS if options is None else options
     if not isinstance(options, IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")

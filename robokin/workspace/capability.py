@@ -311,7 +311,7 @@ def capability_job(robot: Robot, samples: int, voxel: float, directions: int, se
     row_scale, col_scale = unit_scales(robot)
     lo, hi = robot.sampling_bounds.T
     return CapabilityJob(robot, samples, seed, origin, float(voxel), shape, partition, tuple(rows),
-                         row_scale[list(rows)], None if robot.chain.revolute.all() else col_scale, lo, hi)
+                         row_scale[list(rows)], None if robot.serial_chain.revolute.all() else col_scale, lo, hi)
 
 
 def capability_map(

@@ -87,7 +87,7 @@ def base_placement(
     step = capability.voxel if step is None else positive_length(step, "step")
     start = time.perf_counter()
 
-    T_world_base0 = np.asarray(robot.chain.T_world_base)
+    T_world_base0 = np.asarray(robot.serial_chain.T_world_base)
     centre, radius = reach(robot)
     offset = centre - T_world_base0[:3, 3]  # reach centre relative to the base, world axes
     span = radius + np.linalg.norm(offset[:2])

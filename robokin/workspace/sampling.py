@@ -194,7 +194,7 @@ def reach(robot: Robot) -> tuple[np.ndarray, float]:
     Returns:
         ``p_world_centre`` ``(3,)`` [m] (the first joint's axis origin) and the radius ``L`` [m].
     """
-    centre = np.array(robot.chain.C[0, :3, 3], dtype=float)
+    centre = np.array(robot.serial_chain.C[0, :3, 3], dtype=float)
     return centre, robot.characteristic_length
 
 
