@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["RobokinError", "RobotFormatError", "ShapeError", "ConventionError", "OptionError"]
+__all__ = [
+    "RobokinError",
+    "RobotFormatError",
+    "ShapeError",
+    "ConventionError",
+    "OptionError",
+    "NoAnalyticSolutionError",
+]
 
 
 class RobokinError(Exception):
@@ -55,3 +62,7 @@ class ConventionError(RobokinError, ValueError):
 
 class OptionError(RobokinError, ValueError):
     """A string option (``method=``, ``frame=``, ...) is not one of the valid choices."""
+
+
+class NoAnalyticSolutionError(RobokinError, ValueError):
+    """The arm has no closed-form inverse-kinematics family (see :func:`robokin.ik_analytic.analytic_family`)."""

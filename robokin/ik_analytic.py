@@ -1,0 +1,738 @@
+"""Every inverse-kinematics solution of an arm, in closed form, by subproblem decomposition, batched.
+
+The arm is written as a product of exponentials at its zero configuration (IK-Geo's convention; Elias &
+Wen, arXiv 2211.05737, sec. 2): joint ``i`` rotates about the world axis ``h_i`` through the point ``o_i``,
+and ``T_world_tool(q) = e^{ξ1 q1} ⋯ e^{ξn qn} T0``, so that with ``R_i = R(h_i, q_i)`` the tool position is
+``o1 + R1((o2 − o1) + R2((o3 − o2) + ⋯ + Rn(p0 − on)))`` and its rotation ``R1 ⋯ Rn R0``. The family is
+read from the axes (never from names): which consecutive axes meet in a point or are parallel, with
+tolerances relative to the arm's length. Each family's solver composes the subproblems of
+:mod:`robokin.ik_subproblems`:
+
+=======================================  ===============================================  ==============
+family                                   geometry (axes 1..6; all found also for the       subproblems
+                                         reversed chain, tool to base)
+=======================================  ===============================================  ==============
+``spherical_wrist_intersecting_shoulder``  4, 5, 6 meet in a point; 1 and 2 meet (Puma)       SP3, SP2, SP2, SP1
+``spherical_wrist_parallel_shoulder``    4, 5, 6 meet; 2 ∥ 3 (ABB IRB, KUKA KR)            SP4, SP3, SP1, SP2, SP1
+``spherical_wrist``                      4, 5, 6 meet                                      SP5, SP2, SP1
+``three_parallel_intersecting_wrist``    2 ∥ 3 ∥ 4; 5 and 6 meet (Universal Robots)        SP4, SP4, SP1, SP1, SP3, SP1
+``three_parallel``                       2 ∥ 3 ∥ 4                                         SP6, SP1, SP1, SP3, SP1
+=======================================  ===============================================  ==============
+
+A 7-joint arm is solved with one joint as a parameter (given per target, or swept over a grid within its
+limits): fixing it leaves a 6-joint arm whose family must hold for every value of the parameter. Arms with
+a prismatic joint, other joint counts, and 6-joint geometries outside these families (IK-Geo's
+"two intersecting" / "two parallel" 1-D searches) have no family here; :func:`robokin.ik.solve` uses
+damped least squares for them. A geometry that meets a family's conditions only to within the near-miss
+tolerance (a calibrated arm whose axes almost meet) is solved as the ideal one and every answer polished by
+Gauss–Newton steps on the true arm.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _checks
+from .errors import NoAnalyticSolutionError, OptionError, ShapeError
+from .ik_subproblems import _sp1, _sp2, _sp3, _sp4, _sp5, _sp6, cross, dot, rotate
+from .kinematics import fk, jacobian
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Robot
+
+__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "FAMILIES"]
+
+FAMILIES: tuple[str, ...] = (
+    "spherical_wrist_intersecting_shoulder",
+    "spherical_wrist_parallel_shoulder",
+    "spherical_wrist",
+    "three_parallel_intersecting_wrist",
+    "three_parallel",
+)
+_SUBPROBLEMS = {
+    "spherical_wrist_intersecting_shoulder": ("SP3", "SP2", "SP2", "SP1"),
+    "spherical_wrist_parallel_shoulder": ("SP4", "SP3", "SP1", "SP2", "SP1"),
+    "spherical_wrist": ("SP5", "SP2", "SP1"),
+    "three_parallel_intersecting_wrist": ("SP4", "SP4", "SP1", "SP1", "SP3", "SP1"),
+    "three_parallel": ("SP6", "SP1", "SP1", "SP3", "SP1"),
+}
+_SLOTS = {
+    "spherical_wrist_intersecting_shoulder": 8,
+    "spherical_wrist_parallel_shoulder": 8,
+    "spherical_wrist": 8,
+    "three_parallel_intersecting_wrist": 8,
+    "three_parallel": 16,
+}
+
+# Geometry tests, relative to the arm's length L (the summed distances between consecutive axis points at
+# q = 0): two axes meet when their distance is below EXACT_GEOMETRY · L and are parallel when the sine of
+# their angle is below EXACT_GEOMETRY. Bundled arms computed from DH tables in double precision meet these
+# to about 1e-16. Between EXACT_GEOMETRY and NEAR_GEOMETRY the family holds only nearly (a near miss): its
+# answers are polished on the true arm. 1e-3 · L is 1 mm on a 1 m arm, far more than calibration offsets.
+EXACT_GEOMETRY = 1e-9
+NEAR_GEOMETRY = 1e-3
+# Verification: a solution is valid when its pose error is within these (after polishing) [m], [rad].
+POSITION_TOLERANCE = 1e-9
+ROTATION_TOLERANCE = 1e-9
+# Polishing (near misses, and exact-family answers that lost digits at a singular configuration): up to
+# this many Gauss–Newton steps on the true arm, for answers whose error is below POLISH_RANGE (·L for the
+# position, rad for the rotation). Farther answers are not solutions of the arm.
+POLISH_STEPS = 4
+POLISH_RANGE = 0.05
+# Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
+# double roots); the later slot is marked invalid.
+DUPLICATE_TOL = 1e-7
+# The values of the parameter joint at which a 7-joint family is checked to hold (any values that are not
+# special would do).
+_PROBE_ANGLES = (0.0, 0.9, 2.3)
+
+
+# --------------------------------------------------------------------------------------------- geometry
+@dataclass(frozen=True, eq=False)
+class _Geometry:
+    """A revolute chain at q = 0 in product-of-exponentials form; arrays broadcast over a leading batch.
+
+    Attributes:
+        H: ``(..., n, 3)`` unit joint axes in the world.
+        O: ``(..., n, 3)`` a point on each axis [m].
+        R0: ``(..., 3, 3)`` the tool's rotation at q = 0.
+        p0: ``(..., 3)`` the tool's position at q = 0 [m].
+    """
+
+    H: np.ndarray
+    O: np.ndarray
+    R0: np.ndarray
+    p0: np.ndarray
+
+    def reversed(self) -> "_Geometry":
+        """The chain from the tool to the base: ``T⁻¹ = e^{−ξ'n qn} ⋯ e^{−ξ'1 q1} T0⁻¹``, ``ξ' = Ad_{T0⁻¹} ξ``.
+
+        Its joint ``i`` is joint ``n − 1 − i`` of this chain with the sign of its angle flipped.
+        """
+        Rt = np.swapaxes(self.R0, -1, -2)
+        H = (Rt[..., None, :, :] @ self.H[..., ::-1, :, None])[..., 0]
+        O = (Rt[..., None, :, :] @ (self.O[..., ::-1, :] - self.p0[..., None, :])[..., None])[..., 0]
+        return _Geometry(H, O, Rt, -(Rt @ self.p0[..., None])[..., 0])
+
+    def fixed(self, j: int, t: np.ndarray) -> "_Geometry":
+        """The chain with joint ``j`` held at ``t`` ``(...)`` [rad]: ``e^{ξj t}`` moved past the later joints."""
+        t = np.asarray(t, dtype=float)
+        hj, oj = self.H[..., j, :], self.O[..., j, :]
+        Rj = _rotation_matrix(hj, t)  # (..., 3, 3)
+        later_H = (Rj[..., None, :, :] @ self.H[..., j + 1 :, :, None])[..., 0]
+        later_O = oj[..., None, :] + (Rj[..., None, :, :] @ (self.O[..., j + 1 :, :] - oj[..., None, :])[..., None])[..., 0]
+        batch = np.broadcast_shapes(self.H.shape[:-2], t.shape)
+        H = np.concatenate([np.broadcast_to(self.H[..., :j, :], batch + (j, 3)), np.broadcast_to(later_H, batch + later_H.shape[-2:])], -2)
+        O = np.concatenate([np.broadcast_to(self.O[..., :j, :], batch + (j, 3)), np.broadcast_to(later_O, batch + later_O.shape[-2:])], -2)
+        return _Geometry(H, O, Rj @ self.R0, oj + (Rj @ (self.p0 - oj)[..., None])[..., 0])
+
+
+def _rotation_matrix(h: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``R(h, t)`` ``(..., 3, 3)`` for unit axes ``(..., 3)`` and angles ``(...)`` (Rodrigues)."""
+    t = np.asarray(t, dtype=float)
+    c, s = np.cos(t)[..., None, None], np.sin(t)[..., None, None]
+    x, y, z = h[..., 0], h[..., 1], h[..., 2]
+    zero = np.zeros_like(x)
+    K = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(h.shape[:-1] + (3, 3))
+    return np.eye(3) + s * K + (1.0 - c) * (K @ K)
+
+
+def _geometry(robot: "Robot") -> _Geometry:
+    """The robot's axes and points at q = 0 in the world, from its compiled chain (motion frames' z axes)."""
+    C = robot.chain.C
+    F = C[0]
+    H, O = [], []
+    for i in range(robot.n):
+        H.append(F[:3, 2])
+        O.append(F[:3, 3])
+        F = F @ C[i + 1]
+    return _Geometry(np.array(H), np.array(O), F[:3, :3].copy(), F[:3, 3].copy())
+
+
+def _length(g: _Geometry) -> float:
+    """The arm's length L [m]: summed distances between consecutive axis points and to the tool (1 if 0)."""
+    pts = np.concatenate([g.O, g.p0[None]], axis=0)
+    L = float(np.linalg.norm(np.diff(pts, axis=0), axis=-1).sum())
+    return L if L > 0.0 else 1.0
+
+
+def _meet(ha, oa, hb, ob):
+    """Closest approach of two lines: ``(midpoint (..., 3), distance (...), sin of the angle (...))``.
+
+    For (nearly) parallel lines the midpoint is that of ``oa`` and its foot on line b.
+    """
+    n = cross(ha, hb)
+    s2 = dot(n, n)
+    w = ob - oa
+    c = dot(ha, hb)
+    safe = np.where(s2 > 1e-24, s2, 1.0)
+    ta = (dot(w, ha) - c * dot(w, hb)) / safe  # parameter along a of the closest point
+    tb = (c * dot(w, ha) - dot(w, hb)) / safe
+    pa = oa + np.where(s2 > 1e-24, ta, 0.0)[..., None] * ha
+    pb = ob + np.where(s2 > 1e-24, tb, -dot(w, hb))[..., None] * hb
+    return 0.5 * (pa + pb), np.linalg.norm(pa - pb, axis=-1), np.sqrt(s2)
+
+
+# --------------------------------------------------------------------------------------------- families
+@dataclass(frozen=True)
+class AnalyticFamily:
+    """Which closed-form solver an arm has, and why (see the module docstring's table).
+
+    Attributes:
+        name: One of :data:`FAMILIES`, or ``"none"``.
+        reason: Why: the axis facts that put the arm in the family, or why none applies.
+        exact: The geometry meets the family's conditions to ``EXACT_GEOMETRY`` (else a near miss, whose
+            answers are polished on the true arm).
+        reversed: The family holds for the chain read from the tool to the base.
+        parameter_joint: For a 7-joint arm, the index (in q) of the joint that is a parameter; else None.
+        subproblems: The subproblems the solver composes, in order.
+        solutions: Solution slots per target (per parameter value for a 7-joint arm).
+    """
+
+    name: str
+    reason: str
+    exact: bool = True
+    reversed: bool = False
+    parameter_joint: int | None = None
+    subproblems: tuple[str, ...] = ()
+    solutions: int = 0
+
+    @property
+    def applies(self) -> bool:
+        """True when the arm has a closed-form family."""
+        return self.name != "none"
+
+
+def _axis_facts(g: _Geometry, L: float, tol: float):
+    """Predicates on a 6-joint chain (axes 1-based in the words, 0-based in the code) at one tolerance."""
+
+    def meet(i, j):
+        _, dist, sin = _meet(g.H[i], g.O[i], g.H[j], g.O[j])
+        return bool(dist <= tol * L and sin > tol)
+
+    def parallel(i, j):
+        return bool(np.linalg.norm(np.cross(g.H[i], g.H[j])) <= tol)
+
+    def concurrent(i, j, k):
+        if not (meet(i, j) and meet(j, k)):
+            return False
+        a, _, _ = _meet(g.H[i], g.O[i], g.H[j], g.O[j])
+        b, _, _ = _meet(g.H[j], g.O[j], g.H[k], g.O[k])
+        return bool(np.linalg.norm(a - b) <= tol * L)
+
+    return meet, parallel, concurrent
+
+
+def _family6(g: _Geometry, L: float, tol: float) -> str | None:
+    """The first family whose conditions the 6-joint chain meets at ``tol``, or None."""
+    meet, parallel, concurrent = _axis_facts(g, L, tol)
+    wrist = concurrent(3, 4, 5) and not parallel(3, 4) and not parallel(4, 5)
+    if wrist and meet(0, 1):
+        return "spherical_wrist_intersecting_shoulder"
+    if wrist and parallel(1, 2) and not parallel(0, 1):
+        return "spherical_wrist_parallel_shoulder"
+    if wrist:
+        return "spherical_wrist"
+    three = parallel(1, 2) and parallel(2, 3) and not parallel(0, 1) and not parallel(1, 4) and not parallel(4, 5)
+    if three and meet(4, 5):
+        return "three_parallel_intersecting_wrist"
+    if three:
+        return "three_parallel"
+    return None
+
+
+_REASONS = {
+    "spherical_wrist_intersecting_shoulder": "axes {4}, {5}, {6} meet in one point (a spherical wrist) and axes {1}, {2} meet",
+    "spherical_wrist_parallel_shoulder": "axes {4}, {5}, {6} meet in one point (a spherical wrist) and axes {2}, {3} are parallel",
+    "spherical_wrist": "axes {4}, {5}, {6} meet in one point (a spherical wrist)",
+    "three_parallel_intersecting_wrist": "axes {2}, {3}, {4} are parallel and axes {5}, {6} meet",
+    "three_parallel": "axes {2}, {3}, {4} are parallel",
+}
+
+
+def _classify6(g: _Geometry, L: float) -> tuple[str, bool, bool] | None:
+    """``(family, exact, reversed)`` of a 6-joint chain: forward before reversed, exact before near miss."""
+    rev = g.reversed()
+    for tol, exact in ((EXACT_GEOMETRY, True), (NEAR_GEOMETRY, False)):
+        for geo, is_rev in ((g, False), (rev, True)):
+            name = _family6(geo, L, tol)
+            if name is not None:
+                return name, exact, is_rev
+    return None
+
+
+def _describe(name: str, exact: bool, is_rev: bool, joints: list[int], param: int | None) -> str:
+    order = joints[::-1] if is_rev else joints
+    labels = {i + 1: f"{order[i] + 1}" for i in range(6)}
+    text = _REASONS[name].format(*([None] + [labels[i] for i in range(1, 7)]))
+    text = "joint axes (1-based) " + text
+    if is_rev:
+        text += ", reading the chain from the tool to the base"
+    if param is not None:
+        text += f", with joint {param + 1} as a parameter (for every value of it)"
+    if not exact:
+        text += f"; only to within {NEAR_GEOMETRY:g}·L (a near miss: answers are polished on the true arm)"
+    return text
+
+
+_FAMILY_CACHE: "weakref.WeakKeyDictionary[Robot, tuple[AnalyticFamily, _Geometry, float]]" = weakref.WeakKeyDictionary()
+
+
+def _family_of(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
+    cached = _FAMILY_CACHE.get(robot)
+    if cached is not None:
+        return cached
+    result = _detect(robot)
+    _FAMILY_CACHE[robot] = result
+    return result
+
+
+def _detect(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
+    if not robot.chain.all_revolute:
+        kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
+        g = _Geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.eye(3), np.zeros(3))
+        return AnalyticFamily("none", f"the arm has a prismatic joint ({kinds}); the analytic families are for revolute arms"), g, 1.0
+    g = _geometry(robot)
+    L = _length(g)
+    if robot.n == 6:
+        found = _classify6(g, L)
+        if found is None:
+            return AnalyticFamily("none", _no_family_reason(g, L)), g, L
+        name, exact, is_rev = found
+        return _family(name, exact, is_rev, None, list(range(6))), g, L
+    if robot.n == 7:
+        candidates = []
+        for j in _essential_free(robot):
+            found = [_classify6(g.fixed(j, np.float64(t)), L) for t in _PROBE_ANGLES]
+            if found[0] is not None and all(f == found[0] for f in found):
+                name, exact, is_rev = found[0]
+                # Rank: closed form order of FAMILIES, exact first, then the joint nearest the chain's middle.
+                candidates.append(((FAMILIES.index(name), not exact, abs(j - 3), j), name, exact, is_rev, j))
+        if not candidates:
+            return AnalyticFamily("none", "no joint of the 7-joint arm, held fixed, leaves a 6-joint family for every value of it"), g, L
+        _, name, exact, is_rev, j = min(candidates)
+        return _family(name, exact, is_rev, j, [i for i in range(7) if i != j]), g, L
+    return AnalyticFamily("none", f"the arm has {robot.n} joints; the analytic families are for 6 joints (and 7 with a parameter)"), g, L
+
+
+# Random configurations at which a 7-joint arm with one joint held must keep a Jacobian of rank 6.
+_RANK_PROBES = 8
+_RANK_TOL = 1e-6
+
+
+def _essential_free(robot: "Robot") -> list[int]:
+    """The joints of a 7-joint arm that may be held: the other six keep a Jacobian of full rank 6 at random
+    configurations (holding the elbow of an arm with a spherical shoulder and wrist fixes the shoulder-wrist
+    distance, for instance: its other six joints reach only a 5-dimensional set of poses)."""
+    q = np.random.default_rng(0).uniform(-np.pi, np.pi, (_RANK_PROBES, robot.n))
+    J = jacobian(robot, q)
+    keep = []
+    for j in range(robot.n):
+        sv = np.linalg.svd(np.delete(J, j, axis=-1), compute_uv=False)
+        if np.all(sv[:, -1] > _RANK_TOL * sv[:, 0]):
+            keep.append(j)
+    return keep
+
+
+def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: list[int]) -> AnalyticFamily:
+    return AnalyticFamily(
+        name=name,
+        reason=_describe(name, exact, is_rev, joints, param),
+        exact=exact,
+        reversed=is_rev,
+        parameter_joint=param,
+        subproblems=_SUBPROBLEMS[name],
+        solutions=_SLOTS[name],
+    )
+
+
+def _no_family_reason(g: _Geometry, L: float) -> str:
+    meet, parallel, _ = _axis_facts(g, L, NEAR_GEOMETRY)
+    facts = [f"{i + 1}∩{i + 2}" for i in range(5) if meet(i, i + 1)] + [f"{i + 1}∥{i + 2}" for i in range(5) if parallel(i, i + 1)]
+    return (
+        "no spherical wrist and no three parallel axes at either end of the chain (consecutive axes that meet "
+        f"or are parallel: {', '.join(facts) or 'none'}); a 1-D search family is not implemented"
+    )
+
+
+def analytic_family(robot: "Robot") -> AnalyticFamily:
+    """Which closed-form family the arm belongs to, read from its joint axes (cached per robot).
+
+    Args:
+        robot: The robot.
+
+    Returns:
+        :class:`AnalyticFamily`; ``.applies`` is False (``name == "none"``) when no family applies, with
+        the reason.
+    """
+    return _family_of(robot)[0]
+
+
+# --------------------------------------------------------------------------------------------- solvers
+def _wrist(g: _Geometry, R_03: np.ndarray, Rt: np.ndarray):
+    """Joints 4, 5, 6 of a spherical wrist: ``R4 R5 R6 = R_03ᵀ Rt``; 2 solutions.
+
+    ``R(h4, −q4) R36 h6 = R(h5, q5) h6`` (SP2), then ``R(h6, q6) v = R5ᵀ R4ᵀ R36 v`` for ``v ⟂ h6`` (SP1).
+
+    Args:
+        R_03: ``(..., 3, 3)``; Rt: ``(..., 3, 3)`` the target rotation times ``R0ᵀ``.
+
+    Returns:
+        ``(..., 2, 3)`` angles and ``(..., 2)`` exact mask.
+    """
+    h4, h5, h6 = (g.H[..., i, :] for i in (3, 4, 5))
+    R36 = np.swapaxes(R_03, -1, -2) @ Rt
+    a = (R36 @ h6[..., None])[..., 0]
+    t4, q5, ok, ls = _sp2(a, np.broadcast_to(h6, a.shape), h4, h5)
+    q4 = -t4
+    v = _perpendicular(h6)
+    y = (R36 @ v[..., None])[..., 0]
+    y = rotate(h5[..., None, :], -q5, rotate(h4[..., None, :], -q4, y[..., None, :]))
+    q6 = _sp1(v[..., None, :], y, h6[..., None, :])
+    return np.stack([q4, q5, q6], -1), ok & ~ls[..., None]
+
+
+def _perpendicular(h: np.ndarray) -> np.ndarray:
+    """A unit vector ``(..., 3)`` perpendicular to the unit ``h``."""
+    helper = np.where((np.abs(h[..., 0]) < 0.9)[..., None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    v = cross(h, helper)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _R(h: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return _rotation_matrix(h, q)
+
+
+def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
+    """The spherical-wrist families: ``(q (..., 8, 6), exact (..., 8))``."""
+    H, O = g.H, g.O
+    h1, h2, h3 = H[..., 0, :], H[..., 1, :], H[..., 2, :]
+    W, _, _ = _meet(H[..., 3, :], O[..., 3, :], H[..., 4, :], O[..., 4, :])  # the wrist centre at q = 0
+    w = p - (Rt @ (g.p0 - W)[..., None])[..., 0]  # the wrist centre of the target [m]
+    if name == "spherical_wrist_intersecting_shoulder":
+        S, _, _ = _meet(h1, O[..., 0, :], h2, O[..., 1, :])
+        p23, p3W = O[..., 2, :] - S, W - O[..., 2, :]
+        ws = w - S
+        q3, ok3, ls3 = _sp3(p3W, -p23, h3, np.linalg.norm(ws, axis=-1))  # (..., 2)
+        v = p23[..., None, :] + rotate(h3[..., None, :], q3, p3W[..., None, :])  # (..., 2, 3)
+        t1, q2, ok12, ls12 = _sp2(np.broadcast_to(ws[..., None, :], v.shape), v, h1[..., None, :], h2[..., None, :])
+        q1 = -t1  # (..., 2, 2)
+        q3 = np.broadcast_to(q3[..., :, None], q1.shape)
+        ok = (ok3[..., :, None] & ~ls3[..., None, None] & ok12 & ~ls12[..., None]).reshape(q1.shape[:-2] + (4,))
+        arm = np.stack([q1, q2, q3], -1).reshape(q1.shape[:-2] + (4, 3))
+    elif name == "spherical_wrist_parallel_shoulder":
+        o1 = O[..., 0, :]
+        p12, p23, p3W = O[..., 1, :] - o1, O[..., 2, :] - O[..., 1, :], W - O[..., 2, :]
+        wo = w - o1
+        t1, ok1, ls1 = _sp4(h2, wo, h1, dot(h2, p12 + p23 + p3W))
+        q1 = -t1  # (..., 2)
+        v1 = rotate(h1[..., None, :], t1, wo[..., None, :]) - p12[..., None, :]  # (..., 2, 3)
+        q3, ok3, ls3 = _sp3(p3W[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(v1, axis=-1))
+        u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p3W[..., None, None, :])  # (..., 2, 2, 3)
+        q2 = _sp1(u, np.broadcast_to(v1[..., :, None, :], u.shape), h2[..., None, None, :])
+        q1 = np.broadcast_to(q1[..., :, None], q2.shape)
+        ok = (ok1[..., :, None] & ~ls1[..., None, None] & ok3 & ~ls3[..., None]).reshape(q1.shape[:-2] + (4,))
+        arm = np.stack([q1, q2, q3], -1).reshape(q1.shape[:-2] + (4, 3))
+    else:  # general: SP5 in (−q1, q2, q3)
+        o1 = O[..., 0, :]
+        p12, p23, p3W = O[..., 1, :] - o1, O[..., 2, :] - O[..., 1, :], W - O[..., 2, :]
+        t1, q2, q3, ok, ls = _sp5(-p12, w - o1, p23, p3W, h1, h2, h3)
+        arm = np.stack([-t1, q2, q3], -1)  # (..., 4, 3)
+        ok = ok & ~ls[..., None]
+    R03 = _R(h1[..., None, :], arm[..., 0]) @ _R(h2[..., None, :], arm[..., 1]) @ _R(h3[..., None, :], arm[..., 2])
+    gw = _Geometry(g.H[..., None, :, :], g.O[..., None, :, :], g.R0, g.p0)
+    wrist, okw = _wrist(gw, R03, Rt[..., None, :, :])  # (..., 4, 2, 3)
+    q = np.concatenate([np.broadcast_to(arm[..., :, None, :], wrist.shape), wrist], -1)
+    return q.reshape(q.shape[:-3] + (8, 6)), (ok[..., :, None] & okw).reshape(ok.shape[:-1] + (8,))
+
+
+def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
+    """The three-parallel families: ``(q (..., k, 6), exact (..., k))``, k = 8 or 16."""
+    H, O = g.H, g.O
+    h1, h2, h3, h5, h6 = (H[..., i, :] for i in (0, 1, 2, 4, 5))
+    if name == "three_parallel_intersecting_wrist":
+        o56, _, _ = _meet(h5, O[..., 4, :], h6, O[..., 5, :])
+        o5 = o6 = o56
+    else:
+        o5, o6 = O[..., 4, :], O[..., 5, :]
+    o1, o2, o3, o4 = (O[..., i, :] for i in range(4))
+    p12, p23, p34, p45, p56 = o2 - o1, o3 - o2, o4 - o3, o5 - o4, o6 - o5
+    x = p - (Rt @ (g.p0 - o6)[..., None])[..., 0] - o1  # = R1(p12 + R2(... R5 p56)) [m]
+    Rth6 = (Rt @ h6[..., None])[..., 0]
+    d1 = dot(h2, p12 + p23 + p34 + p45)
+    if name == "three_parallel_intersecting_wrist":
+        t1, ok1, ls1 = _sp4(h2, x, h1, d1)  # (..., 2): θ = −q1
+        a = rotate(h1[..., None, :], t1, Rth6[..., None, :])  # R1ᵀ Rt h6
+        q5, ok5, ls5 = _sp4(h2[..., None, :], h6[..., None, :], h5[..., None, :], dot(h2[..., None, :], a))  # (..., 2, 2)
+        t1 = np.broadcast_to(t1[..., :, None], q5.shape)
+        ok = ok1[..., :, None] & ~ls1[..., None, None] & ok5 & ~ls5[..., None]
+        t1, q5, ok = (v.reshape(v.shape[:-2] + (4,)) for v in (t1, q5, ok))
+    else:
+        hs = np.stack(np.broadcast_arrays(h2, -h2, h2, -h2), -2)
+        ks = np.stack(np.broadcast_arrays(h1, h5, h1, h5), -2)
+        ps = np.stack(np.broadcast_arrays(x, p56, Rth6, h6), -2)
+        hs, ks, ps = np.broadcast_arrays(hs, ks, ps)
+        d = np.stack(np.broadcast_arrays(d1, np.zeros_like(d1)), -1)
+        t1, q5, ok, ls = _sp6(hs, ks, ps, d)  # (..., 4)
+        ok = ok & ~ls[..., None]
+    # q6: R(h6, −q6) R(h5, −q5) h2 = Rtᵀ R1 h2.
+    R1h2 = rotate(h1[..., None, :], -t1, h2[..., None, :])
+    target = (np.swapaxes(Rt, -1, -2)[..., None, :, :] @ R1h2[..., None])[..., 0]
+    b = rotate(h5[..., None, :], -q5, np.broadcast_to(h2[..., None, :], target.shape))
+    q6 = -_sp1(b, target, h6[..., None, :])
+    # θ = q2 + q3 + q4: R(h2, θ) v = R1ᵀ Rt R6ᵀ R5ᵀ v for v ⟂ h2.
+    v = np.broadcast_to(_perpendicular(h2)[..., None, :], target.shape)
+    y = rotate(h5[..., None, :], -q5, v)
+    y = rotate(h6[..., None, :], -q6, y)
+    y = (Rt[..., None, :, :] @ y[..., None])[..., 0]
+    y = rotate(h1[..., None, :], t1, y)
+    theta = _sp1(v, y, h2[..., None, :])
+    # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56).
+    tail = p45[..., None, :] + rotate(h5[..., None, :], q5, p56[..., None, :])
+    dvec = rotate(h1[..., None, :], t1, x[..., None, :]) - p12[..., None, :] - rotate(h2[..., None, :], theta, tail)
+    q3, ok3, ls3 = _sp3(p34[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(dvec, axis=-1))  # (..., k, 2)
+    u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p34[..., None, None, :])
+    q2 = _sp1(u, np.broadcast_to(dvec[..., :, None, :], u.shape), h2[..., None, None, :])
+    e = lambda a: np.broadcast_to(a[..., :, None], q3.shape)  # noqa: E731
+    q4 = e(theta) - q2 - q3
+    q = np.stack([-e(t1), q2, q3, q4, e(q5), e(q6)], -1)
+    ok = e(ok) & ok3 & ~ls3[..., None]
+    return q.reshape(q.shape[:-3] + (-1, 6)), ok.reshape(ok.shape[:-2] + (-1,))
+
+
+def _solve6(name: str, g: _Geometry, R: np.ndarray, p: np.ndarray):
+    """All solutions ``(q (N, k, 6), exact (N, k))`` of a 6-joint family for targets ``R (N, 3, 3)``, ``p (N, 3)``."""
+    Rt = R @ np.swapaxes(g.R0, -1, -2)
+    if name.startswith("spherical"):
+        return _spherical(name, g, Rt, p)
+    return _three_parallel(name, g, Rt, p)
+
+
+# --------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True, eq=False)
+class IKSolutions:
+    """Every inverse-kinematics solution of a batch of targets ``(...)``; every array is read-only.
+
+    Attributes:
+        q: ``(..., k, n)`` the solutions [rad], each revolute joint within its limits (the turn nearest 0
+            among those within the limits, unless ``wraps=True`` listed every one); invalid slots hold the
+            nearest configuration the subproblems gave (finite, not a solution).
+        valid: ``(..., k)`` bool: within the joint limits, pose errors within the tolerances, not a repeat
+            of an earlier slot.
+        position_error: ``(..., k)`` ``‖p* − p(q)‖`` [m].
+        rotation_error: ``(..., k)`` the angle of ``R* R(q)ᵀ`` [rad].
+        family: The :class:`AnalyticFamily` that solved them.
+    """
+
+    q: np.ndarray
+    valid: np.ndarray
+    position_error: np.ndarray
+    rotation_error: np.ndarray
+    family: AnalyticFamily
+
+    def __post_init__(self) -> None:
+        for name in ("q", "valid", "position_error", "rotation_error"):
+            value = np.asarray(getattr(self, name))
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+
+    @property
+    def count(self) -> np.ndarray:
+        """``(...)`` int, the number of valid solutions per target."""
+        return self.valid.sum(axis=-1)
+
+
+def _pose_errors(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray):
+    """Position [m] and rotation [rad] errors ``(M,)`` of ``q (M, n)`` against ``R (M, 3, 3)``, ``p (M, 3)``.
+
+    The angle of ``R* Rᵀ`` from the Frobenius distance, ``‖R* − R‖_F = 2√2 sin(θ/2)``, which keeps full
+    precision for small angles (the trace formula does not).
+    """
+    T = fk(robot, q)
+    pe = np.linalg.norm(T[:, :3, 3] - p, axis=-1)
+    dist = np.sqrt(np.einsum("nij,nij->n", T[:, :3, :3] - R, T[:, :3, :3] - R))
+    re = 2.0 * np.arcsin(np.minimum(dist / (2.0 * np.sqrt(2.0)), 1.0))
+    return pe, re
+
+
+def _polish(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Gauss–Newton steps ``J_f Δq_f = e`` on the ``free`` joints (6 of them) towards the targets."""
+    for _ in range(POLISH_STEPS):
+        T = fk(robot, q)
+        dR = R @ np.swapaxes(T[:, :3, :3], -1, -2)
+        w = 0.5 * np.stack([dR[:, 2, 1] - dR[:, 1, 2], dR[:, 0, 2] - dR[:, 2, 0], dR[:, 1, 0] - dR[:, 0, 1]], -1)
+        e = np.concatenate([p - T[:, :3, 3], w], -1)  # small-angle error; exact at the fixed point
+        J = jacobian(robot, q)[:, :, free]
+        try:
+            dq = np.linalg.solve(J, e[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            dq = np.linalg.lstsq(J[0], e[0], rcond=None)[0][None] if J.shape[0] == 1 else np.zeros((q.shape[0], 6))
+        q = q.copy()
+        q[:, free] += np.clip(dq, -0.2, 0.2)
+    return q
+
+
+def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revolute: np.ndarray) -> np.ndarray:
+    """Each revolute angle moved by whole turns to the value within its limits nearest 0 (else kept)."""
+    best = q.copy()
+    found = (q >= lower) & (q <= upper)
+    for m in (1, -1, 2, -2):
+        cand = q + 2.0 * np.pi * m
+        take = ~found & revolute & (cand >= lower) & (cand <= upper)
+        best = np.where(take, cand, best)
+        found = found | take
+    return best
+
+
+def _expand_wraps(q: np.ndarray, valid: np.ndarray, lower, upper, revolute):
+    """Every combination of turns within the limits for joints whose finite range exceeds a turn."""
+    for j in np.flatnonzero(revolute & np.isfinite(lower) & np.isfinite(upper) & (upper - lower > 2.0 * np.pi)):
+        ms = np.arange(int(np.floor((lower[j] - np.pi) / (2.0 * np.pi))), int(np.ceil((upper[j] + np.pi) / (2.0 * np.pi))) + 1)
+        base = np.pi - np.mod(np.pi - q[..., j], 2.0 * np.pi)
+        cands = base[..., None] + 2.0 * np.pi * ms  # (..., k, W)
+        inside = (cands >= lower[j]) & (cands <= upper[j])
+        # Keep the q0-style representative order: first the value q already has.
+        qn = np.repeat(q[..., :, None, :], ms.size, axis=-2)
+        qn[..., j] = cands
+        q = qn.reshape(q.shape[:-2] + (-1, q.shape[-1]))
+        valid = (valid[..., :, None] & inside).reshape(valid.shape[:-1] + (-1,))
+    return q, valid
+
+
+def _dedupe(q: np.ndarray, valid: np.ndarray, block: int) -> np.ndarray:
+    """``valid`` with repeats (within DUPLICATE_TOL, inside each block of ``block`` slots) marked invalid."""
+    N, k, n = q.shape
+    qb = q.reshape(N, k // block, block, n)
+    vb = valid.reshape(N, k // block, block).copy()
+    for i in range(1, block):
+        same = (np.abs(qb[:, :, :i] - qb[:, :, i : i + 1]).max(-1) < DUPLICATE_TOL) & vb[:, :, :i]
+        vb[:, :, i] &= ~same.any(-1)
+    return vb.reshape(N, k)
+
+
+def solve_all(
+    robot: "Robot",
+    T_world_tool: npt.ArrayLike,
+    *,
+    q_param: npt.ArrayLike | None = None,
+    grid: int = 8,
+    wraps: bool = False,
+) -> IKSolutions:
+    """Every inverse-kinematics solution of an arm that has an analytic family, batched.
+
+    Args:
+        robot: A robot with :func:`analytic_family` ``.applies``.
+        T_world_tool: ``(4, 4)`` or ``(..., 4, 4)`` target poses of the tool in the world.
+        q_param: 7-joint arms: the value [rad] of the parameter joint (``family.parameter_joint``),
+            a scalar or ``(...)`` broadcast against the targets; None sweeps ``grid`` values evenly over
+            its range ([−π, π) when unlimited). Must be None for a 6-joint arm.
+        grid: Number of parameter values swept when ``q_param`` is None (7-joint arms).
+        wraps: Also list every whole-turn variant within the limits of joints whose range exceeds a turn
+            (multiplies ``k``); default: each joint at its variant within the limits nearest 0.
+
+    Returns:
+        :class:`IKSolutions` with ``q`` ``(..., k, n)``; ``k`` is ``family.solutions`` (times ``grid`` for
+        a swept parameter, times the turn variants with ``wraps``). An unreachable target has no valid slot.
+
+    Raises:
+        NoAnalyticSolutionError: The arm has no analytic family (the message says why).
+        ShapeError: ``T_world_tool`` or ``q_param`` has a wrong shape or a non-finite value.
+        ConventionError: ``T_world_tool`` is not a rigid transform.
+        OptionError: ``q_param`` for a 6-joint arm, or ``grid`` not a positive integer.
+    """
+    family, g, L = _family_of(robot)
+    if not family.applies:
+        raise NoAnalyticSolutionError(f"robot {robot.name!r} has no analytic IK family: {family.reason}")
+    T = _checks.transforms(T_world_tool, "T_world_tool")
+    batch = T.shape[:-2]
+    T2 = T.reshape(-1, 4, 4)
+    N = T2.shape[0]
+    n = robot.n
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = np.asarray(robot.chain.revolute)
+    j = family.parameter_joint
+    if j is None:
+        if q_param is not None:
+            raise OptionError(f"q_param is only for 7-joint arms; robot {robot.name!r} has {n} joints")
+        geo, R, p, params, reps = g, T2[:, :3, :3], T2[:, :3, 3], None, 1
+    else:
+        if q_param is None:
+            if not isinstance(grid, (int, np.integer)) or isinstance(grid, bool) or grid < 1:
+                raise OptionError(f"grid must be an integer >= 1, got {grid!r}")
+            lo = lower[j] if np.isfinite(lower[j]) else -np.pi
+            hi = upper[j] if np.isfinite(upper[j]) else np.pi
+            values = lo + (hi - lo) * (np.arange(grid) + 0.5) / grid
+            params = np.broadcast_to(values, (N, grid)).reshape(-1)
+            reps = grid
+        else:
+            qp = np.asarray(q_param, dtype=float) if _is_real(q_param) else None
+            if qp is None:
+                raise ShapeError(f"q_param must be a number or an array of numbers, got {type(q_param).__name__}")
+            if not np.isfinite(qp).all():
+                raise ShapeError("q_param must be finite")
+            try:
+                qp = np.broadcast_to(qp, batch).reshape(-1)
+            except ValueError:
+                raise ShapeError(f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}") from None
+            params, reps = qp, 1
+        geo = g.fixed(j, params)
+        R = np.repeat(T2[:, :3, :3], reps, axis=0)
+        p = np.repeat(T2[:, :3, 3], reps, axis=0)
+    if family.reversed:
+        geo_s = geo.reversed()
+        Rs = np.swapaxes(R, -1, -2)
+        ps = -(Rs @ p[..., None])[..., 0]
+        q6, exact = _solve6(family.name, geo_s, Rs, ps)
+        q6 = -q6[..., ::-1]
+    else:
+        q6, exact = _solve6(family.name, geo, R, p)
+    q6 = np.nan_to_num(q6)
+    M, k6 = q6.shape[0], q6.shape[1]
+    if j is None:
+        q = q6
+    else:
+        q = np.insert(q6, j, np.broadcast_to(params[:, None], (M, k6)), axis=-1)
+    q = _wrap_into_limits(q, lower, upper, revolute)
+    flat_q = q.reshape(-1, n)
+    Rf = np.repeat(R, k6, axis=0)
+    pf = np.repeat(p, k6, axis=0)
+    pe, re = _pose_errors(robot, flat_q, Rf, pf)
+    need = (exact.reshape(-1) | (not family.exact)) & ((pe > POSITION_TOLERANCE) | (re > ROTATION_TOLERANCE))
+    need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    if need.any():
+        free = np.array([i for i in range(n) if i != j])
+        rows = np.flatnonzero(need)
+        flat_q = flat_q.copy()
+        flat_q[rows] = _wrap_into_limits(_polish(robot, flat_q[rows], Rf[rows], pf[rows], free), lower, upper, revolute)
+        pe, re = pe.copy(), re.copy()
+        pe[rows], re[rows] = _pose_errors(robot, flat_q[rows], Rf[rows], pf[rows])
+    inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
+    valid = inside & (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
+    q = flat_q.reshape(N, reps * k6, n)
+    valid = _dedupe(q, valid.reshape(N, reps * k6), k6)
+    pe, re = pe.reshape(N, -1), re.reshape(N, -1)
+    if wraps:
+        q, valid = _expand_wraps(q, valid, lower, upper, revolute)
+        W = q.shape[1] // pe.shape[1]
+        pe, re = np.repeat(pe, W, axis=1), np.repeat(re, W, axis=1)
+    k = q.shape[1]
+    return IKSolutions(
+        q=q.reshape(batch + (k, n)),
+        valid=valid.reshape(batch + (k,)),
+        position_error=pe.reshape(batch + (k,)),
+        rotation_error=re.reshape(batch + (k,)),
+        family=family,
+    )
+
+
+def _is_real(value) -> bool:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return arr.dtype.kind == "f"
