@@ -11,16 +11,31 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _checks, spatial
-from .errors import OptionError, ShapeError
+from .errors import NoAnalyticSolutionError, OptionError, ShapeError
 from .kinematics import _pose_and_jacobian
-from .singularity import characteristic_length, task_rows
+from .singularity import characteristic_length, inverse_condition, task_rows
+from .ik_analytic import AnalyticFamily, IKSolutions, analytic_family, solve_all
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Chain, Robot
 
-__all__ = ["IKOptions", "IKResult", "solve", "dls_step", "POSITION_ONLY", "DAMPING_SCHEMES"]
+__all__ = [
+    "IKOptions",
+    "IKResult",
+    "solve",
+    "dls_step",
+    "POSITION_ONLY",
+    "DAMPING_SCHEMES",
+    "METHODS",
+    "IKSolutions",
+    "AnalyticFamily",
+    "analytic_family",
+    "solve_all",
+]
 
 Damping = Literal["sugihara", "chan", "lm"]
+Method = Literal["auto", "analytic", "dls"]
+METHODS: tuple[str, ...] = ("auto", "analytic", "dls")
 DAMPING_SCHEMES: tuple[str, ...] = ("sugihara", "chan", "lm")
 WEIGHTS_FRAMES: tuple[str, ...] = ("world", "target")
 
@@ -858,8 +873,17 @@ def solve(
     *,
     options: IKOptions | None = None,
     seed: int | np.random.Generator | None = None,
+    method: Method = "auto",
 ) -> IKResult:
     """Inverse kinematics: joint values that put the tool at ``T_target``, batched.
+
+    ``method="auto"`` (default) takes the closed-form solutions of :func:`solve_all` when the arm has an
+    analytic family (:func:`analytic_family`) and the task is the full pose (all six weights equal),
+    returning the valid solution nearest ``q0`` (or, without ``q0``, nearest the middle of the joint
+    ranges); targets it leaves unsolved, and arms without a family, go to the damped least squares below,
+    started from the nearest analytic answer when there is one (a near-miss geometry is polished that
+    way). ``"analytic"`` is the same but raises for an arm without a family; ``"dls"`` is only the
+    damped least squares.
 
     Damped least squares ``Δq = z + Jᵀ(JJᵀ + λI)⁻¹(e − Jz)`` (see :func:`dls_step`) with the world-frame
     error ``e = [p* − p; log(R* Rᵀ)]`` (rows ``[v; ω]`` like J), adaptive damping (``options.damping``),
@@ -888,11 +912,18 @@ def solve(
     Raises:
         ShapeError: ``T_target`` or ``q0`` has a wrong shape or a non-finite value.
         ConventionError: ``T_target`` is not a rigid transform.
-        OptionError: ``options`` is not an :class:`IKOptions` or its ``rest`` has the wrong length.
+        OptionError: ``options`` is not an :class:`IKOptions` or its ``rest`` has the wrong length, or
+            ``method`` is not one of :data:`METHODS`.
+        NoAnalyticSolutionError: ``method="analytic"`` for an arm without an analytic family.
     """
     options = _DEFAULT_OPTIONS if options is None else options
     if not isinstance(options, IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
+    _checks.choice(method, "method", METHODS)
+    if method != "dls":
+        answer = _solve_analytic(robot, T_target, q0, options, seed, method)
+        if answer is not None:
+            return answer
     T = _checks.transforms(T_target, "T_target")
     batch = T.shape[:-2]
     T2 = T.reshape(-1, 4, 4)
@@ -901,15 +932,7 @@ def solve(
     if q0 is None:
         q_start = np.broadcast_to(arm.middle, batch + (n,))
     else:
-        q0 = _checks.joint_vector(robot, q0, "q0")
-        if q0.shape != batch + (n,):
-            try:
-                q0 = np.broadcast_to(q0, batch + (n,))
-            except ValueError:
-                raise ShapeError(
-                    f"q0 of shape {q0.shape} does not broadcast against T_target's batch shape {batch} "
-                    f"(expected (n,) = ({n},) or {batch + (n,)})"
-                ) from None
+        q0 = _q0_for(robot, q0, batch)
         q_start = np.minimum(np.maximum(q0, arm.lower), arm.upper)  # a new array
     q_start = q_start.reshape(-1, n) if q0 is not None else np.array(q_start.reshape(-1, n))
     if options.rest is None or options.nullspace_gain == 0:
@@ -956,3 +979,106 @@ def solve(
         inverse_condition=cmin.reshape(batch),
         near_singularity=(cmin < options.singularity_threshold).reshape(batch),
     )
+
+
+# --------------------------------------------------------------------------------------------- analytic path
+def _solve_analytic(robot, T_target, q0, options: IKOptions, seed, method: str) -> IKResult | None:
+    """:func:`solve` by :func:`solve_all`: the valid solution nearest ``q0`` (or the middle of the ranges).
+
+    Returns None (the caller runs the damped least squares) when the arm has no family under "auto" or the
+    task is not the full pose. A 7-joint arm's parameter joint is taken from ``q0`` first, then swept.
+    Targets with no valid analytic solution are solved by the damped least squares from the nearest
+    analytic answer (or ``q0``).
+    """
+    family = analytic_family(robot)
+    if not family.applies:
+        if method == "analytic":
+            raise NoAnalyticSolutionError(f"robot {robot.name!r} has no analytic IK family: {family.reason}")
+        return None
+    if len(set(options.weights)) != 1:
+        if method == "analytic":
+            raise OptionError("method='analytic' solves the full pose only; options.weights must be all equal")
+        return None
+    T = _checks.transforms(T_target, "T_target")
+    batch, n = T.shape[:-2], robot.n
+    if isinstance(options.rest, tuple) and len(options.rest) != n:
+        raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {len(options.rest)}")
+    arm = _arm(robot)
+    ref = np.broadcast_to(arm.middle, batch + (n,)) if q0 is None else _q0_for(robot, q0, batch)
+    T2, ref2 = T.reshape(-1, 4, 4), ref.reshape(-1, n)
+    j = family.parameter_joint
+    tries = [None] if j is None else ([ref2[:, j], None] if q0 is not None else [None])
+    best = np.array(ref2)
+    found = np.zeros(T2.shape[0], dtype=bool)
+    start_err = np.full(T2.shape[0], np.inf)
+    for q_param in tries:
+        todo = np.flatnonzero(~found)
+        if todo.size == 0:
+            break
+        sols = solve_all(robot, T2[todo], q_param=None if q_param is None else q_param[todo])
+        q_near = _nearest_turns(sols.q, ref2[todo, None, :], arm)
+        dist = np.where(sols.valid, np.abs(q_near - ref2[todo, None, :]).sum(-1), np.inf)
+        pick = np.argmin(dist, axis=-1)
+        rows = np.arange(todo.size)
+        ok = np.isfinite(dist[rows, pick])
+        best[todo[ok]] = q_near[rows[ok], pick[ok]]
+        found[todo[ok]] = True
+        # The unsolved ones keep the analytic answer of least error as the start of the damped least squares.
+        err = sols.position_error / characteristic_length(robot) + sols.rotation_error
+        near = np.argmin(err, axis=-1)
+        better = ~ok & (err[rows, near] < start_err[todo])
+        best[todo[better]] = np.clip(q_near[rows[better], near[better]], arm.lower, arm.upper)
+        start_err[todo[better]] = err[rows[better], near[better]]
+    q = best
+    success = found.copy()
+    iterations = np.zeros(found.shape, dtype=int)
+    restarts = np.zeros(found.shape, dtype=int)
+    if not found.all():  # the damped least squares for the rest, from q0
+        rest = np.flatnonzero(~found)
+        dls = solve(robot, T2[rest], best[rest], options=options, seed=seed, method="dls")
+        q[rest], success[rest] = dls.q, dls.success
+        iterations[rest], restarts[rest] = dls.iterations, dls.restarts
+    T_q = robot.fk(q)
+    err = spatial.pose_error(T2, T_q)
+    J = robot.jacobian(q)
+    cond = inverse_condition(J[:, arm.cond_rows] * arm.cond_scale)
+    return IKResult(
+        q=q.reshape(batch + (n,)),
+        success=success.reshape(batch),
+        position_error=np.linalg.norm(err[:, :3], axis=-1).reshape(batch),
+        rotation_error=np.linalg.norm(err[:, 3:], axis=-1).reshape(batch),
+        iterations=iterations.reshape(batch),
+        restarts=restarts.reshape(batch),
+        inverse_condition=cond.reshape(batch),
+        near_singularity=(cond < options.singularity_threshold).reshape(batch),
+    )
+
+
+def _nearest_turns(q: np.ndarray, ref: np.ndarray, arm: _Arm) -> np.ndarray:
+    """``q`` with each revolute joint moved by whole turns to the value within its limits nearest ``ref``."""
+    if not arm.wraps:
+        return q
+    m = np.round((ref - q) / (2.0 * np.pi))
+    out = q
+    for shift in (m, m - 1.0, m + 1.0):
+        cand = q + 2.0 * np.pi * shift
+        inside = (cand >= arm.lower) & (cand <= arm.upper)
+        closer = np.abs(cand - ref) < np.abs(out - ref)
+        out_inside = (out >= arm.lower) & (out <= arm.upper)
+        out = np.where(arm.revolute & inside & (closer | ~out_inside), cand, out)
+    return out
+
+
+def _q0_for(robot: "Robot", q0: npt.ArrayLike, batch: tuple[int, ...]) -> np.ndarray:
+    """``q0`` checked and broadcast to ``batch + (n,)``; a ShapeError naming both shapes otherwise."""
+    n = robot.n
+    q0 = _checks.joint_vector(robot, q0, "q0")
+    if q0.shape == batch + (n,):
+        return q0
+    try:
+        return np.broadcast_to(q0, batch + (n,))
+    except ValueError:
+        raise ShapeError(
+            f"q0 of shape {q0.shape} does not broadcast against T_target's batch shape {batch} "
+            f"(expected (n,) = ({n},) or {batch + (n,)})"
+        ) from None

@@ -99,13 +99,13 @@ class _Geometry:
 
     Attributes:
         H: ``(..., n, 3)`` unit joint axes in the world.
-        O: ``(..., n, 3)`` a point on each axis [m].
+        P: ``(..., n, 3)`` a point on each axis [m].
         R0: ``(..., 3, 3)`` the tool's rotation at q = 0.
         p0: ``(..., 3)`` the tool's position at q = 0 [m].
     """
 
     H: np.ndarray
-    O: np.ndarray
+    P: np.ndarray
     R0: np.ndarray
     p0: np.ndarray
 
@@ -116,20 +116,20 @@ class _Geometry:
         """
         Rt = np.swapaxes(self.R0, -1, -2)
         H = (Rt[..., None, :, :] @ self.H[..., ::-1, :, None])[..., 0]
-        O = (Rt[..., None, :, :] @ (self.O[..., ::-1, :] - self.p0[..., None, :])[..., None])[..., 0]
-        return _Geometry(H, O, Rt, -(Rt @ self.p0[..., None])[..., 0])
+        P = (Rt[..., None, :, :] @ (self.P[..., ::-1, :] - self.p0[..., None, :])[..., None])[..., 0]
+        return _Geometry(H, P, Rt, -(Rt @ self.p0[..., None])[..., 0])
 
     def fixed(self, j: int, t: np.ndarray) -> "_Geometry":
         """The chain with joint ``j`` held at ``t`` ``(...)`` [rad]: ``e^{ξj t}`` moved past the later joints."""
         t = np.asarray(t, dtype=float)
-        hj, oj = self.H[..., j, :], self.O[..., j, :]
+        hj, oj = self.H[..., j, :], self.P[..., j, :]
         Rj = _rotation_matrix(hj, t)  # (..., 3, 3)
         later_H = (Rj[..., None, :, :] @ self.H[..., j + 1 :, :, None])[..., 0]
-        later_O = oj[..., None, :] + (Rj[..., None, :, :] @ (self.O[..., j + 1 :, :] - oj[..., None, :])[..., None])[..., 0]
+        later_O = oj[..., None, :] + (Rj[..., None, :, :] @ (self.P[..., j + 1 :, :] - oj[..., None, :])[..., None])[..., 0]
         batch = np.broadcast_shapes(self.H.shape[:-2], t.shape)
         H = np.concatenate([np.broadcast_to(self.H[..., :j, :], batch + (j, 3)), np.broadcast_to(later_H, batch + later_H.shape[-2:])], -2)
-        O = np.concatenate([np.broadcast_to(self.O[..., :j, :], batch + (j, 3)), np.broadcast_to(later_O, batch + later_O.shape[-2:])], -2)
-        return _Geometry(H, O, Rj @ self.R0, oj + (Rj @ (self.p0 - oj)[..., None])[..., 0])
+        P = np.concatenate([np.broadcast_to(self.P[..., :j, :], batch + (j, 3)), np.broadcast_to(later_O, batch + later_O.shape[-2:])], -2)
+        return _Geometry(H, P, Rj @ self.R0, oj + (Rj @ (self.p0 - oj)[..., None])[..., 0])
 
 
 def _rotation_matrix(h: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -146,17 +146,17 @@ def _geometry(robot: "Robot") -> _Geometry:
     """The robot's axes and points at q = 0 in the world, from its compiled chain (motion frames' z axes)."""
     C = robot.chain.C
     F = C[0]
-    H, O = [], []
+    H, P = [], []
     for i in range(robot.n):
         H.append(F[:3, 2])
-        O.append(F[:3, 3])
+        P.append(F[:3, 3])
         F = F @ C[i + 1]
-    return _Geometry(np.array(H), np.array(O), F[:3, :3].copy(), F[:3, 3].copy())
+    return _Geometry(np.array(H), np.array(P), F[:3, :3].copy(), F[:3, 3].copy())
 
 
 def _length(g: _Geometry) -> float:
     """The arm's length L [m]: summed distances between consecutive axis points and to the tool (1 if 0)."""
-    pts = np.concatenate([g.O, g.p0[None]], axis=0)
+    pts = np.concatenate([g.P, g.p0[None]], axis=0)
     L = float(np.linalg.norm(np.diff(pts, axis=0), axis=-1).sum())
     return L if L > 0.0 else 1.0
 
@@ -212,7 +212,7 @@ def _axis_facts(g: _Geometry, L: float, tol: float):
     """Predicates on a 6-joint chain (axes 1-based in the words, 0-based in the code) at one tolerance."""
 
     def meet(i, j):
-        _, dist, sin = _meet(g.H[i], g.O[i], g.H[j], g.O[j])
+        _, dist, sin = _meet(g.H[i], g.P[i], g.H[j], g.P[j])
         return bool(dist <= tol * L and sin > tol)
 
     def parallel(i, j):
@@ -221,8 +221,8 @@ def _axis_facts(g: _Geometry, L: float, tol: float):
     def concurrent(i, j, k):
         if not (meet(i, j) and meet(j, k)):
             return False
-        a, _, _ = _meet(g.H[i], g.O[i], g.H[j], g.O[j])
-        b, _, _ = _meet(g.H[j], g.O[j], g.H[k], g.O[k])
+        a, _, _ = _meet(g.H[i], g.P[i], g.H[j], g.P[j])
+        b, _, _ = _meet(g.H[j], g.P[j], g.H[k], g.P[k])
         return bool(np.linalg.norm(a - b) <= tol * L)
 
     return meet, parallel, concurrent
@@ -410,13 +410,13 @@ def _R(h: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
     """The spherical-wrist families: ``(q (..., 8, 6), exact (..., 8))``."""
-    H, O = g.H, g.O
+    H, P = g.H, g.P
     h1, h2, h3 = H[..., 0, :], H[..., 1, :], H[..., 2, :]
-    W, _, _ = _meet(H[..., 3, :], O[..., 3, :], H[..., 4, :], O[..., 4, :])  # the wrist centre at q = 0
+    W, _, _ = _meet(H[..., 3, :], P[..., 3, :], H[..., 4, :], P[..., 4, :])  # the wrist centre at q = 0
     w = p - (Rt @ (g.p0 - W)[..., None])[..., 0]  # the wrist centre of the target [m]
     if name == "spherical_wrist_intersecting_shoulder":
-        S, _, _ = _meet(h1, O[..., 0, :], h2, O[..., 1, :])
-        p23, p3W = O[..., 2, :] - S, W - O[..., 2, :]
+        S, _, _ = _meet(h1, P[..., 0, :], h2, P[..., 1, :])
+        p23, p3W = P[..., 2, :] - S, W - P[..., 2, :]
         ws = w - S
         q3, ok3, ls3 = _sp3(p3W, -p23, h3, np.linalg.norm(ws, axis=-1))  # (..., 2)
         v = p23[..., None, :] + rotate(h3[..., None, :], q3, p3W[..., None, :])  # (..., 2, 3)
@@ -426,8 +426,8 @@ def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
         ok = (ok3[..., :, None] & ~ls3[..., None, None] & ok12 & ~ls12[..., None]).reshape(q1.shape[:-2] + (4,))
         arm = np.stack([q1, q2, q3], -1).reshape(q1.shape[:-2] + (4, 3))
     elif name == "spherical_wrist_parallel_shoulder":
-        o1 = O[..., 0, :]
-        p12, p23, p3W = O[..., 1, :] - o1, O[..., 2, :] - O[..., 1, :], W - O[..., 2, :]
+        o1 = P[..., 0, :]
+        p12, p23, p3W = P[..., 1, :] - o1, P[..., 2, :] - P[..., 1, :], W - P[..., 2, :]
         wo = w - o1
         t1, ok1, ls1 = _sp4(h2, wo, h1, dot(h2, p12 + p23 + p3W))
         q1 = -t1  # (..., 2)
@@ -439,13 +439,13 @@ def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
         ok = (ok1[..., :, None] & ~ls1[..., None, None] & ok3 & ~ls3[..., None]).reshape(q1.shape[:-2] + (4,))
         arm = np.stack([q1, q2, q3], -1).reshape(q1.shape[:-2] + (4, 3))
     else:  # general: SP5 in (−q1, q2, q3)
-        o1 = O[..., 0, :]
-        p12, p23, p3W = O[..., 1, :] - o1, O[..., 2, :] - O[..., 1, :], W - O[..., 2, :]
+        o1 = P[..., 0, :]
+        p12, p23, p3W = P[..., 1, :] - o1, P[..., 2, :] - P[..., 1, :], W - P[..., 2, :]
         t1, q2, q3, ok, ls = _sp5(-p12, w - o1, p23, p3W, h1, h2, h3)
         arm = np.stack([-t1, q2, q3], -1)  # (..., 4, 3)
         ok = ok & ~ls[..., None]
     R03 = _R(h1[..., None, :], arm[..., 0]) @ _R(h2[..., None, :], arm[..., 1]) @ _R(h3[..., None, :], arm[..., 2])
-    gw = _Geometry(g.H[..., None, :, :], g.O[..., None, :, :], g.R0, g.p0)
+    gw = _Geometry(g.H[..., None, :, :], g.P[..., None, :, :], g.R0, g.p0)
     wrist, okw = _wrist(gw, R03, Rt[..., None, :, :])  # (..., 4, 2, 3)
     q = np.concatenate([np.broadcast_to(arm[..., :, None, :], wrist.shape), wrist], -1)
     return q.reshape(q.shape[:-3] + (8, 6)), (ok[..., :, None] & okw).reshape(ok.shape[:-1] + (8,))
@@ -453,14 +453,14 @@ def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
 
 def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
     """The three-parallel families: ``(q (..., k, 6), exact (..., k))``, k = 8 or 16."""
-    H, O = g.H, g.O
+    H, P = g.H, g.P
     h1, h2, h3, h5, h6 = (H[..., i, :] for i in (0, 1, 2, 4, 5))
     if name == "three_parallel_intersecting_wrist":
-        o56, _, _ = _meet(h5, O[..., 4, :], h6, O[..., 5, :])
+        o56, _, _ = _meet(h5, P[..., 4, :], h6, P[..., 5, :])
         o5 = o6 = o56
     else:
-        o5, o6 = O[..., 4, :], O[..., 5, :]
-    o1, o2, o3, o4 = (O[..., i, :] for i in range(4))
+        o5, o6 = P[..., 4, :], P[..., 5, :]
+    o1, o2, o3, o4 = (P[..., i, :] for i in range(4))
     p12, p23, p34, p45, p56 = o2 - o1, o3 - o2, o4 - o3, o5 - o4, o6 - o5
     x = p - (Rt @ (g.p0 - o6)[..., None])[..., 0] - o1  # = R1(p12 + R2(... R5 p56)) [m]
     Rth6 = (Rt @ h6[..., None])[..., 0]

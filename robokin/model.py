@@ -347,11 +347,13 @@ class Robot:
 
         return manipulability_gradient(self, q, rows=rows)
 
-    def ik(self, T_target: npt.ArrayLike, q0: npt.ArrayLike | None = None, *, options=None, seed=None) -> "IKResult":
+    def ik(
+        self, T_target: npt.ArrayLike, q0: npt.ArrayLike | None = None, *, options=None, seed=None, method: str = "auto"
+    ) -> "IKResult":
         """Inverse kinematics. See :func:`robokin.ik.solve`."""
         from .ik import solve
 
-        return solve(self, T_target, q0, options=options, seed=seed)
+        return solve(self, T_target, q0, options=options, seed=seed, method=method)
 
 
 # At the end, not the top: kinematics reads Robot only for type hints, and the hot convenience methods
