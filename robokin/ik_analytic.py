@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from . import _checks
 from .errors import NoAnalyticSolutionError, OptionError, ShapeError
-from .ik_subproblems import _sp1, _sp2, _sp3, _sp4, _sp5, _sp6, cross, dot, rotate
+from .ik_subproblems import _sp1, _sp2, _sp3, _sp4, _sp5, _sp6, cross, dot, rotate, rotate_cs
 from .kinematics import fk, jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -374,25 +374,21 @@ def analytic_family(robot: "Robot") -> AnalyticFamily:
 
 
 # --------------------------------------------------------------------------------------------- solvers
-def _wrist(g: _Geometry, R_03: np.ndarray, Rt: np.ndarray):
-    """Joints 4, 5, 6 of a spherical wrist: ``R4 R5 R6 = R_03ᵀ Rt``; 2 solutions.
+def _wrist(g: _Geometry, a: np.ndarray, y: np.ndarray, v: np.ndarray):
+    """Joints 4, 5, 6 of a spherical wrist, ``R4 R5 R6 = R36``, given ``a = R36 h6`` and ``y = R36 v``; 2 solutions.
 
-    ``R(h4, −q4) R36 h6 = R(h5, q5) h6`` (SP2), then ``R(h6, q6) v = R5ᵀ R4ᵀ R36 v`` for ``v ⟂ h6`` (SP1).
+    ``R(h4, −q4) a = R(h5, q5) h6`` (SP2), then ``R(h6, q6) v = R5ᵀ R4ᵀ y`` for the unit ``v ⟂ h6`` (SP1).
 
     Args:
-        R_03: ``(..., 3, 3)``; Rt: ``(..., 3, 3)`` the target rotation times ``R0ᵀ``.
+        a, y: ``(..., 3)``; v: ``(3,)`` or ``(..., 3)``.
 
     Returns:
         ``(..., 2, 3)`` angles and ``(..., 2)`` exact mask.
     """
     h4, h5, h6 = (g.H[..., i, :] for i in (3, 4, 5))
-    R36 = np.swapaxes(R_03, -1, -2) @ Rt
-    a = (R36 @ h6[..., None])[..., 0]
     t4, q5, ok, ls = _sp2(a, np.broadcast_to(h6, a.shape), h4, h5)
     q4 = -t4
-    v = _perpendicular(h6)
-    y = (R36 @ v[..., None])[..., 0]
-    y = rotate(h5[..., None, :], -q5, rotate(h4[..., None, :], -q4, y[..., None, :]))
+    y = rotate(h5[..., None, :], -q5, rotate(h4[..., None, :], t4, y[..., None, :]))
     q6 = _sp1(v[..., None, :], y, h6[..., None, :])
     return np.stack([q4, q5, q6], -1), ok & ~ls[..., None]
 
@@ -402,10 +398,6 @@ def _perpendicular(h: np.ndarray) -> np.ndarray:
     helper = np.where((np.abs(h[..., 0]) < 0.9)[..., None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
     v = cross(h, helper)
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def _R(h: np.ndarray, q: np.ndarray) -> np.ndarray:
-    return _rotation_matrix(h, q)
 
 
 def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
@@ -444,9 +436,14 @@ def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
         t1, q2, q3, ok, ls = _sp5(-p12, w - o1, p23, p3W, h1, h2, h3)
         arm = np.stack([-t1, q2, q3], -1)  # (..., 4, 3)
         ok = ok & ~ls[..., None]
-    R03 = _R(h1[..., None, :], arm[..., 0]) @ _R(h2[..., None, :], arm[..., 1]) @ _R(h3[..., None, :], arm[..., 2])
+    # R36 = R03ᵀ Rt is needed on two vectors only: R(h3, −q3) R(h2, −q2) R(h1, −q1) applied to Rt h6, Rt v.
+    v = _perpendicular(H[..., 5, :])
+    both = np.stack([(Rt @ H[..., 5, :, None])[..., 0], (Rt @ v[..., None])[..., 0]], -2)  # (..., 2, 3)
+    both = np.broadcast_to(both[..., None, :, :], arm.shape[:-1] + (2, 3))
+    for i, h in ((0, h1), (1, h2), (2, h3)):
+        both = rotate(h[..., None, None, :], -arm[..., i, None], both)
     gw = _Geometry(g.H[..., None, :, :], g.P[..., None, :, :], g.R0, g.p0)
-    wrist, okw = _wrist(gw, R03, Rt[..., None, :, :])  # (..., 4, 2, 3)
+    wrist, okw = _wrist(gw, both[..., 0, :], both[..., 1, :], v[..., None, :])  # (..., 4, 2, 3)
     q = np.concatenate([np.broadcast_to(arm[..., :, None, :], wrist.shape), wrist], -1)
     return q.reshape(q.shape[:-3] + (8, 6)), (ok[..., :, None] & okw).reshape(ok.shape[:-1] + (8,))
 
@@ -480,21 +477,24 @@ def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray):
         d = np.stack(np.broadcast_arrays(d1, np.zeros_like(d1)), -1)
         t1, q5, ok, ls = _sp6(hs, ks, ps, d)  # (..., 4)
         ok = ok & ~ls[..., None]
+    # Each angle's cosine and sine once; R(h, −θ) takes (c, −s).
+    c1, s1 = np.cos(t1), np.sin(t1)
+    c5, s5 = np.cos(q5), np.sin(q5)
     # q6: R(h6, −q6) R(h5, −q5) h2 = Rtᵀ R1 h2.
-    R1h2 = rotate(h1[..., None, :], -t1, h2[..., None, :])
+    R1h2 = rotate_cs(h1[..., None, :], c1, -s1, h2[..., None, :])
     target = (np.swapaxes(Rt, -1, -2)[..., None, :, :] @ R1h2[..., None])[..., 0]
-    b = rotate(h5[..., None, :], -q5, np.broadcast_to(h2[..., None, :], target.shape))
+    b = rotate_cs(h5[..., None, :], c5, -s5, np.broadcast_to(h2[..., None, :], target.shape))
     q6 = -_sp1(b, target, h6[..., None, :])
     # θ = q2 + q3 + q4: R(h2, θ) v = R1ᵀ Rt R6ᵀ R5ᵀ v for v ⟂ h2.
     v = np.broadcast_to(_perpendicular(h2)[..., None, :], target.shape)
-    y = rotate(h5[..., None, :], -q5, v)
+    y = rotate_cs(h5[..., None, :], c5, -s5, v)
     y = rotate(h6[..., None, :], -q6, y)
     y = (Rt[..., None, :, :] @ y[..., None])[..., 0]
-    y = rotate(h1[..., None, :], t1, y)
+    y = rotate_cs(h1[..., None, :], c1, s1, y)
     theta = _sp1(v, y, h2[..., None, :])
     # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56).
-    tail = p45[..., None, :] + rotate(h5[..., None, :], q5, p56[..., None, :])
-    dvec = rotate(h1[..., None, :], t1, x[..., None, :]) - p12[..., None, :] - rotate(h2[..., None, :], theta, tail)
+    tail = p45[..., None, :] + rotate_cs(h5[..., None, :], c5, s5, p56[..., None, :])
+    dvec = rotate_cs(h1[..., None, :], c1, s1, x[..., None, :]) - p12[..., None, :] - rotate(h2[..., None, :], theta, tail)
     q3, ok3, ls3 = _sp3(p34[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(dvec, axis=-1))  # (..., k, 2)
     u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p34[..., None, None, :])
     q2 = _sp1(u, np.broadcast_to(dvec[..., :, None, :], u.shape), h2[..., None, None, :])
@@ -524,8 +524,9 @@ class IKSolutions:
             nearest configuration the subproblems gave (finite, not a solution).
         valid: ``(..., k)`` bool: within the joint limits, pose errors within the tolerances, not a repeat
             of an earlier slot.
-        position_error: ``(..., k)`` ``‖p* − p(q)‖`` [m].
-        rotation_error: ``(..., k)`` the angle of ``R* R(q)ᵀ`` [rad].
+        position_error: ``(..., k)`` ``‖p* − p(q)‖`` [m] of the candidates (exact subproblem solutions within
+            the limits); ``inf`` for the other slots, which are not evaluated.
+        rotation_error: ``(..., k)`` the angle of ``R* R(q)ᵀ`` [rad]; ``inf`` likewise.
         family: The :class:`AnalyticFamily` that solved them.
     """
 
@@ -547,15 +548,23 @@ class IKSolutions:
         return self.valid.sum(axis=-1)
 
 
-def _pose_errors(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray):
+def _pose_errors(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, which: np.ndarray | None = None):
     """Position [m] and rotation [rad] errors ``(M,)`` of ``q (M, n)`` against ``R (M, 3, 3)``, ``p (M, 3)``.
 
-    The angle of ``R* Rᵀ`` from the Frobenius distance, ``‖R* − R‖_F = 2√2 sin(θ/2)``, which keeps full
+    Only the rows ``which`` (bool ``(M,)``; all when None) are evaluated, the others are ``inf``. The angle
+    of ``R* Rᵀ`` comes from the Frobenius distance, ``‖R* − R‖_F = 2√2 sin(θ/2)``, which keeps full
     precision for small angles (the trace formula does not).
     """
+    if which is not None and not which.all():
+        pe, re = np.full(q.shape[0], np.inf), np.full(q.shape[0], np.inf)
+        rows = np.flatnonzero(which)
+        if rows.size:
+            pe[rows], re[rows] = _pose_errors(robot, q[rows], R[rows], p[rows])
+        return pe, re
     T = fk(robot, q)
     pe = np.linalg.norm(T[:, :3, 3] - p, axis=-1)
-    dist = np.sqrt(np.einsum("nij,nij->n", T[:, :3, :3] - R, T[:, :3, :3] - R))
+    D = T[:, :3, :3] - R
+    dist = np.sqrt(np.einsum("nij,nij->n", D, D))
     re = 2.0 * np.arcsin(np.minimum(dist / (2.0 * np.sqrt(2.0)), 1.0))
     return pe, re
 
@@ -578,15 +587,22 @@ def _polish(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, free: n
 
 
 def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revolute: np.ndarray) -> np.ndarray:
-    """Each revolute angle moved by whole turns to the value within its limits nearest 0 (else kept)."""
-    best = q.copy()
-    found = (q >= lower) & (q <= upper)
-    for m in (1, -1, 2, -2):
-        cand = q + 2.0 * np.pi * m
-        take = ~found & revolute & (cand >= lower) & (cand <= upper)
-        best = np.where(take, cand, best)
-        found = found | take
-    return best
+    """Each revolute angle (given in ``[−π, π]``) moved by whole turns to the value within its limits
+    nearest 0, where that is not itself; only the joints whose limits do not hold ``[−π, π]`` are looked at."""
+    cols = np.flatnonzero(revolute & ((lower > -np.pi) | (upper < np.pi)))
+    if cols.size == 0:
+        return q
+    q = q.copy()
+    for j in cols:
+        v = q[..., j]
+        fix = (v < lower[j]) | (v > upper[j])
+        if fix.any():
+            for m in (1, -1, 2, -2):
+                cand = v + 2.0 * np.pi * m
+                v = np.where(fix & (cand >= lower[j]) & (cand <= upper[j]), cand, v)
+                fix = (v < lower[j]) | (v > upper[j])
+            q[..., j] = v
+    return q
 
 
 def _expand_wraps(q: np.ndarray, valid: np.ndarray, lower, upper, revolute):
@@ -605,14 +621,26 @@ def _expand_wraps(q: np.ndarray, valid: np.ndarray, lower, upper, revolute):
 
 
 def _dedupe(q: np.ndarray, valid: np.ndarray, block: int) -> np.ndarray:
-    """``valid`` with repeats (within DUPLICATE_TOL, inside each block of ``block`` slots) marked invalid."""
+    """``valid`` with repeats (within DUPLICATE_TOL, inside each block of ``block`` slots) marked invalid.
+
+    Pairs are screened on one number per slot (a weighted sum of the joints, weights 1, 2, ..., n, which two
+    repeats share within DUPLICATE_TOL · n(n+1)/2), and only the few candidates compared joint by joint.
+    """
     N, k, n = q.shape
-    qb = q.reshape(N, k // block, block, n)
-    vb = valid.reshape(N, k // block, block).copy()
+    key = (q @ np.arange(1.0, n + 1.0)).reshape(N, k // block, block)
+    vb = valid.reshape(N, k // block, block)
+    bound = DUPLICATE_TOL * n * (n + 1) / 2
+    out = None
     for i in range(1, block):
-        same = (np.abs(qb[:, :, :i] - qb[:, :, i : i + 1]).max(-1) < DUPLICATE_TOL) & vb[:, :, :i]
-        vb[:, :, i] &= ~same.any(-1)
-    return vb.reshape(N, k)
+        near = (np.abs(key[:, :, :i] - key[:, :, i : i + 1]) < bound) & vb[:, :, :i] & vb[:, :, i : i + 1]
+        if not near.any():
+            continue
+        out = vb.copy() if out is None else out
+        t, b, a = np.nonzero(near)
+        rows = t * k + b * block
+        same = np.abs(q.reshape(-1, n)[rows + a] - q.reshape(-1, n)[rows + i]).max(-1) < DUPLICATE_TOL
+        out[t[same], b[same], i] = False
+    return valid if out is None else out.reshape(N, k)
 
 
 def solve_all(
@@ -691,7 +719,7 @@ def solve_all(
         q6 = -q6[..., ::-1]
     else:
         q6, exact = _solve6(family.name, geo, R, p)
-    q6 = np.nan_to_num(q6)
+    q6 = np.pi - np.mod(np.pi - np.nan_to_num(q6), 2.0 * np.pi)  # every angle into (−π, π]
     M, k6 = q6.shape[0], q6.shape[1]
     if j is None:
         q = q6
@@ -701,8 +729,13 @@ def solve_all(
     flat_q = q.reshape(-1, n)
     Rf = np.repeat(R, k6, axis=0)
     pf = np.repeat(p, k6, axis=0)
-    pe, re = _pose_errors(robot, flat_q, Rf, pf)
-    need = (exact.reshape(-1) | (not family.exact)) & ((pe > POSITION_TOLERANCE) | (re > ROTATION_TOLERANCE))
+    # Verified by fk: the candidates, exact slots within the limits (every slot within the limits for a near
+    # miss, whose answers are only close); the others are not solutions and are not evaluated (error inf),
+    # which spares the fk of up to half the slots on arms with tight limits.
+    inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
+    cand = (exact.reshape(-1) | (not family.exact)) & inside
+    pe, re = _pose_errors(robot, flat_q, Rf, pf, cand)
+    need = cand & ((pe > POSITION_TOLERANCE) | (re > ROTATION_TOLERANCE))
     need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
     if need.any():
         free = np.array([i for i in range(n) if i != j])
@@ -711,7 +744,7 @@ def solve_all(
         flat_q[rows] = _wrap_into_limits(_polish(robot, flat_q[rows], Rf[rows], pf[rows], free), lower, upper, revolute)
         pe, re = pe.copy(), re.copy()
         pe[rows], re[rows] = _pose_errors(robot, flat_q[rows], Rf[rows], pf[rows])
-    inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
+        inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
     valid = inside & (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
     q = flat_q.reshape(N, reps * k6, n)
     valid = _dedupe(q, valid.reshape(N, reps * k6), k6)

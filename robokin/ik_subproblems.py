@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Subsolutions", "rotate", "sp1", "sp2", "sp3", "sp4", "sp5", "sp6", "EXACT_TOL"]
+__all__ = ["Subsolutions", "rotate", "rotate_cs", "sp1", "sp2", "sp3", "sp4", "sp5", "sp6", "EXACT_TOL"]
 
 # Relative tolerance of "exact": a cosine within 1 + EXACT_TOL of ±1 is clamped (a tangency), beyond it the
 # instance has no exact solution and is solved in the least-squares sense. Inputs computed by forward
@@ -76,6 +76,10 @@ class Subsolutions:
 # --------------------------------------------------------------------------------------------- helpers
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``aᵀb`` over the last axis ``(..., 3)`` → ``(...)``, broadcasting."""
+    if b.size == 3 and a.size > 3:  # one vector against many: a single matrix-vector product
+        return a @ b.reshape(3)
+    if a.size == 3 and b.size > 3:
+        return b @ a.reshape(3)
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
@@ -88,9 +92,18 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def rotate(k: npt.ArrayLike, theta: npt.ArrayLike, p: npt.ArrayLike) -> np.ndarray:
     """``R(k, θ) p`` ``(..., 3)`` by Rodrigues' formula, for unit axes ``k`` ``(..., 3)``, broadcasting."""
+    theta = np.asarray(theta, dtype=float)
+    return rotate_cs(k, np.cos(theta), np.sin(theta), p)
+
+
+def rotate_cs(k: npt.ArrayLike, c: np.ndarray, s: np.ndarray, p: npt.ArrayLike) -> np.ndarray:
+    """:func:`rotate` with ``cos θ`` and ``sin θ`` ``(...)`` given (computed once for several rotations)."""
     k, p = np.asarray(k, dtype=float), np.asarray(p, dtype=float)
-    theta = np.asarray(theta, dtype=float)[..., None]
-    c, s = np.cos(theta), np.sin(theta)
+    c, s = c[..., None], s[..., None]
+    if k.size == 3 and p.size > 3:  # one axis for the whole batch: k × p = p [k]×ᵀ and kᵀp as products
+        kv = k.reshape(3)
+        kxp = p @ np.array([[0.0, kv[2], -kv[1]], [-kv[2], 0.0, kv[0]], [kv[1], -kv[0], 0.0]])
+        return c * p + s * kxp + ((1.0 - c) * (p @ kv)[..., None]) * kv
     return c * p + s * cross(k, p) + (1.0 - c) * dot(k, p)[..., None] * k
 
 
