@@ -46,6 +46,8 @@ EXACT_TOL = 1e-9
 # (_NEWTON_STEPS steps on the real trigonometric equation) then restores full precision.
 ROOT_TOL = 1e-5
 _NEWTON_STEPS = 2
+# ... and is kept when the unit vector eliminated with it comes out of length 1 within this.
+UNIT_TOL = 1e-7
 # A 2×2 block of the SP6 system counts as singular below this |det| relative to the product of its
 # column norms (the system then has a continuum of solutions or none; such instances are marked invalid).
 _SINGULAR_TOL = 1e-12
@@ -331,10 +333,6 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray):
     z = _quartic_roots(Q)
     off = np.abs(np.abs(z) - 1.0)
     ok = off < ROOT_TOL
-    ls = ~ok.any(axis=-1) & ~degenerate
-    if ls.any():  # least squares: the root nearest the unit circle
-        nearest = np.argmin(off, axis=-1)
-        ok = ok | (ls[..., None] & (np.arange(4) == nearest[..., None]))
     theta = np.angle(z)
     Qe = Q[..., None, :, :]
     for _ in range(_NEWTON_STEPS):  # Newton on f(θ) = v Q vᵀ, v = [cos θ, sin θ, 1]; f' = 2 v Q [−sin, cos, 0]ᵀ
@@ -345,16 +343,22 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray):
         f = dot3(v, Qv)
         df = 2.0 * dot3(w, Qv)
         step = np.where(np.abs(df) > 1e-300, f / np.where(df == 0.0, 1.0, df), 0.0)
-        theta = np.where(ok & ~ls[..., None], theta - np.clip(step, -0.1, 0.1), theta)
+        theta = np.where(ok, theta - np.clip(step, -0.1, 0.1), theta)
     x = np.stack([np.cos(theta), np.sin(theta)], axis=-1)  # (..., 4, 2)
     y = (adj[..., None, :, :] @ (b[..., None, :] - (Ak[..., None, :, :] @ x[..., None])[..., 0])[..., None])[..., 0]
     y = y / D[..., None, None]
     other = np.arctan2(y[..., 1], y[..., 0])
-    ls = ls | (ok & (np.abs(np.hypot(y[..., 0], y[..., 1]) - 1.0) > 1e3 * ROOT_TOL)).any(axis=-1)
+    # A root is a solution when the eliminated unit vector comes out of unit length (a root pair that is
+    # complex, but near the circle, does not after the Newton steps).
+    miss = np.abs(np.hypot(y[..., 0], y[..., 1]) - 1.0)
+    valid = ok & (miss < UNIT_TOL) & ~degenerate[..., None]
+    ls = ~valid.any(axis=-1) & ~degenerate
+    if ls.any():  # least squares: the root that comes nearest (unit circle, then unit length)
+        nearest = np.argmin(off + miss, axis=-1)
+        valid = valid | (ls[..., None] & (np.arange(4) == nearest[..., None]))
     theta = _wrap(theta)
     t1 = np.where(swap[..., None], other, theta)
     t2 = np.where(swap[..., None], theta, other)
-    valid = ok & ~degenerate[..., None]
     return t1, t2, valid, ls
 
 
