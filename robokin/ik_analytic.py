@@ -842,6 +842,10 @@ def solve_all(
         geo = g.fixed(j, params)
         R = np.repeat(T2[:, :3, :3], reps, axis=0)
         p = np.repeat(T2[:, :3, 3], reps, axis=0)
+    if N == 0:  # an empty batch: the shapes only
+        k = family.solutions * reps
+        empty = np.zeros(batch + (k,))
+        return IKSolutions(np.zeros(batch + (k, n)), empty.astype(bool), empty, empty, family)
     if family.reversed:
         geo_s = geo.reversed()
         Rs = np.swapaxes(R, -1, -2)

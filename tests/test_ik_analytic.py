@@ -237,6 +237,8 @@ def test_seven_joint_grid_and_broadcast_parameter():
 
 
 def test_batch_shapes_are_kept():
+    empty = ik.solve_all(robokin.load("ur5"), np.zeros((0, 4, 4)))
+    assert empty.q.shape == (0, 8, 6) and empty.valid.shape == (0, 8)
     robot = robokin.load("puma560")
     T = robot.fk(_random_q(robot, 6, seed=2)).reshape(2, 3, 4, 4)
     sols = ik.solve_all(robot, T)
