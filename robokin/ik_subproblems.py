@@ -85,8 +85,18 @@ def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
+def _skew_t(v: np.ndarray) -> np.ndarray:
+    """``[v]×ᵀ`` ``(3, 3)`` of one vector, so that ``p @ [v]×ᵀ = v × p`` for rows ``p``."""
+    x, y, z = v.reshape(3)
+    return np.array([[0.0, z, -y], [-z, 0.0, x], [y, -x, 0.0]])
+
+
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a × b`` over the last axis ``(..., 3)``, broadcasting."""
+    if a.size == 3 and b.size > 3:  # one vector against many: one matrix product
+        return (b @ _skew_t(a)).reshape(np.broadcast_shapes(a.shape, b.shape))
+    if b.size == 3 and a.size > 3:
+        return (-(a @ _skew_t(b))).reshape(np.broadcast_shapes(a.shape, b.shape))
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
     return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
@@ -104,8 +114,7 @@ def rotate_cs(k: npt.ArrayLike, c: np.ndarray, s: np.ndarray, p: npt.ArrayLike) 
     c, s = c[..., None], s[..., None]
     if k.size == 3 and p.size > 3:  # one axis for the whole batch: k × p = p [k]×ᵀ and kᵀp as products
         kv = k.reshape(3)
-        kxp = p @ np.array([[0.0, kv[2], -kv[1]], [-kv[2], 0.0, kv[0]], [kv[1], -kv[0], 0.0]])
-        return c * p + s * kxp + ((1.0 - c) * (p @ kv)[..., None]) * kv
+        return c * p + s * (p @ _skew_t(kv)) + ((1.0 - c) * (p @ kv)[..., None]) * kv
     return c * p + s * cross(k, p) + (1.0 - c) * dot(k, p)[..., None] * k
 
 
