@@ -322,9 +322,10 @@ def _detect(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
     if robot.n == 7:
         candidates = []
         for j in _essential_free(robot):
-            found = [_classify6(g.fixed(j, np.float64(t)), L, allow_search=False) for t in _PROBE_ANGLES]
-            if found[0] is not None and all(f == found[0] for f in found):
-                name, exact, is_rev = found[0]
+            probes = [_classify6(g.fixed(j, np.array(t)), L, allow_search=False) for t in _PROBE_ANGLES]
+            first = probes[0]
+            if first is not None and all(f == first for f in probes):
+                name, exact, is_rev = first
                 # Rank: closed form order of FAMILIES, exact first, then the joint nearest the chain's middle.
                 candidates.append(((FAMILIES.index(name), not exact, abs(j - 3), j), name, exact, is_rev, j))
         if not candidates:
@@ -859,6 +860,7 @@ def solve_all(
     if j is None:
         q = q6
     else:
+        assert params is not None  # internal invariant: set whenever j is (not a check of user input)
         q = np.insert(q6, j, np.broadcast_to(params[:, None], (M, k6)), axis=-1)
     q = _wrap_into_limits(q, lower, upper, revolute)
     flat_q = q.reshape(-1, n)
