@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -1038,10 +1038,23 @@ def _solve_analytic(robot, T_target, q0, options: IKOptions, seed, method: str) 
         dls = solve(robot, T2[rest], best[rest], options=options, seed=seed, method="dls")
         q[rest], success[rest] = dls.q, dls.success
         iterations[rest], restarts[rest] = dls.iterations, dls.restarts
-    T_q = robot.fk(q)
-    err = spatial.pose_error(T2, T_q)
     J = robot.jacobian(q)
     cond = inverse_condition(J[:, arm.cond_rows] * arm.cond_scale)
+    # At a singular configuration the solutions form a continuum (e.g. a wrist with axes 4 and 6 in line) of
+    # which the analytic answer is one point; there a local damped least squares from q0 gives the point
+    # nearest q0, when it converges, and q0 itself when q0 already solves the target.
+    singular = np.flatnonzero(found & (cond < options.singularity_threshold)) if q0 is not None else np.zeros(0, int)
+    if singular.size:
+        local = solve(robot, T2[singular], ref2[singular], options=replace(options, max_restarts=0, starts=1),
+                      seed=seed, method="dls")
+        nearer = local.success & (np.abs(local.q - ref2[singular]).sum(-1) < np.abs(q[singular] - ref2[singular]).sum(-1))
+        rows = singular[nearer]
+        q[rows] = local.q[nearer]
+        iterations[rows] = local.iterations[nearer]
+        J[rows] = robot.jacobian(q[rows])
+        cond[rows] = inverse_condition(J[rows][:, arm.cond_rows] * arm.cond_scale)
+    T_q = robot.fk(q)
+    err = spatial.pose_error(T2, T_q)
     return IKResult(
         q=q.reshape(batch + (n,)),
         success=success.reshape(batch),

@@ -351,3 +351,12 @@ def test_two_intersecting_axes_by_1d_search():
     assert sols.valid.any(-1).all() and perr[sols.valid].max() <= 1e-9  # no false solution
     found = ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1)
     assert found.mean() >= 0.95  # a grid search, not a closed form: 96-100 % measured on random arms like this
+
+
+def test_solve_auto_at_a_wrist_singularity_returns_the_point_nearest_q0():
+    """q5 = 0 puts axes 4 and 6 of the Puma in line: a continuum of solutions; q0 itself is one of them."""
+    robot = robokin.load("puma560")
+    q0 = np.array([0.3, -0.5, 0.4, 0.7, 0.0, -0.2])
+    res = ik.solve(robot, robot.fk(q0), q0)
+    assert res.success and res.near_singularity
+    np.testing.assert_allclose(res.q, q0, atol=1e-9)
