@@ -12,6 +12,17 @@ constants (``C[0] Rz(q0) C[1] ... C[n]``, joint limits included), ``ets.ik_LM(T,
 tolerance bounds ``E = ½‖e‖²``, and 5e-13 is what makes both errors <= 1e-6 (its default 1e-6 accepts
 errors near 1e-3). Verified the same way.
 
+Analytic section (``--analytic``, on by default): every arm with a closed-form family
+(``ik.analytic_family``). ``solve_all`` on ``--batch-targets`` targets as one batch (µs per target; a
+7-joint arm with its parameter joint given per target), one target at a time (median µs), and
+``ik.solve(method="auto")`` one target at a time (median ms). "solved": the configuration a target came
+from is among its valid solutions (mod 2π); "false": valid solutions that fail an independent check (fk
+within 1e-9 m / 1e-9 rad, by the quaternion angle, and within the limits). ik-geo (PyPI, Rust; optional,
+run the script with the peers' interpreter): the same arm handed to ik-geo's solver of the same family
+(points on the axes chosen where consecutive axes meet, tool rotation folded into the targets), one
+``get_ik`` per target in a Python loop (µs per target), and "agree": the targets whose ik-geo exact
+solution set equals robokin's on the same arm without joint limits.
+
 Usage::
 
     python benchmarks/ik.py                              # 1000 targets per arm, every arm with >= 6 joints
@@ -19,6 +30,7 @@ Usage::
     python benchmarks/ik.py --robots panda ur5 iiwa14 puma560
     python benchmarks/ik.py --scales --robots ur5 puma560   # the same arms scaled 1e-3 ... 1e3 (batch, verified)
     python benchmarks/ik.py --q0 --robots ur5 puma560 panda  # starts within 0.1 rad of a solution
+    PYTHONPATH=. /work/peers/bin/python benchmarks/ik.py --targets 200 --no-dls   # analytic rows with ik-geo
 """
 
 from __future__ import annotations
@@ -73,7 +85,7 @@ def bench_robokin(robot, T, q0, repeat=1):
         best = np.inf
         for _ in range(repeat):  # the same seeded solve: the least time of `repeat` runs
             t0 = time.perf_counter()
-            res = ik.solve(robot, T[i], q0[i], seed=i)
+            res = ik.solve(robot, T[i], q0[i], seed=i, method="dls")
             best = min(best, time.perf_counter() - t0)
         times.append(best)
         qs.append(res.q)
@@ -82,7 +94,7 @@ def bench_robokin(robot, T, q0, repeat=1):
     batch_time = np.inf
     for _ in range(repeat):
         t0 = time.perf_counter()
-        res = ik.solve(robot, T, q0, seed=0)
+        res = ik.solve(robot, T, q0, seed=0, method="dls")
         batch_time = min(batch_time, (time.perf_counter() - t0) / T.shape[0])
     batch_ok = verified(robot, res.q, T)
     return {
@@ -134,7 +146,7 @@ def single_solves(robot, T, q0, options=None):
     qs, times = [], []
     for i in range(T.shape[0]):
         t0 = time.perf_counter()
-        qs.append(ik.solve(robot, T[i], q0[i], options=options, seed=i).q)
+        qs.append(ik.solve(robot, T[i], q0[i], options=options, seed=i, method="dls").q)
         times.append(time.perf_counter() - t0)
     return np.array(qs), times
 
@@ -157,7 +169,7 @@ def scale_table(names: list[str], count: int, seed: int) -> None:
             robot = base.scaled(scale)
             T, q0 = reachable_targets(robot, count, seed)
             t0 = time.perf_counter()
-            res = ik.solve(robot, T, q0, seed=0)
+            res = ik.solve(robot, T, q0, seed=0, method="dls")
             batch = (time.perf_counter() - t0) / count
             ok = verified(robot, res.q, T, TOL_P * min(robot.characteristic_length, 1.0))
             _, times = single_solves(robot, T[:100], q0[:100])
@@ -190,13 +202,179 @@ def q0_table(names: list[str], count: int, seed: int, radius: float = 0.1, withi
             q, times = single_solves(robot, T, q0, options)
             ok = verified(robot, q, T)
             near = ok & (np.linalg.norm(q - q_true, axis=1) <= within)
-            res = ik.solve(robot, T, q0, options=options, seed=0)
+            res = ik.solve(robot, T, q0, options=options, seed=0, method="dls")
             batch_near = verified(robot, res.q, T) & (np.linalg.norm(res.q - q_true, axis=1) <= within)
             print(
                 f"{name:<9} {prefer:<7} {near.mean() * 100:>7.2f}% {ok.mean() * 100:>8.2f}% "
                 f"{np.median(times) * 1e3:>10.3f} {batch_near.mean() * 100:>10.2f}%",
                 flush=True,
             )
+
+# --------------------------------------------------------------------------------------------- analytic
+ANALYTIC_TOL = 1e-9  # [m], [rad]: the check of every valid analytic solution
+
+
+def checked(robot: robokin.Robot, q: np.ndarray, T: np.ndarray, tol: float) -> np.ndarray:
+    """Bool ``q.shape[:-1]``: fk(q) within ``tol`` m / rad of ``T`` (broadcast) and q within the limits."""
+    T_q = robot.fk(q)
+    T = np.broadcast_to(T, T_q.shape)
+    quat = spatial.matrix_to_quaternion(T[..., :3, :3] @ np.swapaxes(T_q[..., :3, :3], -1, -2))
+    angle = 2.0 * np.arctan2(np.linalg.norm(quat[..., 1:], axis=-1), np.abs(quat[..., 0]))
+    lo, hi = robot.limits.T
+    return ((np.linalg.norm(T[..., :3, 3] - T_q[..., :3, 3], axis=-1) <= tol) & (angle <= tol)
+            & np.all((q >= lo) & (q <= hi), axis=-1))
+
+
+def unlimited(robot: robokin.Robot) -> robokin.Robot:
+    """The same arm without joint limits."""
+    joints = tuple(robokin.Joint(j.name, j.type, j.form, j.dh, j.origin, j.axis) for j in robot.joints)
+    return robokin.Robot(robot.name, joints, robot.base, robot.tool)
+
+
+def _meet(ha, oa, hb, ob):
+    n = np.cross(ha, hb)
+    A = np.stack([ha, -hb, n], -1)
+    ta, tb, _ = np.linalg.solve(A, ob - oa)
+    return 0.5 * (oa + ta * ha + ob + tb * hb)
+
+
+IKGEO_FAMILY = {  # robokin family -> ik-geo constructor of the same decomposition
+    "spherical_wrist_intersecting_shoulder": "spherical_two_intersecting",
+    "spherical_wrist_parallel_shoulder": "spherical_two_parallel",
+    "spherical_wrist": "spherical",
+    "three_parallel_intersecting_wrist": "three_parallel_two_intersecting",
+    "three_parallel": "three_parallel",
+}
+
+
+def ikgeo_robot(robot: robokin.Robot, family):
+    """``(ik-geo Robot, R0)`` for a 6-joint arm of a forward family, or None (ik-geo missing / other case).
+
+    At q = 0 the motion frames give the axes ``h_i`` and points ``o_i`` (world); ik-geo takes
+    ``p01 = o1``, ``p_{i,i+1} = o_{i+1} − o_i``, ``p6T = p0 − o6`` with no tool rotation, so its targets are
+    ``(R R0ᵀ, p)``. Where the family says axes meet, the points are moved to the meeting point.
+    """
+    try:
+        import ik_geo
+    except ImportError:
+        return None
+    if robot.n != 6 or family.reversed or family.name not in IKGEO_FAMILY:
+        return None
+    C = robot.chain.C
+    F, H, P = C[0], [], []
+    for i in range(6):
+        H.append(F[:3, 2])
+        P.append(F[:3, 3])
+        F = F @ C[i + 1]
+    R0, p0 = F[:3, :3], F[:3, 3]
+    if family.name.startswith("spherical"):
+        W = _meet(H[3], P[3], H[4], P[4])
+        P[3] = P[4] = P[5] = W
+        if family.name == "spherical_wrist_intersecting_shoulder":
+            P[0] = P[1] = _meet(H[0], P[0], H[1], P[1])
+    elif family.name == "three_parallel_intersecting_wrist":
+        P[4] = P[5] = _meet(H[4], P[4], H[5], P[5])
+    pts = [P[0]] + [P[i + 1] - P[i] for i in range(5)] + [p0 - P[5]]
+    make = getattr(ik_geo.Robot, IKGEO_FAMILY[family.name])
+    return make([list(map(float, h)) for h in H], [list(map(float, p)) for p in pts]), R0
+
+
+def _same_sets(a: np.ndarray, b: np.ndarray) -> bool:
+    if len(a) != len(b):
+        return False
+    return all((np.abs(np.angle(np.exp(1j * (b - x)))).max(-1) < 1e-6).any() for x in a)
+
+
+def bench_analytic(robot, T_batch, q_batch, T, q0, repeat=1):
+    family = ik.analytic_family(robot)
+    j = family.parameter_joint
+    kw = {} if j is None else {"q_param": q_batch[:, j]}
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        sols = ik.solve_all(robot, T_batch, **kw)
+        best = min(best, (time.perf_counter() - t0) / T_batch.shape[0])
+    source = (np.abs(np.angle(np.exp(1j * (sols.q - q_batch[:, None])))).max(-1) < 1e-7) & sols.valid
+    false = (~checked(robot, sols.q, T_batch[:, None], ANALYTIC_TOL) & sols.valid).sum()
+    single, auto, auto_q = [], [], []
+    q_src = q_batch[: T.shape[0]]
+    for i in range(T.shape[0]):
+        kw1 = {} if j is None else {"q_param": q_src[i, j]}
+        t_one, t_auto = np.inf, np.inf
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            ik.solve_all(robot, T[i], **kw1)
+            t_one = min(t_one, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            res = ik.solve(robot, T[i], q0[i], method="auto")
+            t_auto = min(t_auto, time.perf_counter() - t0)
+        single.append(t_one)
+        auto.append(t_auto)
+        auto_q.append(res.q)
+    out = {"batch": best, "solved": source.any(-1).mean(), "false": int(false), "count": sols.count.mean(),
+           "single": np.median(single), "auto": np.median(auto), "ikgeo": None,
+           "auto_ok": verified(robot, np.array(auto_q), T).mean()}
+    geo = ikgeo_robot(robot, family)
+    if geo is not None:
+        peer, R0 = geo
+        R_peer = T[:, :3, :3] @ R0.T
+        times, agree = [], 0
+        free = ik.solve_all(unlimited(robot), T)
+        for i in range(T.shape[0]):
+            Rl, pl = R_peer[i].T.tolist(), T[i, :3, 3].tolist()  # ik-geo takes the rotation as columns
+            t_best = np.inf
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                sol = peer.get_ik(Rl, pl)
+                t_best = min(t_best, time.perf_counter() - t0)
+            times.append(t_best)
+            theirs = np.array([s for s, ls in sol if not ls]).reshape(-1, 6)
+            agree += _same_sets(theirs, free.q[i][free.valid[i]])
+        out["ikgeo"] = {"single": np.median(times), "mean": np.mean(times), "agree": agree / T.shape[0]}
+    return out
+
+
+def machine_check() -> float:
+    """robokin fk of the Panda, µs per configuration at N = 10⁵: a yardstick of how loaded the machine is."""
+    panda = robokin.load("panda")
+    q = np.random.default_rng(0).uniform(-1.0, 1.0, (100_000, 7))
+    panda.fk(q[:100])
+    t0 = time.perf_counter()
+    panda.fk(q)
+    return (time.perf_counter() - t0) / q.shape[0] * 1e6
+
+
+def analytic_table(names, args) -> None:
+    print(f"machine check: robokin fk, Panda, N = 10^5: {machine_check():.2f} µs per configuration "
+          "(about 0.4 on an idle machine)")
+    print(f"\nAnalytic IK (closed form, every solution): batch of {args.batch_targets} targets per arm "
+          f"(solve_all, one call), {args.targets} single targets; verified = fk within {ANALYTIC_TOL:g} m / rad")
+    head = (f"{'robot':<9} {'family':<40} {'solved':>7} {'false':>6} {'sols':>5} {'batch µs/target':>16} "
+            f"{'single µs':>10} {'solve auto ms':>14} {'auto ok':>8} {'ik-geo µs':>10} {'agree':>6}")
+    print(head)
+    print("-" * len(head))
+    peer_missing = True
+    for name in names:
+        robot = robokin.load(name)
+        family = ik.analytic_family(robot)
+        if not family.applies:
+            print(f"{name:<9} {'none: ' + family.reason[:60]}")
+            continue
+        rng = np.random.default_rng(args.seed)
+        lo, hi = robot.limits.T
+        q_batch = rng.uniform(np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi),
+                              (args.batch_targets, robot.n))
+        T_batch = robot.fk(q_batch)
+        _, q0 = reachable_targets(robot, args.targets, args.seed + 1)
+        r = bench_analytic(robot, T_batch, q_batch, T_batch[: args.targets], q0, args.repeat)
+        fam = family.name + ("" if family.parameter_joint is None else f" (joint {family.parameter_joint + 1} given)")
+        g = r["ikgeo"]
+        peer_missing &= g is None
+        print(f"{name:<9} {fam:<40} {r['solved'] * 100:>6.2f}% {r['false']:>6d} {r['count']:>5.2f} "
+              f"{r['batch'] * 1e6:>16.2f} {r['single'] * 1e6:>10.1f} {r['auto'] * 1e3:>14.3f} {r['auto_ok'] * 100:>7.1f}% "
+              + (f"{g['single'] * 1e6:>10.1f} {g['agree'] * 100:>5.1f}%" if g else f"{'-':>10} {'-':>6}"), flush=True)
+    if peer_missing:
+        print("ik-geo is not importable here (or no arm has a forward 6-joint family): its columns are empty.")
 
 
 def main() -> None:
@@ -221,6 +399,10 @@ def main() -> None:
         action="store_true",
         help="the start-guess table instead: q0 0.1 rad from a solution (default ur5, puma560, panda)",
     )
+    parser.add_argument("--batch-targets", type=int, default=10000,
+                        help="targets of the analytic batch (default 10000)")
+    parser.add_argument("--no-dls", action="store_true", help="skip the damped-least-squares table")
+    parser.add_argument("--no-analytic", action="store_true", help="skip the analytic table")
     args = parser.parse_args()
     if args.scales:
         scale_table(args.robots or ["ur5", "puma560"], args.targets, args.seed)
@@ -228,7 +410,13 @@ def main() -> None:
     if args.q0:
         q0_table(args.robots or ["ur5", "puma560", "panda"], args.targets, args.seed)
         return
-    names = args.robots or [n for n in robokin.list_robots() if robokin.load(n).n >= 6 and robokin.load(n).chain is not None]
+    names = args.robots or [
+        n for n in robokin.list_robots() if robokin.load(n).n >= 6 and robokin.load(n).chain is not None
+    ]
+    if not args.no_analytic:
+        analytic_table(names, args)
+    if args.no_dls:
+        return
     print(
         f"IK benchmark: {args.targets} reachable targets per arm from random starts; verified = fk(q) within "
         f"{TOL_P:g} m and {TOL_R:g} rad and q within the limits\n"

@@ -665,6 +665,10 @@ def _cmd_ik(args: argparse.Namespace) -> int:
         rpy = np.radians(rpy)
     T_target = spatial.transform(spatial.rpy_to_matrix(rpy), np.array(args.xyz, dtype=float))
     q0 = _joint_values(robot, args.q0, args.deg, what="--q0") if args.q0 else None
+    if args.all:
+        if args.rpy is None:
+            raise RobokinError("--all lists the solutions of a full pose; give --rpy too")
+        return _print_all_solutions(robot, T_target, q0)
     weights = ik.POSITION_ONLY if args.rpy is None else (1.0,) * 6
     options = ik.IKOptions(weights=weights)
     result = ik.solve(robot, T_target, q0, options=options, seed=args.seed)
@@ -753,6 +757,33 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
             plt.close(fig)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | None) -> int:
+    """``robokin ik --all``: every closed-form solution as a table, revolute joints in degrees."""
+    from . import ik
+
+    family = ik.analytic_family(robot)
+    if not family.applies:
+        raise RobokinError(f"--all needs an analytic IK family; {robot.name} has none: {family.reason}")
+    j = family.parameter_joint
+    q_param = None if j is None or q0 is None else q0[j]
+    sols = ik.solve_all(robot, T_target, q_param=q_param)
+    print(f"{robot.name}: family {family.name}: {family.reason}")
+    if j is not None:
+        which = f"= {_fmt(q_param)} rad (from --q0)" if q_param is not None else f"swept over {sols.q.shape[0] // family.solutions} values"
+        print(f"parameter: joint {robot.joint_names[j]} {which}")
+    revolute = np.array(robot.joint_types) == "revolute"
+    header = "  #  " + " ".join(f"{name[:9]:>9}" for name in robot.joint_names) + "   pos err [m]  rot err [rad]"
+    print("joint values [deg for revolute, m for prismatic]:")
+    print(header)
+    rows = np.flatnonzero(sols.valid)
+    for k, i in enumerate(rows):
+        values = np.where(revolute, np.degrees(sols.q[i]), sols.q[i])
+        print(f"{k + 1:>3}  " + " ".join(f"{v:>9.3f}" for v in values)
+              + f"   {sols.position_error[i]:>11.2e}  {sols.rotation_error[i]:>13.2e}")
+    print(f"{rows.size} solution{'s' if rows.size != 1 else ''} within the joint limits")
+    return 0 if rows.size else 1
 
 
 # ----------------------------------------------------------------------------------------- parser
@@ -904,6 +935,8 @@ def _parser() -> argparse.ArgumentParser:
                    "among those found (IKOptions.prefer='q0')")
     p.add_argument("--position-only", action="store_true", help="orientation free (the default without --rpy)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the restarts (default 0)")
+    p.add_argument("--all", action="store_true", help="list every closed-form solution (needs --rpy and an arm "
+                   "with an analytic family; a 7-joint arm's parameter joint from --q0, else swept)")
 
     for register in _EXTRA_PARSERS:  # subcommands added by other sections (see `subcommand`)
         register(sub)

@@ -10,6 +10,7 @@ __all__ = [
     "OptionError",
     "LimitError",
     "PlausibilityWarning",
+    "NoAnalyticSolutionError",
 ]
 
 
@@ -77,3 +78,7 @@ class LimitError(RobokinError, ValueError):
 
 class PlausibilityWarning(UserWarning):
     """A robot file loads but its numbers look wrong (e.g. millimetres read as metres, degrees as radians)."""
+
+
+class NoAnalyticSolutionError(RobokinError, ValueError):
+    """The arm has no closed-form inverse-kinematics family (see :func:`robokin.ik.analytic_family`)."""

@@ -1059,9 +1059,10 @@ class Robot:
         *,
         options: IKOptions | None = None,
         seed: int | np.random.Generator | None = None,
+        method: str = "auto",
     ) -> IKResult:
         """Inverse kinematics. See :func:`robokin.ik.solve`."""
-        return _layer_above("ik").solve(self, T_target, q0, options=options, seed=seed)
+        return _layer_above("ik").solve(self, T_target, q0, options=options, seed=seed, method=method)
 
 
 def _single_transform(T: npt.ArrayLike, name: str) -> np.ndarray:

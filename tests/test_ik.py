@@ -86,7 +86,7 @@ def test_several_starts_q0_is_the_first(ur5):
     the target comes back unchanged after one evaluation, with the other starts counted as restarts; each
     of those (from the seed table, evaluated from the table) has taken its first step by then."""
     q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
-    res = ur5.ik(ur5.fk(q_true), q_true)
+    res = ur5.ik(ur5.fk(q_true), q_true, method="dls")
     np.testing.assert_allclose(res.q, q_true, atol=1e-12)
     assert res.restarts == solver.AUTO_STARTS_MAX - 1
     assert res.iterations == solver.AUTO_STARTS_MAX - 1
@@ -106,7 +106,7 @@ def test_finish_all_returns_the_solution_nearest_q0(ur5):
     dist = {"first": [], "all": []}
     for i in range(8):
         for finish in ("first", "all"):
-            res = ur5.ik(T[i], q0[i], options=ik.IKOptions(starts=8, finish=finish), seed=5)
+            res = ur5.ik(T[i], q0[i], options=ik.IKOptions(starts=8, finish=finish), seed=5, method="dls")
             assert res.success
             pe, re = errors(ur5, res.q, T[i])
             assert pe <= TOL_P and re <= TOL_R and within_limits(ur5, res.q)
@@ -276,12 +276,12 @@ def test_more_starts_than_the_seed_table(monkeypatch):
     ur5 = robokin.load("ur5")  # a new Robot: its seed table is built with 3 entries
     q_true = np.array([0.3, -1.2, 1.0, -0.9, 1.3, 0.2])
     T = ur5.fk(q_true)
-    res = ur5.ik(T, q_true + 0.3, options=ik.IKOptions(starts=6), seed=2)
+    res = ur5.ik(T, q_true + 0.3, options=ik.IKOptions(starts=6), seed=2, method="dls")
     pe, re = errors(ur5, res.q, T)
     assert res.success and pe <= TOL_P and re <= TOL_R and within_limits(ur5, res.q)
     assert res.restarts >= 5
     assert seeds._TABLES[ur5].q.shape == (3, 6)
-    exact = ur5.ik(T, q_true, options=ik.IKOptions(starts=6))  # q0 solves it at the first evaluation
+    exact = ur5.ik(T, q_true, options=ik.IKOptions(starts=6), method="dls")  # q0 solves it at the first evaluation
     assert exact.restarts == 5 and exact.iterations == 3  # the 3 table rows took their first step
 
 
@@ -290,11 +290,11 @@ def test_seed_table_only_for_side_by_side_starts():
     built; a batch with the default starts (q0 and the nearest seeds) builds it."""
     ur5 = robokin.load("ur5")
     T = ur5.fk(random_q(ur5, np.random.default_rng(8), (8,)))
-    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), options=ik.IKOptions(starts=1), seed=1)
+    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), options=ik.IKOptions(starts=1), seed=1, method="dls")
     pe, re = errors(ur5, res.q, T)
     assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)
     assert ur5 not in seeds._TABLES
-    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), seed=1)
+    res = ur5.ik(T, random_q(ur5, np.random.default_rng(9), (8,)), seed=1, method="dls")
     assert ur5 in seeds._TABLES
     pe, re = errors(ur5, res.q, T)
     assert res.success.all() and np.all(pe <= TOL_P) and np.all(re <= TOL_R)

@@ -9,20 +9,29 @@ module            its one job
 ``dls``           the damped-least-squares step ``Δq = z + Jᵀ(JJᵀ + λI)⁻¹(e − Jz)`` (:func:`dls_step`)
 ``seeds``         the per-robot seed table: starts whose poses are nearest a target
 ``solver``        the solver: stacks any tasks' rows, steps every row of every target, restarts attempts
-``solve_ik``      :func:`solve`: the tool's pose task and the robot's limits, a solver, ``robot.fk`` check
+``subproblems``   the Paden–Kahan / IK-Geo subproblems SP1–SP6, batched (the closed form's pieces)
+``analytic``      closed-form IK: :func:`analytic_family` of an arm, :func:`solve_all` every solution
+``solve_ik``      :func:`solve`: the tool's pose task and the robot's limits, a solver, ``robot.fk`` check;
+                  ``method="auto"`` takes the closed form when the arm has one
 ================  ===========================================================================================
 """
 
 from __future__ import annotations
 
+from .analytic import AnalyticFamily, IKSolutions, analytic_family, solve_all
 from .dls import dls_step
 from .limits import JointPositionLimit, StepLimit
 from .options import DAMPING_SCHEMES, POSITION_ONLY, IKOptions, IKResult
-from .solve_ik import position_tolerance, solve
+from .solve_ik import METHODS, position_tolerance, solve
 from .tasks import FramePoseTask, PoseProvider, PostureTask, ToolPose, position_task
 
 __all__ = [
     "solve",
+    "solve_all",
+    "analytic_family",
+    "IKSolutions",
+    "AnalyticFamily",
+    "METHODS",
     "position_tolerance",
     "IKOptions",
     "IKResult",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import kinematics, spatial, validation
-from ..errors import OptionError, ShapeError
+from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
+from .analytic import analytic_family, solve_all
 from .limits import JointPositionLimit, StepLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult
 from .seeds import seed_table
@@ -21,7 +22,14 @@ from .tasks import FramePoseTask, PostureTask, ToolPose
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["solve", "position_tolerance"]
+__all__ = ["solve", "position_tolerance", "METHODS"]
+
+# The closed form's solutions form a continuum only at an exact singularity; an answer whose σ_min/σ_max of
+# the unit-free task Jacobian is below this (about √ε) is taken as one (a near-singular solution is isolated).
+CONTINUUM_CONDITION = 1e-8
+
+Method = Literal["auto", "analytic", "dls"]
+METHODS: tuple[str, ...] = ("auto", "analytic", "dls")
 
 _DEFAULT_OPTIONS = IKOptions()
 # The length a position error is divided by in the solver's rows and seed distance, as a fraction of the
@@ -37,8 +45,19 @@ def solve(
     *,
     options: IKOptions | None = None,
     seed: int | np.random.Generator | None = None,
+    method: Method = "auto",
 ) -> IKResult:
     """Inverse kinematics: joint values that put the tool at ``T_target``, batched.
+
+    ``method="auto"`` (default) takes the closed-form solutions of :func:`~robokin.ik.solve_all`
+    when the arm has an analytic family (:func:`~robokin.ik.analytic_family`) and the task is the
+    full pose (all six weights equal): the valid solution nearest the start (q0 when given, else the middle
+    of the ranges; so with ``prefer="q0"`` and a solution near q0 that one is returned, and a q0 that solves
+    a singular target comes back unchanged), verified by ``robot.fk`` like every answer. Targets it leaves
+    unsolved (unreachable, outside the limits, a near-miss geometry), and arms without a family, go to the
+    damped least squares below: from q0 when given, then from the closed-form answer of least error.
+    ``"analytic"`` is the same but raises for an arm without a family or a partial task; ``"dls"`` is only
+    the damped least squares. A 7-joint arm's parameter joint is taken from q0 first, then swept.
 
     One pose task on the tool (:class:`~robokin.ik.tasks.FramePoseTask`, weighted by ``options.weights``),
     a posture preference when ``options.nullspace_gain > 0``, the joint limits and the step guard, solved by
@@ -66,9 +85,11 @@ def solve(
         ShapeError: ``T_target`` or ``q0`` has a wrong shape or a non-finite value.
         ConventionError: ``T_target`` is not a rigid transform.
         OptionError: ``options`` is not an :class:`IKOptions`, its ``rest`` does not fit the robot, its
-            position tolerance is below what float64 can verify for this robot, or ``seed`` is not a seed; or
+            position tolerance is below what float64 can verify for this robot, or ``seed`` is not a seed,
+            or ``method`` is not one of :data:`METHODS`, or ``method="analytic"`` with unequal weights; or
             the robot is a tree whose q does not drive one chain to its default link (use
             :func:`robokin.multitask.solve_tasks`).
+        NoAnalyticSolutionError: ``method="analytic"`` for an arm without an analytic family.
     """
     if robot.chain is None:
         raise OptionError(
@@ -79,13 +100,17 @@ def solve(
     options = _DEFAULT_OPTIONS if options is None else options
     if not isinstance(options, IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
+    validation.choice(method, "method", METHODS)
     validation.seed(seed)
     T = validation.transforms(T_target, "T_target")
     batch = T.shape[:-2]
     problem, facts, tol_p = pose_problem(robot, T.reshape(-1, 4, 4), q0, batch, options, seed)
     with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning
-        solution = solve_dls(problem)
-        return _result(robot, facts, options, tol_p, T.reshape(-1, 4, 4), solution, batch)
+        T2 = T.reshape(-1, 4, 4)
+        solution = None if method == "dls" else solve_closed_form(robot, T2, problem, q0, options, seed, tol_p, method)
+        if solution is None:
+            solution = solve_dls(problem)
+        return _result(robot, facts, options, tol_p, T2, solution, batch)
 
 
 def pose_problem(
@@ -317,3 +342,140 @@ def _result(
         inverse_condition=cmin.reshape(batch),
         near_singularity=(cmin < options.singularity_threshold).reshape(batch),
     )
+
+
+# ------------------------------------------------------------------------------------------ closed form
+def solve_closed_form(
+    robot: "Robot",
+    T2: np.ndarray,
+    problem: Problem,
+    q0: npt.ArrayLike | None,
+    options: IKOptions,
+    seed: int | np.random.Generator | None,
+    tol_p: float,
+    method: str = "auto",
+) -> Solution | None:
+    """:func:`solve`'s closed-form path: the valid analytic solution nearest the start, per target.
+
+    Args:
+        robot: The robot.
+        T2: ``(M, 4, 4)`` the targets (validated).
+        problem: The problem of :func:`pose_problem` for them (its starts ``problem.q0``).
+        q0: The caller's q0 (None: the starts are the middle of the ranges).
+        options: The options.
+        seed: The seed of the damped least squares' random restarts.
+        tol_p: The position tolerance [m].
+        method: ``"auto"`` or ``"analytic"``.
+
+    Returns:
+        A :class:`~robokin.ik.solver.Solution` (to be verified by the caller), or None for ``"auto"`` when the
+        arm has no analytic family or the task is not the full pose.
+
+    Raises:
+        NoAnalyticSolutionError: ``"analytic"`` for an arm without an analytic family.
+        OptionError: ``"analytic"`` with weights that are not all equal.
+    """
+    family = analytic_family(robot)
+    if not family.applies:
+        if method == "analytic":
+            raise NoAnalyticSolutionError(f"robot {robot.name!r} has no analytic IK family: {family.reason}")
+        return None
+    if len(set(options.weights)) != 1:
+        if method == "analytic":
+            raise OptionError(
+                f"method='analytic' solves the full pose only; options.weights must be all equal, got {options.weights}"
+            )
+        return None
+    facts = _facts(robot)
+    ref = problem.q0  # (M, n): q0 within the limits, or the middle
+    M, n = ref.shape
+    lower, upper = facts.position_limit.lower, facts.position_limit.upper
+    finite = np.isfinite(T2).all(axis=(1, 2)) & (np.abs(T2[:, :3, 3]).max(axis=-1) < 1e150)
+    q, found = np.array(ref), np.zeros(M, dtype=bool)
+    start, start_err = np.array(ref), np.full(M, np.inf)
+    j = family.parameter_joint
+    for q_param in [None] if j is None else ([ref[:, j], None] if q0 is not None else [None]):
+        todo = np.flatnonzero(~found & finite)
+        if todo.size == 0:
+            break
+        sols = solve_all(robot, T2[todo], q_param=None if q_param is None else q_param[todo])
+        q_near = nearest_turns(sols.q, ref[todo, None, :], facts.revolute, lower, upper)
+        dist = np.where(sols.valid, np.abs(q_near - ref[todo, None, :]).sum(-1), np.inf)
+        rows = np.arange(todo.size)
+        pick = np.argmin(dist, axis=-1)
+        ok = np.isfinite(dist[rows, pick])
+        q[todo[ok]], found[todo[ok]] = q_near[rows[ok], pick[ok]], True
+        # The unsolved keep the answer of least error as a start for the damped least squares (near misses).
+        err = sols.position_error / facts.length + sols.rotation_error
+        near = np.argmin(np.where(np.isfinite(q_near).all(-1), err, np.inf), axis=-1)
+        better = ~ok & (err[rows, near] < start_err[todo])
+        start[todo[better]] = np.clip(q_near[rows[better], near[better]], lower, upper)
+        start_err[todo[better]] = err[rows[better], near[better]]
+    if found.any():  # keep only what the caller's verification will accept; the rest goes to the DLS
+        pe, re = _errors(robot, T2[found], q[found])
+        found[np.flatnonzero(found)[~((pe <= tol_p) & (re <= options.rotation_tolerance))]] = False
+    iterations, restarts = np.zeros(M, dtype=int), np.zeros(M, dtype=int)
+    converged = found.copy()
+    J = kinematics.jacobian(robot, q) if M else np.zeros((0, 6, n))
+    # Unsolved: the damped least squares from q0 (or the middle), then from the closed-form answer of least
+    # error where that one still fails.
+    for starts in (ref, start):
+        rest = np.flatnonzero(~converged)
+        if rest.size == 0:
+            break
+        if starts is start:
+            rest = rest[np.isfinite(start_err[rest])]
+            if rest.size == 0:
+                break
+        sub, _, _ = pose_problem(robot, T2[rest], starts[rest], (rest.size,), options, seed)
+        sub.prefer_q0 = problem.prefer_q0 or starts is start
+        dls = solve_dls(sub)
+        take = dls.converged | (starts is ref)
+        rows = rest[take]
+        q[rows], converged[rows], J[rows] = dls.q[take], dls.converged[take], dls.J[take]
+        iterations[rows] += dls.iterations[take]
+        restarts[rows] += dls.restarts[take]
+    # With q0 given and prefer="q0", the answer is the solution q0 leads to. A closed-form solution is
+    # isolated and the nearest one is that solution, except where the solutions form a continuum: at a
+    # singular configuration (e.g. a wrist with axes 4 and 6 in line), and for a 7-joint arm (the closed form
+    # fixes the parameter joint at q0's value, which q0's own solution need not share). There a local damped
+    # least squares from q0 (one attempt) is kept when it converges nearer q0; a q0 that already solves the
+    # target comes back unchanged.
+    if q0 is not None and problem.prefer_q0 and found.any():
+        cond = np.ones(M)
+        sv = np.linalg.svd(J[found][:, facts.cond_rows] * facts.cond_scale, compute_uv=False)
+        cond[found] = inverse_condition_from_singular_values(sv)
+        moved = np.abs(q - ref).max(axis=-1) > 0.0
+        continuum = cond < CONTINUUM_CONDITION if j is None else np.ones(M, dtype=bool)
+        local_rows = np.flatnonzero(found & moved & continuum)
+        if local_rows.size:
+            sub, _, _ = pose_problem(robot, T2[local_rows], ref[local_rows], (local_rows.size,), options, seed)
+            local = solve_dls(replace(sub, prefer_q0=True, starts=1, max_restarts=0, seeds=None))
+            dist_local = np.abs(local.q - ref[local_rows]).sum(-1)
+            nearer = local.converged & (dist_local < np.abs(q[local_rows] - ref[local_rows]).sum(-1))
+            rows = local_rows[nearer]
+            q[rows], J[rows] = local.q[nearer], local.J[nearer]
+            iterations[rows] = local.iterations[nearer]
+    return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J)
+
+
+def _errors(robot: "Robot", T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position [m] and rotation [rad] errors ``(M,)`` of ``robot.fk(q)`` against ``T2`` ``(M, 4, 4)``."""
+    T_q = kinematics.fk(robot, q)
+    return _norm(T2[:, :3, 3] - T_q[:, :3, 3]), _norm(spatial.so3_log(T2[:, :3, :3] @ T_q[:, :3, :3].mT))
+
+
+def nearest_turns(
+    q: np.ndarray, ref: np.ndarray, revolute: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """``q`` ``(..., n)`` with each revolute joint moved by whole turns to the value within its limits
+    ``[lower, upper]`` nearest ``ref`` (broadcast against ``q``); other joints unchanged."""
+    m = np.round((ref - q) / (2.0 * np.pi))
+    out = q
+    for shift in (m, m - 1.0, m + 1.0):
+        cand = q + 2.0 * np.pi * shift
+        inside = (cand >= lower) & (cand <= upper)
+        closer = np.abs(cand - ref) < np.abs(out - ref)
+        out_inside = (out >= lower) & (out <= upper)
+        out = np.where(revolute & inside & (closer | ~out_inside), cand, out)
+    return out

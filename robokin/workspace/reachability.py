@@ -85,7 +85,10 @@ class ReachabilityJob:
 
     def chunk(self, c: int) -> dict[str, np.ndarray]:
         ids = self.pose_ids[c * self.base : (c + 1) * self.base]
-        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=chunk_rng(self.seed, c))
+        # The damped least squares (not the closed form of method="auto"): the closed form returns exactly
+        # singular configurations (manipulability 0) at the grid's axis-aligned singular poses.
+        seed = chunk_rng(self.seed, c)
+        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=seed, method="dls")
         measure = manipulability(scaled_jacobian(self.robot, result.q))
         success = np.asarray(result.success, dtype=bool)
         return {"pose": ids, "success": success, "manipulability": np.where(success, measure, 0.0)}

@@ -1,0 +1,937 @@
+"""Every inverse-kinematics solution of an arm, in closed form, by subproblem decomposition, batched.
+
+The arm is written as a product of exponentials at its zero configuration (IK-Geo's convention; Elias &
+Wen, arXiv 2211.05737, sec. 2): joint ``i`` rotates about the world axis ``h_i`` through the point ``o_i``,
+and ``T_world_tool(q) = e^{ξ1 q1} ⋯ e^{ξn qn} T0``, so that with ``R_i = R(h_i, q_i)`` the tool position is
+``o1 + R1((o2 − o1) + R2((o3 − o2) + ⋯ + Rn(p0 − on)))`` and its rotation ``R1 ⋯ Rn R0``. The family is
+read from the axes (never from names): which consecutive axes meet in a point or are parallel, with
+tolerances relative to the arm's length. Each family's solver composes the subproblems of
+:mod:`robokin.ik.subproblems`:
+
+=======================================  ===============================================  ==============
+family                                   geometry (axes 1..6; all found also for the       subproblems
+                                         reversed chain, tool to base)
+=======================================  ===============================================  ==============
+``spherical_wrist_intersecting_shoulder``  4, 5, 6 meet in a point; 1 and 2 meet (Puma)       SP3, SP2, SP2, SP1
+``spherical_wrist_parallel_shoulder``    4, 5, 6 meet; 2 ∥ 3 (ABB IRB, KUKA KR)            SP4, SP3, SP1, SP2, SP1
+``spherical_wrist``                      4, 5, 6 meet                                      SP5, SP2, SP1
+``three_parallel_intersecting_wrist``    2 ∥ 3 ∥ 4; 5 and 6 meet (Universal Robots)        SP4, SP4, SP1, SP1, SP3, SP1
+``three_parallel``                       2 ∥ 3 ∥ 4                                         SP6, SP1, SP1, SP3, SP1
+``two_intersecting``                     5 and 6 meet (no closed form)                     1-D search, SP5, SP1, SP1
+=======================================  ===============================================  ==============
+
+A 7-joint arm is solved with one joint as a parameter (given per target, or swept over a grid within its
+limits): fixing it leaves a 6-joint arm whose closed-form family must hold for every value of the
+parameter. ``two_intersecting`` is a search over q1 on two levels of grids whose seeds are polished by
+Gauss–Newton steps (see :func:`_scan`): every answer is verified, but a solution can be missed (96-100 % of
+the source configurations found on random arms in the tests). Arms with a prismatic joint, other joint
+counts, and 6-joint geometries outside these families (e.g. IK-Geo's "two parallel" search, its general
+2-D search) have no family here; :func:`robokin.ik.solve` uses damped least squares for them. A geometry that meets a family's conditions only to within the near-miss
+tolerance (a calibrated arm whose axes almost meet) is solved as the ideal one and every answer polished by
+Gauss–Newton steps on the true arm.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import validation
+from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
+from ..kinematics import fk, jacobian
+from .subproblems import (
+    cross,
+    dot,
+    rotate,
+    rotate_cs,
+    sp1_kernel,
+    sp2_kernel,
+    sp3_kernel,
+    sp4_kernel,
+    sp5_kernel,
+    sp6_kernel,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Robot
+
+__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "FAMILIES"]
+
+FAMILIES: tuple[str, ...] = (
+    "spherical_wrist_intersecting_shoulder",
+    "spherical_wrist_parallel_shoulder",
+    "spherical_wrist",
+    "three_parallel_intersecting_wrist",
+    "three_parallel",
+    "two_intersecting",
+)
+_SUBPROBLEMS = {
+    "spherical_wrist_intersecting_shoulder": ("SP3", "SP2", "SP2", "SP1"),
+    "spherical_wrist_parallel_shoulder": ("SP4", "SP3", "SP1", "SP2", "SP1"),
+    "spherical_wrist": ("SP5", "SP2", "SP1"),
+    "three_parallel_intersecting_wrist": ("SP4", "SP4", "SP1", "SP1", "SP3", "SP1"),
+    "three_parallel": ("SP6", "SP1", "SP1", "SP3", "SP1"),
+    "two_intersecting": ("1-D search over q1", "SP5", "SP1", "SP1", "Gauss-Newton polish"),
+}
+_SLOTS = {
+    "spherical_wrist_intersecting_shoulder": 8,
+    "spherical_wrist_parallel_shoulder": 8,
+    "spherical_wrist": 8,
+    "three_parallel_intersecting_wrist": 8,
+    "three_parallel": 16,
+    "two_intersecting": 64,
+}
+
+# Geometry tests, relative to the arm's length L (the summed distances between consecutive axis points at
+# q = 0): two axes meet when their distance is below EXACT_GEOMETRY · L and are parallel when the sine of
+# their angle is below EXACT_GEOMETRY. Bundled arms computed from DH tables in double precision meet these
+# to about 1e-16. Between EXACT_GEOMETRY and NEAR_GEOMETRY the family holds only nearly (a near miss): its
+# answers are polished on the true arm. 1e-3 · L is 1 mm on a 1 m arm, far more than calibration offsets.
+EXACT_GEOMETRY = 1e-9
+NEAR_GEOMETRY = 1e-3
+# Verification: a solution is valid when its pose error is within these (after polishing) [m], [rad].
+POSITION_TOLERANCE = 1e-9
+ROTATION_TOLERANCE = 1e-9
+# Polishing (near misses, and exact-family answers that lost digits at a singular configuration): up to
+# this many Gauss–Newton steps on the true arm, for answers whose error is below POLISH_RANGE (·L for the
+# position, rad for the rotation). Farther answers are not solutions of the arm.
+POLISH_STEPS = 4
+POLISH_RANGE = 0.05
+# Seeds of the 1-D search (grid step 2π/128 ≈ 0.05 rad, interpolated) take more steps, from anywhere.
+SEARCH_POLISH_STEPS = 25
+# Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
+# double roots); the later slot is marked invalid.
+DUPLICATE_TOL = 1e-7
+# The values of the parameter joint at which a 7-joint family is checked to hold (any values that are not
+# special would do).
+_PROBE_ANGLES = (0.0, 0.9, 2.3)
+
+
+# --------------------------------------------------------------------------------------------- geometry
+@dataclass(frozen=True, eq=False)
+class _Geometry:
+    """A revolute chain at q = 0 in product-of-exponentials form; arrays broadcast over a leading batch.
+
+    Attributes:
+        H: ``(..., n, 3)`` unit joint axes in the world.
+        P: ``(..., n, 3)`` a point on each axis [m].
+        R0: ``(..., 3, 3)`` the tool's rotation at q = 0.
+        p0: ``(..., 3)`` the tool's position at q = 0 [m].
+    """
+
+    H: np.ndarray
+    P: np.ndarray
+    R0: np.ndarray
+    p0: np.ndarray
+
+    def reversed(self) -> "_Geometry":
+        """The chain from the tool to the base: ``T⁻¹ = e^{−ξ'n qn} ⋯ e^{−ξ'1 q1} T0⁻¹``, ``ξ' = Ad_{T0⁻¹} ξ``.
+
+        Its joint ``i`` is joint ``n − 1 − i`` of this chain with the sign of its angle flipped.
+        """
+        Rt = np.swapaxes(self.R0, -1, -2)
+        H = (Rt[..., None, :, :] @ self.H[..., ::-1, :, None])[..., 0]
+        P = (Rt[..., None, :, :] @ (self.P[..., ::-1, :] - self.p0[..., None, :])[..., None])[..., 0]
+        return _Geometry(H, P, Rt, -(Rt @ self.p0[..., None])[..., 0])
+
+    def fixed(self, j: int, t: np.ndarray) -> "_Geometry":
+        """The chain with joint ``j`` held at ``t`` ``(...)`` [rad]: ``e^{ξj t}`` moved past the later joints."""
+        t = np.asarray(t, dtype=float)
+        hj, oj = self.H[..., j, :], self.P[..., j, :]
+        Rj = _rotation_matrix(hj, t)  # (..., 3, 3)
+        later_H = (Rj[..., None, :, :] @ self.H[..., j + 1 :, :, None])[..., 0]
+        later_O = oj[..., None, :] + (Rj[..., None, :, :] @ (self.P[..., j + 1 :, :] - oj[..., None, :])[..., None])[..., 0]
+        batch = np.broadcast_shapes(self.H.shape[:-2], t.shape)
+        H = np.concatenate([np.broadcast_to(self.H[..., :j, :], batch + (j, 3)), np.broadcast_to(later_H, batch + later_H.shape[-2:])], -2)
+        P = np.concatenate([np.broadcast_to(self.P[..., :j, :], batch + (j, 3)), np.broadcast_to(later_O, batch + later_O.shape[-2:])], -2)
+        return _Geometry(H, P, Rj @ self.R0, oj + (Rj @ (self.p0 - oj)[..., None])[..., 0])
+
+
+def _rotation_matrix(h: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``R(h, t)`` ``(..., 3, 3)`` for unit axes ``(..., 3)`` and angles ``(...)`` (Rodrigues)."""
+    t = np.asarray(t, dtype=float)
+    c, s = np.cos(t)[..., None, None], np.sin(t)[..., None, None]
+    x, y, z = h[..., 0], h[..., 1], h[..., 2]
+    zero = np.zeros_like(x)
+    K = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(h.shape[:-1] + (3, 3))
+    return np.eye(3) + s * K + (1.0 - c) * (K @ K)
+
+
+def _geometry(robot: "Robot") -> _Geometry:
+    """The robot's axes and points at q = 0 in the world, from its compiled chain (motion frames' z axes)."""
+    C = robot.chain.C
+    F = C[0]
+    H, P = [], []
+    for i in range(robot.n):
+        H.append(F[:3, 2])
+        P.append(F[:3, 3])
+        F = F @ C[i + 1]
+    return _Geometry(np.array(H), np.array(P), F[:3, :3].copy(), F[:3, 3].copy())
+
+
+def _length(g: _Geometry) -> float:
+    """The arm's length L [m]: summed distances between consecutive axis points and to the tool (1 if 0)."""
+    pts = np.concatenate([g.P, g.p0[None]], axis=0)
+    L = float(np.linalg.norm(np.diff(pts, axis=0), axis=-1).sum())
+    return L if L > 0.0 else 1.0
+
+
+def _meet(ha: np.ndarray, oa: np.ndarray, hb: np.ndarray, ob: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Closest approach of two lines: ``(midpoint (..., 3), distance (...), sin of the angle (...))``.
+
+    For (nearly) parallel lines the midpoint is that of ``oa`` and its foot on line b.
+    """
+    n = cross(ha, hb)
+    s2 = dot(n, n)
+    w = ob - oa
+    c = dot(ha, hb)
+    safe = np.where(s2 > 1e-24, s2, 1.0)
+    ta = (dot(w, ha) - c * dot(w, hb)) / safe  # parameter along a of the closest point
+    tb = (c * dot(w, ha) - dot(w, hb)) / safe
+    pa = oa + np.where(s2 > 1e-24, ta, 0.0)[..., None] * ha
+    pb = ob + np.where(s2 > 1e-24, tb, -dot(w, hb))[..., None] * hb
+    return 0.5 * (pa + pb), np.linalg.norm(pa - pb, axis=-1), np.sqrt(s2)
+
+
+# --------------------------------------------------------------------------------------------- families
+@dataclass(frozen=True)
+class AnalyticFamily:
+    """Which closed-form solver an arm has, and why (see the module docstring's table).
+
+    Attributes:
+        name: One of :data:`FAMILIES`, or ``"none"``.
+        reason: Why: the axis facts that put the arm in the family, or why none applies.
+        exact: The geometry meets the family's conditions to ``EXACT_GEOMETRY`` (else a near miss, whose
+            answers are polished on the true arm).
+        reversed: The family holds for the chain read from the tool to the base.
+        parameter_joint: For a 7-joint arm, the index (in q) of the joint that is a parameter; else None.
+        subproblems: The subproblems the solver composes, in order.
+        solutions: Solution slots per target (per parameter value for a 7-joint arm).
+    """
+
+    name: str
+    reason: str
+    exact: bool = True
+    reversed: bool = False
+    parameter_joint: int | None = None
+    subproblems: tuple[str, ...] = ()
+    solutions: int = 0
+
+    @property
+    def applies(self) -> bool:
+        """True when the arm has a closed-form family."""
+        return self.name != "none"
+
+
+def _axis_facts(g: _Geometry, L: float, tol: float) -> tuple[Callable[..., bool], ...]:
+    """Predicates on a 6-joint chain (axes 1-based in the words, 0-based in the code) at one tolerance."""
+
+    def meet(i: int, j: int) -> bool:
+        _, dist, sin = _meet(g.H[i], g.P[i], g.H[j], g.P[j])
+        return bool(dist <= tol * L and sin > tol)
+
+    def parallel(i: int, j: int) -> bool:
+        return bool(np.linalg.norm(np.cross(g.H[i], g.H[j])) <= tol)
+
+    def concurrent(i: int, j: int, k: int) -> bool:
+        if not (meet(i, j) and meet(j, k)):
+            return False
+        a, _, _ = _meet(g.H[i], g.P[i], g.H[j], g.P[j])
+        b, _, _ = _meet(g.H[j], g.P[j], g.H[k], g.P[k])
+        return bool(np.linalg.norm(a - b) <= tol * L)
+
+    return meet, parallel, concurrent
+
+
+def _family6(g: _Geometry, L: float, tol: float, search: bool = False) -> str | None:
+    """The first closed-form family (with ``search``: the 1-D search family) the 6-joint chain meets at
+    ``tol``, or None."""
+    meet, parallel, concurrent = _axis_facts(g, L, tol)
+    if search:
+        return "two_intersecting" if meet(4, 5) and not parallel(4, 5) else None
+    wrist = concurrent(3, 4, 5) and not parallel(3, 4) and not parallel(4, 5)
+    if wrist and meet(0, 1):
+        return "spherical_wrist_intersecting_shoulder"
+    if wrist and parallel(1, 2) and not parallel(0, 1):
+        return "spherical_wrist_parallel_shoulder"
+    if wrist:
+        return "spherical_wrist"
+    three = parallel(1, 2) and parallel(2, 3) and not parallel(0, 1) and not parallel(1, 4) and not parallel(4, 5)
+    if three and meet(4, 5):
+        return "three_parallel_intersecting_wrist"
+    if three:
+        return "three_parallel"
+    return None
+
+
+_REASONS = {
+    "spherical_wrist_intersecting_shoulder": "axes {4}, {5}, {6} meet in one point (a spherical wrist) and axes {1}, {2} meet",
+    "spherical_wrist_parallel_shoulder": "axes {4}, {5}, {6} meet in one point (a spherical wrist) and axes {2}, {3} are parallel",
+    "spherical_wrist": "axes {4}, {5}, {6} meet in one point (a spherical wrist)",
+    "three_parallel_intersecting_wrist": "axes {2}, {3}, {4} are parallel and axes {5}, {6} meet",
+    "three_parallel": "axes {2}, {3}, {4} are parallel",
+    "two_intersecting": "axes {5}, {6} meet (no closed form: a 1-D search over joint {1})",
+}
+
+
+def _classify6(g: _Geometry, L: float, allow_search: bool = True) -> tuple[str, bool, bool] | None:
+    """``(family, exact, reversed)`` of a 6-joint chain: closed form before search, exact before near miss,
+    forward before reversed."""
+    rev = g.reversed()
+    for search in (False, True) if allow_search else (False,):
+        for tol, exact in ((EXACT_GEOMETRY, True), (NEAR_GEOMETRY, False)):
+            for geo, is_rev in ((g, False), (rev, True)):
+                name = _family6(geo, L, tol, search)
+                if name is not None:
+                    return name, exact, is_rev
+    return None
+
+
+def _describe(name: str, exact: bool, is_rev: bool, joints: list[int], param: int | None) -> str:
+    order = joints[::-1] if is_rev else joints
+    labels = {i + 1: f"{order[i] + 1}" for i in range(6)}
+    text = _REASONS[name].format(*([None] + [labels[i] for i in range(1, 7)]))
+    text = "joint axes (1-based) " + text
+    if is_rev:
+        text += ", reading the chain from the tool to the base"
+    if param is not None:
+        text += f", with joint {param + 1} as a parameter (for every value of it)"
+    if not exact:
+        text += f"; only to within {NEAR_GEOMETRY:g}·L (a near miss: answers are polished on the true arm)"
+    return text
+
+
+_FAMILY_CACHE: "weakref.WeakKeyDictionary[Robot, tuple[AnalyticFamily, _Geometry, float]]" = weakref.WeakKeyDictionary()
+
+
+def _family_of(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
+    cached = _FAMILY_CACHE.get(robot)
+    if cached is not None:
+        return cached
+    result = _detect(robot)
+    _FAMILY_CACHE[robot] = result
+    return result
+
+
+def _detect(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
+    if robot.chain is None:  # a tree: several end effectors, or mimic joints on the way to one
+        g = _Geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.eye(3), np.zeros(3))
+        reason = "the robot is a tree of frames (several end effectors or mimic joints); the analytic families are for serial chains"
+        return AnalyticFamily("none", reason), g, 1.0
+    if not robot.chain.all_revolute:
+        kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
+        g = _Geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.eye(3), np.zeros(3))
+        return AnalyticFamily("none", f"the arm has a prismatic joint ({kinds}); the analytic families are for revolute arms"), g, 1.0
+    g = _geometry(robot)
+    L = _length(g)
+    if robot.n == 6:
+        found = _classify6(g, L)
+        if found is None:
+            return AnalyticFamily("none", _no_family_reason(g, L)), g, L
+        name, exact, is_rev = found
+        return _family(name, exact, is_rev, None, list(range(6))), g, L
+    if robot.n == 7:
+        candidates = []
+        for j in _essential_free(robot):
+            probes = [_classify6(g.fixed(j, np.array(t)), L, allow_search=False) for t in _PROBE_ANGLES]
+            first = probes[0]
+            if first is not None and all(f == first for f in probes):
+                name, exact, is_rev = first
+                # Rank: closed form order of FAMILIES, exact first, then the joint nearest the chain's middle.
+                candidates.append(((FAMILIES.index(name), not exact, abs(j - 3), j), name, exact, is_rev, j))
+        if not candidates:
+            return AnalyticFamily("none", "no joint of the 7-joint arm, held fixed, leaves a 6-joint family for every value of it"), g, L
+        _, name, exact, is_rev, j = min(candidates)
+        return _family(name, exact, is_rev, j, [i for i in range(7) if i != j]), g, L
+    return AnalyticFamily("none", f"the arm has {robot.n} joints; the analytic families are for 6 joints (and 7 with a parameter)"), g, L
+
+
+# Random configurations at which a 7-joint arm with one joint held must keep a Jacobian of rank 6.
+_RANK_PROBES = 8
+_RANK_TOL = 1e-6
+
+
+def _essential_free(robot: "Robot") -> list[int]:
+    """The joints of a 7-joint arm that may be held: the other six keep a Jacobian of full rank 6 at random
+    configurations (holding the elbow of an arm with a spherical shoulder and wrist fixes the shoulder-wrist
+    distance, for instance: its other six joints reach only a 5-dimensional set of poses)."""
+    q = np.random.default_rng(0).uniform(-np.pi, np.pi, (_RANK_PROBES, robot.n))
+    J = jacobian(robot, q)
+    keep = []
+    for j in range(robot.n):
+        sv = np.linalg.svd(np.delete(J, j, axis=-1), compute_uv=False)
+        if np.all(sv[:, -1] > _RANK_TOL * sv[:, 0]):
+            keep.append(j)
+    return keep
+
+
+def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: list[int]) -> AnalyticFamily:
+    return AnalyticFamily(
+        name=name,
+        reason=_describe(name, exact, is_rev, joints, param),
+        exact=exact,
+        reversed=is_rev,
+        parameter_joint=param,
+        subproblems=_SUBPROBLEMS[name],
+        solutions=_SLOTS[name],
+    )
+
+
+def _no_family_reason(g: _Geometry, L: float) -> str:
+    meet, parallel, _ = _axis_facts(g, L, NEAR_GEOMETRY)
+    facts = [f"{i + 1}∩{i + 2}" for i in range(5) if meet(i, i + 1)] + [f"{i + 1}∥{i + 2}" for i in range(5) if parallel(i, i + 1)]
+    return (
+        "no spherical wrist and no three parallel axes at either end of the chain (consecutive axes that meet "
+        f"or are parallel: {', '.join(facts) or 'none'}); a 1-D search family is not implemented"
+    )
+
+
+def analytic_family(robot: "Robot") -> AnalyticFamily:
+    """Which closed-form family the arm belongs to, read from its joint axes (cached per robot).
+
+    Args:
+        robot: The robot.
+
+    Returns:
+        :class:`AnalyticFamily`; ``.applies`` is False (``name == "none"``) when no family applies, with
+        the reason.
+    """
+    return _family_of(robot)[0]
+
+
+# --------------------------------------------------------------------------------------------- solvers
+def _wrist(g: _Geometry, a: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Joints 4, 5, 6 of a spherical wrist, ``R4 R5 R6 = R36``, given ``a = R36 h6`` and ``y = R36 v``; 2 solutions.
+
+    ``R(h4, −q4) a = R(h5, q5) h6`` (SP2), then ``R(h6, q6) v = R5ᵀ R4ᵀ y`` for the unit ``v ⟂ h6`` (SP1).
+
+    Args:
+        a, y: ``(..., 3)``; v: ``(3,)`` or ``(..., 3)``.
+
+    Returns:
+        ``(..., 2, 3)`` angles and ``(..., 2)`` exact mask.
+    """
+    h4, h5, h6 = (g.H[..., i, :] for i in (3, 4, 5))
+    t4, q5, ok, ls = sp2_kernel(a, np.broadcast_to(h6, a.shape), h4, h5)
+    q4 = -t4
+    y = rotate(h5[..., None, :], -q5, rotate(h4[..., None, :], t4, y[..., None, :]))
+    q6 = sp1_kernel(v[..., None, :], y, h6[..., None, :])
+    return np.stack([q4, q5, q6], -1), ok & ~ls[..., None]
+
+
+def _perpendicular(h: np.ndarray) -> np.ndarray:
+    """A unit vector ``(..., 3)`` perpendicular to the unit ``h``."""
+    helper = np.where((np.abs(h[..., 0]) < 0.9)[..., None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    v = cross(h, helper)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The spherical-wrist families: ``(q (..., 8, 6), exact (..., 8))``."""
+    H, P = g.H, g.P
+    h1, h2, h3 = H[..., 0, :], H[..., 1, :], H[..., 2, :]
+    W, _, _ = _meet(H[..., 3, :], P[..., 3, :], H[..., 4, :], P[..., 4, :])  # the wrist centre at q = 0
+    w = p - (Rt @ (g.p0 - W)[..., None])[..., 0]  # the wrist centre of the target [m]
+    if name == "spherical_wrist_intersecting_shoulder":
+        S, _, _ = _meet(h1, P[..., 0, :], h2, P[..., 1, :])
+        p23, p3W = P[..., 2, :] - S, W - P[..., 2, :]
+        ws = w - S
+        q3, ok3, ls3 = sp3_kernel(p3W, -p23, h3, np.linalg.norm(ws, axis=-1))  # (..., 2)
+        v = p23[..., None, :] + rotate(h3[..., None, :], q3, p3W[..., None, :])  # (..., 2, 3)
+        t1, q2, ok12, ls12 = sp2_kernel(np.broadcast_to(ws[..., None, :], v.shape), v, h1[..., None, :], h2[..., None, :])
+        q1 = -t1  # (..., 2, 2)
+        q3 = np.broadcast_to(q3[..., :, None], q1.shape)
+        ok = (ok3[..., :, None] & ~ls3[..., None, None] & ok12 & ~ls12[..., None]).reshape(q1.shape[:-2] + (4,))
+        arm = np.stack([q1, q2, q3], -1).reshape(q1.shape[:-2] + (4, 3))
+    elif name == "spherical_wrist_parallel_shoulder":
+        o1 = P[..., 0, :]
+        p12, p23, p3W = P[..., 1, :] - o1, P[..., 2, :] - P[..., 1, :], W - P[..., 2, :]
+        wo = w - o1
+        t1, ok1, ls1 = sp4_kernel(h2, wo, h1, dot(h2, p12 + p23 + p3W))
+        q1 = -t1  # (..., 2)
+        v1 = rotate(h1[..., None, :], t1, wo[..., None, :]) - p12[..., None, :]  # (..., 2, 3)
+        q3, ok3, ls3 = sp3_kernel(p3W[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(v1, axis=-1))
+        u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p3W[..., None, None, :])  # (..., 2, 2, 3)
+        q2 = sp1_kernel(u, np.broadcast_to(v1[..., :, None, :], u.shape), h2[..., None, None, :])
+        q1 = np.broadcast_to(q1[..., :, None], q2.shape)
+        ok = (ok1[..., :, None] & ~ls1[..., None, None] & ok3 & ~ls3[..., None]).reshape(q1.shape[:-2] + (4,))
+        arm = np.stack([q1, q2, q3], -1).reshape(q1.shape[:-2] + (4, 3))
+    else:  # general: SP5 in (−q1, q2, q3)
+        o1 = P[..., 0, :]
+        p12, p23, p3W = P[..., 1, :] - o1, P[..., 2, :] - P[..., 1, :], W - P[..., 2, :]
+        t1, q2, q3, ok, ls = sp5_kernel(-p12, w - o1, p23, p3W, h1, h2, h3)
+        arm = np.stack([-t1, q2, q3], -1)  # (..., 4, 3)
+        ok = ok & ~ls[..., None]
+    # R36 = R03ᵀ Rt is needed on two vectors only: R(h3, −q3) R(h2, −q2) R(h1, −q1) applied to Rt h6, Rt v.
+    v = _perpendicular(H[..., 5, :])
+    both = np.stack([(Rt @ H[..., 5, :, None])[..., 0], (Rt @ v[..., None])[..., 0]], -2)  # (..., 2, 3)
+    both = np.broadcast_to(both[..., None, :, :], arm.shape[:-1] + (2, 3))
+    for i, h in ((0, h1), (1, h2), (2, h3)):
+        both = rotate(h[..., None, None, :], -arm[..., i, None], both)
+    gw = _Geometry(g.H[..., None, :, :], g.P[..., None, :, :], g.R0, g.p0)
+    wrist, okw = _wrist(gw, both[..., 0, :], both[..., 1, :], v[..., None, :])  # (..., 4, 2, 3)
+    q = np.concatenate([np.broadcast_to(arm[..., :, None, :], wrist.shape), wrist], -1)
+    return q.reshape(q.shape[:-3] + (8, 6)), (ok[..., :, None] & okw).reshape(ok.shape[:-1] + (8,))
+
+
+def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The three-parallel families: ``(q (..., k, 6), exact (..., k))``, k = 8 or 16."""
+    H, P = g.H, g.P
+    h1, h2, h3, h5, h6 = (H[..., i, :] for i in (0, 1, 2, 4, 5))
+    if name == "three_parallel_intersecting_wrist":
+        o56, _, _ = _meet(h5, P[..., 4, :], h6, P[..., 5, :])
+        o5 = o6 = o56
+    else:
+        o5, o6 = P[..., 4, :], P[..., 5, :]
+    o1, o2, o3, o4 = (P[..., i, :] for i in range(4))
+    p12, p23, p34, p45, p56 = o2 - o1, o3 - o2, o4 - o3, o5 - o4, o6 - o5
+    x = p - (Rt @ (g.p0 - o6)[..., None])[..., 0] - o1  # = R1(p12 + R2(... R5 p56)) [m]
+    Rth6 = (Rt @ h6[..., None])[..., 0]
+    d1 = dot(h2, p12 + p23 + p34 + p45)
+    if name == "three_parallel_intersecting_wrist":
+        t1, ok1, ls1 = sp4_kernel(h2, x, h1, d1)  # (..., 2): θ = −q1
+        a = rotate(h1[..., None, :], t1, Rth6[..., None, :])  # R1ᵀ Rt h6
+        q5, ok5, ls5 = sp4_kernel(h2[..., None, :], h6[..., None, :], h5[..., None, :], dot(h2[..., None, :], a))  # (..., 2, 2)
+        t1 = np.broadcast_to(t1[..., :, None], q5.shape)
+        ok = ok1[..., :, None] & ~ls1[..., None, None] & ok5 & ~ls5[..., None]
+        t1, q5, ok = (v.reshape(v.shape[:-2] + (4,)) for v in (t1, q5, ok))
+    else:
+        hs = np.stack(np.broadcast_arrays(h2, -h2, h2, -h2), -2)
+        ks = np.stack(np.broadcast_arrays(h1, h5, h1, h5), -2)
+        ps = np.stack(np.broadcast_arrays(x, p56, Rth6, h6), -2)
+        hs, ks, ps = np.broadcast_arrays(hs, ks, ps)
+        d = np.stack(np.broadcast_arrays(d1, np.zeros_like(d1)), -1)
+        t1, q5, ok, ls = sp6_kernel(hs, ks, ps, d)  # (..., 4)
+        ok = ok & ~ls[..., None]
+    # Each angle's cosine and sine once; R(h, −θ) takes (c, −s).
+    c1, s1 = np.cos(t1), np.sin(t1)
+    c5, s5 = np.cos(q5), np.sin(q5)
+    # q6: R(h6, −q6) R(h5, −q5) h2 = Rtᵀ R1 h2.
+    R1h2 = rotate_cs(h1[..., None, :], c1, -s1, h2[..., None, :])
+    target = (np.swapaxes(Rt, -1, -2)[..., None, :, :] @ R1h2[..., None])[..., 0]
+    b = rotate_cs(h5[..., None, :], c5, -s5, np.broadcast_to(h2[..., None, :], target.shape))
+    q6 = -sp1_kernel(b, target, h6[..., None, :])
+    # θ = q2 + q3 + q4: R(h2, θ) v = R1ᵀ Rt R6ᵀ R5ᵀ v for v ⟂ h2.
+    v = np.broadcast_to(_perpendicular(h2)[..., None, :], target.shape)
+    y = rotate_cs(h5[..., None, :], c5, -s5, v)
+    y = rotate(h6[..., None, :], -q6, y)
+    y = (Rt[..., None, :, :] @ y[..., None])[..., 0]
+    y = rotate_cs(h1[..., None, :], c1, s1, y)
+    theta = sp1_kernel(v, y, h2[..., None, :])
+    # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56).
+    tail = p45[..., None, :] + rotate_cs(h5[..., None, :], c5, s5, p56[..., None, :])
+    dvec = rotate_cs(h1[..., None, :], c1, s1, x[..., None, :]) - p12[..., None, :] - rotate(h2[..., None, :], theta, tail)
+    q3, ok3, ls3 = sp3_kernel(p34[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(dvec, axis=-1))  # (..., k, 2)
+    u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p34[..., None, None, :])
+    q2 = sp1_kernel(u, np.broadcast_to(dvec[..., :, None, :], u.shape), h2[..., None, None, :])
+    e = lambda a: np.broadcast_to(a[..., :, None], q3.shape)  # noqa: E731
+    q4 = e(theta) - q2 - q3
+    q = np.stack([-e(t1), q2, q3, q4, e(q5), e(q6)], -1)
+    ok = e(ok) & ok3 & ~ls3[..., None]
+    return q.reshape(q.shape[:-3] + (-1, 6)), ok.reshape(ok.shape[:-2] + (-1,))
+
+
+def _solve6(name: str, g: _Geometry, R: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """All solutions ``(q (N, k, 6), exact (N, k))`` of a 6-joint family for targets ``R (N, 3, 3)``, ``p (N, 3)``."""
+    Rt = R @ np.swapaxes(g.R0, -1, -2)
+    if name.startswith("spherical"):
+        return _spherical(name, g, Rt, p)
+    if name == "two_intersecting":
+        return _two_intersecting(g, Rt, p)
+    return _three_parallel(name, g, Rt, p)
+
+
+# 1-D search over q1: a coarse grid of SEARCH_GRID values over a turn, then a fine grid of SEARCH_REFINE
+# values over ±1.5 coarse steps around each coarse candidate (about 0.004 rad apart). A candidate: a sign
+# change of the residual between neighbours on one SP5 branch (its angles within _BRANCH_JUMP), two close
+# branches of opposite sign at one grid value (a fold of the solution curve), or a small local minimum of
+# |e| (a near-tangent zero). A uniform grid of 128 found 80-90 % of the solutions of random arms, 1024
+# about 98 %, the two levels all of them in the tests.
+SEARCH_GRID = 128
+SEARCH_REFINE = 24
+_BRANCH_JUMP = 0.5
+_LOW_RESIDUAL = 0.2
+_SEARCH_SLOTS = 64  # seeds kept per target (a 6R arm has at most 16 solutions; repeats are merged)
+
+
+def _scan(g: _Geometry, Rt: np.ndarray, X: np.ndarray, t: np.ndarray, periodic: bool) -> tuple[np.ndarray, ...]:
+    """The residual on grids of q1 and the candidates of zeros (see the constants above).
+
+    Args:
+        Rt: ``(M, 3, 3)``; X: ``(M, 3)`` the target position of the point where axes 5 and 6 meet;
+        t: ``(M, G)`` increasing values of q1 [rad]; periodic: the grid wraps around a whole turn.
+
+    Returns:
+        ``cand (M, G, 10)`` and the seed angles ``(M, G, 10, 4)`` of (q1, q2, q3, q4): 4 branch slots for
+        sign changes and small minima, then the 6 branch pairs for folds.
+    """
+    H, P = g.H, g.P
+    h = [H[i] for i in range(6)]
+    X0, _, _ = _meet(h[4], P[4], h[5], P[5])
+    o1 = P[0]
+    p12, p23, p34, p4X = P[1] - o1, P[2] - P[1], P[3] - P[2], X0 - P[3]
+    M, G = t.shape
+    c, s = np.cos(t), np.sin(t)
+    Xp = rotate_cs(h[0], c, -s, (X - o1)[:, None, :]) - p12  # (M, G, 3)
+    t2, q3, q4, ok, ls = sp5_kernel(-p23, Xp, p34, p4X, h[1], h[2], h[3])  # (M, G, 4)
+    q2 = -t2
+    z = rotate_cs(h[0], c, -s, (Rt @ h[5])[:, None, :])[..., None, :]  # R1ᵀ Rt h6, (M, G, 1, 3)
+    for hi, qi in ((h[1], q2), (h[2], q3), (h[3], q4)):
+        z = rotate(hi, -qi, z)
+    e = z @ h[4] - h[4] @ h[5]  # (M, G, 4)
+    ok = ok & ~ls[..., None]
+    Q = np.stack([q2, q3, q4], -1)  # (M, G, 4, 3)
+    nxt = np.roll(np.arange(G), -1)
+    prev = np.roll(np.arange(G), 1)
+    # The branch at the next grid value: the valid slot whose angles are nearest (slot order may change).
+    gap = np.abs(np.angle(np.exp(1j * (Q[:, nxt][:, :, None, :, :] - Q[:, :, :, None, :])))).max(-1)  # (M, G, 4, 4)
+    gap = np.where(ok[:, nxt][:, :, None, :], gap, np.inf)
+    match = np.argmin(gap, axis=-1)
+    jump = np.take_along_axis(gap, match[..., None], -1)[..., 0]
+    e_next = np.take_along_axis(e[:, nxt], match, -1)
+    same = ok & (jump < _BRANCH_JUMP)
+    if not periodic:
+        same[:, -1] = False
+    cross_ = same & (np.sign(e) != np.sign(e_next))
+    ae = np.abs(e)
+    low = (ae < _LOW_RESIDUAL) & ~cross_
+    low &= ae <= ae[:, nxt].min(-1, keepdims=True)
+    low &= ae <= ae[:, prev].min(-1, keepdims=True)
+    Qn = np.take_along_axis(Q[:, nxt], match[..., None], -2)
+    frac = np.where(cross_, e / np.where(cross_, e - e_next, 1.0), 0.0)
+    step = np.diff(t, axis=-1, append=t[:, :1] + 2.0 * np.pi)[..., None]  # (M, G, 1)
+    seeds = np.concatenate([(t[..., None] + frac * step)[..., None], Q + frac[..., None] * np.angle(np.exp(1j * (Qn - Q)))], -1)
+    cand = [cross_ | low]
+    for b1, b2 in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)):
+        fold = ok[..., b1] & ok[..., b2] & (np.sign(e[..., b1]) != np.sign(e[..., b2]))
+        fold &= np.abs(np.angle(np.exp(1j * (Q[..., b1, :] - Q[..., b2, :])))).max(-1) < _BRANCH_JUMP
+        mean = Q[..., b1, :] + 0.5 * np.angle(np.exp(1j * (Q[..., b2, :] - Q[..., b1, :])))
+        cand.append(fold[..., None])
+        seeds = np.concatenate([seeds, np.concatenate([t[..., None], mean], -1)[..., None, :]], -2)
+    return np.concatenate(cand, -1), seeds
+
+
+def _two_intersecting(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Axes 5 and 6 meet in X: a 1-D search over q1 (IK-Geo's "two intersecting" case, sec. 4).
+
+    The point X is fixed in the last link, so its target position is known. For a value t of q1,
+    ``R(h2, −q2)(R1ᵀ(X − o1) − p12) − p23 = R(h3, q3)(p34 + R(h4, q4) p4X)`` is subproblem 5 in
+    (q2, q3, q4), and joints 5 and 6 can then reach the target rotation iff the residual
+    ``e(t) = h5ᵀ R04ᵀ Rt h6 − h5ᵀ h6`` vanishes (a rotation about h5 keeps the h5 component). Zeros of e
+    are bracketed on two levels of grids (:func:`_scan`); each gives a seed (q5, q6 by SP1) that the caller
+    polishes by Gauss–Newton steps on the true arm, and verifies.
+
+    Returns:
+        ``(q (N, 64, 6), seed (N, 64))``: the seeds, and which slots hold one.
+    """
+    h = [g.H[i] for i in range(6)]
+    X0, _, _ = _meet(h[4], g.P[4], h[5], g.P[5])
+    X = p - (Rt @ (g.p0 - X0)[..., None])[..., 0]  # (N, 3)
+    N = X.shape[0]
+    t = np.broadcast_to(np.linspace(-np.pi, np.pi, SEARCH_GRID, endpoint=False), (N, SEARCH_GRID))
+    cand, _ = _scan(g, Rt, X, t, periodic=True)
+    n_c, g_c = np.nonzero(cand.any(-1))  # coarse grid values with a candidate, per target
+    step = 2.0 * np.pi / SEARCH_GRID
+    fine = t[n_c, g_c][:, None] + np.linspace(-1.5 * step, 1.5 * step, SEARCH_REFINE)  # (C, F)
+    cand, seeds = _scan(g, Rt[n_c], X[n_c], fine, periodic=False)
+    c_idx, _, _ = np.nonzero(cand)
+    n_idx = n_c[c_idx]
+    found = seeds[cand]  # (S, 4), ordered by target (n_c is sorted)
+    rank = np.arange(n_idx.size) - np.searchsorted(n_idx, n_idx)
+    keep = rank < _SEARCH_SLOTS
+    arm = np.zeros((N, _SEARCH_SLOTS, 4))
+    arm[n_idx[keep], rank[keep]] = found[keep]
+    seeded = np.zeros((N, _SEARCH_SLOTS), dtype=bool)
+    seeded[n_idx[keep], rank[keep]] = True
+    # q5, q6 of each seed by SP1 (least squares where the seed is not exact).
+    z = (Rt @ h[5])[:, None, :]
+    v = _perpendicular(h[5])
+    w = (Rt @ v)[:, None, :]
+    for i in range(4):
+        z = rotate(h[i], -arm[..., i], z)
+        w = rotate(h[i], -arm[..., i], w)
+    q5 = sp1_kernel(np.broadcast_to(h[5], z.shape), z, h[4])
+    w = rotate(h[4], -q5, w)
+    q6 = sp1_kernel(np.broadcast_to(v, w.shape), w, h[5])
+    return np.concatenate([arm, q5[..., None], q6[..., None]], -1), seeded
+
+
+# --------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True, eq=False)
+class IKSolutions:
+    """Every inverse-kinematics solution of a batch of targets ``(...)``; every array is read-only.
+
+    Attributes:
+        q: ``(..., k, n)`` the solutions [rad], each revolute joint within its limits (the turn nearest 0
+            among those within the limits, unless ``wraps=True`` listed every one); invalid slots hold the
+            nearest configuration the subproblems gave (finite, not a solution).
+        valid: ``(..., k)`` bool: within the joint limits, pose errors within the tolerances, not a repeat
+            of an earlier slot.
+        position_error: ``(..., k)`` ``‖p* − p(q)‖`` [m] of the candidates (exact subproblem solutions within
+            the limits); ``inf`` for the other slots, which are not evaluated.
+        rotation_error: ``(..., k)`` the angle of ``R* R(q)ᵀ`` [rad]; ``inf`` likewise.
+        family: The :class:`AnalyticFamily` that solved them.
+    """
+
+    q: np.ndarray
+    valid: np.ndarray
+    position_error: np.ndarray
+    rotation_error: np.ndarray
+    family: AnalyticFamily
+
+    def __post_init__(self) -> None:
+        for name in ("q", "valid", "position_error", "rotation_error"):
+            value = np.asarray(getattr(self, name))
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+
+    @property
+    def count(self) -> np.ndarray:
+        """``(...)`` int, the number of valid solutions per target."""
+        return self.valid.sum(axis=-1)
+
+
+def _pose_errors(
+    robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, which: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
+    """Position [m] and rotation [rad] errors ``(M,)`` of ``q (M, n)`` against ``R (M, 3, 3)``, ``p (M, 3)``.
+
+    Only the rows ``which`` (bool ``(M,)``; all when None) are evaluated, the others are ``inf``. The angle
+    of ``R* Rᵀ`` comes from the Frobenius distance, ``‖R* − R‖_F = 2√2 sin(θ/2)``, which keeps full
+    precision for small angles (the trace formula does not).
+    """
+    if which is not None and not which.all():
+        pe, re = np.full(q.shape[0], np.inf), np.full(q.shape[0], np.inf)
+        rows = np.flatnonzero(which)
+        if rows.size:
+            pe[rows], re[rows] = _pose_errors(robot, q[rows], R[rows], p[rows])
+        return pe, re
+    T = fk(robot, q)
+    pe = np.linalg.norm(T[:, :3, 3] - p, axis=-1)
+    D = T[:, :3, :3] - R
+    dist = np.sqrt(np.einsum("nij,nij->n", D, D))
+    re = 2.0 * np.arcsin(np.minimum(dist / (2.0 * np.sqrt(2.0)), 1.0))
+    return pe, re
+
+
+def _polish(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray, steps: int) -> np.ndarray:
+    """Gauss–Newton steps ``J_f Δq_f = e`` on the ``free`` joints (6 of them) towards the targets."""
+    for _ in range(steps):
+        T = fk(robot, q)
+        dR = R @ np.swapaxes(T[:, :3, :3], -1, -2)
+        w = 0.5 * np.stack([dR[:, 2, 1] - dR[:, 1, 2], dR[:, 0, 2] - dR[:, 2, 0], dR[:, 1, 0] - dR[:, 0, 1]], -1)
+        e = np.concatenate([p - T[:, :3, 3], w], -1)  # small-angle error; exact at the fixed point
+        J = jacobian(robot, q)[:, :, free]
+        try:
+            dq = np.linalg.solve(J, e[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            dq = np.linalg.lstsq(J[0], e[0], rcond=None)[0][None] if J.shape[0] == 1 else np.zeros((q.shape[0], 6))
+        q = q.copy()
+        q[:, free] += np.clip(dq, -0.2, 0.2)
+    return q
+
+
+def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revolute: np.ndarray) -> np.ndarray:
+    """Each revolute angle (given in ``[−π, π]``) moved by whole turns to the value within its limits
+    nearest 0, where that is not itself; only the joints whose limits do not hold ``[−π, π]`` are looked at."""
+    cols = np.flatnonzero(revolute & ((lower > -np.pi) | (upper < np.pi)))
+    if cols.size == 0:
+        return q
+    q = q.copy()
+    for j in cols:
+        v = q[..., j]
+        fix = (v < lower[j]) | (v > upper[j])
+        if fix.any():
+            for m in (1, -1, 2, -2):
+                cand = v + 2.0 * np.pi * m
+                v = np.where(fix & (cand >= lower[j]) & (cand <= upper[j]), cand, v)
+                fix = (v < lower[j]) | (v > upper[j])
+            q[..., j] = v
+    return q
+
+
+def _expand_wraps(
+    q: np.ndarray, valid: np.ndarray, lower: np.ndarray, upper: np.ndarray, revolute: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Every combination of turns within the limits for joints whose finite range exceeds a turn."""
+    for j in np.flatnonzero(revolute & np.isfinite(lower) & np.isfinite(upper) & (upper - lower > 2.0 * np.pi)):
+        ms = np.arange(int(np.floor((lower[j] - np.pi) / (2.0 * np.pi))), int(np.ceil((upper[j] + np.pi) / (2.0 * np.pi))) + 1)
+        base = np.pi - np.mod(np.pi - q[..., j], 2.0 * np.pi)
+        cands = base[..., None] + 2.0 * np.pi * ms  # (..., k, W)
+        inside = (cands >= lower[j]) & (cands <= upper[j])
+        # Keep the q0-style representative order: first the value q already has.
+        qn = np.repeat(q[..., :, None, :], ms.size, axis=-2)
+        qn[..., j] = cands
+        q = qn.reshape(q.shape[:-2] + (-1, q.shape[-1]))
+        valid = (valid[..., :, None] & inside).reshape(valid.shape[:-1] + (-1,))
+    return q, valid
+
+
+def _dedupe(q: np.ndarray, valid: np.ndarray, block: int) -> np.ndarray:
+    """``valid`` with repeats (within DUPLICATE_TOL, inside each block of ``block`` slots) marked invalid.
+
+    Pairs are screened on one number per slot (a weighted sum of the joints, weights 1, 2, ..., n, which two
+    repeats share within DUPLICATE_TOL · n(n+1)/2), and only the few candidates compared joint by joint.
+    """
+    N, k, n = q.shape
+    key = (q @ np.arange(1.0, n + 1.0)).reshape(N, k // block, block)
+    vb = valid.reshape(N, k // block, block)
+    bound = DUPLICATE_TOL * n * (n + 1) / 2
+    out = None
+    for i in range(1, block):
+        near = (np.abs(key[:, :, :i] - key[:, :, i : i + 1]) < bound) & vb[:, :, :i] & vb[:, :, i : i + 1]
+        if not near.any():
+            continue
+        out = vb.copy() if out is None else out
+        t, b, a = np.nonzero(near)
+        rows = t * k + b * block
+        same = np.abs(q.reshape(-1, n)[rows + a] - q.reshape(-1, n)[rows + i]).max(-1) < DUPLICATE_TOL
+        out[t[same], b[same], i] = False
+    return valid if out is None else out.reshape(N, k)
+
+
+def solve_all(
+    robot: "Robot",
+    T_world_tool: npt.ArrayLike,
+    *,
+    q_param: npt.ArrayLike | None = None,
+    grid: int = 8,
+    wraps: bool = False,
+) -> IKSolutions:
+    """Every inverse-kinematics solution of an arm that has an analytic family, batched.
+
+    Args:
+        robot: A robot with :func:`analytic_family` ``.applies``.
+        T_world_tool: ``(4, 4)`` or ``(..., 4, 4)`` target poses of the tool in the world.
+        q_param: 7-joint arms: the value [rad] of the parameter joint (``family.parameter_joint``),
+            a scalar or ``(...)`` broadcast against the targets; None sweeps ``grid`` values evenly over
+            its range ([−π, π) when unlimited). Must be None for a 6-joint arm.
+        grid: Number of parameter values swept when ``q_param`` is None (7-joint arms).
+        wraps: Also list every whole-turn variant within the limits of joints whose range exceeds a turn
+            (multiplies ``k``); default: each joint at its variant within the limits nearest 0.
+
+    Returns:
+        :class:`IKSolutions` with ``q`` ``(..., k, n)``; ``k`` is ``family.solutions`` (times ``grid`` for
+        a swept parameter, times the turn variants with ``wraps``). An unreachable target has no valid slot.
+
+    Raises:
+        NoAnalyticSolutionError: The arm has no analytic family (the message says why).
+        ShapeError: ``T_world_tool`` or ``q_param`` has a wrong shape or a non-finite value.
+        ConventionError: ``T_world_tool`` is not a rigid transform.
+        OptionError: ``q_param`` for a 6-joint arm, or ``grid`` not a positive integer.
+    """
+    family, g, L = _family_of(robot)
+    if not family.applies:
+        raise NoAnalyticSolutionError(f"robot {robot.name!r} has no analytic IK family: {family.reason}")
+    T = validation.transforms(T_world_tool, "T_world_tool")
+    batch = T.shape[:-2]
+    T2 = T.reshape(-1, 4, 4)
+    N = T2.shape[0]
+    n = robot.n
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = np.asarray(robot.chain.revolute)
+    j = family.parameter_joint
+    if j is None:
+        if q_param is not None:
+            raise OptionError(f"q_param is only for 7-joint arms; robot {robot.name!r} has {n} joints")
+        geo, R, p, params, reps = g, T2[:, :3, :3], T2[:, :3, 3], None, 1
+    else:
+        if q_param is None:
+            if not isinstance(grid, (int, np.integer)) or isinstance(grid, bool) or grid < 1:
+                raise OptionError(f"grid must be an integer >= 1, got {grid!r}")
+            lo = lower[j] if np.isfinite(lower[j]) else -np.pi
+            hi = upper[j] if np.isfinite(upper[j]) else np.pi
+            values = lo + (hi - lo) * (np.arange(grid) + 0.5) / grid
+            params = np.broadcast_to(values, (N, grid)).reshape(-1)
+            reps = grid
+        else:
+            qp = np.asarray(q_param, dtype=float) if _is_real(q_param) else None
+            if qp is None:
+                raise ShapeError(f"q_param must be a number or an array of numbers, got {type(q_param).__name__}")
+            if not np.isfinite(qp).all():
+                raise ShapeError("q_param must be finite")
+            try:
+                qp = np.broadcast_to(qp, batch).reshape(-1)
+            except ValueError:
+                raise ShapeError(f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}") from None
+            params, reps = qp, 1
+        geo = g.fixed(j, params)
+        R = np.repeat(T2[:, :3, :3], reps, axis=0)
+        p = np.repeat(T2[:, :3, 3], reps, axis=0)
+    if N == 0:  # an empty batch: the shapes only
+        k = family.solutions * reps
+        empty = np.zeros(batch + (k,))
+        return IKSolutions(np.zeros(batch + (k, n)), empty.astype(bool), empty, empty, family)
+    if family.reversed:
+        geo_s = geo.reversed()
+        Rs = np.swapaxes(R, -1, -2)
+        ps = -(Rs @ p[..., None])[..., 0]
+        q6, exact = _solve6(family.name, geo_s, Rs, ps)
+        q6 = -q6[..., ::-1]
+    else:
+        q6, exact = _solve6(family.name, geo, R, p)
+    q6 = np.pi - np.mod(np.pi - np.nan_to_num(q6), 2.0 * np.pi)  # every angle into (−π, π]
+    M, k6 = q6.shape[0], q6.shape[1]
+    if j is None:
+        q = q6
+    else:
+        assert params is not None  # internal invariant: set whenever j is (not a check of user input)
+        q = np.insert(q6, j, np.broadcast_to(params[:, None], (M, k6)), axis=-1)
+    q = _wrap_into_limits(q, lower, upper, revolute)
+    flat_q = q.reshape(-1, n)
+    Rf = np.repeat(R, k6, axis=0)
+    pf = np.repeat(p, k6, axis=0)
+    # Verified by fk: the candidates, exact slots within the limits (every slot within the limits for a near
+    # miss, whose answers are only close); the others are not solutions and are not evaluated (error inf),
+    # which spares the fk of up to half the slots on arms with tight limits.
+    inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
+    search = family.name == "two_intersecting"
+    if search:  # seeds of the 1-D search: all polished, wherever they are
+        cand = exact.reshape(-1)
+    elif family.exact:
+        cand = exact.reshape(-1) & inside
+    else:  # a near miss: the ideal geometry's answers, exact or not, are only close
+        cand = np.ones_like(inside)
+    pe, re = _pose_errors(robot, flat_q, Rf, pf, cand)
+    need = cand & ((pe > POSITION_TOLERANCE) | (re > ROTATION_TOLERANCE))
+    if not search:
+        need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    if need.any():
+        free = np.array([i for i in range(n) if i != j])
+        rows = np.flatnonzero(need)
+        flat_q = flat_q.copy()
+        steps = SEARCH_POLISH_STEPS if search else POLISH_STEPS
+        polished = _polish(robot, flat_q[rows], Rf[rows], pf[rows], free, steps)
+        polished = np.pi - np.mod(np.pi - polished, 2.0 * np.pi)
+        flat_q[rows] = _wrap_into_limits(polished, lower, upper, revolute)
+        pe, re = pe.copy(), re.copy()
+        pe[rows], re[rows] = _pose_errors(robot, flat_q[rows], Rf[rows], pf[rows])
+        inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
+    valid = inside & (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
+    q = flat_q.reshape(N, reps * k6, n)
+    valid = _dedupe(q, valid.reshape(N, reps * k6), k6)
+    pe, re = pe.reshape(N, -1), re.reshape(N, -1)
+    if wraps:
+        q, valid = _expand_wraps(q, valid, lower, upper, revolute)
+        W = q.shape[1] // pe.shape[1]
+        pe, re = np.repeat(pe, W, axis=1), np.repeat(re, W, axis=1)
+    k = q.shape[1]
+    return IKSolutions(
+        q=q.reshape(batch + (k, n)),
+        valid=valid.reshape(batch + (k,)),
+        position_error=pe.reshape(batch + (k,)),
+        rotation_error=re.reshape(batch + (k,)),
+        family=family,
+    )
+
+
+def _is_real(value: object) -> bool:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return arr.dtype.kind == "f"

@@ -1,0 +1,395 @@
+"""Closed-form IK: families read from the axes, every solution verified by fk, complete against many-start
+damped least squares and against the ik-geo package (tests/data/ikgeo_reference.json), ik.solve(method=)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import robokin
+from robokin import ik
+from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, ShapeError
+from robokin.ik import analytic as ik_analytic
+from robokin.model import Joint, Origin, Robot
+from robokin.spatial import matrix_to_rpy, rot_z
+
+DATA = Path(__file__).resolve().parent / "data"
+
+# The family each bundled arm must get, from its published geometry (see each YAML's source).
+EXPECTED = {
+    "puma560": ("spherical_wrist_intersecting_shoulder", False, None),
+    "irb140": ("spherical_wrist_parallel_shoulder", False, None),
+    "kr5_arc": ("spherical_wrist_parallel_shoulder", False, None),
+    "ur3": ("three_parallel_intersecting_wrist", False, None),
+    "ur5": ("three_parallel_intersecting_wrist", False, None),
+    "ur10": ("three_parallel_intersecting_wrist", False, None),
+    # SRS arms: shoulder joints 1, 2 meet, spherical wrist 5-7; the third (iiwa) / fourth (Gen3, whose
+    # shoulder axes 1-3 do not share a point) joint as the parameter.
+    "iiwa14": ("spherical_wrist_intersecting_shoulder", False, 2),
+    "gen3": ("spherical_wrist_intersecting_shoulder", False, 3),
+    # Panda with joint 7 held: axes 1-3 meet (a spherical "wrist" of the reversed chain), 5 and 6 meet.
+    "panda": ("spherical_wrist_intersecting_shoulder", True, 6),
+}
+NO_FAMILY = {
+    "stanford": "prismatic",
+    "cobra600": "prismatic",
+    "planar2r": "2 joints",
+    "planar3r": "3 joints",
+    "baxter": "tree of frames",
+    "panda_hand": "tree of frames",
+}
+
+
+def _random_q(robot: Robot, n: int, seed: int) -> np.ndarray:
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    lo = np.where(np.isfinite(lo), lo, -np.pi)
+    hi = np.where(np.isfinite(hi), hi, np.pi)
+    return lo + (hi - lo) * np.random.default_rng(seed).random((n, robot.n))
+
+
+def _same_mod_turn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(np.angle(np.exp(1j * (a - b)))).max(-1)
+
+
+def test_every_bundled_robot_has_a_known_family_or_none():
+    names = set(robokin.list_robots())
+    assert names == set(EXPECTED) | set(NO_FAMILY)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_family_detected_from_the_axes(name):
+    fam = ik.analytic_family(robokin.load(name))
+    expected_name, reversed_, param = EXPECTED[name]
+    assert (fam.name, fam.reversed, fam.parameter_joint, fam.exact) == (expected_name, reversed_, param, True)
+    assert fam.applies and fam.solutions == 8 and fam.subproblems and "axes" in fam.reason
+
+
+@pytest.mark.parametrize("name", sorted(NO_FAMILY))
+def test_no_family_says_why(name):
+    fam = ik.analytic_family(robokin.load(name))
+    assert not fam.applies and fam.name == "none" and NO_FAMILY[name] in fam.reason
+    with pytest.raises(NoAnalyticSolutionError, match=f"{name}.*no analytic IK family"):
+        ik.solve_all(robokin.load(name), np.eye(4))
+
+
+def _robot_from_screws(name: str, H, P, R0, p0, limits=(-np.inf, np.inf)) -> Robot:
+    """A revolute arm from zero-configuration axes ``H`` and points ``P`` (world frame), tool ``(R0, p0)``."""
+    joints, prev = [], np.zeros(3)
+    for i, (h, o) in enumerate(zip(np.asarray(H, float), np.asarray(P, float))):
+        joints.append(
+            Joint(f"j{i + 1}", "revolute", "origin", origin=Origin(tuple(o - prev), (0.0, 0.0, 0.0)), axis=tuple(h), limits=limits)
+        )
+        prev = o
+    tool = Origin(tuple(np.asarray(p0, float) - prev), tuple(matrix_to_rpy(np.asarray(R0, float))))
+    return Robot(name, tuple(joints), tool=tool)
+
+
+# --------------------------------------------------------------------------------------------- correctness
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_solution_verified_and_the_source_found(name):
+    robot = robokin.load(name)
+    fam = ik.analytic_family(robot)
+    q = _random_q(robot, 300, seed=1)
+    T = robot.fk(q)
+    j = fam.parameter_joint
+    sols = ik.solve_all(robot, T, q_param=None if j is None else q[:, j])
+    assert sols.q.shape == (300, 8, robot.n) and sols.valid.shape == (300, 8)
+    # An independent check of every valid slot: fk of it against the target.
+    Tq = robot.fk(sols.q)
+    perr = np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)
+    rerr = np.abs(Tq[..., :3, :3] - T[:, None, :3, :3]).max((-1, -2))
+    assert perr[sols.valid].max() <= 1e-10 and rerr[sols.valid].max() <= 1e-10
+    assert sols.position_error[sols.valid].max() <= 1e-10 and sols.rotation_error[sols.valid].max() <= 1e-10
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    assert ((sols.q >= lo) & (sols.q <= hi)).all(-1)[sols.valid].all()
+    # The configuration the target came from is among the solutions (100 % of reachable targets solved).
+    found = (_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid
+    assert found.any(-1).all()
+    # No repeats among the valid slots of a target.
+    for qs, v in zip(sols.q, sols.valid):
+        good = qs[v]
+        d = np.abs(good[:, None] - good[None]).max(-1) + np.eye(len(good))
+        assert (d > 1e-7).all()
+
+
+def _dls_solution_set(robot: Robot, T: np.ndarray, starts: int, seed: int) -> np.ndarray:
+    """Distinct solutions (mod 2π) found by damped least squares from many random starts, one attempt each."""
+    q0 = _random_q(robot, starts, seed)
+    res = ik.solve(robot, np.broadcast_to(T, (starts, 4, 4)), q0, options=ik.IKOptions(max_restarts=0, starts=1), method="dls")
+    found = []
+    for q in res.q[res.success]:
+        if not any(_same_mod_turn(q, f) < 1e-4 for f in found):
+            found.append(q)
+    return np.array(found)
+
+
+@pytest.mark.parametrize("name", ["ur5", "puma560", "irb140", "iiwa14"])
+def test_solution_set_equals_many_start_dls(name):
+    robot = robokin.load(name)
+    fam = ik.analytic_family(robot)
+    q = _random_q(robot, 2, seed=7)
+    for i in range(2):
+        T = robot.fk(q[i])
+        j = fam.parameter_joint
+        if j is None:
+            dls = _dls_solution_set(robot, T, 150, seed=i)
+            sols = ik.solve_all(robot, T)
+        else:  # the parameter joint held at its value by the limits [q_j, q_j]
+            held = Robot(
+                robot.name,
+                tuple(
+                    Joint(jt.name, jt.type, jt.form, jt.dh, jt.origin, jt.axis, (q[i, j], q[i, j]) if k == j else jt.limits)
+                    for k, jt in enumerate(robot.joints)
+                ),
+                robot.base,
+                robot.tool,
+            )
+            dls = _dls_solution_set(held, T, 150, seed=i)
+            sols = ik.solve_all(robot, T, q_param=q[i, j])
+        analytic = sols.q[sols.valid]
+        assert len(dls) >= 1
+        for d in dls:  # no branch missed by the analytic solver ...
+            assert (_same_mod_turn(analytic, d) < 1e-4).any(), (name, d)
+        for a in analytic:  # ... and none that the damped least squares cannot confirm
+            assert (_same_mod_turn(dls, a) < 1e-4).any(), (name, a)
+
+
+@pytest.mark.parametrize("model", ["ur5", "irb6640"])
+def test_same_solution_sets_as_ik_geo(model):
+    ref = json.loads((DATA / "ikgeo_reference.json").read_text())["robots"][model]
+    robot = _robot_from_screws(model, ref["H"], ref["P"], ref["R0"], ref["p0"])
+    fam = ik.analytic_family(robot)
+    assert fam.applies and fam.exact
+    T = np.zeros((len(ref["targets"]), 4, 4))
+    T[:, :3, :3] = [t["R"] for t in ref["targets"]]
+    T[:, :3, 3] = [t["p"] for t in ref["targets"]]
+    T[:, 3, 3] = 1.0
+    sols = ik.solve_all(robot, T)
+    for i, expected in enumerate(ref["solutions"]):
+        theirs = np.array([s["q"] for s in expected if not s["is_ls"]])
+        ours = sols.q[i][sols.valid[i]]
+        assert len(ours) == len(theirs), (i, len(ours), len(theirs))
+        for q in theirs:
+            assert (_same_mod_turn(ours, q) < 1e-8).any()
+
+
+def test_near_miss_geometry_is_polished_to_the_true_arm():
+    puma = robokin.load("puma560")
+    # Wrist axes 5 and 6 of a "calibrated" Puma miss each other by 50 µm: rebuild it with that offset.
+    joints = list(puma.joints)
+    a, alpha, d, theta = joints[4].dh
+    joints[4] = Joint(joints[4].name, "revolute", "dh", dh=(a + 5e-5, alpha, d, theta), limits=joints[4].limits)
+    robot = Robot("puma_calibrated", tuple(joints), puma.base, puma.tool)
+    fam = ik.analytic_family(robot)
+    assert fam.name == "spherical_wrist_intersecting_shoulder" and not fam.exact and "near miss" in fam.reason
+    q = _random_q(robot, 50, seed=3)
+    sols = ik.solve_all(robot, robot.fk(q))
+    assert sols.valid.any(-1).all()
+    assert sols.position_error[sols.valid].max() <= 1e-9
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-6) & sols.valid).any(-1).all()
+
+
+def test_unreachable_target_has_no_valid_solution():
+    robot = robokin.load("ur5")
+    T = np.eye(4)
+    T[:3, 3] = [5.0, 0.0, 0.0]
+    sols = ik.solve_all(robot, T)
+    assert sols.q.shape == (8, 6) and not sols.valid.any() and np.isfinite(sols.q).all()
+
+
+def test_joint_limits_keep_exactly_the_solutions_within_them():
+    robot = robokin.load("irb140")
+    free = Robot("irb140_free", tuple(Joint(j.name, j.type, j.form, j.dh, j.origin, j.axis) for j in robot.joints), robot.base, robot.tool)
+    T = robot.fk(_random_q(robot, 50, seed=4))
+    limited, unlimited = ik.solve_all(robot, T), ik.solve_all(free, T)
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    assert (limited.count <= unlimited.count).all() and (limited.count < unlimited.count).any()
+    for i in range(50):
+        expected = []
+        for q in unlimited.q[i][unlimited.valid[i]]:  # the whole-turn variant within the limits, if any
+            turns = q + 2 * np.pi * np.array([[0], [1], [-1]])
+            inside = (turns >= lo) & (turns <= hi)
+            if inside.any(0).all():
+                expected.append(np.where(inside[0], turns[0], np.where(inside[1], turns[1], turns[2])))
+        got = limited.q[i][limited.valid[i]]
+        assert len(got) == len(expected)
+        for q in expected:
+            assert (np.abs(got - q).max(-1) < 1e-9).any()
+
+
+def test_wraps_lists_every_turn_within_the_limits():
+    robot = robokin.load("ur5")
+    q = np.array([0.3, -1.2, 1.0, -0.5, 0.8, 2.0])
+    one = ik.solve_all(robot, robot.fk(q))
+    every = ik.solve_all(robot, robot.fk(q), wraps=True)
+    # Joints 1, 2, 4, 5, 6 have ±2π: each angle has exactly two values within them (θ and θ ∓ 2π).
+    assert every.count == one.count * 2**5
+    good = every.q[every.valid]
+    assert ((good >= robot.limits[:, 0]) & (good <= robot.limits[:, 1])).all()
+    assert (_same_mod_turn(good, q) < 1e-7).sum() == 2**5
+
+
+def test_seven_joint_grid_and_broadcast_parameter():
+    robot = robokin.load("iiwa14")
+    q = _random_q(robot, 4, seed=5)
+    T = robot.fk(q)
+    swept = ik.solve_all(robot, T, grid=5)
+    assert swept.q.shape == (4, 40, 7)
+    params = swept.q[..., 2]
+    assert np.allclose(np.unique(np.round(params, 12)).size, 5)
+    one = ik.solve_all(robot, T[0], q_param=0.25)
+    assert one.q.shape == (8, 7) and np.allclose(one.q[:, 2], 0.25)
+
+
+def test_batch_shapes_are_kept():
+    empty = ik.solve_all(robokin.load("ur5"), np.zeros((0, 4, 4)))
+    assert empty.q.shape == (0, 8, 6) and empty.valid.shape == (0, 8)
+    robot = robokin.load("puma560")
+    T = robot.fk(_random_q(robot, 6, seed=2)).reshape(2, 3, 4, 4)
+    sols = ik.solve_all(robot, T)
+    assert sols.q.shape == (2, 3, 8, 6) and sols.position_error.shape == (2, 3, 8) and sols.count.shape == (2, 3)
+    with pytest.raises(ValueError, match="read-only"):
+        sols.q[...] = 0.0
+
+
+def test_bad_arguments_raise_our_errors():
+    robot = robokin.load("ur5")
+    with pytest.raises(ShapeError, match=r"T_world_tool must have shape \(\.\.\., 4, 4\)"):
+        ik.solve_all(robot, np.eye(3))
+    bad = np.eye(4)
+    bad[0, 0] = 2.0
+    with pytest.raises(ConventionError, match="not a rigid transform"):
+        ik.solve_all(robot, bad)
+    with pytest.raises(OptionError, match="q_param is only for 7-joint arms"):
+        ik.solve_all(robot, np.eye(4), q_param=0.1)
+    iiwa = robokin.load("iiwa14")
+    with pytest.raises(OptionError, match="grid must be an integer >= 1"):
+        ik.solve_all(iiwa, np.eye(4), grid=0)
+    with pytest.raises(ShapeError, match="q_param must be finite"):
+        ik.solve_all(iiwa, np.eye(4), q_param=np.nan)
+    with pytest.raises(ShapeError, match="does not broadcast"):
+        ik.solve_all(iiwa, np.stack([np.eye(4)] * 2), q_param=[0.1, 0.2, 0.3])
+
+
+# --------------------------------------------------------------------------------------------- ik.solve
+def test_solve_auto_returns_the_solution_nearest_q0():
+    robot = robokin.load("puma560")
+    q_true = np.array([0.4, -0.6, 0.3, 1.0, 0.5, -0.8])
+    T = robot.fk(q_true)
+    sols = ik.solve_all(robot, T)
+    q0 = q_true + 0.05
+    res = ik.solve(robot, T, q0)
+    assert res.success and res.iterations == 0
+    np.testing.assert_allclose(res.q, q_true, atol=1e-9)
+    far = sols.q[sols.valid][np.argmax(np.abs(sols.q[sols.valid] - q_true).sum(-1))]
+    res = ik.solve(robot, T, far + 0.01, method="analytic")
+    np.testing.assert_allclose(res.q, far, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["ur5", "panda", "stanford"])
+def test_solve_auto_solves_every_target(name):
+    robot = robokin.load(name)
+    q = _random_q(robot, 20, seed=9)
+    T = robot.fk(q)
+    res = ik.solve(robot, T)
+    assert res.success.all() and res.q.shape == (20, robot.n)
+    err = robokin.spatial.pose_error(T, robot.fk(res.q))
+    assert np.abs(err).max() < 1e-5
+
+
+def test_solve_method_errors():
+    with pytest.raises(OptionError, match="method must be one of 'auto', 'analytic', 'dls'"):
+        ik.solve(robokin.load("ur5"), np.eye(4), method="ikfast")
+    with pytest.raises(NoAnalyticSolutionError, match="stanford.*prismatic"):
+        ik.solve(robokin.load("stanford"), np.eye(4), method="analytic")
+    with pytest.raises(OptionError, match="full pose only"):
+        ik.solve(robokin.load("ur5"), np.eye(4), options=ik.IKOptions(weights=ik.POSITION_ONLY), method="analytic")
+
+
+def test_screw_robot_builder_matches_rot_z():
+    # The helper the ik-geo comparison relies on: one joint about z through the origin.
+    robot = _robot_from_screws("one", [[0, 0, 1]] * 6, [[0, 0, 0]] * 6, np.eye(3), [1.0, 0, 0])
+    T = robot.fk(np.array([0.3, 0, 0, 0, 0, 0]))
+    np.testing.assert_allclose(T[:3, :3], rot_z(0.3), atol=1e-15)
+    np.testing.assert_allclose(T[:3, 3], [np.cos(0.3), np.sin(0.3), 0], atol=1e-15)
+
+
+def test_family_is_exposed_on_the_ik_namespace():
+    assert ik.IKSolutions is ik_analytic.IKSolutions and ik.AnalyticFamily is ik_analytic.AnalyticFamily
+
+
+def test_cli_all_prints_every_solution(capsys):
+    from robokin import cli
+
+    robot = robokin.load("ur5")
+    q = np.array([0.3, -1.2, 1.0, -0.5, 0.8, 2.0])
+    T = robot.fk(q)
+    rpy = robokin.spatial.matrix_to_rpy(T[:3, :3])
+    args = ["ik", "ur5", "--xyz", *map(str, T[:3, 3]), "--rpy", *map(str, rpy), "--all"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    count = int(ik.solve_all(robot, T).count)
+    assert "three_parallel_intersecting_wrist" in out and f"{count} solutions within the joint limits" in out
+    rows = [line for line in out.splitlines() if line[:3].strip().isdigit()]
+    assert len(rows) == count
+    values = np.array([[float(v) for v in row.split()[1:7]] for row in rows])
+    assert (np.abs(values - np.degrees(q)).max(-1) < 1e-3).any()  # printed to 3 decimals of a degree
+    assert cli.main(["ik", "stanford", "--xyz", "0.5", "0", "0.3", "--rpy", "0", "0", "0", "--all"]) == 1
+    assert "--all needs an analytic IK family; stanford has none" in capsys.readouterr().err
+
+
+def test_two_intersecting_axes_by_1d_search():
+    """A random 6R arm whose last two axes meet (no closed form): the 1-D search over q1 with polishing."""
+    rng = np.random.default_rng(0)
+    H = rng.normal(size=(6, 3))
+    H /= np.linalg.norm(H, axis=1, keepdims=True)
+    P = rng.normal(scale=0.3, size=(6, 3))
+    P[5] = P[4] + 0.2 * H[4]  # axis 6 passes through a point of axis 5
+    robot = _robot_from_screws("random_6r", H, P, np.eye(3), P[5] + [0.1, 0.05, 0.12])
+    fam = ik.analytic_family(robot)
+    assert fam.name == "two_intersecting" and fam.exact and "1-D search" in fam.reason
+    q = rng.uniform(-np.pi, np.pi, (30, 6))
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    Tq = robot.fk(sols.q)
+    perr = np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)
+    assert sols.valid.any(-1).all() and perr[sols.valid].max() <= 1e-9  # no false solution
+    found = ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1)
+    assert found.mean() >= 0.95  # a grid search, not a closed form: 96-100 % measured on random arms like this
+
+
+def test_solve_auto_at_a_wrist_singularity_returns_the_point_nearest_q0():
+    """q5 = 0 puts axes 4 and 6 of the Puma in line: a continuum of solutions; q0 itself is one of them."""
+    robot = robokin.load("puma560")
+    q0 = np.array([0.3, -0.5, 0.4, 0.7, 0.0, -0.2])
+    res = ik.solve(robot, robot.fk(q0), q0)
+    assert res.success and res.near_singularity
+    np.testing.assert_allclose(res.q, q0, atol=1e-9)
+
+
+def test_solve_auto_unreachable_target_goes_to_the_dls_and_fails_cleanly():
+    ur5 = robokin.load("ur5")
+    T = np.eye(4)
+    T[:3, 3] = [50.0, 0.0, 0.0]  # far beyond the reach: no closed-form solution
+    res = ik.solve(ur5, np.stack([T, ur5.fk(ur5.configurations["ready"])]), seed=0)
+    assert not res.success[0] and res.success[1]
+    assert res.iterations[0] > 0 and res.iterations[1] == 0  # the DLS ran for the unreachable one only
+    assert np.isfinite(res.q).all() and np.isfinite(res.position_error).all()
+    lo, hi = ur5.limits.T
+    assert ((res.q >= lo) & (res.q <= hi)).all()
+
+
+def test_solve_auto_7_joint_q0_that_solves_the_target_comes_back_unchanged():
+    panda = robokin.load("panda")
+    q_true = _random_q(panda, 3, seed=4)
+    res = ik.solve(panda, panda.fk(q_true), q_true)
+    assert res.success.all()
+    np.testing.assert_allclose(res.q, q_true, atol=1e-9)
+
+
+def test_solve_analytic_refuses_a_partial_task():
+    with pytest.raises(OptionError, match="full pose only; options.weights must be all equal"):
+        ik.solve(robokin.load("ur5"), np.eye(4), method="analytic", options=ik.IKOptions(weights=ik.POSITION_ONLY))
