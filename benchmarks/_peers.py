@@ -91,8 +91,11 @@ class PinocchioTree:
             if joint.nq == 0 or joint.shortname() == "JointModelMimic":
                 continue
             self.q_index.append((robot.joint_names.index(self.model.names[jid]), joint.idx_q, joint.nq == 2))
-        self.frames = [(i, self.model.getFrameId(name, pin.BODY)) for i, name in enumerate(robot.frame_names)
-                       if self.model.existFrame(name, pin.BODY)]
+        self.frames = [
+            (i, self.model.getFrameId(name, pin.BODY))
+            for i, name in enumerate(robot.frame_names)
+            if self.model.existFrame(name, pin.BODY)
+        ]
 
     def q_pin(self, q: np.ndarray) -> np.ndarray:
         out = pin.neutral(self.model)

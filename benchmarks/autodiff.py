@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -98,8 +99,10 @@ def robots(n_configs: int, repeat: int, names: list[str] | None) -> None:
     from robokin import kinematics
 
     names = names or [r for r in ("panda", "ur5", "puma560", "iiwa14") if r in robokin.list_robots()]
-    print(f"\nBundled arms through the public API: batched N = {n_configs}, and one configuration at a time "
-          "(x fk = multiple of one fk call of the same size)")
+    print(
+        f"\nBundled arms through the public API: batched N = {n_configs}, and one configuration at a time "
+        "(x fk = multiple of one fk call of the same size)"
+    )
     print(f"{'robot':<10} {'computation':<38} {'batch [ms]':>10} {'x fk':>7} {'single [µs]':>12} {'x fk':>7}")
     for name in names:
         robot = robokin.load(name)

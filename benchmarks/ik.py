@@ -210,6 +210,7 @@ def q0_table(names: list[str], count: int, seed: int, radius: float = 0.1, withi
                 flush=True,
             )
 
+
 # --------------------------------------------------------------------------------------------- analytic
 ANALYTIC_TOL = 1e-9  # [m], [rad]: the check of every valid analytic solution
 
@@ -221,8 +222,11 @@ def checked(robot: robokin.Robot, q: np.ndarray, T: np.ndarray, tol: float) -> n
     quat = spatial.matrix_to_quaternion(T[..., :3, :3] @ np.swapaxes(T_q[..., :3, :3], -1, -2))
     angle = 2.0 * np.arctan2(np.linalg.norm(quat[..., 1:], axis=-1), np.abs(quat[..., 0]))
     lo, hi = robot.limits.T
-    return ((np.linalg.norm(T[..., :3, 3] - T_q[..., :3, 3], axis=-1) <= tol) & (angle <= tol)
-            & np.all((q >= lo) & (q <= hi), axis=-1))
+    return (
+        (np.linalg.norm(T[..., :3, 3] - T_q[..., :3, 3], axis=-1) <= tol)
+        & (angle <= tol)
+        & np.all((q >= lo) & (q <= hi), axis=-1)
+    )
 
 
 def unlimited(robot: robokin.Robot) -> robokin.Robot:
@@ -311,9 +315,16 @@ def bench_analytic(robot, T_batch, q_batch, T, q0, repeat=1):
         single.append(t_one)
         auto.append(t_auto)
         auto_q.append(res.q)
-    out = {"batch": best, "solved": source.any(-1).mean(), "false": int(false), "count": sols.count.mean(),
-           "single": np.median(single), "auto": np.median(auto), "ikgeo": None,
-           "auto_ok": verified(robot, np.array(auto_q), T).mean()}
+    out = {
+        "batch": best,
+        "solved": source.any(-1).mean(),
+        "false": int(false),
+        "count": sols.count.mean(),
+        "single": np.median(single),
+        "auto": np.median(auto),
+        "ikgeo": None,
+        "auto_ok": verified(robot, np.array(auto_q), T).mean(),
+    }
     geo = ikgeo_robot(robot, family)
     if geo is not None:
         peer, R0 = geo
@@ -345,12 +356,18 @@ def machine_check() -> float:
 
 
 def analytic_table(names, args) -> None:
-    print(f"machine check: robokin fk, Panda, N = 10^5: {machine_check():.2f} µs per configuration "
-          "(about 0.4 on an idle machine)")
-    print(f"\nAnalytic IK (closed form, every solution): batch of {args.batch_targets} targets per arm "
-          f"(solve_all, one call), {args.targets} single targets; verified = fk within {ANALYTIC_TOL:g} m / rad")
-    head = (f"{'robot':<9} {'family':<40} {'solved':>7} {'false':>6} {'sols':>5} {'batch µs/target':>16} "
-            f"{'single µs':>10} {'solve auto ms':>14} {'auto ok':>8} {'ik-geo µs':>10} {'agree':>6}")
+    print(
+        f"machine check: robokin fk, Panda, N = 10^5: {machine_check():.2f} µs per configuration "
+        "(about 0.4 on an idle machine)"
+    )
+    print(
+        f"\nAnalytic IK (closed form, every solution): batch of {args.batch_targets} targets per arm "
+        f"(solve_all, one call), {args.targets} single targets; verified = fk within {ANALYTIC_TOL:g} m / rad"
+    )
+    head = (
+        f"{'robot':<9} {'family':<40} {'solved':>7} {'false':>6} {'sols':>5} {'batch µs/target':>16} "
+        f"{'single µs':>10} {'solve auto ms':>14} {'auto ok':>8} {'ik-geo µs':>10} {'agree':>6}"
+    )
     print(head)
     print("-" * len(head))
     peer_missing = True
@@ -362,17 +379,21 @@ def analytic_table(names, args) -> None:
             continue
         rng = np.random.default_rng(args.seed)
         lo, hi = robot.limits.T
-        q_batch = rng.uniform(np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi),
-                              (args.batch_targets, robot.n))
+        q_batch = rng.uniform(
+            np.where(np.isfinite(lo), lo, -np.pi), np.where(np.isfinite(hi), hi, np.pi), (args.batch_targets, robot.n)
+        )
         T_batch = robot.fk(q_batch)
         _, q0 = reachable_targets(robot, args.targets, args.seed + 1)
         r = bench_analytic(robot, T_batch, q_batch, T_batch[: args.targets], q0, args.repeat)
         fam = family.name + ("" if family.parameter_joint is None else f" (joint {family.parameter_joint + 1} given)")
         g = r["ikgeo"]
         peer_missing &= g is None
-        print(f"{name:<9} {fam:<40} {r['solved'] * 100:>6.2f}% {r['false']:>6d} {r['count']:>5.2f} "
-              f"{r['batch'] * 1e6:>16.2f} {r['single'] * 1e6:>10.1f} {r['auto'] * 1e3:>14.3f} {r['auto_ok'] * 100:>7.1f}% "
-              + (f"{g['single'] * 1e6:>10.1f} {g['agree'] * 100:>5.1f}%" if g else f"{'-':>10} {'-':>6}"), flush=True)
+        print(
+            f"{name:<9} {fam:<40} {r['solved'] * 100:>6.2f}% {r['false']:>6d} {r['count']:>5.2f} "
+            f"{r['batch'] * 1e6:>16.2f} {r['single'] * 1e6:>10.1f} {r['auto'] * 1e3:>14.3f} {r['auto_ok'] * 100:>7.1f}% "
+            + (f"{g['single'] * 1e6:>10.1f} {g['agree'] * 100:>5.1f}%" if g else f"{'-':>10} {'-':>6}"),
+            flush=True,
+        )
     if peer_missing:
         print("ik-geo is not importable here (or no arm has a forward 6-joint family): its columns are empty.")
 
@@ -399,8 +420,9 @@ def main() -> None:
         action="store_true",
         help="the start-guess table instead: q0 0.1 rad from a solution (default ur5, puma560, panda)",
     )
-    parser.add_argument("--batch-targets", type=int, default=10000,
-                        help="targets of the analytic batch (default 10000)")
+    parser.add_argument(
+        "--batch-targets", type=int, default=10000, help="targets of the analytic batch (default 10000)"
+    )
     parser.add_argument("--no-dls", action="store_true", help="skip the damped-least-squares table")
     parser.add_argument("--no-analytic", action="store_true", help="skip the analytic table")
     args = parser.parse_args()

@@ -81,7 +81,9 @@ def tree_rows(rng, N: int) -> None:
 
         theirs = best_time(pin_loop, 7) / N
         frames = len(tree.model.frames)
-        print(cells + f" {theirs * 1e6:10.3f}  pin/robokin = {theirs / ours:.1f}x (pin: {frames} frames of the full URDF)")
+        print(
+            cells + f" {theirs * 1e6:10.3f}  pin/robokin = {theirs / ours:.1f}x (pin: {frames} frames of the full URDF)"
+        )
 
 
 def main() -> None:

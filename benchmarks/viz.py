@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peers", default="/work/peers/bin/python", help="interpreter with roboticstoolbox-python")
     args = parser.parse_args(argv)
 
-    print(f"{'library':<10} {'robot':<9} {'n':>2} {'frames':>6} {'ellipsoid':>9} {'build [s]':>9} "
-          f"{'GIF [s]':>8} {'ms/frame':>8} {'size [kB]':>9}")
+    print(
+        f"{'library':<10} {'robot':<9} {'n':>2} {'frames':>6} {'ellipsoid':>9} {'build [s]':>9} "
+        f"{'GIF [s]':>8} {'ms/frame':>8} {'size [kB]':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name, ellipsoid in (("panda", False), ("panda", True), ("ur5", True), ("planar2r", False)):
             robot = robokin.load(name)
@@ -68,27 +70,36 @@ def main(argv: list[str] | None = None) -> None:
             q_path = trajectory.quintic(robot, configs[0], configs[-1], steps=args.frames).q
             out = Path(tmp) / f"{name}.gif"
             built, saved = measure(robot, q_path, out, ellipsoid)
-            print(f"{'robokin':<10} {name:<9} {robot.n:>2} {args.frames:>6} {str(ellipsoid):>9} {built:9.2f} "
-                  f"{saved:8.2f} {1e3 * (built + saved) / args.frames:8.1f} {out.stat().st_size / 1024:9.0f}")
+            print(
+                f"{'robokin':<10} {name:<9} {robot.n:>2} {args.frames:>6} {str(ellipsoid):>9} {built:9.2f} "
+                f"{saved:8.2f} {1e3 * (built + saved) / args.frames:8.1f} {out.stat().st_size / 1024:9.0f}"
+            )
 
         panda = robokin.load("panda")
-        q_path = trajectory.quintic(panda, panda.configurations["home"], panda.configurations["reach"],
-                                    steps=args.frames).q
+        q_path = trajectory.quintic(
+            panda, panda.configurations["home"], panda.configurations["reach"], steps=args.frames
+        ).q
         if not Path(args.peers).exists():
             print(f"roboticstoolbox-python: skipped ({args.peers} not found)")
             return
         np.save(Path(tmp) / "q.npy", q_path)
         gif = Path(tmp) / "rtb.gif"
-        run = subprocess.run([args.peers, "-c", PEER_SCRIPT, str(Path(tmp) / "q.npy"), str(gif)],
-                             capture_output=True, text=True, timeout=600)
+        run = subprocess.run(
+            [args.peers, "-c", PEER_SCRIPT, str(Path(tmp) / "q.npy"), str(gif)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if run.returncode != 0:
             last = (run.stderr.strip().splitlines() or ["no message"])[-1]
             print(f"roboticstoolbox-python: skipped (it failed: {last})")
             return
         seconds = float(run.stdout.strip().splitlines()[-1])
         size = gif.stat().st_size / 1024 if gif.exists() else float("nan")
-        print(f"{'rtb 1.5':<10} {'panda':<9} {7:>2} {args.frames:>6} {'False':>9} {'-':>9} {seconds:8.2f} "
-              f"{1e3 * seconds / args.frames:8.1f} {size:9.0f}")
+        print(
+            f"{'rtb 1.5':<10} {'panda':<9} {7:>2} {args.frames:>6} {'False':>9} {'-':>9} {seconds:8.2f} "
+            f"{1e3 * seconds / args.frames:8.1f} {size:9.0f}"
+        )
 
 
 if __name__ == "__main__":

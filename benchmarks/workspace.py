@@ -60,14 +60,20 @@ def throughput(robot, samples: list[int]) -> float:
         bare = bare_fk_jacobian(robot, n)
         t, cmap = timed_map(robot, n)
         times[n] = t
-        row(f"in process, {n:.0e} samples [µs/sample]", f"{t / n * 1e6:.2f}",
+        row(
+            f"in process, {n:.0e} samples [µs/sample]",
+            f"{t / n * 1e6:.2f}",
             f"bare fk+jacobian {bare / n * 1e6:.2f} µs: ratio {t / bare:.2f}; {int((cmap.counts > 0).sum())} "
-            f"voxels, {cmap.pair_keys.size} pairs; {load()}")
+            f"voxels, {cmap.pair_keys.size} pairs; {load()}",
+        )
     if len(samples) > 1:
         a, b = samples[0], samples[-1]
         marginal = (times[b] - times[a]) / (b - a)
-        row(f"in process, marginal {a:.0e} → {b:.0e} [µs/sample]", f"{marginal * 1e6:.2f}",
-            "the steady state of a big map: most samples no longer need their exact σ_min/σ_max")
+        row(
+            f"in process, marginal {a:.0e} → {b:.0e} [µs/sample]",
+            f"{marginal * 1e6:.2f}",
+            "the steady state of a big map: most samples no longer need their exact σ_min/σ_max",
+        )
         return marginal * 1e6
     return times[samples[0]] / samples[0] * 1e6
 
@@ -79,37 +85,62 @@ def dask_rows(robot, samples: int) -> None:
     row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", load())
     per_workers = {}
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             client.run(lambda: __import__("robokin.workspace"))
             timed_map(robot, 2 * sampling.BASE_CHUNK, engine=client)  # warm the workers
             t, cmap = timed_map(robot, samples, engine=client)
-        same = all(np.array_equal(getattr(ref, f), getattr(cmap, f)) for f in
-                   ("counts", "reachability", "max_manipulability", "max_inverse_condition", "pair_keys",
-                    "pair_manipulability"))
+        same = all(
+            np.array_equal(getattr(ref, f), getattr(cmap, f))
+            for f in (
+                "counts",
+                "reachability",
+                "max_manipulability",
+                "max_inverse_condition",
+                "pair_keys",
+                "pair_manipulability",
+            )
+        )
         per_workers[workers] = t
         note = f"bit-identical to in process: {same}; {load()}"
         if workers == 1:
-            row(f"Dask, 1 worker, {samples:.0e} samples [s]", f"{t:.2f}",
-                f"overhead vs in process {100 * (t / here - 1):+.0f} %; " + note)
+            row(
+                f"Dask, 1 worker, {samples:.0e} samples [s]",
+                f"{t:.2f}",
+                f"overhead vs in process {100 * (t / here - 1):+.0f} %; " + note,
+            )
         else:
-            row(f"Dask, 2 workers, {samples:.0e} samples [s]", f"{t:.2f}",
-                f"parallel efficiency 1→2 workers {100 * per_workers[1] / (2 * t):.0f} %; " + note)
+            row(
+                f"Dask, 2 workers, {samples:.0e} samples [s]",
+                f"{t:.2f}",
+                f"parallel efficiency 1→2 workers {100 * per_workers[1] / (2 * t):.0f} %; " + note,
+            )
 
 
-PEAK_RSS = ("def peak_mb():\n"
-            "    for line in open('/proc/self/status'):\n"
-            "        if line.startswith('VmHWM:'):\n"
-            "            return int(line.split()[1]) / 1024\n")
+PEAK_RSS = (
+    "def peak_mb():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1]) / 1024\n"
+)
 
 
 def memory_rows(sizes: list[int]) -> None:
     """Peak resident memory (VmHWM: ru_maxrss would include the forking parent's) of a fresh process."""
-    code = PEAK_RSS + ("import sys, time, robokin; from robokin import workspace; t = time.perf_counter(); "
-                       "workspace.capability_map(robokin.load('panda'), samples=int(sys.argv[1]), voxel=0.02); "
-                       "print(peak_mb(), time.perf_counter() - t)")
-    base = subprocess.run([sys.executable, "-c", PEAK_RSS + "import robokin, robokin.workspace; print(peak_mb())"],
-                          capture_output=True, text=True, cwd=ROOT, check=True)
+    code = PEAK_RSS + (
+        "import sys, time, robokin; from robokin import workspace; t = time.perf_counter(); "
+        "workspace.capability_map(robokin.load('panda'), samples=int(sys.argv[1]), voxel=0.02); "
+        "print(peak_mb(), time.perf_counter() - t)"
+    )
+    base = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS + "import robokin, robokin.workspace; print(peak_mb())"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     row("peak RSS after import [MB]", f"{float(base.stdout):.0f}", "")
     for n in sizes:
         out = subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -125,8 +156,16 @@ def ik_rows(robot, voxel: float, directions: int, budget: int) -> None:
     from robokin.workspace.reachability import DEFAULT_IK_OPTIONS, reachability_job
 
     start = time.perf_counter()
-    job = reachability_job(robot, voxel, directions, capability=None, prune_samples=200_000,
-                           options=DEFAULT_IK_OPTIONS, seed=0, engine=None)
+    job = reachability_job(
+        robot,
+        voxel,
+        directions,
+        capability=None,
+        prune_samples=200_000,
+        options=DEFAULT_IK_OPTIONS,
+        seed=0,
+        engine=None,
+    )
     prune = time.perf_counter() - start
     total = job.pose_ids.size
     grid_poses = int(np.prod(job.shape)) * directions
@@ -138,10 +177,12 @@ def ik_rows(robot, voxel: float, directions: int, budget: int) -> None:
     per_pose = seconds / sub.pose_ids.size
     solved = float(np.mean(summary["success"]))
     what = "measured" if step == 1 else f"IK on every {step}th pose ({sub.pose_ids.size}), extrapolated"
-    row(f"IK reachability map, {voxel * 100:.0f} cm × {directions} orientations [s]",
+    row(
+        f"IK reachability map, {voxel * 100:.0f} cm × {directions} orientations [s]",
         f"{prune + per_pose * total:.0f}",
         f"{what}: {grid_poses} grid poses, {total} after pruning ({prune:.1f} s, capability map of 2·10⁵ "
-        f"samples), {100 * solved:.0f} % solved, {per_pose * 1e3:.2f} ms/pose; {load()}")
+        f"samples), {100 * solved:.0f} % solved, {per_pose * 1e3:.2f} ms/pose; {load()}",
+    )
 
 
 def placement_rows(robot) -> None:
@@ -154,9 +195,12 @@ def placement_rows(robot) -> None:
     cmap = workspace.capability_map(robot, samples=10**6, voxel=0.05, directions=288)
     t_map = time.perf_counter() - start
     bp = workspace.base_placement(robot, targets, capability=cmap, yaws=8)
-    row("base placement, 4 targets [s]", f"{bp.seconds:.2f}",
+    row(
+        "base placement, 4 targets [s]",
+        f"{bp.seconds:.2f}",
         f"{bp.reached.size} candidate bases (x, y, yaw); best reaches {int(bp.best_reached[0])}/4 at "
-        f"[{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m; its capability map (10⁶ samples, 5 cm) {t_map:.1f} s")
+        f"[{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m; its capability map (10⁶ samples, 5 cm) {t_map:.1f} s",
+    )
 
 
 def main() -> None:
@@ -171,8 +215,11 @@ def main() -> None:
     rate = None
     if "throughput" in only:
         rate = throughput(robot, [10**5] if args.quick else [10**6, 10**7])
-        row("Panda 10⁹ samples, 2 cm × 288, in process [min] (extrapolated)", f"{rate * 1e9 / 60e6:.0f}",
-            "from the marginal rate on one core; ~half that on 2 workers at the measured efficiency")
+        row(
+            "Panda 10⁹ samples, 2 cm × 288, in process [min] (extrapolated)",
+            f"{rate * 1e9 / 60e6:.0f}",
+            "from the marginal rate on one core; ~half that on 2 workers at the measured efficiency",
+        )
     if "dask" in only:
         try:
             import dask.distributed  # noqa: F401

@@ -49,9 +49,11 @@ def _straight_legs(robot, legs, q, N: int, first: int, moves: list) -> np.ndarra
         line = trajectory.cartesian_line(T_a, T_b, steps=N)
         followed = trajectory.follow(robot, line.T, q)
         p = robot.fk(followed.q)[:, :3, 3]
-        print(f"  {k}. {label}: straight line by seeded IK, all reached = {bool(followed.success.all())}, "
-              f"distance from the line ≤ {_distance_from_line(p, T_a[:3, 3], T_b[:3, 3]):.1e} m, "
-              f"largest joint step {np.degrees(float(followed.largest_step)):.2f} deg")
+        print(
+            f"  {k}. {label}: straight line by seeded IK, all reached = {bool(followed.success.all())}, "
+            f"distance from the line ≤ {_distance_from_line(p, T_a[:3, 3], T_b[:3, 3]):.1e} m, "
+            f"largest joint step {np.degrees(float(followed.largest_step)):.2f} deg"
+        )
         moves.append(followed.q[1:])
         q = followed.q[-1]
     return q
@@ -85,21 +87,34 @@ def main(argv: list[str] | None = None) -> Path:
     # (10 (N − 1))), then keep every 10th sample for the animation.
     transfer = trajectory.cartesian_line(above_pick, above_place, steps=10 * (N - 1) + 1, duration=2.0)
     rate = trajectory.resolved_rate(robot, transfer, q)
-    print(f"  4. across to above place, turning 90° about z: resolved rate q̇ = J⁺v over 2 s, tracking error "
-          f"≤ {rate.position_error.max():.1e} m and {np.degrees(rate.rotation_error.max()):.2f} deg, "
-          f"damping used: {'yes' if rate.damping.max() > 0 else 'no'}")
+    print(
+        f"  4. across to above place, turning 90° about z: resolved rate q̇ = J⁺v over 2 s, tracking error "
+        f"≤ {rate.position_error.max():.1e} m and {np.degrees(rate.rotation_error.max()):.2f} deg, "
+        f"damping used: {'yes' if rate.damping.max() > 0 else 'no'}"
+    )
     moves.append(rate.q[10::10])
     q = rate.q[-1]
-    q = _straight_legs(robot, [("down to place", above_place, place), ("up from place", place, above_place)], q, N, 5,
-                       moves)
+    q = _straight_legs(
+        robot, [("down to place", above_place, place), ("up from place", place, above_place)], q, N, 5, moves
+    )
     moves.append(trajectory.quintic(robot, q, q_home, steps=N).q[1:])
     print(f"  7. above place → home: quintic joint path, {N} frames")
     q_path = np.concatenate(moves)
 
-    anim = viz.animate(robot, q_path, fps=15, ellipsoid=True, targets=np.stack([PICK, PLACE]), limits="motion",
-                       ax=viz.axes3d(offscreen=True), title="panda: pick and place")
-    print(f"smallest σmin/σmax along the motion: {anim.inverse_condition.min():.3f} "
-          f"({int(anim.near_singular.sum())} frames flagged near a singularity)")
+    anim = viz.animate(
+        robot,
+        q_path,
+        fps=15,
+        ellipsoid=True,
+        targets=np.stack([PICK, PLACE]),
+        limits="motion",
+        ax=viz.axes3d(offscreen=True),
+        title="panda: pick and place",
+    )
+    print(
+        f"smallest σmin/σmax along the motion: {anim.inverse_condition.min():.3f} "
+        f"({int(anim.near_singular.sum())} frames flagged near a singularity)"
+    )
     out = Path(args.out_dir) / "pick_place.gif"
     start = time.perf_counter()
     viz.save(anim, out)

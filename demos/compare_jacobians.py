@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> Path:
     rng = np.random.default_rng(0)
     names = robokin.list_robots()
     worst = np.zeros((len(names), len(METHODS)))
-    print(f"{args.samples} random configurations per robot; largest |J_method − J_analytic| "
-          "[m/s, rad/s per unit joint rate], and µs per configuration")
+    print(
+        f"{args.samples} random configurations per robot; largest |J_method − J_analytic| "
+        "[m/s, rad/s per unit joint rate], and µs per configuration"
+    )
     print(f"{'robot':<10} " + " ".join(f"{m:>10} {'µs':>7}" for m in METHODS) + f" {'analytic µs':>12}")
     for r, name in enumerate(names):
         robot = robokin.load(name)
@@ -65,8 +67,10 @@ def main(argv: list[str] | None = None) -> Path:
             cells.append(f"{worst[r, m]:10.1e} {dt:7.1f}")
         print(f"{name:<10} " + " ".join(cells) + f" {t_analytic:12.1f}")
     ad = worst[:, :2].max()
-    print(f"\nforward and reverse AD agree with the closed form to {ad:.1e}; central differences "
-          f"(truncation and rounding error) to {worst[:, 2].max():.1e}")
+    print(
+        f"\nforward and reverse AD agree with the closed form to {ad:.1e}; central differences "
+        f"(truncation and rounding error) to {worst[:, 2].max():.1e}"
+    )
 
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     x = np.arange(len(names))

@@ -49,17 +49,25 @@ def main(argv: list[str] | None = None) -> Path:
     start = time.perf_counter()
     result = ik.solve(robot, T_targets, q0)
     seconds = time.perf_counter() - start
-    print(f"{robot.name}: {args.targets} targets solved as one batch from {next(iter(robot.configurations))!r} "
-          f"in {seconds * 1e3:.1f} ms")
-    print(f"  {'#':>2}  {'target x, y, z [m]':<24} {'reached':<7} {'|Δp| [m]':>9} {'|Δθ| [rad]':>10} "
-          f"{'iter':>5} {'restarts':>8}")
+    print(
+        f"{robot.name}: {args.targets} targets solved as one batch from {next(iter(robot.configurations))!r} "
+        f"in {seconds * 1e3:.1f} ms"
+    )
+    print(
+        f"  {'#':>2}  {'target x, y, z [m]':<24} {'reached':<7} {'|Δp| [m]':>9} {'|Δθ| [rad]':>10} "
+        f"{'iter':>5} {'restarts':>8}"
+    )
     for k in range(args.targets):
         xyz = ", ".join(f"{v:.3f}" for v in T_targets[k, :3, 3])
-        print(f"  {k + 1:>2}  {xyz:<24} {'yes' if result.success[k] else 'NO':<7} {result.position_error[k]:9.1e} "
-              f"{result.rotation_error[k]:10.1e} {result.iterations[k]:>5} {result.restarts[k]:>8}")
+        print(
+            f"  {k + 1:>2}  {xyz:<24} {'yes' if result.success[k] else 'NO':<7} {result.position_error[k]:9.1e} "
+            f"{result.rotation_error[k]:10.1e} {result.iterations[k]:>5} {result.restarts[k]:>8}"
+        )
     reached = robot.fk(result.q)
-    print(f"largest distance of the tool from its target, checked by fk: "
-          f"{np.linalg.norm(reached[:, :3, 3] - T_targets[:, :3, 3], axis=-1).max():.1e} m")
+    print(
+        f"largest distance of the tool from its target, checked by fk: "
+        f"{np.linalg.norm(reached[:, :3, 3] - T_targets[:, :3, 3], axis=-1).max():.1e} m"
+    )
 
     cols = min(3, args.targets)
     rows = math.ceil(args.targets / cols)

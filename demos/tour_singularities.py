@@ -40,13 +40,16 @@ def main(argv: list[str] | None = None) -> Path:
     q_map = np.array(robot.configurations["nominal"])
     smap = singularity.singularity_map(robot, (1, 2), q=q_map, resolution=args.resolution)
     frac = float((smap.inverse_condition < 0.05).mean())
-    print(f"{robot.name}: map of σ_min/σ_max over {smap.joint_names[0]} × {smap.joint_names[1]} "
-          f"({args.resolution}×{args.resolution}), other joints at 'nominal'; "
-          f"{100 * frac:.1f} % of the grid is within σ_min/σ_max < 0.05")
+    print(
+        f"{robot.name}: map of σ_min/σ_max over {smap.joint_names[0]} × {smap.joint_names[1]} "
+        f"({args.resolution}×{args.resolution}), other joints at 'nominal'; "
+        f"{100 * frac:.1f} % of the grid is within σ_min/σ_max < 0.05"
+    )
 
     found = singularity.find_singular(robot, starts=args.starts, seed=0)
-    print(f"found {len(found)} distinct singular configurations from {found.starts} starts "
-          f"({found.converged} converged):")
+    print(
+        f"found {len(found)} distinct singular configurations from {found.starts} starts ({found.converged} converged):"
+    )
     shown: dict[str, np.ndarray] = {}
     count: dict[str, int] = {}
     for q, ic, types in zip(found.q, found.inverse_condition, found.types):

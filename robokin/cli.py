@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = ""
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     align = align or "<" + ">" * (len(header) - 1)
     return "\n".join(
-        "  " + "  ".join(f"{str(c):{a}{w}}" for c, a, w in zip(row, align, widths)).rstrip()
-        for row in [header, *rows]
+        "  " + "  ".join(f"{str(c):{a}{w}}" for c, a, w in zip(row, align, widths)).rstrip() for row in [header, *rows]
     )
 
 
@@ -56,9 +56,12 @@ def _add_robot(p: argparse.ArgumentParser, default: str | None = None) -> None:
     else:
         p.add_argument("--robot", default=default, help=f"{ROBOT_HELP} (default: {default})")
     p.add_argument("--base", metavar="LINK", help="URDF only: the link the chain starts at (default: the root link)")
-    p.add_argument("--tip", metavar="LINK",
-                   help="URDF only: the link the chain ends at (default: the only leaf; `robokin info FILE.urdf` "
-                   "lists the leaves)")
+    p.add_argument(
+        "--tip",
+        metavar="LINK",
+        help="URDF only: the link the chain ends at (default: the only leaf; `robokin info FILE.urdf` "
+        "lists the leaves)",
+    )
 
 
 def _load(args: argparse.Namespace) -> Robot:
@@ -96,7 +99,9 @@ def _outside_limits(robot: Robot, q: np.ndarray, what: str, deg: bool) -> str | 
     return text
 
 
-def _joint_values(robot: Robot, values: Sequence[str], deg: bool, what: str = "Q", *, strict: bool = False) -> np.ndarray:
+def _joint_values(
+    robot: Robot, values: Sequence[str], deg: bool, what: str = "Q", *, strict: bool = False
+) -> np.ndarray:
     """Joint values from the command line: n numbers, or the name of a configuration of the robot.
 
     With ``deg`` the revolute entries are taken in degrees (prismatic ones stay in metres). Values outside the
@@ -165,7 +170,9 @@ def _geometry_tables(robot: Robot) -> str:
             a, alpha, d, theta = joint.dh
             theta_text = ("q + " if joint.type == "revolute" else "") + _fmt(np.degrees(theta), 0, 4)
             d_text = ("q + " if joint.type == "prismatic" else "") + _fmt(d, 0, 6)
-            dh_rows.append([joint.name, kind, joint.form, _fmt(a, 0, 6), _fmt(np.degrees(alpha), 0, 4), d_text, theta_text])
+            dh_rows.append(
+                [joint.name, kind, joint.form, _fmt(a, 0, 6), _fmt(np.degrees(alpha), 0, 4), d_text, theta_text]
+            )
         else:
             xyz = " ".join(_fmt(v, 0, 6) for v in joint.origin.xyz)
             rpy = " ".join(_fmt(v, 0, 4) for v in np.degrees(joint.origin.rpy))
@@ -173,12 +180,15 @@ def _geometry_tables(robot: Robot) -> str:
             origin_rows.append([joint.name, kind, xyz, rpy, axis])
     parts = []
     if dh_rows:
-        parts.append("Denavit-Hartenberg parameters (dh: standard, mdh: modified/Craig), lengths in m, angles in deg:\n"
-                     + _table(["joint", "type", "form", "a [m]", "alpha [deg]", "d [m]", "theta [deg]"], dh_rows,
-                              "<<<>>>>"))
+        parts.append(
+            "Denavit-Hartenberg parameters (dh: standard, mdh: modified/Craig), lengths in m, angles in deg:\n"
+            + _table(["joint", "type", "form", "a [m]", "alpha [deg]", "d [m]", "theta [deg]"], dh_rows, "<<<>>>>")
+        )
     if origin_rows:
-        parts.append("origin (URDF-style) parameters: the origin, then the motion about/along the axis:\n"
-                     + _table(["joint", "type", "xyz [m]", "rpy [deg]", "axis"], origin_rows, "<<>>>"))
+        parts.append(
+            "origin (URDF-style) parameters: the origin, then the motion about/along the axis:\n"
+            + _table(["joint", "type", "xyz [m]", "rpy [deg]", "axis"], origin_rows, "<<>>>")
+        )
     return "\n\n".join(parts)
 
 
@@ -219,15 +229,42 @@ def _cmd_info(args: argparse.Namespace) -> int:
     for joint in robot.joints:
         if joint.mimic is not None:
             m = joint.mimic
-            rows.append(["-", joint.name, joint.type, joint.form, f"mimic: {m.multiplier:g} x {m.joint} + {m.offset:g}",
-                         "", "", "", ""])
+            rows.append(
+                [
+                    "-",
+                    joint.name,
+                    joint.type,
+                    joint.form,
+                    f"mimic: {m.multiplier:g} x {m.joint} + {m.offset:g}",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
         elif joint.moving:
             unit = "deg" if joint.type == "revolute" else "m"
             lo, hi = (_limit_text(joint.type, v) for v in joint.limits)
-            speed = "-" if joint.velocity is None else (
-                _fmt(np.degrees(joint.velocity), 0, 1) if joint.type == "revolute" else _fmt(joint.velocity, 0, 3))
-            rows.append([str(k), joint.name, joint.type, joint.form, lo, hi, unit, speed,
-                         "" if joint.velocity is None else unit + "/s"])
+            speed = (
+                "-"
+                if joint.velocity is None
+                else (
+                    _fmt(np.degrees(joint.velocity), 0, 1) if joint.type == "revolute" else _fmt(joint.velocity, 0, 3)
+                )
+            )
+            rows.append(
+                [
+                    str(k),
+                    joint.name,
+                    joint.type,
+                    joint.form,
+                    lo,
+                    hi,
+                    unit,
+                    speed,
+                    "" if joint.velocity is None else unit + "/s",
+                ]
+            )
             k += 1
         else:
             rows.append(["-", joint.name, "fixed", joint.form, "", "", "", "", ""])
@@ -236,8 +273,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(_geometry_tables(robot))
     for label, origin in (("base", robot.base), ("tool", robot.tool)):
         if not origin.is_identity:
-            print(f"\n{label}: xyz [m] = " + " ".join(_fmt(v, 0) for v in origin.xyz)
-                  + ", rpy [deg] = " + " ".join(_fmt(v, 0, 2) for v in np.degrees(origin.rpy)))
+            print(
+                f"\n{label}: xyz [m] = "
+                + " ".join(_fmt(v, 0) for v in origin.xyz)
+                + ", rpy [deg] = "
+                + " ".join(_fmt(v, 0, 2) for v in np.degrees(origin.rpy))
+            )
     if not robot.serial:
         print("\n" + _tree_text(robot))
     if robot.configurations:
@@ -303,8 +344,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
                 described = describe_urdf(path)
                 leaves = ", ".join(leaf.link for leaf in described.leaves)
-                print(f"{path}: ok (URDF robot {described.name!r}, {len(described.links)} links, "
-                      f"{len(described.joints)} joints; leaves, moving chains first: {leaves})")
+                print(
+                    f"{path}: ok (URDF robot {described.name!r}, {len(described.links)} links, "
+                    f"{len(described.joints)} joints; leaves, moving chains first: {leaves})"
+                )
                 continue
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", PlausibilityWarning)
@@ -317,8 +360,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for text in implausible:
             print(f"warning: {text}")
         failed += bool(implausible)
-        print(f"{path}: {'implausible' if implausible else 'ok'} ({robot.name}, n = {robot.n}, "
-              f"{len(robot.joints)} joints)")
+        print(
+            f"{path}: {'implausible' if implausible else 'ok'} ({robot.name}, n = {robot.n}, "
+            f"{len(robot.joints)} joints)"
+        )
     return 1 if failed else 0
 
 
@@ -394,8 +439,10 @@ def _check_out(out: str, formats: Sequence[str], what: str) -> None:
     if path.is_dir():
         raise RobokinError(f"cannot write {out}: it is a directory; give a file name ending in {', '.join(formats)}")
     if path.suffix.lower() not in formats:
-        raise RobokinError(f"cannot write {out}: {what} must be a file name ending in {', '.join(formats)} "
-                           f"(got {'no suffix' if not path.suffix else repr(path.suffix)})")
+        raise RobokinError(
+            f"cannot write {out}: {what} must be a file name ending in {', '.join(formats)} "
+            f"(got {'no suffix' if not path.suffix else repr(path.suffix)})"
+        )
     if not path.parent.is_dir():
         raise RobokinError(f"cannot write {out}: the folder {path.parent} does not exist")
 
@@ -423,8 +470,10 @@ def _save_animation(viz, anim, out: str) -> None:
         raise RobokinError(f"cannot write {out}: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - start
     width, height = (anim.ax.figure.get_size_inches() * 80).round().astype(int)
-    print(f"wrote {path.resolve()} ({anim.n_frames} frames at {anim.fps:g} fps, {width}x{height} px, "
-          f"{path.stat().st_size / 1024:.0f} kB) in {seconds:.1f} s")
+    print(
+        f"wrote {path.resolve()} ({anim.n_frames} frames at {anim.fps:g} fps, {width}x{height} px, "
+        f"{path.stat().st_size / 1024:.0f} kB) in {seconds:.1f} s"
+    )
 
 
 def _save_figure(fig, out: str) -> None:
@@ -443,8 +492,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"robokin demo: {robot!r} — {robot.description}")
     print(f"source: {robot.source}\n")
     name, q = start_configuration(robot)
-    print(f"Forward kinematics at {f'configuration {name!r}' if name else 'the middle of the joint ranges'}, "
-          f"q = {_q_text(robot, q)}")
+    print(
+        f"Forward kinematics at {f'configuration {name!r}' if name else 'the middle of the joint ranges'}, "
+        f"q = {_q_text(robot, q)}"
+    )
     T = robot.fk(q)
     print(_pose_text(T))
     print()
@@ -456,20 +507,33 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     # Inverse kinematics: poses of well-conditioned configurations inside the limits, each solve seeded from
     # the previous answer (not from the configuration the pose came from).
     T_targets, results = demo_solutions(robot, q, seed=args.seed)
-    print(f"\nInverse kinematics: {len(T_targets)} targets, poses of configurations inside the limits with "
-          f"σmin/σmax ≥ {DEMO_MIN_INVERSE_CONDITION} (away from singularities); each solve starts from the "
-          "previous answer")
+    print(
+        f"\nInverse kinematics: {len(T_targets)} targets, poses of configurations inside the limits with "
+        f"σmin/σmax ≥ {DEMO_MIN_INVERSE_CONDITION} (away from singularities); each solve starts from the "
+        "previous answer"
+    )
     rows, waypoints, solved = [], [q], 0
     for k, (T_target, result) in enumerate(zip(T_targets, results), 1):
         ic = float(singularity.inverse_condition(robot, result.q))
         solved += bool(result.success)
-        rows.append([str(k), ", ".join(f"{v:.3f}" for v in T_target[:3, 3]), "yes" if result.success else "NO",
-                     f"{float(result.position_error):.1e}", f"{float(result.rotation_error):.1e}",
-                     str(int(result.iterations)), f"{ic:.3f}"])
+        rows.append(
+            [
+                str(k),
+                ", ".join(f"{v:.3f}" for v in T_target[:3, 3]),
+                "yes" if result.success else "NO",
+                f"{float(result.position_error):.1e}",
+                f"{float(result.rotation_error):.1e}",
+                str(int(result.iterations)),
+                f"{ic:.3f}",
+            ]
+        )
         if result.success:
             waypoints.append(np.array(result.q))
-    print(_table(["#", "target x, y, z [m]", "reached", "|Δp| [m]", "|Δθ| [rad]", "iterations", "σmin/σmax"],
-                 rows, "><<>>>>"))
+    print(
+        _table(
+            ["#", "target x, y, z [m]", "reached", "|Δp| [m]", "|Δθ| [rad]", "iterations", "σmin/σmax"], rows, "><<>>>>"
+        )
+    )
     print(f"reached {solved} of {len(T_targets)} targets")
     waypoints.append(q)
 
@@ -478,19 +542,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.frames is not None:  # fewer frames: samples spread over the whole motion
         keep = np.unique(np.linspace(0, len(path.t) - 1, max(args.frames, 2)).round().astype(int))
         path = trajectory.JointPath(t=path.t[keep], q=path.q[keep], qd=path.qd[keep], qdd=path.qdd[keep])
-    anim = viz.animate(robot, path.q, fps=args.fps, ellipsoid=True, targets=T_targets[:, :3, 3],
-                       ax=viz.axes3d(offscreen=True), view=args.view,
-                       title=f"{robot.name}: IK targets, blended motion, velocity ellipsoid")
+    anim = viz.animate(
+        robot,
+        path.q,
+        fps=args.fps,
+        ellipsoid=True,
+        targets=T_targets[:, :3, 3],
+        ax=viz.axes3d(offscreen=True),
+        view=args.view,
+        title=f"{robot.name}: IK targets, blended motion, velocity ellipsoid",
+    )
     ic = anim.inverse_condition
     low = int(np.argmin(ic))
-    print(f"\nMotion: through {len(waypoints) - 2} IK solutions and back in {path.t[-1]:.2f} s (blended at the "
-          f"waypoints, within the joint speed limits), {len(path.q)} frames")
-    print(f"Singularities: smallest σmin/σmax of [v/L; ω] J along the motion = {ic[low]:.3f} at t = {path.t[low]:.2f} s "
-          f"(warning below {viz.NEAR_SINGULAR}, singular below {singularity.SINGULAR_TOL:g})")
+    print(
+        f"\nMotion: through {len(waypoints) - 2} IK solutions and back in {path.t[-1]:.2f} s (blended at the "
+        f"waypoints, within the joint speed limits), {len(path.q)} frames"
+    )
+    print(
+        f"Singularities: smallest σmin/σmax of [v/L; ω] J along the motion = {ic[low]:.3f} at t = {path.t[low]:.2f} s "
+        f"(warning below {viz.NEAR_SINGULAR}, singular below {singularity.SINGULAR_TOL:g})"
+    )
     flagged = int(anim.near_singular.sum())
     if flagged:
-        print(f"  near a singularity in {flagged} frames (drawn with red links and a NEAR SINGULARITY label); "
-              "at the closest one:")
+        print(
+            f"  near a singularity in {flagged} frames (drawn with red links and a NEAR SINGULARITY label); "
+            "at the closest one:"
+        )
         print("    " + str(singularity.analyze(robot, path.q[low])).replace("\n", "\n    "))
     else:
         print("  no singularity nearby")
@@ -521,8 +598,10 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         if shortest > duration:  # keep the frames, play them slower: the GIF shows the motion in real time
             duration = shortest
             fps = args.frames / duration
-            print(f"{robot.name}: the joint speed limits need {shortest:.2f} s for this motion; its "
-                  f"{args.frames} frames play at {fps:.3g} fps (real time)")
+            print(
+                f"{robot.name}: the joint speed limits need {shortest:.2f} s for this motion; its "
+                f"{args.frames} frames play at {fps:.3g} fps (real time)"
+            )
         make = trajectory.quintic if args.profile == "quintic" else trajectory.lspb
         path = make(robot, q0, q1, steps=args.frames, duration=duration)
         q_path = path.q
@@ -534,27 +613,53 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         line = trajectory.cartesian_line(T0, T1, steps=args.frames, duration=duration)
         followed = trajectory.follow(robot, line.T, q0)
         q_path = followed.q
-        path = trajectory.JointPath(t=line.t, q=q_path, qd=np.gradient(q_path, line.t, axis=0),
-                                    qdd=np.gradient(np.gradient(q_path, line.t, axis=0), line.t, axis=0))
+        path = trajectory.JointPath(
+            t=line.t,
+            q=q_path,
+            qd=np.gradient(q_path, line.t, axis=0),
+            qdd=np.gradient(np.gradient(q_path, line.t, axis=0), line.t, axis=0),
+        )
         line_ends = np.stack([T0[:3, 3], T1[:3, 3]])
         p = robot.fk(q_path)[:, :3, 3]
         u = (T1[:3, 3] - T0[:3, 3]) / max(np.linalg.norm(T1[:3, 3] - T0[:3, 3]), 1e-12)
         off_line = p - T0[:3, 3] - ((p - T0[:3, 3]) @ u)[:, None] * u
-        print(f"{robot.name}: straight line of the tool from [" + ", ".join(f"{v:.3f}" for v in T0[:3, 3])
-              + "] to [" + ", ".join(f"{v:.3f}" for v in T1[:3, 3]) + f"] m in {duration:.2f} s, orientation kept, "
-              "by IK seeded from the previous step")
-        print(f"  largest distance of the tool from the line: {np.linalg.norm(off_line, axis=-1).max():.2e} m; "
-              f"largest joint step between frames: {np.degrees(float(followed.largest_step)):.2f} deg")
+        print(
+            f"{robot.name}: straight line of the tool from ["
+            + ", ".join(f"{v:.3f}" for v in T0[:3, 3])
+            + "] to ["
+            + ", ".join(f"{v:.3f}" for v in T1[:3, 3])
+            + f"] m in {duration:.2f} s, orientation kept, "
+            "by IK seeded from the previous step"
+        )
+        print(
+            f"  largest distance of the tool from the line: {np.linalg.norm(off_line, axis=-1).max():.2e} m; "
+            f"largest joint step between frames: {np.degrees(float(followed.largest_step)):.2f} deg"
+        )
         failed = int((~followed.success).sum())
         if failed:
-            print(f"  warning: IK did not converge at {failed} of {args.frames} samples (the closest poses are shown); "
-                  f"largest position error {followed.position_error.max():.2e} m")
-    anim = viz.animate(robot, q_path, fps=fps, ellipsoid=args.ellipsoid, limits=args.limits,
-                       ax=viz.axes3d(offscreen=True), view=args.view, line=line_ends)
+            print(
+                f"  warning: IK did not converge at {failed} of {args.frames} samples (the closest poses are shown); "
+                f"largest position error {followed.position_error.max():.2e} m"
+            )
+    anim = viz.animate(
+        robot,
+        q_path,
+        fps=fps,
+        ellipsoid=args.ellipsoid,
+        limits=args.limits,
+        ax=viz.axes3d(offscreen=True),
+        view=args.view,
+        line=line_ends,
+    )
     low = int(np.argmin(anim.inverse_condition))
-    print(f"  smallest σmin/σmax of [v/L; ω] J: {anim.inverse_condition[low]:.3f} at frame {low + 1}"
-          + (f"; {int(anim.near_singular.sum())} frames drawn with the NEAR SINGULARITY warning"
-             if anim.near_singular.any() else ""))
+    print(
+        f"  smallest σmin/σmax of [v/L; ω] J: {anim.inverse_condition[low]:.3f} at frame {low + 1}"
+        + (
+            f"; {int(anim.near_singular.sum())} frames drawn with the NEAR SINGULARITY warning"
+            if anim.near_singular.any()
+            else ""
+        )
+    )
     _save_animation(viz, anim, args.out)
     if args.joints is not None:
         fig = viz.plot_joints(path, robot, offscreen=True)
@@ -619,12 +724,15 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         def counter(iteration: int, total: int, converged: int) -> None:
             last = iteration >= total or converged >= args.starts
             if interactive or last:
-                print(f"{chr(13) if interactive else ''}searching: iteration {iteration}/{total}, "
-                      f"{converged}/{args.starts} starts converged", end="\n" if last else "", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"{chr(13) if interactive else ''}searching: iteration {iteration}/{total}, "
+                    f"{converged}/{args.starts} starts converged",
+                    end="\n" if last else "",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-        found = singularity.find_singular(robot, starts=args.starts, seed=args.seed, tol=tol,
-                                          progress=counter)
+        found = singularity.find_singular(robot, starts=args.starts, seed=args.seed, tol=tol, progress=counter)
         print(found)
         return 0
     q = _joint_values(robot, args.q, args.deg) if args.q else None
@@ -641,9 +749,11 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         finally:
             plt.close(ax.figure)
         print(f"other joints at q = {_q_text(robot, smap.q)}")
-        print(f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
-              f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the {int(smap.singular.sum())} singular "
-              f"cells (σmin/σmax below {tol:g} or det J = 0 inside the cell)")
+        print(
+            f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
+            f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the {int(smap.singular.sum())} singular "
+            f"cells (σmin/σmax below {tol:g} or det J = 0 inside the cell)"
+        )
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
@@ -673,19 +783,31 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     options = ik.IKOptions(weights=weights)
     result = ik.solve(robot, T_target, q0, options=options, seed=args.seed)
     task = "position only (orientation free)" if args.rpy is None else "position and orientation"
-    print(f"{robot.name}: target xyz [m] = " + " ".join(_fmt(v) for v in args.xyz)
-          + ("" if args.rpy is None else ", rpy [rad] = " + " ".join(_fmt(v) for v in rpy)) + f"; task: {task}")
+    print(
+        f"{robot.name}: target xyz [m] = "
+        + " ".join(_fmt(v) for v in args.xyz)
+        + ("" if args.rpy is None else ", rpy [rad] = " + " ".join(_fmt(v) for v in rpy))
+        + f"; task: {task}"
+    )
     q = result.q
     print(f"{'solution' if result.success else 'no solution; closest pose found'}:")
-    rows = [[name, f"{value:.5f}", f"{shown:.4f}"] for name, value, shown in zip(robot.joint_names, q, _in_user_units(robot, q))]
+    rows = [
+        [name, f"{value:.5f}", f"{shown:.4f}"]
+        for name, value, shown in zip(robot.joint_names, q, _in_user_units(robot, q))
+    ]
     print(_table(["joint", "q [rad/m]", "q [deg/m]"], rows))
-    tolerances = (f"tolerances {ik.position_tolerance(robot, options):.3g} m, "
-                  + ("orientation free" if args.rpy is None else f"{options.rotation_tolerance:.3g} rad"))
-    print(f"position error = {float(result.position_error):.3e} m, rotation error = "
-          f"{float(result.rotation_error):.3e} rad ({tolerances})")
-    print(f"iterations = {int(result.iterations)}, starts tried = {int(result.restarts) + 1} (q0, then starts from "
-          f"a seeded table and random ones, side by side), σmin/σmax at the answer = {float(result.inverse_condition):.3g}"
-          + (" (near a singularity)" if result.near_singularity else ""))
+    tolerances = f"tolerances {ik.position_tolerance(robot, options):.3g} m, " + (
+        "orientation free" if args.rpy is None else f"{options.rotation_tolerance:.3g} rad"
+    )
+    print(
+        f"position error = {float(result.position_error):.3e} m, rotation error = "
+        f"{float(result.rotation_error):.3e} rad ({tolerances})"
+    )
+    print(
+        f"iterations = {int(result.iterations)}, starts tried = {int(result.restarts) + 1} (q0, then starts from "
+        f"a seeded table and random ones, side by side), σmin/σmax at the answer = {float(result.inverse_condition):.3g}"
+        + (" (near a singularity)" if result.near_singularity else "")
+    )
     return 0 if result.success else 1
 
 
@@ -706,8 +828,9 @@ def _add_workspace_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", help="write the map to this .npz file")
     p.add_argument("--plot", help="write a picture (slice heat map and 3-D view) to this PNG")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at tcp://HOST:8786 "
-                   "(needs robokin[dask])")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on the Dask cluster at tcp://HOST:8786 (needs robokin[dask])"
+    )
 
 
 @_command("workspace")
@@ -721,22 +844,29 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     client = dask_distributed().Client(args.scheduler) if args.scheduler else None
     start = time.perf_counter()
     try:
-        cmap = workspace.capability_map(robot, samples=args.samples, voxel=args.voxel,
-                                        directions=args.directions, seed=args.seed, engine=client)
+        cmap = workspace.capability_map(
+            robot, samples=args.samples, voxel=args.voxel, directions=args.directions, seed=args.seed, engine=client
+        )
     finally:
         if client is not None:
             client.close()
     seconds = time.perf_counter() - start
     reached = cmap.counts > 0
     where = f"on {args.scheduler}" if args.scheduler else "in process"
-    print(f"{robot.name}: {cmap.samples:.3g} samples in {seconds:.1f} s {where} "
-          f"({seconds / cmap.samples * 1e6:.2f} us per sample)")
-    print(f"grid {cmap.shape[0]}x{cmap.shape[1]}x{cmap.shape[2]} voxels of {cmap.voxel} m from "
-          f"[{', '.join(f'{v:.3f}' for v in cmap.origin)}] m, {cmap.directions} approach directions (tool z)")
-    print(f"reached: {int(reached.sum())} voxels ({reached.sum() * cmap.voxel ** 3:.3f} m^3), "
-          f"{cmap.pair_keys.size} (voxel, direction) pairs; mean reachability index "
-          f"{cmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
-          f"{cmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {cmap.max_inverse_condition.max():.4g}")
+    print(
+        f"{robot.name}: {cmap.samples:.3g} samples in {seconds:.1f} s {where} "
+        f"({seconds / cmap.samples * 1e6:.2f} us per sample)"
+    )
+    print(
+        f"grid {cmap.shape[0]}x{cmap.shape[1]}x{cmap.shape[2]} voxels of {cmap.voxel} m from "
+        f"[{', '.join(f'{v:.3f}' for v in cmap.origin)}] m, {cmap.directions} approach directions (tool z)"
+    )
+    print(
+        f"reached: {int(reached.sum())} voxels ({reached.sum() * cmap.voxel**3:.3f} m^3), "
+        f"{cmap.pair_keys.size} (voxel, direction) pairs; mean reachability index "
+        f"{cmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
+        f"{cmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {cmap.max_inverse_condition.max():.4g}"
+    )
     if args.out:
         cmap.save(args.out)
         print(f"wrote {args.out}")
@@ -771,7 +901,11 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
     sols = ik.solve_all(robot, T_target, q_param=q_param)
     print(f"{robot.name}: family {family.name}: {family.reason}")
     if j is not None:
-        which = f"= {_fmt(q_param)} rad (from --q0)" if q_param is not None else f"swept over {sols.q.shape[0] // family.solutions} values"
+        which = (
+            f"= {_fmt(q_param)} rad (from --q0)"
+            if q_param is not None
+            else f"swept over {sols.q.shape[0] // family.solutions} values"
+        )
         print(f"parameter: joint {robot.joint_names[j]} {which}")
     revolute = np.array(robot.joint_types) == "revolute"
     header = "  #  " + " ".join(f"{name[:9]:>9}" for name in robot.joint_names) + "   pos err [m]  rot err [rad]"
@@ -780,8 +914,11 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
     rows = np.flatnonzero(sols.valid)
     for k, i in enumerate(rows):
         values = np.where(revolute, np.degrees(sols.q[i]), sols.q[i])
-        print(f"{k + 1:>3}  " + " ".join(f"{v:>9.3f}" for v in values)
-              + f"   {sols.position_error[i]:>11.2e}  {sols.rotation_error[i]:>13.2e}")
+        print(
+            f"{k + 1:>3}  "
+            + " ".join(f"{v:>9.3f}" for v in values)
+            + f"   {sols.position_error[i]:>11.2e}  {sols.rotation_error[i]:>13.2e}"
+        )
     print(f"{rows.size} solution{'s' if rows.size != 1 else ''} within the joint limits")
     return 0 if rows.size else 1
 
@@ -807,72 +944,121 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=summary, description=description)
 
-    command("list", "list the bundled robots", "A table of the bundled robots: name, number of joint variables, "
-            "joint kinds (R revolute, P prismatic) and description. Each loads by name.")
+    command(
+        "list",
+        "list the bundled robots",
+        "A table of the bundled robots: name, number of joint variables, "
+        "joint kinds (R revolute, P prismatic) and description. Each loads by name.",
+    )
 
     link_help = "the frame (default: the tool, or a tree's only end effector); see `robokin info ROBOT`"
-    p = command("info", "joint table, geometry, limits and source of a robot",
-                "A robot's joints (type, geometry form, limits in deg or m, speed limits), its geometry as a "
-                "DH/MDH or origin table (lengths in m, angles in deg), base, tool and named configurations. "
-                "For a URDF with several leaf links and no --tip: its links and leaves.")
+    p = command(
+        "info",
+        "joint table, geometry, limits and source of a robot",
+        "A robot's joints (type, geometry form, limits in deg or m, speed limits), its geometry as a "
+        "DH/MDH or origin table (lengths in m, angles in deg), base, tool and named configurations. "
+        "For a URDF with several leaf links and no --tip: its links and leaves.",
+    )
     _add_robot(p)
 
-    p = command("fk", "forward kinematics: the tool pose", "The pose T_world_tool of the tool at Q: the 4x4 "
-                "matrix, the position [m] and fixed-axis roll-pitch-yaw [rad and deg].")
+    p = command(
+        "fk",
+        "forward kinematics: the tool pose",
+        "The pose T_world_tool of the tool at Q: the 4x4 "
+        "matrix, the position [m] and fixed-axis roll-pitch-yaw [rad and deg].",
+    )
     _add_robot(p)
     p.add_argument("q", nargs="+", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
     p.add_argument("--link", help=link_help)
 
-    p = command("jacobian", "the Jacobian, rows [v; ω]", "The geometric Jacobian at Q: rows vx vy vz (m/s) and "
-                "wx wy wz (rad/s) per unit joint rate, one column per joint.")
+    p = command(
+        "jacobian",
+        "the Jacobian, rows [v; ω]",
+        "The geometric Jacobian at Q: rows vx vy vz (m/s) and "
+        "wx wy wz (rad/s) per unit joint rate, one column per joint.",
+    )
     _add_robot(p)
     p.add_argument("q", nargs="+", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
-    p.add_argument("--frame", choices=["world", "tool", "local"], default="world",
-                   help="coordinates of the twist: the world frame (default) or the link's own (tool, local)")
+    p.add_argument(
+        "--frame",
+        choices=["world", "tool", "local"],
+        default="world",
+        help="coordinates of the twist: the world frame (default) or the link's own (tool, local)",
+    )
     p.add_argument("--link", help=link_help)
-    p.add_argument("--method", choices=["analytic", "forward", "reverse", "numeric"], default="analytic",
-                   help="how J is computed: closed form from the joint axes (default), forward- or reverse-mode "
-                   "automatic differentiation of fk, or central differences; all agree to ~1e-12")
+    p.add_argument(
+        "--method",
+        choices=["analytic", "forward", "reverse", "numeric"],
+        default="analytic",
+        help="how J is computed: closed form from the joint axes (default), forward- or reverse-mode "
+        "automatic differentiation of fk, or central differences; all agree to ~1e-12",
+    )
 
-    p = command("check", "validate robot files; exit 1 if any is malformed or implausible",
-                "Load each file and report FILE:LINE:COL errors, or implausible values (link lengths that look "
-                "like millimetres, limits that look like the wrong angle unit). A URDF is validated as a whole "
-                "(every link and joint) and its leaf links are listed; --tip also checks that chain.")
+    p = command(
+        "check",
+        "validate robot files; exit 1 if any is malformed or implausible",
+        "Load each file and report FILE:LINE:COL errors, or implausible values (link lengths that look "
+        "like millimetres, limits that look like the wrong angle unit). A URDF is validated as a whole "
+        "(every link and joint) and its leaf links are listed; --tip also checks that chain.",
+    )
     p.add_argument("files", nargs="+", help="robot files (.yaml or .urdf)")
     p.add_argument("--base", metavar="LINK", help="URDF only: the link the chain starts at (default: the root link)")
     p.add_argument("--tip", metavar="LINK", help="URDF only: also check the chain ending at this link")
 
-    p = command("demo", "what a newcomer should see first: FK, Jacobian, IK, singularities, a GIF",
-                "Forward kinematics and the Jacobian at the robot's start configuration, inverse kinematics for "
-                "three targets inside its workspace (away from singularities), a motion through the solutions "
-                "within the joint speed limits, a singularity check along it, and an animation. Exit 1 if a "
-                "target was not reached.")
+    p = command(
+        "demo",
+        "what a newcomer should see first: FK, Jacobian, IK, singularities, a GIF",
+        "Forward kinematics and the Jacobian at the robot's start configuration, inverse kinematics for "
+        "three targets inside its workspace (away from singularities), a motion through the solutions "
+        "within the joint speed limits, a singularity check along it, and an animation. Exit 1 if a "
+        "target was not reached.",
+    )
     _add_robot(p, default="panda")
-    p.add_argument("--out", default="robokin-demo.gif", help="the animation to write, .gif or .mp4 "
-                   "(default: robokin-demo.gif)")
+    p.add_argument(
+        "--out", default="robokin-demo.gif", help="the animation to write, .gif or .mp4 (default: robokin-demo.gif)"
+    )
     p.add_argument("--fps", type=float, default=20.0, help="frames per second of the animation (default 20)")
-    p.add_argument("--frames", type=int, help="at most this many frames, spread over the motion (default: one "
-                   "every 1/fps s of the motion: real time); a small number makes a quick demo")
+    p.add_argument(
+        "--frames",
+        type=int,
+        help="at most this many frames, spread over the motion (default: one "
+        "every 1/fps s of the motion: real time); a small number makes a quick demo",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the targets and of IK restarts (default 0)")
-    p.add_argument("--view", nargs=2, type=float, metavar=("ELEV", "AZIM"),
-                   help="camera elevation and azimuth [deg] (default: chosen to show the motion)")
+    p.add_argument(
+        "--view",
+        nargs=2,
+        type=float,
+        metavar=("ELEV", "AZIM"),
+        help="camera elevation and azimuth [deg] (default: chosen to show the motion)",
+    )
 
-    p = command("convert", "write a robot (e.g. a URDF's chain) as a robokin YAML file",
-                "Write the robot as robokin YAML (format 1): each joint in its geometry form; numbers rounded to "
-                "--digits significant digits (what the source had, without float noise).")
+    p = command(
+        "convert",
+        "write a robot (e.g. a URDF's chain) as a robokin YAML file",
+        "Write the robot as robokin YAML (format 1): each joint in its geometry form; numbers rounded to "
+        "--digits significant digits (what the source had, without float noise).",
+    )
     _add_robot(p)
     p.add_argument("-o", "--output", help="the YAML file to write (default: print to standard output)")
     p.add_argument("--deg", action="store_true", help="write angles in degrees (units: {angle: deg})")
     p.add_argument("--mm", action="store_true", help="write lengths in millimetres (units: {length: mm})")
-    p.add_argument("--digits", type=int, default=12,
-                   help="significant digits of every number (default 12; 17 writes every float exactly)")
+    p.add_argument(
+        "--digits",
+        type=int,
+        default=12,
+        help="significant digits of every number (default 12; 17 writes every float exactly)",
+    )
 
-    p = command("singular", "singularity report at Q, search (--find) or map (--map I J)",
-                "At Q: the singular values of the unit-free task Jacobian [v/L; ω] J, whether it is singular, "
-                "the lost tool motions and the joint motions that do nothing. --find searches singular "
-                "configurations; --map draws σmin/σmax over two joints with the singular set in red.")
+    p = command(
+        "singular",
+        "singularity report at Q, search (--find) or map (--map I J)",
+        "At Q: the singular values of the unit-free task Jacobian [v/L; ω] J, whether it is singular, "
+        "the lost tool motions and the joint motions that do nothing. --find searches singular "
+        "configurations; --map draws σmin/σmax over two joints with the singular set in red.",
+    )
     _add_robot(p)
     p.add_argument("q", nargs="*", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
@@ -881,38 +1067,70 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--find", action="store_true", help="search singular configurations from random starts")
     p.add_argument("--starts", type=int, default=64, help="--find: number of random starts (default 64)")
     p.add_argument("--seed", type=int, default=0, help="--find: random seed (default 0)")
-    p.add_argument("--map", nargs=2, type=int, metavar=("I", "J"),
-                   help="map σmin/σmax over joints I and J (0-based, as in `robokin info`), the other joints at Q")
+    p.add_argument(
+        "--map",
+        nargs=2,
+        type=int,
+        metavar=("I", "J"),
+        help="map σmin/σmax over joints I and J (0-based, as in `robokin info`), the other joints at Q",
+    )
     p.add_argument("--resolution", type=int, default=121, help="--map: grid points per axis (default 121)")
-    p.add_argument("--out", default="singularity_map.png",
-                   help="--map: the picture to write, .png/.pdf/.svg/.jpg (default singularity_map.png)")
+    p.add_argument(
+        "--out",
+        default="singularity_map.png",
+        help="--map: the picture to write, .png/.pdf/.svg/.jpg (default singularity_map.png)",
+    )
 
-    p = command("animate", "animate a motion to a GIF/MP4: joint-space --to, or a tool --line",
-                "Animate the arm from --from (default: its start configuration) to --to (a joint-space motion "
-                "within the joint speed limits, slowed down if needed) or along a straight --line of the tool "
-                "(IK at every frame). The camera frames the motion; --joints also plots q, q̇, q̈ against time.")
+    p = command(
+        "animate",
+        "animate a motion to a GIF/MP4: joint-space --to, or a tool --line",
+        "Animate the arm from --from (default: its start configuration) to --to (a joint-space motion "
+        "within the joint speed limits, slowed down if needed) or along a straight --line of the tool "
+        "(IK at every frame). The camera frames the motion; --joints also plots q, q̇, q̈ against time.",
+    )
     _add_robot(p)
     p.add_argument("--from", dest="start", nargs="+", metavar="Q", help="start: " + Q_HELP)
     goal = p.add_mutually_exclusive_group(required=True)
     goal.add_argument("--to", nargs="+", metavar="Q", help="goal: " + Q_HELP)
-    goal.add_argument("--line", nargs=3, type=float, metavar=("X", "Y", "Z"),
-                      help="goal point of the tool in the world [m]: a straight line, orientation kept (IK)")
+    goal.add_argument(
+        "--line",
+        nargs=3,
+        type=float,
+        metavar=("X", "Y", "Z"),
+        help="goal point of the tool in the world [m]: a straight line, orientation kept (IK)",
+    )
     p.add_argument("--out", default="arm.gif", help="file to write, .gif or .mp4 (default arm.gif)")
     p.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
     p.add_argument("--frames", type=int, default=60, help="number of frames (default 60)")
-    p.add_argument("--profile", choices=["quintic", "lspb"], default="quintic",
-                   help="--to: time scaling, quintic (smooth, default) or lspb (trapezoidal velocity)")
+    p.add_argument(
+        "--profile",
+        choices=["quintic", "lspb"],
+        default="quintic",
+        help="--to: time scaling, quintic (smooth, default) or lspb (trapezoidal velocity)",
+    )
     p.add_argument("--ellipsoid", action="store_true", help="draw the velocity ellipsoid at the tool")
-    p.add_argument("--limits", choices=["motion", "reach"], default="motion",
-                   help="axes: a close-up of the motion with the floor (default) or the robot's whole reach")
-    p.add_argument("--view", nargs=2, type=float, metavar=("ELEV", "AZIM"),
-                   help="camera elevation and azimuth [deg] (default: chosen to show the motion)")
+    p.add_argument(
+        "--limits",
+        choices=["motion", "reach"],
+        default="motion",
+        help="axes: a close-up of the motion with the floor (default) or the robot's whole reach",
+    )
+    p.add_argument(
+        "--view",
+        nargs=2,
+        type=float,
+        metavar=("ELEV", "AZIM"),
+        help="camera elevation and azimuth [deg] (default: chosen to show the motion)",
+    )
     p.add_argument("--joints", metavar="PLOT.png", help="also write q, q̇, q̈ against time with the limits")
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
 
-    p = command("teach", "a window with one slider per joint; pose and manipulability live",
-                "An interactive matplotlib window (needs a display): one slider per joint, the arm, its tool "
-                "pose and manipulability updating live.")
+    p = command(
+        "teach",
+        "a window with one slider per joint; pose and manipulability live",
+        "An interactive matplotlib window (needs a display): one slider per joint, the arm, its tool "
+        "pose and manipulability updating live.",
+    )
     _add_robot(p)
     p.add_argument("q", nargs="*", help="start: " + Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
@@ -926,17 +1144,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_robot(p)
     p.add_argument("--xyz", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"), help="target position [m]")
-    p.add_argument("--rpy", nargs=3, type=float, metavar=("R", "P", "Y"),
-                   help="target orientation, fixed-axis roll pitch yaw (R = Rz(Y) Ry(P) Rx(R)) [rad, deg with "
-                   "--deg]; without it the orientation is free (position only)")
+    p.add_argument(
+        "--rpy",
+        nargs=3,
+        type=float,
+        metavar=("R", "P", "Y"),
+        help="target orientation, fixed-axis roll pitch yaw (R = Rz(Y) Ry(P) Rx(R)) [rad, deg with "
+        "--deg]; without it the orientation is free (position only)",
+    )
     p.add_argument("--deg", action="store_true", help="--rpy and the revolute values of --q0 in degrees")
-    p.add_argument("--q0", nargs="+", help="start [rad, m] or a configuration name (default: middle of the ranges); "
-                   "the solution reached from q0 is returned when that start converges, else the one nearest q0 "
-                   "among those found (IKOptions.prefer='q0')")
+    p.add_argument(
+        "--q0",
+        nargs="+",
+        help="start [rad, m] or a configuration name (default: middle of the ranges); "
+        "the solution reached from q0 is returned when that start converges, else the one nearest q0 "
+        "among those found (IKOptions.prefer='q0')",
+    )
     p.add_argument("--position-only", action="store_true", help="orientation free (the default without --rpy)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the restarts (default 0)")
-    p.add_argument("--all", action="store_true", help="list every closed-form solution (needs --rpy and an arm "
-                   "with an analytic family; a 7-joint arm's parameter joint from --q0, else swept)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="list every closed-form solution (needs --rpy and an arm "
+        "with an analytic family; a 7-joint arm's parameter joint from --q0, else swept)",
+    )
 
     for register in _EXTRA_PARSERS:  # subcommands added by other sections (see `subcommand`)
         register(sub)

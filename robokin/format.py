@@ -16,8 +16,9 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import yaml
@@ -57,9 +58,13 @@ _POSE_BYTES = 40 + 6 * _FLOAT_BYTES
 # writer produces for the largest robot the bounds above allow (so every robot that loads can be saved and
 # loaded back), and the composer stops at the first value or level beyond them.
 MAX_BYTES = (
-    200 + _NAME_BYTES + 2 * _TEXT_BYTES + 2 * _POSE_BYTES  # header, name, description, source, base, tool
+    200
+    + _NAME_BYTES
+    + 2 * _TEXT_BYTES
+    + 2 * _POSE_BYTES  # header, name, description, source, base, tool
     + MAX_JOINTS * _JOINT_BYTES
-    + MAX_CONFIGURATIONS * (8 + _NAME_BYTES) + MAX_CONFIGURATION_VALUES * _FLOAT_BYTES
+    + MAX_CONFIGURATIONS * (8 + _NAME_BYTES)
+    + MAX_CONFIGURATION_VALUES * _FLOAT_BYTES
 )  # whole document [bytes of UTF-8, so also characters]; about 21 MB
 MAX_NODES = 64 + 32 * MAX_JOINTS + 2 * MAX_CONFIGURATIONS + MAX_CONFIGURATION_VALUES  # YAML values: ~28 a joint
 MAX_DEPTH = 32  # nesting of lists/mappings; a valid robot file nests 5 deep
@@ -72,9 +77,9 @@ UNITS_KEYS = ("length", "angle")
 JOINT_TYPES = ("revolute", "prismatic", "fixed")
 FORMS = ("dh", "mdh", "origin")
 # Keys that belong one level deeper than a joint's own keys, and where (a dedented line lands there).
-_MISPLACED = {k: "is a parameter of 'dh:' (or 'mdh:')" for k in DH_KEYS} | {
-    k: "is a key of 'origin:'" for k in POSE_KEYS
-}
+_MISPLACED = dict.fromkeys(DH_KEYS, "is a parameter of 'dh:' (or 'mdh:')") | dict.fromkeys(
+    POSE_KEYS, "is a key of 'origin:'"
+)
 # A length written in the unit is divided by this to give metres (division keeps 431.8 mm -> 0.4318 m
 # correctly rounded).
 LENGTH_UNITS = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
@@ -204,9 +209,7 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 
 
 def _too_large(size: int, path: str) -> RobotFormatError:
-    return RobotFormatError(
-        f"document too large: {size} characters (at most {MAX_BYTES})", path=path, line=1, column=1
-    )
+    return RobotFormatError(f"document too large: {size} characters (at most {MAX_BYTES})", path=path, line=1, column=1)
 
 
 def _compose(text: str, path: str) -> yaml.Node | None:
@@ -218,7 +221,9 @@ def _compose(text: str, path: str) -> yaml.Node | None:
         line, column = _line_col(text, surrogate.start())
         raise RobotFormatError(
             f"YAML syntax error: character U+{ord(surrogate.group()):04X} (a lone surrogate) is not allowed",
-            path=path, line=line, column=column,
+            path=path,
+            line=line,
+            column=column,
         )
     parser = _EventParser(text)
     try:
@@ -313,10 +318,19 @@ def _explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | 
         joint = _enclosing_joint(lines, at)
         where = f"joint {joint!r}: " if joint else ""
         previous = next((k for k in range(min(at, len(lines)) - 1, -1, -1) if _key_column(lines[k]) is not None), None)
-    if "'\\t'" in problem or "\\t" in problem or "tab character" in problem or (at is not None and _starts_with_tab(text, at)):
-        reason = ("YAML syntax error: a tab character in the indentation; YAML is indented with spaces only "
-                  "(replace the tabs by spaces)")
-    elif problem.startswith(("expected <block end>", "did not find expected key")) and at is not None and at < len(lines):
+    if (
+        "'\\t'" in problem
+        or "\\t" in problem
+        or "tab character" in problem
+        or (at is not None and _starts_with_tab(text, at))
+    ):
+        reason = (
+            "YAML syntax error: a tab character in the indentation; YAML is indented with spaces only "
+            "(replace the tabs by spaces)"
+        )
+    elif (
+        problem.startswith(("expected <block end>", "did not find expected key")) and at is not None and at < len(lines)
+    ):
         column = _key_column(lines[at]) or 0
         levels: list[int] = []  # the columns of the blocks enclosing the line above, innermost first
         for k in range(at - 1, -1, -1):
@@ -324,15 +338,23 @@ def _explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | 
             if c is not None and (not levels or c < levels[-1]):
                 levels.append(c)
         shown = ", ".join(str(c + 1) for c in levels)
-        reason = (f"YAML indentation error: this line starts at column {column + 1}, which lines up with no block "
-                  f"above it (the enclosing keys start at column{'s' if len(levels) > 1 else ''} {shown}); "
-                  "the keys of one mapping and the items of one list must start in the same column")
+        reason = (
+            f"YAML indentation error: this line starts at column {column + 1}, which lines up with no block "
+            f"above it (the enclosing keys start at column{'s' if len(levels) > 1 else ''} {shown}); "
+            "the keys of one mapping and the items of one list must start in the same column"
+        )
     elif problem.startswith("mapping values are not allowed") and at is not None:
-        above = "" if previous is None else (f" (line {previous + 1} starts at column "
-                                              f"{(_key_column(lines[previous]) or 0) + 1})")
-        reason = ("YAML indentation error: unexpected ':': either this line is indented deeper than the key above it" + above
-                  + ", so YAML reads it as the continuation of that key's value — line it up with that key — or "
-                  "a value contains ': ' and needs quotes")
+        above = (
+            ""
+            if previous is None
+            else (f" (line {previous + 1} starts at column {(_key_column(lines[previous]) or 0) + 1})")
+        )
+        reason = (
+            "YAML indentation error: unexpected ':': either this line is indented deeper than the key above it"
+            + above
+            + ", so YAML reads it as the continuation of that key's value — line it up with that key — or "
+            "a value contains ': ' and needs quotes"
+        )
     elif problem.startswith("could not find expected ':'") and e.context_mark is not None:
         mark = e.context_mark
         where_joint = _enclosing_joint(lines, mark.line)
@@ -546,9 +568,7 @@ class _Reader:
             key_path=key_path,
         )
 
-    def mapping(
-        self, node: yaml.Node, where: str, label: str, key_path: str
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.Node, where: str, label: str, key_path: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """The entries ``key -> (key_node, value_node)`` of a mapping node, refusing duplicate keys."""
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, where, f"{label} must be a mapping, got {_kind_of(node)}", key_path)
@@ -560,7 +580,9 @@ class _Reader:
             if key in out:
                 first = out[key][0].start_mark.line + 1
                 raise self.error(
-                    key_node, where, f"{label} has duplicate key {key!r} (first given on line {first})",
+                    key_node,
+                    where,
+                    f"{label} has duplicate key {key!r} (first given on line {first})",
                     f"{key_path}.{key}" if key_path else key,
                 )
             out[key] = (key_node, value_node)
@@ -584,7 +606,9 @@ class _Reader:
                 elif hint:
                     text += f"; did you mean {hint[0]!r}?"
                 raise self.error(
-                    key_node, where, f"{label} has {text}" if label else text,
+                    key_node,
+                    where,
+                    f"{label} has {text}" if label else text,
                     f"{key_path}.{key}" if key_path else key,
                 )
 
@@ -596,8 +620,12 @@ class _Reader:
             raise self.error(node, where, f"{what} must be a number, got {_kind_of(node)}", key_path)
         text = node.value.strip()
         if text.lower() in _NONFINITE_WORDS:
-            raise self.error(node, where, f"{what} must be a finite number, got {text!r} (NaN and infinity "
-                                          f"are not allowed)", key_path)
+            raise self.error(
+                node,
+                where,
+                f"{what} must be a finite number, got {text!r} (NaN and infinity are not allowed)",
+                key_path,
+            )
         try:
             value, uses_pi = _parse_number(text)
         except ValueError as e:
@@ -605,7 +633,9 @@ class _Reader:
                 unit = f" [{self.units.name(quantity)}]" if quantity else ""
                 raise self.error(node, where, f"{what} must be a number{unit}, got {text!r}", key_path) from None
             raise self.error(
-                node, where, f"{what} must be a number or an expression of pi such as pi/2, got {text!r}: {e}",
+                node,
+                where,
+                f"{what} must be a number or an expression of pi such as pi/2, got {text!r}: {e}",
                 key_path,
             ) from None
         if not math.isfinite(value):
@@ -663,14 +693,18 @@ class _Reader:
             raise self.error(version, "", f"'robokin' must be the integer format version 1, got {got}", "robokin")
         if int(version.value) not in VERSIONS:
             raise self.error(
-                version, "", f"unsupported format version {int(version.value)} (this robokin reads versions "
-                             f"{FORMAT_VERSION} and {TREE_VERSION})", "robokin",
+                version,
+                "",
+                f"unsupported format version {int(version.value)} (this robokin reads versions "
+                f"{FORMAT_VERSION} and {TREE_VERSION})",
+                "robokin",
             )
         if "name" not in top:
             raise self.error(root, "", "missing required key 'name' (the robot's name)")
         name = self.text(top["name"][1], "", "'name'", "name", required=True)
-        description = self.text(top["description"][1], "", "'description'", "description", False) \
-            if "description" in top else ""
+        description = (
+            self.text(top["description"][1], "", "'description'", "description", False) if "description" in top else ""
+        )
         source = self.text(top["source"][1], "", "'source'", "source", False) if "source" in top else ""
         if "units" in top:
             self.units = self.read_units(top["units"][1])
@@ -682,9 +716,7 @@ class _Reader:
         root_name = self.text(top["root"][1], "", "'root'", "root", required=True) if "root" in top else "base"
         frames = self.frames(top["frames"][1]) if "frames" in top else []
         self.check_tree(parsed, frames, root_name, top)
-        configurations = (
-            self.configurations(top["configurations"][1], parsed) if "configurations" in top else {}
-        )
+        configurations = self.configurations(top["configurations"][1], parsed) if "configurations" in top else {}
         try:
             return Robot(
                 name=name,
@@ -714,7 +746,9 @@ class _Reader:
                 value = entries[key][1]
                 if not (isinstance(value, yaml.ScalarNode) and value.value in choices):
                     raise self.error(
-                        value, "", f"unknown {key} unit {_show(value)} in 'units' (expected {', '.join(choices)})",
+                        value,
+                        "",
+                        f"unknown {key} unit {_show(value)} in 'units' (expected {', '.join(choices)})",
                         f"units.{key}",
                     )
                 chosen[key] = value.value
@@ -724,10 +758,16 @@ class _Reader:
         """An ``{xyz, rpy}`` mapping (``base``, ``tool`` or a joint's ``origin``); missing entries are 0."""
         entries = self.mapping(node, where, f"'{key}'", key_path)
         self.check_keys(entries, POSE_KEYS, where, f"'{key}'", key_path)
-        xyz = self.vector(entries["xyz"][1], where, f"'{key}.xyz'", "length", f"{key_path}.xyz") \
-            if "xyz" in entries else (0.0, 0.0, 0.0)
-        rpy = self.vector(entries["rpy"][1], where, f"'{key}.rpy'", "angle", f"{key_path}.rpy") \
-            if "rpy" in entries else (0.0, 0.0, 0.0)
+        xyz = (
+            self.vector(entries["xyz"][1], where, f"'{key}.xyz'", "length", f"{key_path}.xyz")
+            if "xyz" in entries
+            else (0.0, 0.0, 0.0)
+        )
+        rpy = (
+            self.vector(entries["rpy"][1], where, f"'{key}.rpy'", "angle", f"{key_path}.rpy")
+            if "rpy" in entries
+            else (0.0, 0.0, 0.0)
+        )
         return Origin(xyz=xyz, rpy=rpy)
 
     def joints(self, node: yaml.Node) -> list[_ParsedJoint]:
@@ -744,15 +784,15 @@ class _Reader:
             if p.joint.name in first_seen:
                 line = first_seen[p.joint.name].start_mark.line + 1
                 raise self.error(
-                    p.node, f"joint {p.joint.name!r}", f"duplicate joint name (first used on line {line})",
+                    p.node,
+                    f"joint {p.joint.name!r}",
+                    f"duplicate joint name (first used on line {line})",
                     f"joints[{index}].name",
                 )
             first_seen[p.joint.name] = p.node
             parsed.append(p)
         if not any(p.joint.moving for p in parsed):
-            raise self.error(
-                node, "", "'joints' needs at least one moving (revolute or prismatic) joint", "joints"
-            )
+            raise self.error(node, "", "'joints' needs at least one moving (revolute or prismatic) joint", "joints")
         return parsed
 
     def joint(self, node: yaml.Node, index: int) -> _ParsedJoint:
@@ -786,7 +826,8 @@ class _Reader:
             raise self.error(node, where, "no geometry: give exactly one of dh, mdh or origin", kp)
         if len(forms) > 1:
             raise self.error(
-                entries[forms[1]][0], where,
+                entries[forms[1]][0],
+                where,
                 f"two geometry forms ({forms[0]} and {forms[1]}): give exactly one of dh, mdh or origin",
                 f"{kp}.{forms[1]}",
             )
@@ -796,7 +837,8 @@ class _Reader:
         axis = (0.0, 0.0, 1.0)
         if "axis" in entries and form != "origin":
             raise self.error(
-                entries["axis"][0], where,
+                entries["axis"][0],
+                where,
                 f"'axis' is not allowed with {form} (the {form} joint axis is always z); use origin + axis",
                 f"{kp}.axis",
             )
@@ -831,7 +873,9 @@ class _Reader:
         if "velocity" in entries:
             if not moving:
                 raise self.error(
-                    entries["velocity"][0], where, "a fixed joint has no variable: remove 'velocity'",
+                    entries["velocity"][0],
+                    where,
+                    "a fixed joint has no variable: remove 'velocity'",
                     f"{kp}.velocity",
                 )
             velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
@@ -843,8 +887,9 @@ class _Reader:
             child = self.text(entries["child"][1], where, "'child'", f"{kp}.child", required=True)
         if "mimic" in entries:
             if not moving:
-                raise self.error(entries["mimic"][0], where, "a fixed joint cannot mimic a joint: remove 'mimic'",
-                                 f"{kp}.mimic")
+                raise self.error(
+                    entries["mimic"][0], where, "a fixed joint cannot mimic a joint: remove 'mimic'", f"{kp}.mimic"
+                )
             mimic, mimic_node = self.mimic(entries["mimic"][1], where, quantity, f"{kp}.mimic")
         try:  # the joint rules (unit axis, limits, speed) are the model's; this reader adds the location
             joint = Joint(
@@ -868,8 +913,9 @@ class _Reader:
                 written = f"[{', '.join(limit_text)}]" if field == "limits" else located.value.strip()
                 reason += f" (written {written} in {self.units.name(quantity)})"
             raise self.error(located, where, reason, f"{kp}.{e.key_path}") from None
-        return _ParsedJoint(joint=joint, node=name_node, limit_text=limit_text, parent_node=parent_node,
-                            mimic_node=mimic_node)
+        return _ParsedJoint(
+            joint=joint, node=name_node, limit_text=limit_text, parent_node=parent_node, mimic_node=mimic_node
+        )
 
     # ------------------------------------------------------------------ format 2: trees
     def mimic(self, node: yaml.Node, where: str, quantity: Quantity, key_path: str) -> tuple[Mimic, yaml.Node]:
@@ -879,10 +925,16 @@ class _Reader:
             raise self.error(node, where, "'mimic' needs the key 'joint' (the leader joint's name)", key_path)
         leader_node = entries["joint"][1]
         leader = self.text(leader_node, where, "'mimic.joint'", f"{key_path}.joint", required=True)
-        multiplier = self.number(entries["multiplier"][1], where, "'mimic.multiplier'", None,
-                                 f"{key_path}.multiplier") if "multiplier" in entries else 1.0
-        offset = self.number(entries["offset"][1], where, "'mimic.offset'", quantity,
-                             f"{key_path}.offset") if "offset" in entries else 0.0
+        multiplier = (
+            self.number(entries["multiplier"][1], where, "'mimic.multiplier'", None, f"{key_path}.multiplier")
+            if "multiplier" in entries
+            else 1.0
+        )
+        offset = (
+            self.number(entries["offset"][1], where, "'mimic.offset'", quantity, f"{key_path}.offset")
+            if "offset" in entries
+            else 0.0
+        )
         return Mimic(leader, multiplier, offset), leader_node
 
     def frames(self, node: yaml.Node) -> list[tuple[Frame, dict[str, tuple[yaml.Node, yaml.Node]]]]:
@@ -899,8 +951,9 @@ class _Reader:
             where = f"frame {name!r}"
             self.check_keys(entries, FRAME_KEYS, where, "", kp)
             parent = self.text(entries["parent"][1], where, "'parent'", f"{kp}.parent", required=True)
-            origin = self.pose(entries["origin"][1], where, "origin", f"{kp}.origin") if "origin" in entries \
-                else Origin()
+            origin = (
+                self.pose(entries["origin"][1], where, "origin", f"{kp}.origin") if "origin" in entries else Origin()
+            )
             out.append((Frame(name, parent, origin), entries))
         return out
 
@@ -911,41 +964,59 @@ class _Reader:
         for index, p in enumerate(parsed):
             frame_name = p.joint.frame
             if frame_name in owner:
-                raise self.error(p.node, f"joint {p.joint.name!r}",
-                                 f"frame name {frame_name!r} is already used by {owner[frame_name]}", f"joints[{index}]")
+                raise self.error(
+                    p.node,
+                    f"joint {p.joint.name!r}",
+                    f"frame name {frame_name!r} is already used by {owner[frame_name]}",
+                    f"joints[{index}]",
+                )
             owner[frame_name] = f"joint {p.joint.name!r}"
         for index, (frame, entries) in enumerate(frames):
             if frame.name in owner:
-                raise self.error(entries["name"][1], f"frame {frame.name!r}",
-                                 f"frame name {frame.name!r} is already used by {owner[frame.name]}",
-                                 f"frames[{index}].name")
+                raise self.error(
+                    entries["name"][1],
+                    f"frame {frame.name!r}",
+                    f"frame name {frame.name!r} is already used by {owner[frame.name]}",
+                    f"frames[{index}].name",
+                )
             owner[frame.name] = f"frame {frame.name!r}"
         parent_of: dict[str, tuple[str, yaml.Node, str]] = {}
         previous = root_name
         for index, p in enumerate(parsed):
             wanted = previous if p.joint.parent is None else p.joint.parent
             if wanted not in owner:
-                raise self.error(p.parent_node, f"joint {p.joint.name!r}",
-                                 f"parent frame {wanted!r} does not exist (expected the root {root_name!r}, a "
-                                 "joint or a frame of this file)", f"joints[{index}].parent")
+                raise self.error(
+                    p.parent_node,
+                    f"joint {p.joint.name!r}",
+                    f"parent frame {wanted!r} does not exist (expected the root {root_name!r}, a "
+                    "joint or a frame of this file)",
+                    f"joints[{index}].parent",
+                )
             parent_of[p.joint.frame] = (wanted, p.parent_node or p.node, f"joints[{index}].parent")
             previous = p.joint.frame
         for index, (frame, entries) in enumerate(frames):
             if frame.parent not in owner:
-                raise self.error(entries["parent"][1], f"frame {frame.name!r}",
-                                 f"parent frame {frame.parent!r} does not exist (expected the root {root_name!r}, "
-                                 "a joint or a frame of this file)", f"frames[{index}].parent")
+                raise self.error(
+                    entries["parent"][1],
+                    f"frame {frame.name!r}",
+                    f"parent frame {frame.parent!r} does not exist (expected the root {root_name!r}, "
+                    "a joint or a frame of this file)",
+                    f"frames[{index}].parent",
+                )
             parent_of[frame.name] = (frame.parent, entries["parent"][1], f"frames[{index}].parent")
         for start in parent_of:
             seen, name = [start], start
             while name in parent_of:
                 name = parent_of[name][0]
                 if name in seen:
-                    loop = seen[seen.index(name):]
+                    loop = seen[seen.index(name) :]
                     _, node, key_path = parent_of[loop[0]]
-                    raise self.error(node, f"{owner[loop[0]]}",
-                                     "is part of a cycle of parents " + " -> ".join(map(repr, loop + loop[:1])),
-                                     key_path)
+                    raise self.error(
+                        node,
+                        f"{owner[loop[0]]}",
+                        "is part of a cycle of parents " + " -> ".join(map(repr, loop + loop[:1])),
+                        key_path,
+                    )
                 seen.append(name)
         by_name = {p.joint.name: p.joint for p in parsed}
         for index, p in enumerate(parsed):
@@ -953,15 +1024,31 @@ class _Reader:
             if mimic is None:
                 continue
             leader = by_name.get(mimic.joint)
-            problem = ("does not exist" if leader is None else "is fixed (a leader must move)" if not leader.moving
-                       else "is itself a mimic joint (mimic chains are not supported)" if leader.mimic else None)
+            problem = (
+                "does not exist"
+                if leader is None
+                else "is fixed (a leader must move)"
+                if not leader.moving
+                else "is itself a mimic joint (mimic chains are not supported)"
+                if leader.mimic
+                else None
+            )
             if problem:
-                raise self.error(p.mimic_node, f"joint {p.joint.name!r}",
-                                 f"mimics joint {mimic.joint!r}, which {problem}", f"joints[{index}].mimic.joint")
+                raise self.error(
+                    p.mimic_node,
+                    f"joint {p.joint.name!r}",
+                    f"mimics joint {mimic.joint!r}, which {problem}",
+                    f"joints[{index}].mimic.joint",
+                )
         tree = bool(frames) or any(p.joint.parent is not None for p in parsed)
         if tree and "tool" in top:
-            raise self.error(top["tool"][0], "", "'tool' applies to serial chains; a tree names its tool frames in "
-                             "'frames' (a frame named tool is the default link)", "tool")
+            raise self.error(
+                top["tool"][0],
+                "",
+                "'tool' applies to serial chains; a tree names its tool frames in "
+                "'frames' (a frame named tool is the default link)",
+                "tool",
+            )
 
     def axis(self, node: yaml.Node, where: str, key_path: str) -> tuple[float, float, float]:
         # The axis is a direction: no unit applies. Joint makes it a unit vector (robokin.model.unit_axis).
@@ -979,60 +1066,75 @@ class _Reader:
                 out.append(unbounded)  # an explicit null: no limit on this side
             else:
                 out.append(self.number(item, where, f"{side} limit", quantity, f"{key_path}[{i}]"))
-        texts = tuple(
-            "null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value
-        )
+        texts = tuple("null" if item.tag == _NULL_TAG else item.value.strip() for item in node.value)
         return (out[0], out[1]), texts  # type: ignore[return-value]
 
     def configurations(self, node: yaml.Node, parsed: list[_ParsedJoint]) -> dict[str, np.ndarray]:
         entries = self.mapping(node, "", "'configurations'", "configurations")
         if not entries:
-            raise self.error(node, "", "'configurations' is empty (remove it or name at least one)",
-                             "configurations")
+            raise self.error(node, "", "'configurations' is empty (remove it or name at least one)", "configurations")
         moving = [p for p in parsed if p.joint.moving and p.joint.mimic is None]
         names = [p.joint.name for p in moving]
         fixed_names = {p.joint.name for p in parsed if not p.joint.moving or p.joint.mimic is not None}
         if len(entries) > MAX_CONFIGURATIONS or len(entries) * len(moving) > MAX_CONFIGURATION_VALUES:
             raise self.error(
-                node, "", f"'configurations' has {len(entries)} configurations of {len(moving)} values (at most "
-                f"{MAX_CONFIGURATIONS} configurations and {MAX_CONFIGURATION_VALUES} values in all)", "configurations",
+                node,
+                "",
+                f"'configurations' has {len(entries)} configurations of {len(moving)} values (at most "
+                f"{MAX_CONFIGURATIONS} configurations and {MAX_CONFIGURATION_VALUES} values in all)",
+                "configurations",
             )
         out: dict[str, np.ndarray] = {}
         for cname, (key_node, value) in entries.items():
             where = f"configuration {cname!r}"
             kp = f"configurations.{cname}"
             if len(cname) > MAX_NAME_CHARS:
-                raise self.error(key_node, where, f"the name is {len(cname)} characters long (at most "
-                                                  f"{MAX_NAME_CHARS})", kp)
+                raise self.error(
+                    key_node, where, f"the name is {len(cname)} characters long (at most {MAX_NAME_CHARS})", kp
+                )
             if isinstance(value, yaml.SequenceNode):
                 if len(value.value) != len(moving):
                     raise self.error(
-                        value, where,
+                        value,
+                        where,
                         f"has {len(value.value)} values but the robot has {len(moving)} moving "
-                        f"joint{'' if len(moving) == 1 else 's'} ({', '.join(names)})", kp,
+                        f"joint{'' if len(moving) == 1 else 's'} ({', '.join(names)})",
+                        kp,
                     )
                 items = list(zip(moving, value.value))
             elif isinstance(value, yaml.MappingNode):
                 by_name = self.mapping(value, where, "the mapping", kp)
                 for jname, (key_node, _) in by_name.items():
                     if jname in fixed_names:
-                        kind = "fixed" if jname not in {p.joint.name for p in parsed if p.joint.moving} else "a mimic joint"
+                        kind = (
+                            "fixed"
+                            if jname not in {p.joint.name for p in parsed if p.joint.moving}
+                            else "a mimic joint"
+                        )
                         raise self.error(key_node, where, f"joint {jname!r} is {kind} and has no value", kp)
                     if jname not in names:
                         raise self.error(
-                            key_node, where, f"unknown joint {jname!r} (expected the moving joints "
-                                             f"{', '.join(names)})", kp,
+                            key_node,
+                            where,
+                            f"unknown joint {jname!r} (expected the moving joints {', '.join(names)})",
+                            kp,
                         )
                 missing = [n for n in names if n not in by_name]
                 if missing:
-                    raise self.error(value, where, f"gives no value for joint(s) {', '.join(missing)} "
-                                                   f"(a mapping must name every moving joint)", kp)
+                    raise self.error(
+                        value,
+                        where,
+                        f"gives no value for joint(s) {', '.join(missing)} (a mapping must name every moving joint)",
+                        kp,
+                    )
                 items = [(p, by_name[p.joint.name][1]) for p in moving]
             else:
                 raise self.error(
-                    value, where,
+                    value,
+                    where,
                     f"must be a list of {len(moving)} joint values or a mapping joint name -> value, got "
-                    f"{_kind_of(value)}", kp,
+                    f"{_kind_of(value)}",
+                    kp,
                 )
             q = []
             for i, (p, item) in enumerate(items):
@@ -1042,9 +1144,11 @@ class _Reader:
                 lo, hi = p.joint.limits
                 if not lo <= v <= hi:
                     raise self.error(
-                        item, where,
+                        item,
+                        where,
                         f"value {item.value.strip()} for joint {p.joint.name!r} is outside its limits "
-                        f"[{p.limit_text[0]}, {p.limit_text[1]}]", ikp,
+                        f"[{p.limit_text[0]}, {p.limit_text[1]}]",
+                        ikp,
                     )
                 q.append(v)
             out[cname] = np.array(q, dtype=float)
@@ -1116,23 +1220,36 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
                 longest, where = size, f"joint {joint.name!r}"
     if longest > MAX_PLAUSIBLE_LENGTH:
         scale = LENGTH_UNITS[length]
-        fix = ("add units: {length: mm} (or cm) if the numbers are millimetres" if length == "m"
-               else f"check the numbers: the file says units {{length: {length}}}")
-        found.append(f"{where} has a length of {longest * scale:g} {length} = {longest:g} m; robot arms are "
-                     f"below ~{MAX_PLAUSIBLE_LENGTH:g} m: {fix}")
+        fix = (
+            "add units: {length: mm} (or cm) if the numbers are millimetres"
+            if length == "m"
+            else f"check the numbers: the file says units {{length: {length}}}"
+        )
+        found.append(
+            f"{where} has a length of {longest * scale:g} {length} = {longest:g} m; robot arms are "
+            f"below ~{MAX_PLAUSIBLE_LENGTH:g} m: {fix}"
+        )
     revolute = [j for j in robot.joints if j.type == "revolute"]
     finite = [abs(v) for j in revolute for v in j.limits if math.isfinite(v)]
     if angle == "deg" and finite and max(finite) < math.radians(RADIAN_LOOKING_DEG) and max(finite) > 0:
-        found.append(f"every revolute limit lies within ±{math.degrees(max(finite)):.3g} deg: these look like "
-                     "radians in a file with units {angle: deg}; write the limits in degrees or remove angle: deg")
+        found.append(
+            f"every revolute limit lies within ±{math.degrees(max(finite)):.3g} deg: these look like "
+            "radians in a file with units {angle: deg}; write the limits in degrees or remove angle: deg"
+        )
     if angle == "rad":
         big = [(abs(v), j.name, "limit") for j in revolute for v in j.limits if math.isfinite(v)]
-        big += [(abs(j.dh[k]), j.name, ("alpha", "", "theta")[k - 1]) for j in robot.joints if j.dh is not None
-                for k in (1, 3)]
+        big += [
+            (abs(j.dh[k]), j.name, ("alpha", "", "theta")[k - 1])
+            for j in robot.joints
+            if j.dh is not None
+            for k in (1, 3)
+        ]
         worst = max(big, default=(0.0, "", ""))
         if worst[0] > DEGREE_LOOKING_RAD:
-            found.append(f"joint {worst[1]!r} has a {worst[2]} of {worst[0]:g} rad (more than two turns): this "
-                         "looks like degrees in a radian file; add units: {angle: deg}")
+            found.append(
+                f"joint {worst[1]!r} has a {worst[2]} of {worst[0]:g} rad (more than two turns): this "
+                "looks like degrees in a radian file; add units: {angle: deg}"
+            )
     return found
 
 
@@ -1258,8 +1375,10 @@ def _joint_lines(joint: Joint, num=_plain) -> Iterator[str]:
 
 def _needs_trees(robot: Robot) -> bool:
     """True when the robot uses a format-2 feature (parents, child names, mimic joints, frames, a root name)."""
-    return bool(robot.frames) or robot.root != "base" or any(
-        j.parent is not None or j.child is not None or j.mimic is not None for j in robot.joints
+    return (
+        bool(robot.frames)
+        or robot.root != "base"
+        or any(j.parent is not None or j.child is not None or j.mimic is not None for j in robot.joints)
     )
 
 
@@ -1356,16 +1475,18 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
         raise TypeError(f"dumps expects a Robot, got {type(robot).__name__}")
     where = f"<robot {robot.name!r}>"
     if angle not in ANGLE_UNITS or length not in LENGTH_UNITS:
-        raise RobotFormatError(f"cannot write angles in {angle!r} or lengths in {length!r} (angle: "
-                               f"{', '.join(ANGLE_UNITS)}; length: {', '.join(LENGTH_UNITS)})", path=where)
+        raise RobotFormatError(
+            f"cannot write angles in {angle!r} or lengths in {length!r} (angle: "
+            f"{', '.join(ANGLE_UNITS)}; length: {', '.join(LENGTH_UNITS)})",
+            path=where,
+        )
     if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17):
         raise RobotFormatError(f"digits must be an integer in 1..17 or None, got {digits!r}", path=where)
     num = _number_writer(angle, length, digits)
     names = {"m": "metres", "cm": "centimetres", "mm": "millimetres", "rad": "radians", "deg": "degrees"}
     version = TREE_VERSION if _needs_trees(robot) else FORMAT_VERSION
     lines = [
-        f"# robokin robot description, format version {version}; lengths in {names[length]}, angles in "
-        f"{names[angle]}.",
+        f"# robokin robot description, format version {version}; lengths in {names[length]}, angles in {names[angle]}.",
         f"robokin: {version}",
         f"name: {_yaml_str(robot.name)}",
     ]
@@ -1390,8 +1511,10 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
     if robot.frames:
         lines.append("frames:")
         for frame in robot.frames:
-            lines.append(f"  - {{name: {_yaml_str(frame.name)}, parent: {_yaml_str(frame.parent)}, "
-                         f"origin: {_pose(frame.origin, num)}}}")
+            lines.append(
+                f"  - {{name: {_yaml_str(frame.name)}, parent: {_yaml_str(frame.parent)}, "
+                f"origin: {_pose(frame.origin, num)}}}"
+            )
     if robot.configurations:
         lines.append("configurations:")
         kinds = ["angle" if t == "revolute" else "length" for t in robot.joint_types]
@@ -1414,8 +1537,9 @@ def dumps(robot: Robot, *, angle: str = "rad", length: str = "m", digits: int | 
     rtol = 0.0 if exact else (1e-13 if digits is None else 10.0 ** (1 - digits))
     diff = first_difference(robot, again, rtol)
     if diff is not None:
-        raise RobotFormatError(f"cannot be saved exactly: {diff} would read back differently", path=where,
-                               key_path=diff)
+        raise RobotFormatError(
+            f"cannot be saved exactly: {diff} would read back differently", path=where, key_path=diff
+        )
     return text
 
 

@@ -19,7 +19,8 @@ very same code runs on floats and on :mod:`robokin.autodiff` values: that is how
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -82,7 +83,7 @@ _NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # (i + 1) % 3 and (i + 
 
 
 # --------------------------------------------------------------------------------------------- kernels
-def _poses_by_columns(chain: "Chain", q: Any, with_axes: bool = False) -> Any:
+def _poses_by_columns(chain: Chain, q: Any, with_axes: bool = False) -> Any:
     """Column kernel: the tool pose, and optionally every joint's motion axis and origin; for large batches.
 
     The pose is carried column-first, ``T[j, r, k] = T_k[r, j]`` with shape ``(4, 3, N)``, so that a joint's
@@ -120,7 +121,7 @@ def _poses_by_columns(chain: "Chain", q: Any, with_axes: bool = False) -> Any:
     return T, np.stack(axes), np.stack(origins)
 
 
-def _joint_matrices(chain: "Chain", q: Any) -> Any:
+def _joint_matrices(chain: Chain, q: Any) -> Any:
     """``M_i = C[0]^[i=0] Mz_i(q_i) C[i + 1]`` for every joint, ``(N, n, 4, 4)``, so ``T = Π_i M_i``."""
     u = np.cos(q)[..., None, None]  # (N, n, 1, 1)
     v = np.where(chain.revolute, np.sin(q), q)[..., None, None]
@@ -137,7 +138,7 @@ def _product(M: Any) -> Any:
     return M[:, 0]
 
 
-def _poses_by_products(chain: "Chain", q: Any, with_axes: bool = False) -> Any:
+def _poses_by_products(chain: Chain, q: Any, with_axes: bool = False) -> Any:
     """Product kernel: ``T = Π_i M_i`` over the joint matrices (:func:`_joint_matrices`); for small batches.
 
     Without axes the product is taken as a balanced tree, with axes as a prefix scan (⌈log2 n⌉ batched
@@ -165,19 +166,19 @@ def _poses_by_products(chain: "Chain", q: Any, with_axes: bool = False) -> Any:
     return P[:, -1, :3], np.transpose(F[:, :, :3, 2], (1, 2, 0)), np.transpose(F[:, :, :3, 3], (1, 2, 0))
 
 
-def poses(chain: "Chain", q, with_axes: bool = False):
+def poses(chain: Chain, q, with_axes: bool = False):
     """The kernel for this batch size (see ``SMALL_BATCH``); both return the same numbers to rounding."""
     if q.shape[0] < SMALL_BATCH:
         return _poses_by_products(chain, q, with_axes)
     return _poses_by_columns(chain, q, with_axes)
 
 
-def _fk_top(chain: "Chain", q: Any) -> Any:
+def _fk_top(chain: Chain, q: Any) -> Any:
     """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_tool`` for ``q`` ``(N, n)``: what AD differentiates."""
     return poses(chain, q)
 
 
-def _fk(chain: "Chain", q: Any) -> Any:
+def _fk(chain: Chain, q: Any) -> Any:
     """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``."""
     if q.shape[0] < SMALL_BATCH:  # the product kernel's matrices keep their exact last row [0, 0, 0, 1]
         return _product(_joint_matrices(chain, q))
@@ -199,7 +200,7 @@ def _to_tool_frame(J: Any, R: Any) -> Any:
     return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
 
 
-def pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
+def pose_and_jacobian(chain: Chain, q, frame: str = "world"):
     """Tool pose and closed-form geometric Jacobian from one kernel pass, for ``q`` ``(N, n)``.
 
     Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
@@ -220,7 +221,7 @@ def pose_and_jacobian(chain: "Chain", q, frame: str = "world"):
     return T, J
 
 
-def jacobian_analytic(chain: "Chain", q, frame: str = "world"):
+def jacobian_analytic(chain: Chain, q, frame: str = "world"):
     """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`pose_and_jacobian`)."""
     return pose_and_jacobian(chain, q, frame)[1]
 
@@ -238,7 +239,7 @@ def _twist_jacobian(T: Any, dT: Any) -> Any:
     return np.concatenate([dT[:, :3, 3], J_w], axis=1)
 
 
-def _jacobian_numeric(chain: "Chain", q: Any) -> Any:
+def _jacobian_numeric(chain: Chain, q: Any) -> Any:
     """World Jacobian ``(N, 6, n)`` by central differences of :func:`_fk` (all 2n evaluations in one batch)."""
     N, n = q.shape
     step = NUMERIC_STEP * np.eye(n)  # (n, n)
@@ -248,7 +249,7 @@ def _jacobian_numeric(chain: "Chain", q: Any) -> Any:
     return _twist_jacobian(_fk_top(chain, q), np.moveaxis(dT, 1, -1))
 
 
-def _jacobian_ad(chain: "Chain", q: Any, mode: str) -> Any:
+def _jacobian_ad(chain: Chain, q: Any, mode: str) -> Any:
     """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`_fk`."""
     from . import autodiff
 
@@ -257,7 +258,7 @@ def _jacobian_ad(chain: "Chain", q: Any, mode: str) -> Any:
     return _twist_jacobian(_fk_top(chain, q), dT)
 
 
-def _hessian_analytic(chain: "Chain", q: Any) -> Any:
+def _hessian_analytic(chain: Chain, q: Any) -> Any:
     """Closed-form world Hessian ``(N, n, 6, n)``, ``H[:, i, :, j] = ∂J[:, :, j]/∂q_i``.
 
     Derived from the geometric Jacobian by differentiating each joint axis and origin (Haviland & Corke,
@@ -301,7 +302,7 @@ def _hessian_to_tool(H: Any, J: Any, R: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------- tree kernels
-def path_top(path: "LinkPath", q: Any) -> Any:
+def path_top(path: LinkPath, q: Any) -> Any:
     """The top rows ``[R p]`` ``(N, 3, 4)`` of ``T_world_link`` for the full ``q`` ``(N, n)``: what AD differentiates.
 
     ``q_path = q[:, index] * multiplier + offset`` is plain NumPy indexing and arithmetic, so the AD
@@ -313,19 +314,19 @@ def path_top(path: "LinkPath", q: Any) -> Any:
     return _fk_top(path.chain, path.q_path(q))
 
 
-def path_fk(path: "LinkPath", q: Any) -> Any:
+def path_fk(path: LinkPath, q: Any) -> Any:
     """``T_world_link`` ``(N, 4, 4)`` for the full ``q`` ``(N, n)``."""
     if path.chain is None:
         return np.broadcast_to(path.constant_pose, (q.shape[0], 4, 4))
     return _fk(path.chain, path.q_path(q))
 
 
-def path_fold(path: "LinkPath", J_path: Any) -> Any:
+def path_fold(path: LinkPath, J_path: Any) -> Any:
     """The robot's Jacobian ``(N, 6, n)`` from the path's ``(N, 6, p)``: ``J_path @ fold`` (chain rule)."""
     return J_path if path.identity else J_path @ path.fold
 
 
-def path_pose_and_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> tuple[Any, Any]:
+def path_pose_and_jacobian(path: LinkPath, q: Any, frame: str = "world") -> tuple[Any, Any]:
     """Link pose top rows ``(N, 3, 4)`` and closed-form Jacobian ``(N, 6, n)`` for the full ``q`` ``(N, n)``."""
     if path.chain is None:
         return path_top(path, q), np.zeros((q.shape[0], 6, path.fold.shape[1]))
@@ -333,12 +334,12 @@ def path_pose_and_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> tu
     return T, path_fold(path, J)
 
 
-def path_jacobian(path: "LinkPath", q: Any, frame: str = "world") -> Any:
+def path_jacobian(path: LinkPath, q: Any, frame: str = "world") -> Any:
     """Closed-form Jacobian ``(N, 6, n)`` of the link for the full ``q`` ``(N, n)``."""
     return path_pose_and_jacobian(path, q, frame)[1]
 
 
-def _jacobian_ad_path(path: "LinkPath", q: Any, mode: str) -> Any:
+def _jacobian_ad_path(path: LinkPath, q: Any, mode: str) -> Any:
     """World Jacobian ``(N, 6, n)`` by forward- or reverse-mode AD of :func:`path_top` over the full q."""
     from . import autodiff
 
@@ -347,7 +348,7 @@ def _jacobian_ad_path(path: "LinkPath", q: Any, mode: str) -> Any:
     return _twist_jacobian(path_top(path, q), dT)
 
 
-def _fk_all(tree: "Tree", q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def _fk_all(tree: Tree, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Every frame ``T_world_f`` ``(N, F, 4, 4)`` of ``q`` ``(N, n)`` (floats only), in one pass over the tree.
 
     Each frame's top rows are held batch-last, ``(3, 4, N)``: a fixed frame is one ``(4, 4)`` product with
@@ -413,7 +414,7 @@ def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def fk(robot: "Robot", q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
+def fk(robot: Robot, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
     """Forward kinematics: the pose of a frame (by default the tool) in the world.
 
     Args:
@@ -442,7 +443,7 @@ def fk(robot: "Robot", q: npt.ArrayLike, link: str | Sequence[str] | None = None
     return _blocked(kernel, q2, (k, 4, 4)).reshape(batch + (k, 4, 4))
 
 
-def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
+def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
     """Every frame of the chain in the world: the base, each joint's frame (fixed joints too), the tool.
 
     Frame ``k + 1`` is the frame of ``robot.joints[k]`` after its motion, i.e. the product of the base and
@@ -467,8 +468,9 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
             u, v = np.cos(q2[:, k]), np.sin(q2[:, k])
             if chain.revolute[k]:  # F @ Rz(q)
                 x, y = F[..., 0], F[..., 1]
-                F = np.stack([u[:, None] * x + v[:, None] * y, u[:, None] * y - v[:, None] * x,
-                              F[..., 2], F[..., 3]], axis=-1)
+                F = np.stack(
+                    [u[:, None] * x + v[:, None] * y, u[:, None] * y - v[:, None] * x, F[..., 2], F[..., 3]], axis=-1
+                )
             else:  # F @ Tz(q)
                 F = np.concatenate([F[..., :3], F[..., 3:] + q2[:, k, None, None] * F[..., 2:3]], axis=-1)
         frames.append(F @ post)
@@ -476,7 +478,7 @@ def fk_frames(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
     return np.stack(frames, axis=1).reshape(batch + (len(frames), 4, 4))
 
 
-def fk_all(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
+def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
     """Every frame of the robot's tree in the world, in one pass over the tree.
 
     Args:
@@ -497,7 +499,7 @@ def fk_all(robot: "Robot", q: npt.ArrayLike) -> np.ndarray:
 
 
 def jacobian(
-    robot: "Robot",
+    robot: Robot,
     q: npt.ArrayLike,
     frame: Frame = "world",
     method: JacobianMethod = "analytic",
@@ -543,7 +545,7 @@ def jacobian(
 
 
 def hessian(
-    robot: "Robot",
+    robot: Robot,
     q: npt.ArrayLike,
     frame: Frame = "world",
     method: HessianMethod = "analytic",
@@ -591,7 +593,7 @@ def hessian(
 
 
 def jacobian_dot(
-    robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world", link: str | None = None
+    robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, frame: Frame = "world", link: str | None = None
 ) -> np.ndarray:
     """Time derivative of the Jacobian along a joint velocity: ``J̇ = Σ_i H[i] q̇_i``.
 
@@ -614,7 +616,7 @@ def jacobian_dot(
     return np.einsum("...ikj,...i->...kj", H, qd)
 
 
-def _joint_pair(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _joint_pair(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray]:
     """``q`` and ``qd`` ``(..., n)`` checked and broadcast to their common batch shape (ShapeError naming both)."""
     q = validation.joint_vector(robot, q, "q")
     qd = validation.joint_vector(robot, qd, name)
@@ -623,7 +625,7 @@ def _joint_pair(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, name: str) 
 
 
 def manipulability_gradient(
-    robot: "Robot", q: npt.ArrayLike, rows: str | Sequence[int] = "all", link: str | None = None
+    robot: Robot, q: npt.ArrayLike, rows: str | Sequence[int] = "all", link: str | None = None
 ) -> np.ndarray:
     """Gradient of Yoshikawa's manipulability ``w(q)`` by reverse-mode AD.
 
@@ -660,7 +662,7 @@ def manipulability_gradient(
     return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))
 
 
-def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:
+def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:
     """The tool's twist ``[v; ω]`` (world frame) for joint velocities ``qd``, by one forward-mode JVP of ``fk``.
 
     This is ``J q̇`` without forming ``J``: the JVP pushes ``q̇`` through the pose, giving ``Ṫ``, and
@@ -691,9 +693,7 @@ def tool_twist(robot: "Robot", q: npt.ArrayLike, qd: npt.ArrayLike, link: str | 
     return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
 
 
-def joint_torques(
-    robot: "Robot", q: npt.ArrayLike, wrench: npt.ArrayLike, link: str | None = None
-) -> np.ndarray:
+def joint_torques(robot: Robot, q: npt.ArrayLike, wrench: npt.ArrayLike, link: str | None = None) -> np.ndarray:
     """Joint torques/forces ``τ = Jᵀ F`` with which the arm exerts the wrench F at the tool, by one VJP of ``fk``.
 
     The wrench ``F = [f; m]`` (force at the tool origin and moment, world frame) is the cotangent of the pose:

@@ -10,7 +10,8 @@ Two robot-level helpers say how to read a robot's Jacobian: :func:`unit_scales` 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,7 @@ row_indices = validation.row_indices  # the task-row option is checked in layer 
 
 # Relative threshold on singular values when finding the generic rank of row blocks (task_rows).
 RANK_TOL = 1e-8
+
 
 def matrix(J: npt.ArrayLike, name: str = "J") -> np.ndarray:
     """``J`` as a float array ``(..., m, n)`` with ``m, n >= 1`` and finite real entries; ShapeError otherwise."""
@@ -174,7 +176,7 @@ def det(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------- a robot's task
 # The two robot-level inputs of the measures: the unit-free scaling of J and the rows the arm controls.
-def unit_scales(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
+def unit_scales(robot: Robot) -> tuple[np.ndarray, np.ndarray]:
     """Row scale ``(6,)`` ``[1/L]*3 + [1]*3`` and column scale ``(n,)`` (1 revolute, L prismatic).
 
     ``J_s = J * rows[:, None] * cols`` is the unit-free Jacobian ``diag(I/L, I) J diag(1 | L)`` with ``L`` =
@@ -187,7 +189,7 @@ def unit_scales(robot: "Robot") -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=256)
-def task_rows(robot: "Robot", link: str | None = None) -> tuple[int, ...]:
+def task_rows(robot: Robot, link: str | None = None) -> tuple[int, ...]:
     """The rows of ``J`` the arm controls independently: the default task (``rows="auto"``).
 
     Rows are taken greedily in the order ``vx, vy, vz, wx, wy, wz`` (translation first), each kept when

@@ -23,10 +23,11 @@ import functools
 import importlib
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -40,8 +41,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from .kinematics import HessianMethod, JacobianMethod
 
 __all__ = [
-    "AXIS_UNIT_TOL", "Chain", "Frame", "GeometryForm", "Joint", "JointType", "LinkPath", "Mimic", "Origin", "Robot",
-    "Tree", "unit_axis",
+    "AXIS_UNIT_TOL",
+    "Chain",
+    "Frame",
+    "GeometryForm",
+    "Joint",
+    "JointType",
+    "LinkPath",
+    "Mimic",
+    "Origin",
+    "Robot",
+    "Tree",
+    "unit_axis",
 ]
 
 JointType = Literal["revolute", "prismatic", "fixed"]
@@ -86,11 +97,15 @@ def _num(x: float) -> str:
 def _reals(values, count: int, key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
     """``count`` real numbers (not bool, not complex, not text) as floats, NaN allowed; a RobotFormatError otherwise."""
     try:
-        items = list(np.asarray(values, dtype=object).ravel()) if not isinstance(values, (list, tuple)) else list(values)
+        items = (
+            list(np.asarray(values, dtype=object).ravel()) if not isinstance(values, (list, tuple)) else list(values)
+        )
     except (TypeError, ValueError):
         items = None
-    if items is None or len(items) != count or not all(
-        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in items
+    if (
+        items is None
+        or len(items) != count
+        or not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in items)
     ):
         raise _rule_error(f"{key} must be {count} real numbers, got {values!r}", key, joint, where)
     return tuple(float(v) for v in items)
@@ -163,7 +178,9 @@ def _joint_limits(limits, joint_type: str, joint: str) -> tuple[float, float]:
     if math.isnan(lo) or math.isnan(hi) or lo == math.inf or hi == -math.inf:
         raise _rule_error(
             f"limits must be [lower, upper] with each finite or open (lower -inf, upper +inf), got "
-            f"[{_num(lo)}, {_num(hi)}]", "limits", joint,
+            f"[{_num(lo)}, {_num(hi)}]",
+            "limits",
+            joint,
         )
     if lo > hi:
         raise _rule_error(f"lower limit {_num(lo)} {unit} is above upper limit {_num(hi)} {unit}", "limits", joint)
@@ -180,7 +197,9 @@ def _speed(velocity, joint_type: str, joint: str) -> float | None:
     if not (math.isfinite(value) and value > 0.0):
         raise _rule_error(
             f"velocity must be a finite speed > 0 [{_unit_word(joint_type)}/s] (0 or None: unspecified), got "
-            f"{_num(value)}", "velocity", joint,
+            f"{_num(value)}",
+            "velocity",
+            joint,
         )
     return value
 
@@ -232,7 +251,7 @@ class Joint:
     velocity: float | None = None
     parent: str | None = None
     child: str | None = None
-    mimic: "Mimic | None" = None
+    mimic: Mimic | None = None
 
     def __post_init__(self) -> None:
         name = self.name
@@ -369,7 +388,7 @@ class Chain:
     T_last_tool: np.ndarray
 
     @classmethod
-    def compile(cls, joints: tuple[Joint, ...], base: Origin, tool: Origin) -> "Chain":
+    def compile(cls, joints: tuple[Joint, ...], base: Origin, tool: Origin) -> Chain:
         pres, posts, variables = [], [], []
         C = []
         acc = base.matrix
@@ -430,7 +449,7 @@ class Chain:
         )
 
 
-def _check_reach_is_finite(robot: "Robot") -> None:
+def _check_reach_is_finite(robot: Robot) -> None:
     """Every pose over the joint range is finite: the offsets and finite strokes add up to a finite length.
 
     ``‖p‖`` of any frame is at most the sum of the lengths of the constant offsets before it plus the
@@ -440,6 +459,7 @@ def _check_reach_is_finite(robot: "Robot") -> None:
     Raises:
         RobotFormatError: the sum overflows; ``joint`` names the joint where it does, ``key_path`` ``"joints"``.
     """
+
     def length(T: np.ndarray) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
             return float(math.hypot(*T[:3, 3]))
@@ -453,12 +473,15 @@ def _check_reach_is_finite(robot: "Robot") -> None:
             raise _rule_error(
                 f"the link offsets up to joint {joint.name!r} add up to more than the largest float [m]: its "
                 "poses would not be finite (check the units and the dh/origin numbers)",
-                "joints", joint.name, where=f"<robot {robot.name!r}>",
+                "joints",
+                joint.name,
+                where=f"<robot {robot.name!r}>",
             )
     total += length(robot.tool.matrix)
     if not math.isfinite(total):
         raise _rule_error(
-            "the link offsets and the tool offset add up to more than the largest float [m]", "tool",
+            "the link offsets and the tool offset add up to more than the largest float [m]",
+            "tool",
             where=f"<robot {robot.name!r}>",
         )
 
@@ -592,7 +615,7 @@ def _tree_error(robot_name: str, reason: str) -> RobotFormatError:
     return RobotFormatError(reason, path=f"<robot {robot_name!r}>")
 
 
-def _compile_tree(robot: "Robot") -> Tree:
+def _compile_tree(robot: Robot) -> Tree:
     """Check the frame tree of ``robot`` (names, parents, cycles, mimic leaders) and compile it."""
     name = robot.name
     elements: list = [None]
@@ -628,8 +651,9 @@ def _compile_tree(robot: "Robot") -> Tree:
             previous = element.frame
         if wanted not in seen:
             raise _tree_error(
-                name, f"{type(element).__name__.lower()} {element.name!r} names parent frame {wanted!r}, which "
-                f"does not exist (frames: {', '.join(map(repr, names[:20]))})"
+                name,
+                f"{type(element).__name__.lower()} {element.name!r} names parent frame {wanted!r}, which "
+                f"does not exist (frames: {', '.join(map(repr, names[:20]))})",
             )
         parent[i] = seen[wanted]
     # Topological order by depth-first search from the root; frames not reached hang in a cycle.
@@ -663,8 +687,13 @@ def _compile_tree(robot: "Robot") -> Tree:
             if not joint.moving:
                 raise _tree_error(name, f"joint {joint.name!r} is fixed and cannot mimic a joint")
             if leader is None or not leader.moving or leader.mimic is not None:
-                what = ("does not exist" if leader is None else "is fixed" if not leader.moving
-                        else "is itself a mimic joint (mimic chains are not supported)")
+                what = (
+                    "does not exist"
+                    if leader is None
+                    else "is fixed"
+                    if not leader.moving
+                    else "is itself a mimic joint (mimic chains are not supported)"
+                )
                 raise _tree_error(name, f"joint {joint.name!r} mimics joint {joint.mimic.joint!r}, which {what}")
             if not (math.isfinite(joint.mimic.multiplier) and math.isfinite(joint.mimic.offset)):
                 raise _tree_error(name, f"joint {joint.name!r}: mimic multiplier and offset must be finite")
@@ -692,7 +721,7 @@ def _compile_tree(robot: "Robot") -> Tree:
     )
 
 
-def _compile_path(robot: "Robot", tree: Tree, link: str) -> LinkPath:
+def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
     """The :class:`LinkPath` of frame ``link`` (a name of ``tree``)."""
     i = tree.index[link]
     path = []
@@ -713,8 +742,10 @@ def _compile_path(robot: "Robot", tree: Tree, link: str) -> LinkPath:
     fold = np.zeros((len(moving), robot.n))
     np.add.at(fold, (np.arange(len(moving)), index), multiplier)
     identity = (
-        len(moving) == robot.n and bool(np.all(index == np.arange(robot.n)))
-        and bool(np.all(multiplier == 1.0)) and bool(np.all(offset == 0.0))
+        len(moving) == robot.n
+        and bool(np.all(index == np.arange(robot.n)))
+        and bool(np.all(multiplier == 1.0))
+        and bool(np.all(offset == 0.0))
     )
     if moving:
         chain, T_const = Chain.compile(tuple(joints), robot.base, tool), None
@@ -791,9 +822,11 @@ class Robot:
             raise RobotFormatError("needs at least one moving joint", path=f"<robot {self.name!r}>")
         configs = {}
         for key, value in dict(self.configurations).items():
-            arr = _frozen(validation.require_finite(
-                validation.real_array(value, f"configuration {key!r}", f"({self.n},)"), f"configuration {key!r}"
-            ))
+            arr = _frozen(
+                validation.require_finite(
+                    validation.real_array(value, f"configuration {key!r}", f"({self.n},)"), f"configuration {key!r}"
+                )
+            )
             if arr.shape != (self.n,):
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
@@ -931,8 +964,12 @@ class Robot:
                 travel = 0.0
                 if getattr(element, "type", None) == "prismatic":
                     travel = max((abs(v) for v in element.limits if np.isfinite(v)), default=0.0)
-                L_path[f] = (L_path[tree.parent[f]] + float(np.linalg.norm(tree.pre[f][:3, 3]))
-                             + float(np.linalg.norm(tree.post[f][:3, 3])) + travel)
+                L_path[f] = (
+                    L_path[tree.parent[f]]
+                    + float(np.linalg.norm(tree.pre[f][:3, 3]))
+                    + float(np.linalg.norm(tree.post[f][:3, 3]))
+                    + travel
+                )
             L = float(L_path.max())
             return L if L > 0.0 else 1.0
         C = self.chain.C
@@ -971,7 +1008,7 @@ class Robot:
         q = validation.joint_vector(self, q)
         return np.all((q >= self.limits[:, 0]) & (q <= self.limits[:, 1]), axis=-1)
 
-    def with_tool(self, T_flange_tool: npt.ArrayLike) -> "Robot":
+    def with_tool(self, T_flange_tool: npt.ArrayLike) -> Robot:
         """A new Robot whose tool frame is ``T_flange_tool`` ``(4, 4)`` [m] after today's tool frame (the flange).
 
         Raises:
@@ -980,7 +1017,7 @@ class Robot:
         T = _single_transform(T_flange_tool, "T_flange_tool")
         return replace(self, tool=_origin_of(self.tool.matrix @ T))
 
-    def with_base(self, T_world_base: npt.ArrayLike) -> "Robot":
+    def with_base(self, T_world_base: npt.ArrayLike) -> Robot:
         """A new Robot mounted at ``T_world_base`` ``(4, 4)`` [m]: the pose of its base frame in the world.
 
         Replaces the robot's base pose (``robot.base``); compose first (``T_new @ robot.base.matrix``) to move
@@ -991,7 +1028,7 @@ class Robot:
         """
         return replace(self, base=_origin_of(_single_transform(T_world_base, "T_world_base")))
 
-    def scaled(self, factor: float) -> "Robot":
+    def scaled(self, factor: float) -> Robot:
         """The same robot with every length multiplied by ``factor`` > 0 (geometry, base, tool, prismatic
         limits and speeds, prismatic values of the named configurations); angles unchanged.
 
@@ -1010,14 +1047,26 @@ class Robot:
         for j in self.joints:
             prismatic = j.type == "prismatic"
             dh = None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3])
-            joints.append(Joint(
-                j.name, j.type, j.form, dh=dh, origin=None if j.origin is None else origin(j.origin), axis=j.axis,
-                limits=(s * j.limits[0], s * j.limits[1]) if prismatic else j.limits,
-                velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
-            ))
+            joints.append(
+                Joint(
+                    j.name,
+                    j.type,
+                    j.form,
+                    dh=dh,
+                    origin=None if j.origin is None else origin(j.origin),
+                    axis=j.axis,
+                    limits=(s * j.limits[0], s * j.limits[1]) if prismatic else j.limits,
+                    velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
+                )
+            )
         col = np.where(np.array(self.joint_types) == "prismatic", s, 1.0)
-        return replace(self, joints=tuple(joints), base=origin(self.base), tool=origin(self.tool),
-                       configurations={k: v * col for k, v in self.configurations.items()})
+        return replace(
+            self,
+            joints=tuple(joints),
+            base=origin(self.base),
+            tool=origin(self.tool),
+            configurations={k: v * col for k, v in self.configurations.items()},
+        )
 
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:

@@ -13,8 +13,9 @@ converging is a result (``success=False`` with the closest configuration found),
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -110,7 +111,7 @@ _Target = tuple["LinkPath", np.ndarray, "np.ndarray | None", float]
 
 
 def _targets(
-    robot: "Robot", tasks: Sequence[PoseTask | PositionTask | PostureTask]
+    robot: Robot, tasks: Sequence[PoseTask | PositionTask | PostureTask]
 ) -> tuple[list[_Target], tuple[int, ...], tuple[np.ndarray, float] | None]:
     """Validated tasks: for each ``(path, p* (..., 3), R* (..., 3, 3) or None, weight)``, and the batch shape."""
     if isinstance(tasks, (PoseTask, PositionTask, PostureTask)) or not len(tasks):
@@ -193,11 +194,11 @@ def _dls(J: np.ndarray, e: np.ndarray, mu: np.ndarray, z: np.ndarray | None = No
 
 
 def solve_tasks(
-    robot: "Robot",
+    robot: Robot,
     tasks: Sequence[PoseTask | PositionTask],
     q0: npt.ArrayLike | None = None,
     *,
-    options: "IKOptions | None" = None,
+    options: IKOptions | None = None,
     seed: int | np.random.Generator | None = None,
 ) -> TasksResult:
     """Solve several frame tasks at once, batched over the tasks' targets.

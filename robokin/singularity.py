@@ -31,16 +31,16 @@ kind).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from . import validation
+from . import measures, validation
 from .errors import OptionError, ShapeError
 from .kinematics import jacobian, jacobian_analytic, poses
-from . import measures
 from .measures import (
     RANK_TOL,
     Rows,
@@ -110,22 +110,24 @@ def _check_tol(tol: float, name: str = "tol") -> float:
     return value
 
 
-def characteristic_length(robot: "Robot") -> float:
+def characteristic_length(robot: Robot) -> float:
     """The robot's characteristic length ``L`` [m]: :attr:`robokin.model.Robot.characteristic_length` (kept name)."""
     return robot.characteristic_length
 
 
-def _sample(robot: "Robot", rng: np.random.Generator, count: int) -> np.ndarray:
+def _sample(robot: Robot, rng: np.random.Generator, count: int) -> np.ndarray:
     """``count`` configurations ``(count, n)`` uniform within :attr:`robokin.model.Robot.sampling_bounds`."""
     lo, hi = robot.sampling_bounds.T
     return lo + (hi - lo) * rng.random((count, robot.n))
 
 
-def _rows_for(robot: "Robot", rows: Rows, link: str | None = None) -> list[int]:
+def _rows_for(robot: Robot, rows: Rows, link: str | None = None) -> list[int]:
     if isinstance(rows, str) and rows == "auto":
         return list(task_rows(robot, link))
-    if isinstance(rows, str) and rows not in ("all", "translation", "rotation") or not isinstance(
-        rows, (str, Sequence, np.ndarray)
+    if (
+        isinstance(rows, str)
+        and rows not in ("all", "translation", "rotation")
+        or not isinstance(rows, (str, Sequence, np.ndarray))
     ):
         raise OptionError(
             f"rows must be one of 'auto', 'all', 'translation', 'rotation' or row indices; "
@@ -134,7 +136,7 @@ def _rows_for(robot: "Robot", rows: Rows, link: str | None = None) -> list[int]:
     return row_indices(rows)
 
 
-def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
+def scaled_jacobian(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
     """The unit-free task Jacobian ``J_s = diag(I/L, I) J diag(1 | L)`` restricted to ``rows``.
 
     Translation rows are divided by the characteristic length ``L`` (``robot.characteristic_length``) and
@@ -157,7 +159,7 @@ def scaled_jacobian(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link:
     return J[..., idx, :] * row_scale[idx, None] * col_scale
 
 
-def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
+def inverse_condition(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
     """``σ_min / σ_max`` ``(...)`` of the unit-free task Jacobian at ``q``: 1 isotropic, 0 singular.
 
     The scale-free number behind :func:`is_singular`, ``robokin singular`` and the animation's warning:
@@ -175,7 +177,7 @@ def inverse_condition(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto", lin
     return measures.inverse_condition(scaled_jacobian(robot, q, rows, link))
 
 
-def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all", link: str | None = None) -> np.ndarray:
+def manipulability(robot: Robot, q: npt.ArrayLike, rows: Rows = "all", link: str | None = None) -> np.ndarray:
     """Yoshikawa's manipulability ``(...)`` of the world Jacobian at ``q`` (:func:`robokin.measures.manipulability`).
 
     Not scale-free: its unit is the product of the singular values' (m for each translation row).
@@ -190,7 +192,7 @@ def manipulability(robot: "Robot", q: npt.ArrayLike, rows: Rows = "all", link: s
 
 
 def is_singular(
-    robot: "Robot", q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+    robot: Robot, q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
 ) -> np.ndarray:
     """Whether ``q`` is singular: ``σ_min / σ_max`` of the scaled task Jacobian below ``tol``.
 
@@ -214,7 +216,7 @@ def is_singular(
     return measures.inverse_condition(scaled_jacobian(robot, q, rows, link)) < tol
 
 
-def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
+def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
     """Gradient of ``det J[rows]`` (world Jacobian, physical units) by reverse-mode AD.
 
     The derivative flows through the analytic Jacobian's code and the determinant (Jacobi's formula
@@ -246,7 +248,7 @@ def det_gradient(robot: "Robot", q: npt.ArrayLike, rows: Rows = "auto") -> np.nd
 
 
 # --------------------------------------------------------------------------------------------- types
-def _applicable(robot: "Robot") -> bool:
+def _applicable(robot: Robot) -> bool:
     """Types are told for 6-joint arms whose last three joints (the wrist) are revolute."""
     return robot.n == 6 and all(t == "revolute" for t in robot.joint_types[3:])
 
@@ -263,20 +265,20 @@ def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.
     return p_a + s[:, None] * d_a
 
 
-def _axes(robot: "Robot", q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _axes(robot: Robot, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World joint axes ``Z`` ``(N, n, 3)`` (unit) and points on them ``P`` ``(N, n, 3)``."""
     _, Z, P = poses(robot.serial_chain, q2, with_axes=True)  # (n, 3, N) each
     return np.transpose(Z, (2, 0, 1)), np.transpose(P, (2, 0, 1))
 
 
-def _point_velocity(robot: "Robot", Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
+def _point_velocity(robot: Robot, Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
     """Velocity ``(N, 3)`` of the point W from joint i at unit rate: ``z × (W − p)`` revolute, ``z`` prismatic."""
     if robot.serial_chain.revolute[i]:
         return np.cross(Z[:, i], W - P[:, i])
     return Z[:, i]
 
 
-def _type_measures(robot: "Robot", q2: np.ndarray) -> dict[str, np.ndarray]:
+def _type_measures(robot: Robot, q2: np.ndarray) -> dict[str, np.ndarray]:
     """Unit-free measures ``(N,)`` of the three types; each vanishes exactly on its singular set.
 
     - wrist: ``|det[z4 z5 z6]|`` of the unit directions of the last three axes (two wrist axes aligned).
@@ -309,7 +311,7 @@ def _type_measures(robot: "Robot", q2: np.ndarray) -> dict[str, np.ndarray]:
     return {"wrist": wrist, "elbow": elbow, "shoulder": shoulder}
 
 
-def _types(robot: "Robot", q2: np.ndarray, singular: np.ndarray, tol: float) -> list[tuple[str, ...]]:
+def _types(robot: Robot, q2: np.ndarray, singular: np.ndarray, tol: float) -> list[tuple[str, ...]]:
     """Type names per configuration ``(N,)``: ``()`` when not singular, ``("unclassified",)`` when none holds."""
     if not _applicable(robot):
         return [("unclassified",) if s else () for s in singular]
@@ -379,11 +381,13 @@ def _lost_words(u: np.ndarray, rows: Sequence[int]) -> str:
     if nv < WORDS_TOL * nw:
         still = "; it can still translate in any direction" if {0, 1, 2} <= set(rows) else ""
         return f"cannot rotate about {_vec(uw / nw)} in the world frame (an axis through the tool point{still})"
-    return (f"cannot rotate about {_vec(uw / nw)} (an axis through the tool point) without also translating, "
-            f"nor translate along {_vec(uv / nv)} without also rotating (world frame)")
+    return (
+        f"cannot rotate about {_vec(uw / nw)} (an axis through the tool point) without also translating, "
+        f"nor translate along {_vec(uv / nv)} without also rotating (world frame)"
+    )
 
 
-def _null_words(robot: "Robot", v: np.ndarray) -> str:
+def _null_words(robot: Robot, v: np.ndarray) -> str:
     parts = [
         f"{name} {x:+.2f} {'rad/s' if kind == 'revolute' else 'm/s'}"
         for name, kind, x in zip(robot.joint_names, robot.joint_types, v)
@@ -392,15 +396,17 @@ def _null_words(robot: "Robot", v: np.ndarray) -> str:
     return ", ".join(parts) + " (the other joints still)" if len(parts) < robot.n else ", ".join(parts)
 
 
-def _type_words(robot: "Robot", q: np.ndarray, name: str) -> str:
+def _type_words(robot: Robot, q: np.ndarray, name: str) -> str:
     """What a type means for this arm at q, naming the joints involved."""
     names = robot.joint_names
     if name == "wrist":
         Z, _ = _axes(robot, q[None])
         pairs = [(3, 4), (3, 5), (4, 5)]
         a, b = min(pairs, key=lambda ij: np.linalg.norm(np.cross(Z[0, ij[0]], Z[0, ij[1]])))
-        return (f"wrist: the axes of {names[a]} and {names[b]} are aligned, so the three wrist axes span "
-                "only a plane of rotations")
+        return (
+            f"wrist: the axes of {names[a]} and {names[b]} are aligned, so the three wrist axes span "
+            "only a plane of rotations"
+        )
     if name == "elbow":
         Z, P = _axes(robot, q[None])
         how = "stretched out or folded back"
@@ -410,12 +416,16 @@ def _type_words(robot: "Robot", q: np.ndarray, name: str) -> str:
             flat = lambda x: x - (x @ z) * z  # noqa: E731  (projection on the plane of the arm)
             upper, fore = flat(P[0, 2] - P[0, 1]), flat(W - P[0, 2])
             how = "stretched out" if upper @ fore > 0 else "folded back"
-        return (f"elbow: the arm is {how}, so {names[1]} and {names[2]} cannot move the wrist centre "
-                "towards or away from the shoulder")
+        return (
+            f"elbow: the arm is {how}, so {names[1]} and {names[2]} cannot move the wrist centre "
+            "towards or away from the shoulder"
+        )
     if name == "shoulder":
-        return (f"shoulder: the wrist centre is on the axis of {names[0]} (or, with a shoulder offset, in the "
-                f"plane through that axis along the axis of {names[1]}), so {names[0]} moves it only where "
-                f"{names[1]} and {names[2]} already can")
+        return (
+            f"shoulder: the wrist centre is on the axis of {names[0]} (or, with a shoulder offset, in the "
+            f"plane through that axis along the axis of {names[1]}), so {names[0]} moves it only where "
+            f"{names[1]} and {names[2]} already can"
+        )
     return "unclassified: singular, but not for a wrist, elbow or shoulder reason told by robokin"
 
 
@@ -505,8 +515,8 @@ class SingularityReport:
 
 
 def analyze(
-    robot: "Robot", q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
-) -> "SingularityReport | np.ndarray":
+    robot: Robot, q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+) -> SingularityReport | np.ndarray:
     """Analyse one configuration: the measures, the lost task directions, the null space and the type.
 
     Types are told for 6-joint arms whose last three joints are revolute (see :func:`_type_measures` for
@@ -665,12 +675,14 @@ class SingularSearch:
 
 def q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
     """``q`` with revolute values in degrees and prismatic ones in metres, e.g. ``[10.00°, 0.250 m]``."""
-    return "[" + ", ".join(
-        f"{np.degrees(v):.2f}°" if kind == "revolute" else f"{v:.4f} m" for kind, v in zip(joint_types, q)
-    ) + "]"
+    return (
+        "["
+        + ", ".join(f"{np.degrees(v):.2f}°" if kind == "revolute" else f"{v:.4f} m" for kind, v in zip(joint_types, q))
+        + "]"
+    )
 
 
-def _objective(robot: "Robot", idx: list[int]) -> Callable[[Any], Any]:
+def _objective(robot: Robot, idx: list[int]) -> Callable[[Any], Any]:
     """``g(q)`` ``(N, n) → (N,)``: signed det of the scaled square task block, else its manipulability."""
     chain = robot.serial_chain
     row_scale, col_scale = unit_scales(robot)
@@ -690,7 +702,7 @@ def _objective(robot: "Robot", idx: list[int]) -> Callable[[Any], Any]:
 
 
 def find_singular(
-    robot: "Robot",
+    robot: Robot,
     starts: int = 64,
     seed: int | np.random.Generator | None = 0,
     *,
@@ -829,7 +841,7 @@ class SingularityMap:
     rows: tuple[int, ...]
     tol: float
 
-    def plot(self, ax: "Axes | None" = None) -> "Axes":
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Draw the map: the measure as colours and the singular cells (:attr:`singular`) in red.
 
         The legend says what red means. Imports matplotlib lazily; never calls ``plt.show()``.
@@ -856,8 +868,11 @@ class SingularityMap:
             label = f"singular: σ_min/σ_max < {self.tol:g}" + (" or det J = 0" if self.det is not None else "")
             ax.legend(handles=[Patch(color=SINGULAR_COLOR, label=label)], loc="upper right", framealpha=0.85)
         else:
-            ax.legend(handles=[Patch(color=SINGULAR_COLOR, label="singular set: none on this slice")],
-                      loc="upper right", framealpha=0.85)
+            ax.legend(
+                handles=[Patch(color=SINGULAR_COLOR, label="singular set: none on this slice")],
+                loc="upper right",
+                framealpha=0.85,
+            )
         units = ["deg" if kind == "revolute" else "m" for kind in self.joint_types]
         ax.set_xlabel(f"q{self.joints[0]} {self.joint_names[0]} [{units[0]}]")
         ax.set_ylabel(f"q{self.joints[1]} {self.joint_names[1]} [{units[1]}]")
@@ -874,7 +889,7 @@ REFINE_STEPS = 40
 
 
 def _refined_minima(
-    robot: "Robot", grid: np.ndarray, ic: np.ndarray, coords: np.ndarray, joint: int, axis: int, idx: list[int]
+    robot: Robot, grid: np.ndarray, ic: np.ndarray, coords: np.ndarray, joint: int, axis: int, idx: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refine every local minimum of ``ic`` along one grid axis by golden-section search.
 
@@ -927,8 +942,15 @@ def _refined_minima(
 
 
 def _singular_cells(
-    robot: "Robot", grid: np.ndarray, x: np.ndarray, y: np.ndarray, ij: tuple[int, int], ic: np.ndarray,
-    d: np.ndarray | None, idx: list[int], tol: float,
+    robot: Robot,
+    grid: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    ij: tuple[int, int],
+    ic: np.ndarray,
+    d: np.ndarray | None,
+    idx: list[int],
+    tol: float,
 ) -> np.ndarray:
     """The boolean ``(ny, nx)`` singular set of a map (see :attr:`SingularityMap.singular`)."""
     singular = ic < tol
@@ -951,7 +973,7 @@ def _singular_cells(
     return singular
 
 
-def _default_q(robot: "Robot", tol: float) -> np.ndarray:
+def _default_q(robot: Robot, tol: float) -> np.ndarray:
     """The first named configuration that is not singular, else a seeded random one within the limits."""
     for q in robot.configurations.values():
         if not bool(is_singular(robot, q, tol=max(tol, 1e-3))):
@@ -961,7 +983,7 @@ def _default_q(robot: "Robot", tol: float) -> np.ndarray:
 
 
 def singularity_map(
-    robot: "Robot",
+    robot: Robot,
     joints: tuple[int, int] = (1, 2),
     q: npt.ArrayLike | None = None,
     resolution: int | tuple[int, int] = 121,

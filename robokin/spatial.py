@@ -181,8 +181,9 @@ def matrix_to_quaternion(R: npt.ArrayLike) -> np.ndarray:
     d = np.stack([tr, r00, r11, r22], axis=-1)
     pick = np.argmax(d, axis=-1)[..., None]
     # 4 * (largest component)², for each of the four cases.
-    big = np.sqrt(np.maximum(np.stack([1 + tr, 1 + r00 - r11 - r22, 1 - r00 + r11 - r22,
-                                       1 - r00 - r11 + r22], axis=-1), 0.0))
+    big = np.sqrt(
+        np.maximum(np.stack([1 + tr, 1 + r00 - r11 - r22, 1 - r00 + r11 - r22, 1 - r00 - r11 + r22], axis=-1), 0.0)
+    )
     s21, s02, s10 = R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]
     a01, a02, a12 = R[..., 0, 1] + R[..., 1, 0], R[..., 0, 2] + R[..., 2, 0], R[..., 1, 2] + R[..., 2, 1]
     cand = np.stack(
@@ -206,9 +207,15 @@ def quaternion_to_matrix(quat: npt.ArrayLike) -> np.ndarray:
     w, x, y, z = np.moveaxis(quat / np.linalg.norm(quat, axis=-1, keepdims=True), -1, 0)
     return np.stack(
         [
-            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
         ],
         axis=-1,
     ).reshape(quat.shape[:-1] + (3, 3))
@@ -265,9 +272,7 @@ def adjoint(T: npt.ArrayLike) -> np.ndarray:
     T = np.asarray(T, dtype=float)
     R, p = T[..., :3, :3], T[..., :3, 3]
     Z = np.zeros_like(R)
-    return np.concatenate(
-        [np.concatenate([R, skew(p) @ R], axis=-1), np.concatenate([Z, R], axis=-1)], axis=-2
-    )
+    return np.concatenate([np.concatenate([R, skew(p) @ R], axis=-1), np.concatenate([Z, R], axis=-1)], axis=-2)
 
 
 def pose_error(T_target: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:

@@ -141,16 +141,20 @@ LSPB_BLEND = 0.2
 LIMIT_SLACK = 1e-9
 
 
-def _limit_vector(robot: "Robot", values: npt.ArrayLike | None, name: str, default: np.ndarray) -> np.ndarray:
+def _limit_vector(robot: Robot, values: npt.ArrayLike | None, name: str, default: np.ndarray) -> np.ndarray:
     if values is None:
         return default
-    arr = np.broadcast_to(np.asarray(values, dtype=float), (robot.n,)) if np.ndim(values) == 0 else np.asarray(values, dtype=float)
+    arr = (
+        np.broadcast_to(np.asarray(values, dtype=float), (robot.n,))
+        if np.ndim(values) == 0
+        else np.asarray(values, dtype=float)
+    )
     if arr.shape != (robot.n,) or np.isnan(arr).any() or (arr <= 0).any():
         raise OptionError(f"{name} must be {robot.n} positive numbers (inf: no limit), got {values!r}")
     return arr
 
 
-def check_within_limits(robot: "Robot", q: np.ndarray, name: str) -> None:
+def check_within_limits(robot: Robot, q: np.ndarray, name: str) -> None:
     """A :class:`LimitError` naming the first joint of ``q`` ``(..., n)`` outside the robot's position limits."""
     if np.all(robot.within_limits(q)):
         return
@@ -174,7 +178,7 @@ def _peaks(profile: str) -> tuple[float, float]:
 
 
 def minimum_duration(
-    robot: "Robot",
+    robot: Robot,
     q_start: npt.ArrayLike,
     q_goal: npt.ArrayLike,
     profile: str = "quintic",
@@ -210,8 +214,13 @@ def minimum_duration(
 
 
 def _timed(
-    robot: "Robot", q0: np.ndarray, q1: np.ndarray, duration: float | None, profile: str,
-    acceleration_limits: npt.ArrayLike | None, enforce_limits: bool,
+    robot: Robot,
+    q0: np.ndarray,
+    q1: np.ndarray,
+    duration: float | None,
+    profile: str,
+    acceleration_limits: npt.ArrayLike | None,
+    enforce_limits: bool,
 ) -> float:
     """The duration to use: the given one (checked against the limits) or the shortest allowed (1 s if 0)."""
     if enforce_limits:
@@ -235,7 +244,7 @@ def _timed(
 
 
 def quintic(
-    robot: "Robot",
+    robot: Robot,
     q_start: npt.ArrayLike,
     q_goal: npt.ArrayLike,
     steps: int = 50,
@@ -312,7 +321,7 @@ def lspb_scaling(
 
 
 def lspb(
-    robot: "Robot",
+    robot: Robot,
     q_start: npt.ArrayLike,
     q_goal: npt.ArrayLike,
     steps: int = 50,
@@ -339,8 +348,12 @@ def lspb(
 
 
 def quintic_through(
-    robot: "Robot", waypoints: npt.ArrayLike, steps: int = 50, duration: float | None = None,
-    *, enforce_limits: bool = True,
+    robot: Robot,
+    waypoints: npt.ArrayLike,
+    steps: int = 50,
+    duration: float | None = None,
+    *,
+    enforce_limits: bool = True,
 ) -> JointPath:
     """Quintic segments through joint waypoints, stopping at each (rest to rest per segment).
 
@@ -364,8 +377,10 @@ def quintic_through(
     seg = quintic(robot, W[:-1], W[1:], steps, duration, enforce_limits=enforce_limits)  # q (k-1, steps, n)
     T = float(seg.t[-1])
     keep = [slice(None)] + [slice(1, None)] * (W.shape[0] - 2)
-    parts = [(seg.q[i, keep[i]], seg.qd[i, keep[i]], seg.qdd[i, keep[i]], seg.t[keep[i]] + i * T)
-             for i in range(W.shape[0] - 1)]
+    parts = [
+        (seg.q[i, keep[i]], seg.qd[i, keep[i]], seg.qdd[i, keep[i]], seg.t[keep[i]] + i * T)
+        for i in range(W.shape[0] - 1)
+    ]
     q, qd, qdd, t = (np.concatenate(x) for x in zip(*parts))
     return JointPath(t=t, q=q, qd=qd, qdd=qdd)
 
@@ -377,7 +392,7 @@ BLEND_FRACTION = 0.25
 
 
 def blended_through(
-    robot: "Robot",
+    robot: Robot,
     waypoints: npt.ArrayLike,
     *,
     dt: float = 0.05,
@@ -421,8 +436,12 @@ def blended_through(
         check_within_limits(robot, W, "waypoints")
     dt = _duration(dt)
     fallback = np.array([DEFAULT_SPEED[kind] for kind in robot.joint_types])
-    v = _limit_vector(robot, velocity_limits, "velocity_limits", np.where(np.isfinite(robot.velocity_limits),
-                                                                          robot.velocity_limits, fallback))
+    v = _limit_vector(
+        robot,
+        velocity_limits,
+        "velocity_limits",
+        np.where(np.isfinite(robot.velocity_limits), robot.velocity_limits, fallback),
+    )
     v = np.where(np.isfinite(v), v, fallback)
     a = _limit_vector(robot, acceleration_limits, "acceleration_limits", np.full(robot.n, np.inf))
     delta = np.diff(W, axis=0)  # (k-1, n)
@@ -575,9 +594,7 @@ class FollowResult:
         _freeze_fields(self)
 
 
-def follow(
-    robot: "Robot", T_path: npt.ArrayLike, q0: npt.ArrayLike, *, options: "IKOptions | None" = None
-) -> FollowResult:
+def follow(robot: Robot, T_path: npt.ArrayLike, q0: npt.ArrayLike, *, options: IKOptions | None = None) -> FollowResult:
     """Follow a Cartesian path by IK, each sample seeded from the previous solution.
 
     The samples are solved one after another (each needs the previous answer); each solve is batched over
@@ -617,8 +634,13 @@ def follow(
         re.append(result.rotation_error)
     Q = np.stack(qs, axis=-2)  # (..., N, n)
     step = np.abs(np.diff(Q, axis=-2)).max(axis=(-1, -2)) if Q.shape[-2] > 1 else np.zeros(batch)
-    return FollowResult(q=Q, success=np.stack(ok, axis=-1), position_error=np.stack(pe, axis=-1),
-                        rotation_error=np.stack(re, axis=-1), largest_step=step)
+    return FollowResult(
+        q=Q,
+        success=np.stack(ok, axis=-1),
+        position_error=np.stack(pe, axis=-1),
+        rotation_error=np.stack(re, axis=-1),
+        largest_step=step,
+    )
 
 
 # ----------------------------------------------------------------------------------------- resolved rate
@@ -692,7 +714,7 @@ def damped_rate(J: np.ndarray, v: np.ndarray, lam: np.ndarray) -> np.ndarray:
 
 
 def resolved_rate(
-    robot: "Robot", path: CartesianPath, q0: npt.ArrayLike, *, options: RateOptions | None = None
+    robot: Robot, path: CartesianPath, q0: npt.ArrayLike, *, options: RateOptions | None = None
 ) -> RateResult:
     """Move the arm along a Cartesian path by resolved-rate control, ``q̇ = J⁺ v`` (Whitney, 1969).
 
@@ -725,7 +747,9 @@ def resolved_rate(
             f"largest dt = {dt.max():.4g} s (use more steps or gain <= {1.0 / dt.max():.4g})"
         )
     if not (opts.damping >= 0 and opts.singular_band > 0):
-        raise OptionError(f"RateOptions needs damping >= 0 and singular_band > 0, got {opts.damping}, {opts.singular_band}")
+        raise OptionError(
+            f"RateOptions needs damping >= 0 and singular_band > 0, got {opts.damping}, {opts.singular_band}"
+        )
     batch = np.broadcast_shapes(path.T.shape[:-3], q.shape[:-1])
     N = len(t)
     T_des = np.broadcast_to(path.T, batch + (N, 4, 4)).reshape(-1, N, 4, 4)

@@ -34,9 +34,10 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NoReturn, cast
+from typing import Any, NoReturn, cast
 from xml.parsers import expat
 
 from .errors import RobotFormatError
@@ -75,9 +76,9 @@ class _Element:
     attrib: dict[str, str]
     line: int
     column: int
-    children: list["_Element"] = field(default_factory=list)
+    children: list[_Element] = field(default_factory=list)
 
-    def all(self, tag: str) -> list["_Element"]:
+    def all(self, tag: str) -> list[_Element]:
         return [c for c in self.children if c.tag == tag]
 
 
@@ -360,8 +361,19 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
         multiplier = 1.0 if given_multiplier is None else given_multiplier
         offset = 0.0 if given_offset is None else given_offset
     return _UrdfJoint(
-        name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, mimic, mimic_el,
-        multiplier, offset,
+        name,
+        jtype,
+        ends["parent"],
+        ends["child"],
+        element,
+        origin,
+        axis,
+        limits,
+        velocity,
+        mimic,
+        mimic_el,
+        multiplier,
+        offset,
     )
 
 
@@ -440,9 +452,7 @@ def _build_tree(robot_el: _Element, path: str) -> _Tree:
     for joint_el in robot_el.all("joint"):
         joint = _parse_joint(joint_el, links, path)
         if joint.name in joints:
-            raise _joint_where(path, joint).error(
-                f"is defined twice (first on line {joints[joint.name].element.line})"
-            )
+            raise _joint_where(path, joint).error(f"is defined twice (first on line {joints[joint.name].element.line})")
         joints[joint.name] = joint
 
     parent_joint: dict[str, _UrdfJoint] = {}
@@ -579,8 +589,12 @@ def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
                 "type",
             )
         if joint.mimic is not None and joint.type != "fixed":
-            mwhere = _Where(path, joint.mimic_element or joint.element, f"joint {joint.name!r}: <mimic>",
-                            f"joint[@name={joint.name!r}]/mimic")
+            mwhere = _Where(
+                path,
+                joint.mimic_element or joint.element,
+                f"joint {joint.name!r}: <mimic>",
+                f"joint[@name={joint.name!r}]/mimic",
+            )
             leader = tree.joints.get(joint.mimic)
             if leader is None:
                 raise mwhere.error(f"mimics joint {joint.mimic!r}, which is not a <joint> of this robot", "joint")
@@ -594,8 +608,7 @@ def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
                 )
     if not any(j.type != "fixed" and (j.mimic is None) for j in tree.joints.values()):
         raise RobotFormatError(
-            f"robot {tree.name!r} has no moving joint (only fixed joints "
-            f"{_listing(list(tree.joints))})",
+            f"robot {tree.name!r} has no moving joint (only fixed joints {_listing(list(tree.joints))})",
             path=path,
         )
     return [_to_joint(j, tree_mode=True) for j in tree.joints.values()]
@@ -748,9 +761,7 @@ def describe_urdf(path: str | os.PathLike) -> UrdfDescription:
 
 
 # --------------------------------------------------------------------------------------------- public API
-def loads_urdf(
-    text: str | bytes, path: str = "<string>", base: str | None = None, tip: str | None = None
-) -> Robot:
+def loads_urdf(text: str | bytes, path: str = "<string>", base: str | None = None, tip: str | None = None) -> Robot:
     """Build a :class:`~robokin.model.Robot` from URDF text: the serial chain from ``base`` to ``tip``.
 
     Args:

@@ -9,7 +9,8 @@ what was expected and what came.
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -100,7 +101,7 @@ def vectors(value: npt.ArrayLike, name: str, size: int, what: str = "") -> np.nd
     return require_finite(arr, name)
 
 
-def joint_vector(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> np.ndarray:
+def joint_vector(robot: Robot, q: npt.ArrayLike, name: str = "q") -> np.ndarray:
     """``q`` as a float array ``(..., n)``, finite; a ShapeError that names n and the joints otherwise."""
     arr = real_array(q, name, f"(..., {robot.n})")
     if arr.ndim == 0 or arr.shape[-1] != robot.n:
@@ -111,7 +112,7 @@ def joint_vector(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> np.ndarra
     return require_finite(arr, name)
 
 
-def joint_batch(robot: "Robot", q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
+def joint_batch(robot: Robot, q: npt.ArrayLike, name: str = "q") -> tuple[np.ndarray, tuple[int, ...]]:
     """``q`` checked by :func:`joint_vector` and flattened: ``(N, n)`` and the batch shape ``...``."""
     arr = joint_vector(robot, q, name)
     return arr.reshape(-1, robot.n), arr.shape[:-1]

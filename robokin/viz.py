@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -125,7 +126,7 @@ class Skeleton:
     T_world_tool: np.ndarray
 
 
-def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
+def skeleton(robot: Robot, q: npt.ArrayLike) -> Skeleton:
     """The points to draw for ``q`` ``(..., n)``; vectorized over the batch.
 
     For each joint ``j`` with previous frame ``F`` and motion frame ``M = F @ pre_j`` (axis ``z_j``, origin
@@ -173,12 +174,12 @@ def skeleton(robot: "Robot", q: npt.ArrayLike) -> Skeleton:
     )
 
 
-def drawn_link(robot: "Robot") -> str:
+def drawn_link(robot: Robot) -> str:
     """The frame whose pose the tool triad and the trail follow: the default link, else the first end effector."""
     return robot.default_link or robot.end_effectors[0]
 
 
-def _tree_skeleton(robot: "Robot", q: np.ndarray) -> Skeleton:
+def _tree_skeleton(robot: Robot, q: np.ndarray) -> Skeleton:
     """:func:`skeleton` of a tree: each frame's link from its parent's origin (elbows as for a chain), the
     links of different branches separated by NaN rows so that one polyline draws the whole tree."""
     batch = q.shape[:-1]
@@ -197,8 +198,11 @@ def _tree_skeleton(robot: "Robot", q: np.ndarray) -> Skeleton:
             R_prev = F[:, parent, :3, :3]
             P = O_prev + R_prev @ tree.pre[f][:3, 3]
             z = R_prev @ tree.pre[f][:3, 2]
-            points += [P - z * np.sum(z * (P - O_prev), axis=-1, keepdims=True), P,
-                       P + z * np.sum(z * (O_f - P), axis=-1, keepdims=True)]
+            points += [
+                P - z * np.sum(z * (P - O_prev), axis=-1, keepdims=True),
+                P,
+                P + z * np.sum(z * (O_f - P), axis=-1, keepdims=True),
+            ]
             joints.append(P)
             axes.append(z)
         points.append(O_f)
@@ -215,7 +219,7 @@ def _tree_skeleton(robot: "Robot", q: np.ndarray) -> Skeleton:
     )
 
 
-def reach(robot: "Robot") -> float:
+def reach(robot: Robot) -> float:
     """An upper bound [m] on the distance from the base origin to any frame origin of the arm.
 
     The sum of the lengths of every constant offset in the chain (the tool's included) and of the largest
@@ -234,7 +238,7 @@ def reach(robot: "Robot") -> float:
     return max(total, 1e-3)
 
 
-def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
+def _inverse_condition(robot: Robot, q: np.ndarray) -> np.ndarray:
     """σ_min/σ_max ``(...)`` of the unit-free task Jacobian at ``q`` ``(..., n)``; 0 at a singularity.
 
     The same measure as :func:`robokin.singularity.is_singular` (translation rows scaled by the arm's
@@ -245,8 +249,10 @@ def _inverse_condition(robot: "Robot", q: np.ndarray) -> np.ndarray:
     if robot.chain is None:  # a tree: its tool's task, or every end effector's stacked; translation rows / reach
         from .measures import inverse_condition as of_matrix
 
-        rows = [jacobian(robot, q, link=link) / np.array([reach(robot)] * 3 + [1.0] * 3)[:, None]
-                for link in ([robot.default_link] if robot.default_link else robot.end_effectors)]
+        rows = [
+            jacobian(robot, q, link=link) / np.array([reach(robot)] * 3 + [1.0] * 3)[:, None]
+            for link in ([robot.default_link] if robot.default_link else robot.end_effectors)
+        ]
         return np.asarray(of_matrix(np.concatenate(rows, axis=-2)), dtype=float)
     return np.asarray(inverse_condition(robot, q), dtype=float)
 
@@ -288,7 +294,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def axes3d(figsize: tuple[float, float] = (6.0, 6.0), *, offscreen: bool = False) -> "Axes":
+def axes3d(figsize: tuple[float, float] = (6.0, 6.0), *, offscreen: bool = False) -> Axes:
     """A new figure with one 3D axes, laid out for an arm.
 
     Args:
@@ -310,7 +316,7 @@ def axes3d(figsize: tuple[float, float] = (6.0, 6.0), *, offscreen: bool = False
     return fig.add_subplot(projection="3d")
 
 
-def _new_axes(ax: "Axes | None") -> "Axes":
+def _new_axes(ax: Axes | None) -> Axes:
     if ax is None:
         return axes3d()
     if getattr(ax, "name", "") != "3d":
@@ -327,12 +333,11 @@ def _set_data(line: Any, xyz: np.ndarray) -> None:
 class _Arm:
     """The artists of one drawn arm and how to move them to a new configuration."""
 
-    def __init__(self, ax: "Axes", robot: "Robot", size: float, color: str) -> None:
+    def __init__(self, ax: Axes, robot: Robot, size: float, color: str) -> None:
         self.robot = robot
         self.size = size
         empty = np.full((2, 3), np.nan)
-        (self.links,) = ax.plot(*empty.T, "-", color=color, lw=3.0, solid_capstyle="round", gid="links",
-                                label="links")
+        (self.links,) = ax.plot(*empty.T, "-", color=color, lw=3.0, solid_capstyle="round", gid="links", label="links")
         (self.joints,) = ax.plot(*empty.T, "o", color="#2e3436", ms=5.0, gid="joints", label="joints")
         (self.joint_axes,) = ax.plot(*empty.T, "-", color="#888a85", lw=1.5, gid="joint-axes")
         self.base = [ax.plot(*empty.T, "-", color=c, lw=2.0, gid=f"base-{a}")[0] for a, c in zip("xyz", TRIAD_COLORS)]
@@ -352,13 +357,13 @@ class _Arm:
         self.links.set_color(color)
 
 
-def _frame_axes(ax: "Axes", robot: "Robot", size: float, center: np.ndarray | None = None) -> None:
+def _frame_axes(ax: Axes, robot: Robot, size: float, center: np.ndarray | None = None) -> None:
     """Equal aspect, limits of ± ``size`` around ``center`` (default: the base origin), axes in metres."""
     center = robot.base.matrix[:3, 3] if center is None else center
     _set_box(ax, center - size, center + size)
 
 
-def _set_box(ax: "Axes", lo: np.ndarray, hi: np.ndarray) -> None:
+def _set_box(ax: Axes, lo: np.ndarray, hi: np.ndarray) -> None:
     """Limits ``lo``..``hi`` (3,) [m] with equal scale on the three axes: the box takes their proportions."""
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
@@ -370,12 +375,12 @@ def _set_box(ax: "Axes", lo: np.ndarray, hi: np.ndarray) -> None:
     ax.set_zlabel("z [m]")
 
 
-def _floor_height(robot: "Robot", points: np.ndarray) -> float:
+def _floor_height(robot: Robot, points: np.ndarray) -> float:
     """The floor: the world's z = 0 plane, or just below the lowest point drawn when something goes lower."""
     return float(min(0.0, points[..., 2].min()))
 
 
-def _fit_axes(ax: "Axes", robot: "Robot", points: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, float]:
+def _fit_axes(ax: Axes, robot: Robot, points: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Frame everything drawn (``points`` ``(k, 3)``) and the floor under the base, equal scale, a small margin.
 
     Returns:
@@ -393,7 +398,7 @@ def _fit_axes(ax: "Axes", robot: "Robot", points: np.ndarray, size: float) -> tu
     return lo, hi, floor
 
 
-def _draw_floor(ax: "Axes", robot: "Robot", lo: np.ndarray, hi: np.ndarray, floor: float) -> None:
+def _draw_floor(ax: Axes, robot: Robot, lo: np.ndarray, hi: np.ndarray, floor: float) -> None:
     """A grey floor grid at z = ``floor`` over the box, and a pedestal from the base down to it."""
     xs, ys = np.linspace(lo[0], hi[0], 6), np.linspace(lo[1], hi[1], 6)
     grid = [np.array([[x, lo[1], floor], [x, hi[1], floor]]) for x in xs]
@@ -403,13 +408,26 @@ def _draw_floor(ax: "Axes", robot: "Robot", lo: np.ndarray, hi: np.ndarray, floo
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     corners = [[lo[0], lo[1], floor], [hi[0], lo[1], floor], [hi[0], hi[1], floor], [lo[0], hi[1], floor]]
-    ax.add_collection3d(Poly3DCollection([corners], facecolor=FLOOR_COLOR, alpha=0.45, edgecolor="none",
-                                         gid="floor-plane", zorder=Z_FLOOR))
+    ax.add_collection3d(
+        Poly3DCollection(
+            [corners], facecolor=FLOOR_COLOR, alpha=0.45, edgecolor="none", gid="floor-plane", zorder=Z_FLOOR
+        )
+    )
     ax.plot(*lines.T, "-", color="#888a85", lw=0.6, gid="floor", zorder=Z_FLOOR)
     base = robot.base.matrix[:3, 3]
     if base[2] - floor > 1e-9:
-        ax.plot([base[0]] * 2, [base[1]] * 2, [floor, base[2]], "-", color="#555753", lw=6.0,
-                solid_capstyle="butt", gid="pedestal", zorder=Z_FLOOR, label="pedestal")
+        ax.plot(
+            [base[0]] * 2,
+            [base[1]] * 2,
+            [floor, base[2]],
+            "-",
+            color="#555753",
+            lw=6.0,
+            solid_capstyle="butt",
+            gid="pedestal",
+            zorder=Z_FLOOR,
+            label="pedestal",
+        )
 
 
 def default_view(tool_path: np.ndarray) -> tuple[float, float]:
@@ -435,8 +453,14 @@ def default_view(tool_path: np.ndarray) -> tuple[float, float]:
     along = np.degrees(np.arctan2(d[1], d[0]))
     # Across the motion, turned VIEW_OBLIQUE further so the depth of the arm still shows (cos 30° = 0.87 of
     # the motion's length stays visible).
-    options = np.array([along + 90.0 - VIEW_OBLIQUE, along + 90.0 + VIEW_OBLIQUE,
-                        along - 90.0 - VIEW_OBLIQUE, along - 90.0 + VIEW_OBLIQUE])
+    options = np.array(
+        [
+            along + 90.0 - VIEW_OBLIQUE,
+            along + 90.0 + VIEW_OBLIQUE,
+            along - 90.0 - VIEW_OBLIQUE,
+            along - 90.0 + VIEW_OBLIQUE,
+        ]
+    )
     gap = np.abs((options - DEFAULT_AZIM + 180.0) % 360.0 - 180.0)
     azim = (options[int(np.argmin(gap))] + 180.0) % 360.0 - 180.0
     return elev, float(azim)
@@ -455,15 +479,15 @@ def _check_view(view) -> tuple[float, float] | None:
 
 
 def plot(
-    robot: "Robot",
+    robot: Robot,
     q: npt.ArrayLike,
-    ax: "Axes | None" = None,
+    ax: Axes | None = None,
     *,
     color: str = LINK_COLOR,
     title: str | None = None,
     limits: bool = True,
     view: tuple[float, float] | None = None,
-) -> "Axes":
+) -> Axes:
     """Draw the arm at one configuration as a 3D stick figure.
 
     Args:
@@ -538,7 +562,7 @@ def __getattr__(name: str) -> Any:
 
 
 def animate(
-    robot: "Robot",
+    robot: Robot,
     q_path: npt.ArrayLike,
     *,
     fps: float = 20.0,
@@ -551,9 +575,9 @@ def animate(
     view: tuple[float, float] | None = None,
     floor: bool = True,
     legend: bool = True,
-    ax: "Axes | None" = None,
+    ax: Axes | None = None,
     title: str | None = None,
-) -> "FuncAnimation":
+) -> FuncAnimation:
     """Animate the arm along a joint path, one frame per configuration.
 
     Args:
@@ -643,11 +667,21 @@ def animate(
         artist.set_zorder(Z_ARM)
     trail_line = None
     if trail:
-        trail_line = ax.plot([], [], [], "-", color=TRAIL_COLOR, lw=2.0, gid="trail", label="tool path (trail)",
-                             zorder=Z_TRAIL)[0]
+        trail_line = ax.plot(
+            [], [], [], "-", color=TRAIL_COLOR, lw=2.0, gid="trail", label="tool path (trail)", zorder=Z_TRAIL
+        )[0]
     if ellipsoid:
-        ell_line = ax.plot([], [], [], "-", color=ELLIPSOID_COLOR, lw=0.8, gid="ellipsoid",
-                           label="velocity ellipsoid", zorder=Z_ELLIPSOID)[0]
+        ell_line = ax.plot(
+            [],
+            [],
+            [],
+            "-",
+            color=ELLIPSOID_COLOR,
+            lw=0.8,
+            gid="ellipsoid",
+            label="velocity ellipsoid",
+            zorder=Z_ELLIPSOID,
+        )[0]
     if targets is not None:
         ax.plot(*targets.T, "x", color="#000000", ms=8, mew=2, gid="targets", label="IK targets", zorder=Z_MARKERS)
     if line is not None:
@@ -657,11 +691,17 @@ def animate(
     if legend:
         from matplotlib.lines import Line2D
 
-        handles = [h for h in ax.get_lines() if h.get_label() and not h.get_label().startswith("_")
-                   and h.get_gid() not in ("joints", "pedestal")]
+        handles = [
+            h
+            for h in ax.get_lines()
+            if h.get_label() and not h.get_label().startswith("_") and h.get_gid() not in ("joints", "pedestal")
+        ]
         if warn.any():
-            handles.append(Line2D([], [], color=WARN_COLOR, lw=3.0, label=f"links near a singularity "
-                                  f"(σmin/σmax < {near_singular:g})"))
+            handles.append(
+                Line2D(
+                    [], [], color=WARN_COLOR, lw=3.0, label=f"links near a singularity (σmin/σmax < {near_singular:g})"
+                )
+            )
         ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
     status = ax.text2D(0.02, 0.97, "", transform=ax.transAxes, va="top", family="monospace", gid="status")
 
@@ -689,8 +729,7 @@ def animate(
         return changed
 
     draw(0)
-    anim = _animation_class()(fig, draw, frames=len(q_path), interval=1000.0 / fps, blit=False,
-                              cache_frame_data=False)
+    anim = _animation_class()(fig, draw, frames=len(q_path), interval=1000.0 / fps, blit=False, cache_frame_data=False)
     anim.fps = float(fps)
     anim.n_frames = len(q_path)
     anim.q_path = q_path
@@ -705,11 +744,11 @@ def animate(
 # ----------------------------------------------------------------------------------------- joint plots
 def plot_joints(
     path: Any,
-    robot: "Robot | None" = None,
+    robot: Robot | None = None,
     *,
     deg: bool = True,
     offscreen: bool = False,
-) -> "Figure":
+) -> Figure:
     """Joint positions, velocities and accelerations against time (RTB's ``qplot``), with the limits.
 
     Args:
@@ -772,8 +811,9 @@ def plot_joints(
     axes[0].set_ylim(shown.min() - 0.6 * span - 1e-9, shown.max() + 0.6 * span + 1e-9)  # limits near the motion show
     axes[-1].set_xlabel("t [s]")
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    axes[0].set_title(("" if robot is None else f"{robot.name}: ") + "joint positions, velocities, accelerations "
-                      "(dashed: limits)")
+    axes[0].set_title(
+        ("" if robot is None else f"{robot.name}: ") + "joint positions, velocities, accelerations (dashed: limits)"
+    )
     return fig
 
 
@@ -821,7 +861,7 @@ def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> C
 
 
 def save(
-    anim: "FuncAnimation",
+    anim: FuncAnimation,
     path: str | Path,
     *,
     fps: float | None = None,
@@ -877,7 +917,7 @@ def save(
 
 
 # ----------------------------------------------------------------------------------------- teach
-def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
+def teach(robot: Robot, q: npt.ArrayLike | None = None) -> Figure:
     """An interactive window: one slider per joint; the arm, the tool pose and manipulability follow live.
 
     The library does not show the window: call ``matplotlib.pyplot.show()`` (``robokin teach`` does).
@@ -925,8 +965,14 @@ def teach(robot: "Robot", q: npt.ArrayLike | None = None) -> "Figure":
         slot = fig.add_axes((0.68, 0.45 - (i + 1) * height, 0.25, 0.7 * height))
         to_shown = np.degrees if revolute[i] else (lambda v: v)
         unit = "°" if revolute[i] else " m"
-        s = Slider(slot, joint.name, float(to_shown(lo)), float(to_shown(hi)), valinit=float(to_shown(q[i])),
-                   valfmt="%.1f" + unit if revolute[i] else "%.3f" + unit)
+        s = Slider(
+            slot,
+            joint.name,
+            float(to_shown(lo)),
+            float(to_shown(hi)),
+            valinit=float(to_shown(q[i])),
+            valfmt="%.1f" + unit if revolute[i] else "%.3f" + unit,
+        )
         sliders.append(s)
 
     def current() -> np.ndarray:

@@ -64,7 +64,7 @@ CASES = [
     ("pow-int", lambda x: x**3, RNG.normal(size=(4,))),
     ("pow-zero", lambda x: x**0 + x, RNG.normal(size=(3,))),
     ("pow-frac", lambda x: (1.0 + x * x) ** 0.7, RNG.normal(size=(4,))),
-    ("pow-var-exp", lambda x: 2.0 ** x, RNG.normal(size=(3,))),
+    ("pow-var-exp", lambda x: 2.0**x, RNG.normal(size=(3,))),
     ("pow-both", lambda x: (1.5 + x[0] ** 2) ** x, RNG.normal(size=(3,))),
     ("sin", np.sin, RNG.normal(size=(3, 2))),
     ("cos", np.cos, RNG.normal(size=(3, 2))),
@@ -139,7 +139,11 @@ CASES = [
     ("inv", lambda x: np.linalg.inv(x + 3 * np.eye(3)), RNG.normal(size=(3, 3))),
     ("solve-matrix-A", lambda x: np.linalg.solve(x + 3 * np.eye(3), A34), RNG.normal(size=(3, 3))),
     ("solve-matrix-B", lambda x: np.linalg.solve(SPD3, x), RNG.normal(size=(3, 2))),
-    ("solve-vector-both", lambda x: np.linalg.solve(np.reshape(x[:9], (3, 3)) + 3 * np.eye(3), x[9:]), RNG.normal(size=(12,))),
+    (
+        "solve-vector-both",
+        lambda x: np.linalg.solve(np.reshape(x[:9], (3, 3)) + 3 * np.eye(3), x[9:]),
+        RNG.normal(size=(12,)),
+    ),
     ("solve-batch", lambda x: np.linalg.solve(x + 3 * np.eye(2), x), RNG.normal(size=(2, 2, 2))),
     ("norm", lambda x: np.linalg.norm(x), RNG.normal(size=(2, 3))),
     ("norm-axis", lambda x: np.linalg.norm(x, axis=-1), RNG.normal(size=(2, 3))),
@@ -204,7 +208,9 @@ def test_solve_2x2_closed_form_cramer():
     inv = np.array([[d, -b], [-c, a]]) / D
     xs = np.array([x0, x1])
     dx_dA = -inv[:, :, None] * xs[None, None, :]
-    np.testing.assert_allclose(ad.jacfwd(lambda rr: np.linalg.solve(np.array([[a, b], [c, d]]), rr))(r), inv, atol=1e-14)
+    np.testing.assert_allclose(
+        ad.jacfwd(lambda rr: np.linalg.solve(np.array([[a, b], [c, d]]), rr))(r), inv, atol=1e-14
+    )
     A = np.array([[a, b], [c, d]])
     np.testing.assert_allclose(ad.jacrev(lambda AA: np.linalg.solve(AA, r))(A), dx_dA, atol=1e-14)
     np.testing.assert_allclose(ad.jacfwd(lambda AA: np.linalg.solve(AA, r))(A), dx_dA, atol=1e-14)
@@ -453,7 +459,7 @@ def test_array_attributes_and_comparisons(kind):
     np.testing.assert_array_equal(z == 1.0, x == 1.0)
     np.testing.assert_array_equal(np.isfinite(z), np.ones((2, 3), bool))
     assert np.shape(z) == (2, 3) and np.zeros_like(z).shape == (2, 3)
-    np.testing.assert_array_equal(ad.primal((2.0 - z) / 2.0 ** z), (2.0 - x) / 2.0**x)
+    np.testing.assert_array_equal(ad.primal((2.0 - z) / 2.0**z), (2.0 - x) / 2.0**x)
 
 
 UNSUPPORTED = [
@@ -583,7 +589,9 @@ def test_random_compositions_hessian_symmetric_and_jvp_vjp_consistent(prog):
     n = x.size
     Hm = H.reshape(n, n)
     np.testing.assert_allclose(Hm, Hm.T, rtol=0, atol=1e-10 * max(1.0, np.abs(Hm).max()))
-    np.testing.assert_allclose(Hm, numeric_jacobian(ad.grad(scalar), x).reshape(n, n), rtol=0, atol=1e-5 * max(1.0, np.abs(Hm).max()))
+    np.testing.assert_allclose(
+        Hm, numeric_jacobian(ad.grad(scalar), x).reshape(n, n), rtol=0, atol=1e-5 * max(1.0, np.abs(Hm).max())
+    )
 
     y, Jv = ad.jvp(f, x, v := rng.normal(size=shape))
     _, pullback = ad.vjp(f, x)

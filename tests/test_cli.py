@@ -35,8 +35,9 @@ def test_info_shows_joint_table_in_degrees(capsys):
     assert re.search(rf"shoulder\s+revolute\s+dh\s+{lo:.1f}\s+{hi:.1f}\s+deg", out)
     # The geometry table, as RTB's print(robot): a, alpha, d, theta per joint in m and deg.
     a, alpha, d, theta = robot.joints[2].dh
-    assert re.search(rf"elbow\s+R\s+dh\s+{a:.6f}\s+{np.degrees(alpha):.4f}\s+{d:.6f}\s+q \+ {np.degrees(theta):.4f}",
-                     out)
+    assert re.search(
+        rf"elbow\s+R\s+dh\s+{a:.6f}\s+{np.degrees(alpha):.4f}\s+{d:.6f}\s+q \+ {np.degrees(theta):.4f}", out
+    )
 
 
 def test_fk_prints_the_pose(capsys):
@@ -109,14 +110,21 @@ PANDA_URDF = ROOT / "tests" / "data" / "urdf" / "panda.urdf"  # leaves: the hand
 def _many_leaves_urdf(k: int) -> str:
     """A 3-joint arm with ``k`` fixed sensor frames on its base, a camera on its flange and a tool0."""
     links = ["base", "l1", "l2", "flange", "tool0", "wrist_camera_optical_frame"] + [f"marker_{i}" for i in range(k)]
-    joints = [("j1", "revolute", "base", "l1"), ("j2", "revolute", "l1", "l2"), ("j3", "revolute", "l2", "flange"),
-              ("flange_tool0", "fixed", "flange", "tool0"), ("cam", "fixed", "flange", "wrist_camera_optical_frame")]
+    joints = [
+        ("j1", "revolute", "base", "l1"),
+        ("j2", "revolute", "l1", "l2"),
+        ("j3", "revolute", "l2", "flange"),
+        ("flange_tool0", "fixed", "flange", "tool0"),
+        ("cam", "fixed", "flange", "wrist_camera_optical_frame"),
+    ]
     joints += [(f"m{i}", "fixed", "base", f"marker_{i}") for i in range(k)]
     text = '<robot name="many">' + "".join(f'<link name="{n}"/>' for n in links)
     for name, kind, parent, child in joints:
         limit = '<limit lower="-1" upper="1" effort="1" velocity="1"/>' if kind == "revolute" else ""
-        text += (f'<joint name="{name}" type="{kind}"><parent link="{parent}"/><child link="{child}"/>'
-                 f'<origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>{limit}</joint>')
+        text += (
+            f'<joint name="{name}" type="{kind}"><parent link="{parent}"/><child link="{child}"/>'
+            f'<origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>{limit}</joint>'
+        )
     return text + "</robot>"
 
 
@@ -184,9 +192,11 @@ def test_joint_values_outside_the_limits_warn_with_a_deg_hint(tmp_path, capsys):
     """Item 4: forgetting --deg is caught."""
     assert main(["fk", "ur5", "0", "-90", "90", "-90", "0", "0"]) == 0
     err = capsys.readouterr().err
-    assert ("robokin: warning: Q is outside the joint limits: shoulder_lift = -5157 deg (limits [-360, 360] deg); "
-            "elbow = 5157 deg (limits [-180, 180] deg); wrist_1 = -5157 deg (limits [-360, 360] deg). "
-            "These look like degrees: add --deg") in err
+    assert (
+        "robokin: warning: Q is outside the joint limits: shoulder_lift = -5157 deg (limits [-360, 360] deg); "
+        "elbow = 5157 deg (limits [-180, 180] deg); wrist_1 = -5157 deg (limits [-360, 360] deg). "
+        "These look like degrees: add --deg"
+    ) in err
     assert main(["fk", "ur5", "0", "-90", "90", "-90", "0", "0", "--deg"]) == 0
     assert capsys.readouterr().err == ""
     assert main(["singular", "puma560", "0", "45", "-90", "0", "0", "0"]) == 0
@@ -203,14 +213,25 @@ def test_version_and_python_dash_m(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out == f"robokin {robokin.__version__}\n"
-    done = subprocess.run([sys.executable, "-m", "robokin", "fk", "planar2r", "0", "0"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "robokin", "fk", "planar2r", "0", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and "xyz [m]   =    2.0000    0.0000    0.0000" in done.stdout
 
 
 def test_a_closed_pipe_ends_quietly():
-    done = subprocess.run(f"'{sys.executable}' -m robokin list | head -1", shell=True, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        f"'{sys.executable}' -m robokin list | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.stdout.startswith("  name") and done.stderr == ""
 
 

@@ -11,11 +11,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from conftest import CHAIN_NAMES  # noqa: E402
 from PIL import Image  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 import robokin  # noqa: E402
 from robokin.cli import main as cli_main  # noqa: E402
@@ -125,6 +124,7 @@ def test_singularity_report_demo_names_each_kind(tmp_path, capsys):
     printed = capsys.readouterr().out
     for kind in ("wrist", "elbow", "shoulder"):
         assert f"--- {kind}: q = [" in printed and f"SINGULAR: {kind}" in printed
+
 
 # ----------------------------------------------------------------------------------------- issue 11, item 1
 @pytest.mark.parametrize("name", CHAIN_NAMES)  # the demo drives one serial chain; trees: solve_two_hand_task.py

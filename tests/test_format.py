@@ -98,21 +98,25 @@ def test_planar_2r_three_forms_match_closed_form(text):
 def test_dh_and_mdh_twist_conventions_differ_as_the_formulas_say():
     # Standard DH: joint 1 = Rz(q1) Tz(0.3) Rx(pi/2), joint 2 = Rz(q2) Tx(0.5).
     # Modified DH: joint 1 = Rz(q1) Tz(0.3), joint 2 = Rx(pi/2) Rz(q2), tool Tx(0.5): the same arm.
-    dh = loads(doc("""
+    dh = loads(
+        doc("""
         robokin: 1
         name: shoulder
         joints:
           - {name: j1, type: revolute, dh: {d: 0.3, alpha: pi/2}}
           - {name: j2, type: revolute, dh: {a: 0.5}}
-    """))
-    mdh = loads(doc("""
+    """)
+    )
+    mdh = loads(
+        doc("""
         robokin: 1
         name: shoulder
         tool: {xyz: [0.5, 0, 0]}
         joints:
           - {name: j1, type: revolute, mdh: {d: 0.3}}
           - {name: j2, type: revolute, mdh: {alpha: pi/2}}
-    """))
+    """)
+    )
     for q1, q2 in Q_GRID:
         c1, s1, c2, s2 = math.cos(q1), math.sin(q1), math.cos(q2), math.sin(q2)
         p = [0.5 * c2 * c1, 0.5 * c2 * s1, 0.3 + 0.5 * s2]  # derived by hand
@@ -123,35 +127,44 @@ def test_dh_and_mdh_twist_conventions_differ_as_the_formulas_say():
 
 def test_origin_rpy_and_axis_closed_forms():
     L = 0.25
-    robot = loads(doc(f"""
+    robot = loads(
+        doc(f"""
         robokin: 1
         name: r
         tool: {{xyz: [{L}, 0, 0]}}
         joints:
           - {{name: j, type: revolute, origin: {{rpy: [pi/2, 0, 0]}}}}
-    """))
+    """)
+    )
     for q in Q_GRID[:, 0]:
         c, s = math.cos(q), math.sin(q)
         # Rx(pi/2) Rz(q) written out by hand.
         R = np.array([[c, -s, 0], [0, 0, -1.0], [s, c, 0]])
         np.testing.assert_allclose(fk_ref(robot, [q]), pose(R, [L * c, 0, L * s]), atol=ATOL)
-    about_y = loads(doc("""
+    about_y = loads(
+        doc("""
         robokin: 1
         name: r
         tool: {xyz: [1, 0, 0]}
         joints:
           - {name: j, type: revolute, origin: {xyz: [0, 0, 2]}, axis: [0, 3, 0]}
-    """))
-    reversed_y = loads(doc("""
+    """)
+    )
+    reversed_y = loads(
+        doc("""
         robokin: 1
         name: r
         tool: {xyz: [1, 0, 0]}
         joints:
           - {name: j, type: revolute, origin: {xyz: [0, 0, 2]}, axis: [0, -1, 0]}
-    """))
+    """)
+    )
     assert about_y.joints[0].axis == (0.0, 1.0, 0.0)  # normalised
-    for written, unit in [("[1e200, 0, 0]", (1.0, 0.0, 0.0)), ("[0, 0, -1e-200]", (0.0, 0.0, -1.0)),
-                          ("[3, 0, 4]", (0.6, 0.0, 0.8))]:
+    for written, unit in [
+        ("[1e200, 0, 0]", (1.0, 0.0, 0.0)),
+        ("[0, 0, -1e-200]", (0.0, 0.0, -1.0)),
+        ("[3, 0, 4]", (0.6, 0.0, 0.8)),
+    ]:
         r = loads(f"robokin: 1\nname: r\njoints:\n  - {{name: j, type: revolute, origin: {{}}, axis: {written}}}\n")
         assert r.joints[0].axis == unit
     for q in Q_GRID[:, 0]:
@@ -160,13 +173,15 @@ def test_origin_rpy_and_axis_closed_forms():
 
 
 def test_prismatic_dh_and_origin_axis():
-    robot = loads(doc("""
+    robot = loads(
+        doc("""
         robokin: 1
         name: slides
         joints:
           - {name: lift, type: prismatic, dh: {theta: pi/2, a: 0.1, d: 0.2}}
           - {name: push, type: prismatic, origin: {xyz: [0, 0, 0.5]}, axis: [1, 1, 0]}
-    """))
+    """)
+    )
     assert robot.joint_types == ("prismatic", "prismatic")
     for q1, q2 in Q_GRID:
         # Rz(pi/2) Tz(0.2 + q1) Tx(0.1): origin at (0, 0.1, 0.2 + q1), x along world y, y along world -x.
@@ -177,7 +192,8 @@ def test_prismatic_dh_and_origin_axis():
 
 
 def test_fixed_joint_base_and_tool():
-    robot = loads(doc("""
+    robot = loads(
+        doc("""
         robokin: 1
         name: with_fixed
         base: {xyz: [1, 2, 3], rpy: [0, 0, pi/2]}
@@ -186,7 +202,8 @@ def test_fixed_joint_base_and_tool():
           - {name: j1, type: revolute, dh: {a: 0.5}}
           - {name: bracket, type: fixed, origin: {xyz: [0, 0, 0.2], rpy: [0, 0, pi/2]}}
           - {name: j2, type: revolute, dh: {a: 0.3}}
-    """))
+    """)
+    )
     assert robot.n == 2 and robot.joint_names == ("j1", "j2") and len(robot.joints) == 3
     for q1, q2 in Q_GRID:
         # base Rz(pi/2) at (1,2,3); then planar: angle q1, 0.5 out, turn pi/2, up 0.2, angle q2, 0.3 + 0.1 out.
@@ -202,7 +219,8 @@ def test_fixed_joint_base_and_tool():
 
 
 def test_defaults_missing_dh_keys_xyz_rpy_and_axis():
-    robot = loads(doc("""
+    robot = loads(
+        doc("""
         robokin: 1
         name: d
         joints:
@@ -210,7 +228,8 @@ def test_defaults_missing_dh_keys_xyz_rpy_and_axis():
           - {name: b, type: revolute, mdh: {}}
           - {name: c, type: revolute, origin: {}}
           - {name: e, type: prismatic, origin: {xyz: [1, 2, 3]}}
-    """))
+    """)
+    )
     a, b, c, e = robot.joints
     assert a.dh == (0.0, 1.0, 0.0, 0.0) and b.dh == (0.0, 0.0, 0.0, 0.0)
     assert c.origin.xyz == (0.0, 0.0, 0.0) and c.origin.rpy == (0.0, 0.0, 0.0) and c.axis == (0.0, 0.0, 1.0)
@@ -275,8 +294,14 @@ CM_RAD = MM_DEG.replace("{length: mm, angle: deg}", "{length: cm, angle: rad}")
 
 def _joint_fields(j: Joint) -> tuple:
     return (
-        j.name, j.type, j.form, j.dh, None if j.origin is None else (j.origin.xyz, j.origin.rpy),
-        j.axis, j.limits, j.velocity,
+        j.name,
+        j.type,
+        j.form,
+        j.dh,
+        None if j.origin is None else (j.origin.xyz, j.origin.rpy),
+        j.axis,
+        j.limits,
+        j.velocity,
     )
 
 
@@ -353,13 +378,17 @@ def test_pi_expressions_are_exact(text, expected):
 def test_bad_pi_expressions(text, why):
     src = f"robokin: 1\nname: p\njoints:\n  - name: j\n    type: revolute\n    dh: {{theta: {text}}}\n"
     # "    dh: {theta: " is 16 characters: the value starts in column 17 of line 6.
-    with pytest.raises(RobotFormatError, match=rf"^<string>:6:17: joint 'j': 'dh.theta' must be a number or an "
-                                               rf"expression of pi such as pi/2, got .*{why}"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:6:17: joint 'j': 'dh.theta' must be a number or an "
+        rf"expression of pi such as pi/2, got .*{why}",
+    ):
         loads(src)
 
 
 def test_configurations_list_and_mapping_forms():
-    robot = loads(doc("""
+    robot = loads(
+        doc("""
         robokin: 1
         name: c
         units: {angle: deg, length: mm}
@@ -371,7 +400,8 @@ def test_configurations_list_and_mapping_forms():
           as_list: [90, 100]
           as_map: {b: 50, a: -45}
           edge: [-90, 0]
-    """))
+    """)
+    )
     assert list(robot.configurations) == ["as_list", "as_map", "edge"]
     assert np.array_equal(robot.configurations["as_list"], [math.pi / 2, 0.1])
     assert np.array_equal(robot.configurations["as_map"], [-math.pi / 4, 0.05])
@@ -379,7 +409,8 @@ def test_configurations_list_and_mapping_forms():
 
 
 def test_one_sided_limits_with_null_and_text_fields():
-    robot = loads(doc("""
+    robot = loads(
+        doc("""
         robokin: 1
         name: "arm 7"
         description: |
@@ -389,7 +420,8 @@ def test_one_sided_limits_with_null_and_text_fields():
         joints:
           - {name: a, type: revolute, dh: {}, limits: [null, 1]}
           - {name: b, type: prismatic, dh: {}, limits: [0, ~]}
-    """))
+    """)
+    )
     assert robot.name == "arm 7" and robot.description == "two lines\nof text\n" and robot.source == ""
     assert robot.joints[0].limits == (-math.inf, 1.0) and robot.joints[1].limits == (0.0, math.inf)
 
@@ -430,177 +462,382 @@ def _head_with(line6: str) -> str:
 
 ERROR_CASES = [
     # --- unknown keys, everywhere
-    ("top-level key", HEAD + "joint_count: 3\n",
-     r"^<string>:7:1: unknown key 'joint_count' \(expected robokin, name, description, source, units, base, "
-     r"tool, joints, configurations\)$"),
-    ("units key", "robokin: 1\nname: arm\nunits: {length: mm, time: s}\n" + HEAD[21:],
-     r"^<string>:3:21: 'units' has unknown key 'time' \(expected length, angle\)$"),
-    ("base key", "robokin: 1\nname: arm\nbase: {xyz: [0, 0, 1], pos: [1, 2, 3]}\n" + HEAD[21:],
-     r"^<string>:3:24: 'base' has unknown key 'pos' \(expected xyz, rpy\)$"),
-    ("tool key", HEAD + "tool: {rot: [0, 0, 0]}\n",
-     r"^<string>:7:8: 'tool' has unknown key 'rot' \(expected xyz, rpy\)$"),
-    ("joint key", HEAD + "    axes: [0, 0, 1]\n",
-     r"^<string>:7:5: joint 'shoulder': unknown key 'axes' \(expected name, type, dh, mdh, origin, axis, "
-     r"limits, velocity\); did you mean 'axis'\?$"),
-    ("dh key (the contract's example)",
-     HEAD + "  - name: elbow\n    type: revolute\n    dh: {a: 0.5, alfa: 0}\n",
-     r"^<string>:9:18: joint 'elbow': 'dh' has unknown key 'alfa' \(expected a, alpha, d, theta\)"),
-    ("mdh key", _head_with("    mdh: {a: 0, dd: 1}"),
-     r"^<string>:6:17: joint 'shoulder': 'mdh' has unknown key 'dd' \(expected a, alpha, d, theta\)"),
-    ("origin key", _head_with("    origin: {xyz: [0, 0, 0], rot: [0, 0, 0]}"),
-     r"^<string>:6:30: joint 'shoulder': 'origin' has unknown key 'rot' \(expected xyz, rpy\)"),
+    (
+        "top-level key",
+        HEAD + "joint_count: 3\n",
+        r"^<string>:7:1: unknown key 'joint_count' \(expected robokin, name, description, source, units, base, "
+        r"tool, joints, configurations\)$",
+    ),
+    (
+        "units key",
+        "robokin: 1\nname: arm\nunits: {length: mm, time: s}\n" + HEAD[21:],
+        r"^<string>:3:21: 'units' has unknown key 'time' \(expected length, angle\)$",
+    ),
+    (
+        "base key",
+        "robokin: 1\nname: arm\nbase: {xyz: [0, 0, 1], pos: [1, 2, 3]}\n" + HEAD[21:],
+        r"^<string>:3:24: 'base' has unknown key 'pos' \(expected xyz, rpy\)$",
+    ),
+    (
+        "tool key",
+        HEAD + "tool: {rot: [0, 0, 0]}\n",
+        r"^<string>:7:8: 'tool' has unknown key 'rot' \(expected xyz, rpy\)$",
+    ),
+    (
+        "joint key",
+        HEAD + "    axes: [0, 0, 1]\n",
+        r"^<string>:7:5: joint 'shoulder': unknown key 'axes' \(expected name, type, dh, mdh, origin, axis, "
+        r"limits, velocity\); did you mean 'axis'\?$",
+    ),
+    (
+        "dh key (the contract's example)",
+        HEAD + "  - name: elbow\n    type: revolute\n    dh: {a: 0.5, alfa: 0}\n",
+        r"^<string>:9:18: joint 'elbow': 'dh' has unknown key 'alfa' \(expected a, alpha, d, theta\)",
+    ),
+    (
+        "mdh key",
+        _head_with("    mdh: {a: 0, dd: 1}"),
+        r"^<string>:6:17: joint 'shoulder': 'mdh' has unknown key 'dd' \(expected a, alpha, d, theta\)",
+    ),
+    (
+        "origin key",
+        _head_with("    origin: {xyz: [0, 0, 0], rot: [0, 0, 0]}"),
+        r"^<string>:6:30: joint 'shoulder': 'origin' has unknown key 'rot' \(expected xyz, rpy\)",
+    ),
     # --- geometry forms
-    ("two forms", HEAD + "    mdh: {a: 1.0}\n",
-     r"^<string>:7:5: joint 'shoulder': two geometry forms \(dh and mdh\): give exactly one of dh, mdh or origin$"),
-    ("no form", _head_with("    limits: [-1, 1]"),
-     r"^<string>:4:5: joint 'shoulder': no geometry: give exactly one of dh, mdh or origin$"),
-    ("axis with dh", HEAD + "    axis: [0, 1, 0]\n",
-     r"^<string>:7:5: joint 'shoulder': 'axis' is not allowed with dh \(the dh joint axis is always z\)"),
-    ("axis with mdh", _head_with("    mdh: {}\n    axis: [0, 1, 0]"),
-     r"^<string>:7:5: joint 'shoulder': 'axis' is not allowed with mdh"),
-    ("zero axis", _head_with("    origin: {}\n    axis: [0, 0, 0]"),
-     r"^<string>:7:11: joint 'shoulder': axis must not be zero \(expected a direction such as \[0, 0, 1\]\)$"),
-    ("axis of 2", _head_with("    origin: {}\n    axis: [0, 1]"),
-     r"^<string>:7:11: joint 'shoulder': 'axis' must be a list of 3 numbers, got 2 values$"),
+    (
+        "two forms",
+        HEAD + "    mdh: {a: 1.0}\n",
+        r"^<string>:7:5: joint 'shoulder': two geometry forms \(dh and mdh\): give exactly one of dh, mdh or origin$",
+    ),
+    (
+        "no form",
+        _head_with("    limits: [-1, 1]"),
+        r"^<string>:4:5: joint 'shoulder': no geometry: give exactly one of dh, mdh or origin$",
+    ),
+    (
+        "axis with dh",
+        HEAD + "    axis: [0, 1, 0]\n",
+        r"^<string>:7:5: joint 'shoulder': 'axis' is not allowed with dh \(the dh joint axis is always z\)",
+    ),
+    (
+        "axis with mdh",
+        _head_with("    mdh: {}\n    axis: [0, 1, 0]"),
+        r"^<string>:7:5: joint 'shoulder': 'axis' is not allowed with mdh",
+    ),
+    (
+        "zero axis",
+        _head_with("    origin: {}\n    axis: [0, 0, 0]"),
+        r"^<string>:7:11: joint 'shoulder': axis must not be zero \(expected a direction such as \[0, 0, 1\]\)$",
+    ),
+    (
+        "axis of 2",
+        _head_with("    origin: {}\n    axis: [0, 1]"),
+        r"^<string>:7:11: joint 'shoulder': 'axis' must be a list of 3 numbers, got 2 values$",
+    ),
     # --- names and types
-    ("duplicate joint names", HEAD + "  - name: shoulder\n    type: revolute\n    dh: {}\n",
-     r"^<string>:7:11: joint 'shoulder': duplicate joint name \(first used on line 4\)$"),
-    ("joint without name", HEAD + "  - type: revolute\n    dh: {}\n",
-     r"^<string>:7:5: joints\[1\]: missing required key 'name'$"),
-    ("joint without type", HEAD + "  - name: elbow\n    dh: {}\n",
-     r"^<string>:7:5: joint 'elbow': missing required key 'type' \(expected revolute, prismatic, fixed\)$"),
-    ("unknown joint type", HEAD.replace("type: revolute", "type: continuous"),
-     r"^<string>:5:11: joint 'shoulder': unknown joint type 'continuous' \(expected revolute, prismatic, fixed\)"
-     r"; a URDF 'continuous' joint is a revolute joint without limits$"),
-    ("joint not a mapping", HEAD + "  - elbow\n",
-     r"^<string>:7:5: joints\[1\]: a joint must be a mapping, got the text 'elbow'$"),
-    ("empty joint name", HEAD.replace("name: shoulder", "name: ''"),
-     r"^<string>:4:11: joints\[0\]: 'name' must not be empty$"),
+    (
+        "duplicate joint names",
+        HEAD + "  - name: shoulder\n    type: revolute\n    dh: {}\n",
+        r"^<string>:7:11: joint 'shoulder': duplicate joint name \(first used on line 4\)$",
+    ),
+    (
+        "joint without name",
+        HEAD + "  - type: revolute\n    dh: {}\n",
+        r"^<string>:7:5: joints\[1\]: missing required key 'name'$",
+    ),
+    (
+        "joint without type",
+        HEAD + "  - name: elbow\n    dh: {}\n",
+        r"^<string>:7:5: joint 'elbow': missing required key 'type' \(expected revolute, prismatic, fixed\)$",
+    ),
+    (
+        "unknown joint type",
+        HEAD.replace("type: revolute", "type: continuous"),
+        r"^<string>:5:11: joint 'shoulder': unknown joint type 'continuous' \(expected revolute, prismatic, fixed\)"
+        r"; a URDF 'continuous' joint is a revolute joint without limits$",
+    ),
+    (
+        "joint not a mapping",
+        HEAD + "  - elbow\n",
+        r"^<string>:7:5: joints\[1\]: a joint must be a mapping, got the text 'elbow'$",
+    ),
+    (
+        "empty joint name",
+        HEAD.replace("name: shoulder", "name: ''"),
+        r"^<string>:4:11: joints\[0\]: 'name' must not be empty$",
+    ),
     # --- numbers
-    ("non-numeric", _head_with("    dh: {a: one}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number \[m\], got 'one'$"),
-    ("bool true", _head_with("    dh: {a: true}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number, got the boolean 'true'$"),
-    ("bool yes", _head_with("    dh: {d: yes}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a number, got the boolean 'yes'$"),
-    ("null", _head_with("    dh: {a: }"),
-     r"^<string>:6:1[23]: joint 'shoulder': 'dh.a' must be a number, got nothing \(null\)$"),
-    ("list for a number", _head_with("    dh: {a: [1]}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number, got a list$"),
-    ("nan", _head_with("    dh: {alpha: .nan}"),
-     r"^<string>:6:17: joint 'shoulder': 'dh.alpha' must be a finite number, got '.nan' \(NaN and infinity"),
-    ("inf", _head_with("    origin: {xyz: [0, -.inf, 0]}"),
-     r"^<string>:6:23: joint 'shoulder': 'origin.xyz\[1\]' must be a finite number, got '-.inf'"),
-    ("overflow", _head_with("    dh: {d: 1e999}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a finite number, got '1e999' \(out of range\)$"),
-    ("quoted text", _head_with("    dh: {d: 'abc'}"),
-     r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a number \[m\], got 'abc'$"),
-    ("xyz of 2", _head_with("    origin: {xyz: [0, 1]}"),
-     r"^<string>:6:19: joint 'shoulder': 'origin.xyz' must be a list of 3 numbers, got 2 values$"),
-    ("rpy not a list", HEAD + "base: {rpy: 0}\n",
-     r"^<string>:7:13: 'base.rpy' must be a list of 3 numbers, got the number 0$"),
-    ("dh not a mapping", _head_with("    dh: [1, 0, 0, 0]"),
-     r"^<string>:6:9: joint 'shoulder': 'dh' must be a mapping, got a list$"),
+    (
+        "non-numeric",
+        _head_with("    dh: {a: one}"),
+        r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number \[m\], got 'one'$",
+    ),
+    (
+        "bool true",
+        _head_with("    dh: {a: true}"),
+        r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number, got the boolean 'true'$",
+    ),
+    (
+        "bool yes",
+        _head_with("    dh: {d: yes}"),
+        r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a number, got the boolean 'yes'$",
+    ),
+    (
+        "null",
+        _head_with("    dh: {a: }"),
+        r"^<string>:6:1[23]: joint 'shoulder': 'dh.a' must be a number, got nothing \(null\)$",
+    ),
+    (
+        "list for a number",
+        _head_with("    dh: {a: [1]}"),
+        r"^<string>:6:13: joint 'shoulder': 'dh.a' must be a number, got a list$",
+    ),
+    (
+        "nan",
+        _head_with("    dh: {alpha: .nan}"),
+        r"^<string>:6:17: joint 'shoulder': 'dh.alpha' must be a finite number, got '.nan' \(NaN and infinity",
+    ),
+    (
+        "inf",
+        _head_with("    origin: {xyz: [0, -.inf, 0]}"),
+        r"^<string>:6:23: joint 'shoulder': 'origin.xyz\[1\]' must be a finite number, got '-.inf'",
+    ),
+    (
+        "overflow",
+        _head_with("    dh: {d: 1e999}"),
+        r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a finite number, got '1e999' \(out of range\)$",
+    ),
+    (
+        "quoted text",
+        _head_with("    dh: {d: 'abc'}"),
+        r"^<string>:6:13: joint 'shoulder': 'dh.d' must be a number \[m\], got 'abc'$",
+    ),
+    (
+        "xyz of 2",
+        _head_with("    origin: {xyz: [0, 1]}"),
+        r"^<string>:6:19: joint 'shoulder': 'origin.xyz' must be a list of 3 numbers, got 2 values$",
+    ),
+    (
+        "rpy not a list",
+        HEAD + "base: {rpy: 0}\n",
+        r"^<string>:7:13: 'base.rpy' must be a list of 3 numbers, got the number 0$",
+    ),
+    (
+        "dh not a mapping",
+        _head_with("    dh: [1, 0, 0, 0]"),
+        r"^<string>:6:9: joint 'shoulder': 'dh' must be a mapping, got a list$",
+    ),
     # --- limits and velocity
-    ("lower above upper", HEAD + "    limits: [1, -1]\n",
-     r"^<string>:7:13: joint 'shoulder': lower limit 1 rad is above upper limit -1 rad$"),
-    ("limits of 3", HEAD + "    limits: [-1, 0, 1]\n",
-     r"^<string>:7:13: joint 'shoulder': 'limits' must be a list \[lower, upper\], got 3 values$"),
-    ("infinite limit", HEAD + "    limits: [-1, .inf]\n",
-     r"^<string>:7:18: joint 'shoulder': upper limit must be a finite number, got '.inf'"),
-    ("limits on fixed", HEAD + "  - {name: flange, type: fixed, dh: {d: 0.1}, limits: [0, 1]}\n",
-     r"^<string>:7:47: joint 'flange': a fixed joint has no variable: remove 'limits'$"),
-    ("velocity on fixed", HEAD + "  - {name: flange, type: fixed, dh: {d: 0.1}, velocity: 1}\n",
-     r"^<string>:7:47: joint 'flange': a fixed joint has no variable: remove 'velocity'$"),
-    ("axis on fixed", HEAD + "  - {name: flange, type: fixed, origin: {}, axis: [1, 0, 0]}\n",
-     r"^<string>:7:45: joint 'flange': a fixed joint does not move: remove 'axis'$"),
-    ("negative velocity", HEAD + "    velocity: -1\n",
-     r"^<string>:7:15: joint 'shoulder': velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), "
-     r"got -1$"),
+    (
+        "lower above upper",
+        HEAD + "    limits: [1, -1]\n",
+        r"^<string>:7:13: joint 'shoulder': lower limit 1 rad is above upper limit -1 rad$",
+    ),
+    (
+        "limits of 3",
+        HEAD + "    limits: [-1, 0, 1]\n",
+        r"^<string>:7:13: joint 'shoulder': 'limits' must be a list \[lower, upper\], got 3 values$",
+    ),
+    (
+        "infinite limit",
+        HEAD + "    limits: [-1, .inf]\n",
+        r"^<string>:7:18: joint 'shoulder': upper limit must be a finite number, got '.inf'",
+    ),
+    (
+        "limits on fixed",
+        HEAD + "  - {name: flange, type: fixed, dh: {d: 0.1}, limits: [0, 1]}\n",
+        r"^<string>:7:47: joint 'flange': a fixed joint has no variable: remove 'limits'$",
+    ),
+    (
+        "velocity on fixed",
+        HEAD + "  - {name: flange, type: fixed, dh: {d: 0.1}, velocity: 1}\n",
+        r"^<string>:7:47: joint 'flange': a fixed joint has no variable: remove 'velocity'$",
+    ),
+    (
+        "axis on fixed",
+        HEAD + "  - {name: flange, type: fixed, origin: {}, axis: [1, 0, 0]}\n",
+        r"^<string>:7:45: joint 'flange': a fixed joint does not move: remove 'axis'$",
+    ),
+    (
+        "negative velocity",
+        HEAD + "    velocity: -1\n",
+        r"^<string>:7:15: joint 'shoulder': velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), "
+        r"got -1$",
+    ),
     # --- units
-    ("unknown length unit", "robokin: 1\nname: arm\nunits: {length: inch}\n" + HEAD[21:],
-     r"^<string>:3:17: unknown length unit 'inch' in 'units' \(expected m, cm, mm\)$"),
-    ("unknown angle unit", "robokin: 1\nname: arm\nunits: {angle: degrees}\n" + HEAD[21:],
-     r"^<string>:3:16: unknown angle unit 'degrees' in 'units' \(expected rad, deg\)$"),
-    ("pi in degrees", "robokin: 1\nname: arm\nunits: {angle: deg}\n" + HEAD[21:].replace("{a: 1.0}", "{alpha: pi/2}"),
-     r"^<string>:7:17: joint 'shoulder': 'dh.alpha' uses pi but units.angle is deg; write degrees"),
+    (
+        "unknown length unit",
+        "robokin: 1\nname: arm\nunits: {length: inch}\n" + HEAD[21:],
+        r"^<string>:3:17: unknown length unit 'inch' in 'units' \(expected m, cm, mm\)$",
+    ),
+    (
+        "unknown angle unit",
+        "robokin: 1\nname: arm\nunits: {angle: degrees}\n" + HEAD[21:],
+        r"^<string>:3:16: unknown angle unit 'degrees' in 'units' \(expected rad, deg\)$",
+    ),
+    (
+        "pi in degrees",
+        "robokin: 1\nname: arm\nunits: {angle: deg}\n" + HEAD[21:].replace("{a: 1.0}", "{alpha: pi/2}"),
+        r"^<string>:7:17: joint 'shoulder': 'dh.alpha' uses pi but units.angle is deg; write degrees",
+    ),
     # --- configurations
-    ("configuration length", HEAD + "configurations:\n  home: [0, 0]\n",
-     r"^<string>:8:9: configuration 'home': has 2 values but the robot has 1 moving joint \(shoulder\)$"),
-    ("configuration outside limits", HEAD + "    limits: [-1, 1]\nconfigurations:\n  home: [1.5]\n",
-     r"^<string>:9:10: configuration 'home': value 1.5 for joint 'shoulder' is outside its limits \[-1, 1\]$"),
-    ("configuration type", HEAD + "configurations:\n  home: 5\n",
-     r"^<string>:8:9: configuration 'home': must be a list of 1 joint values or a mapping joint name -> value, "
-     r"got the number 5$"),
-    ("configuration value type", HEAD + "configurations:\n  home: [up]\n",
-     r"^<string>:8:10: configuration 'home': value for joint 'shoulder' must be a number \[rad\], got 'up'$"),
-    ("configuration mapping unknown joint", HEAD + "configurations:\n  home: {shoulder: 0, elbow: 1}\n",
-     r"^<string>:8:23: configuration 'home': unknown joint 'elbow' \(expected the moving joints shoulder\)$"),
-    ("configuration mapping missing joint", HEAD + "  - {name: elbow, type: revolute, dh: {}}\n"
-                                                   "configurations:\n  home: {shoulder: 0}\n",
-     r"^<string>:9:9: configuration 'home': gives no value for joint\(s\) elbow"),
-    ("configuration mapping fixed joint", HEAD + "  - {name: flange, type: fixed, dh: {}}\n"
-                                                 "configurations:\n  home: {shoulder: 0, flange: 0}\n",
-     r"^<string>:9:23: configuration 'home': joint 'flange' is fixed and has no value$"),
-    ("configurations empty", HEAD + "configurations: {}\n",
-     r"^<string>:7:17: 'configurations' is empty"),
+    (
+        "configuration length",
+        HEAD + "configurations:\n  home: [0, 0]\n",
+        r"^<string>:8:9: configuration 'home': has 2 values but the robot has 1 moving joint \(shoulder\)$",
+    ),
+    (
+        "configuration outside limits",
+        HEAD + "    limits: [-1, 1]\nconfigurations:\n  home: [1.5]\n",
+        r"^<string>:9:10: configuration 'home': value 1.5 for joint 'shoulder' is outside its limits \[-1, 1\]$",
+    ),
+    (
+        "configuration type",
+        HEAD + "configurations:\n  home: 5\n",
+        r"^<string>:8:9: configuration 'home': must be a list of 1 joint values or a mapping joint name -> value, "
+        r"got the number 5$",
+    ),
+    (
+        "configuration value type",
+        HEAD + "configurations:\n  home: [up]\n",
+        r"^<string>:8:10: configuration 'home': value for joint 'shoulder' must be a number \[rad\], got 'up'$",
+    ),
+    (
+        "configuration mapping unknown joint",
+        HEAD + "configurations:\n  home: {shoulder: 0, elbow: 1}\n",
+        r"^<string>:8:23: configuration 'home': unknown joint 'elbow' \(expected the moving joints shoulder\)$",
+    ),
+    (
+        "configuration mapping missing joint",
+        HEAD + "  - {name: elbow, type: revolute, dh: {}}\nconfigurations:\n  home: {shoulder: 0}\n",
+        r"^<string>:9:9: configuration 'home': gives no value for joint\(s\) elbow",
+    ),
+    (
+        "configuration mapping fixed joint",
+        HEAD + "  - {name: flange, type: fixed, dh: {}}\nconfigurations:\n  home: {shoulder: 0, flange: 0}\n",
+        r"^<string>:9:23: configuration 'home': joint 'flange' is fixed and has no value$",
+    ),
+    ("configurations empty", HEAD + "configurations: {}\n", r"^<string>:7:17: 'configurations' is empty"),
     # --- document structure
     ("not a mapping", "- robokin: 1\n- name: arm\n", r"^<string>:1:1: the file must be a mapping, got a list$"),
     ("scalar document", "robot\n", r"^<string>:1:1: the file must be a mapping, got the text 'robot'$"),
     ("empty file", "", r"^<string>:1:1: empty file"),
     ("only comments", "# nothing here\n\n", r"^<string>:1:1: empty file"),
-    ("syntax error", "robokin: 1\nname: [arm\njoints: []\n",
-     r"^<string>:3:7: YAML syntax error: while parsing a flow sequence: .*expected ',' or ']'.*started on line 2"),
-    ("tab indentation", HEAD.replace("    type: revolute", "\ttype: revolute"),
-     r"^<string>:5:1: joint 'shoulder': YAML syntax error: a tab character in the indentation; YAML is indented "
-     r"with spaces only \(replace the tabs by spaces\)$"),
-    ("bad indentation", "robokin: 1\nname: arm\n  joints: []\n",
-     r"^<string>:3:9: YAML indentation error: unexpected ':': either this line is indented deeper than the key "
-     r"above it \(line 2 starts at column 1\), so YAML reads it as the continuation of that key's value"),
+    (
+        "syntax error",
+        "robokin: 1\nname: [arm\njoints: []\n",
+        r"^<string>:3:7: YAML syntax error: while parsing a flow sequence: .*expected ',' or ']'.*started on line 2",
+    ),
+    (
+        "tab indentation",
+        HEAD.replace("    type: revolute", "\ttype: revolute"),
+        r"^<string>:5:1: joint 'shoulder': YAML syntax error: a tab character in the indentation; YAML is indented "
+        r"with spaces only \(replace the tabs by spaces\)$",
+    ),
+    (
+        "bad indentation",
+        "robokin: 1\nname: arm\n  joints: []\n",
+        r"^<string>:3:9: YAML indentation error: unexpected ':': either this line is indented deeper than the key "
+        r"above it \(line 2 starts at column 1\), so YAML reads it as the continuation of that key's value",
+    ),
     ("two documents", HEAD + "---\nrobokin: 1\n", r"^<string>:7:1: YAML syntax error: expected a single document"),
-    ("control character", "robokin: 1\nname: a\x07b\n",
-     r"^<string>:2:8: YAML syntax error: character '\\x07' \(U\+0007\) is not allowed$"),
-    ("duplicate top-level key", HEAD + "name: other\n",
-     r"^<string>:7:1: the file has duplicate key 'name' \(first given on line 2\)$"),
-    ("duplicate dh key", _head_with("    dh: {a: 1, a: 2}"),
-     r"^<string>:6:16: joint 'shoulder': 'dh' has duplicate key 'a' \(first given on line 6\)$"),
-    ("duplicate joint key", HEAD + "    type: prismatic\n",
-     r"^<string>:7:5: joints\[0\]: a joint has duplicate key 'type' \(first given on line 5\)$"),
-    ("no moving joint", HEAD.replace("type: revolute", "type: fixed"),
-     r"^<string>:4:3: 'joints' needs at least one moving \(revolute or prismatic\) joint$"),
-    ("empty joints", "robokin: 1\nname: arm\njoints: []\n",
-     r"^<string>:3:9: 'joints' needs at least one moving"),
-    ("joints not a list", "robokin: 1\nname: arm\njoints: {a: 1}\n",
-     r"^<string>:3:9: 'joints' must be a list of joints, got a mapping$"),
+    (
+        "control character",
+        "robokin: 1\nname: a\x07b\n",
+        r"^<string>:2:8: YAML syntax error: character '\\x07' \(U\+0007\) is not allowed$",
+    ),
+    (
+        "duplicate top-level key",
+        HEAD + "name: other\n",
+        r"^<string>:7:1: the file has duplicate key 'name' \(first given on line 2\)$",
+    ),
+    (
+        "duplicate dh key",
+        _head_with("    dh: {a: 1, a: 2}"),
+        r"^<string>:6:16: joint 'shoulder': 'dh' has duplicate key 'a' \(first given on line 6\)$",
+    ),
+    (
+        "duplicate joint key",
+        HEAD + "    type: prismatic\n",
+        r"^<string>:7:5: joints\[0\]: a joint has duplicate key 'type' \(first given on line 5\)$",
+    ),
+    (
+        "no moving joint",
+        HEAD.replace("type: revolute", "type: fixed"),
+        r"^<string>:4:3: 'joints' needs at least one moving \(revolute or prismatic\) joint$",
+    ),
+    ("empty joints", "robokin: 1\nname: arm\njoints: []\n", r"^<string>:3:9: 'joints' needs at least one moving"),
+    (
+        "joints not a list",
+        "robokin: 1\nname: arm\njoints: {a: 1}\n",
+        r"^<string>:3:9: 'joints' must be a list of joints, got a mapping$",
+    ),
     ("missing joints", "robokin: 1\nname: arm\n", r"^<string>:1:1: missing required key 'joints'"),
     ("missing name", HEAD.replace("name: arm\n", ""), r"^<string>:1:1: missing required key 'name'"),
     ("missing version", HEAD[11:], r"^<string>:1:1: missing required key 'robokin' \(the format version"),
-    ("version 3", HEAD.replace("robokin: 1", "robokin: 3"),
-     r"^<string>:1:10: unsupported format version 3 \(this robokin reads versions 1 and 2\)$"),
-    ("version as text", HEAD.replace("robokin: 1", "robokin: '1'"),
-     r"^<string>:1:10: 'robokin' must be the integer format version 1, got the text '1'$"),
-    ("version as float", HEAD.replace("robokin: 1", "robokin: 1.0"),
-     r"^<string>:1:10: 'robokin' must be the integer format version 1, got the number 1.0$"),
-    ("version as list", HEAD.replace("robokin: 1", "robokin: [1]"),
-     r"^<string>:1:10: 'robokin' must be the integer format version 1, got a list$"),
-    ("version too long", HEAD.replace("robokin: 1", "robokin: " + "1" * 5000),
-     r"^<string>:1:10: 'robokin' must be the integer format version 1, got a long number$"),
+    (
+        "version 3",
+        HEAD.replace("robokin: 1", "robokin: 3"),
+        r"^<string>:1:10: unsupported format version 3 \(this robokin reads versions 1 and 2\)$",
+    ),
+    (
+        "version as text",
+        HEAD.replace("robokin: 1", "robokin: '1'"),
+        r"^<string>:1:10: 'robokin' must be the integer format version 1, got the text '1'$",
+    ),
+    (
+        "version as float",
+        HEAD.replace("robokin: 1", "robokin: 1.0"),
+        r"^<string>:1:10: 'robokin' must be the integer format version 1, got the number 1.0$",
+    ),
+    (
+        "version as list",
+        HEAD.replace("robokin: 1", "robokin: [1]"),
+        r"^<string>:1:10: 'robokin' must be the integer format version 1, got a list$",
+    ),
+    (
+        "version too long",
+        HEAD.replace("robokin: 1", "robokin: " + "1" * 5000),
+        r"^<string>:1:10: 'robokin' must be the integer format version 1, got a long number$",
+    ),
     ("name as list", HEAD.replace("name: arm", "name: [arm]"), r"^<string>:2:7: 'name' must be text, got a list$"),
     # --- unsafe YAML
-    ("python tag", "robokin: 1\nname: !!python/object/apply:os.system ['true']\n",
-     r"^<string>:2:7: YAML tags such as 'tag:yaml.org,2002:python/object/apply:os.system' are not allowed"),
-    ("custom tag", HEAD.replace("dh: {a: 1.0}", "dh: !dh {a: 1.0}"),
-     r"^<string>:6:9: YAML tags such as '!dh' are not allowed in robot files$".replace("$", "; write plain values$")),
-    ("standard tag", HEAD.replace("robokin: 1", "robokin: !!int 1"),
-     r"^<string>:1:10: YAML tags such as 'tag:yaml.org,2002:int' are not allowed"),
-    ("non-specific tag", HEAD.replace("name: arm", "name: ! arm"),
-     r"^<string>:2:7: YAML tags such as '!' are not allowed"),
-    ("anchor", HEAD.replace("dh: {a: 1.0}", "dh: &g {a: 1.0}"),
-     r"^<string>:6:9: anchors \(&g\) are not allowed in robot files; write the value out$"),
-    ("merge key", HEAD.replace("dh: {a: 1.0}", "dh: {<<: {a: 1.0}}"),
-     r"^<string>:6:10: joint 'shoulder': 'dh' has unknown key '<<'"),
-    ("complex key", HEAD.replace("dh: {a: 1.0}", "dh: {[a]: 1.0}"),
-     r"^<string>:6:10: joint 'shoulder': 'dh' has a key that is not a name$"),
+    (
+        "python tag",
+        "robokin: 1\nname: !!python/object/apply:os.system ['true']\n",
+        r"^<string>:2:7: YAML tags such as 'tag:yaml.org,2002:python/object/apply:os.system' are not allowed",
+    ),
+    (
+        "custom tag",
+        HEAD.replace("dh: {a: 1.0}", "dh: !dh {a: 1.0}"),
+        r"^<string>:6:9: YAML tags such as '!dh' are not allowed in robot files$".replace("$", "; write plain values$"),
+    ),
+    (
+        "standard tag",
+        HEAD.replace("robokin: 1", "robokin: !!int 1"),
+        r"^<string>:1:10: YAML tags such as 'tag:yaml.org,2002:int' are not allowed",
+    ),
+    (
+        "non-specific tag",
+        HEAD.replace("name: arm", "name: ! arm"),
+        r"^<string>:2:7: YAML tags such as '!' are not allowed",
+    ),
+    (
+        "anchor",
+        HEAD.replace("dh: {a: 1.0}", "dh: &g {a: 1.0}"),
+        r"^<string>:6:9: anchors \(&g\) are not allowed in robot files; write the value out$",
+    ),
+    (
+        "merge key",
+        HEAD.replace("dh: {a: 1.0}", "dh: {<<: {a: 1.0}}"),
+        r"^<string>:6:10: joint 'shoulder': 'dh' has unknown key '<<'",
+    ),
+    (
+        "complex key",
+        HEAD.replace("dh: {a: 1.0}", "dh: {[a]: 1.0}"),
+        r"^<string>:6:10: joint 'shoulder': 'dh' has a key that is not a name$",
+    ),
 ]
 
 
@@ -618,17 +855,30 @@ def test_error_examples_in_the_docs_are_real():
     examples = text.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
     H = HEAD
     documents = [
-        H + "  - name: elbow\n    type: revolute\n    dh: {a: 0.5, alfa: 0}\n", H + "    mdh: {a: 1}\n",
-        _head_with("    limits: [-1, 1]"), H + "  - name: shoulder\n    type: revolute\n    dh: {}\n",
-        _head_with("    dh: {a: one}"), _head_with("    dh: {a: true}"), _head_with("    dh: {a: .nan}"),
-        _head_with("    origin: {xyz: [0, 1]}"), H + "    limits: [90, -90]\n",
-        H + "  - {name: flange, type: fixed, dh: {d: 0.1}, limits: [0, 1]}\n", H + "    axis: [0, 1, 0]\n",
-        H + "    velocity: -1\n", H.replace("type: revolute", "type: continuous"),
+        H + "  - name: elbow\n    type: revolute\n    dh: {a: 0.5, alfa: 0}\n",
+        H + "    mdh: {a: 1}\n",
+        _head_with("    limits: [-1, 1]"),
+        H + "  - name: shoulder\n    type: revolute\n    dh: {}\n",
+        _head_with("    dh: {a: one}"),
+        _head_with("    dh: {a: true}"),
+        _head_with("    dh: {a: .nan}"),
+        _head_with("    origin: {xyz: [0, 1]}"),
+        H + "    limits: [90, -90]\n",
+        H + "  - {name: flange, type: fixed, dh: {d: 0.1}, limits: [0, 1]}\n",
+        H + "    axis: [0, 1, 0]\n",
+        H + "    velocity: -1\n",
+        H.replace("type: revolute", "type: continuous"),
         "robokin: 1\nname: arm\nunits: {length: inch}\n" + H[21:],
         "robokin: 1\nname: arm\nunits: {angle: deg}\njoints:\n  - {name: j, type: revolute, dh: {alpha: pi/2}}\n",
-        H + "configurations:\n  home: [0, 0]\n", H + "    limits: [-1, 1]\nconfigurations:\n  home: [2]\n",
-        H + "joint_count: 3\n", _head_with("    dh: {a: 1, a: 2}"), H.replace("robokin: 1", "robokin: 3"),
-        "- a\n", "", "robokin: 1\nname: [arm\njoints: []\n", H.replace("    type", "\ttype"),
+        H + "configurations:\n  home: [0, 0]\n",
+        H + "    limits: [-1, 1]\nconfigurations:\n  home: [2]\n",
+        H + "joint_count: 3\n",
+        _head_with("    dh: {a: 1, a: 2}"),
+        H.replace("robokin: 1", "robokin: 3"),
+        "- a\n",
+        "",
+        "robokin: 1\nname: [arm\njoints: []\n",
+        H.replace("    type", "\ttype"),
         H.replace("type: revolute", "type: fixed"),
     ]
     messages = set()
@@ -672,13 +922,22 @@ def test_missing_file_directory_and_encoding(tmp_path):
 @pytest.mark.parametrize(
     "name, pattern",
     [
-        ("tab_indented.yaml", r"tab_indented\.yaml:6:1: joint '\w+': YAML syntax error: a tab character in the "
-                              r"indentation"),
-        ("python_object.yaml", r"python_object\.yaml:4:7: YAML tags such as "
-                               r"'tag:yaml.org,2002:python/object/apply:os.system' are not allowed"),
+        (
+            "tab_indented.yaml",
+            r"tab_indented\.yaml:6:1: joint '\w+': YAML syntax error: a tab character in the "
+            r"indentation",
+        ),
+        (
+            "python_object.yaml",
+            r"python_object\.yaml:4:7: YAML tags such as "
+            r"'tag:yaml.org,2002:python/object/apply:os.system' are not allowed",
+        ),
         ("billion_laughs.yaml", r"billion_laughs\.yaml:5:5: anchors \(&a\) are not allowed"),
-        ("dh_typo.yaml", r"dh_typo\.yaml:14:18: joint 'elbow': 'dh' has unknown key 'alfa' "
-                         r"\(expected a, alpha, d, theta\)"),
+        (
+            "dh_typo.yaml",
+            r"dh_typo\.yaml:14:18: joint 'elbow': 'dh' has unknown key 'alfa' "
+            r"\(expected a, alpha, d, theta\)",
+        ),
     ],
 )
 def test_bad_fixture_files(name, pattern, tmp_path):
@@ -708,8 +967,10 @@ def _laughs(levels: int) -> str:
         (_laughs(10), r"^<string>:1:5: anchors \(&a0\) are not allowed"),
         ("x: *unknown\n", r"^<string>:1:4: aliases \(\*unknown\) are not allowed"),
         # libyaml (when PyYAML has it) stops flow nesting itself, at 1000 levels, before robokin's cap does
-        ("[" * 100_000 + "]" * 100_000,
-         rf"^<string>:1:({MAX_DEPTH + 1}: document nested too deeply|1001: YAML syntax error: .*nesting depth)"),
+        (
+            "[" * 100_000 + "]" * 100_000,
+            rf"^<string>:1:({MAX_DEPTH + 1}: document nested too deeply|1001: YAML syntax error: .*nesting depth)",
+        ),
         ("{a: " * 100_000 + "}" * 100_000, r"^<string>:1:\d+: document nested too deeply"),
         ("- " * 100_000 + "x\n", r"^<string>:1:\d+: document nested too deeply"),
         ("x: " + "a" * MAX_BYTES + "\n", rf"^<string>:1:1: document too large: {MAX_BYTES + 4} characters"),
@@ -730,8 +991,11 @@ def test_node_cap_stops_composition_at_the_first_value_beyond_it(monkeypatch):
     text = "x: [" + ", ".join(["1"] * 100_000) + "]\n"
     start = time.perf_counter()
     # the mapping, 'x' and the list are 3 values; value k of the list is at column 5 + 3 (k - 1)
-    with pytest.raises(RobotFormatError, match=rf"^<string>:1:{5 + 3 * (1000 - 3)}: document too large: more than "
-                                               r"1000 YAML values$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=rf"^<string>:1:{5 + 3 * (1000 - 3)}: document too large: more than "
+        r"1000 YAML values$",
+    ):
         loads(text)
     assert time.perf_counter() - start < 1.0
 
@@ -872,7 +1136,7 @@ def _random_robot(rng: np.random.Generator, index: int) -> Robot:
         base=Origin(xyz=(num(), num(), num()), rpy=(num(), num(), num())) if rng.random() < 0.5 else Origin(),
         tool=Origin(xyz=(num(), num(), num()), rpy=(-0.0, 0.0, num())) if rng.random() < 0.5 else Origin(),
         configurations=configurations,
-        description=["", "line one\nline \"two\"  \n", "ü ∑ \\ tab\tend", "- starts with dash"][index % 4],
+        description=["", 'line one\nline "two"  \n', "ü ∑ \\ tab\tend", "- starts with dash"][index % 4],
         source=["", "Craig (2005), Table 3.1", "'single quoted'"][index % 3],
     )
 
@@ -895,7 +1159,9 @@ def test_dumps_writes_si_and_keeps_forms_and_order():
     assert "    velocity: 0.5" in lines
     assert "  home: [0.7853981633974483, 0.125, -3.141592653589793]" in lines
     assert [line for line in lines if line.startswith("  - name:")] == [
-        "  - name: waist", "  - name: slide", "  - name: wrist"
+        "  - name: waist",
+        "  - name: slide",
+        "  - name: wrist",
     ]
 
 
@@ -915,8 +1181,10 @@ def test_dumps_writes_yaml_1_1_floats_and_one_sided_limits():
 @pytest.mark.parametrize(
     "joint, pattern",
     [
-        (Joint(name="j", type="revolute", form="dh", dh=(0.0, 0.0, 0.0, 0.0), axis=(1.0, 0.0, 0.0)),
-         r"cannot be saved: joint 'j': a dh joint moves about z, but its axis is"),
+        (
+            Joint(name="j", type="revolute", form="dh", dh=(0.0, 0.0, 0.0, 0.0), axis=(1.0, 0.0, 0.0)),
+            r"cannot be saved: joint 'j': a dh joint moves about z, but its axis is",
+        ),
         # (NaN geometry, a non-unit axis and a negative speed cannot be built at all: see test_model.py.)
     ],
 )
@@ -927,8 +1195,14 @@ def test_dumps_refuses_robots_it_cannot_write_exactly(joint, pattern):
 
 def test_dumps_drops_the_meaningless_fields_of_fixed_joints():
     # A URDF-built fixed joint may carry an axis or limits; they do not move anything and are not written.
-    flange = Joint(name="flange", type="fixed", form="origin", origin=Origin(xyz=(0.0, 0.0, 0.1)),
-                   axis=(1.0, 0.0, 0.0), limits=(0.0, 0.0))
+    flange = Joint(
+        name="flange",
+        type="fixed",
+        form="origin",
+        origin=Origin(xyz=(0.0, 0.0, 0.1)),
+        axis=(1.0, 0.0, 0.0),
+        limits=(0.0, 0.0),
+    )
     robot = Robot(name="r", joints=(Joint(name="j", type="revolute", form="dh", dh=(1.0, 0.0, 0.0, 0.0)), flange))
     text = dumps(robot)
     assert "  - name: flange\n    type: fixed\n    origin: {xyz: [0.0, 0.0, 0.1], rpy: [0.0, 0.0, 0.0]}\n" in text
@@ -962,8 +1236,11 @@ def test_a_file_in_mm_without_units_loads_with_a_warning_and_fails_check(tmp_pat
     from robokin.cli import main
     from robokin.errors import PlausibilityWarning
 
-    with pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a length of 330 m = 330 m; robot arms are below "
-                                                 r"~20 m: add units: \{length: mm\}"):
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"joint 'j1' has a length of 330 m = 330 m; robot arms are below "
+        r"~20 m: add units: \{length: mm\}",
+    ):
         loads(ARM_MM)
     path = tmp_path / "lrmate.yaml"
     path.write_text(ARM_MM)
@@ -989,13 +1266,22 @@ def robokin_bundled(name: str):
 def test_angle_units_that_look_wrong():
     from robokin.errors import PlausibilityWarning
 
-    radians_in_deg_file = ARM_MM.replace("name: lrmate\n", "name: a\nunits: {length: mm, angle: deg}\n").replace(
-        "[-170, 170]", "[-2.96, 2.96]").replace("[-100, 145]", "[-1.7, 2.5]").replace("-pi/2", "-90")
-    with pytest.warns(PlausibilityWarning, match=r"every revolute limit lies within ±2.96 deg: these look like radians"):
+    radians_in_deg_file = (
+        ARM_MM.replace("name: lrmate\n", "name: a\nunits: {length: mm, angle: deg}\n")
+        .replace("[-170, 170]", "[-2.96, 2.96]")
+        .replace("[-100, 145]", "[-1.7, 2.5]")
+        .replace("-pi/2", "-90")
+    )
+    with pytest.warns(
+        PlausibilityWarning, match=r"every revolute limit lies within ±2.96 deg: these look like radians"
+    ):
         loads(radians_in_deg_file)
     degrees_in_rad_file = ARM_MM.replace("name: lrmate\n", "name: a\nunits: {length: mm}\n")
-    with pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a limit of 170 rad \(more than two turns\): this "
-                                                 r"looks like degrees in a radian file; add units: \{angle: deg\}"):
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"joint 'j1' has a limit of 170 rad \(more than two turns\): this "
+        r"looks like degrees in a radian file; add units: \{angle: deg\}",
+    ):
         loads(degrees_in_rad_file)
 
 
@@ -1017,12 +1303,21 @@ joints:
 @pytest.mark.parametrize(
     "line, pattern",
     [
-        ("     d: 1", r"^<string>:9:6: joint 'j1': YAML indentation error: this line starts at column 6, which lines "
-                     r"up with no block above it \(the enclosing keys start at columns 7, 5, 1\)"),
-        ("    d: 1", r"^<string>:9:5: joint 'j1': unknown key 'd' \(expected .*\); 'd' is a parameter of 'dh:' "
-                    r"\(or 'mdh:'\): indent it under that key$"),
-        ("        d: 1", r"^<string>:9:10: joint 'j1': YAML indentation error: unexpected ':': either this line is "
-                        r"indented deeper than the key above it \(line 8 starts at column 7\)"),
+        (
+            "     d: 1",
+            r"^<string>:9:6: joint 'j1': YAML indentation error: this line starts at column 6, which lines "
+            r"up with no block above it \(the enclosing keys start at columns 7, 5, 1\)",
+        ),
+        (
+            "    d: 1",
+            r"^<string>:9:5: joint 'j1': unknown key 'd' \(expected .*\); 'd' is a parameter of 'dh:' "
+            r"\(or 'mdh:'\): indent it under that key$",
+        ),
+        (
+            "        d: 1",
+            r"^<string>:9:10: joint 'j1': YAML indentation error: unexpected ':': either this line is "
+            r"indented deeper than the key above it \(line 8 starts at column 7\)",
+        ),
         ("      d 1\n      theta: 0", r"^<string>:9:7: joint 'j1': YAML syntax error: a key without ':'"),
     ],
     ids=["dedented-between", "dedented-to-joint", "over-indented", "missing-colon"],
@@ -1035,11 +1330,17 @@ def test_yaml_indentation_errors_in_plain_words(line, pattern):
 
 def test_joint_type_typo_and_a_word_for_a_number():
     bad_type = JOINT_BLOCK.format(X="").replace("type: revolute", "type: revolut", 1)
-    with pytest.raises(RobotFormatError, match=r"^<string>:5:11: joint 'j1': unknown joint type 'revolut' \(expected "
-                                               r"revolute, prismatic, fixed\); did you mean 'revolute'\?$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<string>:5:11: joint 'j1': unknown joint type 'revolut' \(expected "
+        r"revolute, prismatic, fixed\); did you mean 'revolute'\?$",
+    ):
         loads(bad_type)
     fast = JOINT_BLOCK.format(X="    velocity: fast")
-    with pytest.raises(RobotFormatError, match=r"^<string>:9:15: joint 'j1': 'velocity' must be a number \[rad\], "
-                                               r"got 'fast'$") as info:
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<string>:9:15: joint 'j1': 'velocity' must be a number \[rad\], "
+        r"got 'fast'$",
+    ) as info:
         loads(fast)
     assert "pi" not in str(info.value)

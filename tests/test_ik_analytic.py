@@ -80,7 +80,14 @@ def _robot_from_screws(name: str, H, P, R0, p0, limits=(-np.inf, np.inf)) -> Rob
     joints, prev = [], np.zeros(3)
     for i, (h, o) in enumerate(zip(np.asarray(H, float), np.asarray(P, float))):
         joints.append(
-            Joint(f"j{i + 1}", "revolute", "origin", origin=Origin(tuple(o - prev), (0.0, 0.0, 0.0)), axis=tuple(h), limits=limits)
+            Joint(
+                f"j{i + 1}",
+                "revolute",
+                "origin",
+                origin=Origin(tuple(o - prev), (0.0, 0.0, 0.0)),
+                axis=tuple(h),
+                limits=limits,
+            )
         )
         prev = o
     tool = Origin(tuple(np.asarray(p0, float) - prev), tuple(matrix_to_rpy(np.asarray(R0, float))))
@@ -118,7 +125,9 @@ def test_every_solution_verified_and_the_source_found(name):
 def _dls_solution_set(robot: Robot, T: np.ndarray, starts: int, seed: int) -> np.ndarray:
     """Distinct solutions (mod 2π) found by damped least squares from many random starts, one attempt each."""
     q0 = _random_q(robot, starts, seed)
-    res = ik.solve(robot, np.broadcast_to(T, (starts, 4, 4)), q0, options=ik.IKOptions(max_restarts=0, starts=1), method="dls")
+    res = ik.solve(
+        robot, np.broadcast_to(T, (starts, 4, 4)), q0, options=ik.IKOptions(max_restarts=0, starts=1), method="dls"
+    )
     found = []
     for q in res.q[res.success]:
         if not any(_same_mod_turn(q, f) < 1e-4 for f in found):
@@ -141,7 +150,15 @@ def test_solution_set_equals_many_start_dls(name):
             held = Robot(
                 robot.name,
                 tuple(
-                    Joint(jt.name, jt.type, jt.form, jt.dh, jt.origin, jt.axis, (q[i, j], q[i, j]) if k == j else jt.limits)
+                    Joint(
+                        jt.name,
+                        jt.type,
+                        jt.form,
+                        jt.dh,
+                        jt.origin,
+                        jt.axis,
+                        (q[i, j], q[i, j]) if k == j else jt.limits,
+                    )
                     for k, jt in enumerate(robot.joints)
                 ),
                 robot.base,
@@ -202,7 +219,12 @@ def test_unreachable_target_has_no_valid_solution():
 
 def test_joint_limits_keep_exactly_the_solutions_within_them():
     robot = robokin.load("irb140")
-    free = Robot("irb140_free", tuple(Joint(j.name, j.type, j.form, j.dh, j.origin, j.axis) for j in robot.joints), robot.base, robot.tool)
+    free = Robot(
+        "irb140_free",
+        tuple(Joint(j.name, j.type, j.form, j.dh, j.origin, j.axis) for j in robot.joints),
+        robot.base,
+        robot.tool,
+    )
     T = robot.fk(_random_q(robot, 50, seed=4))
     limited, unlimited = ik.solve_all(robot, T), ik.solve_all(free, T)
     lo, hi = robot.limits[:, 0], robot.limits[:, 1]

@@ -90,7 +90,9 @@ def test_sp3_exact_and_least_squares():
     s = sp.sp3(p1, p2, k, far)
     assert s.least_squares.all()
     r = np.abs(np.linalg.norm(sp.rotate(k, s.theta[:, 0, 0], p1) - p2, axis=-1) - far)
-    brute = np.abs(np.linalg.norm(sp.rotate(k[:, None], GRID, p1[:, None]) - p2[:, None], axis=-1) - far[:, None]).min(-1)
+    brute = np.abs(np.linalg.norm(sp.rotate(k[:, None], GRID, p1[:, None]) - p2[:, None], axis=-1) - far[:, None]).min(
+        -1
+    )
     assert (r <= brute + 1e-12).all()
 
 

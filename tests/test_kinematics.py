@@ -48,13 +48,23 @@ def random_chain(rng: np.random.Generator) -> Robot:
         kind = ("revolute", "prismatic", "revolute", "fixed")[rng.integers(4)] if i else "revolute"
         if form == "origin":
             axis = rng.normal(size=3) if i % 2 else np.eye(3)[i % 3] * (-1) ** i
-            joints.append(Joint(f"j{i}", kind, "origin", origin=Origin(tuple(rng.normal(size=3) * 0.3),
-                                                                       tuple(rng.uniform(-3, 3, 3))),
-                                axis=tuple(axis / np.linalg.norm(axis))))
+            joints.append(
+                Joint(
+                    f"j{i}",
+                    kind,
+                    "origin",
+                    origin=Origin(tuple(rng.normal(size=3) * 0.3), tuple(rng.uniform(-3, 3, 3))),
+                    axis=tuple(axis / np.linalg.norm(axis)),
+                )
+            )
         else:
             joints.append(Joint(f"j{i}", kind, form, dh=tuple(rng.uniform(-1, 1, 4))))
-    return Robot("random", joints, base=Origin((0.1, -0.2, 0.3), (0.3, -0.2, 1.0)),
-                 tool=Origin((0.0, 0.05, 0.1), (0.1, 0.2, 0.3)))
+    return Robot(
+        "random",
+        joints,
+        base=Origin((0.1, -0.2, 0.3), (0.3, -0.2, 1.0)),
+        tool=Origin((0.0, 0.05, 0.1), (0.1, 0.2, 0.3)),
+    )
 
 
 # ------------------------------------------------------------------------------------ closed forms
@@ -82,17 +92,19 @@ def test_planar_3r_closed_form(form):
 def test_prismatic_closed_form():
     """A cylindrical RP arm: rotate about z, slide along the rotated x axis, at height h."""
     h = 0.4
-    robot = Robot("rp", [
-        Joint("turn", "revolute", "origin", origin=Origin((0, 0, h))),
-        Joint("slide", "prismatic", "origin", axis=(1, 0, 0)),
-    ])
+    robot = Robot(
+        "rp",
+        [
+            Joint("turn", "revolute", "origin", origin=Origin((0, 0, h))),
+            Joint("slide", "prismatic", "origin", axis=(1, 0, 0)),
+        ],
+    )
     q = np.array([[0.3, 0.7], [-2.0, 0.25], [np.pi, 0.0]])
     T = robot.fk(q)
     expected = np.stack([q[:, 1] * np.cos(q[:, 0]), q[:, 1] * np.sin(q[:, 0]), np.full(3, h)], axis=-1)
     np.testing.assert_allclose(T[:, :3, 3], expected, atol=1e-15)
     J = robot.jacobian(q)
-    np.testing.assert_allclose(J[:, :3, 1], np.stack([np.cos(q[:, 0]), np.sin(q[:, 0]), 0 * q[:, 0]], -1),
-                               atol=1e-15)
+    np.testing.assert_allclose(J[:, :3, 1], np.stack([np.cos(q[:, 0]), np.sin(q[:, 0]), 0 * q[:, 0]], -1), atol=1e-15)
     np.testing.assert_allclose(J[:, 3:, 1], 0.0, atol=0)
 
 
@@ -100,12 +112,20 @@ def test_dh_prismatic_is_offset_along_z():
     """Standard DH prismatic: Rz(theta) Tz(d + q) Tx(a) Rx(alpha)."""
     joint = Joint("p", "prismatic", "dh", dh=(0.2, 0.3, 0.1, 0.4))
     q = 0.5
-    expected = (spatial.transform(spatial.rot_z(0.4)) @ spatial.trans(z=0.1 + q) @ spatial.trans(x=0.2)
-                @ spatial.transform(spatial.rot_x(0.3)))
+    expected = (
+        spatial.transform(spatial.rot_z(0.4))
+        @ spatial.trans(z=0.1 + q)
+        @ spatial.trans(x=0.2)
+        @ spatial.transform(spatial.rot_x(0.3))
+    )
     np.testing.assert_allclose(joint.matrix(q), expected, atol=1e-15)
     mdh = Joint("p", "prismatic", "mdh", dh=(0.2, 0.3, 0.1, 0.4))
-    expected = (spatial.transform(spatial.rot_x(0.3)) @ spatial.trans(x=0.2)
-                @ spatial.transform(spatial.rot_z(0.4)) @ spatial.trans(z=0.1 + q))
+    expected = (
+        spatial.transform(spatial.rot_x(0.3))
+        @ spatial.trans(x=0.2)
+        @ spatial.transform(spatial.rot_z(0.4))
+        @ spatial.trans(z=0.1 + q)
+    )
     np.testing.assert_allclose(mdh.matrix(q), expected, atol=1e-15)
 
 
@@ -327,10 +347,8 @@ def test_statics_by_vjp_and_twist_by_jvp(robot):
     q = random_q(robot, rng, (2, 3))
     qd, F = rng.normal(size=(2, 3, robot.n)), rng.normal(size=(2, 3, 6))
     J = robot.jacobian(q)
-    np.testing.assert_allclose(kinematics.tool_twist(robot, q, qd), np.einsum("...kj,...j->...k", J, qd),
-                               atol=1e-13)
-    np.testing.assert_allclose(kinematics.joint_torques(robot, q, F), np.einsum("...kj,...k->...j", J, F),
-                               atol=1e-13)
+    np.testing.assert_allclose(kinematics.tool_twist(robot, q, qd), np.einsum("...kj,...j->...k", J, qd), atol=1e-13)
+    np.testing.assert_allclose(kinematics.joint_torques(robot, q, F), np.einsum("...kj,...k->...j", J, F), atol=1e-13)
 
 
 def test_blocks_of_a_large_batch_join_seamlessly(monkeypatch):

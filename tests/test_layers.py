@@ -35,10 +35,26 @@ def test_no_module_imports_another_modules_private_names():
                     if alias.name.startswith("_") and not alias.name.startswith("__") and not same_package:
                         offences.append(f"{here}: from {node.module} import {alias.name}")
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if node.attr.startswith("_") and not node.attr.startswith("__") and node.value.id in {
-                    "kinematics", "singularity", "model", "validation", "measures", "ik", "spatial", "format",
-                    "urdf", "loading", "trajectory", "viz", "cli", "autodiff",
-                }:
+                if (
+                    node.attr.startswith("_")
+                    and not node.attr.startswith("__")
+                    and node.value.id
+                    in {
+                        "kinematics",
+                        "singularity",
+                        "model",
+                        "validation",
+                        "measures",
+                        "ik",
+                        "spatial",
+                        "format",
+                        "urdf",
+                        "loading",
+                        "trajectory",
+                        "viz",
+                        "cli",
+                        "autodiff",
+                    }
+                ):
                     offences.append(f"{here}: {node.value.id}.{node.attr}")
     assert not offences, "\n".join(offences)
-

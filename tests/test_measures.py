@@ -40,13 +40,16 @@ def test_inverse_condition_is_scale_free_and_zero_for_a_zero_matrix():
 def test_manipulability_of_wide_and_tall_blocks_is_the_gram_volume():
     rng = np.random.default_rng(2)
     J = rng.normal(size=(5, 6, 7))
-    np.testing.assert_allclose(measures.manipulability(J), np.sqrt(np.linalg.det(J @ np.swapaxes(J, -1, -2))),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        measures.manipulability(J), np.sqrt(np.linalg.det(J @ np.swapaxes(J, -1, -2))), rtol=1e-10
+    )
     Jt = J[..., :3]  # 6 rows, 3 columns: tall
-    np.testing.assert_allclose(measures.manipulability(Jt, rows="translation"),
-                               np.abs(np.linalg.det(Jt[:, :3])), rtol=1e-10)
-    np.testing.assert_allclose(measures.manipulability(Jt), np.sqrt(np.linalg.det(np.swapaxes(Jt, -1, -2) @ Jt)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        measures.manipulability(Jt, rows="translation"), np.abs(np.linalg.det(Jt[:, :3])), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        measures.manipulability(Jt), np.sqrt(np.linalg.det(np.swapaxes(Jt, -1, -2) @ Jt)), rtol=1e-10
+    )
 
 
 def test_det_of_the_planar_2r_position_block():
@@ -62,7 +65,9 @@ def test_det_needs_a_square_block():
 
 
 def test_rows_need_a_six_row_jacobian_and_valid_names():
-    with pytest.raises(ShapeError, match=r"^rows='rotation' needs a Jacobian with 6 rows \[v; ω\], got shape \(3, 3\)$"):
+    with pytest.raises(
+        ShapeError, match=r"^rows='rotation' needs a Jacobian with 6 rows \[v; ω\], got shape \(3, 3\)$"
+    ):
         measures.manipulability(np.eye(3), rows="rotation")
     with pytest.raises(OptionError, match=r"^rows must be one of 'all', 'translation', 'rotation'; got 'position'$"):
         measures.row_indices("position")
@@ -74,8 +79,11 @@ def test_matrix_refuses_bad_jacobians():
         measures.singular_values(np.zeros(6))
     with pytest.raises(ShapeError, match=r"^J must be finite; found nan at index \(0, 1\)$"):
         measures.singular_values([[0.0, np.nan], [1.0, 0.0]])
-    with pytest.raises(ShapeError, match=r"^J must be an array of numbers of shape \(\.\.\., m, n\) \(real integers or "
-                                         r"floats\), got dtype complex128"):
+    with pytest.raises(
+        ShapeError,
+        match=r"^J must be an array of numbers of shape \(\.\.\., m, n\) \(real integers or "
+        r"floats\), got dtype complex128",
+    ):
         measures.singular_values(np.eye(2, dtype=complex))
 
 
@@ -92,9 +100,14 @@ def test_unit_scales_make_the_jacobian_the_same_for_a_scaled_arm():
     from robokin.model import Joint, Robot
 
     def arm(s):
-        return Robot("a", (Joint("j1", "revolute", "dh", dh=(s, 0.0, 0.0, 0.0)),
-                           Joint("j2", "prismatic", "dh", dh=(0.0, math.pi / 2, 0.0, 0.0), limits=(0.0, s)),
-                           Joint("j3", "revolute", "dh", dh=(s, 0.0, 0.0, 0.0))))
+        return Robot(
+            "a",
+            (
+                Joint("j1", "revolute", "dh", dh=(s, 0.0, 0.0, 0.0)),
+                Joint("j2", "prismatic", "dh", dh=(0.0, math.pi / 2, 0.0, 0.0), limits=(0.0, s)),
+                Joint("j3", "revolute", "dh", dh=(s, 0.0, 0.0, 0.0)),
+            ),
+        )
 
     q = np.array([0.3, 0.4, -0.2])
     for s in (1e-3, 1.0, 1e3):
@@ -102,12 +115,21 @@ def test_unit_scales_make_the_jacobian_the_same_for_a_scaled_arm():
         rows, cols = measures.unit_scales(big)
         ref_rows, ref_cols = measures.unit_scales(small)
         q_big = q * np.array([1.0, s, 1.0])
-        np.testing.assert_allclose(big.jacobian(q_big) * rows[:, None] * cols,
-                                   small.jacobian(q) * ref_rows[:, None] * ref_cols, atol=1e-12)
+        np.testing.assert_allclose(
+            big.jacobian(q_big) * rows[:, None] * cols, small.jacobian(q) * ref_rows[:, None] * ref_cols, atol=1e-12
+        )
 
 
-@pytest.mark.parametrize("name, rows", [("planar2r", (0, 1)), ("planar3r", (0, 1, 5)), ("cobra600", (0, 1, 2, 5)),
-                                        ("puma560", (0, 1, 2, 3, 4, 5)), ("panda", (0, 1, 2, 3, 4, 5))])
+@pytest.mark.parametrize(
+    "name, rows",
+    [
+        ("planar2r", (0, 1)),
+        ("planar3r", (0, 1, 5)),
+        ("cobra600", (0, 1, 2, 5)),
+        ("puma560", (0, 1, 2, 3, 4, 5)),
+        ("panda", (0, 1, 2, 3, 4, 5)),
+    ],
+)
 def test_task_rows_of_the_bundled_arms(name, rows):
     assert measures.task_rows(robokin.load(name)) == rows
 

@@ -65,14 +65,17 @@ def test_an_axis_of_norm_one_is_kept_bit_for_bit():
     assert unit_axis(axis) == axis
 
 
-@pytest.mark.parametrize("axis, reason", [
-    ((0.0, 0.0, 0.0), r"axis must not be zero \(expected a direction such as \[0, 0, 1\]\)"),
-    ((0.0, math.nan, 1.0), r"axis must be finite \(no NaN or infinity\), got \[0, nan, 1\]"),
-    ((0.0, math.inf, 1.0), r"axis must be finite \(no NaN or infinity\), got \[0, inf, 1\]"),
-    ((0.0, 1.0), r"axis must be 3 real numbers, got \(0\.0, 1\.0\)"),
-    ((True, 0.0, 0.0), r"axis must be 3 real numbers, got \(True, 0\.0, 0\.0\)"),
-    ((1j, 0.0, 0.0), r"axis must be 3 real numbers"),
-])
+@pytest.mark.parametrize(
+    "axis, reason",
+    [
+        ((0.0, 0.0, 0.0), r"axis must not be zero \(expected a direction such as \[0, 0, 1\]\)"),
+        ((0.0, math.nan, 1.0), r"axis must be finite \(no NaN or infinity\), got \[0, nan, 1\]"),
+        ((0.0, math.inf, 1.0), r"axis must be finite \(no NaN or infinity\), got \[0, inf, 1\]"),
+        ((0.0, 1.0), r"axis must be 3 real numbers, got \(0\.0, 1\.0\)"),
+        ((True, 0.0, 0.0), r"axis must be 3 real numbers, got \(True, 0\.0, 0\.0\)"),
+        ((1j, 0.0, 0.0), r"axis must be 3 real numbers"),
+    ],
+)
 def test_bad_axes(axis, reason):
     with pytest.raises(RobotFormatError, match=rf"^<joint 'j'>: {reason}") as info:
         _rev(axis=axis)
@@ -88,22 +91,37 @@ def test_urdf_and_yaml_locate_the_models_axis_error():
 
 
 # ------------------------------------------------------------------------------------ geometry, limits
-@pytest.mark.parametrize("kw, key, reason", [
-    ({"form": "dh", "dh": (math.nan, 0.0, 0.0, 0.0)}, "dh", r"dh must be finite \(no NaN or infinity\), got \[nan, 0, 0, 0\]"),
-    ({"form": "mdh", "dh": (0.0, 0.0, math.inf, 0.0)}, "dh", r"dh must be finite"),
-    ({"form": "dh", "dh": (1.0, 2.0)}, "dh", r"dh must be 4 real numbers, got \(1\.0, 2\.0\)"),
-    ({"limits": (1.0, -1.0)}, "limits", r"lower limit 1 rad is above upper limit -1 rad"),
-    ({"limits": (math.nan, 1.0)}, "limits", r"limits must be \[lower, upper\] with each finite or open"),
-    ({"limits": (math.inf, math.inf)}, "limits", r"limits must be \[lower, upper\] with each finite or open "
-                                                  r"\(lower -inf, upper \+inf\), got \[inf, inf\]"),
-    ({"limits": (-math.inf, -math.inf)}, "limits", r"limits must be \[lower, upper\] with each finite or open"),
-    ({"velocity": -2.0}, "velocity", r"velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), got -2"),
-    ({"velocity": math.nan}, "velocity", r"velocity must be a finite speed > 0"),
-    ({"velocity": math.inf}, "velocity", r"velocity must be a finite speed > 0 \[rad/s\] .*got inf"),
-    ({"velocity": "fast"}, "velocity", r"velocity must be 1 real numbers, got \('fast',\)"),
-    ({"form": "planar"}, "form", r"unknown geometry form 'planar' \(expected dh, mdh, origin\)"),
-    ({"origin": (0.0, 0.0, 0.0)}, "origin", r"origin must be an Origin, got tuple"),
-])
+@pytest.mark.parametrize(
+    "kw, key, reason",
+    [
+        (
+            {"form": "dh", "dh": (math.nan, 0.0, 0.0, 0.0)},
+            "dh",
+            r"dh must be finite \(no NaN or infinity\), got \[nan, 0, 0, 0\]",
+        ),
+        ({"form": "mdh", "dh": (0.0, 0.0, math.inf, 0.0)}, "dh", r"dh must be finite"),
+        ({"form": "dh", "dh": (1.0, 2.0)}, "dh", r"dh must be 4 real numbers, got \(1\.0, 2\.0\)"),
+        ({"limits": (1.0, -1.0)}, "limits", r"lower limit 1 rad is above upper limit -1 rad"),
+        ({"limits": (math.nan, 1.0)}, "limits", r"limits must be \[lower, upper\] with each finite or open"),
+        (
+            {"limits": (math.inf, math.inf)},
+            "limits",
+            r"limits must be \[lower, upper\] with each finite or open "
+            r"\(lower -inf, upper \+inf\), got \[inf, inf\]",
+        ),
+        ({"limits": (-math.inf, -math.inf)}, "limits", r"limits must be \[lower, upper\] with each finite or open"),
+        (
+            {"velocity": -2.0},
+            "velocity",
+            r"velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), got -2",
+        ),
+        ({"velocity": math.nan}, "velocity", r"velocity must be a finite speed > 0"),
+        ({"velocity": math.inf}, "velocity", r"velocity must be a finite speed > 0 \[rad/s\] .*got inf"),
+        ({"velocity": "fast"}, "velocity", r"velocity must be 1 real numbers, got \('fast',\)"),
+        ({"form": "planar"}, "form", r"unknown geometry form 'planar' \(expected dh, mdh, origin\)"),
+        ({"origin": (0.0, 0.0, 0.0)}, "origin", r"origin must be an Origin, got tuple"),
+    ],
+)
 def test_python_construction_enforces_the_joint_rules(kw, key, reason):
     with pytest.raises(RobotFormatError, match=rf"^<joint 'j'>: {reason}") as info:
         _rev(**kw)
@@ -113,8 +131,11 @@ def test_python_construction_enforces_the_joint_rules(kw, key, reason):
 def test_prismatic_speeds_are_in_metres_and_types_are_checked():
     with pytest.raises(RobotFormatError, match=r"^<joint 'p'>: lower limit 0\.5 m is above upper limit 0 m$"):
         Joint("p", "prismatic", "origin", limits=(0.5, 0.0))
-    with pytest.raises(RobotFormatError, match=r"^<joint 'p'>: unknown joint type 'continuous' \(expected revolute, "
-                                               r"prismatic, fixed\)$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<joint 'p'>: unknown joint type 'continuous' \(expected revolute, "
+        r"prismatic, fixed\)$",
+    ):
         Joint("p", "continuous", "origin")
     with pytest.raises(RobotFormatError, match=r"^<joint>: a joint's name must be non-empty text, got ''$"):
         Joint("", "revolute", "origin")
@@ -128,7 +149,9 @@ def test_limits_may_be_open_on_one_side_or_locked():
 
 
 def test_origin_must_be_finite():
-    with pytest.raises(RobotFormatError, match=r"^<origin>: xyz must be finite \(no NaN or infinity\), got \[0, nan, 0\]$"):
+    with pytest.raises(
+        RobotFormatError, match=r"^<origin>: xyz must be finite \(no NaN or infinity\), got \[0, nan, 0\]$"
+    ):
         Origin(xyz=(0.0, math.nan, 0.0))
     with pytest.raises(RobotFormatError, match=r"^<origin>: rpy must be 3 real numbers, got \(0\.0, 0\.0\)$"):
         Origin(rpy=(0.0, 0.0))
@@ -137,11 +160,17 @@ def test_origin_must_be_finite():
 
 def test_yaml_in_degrees_or_millimetres_shows_the_written_values_beside_the_si_ones():
     deg = "robokin: 1\nname: r\nunits: {angle: deg, length: mm}\njoints:\n  - {name: j, type: revolute, dh: {a: 1}, "
-    with pytest.raises(RobotFormatError, match=r"^<string>:5:51: joint 'j': lower limit 1\.5707963267948966 rad is above "
-                                               r"upper limit -1\.5707963267948966 rad \(written \[90, -90\] in deg\)$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<string>:5:51: joint 'j': lower limit 1\.5707963267948966 rad is above "
+        r"upper limit -1\.5707963267948966 rad \(written \[90, -90\] in deg\)$",
+    ):
         loads(deg + "limits: [90, -90]}\n")
-    with pytest.raises(RobotFormatError, match=r"^<string>:5:54: joint 'j': velocity must be a finite speed > 0 \[m/s\] "
-                                               r"\(0 or None: unspecified\), got -0\.5 \(written -500 in mm\)$"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<string>:5:54: joint 'j': velocity must be a finite speed > 0 \[m/s\] "
+        r"\(0 or None: unspecified\), got -0\.5 \(written -500 in mm\)$",
+    ):
         loads(deg.replace("revolute", "prismatic") + "velocity: -500}\n")
 
 
@@ -158,12 +187,17 @@ def test_velocity_zero_is_unspecified_in_python_yaml_and_urdf_and_round_trips():
 # ------------------------------------------------------------------------------------- finite poses
 def test_offsets_that_add_up_to_infinity_are_refused_everywhere():
     big = Joint("a", "revolute", "dh", dh=(1e308, 0.0, 0.0, 0.0))
-    with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: the link offsets up to joint 'b' add up to more than "
-                                               r"the largest float \[m\]") as info:
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<robot 'r'>: the link offsets up to joint 'b' add up to more than "
+        r"the largest float \[m\]",
+    ) as info:
         Robot("r", (big, Joint("b", "revolute", "dh", dh=(1e308, 0.0, 0.0, 0.0))))
     assert info.value.joint == "b" and info.value.key_path == "joints"
-    text = "robokin: 1\nname: r\njoints:\n  - {name: a, type: revolute, dh: {a: 1e308}}\n" \
-           "  - {name: b, type: revolute, dh: {a: 1e308}}\n"
+    text = (
+        "robokin: 1\nname: r\njoints:\n  - {name: a, type: revolute, dh: {a: 1e308}}\n"
+        "  - {name: b, type: revolute, dh: {a: 1e308}}\n"
+    )
     with pytest.raises(RobotFormatError, match=r"^<string>:5:12: joint 'b': the link offsets up to joint 'b' add up"):
         loads(text)
     with pytest.raises(RobotFormatError, match=r"^<robot 'r'>: the link offsets and the tool offset add up"):
@@ -193,19 +227,27 @@ def test_characteristic_length_is_defined_once():
 
 
 def test_sampling_bounds():
-    robot = Robot("r", (
-        Joint("a", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0), limits=(-1.0, 2.0)),
-        Joint("b", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0)),
-        Joint("c", "prismatic", "dh", limits=(-math.inf, 0.25)),
-        Joint("d", "prismatic", "dh"),
-        Joint("e", "revolute", "dh", limits=(0.0, math.inf)),
-    ))
+    robot = Robot(
+        "r",
+        (
+            Joint("a", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0), limits=(-1.0, 2.0)),
+            Joint("b", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0)),
+            Joint("c", "prismatic", "dh", limits=(-math.inf, 0.25)),
+            Joint("d", "prismatic", "dh"),
+            Joint("e", "revolute", "dh", limits=(0.0, math.inf)),
+        ),
+    )
     L = 0.5 + 0.5 + 0.25
     assert robot.characteristic_length == pytest.approx(L)
     np.testing.assert_array_equal(
         robot.sampling_bounds,
-        [[-1.0, 2.0], [-math.pi, math.pi], [-robot.characteristic_length, 0.25],
-         [-robot.characteristic_length, robot.characteristic_length], [0.0, math.pi]],
+        [
+            [-1.0, 2.0],
+            [-math.pi, math.pi],
+            [-robot.characteristic_length, 0.25],
+            [-robot.characteristic_length, robot.characteristic_length],
+            [0.0, math.pi],
+        ],
     )
     assert not robot.sampling_bounds.flags.writeable
 
@@ -231,16 +273,19 @@ def test_with_tool_and_with_base_return_new_robots():
     assert tooled is not robot and robot.tool.is_identity
     np.testing.assert_allclose(tooled.fk(q), robot.fk(q) @ T_flange_tool, atol=1e-14)
     # twice: the second tool is mounted on the first
-    np.testing.assert_allclose(tooled.with_tool(T_flange_tool).fk(q), robot.fk(q) @ T_flange_tool @ T_flange_tool,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        tooled.with_tool(T_flange_tool).fk(q), robot.fk(q) @ T_flange_tool @ T_flange_tool, atol=1e-14
+    )
     T_world_base = spatial.transform(spatial.rot_z(0.7), [1.0, 2.0, 0.5])
     based = robot.with_base(T_world_base)
-    np.testing.assert_allclose(based.fk(q), T_world_base @ spatial.inverse(robot.base.matrix) @ robot.fk(q),
-                               atol=1e-13)
+    np.testing.assert_allclose(based.fk(q), T_world_base @ spatial.inverse(robot.base.matrix) @ robot.fk(q), atol=1e-13)
     assert based.joint_names == robot.joint_names and based.configurations.keys() == robot.configurations.keys()
     np.testing.assert_allclose(robot.fk(q), robokin.load("ur5").fk(q), atol=0)  # the original is unchanged
-    with pytest.raises(ShapeError, match=r"^T_flange_tool must be one transform of shape \(4, 4\), got shape "
-                                         r"\(2, 4, 4\)$"):
+    with pytest.raises(
+        ShapeError,
+        match=r"^T_flange_tool must be one transform of shape \(4, 4\), got shape "
+        r"\(2, 4, 4\)$",
+    ):
         robot.with_tool(np.stack([np.eye(4)] * 2))
     with pytest.raises(ConventionError, match=r"^T_world_base is not a rigid transform"):
         robot.with_base(2 * np.eye(4))

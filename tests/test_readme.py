@@ -20,7 +20,7 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch, capsys):
     plt.close("all")
     out = capsys.readouterr().out
     rate = float(re.search(r"^([01]\.\d+) \(1000, 7\)$", out, flags=re.M).group(1))
-    assert rate >= 0.999                   # the IK example's claim (the goal rate)
+    assert rate >= 0.999  # the IK example's claim (the goal rate)
     assert "True" in out and "SINGULAR: wrist" in out
     assert (tmp_path / "arm.gif").stat().st_size > 0 and (tmp_path / "map.png").stat().st_size > 0
     assert namespace["followed"].success.all()

@@ -28,8 +28,14 @@ def planar2r(l1: float, l2: float) -> Robot:
 
 def puma(scale: float = 1.0) -> Robot:
     """PUMA 560, standard DH (Corke & Armstrong-Helouvry 1994), all lengths times ``scale``."""
-    dh = [(0, np.pi / 2, 0), (PUMA_A2, 0, 0), (PUMA_A3, -np.pi / 2, 0.15005), (0, np.pi / 2, PUMA_D4),
-          (0, -np.pi / 2, 0), (0, 0, 0)]
+    dh = [
+        (0, np.pi / 2, 0),
+        (PUMA_A2, 0, 0),
+        (PUMA_A3, -np.pi / 2, 0.15005),
+        (0, np.pi / 2, PUMA_D4),
+        (0, -np.pi / 2, 0),
+        (0, 0, 0),
+    ]
     joints = [Joint(f"j{k}", "revolute", "dh", dh=(a * scale, al, d * scale, 0.0)) for k, (a, al, d) in enumerate(dh)]
     return Robot("puma", tuple(joints), base=Origin(xyz=(0.0, 0.0, 0.67183 * scale)))
 
@@ -90,8 +96,9 @@ def test_manipulability_is_sqrt_det_JJt_for_wide_and_abs_det_for_square():
     Q = rng.normal(size=(5, 6, 6))
     np.testing.assert_allclose(M.manipulability(Q), np.abs(np.linalg.det(Q)), rtol=1e-10)
     Qr = Q[:, 3:, :]  # 3 x 6 rotation block: √det(Qr Qrᵀ)
-    np.testing.assert_allclose(M.manipulability(Q, "rotation"), np.sqrt(np.linalg.det(Qr @ np.swapaxes(Qr, -1, -2))),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        M.manipulability(Q, "rotation"), np.sqrt(np.linalg.det(Qr @ np.swapaxes(Qr, -1, -2))), rtol=1e-10
+    )
 
 
 def test_errors_of_functions_of_J():
@@ -129,8 +136,10 @@ def test_scale_free_for_an_arm_scaled_by_ten():
     np.testing.assert_allclose(S.scaled_jacobian(big, q[0]), scaled_J(big, q[0]), atol=1e-14)
 
 
-@pytest.mark.parametrize("name", ["puma560", "ur5", "ur10", "irb140", "kr5_arc", "stanford", "panda", "iiwa14", "gen3",
-                                  "cobra600", "planar3r"])
+@pytest.mark.parametrize(
+    "name",
+    ["puma560", "ur5", "ur10", "irb140", "kr5_arc", "stanford", "panda", "iiwa14", "gen3", "cobra600", "planar3r"],
+)
 def test_random_configurations_are_not_singular(name):
     robot = rk.load(name)
     lo, hi = robot.sampling_bounds.T
@@ -293,8 +302,13 @@ def test_det_gradient_matches_central_differences(name):
     robot = rk.load(name)
     q = np.random.default_rng(8).uniform(-1, 1, (3, 6)) + np.array([0, 0, 0.5, 0, 0, 0])
     h = 1e-6
-    fd = np.stack([(np.linalg.det(robot.jacobian(q + h * e)) - np.linalg.det(robot.jacobian(q - h * e))) / (2 * h)
-                   for e in np.eye(6)], -1)
+    fd = np.stack(
+        [
+            (np.linalg.det(robot.jacobian(q + h * e)) - np.linalg.det(robot.jacobian(q - h * e))) / (2 * h)
+            for e in np.eye(6)
+        ],
+        -1,
+    )
     np.testing.assert_allclose(S.det_gradient(robot, q), fd, atol=1e-8)
     with pytest.raises(ShapeError, match="square block"):
         S.det_gradient(rk.load("panda"), np.zeros(7))
@@ -364,7 +378,9 @@ def test_singularity_map_planar2r_and_its_picture():
 
 def test_singularity_map_errors():
     robot = rk.load("panda")
-    with pytest.raises(OptionError, match=r"joints of 'panda' must be 2 distinct integer indices in 0\.\.6, got \[1, 1\]"):
+    with pytest.raises(
+        OptionError, match=r"joints of 'panda' must be 2 distinct integer indices in 0\.\.6, got \[1, 1\]"
+    ):
         S.singularity_map(robot, (1, 1))
     with pytest.raises(OptionError, match="square task block"):
         S.singularity_map(robot, (1, 3), measure="det")
@@ -438,7 +454,7 @@ def test_map_picture_draws_the_singular_cells_red_with_a_legend():
     x_px, _ = ax.transData.transform((q3, 0.0))
     _, y_top = ax.transData.transform((q3, np.degrees(smap.y[-1])))
     _, y_bottom = ax.transData.transform((q3, np.degrees(smap.y[0])))
-    column = pixels[height - int(y_top) + 3: height - int(y_bottom) - 3, int(round(x_px))]
+    column = pixels[height - int(y_top) + 3 : height - int(y_bottom) - 3, int(round(x_px))]
     red = (column[:, 0] > 200) & (column[:, 1] < 60) & (column[:, 2] < 60)
     assert red.mean() > 0.9
     plt.close(fig)
@@ -449,7 +465,11 @@ def test_cli_map_reports_the_singular_cells_and_refuses_bad_outputs(tmp_path, ca
     assert main(["singular", "puma560", "ready", "--map", "2", "4", "--resolution", "21", "--out", str(png)]) == 0
     out = capsys.readouterr().out
     assert png.is_file() and "red: the" in out and "singular cells" in out
-    for bad, why in ((tmp_path / "m.xyz", "got '.xyz'"), (tmp_path / "m", "got no suffix"), (tmp_path, "it is a directory")):
+    for bad, why in (
+        (tmp_path / "m.xyz", "got '.xyz'"),
+        (tmp_path / "m", "got no suffix"),
+        (tmp_path, "it is a directory"),
+    ):
         assert main(["singular", "puma560", "--map", "0", "1", "--out", str(bad)]) == 1
         err = capsys.readouterr().err
         assert why in err and "Traceback" not in err

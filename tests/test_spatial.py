@@ -64,8 +64,14 @@ def test_log_matches_quaternion_log_at_every_angle():
     rng = np.random.default_rng(1)
     axis = rng.normal(size=(3000, 3))
     axis /= np.linalg.norm(axis, axis=1, keepdims=True)
-    angle = np.concatenate([rng.uniform(0, np.pi, 2700), np.full(100, np.pi), np.pi - 10.0 ** -rng.uniform(4, 12, 100),
-                            10.0 ** -rng.uniform(4, 12, 100)])
+    angle = np.concatenate(
+        [
+            rng.uniform(0, np.pi, 2700),
+            np.full(100, np.pi),
+            np.pi - 10.0 ** -rng.uniform(4, 12, 100),
+            10.0 ** -rng.uniform(4, 12, 100),
+        ]
+    )
     R = spatial.so3_exp(axis * angle[:, None])
     got = spatial.so3_log(R)
     ref = quaternion_log(R)
@@ -80,8 +86,9 @@ def test_log_matches_quaternion_log_at_every_angle():
 def test_log_closed_form_and_batch_shapes():
     """log(Rx(θ)) = [θ, 0, 0] for θ in [0, π]; (3, 3) in gives (3,) out, (2, 4, 3, 3) gives (2, 4, 3)."""
     theta = np.array([0.0, 1e-9, 0.5, 2.0, np.pi - 1e-3, np.pi - 1e-6, np.pi])
-    np.testing.assert_allclose(spatial.so3_log(spatial.rot_x(theta)), np.stack([theta, 0 * theta, 0 * theta], -1),
-                               atol=1e-15, rtol=1e-14)
+    np.testing.assert_allclose(
+        spatial.so3_log(spatial.rot_x(theta)), np.stack([theta, 0 * theta, 0 * theta], -1), atol=1e-15, rtol=1e-14
+    )
     assert spatial.so3_log(np.eye(3)).shape == (3,)
     R = spatial.so3_exp(random_rotvec(np.random.default_rng(5), (2, 4)))
     w = spatial.so3_log(R)
@@ -106,8 +113,9 @@ def test_quaternion_round_trip_and_sign():
     np.testing.assert_allclose(np.linalg.norm(quat, axis=-1), 1.0, atol=1e-15)
     np.testing.assert_allclose(spatial.quaternion_to_matrix(quat), R, atol=1e-14)
     # about z by θ: [cos θ/2, 0, 0, sin θ/2]
-    np.testing.assert_allclose(spatial.matrix_to_quaternion(spatial.rot_z(1.0)), [np.cos(0.5), 0, 0, np.sin(0.5)],
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        spatial.matrix_to_quaternion(spatial.rot_z(1.0)), [np.cos(0.5), 0, 0, np.sin(0.5)], atol=1e-15
+    )
 
 
 def test_inverse_and_adjoint():
@@ -120,8 +128,7 @@ def test_inverse_and_adjoint():
     v_b, w_b = twist_b[:, :3], twist_b[:, 3:]
     R, p = T[:, :3, :3], T[:, :3, 3]
     np.testing.assert_allclose(twist_a[:, 3:], (R @ w_b[..., None])[..., 0], atol=1e-15)
-    np.testing.assert_allclose(twist_a[:, :3], (R @ v_b[..., None])[..., 0] + np.cross(p, twist_a[:, 3:]),
-                               atol=1e-14)
+    np.testing.assert_allclose(twist_a[:, :3], (R @ v_b[..., None])[..., 0] + np.cross(p, twist_a[:, 3:]), atol=1e-14)
 
 
 @pytest.mark.parametrize("angle", [0.0, 1e-9, 1.0, np.pi - 1e-7, np.pi])

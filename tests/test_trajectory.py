@@ -332,8 +332,9 @@ def test_lspb_trapezoid():
 
 def test_blended_through_does_not_stop_and_keeps_the_speed_limits():
     robot = robokin.load("ur5")
-    W = np.radians([[0, -90, 0, -90, 0, 0], [60, -60, 40, -90, 30, 0], [90, -100, 80, -60, 0, 45],
-                    [0, -90, 0, -90, 0, 0]])
+    W = np.radians(
+        [[0, -90, 0, -90, 0, 0], [60, -60, 40, -90, 30, 0], [90, -100, 80, -60, 0, 45], [0, -90, 0, -90, 0, 0]]
+    )
     path = trajectory.blended_through(robot, W, dt=0.005)
     np.testing.assert_allclose(path.q[0], W[0], atol=0)
     np.testing.assert_allclose(path.q[-1], W[-1], atol=0)

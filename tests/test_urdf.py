@@ -220,7 +220,12 @@ def test_ur5_joints_limits_speeds_and_names():
     assert robot.name == "ur5"
     assert "ur5.urdf" in robot.source and "'tool0'" in robot.source and "'base_link'" in robot.source
     assert robot.joint_names == (
-        "shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint", "wrist_1_joint", "wrist_2_joint", "wrist_3_joint",
+        "shoulder_pan_joint",
+        "shoulder_lift_joint",
+        "elbow_joint",
+        "wrist_1_joint",
+        "wrist_2_joint",
+        "wrist_3_joint",
     )
     # Fixed joints on the chain are kept, names preserved, so the frames are the URDF's.
     fixed = [j.name for j in robot.joints if not j.moving]
@@ -257,9 +262,11 @@ def test_panda_loads_as_a_tree_or_a_chosen_chain():
     assert tree.n == 8 and tree.joint_names[-1] == "panda_finger_joint1"
     with pytest.raises(robokin.OptionError, match=r"3 end effectors; pass link= one of 'panda_hand_tcp'"):
         tree.fk(np.zeros(8))
-    leaves = (r"3 leaf links; pass tip= \(or --tip\) to choose the end of the chain. Leaves, moving chains first: "
-              r"'panda_leftfinger' \(8 moving joints\), 'panda_rightfinger' \(8 moving joints\), 'panda_hand_tcp' "
-              r"\(7 moving joints\)")
+    leaves = (
+        r"3 leaf links; pass tip= \(or --tip\) to choose the end of the chain. Leaves, moving chains first: "
+        r"'panda_leftfinger' \(8 moving joints\), 'panda_rightfinger' \(8 moving joints\), 'panda_hand_tcp' "
+        r"\(7 moving joints\)"
+    )
     with pytest.raises(RobotFormatError, match=leaves):
         load_urdf(PANDA, base="panda_link0")  # a chain without tip: which leaf?
     arm = load_urdf(PANDA, tip="panda_hand_tcp")
@@ -270,11 +277,15 @@ def test_panda_loads_as_a_tree_or_a_chosen_chain():
     assert with_finger.n == 8 and with_finger.joint_types[-1] == "prismatic"
     assert with_finger.moving_joints[-1].axis == (0.0, 1.0, 0.0)
     np.testing.assert_array_equal(with_finger.limits[-1], [0.0, 0.04])
-    with pytest.raises(RobotFormatError, match=r"joint 'panda_finger_joint2': mimics joint 'panda_finger_joint1'") as info:
+    with pytest.raises(
+        RobotFormatError, match=r"joint 'panda_finger_joint2': mimics joint 'panda_finger_joint1'"
+    ) as info:
         load_urdf(PANDA, tip="panda_rightfinger")
-    assert info.value.path == str(PANDA) and info.value.line == PANDA.read_text().splitlines().index(
-        '  <joint name="panda_finger_joint2" type="prismatic">'
-    ) + 1
+    assert (
+        info.value.path == str(PANDA)
+        and info.value.line
+        == PANDA.read_text().splitlines().index('  <joint name="panda_finger_joint2" type="prismatic">') + 1
+    )
 
 
 def test_base_inside_the_tree():
@@ -289,7 +300,9 @@ def test_loads_urdf_accepts_text_and_bytes_and_names_the_path():
     assert a.source.startswith("URDF my/gantry.urdf") and b.source.startswith("URDF <string>")
     q = np.array([0.1, -0.1, 0.5, 0.3])
     np.testing.assert_array_equal(a.fk(q), b.fk(q))
-    latin = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<robot name="bra\xe7o">' + ARM.split("<robot name=\"arm\">", 1)[1]
+    latin = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<robot name="bra\xe7o">' + ARM.split('<robot name="arm">', 1)[1]
+    )
     assert loads_urdf(latin.encode("latin-1")).name == "bra\xe7o"
 
 
@@ -335,235 +348,235 @@ def test_the_template_arm_loads():
 
 # (replace this, with that, the error must match, on the line of this marker in the edited text)
 ERRORS = {
-    'malformed': (
+    "malformed": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1 0">',
         r"malformed XML: mismatched tag",
         '  </joint>\n  <joint name="flange"',
     ),
-    'unknown parent link': (
+    "unknown parent link": (
         '<parent link="upper"/>',
         '<parent link="uper"/>',
         r"joint 'elbow': <parent> names link 'uper', which is not a <link>",
         '<parent link="uper"/>',
     ),
-    'unknown child link': (
+    "unknown child link": (
         '<child link="tool"/>',
         '<child link="tol"/>',
         r"joint 'flange': <child> names link 'tol'",
         '<child link="tol"/>',
     ),
-    'self loop': (
+    "self loop": (
         '<child link="tool"/>',
         '<child link="fore"/>',
         r"joint 'flange': connects link 'fore' to itself",
         '<joint name="flange"',
     ),
-    'two parents': (
+    "two parents": (
         '<parent link="base"/>\n    <child link="upper"/>',
         '<parent link="base"/>\n    <child link="fore"/>',
         r"joint 'elbow': link 'fore' is already the child of joint 'shoulder'",
         '<joint name="elbow"',
     ),
-    'cycle': (
+    "cycle": (
         '<parent link="base"/>',
         '<parent link="fore"/>',
         r"joint 'shoulder': is part of a cycle of joints 'shoulder' -> 'elbow' -> 'shoulder' \(a URDF is a tree\)",
         '<joint name="shoulder"',
     ),
-    'two roots': (
+    "two roots": (
         '<link name="tool"/>',
         '<link name="tool"/>\n  <link name="stray"/>',
         r"robot 'arm' has 2 root links \('base', 'stray'\), expected one",
         '<link name="stray"/>',
     ),
-    'unknown type': (
+    "unknown type": (
         'type="revolute">\n    <parent link="upper"/>',
         'type="revolve">\n    <parent link="upper"/>',
         r"joint 'elbow': unknown joint type 'revolve' \(expected one of revolute, continuous, prismatic, fixed, floating, planar\)",
         '<joint name="elbow"',
     ),
-    'xyz count': (
+    "xyz count": (
         'xyz="0.4 0 0"',
         'xyz="0.4 0"',
         r"joint 'elbow': <origin>: attribute xyz='0.4 0' has 2 numbers, expected 3",
         'xyz="0.4 0"',
     ),
-    'rpy count': (
+    "rpy count": (
         'xyz="0.4 0 0" rpy="0 0 0"',
         'xyz="0.4 0 0" rpy="0 0 0 0"',
         r"<origin>: attribute rpy='0 0 0 0' has 4 numbers, expected 3",
         'rpy="0 0 0 0"',
     ),
-    'non-numeric': (
+    "non-numeric": (
         'xyz="0 0 0.3"',
         'xyz="0 0 O.3"',
         r"joint 'shoulder': <origin>: attribute xyz has 'O.3', which is not a number",
         'xyz="0 0 O.3"',
     ),
-    'NaN': (
+    "NaN": (
         'rpy="0 0 0"/>\n    <axis xyz="0 1 0"/>',
         'rpy="0 nan 0"/>\n    <axis xyz="0 1 0"/>',
         r"joint 'elbow': <origin>: attribute rpy has 'nan', which is not finite",
         'rpy="0 nan 0"',
     ),
-    'infinite': (
+    "infinite": (
         'xyz="0.3 0 0"',
         'xyz="inf 0 0"',
         r"joint 'flange': <origin>: attribute xyz has 'inf', which is not finite",
         'xyz="inf 0 0"',
     ),
-    'overflow': (
+    "overflow": (
         'xyz="0.3 0 0"',
         'xyz="1e999 0 0"',
         r"attribute xyz='1e999' overflows to infinity",
         'xyz="1e999 0 0"',
     ),
-    'axis NaN': (
+    "axis NaN": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 NaN 0"/>',
         r"joint 'elbow': <axis>: attribute xyz has 'NaN', which is not finite",
         '<axis xyz="0 NaN 0"/>',
     ),
-    'axis count': (
+    "axis count": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1"/>',
         r"joint 'elbow': <axis>: attribute xyz='0 1' has 2 numbers",
         '<axis xyz="0 1"/>',
     ),
-    'zero axis': (
+    "zero axis": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 0.0 -0"/>',
         r"joint 'elbow': <axis>: axis must not be zero \(expected a direction such as \[0, 0, 1\]\)$",
         '<axis xyz="0 0.0 -0"/>',
     ),
-    'lower above upper': (
+    "lower above upper": (
         'lower="-2" upper="2"',
         'lower="2" upper="-2"',
         r"joint 'elbow': <limit>: lower limit 2 rad is above upper limit -2 rad$",
         'lower="2"',
     ),
-    'default upper below lower': (
+    "default upper below lower": (
         'lower="-2" upper="2"',
         'lower="0.5"',
         r"lower limit 0.5 rad is above upper limit 0 rad$",
         'lower="0.5"',
     ),
-    'bad limit': (
+    "bad limit": (
         'lower="-3"',
         'lower="-three"',
         r"joint 'shoulder': <limit>: attribute lower has '-three', which is not a number",
         'lower="-three"',
     ),
-    'negative velocity': (
+    "negative velocity": (
         'upper="3" effort="10" velocity="2"',
         'upper="3" effort="10" velocity="-2"',
         r"joint 'shoulder': <limit>: velocity must be a finite speed > 0 \[rad/s\] \(0 or None: unspecified\), got -2$",
         'velocity="-2"',
     ),
-    'revolute without limit': (
+    "revolute without limit": (
         '    <limit lower="-2" upper="2" effort="10" velocity="2"/>\n',
-        '',
+        "",
         r"joint 'elbow': is missing its <limit> element",
         '<joint name="elbow"',
     ),
-    'two origins': (
+    "two origins": (
         '<origin xyz="0.3 0 0"/>',
         '<origin xyz="0.3 0 0"/>\n    <origin xyz="0.2 0 0"/>',
         r"joint 'flange': has 2 <origin> elements, expected at most one",
         '<origin xyz="0.2 0 0"/>',
     ),
-    'no child element': (
+    "no child element": (
         '    <child link="tool"/>\n',
-        '',
+        "",
         r"joint 'flange': is missing its <child> element",
         '<joint name="flange"',
     ),
-    'joint without name': (
+    "joint without name": (
         '<joint name="elbow"',
-        '<joint',
+        "<joint",
         r"a <joint>: <joint> needs a non-empty name attribute",
         '<joint type="revolute">\n    <parent link="upper"/>',
     ),
-    'joint twice': (
+    "joint twice": (
         '<joint name="flange"',
         '<joint name="elbow"',
         r"joint 'elbow': is defined twice \(first on line 14\)",
         '<joint name="elbow" type="fixed"',
     ),
-    'link twice': (
+    "link twice": (
         '<link name="tool"/>',
         '<link name="fore"/>',
         r"link 'fore': is defined twice \(first on line 5\)",
         '<link name="fore"/>\n  <joint',
     ),
-    'floating in the tree': (
+    "floating in the tree": (
         'type="revolute">\n    <parent link="upper"/>',
         'type="floating">\n    <parent link="upper"/>',
         r"joint 'elbow': is a floating joint; robokin handles trees of revolute, continuous, prismatic, fixed",
         '<joint name="elbow"',
     ),
-    'planar in the tree': (
+    "planar in the tree": (
         'type="revolute">\n    <parent link="base"/>',
         'type="planar">\n    <parent link="base"/>',
         r"joint 'shoulder': is a planar joint; robokin handles trees",
         '<joint name="shoulder"',
     ),
-    'mimic of an unknown joint': (
+    "mimic of an unknown joint": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1 0"/>\n    <mimic joint="shoulderr" multiplier="2"/>',
         r"joint 'elbow': <mimic>: mimics joint 'shoulderr', which is not a <joint> of this robot",
-        '<mimic joint=',
+        "<mimic joint=",
     ),
-    'mimic of a fixed joint': (
+    "mimic of a fixed joint": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1 0"/>\n    <mimic joint="flange"/>',
         r"joint 'elbow': <mimic>: mimics joint 'flange', which is fixed",
-        '<mimic joint=',
+        "<mimic joint=",
     ),
-    'mimic of a mimic joint': (
+    "mimic of a mimic joint": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1 0"/>\n    <mimic joint="elbow"/>',
         r"joint 'elbow': <mimic>: mimics joint 'elbow', which itself mimics 'elbow' \(mimic chains",
-        '<mimic joint=',
+        "<mimic joint=",
     ),
-    'mimic without joint': (
+    "mimic without joint": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1 0"/>\n    <mimic multiplier="2"/>',
         r"joint 'elbow': <mimic>: <mimic> needs a non-empty joint attribute",
-        '<mimic multiplier=',
+        "<mimic multiplier=",
     ),
-    'mimic with a bad multiplier': (
+    "mimic with a bad multiplier": (
         '<axis xyz="0 1 0"/>',
         '<axis xyz="0 1 0"/>\n    <mimic joint="shoulder" multiplier="two"/>',
         r"joint 'elbow': <mimic>: attribute multiplier has 'two', which is not a number",
-        '<mimic joint=',
+        "<mimic joint=",
     ),
-    'xacro element': (
+    "xacro element": (
         '<link name="tool"/>',
         '<xacro:property name="l" value="0.3"/>\n  <link name="tool"/>',
         r"<xacro:property> is a xacro element, not URDF: expand it to plain URDF first: `xacro arm.urdf.xacro > arm.urdf`",
-        '<xacro:property',
+        "<xacro:property",
     ),
-    'xacro expression': (
+    "xacro expression": (
         'xyz="0.3 0 0"',
         'xyz="${l} 0 0"',
         r"attribute xyz has '\$\{l\}', which is not a number \(a xacro expression: expand the file with xacro first\)",
         'xyz="${l} 0 0"',
     ),
-    'root not robot': (
+    "root not robot": (
         '<robot name="arm">',
         '<robt name="arm">',
         r"malformed XML: mismatched tag",
-        '</robot>',
+        "</robot>",
     ),
-    'robot without name': (
+    "robot without name": (
         '<robot name="arm">',
-        '<robot>',
+        "<robot>",
         r"<robot>: <robot> needs a non-empty name attribute",
-        '<robot>',
+        "<robot>",
     ),
-    'entity without DTD': (
+    "entity without DTD": (
         'xyz="0.4 0 0"',
         'xyz="&len; 0 0"',
         r"malformed XML: undefined entity",
@@ -602,7 +615,9 @@ def test_robot_without_links():
 
 
 def test_chain_of_fixed_joints_only():
-    with pytest.raises(RobotFormatError, match=r"the chain from 'fore' to 'tool' has no moving joint \(only fixed joints 'flange'\)"):
+    with pytest.raises(
+        RobotFormatError, match=r"the chain from 'fore' to 'tool' has no moving joint \(only fixed joints 'flange'\)"
+    ):
         loads_urdf(ARM, base="fore")
 
 
@@ -628,12 +643,16 @@ EXTERNAL_DTD = """<?xml version="1.0"?>
 
 @pytest.mark.parametrize("text", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD], ids=["laughs", "entity", "dtd"])
 def test_dtds_and_entities_are_refused(text):
-    with pytest.raises(RobotFormatError, match=r"evil.urdf:2:\d+: a document type declaration \(<!DOCTYPE ...>\) is not allowed"):
+    with pytest.raises(
+        RobotFormatError, match=r"evil.urdf:2:\d+: a document type declaration \(<!DOCTYPE ...>\) is not allowed"
+    ):
         loads_urdf(text, path="evil.urdf")
 
 
 def test_unknown_base_and_tip_links():
-    with pytest.raises(RobotFormatError, match=r"unknown tip link 'toll' \(links of robot 'arm': 'base', 'upper', 'fore', 'tool'\)"):
+    with pytest.raises(
+        RobotFormatError, match=r"unknown tip link 'toll' \(links of robot 'arm': 'base', 'upper', 'fore', 'tool'\)"
+    ):
         loads_urdf(ARM, tip="toll")
     with pytest.raises(RobotFormatError, match=r"unknown base link 'world'"):
         loads_urdf(ARM, base="world")
@@ -655,12 +674,17 @@ def test_joints_off_the_chain_are_ignored_even_unsupported_ones():
     text = ARM.replace("</robot>", extra)
     with pytest.raises(RobotFormatError, match=r"joint 'cam_mount': is a floating joint; robokin handles trees"):
         loads_urdf(text)
-    with pytest.raises(RobotFormatError, match=r"3 leaf links;.* 'pendulum' \(3 moving joints\), 'tool' \(2 moving "
-                                                r"joints\), 'camera' \(2 moving joints\)"):
+    with pytest.raises(
+        RobotFormatError,
+        match=r"3 leaf links;.* 'pendulum' \(3 moving joints\), 'tool' \(2 moving "
+        r"joints\), 'camera' \(2 moving joints\)",
+    ):
         loads_urdf(text, base="base")  # a chain without tip: which leaf?
     robot = loads_urdf(text, tip="tool")
     assert robot.joint_names == ("shoulder", "elbow")
-    floating = ARM.replace('type="revolute">\n    <parent link="upper"/>', 'type="floating">\n    <parent link="upper"/>')
+    floating = ARM.replace(
+        'type="revolute">\n    <parent link="upper"/>', 'type="floating">\n    <parent link="upper"/>'
+    )
     with pytest.raises(RobotFormatError, match=r"is a floating joint on the chain from 'base' to 'tool'"):
         loads_urdf(floating, tip="tool")
     mimic = ARM.replace('<axis xyz="0 1 0"/>', '<axis xyz="0 1 0"/>\n    <mimic joint="shoulder"/>')
@@ -706,7 +730,7 @@ def test_dumps_of_an_imported_urdf_reads_back_bit_for_bit():
     for path, tip in ((UR5, "tool0"), (PANDA, "panda_leftfinger"), (GANTRY, None)):
         robot = load_urdf(path, tip=tip)
         text = dumps(robot)
-        assert f"robokin: {1 if tip else 2}" in text and f"source: \"URDF {path}" in text  # no tip: the whole tree
+        assert f"robokin: {1 if tip else 2}" in text and f'source: "URDF {path}' in text  # no tip: the whole tree
         again = loads(text, path="converted.yaml")
         assert again.name == robot.name and again.source == robot.source
         assert [j.name for j in again.joints] == [j.name for j in robot.joints]

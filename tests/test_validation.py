@@ -30,8 +30,11 @@ def panda():
     ],
 )
 def test_joint_vectors_refuse_everything_but_real_numbers(panda, value, dtype_word):
-    with pytest.raises(ShapeError, match=rf"^q must be an array of numbers of shape \(\.\.\., 7\) \(real integers or "
-                                         rf"floats\), got dtype {dtype_word}"):
+    with pytest.raises(
+        ShapeError,
+        match=rf"^q must be an array of numbers of shape \(\.\.\., 7\) \(real integers or "
+        rf"floats\), got dtype {dtype_word}",
+    ):
         panda.fk(value)
 
 
@@ -106,8 +109,11 @@ def test_joint_torques_with_a_batch_of_wrenches(panda):
 
 @pytest.mark.parametrize("method", [np.array(["analytic"]), np.array("analytic"), None, 3])
 def test_jacobian_method_must_be_a_string(panda, method):
-    with pytest.raises(OptionError, match=r"^method must be one of 'analytic', 'forward', 'reverse', 'numeric'; "
-                                          r"got (ndarray|NoneType|int) "):
+    with pytest.raises(
+        OptionError,
+        match=r"^method must be one of 'analytic', 'forward', 'reverse', 'numeric'; "
+        r"got (ndarray|NoneType|int) ",
+    ):
         kinematics.jacobian(panda, np.zeros(7), method=method)
 
 
@@ -117,8 +123,11 @@ def test_frame_must_be_a_string(panda):
 
 
 def test_is_singular_rows_none(panda):
-    with pytest.raises(OptionError, match=r"^rows must be one of 'auto', 'all', 'translation', 'rotation' or row "
-                                          r"indices; got NoneType None$"):
+    with pytest.raises(
+        OptionError,
+        match=r"^rows must be one of 'auto', 'all', 'translation', 'rotation' or row "
+        r"indices; got NoneType None$",
+    ):
         singularity.is_singular(panda, np.zeros(7), rows=None)
 
 
@@ -145,8 +154,11 @@ def test_singularity_map_joints_must_be_two_distinct_integers(panda, joints):
 
 @pytest.mark.parametrize("ranges, got", [(((0, 1),), r"\(1, 2\)"), ((0, 1, 2, 3), r"\(4,\)")])
 def test_singularity_map_ranges_must_be_two_pairs(panda, ranges, got):
-    with pytest.raises(ShapeError, match=rf"^ranges must be \(\(lo_i, hi_i\), \(lo_j, hi_j\)\) \[rad, m\], shape "
-                                         rf"\(2, 2\), got shape {got}$"):
+    with pytest.raises(
+        ShapeError,
+        match=rf"^ranges must be \(\(lo_i, hi_i\), \(lo_j, hi_j\)\) \[rad, m\], shape "
+        rf"\(2, 2\), got shape {got}$",
+    ):
         singularity.singularity_map(panda, (1, 3), resolution=3, ranges=ranges)
     with pytest.raises(ShapeError, match=r"^ranges must be finite; found nan at index \(1, 0\)$"):
         singularity.singularity_map(panda, (1, 3), resolution=3, ranges=((0, 1), (np.nan, 1)))

@@ -331,16 +331,36 @@ def test_teach_sliders_move_the_arm_and_the_readout():
 def test_teach_command_needs_a_display(capsys):
     assert main(["teach", "planar2r"]) == 1
     err = capsys.readouterr().err
-    assert "teach opens an interactive window, but matplotlib's backend is 'agg'" in err.lower() or \
-        "teach opens an interactive window, but matplotlib's backend is" in err
+    assert (
+        "teach opens an interactive window, but matplotlib's backend is 'agg'" in err.lower()
+        or "teach opens an interactive window, but matplotlib's backend is" in err
+    )
     assert "MPLBACKEND=TkAgg" in err
 
 
 # ----------------------------------------------------------------------------------------- CLI animate
 def test_animate_command_joint_space(tmp_path, capsys):
     out = tmp_path / "arm.gif"
-    assert main(["animate", "planar2r", "--from", "0", "0.5", "--to", "1", "0", "--frames", "4",
-                 "--out", str(out), "--ellipsoid"]) == 0
+    assert (
+        main(
+            [
+                "animate",
+                "planar2r",
+                "--from",
+                "0",
+                "0.5",
+                "--to",
+                "1",
+                "0",
+                "--frames",
+                "4",
+                "--out",
+                str(out),
+                "--ellipsoid",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "quintic joint motion" in text and f"wrote {out}" in text
     with Image.open(out) as im:
@@ -349,8 +369,25 @@ def test_animate_command_joint_space(tmp_path, capsys):
 
 def test_animate_command_line(tmp_path, capsys):
     out = tmp_path / "line.gif"
-    assert main(["animate", "panda", "--line", "0.45", "0.1", "0.5", "--frames", "5", "--out", str(out),
-                 "--limits", "motion"]) == 0
+    assert (
+        main(
+            [
+                "animate",
+                "panda",
+                "--line",
+                "0.45",
+                "0.1",
+                "0.5",
+                "--frames",
+                "5",
+                "--out",
+                str(out),
+                "--limits",
+                "motion",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "straight line of the tool" in text and "largest distance of the tool from the line" in text
     distance = float(text.split("from the line: ")[1].split(" m")[0])
@@ -378,7 +415,7 @@ def _pixels(fig) -> np.ndarray:
 
 
 def _color_mask(pixels: np.ndarray, hex_color: str, tol: int = 40) -> np.ndarray:
-    rgb = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)])
+    rgb = np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)])
     return np.abs(pixels - rgb).max(axis=-1) <= tol
 
 
@@ -480,7 +517,7 @@ def test_plot_joints_draws_q_qd_qdd_and_the_limits():
     height = pixels.shape[0]
     for ax in axes.values():
         x0, y0, x1, y1 = ax.get_window_extent().extents.astype(int)
-        inside = pixels[height - y1 + 2:height - y0 - 2, x0 + 2:x1 - 2]
+        inside = pixels[height - y1 + 2 : height - y0 - 2, x0 + 2 : x1 - 2]
         assert (inside.min(axis=-1) < 200).mean() > 0.005
     with pytest.raises(ShapeError, match="path has 6 joints, robot 'panda' has 7"):
         viz.plot_joints(path, robokin.load("panda"))
@@ -488,8 +525,29 @@ def test_plot_joints_draws_q_qd_qdd_and_the_limits():
 
 def test_animate_command_writes_the_joint_plot(tmp_path, capsys):
     out, plot_png = tmp_path / "a.gif", tmp_path / "joints.png"
-    assert main(["animate", "planar2r", "--to", "1", "0.5", "--frames", "3", "--out", str(out),
-                 "--joints", str(plot_png), "--profile", "lspb", "--view", "30", "-45"]) == 0
+    assert (
+        main(
+            [
+                "animate",
+                "planar2r",
+                "--to",
+                "1",
+                "0.5",
+                "--frames",
+                "3",
+                "--out",
+                str(out),
+                "--joints",
+                str(plot_png),
+                "--profile",
+                "lspb",
+                "--view",
+                "30",
+                "-45",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "lspb joint motion" in printed and f"wrote {plot_png}" in printed
     with Image.open(plot_png) as im:

@@ -44,8 +44,15 @@ joints:
 R_IN, R_OUT = 0.2, 0.8
 
 ARRAYS = {
-    "capability": ("counts", "reachability", "max_manipulability", "max_inverse_condition", "pair_keys",
-                   "pair_manipulability", "origin"),
+    "capability": (
+        "counts",
+        "reachability",
+        "max_manipulability",
+        "max_inverse_condition",
+        "pair_keys",
+        "pair_manipulability",
+        "origin",
+    ),
     "reachability": ("attempted", "success", "manipulability", "reachability", "origin"),
 }
 
@@ -277,11 +284,14 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
         pytest.skip(f"dask.distributed is not installed ({exc}); install robokin[dask]")
     kwargs = {"samples": 2 * sampling.BASE_CHUNK + 999, "voxel": 0.1, "directions": 6, "seed": 8}
     here = workspace.capability_map(wrist, **kwargs)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         one = workspace.capability_map(wrist, **kwargs, engine=client, chunk_size=sampling.BASE_CHUNK)
-        rm_dask = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map,
-                                             engine=client, chunk_size=1)
+        rm_dask = workspace.reachability_map(
+            wrist, voxel=0.3, directions=4, capability=wrist_map, engine=client, chunk_size=1
+        )
         # 20 tasks of small base chunks, in waves of 2, 3, 5 and 10 that start from the running maxima before them
         job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
         small_dask = workspace.DaskEngine(client, fan_in=2).run(job, chunk_size=512)
@@ -351,9 +361,12 @@ def _ink(ax) -> float:
 def test_plots_draw_pixels(wrist, wrist_map):
     import matplotlib.pyplot as plt
 
-    for ax in (wrist_map.plot_slice(), wrist_map.plot_slice("max_manipulability", axis="x", at=0.0),
-               wrist_map.plot_scatter(), workspace.base_placement(wrist, np.eye(4), capability=wrist_map,
-                                                                  yaws=2).plot()):
+    for ax in (
+        wrist_map.plot_slice(),
+        wrist_map.plot_slice("max_manipulability", axis="x", at=0.0),
+        wrist_map.plot_scatter(),
+        workspace.base_placement(wrist, np.eye(4), capability=wrist_map, yaws=2).plot(),
+    ):
         assert _ink(ax) > 0.03
         buf = io.BytesIO()
         ax.figure.savefig(buf, format="png")
@@ -365,14 +378,34 @@ def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
     from robokin.cli import main
 
     out, png = str(tmp_path / "map.npz"), str(tmp_path / "map.png")
-    assert main(["workspace", "planar2r", "--voxel", "0.2", "--samples", "4e4", "--directions", "8",
-                 "--seed", "1", "--out", out, "--plot", png]) == 0
+    assert (
+        main(
+            [
+                "workspace",
+                "planar2r",
+                "--voxel",
+                "0.2",
+                "--samples",
+                "4e4",
+                "--directions",
+                "8",
+                "--seed",
+                "1",
+                "--out",
+                out,
+                "--plot",
+                png,
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "planar2r: 4e+04 samples" in text and "8 approach directions (tool z)" in text
     cmap = workspace.CapabilityMap.load(out)
     assert cmap.samples == 40_000 and cmap.seed == 1 and cmap.counts.sum() == 40_000
-    assert_same_map(cmap, workspace.capability_map(robokin.load("planar2r"), samples=40_000, voxel=0.2,
-                                                   directions=8, seed=1))
+    assert_same_map(
+        cmap, workspace.capability_map(robokin.load("planar2r"), samples=40_000, voxel=0.2, directions=8, seed=1)
+    )
     import matplotlib.image
 
     assert np.mean(matplotlib.image.imread(png)[..., :3] < 0.8) > 0.03

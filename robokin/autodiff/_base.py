@@ -11,7 +11,8 @@ a lower level, handled when the rule calls NumPy on them). This is what makes ne
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -60,8 +61,16 @@ def primal(x: Any) -> Any:
 # Ufuncs whose result does not depend smoothly on the input: computed on the values, returned plain.
 _VALUE_ONLY_UFUNCS = frozenset(
     {
-        np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
-        np.isfinite, np.isnan, np.isinf, np.signbit,
+        np.less,
+        np.less_equal,
+        np.greater,
+        np.greater_equal,
+        np.equal,
+        np.not_equal,
+        np.isfinite,
+        np.isnan,
+        np.isinf,
+        np.signbit,
     }
 )
 
@@ -69,7 +78,7 @@ _VALUE_ONLY_UFUNCS = frozenset(
 _SHAPE_ONLY_FUNCS = frozenset({np.shape, np.ndim, np.size, np.zeros_like, np.ones_like})
 
 
-def _top(objs: tuple[Any, ...]) -> "ADArray":
+def _top(objs: tuple[Any, ...]) -> ADArray:
     """The AD value of the highest level among ``objs`` (looking one level into lists and tuples)."""
     best: ADArray | None = None
     for obj in objs:

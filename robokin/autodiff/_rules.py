@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import string
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 
@@ -353,7 +354,9 @@ def adjugate(a: Any, det_a: Any) -> Any:
     before = np.cumprod(np.concatenate([ones, s[..., : n - 1]], axis=-1), axis=-1)  # ∏_{j<i} σⱼ
     after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]  # ∏_{j>i} σⱼ
     sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * np.matmul(np.swapaxes(vh, -1, -2) * (before * after)[..., None, :], np.swapaxes(u, -1, -2))
+    return sign[..., None, None] * np.matmul(
+        np.swapaxes(vh, -1, -2) * (before * after)[..., None, :], np.swapaxes(u, -1, -2)
+    )
 
 
 def norm_parts(x: Any, axis: Any, keepdims: bool, kind: str, ord: Any) -> tuple[Any, Any, tuple[int, ...]]:

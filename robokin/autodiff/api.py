@@ -9,7 +9,8 @@ per batch element, computed in one vectorized pass) instead of the full ``f(x).s
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt

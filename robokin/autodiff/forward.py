@@ -62,7 +62,7 @@ class Dual(ADArray):
         self._level = level
 
     @classmethod
-    def _identity_seed(cls, x: Any, batch_ndim: int, level: int) -> "Dual":
+    def _identity_seed(cls, x: Any, batch_ndim: int, level: int) -> Dual:
         """x with the identity tangent over its event axes (``k = prod(x.shape[batch_ndim:])``)."""
         shape = tuple(x.shape)
         event = shape[batch_ndim:]
@@ -80,13 +80,13 @@ class Dual(ADArray):
     def __repr__(self) -> str:
         return f"Dual(value={self.value!r}, tangent.shape={(self._k,) + self.shape}, level={self._level})"
 
-    def _getitem(self, key: Any) -> "Dual":
+    def _getitem(self, key: Any) -> Dual:
         key, basic = R.normalize_key(key, _KIND)
         if self._seed_b is not None:
             return self._getitem_seed(key)
         return _new(self.value[key], R.gather(self._t, key, basic, 1), self._lo, self._k, self._level)
 
-    def _getitem_seed(self, key: tuple[Any, ...]) -> "Dual":
+    def _getitem_seed(self, key: tuple[Any, ...]) -> Dual:
         # each element of the identity seed moves along exactly one direction: find which, keep that range
         shape, b = self.shape, self._seed_b
         assert b is not None  # only called for a seed (see __getitem__): an invariant, not a user input
@@ -99,7 +99,7 @@ class Dual(ADArray):
         t = (np.arange(lo, hi).reshape((-1,) + (1,) * direction.ndim) == direction).astype(np.float64)
         return _new(value, t, lo, self._k, self._level)
 
-    def _scatter(self, key: tuple[Any, ...], basic: bool, shape: tuple[int, ...], lead: int) -> "Dual":
+    def _scatter(self, key: tuple[Any, ...], basic: bool, shape: tuple[int, ...], lead: int) -> Dual:
         # scatter is linear: d scatter(x) = scatter(dx) (one more leading axis on the tangent)
         return _new(
             R.scatter(self.value, key, basic, shape, lead),
@@ -317,14 +317,14 @@ def _no_out(name: str, out: Any = None, **kw: Any) -> None:
     reject_out(_KIND, name, out, **kw)
 
 
-def _sum(level: int, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+def _sum(
+    level: int, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+) -> Any:
     _no_out("numpy.sum", out, dtype=dtype, **kw)
     v, t, lo, k = _parts(a, level)
     axes = R.norm_axes(axis, np.ndim(v))
     keepdims = bool(keepdims)
-    return _new(
-        R.fast_sum(v, axes, keepdims), R.fast_sum(t, tuple(i + 1 for i in axes), keepdims), lo, k, level
-    )
+    return _new(R.fast_sum(v, axes, keepdims), R.fast_sum(t, tuple(i + 1 for i in axes), keepdims), lo, k, level)
 
 
 def _transpose(level: int, a: Any, axes: Any = None) -> Any:

@@ -10,7 +10,8 @@ so running them on forward-mode values differentiates the reverse sweep (``hessi
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,16 +43,16 @@ class Tape:
     def __len__(self) -> int:
         return len(self._parents)
 
-    def variable(self, value: Any) -> "Var":
+    def variable(self, value: Any) -> Var:
         """A new independent variable (a leaf of the tape) with the given value."""
         return self._push(value, (), None)
 
-    def _push(self, value: Any, parents: tuple[int, ...], pullback: Pullback | None) -> "Var":
+    def _push(self, value: Any, parents: tuple[int, ...], pullback: Pullback | None) -> Var:
         self._parents.append(parents)
         self._pullbacks.append(pullback)
         return Var(value, self, len(self._parents) - 1)
 
-    def pull_back(self, output: "Var", cotangent: Any, inputs: Sequence["Var"]) -> list[Any]:
+    def pull_back(self, output: Var, cotangent: Any, inputs: Sequence[Var]) -> list[Any]:
         """Cotangents of ``inputs`` from ``cotangent`` on ``output``, in one reverse sweep.
 
         Args:
@@ -113,7 +114,12 @@ def _accumulate(acc: dict[int, Any], owned: set[int], p: int, gp: Any) -> None:
         return
     if isinstance(prev, R.Scattered):
         prev = prev.dense()
-    if p in owned and type(prev) is np.ndarray and type(gp) is np.ndarray and np.broadcast_shapes(prev.shape, gp.shape) == prev.shape:
+    if (
+        p in owned
+        and type(prev) is np.ndarray
+        and type(gp) is np.ndarray
+        and np.broadcast_shapes(prev.shape, gp.shape) == prev.shape
+    ):
         prev += gp
         return
     acc[p] = prev + gp
@@ -324,7 +330,9 @@ def _no_out(name: str, out: Any = None, **kw: Any) -> None:
     reject_out(_KIND, name, out, **kw)
 
 
-def _sum(level: int, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+def _sum(
+    level: int, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+) -> Any:
     _no_out("numpy.sum", out, dtype=dtype, **kw)
     v = a.value
     shape = _shape(v)

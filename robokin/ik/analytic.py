@@ -34,8 +34,9 @@ Gauss–Newton steps on the true arm.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -128,7 +129,7 @@ class _Geometry:
     R0: np.ndarray
     p0: np.ndarray
 
-    def reversed(self) -> "_Geometry":
+    def reversed(self) -> _Geometry:
         """The chain from the tool to the base: ``T⁻¹ = e^{−ξ'n qn} ⋯ e^{−ξ'1 q1} T0⁻¹``, ``ξ' = Ad_{T0⁻¹} ξ``.
 
         Its joint ``i`` is joint ``n − 1 − i`` of this chain with the sign of its angle flipped.
@@ -138,16 +139,24 @@ class _Geometry:
         P = (Rt[..., None, :, :] @ (self.P[..., ::-1, :] - self.p0[..., None, :])[..., None])[..., 0]
         return _Geometry(H, P, Rt, -(Rt @ self.p0[..., None])[..., 0])
 
-    def fixed(self, j: int, t: np.ndarray) -> "_Geometry":
+    def fixed(self, j: int, t: np.ndarray) -> _Geometry:
         """The chain with joint ``j`` held at ``t`` ``(...)`` [rad]: ``e^{ξj t}`` moved past the later joints."""
         t = np.asarray(t, dtype=float)
         hj, oj = self.H[..., j, :], self.P[..., j, :]
         Rj = _rotation_matrix(hj, t)  # (..., 3, 3)
         later_H = (Rj[..., None, :, :] @ self.H[..., j + 1 :, :, None])[..., 0]
-        later_O = oj[..., None, :] + (Rj[..., None, :, :] @ (self.P[..., j + 1 :, :] - oj[..., None, :])[..., None])[..., 0]
+        later_O = (
+            oj[..., None, :] + (Rj[..., None, :, :] @ (self.P[..., j + 1 :, :] - oj[..., None, :])[..., None])[..., 0]
+        )
         batch = np.broadcast_shapes(self.H.shape[:-2], t.shape)
-        H = np.concatenate([np.broadcast_to(self.H[..., :j, :], batch + (j, 3)), np.broadcast_to(later_H, batch + later_H.shape[-2:])], -2)
-        P = np.concatenate([np.broadcast_to(self.P[..., :j, :], batch + (j, 3)), np.broadcast_to(later_O, batch + later_O.shape[-2:])], -2)
+        H = np.concatenate(
+            [np.broadcast_to(self.H[..., :j, :], batch + (j, 3)), np.broadcast_to(later_H, batch + later_H.shape[-2:])],
+            -2,
+        )
+        P = np.concatenate(
+            [np.broadcast_to(self.P[..., :j, :], batch + (j, 3)), np.broadcast_to(later_O, batch + later_O.shape[-2:])],
+            -2,
+        )
         return _Geometry(H, P, Rj @ self.R0, oj + (Rj @ (self.p0 - oj)[..., None])[..., 0])
 
 
@@ -161,7 +170,7 @@ def _rotation_matrix(h: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.eye(3) + s * K + (1.0 - c) * (K @ K)
 
 
-def _geometry(robot: "Robot") -> _Geometry:
+def _geometry(robot: Robot) -> _Geometry:
     """The robot's axes and points at q = 0 in the world, from its compiled chain (motion frames' z axes)."""
     C = robot.chain.C
     F = C[0]
@@ -305,10 +314,10 @@ def _describe(name: str, exact: bool, is_rev: bool, joints: list[int], param: in
     return text
 
 
-_FAMILY_CACHE: "weakref.WeakKeyDictionary[Robot, tuple[AnalyticFamily, _Geometry, float]]" = weakref.WeakKeyDictionary()
+_FAMILY_CACHE: weakref.WeakKeyDictionary[Robot, tuple[AnalyticFamily, _Geometry, float]] = weakref.WeakKeyDictionary()
 
 
-def _family_of(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
+def _family_of(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     cached = _FAMILY_CACHE.get(robot)
     if cached is not None:
         return cached
@@ -317,7 +326,7 @@ def _family_of(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
     return result
 
 
-def _detect(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
+def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     if robot.chain is None:  # a tree: several end effectors, or mimic joints on the way to one
         g = _Geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.eye(3), np.zeros(3))
         reason = "the robot is a tree of frames (several end effectors or mimic joints); the analytic families are for serial chains"
@@ -325,7 +334,13 @@ def _detect(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
     if not robot.chain.all_revolute:
         kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
         g = _Geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.eye(3), np.zeros(3))
-        return AnalyticFamily("none", f"the arm has a prismatic joint ({kinds}); the analytic families are for revolute arms"), g, 1.0
+        return (
+            AnalyticFamily(
+                "none", f"the arm has a prismatic joint ({kinds}); the analytic families are for revolute arms"
+            ),
+            g,
+            1.0,
+        )
     g = _geometry(robot)
     L = _length(g)
     if robot.n == 6:
@@ -344,10 +359,22 @@ def _detect(robot: "Robot") -> tuple[AnalyticFamily, _Geometry, float]:
                 # Rank: closed form order of FAMILIES, exact first, then the joint nearest the chain's middle.
                 candidates.append(((FAMILIES.index(name), not exact, abs(j - 3), j), name, exact, is_rev, j))
         if not candidates:
-            return AnalyticFamily("none", "no joint of the 7-joint arm, held fixed, leaves a 6-joint family for every value of it"), g, L
+            return (
+                AnalyticFamily(
+                    "none", "no joint of the 7-joint arm, held fixed, leaves a 6-joint family for every value of it"
+                ),
+                g,
+                L,
+            )
         _, name, exact, is_rev, j = min(candidates)
         return _family(name, exact, is_rev, j, [i for i in range(7) if i != j]), g, L
-    return AnalyticFamily("none", f"the arm has {robot.n} joints; the analytic families are for 6 joints (and 7 with a parameter)"), g, L
+    return (
+        AnalyticFamily(
+            "none", f"the arm has {robot.n} joints; the analytic families are for 6 joints (and 7 with a parameter)"
+        ),
+        g,
+        L,
+    )
 
 
 # Random configurations at which a 7-joint arm with one joint held must keep a Jacobian of rank 6.
@@ -355,7 +382,7 @@ _RANK_PROBES = 8
 _RANK_TOL = 1e-6
 
 
-def _essential_free(robot: "Robot") -> list[int]:
+def _essential_free(robot: Robot) -> list[int]:
     """The joints of a 7-joint arm that may be held: the other six keep a Jacobian of full rank 6 at random
     configurations (holding the elbow of an arm with a spherical shoulder and wrist fixes the shoulder-wrist
     distance, for instance: its other six joints reach only a 5-dimensional set of poses)."""
@@ -383,14 +410,16 @@ def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: lis
 
 def _no_family_reason(g: _Geometry, L: float) -> str:
     meet, parallel, _ = _axis_facts(g, L, NEAR_GEOMETRY)
-    facts = [f"{i + 1}∩{i + 2}" for i in range(5) if meet(i, i + 1)] + [f"{i + 1}∥{i + 2}" for i in range(5) if parallel(i, i + 1)]
+    facts = [f"{i + 1}∩{i + 2}" for i in range(5) if meet(i, i + 1)] + [
+        f"{i + 1}∥{i + 2}" for i in range(5) if parallel(i, i + 1)
+    ]
     return (
         "no spherical wrist and no three parallel axes at either end of the chain (consecutive axes that meet "
         f"or are parallel: {', '.join(facts) or 'none'}); a 1-D search family is not implemented"
     )
 
 
-def analytic_family(robot: "Robot") -> AnalyticFamily:
+def analytic_family(robot: Robot) -> AnalyticFamily:
     """Which closed-form family the arm belongs to, read from its joint axes (cached per robot).
 
     Args:
@@ -442,7 +471,9 @@ def _spherical(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[
         ws = w - S
         q3, ok3, ls3 = sp3_kernel(p3W, -p23, h3, np.linalg.norm(ws, axis=-1))  # (..., 2)
         v = p23[..., None, :] + rotate(h3[..., None, :], q3, p3W[..., None, :])  # (..., 2, 3)
-        t1, q2, ok12, ls12 = sp2_kernel(np.broadcast_to(ws[..., None, :], v.shape), v, h1[..., None, :], h2[..., None, :])
+        t1, q2, ok12, ls12 = sp2_kernel(
+            np.broadcast_to(ws[..., None, :], v.shape), v, h1[..., None, :], h2[..., None, :]
+        )
         q1 = -t1  # (..., 2, 2)
         q3 = np.broadcast_to(q3[..., :, None], q1.shape)
         ok = (ok3[..., :, None] & ~ls3[..., None, None] & ok12 & ~ls12[..., None]).reshape(q1.shape[:-2] + (4,))
@@ -495,7 +526,9 @@ def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> t
     if name == "three_parallel_intersecting_wrist":
         t1, ok1, ls1 = sp4_kernel(h2, x, h1, d1)  # (..., 2): θ = −q1
         a = rotate(h1[..., None, :], t1, Rth6[..., None, :])  # R1ᵀ Rt h6
-        q5, ok5, ls5 = sp4_kernel(h2[..., None, :], h6[..., None, :], h5[..., None, :], dot(h2[..., None, :], a))  # (..., 2, 2)
+        q5, ok5, ls5 = sp4_kernel(
+            h2[..., None, :], h6[..., None, :], h5[..., None, :], dot(h2[..., None, :], a)
+        )  # (..., 2, 2)
         t1 = np.broadcast_to(t1[..., :, None], q5.shape)
         ok = ok1[..., :, None] & ~ls1[..., None, None] & ok5 & ~ls5[..., None]
         t1, q5, ok = (v.reshape(v.shape[:-2] + (4,)) for v in (t1, q5, ok))
@@ -524,8 +557,12 @@ def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> t
     theta = sp1_kernel(v, y, h2[..., None, :])
     # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56).
     tail = p45[..., None, :] + rotate_cs(h5[..., None, :], c5, s5, p56[..., None, :])
-    dvec = rotate_cs(h1[..., None, :], c1, s1, x[..., None, :]) - p12[..., None, :] - rotate(h2[..., None, :], theta, tail)
-    q3, ok3, ls3 = sp3_kernel(p34[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(dvec, axis=-1))  # (..., k, 2)
+    dvec = (
+        rotate_cs(h1[..., None, :], c1, s1, x[..., None, :]) - p12[..., None, :] - rotate(h2[..., None, :], theta, tail)
+    )
+    q3, ok3, ls3 = sp3_kernel(
+        p34[..., None, :], -p23[..., None, :], h3[..., None, :], np.linalg.norm(dvec, axis=-1)
+    )  # (..., k, 2)
     u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p34[..., None, None, :])
     q2 = sp1_kernel(u, np.broadcast_to(dvec[..., :, None, :], u.shape), h2[..., None, None, :])
     e = lambda a: np.broadcast_to(a[..., :, None], q3.shape)  # noqa: E731
@@ -604,7 +641,9 @@ def _scan(g: _Geometry, Rt: np.ndarray, X: np.ndarray, t: np.ndarray, periodic: 
     Qn = np.take_along_axis(Q[:, nxt], match[..., None], -2)
     frac = np.where(cross_, e / np.where(cross_, e - e_next, 1.0), 0.0)
     step = np.diff(t, axis=-1, append=t[:, :1] + 2.0 * np.pi)[..., None]  # (M, G, 1)
-    seeds = np.concatenate([(t[..., None] + frac * step)[..., None], Q + frac[..., None] * np.angle(np.exp(1j * (Qn - Q)))], -1)
+    seeds = np.concatenate(
+        [(t[..., None] + frac * step)[..., None], Q + frac[..., None] * np.angle(np.exp(1j * (Qn - Q)))], -1
+    )
     cand = [cross_ | low]
     for b1, b2 in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)):
         fold = ok[..., b1] & ok[..., b2] & (np.sign(e[..., b1]) != np.sign(e[..., b2]))
@@ -696,7 +735,7 @@ class IKSolutions:
 
 
 def _pose_errors(
-    robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, which: np.ndarray | None = None
+    robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, which: np.ndarray | None = None
 ) -> tuple[np.ndarray, ...]:
     """Position [m] and rotation [rad] errors ``(M,)`` of ``q (M, n)`` against ``R (M, 3, 3)``, ``p (M, 3)``.
 
@@ -718,7 +757,7 @@ def _pose_errors(
     return pe, re
 
 
-def _polish(robot: "Robot", q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray, steps: int) -> np.ndarray:
+def _polish(robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray, steps: int) -> np.ndarray:
     """Gauss–Newton steps ``J_f Δq_f = e`` on the ``free`` joints (6 of them) towards the targets."""
     for _ in range(steps):
         T = fk(robot, q)
@@ -759,7 +798,9 @@ def _expand_wraps(
 ) -> tuple[np.ndarray, ...]:
     """Every combination of turns within the limits for joints whose finite range exceeds a turn."""
     for j in np.flatnonzero(revolute & np.isfinite(lower) & np.isfinite(upper) & (upper - lower > 2.0 * np.pi)):
-        ms = np.arange(int(np.floor((lower[j] - np.pi) / (2.0 * np.pi))), int(np.ceil((upper[j] + np.pi) / (2.0 * np.pi))) + 1)
+        ms = np.arange(
+            int(np.floor((lower[j] - np.pi) / (2.0 * np.pi))), int(np.ceil((upper[j] + np.pi) / (2.0 * np.pi))) + 1
+        )
         base = np.pi - np.mod(np.pi - q[..., j], 2.0 * np.pi)
         cands = base[..., None] + 2.0 * np.pi * ms  # (..., k, W)
         inside = (cands >= lower[j]) & (cands <= upper[j])
@@ -795,7 +836,7 @@ def _dedupe(q: np.ndarray, valid: np.ndarray, block: int) -> np.ndarray:
 
 
 def solve_all(
-    robot: "Robot",
+    robot: Robot,
     T_world_tool: npt.ArrayLike,
     *,
     q_param: npt.ArrayLike | None = None,
@@ -857,7 +898,9 @@ def solve_all(
             try:
                 qp = np.broadcast_to(qp, batch).reshape(-1)
             except ValueError:
-                raise ShapeError(f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}") from None
+                raise ShapeError(
+                    f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}"
+                ) from None
             params, reps = qp, 1
         geo = g.fixed(j, params)
         R = np.repeat(T2[:, :3, :3], reps, axis=0)

@@ -64,12 +64,10 @@ class SeedTable:
         return np.argsort(-d, axis=1, kind="stable")
 
 
-_TABLES: "weakref.WeakKeyDictionary[Robot, SeedTable]" = weakref.WeakKeyDictionary()
+_TABLES: weakref.WeakKeyDictionary[Robot, SeedTable] = weakref.WeakKeyDictionary()
 
 
-def seed_table(
-    robot: "Robot", provider: PoseProvider, lower: np.ndarray, upper: np.ndarray, length: float
-) -> SeedTable:
+def seed_table(robot: Robot, provider: PoseProvider, lower: np.ndarray, upper: np.ndarray, length: float) -> SeedTable:
     """The robot's :class:`SeedTable` for its tool, built at its first use and cached (robots are immutable).
 
     Args:

@@ -39,7 +39,7 @@ ROW_LENGTH = 0.3
 
 
 def solve(
-    robot: "Robot",
+    robot: Robot,
     T_target: npt.ArrayLike,
     q0: npt.ArrayLike | None = None,
     *,
@@ -114,7 +114,7 @@ def solve(
 
 
 def pose_problem(
-    robot: "Robot",
+    robot: Robot,
     T2: np.ndarray,
     q0: npt.ArrayLike | None,
     batch: tuple[int, ...],
@@ -187,10 +187,10 @@ class _Facts:
     step_limits: dict = field(default_factory=dict)  # max_step → StepLimit
 
 
-_FACTS: "weakref.WeakKeyDictionary[Robot, _Facts]" = weakref.WeakKeyDictionary()
+_FACTS: weakref.WeakKeyDictionary[Robot, _Facts] = weakref.WeakKeyDictionary()
 
 
-def _facts(robot: "Robot") -> _Facts:
+def _facts(robot: Robot) -> _Facts:
     facts = _FACTS.get(robot)
     if facts is None:
         lower, upper = (np.array(a) for a in robot.limits.T)
@@ -226,7 +226,7 @@ def _step_limit(facts: _Facts, max_step: float) -> StepLimit:
     return limit
 
 
-def _start(robot: "Robot", facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[int, ...]) -> np.ndarray:
+def _start(robot: Robot, facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[int, ...]) -> np.ndarray:
     """The starts ``(M, n)`` within the limits: q0 broadcast against the targets, or the middle."""
     n = robot.n
     if q0 is None:
@@ -243,7 +243,7 @@ def _start(robot: "Robot", facts: _Facts, q0: npt.ArrayLike | None, batch: tuple
     return facts.position_limit.project(q0).reshape(-1, n)  # a new array
 
 
-def position_tolerance(robot: "Robot", options: IKOptions | None = None) -> float:
+def position_tolerance(robot: Robot, options: IKOptions | None = None) -> float:
     """The position tolerance [m] :func:`solve` uses for ``robot``: ``options.position_tolerance``, or by default
     ``1e-6 × min(L, 1 m)`` (L: the robot's characteristic length).
 
@@ -253,7 +253,7 @@ def position_tolerance(robot: "Robot", options: IKOptions | None = None) -> floa
     return _position_tolerance(robot, _facts(robot), _DEFAULT_OPTIONS if options is None else options)
 
 
-def _position_tolerance(robot: "Robot", facts: _Facts, options: IKOptions) -> float:
+def _position_tolerance(robot: Robot, facts: _Facts, options: IKOptions) -> float:
     floor = POSITION_FLOOR * facts.length
     if options.position_tolerance is None:
         return max(DEFAULT_TOLERANCE * min(facts.length, 1.0), floor)
@@ -266,7 +266,7 @@ def _position_tolerance(robot: "Robot", facts: _Facts, options: IKOptions) -> fl
     return options.position_tolerance
 
 
-def _posture(robot: "Robot", facts: _Facts, options: IKOptions, q_start: np.ndarray) -> PostureTask | None:
+def _posture(robot: Robot, facts: _Facts, options: IKOptions, q_start: np.ndarray) -> PostureTask | None:
     if options.rest is None or options.nullspace_gain == 0:
         return None
     if options.rest == "q0":
@@ -299,7 +299,7 @@ def _norm(x: np.ndarray) -> np.ndarray:
 
 
 def _result(
-    robot: "Robot",
+    robot: Robot,
     facts: _Facts,
     options: IKOptions,
     tol_p: float,
@@ -346,7 +346,7 @@ def _result(
 
 # ------------------------------------------------------------------------------------------ closed form
 def solve_closed_form(
-    robot: "Robot",
+    robot: Robot,
     T2: np.ndarray,
     problem: Problem,
     q0: npt.ArrayLike | None,
@@ -459,7 +459,7 @@ def solve_closed_form(
     return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J)
 
 
-def _errors(robot: "Robot", T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _errors(robot: Robot, T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position [m] and rotation [rad] errors ``(M,)`` of ``robot.fk(q)`` against ``T2`` ``(M, 4, 4)``."""
     T_q = kinematics.fk(robot, q)
     return _norm(T2[:, :3, 3] - T_q[:, :3, 3]), _norm(spatial.so3_log(T2[:, :3, :3] @ T_q[:, :3, :3].mT))

@@ -8,8 +8,8 @@ values (measured on the benchmark arms) is recorded in ``benchmarks/ik_tuning.md
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -236,7 +236,7 @@ class _Rows:
         self.data = [tuple(a[keep] for a in d) for d in self.data]
         self.all_alive = True
 
-    def extend(self, other: "_Rows") -> None:
+    def extend(self, other: _Rows) -> None:
         for name in self.FIELDS:
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
         self.data = [tuple(np.concatenate([a, b]) for a, b in zip(d, o)) for d, o in zip(self.data, other.data)]

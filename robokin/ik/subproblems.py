@@ -314,6 +314,7 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     Returns:
         ``theta1 (..., 4)``, ``theta2 (..., 4)``, ``valid (..., 4)``, ``least_squares (...)``.
     """
+
     # Eliminate the better-conditioned block's unknown: x2 = adj(A2)(b − A1 x1) / det A2, and ‖x2‖ = 1.
     def rel_det(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         det = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
@@ -328,9 +329,7 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     D = np.where(swap, det1, det2)
     degenerate = np.maximum(r1, r2) < _SINGULAR_TOL
     D = np.where(degenerate, 1.0, D)
-    adj = np.stack(
-        [np.stack([Ae[..., 1, 1], -Ae[..., 0, 1]], -1), np.stack([-Ae[..., 1, 0], Ae[..., 0, 0]], -1)], -2
-    )
+    adj = np.stack([np.stack([Ae[..., 1, 1], -Ae[..., 0, 1]], -1), np.stack([-Ae[..., 1, 0], Ae[..., 0, 0]], -1)], -2)
     u = (adj @ b[..., None])[..., 0]  # (..., 2)
     V = adj @ Ak  # (..., 2, 2)
     VtV = np.swapaxes(V, -1, -2) @ V
@@ -423,9 +422,7 @@ def sp5_kernel(
     h = np.stack(np.broadcast_arrays(k2, -k2, 2.0 * p0, -2.0 * p2), axis=-2)
     k = np.stack(np.broadcast_arrays(k1, k3, k1, k3), axis=-2)
     p = np.stack(np.broadcast_arrays(p1, p3, p1, p3), axis=-2)
-    d = np.stack(
-        np.broadcast_arrays(dot(k2, p2 - p0), dot(p2, p2) + dot(p3, p3) - dot(p0, p0) - dot(p1, p1)), axis=-1
-    )
+    d = np.stack(np.broadcast_arrays(dot(k2, p2 - p0), dot(p2, p2) + dot(p3, p3) - dot(p0, p0) - dot(p1, p1)), axis=-1)
     h, k, p = np.broadcast_arrays(h, k, p)
     t1, t3, valid, ls = sp6_kernel(h, k, p, d)
     v = p0[..., None, :] + rotate(k1[..., None, :], t1, p1[..., None, :])

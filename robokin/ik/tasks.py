@@ -42,7 +42,7 @@ class PoseProvider(Protocol):
 class ToolPose:
     """:class:`PoseProvider` of the robot's tool: one pass of the closed-form pose-and-Jacobian kernel."""
 
-    robot: "Robot"
+    robot: Robot
 
     def __call__(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return pose_and_jacobian(self.robot.chain, q)

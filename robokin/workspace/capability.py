@@ -55,7 +55,9 @@ INVERSE_STEPS, POWER_STEPS = 4, 3
 DENSE_FLOOR_VOXELS = 50_000_000
 
 
-def gram(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: np.ndarray | None) -> list[list[np.ndarray]]:
+def gram(
+    J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: np.ndarray | None
+) -> list[list[np.ndarray]]:
     """Lower triangle of ``A = J_s J_sᵀ`` for ``J_s = diag(row_scale) J[rows] diag(col_scale)``.
 
     Args:
@@ -71,8 +73,10 @@ def gram(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: n
     if col_scale is not None:
         Jc *= col_scale[None, :, None]
     k = len(rows)
-    return [[(Jc[rows[i]] * Jc[rows[j]]).sum(axis=0) * (row_scale[i] * row_scale[j]) for j in range(i + 1)]
-            for i in range(k)]
+    return [
+        [(Jc[rows[i]] * Jc[rows[j]]).sum(axis=0) * (row_scale[i] * row_scale[j]) for j in range(i + 1)]
+        for i in range(k)
+    ]
 
 
 def _matvec(A: list[list[np.ndarray]], x: list[np.ndarray]) -> list[np.ndarray]:
@@ -175,8 +179,14 @@ def inverse_condition_exact(A: list[list[np.ndarray]], rows: np.ndarray) -> np.n
 
 def _empty_summary() -> dict[str, np.ndarray]:
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-    return {"voxel": empty_i, "count": empty_i, "manipulability": empty_f, "inverse_condition": empty_f,
-            "pair": empty_i, "pair_manipulability": np.zeros(0, np.float32)}
+    return {
+        "voxel": empty_i,
+        "count": empty_i,
+        "manipulability": empty_f,
+        "inverse_condition": empty_f,
+        "pair": empty_i,
+        "pair_manipulability": np.zeros(0, np.float32),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,10 +269,14 @@ class CapabilityJob:
         ic_max = np.maximum.reduceat(ic[order], voxel_starts)
         if floor is not None:
             floor[voxels] = np.maximum(floor[voxels], ic_max)
-        return {"voxel": voxels, "count": np.diff(np.append(voxel_starts, count)).astype(np.int64),
-                "manipulability": np.maximum.reduceat(m_sorted, voxel_starts), "inverse_condition": ic_max,
-                "pair": key[pair_starts],
-                "pair_manipulability": np.maximum.reduceat(m_sorted, pair_starts).astype(np.float32)}
+        return {
+            "voxel": voxels,
+            "count": np.diff(np.append(voxel_starts, count)).astype(np.int64),
+            "manipulability": np.maximum.reduceat(m_sorted, voxel_starts),
+            "inverse_condition": ic_max,
+            "pair": key[pair_starts],
+            "pair_manipulability": np.maximum.reduceat(m_sorted, pair_starts).astype(np.float32),
+        }
 
     def run(self, chunks: Sequence[int], state: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The merged summary of base chunks ``chunks``."""
@@ -275,13 +289,23 @@ class CapabilityJob:
         if len(summaries) == 1:
             return summaries[0]
         cat = {name: np.concatenate([s[name] for s in summaries]) for name in summaries[0]}
-        voxels = reduce_by_key(cat["voxel"], {"count": (cat["count"], np.add),
-                                              "manipulability": (cat["manipulability"], np.maximum),
-                                              "inverse_condition": (cat["inverse_condition"], np.maximum)})
+        voxels = reduce_by_key(
+            cat["voxel"],
+            {
+                "count": (cat["count"], np.add),
+                "manipulability": (cat["manipulability"], np.maximum),
+                "inverse_condition": (cat["inverse_condition"], np.maximum),
+            },
+        )
         pairs = reduce_by_key(cat["pair"], {"m": (cat["pair_manipulability"], np.maximum)})
-        return {"voxel": voxels["key"], "count": voxels["count"], "manipulability": voxels["manipulability"],
-                "inverse_condition": voxels["inverse_condition"], "pair": pairs["key"],
-                "pair_manipulability": pairs["m"]}
+        return {
+            "voxel": voxels["key"],
+            "count": voxels["count"],
+            "manipulability": voxels["manipulability"],
+            "inverse_condition": voxels["inverse_condition"],
+            "pair": pairs["key"],
+            "pair_manipulability": pairs["m"],
+        }
 
     def to_map(self, summary: dict[str, np.ndarray]) -> CapabilityMap:
         """The dense per-voxel map from a merged summary."""
@@ -293,10 +317,18 @@ class CapabilityJob:
         best_ic[summary["voxel"]] = summary["inverse_condition"]
         reachability = np.bincount(summary["pair"] // D, minlength=V) / D
         return CapabilityMap(
-            robot=self.robot.name, origin=self.origin, voxel=self.voxel, shape=self.shape, directions=D,
-            samples=self.samples, seed=self.seed, counts=counts.reshape(self.shape),
-            reachability=reachability.reshape(self.shape), max_manipulability=best_m.reshape(self.shape),
-            max_inverse_condition=best_ic.reshape(self.shape), pair_keys=summary["pair"],
+            robot=self.robot.name,
+            origin=self.origin,
+            voxel=self.voxel,
+            shape=self.shape,
+            directions=D,
+            samples=self.samples,
+            seed=self.seed,
+            counts=counts.reshape(self.shape),
+            reachability=reachability.reshape(self.shape),
+            max_manipulability=best_m.reshape(self.shape),
+            max_inverse_condition=best_ic.reshape(self.shape),
+            pair_keys=summary["pair"],
             pair_manipulability=summary["pair_manipulability"],
         )
 
@@ -310,8 +342,20 @@ def capability_job(robot: Robot, samples: int, voxel: float, directions: int, se
     rows = task_rows(robot)
     row_scale, col_scale = unit_scales(robot)
     lo, hi = robot.sampling_bounds.T
-    return CapabilityJob(robot, samples, seed, origin, float(voxel), shape, partition, tuple(rows),
-                         row_scale[list(rows)], None if robot.serial_chain.revolute.all() else col_scale, lo, hi)
+    return CapabilityJob(
+        robot,
+        samples,
+        seed,
+        origin,
+        float(voxel),
+        shape,
+        partition,
+        tuple(rows),
+        row_scale[list(rows)],
+        None if robot.serial_chain.revolute.all() else col_scale,
+        lo,
+        hi,
+    )
 
 
 def capability_map(

@@ -151,8 +151,12 @@ class _Grid:
         u, v = [b for b in range(3) if b != a]
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 5))
-        extent = (self.origin[u], self.origin[u] + self.shape[u] * self.voxel,
-                  self.origin[v], self.origin[v] + self.shape[v] * self.voxel)
+        extent = (
+            self.origin[u],
+            self.origin[u] + self.shape[u] * self.voxel,
+            self.origin[v],
+            self.origin[v] + self.shape[v] * self.voxel,
+        )
         shown = np.ma.masked_where(self.reachability.take(layer, axis=a) <= 0, image)
         im = ax.imshow(shown.T, origin="lower", extent=extent, cmap="viridis", interpolation="nearest")
         ax.figure.colorbar(im, ax=ax, label=field)

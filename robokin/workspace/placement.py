@@ -78,8 +78,9 @@ def base_placement(
     yaws = positive_int(yaws, "yaws")
     top = positive_int(top, "top")
     if capability is None:
-        capability = capability_map(robot, samples=samples, voxel=voxel, directions=directions,
-                                    seed=check_seed(seed), engine=engine)
+        capability = capability_map(
+            robot, samples=samples, voxel=voxel, directions=directions, seed=check_seed(seed), engine=engine
+        )
     elif not isinstance(capability, CapabilityMap):
         raise OptionError(f"capability must be a CapabilityMap or None, got {type(capability).__name__}")
     elif capability.robot != robot.name:
@@ -119,8 +120,14 @@ def base_placement(
     B_flat = B.reshape(-1, 4, 4)
     seconds = time.perf_counter() - start
     return BasePlacement(
-        robot=robot.name, positions=B[:, :, 0, :3, 3].copy(), yaws=psi,
-        reached=reached.reshape(xs.size, ys.size, yaws), score=score.reshape(xs.size, ys.size, yaws),
-        targets=targets, best=B_flat[order], best_reached=reached[order], best_score=score[order],
+        robot=robot.name,
+        positions=B[:, :, 0, :3, 3].copy(),
+        yaws=psi,
+        reached=reached.reshape(xs.size, ys.size, yaws),
+        score=score.reshape(xs.size, ys.size, yaws),
+        targets=targets,
+        best=B_flat[order],
+        best_reached=reached[order],
+        best_score=score[order],
         seconds=seconds,
     )

@@ -101,8 +101,10 @@ class ReachabilityJob:
         if len(summaries) == 1:
             return summaries[0]
         cat = {name: np.concatenate([s[name] for s in summaries]) for name in ("pose", "success", "manipulability")}
-        out = reduce_by_key(cat["pose"], {"success": (cat["success"], np.logical_or),
-                                          "manipulability": (cat["manipulability"], np.maximum)})
+        out = reduce_by_key(
+            cat["pose"],
+            {"success": (cat["success"], np.logical_or), "manipulability": (cat["manipulability"], np.maximum)},
+        )
         return {"pose": out["key"], "success": out["success"], "manipulability": out["manipulability"]}
 
 
@@ -127,17 +129,19 @@ def reachability_job(
     origin, shape = grid(robot, voxel)
     partition = sphere_partition(directions)
     centre, radius = reach(robot)
-    p = (origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel)
+    p = origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel
     p = p.reshape(-1, 3)
     keep = np.linalg.norm(p - centre, axis=-1) <= radius * (1.0 + 1e-12)
     if capability is None:
-        capability = capability_map(robot, samples=prune_samples, voxel=voxel, directions=directions, seed=seed,
-                                    engine=engine)
+        capability = capability_map(
+            robot, samples=prune_samples, voxel=voxel, directions=directions, seed=seed, engine=engine
+        )
     keep[keep] = _near_reached(capability, p[keep])
     voxels = np.flatnonzero(keep)
     pose_ids = (voxels[:, None] * directions + np.arange(directions)).reshape(-1)
-    return ReachabilityJob(robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres),
-                           options, seed)
+    return ReachabilityJob(
+        robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres), options, seed
+    )
 
 
 def reachability_map(
@@ -193,8 +197,9 @@ def reachability_map(
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
     engine = resolve_engine(engine)
-    job = reachability_job(robot, voxel, D, capability=capability, prune_samples=prune_samples,
-                           options=options, seed=seed, engine=engine)
+    job = reachability_job(
+        robot, voxel, D, capability=capability, prune_samples=prune_samples, options=options, seed=seed, engine=engine
+    )
     pose_ids, origin, shape = job.pose_ids, job.origin, job.shape
     start = time.perf_counter()
     if pose_ids.size:
@@ -211,7 +216,15 @@ def reachability_map(
     measure[summary["pose"]] = summary["manipulability"]
     success = success.reshape(tuple(shape) + (D,))
     return ReachabilityMap(
-        robot=robot.name, origin=origin, voxel=float(voxel), shape=shape, directions=D, seed=seed,
-        attempted=attempted.reshape(success.shape), success=success, manipulability=measure.reshape(success.shape),
-        reachability=success.mean(axis=-1), seconds=seconds,
+        robot=robot.name,
+        origin=origin,
+        voxel=float(voxel),
+        shape=shape,
+        directions=D,
+        seed=seed,
+        attempted=attempted.reshape(success.shape),
+        success=success,
+        manipulability=measure.reshape(success.shape),
+        reachability=success.mean(axis=-1),
+        seconds=seconds,
     )

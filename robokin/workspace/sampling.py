@@ -265,8 +265,7 @@ def check_link(link: object) -> None:
     """Only the robot's one end effector can be mapped for now; ``link`` must be None."""
     if link is not None:
         raise OptionError(
-            f"link must be None (the robot's end effector); maps of other links come with tree robots, "
-            f"got {link!r}"
+            f"link must be None (the robot's end effector); maps of other links come with tree robots, got {link!r}"
         )
 
 

@@ -354,7 +354,11 @@ TREE = """<?xml version="1.0"?>
 @pytest.mark.parametrize(
     "text, kwargs, pattern",
     [
-        (TREE, {"base": "base"}, r"^t\.urdf:5:3: the tree below base link 'base' has 2 leaf links; pass tip= .*Leaves, moving chains first: 'a' \(1 moving joint\), 'b'"),
+        (
+            TREE,
+            {"base": "base"},
+            r"^t\.urdf:5:3: the tree below base link 'base' has 2 leaf links; pass tip= .*Leaves, moving chains first: 'a' \(1 moving joint\), 'b'",
+        ),
         (TREE, {"tip": "nowhere"}, r"^t\.urdf:2:1: unknown tip link 'nowhere'"),
         (TREE, {"base": "nowhere"}, r"^t\.urdf:2:1: unknown base link 'nowhere'"),
         (TREE, {"base": "a", "tip": "b"}, r"^t\.urdf:5:3: tip link 'b' is not below base link 'a'"),

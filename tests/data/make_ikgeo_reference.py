@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import ik_geo
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261130

@@ -118,8 +118,12 @@ class Chain:
             if "dh" in j or "mdh" in j:
                 form = "dh" if "dh" in j else "mdh"
                 p = j[form]
-                prm = {"a": num(p.get("a", 0)) * L, "alpha": num(p.get("alpha", 0)) * A,
-                           "d": num(p.get("d", 0)) * L, "theta": num(p.get("theta", 0)) * A}
+                prm = {
+                    "a": num(p.get("a", 0)) * L,
+                    "alpha": num(p.get("alpha", 0)) * A,
+                    "d": num(p.get("d", 0)) * L,
+                    "theta": num(p.get("theta", 0)) * A,
+                }
             else:
                 form = "urdf"
                 ax = np.array([num(v) for v in j.get("axis", [0, 0, 1])], float)
@@ -138,8 +142,7 @@ class Chain:
             lim.append((lo, hi))
         self.limits = np.array(lim)
         self.configurations = {
-            k: np.array([num(v) for v in vals]) * self.scale
-            for k, vals in (doc.get("configurations") or {}).items()
+            k: np.array([num(v) for v in vals]) * self.scale for k, vals in (doc.get("configurations") or {}).items()
         }
 
     def fk_and_jacobian(self, q):
@@ -237,14 +240,20 @@ def peer_planar2r():
 def peer_planar3r():
     rtb = _rtb()
     r = rtb.DHRobot([rtb.RevoluteDH(a=1.0), rtb.RevoluteDH(a=0.8), rtb.RevoluteDH(a=0.5)], name="planar3r")
-    return _rtb_peer(r, model="roboticstoolbox.DHRobot built here: RevoluteDH(a=1.0), (a=0.8), (a=0.5)",
-                     note="RTB's own Planar3 has three 1 m links; this one has the file's 1, 0.8, 0.5 m")
+    return _rtb_peer(
+        r,
+        model="roboticstoolbox.DHRobot built here: RevoluteDH(a=1.0), (a=0.8), (a=0.5)",
+        note="RTB's own Planar3 has three 1 m links; this one has the file's 1, 0.8, 0.5 m",
+    )
 
 
 def peer_puma560():
     rtb = _rtb()
-    return _rtb_peer(rtb.models.DH.Puma560(), model="roboticstoolbox.models.DH.Puma560 (d1 = 26.45 in)",
-                     note="our base z = 0.67183 m with d1 = 0 equals RTB's d1 = 26.45*0.0254 m")
+    return _rtb_peer(
+        rtb.models.DH.Puma560(),
+        model="roboticstoolbox.models.DH.Puma560 (d1 = 26.45 in)",
+        note="our base z = 0.67183 m with d1 = 0 equals RTB's d1 = 26.45*0.0254 m",
+    )
 
 
 def peer_panda():
@@ -253,9 +262,12 @@ def peer_panda():
 
     r = rtb.models.DH.Panda()
     r.tool = SE3()
-    return _rtb_peer(r, model="roboticstoolbox.models.DH.Panda (MDH, flange d7 = 0.107 m)",
-                     transform="tool set to identity (RTB's default tool is the Franka Hand TCP "
-                               "transl(0, 0, 0.103) @ trotz(-pi/4)); our tool frame is the flange")
+    return _rtb_peer(
+        r,
+        model="roboticstoolbox.models.DH.Panda (MDH, flange d7 = 0.107 m)",
+        transform="tool set to identity (RTB's default tool is the Franka Hand TCP "
+        "transl(0, 0, 0.103) @ trotz(-pi/4)); our tool frame is the flange",
+    )
 
 
 def peer_stanford():
@@ -265,18 +277,24 @@ def peer_stanford():
 
 def peer_cobra600():
     rtb = _rtb()
-    return _rtb_peer(rtb.models.DH.Cobra600(), model="roboticstoolbox.models.DH.Cobra600",
-                     note="kinematics identical; RTB's qlim (+/-50, +/-88 deg) are toolbox hard stops, "
-                          "ours are the datasheet ranges")
+    return _rtb_peer(
+        rtb.models.DH.Cobra600(),
+        model="roboticstoolbox.models.DH.Cobra600",
+        note="kinematics identical; RTB's qlim (+/-50, +/-88 deg) are toolbox hard stops, "
+        "ours are the datasheet ranges",
+    )
 
 
 def peer_ur5():
     rtb = _rtb()
     r = rtb.models.DH.UR5()
     r.links[0].d = 0.089159
-    return _rtb_peer(r, model="roboticstoolbox.models.DH.UR5",
-                     transform="links[0].d set to 0.089159 (UR's published d1); RTB 1.5 has 0.089459",
-                     note="with RTB's d1 the pose differs by a 0.3 mm z shift, the Jacobian not at all")
+    return _rtb_peer(
+        r,
+        model="roboticstoolbox.models.DH.UR5",
+        transform="links[0].d set to 0.089159 (UR's published d1); RTB 1.5 has 0.089459",
+        note="with RTB's d1 the pose differs by a 0.3 mm z shift, the Jacobian not at all",
+    )
 
 
 def peer_ur3():
@@ -286,8 +304,11 @@ def peer_ur3():
 
 def peer_ur10():
     rtb = _rtb()
-    return _rtb_peer(rtb.models.DH.UR10(), model="roboticstoolbox.models.DH.UR10 (standard DH)",
-                     note="our file is the URDF origin/axis rewrite of the same DH table")
+    return _rtb_peer(
+        rtb.models.DH.UR10(),
+        model="roboticstoolbox.models.DH.UR10 (standard DH)",
+        note="our file is the URDF origin/axis rewrite of the same DH table",
+    )
 
 
 def peer_irb140():
@@ -296,9 +317,13 @@ def peer_irb140():
 
     r = rtb.models.DH.IRB140()
     r.tool = SE3.Rz(math.pi)
-    return _rtb_peer(r, model="roboticstoolbox.models.DH.IRB140", q_offset=[0, -math.pi / 2, 0, 0, 0, 0],
-                     transform="tool = SE3.Rz(pi) (ABB tool0: x down at the calibration position)",
-                     note="RTB's q2 = 0 is the lower arm horizontal; ABB's (ours) is vertical")
+    return _rtb_peer(
+        r,
+        model="roboticstoolbox.models.DH.IRB140",
+        q_offset=[0, -math.pi / 2, 0, 0, 0, 0],
+        transform="tool = SE3.Rz(pi) (ABB tool0: x down at the calibration position)",
+        note="RTB's q2 = 0 is the lower arm horizontal; ABB's (ours) is vertical",
+    )
 
 
 def peer_gen3():
@@ -306,15 +331,24 @@ def peer_gen3():
     from spatialmath import SE3
 
     pi = math.pi
-    d = [-(0.1564 + 0.1284), -(0.0054 + 0.0064), -(0.2104 + 0.2104), -(0.0064 + 0.0064),
-         -(0.2084 + 0.1059), 0.0, -(0.1059 + 0.0615)]
+    d = [
+        -(0.1564 + 0.1284),
+        -(0.0054 + 0.0064),
+        -(0.2104 + 0.2104),
+        -(0.0064 + 0.0064),
+        -(0.2084 + 0.1059),
+        0.0,
+        -(0.1059 + 0.0615),
+    ]
     alpha = [pi / 2] * 6 + [pi]
     offset = [0.0] + [pi] * 6
     links = [rtb.RevoluteDH(d=d[i], a=0.0, alpha=alpha[i], offset=offset[i]) for i in range(7)]
     r = rtb.DHRobot(links, base=SE3.Rx(pi), name="gen3")
-    return _rtb_peer(r, model="roboticstoolbox.DHRobot built here from the Kinova Gen3 user guide's "
-                              "classic DH table (base SE3.Rx(pi))",
-                     note="RTB's URDF KinovaGen3 needs a git download (no network here)")
+    return _rtb_peer(
+        r,
+        model="roboticstoolbox.DHRobot built here from the Kinova Gen3 user guide's classic DH table (base SE3.Rx(pi))",
+        note="RTB's URDF KinovaGen3 needs a git download (no network here)",
+    )
 
 
 def peer_kr5_arc():
@@ -325,16 +359,21 @@ def peer_kr5_arc():
     import xacrodoc.packages as xp
 
     root = os.path.join(os.path.dirname(rtbdata.__file__), "xacro", "kuka_description")
-    xp.update_package_cache({"kuka_kr5_support": os.path.join(root, "kuka_kr5"),
-                             "kuka_resources": os.path.join(root, "kuka_resources")})
+    xp.update_package_cache(
+        {"kuka_kr5_support": os.path.join(root, "kuka_kr5"), "kuka_resources": os.path.join(root, "kuka_resources")}
+    )
     path = os.path.join(root, "kuka_kr5", "urdf", "kr5_arc.xacro")
     r = rtb.Robot.URDF(path)
-    fk, jac, prov = _rtb_peer(r, model="roboticstoolbox.Robot.URDF of rtbdata "
-                                       "kuka_description/kuka_kr5/urdf/kr5_arc.xacro (ROS-Industrial "
-                                       "kuka_experimental), end link tool0", end="tool0",
-                              note="RTB's DH KR5 model uses another joint zero and sign convention (A1 "
-                                   "sign, A3 offset 90 deg, wrist), so KUKA's own convention is matched by "
-                                   "the ROS-Industrial description instead")
+    fk, jac, prov = _rtb_peer(
+        r,
+        model="roboticstoolbox.Robot.URDF of rtbdata "
+        "kuka_description/kuka_kr5/urdf/kr5_arc.xacro (ROS-Industrial "
+        "kuka_experimental), end link tool0",
+        end="tool0",
+        note="RTB's DH KR5 model uses another joint zero and sign convention (A1 "
+        "sign, A3 offset 90 deg, wrist), so KUKA's own convention is matched by "
+        "the ROS-Industrial description instead",
+    )
     prov["rtbdata_version"] = getattr(rtbdata, "__version__", "2.0.0")
     return fk, jac, prov
 
@@ -375,15 +414,21 @@ def peer_iiwa14():
         return np.asarray(data.oMf[fid].homogeneous, float).copy()
 
     def jac(q):
-        return np.asarray(pin.computeFrameJacobian(model, data, np.asarray(q, float), fid,
-                                                   pin.ReferenceFrame.LOCAL_WORLD_ALIGNED), float).copy()
+        return np.asarray(
+            pin.computeFrameJacobian(model, data, np.asarray(q, float), fid, pin.ReferenceFrame.LOCAL_WORLD_ALIGNED),
+            float,
+        ).copy()
 
-    prov = {"library": "pinocchio", "version": pin.__version__,
-            "model": "pinocchio.buildModelFromXML of the URDF in make_reference.py (KUKA spec "
-                     "dimensions 0.36/0.42/0.4/0.126 m, ROS-Industrial axis directions), frame 'flange'",
-            "q_peer": "q", "transform": "none",
-            "note": "RTB's URDF LBR (rtbdata lbr_iiwa_14_r820) has +/-0.43624 mm x offsets at A2/A4 "
-                    "from its meshes, so it is only a loose check (see make_reference.py --check)"}
+    prov = {
+        "library": "pinocchio",
+        "version": pin.__version__,
+        "model": "pinocchio.buildModelFromXML of the URDF in make_reference.py (KUKA spec "
+        "dimensions 0.36/0.42/0.4/0.126 m, ROS-Industrial axis directions), frame 'flange'",
+        "q_peer": "q",
+        "transform": "none",
+        "note": "RTB's URDF LBR (rtbdata lbr_iiwa_14_r820) has +/-0.43624 mm x offsets at A2/A4 "
+        "from its meshes, so it is only a loose check (see make_reference.py --check)",
+    }
     return fk, jac, prov
 
 
@@ -396,10 +441,15 @@ def rtb_lbr_check():
 
 # Kinova's description (ros2_kortex gen3.urdf / MuJoCo Menagerie kinova_gen3): per joint the fixed
 # origin (xyz, roll about x) before a rotation about the local z; then the 61.5 mm interface module.
-GEN3_KORTEX = [((0, 0, 0.15643), math.pi), ((0, 0.005375, -0.12838), math.pi / 2),
-               ((0, -0.21038, -0.006375), -math.pi / 2), ((0, 0.006375, -0.21038), math.pi / 2),
-               ((0, -0.20843, -0.006375), -math.pi / 2), ((0, 0.00017505, -0.10593), math.pi / 2),
-               ((0, -0.10593, -0.00017505), -math.pi / 2)]
+GEN3_KORTEX = [
+    ((0, 0, 0.15643), math.pi),
+    ((0, 0.005375, -0.12838), math.pi / 2),
+    ((0, -0.21038, -0.006375), -math.pi / 2),
+    ((0, 0.006375, -0.21038), math.pi / 2),
+    ((0, -0.20843, -0.006375), -math.pi / 2),
+    ((0, 0.00017505, -0.10593), math.pi / 2),
+    ((0, -0.10593, -0.00017505), -math.pi / 2),
+]
 
 
 def gen3_kortex_check():
@@ -477,12 +527,12 @@ def main(argv=None) -> int:
             "seed": [SEED, zlib.crc32(name.encode())],
             "q_units": "rad for revolute, m for prismatic joints, in the file's joint order",
             "jacobian": "world frame, rows [v; w], v = linear velocity of the tool origin",
-            "independent_check": {"max_abs_dT": dT, "max_abs_dJ": dJ,
-                                  "against": "standalone numpy evaluator of the YAML in make_reference.py"},
-            "samples": [
-                {"q": q.tolist(), "T_world_tool": fk(q).tolist(), "J_world": jac(q).tolist()}
-                for q in qs
-            ],
+            "independent_check": {
+                "max_abs_dT": dT,
+                "max_abs_dJ": dJ,
+                "against": "standalone numpy evaluator of the YAML in make_reference.py",
+            },
+            "samples": [{"q": q.tolist(), "T_world_tool": fk(q).tolist(), "J_world": jac(q).tolist()} for q in qs],
         }
         (HERE / f"reference_{name}.json").write_text(json.dumps(ref, indent=1) + "\n")
     print(f"worst deviation: {worst:.3e}")

@@ -30,8 +30,14 @@ CASES = {
         (
             "base_link",
             "tool0",
-            ["shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint", "wrist_1_joint", "wrist_2_joint",
-             "wrist_3_joint"],
+            [
+                "shoulder_pan_joint",
+                "shoulder_lift_joint",
+                "elbow_joint",
+                "wrist_1_joint",
+                "wrist_2_joint",
+                "wrist_3_joint",
+            ],
         ),
     ],
     "panda": [
@@ -95,7 +101,10 @@ def main() -> None:
         }
         target = HERE / f"{stem}.json"
         target.write_text(json.dumps(record, indent=1) + "\n")
-        print(f"wrote {target.relative_to(HERE.parent.parent.parent)}: {len(out_cases)} case(s) x {SAMPLES} poses", file=sys.stderr)
+        print(
+            f"wrote {target.relative_to(HERE.parent.parent.parent)}: {len(out_cases)} case(s) x {SAMPLES} poses",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
