@@ -166,14 +166,14 @@ def _geometry_tables(robot: Robot) -> str:
     dh_rows, origin_rows = [], []
     for joint in robot.joints:
         kind = {"revolute": "R", "prismatic": "P", "fixed": "fixed"}[joint.type]
-        if joint.form in ("dh", "mdh"):
+        if joint.dh is not None:  # the "dh" and "mdh" forms
             a, alpha, d, theta = joint.dh
             theta_text = ("q + " if joint.type == "revolute" else "") + _fmt(np.degrees(theta), 0, 4)
             d_text = ("q + " if joint.type == "prismatic" else "") + _fmt(d, 0, 6)
             dh_rows.append(
                 [joint.name, kind, joint.form, _fmt(a, 0, 6), _fmt(np.degrees(alpha), 0, 4), d_text, theta_text]
             )
-        else:
+        elif joint.origin is not None:
             xyz = " ".join(_fmt(v, 0, 6) for v in joint.origin.xyz)
             rpy = " ".join(_fmt(v, 0, 4) for v in np.degrees(joint.origin.rpy))
             axis = " ".join(f"{v:.4g}" for v in joint.axis) if joint.moving else "-"
@@ -457,7 +457,7 @@ def _check_animation_out(out: str) -> None:
 PICTURE_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
-def _save_animation(viz, anim, out: str) -> None:
+def _save_animation(viz: Any, anim: Any, out: str) -> None:
     """Write ``anim`` to ``out`` and say where it went, how big it is and how long it took."""
     import time
     from pathlib import Path
@@ -476,7 +476,7 @@ def _save_animation(viz, anim, out: str) -> None:
     )
 
 
-def _save_figure(fig, out: str) -> None:
+def _save_figure(fig: Any, out: str) -> None:
     try:
         fig.savefig(out, dpi=120)
     except OSError as exc:
@@ -812,7 +812,7 @@ def _cmd_ik(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------------------- workspace
-def _add_workspace_parser(sub) -> None:
+def _add_workspace_parser(sub: Any) -> None:
     p = sub.add_parser(
         "workspace",
         help="capability map of a robot: voxels x approach directions, in process or on a Dask cluster",
@@ -1178,7 +1178,7 @@ def _parser() -> argparse.ArgumentParser:
 _EXTRA_PARSERS: list[Callable[[Any], None]] = [_add_workspace_parser]
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(message: Any, category: Any, filename: Any, lineno: Any, file: Any = None, line: Any = None) -> None:
     print(f"robokin: warning: {message}", file=sys.stderr)
 
 

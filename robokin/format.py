@@ -237,8 +237,8 @@ def _compose(text: str, path: str) -> yaml.Node | None:
             column=None if mark is None else mark.column + 1,
         ) from None
     except yaml.MarkedYAMLError as e:
-        reason, line, column = _explain_yaml_error(text, e)
-        raise RobotFormatError(reason, path=path, line=line, column=column) from None
+        reason, error_line, error_column = _explain_yaml_error(text, e)
+        raise RobotFormatError(reason, path=path, line=error_line, column=error_column) from None
     except yaml.reader.ReaderError as e:
         where: tuple[int, int] | tuple[None, None] = (
             _line_col(text, e.position) if isinstance(e.position, int) else (None, None)
@@ -1300,7 +1300,7 @@ def _yaml_float(x: float) -> str:
     return s
 
 
-def _floats(values, num=None, quantity: Quantity | None = None) -> str:
+def _floats(values: Any, num: Callable[..., str] | None = None, quantity: Quantity | None = None) -> str:
     num = num or _plain
     return "[" + ", ".join(num(v, quantity) for v in values) + "]"
 
@@ -1309,7 +1309,7 @@ def _plain(x: float, quantity: Quantity | None = None) -> str:
     return _yaml_float(x)
 
 
-def _number_writer(angle: str, length: str, digits: int | None):
+def _number_writer(angle: str, length: str, digits: int | None) -> Callable[..., str]:
     """``num(value_SI, quantity) -> text``: converted to the file's units, rounded to ``digits`` significant
     digits (None: exact ``repr``). Values within 1e-12 of zero in SI are float noise and written as 0."""
     scale = LENGTH_UNITS[length]
@@ -1329,7 +1329,7 @@ def _number_writer(angle: str, length: str, digits: int | None):
     return num
 
 
-def _pose(origin: Origin, num=None) -> str:
+def _pose(origin: Origin, num: Callable[..., str] | None = None) -> str:
     return f"{{xyz: {_floats(origin.xyz, num, 'length')}, rpy: {_floats(origin.rpy, num, 'angle')}}}"
 
 
@@ -1337,7 +1337,7 @@ def _is_plus_zero(x: float) -> bool:
     return x == 0.0 and math.copysign(1.0, x) > 0
 
 
-def _joint_lines(joint: Joint, num=_plain) -> Iterator[str]:
+def _joint_lines(joint: Joint, num: Callable[..., str] = _plain) -> Iterator[str]:
     yield f"  - name: {_yaml_str(joint.name)}"
     yield f"    type: {joint.type}"
     if joint.form in ("dh", "mdh"):

@@ -166,7 +166,7 @@ def _poses_by_products(chain: Chain, q: Any, with_axes: bool = False) -> Any:
     return P[:, -1, :3], np.transpose(F[:, :, :3, 2], (1, 2, 0)), np.transpose(F[:, :, :3, 3], (1, 2, 0))
 
 
-def poses(chain: Chain, q, with_axes: bool = False):
+def poses(chain: Chain, q: Any, with_axes: bool = False) -> Any:
     """The kernel for this batch size (see ``SMALL_BATCH``); both return the same numbers to rounding."""
     if q.shape[0] < SMALL_BATCH:
         return _poses_by_products(chain, q, with_axes)
@@ -200,7 +200,7 @@ def _to_tool_frame(J: Any, R: Any) -> Any:
     return np.concatenate([Rt @ J[:, :3], Rt @ J[:, 3:]], axis=1)
 
 
-def pose_and_jacobian(chain: Chain, q, frame: str = "world"):
+def pose_and_jacobian(chain: Chain, q: Any, frame: str = "world") -> Any:
     """Tool pose and closed-form geometric Jacobian from one kernel pass, for ``q`` ``(N, n)``.
 
     Revolute joint i (world axis ``z_i`` through ``p_i``): ``[z_i × (p_tool − p_i); z_i]``;
@@ -221,7 +221,7 @@ def pose_and_jacobian(chain: Chain, q, frame: str = "world"):
     return T, J
 
 
-def jacobian_analytic(chain: Chain, q, frame: str = "world"):
+def jacobian_analytic(chain: Chain, q: Any, frame: str = "world") -> Any:
     """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`pose_and_jacobian`)."""
     return pose_and_jacobian(chain, q, frame)[1]
 
@@ -403,7 +403,7 @@ def _link_list(link: Any) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- public API
-def _blocked(kernel, q, tail: tuple[int, ...]) -> np.ndarray:
+def _blocked(kernel: Any, q: Any, tail: tuple[int, ...]) -> np.ndarray:
     """``kernel(q)`` ``(N, *tail)`` for ``q`` ``(N, n)``, evaluated ``BLOCK`` configurations at a time."""
     N = q.shape[0]
     if N <= BLOCK:
@@ -654,7 +654,7 @@ def manipulability_gradient(
 
     wide = len(idx) <= robot.n
 
-    def w(x):
+    def w(x: Any) -> Any:
         J = path_jacobian(path, x)[:, idx, :]
         Jt = np.swapaxes(J, -1, -2)
         return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))

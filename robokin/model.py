@@ -94,7 +94,7 @@ def _num(x: float) -> str:
     return text.removesuffix(".0")
 
 
-def _reals(values, count: int, key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
+def _reals(values: Any, count: int, key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
     """``count`` real numbers (not bool, not complex, not text) as floats, NaN allowed; a RobotFormatError otherwise."""
     try:
         items = (
@@ -171,7 +171,7 @@ def _unit_word(joint_type: str) -> str:
     return "m" if joint_type == "prismatic" else "rad"
 
 
-def _joint_limits(limits, joint_type: str, joint: str) -> tuple[float, float]:
+def _joint_limits(limits: Any, joint_type: str, joint: str) -> tuple[float, float]:
     """``(lower, upper)``: not NaN, lower finite or -inf, upper finite or +inf, lower <= upper."""
     lo, hi = _reals(limits, 2, "limits", joint)
     unit = _unit_word(joint_type)
@@ -187,7 +187,7 @@ def _joint_limits(limits, joint_type: str, joint: str) -> tuple[float, float]:
     return (lo, hi)
 
 
-def _speed(velocity, joint_type: str, joint: str) -> float | None:
+def _speed(velocity: Any, joint_type: str, joint: str) -> float | None:
     """A finite speed > 0, or None when unspecified (None or 0, which is how URDF writes "no limit")."""
     if velocity is None:
         return None

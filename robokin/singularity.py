@@ -1017,7 +1017,7 @@ def singularity_map(
     validation.choice(measure, "measure", MEASURES)
     i, j = validation.index_list(joints, f"joints of {robot.name!r}", robot.n, count=2)
     try:
-        res = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)
+        res: tuple[Any, ...] = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)  # type: ignore[arg-type]
     except (TypeError, ValueError):  # ragged
         res = ()
     if len(res) != 2 or any(not isinstance(r, (int, np.integer)) or not 2 <= r <= 1000 for r in res):
@@ -1029,16 +1029,16 @@ def singularity_map(
     if measure == "det" and len(idx) != robot.n:
         raise OptionError(f"measure 'det' needs a square task block; rows {idx} with n = {robot.n} joints")
     if ranges is None:
-        ranges = robot.sampling_bounds[[i, j]]
+        bounds = robot.sampling_bounds[[i, j]]
     else:
-        ranges = validation.real_array(ranges, "ranges", "((lo_i, hi_i), (lo_j, hi_j))")
-        if ranges.shape != (2, 2):
+        bounds = validation.real_array(ranges, "ranges", "((lo_i, hi_i), (lo_j, hi_j))")
+        if bounds.shape != (2, 2):
             raise ShapeError(
-                f"ranges must be ((lo_i, hi_i), (lo_j, hi_j)) [rad, m], shape (2, 2), got shape {ranges.shape}"
+                f"ranges must be ((lo_i, hi_i), (lo_j, hi_j)) [rad, m], shape (2, 2), got shape {bounds.shape}"
             )
-        validation.require_finite(ranges, "ranges")
-    x = np.linspace(float(ranges[0][0]), float(ranges[0][1]), int(res[0]))
-    y = np.linspace(float(ranges[1][0]), float(ranges[1][1]), int(res[1]))
+        validation.require_finite(bounds, "ranges")
+    x = np.linspace(float(bounds[0][0]), float(bounds[0][1]), int(res[0]))
+    y = np.linspace(float(bounds[1][0]), float(bounds[1][1]), int(res[1]))
     grid = np.broadcast_to(q0, (y.shape[0], x.shape[0], robot.n)).copy()  # (ny, nx, n)
     grid[..., i] = x[None, :]
     grid[..., j] = y[:, None]
@@ -1053,6 +1053,7 @@ def singularity_map(
     elif measure == "manipulability":
         values = measures.manipulability(Js)
     else:
+        assert d is not None  # "det" needs a square task block, checked above
         values = d
     singular = _singular_cells(robot, grid, x, y, (i, j), ic, d, idx, tol)
     for a in (x, y, values, ic, singular, q0) + (() if d is None else (d,)):

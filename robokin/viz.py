@@ -405,7 +405,7 @@ def _draw_floor(ax: Axes, robot: Robot, lo: np.ndarray, hi: np.ndarray, floor: f
     grid += [np.array([[lo[0], y, floor], [hi[0], y, floor]]) for y in ys]
     gap = np.full((1, 3), np.nan)
     lines = np.concatenate([np.concatenate([g, gap]) for g in grid])[:-1]
-    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection  # type: ignore[import-untyped]
 
     corners = [[lo[0], lo[1], floor], [hi[0], lo[1], floor], [hi[0], hi[1], floor], [lo[0], hi[1], floor]]
     ax.add_collection3d(
@@ -466,7 +466,7 @@ def default_view(tool_path: np.ndarray) -> tuple[float, float]:
     return elev, float(azim)
 
 
-def _check_view(view) -> tuple[float, float] | None:
+def _check_view(view: Any) -> tuple[float, float] | None:
     if view is None:
         return None
     try:
@@ -790,7 +790,7 @@ def plot_joints(
     angle = "deg" if deg else "rad"
     unit = angle if revolute.all() else (f"{angle} | m" if revolute.any() else "m")
     labels = (f"q [{unit}]", f"q̇ [{unit}/s]", f"q̈ [{unit}/s²]")
-    limits = [None, None, None]
+    limits: list[np.ndarray | None] = [None, None, None]
     if robot is not None:
         limits[0] = robot.limits
         v = robot.velocity_limits

@@ -172,7 +172,7 @@ def _rotation_matrix(h: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _geometry(robot: Robot) -> _Geometry:
     """The robot's axes and points at q = 0 in the world, from its compiled chain (motion frames' z axes)."""
-    C = robot.chain.C
+    C = robot.serial_chain.C
     F = C[0]
     H, P = [], []
     for i in range(robot.n):
@@ -874,7 +874,7 @@ def solve_all(
     N = T2.shape[0]
     n = robot.n
     lower, upper = robot.limits[:, 0], robot.limits[:, 1]
-    revolute = np.asarray(robot.chain.revolute)
+    revolute = np.asarray(robot.serial_chain.revolute)
     j = family.parameter_joint
     if j is None:
         if q_param is not None:

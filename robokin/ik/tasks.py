@@ -45,7 +45,7 @@ class ToolPose:
     robot: Robot
 
     def __call__(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return pose_and_jacobian(self.robot.chain, q)
+        return pose_and_jacobian(self.robot.serial_chain, q)
 
 
 @dataclass(frozen=True, eq=False)
