@@ -1,11 +1,14 @@
-"""Two hands at once: Baxter carries a box with both grippers, solved as one two-task IK per frame, and animated.
+"""Two hands at once: a dual-arm robot carries a box
+===================================================
 
-The box (0.50 m wide) is held by its two side faces: the left gripper at the box centre + 0.25 m along y, the
+Baxter carries a box with both grippers, solved as one two-task IK per frame, and animated. The box (0.50 m wide) is held by its two side faces: the left gripper at the box centre + 0.25 m along y, the
 right one at − 0.25 m, both pointing down. The box moves along a closed loop in front of the robot (a lift,
 a sideways move and a turn of 30° about the vertical); at every frame both hands are one batch of two
 :class:`robokin.multitask.PoseTask` targets, solved together by :func:`robokin.multitask.solve_tasks`
 from the previous frame's answer. Then 200 random reachable pairs (fk of random q) are solved as one batch.
 Prints the success rates, errors [m, rad] and times [ms], and writes ``two_hands.gif``.
+
+Usage::
 
     python demos/solve_two_hand_task.py [OUT_DIR] [--frames N] [--pairs K]
 """
@@ -52,7 +55,7 @@ def hand_targets(T_world_box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=".", help="folder for two_hands.gif (default: here)")
     parser.add_argument("--frames", type=int, default=30, help="frames of the box's loop (default 30)")
     parser.add_argument("--pairs", type=int, default=200, help="random reachable target pairs (default 200)")
@@ -119,5 +122,6 @@ def main(argv: list[str] | None = None) -> Path:
     return out
 
 
+# %%
 if __name__ == "__main__":
     main()

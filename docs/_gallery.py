@@ -27,6 +27,7 @@ QUICK: dict[str, list[str]] = {
     "tour_singularities": ["--starts", "8", "--resolution", "41"],
     "report_singularities": ["--starts", "6"],
     "compute_statics": ["--steps", "41"],
+    "solve_two_hand_task": ["--frames", "8", "--pairs", "20"],
 }
 
 
@@ -42,6 +43,7 @@ ORDER = (
     "report_singularities",
     "tour_singularities",
     "animate_pick_place",
+    "solve_two_hand_task",
 )
 
 

@@ -9,10 +9,6 @@
   duration that would exceed a limit.
 - :func:`blended_through`: a multi-segment path through waypoints that does not stop at them (RTB's
   ``mstraj``): straight segments at the joints' speed limits, joined by constant-acceleration blends.
-
-Every joint-space path stays inside the joint limits: its waypoints must be inside them (a
-:class:`~robokin.errors.LimitError` otherwise, unless ``enforce_limits=False``), and each path is a convex
-combination of its waypoints.
 - :func:`cartesian_line`: the tool moves on the straight line between two poses while its orientation
   turns by SLERP (constant angular velocity axis), with the same quintic time scaling.
 - :func:`follow`: joint values along a Cartesian path by IK, each step seeded from the previous one and
@@ -20,6 +16,10 @@ combination of its waypoints.
 - :func:`resolved_rate`: integrate ``q̇ = J⁺ v`` with ``v = v_path + K e`` (feed-forward tool twist plus
   pose-error feedback), damped near singularities: the Jacobian that maps joint velocities to tool
   velocities, run backwards.
+
+Every joint-space path stays inside the joint limits: its waypoints must be inside them (a
+:class:`~robokin.errors.LimitError` otherwise, unless ``enforce_limits=False``), and each path is a convex
+combination of its waypoints.
 
 Time runs along the second-to-last axis of joint arrays ``(..., N, n)`` and the third-to-last of poses
 ``(..., N, 4, 4)``; leading axes are a batch of independent motions. Twists are ``[v; ω]`` in the world
