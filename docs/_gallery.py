@@ -28,6 +28,7 @@ QUICK: dict[str, list[str]] = {
     "report_singularities": ["--starts", "6"],
     "compute_statics": ["--steps", "41"],
     "solve_two_hand_task": ["--frames", "8", "--pairs", "20"],
+    "map_workspace": ["--samples", "5e4"],
 }
 
 
@@ -44,6 +45,7 @@ ORDER = (
     "tour_singularities",
     "animate_pick_place",
     "solve_two_hand_task",
+    "map_workspace",
 )
 
 

@@ -40,6 +40,11 @@ CASES = {
     "report_singularities.py": (["--starts", "6"], "singularity_kinds.png", ["[deg]", "SINGULAR: wrist"]),
     "compute_statics.py": (["--steps", "11"], "statics.png", ["[N·m]", " m/s "]),
     "solve_two_hand_task.py": (["--frames", "4", "--pairs", "10"], "two_hands.gif", [" m ", " rad", " ms "]),
+    "map_workspace.py": (
+        ["--samples", "2e4", "--voxel", "0.15"],
+        "workspace.png",
+        ["µs per sample", "m³", "equal bit for bit: True"],
+    ),
 }
 
 
