@@ -632,8 +632,8 @@ def manipulability_gradient(
     ``w`` is the product of the singular values of ``J_r``, the world Jacobian restricted to ``rows``:
     ``√det(J_r J_rᵀ)`` when ``J_r`` has no more rows than columns, ``√det(J_rᵀ J_r)`` otherwise (a 4-joint
     SCARA's 6 rows). The derivative flows through the analytic Jacobian's code and the determinant
-    (Jacobi's formula). At a singular configuration ``w`` has a kink (``√`` of a zero); the gradient there is
-    not finite.
+    (Jacobi's formula). At a singular configuration ``w`` has a kink (``√`` of a zero) and a minimum
+    (``w >= 0``); there the gradient is 0, a subgradient, wherever ``det`` is ``<= 0`` as computed.
 
     Args:
         robot: The robot.
@@ -654,12 +654,18 @@ def manipulability_gradient(
 
     wide = len(idx) <= robot.n
 
-    def w(x: Any) -> Any:
+    def gram_det(x: Any) -> Any:
         J = path_jacobian(path, x)[:, idx, :]
         Jt = np.swapaxes(J, -1, -2)
-        return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))
+        return np.linalg.det(J @ Jt if wide else Jt @ J)
 
-    return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))
+    def w(x: Any) -> Any:
+        return np.sqrt(gram_det(x))
+
+    singular = gram_det(q2) <= 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):  # 1 / √0 at the singular ones, replaced below
+        grad = autodiff.jacrev(w, batch_ndim=1)(q2)
+    return np.where(singular[:, None], 0.0, grad).reshape(batch + (robot.n,))
 
 
 def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:

@@ -372,3 +372,12 @@ def test_robot_constructor_rejects_bad_chains():
         Robot("r", [Joint("f", "fixed", "dh")])
     with pytest.raises(robokin.ShapeError, match=r"configuration 'home' has shape \(2,\), expected \(1,\)"):
         Robot("r", [joint], configurations={"home": [0.0, 0.0]})
+
+
+def test_manipulability_gradient_is_zero_not_nan_at_singularities():
+    puma = robokin.load("puma560")
+    assert robokin.manipulability(puma, np.zeros(6)) == pytest.approx(0.0, abs=1e-12)  # a singular pose
+    with np.errstate(all="raise"):  # no 1 / √0 escapes either
+        g = kinematics.manipulability_gradient(puma, np.stack([np.zeros(6), [0.0, 0.3, 0.2, 0.1, 0.5, 0.2]]))
+    np.testing.assert_array_equal(g[0], np.zeros(6))
+    assert np.isfinite(g).all() and np.abs(g[1]).max() > 1e-3
