@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import validation
-from .errors import OptionError
+from .errors import OptionError, ShapeError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -643,6 +643,9 @@ def manipulability_gradient(
 
     Returns:
         ``(..., n)`` ``∂w/∂q``.
+
+    Raises:
+        ShapeError: bad ``q``, or a ``q`` whose ``det(J Jᵀ)`` overflows (huge prismatic values).
     """
     from . import autodiff
 
@@ -662,7 +665,16 @@ def manipulability_gradient(
     def w(x: Any) -> Any:
         return np.sqrt(gram_det(x))
 
-    singular = gram_det(q2) <= 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        gram = gram_det(q2)
+    if not np.isfinite(gram).all():
+        bad = int(np.flatnonzero(~np.isfinite(gram))[0])
+        raise ShapeError(
+            f"q = {q2[bad].tolist()} (at batch index {tuple(int(i) for i in np.unravel_index(bad, batch))}) gives a "
+            "Jacobian whose Gram determinant overflows the largest float: manipulability_gradient needs "
+            "finite J Jᵀ (entries of J below ~1e154 m)"
+        )
+    singular = gram <= 0.0
     with np.errstate(divide="ignore", invalid="ignore"):  # 1 / √0 at the singular ones, replaced below
         grad = autodiff.jacrev(w, batch_ndim=1)(q2)
     return np.where(singular[:, None], 0.0, grad).reshape(batch + (robot.n,))
