@@ -24,6 +24,7 @@ Usage::
 
     python benchmarks/fuzz.py --minutes 30                    # every category, in turn
     python benchmarks/fuzz.py --minutes 5 --only loaders,api
+    python benchmarks/fuzz.py --minutes 5 --only ik           # the IK fuzzer of benchmarks/fuzz_ik.py
     python benchmarks/fuzz.py --replay loaders:1234567        # one case, in process, with its traceback
 """
 
@@ -212,6 +213,22 @@ def case_cli(rng: random.Random) -> Outcome:
     if "nan" in out.getvalue().lower().split():
         return Outcome("NaN", f"robokin {' '.join(argv)}: printed nan")
     return Outcome("ok" if status == 0 else "clean error")
+
+
+# ------------------------------------------------------------------------------------------------ ik
+_IK_OUTCOMES = {"unexpected exception": "unexpected", "outside limits": "false success"}  # the rest: same names
+
+
+@category("ik")
+def case_ik(rng: random.Random) -> Outcome:
+    """One case of ``benchmarks/fuzz_ik.py`` (:func:`fuzz_ik.run_ik`): a generated IK problem or a bad argument."""
+    if str(ROOT / "benchmarks") not in sys.path:  # here, not at the top: benchmarks/ik.py etc. stay unimportable
+        sys.path.append(str(ROOT / "benchmarks"))
+    import fuzz_ik
+
+    kind, detail = fuzz_ik.run_ik(np.random.default_rng(rng.getrandbits(64)))
+    kind = _IK_OUTCOMES.get(kind, kind)
+    return Outcome(kind, "" if kind in OUTCOMES[:2] else detail.strip().replace("\n", " | ")[:400])
 
 
 # ------------------------------------------------------------------------------------------------ runner

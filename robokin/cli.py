@@ -124,6 +124,15 @@ def _joint_values(
         raise RobokinError(f"{what} must be finite numbers, got {values}")
     if deg:
         q = np.where(np.array(robot.joint_types) == "revolute", np.radians(q), q)
+    from .kinematics import fk_all
+
+    with np.errstate(all="ignore"):
+        finite_poses = bool(np.isfinite(fk_all(robot, q)).all())
+    if not finite_poses:
+        raise RobokinError(
+            f"{what} = {values} puts frames of {robot.name} beyond the largest float [m]: their poses overflow "
+            "(check the units of the prismatic joints)"
+        )
     problem = _outside_limits(robot, q, what, deg)
     if problem is not None:
         if strict:

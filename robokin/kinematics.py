@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import validation
-from .errors import OptionError
+from .errors import OptionError, ShapeError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -632,8 +632,8 @@ def manipulability_gradient(
     ``w`` is the product of the singular values of ``J_r``, the world Jacobian restricted to ``rows``:
     ``√det(J_r J_rᵀ)`` when ``J_r`` has no more rows than columns, ``√det(J_rᵀ J_r)`` otherwise (a 4-joint
     SCARA's 6 rows). The derivative flows through the analytic Jacobian's code and the determinant
-    (Jacobi's formula). At a singular configuration ``w`` has a kink (``√`` of a zero); the gradient there is
-    not finite.
+    (Jacobi's formula). At a singular configuration ``w`` has a kink (``√`` of a zero) and a minimum
+    (``w >= 0``); there the gradient is 0, a subgradient, wherever ``det`` is ``<= 0`` as computed.
 
     Args:
         robot: The robot.
@@ -643,6 +643,9 @@ def manipulability_gradient(
 
     Returns:
         ``(..., n)`` ``∂w/∂q``.
+
+    Raises:
+        ShapeError: bad ``q``, or a ``q`` whose ``det(J Jᵀ)`` overflows (huge prismatic values).
     """
     from . import autodiff
 
@@ -654,12 +657,27 @@ def manipulability_gradient(
 
     wide = len(idx) <= robot.n
 
-    def w(x: Any) -> Any:
+    def gram_det(x: Any) -> Any:
         J = path_jacobian(path, x)[:, idx, :]
         Jt = np.swapaxes(J, -1, -2)
-        return np.sqrt(np.linalg.det(J @ Jt if wide else Jt @ J))
+        return np.linalg.det(J @ Jt if wide else Jt @ J)
 
-    return autodiff.jacrev(w, batch_ndim=1)(q2).reshape(batch + (robot.n,))
+    def w(x: Any) -> Any:
+        return np.sqrt(gram_det(x))
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        gram = gram_det(q2)
+    if not np.isfinite(gram).all():
+        bad = int(np.flatnonzero(~np.isfinite(gram))[0])
+        raise ShapeError(
+            f"q = {q2[bad].tolist()} (at batch index {tuple(int(i) for i in np.unravel_index(bad, batch))}) gives a "
+            "Jacobian whose Gram determinant overflows the largest float: manipulability_gradient needs "
+            "finite J Jᵀ (entries of J below ~1e154 m)"
+        )
+    singular = gram <= 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):  # 1 / √0 at the singular ones, replaced below
+        grad = autodiff.jacrev(w, batch_ndim=1)(q2)
+    return np.where(singular[:, None], 0.0, grad).reshape(batch + (robot.n,))
 
 
 def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:

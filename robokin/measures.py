@@ -143,10 +143,21 @@ def manipulability(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
     Returns:
         ``(...)`` >= 0, in the units of the product of the singular values.
 
+    Huge entries do not overflow into NaN: a ``J_r`` with entries over ``2**500`` is scaled by a power of
+    two (exact) near its largest entry before the SVD; a product beyond the largest float is ``inf``, and
+    it is 0 wherever a singular value is 0.
+
     Raises:
         ShapeError: bad ``J``; OptionError: bad ``rows``.
     """
-    return np.prod(np.linalg.svd(select_rows(matrix(J), rows), compute_uv=False), axis=-1)
+    Jr = select_rows(matrix(J), rows)
+    _, exponent = np.frexp(np.abs(Jr).max(axis=(-2, -1), initial=0.0))
+    # a power of two for huge J_r only (J_r / scale is exact, entries < 2); 1 otherwise, so tiny σ survive
+    scale = np.ldexp(1.0, np.where(exponent > 500, exponent - 1, 0))[..., None, None]
+    sigma = np.linalg.svd(Jr / scale, compute_uv=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf * 0 where a σ is 0: replaced by 0 below
+        w = np.prod(sigma * scale[..., 0], axis=-1)
+    return np.where((sigma == 0).any(axis=-1), 0.0, w)
 
 
 def det(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:

@@ -449,12 +449,15 @@ class Chain:
         )
 
 
-def _check_reach_is_finite(robot: Robot) -> None:
-    """Every pose over the joint range is finite: the offsets and finite strokes add up to a finite length.
+def _check_reach_is_finite(robot: Robot, sampled: bool = True) -> None:
+    """Every pose over the sampled joint range is finite: the offsets and strokes add up to a finite length.
 
     ``‖p‖`` of any frame is at most the sum of the lengths of the constant offsets before it plus the
     strokes of the prismatic joints before it, so a finite sum bounds every pose (``dh: {a: 1e308}`` twice
-    does not). Unlimited prismatic joints are not counted (no finite bound exists).
+    does not). A joint's stroke is the larger end of its :attr:`Robot.sampling_bounds` (an unlimited
+    prismatic joint is sampled over ``±L``); a mimic joint's, the larger of its finite limits. With
+    ``sampled=False`` (before the robot is compiled, so that the compiled constants are finite) every stroke
+    is the larger of the finite limits.
 
     Raises:
         RobotFormatError: the sum overflows; ``joint`` names the joint where it does, ``key_path`` ``"joints"``.
@@ -464,14 +467,18 @@ def _check_reach_is_finite(robot: Robot) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
             return float(math.hypot(*T[:3, 3]))
 
+    with np.errstate(over="ignore"):  # an L that overflows is an infinite stroke: refused below
+        strokes = dict(zip(robot.joint_names, np.abs(robot.sampling_bounds).max(axis=-1))) if sampled else {}
     total = length(robot.base.matrix)
     for joint in robot.joints:
         total += length(joint.T_before) + length(joint.T_after)
         if joint.type == "prismatic":
-            total += max((abs(v) for v in joint.limits if math.isfinite(v)), default=0.0)
+            finite_limits = (abs(v) for v in joint.limits if math.isfinite(v))
+            total += float(strokes[joint.name]) if joint.name in strokes else max(finite_limits, default=0.0)
         if not math.isfinite(total):
             raise _rule_error(
-                f"the link offsets up to joint {joint.name!r} add up to more than the largest float [m]: its "
+                f"the link offsets up to joint {joint.name!r} add up to more than the largest float [m] "
+                "(prismatic strokes included): its "
                 "poses would not be finite (check the units and the dh/origin numbers)",
                 "joints",
                 joint.name,
@@ -831,7 +838,7 @@ class Robot:
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
         object.__setattr__(self, "configurations", configs)
-        _check_reach_is_finite(self)
+        _check_reach_is_finite(self, sampled=False)
         object.__setattr__(self, "frames", tuple(self.frames))
         object.__setattr__(self, "tree", _compile_tree(self))
         object.__setattr__(self, "_paths", {})
@@ -842,6 +849,7 @@ class Robot:
             path = self.link_path(self.default_link)
             chain = path.chain if path.identity else None
         object.__setattr__(self, "chain", chain)
+        _check_reach_is_finite(self)  # again with the sampled strokes: they need the chain (L)
 
     # ----------------------------------------------------------------- description
     @cached_property
@@ -966,14 +974,14 @@ class Robot:
                     travel = max((abs(v) for v in element.limits if np.isfinite(v)), default=0.0)
                 L_path[f] = (
                     L_path[tree.parent[f]]
-                    + float(np.linalg.norm(tree.pre[f][:3, 3]))
-                    + float(np.linalg.norm(tree.post[f][:3, 3]))
+                    + math.hypot(*tree.pre[f][:3, 3])  # hypot: no overflow in the squares of 1e300
+                    + math.hypot(*tree.post[f][:3, 3])
                     + travel
                 )
             L = float(L_path.max())
             return L if L > 0.0 else 1.0
         C = self.chain.C
-        L = float(np.linalg.norm(C[1:, :3, 3], axis=-1).sum())
+        L = float(np.hypot.reduce(C[1:, :3, 3], axis=-1).sum())  # hypot: no overflow in the squares
         for joint in self.moving_joints:
             if joint.type == "prismatic":
                 strokes = [abs(v) for v in joint.limits if np.isfinite(v)]
@@ -985,12 +993,15 @@ class Robot:
         """Finite bounds ``(n, 2)`` [rad or m] to sample each joint from (read-only).
 
         The joint limits where finite; an unlimited revolute side gets ``∓π`` and an unlimited prismatic side
-        ``∓L`` (:attr:`characteristic_length`).
+        ``∓L`` (:attr:`characteristic_length`), or one such span beyond a finite other side that lies past it
+        (limits ``[4, inf)`` rad sample ``[4, 4 + π]``), and no further than the largest float.
         """
         span = np.where(np.array(self.joint_types) == "revolute", np.pi, self.characteristic_length)
         lim = self.limits
-        lo = np.where(np.isfinite(lim[:, 0]), lim[:, 0], -span)
-        hi = np.where(np.isfinite(lim[:, 1]), lim[:, 1], span)
+        big = np.finfo(float).max
+        with np.errstate(over="ignore"):
+            lo = np.where(np.isfinite(lim[:, 0]), lim[:, 0], np.maximum(np.minimum(-span, lim[:, 1] - span), -big))
+            hi = np.where(np.isfinite(lim[:, 1]), lim[:, 1], np.minimum(np.maximum(span, lim[:, 0] + span), big))
         return _frozen(np.stack([lo, hi], axis=-1))
 
     def within_limits(self, q: npt.ArrayLike) -> np.ndarray:

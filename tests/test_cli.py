@@ -319,3 +319,20 @@ def test_fk_and_jacobian_of_a_link(capsys):
     assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
     assert main(["jacobian", "baxter", "neutral", "--link", "left_gripper", "--frame", "local"]) == 0
     assert "link = left_gripper" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["fk", "jacobian", "singular"])
+def test_non_finite_values_and_overflowing_poses_are_refused(command, tmp_path, capsys):
+    assert main([command, "planar2r", "nan", "0"]) == 1
+    assert re.search(r"error: Q must be finite numbers, got \['nan', '0'\]", capsys.readouterr().err)
+    slides = tmp_path / "slides.yaml"  # two slides along z: 1e308 + 1e308 m overflows, outside the limits
+    slides.write_text(
+        "robokin: 1\nname: slides\njoints:\n  - {name: a, type: prismatic, dh: {}, limits: [-1, 1]}\n"
+        "  - {name: b, type: prismatic, dh: {}, limits: [-1, 1]}\n"
+    )
+    assert main([command, str(slides), "1e308", "1e308"]) == 1
+    captured = capsys.readouterr()
+    assert re.search(r"error: Q = \['1e308', '1e308'\] puts frames of slides beyond the largest float", captured.err)
+    assert "nan" not in captured.out.lower() and "Traceback" not in captured.err
+    assert main(["ik", str(slides), "--xyz", "0", "0", "0", "--q0", "1e308", "1e308"]) == 1
+    assert re.search(r"error: --q0 = \['1e308', '1e308'\] puts frames of slides beyond", capsys.readouterr().err)

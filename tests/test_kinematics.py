@@ -8,6 +8,7 @@ from conftest import random_q
 
 import robokin
 from robokin import kinematics, spatial, validation
+from robokin.errors import ShapeError
 from robokin.model import Joint, Origin, Robot
 
 BATCH_SHAPES = [(), (5,), (2, 3)]
@@ -372,3 +373,20 @@ def test_robot_constructor_rejects_bad_chains():
         Robot("r", [Joint("f", "fixed", "dh")])
     with pytest.raises(robokin.ShapeError, match=r"configuration 'home' has shape \(2,\), expected \(1,\)"):
         Robot("r", [joint], configurations={"home": [0.0, 0.0]})
+
+
+def test_manipulability_gradient_is_zero_not_nan_at_singularities():
+    puma = robokin.load("puma560")
+    assert robokin.manipulability(puma, np.zeros(6)) == pytest.approx(0.0, abs=1e-12)  # a singular pose
+    with np.errstate(all="raise"):  # no 1 / √0 escapes either
+        g = kinematics.manipulability_gradient(puma, np.stack([np.zeros(6), [0.0, 0.3, 0.2, 0.1, 0.5, 0.2]]))
+    np.testing.assert_array_equal(g[0], np.zeros(6))
+    assert np.isfinite(g).all() and np.abs(g[1]).max() > 1e-3
+
+
+def test_manipulability_gradient_refuses_a_q_whose_gram_determinant_overflows():
+    stanford = robokin.load("stanford")  # joint 3 slides: q3 = -1e308 m puts 1e308 in J, 1e616 in det(J Jᵀ)
+    q = np.full((2, 6), 0.3)
+    q[1, 2] = -1e308
+    with pytest.raises(ShapeError, match=r"^q = \[0\.3, 0\.3, -1e\+308, .*\(at batch index \(1,\)\) gives a Jacobian"):
+        kinematics.manipulability_gradient(stanford, q)

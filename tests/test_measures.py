@@ -146,3 +146,12 @@ def test_one_name_per_quantity_and_the_arguments_tell_the_kinds_apart():
     q = robot.configurations["home"]
     assert robokin.inverse_condition(robot, q) == measures.inverse_condition(singularity.scaled_jacobian(robot, q))
     assert robokin.manipulability(robot, q) == measures.manipulability(robot.jacobian(q))
+
+
+def test_manipulability_of_huge_entries_is_not_nan():
+    # σ = (6e308, 0, ...) for all-1e308 entries: overflow times 0 must not be NaN
+    assert measures.manipulability(np.full((6, 6), 1e308)) == 0.0
+    assert measures.manipulability(np.diag([1e308] * 6)) == math.inf
+    assert measures.manipulability(np.diag([1e150, 1e-150, 2.0, 3.0, 1.0, 1.0])) == pytest.approx(6.0, rel=1e-12)
+    batch = measures.manipulability(np.stack([np.diag([2.0, 3.0, 1.0, 1.0, 1.0, 1.0]), np.full((6, 6), 1e308)]))
+    np.testing.assert_array_equal(batch, [6.0, 0.0])

@@ -205,6 +205,25 @@ def test_offsets_that_add_up_to_infinity_are_refused_everywhere():
     Robot("r", (big,))  # one such offset is finite
 
 
+def test_unlimited_prismatic_strokes_count_in_the_finite_reach():
+    # sampling_bounds gives the unlimited slide ±L (L ≈ 1e308 here): offset plus stroke overflow
+    big = Joint("a", "revolute", "dh", dh=(1e308, 0.0, 0.0, 0.0))
+    slide = Joint("s", "prismatic", "dh", dh=(0.0, 0.0, 0.0, 0.0))
+    with pytest.raises(
+        RobotFormatError,
+        match=r"^<robot 'r'>: the link offsets up to joint 's' add up to more than the largest float \[m\] "
+        r"\(prismatic strokes included\)",
+    ) as info:
+        Robot("r", (big, slide))
+    assert info.value.joint == "s"
+    limited = Joint("s", "prismatic", "dh", dh=(0.0, 0.0, 0.0, 0.0), limits=(-1.0, 1.0))
+    robot = Robot("r", (big, limited))
+    assert np.isfinite(robot.fk(robot.sampling_bounds.T)).all()
+    far = Robot("r", (Joint("a", "revolute", "dh", dh=(1e300, 0.0, 0.0, 0.0)), slide))  # 1e300² overflows
+    assert far.characteristic_length == pytest.approx(1e300, rel=1e-15)
+    assert np.isfinite(far.fk(far.sampling_bounds.T)).all()
+
+
 def test_robot_rules_on_python_construction():
     with pytest.raises(ShapeError, match=r"^configuration 'home' must be an array of numbers of shape \(1,\) "):
         Robot("r", (_rev(),), configurations={"home": ["up"]})
@@ -250,6 +269,16 @@ def test_sampling_bounds():
         ],
     )
     assert not robot.sampling_bounds.flags.writeable
+    # a finite side past the default span: one span beyond it, never lo > hi
+    beyond = Robot(
+        "r",
+        (
+            Joint("a", "revolute", "dh", dh=(0.5, 0.0, 0.0, 0.0), limits=(4.0, math.inf)),
+            Joint("b", "prismatic", "dh", limits=(-math.inf, -2.0)),
+        ),
+    )
+    L = 0.5 + 2.0  # the offset and the finite stroke
+    np.testing.assert_array_equal(beyond.sampling_bounds, [[4.0, 4.0 + math.pi], [-2.0 - L, -2.0]])
 
 
 def test_within_limits():

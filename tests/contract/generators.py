@@ -127,17 +127,9 @@ def random_robot(rng: random.Random, max_joints: int = 7) -> Robot:
 
 
 def sample_bounds(robot: Robot) -> np.ndarray:
-    """Finite bounds ``(n, 2)`` to sample each joint from: the limits where finite, else ±π for a revolute
-    joint and ±(the sum of the robot's fixed offsets, at least 1 m) for a prismatic one."""
-    lengths = float(np.linalg.norm(robot.chain.C[:, :3, 3], axis=-1).sum())
-    span = np.where(np.array(robot.joint_types) == "revolute", math.pi, max(lengths, 1.0))
-    lo, hi = robot.limits.T
-    lo_open, hi_open = ~np.isfinite(lo), ~np.isfinite(hi)
-    big = np.finfo(float).max
-    # an open side: one span beyond the other side (and no further than the largest float)
-    lo = np.where(lo_open, np.maximum(np.where(hi_open, 0.0, hi) - span, -big), lo)
-    hi = np.where(hi_open, np.minimum(lo + np.where(lo_open, 2.0, 1.0) * span, big), hi)
-    return np.stack([lo, hi], axis=-1)
+    """Finite bounds ``(n, 2)`` to sample each joint from: the robot's own :attr:`Robot.sampling_bounds`, the
+    range over which the model promises finite poses."""
+    return np.array(robot.sampling_bounds)
 
 
 def sample_q(robot: Robot, rng: random.Random, count: int = 8) -> np.ndarray:
@@ -607,7 +599,7 @@ def api_case(rng: random.Random, robots: dict) -> tuple[str, Callable[[], object
     ``must_fail`` is True when the call must raise a RobokinError, False when it must return, None when
     either is right (the result must then still be free of NaN)."""
     import robokin
-    from robokin import ik, kinematics, singularity
+    from robokin import ik, kinematics, measures, singularity
 
     name = rng.choice(API_ROBOTS)
     robot = robots[name]
@@ -635,8 +627,9 @@ def api_case(rng: random.Random, robots: dict) -> tuple[str, Callable[[], object
         "joint_torques": (getattr(kinematics, "joint_torques", None), {"robot": robot, "q": q, "wrench": wrench}),
         "is_singular": (singularity.is_singular, {"robot": robot, "q": q}),
         "analyze": (singularity.analyze, {"robot": robot, "q": q}),
-        "manipulability": (getattr(robokin, "manipulability", None), {"J": J}),
-        "inverse_condition": (getattr(robokin, "inverse_condition", None), {"J": J}),
+        "manipulability": (measures.manipulability, {"J": J}),
+        "inverse_condition": (measures.inverse_condition, {"J": J}),
+        "manipulability(robot)": (robokin.manipulability, {"robot": robot, "q": q}),
         "ik.solve": (ik.solve, {"robot": robot, "T_target": T, "q0": q}),
     }
     label = rng.choice(sorted(k for k, (f, _) in calls.items() if f is not None))
