@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import spatial
-from .errors import RobokinError
+from .errors import RobokinError, ShapeError
 from .loading import list_robots, load
 from .model import Robot
 
@@ -126,13 +126,14 @@ def _joint_values(
         q = np.where(np.array(robot.joint_types) == "revolute", np.radians(q), q)
     from .kinematics import fk_all
 
-    with np.errstate(all="ignore"):
-        finite_poses = bool(np.isfinite(fk_all(robot, q)).all())
-    if not finite_poses:
+    try:
+        with np.errstate(all="ignore"):
+            fk_all(robot, q)
+    except ShapeError:  # the library's overflow rule; said here in the command line's words
         raise RobokinError(
             f"{what} = {values} puts frames of {robot.name} beyond the largest float [m]: their poses overflow "
             "(check the units of the prismatic joints)"
-        )
+        ) from None
     problem = _outside_limits(robot, q, what, deg)
     if problem is not None:
         if strict:

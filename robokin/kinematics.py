@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import validation
-from .errors import OptionError, ShapeError
+from .errors import OptionError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -403,6 +403,13 @@ def _link_list(link: Any) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- public API
+def _finite_of_q(result: np.ndarray, what: str, q2: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
+    """``result`` ``(N, ...)`` of ``q2`` ``(N, n)`` reshaped to ``(*batch, ...)`` when finite; else a ShapeError
+    naming ``q`` at its batch index (huge prismatic values overflow: :func:`robokin.validation.finite_result`)."""
+    result = result.reshape(batch + result.shape[1:])
+    return validation.finite_result(result, what, ("q", q2.reshape(batch + q2.shape[1:]), 1), batch_ndim=len(batch))
+
+
 def _blocked(kernel: Any, q: Any, tail: tuple[int, ...]) -> np.ndarray:
     """``kernel(q)`` ``(N, *tail)`` for ``q`` ``(N, n)``, evaluated ``BLOCK`` configurations at a time."""
     N = q.shape[0]
@@ -427,20 +434,22 @@ def fk(robot: Robot, q: npt.ArrayLike, link: str | Sequence[str] | None = None) 
         ``T_world_link`` ``(..., 4, 4)`` for one frame, ``(..., k, 4, 4)`` for a list of k frames.
 
     Raises:
-        ShapeError: ``q`` does not end in n or is not finite.
+        ShapeError: ``q`` does not end in n or is not finite, or gives poses beyond the largest float (huge
+            prismatic values; the one overflow rule, :func:`robokin.validation.finite_result`).
         OptionError: an unknown frame, or ``link=None`` on a robot with several end effectors.
     """
     q2, batch = validation.joint_batch(robot, q)
     if link is None or isinstance(link, str):
         path = robot.link_path(link)
-        return _blocked(lambda x: path_fk(path, x), q2, (4, 4)).reshape(batch + (4, 4))
-    paths = [robot.link_path(name) for name in _link_list(link)]
-    k = len(paths)
+        T = _blocked(lambda x: path_fk(path, x), q2, (4, 4))
+    else:
+        paths = [robot.link_path(name) for name in _link_list(link)]
 
-    def kernel(x: Any) -> Any:
-        return np.stack([path_fk(path, x) for path in paths], axis=1)
+        def kernel(x: Any) -> Any:
+            return np.stack([path_fk(path, x) for path in paths], axis=1)
 
-    return _blocked(kernel, q2, (k, 4, 4)).reshape(batch + (k, 4, 4))
+        T = _blocked(kernel, q2, (len(paths), 4, 4))
+    return _finite_of_q(T, "pose", q2, batch)
 
 
 def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
@@ -455,6 +464,9 @@ def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
 
     Returns:
         ``(..., m, 4, 4)`` with ``m = len(robot.joints) + 2``. For a tree this is :func:`fk_all`.
+
+    Raises:
+        ShapeError: bad ``q``, or poses beyond the largest float (as :func:`fk`).
     """
     if not robot.serial or robot.chain is None:
         return fk_all(robot, q)
@@ -475,7 +487,7 @@ def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
                 F = np.concatenate([F[..., :3], F[..., 3:] + q2[:, k, None, None] * F[..., 2:3]], axis=-1)
         frames.append(F @ post)
     frames.append(frames[-1] @ chain.T_last_tool)
-    return np.stack(frames, axis=1).reshape(batch + (len(frames), 4, 4))
+    return _finite_of_q(np.stack(frames, axis=1), "frame pose", q2, batch)
 
 
 def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
@@ -488,6 +500,9 @@ def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
     Returns:
         ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
         the named fixed frames), mimic joints following their leaders.
+
+    Raises:
+        ShapeError: bad ``q``, or poses beyond the largest float (as :func:`fk`).
     """
     q2, batch = validation.joint_batch(robot, q)
     F = len(robot.frame_names)
@@ -495,7 +510,7 @@ def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
     block = max(64, TREE_BLOCK_ENTRIES // F)  # every frame of a block stays in cache
     for start in range(0, q2.shape[0], block):
         _fk_all(robot.tree, q2[start : start + block], out[start : start + block])
-    return out.reshape(batch + (F, 4, 4))
+    return _finite_of_q(out, "frame pose", q2, batch)
 
 
 def jacobian(
@@ -521,7 +536,7 @@ def jacobian(
         path, and a mimic joint's column added to its leader's times the multiplier (chain rule).
 
     Raises:
-        ShapeError: bad ``q``.
+        ShapeError: bad ``q``, or a Jacobian beyond the largest float (huge prismatic values).
         OptionError: unknown ``frame``, ``method`` or ``link``.
     """
     validation.choice(frame, "frame", FRAMES)
@@ -541,7 +556,7 @@ def jacobian(
             J = _jacobian_ad_path(path, x, method)
         return _to_tool_frame(J, path_top(path, x)[:, :, :3]) if local else J
 
-    return _blocked(kernel, q2, (6, robot.n)).reshape(batch + (6, robot.n))
+    return _finite_of_q(_blocked(kernel, q2, (6, robot.n)), "Jacobian", q2, batch)
 
 
 def hessian(
@@ -564,6 +579,10 @@ def hessian(
 
     Returns:
         ``(..., n, 6, n)``.
+
+    Raises:
+        ShapeError: bad ``q``, or a Hessian beyond the largest float (huge prismatic values).
+        OptionError: unknown ``frame``, ``method`` or ``link``.
     """
     validation.choice(frame, "frame", FRAMES)
     validation.choice(method, "method", HESSIAN_METHODS)
@@ -589,7 +608,7 @@ def hessian(
         dJ = jac(lambda y: path_jacobian(path, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
         return np.transpose(dJ, (0, 3, 1, 2))
 
-    return _blocked(kernel, q2, (n, 6, n)).reshape(batch + (n, 6, n))
+    return _finite_of_q(_blocked(kernel, q2, (n, 6, n)), "Hessian", q2, batch)
 
 
 def jacobian_dot(
@@ -608,12 +627,14 @@ def jacobian_dot(
         ``(..., 6, n)``; ``J̇ q̇ + J q̈`` is the link's spatial acceleration ``[a; α]``.
 
     Raises:
-        ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast. OptionError: bad ``frame``.
+        ShapeError: bad ``q`` or ``qd``, batch shapes that do not broadcast, or a ``J̇`` beyond the largest
+            float (huge speeds or prismatic values). OptionError: bad ``frame``.
     """
     validation.choice(frame, "frame", FRAMES)
     q, qd = _joint_pair(robot, q, qd, "qd")
     H = hessian(robot, q, frame=frame, link=link)
-    return np.einsum("...ikj,...i->...kj", H, qd)
+    Jd = np.einsum("...ikj,...i->...kj", H, qd)
+    return validation.finite_result(Jd, "Jacobian derivative", ("q", q, 1), ("qd", qd, 1), batch_ndim=qd.ndim - 1)
 
 
 def _joint_pair(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -645,7 +666,7 @@ def manipulability_gradient(
         ``(..., n)`` ``∂w/∂q``.
 
     Raises:
-        ShapeError: bad ``q``, or a ``q`` whose ``det(J Jᵀ)`` overflows (huge prismatic values).
+        ShapeError: bad ``q``, or a ``q`` whose ``det(J Jᵀ)`` or gradient overflows (huge prismatic values).
     """
     from . import autodiff
 
@@ -667,17 +688,13 @@ def manipulability_gradient(
 
     with np.errstate(over="ignore", invalid="ignore"):
         gram = gram_det(q2)
-    if not np.isfinite(gram).all():
-        bad = int(np.flatnonzero(~np.isfinite(gram))[0])
-        raise ShapeError(
-            f"q = {q2[bad].tolist()} (at batch index {tuple(int(i) for i in np.unravel_index(bad, batch))}) gives a "
-            "Jacobian whose Gram determinant overflows the largest float: manipulability_gradient needs "
-            "finite J Jᵀ (entries of J below ~1e154 m)"
-        )
+    # The AD rule of √ divides by √det: an overflowing det(J Jᵀ) would turn the gradient into NaN.
+    gram = _finite_of_q(gram, "Gram determinant det(J Jᵀ)", q2, batch).reshape(-1)
     singular = gram <= 0.0
     with np.errstate(divide="ignore", invalid="ignore"):  # 1 / √0 at the singular ones, replaced below
         grad = autodiff.jacrev(w, batch_ndim=1)(q2)
-    return np.where(singular[:, None], 0.0, grad).reshape(batch + (robot.n,))
+    grad = np.where(singular[:, None], 0.0, grad)
+    return _finite_of_q(grad, "manipulability gradient", q2, batch)
 
 
 def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:
@@ -696,7 +713,8 @@ def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | No
         ``(..., 6)`` ``[v; ω]`` [m/s, rad/s], ``...`` the broadcast batch shape of ``q`` and ``qd``.
 
     Raises:
-        ShapeError: bad ``q`` or ``qd``, or batch shapes that do not broadcast.
+        ShapeError: bad ``q`` or ``qd``, batch shapes that do not broadcast, or a twist beyond the largest
+            float (huge speeds or prismatic values).
     """
     from . import autodiff
 
@@ -708,7 +726,8 @@ def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | No
         return np.zeros(batch + (6,))
     T, T_dot = autodiff.jvp(lambda x: path_top(path, x), q2, qd2)  # (N, 3, 4) each
     w = vee(T_dot[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2))
-    return np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
+    twist = np.concatenate([T_dot[:, :3, 3], w], axis=-1).reshape(batch + (6,))
+    return validation.finite_result(twist, "tool twist", ("q", q, 1), ("qd", qd, 1), batch_ndim=len(batch))
 
 
 def joint_torques(robot: Robot, q: npt.ArrayLike, wrench: npt.ArrayLike, link: str | None = None) -> np.ndarray:
@@ -730,7 +749,8 @@ def joint_torques(robot: Robot, q: npt.ArrayLike, wrench: npt.ArrayLike, link: s
         shape of ``q`` and ``wrench``.
 
     Raises:
-        ShapeError: bad ``q`` or ``wrench``, or batch shapes that do not broadcast.
+        ShapeError: bad ``q`` or ``wrench``, batch shapes that do not broadcast, or torques beyond the
+            largest float (a huge wrench or prismatic values).
     """
     from . import autodiff
     from .spatial import skew
@@ -739,6 +759,7 @@ def joint_torques(robot: Robot, q: npt.ArrayLike, wrench: npt.ArrayLike, link: s
     F = validation.vectors(wrench, "wrench", 6, " [f; m]")
     batch = validation.broadcast_batch(("q", q, 1), ("wrench", F, 1))
     q2 = np.broadcast_to(q, batch + (robot.n,)).reshape(-1, robot.n)
+    wrench_batch = F
     F = np.broadcast_to(F, batch + (6,)).reshape(-1, 6)
     path = robot.link_path(link)
     if path.chain is None:
@@ -747,4 +768,7 @@ def joint_torques(robot: Robot, q: npt.ArrayLike, wrench: npt.ArrayLike, link: s
     T_bar = np.zeros_like(T)
     T_bar[:, :3, 3] = F[:, :3]
     T_bar[:, :3, :3] = 0.5 * skew(F[:, 3:]) @ T[:, :3, :3]
-    return np.asarray(pullback(T_bar)).reshape(batch + (robot.n,))
+    tau = np.asarray(pullback(T_bar)).reshape(batch + (robot.n,))
+    return validation.finite_result(
+        tau, "joint torque", ("q", q, 1), ("wrench", wrench_batch, 1), batch_ndim=len(batch)
+    )

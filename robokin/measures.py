@@ -10,6 +10,7 @@ Two robot-level helpers say how to read a robot's Jacobian: :func:`unit_scales` 
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ __all__ = [
     "det",
     "unit_scales",
     "task_rows",
+    "without_overflow",
     "RANK_TOL",
 ]
 
@@ -76,17 +78,41 @@ def scale_translation_rows(J: npt.ArrayLike, length: float) -> np.ndarray:
 
     Returns:
         ``(..., 6, n)``.
+
+    Raises:
+        ShapeError: bad ``J`` or ``length``, or a ``length`` so small that ``v/L`` overflows.
     """
     arr = matrix(J)
     if arr.shape[-2] != 6:
         raise ShapeError(f"J must have shape (..., 6, n) [v; ω], got shape {arr.shape}")
-    if not (np.isfinite(length) and length > 0):
+    if not (isinstance(length, numbers.Real) and np.isfinite(length) and length > 0):
         raise ShapeError(f"length must be a finite number > 0 [m], got {length!r}")
-    return np.concatenate([arr[..., :3, :] / length, arr[..., 3:, :]], axis=-2)
+    with np.errstate(over="ignore"):
+        scaled = np.concatenate([arr[..., :3, :] / length, arr[..., 3:, :]], axis=-2)
+    return validation.finite_result(
+        scaled, "scaled Jacobian", ("J", arr, 2), ("length", length, 0), batch_ndim=arr.ndim - 2
+    )
+
+
+# Matrices with an entry of 2**HUGE_EXPONENT or more are scaled by a power of two before an SVD or a
+# determinant, so that neither overflows (their squares would pass the largest float, 2**1024); smaller ones
+# are used as they are, so that tiny singular values keep their precision.
+HUGE_EXPONENT = 500
+
+
+def without_overflow(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A / 2**e, e)``: each matrix of ``A`` ``(..., m, n)`` with an entry of ``2**HUGE_EXPONENT`` or more scaled
+    (exactly) to entries below 2; ``e`` ``(...)`` int, 0 for the others (left as they are)."""
+    _, exponent = np.frexp(np.abs(A).max(axis=(-2, -1), initial=0.0))
+    e = np.where(exponent > HUGE_EXPONENT, exponent - 1, 0)
+    return (np.ldexp(A, -e[..., None, None]) if e.any() else A), e
 
 
 def singular_values(J: npt.ArrayLike) -> np.ndarray:
     """Singular values of ``J``, largest first.
+
+    A ``J`` with huge entries is scaled by a power of two for the SVD (exact); a singular value beyond the
+    largest float is ``inf``, never NaN.
 
     Args:
         J: ``(..., m, n)``, e.g. a Jacobian ``(..., 6, n)``.
@@ -97,7 +123,9 @@ def singular_values(J: npt.ArrayLike) -> np.ndarray:
     Raises:
         ShapeError: ``J`` is not ``(..., m, n)`` or not finite.
     """
-    return np.linalg.svd(matrix(J), compute_uv=False)
+    A, e = without_overflow(matrix(J))
+    s = np.linalg.svd(A, compute_uv=False)
+    return np.ldexp(s, e[..., None]) if e.any() else s
 
 
 def smallest_singular_value(J: npt.ArrayLike) -> np.ndarray:
@@ -124,8 +152,10 @@ def inverse_condition(J: npt.ArrayLike) -> np.ndarray:
     zero matrix (and for any rank-deficient one), 1 for a multiple of an orthonormal one. Note that for
     a Jacobian whose rows mix metres and radians the number depends on the length unit; the functions of
     ``(robot, q)`` in :mod:`robokin.singularity` scale it (:func:`scale_translation_rows`) to make it unit-free.
+    Huge entries are scaled by a power of two first, so no singular value overflows.
     """
-    return inverse_condition_from_singular_values(singular_values(J))
+    A, _ = without_overflow(matrix(J))
+    return inverse_condition_from_singular_values(np.linalg.svd(A, compute_uv=False))
 
 
 def manipulability(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
@@ -150,13 +180,10 @@ def manipulability(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
     Raises:
         ShapeError: bad ``J``; OptionError: bad ``rows``.
     """
-    Jr = select_rows(matrix(J), rows)
-    _, exponent = np.frexp(np.abs(Jr).max(axis=(-2, -1), initial=0.0))
-    # a power of two for huge J_r only (J_r / scale is exact, entries < 2); 1 otherwise, so tiny σ survive
-    scale = np.ldexp(1.0, np.where(exponent > 500, exponent - 1, 0))[..., None, None]
-    sigma = np.linalg.svd(Jr / scale, compute_uv=False)
+    A, e = without_overflow(select_rows(matrix(J), rows))
+    sigma = np.linalg.svd(A, compute_uv=False)
     with np.errstate(over="ignore", invalid="ignore"):  # inf * 0 where a σ is 0: replaced by 0 below
-        w = np.prod(sigma * scale[..., 0], axis=-1)
+        w = np.prod(np.ldexp(sigma, e[..., None]), axis=-1)
     return np.where((sigma == 0).any(axis=-1), 0.0, w)
 
 
@@ -170,7 +197,8 @@ def det(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
         rows: ``"all"``, ``"translation"``, ``"rotation"`` or row indices; their number must equal n.
 
     Returns:
-        ``(...)`` signed determinant.
+        ``(...)`` signed determinant; ``±inf`` beyond the largest float, never NaN (a block with huge entries
+        is scaled by a power of two first, exactly).
 
     Raises:
         ShapeError: the selected block is not square (say which rows to use).
@@ -182,7 +210,12 @@ def det(J: npt.ArrayLike, rows: Rows = "all") -> np.ndarray:
             f"{Jr.shape[-1]} task rows with rows=[...] (indices into [vx, vy, vz, wx, wy, wz]) or use "
             "manipulability(J, rows) for a non-square block"
         )
-    return np.linalg.det(Jr)
+    A, e = without_overflow(Jr)
+    d = np.linalg.det(A)
+    if not e.any():
+        return d
+    with np.errstate(over="ignore"):  # det(2**e A) = 2**(m e) det(A): ±inf past the largest float, 0 stays 0
+        return np.ldexp(d, e * Jr.shape[-1])
 
 
 # --------------------------------------------------------------------------------------------- a robot's task

@@ -151,12 +151,17 @@ def scaled_jacobian(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: s
 
     Returns:
         ``(..., k, n)`` with k the number of rows, world frame.
+
+    Raises:
+        ShapeError: bad ``q``, or a ``J_s`` beyond the largest float (huge prismatic values).
     """
     link = robot.resolve_link(link)
     idx = _rows_for(robot, rows, link)
     row_scale, col_scale = unit_scales(robot)
+    q = validation.joint_vector(robot, q)
     J = jacobian(robot, q, link=link)
-    return J[..., idx, :] * row_scale[idx, None] * col_scale
+    Js = J[..., idx, :] * row_scale[idx, None] * col_scale
+    return validation.finite_result(Js, "scaled Jacobian", ("q", q, 1), batch_ndim=q.ndim - 1)
 
 
 def inverse_condition(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
@@ -231,7 +236,8 @@ def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndar
         ``(..., n)`` ``∂ det / ∂q``.
 
     Raises:
-        ShapeError: bad ``q``, or the task block is not square.
+        ShapeError: bad ``q``, the task block is not square, or a gradient beyond the largest float (huge
+            prismatic values).
     """
     from . import autodiff
 
@@ -244,7 +250,12 @@ def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndar
     q2, batch = validation.joint_batch(robot, q)
     chain = robot.serial_chain
     grad = autodiff.jacrev(lambda x: np.linalg.det(jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
-    return grad.reshape(batch + (robot.n,))
+    return validation.finite_result(
+        grad.reshape(batch + (robot.n,)),
+        "det gradient",
+        ("q", q2.reshape(batch + (robot.n,)), 1),
+        batch_ndim=len(batch),
+    )
 
 
 # --------------------------------------------------------------------------------------------- types
@@ -542,7 +553,9 @@ def analyze(
         :func:`inverse_condition` and :func:`is_singular` are vectorized.
 
     Raises:
-        ShapeError: ``q`` is not ``(..., n)`` finite.
+        ShapeError: ``q`` is not ``(..., n)`` finite, or its measures, directions or type measures are beyond
+            the largest float (huge prismatic values; ``manipulability`` and ``det`` saturate at ``inf`` as in
+            :mod:`robokin.measures`).
     """
     tol = _check_tol(tol)
     q = validation.joint_vector(robot, q)
@@ -557,8 +570,11 @@ def analyze(
     row_scale, col_scale = unit_scales(robot)
     J = jacobian(robot, q, link=link)
     typed = robot.chain is not None and link == robot.default_link
-    Js = J[idx] * row_scale[idx, None] * col_scale
-    U, s, Vt = np.linalg.svd(Js)
+    overflow = ("singularity analysis", ("q", q, 1))
+    Js = validation.finite_result(J[idx] * row_scale[idx, None] * col_scale, *overflow, batch_ndim=0)
+    A, e = measures.without_overflow(Js)  # a power of two: U and V unchanged, no σ² overflows in the SVD
+    U, s, Vt = np.linalg.svd(A)
+    s = validation.finite_result(np.ldexp(s, e), *overflow, batch_ndim=0)
     top = float(s[0])
     ic = float(inverse_condition_from_singular_values(s))
     singular = ic < tol
@@ -573,9 +589,11 @@ def analyze(
     null = Vt[null_rows] * col_scale if null_rows else np.zeros((0, robot.n))
     null = np.array([_canonical_sign(v / np.linalg.norm(v)) for v in null]).reshape(-1, robot.n)
     types: tuple[str, ...] = ()
-    measures: dict[str, float] = {}
+    type_measures: dict[str, float] = {}
     if typed and _applicable(robot):
-        measures = {k: float(v[0]) for k, v in _type_measures(robot, q[None]).items()}
+        values = _type_measures(robot, q[None])
+        validation.finite_result(np.concatenate(list(values.values())), *overflow, batch_ndim=0)
+        type_measures = {k: float(v[0]) for k, v in values.items()}
     if singular:
         types = _types(robot, q[None], np.array([True]), tol)[0] if typed else ("unclassified",)
     Jr = J[idx]
@@ -593,8 +611,8 @@ def analyze(
         singular_values=s,
         inverse_condition=ic,
         smallest_singular_value=float(s[-1]),
-        manipulability=float(np.prod(np.linalg.svd(Jr, compute_uv=False))),
-        det=float(np.linalg.det(Jr)) if square else None,
+        manipulability=float(measures.manipulability(Jr)),
+        det=float(measures.det(Jr)) if square else None,
         tol=tol,
         singular=bool(singular),
         lost_directions=lost,
@@ -603,7 +621,7 @@ def analyze(
         null_text=tuple(_null_words(robot, v) for v in null),
         types=types,
         type_text=tuple(_type_words(robot, q, t) for t in types),
-        type_measures=measures,
+        type_measures=type_measures,
     )
 
 

@@ -36,6 +36,9 @@ __all__ = [
 
 # Below this rotation angle [rad] the Taylor branches of exp/log are used; keeps derivatives finite.
 SMALL_ANGLE = 1e-8
+# so3_exp of a rotation vector with a component of this size [rad] or more goes through its unit axis: θ² and
+# [w]×² of the direct formula would overflow (1e154² > 1.8e308).
+HUGE_ANGLE = 2.0**500
 # Gimbal-lock threshold on cos(pitch) for matrix_to_rpy.
 GIMBAL_COS = 1e-12
 # so3_log reads the rotation axis from the symmetric part of R when |vee(R − Rᵀ)|·2 = 2 sin θ is below this
@@ -159,6 +162,11 @@ def vee(W: Any) -> Any:
 def so3_exp(w: npt.ArrayLike) -> np.ndarray:
     """Rotation ``exp([w]×)`` ``(..., 3, 3)`` of a rotation vector ``w`` ``(..., 3)`` [rad] (Rodrigues)."""
     w = np.asarray(w, dtype=float)
+    huge = np.abs(w).max(axis=-1, initial=0.0) >= HUGE_ANGLE
+    if huge.any():  # rare: those rotation vectors by their unit axes, the others as usual
+        R = so3_exp(np.where(huge[..., None], 0.0, w))
+        R[huge] = _so3_exp_huge(w[huge])
+        return R
     theta = np.linalg.norm(w, axis=-1)
     small = theta < SMALL_ANGLE
     safe = np.where(small, 1.0, theta)
@@ -167,6 +175,26 @@ def so3_exp(w: npt.ArrayLike) -> np.ndarray:
     b = np.where(small, 0.5 - theta**2 / 24.0, (1.0 - np.cos(safe)) / safe**2)
     K = skew(w)
     return np.eye(3) + a[..., None, None] * K + b[..., None, None] * (K @ K)
+
+
+def _so3_exp_huge(w: np.ndarray) -> np.ndarray:
+    """:func:`so3_exp` of rotation vectors ``(N, 3)`` with a component of ``HUGE_ANGLE`` or more (θ² and [w]×² of
+    the direct formula would overflow).
+
+    ``R = I + sin θ [u]× + (1 − cos θ) [u]×²`` with the unit axis ``u``, ``θ = |w|`` taken of ``w`` scaled by a
+    power of two (exact); the angle itself is used as it is (any finite angle has a sine and a cosine).
+    """
+    _, exponent = np.frexp(np.abs(w).max(axis=-1, keepdims=True))
+    scaled = np.ldexp(w, -exponent)  # (..., 3), largest component in [0.5, 1)
+    norm = np.linalg.norm(scaled, axis=-1, keepdims=True)
+    zero = norm == 0.0
+    u = scaled / np.where(zero, 1.0, norm)
+    with np.errstate(over="ignore"):  # θ past the largest float: the norm of 1e308 components (then inf)
+        theta = np.ldexp(norm, exponent)[..., 0]
+    # A θ that overflows is a float's worth of turns anyway: use the largest float, a definite angle.
+    theta = np.minimum(theta, np.finfo(float).max)
+    K = skew(u)
+    return np.eye(3) + np.sin(theta)[..., None, None] * K + (1.0 - np.cos(theta))[..., None, None] * (K @ K)
 
 
 def matrix_to_quaternion(R: npt.ArrayLike) -> np.ndarray:

@@ -28,6 +28,8 @@ frame [m/s, rad/s].
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,16 +78,39 @@ def _freeze_fields(obj: Any) -> None:
             object.__setattr__(obj, name, _frozen(value))
 
 
+# The most samples one path may have (time steps N): 10⁷ samples of a 7-joint arm are 1.7 GB of q, qd and
+# qdd. Asking for more (steps=, or a dt far below the motion's duration) is an OptionError, not a MemoryError
+# or a machine swapping for minutes.
+MAX_SAMPLES = 10_000_000
+
+
 def _steps(steps: int) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise OptionError(f"steps must be an integer >= 2 (the number of samples, ends included), got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= MAX_SAMPLES:
+        raise OptionError(
+            f"steps must be an integer >= 2 (the number of samples, ends included) and at most MAX_SAMPLES = "
+            f"{MAX_SAMPLES}, got {steps!r}"
+        )
     return int(steps)
 
 
-def _duration(duration: float) -> float:
-    if not (np.isfinite(duration) and duration > 0):
-        raise OptionError(f"duration must be a positive number of seconds, got {duration!r}")
+def _duration(duration: float, name: str = "duration") -> float:
+    if isinstance(duration, np.ndarray) and duration.shape == () and duration.dtype.kind in "iuf":
+        duration = duration.item()  # a 0-d array, e.g. from minimum_duration
+    if (
+        not isinstance(duration, numbers.Real)
+        or isinstance(duration, (bool, np.bool_))
+        or not (math.isfinite(duration) and duration > 0)
+    ):
+        raise OptionError(f"{name} must be a positive finite number of seconds, got {duration!r}")
     return float(duration)
+
+
+def _finite_path(path: JointPath, *named: tuple[str, Any, int]) -> JointPath:
+    """``path`` when its ``q``, ``qd`` and ``qdd`` are finite; a ShapeError naming ``named`` otherwise (huge
+    joint values, or a duration so short that speeds overflow: :func:`robokin.validation.finite_result`)."""
+    for what, values in (("joint path", path.q), ("joint speed", path.qd), ("joint acceleration", path.qdd)):
+        validation.finite_result(values, what, *named, batch_ndim=values.ndim - 2)
+    return path
 
 
 # ----------------------------------------------------------------------------------------- joint space
@@ -122,12 +147,20 @@ def quintic_scaling(t: npt.ArrayLike, duration: float = 1.0) -> tuple[np.ndarray
 
     Returns:
         ``(s, ṡ, s̈)``, each ``(...)``: the path parameter [1], its rate [1/s] and acceleration [1/s²].
+
+    Raises:
+        ShapeError: ``t`` is not real and finite, or a ``duration`` so short that ``ṡ`` or ``s̈`` overflows.
+        OptionError: ``duration`` is not a positive finite number.
     """
-    T = _duration(duration)
-    tau = np.clip(np.asarray(t, dtype=float) / T, 0.0, 1.0)
+    T = np.float64(_duration(duration))  # a NumPy float: T² of a huge T is inf (then s̈ = 0), not an OverflowError
+    t = validation.require_finite(validation.real_array(t, "t", "(...)"), "t")
+    tau = np.clip(t / T, 0.0, 1.0)
     s = tau**3 * (10.0 - 15.0 * tau + 6.0 * tau**2)
-    sd = 30.0 * tau**2 * (1.0 - tau) ** 2 / T
-    sdd = 60.0 * tau * (1.0 - tau) * (1.0 - 2.0 * tau) / T**2
+    with np.errstate(over="ignore", under="ignore"):
+        sd = 30.0 * tau**2 * (1.0 - tau) ** 2 / T
+        sdd = 60.0 * tau * (1.0 - tau) * (1.0 - 2.0 * tau) / T**2
+    for values in (sd, sdd):
+        validation.finite_result(values, "time scaling", ("duration", T, 0), batch_ndim=0)
     return s, sd, sdd
 
 
@@ -144,11 +177,12 @@ LIMIT_SLACK = 1e-9
 def _limit_vector(robot: Robot, values: npt.ArrayLike | None, name: str, default: np.ndarray) -> np.ndarray:
     if values is None:
         return default
-    arr = (
-        np.broadcast_to(np.asarray(values, dtype=float), (robot.n,))
-        if np.ndim(values) == 0
-        else np.asarray(values, dtype=float)
-    )
+    try:
+        arr = validation.real_array(values, name, f"({robot.n},)")
+    except ShapeError as e:
+        raise OptionError(str(e)) from None
+    if arr.ndim == 0:
+        arr = np.broadcast_to(arr, (robot.n,))
     if arr.shape != (robot.n,) or np.isnan(arr).any() or (arr <= 0).any():
         raise OptionError(f"{name} must be {robot.n} positive numbers (inf: no limit), got {values!r}")
     return arr
@@ -202,6 +236,10 @@ def minimum_duration(
 
     Returns:
         ``(...)`` durations [s]; 0 where nothing moves or no joint that moves has a limit.
+
+    Raises:
+        ShapeError: bad ``q_start`` / ``q_goal``, or a motion or duration beyond the largest float.
+        OptionError: bad ``profile`` or limits.
     """
     validation.choice(profile, "profile", ("quintic", "lspb"))
     q0 = validation.joint_vector(robot, q_start, "q_start")
@@ -209,8 +247,24 @@ def minimum_duration(
     v = _limit_vector(robot, velocity_limits, "velocity_limits", robot.velocity_limits)
     a = _limit_vector(robot, acceleration_limits, "acceleration_limits", np.full(robot.n, np.inf))
     c_v, c_a = _peaks(profile)
-    dq = np.abs(q1 - q0)
-    return np.maximum(c_v * dq / v, np.sqrt(c_a * dq / a)).max(axis=-1)
+    dq = _motion(q0, q1)
+    with np.errstate(over="ignore", invalid="ignore"):  # an unlimited joint (inf) needs no time: 0, not inf / inf
+        by_speed = np.where(np.isinf(v), 0.0, c_v * dq / v)
+        by_acceleration = np.where(np.isinf(a), 0.0, np.sqrt(c_a * dq / a))
+    shortest = np.maximum(by_speed, by_acceleration).max(axis=-1)
+    return validation.finite_result(
+        shortest, "shortest duration", ("q_start", q0, 1), ("q_goal", q1, 1), batch_ndim=shortest.ndim
+    )
+
+
+def _motion(q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
+    """``|q1 − q0|`` ``(..., n)``; a ShapeError naming both when the difference overflows (ends beyond ±9e307)."""
+    batch = validation.broadcast_batch(("q_start", q0, 1), ("q_goal", q1, 1))
+    with np.errstate(over="ignore"):
+        dq = np.abs(q1 - q0)
+    return validation.finite_result(
+        dq, "joint motion q_goal − q_start", ("q_start", q0, 1), ("q_goal", q1, 1), batch_ndim=len(batch)
+    )
 
 
 def _timed(
@@ -226,7 +280,9 @@ def _timed(
     if enforce_limits:
         check_within_limits(robot, q0, "q_start")
         check_within_limits(robot, q1, "q_goal")
-    shortest = float(np.max(minimum_duration(robot, q0, q1, profile, acceleration_limits=acceleration_limits)))
+    shortest = float(
+        np.max(minimum_duration(robot, q0, q1, profile, acceleration_limits=acceleration_limits), initial=0.0)
+    )
     if duration is None:
         return shortest if shortest > 0.0 else 1.0
     T = _duration(duration)
@@ -281,12 +337,14 @@ def quintic(
     t = np.linspace(0.0, T, N)
     s, sd, sdd = quintic_scaling(t, T)
     dq = (q1 - q0)[..., None, :]  # (..., 1, n)
-    return JointPath(
-        t=t,
-        q=q0[..., None, :] + s[:, None] * dq,
-        qd=sd[:, None] * dq,
-        qdd=sdd[:, None] * dq,
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        path = JointPath(
+            t=t,
+            q=q0[..., None, :] + s[:, None] * dq,
+            qd=sd[:, None] * dq,
+            qdd=sdd[:, None] * dq,
+        )
+    return _finite_path(path, ("q_start", q0, 1), ("q_goal", q1, 1), ("duration", T, 0))
 
 
 def lspb_scaling(
@@ -305,14 +363,21 @@ def lspb_scaling(
 
     Returns:
         ``(s, ṡ, s̈)``, each ``(...)`` [1, 1/s, 1/s²].
+
+    Raises:
+        ShapeError: ``t`` is not real and finite, or a ``duration`` so short that ``ṡ`` or ``s̈`` overflows.
+        OptionError: bad ``duration`` or ``blend``.
     """
-    T = _duration(duration)
-    if not 0.0 < blend <= 0.5:
+    T = np.float64(_duration(duration))
+    if not isinstance(blend, numbers.Real) or not 0.0 < blend <= 0.5:
         raise OptionError(f"blend must be in (0, 0.5] (the fraction of the time spent in each blend), got {blend!r}")
     tb = blend * T
-    V = 1.0 / (T - tb)
-    a = V / tb
-    tc = np.clip(np.asarray(t, dtype=float), 0.0, T)
+    with np.errstate(over="ignore"):
+        V = 1.0 / (T - tb)
+        a = V / tb
+    validation.finite_result(np.array([V, a]), "time scaling", ("duration", T, 0), batch_ndim=0)
+    t = validation.require_finite(validation.real_array(t, "t", "(...)"), "t")
+    tc = np.clip(t, 0.0, T)
     rising, falling = tc < tb, tc > T - tb
     s = np.where(rising, 0.5 * a * tc**2, np.where(falling, 1.0 - 0.5 * a * (T - tc) ** 2, V * (tc - 0.5 * tb)))
     sd = np.where(rising, a * tc, np.where(falling, a * (T - tc), V))
@@ -344,7 +409,9 @@ def lspb(
     t = np.linspace(0.0, T, N)
     s, sd, sdd = lspb_scaling(t, T)
     dq = (q1 - q0)[..., None, :]
-    return JointPath(t=t, q=q0[..., None, :] + s[:, None] * dq, qd=sd[:, None] * dq, qdd=sdd[:, None] * dq)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        path = JointPath(t=t, q=q0[..., None, :] + s[:, None] * dq, qd=sd[:, None] * dq, qdd=sdd[:, None] * dq)
+    return _finite_path(path, ("q_start", q0, 1), ("q_goal", q1, 1), ("duration", T, 0))
 
 
 def quintic_through(
@@ -369,11 +436,10 @@ def quintic_through(
         A :class:`JointPath` with ``q`` ``(N, n)`` passing exactly through every waypoint.
 
     Raises:
-        ShapeError: ``waypoints`` not ``(k, n)`` with k >= 2; LimitError: as :func:`quintic`.
+        ShapeError: ``waypoints`` not ``(k, n)`` with k >= 2, or steps between them beyond the largest float;
+        LimitError: as :func:`quintic`.
     """
-    W = validation.joint_vector(robot, waypoints, "waypoints")
-    if W.ndim != 2 or W.shape[0] < 2:
-        raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
+    W = _waypoints(robot, waypoints)
     seg = quintic(robot, W[:-1], W[1:], steps, duration, enforce_limits=enforce_limits)  # q (k-1, steps, n)
     T = float(seg.t[-1])
     keep = [slice(None)] + [slice(1, None)] * (W.shape[0] - 2)
@@ -383,6 +449,17 @@ def quintic_through(
     ]
     q, qd, qdd, t = (np.concatenate(x) for x in zip(*parts))
     return JointPath(t=t, q=q, qd=qd, qdd=qdd)
+
+
+def _waypoints(robot: Robot, waypoints: npt.ArrayLike) -> np.ndarray:
+    """``waypoints`` as ``(k, n)``, k >= 2, whose consecutive differences are finite (ShapeError otherwise)."""
+    W = validation.joint_vector(robot, waypoints, "waypoints")
+    if W.ndim != 2 or W.shape[0] < 2:
+        raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
+    with np.errstate(over="ignore"):
+        step = np.diff(W, axis=0)
+    validation.finite_result(step, "step between consecutive waypoints", ("waypoints", W[:-1], 1), batch_ndim=1)
+    return W
 
 
 # Speeds of joints without a velocity limit in the robot file, for :func:`blended_through`.
@@ -426,15 +503,14 @@ def blended_through(
         A :class:`JointPath` sampled every ``dt`` (the last sample at the end), ``t`` from 0.
 
     Raises:
-        ShapeError: ``waypoints`` not ``(k, n)``; OptionError: bad ``dt``, ``blend_time`` or limits;
-        LimitError: a waypoint outside the limits.
+        ShapeError: ``waypoints`` not ``(k, n)``, or a path beyond the largest float (huge waypoints, tiny speed
+            limits); OptionError: bad ``dt``, ``blend_time`` or limits, or a path of more than
+            :data:`MAX_SAMPLES` samples; LimitError: a waypoint outside the limits.
     """
-    W = validation.joint_vector(robot, waypoints, "waypoints")
-    if W.ndim != 2 or W.shape[0] < 2:
-        raise ShapeError(f"waypoints must have shape (k, {robot.n}) with k >= 2, got {W.shape}")
+    W = _waypoints(robot, waypoints)
     if enforce_limits:
         check_within_limits(robot, W, "waypoints")
-    dt = _duration(dt)
+    dt = _duration(dt, "dt")
     fallback = np.array([DEFAULT_SPEED[kind] for kind in robot.joint_types])
     v = _limit_vector(
         robot,
@@ -445,8 +521,11 @@ def blended_through(
     v = np.where(np.isfinite(v), v, fallback)
     a = _limit_vector(robot, acceleration_limits, "acceleration_limits", np.full(robot.n, np.inf))
     delta = np.diff(W, axis=0)  # (k-1, n)
-    durations = np.maximum((np.abs(delta) / v).max(axis=-1), dt)  # (k-1,)
-    knots = np.concatenate([[0.0], np.cumsum(durations)])  # (k,)
+    overflow = (("waypoints", W, 2), ("velocity_limits", v, 1), ("dt", dt, 0))
+    with np.errstate(over="ignore"):
+        durations = np.maximum((np.abs(delta) / v).max(axis=-1), dt)  # (k-1,)
+        knots = np.concatenate([[0.0], np.cumsum(durations)])  # (k,)
+    validation.finite_result(knots, "motion duration", *overflow, batch_ndim=0)
     slopes = delta / durations[:, None]  # (k-1, n): segment velocities
     padded = np.concatenate([np.zeros((1, robot.n)), slopes, np.zeros((1, robot.n))])  # at rest outside
     jumps = np.abs(np.diff(padded, axis=0))  # (k, n): velocity change at every knot
@@ -454,7 +533,7 @@ def blended_through(
         h = BLEND_FRACTION * float(durations.min())
         h = max(h, float((jumps / (2.0 * a)).max()))
     else:
-        h = _duration(blend_time)
+        h = _duration(blend_time, "blend_time")
     # P at the knots: the integral of p from knots[0].
     P_knots = np.concatenate([np.zeros((1, robot.n)), np.cumsum(0.5 * (W[:-1] + W[1:]) * durations[:, None], axis=0)])
 
@@ -469,14 +548,22 @@ def blended_through(
         return p, P, slope
 
     end = knots[-1] + 2.0 * h
+    samples = end / dt + 1.0
+    if not samples <= MAX_SAMPLES:
+        raise OptionError(
+            f"the path through these waypoints lasts {end:.4g} s: sampled every dt = {dt:g} s it would have "
+            f"{samples:.4g} samples, more than MAX_SAMPLES = {MAX_SAMPLES} (pass a larger dt, or slower limits)"
+        )
     t = np.arange(0.0, end, dt)
     t = np.append(t[t < end - 1e-9 * end], end)
     s = t - h  # time on the knots' axis
     p_hi, P_hi, v_hi = p_and_P(s + h)
     p_lo, P_lo, v_lo = p_and_P(s - h)
-    q = (P_hi - P_lo) / (2.0 * h)
-    q[0], q[-1] = W[0], W[-1]  # exact ends (equal up to rounding)
-    return JointPath(t=t, q=q, qd=(p_hi - p_lo) / (2.0 * h), qdd=(v_hi - v_lo) / (2.0 * h))
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        q = (P_hi - P_lo) / (2.0 * h)
+        q[0], q[-1] = W[0], W[-1]  # exact ends (equal up to rounding)
+        path = JointPath(t=t, q=q, qd=(p_hi - p_lo) / (2.0 * h), qdd=(v_hi - v_lo) / (2.0 * h))
+    return _finite_path(path, *overflow)
 
 
 # ----------------------------------------------------------------------------------------- Cartesian
@@ -513,10 +600,20 @@ def slerp(R_start: npt.ArrayLike, R_goal: npt.ArrayLike, s: npt.ArrayLike) -> np
 
     Returns:
         ``(..., N, 3, 3)``.
+
+    Raises:
+        ShapeError / ConventionError: ``R_start`` or ``R_goal`` is not a rotation, or ``s`` not ``(N,)`` real
+            and finite.
     """
+    R_start = validation.rotations(R_start, "R_start")
+    R_goal = validation.rotations(R_goal, "R_goal")
+    validation.broadcast_batch(("R_start", R_start, 2), ("R_goal", R_goal, 2))
+    s = validation.require_finite(validation.real_array(s, "s", "(N,)"), "s")
+    if s.ndim != 1:
+        raise ShapeError(f"s must have shape (N,) (fractions in [0, 1]), got shape {s.shape}")
     q0 = spatial.matrix_to_quaternion(R_start)[..., None, :]  # (..., 1, 4)
     q1 = spatial.matrix_to_quaternion(R_goal)[..., None, :]
-    s = np.asarray(s, dtype=float)[:, None]  # (N, 1)
+    s = s[:, None]  # (N, 1)
     dot = np.sum(q0 * q1, axis=-1, keepdims=True)
     q1 = np.where(dot < 0.0, -q1, q1)
     dot = np.abs(dot)
@@ -550,20 +647,28 @@ def cartesian_line(
         A :class:`CartesianPath` with ``T`` ``(..., N, 4, 4)``.
 
     Raises:
-        ShapeError / ConventionError: an argument is not a rigid transform.
+        ShapeError / ConventionError: an argument is not a rigid transform, batch shapes that do not
+            broadcast, or a line or twist beyond the largest float (positions ±1e308 apart, a tiny duration).
         OptionError: bad ``steps`` / ``duration``.
     """
     T0 = validation.transforms(T_start, "T_start")
     T1 = validation.transforms(T_goal, "T_goal")
+    validation.broadcast_batch(("T_start", T0, 2), ("T_goal", T1, 2))
     T0, T1 = np.broadcast_arrays(T0, T1)
     N, dur = _steps(steps), _duration(duration)
     t = np.linspace(0.0, dur, N)
     s, sd, _ = quintic_scaling(t, dur)
     p0, p1 = T0[..., None, :3, 3], T1[..., None, :3, 3]  # (..., 1, 3)
+    overflow = (("T_start", T0, 2), ("T_goal", T1, 2), ("duration", dur, 0))
+    with np.errstate(over="ignore"):
+        dp = p1 - p0
+    validation.finite_result(dp, "translation p_goal − p_start", *overflow, batch_ndim=dp.ndim - 2)
     R = slerp(T0[..., :3, :3], T1[..., :3, :3], s)  # (..., N, 3, 3)
-    p = p0 + s[:, None] * (p1 - p0)  # (..., N, 3)
+    p = p0 + s[:, None] * dp  # (..., N, 3)
     w = spatial.so3_log(T1[..., :3, :3] @ np.swapaxes(T0[..., :3, :3], -1, -2))[..., None, :]  # (..., 1, 3)
-    twist = np.concatenate([sd[:, None] * (p1 - p0), sd[:, None] * w], axis=-1)  # (..., N, 6)
+    with np.errstate(over="ignore", invalid="ignore"):
+        twist = np.concatenate([sd[:, None] * dp, sd[:, None] * w], axis=-1)  # (..., N, 6)
+    validation.finite_result(twist, "tool twist", *overflow, batch_ndim=twist.ndim - 2)
     # The quaternion path and exp(s[w])R₀ are the same rotation; force the ends to be exact.
     R[..., 0, :, :] = T0[..., :3, :3]
     R[..., -1, :, :] = T1[..., :3, :3]

@@ -25,6 +25,7 @@ __all__ = [
     "ROW_NAMES",
     "broadcast_batch",
     "choice",
+    "finite_result",
     "index_list",
     "joint_batch",
     "joint_vector",
@@ -32,6 +33,7 @@ __all__ = [
     "real_array",
     "require_finite",
     "rng",
+    "rotations",
     "row_indices",
     "seed",
     "transforms",
@@ -84,6 +86,60 @@ def require_finite(arr: np.ndarray, name: str) -> np.ndarray:
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ShapeError(f"{name} must be finite; found {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     return arr
+
+
+def _shown(value: np.ndarray) -> str:
+    """A short text of an array for a message (at most 8 entries, 6 significant digits)."""
+    text = np.array2string(
+        np.asarray(value, dtype=float),
+        threshold=8,
+        edgeitems=3,
+        separator=", ",
+        formatter={"float_kind": "{:.6g}".format},
+    )
+    return " ".join(text.split())  # one line, also for a matrix
+
+
+def finite_result(result: np.ndarray, what: str, *named: tuple[str, npt.ArrayLike, int], batch_ndim: int) -> np.ndarray:
+    """``result`` when every entry is finite; a ShapeError naming the inputs that made it overflow otherwise.
+
+    The one rule for results computed from checked (finite) inputs: a public function returns finite numbers
+    or raises, never NaN or inf. A non-finite result of finite inputs means that the exact value, or a step
+    towards it, is beyond the largest float (a prismatic joint pushed out 1e200 m, a joint speed of 1e308,
+    a duration of 1e-300 s): the inputs are refused, naming each at the first batch index where it happens.
+
+    Args:
+        result: The computed array ``(*batch, *core)``.
+        what: What ``result`` is, for the message (e.g. ``"tool twist"``).
+        named: ``(name, array, core)`` of each input that went into it, ``core`` its number of non-batch
+            axes (``("q", q, 1)``); its batch axes broadcast against the result's.
+        batch_ndim: The number of leading batch axes of ``result``.
+
+    Raises:
+        ShapeError: ``result`` holds NaN or ±inf.
+    """
+    # One reduction instead of an elementwise mask: a finite sum means every entry is finite (NaN and inf
+    # propagate); only when the sum is not finite (or itself overflows) is each entry looked at.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(result)) or np.isfinite(result).all():
+            return result
+    batch = result.shape[:batch_ndim]
+    bad = ~np.isfinite(result).reshape(batch + (-1,)).all(axis=-1)
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    shown = []
+    for name, value, core in named:
+        arr = np.asarray(value)
+        own = arr.shape[: arr.ndim - core]
+        at = index[len(index) - len(own) :] if own else ()
+        at = tuple(0 if size == 1 else i for i, size in zip(at, own))
+        shown.append(f"{name} = {_shown(arr[at])}")
+    where = f" at batch index {index}" if index else ""
+    listed = [name for name, _, _ in named]
+    names = ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]
+    raise ShapeError(
+        f"{names} give{'s' if len(named) == 1 else ''} a {what} beyond the largest float ({np.finfo(float).max:.3g}){where}: {', '.join(shown)} "
+        f"(finite, but too large to compute with: expected values whose {what} is finite)"
+    )
 
 
 def vectors(value: npt.ArrayLike, name: str, size: int, what: str = "") -> np.ndarray:
@@ -144,20 +200,36 @@ def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
     if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
         raise ShapeError(f"{name} must have shape (..., 4, 4), got shape {arr.shape}")
     require_finite(arr, name)
-    R = arr[..., :3, :3]
+    last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
+    _check_rotations(
+        arr[..., :3, :3], last, name, "a rigid transform: the rotation block must be", " and the last row [0, 0, 0, 1]"
+    )
+    return arr
+
+
+def rotations(R: npt.ArrayLike, name: str = "R") -> np.ndarray:
+    """``R`` as float ``(..., 3, 3)`` rotation matrices; ShapeError / ConventionError otherwise."""
+    arr = real_array(R, name, "(..., 3, 3)")
+    if arr.ndim < 2 or arr.shape[-2:] != (3, 3):
+        raise ShapeError(f"{name} must have shape (..., 3, 3), got shape {arr.shape}")
+    require_finite(arr, name)
+    _check_rotations(arr, np.zeros(arr.shape[:-2]), name, "a rotation: it must be", "")
+    return arr
+
+
+def _check_rotations(R: np.ndarray, other: np.ndarray, name: str, what: str, also: str) -> None:
+    """ConventionError naming the first of the finite ``R`` ``(..., 3, 3)`` that is not orthonormal with det +1
+    (or whose ``other`` deviation ``(...)`` passes ``RIGID_TOL``)."""
     ortho = np.abs(np.swapaxes(R, -1, -2) @ R - _EYE3).max(axis=(-1, -2))
     det_off = np.abs(np.linalg.det(R) - 1.0)
-    last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
     # One comparison per check on the batch's largest deviation (the common, valid case); the per-item
     # mask only to name the first bad one.
-    if arr.size and max(ortho.max(), det_off.max(), last.max()) > RIGID_TOL:
-        bad = (ortho > RIGID_TOL) | (det_off > RIGID_TOL) | (last > RIGID_TOL)
-        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim > 2 else ()
+    if R.size and max(ortho.max(), det_off.max(), other.max(initial=0.0)) > RIGID_TOL:
+        bad = (ortho > RIGID_TOL) | (det_off > RIGID_TOL) | (other > RIGID_TOL)
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if R.ndim > 2 else ()
         raise ConventionError(
-            f"{name}{list(idx) if idx else ''} is not a rigid transform: the rotation block must be "
-            f"orthonormal with det +1 and the last row [0, 0, 0, 1] (tolerance {RIGID_TOL})"
+            f"{name}{list(idx) if idx else ''} is not {what} orthonormal with det +1{also} (tolerance {RIGID_TOL})"
         )
-    return arr
 
 
 def choice(value: Any, name: str, options: Sequence[str]) -> str:

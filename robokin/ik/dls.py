@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from .. import validation
 from ..errors import ShapeError
 
 __all__ = ["dls_step", "damped_step", "LAMBDA_FLOOR"]
@@ -34,7 +35,8 @@ def dls_step(J: npt.ArrayLike, e: npt.ArrayLike, lam: npt.ArrayLike, z: npt.Arra
         ``(..., n)`` the joint step, the batch shape broadcast from the arguments'.
 
     Raises:
-        ShapeError: an argument that is not a finite real array of the shapes above, or λ <= 0.
+        ShapeError: an argument that is not a finite real array of the shapes above, λ <= 0, or a step beyond
+            the largest float (huge J, e or z).
     """
     J = _real(J, "J")
     if J.ndim < 2 or 0 in J.shape[-2:]:
@@ -64,7 +66,10 @@ def dls_step(J: npt.ArrayLike, e: npt.ArrayLike, lam: npt.ArrayLike, z: npt.Arra
     e2 = np.broadcast_to(e, batch + (m,)).reshape(N, m)
     lam2 = np.broadcast_to(lam, batch).reshape(N)
     z2 = None if z is None else np.broadcast_to(z, batch + (n,)).reshape(N, n)
-    return damped_step(J2, e2, lam2, z2, None).reshape(batch + (n,))
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        step = damped_step(J2, e2, lam2, z2, None).reshape(batch + (n,))
+    named = [("J", J, 2), ("e", e, 1), ("lam", lam, 0)] + ([] if z is None else [("z", z, 1)])
+    return validation.finite_result(step, "step", *named, batch_ndim=len(batch))
 
 
 def _real(value: npt.ArrayLike, name: str) -> np.ndarray:
