@@ -384,12 +384,12 @@ def _jacobian_ad_path(path: LinkPath, q: Any, mode: str) -> Any:
 
 # Step kinds of the float tree kernel (:func:`_tree_frames`).
 _COPY, _FIXED, _TURN, _SLIDE = 0, 1, 2, 3
-# (frame, parent, kind, A, pair or column, motion, post): see TreePlan.
+# (frame, parent, kind, A, pair or column, motion, post): see _TreePlan.
 _Step = tuple[int, int, int, np.ndarray, int, int, "np.ndarray | None"]
 
 
 @dataclass(frozen=True, eq=False)
-class TreePlan:
+class _TreePlan:
     """The frame tree as a list of per-frame steps for the float kernel of :func:`fk_all`, built once per tree.
 
     Every frame ``f`` is ``T_f = T_parent @ A @ M(v) @ post`` where ``A`` and ``post`` are constant
@@ -403,9 +403,9 @@ class TreePlan:
         steps: ``(frame, parent, kind, A, pair_or_column, motion, post)`` per frame but the root, parents
             first; ``motion`` indexes ``angle_*`` (turns) or ``shift_*`` (slides); ``post`` is None for the
             identity.
-        angle_coordinate, angle_scale, angle_offset: ``(m_r,)``: the turn of motion ``k`` is
-            ``-(q[..., angle_coordinate[k]] * angle_scale[k] + angle_offset[k])`` [rad]; stored negated, so
-            the rotation factor is ``cos + i sin`` of the stored value.
+        angle_coordinate, angle_scale, angle_offset: ``(m_r,)``: ``v = q[..., angle_coordinate[k]] *
+            angle_scale[k] + angle_offset[k]`` is minus the turn of motion ``k`` [rad] (mimic coupling and
+            axis sign folded in), so its column pair is multiplied by ``cos v + i sin v``.
         shift_coordinate, shift_scale, shift_offset: ``(m_p,)``: the slide ``q[..., c] * scale + offset`` [m].
     """
 
@@ -421,8 +421,8 @@ class TreePlan:
 _TREE_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def tree_plan(tree: Tree) -> TreePlan:
-    """The :class:`TreePlan` of ``tree``, built on first use and cached for the tree's lifetime."""
+def _tree_plan(tree: Tree) -> _TreePlan:
+    """The :class:`_TreePlan` of ``tree``, built on first use and cached for the tree's lifetime."""
     plan = _TREE_PLANS.get(tree)
     if plan is None:
         plan = _TREE_PLANS[tree] = _build_tree_plan(tree)
@@ -439,7 +439,7 @@ def _axis_slot(joint: Any) -> tuple[int, float] | None:
     return big, float(axis[big])
 
 
-def _build_tree_plan(tree: Tree) -> TreePlan:
+def _build_tree_plan(tree: Tree) -> _TreePlan:
     steps: list[_Step] = []
     angles: list[tuple[int, float, float]] = []
     shifts: list[tuple[int, float, float]] = []
@@ -474,7 +474,7 @@ def _build_tree_plan(tree: Tree) -> TreePlan:
         c, m, o = zip(*rows) if rows else ((), (), ())
         return np.array(c, dtype=int), np.array(m, dtype=float), np.array(o, dtype=float)
 
-    return TreePlan(tuple(steps), *columns(angles), *columns(shifts))
+    return _TreePlan(tuple(steps), *columns(angles), *columns(shifts))
 
 
 def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
@@ -483,12 +483,12 @@ def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
 
     Per block of ``TREE_BLOCK`` configurations, a frame is one ``(4B, 4) @ (4, 4)`` product with its
     parent's block (contiguous, so one BLAS call), and a joint's motion one in-place operation on two
-    columns: a turn multiplies the column pair viewed as complex numbers by ``cos v − i sin v``, a slide
+    columns: a turn by v multiplies the column pair viewed as complex numbers by ``cos v − i sin v``, a slide
     adds ``v`` times an axis column to the translation. The sines and cosines of a block come from one call
     each. The bottom rows stay exactly ``[0, 0, 0, 1]`` (every constant has that bottom row). The AD
     Jacobians differentiate the path kernels (:func:`path_top`), not this one; tests hold the two together.
     """
-    plan = tree_plan(tree)
+    plan = _tree_plan(tree)
     N = q.shape[0]
     F = len(tree.names)
     S = np.empty((F, N, 4, 4))
@@ -504,7 +504,7 @@ def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
         flat = S[:, start:stop].reshape(F, 4 * b, 4)
         tmp = scratch[:b]
         angle = q_t[plan.angle_coordinate, start:stop] * plan.angle_scale[:, None] + plan.angle_offset[:, None]
-        turn = np.empty(angle.shape, dtype=np.complex128)  # cos v − i sin v (the angles are stored negated)
+        turn = np.empty(angle.shape, dtype=np.complex128)  # cos v − i sin v of each turn v = −angle
         np.cos(angle, out=turn.real)
         np.sin(angle, out=turn.imag)
         shift = q_t[plan.shift_coordinate, start:stop] * plan.shift_scale[:, None] + plan.shift_offset[:, None]

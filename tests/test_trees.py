@@ -199,7 +199,7 @@ def test_fk_all_runs_every_step_kind_and_matches_the_joint_products(monkeypatch)
     from robokin import kinematics
 
     robot = every_step_kind()
-    plan = kinematics.tree_plan(robot.tree)
+    plan = kinematics._tree_plan(robot.tree)
     kinds = {(kind, slot, post is None) for _, _, kind, _, slot, _, post in plan.steps}
     turns = {(slot, plain) for kind, slot, plain in kinds if kind == kinematics._TURN}
     slides = {(slot, plain) for kind, slot, plain in kinds if kind == kinematics._SLIDE}
