@@ -21,13 +21,14 @@ import robokin  # noqa: E402
 
 
 def best_time(func, repeat: int, number: int = 1) -> float:
-    """Smallest mean time [s] of ``number`` calls over ``repeat`` rounds."""
+    """Smallest mean CPU time [s] of ``number`` calls over ``repeat`` rounds (process time: every thread of
+    this process counted, other processes' load on a shared machine not)."""
     best = np.inf
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(number):
             func()
-        best = min(best, (time.perf_counter() - start) / number)
+        best = min(best, (time.process_time() - start) / number)
     return best
 
 
@@ -47,48 +48,54 @@ def random_q(robot, rng, n_configs):
     return rng.uniform(lo, hi, (n_configs, robot.n))
 
 
-def tree_rows(rng, N: int) -> None:
+def tree_rows(rng, N: int, repeat: int) -> None:
     """Every frame of a tree at once: robokin's ``fk_all`` (one batched call) beside Pinocchio's
     ``forwardKinematics`` + ``updateFramePlacements`` in a Python loop over the same configurations."""
-    trees = [("baxter", robokin.load("baxter"), _peers.example_robot_data("baxter_description/urdf/baxter.urdf"))]
+    baxter = _peers.example_robot_data("baxter_description/urdf/baxter.urdf")
     talos = _peers.example_robot_data("talos_data/robots/talos_reduced.urdf")
+    # (label, robokin robot, the URDF Pinocchio loads, whether robokin loaded that very URDF)
+    trees = [("baxter", robokin.load("baxter"), baxter, False)]
+    if baxter is not None:  # the dual-arm robot's whole URDF (grippers, head, sonar ring): the same tree both sides
+        trees.append(("baxter.urdf", robokin.load_urdf(baxter), baxter, True))
     if talos is not None:  # a ~30-joint humanoid, loaded as a whole tree by both libraries
-        trees.append(("talos", robokin.load_urdf(talos), talos))
-    print(f"\ntrees: every frame at once, N = {N:,} configurations (µs per configuration)")
-    print(f"{'robot':<9} {'n':>3} {'frames':>6} {'robokin fk_all':>15} {'pin loop':>10}  ratio")
-    for name, robot, urdf in trees:
+        trees.append(("talos", robokin.load_urdf(talos), talos, True))
+    print(f"\ntrees: every frame at once, N = {N:,} configurations in one batch (µs per configuration)")
+    print(f"{'robot':<12} {'n':>3} {'frames':>6} {'robokin fk_all':>15} {'pin frames':>10} {'pin loop':>9}  ratio")
+    for name, robot, urdf, same in trees:
         Q = random_q(robot, rng, N)
-        ours = best_time(lambda: robot.fk_all(Q), 7) / N
-        cells = f"{name:<9} {robot.n:>3} {len(robot.frame_names):>6} {ours * 1e6:15.3f}"
+        ours = best_time(lambda: robot.fk_all(Q), repeat) / N
+        cells = f"{name:<12} {robot.n:>3} {len(robot.frame_names):>6} {ours * 1e6:15.3f}"
         if urdf is None or _peers.pin is None:
-            print(cells + f" {'-':>10}  (pin not installed)")
+            print(cells + f" {'-':>10} {'-':>9}  (pin not installed)")
             continue
-        if name == "baxter":  # the bundled file keeps the arms only: compare it with its own URDF's frames
+        if same:
+            tree = _peers.PinocchioTree(urdf, robot)
+            Q_pin = [tree.q_pin(q) for q in Q]
+            T_all = robot.fk_all(Q[:3])
+            for k in range(3):
+                tree.all_frames(Q_pin[k])
+                worst = max(np.abs(tree.data.oMf[j].homogeneous - T_all[k, i]).max() for i, j in tree.frames)
+                assert worst < 1e-12, f"{name}: robokin and Pinocchio differ by {worst}"
+        else:  # the bundled file keeps the arms only: Pinocchio runs its whole URDF
             robot_urdf = robokin.load_urdf(urdf)
             tree = _peers.PinocchioTree(urdf, robot_urdf)
             Q_pin = [tree.q_pin(q) for q in random_q(robot_urdf, rng, N)]
-        else:
-            tree = _peers.PinocchioTree(urdf, robot)
-            Q_pin = [tree.q_pin(q) for q in Q]
-            tree.all_frames(Q_pin[0])
-            T_all = robot.fk_all(Q[0])
-            worst = max(np.abs(tree.data.oMf[j].homogeneous - T_all[i]).max() for i, j in tree.frames)
-            assert worst < 1e-12, f"{name}: robokin and Pinocchio differ by {worst}"
 
         def pin_loop():
             for qp in Q_pin:
                 tree.all_frames(qp)
 
-        theirs = best_time(pin_loop, 7) / N
-        frames = len(tree.model.frames)
-        print(
-            cells + f" {theirs * 1e6:10.3f}  pin/robokin = {theirs / ours:.1f}x (pin: {frames} frames of the full URDF)"
-        )
+        theirs = best_time(pin_loop, repeat) / N
+        note = "" if same else "  (pin: the whole URDF)"
+        print(cells + f" {len(tree.model.frames):>10} {theirs * 1e6:9.3f}  pin/robokin = {theirs / ours:.2f}x{note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions, N = 10^4 only")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions, N = 10^4 only (the tree rows always use N = 10^4)"
+    )
+    parser.add_argument("--trees", action="store_true", help="only the tree rows")
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [10_000, 100_000]
     calls = 300 if args.quick else 3000
@@ -96,48 +103,59 @@ def main() -> None:
     versions = _peers.peer_versions()
     print("robokin kinematics benchmark (float64, µs; lower is better)")
     print("peers: " + ", ".join(f"{k} {v}" if v else f"{k} not installed (skipped)" for k, v in versions.items()))
-    head = f"{'robot':<9} {'n':>2} {'what':<8} {'single':>8}" + "".join(f" {'N=' + format(N, ','):>12}" for N in sizes)
-    head += f"  {'rtb single':>10} {'rtb N=1e4':>10} {'pin single':>10}  (ratios: peer time / robokin time)"
-    print(head)
-    print("-" * len(head))
-    for name in robokin.list_robots():
-        robot = robokin.load(name)
-        if robot.n < 6 or robot.chain is None:  # trees: see tree_rows
-            continue
-        q1 = random_q(robot, rng, 1)[0]
-        Q = {N: random_q(robot, rng, N) for N in sizes}
-        ets, pc = _peers.rtb_ets(robot), _peers.pin_chain(robot)
-        if ets is not None:
-            assert np.abs(ets.eval(q1) - robot.fk(q1)).max() < 1e-12
-            assert np.abs(ets.jacob0(q1) - robot.jacobian(q1)).max() < 1e-12
-        if pc is not None:
-            assert np.abs(pc.fk(q1) - robot.fk(q1)).max() < 1e-12
-            assert np.abs(pc.jacobian(q1) - robot.jacobian(q1)).max() < 1e-12
-        for what, ours, rtb_one, rtb_batch, pin_one in [
-            ("fk", robot.fk, ets and ets.eval, ets and ets.eval, pc and pc.fk),
-            ("jacobian", robot.jacobian, ets and ets.jacob0, None, pc and pc.jacobian),
-        ]:
-            single = median_latency(lambda: ours(q1), calls)
-            row = f"{name:<9} {robot.n:>2} {what:<8} {single * 1e6:8.2f}"
-            per_config = {}
-            for N in sizes:
-                per_config[N] = best_time(lambda: ours(Q[N]), 3 if N > 10_000 else 7) / N
-                row += f" {per_config[N] * 1e6:9.3f}/cf"
-            peer_cells = []
-            for func, kind in [(rtb_one, "single"), (rtb_batch, "batch"), (pin_one, "single")]:
-                if func is None:
-                    peer_cells.append(f"{'-':>10}")
-                elif kind == "single":
-                    peer_cells.append(f"{median_latency(lambda: func(q1), calls) / single:9.1f}x")
-                else:
-                    N = sizes[0]
-                    peer_cells.append(f"{best_time(lambda: func(Q[N]), 3) / N / per_config[N]:9.1f}x")
-            print(row + "  " + " ".join(peer_cells))
-    tree_rows(rng, 2_000 if args.quick else 10_000)
+    if not args.trees:
+        head = f"{'robot':<9} {'n':>2} {'what':<8} {'single':>8}" + "".join(
+            f" {'N=' + format(N, ','):>12}" for N in sizes
+        )
+        head += f"  {'rtb single':>10} {'rtb N=1e4':>10} {'pin single':>10} {'pin loop':>10}  (ratios: peer time / robokin time)"
+        print(head)
+        print("-" * len(head))
+        for name in robokin.list_robots():
+            robot = robokin.load(name)
+            if robot.n < 6 or robot.chain is None:  # trees: see tree_rows
+                continue
+            q1 = random_q(robot, rng, 1)[0]
+            Q = {N: random_q(robot, rng, N) for N in sizes}
+            ets, pc = _peers.rtb_ets(robot), _peers.pin_chain(robot)
+            if ets is not None:
+                assert np.abs(ets.eval(q1) - robot.fk(q1)).max() < 1e-12
+                assert np.abs(ets.jacob0(q1) - robot.jacobian(q1)).max() < 1e-12
+            if pc is not None:
+                assert np.abs(pc.fk(q1) - robot.fk(q1)).max() < 1e-12
+                assert np.abs(pc.jacobian(q1) - robot.jacobian(q1)).max() < 1e-12
+            for what, ours, rtb_one, rtb_batch, pin_one in [
+                ("fk", robot.fk, ets and ets.eval, ets and ets.eval, pc and pc.fk),
+                ("jacobian", robot.jacobian, ets and ets.jacob0, None, pc and pc.jacobian),
+            ]:
+                single = median_latency(lambda: ours(q1), calls)
+                row = f"{name:<9} {robot.n:>2} {what:<8} {single * 1e6:8.2f}"
+                per_config = {}
+                for N in sizes:
+                    per_config[N] = best_time(lambda: ours(Q[N]), 3 if N > 10_000 else 7) / N
+                    row += f" {per_config[N] * 1e6:9.3f}/cf"
+                peer_cells = []
+                N = sizes[0]
+                for func, kind in [(rtb_one, "single"), (rtb_batch, "batch"), (pin_one, "single"), (pin_one, "loop")]:
+                    if func is None:
+                        peer_cells.append(f"{'-':>10}")
+                    elif kind == "single":
+                        peer_cells.append(f"{median_latency(lambda: func(q1), calls) / single:9.1f}x")
+                    elif kind == "batch":
+                        peer_cells.append(f"{best_time(lambda: func(Q[N]), 3) / N / per_config[N]:9.1f}x")
+                    else:  # Pinocchio in a Python loop over the same N configurations
+
+                        def loop(func=func):
+                            for q in Q[N]:
+                                func(q)
+
+                        peer_cells.append(f"{best_time(loop, 3) / N / per_config[N]:9.1f}x")
+                print(row + "  " + " ".join(peer_cells))
+    tree_rows(rng, 10_000, 3 if args.quick else 7)
     if not any(versions.values()):
         print("note: no peer library installed; install ../shared/peers-requirements.txt to compare.")
     print("single = median latency of one call with one configuration (validation included);")
-    print("/cf = µs per configuration of one batched call with N configurations.")
+    print("/cf = µs per configuration of one batched call with N configurations (CPU time, best of 3-7 runs);")
+    print("pin loop = Pinocchio called once per configuration in a Python loop over the N = 10^4 batch.")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ very same code runs on floats and on :mod:`robokin.autodiff` values: that is how
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -69,16 +71,18 @@ SMALL_BATCH = 64
 # 4096: 0.41 / 0.68, 16384: 0.44 / 0.75).
 BLOCK = 2048
 
-# fk_all evaluates blocks of TREE_BLOCK_ENTRIES // F configurations (F frames): its column arrays hold
-# 12 F N floats, about 1.5 MB per block. Measured on Talos (60 frames, shared machine): 512 configurations per
-# block (273 for Talos) about 1.5x faster than 2048; the copy-out is one 2-D transpose per frame.
-TREE_BLOCK_ENTRIES = 16384
+# fk_all evaluates blocks of TREE_BLOCK configurations: a frame's block (256 kB) and its parent's stay in
+# cache, and each (4 TREE_BLOCK, 4) @ (4, 4) product stays below OpenBLAS's threading threshold (m n k <
+# 262144; threads on a busy 2-core machine cost 10-30x). Measured on Talos (60 frames, shared machine):
+# 2048 about 1.1x faster than 1024 and 512.
+TREE_BLOCK = 2048
 
 # Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
 # O(h²) truncation error against the O(eps/h) rounding error.
 NUMERIC_STEP = 6e-6
 
 _BOTTOM_ROW = np.array([[0.0, 0.0, 0.0, 1.0]])
+_EYE4 = np.eye(4)
 _NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # (i + 1) % 3 and (i + 2) % 3
 
 
@@ -178,12 +182,42 @@ def _fk_top(chain: Chain, q: Any) -> Any:
     return poses(chain, q)
 
 
-def _fk(chain: Chain, q: Any) -> Any:
-    """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)``."""
+def _fk(chain: Chain, q: np.ndarray) -> np.ndarray:
+    """``T_world_tool`` ``(N, 4, 4)`` of ``q`` ``(N, n)`` (floats only; the public functions pass blocks of at
+    most ``BLOCK`` configurations)."""
     if q.shape[0] < SMALL_BATCH:  # the product kernel's matrices keep their exact last row [0, 0, 0, 1]
         return _product(_joint_matrices(chain, q))
-    top = _fk_top(chain, q)
-    return np.concatenate([top, np.broadcast_to(_BOTTOM_ROW, (top.shape[0], 1, 4))], axis=1)
+    return _chain_fk(chain, q)
+
+
+def _chain_fk(chain: Chain, q: np.ndarray) -> np.ndarray:
+    """Float kernel of :func:`_fk` for large batches: ``T_world_tool`` ``(N, 4, 4)``, carried as ``(N, 4, 4)``.
+
+    ``T ← T Mz(q_i)`` turns columns (0, 1) of the three top rows, viewed as complex numbers, by
+    ``cos q − i sin q`` (a slide adds ``q`` times column 2 to column 3), then ``T ← T C[i + 1]`` is one
+    ``(4N, 4) @ (4, 4)`` product; the bottom row stays exactly ``[0, 0, 0, 1]``. Same numbers as
+    :func:`_fk_top` (which the AD Jacobians differentiate) to rounding; tests hold them together. The
+    public functions pass at most ``BLOCK`` rows, which keeps each product single-threaded.
+    """
+    N, n = q.shape
+    q_t = np.transpose(q)  # (n, N)
+    turn = np.empty((n, N), dtype=np.complex128)
+    np.cos(q_t, out=turn.real)
+    np.sin(q_t, out=turn.imag)
+    np.negative(turn.imag, out=turn.imag)
+    ping, pong, out = np.empty((N, 4, 4)), np.empty((N, 4, 4)), np.empty((N, 4, 4))
+    slots = [pong if i % 2 else ping for i in range(n)] + [out]
+    slots[0][...] = chain.C[0]
+    for i in range(n):
+        T = slots[i]
+        if chain.revolute[i]:
+            columns = T.view(np.complex128)[..., 0]  # (N, 4): x + i y of each row
+            for row in range(3):  # one long strided loop per row
+                columns[:, row] *= turn[i]
+        else:
+            T[:, :3, 3] += q_t[i, :, None] * T[:, :3, 2]
+        np.matmul(T.reshape(-1, 4), chain.C[i + 1], out=slots[i + 1].reshape(-1, 4))
+    return out
 
 
 def _cross(a: Any, b: Any) -> Any:
@@ -348,47 +382,151 @@ def _jacobian_ad_path(path: LinkPath, q: Any, mode: str) -> Any:
     return _twist_jacobian(path_top(path, q), dT)
 
 
-def _fk_all(tree: Tree, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Every frame ``T_world_f`` ``(N, F, 4, 4)`` of ``q`` ``(N, n)`` (floats only), in one pass over the tree.
+# Step kinds of the float tree kernel (:func:`_tree_frames`).
+_COPY, _FIXED, _TURN, _SLIDE = 0, 1, 2, 3
+# (frame, parent, kind, A, pair or column, motion, post): see _TreePlan.
+_Step = tuple[int, int, int, np.ndarray, int, int, "np.ndarray | None"]
 
-    Each frame's top rows are held batch-last, ``(3, 4, N)``: a fixed frame is one ``(4, 4)`` product with
-    its parent for the whole batch; a moving frame one ``(12, 4)`` product giving ``F_parent K_cos``,
-    ``F_parent K_sin`` and ``F_parent K_one`` (``Tree.motion_T``, the ``post`` constant folded in) and a
-    weighted sum (one ``einsum``) by ``cos q``, ``sin q`` (or ``0``, ``q``). Written in place (``out=``) to
-    keep temporaries few (the kernel is memory-bound); all frames are copied out by one transpose. Frames
-    are visited in ``tree.order`` (parents first). The AD Jacobians differentiate the path kernels
-    (:func:`path_top`), not this one.
+
+@dataclass(frozen=True, eq=False)
+class _TreePlan:
+    """The frame tree as a list of per-frame steps for the float kernel of :func:`fk_all`, built once per tree.
+
+    Every frame ``f`` is ``T_f = T_parent @ A @ M(v) @ post`` where ``A`` and ``post`` are constant
+    ``(4, 4)``; ``M`` is the identity (a fixed frame), a rotation by ``v`` of the column pair ``(pair,
+    pair + 1)`` (``(0, 1)``: about z, ``(1, 2)``: about x), or a translation by ``v`` along column
+    ``column``. A joint about ``±z`` or ``±x`` with nothing after its motion needs no ``post``: ``A`` is its
+    ``T_before`` and the sign goes into ``v``. Any other axis uses the tree's ``pre`` (which turns the axis
+    into z) and ``post``.
+
+    Attributes:
+        steps: ``(frame, parent, kind, A, pair_or_column, motion, post)`` per frame but the root, parents
+            first; ``motion`` indexes ``angle_*`` (turns) or ``shift_*`` (slides); ``post`` is None for the
+            identity.
+        angle_coordinate, angle_scale, angle_offset: ``(m_r,)``: ``v = q[..., angle_coordinate[k]] *
+            angle_scale[k] + angle_offset[k]`` is minus the turn of motion ``k`` [rad] (mimic coupling and
+            axis sign folded in), so its column pair is multiplied by ``cos v + i sin v``.
+        shift_coordinate, shift_scale, shift_offset: ``(m_p,)``: the slide ``q[..., c] * scale + offset`` [m].
     """
+
+    steps: tuple[_Step, ...]
+    angle_coordinate: np.ndarray
+    angle_scale: np.ndarray
+    angle_offset: np.ndarray
+    shift_coordinate: np.ndarray
+    shift_scale: np.ndarray
+    shift_offset: np.ndarray
+
+
+_TREE_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tree_plan(tree: Tree) -> _TreePlan:
+    """The :class:`_TreePlan` of ``tree``, built on first use and cached for the tree's lifetime."""
+    plan = _TREE_PLANS.get(tree)
+    if plan is None:
+        plan = _TREE_PLANS[tree] = _build_tree_plan(tree)
+    return plan
+
+
+def _axis_slot(joint: Any) -> tuple[int, float] | None:
+    """``(axis index, sign)`` for a joint moving along/about ``±x``, ``±y`` or ``±z`` with an identity
+    ``T_after`` (its motion then acts on its ``T_before`` frame directly), else None."""
+    axis = np.asarray(joint.axis, dtype=float)
+    big = int(np.argmax(np.abs(axis)))
+    if abs(axis[big]) != 1.0 or not np.array_equal(joint.T_after, _EYE4):
+        return None
+    return big, float(axis[big])
+
+
+def _build_tree_plan(tree: Tree) -> _TreePlan:
+    steps: list[_Step] = []
+    angles: list[tuple[int, float, float]] = []
+    shifts: list[tuple[int, float, float]] = []
+    for f in tree.order:
+        f, p, k = int(f), int(tree.parent[f]), int(tree.variable[f])
+        pre, post = np.ascontiguousarray(tree.pre[f]), np.ascontiguousarray(tree.post[f])
+        post_or_none = None if np.array_equal(post, _EYE4) else post
+        if k < 0:
+            kind = _COPY if np.array_equal(pre, _EYE4) else _FIXED
+            steps.append((f, p, kind, pre, 0, -1, None))
+            continue
+        mult, off = float(tree.multiplier[f]), float(tree.offset[f])
+        joint = tree.elements[f]
+        slot = _axis_slot(joint)
+        if tree.revolute[f]:
+            # Rz turns columns (0, 1) and Rx columns (1, 2): (a + i b)(cos v − i sin v) for a turn by v.
+            if slot is not None and slot[0] != 1:
+                pair, sign, A, after = (0 if slot[0] == 2 else 1), slot[1], joint.T_before, None
+            else:
+                pair, sign, A, after = 0, 1.0, pre, post_or_none
+            angles.append((k, -sign * mult, -sign * off))
+            steps.append((f, p, _TURN, np.ascontiguousarray(A), pair, len(angles) - 1, after))
+        else:
+            if slot is not None:
+                column, sign, A, after = slot[0], slot[1], joint.T_before, None
+            else:
+                column, sign, A, after = 2, 1.0, pre, post_or_none
+            shifts.append((k, sign * mult, sign * off))
+            steps.append((f, p, _SLIDE, np.ascontiguousarray(A), column, len(shifts) - 1, after))
+
+    def columns(rows: list[tuple[int, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c, m, o = zip(*rows) if rows else ((), (), ())
+        return np.array(c, dtype=int), np.array(m, dtype=float), np.array(o, dtype=float)
+
+    return _TreePlan(tuple(steps), *columns(angles), *columns(shifts))
+
+
+def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
+    """Every frame of ``q`` ``(N, n)`` (floats only), frame-major: ``S[f, k] = T_world_f`` of configuration k,
+    ``(F, N, 4, 4)``.
+
+    Per block of ``TREE_BLOCK`` configurations, a frame is one ``(4B, 4) @ (4, 4)`` product with its
+    parent's block (contiguous, so one BLAS call), and a joint's motion one in-place operation on two
+    columns: a turn by v multiplies the column pair viewed as complex numbers by ``cos v − i sin v``, a slide
+    adds ``v`` times an axis column to the translation. The sines and cosines of a block come from one call
+    each. The bottom rows stay exactly ``[0, 0, 0, 1]`` (every constant has that bottom row). The AD
+    Jacobians differentiate the path kernels (:func:`path_top`), not this one; tests hold the two together.
+    """
+    plan = _tree_plan(tree)
     N = q.shape[0]
     F = len(tree.names)
-    q_t = np.ascontiguousarray(np.transpose(q))  # (n, N)
-    rows = np.empty((F, 3, 4, N))  # rows[f, r, j, k] = T_world_f[k][r, j]
-    rows[0] = tree.pre[0][:3, :, None]
-    G = np.empty((3, 3, 4, N))  # F_parent K_cos, F_parent K_sin, F_parent K_one
-    weights = np.empty((3, N))  # (u, w, 1)
-    weights[2] = 1.0
-    for f in tree.order:
-        k = tree.variable[f]
-        if k < 0:  # fixed: F_f = F_parent @ pre_f
-            np.matmul(tree.pre_T[f], rows[tree.parent[f]], out=rows[f])
-            continue
-        # F_f = F_parent @ (u K_cos + w K_sin + K_one): one product for the three, one weighted sum.
-        np.matmul(tree.motion_T[f], rows[tree.parent[f]], out=G.reshape(3, 12, N))
-        value = q_t[k]
-        if tree.multiplier[f] != 1.0 or tree.offset[f] != 0.0:
-            value = value * tree.multiplier[f] + tree.offset[f]
-        if tree.revolute[f]:
-            np.cos(value, out=weights[0])
-            np.sin(value, out=weights[1])
-        else:
-            weights[0] = 0.0
-            weights[1] = value
-        np.einsum("rmjn,mn->rjn", G, weights, out=rows[f])
-    out = np.empty((N, F, 4, 4)) if out is None else out
-    flat = out.reshape(N, F, 16)
-    flat[:, :, :12] = rows.reshape(F, 12, N).transpose(2, 0, 1)
-    flat[:, :, 12:] = _BOTTOM_ROW
-    return out
+    S = np.empty((F, N, 4, 4))
+    S[0] = tree.pre[0]
+    pairs = (S.view(np.complex128)[..., 0], S[..., 1:3].view(np.complex128)[..., 0])  # (F, N, 4) each
+    B = max(1, min(TREE_BLOCK, N))  # 1 for an empty batch (no block runs)
+    scratch = np.empty((B, 4, 4))
+    scratch_pair = scratch.view(np.complex128)[..., 0]  # (B, 4)
+    q_t = np.transpose(q)  # (n, N)
+    for start in range(0, N, B):
+        stop = min(start + B, N)
+        b = stop - start
+        flat = S[:, start:stop].reshape(F, 4 * b, 4)
+        tmp = scratch[:b]
+        angle = q_t[plan.angle_coordinate, start:stop] * plan.angle_scale[:, None] + plan.angle_offset[:, None]
+        turn = np.empty(angle.shape, dtype=np.complex128)  # cos v − i sin v of each turn v = −angle
+        np.cos(angle, out=turn.real)
+        np.sin(angle, out=turn.imag)
+        shift = q_t[plan.shift_coordinate, start:stop] * plan.shift_scale[:, None] + plan.shift_offset[:, None]
+        for f, p, kind, A, slot, motion, post in plan.steps:
+            if kind == _COPY:
+                np.copyto(flat[f], flat[p])
+                continue
+            if kind == _FIXED:
+                np.matmul(flat[p], A, out=flat[f])
+                continue
+            G = flat[f] if post is None else tmp.reshape(4 * b, 4)
+            np.matmul(flat[p], A, out=G)
+            G3 = G.reshape(b, 4, 4)
+            if kind == _TURN:  # with a post, the plan always turns columns (0, 1) (slot 0)
+                columns = pairs[slot][f, start:stop] if post is None else scratch_pair[:b]
+                for row in range(3):  # one long strided loop per row (a (b, 3) view runs b loops of 3)
+                    columns[:, row] *= turn[motion]
+            else:
+                G3[:, :3, 3] += shift[motion, :, None] * G3[:, :3, slot]
+            if post is not None:
+                np.matmul(G, post, out=flat[f])
+    return S
 
 
 def _link_list(link: Any) -> list[str]:
@@ -403,10 +541,18 @@ def _link_list(link: Any) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- public API
-def _finite_of_q(result: np.ndarray, what: str, q2: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
+def _finite_of_q(
+    robot: Robot, result: np.ndarray, what: str, q2: np.ndarray, batch: tuple[int, ...], bounded: bool = True
+) -> np.ndarray:
     """``result`` ``(N, ...)`` of ``q2`` ``(N, n)`` reshaped to ``(*batch, ...)`` when finite; else a ShapeError
-    naming ``q`` at its batch index (huge prismatic values overflow: :func:`robokin.validation.finite_result`)."""
+    naming ``q`` at its batch index (huge prismatic values overflow: :func:`robokin.validation.finite_result`).
+
+    ``bounded=True`` says that ``result`` is a pose, Jacobian or Hessian: finite without a check on a robot
+    with :attr:`~robokin.model.Robot.bounded_kinematics` (the check would cost a pass over the whole output).
+    """
     result = result.reshape(batch + result.shape[1:])
+    if bounded and robot.bounded_kinematics:
+        return result
     return validation.finite_result(result, what, ("q", q2.reshape(batch + q2.shape[1:]), 1), batch_ndim=len(batch))
 
 
@@ -449,7 +595,7 @@ def fk(robot: Robot, q: npt.ArrayLike, link: str | Sequence[str] | None = None) 
             return np.stack([path_fk(path, x) for path in paths], axis=1)
 
         T = _blocked(kernel, q2, (len(paths), 4, 4))
-    return _finite_of_q(T, "pose", q2, batch)
+    return _finite_of_q(robot, T, "pose", q2, batch)
 
 
 def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
@@ -487,7 +633,7 @@ def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
                 F = np.concatenate([F[..., :3], F[..., 3:] + q2[:, k, None, None] * F[..., 2:3]], axis=-1)
         frames.append(F @ post)
     frames.append(frames[-1] @ chain.T_last_tool)
-    return _finite_of_q(np.stack(frames, axis=1), "frame pose", q2, batch)
+    return _finite_of_q(robot, np.stack(frames, axis=1), "frame pose", q2, batch)
 
 
 def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
@@ -499,18 +645,16 @@ def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
 
     Returns:
         ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
-        the named fixed frames), mimic joints following their leaders.
+        the named fixed frames), mimic joints following their leaders. The array is a view of frame-major
+        memory (each frame's poses of the whole batch are contiguous, as each frame is computed for the whole
+        batch at once); ``np.ascontiguousarray`` gives C order.
 
     Raises:
         ShapeError: bad ``q``, or poses beyond the largest float (as :func:`fk`).
     """
     q2, batch = validation.joint_batch(robot, q)
-    F = len(robot.frame_names)
-    out = np.empty((q2.shape[0], F, 4, 4))
-    block = max(64, TREE_BLOCK_ENTRIES // F)  # every frame of a block stays in cache
-    for start in range(0, q2.shape[0], block):
-        _fk_all(robot.tree, q2[start : start + block], out[start : start + block])
-    return _finite_of_q(out, "frame pose", q2, batch)
+    S = _tree_frames(robot.tree, q2)  # (F, N, 4, 4)
+    return _finite_of_q(robot, np.transpose(S, (1, 0, 2, 3)), "frame pose", q2, batch)
 
 
 def jacobian(
@@ -556,7 +700,7 @@ def jacobian(
             J = _jacobian_ad_path(path, x, method)
         return _to_tool_frame(J, path_top(path, x)[:, :, :3]) if local else J
 
-    return _finite_of_q(_blocked(kernel, q2, (6, robot.n)), "Jacobian", q2, batch)
+    return _finite_of_q(robot, _blocked(kernel, q2, (6, robot.n)), "Jacobian", q2, batch)
 
 
 def hessian(
@@ -608,7 +752,7 @@ def hessian(
         dJ = jac(lambda y: path_jacobian(path, y, frame), batch_ndim=1)(x)  # (N, 6, n_j, n_i)
         return np.transpose(dJ, (0, 3, 1, 2))
 
-    return _finite_of_q(_blocked(kernel, q2, (n, 6, n)), "Hessian", q2, batch)
+    return _finite_of_q(robot, _blocked(kernel, q2, (n, 6, n)), "Hessian", q2, batch)
 
 
 def jacobian_dot(
@@ -689,12 +833,12 @@ def manipulability_gradient(
     with np.errstate(over="ignore", invalid="ignore"):
         gram = gram_det(q2)
     # The AD rule of √ divides by √det: an overflowing det(J Jᵀ) would turn the gradient into NaN.
-    gram = _finite_of_q(gram, "Gram determinant det(J Jᵀ)", q2, batch).reshape(-1)
+    gram = _finite_of_q(robot, gram, "Gram determinant det(J Jᵀ)", q2, batch, bounded=False).reshape(-1)
     singular = gram <= 0.0
     with np.errstate(divide="ignore", invalid="ignore"):  # 1 / √0 at the singular ones, replaced below
         grad = autodiff.jacrev(w, batch_ndim=1)(q2)
     grad = np.where(singular[:, None], 0.0, grad)
-    return _finite_of_q(grad, "manipulability gradient", q2, batch)
+    return _finite_of_q(robot, grad, "manipulability gradient", q2, batch, bounded=False)
 
 
 def tool_twist(robot: Robot, q: npt.ArrayLike, qd: npt.ArrayLike, link: str | None = None) -> np.ndarray:

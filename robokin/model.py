@@ -989,6 +989,21 @@ class Robot:
         return L if L > 0.0 else 1.0
 
     @cached_property
+    def bounded_kinematics(self) -> bool:
+        """True when the poses, Jacobians and Hessians of every finite ``q`` are finite without a check.
+
+        A revolute joint's ``q`` only turns (cos, sin): with no prismatic joint (mimic ones included) every
+        pose stays within the base offset plus the sum of the constant offsets, and every Jacobian or Hessian
+        entry within twice that, so lengths far below the largest float (``< 1e300`` m) cannot overflow.
+        Robots with a prismatic joint can be pushed out of range by a huge ``q`` and need the overflow check
+        (:func:`robokin.validation.finite_result`) on their results.
+        """
+        if any(j.type == "prismatic" for j in self.joints):
+            return False
+        reach = self.characteristic_length + float(math.hypot(*self.base.xyz))
+        return reach < 1e300
+
+    @cached_property
     def sampling_bounds(self) -> np.ndarray:
         """Finite bounds ``(n, 2)`` [rad or m] to sample each joint from (read-only).
 

@@ -202,6 +202,24 @@ def test_both_kernels_agree(n_configs):
             np.testing.assert_allclose(x, y, atol=1e-14)
 
 
+@pytest.mark.parametrize("seed", [6, 11, 12])
+def test_float_fk_kernel_agrees_with_the_kernel_ad_differentiates(seed):
+    """fk of a large batch runs a float-only kernel; the AD Jacobians differentiate ``_fk_top``: same poses."""
+    robot = random_chain(np.random.default_rng(seed))
+    assert not robot.chain.all_revolute  # these seeds mix in prismatic joints (a slide step)
+    q = np.random.default_rng(seed + 100).uniform(-2, 2, (kinematics.SMALL_BATCH + 5, robot.n))
+    T = robot.fk(q)
+    np.testing.assert_allclose(T[:, :3], kinematics._fk_top(robot.chain, q), rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(T[:, 3], np.broadcast_to([0.0, 0.0, 0.0, 1.0], (len(q), 4)))
+    expected = np.stack([reference_fk(robot, qi) for qi in q[:5]])
+    np.testing.assert_allclose(T[:5], expected, rtol=0, atol=1e-13)
+    for frame in ("world", "tool"):  # the float Jacobian kernel against the small-batch kernel and AD
+        J = robot.jacobian(q, frame)
+        for k in (0, 3, len(q) - 1):
+            np.testing.assert_allclose(J[k], robot.jacobian(q[k], frame), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(J, robot.jacobian(q, frame, method="forward"), rtol=0, atol=1e-13)
+
+
 @pytest.mark.parametrize("n_configs", [2, kinematics.SMALL_BATCH + 3])
 def test_random_chain_all_forms(n_configs):
     robot = random_chain(np.random.default_rng(8))

@@ -154,6 +154,76 @@ def test_fk_of_links_matches_the_product_of_joint_transforms_along_the_path():
         np.testing.assert_allclose(T_all[i], frames[name], rtol=0, atol=1e-14, err_msg=name)
 
 
+def every_step_kind() -> Robot:
+    """A tree with every step of the fk_all plan: turns about ±z and ±x (no post), about ±y, an oblique axis
+    and a DH joint (with a post), slides along ±x/-y (no post) and an oblique axis, mimic couplings, a fixed
+    joint, a frame equal to its parent and a rotated fixed frame."""
+    J, O = Joint, Origin
+    joints = [
+        J("z", "revolute", "origin", origin=O((0.1, 0, 0.3), (0.2, -0.1, 0.4)), axis=(0, 0, 1)),
+        J("zm", "revolute", "origin", parent="z", origin=O((0, 0.2, 0.1)), axis=(0, 0, -1)),
+        J("x", "revolute", "origin", parent="zm", origin=O((0.3, 0, 0), (0.1, 0.2, 0.3)), axis=(1, 0, 0)),
+        J("xm", "revolute", "origin", parent="x", origin=O((0, 0, 0.2)), axis=(-1, 0, 0), mimic=Mimic("x", -0.5, 0.3)),
+        J("y", "revolute", "origin", parent="z", origin=O((0, -0.2, 0.1)), axis=(0, 1, 0)),
+        J("ym", "revolute", "origin", parent="y", origin=O((0.1, 0.1, 0), (0, 0, 0.7)), axis=(0, -1, 0)),
+        J("oblique", "revolute", "origin", parent="y", origin=O((0, 0, 0.15)), axis=(0.6, 0, 0.8)),
+        J("dh", "revolute", "dh", parent="oblique", dh=(0.2, 0.3, 0.1, 0.4)),
+        J("px", "prismatic", "origin", parent="x", origin=O((0.05, 0, 0)), axis=(1, 0, 0), limits=(-0.1, 0.2)),
+        J("pym", "prismatic", "origin", parent="px", origin=O((0, 0.05, 0)), axis=(0, -1, 0), limits=(0, 0.1)),
+        J("pob", "prismatic", "origin", parent="ym", origin=O((0, 0, 0.1)), axis=(0, 0.6, 0.8), limits=(0, 0.3)),
+        J("pmim", "prismatic", "origin", parent="pob", axis=(0, 0, 1), mimic=Mimic("pym", 2.0, -0.01)),
+        J("fx", "fixed", "origin", parent="pym", origin=O((0, 0, 0.1), (0.3, 0, 0))),
+    ]
+    frames = [Frame("same", "y"), Frame("tcp", "dh", O((0.1, 0, 0), (0.1, 0.2, 0.3)))]
+    return Robot("kinds", joints, frames=frames, base=O((0.1, 0.2, 0), (0, 0, 0.3)))
+
+
+def reference_frames(robot: Robot, q: np.ndarray) -> dict[str, np.ndarray]:
+    """Every frame of ``robot`` (joints listed parents first) as the product of ``Joint.matrix`` along its path."""
+    named = dict(zip(robot.joint_names, q))
+    frames = {robot.root: robot.base.matrix}
+    for i, joint in enumerate(robot.joints):
+        parent = joint.parent or (robot.joints[i - 1].name if i else robot.root)
+        value = (
+            named[joint.mimic.joint] * joint.mimic.multiplier + joint.mimic.offset
+            if joint.mimic
+            else named.get(joint.name, 0.0)
+        )
+        frames[joint.name] = frames[parent] @ joint.matrix(value)
+    for frame in robot.frames:
+        frames[frame.name] = frames[frame.parent] @ frame.origin.matrix
+    return frames
+
+
+def test_fk_all_runs_every_step_kind_and_matches_the_joint_products(monkeypatch):
+    from robokin import kinematics
+
+    robot = every_step_kind()
+    plan = kinematics._tree_plan(robot.tree)
+    kinds = {(kind, slot, post is None) for _, _, kind, _, slot, _, post in plan.steps}
+    turns = {(slot, plain) for kind, slot, plain in kinds if kind == kinematics._TURN}
+    slides = {(slot, plain) for kind, slot, plain in kinds if kind == kinematics._SLIDE}
+    assert {kinematics._COPY, kinematics._FIXED} <= {kind for kind, _, _ in kinds}
+    assert turns == {(0, True), (1, True), (0, False)}  # z and x pairs without a post; y, oblique, dh with one
+    assert slides == {(0, True), (1, True), (2, True), (2, False)}
+    q = random_q(robot, np.random.default_rng(40), (kinematics.SMALL_BATCH + 6,))
+    whole = robot.fk_all(q)
+    monkeypatch.setattr(kinematics, "TREE_BLOCK", 32)  # blocks of 32, 32 and 6 configurations
+    T_all = robot.fk_all(q)
+    np.testing.assert_array_equal(T_all, whole)  # the blocks join seamlessly
+    np.testing.assert_array_equal(T_all[..., 3, :], np.broadcast_to([0.0, 0.0, 0.0, 1.0], T_all[..., 3, :].shape))
+    for k in (0, 17, 40, len(q) - 1):
+        want = reference_frames(robot, q[k])
+        assert tuple(want) == robot.frame_names
+        for i, name in enumerate(robot.frame_names):
+            np.testing.assert_allclose(T_all[k, i], want[name], rtol=0, atol=1e-14, err_msg=name)
+    # the float kernel and the path kernels the AD Jacobians differentiate give the same poses
+    for i, name in enumerate(robot.frame_names):
+        path = robot.link_path(name)
+        np.testing.assert_allclose(T_all[:, i, :3], kinematics.path_top(path, q), rtol=0, atol=1e-14, err_msg=name)
+    assert robot.fk_all(np.zeros((0, robot.n))).shape == (0, len(robot.frame_names), 4, 4)
+
+
 @pytest.mark.parametrize("shape", [(), (3,), (2, 65)])
 def test_shapes_and_batching(shape):
     robot = two_arm()
