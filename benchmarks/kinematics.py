@@ -60,11 +60,19 @@ def tree_rows(rng, N: int, repeat: int) -> None:
     if talos is not None:  # a ~30-joint humanoid, loaded as a whole tree by both libraries
         trees.append(("talos", robokin.load_urdf(talos), talos, True))
     print(f"\ntrees: every frame at once, N = {N:,} configurations in one batch (µs per configuration)")
-    print(f"{'robot':<12} {'n':>3} {'frames':>6} {'robokin fk_all':>15} {'pin frames':>10} {'pin loop':>9}  ratio")
+    print(
+        f"{'robot':<12} {'n':>3} {'frames':>6} {'fk(link)':>9} {'J(link)':>8} {'robokin fk_all':>15} "
+        f"{'pin frames':>10} {'pin loop':>9}  ratio (fk_all)"
+    )
     for name, robot, urdf, same in trees:
         Q = random_q(robot, rng, N)
+        # one frame's pose / world Jacobian, for scale: the end effector with the most joints on its path
+        link = max(robot.end_effectors, key=lambda f: len(robot.link_path(f).index))  # noqa: B023
+        one = best_time(lambda: robot.fk(Q, link=link), repeat) / N  # noqa: B023 - timed within this iteration
+        jac = best_time(lambda: robot.jacobian(Q, link=link), repeat) / N  # noqa: B023
         ours = best_time(lambda: robot.fk_all(Q), repeat) / N
-        cells = f"{name:<12} {robot.n:>3} {len(robot.frame_names):>6} {ours * 1e6:15.3f}"
+        cells = f"{name:<12} {robot.n:>3} {len(robot.frame_names):>6} {one * 1e6:9.3f} {jac * 1e6:8.3f}"
+        cells += f" {ours * 1e6:15.3f}"
         if urdf is None or _peers.pin is None:
             print(cells + f" {'-':>10} {'-':>9}  (pin not installed)")
             continue
@@ -155,7 +163,8 @@ def main() -> None:
         print("note: no peer library installed; install ../shared/peers-requirements.txt to compare.")
     print("single = median latency of one call with one configuration (validation included);")
     print("/cf = µs per configuration of one batched call with N configurations (CPU time, best of 3-7 runs);")
-    print("pin loop = Pinocchio called once per configuration in a Python loop over the N = 10^4 batch.")
+    print("pin loop = Pinocchio called once per configuration in a Python loop over the N = 10^4 batch;")
+    print("fk(link), J(link) = the pose / world Jacobian of the end effector with the longest path, same batch.")
 
 
 if __name__ == "__main__":

@@ -222,6 +222,11 @@ def test_fk_all_runs_every_step_kind_and_matches_the_joint_products(monkeypatch)
         path = robot.link_path(name)
         np.testing.assert_allclose(T_all[:, i, :3], kinematics.path_top(path, q), rtol=0, atol=1e-14, err_msg=name)
     assert robot.fk_all(np.zeros((0, robot.n))).shape == (0, len(robot.frame_names), 4, 4)
+    # folded Jacobians of large batches: a leader and its mimic on one path (xm, pmim) and plain paths
+    for link in ("xm", "pmim", "tcp", "fx"):
+        J = robot.jacobian(q, link=link)
+        np.testing.assert_allclose(J, robot.jacobian(q, link=link, method="forward"), rtol=0, atol=1e-13)
+        np.testing.assert_allclose(J[5], robot.jacobian(q[5], link=link), rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 65)])
