@@ -1235,7 +1235,8 @@ def singularity_map(
         ranges: ``((lo_i, hi_i), (lo_j, hi_j))`` [rad, m]; default: the joint limits (±π or ±L if unlimited).
         tol: Singular threshold recorded in the result.
         link: A frame, a list of frames (a stacked task) or None for the robot's one end effector (see
-            :func:`task_links`). ``"det"`` needs as many task rows as task joints (:func:`task_joints`).
+            :func:`task_links`). Both swept joints must move the task, and ``"det"`` needs as many task rows
+            as task joints (:func:`task_joints`).
 
     Returns:
         A :class:`SingularityMap`; ``.plot()`` draws it.
@@ -1255,6 +1256,12 @@ def singularity_map(
     task = _task(robot, link, rows)
     idx = list(task.rows)
     m = task.joints.shape[0]
+    off = [k for k in (i, j) if k not in task.joints]
+    if off:
+        raise OptionError(
+            f"joints {off} of robot {robot.name!r} do not move {' + '.join(task.links)}: the map would be flat "
+            f"along them; choose joints among its task joints {task.joints.tolist()}"
+        )
     if measure == "det" and len(idx) != m:
         raise OptionError(f"measure 'det' needs a square task block; rows {idx} with m = {m} task joints")
     q0 = _default_q(robot, tol, task) if q is None else validation.joint_vector(robot, q)

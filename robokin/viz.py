@@ -490,6 +490,7 @@ def plot(
     title: str | None = None,
     limits: bool = True,
     view: tuple[float, float] | None = None,
+    link: str | None = None,
 ) -> Axes:
     """Draw the arm at one configuration as a 3D stick figure.
 
@@ -501,13 +502,14 @@ def plot(
         title: Axes title (default: the robot's name).
         limits: Set equal-aspect limits of ± the robot's reach around its base (False keeps the axes' own).
         view: Camera ``(elevation, azimuth)`` [deg]; None keeps the axes' own.
+        link: The frame drawn with the tool triad (default: :func:`drawn_link`).
 
     Returns:
         The axes drawn into.
 
     Raises:
         ShapeError: ``q`` is not a single configuration ``(n,)``.
-        OptionError: ``ax`` is not a 3D axes.
+        OptionError: ``ax`` is not a 3D axes, or an unknown ``link``.
     """
     q = validation.joint_vector(robot, q)
     if q.ndim != 1:
@@ -515,7 +517,7 @@ def plot(
     ax = _new_axes(ax)
     size = reach(robot)
     arm = _Arm(ax, robot, size, color)
-    arm.update(skeleton(robot, q))
+    arm.update(skeleton(robot, q, link))
     view = _check_view(view)
     if limits:
         _frame_axes(ax, robot, size)

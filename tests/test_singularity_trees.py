@@ -171,6 +171,8 @@ def test_det_needs_a_square_task_block(baxter):
         S.det_gradient(baxter, baxter.configurations["neutral"], link=HANDS)
     with pytest.raises(OptionError, match=r"measure 'det' needs a square task block; rows .* m = 7 task joints"):
         S.singularity_map(baxter, (1, 3), link="left_gripper", measure="det")
+    with pytest.raises(OptionError, match=r"joints \[8\] of robot 'baxter' do not move left_gripper: .* \[0, 1, 2, 3"):
+        S.singularity_map(baxter, (1, 8), link="left_gripper")
 
 
 def test_search_of_a_stacked_task_finds_configurations_where_a_hand_is_singular(baxter):

@@ -444,6 +444,19 @@ def test_teach_on_a_dual_arm_robot_shows_both_hands_and_their_stacked_measure():
         viz.teach(robot, link="right_hand_tcp")
 
 
+def test_plot_a_tree_with_the_triad_at_a_chosen_link():
+    robot = robokin.load("baxter")
+    q = robot.configurations["neutral"]
+    for link in HANDS:
+        ax = viz.plot(robot, q, link=link)
+        np.testing.assert_allclose(xyz(line(ax, "tool-x"))[0], robot.fk(q, link=link)[:3, 3], atol=1e-12)
+        plt.close(ax.figure)
+    ax = viz.plot(robot, q)  # no --link: the first end effector
+    np.testing.assert_allclose(xyz(line(ax, "tool-x"))[0], robot.fk(q, link="left_gripper")[:3, 3], atol=1e-12)
+    with pytest.raises(OptionError, match=r"link must be a frame of robot 'baxter' .*got 'gripper'"):
+        viz.plot(robot, q, link="gripper")
+
+
 def test_animate_a_tree_watches_the_chosen_links():
     from robokin import singularity
 
