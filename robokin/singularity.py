@@ -24,6 +24,12 @@ Task rows. By default (``rows="auto"``) the task is the rows of ``J`` the arm co
 (:func:`task_rows`): all six for a 6- or 7-joint spatial arm, ``[vx, vy]`` for a planar 2R arm,
 ``[vx, vy, vz, wz]`` for a SCARA.
 
+Links and stacked tasks. Every function of ``(robot, q)`` takes ``link=``: a frame of the robot's tree, or a
+list of frames whose Jacobians' task rows are stacked into one task (both hands of a dual-arm robot at once:
+singular when either hand is, or when shared joints cannot serve both). The default is the robot's one end
+effector (:func:`task_links`). The measures are taken on the task's joints (:func:`task_joints`), the
+coordinates of q that move at least one of the frames; the other columns are zero whatever q is.
+
 Types (6-joint arms whose last three joints are revolute; see :func:`analyze`): ``"wrist"``, ``"elbow"``,
 ``"shoulder"``, or ``"unclassified"`` when J is singular for none of those reasons (or the arm is not of that
 kind).
@@ -175,13 +181,6 @@ class _Task:
     def block(self, Js: Any) -> Any:
         """``Js[..., joints]``: the task block ``(..., K, m)`` of a stacked scaled Jacobian ``(..., K, n)``."""
         return Js if self.all_joints else Js[..., self.joints]
-
-    def row_text(self) -> str:
-        per = [[r - 6 * k for r in self.rows if 6 * k <= r < 6 * k + 6] for k in range(len(self.links))]
-        words = [" ".join(_ROW_NAMES[r] for r in rows) for rows in per]
-        if len(self.links) == 1:
-            return words[0]
-        return "; ".join(f"{link}: {w or '(none)'}" for link, w in zip(self.links, words))
 
 
 def _task(robot: Robot, link: Link, rows: Rows) -> _Task:

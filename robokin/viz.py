@@ -592,7 +592,7 @@ def animate(
         robot: The robot.
         q_path: ``(frames, n)`` joint values [rad, m], e.g. ``trajectory.quintic(...).q``.
         fps: Frames per second (the animation's interval is ``1000 / fps`` ms).
-        trail: Draw the path of the tool origin up to the current frame.
+        trail: Draw the path of the tool origin (of each watched link, the others dashed) up to the current frame.
         ellipsoid: Draw the translational velocity (manipulability) ellipsoid at the tool: the tool
             velocities reachable with joint rates of unit norm, ``{J_v q̇ : |q̇| ≤ 1}``, scaled for the whole
             animation so that its largest semi-axis is ``ELLIPSOID_FRACTION`` of the reach (the scale, in
@@ -680,10 +680,19 @@ def animate(
         artist.set_zorder(Z_ARM)
     trail_line = None
     trail_label = "tool path (trail)" if links[0] == "tool" else f"{links[0]} path (trail)"
+    other_trails: list[tuple[Any, np.ndarray]] = []  # the other watched links' trails: (line, (frames, 3))
     if trail:
         trail_line = ax.plot(
             [], [], [], "-", color=TRAIL_COLOR, lw=2.0, gid="trail", label=trail_label, zorder=Z_TRAIL
         )[0]
+        if len(links) > 1:
+            others = fk(robot, q_path, link=list(links[1:]))[:, :, :3, 3]  # (frames, k - 1, 3)
+            for k, name in enumerate(links[1:]):
+                line_k = ax.plot(
+                    [], [], [], "--", color=TRAIL_COLOR, lw=1.5, gid=f"trail-{name}", label=f"{name} path (trail)"
+                )[0]
+                line_k.set_zorder(Z_TRAIL)
+                other_trails.append((line_k, others[:, k]))
     if ellipsoid:
         ell_line = ax.plot(
             [],
@@ -726,6 +735,9 @@ def animate(
         if trail_line is not None:
             _set_data(trail_line, tool_path[: i + 1])
             changed.append(trail_line)
+        for line_k, path_k in other_trails:
+            _set_data(line_k, path_k[: i + 1])
+            changed.append(line_k)
         if ellipsoid:
             _set_data(ell_line, shells[i])
             changed.append(ell_line)

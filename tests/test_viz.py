@@ -465,6 +465,11 @@ def test_animate_a_tree_watches_the_chosen_links():
     anim = viz.animate(robot, path, ax=viz.axes3d(offscreen=True))
     assert anim.links == HANDS
     np.testing.assert_allclose(anim.inverse_condition, singularity.inverse_condition(robot, path, link=list(HANDS)))
+    anim.draw_frame(2)  # each hand's trail up to frame 3, the second one dashed
+    np.testing.assert_allclose(xyz(line(anim.ax, "trail")), robot.fk(path[:3], link=HANDS[0])[:, :3, 3], atol=1e-12)
+    second = line(anim.ax, "trail-right_gripper")
+    np.testing.assert_allclose(xyz(second), robot.fk(path[:3], link=HANDS[1])[:, :3, 3], atol=1e-12)
+    assert second.get_linestyle() == "--" and second.get_label() == "right_gripper path (trail)"
     anim = viz.animate(robot, path, link="right_gripper", ax=viz.axes3d(offscreen=True), ellipsoid=True)
     assert anim.links == ("right_gripper",)
     np.testing.assert_allclose(anim.inverse_condition, singularity.inverse_condition(robot, path, link="right_gripper"))
