@@ -142,11 +142,11 @@ def _joint_values(
     return q
 
 
-def _pose_text(T: np.ndarray) -> str:
+def _pose_text(T: np.ndarray, link: str = "tool") -> str:
     rpy = spatial.matrix_to_rpy(T[:3, :3])
     return "\n".join(
         [
-            "T_world_tool =",
+            f"T_world_{link} =",
             _matrix(T),
             "xyz [m]   = " + " ".join(_fmt(v) for v in T[:3, 3]),
             "rpy [rad] = " + " ".join(_fmt(v) for v in rpy),
@@ -304,27 +304,42 @@ def _tree_text(robot: Robot) -> str:
     depth = np.zeros(len(tree.names), dtype=int)
     for f in tree.order:
         depth[f] = depth[tree.parent[f]] + 1
-    lines = [f"frame tree ({len(tree.names)} frames, end effectors marked *):", f"  {tree.names[0]}  (root)"]
+    if robot.default_link is not None:
+        default = f"link = {robot.default_link} unless --link says otherwise"
+    else:
+        default = "no default link: pass --link FRAME (e.g. an end effector)"
+    lines = [
+        f"frame tree ({len(tree.names)} frames, end effectors marked *; {default}):",
+        f"  {tree.names[0]}  (root)",
+    ]
     for f in tree.order:
         element = tree.elements[f]
         kind = getattr(element, "type", "frame")
         if getattr(element, "mimic", None) is not None:
             kind += f", mimics {element.mimic.joint}"
+        elif tree.variable[f] >= 0:
+            kind += f", q[{tree.variable[f]}]"
         mark = " *" if tree.names[f] in robot.end_effectors else ""
         lines.append(f"  {'  ' * depth[f]}{tree.names[f]}  ({kind}){mark}")
     return "\n".join(lines)
+
+
+def _links(robot: Robot, args: argparse.Namespace) -> tuple[str, ...]:
+    """The frames of ``--link`` (repeatable), or the robot's default link; an error naming the frames otherwise."""
+    from .singularity import task_links
+
+    return task_links(robot, args.link)
 
 
 @_command("fk")
 def _cmd_fk(args: argparse.Namespace) -> int:
     robot = _load(args)
     q = _joint_values(robot, args.q, args.deg)
-    link = robot.resolve_link(args.link)
-    if args.deg:
-        print(f"{robot.name}, q = {_q_text(robot, q)}, link = {link}")
-    else:
-        print(f"{robot.name}, q [rad/m] = " + np.array2string(q, precision=4) + f", link = {link}")
-    print(_pose_text(robot.fk(q, link=link)))
+    links = _links(robot, args)
+    shown = f"q = {_q_text(robot, q)}" if args.deg else "q [rad/m] = " + np.array2string(q, precision=4)
+    for k, (link, T) in enumerate(zip(links, robot.fk(q, link=list(links)))):
+        print(("\n" if k else "") + f"{robot.name}, {shown}, link = {link}")
+        print(_pose_text(T, link))
     return 0
 
 
@@ -332,11 +347,11 @@ def _cmd_fk(args: argparse.Namespace) -> int:
 def _cmd_jacobian(args: argparse.Namespace) -> int:
     robot = _load(args)
     q = _joint_values(robot, args.q, args.deg)
-    link = robot.resolve_link(args.link)
-    J = robot.jacobian(q, frame=args.frame, method=args.method, link=link)
     shown = f"q = {_q_text(robot, q)}" if args.deg else "q [rad/m] = " + np.array2string(q, precision=4)
-    print(f"{robot.name}, {shown}, method = {args.method}, link = {link}")
-    print(_jacobian_text(robot, J, args.frame))
+    for k, link in enumerate(_links(robot, args)):
+        J = robot.jacobian(q, frame=args.frame, method=args.method, link=link)
+        print(("\n" if k else "") + f"{robot.name}, {shown}, method = {args.method}, link = {link}")
+        print(_jacobian_text(robot, J, args.frame))
     return 0
 
 
@@ -593,6 +608,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     if args.joints is not None:
         _check_out(args.joints, PICTURE_FORMATS, "--joints")
     robot = _load(args)
+    watched = None if args.link is None else _links(robot, args)  # None: viz.watched_links' default
     if args.start is None:
         name, q0 = start_configuration(robot)
         start = f"configuration {name!r}" if name else "the middle of the joint ranges"
@@ -617,11 +633,12 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         q_path = path.q
         print(f"{robot.name}: {args.profile} joint motion from {start} to {' '.join(args.to)} in {duration:.2f} s")
     else:
-        T0 = robot.fk(q0)
+        mover = robot.resolve_link(None if watched is None else watched[0])  # the frame that follows the line
+        T0 = robot.fk(q0, link=mover)
         T1 = T0.copy()
         T1[:3, 3] = args.line
         line = trajectory.cartesian_line(T0, T1, steps=args.frames, duration=duration)
-        followed = trajectory.follow(robot, line.T, q0)
+        followed = trajectory.follow(robot, line.T, q0, link=mover)
         q_path = followed.q
         path = trajectory.JointPath(
             t=line.t,
@@ -630,11 +647,12 @@ def _cmd_animate(args: argparse.Namespace) -> int:
             qdd=np.gradient(np.gradient(q_path, line.t, axis=0), line.t, axis=0),
         )
         line_ends = np.stack([T0[:3, 3], T1[:3, 3]])
-        p = robot.fk(q_path)[:, :3, 3]
+        watched = watched or (mover,)
+        p = robot.fk(q_path, link=mover)[:, :3, 3]
         u = (T1[:3, 3] - T0[:3, 3]) / max(np.linalg.norm(T1[:3, 3] - T0[:3, 3]), 1e-12)
         off_line = p - T0[:3, 3] - ((p - T0[:3, 3]) @ u)[:, None] * u
         print(
-            f"{robot.name}: straight line of the tool from ["
+            f"{robot.name}: straight line of {'the tool' if mover == 'tool' else mover} from ["
             + ", ".join(f"{v:.3f}" for v in T0[:3, 3])
             + "] to ["
             + ", ".join(f"{v:.3f}" for v in T1[:3, 3])
@@ -642,7 +660,8 @@ def _cmd_animate(args: argparse.Namespace) -> int:
             "by IK seeded from the previous step"
         )
         print(
-            f"  largest distance of the tool from the line: {np.linalg.norm(off_line, axis=-1).max():.2e} m; "
+            f"  largest distance of {'the tool' if mover == 'tool' else mover} from the line: "
+            f"{np.linalg.norm(off_line, axis=-1).max():.2e} m; "
             f"largest joint step between frames: {np.degrees(float(followed.largest_step)):.2f} deg"
         )
         failed = int((~followed.success).sum())
@@ -660,10 +679,12 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         ax=viz.axes3d(offscreen=True),
         view=args.view,
         line=line_ends,
+        link=watched,
     )
     low = int(np.argmin(anim.inverse_condition))
     print(
-        f"  smallest σmin/σmax of [v/L; ω] J: {anim.inverse_condition[low]:.3f} at frame {low + 1}"
+        f"  smallest σmin/σmax of [v/L; ω] J of {' + '.join(anim.links)}: {anim.inverse_condition[low]:.3f} "
+        f"at frame {low + 1}"
         + (
             f"; {int(anim.near_singular.sum())} frames drawn with the NEAR SINGULARITY warning"
             if anim.near_singular.any()
@@ -696,7 +717,7 @@ def _cmd_teach(args: argparse.Namespace) -> int:
         )
     from . import viz
 
-    viz.teach(robot, q)
+    viz.teach(robot, q, link=None if args.link is None else _links(robot, args))
     print(f"{robot.name}: move the sliders; close the window to quit")
     plt.show()
     return 0
@@ -728,6 +749,7 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         _check_out(args.out, PICTURE_FORMATS, "--out")
     robot = _load(args)
     tol = singularity.SINGULAR_TOL if args.tol is None else args.tol
+    links = _links(robot, args)
     if args.find:
         interactive = sys.stderr.isatty()
 
@@ -742,7 +764,9 @@ def _cmd_singular(args: argparse.Namespace) -> int:
                     flush=True,
                 )
 
-        found = singularity.find_singular(robot, starts=args.starts, seed=args.seed, tol=tol, progress=counter)
+        found = singularity.find_singular(
+            robot, starts=args.starts, seed=args.seed, tol=tol, progress=counter, link=links
+        )
         print(found)
         return 0
     q = _joint_values(robot, args.q, args.deg) if args.q else None
@@ -752,13 +776,13 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        smap = singularity.singularity_map(robot, tuple(args.map), q=q, resolution=args.resolution, tol=tol)
+        smap = singularity.singularity_map(robot, tuple(args.map), q=q, resolution=args.resolution, tol=tol, link=links)
         ax = smap.plot()
         try:
             _save_figure(ax.figure, args.out)
         finally:
             plt.close(ax.figure)
-        print(f"other joints at q = {_q_text(robot, smap.q)}")
+        print(f"link = {' + '.join(links)}, other joints at q = {_q_text(robot, smap.q)}")
         print(
             f"wrote {args.out}: {smap.measure} over {smap.joint_names[0]} and {smap.joint_names[1]}, "
             f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the {int(smap.singular.sum())} singular "
@@ -767,9 +791,8 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
-    link = robot.resolve_link(args.link)
-    print(f"{robot.name} at q = {_q_text(robot, q)}, link = {link}")
-    print(singularity.analyze(robot, q, tol=tol, link=link))
+    print(f"{robot.name} at q = {_q_text(robot, q)}, link = {' + '.join(links)}")
+    print(singularity.analyze(robot, q, tol=tol, link=links))
     return 0
 
 
@@ -961,7 +984,10 @@ def _parser() -> argparse.ArgumentParser:
         "joint kinds (R revolute, P prismatic) and description. Each loads by name.",
     )
 
-    link_help = "the frame (default: the tool, or a tree's only end effector); see `robokin info ROBOT`"
+    link_help = (
+        "a frame (default: the tool, or a tree's only end effector; see `robokin info ROBOT`); repeat for "
+        "several frames"
+    )
     p = command(
         "info",
         "joint table, geometry, limits and source of a robot",
@@ -980,7 +1006,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_robot(p)
     p.add_argument("q", nargs="+", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
-    p.add_argument("--link", help=link_help)
+    p.add_argument("--link", action="append", metavar="FRAME", help=link_help + " (one pose each)")
 
     p = command(
         "jacobian",
@@ -997,7 +1023,7 @@ def _parser() -> argparse.ArgumentParser:
         default="world",
         help="coordinates of the twist: the world frame (default) or the link's own (tool, local)",
     )
-    p.add_argument("--link", help=link_help)
+    p.add_argument("--link", action="append", metavar="FRAME", help=link_help + " (one Jacobian each)")
     p.add_argument(
         "--method",
         choices=["analytic", "forward", "reverse", "numeric"],
@@ -1073,7 +1099,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("q", nargs="*", help=Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
     p.add_argument("--tol", type=float, help="singular when σmin/σmax of [v/L; ω] J is below this (default 1e-6)")
-    p.add_argument("--link", help="the report at Q: " + link_help)
+    p.add_argument(
+        "--link",
+        action="append",
+        metavar="FRAME",
+        help="the task: " + link_help + " (their Jacobians' rows stacked: singular when the frames cannot "
+        "all move at once); for the report at Q, --find and --map",
+    )
     p.add_argument("--find", action="store_true", help="search singular configurations from random starts")
     p.add_argument("--starts", type=int, default=64, help="--find: number of random starts (default 64)")
     p.add_argument("--seed", type=int, default=0, help="--find: random seed (default 0)")
@@ -1134,6 +1166,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--joints", metavar="PLOT.png", help="also write q, q̇, q̈ against time with the limits")
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
+    p.add_argument(
+        "--link",
+        action="append",
+        metavar="FRAME",
+        help="the frame(s) to watch (default: the tool, else every end effector); the first follows --line "
+        "(needed on a robot with several end effectors) and carries the trail; the singularity warning "
+        "is about all of them, stacked",
+    )
 
     p = command(
         "teach",
@@ -1144,6 +1184,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_robot(p)
     p.add_argument("q", nargs="*", help="start: " + Q_HELP)
     p.add_argument("--deg", action="store_true", help=DEG_HELP)
+    p.add_argument(
+        "--link",
+        action="append",
+        metavar="FRAME",
+        help="the frame(s) whose poses are shown (default: the tool, else every end effector); repeatable",
+    )
 
     p = command(
         "ik",

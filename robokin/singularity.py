@@ -24,6 +24,12 @@ Task rows. By default (``rows="auto"``) the task is the rows of ``J`` the arm co
 (:func:`task_rows`): all six for a 6- or 7-joint spatial arm, ``[vx, vy]`` for a planar 2R arm,
 ``[vx, vy, vz, wz]`` for a SCARA.
 
+Links and stacked tasks. Every function of ``(robot, q)`` takes ``link=``: a frame of the robot's tree, or a
+list of frames whose Jacobians' task rows are stacked into one task (both hands of a dual-arm robot at once:
+singular when either hand is, or when shared joints cannot serve both). The default is the robot's one end
+effector (:func:`task_links`). The measures are taken on the task's joints (:func:`task_joints`), the
+coordinates of q that move at least one of the frames; the other columns are zero whatever q is.
+
 Types (6-joint arms whose last three joints are revolute; see :func:`analyze`): ``"wrist"``, ``"elbow"``,
 ``"shoulder"``, or ``"unclassified"`` when J is singular for none of those reasons (or the arm is not of that
 kind).
@@ -31,6 +37,7 @@ kind).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,7 +47,7 @@ import numpy.typing as npt
 
 from . import measures, validation
 from .errors import OptionError, ShapeError
-from .kinematics import jacobian, jacobian_analytic, poses
+from .kinematics import jacobian, path_jacobian, poses
 from .measures import (
     RANK_TOL,
     Rows,
@@ -53,11 +60,13 @@ from .measures import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from .model import Robot
+    from .model import LinkPath, Robot
 
 __all__ = [
     "inverse_condition",
     "manipulability",
+    "task_links",
+    "task_joints",
     "characteristic_length",
     "task_rows",
     "q_text",
@@ -121,83 +130,228 @@ def _sample(robot: Robot, rng: np.random.Generator, count: int) -> np.ndarray:
     return lo + (hi - lo) * rng.random((count, robot.n))
 
 
-def _rows_for(robot: Robot, rows: Rows, link: str | None = None) -> list[int]:
+# --------------------------------------------------------------------------------------------- the task
+Link = str | Sequence[str] | None
+
+
+def task_links(robot: Robot, link: Link = None) -> tuple[str, ...]:
+    """The frames of a task: ``(link,)`` for one frame, the frames of a list (a stacked task), or the default.
+
+    ``link=None`` is the robot's one end effector (:attr:`robokin.model.Robot.default_link`: the frame
+    ``"tool"``, or the only leaf); a robot with several end effectors needs ``link=``.
+
+    Args:
+        robot: The robot.
+        link: A frame name (see ``robot.frame_names``), a list of distinct frame names, or None.
+
+    Returns:
+        The frame names, in the order of the stacked rows.
+
+    Raises:
+        OptionError: an unknown frame (the message lists the robot's frames), ``None`` on a robot with several
+            end effectors (the message lists them), an empty list or a frame named twice.
+    """
+    if link is None or isinstance(link, str):
+        return (robot.resolve_link(link),)
+    if not isinstance(link, (Sequence, np.ndarray)):
+        raise OptionError(f"link must be a frame name or a list of frame names; got {type(link).__name__} {link!r}")
+    names = list(link)
+    if not names:
+        raise OptionError("link must name at least one frame; got an empty list")
+    out: list[str] = []
+    for name in names:
+        if name is None:  # None means the default link only on its own
+            raise OptionError(f"link lists None in {names!r}: name every frame of a list (see robot.frame_names)")
+        out.append(robot.resolve_link(name))
+        if out.count(out[-1]) > 1:
+            raise OptionError(f"link names frame {name!r} twice in {names!r}; a stacked task needs distinct frames")
+    return tuple(out)
+
+
+@dataclass(frozen=True, eq=False)
+class _Task:
+    """The rows of a task: each link's chosen rows of its Jacobian, stacked, and the unit-free scales."""
+
+    links: tuple[str, ...]
+    rows: tuple[int, ...]  # into the stacked 6·len(links) rows [v; ω] of link 0, then of link 1, ...
+    joints: np.ndarray  # (m,) the task joints: the coordinates of q that move at least one of the links
+    scale: np.ndarray  # (K, n): J_s = J[rows] * scale
+    all_joints: bool  # every coordinate of q moves the task (a serial robot's tool)
+
+    def block(self, Js: Any) -> Any:
+        """``Js[..., joints]``: the task block ``(..., K, m)`` of a stacked scaled Jacobian ``(..., K, n)``."""
+        return Js if self.all_joints else Js[..., self.joints]
+
+
+def _task(robot: Robot, link: Link, rows: Rows) -> _Task:
+    """The :class:`_Task` of ``link`` and ``rows``, cached per robot for hashable arguments (see :func:`_build_task`)."""
+    try:
+        key = (
+            link if link is None or isinstance(link, str) else tuple(link),
+            rows if isinstance(rows, str) else tuple(rows),
+        )
+        hash(key)
+    except TypeError:  # not iterable or not hashable: _build_task says what is wrong
+        return _build_task(robot, link, rows)
+    return _cached_task(robot, *key)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_task(robot: Robot, link: Link, rows: Rows) -> _Task:
+    return _build_task(robot, link, rows)
+
+
+def _build_task(robot: Robot, link: Link, rows: Rows) -> _Task:
+    """The :class:`_Task` of ``link`` (:func:`task_links`) and ``rows``.
+
+    ``rows="auto"`` takes each link's :func:`task_rows`; ``"all"``, ``"translation"`` and ``"rotation"`` the
+    same rows of every link; explicit indices count the stacked rows (0..5 for one link, 0..6k-1 for k).
+    """
+    links = task_links(robot, link)
     if isinstance(rows, str) and rows == "auto":
-        return list(task_rows(robot, link))
-    if (
-        isinstance(rows, str)
-        and rows not in ("all", "translation", "rotation")
-        or not isinstance(rows, (str, Sequence, np.ndarray))
-    ):
+        idx = [6 * k + r for k, name in enumerate(links) for r in task_rows(robot, name)]
+    elif isinstance(rows, str) and rows in ("all", "translation", "rotation"):
+        idx = [6 * k + r for k in range(len(links)) for r in row_indices(rows)]
+    elif isinstance(rows, (Sequence, np.ndarray)) and not isinstance(rows, str):
+        idx = validation.index_list(rows, "rows", 6 * len(links))
+    else:
         raise OptionError(
             f"rows must be one of 'auto', 'all', 'translation', 'rotation' or row indices; "
             f"got {type(rows).__name__} {rows!r}"
         )
-    return row_indices(rows)
+    row_scale, col_scale = unit_scales(robot)
+    joints: set[int] = set()
+    for name in links:
+        path = robot.link_path(name)
+        joints.update(int(i) for i, m in zip(path.index, path.multiplier) if m != 0.0)
+    if not joints or not idx:
+        raise OptionError(
+            f"no joint of robot {robot.name!r} moves {' or '.join(map(repr, links))}: a fixed frame has no "
+            "singularities (choose a frame below a joint, e.g. an end effector: "
+            f"{', '.join(map(repr, robot.end_effectors))})"
+        )
+    scale = np.tile(row_scale, len(links))[idx, None] * col_scale
+    task_joints = np.array(sorted(joints), dtype=int)
+    for a in (scale, task_joints):
+        a.setflags(write=False)
+    return _Task(links, tuple(idx), task_joints, scale, task_joints.shape[0] == robot.n)
 
 
-def scaled_jacobian(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
+def task_joints(robot: Robot, link: Link = None) -> tuple[int, ...]:
+    """The task's joints: indices into q of the joints that move at least one of the links (mimic folded).
+
+    The measures of this module are taken on these columns of the task Jacobian: the other columns are zero
+    whatever q is (joints on other branches of a tree), so they would only add structural zeros. For a
+    serial robot's tool they are all the joints.
+
+    Args:
+        robot: The robot.
+        link: A frame, a list of frames (a stacked task) or None (see :func:`task_links`).
+
+    Returns:
+        Increasing indices into q.
+    """
+    return tuple(int(i) for i in _task(robot, link, "all").joints)
+
+
+def _task_jacobian(robot: Robot, task: _Task, x: Any, scaled: bool = True) -> Any:
+    """The stacked task Jacobian ``(N, K, n)`` of ``x`` ``(N, n)``, unit-free (``scaled``) or world.
+
+    Plain NumPy operations on the path kernels, so AD values pass through (:func:`det_gradient`,
+    :func:`find_singular`).
+    """
+    blocks = [path_jacobian(robot.link_path(name), x) for name in task.links]  # (N, 6, n) each
+    J = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=-2)
+    J = J[:, list(task.rows), :]
+    return J * task.scale if scaled else J
+
+
+def _stacked_world(robot: Robot, q: npt.ArrayLike, task: _Task) -> np.ndarray:
+    """The world Jacobians of the task's links, stacked: ``(..., 6k, n)`` rows ``[v; ω]`` per link."""
+    blocks = [jacobian(robot, q, link=name) for name in task.links]
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=-2)
+
+
+def _world_rows(robot: Robot, q: npt.ArrayLike, task: _Task) -> np.ndarray:
+    """The task's rows of the stacked world Jacobian ``(..., K, n)`` (physical units)."""
+    return _stacked_world(robot, q, task)[..., list(task.rows), :]
+
+
+def _scaled(robot: Robot, q: npt.ArrayLike, task: _Task) -> np.ndarray:
+    """The unit-free task Jacobian ``(..., K, n)`` (:func:`scaled_jacobian` of a built task)."""
+    return _world_rows(robot, q, task) * task.scale
+
+
+def scaled_jacobian(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: Link = None) -> np.ndarray:
     """The unit-free task Jacobian ``J_s = diag(I/L, I) J diag(1 | L)`` restricted to ``rows``.
 
     Translation rows are divided by the characteristic length ``L`` (``robot.characteristic_length``) and
     prismatic columns multiplied by it, so ``J_s`` maps ``[rad/s; (m/s)/L]`` joint rates to
-    ``[v/L; ω]`` and is the same for an arm scaled by any factor.
+    ``[v/L; ω]`` and is the same for an arm scaled by any factor. For a list of links (a stacked task) the
+    rows of each link's Jacobian are stacked in the order of the list: ``J_s`` of
+    ``link=["left_hand", "right_hand"]`` moves both hands at once, so it is singular when either hand's is
+    (and, with joints both hands share, also when they cannot be moved independently).
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        rows: ``"auto"`` (:func:`task_rows`), ``"all"``, ``"translation"``, ``"rotation"`` or row indices.
-        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
+        rows: ``"auto"`` (each link's :func:`task_rows`), ``"all"``, ``"translation"``, ``"rotation"`` (the same
+            rows of every link) or row indices into the stacked ``[v; ω]`` rows (0..5 for one link, 0..6k-1
+            for k links).
+        link: The frame whose task it is, or a list of frames (a stacked task); default: the robot's one end
+            effector (see :func:`task_links`).
 
     Returns:
-        ``(..., k, n)`` with k the number of rows, world frame.
+        ``(..., K, n)`` with K the number of rows, world frame, one column per coordinate of q (mimic joints
+        folded into their leaders; zero for the joints off every link's path, see :func:`task_joints`).
 
     Raises:
         ShapeError: bad ``q``, or a ``J_s`` beyond the largest float (huge prismatic values).
     """
-    link = robot.resolve_link(link)
-    idx = _rows_for(robot, rows, link)
-    row_scale, col_scale = unit_scales(robot)
     q = validation.joint_vector(robot, q)
-    J = jacobian(robot, q, link=link)
-    Js = J[..., idx, :] * row_scale[idx, None] * col_scale
+    Js = _scaled(robot, q, _task(robot, link, rows))
     return validation.finite_result(Js, "scaled Jacobian", ("q", q, 1), batch_ndim=q.ndim - 1)
 
 
-def inverse_condition(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: str | None = None) -> np.ndarray:
+def inverse_condition(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: Link = None) -> np.ndarray:
     """``σ_min / σ_max`` ``(...)`` of the unit-free task Jacobian at ``q``: 1 isotropic, 0 singular.
 
     The scale-free number behind :func:`is_singular`, ``robokin singular`` and the animation's warning:
-    ``measures.inverse_condition(scaled_jacobian(robot, q, rows))``.
+    ``measures.inverse_condition(scaled_jacobian(robot, q, rows, link)[..., task_joints(robot, link)])``.
+    For a stacked task with no more rows than joints it is at most the value of each of its links (a hand
+    at a singularity makes the two-hand task singular).
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        rows: The task rows, default ``"auto"`` (:func:`task_rows`).
-        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
+        rows: The task rows, default ``"auto"`` (:func:`task_rows` of each link).
+        link: A frame, a list of frames (a stacked task) or None for the robot's one end effector.
 
     Returns:
         ``(...)`` in [0, 1].
     """
-    return measures.inverse_condition(scaled_jacobian(robot, q, rows, link))
+    task = _task(robot, link, rows)
+    return measures.inverse_condition(task.block(_scaled(robot, q, task)))
 
 
-def manipulability(robot: Robot, q: npt.ArrayLike, rows: Rows = "all", link: str | None = None) -> np.ndarray:
+def manipulability(robot: Robot, q: npt.ArrayLike, rows: Rows = "all", link: Link = None) -> np.ndarray:
     """Yoshikawa's manipulability ``(...)`` of the world Jacobian at ``q`` (:func:`robokin.measures.manipulability`).
 
-    Not scale-free: its unit is the product of the singular values' (m for each translation row).
+    Not scale-free: its unit is the product of the singular values' (m for each translation row). Taken on
+    the task's joints (:func:`task_joints`); for a stacked task, of the stacked rows.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        rows: ``"all"`` (default), ``"translation"``, ``"rotation"`` or row indices.
-        link: The frame (default: the robot's one end effector; any frame of a tree).
+        rows: ``"all"`` (default), ``"translation"``, ``"rotation"``, ``"auto"`` or row indices.
+        link: A frame, a list of frames (a stacked task) or None for the robot's one end effector.
     """
-    return measures.manipulability(jacobian(robot, q, link=link), rows)
+    task = _task(robot, link, rows)
+    return measures.manipulability(task.block(_world_rows(robot, q, task)))
 
 
 def is_singular(
-    robot: Robot, q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+    robot: Robot, q: npt.ArrayLike, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: Link = None
 ) -> np.ndarray:
     """Whether ``q`` is singular: ``σ_min / σ_max`` of the scaled task Jacobian below ``tol``.
 
@@ -209,7 +363,8 @@ def is_singular(
         q: ``(..., n)`` joint values [rad, m].
         tol: Threshold on the inverse condition number, in (0, 1); default :data:`SINGULAR_TOL`.
         rows: The task rows, default ``"auto"`` (:func:`task_rows`).
-        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
+        link: A frame, a list of frames (a stacked task: singular when the links cannot all be moved at
+            once) or None for the robot's one end effector.
 
     Returns:
         ``(...)`` bool.
@@ -218,11 +373,25 @@ def is_singular(
         ShapeError: bad ``q``. OptionError: bad ``tol``, ``rows`` or ``link``.
     """
     tol = _check_tol(tol)
-    return measures.inverse_condition(scaled_jacobian(robot, q, rows, link)) < tol
+    return inverse_condition(robot, q, rows, link) < tol
 
 
-def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndarray:
-    """Gradient of ``det J[rows]`` (world Jacobian, physical units) by reverse-mode AD.
+def _square(robot: Robot, task: _Task, rows: Rows) -> None:
+    """ShapeError unless the task block is square (as many rows as task joints)."""
+    m = task.joints.shape[0]
+    if len(task.rows) != m:
+        raise ShapeError(
+            f"det needs a square block: the task of {', '.join(task.links)} on robot {robot.name!r} moves "
+            f"m = {m} joints but rows={rows!r} selects {len(task.rows)} rows; use manipulability for a "
+            "non-square block"
+        )
+
+
+def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto", link: Link = None) -> np.ndarray:
+    """Gradient of ``det J[rows]`` (world task Jacobian on the task's joints, physical units) by reverse-mode AD.
+
+    The block is the task's rows (stacked for several links) and the columns of :func:`task_joints`; it must
+    be square (``robokin.measures.det`` of that block is the determinant itself).
 
     The derivative flows through the analytic Jacobian's code and the determinant (Jacobi's formula
     ``d det A = tr(adj(A) dA)``, finite even where ``det A = 0``).
@@ -230,10 +399,11 @@ def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndar
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
-        rows: Task rows; their number must equal n (default ``"auto"``).
+        rows: Task rows; their number must equal the number of task joints (default ``"auto"``).
+        link: A frame, a list of frames (a stacked task) or None for the robot's one end effector.
 
     Returns:
-        ``(..., n)`` ``∂ det / ∂q``.
+        ``(..., n)`` ``∂ det / ∂q`` (zero for the joints off the task).
 
     Raises:
         ShapeError: bad ``q``, the task block is not square, or a gradient beyond the largest float (huge
@@ -241,15 +411,14 @@ def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndar
     """
     from . import autodiff
 
-    idx = _rows_for(robot, rows)
-    if len(idx) != robot.n:
-        raise ShapeError(
-            f"det needs a square block: robot {robot.name!r} has n = {robot.n} joints but rows={rows!r} "
-            f"selects {len(idx)} rows; use manipulability for a non-square block"
-        )
+    task = _task(robot, link, rows)
+    _square(robot, task, rows)
     q2, batch = validation.joint_batch(robot, q)
-    chain = robot.serial_chain
-    grad = autodiff.jacrev(lambda x: np.linalg.det(jacobian_analytic(chain, x)[:, idx, :]), batch_ndim=1)(q2)
+
+    def world_det(x: Any) -> Any:
+        return np.linalg.det(task.block(_task_jacobian(robot, task, x, scaled=False)))
+
+    grad = autodiff.jacrev(world_det, batch_ndim=1)(q2)
     return validation.finite_result(
         grad.reshape(batch + (robot.n,)),
         "det gradient",
@@ -259,9 +428,18 @@ def det_gradient(robot: Robot, q: npt.ArrayLike, rows: Rows = "auto") -> np.ndar
 
 
 # --------------------------------------------------------------------------------------------- types
-def _applicable(robot: Robot) -> bool:
-    """Types are told for 6-joint arms whose last three joints (the wrist) are revolute."""
-    return robot.n == 6 and all(t == "revolute" for t in robot.joint_types[3:])
+def _typed_path(robot: Robot, task: _Task) -> LinkPath | None:
+    """The path whose types are told: one link reached by 6 moving joints, the last three revolute, each
+    driven by its own coordinate of q (a 6-joint arm with a revolute wrist); None otherwise."""
+    if len(task.links) != 1:
+        return None
+    path = robot.link_path(task.links[0])
+    chain = path.chain
+    if chain is None or chain.revolute.shape[0] != 6 or not chain.revolute[3:].all():
+        return None
+    if len(set(path.index.tolist())) != 6 or not np.all(path.multiplier != 0.0):
+        return None
+    return path
 
 
 def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.ndarray) -> np.ndarray:
@@ -276,21 +454,25 @@ def _closest_on_line(p_a: np.ndarray, d_a: np.ndarray, p_b: np.ndarray, d_b: np.
     return p_a + s[:, None] * d_a
 
 
-def _axes(robot: Robot, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """World joint axes ``Z`` ``(N, n, 3)`` (unit) and points on them ``P`` ``(N, n, 3)``."""
-    _, Z, P = poses(robot.serial_chain, q2, with_axes=True)  # (n, 3, N) each
+def _axes(path: LinkPath, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World joint axes ``Z`` ``(N, 6, 3)`` (unit) and points on them ``P`` ``(N, 6, 3)`` of the path's joints."""
+    assert path.chain is not None  # a typed path (_typed_path)
+    _, Z, P = poses(path.chain, path.q_path(q2), with_axes=True)  # (6, 3, N) each
     return np.transpose(Z, (2, 0, 1)), np.transpose(P, (2, 0, 1))
 
 
-def _point_velocity(robot: Robot, Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
+def _point_velocity(path: LinkPath, Z: np.ndarray, P: np.ndarray, i: int, W: np.ndarray) -> np.ndarray:
     """Velocity ``(N, 3)`` of the point W from joint i at unit rate: ``z × (W − p)`` revolute, ``z`` prismatic."""
-    if robot.serial_chain.revolute[i]:
+    assert path.chain is not None
+    if path.chain.revolute[i]:
         return np.cross(Z[:, i], W - P[:, i])
     return Z[:, i]
 
 
-def _type_measures(robot: Robot, q2: np.ndarray) -> dict[str, np.ndarray]:
+def _type_measures(robot: Robot, path: LinkPath, q2: np.ndarray) -> dict[str, np.ndarray]:
     """Unit-free measures ``(N,)`` of the three types; each vanishes exactly on its singular set.
+
+    The joints are the six of the link's path (:func:`_typed_path`), numbered 1-6 here.
 
     - wrist: ``|det[z4 z5 z6]|`` of the unit directions of the last three axes (two wrist axes aligned).
     - elbow: with ``W_e`` the point of axis 4 closest to axis 5 (the wrist centre of a spherical wrist),
@@ -305,28 +487,30 @@ def _type_measures(robot: Robot, q2: np.ndarray) -> dict[str, np.ndarray]:
     For a UR-type wrist (axes 4 and 6 never meet) ``W_e`` and ``W_s`` differ; the factors of its
     determinant ``sin q3 · sin q5 · (a2 c2 + a3 c23 + d5 s234)`` are exactly these three measures' zeros.
     """
+    assert path.chain is not None
     L = robot.characteristic_length
-    Z, P = _axes(robot, q2)
+    Z, P = _axes(path, q2)
     wrist = np.abs(np.linalg.det(Z[:, 3:6]))
     W_e = _closest_on_line(P[:, 3], Z[:, 3], P[:, 4], Z[:, 4])
-    v2, v3 = (_point_velocity(robot, Z, P, i, W_e) for i in (1, 2))
+    v2, v3 = (_point_velocity(path, Z, P, i, W_e) for i in (1, 2))
     size = np.linalg.norm(v2, axis=-1) * np.linalg.norm(v3, axis=-1)
     elbow = np.where(size > 0.0, np.linalg.norm(np.cross(v2, v3), axis=-1) / np.where(size > 0.0, size, 1.0), 0.0)
     W_s = _closest_on_line(P[:, 4], Z[:, 4], P[:, 5], Z[:, 5])
-    v1, v2, v3 = (_point_velocity(robot, Z, P, i, W_s) for i in (0, 1, 2))
+    v1, v2, v3 = (_point_velocity(path, Z, P, i, W_s) for i in (0, 1, 2))
     U, sv, _ = np.linalg.svd(np.stack([v2, v3], axis=-1), full_matrices=False)  # (N, 3, 2), (N, 2)
     keep = sv > RANK_TOL * np.maximum(sv[:, :1], np.finfo(float).tiny)  # the span of v2, v3 (rank 0-2)
     along = np.einsum("nik,ni->nk", U, v1) * keep  # (N, 2)
     residual = v1 - np.einsum("nik,nk->ni", U, along)  # part of v1 outside span(v2, v3)
-    shoulder = np.linalg.norm(residual, axis=-1) / (L if robot.serial_chain.revolute[0] else 1.0)
+    shoulder = np.linalg.norm(residual, axis=-1) / (L if path.chain.revolute[0] else 1.0)
     return {"wrist": wrist, "elbow": elbow, "shoulder": shoulder}
 
 
-def _types(robot: Robot, q2: np.ndarray, singular: np.ndarray, tol: float) -> list[tuple[str, ...]]:
+def _types(robot: Robot, task: _Task, q2: np.ndarray, singular: np.ndarray, tol: float) -> list[tuple[str, ...]]:
     """Type names per configuration ``(N,)``: ``()`` when not singular, ``("unclassified",)`` when none holds."""
-    if not _applicable(robot):
+    path = _typed_path(robot, task)
+    if path is None:
         return [("unclassified",) if s else () for s in singular]
-    m = _type_measures(robot, q2)
+    m = _type_measures(robot, path, q2)
     hold = {name: m[name] < TYPE_FACTOR * tol for name in ("wrist", "elbow", "shoulder")}
     out = []
     for k, s in enumerate(singular):
@@ -407,11 +591,23 @@ def _null_words(robot: Robot, v: np.ndarray) -> str:
     return ", ".join(parts) + " (the other joints still)" if len(parts) < robot.n else ", ".join(parts)
 
 
-def _type_words(robot: Robot, q: np.ndarray, name: str) -> str:
-    """What a type means for this arm at q, naming the joints involved."""
-    names = robot.joint_names
+def _stacked_lost_words(links: tuple[str, ...], u: np.ndarray, rows: Sequence[int]) -> str:
+    """A lost direction ``u`` ``(6k,)`` of a task: :func:`_lost_words` for one link, per link for a stack."""
+    if len(links) == 1:
+        return _lost_words(u, rows)
+    parts = [(link, u[6 * k : 6 * k + 6]) for k, link in enumerate(links)]
+    weight = max(float(np.linalg.norm(part)) for _, part in parts)
+    said = [f"{link} {_lost_words(part, ())}" for link, part in parts if np.linalg.norm(part) >= WORDS_TOL * weight]
+    return ("together: " if len(said) > 1 else "") + "; ".join(said)
+
+
+def _type_words(robot: Robot, path: LinkPath | None, q: np.ndarray, name: str) -> str:
+    """What a type means for this arm (the six joints of ``path``) at q, naming the joints involved."""
+    if path is None or name == "unclassified":
+        return "unclassified: singular, but not for a wrist, elbow or shoulder reason told by robokin"
+    names = [robot.joint_names[i] for i in path.index]
     if name == "wrist":
-        Z, _ = _axes(robot, q[None])
+        Z, _ = _axes(path, q[None])
         pairs = [(3, 4), (3, 5), (4, 5)]
         a, b = min(pairs, key=lambda ij: np.linalg.norm(np.cross(Z[0, ij[0]], Z[0, ij[1]])))
         return (
@@ -419,7 +615,7 @@ def _type_words(robot: Robot, q: np.ndarray, name: str) -> str:
             "only a plane of rotations"
         )
     if name == "elbow":
-        Z, P = _axes(robot, q[None])
+        Z, P = _axes(path, q[None])
         how = "stretched out or folded back"
         if np.linalg.norm(np.cross(Z[0, 1], Z[0, 2])) < 1e-6:
             W = _closest_on_line(P[:, 3], Z[:, 3], P[:, 4], Z[:, 4])[0]
@@ -448,28 +644,32 @@ class SingularityReport:
         robot_name: The robot's name.
         joint_names: Names of the moving joints, in the order of q.
         q: ``(n,)`` the configuration [rad, m].
-        rows: The task rows used, indices into ``[vx, vy, vz, wx, wy, wz]``.
+        rows: The task rows used, indices into ``[vx, vy, vz, wx, wy, wz]`` (into the stacked rows of
+            every link, 0..6k-1, for a stacked task).
         length: The characteristic length ``L`` [m] that scales the translation rows.
-        J_world: ``(6, n)`` world Jacobian, rows ``[v; ω]``.
-        singular_values: ``(min(k, n),)`` of the scaled task Jacobian ``J_s``, descending (unit-free).
+        J_world: ``(6, n)`` world Jacobian, rows ``[v; ω]`` (``(6k, n)``, each link's stacked, for k links).
+        singular_values: ``(min(K, m),)`` of the scaled task Jacobian ``J_s`` on the task's m joints
+            (:func:`task_joints`), descending (unit-free).
         inverse_condition: ``σ_min / σ_max`` of ``J_s``.
         smallest_singular_value: ``σ_min`` of ``J_s``.
         manipulability: Product of the singular values of the *unscaled* ``J[rows]`` (physical units).
-        det: ``det J[rows]`` when that block is square (physical units), else None.
+        det: ``det J[rows]`` on the task's joints when that block is square (physical units), else None.
         tol: Threshold on ``inverse_condition`` for ``singular``.
         singular: ``inverse_condition < tol``.
         lost_directions: ``(k_lost, 6)`` unit task directions ``[v/L; ω]`` in the world frame (zero outside
             ``rows``) whose singular value vanishes: the left singular vectors of ``J_s``. Empty if not
-            singular.
+            singular. ``(k_lost, 6k)`` for k links, each link's ``[v/L; ω]`` in turn.
         lost_text: The same in words.
         null_space: ``(k_null, n)`` unit joint-rate directions [rad/s, m/s] that move nothing in the task
             (right singular vectors with a vanishing singular value, plus the ``n − k`` self-motions of a
-            redundant arm).
+            redundant arm) among the task's joints; zero for the joints off the task.
         null_text: The same in words.
         types: ``()`` when not singular; else names from :data:`TYPES`.
         type_text: One sentence per type.
         type_measures: The unit-free measure of each type (zero on its singular set), or empty when the
-            arm is not a 6-joint arm with a revolute wrist.
+            link is not moved by a 6-joint arm with a revolute wrist.
+        links: The frames of the task (one, or several for a stacked task).
+        task_joints: Indices into q of the joints that move the task (:func:`task_joints`).
     """
 
     robot_name: str
@@ -492,9 +692,17 @@ class SingularityReport:
     types: tuple[str, ...]
     type_text: tuple[str, ...]
     type_measures: dict[str, float] = field(default_factory=dict)
+    links: tuple[str, ...] = ()
+    task_joints: tuple[int, ...] = ()
 
     def __str__(self) -> str:
-        rows = " ".join(_ROW_NAMES[i] for i in self.rows)
+        if len(self.links) > 1:
+            per = [[r - 6 * k for r in self.rows if 6 * k <= r < 6 * k + 6] for k in range(len(self.links))]
+            rows = "; ".join(f"{link}: " + " ".join(_ROW_NAMES[r] for r in p) for link, p in zip(self.links, per))
+            rows = f"of {len(self.links)} links stacked ({rows})"
+        else:
+            rows = " ".join(_ROW_NAMES[i] for i in self.rows)
+        off = [name for i, name in enumerate(self.joint_names) if self.task_joints and i not in self.task_joints]
         lines = [
             f"{self.robot_name}: task rows {rows}; translation scaled by the characteristic length L = "
             f"{self.length:.4f} m (sum of the link offsets)",
@@ -512,39 +720,45 @@ class SingularityReport:
             if len(self.null_text):
                 lines.append("joint motions that move nothing (self-motion of a redundant arm):")
                 lines += [f"  - {t}" for t in self.null_text]
+            if off:
+                lines.append(f"joints that do not move the task: {', '.join(off)}")
             return "\n".join(lines)
         lines.append("SINGULAR: " + ", ".join(self.types))
         lines += [f"  {t}" for t in self.type_text]
+        who = "the tool" if self.links in ((), ("tool",)) else ", ".join(self.links)
         if len(self.lost_text) == 1:
-            lines.append("lost motion: the tool")
+            lines.append(f"lost motion: {who}")
         else:
-            lines.append(f"lost motion ({len(self.lost_text)} directions; any combination of them): the tool")
+            lines.append(f"lost motion ({len(self.lost_text)} directions; any combination of them): {who}")
         lines += [f"  - {t}" for t in self.lost_text]
         lines.append("joint motions that move nothing (null space):")
         lines += [f"  - {t}" for t in self.null_text]
+        if off:
+            lines.append(f"joints that do not move the task: {', '.join(off)}")
         return "\n".join(lines)
 
 
 def analyze(
-    robot: Robot, q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: str | None = None
+    robot: Robot, q: npt.ArrayLike, *, tol: float = SINGULAR_TOL, rows: Rows = "auto", link: Link = None
 ) -> SingularityReport | np.ndarray:
     """Analyse one configuration: the measures, the lost task directions, the null space and the type.
 
-    Types are told for 6-joint arms whose last three joints are revolute (see :func:`_type_measures` for
-    the exact measures): ``"wrist"`` when the last three axis directions are linearly dependent (two wrist
-    axes aligned), ``"elbow"`` when joints 2 and 3 cannot move the wrist centre radially (arm stretched
-    or folded), ``"shoulder"`` when joint 1 moves the wrist centre only along directions joints 2 and 3
-    give (the wrist centre on axis 1, or in the plane of axis 1 and axis 2 with a shoulder offset). Each
-    holds when its measure is below ``TYPE_FACTOR * tol``; several may hold at once. A singular
-    configuration for which none holds, or of an arm of another kind, is ``"unclassified"``.
+    Types are told when the task is one link moved by six joints whose last three are revolute (a 6-joint
+    arm's tool, or such an arm's end in a tree; see :func:`_type_measures` for the exact measures):
+    ``"wrist"`` when the last three axis directions are linearly dependent (two wrist axes aligned),
+    ``"elbow"`` when joints 2 and 3 cannot move the wrist centre radially (arm stretched or folded),
+    ``"shoulder"`` when joint 1 moves the wrist centre only along directions joints 2 and 3 give (the
+    wrist centre on axis 1, or in the plane of axis 1 and axis 2 with a shoulder offset). Each holds when
+    its measure is below ``TYPE_FACTOR * tol``; several may hold at once. A singular configuration for
+    which none holds, of another kind of arm, or of a stacked task, is ``"unclassified"``.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` configurations [rad, m].
         tol: Threshold on ``σ_min / σ_max`` of the scaled task Jacobian.
-        rows: The task rows (default ``"auto"``: :func:`task_rows`).
-        link: The frame whose task it is (default: the robot's one end effector; any frame of a tree).
-            Types are told only for a serial robot's own tool.
+        rows: The task rows (default ``"auto"``: :func:`task_rows` of each link).
+        link: A frame, a list of frames (a stacked task: the lost directions then span every link's
+            ``[v/L; ω]``) or None for the robot's one end effector (see :func:`task_links`).
 
     Returns:
         For one configuration ``(n,)``, a :class:`SingularityReport` (``str(report)`` is the text
@@ -555,48 +769,53 @@ def analyze(
     Raises:
         ShapeError: ``q`` is not ``(..., n)`` finite, or its measures, directions or type measures are beyond
             the largest float (huge prismatic values; ``manipulability`` and ``det`` saturate at ``inf`` as in
-            :mod:`robokin.measures`).
+            :mod:`robokin.measures`). OptionError: bad ``tol``, ``rows`` or ``link``.
     """
     tol = _check_tol(tol)
     q = validation.joint_vector(robot, q)
+    task = _task(robot, link, rows)
     if q.ndim > 1:  # reports are per-configuration text and vectors: one each (not a hot path)
         reports = np.empty(q.shape[:-1], dtype=object)
         for index in np.ndindex(q.shape[:-1]):
-            reports[index] = analyze(robot, q[index], tol=tol, rows=rows, link=link)
+            reports[index] = analyze(robot, q[index], tol=tol, rows=task.rows, link=task.links)
         return reports
-    link = robot.resolve_link(link)
-    idx = _rows_for(robot, rows, link)
+    idx = list(task.rows)
     L = robot.characteristic_length
-    row_scale, col_scale = unit_scales(robot)
-    J = jacobian(robot, q, link=link)
-    typed = robot.chain is not None and link == robot.default_link
+    J = _stacked_world(robot, q, task)  # (6k, n)
+    cols = task.joints
     overflow = ("singularity analysis", ("q", q, 1))
-    Js = validation.finite_result(J[idx] * row_scale[idx, None] * col_scale, *overflow, batch_ndim=0)
-    A, e = measures.without_overflow(Js)  # a power of two: U and V unchanged, no σ² overflows in the SVD
+    Js = validation.finite_result(J[idx] * task.scale, *overflow, batch_ndim=0)
+    # A power of two: U and V unchanged, no σ² overflows in the SVD (on the task's joints: (K, K), (m, m)).
+    A, e = measures.without_overflow(task.block(Js))
     U, s, Vt = np.linalg.svd(A)
     s = validation.finite_result(np.ldexp(s, e), *overflow, batch_ndim=0)
     top = float(s[0])
     ic = float(inverse_condition_from_singular_values(s))
     singular = ic < tol
     vanishing = [i for i in range(s.shape[0]) if s[i] <= tol * top] if singular else []
-    lost = np.zeros((len(vanishing), 6))
+    lost = np.zeros((len(vanishing), J.shape[0]))
     lost[:, idx] = U[:, vanishing].T
     if len(vanishing) > 1:
         lost = _readable_basis(lost)
-    lost = np.array([_canonical_sign(u) for u in lost]).reshape(-1, 6)
-    lost_text = tuple(_lost_words(u, idx if len(lost) == 1 else ()) for u in lost)  # "still": one lost only
-    null_rows = vanishing + list(range(s.shape[0], robot.n))
-    null = Vt[null_rows] * col_scale if null_rows else np.zeros((0, robot.n))
+    lost = np.array([_canonical_sign(u) for u in lost]).reshape(-1, J.shape[0])
+    lost_text = tuple(  # "still" is said for one lost direction only
+        _stacked_lost_words(task.links, u, idx if len(lost) == 1 else ()) for u in lost
+    )
+    null_rows = vanishing + list(range(s.shape[0], cols.shape[0]))
+    null = np.zeros((len(null_rows), robot.n))
+    if null_rows:
+        null[:, cols] = Vt[null_rows] * unit_scales(robot)[1][cols]  # joint rates [rad/s, m/s]
     null = np.array([_canonical_sign(v / np.linalg.norm(v)) for v in null]).reshape(-1, robot.n)
     types: tuple[str, ...] = ()
     type_measures: dict[str, float] = {}
-    if typed and _applicable(robot):
-        values = _type_measures(robot, q[None])
+    path = _typed_path(robot, task)
+    if path is not None:
+        values = _type_measures(robot, path, q[None])
         validation.finite_result(np.concatenate(list(values.values())), *overflow, batch_ndim=0)
         type_measures = {k: float(v[0]) for k, v in values.items()}
     if singular:
-        types = _types(robot, q[None], np.array([True]), tol)[0] if typed else ("unclassified",)
-    Jr = J[idx]
+        types = _types(robot, task, q[None], np.array([True]), tol)[0]
+    Jr = task.block(J[idx])
     square = Jr.shape[0] == Jr.shape[1]
     for a in (lost, null, Js, J, q):
         a.setflags(write=False)
@@ -620,8 +839,10 @@ def analyze(
         null_space=null,
         null_text=tuple(_null_words(robot, v) for v in null),
         types=types,
-        type_text=tuple(_type_words(robot, q, t) for t in types),
+        type_text=tuple(_type_words(robot, path, q, t) for t in types),
         type_measures=type_measures,
+        links=task.links,
+        task_joints=tuple(int(i) for i in cols),
     )
 
 
@@ -648,9 +869,10 @@ class SingularSearch:
         smallest_singular_value: ``(k,)`` ``σ_min`` of the scaled task Jacobian.
         types: One tuple of type names (:data:`TYPES`) per configuration.
         tol: The verification threshold on the inverse condition.
-        rows: The task rows.
+        rows: The task rows (into the stacked rows of every link for a stacked task).
         starts: How many random starts were driven.
         converged: How many starts reached a verified singular configuration (before removing duplicates).
+        links: The frames of the task.
     """
 
     robot_name: str
@@ -664,6 +886,7 @@ class SingularSearch:
     rows: tuple[int, ...]
     starts: int
     converged: int
+    links: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.q.shape[0])
@@ -677,8 +900,9 @@ class SingularSearch:
         return {key: np.array(v, dtype=int) for key, v in sorted(out.items())}
 
     def __str__(self) -> str:
+        of = f" of {' + '.join(self.links)}" if self.links and self.links != ("tool",) else ""
         lines = [
-            f"{self.robot_name}: {len(self)} singular configurations from {self.starts} random starts "
+            f"{self.robot_name}: {len(self)} singular configurations{of} from {self.starts} random starts "
             f"({self.converged} converged; verified σ_min/σ_max < {self.tol:g})"
         ]
         for key, idx in self.groups.items():
@@ -700,15 +924,12 @@ def q_text(joint_types: Sequence[str], q: np.ndarray) -> str:
     )
 
 
-def _objective(robot: Robot, idx: list[int]) -> Callable[[Any], Any]:
+def _objective(robot: Robot, task: _Task) -> Callable[[Any], Any]:
     """``g(q)`` ``(N, n) → (N,)``: signed det of the scaled square task block, else its manipulability."""
-    chain = robot.serial_chain
-    row_scale, col_scale = unit_scales(robot)
-    scale = row_scale[idx, None] * col_scale  # (k, n)
-    k, n = len(idx), robot.n
+    k, n = len(task.rows), task.joints.shape[0]
 
     def g(x: Any) -> Any:
-        J = jacobian_analytic(chain, x)[:, idx, :] * scale  # (N, k, n)
+        J = task.block(_task_jacobian(robot, task, x))  # (N, k, m)
         if k == n:
             return np.linalg.det(J)
         # √det(J Jᵀ) (wide) or √det(Jᵀ J) (tall): the product of the singular values, which vanishes
@@ -728,6 +949,7 @@ def find_singular(
     rows: Rows = "auto",
     max_iter: int = 60,
     progress: Callable[[int, int, int], None] | None = None,
+    link: Link = None,
 ) -> SingularSearch:
     """Find singular configurations by driving random starts within the limits to ``det J_s = 0``.
 
@@ -737,7 +959,8 @@ def find_singular(
     manipulability for a non-square task) and ``∇g`` comes from :mod:`robokin.autodiff` (reverse mode
     through the analytic Jacobian and the determinant). All starts move together as one batch. Each
     result is verified by an independent SVD (``σ_min / σ_max < tol``), duplicates are removed, and each
-    is typed as in :func:`analyze`.
+    is typed as in :func:`analyze`. The joints off the task (:func:`task_joints`) keep their random start
+    values, and two results that differ only there count as one.
 
     Args:
         robot: The robot.
@@ -747,12 +970,14 @@ def find_singular(
         rows: The task rows (default ``"auto"``).
         max_iter: Newton iterations per start.
         progress: Called after every iteration as ``progress(iteration, max_iter, converged_so_far)``.
+        link: A frame, a list of frames (a stacked task: singular when the links cannot all be moved at
+            once) or None for the robot's one end effector (see :func:`task_links`).
 
     Returns:
         A :class:`SingularSearch`.
 
     Raises:
-        OptionError: bad ``starts``, ``max_iter``, ``tol``, ``rows``, ``seed`` or ``progress``.
+        OptionError: bad ``starts``, ``max_iter``, ``tol``, ``rows``, ``seed``, ``progress`` or ``link``.
     """
     from . import autodiff
 
@@ -762,20 +987,20 @@ def find_singular(
             raise OptionError(f"{name} must be a positive integer, got {value!r}")
     rng = validation.rng(seed)
     progress = validation.progress(progress)
-    idx = _rows_for(robot, rows)
+    task = _task(robot, link, rows)
     lo, hi = robot.sampling_bounds.T
     _, col_scale = unit_scales(robot)
-    g = _objective(robot, idx)
+    g = _objective(robot, task)
     grad = autodiff.jacrev(g, batch_ndim=1)
     q = _sample(robot, rng, int(starts))
     active = np.ones(q.shape[0], dtype=bool)
     for it in range(int(max_iter)):
-        Js = scaled_jacobian(robot, q[active], idx)
+        Js = task.block(_task_jacobian(robot, task, q[active]))
         done = measures.inverse_condition(Js) < CONVERGED
         active[np.flatnonzero(active)[done]] = False
         if active.any():
             x = q[active]
-            with np.errstate(invalid="ignore"):  # √ of a Gram determinant rounded below 0 → NaN → no step
+            with np.errstate(invalid="ignore", divide="ignore"):  # √ of a Gram det rounded to <= 0 → no step
                 value = g(x)  # (m,)
                 dg = grad(x) * col_scale  # (m, n): gradient in scaled coordinates
             norm2 = np.sum(dg * dg, axis=-1)
@@ -789,17 +1014,17 @@ def find_singular(
         if not active.any():
             break
     # Verification by an independent SVD of the scaled task Jacobian at the final configurations.
-    Js = scaled_jacobian(robot, q, idx)
+    Js = task.block(_scaled(robot, q, task))
     s = np.linalg.svd(Js, compute_uv=False)
     ic = inverse_condition_from_singular_values(s)
     good = np.flatnonzero(ic < tol)
     kept: list[int] = []
-    scaled_q = q / col_scale
+    scaled_q = (q / col_scale)[:, task.joints]  # duplicates: alike on the task's joints
     for k in good:  # loop over results (not a hot path): keep the first of every cluster
         if all(np.abs(scaled_q[k] - scaled_q[j]).max() > DUPLICATE_TOL for j in kept):
             kept.append(int(k))
     q_found = q[kept]
-    types = _types(robot, q_found, np.ones(len(kept), dtype=bool), tol) if kept else []
+    types = _types(robot, task, q_found, np.ones(len(kept), dtype=bool), tol) if kept else []
     out_q, out_ic, out_s = q_found, ic[kept], s[kept, -1] if kept else np.zeros(0)
     for a in (out_q, out_ic, out_s):
         a.setflags(write=False)
@@ -812,9 +1037,10 @@ def find_singular(
         smallest_singular_value=np.asarray(out_s),
         types=tuple(types),
         tol=tol,
-        rows=tuple(idx),
+        rows=task.rows,
         starts=int(starts),
         converged=int(good.shape[0]),
+        links=task.links,
     )
 
 
@@ -842,6 +1068,7 @@ class SingularityMap:
         q: ``(n,)`` the configuration of the other joints [rad, m].
         rows: The task rows.
         tol: The singular threshold on σ_min/σ_max (for the near-singular contour of a non-square task).
+        links: The frames of the task.
     """
 
     robot_name: str
@@ -858,6 +1085,7 @@ class SingularityMap:
     q: np.ndarray
     rows: tuple[int, ...]
     tol: float
+    links: tuple[str, ...] = ()
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Draw the map: the measure as colours and the singular cells (:attr:`singular`) in red.
@@ -894,7 +1122,8 @@ class SingularityMap:
         units = ["deg" if kind == "revolute" else "m" for kind in self.joint_types]
         ax.set_xlabel(f"q{self.joints[0]} {self.joint_names[0]} [{units[0]}]")
         ax.set_ylabel(f"q{self.joints[1]} {self.joint_names[1]} [{units[1]}]")
-        ax.set_title(f"{self.robot_name}: {self.measure} over joints {self.joints[0]} and {self.joints[1]}")
+        of = f" of {' + '.join(self.links)}" if self.links and self.links != ("tool",) else ""
+        ax.set_title(f"{self.robot_name}{of}: {self.measure} over joints {self.joints[0]} and {self.joints[1]}")
         return ax
 
 
@@ -907,7 +1136,7 @@ REFINE_STEPS = 40
 
 
 def _refined_minima(
-    robot: Robot, grid: np.ndarray, ic: np.ndarray, coords: np.ndarray, joint: int, axis: int, idx: list[int]
+    robot: Robot, grid: np.ndarray, ic: np.ndarray, coords: np.ndarray, joint: int, axis: int, task: _Task
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refine every local minimum of ``ic`` along one grid axis by golden-section search.
 
@@ -929,13 +1158,11 @@ def _refined_minima(
     lo = coords[np.maximum(at - 1, 0)]
     hi = coords[np.minimum(at + 1, k - 1)]
     base = np.moveaxis(grid, axis, -2)[other, at]  # (m, n) configurations of the candidates
-    row_scale, col_scale = unit_scales(robot)
 
     def measure(value: np.ndarray) -> np.ndarray:
         q = base.copy()
         q[:, joint] = value
-        Js = jacobian_analytic(robot.serial_chain, q)[:, idx] * row_scale[idx, None] * col_scale
-        return measures.inverse_condition(Js)
+        return measures.inverse_condition(task.block(_task_jacobian(robot, task, q)))
 
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     c, d = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
@@ -967,7 +1194,7 @@ def _singular_cells(
     ij: tuple[int, int],
     ic: np.ndarray,
     d: np.ndarray | None,
-    idx: list[int],
+    task: _Task,
     tol: float,
 ) -> np.ndarray:
     """The boolean ``(ny, nx)`` singular set of a map (see :attr:`SingularityMap.singular`)."""
@@ -975,7 +1202,7 @@ def _singular_cells(
     for axis, coords, joint in ((1, x, ij[0]), (0, y, ij[1])):
         if coords.shape[0] < 2:
             continue
-        cells, minimum = _refined_minima(robot, grid, ic, coords, joint, axis, idx)
+        cells, minimum = _refined_minima(robot, grid, ic, coords, joint, axis, task)
         hit = cells[minimum < tol]
         singular[hit[:, 0], hit[:, 1]] = True
     if d is not None:  # a sign change of det between neighbours: mark the cell nearer the zero
@@ -991,13 +1218,13 @@ def _singular_cells(
     return singular
 
 
-def _default_q(robot: Robot, tol: float) -> np.ndarray:
-    """The first named configuration that is not singular, else a seeded random one within the limits."""
+def _default_q(robot: Robot, tol: float, task: _Task) -> np.ndarray:
+    """The first named configuration where the task is not singular, else a seeded random one within the limits."""
     for q in robot.configurations.values():
-        if not bool(is_singular(robot, q, tol=max(tol, 1e-3))):
+        if not bool(is_singular(robot, q, tol=max(tol, 1e-3), rows=task.rows, link=task.links)):
             return np.array(q)
     candidates = _sample(robot, np.random.default_rng(0), 16)
-    return candidates[int(np.argmax(measures.inverse_condition(scaled_jacobian(robot, candidates))))]
+    return candidates[int(np.argmax(inverse_condition(robot, candidates, task.rows, task.links)))]
 
 
 def singularity_map(
@@ -1010,6 +1237,7 @@ def singularity_map(
     rows: Rows = "auto",
     ranges: Sequence[tuple[float, float]] | None = None,
     tol: float = SINGULAR_TOL,
+    link: Link = None,
 ) -> SingularityMap:
     """A measure of the scaled task Jacobian over a grid of two joints (one vectorized batch).
 
@@ -1024,12 +1252,15 @@ def singularity_map(
         rows: The task rows (default ``"auto"``).
         ranges: ``((lo_i, hi_i), (lo_j, hi_j))`` [rad, m]; default: the joint limits (±π or ±L if unlimited).
         tol: Singular threshold recorded in the result.
+        link: A frame, a list of frames (a stacked task) or None for the robot's one end effector (see
+            :func:`task_links`). Both swept joints must move the task, and ``"det"`` needs as many task rows
+            as task joints (:func:`task_joints`).
 
     Returns:
         A :class:`SingularityMap`; ``.plot()`` draws it.
 
     Raises:
-        OptionError: bad joints, resolution, measure or rows. ShapeError: bad ``q`` or ``ranges``.
+        OptionError: bad joints, resolution, measure, rows or link. ShapeError: bad ``q`` or ``ranges``.
     """
     tol = _check_tol(tol)
     validation.choice(measure, "measure", MEASURES)
@@ -1040,12 +1271,20 @@ def singularity_map(
         res = ()
     if len(res) != 2 or any(not isinstance(r, (int, np.integer)) or not 2 <= r <= 1000 for r in res):
         raise OptionError(f"resolution must be an int or two ints in 2..1000, got {resolution!r}")
-    q0 = _default_q(robot, tol) if q is None else validation.joint_vector(robot, q)
+    task = _task(robot, link, rows)
+    idx = list(task.rows)
+    m = task.joints.shape[0]
+    off = [k for k in (i, j) if k not in task.joints]
+    if off:
+        raise OptionError(
+            f"joints {off} of robot {robot.name!r} do not move {' + '.join(task.links)}: the map would be flat "
+            f"along them; choose joints among its task joints {task.joints.tolist()}"
+        )
+    if measure == "det" and len(idx) != m:
+        raise OptionError(f"measure 'det' needs a square task block; rows {idx} with m = {m} task joints")
+    q0 = _default_q(robot, tol, task) if q is None else validation.joint_vector(robot, q)
     if q0.shape != (robot.n,):
         raise ShapeError(f"q must be one configuration of shape ({robot.n},), got shape {q0.shape}")
-    idx = _rows_for(robot, rows)
-    if measure == "det" and len(idx) != robot.n:
-        raise OptionError(f"measure 'det' needs a square task block; rows {idx} with n = {robot.n} joints")
     if ranges is None:
         bounds = robot.sampling_bounds[[i, j]]
     else:
@@ -1060,8 +1299,8 @@ def singularity_map(
     grid = np.broadcast_to(q0, (y.shape[0], x.shape[0], robot.n)).copy()  # (ny, nx, n)
     grid[..., i] = x[None, :]
     grid[..., j] = y[:, None]
-    Js = scaled_jacobian(robot, grid, rows)  # (ny, nx, k, n)
-    square = len(idx) == robot.n
+    Js = task.block(_scaled(robot, grid, task))  # (ny, nx, k, m)
+    square = len(idx) == m
     d = np.linalg.det(Js) if square else None
     ic = measures.inverse_condition(Js)
     if measure == "inverse_condition":
@@ -1073,7 +1312,7 @@ def singularity_map(
     else:
         assert d is not None  # "det" needs a square task block, checked above
         values = d
-    singular = _singular_cells(robot, grid, x, y, (i, j), ic, d, idx, tol)
+    singular = _singular_cells(robot, grid, x, y, (i, j), ic, d, task, tol)
     for a in (x, y, values, ic, singular, q0) + (() if d is None else (d,)):
         a.setflags(write=False)
     names = robot.joint_names
@@ -1093,4 +1332,5 @@ def singularity_map(
         q=q0,
         rows=tuple(idx),
         tol=tol,
+        links=task.links,
     )

@@ -699,7 +699,14 @@ class FollowResult:
         _freeze_fields(self)
 
 
-def follow(robot: Robot, T_path: npt.ArrayLike, q0: npt.ArrayLike, *, options: IKOptions | None = None) -> FollowResult:
+def follow(
+    robot: Robot,
+    T_path: npt.ArrayLike,
+    q0: npt.ArrayLike,
+    *,
+    options: IKOptions | None = None,
+    link: str | None = None,
+) -> FollowResult:
     """Follow a Cartesian path by IK, each sample seeded from the previous solution.
 
     The samples are solved one after another (each needs the previous answer); each solve is batched over
@@ -709,9 +716,12 @@ def follow(robot: Robot, T_path: npt.ArrayLike, q0: npt.ArrayLike, *, options: I
 
     Args:
         robot: The robot.
-        T_path: ``(..., N, 4, 4)`` desired ``T_world_tool``, e.g. ``cartesian_line(...).T``.
+        T_path: ``(..., N, 4, 4)`` desired ``T_world_link``, e.g. ``cartesian_line(...).T``.
         q0: ``(..., n)`` joint values [rad, m] near the first pose (the branch to keep).
         options: :class:`robokin.ik.IKOptions`; default ``IKOptions(max_restarts=0)``.
+        link: The frame that follows the path (default: the robot's one end effector). A frame other than
+            a serial chain's tool (any frame of a tree) is solved as one
+            :class:`robokin.multitask.PoseTask` by :func:`robokin.multitask.solve_tasks`.
 
     Returns:
         A :class:`FollowResult`.
@@ -720,6 +730,17 @@ def follow(robot: Robot, T_path: npt.ArrayLike, q0: npt.ArrayLike, *, options: I
         ShapeError / ConventionError: bad ``T_path`` or ``q0``.
     """
     from .ik import IKOptions, solve
+    from .multitask import PoseTask, solve_tasks
+
+    name = robot.resolve_link(link)
+    one_chain = robot.chain is not None and name == robot.default_link
+
+    def solve_one(T: np.ndarray, q: np.ndarray, options: IKOptions) -> tuple[np.ndarray, ...]:
+        if one_chain:
+            r = solve(robot, T, q, options=options)
+            return r.q, r.success, r.position_error, r.rotation_error
+        t = solve_tasks(robot, [PoseTask(name, T)], q, options=options)
+        return t.q, t.success, t.position_error[..., 0], t.rotation_error[..., 0]
 
     T_path = validation.transforms(T_path, "T_path")
     if T_path.ndim < 3:
@@ -731,12 +752,11 @@ def follow(robot: Robot, T_path: npt.ArrayLike, q0: npt.ArrayLike, *, options: I
     options = IKOptions(max_restarts=0) if options is None else options
     qs, ok, pe, re = [], [], [], []
     for k in range(T_path.shape[-3]):
-        result = solve(robot, T_path[..., k, :, :], q, options=options)
-        q = result.q
+        q, success, position_error, rotation_error = solve_one(T_path[..., k, :, :], q, options)
         qs.append(q)
-        ok.append(result.success)
-        pe.append(result.position_error)
-        re.append(result.rotation_error)
+        ok.append(success)
+        pe.append(position_error)
+        re.append(rotation_error)
     Q = np.stack(qs, axis=-2)  # (..., N, n)
     step = np.abs(np.diff(Q, axis=-2)).max(axis=(-1, -2)) if Q.shape[-2] > 1 else np.zeros(batch)
     return FollowResult(

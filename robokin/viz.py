@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import numpy as np
 import numpy.typing as npt
 
-from . import validation
+from . import singularity, validation
 from .errors import OptionError, RobokinError, ShapeError
-from .kinematics import fk_frames, jacobian
+from .kinematics import fk, fk_frames, jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.animation import FuncAnimation
@@ -52,6 +52,8 @@ __all__ = [
     "progress_bar",
     "plot_joints",
     "default_view",
+    "watched_links",
+    "drawn_link",
     "Skeleton",
     "ArmAnimation",  # noqa: F822 - made on first use by the module __getattr__ (matplotlib imported lazily)
     "SAVE_FORMATS",
@@ -126,7 +128,7 @@ class Skeleton:
     T_world_tool: np.ndarray
 
 
-def skeleton(robot: Robot, q: npt.ArrayLike) -> Skeleton:
+def skeleton(robot: Robot, q: npt.ArrayLike, link: str | None = None) -> Skeleton:
     """The points to draw for ``q`` ``(..., n)``; vectorized over the batch.
 
     For each joint ``j`` with previous frame ``F`` and motion frame ``M = F @ pre_j`` (axis ``z_j``, origin
@@ -138,12 +140,17 @@ def skeleton(robot: Robot, q: npt.ArrayLike) -> Skeleton:
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
+        link: The frame whose pose is ``T_world_tool`` (default: :func:`drawn_link`).
 
     Returns:
         A :class:`Skeleton` with the batch shape of ``q``.
     """
     q = validation.joint_vector(robot, q)
     batch = q.shape[:-1]
+    if link is not None and link != drawn_link(robot):
+        sk = skeleton(robot, q)
+        T_world_link = fk(robot, q, link=robot.resolve_link(link))
+        return Skeleton(sk.links, sk.joints, sk.axes, sk.T_world_base, T_world_link)
     if not robot.serial or robot.chain is None:  # a tree (a URDF's whole tree even when it has one leaf)
         return _tree_skeleton(robot, q)
     F = fk_frames(robot, q).reshape((-1, len(robot.joints) + 2, 4, 4))  # (N, m, 4, 4)
@@ -174,9 +181,24 @@ def skeleton(robot: Robot, q: npt.ArrayLike) -> Skeleton:
     )
 
 
+def watched_links(robot: Robot, link: str | Sequence[str] | None = None) -> tuple[str, ...]:
+    """The frames an animation or the teach window follows: ``link``, else the robot's one end effector, else
+    all its end effectors (both hands of a dual-arm robot).
+
+    The first is drawn with a triad and a trail; the singularity warning watches all of them as one stacked
+    task (:func:`robokin.singularity.inverse_condition` with ``link=`` this tuple).
+
+    Raises:
+        OptionError: an unknown frame (the message lists the robot's frames), an empty list or a repeated frame.
+    """
+    if link is None:
+        return (robot.default_link,) if robot.default_link else robot.end_effectors
+    return singularity.task_links(robot, link)
+
+
 def drawn_link(robot: Robot) -> str:
-    """The frame whose pose the tool triad and the trail follow: the default link, else the first end effector."""
-    return robot.default_link or robot.end_effectors[0]
+    """The frame whose pose the tool triad and the trail follow by default: the first of :func:`watched_links`."""
+    return watched_links(robot)[0]
 
 
 def _tree_skeleton(robot: Robot, q: np.ndarray) -> Skeleton:
@@ -236,25 +258,6 @@ def reach(robot: Robot) -> float:
             stroke = float(np.max(np.abs(joint.limits)))
             total += stroke if np.isfinite(stroke) else UNLIMITED_STROKE
     return max(total, 1e-3)
-
-
-def _inverse_condition(robot: Robot, q: np.ndarray) -> np.ndarray:
-    """σ_min/σ_max ``(...)`` of the unit-free task Jacobian at ``q`` ``(..., n)``; 0 at a singularity.
-
-    The same measure as :func:`robokin.singularity.is_singular` (translation rows scaled by the arm's
-    characteristic length, the arm's own task rows), so the warning agrees with ``robokin singular``.
-    """
-    from .singularity import inverse_condition
-
-    if robot.chain is None:  # a tree: its tool's task, or every end effector's stacked; translation rows / reach
-        from .measures import inverse_condition as of_matrix
-
-        rows = [
-            jacobian(robot, q, link=link) / np.array([reach(robot)] * 3 + [1.0] * 3)[:, None]
-            for link in ([robot.default_link] if robot.default_link else robot.end_effectors)
-        ]
-        return np.asarray(of_matrix(np.concatenate(rows, axis=-2)), dtype=float)
-    return np.asarray(inverse_condition(robot, q), dtype=float)
 
 
 def _ellipsoid_axes(J: np.ndarray) -> np.ndarray:
@@ -487,6 +490,7 @@ def plot(
     title: str | None = None,
     limits: bool = True,
     view: tuple[float, float] | None = None,
+    link: str | None = None,
 ) -> Axes:
     """Draw the arm at one configuration as a 3D stick figure.
 
@@ -498,13 +502,14 @@ def plot(
         title: Axes title (default: the robot's name).
         limits: Set equal-aspect limits of ± the robot's reach around its base (False keeps the axes' own).
         view: Camera ``(elevation, azimuth)`` [deg]; None keeps the axes' own.
+        link: The frame drawn with the tool triad (default: :func:`drawn_link`).
 
     Returns:
         The axes drawn into.
 
     Raises:
         ShapeError: ``q`` is not a single configuration ``(n,)``.
-        OptionError: ``ax`` is not a 3D axes.
+        OptionError: ``ax`` is not a 3D axes, or an unknown ``link``.
     """
     q = validation.joint_vector(robot, q)
     if q.ndim != 1:
@@ -512,7 +517,7 @@ def plot(
     ax = _new_axes(ax)
     size = reach(robot)
     arm = _Arm(ax, robot, size, color)
-    arm.update(skeleton(robot, q))
+    arm.update(skeleton(robot, q, link))
     view = _check_view(view)
     if limits:
         _frame_axes(ax, robot, size)
@@ -534,7 +539,9 @@ def _animation_class() -> Any:
             fps: Frames per second it was made for.
             n_frames: Number of frames.
             q_path: ``(n_frames, n)`` the configurations shown.
-            inverse_condition: ``(n_frames,)`` σ_min/σ_max of the unit-free task Jacobian at each frame.
+            inverse_condition: ``(n_frames,)`` σ_min/σ_max of the unit-free task Jacobian of the watched links
+                (stacked) at each frame.
+            links: The watched frames (:func:`watched_links`); the triad and the trail follow the first.
             near_singular: ``(n_frames,)`` bool, frames drawn with the singularity warning.
             ellipsoid_scale: Drawing scale of the velocity ellipsoid [m drawn per m/s], or None.
             ax: The 3D axes it draws into.
@@ -577,6 +584,7 @@ def animate(
     legend: bool = True,
     ax: Axes | None = None,
     title: str | None = None,
+    link: str | Sequence[str] | None = None,
 ) -> FuncAnimation:
     """Animate the arm along a joint path, one frame per configuration.
 
@@ -584,14 +592,14 @@ def animate(
         robot: The robot.
         q_path: ``(frames, n)`` joint values [rad, m], e.g. ``trajectory.quintic(...).q``.
         fps: Frames per second (the animation's interval is ``1000 / fps`` ms).
-        trail: Draw the path of the tool origin up to the current frame.
+        trail: Draw the path of the tool origin (of each watched link, the others dashed) up to the current frame.
         ellipsoid: Draw the translational velocity (manipulability) ellipsoid at the tool: the tool
             velocities reachable with joint rates of unit norm, ``{J_v q̇ : |q̇| ≤ 1}``, scaled for the whole
             animation so that its largest semi-axis is ``ELLIPSOID_FRACTION`` of the reach (the scale, in
             m per m/s, is printed in the status label). The trail is drawn above it.
-        near_singular: Frames whose unit-free Jacobian (:func:`robokin.singularity.scaled_jacobian`) has
-            inverse condition number σ_min/σ_max below this are drawn with red links and a
-            "NEAR SINGULARITY" label.
+        near_singular: Frames whose unit-free task Jacobian (:func:`robokin.singularity.inverse_condition`
+            of the watched links, stacked) has inverse condition number σ_min/σ_max below this are drawn
+            with red links and a "NEAR SINGULARITY" label.
         targets: ``(k, 3)`` world points [m] to mark (e.g. IK targets), or None.
         line: ``(2, 3)`` start and end [m] of a planned straight tool line: drawn dashed, with a start and an
             end marker; or None.
@@ -603,6 +611,9 @@ def animate(
         legend: Draw a legend naming the trail, targets, ellipsoid, line markers and the red links.
         ax: A 3D axes to draw into; a new figure when None.
         title: Axes title (default: the robot's name).
+        link: The frame(s) to watch (:func:`watched_links`; default: the robot's one end effector, else
+            every end effector): the first carries the tool triad, the trail and the ellipsoid; the warning
+            is about all of them as one stacked task.
 
     Returns:
         An ``ArmAnimation`` (a ``matplotlib.animation.FuncAnimation``) with ``fps``, ``n_frames``,
@@ -611,9 +622,11 @@ def animate(
     Raises:
         ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, ``targets`` not ``(k, 3)`` or
             ``line`` not ``(2, 3)``.
-        OptionError: ``fps`` not positive, ``limits`` unknown, a bad ``view``, or ``ax`` not a 3D axes.
+        OptionError: ``fps`` not positive, ``limits`` unknown, a bad ``view``, ``ax`` not a 3D axes, or an
+            unknown ``link``.
     """
     validation.choice(limits, "limits", LIMITS)
+    links = watched_links(robot, link)
     q_path = validation.joint_vector(robot, q_path, "q_path")
     if q_path.ndim != 2 or q_path.shape[0] < 1:
         raise ShapeError(f"q_path must have shape (frames, {robot.n}) with frames >= 1, got {q_path.shape}")
@@ -632,9 +645,9 @@ def animate(
     ax.computed_zorder = False  # draw in the Z_* order: the trail stays visible over the ellipsoid
     fig = ax.figure
     size = reach(robot)
-    sk = skeleton(robot, q_path)  # every frame's geometry at once, (frames, ...)
-    J = jacobian(robot, q_path, link=drawn_link(robot))  # (frames, 6, n)
-    inv_cond = _inverse_condition(robot, q_path)  # (frames,)
+    sk = skeleton(robot, q_path, links[0])  # every frame's geometry at once, (frames, ...)
+    J = jacobian(robot, q_path, link=links[0])  # (frames, 6, n)
+    inv_cond = singularity.inverse_condition(robot, q_path, link=links)  # (frames,)
     warn = inv_cond < near_singular
     tool_path = sk.T_world_tool[:, :3, 3]  # (frames, 3)
 
@@ -666,10 +679,20 @@ def animate(
     for artist in (arm.links, arm.joints, arm.joint_axes, *arm.base, *arm.tool):
         artist.set_zorder(Z_ARM)
     trail_line = None
+    trail_label = "tool path (trail)" if links[0] == "tool" else f"{links[0]} path (trail)"
+    other_trails: list[tuple[Any, np.ndarray]] = []  # the other watched links' trails: (line, (frames, 3))
     if trail:
         trail_line = ax.plot(
-            [], [], [], "-", color=TRAIL_COLOR, lw=2.0, gid="trail", label="tool path (trail)", zorder=Z_TRAIL
+            [], [], [], "-", color=TRAIL_COLOR, lw=2.0, gid="trail", label=trail_label, zorder=Z_TRAIL
         )[0]
+        if len(links) > 1:
+            others = fk(robot, q_path, link=list(links[1:]))[:, :, :3, 3]  # (frames, k - 1, 3)
+            for k, name in enumerate(links[1:]):
+                line_k = ax.plot(
+                    [], [], [], "--", color=TRAIL_COLOR, lw=1.5, gid=f"trail-{name}", label=f"{name} path (trail)"
+                )[0]
+                line_k.set_zorder(Z_TRAIL)
+                other_trails.append((line_k, others[:, k]))
     if ellipsoid:
         ell_line = ax.plot(
             [],
@@ -712,6 +735,9 @@ def animate(
         if trail_line is not None:
             _set_data(trail_line, tool_path[: i + 1])
             changed.append(trail_line)
+        for line_k, path_k in other_trails:
+            _set_data(line_k, path_k[: i + 1])
+            changed.append(line_k)
         if ellipsoid:
             _set_data(ell_line, shells[i])
             changed.append(ell_line)
@@ -737,6 +763,7 @@ def animate(
     anim.near_singular = warn
     anim.ellipsoid_scale = scale if ellipsoid else None
     anim.ax = ax
+    anim.links = links
     anim.draw_frame = draw
     return anim
 
@@ -917,8 +944,8 @@ def save(
 
 
 # ----------------------------------------------------------------------------------------- teach
-def teach(robot: Robot, q: npt.ArrayLike | None = None) -> Figure:
-    """An interactive window: one slider per joint; the arm, the tool pose and manipulability follow live.
+def teach(robot: Robot, q: npt.ArrayLike | None = None, link: str | Sequence[str] | None = None) -> Figure:
+    """An interactive window: one slider per joint; the arm, the link poses and manipulability follow live.
 
     The library does not show the window: call ``matplotlib.pyplot.show()`` (``robokin teach`` does).
 
@@ -926,20 +953,22 @@ def teach(robot: Robot, q: npt.ArrayLike | None = None) -> Figure:
         robot: The robot.
         q: ``(n,)`` starting joint values [rad, m] (default: the first named configuration, else the
             middle of the limits).
+        link: The frame(s) whose poses are shown (:func:`watched_links`; default: the robot's one end
+            effector, else every end effector, e.g. both hands). Manipulability and σmin/σmax are those of
+            their stacked task (:mod:`robokin.singularity`).
 
     Returns:
         The figure. ``fig.robokin_sliders`` holds the sliders (revolute ones in degrees) and
         ``fig.robokin_q()`` returns the current ``(n,)`` joint values [rad, m].
 
     Raises:
-        ShapeError: bad ``q``.
+        ShapeError: bad ``q``. OptionError: an unknown ``link``.
     """
     from matplotlib.widgets import Slider
 
-    from .kinematics import fk
-    from .measures import manipulability
     from .spatial import matrix_to_rpy
 
+    links = watched_links(robot, link)
     size = reach(robot)
     ranges = [(float(lo), float(hi)) for lo, hi in robot.sampling_bounds]  # unlimited: ±π rad or ±L m
     if q is None:
@@ -961,6 +990,9 @@ def teach(robot: Robot, q: npt.ArrayLike | None = None) -> Figure:
     readout = fig.text(0.58, 0.95, "", va="top", family="monospace", fontsize=9, gid="readout")
     sliders = []
     height = min(0.05, 0.45 / robot.n)
+    # A new Slider redraws the figure (draw_idle draws at once on non-GUI canvases): n redraws of a growing
+    # figure, 9 s for Baxter's 14 joints. Skip them; refresh() below draws once.
+    setattr(fig.canvas, "draw_idle", lambda *args, **kwargs: None)  # noqa: B010
     for i, (joint, (lo, hi)) in enumerate(zip(robot.moving_joints, ranges)):
         slot = fig.add_axes((0.68, 0.45 - (i + 1) * height, 0.25, 0.7 * height))
         to_shown = np.degrees if revolute[i] else (lambda v: v)
@@ -974,6 +1006,7 @@ def teach(robot: Robot, q: npt.ArrayLike | None = None) -> Figure:
             valfmt="%.1f" + unit if revolute[i] else "%.3f" + unit,
         )
         sliders.append(s)
+    delattr(fig.canvas, "draw_idle")  # the canvas's own method again
 
     def current() -> np.ndarray:
         shown = np.array([s.val for s in sliders])
@@ -981,18 +1014,22 @@ def teach(robot: Robot, q: npt.ArrayLike | None = None) -> Figure:
 
     def refresh(_value: Any = None) -> None:
         qc = current()
-        arm.update(skeleton(robot, qc))
-        T = fk(robot, qc)
-        w = float(manipulability(jacobian(robot, qc)))
-        inv_cond = float(_inverse_condition(robot, qc))
+        arm.update(skeleton(robot, qc, links[0]))
+        w = float(singularity.manipulability(robot, qc, link=links))
+        inv_cond = float(singularity.inverse_condition(robot, qc, link=links))
         near = inv_cond < NEAR_SINGULAR
         arm.set_color(WARN_COLOR if near else LINK_COLOR)
-        rpy = np.degrees(matrix_to_rpy(T[:3, :3]))
+        text = ""
+        for name, T in zip(links, fk(robot, qc, link=list(links))):
+            rpy = np.degrees(matrix_to_rpy(T[:3, :3]))
+            text += (
+                f"{name} pose (world)\n"
+                f"  x y z [m]   {T[0, 3]:8.4f} {T[1, 3]:8.4f} {T[2, 3]:8.4f}\n"
+                f"  r p y [deg] {rpy[0]:8.2f} {rpy[1]:8.2f} {rpy[2]:8.2f}\n"
+            )
+        of = "" if len(links) == 1 else f" ({len(links)} links stacked)"
         readout.set_text(
-            "tool pose (world)\n"
-            f"  x y z [m]   {T[0, 3]:8.4f} {T[1, 3]:8.4f} {T[2, 3]:8.4f}\n"
-            f"  r p y [deg] {rpy[0]:8.2f} {rpy[1]:8.2f} {rpy[2]:8.2f}\n"
-            f"manipulability w = {w:.4g}\n"
+            text + f"manipulability w = {w:.4g}{of}\n"
             f"1/κ(J) = σmin/σmax = {inv_cond:.3f}" + ("\nNEAR SINGULARITY" if near else "")
         )
         readout.set_color(WARN_COLOR if near else "#2e3436")

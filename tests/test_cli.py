@@ -303,7 +303,9 @@ def test_info_prints_the_frame_tree_and_mimic_joints(capsys):
     out = capsys.readouterr().out
     assert "n = 8 joint variables" in out
     assert re.search(r"finger_right\s+prismatic\s+origin\s+mimic: 1 x finger_left \+ 0", out)
-    assert "frame tree (13 frames, end effectors marked *):" in out
+    assert "frame tree (13 frames, end effectors marked *; link = tool unless --link says otherwise):" in out
+    assert re.search(r"^ {4}joint1  \(revolute, q\[0\]\)$", out, re.M)
+    assert re.search(r"^ {22}finger_left  \(prismatic, q\[7\]\) \*$", out, re.M)
     assert re.search(r"^ {22}finger_right  \(prismatic, mimics finger_left\) \*$", out, re.M)
     assert re.search(r"^ {22}tool  \(frame\) \*$", out, re.M)
 
@@ -319,6 +321,63 @@ def test_fk_and_jacobian_of_a_link(capsys):
     assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
     assert main(["jacobian", "baxter", "neutral", "--link", "left_gripper", "--frame", "local"]) == 0
     assert "link = left_gripper" in capsys.readouterr().out
+
+
+def test_info_of_a_dual_arm_robot_says_there_is_no_default_link(capsys):
+    assert main(["info", "baxter"]) == 0
+    out = capsys.readouterr().out
+    assert "frame tree (23 frames, end effectors marked *; no default link: pass --link FRAME" in out
+    assert re.search(r"^ {24}left_gripper  \(frame\) \*$", out, re.M)
+    assert re.search(r"^ {6}right_s0  \(revolute, q\[7\]\)$", out, re.M)
+
+
+def test_fk_and_jacobian_of_several_links(capsys):
+    robot = robokin.load("baxter")
+    q = robot.configurations["neutral"]
+    assert main(["fk", "baxter", "neutral", "--link", "left_gripper", "--link", "right_gripper"]) == 0
+    left, right = capsys.readouterr().out.split("\n\n")
+    for text, link in ((left, "left_gripper"), (right, "right_gripper")):
+        assert f"link = {link}" in text and f"T_world_{link} =" in text
+        np.testing.assert_allclose(numbers_after("xyz", text), robot.fk(q, link=link)[:3, 3], atol=1e-4)
+    assert main(["jacobian", "baxter", "neutral", "--link", "right_gripper", "--link", "left_gripper"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("link = right_gripper") < out.index("link = left_gripper")
+    assert main(["fk", "baxter", "neutral", "--link", "left_gripper", "--link", "left_grpper"]) == 1
+    assert re.search(r"link must be a frame of robot 'baxter' \('base', .*got 'left_grpper'", capsys.readouterr().err)
+
+
+def test_singular_of_a_stacked_task(capsys):
+    from robokin import singularity
+
+    robot = robokin.load("baxter")
+    q = np.array(singularity.find_singular(robot, starts=4, seed=1, link="left_gripper").q[0])
+    q[7:] = robot.configurations["neutral"][7:]  # the left arm singular, the right arm not
+    argv = ["singular", "baxter", *(repr(float(v)) for v in q), "--link", "left_gripper", "--link", "right_gripper"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "link = left_gripper + right_gripper" in out and "of 2 links stacked" in out and "SINGULAR: " in out
+    assert main(argv[:-2]) == 0  # the left hand alone: singular too
+    out = capsys.readouterr().out
+    assert "link = left_gripper\n" in out and "SINGULAR: " in out
+    assert main(["singular", "baxter", "neutral", "--link", "right_gripper"]) == 0
+    out = capsys.readouterr().out
+    ic = float(singularity.inverse_condition(robot, robot.configurations["neutral"], link="right_gripper"))
+    assert f"σ_min/σ_max = {ic:.3e}" in out and "NOT SINGULAR" in out
+    assert main(["singular", "baxter", "neutral"]) == 1
+    assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+
+
+def test_singular_find_and_map_of_a_link(tmp_path, capsys):
+    argv = ["singular", "baxter", "--find", "--starts", "3", "--link", "left_gripper", "--link", "right_gripper"]
+    assert main(argv) == 0
+    assert re.search(r"baxter: \d+ singular configurations of left_gripper \+ right_gripper", capsys.readouterr().out)
+    out = tmp_path / "map.png"
+    argv = ["singular", "baxter", "neutral", "--map", "1", "3", "--link", "left_gripper", "--resolution", "9"]
+    assert main([*argv, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "link = left_gripper, other joints at q = [0.00°, -31.51°" in text and out.stat().st_size > 1000
+    assert main(["singular", "baxter", "neutral", "--map", "1", "3", "--out", str(out)]) == 1
+    assert "pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["fk", "jacobian", "singular"])

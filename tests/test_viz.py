@@ -405,6 +405,104 @@ def test_animate_command_errors(tmp_path, capsys):
         main(["animate", "planar2r", "--to", "zero", "--line", "1", "0", "0"])
 
 
+# ----------------------------------------------------------------------------------------- trees: teach, animate
+HANDS = ("left_gripper", "right_gripper")
+
+
+def _readout(fig) -> str:
+    return [t for t in fig.texts if t.get_gid() == "readout"][0].get_text()
+
+
+def test_teach_on_a_dual_arm_robot_shows_both_hands_and_their_stacked_measure():
+    from robokin import singularity
+
+    robot = robokin.load("baxter")
+    # The right arm in a singular posture (found for the left arm, mirrored), the left arm at neutral.
+    q = robot.configurations["neutral"].copy()
+    q[7:] = singularity.find_singular(robot, starts=3, seed=1, link="left_gripper").q[0][:7]
+    fig = viz.teach(robot, q)  # no default link: both end effectors are watched
+    text = _readout(fig)
+    assert "σmin/σmax = 0.000" in text and "NEAR SINGULARITY" in text and "(2 links stacked)" in text
+    fig.robokin_sliders[10].set_val(np.degrees(0.75))  # right_e1 to its neutral value
+    q = fig.robokin_q()
+    text = _readout(fig)
+    for hand in HANDS:
+        block = text.split(f"{hand} pose (world)")[1]
+        shown = [float(v) for v in block.split("x y z [m]")[1].split("\n")[0].split()]
+        np.testing.assert_allclose(shown, robot.fk(q, link=hand)[:3, 3], atol=1e-4)
+    ic = float(singularity.inverse_condition(robot, q, link=list(HANDS)))
+    assert f"σmin/σmax = {ic:.3f}" in text and ic > 1e-4  # moved off the singular posture
+    ax = [a for a in fig.axes if a.name == "3d"][0]
+    np.testing.assert_allclose(xyz(line(ax, "tool-x"))[0], robot.fk(q, link="left_gripper")[:3, 3], atol=1e-12)
+    fig = viz.teach(robot, link="right_gripper")
+    text = _readout(fig)
+    assert "right_gripper pose (world)" in text and "left_gripper" not in text and "stacked" not in text
+    ax = [a for a in fig.axes if a.name == "3d"][0]
+    T = robot.fk(fig.robokin_q(), link="right_gripper")
+    np.testing.assert_allclose(xyz(line(ax, "tool-x"))[0], T[:3, 3], atol=1e-12)
+    with pytest.raises(OptionError, match=r"link must be a frame of robot 'baxter' .*got 'right_hand_tcp'"):
+        viz.teach(robot, link="right_hand_tcp")
+
+
+def test_plot_a_tree_with_the_triad_at_a_chosen_link():
+    robot = robokin.load("baxter")
+    q = robot.configurations["neutral"]
+    for link in HANDS:
+        ax = viz.plot(robot, q, link=link)
+        np.testing.assert_allclose(xyz(line(ax, "tool-x"))[0], robot.fk(q, link=link)[:3, 3], atol=1e-12)
+        plt.close(ax.figure)
+    ax = viz.plot(robot, q)  # no --link: the first end effector
+    np.testing.assert_allclose(xyz(line(ax, "tool-x"))[0], robot.fk(q, link="left_gripper")[:3, 3], atol=1e-12)
+    with pytest.raises(OptionError, match=r"link must be a frame of robot 'baxter' .*got 'gripper'"):
+        viz.plot(robot, q, link="gripper")
+
+
+def test_animate_a_tree_watches_the_chosen_links():
+    from robokin import singularity
+
+    robot = robokin.load("baxter")
+    path = trajectory.quintic(robot, robot.configurations["neutral"], robot.configurations["zero"], steps=4).q
+    anim = viz.animate(robot, path, ax=viz.axes3d(offscreen=True))
+    assert anim.links == HANDS
+    np.testing.assert_allclose(anim.inverse_condition, singularity.inverse_condition(robot, path, link=list(HANDS)))
+    anim.draw_frame(2)  # each hand's trail up to frame 3, the second one dashed
+    np.testing.assert_allclose(xyz(line(anim.ax, "trail")), robot.fk(path[:3], link=HANDS[0])[:, :3, 3], atol=1e-12)
+    second = line(anim.ax, "trail-right_gripper")
+    np.testing.assert_allclose(xyz(second), robot.fk(path[:3], link=HANDS[1])[:, :3, 3], atol=1e-12)
+    assert second.get_linestyle() == "--" and second.get_label() == "right_gripper path (trail)"
+    anim = viz.animate(robot, path, link="right_gripper", ax=viz.axes3d(offscreen=True), ellipsoid=True)
+    assert anim.links == ("right_gripper",)
+    np.testing.assert_allclose(anim.inverse_condition, singularity.inverse_condition(robot, path, link="right_gripper"))
+    anim.draw_frame(3)
+    trail = xyz(line(anim.ax, "trail"))
+    np.testing.assert_allclose(trail, robot.fk(path, link="right_gripper")[:, :3, 3], atol=1e-12)
+    assert line(anim.ax, "trail").get_label() == "right_gripper path (trail)"
+    with pytest.raises(OptionError, match=r"link names frame 'left_gripper' twice"):
+        viz.animate(robot, path, link=["left_gripper", "left_gripper"])
+
+
+def test_animate_command_line_of_a_tree_link(tmp_path, capsys):
+    robot = robokin.load("baxter")
+    start = robot.fk(robot.configurations["neutral"], link="right_gripper")[:3, 3]
+    goal = [f"{v:.4f}" for v in start + [-0.05, 0.05, 0.05]]
+    out = tmp_path / "line.gif"
+    argv = ["animate", "baxter", "--line", *goal, "--frames", "4", "--out", str(out)]
+    assert main([*argv, "--link", "right_gripper"]) == 0
+    text = capsys.readouterr().out
+    assert "straight line of right_gripper from [" in text and "IK did not converge" not in text
+    assert float(text.split("from the line: ")[1].split(" m")[0]) < 1e-5
+    assert "smallest σmin/σmax of [v/L; ω] J of right_gripper:" in text
+    with Image.open(out) as im:
+        assert im.n_frames == 4
+    assert main(argv) == 1  # which hand? the robot has two end effectors
+    assert "pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    # A tree with a default link (the Panda hand's tool) needs no --link; --to watches both hands of Baxter.
+    assert main(["animate", "panda_hand", "--line", "0.4", "0.05", "0.5", "--frames", "3", "--out", str(out)]) == 0
+    assert "straight line of the tool" in capsys.readouterr().out
+    assert main(["animate", "baxter", "--to", "zero", "--frames", "3", "--out", str(out)]) == 0
+    assert "J of left_gripper + right_gripper:" in capsys.readouterr().out
+
+
 # ----------------------------------------------------------------------------------------- framing (issue 11, 7)
 def _pixels(fig) -> np.ndarray:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
