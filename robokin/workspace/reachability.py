@@ -70,8 +70,21 @@ class ReachabilityJob:
     def n_chunks(self) -> int:
         return -(-self.pose_ids.size // self.base)
 
-    def new_state(self, start: None = None) -> None:
+    # the engine protocol (.engines): the accumulator is the list of summaries (disjoint pose sets)
+    def start(self) -> list[dict[str, np.ndarray]]:
+        return []
+
+    def run_into(self, acc: list[dict[str, np.ndarray]], chunks: Sequence[int]) -> None:
+        acc.append(self.run(chunks))
+
+    def state(self, acc: list[dict[str, np.ndarray]]) -> None:
         return None
+
+    def fold(self, acc: list[dict[str, np.ndarray]], summary: dict[str, np.ndarray]) -> None:
+        acc.append(summary)
+
+    def finish(self, acc: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        return self.merge(acc)
 
     def poses(self, ids: np.ndarray) -> np.ndarray:
         """``T_world_tool`` ``(len(ids), 4, 4)`` of flat pose ids."""
@@ -98,6 +111,8 @@ class ReachabilityJob:
 
     def merge(self, summaries: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         """Exact merge of disjoint pose sets: sorted by pose id."""
+        if not summaries:
+            return {"pose": np.zeros(0, np.int64), "success": np.zeros(0, bool), "manipulability": np.zeros(0)}
         if len(summaries) == 1:
             return summaries[0]
         cat = {name: np.concatenate([s[name] for s in summaries]) for name in ("pose", "success", "manipulability")}
