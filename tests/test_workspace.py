@@ -184,15 +184,16 @@ def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
 def brute_force(job):
     """Per voxel counts and maxima and per (voxel, direction) best manipulability of every sample of ``job``,
     each with its exact measure (no bound, no pruning), straight from fk and the Jacobian."""
-    q = np.concatenate(
-        [
-            sampling.chunk_samples(job.lo, job.hi, job.seed, c, min(job.base, job.samples - c * job.base))
-            for c in range(job.n_chunks)
-        ]
-    )
-    T = robokin.fk(job.robot, q)
-    J = robokin.jacobian(job.robot, q)
+    qs = [
+        sampling.chunk_samples(job.lo, job.hi, job.seed, c, min(job.base, job.samples - c * job.base))
+        for c in range(job.n_chunks)
+    ]
+    q = np.concatenate(qs)
+    # chunk by chunk: a tree's Jacobian folds its path columns by a matmul, whose rounding may depend on the batch
+    T = np.concatenate([robokin.fk(job.robot, x, link=job.link) for x in qs])
+    J = np.concatenate([robokin.jacobian(job.robot, x, link=job.link) for x in qs])
     ijk = np.floor((T[:, :3, 3] - job.origin) / job.voxel).astype(np.int64)
+    assert np.all((ijk >= 0) & (ijk < job.shape))  # the grid holds the frame's reach: no sample clipped
     voxel = np.ravel_multi_index(ijk.T, job.shape)
     direction = job.partition.index(T[:, :3, 2])
     A = cap_module.gram(np.moveaxis(J, 0, -1), job.rows, job.row_scale, job.col_scale)
@@ -206,11 +207,14 @@ def brute_force(job):
     return np.bincount(voxel, minlength=V), best_m, best_ic, pair.reshape(V, D)
 
 
-@pytest.mark.parametrize("which", ["planar", "wrist"])
+@pytest.mark.parametrize("which", ["planar", "wrist", "baxter"])
 def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wrist):
-    # Many samples per voxel, so the bounds skip most exact σ_min/σ_max; the map must not notice.
-    robot = {"planar": planar, "wrist": wrist}[which]
-    job = dataclasses.replace(cap_module.capability_job(robot, 12 * 1024 + 5, 0.35, 6, 9), base=1024)
+    # Many samples per voxel, so the bounds skip most exact σ_min/σ_max; the map must not notice. Baxter: a
+    # tree robot's hand (link=), its reach ball about its own shoulder.
+    robot, link = {"planar": (planar, None), "wrist": (wrist, None), "baxter": (robokin.load("baxter"), "left_hand")}[
+        which
+    ]
+    job = dataclasses.replace(cap_module.capability_job(robot, 12 * 1024 + 5, 0.35, 6, 9, link), base=1024)
     counts, best_m, best_ic, pair = brute_force(job)
     acc = job.start()
     for c in range(job.n_chunks):
@@ -227,6 +231,27 @@ def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wris
     assert np.array_equal(m.pair_manipulability[reached], expected[reached].astype(np.float16))
     np.testing.assert_array_equal(m.reachability.reshape(-1)[m.pair_voxels], reached.mean(axis=1))
     assert m.pair_count == reached.sum() and m.pair_keys().size == reached.sum()
+    assert m.link == robot.resolve_link(link)
+
+
+def test_a_tree_robot_maps_each_hand_about_its_own_shoulder():
+    baxter = robokin.load("baxter")
+    left = workspace.capability_map(baxter, samples=3000, voxel=0.1, directions=8, link="left_hand")
+    right = workspace.capability_map(baxter, samples=3000, voxel=0.1, directions=8, link="right_hand")
+    assert left.link == "left_hand" and left.counts.sum() == 3000
+    centre_l, radius = sampling.reach(baxter, "left_hand")
+    centre_r, _ = sampling.reach(baxter, "right_hand")
+    # the hands mirror each other about the x-z plane: so do their reach balls, and their reached y
+    np.testing.assert_allclose(centre_l * [1, -1, 1], centre_r, atol=1e-3)
+    y = lambda m: (m.centres()[..., 1][m.counts > 0]).mean()  # noqa: E731
+    assert y(left) > 0.1 and y(right) < -0.1
+    q = sampling.chunk_samples(*baxter.sampling_bounds.T, 0, 0, 3000)
+    d = np.linalg.norm(robokin.fk(baxter, q, link="left_hand")[:, :3, 3] - centre_l, axis=-1)
+    assert d.max() <= radius and d.max() > 0.6 * radius  # a ball that holds the hand, not far too big
+    with pytest.raises(OptionError, match="end effectors"):
+        workspace.capability_map(baxter, samples=10)
+    with pytest.raises(OptionError, match="link must be a frame of robot 'baxter'"):
+        workspace.capability_map(baxter, samples=10, link="left_foot")
 
 
 def test_unique_max_keeps_the_largest_code_per_key_in_any_order():
@@ -499,7 +524,7 @@ def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
         ({"voxel": 1e-4}, "choose a larger voxel"),
         ({"directions": 0}, "directions must be an integer >= 1"),
         ({"seed": -1}, "seed must be an integer >= 0"),
-        ({"link": "hand"}, "link must be None"),
+        ({"link": "hand"}, "link must be a frame of robot .annulus2r."),
         ({"engine": "bogus"}, "engine must be None or 'process'"),
         ({"chunk_size": 0}, "chunk_size must be an integer >= 1"),
     ],

@@ -10,6 +10,8 @@ seen there, and each reached (voxel, direction) pair its best manipulability.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,6 @@ from .maps import CapabilityMap
 from .sampling import (
     BASE_CHUNK,
     SpherePartition,
-    check_link,
     check_seed,
     chunk_samples,
     grid,
@@ -76,7 +77,9 @@ def gram(
     Returns:
         ``A[i][j]`` ``(N,)`` for ``k > i >= j``.
     """
-    Jc = J if col_scale is None else J * col_scale[None, :, None]
+    # contiguous (a no-op for the map's own arrays): NumPy's sum over the joints then adds in one fixed order
+    # whatever the caller's layout (a strided view may be summed pairwise), so A is bit-reproducible
+    Jc = np.ascontiguousarray(J) if col_scale is None else J * col_scale[None, :, None]
     k = len(rows)
     return [
         [(Jc[rows[i]] * Jc[rows[j]]).sum(axis=0) * (row_scale[i] * row_scale[j]) for j in range(i + 1)]
@@ -285,6 +288,13 @@ def pair_codes(manipulability: np.ndarray) -> np.ndarray:
     return half.view(np.uint16).astype(np.uint64) + np.uint64(1)
 
 
+# Per process (a Dask worker): the running per-voxel maxima of σ_min/σ_max of each job whose tasks ran here
+# (the scattered job is one object in the worker's memory), so a task skips what earlier tasks here already
+# beat, as in process. Every value is the exact measure of a sample of that job; dropped with the job.
+_RUNNING: weakref.WeakKeyDictionary[CapabilityJob, np.ndarray] = weakref.WeakKeyDictionary()
+_RUNNING_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True, eq=False)
 class CapabilityJob:
     """The capability map of one robot as base chunks of joint samples (see :mod:`.engines`).
@@ -370,11 +380,23 @@ class CapabilityJob:
         return acc.inverse_condition.copy()
 
     def run(self, chunks: Sequence[int], floor: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """A task on a worker: the compact summary of base chunks ``chunks``, starting from the maxima
-        ``floor`` (which only saves work)."""
-        acc = CapabilityAccumulator(self.n_voxels, self.partition.count, dense_pairs=False, floor=floor)
+        """A task on a worker: the compact summary of base chunks ``chunks``.
+
+        The task starts from the larger of ``floor`` (the client's running maxima when it was submitted) and
+        this process's own running maxima of the job (:data:`_RUNNING`: what earlier tasks here computed,
+        possibly after that submission), and adds its own to them when done. Both only save work.
+        """
+        with _RUNNING_LOCK:
+            running = _RUNNING.get(self)
+            start = running.copy() if running is not None else np.zeros(self.n_voxels)
+        if floor is not None:
+            np.maximum(start, floor, out=start)
+        acc = CapabilityAccumulator(self.n_voxels, self.partition.count, dense_pairs=False, floor=start)
         for c in chunks:
             acc.add_pairs(self.chunk(c, acc))
+        with _RUNNING_LOCK:  # tasks in other threads of this worker keep their own copies
+            running = _RUNNING.setdefault(self, np.zeros(self.n_voxels))
+            np.maximum(running, acc.inverse_condition, out=running)
         voxels = np.flatnonzero(acc.counts)
         return {
             "voxel": voxels,
@@ -406,6 +428,7 @@ class CapabilityJob:
         pair_m = codes.view(np.float16)
         return CapabilityMap(
             robot=self.robot.name,
+            link=self.robot.resolve_link(self.link),
             origin=self.origin,
             voxel=self.voxel,
             shape=self.shape,
@@ -421,13 +444,16 @@ class CapabilityJob:
         )
 
 
-def capability_job(robot: Robot, samples: int, voxel: float, directions: int, seed: int) -> CapabilityJob:
+def capability_job(
+    robot: Robot, samples: int, voxel: float, directions: int, seed: int, link: str | None = None
+) -> CapabilityJob:
     """The job of :func:`capability_map` (arguments validated)."""
     samples = positive_int(samples, "samples")
     seed = check_seed(seed)
-    origin, shape = grid(robot, voxel)
+    link = robot.resolve_link(link)
+    origin, shape = grid(robot, voxel, None if robot.serial and link == robot.default_link else link)
     partition = sphere_partition(directions)
-    rows = task_rows(robot)
+    rows = task_rows(robot, link)
     row_scale, col_scale = unit_scales(robot)
     lo, hi = robot.sampling_bounds.T
     return CapabilityJob(
@@ -440,9 +466,10 @@ def capability_job(robot: Robot, samples: int, voxel: float, directions: int, se
         partition,
         tuple(rows),
         row_scale[list(rows)],
-        None if robot.serial_chain.revolute.all() else col_scale,
+        None if np.all(col_scale == 1.0) else col_scale,
         lo,
         hi,
+        link,
     )
 
 
@@ -451,7 +478,7 @@ def capability_map(
     samples: int = 10**6,
     voxel: float = 0.02,
     directions: int = 288,
-    link: None = None,
+    link: str | None = None,
     seed: int = 0,
     engine: Any = None,
     chunk_size: int | None = None,
@@ -471,7 +498,9 @@ def capability_map(
             (:func:`~.sampling.grid`), independent of the samples.
         directions: Approach-direction cells of the equal-area sphere partition (Zacharias used 200;
             288 cells are about 12° across).
-        link: Must be None: the robot's end effector (other links come with tree robots).
+        link: The frame mapped (a name of ``robot.frame_names``, e.g. one hand of a tree robot); None: the
+            robot's one end effector. The grid then holds that frame's reach (:func:`~.sampling.reach`),
+            and the task Jacobian is that frame's.
         seed: Seed >= 0.
         engine: None (in process, with a progress bar on a terminal), a ``dask.distributed.Client``, a
             scheduler address ``"tcp://HOST:PORT"``, or an engine from :mod:`.engines`.
@@ -483,10 +512,10 @@ def capability_map(
 
     Raises:
         OptionError: a non-positive ``samples``, ``voxel`` or ``directions``, a bad ``seed``, ``link`` not
-            None, an unknown engine, or a Dask engine without dask installed.
+            not a frame of the robot (or None on a robot with several end effectors), an unknown engine, or a
+            Dask engine without dask installed.
     """
-    check_link(link)
-    job = capability_job(robot, samples, voxel, directions, seed)
+    job = capability_job(robot, samples, voxel, directions, seed, link)
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
     result: CapabilityMap = resolve_engine(engine).run(job, chunk_size)

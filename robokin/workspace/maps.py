@@ -200,6 +200,7 @@ class CapabilityMap(_Saved, _Grid):
 
     Attributes:
         robot: The robot's name.
+        link: The frame mapped (the "tool" of the docs below).
         origin: ``(3,)`` world position of the grid's lowest corner [m].
         voxel: Voxel edge [m].
         shape: ``(nx, ny, nz)``.
@@ -225,6 +226,7 @@ class CapabilityMap(_Saved, _Grid):
     fields: ClassVar[tuple[str, ...]] = ("counts", "reachability", "max_manipulability", "max_inverse_condition")
 
     robot: str
+    link: str
     origin: np.ndarray
     voxel: float
     shape: tuple[int, int, int]
