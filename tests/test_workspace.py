@@ -268,6 +268,16 @@ def test_unique_max_keeps_the_largest_code_per_key_in_any_order():
     assert unique_max(packed[:1]).tolist() == packed[:1].tolist() and unique_max(packed[:0]).size == 0
 
 
+def test_pair_table_pages_are_given_back_past_what_the_map_keeps():
+    table = cap_module.zeroed_pages(5 * 4096)
+    assert table.dtype == np.uint16 and table.shape == (5 * 4096,) and not table.any()
+    table[:] = 7
+    cap_module.release_tail(table, 8193)  # keep 8193 bytes: their 3 pages stay, the later ones read 0 again
+    assert np.all(table[: 3 * 2048] == 7) and not table[3 * 2048 :].any()
+    assert cap_module.zeroed_pages(0).size == 0
+    cap_module.release_tail(np.ones(10, np.uint16), 0)  # not a memory map: nothing happens
+
+
 def test_float16_pair_codes_order_like_the_values():
     m = np.array([0.0, -0.0, 1e-9, 6e-8, 6.1e-5, 0.03, 0.0301, 1.0, 7e4])
     codes = cap_module.pair_codes(m)

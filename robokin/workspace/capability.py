@@ -10,6 +10,7 @@ seen there, and each reached (voxel, direction) pair its best manipulability.
 
 from __future__ import annotations
 
+import mmap
 import threading
 import weakref
 from collections.abc import Sequence
@@ -255,9 +256,10 @@ class CapabilityAccumulator:
         inverse_condition: ``(V,)`` float64 best exact ``σ_min/σ_max`` per voxel.
         codes: ``(V · D,)`` uint16 per (voxel, direction): 0 where not reached, else 1 + the bits of the
             best manipulability rounded to float16 (non-negative float16 values order like their bits,
-            and rounding is monotone, so the maximum of codes is the code of the maximum). Allocated
-            zeroed (``calloc``): memory pages are touched only where pairs are reached. None in a task's
-            accumulator, whose pairs are collected sparsely.
+            and rounding is monotone, so the maximum of codes is the code of the maximum). Anonymous
+            zeroed pages of 4 KB (:func:`zeroed_pages`): memory is used only where pairs are reached
+            (about ``2 · D`` bytes per reached voxel). None in a task's accumulator, whose pairs are
+            collected sparsely.
         pairs: a task's packed pair arrays (see :meth:`CapabilityJob.chunk`), when ``codes`` is None.
     """
 
@@ -265,7 +267,7 @@ class CapabilityAccumulator:
         self.counts = np.zeros(voxels, np.int64)
         self.manipulability = np.zeros(voxels)
         self.inverse_condition = np.zeros(voxels) if floor is None else np.array(floor, dtype=float)
-        self.codes = np.zeros(voxels * directions, np.uint16) if dense_pairs else None
+        self.codes = zeroed_pages(voxels * directions) if dense_pairs else None
         self.pairs: list[np.ndarray] = []
         self.exact = 0  # exact σ_min/σ_max computed (for benchmarks)
 
@@ -280,6 +282,26 @@ class CapabilityAccumulator:
         self.codes[keys] = codes
 
 
+def zeroed_pages(count: int) -> np.ndarray:
+    """A zeroed uint16 array ``(count,)`` on an anonymous memory map: the kernel maps a page (4 KB) only
+    when it is first written, so a large, sparsely written table costs only its written pages. (NumPy's
+    ``zeros`` asks for transparent huge pages on large arrays: one written byte then costs 2 MB, and the
+    table of a Panda map at 2 cm was resident almost whole, 559 MB.)"""
+    if count == 0 or not hasattr(mmap, "MAP_PRIVATE"):  # (Windows: NumPy's zeros)
+        return np.zeros(count, np.uint16)
+    return np.frombuffer(mmap.mmap(-1, 2 * count, flags=mmap.MAP_PRIVATE), dtype=np.uint16)
+
+
+def release_tail(table: np.ndarray, keep: int) -> None:
+    """Give the pages of a :func:`zeroed_pages` table after its first ``keep`` bytes back to the system
+    (they read as zeros again); a no-op for other arrays or where ``madvise`` is missing."""
+    buffer = table.base.obj if isinstance(table.base, memoryview) else None
+    if isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        start = -(-keep // mmap.PAGESIZE) * mmap.PAGESIZE
+        if start < len(buffer):
+            buffer.madvise(mmap.MADV_DONTNEED, start, len(buffer) - start)
+
+
 def pair_codes(manipulability: np.ndarray) -> np.ndarray:
     """The uint64 code ``1 + bits(float16(m))`` of manipulabilities ``m >= 0`` (see
     :class:`CapabilityAccumulator`); ``+ 0.0`` turns a ``-0.0`` into ``+0.0`` first."""
@@ -287,6 +309,9 @@ def pair_codes(manipulability: np.ndarray) -> np.ndarray:
         half = (manipulability + 0.0).astype(np.float16)
     return half.view(np.uint16).astype(np.uint64) + np.uint64(1)
 
+
+# Rows of the pair table compacted per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
+COMPACT_ROWS = 4096
 
 # Per process (a Dask worker): the running per-voxel maxima of σ_min/σ_max of each job whose tasks ran here
 # (the scattered job is one object in the worker's memory), so a task skips what earlier tasks here already
@@ -421,11 +446,19 @@ class CapabilityJob:
         D = self.partition.count
         reached = np.flatnonzero(acc.counts)
         assert acc.codes is not None
-        codes = acc.codes.reshape(-1, D)[reached]  # (R, D)
+        codes = acc.codes.reshape(-1, D)  # (V, D)
         reachability = np.zeros(self.n_voxels)
-        reachability[reached] = (codes > 0).sum(axis=1) / D
-        codes -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
-        pair_m = codes.view(np.float16)
+        # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
+        # block's sources are read before it is written), so the map's table is a view, not a copy.
+        for i in range(0, reached.size, COMPACT_ROWS):
+            rows = codes[reached[i : i + COMPACT_ROWS]]
+            reachability[reached[i : i + COMPACT_ROWS]] = np.count_nonzero(rows, axis=1) / D
+            rows -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
+            codes[i : i + rows.shape[0]] = rows
+        pair_m = codes[: reached.size].view(np.float16)
+        pair_m.flags.writeable = False  # the map keeps this view (no copy); the accumulator is spent
+        release_tail(acc.codes, pair_m.nbytes)
+        acc.codes = None
         return CapabilityMap(
             robot=self.robot.name,
             link=self.robot.resolve_link(self.link),
