@@ -9,6 +9,7 @@ average is printed with them).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -35,42 +36,45 @@ def load() -> str:
     return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def bare_fk_jacobian(robot, samples: int) -> float:
-    """Seconds for fk + jacobian of the same samples a map draws, chunk by chunk."""
+def bare_fk_jacobian(robot, samples: int) -> tuple[float, float]:
+    """Wall and CPU seconds for fk + jacobian of the same samples a map draws, chunk by chunk."""
     lo, hi = robot.sampling_bounds.T
     sizes = sampling.chunk_sizes(samples)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for c, count in enumerate(sizes):
         q = sampling.chunk_samples(lo, hi, 0, c, int(count))
         robokin.fk(robot, q)
         robokin.jacobian(robot, q)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def timed_map(robot, samples: int, **kwargs) -> tuple[float, workspace.CapabilityMap]:
-    start = time.perf_counter()
+def timed_map(robot, samples: int, **kwargs) -> tuple[float, float, workspace.CapabilityMap]:
+    """Wall and CPU seconds (of this process) of a 2 cm × 288 capability map, and the map."""
+    start, cpu = time.perf_counter(), time.process_time()
     cmap = workspace.capability_map(robot, samples=samples, voxel=0.02, directions=288, **kwargs)
-    return time.perf_counter() - start, cmap
+    return time.perf_counter() - start, time.process_time() - cpu, cmap
 
 
 def throughput(robot, samples: list[int]) -> float:
-    """Rows for the in-process engine against bare fk + jacobian; returns the marginal µs per sample."""
+    """Rows for the in-process engine against bare fk + jacobian (CPU time: the machine is shared); returns
+    the marginal CPU µs per sample."""
     times = {}
     for n in samples:
-        bare = bare_fk_jacobian(robot, n)
-        t, cmap = timed_map(robot, n)
+        bare_wall, bare = bare_fk_jacobian(robot, n)
+        wall, t, cmap = timed_map(robot, n)
         times[n] = t
         row(
-            f"in process, {n:.0e} samples [µs/sample]",
+            f"in process, {n:.0e} samples [CPU µs/sample]",
             f"{t / n * 1e6:.2f}",
-            f"bare fk+jacobian {bare / n * 1e6:.2f} µs: ratio {t / bare:.2f}; {int((cmap.counts > 0).sum())} "
-            f"voxels, {cmap.pair_keys.size} pairs; {load()}",
+            f"bare fk+jacobian {bare / n * 1e6:.2f} CPU µs: ratio {t / bare:.2f} (wall {wall / n * 1e6:.2f} vs "
+            f"{bare_wall / n * 1e6:.2f} µs, ratio {wall / bare_wall:.2f}); {int((cmap.counts > 0).sum())} voxels, "
+            f"{cmap.pair_count} pairs; {load()}",
         )
     if len(samples) > 1:
         a, b = samples[0], samples[-1]
         marginal = (times[b] - times[a]) / (b - a)
         row(
-            f"in process, marginal {a:.0e} → {b:.0e} [µs/sample]",
+            f"in process, marginal {a:.0e} → {b:.0e} [CPU µs/sample]",
             f"{marginal * 1e6:.2f}",
             "the steady state of a big map: most samples no longer need their exact σ_min/σ_max",
         )
@@ -78,45 +82,53 @@ def throughput(robot, samples: list[int]) -> float:
     return times[samples[0]] / samples[0] * 1e6
 
 
+def worker_cpu(client) -> float:
+    """CPU seconds used so far by all the cluster's worker processes."""
+    return sum(client.run(time.process_time).values())
+
+
 def dask_rows(robot, samples: int) -> None:
+    """Dask LocalCluster (processes, one thread each) against in process, in wall and in CPU time."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
-    here, ref = timed_map(robot, samples)
-    row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", load())
+    here, here_cpu, ref = timed_map(robot, samples)
+    row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", f"CPU {here_cpu:.2f} s; {load()}")
     per_workers = {}
-    for workers in (1, 2):
-        with (
-            LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
-            Client(cluster) as client,
-        ):
-            client.run(lambda: __import__("robokin.workspace"))
-            timed_map(robot, 2 * sampling.BASE_CHUNK, engine=client)  # warm the workers
-            t, cmap = timed_map(robot, samples, engine=client)
-        same = all(
-            np.array_equal(getattr(ref, f), getattr(cmap, f))
-            for f in (
-                "counts",
-                "reachability",
-                "max_manipulability",
-                "max_inverse_condition",
-                "pair_keys",
-                "pair_manipulability",
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        for workers in (1, 2):
+            with (
+                LocalCluster(
+                    n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                client.run(lambda: __import__("robokin.workspace"))
+                timed_map(robot, 2 * sampling.BASE_CHUNK, engine=client)  # warm the workers
+                before = worker_cpu(client)
+                t, client_cpu, cmap = timed_map(robot, samples, engine=client)
+                cpu = worker_cpu(client) - before
+            same = all(  # every array of the map, byte for byte (NaN included)
+                np.asarray(getattr(ref, f.name)).tobytes() == np.asarray(getattr(cmap, f.name)).tobytes()
+                for f in dataclasses.fields(ref)
             )
-        )
-        per_workers[workers] = t
-        note = f"bit-identical to in process: {same}; {load()}"
-        if workers == 1:
-            row(
-                f"Dask, 1 worker, {samples:.0e} samples [s]",
-                f"{t:.2f}",
-                f"overhead vs in process {100 * (t / here - 1):+.0f} %; " + note,
+            per_workers[workers] = t
+            note = (
+                f"workers' CPU {cpu:.2f} s + client CPU {client_cpu:.2f} s = {100 * (cpu + client_cpu) / here_cpu:.0f} % "
+                f"of in process; bit-identical to in process: {same}; {load()}"
             )
-        else:
-            row(
-                f"Dask, 2 workers, {samples:.0e} samples [s]",
-                f"{t:.2f}",
-                f"parallel efficiency 1→2 workers {100 * per_workers[1] / (2 * t):.0f} %; " + note,
-            )
+            if workers == 1:
+                row(
+                    f"Dask, 1 worker, {samples:.0e} samples [s]",
+                    f"{t:.2f}",
+                    f"wall overhead vs in process {100 * (t / here - 1):+.0f} %; " + note,
+                )
+            else:
+                row(
+                    f"Dask, 2 workers, {samples:.0e} samples [s]",
+                    f"{t:.2f}",
+                    f"wall efficiency 1→2 workers {100 * per_workers[1] / (2 * t):.0f} %; " + note,
+                )
 
 
 PEAK_RSS = (
@@ -130,9 +142,9 @@ PEAK_RSS = (
 def memory_rows(sizes: list[int]) -> None:
     """Peak resident memory (VmHWM: ru_maxrss would include the forking parent's) of a fresh process."""
     code = PEAK_RSS + (
-        "import sys, time, robokin; from robokin import workspace; t = time.perf_counter(); "
+        "import sys, time, robokin; from robokin import workspace; t = time.perf_counter(); c = time.process_time(); "
         "workspace.capability_map(robokin.load('panda'), samples=int(sys.argv[1]), voxel=0.02); "
-        "print(peak_mb(), time.perf_counter() - t)"
+        "print(peak_mb(), time.perf_counter() - t, time.process_time() - c)"
     )
     base = subprocess.run(
         [sys.executable, "-c", PEAK_RSS + "import robokin, robokin.workspace; print(peak_mb())"],
@@ -144,13 +156,16 @@ def memory_rows(sizes: list[int]) -> None:
     row("peak RSS after import [MB]", f"{float(base.stdout):.0f}", "")
     for n in sizes:
         out = subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True, text=True, cwd=ROOT, check=True)
-        rss, seconds = map(float, out.stdout.split())
-        row(f"peak RSS, in process, {n:.0e} samples [MB]", f"{rss:.0f}", f"{seconds:.0f} s; {load()}")
+        rss, seconds, cpu = map(float, out.stdout.split())
+        row(
+            f"peak RSS, in process, {n:.0e} samples [MB]",
+            f"{rss:.0f}",
+            f"{seconds:.0f} s wall, {cpu:.0f} s CPU ({cpu / n * 1e6:.2f} CPU µs/sample); {load()}",
+        )
 
 
 def ik_rows(robot, voxel: float, directions: int, budget: int) -> None:
     """The IK reachability map; above ``budget`` poses, IK on an evenly spaced subset, extrapolated."""
-    import dataclasses
 
     from robokin.workspace.engines import InProcessEngine
     from robokin.workspace.reachability import DEFAULT_IK_OPTIONS, reachability_job

@@ -896,7 +896,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     )
     print(
         f"reached: {int(reached.sum())} voxels ({reached.sum() * cmap.voxel**3:.3f} m^3), "
-        f"{cmap.pair_keys.size} (voxel, direction) pairs; mean reachability index "
+        f"{cmap.pair_count} (voxel, direction) pairs; mean reachability index "
         f"{cmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
         f"{cmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {cmap.max_inverse_condition.max():.4g}"
     )

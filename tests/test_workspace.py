@@ -13,7 +13,7 @@ from robokin import singularity, workspace
 from robokin.errors import ConventionError, OptionError, RobokinError, ShapeError
 from robokin.workspace import capability as cap_module
 from robokin.workspace import sampling
-from robokin.workspace.engines import InProcessEngine, reduce_by_key
+from robokin.workspace.engines import InProcessEngine, reduce_by_key, unique_max
 
 # A 2R planar arm with l1 = 1 m, l2 = 0.5 m and full turns: its workspace is the annulus 0.5 <= r <= 1.5.
 PLANAR_2R = """
@@ -49,7 +49,7 @@ ARRAYS = {
         "reachability",
         "max_manipulability",
         "max_inverse_condition",
-        "pair_keys",
+        "pair_voxels",
         "pair_manipulability",
         "origin",
     ),
@@ -60,7 +60,7 @@ ARRAYS = {
 def assert_same_map(a, b, kind: str = "capability") -> None:
     for name in ARRAYS[kind]:
         x, y = getattr(a, name), getattr(b, name)
-        assert x.dtype == y.dtype and np.array_equal(x, y), name
+        assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes(), name  # NaN included
     assert a.shape == b.shape and a.voxel == b.voxel
 
 
@@ -154,7 +154,7 @@ def test_measures_match_the_singularity_module_and_the_bound_holds():
     q[:3] = [0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0]  # near the stretched (singular) arm
     q[3] = 0.0  # exactly singular (q4 = 0 is outside the Panda's limits, but the formula does not care)
     J = robokin.jacobian(robot, q)
-    A = cap_module.gram(J, job.rows, job.row_scale, job.col_scale)
+    A = cap_module.gram(np.moveaxis(J, 0, -1), job.rows, job.row_scale, job.col_scale)
     m, bound = cap_module.scaled_measures(A)
     ic = cap_module.inverse_condition_exact(A, np.arange(q.shape[0]))
     Js = singularity.scaled_jacobian(robot, q)
@@ -179,6 +179,111 @@ def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
     assert np.array_equal(m.counts.reshape(-1), counts)
     np.testing.assert_allclose(m.max_manipulability.reshape(-1), best_m, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
+
+
+def brute_force(job):
+    """Per voxel counts and maxima and per (voxel, direction) best manipulability of every sample of ``job``,
+    each with its exact measure (no bound, no pruning), straight from fk and the Jacobian."""
+    qs = [
+        sampling.chunk_samples(job.lo, job.hi, job.seed, c, min(job.base, job.samples - c * job.base))
+        for c in range(job.n_chunks)
+    ]
+    q = np.concatenate(qs)
+    # chunk by chunk: a tree's Jacobian folds its path columns by a matmul, whose rounding may depend on the batch
+    T = np.concatenate([robokin.fk(job.robot, x, link=job.link) for x in qs])
+    J = np.concatenate([robokin.jacobian(job.robot, x, link=job.link) for x in qs])
+    ijk = np.floor((T[:, :3, 3] - job.origin) / job.voxel).astype(np.int64)
+    assert np.all((ijk >= 0) & (ijk < job.shape))  # the grid holds the frame's reach: no sample clipped
+    voxel = np.ravel_multi_index(ijk.T, job.shape)
+    direction = job.partition.index(T[:, :3, 2])
+    A = cap_module.gram(np.moveaxis(J, 0, -1), job.rows, job.row_scale, job.col_scale)
+    m = cap_module.scaled_measures(A)[0]
+    ic = cap_module.inverse_condition_exact(A, np.arange(q.shape[0]))
+    V, D = job.n_voxels, job.partition.count
+    best_m, best_ic, pair = np.zeros(V), np.zeros(V), np.full(V * D, -np.inf)
+    np.maximum.at(best_m, voxel, m)
+    np.maximum.at(best_ic, voxel, ic)
+    np.maximum.at(pair, voxel * D + direction, m)
+    return np.bincount(voxel, minlength=V), best_m, best_ic, pair.reshape(V, D)
+
+
+@pytest.mark.parametrize("which", ["planar", "wrist", "baxter"])
+def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wrist):
+    # Many samples per voxel, so the bounds skip most exact σ_min/σ_max; the map must not notice. Baxter: a
+    # tree robot's hand (link=), its reach ball about its own shoulder.
+    robot, link = {"planar": (planar, None), "wrist": (wrist, None), "baxter": (robokin.load("baxter"), "left_hand")}[
+        which
+    ]
+    job = dataclasses.replace(cap_module.capability_job(robot, 12 * 1024 + 5, 0.35, 6, 9, link), base=1024)
+    counts, best_m, best_ic, pair = brute_force(job)
+    acc = job.start()
+    for c in range(job.n_chunks):
+        job.run_into(acc, [c])
+    assert acc.exact < job.samples / 4  # most samples were never computed exactly
+    m = job.finish(acc)
+    assert np.array_equal(m.counts.reshape(-1), counts)
+    assert np.array_equal(m.max_manipulability.reshape(-1), best_m)
+    assert np.array_equal(m.max_inverse_condition.reshape(-1), best_ic)  # exact, not close
+    assert np.array_equal(m.pair_voxels, np.flatnonzero(counts))
+    expected = pair[m.pair_voxels]
+    reached = np.isfinite(expected)
+    assert np.array_equal(~np.isnan(m.pair_manipulability), reached)
+    assert np.array_equal(m.pair_manipulability[reached], expected[reached].astype(np.float16))
+    np.testing.assert_array_equal(m.reachability.reshape(-1)[m.pair_voxels], reached.mean(axis=1))
+    assert m.pair_count == reached.sum() and m.pair_keys().size == reached.sum()
+    assert m.link == robot.resolve_link(link)
+
+
+def test_a_tree_robot_maps_each_hand_about_its_own_shoulder():
+    baxter = robokin.load("baxter")
+    left = workspace.capability_map(baxter, samples=3000, voxel=0.1, directions=8, link="left_hand")
+    right = workspace.capability_map(baxter, samples=3000, voxel=0.1, directions=8, link="right_hand")
+    assert left.link == "left_hand" and left.counts.sum() == 3000
+    centre_l, radius = sampling.reach(baxter, "left_hand")
+    centre_r, _ = sampling.reach(baxter, "right_hand")
+    # the hands mirror each other about the x-z plane: so do their reach balls, and their reached y
+    np.testing.assert_allclose(centre_l * [1, -1, 1], centre_r, atol=1e-3)
+    y = lambda m: (m.centres()[..., 1][m.counts > 0]).mean()  # noqa: E731
+    assert y(left) > 0.1 and y(right) < -0.1
+    q = sampling.chunk_samples(*baxter.sampling_bounds.T, 0, 0, 3000)
+    d = np.linalg.norm(robokin.fk(baxter, q, link="left_hand")[:, :3, 3] - centre_l, axis=-1)
+    assert d.max() <= radius and d.max() > 0.6 * radius  # a ball that holds the hand, not far too big
+    with pytest.raises(OptionError, match="end effectors"):
+        workspace.capability_map(baxter, samples=10)
+    with pytest.raises(OptionError, match="link must be a frame of robot 'baxter'"):
+        workspace.capability_map(baxter, samples=10, link="left_foot")
+
+
+def test_unique_max_keeps_the_largest_code_per_key_in_any_order():
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 300, 5000).astype(np.uint64)
+    codes = rng.integers(1, 2**16, 5000).astype(np.uint64)
+    packed = keys << np.uint64(16) | codes
+    out = unique_max(packed)
+    assert np.array_equal(out, unique_max(packed[rng.permutation(5000)]))
+    assert np.array_equal(out >> np.uint64(16), np.unique(keys))
+    best = np.zeros(300, np.uint64)
+    np.maximum.at(best, keys.astype(np.intp), codes)
+    assert np.array_equal(out & np.uint64(0xFFFF), best[np.unique(keys).astype(np.intp)])
+    assert unique_max(packed[:1]).tolist() == packed[:1].tolist() and unique_max(packed[:0]).size == 0
+
+
+def test_pair_table_pages_are_given_back_past_what_the_map_keeps():
+    table = cap_module.zeroed_pages(5 * 4096)
+    assert table.dtype == np.uint16 and table.shape == (5 * 4096,) and not table.any()
+    table[:] = 7
+    cap_module.release_tail(table, 8193)  # keep 8193 bytes: their 3 pages stay, the later ones read 0 again
+    assert np.all(table[: 3 * 2048] == 7) and not table[3 * 2048 :].any()
+    assert cap_module.zeroed_pages(0).size == 0
+    cap_module.release_tail(np.ones(10, np.uint16), 0)  # not a memory map: nothing happens
+
+
+def test_float16_pair_codes_order_like_the_values():
+    m = np.array([0.0, -0.0, 1e-9, 6e-8, 6.1e-5, 0.03, 0.0301, 1.0, 7e4])
+    codes = cap_module.pair_codes(m)
+    assert codes[1] == codes[0] == 1  # -0.0 is +0.0; 0 is never the code of a reached pair
+    assert np.all(np.diff(codes.astype(np.int64)) >= 0)  # monotone: the maximum of codes is the code of the maximum
+    assert codes[5] < codes[6] and codes[-1] == 0x7C01  # above float16's range: +inf, still ordered
 
 
 def test_every_bundled_robot_maps_and_its_maxima_match_the_singularity_module(robot):
@@ -245,7 +350,11 @@ def test_reachability_map_solves_inside_the_shell_and_nothing_outside(wrist, wri
     well_inside = (r > R_IN + 0.05) & (r < R_OUT - 0.05)
     assert rm.attempted[well_inside].all()
     assert rm.success[well_inside].mean() > 0.98
-    assert np.all(rm.manipulability[rm.success] > 0) and np.all(rm.manipulability[~rm.success] == 0)
+    # the measure is the answer's, as it is: 0 where not solved, and exactly 0 at a solved pose where the closed
+    # form lands on a singular configuration (on this arm ~7 % of the solved grid poses, nearly all of them
+    # singular in every IK solution, e.g. a wrist centre on the first axis), so only >= 0 holds everywhere
+    assert np.all(rm.manipulability[~rm.success] == 0) and np.all(rm.manipulability >= 0)
+    assert np.mean(rm.manipulability[rm.success] > 1e-6) > 0.85
     np.testing.assert_array_equal(rm.reachability, rm.success.mean(-1))
     # the map's grid poses have the tool z of their direction cell
     T = rm.poses()
@@ -292,11 +401,11 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
         rm_dask = workspace.reachability_map(
             wrist, voxel=0.3, directions=4, capability=wrist_map, engine=client, chunk_size=1
         )
-        # 20 tasks of small base chunks, in waves of 2, 3, 5 and 10 that start from the running maxima before them
+        # 20 tasks of small base chunks, one in flight per worker: later tasks start from the running maxima
         job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
-        small_dask = workspace.DaskEngine(client, fan_in=2).run(job, chunk_size=512)
+        small_dask = workspace.DaskEngine(client, in_flight=1).run(job, chunk_size=512)
     assert_same_map(here, one)
-    assert_same_map(job.to_map(InProcessEngine().run(job)), job.to_map(small_dask))
+    assert_same_map(InProcessEngine().run(job), small_dask)
     rm = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map)
     assert_same_map(rm, rm_dask, "reachability")
     assert rm.success.sum() > 100
@@ -425,7 +534,7 @@ def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
         ({"voxel": 1e-4}, "choose a larger voxel"),
         ({"directions": 0}, "directions must be an integer >= 1"),
         ({"seed": -1}, "seed must be an integer >= 0"),
-        ({"link": "hand"}, "link must be None"),
+        ({"link": "hand"}, "link must be a frame of robot .annulus2r."),
         ({"engine": "bogus"}, "engine must be None or 'process'"),
         ({"chunk_size": 0}, "chunk_size must be an integer >= 1"),
     ],

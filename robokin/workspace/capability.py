@@ -10,20 +10,22 @@ seen there, and each reached (voxel, direction) pair its best manipulability.
 
 from __future__ import annotations
 
+import mmap
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..kinematics import fk, jacobian
+from ..kinematics import BLOCK, path_pose_and_jacobian
 from ..measures import task_rows, unit_scales
-from .engines import reduce_by_key, resolve_engine
+from .engines import resolve_engine, unique_max
 from .maps import CapabilityMap
 from .sampling import (
     BASE_CHUNK,
     SpherePartition,
-    check_link,
     check_seed,
     chunk_samples,
     grid,
@@ -34,7 +36,13 @@ from .sampling import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["DENSE_FLOOR_VOXELS", "CapabilityJob", "capability_map", "scaled_measures"]
+__all__ = [
+    "CapabilityAccumulator",
+    "CapabilityJob",
+    "capability_map",
+    "raise_inverse_condition",
+    "scaled_measures",
+]
 
 # A pivot of the LDLᵀ factorisation of J_s J_sᵀ below this fraction of its largest diagonal entry counts as
 # zero: the task Jacobian is then rank-deficient to within σ_min/σ_max < ~3e-7 and its manipulability is 0.
@@ -50,9 +58,10 @@ BOUND_REL, BOUND_ABS = 1e-9, 1e-12
 # by 1.008 (1.07) at twice the cost of the bound.
 INVERSE_STEPS, POWER_STEPS = 4, 3
 
-# Per-voxel running maxima of σ_min/σ_max (used to skip samples that cannot raise them) are kept densely
-# up to this many voxels (8 bytes each); larger grids skip nothing.
-DENSE_FLOOR_VOXELS = 50_000_000
+# Every sample gets a cheaper screening bound first (SCREEN_STEPS inverse steps, no power steps); only the
+# ones it cannot rule out get the tight bound, and of those only the ones that can still raise their voxel's
+# maximum the exact value (see raise_inverse_condition).
+SCREEN_STEPS = 1
 
 
 def gram(
@@ -61,7 +70,7 @@ def gram(
     """Lower triangle of ``A = J_s J_sᵀ`` for ``J_s = diag(row_scale) J[rows] diag(col_scale)``.
 
     Args:
-        J: ``(N, 6, n)`` Jacobians.
+        J: ``(6, n, N)`` Jacobians, the batch last (each row's columns contiguous over N).
         rows: The k task rows.
         row_scale: ``(k,)``.
         col_scale: ``(n,)``, or None for all ones.
@@ -69,9 +78,9 @@ def gram(
     Returns:
         ``A[i][j]`` ``(N,)`` for ``k > i >= j``.
     """
-    Jc = np.ascontiguousarray(np.moveaxis(J, 0, -1))  # (6, n, N): each row's columns contiguous over N
-    if col_scale is not None:
-        Jc *= col_scale[None, :, None]
+    # contiguous (a no-op for the map's own arrays): NumPy's sum over the joints then adds in one fixed order
+    # whatever the caller's layout (a strided view may be summed pairwise), so A is bit-reproducible
+    Jc = np.ascontiguousarray(J) if col_scale is None else J * col_scale[None, :, None]
     k = len(rows)
     return [
         [(Jc[rows[i]] * Jc[rows[j]]).sum(axis=0) * (row_scale[i] * row_scale[j]) for j in range(i + 1)]
@@ -94,7 +103,9 @@ def _rayleigh(A: list[list[np.ndarray]], x: list[np.ndarray]) -> np.ndarray:
         return num / den
 
 
-def scaled_measures(A: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def scaled_measures(
+    A: list[list[np.ndarray]], inverse_steps: int = INVERSE_STEPS, power_steps: int = POWER_STEPS
+) -> tuple[np.ndarray, np.ndarray]:
     """Manipulability and an upper bound of ``σ_min/σ_max`` of task Jacobians ``J_s`` ``(N, k, n)``, k <= n,
     from their Gram matrices ``A = J_s J_sᵀ`` (lower triangle, :func:`gram`).
 
@@ -106,6 +117,12 @@ def scaled_measures(A: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     ``λ_min``, ``z`` from :data:`POWER_STEPS` steps of power iteration so that ``ρ(z)`` is close below
     ``λ_max``; inflated by :data:`BOUND_REL` and :data:`BOUND_ABS` for rounding. Only the bound's validity
     affects the map (it decides which samples need the exact value); its tightness affects the speed.
+
+    Args:
+        A: Lower triangle ``A[i][j]`` ``(N,)`` each.
+        inverse_steps: Steps of inverse iteration (default :data:`INVERSE_STEPS`).
+        power_steps: Steps of power iteration (default :data:`POWER_STEPS`); with 0, ``ρ`` of the all-ones
+            vector and the largest diagonal entry bound ``λ_max`` from below.
 
     Returns:
         ``manipulability`` ``(N,)`` and ``bound`` ``(N,)`` >= the ``σ_min/σ_max`` that
@@ -150,10 +167,10 @@ def scaled_measures(A: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
 
     ones = np.ones_like(scale)
     y = [ones * (-1.0) ** i for i in range(k)]
-    for _ in range(INVERSE_STEPS):  # inverse iteration towards the eigenvector of λ_min
+    for _ in range(inverse_steps):  # inverse iteration towards the eigenvector of λ_min
         y = unit(solve(y))
     z = [ones] * k
-    for _ in range(POWER_STEPS):  # power iteration towards the eigenvector of λ_max
+    for _ in range(power_steps):  # power iteration towards the eigenvector of λ_max
         z = unit(_matvec(A, z))
     lam_min = _rayleigh(A, y)  # >= λ_min (up to rounding)
     lam_max = _rayleigh(A, z)  # <= λ_max
@@ -166,7 +183,11 @@ def scaled_measures(A: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def inverse_condition_exact(A: list[list[np.ndarray]], rows: np.ndarray) -> np.ndarray:
-    """``σ_min/σ_max = √(λ_min/λ_max)`` of the Gram matrices ``A`` (lower triangle) at ``rows`` ``(c,)``."""
+    """``σ_min/σ_max = √(λ_min/λ_max)`` of the Gram matrices ``A`` (lower triangle) at ``rows`` ``(c,)``.
+
+    The map's definition of the measure: LAPACK's ``eigvalsh`` per matrix, so a sample's value does not
+    depend on which other samples share its batch.
+    """
     k = len(A)
     M = np.empty((rows.size, k, k))
     for i in range(k):
@@ -177,16 +198,126 @@ def inverse_condition_exact(A: list[list[np.ndarray]], rows: np.ndarray) -> np.n
     return np.where(top > 0.0, np.sqrt(np.clip(w[:, 0], 0.0, None) / np.where(top > 0.0, top, 1.0)), 0.0)
 
 
-def _empty_summary() -> dict[str, np.ndarray]:
-    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-    return {
-        "voxel": empty_i,
-        "count": empty_i,
-        "manipulability": empty_f,
-        "inverse_condition": empty_f,
-        "pair": empty_i,
-        "pair_manipulability": np.zeros(0, np.float32),
-    }
+def raise_inverse_condition(A: list[list[np.ndarray]], voxel: np.ndarray, bound: np.ndarray, best: np.ndarray) -> int:
+    """Raise the per-voxel maxima ``best`` (in place) to the exact ``σ_min/σ_max`` of the samples that
+    can beat them, computing the exact value (:func:`inverse_condition_exact`) for as few as possible.
+
+    A sample whose upper bound is not above its voxel's current maximum cannot change it. The rest
+    (candidates) are screened again with the tight bound of :func:`scaled_measures`, sorted by voxel and,
+    within a voxel, by decreasing bound; then in rounds, each voxel's next candidate gets its exact value
+    while its bound is still above the voxel's maximum (which each round raises). So ``best`` ends as the
+    maximum of its start and the exact values of *all* the samples, however few were computed.
+
+    Args:
+        A: Gram matrices (lower triangle) ``(N,)`` each.
+        voxel: ``(N,)`` flat voxel index of each sample.
+        bound: ``(N,)`` upper bounds of the samples' exact values.
+        best: ``(V,)`` float64 per-voxel maxima, raised in place.
+
+    Returns:
+        The number of exact values computed.
+    """
+    candidates = np.flatnonzero(bound > best[voxel])
+    if candidates.size == 0:
+        return 0
+    sub = [[A[i][j][candidates] for j in range(i + 1)] for i in range(len(A))]
+    tight = scaled_measures(sub)[1]  # the tight bound (INVERSE_STEPS, POWER_STEPS)
+    keep = tight > best[voxel[candidates]]
+    candidates, tight = candidates[keep], tight[keep]
+    if candidates.size == 0:
+        return 0
+    order = np.lexsort((-tight, voxel[candidates]))
+    candidates, tight = candidates[order], tight[order]
+    v = voxel[candidates]
+    starts = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]]))
+    ends = np.append(starts[1:], v.size)
+    position, end, computed = starts, ends, 0
+    while position.size:
+        live = tight[position] > best[v[position]]
+        position, end = position[live], end[live]
+        if position.size == 0:
+            break
+        exact = inverse_condition_exact(A, candidates[position])
+        computed += position.size
+        cells = v[position]  # one per voxel in a round
+        best[cells] = np.maximum(best[cells], exact)
+        position = position + 1
+        more = position < end
+        position, end = position[more], end[more]
+    return computed
+
+
+class CapabilityAccumulator:
+    """The running capability map: dense arrays over the grid, updated in place, of bounded size.
+
+    Attributes:
+        counts: ``(V,)`` int64 samples per voxel.
+        manipulability: ``(V,)`` float64 best manipulability per voxel.
+        inverse_condition: ``(V,)`` float64 best exact ``σ_min/σ_max`` per voxel.
+        codes: ``(V · D,)`` uint16 per (voxel, direction): 0 where not reached, else 1 + the bits of the
+            best manipulability rounded to float16 (non-negative float16 values order like their bits,
+            and rounding is monotone, so the maximum of codes is the code of the maximum). Anonymous
+            zeroed pages of 4 KB (:func:`zeroed_pages`): memory is used only where pairs are reached
+            (about ``2 · D`` bytes per reached voxel). None in a task's accumulator, whose pairs are
+            collected sparsely.
+        pairs: a task's packed pair arrays (see :meth:`CapabilityJob.chunk`), when ``codes`` is None.
+    """
+
+    def __init__(self, voxels: int, directions: int, dense_pairs: bool, floor: np.ndarray | None = None) -> None:
+        self.counts = np.zeros(voxels, np.int64)
+        self.manipulability = np.zeros(voxels)
+        self.inverse_condition = np.zeros(voxels) if floor is None else np.array(floor, dtype=float)
+        self.codes = zeroed_pages(voxels * directions) if dense_pairs else None
+        self.pairs: list[np.ndarray] = []
+        self.exact = 0  # exact σ_min/σ_max computed (for benchmarks)
+
+    def add_pairs(self, packed: np.ndarray) -> None:
+        """Fold sorted unique packed pairs ``key << 16 | code`` (uint64) into the pair codes."""
+        if self.codes is None:
+            self.pairs.append(packed)
+            return
+        keys = (packed >> np.uint64(16)).astype(np.intp)
+        codes = (packed & np.uint64(0xFFFF)).astype(np.uint16)
+        np.maximum(self.codes[keys], codes, out=codes)
+        self.codes[keys] = codes
+
+
+def zeroed_pages(count: int) -> np.ndarray:
+    """A zeroed uint16 array ``(count,)`` on an anonymous memory map: the kernel maps a page (4 KB) only
+    when it is first written, so a large, sparsely written table costs only its written pages. (NumPy's
+    ``zeros`` asks for transparent huge pages on large arrays: one written byte then costs 2 MB, and the
+    table of a Panda map at 2 cm was resident almost whole, 559 MB.)"""
+    if count == 0 or not hasattr(mmap, "MAP_PRIVATE"):  # (Windows: NumPy's zeros)
+        return np.zeros(count, np.uint16)
+    return np.frombuffer(mmap.mmap(-1, 2 * count, flags=mmap.MAP_PRIVATE), dtype=np.uint16)
+
+
+def release_tail(table: np.ndarray, keep: int) -> None:
+    """Give the pages of a :func:`zeroed_pages` table after its first ``keep`` bytes back to the system
+    (they read as zeros again); a no-op for other arrays or where ``madvise`` is missing."""
+    buffer = table.base.obj if isinstance(table.base, memoryview) else None
+    if isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        start = -(-keep // mmap.PAGESIZE) * mmap.PAGESIZE
+        if start < len(buffer):
+            buffer.madvise(mmap.MADV_DONTNEED, start, len(buffer) - start)
+
+
+def pair_codes(manipulability: np.ndarray) -> np.ndarray:
+    """The uint64 code ``1 + bits(float16(m))`` of manipulabilities ``m >= 0`` (see
+    :class:`CapabilityAccumulator`); ``+ 0.0`` turns a ``-0.0`` into ``+0.0`` first."""
+    with np.errstate(over="ignore"):  # above float16's range (65504): +inf, still ordered
+        half = (manipulability + 0.0).astype(np.float16)
+    return half.view(np.uint16).astype(np.uint64) + np.uint64(1)
+
+
+# Rows of the pair table compacted per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
+COMPACT_ROWS = 4096
+
+# Per process (a Dask worker): the running per-voxel maxima of σ_min/σ_max of each job whose tasks ran here
+# (the scattered job is one object in the worker's memory), so a task skips what earlier tasks here already
+# beat, as in process. Every value is the exact measure of a sample of that job; dropped with the job.
+_RUNNING: weakref.WeakKeyDictionary[CapabilityJob, np.ndarray] = weakref.WeakKeyDictionary()
+_RUNNING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,8 +325,9 @@ class CapabilityJob:
     """The capability map of one robot as base chunks of joint samples (see :mod:`.engines`).
 
     Chunk ``c`` is a pure function of ``(seed, c)``: :data:`~.sampling.BASE_CHUNK` samples (fewer in the
-    last chunk) from :func:`~.sampling.chunk_samples`. Its summary is a sparse table per voxel (count,
-    maxima) and per reached (voxel, direction) pair (best manipulability), merged exactly.
+    last chunk) from :func:`~.sampling.chunk_samples`. In process its samples go straight into a
+    :class:`CapabilityAccumulator`; on a Dask worker a task returns a compact summary (the touched
+    voxels' counts and maxima, and its reached pairs packed in 8 bytes each), folded into the client's.
     """
 
     robot: Robot
@@ -210,6 +342,7 @@ class CapabilityJob:
     col_scale: np.ndarray | None
     lo: np.ndarray
     hi: np.ndarray
+    link: str | None = None
     base: int = BASE_CHUNK  # samples per base chunk; maps use BASE_CHUNK (their samples depend on it)
 
     label = "capability map"
@@ -222,124 +355,138 @@ class CapabilityJob:
     def n_voxels(self) -> int:
         return int(np.prod(self.shape))
 
-    def new_state(self, start: np.ndarray | None = None) -> np.ndarray | None:
-        """Running per-voxel maxima of σ_min/σ_max (a copy of ``start``, else zeros): samples whose bound is
-        below them are not computed. Valid because every value in it is the exact σ_min/σ_max of a sample
-        of this map, whose summary is merged into the result."""
-        if self.n_voxels > DENSE_FLOOR_VOXELS:
-            return None
-        return np.zeros(self.n_voxels) if start is None else start.copy()
+    def pose_and_jacobian(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tool positions and z axes ``(3, N)`` and world Jacobians ``(6, n, N)`` (the batch last, as
+        :func:`gram` wants it) from one kernel pass per block of :data:`robokin.kinematics.BLOCK`
+        configurations (cache-sized, as :func:`robokin.fk` does)."""
+        path = self.robot.link_path(self.link)
+        N = q.shape[0]
+        p, z, J = np.empty((3, N)), np.empty((3, N)), np.empty((6, self.robot.n, N))
+        for start in range(0, N, BLOCK):
+            stop = min(start + BLOCK, N)
+            T_block, J_block = path_pose_and_jacobian(path, q[start:stop])  # (B, 3, 4), (B, 6, n)
+            p[:, start:stop] = T_block[:, :, 3].T
+            z[:, start:stop] = T_block[:, :, 2].T
+            J[:, :, start:stop] = np.transpose(J_block, (1, 2, 0))
+        return p, z, J
 
-    def state_from(self, summary: dict[str, np.ndarray]) -> np.ndarray | None:
-        """The running maxima of a merged summary, for tasks that start after it (see :meth:`new_state`)."""
-        if self.n_voxels > DENSE_FLOOR_VOXELS:
-            return None
-        floor = np.zeros(self.n_voxels)
-        floor[summary["voxel"]] = summary["inverse_condition"]
-        return floor
-
-    def chunk(self, c: int, floor: np.ndarray | None) -> dict[str, np.ndarray]:
-        """The summary of base chunk ``c``; ``floor`` (updated in place) only lets it skip work."""
+    def chunk(self, c: int, acc: CapabilityAccumulator) -> np.ndarray:
+        """Fold base chunk ``c``'s per-voxel counts and maxima into ``acc``; return its reached pairs as
+        sorted unique uint64 ``(voxel · D + direction) << 16 | code`` (the largest code per pair)."""
         count = min(self.base, self.samples - c * self.base)
         q = chunk_samples(self.lo, self.hi, self.seed, c, count)  # (N, n)
-        T = fk(self.robot, q)  # (N, 4, 4)
-        J = jacobian(self.robot, q)  # (N, 6, n)
-        ijk = np.floor((T[:, :3, 3] - self.origin) / self.voxel).astype(np.int64)
-        ijk = np.clip(ijk, 0, np.array(self.shape) - 1)  # the grid holds the reach ball; rounding only
-        voxel = np.ravel_multi_index(ijk.T, self.shape)  # (N,)
-        direction = self.partition.index(T[:, :3, 2], normalized=True)  # (N,) approach: the tool z axis
+        p, z, J = self.pose_and_jacobian(q)
+        ijk = np.floor((p - self.origin[:, None]) / self.voxel).astype(np.int64)  # (3, N)
+        ijk = np.clip(ijk, 0, np.array(self.shape)[:, None] - 1)  # the grid holds the reach ball; rounding only
+        voxel = np.ravel_multi_index(ijk, self.shape)  # (N,)
+        direction = self.partition.index(z.T, normalized=True)  # (N,) approach: the tool z axis
         A = gram(J, self.rows, self.row_scale, self.col_scale)
-        manipulability, bound = scaled_measures(A)
-        # σ_min/σ_max only where it could raise the voxel's maximum; elsewhere 0, which cannot change the
-        # merged maximum (the floor is a maximum over computed samples of the same map).
-        ic = np.zeros(count)
-        todo = np.flatnonzero(bound > floor[voxel]) if floor is not None else np.arange(count)
-        ic[todo] = inverse_condition_exact(A, todo)
-        # One stable sort by pair key = voxel · D + direction also sorts by voxel.
-        D = self.partition.count
-        key = voxel * D + direction
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        new_pair = np.concatenate([[True], key[1:] != key[:-1]])
-        pair_starts = np.flatnonzero(new_pair)
-        vox = key // D
-        voxel_starts = np.flatnonzero(np.concatenate([[True], vox[1:] != vox[:-1]]))
-        m_sorted = manipulability[order]
-        voxels = vox[voxel_starts]
-        ic_max = np.maximum.reduceat(ic[order], voxel_starts)
+        manipulability, bound = scaled_measures(A, SCREEN_STEPS, 0)
+        np.add.at(acc.counts, voxel, 1)
+        np.maximum.at(acc.manipulability, voxel, manipulability)
+        acc.exact += raise_inverse_condition(A, voxel, bound, acc.inverse_condition)
+        key = (voxel * self.partition.count + direction).astype(np.uint64)
+        return unique_max((key << np.uint64(16)) | pair_codes(manipulability))
+
+    # ------------------------------------------------------------------ the engine protocol (.engines)
+    def start(self) -> CapabilityAccumulator:
+        """The accumulator of the whole map: dense per voxel and per (voxel, direction)."""
+        return CapabilityAccumulator(self.n_voxels, self.partition.count, dense_pairs=True)
+
+    def run_into(self, acc: CapabilityAccumulator, chunks: Sequence[int]) -> None:
+        """In process: fold base chunks ``chunks`` straight into ``acc``."""
+        for c in chunks:
+            acc.add_pairs(self.chunk(c, acc))
+
+    def state(self, acc: CapabilityAccumulator) -> np.ndarray:
+        """The running per-voxel maxima of ``σ_min/σ_max`` (a copy), for tasks that start later: every
+        value is the exact measure of a sample of this map, so a sample that cannot beat it cannot change
+        the result."""
+        return acc.inverse_condition.copy()
+
+    def run(self, chunks: Sequence[int], floor: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """A task on a worker: the compact summary of base chunks ``chunks``.
+
+        The task starts from the larger of ``floor`` (the client's running maxima when it was submitted) and
+        this process's own running maxima of the job (:data:`_RUNNING`: what earlier tasks here computed,
+        possibly after that submission), and adds its own to them when done. Both only save work.
+        """
+        with _RUNNING_LOCK:
+            running = _RUNNING.get(self)
+            start = running.copy() if running is not None else np.zeros(self.n_voxels)
         if floor is not None:
-            floor[voxels] = np.maximum(floor[voxels], ic_max)
+            np.maximum(start, floor, out=start)
+        acc = CapabilityAccumulator(self.n_voxels, self.partition.count, dense_pairs=False, floor=start)
+        for c in chunks:
+            acc.add_pairs(self.chunk(c, acc))
+        with _RUNNING_LOCK:  # tasks in other threads of this worker keep their own copies
+            running = _RUNNING.setdefault(self, np.zeros(self.n_voxels))
+            np.maximum(running, acc.inverse_condition, out=running)
+        voxels = np.flatnonzero(acc.counts)
         return {
             "voxel": voxels,
-            "count": np.diff(np.append(voxel_starts, count)).astype(np.int64),
-            "manipulability": np.maximum.reduceat(m_sorted, voxel_starts),
-            "inverse_condition": ic_max,
-            "pair": key[pair_starts],
-            "pair_manipulability": np.maximum.reduceat(m_sorted, pair_starts).astype(np.float32),
+            "count": acc.counts[voxels],
+            "manipulability": acc.manipulability[voxels],
+            "inverse_condition": acc.inverse_condition[voxels],
+            "pairs": unique_max(np.concatenate(acc.pairs)) if len(acc.pairs) > 1 else acc.pairs[0],
+            "exact": np.array(acc.exact),
         }
 
-    def run(self, chunks: Sequence[int], state: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """The merged summary of base chunks ``chunks``."""
-        return self.merge([self.chunk(c, state) for c in chunks])
+    def fold(self, acc: CapabilityAccumulator, summary: dict[str, np.ndarray]) -> None:
+        """Fold a task's summary into ``acc``: counts add, maxima take the maximum (exact, any order)."""
+        v = summary["voxel"]
+        acc.counts[v] += summary["count"]
+        acc.manipulability[v] = np.maximum(acc.manipulability[v], summary["manipulability"])
+        acc.inverse_condition[v] = np.maximum(acc.inverse_condition[v], summary["inverse_condition"])
+        acc.add_pairs(summary["pairs"])
+        acc.exact += int(summary["exact"])
 
-    def merge(self, summaries: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        """Exact merge: counts add, maxima take the maximum (order-independent, bit-identical)."""
-        if not summaries:
-            return _empty_summary()
-        if len(summaries) == 1:
-            return summaries[0]
-        cat = {name: np.concatenate([s[name] for s in summaries]) for name in summaries[0]}
-        voxels = reduce_by_key(
-            cat["voxel"],
-            {
-                "count": (cat["count"], np.add),
-                "manipulability": (cat["manipulability"], np.maximum),
-                "inverse_condition": (cat["inverse_condition"], np.maximum),
-            },
-        )
-        pairs = reduce_by_key(cat["pair"], {"m": (cat["pair_manipulability"], np.maximum)})
-        return {
-            "voxel": voxels["key"],
-            "count": voxels["count"],
-            "manipulability": voxels["manipulability"],
-            "inverse_condition": voxels["inverse_condition"],
-            "pair": pairs["key"],
-            "pair_manipulability": pairs["m"],
-        }
-
-    def to_map(self, summary: dict[str, np.ndarray]) -> CapabilityMap:
-        """The dense per-voxel map from a merged summary."""
-        V, D = self.n_voxels, self.partition.count
-        counts = np.zeros(V, np.int64)
-        best_m, best_ic = np.zeros(V), np.zeros(V)
-        counts[summary["voxel"]] = summary["count"]
-        best_m[summary["voxel"]] = summary["manipulability"]
-        best_ic[summary["voxel"]] = summary["inverse_condition"]
-        reachability = np.bincount(summary["pair"] // D, minlength=V) / D
+    def finish(self, acc: CapabilityAccumulator) -> CapabilityMap:
+        """The map from the accumulator: per reached voxel, its D directions' best manipulability."""
+        D = self.partition.count
+        reached = np.flatnonzero(acc.counts)
+        assert acc.codes is not None
+        codes = acc.codes.reshape(-1, D)  # (V, D)
+        reachability = np.zeros(self.n_voxels)
+        # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
+        # block's sources are read before it is written), so the map's table is a view, not a copy.
+        for i in range(0, reached.size, COMPACT_ROWS):
+            rows = codes[reached[i : i + COMPACT_ROWS]]
+            reachability[reached[i : i + COMPACT_ROWS]] = np.count_nonzero(rows, axis=1) / D
+            rows -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
+            codes[i : i + rows.shape[0]] = rows
+        pair_m = codes[: reached.size].view(np.float16)
+        pair_m.flags.writeable = False  # the map keeps this view (no copy); the accumulator is spent
+        release_tail(acc.codes, pair_m.nbytes)
+        acc.codes = None
         return CapabilityMap(
             robot=self.robot.name,
+            link=self.robot.resolve_link(self.link),
             origin=self.origin,
             voxel=self.voxel,
             shape=self.shape,
             directions=D,
             samples=self.samples,
             seed=self.seed,
-            counts=counts.reshape(self.shape),
+            counts=acc.counts.reshape(self.shape),
             reachability=reachability.reshape(self.shape),
-            max_manipulability=best_m.reshape(self.shape),
-            max_inverse_condition=best_ic.reshape(self.shape),
-            pair_keys=summary["pair"],
-            pair_manipulability=summary["pair_manipulability"],
+            max_manipulability=acc.manipulability.reshape(self.shape),
+            max_inverse_condition=acc.inverse_condition.reshape(self.shape),
+            pair_voxels=reached,
+            pair_manipulability=pair_m,
         )
 
 
-def capability_job(robot: Robot, samples: int, voxel: float, directions: int, seed: int) -> CapabilityJob:
+def capability_job(
+    robot: Robot, samples: int, voxel: float, directions: int, seed: int, link: str | None = None
+) -> CapabilityJob:
     """The job of :func:`capability_map` (arguments validated)."""
     samples = positive_int(samples, "samples")
     seed = check_seed(seed)
-    origin, shape = grid(robot, voxel)
+    link = robot.resolve_link(link)
+    origin, shape = grid(robot, voxel, None if robot.serial and link == robot.default_link else link)
     partition = sphere_partition(directions)
-    rows = task_rows(robot)
+    rows = task_rows(robot, link)
     row_scale, col_scale = unit_scales(robot)
     lo, hi = robot.sampling_bounds.T
     return CapabilityJob(
@@ -352,9 +499,10 @@ def capability_job(robot: Robot, samples: int, voxel: float, directions: int, se
         partition,
         tuple(rows),
         row_scale[list(rows)],
-        None if robot.serial_chain.revolute.all() else col_scale,
+        None if np.all(col_scale == 1.0) else col_scale,
         lo,
         hi,
+        link,
     )
 
 
@@ -363,7 +511,7 @@ def capability_map(
     samples: int = 10**6,
     voxel: float = 0.02,
     directions: int = 288,
-    link: None = None,
+    link: str | None = None,
     seed: int = 0,
     engine: Any = None,
     chunk_size: int | None = None,
@@ -383,7 +531,9 @@ def capability_map(
             (:func:`~.sampling.grid`), independent of the samples.
         directions: Approach-direction cells of the equal-area sphere partition (Zacharias used 200;
             288 cells are about 12° across).
-        link: Must be None: the robot's end effector (other links come with tree robots).
+        link: The frame mapped (a name of ``robot.frame_names``, e.g. one hand of a tree robot); None: the
+            robot's one end effector. The grid then holds that frame's reach (:func:`~.sampling.reach`),
+            and the task Jacobian is that frame's.
         seed: Seed >= 0.
         engine: None (in process, with a progress bar on a terminal), a ``dask.distributed.Client``, a
             scheduler address ``"tcp://HOST:PORT"``, or an engine from :mod:`.engines`.
@@ -395,11 +545,11 @@ def capability_map(
 
     Raises:
         OptionError: a non-positive ``samples``, ``voxel`` or ``directions``, a bad ``seed``, ``link`` not
-            None, an unknown engine, or a Dask engine without dask installed.
+            not a frame of the robot (or None on a robot with several end effectors), an unknown engine, or a
+            Dask engine without dask installed.
     """
-    check_link(link)
-    job = capability_job(robot, samples, voxel, directions, seed)
+    job = capability_job(robot, samples, voxel, directions, seed, link)
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
-    summary = resolve_engine(engine).run(job, chunk_size)
-    return job.to_map(summary)
+    result: CapabilityMap = resolve_engine(engine).run(job, chunk_size)
+    return result

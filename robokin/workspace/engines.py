@@ -1,16 +1,17 @@
 """Engines that run a map's chunks: in process (default) or on a Dask cluster, with one exact reduction.
 
 A *job* (the capability or reachability map of one robot) is split into base chunks, each a pure function
-of ``(job, chunk index)``. An engine groups consecutive base chunks into tasks, runs them, and merges the
-per-task summaries with the job's ``merge``: sparse tables keyed by voxel (or pose) index whose columns
-reduce by exact, associative, commutative operations (integer sums, maxima). So the merged summary is
-bit-identical whatever the engine, the number of workers, the grouping of chunks into tasks and the order
-the tasks finish in.
+of ``(job, chunk index)``. An engine groups consecutive base chunks into tasks and folds every task's
+result into one *accumulator* of bounded size (for a capability map: dense per-voxel and per-(voxel,
+direction) arrays over the grid) by exact, associative, commutative operations (integer sums, maxima). So
+the result is bit-identical whatever the engine, the number of workers, the grouping of chunks into tasks
+and the order the tasks finish in, and the memory does not grow with the samples.
 
-Job protocol (duck-typed): ``label`` (str), ``base`` (items per base chunk), ``n_chunks``,
-``new_state(start=None)`` (a per-task scratch value or None; a job may use it to skip work that cannot
-change the result, never to change the result), ``run(chunks, state) -> summary``,
-``merge(summaries) -> summary`` and optionally ``state_from(summary)`` (a starting state for later tasks).
+Job protocol (duck-typed): ``label`` (str), ``base`` (items per base chunk), ``n_chunks``;
+``start() -> accumulator``; ``run_into(accumulator, chunks)`` (in process: fold the chunks directly);
+``run(chunks, state) -> summary`` (a task on a worker: a compact summary of its chunks);
+``fold(accumulator, summary)``; ``state(accumulator)`` (a value that lets later tasks skip work that
+cannot change the result, or None; it never changes the result); ``finish(accumulator) -> result``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ import numpy as np
 
 from ..errors import OptionError
 
-__all__ = ["DaskEngine", "InProcessEngine", "dask_distributed", "reduce_by_key", "resolve_engine", "task_groups"]
+__all__ = [
+    "DaskEngine",
+    "InProcessEngine",
+    "dask_distributed",
+    "reduce_by_key",
+    "resolve_engine",
+    "task_groups",
+    "unique_max",
+]
 
 
 def reduce_by_key(keys: np.ndarray, columns: dict[str, tuple[np.ndarray, np.ufunc]]) -> dict[str, np.ndarray]:
@@ -55,6 +64,28 @@ def reduce_by_key(keys: np.ndarray, columns: dict[str, tuple[np.ndarray, np.ufun
     for name, (values, ufunc) in columns.items():
         out[name] = ufunc.reduceat(values[order], starts)
     return out
+
+
+def unique_max(packed: np.ndarray) -> np.ndarray:
+    """Sorted unique keys of ``packed`` uint64 values ``key << 16 | code``, each with its largest code.
+
+    One SIMD sort and a comparison with the next element: the last of each run of equal keys holds the
+    largest code. Exact and independent of the input order.
+
+    Args:
+        packed: ``(N,)`` uint64.
+
+    Returns:
+        ``(G,)`` uint64, sorted, one per distinct key.
+    """
+    packed = np.sort(packed)
+    if packed.size < 2:
+        return packed
+    keys = packed >> np.uint64(16)
+    last = np.empty(packed.size, bool)
+    np.not_equal(keys[1:], keys[:-1], out=last[:-1])
+    last[-1] = True
+    return packed[last]
 
 
 def task_groups(n_chunks: int, chunks_per_task: int) -> list[range]:
@@ -108,21 +139,10 @@ def numpy_friendly_heap() -> Iterator[None]:
             libc.mallopt(M_TRIM_THRESHOLD, int(trim))
 
 
-def run_task(job: Any, chunks: Sequence[int], start: Any = None) -> Any:
-    """One task: the job's summary of ``chunks``, with a per-task scratch state (from ``start`` if given)."""
+def run_task(job: Any, chunks: Sequence[int], state: Any = None) -> Any:
+    """One task on a worker: the job's compact summary of ``chunks``, skipping work with ``state``."""
     with numpy_friendly_heap():
-        return job.run(chunks, job.new_state(start))
-
-
-def state_task(job: Any, summary: Any) -> Any:
-    """A starting scratch state for later tasks, from the merged summary of earlier ones."""
-    return job.state_from(summary)
-
-
-def merge_task(job: Any, *summaries: Any) -> Any:
-    """One reduction task: the job's merge of ``summaries``."""
-    with numpy_friendly_heap():
-        return job.merge(list(summaries))
+        return job.run(chunks, state)
 
 
 class _Progress:
@@ -143,11 +163,10 @@ class _Progress:
 
 @dataclass(frozen=True)
 class InProcessEngine:
-    """Run every task in this process, one after another, in bounded memory.
+    """Run every task in this process, one after another, folding each straight into the accumulator.
 
-    Memory: one task's arrays (``chunks_per_task`` base chunks, each ~40 MB for a 7-joint arm) plus the
-    partial summaries, merged as a binary counter (two summaries of the same level merge at once), so at
-    most ``log2(tasks)`` of them are alive and each item is merged ``log2(tasks)`` times.
+    Memory: the accumulator (bounded by the grid, see the job) plus one base chunk's arrays; it does not
+    grow with the number of samples.
 
     Attributes:
         progress: Draw a progress bar on standard error: None (default) when it is a terminal.
@@ -157,19 +176,14 @@ class InProcessEngine:
     default_chunks_per_task: int = 1
 
     def run(self, job: Any, chunk_size: int | None = None) -> Any:
-        """The merged summary of all of ``job``'s chunks."""
+        """The result of all of ``job``'s chunks (``job.finish`` of the accumulator)."""
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, self.default_chunks_per_task))
         bar = _Progress(job.label, len(groups), self.progress)
-        state = job.new_state()  # shared by the tasks of this process: only ever skips work
-        stack: list[tuple[int, Any]] = []
+        accumulator = job.start()
         for done, group in enumerate(groups, start=1):
-            level, summary = 0, job.run(group, state)
-            while stack and stack[-1][0] == level:
-                summary = job.merge([stack.pop()[1], summary])
-                level += 1
-            stack.append((level, summary))
+            job.run_into(accumulator, group)
             bar.update(done)
-        return job.merge([s for _, s in stack])
+        return job.finish(accumulator)
 
 
 def dask_distributed() -> ModuleType:
@@ -185,24 +199,41 @@ def dask_distributed() -> ModuleType:
 
 
 class DaskEngine:
-    """Run the tasks on a Dask cluster and merge their summaries by a tree reduction on the workers.
+    """Run the tasks on a Dask cluster and fold their compact summaries into one accumulator here.
+
+    The client keeps ``in_flight`` tasks per worker queued; as each finishes, its summary (for a capability
+    map: the touched voxels' counts and maxima and the task's reached (voxel, direction) pairs, 8 bytes each)
+    is folded into the accumulator and released, and the next task is submitted with the job's current
+    ``state`` (the running per-voxel maxima that let a sample skip its exact σ_min/σ_max), refreshed once
+    per ``workers`` finished tasks. A fold costs of the order of 10 ns per item, against microseconds of
+    work per item in the task, so one client keeps up with hundreds of workers; no tree of merge tasks is
+    needed, and the client's memory is the accumulator's.
 
     Args:
         client: A ``distributed.Client`` connected to the cluster.
-        fan_in: Summaries merged per reduction task (default 8).
-        tasks_per_worker: Default grouping aims at about this many tasks per worker (default 16; at most
-            32 base chunks per task), enough to balance the load and to run in waves (see :meth:`run`)
-            while the per-task overhead (of the order of 1 ms in the scheduler, as Dask documents) stays
-            negligible against a task's seconds of work.
+        tasks_per_worker: Default grouping aims at about this many tasks per worker (default 8; at most
+            ``max_chunks_per_task`` base chunks per task): enough to balance the load and to spread the
+            running maxima, while the per-task overhead (of the order of 1 ms in the scheduler, as Dask
+            documents) stays negligible against a task's seconds of work.
+        in_flight: Tasks queued per worker (default 2), so a worker never waits for the client.
+        max_chunks_per_task: Upper bound of the default grouping (default 32).
     """
 
-    def __init__(self, client: Any, fan_in: int = 8, tasks_per_worker: int = 16) -> None:
+    def __init__(
+        self, client: Any, tasks_per_worker: int = 8, in_flight: int = 2, max_chunks_per_task: int = 32
+    ) -> None:
         dask_distributed()
-        if not (isinstance(fan_in, int) and fan_in >= 2):
-            raise OptionError(f"fan_in must be an integer >= 2, got {fan_in!r}")
+        for name, value in (
+            ("tasks_per_worker", tasks_per_worker),
+            ("in_flight", in_flight),
+            ("max_chunks_per_task", max_chunks_per_task),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise OptionError(f"{name} must be an integer >= 1, got {value!r}")
         self.client = client
-        self.fan_in = fan_in
         self.tasks_per_worker = tasks_per_worker
+        self.in_flight = in_flight
+        self.max_chunks_per_task = max_chunks_per_task
 
     def _workers(self) -> int:
         try:
@@ -210,43 +241,36 @@ class DaskEngine:
         except Exception:  # noqa: BLE001 - a client that cannot tell: assume one worker
             return 1
 
-    def _reduce(self, job_future: Any, futures: list) -> Any:
-        """Tree reduction of summary futures, ``fan_in`` at a time, on the workers; one future."""
-        while len(futures) > 1:
-            futures = [
-                self.client.submit(merge_task, job_future, *futures[i : i + self.fan_in], pure=False)
-                for i in range(0, len(futures), self.fan_in)
-            ]
-        return futures[0]
-
     def run(self, job: Any, chunk_size: int | None = None) -> Any:
-        """The merged summary of all of ``job``'s chunks, computed on the cluster.
-
-        A job with ``state_from`` (the capability map: running per-voxel maxima that let a sample skip its
-        exact σ_min/σ_max) runs in waves of 1/8, 1/8, 1/4 and 1/2 of the tasks: each wave's tasks start
-        from the state of everything merged before it, as the in-process engine's later tasks start from
-        the earlier ones'. Every wave's summaries are merged into the result, so it is the same in waves
-        or not; the waves only save work.
-        """
-        default = min(32, max(1, math.ceil(job.n_chunks / (self.tasks_per_worker * self._workers()))))
+        """The result of all of ``job``'s chunks, computed on the cluster (``job.finish`` of the accumulator)."""
+        distributed = dask_distributed()
+        workers = self._workers()
+        default = min(self.max_chunks_per_task, max(1, math.ceil(job.n_chunks / (self.tasks_per_worker * workers))))
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))
         client = self.client
+        accumulator = job.start()
         [job_future] = client.scatter([job], broadcast=True)
-        if hasattr(job, "state_from") and len(groups) >= 8:
-            n = len(groups)
-            ends = sorted({max(1, n // 8), max(2, n // 4), max(3, n // 2), n})
-        else:
-            ends = [len(groups)]
-        merged: list = []
-        start = None
-        begin = 0
-        for end in ends:
-            wave = [client.submit(run_task, job_future, list(g), start, pure=False) for g in groups[begin:end]]
-            merged = [self._reduce(job_future, merged + wave)]
-            begin = end
-            if end < len(groups):
-                start = client.submit(state_task, job_future, merged[0], pure=False)
-        return merged[0].result()
+
+        def state_future() -> Any:
+            state = job.state(accumulator)
+            return None if state is None else client.scatter(state)
+
+        state = state_future()
+        pending = iter(groups)
+        running = distributed.as_completed()
+        for _, first in zip(range(workers * self.in_flight), pending):
+            running.add(client.submit(run_task, job_future, list(first), state, pure=False))
+        done = 0
+        for future in running:
+            job.fold(accumulator, future.result())
+            future.release()
+            done += 1
+            group = next(pending, None)
+            if group is not None:
+                if done % workers == 0:
+                    state = state_future()
+                running.add(client.submit(run_task, job_future, list(group), state, pure=False))
+        return job.finish(accumulator)
 
 
 def _is_client(engine: Any) -> bool:

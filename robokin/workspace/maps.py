@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "load_map"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: pair_voxels + dense float16 pair_manipulability
 AXES: tuple[str, ...] = ("x", "y", "z")
 
 
@@ -200,6 +200,7 @@ class CapabilityMap(_Saved, _Grid):
 
     Attributes:
         robot: The robot's name.
+        link: The frame mapped (the "tool" of the docs below).
         origin: ``(3,)`` world position of the grid's lowest corner [m].
         voxel: Voxel edge [m].
         shape: ``(nx, ny, nz)``.
@@ -214,16 +215,18 @@ class CapabilityMap(_Saved, _Grid):
             unit-free task Jacobian ``[v/L; ω] J`` (:func:`robokin.singularity.scaled_jacobian`) over
             the voxel's samples; 0 where not reached.
         max_inverse_condition: ``shape``, the largest ``σ_min/σ_max`` of that Jacobian; 0 where not reached.
-        pair_keys: ``(P,)`` int64, sorted: ``flat_voxel · D + direction`` of every reached (voxel,
-            direction) pair. Sparse, because most of the ``voxels × D`` pairs are never reached; 12 bytes
-            per reached pair with ``pair_manipulability``.
-        pair_manipulability: ``(P,)`` float32, the best manipulability reached for each pair.
+        pair_voxels: ``(R,)`` int64, sorted: the flat index of every reached voxel (``counts > 0``).
+        pair_manipulability: ``(R, D)`` float16, per reached voxel and direction cell the best
+            manipulability reached (rounded to float16: 11 significant bits, relative error <= 2⁻¹¹ above
+            6.1e-5, absolute error <= 3e-8 below), NaN where the direction was not reached. Dense per
+            reached voxel: 2 bytes per pair, a bounded size however many samples.
     """
 
     kind: ClassVar[str] = "capability"
     fields: ClassVar[tuple[str, ...]] = ("counts", "reachability", "max_manipulability", "max_inverse_condition")
 
     robot: str
+    link: str
     origin: np.ndarray
     voxel: float
     shape: tuple[int, int, int]
@@ -234,8 +237,29 @@ class CapabilityMap(_Saved, _Grid):
     reachability: np.ndarray
     max_manipulability: np.ndarray
     max_inverse_condition: np.ndarray
-    pair_keys: np.ndarray
+    pair_voxels: np.ndarray
     pair_manipulability: np.ndarray
+
+    @property
+    def pair_count(self) -> int:
+        """The number of reached (voxel, direction) pairs."""
+        return int(np.count_nonzero(~np.isnan(self.pair_manipulability)))
+
+    def pair_keys(self) -> np.ndarray:
+        """``(P,)`` int64, sorted: ``flat_voxel · D + direction`` of every reached (voxel, direction) pair."""
+        rows, directions = np.nonzero(~np.isnan(self.pair_manipulability))
+        return self.pair_voxels[rows] * self.directions + directions
+
+    def _pair_values(self, T_world_tool: npt.ArrayLike) -> np.ndarray:
+        """The float16 best manipulability of each pose's (voxel, direction) pair as float, NaN if unreached."""
+        T = validation.transforms(T_world_tool, "T_world_tool")
+        index, inside = self.voxel_index(T[..., :3, 3])
+        direction = sphere_partition(self.directions).index(T[..., :3, 2], normalized=True)
+        if self.pair_voxels.size == 0:
+            return np.full(index.shape, np.nan)
+        row = np.minimum(np.searchsorted(self.pair_voxels, index), self.pair_voxels.size - 1)
+        found = inside & (self.pair_voxels[row] == index)
+        return np.where(found, self.pair_manipulability[row, direction].astype(float), np.nan)
 
     def pose_cell(self, T_world_tool: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """The (voxel, direction) pair key of each pose and whether its position is inside the grid.
@@ -254,20 +278,12 @@ class CapabilityMap(_Saved, _Grid):
     def quality_at(self, T_world_tool: npt.ArrayLike) -> np.ndarray:
         """The best manipulability sampled in the (voxel, direction) cell of each pose ``(..., 4, 4)``;
         0 where the cell was never reached (or the position is outside the grid)."""
-        key, inside = self.pose_cell(T_world_tool)
-        pos = np.minimum(np.searchsorted(self.pair_keys, key), max(self.pair_keys.size - 1, 0))
-        if self.pair_keys.size == 0:
-            return np.zeros(key.shape)
-        found = inside & (self.pair_keys[pos] == key)
-        return np.where(found, self.pair_manipulability[pos].astype(float), 0.0)
+        values = self._pair_values(T_world_tool)
+        return np.where(np.isnan(values), 0.0, values)
 
     def reached_at(self, T_world_tool: npt.ArrayLike) -> np.ndarray:
         """Whether the (voxel, direction) cell of each pose ``(..., 4, 4)`` was reached by a sample."""
-        key, inside = self.pose_cell(T_world_tool)
-        pos = np.minimum(np.searchsorted(self.pair_keys, key), max(self.pair_keys.size - 1, 0))
-        if self.pair_keys.size == 0:
-            return np.zeros(key.shape, dtype=bool)
-        return inside & (self.pair_keys[pos] == key)
+        return ~np.isnan(self._pair_values(T_world_tool))
 
 
 @dataclass(frozen=True, eq=False)

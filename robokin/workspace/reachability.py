@@ -70,8 +70,21 @@ class ReachabilityJob:
     def n_chunks(self) -> int:
         return -(-self.pose_ids.size // self.base)
 
-    def new_state(self, start: None = None) -> None:
+    # the engine protocol (.engines): the accumulator is the list of summaries (disjoint pose sets)
+    def start(self) -> list[dict[str, np.ndarray]]:
+        return []
+
+    def run_into(self, acc: list[dict[str, np.ndarray]], chunks: Sequence[int]) -> None:
+        acc.append(self.run(chunks))
+
+    def state(self, acc: list[dict[str, np.ndarray]]) -> None:
         return None
+
+    def fold(self, acc: list[dict[str, np.ndarray]], summary: dict[str, np.ndarray]) -> None:
+        acc.append(summary)
+
+    def finish(self, acc: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        return self.merge(acc)
 
     def poses(self, ids: np.ndarray) -> np.ndarray:
         """``T_world_tool`` ``(len(ids), 4, 4)`` of flat pose ids."""
@@ -85,10 +98,12 @@ class ReachabilityJob:
 
     def chunk(self, c: int) -> dict[str, np.ndarray]:
         ids = self.pose_ids[c * self.base : (c + 1) * self.base]
-        # The damped least squares (not the closed form of method="auto"): the closed form returns exactly
-        # singular configurations (manipulability 0) at the grid's axis-aligned singular poses.
+        # method="auto": the closed form where the arm has an analytic family (several times faster than
+        # damped least squares), DLS otherwise. The measure is the answer's, as it is: at a pose where every
+        # solution is singular (some axis-aligned grid poses are) it is 0 exactly, where DLS reported the
+        # small positive value of an answer within its tolerance of the singular one.
         seed = chunk_rng(self.seed, c)
-        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=seed, method="dls")
+        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=seed, method="auto")
         measure = manipulability(scaled_jacobian(self.robot, result.q))
         success = np.asarray(result.success, dtype=bool)
         return {"pose": ids, "success": success, "manipulability": np.where(success, measure, 0.0)}
@@ -98,6 +113,8 @@ class ReachabilityJob:
 
     def merge(self, summaries: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         """Exact merge of disjoint pose sets: sorted by pose id."""
+        if not summaries:
+            return {"pose": np.zeros(0, np.int64), "success": np.zeros(0, bool), "manipulability": np.zeros(0)}
         if len(summaries) == 1:
             return summaries[0]
         cat = {name: np.concatenate([s[name] for s in summaries]) for name in ("pose", "success", "manipulability")}

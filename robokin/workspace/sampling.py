@@ -181,24 +181,43 @@ def positive_length(value: Any, name: str) -> float:
     return number
 
 
-def reach(robot: Robot) -> tuple[np.ndarray, float]:
-    """A ball that holds every tool position the robot can reach.
+def reach(robot: Robot, link: str | None = None) -> tuple[np.ndarray, float]:
+    """A ball that holds every position the frame ``link`` (default: the tool) can reach.
 
-    The tool pose is ``C[0] Mz_0(q_0) C[1] ... Mz_{n-1}(q_{n-1}) C[n]`` (:class:`robokin.model.Chain`): the
-    first joint moves about or along the z axis of ``C[0]``, whose origin it leaves in place (revolute) or
-    moves by at most its travel (prismatic). So the tool is never farther from ``C[0]``'s origin than the sum
-    of the offsets ``‖C[1..n] translation‖`` plus the prismatic travel: the characteristic length ``L``
-    (:attr:`robokin.model.Robot.characteristic_length`), by the triangle inequality; tight for a
-    stretched arm.
+    A pose is ``C[0] Mz_0(q_0) C[1] ... Mz_{n-1}(q_{n-1}) C[n]`` (:class:`robokin.model.Chain`): the first
+    joint moves about or along the z axis of ``C[0]``, whose origin it leaves in place (revolute) or moves by
+    at most its travel (prismatic). So the frame is never farther from ``C[0]``'s origin than the sum of the
+    offsets ``‖C[1..n] translation‖`` plus the prismatic travel, by the triangle inequality; tight for a
+    stretched arm. For the tool of a serial robot that sum is the characteristic length ``L``
+    (:attr:`robokin.model.Robot.characteristic_length`); for another frame (``link``, a tree's hand) it is
+    taken over the root → link path (:meth:`robokin.model.Robot.link_path`), mimic joints' travel through
+    their multiplier and offset.
+
+    Args:
+        robot: The robot.
+        link: A frame name, or None for the robot's one end effector.
 
     Returns:
-        ``p_world_centre`` ``(3,)`` [m] (the first joint's axis origin) and the radius ``L`` [m].
+        ``p_world_centre`` ``(3,)`` [m] (the first moving joint's axis origin) and the radius [m].
+
+    Raises:
+        OptionError: an unknown frame, or ``link=None`` on a robot with several end effectors.
     """
-    centre = np.array(robot.serial_chain.C[0, :3, 3], dtype=float)
-    return centre, robot.characteristic_length
+    if link is None and robot.serial:
+        centre = np.array(robot.serial_chain.C[0, :3, 3], dtype=float)
+        return centre, robot.characteristic_length
+    path = robot.link_path(link)
+    if path.chain is None:  # no moving joint on the path: one fixed position
+        return np.array(path.constant_pose[:3, 3], dtype=float), 0.0
+    C = path.chain.C
+    lo, hi = robot.sampling_bounds[path.index].T  # the coordinates the path's joints read
+    ends = np.abs(np.stack([lo * path.multiplier + path.offset, hi * path.multiplier + path.offset]))
+    travel = float(np.sum(np.where(path.chain.revolute, 0.0, ends.max(axis=0))))
+    radius = sum(math.hypot(*C[i, :3, 3]) for i in range(1, C.shape[0])) + travel
+    return np.array(C[0, :3, 3], dtype=float), float(radius)
 
 
-def grid(robot: Robot, voxel: float) -> tuple[np.ndarray, tuple[int, int, int]]:
+def grid(robot: Robot, voxel: float, link: str | None = None) -> tuple[np.ndarray, tuple[int, int, int]]:
     """The voxel grid of a map: a cube about the reach ball (:func:`reach`), from the robot alone.
 
     The cube's side is ``2 · radius`` rounded up to an odd number of whole voxels, centred on the ball's
@@ -208,6 +227,7 @@ def grid(robot: Robot, voxel: float) -> tuple[np.ndarray, tuple[int, int, int]]:
     Args:
         robot: The robot.
         voxel: Voxel edge [m].
+        link: The frame whose positions the grid must hold (default: the robot's one end effector).
 
     Returns:
         ``origin`` ``(3,)`` [m], the world position of the grid's lowest corner, and ``shape``
@@ -217,7 +237,7 @@ def grid(robot: Robot, voxel: float) -> tuple[np.ndarray, tuple[int, int, int]]:
         OptionError: ``voxel`` is not a positive length, or the grid would exceed :data:`MAX_VOXELS`.
     """
     voxel = positive_length(voxel, "voxel")
-    centre, radius = reach(robot)
+    centre, radius = reach(robot, link)
     # An odd number of voxels per side, at least 2·radius: the reach centre is a voxel centre, so a planar
     # arm's plane runs through the middle of a layer of voxels, never along a boundary between two.
     side = 2 * math.ceil(radius / voxel - 0.5 - 1e-9) + 1
