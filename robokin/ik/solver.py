@@ -71,7 +71,7 @@ class Problem:
         starts: Starts per target side by side.
         max_iterations, max_restarts, damping, damping_bias, finish: From :class:`~robokin.ik.IKOptions`.
         seed: Seed or generator of the random starts.
-        seeds: The seed table (one task only), or None.
+        seeds: The seed table of the tasks' providers (in the order of ``tasks``), or None.
     """
 
     tasks: Sequence[FramePoseTask]
@@ -137,6 +137,12 @@ class Problem:
             if id(task.provider) not in kin:
                 kin[id(task.provider)] = task.provider(q)
         return self.rows_at(data, kin)
+
+    def seed_query(self) -> np.ndarray:
+        """``(M, 13 k)`` the tasks' seed queries side by side (the seed table holds the tasks' frames in order)."""
+        if len(self.tasks) == 1:
+            return self.tasks[0].seed_query()
+        return np.concatenate([task.seed_query() for task in self.tasks], axis=1)
 
     # ----------------------------------------------------------------- restart policy
     def sample(self, t: np.ndarray) -> np.ndarray:
@@ -293,7 +299,7 @@ def solve_dls(pb: Problem) -> Solution:
     else:
         K = pb.seeds.q.shape[0]
         k = min(starts - 1, K)
-        near = pb.seeds.nearest(pb.tasks[0].seed_query(), min(k + _SEEDED_RESTARTS, K))  # nearest first
+        near = pb.seeds.nearest(pb.seed_query(), min(k + _SEEDED_RESTARTS, K))  # nearest first
         pb.queue, near = near[:, k:], np.ascontiguousarray(near[:, :k])
         q_new = np.empty((M, starts, n))
         q_new[:, 0] = pb.q0
@@ -307,7 +313,7 @@ def solve_dls(pb: Problem) -> Solution:
         i = near.ravel()
         sel = (np.arange(M * starts).reshape(M, starts)[:, 1 : k + 1]).ravel()
         data = [tuple(a[sel] for a in d) for d in rows.data]
-        e, J, E, _, _ = pb.rows_at(data, {id(pb.tasks[0].provider): (pb.seeds.T[i], pb.seeds.J[i])})
+        e, J, E, _, _ = pb.rows_at(data, pb.seeds.kin(i))
         rows.e[sel], rows.J[sel], rows.E[sel] = e, J, E
         if pb.damping == "lm":
             rows.mu[sel] = _TAU_SEEDED * np.einsum("ijk,ijk->ik", J, J).max(axis=1)
@@ -541,7 +547,7 @@ def _restart(pb: Problem, s: _Rows, rows: np.ndarray) -> None:
         s.q = s.q.copy() if s.q is s.q_new else s.q
         s.q[r] = table.q[i]
         data = [tuple(a[r] for a in d) for d in s.data]
-        e, J, E, _, _ = pb.rows_at(data, {id(pb.tasks[0].provider): (table.T[i], table.J[i])})
+        e, J, E, _, _ = pb.rows_at(data, table.kin(i))
         s.e[r], s.J[r], s.E[r] = e, J, E
         s.mu[r] = _TAU_SEEDED * np.einsum("ijk,ijk->ik", J, J).max(axis=1) if pb.damping == "lm" else 1.0
         s.nu[r] = 2.0
