@@ -336,3 +336,30 @@ def test_cli_ik_on_a_link_of_a_serial_arm(capsys):
     np.testing.assert_allclose(panda.fk(_solution(out, panda), link="flange")[:3, 3], p, atol=1e-4)
     assert main(["ik", "panda", "--xyz", *map(_text, panda.fk(q_true)[:3, 3])]) == 0  # default: the tool
     assert "panda, link tool:" in capsys.readouterr().out
+
+
+def test_random_restarts_keep_the_joints_of_the_solved_tasks(baxter, monkeypatch):
+    """A random restart re-samples the joints of the tasks not within tolerance only: on Baxter, a row whose
+    left hand is solved and right hand is not re-samples the right arm's 7 joints."""
+    from robokin.ik import solve_ik
+
+    T = hand_targets(baxter, 18, (1,))
+    tasks = [PoseTask(HANDS[0], T[:, 0]), PoseTask(HANDS[1], T[:, 1])]
+    problem = None
+    real = solve_ik.solve_dls
+
+    def capture(pb):
+        nonlocal problem
+        problem = pb
+        return real(pb)
+
+    monkeypatch.setattr(solve_ik, "solve_dls", capture)
+    solve_tasks(baxter, tasks, seed=0)
+    assert problem is not None and problem.task_joints is not None
+    tol = problem.tol_sq
+    left_done = np.array([[0.0, 0.0, 1.0, 1.0]])  # squared [position, rotation] of the left, then the right hand
+    both_open = np.array([[1.0, 1.0, 1.0, 1.0]])
+    right_done = np.array([[1.0, 0.0, tol[2] / 2, tol[3] / 2]])
+    np.testing.assert_array_equal(problem.resample(left_done)[0], [False] * 7 + [True] * 7)
+    np.testing.assert_array_equal(problem.resample(both_open)[0], [True] * 14)
+    np.testing.assert_array_equal(problem.resample(right_done)[0], [True] * 7 + [False] * 7)

@@ -188,6 +188,8 @@ def solve_tasks(
     else:
         posture = _posture(robot, facts, options, q_start)
     problem = _problem(robot, facts, frame_tasks, posture, q_start, q0 is not None, options, seed)
+    if len(frame_tasks) > 1:  # restarts keep the joints of the tasks already solved
+        problem.task_joints = np.stack([_moving(robot, spec.link) for spec in specs]).astype(float)
     with np.errstate(over="ignore", invalid="ignore"):
         solution = solve_dls(problem)
         q = solution.q
@@ -467,6 +469,11 @@ def _provider(robot: Robot, facts: _Facts, link: str) -> PoseProvider:
         tool = robot.chain is not None and link == robot.default_link
         provider = facts.providers[link] = facts.tool if tool else LinkPose(robot.link_path(link))
     return provider
+
+
+def _moving(robot: Robot, link: str) -> np.ndarray:
+    """``(n,)`` bool: the coordinates of q that move frame ``link`` (its path's joints, mimic leaders)."""
+    return np.any(np.asarray(robot.link_path(link).fold) != 0, axis=0, keepdims=False).reshape(robot.n)
 
 
 def _step_limit(robot: Robot, facts: _Facts, options: IKOptions) -> StepLimit:
