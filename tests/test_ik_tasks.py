@@ -363,3 +363,24 @@ def test_random_restarts_keep_the_joints_of_the_solved_tasks(baxter, monkeypatch
     np.testing.assert_array_equal(problem.resample(left_done)[0], [False] * 7 + [True] * 7)
     np.testing.assert_array_equal(problem.resample(both_open)[0], [True] * 14)
     np.testing.assert_array_equal(problem.resample(right_done)[0], [True] * 7 + [False] * 7)
+
+
+@pytest.mark.parametrize(
+    ("name", "link"), [("baxter", "left_gripper"), ("panda_hand", "finger_right"), ("panda", "joint4")]
+)
+def test_link_pose_is_robot_fk_and_jacobian(name, link):
+    """A task's rows read the frame's pose and world Jacobian from the tree kernel: the very ``robot.fk`` and
+    ``robot.jacobian`` (zero columns off the path, mimic columns folded), and a task's error rows are
+    ``[p* − p; log(R* Rᵀ)]`` of that pose."""
+    robot = robokin.load(name)
+    q = random_q(robot, np.random.default_rng(19), (4,))
+    provider = ik.LinkPose(robot.link_path(link))
+    T, J = provider(q)
+    np.testing.assert_allclose(T, robot.fk(q, link=link)[:, :3], atol=1e-15)
+    np.testing.assert_allclose(J, robot.jacobian(q, link=link, method="forward"), atol=1e-12)
+    T_target = robot.fk(random_q(robot, np.random.default_rng(20), (4,)), link=link)
+    task = ik.FramePoseTask(provider, T_target[:, :3, 3], T_target[:, :3, :3], np.ones(6), 1.0, 1e-6, 1e-6)
+    e, J_rows, _, _ = task.rows(task.gather(np.arange(4)), T, J)
+    np.testing.assert_allclose(e[:, :3], T_target[:, :3, 3] - T[:, :, 3], atol=1e-15)
+    np.testing.assert_allclose(e[:, 3:], spatial.so3_log(T_target[:, :3, :3] @ T[:, :, :3].mT), atol=1e-15)
+    np.testing.assert_array_equal(J_rows, J)
