@@ -4,7 +4,7 @@
 Baxter carries a box with both grippers, solved as one two-task IK per frame, and animated. The box (0.50 m wide) is held by its two side faces: the left gripper at the box centre + 0.25 m along y, the
 right one at − 0.25 m, both pointing down. The box moves along a closed loop in front of the robot (a lift,
 a sideways move and a turn of 30° about the vertical); at every frame both hands are one batch of two
-:class:`robokin.multitask.PoseTask` targets, solved together by :func:`robokin.multitask.solve_tasks`
+:class:`robokin.ik.PoseTask` targets, solved together by :func:`robokin.ik.solve_tasks`
 from the previous frame's answer. Then 200 random reachable pairs (fk of random q) are solved as one batch.
 Prints the success rates, errors [m, rad] and times [ms], and writes ``two_hands.gif``.
 
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 import robokin  # noqa: E402
 from robokin import spatial, viz  # noqa: E402
-from robokin.multitask import PoseTask, solve_tasks  # noqa: E402
+from robokin.ik import PoseTask, solve_tasks  # noqa: E402
 
 BOX_CENTRE = np.array([0.70, 0.0, 0.10])  # [m], world (torso) frame, at the start
 HALF_WIDTH = 0.25  # [m]: each gripper is this far from the box centre

@@ -4,7 +4,7 @@ Load an arm from YAML (``robokin.load("puma560")``), then ``robot.fk(q)``, ``rob
 ``robot.ik(T)``; see the README for conventions (frames, ``[v; ω]`` rows, shapes, units).
 """
 
-from . import autodiff, ik, kinematics, measures, multitask, singularity, spatial, trajectory, workspace
+from . import autodiff, ik, kinematics, measures, singularity, spatial, trajectory, workspace
 from .errors import ConventionError, OptionError, RobokinError, RobotFormatError, ShapeError
 from .format import dumps, loads, save
 from .ik import IKOptions, IKResult
@@ -52,7 +52,6 @@ __all__ = [
     "manipulability",
     "manipulability_gradient",
     "measures",
-    "multitask",
     "save",
     "singularity",
     "singularity_map",

@@ -808,16 +808,19 @@ def _cmd_ik(args: argparse.Namespace) -> int:
         rpy = np.radians(rpy)
     T_target = spatial.transform(spatial.rpy_to_matrix(rpy), np.array(args.xyz, dtype=float))
     q0 = _joint_values(robot, args.q0, args.deg, what="--q0") if args.q0 else None
+    link = robot.resolve_link(args.link)
     if args.all:
         if args.rpy is None:
             raise RobokinError("--all lists the solutions of a full pose; give --rpy too")
+        if robot.chain is None or link != robot.default_link:
+            raise RobokinError(f"--all solves a serial arm's tool in closed form; --link {link} is not one")
         return _print_all_solutions(robot, T_target, q0)
     weights = ik.POSITION_ONLY if args.rpy is None else (1.0,) * 6
     options = ik.IKOptions(weights=weights)
-    result = ik.solve(robot, T_target, q0, options=options, seed=args.seed)
+    result = ik.solve(robot, T_target, q0, link=link, options=options, seed=args.seed)
     task = "position only (orientation free)" if args.rpy is None else "position and orientation"
     print(
-        f"{robot.name}: target xyz [m] = "
+        f"{robot.name}, link {link}: target xyz [m] = "
         + " ".join(_fmt(v) for v in args.xyz)
         + ("" if args.rpy is None else ", rpy [rad] = " + " ".join(_fmt(v) for v in rpy))
         + f"; task: {task}"
@@ -1193,12 +1196,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command(
         "ik",
-        "inverse kinematics: joint values for a tool position (and orientation)",
-        "Solve q with fk(q) at the target (tolerances 1e-6 m and 1e-6 rad), within the joint "
+        "inverse kinematics: joint values for a tool (or any frame's) position and orientation",
+        "Solve q with fk(q) of the link at the target (tolerances 1e-6 m and 1e-6 rad), within the joint "
         "limits. Without --rpy the orientation is free: a position-only task. Exit status 1 when no "
         "solution is found (the closest pose found is printed).",
     )
     _add_robot(p)
+    p.add_argument(
+        "--link",
+        help="the frame to place (default: the tool, or a tree's only end effector; required for a tree with "
+        "several); see `robokin info ROBOT`",
+    )
     p.add_argument("--xyz", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"), help="target position [m]")
     p.add_argument(
         "--rpy",

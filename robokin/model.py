@@ -1132,12 +1132,13 @@ class Robot:
         T_target: npt.ArrayLike,
         q0: npt.ArrayLike | None = None,
         *,
+        link: str | None = None,
         options: IKOptions | None = None,
         seed: int | np.random.Generator | None = None,
         method: str = "auto",
     ) -> IKResult:
-        """Inverse kinematics. See :func:`robokin.ik.solve`."""
-        return _layer_above("ik").solve(self, T_target, q0, options=options, seed=seed, method=method)
+        """Inverse kinematics of a frame (default: the tool). See :func:`robokin.ik.solve`."""
+        return _layer_above("ik").solve(self, T_target, q0, link=link, options=options, seed=seed, method=method)
 
 
 def _single_transform(T: npt.ArrayLike, name: str) -> np.ndarray:

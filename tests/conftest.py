@@ -48,13 +48,15 @@ def random_q(robot: robokin.Robot, rng: np.random.Generator, shape: tuple[int, .
     return rng.uniform(lo, hi, size=shape + (robot.n,))
 
 
-def pose_errors(robot: robokin.Robot, q: np.ndarray, T_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position [m] and rotation [rad] error of ``robot.fk(q)`` against ``T_target``, batched.
+def pose_errors(
+    robot: robokin.Robot, q: np.ndarray, T_target: np.ndarray, link: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Position [m] and rotation [rad] error of ``robot.fk(q, link=link)`` against ``T_target``, batched.
 
     The rotation angle of ``R* Rᵀ`` comes from its quaternion ``(w, v)``: ``θ = 2 atan2(|v|, |w|)``, a code path
     independent of the IK solver's ``spatial.so3_log``.
     """
-    T = robot.fk(q)
+    T = robot.fk(q, link=link)
     quat = robokin.spatial.matrix_to_quaternion(T_target[..., :3, :3] @ np.swapaxes(T[..., :3, :3], -1, -2))
     angle = 2.0 * np.arctan2(np.linalg.norm(quat[..., 1:], axis=-1), np.abs(quat[..., 0]))
     return np.linalg.norm(T_target[..., :3, 3] - T[..., :3, 3], axis=-1), angle

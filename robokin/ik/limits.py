@@ -1,4 +1,5 @@
-"""IK limits: bounds on the step. Joint position limits (projection and an active set) and a step guard."""
+"""IK limits: bounds on the step. Joint position limits (projection and an active set), joint velocity limits
+and the step guard (the last two give per-joint bounds of one step, enforced together by :class:`StepLimit`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["JointPositionLimit", "StepLimit"]
+__all__ = ["JointPositionLimit", "VelocityLimit", "StepLimit"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,13 +38,32 @@ class JointPositionLimit:
 
 
 @dataclass(frozen=True, eq=False)
+class VelocityLimit:
+    """Joint speeds: a step moves joint j by at most ``velocity_j × dt`` (mink's velocity limit, per step of
+    the solver; random restarts are jumps, not steps, so a local solve sets ``max_restarts=0``).
+
+    Attributes:
+        velocity: ``(n,)`` the largest speed of each joint [rad/s, m/s], inf where unbounded.
+        dt: The time of one step [s], > 0.
+    """
+
+    velocity: np.ndarray
+    dt: float
+
+    @property
+    def bound(self) -> np.ndarray:
+        """``(n,)`` the largest change of each joint per step [rad, m]: ``velocity × dt``."""
+        return self.velocity * self.dt
+
+
+@dataclass(frozen=True, eq=False)
 class StepLimit:
     """The step-length guard: a step with ``|Δq_j| > bound_j`` for some joint is scaled down as a whole (its
     direction kept) until every joint is within its bound.
 
     Attributes:
         bound: ``(n,)`` the largest change of each joint per step [rad, m] (``max_step``, times ``L`` for a
-            prismatic joint).
+            prismatic joint; at most a :class:`VelocityLimit`'s bound when there is one), > 0, inf allowed.
     """
 
     bound: np.ndarray

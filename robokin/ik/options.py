@@ -13,6 +13,7 @@ from ..errors import OptionError
 __all__ = [
     "IKOptions",
     "IKResult",
+    "TasksResult",
     "POSITION_ONLY",
     "DAMPING_SCHEMES",
     "ROTATION_FLOOR",
@@ -99,6 +100,13 @@ class IKOptions:
             the one nearest ``q0``, is returned.
         singularity_threshold: ``near_singularity`` is reported when the inverse condition number of the
             task Jacobian at the answer is below this (default 1e-2: σ_min is under 1 % of σ_max).
+        dt: Velocity limits: the time of one step [s]; each step moves joint j by at most ``v_j × dt`` (the
+            step is scaled down as a whole, like ``max_step``), ``v`` from ``velocity_limits`` or else the
+            robot's joint speeds (:attr:`robokin.model.Robot.velocity_limits`; a joint without one is not
+            bounded). None (default): no velocity limit. Random restarts jump; for a motion-like local solve
+            from q0 also set ``max_restarts=0``.
+        velocity_limits: ``(n,)`` joint speeds [rad/s, m/s] (> 0, inf for none) used with ``dt`` instead of
+            the robot's; its length is checked at solve. None: the robot's.
 
     Raises:
         OptionError: a value out of its range (named, with the range and what came).
@@ -119,6 +127,8 @@ class IKOptions:
     prefer: Literal["q0", "any"] = "q0"
     finish: Literal["first", "all"] = "first"
     singularity_threshold: float = 1e-2
+    dt: float | None = None
+    velocity_limits: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.position_tolerance is not None:
@@ -152,6 +162,18 @@ class IKOptions:
                 f"got {self.weights!r}"
             )
         object.__setattr__(self, "weights", tuple(float(v) for v in w / w.max()))  # largest weight 1
+        if self.dt is not None:
+            _number(self, "dt", 0.0, np.inf, open_low=True)
+        if self.velocity_limits is not None:
+            v = _numbers(self.velocity_limits)
+            if v is None or v.ndim != 1 or v.size == 0 or np.isnan(v).any() or np.any(v <= 0):
+                raise OptionError(
+                    f"IKOptions.velocity_limits must be joint speeds > 0 (inf for none), one per joint; got "
+                    f"{self.velocity_limits!r}"
+                )
+            if self.dt is None:
+                raise OptionError("IKOptions.velocity_limits needs dt (the time of one step [s]); got dt=None")
+            object.__setattr__(self, "velocity_limits", tuple(float(x) for x in v))
         if isinstance(self.rest, str):
             validation.choice(self.rest, "IKOptions.rest", ("q0", "middle"))
         elif self.rest is not None:
@@ -219,7 +241,43 @@ class IKResult:
     near_singularity: np.ndarray
 
     def __post_init__(self) -> None:
-        for name in self.__dataclass_fields__:
-            value = np.array(getattr(self, name))
-            value.setflags(write=False)
-            object.__setattr__(self, name, value)
+        _read_only_fields(self)
+
+
+@dataclass(frozen=True, eq=False)
+class TasksResult:
+    """The answer of :func:`robokin.ik.solve_tasks` for k frame tasks and targets of batch shape ``(...)``;
+    every array is read-only.
+
+    Attributes:
+        q: ``(..., n)`` the solution [rad, m], within the joint limits; when ``success`` is False, the
+            configuration of the closest pose found.
+        success: ``(...)`` bool: every task verified with ``robot.fk(q, link=...)`` (its constrained
+            components within the tolerances), and the solver converged.
+        task_success: ``(..., k)`` bool: each task's own verification.
+        position_error: ``(..., k)`` ``‖p* − p‖`` of each task at ``q`` [m] (all three components);
+            finite, or inf when it overflows.
+        rotation_error: ``(..., k)`` ``‖log(R* Rᵀ)‖`` of each task at ``q`` [rad], the whole rotation (also
+            where weights free some of it), in ``[0, π]``; 0 for a position task (it has no target orientation).
+        iterations: ``(...)`` int, steps over all attempts.
+        restarts: ``(...)`` int, starts used besides ``q0``.
+    """
+
+    q: np.ndarray
+    success: np.ndarray
+    task_success: np.ndarray
+    position_error: np.ndarray
+    rotation_error: np.ndarray
+    iterations: np.ndarray
+    restarts: np.ndarray
+
+    def __post_init__(self) -> None:
+        _read_only_fields(self)
+
+
+def _read_only_fields(result: IKResult | TasksResult) -> None:
+    """Every field of a frozen result replaced by a read-only array copy."""
+    for name in result.__dataclass_fields__:
+        value = np.array(getattr(result, name))
+        value.setflags(write=False)
+        object.__setattr__(result, name, value)

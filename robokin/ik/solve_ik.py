@@ -1,10 +1,12 @@
-""":func:`solve`: validate, build the tool's pose task and the limits, run a solver, verify with ``robot.fk``."""
+""":func:`solve` (one frame's pose) and :func:`solve_tasks` (several frame tasks): validate, build the tasks and
+the limits, run a solver, verify every task with ``robot.fk``."""
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -13,16 +15,16 @@ from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
 from .analytic import analytic_family, solve_all
-from .limits import JointPositionLimit, StepLimit
-from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult
+from .limits import JointPositionLimit, StepLimit, VelocityLimit
+from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult, TasksResult
 from .seeds import seed_table
 from .solver import Problem, Solution, auto_starts, solve_dls
-from .tasks import FramePoseTask, PostureTask, ToolPose
+from .tasks import FramePoseTask, LinkPose, PoseProvider, PoseTask, PositionTask, PostureTask, ToolPose
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["solve", "position_tolerance", "METHODS"]
+__all__ = ["solve", "solve_tasks", "verify", "position_tolerance", "METHODS"]
 
 # The closed form's solutions form a continuum only at an exact singularity; an answer whose σ_min/σ_max of
 # the unit-free task Jacobian is below this (about √ε) is taken as one (a near-singular solution is isolated).
@@ -43,39 +45,44 @@ def solve(
     T_target: npt.ArrayLike,
     q0: npt.ArrayLike | None = None,
     *,
+    link: str | None = None,
     options: IKOptions | None = None,
     seed: int | np.random.Generator | None = None,
     method: Method = "auto",
 ) -> IKResult:
-    """Inverse kinematics: joint values that put the tool at ``T_target``, batched.
+    """Inverse kinematics: joint values that put a frame (by default the tool) at ``T_target``, batched.
+
+    The shorthand of :func:`solve_tasks` for one :class:`~robokin.ik.tasks.PoseTask` on ``link``, weighted by
+    ``options.weights``; a posture preference when ``options.nullspace_gain > 0``, the joint limits, the
+    velocity limits (``options.dt``) and the step guard, solved by damped least squares with several starts
+    side by side and restarts (:func:`~robokin.ik.solver.solve_dls`). Every answer is checked with
+    ``robot.fk(q, link=link)``: ``success`` is that check, not the solver's.
 
     ``method="auto"`` (default) takes the closed-form solutions of :func:`~robokin.ik.solve_all`
-    when the arm has an analytic family (:func:`~robokin.ik.analytic_family`) and the task is the
-    full pose (all six weights equal): the valid solution nearest the start (q0 when given, else the middle
-    of the ranges; so with ``prefer="q0"`` and a solution near q0 that one is returned, and a q0 that solves
-    a singular target comes back unchanged), verified by ``robot.fk`` like every answer. Targets it leaves
-    unsolved (unreachable, outside the limits, a near-miss geometry), and arms without a family, go to the
-    damped least squares below: from q0 when given, then from the closed-form answer of least error.
-    ``"analytic"`` is the same but raises for an arm without a family or a partial task; ``"dls"`` is only
-    the damped least squares. A 7-joint arm's parameter joint is taken from q0 first, then swept.
-
-    One pose task on the tool (:class:`~robokin.ik.tasks.FramePoseTask`, weighted by ``options.weights``),
-    a posture preference when ``options.nullspace_gain > 0``, the joint limits and the step guard, solved by
-    damped least squares with several starts side by side and restarts (:func:`~robokin.ik.solver.solve_dls`).
-    Every answer is checked with ``robot.fk``: ``success`` is that check, not the solver's.
+    when the task is a serial arm's tool, the arm has an analytic family (:func:`~robokin.ik.analytic_family`),
+    the task is the full pose (all six weights equal) and no velocity limit is set: the valid solution nearest
+    the start (q0 when given, else the middle of the ranges; so with ``prefer="q0"`` and a solution near q0
+    that one is returned, and a q0 that solves a singular target comes back unchanged), verified by
+    ``robot.fk`` like every answer. Targets it leaves unsolved (unreachable, outside the limits, a near-miss
+    geometry), and every other task, go to the damped least squares: from q0 when given, then from the
+    closed-form answer of least error. ``"analytic"`` is the same but raises where there is no closed form;
+    ``"dls"`` is only the damped least squares. A 7-joint arm's parameter joint is taken from q0 first,
+    then swept.
 
     Args:
-        robot: The robot.
-        T_target: ``(4, 4)`` or ``(..., 4, 4)`` target poses ``T_world_tool``; an empty batch gives an empty
+        robot: The robot (a serial chain or a tree).
+        T_target: ``(4, 4)`` or ``(..., 4, 4)`` target poses ``T_world_link``; an empty batch gives an empty
             result.
         q0: ``(n,)`` or ``(..., n)`` start [rad, m] (broadcast against the targets; moved into the limits
             if outside). Default: the middle of each joint's range (0 where unlimited). With
             ``options.prefer="q0"`` (default) the solution reached from q0 is returned when that start
             converges, else the one nearest q0 among those found; revolute joints are moved by whole turns to
             the value nearest q0 within their limits.
+        link: The frame to place (``robot.frame_names``); None: the robot's one end effector (its tool).
         options: :class:`IKOptions`; default ``IKOptions()``.
         seed: Seed (an int >= 0) or ``numpy.random.Generator`` for the random restarts; None means seed 0, so
             a call is reproducible.
+        method: ``"auto"``, ``"analytic"`` or ``"dls"`` (see above).
 
     Returns:
         :class:`IKResult` with batch shape ``...`` of ``T_target``. Not converging is a result
@@ -84,33 +91,245 @@ def solve(
     Raises:
         ShapeError: ``T_target`` or ``q0`` has a wrong shape or a non-finite value.
         ConventionError: ``T_target`` is not a rigid transform.
-        OptionError: ``options`` is not an :class:`IKOptions`, its ``rest`` does not fit the robot, its
-            position tolerance is below what float64 can verify for this robot, or ``seed`` is not a seed,
-            or ``method`` is not one of :data:`METHODS`, or ``method="analytic"`` with unequal weights; or
-            the robot is a tree whose q does not drive one chain to its default link (use
-            :func:`robokin.multitask.solve_tasks`).
-        NoAnalyticSolutionError: ``method="analytic"`` for an arm without an analytic family.
+        OptionError: ``options`` is not an :class:`IKOptions`, its ``rest`` or ``velocity_limits`` does not
+            fit the robot, its position tolerance is below what float64 can verify for this robot, or
+            ``seed`` is not a seed, or ``method`` is not one of :data:`METHODS`, or ``method="analytic"`` with
+            unequal weights; or ``link`` is not a frame of the robot, or None on a robot with several end
+            effectors (the message lists them).
+        NoAnalyticSolutionError: ``method="analytic"`` for an arm without an analytic family, or for a frame
+            other than a serial arm's tool.
     """
-    if robot.chain is None:
-        raise OptionError(
-            f"ik.solve drives one serial chain; robot {robot.name!r} is a tree (end effectors "
-            f"{', '.join(map(repr, robot.end_effectors))}): use robokin.multitask.solve_tasks(robot, "
-            "[PoseTask(link, T_target), ...])"
+    options = _options(options)
+    validation.choice(method, "method", METHODS)
+    validation.seed(seed)
+    name = robot.resolve_link(link)
+    tool = robot.chain is not None and name == robot.default_link
+    T = validation.transforms(T_target, "T_target")
+    batch = T.shape[:-2]
+    if method == "analytic" and not tool:
+        raise NoAnalyticSolutionError(
+            f"the closed form solves the tool of a serial arm; frame {name!r} of robot {robot.name!r} is not "
+            "one (use method='dls' or 'auto')"
         )
+    T2 = T.reshape(-1, 4, 4)
+    problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
+    with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning
+        # The closed form jumps to its solutions: "auto" leaves it out when steps must respect velocity limits.
+        closed = tool and (method == "analytic" or (method == "auto" and options.dt is None))
+        solution = solve_closed_form(robot, T2, problem, q0, options, seed, tol_p, method) if closed else None
+        if solution is None:
+            solution = solve_dls(problem)
+        return _result(robot, facts, options, tol_p, T2, solution, batch, name)
+
+
+def solve_tasks(
+    robot: Robot,
+    tasks: Sequence[PoseTask | PositionTask | PostureTask],
+    q0: npt.ArrayLike | None = None,
+    *,
+    options: IKOptions | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> TasksResult:
+    """Inverse kinematics with several tasks at once (both hands of a dual-arm robot, a hand and a foot that
+    holds its pose), batched over the targets.
+
+    The rows of every frame task are stacked (one tree-kernel pass per frame for its pose and Jacobian) and
+    solved by the same damped least squares, limits and restart policy as :func:`solve`: joint position
+    limits, velocity limits (``options.dt``), the step guard, starts side by side from a seed table of the
+    tasks' frames, restarts, the q0 policy (``options.prefer``). Every task is verified with ``robot.fk`` of
+    the returned q; ``success`` only when all of them are within the tolerances.
+
+    Args:
+        robot: The robot (any tree; each task names its frame).
+        tasks: :class:`~robokin.ik.tasks.PoseTask` and :class:`~robokin.ik.tasks.PositionTask` objects (k >= 1
+            of them) and at most one :class:`~robokin.ik.tasks.PostureTask` (else ``options.rest`` /
+            ``options.nullspace_gain`` give the posture, as in :func:`solve`); their batch shapes broadcast to
+            one batch ``(...)``.
+        q0: ``(n,)`` or ``(..., n)`` start [rad, m]; default: the middle of each joint's range.
+        options: :class:`IKOptions` (tolerances, iterations, restarts, starts, damping, step guard, velocity
+            limits, prefer, finish; ``weights`` and ``weights_frame`` for a pose task without its own).
+        seed: Seed or ``numpy.random.Generator`` of the random restarts; None means seed 0.
+
+    Returns:
+        :class:`TasksResult` with batch shape ``(...)``; not converging is a result, never an exception.
+
+    Raises:
+        OptionError: no frame task, a second posture, an object that is not a task, an unknown ``link``, bad
+            weights or gain, a posture outside the limits, bad ``options``/``seed``.
+        ShapeError: targets, ``q_rest`` or ``q0`` of a wrong shape, not finite, or whose batch shapes do not
+            broadcast.
+        ConventionError: a ``T_target`` that is not a rigid transform.
+    """
+    options = _options(options)
+    validation.seed(seed)
+    specs, rest, batch = _task_specs(robot, tasks, options)
+    facts = _facts(robot)
+    q_start = _start(robot, facts, q0, batch, "the tasks' targets")
+    tol_p = _position_tolerance(robot, facts, options)
+    M = q_start.shape[0]
+    top = max(float(spec.weights.max()) for spec in specs)  # the largest weight of all the tasks is 1
+    frame_tasks = [
+        FramePoseTask(
+            _provider(robot, facts, spec.link),
+            np.broadcast_to(spec.p, batch + (3,)).reshape(M, 3),
+            np.broadcast_to(spec.R, batch + (3, 3)).reshape(M, 3, 3),
+            spec.weights / top,
+            ROW_LENGTH * facts.length,
+            tol_p,
+            options.rotation_tolerance,
+            spec.target_frame,
+        )
+        for spec in specs
+    ]
+    if rest is not None:
+        posture: PostureTask | None = PostureTask(
+            np.broadcast_to(rest.q_rest, batch + (robot.n,)).reshape(M, robot.n), rest.gain
+        )
+    else:
+        posture = _posture(robot, facts, options, q_start)
+    problem = _problem(robot, facts, frame_tasks, posture, q_start, q0 is not None, options, seed)
+    if len(frame_tasks) > 1:  # restarts keep the joints of the tasks already solved
+        problem.task_joints = np.stack([_moving(robot, spec.link) for spec in specs]).astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        solution = solve_dls(problem)
+        q = solution.q
+        T_q = kinematics.fk(robot, q, link=[spec.link for spec in specs])  # (M, k, 4, 4): robot.fk itself
+        checks = [
+            verify(task.p_target, task.R_target, T_q[:, i], spec.weights, spec.target_frame, tol_p, options)
+            for i, (task, spec) in enumerate(zip(frame_tasks, specs, strict=True))
+        ]
+    pe, re, ok = (np.stack(part, axis=-1) for part in zip(*checks))  # (M, k) each
+    re = re * np.array([spec.has_rotation for spec in specs])  # a position task has no target orientation
+    k = len(specs)
+    return TasksResult(
+        q=q.reshape(batch + (robot.n,)),
+        success=(solution.converged & ok.all(axis=1)).reshape(batch),
+        task_success=ok.reshape(batch + (k,)),
+        position_error=pe.reshape(batch + (k,)),
+        rotation_error=re.reshape(batch + (k,)),
+        iterations=solution.iterations.reshape(batch),
+        restarts=solution.restarts.reshape(batch),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Spec:
+    """A validated frame task: ``link``, targets ``p`` ``(..., 3)`` and ``R`` ``(..., 3, 3)``, weights ``(6,)``."""
+
+    link: str
+    p: np.ndarray
+    R: np.ndarray
+    weights: np.ndarray
+    target_frame: bool
+    has_rotation: bool = True  # False for a position task (no target orientation)
+
+
+def _task_specs(
+    robot: Robot, tasks: Sequence[PoseTask | PositionTask | PostureTask], options: IKOptions
+) -> tuple[list[_Spec], PostureTask | None, tuple[int, ...]]:
+    """The validated frame tasks, the posture (its q_rest validated, or None) and the broadcast batch shape."""
+    if isinstance(tasks, (PoseTask, PositionTask, PostureTask, str, bytes)) or not isinstance(tasks, Sequence):
+        raise OptionError(
+            f"tasks must be a list of PoseTask / PositionTask (and at most one PostureTask), got {type(tasks).__name__}"
+        )
+    specs: list[_Spec] = []
+    named: list[tuple[str, np.ndarray, int]] = []
+    rest: PostureTask | None = None
+    for i, task in enumerate(tasks):
+        where = f"tasks[{i}]"
+        if isinstance(task, PostureTask):
+            if rest is not None:
+                raise OptionError(f"{where} is a second PostureTask; give at most one")
+            rest = _posture_spec(robot, task, where)
+            named.append((f"{where}.q_rest", rest.q_rest, 1))
+        elif isinstance(task, PoseTask):
+            link = robot.resolve_link(task.link)
+            T = validation.transforms(task.T_target, f"{where}.T_target")
+            frame = options.weights_frame if task.weights_frame is None else task.weights_frame
+            validation.choice(frame, f"{where}.weights_frame", ("world", "target"))
+            specs.append(
+                _Spec(link, T[..., :3, 3], T[..., :3, :3], _pose_weights(task, options, where), frame == "target")
+            )
+            named.append((f"{where}.T_target", T, 2))
+        elif isinstance(task, PositionTask):
+            link = robot.resolve_link(task.link)
+            p = validation.vectors(task.p_target, f"{where}.p_target", 3, " [m]")
+            w = _weight(task.weight, f"{where}.weight", positive=True)
+            specs.append(_Spec(link, p, np.eye(3), np.array([w] * 3 + [0.0] * 3), False, has_rotation=False))
+            named.append((f"{where}.p_target", p, 1))
+        else:
+            raise OptionError(f"{where} must be a PoseTask, a PositionTask or a PostureTask, got {type(task).__name__}")
+    if not specs:
+        raise OptionError(
+            "tasks must hold at least one PoseTask or PositionTask (a posture alone is no target); got "
+            f"{len(tasks)} task(s)"
+        )
+    return specs, rest, validation.broadcast_batch(*named)
+
+
+def _weight(value: Any, name: str, positive: bool = False) -> float:
+    """``value`` as a finite weight >= 0 (> 0 when ``positive``); an OptionError naming ``name`` otherwise."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and bool(np.isfinite(value)) and (value > 0 if positive else value >= 0)
+    if not ok:
+        raise OptionError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return float(value)
+
+
+def _pose_weights(task: PoseTask, options: IKOptions, where: str) -> np.ndarray:
+    """A pose task's ``(6,)`` weights: its ``weights``, or its position / orientation weights, or the options'."""
+    if task.weights is not None:
+        if task.position_weight is not None or task.orientation_weight is not None:
+            raise OptionError(f"{where}: give weights or position_weight/orientation_weight, not both")
+        try:
+            w = np.asarray(task.weights, dtype=float)
+        except (TypeError, ValueError):
+            w = np.full(1, np.nan)
+        if w.shape != (6,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+            raise OptionError(
+                f"{where}.weights must be 6 finite numbers >= 0, not all 0, for [x, y, z, rx, ry, rz]; "
+                f"got {task.weights!r}"
+            )
+        return w
+    if task.position_weight is None and task.orientation_weight is None:
+        return np.array(options.weights)
+    wp = 1.0 if task.position_weight is None else _weight(task.position_weight, f"{where}.position_weight")
+    wr = 1.0 if task.orientation_weight is None else _weight(task.orientation_weight, f"{where}.orientation_weight")
+    if wp == 0 and wr == 0:
+        raise OptionError(f"{where}: position_weight and orientation_weight are both 0 (nothing to solve)")
+    return np.array([wp] * 3 + [wr] * 3)
+
+
+def _posture_spec(robot: Robot, task: PostureTask, where: str) -> PostureTask:
+    """The posture with ``q_rest`` validated (finite, ``(..., n)``, within the limits) and gain in (0, 1]."""
+    gain = task.gain
+    ok = isinstance(gain, (int, float, np.integer, np.floating)) and not isinstance(gain, bool)
+    if not (ok and np.isfinite(gain) and 0 < gain <= 1):
+        raise OptionError(f"{where}.gain must be in (0, 1], got {gain!r}")
+    q_rest = validation.joint_vector(robot, task.q_rest, f"{where}.q_rest")
+    _within_limits(robot, q_rest, f"{where}.q_rest")
+    return PostureTask(q_rest, float(gain))
+
+
+def _within_limits(robot: Robot, q: np.ndarray, name: str) -> None:
+    """An OptionError naming the first joint of ``q`` ``(..., n)`` outside the robot's limits."""
+    lower, upper = robot.limits.T
+    outside = ((q < lower) | (q > upper)).reshape(-1, robot.n).any(axis=0)
+    if outside.any():
+        j = int(np.argmax(outside))
+        value = q.reshape(-1, robot.n)[:, j]
+        bad = value[(value < lower[j]) | (value > upper[j])][0]
+        raise OptionError(
+            f"{name} must be within the joint limits of robot {robot.name!r}; joint {robot.joint_names[j]!r} is "
+            f"{bad:g}, its limits [{lower[j]:g}, {upper[j]:g}]"
+        )
+
+
+def _options(options: IKOptions | None) -> IKOptions:
     options = _DEFAULT_OPTIONS if options is None else options
     if not isinstance(options, IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
-    validation.choice(method, "method", METHODS)
-    validation.seed(seed)
-    T = validation.transforms(T_target, "T_target")
-    batch = T.shape[:-2]
-    problem, facts, tol_p = pose_problem(robot, T.reshape(-1, 4, 4), q0, batch, options, seed)
-    with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning
-        T2 = T.reshape(-1, 4, 4)
-        solution = None if method == "dls" else solve_closed_form(robot, T2, problem, q0, options, seed, tol_p, method)
-        if solution is None:
-            solution = solve_dls(problem)
-        return _result(robot, facts, options, tol_p, T2, solution, batch)
+    return options
 
 
 def pose_problem(
@@ -120,9 +339,11 @@ def pose_problem(
     batch: tuple[int, ...],
     options: IKOptions,
     seed: int | np.random.Generator | None = None,
+    link: str | None = None,
 ) -> tuple[Problem, _Facts, float]:
-    """The :class:`~robokin.ik.solver.Problem` of :func:`solve`: one pose task on the tool for the targets
-    ``T2`` ``(M, 4, 4)`` (validated), the posture, the limits, the starts and the seed table.
+    """The :class:`~robokin.ik.solver.Problem` of :func:`solve`: one pose task on the tool (``link=None``) or on
+    frame ``link`` for the targets ``T2`` ``(M, 4, 4)`` (validated), the posture, the limits, the starts and
+    the seed table.
 
     Returns:
         The problem, the robot's facts and the position tolerance [m].
@@ -130,24 +351,39 @@ def pose_problem(
     facts = _facts(robot)
     q_start = _start(robot, facts, q0, batch)
     tol_p = _position_tolerance(robot, facts, options)
+    task = FramePoseTask(
+        facts.tool if link is None else _provider(robot, facts, link),
+        T2[:, :3, 3],
+        T2[:, :3, :3],
+        np.array(options.weights),
+        ROW_LENGTH * facts.length,
+        tol_p,
+        options.rotation_tolerance,
+        options.weights_frame == "target",
+    )
+    posture = _posture(robot, facts, options, q_start)
+    return _problem(robot, facts, [task], posture, q_start, q0 is not None, options, seed), facts, tol_p
+
+
+def _problem(
+    robot: Robot,
+    facts: _Facts,
+    tasks: list[FramePoseTask],
+    posture: PostureTask | None,
+    q_start: np.ndarray,
+    q0_given: bool,
+    options: IKOptions,
+    seed: int | np.random.Generator | None,
+) -> Problem:
+    """The solver's problem for frame ``tasks`` from the starts ``q_start`` ``(M, n)``, with the robot's limits
+    and the options' restart policy (and the seed table of the tasks' frames when there are several starts)."""
     problem = Problem(
-        tasks=[
-            FramePoseTask(
-                facts.tool,
-                T2[:, :3, 3],
-                T2[:, :3, :3],
-                np.array(options.weights),
-                ROW_LENGTH * facts.length,
-                tol_p,
-                options.rotation_tolerance,
-                options.weights_frame == "target",
-            )
-        ],
-        posture=_posture(robot, facts, options, q_start),
+        tasks=tasks,
+        posture=posture,
         position_limit=facts.position_limit,
-        step_limit=_step_limit(facts, options.max_step),
+        step_limit=_step_limit(robot, facts, options),
         q0=q_start,
-        prefer_q0=options.prefer == "q0" and q0 is not None,
+        prefer_q0=options.prefer == "q0" and q0_given,
         revolute=facts.revolute,
         col_scale=facts.col_scale,
         sample_lo=(
@@ -156,7 +392,7 @@ def pose_problem(
             else facts.sample_low
         ),
         sample_span=np.where(facts.about_q0, 2.0 * facts.length, facts.sample_high - facts.sample_low),
-        starts=options.starts or auto_starts(T2.shape[0]),
+        starts=options.starts or auto_starts(q_start.shape[0]),
         max_iterations=options.max_iterations,
         max_restarts=options.max_restarts,
         damping=options.damping,
@@ -165,8 +401,9 @@ def pose_problem(
         seed=0 if seed is None else seed,
     )
     if min(problem.starts, options.max_restarts + 1) > 1:
-        problem.seeds = seed_table(robot, facts.tool, facts.sample_low, facts.sample_high, ROW_LENGTH * facts.length)
-    return problem, facts, tol_p
+        providers = [task.provider for task in tasks]
+        problem.seeds = seed_table(robot, providers, facts.sample_low, facts.sample_high, ROW_LENGTH * facts.length)
+    return problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,9 +419,19 @@ class _Facts:
     sample_low: np.ndarray  # (n,) finite sampling bounds (limits; ±π revolute, ±L prismatic where unlimited)
     sample_high: np.ndarray
     about_q0: np.ndarray  # (n,) bool: unlimited prismatic joints, whose random starts are q0 ± L
-    cond_rows: np.ndarray  # (k,) task rows of J for the inverse condition number
-    cond_scale: np.ndarray  # (k, n) unit-free scaling of those rows: [v/L; ω], prismatic columns × L
-    step_limits: dict = field(default_factory=dict)  # max_step → StepLimit
+    step_limits: dict = field(default_factory=dict)  # (max_step, dt, velocity_limits) → StepLimit
+    providers: dict = field(default_factory=dict)  # frame name → PoseProvider
+    conditions: dict = field(default_factory=dict)  # frame name → (task rows (k,), unit-free scale (k, n))
+
+    def condition(self, robot: Robot, link: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The task rows of a frame's J for the inverse condition number, and their unit-free scaling
+        ``[v/L; ω]`` with prismatic columns × L (cached)."""
+        got = self.conditions.get(link)
+        if got is None:
+            rows = np.array(task_rows(robot, link), dtype=int)
+            scale = np.where(rows < 3, 1.0 / self.length, 1.0)[:, None] * np.where(self.revolute, 1.0, self.length)
+            got = self.conditions[link] = (rows, scale)
+        return got
 
 
 _FACTS: weakref.WeakKeyDictionary[Robot, _Facts] = weakref.WeakKeyDictionary()
@@ -199,7 +446,6 @@ def _facts(robot: Robot) -> _Facts:
         middle = np.where(finite, 0.5 * (np.where(finite, lower, 0.0) + np.where(finite, upper, 0.0)), 0.0)
         L = robot.characteristic_length
         low, high = robot.sampling_bounds.T  # the limits; ±π (revolute) or ±L (prismatic) where unlimited
-        rows = np.array(task_rows(robot))
         facts = _Facts(
             tool=ToolPose(robot),
             position_limit=JointPositionLimit(lower, upper),
@@ -210,23 +456,56 @@ def _facts(robot: Robot) -> _Facts:
             sample_low=low,
             sample_high=high,
             about_q0=~revolute & ~finite,
-            cond_rows=rows,
-            cond_scale=np.where(rows < 3, 1.0 / L, 1.0)[:, None] * np.where(revolute, 1.0, L),
         )
         _FACTS[robot] = facts
     return facts
 
 
-def _step_limit(facts: _Facts, max_step: float) -> StepLimit:
-    """The step guard ``max_step × (1 rad, or L for a prismatic joint)``, cached per robot and max_step."""
-    limit = facts.step_limits.get(max_step)
+def _provider(robot: Robot, facts: _Facts, link: str) -> PoseProvider:
+    """The pose provider of frame ``link`` (a resolved name), cached per robot: the serial arm's tool kernel
+    for its default link, else the tree kernel of the root → link path."""
+    provider = facts.providers.get(link)
+    if provider is None:
+        tool = robot.chain is not None and link == robot.default_link
+        provider = facts.providers[link] = facts.tool if tool else LinkPose(robot.link_path(link))
+    return provider
+
+
+def _moving(robot: Robot, link: str) -> np.ndarray:
+    """``(n,)`` bool: the coordinates of q that move frame ``link`` (its path's joints, mimic leaders)."""
+    return np.any(np.asarray(robot.link_path(link).fold) != 0, axis=0, keepdims=False).reshape(robot.n)
+
+
+def _step_limit(robot: Robot, facts: _Facts, options: IKOptions) -> StepLimit:
+    """The step guard ``max_step × (1 rad, or L for a prismatic joint)``, within the velocity limits
+    ``v × dt`` when ``options.dt`` is set; cached per robot and options."""
+    key = (options.max_step, options.dt, options.velocity_limits)
+    limit = facts.step_limits.get(key)
     if limit is None:
         scale = facts.col_scale if facts.col_scale is not None else np.ones(facts.revolute.shape[0])
-        limit = facts.step_limits[max_step] = StepLimit(max_step * scale)
+        bound = options.max_step * scale
+        if options.dt is not None:
+            bound = np.minimum(bound, _velocity_limit(robot, options, options.dt).bound)
+        limit = facts.step_limits[key] = StepLimit(bound)
     return limit
 
 
-def _start(robot: Robot, facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[int, ...]) -> np.ndarray:
+def _velocity_limit(robot: Robot, options: IKOptions, dt: float) -> VelocityLimit:
+    """The velocity limit for steps of ``dt`` [s]: ``options.velocity_limits``, else the robot's joint speeds."""
+    if options.velocity_limits is None:
+        return VelocityLimit(np.array(robot.velocity_limits), dt)
+    v = np.array(options.velocity_limits)
+    if v.shape != (robot.n,):
+        raise OptionError(
+            f"IKOptions.velocity_limits must have {robot.n} values for robot {robot.name!r} (one per joint of q), "
+            f"got {v.shape[0]}"
+        )
+    return VelocityLimit(v, dt)
+
+
+def _start(
+    robot: Robot, facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[int, ...], against: str = "T_target"
+) -> np.ndarray:
     """The starts ``(M, n)`` within the limits: q0 broadcast against the targets, or the middle."""
     n = robot.n
     if q0 is None:
@@ -237,7 +516,7 @@ def _start(robot: Robot, facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[i
             q0 = np.broadcast_to(q0, batch + (n,))
         except ValueError:
             raise ShapeError(
-                f"q0 of shape {q0.shape} does not broadcast against T_target's batch shape {batch} "
+                f"q0 of shape {q0.shape} does not broadcast against {against}'s batch shape {batch} "
                 f"(expected (n,) = ({n},) or {batch + (n,)})"
             ) from None
     return facts.position_limit.project(q0).reshape(-1, n)  # a new array
@@ -277,14 +556,7 @@ def _posture(robot: Robot, facts: _Facts, options: IKOptions, q_start: np.ndarra
     n = robot.n
     if rest.shape != (n,):
         raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
-    lower, upper = facts.position_limit.lower, facts.position_limit.upper
-    outside = (rest < lower) | (rest > upper)
-    if outside.any():
-        j = int(np.argmax(outside))
-        raise OptionError(
-            f"IKOptions.rest must be within the joint limits of robot {robot.name!r}; joint "
-            f"{robot.joint_names[j]!r} is {rest[j]:g}, its limits [{lower[j]:g}, {upper[j]:g}]"
-        )
+    _within_limits(robot, rest, "IKOptions.rest")
     return PostureTask(np.broadcast_to(rest, q_start.shape), options.nullspace_gain)
 
 
@@ -298,6 +570,42 @@ def _norm(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(top), top * np.linalg.norm(x / safe[..., None], axis=-1), np.inf)
 
 
+def verify(
+    p_target: np.ndarray,
+    R_target: np.ndarray,
+    T_q: np.ndarray,
+    weights: npt.ArrayLike,
+    target_frame: bool,
+    tol_p: float,
+    options: IKOptions,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One frame task checked at poses ``T_q`` ``(M, 4, 4)`` (from ``robot.fk``) against targets ``p_target``
+    ``(M, 3)`` and ``R_target`` ``(M, 3, 3)``.
+
+    Returns:
+        The whole position [m] and rotation [rad] errors ``(M,)``, and ``(M,)`` bool: the constrained
+        components (weight > 0, in the target's axes when ``target_frame``) within ``tol_p`` and
+        ``options.rotation_tolerance``.
+    """
+    d = np.empty((T_q.shape[0], 2, 3))
+    np.subtract(p_target, T_q[:, :3, 3], out=d[:, 0])  # [m]
+    d[:, 1] = spatial.so3_log(R_target @ T_q[:, :3, :3].mT)  # [rad]
+    position_error, rotation_error = _norm(d).T  # (M,) each
+    w = np.asarray(weights)
+    if w.all():
+        return (
+            position_error,
+            rotation_error,
+            (position_error <= tol_p) & (rotation_error <= options.rotation_tolerance),
+        )
+    dp, dr = d[:, 0], d[:, 1]
+    if target_frame:  # the constrained components only, in the weights' frame
+        Rt = R_target.mT
+        dp, dr = (Rt @ dp[..., None])[..., 0], (Rt @ dr[..., None])[..., 0]
+    ok = (_norm(dp[:, w[:3] > 0]) <= tol_p) & (_norm(dr[:, w[3:] > 0]) <= options.rotation_tolerance)
+    return position_error, rotation_error, ok
+
+
 def _result(
     robot: Robot,
     facts: _Facts,
@@ -306,30 +614,24 @@ def _result(
     T2: np.ndarray,
     solution: Solution,
     batch: tuple[int, ...],
+    link: str,
 ) -> IKResult:
-    """The :class:`IKResult`: errors and success verified with ``robot.fk`` at the returned q."""
+    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q."""
     n = robot.n
     q = solution.q
-    T_q = kinematics.fk(robot, q)  # (M, 4, 4): robot.fk, the very function a user checks with
-    d = np.empty((q.shape[0], 2, 3))
-    np.subtract(T2[:, :3, 3], T_q[:, :3, 3], out=d[:, 0])  # [m]
-    d[:, 1] = spatial.so3_log(T2[:, :3, :3] @ T_q[:, :3, :3].mT)  # [rad]
-    position_error, rotation_error = _norm(d).T  # (M,) each
-    dp, dr = d[:, 0], d[:, 1]
-    weights = np.array(options.weights)
-    if weights.all():
-        ok_p, ok_r = position_error <= tol_p, rotation_error <= options.rotation_tolerance
-    else:  # the constrained components only, in the weights' frame
-        if options.weights_frame == "target":
-            Rt = T2[:, :3, :3].mT
-            dp, dr = (Rt @ dp[..., None])[..., 0], (Rt @ dr[..., None])[..., 0]
-        ok_p = _norm(dp[:, weights[:3] > 0]) <= tol_p
-        ok_r = _norm(dr[:, weights[3:] > 0]) <= options.rotation_tolerance
-    success = solution.converged & ok_p & ok_r
+    T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
+    position_error, rotation_error, ok = verify(
+        T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
+    )
+    success = solution.converged & ok
     # The singularity report at the answer: σ_min/σ_max of the unit-free task Jacobian [v/L; ω].
     if q.shape[0]:
-        sv = np.linalg.svd(solution.J[:, facts.cond_rows] * facts.cond_scale, compute_uv=False)  # (M, k)
-        cmin = inverse_condition_from_singular_values(sv)
+        rows, scale = facts.condition(robot, link)
+        if rows.size:
+            sv = np.linalg.svd(solution.J[:, rows] * scale, compute_uv=False)  # (M, k)
+            cmin = inverse_condition_from_singular_values(sv)
+        else:  # a frame that no joint moves: no task direction is controlled
+            cmin = np.zeros(q.shape[0])
     else:
         cmin = np.zeros(0)
     return IKResult(
@@ -443,7 +745,8 @@ def solve_closed_form(
     # target comes back unchanged.
     if q0 is not None and problem.prefer_q0 and found.any():
         cond = np.ones(M)
-        sv = np.linalg.svd(J[found][:, facts.cond_rows] * facts.cond_scale, compute_uv=False)
+        rows, scale = facts.condition(robot, None)
+        sv = np.linalg.svd(J[found][:, rows] * scale, compute_uv=False)
         cond[found] = inverse_condition_from_singular_values(sv)
         moved = np.abs(q - ref).max(axis=-1) > 0.0
         continuum = cond < CONTINUUM_CONDITION if j is None else np.ones(M, dtype=bool)

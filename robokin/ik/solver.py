@@ -71,7 +71,11 @@ class Problem:
         starts: Starts per target side by side.
         max_iterations, max_restarts, damping, damping_bias, finish: From :class:`~robokin.ik.IKOptions`.
         seed: Seed or generator of the random starts.
-        seeds: The seed table (one task only), or None.
+        seeds: The seed table of the tasks' providers (in the order of ``tasks``), or None.
+        task_joints: ``(k, n)`` bool, the joints that move each task's frame, or None. With it a random
+            restart re-samples only the joints of the tasks not yet within tolerance (the others keep the
+            failed attempt's values): for tasks on separate branches (two arms) a target is not lost because
+            one branch's attempt failed while the other's had converged.
     """
 
     tasks: Sequence[FramePoseTask]
@@ -92,6 +96,7 @@ class Problem:
     finish: str
     seed: int | np.random.Generator
     seeds: SeedTable | None = None
+    task_joints: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lower, upper = self.position_limit.lower, self.position_limit.upper
@@ -138,7 +143,23 @@ class Problem:
                 kin[id(task.provider)] = task.provider(q)
         return self.rows_at(data, kin)
 
+    def seed_query(self) -> np.ndarray:
+        """``(M, 13 k)`` the tasks' seed queries side by side (the seed table holds the tasks' frames in order)."""
+        if len(self.tasks) == 1:
+            return self.tasks[0].seed_query()
+        return np.concatenate([task.seed_query() for task in self.tasks], axis=1)
+
     # ----------------------------------------------------------------- restart policy
+    def resample(self, err: np.ndarray) -> np.ndarray:
+        """``(A, n)`` bool: the joints a random restart re-samples, for rows with squared task errors ``err``
+        ``(A, 2k)``: those of the tasks not within tolerance (all joints where every task is, or none is)."""
+        task_joints = self.task_joints if self.task_joints is not None else np.ones((len(self.tasks), 1))
+        k = task_joints.shape[0]
+        open_tasks = ~(err <= self.tol_sq).reshape(-1, k, 2).all(axis=2)  # (A, k)
+        joints = (open_tasks.astype(float) @ task_joints) > 0  # (A, n)
+        joints[~joints.any(axis=1)] = True
+        return joints
+
     def sample(self, t: np.ndarray) -> np.ndarray:
         """Random configurations ``(len(t), n)`` within the sampling bounds for targets ``t``."""
         lo, span = self.sample_lo, self.sample_span
@@ -211,7 +232,7 @@ class _Rows:
     on the first attempt from q0.
     """
 
-    FIELDS = ("t", "q", "q_new", "e", "J", "E", "mu", "nu", "it", "held", "alive", "origin")
+    FIELDS = ("t", "q", "q_new", "e", "J", "E", "err", "mu", "nu", "it", "held", "alive", "origin")
 
     def __init__(self, pb: Problem, t: np.ndarray, q_new: np.ndarray, m: int) -> None:
         A, n = q_new.shape
@@ -220,6 +241,7 @@ class _Rows:
         self.q, self.q_new = q_new, q_new  # accepted state, candidate to evaluate (A, n)
         self.e, self.J = np.zeros((A, m)), np.zeros((A, m, n))  # stacked rows at q
         self.E = np.full(A, np.inf)
+        self.err = np.full((A, pb.tol_sq.shape[0]), np.inf)  # squared task errors at q (kept with task_joints)
         self.mu, self.nu = np.ones(A), np.full(A, 2.0)  # damping and its growth factor
         self.it = np.zeros(A, dtype=int)  # steps of the current attempt
         self.it_max = 0  # at least it.max()
@@ -293,7 +315,7 @@ def solve_dls(pb: Problem) -> Solution:
     else:
         K = pb.seeds.q.shape[0]
         k = min(starts - 1, K)
-        near = pb.seeds.nearest(pb.tasks[0].seed_query(), min(k + _SEEDED_RESTARTS, K))  # nearest first
+        near = pb.seeds.nearest(pb.seed_query(), min(k + _SEEDED_RESTARTS, K))  # nearest first
         pb.queue, near = near[:, k:], np.ascontiguousarray(near[:, :k])
         q_new = np.empty((M, starts, n))
         q_new[:, 0] = pb.q0
@@ -307,8 +329,8 @@ def solve_dls(pb: Problem) -> Solution:
         i = near.ravel()
         sel = (np.arange(M * starts).reshape(M, starts)[:, 1 : k + 1]).ravel()
         data = [tuple(a[sel] for a in d) for d in rows.data]
-        e, J, E, _, _ = pb.rows_at(data, {id(pb.tasks[0].provider): (pb.seeds.T[i], pb.seeds.J[i])})
-        rows.e[sel], rows.J[sel], rows.E[sel] = e, J, E
+        e, J, E, err, _ = pb.rows_at(data, pb.seeds.kin(i))
+        rows.e[sel], rows.J[sel], rows.E[sel], rows.err[sel] = e, J, E, err
         if pb.damping == "lm":
             rows.mu[sel] = _TAU_SEEDED * np.einsum("ijk,ijk->ik", J, J).max(axis=1)
         rows.evaluated = True
@@ -390,11 +412,15 @@ def _loop(pb: Problem, s: _Rows, answer: _Answer) -> None:
         # ---- accept
         if all_accept:
             s.q, s.e, s.J, s.E = s.q_new, e_new, J_new, E_new
+            if pb.task_joints is not None:
+                s.err = err_new
         else:
             s.q = np.where(accept[:, None], s.q_new, s.q)
             s.e = np.where(accept[:, None], e_new, s.e)
             s.J = np.where(accept[:, None, None], J_new, s.J)
             s.E = np.where(accept, E_new, s.E)
+            if pb.task_joints is not None:
+                s.err = np.where(accept[:, None], err_new, s.err)
         # ---- rows that end: converged, or the attempt failed (too many steps, or a local minimum)
         failed = s.mu > _MU_MAX
         if answer.waiting:  # a solved target waits for q0's first attempt only while it is nearly there
@@ -531,7 +557,10 @@ def _restart(pb: Problem, s: _Rows, rows: np.ndarray) -> None:
     if not seeded.all():
         rnd = rows[~seeded]
         s.q_new = s.q_new.copy() if s.q_new is s.q else s.q_new
-        s.q_new[rnd] = pb.sample(t[~seeded])
+        q_random = pb.sample(t[~seeded])
+        if pb.task_joints is not None:  # keep the joints of the tasks already within tolerance
+            q_random = np.where(pb.resample(s.err[rnd]), q_random, s.q[rnd])
+        s.q_new[rnd] = q_random
         s.E[rnd] = np.inf
         s.nu[rnd] = 2.0
         s.fresh = True
@@ -541,8 +570,8 @@ def _restart(pb: Problem, s: _Rows, rows: np.ndarray) -> None:
         s.q = s.q.copy() if s.q is s.q_new else s.q
         s.q[r] = table.q[i]
         data = [tuple(a[r] for a in d) for d in s.data]
-        e, J, E, _, _ = pb.rows_at(data, {id(pb.tasks[0].provider): (table.T[i], table.J[i])})
-        s.e[r], s.J[r], s.E[r] = e, J, E
+        e, J, E, err, _ = pb.rows_at(data, table.kin(i))
+        s.e[r], s.J[r], s.E[r], s.err[r] = e, J, E, err
         s.mu[r] = _TAU_SEEDED * np.einsum("ijk,ijk->ik", J, J).max(axis=1) if pb.damping == "lm" else 1.0
         s.nu[r] = 2.0
         s.it[r] = 0

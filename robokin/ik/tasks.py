@@ -1,5 +1,11 @@
 """IK tasks: each computes an error and its Jacobian from the pose of a frame (or from q) for every row.
 
+What a caller writes: :class:`PoseTask` (a frame to a pose), :class:`PositionTask` (a frame's origin to a
+point) and :class:`PostureTask` (prefer a posture), on any frame of a tree; :func:`robokin.ik.solve_tasks`
+compiles the first two into :class:`FramePoseTask` rows, each reading its frame's pose and Jacobian from a
+:class:`LinkPose` (the tree kernel :func:`robokin.kinematics.path_pose_and_jacobian`: zero columns off the
+frame's path, mimic columns folded into their leaders).
+
 A *row* of the solver is one start of one target; ``t`` ``(A,)`` says which target each row pursues. A task
 holds its targets for all ``M`` targets, hands the solver the per-row part (:meth:`FramePoseTask.gather`),
 and turns a pose and Jacobian from its *pose provider* into weighted, unit-free error rows. The solver stacks
@@ -13,18 +19,73 @@ every task of a robot), so the rows of an arm of 1 mm and of 1 km are the same n
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import spatial
-from ..kinematics import pose_and_jacobian
+from ..kinematics import path_pose_and_jacobian, pose_and_jacobian
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..model import Robot
+    from ..model import LinkPath, Robot
 
-__all__ = ["PoseProvider", "ToolPose", "FramePoseTask", "position_task", "PostureTask"]
+__all__ = [
+    "PoseTask",
+    "PositionTask",
+    "PostureTask",
+    "PoseProvider",
+    "ToolPose",
+    "LinkPose",
+    "FramePoseTask",
+    "position_task",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class PoseTask:
+    """Drive frame ``link`` to the poses ``T_target`` (``T_world_link``), for :func:`robokin.ik.solve_tasks`.
+
+    The error rows are ``[p* − p; log(R* Rᵀ)]`` (world frame, like J's ``[v; ω]``), each component weighted:
+    by ``weights`` ``(6,)`` for ``[x, y, z, rx, ry, rz]`` when given, else by ``position_weight`` on the
+    three position rows and ``orientation_weight`` on the three rotation rows (a missing one is 1), else by
+    ``IKOptions.weights``. A weight of 0 frees a component (it is neither solved for nor verified). Weights
+    compare across the tasks of one solve: the largest of all is scaled to 1.
+
+    Attributes:
+        link: A frame of the robot (``robot.frame_names``), or None for its one end effector.
+        T_target: ``(4, 4)`` or ``(..., 4, 4)`` target poses [m], world frame; the batch shapes of all the
+            tasks of a solve broadcast together.
+        position_weight: Weight of the position rows (>= 0), or None.
+        orientation_weight: Weight of the rotation rows (>= 0), or None.
+        weights: ``(6,)`` per-component weights (>= 0, not all 0), or None; not together with the two above.
+        weights_frame: ``"world"`` or ``"target"`` (the components along the target's axes); None:
+            ``IKOptions.weights_frame``.
+    """
+
+    link: str | None
+    T_target: npt.ArrayLike
+    position_weight: float | None = None
+    orientation_weight: float | None = None
+    weights: Sequence[float] | None = None
+    weights_frame: Literal["world", "target"] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PositionTask:
+    """Drive the origin of frame ``link`` to ``p_target`` (orientation free), for :func:`robokin.ik.solve_tasks`.
+
+    Attributes:
+        link: A frame of the robot, or None for its one end effector.
+        p_target: ``(3,)`` or ``(..., 3)`` target positions [m], world frame.
+        weight: Weight of its three rows (> 0), compared with the other tasks' weights.
+    """
+
+    link: str | None
+    p_target: npt.ArrayLike
+    weight: float = 1.0
 
 
 class PoseProvider(Protocol):
@@ -40,12 +101,23 @@ class PoseProvider(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class ToolPose:
-    """:class:`PoseProvider` of the robot's tool: one pass of the closed-form pose-and-Jacobian kernel."""
+    """:class:`PoseProvider` of a serial robot's tool: one pass of the closed-form pose-and-Jacobian kernel."""
 
     robot: Robot
 
     def __call__(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return pose_and_jacobian(self.robot.serial_chain, q)
+
+
+@dataclass(frozen=True, eq=False)
+class LinkPose:
+    """:class:`PoseProvider` of any frame of a tree: the root → link path kernel, its Jacobian ``(A, 6, n)``
+    with zero columns for joints off the path and mimic columns folded into their leaders."""
+
+    path: LinkPath
+
+    def __call__(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return path_pose_and_jacobian(self.path, q)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,15 +242,17 @@ class PostureTask:
 
     Not an error row: it is the centre of the step's regularisation ``λ‖Δq − z‖²`` (see
     :func:`robokin.ik.dls_step`), so as the damping falls it acts only in the null space of the row tasks and
-    never keeps them from converging, and it does not count for convergence.
+    never keeps them from converging, and it does not count for convergence. It shapes the path to a
+    solution (the answer is nearer ``q_rest``), it does not make the answer the nearest solution to it.
 
     Attributes:
-        q_rest: ``(M, n)`` the preferred posture of each target [rad, m].
-        gain: ``k`` > 0.
+        q_rest: ``(n,)`` or ``(..., n)`` the preferred posture [rad, m] (in the solver: ``(M, n)``, one per
+            target), within the joint limits.
+        gain: ``k`` in (0, 1] (default 0.5).
     """
 
     q_rest: np.ndarray
-    gain: float
+    gain: float = 0.5
 
     def gather(self, t: np.ndarray) -> tuple[np.ndarray]:
         """The per-row rest postures ``(q_rest[t],)``."""
