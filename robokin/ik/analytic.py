@@ -61,7 +61,7 @@ from .subproblems import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "FAMILIES"]
+__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "FAMILIES"]
 
 FAMILIES: tuple[str, ...] = (
     "spherical_wrist_intersecting_shoulder",
@@ -866,10 +866,29 @@ def solve_all(
         ConventionError: ``T_world_tool`` is not a rigid transform.
         OptionError: ``q_param`` for a 6-joint arm, or ``grid`` not a positive integer.
     """
-    family, g, L = _family_of(robot)
-    if not family.applies:
-        raise NoAnalyticSolutionError(f"robot {robot.name!r} has no analytic IK family: {family.reason}")
+    if not _family_of(robot)[0].applies:
+        raise NoAnalyticSolutionError(
+            f"robot {robot.name!r} has no analytic IK family: {analytic_family(robot).reason}"
+        )
     T = validation.transforms(T_world_tool, "T_world_tool")
+    return solve_validated(robot, T, q_param=q_param, grid=grid, wraps=wraps)
+
+
+def solve_validated(
+    robot: Robot,
+    T: np.ndarray,
+    *,
+    q_param: npt.ArrayLike | None = None,
+    grid: int = 8,
+    wraps: bool = False,
+) -> IKSolutions:
+    """:func:`solve_all` for targets ``T`` ``(..., 4, 4)`` that the caller has already validated
+    (``validation.transforms``), for a robot whose family applies; the same arguments and result.
+
+    Raises:
+        ShapeError, OptionError: ``q_param`` or ``grid`` as in :func:`solve_all`.
+    """
+    family, g, L = _family_of(robot)
     batch = T.shape[:-2]
     T2 = T.reshape(-1, 4, 4)
     N = T2.shape[0]
@@ -914,7 +933,6 @@ def solve_all(
     if family.name in closed_form.LEAN_FAMILIES and family.exact:
         q, valid, pe, re = _solve_lean(robot, family, g, L, geo, R, p, params)
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
-        valid = _dedupe(q, valid, 8)
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.reversed:
         geo_s = geo.reversed()
@@ -1139,9 +1157,12 @@ def _lean_block(
         re = np.where(far, 2.0 * np.arcsin(np.minimum(dist * (0.5 / np.sqrt(2.0)), 1.0)), re)
     pe = np.where(inside, pe, np.inf).reshape(8, M)
     re = np.where(inside, re, np.inf).reshape(8, M)
-    q = Q.reshape(n, 8, M).transpose(2, 1, 0)
+    Qs = Q.reshape(n, 8, M)
     ok = (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
     need = inside.reshape(8, M) & ~ok & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    if not need.any():  # the common case: repeats removed component first, then (M, 8, n)
+        return Qs.transpose(2, 1, 0), _dedupe_slots(Qs, ok).T, pe.T, re.T
+    q = Qs.transpose(2, 1, 0)
     pe, re = pe.T, re.T
     valid = ok.T
     if need.any():  # rare: answers that lost digits near a singularity, polished on the true arm
@@ -1155,7 +1176,27 @@ def _lean_block(
         pe[t, s_], re[t, s_] = _pose_errors(robot, polished, R[t], p[t])
         within = ((polished >= lower) & (polished <= upper)).all(-1)
         valid[t, s_] = within & (pe[t, s_] <= POSITION_TOLERANCE) & (re[t, s_] <= ROTATION_TOLERANCE)
-    return q, valid, pe, re
+    return q, _dedupe(q, valid, 8), pe, re
+
+
+_LOWER8 = np.tri(8, k=-1, dtype=bool)[:, :, None]  # slot a before slot i
+_WEIGHTS = np.arange(1.0, 8.0)[:, None, None]
+
+
+def _dedupe_slots(Q: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """:func:`_dedupe` of the 8 slots of each target, component first: ``Q`` ``(n, 8, M)``, ``valid`` ``(8, M)``."""
+    n = Q.shape[0]
+    key = (Q * _WEIGHTS[:n]).sum(0)  # (8, M); elementwise (a BLAS gemv this size may start threads)
+    near = np.abs(key[:, None] - key[None]) < DUPLICATE_TOL * n * (n + 1) / 2  # (8, 8, M): [i, a]
+    near &= valid[:, None] & valid[None]
+    near &= _LOWER8
+    if not near.any():
+        return valid
+    later, first, t = np.nonzero(near)
+    same = np.abs(Q[:, first, t] - Q[:, later, t]).max(0) < DUPLICATE_TOL
+    out = valid.copy()
+    out[later[same], t[same]] = False
+    return out
 
 
 def robot_revolute(robot: Robot) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
-from .analytic import analytic_family, solve_all
+from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, solve_validated
 from .limits import JointPositionLimit, StepLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult
 from .seeds import seed_table
@@ -398,7 +398,7 @@ def solve_closed_form(
         todo = np.flatnonzero(~found & finite)
         if todo.size == 0:
             break
-        sols = solve_all(robot, T2[todo], q_param=None if q_param is None else q_param[todo])
+        sols = solve_validated(robot, T2[todo], q_param=None if q_param is None else q_param[todo])
         q_near = nearest_turns(sols.q, ref[todo, None, :], facts.revolute, lower, upper)
         dist = np.where(sols.valid, np.abs(q_near - ref[todo, None, :]).sum(-1), np.inf)
         rows = np.arange(todo.size)
@@ -411,7 +411,10 @@ def solve_closed_form(
         better = ~ok & (err[rows, near] < start_err[todo])
         start[todo[better]] = np.clip(q_near[rows[better], near[better]], lower, upper)
         start_err[todo[better]] = err[rows[better], near[better]]
-    if found.any():  # keep only what the caller's verification will accept; the rest goes to the DLS
+    # Keep only what the caller's verification will accept; the rest goes to the DLS. solve_all verified its
+    # solutions to POSITION_TOLERANCE / ROTATION_TOLERANCE (whole turns added since change fk by rounding):
+    # only tighter tolerances need the check.
+    if found.any() and (tol_p < POSITION_TOLERANCE or options.rotation_tolerance < ROTATION_TOLERANCE):
         pe, re = _errors(robot, T2[found], q[found])
         found[np.flatnonzero(found)[~((pe <= tol_p) & (re <= options.rotation_tolerance))]] = False
     iterations, restarts = np.zeros(M, dtype=int), np.zeros(M, dtype=int)
