@@ -1179,7 +1179,7 @@ def _lean_block(
     return q, _dedupe(q, valid, 8), pe, re
 
 
-_LOWER8 = np.tri(8, k=-1, dtype=bool)[:, :, None]  # slot a before slot i
+_FIRST8, _LATER8 = np.triu_indices(8, 1)  # the pairs of slots (a, i), a < i
 _WEIGHTS = np.arange(1.0, 8.0)[:, None, None]
 
 
@@ -1187,12 +1187,14 @@ def _dedupe_slots(Q: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """:func:`_dedupe` of the 8 slots of each target, component first: ``Q`` ``(n, 8, M)``, ``valid`` ``(8, M)``."""
     n = Q.shape[0]
     key = (Q * _WEIGHTS[:n]).sum(0)  # (8, M); elementwise (a BLAS gemv this size may start threads)
-    near = np.abs(key[:, None] - key[None]) < DUPLICATE_TOL * n * (n + 1) / 2  # (8, 8, M): [i, a]
-    near &= valid[:, None] & valid[None]
-    near &= _LOWER8
+    # The 28 pairs (a < i) as rows: gathering whole rows keeps every operation contiguous over the targets.
+    near = np.abs(key[_FIRST8] - key[_LATER8]) < DUPLICATE_TOL * n * (n + 1) / 2  # (28, M)
+    near &= valid[_FIRST8]
+    near &= valid[_LATER8]
     if not near.any():
         return valid
-    later, first, t = np.nonzero(near)
+    pair, t = np.nonzero(near)
+    first, later = _FIRST8[pair], _LATER8[pair]
     same = np.abs(Q[:, first, t] - Q[:, later, t]).max(0) < DUPLICATE_TOL
     out = valid.copy()
     out[later[same], t[same]] = False

@@ -18,9 +18,13 @@ Wen, arXiv 2211.05737, sec. 3-4), written for speed:
   arrays that broadcast against the targets; a 7-joint arm with its parameter joint held gives per-target
   constants of the same shapes (the last axis ``N`` instead of 1).
 
-The verification (:func:`poses_cs`) is the chain's own product ``T = Π_i (cos q_i K_cos + sin q_i K_sin +
-K_one)`` (:class:`robokin.model.Chain`), evaluated column by column with the branch axes broadcast, so
-joint ``i`` costs as many branches as it has; it equals ``robot.fk`` to rounding (tested).
+The verification (:func:`poses_cs`) is the chain's own product ``T = C[0] Rz(q1) C[1] ⋯ Rz(qn) C[n]``
+(``robokin.model.Chain.C``), evaluated column by column from the same ``(cos, sin)`` pairs with the branch
+axes broadcast (joint ``i`` costs as many branches as it has) and the constants' zero and ``±1`` entries
+skipped; it equals ``robot.fk`` to rounding (tested).
+
+Large batches are solved in blocks (see ``robokin.ik.analytic.LEAN_BLOCK``): the arrays stay in cache and
+the few matrix products stay below the size at which a multi-threaded BLAS starts threads.
 """
 
 from __future__ import annotations

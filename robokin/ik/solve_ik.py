@@ -104,11 +104,18 @@ def solve(
     validation.seed(seed)
     T = validation.transforms(T_target, "T_target")
     batch = T.shape[:-2]
-    problem, facts, tol_p = pose_problem(robot, T.reshape(-1, 4, 4), q0, batch, options, seed)
+    T2 = T.reshape(-1, 4, 4)
     with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning
-        T2 = T.reshape(-1, 4, 4)
-        solution = None if method == "dls" else solve_closed_form(robot, T2, problem, q0, options, seed, tol_p, method)
+        solution = None
+        if method != "dls":  # the damped least squares' problem is built only when it runs
+            facts = _facts(robot)
+            q_start = _start(robot, facts, q0, batch)
+            tol_p = _position_tolerance(robot, facts, options)
+            _posture(robot, facts, options, q_start)  # checks options.rest as pose_problem does
+            prefer_q0 = options.prefer == "q0" and q0 is not None
+            solution = solve_closed_form(robot, T2, q_start, prefer_q0, q0, options, seed, tol_p, method)
         if solution is None:
+            problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed)
             solution = solve_dls(problem)
         return _result(robot, facts, options, tol_p, T2, solution, batch)
 
@@ -348,7 +355,8 @@ def _result(
 def solve_closed_form(
     robot: Robot,
     T2: np.ndarray,
-    problem: Problem,
+    q_start: np.ndarray,
+    prefer_q0: bool,
     q0: npt.ArrayLike | None,
     options: IKOptions,
     seed: int | np.random.Generator | None,
@@ -360,7 +368,8 @@ def solve_closed_form(
     Args:
         robot: The robot.
         T2: ``(M, 4, 4)`` the targets (validated).
-        problem: The problem of :func:`pose_problem` for them (its starts ``problem.q0``).
+        q_start: ``(M, n)`` the starts: q0 within the limits, or the middle of the ranges.
+        prefer_q0: ``options.prefer == "q0"`` and q0 given.
         q0: The caller's q0 (None: the starts are the middle of the ranges).
         options: The options.
         seed: The seed of the damped least squares' random restarts.
@@ -387,7 +396,7 @@ def solve_closed_form(
             )
         return None
     facts = _facts(robot)
-    ref = problem.q0  # (M, n): q0 within the limits, or the middle
+    ref = q_start  # (M, n): q0 within the limits, or the middle
     M, n = ref.shape
     lower, upper = facts.position_limit.lower, facts.position_limit.upper
     finite = np.isfinite(T2).all(axis=(1, 2)) & (np.abs(T2[:, :3, 3]).max(axis=-1) < 1e150)
@@ -431,7 +440,7 @@ def solve_closed_form(
             if rest.size == 0:
                 break
         sub, _, _ = pose_problem(robot, T2[rest], starts[rest], (rest.size,), options, seed)
-        sub.prefer_q0 = problem.prefer_q0 or starts is start
+        sub.prefer_q0 = prefer_q0 or starts is start
         dls = solve_dls(sub)
         take = dls.converged | (starts is ref)
         rows = rest[take]
@@ -444,7 +453,7 @@ def solve_closed_form(
     # fixes the parameter joint at q0's value, which q0's own solution need not share). There a local damped
     # least squares from q0 (one attempt) is kept when it converges nearer q0; a q0 that already solves the
     # target comes back unchanged.
-    if q0 is not None and problem.prefer_q0 and found.any():
+    if q0 is not None and prefer_q0 and found.any():
         cond = np.ones(M)
         sv = np.linalg.svd(J[found][:, facts.cond_rows] * facts.cond_scale, compute_uv=False)
         cond[found] = inverse_condition_from_singular_values(sv)
