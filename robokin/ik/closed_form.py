@@ -54,7 +54,8 @@ def _mat(G: np.ndarray, v: np.ndarray) -> np.ndarray:
     ``(r, 3, 1, 1, 1, N)``, and ``v`` ``(3, ...)``."""
     if G.ndim == 2:
         return (G @ v.reshape(3, -1)).reshape((G.shape[0],) + v.shape[1:])
-    return np.einsum("rj...,j...->r...", G, v)
+    G = G.reshape(G.shape[:2] + (1,) * (v.ndim + 1 - G.ndim) + G.shape[2:])  # v may have more leading axes
+    return G[:, 0] * v[0] + G[:, 1] * v[1] + G[:, 2] * v[2]
 
 
 def _rot(M9: np.ndarray, c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
