@@ -44,6 +44,9 @@ __all__ = [
 RIGID_TOL = 1e-6
 _EYE3 = np.eye(3)
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
+# det of a 3×3 (flattened row-major): Σ sign(σ) R[0, σ0] R[1, σ1] R[2, σ2] over the six permutations σ.
+_DET_INDEX = np.array([[0, 4, 8], [1, 5, 6], [2, 3, 7], [0, 5, 7], [1, 3, 8], [2, 4, 6]])  # (6, 3)
+_DET_SIGN = np.array([1.0, 1.0, 1.0, -1.0, -1.0, -1.0])
 
 # NumPy dtype kinds accepted where real numbers are expected: signed/unsigned integers and floats. Refused:
 # b (bool), c (complex), m/M (timedelta/datetime), O (object), S/U (text), V (void/structured).
@@ -200,10 +203,11 @@ def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
     if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
         raise ShapeError(f"{name} must have shape (..., 4, 4), got shape {arr.shape}")
     require_finite(arr, name)
-    last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
-    _check_rotations(
-        arr[..., :3, :3], last, name, "a rigid transform: the rotation block must be", " and the last row [0, 0, 0, 1]"
-    )
+    if arr.size and _rigid_deviation(arr) > RIGID_TOL:  # the fast check; the slow one only to name the bad one
+        last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
+        _check_rotations(
+            arr[..., :3, :3], last, name, "a rigid transform: the rotation block must be", " and the last row [0, 0, 0, 1]"
+        )
     return arr
 
 
@@ -230,6 +234,22 @@ def _check_rotations(R: np.ndarray, other: np.ndarray, name: str, what: str, als
         raise ConventionError(
             f"{name}{list(idx) if idx else ''} is not {what} orthonormal with det +1{also} (tolerance {RIGID_TOL})"
         )
+
+
+def _rigid_deviation(arr: np.ndarray) -> float:
+    """The batch's largest ``|RᵀR − I|``, ``|det R − 1|`` and ``|last row − [0, 0, 0, 1]|`` of ``(..., 4, 4)``.
+
+    Component first (``(4, 4, N)``): every product is elementwise over the batch, where a stacked matmul and
+    LAPACK's det make one library call per transform. ``det R`` is the signed sum of the six products
+    ``R[0, a] R[1, b] R[2, c]`` over the permutations.
+    """
+    C = arr.reshape(-1, 16).T.copy().reshape(4, 4, -1)  # (4, 4, N), contiguous
+    R = C[:3, :3]
+    G = (R[:, :, None] * R[:, None, :]).sum(axis=0)  # (3, 3, N): RᵀR
+    det = (R.reshape(9, -1)[_DET_INDEX].prod(axis=1) * _DET_SIGN[:, None]).sum(axis=0)
+    return float(
+        max(np.abs(G - _EYE3[:, :, None]).max(), np.abs(det - 1.0).max(), np.abs(C[3] - _LAST_ROW[:, None]).max())
+    )
 
 
 def choice(value: Any, name: str, options: Sequence[str]) -> str:

@@ -44,6 +44,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
+from . import closed_form
 from .subproblems import (
     cross,
     dot,
@@ -60,7 +61,7 @@ from .subproblems import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "FAMILIES"]
+__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "FAMILIES"]
 
 FAMILIES: tuple[str, ...] = (
     "spherical_wrist_intersecting_shoulder",
@@ -865,10 +866,29 @@ def solve_all(
         ConventionError: ``T_world_tool`` is not a rigid transform.
         OptionError: ``q_param`` for a 6-joint arm, or ``grid`` not a positive integer.
     """
-    family, g, L = _family_of(robot)
-    if not family.applies:
-        raise NoAnalyticSolutionError(f"robot {robot.name!r} has no analytic IK family: {family.reason}")
+    if not _family_of(robot)[0].applies:
+        raise NoAnalyticSolutionError(
+            f"robot {robot.name!r} has no analytic IK family: {analytic_family(robot).reason}"
+        )
     T = validation.transforms(T_world_tool, "T_world_tool")
+    return solve_validated(robot, T, q_param=q_param, grid=grid, wraps=wraps)
+
+
+def solve_validated(
+    robot: Robot,
+    T: np.ndarray,
+    *,
+    q_param: npt.ArrayLike | None = None,
+    grid: int = 8,
+    wraps: bool = False,
+) -> IKSolutions:
+    """:func:`solve_all` for targets ``T`` ``(..., 4, 4)`` that the caller has already validated
+    (``validation.transforms``), for a robot whose family applies; the same arguments and result.
+
+    Raises:
+        ShapeError, OptionError: ``q_param`` or ``grid`` as in :func:`solve_all`.
+    """
+    family, g, L = _family_of(robot)
     batch = T.shape[:-2]
     T2 = T.reshape(-1, 4, 4)
     N = T2.shape[0]
@@ -902,13 +922,18 @@ def solve_all(
                     f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}"
                 ) from None
             params, reps = qp, 1
-        geo = g.fixed(j, params)
+        lean_end = family.name in closed_form.LEAN_FAMILIES and family.exact and j in (0, n - 1)
+        geo = g if lean_end else g.fixed(j, params)  # an end joint is folded into the targets instead
         R = np.repeat(T2[:, :3, :3], reps, axis=0)
         p = np.repeat(T2[:, :3, 3], reps, axis=0)
     if N == 0:  # an empty batch: the shapes only
         k = family.solutions * reps
         empty = np.zeros(batch + (k,))
         return IKSolutions(np.zeros(batch + (k, n)), empty.astype(bool), empty, empty, family)
+    if family.name in closed_form.LEAN_FAMILIES and family.exact:
+        q, valid, pe, re = _solve_lean(robot, family, g, L, geo, R, p, params)
+        q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
+        return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.reversed:
         geo_s = geo.reversed()
         Rs = np.swapaxes(R, -1, -2)
@@ -957,12 +982,27 @@ def solve_all(
     valid = inside & (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
     q = flat_q.reshape(N, reps * k6, n)
     valid = _dedupe(q, valid.reshape(N, reps * k6), k6)
-    pe, re = pe.reshape(N, -1), re.reshape(N, -1)
+    return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
+
+
+def _solutions(
+    q: np.ndarray,
+    valid: np.ndarray,
+    pe: np.ndarray,
+    re: np.ndarray,
+    family: AnalyticFamily,
+    batch: tuple[int, ...],
+    wraps: bool,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    revolute: np.ndarray,
+) -> IKSolutions:
+    """The :class:`IKSolutions` of ``q`` ``(N, k, n)`` etc., with the turn variants when ``wraps``."""
     if wraps:
         q, valid = _expand_wraps(q, valid, lower, upper, revolute)
         W = q.shape[1] // pe.shape[1]
         pe, re = np.repeat(pe, W, axis=1), np.repeat(re, W, axis=1)
-    k = q.shape[1]
+    k, n = q.shape[1], q.shape[2]
     return IKSolutions(
         q=q.reshape(batch + (k, n)),
         valid=valid.reshape(batch + (k,)),
@@ -970,6 +1010,199 @@ def solve_all(
         rotation_error=re.reshape(batch + (k,)),
         family=family,
     )
+
+
+# Targets per block of the lean path: its arrays (8 slots × 1024 targets) stay in cache, and its few
+# matrix products stay below the size at which a multi-threaded BLAS starts threads (which on a shared
+# machine costs more than it gains).
+LEAN_BLOCK = 1024
+_LEAN_CACHE: weakref.WeakKeyDictionary[Robot, tuple] = weakref.WeakKeyDictionary()
+
+
+def _lean_constants(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> tuple:
+    """Per robot (cached): the kernel's constants and tool rotation of the six solved joints (None when a
+    middle joint of a 7-joint arm is the parameter: they depend on its value), the fk program,
+    the limits, and per joint the whole turns to try when its angle from ``arctan2`` (in ``(−π, π]``) is
+    outside them (in the order of :func:`_wrap_into_limits`; None for limits that hold ``[−π, π]``)."""
+    cached = _LEAN_CACHE.get(robot)
+    if cached is None:
+        K = None
+        j = family.parameter_joint
+        if j is None or j in (0, robot.n - 1):  # an end parameter joint is folded into the targets
+            g6 = g if j is None else g.fixed(j, np.array(0.0))
+            gs = g6.reversed() if family.reversed else g6
+            K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0)
+        program = closed_form.fk_program(robot.serial_chain.C, L)
+        lower, upper = (np.array(a, dtype=float) for a in robot.limits.T)
+        revolute = np.asarray(robot.serial_chain.revolute)
+        turns: list[tuple[int, ...] | None] = []
+        for i in range(robot.n):
+            if not revolute[i] or (lower[i] <= -np.pi and upper[i] >= np.pi):
+                turns.append(None)
+                continue  # every value of (−π, π] is within the limits
+            # the turns m for which (−π, π] + 2πm meets the limits
+            turns.append(
+                tuple(m for m in (1, -1, 2, -2) if lower[i] <= np.pi * (2 * m + 1) and upper[i] > np.pi * (2 * m - 1))
+            )
+        R0 = None if K is None else (g6.reversed() if family.reversed else g6).R0
+        cached = _LEAN_CACHE[robot] = (K, R0, program, lower, upper, turns)
+    return cached
+
+
+def _solve_lean(
+    robot: Robot,
+    family: AnalyticFamily,
+    g: _Geometry,
+    L: float,
+    geo: _Geometry,
+    R: np.ndarray,
+    p: np.ndarray,
+    params: np.ndarray | None,
+) -> tuple[np.ndarray, ...]:
+    """The lean closed form (:mod:`robokin.ik.closed_form`) of ``M`` targets ``R (M, 3, 3)``, ``p (M, 3)``
+    (each with its parameter value for a 7-joint arm), in blocks of :data:`LEAN_BLOCK` targets.
+
+    Returns:
+        ``q (M, 8, n)``, ``valid (M, 8)`` (before removing repeats), ``position_error``, ``rotation_error``
+        ``(M, 8)``; candidates are the exact slots within the limits, verified by the chain's fk.
+    """
+    M = R.shape[0]
+    n = robot.n
+    if M <= LEAN_BLOCK:
+        return _lean_block(robot, family, g, L, geo, R, p, params)
+    out = [np.empty((M, 8, n)), np.empty((M, 8), dtype=bool), np.empty((M, 8)), np.empty((M, 8))]
+    for a in range(0, M, LEAN_BLOCK):
+        b = min(a + LEAN_BLOCK, M)
+        sub = geo if geo.H.ndim == 2 else _Geometry(geo.H[a:b], geo.P[a:b], geo.R0[a:b], geo.p0[a:b])
+        part = _lean_block(robot, family, g, L, sub, R[a:b], p[a:b], None if params is None else params[a:b])
+        for o, x in zip(out, part):
+            o[a:b] = x
+    return tuple(out)
+
+
+def _lean_block(
+    robot: Robot,
+    family: AnalyticFamily,
+    g: _Geometry,
+    L: float,
+    geo: _Geometry,
+    R: np.ndarray,
+    p: np.ndarray,
+    params: np.ndarray | None,
+) -> tuple[np.ndarray, ...]:
+    M, n = R.shape[0], robot.n
+    K, R0, program, lower, upper, turns = _lean_constants(robot, family, g, L)
+    j = family.parameter_joint
+    Rs, ps = R, p
+    if j is not None and K is not None:  # an end joint held at t: solve the other six for a moved target
+        assert params is not None  # internal invariant: set whenever j is (not a check of user input)
+        E = _rotation_matrix(g.H[j], -params)  # (M, 3, 3): joint j's motion by −t, about its axis through o_j
+        o = g.P[j]
+        if j == 0:  # e^{−ξ1 t} T = e^{ξ2 q2} ⋯ T0
+            Rs, ps = E @ R, (E @ (p - o)[..., None])[..., 0] + o
+        else:  # T T0⁻¹ e^{−ξn t} T0 = e^{ξ1 q1} ⋯ T0
+            d = (E @ (g.p0 - o)[..., None])[..., 0] + o - g.p0  # (M, 3)
+            RR0t = R @ g.R0.T
+            Rs, ps = RR0t @ E @ g.R0, p + (RR0t @ d[..., None])[..., 0]
+    if family.reversed:
+        Rs, ps = np.swapaxes(Rs, -1, -2), -(np.swapaxes(Rs, -1, -2) @ ps[..., None])[..., 0]
+    if K is None:  # a middle joint held: per-target constants of the arm with it held
+        gs = geo.reversed() if family.reversed else geo
+        K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0)
+        R0 = gs.R0
+    Rt, pt = closed_form.target_frames(Rs, ps, R0)
+    cos, sin, exact, derived = closed_form.solve_cs(family.name, K, Rt, pt)
+    if family.reversed:  # joint i is joint 5 − i of the reversed chain, its angle negated
+        cos, sin = cos[::-1], [-x for x in sin[::-1]]
+        derived = {5 - i: (c, -s, (5 - ks[0], 5 - ks[1])) for i, (c, s, ks) in derived.items()}
+    if j is not None:
+        assert params is not None  # internal invariant: set whenever j is (not a check of user input)
+        cp, sp = (f(params).reshape(1, 1, 1, M) for f in (np.cos, np.sin))
+        cos, sin = cos[:j] + [cp] + cos[j:], sin[:j] + [sp] + sin[j:]
+        derived = {
+            i + (i >= j): (c, s, (ks[0] + (ks[0] >= j), ks[1] + (ks[1] >= j))) for i, (c, s, ks) in derived.items()
+        }
+    # The angles: arctan2 of each pair, or a sum of others (q4 = θ − q2 − q3 of three parallel axes).
+    Q = np.empty((n, 2, 2, 2, M))
+    for i in range(n):
+        if i == j and params is not None:
+            Q[i] = params.reshape(1, 1, 1, M)
+        elif i not in derived:
+            np.arctan2(sin[i], cos[i], out=Q[i])
+    for i, (c, s, ks) in derived.items():
+        x = np.arctan2(s, c) - Q[ks[0]] - Q[ks[1]]
+        Q[i] = x - (2.0 * np.pi) * np.round(x * (0.5 / np.pi))
+    # Moved by whole turns into the limits where they can be; the rest are not candidates.
+    inside = exact.copy()
+    for i in range(n):
+        if turns[i] is not None or i == j:  # (the parameter, as given, may be anywhere)
+            qi, lo, hi = Q[i], lower[i], upper[i]
+            for m in turns[i] or ():
+                out = (qi < lo) | (qi > hi)
+                shifted = qi + 2.0 * np.pi * m
+                np.copyto(qi, shifted, where=out & (shifted >= lo) & (shifted <= hi))
+            inside &= (qi >= lo) & (qi <= hi)
+    # Verified by the chain's fk from the same (cos, sin): position and rotation errors of every slot; only
+    # the candidates (exact and within the limits) keep theirs, the others are inf.
+    cols = closed_form.poses_cs(program, cos, sin)
+    D = np.stack(np.broadcast_arrays(*cols))  # (4, 3, 2, 2, 2, M): x, y, z, p
+    D -= np.concatenate([R.transpose(2, 1, 0), p.T[None]]).reshape(4, 3, 1, 1, 1, M)
+    D *= D
+    S = D.sum(1)  # (4, 2, 2, 2, M)
+    pe = np.sqrt(S[3])
+    dist = np.sqrt(S[0] + S[1] + S[2])  # ‖R(q) − R*‖_F = 2√2 sin(θ/2)
+    re = dist * (1.0 / np.sqrt(2.0))  # θ to within θ³/24 (exact in double below 1e-5 rad)
+    far = inside & (dist > 1e-5)
+    if far.any():
+        re = np.where(far, 2.0 * np.arcsin(np.minimum(dist * (0.5 / np.sqrt(2.0)), 1.0)), re)
+    pe = np.where(inside, pe, np.inf).reshape(8, M)
+    re = np.where(inside, re, np.inf).reshape(8, M)
+    Qs = Q.reshape(n, 8, M)
+    ok = (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
+    need = inside.reshape(8, M) & ~ok & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    if not need.any():  # the common case: repeats removed component first, then (M, 8, n)
+        return Qs.transpose(2, 1, 0), _dedupe_slots(Qs, ok).T, pe.T, re.T
+    q = Qs.transpose(2, 1, 0)
+    pe, re = pe.T, re.T
+    valid = ok.T
+    if need.any():  # rare: answers that lost digits near a singularity, polished on the true arm
+        q = q.copy()
+        pe, re, valid = pe.copy(), re.copy(), valid.copy()
+        t, s_ = np.nonzero(need.T)
+        free = np.array([i for i in range(n) if i != j])
+        polished = _polish(robot, q[t, s_], R[t], p[t], free, POLISH_STEPS)
+        polished = _wrap_into_limits(np.pi - np.mod(np.pi - polished, 2.0 * np.pi), lower, upper, robot_revolute(robot))
+        q[t, s_] = polished
+        pe[t, s_], re[t, s_] = _pose_errors(robot, polished, R[t], p[t])
+        within = ((polished >= lower) & (polished <= upper)).all(-1)
+        valid[t, s_] = within & (pe[t, s_] <= POSITION_TOLERANCE) & (re[t, s_] <= ROTATION_TOLERANCE)
+    return q, _dedupe(q, valid, 8), pe, re
+
+
+_FIRST8, _LATER8 = np.triu_indices(8, 1)  # the pairs of slots (a, i), a < i
+_WEIGHTS = np.arange(1.0, 8.0)[:, None, None]
+
+
+def _dedupe_slots(Q: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """:func:`_dedupe` of the 8 slots of each target, component first: ``Q`` ``(n, 8, M)``, ``valid`` ``(8, M)``."""
+    n = Q.shape[0]
+    key = (Q * _WEIGHTS[:n]).sum(0)  # (8, M); elementwise (a BLAS gemv this size may start threads)
+    # The 28 pairs (a < i) as rows: gathering whole rows keeps every operation contiguous over the targets.
+    near = np.abs(key[_FIRST8] - key[_LATER8]) < DUPLICATE_TOL * n * (n + 1) / 2  # (28, M)
+    near &= valid[_FIRST8]
+    near &= valid[_LATER8]
+    if not near.any():
+        return valid
+    pair, t = np.nonzero(near)
+    first, later = _FIRST8[pair], _LATER8[pair]
+    same = np.abs(Q[:, first, t] - Q[:, later, t]).max(0) < DUPLICATE_TOL
+    out = valid.copy()
+    out[later[same], t[same]] = False
+    return out
+
+
+def robot_revolute(robot: Robot) -> np.ndarray:
+    return np.asarray(robot.serial_chain.revolute)
 
 
 def _is_real(value: object) -> bool:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
-from .analytic import analytic_family, solve_all
+from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, solve_validated
 from .limits import JointPositionLimit, StepLimit, VelocityLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult, TasksResult
 from .seeds import seed_table
@@ -112,12 +112,19 @@ def solve(
             "one (use method='dls' or 'auto')"
         )
     T2 = T.reshape(-1, 4, 4)
-    problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
     with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning
         # The closed form jumps to its solutions: "auto" leaves it out when steps must respect velocity limits.
         closed = tool and (method == "analytic" or (method == "auto" and options.dt is None))
-        solution = solve_closed_form(robot, T2, problem, q0, options, seed, tol_p, method) if closed else None
+        solution = None
+        if closed:  # the damped least squares' problem is built only when it runs
+            facts = _facts(robot)
+            q_start = _start(robot, facts, q0, batch)
+            tol_p = _position_tolerance(robot, facts, options)
+            _posture(robot, facts, options, q_start)  # checks options.rest as pose_problem does
+            prefer_q0 = options.prefer == "q0" and q0 is not None
+            solution = solve_closed_form(robot, T2, q_start, prefer_q0, q0, options, seed, tol_p, method)
         if solution is None:
+            problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
             solution = solve_dls(problem)
         return _result(robot, facts, options, tol_p, T2, solution, batch, name)
 
@@ -650,7 +657,8 @@ def _result(
 def solve_closed_form(
     robot: Robot,
     T2: np.ndarray,
-    problem: Problem,
+    q_start: np.ndarray,
+    prefer_q0: bool,
     q0: npt.ArrayLike | None,
     options: IKOptions,
     seed: int | np.random.Generator | None,
@@ -662,7 +670,8 @@ def solve_closed_form(
     Args:
         robot: The robot.
         T2: ``(M, 4, 4)`` the targets (validated).
-        problem: The problem of :func:`pose_problem` for them (its starts ``problem.q0``).
+        q_start: ``(M, n)`` the starts: q0 within the limits, or the middle of the ranges.
+        prefer_q0: ``options.prefer == "q0"`` and q0 given.
         q0: The caller's q0 (None: the starts are the middle of the ranges).
         options: The options.
         seed: The seed of the damped least squares' random restarts.
@@ -689,7 +698,7 @@ def solve_closed_form(
             )
         return None
     facts = _facts(robot)
-    ref = problem.q0  # (M, n): q0 within the limits, or the middle
+    ref = q_start  # (M, n): q0 within the limits, or the middle
     M, n = ref.shape
     lower, upper = facts.position_limit.lower, facts.position_limit.upper
     finite = np.isfinite(T2).all(axis=(1, 2)) & (np.abs(T2[:, :3, 3]).max(axis=-1) < 1e150)
@@ -700,7 +709,7 @@ def solve_closed_form(
         todo = np.flatnonzero(~found & finite)
         if todo.size == 0:
             break
-        sols = solve_all(robot, T2[todo], q_param=None if q_param is None else q_param[todo])
+        sols = solve_validated(robot, T2[todo], q_param=None if q_param is None else q_param[todo])
         q_near = nearest_turns(sols.q, ref[todo, None, :], facts.revolute, lower, upper)
         dist = np.where(sols.valid, np.abs(q_near - ref[todo, None, :]).sum(-1), np.inf)
         rows = np.arange(todo.size)
@@ -713,7 +722,10 @@ def solve_closed_form(
         better = ~ok & (err[rows, near] < start_err[todo])
         start[todo[better]] = np.clip(q_near[rows[better], near[better]], lower, upper)
         start_err[todo[better]] = err[rows[better], near[better]]
-    if found.any():  # keep only what the caller's verification will accept; the rest goes to the DLS
+    # Keep only what the caller's verification will accept; the rest goes to the DLS. solve_all verified its
+    # solutions to POSITION_TOLERANCE / ROTATION_TOLERANCE (whole turns added since change fk by rounding):
+    # only tighter tolerances need the check.
+    if found.any() and (tol_p < POSITION_TOLERANCE or options.rotation_tolerance < ROTATION_TOLERANCE):
         pe, re = _errors(robot, T2[found], q[found])
         found[np.flatnonzero(found)[~((pe <= tol_p) & (re <= options.rotation_tolerance))]] = False
     iterations, restarts = np.zeros(M, dtype=int), np.zeros(M, dtype=int)
@@ -730,7 +742,7 @@ def solve_closed_form(
             if rest.size == 0:
                 break
         sub, _, _ = pose_problem(robot, T2[rest], starts[rest], (rest.size,), options, seed)
-        sub.prefer_q0 = problem.prefer_q0 or starts is start
+        sub.prefer_q0 = prefer_q0 or starts is start
         dls = solve_dls(sub)
         take = dls.converged | (starts is ref)
         rows = rest[take]
@@ -743,7 +755,7 @@ def solve_closed_form(
     # fixes the parameter joint at q0's value, which q0's own solution need not share). There a local damped
     # least squares from q0 (one attempt) is kept when it converges nearer q0; a q0 that already solves the
     # target comes back unchanged.
-    if q0 is not None and problem.prefer_q0 and found.any():
+    if q0 is not None and prefer_q0 and found.any():
         cond = np.ones(M)
         rows, scale = facts.condition(robot, None)
         sv = np.linalg.svd(J[found][:, rows] * scale, compute_uv=False)

@@ -1,0 +1,490 @@
+"""Lean closed-form kernels of the analytic families: component-first arrays, (cos, sin) pairs, branches as axes.
+
+:mod:`robokin.ik.analytic` reads an arm's family from its axes; this module holds the fast solvers of the
+three families of the industrial arms (``spherical_wrist_intersecting_shoulder``,
+``spherical_wrist_parallel_shoulder``, ``three_parallel_intersecting_wrist``) and the fk used to verify
+their answers. They compute the same subproblem chains as :mod:`robokin.ik.subproblems` (SP1-SP4; Elias &
+Wen, arXiv 2211.05737, sec. 3-4), written for speed:
+
+- a 3-vector is an array ``(3, a, b, c, N)``: the component first, then one axis per binary branch (the
+  ``±`` of each subproblem with two solutions: ``a``, ``b``, ``c`` each 1 or 2), then the targets. Every
+  operation is one NumPy call over all branches and targets at once, with no masks or fancy indexing;
+  a branch axis is 1 until the subproblem that splits it, so early stages cost half or a quarter;
+- each angle is carried as its ``(cos, sin)`` pair (SP4: ``θ = φ ± acos``, as ``(a r_c ∓ b √(r² − r_c²),
+  b r_c ± a √(r² − r_c²)) / r²``; SP1: the normalised ``(p1⊥·p2, kᵀ(p1 × p2))``), so that rotations,
+  the next subproblems and the verification need no ``cos``/``sin``; ``arctan2`` runs once per output angle;
+- everything that depends only on the arm (projections of axes and offsets, the stacked Rodrigues
+  matrices ``[k kᵀ; I − k kᵀ; [k]×]`` of each axis) is computed once per arm (:func:`constants`) as
+  arrays that broadcast against the targets; a 7-joint arm with its parameter joint held gives per-target
+  constants of the same shapes (the last axis ``N`` instead of 1).
+
+The verification (:func:`poses_cs`) is the chain's own product ``T = C[0] Rz(q1) C[1] ⋯ Rz(qn) C[n]``
+(``robokin.model.Chain.C``), evaluated column by column from the same ``(cos, sin)`` pairs with the branch
+axes broadcast (joint ``i`` costs as many branches as it has) and the constants' zero and ``±1`` entries
+skipped; it equals ``robot.fk`` to rounding (tested).
+
+Large batches are solved in blocks (see ``robokin.ik.analytic.LEAN_BLOCK``): the arrays stay in cache and
+the few matrix products stay below the size at which a multi-threaded BLAS starts threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["LEAN_FAMILIES", "constants", "solve_cs", "poses_cs", "target_frames", "fk_program", "EXACT_TOL"]
+
+LEAN_FAMILIES: tuple[str, ...] = (
+    "spherical_wrist_intersecting_shoulder",
+    "spherical_wrist_parallel_shoulder",
+    "three_parallel_intersecting_wrist",
+)
+# As robokin.ik.subproblems.EXACT_TOL: a cosine beyond 1 + EXACT_TOL (relative) has no exact solution.
+EXACT_TOL = 1e-9
+_SLOT_AXES = 3  # binary branch axes a, b, c
+_PM = (
+    np.array([1.0, -1.0]).reshape(2, 1, 1, 1),
+    np.array([1.0, -1.0]).reshape(2, 1, 1),
+    np.array([1.0, -1.0]).reshape(2, 1),
+)
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _mat(G: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``G v`` ``(r, ...)`` for a constant ``G`` ``(r, 3)`` (one matrix product) or per-target
+    ``(r, 3, 1, 1, 1, N)``, and ``v`` ``(3, ...)``."""
+    if G.ndim == 2:
+        return (G @ v.reshape(3, -1)).reshape((G.shape[0],) + v.shape[1:])
+    G = G.reshape(G.shape[:2] + (1,) * (v.ndim + 1 - G.ndim) + G.shape[2:])  # v may have more leading axes
+    return G[:, 0] * v[0] + G[:, 1] * v[1] + G[:, 2] * v[2]
+
+
+def _rot(M9: np.ndarray, c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``R(k; cos, sin) v`` by Rodrigues, ``M9 = [k kᵀ; I − k kᵀ; [k]×]`` ``(9, 3[, ...])``."""
+    P = _mat(M9, v)
+    P = P.reshape((3, 3) + P.shape[1:])
+    return P[0] + c * P[1] + s * P[2]
+
+
+def _combo(V: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``V[0] + c V[1] + s V[2]`` for stacked terms ``V`` ``(3, ...)``: a rotated constant, or its projections."""
+    return V[0] + c * V[1] + s * V[2]
+
+
+def _sp4(a: np.ndarray, b: np.ndarray, rhs: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(cos θ, sin θ, exact)`` of ``a cos θ + b sin θ = rhs`` (subproblem 4), the two roots on ``pm``'s axis.
+
+    ``θ = φ ± acos(rhs / r)`` with ``(cos φ, sin φ) = (a, b) / r``, ``r = √(a² + b²)``; beyond ``|rhs| > r``
+    (no exact root) ``rhs`` is clipped to ``±r``: both slots hold the least-squares ``θ = φ`` or ``φ + π``.
+    """
+    r2 = a * a + b * b
+    r = np.sqrt(r2)
+    exact = np.abs(rhs) <= r * (1.0 + EXACT_TOL)
+    rc = np.minimum(np.maximum(rhs, -r), r)
+    sq = np.sqrt(np.maximum(r2 - rc * rc, 0.0)) * pm
+    inv = 1.0 / np.where(r2 > 0.0, r2, 1.0)
+    return (a * rc - b * sq) * inv, (b * rc + a * sq) * inv, exact
+
+
+def _unit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` normalised (SP1's ``(cos θ, sin θ)``); ``(1, 0)`` where both vanish."""
+    r = np.sqrt(x * x + y * y)
+    zero = r == 0.0
+    inv = 1.0 / np.where(zero, 1.0, r)
+    return np.where(zero, 1.0, x * inv), y * inv
+
+
+# --------------------------------------------------------------------------------------------- constants
+def _meet(ha: np.ndarray, oa: np.ndarray, hb: np.ndarray, ob: np.ndarray) -> np.ndarray:
+    """Midpoint of the closest approach of two lines (axes that meet: their common point) ``(..., 3)``."""
+    n = np.cross(ha, hb)
+    s2 = (n * n).sum(-1)
+    w = ob - oa
+    c = (ha * hb).sum(-1)
+    ta = ((w * ha).sum(-1) - c * (w * hb).sum(-1)) / s2
+    tb = (c * (w * ha).sum(-1) - (w * hb).sum(-1)) / s2
+    return 0.5 * (oa + ta[..., None] * ha + ob + tb[..., None] * hb)
+
+
+def _mv(A: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``A v`` ``(..., r)`` for ``A`` ``(..., r, 3)`` and ``v`` ``(..., 3)`` (elementwise: a stacked matrix
+    product would make one BLAS call per target)."""
+    return A[..., 0] * v[..., None, 0] + A[..., 1] * v[..., None, 1] + A[..., 2] * v[..., None, 2]
+
+
+def _rodrigues(k: np.ndarray) -> np.ndarray:
+    """``[k kᵀ; I − k kᵀ; [k]×]`` ``(..., 9, 3)`` of unit axes ``k`` ``(..., 3)``."""
+    A = k[..., :, None] * k[..., None, :]
+    x, y, z = k[..., 0], k[..., 1], k[..., 2]
+    zero = np.zeros_like(x)
+    K = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(k.shape[:-1] + (3, 3))
+    return np.concatenate([A, np.eye(3) - A, K], -2)
+
+
+def _sp4_terms(h: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``G`` ``(..., 3, 3)`` with ``(a, b, e) = G p`` for ``hᵀR(k, θ)p = a cos θ + b sin θ + e``."""
+    hk = (h * k).sum(-1)[..., None]
+    return np.stack([h - hk * k, np.cross(h, k), hk * k], -2)
+
+
+def _sp4_constant(h: np.ndarray, k: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``(a, b, e)`` ``(..., 3)`` of ``hᵀR(k, θ)p`` for constant ``h``, ``k``, ``p``."""
+    return _mv(_sp4_terms(h, k), p)
+
+
+def _rotated_terms(k: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``(k kᵀv, (I − k kᵀ)v, k × v)`` ``(..., 3, 3)``: ``R(k, θ)v = T[0] + cos θ T[1] + sin θ T[2]``."""
+    return _mv(_rodrigues(k), v).reshape(k.shape[:-1] + (3, 3))
+
+
+def _spherical_constants(name: str, H: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+    h = [H[..., i, :] for i in range(6)]
+    W = _meet(h[3], P[..., 3, :], h[4], P[..., 4, :])  # the wrist centre at q = 0
+    out: dict[str, np.ndarray] = {"W": W}
+    if name == "spherical_wrist_intersecting_shoulder":
+        S = _meet(h[0], P[..., 0, :], h[1], P[..., 1, :])
+        p23, p3W = P[..., 2, :] - S, W - P[..., 2, :]
+        out["S"] = S
+        out["q3"] = _sp4_constant(-p23, h[2], p3W)  # ‖p23 + R3 p3W‖ = ‖w − S‖ as SP4
+        out["q3_d"] = 0.5 * ((p23 * p23).sum(-1) + (p3W * p3W).sum(-1))
+        V = _rotated_terms(h[2], p3W)
+        V[..., 0, :] += p23  # v = p23 + R3 p3W = V0 + c3 V1 + s3 V2
+        out["v"] = V
+        n = np.cross(h[0], h[1])
+        out["B12"] = np.stack([h[0], h[1], n], -2)  # the basis (h1, h2, h1 × h2) of SP2
+        out["c12"] = (h[0] * h[1]).sum(-1)
+    else:
+        o1 = P[..., 0, :]
+        p12, p23, p3W = P[..., 1, :] - o1, P[..., 2, :] - P[..., 1, :], W - P[..., 2, :]
+        out["o1"], out["p12"] = o1, p12
+        out["q1"] = _sp4_terms(h[1], h[0])  # h2ᵀ R(h1, −q1)(w − o1) = h2ᵀ(p12 + p23 + p3W)
+        out["q1_d"] = (h[1] * (p12 + p23 + p3W)).sum(-1)
+        out["q3"] = _sp4_constant(-p23, h[2], p3W)
+        out["q3_d"] = 0.5 * ((p23 * p23).sum(-1) + (p3W * p3W).sum(-1))
+        V = _rotated_terms(h[2], p3W)
+        V[..., 0, :] += p23  # u = p23 + R3 p3W
+        # q2 by SP1 (u → v1 about h2): x = u⊥·v1, y = (h2 × u)·v1, both linear in (1, c3, s3).
+        Vp = V - _mv(V, h[1])[..., None] * h[1][..., None, :]
+        Vx = np.cross(h[1][..., None, :], V)
+        out["q2"] = np.concatenate([Vp, Vx], -2)  # (..., 6, 3)
+    # The wrist: R(h4, −q4) a = R(h5, q5) h6 (SP2 in the basis h4, h5, n45), then q6 by SP1.
+    n45 = np.cross(h[3], h[4])
+    c45, c56, c46 = ((h[3] * h[4]).sum(-1), (h[4] * h[5]).sum(-1), (h[3] * h[5]).sum(-1))
+    out["B45"] = np.stack([h[3], h[4], n45], -2)
+    out["wrist"] = np.stack(
+        [c45, c56, c46 - c45 * c56, (n45 * h[5]).sum(-1), (h[3] * np.cross(h[4], h[5])).sum(-1)], -1
+    )
+    v = _perpendicular(h[5])
+    out["v6"] = v
+    out["q6"] = np.stack([v, np.cross(h[5], v)], -2)
+    return out
+
+
+def _perpendicular(h: np.ndarray) -> np.ndarray:
+    """A unit vector ``(..., 3)`` perpendicular to the unit ``h``."""
+    helper = np.where((np.abs(h[..., 0]) < 0.9)[..., None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    v = np.cross(h, helper)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _three_parallel_constants(H: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+    h = [H[..., i, :] for i in range(6)]
+    o56 = _meet(h[4], P[..., 4, :], h[5], P[..., 5, :])
+    o1, o2, o3, o4 = (P[..., i, :] for i in range(4))
+    p12, p23, p34, p45, p56 = o2 - o1, o3 - o2, o4 - o3, o56 - o4, o56 - o56
+    out: dict[str, np.ndarray] = {"o6": o56, "o1": o1, "p12": p12}
+    out["q1"] = _sp4_terms(h[1], h[0])  # h2ᵀ R(h1, −q1) x = h2ᵀ(p12 + p23 + p34 + p45)
+    out["q1_d"] = (h[1] * (p12 + p23 + p34 + p45)).sum(-1)
+    R1h2 = _rotated_terms(h[0], h[1])  # R(h1, q1) h2 = T0 + c1 T1 + s1 T2
+    out["R1h2"] = R1h2
+    out["q5"] = _sp4_constant(h[1], h[4], h[5])  # h2ᵀ R(h5, q5) h6 = h2ᵀ R1ᵀ Rt h6
+    # q6 by SP1 (b = R(h5, −q5) h2 → z = Rtᵀ R1 h2 about h6): x = b⊥·z, y = (h6 × b)·z.
+    B = _rotated_terms(h[4], h[1])
+    Bp = B - _mv(B, h[5])[..., None] * h[5][..., None, :]
+    Bx = np.cross(h[5][..., None, :], B)
+    out["q6"] = np.concatenate([Bp, Bx], -2)  # (..., 6, 3)
+    # θ = q2 + q3 + q4 by SP1 (v ⟂ h2): x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w), w = R6ᵀ R5ᵀ v.
+    v = _perpendicular(h[1])
+    out["v2"] = v
+    out["theta"] = np.concatenate([_rotated_terms(h[0], v), _rotated_terms(h[0], np.cross(h[1], v))], -2)
+    tail = _rotated_terms(h[4], p56)
+    tail[..., 0, :] += p45
+    out["tail"] = tail  # p45 + R(h5, q5) p56
+    out["q3"] = _sp4_constant(-p23, h[2], p34)
+    out["q3_d"] = 0.5 * ((p23 * p23).sum(-1) + (p34 * p34).sum(-1))
+    U = _rotated_terms(h[2], p34)
+    U[..., 0, :] += p23  # u = p23 + R3 p34
+    Up = U - _mv(U, h[1])[..., None] * h[1][..., None, :]
+    Ux = np.cross(h[1][..., None, :], U)
+    out["q2"] = np.concatenate([Up, Ux], -2)
+    return out
+
+
+_MATRICES = ("M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "theta", "B12", "B45", "R1h2")
+
+
+def constants(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.ndarray) -> dict[str, np.ndarray]:
+    """The arm-only quantities of a family's kernel, shaped to broadcast against the targets.
+
+    Args:
+        name: One of :data:`LEAN_FAMILIES`.
+        H: ``(6, 3)`` or ``(N, 6, 3)`` unit joint axes at q = 0 (world).
+        P: ``(6, 3)`` or ``(N, 6, 3)`` a point on each axis [m].
+        R0: ``(3, 3)`` or ``(N, 3, 3)`` the tool's rotation at q = 0.
+        p0: ``(3,)`` or ``(N, 3)`` the tool's position at q = 0 [m].
+
+    Returns:
+        A dict of arrays: vectors and stacked terms ``(..., 1, 1, 1, Nc)`` (components first, then the
+        branch axes and the targets), matrices applied to vectors ``(r, 3)`` (one arm) or
+        ``(r, 3, 1, 1, 1, N)`` (per target); ``Nc`` is 1 for one arm and ``N`` per target.
+    """
+    spherical = name.startswith("spherical")
+    raw = _spherical_constants(name, H, P) if spherical else _three_parallel_constants(H, P)
+    h6 = H[..., 5, :]
+    raw["tip"] = p0 - (raw["W"] if spherical else raw["o6"])
+    raw["h6"] = h6
+    for i in range(6):
+        raw[f"M{i + 1}"] = _rodrigues(H[..., i, :])
+    if spherical:
+        raw["ay"] = np.stack([h6, raw.pop("v6")], -1)  # (3 components, 2 vectors)
+    else:
+        raw["R1h2_t"] = np.swapaxes(raw["R1h2"], -1, -2)
+    per_target = H.ndim == 3
+    out: dict[str, np.ndarray] = {}
+    for key, val in raw.items():
+        val = np.asarray(val, dtype=float)
+        if per_target:
+            val = np.moveaxis(val, 0, -1)
+        else:
+            val = val[..., None]
+        if key in _MATRICES and not per_target:
+            out[key] = np.ascontiguousarray(val[..., 0])
+            continue
+        out[key] = np.ascontiguousarray(val.reshape(val.shape[:-1] + (1,) * _SLOT_AXES + val.shape[-1:]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- targets
+def target_frames(R: np.ndarray, p: np.ndarray, R0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Rt = R R0ᵀ`` as ``(3, 3, 1, 1, 1, N)`` and ``p`` as ``(3, 1, 1, 1, N)``, component first.
+
+    Args:
+        R: ``(N, 3, 3)`` target rotations; p: ``(N, 3)`` target positions [m]; R0: ``(3, 3)`` or
+            ``(N, 3, 3)``.
+    """
+    N = R.shape[0]
+    Rt = R @ np.swapaxes(R0, -1, -2)
+    Rt = np.ascontiguousarray(Rt.transpose(1, 2, 0)).reshape(3, 3, 1, 1, 1, N)
+    return Rt, np.ascontiguousarray(p.T).reshape(3, 1, 1, 1, N)
+
+
+def _apply(Rt: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``Rt v`` ``(3, ...)`` for per-target ``Rt`` ``(3, 3, 1, 1, 1, N)`` and ``v`` ``(3, ...)``."""
+    return Rt[:, 0] * v[0] + Rt[:, 1] * v[1] + Rt[:, 2] * v[2]
+
+
+def _apply_t(Rt: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``Rtᵀ v``."""
+    return Rt[0] * v[0] + Rt[1] * v[1] + Rt[2] * v[2]
+
+
+# --------------------------------------------------------------------------------------------- kernels
+CS = tuple[list[np.ndarray], list[np.ndarray], np.ndarray, dict[int, tuple[np.ndarray, np.ndarray, tuple[int, int]]]]
+
+
+def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> CS:
+    """UR-type arms (2 ∥ 3 ∥ 4, 5 and 6 meet): branches a = q1, b = q5, c = q3."""
+    pa, pb, pc = _PM
+    x = p - _apply(Rt, K["tip"]) - K["o1"]  # R1(p12 + R2(...)) [m]
+    # q1: h2ᵀ R(h1, −q1) x = d1 (SP4; θ = −q1).
+    abe = _mat(K["q1"], x)
+    ct, st, ex1 = _sp4(abe[0], abe[1], K["q1_d"] - abe[2], pa)  # (2, 1, 1, N)
+    c1, s1 = ct, -st
+    # q5: h2ᵀ R(h5, q5) h6 = (R1 h2)·(Rt h6).
+    d5 = _combo(_mat(K["R1h2"], _apply(Rt, K["h6"])), c1, s1)
+    a5, b5, e5 = K["q5"]
+    c5, s5, ex5 = _sp4(a5, b5, d5 - e5, pb)  # (2, 2, 1, N)
+    # q6: R(h6, −q6) R(h5, −q5) h2 = Rtᵀ R1 h2 (SP1), both sides linear in the (cos, sin) of q5 and q1.
+    Z = _apply_t(Rt[:, :, None], K["R1h2_t"])  # (3, 3, 1, 1, 1, N): Rtᵀ of the three terms
+    S = _mat(K["q6"], Z)  # (6, 3, 1, 1, 1, N)
+    U = S[:, 0] + c1 * S[:, 1] + s1 * S[:, 2]  # (6, 2, 1, 1, N)
+    x6 = U[0] + c5 * U[1] - s5 * U[2]
+    y6 = U[3] + c5 * U[4] - s5 * U[5]
+    c6, s6 = _unit(x6, y6)
+    s6 = -s6
+    # θ = q2 + q3 + q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, then x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
+    w = _rot(K["M5"], c5, -s5, K["v2"])
+    w = _rot(K["M6"], c6, -s6, w)
+    V = _mat(K["theta"], _apply(Rt, w))  # (6, 2, 2, 1, N)
+    ct_, st_ = _unit(V[0] + c1 * V[1] + s1 * V[2], V[3] + c1 * V[4] + s1 * V[5])
+    # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56) =: dvec.
+    tail = _rot(K["M2"], ct_, st_, _combo(K["tail"], c5, s5))
+    dvec = _rot(K["M1"], c1, -s1, x) - K["p12"] - tail  # (3, 2, 2, 1, N)
+    a3, b3, e3 = K["q3"]
+    c3, s3, ex3 = _sp4(a3, b3, K["q3_d"] - 0.5 * (dvec * dvec).sum(0) - e3, pc)  # (2, 2, 2, N)
+    # q2 by SP1 (u = p23 + R3 p34 → dvec about h2).
+    G = _mat(K["q2"], dvec)  # (6, 2, 2, 1, N)
+    c2, s2 = _unit(G[0] + c3 * G[1] + s3 * G[2], G[3] + c3 * G[4] + s3 * G[5])
+    # q4 = θ − q2 − q3.
+    c23, s23 = c2 * c3 - s2 * s3, s2 * c3 + c2 * s3
+    c4, s4 = ct_ * c23 + st_ * s23, st_ * c23 - ct_ * s23
+    return [c1, c2, c3, c4, c5, c6], [s1, s2, s3, s4, s5, s6], ex1 & ex5 & ex3, {3: (ct_, st_, (1, 2))}
+
+
+def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, np.ndarray]]) -> CS:
+    """Joints 4, 5, 6 of a spherical wrist after joints 1-3 ``cs`` (branches a, b): branch c."""
+    pc = _PM[2]
+    # a = R36 h6 and y = R36 v6 with R36 = R3ᵀ R2ᵀ R1ᵀ Rt, both at once.
+    ay = _apply(Rt[:, :, None], K["ay"])  # (3, 2, 1, 1, 1, N)
+    for i, (c, s) in enumerate(cs):
+        ay = _rot(K[f"M{i + 1}"], c, -s, ay)
+    ay = np.moveaxis(ay, 1, 0)  # (2, 3, a, b, 1, N)
+    a, y = ay[0], ay[1]
+    c45, c56, k46, n6, k1 = K["wrist"]
+    g = _mat(K["B45"], a)  # h4·a, h5·a, n·a
+    b1 = g[0]
+    det = 1.0 - c45 * c45
+    alpha = (b1 - c45 * c56) / det
+    beta = (c56 - c45 * b1) / det
+    rad = (1.0 - (alpha * alpha + beta * beta + 2.0 * alpha * beta * c45)) / det
+    ex = rad >= -EXACT_TOL
+    gamma = np.sqrt(np.maximum(rad, 0.0)) * pc  # (2, a, b, N) on axis c
+    # −q4: the angle from a to x about h4; q5: from h6 to x about h5.
+    u = g[1] - c45 * b1
+    ct4, st4 = _unit(beta * u + gamma * g[2], -beta * g[2] + gamma * u)
+    c4, s4 = ct4, -st4
+    c5, s5 = _unit(alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46)
+    # q6: R(h6, q6) v = R5ᵀ R4ᵀ y (SP1 with the constant v ⟂ h6).
+    y = _rot(K["M4"], ct4, st4, y)
+    y = _rot(K["M5"], c5, -s5, y)
+    xy = _mat(K["q6"], y)
+    c6, s6 = _unit(xy[0], xy[1])
+    return [c4, c5, c6], [s4, s5, s6], ex, {}
+
+
+def _spherical(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> CS:
+    """Spherical-wrist arms: branches a, b for joints 1-3, c for the wrist flip."""
+    pa, pb, _ = _PM
+    w = p - _apply(Rt, K["tip"])  # the wrist centre of the target [m]
+    if name == "spherical_wrist_intersecting_shoulder":
+        ws = w - K["S"]
+        nw2 = (ws * ws).sum(0)
+        a3, b3, e3 = K["q3"]
+        c3, s3, ex3 = _sp4(a3, b3, K["q3_d"] - 0.5 * nw2 - e3, pa)  # (2, 1, 1, N)
+        # SP2: R(h1, −q1) ws = R(h2, q2) v, v = p23 + R3 p3W, in the basis (h1, h2, n = h1 × h2).
+        v = _combo(K["v"], c3, s3)  # (3, 2, 1, 1, N)
+        nv2 = (v * v).sum(0)
+        nws = np.sqrt(nw2)
+        inv1, inv2 = 1.0 / np.where(nws > 0.0, nws, 1.0), 1.0 / np.sqrt(np.where(nv2 > 0.0, nv2, 1.0))
+        g1 = _mat(K["B12"], ws) * inv1  # h1·u1, h2·u1, n·u1
+        g2 = _mat(K["B12"], v) * inv2  # h1·u2, h2·u2, n·u2
+        c12 = K["c12"]
+        b1, b2 = g1[0], g2[1]
+        det = 1.0 - c12 * c12
+        alpha = (b1 - c12 * b2) / det
+        beta = (b2 - c12 * b1) / det
+        rad = (1.0 - (alpha * alpha + beta * beta + 2.0 * alpha * beta * c12)) / det
+        ex12 = (rad >= -EXACT_TOL) & (np.abs(nws - np.sqrt(nv2)) <= EXACT_TOL * np.maximum(nws, np.sqrt(nv2)))
+        gamma = np.sqrt(np.maximum(rad, 0.0)) * pb  # (2, 2, 1, N)
+        u1 = g1[1] - c12 * b1
+        ct1, st1 = _unit(beta * u1 + gamma * g1[2], -beta * g1[2] + gamma * u1)
+        c1, s1 = ct1, -st1
+        u2 = g2[0] - c12 * b2
+        c2, s2 = _unit(alpha * u2 + gamma * g2[2], alpha * g2[2] - gamma * u2)
+        ex = ex3 & ex12
+    else:
+        wo = w - K["o1"]
+        abe = _mat(K["q1"], wo)
+        ct1, st1, ex1 = _sp4(abe[0], abe[1], K["q1_d"] - abe[2], pa)  # (2, 1, 1, N)
+        c1, s1 = ct1, -st1
+        v1 = _rot(K["M1"], ct1, st1, wo) - K["p12"]  # (3, 2, 1, 1, N)
+        a3, b3, e3 = K["q3"]
+        c3, s3, ex3 = _sp4(a3, b3, K["q3_d"] - 0.5 * (v1 * v1).sum(0) - e3, pb)  # (2, 2, 1, N)
+        G = _mat(K["q2"], v1)
+        c2, s2 = _unit(G[0] + c3 * G[1] + s3 * G[2], G[3] + c3 * G[4] + s3 * G[5])
+        ex = ex1 & ex3
+    cw, sw, exw, _ = _wrist(K, Rt, [(c1, s1), (c2, s2), (c3, s3)])
+    return [c1, c2, c3] + cw, [s1, s2, s3] + sw, ex & exw, {}
+
+
+def solve_cs(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> CS:
+    """Every solution of a lean family as ``(cos, sin)`` pairs.
+
+    Args:
+        name: One of :data:`LEAN_FAMILIES`.
+        K: Its :func:`constants`.
+        Rt: ``(3, 3, 1, 1, 1, N)`` the targets' ``R R0ᵀ``; p: ``(3, 1, 1, 1, N)`` their positions [m]
+            (:func:`target_frames`).
+
+    Returns:
+        ``cos`` and ``sin`` lists of 6 arrays each broadcasting to ``(2, 2, 2, N)`` (joint i's array has
+        size 1 on the branch axes it does not depend on), ``exact`` ``(2, 2, 2, N)``: every subproblem
+        on the way had an exact solution, and ``derived``: ``{i: (cos, sin, (k, l))}`` for a joint whose angle
+        is best taken as ``atan2(sin, cos) − q_k − q_l`` (three parallel axes: ``q4 = θ − q2 − q3``), whose
+        pair is also in the lists.
+    """
+    if name == "three_parallel_intersecting_wrist":
+        cos, sin, exact, derived = _three_parallel(K, Rt, p)
+    else:
+        cos, sin, exact, derived = _spherical(name, K, Rt, p)
+    return cos, sin, np.broadcast_to(exact, (2, 2, 2, p.shape[-1])), derived
+
+
+# --------------------------------------------------------------------------------------------- fk
+# Entries of the chain's constant transforms within this of 0 or ±1 (rotation entries; translation entries
+# relative to the arm's length) are taken as exactly that: DH tables give cos(π/2) = 6e-17. The poses then
+# differ from robot.fk by rounding only (tested to 1e-13), and a product with 0 or ±1 is skipped.
+SNAP = 1e-15
+
+
+def fk_program(C: np.ndarray, length: float) -> list[list[list[tuple[int, float]]]]:
+    """Per constant transform ``C[i]`` ``(4, 4)``: for each output column ``j`` of ``T C[i]``, the terms
+    ``(k, C[i][k, j])`` with a non-zero coefficient (column 3, the position, also has ``(3, 1.0)``)."""
+    program = []
+    for Ci in C:
+        cols = []
+        for j in range(4):
+            terms = []
+            for k in range(4 if j == 3 else 3):
+                v = float(Ci[k, j])
+                tol = SNAP * (length if (j == 3 and k < 3) else 1.0)
+                if abs(v) <= tol:
+                    continue
+                if abs(abs(v) - 1.0) <= SNAP and not (j == 3 and k < 3):
+                    v = float(np.sign(v))
+                terms.append((k, v))
+            cols.append(terms)
+        program.append(cols)
+    return program
+
+
+def _times(cols: list[np.ndarray], terms: list[tuple[int, float]]) -> np.ndarray | float:
+    acc: np.ndarray | float = 0.0
+    for k, v in terms:
+        x = cols[k]
+        term = x if v == 1.0 else (-x if v == -1.0 else x * v)
+        acc = term if isinstance(acc, float) else acc + term
+    return acc
+
+
+def poses_cs(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -> list[np.ndarray]:
+    """``T_world_tool`` of a revolute chain ``C[0] Rz(q1) C[1] ⋯ Rz(qn) C[n]`` from each joint's
+    ``(cos q, sin q)`` (arrays that broadcast; branch axes as they come), as its columns ``[x, y, z, p]``
+    (each ``(3, ...)``), with the chain's :func:`fk_program`.
+
+    ``T Rz(q)`` mixes the first two columns (``x' = c x + s y``, ``y' = c y − s x``), then ``T C`` adds up
+    the columns by the constant's non-zero entries. Equals ``robot.fk`` to rounding (tested).
+    """
+    shape = (3,) + (1,) * np.ndim(cos[0])
+    cols: list[np.ndarray] = [np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)]
+    for j in range(3):
+        cols[j][j] = 1.0
+    for i in range(len(program)):
+        step = program[i]
+        new = [_times(cols, step[j]) for j in range(4)]
+        cols = [np.broadcast_to(np.asarray(x, dtype=float), shape) if isinstance(x, float) else x for x in new]
+        if i == len(cos):
+            break
+        c, s = cos[i], sin[i]
+        x, y = cols[0], cols[1]
+        cols[0], cols[1] = c * x + s * y, c * y - s * x
+    return cols
