@@ -719,28 +719,21 @@ def follow(
         T_path: ``(..., N, 4, 4)`` desired ``T_world_link``, e.g. ``cartesian_line(...).T``.
         q0: ``(..., n)`` joint values [rad, m] near the first pose (the branch to keep).
         options: :class:`robokin.ik.IKOptions`; default ``IKOptions(max_restarts=0)``.
-        link: The frame that follows the path (default: the robot's one end effector). A frame other than
-            a serial chain's tool (any frame of a tree) is solved as one
-            :class:`robokin.multitask.PoseTask` by :func:`robokin.multitask.solve_tasks`.
+        link: The frame that follows the path (default: the robot's one end effector; any frame of a tree).
 
     Returns:
         A :class:`FollowResult`.
 
     Raises:
-        ShapeError / ConventionError: bad ``T_path`` or ``q0``.
+        ShapeError / ConventionError: bad ``T_path`` or ``q0``. OptionError: an unknown ``link``.
     """
     from .ik import IKOptions, solve
-    from .multitask import PoseTask, solve_tasks
 
     name = robot.resolve_link(link)
-    one_chain = robot.chain is not None and name == robot.default_link
 
     def solve_one(T: np.ndarray, q: np.ndarray, options: IKOptions) -> tuple[np.ndarray, ...]:
-        if one_chain:
-            r = solve(robot, T, q, options=options)
-            return r.q, r.success, r.position_error, r.rotation_error
-        t = solve_tasks(robot, [PoseTask(name, T)], q, options=options)
-        return t.q, t.success, t.position_error[..., 0], t.rotation_error[..., 0]
+        r = solve(robot, T, q, link=name, options=options)
+        return r.q, r.success, r.position_error, r.rotation_error
 
     T_path = validation.transforms(T_path, "T_path")
     if T_path.ndim < 3:

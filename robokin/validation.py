@@ -206,7 +206,11 @@ def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
     if arr.size and _rigid_deviation(arr) > RIGID_TOL:  # the fast check; the slow one only to name the bad one
         last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
         _check_rotations(
-            arr[..., :3, :3], last, name, "a rigid transform: the rotation block must be", " and the last row [0, 0, 0, 1]"
+            arr[..., :3, :3],
+            last,
+            name,
+            "a rigid transform: the rotation block must be",
+            " and the last row [0, 0, 0, 1]",
         )
     return arr
 

@@ -182,6 +182,26 @@ def test_follow_tracks_a_line_without_branch_flips(panda):
     assert np.abs(result.q[0] - q0).max() < 1e-3
 
 
+def test_follow_moves_one_hand_of_a_tree_and_leaves_the_other_arm_alone():
+    baxter = robokin.load("baxter")
+    q0 = np.array(baxter.configurations["neutral"])
+    T0 = baxter.fk(q0, link="left_gripper")
+    T1 = T0.copy()
+    T1[:3, 3] += [-0.06, 0.08, -0.05]  # inwards and down: away from the stretched-arm boundary
+    line = trajectory.cartesian_line(T0, T1, steps=12)
+    result = trajectory.follow(baxter, line.T, q0, link="left_gripper")
+    assert result.success.all()
+    reached = baxter.fk(result.q, link="left_gripper")
+    np.testing.assert_allclose(reached[:, :3, 3], line.T[:, :3, 3], atol=1e-5)
+    assert float(result.largest_step) < 0.2
+    # The right arm's joints are not on the left gripper's path: they keep q0's values.
+    right = [i for i, name in enumerate(baxter.joint_names) if name.startswith("right")]
+    assert len(right) == 7
+    np.testing.assert_array_equal(result.q[:, right], np.broadcast_to(q0[right], (12, 7)))
+    with pytest.raises(OptionError, match="left_gripper"):
+        trajectory.follow(baxter, line.T, q0, link="no_such_frame")
+
+
 def test_follow_reports_an_unreachable_path_instead_of_jumping():
     robot = planar2r()
     q0 = np.array([0.0, 0.6])
