@@ -38,6 +38,21 @@ def tree_robot(request) -> robokin.Robot:
     return robokin.load(request.param)
 
 
+@pytest.fixture(scope="session")
+def panda() -> robokin.Robot:
+    return robokin.load("panda")
+
+
+@pytest.fixture(scope="session")
+def ur5() -> robokin.Robot:
+    return robokin.load("ur5")
+
+
+@pytest.fixture(scope="session")
+def planar2r() -> robokin.Robot:
+    return robokin.load("planar2r")
+
+
 def random_q(robot: robokin.Robot, rng: np.random.Generator, shape: tuple[int, ...] = ()) -> np.ndarray:
     """Joint values ``shape + (n,)`` uniform within the limits (±π where a revolute joint is unlimited,
     ±1 m where a prismatic one is)."""

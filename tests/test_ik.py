@@ -22,16 +22,6 @@ TOL_P = 1e-6  # [m], the documented default
 TOL_R = 1e-6  # [rad]
 
 
-@pytest.fixture(scope="module")
-def panda():
-    return robokin.load("panda")
-
-
-@pytest.fixture(scope="module")
-def ur5():
-    return robokin.load("ur5")
-
-
 # --------------------------------------------------------------------------------------------- round trips
 def test_round_trip_every_robot(robot):
     rng = np.random.default_rng(3)

@@ -21,21 +21,6 @@ from robokin.errors import OptionError, ShapeError
 from robokin.ik import dls, solve_ik, solver
 
 
-@pytest.fixture(scope="module")
-def panda():
-    return robokin.load("panda")
-
-
-@pytest.fixture(scope="module")
-def ur5():
-    return robokin.load("ur5")
-
-
-@pytest.fixture(scope="module")
-def planar2r():
-    return robokin.load("planar2r")
-
-
 # ------------------------------------------------------------------------------- item 3: never raises
 def test_huge_weights_solve(planar2r):
     """weights (1e6,)*6 once raised LinAlgError (an absolute damping floor lost in rounding): weights are

@@ -12,11 +12,6 @@ from robokin import kinematics, singularity, validation
 from robokin.errors import OptionError, RobokinError, ShapeError
 
 
-@pytest.fixture(scope="module")
-def panda():
-    return robokin.load("panda")
-
-
 # ------------------------------------------------------------------------------------------ arrays
 @pytest.mark.parametrize(
     "value, dtype_word",
