@@ -105,3 +105,17 @@ def test_sp4_cos_sin_meets_its_equation():
     # No exact root: the least-squares θ, a·cos + b·sin = ±r, nearest rhs.
     r = np.hypot(a, b)
     assert np.abs((a * c + b * s)[:, ~reach] - np.sign(rhs[~reach]) * r[~reach]).max() <= 1e-12
+
+
+@pytest.mark.parametrize("name", ["ur5", "irb140", "puma560", "panda"])
+def test_targets_beyond_float_range_give_no_solution_and_no_nan(name):
+    robot = robokin.load(name)
+    family = robokin.ik.analytic_family(robot)
+    T = np.broadcast_to(np.eye(4), (4, 4, 4)).copy()
+    T[:, :3, 3] = np.array([1e300, 1e200, 1e155, 1e100])[:, None] * np.array([1.0, -1.0, 1.0])
+    kw = {} if family.parameter_joint is None else {"q_param": 0.3}
+    with np.errstate(all="raise"):  # no floating-point warning escapes either
+        sols = robokin.ik.solve_all(robot, T, **kw)
+    assert not sols.valid.any()
+    assert np.isfinite(sols.q).all()
+    assert not np.isnan(sols.position_error).any() and not np.isnan(sols.rotation_error).any()

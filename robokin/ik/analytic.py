@@ -1069,12 +1069,14 @@ def _solve_lean(
     M = R.shape[0]
     n = robot.n
     if M <= LEAN_BLOCK:
-        return _lean_block(robot, family, g, L, geo, R, p, params)
+        with np.errstate(over="ignore", invalid="ignore"):  # targets beyond float range: no solution, no warning
+            return _lean_block(robot, family, g, L, geo, R, p, params)
     out = [np.empty((M, 8, n)), np.empty((M, 8), dtype=bool), np.empty((M, 8)), np.empty((M, 8))]
     for a in range(0, M, LEAN_BLOCK):
         b = min(a + LEAN_BLOCK, M)
         sub = geo if geo.H.ndim == 2 else _Geometry(geo.H[a:b], geo.P[a:b], geo.R0[a:b], geo.p0[a:b])
-        part = _lean_block(robot, family, g, L, sub, R[a:b], p[a:b], None if params is None else params[a:b])
+        with np.errstate(over="ignore", invalid="ignore"):
+            part = _lean_block(robot, family, g, L, sub, R[a:b], p[a:b], None if params is None else params[a:b])
         for o, x in zip(out, part):
             o[a:b] = x
     return tuple(out)
@@ -1132,6 +1134,7 @@ def _lean_block(
     for i, (c, s, ks) in derived.items():
         x = np.arctan2(s, c) - Q[ks[0]] - Q[ks[1]]
         Q[i] = x - (2.0 * np.pi) * np.round(x * (0.5 / np.pi))
+    np.nan_to_num(Q, copy=False)  # a target beyond float range gives NaN pairs: finite angles, not candidates
     # Moved by whole turns into the limits where they can be; the rest are not candidates.
     inside = exact.copy()
     for i in range(n):
@@ -1152,6 +1155,7 @@ def _lean_block(
     pe = np.sqrt(S[3])
     dist = np.sqrt(S[0] + S[1] + S[2])  # ‖R(q) − R*‖_F = 2√2 sin(θ/2)
     re = dist * (1.0 / np.sqrt(2.0))  # θ to within θ³/24 (exact in double below 1e-5 rad)
+    inside &= np.isfinite(pe) & np.isfinite(dist)  # (overflow: not a candidate)
     far = inside & (dist > 1e-5)
     if far.any():
         re = np.where(far, 2.0 * np.arcsin(np.minimum(dist * (0.5 / np.sqrt(2.0)), 1.0)), re)
