@@ -24,8 +24,8 @@ import numpy as np
 import yaml
 
 from .errors import PlausibilityWarning, RobotFormatError
-from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
-from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot
+from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file, without_cycle_collection
+from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot, first_cycle
 
 __all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "plausibility_warnings", "FORMAT_VERSION"]
 
@@ -1004,20 +1004,15 @@ class _Reader:
                     f"frames[{index}].parent",
                 )
             parent_of[frame.name] = (frame.parent, entries["parent"][1], f"frames[{index}].parent")
-        for start in parent_of:
-            seen, name = [start], start
-            while name in parent_of:
-                name = parent_of[name][0]
-                if name in seen:
-                    loop = seen[seen.index(name) :]
-                    _, node, key_path = parent_of[loop[0]]
-                    raise self.error(
-                        node,
-                        f"{owner[loop[0]]}",
-                        "is part of a cycle of parents " + " -> ".join(map(repr, loop + loop[:1])),
-                        key_path,
-                    )
-                seen.append(name)
+        loop = first_cycle({name: parent for name, (parent, _, _) in parent_of.items()})
+        if loop is not None:
+            _, node, key_path = parent_of[loop[0]]
+            raise self.error(
+                node,
+                f"{owner[loop[0]]}",
+                "is part of a cycle of parents " + " -> ".join(map(repr, loop + loop[:1])),
+                key_path,
+            )
         by_name = {p.joint.name: p.joint for p in parsed}
         for index, p in enumerate(parsed):
             mimic = p.joint.mimic
@@ -1174,7 +1169,8 @@ def loads(text: str, path: str = "<string>") -> Robot:
         raise TypeError(f"loads expects the YAML text as str, got {type(text).__name__}")
     path = str(path)
     reader = _Reader(path)
-    robot = reader.document(_compose(text, path))
+    with without_cycle_collection():
+        robot = reader.document(_compose(text, path))
     for message in plausibility_warnings(robot, angle=reader.units.angle, length=reader.units.name("length")):
         warnings.warn(f"{path}: {message}", PlausibilityWarning, stacklevel=2)
     return robot

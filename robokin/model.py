@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AXIS_UNIT_TOL",
     "Chain",
+    "JointFrames",
     "Frame",
     "GeometryForm",
     "Joint",
@@ -52,6 +53,7 @@ __all__ = [
     "Origin",
     "Robot",
     "Tree",
+    "first_cycle",
     "unit_axis",
 ]
 
@@ -94,8 +96,16 @@ def _num(x: float) -> str:
     return text.removesuffix(".0")
 
 
+_FLOATS = {count: (float,) * count for count in (1, 2, 3, 4)}  # the types of a tuple of `count` Python floats
+_UNIT_AXES = frozenset(
+    {(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (-1.0, 0.0, 0.0), (0.0, -1.0, 0.0), (0.0, 0.0, -1.0)}
+)
+
+
 def _reals(values: Any, count: int, key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
     """``count`` real numbers (not bool, not complex, not text) as floats, NaN allowed; a RobotFormatError otherwise."""
+    if type(values) is tuple and tuple(map(type, values)) == _FLOATS.get(count):
+        return values  # the common case (what the loaders and the model itself pass): floats already
     try:
         items = (
             list(np.asarray(values, dtype=object).ravel()) if not isinstance(values, (list, tuple)) else list(values)
@@ -112,7 +122,8 @@ def _reals(values: Any, count: int, key: str, joint: str | None = None, where: s
 
 
 def _finite(values: tuple[float, ...], key: str, joint: str | None = None, where: str = "") -> tuple[float, ...]:
-    if not all(math.isfinite(v) for v in values):
+    # a finite sum means finite terms (NaN and inf propagate); only otherwise is each one looked at
+    if not math.isfinite(sum(values)) and not all(math.isfinite(v) for v in values):
         shown = ", ".join(_num(v) for v in values)
         raise _rule_error(f"{key} must be finite (no NaN or infinity), got [{shown}]", key, joint, where)
     return values
@@ -130,6 +141,8 @@ def unit_axis(axis: npt.ArrayLike, joint: str | None = None) -> tuple[float, flo
         RobotFormatError: not three finite real numbers, or the zero vector (key ``"axis"``).
     """
     values = _finite(_reals(axis, 3, "axis", joint), "axis", joint)
+    if values in _UNIT_AXES:  # ±x, ±y, ±z: kept as written (what the general case below gives them too)
+        return values
     top = max(abs(v) for v in values)
     if top == 0.0:
         raise _rule_error("axis must not be zero (expected a direction such as [0, 0, 1])", "axis", joint)
@@ -157,10 +170,10 @@ class Origin:
             value = _finite(_reals(getattr(self, key), 3, key, where="<origin>"), key, where="<origin>")
             object.__setattr__(self, key, value)
 
-    @property
+    @cached_property
     def matrix(self) -> np.ndarray:
-        """The transform ``(4, 4)``."""
-        return spatial.transform(spatial.rpy_to_matrix(self.rpy), self.xyz)
+        """The transform ``(4, 4)`` (read-only; computed once)."""
+        return _frozen(spatial.transform(spatial.rpy_to_matrix(self.rpy), self.xyz))
 
     @property
     def is_identity(self) -> bool:
@@ -211,6 +224,77 @@ def _z_to_axis(axis: np.ndarray) -> np.ndarray:
     x = x / np.linalg.norm(x)
     y = np.cross(axis, x)
     return np.stack([x, y, axis], axis=-1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _motion_frame(axis: tuple[float, float, float]) -> np.ndarray:
+    """``Q`` ``(4, 4)``, the rotation :func:`_z_to_axis` of the unit ``axis`` as a transform (read-only).
+
+    Cached by axis: a robot has few distinct axes (a 2000-joint chain about z has one), and each costs a few
+    small NumPy calls.
+    """
+    return _frozen(spatial.transform(_z_to_axis(np.asarray(axis, dtype=float))))
+
+
+@dataclass(frozen=True, eq=False)
+class JointFrames:
+    """The constant transforms of joints ``(m, 4, 4)`` each, computed for all of them at once.
+
+    Attributes:
+        T_before: Each joint's :attr:`Joint.T_before`.
+        T_after: Each joint's :attr:`Joint.T_after`.
+        pre: ``T_before @ Q`` for a moving joint (``Q`` turns z into its axis), ``T_before @ T_after`` for a
+            fixed one.
+        post: ``Qᵀ @ T_after`` for a moving joint, the identity for a fixed one.
+
+    ``pre @ Mz(q) @ post`` is the joint's transform, ``Mz`` a rotation about or translation along z. The numbers
+    are those of the per-joint properties, bit for bit (the same NumPy operations, batched by geometry form).
+    """
+
+    T_before: np.ndarray
+    T_after: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+
+    @classmethod
+    def of(cls, joints: Sequence[Joint]) -> JointFrames:
+        m = len(joints)
+        T_before = np.tile(np.eye(4), (m, 1, 1))
+        T_after = T_before.copy()
+        by_form: dict[str, list[int]] = {"dh": [], "mdh": [], "origin": []}
+        for i, joint in enumerate(joints):
+            by_form[joint.form].append(i)
+        if by_form["origin"]:
+            rows = by_form["origin"]
+            origins = [joints[i].origin for i in rows]
+            rpy = np.array([o.rpy for o in origins])  # type: ignore[union-attr]
+            xyz = np.array([o.xyz for o in origins])  # type: ignore[union-attr]
+            T_before[rows] = spatial.transform(spatial.rpy_to_matrix(rpy), xyz)
+        for form in ("dh", "mdh"):
+            rows = by_form[form]
+            if not rows:
+                continue
+            a, alpha, d, theta = np.array([joints[i].dh for i in rows]).T
+            zero = np.zeros(len(rows))
+            if form == "dh":  # T_after = Rz(theta) Tz(d) Tx(a) Rx(alpha), as Joint.T_after writes it
+                Rz = spatial.rot_z(theta)
+                p = (Rz @ np.stack([a, zero, zero], axis=-1)[..., None])[..., 0] + np.stack([zero, zero, d], axis=-1)
+                T_after[rows] = spatial.transform(Rz @ spatial.rot_x(alpha), p)
+            else:  # T_before = Rx(alpha) Tx(a) Rz(theta) Tz(d), as Joint.T_before writes it
+                Rx = spatial.rot_x(alpha)
+                p = np.stack([a, zero, zero], axis=-1) + (Rx @ np.stack([zero, zero, d], axis=-1)[..., None])[..., 0]
+                T_before[rows] = spatial.transform(Rx @ spatial.rot_z(theta), p)
+        pre = np.empty((m, 4, 4))
+        post = np.empty((m, 4, 4))
+        for i, joint in enumerate(joints):  # one 4x4 product each: as cheap batched as not, and the same bits
+            if joint.moving:
+                Q = _motion_frame(joint.axis)
+                pre[i] = T_before[i] @ Q
+                post[i] = Q.T @ T_after[i]  # Q is a pure rotation: Q⁻¹ = Qᵀ
+            else:
+                pre[i] = T_before[i] @ T_after[i]
+                post[i] = np.eye(4)
+        return cls(T_before=_frozen(T_before), T_after=_frozen(T_after), pre=_frozen(pre), post=_frozen(post))
 
 
 @dataclass(frozen=True, eq=False)
@@ -389,32 +473,41 @@ class Chain:
 
     @classmethod
     def compile(cls, joints: tuple[Joint, ...], base: Origin, tool: Origin) -> Chain:
-        pres, posts, variables = [], [], []
-        C = []
-        acc = base.matrix
-        k = 0
-        for joint in joints:
-            if joint.moving:
-                Q = spatial.transform(_z_to_axis(np.asarray(joint.axis, dtype=float)))
-                pre = joint.T_before @ Q
-                post = Q.T @ joint.T_after  # Q is a pure rotation: Q⁻¹ = Qᵀ
-                C.append(acc @ pre)
-                acc = post
-                variables.append(k)
-                k += 1
-            else:
-                pre = joint.T_before @ joint.T_after
-                post = np.eye(4)
-                acc = acc @ pre
-                variables.append(-1)
-            pres.append(pre)
-            posts.append(post)
-        T_last_tool = tool.matrix
-        C.append(acc @ T_last_tool)
+        """The chain of ``joints`` (fixed ones included) from ``base`` to ``tool``."""
+        frames = JointFrames.of(joints)
+        moving = np.array([j.moving for j in joints], dtype=bool)
         revolute = np.array([j.type == "revolute" for j in joints if j.moving], dtype=bool)
-        revolute.setflags(write=False)
-        variable = np.array(variables, dtype=int)
-        variable.setflags(write=False)
+        return cls.from_frames(frames.pre, frames.post, moving, revolute, base.matrix, tool.matrix)
+
+    @classmethod
+    def from_frames(
+        cls,
+        pre: np.ndarray,
+        post: np.ndarray,
+        moving: np.ndarray,
+        revolute: np.ndarray,
+        T_world_base: np.ndarray,
+        T_last_tool: np.ndarray,
+    ) -> Chain:
+        """The chain from each joint's ``pre`` and ``post`` ``(m, 4, 4)`` (see :class:`JointFrames`).
+
+        Args:
+            pre, post: Per joint of the chain, fixed ones included.
+            moving: ``(m,)`` bool, the joints with a variable.
+            revolute: ``(n,)`` bool per moving joint.
+            T_world_base: ``(4, 4)`` the base pose.
+            T_last_tool: ``(4, 4)`` the tool in the last joint's frame.
+        """
+        C = []
+        acc = T_world_base
+        for pre_j, post_j, is_moving in zip(pre, post, moving):
+            if is_moving:
+                C.append(acc @ pre_j)
+                acc = post_j
+            else:
+                acc = acc @ pre_j
+        C.append(acc @ T_last_tool)
+        variable = np.where(moving, np.cumsum(moving) - 1, -1)
         # Rz(q) = cos q · diag(1, 1, 0, 0) + sin q · (e_y e_xᵀ − e_x e_yᵀ) + diag(0, 0, 1, 1);
         # Tz(q) = I + q · e_z e_wᵀ (the translation entry (2, 3)).
         P_cos = np.diag([1.0, 1.0, 0.0, 0.0])
@@ -436,20 +529,20 @@ class Chain:
                 K_one.append(front @ C_next)
         return cls(
             C=_frozen(C),
-            revolute=revolute,
-            all_revolute=bool(revolute.all()),
+            revolute=_frozen_bool(revolute),
+            all_revolute=bool(np.all(revolute)),
             K_cos=_frozen(K_cos),
             K_sin=_frozen(K_sin),
             K_one=_frozen(K_one),
-            pre=_frozen(pres),
-            post=_frozen(posts),
-            variable=variable,
-            T_world_base=_frozen(base.matrix),
+            pre=_frozen(pre),
+            post=_frozen(post),
+            variable=_frozen_int(variable),
+            T_world_base=_frozen(T_world_base),
             T_last_tool=_frozen(T_last_tool),
         )
 
 
-def _check_reach_is_finite(robot: Robot, sampled: bool = True) -> None:
+def _check_reach_is_finite(robot: Robot, frames: JointFrames, sampled: bool = True) -> None:
     """Every pose over the sampled joint range is finite: the offsets and strokes add up to a finite length.
 
     ``‖p‖`` of any frame is at most the sum of the lengths of the constant offsets before it plus the
@@ -470,8 +563,12 @@ def _check_reach_is_finite(robot: Robot, sampled: bool = True) -> None:
     with np.errstate(over="ignore"):  # an L that overflows is an infinite stroke: refused below
         strokes = dict(zip(robot.joint_names, np.abs(robot.sampling_bounds).max(axis=-1))) if sampled else {}
     total = length(robot.base.matrix)
-    for joint in robot.joints:
-        total += length(joint.T_before) + length(joint.T_after)
+    offsets = [
+        math.hypot(*before) + math.hypot(*after)
+        for before, after in zip(frames.T_before[:, :3, 3].tolist(), frames.T_after[:, :3, 3].tolist())
+    ]
+    for joint, offset in zip(robot.joints, offsets):
+        total += offset
         if joint.type == "prismatic":
             finite_limits = (abs(v) for v in joint.limits if math.isfinite(v))
             total += float(strokes[joint.name]) if joint.name in strokes else max(finite_limits, default=0.0)
@@ -591,7 +688,7 @@ class LinkPath:
         T_world_link: ``(4, 4)`` the constant pose when ``chain`` is None, else None.
         index: ``(p,)`` int, the coordinate of q each path joint reads.
         multiplier, offset: ``(p,)``.
-        fold: ``(p, n)``, ``fold[k, index[k]] = multiplier[k]``.
+        coordinates: n, the number of coordinates of the robot's q.
         identity: True when ``q_path`` is q itself (every coordinate in order, no mimic).
     """
 
@@ -601,8 +698,17 @@ class LinkPath:
     index: np.ndarray
     multiplier: np.ndarray
     offset: np.ndarray
-    fold: np.ndarray
+    coordinates: int
     identity: bool
+
+    @cached_property
+    def fold(self) -> np.ndarray:
+        """``(p, n)``, ``fold[k, index[k]] = multiplier[k]`` (read-only; formed on first use: an identity path
+        never needs it, and for a 10 000-joint chain it would be 800 MB)."""
+        fold = np.zeros((len(self.index), self.coordinates))
+        np.add.at(fold, (np.arange(len(self.index)), self.index), self.multiplier)
+        fold.setflags(write=False)
+        return fold
 
     @property
     def constant_pose(self) -> np.ndarray:
@@ -618,11 +724,35 @@ class LinkPath:
         return q[:, self.index] * self.multiplier + self.offset
 
 
+def first_cycle(parent_of: Mapping[str, str]) -> list[str] | None:
+    """The first cycle of a parent map (frame → its parent frame), or None when every frame reaches a root.
+
+    The frames are walked up from each key in the map's order; the first walk that comes back to a frame it
+    passed returns the cycle from that frame on (in walking order, child to parent). Linear in the number of
+    frames: a walk stops at a frame an earlier walk already followed to a root, so each frame is passed once
+    (the loaders run it on documents of MAX_JOINTS joints; a walk per frame testing membership in a list was
+    cubic).
+    """
+    reaches_root: set[str] = set()
+    for start in parent_of:
+        on_path: dict[str, int] = {}  # frame → its index in the walk from start
+        walk: list[str] = []
+        name = start
+        while name in parent_of and name not in reaches_root:
+            if name in on_path:
+                return walk[on_path[name] :]
+            on_path[name] = len(walk)
+            walk.append(name)
+            name = parent_of[name]
+        reaches_root.update(walk)
+    return None
+
+
 def _tree_error(robot_name: str, reason: str) -> RobotFormatError:
     return RobotFormatError(reason, path=f"<robot {robot_name!r}>")
 
 
-def _compile_tree(robot: Robot) -> Tree:
+def _compile_tree(robot: Robot, frames_of_joints: JointFrames) -> Tree:
     """Check the frame tree of ``robot`` (names, parents, cycles, mimic leaders) and compile it."""
     name = robot.name
     elements: list = [None]
@@ -708,12 +838,8 @@ def _compile_tree(robot: Robot) -> Tree:
             multiplier[i], offset[i] = joint.mimic.multiplier, joint.mimic.offset
         elif joint.moving:
             variable[i] = coordinate[joint.name]
-        if joint.moving:
-            Q = spatial.transform(_z_to_axis(np.asarray(joint.axis, dtype=float)))
-            pre[i], post[i] = joint.T_before @ Q, Q.T @ joint.T_after
-            revolute[i] = joint.type == "revolute"
-        else:
-            pre[i], post[i] = joint.T_before @ joint.T_after, np.eye(4)
+        pre[i], post[i] = frames_of_joints.pre[i - 1], frames_of_joints.post[i - 1]  # frame i is joint i - 1
+        revolute[i] = joint.type == "revolute"
     return Tree(
         names=tuple(names),
         parent=_frozen_int(parent),
@@ -739,15 +865,9 @@ def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
     tool = Origin()
     if path and isinstance(tree.elements[path[-1]], Frame):
         tool = tree.elements[path.pop()].origin
-    joints = [
-        e if isinstance(e, Joint) else Joint(name=e.name, type="fixed", form="origin", origin=e.origin)
-        for e in (tree.elements[f] for f in path)
-    ]
     moving = [f for f in path if tree.variable[f] >= 0]
     index = tree.variable[moving]
     multiplier, offset = tree.multiplier[moving], tree.offset[moving]
-    fold = np.zeros((len(moving), robot.n))
-    np.add.at(fold, (np.arange(len(moving)), index), multiplier)
     identity = (
         len(moving) == robot.n
         and bool(np.all(index == np.arange(robot.n)))
@@ -755,10 +875,25 @@ def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
         and bool(np.all(offset == 0.0))
     )
     if moving:
-        chain, T_const = Chain.compile(tuple(joints), robot.base, tool), None
+        # The tree's pre/post of each frame on the path are the chain's (a named frame on the way is a fixed
+        # joint of its origin: pre = T_before @ T_after = origin @ I, as Chain.compile would have it).
+        frame_on_path = np.array([isinstance(tree.elements[f], Frame) for f in path], dtype=bool)
+        pre = np.array(tree.pre[path])
+        pre[frame_on_path] = pre[frame_on_path] @ np.eye(4)
+        chain = Chain.from_frames(
+            pre,
+            tree.post[path],
+            tree.variable[path] >= 0,
+            tree.revolute[moving],
+            robot.base.matrix,
+            tool.matrix,
+        )
+        T_const = None
     else:
         T_const = robot.base.matrix
-        for joint in joints:
+        for f in path:
+            e = tree.elements[f]
+            joint = e if isinstance(e, Joint) else Joint(name=e.name, type="fixed", form="origin", origin=e.origin)
             T_const = T_const @ joint.matrix()
         chain, T_const = None, _frozen(T_const @ tool.matrix)
     return LinkPath(
@@ -768,7 +903,7 @@ def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
         index=_frozen_int(index),
         multiplier=_frozen(multiplier),
         offset=_frozen(offset),
-        fold=_frozen(fold),
+        coordinates=robot.n,
         identity=identity,
     )
 
@@ -838,18 +973,20 @@ class Robot:
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
         object.__setattr__(self, "configurations", configs)
-        _check_reach_is_finite(self, sampled=False)
+        joint_frames = JointFrames.of(self.joints)  # every joint's constants, computed once
+        _check_reach_is_finite(self, joint_frames, sampled=False)
         object.__setattr__(self, "frames", tuple(self.frames))
-        object.__setattr__(self, "tree", _compile_tree(self))
+        object.__setattr__(self, "tree", _compile_tree(self, joint_frames))
         object.__setattr__(self, "_paths", {})
         chain: Chain | None = None
         if self.serial and not any(j.mimic is not None for j in self.joints):
-            chain = Chain.compile(self.joints, self.base, self.tool)
+            # the chain of every joint and the tool: the path to the tool frame (the tree's last frame)
+            chain = self.link_path(self.tree.names[-1]).chain
         elif self.default_link is not None:
             path = self.link_path(self.default_link)
             chain = path.chain if path.identity else None
         object.__setattr__(self, "chain", chain)
-        _check_reach_is_finite(self)  # again with the sampled strokes: they need the chain (L)
+        _check_reach_is_finite(self, joint_frames)  # again with the sampled strokes: they need the chain (L)
 
     # ----------------------------------------------------------------- description
     @cached_property

@@ -35,14 +35,14 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn, cast
 from xml.parsers import expat
 
 from .errors import RobotFormatError
-from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file
-from .model import Joint, JointType, Mimic, Origin, Robot
+from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file, without_cycle_collection
+from .model import Joint, JointType, Mimic, Origin, Robot, first_cycle
 
 __all__ = ["load_urdf", "loads_urdf", "describe_urdf", "describes_urdf", "UrdfDescription", "UrdfLeaf"]
 
@@ -262,11 +262,11 @@ class _UrdfJoint:
     mimic_element: _Element | None = None
     multiplier: float = 1.0
     offset: float = 0.0
+    model: Joint | None = None  # the model's joint of the whole tree (link frames, mimic), when the type is supported
 
 
 def _single(parent: _Element, tag: str, label: str, xpath: str, path: str, required: bool) -> _Element | None:
     found = parent.all(tag)
-    where = _Where(path, parent, label, xpath)
     if len(found) > 1:
         raise RobotFormatError(
             f"{label}: has {len(found)} <{tag}> elements, expected at most one",
@@ -277,7 +277,7 @@ def _single(parent: _Element, tag: str, label: str, xpath: str, path: str, requi
         )
     if not found:
         if required:
-            raise where.error(f"is missing its <{tag}> element")
+            raise _Where(path, parent, label, xpath).error(f"is missing its <{tag}> element")
         return None
     return found[0]
 
@@ -341,9 +341,14 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
             upper = _scalar(limit_where, "upper")
             limits = (0.0 if lower is None else lower, 0.0 if upper is None else upper)
 
+    checked = None
     if jtype in _SUPPORTED_TYPES:  # the joint rules are the model's; this reader adds the location
         try:
-            checked = _to_joint(_UrdfJoint(name, jtype, "", "", element, origin, axis, limits, velocity, None))
+            # built once, as the whole tree uses it (its mimic coupling is added below)
+            as_read = _UrdfJoint(
+                name, jtype, ends["parent"], ends["child"], element, origin, axis, limits, velocity, None
+            )
+            checked = _to_joint(as_read, tree_mode=True)
         except RobotFormatError as e:
             attr = {"axis": "xyz", "limits": "lower", "velocity": "velocity"}.get(e.key_path)
             located = {"axis": axis_where, "limits": limit_where, "velocity": limit_where}.get(e.key_path)
@@ -360,6 +365,8 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
         given_multiplier, given_offset = _scalar(mimic_where, "multiplier"), _scalar(mimic_where, "offset")
         multiplier = 1.0 if given_multiplier is None else given_multiplier
         offset = 0.0 if given_offset is None else given_offset
+        if checked is not None and checked.moving:
+            checked = replace(checked, mimic=Mimic(mimic, multiplier, offset))
     return _UrdfJoint(
         name,
         jtype,
@@ -374,6 +381,7 @@ def _parse_joint(element: _Element, links: dict[str, _Element], path: str) -> _U
         mimic_el,
         multiplier,
         offset,
+        checked,
     )
 
 
@@ -402,25 +410,14 @@ def _joint_where(path: str, joint: _UrdfJoint) -> _Where:
 def _find_cycle(links: dict[str, _Element], parent_joint: dict[str, _UrdfJoint]) -> list[_UrdfJoint] | None:
     """The joints of a cycle (from parent to child, starting at the first one in the file), or None.
 
-    Each link is walked up at most once: a walk stops at a link already known to reach a root, so the
-    check is linear in the number of links.
+    Linear in the number of links (:func:`robokin.model.first_cycle`, the YAML reader's check too).
     """
-    reaches_root: set[str] = set()
-    for start in links:
-        on_path: dict[str, int] = {}  # link → its index in the path walked from start
-        path: list[str] = []
-        link: str | None = start
-        while link is not None and link not in reaches_root:
-            if link in on_path:
-                loop = [parent_joint[x] for x in reversed(path[on_path[link] :])]
-                first = min(range(len(loop)), key=lambda i: loop[i].element.line)
-                return loop[first:] + loop[:first]
-            on_path[link] = len(path)
-            path.append(link)
-            above = parent_joint.get(link)
-            link = None if above is None else above.parent
-        reaches_root.update(path)
-    return None
+    cycle = first_cycle({link: parent_joint[link].parent for link in links if link in parent_joint})
+    if cycle is None:
+        return None
+    loop = [parent_joint[link] for link in reversed(cycle)]
+    first = min(range(len(loop)), key=lambda i: loop[i].element.line)
+    return loop[first:] + loop[:first]
 
 
 def _build_tree(robot_el: _Element, path: str) -> _Tree:
@@ -611,7 +608,7 @@ def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
             f"robot {tree.name!r} has no moving joint (only fixed joints {_listing(list(tree.joints))})",
             path=path,
         )
-    return [_to_joint(j, tree_mode=True) for j in tree.joints.values()]
+    return [cast(Joint, j.model) for j in tree.joints.values()]  # every type is supported (checked above)
 
 
 def _to_joint(joint: _UrdfJoint, tree_mode: bool = False) -> Joint:
@@ -782,6 +779,12 @@ def loads_urdf(text: str | bytes, path: str = "<string>", base: str | None = Non
             not numeric, NaN or infinite), a zero axis, a missing ``<limit>`` on a revolute or prismatic joint,
             a lower limit above the upper one.
     """
+    with without_cycle_collection():
+        return _loads_urdf(text, path, base, tip)
+
+
+def _loads_urdf(text: str | bytes, path: str, base: str | None, tip: str | None) -> Robot:
+    """The work of :func:`loads_urdf` (which pauses the cyclic garbage collector around it)."""
     path = os.fspath(path)
     if isinstance(text, str):
         # A lone surrogate passes through as bytes expat refuses, with its line and column.

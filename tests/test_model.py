@@ -11,7 +11,7 @@ import robokin
 from robokin import singularity, spatial
 from robokin.errors import ConventionError, RobotFormatError, ShapeError
 from robokin.format import dumps, loads
-from robokin.model import Joint, Origin, Robot, unit_axis
+from robokin.model import Joint, JointFrames, Origin, Robot, first_cycle, unit_axis
 from robokin.urdf import loads_urdf
 
 SQRT3 = 1.0 / math.sqrt(3.0)
@@ -326,3 +326,79 @@ def test_convenience_methods_reach_the_algorithms():
     np.testing.assert_array_equal(robot.fk(q), robokin.kinematics.fk(robot, q))
     np.testing.assert_array_equal(robot.jacobian(q, frame="tool"), robokin.kinematics.jacobian(robot, q, frame="tool"))
     np.testing.assert_array_equal(robot.hessian(q), robokin.kinematics.hessian(robot, q))
+
+
+# ----------------------------------------------------------------------------------------- compiling fast
+def test_joint_frames_equal_the_per_joint_properties_bit_for_bit():
+    rng = np.random.default_rng(3)
+    joints = []
+    for i in range(60):
+        form = ("dh", "mdh", "origin")[i % 3]
+        kind = ("revolute", "prismatic", "fixed")[(i // 3) % 3]
+        axis = tuple(rng.normal(size=3)) if form == "origin" and i % 2 else (0.0, 0.0, 1.0)
+        joints.append(
+            Joint(
+                f"j{i}",
+                kind,
+                form,
+                dh=tuple(rng.normal(size=4)) if form != "origin" else None,
+                origin=Origin(tuple(rng.normal(size=3)), tuple(rng.normal(size=3) * 3)) if form == "origin" else None,
+                axis=axis,
+            )
+        )
+    frames = JointFrames.of(joints)
+    for k, joint in enumerate(joints):
+        assert frames.T_before[k].tobytes() == joint.T_before.tobytes()
+        assert frames.T_after[k].tobytes() == joint.T_after.tobytes()
+        # pre @ Mz(q) @ post is the joint's transform (Mz about / along z), at a few q
+        for q in (0.0, 0.7, -2.0):
+            if joint.type == "revolute":
+                Mz = spatial.transform(spatial.rot_z(q))
+            elif joint.type == "prismatic":
+                Mz = spatial.transform(p=[0.0, 0.0, q])
+            else:
+                Mz = np.eye(4)
+            np.testing.assert_allclose(frames.pre[k] @ Mz @ frames.post[k], joint.matrix(q), atol=1e-12)
+
+
+def test_first_cycle_is_linear_and_reports_the_loop_in_walking_order():
+    assert first_cycle({"a": "base", "b": "a"}) is None
+    assert first_cycle({"a": "a"}) == ["a"]
+    assert first_cycle({"x": "a", "a": "b", "b": "a"}) == ["a", "b"]  # x hangs from the loop, not in it
+    assert first_cycle({"a": "b", "b": "c", "c": "a"}) == ["a", "b", "c"]
+    n = 200_000  # a walk per frame with a list test would take hours; each frame is passed once
+    chain = {f"f{i}": f"f{i - 1}" for i in range(1, n)}
+    assert first_cycle(chain) is None
+    chain["f0"] = f"f{n - 1}"
+    assert len(first_cycle(chain)) == n
+
+
+def test_loaders_pause_the_cycle_collector_and_restore_it():
+    import gc
+
+    from robokin.files import without_cycle_collection
+
+    assert gc.isenabled()
+    with pytest.raises(RobotFormatError):
+        loads("robokin: 1\nname: r\njoints: 5\n")
+    assert gc.isenabled()  # restored after an error too
+    with without_cycle_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with without_cycle_collection():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_a_long_chain_compiles_without_a_square_fold_matrix():
+    joints = tuple(Joint(f"j{i}", "revolute", "dh", dh=(0.01, 0.0, 0.0, 0.0)) for i in range(3000))
+    robot = Robot("long", joints)
+    path = robot.link_path()
+    assert path.identity and "fold" not in vars(path)  # formed on first use only (3000² floats = 72 MB)
+    np.testing.assert_array_equal(path.fold, np.eye(3000))
+    T = robot.fk(np.zeros(3000))
+    np.testing.assert_allclose(T[:3, 3], [30.0, 0.0, 0.0], rtol=1e-12)
