@@ -232,6 +232,8 @@ def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wris
     np.testing.assert_array_equal(m.reachability.reshape(-1)[m.pair_voxels], reached.mean(axis=1))
     assert m.pair_count == reached.sum() and m.pair_keys().size == reached.sum()
     assert m.link == robot.resolve_link(link)
+    with pytest.raises(ValueError, match="accumulator of start"):
+        job.finish(acc)  # spent: its pair table is the map's now
 
 
 def test_a_tree_robot_maps_each_hand_about_its_own_shoulder():
