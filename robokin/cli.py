@@ -862,6 +862,7 @@ def _add_workspace_parser(sub: Any) -> None:
     p.add_argument("--samples", type=float, default=1e6, help="joint-space samples, e.g. 1e8 (default 1e6)")
     p.add_argument("--directions", type=int, default=288, help="approach-direction cells (default 288)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--link", help="the frame to map, e.g. one hand of a tree robot (default: the end effector)")
     p.add_argument("--out", help="write the map to this .npz file")
     p.add_argument("--plot", help="write a picture (slice heat map and 3-D view) to this PNG")
     p.add_argument(
@@ -881,7 +882,13 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         cmap = workspace.capability_map(
-            robot, samples=args.samples, voxel=args.voxel, directions=args.directions, seed=args.seed, engine=client
+            robot,
+            samples=args.samples,
+            voxel=args.voxel,
+            directions=args.directions,
+            link=args.link,
+            seed=args.seed,
+            engine=client,
         )
     finally:
         if client is not None:
@@ -890,7 +897,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     reached = cmap.counts > 0
     where = f"on {args.scheduler}" if args.scheduler else "in process"
     print(
-        f"{robot.name}: {cmap.samples:.3g} samples in {seconds:.1f} s {where} "
+        f"{robot.name} ({cmap.link}): {cmap.samples:.3g} samples in {seconds:.1f} s {where} "
         f"({seconds / cmap.samples * 1e6:.2f} us per sample)"
     )
     print(

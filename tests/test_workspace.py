@@ -232,6 +232,8 @@ def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wris
     np.testing.assert_array_equal(m.reachability.reshape(-1)[m.pair_voxels], reached.mean(axis=1))
     assert m.pair_count == reached.sum() and m.pair_keys().size == reached.sum()
     assert m.link == robot.resolve_link(link)
+    with pytest.raises(ValueError, match="accumulator of start"):
+        job.finish(acc)  # spent: its pair table is the map's now
 
 
 def test_a_tree_robot_maps_each_hand_about_its_own_shoulder():
@@ -483,6 +485,17 @@ def test_plots_draw_pixels(wrist, wrist_map):
         plt.close(ax.figure)
 
 
+def test_cli_maps_one_hand_of_a_tree_robot(tmp_path, capsys):
+    from robokin.cli import main
+
+    out = str(tmp_path / "hand.npz")
+    args = ["workspace", "baxter", "--link", "right_hand", "--voxel", "0.2", "--samples", "2000", "--out", out]
+    assert main(args + ["--directions", "8"]) == 0
+    assert "baxter (right_hand): 2e+03 samples" in capsys.readouterr().out
+    saved = workspace.load_map(out)
+    assert saved.link == "right_hand" and saved.counts.sum() == 2000
+
+
 def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
     from robokin.cli import main
 
@@ -509,7 +522,7 @@ def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
         == 0
     )
     text = capsys.readouterr().out
-    assert "planar2r: 4e+04 samples" in text and "8 approach directions (tool z)" in text
+    assert "planar2r (tool): 4e+04 samples" in text and "8 approach directions (tool z)" in text
     cmap = workspace.CapabilityMap.load(out)
     assert cmap.samples == 40_000 and cmap.seed == 1 and cmap.counts.sum() == 40_000
     assert_same_map(

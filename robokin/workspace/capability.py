@@ -445,7 +445,8 @@ class CapabilityJob:
         """The map from the accumulator: per reached voxel, its D directions' best manipulability."""
         D = self.partition.count
         reached = np.flatnonzero(acc.counts)
-        assert acc.codes is not None
+        if acc.codes is None:
+            raise ValueError("finish takes the accumulator of start(), once (its pair table becomes the map's)")
         codes = acc.codes.reshape(-1, D)  # (V, D)
         reachability = np.zeros(self.n_voxels)
         # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
