@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import validation
-from .errors import OptionError
+from .errors import OptionError, ShapeError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,6 +80,10 @@ TREE_BLOCK = 2048
 # Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
 # O(h²) truncation error against the O(eps/h) rounding error.
 NUMERIC_STEP = 6e-6
+# The largest |q| [rad or m] method="numeric" takes: q ± NUMERIC_STEP keeps about 1e-5 relative accuracy of the
+# difference up to here (rounding of q is |q|·eps ≈ 2e-10 of a step of 6e-6); beyond, q ± step rounds to q
+# and the columns would silently come out zero.
+NUMERIC_Q_LIMIT = 1e6
 
 _BOTTOM_ROW = np.array([[0.0, 0.0, 0.0, 1.0]])
 _EYE4 = np.eye(4)
@@ -691,7 +695,9 @@ def jacobian(
         path, and a mimic joint's column added to its leader's times the multiplier (chain rule).
 
     Raises:
-        ShapeError: bad ``q``, or a Jacobian beyond the largest float (huge prismatic values).
+        ShapeError: bad ``q``, a Jacobian beyond the largest float (huge prismatic values), or
+            ``method="numeric"`` with a ``|q|`` above :data:`NUMERIC_Q_LIMIT` (no digits left for a central
+            difference).
         OptionError: unknown ``frame``, ``method`` or ``link``.
     """
     validation.choice(frame, "frame", FRAMES)
@@ -699,6 +705,13 @@ def jacobian(
     q2, batch = validation.joint_batch(robot, q)
     path = robot.link_path(link)
     local = frame != "world"
+    if method == "numeric" and q2.size and np.abs(q2).max() > NUMERIC_Q_LIMIT:
+        j = int(np.argmax(np.abs(q2).max(axis=0)))
+        raise ShapeError(
+            f"q[..., {j}] = {q2[np.argmax(np.abs(q2[:, j])), j]:g} is too large for method='numeric': central "
+            f"differences with a step of {NUMERIC_STEP:g} lose every digit beyond |q| = {NUMERIC_Q_LIMIT:g} "
+            "(expected |q| <= that; method='analytic', 'forward' or 'reverse' take any finite q)"
+        )
 
     def kernel(x: Any) -> Any:
         if path.chain is None:

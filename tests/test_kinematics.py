@@ -412,3 +412,16 @@ def test_manipulability_gradient_refuses_a_q_whose_gram_determinant_overflows():
         r"q = \[0\.3, 0\.3, -1e\+308, 0\.3, 0\.3, 0\.3\]",
     ):
         kinematics.manipulability_gradient(stanford, q)
+
+
+def test_numeric_jacobian_refuses_a_q_too_large_for_central_differences():
+    """At |q| = 1e10, q ± 6e-6 rounds to q: the columns came out silently zero. Now a ShapeError; up to the
+    limit the numeric Jacobian still agrees with the analytic one."""
+    robot = robokin.load("ur5")
+    q = np.full(6, 0.3)
+    q[2] = 1e10
+    with pytest.raises(ShapeError, match=r"q\[\.\.\., 2\] = 1e\+10 is too large for method='numeric'"):
+        robot.jacobian(q, method="numeric")
+    assert np.all(np.isfinite(robot.jacobian(q)))  # the analytic Jacobian takes any finite q
+    q[2] = 0.9 * kinematics.NUMERIC_Q_LIMIT
+    np.testing.assert_allclose(robot.jacobian(q, method="numeric"), robot.jacobian(q), atol=1e-3)
