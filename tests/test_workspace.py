@@ -7,9 +7,10 @@ import io
 
 import numpy as np
 import pytest
+from conftest import pose_errors
 
 import robokin
-from robokin import singularity, workspace
+from robokin import ik, singularity, workspace
 from robokin.errors import ConventionError, OptionError, RobokinError, ShapeError
 from robokin.workspace import capability as cap_module
 from robokin.workspace import sampling
@@ -361,6 +362,32 @@ def test_reachability_map_solves_inside_the_shell_and_nothing_outside(wrist, wri
     # the map's grid poses have the tool z of their direction cell
     T = rm.poses()
     assert np.array_equal(rm.success_at(T.reshape(-1, 4, 4)), rm.success.reshape(-1))
+
+
+def test_reachability_map_of_one_hand_of_a_tree(tmp_path):
+    baxter = robokin.load("baxter")
+    rm = workspace.reachability_map(
+        baxter, voxel=0.3, directions=2, link="left_gripper", prune_samples=sampling.BASE_CHUNK, seed=2
+    )
+    assert rm.link == "left_gripper" and rm.success.any() and not rm.success.all()
+    # the solved poses are the left hand's: IK of that frame solves them again, verified by its own fk
+    T = rm.poses()[rm.success]
+    again = ik.solve(baxter, T, link="left_gripper")
+    assert again.success.all()
+    p_err, r_err = pose_errors(baxter, again.q, T, link="left_gripper")
+    assert p_err.max() < 1e-5 and r_err.max() < 1e-5
+    # nothing solved outside the left hand's reach ball (its voxel's centre within radius + half a diagonal)
+    centre, radius = sampling.reach(baxter, "left_gripper")
+    d = np.linalg.norm(rm.centres() - centre, axis=-1)[rm.success.any(-1)]
+    assert np.all(d <= radius + rm.voxel * np.sqrt(3) / 2)
+    assert np.all(rm.manipulability[rm.success] > 0) and np.all(rm.manipulability[~rm.success] == 0)
+    rm.save(str(tmp_path / "hand.npz"))
+    assert workspace.load_map(str(tmp_path / "hand.npz")).link == "left_gripper"
+    left = workspace.capability_map(baxter, samples=sampling.BASE_CHUNK, voxel=0.3, directions=2, link="left_gripper")
+    with pytest.raises(OptionError, match="capability is a map of frame 'left_gripper', not of 'right_gripper'"):
+        workspace.reachability_map(baxter, voxel=0.3, directions=2, capability=left, link="right_gripper")
+    with pytest.raises(OptionError, match="left_gripper"):
+        workspace.reachability_map(baxter, voxel=0.3, directions=2)  # two end effectors: link is needed
 
 
 def test_base_placement_puts_the_base_within_reach_of_the_target(wrist, wrist_map):

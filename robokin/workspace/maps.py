@@ -307,6 +307,7 @@ class ReachabilityMap(_Saved, _Grid):
     fields: ClassVar[tuple[str, ...]] = ("reachability",)
 
     robot: str
+    link: str
     origin: np.ndarray
     voxel: float
     shape: tuple[int, int, int]

@@ -26,7 +26,6 @@ from .capability import capability_map
 from .engines import reduce_by_key, resolve_engine
 from .maps import CapabilityMap, ReachabilityMap
 from .sampling import (
-    check_link,
     check_seed,
     chunk_rng,
     grid,
@@ -62,6 +61,7 @@ class ReachabilityJob:
     rotations: np.ndarray  # (D, 3, 3)
     options: ik.IKOptions
     seed: int
+    link: str  # the frame solved for (a name of robot.frame_names)
 
     label = "reachability map"
     base = POSE_CHUNK
@@ -87,7 +87,7 @@ class ReachabilityJob:
         return self.merge(acc)
 
     def poses(self, ids: np.ndarray) -> np.ndarray:
-        """``T_world_tool`` ``(len(ids), 4, 4)`` of flat pose ids."""
+        """``T_world_link`` ``(len(ids), 4, 4)`` of flat pose ids."""
         D = self.rotations.shape[0]
         ijk = np.stack(np.unravel_index(ids // D, self.shape), axis=-1)
         T = np.zeros((ids.size, 4, 4))
@@ -103,8 +103,8 @@ class ReachabilityJob:
         # solution is singular (some axis-aligned grid poses are) it is 0 exactly, where DLS reported the
         # small positive value of an answer within its tolerance of the singular one.
         seed = chunk_rng(self.seed, c)
-        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=seed, method="auto")
-        measure = manipulability(scaled_jacobian(self.robot, result.q))
+        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=seed, method="auto", link=self.link)
+        measure = manipulability(scaled_jacobian(self.robot, result.q, link=self.link))
         success = np.asarray(result.success, dtype=bool)
         return {"pose": ids, "success": success, "manipulability": np.where(success, measure, 0.0)}
 
@@ -141,23 +141,27 @@ def reachability_job(
     options: ik.IKOptions,
     seed: int,
     engine: Any,
+    link: str,
 ) -> ReachabilityJob:
-    """The poses :func:`reachability_map` solves, after pruning (arguments validated by it)."""
-    origin, shape = grid(robot, voxel)
+    """The poses :func:`reachability_map` solves for the frame ``link`` (resolved), after pruning (arguments
+    validated by it)."""
+    # the grid and reach ball of capability_map's rule: a serial robot's tool keeps the robot's own grid
+    grid_link = None if robot.serial and link == robot.default_link else link
+    origin, shape = grid(robot, voxel, grid_link)
     partition = sphere_partition(directions)
-    centre, radius = reach(robot)
+    centre, radius = reach(robot, grid_link)
     p = origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel
     p = p.reshape(-1, 3)
     keep = np.linalg.norm(p - centre, axis=-1) <= radius * (1.0 + 1e-12)
     if capability is None:
         capability = capability_map(
-            robot, samples=prune_samples, voxel=voxel, directions=directions, seed=seed, engine=engine
+            robot, samples=prune_samples, voxel=voxel, directions=directions, link=link, seed=seed, engine=engine
         )
     keep[keep] = _near_reached(capability, p[keep])
     voxels = np.flatnonzero(keep)
     pose_ids = (voxels[:, None] * directions + np.arange(directions)).reshape(-1)
     return ReachabilityJob(
-        robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres), options, seed
+        robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres), options, seed, link
     )
 
 
@@ -169,7 +173,7 @@ def reachability_map(
     capability: CapabilityMap | None = None,
     prune_samples: int = 200_000,
     options: ik.IKOptions | None = None,
-    link: None = None,
+    link: str | None = None,
     seed: int = 0,
     engine: Any = None,
     chunk_size: int | None = None,
@@ -190,7 +194,8 @@ def reachability_map(
         capability: A capability map of this robot to prune with (any grid); default: one is sampled.
         prune_samples: Samples of that default capability map.
         options: IK settings; default :data:`DEFAULT_IK_OPTIONS` (8 restarts).
-        link: Must be None (the end effector).
+        link: The frame whose poses are solved (a name of ``robot.frame_names``, e.g. one hand of a tree
+            robot, by :func:`robokin.ik.solve` with ``link=``); None: the robot's one end effector.
         seed: Seed >= 0 of the IK restarts (per chunk, spawned) and of the pruning map.
         engine: As for :func:`~.capability.capability_map`.
         chunk_size: Poses per task, rounded to whole base chunks of :data:`POSE_CHUNK`.
@@ -201,7 +206,7 @@ def reachability_map(
     Raises:
         OptionError: bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link`` or engine.
     """
-    check_link(link)
+    link = robot.resolve_link(link)
     seed = check_seed(seed)
     D = positive_int(directions, "directions")
     options = DEFAULT_IK_OPTIONS if options is None else options
@@ -211,11 +216,21 @@ def reachability_map(
         raise OptionError(f"capability must be a CapabilityMap or None, got {type(capability).__name__}")
     if capability is not None and capability.robot != robot.name:
         raise OptionError(f"capability is a map of {capability.robot!r}, not of {robot.name!r}")
+    if capability is not None and capability.link != link:
+        raise OptionError(f"capability is a map of frame {capability.link!r}, not of {link!r}")
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
     engine = resolve_engine(engine)
     job = reachability_job(
-        robot, voxel, D, capability=capability, prune_samples=prune_samples, options=options, seed=seed, engine=engine
+        robot,
+        voxel,
+        D,
+        capability=capability,
+        prune_samples=prune_samples,
+        options=options,
+        seed=seed,
+        engine=engine,
+        link=link,
     )
     pose_ids, origin, shape = job.pose_ids, job.origin, job.shape
     start = time.perf_counter()
@@ -234,6 +249,7 @@ def reachability_map(
     success = success.reshape(tuple(shape) + (D,))
     return ReachabilityMap(
         robot=robot.name,
+        link=link,
         origin=origin,
         voxel=float(voxel),
         shape=shape,

@@ -281,14 +281,6 @@ def check_seed(seed: object) -> int:
     return int(seed)
 
 
-def check_link(link: object) -> None:
-    """Only the robot's one end effector can be mapped for now; ``link`` must be None."""
-    if link is not None:
-        raise OptionError(
-            f"link must be None (the robot's end effector); maps of other links come with tree robots, got {link!r}"
-        )
-
-
 def points(p: npt.ArrayLike, name: str = "p_world") -> np.ndarray:
     """``p`` as finite float ``(..., 3)`` positions [m]; ShapeError otherwise."""
     return validation.vectors(p, name, 3, " [m]")
