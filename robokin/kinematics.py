@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import validation
-from .errors import OptionError, ShapeError
+from .errors import ShapeError
 from .spatial import vee
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -446,10 +446,13 @@ def _tree_plan(tree: Tree) -> _TreePlan:
 
 def _axis_slot(joint: Any) -> tuple[int, float] | None:
     """``(axis index, sign)`` for a joint moving along/about ``±x``, ``±y`` or ``±z`` with an identity
-    ``T_after`` (its motion then acts on its ``T_before`` frame directly), else None."""
+    ``T_after`` (its motion then acts on its ``T_before`` frame directly), else None.
+
+    Exactly a coordinate axis: the other two components 0 too (an axis such as ``(0, 1.5e-8, 1)`` is stored as
+    written, its norm being 1 within ``AXIS_UNIT_TOL``, and is not z)."""
     axis = np.asarray(joint.axis, dtype=float)
     big = int(np.argmax(np.abs(axis)))
-    if abs(axis[big]) != 1.0 or not np.array_equal(joint.T_after, _EYE4):
+    if abs(axis[big]) != 1.0 or np.count_nonzero(axis) != 1 or not np.array_equal(joint.T_after, _EYE4):
         return None
     return big, float(axis[big])
 
@@ -544,17 +547,6 @@ def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
     return S
 
 
-def _link_list(link: Any) -> list[str]:
-    """``link`` as a non-empty list of names (each checked later by ``robot.link_path``)."""
-    try:
-        names = list(link)
-    except TypeError:
-        raise OptionError(f"link must be a frame name or a list of frame names; got {link!r}") from None
-    if not names:
-        raise OptionError("link must name at least one frame; got an empty list")
-    return names
-
-
 # --------------------------------------------------------------------------------------------- public API
 def _finite_of_q(
     robot: Robot, result: np.ndarray, what: str, q2: np.ndarray, batch: tuple[int, ...], bounded: bool = True
@@ -604,7 +596,7 @@ def fk(robot: Robot, q: npt.ArrayLike, link: str | Sequence[str] | None = None) 
         path = robot.link_path(link)
         T = _blocked(lambda x: path_fk(path, x), q2, (4, 4))
     else:
-        paths = [robot.link_path(name) for name in _link_list(link)]
+        paths = [robot.link_path(name) for name in robot.resolve_links(link)]
 
         def kernel(x: Any) -> Any:
             return np.stack([path_fk(path, x) for path in paths], axis=1)

@@ -1049,6 +1049,31 @@ class Robot:
             raise OptionError(f"link must be a frame of robot {self.name!r} ({shown}); got {link!r}")
         return link
 
+    def resolve_links(self, link: str | Sequence[str] | None, distinct: bool = False) -> tuple[str, ...]:
+        """The frame names of ``link``: ``(name,)`` for one frame or None (:meth:`resolve_link`), else the names of
+        an ordered list (a sequence or a 1-D array) of frames, in order.
+
+        Raises:
+            OptionError: ``link`` is neither a frame name nor an ordered list of them (a set, a 0-d array, a
+                number), an empty list, a list holding None or an unknown frame (the message lists the robot's
+                frames), or, when ``distinct``, a frame named twice.
+        """
+        if link is None or isinstance(link, str):
+            return (self.resolve_link(link),)
+        if not isinstance(link, (Sequence, np.ndarray)) or np.ndim(link) != 1:
+            raise OptionError(f"link must be a frame name or a list of frame names; got {type(link).__name__} {link!r}")
+        names = list(link)
+        if not names:
+            raise OptionError("link must name at least one frame; got an empty list")
+        out: list[str] = []
+        for name in names:
+            if name is None:  # None means the default link only on its own
+                raise OptionError(f"link lists None in {names!r}: name every frame of a list (see robot.frame_names)")
+            out.append(self.resolve_link(str(name) if isinstance(name, np.str_) else name))
+            if distinct and out.count(out[-1]) > 1:
+                raise OptionError(f"link names frame {name!r} twice in {names!r}; a stacked task needs distinct frames")
+        return tuple(out)
+
     def link_path(self, link: str | None = None) -> LinkPath:
         """The compiled root → ``link`` path (cached); ``link=None`` is the default link."""
         link = self.resolve_link(link)

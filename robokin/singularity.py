@@ -151,21 +151,7 @@ def task_links(robot: Robot, link: Link = None) -> tuple[str, ...]:
         OptionError: an unknown frame (the message lists the robot's frames), ``None`` on a robot with several
             end effectors (the message lists them), an empty list or a frame named twice.
     """
-    if link is None or isinstance(link, str):
-        return (robot.resolve_link(link),)
-    if not isinstance(link, (Sequence, np.ndarray)):
-        raise OptionError(f"link must be a frame name or a list of frame names; got {type(link).__name__} {link!r}")
-    names = list(link)
-    if not names:
-        raise OptionError("link must name at least one frame; got an empty list")
-    out: list[str] = []
-    for name in names:
-        if name is None:  # None means the default link only on its own
-            raise OptionError(f"link lists None in {names!r}: name every frame of a list (see robot.frame_names)")
-        out.append(robot.resolve_link(name))
-        if out.count(out[-1]) > 1:
-            raise OptionError(f"link names frame {name!r} twice in {names!r}; a stacked task needs distinct frames")
-    return tuple(out)
+    return robot.resolve_links(link, distinct=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,6 +171,8 @@ class _Task:
 
 def _task(robot: Robot, link: Link, rows: Rows) -> _Task:
     """The :class:`_Task` of ``link`` and ``rows``, cached per robot for hashable arguments (see :func:`_build_task`)."""
+    if not (link is None or isinstance(link, (str, Sequence))):  # an array, or no list: _build_task says which
+        return _build_task(robot, link, rows)
     try:
         key = (
             link if link is None or isinstance(link, str) else tuple(link),

@@ -343,7 +343,7 @@ def test_unknown_links_are_refused_with_the_frame_names():
         robot.fk(q, link="hand")
     with pytest.raises(OptionError, match=r"link must name at least one frame; got an empty list"):
         robot.fk(q, link=[])
-    with pytest.raises(OptionError, match=r"link must be a frame name or a list of frame names; got 3"):
+    with pytest.raises(OptionError, match=r"link must be a frame name or a list of frame names; got int 3"):
         robot.fk(q, link=3)
     with pytest.raises(OptionError, match=r"link must be a frame of robot 'two_arm'.*got 'nope'"):
         robot.jacobian(q, link="nope")

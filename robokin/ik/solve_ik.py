@@ -523,8 +523,8 @@ def _start(
             q0 = np.broadcast_to(q0, batch + (n,))
         except ValueError:
             raise ShapeError(
-                f"q0 of shape {q0.shape} does not broadcast against {against}'s batch shape {batch} "
-                f"(expected (n,) = ({n},) or {batch + (n,)})"
+                f"q0 of shape {q0.shape} does not broadcast against {against} of batch shape {batch} "
+                f"(expected (n,) = ({n},){'' if batch == () else f' or {batch + (n,)}'})"
             ) from None
     return facts.position_limit.project(q0).reshape(-1, n)  # a new array
 
