@@ -81,13 +81,14 @@ def category(name: str) -> Callable:
 
 # ------------------------------------------------------------------------------------------------ loaders
 def check_loaded(robot: robokin.Robot, rng: random.Random) -> Outcome:
-    """The promises every loaded robot keeps: rigid, finite poses and an exact save/load round trip."""
-    T = robot.fk(gen.sample_q(robot, rng))
+    """The promises every loaded robot keeps: rigid, finite poses of every frame (a tree's too: a mutated URDF
+    may load with several end effectors, where ``fk`` needs a ``link``) and an exact save/load round trip."""
+    T = robot.fk_all(gen.sample_q(robot, rng))
     if np.isnan(T).any():
-        return Outcome("NaN", f"fk of {robot!r} gives NaN")
+        return Outcome("NaN", f"fk_all of {robot!r} gives NaN")
     err = gen.rigidity_error(T)
     if err > RIGID_TOL:
-        return Outcome("false success", f"fk of {robot!r} is not rigid (error {err:.3g})")
+        return Outcome("false success", f"fk_all of {robot!r} is not rigid (error {err:.3g})")
     try:
         again = robokin.loads(robokin.dumps(robot))
     except RobotFormatError as e:
