@@ -622,47 +622,6 @@ class Tree:
     elements: tuple
 
     @cached_property
-    def pre_identity(self) -> np.ndarray:
-        """``(F,)`` bool, ``pre[f]`` is exactly the identity (the kernel skips the product)."""
-        return np.all(self.pre == np.eye(4), axis=(1, 2))
-
-    @cached_property
-    def post_identity(self) -> np.ndarray:
-        """``(F,)`` bool, ``post[f]`` is exactly the identity."""
-        return np.all(self.post == np.eye(4), axis=(1, 2))
-
-    @cached_property
-    def pre_T(self) -> np.ndarray:
-        """``(F, 4, 4)`` ``pre`` transposed, contiguous: the kernel's left factor in the column layout."""
-        return np.ascontiguousarray(np.swapaxes(self.pre, -1, -2))
-
-    @cached_property
-    def motion_T(self) -> np.ndarray:
-        """``(F, 12, 4)``: ``[K_cosᵀ; K_sinᵀ; K_oneᵀ]`` with ``pre @ Mz(v) @ post = u K_cos + w K_sin + K_one``,
-        ``(u, w) = (cos v, sin v)`` for a revolute frame and ``(0, v)`` for a prismatic one (see
-        :class:`Chain`), so that a moving frame is one product with its parent and three multiply-adds."""
-        P_cos = np.diag([1.0, 1.0, 0.0, 0.0])
-        P_sin = np.zeros((4, 4))
-        P_sin[1, 0], P_sin[0, 1] = 1.0, -1.0
-        P_one = np.diag([0.0, 0.0, 1.0, 1.0])
-        E_z = np.zeros((4, 4))
-        E_z[2, 3] = 1.0
-        out = np.zeros((len(self.names), 12, 4))
-        for f in range(len(self.names)):
-            pre, post = self.pre[f], self.post[f]
-            if self.revolute[f]:
-                parts = (pre @ P_cos @ post, pre @ P_sin @ post, pre @ P_one @ post)
-            else:  # prismatic (and, unused, fixed): Tz(v) = I + v E_z
-                parts = (np.zeros((4, 4)), pre @ E_z @ post, pre @ post)
-            out[f] = np.concatenate([part.T for part in parts])
-        return out
-
-    @cached_property
-    def post_T(self) -> np.ndarray:
-        """``(F, 4, 4)`` ``post`` transposed, contiguous."""
-        return np.ascontiguousarray(np.swapaxes(self.post, -1, -2))
-
-    @cached_property
     def index(self) -> dict[str, int]:
         """Frame name → frame number."""
         return {name: i for i, name in enumerate(self.names)}
