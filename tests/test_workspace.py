@@ -415,6 +415,24 @@ def test_in_process_map_does_not_depend_on_chunk_size(planar, capsys):
     assert a.counts.sum() == kwargs["samples"]
 
 
+@pytest.mark.parametrize("merge", [1, 2**20])
+def test_sparse_and_dense_pair_tables_give_the_same_map(wrist, monkeypatch, merge):
+    # merge=1: the pairs are merged after every chunk (and, below, moved to the dense table at once);
+    # 2**20: merged only by finish. The map must not depend on where the pairs were kept.
+    monkeypatch.setattr(cap_module, "MERGE_PAIRS", merge)
+    job = dataclasses.replace(cap_module.capability_job(wrist, 6 * 1024 + 7, 0.1, 12, 3), base=1024)
+    sparse = cap_module.CapabilityAccumulator(job.n_voxels, 12, dense_pairs=False)
+    job.run_into(sparse, range(job.n_chunks))
+    monkeypatch.setattr(cap_module, "SPARSE_PAIRS", 0)
+    dense = job.start()
+    job.run_into(dense, range(job.n_chunks))
+    assert sparse.codes is None and (dense.codes is not None) == (merge == 1)
+    a, b = job.finish(sparse), job.finish(dense)
+    assert_same_map(a, b)
+    assert a.pair_count == b.pair_count > 100 and np.isnan(a.pair_manipulability).any()
+    np.testing.assert_array_equal(a.reachability.reshape(-1)[a.pair_voxels], (~np.isnan(b.pair_manipulability)).mean(1))
+
+
 def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
     try:
         from dask.distributed import Client, LocalCluster

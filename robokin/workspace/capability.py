@@ -10,6 +10,7 @@ seen there, and each reached (voxel, direction) pair its best manipulability.
 
 from __future__ import annotations
 
+import math
 import mmap
 import threading
 import weakref
@@ -64,6 +65,39 @@ INVERSE_STEPS, POWER_STEPS = 4, 3
 SCREEN_STEPS = 1
 
 
+def gram_matrix(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: np.ndarray | None) -> np.ndarray:
+    """The lower triangle of ``A = J_s J_sᵀ`` for ``J_s = diag(row_scale) J[rows] diag(col_scale)``, packed.
+
+    Args:
+        J: ``(6, n, N)`` Jacobians, the batch last (each row's columns contiguous over N).
+        rows: The k task rows.
+        row_scale: ``(k,)``.
+        col_scale: ``(n,)``, or None for all ones.
+
+    Returns:
+        ``(k (k + 1) / 2, N)``: row ``i (i + 1) / 2 + j`` holds ``A[i, j]`` for ``k > i >= j``
+        (:func:`lower` gives them as ``A[i][j]``).
+    """
+    # contiguous (a no-op for the map's own arrays): NumPy's sum over the joints then adds in one fixed order
+    # whatever the caller's layout (a strided view may be summed pairwise), so A is bit-reproducible
+    Jc = np.ascontiguousarray(J) if col_scale is None else J * col_scale[None, :, None]
+    k = len(rows)
+    G = np.empty((k * (k + 1) // 2, J.shape[-1]))
+    product = np.empty(J.shape[1:])
+    for i in range(k):
+        for j in range(i + 1):
+            np.multiply(Jc[rows[i]], Jc[rows[j]], out=product)
+            np.multiply(product.sum(axis=0), row_scale[i] * row_scale[j], out=G[i * (i + 1) // 2 + j])
+    return G
+
+
+def lower(G: np.ndarray) -> list[list[np.ndarray]]:
+    """The packed lower triangle ``G`` ``(k (k + 1) / 2, N)`` of :func:`gram_matrix` as views ``A[i][j]``
+    ``(N,)``, ``k > i >= j``."""
+    k = round((math.isqrt(8 * G.shape[0] + 1) - 1) / 2)
+    return [[G[i * (i + 1) // 2 + j] for j in range(i + 1)] for i in range(k)]
+
+
 def gram(
     J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: np.ndarray | None
 ) -> list[list[np.ndarray]]:
@@ -76,16 +110,9 @@ def gram(
         col_scale: ``(n,)``, or None for all ones.
 
     Returns:
-        ``A[i][j]`` ``(N,)`` for ``k > i >= j``.
+        ``A[i][j]`` ``(N,)`` for ``k > i >= j`` (views into one :func:`gram_matrix`).
     """
-    # contiguous (a no-op for the map's own arrays): NumPy's sum over the joints then adds in one fixed order
-    # whatever the caller's layout (a strided view may be summed pairwise), so A is bit-reproducible
-    Jc = np.ascontiguousarray(J) if col_scale is None else J * col_scale[None, :, None]
-    k = len(rows)
-    return [
-        [(Jc[rows[i]] * Jc[rows[j]]).sum(axis=0) * (row_scale[i] * row_scale[j]) for j in range(i + 1)]
-        for i in range(k)
-    ]
+    return lower(gram_matrix(J, rows, row_scale, col_scale))
 
 
 def _matvec(A: list[list[np.ndarray]], x: list[np.ndarray]) -> list[np.ndarray]:
@@ -136,11 +163,17 @@ def scaled_measures(
     det = np.ones_like(scale)
     d: list[np.ndarray] = []
     inv_d: list[np.ndarray] = []
+    # λ_min <= every diagonal entry, and <= every pivot up to the first zero one: a pivot is 1 / (A_j⁻¹)_jj of
+    # a leading block A_j, >= λ_min(A_j) >= λ_min(A) (Cauchy interlacing)
+    cap = diag.min(axis=0)
+    regular = np.ones(scale.shape, bool)  # every pivot so far above tiny
     for j in range(k):
         s = A[j][j].copy()
         for p in range(j):
             s -= L[j][p] * L[j][p] * d[p]
         good = s > tiny
+        np.minimum(cap, np.where(regular, s, cap), out=cap)
+        regular &= good
         d.append(np.where(good, s, 0.0))
         inv_d.append(np.where(good, 1.0 / np.where(good, s, 1.0), 0.0))
         det *= d[j]
@@ -167,14 +200,26 @@ def scaled_measures(
 
     ones = np.ones_like(scale)
     y = [ones * (-1.0) ** i for i in range(k)]
-    for _ in range(inverse_steps):  # inverse iteration towards the eigenvector of λ_min
-        y = unit(solve(y))
-    z = [ones] * k
-    for _ in range(power_steps):  # power iteration towards the eigenvector of λ_max
-        z = unit(_matvec(A, z))
-    lam_min = _rayleigh(A, y)  # >= λ_min (up to rounding)
-    lam_max = _rayleigh(A, z)  # <= λ_max
-    lam_min = np.where(np.isfinite(lam_min), np.minimum(lam_min, diag.min(axis=0)), diag.min(axis=0))
+    if inverse_steps == 0:
+        lam_min = _rayleigh(A, y)
+    else:  # inverse iteration towards the eigenvector of λ_min
+        for _ in range(inverse_steps - 1):
+            y = unit(solve(y))
+        x = solve(y)
+        # ρ(x) = xᵀAx / xᵀx = xᵀy / xᵀx, as A x = y: no product with A. The LDLᵀ solve is backward stable
+        # ((A + ΔA) x = y, ‖ΔA‖ ~ k² ε ‖A‖), well inside BOUND_ABS; not where a pivot was zeroed (x then
+        # solves another system), but there λ_min <= that pivot <= tiny already (cap)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            lam_min = sum(a * b for a, b in zip(x, y)) / sum(a * a for a in x)
+        lam_min = np.where(regular, lam_min, cap)
+    if power_steps == 0:  # ρ of the all-ones vector: the sum of A's entries / k
+        lam_max = (sum(diag) + 2.0 * sum(A[i][j] for i in range(k) for j in range(i))) / k
+    else:
+        z = [ones] * k
+        for _ in range(power_steps):  # power iteration towards the eigenvector of λ_max
+            z = unit(_matvec(A, z))
+        lam_max = _rayleigh(A, z)  # <= λ_max
+    lam_min = np.where(np.isfinite(lam_min), np.minimum(lam_min, cap), cap)  # >= λ_min (up to rounding)
     lam_max = np.where(np.isfinite(lam_max), np.maximum(lam_max, scale), scale)
     positive = lam_max > 0.0
     ratio = (np.maximum(lam_min, 0.0) + BOUND_ABS * lam_max) / np.where(positive, lam_max, 1.0) * (1.0 + BOUND_REL)
@@ -198,15 +243,57 @@ def inverse_condition_exact(A: list[list[np.ndarray]], rows: np.ndarray) -> np.n
     return np.where(top > 0.0, np.sqrt(np.clip(w[:, 0], 0.0, None) / np.where(top > 0.0, top, 1.0)), 0.0)
 
 
+def raise_packed(G: np.ndarray, voxel: np.ndarray, bound: np.ndarray, best: np.ndarray) -> int:
+    """Raise the per-voxel maxima ``best`` (in place) to the exact ``σ_min/σ_max`` of every sample of
+    ``G`` that can beat them, computing the exact value (:func:`inverse_condition_exact`) for as few as
+    possible.
+
+    The samples are screened again with the tight bound of :func:`scaled_measures` (all at once: per sample,
+    about a quarter of an exact value's cost), sorted by voxel and, within a voxel, by decreasing tight
+    bound; then, in rounds, each voxel's next sample gets its exact value while its bound is still above
+    the voxel's maximum (which each round raises; once it is not, no later sample of that voxel can beat it
+    either). So ``best`` ends as the maximum of its start and the exact values of *all* the samples,
+    however few were computed.
+
+    Args:
+        G: ``(k (k + 1) / 2, c)`` packed Gram matrices (:func:`gram_matrix`).
+        voxel: ``(c,)`` flat voxel index of each sample.
+        bound: ``(c,)`` upper bounds of the samples' exact values.
+        best: ``(V,)`` float64 per-voxel maxima, raised in place.
+
+    Returns:
+        The number of exact values computed.
+    """
+    keep = np.flatnonzero(bound > best[voxel])
+    tight = scaled_measures(lower(G[:, keep]))[1]  # (INVERSE_STEPS, POWER_STEPS)
+    live = tight > best[voxel[keep]]
+    keep, tight = keep[live], tight[live]
+    if keep.size == 0:
+        return 0
+    order = np.lexsort((-tight, voxel[keep]))
+    keep, tight = keep[order], tight[order]
+    v = voxel[keep]
+    starts = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]]))
+    position, end, computed = starts, np.append(starts[1:], v.size), 0
+    A = lower(G)
+    while position.size:
+        live = tight[position] > best[v[position]]
+        position, end = position[live], end[live]
+        if position.size == 0:
+            break
+        exact = inverse_condition_exact(A, keep[position])
+        computed += position.size
+        cells = v[position]  # one per voxel in a round
+        best[cells] = np.maximum(best[cells], exact)
+        position = position + 1
+        more = position < end
+        position, end = position[more], end[more]
+    return computed
+
+
 def raise_inverse_condition(A: list[list[np.ndarray]], voxel: np.ndarray, bound: np.ndarray, best: np.ndarray) -> int:
     """Raise the per-voxel maxima ``best`` (in place) to the exact ``σ_min/σ_max`` of the samples that
-    can beat them, computing the exact value (:func:`inverse_condition_exact`) for as few as possible.
-
-    A sample whose upper bound is not above its voxel's current maximum cannot change it. The rest
-    (candidates) are screened again with the tight bound of :func:`scaled_measures`, sorted by voxel and,
-    within a voxel, by decreasing bound; then in rounds, each voxel's next candidate gets its exact value
-    while its bound is still above the voxel's maximum (which each round raises). So ``best`` ends as the
-    maximum of its start and the exact values of *all* the samples, however few were computed.
+    can beat them (:func:`raise_packed` of the samples whose ``bound`` is above their voxel's maximum).
 
     Args:
         A: Gram matrices (lower triangle) ``(N,)`` each.
@@ -220,62 +307,76 @@ def raise_inverse_condition(A: list[list[np.ndarray]], voxel: np.ndarray, bound:
     candidates = np.flatnonzero(bound > best[voxel])
     if candidates.size == 0:
         return 0
-    sub = [[A[i][j][candidates] for j in range(i + 1)] for i in range(len(A))]
-    tight = scaled_measures(sub)[1]  # the tight bound (INVERSE_STEPS, POWER_STEPS)
-    keep = tight > best[voxel[candidates]]
-    candidates, tight = candidates[keep], tight[keep]
-    if candidates.size == 0:
-        return 0
-    order = np.lexsort((-tight, voxel[candidates]))
-    candidates, tight = candidates[order], tight[order]
-    v = voxel[candidates]
-    starts = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]]))
-    ends = np.append(starts[1:], v.size)
-    position, end, computed = starts, ends, 0
-    while position.size:
-        live = tight[position] > best[v[position]]
-        position, end = position[live], end[live]
-        if position.size == 0:
-            break
-        exact = inverse_condition_exact(A, candidates[position])
-        computed += position.size
-        cells = v[position]  # one per voxel in a round
-        best[cells] = np.maximum(best[cells], exact)
-        position = position + 1
-        more = position < end
-        position, end = position[more], end[more]
-    return computed
+    G = np.stack([A[i][j][candidates] for i in range(len(A)) for j in range(i + 1)])
+    return raise_packed(G, voxel[candidates], bound[candidates], best)
+
+
+# Reached pairs are kept sparse (8 B each, sorted) until there are more than this many, or more than a quarter
+# of the grid's (voxel, direction) cells (beyond which the dense table is smaller); then in a dense table.
+SPARSE_PAIRS = 2**23
+# A sparse pair list is merged (sorted, made unique) when its unmerged part has grown to this size, or to
+# the size of its merged part (so merging costs O(log) sorts per pair).
+MERGE_PAIRS = 2**20
 
 
 class CapabilityAccumulator:
-    """The running capability map: dense arrays over the grid, updated in place, of bounded size.
+    """The running capability map, updated in place, of bounded size.
 
     Attributes:
         counts: ``(V,)`` int64 samples per voxel.
         manipulability: ``(V,)`` float64 best manipulability per voxel.
         inverse_condition: ``(V,)`` float64 best exact ``σ_min/σ_max`` per voxel.
-        codes: ``(V · D,)`` uint16 per (voxel, direction): 0 where not reached, else 1 + the bits of the
-            best manipulability rounded to float16 (non-negative float16 values order like their bits,
-            and rounding is monotone, so the maximum of codes is the code of the maximum). Anonymous
-            zeroed pages of 4 KB (:func:`zeroed_pages`): memory is used only where pairs are reached
-            (about ``2 · D`` bytes per reached voxel). None in a task's accumulator, whose pairs are
-            collected sparsely.
-        pairs: a task's packed pair arrays (see :meth:`CapabilityJob.chunk`), when ``codes`` is None.
+        codes: ``(V · D,)`` uint16 per (voxel, direction), or None while the pairs are sparse: 0 where not
+            reached, else 1 + the bits of the best manipulability rounded to float16 (non-negative float16
+            values order like their bits, and rounding is monotone, so the maximum of codes is the code of
+            the maximum). Anonymous zeroed pages of 4 KB (:func:`zeroed_pages`): memory is used only where
+            pairs are reached (about ``2 · D`` bytes per reached voxel).
+        pairs: While ``codes`` is None, the reached pairs as sorted unique uint64 arrays
+            ``(voxel · D + direction) << 16 | code`` (the first one merged, the rest not yet).
+        dense_pairs: Whether the pairs may move to a dense table (a task's accumulator keeps them sparse,
+            to return them).
     """
 
     def __init__(self, voxels: int, directions: int, dense_pairs: bool, floor: np.ndarray | None = None) -> None:
         self.counts = np.zeros(voxels, np.int64)
         self.manipulability = np.zeros(voxels)
         self.inverse_condition = np.zeros(voxels) if floor is None else np.array(floor, dtype=float)
-        self.codes = zeroed_pages(voxels * directions) if dense_pairs else None
+        self.directions = directions
+        self.dense_pairs = dense_pairs
+        self.codes: np.ndarray | None = None
         self.pairs: list[np.ndarray] = []
+        self.unmerged = 0  # pairs in self.pairs[1:]
         self.exact = 0  # exact σ_min/σ_max computed (for benchmarks)
+        self.spent = False  # finish() has turned the pairs into a map
 
     def add_pairs(self, packed: np.ndarray) -> None:
-        """Fold sorted unique packed pairs ``key << 16 | code`` (uint64) into the pair codes."""
-        if self.codes is None:
-            self.pairs.append(packed)
+        """Fold sorted unique packed pairs ``key << 16 | code`` (uint64) into the pairs."""
+        if self.codes is not None:
+            self._scatter(packed)
             return
+        self.pairs.append(packed)
+        self.unmerged += packed.size
+        merged = self.pairs[0].size if len(self.pairs) > 1 else 0
+        if self.unmerged >= max(MERGE_PAIRS, merged):
+            self.merge()
+
+    def merge(self) -> np.ndarray:
+        """The pairs as one sorted unique array (while sparse); moves them to the dense table instead
+        (and returns an empty array) once there are too many (:data:`SPARSE_PAIRS`)."""
+        if self.codes is not None or not self.pairs:
+            return np.zeros(0, np.uint64)
+        merged = unique_max(np.concatenate(self.pairs)) if len(self.pairs) != 1 else self.pairs[0]
+        self.pairs, self.unmerged = [merged], 0
+        cells = self.counts.size * self.directions
+        if self.dense_pairs and (merged.size > SPARSE_PAIRS or 4 * merged.size > cells):
+            self.codes = zeroed_pages(cells)
+            self._scatter(merged)
+            self.pairs = []
+            return np.zeros(0, np.uint64)
+        return merged
+
+    def _scatter(self, packed: np.ndarray) -> None:
+        assert self.codes is not None
         keys = (packed >> np.uint64(16)).astype(np.intp)
         codes = (packed & np.uint64(0xFFFF)).astype(np.uint16)
         np.maximum(self.codes[keys], codes, out=codes)
@@ -380,11 +481,11 @@ class CapabilityJob:
         ijk = np.clip(ijk, 0, np.array(self.shape)[:, None] - 1)  # the grid holds the reach ball; rounding only
         voxel = np.ravel_multi_index(ijk, self.shape)  # (N,)
         direction = self.partition.index(z.T, normalized=True)  # (N,) approach: the tool z axis
-        A = gram(J, self.rows, self.row_scale, self.col_scale)
-        manipulability, bound = scaled_measures(A, SCREEN_STEPS, 0)
+        G = gram_matrix(J, self.rows, self.row_scale, self.col_scale)
+        manipulability, bound = scaled_measures(lower(G), SCREEN_STEPS, 0)
         np.add.at(acc.counts, voxel, 1)
         np.maximum.at(acc.manipulability, voxel, manipulability)
-        acc.exact += raise_inverse_condition(A, voxel, bound, acc.inverse_condition)
+        acc.exact += raise_packed(G, voxel, bound, acc.inverse_condition)
         key = (voxel * self.partition.count + direction).astype(np.uint64)
         return unique_max((key << np.uint64(16)) | pair_codes(manipulability))
 
@@ -428,7 +529,7 @@ class CapabilityJob:
             "count": acc.counts[voxels],
             "manipulability": acc.manipulability[voxels],
             "inverse_condition": acc.inverse_condition[voxels],
-            "pairs": unique_max(np.concatenate(acc.pairs)) if len(acc.pairs) > 1 else acc.pairs[0],
+            "pairs": acc.merge(),
             "exact": np.array(acc.exact),
         }
 
@@ -443,23 +544,32 @@ class CapabilityJob:
 
     def finish(self, acc: CapabilityAccumulator) -> CapabilityMap:
         """The map from the accumulator: per reached voxel, its D directions' best manipulability."""
+        if acc.spent:
+            raise ValueError("finish takes the accumulator of start(), once (its pair table becomes the map's)")
         D = self.partition.count
         reached = np.flatnonzero(acc.counts)
-        if acc.codes is None:
-            raise ValueError("finish takes the accumulator of start(), once (its pair table becomes the map's)")
-        codes = acc.codes.reshape(-1, D)  # (V, D)
         reachability = np.zeros(self.n_voxels)
-        # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
-        # block's sources are read before it is written), so the map's table is a view, not a copy.
-        for i in range(0, reached.size, COMPACT_ROWS):
-            rows = codes[reached[i : i + COMPACT_ROWS]]
-            reachability[reached[i : i + COMPACT_ROWS]] = np.count_nonzero(rows, axis=1) / D
-            rows -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
-            codes[i : i + rows.shape[0]] = rows
-        pair_m = codes[: reached.size].view(np.float16)
-        pair_m.flags.writeable = False  # the map keeps this view (no copy); the accumulator is spent
-        release_tail(acc.codes, pair_m.nbytes)
-        acc.codes = None
+        pairs = acc.merge()
+        if acc.codes is None:  # sparse: (R, D) from the pairs, NaN's bits where not reached
+            keys = pairs >> np.uint64(16)
+            row = np.searchsorted(reached, (keys // np.uint64(D)).astype(np.int64))
+            table = np.full((reached.size, D), 0xFFFF, np.uint16)
+            table[row, (keys % np.uint64(D)).astype(np.intp)] = (pairs & np.uint64(0xFFFF)).astype(np.uint16) - 1
+            reachability[reached] = np.bincount(row, minlength=reached.size) / D
+            pair_m = table.view(np.float16)
+        else:
+            codes = acc.codes.reshape(-1, D)  # (V, D)
+            # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
+            # block's sources are read before it is written), so the map's table is a view, not a copy.
+            for i in range(0, reached.size, COMPACT_ROWS):
+                rows = codes[reached[i : i + COMPACT_ROWS]]
+                reachability[reached[i : i + COMPACT_ROWS]] = np.count_nonzero(rows, axis=1) / D
+                rows -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
+                codes[i : i + rows.shape[0]] = rows
+            pair_m = codes[: reached.size].view(np.float16)
+            release_tail(acc.codes, pair_m.nbytes)
+        pair_m.flags.writeable = False  # the map keeps this array (no copy); the accumulator is spent
+        acc.codes, acc.pairs, acc.spent = None, [], True
         return CapabilityMap(
             robot=self.robot.name,
             link=self.robot.resolve_link(self.link),
