@@ -47,20 +47,30 @@ def _same_sets(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((d < 1e-7).any(1).all() and (d < 1e-7).any(0).all())
 
 
-@pytest.mark.parametrize("name", LEAN)
-def test_lean_kernel_equals_the_subproblem_composition(name):
-    """Same exact slots and the same solution sets as analytic's SP1-SP6 chain (an independent code path)."""
+@pytest.mark.parametrize(
+    "name, flip", [(name, True) for name in LEAN] + [("puma560", False), ("irb140", False), ("kr5_arc", False)]
+)
+def test_lean_kernel_equals_the_subproblem_composition(name, flip, monkeypatch):
+    """Same exact slots and the same solution sets as analytic's SP1-SP6 chain (an independent code path);
+    spherical wrists also solved without their half-turn flip (both branches of the wrist computed)."""
     robot = robokin.load(name)
     family, g, _ = analytic._family_of(robot)
     assert family.name in closed_form.LEAN_FAMILIES
+    if not flip:
+        monkeypatch.setattr(closed_form, "WRIST_FLIP_TOL", -1.0)
     q = np.random.default_rng(5).uniform(-np.pi, np.pi, (300, 6))
     T = robot.fk(q)
     # Also targets out of reach (no exact slot) and on the boundary of the workspace.
     T[:20, :3, 3] *= 10.0
     R, p = T[:, :3, :3], T[:, :3, 3]
     K = closed_form.constants(family.name, g.H, g.P, g.R0, g.p0)
-    cos, sin, exact, _ = closed_form.solve_cs(family.name, K, *closed_form.target_frames(R, p, g.R0))
+    assert bool(K["wrist_flip"].all()) == flip if "wrist_flip" in K else family.name.startswith("three")
+    cos, sin, exact, angles = closed_form.solve_cs(family.name, K, *closed_form.target_frames(R, p, g.R0))
     ours = np.stack([np.broadcast_to(np.arctan2(s, c), exact.shape) for c, s in zip(cos, sin)], -1)  # (2, 2, 2, N, 6)
+    # The kernel's own angles (fewer arctan2 calls) are those of its pairs, within (−π, π].
+    mine = np.stack([np.broadcast_to(a, exact.shape) for a in angles], -1)
+    assert (mine > -np.pi).all() and (mine <= np.pi).all()
+    assert np.abs(np.angle(np.exp(1j * (mine - ours)))).max() <= 1e-12
     ours, exact = ours.reshape(8, -1, 6).transpose(1, 0, 2), exact.reshape(8, -1).T
     theirs, theirs_exact = analytic._solve6(family.name, g, R, p)
     assert (exact == theirs_exact).all()
@@ -119,3 +129,92 @@ def test_targets_beyond_float_range_give_no_solution_and_no_nan(name):
     assert not sols.valid.any()
     assert np.isfinite(sols.q).all()
     assert not np.isnan(sols.position_error).any() and not np.isnan(sols.rotation_error).any()
+
+
+@pytest.mark.parametrize("name", ["iiwa14", "gen3"])
+def test_held_middle_joint_constants_interpolated_equal_the_direct_ones(name):
+    """The constants of an arm with a middle joint held, from their trigonometric polynomials in the held
+    angle, equal closed_form.constants of the arm held at that angle (g.fixed), at angles off the samples."""
+    robot = robokin.load(name)
+    family, g, L = analytic._family_of(robot)
+    j = family.parameter_joint
+    assert 0 < j < robot.n - 1 and not family.reversed
+    held = analytic._lean_constants(robot, family, g, L)[-1]
+    assert held is not None
+    fixed, coef, layout = held
+    t = np.random.default_rng(8).uniform(-3.0, 3.0, 40)
+    geo = g.fixed(j, t)
+    a = closed_form.perpendicular_axis(family.name)
+    # The interpolation turns the perpendicular with its axis; any perpendicular is valid, so compare with the
+    # direct constants given the same one (the one-arm perpendicular turned by the held joint).
+    v0 = closed_form.perpendicular(g.fixed(j, np.zeros(1)).H[0, a])
+    if np.abs(geo.H[:, a] - geo.H[0, a]).max() <= 1e-12:  # an axis along h_j stays: so does v
+        V = np.broadcast_to(v0, (t.size, 3))
+    else:  # it turns with the held joint
+        V = analytic._rotation_matrix(g.H[j], t) @ v0
+    assert np.abs((V * geo.H[:, a]).sum(-1)).max() <= 1e-12  # perpendicular to its axis at every t
+    direct = closed_form.constants(family.name, geo.H, geo.P, geo.R0, geo.p0, perpendicular=V)
+    basis = analytic._trig_basis(t, coef.shape[1])
+    flat = coef @ basis
+    ours = dict(fixed)
+    ours.update((key, flat[rows].reshape(shape + (t.size,))) for key, shape, rows in layout)
+    R0 = ours.pop("R0")
+    assert np.abs((R0 if R0.ndim == 2 else R0.transpose(2, 0, 1)) - geo.R0).max() <= 1e-12
+    assert set(ours) == set(direct)
+    for key, value in direct.items():
+        mine = ours[key]
+        if mine.ndim == 2 and value.ndim > 2:  # a matrix that does not depend on t
+            mine = mine.reshape(mine.shape + (1,) * (value.ndim - 2))
+        assert np.abs(mine - value).max() <= 1e-12 * max(1.0, L), key
+
+
+def test_held_middle_joint_same_solutions_without_the_interpolation(monkeypatch):
+    """iiwa with joint 3 given: the same solutions with the interpolated constants and with per-target ones."""
+    robot = robokin.load("iiwa14")
+    family = robokin.ik.analytic_family(robot)
+    q = np.random.default_rng(9).uniform(-2.0, 2.0, (300, 7))
+    T = robot.fk(q)
+    ours = robokin.ik.solve_all(robot, T, q_param=q[:, family.parameter_joint])
+    monkeypatch.setattr(analytic, "_LEAN_CACHE", type(analytic._LEAN_CACHE)())
+    monkeypatch.setattr(analytic, "_held_constants", lambda *args: None)
+    direct = robokin.ik.solve_all(robot, T, q_param=q[:, family.parameter_joint])
+    assert (ours.valid == direct.valid).all()
+    assert ours.valid.any(-1).all()
+    assert np.abs(ours.q - direct.q)[ours.valid].max() <= 1e-9
+
+
+def test_held_constants_refused_when_not_a_low_degree_polynomial(monkeypatch):
+    """A constant that is not a trigonometric polynomial of the sampled degree fails the probe check: None."""
+    robot = robokin.load("iiwa14")
+    family, g, _ = analytic._family_of(robot)
+    monkeypatch.setattr(analytic, "HELD_SAMPLES", 3)  # degree 1: the Rodrigues matrices of turned axes are degree 2
+    assert analytic._held_constants(family, g, family.parameter_joint) is None
+
+
+@pytest.mark.parametrize("name", ["ur5", "puma560", "iiwa14"])
+def test_pose_errors_cs_equal_the_errors_of_robot_fk(name):
+    robot = robokin.load(name)
+    rng = np.random.default_rng(10)
+    q = rng.uniform(-3.0, 3.0, (2, 2, 50, robot.n))
+    T_target = robot.fk(q[0, 0] + rng.normal(scale=1e-3, size=(50, robot.n)))  # near, not at, the poses
+    program = closed_form.fk_program(robot.serial_chain.C, robot.characteristic_length)
+    cos, sin = [np.cos(x) for x in np.moveaxis(q, -1, 0)], [np.sin(x) for x in np.moveaxis(q, -1, 0)]
+    pe2, dist2 = closed_form.pose_errors_cs(program, cos, sin, T_target[:, :3, :3], T_target[:, :3, 3])
+    T = robot.fk(q)
+    assert pe2.shape == dist2.shape == (2, 2, 50)
+    expect_p = ((T[..., :3, 3] - T_target[:, :3, 3]) ** 2).sum(-1)
+    expect_R = ((T[..., :3, :3] - T_target[:, :3, :3]) ** 2).sum((-1, -2))
+    assert np.abs(pe2 - expect_p).max() <= 1e-12 * robot.characteristic_length**2
+    assert np.abs(dist2 - expect_R).max() <= 1e-12
+
+
+def test_sp4_angle_is_the_angle_of_its_pair():
+    """φ ± δ with constant (a, b) and per-target rhs: the angle of the (cos, sin) pair, in (−π, π]."""
+    rng = np.random.default_rng(11)
+    for a, b in rng.normal(size=(20, 2)):
+        rhs = rng.uniform(-1.5, 1.5, (1, 500)) * np.hypot(a, b)
+        c, s, exact, theta = closed_form._sp4_angle(np.array(a), np.array(b), rhs, np.array([[1.0], [-1.0]]))
+        assert theta.shape == c.shape == (2, 500)
+        assert (theta > -np.pi).all() and (theta <= np.pi).all()
+        assert np.abs(np.angle(np.exp(1j * (theta - np.arctan2(s, c))))).max() <= 1e-13
+        assert np.abs((a * np.cos(theta) + b * np.sin(theta) - rhs)[:, exact[0]]).max() <= 1e-12 * np.hypot(a, b)

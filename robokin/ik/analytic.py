@@ -922,8 +922,8 @@ def solve_validated(
                     f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}"
                 ) from None
             params, reps = qp, 1
-        lean_end = family.name in closed_form.LEAN_FAMILIES and family.exact and j in (0, n - 1)
-        geo = g if lean_end else g.fixed(j, params)  # an end joint is folded into the targets instead
+        lean = family.name in closed_form.LEAN_FAMILIES and family.exact  # the lean path holds the joint itself
+        geo = g if lean else g.fixed(j, params)
         R = np.repeat(T2[:, :3, :3], reps, axis=0)
         p = np.repeat(T2[:, :3, 3], reps, axis=0)
     if N == 0:  # an empty batch: the shapes only
@@ -931,7 +931,7 @@ def solve_validated(
         empty = np.zeros(batch + (k,))
         return IKSolutions(np.zeros(batch + (k, n)), empty.astype(bool), empty, empty, family)
     if family.name in closed_form.LEAN_FAMILIES and family.exact:
-        q, valid, pe, re = _solve_lean(robot, family, g, L, geo, R, p, params)
+        q, valid, pe, re = _solve_lean(robot, family, g, L, R, p, params)
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.reversed:
@@ -1027,11 +1027,14 @@ def _lean_constants(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float
     cached = _LEAN_CACHE.get(robot)
     if cached is None:
         K = None
+        held = None
         j = family.parameter_joint
         if j is None or j in (0, robot.n - 1):  # an end parameter joint is folded into the targets
             g6 = g if j is None else g.fixed(j, np.array(0.0))
             gs = g6.reversed() if family.reversed else g6
             K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0)
+        else:
+            held = _held_constants(family, g, j)
         program = closed_form.fk_program(robot.serial_chain.C, L)
         lower, upper = (np.array(a, dtype=float) for a in robot.limits.T)
         revolute = np.asarray(robot.serial_chain.revolute)
@@ -1045,8 +1048,90 @@ def _lean_constants(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float
                 tuple(m for m in (1, -1, 2, -2) if lower[i] <= np.pi * (2 * m + 1) and upper[i] > np.pi * (2 * m - 1))
             )
         R0 = None if K is None else (g6.reversed() if family.reversed else g6).R0
-        cached = _LEAN_CACHE[robot] = (K, R0, program, lower, upper, turns)
+        cached = _LEAN_CACHE[robot] = (K, R0, program, lower, upper, turns, held)
     return cached
+
+
+# A middle joint j of a 7-joint arm held at t (iiwa, Gen3): each axis and point of the other six is fixed or
+# turned by R(h_j, ±t), and the kernel's constants are sums of products of a few of them, so each is a
+# trigonometric polynomial in t of low degree. They are interpolated from HELD_SAMPLES equispaced values of t
+# (a discrete Fourier transform, exact up to degree (HELD_SAMPLES − 1) / 2) and checked at another angle
+# against the direct computation (to HELD_CHECK_TOL, relative to each constant's size); an arm that fails the
+# check has its constants computed per target.
+HELD_SAMPLES = 9
+HELD_CHECK_TOL = 1e-11
+HELD_ZERO_TOL = 1e-14  # a coefficient below this (relative) is rounding: a constant that does not depend on t
+_HELD_PROBE = 0.7313
+
+
+def _trig_basis(t: np.ndarray, size: int) -> np.ndarray:
+    """``[1, cos t, sin t, cos 2t, sin 2t, ...]`` ``(size, ...)`` (``size`` odd) of angles ``t`` ``(...)``."""
+    B = np.empty((size,) + t.shape)
+    B[0] = 1.0
+    if size == 1:
+        return B
+    c, s = np.cos(t), np.sin(t)
+    B[1], B[2] = c, s
+    for d in range(3, size, 2):  # cos, sin of (k + 1) t from those of k t
+        B[d] = B[d - 2] * c - B[d - 1] * s
+        B[d + 1] = B[d - 1] * c + B[d - 2] * s
+    return B
+
+
+def _held_constants(family: AnalyticFamily, g: _Geometry, j: int) -> tuple | None:
+    """The lean kernel's constants of the arm with its middle joint ``j`` held, as trigonometric polynomials
+    in the held angle ``t``: ``(fixed, coefficients, layout)``, or None when they are not (the check at a probe
+    angle fails). ``fixed``: the constants that do not depend on ``t``, in the one-arm layout of
+    :func:`closed_form.constants`; ``coefficients`` ``(F, 2d + 1)`` of the others on ``[1, cos t, sin t, ...,
+    sin dt]``, whose rows ``rows`` reshaped to ``shape + (M,)`` are the per-target constant ``key`` (layout
+    ``[(key, shape, rows)]``); the tool rotation at q = 0 is the key ``"R0"``."""
+    t = np.append(2.0 * np.pi * np.arange(HELD_SAMPLES) / HELD_SAMPLES, _HELD_PROBE)
+    geo = g.fixed(j, t)
+    gs = geo.reversed() if family.reversed else geo
+    # The perpendicular the kernel pairs with one axis turns with that axis (about h_j, or h_j seen from the
+    # tool for the reversed chain), so that it too is a polynomial in t.
+    a = closed_form.perpendicular_axis(family.name)
+    h = gs.H[:, a]  # (S + 1, 3)
+    v0 = closed_form.perpendicular(h[0])
+    V = None
+    for axis in (g.H[j], g.R0.T @ g.H[j]):
+        for sign in (0.0, 1.0, -1.0):
+            Rs = _rotation_matrix(axis, sign * t)  # (S + 1, 3, 3)
+            if np.abs(Rs @ h[0] - h).max() <= HELD_CHECK_TOL:
+                V = Rs @ v0
+                break
+        if V is not None:
+            break
+    if V is None:
+        return None
+    Ks = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0, perpendicular=V)
+    Ks["R0"] = np.moveaxis(gs.R0, 0, -1)  # (3, 3, S + 1)
+    inverse = np.linalg.inv(_trig_basis(t[:-1], HELD_SAMPLES))  # (S, S): values at the samples -> coefficients
+    probe = _trig_basis(t[-1:], HELD_SAMPLES)[:, 0]
+    fixed: dict[str, np.ndarray] = {}
+    layout, rows, start = [], [], 0
+    for key, val in Ks.items():
+        values = val.reshape(-1, t.size)
+        coef = values[:, :-1] @ inverse  # (r, S)
+        scale = max(float(np.abs(values).max()), 1e-300)
+        if np.abs(coef @ probe - values[:, -1]).max() > HELD_CHECK_TOL * scale:
+            return None  # not a polynomial of this degree
+        coef[np.abs(coef) <= HELD_ZERO_TOL * scale] = 0.0
+        if not coef[:, 1:].any():  # the same for every t: the one-arm layout (as closed_form.constants gives)
+            if key == "R0":
+                raw = val.shape[:-1]  # (3, 3)
+            elif key in closed_form.MATRIX_KEYS:
+                raw = val.shape[:-4]  # (r, 3), without the branch axes
+            else:
+                raw = val.shape[:-1] + (1,)  # (..., 1, 1, 1, 1)
+            fixed[key] = np.ascontiguousarray(coef[:, 0].reshape(raw))
+            continue
+        layout.append((key, val.shape[:-1], slice(start, start + values.shape[0])))
+        rows.append(coef)
+        start += values.shape[0]
+    coef = np.concatenate(rows) if rows else np.zeros((0, 1))  # (F, S): the constants that depend on t
+    degree = int(np.flatnonzero(coef.any(0)).max(initial=0) + 1) // 2  # the highest harmonic used
+    return fixed, np.ascontiguousarray(coef[:, : 2 * degree + 1]), layout
 
 
 def _solve_lean(
@@ -1054,7 +1139,6 @@ def _solve_lean(
     family: AnalyticFamily,
     g: _Geometry,
     L: float,
-    geo: _Geometry,
     R: np.ndarray,
     p: np.ndarray,
     params: np.ndarray | None,
@@ -1070,13 +1154,12 @@ def _solve_lean(
     n = robot.n
     if M <= LEAN_BLOCK:
         with np.errstate(over="ignore", invalid="ignore"):  # targets beyond float range: no solution, no warning
-            return _lean_block(robot, family, g, L, geo, R, p, params)
+            return _lean_block(robot, family, g, L, R, p, params)
     out = [np.empty((M, 8, n)), np.empty((M, 8), dtype=bool), np.empty((M, 8)), np.empty((M, 8))]
     for a in range(0, M, LEAN_BLOCK):
         b = min(a + LEAN_BLOCK, M)
-        sub = geo if geo.H.ndim == 2 else _Geometry(geo.H[a:b], geo.P[a:b], geo.R0[a:b], geo.p0[a:b])
         with np.errstate(over="ignore", invalid="ignore"):
-            part = _lean_block(robot, family, g, L, sub, R[a:b], p[a:b], None if params is None else params[a:b])
+            part = _lean_block(robot, family, g, L, R[a:b], p[a:b], None if params is None else params[a:b])
         for o, x in zip(out, part):
             o[a:b] = x
     return tuple(out)
@@ -1087,13 +1170,12 @@ def _lean_block(
     family: AnalyticFamily,
     g: _Geometry,
     L: float,
-    geo: _Geometry,
     R: np.ndarray,
     p: np.ndarray,
     params: np.ndarray | None,
 ) -> tuple[np.ndarray, ...]:
     M, n = R.shape[0], robot.n
-    K, R0, program, lower, upper, turns = _lean_constants(robot, family, g, L)
+    K, R0, program, lower, upper, turns, held = _lean_constants(robot, family, g, L)
     j = family.parameter_joint
     Rs, ps = R, p
     if j is not None and K is not None:  # an end joint held at t: solve the other six for a moved target
@@ -1108,33 +1190,37 @@ def _lean_block(
             Rs, ps = RR0t @ E @ g.R0, p + (RR0t @ d[..., None])[..., 0]
     if family.reversed:
         Rs, ps = np.swapaxes(Rs, -1, -2), -(np.swapaxes(Rs, -1, -2) @ ps[..., None])[..., 0]
-    if K is None:  # a middle joint held: per-target constants of the arm with it held
+    if K is None and held is not None:  # a middle joint held: its constants per target, from their polynomials
+        assert params is not None  # internal invariant: set whenever j is (not a check of user input)
+        fixed, coef, layout = held
+        basis = _trig_basis(params, coef.shape[1])  # (S', M)
+        flat = coef[:, :1] * basis[0]  # (F, M): elementwise (a BLAS product this thin may start threads)
+        for d in range(1, coef.shape[1]):
+            flat += coef[:, d : d + 1] * basis[d]
+        K = dict(fixed)
+        K.update((key, flat[rows].reshape(shape + (M,))) for key, shape, rows in layout)
+        R0 = K.pop("R0")
+        R0 = R0 if R0.ndim == 2 else R0.transpose(2, 0, 1)
+    elif K is None:  # per-target constants of the arm with it held, computed directly
+        assert params is not None and j is not None  # internal invariant (not a check of user input)
+        geo = g.fixed(j, params)
         gs = geo.reversed() if family.reversed else geo
         K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0)
         R0 = gs.R0
     Rt, pt = closed_form.target_frames(Rs, ps, R0)
-    cos, sin, exact, derived = closed_form.solve_cs(family.name, K, Rt, pt)
+    cos, sin, exact, angles = closed_form.solve_cs(family.name, K, Rt, pt)
     if family.reversed:  # joint i is joint 5 − i of the reversed chain, its angle negated
-        cos, sin = cos[::-1], [-x for x in sin[::-1]]
-        derived = {5 - i: (c, -s, (5 - ks[0], 5 - ks[1])) for i, (c, s, ks) in derived.items()}
+        cos, sin, angles = cos[::-1], [-x for x in sin[::-1]], [-x for x in angles[::-1]]
     if j is not None:
         assert params is not None  # internal invariant: set whenever j is (not a check of user input)
         cp, sp = (f(params).reshape(1, 1, 1, M) for f in (np.cos, np.sin))
         cos, sin = cos[:j] + [cp] + cos[j:], sin[:j] + [sp] + sin[j:]
-        derived = {
-            i + (i >= j): (c, s, (ks[0] + (ks[0] >= j), ks[1] + (ks[1] >= j))) for i, (c, s, ks) in derived.items()
-        }
-    # The angles: arctan2 of each pair, or a sum of others (q4 = θ − q2 − q3 of three parallel axes).
+        angles = angles[:j] + [params.reshape(1, 1, 1, M)] + angles[j:]
+    # The angles, each computed at its own shape (a joint that depends on fewer branches costs fewer calls),
+    # broadcast over the branches.
     Q = np.empty((n, 2, 2, 2, M))
     for i in range(n):
-        if i == j and params is not None:
-            Q[i] = params.reshape(1, 1, 1, M)
-        elif i not in derived:
-            np.arctan2(sin[i], cos[i], out=Q[i])
-    for i, (c, s, ks) in derived.items():
-        x = np.arctan2(s, c) - Q[ks[0]] - Q[ks[1]]
-        Q[i] = x - (2.0 * np.pi) * np.round(x * (0.5 / np.pi))
-    np.nan_to_num(Q, copy=False)  # a target beyond float range gives NaN pairs: finite angles, not candidates
+        Q[i] = _finite(angles[i])
     # Moved by whole turns into the limits where they can be; the rest are not candidates.
     inside = exact.copy()
     for i in range(n):
@@ -1147,20 +1233,17 @@ def _lean_block(
             inside &= (qi >= lo) & (qi <= hi)
     # Verified by the chain's fk from the same (cos, sin): position and rotation errors of every slot; only
     # the candidates (exact and within the limits) keep theirs, the others are inf.
-    cols = closed_form.poses_cs(program, cos, sin)
-    D = np.stack(np.broadcast_arrays(*cols))  # (4, 3, 2, 2, 2, M): x, y, z, p
-    D -= np.concatenate([R.transpose(2, 1, 0), p.T[None]]).reshape(4, 3, 1, 1, 1, M)
-    D *= D
-    S = D.sum(1)  # (4, 2, 2, 2, M)
-    pe = np.sqrt(S[3])
-    dist = np.sqrt(S[0] + S[1] + S[2])  # ‖R(q) − R*‖_F = 2√2 sin(θ/2)
-    re = dist * (1.0 / np.sqrt(2.0))  # θ to within θ³/24 (exact in double below 1e-5 rad)
+    pe2, dist2 = closed_form.pose_errors_cs(program, cos, sin, R, p)
+    pe, dist = np.sqrt(pe2, out=np.empty((2, 2, 2, M))), np.sqrt(dist2, out=np.empty((2, 2, 2, M)))
+    re = dist * (1.0 / np.sqrt(2.0))  # ‖R(q) − R*‖_F = 2√2 sin(θ/2): θ to within θ³/24 (exact in double below 1e-5)
     inside &= np.isfinite(pe) & np.isfinite(dist)  # (overflow: not a candidate)
     far = inside & (dist > 1e-5)
     if far.any():
         re = np.where(far, 2.0 * np.arcsin(np.minimum(dist * (0.5 / np.sqrt(2.0)), 1.0)), re)
-    pe = np.where(inside, pe, np.inf).reshape(8, M)
-    re = np.where(inside, re, np.inf).reshape(8, M)
+    outside = ~inside
+    np.copyto(pe, np.inf, where=outside)
+    np.copyto(re, np.inf, where=outside)
+    pe, re = pe.reshape(8, M), re.reshape(8, M)
     Qs = Q.reshape(n, 8, M)
     ok = (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
     need = inside.reshape(8, M) & ~ok & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
@@ -1181,6 +1264,11 @@ def _lean_block(
         within = ((polished >= lower) & (polished <= upper)).all(-1)
         valid[t, s_] = within & (pe[t, s_] <= POSITION_TOLERANCE) & (re[t, s_] <= ROTATION_TOLERANCE)
     return q, _dedupe(q, valid, 8), pe, re
+
+
+def _finite(q: np.ndarray) -> np.ndarray:
+    """``q`` with NaN (the angle of a NaN pair: a target beyond float range) replaced by 0."""
+    return np.nan_to_num(q) if np.isnan(q).any() else q
 
 
 _FIRST8, _LATER8 = np.triu_indices(8, 1)  # the pairs of slots (a, i), a < i

@@ -31,7 +31,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LEAN_FAMILIES", "constants", "solve_cs", "poses_cs", "target_frames", "fk_program", "EXACT_TOL"]
+__all__ = [
+    "LEAN_FAMILIES",
+    "constants",
+    "solve_cs",
+    "poses_cs",
+    "pose_errors_cs",
+    "perpendicular",
+    "MATRIX_KEYS",
+    "perpendicular_axis",
+    "target_frames",
+    "fk_program",
+    "EXACT_TOL",
+    "WRIST_FLIP_TOL",
+]
 
 LEAN_FAMILIES: tuple[str, ...] = (
     "spherical_wrist_intersecting_shoulder",
@@ -40,6 +53,11 @@ LEAN_FAMILIES: tuple[str, ...] = (
 )
 # As robokin.ik.subproblems.EXACT_TOL: a cosine beyond 1 + EXACT_TOL (relative) has no exact solution.
 EXACT_TOL = 1e-9
+# A spherical wrist whose axes 4 and 6 are parallel and 5 perpendicular to both at q = 0 (to this, as sines
+# and cosines) has R(h4, q4 + π) R(h5, −q5) R(h6, q6 + π) = R(h4, q4) R(h5, q5) R(h6, q6) (R(h4, π) R(h5, −q5)
+# = R(h5, q5) R(h4, π), and R(h4, π) R(h6, π) = I): its flipped solutions cost no arithmetic. Each is still
+# verified by fk, so a wrist that meets this only to rounding gives answers exact to rounding.
+WRIST_FLIP_TOL = 1e-12
 _SLOT_AXES = 3  # binary branch axes a, b, c
 _PM = (
     np.array([1.0, -1.0]).reshape(2, 1, 1, 1),
@@ -83,6 +101,31 @@ def _sp4(a: np.ndarray, b: np.ndarray, rhs: np.ndarray, pm: np.ndarray) -> tuple
     sq = np.sqrt(np.maximum(r2 - rc * rc, 0.0)) * pm
     inv = 1.0 / np.where(r2 > 0.0, r2, 1.0)
     return (a * rc - b * sq) * inv, (b * rc + a * sq) * inv, exact
+
+
+def _sp4_angle(a: np.ndarray, b: np.ndarray, rhs: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`_sp4` and the angle ``θ`` itself in ``(−π, π]``, as ``φ ± δ``: ``φ = atan2(b, a)`` takes the
+    shape of ``(a, b)`` and ``δ = atan2(√(r² − rc²), rc)`` that of ``rhs``, so with constant ``a``, ``b`` (an
+    arm's constants) one ``arctan2`` per target serves both roots."""
+    r2 = a * a + b * b
+    r = np.sqrt(r2)
+    exact = np.abs(rhs) <= r * (1.0 + EXACT_TOL)
+    rc = np.minimum(np.maximum(rhs, -r), r)
+    sq0 = np.sqrt(np.maximum(r2 - rc * rc, 0.0))
+    sq = sq0 * pm
+    inv = 1.0 / np.where(r2 > 0.0, r2, 1.0)
+    theta = _wrap(np.arctan2(b, a) + pm * np.arctan2(sq0, rc))
+    return (a * rc - b * sq) * inv, (b * rc + a * sq) * inv, exact, theta
+
+
+def _wrap(x: np.ndarray) -> np.ndarray:
+    """Angles in ``(−3π, 3π]`` moved by a whole turn into ``(−π, π]`` [rad]."""
+    return np.where(x > np.pi, x - 2.0 * np.pi, np.where(x <= -np.pi, x + 2.0 * np.pi, x))
+
+
+def _half_turn(q: np.ndarray) -> np.ndarray:
+    """``q + π`` in ``(−π, π]`` for ``q`` in ``(−π, π]``."""
+    return np.where(q > 0.0, q - np.pi, q + np.pi)
 
 
 def _unit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +179,7 @@ def _rotated_terms(k: np.ndarray, v: np.ndarray) -> np.ndarray:
     return _mv(_rodrigues(k), v).reshape(k.shape[:-1] + (3, 3))
 
 
-def _spherical_constants(name: str, H: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+def _spherical_constants(name: str, H: np.ndarray, P: np.ndarray, v: np.ndarray | None) -> dict[str, np.ndarray]:
     h = [H[..., i, :] for i in range(6)]
     W = _meet(h[3], P[..., 3, :], h[4], P[..., 4, :])  # the wrist centre at q = 0
     out: dict[str, np.ndarray] = {"W": W}
@@ -173,20 +216,20 @@ def _spherical_constants(name: str, H: np.ndarray, P: np.ndarray) -> dict[str, n
     out["wrist"] = np.stack(
         [c45, c56, c46 - c45 * c56, (n45 * h[5]).sum(-1), (h[3] * np.cross(h[4], h[5])).sum(-1)], -1
     )
-    v = _perpendicular(h[5])
+    v = perpendicular(h[5]) if v is None else v
     out["v6"] = v
     out["q6"] = np.stack([v, np.cross(h[5], v)], -2)
     return out
 
 
-def _perpendicular(h: np.ndarray) -> np.ndarray:
+def perpendicular(h: np.ndarray) -> np.ndarray:
     """A unit vector ``(..., 3)`` perpendicular to the unit ``h``."""
     helper = np.where((np.abs(h[..., 0]) < 0.9)[..., None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
     v = np.cross(h, helper)
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _three_parallel_constants(H: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+def _three_parallel_constants(H: np.ndarray, P: np.ndarray, v: np.ndarray | None) -> dict[str, np.ndarray]:
     h = [H[..., i, :] for i in range(6)]
     o56 = _meet(h[4], P[..., 4, :], h[5], P[..., 5, :])
     o1, o2, o3, o4 = (P[..., i, :] for i in range(4))
@@ -203,7 +246,7 @@ def _three_parallel_constants(H: np.ndarray, P: np.ndarray) -> dict[str, np.ndar
     Bx = np.cross(h[5][..., None, :], B)
     out["q6"] = np.concatenate([Bp, Bx], -2)  # (..., 6, 3)
     # θ = q2 + q3 + q4 by SP1 (v ⟂ h2): x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w), w = R6ᵀ R5ᵀ v.
-    v = _perpendicular(h[1])
+    v = perpendicular(h[1]) if v is None else v
     out["v2"] = v
     out["theta"] = np.concatenate([_rotated_terms(h[0], v), _rotated_terms(h[0], np.cross(h[1], v))], -2)
     tail = _rotated_terms(h[4], p56)
@@ -219,10 +262,23 @@ def _three_parallel_constants(H: np.ndarray, P: np.ndarray) -> dict[str, np.ndar
     return out
 
 
-_MATRICES = ("M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "theta", "B12", "B45", "R1h2")
+MATRIX_KEYS: tuple[str, ...] = ("M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "theta", "B12", "B45", "R1h2")
 
 
-def constants(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.ndarray) -> dict[str, np.ndarray]:
+def perpendicular_axis(name: str) -> int:
+    """The joint (0-based) of a lean family's arm whose axis the kernel pairs with a perpendicular unit vector
+    (its SP1 reference; ``perpendicular=`` of :func:`constants`)."""
+    return 1 if name == "three_parallel_intersecting_wrist" else 5
+
+
+def constants(
+    name: str,
+    H: np.ndarray,
+    P: np.ndarray,
+    R0: np.ndarray,
+    p0: np.ndarray,
+    perpendicular: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """The arm-only quantities of a family's kernel, shaped to broadcast against the targets.
 
     Args:
@@ -231,6 +287,9 @@ def constants(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.nd
         P: ``(6, 3)`` or ``(N, 6, 3)`` a point on each axis [m].
         R0: ``(3, 3)`` or ``(N, 3, 3)`` the tool's rotation at q = 0.
         p0: ``(3,)`` or ``(N, 3)`` the tool's position at q = 0 [m].
+        perpendicular: ``(3,)`` or ``(N, 3)`` a unit vector perpendicular to the axis of joint
+            :func:`perpendicular_axis` (any one will do; None: one chosen from the axis alone). Given, it
+            makes the constants of a family of arms smooth functions of their geometry.
 
     Returns:
         A dict of arrays: vectors and stacked terms ``(..., 1, 1, 1, Nc)`` (components first, then the
@@ -238,7 +297,8 @@ def constants(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.nd
         ``(r, 3, 1, 1, 1, N)`` (per target); ``Nc`` is 1 for one arm and ``N`` per target.
     """
     spherical = name.startswith("spherical")
-    raw = _spherical_constants(name, H, P) if spherical else _three_parallel_constants(H, P)
+    v = None if perpendicular is None else np.asarray(perpendicular, dtype=float)
+    raw = _spherical_constants(name, H, P, v) if spherical else _three_parallel_constants(H, P, v)
     h6 = H[..., 5, :]
     raw["tip"] = p0 - (raw["W"] if spherical else raw["o6"])
     raw["h6"] = h6
@@ -246,6 +306,13 @@ def constants(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.nd
         raw[f"M{i + 1}"] = _rodrigues(H[..., i, :])
     if spherical:
         raw["ay"] = np.stack([h6, raw.pop("v6")], -1)  # (3 components, 2 vectors)
+        h4, h5 = H[..., 3, :], H[..., 4, :]
+        flip = (
+            (np.abs((h4 * h5).sum(-1)) <= WRIST_FLIP_TOL)
+            & (np.abs((h5 * h6).sum(-1)) <= WRIST_FLIP_TOL)
+            & (np.abs(np.cross(h4, h6)).max(-1) <= WRIST_FLIP_TOL)
+        )
+        raw["wrist_flip"] = flip.astype(float)  # 1.0: the wrist's second solutions are (q4 + π, −q5, q6 + π)
     else:
         raw["R1h2_t"] = np.swapaxes(raw["R1h2"], -1, -2)
     per_target = H.ndim == 3
@@ -256,7 +323,7 @@ def constants(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.nd
             val = np.moveaxis(val, 0, -1)
         else:
             val = val[..., None]
-        if key in _MATRICES and not per_target:
+        if key in MATRIX_KEYS and not per_target:
             out[key] = np.ascontiguousarray(val[..., 0])
             continue
         out[key] = np.ascontiguousarray(val.reshape(val.shape[:-1] + (1,) * _SLOT_AXES + val.shape[-1:]))
@@ -288,7 +355,7 @@ def _apply_t(Rt: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------- kernels
-CS = tuple[list[np.ndarray], list[np.ndarray], np.ndarray, dict[int, tuple[np.ndarray, np.ndarray, tuple[int, int]]]]
+CS = tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[np.ndarray]]
 
 
 def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> CS:
@@ -302,7 +369,7 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     # q5: h2ᵀ R(h5, q5) h6 = (R1 h2)·(Rt h6).
     d5 = _combo(_mat(K["R1h2"], _apply(Rt, K["h6"])), c1, s1)
     a5, b5, e5 = K["q5"]
-    c5, s5, ex5 = _sp4(a5, b5, d5 - e5, pb)  # (2, 2, 1, N)
+    c5, s5, ex5, q5 = _sp4_angle(a5, b5, d5 - e5, pb)  # (2, 2, 1, N)
     # q6: R(h6, −q6) R(h5, −q5) h2 = Rtᵀ R1 h2 (SP1), both sides linear in the (cos, sin) of q5 and q1.
     Z = _apply_t(Rt[:, :, None], K["R1h2_t"])  # (3, 3, 1, 1, 1, N): Rtᵀ of the three terms
     S = _mat(K["q6"], Z)  # (6, 3, 1, 1, 1, N)
@@ -320,19 +387,28 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     tail = _rot(K["M2"], ct_, st_, _combo(K["tail"], c5, s5))
     dvec = _rot(K["M1"], c1, -s1, x) - K["p12"] - tail  # (3, 2, 2, 1, N)
     a3, b3, e3 = K["q3"]
-    c3, s3, ex3 = _sp4(a3, b3, K["q3_d"] - 0.5 * (dvec * dvec).sum(0) - e3, pc)  # (2, 2, 2, N)
+    c3, s3, ex3, q3 = _sp4_angle(a3, b3, K["q3_d"] - 0.5 * (dvec * dvec).sum(0) - e3, pc)  # (2, 2, 2, N)
     # q2 by SP1 (u = p23 + R3 p34 → dvec about h2).
     G = _mat(K["q2"], dvec)  # (6, 2, 2, 1, N)
     c2, s2 = _unit(G[0] + c3 * G[1] + s3 * G[2], G[3] + c3 * G[4] + s3 * G[5])
     # q4 = θ − q2 − q3.
     c23, s23 = c2 * c3 - s2 * s3, s2 * c3 + c2 * s3
     c4, s4 = ct_ * c23 + st_ * s23, st_ * c23 - ct_ * s23
-    return [c1, c2, c3, c4, c5, c6], [s1, s2, s3, s4, s5, s6], ex1 & ex5 & ex3, {3: (ct_, st_, (1, 2))}
+    q2 = np.arctan2(s2, c2)
+    q4 = np.arctan2(st_, ct_) - q2 - q3  # the sum, not atan2 of (c4, s4): the angles stay consistent
+    q4 -= (2.0 * np.pi) * np.round(q4 * (0.5 / np.pi))
+    angles = [np.arctan2(s1, c1), q2, q3, q4, q5, np.arctan2(s6, c6)]
+    return [c1, c2, c3, c4, c5, c6], [s1, s2, s3, s4, s5, s6], ex1 & ex5 & ex3, angles
 
 
 def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, np.ndarray]]) -> CS:
-    """Joints 4, 5, 6 of a spherical wrist after joints 1-3 ``cs`` (branches a, b): branch c."""
-    pc = _PM[2]
+    """Joints 4, 5, 6 of a spherical wrist after joints 1-3 ``cs`` (branches a, b): branch c.
+
+    A wrist with ``wrist_flip`` (see :data:`WRIST_FLIP_TOL`) solves branch c = 1 only and gives c = 2 as
+    ``(q4 + π, −q5, q6 + π)``.
+    """
+    flip = bool(K["wrist_flip"].all())
+    pc = 1.0 if flip else _PM[2]
     # a = R36 h6 and y = R36 v6 with R36 = R3ᵀ R2ᵀ R1ᵀ Rt, both at once.
     ay = _apply(Rt[:, :, None], K["ay"])  # (3, 2, 1, 1, 1, N)
     for i, (c, s) in enumerate(cs):
@@ -347,7 +423,7 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     beta = (c56 - c45 * b1) / det
     rad = (1.0 - (alpha * alpha + beta * beta + 2.0 * alpha * beta * c45)) / det
     ex = rad >= -EXACT_TOL
-    gamma = np.sqrt(np.maximum(rad, 0.0)) * pc  # (2, a, b, N) on axis c
+    gamma = np.sqrt(np.maximum(rad, 0.0)) * pc  # (2, a, b, N) on axis c ((a, b, 1, N) with the flip)
     # −q4: the angle from a to x about h4; q5: from h6 to x about h5.
     u = g[1] - c45 * b1
     ct4, st4 = _unit(beta * u + gamma * g[2], -beta * g[2] + gamma * u)
@@ -358,7 +434,17 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     y = _rot(K["M5"], c5, -s5, y)
     xy = _mat(K["q6"], y)
     c6, s6 = _unit(xy[0], xy[1])
-    return [c4, c5, c6], [s4, s5, s6], ex, {}
+    q = [np.arctan2(s4, c4), np.arctan2(s5, c5), np.arctan2(s6, c6)]
+    if not flip:
+        return [c4, c5, c6], [s4, s5, s6], ex, q
+
+    def both(x: np.ndarray, x_flipped: np.ndarray) -> np.ndarray:
+        return np.concatenate([x, x_flipped], axis=-2)  # the c axis
+
+    cos = [both(c4, -c4), both(c5, c5), both(c6, -c6)]
+    sin = [both(s4, -s4), both(s5, -s5), both(s6, -s6)]
+    angles = [both(q[0], _half_turn(q[0])), both(q[1], -q[1]), both(q[2], _half_turn(q[2]))]
+    return cos, sin, ex, angles
 
 
 def _spherical(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> CS:
@@ -369,7 +455,7 @@ def _spherical(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarra
         ws = w - K["S"]
         nw2 = (ws * ws).sum(0)
         a3, b3, e3 = K["q3"]
-        c3, s3, ex3 = _sp4(a3, b3, K["q3_d"] - 0.5 * nw2 - e3, pa)  # (2, 1, 1, N)
+        c3, s3, ex3, q3 = _sp4_angle(a3, b3, K["q3_d"] - 0.5 * nw2 - e3, pa)  # (2, 1, 1, N)
         # SP2: R(h1, −q1) ws = R(h2, q2) v, v = p23 + R3 p3W, in the basis (h1, h2, n = h1 × h2).
         v = _combo(K["v"], c3, s3)  # (3, 2, 1, 1, N)
         nv2 = (v * v).sum(0)
@@ -398,12 +484,13 @@ def _spherical(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarra
         c1, s1 = ct1, -st1
         v1 = _rot(K["M1"], ct1, st1, wo) - K["p12"]  # (3, 2, 1, 1, N)
         a3, b3, e3 = K["q3"]
-        c3, s3, ex3 = _sp4(a3, b3, K["q3_d"] - 0.5 * (v1 * v1).sum(0) - e3, pb)  # (2, 2, 1, N)
+        c3, s3, ex3, q3 = _sp4_angle(a3, b3, K["q3_d"] - 0.5 * (v1 * v1).sum(0) - e3, pb)  # (2, 2, 1, N)
         G = _mat(K["q2"], v1)
         c2, s2 = _unit(G[0] + c3 * G[1] + s3 * G[2], G[3] + c3 * G[4] + s3 * G[5])
         ex = ex1 & ex3
-    cw, sw, exw, _ = _wrist(K, Rt, [(c1, s1), (c2, s2), (c3, s3)])
-    return [c1, c2, c3] + cw, [s1, s2, s3] + sw, ex & exw, {}
+    cw, sw, exw, qw = _wrist(K, Rt, [(c1, s1), (c2, s2), (c3, s3)])
+    angles = [np.arctan2(s1, c1), np.arctan2(s2, c2), q3] + qw
+    return [c1, c2, c3] + cw, [s1, s2, s3] + sw, ex & exw, angles
 
 
 def solve_cs(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> CS:
@@ -418,15 +505,16 @@ def solve_cs(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray)
     Returns:
         ``cos`` and ``sin`` lists of 6 arrays each broadcasting to ``(2, 2, 2, N)`` (joint i's array has
         size 1 on the branch axes it does not depend on), ``exact`` ``(2, 2, 2, N)``: every subproblem
-        on the way had an exact solution, and ``derived``: ``{i: (cos, sin, (k, l))}`` for a joint whose angle
-        is best taken as ``atan2(sin, cos) − q_k − q_l`` (three parallel axes: ``q4 = θ − q2 − q3``), whose
-        pair is also in the lists.
+        on the way had an exact solution, and ``angles``: the 6 joint angles [rad] in ``(−π, π]``, each
+        as its pair's shape, equal to ``atan2(sin, cos)`` to rounding (computed with as few ``arctan2`` as
+        the branches allow: once per distinct value, the two roots of an SP4 with constant coefficients as
+        ``φ ± δ``, a flipped wrist by half turns, three parallel axes' ``q4 = θ − q2 − q3``).
     """
     if name == "three_parallel_intersecting_wrist":
-        cos, sin, exact, derived = _three_parallel(K, Rt, p)
+        cos, sin, exact, angles = _three_parallel(K, Rt, p)
     else:
-        cos, sin, exact, derived = _spherical(name, K, Rt, p)
-    return cos, sin, np.broadcast_to(exact, (2, 2, 2, p.shape[-1])), derived
+        cos, sin, exact, angles = _spherical(name, K, Rt, p)
+    return cos, sin, np.broadcast_to(exact, (2, 2, 2, p.shape[-1])), angles
 
 
 # --------------------------------------------------------------------------------------------- fk
@@ -488,3 +576,29 @@ def poses_cs(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -> lis
         x, y = cols[0], cols[1]
         cols[0], cols[1] = c * x + s * y, c * y - s * x
     return cols
+
+
+def pose_errors_cs(
+    program: list, cos: list[np.ndarray], sin: list[np.ndarray], R: np.ndarray, p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Squared pose errors of the chain at each joint's ``(cos q, sin q)`` against targets ``R`` ``(M, 3, 3)``,
+    ``p`` ``(M, 3)`` [m]: ``‖p(q) − p‖²`` [m²] and ``‖R(q) − R‖_F²`` (``= 8 sin²(θ/2)``, θ the angle of
+    ``R R(q)ᵀ``), each ``(..., M)`` as the pairs broadcast (:func:`poses_cs`), the targets on the last axis.
+
+    The differences are taken column by column and component by component, so no ``(4, 3, ..., M)`` stack of
+    the pose is formed; the Frobenius form keeps full precision for small angles (the trace formula does not).
+    """
+    cols = poses_cs(program, cos, sin)
+    M = R.shape[0]
+    lead = (1,) * (np.ndim(cols[3]) - 2)
+    targets = [R[:, :, k].T.reshape((3,) + lead + (M,)) for k in range(3)] + [p.T.reshape((3,) + lead + (M,))]
+    sums = []
+    for col, target in zip(cols, targets):
+        d = col - target  # (3, ..., M)
+        d *= d
+        s = d[0] + d[1]
+        s += d[2]
+        sums.append(s)
+    dist2 = sums[0] + sums[1]
+    dist2 += sums[2]
+    return sums[3], dist2
