@@ -363,24 +363,90 @@ def test_cli_all_prints_every_solution(capsys):
     assert "--all needs an analytic IK family; stanford has none" in capsys.readouterr().err
 
 
-def test_two_intersecting_axes_by_1d_search():
-    """A random 6R arm whose last two axes meet (no closed form): the 1-D search over q1 with polishing."""
-    rng = np.random.default_rng(0)
+def _search_arm(family: str, seed: int) -> tuple[Robot, np.random.Generator]:
+    """A random 6R arm of a search family: axes 5 and 6 meet, or axes 2 and 3 are parallel (or opposite)."""
+    rng = np.random.default_rng(seed)
     H = rng.normal(size=(6, 3))
     H /= np.linalg.norm(H, axis=1, keepdims=True)
     P = rng.normal(scale=0.3, size=(6, 3))
-    P[5] = P[4] + 0.2 * H[4]  # axis 6 passes through a point of axis 5
-    robot = _robot_from_screws("random_6r", H, P, np.eye(3), P[5] + [0.1, 0.05, 0.12])
+    if family == "two_intersecting":
+        P[5] = P[4] + 0.2 * H[4]  # axis 6 passes through a point of axis 5
+    else:
+        H[2] = H[1] * (1.0 if seed % 2 else -1.0)
+    return _robot_from_screws(f"random_{family}", H, P, np.eye(3), P[5] + [0.1, 0.05, 0.12]), rng
+
+
+@pytest.mark.parametrize("family", ["two_intersecting", "two_parallel"])
+def test_search_family_finds_every_source_configuration(family):
+    """A random 6R arm with no closed form: the 1-D search finds the configuration of every target."""
+    robot, rng = _search_arm(family, seed=0)
     fam = ik.analytic_family(robot)
-    assert fam.name == "two_intersecting" and fam.exact and "1-D search" in fam.reason
-    q = rng.uniform(-np.pi, np.pi, (30, 6))
+    assert fam.name == family and fam.exact and not fam.reversed and "1-D search" in fam.reason
+    assert fam.solutions == 32 and fam.subproblems[0] == "1-D search over q1"
+    q = rng.uniform(-np.pi, np.pi, (40, 6))
     T = robot.fk(q)
     sols = ik.solve_all(robot, T)
     Tq = robot.fk(sols.q)
     perr = np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)
-    assert sols.valid.any(-1).all() and perr[sols.valid].max() <= 1e-9  # no false solution
+    rerr = np.abs(Tq[..., :3, :3] - T[:, None, :3, :3]).max((-1, -2))
+    assert perr[sols.valid].max() <= 1e-10 and rerr[sols.valid].max() <= 1e-10  # no false solution
     found = ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1)
-    assert found.mean() >= 0.95  # a grid search, not a closed form: 96-100 % measured on random arms like this
+    assert found.all()  # every source configuration (100 % of 2000 in benchmarks/ik_search.py)
+    for qs, v in zip(sols.q, sols.valid):  # no repeats
+        good = qs[v]
+        d = np.abs(np.angle(np.exp(1j * (good[:, None] - good[None])))).max(-1) + np.eye(len(good))
+        assert (d > 1e-7).all()
+
+
+@pytest.mark.parametrize("family", ["two_intersecting", "two_parallel"])
+def test_search_family_solution_set_equals_many_start_dls(family):
+    robot, rng = _search_arm(family, seed=3)
+    q = rng.uniform(-np.pi, np.pi, (2, 6))
+    for i in range(2):
+        T = robot.fk(q[i])
+        dls = _dls_solution_set(robot, T, 200, seed=i)
+        sols = ik.solve_all(robot, T)
+        analytic = sols.q[sols.valid]
+        assert len(dls) >= 1
+        for d in dls:  # no branch missed by the search ...
+            assert (_same_mod_turn(analytic, d) < 1e-4).any(), (family, d)
+        for a in analytic:  # ... and none that the damped least squares cannot confirm
+            assert (_same_mod_turn(dls, a) < 1e-4).any(), (family, a)
+
+
+def test_ikgeo_two_parallel_bot():
+    """IK-Geo's hard-coded "two parallel" example (matlab/+hardcoded_IK_setups/two_parallel_bot.m):
+    H = [z x x z x (x+z)/√2], offsets P = [z y y y y y z] between consecutive joint points."""
+    ex, ey, ez = np.eye(3)
+    H = np.array([ez, ex, ex, ez, ex, (ex + ez) / np.sqrt(2.0)])
+    points = np.cumsum([ez, ey, ey, ey, ey, ey, ez], axis=0)
+    robot = _robot_from_screws("two_parallel_bot", H, points[:6], np.eye(3), points[6])
+    fam = ik.analytic_family(robot)
+    assert fam.name == "two_parallel" and fam.exact and "axes 2, 3 are parallel" in fam.reason
+    q = np.random.default_rng(11).uniform(-np.pi, np.pi, (20, 6))
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
+    Tq = robot.fk(sols.q)
+    assert np.abs(Tq - T[:, None])[sols.valid].max() <= 1e-10
+
+
+def test_two_parallel_reversed_and_no_family_reason():
+    """Axes 4 ∥ 5 are axes 2 ∥ 3 of the chain read from the tool; a general 6R arm has no family."""
+    rng = np.random.default_rng(5)
+    H = rng.normal(size=(6, 3))
+    H /= np.linalg.norm(H, axis=1, keepdims=True)
+    P = rng.normal(scale=0.3, size=(6, 3))
+    general = _robot_from_screws("general_6r", H, P, np.eye(3), P[5] + [0.1, 0.0, 0.1])
+    fam = ik.analytic_family(general)
+    assert not fam.applies and "no parallel axes 2, 3" in fam.reason
+    H[4] = H[3]
+    robot = _robot_from_screws("reversed_two_parallel", H, P, np.eye(3), P[5] + [0.1, 0.0, 0.1])
+    fam = ik.analytic_family(robot)
+    assert fam.name == "two_parallel" and fam.reversed and "axes 5, 4 are parallel" in fam.reason
+    q = rng.uniform(-np.pi, np.pi, (10, 6))
+    sols = ik.solve_all(robot, robot.fk(q))
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
 
 
 def test_solve_auto_at_a_wrist_singularity_returns_the_point_nearest_q0():

@@ -18,15 +18,18 @@ family                                   geometry (axes 1..6; all found also for
 ``three_parallel_intersecting_wrist``    2 ∥ 3 ∥ 4; 5 and 6 meet (Universal Robots)        SP4, SP4, SP1, SP1, SP3, SP1
 ``three_parallel``                       2 ∥ 3 ∥ 4                                         SP6, SP1, SP1, SP3, SP1
 ``two_intersecting``                     5 and 6 meet (no closed form)                     1-D search, SP5, SP1, SP1
+``two_parallel``                         2 ∥ 3 (no closed form)                            1-D search, SP6, SP1, SP1, SP1
 =======================================  ===============================================  ==============
 
 A 7-joint arm is solved with one joint as a parameter (given per target, or swept over a grid within its
 limits): fixing it leaves a 6-joint arm whose closed-form family must hold for every value of the
-parameter. ``two_intersecting`` is a search over q1 on two levels of grids whose seeds are polished by
-Gauss–Newton steps (see :func:`_scan`): every answer is verified, but a solution can be missed (96-100 % of
-the source configurations found on random arms in the tests). Arms with a prismatic joint, other joint
-counts, and 6-joint geometries outside these families (e.g. IK-Geo's "two parallel" search, its general
-2-D search) have no family here; :func:`robokin.ik.solve` uses damped least squares for them. A geometry that meets a family's conditions only to within the near-miss
+parameter. The search families solve all but one joint by subproblems for each value of the searched one
+and find every zero of the remaining residual on every branch over a whole turn
+(:func:`robokin.ik.search.find_zeros`: a grid, branches followed across it, intervals with a fold cut
+finer, near-tangent minima zoomed into, brackets refined), then polish each zero by Gauss–Newton steps on
+the true arm and verify it; on random arms every source configuration of random targets was found
+(``benchmarks/ik_search.py``). Arms with a prismatic joint, other joint
+counts, and 6-joint geometries outside these families (e.g. IK-Geo's general 2-D search) have no family here; :func:`robokin.ik.solve` uses damped least squares for them. A geometry that meets a family's conditions only to within the near-miss
 tolerance (a calibrated arm whose axes almost meet) is solved as the ideal one and every answer polished by
 Gauss–Newton steps on the true arm.
 """
@@ -44,7 +47,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
-from . import closed_form
+from . import closed_form, search
 from .subproblems import (
     cross,
     dot,
@@ -70,6 +73,7 @@ FAMILIES: tuple[str, ...] = (
     "three_parallel_intersecting_wrist",
     "three_parallel",
     "two_intersecting",
+    "two_parallel",
 )
 _SUBPROBLEMS = {
     "spherical_wrist_intersecting_shoulder": ("SP3", "SP2", "SP2", "SP1"),
@@ -78,14 +82,17 @@ _SUBPROBLEMS = {
     "three_parallel_intersecting_wrist": ("SP4", "SP4", "SP1", "SP1", "SP3", "SP1"),
     "three_parallel": ("SP6", "SP1", "SP1", "SP3", "SP1"),
     "two_intersecting": ("1-D search over q1", "SP5", "SP1", "SP1", "Gauss-Newton polish"),
+    "two_parallel": ("1-D search over q1", "SP6", "SP1", "SP1", "SP1", "Gauss-Newton polish"),
 }
+SEARCH_FAMILIES: tuple[str, ...] = ("two_intersecting", "two_parallel")
 _SLOTS = {
     "spherical_wrist_intersecting_shoulder": 8,
     "spherical_wrist_parallel_shoulder": 8,
     "spherical_wrist": 8,
     "three_parallel_intersecting_wrist": 8,
     "three_parallel": 16,
-    "two_intersecting": 64,
+    "two_intersecting": 32,
+    "two_parallel": 32,
 }
 
 # Geometry tests, relative to the arm's length L (the summed distances between consecutive axis points at
@@ -103,8 +110,9 @@ ROTATION_TOLERANCE = 1e-9
 # position, rad for the rotation). Farther answers are not solutions of the arm.
 POLISH_STEPS = 4
 POLISH_RANGE = 0.05
-# Seeds of the 1-D search (grid step 2π/128 ≈ 0.05 rad, interpolated) take more steps, from anywhere.
-SEARCH_POLISH_STEPS = 25
+# Zeros of the 1-D search (refined to about 1e-12 rad; double roots and fold seeds to about 1e-4) take more
+# steps (Gauss–Newton is only linear at a double root).
+SEARCH_POLISH_STEPS = 12
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
@@ -261,7 +269,14 @@ def _family6(g: _Geometry, L: float, tol: float, search: bool = False) -> str | 
     """The first closed-form family (with ``search``: the 1-D search family) the 6-joint chain meets at
     ``tol``, or None."""
     meet, parallel, concurrent = _axis_facts(g, L, tol)
+
+    def meet_or_same(i: int, j: int) -> bool:  # parallel axes i, j on one line (distance below tol · L)
+        return bool(_meet(g.H[i], g.P[i], g.H[j], g.P[j])[1] <= tol * L)
+
     if search:
+        # Axes 2 ∥ 3 first: an arm that also has 5 ∩ 6 would make the SP5 of two_intersecting degenerate.
+        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2):
+            return "two_parallel"
         return "two_intersecting" if meet(4, 5) and not parallel(4, 5) else None
     wrist = concurrent(3, 4, 5) and not parallel(3, 4) and not parallel(4, 5)
     if wrist and meet(0, 1):
@@ -285,6 +300,7 @@ _REASONS = {
     "three_parallel_intersecting_wrist": "axes {2}, {3}, {4} are parallel and axes {5}, {6} meet",
     "three_parallel": "axes {2}, {3}, {4} are parallel",
     "two_intersecting": "axes {5}, {6} meet (no closed form: a 1-D search over joint {1})",
+    "two_parallel": "axes {2}, {3} are parallel (no closed form: a 1-D search over joint {1})",
 }
 
 
@@ -292,10 +308,10 @@ def _classify6(g: _Geometry, L: float, allow_search: bool = True) -> tuple[str, 
     """``(family, exact, reversed)`` of a 6-joint chain: closed form before search, exact before near miss,
     forward before reversed."""
     rev = g.reversed()
-    for search in (False, True) if allow_search else (False,):
+    for searched in (False, True) if allow_search else (False,):
         for tol, exact in ((EXACT_GEOMETRY, True), (NEAR_GEOMETRY, False)):
             for geo, is_rev in ((g, False), (rev, True)):
-                name = _family6(geo, L, tol, search)
+                name = _family6(geo, L, tol, searched)
                 if name is not None:
                     return name, exact, is_rev
     return None
@@ -415,8 +431,8 @@ def _no_family_reason(g: _Geometry, L: float) -> str:
         f"{i + 1}∥{i + 2}" for i in range(5) if parallel(i, i + 1)
     ]
     return (
-        "no spherical wrist and no three parallel axes at either end of the chain (consecutive axes that meet "
-        f"or are parallel: {', '.join(facts) or 'none'}); a 1-D search family is not implemented"
+        "no spherical wrist, no three parallel axes, no meeting axes 5, 6 and no parallel axes 2, 3 at either "
+        f"end of the chain (consecutive axes that meet or are parallel: {', '.join(facts) or 'none'})"
     )
 
 
@@ -580,79 +596,34 @@ def _solve6(name: str, g: _Geometry, R: np.ndarray, p: np.ndarray) -> tuple[np.n
         return _spherical(name, g, Rt, p)
     if name == "two_intersecting":
         return _two_intersecting(g, Rt, p)
+    if name == "two_parallel":
+        return _two_parallel(g, Rt, p)
     return _three_parallel(name, g, Rt, p)
 
 
-# 1-D search over q1: a coarse grid of SEARCH_GRID values over a turn, then a fine grid of SEARCH_REFINE
-# values over ±1.5 coarse steps around each coarse candidate (about 0.004 rad apart). A candidate: a sign
-# change of the residual between neighbours on one SP5 branch (its angles within _BRANCH_JUMP), two close
-# branches of opposite sign at one grid value (a fold of the solution curve), or a small local minimum of
-# |e| (a near-tangent zero). A uniform grid of 128 found 80-90 % of the solutions of random arms, 1024
-# about 98 %, the two levels all of them in the tests.
-SEARCH_GRID = 128
-SEARCH_REFINE = 24
-_BRANCH_JUMP = 0.5
-_LOW_RESIDUAL = 0.2
-_SEARCH_SLOTS = 64  # seeds kept per target (a 6R arm has at most 16 solutions; repeats are merged)
+# 1-D search (:mod:`robokin.ik.search`): SEARCH_GRID values of the searched joint over a turn, then the
+# zeros of each branch bracketed (sign changes, zoomed near-tangent minima) and refined. 256 values (about
+# 0.025 rad apart) found every source configuration of 10^3 random targets on random arms of each search
+# family (benchmarks/ik_search.py).
+SEARCH_GRID = 256
+# A zoomed minimum of the residual at or below this is a double root (a tangency): seeded and polished.
+# The residuals are a cosine difference (two_intersecting) and a length over the arm's length L
+# (two_parallel), both of order 1 away from solutions.
+DOUBLE_ROOT_TOL = 1e-8
+_SEARCH_SLOTS = 32  # zeros kept per target (a 6R arm has at most 16 solutions; repeats are merged later)
 
 
-def _scan(g: _Geometry, Rt: np.ndarray, X: np.ndarray, t: np.ndarray, periodic: bool) -> tuple[np.ndarray, ...]:
-    """The residual on grids of q1 and the candidates of zeros (see the constants above).
-
-    Args:
-        Rt: ``(M, 3, 3)``; X: ``(M, 3)`` the target position of the point where axes 5 and 6 meet;
-        t: ``(M, G)`` increasing values of q1 [rad]; periodic: the grid wraps around a whole turn.
-
-    Returns:
-        ``cand (M, G, 10)`` and the seed angles ``(M, G, 10, 4)`` of (q1, q2, q3, q4): 4 branch slots for
-        sign changes and small minima, then the 6 branch pairs for folds.
-    """
-    H, P = g.H, g.P
-    h = [H[i] for i in range(6)]
-    X0, _, _ = _meet(h[4], P[4], h[5], P[5])
-    o1 = P[0]
-    p12, p23, p34, p4X = P[1] - o1, P[2] - P[1], P[3] - P[2], X0 - P[3]
-    M, G = t.shape
-    c, s = np.cos(t), np.sin(t)
-    Xp = rotate_cs(h[0], c, -s, (X - o1)[:, None, :]) - p12  # (M, G, 3)
-    t2, q3, q4, ok, ls = sp5_kernel(-p23, Xp, p34, p4X, h[1], h[2], h[3])  # (M, G, 4)
-    q2 = -t2
-    z = rotate_cs(h[0], c, -s, (Rt @ h[5])[:, None, :])[..., None, :]  # R1ᵀ Rt h6, (M, G, 1, 3)
-    for hi, qi in ((h[1], q2), (h[2], q3), (h[3], q4)):
-        z = rotate(hi, -qi, z)
-    e = z @ h[4] - h[4] @ h[5]  # (M, G, 4)
-    ok = ok & ~ls[..., None]
-    Q = np.stack([q2, q3, q4], -1)  # (M, G, 4, 3)
-    nxt = np.roll(np.arange(G), -1)
-    prev = np.roll(np.arange(G), 1)
-    # The branch at the next grid value: the valid slot whose angles are nearest (slot order may change).
-    gap = np.abs(np.angle(np.exp(1j * (Q[:, nxt][:, :, None, :, :] - Q[:, :, :, None, :])))).max(-1)  # (M, G, 4, 4)
-    gap = np.where(ok[:, nxt][:, :, None, :], gap, np.inf)
-    match = np.argmin(gap, axis=-1)
-    jump = np.take_along_axis(gap, match[..., None], -1)[..., 0]
-    e_next = np.take_along_axis(e[:, nxt], match, -1)
-    same = ok & (jump < _BRANCH_JUMP)
-    if not periodic:
-        same[:, -1] = False
-    cross_ = same & (np.sign(e) != np.sign(e_next))
-    ae = np.abs(e)
-    low = (ae < _LOW_RESIDUAL) & ~cross_
-    low &= ae <= ae[:, nxt].min(-1, keepdims=True)
-    low &= ae <= ae[:, prev].min(-1, keepdims=True)
-    Qn = np.take_along_axis(Q[:, nxt], match[..., None], -2)
-    frac = np.where(cross_, e / np.where(cross_, e - e_next, 1.0), 0.0)
-    step = np.diff(t, axis=-1, append=t[:, :1] + 2.0 * np.pi)[..., None]  # (M, G, 1)
-    seeds = np.concatenate(
-        [(t[..., None] + frac * step)[..., None], Q + frac[..., None] * np.angle(np.exp(1j * (Qn - Q)))], -1
-    )
-    cand = [cross_ | low]
-    for b1, b2 in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)):
-        fold = ok[..., b1] & ok[..., b2] & (np.sign(e[..., b1]) != np.sign(e[..., b2]))
-        fold &= np.abs(np.angle(np.exp(1j * (Q[..., b1, :] - Q[..., b2, :])))).max(-1) < _BRANCH_JUMP
-        mean = Q[..., b1, :] + 0.5 * np.angle(np.exp(1j * (Q[..., b2, :] - Q[..., b1, :])))
-        cand.append(fold[..., None])
-        seeds = np.concatenate([seeds, np.concatenate([t[..., None], mean], -1)[..., None, :]], -2)
-    return np.concatenate(cand, -1), seeds
+def _search_slots(N: int, rows: np.ndarray, values: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Zeros ``values (S, m)`` of targets ``rows (S,)`` (sorted) where ``keep (S,)``, packed into
+    ``(N, _SEARCH_SLOTS, m)`` slots and their mask ``(N, _SEARCH_SLOTS)``."""
+    rows, values = rows[keep], values[keep]
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+    fits = rank < _SEARCH_SLOTS
+    out = np.zeros((N, _SEARCH_SLOTS, values.shape[-1]))
+    out[rows[fits], rank[fits]] = values[fits]
+    mask = np.zeros((N, _SEARCH_SLOTS), dtype=bool)
+    mask[rows[fits], rank[fits]] = True
+    return out, mask
 
 
 def _two_intersecting(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -661,33 +632,47 @@ def _two_intersecting(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.n
     The point X is fixed in the last link, so its target position is known. For a value t of q1,
     ``R(h2, −q2)(R1ᵀ(X − o1) − p12) − p23 = R(h3, q3)(p34 + R(h4, q4) p4X)`` is subproblem 5 in
     (q2, q3, q4), and joints 5 and 6 can then reach the target rotation iff the residual
-    ``e(t) = h5ᵀ R04ᵀ Rt h6 − h5ᵀ h6`` vanishes (a rotation about h5 keeps the h5 component). Zeros of e
-    are bracketed on two levels of grids (:func:`_scan`); each gives a seed (q5, q6 by SP1) that the caller
-    polishes by Gauss–Newton steps on the true arm, and verifies.
+    ``e(t) = h5ᵀ R04ᵀ Rt h6 − h5ᵀ h6`` vanishes (a rotation about h5 keeps the h5 component). Every zero
+    of e on each of SP5's four branches is found by :func:`robokin.ik.search.find_zeros` (the branches are
+    evaluated on all four roots of SP5's quartic, real or not: a complex pair shares one angle, which
+    continues the two real branches that meet at a fold); zeros off the real branches are dropped, and each
+    other gives q5, q6 by SP1. The caller polishes them by Gauss–Newton steps on the true arm and verifies.
 
     Returns:
-        ``(q (N, 64, 6), seed (N, 64))``: the seeds, and which slots hold one.
+        ``(q (N, 32, 6), seed (N, 32))``: the zeros, and which slots hold one.
     """
     h = [g.H[i] for i in range(6)]
     X0, _, _ = _meet(h[4], g.P[4], h[5], g.P[5])
-    X = p - (Rt @ (g.p0 - X0)[..., None])[..., 0]  # (N, 3)
+    X = p - (Rt @ (g.p0 - X0)[..., None])[..., 0]  # (N, 3) the target position of X
+    o1 = g.P[0]
+    p12, p23, p34, p4X = g.P[1] - o1, g.P[2] - g.P[1], g.P[3] - g.P[2], X0 - g.P[3]
+    Rth6 = Rt @ h[5]  # (N, 3)
+    h56 = h[4] @ h[5]
+
+    def solve(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At q1 = t ``(C, G)`` of the targets ``rows``: e, (q2, q3, q4) and SP5's exact slots."""
+        c, s = np.cos(t), np.sin(t)
+        Xp = rotate_cs(h[0], c, -s, (X[rows] - o1)[:, None, :]) - p12  # (C, G, 3)
+        t2, q3, q4, ok, ls = sp5_kernel(-p23, Xp, p34, p4X, h[1], h[2], h[3])  # (C, G, 4)
+        q2 = -t2
+        z = rotate_cs(h[0], c, -s, Rth6[rows][:, None, :])[..., None, :]  # R1ᵀ Rt h6, (C, G, 1, 3)
+        for hi, qi in ((h[1], q2), (h[2], q3), (h[3], q4)):
+            z = rotate(hi, -qi, z)
+        e = z @ h[4] - h56  # (C, G, 4)
+        Q = np.stack([q2, q3, q4], -1)
+        return e, Q, ok & ~ls[..., None]
+
+    def branches(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return solve(rows, t)[:2]
+
     N = X.shape[0]
-    t = np.broadcast_to(np.linspace(-np.pi, np.pi, SEARCH_GRID, endpoint=False), (N, SEARCH_GRID))
-    cand, _ = _scan(g, Rt, X, t, periodic=True)
-    n_c, g_c = np.nonzero(cand.any(-1))  # coarse grid values with a candidate, per target
-    step = 2.0 * np.pi / SEARCH_GRID
-    fine = t[n_c, g_c][:, None] + np.linspace(-1.5 * step, 1.5 * step, SEARCH_REFINE)  # (C, F)
-    cand, seeds = _scan(g, Rt[n_c], X[n_c], fine, periodic=False)
-    c_idx, _, _ = np.nonzero(cand)
-    n_idx = n_c[c_idx]
-    found = seeds[cand]  # (S, 4), ordered by target (n_c is sorted)
-    rank = np.arange(n_idx.size) - np.searchsorted(n_idx, n_idx)
-    keep = rank < _SEARCH_SLOTS
-    arm = np.zeros((N, _SEARCH_SLOTS, 4))
-    arm[n_idx[keep], rank[keep]] = found[keep]
-    seeded = np.zeros((N, _SEARCH_SLOTS), dtype=bool)
-    seeded[n_idx[keep], rank[keep]] = True
-    # q5, q6 of each seed by SP1 (least squares where the seed is not exact).
+    rows, t, Q, _ = search.find_zeros(branches, N, SEARCH_GRID, DOUBLE_ROOT_TOL)
+    # Keep the zeros on a real branch of SP5 (the slot nearest the zero's angles is a solution of it).
+    _, Qs, ok = solve(rows, t[:, None])
+    nearest = np.argmin(np.abs(np.angle(np.exp(1j * (Qs[:, 0] - Q[:, None, :])))).max(-1), axis=-1)
+    real = ok[np.arange(rows.size), 0, nearest]
+    arm, seeded = _search_slots(N, rows, np.concatenate([t[:, None], Q], -1), real)
+    # q5, q6 of each zero by SP1 (least squares where the zero is not exact).
     z = (Rt @ h[5])[:, None, :]
     v = _perpendicular(h[5])
     w = (Rt @ v)[:, None, :]
@@ -698,6 +683,88 @@ def _two_intersecting(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.n
     w = rotate(h[4], -q5, w)
     q6 = sp1_kernel(np.broadcast_to(v, w.shape), w, h[5])
     return np.concatenate([arm, q5[..., None], q6[..., None]], -1), seeded
+
+
+def _two_parallel(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Axes 2 and 3 parallel: a 1-D search over q1 (IK-Geo's "two parallel" case, sec. 4).
+
+    With ``R23 = R2 R3 = R(h2, θ)`` (θ = q2 ± q3), ``Rr = R1ᵀ Rt = R23 R4 R5 R6`` and
+    ``w = R1ᵀ(p − o1) − p12``, the position reads ``w − Rr p6T − Rr R6ᵀ p56 = R2 p23 + R23 (p34 + R4 p45)``.
+    Its h2 component and ``h2ᵀ R4 h5 = h2ᵀ Rr R6ᵀ h5`` (from ``h2ᵀ R23 = h2ᵀ``, ``R5 h5 = h5``) are
+    subproblem 6 in (q4, −q6); then θ by SP1 (``R(h2, θ) R4 h5 = Rr R6ᵀ h5``), and the remaining vector
+    ``v = R2 p23`` must have the length of ``p23`` across h2: the residual is ``e = (‖v⊥‖ − ‖p23⊥‖) / L``.
+    Every zero of e on each of SP6's four branches (evaluated on all four roots, as in
+    :func:`_two_intersecting`) gives q2 by SP1, q3 = ±(θ − q2) and q5 by SP1.
+
+    Returns:
+        ``(q (N, 32, 6), seed (N, 32))``: the zeros, and which slots hold one.
+    """
+    H, P = g.H, g.P
+    h1, h2, h4, h5, h6 = (H[i] for i in (0, 1, 3, 4, 5))
+    s3 = 1.0 if float(H[2] @ h2) > 0.0 else -1.0  # R3 = R(h2, s3 q3)
+    o1 = P[0]
+    p12, p23, p34, p45, p56, p6T = (
+        np.asarray(x) for x in (P[1] - o1, P[2] - P[1], P[3] - P[2], P[4] - P[3], P[5] - P[4], g.p0 - P[5])
+    )
+    p23_perp = float(np.linalg.norm(p23 - (p23 @ h2) * h2))
+    L = _length(g)
+    x = p - o1  # (N, 3)
+    Rt_p6T = Rt @ p6T  # (N, 3)
+    d0 = float(h2 @ (p23 + p34))
+
+    def solve(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, ...]:
+        """At q1 = t ``(C, G)``: e ``(C, G, 4)``, (q4, q6, θ) ``(C, G, 4, 3)``, SP6's exact slots, and v."""
+        c, s = np.cos(t), np.sin(t)
+        w = rotate_cs(h1, c, -s, x[rows][:, None, :]) - p12  # (C, G, 3)
+        Rr_p6T = rotate_cs(h1, c, -s, Rt_p6T[rows][:, None, :])
+        Rrt_h2 = (np.swapaxes(Rt[rows], -1, -2)[:, None] @ rotate_cs(h1, c, s, h2)[..., None])[..., 0]  # Rrᵀ h2
+        d1 = dot(w - Rr_p6T, h2) - d0
+        hs = np.stack(np.broadcast_arrays(h2, Rrt_h2, h2, -Rrt_h2), -2)  # (C, G, 4, 3)
+        ks = np.stack(np.broadcast_arrays(h4, h6, h4, h6), -2)
+        ps = np.stack(np.broadcast_arrays(p45, p56, h5, h5), -2)
+        hs, ks, ps = np.broadcast_arrays(hs, ks, ps)
+        d = np.stack([d1, np.zeros_like(d1)], -1)
+        q4, t6, ok, ls = sp6_kernel(hs, ks, ps, d)  # (C, G, 4)
+        q6 = -t6
+
+        def rr(vec: np.ndarray) -> np.ndarray:  # Rr vec = R1ᵀ Rt vec for vec (C, G, 4, 3)
+            y = (Rt[rows][:, None, None] @ vec[..., None])[..., 0]
+            return rotate_cs(h1, c[..., None], -s[..., None], y)
+
+        R6t_h5 = rotate(h6, -q6, np.broadcast_to(h5, q6.shape + (3,)))
+        R4_h5 = rotate(h4, q4, np.broadcast_to(h5, q4.shape + (3,)))
+        theta = sp1_kernel(R4_h5, rr(R6t_h5), h2)
+        Rr_R6t_p56 = rr(rotate(h6, -q6, np.broadcast_to(p56, q6.shape + (3,))))
+        tail = p34 + rotate(h4, q4, np.broadcast_to(p45, q4.shape + (3,)))
+        v = (w - Rr_p6T)[..., None, :] - Rr_R6t_p56 - rotate(h2, theta, tail)  # = R2 p23 at a solution
+        v_perp = v - dot(v, h2)[..., None] * h2
+        e = (np.linalg.norm(v_perp, axis=-1) - p23_perp) / L
+        return e, np.stack([q4, q6, theta], -1), ok & ~ls[..., None], v
+
+    def branches(rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        e, Q, _, _ = solve(rows, t)
+        return e, Q
+
+    N = x.shape[0]
+    rows, t, Q, _ = search.find_zeros(branches, N, SEARCH_GRID, DOUBLE_ROOT_TOL)
+    _, Qs, ok, vs = solve(rows, t[:, None])
+    nearest = np.argmin(np.abs(np.angle(np.exp(1j * (Qs[:, 0] - Q[:, None, :])))).max(-1), axis=-1)
+    r = np.arange(rows.size)
+    real = ok[r, 0, nearest]
+    v = vs[r, 0, nearest]  # (S, 3)
+    q4, q6, theta = Q[:, 0], Q[:, 1], Q[:, 2]
+    q2 = sp1_kernel(np.broadcast_to(p23, v.shape), v, h2)
+    q3 = s3 * (theta - q2)
+    # q5: R(h5, q5) u = R4ᵀ R(h2, −θ) Rr R6ᵀ u for a unit u ⟂ h5.
+    u = _perpendicular(h5)
+    y = rotate(h6, -q6, np.broadcast_to(u, q6.shape + (3,)))
+    y = (Rt[rows] @ y[..., None])[..., 0]
+    y = rotate(h1, -t, y)
+    y = rotate(h2, -theta, y)
+    y = rotate(h4, -q4, y)
+    q5 = sp1_kernel(np.broadcast_to(u, y.shape), y, h5)
+    q = np.stack([t, q2, q3, q4, q5, q6], -1)
+    return _search_slots(N, rows, q, real)
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -957,8 +1024,8 @@ def solve_validated(
     # miss, whose answers are only close); the others are not solutions and are not evaluated (error inf),
     # which spares the fk of up to half the slots on arms with tight limits.
     inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
-    search = family.name == "two_intersecting"
-    if search:  # seeds of the 1-D search: all polished, wherever they are
+    searched = family.name in SEARCH_FAMILIES
+    if searched:  # zeros of the 1-D search: all polished (to full precision), wherever they are
         cand = exact.reshape(-1)
     elif family.exact:
         cand = exact.reshape(-1) & inside
@@ -966,13 +1033,15 @@ def solve_validated(
         cand = np.ones_like(inside)
     pe, re = _pose_errors(robot, flat_q, Rf, pf, cand)
     need = cand & ((pe > POSITION_TOLERANCE) | (re > ROTATION_TOLERANCE))
-    if not search:
+    if searched:
+        need = cand
+    else:
         need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
     if need.any():
         free = np.array([i for i in range(n) if i != j])
         rows = np.flatnonzero(need)
         flat_q = flat_q.copy()
-        steps = SEARCH_POLISH_STEPS if search else POLISH_STEPS
+        steps = SEARCH_POLISH_STEPS if searched else POLISH_STEPS
         polished = _polish(robot, flat_q[rows], Rf[rows], pf[rows], free, steps)
         polished = np.pi - np.mod(np.pi - polished, 2.0 * np.pi)
         flat_q[rows] = _wrap_into_limits(polished, lower, upper, revolute)

@@ -1,0 +1,388 @@
+"""Every zero of a branched function of one angle, batched: the 1-D search of the analytic IK families.
+
+A search family of :mod:`robokin.ik.analytic` fixes one joint at an angle ``t`` and solves the rest by
+subproblems, which give up to ``B`` branches (solution slots); on each branch a residual ``e_b(t)`` vanishes
+exactly at the inverse-kinematics solutions (IK-Geo, Elias & Wen, arXiv 2211.05737, sec. 4). This module
+finds every zero of every branch over a whole turn of ``t``, for ``N`` problems at once:
+
+1. **Grid.** ``e`` on ``grid`` values of ``t`` over ``[−π, π)``; the slots of neighbouring values are
+   matched by the branch's other angles (the subproblem's slot order may change with ``t``). A branch
+   evaluated past the end of its real range (a fold of the solution curve, where two branches meet) should
+   go on continuously, e.g. the angle of a complex root pair, so that a zero between the last real grid
+   value and the fold is still a sign change on one branch (the caller rejects zeros off the real branches).
+2. **Brackets**: a sign change of a branch between neighbours.
+3. **Near-tangent minima** (double roots, or two zeros within one grid step): a grid minimum of ``|e_b|``
+   that is small against the change of ``e_b`` to its neighbours is zoomed into by local grids of
+   :data:`ZOOM_POINTS` values; a sign change there gives two brackets, a minimum within ``double_tol`` after
+   :data:`ZOOM_LEVELS` levels a double-root seed.
+4. **Refinement** of every bracket by the Illinois variant of regula falsi with bisection steps
+   (:data:`REFINE_STEPS` evaluations), following the branch by its angles.
+
+Every step is one vectorised evaluation over all problems (and brackets) at once; no loop over problems.
+The zeros come back unverified: the caller completes the other joints and checks them with the forward
+kinematics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["Evaluate", "find_zeros", "ZOOM_POINTS", "ZOOM_LEVELS", "REFINE_STEPS"]
+
+# evaluate(rows (C,), t (C, G)) -> (e (C, G, B), angles (C, G, B, k)): the residual of each branch and the
+# branch's other angles [rad] at t, for the problems ``rows``.
+Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+# A grid minimum of |e_b| is zoomed into when it is below TANGENT_RATIO times the larger change of e_b to its
+# two neighbours: a smooth dip e ≈ m + a (t − t0)² sampled at step h changes by about a h² between
+# neighbours, so a dip whose bottom m could reach zero between them has m of that order; 4 leaves a margin
+# for the third-order terms.
+TANGENT_RATIO = 4.0
+# Local grid of a zoom: ZOOM_POINTS values over the window around the minimum, which shrinks to the two
+# neighbours of the local minimum each level (by 2/(ZOOM_POINTS − 1)); after ZOOM_LEVELS levels the window
+# is about 1e-8 of a coarse step.
+ZOOM_POINTS = 16
+ZOOM_LEVELS = 8
+# Intervals of the grid whose branches do not match one-to-one hold a fold (two branches meet, a square-root
+# point of the solution curve): they are cut into FOLD_POINTS sub-intervals, FOLD_LEVELS times, around it.
+FOLD_POINTS = 8
+FOLD_LEVELS = 5
+# ... and so do intervals over which a branch's angles move by MAX_GAP [rad] or more (a near-singular
+# stretch, where the branches can pass close to one another).
+MAX_GAP = 0.25
+# Seeds at a fold are the slots whose |e| there is at most FOLD_SEED (e moves like the square root of the
+# distance to the fold: about 1e-3 times its slope scale over the last level's 1e-6 rad).
+FOLD_SEED = 0.05
+# Two slots whose angles differ by less than this [rad] are one branch (the two roots of a complex pair).
+_SAME = 1e-6
+# Evaluations per bracket in the refinement; every BISECT_EVERY-th is a bisection (a guaranteed halving,
+# for branches that end in a fold, where e behaves like a square root and regula falsi is slow).
+REFINE_STEPS = 24
+BISECT_EVERY = 4
+
+
+def _wrap(a: np.ndarray) -> np.ndarray:
+    return np.pi - np.mod(np.pi - a, 2.0 * np.pi)
+
+
+def _branch_gap(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Largest angle difference (mod 2π) between branch angles ``A (..., k)`` and ``B (..., k)``."""
+    return np.abs(_wrap(A - B)).max(-1)
+
+
+def _pick(e: np.ndarray, Q: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The slot of ``e (C, B)``, ``Q (C, B, k)`` whose angles are nearest ``ref (C, k)``: ``(e (C,), Q (C, k))``."""
+    j = np.argmin(_branch_gap(Q, ref[:, None, :]), axis=-1)
+    rows = np.arange(e.shape[0])
+    return e[rows, j], Q[rows, j]
+
+
+def _sign(e: np.ndarray) -> np.ndarray:
+    """+1 for e ≥ 0 (zero counts as positive, so that an exact zero on the grid is a sign change once)."""
+    return np.where(e >= 0.0, 1.0, -1.0)
+
+
+def _evaluate(evaluate: Evaluate, rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(all="ignore"):
+        e, Q = evaluate(rows, t)
+    return np.nan_to_num(e, nan=np.inf), np.nan_to_num(Q)
+
+
+def _matches(Qa: np.ndarray, Qb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Branch matching across intervals, ``Qa``, ``Qb`` ``(C, B, k)`` the angles at the two ends.
+
+    Returns:
+        ``fwd (C, B)`` the nearest slot at b of each slot at a, ``back (C, B)`` the nearest at a of each at
+        b, and ``clean (C,)``: the matching is one-to-one once slots with equal angles (the two members of
+        a complex pair) are taken as one. An interval with a fold (two branches meeting) is not clean.
+    """
+    D = _branch_gap(Qa[:, :, None, :], Qb[:, None, :, :])  # (C, B, B)
+    fwd = np.argmin(D, axis=-1)
+    back = np.argmin(D, axis=-2)
+    same_a = _branch_gap(Qa[:, :, None, :], Qa[:, None, :, :]) < _SAME  # (C, B, B)
+    same_b = _branch_gap(Qb[:, :, None, :], Qb[:, None, :, :]) < _SAME
+    C, B = fwd.shape
+    r = np.arange(C)[:, None]
+    round_a = same_a[r, np.arange(B), back[r, fwd]]  # a -> b -> a returns to an equal slot
+    round_b = same_b[r, np.arange(B), fwd[r, back]]
+    # as many distinct branches at both ends
+    distinct_a = (np.argmax(same_a, axis=-1) == np.arange(B)).sum(-1)
+    distinct_b = (np.argmax(same_b, axis=-1) == np.arange(B)).sum(-1)
+    clean = round_a.all(-1) & round_b.all(-1) & (distinct_a == distinct_b)
+    clean &= np.take_along_axis(D, fwd[..., None], -1).max((-1, -2)) < MAX_GAP
+    # a slot with a twin (a complex pair) matched to one without (a real branch) means folds inside
+    twin_a, twin_b = same_a.sum(-1) > 1, same_b.sum(-1) > 1  # (C, B)
+    clean &= (twin_a == np.take_along_axis(twin_b, fwd, -1)).all(-1)
+    clean &= (twin_b == np.take_along_axis(twin_a, back, -1)).all(-1)
+    return fwd, back, clean
+
+
+def _tangent(e: np.ndarray, e_prev: np.ndarray, e_next: np.ndarray) -> np.ndarray:
+    """Near-tangent minima: ``|e|`` of a branch no larger than at its neighbours on the branch (``e_prev``,
+    ``e_next``, all of one sign) and within TANGENT_RATIO times the larger change to them."""
+    finite = np.isfinite(e) & np.isfinite(e_next) & np.isfinite(e_prev)
+    s = _sign(e)
+    tangent = finite & (_sign(e_next) == s) & (_sign(e_prev) == s)
+    tangent &= (s * e_next >= s * e) & (s * e_prev >= s * e)
+    with np.errstate(invalid="ignore"):
+        tangent &= np.abs(e) <= TANGENT_RATIO * np.maximum(np.abs(e_next - e), np.abs(e_prev - e))
+    return tangent
+
+
+def _sign_changes(
+    rows: np.ndarray,
+    ta: np.ndarray,
+    tb: np.ndarray,
+    ea: np.ndarray,
+    Qa: np.ndarray,
+    eb: np.ndarray,
+    Qb: np.ndarray,
+    fwd: np.ndarray,
+    back: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Brackets of the branches that change sign across intervals ``[ta, tb]`` ``(C,)`` (values ``ea``,
+    ``eb`` ``(C, B)``, angles ``Qa``, ``Qb`` ``(C, B, k)``), the slots matched both ways (``fwd``, ``back``
+    from :func:`_matches`)."""
+    C, B = ea.shape
+    c, bi = np.nonzero(np.ones((C, B), dtype=bool))
+    pairs = np.unique(np.concatenate([(c * B + bi) * B + fwd[c, bi], (c * B + back[c, bi]) * B + bi]))
+    b2, b1, c = pairs % B, pairs // B % B, pairs // (B * B)
+    e1, e2 = ea[c, b1], eb[c, b2]
+    ch = np.isfinite(e1) & np.isfinite(e2) & (_sign(e1) != _sign(e2))
+    c, b1, b2 = c[ch], b1[ch], b2[ch]
+    return (rows[c], ta[c], tb[c], ea[c, b1], eb[c, b2], Qa[c, b1], Qb[c, b2])
+
+
+def find_zeros(
+    evaluate: Evaluate, n: int, grid: int, double_tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every zero over ``t ∈ [−π, π)`` of every branch of ``evaluate``, for ``n`` problems.
+
+    Args:
+        evaluate: ``evaluate(rows, t)`` with ``rows`` ``(C,)`` problem indices and ``t`` ``(C, G)`` [rad]
+            returns ``e`` ``(C, G, B)`` (the residual of each branch; its unit is the caller's) and the
+            branch's other angles ``(C, G, B, k)`` [rad], by which branches are followed.
+        n: Number of problems.
+        grid: Number of grid values over the turn.
+        double_tol: A zoomed minimum ``|e|`` at or below this is a double root (a seed), in ``e``'s unit.
+
+    Returns:
+        ``rows (S,)`` the problem of each zero (sorted), ``t (S,)`` [rad] in ``(−π, π]``, ``angles (S, k)``
+        the branch's other angles there, and ``e (S,)`` the residual there (seeds of zeros next to a fold
+        have a larger one: the caller polishes and verifies every zero).
+    """
+    t = np.broadcast_to(np.linspace(-np.pi, np.pi, grid, endpoint=False), (n, grid))
+    rows = np.arange(n)
+    e, Q = _evaluate(evaluate, rows, t)  # (n, G, B), (n, G, B, k)
+    nxt = np.roll(np.arange(grid), -1)
+    prv = np.roll(np.arange(grid), 1)
+    step = 2.0 * np.pi / grid
+    k = Q.shape[-1]
+    B = e.shape[-1]
+    # 2. Intervals between neighbours: sign changes where the branches match one-to-one, local grids
+    # (FOLD_POINTS values, FOLD_LEVELS deep) where they do not (a fold inside).
+    fwd, back, clean = (
+        x.reshape((n, grid) + x.shape[1:]) for x in _matches(Q.reshape(-1, B, k), Q[:, nxt].reshape(-1, B, k))
+    )
+    m_next = fwd
+    m_prev = back[:, prv]  # the nearest slot at t_{i−1} of each slot at t_i
+    e_next = np.take_along_axis(e[:, nxt], m_next, -1)
+    e_prev = np.take_along_axis(e[:, prv], m_prev, -1)
+    pn, gi = np.nonzero(clean)
+    brackets = [
+        _sign_changes(
+            pn,
+            t[pn, gi],
+            t[pn, gi] + step,
+            e[pn, gi],
+            Q[pn, gi],
+            e[pn, nxt[gi]],
+            Q[pn, nxt[gi]],
+            fwd[pn, gi],
+            back[pn, gi],
+        )
+    ]
+    seeds: list[tuple[np.ndarray, ...]] = []
+    pn, gi = np.nonzero(~clean)
+    if pn.size:
+        more, fold_seeds = _folds(
+            evaluate, pn, t[pn, gi], step, e[pn, gi], Q[pn, gi], e[pn, nxt[gi]], Q[pn, nxt[gi]], double_tol
+        )
+        brackets += more
+        seeds += fold_seeds
+    # 3. Near-tangent minima of |e| on a branch, with no sign change to either neighbour.
+    pn, gi, bi = np.nonzero(_tangent(e, e_prev, e_next))
+    if pn.size:
+        more, tangent_seeds = _zoom(evaluate, pn, t[pn, gi], step, Q[pn, gi, bi], double_tol)
+        brackets += more
+        seeds += tangent_seeds
+    # One refinement of every bracket at once (grid, fold and zoom brackets alike).
+    brackets = [b for b in brackets if b[0].size]
+    zeros = [z for z in seeds if z[0].size]
+    if brackets:
+        zeros.append(_refine(evaluate, *(np.concatenate(parts) for parts in zip(*brackets))))
+    if not zeros:
+        return np.zeros(0, dtype=int), np.zeros(0), np.zeros((0, k)), np.zeros(0)
+    r, tz, Qz, ez = (np.concatenate(parts) for parts in zip(*zeros))
+    order = np.argsort(r, kind="stable")
+    return r[order], _wrap(tz[order]), Qz[order], ez[order]
+
+
+_Zeros = list[tuple[np.ndarray, ...]]
+
+
+def _folds(
+    evaluate: Evaluate,
+    rows: np.ndarray,
+    ta: np.ndarray,
+    step: float,
+    ea: np.ndarray,
+    Qa: np.ndarray,
+    eb: np.ndarray,
+    Qb: np.ndarray,
+    double_tol: float,
+) -> tuple[_Zeros, _Zeros]:
+    """Intervals with a fold: local grids of FOLD_POINTS values, FOLD_LEVELS deep, around the fold.
+
+    Returns the brackets of sign changes in the clean sub-intervals, and seeds (the slot with the least
+    ``|e|`` at either end) of the sign changes in the sub-interval that still holds the fold at the end.
+    """
+    brackets: _Zeros = []
+    seeds: _Zeros = []
+    B, k = ea.shape[-1], Qa.shape[-1]
+    u = np.linspace(0.0, 1.0, FOLD_POINTS + 1)[1:-1]
+    for _ in range(FOLD_LEVELS):
+        C = rows.size
+        tt = ta[:, None] + step * u  # (C, F − 1)
+        e_in, Q_in = _evaluate(evaluate, rows, tt)
+        E = np.concatenate([ea[:, None], e_in, eb[:, None]], 1)  # (C, F + 1, B)
+        QQ = np.concatenate([Qa[:, None], Q_in, Qb[:, None]], 1)
+        T = np.concatenate([ta[:, None], tt, (ta + step)[:, None]], 1)
+        F = FOLD_POINTS
+        fwd, back, clean = _matches(QQ[:, :-1].reshape(-1, B, k), QQ[:, 1:].reshape(-1, B, k))
+        c, j = np.divmod(np.arange(C * F), F)
+        sub = (c, j)
+        args = (rows[c], T[sub], T[c, j + 1], E[sub], QQ[sub], E[c, j + 1], QQ[c, j + 1], fwd, back)
+        ok = clean
+        brackets.append(_sign_changes(*(x[ok] for x in args)))
+        # Near-tangent minima at the inner values of the local grid (e.g. a double root next to the fold).
+        fw, bk = fwd.reshape(C, F, B), back.reshape(C, F, B)
+        e_mid = E[:, 1:-1]  # (C, F − 1, B)
+        e_next = np.take_along_axis(E[:, 2:], fw[:, 1:], -1)
+        e_prev = np.take_along_axis(E[:, :-2], bk[:, :-1], -1)
+        cc, jj, bb = np.nonzero(_tangent(e_mid, e_prev, e_next))
+        if cc.size:
+            more, tangent_seeds = _zoom(evaluate, rows[cc], T[cc, jj + 1], step / F, QQ[cc, jj + 1, bb], double_tol)
+            brackets += more
+            seeds += tangent_seeds
+        # The sub-intervals that still hold a fold are looked at closer.
+        bad = ~ok
+        rows, ta, ea, Qa, eb, Qb = (
+            rows[c[bad]],
+            T[c[bad], j[bad]],
+            E[c[bad], j[bad]],
+            QQ[c[bad], j[bad]],
+            E[c[bad], j[bad] + 1],
+            QQ[c[bad], j[bad] + 1],
+        )
+        step = step / F
+        if rows.size == 0:
+            return brackets, seeds
+    # Still a fold within a sub-interval of about 1e-6 rad: a sign change across it (any pairing of slots),
+    # or an |e| there within √double_tol (e touching zero at the fold: a double root where the branches
+    # meet, e moving like the square root of the distance to it), is a zero at the fold to within the
+    # polish's reach; every distinct slot at the first end is a seed (two zeros may sit next to one fold,
+    # one on each branch that meets there).
+    fin_a, fin_b = np.isfinite(ea), np.isfinite(eb)
+    pos = (fin_a & (ea >= 0)).any(-1) | (fin_b & (eb >= 0)).any(-1)
+    neg = (fin_a & (ea < 0)).any(-1) | (fin_b & (eb < 0)).any(-1)
+    touch = (np.where(fin_a, np.abs(ea), np.inf).min(-1) <= np.sqrt(double_tol)) | (
+        np.where(fin_b, np.abs(eb), np.inf).min(-1) <= np.sqrt(double_tol)
+    )
+    first = np.argmax(_branch_gap(Qa[:, :, None, :], Qa[:, None, :, :]) < _SAME, axis=-1) == np.arange(B)
+    small = np.abs(np.where(fin_a, ea, np.inf)) <= FOLD_SEED  # (a slot far from zero is not at one)
+    c, b = np.nonzero(((pos & neg) | touch)[:, None] & first & small)
+    return brackets, seeds + [(rows[c], ta[c], Qa[c, b], ea[c, b])]
+
+
+def _zoom(
+    evaluate: Evaluate, rows: np.ndarray, centre: np.ndarray, step: float, Q: np.ndarray, double_tol: float
+) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
+    """Local grids around near-tangent minima: brackets of the zeros they reveal, and double-root seeds."""
+    brackets: list[tuple[np.ndarray, ...]] = []
+    lo, hi = centre - step, centre + step
+    ref = Q
+    u = np.linspace(0.0, 1.0, ZOOM_POINTS)
+    for _ in range(ZOOM_LEVELS):
+        tt = lo[:, None] + (hi - lo)[:, None] * u  # (C, Z)
+        e, Qs = _evaluate(evaluate, rows, tt)  # (C, Z, B), (C, Z, B, k)
+        # Follow the branch outwards from the slot nearest the reference at the window's middle.
+        C, Z = tt.shape
+        ef = np.empty((C, Z))
+        Qf = np.empty((C, Z, Qs.shape[-1]))
+        mid = Z // 2
+        ef[:, mid], Qf[:, mid] = _pick(e[:, mid], Qs[:, mid], ref)  # (C,), (C, k)
+        for j in range(mid + 1, Z):
+            ef[:, j], Qf[:, j] = _pick(e[:, j], Qs[:, j], Qf[:, j - 1])
+        for j in range(mid - 1, -1, -1):
+            ef[:, j], Qf[:, j] = _pick(e[:, j], Qs[:, j], Qf[:, j + 1])
+        ok = np.asarray(np.isfinite(ef).all(-1))
+        change = ok[:, None] & (_sign(ef[:, :-1]) != _sign(ef[:, 1:]))  # (C, Z − 1)
+        c, i = np.nonzero(change)
+        if c.size:
+            brackets.append((rows[c], tt[c, i], tt[c, i + 1], ef[c, i], ef[c, i + 1], Qf[c, i], Qf[c, i + 1]))
+        keep = ok & ~np.any(change, axis=-1)
+        if not keep.any():
+            return brackets, []
+        rows, tt, ef, Qf = rows[keep], tt[keep], ef[keep], Qf[keep]
+        jm = np.clip(np.argmin(np.abs(ef), axis=-1), 1, Z - 2)
+        r = np.arange(rows.size)
+        lo, hi = tt[r, jm - 1], tt[r, jm + 1]
+        ref = Qf[r, jm]
+    best = np.argmin(np.abs(ef), axis=-1)
+    r = np.arange(rows.size)
+    e_min = ef[r, best]
+    double = np.abs(e_min) <= double_tol
+    seeds: _Zeros = [(rows[double], tt[r, best][double], Qf[r, best][double], e_min[double])]
+    return brackets, seeds
+
+
+def _refine(
+    evaluate: Evaluate,
+    rows: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    fa: np.ndarray,
+    fb: np.ndarray,
+    Qa: np.ndarray,
+    Qb: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Brackets ``[a, b]`` (``fa``, ``fb`` of opposite signs) of one branch each, narrowed to a zero."""
+    a, b, fa, fb, Qa, Qb = (np.array(x, dtype=float) for x in (a, b, fa, fb, Qa, Qb))
+    side = np.zeros(a.shape, dtype=int)  # which end was kept last (Illinois: halve a twice-kept end's value)
+    best_t, best_e, best_Q = a.copy(), np.full(a.shape, np.inf), Qa.copy()
+    for it in range(REFINE_STEPS):
+        w = b - a
+        x = (a * fb - b * fa) / np.where(fb != fa, fb - fa, 1.0)
+        bad = ~np.isfinite(x) | (x <= a + 1e-3 * w) | (x >= b - 1e-3 * w) | (it % BISECT_EVERY == BISECT_EVERY - 1)
+        x = np.where(bad, 0.5 * (a + b), x)
+        lam = ((x - a) / np.where(w > 0.0, w, 1.0))[:, None]
+        ref = Qa + lam * _wrap(Qb - Qa)
+        e, Qs = _evaluate(evaluate, rows, x[:, None])
+        fx, Qx = _pick(e[:, 0], Qs[:, 0], ref)
+        left = _sign(fx) == _sign(fa)  # the zero is in [x, b]
+        fa_new = np.where(left, fx, fa)
+        fb_new = np.where(left, fb, fx)
+        # Illinois: the end kept twice in a row has its value halved, so the secant moves towards it.
+        fb_new = np.where(left & (side == 1), 0.5 * fb_new, fb_new)
+        fa_new = np.where(~left & (side == -1), 0.5 * fa_new, fa_new)
+        side = np.where(left, 1, -1)
+        a, Qa = np.where(left, x, a), np.where(left[:, None], Qx, Qa)
+        b, Qb = np.where(left, b, x), np.where(left[:, None], Qb, Qx)
+        fa, fb = fa_new, fb_new
+        better = np.abs(fx) < np.abs(best_e)
+        best_t, best_e = np.where(better, x, best_t), np.where(better, fx, best_e)
+        best_Q = np.where(better[:, None], Qx, best_Q)
+    return rows, best_t, best_Q, best_e

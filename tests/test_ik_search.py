@@ -1,0 +1,84 @@
+"""The 1-D search of the analytic IK families (robokin.ik.search.find_zeros) on functions with known zeros:
+simple zeros, a double root, two zeros closer than a grid step, branches whose slots are permuted."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from robokin.ik import search
+
+
+def _zeros_of(evaluate, n=1, grid=256):
+    return search.find_zeros(evaluate, n, grid, double_tol=1e-8)
+
+
+def _close(found: np.ndarray, expected: float, tol: float) -> bool:
+    return bool((np.abs(np.angle(np.exp(1j * (found - expected)))) < tol).any())
+
+
+def test_simple_double_and_close_zeros_on_permuted_branches():
+    # branch 0: sin 3t = 1/2 (6 simple zeros); branch 1: 1 − cos(t − 0.7) (a double root at 0.7);
+    # branch 2: cos(t − 1) − cos(2e-4) (two zeros 4e-4 apart, inside one grid step of 0.025).
+    def evaluate(rows, t):
+        e = np.stack([np.sin(3 * t) - 0.5, 1 - np.cos(t - 0.7), np.cos(t - 1.0) - np.cos(2e-4)], -1)
+        Q = np.broadcast_to(np.array([[0.0], [2.0], [-2.0]]), e.shape + (1,)).copy()
+        # the slots come in an order that changes with t (a subproblem's roots are unordered)
+        perm = (np.floor(t * 7).astype(int) % 3)[..., None]
+        order = (np.arange(3) + perm) % 3
+        return np.take_along_axis(e, order, -1), np.take_along_axis(Q, order[..., None], -2)
+
+    rows, t, Q, e = _zeros_of(evaluate)
+    assert (rows == 0).all()
+    simple = [np.arcsin(0.5) / 3 + 2 * np.pi * m / 3 for m in range(3)]
+    simple += [(np.pi - np.arcsin(0.5)) / 3 + 2 * np.pi * m / 3 for m in range(3)]
+    for z in simple:
+        assert _close(t[Q[:, 0] == 0.0], z, 1e-10)
+    assert _close(t[Q[:, 0] == 2.0], 0.7, 1e-6)  # the double root (e is flat there: 1e-8 in e is 1e-4 in t)
+    assert _close(t[Q[:, 0] == -2.0], 1.0 - 2e-4, 1e-10) and _close(t[Q[:, 0] == -2.0], 1.0 + 2e-4, 1e-10)
+    assert (np.abs(e) <= 1e-8).all()
+
+
+def test_a_fold_where_two_branches_meet_and_continue_as_a_pair():
+    # Two branches θ = ±√(cos t − cos 0.3) meet at the folds t = ±0.3; beyond them both slots hold the
+    # pair's common value 0 (as a complex root pair's angle does). e = θ − 0.2 vanishes on the upper branch
+    # only, at cos t = cos 0.3 + 0.04, about 0.15 rad from the folds (and 0.007 at the other level below).
+    def evaluate(rows, t):
+        r = np.sqrt(np.maximum(np.cos(t) - np.cos(0.3), 0.0))
+        theta = np.stack([r, -r], -1)
+        return theta - 0.2, theta[..., None]
+
+    def zeros(level):
+        z = np.arccos(np.cos(0.3) + level**2)
+        return [z, -z]
+
+    rows, t, Q, e = _zeros_of(evaluate, grid=64)
+    for z in zeros(0.2):
+        assert _close(t[np.abs(e) < 1e-10], z, 1e-9)
+
+    # closer to the fold than a grid step: e = θ − 0.02
+    def evaluate2(rows, t):
+        e, Q = evaluate(rows, t)
+        return e + 0.18, Q
+
+    rows, t, Q, e = _zeros_of(evaluate2, grid=64)
+    for z in zeros(0.02):
+        assert abs(abs(z) - 0.3) < 2 * np.pi / 64
+        assert _close(t[np.abs(e) < 1e-10], z, 1e-9)
+
+
+def test_batched_problems_keep_their_own_zeros():
+    a = np.array([-2.0, 0.1, 1.5, 3.0])
+
+    def evaluate(rows, t):
+        e = np.sin(t - a[rows][:, None])[..., None]  # zeros at a and a + π
+        return e, np.zeros(e.shape + (1,))
+
+    rows, t, Q, e = _zeros_of(evaluate, n=4)
+    for i, ai in enumerate(a):
+        mine = t[rows == i]
+        assert len(mine) == 2 and _close(mine, ai, 1e-12) and _close(mine, ai + np.pi, 1e-12)
+
+
+def test_no_zero_no_answer():
+    rows, t, Q, e = _zeros_of(lambda rows, t: ((2 + np.cos(t))[..., None], np.zeros(t.shape + (1, 1))), n=3)
+    assert rows.shape == t.shape == e.shape == (0,) and Q.shape == (0, 1)
