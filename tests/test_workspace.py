@@ -163,6 +163,12 @@ def test_measures_match_the_singularity_module_and_the_bound_holds():
     np.testing.assert_allclose(ic, robokin.measures.inverse_condition(Js), rtol=1e-7, atol=1e-7)
     assert np.all(bound >= ic)
     assert np.median(bound / np.maximum(ic, 1e-300)) < 1.5  # tight enough to prune
+    # the cheaper bounds (every sample's screen; no inverse step at all) hold too, singular samples included,
+    # and give the same manipulability
+    for steps in [(cap_module.SCREEN_STEPS, 0), (0, 0), (2, 1)]:
+        m_s, screen = cap_module.scaled_measures(A, *steps)
+        assert np.array_equal(m_s, m) and np.all(screen >= ic), steps
+    assert screen[3] < 1e-5 and ic[3] < 1e-7  # the exactly singular sample (a zero pivot): bounded by that pivot
 
 
 def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
