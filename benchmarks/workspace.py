@@ -1,9 +1,10 @@
 """Workspace maps: capability-map throughput in process and on Dask, memory, IK reachability map, base placement.
 
 Run: ``python benchmarks/workspace.py`` (``--quick`` for a short run; ``--only throughput,dask,memory,ik,placement``
-for some rows). Panda, 2 cm voxels × 288 approach directions unless said otherwise. Prints one table; every
-time is wall time on this machine, which other people's jobs share, so the numbers are noisy (the load
-average is printed with them).
+for some rows; ``--ik-out map.npz`` keeps the IK reachability map). Panda, 2 cm voxels × 288 approach directions
+unless said otherwise; the IK rows build the whole 5 cm × 50 reachability map (a few minutes of CPU). Prints one
+table; times are wall time on this machine unless marked CPU, and other people's jobs share it, so the numbers
+are noisy (the load average is printed with them).
 """
 
 from __future__ import annotations
@@ -175,58 +176,108 @@ def memory_rows(sizes: list[int]) -> None:
         )
 
 
-def ik_rows(robot, voxel: float, directions: int, budget: int) -> None:
-    """The IK reachability map; above ``budget`` poses, IK on an evenly spaced subset, extrapolated."""
+def cpu_and_wall(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, its wall and its CPU seconds (this process)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start, time.process_time() - cpu
 
+
+def ik_rows(robot, voxel: float, directions: int, subset: int, out: str | None = None) -> None:
+    """The IK reachability map, whole (with a progress bar on a terminal); before it, the three IK methods and
+    the pruning checked on evenly spaced subsets of about ``subset`` poses; the map is saved to ``out``."""
     from robokin.workspace.engines import InProcessEngine
     from robokin.workspace.reachability import DEFAULT_IK_OPTIONS, reachability_job
+    from robokin.workspace.sampling import grid, reach
 
-    start = time.perf_counter()
-    job = reachability_job(
+    size = f"{voxel * 100:.0f} cm × {directions}"
+    job, wall, cpu = cpu_and_wall(
+        reachability_job,
         robot,
         voxel,
         directions,
         capability=None,
-        prune_samples=200_000,
+        prune_samples=10**6,
         options=DEFAULT_IK_OPTIONS,
         seed=0,
-        engine=None,
+        engine=InProcessEngine(progress=False),
+        link=robot.default_link,
     )
-    prune = time.perf_counter() - start
-    total = job.pose_ids.size
-    grid_poses = int(np.prod(job.shape)) * directions
-    step = max(1, -(-total // budget))
-    sub = dataclasses.replace(job, pose_ids=job.pose_ids[::step])
-    start = time.perf_counter()
-    summary = InProcessEngine().run(sub)
-    seconds = time.perf_counter() - start
-    per_pose = seconds / sub.pose_ids.size
-    solved = float(np.mean(summary["success"]))
-    what = "measured" if step == 1 else f"IK on every {step}th pose ({sub.pose_ids.size}), extrapolated"
+    row(f"IK map {size}: pruning [CPU s]", f"{cpu:.1f}", f"wall {wall:.1f} s (capability map of 10⁶ samples); {load()}")
+    # the three methods on the same poses: CPU time and poses solved (every answer is checked by fk in the job)
+    sub_ids = job.pose_ids[:: max(1, job.pose_ids.size // subset)]
+    solved = {}
+    for method, closed, dls in (("auto", True, True), ("analytic", True, False), ("dls", False, True)):
+        sub = dataclasses.replace(job, pose_ids=sub_ids, closed_form=closed, dls=dls)
+        out, wall, cpu = cpu_and_wall(InProcessEngine(progress=False).run, sub)
+        ok = out["success"]
+        solved[method] = ok
+        row(
+            f"IK map {size}, method={method}, {sub_ids.size} poses [CPU ms/pose]",
+            f"{cpu / sub_ids.size * 1e3:.3f}",
+            f"{100 * ok.mean():.1f} % solved; wall {wall:.1f} s; {load()}",
+        )
+    a, d = solved["auto"], solved["dls"]
     row(
-        f"IK reachability map, {voxel * 100:.0f} cm × {directions} orientations [s]",
-        f"{prune + per_pose * total:.0f}",
-        f"{what}: {grid_poses} grid poses, {total} after pruning ({prune:.1f} s, capability map of 2·10⁵ "
-        f"samples), {100 * solved:.0f} % solved, {per_pose * 1e3:.2f} ms/pose; {load()}",
+        "  auto vs dls on those poses [poses]",
+        f"{int((a & ~d).sum())} / {int((d & ~a).sum())}",
+        "solved only by auto / only by dls",
+    )
+    # the pruning: poses within the reach ball that the sampled map ruled out, solved with 8 restarts
+    origin, shape = grid(robot, voxel)
+    centre, radius = reach(robot)
+    p = origin + (np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1) + 0.5) * voxel
+    p = p.reshape(-1, 3)
+    inside = np.flatnonzero(np.linalg.norm(p - centre, axis=-1) <= radius)
+    D = directions
+    ball_ids = (inside[:, None] * D + np.arange(D)).reshape(-1)
+    pruned = np.setdiff1d(ball_ids, job.pose_ids, assume_unique=True)
+    check = pruned[:: max(1, pruned.size // subset)]
+    strict = dataclasses.replace(job, pose_ids=check, options=robokin.ik.IKOptions(max_restarts=8))
+    out, wall, cpu = cpu_and_wall(InProcessEngine(progress=False).run, strict)
+    row(
+        f"IK map {size}: pruned poses solved anyway [poses]",
+        f"{int(out['success'].sum())} / {check.size}",
+        f"of every {max(1, pruned.size // subset)}th of the {pruned.size} poses within reach that the sampled "
+        f"map ruled out (auto, 8 restarts); {len(ball_ids)} grid poses within the reach ball",
+    )
+    # the whole map
+    rm, wall, cpu = cpu_and_wall(
+        workspace.reachability_map, robot, voxel=voxel, directions=directions, prune_samples=10**6, seed=0
+    )
+    attempted = int(rm.attempted.sum())
+    if out:
+        rm.save(out)
+    row(
+        f"IK reachability map {size}, whole [s]",
+        f"{wall:.0f}",
+        f"CPU {cpu:.0f} s (IK {rm.seconds:.0f} s wall); {rm.attempted.size} grid poses, {len(ball_ids)} within "
+        f"reach, {attempted} attempted ({len(ball_ids) - attempted} pruned), {int(rm.success.sum())} solved "
+        f"({cpu / attempted * 1e3:.3f} CPU ms per attempted pose); {load()}",
     )
 
 
 def placement_rows(robot) -> None:
-    rng = np.random.default_rng(1)
-    q = sampling.chunk_samples(*robot.sampling_bounds.T, 5, 0, 4)
-    targets = robokin.fk(robot, q)
-    targets[:, 0, 3] += 1.0  # the targets, 1 m in front of where the robot stands now
-    del rng
-    start = time.perf_counter()
-    cmap = workspace.capability_map(robot, samples=10**6, voxel=0.05, directions=288)
-    t_map = time.perf_counter() - start
-    bp = workspace.base_placement(robot, targets, capability=cmap, yaws=8)
-    row(
-        "base placement, 4 targets [s]",
-        f"{bp.seconds:.2f}",
-        f"{bp.reached.size} candidate bases (x, y, yaw); best reaches {int(bp.best_reached[0])}/4 at "
-        f"[{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m; its capability map (10⁶ samples, 5 cm) {t_map:.1f} s",
-    )
+    """Base placement of 4 targets (poses of the arm 1 m in front of where it stands) for the Panda's tool and
+    Baxter's left hand; the best base checked by IK of the robot moved there."""
+    cases = [(robot, None, 288), (robokin.load("baxter"), "left_gripper", 50)]
+    for arm, link, directions in cases:
+        q = sampling.chunk_samples(*arm.sampling_bounds.T, 5, 0, 4)
+        targets = robokin.fk(arm, q, link=link)
+        targets[:, 0, 3] += 1.0
+        cmap, wall_map, cpu_map = cpu_and_wall(
+            workspace.capability_map, arm, samples=10**6, voxel=0.05, directions=directions, link=link
+        )
+        bp, wall, cpu = cpu_and_wall(workspace.base_placement, arm, targets, capability=cmap, link=link, yaws=8)
+        solved = robokin.ik.solve(arm.with_base(bp.best[0]), targets, link=link).success
+        row(
+            f"base placement, {arm.name} ({bp.link}), 4 targets [s]",
+            f"{wall:.2f}",
+            f"CPU {cpu:.2f} s; {bp.reached.size} candidate bases (x, y, yaw); best reaches {int(bp.best_reached[0])}/4 "
+            f"by the map at [{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m, IK from there solves "
+            f"{int(solved.sum())}/4; its capability map (10⁶ samples, 5 cm × {directions}) {wall_map:.1f} s wall, "
+            f"{cpu_map:.1f} s CPU; {load()}",
+        )
 
 
 def main() -> None:
@@ -234,6 +285,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--only", default="throughput,dask,memory,ik,placement", help="comma-separated rows")
     parser.add_argument("--memory-sizes", default="1e6,1e7,1e8", help="sample counts for the memory rows")
+    parser.add_argument("--ik-out", help="save the IK reachability map of the ik rows to this .npz file")
     args = parser.parse_args()
     only = set(args.only.split(","))
     robot = robokin.load("panda")
@@ -254,7 +306,7 @@ def main() -> None:
         else:
             dask_rows(robot, 2 * 10**5 if args.quick else 2 * 10**6)
     if "ik" in only:
-        ik_rows(robot, 0.2 if args.quick else 0.05, 10 if args.quick else 50, 2000 if args.quick else 20000)
+        ik_rows(robot, 0.2 if args.quick else 0.05, 10 if args.quick else 50, 500 if args.quick else 5000, args.ik_out)
     if "placement" in only:
         placement_rows(robot)
     if "memory" in only:

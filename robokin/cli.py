@@ -851,16 +851,28 @@ def _cmd_ik(args: argparse.Namespace) -> int:
 def _add_workspace_parser(sub: Any) -> None:
     p = sub.add_parser(
         "workspace",
-        help="capability map of a robot: voxels x approach directions, in process or on a Dask cluster",
+        help="capability map (sampling) or IK reachability map (--ik) of a robot, in process or on a Dask cluster",
         description="Sample joint space, bin the tool poses into voxels x equal-area approach directions "
         "(the tool z axis) and record per voxel the samples, the fraction of directions reached and the "
-        "best manipulability and sigma_min/sigma_max of the unit-free task Jacobian. The map is the same "
-        "(bit for bit) in process or on a cluster.",
+        "best manipulability and sigma_min/sigma_max of the unit-free task Jacobian. With --ik, solve IK at "
+        "every (voxel centre, direction) pose within reach instead (a reachability map; the poses a sampled "
+        "map rules out are pruned first). The map is the same (bit for bit) in process or on a cluster.",
     )
     p.add_argument("robot", help="a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file")
-    p.add_argument("--voxel", type=float, default=0.02, help="voxel edge [m] (default 0.02)")
-    p.add_argument("--samples", type=float, default=1e6, help="joint-space samples, e.g. 1e8 (default 1e6)")
-    p.add_argument("--directions", type=int, default=288, help="approach-direction cells (default 288)")
+    p.add_argument("--ik", action="store_true", help="an IK reachability map instead of a capability map")
+    p.add_argument("--voxel", type=float, help="voxel edge [m] (default 0.02; 0.05 with --ik)")
+    p.add_argument(
+        "--samples",
+        type=float,
+        help="joint-space samples, e.g. 1e8 (default 1e6; with --ik, those of the pruning map, default 1e6)",
+    )
+    p.add_argument("--directions", type=int, help="approach-direction cells (default 288; 50 with --ik)")
+    p.add_argument(
+        "--method",
+        default="auto",
+        help="with --ik: auto (closed form where the arm has one, then damped least squares), analytic or dls "
+        "(default auto)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--link", help="the frame to map, e.g. one hand of a tree robot (default: the end effector)")
     p.add_argument("--out", help="write the map to this .npz file")
@@ -878,40 +890,59 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     from .workspace.engines import dask_distributed
 
     robot = load(args.robot)
+    samples: Any = 1e6 if args.samples is None else args.samples  # an integral float; checked by the map
+    voxel = (0.05 if args.ik else 0.02) if args.voxel is None else args.voxel
+    directions = (50 if args.ik else 288) if args.directions is None else args.directions
+    if args.method != "auto" and not args.ik:
+        raise RobokinError(f"--method {args.method} is for IK reachability maps: add --ik")
     client = dask_distributed().Client(args.scheduler) if args.scheduler else None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
+    common = {"voxel": voxel, "directions": directions, "link": args.link, "seed": args.seed, "engine": client}
     try:
-        cmap = workspace.capability_map(
-            robot,
-            samples=args.samples,
-            voxel=args.voxel,
-            directions=args.directions,
-            link=args.link,
-            seed=args.seed,
-            engine=client,
-        )
+        if args.ik:
+            wmap: Any = workspace.reachability_map(robot, prune_samples=samples, method=args.method, **common)
+        else:
+            wmap = workspace.capability_map(robot, samples=samples, **common)
     finally:
         if client is not None:
             client.close()
-    seconds = time.perf_counter() - start
-    reached = cmap.counts > 0
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     where = f"on {args.scheduler}" if args.scheduler else "in process"
-    print(
-        f"{robot.name} ({cmap.link}): {cmap.samples:.3g} samples in {seconds:.1f} s {where} "
-        f"({seconds / cmap.samples * 1e6:.2f} us per sample)"
+    shape = "x".join(map(str, wmap.shape))
+    grid_line = (
+        f"grid {shape} voxels of {wmap.voxel} m from [{', '.join(f'{v:.3f}' for v in wmap.origin)}] m, "
+        f"{wmap.directions} approach directions (tool z)"
     )
-    print(
-        f"grid {cmap.shape[0]}x{cmap.shape[1]}x{cmap.shape[2]} voxels of {cmap.voxel} m from "
-        f"[{', '.join(f'{v:.3f}' for v in cmap.origin)}] m, {cmap.directions} approach directions (tool z)"
-    )
-    print(
-        f"reached: {int(reached.sum())} voxels ({reached.sum() * cmap.voxel**3:.3f} m^3), "
-        f"{cmap.pair_count} (voxel, direction) pairs; mean reachability index "
-        f"{cmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
-        f"{cmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {cmap.max_inverse_condition.max():.4g}"
-    )
+    if args.ik:
+        attempted, solved = int(wmap.attempted.sum()), int(wmap.success.sum())
+        reached = wmap.reachability > 0
+        print(
+            f"{robot.name} ({wmap.link}): IK reachability map ({args.method}) in {seconds:.1f} s {where} "
+            f"({cpu:.1f} s CPU in this process; IK {wmap.seconds:.1f} s)"
+        )
+        print(grid_line + " with the roll about it fixed")
+        print(
+            f"poses: {wmap.success.size} on the grid, {attempted} attempted (the rest out of reach or ruled out "
+            f"by the sampled map), {solved} solved; {int(reached.sum())} voxels reached "
+            f"({reached.sum() * wmap.voxel**3:.3f} m^3), mean reachability index "
+            f"{wmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
+            f"{wmap.manipulability.max():.4g}"
+        )
+    else:
+        reached = wmap.counts > 0
+        print(
+            f"{robot.name} ({wmap.link}): {wmap.samples:.3g} samples in {seconds:.1f} s {where} "
+            f"({seconds / wmap.samples * 1e6:.2f} us per sample)"
+        )
+        print(grid_line)
+        print(
+            f"reached: {int(reached.sum())} voxels ({reached.sum() * wmap.voxel**3:.3f} m^3), "
+            f"{wmap.pair_count} (voxel, direction) pairs; mean reachability index "
+            f"{wmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
+            f"{wmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {wmap.max_inverse_condition.max():.4g}"
+        )
     if args.out:
-        cmap.save(args.out)
+        wmap.save(args.out)
         print(f"wrote {args.out}")
     if args.plot:
         import matplotlib
@@ -920,8 +951,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(12, 5))
-        cmap.plot_slice(ax=fig.add_subplot(1, 2, 1))
-        cmap.plot_scatter(ax=fig.add_subplot(1, 2, 2, projection="3d"))
+        wmap.plot_slice(ax=fig.add_subplot(1, 2, 1))
+        wmap.plot_scatter(ax=fig.add_subplot(1, 2, 2, projection="3d"))
         try:
             fig.savefig(args.plot, dpi=110)
         except OSError as exc:

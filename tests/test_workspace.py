@@ -11,7 +11,7 @@ from conftest import pose_errors
 
 import robokin
 from robokin import ik, singularity, workspace
-from robokin.errors import ConventionError, OptionError, RobokinError, ShapeError
+from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, RobokinError, ShapeError
 from robokin.workspace import capability as cap_module
 from robokin.workspace import sampling
 from robokin.workspace.engines import InProcessEngine, reduce_by_key, unique_max
@@ -43,6 +43,23 @@ joints:
   - {name: j6, type: revolute, dh: {a: 0, alpha: 0, d: 0, theta: 0}, limits: [-180, 180]}
 """
 R_IN, R_OUT = 0.2, 0.8
+
+# A tree of two planar 2R hands (1 m and 0.5 m, full turns, axes along world z) on shoulders 0.5 m either side of
+# the base: each hand reaches the annulus 0.5 <= r <= 1.5 about its own shoulder, tool z always up.
+TWO_PLANAR_HANDS = """
+robokin: 2
+name: two_planar
+units: {length: m, angle: deg}
+joints:
+  - {name: l1, type: revolute, origin: {xyz: [0, 0.5, 0]}, axis: [0, 0, 1], limits: [-180, 180]}
+  - {name: l2, type: revolute, origin: {xyz: [1.0, 0, 0]}, axis: [0, 0, 1], limits: [-180, 180]}
+  - {name: r1, type: revolute, parent: base, origin: {xyz: [0, -0.5, 0]}, axis: [0, 0, 1], limits: [-180, 180]}
+  - {name: r2, type: revolute, origin: {xyz: [1.0, 0, 0]}, axis: [0, 0, 1], limits: [-180, 180]}
+frames:
+  - {name: left, parent: l2, origin: {xyz: [0.5, 0, 0]}}
+  - {name: right, parent: r2, origin: {xyz: [0.5, 0, 0]}}
+"""
+SHOULDERS = {"left": [0.0, 0.5], "right": [0.0, -0.5]}
 
 ARRAYS = {
     "capability": (
@@ -396,6 +413,77 @@ def test_reachability_map_of_one_hand_of_a_tree(tmp_path):
         workspace.reachability_map(baxter, voxel=0.3, directions=2)  # two end effectors: link is needed
 
 
+def test_planar_3r_reaches_exactly_the_poses_whose_wrist_lies_in_the_annulus():
+    # planar3r: links 1, 0.8 and 0.5 m, full turns, every axis along world z. Its tool z axis is always +z, and a
+    # grid pose of the +z cell has the roll of rotations_with_z: tool x along world x. So the pose at (x, y, 0) is
+    # reachable iff its wrist (x - 0.5, y) lies in the 2R annulus 0.2 <= r <= 1.8; nothing else is.
+    robot = robokin.load("planar3r")
+    rm = workspace.reachability_map(robot, voxel=0.25, directions=6, prune_samples=4 * sampling.BASE_CHUNK, seed=3)
+    assert sampling.sphere_partition(6).index([0.0, 0.0, 1.0]) == 0
+    p = rm.centres()
+    plane = np.abs(p[..., 2]) < 1e-9
+    r = np.linalg.norm(p[..., :2] - [0.5, 0.0], axis=-1)
+    inside = plane & (r > 0.2 + 0.02) & (r < 1.8 - 0.02)
+    assert rm.success[..., 0][inside].all()
+    outside = ~plane | (r < 0.2 - 1e-9) | (r > 1.8 + 1e-9)
+    assert not rm.success[..., 0][outside].any() and not rm.success[..., 1:].any()
+    # every solved pose is the answer's: fk of IK of it again, and the map's own pose grid
+    T = rm.poses()[rm.success]
+    assert np.array_equal(rm.success_at(T), np.ones(len(T), bool))
+    assert rm.manipulability[rm.success].min() > 0 and np.all(rm.manipulability[~rm.success] == 0)
+    # the pruning: the samples only ever pointed the tool up (cell 0, the north cap), so only that cell and the
+    # adjacent ones (the collar, 90 degrees away) were attempted, never the south cap (cell 5, 180 degrees away)
+    assert rm.attempted[..., 0][inside].all() and not rm.attempted[..., 5].any()
+    assert not rm.attempted[np.abs(p[..., 2]) > rm.voxel + 1e-9].any()  # two layers off the plane
+
+
+def test_closed_form_answers_are_checked_by_fk_and_agree_with_the_dls(wrist, wrist_map):
+    from robokin.workspace.reachability import reachability_job
+
+    kwargs = {"capability": wrist_map, "voxel": 0.2, "directions": 6, "seed": 1}
+    maps = {m: workspace.reachability_map(wrist, method=m, **kwargs) for m in ("auto", "analytic", "dls")}
+    auto, analytic, dls = maps["auto"].success, maps["analytic"].success, maps["dls"].success
+    assert not (analytic & ~auto).any() and not (dls & ~auto).any()
+    # the closed form of a 6R arm finds every solution except at singular poses: here only the wrist centre on the
+    # first axis (x = y = 0, the shoulder singularity) with the tool along it, which the DLS of "auto" solves
+    p = maps["auto"].centres()[..., None, :] * np.ones((6, 1))
+    on_axis = np.linalg.norm(p[..., :2], axis=-1) < 1e-9
+    assert (auto & ~analytic).any() and np.all(on_axis[auto & ~analytic])
+    r = np.linalg.norm(p, axis=-1)
+    well_inside = (r > R_IN + 0.05) & (r < R_OUT - 0.05)
+    assert auto[well_inside].all() and analytic[well_inside & ~on_axis].all()
+    # the answers themselves: within the limits and at the pose, by an fk independent of the solvers
+    job = reachability_job(
+        wrist, 0.2, 6, capability=wrist_map, prune_samples=1, options=ik.IKOptions(), seed=1, engine=None, link="tool"
+    )
+    assert job.closed_form and job.dls
+    ids, q, ok = job.answers(0)
+    assert ok.mean() > 0.5
+    p_err, r_err = pose_errors(wrist, q[ok], job.poses(ids[ok]))
+    assert p_err.max() <= ik.position_tolerance(wrist) and r_err.max() <= 1e-6
+    assert np.all((q[ok] >= wrist.limits[:, 0]) & (q[ok] <= wrist.limits[:, 1]))
+
+
+def test_panda_closed_form_with_dls_solves_a_superset_of_the_closed_form_alone():
+    panda = robokin.load("panda")
+    cmap = workspace.capability_map(panda, samples=2 * sampling.BASE_CHUNK, voxel=0.3, directions=4, seed=5)
+    kwargs = {"capability": cmap, "voxel": 0.3, "directions": 4, "seed": 5}
+    auto = workspace.reachability_map(panda, **kwargs)
+    analytic = workspace.reachability_map(panda, method="analytic", **kwargs)
+    assert analytic.success.any() and not (analytic.success & ~auto.success).any()
+    assert np.array_equal(auto.attempted, analytic.attempted)
+    from robokin.workspace.reachability import DEFAULT_IK_OPTIONS, reachability_job
+
+    job = reachability_job(
+        panda, 0.3, 4, capability=cmap, prune_samples=1, options=DEFAULT_IK_OPTIONS, seed=5, engine=None, link="tool"
+    )
+    ids, q, ok = job.answers(0)  # one chunk holds every attempted pose: the map's answers
+    assert ids.size == auto.attempted.sum() and ok.sum() == auto.success.sum()
+    p_err, r_err = pose_errors(panda, q[ok], job.poses(ids[ok]))
+    assert p_err.max() <= ik.position_tolerance(panda) and r_err.max() <= 1e-6
+    assert np.all((q[ok] >= panda.limits[:, 0]) & (q[ok] <= panda.limits[:, 1]))
+
+
 def test_base_placement_puts_the_base_within_reach_of_the_target(wrist, wrist_map):
     target = np.eye(4)
     target[:3, 3] = [2.0, 1.0, 0.0]
@@ -407,6 +495,58 @@ def test_base_placement_puts_the_base_within_reach_of_the_target(wrist, wrist_ma
     far = np.linalg.norm(bp.positions - target[:3, 3], axis=-1) > R_OUT + 2 * wrist_map.voxel
     assert not bp.reached[far].any()
     assert np.all(np.diff(bp.best_score) <= 0)
+
+
+def up_targets(xy) -> np.ndarray:
+    """Poses ``(K, 4, 4)`` at the points ``(K, 2)`` of the plane z = 0, tool z up."""
+    T = np.tile(np.eye(4), (len(xy), 1, 1))
+    T[:, :2, 3] = xy
+    return T
+
+
+@pytest.mark.parametrize("hand", ["left", "right"])
+def test_base_placement_of_one_hand_of_a_tree_follows_its_shoulder(hand):
+    # The closed form: from base (x, y) turned by psi, the hand's shoulder is at (x, y) + Rz(psi) s, and a target
+    # of the plane is reached iff its distance from the shoulder is within [0.5, 1.5] (checked a voxel
+    # diagonal away from both radii: a voxel the annulus cuts counts as reached).
+    robot = robokin.loads(TWO_PLANAR_HANDS)
+    cmap = workspace.capability_map(robot, samples=4 * sampling.BASE_CHUNK, voxel=0.1, directions=6, link=hand)
+    targets = up_targets([[2.0, 1.0], [2.5, 0.2], [1.2, -0.4]])
+    bp = workspace.base_placement(robot, targets, capability=cmap, link=hand, yaws=4, top=3)
+    assert bp.link == hand and bp.reached.shape == bp.positions.shape[:2] + (4,)
+    c, s = np.cos(bp.yaws), np.sin(bp.yaws)
+    sx, sy = SHOULDERS[hand]
+    shoulder = bp.positions[:, :, None, :2] + np.stack([c * sx - s * sy, s * sx + c * sy], axis=-1)  # (nx, ny, Y, 2)
+    d = np.linalg.norm(targets[:, :2, 3] - shoulder[..., None, :], axis=-1)  # (nx, ny, Y, K)
+    margin = cmap.voxel * np.sqrt(3)
+    sure_in = (d > 0.5 + margin) & (d < 1.5 - margin)
+    sure_out = (d < 0.5 - margin) | (d > 1.5 + margin)
+    lower, upper = sure_in.sum(-1), (~sure_out).sum(-1)
+    assert np.all(bp.reached >= lower) and np.all(bp.reached <= upper)
+    assert (lower == 3).any() and bp.best_reached.tolist() == [3, 3, 3]
+    # the best bases reach all three by the closed form too (within the voxel margin)
+    best = np.array([np.argwhere(np.all(np.isclose(bp.positions, b[:3, 3]), axis=-1))[0] for b in bp.best])
+    yaw = np.round(np.arctan2(bp.best[:, 1, 0], bp.best[:, 0, 0]) / (np.pi / 2)).astype(int) % 4
+    assert np.all(upper[best[:, 0], best[:, 1], yaw] == 3)
+    other = "right" if hand == "left" else "left"
+    with pytest.raises(OptionError, match=f"capability is a map of frame '{hand}', not of '{other}'"):
+        workspace.base_placement(robot, targets, capability=cmap, link=other)
+    with pytest.raises(OptionError, match="has 2 end effectors; pass link= one of 'left', 'right'"):
+        workspace.base_placement(robot, targets, capability=cmap)
+
+
+def test_best_base_for_targets_on_a_circle_is_its_centre(planar):
+    # Eight targets on a circle of radius 1.3 about c: a base reaches all of them iff the annulus
+    # 0.5 <= r <= 1.5 about it holds the circle, i.e. iff it is within 0.2 of c. By symmetry the best is c.
+    cmap = workspace.capability_map(planar, samples=4 * sampling.BASE_CHUNK, voxel=0.05, directions=6, seed=2)
+    c = np.array([2.0, 1.0])
+    angle = np.arange(8) * np.pi / 4
+    targets = up_targets(c + 1.3 * np.stack([np.cos(angle), np.sin(angle)], axis=-1))
+    bp = workspace.base_placement(planar, targets, capability=cmap, yaws=1, top=1)
+    all_eight = bp.reached[..., 0] == 8
+    d = np.linalg.norm(bp.positions[..., :2] - c, axis=-1)
+    assert all_eight[d < 1e-9].all() and np.all(d[all_eight] <= 0.2 + cmap.voxel * np.sqrt(3))
+    assert bp.best_reached[0] == 8 and np.linalg.norm(bp.best[0, :2, 3] - c) <= 0.2 + cmap.voxel * np.sqrt(3)
 
 
 # ------------------------------------------------------------------------------------------ exactness
@@ -500,6 +640,41 @@ def test_save_load_round_trip(tmp_path, wrist, wrist_map):
         workspace.load_map(str(tmp_path / "missing.npz"))
 
 
+def test_reachability_map_round_trip_queries_and_plots(tmp_path, wrist, wrist_map):
+    import matplotlib.pyplot as plt
+
+    rm = workspace.reachability_map(wrist, voxel=0.2, directions=6, capability=wrist_map, seed=1)
+    path = str(tmp_path / "rm.npz")
+    rm.save(path)
+    back = workspace.ReachabilityMap.load(path)
+    assert_same_map(rm, back, "reachability")
+    assert (back.robot, back.link, back.directions, back.seed, back.seconds) == ("wrist6r", "tool", 6, 1, rm.seconds)
+    # queries at points and poses: the voxel's fields, the grid pose's success
+    p = np.array([0.5, 0.05, 0.05])
+    index, inside = back.voxel_index(p)
+    assert inside and back.reachability_at(p) == rm.success.reshape(-1, 6)[index].mean()
+    assert back.value_at("max_manipulability", p) == rm.manipulability.reshape(-1, 6)[index].max() > 0
+    assert back.reachability_at([5.0, 0.0, 0.0]) == 0.0 and back.value_at("max_manipulability", [5.0, 0, 0]) == 0.0
+    T = back.poses()
+    np.testing.assert_array_equal(back.success_at(T), rm.success)
+    far = T[0, 0, 0, 0].copy()
+    far[:3, 3] = [9.0, 9.0, 9.0]
+    assert not back.success_at(far)
+    with pytest.raises(RobokinError, match="holds a ReachabilityMap, not a CapabilityMap"):
+        workspace.CapabilityMap.load(path)
+    # the plots: a slice through the shell has its hole at the shoulder, masked (not drawn) where nothing was solved
+    ax = back.plot_slice("max_manipulability", axis="z", at=0.0)
+    assert "wrist6r (tool) IK: max_manipulability" in ax.get_title() and "z = 0.000 m" in ax.get_title()
+    image = ax.get_images()[0].get_array()
+    centre = np.ma.getmaskarray(image)[4, 4]
+    assert centre and not np.ma.getmaskarray(image)[4, 7]  # the shoulder (r = 0) vs r = 0.6 m
+    assert _ink(ax) > 0.03
+    plt.close(ax.figure)
+    ax = back.plot_scatter()
+    assert f"({int((rm.reachability > 0).sum())} voxels shown)" in ax.get_title() and _ink(ax) > 0.03
+    plt.close(ax.figure)
+
+
 def test_queries_at_points_and_poses(wrist_map):
     assert wrist_map.counts.flags.writeable is False
     assert wrist_map.reachability_at([5.0, 0.0, 0.0]) == 0.0  # outside the grid
@@ -545,6 +720,32 @@ def test_cli_maps_one_hand_of_a_tree_robot(tmp_path, capsys):
     assert "baxter (right_hand): 2e+03 samples" in capsys.readouterr().out
     saved = workspace.load_map(out)
     assert saved.link == "right_hand" and saved.counts.sum() == 2000
+
+
+def test_cli_builds_an_ik_reachability_map(tmp_path, capsys):
+    from robokin.cli import main
+
+    out, png = str(tmp_path / "rm.npz"), str(tmp_path / "rm.png")
+    args = ["workspace", "planar3r", "--ik", "--voxel", "0.5", "--directions", "6", "--samples", "3e4"]
+    assert main(args + ["--out", out, "--plot", png]) == 0
+    text = capsys.readouterr().out
+    assert "planar3r (tool): IK reachability map (auto)" in text and "6 approach directions (tool z)" in text
+    saved = workspace.ReachabilityMap.load(out)
+    assert f"{int(saved.attempted.sum())} attempted" in text and f"{int(saved.success.sum())} solved" in text
+    assert_same_map(
+        saved,
+        workspace.reachability_map(robokin.load("planar3r"), voxel=0.5, directions=6, prune_samples=30_000),
+        "reachability",
+    )
+    import matplotlib.image
+
+    assert np.mean(matplotlib.image.imread(png)[..., :3] < 0.8) > 0.03
+    assert main(["workspace", "planar3r", "--ik", "--method", "analytic", "--voxel", "0.5"]) == 1
+    assert "method='analytic' needs a closed form" in capsys.readouterr().err
+    assert main(["workspace", "planar3r", "--method", "dls"]) == 1
+    assert "--method dls is for IK reachability maps: add --ik" in capsys.readouterr().err
+    assert main(["workspace", "planar3r", "--ik", "--method", "best"]) == 1
+    assert "method must be one of 'auto', 'analytic', 'dls'; got 'best'" in capsys.readouterr().err
 
 
 def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
@@ -623,6 +824,17 @@ def test_queries_and_other_entry_points_reject_bad_arguments(planar, wrist, wris
         workspace.reachability_map(planar, capability=wrist_map)
     with pytest.raises(OptionError, match="options must be an IKOptions"):
         workspace.reachability_map(wrist, capability=wrist_map, options={"max_restarts": 1})
+    with pytest.raises(OptionError, match="method must be one of 'auto', 'analytic', 'dls'; got 'exact'"):
+        workspace.reachability_map(wrist, capability=wrist_map, method="exact")
+    with pytest.raises(NoAnalyticSolutionError, match="method='analytic' needs a closed form: .*annulus2r"):
+        workspace.reachability_map(planar, voxel=0.5, directions=2, prune_samples=100, method="analytic")
+    with pytest.raises(NoAnalyticSolutionError, match="frame 'j1' of robot 'wrist6r' is not a serial arm's tool"):
+        workspace.reachability_map(wrist, voxel=0.5, directions=2, prune_samples=100, link="j1", method="analytic")
+    weights = ik.IKOptions(weights=(1, 1, 1, 0, 0, 0))
+    with pytest.raises(NoAnalyticSolutionError, match="with a closed form for these options"):
+        workspace.reachability_map(wrist, capability=wrist_map, options=weights, method="analytic")
+    with pytest.raises(OptionError, match="capability is a map of frame 'tool', not of 'j1'"):
+        workspace.base_placement(wrist, np.eye(4), capability=wrist_map, link="j1")
     with pytest.raises(ShapeError, match=r"T_world_targets must have shape \(\.\.\., 4, 4\)"):
         workspace.base_placement(wrist, np.zeros(3), capability=wrist_map)
     with pytest.raises(OptionError, match="yaws must be an integer >= 1"):

@@ -86,6 +86,11 @@ class _Grid:
     reachability: np.ndarray
     fields: ClassVar[tuple[str, ...]]
 
+    def _name(self) -> str:
+        """``robot (link)``, and ``IK`` for a map solved by IK, for titles."""
+        kind = " IK" if isinstance(self, ReachabilityMap) else ""
+        return f"{getattr(self, 'robot', '')} ({getattr(self, 'link', '')}){kind}"
+
     def centres(self) -> np.ndarray:
         """World positions of every voxel centre, ``shape + (3,)`` [m]."""
         axes = [self.origin[a] + (np.arange(self.shape[a]) + 0.5) * self.voxel for a in range(3)]
@@ -163,7 +168,7 @@ class _Grid:
         ax.set_xlabel(f"{AXES[u]} [m]")
         ax.set_ylabel(f"{AXES[v]} [m]")
         centre = self.origin[a] + (layer + 0.5) * self.voxel
-        ax.set_title(f"{getattr(self, 'robot', '')}: {field}, slice {axis} = {centre:.3f} m")
+        ax.set_title(f"{self._name()}: {field}\nslice {axis} = {centre:.3f} m")
         ax.set_aspect("equal")
         return ax
 
@@ -186,11 +191,11 @@ class _Grid:
             fig = plt.figure(figsize=(6, 5))
             ax = fig.add_subplot(projection="3d")
         sc = ax.scatter(p[:, 0], p[:, 1], p[:, 2], c=values, s=4, cmap="viridis", depthshade=False)
-        ax.figure.colorbar(sc, ax=ax, label=field, shrink=0.7)
+        ax.figure.colorbar(sc, ax=ax, label=field, shrink=0.7, pad=0.12)  # clear of the z label
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
         ax.set_zlabel("z [m]")
-        ax.set_title(f"{getattr(self, 'robot', '')}: {field} ({reached.size} voxels shown)")
+        ax.set_title(f"{self._name()}: {field}\n({reached.size} voxels shown)")
         return ax
 
 
@@ -301,10 +306,13 @@ class ReachabilityMap(_Saved, _Grid):
             0 where it failed.
         reachability: ``shape``, the fraction of the D orientations solved in the voxel.
         seconds: Wall time of the IK [s].
+
+    A per-voxel field for queries and plots besides ``reachability``: ``max_manipulability`` (``shape``, the
+    largest ``manipulability`` over the voxel's orientations).
     """
 
     kind: ClassVar[str] = "reachability"
-    fields: ClassVar[tuple[str, ...]] = ("reachability",)
+    fields: ClassVar[tuple[str, ...]] = ("reachability", "max_manipulability")
 
     robot: str
     link: str
@@ -318,6 +326,11 @@ class ReachabilityMap(_Saved, _Grid):
     manipulability: np.ndarray
     reachability: np.ndarray
     seconds: float
+
+    @property
+    def max_manipulability(self) -> np.ndarray:
+        """``shape``: the largest manipulability over each voxel's orientations (0 where none was solved)."""
+        return self.manipulability.max(axis=-1)
 
     def poses(self) -> np.ndarray:
         """Every pose of the grid, ``shape + (D, 4, 4)`` ``T_world_tool``."""
@@ -344,13 +357,14 @@ class BasePlacement(_Saved):
 
     Attributes:
         robot: The robot's name.
+        link: The frame placed on the targets.
         positions: ``(nx, ny, 3)`` candidate base positions in the world [m] (a grid in x, y at the base's
             height).
         yaws: ``(Y,)`` candidate rotations of the base about the world z axis [rad].
         reached: ``(nx, ny, Y)`` int64, targets whose (voxel, direction) cell the capability map reached.
         score: ``(nx, ny, Y)``, the sum over targets of the best manipulability of their cells (0 for
             an unreached one).
-        targets: ``(K, 4, 4)`` ``T_world_target``.
+        targets: ``(K, 4, 4)`` ``T_world_target``, poses of ``link``.
         best: ``(top, 4, 4)`` the best ``T_world_base``, most targets reached first, then highest score.
         best_reached: ``(top,)`` int64 targets reached by each.
         best_score: ``(top,)`` their scores.
@@ -360,6 +374,7 @@ class BasePlacement(_Saved):
     kind: ClassVar[str] = "placement"
 
     robot: str
+    link: str
     positions: np.ndarray
     yaws: np.ndarray
     reached: np.ndarray
@@ -394,10 +409,20 @@ class BasePlacement(_Saved):
         ax.figure.colorbar(im, ax=ax, label="targets reached (+ quality)")
         ax.plot(self.targets[:, 0, 3], self.targets[:, 1, 3], "c*", ms=12, label="targets")
         ax.plot(self.best[0, 0, 3], self.best[0, 1, 3], "wo", ms=9, mec="k", label="best base")
+        arrow = 0.08 * max(extent[1] - extent[0], extent[3] - extent[2])  # the best base's x axis
+        ax.annotate(
+            "",
+            xy=(self.best[0, 0, 3] + arrow * self.best[0, 0, 0], self.best[0, 1, 3] + arrow * self.best[0, 1, 0]),
+            xytext=(self.best[0, 0, 3], self.best[0, 1, 3]),
+            arrowprops={"arrowstyle": "->", "color": "w", "lw": 1.5},
+        )
         ax.legend(loc="upper right", fontsize=8)
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
-        ax.set_title(f"{self.robot}: base placement ({int(self.best_reached[0])}/{K} targets at best)")
+        ax.set_title(
+            f"{self.robot} ({self.link}): base placement\n{int(self.best_reached[0])}/{K} targets at best, "
+            "colour: the best yaw at each point"
+        )
         ax.set_aspect("equal")
         return ax
 

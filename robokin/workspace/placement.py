@@ -37,6 +37,7 @@ def base_placement(
     T_world_targets: npt.ArrayLike,
     *,
     capability: CapabilityMap | None = None,
+    link: str | None = None,
     step: float | None = None,
     yaws: int = 8,
     top: int = 5,
@@ -51,14 +52,17 @@ def base_placement(
     Candidates: base positions on an x-y grid (spacing ``step``) at the robot's base height, covering
     every position within reach of some target, each turned by ``yaws`` evenly spaced angles about the
     world z axis (the base's own orientation otherwise kept). A target counts as reached from a candidate
-    when its (voxel, direction) cell in the capability map, seen from that base, was reached by a sample;
-    its quality is the cell's best manipulability.
+    when its (voxel, direction) cell in the capability map of the frame ``link``, seen from that base, was
+    reached by a sample; its quality is the cell's best manipulability. The base is the robot's root frame
+    (``robot.base``): for a tree robot (``link`` one of its hands) the whole robot moves with it.
 
     Args:
         robot: The robot; its ``base`` pose is the one the capability map was built with.
-        T_world_targets: ``(K, 4, 4)`` or ``(4, 4)`` target poses of the tool.
-        capability: The robot's capability map (default: one of ``samples`` samples at ``voxel``,
+        T_world_targets: ``(K, 4, 4)`` or ``(4, 4)`` target poses of the frame ``link``.
+        capability: The robot's capability map of ``link`` (default: one of ``samples`` samples at ``voxel``,
             ``directions``, ``seed``, on ``engine``).
+        link: The frame placed on the targets (a name of ``robot.frame_names``, e.g. one hand of a tree
+            robot); None: the robot's one end effector.
         step: Candidate grid spacing [m] (default: the map's voxel).
         yaws: Number of base rotations about world z, >= 1.
         top: How many of the best bases to return, >= 1.
@@ -68,9 +72,11 @@ def base_placement(
         A :class:`~.maps.BasePlacement`.
 
     Raises:
-        ShapeError / ConventionError: bad targets. OptionError: bad ``step``, ``yaws``, ``top``, or a
-        ``capability`` that is not a map of this robot.
+        ShapeError / ConventionError: bad targets. OptionError: bad ``step``, ``yaws``, ``top``, ``link``
+        (None on a robot with several end effectors: the message lists them), or a ``capability`` that is not
+        a map of this robot and frame.
     """
+    link = robot.resolve_link(link)
     T = validation.transforms(T_world_targets, "T_world_targets")
     targets = T.reshape(-1, 4, 4)
     if targets.shape[0] == 0:
@@ -79,17 +85,26 @@ def base_placement(
     top = positive_int(top, "top")
     if capability is None:
         capability = capability_map(
-            robot, samples=samples, voxel=voxel, directions=directions, seed=check_seed(seed), engine=engine
+            robot,
+            samples=samples,
+            voxel=voxel,
+            directions=directions,
+            link=link,
+            seed=check_seed(seed),
+            engine=engine,
         )
     elif not isinstance(capability, CapabilityMap):
         raise OptionError(f"capability must be a CapabilityMap or None, got {type(capability).__name__}")
     elif capability.robot != robot.name:
         raise OptionError(f"capability is a map of {capability.robot!r}, not of {robot.name!r}")
+    elif capability.link != link:
+        raise OptionError(f"capability is a map of frame {capability.link!r}, not of {link!r}")
     step = capability.voxel if step is None else positive_length(step, "step")
     start = time.perf_counter()
 
-    T_world_base0 = np.asarray(robot.serial_chain.T_world_base)
-    centre, radius = reach(robot)
+    T_world_base0 = np.asarray(robot.base.matrix)
+    # the reach ball of capability_map's rule: a serial robot's tool keeps the robot's own ball
+    centre, radius = reach(robot, None if robot.serial and link == robot.default_link else link)
     offset = centre - T_world_base0[:3, 3]  # reach centre relative to the base, world axes
     span = radius + np.linalg.norm(offset[:2])
     lo = targets[:, :2, 3].min(axis=0) - span
@@ -121,6 +136,7 @@ def base_placement(
     seconds = time.perf_counter() - start
     return BasePlacement(
         robot=robot.name,
+        link=link,
         positions=B[:, :, 0, :3, 3].copy(),
         yaws=psi,
         reached=reached.reshape(xs.size, ys.size, yaws),

@@ -2,11 +2,14 @@
 
 Like Reuleaux (Makhal & Goins, "Reuleaux: robot base placement by reachability analysis", IRC 2018): a
 pose per voxel centre and per cell of an equal-area sphere of approach directions (the tool z axis, roll
-fixed), each solved by inverse kinematics; here all of them as batches of :func:`robokin.ik.solve`, in
-chunks with their own spawned seeds, so the map is the same on any engine. Poses that cannot be reached
-are pruned first, since failing IK is the slowest case (every restart is spent): centres outside the
-reach ball (:func:`~.sampling.reach`), then voxels whose neighbourhood no sample of a capability map
-reached.
+fixed), each solved by inverse kinematics; here as batches, in chunks with their own spawned seeds, so the
+map is the same on any engine. Poses that cannot be reached are pruned first, since failing IK is the
+slowest case (every restart is spent): centres outside the reach ball (:func:`~.sampling.reach`), then
+(voxel, direction) cells that no sample of a capability map reached, nor an adjacent cell in a neighbouring
+voxel. Where the frame is the tool of an arm with an analytic family, every solution comes from the closed form
+(:func:`robokin.ik.solve_all`, a sweep of the parameter joint of a 7-joint arm) and only the poses it leaves
+unsolved go to the damped least squares, so an unreachable pose costs a few closed-form evaluations and
+one short DLS attempt instead of all of its restarts.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .. import ik
-from ..errors import OptionError
+from .. import ik, spatial, validation
+from ..errors import NoAnalyticSolutionError, OptionError
 from ..measures import manipulability
 from ..singularity import scaled_jacobian
 from .capability import capability_map
@@ -38,15 +41,26 @@ from .sampling import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["DEFAULT_IK_OPTIONS", "POSE_CHUNK", "reachability_map"]
+__all__ = ["DEFAULT_IK_OPTIONS", "METHODS", "PARAMETER_GRID", "POSE_CHUNK", "reachability_map"]
 
-# Poses per base chunk of IK: large enough that a batch amortises the solver's per-pass overhead, small
+Method = Literal["auto", "analytic", "dls"]
+METHODS: tuple[str, ...] = ("auto", "analytic", "dls")
+
+# Poses per base chunk of IK: large enough that a batch amortises the solvers' per-pass overhead (on the
+# Panda 1024 poses per chunk cost 1.36x the CPU time of 4096, 8192 1.23x: the DLS's batches get slower), small
 # enough that a chunk's restarts do not wait on one hard pose for long.
-POSE_CHUNK = 512
+POSE_CHUNK = 4096
 
-# A pose not solved from its starts and 8 restarts counts as unreachable: a trade of a few missed poses for
+# A pose not solved from its starts and 4 restarts counts as unreachable: a trade of a few missed poses for
 # time, since each unreachable pose that survives pruning would otherwise spend all 100 default restarts.
-DEFAULT_IK_OPTIONS = ik.IKOptions(max_restarts=8)
+# Measured on the Panda at 5 cm x 50 (an evenly spaced 1/200 of the poses kept by the voxel pruning, after
+# the closed form's 8-value sweep left 3520 unsolved): 2 / 4 / 8 restarts solve 430 / 441 / 445 of them in
+# 0.83 / 1.14 / 1.76 s; a pose of the planar 3R arm well inside its workspace needs 3.
+DEFAULT_IK_OPTIONS = ik.IKOptions(max_restarts=4)
+
+# Values of a 7-joint arm's parameter joint swept by the closed form (evenly over its range, as
+# :func:`robokin.ik.solve_all` does); the poses whose solutions all lie between them go to the DLS.
+PARAMETER_GRID = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +76,8 @@ class ReachabilityJob:
     options: ik.IKOptions
     seed: int
     link: str  # the frame solved for (a name of robot.frame_names)
+    closed_form: bool  # solve by ik.solve_all first
+    dls: bool  # the damped least squares for what the closed form leaves (or for every pose)
 
     label = "reachability map"
     base = POSE_CHUNK
@@ -96,17 +112,55 @@ class ReachabilityJob:
         T[:, 3, 3] = 1.0
         return T
 
-    def chunk(self, c: int) -> dict[str, np.ndarray]:
+    def closed_form_answers(self, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The closed-form answer ``(M, n)`` of each pose ``(M, 4, 4)`` and whether it has one ``(M,)``.
+
+        The answer is the valid solution of :func:`robokin.ik.solve_all` (a sweep of :data:`PARAMETER_GRID`
+        values of a 7-joint arm's parameter joint) nearest the middle of the joint ranges (the start
+        :func:`robokin.ik.solve` uses without ``q0``), checked again by ``robot.fk`` against the IK options'
+        tolerances, as :func:`robokin.ik.solve` checks every answer.
+        """
+        robot = self.robot
+        sols = ik.solve_all(robot, T, grid=PARAMETER_GRID)  # (a 6-joint arm has no parameter: grid unused)
+        lo, hi = robot.limits.T
+        middle = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi), 0.0)
+        dist = np.where(sols.valid, np.abs(np.nan_to_num(sols.q) - middle).sum(-1), np.inf)  # (M, k)
+        pick = np.argmin(dist, axis=-1)
+        rows = np.arange(T.shape[0])
+        q = np.nan_to_num(sols.q[rows, pick])
+        found = np.isfinite(dist[rows, pick])
+        error = spatial.pose_error(T, robot.fk(q))  # (M, 6)
+        tol_p = ik.position_tolerance(robot, self.options)
+        found &= np.linalg.norm(error[:, :3], axis=-1) <= tol_p
+        found &= np.linalg.norm(error[:, 3:], axis=-1) <= self.options.rotation_tolerance
+        return q, found
+
+    def answers(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Base chunk ``c``'s pose ids ``(M,)``, IK answers ``q`` ``(M, n)`` and ``success`` ``(M,)`` (each
+        answer checked by ``robot.fk``; ``q`` of a pose not solved is the DLS's closest, or zeros)."""
         ids = self.pose_ids[c * self.base : (c + 1) * self.base]
-        # method="auto": the closed form where the arm has an analytic family (several times faster than
-        # damped least squares), DLS otherwise. The measure is the answer's, as it is: at a pose where every
-        # solution is singular (some axis-aligned grid poses are) it is 0 exactly, where DLS reported the
-        # small positive value of an answer within its tolerance of the singular one.
-        seed = chunk_rng(self.seed, c)
-        result = ik.solve(self.robot, self.poses(ids), options=self.options, seed=seed, method="auto", link=self.link)
-        measure = manipulability(scaled_jacobian(self.robot, result.q, link=self.link))
-        success = np.asarray(result.success, dtype=bool)
-        return {"pose": ids, "success": success, "manipulability": np.where(success, measure, 0.0)}
+        T = self.poses(ids)
+        q = np.zeros((ids.size, self.robot.n))
+        success = np.zeros(ids.size, bool)
+        if self.closed_form:
+            q, success = self.closed_form_answers(T)
+        rest = np.flatnonzero(~success)
+        if self.dls and rest.size:
+            seed = chunk_rng(self.seed, c)
+            result = ik.solve(self.robot, T[rest], options=self.options, seed=seed, method="dls", link=self.link)
+            q[rest] = result.q
+            success[rest] = np.asarray(result.success, dtype=bool)
+        return ids, q, success
+
+    def chunk(self, c: int) -> dict[str, np.ndarray]:
+        ids, q, success = self.answers(c)
+        # The measure is the answer's, as it is: at a pose where every solution is singular (some axis-aligned
+        # grid poses are) it is 0 exactly, where DLS reports the small positive value of an answer within its
+        # tolerance of the singular one.
+        measure = np.zeros(ids.size)
+        if success.any():
+            measure[success] = manipulability(scaled_jacobian(self.robot, q[success], link=self.link))
+        return {"pose": ids, "success": success, "manipulability": measure}
 
     def run(self, chunks: Sequence[int], state: None = None) -> dict[str, np.ndarray]:
         return self.merge([self.chunk(c) for c in chunks])
@@ -125,10 +179,58 @@ class ReachabilityJob:
         return {"pose": out["key"], "success": out["success"], "manipulability": out["manipulability"]}
 
 
-def _near_reached(capability: CapabilityMap, p_world: np.ndarray) -> np.ndarray:
-    """Whether the capability map has samples in the voxel of each point ``(N, 3)`` or a neighbouring one."""
-    offsets = np.stack(np.meshgrid(*[[-1, 0, 1]] * 3, indexing="ij"), axis=-1).reshape(-1, 3) * capability.voxel
-    return np.asarray((capability.value_at("counts", p_world[:, None, :] + offsets) > 0).any(axis=-1))
+# Voxels per block of the pruning lookups (27 neighbours each): bounds its temporaries to ~20 MB.
+PRUNE_BLOCK = 16384
+# Direction cells whose centres lie within this many cell widths of a pose's direction count as its
+# neighbours in the pruning (1.5: the cells that share an edge or a corner with it, not the next ring).
+ADJACENT_CELLS = 1.5
+NEIGHBOURS = np.stack(np.meshgrid(*[[-1, 0, 1]] * 3, indexing="ij"), axis=-1).reshape(-1, 3)  # (27, 3)
+
+
+def sampled_pairs(capability: CapabilityMap, p_world: np.ndarray, u_world: np.ndarray) -> np.ndarray:
+    """Whether the capability map reached each direction ``u_world`` ``(D, 3)``, or a direction of an adjacent
+    cell, in the voxel of each point ``p_world`` ``(V, 3)`` [m] or in one of its 26 neighbours: ``(V, D)`` bool.
+
+    A sampled map under-covers: its cells near the edge of the workspace hold few samples, and a pose at a
+    voxel's centre with its cell's centre direction is reached by samples that land around it, in position and
+    in direction. The neighbourhoods make up for that. Measured on the Panda at 5 cm x 50 with 10⁶ samples:
+    with the voxel neighbourhood alone, 30 of an evenly spaced 5034 of the pruned poses were solvable (all of
+    them in sparsely sampled voxels at the edge of the workspace); the adjacent direction cells as well kept
+    all 30 for 16 % more attempted poses (``benchmarks/workspace.py --only ik`` checks it again).
+    """
+    reached = ~np.isnan(capability.pair_manipulability)  # (R, Dc)
+    partition = sphere_partition(capability.directions)
+    cell = partition.index(u_world)  # (D,) the map's cell of each direction
+    # adjacent cells: centres within 1.5 cell widths (a cell of area 4π/Dc is about sqrt(4π/Dc) rad across)
+    width = np.sqrt(4.0 * np.pi / capability.directions)
+    adjacent = partition.centres @ partition.centres[cell].T >= np.cos(ADJACENT_CELLS * width)  # (Dc, D)
+    out = np.zeros((p_world.shape[0], cell.size), bool)
+    if capability.pair_voxels.size == 0:
+        return out
+    for s in range(0, p_world.shape[0], PRUNE_BLOCK):
+        around = p_world[s : s + PRUNE_BLOCK, None, :] + NEIGHBOURS * capability.voxel  # (b, 27, 3)
+        index, inside = capability.voxel_index(around)
+        row = np.minimum(np.searchsorted(capability.pair_voxels, index), capability.pair_voxels.size - 1)
+        found = inside & (capability.pair_voxels[row] == index)  # (b, 27)
+        near = np.zeros((around.shape[0], capability.directions), bool)
+        for k in range(NEIGHBOURS.shape[0]):  # 27 passes over (b, Dc): a Python loop over neighbours only
+            hit = found[:, k]
+            near[hit] |= reached[row[hit, k]]
+        out[s : s + PRUNE_BLOCK] = near.astype(np.float32) @ adjacent.astype(np.float32) > 0  # (b, D)
+    return out
+
+
+def closed_form_applies(robot: Robot, link: str, options: ik.IKOptions) -> bool:
+    """Whether :func:`robokin.ik.solve_all` solves the poses of ``link``: the tool of a serial arm with an
+    analytic family, the full pose (all weights equal) and no velocity limit (the rule of ``ik.solve``'s
+    ``method="auto"``)."""
+    return (
+        robot.chain is not None
+        and link == robot.default_link
+        and ik.analytic_family(robot).applies
+        and len(set(options.weights)) == 1
+        and options.dt is None
+    )
 
 
 def reachability_job(
@@ -142,9 +244,21 @@ def reachability_job(
     seed: int,
     engine: Any,
     link: str,
+    method: str = "auto",
 ) -> ReachabilityJob:
-    """The poses :func:`reachability_map` solves for the frame ``link`` (resolved), after pruning (arguments
-    validated by it)."""
+    """The poses :func:`reachability_map` solves for the frame ``link`` (resolved), after pruning, and how
+    (arguments validated by it)."""
+    closed = method != "dls" and closed_form_applies(robot, link, options)
+    if method == "analytic" and not closed:
+        family = ik.analytic_family(robot) if robot.chain is not None else None
+        if link == robot.default_link and family is not None and not family.applies:
+            reason = f"robot {robot.name!r} has no analytic IK family: {family.reason}"
+        else:
+            reason = (
+                f"frame {link!r} of robot {robot.name!r} is not a serial arm's tool with a closed form for these "
+                "options (the full pose, no velocity limit)"
+            )
+        raise NoAnalyticSolutionError(f"method='analytic' needs a closed form: {reason} (use 'auto' or 'dls')")
     # the grid and reach ball of capability_map's rule: a serial robot's tool keeps the robot's own grid
     grid_link = None if robot.serial and link == robot.default_link else link
     origin, shape = grid(robot, voxel, grid_link)
@@ -152,16 +266,26 @@ def reachability_job(
     centre, radius = reach(robot, grid_link)
     p = origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel
     p = p.reshape(-1, 3)
-    keep = np.linalg.norm(p - centre, axis=-1) <= radius * (1.0 + 1e-12)
+    voxels = np.flatnonzero(np.linalg.norm(p - centre, axis=-1) <= radius * (1.0 + 1e-12))
     if capability is None:
         capability = capability_map(
             robot, samples=prune_samples, voxel=voxel, directions=directions, link=link, seed=seed, engine=engine
         )
-    keep[keep] = _near_reached(capability, p[keep])
-    voxels = np.flatnonzero(keep)
-    pose_ids = (voxels[:, None] * directions + np.arange(directions)).reshape(-1)
+    keep = sampled_pairs(capability, p[voxels], partition.centres)  # (V, D)
+    v, d = np.nonzero(keep)
+    pose_ids = voxels[v] * directions + d  # sorted: row-major over (voxel, direction)
     return ReachabilityJob(
-        robot, pose_ids, origin, float(voxel), shape, rotations_with_z(partition.centres), options, seed, link
+        robot,
+        pose_ids,
+        origin,
+        float(voxel),
+        shape,
+        rotations_with_z(partition.centres),
+        options,
+        seed,
+        link,
+        closed,
+        method != "analytic",
     )
 
 
@@ -171,19 +295,35 @@ def reachability_map(
     directions: int = 50,
     *,
     capability: CapabilityMap | None = None,
-    prune_samples: int = 200_000,
+    prune_samples: int = 10**6,
     options: ik.IKOptions | None = None,
     link: str | None = None,
+    method: Method = "auto",
     seed: int = 0,
     engine: Any = None,
     chunk_size: int | None = None,
 ) -> ReachabilityMap:
     """Solve IK at every (voxel centre, direction) pose within reach and record success and quality.
 
-    Pruning before IK: a voxel is attempted only if its centre is inside the reach ball and the capability
-    map (``capability``, or one of ``prune_samples`` samples on this grid) has samples in it or in one of
-    its 26 neighbours (a sampled map under-covers the thin boundary of the workspace; the neighbourhood
-    makes up for it). Every direction of an attempted voxel is solved.
+    Pruning before IK: a pose is attempted only if its voxel's centre is inside the reach ball and the
+    capability map (``capability``, or one of ``prune_samples`` samples on this grid) reached its direction
+    cell or an adjacent one, in its voxel or in one of the 26 neighbours (a sampled map under-covers the thin
+    boundary of the workspace; the neighbourhoods make up for it, see :func:`sampled_pairs`). The other poses
+    count as not reached (``attempted`` is False there).
+
+    How a pose is solved (``method``), like :func:`robokin.ik.solve`'s ``method``:
+
+    - ``"auto"`` (default): where ``link`` is the tool of a serial arm with an analytic family
+      (:func:`robokin.ik.analytic_family`) and ``options`` ask for the full pose without velocity limits,
+      every closed-form solution (:func:`robokin.ik.solve_all`; a 7-joint arm's parameter joint at
+      :data:`PARAMETER_GRID` values over its range), the answer being the valid one nearest the middle of
+      the joint ranges; the poses it leaves unsolved (a 7-joint arm's solutions may lie between the swept
+      values), and every pose of any other arm or frame, by the damped least squares of
+      :func:`robokin.ik.solve` (``method="dls"``, ``options``). Every answer is checked by ``robot.fk``
+      against the tolerances of ``options``.
+    - ``"analytic"``: the closed form only (faster; a 7-joint arm's poses solvable only between the swept
+      parameter values count as not reached).
+    - ``"dls"``: the damped least squares only.
 
     Args:
         robot: The robot.
@@ -191,11 +331,13 @@ def reachability_map(
         directions: Orientations per voxel: the cells of the equal-area sphere partition; the pose's tool z
             axis is the cell's centre direction (roll about it fixed, see
             :func:`~.sampling.rotations_with_z`).
-        capability: A capability map of this robot to prune with (any grid); default: one is sampled.
+        capability: A capability map of this robot and frame to prune with (any grid and directions);
+            default: one is sampled on this grid.
         prune_samples: Samples of that default capability map.
-        options: IK settings; default :data:`DEFAULT_IK_OPTIONS` (8 restarts).
+        options: IK settings; default :data:`DEFAULT_IK_OPTIONS` (4 restarts).
         link: The frame whose poses are solved (a name of ``robot.frame_names``, e.g. one hand of a tree
             robot, by :func:`robokin.ik.solve` with ``link=``); None: the robot's one end effector.
+        method: ``"auto"``, ``"analytic"`` or ``"dls"`` (see above).
         seed: Seed >= 0 of the IK restarts (per chunk, spawned) and of the pruning map.
         engine: As for :func:`~.capability.capability_map`.
         chunk_size: Poses per task, rounded to whole base chunks of :data:`POSE_CHUNK`.
@@ -204,9 +346,13 @@ def reachability_map(
         A :class:`~.maps.ReachabilityMap`.
 
     Raises:
-        OptionError: bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link`` or engine.
+        OptionError: bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link``, ``method``
+            or engine.
+        NoAnalyticSolutionError: ``method="analytic"`` where the closed form does not apply (the message says
+            why).
     """
     link = robot.resolve_link(link)
+    validation.choice(method, "method", METHODS)
     seed = check_seed(seed)
     D = positive_int(directions, "directions")
     options = DEFAULT_IK_OPTIONS if options is None else options
@@ -231,6 +377,7 @@ def reachability_map(
         seed=seed,
         engine=engine,
         link=link,
+        method=method,
     )
     pose_ids, origin, shape = job.pose_ids, job.origin, job.shape
     start = time.perf_counter()
