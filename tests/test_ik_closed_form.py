@@ -218,3 +218,22 @@ def test_sp4_angle_is_the_angle_of_its_pair():
         assert (theta > -np.pi).all() and (theta <= np.pi).all()
         assert np.abs(np.angle(np.exp(1j * (theta - np.arctan2(s, c))))).max() <= 1e-13
         assert np.abs((a * np.cos(theta) + b * np.sin(theta) - rhs)[:, exact[0]]).max() <= 1e-12 * np.hypot(a, b)
+
+
+@pytest.mark.parametrize("name", ["ur5", "iiwa14"])
+def test_blocks_of_the_lean_path_give_the_one_block_answer(name, monkeypatch):
+    """A batch split into blocks (the last one short) is solved exactly as in one block, each target with its
+    own parameter value."""
+    robot = robokin.load(name)
+    family = robokin.ik.analytic_family(robot)
+    q = np.random.default_rng(12).uniform(-2.0, 2.0, (300, robot.n))
+    T = robot.fk(q)
+    kw = {} if family.parameter_joint is None else {"q_param": q[:, family.parameter_joint]}
+    monkeypatch.setattr(analytic, "LEAN_BLOCK", 1000)
+    whole = robokin.ik.solve_all(robot, T, **kw)
+    monkeypatch.setattr(analytic, "LEAN_BLOCK", 64)
+    parts = robokin.ik.solve_all(robot, T, **kw)
+    assert whole.valid.any(-1).all()
+    assert (whole.valid == parts.valid).all()
+    assert np.array_equal(whole.q, parts.q)
+    assert np.array_equal(whole.position_error, parts.position_error)

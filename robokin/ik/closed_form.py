@@ -12,13 +12,17 @@ Wen, arXiv 2211.05737, sec. 3-4), written for speed:
   a branch axis is 1 until the subproblem that splits it, so early stages cost half or a quarter;
 - each angle is carried as its ``(cos, sin)`` pair (SP4: ``θ = φ ± acos``, as ``(a r_c ∓ b √(r² − r_c²),
   b r_c ± a √(r² − r_c²)) / r²``; SP1: the normalised ``(p1⊥·p2, kᵀ(p1 × p2))``), so that rotations,
-  the next subproblems and the verification need no ``cos``/``sin``; ``arctan2`` runs once per output angle;
+  the next subproblems and the verification need no ``cos``/``sin``; ``arctan2`` runs once per distinct
+  output angle, at the shape of the branches it depends on (the two roots of an SP4 whose coefficients are
+  the arm's constants share one as ``φ ± δ``; a spherical wrist with axes 4 ∥ 6 ⟂ 5 gets its second
+  solutions by half turns, :data:`WRIST_FLIP_TOL`);
 - everything that depends only on the arm (projections of axes and offsets, the stacked Rodrigues
   matrices ``[k kᵀ; I − k kᵀ; [k]×]`` of each axis) is computed once per arm (:func:`constants`) as
   arrays that broadcast against the targets; a 7-joint arm with its parameter joint held gives per-target
-  constants of the same shapes (the last axis ``N`` instead of 1).
+  constants of the same shapes (the last axis ``N`` instead of 1; ``robokin.ik.analytic`` evaluates them as
+  trigonometric polynomials in the held angle).
 
-The verification (:func:`poses_cs`) is the chain's own product ``T = C[0] Rz(q1) C[1] ⋯ Rz(qn) C[n]``
+The verification (:func:`poses_cs`, :func:`pose_errors_cs`) is the chain's own product ``T = C[0] Rz(q1) C[1] ⋯ Rz(qn) C[n]``
 (``robokin.model.Chain.C``), evaluated column by column from the same ``(cos, sin)`` pairs with the branch
 axes broadcast (joint ``i`` costs as many branches as it has) and the constants' zero and ``±1`` entries
 skipped; it equals ``robot.fk`` to rounding (tested).
@@ -262,6 +266,7 @@ def _three_parallel_constants(H: np.ndarray, P: np.ndarray, v: np.ndarray | None
     return out
 
 
+# The constants applied to vectors as matrices (r, 3): one BLAS product for one arm (see _mat).
 MATRIX_KEYS: tuple[str, ...] = ("M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "theta", "B12", "B45", "R1h2")
 
 
@@ -339,9 +344,11 @@ def target_frames(R: np.ndarray, p: np.ndarray, R0: np.ndarray) -> tuple[np.ndar
             ``(N, 3, 3)``.
     """
     N = R.shape[0]
-    Rt = R @ np.swapaxes(R0, -1, -2)
-    Rt = np.ascontiguousarray(Rt.transpose(1, 2, 0)).reshape(3, 3, 1, 1, 1, N)
-    return Rt, np.ascontiguousarray(p.T).reshape(3, 1, 1, 1, N)
+    if R0.ndim == 2:  # one matrix product (a stacked one makes a library call per target)
+        Rt = (R.reshape(-1, 3) @ R0.T).reshape(N, 3, 3).transpose(1, 2, 0)
+    else:  # Rt[i, k] = Σ_j R[i, j] R0[k, j], elementwise over the targets
+        Rt = (R.transpose(1, 2, 0)[:, None] * R0.transpose(1, 2, 0)[None]).sum(2)
+    return np.ascontiguousarray(Rt).reshape(3, 3, 1, 1, 1, N), np.ascontiguousarray(p.T).reshape(3, 1, 1, 1, N)
 
 
 def _apply(Rt: np.ndarray, v: np.ndarray) -> np.ndarray:
