@@ -25,6 +25,7 @@ Usage::
     python benchmarks/fuzz.py --minutes 30                    # every category, in turn
     python benchmarks/fuzz.py --minutes 5 --only loaders,api
     python benchmarks/fuzz.py --minutes 5 --only ik           # the IK fuzzer of benchmarks/fuzz_ik.py
+    python benchmarks/fuzz.py --minutes 5 --only analytic     # closed-form IK on random arms of every family
     python benchmarks/fuzz.py --replay loaders:1234567        # one case, in process, with its traceback
 """
 
@@ -230,6 +231,20 @@ def case_ik(rng: random.Random) -> Outcome:
     kind, detail = fuzz_ik.run_ik(np.random.default_rng(rng.getrandbits(64)))
     kind = _IK_OUTCOMES.get(kind, kind)
     return Outcome(kind, "" if kind in OUTCOMES[:2] else detail.strip().replace("\n", " | ")[:400])
+
+
+@category("analytic")
+def case_analytic(rng: random.Random) -> Outcome:
+    """A random 6R arm of a random analytic family and a reachable target (``tests/contract/analytic_cases.py``):
+    the family detected, every solution verified, the source configuration found, ``ik.solve`` successful."""
+    import analytic_cases
+
+    generator = np.random.default_rng(rng.getrandbits(64))
+    family = str(generator.choice(analytic_cases.FAMILIES))
+    broken = analytic_cases.analytic_violations(analytic_cases.family_arm(generator, family), family, generator)
+    if not broken:
+        return Outcome("ok")
+    return Outcome("NaN" if any("NaN" in b for b in broken) else "false success", f"{family}: {'; '.join(broken)}")
 
 
 # ------------------------------------------------------------------------------------------------ runner

@@ -481,3 +481,31 @@ def test_solve_auto_7_joint_q0_that_solves_the_target_comes_back_unchanged():
 def test_solve_analytic_refuses_a_partial_task():
     with pytest.raises(OptionError, match="full pose only; options.weights must be all equal"):
         ik.solve(robokin.load("ur5"), np.eye(4), method="analytic", options=ik.IKOptions(weights=ik.POSITION_ONLY))
+
+
+@pytest.mark.parametrize("signs", [(1, -1, 1), (1, 1, -1), (1, -1, -1)])
+@pytest.mark.parametrize("wrist", [True, False])
+def test_three_parallel_axes_pointing_opposite_ways(signs, wrist):
+    """Axes 2 ∥ 3 ∥ 4 with 3 or 4 reversed (as URDFs write ``axis="0 -1 0"``): θ = q2 ± q3 ± q4, every source
+    found (a regression: the families assumed all three along h2 and solved 2-4 % of the targets)."""
+    ez, ey = np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])
+    H = np.array([ez, signs[0] * ey, signs[1] * ey, signs[2] * ey, -ez, ey])
+    P = np.array(
+        [
+            [0, 0, 0.09],
+            [0, 0.13, 0.09],
+            [-0.42, 0.13, 0.09],
+            [-0.81, 0.12, 0.09],
+            [-0.81, 0.11, 0.0],
+            [-0.75, 0.2, -0.03],
+        ]
+    )
+    if wrist:
+        P[5] = P[4] + 0.1 * H[4]  # axes 5 and 6 meet
+    robot = _robot_from_screws("ur_flipped", H, P, np.eye(3), P[5] + [0.0, 0.08, 0.0])
+    fam = ik.analytic_family(robot)
+    assert fam.name == ("three_parallel_intersecting_wrist" if wrist else "three_parallel") and fam.exact
+    q = _random_q(robot, 200, seed=7)
+    sols = ik.solve_all(robot, robot.fk(q))
+    found = (_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid
+    assert found.any(-1).all()

@@ -565,7 +565,7 @@ def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> t
     target = (np.swapaxes(Rt, -1, -2)[..., None, :, :] @ R1h2[..., None])[..., 0]
     b = rotate_cs(h5[..., None, :], c5, -s5, np.broadcast_to(h2[..., None, :], target.shape))
     q6 = -sp1_kernel(b, target, h6[..., None, :])
-    # θ = q2 + q3 + q4: R(h2, θ) v = R1ᵀ Rt R6ᵀ R5ᵀ v for v ⟂ h2.
+    # θ = q2 + σ3 q3 + σ4 q4 (below): R(h2, θ) v = R1ᵀ Rt R6ᵀ R5ᵀ v for v ⟂ h2.
     v = np.broadcast_to(_perpendicular(h2)[..., None, :], target.shape)
     y = rotate_cs(h5[..., None, :], c5, -s5, v)
     y = rotate(h6[..., None, :], -q6, y)
@@ -583,7 +583,9 @@ def _three_parallel(name: str, g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> t
     u = p23[..., None, None, :] + rotate(h3[..., None, None, :], q3, p34[..., None, None, :])
     q2 = sp1_kernel(u, np.broadcast_to(dvec[..., :, None, :], u.shape), h2[..., None, None, :])
     e = lambda a: np.broadcast_to(a[..., :, None], q3.shape)  # noqa: E731
-    q4 = e(theta) - q2 - q3
+    # θ = q2 + σ3 q3 + σ4 q4, σi = ±1 as axis i runs along or against h2 (URDFs flip axes freely).
+    sign3, sign4 = (np.sign(dot(h2, H[..., i, :]))[..., None, None] for i in (2, 3))
+    q4 = sign4 * (e(theta) - q2 - sign3 * q3)
     q = np.stack([-e(t1), q2, q3, q4, e(q5), e(q6)], -1)
     ok = e(ok) & ok3 & ~ls3[..., None]
     return q.reshape(q.shape[:-3] + (-1, 6)), ok.reshape(ok.shape[:-2] + (-1,))

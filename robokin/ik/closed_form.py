@@ -239,6 +239,9 @@ def _three_parallel_constants(H: np.ndarray, P: np.ndarray, v: np.ndarray | None
     o1, o2, o3, o4 = (P[..., i, :] for i in range(4))
     p12, p23, p34, p45, p56 = o2 - o1, o3 - o2, o4 - o3, o56 - o4, o56 - o56
     out: dict[str, np.ndarray] = {"o6": o56, "o1": o1, "p12": p12}
+    # Axes 3 and 4 along (+1) or against (−1) axis 2: θ = q2 + σ3 q3 + σ4 q4 (URDFs flip axes freely).
+    out["sign3"] = np.sign((h[2] * h[1]).sum(-1))
+    out["sign4"] = np.sign((h[3] * h[1]).sum(-1))
     out["q1"] = _sp4_terms(h[1], h[0])  # h2ᵀ R(h1, −q1) x = h2ᵀ(p12 + p23 + p34 + p45)
     out["q1_d"] = (h[1] * (p12 + p23 + p34 + p45)).sum(-1)
     R1h2 = _rotated_terms(h[0], h[1])  # R(h1, q1) h2 = T0 + c1 T1 + s1 T2
@@ -385,7 +388,7 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     y6 = U[3] + c5 * U[4] - s5 * U[5]
     c6, s6 = _unit(x6, y6)
     s6 = -s6
-    # θ = q2 + q3 + q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, then x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
+    # θ = q2 + σ3 q3 + σ4 q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, then x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
     w = _rot(K["M5"], c5, -s5, K["v2"])
     w = _rot(K["M6"], c6, -s6, w)
     V = _mat(K["theta"], _apply(Rt, w))  # (6, 2, 2, 1, N)
@@ -398,11 +401,12 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     # q2 by SP1 (u = p23 + R3 p34 → dvec about h2).
     G = _mat(K["q2"], dvec)  # (6, 2, 2, 1, N)
     c2, s2 = _unit(G[0] + c3 * G[1] + s3 * G[2], G[3] + c3 * G[4] + s3 * G[5])
-    # q4 = θ − q2 − q3.
-    c23, s23 = c2 * c3 - s2 * s3, s2 * c3 + c2 * s3
-    c4, s4 = ct_ * c23 + st_ * s23, st_ * c23 - ct_ * s23
+    # q4 = σ4 (θ − q2 − σ3 q3).
+    sign3, sign4 = K["sign3"], K["sign4"]
+    c23, s23 = c2 * c3 - s2 * (sign3 * s3), s2 * c3 + c2 * (sign3 * s3)
+    c4, s4 = ct_ * c23 + st_ * s23, sign4 * (st_ * c23 - ct_ * s23)
     q2 = np.arctan2(s2, c2)
-    q4 = np.arctan2(st_, ct_) - q2 - q3  # the sum, not atan2 of (c4, s4): the angles stay consistent
+    q4 = sign4 * (np.arctan2(st_, ct_) - q2 - sign3 * q3)  # not atan2 of (c4, s4): the angles stay consistent
     q4 -= (2.0 * np.pi) * np.round(q4 * (0.5 / np.pi))
     angles = [np.arctan2(s1, c1), q2, q3, q4, q5, np.arctan2(s6, c6)]
     return [c1, c2, c3, c4, c5, c6], [s1, s2, s3, s4, s5, s6], ex1 & ex5 & ex3, angles
