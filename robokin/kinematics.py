@@ -91,6 +91,10 @@ TREE_ENTRY_BLOCK = 8192
 # pair beside libm's 30 ns (chunks of 4096: 28 ns, of 65536: 23-64 ns).
 COS_SIN_CHUNK = 16384
 
+# Pose results of at least this many entries skip the overflow check's pass when a bound on q says they are
+# finite (:func:`_poses_surely_finite`, O(N) but ~10 µs of calls); smaller ones are checked directly (a few µs).
+POSE_BOUND_MIN = 1 << 16
+
 # Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
 # O(h²) truncation error against the O(eps/h) rounding error.
 NUMERIC_STEP = 6e-6
@@ -863,10 +867,13 @@ def _finite_of_q(
     ``bounded=True`` says that ``result`` is a pose, Jacobian or Hessian: finite without a check on a robot
     with :attr:`~robokin.model.Robot.bounded_kinematics` (the check would cost a pass over the whole output).
     ``poses=True`` says that ``result`` holds poses only: finite without a check when the slides of ``q2``
-    keep every frame within reach (:func:`_poses_surely_finite`).
+    keep every frame within reach (:func:`_poses_surely_finite`; for results of ``POSE_BOUND_MIN`` entries
+    or more, where the check's pass costs more than the bound).
     """
     result = result.reshape(batch + result.shape[1:])
-    if bounded and robot.bounded_kinematics or poses and _poses_surely_finite(robot, q2):
+    if bounded and robot.bounded_kinematics:
+        return result
+    if poses and result.size >= POSE_BOUND_MIN and _poses_surely_finite(robot, q2):
         return result
     return validation.finite_result(result, what, ("q", q2.reshape(batch + q2.shape[1:]), 1), batch_ndim=len(batch))
 

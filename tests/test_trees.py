@@ -293,6 +293,7 @@ def test_fk_all_checks_overflow_only_when_slides_could_reach_it(monkeypatch, ent
     from robokin import kinematics
 
     monkeypatch.setattr(kinematics, "TREE_ENTRY_MIN", 1 if entry_major else 10**9)
+    monkeypatch.setattr(kinematics, "POSE_BOUND_MIN", 0)  # the bound decides for these 5 configurations too
     robot = every_step_kind()  # with slides: bounded_kinematics is False
     q = random_q(robot, np.random.default_rng(6), (5,))
     assert not robot.bounded_kinematics and kinematics._poses_surely_finite(robot, q)
