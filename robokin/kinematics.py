@@ -76,6 +76,24 @@ BLOCK = 2048
 # 262144; threads on a busy 2-core machine cost 10-30x). Measured on Talos (60 frames, shared machine):
 # 2048 about 1.1x faster than 1024 and 512.
 TREE_BLOCK = 2048
+# From TREE_ENTRY_MIN configurations on, fk_all runs the entry-major kernel (each pose entry of a frame a
+# contiguous run over the batch, fewer bytes written, no product for translated origins) on equal blocks of at
+# most TREE_ENTRY_BLOCK configurations (each (4, 4) @ (4, B) product below OpenBLAS's threading threshold).
+# It costs a few more NumPy calls per frame, so small batches keep the frame-major kernel. Measured on a
+# shared machine, CPU time per configuration, entry-major ÷ frame-major: N = 10⁴ Baxter URDF 0.73-0.81,
+# Talos 0.76-0.80, UR5 0.74; N = 4096: 0.6-1.06; N = 2000: 0.66 (UR5) to 1.25 (Baxter). Blocks of 4096-16384
+# within noise of each other, 2048 1.1x and 1024 1.3x slower.
+TREE_ENTRY_MIN = 4096
+TREE_ENTRY_BLOCK = 8192
+
+# The entry-major kernel's sines and cosines come from a polynomial (:func:`_cos_sin`) in chunks of
+# COS_SIN_CHUNK angles (its temporaries stay in cache). Measured on a shared 2-core EPYC: 22 ns per (cos, sin)
+# pair beside libm's 30 ns (chunks of 4096: 28 ns, of 65536: 23-64 ns).
+COS_SIN_CHUNK = 16384
+
+# Pose results of at least this many entries skip the overflow check's pass when a bound on q says they are
+# finite (:func:`_poses_surely_finite`, O(N) but ~10 µs of calls); smaller ones are checked directly (a few µs).
+POSE_BOUND_MIN = 1 << 16
 
 # Central-difference step [rad or m] for method="numeric": about cbrt(machine eps), which balances the
 # O(h²) truncation error against the O(eps/h) rounding error.
@@ -404,7 +422,22 @@ _Step = tuple[int, int, int, np.ndarray, int, int, "np.ndarray | None"]
 
 
 @dataclass(frozen=True, eq=False)
-class _TreePlan:
+class _PlanMotions:
+    """The joint motions of a tree kernel's plan (:class:`_TreePlan`, :class:`_EntryPlan`), in the order its
+    steps index them: turn ``k`` by ``v = q[..., angle_coordinate[k]] * angle_scale[k] + angle_offset[k]``
+    [rad] ``(m_r,)`` each, slide ``k`` by ``q[..., shift_coordinate[k]] * shift_scale[k] + shift_offset[k]``
+    [m] ``(m_p,)`` each (mimic coupling and axis sign folded in)."""
+
+    angle_coordinate: np.ndarray
+    angle_scale: np.ndarray
+    angle_offset: np.ndarray
+    shift_coordinate: np.ndarray
+    shift_scale: np.ndarray
+    shift_offset: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _TreePlan(_PlanMotions):
     """The frame tree as a list of per-frame steps for the float kernel of :func:`fk_all`, built once per tree.
 
     Every frame ``f`` is ``T_f = T_parent @ A @ M(v) @ post`` where ``A`` and ``post`` are constant
@@ -418,19 +451,15 @@ class _TreePlan:
         steps: ``(frame, parent, kind, A, pair_or_column, motion, post)`` per frame but the root, parents
             first; ``motion`` indexes ``angle_*`` (turns) or ``shift_*`` (slides); ``post`` is None for the
             identity.
-        angle_coordinate, angle_scale, angle_offset: ``(m_r,)``: ``v = q[..., angle_coordinate[k]] *
-            angle_scale[k] + angle_offset[k]`` is minus the turn of motion ``k`` [rad] (mimic coupling and
-            axis sign folded in), so its column pair is multiplied by ``cos v + i sin v``.
-        shift_coordinate, shift_scale, shift_offset: ``(m_p,)``: the slide ``q[..., c] * scale + offset`` [m].
+        angle_*, shift_*: see :class:`_PlanMotions`; ``v`` is minus the turn, so a turn's column pair is
+            multiplied by ``cos v + i sin v``.
+        offsets: The sum of the lengths of every constant translation of the tree (the base, each frame's
+            ``pre`` and ``post``) [m]: with the slides, a bound of every frame's distance from the world
+            origin (see :func:`_poses_surely_finite`); inf if the sum overflows.
     """
 
     steps: tuple[_Step, ...]
-    angle_coordinate: np.ndarray
-    angle_scale: np.ndarray
-    angle_offset: np.ndarray
-    shift_coordinate: np.ndarray
-    shift_scale: np.ndarray
-    shift_offset: np.ndarray
+    offsets: float
 
 
 _TREE_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -438,9 +467,14 @@ _TREE_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _tree_plan(tree: Tree) -> _TreePlan:
     """The :class:`_TreePlan` of ``tree``, built on first use and cached for the tree's lifetime."""
-    plan = _TREE_PLANS.get(tree)
+    return _cached_plan(_TREE_PLANS, tree, _build_tree_plan)
+
+
+def _cached_plan(cache: weakref.WeakKeyDictionary, tree: Tree, build: Any) -> Any:
+    """``cache[tree]``, set to ``build(tree)`` on first use."""
+    plan = cache.get(tree)
     if plan is None:
-        plan = _TREE_PLANS[tree] = _build_tree_plan(tree)
+        plan = cache[tree] = build(tree)
     return plan
 
 
@@ -488,11 +522,10 @@ def _build_tree_plan(tree: Tree) -> _TreePlan:
             shifts.append((k, sign * mult, sign * off))
             steps.append((f, p, _SLIDE, np.ascontiguousarray(A), column, len(shifts) - 1, after))
 
-    def columns(rows: list[tuple[int, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        c, m, o = zip(*rows) if rows else ((), (), ())
-        return np.array(c, dtype=int), np.array(m, dtype=float), np.array(o, dtype=float)
-
-    return _TreePlan(tuple(steps), *columns(angles), *columns(shifts))
+    with np.errstate(over="ignore"):  # hypot: no overflow in the squares; a sum beyond the largest float is inf
+        lengths = np.hypot.reduce(tree.pre[:, :3, 3], axis=-1) + np.hypot.reduce(tree.post[:, :3, 3], axis=-1)
+        offsets = float(np.sum(lengths))
+    return _TreePlan(*_motion_columns(angles), *_motion_columns(shifts), steps=tuple(steps), offsets=offsets)
 
 
 def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
@@ -547,18 +580,300 @@ def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
     return S
 
 
+def _motion_columns(rows: list[tuple[int, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(coordinate, scale, offset)`` rows of a plan's motions as three arrays."""
+    c, m, o = zip(*rows) if rows else ((), (), ())
+    return np.array(c, dtype=int), np.array(m, dtype=float), np.array(o, dtype=float)
+
+
+# (frame, parent, kind, A_T, axis, motion, post_T, offset): see _EntryPlan; kind is _FIXED, _TURN or _SLIDE.
+_EntryStep = tuple[int, int, int, "np.ndarray | None", int, int, "np.ndarray | None", tuple[tuple[int, float], ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class _EntryPlan(_PlanMotions):
+    """The frame tree as per-frame steps for the entry-major kernel :func:`_tree_entries`, built once per tree.
+
+    Every frame ``f`` is ``T_f = T_parent @ A @ M(v) @ post`` where ``A`` and ``post`` are constant
+    ``(4, 4)``; ``M`` is the identity (a fixed frame), a turn by ``v`` about the coordinate axis ``axis``
+    (0, 1, 2: x, y, z), or a translation by ``v`` along it. A joint moving along or about ``±x``, ``±y`` or
+    ``±z`` with nothing after its motion needs no ``post``: ``A`` is its ``T_before`` and the sign goes into
+    ``v``. Any other axis uses the tree's ``pre`` (which turns the axis into z) and ``post``.
+
+    Attributes:
+        steps: ``(frame, parent, kind, A_T, axis, motion, post_T, offset)`` per frame but the root, parents
+            first. ``A_T`` is ``A.T`` (the kernel multiplies columns of poses from the left), or None when
+            ``A`` only translates and no ``post`` follows (most URDF origins: then no product is needed);
+            ``offset`` is ``A``'s translation as the ``(k, t_k)`` of its nonzero components. ``motion``
+            indexes the turns or the slides of :class:`_PlanMotions` (``v`` is the turn itself); ``post_T`` is
+            ``post.T``, None for the identity.
+        has_post: True when some step has a ``post``.
+        root_top: ``(3, 4, 1)`` the top rows of the root frame (the base pose).
+    """
+
+    steps: tuple[_EntryStep, ...]
+    has_post: bool
+    root_top: np.ndarray
+
+
+_ENTRY_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _entry_plan(tree: Tree) -> _EntryPlan:
+    """The :class:`_EntryPlan` of ``tree``, built on first use and cached for the tree's lifetime."""
+    plan: _EntryPlan = _cached_plan(_ENTRY_PLANS, tree, _build_entry_plan)
+    return plan
+
+
+def _build_entry_plan(tree: Tree) -> _EntryPlan:
+    steps: list[_EntryStep] = []
+    angles: list[tuple[int, float, float]] = []
+    shifts: list[tuple[int, float, float]] = []
+    for f in tree.order:
+        f, p, k = int(f), int(tree.parent[f]), int(tree.variable[f])
+        pre, post = tree.pre[f], tree.post[f]
+        axis, motion, after = 0, -1, None
+        if k < 0:
+            kind, A = _FIXED, pre
+        else:
+            kind = _TURN if tree.revolute[f] else _SLIDE
+            slot = _axis_slot(tree.elements[f])
+            if slot is not None:
+                axis, sign, A = slot[0], slot[1], tree.elements[f].T_before
+            else:  # pre turns the axis into z; post turns it back
+                axis, sign, A = 2, 1.0, pre
+                after = None if np.array_equal(post, _EYE4) else np.ascontiguousarray(post.T)
+            motions = angles if kind == _TURN else shifts
+            motions.append((k, sign * float(tree.multiplier[f]), sign * float(tree.offset[f])))
+            motion = len(motions) - 1
+        translates = after is None and np.array_equal(A[:3, :3], _EYE4[:3, :3])
+        A_T = None if translates else np.ascontiguousarray(A.T)
+        offset = tuple((i, float(A[i, 3])) for i in range(3) if A[i, 3] != 0.0)
+        steps.append((f, p, kind, A_T, axis, motion, after, offset))
+
+    has_post = any(step[6] is not None for step in steps)
+    root_top = np.ascontiguousarray(tree.pre[0][:3, :, None])
+    columns = (*_motion_columns(angles), *_motion_columns(shifts))
+    return _EntryPlan(*columns, steps=tuple(steps), has_post=has_post, root_top=root_top)
+
+
+def _tree_entries(tree: Tree, q: np.ndarray) -> np.ndarray:
+    """Every frame of ``q`` ``(N, n)`` (floats only), row-major and batch innermost: ``S[i, f, j, k] =
+    T_world_f[i, j]`` of configuration k, ``(4, F, 4, N)``; ``np.transpose(S, (3, 1, 0, 2))`` is ``(N, F, 4,
+    4)``.
+
+    Per block of ``TREE_ENTRY_BLOCK`` configurations, each entry of a frame's top rows is a contiguous run of the
+    block. A frame whose constant ``A`` only translates (most URDF origins) takes its parent's rotation
+    columns as they are and its translation as ``p + Σ t_k·column_k``; any other ``A`` is three BLAS
+    products ``A.T @ row_i`` (one NumPy call). A joint's motion is a few elementwise operations on two
+    columns: a turn by v about axis a is ``u' = cos v·u + sin v·w``, ``w' = cos v·w − sin v·u`` of the column
+    pair ``(u, w) = (a + 1, a + 2) mod 3``, a slide adds ``v`` times column ``a`` to the translation. The
+    bottom rows are the zeros of a fresh ``np.zeros`` (never written: those pages stay unallocated) and one
+    write of the ones. The AD Jacobians differentiate the path kernels (:func:`path_top`), not this one;
+    tests hold the two together.
+    """
+    plan = _entry_plan(tree)
+    N = q.shape[0]
+    F = len(tree.names)
+    S = np.zeros((4, F, 4, N))  # rows, frames, columns, configurations
+    S[3, :, 3] = 1.0
+    B = -(-N // -(-N // TREE_ENTRY_BLOCK)) if N else 1  # equal blocks of at most TREE_ENTRY_BLOCK (1: no block runs)
+    work = np.empty((2, 3, B))
+    scratch = np.empty((3, 4, B)) if plan.has_post else None  # a pose before its post
+    q_t = np.transpose(q)  # (n, N)
+    with np.errstate(over="ignore", invalid="ignore"):  # a slide past the largest float: fk_all's check refuses it
+        for start in range(0, N, B):
+            _entry_block(plan, S, q_t, start, min(start + B, N), work, scratch)
+    return S
+
+
+def _entry_block(
+    plan: _EntryPlan,
+    S: np.ndarray,
+    q_t: np.ndarray,
+    start: int,
+    stop: int,
+    work: np.ndarray,
+    scratch: np.ndarray | None,
+) -> None:
+    """Configurations ``start:stop`` of :func:`_tree_entries`' ``S`` ``(4, F, 4, N)`` (the root's top rows and
+    every other frame's), from ``q_t`` ``(n, N)``; ``work`` ``(2, 3, B)`` and ``scratch`` ``(3, 4, B)`` (None
+    without a post) are temporaries."""
+    b = stop - start
+    frames = S[:3, :, :, start:stop]  # (3, F, 4, b): top rows i, frames, columns j, configurations
+    tmp, tmp2 = work[0, :, :b], work[1, :, :b]  # (3, b) each
+    angle = q_t[plan.angle_coordinate, start:stop] * plan.angle_scale[:, None] + plan.angle_offset[:, None]
+    cos, sin = np.empty_like(angle), np.empty_like(angle)  # (m_r, b) each
+    _cos_sin(angle.reshape(-1), cos.reshape(-1), sin.reshape(-1))
+    shift = q_t[plan.shift_coordinate, start:stop] * plan.shift_scale[:, None] + plan.shift_offset[:, None]
+    frames[:, 0] = plan.root_top
+    for f, p, kind, A_T, axis, motion, post_T, offset in plan.steps:
+        P, G = frames[:, p], frames[:, f]  # (3, 4, b) each; row i of a pose is P[i] (4, b)
+        u, w = (axis + 1) % 3, (axis + 2) % 3  # a turn's column pair
+        # (in-place operators on named column views: no write-back through __setitem__)
+        if A_T is None:  # the parent's rotation columns, and its translation moved by the offset
+            G_t = G[:, 3]
+            _translate(G_t, P, offset, tmp)
+            if kind != _TURN:
+                np.copyto(G[:, :3], P[:, :3])
+                if kind == _SLIDE:
+                    G_t += np.multiply(P[:, axis], shift[motion], out=tmp)
+                continue
+            c, s = cos[motion], sin[motion]
+            G_u, G_w, P_u, P_w = G[:, u], G[:, w], P[:, u], P[:, w]
+            np.copyto(G[:, axis], P[:, axis])
+            np.multiply(P_u, c, out=G_u)  # u' = c u + s w
+            G_u += np.multiply(P_w, s, out=tmp)
+            np.multiply(P_w, c, out=G_w)  # w' = c w − s u
+            G_w -= np.multiply(P_u, s, out=tmp)
+            continue
+        if post_T is not None:
+            G = scratch[:, :, :b]  # type: ignore[index]
+        np.matmul(A_T, P, out=G)
+        if kind == _TURN:  # in place
+            c, s = cos[motion], sin[motion]
+            G_u, G_w = G[:, u], G[:, w]
+            np.multiply(G_u, s, out=tmp)
+            G_u *= c
+            G_u += np.multiply(G_w, s, out=tmp2)
+            G_w *= c
+            G_w -= tmp
+        elif kind == _SLIDE:
+            G_t = G[:, 3]
+            G_t += np.multiply(G[:, axis], shift[motion], out=tmp)
+        if post_T is not None:
+            np.matmul(post_T, G, out=frames[:, f])
+
+
+def _translate(out: np.ndarray, P: np.ndarray, offset: tuple[tuple[int, float], ...], tmp: np.ndarray) -> None:
+    """``out = P[:, 3] + Σ t_k P[:, k]`` over ``offset`` = ``((k, t_k), ...)``: the translation column of a
+    pose ``P`` (rows, columns, batch) moved by ``(t_0, t_1, t_2)`` in its own frame."""
+    if not offset:
+        np.copyto(out, P[:, 3])
+        return
+    (k, t), *rest = offset
+    np.multiply(P[:, k], t, out=out)
+    out += P[:, 3]
+    for k, t in rest:
+        out += np.multiply(P[:, k], t, out=tmp)
+
+
+# fdlibm's argument reduction and kernels (FreeBSD msun e_rem_pio2.c, k_sin.c, k_cos.c; Sun Microsystems 1993):
+# π/2 = _PIO2_HI + _PIO2_LO with _PIO2_HI's 33 leading bits, so k·_PIO2_HI is exact for |k| < 2^20; sin and cos
+# of r in [-π/4, π/4] as odd / even minimax polynomials, errors below 1 ulp.
+_PIO2_HI, _PIO2_LO = 1.57079632673412561417e00, 6.07710050650619224932e-11
+_SIN_POLY = (
+    -1.66666666666666324348e-01,
+    8.33333333332248946124e-03,
+    -1.98412698298579493134e-04,
+    2.75573137070700676789e-06,
+    -2.50507602534068634195e-08,
+    1.58969099521155010221e-10,
+)
+_COS_POLY = (
+    4.16666666666666019037e-02,
+    -1.38888888888741095749e-03,
+    2.48015872894767294178e-05,
+    -2.75573143513906633035e-07,
+    2.08757232129817482790e-09,
+    -1.13596475577881948265e-11,
+)
+_QUARTER_COS, _QUARTER_SIN = np.array([1.0, 0.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0, -1.0])  # of k·π/2
+# |v| up to which the two-term reduction is exact enough (k < 2^17; beyond, libm does the reduction).
+_COS_SIN_REDUCED = 1e5
+
+
+def _cos_sin(v: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> None:
+    """``cos v`` and ``sin v`` of ``v`` ``(m,)`` [rad] into ``cos`` and ``sin`` ``(m,)`` (strided views allowed),
+    each within 1 ulp of 1 like libm's, at about 3/4 of libm's cost for large arrays: ``v = k·π/2 + r`` with
+    ``|r| <= π/4``, the polynomials of ``r``, then the quarter turn ``k mod 4`` (multiplications by 0 and ±1,
+    exact). Chunks with a ``|v|`` beyond ``_COS_SIN_REDUCED`` use libm."""
+    size = min(COS_SIN_CHUNK, v.size)
+    k, r, z, p, t = np.empty((5, size))
+    quarter = np.empty(size, dtype=np.intp)
+    for start in range(0, v.size, COS_SIN_CHUNK):
+        x, c, s = (a[start : start + COS_SIN_CHUNK] for a in (v, cos, sin))
+        if np.abs(x).max() > _COS_SIN_REDUCED:
+            np.cos(x, out=c)
+            np.sin(x, out=s)
+            continue
+        m = x.size
+        k_, r_, z_, p_, t_, quarter_ = k[:m], r[:m], z[:m], p[:m], t[:m], quarter[:m]
+        np.rint(np.multiply(x, 2.0 / np.pi, out=k_), out=k_)
+        np.subtract(x, np.multiply(k_, _PIO2_HI, out=r_), out=r_)
+        r_ -= np.multiply(k_, _PIO2_LO, out=t_)
+        np.multiply(r_, r_, out=z_)
+        np.multiply(z_, _SIN_POLY[-1], out=p_)  # sin r = r + r z (S1 + z (S2 + ...)) into p
+        for coefficient in _SIN_POLY[-2::-1]:
+            p_ += coefficient
+            p_ *= z_
+        p_ *= r_
+        p_ += r_
+        np.multiply(z_, _COS_POLY[-1], out=t_)  # cos r = w + ((1 − w) − z/2 + z² (C1 + ...)), w = 1 − z/2
+        for coefficient in _COS_POLY[-2::-1]:
+            t_ += coefficient
+            t_ *= z_
+        t_ *= z_
+        z_ *= 0.5
+        np.subtract(1.0, z_, out=r_)
+        np.subtract(1.0, r_, out=c)
+        c -= z_
+        c += t_
+        c += r_
+        np.copyto(quarter_, k_, casting="unsafe")
+        quarter_ &= 3
+        np.take(_QUARTER_COS, quarter_, out=k_)
+        np.take(_QUARTER_SIN, quarter_, out=z_)
+        np.multiply(p_, z_, out=r_)  # sin r · sin(kπ/2)
+        np.multiply(c, z_, out=t_)  # cos r · sin(kπ/2)
+        np.multiply(p_, k_, out=s)  # sin v = sin r cos(kπ/2) + cos r sin(kπ/2)
+        s += t_
+        c *= k_  # cos v = cos r cos(kπ/2) − sin r sin(kπ/2)
+        c -= r_
+
+
+def _poses_surely_finite(robot: Robot, q2: np.ndarray) -> bool:
+    """True when every pose of ``q2`` ``(N, n)`` is finite without looking at it (an O(N) test instead of the
+    overflow check's pass over the output).
+
+    A frame's rotation entries are at most 1 (products of rotations); its position is a sum of rotated
+    constant offsets and slides along unit axes, so ``‖p‖`` is at most the sum of every constant translation of
+    the tree plus the largest ``|v|`` of every slide. Below ``1e300`` m nothing can overflow.
+    """
+    if robot.bounded_kinematics:
+        return True
+    plan = _tree_plan(robot.tree)
+    reach = plan.offsets
+    if plan.shift_coordinate.size and q2.shape[0]:
+        with np.errstate(over="ignore"):
+            largest = np.abs(q2[:, plan.shift_coordinate]).max(axis=0)  # (m_p,)
+            reach += float(np.sum(largest * np.abs(plan.shift_scale) + np.abs(plan.shift_offset)))
+    return reach < 1e300
+
+
 # --------------------------------------------------------------------------------------------- public API
 def _finite_of_q(
-    robot: Robot, result: np.ndarray, what: str, q2: np.ndarray, batch: tuple[int, ...], bounded: bool = True
+    robot: Robot,
+    result: np.ndarray,
+    what: str,
+    q2: np.ndarray,
+    batch: tuple[int, ...],
+    bounded: bool = True,
+    poses: bool = False,
 ) -> np.ndarray:
     """``result`` ``(N, ...)`` of ``q2`` ``(N, n)`` reshaped to ``(*batch, ...)`` when finite; else a ShapeError
     naming ``q`` at its batch index (huge prismatic values overflow: :func:`robokin.validation.finite_result`).
 
     ``bounded=True`` says that ``result`` is a pose, Jacobian or Hessian: finite without a check on a robot
     with :attr:`~robokin.model.Robot.bounded_kinematics` (the check would cost a pass over the whole output).
+    ``poses=True`` says that ``result`` holds poses only: finite without a check when the slides of ``q2``
+    keep every frame within reach (:func:`_poses_surely_finite`; for results of ``POSE_BOUND_MIN`` entries
+    or more, where the check's pass costs more than the bound).
     """
     result = result.reshape(batch + result.shape[1:])
     if bounded and robot.bounded_kinematics:
+        return result
+    if poses and result.size >= POSE_BOUND_MIN and _poses_surely_finite(robot, q2):
         return result
     return validation.finite_result(result, what, ("q", q2.reshape(batch + q2.shape[1:]), 1), batch_ndim=len(batch))
 
@@ -602,7 +917,7 @@ def fk(robot: Robot, q: npt.ArrayLike, link: str | Sequence[str] | None = None) 
             return np.stack([path_fk(path, x) for path in paths], axis=1)
 
         T = _blocked(kernel, q2, (len(paths), 4, 4))
-    return _finite_of_q(robot, T, "pose", q2, batch)
+    return _finite_of_q(robot, T, "pose", q2, batch, poses=True)
 
 
 def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
@@ -640,7 +955,7 @@ def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
                 F = np.concatenate([F[..., :3], F[..., 3:] + q2[:, k, None, None] * F[..., 2:3]], axis=-1)
         frames.append(F @ post)
     frames.append(frames[-1] @ chain.T_last_tool)
-    return _finite_of_q(robot, np.stack(frames, axis=1), "frame pose", q2, batch)
+    return _finite_of_q(robot, np.stack(frames, axis=1), "frame pose", q2, batch, poses=True)
 
 
 def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
@@ -652,16 +967,20 @@ def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
 
     Returns:
         ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
-        the named fixed frames), mimic joints following their leaders. The array is a view of frame-major
-        memory (each frame's poses of the whole batch are contiguous, as each frame is computed for the whole
-        batch at once); ``np.ascontiguousarray`` gives C order.
+        the named fixed frames), mimic joints following their leaders. The array is a view of the kernel's
+        memory: frame-major below ``TREE_ENTRY_MIN`` configurations (each frame's poses of the batch
+        contiguous), entry-major from there on (each entry of each frame's pose contiguous over the batch);
+        ``np.ascontiguousarray`` gives C order.
 
     Raises:
         ShapeError: bad ``q``, or poses beyond the largest float (as :func:`fk`).
     """
     q2, batch = validation.joint_batch(robot, q)
-    S = _tree_frames(robot.tree, q2)  # (F, N, 4, 4)
-    return _finite_of_q(robot, np.transpose(S, (1, 0, 2, 3)), "frame pose", q2, batch)
+    if q2.shape[0] >= TREE_ENTRY_MIN:
+        T = np.transpose(_tree_entries(robot.tree, q2), (3, 1, 0, 2))  # from (4, F, 4, N): rows, frames, columns, N
+    else:
+        T = np.transpose(_tree_frames(robot.tree, q2), (1, 0, 2, 3))  # from (F, N, 4, 4)
+    return _finite_of_q(robot, T, "frame pose", q2, batch, poses=True)
 
 
 def jacobian(

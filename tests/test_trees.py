@@ -12,7 +12,7 @@ from conftest import random_q
 
 import robokin
 from robokin import RobotFormatError
-from robokin.errors import OptionError
+from robokin.errors import OptionError, ShapeError
 from robokin.model import Frame, Joint, Mimic, Origin, Robot
 
 TREES = Path(__file__).parent / "data" / "urdf" / "trees"
@@ -156,8 +156,9 @@ def test_fk_of_links_matches_the_product_of_joint_transforms_along_the_path():
 
 def every_step_kind() -> Robot:
     """A tree with every step of the fk_all plan: turns about ±z and ±x (no post), about ±y, an oblique axis
-    and a DH joint (with a post), slides along ±x/-y (no post) and an oblique axis, mimic couplings, a fixed
-    joint, a frame equal to its parent and a rotated fixed frame."""
+    and a DH joint (with a post), slides along ±x/-y/z (no post) and an oblique axis, mimic couplings, a fixed
+    joint, a frame equal to its parent and a rotated fixed frame; for the entry-major kernel, turns about each
+    axis and slides after a translated and after a turned origin."""
     J, O = Joint, Origin
     joints = [
         J("z", "revolute", "origin", origin=O((0.1, 0, 0.3), (0.2, -0.1, 0.4)), axis=(0, 0, 1)),
@@ -173,6 +174,15 @@ def every_step_kind() -> Robot:
         J("pob", "prismatic", "origin", parent="ym", origin=O((0, 0, 0.1)), axis=(0, 0.6, 0.8), limits=(0, 0.3)),
         J("pmim", "prismatic", "origin", parent="pob", axis=(0, 0, 1), mimic=Mimic("pym", 2.0, -0.01)),
         J("fx", "fixed", "origin", parent="pym", origin=O((0, 0, 0.1), (0.3, 0, 0))),
+        J(
+            "pr",
+            "prismatic",
+            "origin",
+            parent="fx",
+            origin=O((0, 0.1, 0), (0.2, 0, 0.1)),
+            axis=(0, 0, 1),
+            limits=(0, 0.2),
+        ),
     ]
     frames = [Frame("same", "y"), Frame("tcp", "dh", O((0.1, 0, 0), (0.1, 0.2, 0.3)))]
     return Robot("kinds", joints, frames=frames, base=O((0.1, 0.2, 0), (0, 0, 0.3)))
@@ -227,6 +237,75 @@ def test_fk_all_runs_every_step_kind_and_matches_the_joint_products(monkeypatch)
         J = robot.jacobian(q, link=link)
         np.testing.assert_allclose(J, robot.jacobian(q, link=link, method="forward"), rtol=0, atol=1e-13)
         np.testing.assert_allclose(J[5], robot.jacobian(q[5], link=link), rtol=0, atol=1e-15)
+
+
+def test_fk_all_entry_major_kernel_runs_every_step_kind(monkeypatch):
+    from robokin import kinematics
+
+    robot = every_step_kind()
+    plan = kinematics._entry_plan(robot.tree)
+    # (kind, axis, A only translates, no post, A translates at all)
+    kinds = {(kind, axis, A_T is None, post is None, bool(t)) for _, _, kind, A_T, axis, _, post, t in plan.steps}
+    turns = {(axis, moved, plain) for kind, axis, moved, plain, _ in kinds if kind == kinematics._TURN}
+    slides = {(axis, moved, plain) for kind, axis, moved, plain, _ in kinds if kind == kinematics._SLIDE}
+    fixed = {(moved, t) for kind, _, moved, _, t in kinds if kind == kinematics._FIXED}
+    assert fixed == {(True, False), (False, True)}  # a frame equal to its parent; turned origins
+    # about x, y, z without a post after a translation or a turned origin; oblique, dh with a post
+    assert turns == {(0, True, True), (0, False, True), (1, True, True), (1, False, True), (2, True, True)} | {
+        (2, False, True),
+        (2, False, False),
+    }
+    assert slides == {(0, True, True), (1, True, True), (2, True, True), (2, False, True), (2, False, False)}
+    q = random_q(robot, np.random.default_rng(41), (70,))
+    frame_major = robot.fk_all(q)
+    monkeypatch.setattr(kinematics, "TREE_ENTRY_MIN", 1)
+    whole = robot.fk_all(q)
+    assert whole.strides[-1] != 8 and frame_major.strides[-1] == 8  # the two kernels did run
+    np.testing.assert_allclose(whole, frame_major, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(whole[..., 3, :], np.broadcast_to([0.0, 0.0, 0.0, 1.0], whole[..., 3, :].shape))
+    for k in (0, 33, len(q) - 1):
+        want = reference_frames(robot, q[k])
+        for i, name in enumerate(robot.frame_names):
+            np.testing.assert_allclose(whole[k, i], want[name], rtol=0, atol=1e-14, err_msg=name)
+    monkeypatch.setattr(kinematics, "TREE_ENTRY_BLOCK", 32)  # three equal blocks: 24, 24 and 22 configurations
+    np.testing.assert_array_equal(robot.fk_all(q), whole)  # the blocks join seamlessly
+    np.testing.assert_array_equal(robot.fk_all(q.reshape(2, 35, -1)), whole.reshape(2, 35, -1, 4, 4))
+    assert robot.fk_all(np.zeros((0, robot.n))).shape == (0, len(robot.frame_names), 4, 4)
+
+
+def test_polynomial_cos_sin_is_within_an_ulp_of_libm(monkeypatch):
+    from robokin import kinematics
+
+    monkeypatch.setattr(kinematics, "COS_SIN_CHUNK", 1000)  # chunk boundaries inside the array
+    rng = np.random.default_rng(5)
+    quarters = np.arange(-40, 41) * np.pi / 4  # the edges of the reduction's quadrants
+    tiny = [0.0, -0.0, 5e-324, 1e-300, 1e-8, -1e-8]
+    v = np.concatenate([rng.uniform(-7, 7, 3000), rng.uniform(-1e5, 1e5, 899), quarters, tiny, [2e5, -1e300]])
+    turn = np.empty(v.size, dtype=complex)  # as the kernel: into the strided real and imaginary parts
+    kinematics._cos_sin(v, turn.real, turn.imag)  # the last chunk goes past the reduction's range: libm
+    np.testing.assert_allclose(turn.real, np.cos(v), rtol=0, atol=2.3e-16)
+    np.testing.assert_allclose(turn.imag, np.sin(v), rtol=0, atol=2.3e-16)
+    np.testing.assert_array_equal(turn.imag[-len(tiny) - 2 : -2], tiny)  # sin v = v below 1e-8, as libm
+
+
+@pytest.mark.parametrize("entry_major", [False, True])
+def test_fk_all_checks_overflow_only_when_slides_could_reach_it(monkeypatch, entry_major):
+    from robokin import kinematics
+
+    monkeypatch.setattr(kinematics, "TREE_ENTRY_MIN", 1 if entry_major else 10**9)
+    monkeypatch.setattr(kinematics, "POSE_BOUND_MIN", 0)  # the bound decides for these 5 configurations too
+    robot = every_step_kind()  # with slides: bounded_kinematics is False
+    q = random_q(robot, np.random.default_rng(6), (5,))
+    assert not robot.bounded_kinematics and kinematics._poses_surely_finite(robot, q)
+    q[3, robot.joint_names.index("pob")] = 1e299  # 1e299 m fits; 1e300 m along a unit axis could be near the edge
+    assert kinematics._poses_surely_finite(robot, q)
+    assert np.isfinite(robot.fk_all(q)).all()
+    q[3, robot.joint_names.index("pym")] = 1e300
+    assert not kinematics._poses_surely_finite(robot, q)
+    assert np.isfinite(robot.fk_all(q)).all()  # checked, and finite
+    q[3, robot.joint_names.index("pym")] = 1e308  # finite, but its mimic pmim slides 2e308 m
+    with np.errstate(over="ignore"), pytest.raises(ShapeError, match=r"^q gives a frame pose beyond .* index \(3,\)"):
+        robot.fk_all(q)
 
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 65)])
