@@ -420,8 +420,8 @@ class BasePlacement(_Saved):
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
         ax.set_title(
-            f"{self.robot} ({self.link}): base placement\n{int(self.best_reached[0])}/{K} targets at best, "
-            "colour: the best yaw at each point"
+            f"{self.robot} ({self.link}): base placement\n{int(self.best_reached[0])}/{K} targets at best; "
+            "best yaw per cell"
         )
         ax.set_aspect("equal")
         return ax
