@@ -183,9 +183,9 @@ def cpu_and_wall(fn, *args, **kwargs):
     return out, time.perf_counter() - start, time.process_time() - cpu
 
 
-def ik_rows(robot, voxel: float, directions: int, subset: int, out: str | None = None) -> None:
+def ik_rows(robot, voxel: float, directions: int, subset: int, save_to: str | None = None) -> None:
     """The IK reachability map, whole (with a progress bar on a terminal); before it, the three IK methods and
-    the pruning checked on evenly spaced subsets of about ``subset`` poses; the map is saved to ``out``."""
+    the pruning checked on evenly spaced subsets of about ``subset`` poses; the map is saved to ``save_to``."""
     from robokin.workspace.engines import InProcessEngine
     from robokin.workspace.reachability import DEFAULT_IK_OPTIONS, reachability_job
     from robokin.workspace.sampling import grid, reach
@@ -246,8 +246,6 @@ def ik_rows(robot, voxel: float, directions: int, subset: int, out: str | None =
         workspace.reachability_map, robot, voxel=voxel, directions=directions, prune_samples=10**6, seed=0
     )
     attempted = int(rm.attempted.sum())
-    if out:
-        rm.save(out)
     row(
         f"IK reachability map {size}, whole [s]",
         f"{wall:.0f}",
@@ -255,12 +253,14 @@ def ik_rows(robot, voxel: float, directions: int, subset: int, out: str | None =
         f"reach, {attempted} attempted ({len(ball_ids) - attempted} pruned), {int(rm.success.sum())} solved "
         f"({cpu / attempted * 1e3:.3f} CPU ms per attempted pose); {load()}",
     )
+    if save_to:
+        rm.save(save_to)
 
 
 def placement_rows(robot) -> None:
     """Base placement of 4 targets (poses of the arm 1 m in front of where it stands) for the Panda's tool and
     Baxter's left hand; the best base checked by IK of the robot moved there."""
-    cases = [(robot, None, 288), (robokin.load("baxter"), "left_gripper", 50)]
+    cases = [(robot, None, 50), (robot, None, 288), (robokin.load("baxter"), "left_gripper", 50)]
     for arm, link, directions in cases:
         q = sampling.chunk_samples(*arm.sampling_bounds.T, 5, 0, 4)
         targets = robokin.fk(arm, q, link=link)
@@ -271,12 +271,13 @@ def placement_rows(robot) -> None:
         bp, wall, cpu = cpu_and_wall(workspace.base_placement, arm, targets, capability=cmap, link=link, yaws=8)
         solved = robokin.ik.solve(arm.with_base(bp.best[0]), targets, link=link).success
         row(
-            f"base placement, {arm.name} ({bp.link}), 4 targets [s]",
+            f"base placement, {arm.name} ({bp.link}), 5 cm × {directions}, 4 targets [s]",
             f"{wall:.2f}",
             f"CPU {cpu:.2f} s; {bp.reached.size} candidate bases (x, y, yaw); best reaches {int(bp.best_reached[0])}/4 "
             f"by the map at [{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m, IK from there solves "
-            f"{int(solved.sum())}/4; its capability map (10⁶ samples, 5 cm × {directions}) {wall_map:.1f} s wall, "
-            f"{cpu_map:.1f} s CPU; {load()}",
+            f"{int(solved.sum())}/4; {int((bp.reached == 4).sum())} candidates reach 4/4 by the map; its capability "
+            f"map (10⁶ samples, 5 cm × {directions}, {100 * cmap.pair_count / ((cmap.counts > 0).sum() * directions):.0f} "
+            f"% of the reached voxels' cells sampled) {wall_map:.1f} s wall, {cpu_map:.1f} s CPU; {load()}",
         )
 
 

@@ -673,6 +673,13 @@ def test_reachability_map_round_trip_queries_and_plots(tmp_path, wrist, wrist_ma
     ax = back.plot_scatter()
     assert f"({int((rm.reachability > 0).sum())} voxels shown)" in ax.get_title() and _ink(ax) > 0.03
     plt.close(ax.figure)
+    # thinned to 40 distinct reached voxels (a seeded random subset)
+    ax = back.plot_scatter(max_points=40)
+    x, y, z = (np.asarray(c) for c in ax.collections[0]._offsets3d)
+    index, inside = back.voxel_index(np.stack([x, y, z], axis=-1))
+    assert "(40 voxels shown)" in ax.get_title() and inside.all() and np.unique(index).size == 40
+    assert np.all(back.reachability.reshape(-1)[index] > 0)
+    plt.close(ax.figure)
 
 
 def test_queries_at_points_and_poses(wrist_map):

@@ -173,8 +173,8 @@ class _Grid:
         return ax
 
     def plot_scatter(self, field: str = "reachability", ax: Axes | None = None, max_points: int = 20000) -> Axes:
-        """A 3-D scatter of the reached voxel centres coloured by ``field`` (at most ``max_points``, evenly
-        thinned).
+        """A 3-D scatter of the reached voxel centres coloured by ``field`` (at most ``max_points``, a seeded
+        random subset beyond that).
 
         Returns:
             The 3-D axes.
@@ -183,8 +183,9 @@ class _Grid:
 
         validation.choice(field, "field", self.fields)
         reached = np.flatnonzero(self.reachability.reshape(-1) > 0)
-        if reached.size > max_points:
-            reached = reached[:: -(-reached.size // max_points)]
+        if reached.size > max_points:  # a seeded random subset: every k-th in flat order drew stripes
+            keep = np.random.default_rng(0).choice(reached.size, max_points, replace=False)
+            reached = reached[np.sort(keep)]
         p = self.centres().reshape(-1, 3)[reached]
         values = np.asarray(getattr(self, field), dtype=float).reshape(-1)[reached]
         if ax is None:
@@ -420,8 +421,8 @@ class BasePlacement(_Saved):
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
         ax.set_title(
-            f"{self.robot} ({self.link}): base placement\n{int(self.best_reached[0])}/{K} targets at best, "
-            "colour: the best yaw at each point"
+            f"{self.robot} ({self.link}): base placement\n{int(self.best_reached[0])}/{K} targets at best; "
+            "best yaw per cell"
         )
         ax.set_aspect("equal")
         return ax

@@ -43,7 +43,7 @@ def base_placement(
     top: int = 5,
     samples: int = 10**6,
     voxel: float = 0.05,
-    directions: int = 288,
+    directions: int = 50,
     seed: int = 0,
     engine: Any = None,
 ) -> BasePlacement:
@@ -66,7 +66,10 @@ def base_placement(
         step: Candidate grid spacing [m] (default: the map's voxel).
         yaws: Number of base rotations about world z, >= 1.
         top: How many of the best bases to return, >= 1.
-        samples, voxel, directions, seed, engine: For the default capability map.
+        samples, voxel, directions, seed, engine: For the default capability map. A target counts only if
+            its own (voxel, direction) cell was sampled, so the map must hold several samples per cell: 10⁶
+            samples of the Panda at 5 cm reach 45 % of the cells of its reached voxels with 50 directions, 13 %
+            with 288, where the score becomes speckle and the best bases the lucky ones.
 
     Returns:
         A :class:`~.maps.BasePlacement`.
