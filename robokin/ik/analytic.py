@@ -113,7 +113,7 @@ POLISH_STEPS = 4
 POLISH_RANGE = 0.05
 # Zeros of the 1-D search (refined to about 1e-12 rad; double roots and fold seeds to about 1e-4) take more
 # steps (Gauss–Newton is only linear at a double root).
-SEARCH_POLISH_STEPS = 12
+SEARCH_POLISH_STEPS = 20
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
