@@ -23,7 +23,8 @@ family                                   geometry (axes 1..6; all found also for
 
 A 7-joint arm is solved with one joint as a parameter (given per target, or swept over a grid within its
 limits): fixing it leaves a 6-joint arm whose closed-form family must hold for every value of the
-parameter. The search families solve all but one joint by subproblems for each value of the searched one
+parameter; a search family only with the first or last joint as the parameter (folded into the targets,
+the other six keep one geometry), and only where no closed form applies. The search families solve all but one joint by subproblems for each value of the searched one
 and find every zero of the remaining residual on every branch over a whole turn
 (:func:`robokin.ik.search.find_zeros`: a grid, branches followed across it, intervals with a fold cut
 finer, near-tangent minima zoomed into, brackets refined), then polish each zero by Gauss–Newton steps on
@@ -112,7 +113,7 @@ POLISH_STEPS = 4
 POLISH_RANGE = 0.05
 # Zeros of the 1-D search (refined to about 1e-12 rad; double roots and fold seeds to about 1e-4) take more
 # steps (Gauss–Newton is only linear at a double root).
-SEARCH_POLISH_STEPS = 12
+SEARCH_POLISH_STEPS = 20
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
@@ -369,7 +370,10 @@ def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     if robot.n == 7:
         candidates = []
         for j in _essential_free(robot):
-            probes = [_classify6(g.fixed(j, np.array(t)), L, allow_search=False) for t in _PROBE_ANGLES]
+            # A search family only with an end joint held: folded into the targets, it leaves one geometry
+            # for every value (a middle joint would give each target its own arm to search).
+            end = j in (0, robot.n - 1)
+            probes = [_classify6(g.fixed(j, np.array(t)), L, allow_search=end) for t in _PROBE_ANGLES]
             first = probes[0]
             if first is not None and all(f == first for f in probes):
                 name, exact, is_rev = first
@@ -995,6 +999,9 @@ def solve_validated(
         geo = g if lean else g.fixed(j, params)
         R = np.repeat(T2[:, :3, :3], reps, axis=0)
         p = np.repeat(T2[:, :3, 3], reps, axis=0)
+        if family.name in SEARCH_FAMILIES:  # (an end joint: see _detect) one geometry, the targets moved
+            geo = g.fixed(j, np.array(0.0))
+            R_solve, p_solve = _fold_end_joint(g, j, params, R, p)
     if N == 0:  # an empty batch: the shapes only
         k = family.solutions * reps
         empty = np.zeros(batch + (k,))
@@ -1003,14 +1010,16 @@ def solve_validated(
         q, valid, pe, re = _solve_lean(robot, family, g, L, R, p, params)
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
+    if family.name not in SEARCH_FAMILIES or j is None:
+        R_solve, p_solve = R, p  # the targets the six solved joints must reach
     if family.reversed:
         geo_s = geo.reversed()
-        Rs = np.swapaxes(R, -1, -2)
-        ps = -(Rs @ p[..., None])[..., 0]
+        Rs = np.swapaxes(R_solve, -1, -2)
+        ps = -(Rs @ p_solve[..., None])[..., 0]
         q6, exact = _solve6(family.name, geo_s, Rs, ps)
         q6 = -q6[..., ::-1]
     else:
-        q6, exact = _solve6(family.name, geo, R, p)
+        q6, exact = _solve6(family.name, geo, R_solve, p_solve)
     q6 = np.pi - np.mod(np.pi - np.nan_to_num(q6), 2.0 * np.pi)  # every angle into (−π, π]
     M, k6 = q6.shape[0], q6.shape[1]
     if j is None:
@@ -1054,6 +1063,19 @@ def solve_validated(
     q = flat_q.reshape(N, reps * k6, n)
     valid = _dedupe(q, valid.reshape(N, reps * k6), k6)
     return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
+
+
+def _fold_end_joint(g: _Geometry, j: int, t: np.ndarray, R: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Targets ``R (M, 3, 3)``, ``p (M, 3)`` of the 7-joint chain ``g`` with its end joint ``j`` (first or
+    last) at ``t (M,)``, as targets of the other six joints at their zero-configuration geometry
+    (``g.fixed(j, 0)``): ``e^{−ξ1 t} T`` for the first joint, ``T T0⁻¹ e^{−ξn t} T0`` for the last."""
+    E = _rotation_matrix(g.H[j], -t)  # (M, 3, 3): the joint's motion by −t about its axis through o_j
+    o = g.P[j]
+    if j == 0:
+        return E @ R, (E @ (p - o)[..., None])[..., 0] + o
+    d = (E @ (g.p0 - o)[..., None])[..., 0] + o - g.p0  # (M, 3)
+    RR0t = R @ g.R0.T
+    return RR0t @ E @ g.R0, p + (RR0t @ d[..., None])[..., 0]
 
 
 def _solutions(
