@@ -48,11 +48,15 @@ def _same_sets(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize(
-    "name, flip", [(name, True) for name in LEAN] + [("puma560", False), ("irb140", False), ("kr5_arc", False)]
+    "name, flip, fused",
+    [(name, True, True) for name in LEAN]
+    + [("puma560", False, True), ("irb140", False, True), ("kr5_arc", False, True)]
+    + [("puma560", True, False), ("kr5_arc", False, False)],
 )
-def test_lean_kernel_equals_the_subproblem_composition(name, flip, monkeypatch):
+def test_lean_kernel_equals_the_subproblem_composition(name, flip, fused, monkeypatch):
     """Same exact slots and the same solution sets as analytic's SP1-SP6 chain (an independent code path);
-    spherical wrists also solved without their half-turn flip (both branches of the wrist computed)."""
+    spherical wrists also solved without their half-turn flip (both branches of the wrist computed), and
+    without fusing the rotations of the parallel axes 2 and 3 into one (``par23`` set to 0)."""
     robot = robokin.load(name)
     family, g, _ = analytic._family_of(robot)
     assert family.name in closed_form.LEAN_FAMILIES
@@ -65,6 +69,10 @@ def test_lean_kernel_equals_the_subproblem_composition(name, flip, monkeypatch):
     R, p = T[:, :3, :3], T[:, :3, 3]
     K = closed_form.constants(family.name, g.H, g.P, g.R0, g.p0)
     assert bool(K["wrist_flip"].all()) == flip if "wrist_flip" in K else family.name.startswith("three")
+    if "par23" in K:  # every bundled spherical arm has axes 2 ∥ 3
+        assert K["par23"].size == 1 and abs(float(K["par23"].flat[0])) == 1.0
+        if not fused:
+            K["par23"] = np.zeros_like(K["par23"])
     cos, sin, exact, angles = closed_form.solve_cs(family.name, K, *closed_form.target_frames(R, p, g.R0))
     ours = np.stack([np.broadcast_to(np.arctan2(s, c), exact.shape) for c, s in zip(cos, sin)], -1)  # (2, 2, 2, N, 6)
     # The kernel's own angles (fewer arctan2 calls) are those of its pairs, within (−π, π].

@@ -48,6 +48,7 @@ __all__ = [
     "fk_program",
     "EXACT_TOL",
     "WRIST_FLIP_TOL",
+    "PARALLEL_TOL",
 ]
 
 LEAN_FAMILIES: tuple[str, ...] = (
@@ -62,6 +63,9 @@ EXACT_TOL = 1e-9
 # = R(h5, q5) R(h4, π), and R(h4, π) R(h6, π) = I): its flipped solutions cost no arithmetic. Each is still
 # verified by fk, so a wrist that meets this only to rounding gives answers exact to rounding.
 WRIST_FLIP_TOL = 1e-12
+# Axes 2 and 3 parallel to this (sine of their angle): the wrist turns back by q2 ± q3 in one rotation (verified
+# by fk as every answer).
+PARALLEL_TOL = 1e-12
 _SLOT_AXES = 3  # binary branch axes a, b, c
 _PM = (
     np.array([1.0, -1.0]).reshape(2, 1, 1, 1),
@@ -267,7 +271,9 @@ def _three_parallel_constants(H: np.ndarray, P: np.ndarray, v: np.ndarray | None
 
 
 # The constants applied to vectors as matrices (r, 3): one BLAS product for one arm (see _mat).
-MATRIX_KEYS: tuple[str, ...] = ("M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "theta", "B12", "B45", "R1h2")
+MATRIX_KEYS: tuple[str, ...] = (
+    "M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "q6w", "theta", "B12", "B45", "R1h2"
+)  # fmt: skip
 
 
 def perpendicular_axis(name: str) -> int:
@@ -318,6 +324,17 @@ def constants(
             & (np.abs(np.cross(h4, h6)).max(-1) <= WRIST_FLIP_TOL)
         )
         raw["wrist_flip"] = flip.astype(float)  # 1.0: the wrist's second solutions are (q4 + π, −q5, q6 + π)
+        # q6's SP1 rows times R(h5, −q5) = M5[0:3] + c5 M5[3:6] − s5 M5[6:9]: the three terms' rows (6, 3).
+        # (q6, M5 and M6 are not needed by the spherical kernel: fewer per-target constants for a held joint.)
+        q6, M5 = raw.pop("q6"), raw.pop("M5")
+        raw["q6w"] = np.concatenate([q6 @ M5[..., 3 * t : 3 * t + 3, :] for t in range(3)], -2)
+        del raw["M6"]
+        # Axes 2 and 3 parallel (one arm only: per-target constants are sampled in a held angle, and a flag
+        # that holds at some angles only is no trigonometric polynomial): R3ᵀ R2ᵀ = R(h2, −(q2 ± q3)), one
+        # rotation in the wrist instead of two. ±1 the sign of h2·h3, 0 not parallel.
+        h2, h3 = H[..., 1, :], H[..., 2, :]
+        parallel = H.ndim == 2 and float(np.abs(np.cross(h2, h3)).max()) <= PARALLEL_TOL
+        raw["par23"] = np.sign((h2 * h3).sum(-1)) if parallel else np.zeros(H.shape[:-2])
     else:
         raw["R1h2_t"] = np.swapaxes(raw["R1h2"], -1, -2)
     per_target = H.ndim == 3
@@ -418,8 +435,14 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     pc = 1.0 if flip else _PM[2]
     # a = R36 h6 and y = R36 v6 with R36 = R3ᵀ R2ᵀ R1ᵀ Rt, both at once.
     ay = _apply(Rt[:, :, None], K["ay"])  # (3, 2, 1, 1, 1, N)
-    for i, (c, s) in enumerate(cs):
-        ay = _rot(K[f"M{i + 1}"], c, -s, ay)
+    sign = float(K["par23"].flat[0]) if K["par23"].size == 1 else 0.0
+    if sign != 0.0:  # axes 2 ∥ 3: R3ᵀ R2ᵀ = R(h2, −(q2 + sign q3))
+        (c1, s1), (c2, s2), (c3, s3) = cs
+        ay = _rot(K["M1"], c1, -s1, ay)
+        ay = _rot(K["M2"], c2 * c3 - sign * (s2 * s3), -(s2 * c3 + sign * (c2 * s3)), ay)
+    else:
+        for i, (c, s) in enumerate(cs):
+            ay = _rot(K[f"M{i + 1}"], c, -s, ay)
     ay = np.moveaxis(ay, 1, 0)  # (2, 3, a, b, 1, N)
     a, y = ay[0], ay[1]
     c45, c56, k46, n6, k1 = K["wrist"]
@@ -438,9 +461,8 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     c5, s5 = _unit(alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46)
     # q6: R(h6, q6) v = R5ᵀ R4ᵀ y (SP1 with the constant v ⟂ h6).
     y = _rot(K["M4"], ct4, st4, y)
-    y = _rot(K["M5"], c5, -s5, y)
-    xy = _mat(K["q6"], y)
-    c6, s6 = _unit(xy[0], xy[1])
+    G = _mat(K["q6w"], y)  # q6's rows times R5ᵀ, as its three terms
+    c6, s6 = _unit(G[0] + c5 * G[2] - s5 * G[4], G[1] + c5 * G[3] - s5 * G[5])
     q = [np.arctan2(s4, c4), np.arctan2(s5, c5), np.arctan2(s6, c6)]
     if not flip:
         return [c4, c5, c6], [s4, s5, s6], ex, q
