@@ -51,12 +51,13 @@ def _same_sets(a: np.ndarray, b: np.ndarray) -> bool:
     "name, flip, fused",
     [(name, True, True) for name in LEAN]
     + [("puma560", False, True), ("irb140", False, True), ("kr5_arc", False, True)]
-    + [("puma560", True, False), ("kr5_arc", False, False)],
+    + [("puma560", True, False), ("kr5_arc", False, False), ("ur5", True, False)],
 )
 def test_lean_kernel_equals_the_subproblem_composition(name, flip, fused, monkeypatch):
     """Same exact slots and the same solution sets as analytic's SP1-SP6 chain (an independent code path);
     spherical wrists also solved without their half-turn flip (both branches of the wrist computed), and
-    without fusing the rotations of the parallel axes 2 and 3 into one (``par23`` set to 0)."""
+    without the shortcuts of special axes (``fused`` False): the rotations of the parallel axes 2 and 3 not
+    fused into one (``par23`` set to 0), every rotation by Rodrigues (no axis taken as a coordinate axis)."""
     robot = robokin.load(name)
     family, g, _ = analytic._family_of(robot)
     assert family.name in closed_form.LEAN_FAMILIES
@@ -67,8 +68,11 @@ def test_lean_kernel_equals_the_subproblem_composition(name, flip, fused, monkey
     # Also targets out of reach (no exact slot) and on the boundary of the workspace.
     T[:20, :3, 3] *= 10.0
     R, p = T[:, :3, :3], T[:, :3, 3]
+    if not fused:
+        monkeypatch.setattr(closed_form, "AXIS_TOL", -1.0)
     K = closed_form.constants(family.name, g.H, g.P, g.R0, g.p0)
     assert bool(K["wrist_flip"].all()) == flip if "wrist_flip" in K else family.name.startswith("three")
+    assert (K["axes"] != 0).all() == fused  # every bundled arm's axes lie along coordinate axes at q = 0
     if "par23" in K:  # every bundled spherical arm has axes 2 ∥ 3
         assert K["par23"].size == 1 and abs(float(K["par23"].flat[0])) == 1.0
         if not fused:
