@@ -249,3 +249,26 @@ def test_blocks_of_the_lean_path_give_the_one_block_answer(name, monkeypatch):
     assert (whole.valid == parts.valid).all()
     assert np.array_equal(whole.q, parts.q)
     assert np.array_equal(whole.position_error, parts.position_error)
+
+
+@pytest.mark.parametrize("code", [1.0, -1.0, 2.0, -2.0, 3.0, -3.0])
+def test_rotation_about_a_coordinate_axis_equals_rodrigues(code):
+    """The plane rotation of an axis ±e_k (``K["axes"]``) equals R(k, θ) v = cos v + sin k × v + (1 − cos)(k·v) k,
+    with the branch axes and a leading axis of stacked vectors broadcast as in the wrist."""
+    k = np.zeros(3)
+    k[int(abs(code)) - 1] = np.sign(code)
+    rng = np.random.default_rng(8)
+    theta = rng.uniform(-np.pi, np.pi, (2, 2, 1, 7))
+    v = rng.normal(size=(3, 2, 1, 1, 1, 7))  # (components, two vectors, a, b, c, N)
+    K = {"axes": np.array([code, 0.0]), "M2": closed_form._rodrigues(k)}
+    plane = closed_form._rot(K, 1, np.cos(theta), np.sin(theta), v)
+    rodrigues = closed_form._rot(K, 2, np.cos(theta), np.sin(theta), v)
+    kv = np.einsum("i,i...->...", k, v)
+    expected = (
+        np.cos(theta) * v
+        + np.sin(theta) * np.cross(k, v, axis=0)
+        + (1.0 - np.cos(theta)) * kv * k.reshape((3,) + (1,) * (v.ndim - 1))
+    )
+    assert plane.shape == rodrigues.shape == (3, 2, 2, 2, 1, 7)
+    assert np.abs(plane - expected).max() <= 1e-15 * 8
+    assert np.abs(rodrigues - expected).max() <= 1e-15 * 8
