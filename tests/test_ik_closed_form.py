@@ -48,11 +48,16 @@ def _same_sets(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize(
-    "name, flip", [(name, True) for name in LEAN] + [("puma560", False), ("irb140", False), ("kr5_arc", False)]
+    "name, flip, fused",
+    [(name, True, True) for name in LEAN]
+    + [("puma560", False, True), ("irb140", False, True), ("kr5_arc", False, True)]
+    + [("puma560", True, False), ("kr5_arc", False, False), ("ur5", True, False)],
 )
-def test_lean_kernel_equals_the_subproblem_composition(name, flip, monkeypatch):
+def test_lean_kernel_equals_the_subproblem_composition(name, flip, fused, monkeypatch):
     """Same exact slots and the same solution sets as analytic's SP1-SP6 chain (an independent code path);
-    spherical wrists also solved without their half-turn flip (both branches of the wrist computed)."""
+    spherical wrists also solved without their half-turn flip (both branches of the wrist computed), and
+    without the shortcuts of special axes (``fused`` False): the rotations of the parallel axes 2 and 3 not
+    fused into one (``par23`` set to 0), every rotation by Rodrigues (no axis taken as a coordinate axis)."""
     robot = robokin.load(name)
     family, g, _ = analytic._family_of(robot)
     assert family.name in closed_form.LEAN_FAMILIES
@@ -63,8 +68,15 @@ def test_lean_kernel_equals_the_subproblem_composition(name, flip, monkeypatch):
     # Also targets out of reach (no exact slot) and on the boundary of the workspace.
     T[:20, :3, 3] *= 10.0
     R, p = T[:, :3, :3], T[:, :3, 3]
+    if not fused:
+        monkeypatch.setattr(closed_form, "AXIS_TOL", -1.0)
     K = closed_form.constants(family.name, g.H, g.P, g.R0, g.p0)
     assert bool(K["wrist_flip"].all()) == flip if "wrist_flip" in K else family.name.startswith("three")
+    assert (K["axes"] != 0).all() == fused  # every bundled arm's axes lie along coordinate axes at q = 0
+    if "par23" in K:  # every bundled spherical arm has axes 2 ∥ 3
+        assert K["par23"].size == 1 and abs(float(K["par23"].flat[0])) == 1.0
+        if not fused:
+            K["par23"] = np.zeros_like(K["par23"])
     cos, sin, exact, angles = closed_form.solve_cs(family.name, K, *closed_form.target_frames(R, p, g.R0))
     ours = np.stack([np.broadcast_to(np.arctan2(s, c), exact.shape) for c, s in zip(cos, sin)], -1)  # (2, 2, 2, N, 6)
     # The kernel's own angles (fewer arctan2 calls) are those of its pairs, within (−π, π].
@@ -237,3 +249,26 @@ def test_blocks_of_the_lean_path_give_the_one_block_answer(name, monkeypatch):
     assert (whole.valid == parts.valid).all()
     assert np.array_equal(whole.q, parts.q)
     assert np.array_equal(whole.position_error, parts.position_error)
+
+
+@pytest.mark.parametrize("code", [1.0, -1.0, 2.0, -2.0, 3.0, -3.0])
+def test_rotation_about_a_coordinate_axis_equals_rodrigues(code):
+    """The plane rotation of an axis ±e_k (``K["axes"]``) equals R(k, θ) v = cos v + sin k × v + (1 − cos)(k·v) k,
+    with the branch axes and a leading axis of stacked vectors broadcast as in the wrist."""
+    k = np.zeros(3)
+    k[int(abs(code)) - 1] = np.sign(code)
+    rng = np.random.default_rng(8)
+    theta = rng.uniform(-np.pi, np.pi, (2, 2, 1, 7))
+    v = rng.normal(size=(3, 2, 1, 1, 1, 7))  # (components, two vectors, a, b, c, N)
+    K = {"axes": np.array([code, 0.0]), "M2": closed_form._rodrigues(k)}
+    plane = closed_form._rot(K, 1, np.cos(theta), np.sin(theta), v)
+    rodrigues = closed_form._rot(K, 2, np.cos(theta), np.sin(theta), v)
+    kv = np.einsum("i,i...->...", k, v)
+    expected = (
+        np.cos(theta) * v
+        + np.sin(theta) * np.cross(k, v, axis=0)
+        + (1.0 - np.cos(theta)) * kv * k.reshape((3,) + (1,) * (v.ndim - 1))
+    )
+    assert plane.shape == rodrigues.shape == (3, 2, 2, 2, 1, 7)
+    assert np.abs(plane - expected).max() <= 1e-15 * 8
+    assert np.abs(rodrigues - expected).max() <= 1e-15 * 8

@@ -48,6 +48,8 @@ __all__ = [
     "fk_program",
     "EXACT_TOL",
     "WRIST_FLIP_TOL",
+    "PARALLEL_TOL",
+    "AXIS_TOL",
 ]
 
 LEAN_FAMILIES: tuple[str, ...] = (
@@ -62,6 +64,12 @@ EXACT_TOL = 1e-9
 # = R(h5, q5) R(h4, π), and R(h4, π) R(h6, π) = I): its flipped solutions cost no arithmetic. Each is still
 # verified by fk, so a wrist that meets this only to rounding gives answers exact to rounding.
 WRIST_FLIP_TOL = 1e-12
+# Axes 2 and 3 parallel to this (sine of their angle): the wrist turns back by q2 ± q3 in one rotation (verified
+# by fk as every answer).
+PARALLEL_TOL = 1e-12
+# An axis whose other two components are within this of 0 (DH tables give cos(π/2) = 6e-17) is taken as that
+# coordinate axis: its rotations turn two components only (answers verified by fk as every answer).
+AXIS_TOL = 1e-15
 _SLOT_AXES = 3  # binary branch axes a, b, c
 _PM = (
     np.array([1.0, -1.0]).reshape(2, 1, 1, 1),
@@ -80,11 +88,26 @@ def _mat(G: np.ndarray, v: np.ndarray) -> np.ndarray:
     return G[:, 0] * v[0] + G[:, 1] * v[1] + G[:, 2] * v[2]
 
 
-def _rot(M9: np.ndarray, c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``R(k; cos, sin) v`` by Rodrigues, ``M9 = [k kᵀ; I − k kᵀ; [k]×]`` ``(9, 3[, ...])``."""
-    P = _mat(M9, v)
-    P = P.reshape((3, 3) + P.shape[1:])
-    return P[0] + c * P[1] + s * P[2]
+def _rot(K: dict[str, np.ndarray], i: int, c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``R(h_i; cos, sin) v`` ``(3, ...)`` about the axis of joint ``i`` (1-based): by Rodrigues,
+    ``K["M<i>"] = [k kᵀ; I − k kᵀ; [k]×]``, or, an axis along a coordinate axis (``K["axes"]``, see
+    :data:`AXIS_TOL`), as a plane rotation of the two other components."""
+    axes = K["axes"][i - 1]
+    code = int(axes.flat[0]) if axes.size == 1 else 0
+    if code == 0:
+        P = _mat(K[f"M{i}"], v)
+        P = P.reshape((3, 3) + P.shape[1:])
+        return P[0] + c * P[1] + s * P[2]
+    k = abs(code) - 1
+    a, b = (k + 1) % 3, (k + 2) % 3  # R(±e_k): (v_a, v_b) turned by ±θ, v_k kept
+    s = s if code > 0 else -s
+    out = np.empty((3,) + np.broadcast_shapes(c.shape, s.shape, v.shape[1:]))
+    np.multiply(c, v[a], out=out[a])
+    out[a] -= s * v[b]
+    np.multiply(c, v[b], out=out[b])
+    out[b] += s * v[a]
+    out[k] = v[k]
+    return out
 
 
 def _combo(V: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -270,7 +293,9 @@ def _three_parallel_constants(H: np.ndarray, P: np.ndarray, v: np.ndarray | None
 
 
 # The constants applied to vectors as matrices (r, 3): one BLAS product for one arm (see _mat).
-MATRIX_KEYS: tuple[str, ...] = ("M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "theta", "B12", "B45", "R1h2")
+MATRIX_KEYS: tuple[str, ...] = (
+    "M1", "M2", "M3", "M4", "M5", "M6", "q1", "q2", "q6", "q6w", "theta", "B12", "B45", "R1h2"
+)  # fmt: skip
 
 
 def perpendicular_axis(name: str) -> int:
@@ -312,6 +337,13 @@ def constants(
     raw["h6"] = h6
     for i in range(6):
         raw[f"M{i + 1}"] = _rodrigues(H[..., i, :])
+    # Each axis as ±(k + 1) when it is ±e_k (AXIS_TOL), else 0; one arm only (per-target constants are
+    # sampled in a held angle, and a code that holds at some angles only is no trigonometric polynomial).
+    k = np.argmax(np.abs(H), -1)
+    major = np.take_along_axis(H, k[..., None], -1)[..., 0]
+    aligned = (np.abs(H).sum(-1) - np.abs(major) <= 2.0 * AXIS_TOL) & (np.abs(np.abs(major) - 1.0) <= AXIS_TOL)
+    codes = np.where(aligned, np.sign(major) * (k + 1), 0.0)
+    raw["axes"] = codes if H.ndim == 2 else np.zeros(H.shape[:-1])
     if spherical:
         raw["ay"] = np.stack([h6, raw.pop("v6")], -1)  # (3 components, 2 vectors)
         h4, h5 = H[..., 3, :], H[..., 4, :]
@@ -321,6 +353,17 @@ def constants(
             & (np.abs(np.cross(h4, h6)).max(-1) <= WRIST_FLIP_TOL)
         )
         raw["wrist_flip"] = flip.astype(float)  # 1.0: the wrist's second solutions are (q4 + π, −q5, q6 + π)
+        # q6's SP1 rows times R(h5, −q5) = M5[0:3] + c5 M5[3:6] − s5 M5[6:9]: the three terms' rows (6, 3).
+        # (q6, M5 and M6 are not needed by the spherical kernel: fewer per-target constants for a held joint.)
+        q6, M5 = raw.pop("q6"), raw.pop("M5")
+        raw["q6w"] = np.concatenate([q6 @ M5[..., 3 * t : 3 * t + 3, :] for t in range(3)], -2)
+        del raw["M6"]
+        # Axes 2 and 3 parallel (one arm only: per-target constants are sampled in a held angle, and a flag
+        # that holds at some angles only is no trigonometric polynomial): R3ᵀ R2ᵀ = R(h2, −(q2 ± q3)), one
+        # rotation in the wrist instead of two. ±1 the sign of h2·h3, 0 not parallel.
+        h2, h3 = H[..., 1, :], H[..., 2, :]
+        parallel = H.ndim == 2 and float(np.abs(np.cross(h2, h3)).max()) <= PARALLEL_TOL
+        raw["par23"] = np.sign((h2 * h3).sum(-1)) if parallel else np.zeros(H.shape[:-2])
     else:
         raw["R1h2_t"] = np.swapaxes(raw["R1h2"], -1, -2)
     per_target = H.ndim == 3
@@ -389,13 +432,13 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     c6, s6 = _unit(x6, y6)
     s6 = -s6
     # θ = q2 + σ3 q3 + σ4 q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, then x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
-    w = _rot(K["M5"], c5, -s5, K["v2"])
-    w = _rot(K["M6"], c6, -s6, w)
+    w = _rot(K, 5, c5, -s5, K["v2"])
+    w = _rot(K, 6, c6, -s6, w)
     V = _mat(K["theta"], _apply(Rt, w))  # (6, 2, 2, 1, N)
     ct_, st_ = _unit(V[0] + c1 * V[1] + s1 * V[2], V[3] + c1 * V[4] + s1 * V[5])
     # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56) =: dvec.
-    tail = _rot(K["M2"], ct_, st_, _combo(K["tail"], c5, s5))
-    dvec = _rot(K["M1"], c1, -s1, x) - K["p12"] - tail  # (3, 2, 2, 1, N)
+    tail = _rot(K, 2, ct_, st_, _combo(K["tail"], c5, s5))
+    dvec = _rot(K, 1, c1, -s1, x) - K["p12"] - tail  # (3, 2, 2, 1, N)
     a3, b3, e3 = K["q3"]
     c3, s3, ex3, q3 = _sp4_angle(a3, b3, K["q3_d"] - 0.5 * (dvec * dvec).sum(0) - e3, pc)  # (2, 2, 2, N)
     # q2 by SP1 (u = p23 + R3 p34 → dvec about h2).
@@ -422,8 +465,14 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     pc = 1.0 if flip else _PM[2]
     # a = R36 h6 and y = R36 v6 with R36 = R3ᵀ R2ᵀ R1ᵀ Rt, both at once.
     ay = _apply(Rt[:, :, None], K["ay"])  # (3, 2, 1, 1, 1, N)
-    for i, (c, s) in enumerate(cs):
-        ay = _rot(K[f"M{i + 1}"], c, -s, ay)
+    sign = float(K["par23"].flat[0]) if K["par23"].size == 1 else 0.0
+    if sign != 0.0:  # axes 2 ∥ 3: R3ᵀ R2ᵀ = R(h2, −(q2 + sign q3))
+        (c1, s1), (c2, s2), (c3, s3) = cs
+        ay = _rot(K, 1, c1, -s1, ay)
+        ay = _rot(K, 2, c2 * c3 - sign * (s2 * s3), -(s2 * c3 + sign * (c2 * s3)), ay)
+    else:
+        for i, (c, s) in enumerate(cs):
+            ay = _rot(K, i + 1, c, -s, ay)
     ay = np.moveaxis(ay, 1, 0)  # (2, 3, a, b, 1, N)
     a, y = ay[0], ay[1]
     c45, c56, k46, n6, k1 = K["wrist"]
@@ -441,10 +490,9 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     c4, s4 = ct4, -st4
     c5, s5 = _unit(alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46)
     # q6: R(h6, q6) v = R5ᵀ R4ᵀ y (SP1 with the constant v ⟂ h6).
-    y = _rot(K["M4"], ct4, st4, y)
-    y = _rot(K["M5"], c5, -s5, y)
-    xy = _mat(K["q6"], y)
-    c6, s6 = _unit(xy[0], xy[1])
+    y = _rot(K, 4, ct4, st4, y)
+    G = _mat(K["q6w"], y)  # q6's rows times R5ᵀ, as its three terms
+    c6, s6 = _unit(G[0] + c5 * G[2] - s5 * G[4], G[1] + c5 * G[3] - s5 * G[5])
     q = [np.arctan2(s4, c4), np.arctan2(s5, c5), np.arctan2(s6, c6)]
     if not flip:
         return [c4, c5, c6], [s4, s5, s6], ex, q
@@ -493,7 +541,7 @@ def _spherical(name: str, K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarra
         abe = _mat(K["q1"], wo)
         ct1, st1, ex1 = _sp4(abe[0], abe[1], K["q1_d"] - abe[2], pa)  # (2, 1, 1, N)
         c1, s1 = ct1, -st1
-        v1 = _rot(K["M1"], ct1, st1, wo) - K["p12"]  # (3, 2, 1, 1, N)
+        v1 = _rot(K, 1, ct1, st1, wo) - K["p12"]  # (3, 2, 1, 1, N)
         a3, b3, e3 = K["q3"]
         c3, s3, ex3, q3 = _sp4_angle(a3, b3, K["q3_d"] - 0.5 * (v1 * v1).sum(0) - e3, pb)  # (2, 2, 1, N)
         G = _mat(K["q2"], v1)
