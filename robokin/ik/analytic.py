@@ -44,7 +44,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
-from . import closed_form
+from . import closed_form, closed_form_single
 from .subproblems import (
     cross,
     dot,
@@ -890,6 +890,18 @@ def solve_validated(
     """
     family, g, L = _family_of(robot)
     batch = T.shape[:-2]
+    if T.size == 16 and q_param is None and family.exact and family.parameter_joint is None:
+        if family.name in closed_form.LEAN_FAMILIES:  # one target: its algebra on floats
+            one = _scalar_arm(robot, family, g, L).solve(T.reshape(4, 4))
+            if one is not None:  # (None: a target beyond its range, or an answer to polish: the batched path)
+                if batch == () and not wraps:
+                    return IKSolutions(*one, family)
+                q, valid, pe, re = one
+                lower, upper = robot.limits.T
+                revolute = np.asarray(robot.serial_chain.revolute)
+                return _solutions(
+                    q[None], valid[None], pe[None], re[None], family, batch, wraps, lower, upper, revolute
+                )
     T2 = T.reshape(-1, 4, 4)
     N = T2.shape[0]
     n = robot.n
@@ -1047,6 +1059,25 @@ def _lean_constants(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float
         R0 = None if K is None else (g6.reversed() if family.reversed else g6).R0
         cached = _LEAN_CACHE[robot] = (K, R0, program, lower, upper, turns)
     return cached
+
+
+_SCALAR_CACHE: weakref.WeakKeyDictionary[Robot, closed_form_single.ScalarArm] = weakref.WeakKeyDictionary()
+
+
+def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> closed_form_single.ScalarArm:
+    """Per robot (cached): the float kernel of a 6-joint lean family (:mod:`robokin.ik.closed_form_single`)
+    with the lean path's constants, limits and turns, and this module's tolerances."""
+    arm = _SCALAR_CACHE.get(robot)
+    if arm is None:
+        K, R0, _, lower, upper, turns = _lean_constants(robot, family, g, L)
+        tol = closed_form_single.Tolerances(
+            POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL
+        )
+        arm = closed_form_single.ScalarArm(
+            family.name, K, R0, family.reversed, lower, upper, turns, robot.link_path(None), tol
+        )
+        _SCALAR_CACHE[robot] = arm
+    return arm
 
 
 def _solve_lean(

@@ -122,6 +122,10 @@ def solve(
             tol_p = _position_tolerance(robot, facts, options)
             _posture(robot, facts, options, q_start)  # checks options.rest as pose_problem does
             prefer_q0 = options.prefer == "q0" and q0 is not None
+            if batch == ():  # one target: the common case without the batch machinery, else the general path
+                one = closed_form_one(robot, facts, T, q_start[0], prefer_q0, options, tol_p)
+                if one is not None:
+                    return _result(robot, facts, options, tol_p, T2, one.solution, batch, name, one.checked)
             solution = solve_closed_form(robot, T2, q_start, prefer_q0, q0, options, seed, tol_p, method)
         if solution is None:
             problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
@@ -622,17 +626,24 @@ def _result(
     solution: Solution,
     batch: tuple[int, ...],
     link: str,
+    checked: Checked | None = None,
 ) -> IKResult:
-    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q."""
+    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q
+    (or with ``checked``: the pose and inverse condition number that :func:`closed_form_one` computed at it)."""
     n = robot.n
     q = solution.q
-    T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
+    if checked is None:
+        T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
+    else:
+        T_q = checked.T_q
     position_error, rotation_error, ok = verify(
         T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
     )
     success = solution.converged & ok
     # The singularity report at the answer: σ_min/σ_max of the unit-free task Jacobian [v/L; ω].
-    if q.shape[0]:
+    if checked is not None:
+        cmin = checked.inverse_condition
+    elif q.shape[0]:
         rows, scale = facts.condition(robot, link)
         if rows.size:
             sv = np.linalg.svd(solution.J[:, rows] * scale, compute_uv=False)  # (M, k)
@@ -774,6 +785,81 @@ def solve_closed_form(
     return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J)
 
 
+@dataclass(frozen=True, eq=False)
+class Checked:
+    """What :func:`closed_form_one` computed at its answer ``q`` ``(1, n)`` for :func:`_result`.
+
+    Attributes:
+        T_q: ``(1, 3, 4)`` the top rows ``[R p]`` of the tool's pose at q by the chain's fk (the kernel of
+            ``robot.fk``, here from the same pass as the Jacobian).
+        inverse_condition: ``(1,)`` σ_min/σ_max of the unit-free task Jacobian at q.
+    """
+
+    T_q: np.ndarray
+    inverse_condition: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class OneSolution:
+    """:func:`closed_form_one`'s answer: the solver's :class:`~robokin.ik.solver.Solution` and its checks."""
+
+    solution: Solution
+    checked: Checked
+
+
+def closed_form_one(
+    robot: Robot,
+    facts: _Facts,
+    T: np.ndarray,
+    ref: np.ndarray,
+    prefer_q0: bool,
+    options: IKOptions,
+    tol_p: float,
+) -> OneSolution | None:
+    """:func:`solve_closed_form` for ONE target on its common path: the valid analytic solution nearest ``ref``.
+
+    The same answer as :func:`solve_closed_form` with a batch of one (tested), without the batch machinery:
+    it declines (returns None, and the caller takes the general path) wherever that path does more than
+    pick the nearest valid solution: no analytic family or a 7-joint arm, unequal weights, tolerances
+    tighter than :func:`~robokin.ik.solve_all` verifies, no valid solution (the damped least squares), and
+    a solution at an exact singularity that ``prefer_q0`` may have to replace by a local solve.
+
+    Args:
+        robot: The robot (its tool is the task).
+        facts: Its :class:`_Facts`.
+        T: ``(4, 4)`` the target (validated).
+        ref: ``(n,)`` the start: q0 within the limits, or the middle of the ranges.
+        prefer_q0: ``options.prefer == "q0"`` and q0 given.
+        options: The options.
+        tol_p: The position tolerance [m].
+
+    Returns:
+        The solution ``(1, n)`` with its Jacobian, the pose at it and its inverse condition number; or None.
+    """
+    family = analytic_family(robot)
+    if not family.applies or family.parameter_joint is not None or len(set(options.weights)) != 1:
+        return None
+    if tol_p < POSITION_TOLERANCE or options.rotation_tolerance < ROTATION_TOLERANCE:
+        return None
+    sols = solve_validated(robot, T)
+    valid = sols.valid
+    if not valid.any():
+        return None
+    q_valid = sols.q[valid]  # (k, n)
+    q_near = nearest_turns(q_valid, ref, facts.revolute, facts.position_limit.lower, facts.position_limit.upper)
+    q = q_near[np.argmin(np.abs(q_near - ref).sum(-1))][None]  # (1, n): the first of the nearest
+    T_q, J = kinematics.path_pose_and_jacobian(robot.link_path(None), q)
+    rows, scale = facts.condition(robot, None)
+    if rows.size != 6:  # (a tool that does not control the full pose: the general path's report)
+        return None
+    cmin = inverse_condition_from_singular_values(np.linalg.svd(J[:, rows] * scale, compute_uv=False))
+    if prefer_q0 and cmin[0] < CONTINUUM_CONDITION and (q != ref).any():
+        return None  # at an exact singularity the solutions form a continuum: the general path's local solve
+    zero = np.zeros(1, dtype=int)
+    solution = Solution(q=q, converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
+    return OneSolution(solution, Checked(T_q, cmin))
+
+
 def _errors(robot: Robot, T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position [m] and rotation [rad] errors ``(M,)`` of ``robot.fk(q)`` against ``T2`` ``(M, 4, 4)``."""
     T_q = kinematics.fk(robot, q)
@@ -785,12 +871,16 @@ def nearest_turns(
 ) -> np.ndarray:
     """``q`` ``(..., n)`` with each revolute joint moved by whole turns to the value within its limits
     ``[lower, upper]`` nearest ``ref`` (broadcast against ``q``); other joints unchanged."""
-    m = np.round((ref - q) / (2.0 * np.pi))
-    out = q
-    for shift in (m, m - 1.0, m + 1.0):
-        cand = q + 2.0 * np.pi * shift
-        inside = (cand >= lower) & (cand <= upper)
-        closer = np.abs(cand - ref) < np.abs(out - ref)
-        out_inside = (out >= lower) & (out <= upper)
-        out = np.where(revolute & inside & (closer | ~out_inside), cand, out)
-    return out
+    # The candidates q + 2π s for s in (0, m, m − 1, m + 1), m the turns nearest ref: the first nearest ref
+    # among those within the limits (shifts only for revolute joints), else q itself.
+    m = np.round((ref - q) / (2.0 * np.pi))[..., None]
+    q = np.broadcast_to(q, m.shape[:-1])[..., None]
+    cand = np.concatenate([q, q + 2.0 * np.pi * (m + _SHIFTS)], axis=-1)  # (..., n, 4)
+    lower, upper = lower[..., None], upper[..., None]
+    allowed = (cand >= lower) & (cand <= upper) & np.where(revolute[..., None], True, _FIRST)
+    dist = np.where(allowed, np.abs(cand - np.asarray(ref)[..., None]), np.inf)
+    return np.take_along_axis(cand, np.argmin(dist, axis=-1)[..., None], axis=-1)[..., 0]
+
+
+_SHIFTS = np.array([0.0, -1.0, 1.0])
+_FIRST = np.array([True, False, False, False])
