@@ -177,10 +177,13 @@ def test_solve_one_target_declines_where_the_general_path_does_more():
     facts = solve_ik._facts(puma)
     options = ik.IKOptions()
     tol = solve_ik.position_tolerance(puma)
-    q0 = np.array([0.3, -0.5, 0.4, 0.7, 0.0, -0.2])  # q5 = 0: axes 4 and 6 in line, a continuum
+    q0 = np.array([0.3, 0.5, -0.4, 0.7, 0.0, -0.2])  # q5 = 0: axes 4 and 6 in line, a continuum
     T = puma.fk(q0)
-    assert solve_ik.closed_form_one(puma, facts, T, q0 + 0.1, True, options, tol) is None
+    assert solve_ik.closed_form_one(puma, facts, T, q0 + 0.1, True, options, tol) is None  # q0 may lead elsewhere
     assert solve_ik.closed_form_one(puma, facts, T, q0 + 0.1, False, options, tol) is not None
+    polish = puma.fk(np.array([0.3, -0.5, 0.4, 0.7, 0.0, -0.2]))  # an answer the general path polishes
+    assert analytic.scalar_arm(puma).solve(polish) is None
+    assert solve_ik.closed_form_one(puma, facts, polish, q0, False, options, tol) is None
     far = np.eye(4)
     far[:3, 3] = [50.0, 0.0, 0.0]
     assert solve_ik.closed_form_one(puma, facts, far, q0, True, options, tol) is None
@@ -247,3 +250,24 @@ def test_one_transform_is_checked_like_a_batch():
                 validation.transforms(T)
         else:
             assert validation.transforms(T) is T
+
+
+def test_pose_error_one_equals_verify():
+    """The one-target path's errors on floats are verify's (so3_log's angle), at small, large and half-turn angles."""
+    rng = np.random.default_rng(19)
+    options = ik.IKOptions()
+    for angle in [0.0, 1e-12, 1e-7, 0.3, 2.0, np.pi - 1e-9, np.pi]:
+        for _ in range(20):
+            T = np.eye(4)
+            T[:3, :3] = robokin.spatial.so3_exp(rng.normal(size=3))
+            T[:3, 3] = rng.normal(size=3)
+            axis = rng.normal(size=3)
+            Tq = T.copy()
+            Tq[:3, :3] = robokin.spatial.so3_exp(angle * axis / np.linalg.norm(axis)).T @ T[:3, :3]
+            Tq[:3, 3] += rng.normal(size=3) * 1e-6
+            pe, re = solve_ik.pose_error_one(T, Tq)
+            p_ref, r_ref, _ = solve_ik.verify(
+                T[None, :3, 3], T[None, :3, :3], Tq[None], options.weights, False, 1e-6, options
+            )
+            assert abs(pe - p_ref[0]) <= 1e-15 and abs(re - r_ref[0]) <= 1e-14, (angle, re, r_ref)
+            assert abs(re - angle) <= 1e-8

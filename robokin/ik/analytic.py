@@ -61,7 +61,7 @@ from .subproblems import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "FAMILIES"]
+__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "scalar_arm", "FAMILIES"]
 
 FAMILIES: tuple[str, ...] = (
     "spherical_wrist_intersecting_shoulder",
@@ -1062,6 +1062,15 @@ def _lean_constants(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float
 
 
 _SCALAR_CACHE: weakref.WeakKeyDictionary[Robot, closed_form_single.ScalarArm] = weakref.WeakKeyDictionary()
+
+
+def scalar_arm(robot: Robot) -> closed_form_single.ScalarArm | None:
+    """The float kernel of one target (:mod:`robokin.ik.closed_form_single`) of a 6-joint arm whose family is
+    one of the lean families, exactly (cached per robot); None for any other arm."""
+    family, g, L = _family_of(robot)
+    if family.name not in closed_form.LEAN_FAMILIES or not family.exact or family.parameter_joint is not None:
+        return None
+    return _scalar_arm(robot, family, g, L)
 
 
 def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> closed_form_single.ScalarArm:

@@ -32,7 +32,7 @@ from .closed_form import EXACT_TOL, LEAN_FAMILIES
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import LinkPath
 
-__all__ = ["ScalarArm", "Tolerances", "HUGE"]
+__all__ = ["ScalarArm", "Tolerances", "HUGE", "pose_errors"]
 
 # Targets with a coordinate beyond this [m] go to the batched path, which handles overflow (NaN pairs that
 # are not candidates); below it, no product of the algebra leaves float range.
@@ -143,6 +143,14 @@ def _mat6(G: Sequence[Vec], v: Vec) -> tuple[float, float, float, float, float, 
         g4[0] * x + g4[1] * y + g4[2] * z,
         g5[0] * x + g5[1] * y + g5[2] * z,
     )
+
+
+def pose_errors(x2: float, y2: float, z2: float, p2: float) -> tuple[float, float]:
+    """Position [m] and rotation [rad] errors from the squared differences of a pose's columns ``[x, y, z, p]``
+    and the target's: ``‖p − p*‖`` and the angle θ of ``R R*ᵀ`` from ``‖R − R*‖_F = 2√2 sin(θ/2)`` (full precision
+    at small angles, where the trace formula loses it; ``θ = dist/√2`` to within θ³/24 below 1e-5 rad)."""
+    dist = math.sqrt(x2 + y2 + z2)
+    return math.sqrt(p2), dist * _INV_SQRT2 if dist <= 1e-5 else 2.0 * math.asin(min(dist * _HALF_INV_SQRT2, 1.0))
 
 
 # A slot's six angles [rad] of the solved chain, and whether every subproblem on its way had an exact root.
@@ -413,16 +421,43 @@ class ScalarArm:
         (a, b, c, x), (d, e, f, y), (g, h, i, z), _ = T.tolist()
         if max(abs(x), abs(y), abs(z)) > HUGE:
             return None
+        Q, candidate = self._within_limits(self.solve_angles(*self._target(T)))
+        return self._verified(np.array(Q), candidate, T)
+
+    def repeats(self, rows: list[list[float]]) -> set[int]:
+        """The indices of ``rows`` (solutions ``(k, 6)`` [rad]) that repeat an earlier row: closer than
+        ``tol.duplicate`` in every joint. Pairs are screened on the weighted sum of the joints (weights 1..6),
+        which two repeats share within 21 × ``tol.duplicate``."""
+        dup = self.tol.duplicate
+        bound = 21.0 * dup
+        keys = [q[0] + 2.0 * q[1] + 3.0 * q[2] + 4.0 * q[3] + 5.0 * q[4] + 6.0 * q[5] for q in rows]
+        ordered = sorted(keys)
+        later: set[int] = set()
+        if any(b - a < bound for a, b in zip(ordered, ordered[1:])):  # rare: look at the pairs
+            for n_ in range(len(rows)):
+                for m_ in range(n_):
+                    if abs(keys[m_] - keys[n_]) < bound and max(abs(a - b) for a, b in zip(rows[m_], rows[n_])) < dup:
+                        later.add(n_)
+                        break
+        return later
+
+    def _target(self, T: np.ndarray) -> tuple[tuple[Vec, Vec, Vec], Vec]:
+        """``Rt = R R0ᵀ`` (rows) and ``p`` [m] of the solved chain for the target ``T`` ``(4, 4)``."""
+        (a, b, c, x), (d, e, f, y), (g, h, i, z), _ = T.tolist()
         if self.reversed:  # the chain from the tool to the base: T⁻¹ = [Rᵀ, −Rᵀ p]
             R: tuple[Vec, Vec, Vec] = ((a, d, g), (b, e, h), (c, f, i))
             p = (-(a * x + d * y + g * z), -(b * x + e * y + h * z), -(c * x + f * y + i * z))
         else:
             R, p = ((a, b, c), (d, e, f), (g, h, i)), (x, y, z)
         (u0, u1, u2), (v0, v1, v2), (w0, w1, w2) = self.R0
-        Rt = tuple(
+        r, s, t = (
             (r0 * u0 + r1 * u1 + r2 * u2, r0 * v0 + r1 * v1 + r2 * v2, r0 * w0 + r1 * w1 + r2 * w2) for r0, r1, r2 in R
-        )  # R R0ᵀ
-        slots = self.solve_angles(Rt, p)
+        )
+        return (r, s, t), p
+
+    def _within_limits(self, slots: list[Slot]) -> tuple[list[list[float]], list[bool]]:
+        """The slots' angles of the robot's joints moved by whole turns into the limits where they can be, and
+        which slots are candidates (exact, within the limits)."""
         Q: list[list[float]] = []
         candidate: list[bool] = []
         for q, exact in slots:
@@ -442,7 +477,7 @@ class ScalarArm:
                     inside = False
             Q.append(q)
             candidate.append(inside)
-        return self._verified(np.array(Q), candidate, T)
+        return Q, candidate
 
     def _verified(
         self, Q: np.ndarray, candidate: list[bool], T: np.ndarray
@@ -456,41 +491,17 @@ class ScalarArm:
             D = path_fk(self.path, Q[idx])[:, :3] - T[:3]  # (k, 3, 4): the chain's own fk against the target
             D *= D
             ok: list[int] = []
-            for k, (x2, y2, z2, p2) in zip(idx, D.sum(axis=1).tolist()):
-                e_p = math.sqrt(p2)
-                dist = math.sqrt(x2 + y2 + z2)  # ‖R(q) − R*‖_F = 2√2 sin(θ/2)
-                if not (e_p < inf and dist < inf):
+            for k, squares in zip(idx, D.sum(axis=1).tolist()):
+                e_p, e_r = pose_errors(*squares)
+                if not (e_p < inf and e_r < inf):
                     continue  # (overflow: not a candidate)
-                e_r = dist * _INV_SQRT2 if dist <= 1e-5 else 2.0 * math.asin(min(dist * _HALF_INV_SQRT2, 1.0))
                 pe[k], re[k] = e_p, e_r
                 if e_p <= tol.position and e_r <= tol.rotation:
                     ok.append(k)
                 elif e_p < tol.polish_position and e_r < tol.polish_rotation:
                     return None  # lost digits near a singularity: the batched path polishes it
-            for k in ok:
-                valid[k] = True
-            # Repeats (within tol.duplicate in every joint) of an earlier valid slot are not valid; pairs are
-            # screened on the weighted sum of the joints (weights 1..6), which two repeats share within 21×.
             rows = Q.tolist()
-            keys = [
-                rows[k][0]
-                + 2.0 * rows[k][1]
-                + 3.0 * rows[k][2]
-                + 4.0 * rows[k][3]
-                + 5.0 * rows[k][4]
-                + 6.0 * rows[k][5]
-                for k in ok
-            ]
-            bound = 21.0 * tol.duplicate
-            ordered = sorted(keys)
-            if any(b - a < bound for a, b in zip(ordered, ordered[1:])):  # rare: look at the pairs
-                for n_, k in enumerate(ok):
-                    for m_ in range(n_):
-                        e = ok[m_]
-                        if (
-                            abs(keys[m_] - keys[n_]) < bound
-                            and max(abs(a - b) for a, b in zip(rows[e], rows[k])) < tol.duplicate
-                        ):
-                            valid[k] = False
-                            break
+            later = self.repeats([rows[k] for k in ok])
+            for n_, k in enumerate(ok):
+                valid[k] = n_ not in later
         return Q, np.array(valid), np.array(pe), np.array(re)

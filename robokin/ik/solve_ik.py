@@ -3,6 +3,7 @@ the limits, run a solver, verify every task with ``robot.fk``."""
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,7 @@ import numpy.typing as npt
 from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
-from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, solve_validated
+from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, scalar_arm, solve_validated
 from .limits import JointPositionLimit, StepLimit, VelocityLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult, TasksResult
 from .seeds import seed_table
@@ -430,6 +431,8 @@ class _Facts:
     sample_low: np.ndarray  # (n,) finite sampling bounds (limits; ±π revolute, ±L prismatic where unlimited)
     sample_high: np.ndarray
     about_q0: np.ndarray  # (n,) bool: unlimited prismatic joints, whose random starts are q0 ± L
+    # (i, lower, upper) of the revolute joints whose range is a turn or more (others: one turn of an angle fits)
+    turning: tuple[tuple[int, float, float], ...] = ()
     step_limits: dict = field(default_factory=dict)  # (max_step, dt, velocity_limits) → StepLimit
     providers: dict = field(default_factory=dict)  # frame name → PoseProvider
     conditions: dict = field(default_factory=dict)  # frame name → (task rows (k,), unit-free scale (k, n))
@@ -467,6 +470,11 @@ def _facts(robot: Robot) -> _Facts:
             sample_low=low,
             sample_high=high,
             about_q0=~revolute & ~finite,
+            turning=tuple(
+                (i, float(lo), float(hi))
+                for i, (lo, hi) in enumerate(zip(lower, upper))
+                if revolute[i] and not hi - lo < 2.0 * np.pi
+            ),
         )
         _FACTS[robot] = facts
     return facts
@@ -634,11 +642,12 @@ def _result(
     q = solution.q
     if checked is None:
         T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
-    else:
-        T_q = checked.T_q
-    position_error, rotation_error, ok = verify(
-        T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
-    )
+        position_error, rotation_error, ok = verify(
+            T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
+        )
+    else:  # the full pose (equal weights): verify's errors and check, computed by closed_form_one
+        position_error, rotation_error = checked.position_error, checked.rotation_error
+        ok = (position_error <= tol_p) & (rotation_error <= options.rotation_tolerance)
     success = solution.converged & ok
     # The singularity report at the answer: σ_min/σ_max of the unit-free task Jacobian [v/L; ω].
     if checked is not None:
@@ -790,12 +799,14 @@ class Checked:
     """What :func:`closed_form_one` computed at its answer ``q`` ``(1, n)`` for :func:`_result`.
 
     Attributes:
-        T_q: ``(1, 3, 4)`` the top rows ``[R p]`` of the tool's pose at q by the chain's fk (the kernel of
-            ``robot.fk``, here from the same pass as the Jacobian).
+        position_error: ``(1,)`` ``‖p* − p(q)‖`` [m] of the tool's pose at q by the chain's fk (the kernel of
+            ``robot.fk``, here from the same pass as the Jacobian), as :func:`verify` computes it.
+        rotation_error: ``(1,)`` ``‖log(R* R(q)ᵀ)‖`` [rad], likewise.
         inverse_condition: ``(1,)`` σ_min/σ_max of the unit-free task Jacobian at q.
     """
 
-    T_q: np.ndarray
+    position_error: np.ndarray
+    rotation_error: np.ndarray
     inverse_condition: np.ndarray
 
 
@@ -819,10 +830,13 @@ def closed_form_one(
     """:func:`solve_closed_form` for ONE target on its common path: the valid analytic solution nearest ``ref``.
 
     The same answer as :func:`solve_closed_form` with a batch of one (tested), without the batch machinery:
-    it declines (returns None, and the caller takes the general path) wherever that path does more than
-    pick the nearest valid solution: no analytic family or a 7-joint arm, unequal weights, tolerances
-    tighter than :func:`~robokin.ik.solve_all` verifies, no valid solution (the damped least squares), and
-    a solution at an exact singularity that ``prefer_q0`` may have to replace by a local solve.
+    the valid solutions of the float kernel (:meth:`~robokin.ik.closed_form_single.ScalarArm.solve`, verified
+    by the chain's fk as :func:`~robokin.ik.solve_all` verifies them), each moved by whole turns nearest
+    ``ref`` (:func:`nearest_turns`, here on floats), the first nearest taken. It declines (returns None, and
+    the caller takes the general path) wherever that path does more: no 6-joint lean family, unequal
+    weights, tolerances tighter than :func:`~robokin.ik.solve_all` verifies, an answer to polish, no valid
+    solution (the damped least squares), and a solution at an exact singularity that ``prefer_q0`` may
+    replace by a local solve.
 
     Args:
         robot: The robot (its tool is the task).
@@ -836,28 +850,63 @@ def closed_form_one(
     Returns:
         The solution ``(1, n)`` with its Jacobian, the pose at it and its inverse condition number; or None.
     """
-    family = analytic_family(robot)
-    if not family.applies or family.parameter_joint is not None or len(set(options.weights)) != 1:
+    arm = scalar_arm(robot)
+    if arm is None or len(set(options.weights)) != 1:
         return None
     if tol_p < POSITION_TOLERANCE or options.rotation_tolerance < ROTATION_TOLERANCE:
         return None
-    sols = solve_validated(robot, T)
-    valid = sols.valid
-    if not valid.any():
+    one = arm.solve(T)  # (None: a target beyond its range, or an answer to polish: the general path)
+    if one is None:
         return None
-    q_valid = sols.q[valid]  # (k, n)
-    q_near = nearest_turns(q_valid, ref, facts.revolute, facts.position_limit.lower, facts.position_limit.upper)
-    q = q_near[np.argmin(np.abs(q_near - ref).sum(-1))][None]  # (1, n): the first of the nearest
-    T_q, J = kinematics.path_pose_and_jacobian(robot.link_path(None), q)
-    rows, scale = facts.condition(robot, None)
-    if rows.size != 6:  # (a tool that does not control the full pose: the general path's report)
+    rows = [q for q, ok in zip(one[0].tolist(), one[1].tolist()) if ok]
+    if not rows:
         return None
-    cmin = inverse_condition_from_singular_values(np.linalg.svd(J[:, rows] * scale, compute_uv=False))
-    if prefer_q0 and cmin[0] < CONTINUUM_CONDITION and (q != ref).any():
+    r = ref.tolist()
+    best, best_dist = rows[0], math.inf
+    for q in rows:
+        for i, lo, hi in facts.turning:  # the turn of each joint nearest ref (nearest_turns, on floats)
+            x, ri = q[i], r[i]
+            m = round((ri - x) / _TWO_PI)
+            out, d_out = x, abs(x - ri)  # (x is within the limits: a candidate)
+            for shift in (m, m - 1, m + 1):
+                c = x + _TWO_PI * shift
+                if lo <= c <= hi and abs(c - ri) < d_out:
+                    out, d_out = c, abs(c - ri)
+            q[i] = out
+        dist = sum(abs(a - b) for a, b in zip(q, r))
+        if dist < best_dist:
+            best, best_dist = q, dist
+    q_one = np.array([best])  # (1, n)
+    T_q, J = kinematics.path_pose_and_jacobian(robot.link_path(None), q_one)
+    rows_J, scale = facts.condition(robot, None)
+    if rows_J.size != 6:  # (a tool that does not control the full pose: the general path's report)
+        return None
+    cmin = inverse_condition_from_singular_values(np.linalg.svd(J[:, rows_J] * scale, compute_uv=False))
+    if prefer_q0 and cmin[0] < CONTINUUM_CONDITION and best != r:
         return None  # at an exact singularity the solutions form a continuum: the general path's local solve
     zero = np.zeros(1, dtype=int)
-    solution = Solution(q=q, converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
-    return OneSolution(solution, Checked(T_q, cmin))
+    solution = Solution(q=q_one, converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
+    pe, re = pose_error_one(T, T_q[0])
+    return OneSolution(solution, Checked(np.array([pe]), np.array([re]), cmin))
+
+
+def pose_error_one(T_target: np.ndarray, T_q: np.ndarray) -> tuple[float, float]:
+    """:func:`verify`'s errors of one pose on floats: ``‖p* − p‖`` [m] and the angle of ``R* Rᵀ`` [rad]
+    (``|so3_log|``: ``θ = atan2(|v|, tr − 1)`` with ``v = vee(E − Eᵀ)``, :func:`robokin.spatial.so3_log`'s
+    angle), for ``T_target`` ``(4, 4)`` and ``T_q`` ``(3+, 4)``."""
+    (a0, a1, a2, x), (b0, b1, b2, y), (c0, c1, c2, z) = T_target[:3].tolist()  # rows a, b, c of R*
+    (u0, u1, u2, xq), (v0, v1, v2, yq), (w0, w1, w2, zq) = T_q[:3].tolist()  # rows u, v, w of R
+    dx, dy, dz = x - xq, y - yq, z - zq
+    # E = R* Rᵀ: E[r, s] = (row r of R*) · (row s of R)
+    e01, e02 = a0 * v0 + a1 * v1 + a2 * v2, a0 * w0 + a1 * w1 + a2 * w2
+    e10, e12 = b0 * u0 + b1 * u1 + b2 * u2, b0 * w0 + b1 * w1 + b2 * w2
+    e20, e21 = c0 * u0 + c1 * u1 + c2 * u2, c0 * v0 + c1 * v1 + c2 * v2
+    tr = (a0 * u0 + a1 * u1 + a2 * u2) + (b0 * v0 + b1 * v1 + b2 * v2) + (c0 * w0 + c1 * w1 + c2 * w2)
+    vx, vy, vz = e21 - e12, e02 - e20, e10 - e01
+    return math.sqrt(dx * dx + dy * dy + dz * dz), math.atan2(math.sqrt(vx * vx + vy * vy + vz * vz), tr - 1.0)
+
+
+_TWO_PI = 2.0 * math.pi
 
 
 def _errors(robot: Robot, T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
