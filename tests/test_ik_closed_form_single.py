@@ -265,9 +265,22 @@ def test_pose_error_one_equals_verify():
             Tq = T.copy()
             Tq[:3, :3] = robokin.spatial.so3_exp(angle * axis / np.linalg.norm(axis)).T @ T[:3, :3]
             Tq[:3, 3] += rng.normal(size=3) * 1e-6
-            pe, re = solve_ik.pose_error_one(T, Tq)
+            pe, re = solve_ik.pose_error_one(T, Tq.tolist())
             p_ref, r_ref, _ = solve_ik.verify(
                 T[None, :3, 3], T[None, :3, :3], Tq[None], options.weights, False, 1e-6, options
             )
             assert abs(pe - p_ref[0]) <= 1e-15 and abs(re - r_ref[0]) <= 1e-14, (angle, re, r_ref)
             assert abs(re - angle) <= 1e-8
+
+
+@pytest.mark.parametrize("name", ARMS)
+def test_float_pose_and_jacobian_equal_the_kernels(name):
+    robot = robokin.load(name)
+    arm = analytic.scalar_arm(robot)
+    q = np.random.default_rng(20).uniform(-4.0, 4.0, (100, 6))
+    T, J = robokin.kinematics.path_pose_and_jacobian(robot.link_path(None), q)
+    for k in range(q.shape[0]):
+        T_one, J_one = arm.pose_and_jacobian(q[k].tolist())
+        assert np.abs(np.array(T_one) - T[k]).max() <= 1e-13 * max(1.0, robot.characteristic_length)
+        assert np.abs(np.array(J_one) - J[k]).max() <= 1e-13 * max(1.0, robot.characteristic_length)
+    assert analytic.scalar_arm(robokin.load("panda")) is None  # a 7-joint arm: no float kernel

@@ -192,6 +192,11 @@ class ScalarArm:
         self.reversed = reversed_chain
         self.R0 = tuple(_vec(r) for r in np.asarray(R0, dtype=float))
         self.path = path
+        # The chain's constant transforms' top rows [R t] (T = C[0] Rz(q1) C[1] ⋯ Rz(qn) C[n]) for the pose and
+        # Jacobian of one configuration (pose_and_jacobian).
+        if path.chain is None:
+            raise ValueError("the tool's path has no moving joint")  # internal: a lean family's arm is a chain
+        self.C = [[tuple(row) for row in Ci[:3]] for Ci in np.asarray(path.chain.C, dtype=float).tolist()]
         self.tol = tolerances
         self.lower = [float(x) for x in lower]
         self.upper = [float(x) for x in upper]
@@ -423,6 +428,47 @@ class ScalarArm:
             return None
         Q, candidate = self._within_limits(self.solve_angles(*self._target(T)))
         return self._verified(np.array(Q), candidate, T)
+
+    def pose_and_jacobian(self, q: Sequence[float]) -> tuple[list[list[float]], list[list[float]]]:
+        """The tool's pose (its top rows ``[R p]``, 3 × 4) and world Jacobian (6 × 6, rows ``[v; ω]``) of ONE
+        configuration ``q`` [rad] on floats: the chain's product ``C[0] Rz(q1) C[1] ⋯`` (the kernel of
+        ``robot.fk``) and, per joint, ``[z × (p − o); z]`` of its motion frame (``kinematics.pose_and_jacobian``;
+        the two agree to rounding, tested)."""
+        cos, sin = math.cos, math.sin
+        (x0, y0, z0, p0), (x1, y1, z1, p1), (x2, y2, z2, p2) = self.C[0]
+        axes, origins = [], []
+        for i, qi in enumerate(q):
+            axes.append((z0, z1, z2))
+            origins.append((p0, p1, p2))
+            c, s = cos(qi), sin(qi)  # T Rz(q): x' = c x + s y, y' = c y − s x
+            x0, y0 = c * x0 + s * y0, c * y0 - s * x0
+            x1, y1 = c * x1 + s * y1, c * y1 - s * x1
+            x2, y2 = c * x2 + s * y2, c * y2 - s * x2
+            (a0, b0, c0, t0), (a1, b1, c1, t1), (a2, b2, c2, t2) = self.C[i + 1]  # T C: columns mixed by C's rows
+            x0, y0, z0, p0 = (
+                x0 * a0 + y0 * a1 + z0 * a2,
+                x0 * b0 + y0 * b1 + z0 * b2,
+                x0 * c0 + y0 * c1 + z0 * c2,
+                x0 * t0 + y0 * t1 + z0 * t2 + p0,
+            )
+            x1, y1, z1, p1 = (
+                x1 * a0 + y1 * a1 + z1 * a2,
+                x1 * b0 + y1 * b1 + z1 * b2,
+                x1 * c0 + y1 * c1 + z1 * c2,
+                x1 * t0 + y1 * t1 + z1 * t2 + p1,
+            )
+            x2, y2, z2, p2 = (
+                x2 * a0 + y2 * a1 + z2 * a2,
+                x2 * b0 + y2 * b1 + z2 * b2,
+                x2 * c0 + y2 * c1 + z2 * c2,
+                x2 * t0 + y2 * t1 + z2 * t2 + p2,
+            )
+        J: list[list[float]] = [[], [], [], [], [], []]
+        for (zx, zy, zz), (ox, oy, oz) in zip(axes, origins):
+            dx, dy, dz = p0 - ox, p1 - oy, p2 - oz
+            for row, value in zip(J, (zy * dz - zz * dy, zz * dx - zx * dz, zx * dy - zy * dx, zx, zy, zz)):
+                row.append(value)
+        return [[x0, y0, z0, p0], [x1, y1, z1, p1], [x2, y2, z2, p2]], J
 
     def repeats(self, rows: list[list[float]]) -> set[int]:
         """The indices of ``rows`` (solutions ``(k, 6)`` [rad]) that repeat an earlier row: closer than

@@ -876,26 +876,26 @@ def closed_form_one(
         dist = sum(abs(a - b) for a, b in zip(q, r))
         if dist < best_dist:
             best, best_dist = q, dist
-    q_one = np.array([best])  # (1, n)
-    T_q, J = kinematics.path_pose_and_jacobian(robot.link_path(None), q_one)
     rows_J, scale = facts.condition(robot, None)
-    if rows_J.size != 6:  # (a tool that does not control the full pose: the general path's report)
+    if rows_J.size != 6 or not arm.path.identity:  # (the general path's report)
         return None
-    cmin = inverse_condition_from_singular_values(np.linalg.svd(J[:, rows_J] * scale, compute_uv=False))
+    T_q, J_rows = arm.pose_and_jacobian(best)  # the chain's fk and Jacobian at the answer, on floats
+    J = np.array([J_rows])  # (1, 6, n)
+    cmin = inverse_condition_from_singular_values(np.linalg.svd(J * scale, compute_uv=False))
     if prefer_q0 and cmin[0] < CONTINUUM_CONDITION and best != r:
         return None  # at an exact singularity the solutions form a continuum: the general path's local solve
     zero = np.zeros(1, dtype=int)
-    solution = Solution(q=q_one, converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
-    pe, re = pose_error_one(T, T_q[0])
+    solution = Solution(q=np.array([best]), converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
+    pe, re = pose_error_one(T, T_q)
     return OneSolution(solution, Checked(np.array([pe]), np.array([re]), cmin))
 
 
-def pose_error_one(T_target: np.ndarray, T_q: np.ndarray) -> tuple[float, float]:
+def pose_error_one(T_target: np.ndarray, T_q: Sequence[Sequence[float]]) -> tuple[float, float]:
     """:func:`verify`'s errors of one pose on floats: ``‖p* − p‖`` [m] and the angle of ``R* Rᵀ`` [rad]
     (``|so3_log|``: ``θ = atan2(|v|, tr − 1)`` with ``v = vee(E − Eᵀ)``, :func:`robokin.spatial.so3_log`'s
-    angle), for ``T_target`` ``(4, 4)`` and ``T_q`` ``(3+, 4)``."""
+    angle), for ``T_target`` ``(4, 4)`` and the pose's top rows ``T_q`` (3 × 4)."""
     (a0, a1, a2, x), (b0, b1, b2, y), (c0, c1, c2, z) = T_target[:3].tolist()  # rows a, b, c of R*
-    (u0, u1, u2, xq), (v0, v1, v2, yq), (w0, w1, w2, zq) = T_q[:3].tolist()  # rows u, v, w of R
+    (u0, u1, u2, xq), (v0, v1, v2, yq), (w0, w1, w2, zq) = T_q[:3]  # rows u, v, w of R
     dx, dy, dz = x - xq, y - yq, z - zq
     # E = R* Rᵀ: E[r, s] = (row r of R*) · (row s of R)
     e01, e02 = a0 * v0 + a1 * v1 + a2 * v2, a0 * w0 + a1 * w1 + a2 * w2
