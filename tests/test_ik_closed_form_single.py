@@ -284,3 +284,19 @@ def test_float_pose_and_jacobian_equal_the_kernels(name):
         assert np.abs(np.array(T_one) - T[k]).max() <= 1e-13 * max(1.0, robot.characteristic_length)
         assert np.abs(np.array(J_one) - J[k]).max() <= 1e-13 * max(1.0, robot.characteristic_length)
     assert analytic.scalar_arm(robokin.load("panda")) is None  # a 7-joint arm: no float kernel
+
+
+def test_nearest_turns_one_equals_nearest_turns():
+    """The one-target path's float version, for configurations within the limits (its candidates)."""
+    rng = np.random.default_rng(21)
+    for name in ARMS:
+        robot = robokin.load(name)
+        facts = solve_ik._facts(robot)
+        lo, hi = robot.limits.T
+        q = rng.uniform(np.maximum(lo, -2 * np.pi), np.minimum(hi, 2 * np.pi), (300, 6))
+        ref = rng.uniform(-8.0, 8.0, (300, 6))
+        ref[:20] = q[:20] + np.pi  # ties half a turn away
+        want = solve_ik.nearest_turns(q, ref, facts.revolute, lo, hi)
+        for k in range(q.shape[0]):
+            got = solve_ik.nearest_turns_one(q[k].tolist(), ref[k].tolist(), facts.turning)
+            np.testing.assert_array_equal(got, want[k])

@@ -8,13 +8,16 @@ for the verification: the candidates' poses by :func:`robokin.kinematics.path_fk
 
 - The arm's constants are those of :func:`robokin.ik.closed_form.constants` (one source), read once per arm
   into tuples (:class:`ScalarArm`).
-- The algebra mirrors the batched kernels line by line (the same ``(cos, sin)`` pairs, the same ``exact``
+- The algebra follows the batched kernels step by step (the same ``(cos, sin)`` pairs, the same ``exact``
   tests with :data:`~robokin.ik.closed_form.EXACT_TOL`, the same slot order: slot ``4a + 2b + c`` for the
-  binary branches ``a``, ``b``, ``c`` with ``+`` first); the two agree to rounding on thousands of random
-  targets per family (``tests/test_ik_closed_form_single.py``).
+  binary branches ``a``, ``b``, ``c`` with ``+`` first), taking ``atan2`` once per branch where the batched
+  kernels take it per slot, and the same whole-turn rule, verification and removal of repeats; the two
+  agree to rounding on thousands of random targets per family (``tests/test_ik_closed_form_single.py``).
 - What the scalar path does not do, it declines (:meth:`ScalarArm.solve` returns None) and the batched
-  path runs: targets beyond ``HUGE`` [m] (where products overflow), and answers that need polishing
-  (lost digits at a singular configuration).
+  path runs: targets beyond :data:`HUGE` [m] (where products overflow), and answers that need polishing
+  (lost digits at a singular configuration), so polishing has one source.
+- :meth:`ScalarArm.pose_and_jacobian`: the tool's pose and world Jacobian of one configuration on floats
+  (for :func:`robokin.ik.solve`'s answer), equal to ``kinematics.pose_and_jacobian`` to rounding (tested).
 """
 
 from __future__ import annotations
@@ -198,8 +201,6 @@ class ScalarArm:
             raise ValueError("the tool's path has no moving joint")  # internal: a lean family's arm is a chain
         self.C = [[tuple(row) for row in Ci[:3]] for Ci in np.asarray(path.chain.C, dtype=float).tolist()]
         self.tol = tolerances
-        self.lower = [float(x) for x in lower]
-        self.upper = [float(x) for x in upper]
         self.turns = [(i, float(lower[i]), float(upper[i]), t) for i, t in enumerate(turns) if t is not None]
         self.h = tuple(_axis(K[f"M{i + 1}"]) for i in range(6))
         self.tip = _vec(K["tip"])

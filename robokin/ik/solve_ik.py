@@ -864,15 +864,7 @@ def closed_form_one(
     r = ref.tolist()
     best, best_dist = rows[0], math.inf
     for q in rows:
-        for i, lo, hi in facts.turning:  # the turn of each joint nearest ref (nearest_turns, on floats)
-            x, ri = q[i], r[i]
-            m = round((ri - x) / _TWO_PI)
-            out, d_out = x, abs(x - ri)  # (x is within the limits: a candidate)
-            for shift in (m, m - 1, m + 1):
-                c = x + _TWO_PI * shift
-                if lo <= c <= hi and abs(c - ri) < d_out:
-                    out, d_out = c, abs(c - ri)
-            q[i] = out
+        q = nearest_turns_one(q, r, facts.turning)
         dist = sum(abs(a - b) for a, b in zip(q, r))
         if dist < best_dist:
             best, best_dist = q, dist
@@ -907,6 +899,23 @@ def pose_error_one(T_target: np.ndarray, T_q: Sequence[Sequence[float]]) -> tupl
 
 
 _TWO_PI = 2.0 * math.pi
+
+
+def nearest_turns_one(q: list[float], ref: list[float], turning: tuple[tuple[int, float, float], ...]) -> list[float]:
+    """:func:`nearest_turns` of one configuration ``q`` (n floats [rad], every joint within its limits) on
+    floats: the joints ``(i, lower, upper)`` of ``turning`` (revolute, a range of a turn or more) moved by whole
+    turns to the value within the limits nearest ``ref``, the first nearest of ``q, m, m − 1, m + 1`` turns;
+    the other joints have one value within their limits, their own (``q`` is changed in place and returned)."""
+    for i, lo, hi in turning:
+        x, r = q[i], ref[i]
+        m = round((r - x) / _TWO_PI)
+        out, d_out = x, abs(x - r)  # (x is within the limits)
+        for shift in (m, m - 1, m + 1):
+            c = x + _TWO_PI * shift
+            if lo <= c <= hi and abs(c - r) < d_out:
+                out, d_out = c, abs(c - r)
+        q[i] = out
+    return q
 
 
 def _errors(robot: Robot, T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
