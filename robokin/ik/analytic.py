@@ -1078,7 +1078,8 @@ def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) ->
     with the lean path's constants, limits and turns, and this module's tolerances."""
     arm = _SCALAR_CACHE.get(robot)
     if arm is None:
-        K, R0, _, lower, upper, turns = _lean_constants(robot, family, g, L)
+        cached = _lean_constants(robot, family, g, L)  # (K, R0, program, lower, upper, turns, ...)
+        K, R0, lower, upper, turns = cached[0], cached[1], cached[3], cached[4], cached[5]
         tol = closed_form_single.Tolerances(
             POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL
         )
