@@ -245,8 +245,20 @@ def _rigid_deviation(arr: np.ndarray) -> float:
 
     Component first (``(4, 4, N)``): every product is elementwise over the batch, where a stacked matmul and
     LAPACK's det make one library call per transform. ``det R`` is the signed sum of the six products
-    ``R[0, a] R[1, b] R[2, c]`` over the permutations.
+    ``R[0, a] R[1, b] R[2, c]`` over the permutations. One transform ``(4, 4)`` is checked on Python floats
+    (a dozen NumPy calls on 16 numbers cost more than the arithmetic).
     """
+    if arr.shape == (4, 4):
+        (a, b, c, _), (d, e, f, _), (g, h, i, _), last = arr.tolist()
+        cols = ((a, d, g), (b, e, h), (c, f, i))  # the columns of R: RᵀR[x, y] = cols[x]·cols[y]
+        dev = max(abs(last[0]), abs(last[1]), abs(last[2]), abs(last[3] - 1.0))
+        dev = max(dev, abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) - 1.0))
+        for x in range(3):
+            u = cols[x]
+            for y in range(x, 3):
+                v = cols[y]
+                dev = max(dev, abs(u[0] * v[0] + u[1] * v[1] + u[2] * v[2] - (1.0 if x == y else 0.0)))
+        return dev
     C = arr.reshape(-1, 16).T.copy().reshape(4, 4, -1)  # (4, 4, N), contiguous
     R = C[:3, :3]
     G = (R[:, :, None] * R[:, None, :]).sum(axis=0)  # (3, 3, N): RᵀR

@@ -48,7 +48,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
-from . import closed_form, search
+from . import closed_form, closed_form_single, search
 from .subproblems import (
     cross,
     dot,
@@ -65,7 +65,7 @@ from .subproblems import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "FAMILIES"]
+__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "scalar_arm", "FAMILIES"]
 
 FAMILIES: tuple[str, ...] = (
     "spherical_wrist_intersecting_shoulder",
@@ -963,6 +963,18 @@ def solve_validated(
     """
     family, g, L = _family_of(robot)
     batch = T.shape[:-2]
+    if T.size == 16 and q_param is None and family.exact and family.parameter_joint is None:
+        if family.name in closed_form.LEAN_FAMILIES:  # one target: its algebra on floats
+            one = _scalar_arm(robot, family, g, L).solve(T.reshape(4, 4))
+            if one is not None:  # (None: a target beyond its range, or an answer to polish: the batched path)
+                if batch == () and not wraps:
+                    return IKSolutions(*one, family)
+                q, valid, pe, re = one
+                lower, upper = robot.limits.T
+                revolute = np.asarray(robot.serial_chain.revolute)
+                return _solutions(
+                    q[None], valid[None], pe[None], re[None], family, batch, wraps, lower, upper, revolute
+                )
     T2 = T.reshape(-1, 4, 4)
     N = T2.shape[0]
     n = robot.n
@@ -1227,6 +1239,35 @@ def _held_constants(family: AnalyticFamily, g: _Geometry, j: int) -> tuple | Non
     coef = np.concatenate(rows) if rows else np.zeros((0, 1))  # (F, S): the constants that depend on t
     degree = int(np.flatnonzero(coef.any(0)).max(initial=0) + 1) // 2  # the highest harmonic used
     return fixed, np.ascontiguousarray(coef[:, : 2 * degree + 1]), layout
+
+
+_SCALAR_CACHE: weakref.WeakKeyDictionary[Robot, closed_form_single.ScalarArm] = weakref.WeakKeyDictionary()
+
+
+def scalar_arm(robot: Robot) -> closed_form_single.ScalarArm | None:
+    """The float kernel of one target (:mod:`robokin.ik.closed_form_single`) of a 6-joint arm whose family is
+    one of the lean families, exactly (cached per robot); None for any other arm."""
+    family, g, L = _family_of(robot)
+    if family.name not in closed_form.LEAN_FAMILIES or not family.exact or family.parameter_joint is not None:
+        return None
+    return _scalar_arm(robot, family, g, L)
+
+
+def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> closed_form_single.ScalarArm:
+    """Per robot (cached): the float kernel of a 6-joint lean family (:mod:`robokin.ik.closed_form_single`)
+    with the lean path's constants, limits and turns, and this module's tolerances."""
+    arm = _SCALAR_CACHE.get(robot)
+    if arm is None:
+        cached = _lean_constants(robot, family, g, L)  # (K, R0, program, lower, upper, turns, ...)
+        K, R0, lower, upper, turns = cached[0], cached[1], cached[3], cached[4], cached[5]
+        tol = closed_form_single.Tolerances(
+            POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL
+        )
+        arm = closed_form_single.ScalarArm(
+            family.name, K, R0, family.reversed, lower, upper, turns, robot.link_path(None), tol
+        )
+        _SCALAR_CACHE[robot] = arm
+    return arm
 
 
 def _solve_lean(

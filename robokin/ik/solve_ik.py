@@ -3,6 +3,7 @@ the limits, run a solver, verify every task with ``robot.fk``."""
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,7 @@ import numpy.typing as npt
 from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
-from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, solve_validated
+from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, scalar_arm, solve_validated
 from .limits import JointPositionLimit, StepLimit, VelocityLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult, TasksResult
 from .seeds import seed_table
@@ -122,6 +123,10 @@ def solve(
             tol_p = _position_tolerance(robot, facts, options)
             _posture(robot, facts, options, q_start)  # checks options.rest as pose_problem does
             prefer_q0 = options.prefer == "q0" and q0 is not None
+            if batch == ():  # one target: the common case without the batch machinery, else the general path
+                one = closed_form_one(robot, facts, T, q_start[0], prefer_q0, options, tol_p)
+                if one is not None:
+                    return _result(robot, facts, options, tol_p, T2, one.solution, batch, name, one.checked)
             solution = solve_closed_form(robot, T2, q_start, prefer_q0, q0, options, seed, tol_p, method)
         if solution is None:
             problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
@@ -426,6 +431,8 @@ class _Facts:
     sample_low: np.ndarray  # (n,) finite sampling bounds (limits; ±π revolute, ±L prismatic where unlimited)
     sample_high: np.ndarray
     about_q0: np.ndarray  # (n,) bool: unlimited prismatic joints, whose random starts are q0 ± L
+    # (i, lower, upper) of the revolute joints whose range is a turn or more (others: one turn of an angle fits)
+    turning: tuple[tuple[int, float, float], ...] = ()
     step_limits: dict = field(default_factory=dict)  # (max_step, dt, velocity_limits) → StepLimit
     providers: dict = field(default_factory=dict)  # frame name → PoseProvider
     conditions: dict = field(default_factory=dict)  # frame name → (task rows (k,), unit-free scale (k, n))
@@ -463,6 +470,11 @@ def _facts(robot: Robot) -> _Facts:
             sample_low=low,
             sample_high=high,
             about_q0=~revolute & ~finite,
+            turning=tuple(
+                (i, float(lo), float(hi))
+                for i, (lo, hi) in enumerate(zip(lower, upper))
+                if revolute[i] and not hi - lo < 2.0 * np.pi
+            ),
         )
         _FACTS[robot] = facts
     return facts
@@ -622,17 +634,25 @@ def _result(
     solution: Solution,
     batch: tuple[int, ...],
     link: str,
+    checked: Checked | None = None,
 ) -> IKResult:
-    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q."""
+    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q
+    (or with ``checked``: the pose and inverse condition number that :func:`closed_form_one` computed at it)."""
     n = robot.n
     q = solution.q
-    T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
-    position_error, rotation_error, ok = verify(
-        T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
-    )
+    if checked is None:
+        T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
+        position_error, rotation_error, ok = verify(
+            T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
+        )
+    else:  # the full pose (equal weights): verify's errors and check, computed by closed_form_one
+        position_error, rotation_error = checked.position_error, checked.rotation_error
+        ok = (position_error <= tol_p) & (rotation_error <= options.rotation_tolerance)
     success = solution.converged & ok
     # The singularity report at the answer: σ_min/σ_max of the unit-free task Jacobian [v/L; ω].
-    if q.shape[0]:
+    if checked is not None:
+        cmin = checked.inverse_condition
+    elif q.shape[0]:
         rows, scale = facts.condition(robot, link)
         if rows.size:
             sv = np.linalg.svd(solution.J[:, rows] * scale, compute_uv=False)  # (M, k)
@@ -774,6 +794,130 @@ def solve_closed_form(
     return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J)
 
 
+@dataclass(frozen=True, eq=False)
+class Checked:
+    """What :func:`closed_form_one` computed at its answer ``q`` ``(1, n)`` for :func:`_result`.
+
+    Attributes:
+        position_error: ``(1,)`` ``‖p* − p(q)‖`` [m] of the tool's pose at q by the chain's fk (the kernel of
+            ``robot.fk``, here from the same pass as the Jacobian), as :func:`verify` computes it.
+        rotation_error: ``(1,)`` ``‖log(R* R(q)ᵀ)‖`` [rad], likewise.
+        inverse_condition: ``(1,)`` σ_min/σ_max of the unit-free task Jacobian at q.
+    """
+
+    position_error: np.ndarray
+    rotation_error: np.ndarray
+    inverse_condition: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class OneSolution:
+    """:func:`closed_form_one`'s answer: the solver's :class:`~robokin.ik.solver.Solution` and its checks."""
+
+    solution: Solution
+    checked: Checked
+
+
+def closed_form_one(
+    robot: Robot,
+    facts: _Facts,
+    T: np.ndarray,
+    ref: np.ndarray,
+    prefer_q0: bool,
+    options: IKOptions,
+    tol_p: float,
+) -> OneSolution | None:
+    """:func:`solve_closed_form` for ONE target on its common path: the valid analytic solution nearest ``ref``.
+
+    The same answer as :func:`solve_closed_form` with a batch of one (tested), without the batch machinery:
+    the valid solutions of the float kernel (:meth:`~robokin.ik.closed_form_single.ScalarArm.solve`, verified
+    by the chain's fk as :func:`~robokin.ik.solve_all` verifies them), each moved by whole turns nearest
+    ``ref`` (:func:`nearest_turns`, here on floats), the first nearest taken. It declines (returns None, and
+    the caller takes the general path) wherever that path does more: no 6-joint lean family, unequal
+    weights, tolerances tighter than :func:`~robokin.ik.solve_all` verifies, an answer to polish, no valid
+    solution (the damped least squares), and a solution at an exact singularity that ``prefer_q0`` may
+    replace by a local solve.
+
+    Args:
+        robot: The robot (its tool is the task).
+        facts: Its :class:`_Facts`.
+        T: ``(4, 4)`` the target (validated).
+        ref: ``(n,)`` the start: q0 within the limits, or the middle of the ranges.
+        prefer_q0: ``options.prefer == "q0"`` and q0 given.
+        options: The options.
+        tol_p: The position tolerance [m].
+
+    Returns:
+        The solution ``(1, n)`` with its Jacobian, the pose at it and its inverse condition number; or None.
+    """
+    arm = scalar_arm(robot)
+    if arm is None or len(set(options.weights)) != 1:
+        return None
+    if tol_p < POSITION_TOLERANCE or options.rotation_tolerance < ROTATION_TOLERANCE:
+        return None
+    one = arm.solve(T)  # (None: a target beyond its range, or an answer to polish: the general path)
+    if one is None:
+        return None
+    rows = [q for q, ok in zip(one[0].tolist(), one[1].tolist()) if ok]
+    if not rows:
+        return None
+    r = ref.tolist()
+    best, best_dist = rows[0], math.inf
+    for q in rows:
+        q = nearest_turns_one(q, r, facts.turning)
+        dist = sum(abs(a - b) for a, b in zip(q, r))
+        if dist < best_dist:
+            best, best_dist = q, dist
+    rows_J, scale = facts.condition(robot, None)
+    if rows_J.size != 6 or not arm.path.identity:  # (the general path's report)
+        return None
+    T_q, J_rows = arm.pose_and_jacobian(best)  # the chain's fk and Jacobian at the answer, on floats
+    J = np.array([J_rows])  # (1, 6, n)
+    cmin = inverse_condition_from_singular_values(np.linalg.svd(J * scale, compute_uv=False))
+    if prefer_q0 and cmin[0] < CONTINUUM_CONDITION and best != r:
+        return None  # at an exact singularity the solutions form a continuum: the general path's local solve
+    zero = np.zeros(1, dtype=int)
+    solution = Solution(q=np.array([best]), converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
+    pe, re = pose_error_one(T, T_q)
+    return OneSolution(solution, Checked(np.array([pe]), np.array([re]), cmin))
+
+
+def pose_error_one(T_target: np.ndarray, T_q: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """:func:`verify`'s errors of one pose on floats: ``‖p* − p‖`` [m] and the angle of ``R* Rᵀ`` [rad]
+    (``|so3_log|``: ``θ = atan2(|v|, tr − 1)`` with ``v = vee(E − Eᵀ)``, :func:`robokin.spatial.so3_log`'s
+    angle), for ``T_target`` ``(4, 4)`` and the pose's top rows ``T_q`` (3 × 4)."""
+    (a0, a1, a2, x), (b0, b1, b2, y), (c0, c1, c2, z) = T_target[:3].tolist()  # rows a, b, c of R*
+    (u0, u1, u2, xq), (v0, v1, v2, yq), (w0, w1, w2, zq) = T_q[:3]  # rows u, v, w of R
+    dx, dy, dz = x - xq, y - yq, z - zq
+    # E = R* Rᵀ: E[r, s] = (row r of R*) · (row s of R)
+    e01, e02 = a0 * v0 + a1 * v1 + a2 * v2, a0 * w0 + a1 * w1 + a2 * w2
+    e10, e12 = b0 * u0 + b1 * u1 + b2 * u2, b0 * w0 + b1 * w1 + b2 * w2
+    e20, e21 = c0 * u0 + c1 * u1 + c2 * u2, c0 * v0 + c1 * v1 + c2 * v2
+    tr = (a0 * u0 + a1 * u1 + a2 * u2) + (b0 * v0 + b1 * v1 + b2 * v2) + (c0 * w0 + c1 * w1 + c2 * w2)
+    vx, vy, vz = e21 - e12, e02 - e20, e10 - e01
+    return math.sqrt(dx * dx + dy * dy + dz * dz), math.atan2(math.sqrt(vx * vx + vy * vy + vz * vz), tr - 1.0)
+
+
+_TWO_PI = 2.0 * math.pi
+
+
+def nearest_turns_one(q: list[float], ref: list[float], turning: tuple[tuple[int, float, float], ...]) -> list[float]:
+    """:func:`nearest_turns` of one configuration ``q`` (n floats [rad], every joint within its limits) on
+    floats: the joints ``(i, lower, upper)`` of ``turning`` (revolute, a range of a turn or more) moved by whole
+    turns to the value within the limits nearest ``ref``, the first nearest of ``q, m, m − 1, m + 1`` turns;
+    the other joints have one value within their limits, their own (``q`` is changed in place and returned)."""
+    for i, lo, hi in turning:
+        x, r = q[i], ref[i]
+        m = round((r - x) / _TWO_PI)
+        out, d_out = x, abs(x - r)  # (x is within the limits)
+        for shift in (m, m - 1, m + 1):
+            c = x + _TWO_PI * shift
+            if lo <= c <= hi and abs(c - r) < d_out:
+                out, d_out = c, abs(c - r)
+        q[i] = out
+    return q
+
+
 def _errors(robot: Robot, T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position [m] and rotation [rad] errors ``(M,)`` of ``robot.fk(q)`` against ``T2`` ``(M, 4, 4)``."""
     T_q = kinematics.fk(robot, q)
@@ -785,12 +929,16 @@ def nearest_turns(
 ) -> np.ndarray:
     """``q`` ``(..., n)`` with each revolute joint moved by whole turns to the value within its limits
     ``[lower, upper]`` nearest ``ref`` (broadcast against ``q``); other joints unchanged."""
-    m = np.round((ref - q) / (2.0 * np.pi))
-    out = q
-    for shift in (m, m - 1.0, m + 1.0):
-        cand = q + 2.0 * np.pi * shift
-        inside = (cand >= lower) & (cand <= upper)
-        closer = np.abs(cand - ref) < np.abs(out - ref)
-        out_inside = (out >= lower) & (out <= upper)
-        out = np.where(revolute & inside & (closer | ~out_inside), cand, out)
-    return out
+    # The candidates q + 2π s for s in (0, m, m − 1, m + 1), m the turns nearest ref: the first nearest ref
+    # among those within the limits (shifts only for revolute joints), else q itself.
+    m = np.round((ref - q) / (2.0 * np.pi))[..., None]
+    q = np.broadcast_to(q, m.shape[:-1])[..., None]
+    cand = np.concatenate([q, q + 2.0 * np.pi * (m + _SHIFTS)], axis=-1)  # (..., n, 4)
+    lower, upper = lower[..., None], upper[..., None]
+    allowed = (cand >= lower) & (cand <= upper) & np.where(revolute[..., None], True, _FIRST)
+    dist = np.where(allowed, np.abs(cand - np.asarray(ref)[..., None]), np.inf)
+    return np.take_along_axis(cand, np.argmin(dist, axis=-1)[..., None], axis=-1)[..., 0]
+
+
+_SHIFTS = np.array([0.0, -1.0, 1.0])
+_FIRST = np.array([True, False, False, False])
