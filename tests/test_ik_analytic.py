@@ -537,6 +537,10 @@ def test_three_parallel_axes_pointing_opposite_ways(signs, wrist):
     fam = ik.analytic_family(robot)
     assert fam.name == ("three_parallel_intersecting_wrist" if wrist else "three_parallel") and fam.exact
     q = _random_q(robot, 200, seed=7)
-    sols = ik.solve_all(robot, robot.fk(q))
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
     found = (_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid
     assert found.any(-1).all()
+    for i in range(20):  # one target at a time: the float path of robokin.ik.closed_form_single
+        one = ik.solve_all(robot, T[i])
+        assert ((_same_mod_turn(one.q, q[i]) < 1e-7) & one.valid).any()

@@ -1259,7 +1259,9 @@ def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) ->
     arm = _SCALAR_CACHE.get(robot)
     if arm is None:
         cached = _lean_constants(robot, family, g, L)  # (K, R0, program, lower, upper, turns, ...)
-        K, R0, lower, upper, turns = cached[0], cached[1], cached[3], cached[4], cached[5]
+        R0, lower, upper, turns = cached[1], cached[3], cached[4], cached[5]
+        gs = g.reversed() if family.reversed else g
+        K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0, complete=True)
         tol = closed_form_single.Tolerances(
             POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL
         )

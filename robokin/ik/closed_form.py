@@ -311,6 +311,7 @@ def constants(
     R0: np.ndarray,
     p0: np.ndarray,
     perpendicular: np.ndarray | None = None,
+    complete: bool = False,
 ) -> dict[str, np.ndarray]:
     """The arm-only quantities of a family's kernel, shaped to broadcast against the targets.
 
@@ -323,6 +324,8 @@ def constants(
         perpendicular: ``(3,)`` or ``(N, 3)`` a unit vector perpendicular to the axis of joint
             :func:`perpendicular_axis` (any one will do; None: one chosen from the axis alone). Given, it
             makes the constants of a family of arms smooth functions of their geometry.
+        complete: Also keep what the batched spherical kernel folds away (``q6``, ``M5``, ``M6``), which the
+            one-target float kernel (:mod:`robokin.ik.closed_form_single`) reads.
 
     Returns:
         A dict of arrays: vectors and stacked terms ``(..., 1, 1, 1, Nc)`` (components first, then the
@@ -355,9 +358,10 @@ def constants(
         raw["wrist_flip"] = flip.astype(float)  # 1.0: the wrist's second solutions are (q4 + π, −q5, q6 + π)
         # q6's SP1 rows times R(h5, −q5) = M5[0:3] + c5 M5[3:6] − s5 M5[6:9]: the three terms' rows (6, 3).
         # (q6, M5 and M6 are not needed by the spherical kernel: fewer per-target constants for a held joint.)
-        q6, M5 = raw.pop("q6"), raw.pop("M5")
+        q6, M5 = raw["q6"], raw["M5"]
         raw["q6w"] = np.concatenate([q6 @ M5[..., 3 * t : 3 * t + 3, :] for t in range(3)], -2)
-        del raw["M6"]
+        if not complete:
+            del raw["q6"], raw["M5"], raw["M6"]
         # Axes 2 and 3 parallel (one arm only: per-target constants are sampled in a held angle, and a flag
         # that holds at some angles only is no trigonometric polynomial): R3ᵀ R2ᵀ = R(h2, −(q2 ± q3)), one
         # rotation in the wrist instead of two. ±1 the sign of h2·h3, 0 not parallel.

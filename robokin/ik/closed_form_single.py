@@ -217,6 +217,7 @@ class ScalarArm:
             self.theta = _rows(K["theta"])
             self.tail = _rows(K["tail"])
             self.q2 = _rows(K["q2"])
+            self.sign3, self.sign4 = float(K["sign3"].reshape(())), float(K["sign4"].reshape(()))
             return
         ay = np.asarray(K["ay"], dtype=float).reshape(3, 2)
         self.ay = (_vec(ay[:, 0]), _vec(ay[:, 1]))  # h6 and v6 ⟂ h6
@@ -262,6 +263,7 @@ class ScalarArm:
         T0, T1, T2 = self.R1h2
         a5, b5, e5 = self.q5
         U6, theta, (l0, l1, l2), G2 = self.q6, self.theta, self.tail, self.q2
+        sign3, sign4 = self.sign3, self.sign4
         a3, b3, e3 = self.q3
         q3_d = self.q3_d
         p12 = self.p12
@@ -288,7 +290,7 @@ class ScalarArm:
                 x6, y6 = U0 + c5 * U1 - s5 * U2, U3 + c5 * U4 - s5 * U5
                 r6 = sqrt(x6 * x6 + y6 * y6)
                 c6, s6 = (x6 / r6, -y6 / r6) if r6 != 0.0 else (1.0, -y6)
-                # θ = q2 + q3 + q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
+                # θ = q2 + σ3 q3 + σ4 q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
                 w0, w1, w2 = _rot(h6, c6, -s6, _rot(h5, c5, -s5, v2))
                 V0, V1, V2, V3, V4, V5 = _mat6(
                     theta,
@@ -312,11 +314,11 @@ class ScalarArm:
                 ex = ex1 and ex5 and ex3
                 q6 = atan2(s6, c6)
                 for c3, s3 in ((c3p, s3p), (c3m, s3m)):
-                    # q2 by SP1 (u = p23 + R3 p34 → dvec about h2); q4 = θ − q2 − q3 wrapped into [−π, π].
+                    # q2 by SP1 (u = p23 + R3 p34 → dvec about h2); q4 = σ4 (θ − q2 − σ3 q3) wrapped into [−π, π].
                     q3 = atan2(s3, c3)
                     x2, y2 = G0 + c3 * G1 + s3 * G2_, G3 + c3 * G4 + s3 * G5
                     q2 = atan2(y2, x2) if (x2 != 0.0 or y2 != 0.0) else atan2(y2, 1.0)
-                    q4 = th - q2 - q3
+                    q4 = sign4 * (th - q2 - sign3 * q3)
                     slots.append(([q1, q2, q3, q4 - two_pi * round(q4 * half_turns), q5, q6], ex))
         return slots
 
