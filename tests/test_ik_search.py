@@ -82,3 +82,26 @@ def test_batched_problems_keep_their_own_zeros():
 def test_no_zero_no_answer():
     rows, t, Q, e = _zeros_of(lambda rows, t: ((2 + np.cos(t))[..., None], np.zeros(t.shape + (1, 1))), n=3)
     assert rows.shape == t.shape == e.shape == (0,) and Q.shape == (0, 1)
+
+
+def test_branches_running_close_over_the_whole_turn_are_cut_a_bounded_number_of_times():
+    # Two branches 1e-5 rad apart everywhere: their slots match ambiguously across every interval (until
+    # sub-intervals below 1e-5 rad), so every interval looks like a fold at each level. Without a cap on the
+    # fold sub-intervals kept a level, 256 intervals x 8^5 evaluations; with it, a bounded count, and the
+    # zeros of both branches (sin t = 0 and sin t = 1/2) are still found.
+    calls = []
+
+    def evaluate(rows, t):
+        calls.append(t.size)
+        Q = np.stack([t, t + 1e-5], -1)[..., None]
+        e = np.stack([np.sin(t), np.sin(t) - 0.5], -1)
+        return e, Q
+
+    rows, t, Q, e = _zeros_of(evaluate)
+    assert sum(calls) < 50_000, sum(calls)
+    on_first = np.abs(np.sin(t)) < 1e-10
+    on_second = np.abs(np.sin(t) - 0.5) < 1e-10
+    for z in (0.0, np.pi):
+        assert _close(t[on_first], z, 1e-9)
+    for z in (np.pi / 6, 5 * np.pi / 6):
+        assert _close(t[on_second], z, 1e-9)

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Evaluate", "find_zeros", "ZOOM_POINTS", "ZOOM_LEVELS", "REFINE_STEPS"]
+__all__ = ["Evaluate", "find_zeros", "ZOOM_POINTS", "ZOOM_LEVELS", "REFINE_STEPS", "FOLD_KEEP", "ZOOM_KEEP"]
 
 # evaluate(rows (C,), t (C, G)) -> (e (C, G, B), angles (C, G, B, k)): the residual of each branch and the
 # branch's other angles [rad] at t, for the problems ``rows``.
@@ -45,10 +45,20 @@ TANGENT_RATIO = 4.0
 # is about 1e-8 of a coarse step.
 ZOOM_POINTS = 16
 ZOOM_LEVELS = 8
+# At most ZOOM_KEEP minima per problem are zoomed into (per call: the grid, each level of fold cutting), the
+# least |e| first: a 6R arm has at most 16 solutions, so at most 8 double roots; the rest are margin for
+# minima that are not zeros. Ambiguously matched branches (see FOLD_KEEP) can make hundreds of false minima.
+ZOOM_KEEP = 32
 # Intervals of the grid whose branches do not match one-to-one hold a fold (two branches meet, a square-root
 # point of the solution curve): they are cut into FOLD_POINTS sub-intervals, FOLD_LEVELS times, around it.
 FOLD_POINTS = 8
 FOLD_LEVELS = 5
+# At most FOLD_KEEP sub-intervals per problem go down a level, those with the least |e| at their ends (the
+# folds next to a zero); the others have their sign changes bracketed as they are. Two branches that run
+# close to one another over a long stretch (a near-degenerate arm) match ambiguously at every scale, and
+# without the cap their sub-intervals would multiply by FOLD_POINTS a level (10^4 of them for one target,
+# seconds of CPU). A 6R arm has at most 16 solutions, so a problem has few folds worth following.
+FOLD_KEEP = 16
 # ... and so do intervals over which a branch's angles move by MAX_GAP [rad] or more (a near-singular
 # stretch, where the branches can pass close to one another).
 MAX_GAP = 0.25
@@ -169,7 +179,7 @@ def find_zeros(
         double_tol: A zoomed minimum ``|e|`` at or below this is a double root (a seed), in ``e``'s unit.
 
     Returns:
-        ``rows (S,)`` the problem of each zero (sorted), ``t (S,)`` [rad] in ``(−π, π]``, ``angles (S, k)``
+        ``rows (S,)`` the problem of each zero (sorted; within a problem the least ``|e|`` first), ``t (S,)`` [rad] in ``(−π, π]``, ``angles (S, k)``
         the branch's other angles there, and ``e (S,)`` the residual there (seeds of zeros next to a fold
         have a larger one: the caller polishes and verifies every zero).
     """
@@ -215,7 +225,7 @@ def find_zeros(
     # 3. Near-tangent minima of |e| on a branch, with no sign change to either neighbour.
     pn, gi, bi = np.nonzero(_tangent(e, e_prev, e_next))
     if pn.size:
-        more, tangent_seeds = _zoom(evaluate, pn, t[pn, gi], step, Q[pn, gi, bi], double_tol)
+        more, tangent_seeds = _zoom(evaluate, pn, t[pn, gi], step, Q[pn, gi, bi], e[pn, gi, bi], double_tol)
         brackets += more
         seeds += tangent_seeds
     # One refinement of every bracket at once (grid, fold and zoom brackets alike).
@@ -226,7 +236,7 @@ def find_zeros(
     if not zeros:
         return np.zeros(0, dtype=int), np.zeros(0), np.zeros((0, k)), np.zeros(0)
     r, tz, Qz, ez = (np.concatenate(parts) for parts in zip(*zeros))
-    order = np.argsort(r, kind="stable")
+    order = np.lexsort((np.abs(ez), r))  # within a problem, the least |e| first (a caller may keep only some)
     return r[order], _wrap(tz[order]), Qz[order], ez[order]
 
 
@@ -244,7 +254,8 @@ def _folds(
     Qb: np.ndarray,
     double_tol: float,
 ) -> tuple[_Zeros, _Zeros]:
-    """Intervals with a fold: local grids of FOLD_POINTS values, FOLD_LEVELS deep, around the fold.
+    """Intervals with a fold: local grids of FOLD_POINTS values, FOLD_LEVELS deep, around the fold (at most
+    FOLD_KEEP sub-intervals per problem a level; the sign changes of the others are bracketed as they are).
 
     Returns the brackets of sign changes in the clean sub-intervals, and seeds (the slot with the least
     ``|e|`` at either end) of the sign changes in the sub-interval that still holds the fold at the end.
@@ -265,7 +276,10 @@ def _folds(
         c, j = np.divmod(np.arange(C * F), F)
         sub = (c, j)
         args = (rows[c], T[sub], T[c, j + 1], E[sub], QQ[sub], E[c, j + 1], QQ[c, j + 1], fwd, back)
-        ok = clean
+        ok = clean.copy()
+        fold = np.flatnonzero(~clean)
+        end_e = np.minimum(np.abs(E[c[fold], j[fold]]), np.abs(E[c[fold], j[fold] + 1])).min(-1)
+        ok[fold] = ~_least_per_row(rows[c[fold]], end_e, FOLD_KEEP)
         brackets.append(_sign_changes(*(x[ok] for x in args)))
         # Near-tangent minima at the inner values of the local grid (e.g. a double root next to the fold).
         fw, bk = fwd.reshape(C, F, B), back.reshape(C, F, B)
@@ -274,7 +288,8 @@ def _folds(
         e_prev = np.take_along_axis(E[:, :-2], bk[:, :-1], -1)
         cc, jj, bb = np.nonzero(_tangent(e_mid, e_prev, e_next))
         if cc.size:
-            more, tangent_seeds = _zoom(evaluate, rows[cc], T[cc, jj + 1], step / F, QQ[cc, jj + 1, bb], double_tol)
+            zoom = (rows[cc], T[cc, jj + 1], step / F, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
+            more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
             brackets += more
             seeds += tangent_seeds
         # The sub-intervals that still hold a fold are looked at closer.
@@ -307,10 +322,30 @@ def _folds(
     return brackets, seeds + [(rows[c], ta[c], Qa[c, b], ea[c, b])]
 
 
+def _least_per_row(rows: np.ndarray, key: np.ndarray, keep: int) -> np.ndarray:
+    """Mask ``(C,)`` of the ``keep`` entries per problem ``rows (C,)`` with the least ``key (C,)`` (NaN last,
+    ties by position)."""
+    key = np.where(np.isnan(key), np.inf, key)
+    order = np.lexsort((key, rows))
+    start = np.searchsorted(rows[order], rows[order], side="left")
+    mask = np.empty(rows.size, dtype=bool)
+    mask[order] = np.arange(rows.size) - start < keep
+    return mask
+
+
 def _zoom(
-    evaluate: Evaluate, rows: np.ndarray, centre: np.ndarray, step: float, Q: np.ndarray, double_tol: float
+    evaluate: Evaluate,
+    rows: np.ndarray,
+    centre: np.ndarray,
+    step: float,
+    Q: np.ndarray,
+    e: np.ndarray,
+    double_tol: float,
 ) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
-    """Local grids around near-tangent minima: brackets of the zeros they reveal, and double-root seeds."""
+    """Local grids around near-tangent minima (``e (C,)`` there): brackets of the zeros they reveal, and
+    double-root seeds. At most ZOOM_KEEP minima per problem, the least ``|e|`` first."""
+    keep = _least_per_row(rows, np.abs(e), ZOOM_KEEP)
+    rows, centre, Q = rows[keep], centre[keep], Q[keep]
     brackets: list[tuple[np.ndarray, ...]] = []
     lo, hi = centre - step, centre + step
     ref = Q
