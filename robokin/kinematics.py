@@ -528,7 +528,7 @@ def _build_tree_plan(tree: Tree) -> _TreePlan:
     return _TreePlan(*_motion_columns(angles), *_motion_columns(shifts), steps=tuple(steps), offsets=offsets)
 
 
-def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
+def _tree_frames(tree: Tree, q: np.ndarray, S: np.ndarray | None = None) -> np.ndarray:
     """Every frame of ``q`` ``(N, n)`` (floats only), frame-major: ``S[f, k] = T_world_f`` of configuration k,
     ``(F, N, 4, 4)``.
 
@@ -542,7 +542,8 @@ def _tree_frames(tree: Tree, q: np.ndarray) -> np.ndarray:
     plan = _tree_plan(tree)
     N = q.shape[0]
     F = len(tree.names)
-    S = np.empty((F, N, 4, 4))
+    if S is None:
+        S = np.empty((F, N, 4, 4))
     S[0] = tree.pre[0]
     pairs = (S.view(np.complex128)[..., 0], S[..., 1:3].view(np.complex128)[..., 0])  # (F, N, 4) each
     B = max(1, min(TREE_BLOCK, N))  # 1 for an empty batch (no block runs)
@@ -657,7 +658,7 @@ def _build_entry_plan(tree: Tree) -> _EntryPlan:
     return _EntryPlan(*columns, steps=tuple(steps), has_post=has_post, root_top=root_top)
 
 
-def _tree_entries(tree: Tree, q: np.ndarray) -> np.ndarray:
+def _tree_entries(tree: Tree, q: np.ndarray, S: np.ndarray | None = None) -> np.ndarray:
     """Every frame of ``q`` ``(N, n)`` (floats only), row-major and batch innermost: ``S[i, f, j, k] =
     T_world_f[i, j]`` of configuration k, ``(4, F, 4, N)``; ``np.transpose(S, (3, 1, 0, 2))`` is ``(N, F, 4,
     4)``.
@@ -675,9 +676,12 @@ def _tree_entries(tree: Tree, q: np.ndarray) -> np.ndarray:
     plan = _entry_plan(tree)
     N = q.shape[0]
     F = len(tree.names)
-    S = np.zeros((4, F, 4, N))  # rows, frames, columns, configurations
+    if S is None:
+        S = np.zeros((4, F, 4, N))  # rows, frames, columns, configurations
+    else:
+        S[3, :, :3] = 0.0
     S[3, :, 3] = 1.0
-    B = -(-N // -(-N // TREE_ENTRY_BLOCK)) if N else 1  # equal blocks of at most TREE_ENTRY_BLOCK (1: no block runs)
+    B = _entry_block_size(N)
     work = np.empty((2, 3, B))
     scratch = np.empty((3, 4, B)) if plan.has_post else None  # a pose before its post
     q_t = np.transpose(q)  # (n, N)
@@ -685,6 +689,12 @@ def _tree_entries(tree: Tree, q: np.ndarray) -> np.ndarray:
         for start in range(0, N, B):
             _entry_block(plan, S, q_t, start, min(start + B, N), work, scratch)
     return S
+
+
+def _entry_block_size(N: int) -> int:
+    """Configurations per block of :func:`_tree_entries` for a batch of ``N``: equal blocks of at most
+    ``TREE_ENTRY_BLOCK`` (1 for an empty batch: no block runs)."""
+    return -(-N // -(-N // TREE_ENTRY_BLOCK)) if N else 1
 
 
 def _entry_block(
@@ -958,29 +968,85 @@ def fk_frames(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
     return _finite_of_q(robot, np.stack(frames, axis=1), "frame pose", q2, batch, poses=True)
 
 
-def fk_all(robot: Robot, q: npt.ArrayLike) -> np.ndarray:
+def _tree_poses(tree: Tree, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Every frame of ``q`` ``(N, n)``: ``T[k, f] = T_world_f`` of configuration k ``(N, F, 4, 4)``, into ``out``
+    ``(N, F, 4, 4)`` when given (then returned), else into fresh memory (returned as a view).
+
+    The batch size picks the kernel: :func:`_tree_entries` from ``TREE_ENTRY_MIN`` configurations on (memory
+    ``(4, F, 4, N)``), :func:`_tree_frames` below (memory ``(F, N, 4, 4)``). An ``out`` laid out as that
+    memory is written directly; in any other layout, the kernel runs on the same blocks into one scratch
+    buffer and each block is copied over (the same numbers, bit for bit).
+    """
+    N = q.shape[0]
+    entry = N >= TREE_ENTRY_MIN
+    kernel, to_poses, to_memory = (
+        (_tree_entries, (3, 1, 0, 2), (2, 1, 3, 0)) if entry else (_tree_frames, (1, 0, 2, 3), (1, 0, 2, 3))
+    )
+    if out is None:
+        return np.transpose(kernel(tree, q), to_poses)
+    memory = np.transpose(out, to_memory)
+    if memory.flags.c_contiguous:
+        kernel(tree, q, memory)
+        return out
+    if not entry:  # below TREE_ENTRY_MIN configurations: one fresh result, copied
+        np.copyto(out, np.transpose(kernel(tree, q), to_poses))
+        return out
+    F = len(tree.names)
+    B = _entry_block_size(N)
+    buffer = np.empty(16 * F * B)
+    for start in range(0, N, B):
+        stop = min(start + B, N)
+        S = _tree_entries(tree, q[start:stop], buffer[: 16 * F * (stop - start)].reshape(4, F, 4, stop - start))
+        np.copyto(out[start:stop], np.transpose(S, to_poses))
+    return out
+
+
+def fk_all(robot: Robot, q: npt.ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
     """Every frame of the robot's tree in the world, in one pass over the tree.
 
     Args:
         robot: The robot.
         q: ``(..., n)`` joint values [rad, m].
+        out: Optional preallocated float64 array ``(..., F, 4, 4)`` (the batch shape of ``q``), filled in place
+            and returned: repeated calls then reuse its memory instead of writing fresh pages. Fastest in the
+            layout ``fk_all`` returns for that batch size (pass back a previous result: entry-major from
+            ``TREE_ENTRY_MIN`` configurations on, frame-major below); any other layout (e.g. C order from
+            ``np.empty``) is filled block by block through a scratch buffer (or, when its batch axes do not
+            merge into one, from a fresh result). The numbers are the same, bit for bit, as without ``out``.
+            After an error its contents are unspecified.
 
     Returns:
         ``(..., F, 4, 4)``: ``T_world_f`` for every ``f`` of ``robot.frame_names`` (root, each joint's frame,
-        the named fixed frames), mimic joints following their leaders. The array is a view of the kernel's
-        memory: frame-major below ``TREE_ENTRY_MIN`` configurations (each frame's poses of the batch
-        contiguous), entry-major from there on (each entry of each frame's pose contiguous over the batch);
-        ``np.ascontiguousarray`` gives C order.
+        the named fixed frames), mimic joints following their leaders; ``out`` itself when given. Without
+        ``out``, the array is a view of the kernel's memory: frame-major below ``TREE_ENTRY_MIN``
+        configurations (each frame's poses of the batch contiguous), entry-major from there on (each entry of
+        each frame's pose contiguous over the batch); ``np.ascontiguousarray`` gives C order.
 
     Raises:
-        ShapeError: bad ``q``, or poses beyond the largest float (as :func:`fk`).
+        ShapeError: bad ``q``, or poses beyond the largest float (as :func:`fk`); ``out`` not a writeable
+            float64 array of shape ``(..., F, 4, 4)`` with one place per entry, or sharing memory with ``q``.
     """
     q2, batch = validation.joint_batch(robot, q)
-    if q2.shape[0] >= TREE_ENTRY_MIN:
-        T = np.transpose(_tree_entries(robot.tree, q2), (3, 1, 0, 2))  # from (4, F, 4, N): rows, frames, columns, N
+    if out is None:
+        T = _tree_poses(robot.tree, q2)
     else:
-        T = np.transpose(_tree_frames(robot.tree, q2), (1, 0, 2, 3))  # from (F, N, 4, 4)
-    return _finite_of_q(robot, T, "frame pose", q2, batch, poses=True)
+        F = len(robot.tree.names)
+        validation.output_array(out, "out", batch + (F, 4, 4), q2)
+        view = _merged_batch(out, q2.shape[0])
+        if view is None:  # batch axes that do not merge: a fresh result, copied over
+            T = _tree_poses(robot.tree, q2)
+            np.copyto(out, T.reshape(out.shape))
+        else:
+            T = _tree_poses(robot.tree, q2, view)
+    T = _finite_of_q(robot, T, "frame pose", q2, batch, poses=True)
+    return T if out is None else out
+
+
+def _merged_batch(out: np.ndarray, N: int) -> np.ndarray | None:
+    """``out`` ``(..., F, 4, 4)`` as a view ``(N, F, 4, 4)``, or None when its batch axes do not merge into one
+    without a copy (e.g. a Fortran-ordered array with two batch axes)."""
+    view = out.reshape((N,) + out.shape[out.ndim - 3 :])
+    return view if not view.size or np.may_share_memory(view, out) else None  # no shared memory: reshape copied
 
 
 def jacobian(

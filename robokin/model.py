@@ -1220,9 +1220,10 @@ class Robot:
         """Pose ``T_world_link`` ``(..., 4, 4)`` (``(..., k, 4, 4)`` for k links). See :func:`robokin.kinematics.fk`."""
         return _layer_above("kinematics").fk(self, q, link)
 
-    def fk_all(self, q: npt.ArrayLike) -> np.ndarray:
-        """Every frame ``(..., F, 4, 4)`` of ``frame_names``. See :func:`robokin.kinematics.fk_all`."""
-        return _layer_above("kinematics").fk_all(self, q)
+    def fk_all(self, q: npt.ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Every frame ``(..., F, 4, 4)`` of ``frame_names`` (into ``out`` when given). See
+        :func:`robokin.kinematics.fk_all`."""
+        return _layer_above("kinematics").fk_all(self, q, out=out)
 
     def fk_frames(self, q: npt.ArrayLike) -> np.ndarray:
         """Every frame ``(..., m, 4, 4)``. See :func:`robokin.kinematics.fk_frames`."""

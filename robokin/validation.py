@@ -29,6 +29,7 @@ __all__ = [
     "index_list",
     "joint_batch",
     "joint_vector",
+    "output_array",
     "progress",
     "real_array",
     "require_finite",
@@ -175,6 +176,40 @@ def joint_batch(robot: Robot, q: npt.ArrayLike, name: str = "q") -> tuple[np.nda
     """``q`` checked by :func:`joint_vector` and flattened: ``(N, n)`` and the batch shape ``...``."""
     arr = joint_vector(robot, q, name)
     return arr.reshape(-1, robot.n), arr.shape[:-1]
+
+
+def output_array(out: Any, name: str, shape: tuple[int, ...], *inputs: np.ndarray) -> np.ndarray:
+    """``out`` when it can receive a float64 result of ``shape`` in place; a ShapeError otherwise.
+
+    Args:
+        out: The caller's preallocated array.
+        name: Its name, for the message (``"out"``).
+        shape: The result's exact shape.
+        inputs: Arrays the result is computed from; ``out`` must not share memory with them.
+
+    Returns:
+        ``out`` itself.
+
+    Raises:
+        ShapeError: ``out`` is not a NumPy array, is not float64, has another shape, is read-only, has a zero
+            stride (several entries in one place), or may share memory with an input.
+    """
+    expected = f"a writeable float64 array of shape {shape}"
+    if not isinstance(out, np.ndarray) or isinstance(out, np.ma.MaskedArray):
+        raise ShapeError(f"{name} must be {expected}, got {type(out).__name__}")
+    if out.dtype != np.float64:
+        raise ShapeError(f"{name} must be {expected}, got dtype {out.dtype}")
+    if out.shape != shape:
+        raise ShapeError(f"{name} must be {expected}, got shape {out.shape}")
+    if not out.flags.writeable:
+        raise ShapeError(f"{name} must be {expected}, got a read-only array")
+    if any(stride == 0 and size > 1 for stride, size in zip(out.strides, out.shape)):
+        raise ShapeError(
+            f"{name} must be {expected} with one place per entry, got strides {out.strides} (a broadcast view)"
+        )
+    if any(np.may_share_memory(out, arr) for arr in inputs):
+        raise ShapeError(f"{name} must not share memory with the inputs it is computed from")
+    return out
 
 
 def broadcast_batch(*named: tuple[str, np.ndarray, int]) -> tuple[int, ...]:

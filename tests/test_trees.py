@@ -308,6 +308,106 @@ def test_fk_all_checks_overflow_only_when_slides_could_reach_it(monkeypatch, ent
         robot.fk_all(q)
 
 
+def _layouts(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Arrays of ``shape`` ``(..., F, 4, 4)`` full of NaN in C order, Fortran order (batch axes that do not merge
+    when there are two), with every other entry of a larger array along the frames, and every other batch entry
+    along each batch axis (none of them a kernel's own layout)."""
+    c_order = np.full(shape, np.nan)
+    fortran = np.asfortranarray(np.full(shape, np.nan))
+    spaced = np.full(shape[:-3] + (2 * shape[-3], 4, 4), np.nan)[..., ::2, :, :]
+    every_other = np.full(tuple(2 * size for size in shape[:-3]) + shape[-3:], np.nan)
+    every_other = every_other[tuple(slice(None, None, 2) for _ in shape[:-3])]
+    return {"C": c_order, "Fortran": fortran, "strided": spaced, "every other": every_other}
+
+
+@pytest.mark.parametrize("entry_major", [False, True])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 35), (70,)])
+def test_fk_all_out_is_filled_in_place_bit_for_bit(monkeypatch, entry_major, shape):
+    from robokin import kinematics
+
+    # large batches (the entry-major kernel, blocks of 24, 24, 22) from 32 configurations on
+    monkeypatch.setattr(kinematics, "TREE_ENTRY_MIN", 32 if entry_major else 10**9)
+    monkeypatch.setattr(kinematics, "TREE_ENTRY_BLOCK", 32)
+    robot = every_step_kind()
+    q = random_q(robot, np.random.default_rng(42), shape)
+    fresh = robot.fk_all(q)
+    F = len(robot.frame_names)
+    previous = robot.fk_all(random_q(robot, np.random.default_rng(43), shape))  # the kernel's own layout
+    for name, out in {"previous result": previous, **_layouts(shape + (F, 4, 4))}.items():
+        address = out.__array_interface__["data"][0]
+        result = robot.fk_all(q, out=out)
+        assert result is out and out.__array_interface__["data"][0] == address, name
+        np.testing.assert_array_equal(out, fresh, err_msg=name)  # every entry written (no NaN left), same bits
+    flat_q, flat_T = q.reshape(-1, robot.n), previous.reshape(-1, F, 4, 4)
+    want = reference_frames(robot, flat_q[-1])
+    for i, frame in enumerate(robot.frame_names):
+        np.testing.assert_allclose(flat_T[-1, i], want[frame], rtol=0, atol=1e-14, err_msg=frame)
+
+
+@pytest.mark.parametrize("N", [4095, 4096, 4097])
+def test_fk_all_out_around_the_large_batch_threshold(N):
+    from robokin import kinematics
+
+    assert kinematics.TREE_ENTRY_MIN == 4096  # N runs both kernels on both sides of it
+    robot = every_step_kind()
+    q = random_q(robot, np.random.default_rng(44), (N,))
+    fresh = robot.fk_all(q)
+    for name, out in {"previous result": robot.fk_all(q[::-1]), **_layouts(fresh.shape)}.items():
+        assert robot.fk_all(q, out=out) is out
+        np.testing.assert_array_equal(out, fresh, err_msg=name)
+    want = reference_frames(robot, q[N // 2])
+    for i, frame in enumerate(robot.frame_names):
+        np.testing.assert_allclose(fresh[N // 2, i], want[frame], rtol=0, atol=1e-14, err_msg=frame)
+
+
+def test_fk_all_out_refuses_what_cannot_receive_the_result():
+    robot = two_arm()
+    F = len(robot.frame_names)
+    q = random_q(robot, np.random.default_rng(45), (2, 3))
+    shape = re.escape(f"(2, 3, {F}, 4, 4)")
+    cases = [
+        (np.empty((3, 2, F, 4, 4)), rf"^out must be a writeable float64 array of shape {shape}, got shape \(3, 2,"),
+        (np.empty((2, 3, F + 1, 4, 4)), rf"^out must be .* of shape {shape}, got shape \(2, 3, {F + 1}, 4, 4\)$"),
+        (np.empty((6, F, 4, 4)), rf"^out must be .* of shape {shape}, got shape \(6, {F}, 4, 4\)$"),
+        (np.empty((2, 3, F, 4, 4), np.float32), rf"^out must be .* of shape {shape}, got dtype float32$"),
+        (np.empty((2, 3, F, 4, 4), complex), r"^out must be .*, got dtype complex128$"),
+        (np.zeros((2, 3, F, 4, 4)).tolist(), r"^out must be .*, got list$"),
+        (np.broadcast_to(np.eye(4), (2, 3, F, 4, 4)), r"^out must be .*, got a read-only array$"),
+        (np.ma.zeros((2, 3, F, 4, 4)), r"^out must be .*, got MaskedArray$"),
+    ]
+    frozen = np.empty((2, 3, F, 4, 4))
+    frozen.setflags(write=False)
+    cases.append((frozen, r"^out must be .*, got a read-only array$"))
+    one = np.zeros(4 * 4)
+    spread = np.lib.stride_tricks.as_strided(one, (2, 3, F, 4, 4), (0, 0, 0, 32, 8))  # writeable, entries shared
+    cases.append((spread, r"^out must be .* with one place per entry, got strides \(0, 0, 0, 32, 8\)"))
+    for out, match in cases:
+        with pytest.raises(ShapeError, match=match):
+            robot.fk_all(q, out=out)
+    shared = np.zeros((2, 3, F, 4, 4))  # q stored in out's first entries: out would overwrite q
+    q_in = shared.reshape(-1)[: 6 * robot.n].reshape(2, 3, robot.n)
+    q_in[...] = q
+    with pytest.raises(ShapeError, match=r"^out must not share memory with the inputs"):
+        robot.fk_all(q_in, out=shared)
+    beside = np.zeros(6 * robot.n + 6 * F * 16)  # one buffer, apart: allowed
+    q_beside = beside[: 6 * robot.n].reshape(2, 3, robot.n)
+    q_beside[...] = q
+    np.testing.assert_array_equal(
+        robot.fk_all(q_beside, out=beside[6 * robot.n :].reshape(2, 3, F, 4, 4)), robot.fk_all(q)
+    )
+    with pytest.raises(ShapeError, match=rf"^q must have shape \(\.\.\., {robot.n}\)"):  # q is checked first
+        robot.fk_all(np.zeros(3), out=np.empty((F, 4, 4)))
+
+
+def test_fk_all_out_still_refuses_poses_beyond_the_largest_float():
+    robot = every_step_kind()
+    q = random_q(robot, np.random.default_rng(46), (4,))
+    q[2, robot.joint_names.index("pym")] = 1e308  # its mimic pmim slides 2e308 m
+    out = np.empty((4, len(robot.frame_names), 4, 4))
+    with np.errstate(over="ignore"), pytest.raises(ShapeError, match=r"^q gives a frame pose beyond .* index \(2,\)"):
+        robot.fk_all(q, out=out)
+
+
 @pytest.mark.parametrize("shape", [(), (3,), (2, 65)])
 def test_shapes_and_batching(shape):
     robot = two_arm()
