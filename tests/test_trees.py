@@ -245,7 +245,7 @@ def test_fk_all_entry_major_kernel_runs_every_step_kind(monkeypatch):
     robot = every_step_kind()
     plan = kinematics._entry_plan(robot.tree)
     # (kind, axis, A only translates, no post, A translates at all)
-    kinds = {(kind, axis, A_T is None, post is None, bool(t)) for _, _, kind, A_T, axis, _, post, t in plan.steps}
+    kinds = {(kind, axis, A_T is None, post is None, t is not None) for _, _, kind, A_T, axis, _, post, t in plan.steps}
     turns = {(axis, moved, plain) for kind, axis, moved, plain, _ in kinds if kind == kinematics._TURN}
     slides = {(axis, moved, plain) for kind, axis, moved, plain, _ in kinds if kind == kinematics._SLIDE}
     fixed = {(moved, t) for kind, _, moved, _, t in kinds if kind == kinematics._FIXED}
