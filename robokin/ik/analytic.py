@@ -1389,7 +1389,9 @@ def _lean_block(
     pe, re = pe.reshape(8, M), re.reshape(8, M)
     Qs = Q.reshape(n, 8, M)
     ok = (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
-    need = inside.reshape(8, M) & ~ok & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    need = inside.reshape(8, M) & ~ok  # candidates off the tolerances; polished when near enough
+    if need.any():
+        need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
     q_out, valid_out, pe_out, re_out = dst
     _put_transposed(q_out, Qs)
     _put_transposed(pe_out, pe)
