@@ -272,3 +272,29 @@ def test_rotation_about_a_coordinate_axis_equals_rodrigues(code):
     assert plane.shape == rodrigues.shape == (3, 2, 2, 2, 1, 7)
     assert np.abs(plane - expected).max() <= 1e-15 * 8
     assert np.abs(rodrigues - expected).max() <= 1e-15 * 8
+
+
+def test_slot_dedupe_equals_the_generic_dedupe():
+    """The 8-slot dedupe of the lean path (component first) marks exactly the slots that the generic
+    ``_dedupe`` marks: repeats of an earlier valid slot within DUPLICATE_TOL in every joint, not repeats of an
+    invalid one, nor slots whose screening keys agree while two joints differ."""
+    rng = np.random.default_rng(5)
+    n, M = 6, 600
+    Q = rng.uniform(-np.pi, np.pi, (n, 8, M))
+    valid = rng.random((8, M)) < 0.8
+    tol = analytic.DUPLICATE_TOL
+    t = np.arange(M)
+    a, i = rng.integers(0, 4, M), rng.integers(4, 8, M)  # slot i a copy of an earlier slot a, give or take
+    kind = t % 4
+    Q[:, i, t] = Q[:, a, t] + rng.uniform(-0.3, 0.3, (n, M)) * tol  # kind 0: a repeat
+    Q[0, i[kind == 1], t[kind == 1]] += 3.0 * tol  # kind 1: one joint beyond the tolerance
+    Q[0, i[kind == 2], t[kind == 2]] += 2.0e-5  # kind 2: the same weighted key, two joints apart
+    Q[1, i[kind == 2], t[kind == 2]] -= 1.0e-5
+    Q[:, 7, kind == 3] = Q[:, 6, kind == 3] = Q[:, 5, kind == 3]  # kind 3: a chain of three
+    got = analytic._dedupe_slots(Q, valid)
+    want = analytic._dedupe(Q.transpose(2, 1, 0), valid.T, 8).T
+    assert np.array_equal(got, want)
+    removed = valid & ~got
+    assert removed[i[kind == 0], t[kind == 0]].sum() > 50  # both valid in about 2/3 of them
+    assert not removed[:, kind == 1].any() and not removed[:, kind == 2].any()
+    assert not (removed & ~valid).any()

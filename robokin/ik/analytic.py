@@ -1285,22 +1285,24 @@ def _solve_lean(
     (each with its parameter value for a 7-joint arm), in blocks of :data:`LEAN_BLOCK` targets.
 
     Returns:
-        ``q (M, 8, n)``, ``valid (M, 8)`` (before removing repeats), ``position_error``, ``rotation_error``
+        ``q (M, 8, n)``, ``valid (M, 8)`` (repeats removed), ``position_error``, ``rotation_error``
         ``(M, 8)``; candidates are the exact slots within the limits, verified by the chain's fk.
     """
-    M = R.shape[0]
-    n = robot.n
-    if M <= LEAN_BLOCK:
-        with np.errstate(over="ignore", invalid="ignore"):  # targets beyond float range: no solution, no warning
-            return _lean_block(robot, family, g, L, R, p, params)
-    out = [np.empty((M, 8, n)), np.empty((M, 8), dtype=bool), np.empty((M, 8)), np.empty((M, 8))]
+    M, n = R.shape[0], robot.n
+    out = (np.empty((M, 8, n)), np.empty((M, 8), dtype=bool), np.empty((M, 8)), np.empty((M, 8)))
     for a in range(0, M, LEAN_BLOCK):
         b = min(a + LEAN_BLOCK, M)
-        with np.errstate(over="ignore", invalid="ignore"):
-            part = _lean_block(robot, family, g, L, R[a:b], p[a:b], None if params is None else params[a:b])
-        for o, x in zip(out, part):
-            o[a:b] = x
-    return tuple(out)
+        with np.errstate(over="ignore", invalid="ignore"):  # targets beyond float range: no solution, no warning
+            part = None if params is None else params[a:b]
+            _lean_block(robot, family, g, L, R[a:b], p[a:b], part, tuple(o[a:b] for o in out))
+    return out
+
+
+def _put_transposed(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[..., i] = src[i]ᵀ`` for each ``i``: ``src`` ``(n, 8, M)`` into ``dst`` ``(M, 8, n)`` (or ``(8, M)``
+    into ``(M, 8)``), one long strided copy per ``i`` (a single transposed copy loops over ``n`` innermost)."""
+    for i in range(src.shape[0]):
+        dst[..., i] = src[i].T
 
 
 def _lean_block(
@@ -1311,7 +1313,10 @@ def _lean_block(
     R: np.ndarray,
     p: np.ndarray,
     params: np.ndarray | None,
-) -> tuple[np.ndarray, ...]:
+    dst: tuple[np.ndarray, ...],
+) -> None:
+    """One block of :func:`_solve_lean`, written into ``dst`` = ``(q (M, 8, n), valid (M, 8), position_error,
+    rotation_error)``."""
     M, n = R.shape[0], robot.n
     K, R0, program, lower, upper, turns, held = _lean_constants(robot, family, g, L)
     j = family.parameter_joint
@@ -1384,24 +1389,27 @@ def _lean_block(
     pe, re = pe.reshape(8, M), re.reshape(8, M)
     Qs = Q.reshape(n, 8, M)
     ok = (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
-    need = inside.reshape(8, M) & ~ok & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
-    if not need.any():  # the common case: repeats removed component first, then (M, 8, n)
-        return Qs.transpose(2, 1, 0), _dedupe_slots(Qs, ok).T, pe.T, re.T
-    q = Qs.transpose(2, 1, 0)
-    pe, re = pe.T, re.T
-    valid = ok.T
-    if need.any():  # rare: answers that lost digits near a singularity, polished on the true arm
-        q = q.copy()
-        pe, re, valid = pe.copy(), re.copy(), valid.copy()
-        t, s_ = np.nonzero(need.T)
-        free = np.array([i for i in range(n) if i != j])
-        polished = _polish(robot, q[t, s_], R[t], p[t], free, POLISH_STEPS)
-        polished = _wrap_into_limits(np.pi - np.mod(np.pi - polished, 2.0 * np.pi), lower, upper, robot_revolute(robot))
-        q[t, s_] = polished
-        pe[t, s_], re[t, s_] = _pose_errors(robot, polished, R[t], p[t])
-        within = ((polished >= lower) & (polished <= upper)).all(-1)
-        valid[t, s_] = within & (pe[t, s_] <= POSITION_TOLERANCE) & (re[t, s_] <= ROTATION_TOLERANCE)
-    return q, _dedupe(q, valid, 8), pe, re
+    need = inside.reshape(8, M) & ~ok  # candidates off the tolerances; polished when near enough
+    if need.any():
+        need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    q_out, valid_out, pe_out, re_out = dst
+    _put_transposed(q_out, Qs)
+    _put_transposed(pe_out, pe)
+    _put_transposed(re_out, re)
+    if not need.any():  # the common case: repeats removed component first
+        _put_transposed(valid_out, _dedupe_slots(Qs, ok))
+        return
+    # Rare: answers that lost digits near a singularity, polished on the true arm.
+    _put_transposed(valid_out, ok)
+    t, s_ = np.nonzero(need.T)
+    free = np.array([i for i in range(n) if i != j])
+    polished = _polish(robot, q_out[t, s_], R[t], p[t], free, POLISH_STEPS)
+    polished = _wrap_into_limits(np.pi - np.mod(np.pi - polished, 2.0 * np.pi), lower, upper, robot_revolute(robot))
+    q_out[t, s_] = polished
+    pe_out[t, s_], re_out[t, s_] = _pose_errors(robot, polished, R[t], p[t])
+    within = ((polished >= lower) & (polished <= upper)).all(-1)
+    valid_out[t, s_] = within & (pe_out[t, s_] <= POSITION_TOLERANCE) & (re_out[t, s_] <= ROTATION_TOLERANCE)
+    valid_out[...] = _dedupe(q_out, valid_out, 8)
 
 
 def _finite(q: np.ndarray) -> np.ndarray:

@@ -159,6 +159,9 @@ def _unit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` normalised (SP1's ``(cos θ, sin θ)``); ``(1, 0)`` where both vanish."""
     r = np.sqrt(x * x + y * y)
     zero = r == 0.0
+    if not zero.any():  # the common case: no pair to replace
+        inv = 1.0 / r
+        return x * inv, y * inv
     inv = 1.0 / np.where(zero, 1.0, r)
     return np.where(zero, 1.0, x * inv), y * inv
 
@@ -654,7 +657,11 @@ def pose_errors_cs(
     cols = poses_cs(program, cos, sin)
     M = R.shape[0]
     lead = (1,) * (np.ndim(cols[3]) - 2)
-    targets = [R[:, :, k].T.reshape((3,) + lead + (M,)) for k in range(3)] + [p.T.reshape((3,) + lead + (M,))]
+    # The targets' columns component first and contiguous (``R`` is often a strided view of ``(M, 4, 4)``
+    # poses; read strided, each difference below would copy it through a buffer once per branch).
+    Rc = np.ascontiguousarray(R.transpose(2, 1, 0))  # (column k, component i, M)
+    targets = [Rc[k].reshape((3,) + lead + (M,)) for k in range(3)]
+    targets.append(np.ascontiguousarray(p.T).reshape((3,) + lead + (M,)))
     sums = []
     for col, target in zip(cols, targets):
         d = col - target  # (3, ..., M)
