@@ -188,6 +188,72 @@ def test_measures_match_the_singularity_module_and_the_bound_holds():
     assert screen[3] < 1e-5 and ic[3] < 1e-7  # the exactly singular sample (a zero pivot): bounded by that pivot
 
 
+def test_inverse_condition_rounding_is_monotone_with_the_stated_precision():
+    rng = np.random.default_rng(4)
+    x = np.sort(np.concatenate([10.0 ** rng.uniform(-300, 0, 20_000), rng.random(20_000), [0.0, 1.0, 1e-308]]))
+    r = cap_module.round_inverse_condition(x)
+    assert np.all(np.abs(r - x) <= 2.0**-11 * x)  # the stated precision, at every magnitude
+    assert np.all(np.diff(r) >= 0.0)  # monotone: the maximum of rounded values is the rounded maximum
+    assert r[0] == 0.0 and np.array_equal(cap_module.round_inverse_condition(r), r)  # rounded values stay
+    normal = (x >= 2.0**-14) & (x <= 1.0)  # float16's normal range: the same rounding as float16 (pairs)
+    assert np.array_equal(r[normal], x[normal].astype(np.float16).astype(float))
+    # ties go to even: 1 + 2⁻¹¹ lies halfway between 1 and 1 + 2⁻¹⁰
+    assert cap_module.round_inverse_condition(np.array([1 + 2.0**-11, 1 + 3 * 2.0**-11])).tolist() == [1.0, 1 + 2.0**-9]
+
+
+def random_gram(rng, count, k=6, n=7):
+    """Packed Gram matrices ``(k (k + 1) / 2, count)`` of random ``k x n`` matrices: a fifth of full rank, the
+    others of every rank below k, or nearly so (a singular value shrunk by up to 1e-9), at scales 1e-6...1e6."""
+    M = rng.standard_normal((count, k, n))
+    U, s, Vt = np.linalg.svd(M, full_matrices=False)
+    rank = rng.integers(0, k + 1, count)
+    near = rng.random(count) < 0.5
+    shrink = np.where(near, 10.0 ** rng.uniform(-9, -3, count), 0.0)
+    s = np.where(np.arange(k) < rank[:, None], s, s * shrink[:, None])
+    s *= 10.0 ** rng.uniform(-6, 6, count)[:, None]
+    M = np.einsum("cik,ck,ckj->cij", U, s, Vt)
+    return np.stack([np.einsum("cj,cj->c", M[:, i], M[:, j]) for i in range(k) for j in range(i + 1)])
+
+
+@pytest.mark.parametrize("k", [6, 3, 2, 1])
+def test_certified_bounds_hold_on_random_and_singular_jacobians(k):
+    rng = np.random.default_rng(k)
+    G = random_gram(rng, 6000, k=k, n=k + 1)
+    exact = cap_module.inverse_condition_exact(cap_module.lower(G), np.arange(G.shape[1]))
+    lower, upper = cap_module.inverse_condition_bounds(G)
+    assert np.all(lower <= exact) and np.all(exact <= upper)  # on every sample, rank-deficient ones included
+    assert np.all(lower >= 0.0) and not np.isnan(upper).any()
+    round_ = cap_module.round_inverse_condition
+    decided = round_(lower) == round_(upper)
+    assert np.array_equal(round_(lower)[decided], round_(exact)[decided])
+    # tight enough to decide the rounded value of most well-conditioned samples without eigvalsh (of
+    # (near-)singular ones, σ_min/σ_max < 1e-6, the bounds are only [0, ~1e-6]: rounding errors)
+    assert decided[exact > 1e-3].mean() > 0.8 and not decided[exact < 1e-7].any()
+
+
+def test_rounded_maxima_are_the_same_in_any_split_and_order():
+    rng = np.random.default_rng(3)
+    G = random_gram(rng, 8000)
+    A = cap_module.lower(G)
+    exact = cap_module.inverse_condition_exact(A, np.arange(G.shape[1]))
+    bound = cap_module.scaled_measures(A, cap_module.SCREEN_STEPS, 0)[1]
+    voxel = rng.integers(0, 300, G.shape[1])
+    expected = np.zeros(300)
+    np.maximum.at(expected, voxel, cap_module.round_inverse_condition(exact))
+    whole = np.zeros(300)
+    computed = cap_module.raise_packed(G, voxel, bound, whole)
+    assert np.array_equal(whole, expected) and computed < G.shape[1] / 4
+    order = rng.permutation(G.shape[1])
+    parts = np.zeros(300)
+    for chunk in np.array_split(order, 7):
+        cap_module.raise_packed(G[:, chunk], voxel[chunk], bound[chunk], parts)
+    assert np.array_equal(parts, expected)
+    # a start of rounded exact values of other samples (a Dask task's floor) changes nothing
+    floor = expected * (rng.random(300) < 0.5)
+    cap_module.raise_packed(G, voxel, bound, floor)
+    assert np.array_equal(floor, expected)
+
+
 def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
     m = workspace.capability_map(planar, samples=40_000, voxel=0.25, directions=4, seed=2)
     q = sampling.chunk_samples(*planar.sampling_bounds.T, 2, 0, 32768)
@@ -202,7 +268,8 @@ def test_per_voxel_maxima_equal_a_brute_force_over_the_same_samples(planar):
     np.maximum.at(best_ic, index, robokin.measures.inverse_condition(Js))
     assert np.array_equal(m.counts.reshape(-1), counts)
     np.testing.assert_allclose(m.max_manipulability.reshape(-1), best_m, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
+    # the stated precision: rounded to 11 significant bits (relative error <= 2⁻¹¹; atol: SVD vs eigvalsh)
+    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, rtol=2.0**-11, atol=1e-7)
 
 
 def brute_force(job):
@@ -247,7 +314,8 @@ def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wris
     m = job.finish(acc)
     assert np.array_equal(m.counts.reshape(-1), counts)
     assert np.array_equal(m.max_manipulability.reshape(-1), best_m)
-    assert np.array_equal(m.max_inverse_condition.reshape(-1), best_ic)  # exact, not close
+    # the rounded maximum of every sample's exact value, not close: whatever the bounds decided
+    assert np.array_equal(m.max_inverse_condition.reshape(-1), cap_module.round_inverse_condition(best_ic))
     assert np.array_equal(m.pair_voxels, np.flatnonzero(counts))
     expected = pair[m.pair_voxels]
     reached = np.isfinite(expected)
@@ -322,7 +390,7 @@ def test_every_bundled_robot_maps_and_its_maxima_match_the_singularity_module(ro
     np.maximum.at(best_m, index, robokin.measures.manipulability(Js))
     np.maximum.at(best_ic, index, robokin.measures.inverse_condition(Js))
     np.testing.assert_allclose(m.max_manipulability.reshape(-1), best_m, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, atol=1e-7)
+    np.testing.assert_allclose(m.max_inverse_condition.reshape(-1), best_ic, rtol=2.0**-11, atol=1e-7)
     assert np.all((m.reachability > 0) == (m.counts > 0)) and m.reachability.max() <= 1.0
 
 

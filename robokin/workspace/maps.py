@@ -220,7 +220,12 @@ class CapabilityMap(_Saved, _Grid):
         max_manipulability: ``shape``, the largest manipulability (product of the singular values) of the
             unit-free task Jacobian ``[v/L; ω] J`` (:func:`robokin.singularity.scaled_jacobian`) over
             the voxel's samples; 0 where not reached.
-        max_inverse_condition: ``shape``, the largest ``σ_min/σ_max`` of that Jacobian; 0 where not reached.
+        max_inverse_condition: ``shape``, the largest ``σ_min/σ_max`` of that Jacobian, rounded to 11
+            significant bits (to nearest, as float16 but with float64's range: relative error <= 2⁻¹¹ ≈
+            4.9e-4 at every magnitude); 0 where not reached. Precisely: the largest of the voxel's samples'
+            values as LAPACK's ``eigvalsh`` computes them (``√(λ_min/λ_max)`` of ``J_s J_sᵀ``), rounded. A
+            sample's rounded value is found from certified bounds, and by ``eigvalsh`` only where they
+            straddle a rounding boundary, so it never depends on the other samples or their order.
         pair_voxels: ``(R,)`` int64, sorted: the flat index of every reached voxel (``counts > 0``).
         pair_manipulability: ``(R, D)`` float16, per reached voxel and direction cell the best
             manipulability reached (rounded to float16: 11 significant bits, relative error <= 2⁻¹¹ above
