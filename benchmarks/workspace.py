@@ -88,15 +88,40 @@ def worker_cpu(client) -> float:
     return sum(client.run(time.process_time).values())
 
 
+def concurrent_maps(samples: int, copies: int) -> float:
+    """Wall seconds of the slowest of ``copies`` in-process maps of ``samples`` each, run at once in fresh
+    processes (each times its map only, not its imports)."""
+    code = (
+        "import sys, time, robokin; from robokin import workspace; robot = robokin.load('panda'); "
+        "t = time.perf_counter(); workspace.capability_map(robot, samples=int(sys.argv[1]), voxel=0.02); "
+        "print(time.perf_counter() - t)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(samples)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(copies)
+    ]
+    return max(float(p.communicate()[0]) for p in procs)
+
+
 def dask_rows(robot, samples: int) -> None:
-    """Dask LocalCluster (processes, one thread each) against in process, in wall and in CPU time."""
+    """Dask LocalCluster (processes, one thread each, :data:`~robokin.workspace.engines.DASK_CONFIG`) against in
+    process, in wall and in CPU time; and this machine's own scaling from 1 to 2 processes."""
     import dask
     from dask.distributed import Client, LocalCluster
 
+    from robokin.workspace.engines import DASK_CONFIG
+
     here, here_cpu, ref = timed_map(robot, samples)
     row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", f"CPU {here_cpu:.2f} s; {load()}")
+    one, two = concurrent_maps(samples // 2, 1), concurrent_maps(samples // 2, 2)
+    row(
+        f"2 in-process maps of {samples // 2:.0e} at once [s]",
+        f"{two:.2f}",
+        f"one alone {one:.2f} s: this machine's own efficiency from 1 to 2 processes {100 * one / two:.0f} % "
+        f"(the same work per process; what 2 Dask workers can reach at best); {load()}",
+    )
     per_workers = {}
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set(DASK_CONFIG):
         for workers in (1, 2):
             with (
                 LocalCluster(
@@ -105,9 +130,10 @@ def dask_rows(robot, samples: int) -> None:
                 Client(cluster) as client,
             ):
                 client.run(lambda: __import__("robokin.workspace"))
-                timed_map(robot, 2 * sampling.BASE_CHUNK, engine=client)  # warm the workers
+                engine = workspace.DaskEngine(client)
+                timed_map(robot, 2 * sampling.BASE_CHUNK, engine=engine)  # warm the workers
                 before = worker_cpu(client)
-                t, client_cpu, cmap = timed_map(robot, samples, engine=client)
+                t, client_cpu, cmap = timed_map(robot, samples, engine=engine)
                 cpu = worker_cpu(client) - before
             same = all(  # every array of the map, byte for byte (NaN included)
                 np.asarray(getattr(ref, f.name)).tobytes() == np.asarray(getattr(cmap, f.name)).tobytes()
@@ -116,7 +142,7 @@ def dask_rows(robot, samples: int) -> None:
             per_workers[workers] = t
             note = (
                 f"workers' CPU {cpu:.2f} s + client CPU {client_cpu:.2f} s = {100 * (cpu + client_cpu) / here_cpu:.0f} % "
-                f"of in process; bit-identical to in process: {same}; {load()}"
+                f"of in process; merge tree fan-in {engine.fan_in}; bit-identical to in process: {same}; {load()}"
             )
             if workers == 1:
                 row(

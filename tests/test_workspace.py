@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from robokin import ik, singularity, workspace
 from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, RobokinError, ShapeError
 from robokin.workspace import capability as cap_module
 from robokin.workspace import sampling
-from robokin.workspace.engines import InProcessEngine, reduce_by_key, unique_max
+from robokin.workspace.engines import InProcessEngine, MergeTree, reduce_by_key, unique_max
 
 # A 2R planar arm with l1 = 1 m, l2 = 0.5 m and full turns: its workspace is the annulus 0.5 <= r <= 1.5.
 PLANAR_2R = """
@@ -647,6 +648,70 @@ def test_sparse_and_dense_pair_tables_give_the_same_map(wrist, monkeypatch, merg
     np.testing.assert_array_equal(a.reachability.reshape(-1)[a.pair_voxels], (~np.isnan(b.pair_manipulability)).mean(1))
 
 
+@pytest.mark.parametrize("fan_in", [2, 3, 5])
+@pytest.mark.parametrize("n", [1, 2, 7, 9, 26, 64])
+def test_merge_tree_merges_every_summary_once_in_small_shallow_merges(fan_in, n):
+    merges: list[tuple] = []
+
+    def submit(*parts):
+        merges.append(parts)
+        return ("merge", len(merges) - 1)
+
+    def leaves_and_depth(node):
+        if node[0] == "leaf":
+            return [node[1]], 0
+        found = [leaves_and_depth(part) for part in merges[node[1]]]
+        return [leaf for leaves, _ in found for leaf in leaves], 1 + max(depth for _, depth in found)
+
+    tree = MergeTree(submit, fan_in)
+    for i in range(n):
+        tree.add(("leaf", i))
+        assert all(len(waiting) < fan_in for waiting in tree.levels)  # at most fan_in - 1 wait per level
+    leaves, depth = leaves_and_depth(tree.root())
+    assert sorted(leaves) == list(range(n))  # every summary exactly once
+    assert all(2 <= len(parts) <= fan_in for parts in merges)
+    assert len(merges) == tree.merges >= (n - 1) / (fan_in - 1)
+    assert depth <= math.floor(math.log(n, fan_in) + 1e-9) + 2
+    assert MergeTree(submit, fan_in).root() is None
+
+
+@pytest.mark.parametrize("dense_rows", [0, 4, 10**9])
+def test_summary_merges_are_exact_in_any_order_and_grouping(wrist, monkeypatch, dense_rows):
+    # 9 task summaries (an odd number) merged by trees of fan-in 2, 3 and 4 in shuffled orders: the merged
+    # summary is the same byte for byte, and its map is the in-process map; with the reached pairs kept
+    # sparse (dense_rows=0), as rows (10**9) or either, as the merged counts decide (4)
+    monkeypatch.setattr(cap_module, "DENSE_ROWS", dense_rows)
+    job = dataclasses.replace(cap_module.capability_job(wrist, 9 * 1024 - 5, 0.1, 6, 11), base=1024)
+    here = InProcessEngine().run(job)
+    summaries = [job.run([c]) for c in range(job.n_chunks)]
+    assert len(summaries) == 9 and sum(int(s["count"].sum()) for s in summaries) == job.samples
+    rng = np.random.default_rng(0)
+    roots = []
+    for fan_in in (2, 3, 4):
+        for _ in range(2):
+            tree = MergeTree(lambda *parts: job.merge(list(parts)), fan_in)
+            for i in rng.permutation(len(summaries)):
+                tree.add(summaries[i])
+            roots.append(tree.root())
+            acc = job.start()
+            job.fold(acc, roots[-1])
+            assert_same_map(here, job.finish(acc))
+    for root in roots[1:]:
+        assert root.keys() == roots[0].keys()
+        for name in root:
+            assert root[name].dtype == roots[0][name].dtype and root[name].tobytes() == roots[0][name].tobytes(), name
+    assert np.all(np.diff(roots[0]["voxel"]) > 0)
+    acc = job.start()  # a sparse summary, then a merged one (rows, with dense_rows=10**9) on top of its pairs
+    job.fold(acc, summaries[0])
+    job.fold(acc, job.merge(summaries[1:]))
+    assert_same_map(here, job.finish(acc))
+    if dense_rows == 0:
+        assert "pairs" in roots[0] and np.all(np.diff(roots[0]["pairs"]) > 0)
+    if dense_rows == 10**9:
+        assert "rows" in roots[0] and roots[0]["rows"].shape == (roots[0]["voxel"].size, 6)
+        assert np.count_nonzero(roots[0]["rows"]) == here.pair_count
+
+
 def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
     try:
         from dask.distributed import Client, LocalCluster
@@ -662,14 +727,33 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
         rm_dask = workspace.reachability_map(
             wrist, voxel=0.3, directions=4, capability=wrist_map, engine=client, chunk_size=1
         )
-        # 20 tasks of small base chunks, one in flight per worker: later tasks start from the running maxima
+        # 20 tasks of small base chunks, one in flight per worker (later tasks start from the running maxima),
+        # merged by trees of fan-in 3 and 2 (7 tasks: an odd number; no summaries shared)
         job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
-        small_dask = workspace.DaskEngine(client, in_flight=1).run(job, chunk_size=512)
+        small_dask = workspace.DaskEngine(client, in_flight=1, fan_in=3).run(job, chunk_size=512)
+        seven_dask = workspace.DaskEngine(client, fan_in=2, share=0).run(job, chunk_size=3 * 512)
     assert_same_map(here, one)
     assert_same_map(InProcessEngine().run(job), small_dask)
+    assert_same_map(InProcessEngine().run(job), seven_dask)
     rm = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map)
     assert_same_map(rm, rm_dask, "reachability")
     assert rm.success.sum() > 100
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fan_in": 1}, "fan_in must be an integer >= 2, got 1"),
+        ({"fan_in": True}, "fan_in must be an integer >= 2, got True"),
+        ({"in_flight": 0}, "in_flight must be an integer >= 1, got 0"),
+        ({"share": -1}, "share must be an integer >= 0, got -1"),
+        ({"tasks_per_worker": 2.0}, "tasks_per_worker must be an integer >= 1, got 2.0"),
+    ],
+)
+def test_dask_engine_refuses_bad_options(kwargs, message):
+    pytest.importorskip("distributed")
+    with pytest.raises(OptionError, match=message):
+        workspace.DaskEngine(None, **kwargs)
 
 
 def test_engine_names_a_missing_dask(monkeypatch):

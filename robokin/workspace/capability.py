@@ -600,6 +600,18 @@ class CapabilityAccumulator:
         if self.unmerged >= max(MERGE_PAIRS, merged):
             self.merge()
 
+    def add_rows(self, voxels: np.ndarray, rows: np.ndarray) -> None:
+        """Fold the codes ``rows`` ``(R, D)`` uint16 of distinct ``voxels`` ``(R,)`` into the pairs, which move
+        to the dense table (a merged summary's dense form, see :meth:`CapabilityJob.merge`)."""
+        if self.codes is None:
+            pending = self.merge()  # (empty if that already moved them)
+            if self.codes is None:
+                self.codes = zeroed_pages(self.counts.size * self.directions)
+                self._scatter(pending)
+                self.pairs = []
+        table = self.codes.reshape(-1, self.directions)
+        table[voxels] = np.maximum(table[voxels], rows)
+
     def merge(self) -> np.ndarray:
         """The pairs as one sorted unique array (while sparse); moves them to the dense table instead
         (and returns an empty array) once there are too many (:data:`SPARSE_PAIRS`)."""
@@ -654,9 +666,14 @@ def pair_codes(manipulability: np.ndarray) -> np.ndarray:
 # Rows of the pair table compacted per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
 COMPACT_ROWS = 4096
 
+# A merged summary keeps its reached pairs as dense rows (2 B a cell) once more than a DENSE_ROWS-th of its
+# voxels' (voxel, direction) cells are reached: sparse pairs take 8 B each (see CapabilityJob.merge).
+DENSE_ROWS = 4
+
 # Per process (a Dask worker): the running per-voxel maxima of σ_min/σ_max of each job whose tasks ran here
-# (the scattered job is one object in the worker's memory), so a task skips what earlier tasks here already
-# beat, as in process. Every value is the rounded measure of a sample of that job; dropped with the job.
+# (the scattered job is one object in the worker's memory), raised by every summary a task or a merge here
+# saw (its own and others'), so a task skips what was already beaten, as in process. Every value is the
+# rounded measure of a sample of that job; dropped with the job.
 _RUNNING: weakref.WeakKeyDictionary[CapabilityJob, np.ndarray] = weakref.WeakKeyDictionary()
 _RUNNING_LOCK = threading.Lock()
 
@@ -668,7 +685,8 @@ class CapabilityJob:
     Chunk ``c`` is a pure function of ``(seed, c)``: :data:`~.sampling.BASE_CHUNK` samples (fewer in the
     last chunk) from :func:`~.sampling.chunk_samples`. In process its samples go straight into a
     :class:`CapabilityAccumulator`; on a Dask worker a task returns a compact summary (the touched
-    voxels' counts and maxima, and its reached pairs packed in 8 bytes each), folded into the client's.
+    voxels' counts and maxima, and its reached pairs packed in 8 bytes each); summaries are merged on the
+    workers (:meth:`merge`) and the last one folded into the client's accumulator.
     """
 
     robot: Robot
@@ -739,30 +757,26 @@ class CapabilityJob:
         for c in chunks:
             acc.add_pairs(self.chunk(c, acc))
 
-    def state(self, acc: CapabilityAccumulator) -> np.ndarray:
-        """The running per-voxel maxima of ``σ_min/σ_max`` (a copy), for tasks that start later: every
-        value is the rounded measure of a sample of this map, so a sample that cannot beat it cannot change
-        the result."""
-        return acc.inverse_condition.copy()
-
-    def run(self, chunks: Sequence[int], floor: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def run(self, chunks: Sequence[int]) -> dict[str, np.ndarray]:
         """A task on a worker: the compact summary of base chunks ``chunks``.
 
-        The task starts from the larger of ``floor`` (the client's running maxima when it was submitted) and
-        this process's own running maxima of the job (:data:`_RUNNING`: what earlier tasks here computed,
-        possibly after that submission), and adds its own to them when done. Both only save work.
+        The task starts from this process's running maxima of the job (:data:`_RUNNING`: what earlier tasks
+        and merges here saw) and adds its own to them when done. That only saves work: every value is the
+        rounded measure of a sample of this map, so a sample that cannot beat it cannot change the result.
         """
         with _RUNNING_LOCK:
             running = _RUNNING.get(self)
-            start = running.copy() if running is not None else np.zeros(self.n_voxels)
-        if floor is not None:
-            np.maximum(start, floor, out=start)
+            start = running.copy() if running is not None else None
         acc = CapabilityAccumulator(self.n_voxels, self.partition.count, dense_pairs=False, floor=start)
         for c in chunks:
             acc.add_pairs(self.chunk(c, acc))
-        with _RUNNING_LOCK:  # tasks in other threads of this worker keep their own copies
-            running = _RUNNING.setdefault(self, np.zeros(self.n_voxels))
-            np.maximum(running, acc.inverse_condition, out=running)
+        summary = self.summary(acc)
+        self.seen(summary)
+        return summary
+
+    def summary(self, acc: CapabilityAccumulator) -> dict[str, np.ndarray]:
+        """The compact summary of a sparse accumulator: per touched voxel (sorted) its count and maxima, the
+        reached pairs (sorted unique uint64 ``key << 16 | code``) and the number of exact values computed."""
         voxels = np.flatnonzero(acc.counts)
         return {
             "voxel": voxels,
@@ -773,13 +787,76 @@ class CapabilityJob:
             "exact": np.array(acc.exact),
         }
 
+    def merge(self, summaries: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """The summary of the union of ``summaries``' chunks (disjoint chunk sets): per voxel counts add and
+        maxima take the maximum, pair sets unite with the larger code (exact, whatever their order and
+        grouping: integer sums, and maxima of values >= +0.0, never NaN or -0.0).
+
+        The reached pairs stay sparse (``"pairs"``, 8 B each) while at most a :data:`DENSE_ROWS`-th of the
+        summary's (voxel, direction) cells are reached; beyond, they are ``"rows"``, ``(R, D)`` uint16 codes
+        of the summary's R voxels (2 B a cell: a merged summary of a big map is then at most R · D · 2 bytes,
+        190 MB for a Panda at 2 cm × 288, not 8 B for each of its 71 million pairs). The form is chosen by the
+        merged pairs' count alone, so it too does not depend on the order or the grouping.
+        """
+        if len(summaries) == 1:
+            return summaries[0]
+        D = self.partition.count
+        # the union of the voxel lists, marked in a grid-sized table, and each summary scattered into it at its
+        # (unique) positions, looked up in a grid-sized index (of which only the touched pages are mapped)
+        touched = np.zeros(self.n_voxels, bool)
+        for s in summaries:
+            touched[s["voxel"]] = True
+        voxel = np.flatnonzero(touched)
+        position = np.empty(self.n_voxels, np.intp)
+        position[voxel] = np.arange(voxel.size)
+        count = np.zeros(voxel.size, np.int64)
+        maxima = {name: np.zeros(voxel.size) for name in ("manipulability", "inverse_condition")}
+        for s in summaries:
+            at = position[s["voxel"]]
+            count[at] += s["count"]
+            for name, best in maxima.items():
+                best[at] = np.maximum(best[at], s[name])
+        out: dict[str, np.ndarray] = {"voxel": voxel, "count": count, **maxima}
+        out["exact"] = np.array(sum(int(s["exact"]) for s in summaries))
+        cells = voxel.size * D
+        if all("pairs" in s for s in summaries) and DENSE_ROWS * sum(s["pairs"].size for s in summaries) <= cells:
+            out["pairs"] = unique_max(np.concatenate([s["pairs"] for s in summaries]), sorted_runs=True)
+            return out
+        rows = np.zeros((voxel.size, D), np.uint16)
+        for s in summaries:
+            if "rows" in s:
+                at = position[s["voxel"]]
+                rows[at] = np.maximum(rows[at], s["rows"])
+            else:
+                key = s["pairs"] >> np.uint64(16)
+                at = (position[(key // np.uint64(D)).astype(np.intp)], (key % np.uint64(D)).astype(np.intp))
+                rows[at] = np.maximum(rows[at], (s["pairs"] & np.uint64(0xFFFF)).astype(np.uint16))
+        reached = np.flatnonzero(rows)  # row-major: sorted by voxel · D + direction, as the packed pairs are
+        if DENSE_ROWS * reached.size > cells:
+            out["rows"] = rows
+        else:
+            key = (voxel[reached // D] * D + reached % D).astype(np.uint64)
+            out["pairs"] = (key << np.uint64(16)) | rows.reshape(-1)[reached].astype(np.uint64)
+        return out
+
+    def seen(self, summary: dict[str, np.ndarray]) -> None:
+        """Raise this process's running maxima of the job (:data:`_RUNNING`) to a summary's: later tasks
+        here then skip the samples that cannot beat them (work saved, result unchanged)."""
+        v = summary["voxel"]
+        with _RUNNING_LOCK:
+            running = _RUNNING.setdefault(self, np.zeros(self.n_voxels))
+            running[v] = np.maximum(running[v], summary["inverse_condition"])
+
     def fold(self, acc: CapabilityAccumulator, summary: dict[str, np.ndarray]) -> None:
-        """Fold a task's summary into ``acc``: counts add, maxima take the maximum (exact, any order)."""
+        """Fold a summary into ``acc``: counts add, maxima take the maximum (exact, any order)."""
         v = summary["voxel"]
         acc.counts[v] += summary["count"]
         acc.manipulability[v] = np.maximum(acc.manipulability[v], summary["manipulability"])
         acc.inverse_condition[v] = np.maximum(acc.inverse_condition[v], summary["inverse_condition"])
-        acc.add_pairs(summary["pairs"])
+        if "rows" in summary:
+            acc.add_rows(v, summary["rows"])
+        else:
+            acc.add_pairs(summary["pairs"])
         acc.exact += int(summary["exact"])
 
     def finish(self, acc: CapabilityAccumulator) -> CapabilityMap:

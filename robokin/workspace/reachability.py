@@ -93,9 +93,6 @@ class ReachabilityJob:
     def run_into(self, acc: list[dict[str, np.ndarray]], chunks: Sequence[int]) -> None:
         acc.append(self.run(chunks))
 
-    def state(self, acc: list[dict[str, np.ndarray]]) -> None:
-        return None
-
     def fold(self, acc: list[dict[str, np.ndarray]], summary: dict[str, np.ndarray]) -> None:
         acc.append(summary)
 
@@ -162,7 +159,7 @@ class ReachabilityJob:
             measure[success] = manipulability(scaled_jacobian(self.robot, q[success], link=self.link))
         return {"pose": ids, "success": success, "manipulability": measure}
 
-    def run(self, chunks: Sequence[int], state: None = None) -> dict[str, np.ndarray]:
+    def run(self, chunks: Sequence[int]) -> dict[str, np.ndarray]:
         return self.merge([self.chunk(c) for c in chunks])
 
     def merge(self, summaries: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
