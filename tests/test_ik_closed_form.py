@@ -298,3 +298,44 @@ def test_slot_dedupe_equals_the_generic_dedupe():
     assert removed[i[kind == 0], t[kind == 0]].sum() > 50  # both valid in about 2/3 of them
     assert not removed[:, kind == 1].any() and not removed[:, kind == 2].any()
     assert not (removed & ~valid).any()
+
+
+@pytest.mark.parametrize("name", ["ur5", "puma560"])
+def test_a_wrong_kernel_answer_is_reported_invalid(name, monkeypatch):
+    """The lean path's fk check is independent of the kernel: kernel answers turned by 0.3 rad in joint 4
+    (its angle and its (cos, sin) pair alike, on the slots of one branch) are reported invalid with their true
+    pose errors, and the other slots keep their solutions."""
+    robot = robokin.load(name)
+    lo, hi = robot.limits.T
+    q = np.random.default_rng(21).uniform(np.maximum(lo, -3.0), np.minimum(hi, 3.0), (400, robot.n))
+    T = robot.fk(q)
+    good = robokin.ik.solve_all(robot, T)
+    solve_cs = closed_form.solve_cs
+
+    def wrong(name_, K, Rt, p):
+        cos, sin, exact, angles = solve_cs(name_, K, Rt, p)
+        shape = (2, 2, 2, p.shape[-1])
+        c, s, a = (np.broadcast_to(x, shape).copy() for x in (cos[3], sin[3], angles[3]))
+        d = 0.3
+        c[:, :, 0], s[:, :, 0] = (
+            c[:, :, 0] * np.cos(d) - s[:, :, 0] * np.sin(d),
+            s[:, :, 0] * np.cos(d) + c[:, :, 0] * np.sin(d),
+        )
+        a[:, :, 0] += d
+        cos[3], sin[3], angles[3] = c, s, a
+        return cos, sin, exact, angles
+
+    monkeypatch.setattr(closed_form, "solve_cs", wrong)
+    bad = robokin.ik.solve_all(robot, T)
+    slots = np.arange(8).reshape(2, 2, 2)
+    wrong_slots, kept = slots[:, :, 0].ravel(), slots[:, :, 1].ravel()
+    assert good.valid[:, wrong_slots].sum() > 100  # there were solutions on the corrupted branch
+    assert not bad.valid[:, wrong_slots].any()
+    checked = np.isfinite(bad.position_error[:, wrong_slots])
+    T_bad = robot.fk(bad.q[:, wrong_slots][checked])
+    T_want = np.broadcast_to(T[:, None], (400, 4, 4, 4))[checked]
+    assert np.allclose(
+        bad.position_error[:, wrong_slots][checked], np.linalg.norm(T_bad[:, :3, 3] - T_want[:, :3, 3], axis=-1)
+    )
+    assert (bad.rotation_error[:, wrong_slots][checked] > 0.05).all()
+    assert np.array_equal(bad.valid[:, kept], good.valid[:, kept])
