@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -895,6 +896,10 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     directions = (50 if args.ik else 288) if args.directions is None else args.directions
     if args.method != "auto" and not args.ik:
         raise RobokinError(f"--method {args.method} is for IK reachability maps: add --ik")
+    for path in (args.out, args.plot):  # before the work, not after it
+        folder = os.path.dirname(os.path.abspath(path)) if path else ""
+        if path and not os.path.isdir(folder):
+            raise RobokinError(f"cannot write {path}: no folder {folder}")
     client = dask_distributed().Client(args.scheduler) if args.scheduler else None
     start, cpu = time.perf_counter(), time.process_time()
     common = {"voxel": voxel, "directions": directions, "link": args.link, "seed": args.seed, "engine": client}
