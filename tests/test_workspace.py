@@ -878,6 +878,40 @@ def test_cli_builds_an_ik_reachability_map(tmp_path, capsys):
     assert "method must be one of 'auto', 'analytic', 'dls'; got 'best'" in capsys.readouterr().err
 
 
+def test_cli_places_the_base_and_draws_the_score(tmp_path, capsys):
+    from robokin.cli import main
+
+    panda = robokin.load("panda")
+    q = np.random.default_rng(3).uniform(*panda.limits.T, size=(2, 7))
+    T = panda.fk(q)
+    place = []
+    for p, rpy in zip(T[:, :3, 3] + [1.0, 0.0, 0.0], robokin.spatial.matrix_to_rpy(T[:, :3, :3])):
+        place += ["--place", *(repr(float(v)) for v in [*p, *rpy])]
+    out, png = str(tmp_path / "bp.npz"), str(tmp_path / "bp.png")
+    common = ["workspace", "panda", "--voxel", "0.1", "--directions", "20", "--samples", "65536", "--seed", "1"]
+    assert main(common + place + ["--out", out, "--plot", png]) == 0
+    text = capsys.readouterr().out
+    bp = workspace.BasePlacement.load(out)
+    assert "panda (tool): base placement of 2 target(s)" in text and bp.best_reached[0] == 2
+    B = bp.best[0]
+    assert f"base at [{B[0, 3]:.3f}, {B[1, 3]:.3f}, {B[2, 3]:.3f}] m" in text and "2/2 targets by IK" in text
+    assert np.allclose(bp.targets[:, :3, 3], T[:, :3, 3] + [1.0, 0.0, 0.0]) and np.allclose(
+        bp.targets[:, :3, :3], T[:, :3, :3]
+    )
+    p_err, r_err = pose_errors(panda.with_base(B), bp.best_q[0], bp.targets)
+    assert p_err.max() <= ik.position_tolerance(panda) and r_err.max() <= 1e-6
+    import matplotlib.image
+
+    assert np.mean(matplotlib.image.imread(png)[..., :3] < 0.8) > 0.05
+    # a target out of every base's reach on the grid (10 m up): exit 1, the best base reaches 1 of 2
+    far = place[:7] + ["--place", "0", "0", "10", "0", "0", "0"]
+    assert main(common + far) == 1 and "1/2 targets by IK" in capsys.readouterr().out
+    assert main(common + place + ["--ik"]) == 1
+    assert "--place scores bases with a capability map; do not give --ik with it" in capsys.readouterr().err
+    assert main(common + ["--place", "nan", "0", "0", "0", "0", "0"]) == 1
+    assert "T_world_targets must be finite; found nan" in capsys.readouterr().err
+
+
 def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
     from robokin.cli import main
 
