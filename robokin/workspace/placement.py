@@ -104,9 +104,9 @@ def base_placement(
     Raises:
         ShapeError / ConventionError: bad targets (a wrong shape, NaN or inf, not a rigid transform).
         OptionError: no target; bad ``step``, ``yaws``, ``top``, ``verify``, ``options``, ``link`` (None on a
-        robot with several end effectors: the message lists them); a map that is not of this robot and
-        frame, or both maps; a candidate grid beyond :data:`MAX_CANDIDATES` (targets far apart for the
-        step); targets so far from the world origin that float64 cannot place a base to the IK tolerance.
+            robot with several end effectors: the message lists them); a map that is not of this robot and
+            frame, or both maps; a candidate grid beyond :data:`MAX_CANDIDATES` (targets far apart for the
+            step); targets so far from the world origin that float64 cannot place a base to the IK tolerance.
     """
     link = robot.resolve_link(link)
     T = validation.transforms(T_world_targets, "T_world_targets")
