@@ -285,7 +285,8 @@ def ik_rows(robot, voxel: float, directions: int, subset: int, save_to: str | No
 
 def placement_rows(robot) -> None:
     """Base placement of 4 targets (poses of the arm 1 m in front of where it stands) for the Panda's tool and
-    Baxter's left hand; the best base checked by IK of the robot moved there."""
+    Baxter's left hand (scoring and the IK check of the best candidates); the best base checked again by
+    ``ik.solve`` of the robot moved there."""
     cases = [(robot, None, 50), (robot, None, 288), (robokin.load("baxter"), "left_gripper", 50)]
     for arm, link, directions in cases:
         q = sampling.chunk_samples(*arm.sampling_bounds.T, 5, 0, 4)
@@ -299,9 +300,10 @@ def placement_rows(robot) -> None:
         row(
             f"base placement, {arm.name} ({bp.link}), 5 cm × {directions}, 4 targets [s]",
             f"{wall:.2f}",
-            f"CPU {cpu:.2f} s; {bp.reached.size} candidate bases (x, y, yaw); best reaches {int(bp.best_reached[0])}/4 "
-            f"by the map at [{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] m, IK from there solves "
-            f"{int(solved.sum())}/4; {int((bp.reached == 4).sum())} candidates reach 4/4 by the map; its capability "
+            f"CPU {cpu:.2f} s; {bp.reached.size} candidate bases (x, y, yaw), the {bp.verified} best by the map solved "
+            f"by IK; best reaches {int(bp.best_reached[0])}/4 by IK at [{bp.best[0, 0, 3]:.2f}, {bp.best[0, 1, 3]:.2f}] "
+            f"m, ik.solve of the robot moved there solves {int(solved.sum())}/4; "
+            f"{int((bp.reached == 4).sum())} candidates reach 4/4 by the map; its capability "
             f"map (10⁶ samples, 5 cm × {directions}, {100 * cmap.pair_count / ((cmap.counts > 0).sum() * directions):.0f} "
             f"% of the reached voxels' cells sampled) {wall_map:.1f} s wall, {cpu_map:.1f} s CPU; {load()}",
         )

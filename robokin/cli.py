@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -873,6 +874,16 @@ def _add_workspace_parser(sub: Any) -> None:
         help="with --ik: auto (closed form where the arm has one, then damped least squares), analytic or dls "
         "(default auto)",
     )
+    p.add_argument(
+        "--place",
+        nargs=6,
+        type=float,
+        action="append",
+        metavar=("X", "Y", "Z", "R", "P", "Yaw"),
+        help="base placement instead of a map: a target pose of the frame, position [m] and fixed-axis roll pitch "
+        "yaw [rad] (R = Rz(Yaw) Ry(P) Rx(R)); repeat for more targets. Scores bases on a grid by a capability map "
+        "(default 5 cm x 50 directions, 1e6 samples) and checks the best by IK",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--link", help="the frame to map, e.g. one hand of a tree robot (default: the end effector)")
     p.add_argument("--out", help="write the map to this .npz file")
@@ -891,13 +902,26 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
 
     robot = load(args.robot)
     samples: Any = 1e6 if args.samples is None else args.samples  # an integral float; checked by the map
-    voxel = (0.05 if args.ik else 0.02) if args.voxel is None else args.voxel
-    directions = (50 if args.ik else 288) if args.directions is None else args.directions
+    ik_like = args.ik or args.place
+    voxel = (0.05 if ik_like else 0.02) if args.voxel is None else args.voxel
+    directions = (50 if ik_like else 288) if args.directions is None else args.directions
     if args.method != "auto" and not args.ik:
         raise RobokinError(f"--method {args.method} is for IK reachability maps: add --ik")
+    if args.place and args.ik:
+        raise RobokinError("--place scores bases with a capability map; do not give --ik with it")
+    for path in (args.out, args.plot):  # before the work, not after it
+        folder = os.path.dirname(os.path.abspath(path)) if path else ""
+        if path and not os.path.isdir(folder):
+            raise RobokinError(f"cannot write {path}: no folder {folder}")
     client = dask_distributed().Client(args.scheduler) if args.scheduler else None
     start, cpu = time.perf_counter(), time.process_time()
     common = {"voxel": voxel, "directions": directions, "link": args.link, "seed": args.seed, "engine": client}
+    if args.place:
+        try:
+            return _place(robot, args, samples, common)
+        finally:
+            if client is not None:
+                client.close()
     try:
         if args.ik:
             wmap: Any = workspace.reachability_map(robot, prune_samples=samples, method=args.method, **common)
@@ -941,6 +965,20 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
             f"{wmap.reachability[reached].mean() if reached.any() else 0.0:.3f}; best manipulability "
             f"{wmap.max_manipulability.max():.4g}, best sigma_min/sigma_max {wmap.max_inverse_condition.max():.4g}"
         )
+    _write_map(
+        wmap,
+        args,
+        (12, 5),
+        lambda fig: (
+            wmap.plot_slice(ax=fig.add_subplot(1, 2, 1)),
+            wmap.plot_scatter(ax=fig.add_subplot(1, 2, 2, projection="3d")),
+        ),
+    )
+    return 0
+
+
+def _write_map(wmap: Any, args: argparse.Namespace, size: tuple[float, float], draw: Callable[[Any], Any]) -> None:
+    """Save ``wmap`` to ``--out`` and ``draw(figure)`` to ``--plot``, each when given (RobokinError if unwritable)."""
     if args.out:
         wmap.save(args.out)
         print(f"wrote {args.out}")
@@ -950,9 +988,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(12, 5))
-        wmap.plot_slice(ax=fig.add_subplot(1, 2, 1))
-        wmap.plot_scatter(ax=fig.add_subplot(1, 2, 2, projection="3d"))
+        fig = plt.figure(figsize=size)
+        draw(fig)
         try:
             fig.savefig(args.plot, dpi=110)
         except OSError as exc:
@@ -960,7 +997,33 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         finally:
             plt.close(fig)
         print(f"wrote {args.plot}")
-    return 0
+
+
+def _place(robot: Robot, args: argparse.Namespace, samples: Any, common: dict[str, Any]) -> int:
+    """``robokin workspace ROBOT --place ...``: base placement of the targets; exit 1 if the best base misses one."""
+    import time
+
+    from . import workspace
+
+    values = np.array(args.place, dtype=float)  # (K, 6)
+    T_targets = spatial.transform(spatial.rpy_to_matrix(values[:, 3:]), values[:, :3])
+    start, cpu = time.perf_counter(), time.process_time()
+    bp = workspace.base_placement(robot, T_targets, samples=samples, **common)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    K = T_targets.shape[0]
+    print(
+        f"{robot.name} ({bp.link}): base placement of {K} target(s) in {seconds:.1f} s ({cpu:.1f} s CPU), "
+        f"capability map of {float(samples):.3g} samples at {common['voxel']} m x {common['directions']} directions; "
+        f"{bp.reached.size} candidate bases (x, y, yaw), the {bp.verified} best by the map solved by IK"
+    )
+    for B, reached, score in zip(bp.best, bp.best_reached, bp.best_score):
+        yaw = np.arctan2(B[1, 0], B[0, 0])
+        print(
+            f"  base at [{B[0, 3]:.3f}, {B[1, 3]:.3f}, {B[2, 3]:.3f}] m, yaw {yaw:+.3f} rad: {int(reached)}/{K} targets "
+            f"by IK, map score {score:.4g}"
+        )
+    _write_map(bp, args, (6.5, 5.5), lambda fig: bp.plot(ax=fig.add_subplot()))
+    return 0 if int(bp.best_reached[0]) == K else 1
 
 
 def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | None) -> int:

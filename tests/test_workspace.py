@@ -551,19 +551,124 @@ def test_panda_closed_form_with_dls_solves_a_superset_of_the_closed_form_alone()
     p_err, r_err = pose_errors(panda, q[ok], job.poses(ids[ok]))
     assert p_err.max() <= ik.position_tolerance(panda) and r_err.max() <= 1e-6
     assert np.all((q[ok] >= panda.limits[:, 0]) & (q[ok] <= panda.limits[:, 1]))
+    # The measure of a closed-form pose is the best over all its solutions, each checked here by an independent
+    # fk (the 8 swept values of joint 7): not the one at the solution nearest the middle of the ranges.
+    solved = analytic.success.reshape(-1)
+    T = analytic.poses().reshape(-1, 4, 4)[solved]
+    sols = ik.solve_all(panda, T, grid=8)
+    p_err, r_err = pose_errors(panda, sols.q, T[:, None])
+    checked = sols.valid & (p_err <= ik.position_tolerance(panda)) & (r_err <= 1e-6)  # (P, 64)
+    w = singularity.manipulability(panda, sols.q, rows="all") / panda.characteristic_length**3  # [v/L; ω]: L⁻³
+    best = np.where(checked, w, -1.0).max(axis=-1)
+    recorded = analytic.manipulability.reshape(-1)[solved]
+    assert np.allclose(recorded, best, rtol=1e-9, atol=1e-15)
+    middle = panda.limits.mean(axis=-1)
+    nearest = np.argmin(np.where(checked, np.abs(sols.q - middle).sum(-1), np.inf), axis=-1)
+    at_nearest = w[np.arange(T.shape[0]), nearest]
+    assert np.all(recorded >= at_nearest * (1 - 1e-9)) and np.mean(recorded > 1.05 * at_nearest) > 0.3
+    assert np.array_equal(auto.manipulability[analytic.success], analytic.manipulability[analytic.success])
 
 
-def test_base_placement_puts_the_base_within_reach_of_the_target(wrist, wrist_map):
+def test_base_placement_puts_the_base_within_reach_of_the_target(wrist):
+    # The closed form: every orientation is reachable on the shell 0.2 <= |p| <= 0.8 about the shoulder (the
+    # base), so a base at distance d from the target reaches it iff 0.2 <= d <= 0.8. The map's estimate takes the
+    # cells near the target (at most 1.5 voxels away along each axis: 1.5·√3 voxels). A sparse map (2¹⁵ samples,
+    # 0.1 m x 50 directions) leaves most cells empty, so its own-cell lookup has holes everywhere in the shell; the
+    # estimate has none a voxel diagonal inside it.
+    sparse = workspace.capability_map(wrist, samples=sampling.BASE_CHUNK, voxel=0.1, directions=50, seed=3)
     target = np.eye(4)
     target[:3, 3] = [2.0, 1.0, 0.0]
-    target[:3, :3] = sampling.rotations_with_z([0.0, 0.0, 1.0])
-    bp = workspace.base_placement(wrist, target, capability=wrist_map, yaws=4, top=3)
+    target[:3, :3] = sampling.rotations_with_z([0.3, 0.2, 0.9])
+    bp = workspace.base_placement(wrist, target, capability=sparse, yaws=4, top=3)
     assert bp.best.shape == (3, 4, 4) and bp.best_reached.tolist() == [1, 1, 1]
-    d = np.linalg.norm(bp.best[:, :3, 3] - target[:3, 3], axis=-1)
-    assert np.all(d > R_IN - wrist_map.voxel) and np.all(d < R_OUT + wrist_map.voxel)
-    far = np.linalg.norm(bp.positions - target[:3, 3], axis=-1) > R_OUT + 2 * wrist_map.voxel
-    assert not bp.reached[far].any()
+    d = np.linalg.norm(bp.positions - target[:3, 3], axis=-1)[..., None] * np.ones(4)  # (nx, ny, Y)
+    v = sparse.voxel
+    assert not bp.reached[(d > R_OUT + 1.5 * np.sqrt(3) * v) | (d < R_IN - 1.5 * np.sqrt(3) * v)].any()
+    inside = (d > R_IN + np.sqrt(3) * v) & (d < R_OUT - np.sqrt(3) * v)
+    assert inside.sum() > 100 and bp.reached[inside].all()
+    B = np.tile(np.eye(4), inside.shape + (1, 1))
+    B[..., :3, 3] = bp.positions[:, :, None, :]
+    B[..., :3, :3] = robokin.spatial.rot_z(bp.yaws)
+    own_cell = sparse.reached_at(np.linalg.inv(B) @ target)
+    assert (~own_cell[inside]).mean() > 0.5
+    # scored with an IK reachability map instead (its grid poses as the "samples"): the same closed form
+    rmap = workspace.reachability_map(wrist, capability=sparse, voxel=0.1, directions=6, seed=1)
+    by_ik = workspace.base_placement(wrist, target, reachability=rmap, yaws=2, top=2)
+    d2 = np.linalg.norm(by_ik.positions - target[:3, 3], axis=-1)[..., None] * np.ones(2)
+    assert not by_ik.reached[(d2 > R_OUT + 1.5 * np.sqrt(3) * v) | (d2 < R_IN - 1.5 * np.sqrt(3) * v)].any()
+    assert by_ik.reached[(d2 > R_IN + np.sqrt(3) * v) & (d2 < R_OUT - np.sqrt(3) * v)].all()
+    assert by_ik.best_reached.tolist() == [1, 1]
+    with pytest.raises(OptionError, match="reachability is a map of frame 'tool', not of 'j1'"):
+        workspace.base_placement(wrist, target, reachability=rmap, link="j1")
+    # the best bases reach the target by IK: checked here by fk of the robot moved there
+    assert bp.best_success.shape == (3, 1) and bp.best_success.all()
+    for B_best, q in zip(bp.best, bp.best_q):
+        p_err, r_err = pose_errors(wrist.with_base(B_best), q, bp.targets)
+        assert p_err.max() <= ik.position_tolerance(wrist) and r_err.max() <= 1e-6
+    assert np.all(np.diff(bp.best_score) <= 0) and 3 <= bp.verified <= 256
+
+
+def test_best_bases_of_the_panda_reach_the_targets_by_ik():
+    panda = robokin.load("panda")
+    q = np.random.default_rng(7).uniform(*panda.limits.T, size=(3, 7))
+    targets = panda.fk(q)
+    targets[:, 0, 3] += 1.0  # the robot moved 1 m along x reaches all three
+    cmap = workspace.capability_map(panda, samples=2 * sampling.BASE_CHUNK, voxel=0.1, directions=20, seed=1)
+    bp = workspace.base_placement(panda, targets, capability=cmap, yaws=4, top=4)
+    assert bp.best_reached.tolist() == [3, 3, 3, 3]
+    assert np.array_equal(bp.best_reached, bp.best_success.sum(-1))
+    for B, q_best, ok in zip(bp.best, bp.best_q, bp.best_success):
+        p_err, r_err = pose_errors(panda.with_base(B), q_best[ok], bp.targets[ok])
+        assert p_err.max() <= ik.position_tolerance(panda) and r_err.max() <= 1e-6
+        assert np.all((q_best[ok] >= panda.limits[:, 0]) & (q_best[ok] <= panda.limits[:, 1]))
+    # ranked by the targets IK reaches, then by the map's score
     assert np.all(np.diff(bp.best_score) <= 0)
+    rows = [np.argwhere(np.all(np.isclose(bp.positions, b[:3, 3]), axis=-1))[0] for b in bp.best]
+    yaw = np.round(np.arctan2(bp.best[:, 1, 0], bp.best[:, 0, 0]) / (np.pi / 2)).astype(int) % 4
+    assert np.allclose([bp.score[i, j, y] for (i, j), y in zip(rows, yaw)], bp.best_score)
+
+
+@pytest.mark.parametrize("directions", [6, 50, 288])
+def test_near_lookup_covers_half_a_voxel_and_half_a_cell_and_no_more_than_its_stencil(directions):
+    # A map with one reached cell: voxel V (centre c), direction cell d. Any pose within half a voxel (per axis) of a
+    # point of V and within half a cell width of a direction of cell d finds it; no pose farther than a voxel (per
+    # axis) from c, or whose direction is farther than 1.5 widths from d's centre outside d, does.
+    voxel, shape = 0.1, (5, 5, 5)
+    partition = sampling.sphere_partition(directions)
+    d = directions // 3
+    table = np.full((1, directions), np.nan, np.float16)
+    table[0, d] = 0.5
+    V = np.ravel_multi_index((2, 2, 2), shape)
+    zeros = np.zeros(shape)
+    cmap = workspace.CapabilityMap(
+        "x", "tool", np.zeros(3), voxel, shape, directions, 1, 0, zeros.astype(np.int64), zeros, zeros, zeros,
+        np.array([V]), table,
+    )  # fmt: skip
+    c = np.full(3, 0.25)
+    rng = np.random.default_rng(directions)
+    width = np.sqrt(4 * np.pi / directions)
+    u_cell = rng.normal(size=(20000, 3))
+    u_cell = (u_cell / np.linalg.norm(u_cell, axis=-1, keepdims=True))[partition.index(u_cell) == d][:400]
+    n = u_cell.shape[0]
+    axis = np.cross(u_cell, rng.normal(size=(n, 3)))
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = rng.uniform(0, 0.5 * width, n)
+    u = u_cell * np.cos(angle)[:, None] + np.cross(axis, u_cell) * np.sin(angle)[:, None]  # within w/2 of u_cell
+    p = c + rng.uniform(-0.5, 0.5, (n, 3)) * voxel + rng.uniform(-0.5, 0.5, (n, 3)) * voxel
+    T = np.tile(np.eye(4), (n, 1, 1))
+    T[:, :3, :3] = sampling.rotations_with_z(u)
+    T[:, :3, 3] = p
+    assert np.all(cmap.near_quality_at(T) == 0.5)
+    far = T.copy()
+    far[:, :3, 3] = c + np.where(rng.random((n, 3)) < 0.5, -1, 1) * rng.uniform(1.001, 1.4, (n, 3)) * voxel
+    assert np.isnan(cmap.near_quality_at(far)).all()
+    u_far = rng.normal(size=(5000, 3))
+    u_far /= np.linalg.norm(u_far, axis=-1, keepdims=True)
+    u_far = u_far[(u_far @ partition.centres[d] < np.cos(1.5 * width)) & (partition.index(u_far) != d)]
+    T_far = np.tile(np.eye(4), (u_far.shape[0], 1, 1))
+    T_far[:, :3, :3] = sampling.rotations_with_z(u_far)
+    T_far[:, :3, 3] = c
+    assert u_far.shape[0] > 100 and np.isnan(cmap.near_quality_at(T_far)).all()
 
 
 def up_targets(xy) -> np.ndarray:
@@ -573,30 +678,38 @@ def up_targets(xy) -> np.ndarray:
     return T
 
 
+# The capability map keeps the tool z axis, not the roll about it: planar arms are placed on targets with it free.
+ROLL_FREE = ik.IKOptions(weights=(1, 1, 1, 1, 1, 0), weights_frame="target")
+
+
 @pytest.mark.parametrize("hand", ["left", "right"])
 def test_base_placement_of_one_hand_of_a_tree_follows_its_shoulder(hand):
     # The closed form: from base (x, y) turned by psi, the hand's shoulder is at (x, y) + Rz(psi) s, and a target
-    # of the plane is reached iff its distance from the shoulder is within [0.5, 1.5] (checked a voxel
-    # diagonal away from both radii: a voxel the annulus cuts counts as reached).
+    # of the plane is reached iff its distance from the shoulder is within [0.5, 1.5]; the map's estimate is held
+    # to it a voxel diagonal inside (sure) and 1.5 voxels along x and y outside (its neighbourhood's reach).
     robot = robokin.loads(TWO_PLANAR_HANDS)
     cmap = workspace.capability_map(robot, samples=4 * sampling.BASE_CHUNK, voxel=0.1, directions=6, link=hand)
     targets = up_targets([[2.0, 1.0], [2.5, 0.2], [1.2, -0.4]])
-    bp = workspace.base_placement(robot, targets, capability=cmap, link=hand, yaws=4, top=3)
+    bp = workspace.base_placement(robot, targets, capability=cmap, link=hand, yaws=4, top=3, options=ROLL_FREE)
     assert bp.link == hand and bp.reached.shape == bp.positions.shape[:2] + (4,)
     c, s = np.cos(bp.yaws), np.sin(bp.yaws)
     sx, sy = SHOULDERS[hand]
     shoulder = bp.positions[:, :, None, :2] + np.stack([c * sx - s * sy, s * sx + c * sy], axis=-1)  # (nx, ny, Y, 2)
     d = np.linalg.norm(targets[:, :2, 3] - shoulder[..., None, :], axis=-1)  # (nx, ny, Y, K)
-    margin = cmap.voxel * np.sqrt(3)
-    sure_in = (d > 0.5 + margin) & (d < 1.5 - margin)
-    sure_out = (d < 0.5 - margin) | (d > 1.5 + margin)
+    inner, outer = cmap.voxel * np.sqrt(3), 1.5 * cmap.voxel * np.sqrt(2)
+    sure_in = (d > 0.5 + inner) & (d < 1.5 - inner)
+    sure_out = (d < 0.5 - outer) | (d > 1.5 + outer)
     lower, upper = sure_in.sum(-1), (~sure_out).sum(-1)
     assert np.all(bp.reached >= lower) and np.all(bp.reached <= upper)
     assert (lower == 3).any() and bp.best_reached.tolist() == [3, 3, 3]
-    # the best bases reach all three by the closed form too (within the voxel margin)
+    # the best bases reach all three by the closed form and by IK (checked by fk of the robot moved there)
     best = np.array([np.argwhere(np.all(np.isclose(bp.positions, b[:3, 3]), axis=-1))[0] for b in bp.best])
     yaw = np.round(np.arctan2(bp.best[:, 1, 0], bp.best[:, 0, 0]) / (np.pi / 2)).astype(int) % 4
-    assert np.all(upper[best[:, 0], best[:, 1], yaw] == 3)
+    exact = (d >= 0.5) & (d <= 1.5)
+    assert np.all(exact[best[:, 0], best[:, 1], yaw].all(-1))
+    for B, q in zip(bp.best, bp.best_q):
+        p = robot.with_base(B).fk(q, link=hand)[:, :3, 3]
+        assert np.abs(p - targets[:, :3, 3]).max() <= ik.position_tolerance(robot)
     other = "right" if hand == "left" else "left"
     with pytest.raises(OptionError, match=f"capability is a map of frame '{hand}', not of '{other}'"):
         workspace.base_placement(robot, targets, capability=cmap, link=other)
@@ -611,11 +724,13 @@ def test_best_base_for_targets_on_a_circle_is_its_centre(planar):
     c = np.array([2.0, 1.0])
     angle = np.arange(8) * np.pi / 4
     targets = up_targets(c + 1.3 * np.stack([np.cos(angle), np.sin(angle)], axis=-1))
-    bp = workspace.base_placement(planar, targets, capability=cmap, yaws=1, top=1)
+    bp = workspace.base_placement(planar, targets, capability=cmap, yaws=1, top=1, options=ROLL_FREE)
     all_eight = bp.reached[..., 0] == 8
     d = np.linalg.norm(bp.positions[..., :2] - c, axis=-1)
-    assert all_eight[d < 1e-9].all() and np.all(d[all_eight] <= 0.2 + cmap.voxel * np.sqrt(3))
-    assert bp.best_reached[0] == 8 and np.linalg.norm(bp.best[0, :2, 3] - c) <= 0.2 + cmap.voxel * np.sqrt(3)
+    assert all_eight[d < 0.2 - cmap.voxel * np.sqrt(3)].all()
+    assert np.all(d[all_eight] <= 0.2 + 1.5 * cmap.voxel * np.sqrt(2))
+    assert bp.best_reached[0] == 8 and np.linalg.norm(bp.best[0, :2, 3] - c) <= 0.2 + 1e-9
+    assert bp.best_success.all()
 
 
 # ------------------------------------------------------------------------------------------ exactness
@@ -822,14 +937,22 @@ def test_reachability_map_round_trip_queries_and_plots(tmp_path, wrist, wrist_ma
     assert centre and not np.ma.getmaskarray(image)[4, 7]  # the shoulder (r = 0) vs r = 0.6 m
     assert _ink(ax) > 0.03
     plt.close(ax.figure)
-    ax = back.plot_scatter()
+    ax = back.plot_scatter(cutaway=False)
     assert f"({int((rm.reachability > 0).sum())} voxels shown)" in ax.get_title() and _ink(ax) > 0.03
+    plt.close(ax.figure)
+    # the default cuts away the quarter x > 0, y < 0 about the shoulder (the grid's centre), and only it
+    ax = back.plot_scatter()
+    p = back.centres()[back.reachability > 0]
+    quarter = (p[:, 0] > 1e-9) & (p[:, 1] < -1e-9)
+    shown = np.stack([np.asarray(c) for c in ax.collections[0]._offsets3d], axis=-1)
+    assert f"({int((~quarter).sum())} voxels shown, a quarter cut away)" in ax.get_title() and quarter.sum() > 10
+    assert not ((shown[:, 0] > 1e-9) & (shown[:, 1] < -1e-9)).any() and shown.shape[0] == (~quarter).sum()
     plt.close(ax.figure)
     # thinned to 40 distinct reached voxels (a seeded random subset)
     ax = back.plot_scatter(max_points=40)
     x, y, z = (np.asarray(c) for c in ax.collections[0]._offsets3d)
     index, inside = back.voxel_index(np.stack([x, y, z], axis=-1))
-    assert "(40 voxels shown)" in ax.get_title() and inside.all() and np.unique(index).size == 40
+    assert "(40 voxels shown, a quarter" in ax.get_title() and inside.all() and np.unique(index).size == 40
     assert np.all(back.reachability.reshape(-1)[index] > 0)
     plt.close(ax.figure)
 
@@ -905,6 +1028,40 @@ def test_cli_builds_an_ik_reachability_map(tmp_path, capsys):
     assert "--method dls is for IK reachability maps: add --ik" in capsys.readouterr().err
     assert main(["workspace", "planar3r", "--ik", "--method", "best"]) == 1
     assert "method must be one of 'auto', 'analytic', 'dls'; got 'best'" in capsys.readouterr().err
+
+
+def test_cli_places_the_base_and_draws_the_score(tmp_path, capsys):
+    from robokin.cli import main
+
+    panda = robokin.load("panda")
+    q = np.random.default_rng(3).uniform(*panda.limits.T, size=(2, 7))
+    T = panda.fk(q)
+    place = []
+    for p, rpy in zip(T[:, :3, 3] + [1.0, 0.0, 0.0], robokin.spatial.matrix_to_rpy(T[:, :3, :3])):
+        place += ["--place", *(repr(float(v)) for v in [*p, *rpy])]
+    out, png = str(tmp_path / "bp.npz"), str(tmp_path / "bp.png")
+    common = ["workspace", "panda", "--voxel", "0.1", "--directions", "20", "--samples", "65536", "--seed", "1"]
+    assert main(common + place + ["--out", out, "--plot", png]) == 0
+    text = capsys.readouterr().out
+    bp = workspace.BasePlacement.load(out)
+    assert "panda (tool): base placement of 2 target(s)" in text and bp.best_reached[0] == 2
+    B = bp.best[0]
+    assert f"base at [{B[0, 3]:.3f}, {B[1, 3]:.3f}, {B[2, 3]:.3f}] m" in text and "2/2 targets by IK" in text
+    assert np.allclose(bp.targets[:, :3, 3], T[:, :3, 3] + [1.0, 0.0, 0.0]) and np.allclose(
+        bp.targets[:, :3, :3], T[:, :3, :3]
+    )
+    p_err, r_err = pose_errors(panda.with_base(B), bp.best_q[0], bp.targets)
+    assert p_err.max() <= ik.position_tolerance(panda) and r_err.max() <= 1e-6
+    import matplotlib.image
+
+    assert np.mean(matplotlib.image.imread(png)[..., :3] < 0.8) > 0.05
+    # a target out of every base's reach on the grid (10 m up): exit 1, the best base reaches 1 of 2
+    far = place[:7] + ["--place", "0", "0", "10", "0", "0", "0"]
+    assert main(common + far) == 1 and "1/2 targets by IK" in capsys.readouterr().out
+    assert main(common + place + ["--ik"]) == 1
+    assert "--place scores bases with a capability map; do not give --ik with it" in capsys.readouterr().err
+    assert main(common + ["--place", "nan", "0", "0", "0", "0", "0"]) == 1
+    assert "T_world_targets must be finite; found nan" in capsys.readouterr().err
 
 
 def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
@@ -1000,3 +1157,89 @@ def test_queries_and_other_entry_points_reject_bad_arguments(planar, wrist, wris
         workspace.base_placement(wrist, np.eye(4), capability=wrist_map, yaws=0)
     with pytest.raises(OptionError, match="capability must be a CapabilityMap"):
         workspace.base_placement(wrist, np.eye(4), capability="map.npz")
+
+
+def test_hostile_inputs_get_our_own_errors_before_any_work(planar, wrist, wrist_map, tmp_path):
+    target = np.eye(4)
+    for bad, kind in ((np.nan, "nan"), (np.inf, "inf")):
+        T = target.copy()
+        T[1, 3] = bad
+        with pytest.raises(ShapeError, match=rf"T_world_targets must be finite; found {kind} at index \(1, 3\)"):
+            workspace.base_placement(wrist, T, capability=wrist_map)
+    with pytest.raises(OptionError, match="T_world_targets must hold at least one target pose, got none"):
+        workspace.base_placement(wrist, np.zeros((0, 4, 4)), capability=wrist_map)
+    with pytest.raises(OptionError, match="step must be a positive finite length"):
+        workspace.base_placement(wrist, target, capability=wrist_map, step=-0.1)
+    with pytest.raises(OptionError, match="voxel must be a positive finite length"):
+        workspace.base_placement(wrist, target, voxel=0.0)
+    with pytest.raises(OptionError, match="directions must be an integer >= 1, got 0"):
+        workspace.base_placement(wrist, target, directions=0)
+    with pytest.raises(OptionError, match="verify must be >= top \\(5\\), got 2"):
+        workspace.base_placement(wrist, target, capability=wrist_map, verify=2)
+    with pytest.raises(OptionError, match="pass capability= or reachability=, not both"):
+        workspace.base_placement(wrist, target, capability=wrist_map, reachability=wrist_map)
+    with pytest.raises(OptionError, match="reachability must be a ReachabilityMap or None, got CapabilityMap"):
+        workspace.base_placement(wrist, target, reachability=wrist_map)
+    # targets 10⁵ m apart: 1.6·10⁸ candidates at 0.1 m would be ~3 GB; refused before anything is allocated
+    far = np.stack([target, target])
+    far[1, 0, 3] = 1e5
+    with pytest.raises(OptionError, match=r"candidate bases .* at most 1e\+07: choose a larger step"):
+        workspace.base_placement(wrist, far, capability=wrist_map)
+    # a target at 1e300 m: float64 cannot place a base there to the IK tolerance
+    far = target.copy()
+    far[0, 3] = 1e300
+    with pytest.raises(OptionError, match="lie 1e\\+300 m from the world origin, where float64 resolves"):
+        workspace.base_placement(wrist, far, capability=wrist_map)
+    # 2 cm x 288 directions of the Panda: 2.8·10⁸ grid poses, ~3 GB of dense arrays; refused before pruning
+    panda = robokin.load("panda")
+    with pytest.raises(OptionError, match=r"9.7e\+05 voxels x 288 = 2.79e\+08 grid poses for 'panda'.* at most 1e\+08"):
+        workspace.reachability_map(panda, voxel=0.02, directions=288)
+    with pytest.raises(OptionError, match="directions must be at most 1048576"):
+        workspace.capability_map(planar, samples=100, directions=10**9)
+    with pytest.raises(OptionError, match="27 voxels x 1000000000 = 2.7e\\+10 grid poses"):
+        workspace.reachability_map(planar, voxel=1.0, directions=10**9)
+    with pytest.raises(OptionError, match="at must be a finite coordinate"):
+        wrist_map.plot_slice(at=float("nan"))
+    with pytest.raises(OptionError, match="outside the grid along z"):
+        wrist_map.plot_slice(at=1e300)
+    with pytest.raises(OptionError, match="max_points must be an integer >= 1, got -1"):
+        wrist_map.plot_scatter(max_points=-1)
+    # far outside the grid: not reached, no overflow of the voxel index
+    assert wrist_map.reachability_at([1e300, 0.0, 0.0]) == 0.0 and wrist_map.reachability_at([-1e300, 0.0, 0.0]) == 0
+    assert np.isnan(wrist_map.near_quality_at(far))
+    assert wrist_map.reached_at(np.zeros((0, 4, 4))).shape == (0,)
+    from robokin.cli import main
+
+    assert main(["workspace", "planar2r", "--samples", "1e3", "--out", str(tmp_path / "no" / "map.npz")]) == 1
+
+
+def test_one_joint_and_prismatic_robots_map_and_a_position_task_keeps_every_direction():
+    one = robokin.loads(PLANAR_2R.replace("name: annulus2r", "name: one").rsplit("  - {name: j2", 1)[0])
+    # one joint of 1 m: the tool moves on the unit circle with its x axis radial and z up. Of the grid's voxel
+    # centres (multiples of 0.1 m) four lie on the circle, and only at (1, 0, 0) is the grid's orientation for
+    # "z up" (x along world x, sampling.rotations_with_z) the tool's: exactly one pose is reached.
+    rmap = workspace.reachability_map(one, voxel=0.1, directions=6, prune_samples=2**12)
+    assert rmap.attempted.sum() > 1 and rmap.success.sum() == 1
+    ((i, j, k, d),) = np.argwhere(rmap.success)
+    assert np.allclose(rmap.centres()[i, j, k], [1.0, 0.0, 0.0]) and d == 0
+    position = ik.IKOptions(weights=ik.POSITION_ONLY, max_restarts=4)
+    cartesian = robokin.loads(
+        """
+robokin: 1
+name: xyz
+units: {length: m, angle: deg}
+joints:
+  - {name: j1, type: prismatic, dh: {a: 0, alpha: -90, d: 0, theta: 0}, limits: [0, 0.5]}
+  - {name: j2, type: prismatic, dh: {a: 0, alpha: -90, d: 0, theta: -90}, limits: [0, 0.5]}
+  - {name: j3, type: prismatic, dh: {a: 0, alpha: 0, d: 0, theta: 0}, limits: [0, 0.5]}
+"""
+    )
+    full = workspace.reachability_map(cartesian, voxel=0.1, directions=6, prune_samples=2**12)
+    free = workspace.reachability_map(cartesian, voxel=0.1, directions=6, prune_samples=2**12, options=position)
+    # a fixed orientation (tool z along world x) is no grid orientation: no full pose is reached; every voxel
+    # centre within the box [0, 0.5]³ is reached by a position task, in all 6 directions
+    assert not full.success.any()
+    inside = np.all((free.centres() >= -1e-9) & (free.centres() <= 0.5 + 1e-9), axis=-1)
+    assert inside.sum() == 6**3 and free.success[inside].all() and not free.success[~inside].any()
+    bp = workspace.base_placement(cartesian, cartesian.fk([0.1, 0.2, 0.3]), samples=2**12, voxel=0.1, directions=6)
+    assert bp.best_reached[0] == 1

@@ -10,23 +10,30 @@ its **z axis** in the world frame, ``T_world_tool[..., :3, 2]``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import validation
 from ..errors import OptionError, RobokinError
-from .sampling import points, sphere_partition
+from .sampling import points, positive_int, sphere_partition
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "load_map"]
+__all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "check_map", "load_map"]
 
 FORMAT_VERSION = 2  # 2: pair_voxels + dense float16 pair_manipulability
 AXES: tuple[str, ...] = ("x", "y", "z")
+# Direction cells whose centres lie within this many cell widths √(4π/D) of a pose's direction are near it
+# (:meth:`_Grid.near_quality_at`): the cells that meet the cap of half a width about it.
+NEAR_CELLS = 1.5
+# Lookups x directions per block of near_quality_at: bounds its (b, D) temporaries to ~32 MB each.
+NEAR_BLOCK = 2**22
+CORNERS = np.stack(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij"), axis=-1).reshape(-1, 3)  # (8, 3)
 
 
 def _readonly(value: Any) -> Any:
@@ -103,10 +110,66 @@ class _Grid:
             ``index`` ``(...)`` int64 (0 where outside) and ``inside`` ``(...)`` bool.
         """
         p = points(p_world)
-        ijk = np.floor((p - self.origin) / self.voxel).astype(np.int64)  # (..., 3)
+        # clipped before the cast: a point far outside (1e300 m) stays outside instead of overflowing int64
+        ijk = np.clip(np.floor((p - self.origin) / self.voxel), -1, max(self.shape)).astype(np.int64)  # (..., 3)
         inside = np.all((ijk >= 0) & (ijk < np.array(self.shape)), axis=-1)
         ijk = np.where(inside[..., None], ijk, 0)
         return np.asarray(np.ravel_multi_index(np.moveaxis(ijk, -1, 0), self.shape)), inside
+
+    def pair_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The reached (voxel, direction) cells: ``voxels`` ``(R,)`` int64 sorted flat indices of the voxels
+        with a reached cell, and ``quality`` ``(R, D)``: each cell's manipulability, NaN where not reached."""
+        raise NotImplementedError  # pragma: no cover (every map defines it)
+
+    def near_quality_at(self, T_world_tool: npt.ArrayLike) -> np.ndarray:
+        """The best quality of the reached cells near each pose ``(..., 4, 4)``; NaN where none is near.
+
+        A sampled map under-covers: a target counts only if a sample landed in its own (voxel, direction) cell,
+        and with a few samples per cell the answer flickers from one cell to the next (a speckled base-placement
+        score). Here the neighbourhood is centred on the pose itself, not on its cell: in position, the 8 voxels
+        whose centres are the corners of the box of voxel centres holding the pose's origin (the stencil of
+        trilinear interpolation); their union holds every point within half a voxel of the origin along each
+        axis, and none farther than 1.5 voxels. In direction (the tool z axis ``u``), the pose's own cell and
+        every cell whose centre is within :data:`NEAR_CELLS` cell widths ``w = √(4π/D)`` of ``u``, which holds
+        every direction within ``w/2`` of ``u`` (checked by the tests for the partitions in use). So a pose is
+        near a reached cell when a reached pose lies within about half a voxel and half a cell of it: the
+        tolerance of the lookup, which base placement then removes by IK (:func:`~.placement.base_placement`).
+
+        Args:
+            T_world_tool: ``(..., 4, 4)`` poses.
+
+        Returns:
+            ``(...)`` the largest manipulability over the near reached cells, NaN where there is none.
+        """
+        T = validation.transforms(T_world_tool, "T_world_tool")
+        batch = T.shape[:-2]
+        T2 = T.reshape(-1, 4, 4)
+        voxels, quality = self.pair_table()
+        D = quality.shape[1]
+        out = np.full(T2.shape[0], np.nan)
+        if voxels.size == 0:
+            return out.reshape(batch)
+        partition = sphere_partition(D)
+        cos_near = np.cos(NEAR_CELLS * np.sqrt(4.0 * np.pi / D))
+        shape = np.array(self.shape)
+        block = max(1, NEAR_BLOCK // D)
+        for s in range(0, T2.shape[0], block):
+            p, u = T2[s : s + block, :3, 3], T2[s : s + block, :3, 2]  # (b, 3) each
+            near = u @ partition.centres.T >= cos_near  # (b, D)
+            near[np.arange(u.shape[0]), partition.index(u, normalized=True)] = True
+            # the lowest corner of the box of voxel centres holding p (clipped: far points stay outside)
+            low = np.clip(np.floor((p - self.origin) / self.voxel - 0.5), -2, shape.max() + 1).astype(np.int64)
+            best = np.full(u.shape[0], np.nan)
+            for corner in CORNERS:  # 8 passes over (b, D): a Python loop over the stencil only
+                ijk = low + corner
+                inside = np.all((ijk >= 0) & (ijk < shape), axis=-1)
+                index = np.ravel_multi_index(np.moveaxis(np.where(inside[:, None], ijk, 0), -1, 0), self.shape)
+                row = np.minimum(np.searchsorted(voxels, index), voxels.size - 1)
+                found = inside & (voxels[row] == index)
+                values = np.where(near & found[:, None], quality[row], np.nan)  # (b, D)
+                best = np.fmax(best, np.fmax.reduce(values, axis=1))  # fmax: NaN only where all are NaN
+            out[s : s + block] = best
+        return out.reshape(batch)
 
     def value_at(self, field: str, p_world: npt.ArrayLike) -> np.ndarray:
         """A per-voxel field (e.g. ``"reachability"``) at points ``(..., 3)`` [m]; 0 outside the grid."""
@@ -148,7 +211,13 @@ class _Grid:
             reached = np.moveaxis(self.reachability > 0, a, 0).reshape(self.shape[a], -1).sum(axis=1)
             layer = int(np.argmax(reached))
         else:
-            layer = int(np.floor((float(at) - self.origin[a]) / self.voxel))
+            try:
+                at_m = float(at)
+            except (TypeError, ValueError):
+                raise OptionError(f"at must be a coordinate [m] or None, got {at!r}") from None
+            if not math.isfinite(at_m):
+                raise OptionError(f"at must be a finite coordinate [m], got {at!r}")
+            layer = int(np.clip(np.floor((at_m - self.origin[a]) / self.voxel), -1, self.shape[a]))
             if not 0 <= layer < self.shape[a]:
                 lo, hi = self.origin[a], self.origin[a] + self.shape[a] * self.voxel
                 raise OptionError(f"at={at} m is outside the grid along {axis}: [{lo:.3f}, {hi:.3f}) m")
@@ -172,9 +241,19 @@ class _Grid:
         ax.set_aspect("equal")
         return ax
 
-    def plot_scatter(self, field: str = "reachability", ax: Axes | None = None, max_points: int = 20000) -> Axes:
+    def plot_scatter(
+        self, field: str = "reachability", ax: Axes | None = None, max_points: int = 20000, cutaway: bool = True
+    ) -> Axes:
         """A 3-D scatter of the reached voxel centres coloured by ``field`` (at most ``max_points``, a seeded
         random subset beyond that).
+
+        Args:
+            field: A per-voxel field (see ``fields``).
+            ax: 3-D axes to draw in (default: a new figure).
+            max_points: The most voxels drawn, >= 1.
+            cutaway: Leave out the quarter of the grid facing the default view (``x`` above and ``y`` below the
+                grid's centre, the reach centre), so that the inside shows on the two cut faces; otherwise the
+                outer shell, where a map is thinnest, hides everything within it.
 
         Returns:
             The 3-D axes.
@@ -182,21 +261,30 @@ class _Grid:
         import matplotlib.pyplot as plt
 
         validation.choice(field, "field", self.fields)
+        max_points = positive_int(max_points, "max_points")
+        values = np.asarray(getattr(self, field), dtype=float).reshape(-1)
         reached = np.flatnonzero(self.reachability.reshape(-1) > 0)
+        limits = (values[reached].min(), values[reached].max()) if reached.size else (0.0, 1.0)  # before the cut
+        p = self.centres().reshape(-1, 3)
+        if cutaway:
+            middle = self.origin + 0.5 * np.array(self.shape) * self.voxel
+            reached = reached[~((p[reached, 0] > middle[0]) & (p[reached, 1] < middle[1]))]
         if reached.size > max_points:  # a seeded random subset: every k-th in flat order drew stripes
             keep = np.random.default_rng(0).choice(reached.size, max_points, replace=False)
             reached = reached[np.sort(keep)]
-        p = self.centres().reshape(-1, 3)[reached]
-        values = np.asarray(getattr(self, field), dtype=float).reshape(-1)[reached]
         if ax is None:
             fig = plt.figure(figsize=(6, 5))
             ax = fig.add_subplot(projection="3d")
-        sc = ax.scatter(p[:, 0], p[:, 1], p[:, 2], c=values, s=4, cmap="viridis", depthshade=False)
+        sc = ax.scatter(
+            *p[reached].T, c=values[reached], s=4, cmap="viridis", depthshade=False, vmin=limits[0], vmax=limits[1]
+        )
         ax.figure.colorbar(sc, ax=ax, label=field, shrink=0.7, pad=0.12)  # clear of the z label
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
         ax.set_zlabel("z [m]")
-        ax.set_title(f"{self._name()}: {field}\n({reached.size} voxels shown)")
+        cut = ", a quarter cut away" if cutaway else ""
+        ax.set_title(f"{self._name()}: {field}\n({reached.size} voxels shown{cut})")
+        ax.set_aspect("equal")
         return ax
 
 
@@ -250,6 +338,10 @@ class CapabilityMap(_Saved, _Grid):
     max_inverse_condition: np.ndarray
     pair_voxels: np.ndarray
     pair_manipulability: np.ndarray
+
+    def pair_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """``pair_voxels`` ``(R,)`` and ``pair_manipulability`` ``(R, D)`` (float16; NaN where not reached)."""
+        return self.pair_voxels, self.pair_manipulability
 
     @property
     def pair_count(self) -> int:
@@ -308,8 +400,9 @@ class ReachabilityMap(_Saved, _Grid):
         robot, origin, voxel, shape, directions, seed: As for :class:`CapabilityMap`.
         attempted: ``shape + (D,)`` bool, the poses given to IK (the others were pruned as out of reach).
         success: ``shape + (D,)`` bool, IK converged (within its tolerances).
-        manipulability: ``shape + (D,)``, manipulability of the unit-free task Jacobian at the IK answer;
-            0 where it failed.
+        manipulability: ``shape + (D,)``, manipulability of the unit-free task Jacobian at the IK answer:
+            the best over the verified closed-form solutions where the closed form solved the pose, else at
+            the DLS's answer (see :func:`reachability_map`); 0 where IK failed.
         reachability: ``shape``, the fraction of the D orientations solved in the voxel.
         seconds: Wall time of the IK [s].
 
@@ -337,6 +430,13 @@ class ReachabilityMap(_Saved, _Grid):
     def max_manipulability(self) -> np.ndarray:
         """``shape``: the largest manipulability over each voxel's orientations (0 where none was solved)."""
         return self.manipulability.max(axis=-1)
+
+    def pair_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The voxels with a solved pose ``(R,)`` and their poses' ``manipulability`` ``(R, D)``, NaN where IK
+        failed or the pose was not attempted."""
+        success = self.success.reshape(-1, self.directions)
+        voxels = np.flatnonzero(success.any(axis=-1))
+        return voxels, np.where(success[voxels], self.manipulability.reshape(-1, self.directions)[voxels], np.nan)
 
     def poses(self) -> np.ndarray:
         """Every pose of the grid, ``shape + (D, 4, 4)`` ``T_world_tool``."""
@@ -367,14 +467,18 @@ class BasePlacement(_Saved):
         positions: ``(nx, ny, 3)`` candidate base positions in the world [m] (a grid in x, y at the base's
             height).
         yaws: ``(Y,)`` candidate rotations of the base about the world z axis [rad].
-        reached: ``(nx, ny, Y)`` int64, targets whose (voxel, direction) cell the capability map reached.
-        score: ``(nx, ny, Y)``, the sum over targets of the best manipulability of their cells (0 for
-            an unreached one).
+        reached: ``(nx, ny, Y)`` int64, the map's estimate: targets with a reached cell of the map near them
+            (:meth:`CapabilityMap.near_quality_at`).
+        score: ``(nx, ny, Y)``, the sum over those targets of the best manipulability of the near cells.
         targets: ``(K, 4, 4)`` ``T_world_target``, poses of ``link``.
-        best: ``(top, 4, 4)`` the best ``T_world_base``, most targets reached first, then highest score.
-        best_reached: ``(top,)`` int64 targets reached by each.
-        best_score: ``(top,)`` their scores.
-        seconds: Wall time of the scoring [s] (without the capability map).
+        best: ``(top, 4, 4)`` the best ``T_world_base``: most targets reached by IK first, then highest score.
+        best_reached: ``(top,)`` int64 targets IK reaches from each (checked by ``robot.fk``).
+        best_score: ``(top,)`` their map scores.
+        best_success: ``(top, K)`` bool, which targets IK reaches from each.
+        best_q: ``(top, K, n)`` the IK answers [rad, m]: joint values of the robot at base ``best[i]``
+            (``robot.with_base(best[i])``) that put ``link`` at target k where ``best_success[i, k]``.
+        verified: How many candidates were solved by IK (the best by the map's estimate).
+        seconds: Wall time of the scoring and the IK [s] (without building the default map).
     """
 
     kind: ClassVar[str] = "placement"
@@ -389,51 +493,75 @@ class BasePlacement(_Saved):
     best: np.ndarray
     best_reached: np.ndarray
     best_score: np.ndarray
+    best_success: np.ndarray
+    best_q: np.ndarray
+    verified: int
     seconds: float
 
     def plot(self, ax: Axes | None = None) -> Axes:
-        """The score over the candidate positions (best yaw at each), the targets and the best base.
+        """The map's score over the candidate positions (best yaw at each), the targets and the best base.
 
         The colour is ``reached + score / (K · max score)`` so that reaching more targets always ranks
-        higher, and the score breaks ties.
+        higher, and the score breaks ties; the best base (by IK) is a circle with an arrow along its x axis.
 
         Returns:
             The axes.
         """
+        import matplotlib.patheffects as pe
         import matplotlib.pyplot as plt
 
         K = self.targets.shape[0]
         top = float(self.score.max()) if self.score.size and self.score.max() > 0 else 1.0
-        value = (self.reached + self.score / (K * top + 1e-300) * 0.999).max(axis=-1)
+        value = (self.reached + self.score / (K * top) * 0.999).max(axis=-1)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 5))
         x, y = self.positions[:, 0, 0], self.positions[0, :, 1]
         step_x = x[1] - x[0] if x.size > 1 else 1.0
         step_y = y[1] - y[0] if y.size > 1 else 1.0
         extent = (x[0] - step_x / 2, x[-1] + step_x / 2, y[0] - step_y / 2, y[-1] + step_y / 2)
-        im = ax.imshow(value.T, origin="lower", extent=extent, cmap="magma", interpolation="nearest")
-        ax.figure.colorbar(im, ax=ax, label="targets reached (+ quality)")
-        ax.plot(self.targets[:, 0, 3], self.targets[:, 1, 3], "c*", ms=12, label="targets")
-        ax.plot(self.best[0, 0, 3], self.best[0, 1, 3], "wo", ms=9, mec="k", label="best base")
+        im = ax.imshow(
+            value.T, origin="lower", extent=extent, cmap="magma", interpolation="nearest", vmin=0.0, vmax=K + 1.0
+        )
+        bar = ax.figure.colorbar(im, ax=ax, label="targets reached by the map (+ quality)")
+        bar.set_ticks(np.arange(K + 1) if K <= 10 else np.linspace(0, K, 6).round())
+        outline = [pe.withStroke(linewidth=3, foreground="k")]
+        ax.plot(self.targets[:, 0, 3], self.targets[:, 1, 3], "c*", ms=12, mec="k", label="targets")
+        bx, by = self.best[0, 0, 3], self.best[0, 1, 3]
+        ax.plot(bx, by, "wo", ms=9, mec="k", label="best base (IK)")
         arrow = 0.08 * max(extent[1] - extent[0], extent[3] - extent[2])  # the best base's x axis
         ax.annotate(
             "",
-            xy=(self.best[0, 0, 3] + arrow * self.best[0, 0, 0], self.best[0, 1, 3] + arrow * self.best[0, 1, 0]),
-            xytext=(self.best[0, 0, 3], self.best[0, 1, 3]),
-            arrowprops={"arrowstyle": "->", "color": "w", "lw": 1.5},
+            xy=(bx + arrow * self.best[0, 0, 0], by + arrow * self.best[0, 1, 0]),
+            xytext=(bx, by),
+            arrowprops={"arrowstyle": "-|>", "color": "w", "lw": 1.8, "path_effects": outline},
         )
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
         ax.set_title(
-            f"{self.robot} ({self.link}): base placement\n{int(self.best_reached[0])}/{K} targets at best; "
-            "best yaw per cell"
+            f"{self.robot} ({self.link}): base placement, best yaw per cell\n"
+            f"best base: {int(self.best_reached[0])}/{K} targets by IK"
         )
         ax.set_aspect("equal")
         return ax
 
 
 _KINDS = {cls.kind: cls for cls in (CapabilityMap, ReachabilityMap, BasePlacement)}
+
+
+def check_map(value: Any, kind: type, name: str, robot: str, link: str) -> Any:
+    """``value`` if it is None or a map of type ``kind`` of robot ``robot`` (its name) and frame ``link``;
+    an OptionError naming the argument ``name`` and what came otherwise."""
+    if value is None:
+        return None
+    if not isinstance(value, kind):
+        raise OptionError(f"{name} must be a {kind.__name__} or None, got {type(value).__name__}")
+    value = cast(Any, value)  # a map (isinstance above narrows to the bare type)
+    if value.robot != robot:
+        raise OptionError(f"{name} is a map of {value.robot!r}, not of {robot!r}")
+    if value.link != link:
+        raise OptionError(f"{name} is a map of frame {value.link!r}, not of {link!r}")
+    return value
 
 
 def load_map(path: str) -> CapabilityMap | ReachabilityMap | BasePlacement:

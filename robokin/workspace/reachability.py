@@ -14,6 +14,7 @@ one short DLS attempt instead of all of its restarts.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from ..measures import manipulability
 from ..singularity import scaled_jacobian
 from .capability import capability_map
 from .engines import reduce_by_key, resolve_engine
-from .maps import CapabilityMap, ReachabilityMap
+from .maps import CapabilityMap, ReachabilityMap, check_map
 from .sampling import (
     check_seed,
     chunk_rng,
@@ -41,7 +42,7 @@ from .sampling import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["DEFAULT_IK_OPTIONS", "METHODS", "PARAMETER_GRID", "POSE_CHUNK", "reachability_map"]
+__all__ = ["DEFAULT_IK_OPTIONS", "MAX_POSES", "METHODS", "PARAMETER_GRID", "POSE_CHUNK", "reachability_map"]
 
 Method = Literal["auto", "analytic", "dls"]
 METHODS: tuple[str, ...] = ("auto", "analytic", "dls")
@@ -57,6 +58,11 @@ POSE_CHUNK = 4096
 # the closed form's 8-value sweep left 3520 unsolved): 2 / 4 / 8 restarts solve 430 / 441 / 445 of them in
 # 0.83 / 1.14 / 1.76 s; a pose of the planar 3R arm well inside its workspace needs 3.
 DEFAULT_IK_OPTIONS = ik.IKOptions(max_restarts=4)
+
+# The most grid poses (voxels x directions) of a reachability map: it stores them densely (attempted, success:
+# 1 byte each; manipulability: 8 bytes), so 10⁸ poses are ~1 GB, with its temporaries ~2 GB. The Panda at
+# 5 cm x 50 has 3.4·10⁶, at 2 cm x 50 4.9·10⁷; at 2 cm x 288 it would have 2.8·10⁸.
+MAX_POSES = 10**8
 
 # Values of a 7-joint arm's parameter joint swept by the closed form (evenly over its range, as
 # :func:`robokin.ik.solve_all` does); the poses whose solutions all lie between them go to the DLS.
@@ -109,51 +115,27 @@ class ReachabilityJob:
         T[:, 3, 3] = 1.0
         return T
 
-    def closed_form_answers(self, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The closed-form answer ``(M, n)`` of each pose ``(M, 4, 4)`` and whether it has one ``(M,)``.
-
-        The answer is the valid solution of :func:`robokin.ik.solve_all` (a sweep of :data:`PARAMETER_GRID`
-        values of a 7-joint arm's parameter joint) nearest the middle of the joint ranges (the start
-        :func:`robokin.ik.solve` uses without ``q0``), checked again by ``robot.fk`` against the IK options'
-        tolerances, as :func:`robokin.ik.solve` checks every answer.
-        """
-        robot = self.robot
-        sols = ik.solve_all(robot, T, grid=PARAMETER_GRID)  # (a 6-joint arm has no parameter: grid unused)
-        lo, hi = robot.limits.T
-        middle = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi), 0.0)
-        dist = np.where(sols.valid, np.abs(np.nan_to_num(sols.q) - middle).sum(-1), np.inf)  # (M, k)
-        pick = np.argmin(dist, axis=-1)
-        rows = np.arange(T.shape[0])
-        q = np.nan_to_num(sols.q[rows, pick])
-        found = np.isfinite(dist[rows, pick])
-        error = spatial.pose_error(T, robot.fk(q))  # (M, 6)
-        tol_p = ik.position_tolerance(robot, self.options)
-        found &= np.linalg.norm(error[:, :3], axis=-1) <= tol_p
-        found &= np.linalg.norm(error[:, 3:], axis=-1) <= self.options.rotation_tolerance
-        return q, found
-
     def answers(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Base chunk ``c``'s pose ids ``(M,)``, IK answers ``q`` ``(M, n)`` and ``success`` ``(M,)`` (each
-        answer checked by ``robot.fk``; ``q`` of a pose not solved is the DLS's closest, or zeros)."""
+        """Base chunk ``c``'s pose ids ``(M,)``, IK answers ``q`` ``(M, n)`` and ``success`` ``(M,)`` (see
+        :func:`solve_poses`; ``q`` of a pose not solved is the DLS's closest, or zeros)."""
         ids = self.pose_ids[c * self.base : (c + 1) * self.base]
-        T = self.poses(ids)
-        q = np.zeros((ids.size, self.robot.n))
-        success = np.zeros(ids.size, bool)
-        if self.closed_form:
-            q, success = self.closed_form_answers(T)
-        rest = np.flatnonzero(~success)
-        if self.dls and rest.size:
-            seed = chunk_rng(self.seed, c)
-            result = ik.solve(self.robot, T[rest], options=self.options, seed=seed, method="dls", link=self.link)
-            q[rest] = result.q
-            success[rest] = np.asarray(result.success, dtype=bool)
+        q, success = solve_poses(
+            self.robot,
+            self.poses(ids),
+            self.link,
+            self.options,
+            chunk_rng(self.seed, c),
+            closed_form=self.closed_form,
+            dls=self.dls,
+        )
         return ids, q, success
 
     def chunk(self, c: int) -> dict[str, np.ndarray]:
         ids, q, success = self.answers(c)
-        # The measure is the answer's, as it is: at a pose where every solution is singular (some axis-aligned
-        # grid poses are) it is 0 exactly, where DLS reports the small positive value of an answer within its
-        # tolerance of the singular one.
+        # The measure is the answer's, as it is: the best of the closed-form solutions (best_closed_form), else
+        # the DLS's one answer. At a pose where every solution is singular (some axis-aligned grid poses are) it
+        # is 0 exactly, where DLS reports the small positive value of an answer within its tolerance of the
+        # singular one.
         measure = np.zeros(ids.size)
         if success.any():
             measure[success] = manipulability(scaled_jacobian(self.robot, q[success], link=self.link))
@@ -174,6 +156,73 @@ class ReachabilityJob:
             {"success": (cat["success"], np.logical_or), "manipulability": (cat["manipulability"], np.maximum)},
         )
         return {"pose": out["key"], "success": out["success"], "manipulability": out["manipulability"]}
+
+
+def measure_squared(J: np.ndarray) -> np.ndarray:
+    """The square of the manipulability of ``J`` ``(..., k, n)``: ``det(J Jᵀ)`` (``det(Jᵀ J)`` for a tall J).
+
+    Ranks solutions by the manipulability (the product of the singular values, whose square it is) at a tenth
+    of the cost of their SVD; the map records the SVD's value at the solution it picks.
+    """
+    G = J @ J.mT if J.shape[-2] <= J.shape[-1] else J.mT @ J
+    return np.linalg.det(G)
+
+
+def best_closed_form(robot: Robot, T: np.ndarray, link: str, options: ik.IKOptions) -> tuple[np.ndarray, np.ndarray]:
+    """The closed-form answer ``(M, n)`` of each pose ``(M, 4, 4)`` of maximal measure, and whether it has one ``(M,)``.
+
+    Every valid solution of :func:`robokin.ik.solve_all` (a 7-joint arm's parameter joint swept over
+    :data:`PARAMETER_GRID` values of its range) is checked again by ``robot.fk`` against the IK options'
+    tolerances, as :func:`robokin.ik.solve` checks every answer; of those verified, the answer is the one
+    whose unit-free task Jacobian (:func:`robokin.singularity.scaled_jacobian`) has the largest
+    manipulability (ties: the first in ``solve_all``'s order).
+    """
+    sols = ik.solve_all(robot, T, grid=PARAMETER_GRID)  # (a 6-joint arm has no parameter: grid unused)
+    pose, slot = np.nonzero(sols.valid)  # every valid solution, pose-major
+    Q = np.asarray(sols.q[pose, slot])  # (S, n)
+    error = spatial.pose_error(T[pose], robot.fk(Q))  # (S, 6)
+    ok = np.linalg.norm(error[:, :3], axis=-1) <= ik.position_tolerance(robot, options)
+    ok &= np.linalg.norm(error[:, 3:], axis=-1) <= options.rotation_tolerance
+    pose, Q = pose[ok], Q[ok]
+    q = np.zeros((T.shape[0], robot.n))
+    found = np.zeros(T.shape[0], bool)
+    if pose.size:
+        rank = measure_squared(scaled_jacobian(robot, Q, link=link))  # (S,)
+        order = np.lexsort((-rank, pose))  # per pose, the largest measure first (stable: ties in slot order)
+        first = order[np.r_[True, pose[order][1:] != pose[order][:-1]]]
+        q[pose[first]] = Q[first]
+        found[pose[first]] = True
+    return q, found
+
+
+def solve_poses(
+    robot: Robot,
+    T: np.ndarray,
+    link: str,
+    options: ik.IKOptions,
+    rng: np.random.Generator,
+    *,
+    closed_form: bool,
+    dls: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """IK of poses ``T`` ``(M, 4, 4)`` of ``link`` as a map solves them: answers ``q`` ``(M, n)`` and
+    ``success`` ``(M,)``.
+
+    With ``closed_form`` (see :func:`closed_form_applies`) first :func:`best_closed_form`; then, with
+    ``dls``, the damped least squares of :func:`robokin.ik.solve` (``method="dls"``, ``options``, restarts
+    from ``rng``) for the poses still unsolved. Every success is checked by ``robot.fk`` against the
+    tolerances of ``options``; ``q`` of a pose not solved is the DLS's closest, or zeros.
+    """
+    q = np.zeros((T.shape[0], robot.n))
+    success = np.zeros(T.shape[0], bool)
+    if closed_form:
+        q, success = best_closed_form(robot, T, link, options)
+    rest = np.flatnonzero(~success)
+    if dls and rest.size:
+        result = ik.solve(robot, T[rest], options=options, seed=rng, method="dls", link=link)
+        q[rest] = result.q
+        success[rest] = np.asarray(result.success, dtype=bool)
+    return q, success
 
 
 # Voxels per block of the pruning lookups (27 neighbours each): bounds its temporaries to ~20 MB.
@@ -259,6 +308,13 @@ def reachability_job(
     # the grid and reach ball of capability_map's rule: a serial robot's tool keeps the robot's own grid
     grid_link = None if robot.serial and link == robot.default_link else link
     origin, shape = grid(robot, voxel, grid_link)
+    poses = math.prod(shape) * directions
+    if poses > MAX_POSES:
+        raise OptionError(
+            f"voxel={voxel} m and directions={directions} give {math.prod(shape):.3g} voxels x {directions} = "
+            f"{poses:.3g} grid poses for {robot.name!r}; a reachability map holds at most {MAX_POSES:.0e} (stored "
+            "densely, ~10 bytes each): choose a larger voxel or fewer directions"
+        )
     partition = sphere_partition(directions)
     centre, radius = reach(robot, grid_link)
     p = origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel
@@ -269,6 +325,8 @@ def reachability_job(
             robot, samples=prune_samples, voxel=voxel, directions=directions, link=link, seed=seed, engine=engine
         )
     keep = sampled_pairs(capability, p[voxels], partition.centres)  # (V, D)
+    if not any(options.weights[3:]):  # a position-only task: every orientation of a reached voxel is the same task
+        keep[:] = keep.any(axis=1, keepdims=True)
     v, d = np.nonzero(keep)
     pose_ids = voxels[v] * directions + d  # sorted: row-major over (voxel, direction)
     return ReachabilityJob(
@@ -305,7 +363,8 @@ def reachability_map(
     Pruning before IK: a pose is attempted only if its voxel's centre is inside the reach ball and the
     capability map (``capability``, or one of ``prune_samples`` samples on this grid) reached its direction
     cell or an adjacent one, in its voxel or in one of the 26 neighbours (a sampled map under-covers the thin
-    boundary of the workspace; the neighbourhoods make up for it, see :func:`sampled_pairs`). The other poses
+    boundary of the workspace; the neighbourhoods make up for it, see :func:`sampled_pairs`); for a
+    position-only task (``options.weights`` free the rotation) every direction of a voxel kept. The other poses
     count as not reached (``attempted`` is False there).
 
     How a pose is solved (``method``), like :func:`robokin.ik.solve`'s ``method``:
@@ -313,14 +372,19 @@ def reachability_map(
     - ``"auto"`` (default): where ``link`` is the tool of a serial arm with an analytic family
       (:func:`robokin.ik.analytic_family`) and ``options`` ask for the full pose without velocity limits,
       every closed-form solution (:func:`robokin.ik.solve_all`; a 7-joint arm's parameter joint at
-      :data:`PARAMETER_GRID` values over its range), the answer being the valid one nearest the middle of
-      the joint ranges; the poses it leaves unsolved (a 7-joint arm's solutions may lie between the swept
-      values), and every pose of any other arm or frame, by the damped least squares of
-      :func:`robokin.ik.solve` (``method="dls"``, ``options``). Every answer is checked by ``robot.fk``
-      against the tolerances of ``options``.
+      :data:`PARAMETER_GRID` values over its range), each checked by ``robot.fk`` against the tolerances of
+      ``options``; the answer is the verified one of largest manipulability (:func:`best_closed_form`). The
+      poses it leaves unsolved (a 7-joint arm's solutions may lie between the swept values), and every pose
+      of any other arm or frame, by the damped least squares of :func:`robokin.ik.solve` (``method="dls"``,
+      ``options``), whose one answer is checked by ``robot.fk`` likewise.
     - ``"analytic"``: the closed form only (faster; a 7-joint arm's poses solvable only between the swept
       parameter values count as not reached).
     - ``"dls"``: the damped least squares only.
+
+    The measure recorded per pose (``manipulability``) is the manipulability (product of the singular values)
+    of the unit-free task Jacobian ``[v/L; ω] J`` (:func:`robokin.singularity.scaled_jacobian`) at the
+    answer: the best over the verified closed-form solutions where the closed form solved the pose (for a
+    7-joint arm, the best over the swept parameter values), else at the DLS's answer.
 
     Args:
         robot: The robot.
@@ -344,7 +408,7 @@ def reachability_map(
 
     Raises:
         OptionError: bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link``, ``method``
-            or engine.
+            or engine; a grid of more than :data:`MAX_POSES` poses.
         NoAnalyticSolutionError: ``method="analytic"`` where the closed form does not apply (the message says
             why).
     """
@@ -355,12 +419,7 @@ def reachability_map(
     options = DEFAULT_IK_OPTIONS if options is None else options
     if not isinstance(options, ik.IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
-    if capability is not None and not isinstance(capability, CapabilityMap):
-        raise OptionError(f"capability must be a CapabilityMap or None, got {type(capability).__name__}")
-    if capability is not None and capability.robot != robot.name:
-        raise OptionError(f"capability is a map of {capability.robot!r}, not of {robot.name!r}")
-    if capability is not None and capability.link != link:
-        raise OptionError(f"capability is a map of frame {capability.link!r}, not of {link!r}")
+    capability = check_map(capability, CapabilityMap, "capability", robot.name, link)
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
     engine = resolve_engine(engine)

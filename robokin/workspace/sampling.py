@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BASE_CHUNK",
+    "MAX_DIRECTIONS",
     "MAX_VOXELS",
     "SpherePartition",
     "chunk_rng",
@@ -43,6 +44,10 @@ BASE_CHUNK = 2**15
 
 # The largest grid accepted: its dense per-voxel arrays (four of 8 bytes) stay below ~6 GB.
 MAX_VOXELS = 200_000_000
+
+# The most approach-direction cells: 2²⁰ cells are 0.2° across (centres 24 MB); far beyond any map's use, and
+# a count past it would build a partition of gigabytes before any map could refuse it.
+MAX_DIRECTIONS = 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,9 +109,14 @@ def sphere_partition(count: int) -> SpherePartition:
         The partition.
 
     Raises:
-        OptionError: ``count`` is not an integer >= 1.
+        OptionError: ``count`` is not an integer >= 1, or exceeds :data:`MAX_DIRECTIONS`.
     """
     count = positive_int(count, "directions")
+    if count > MAX_DIRECTIONS:
+        raise OptionError(
+            f"directions must be at most {MAX_DIRECTIONS} (cells {math.degrees(math.sqrt(4 * math.pi / MAX_DIRECTIONS)):.2f}° "
+            f"across), got {count}"
+        )
     if count == 1:
         zones = [1]
     elif count == 2:
