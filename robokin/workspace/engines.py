@@ -358,7 +358,9 @@ class DaskEngine:
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))
         client = self.client
         bar = _Progress(job.label, len(groups), self.progress)
-        [job_future] = client.scatter([job], broadcast=True)
+        # a fresh key per run (hash=False): a content-hashed key is shared with the previous map of the same job,
+        # whose release can still be in flight and would drop this scatter (tasks then fail with lost dependencies)
+        [job_future] = client.scatter([job], broadcast=True, hash=False)
         tree = MergeTree(lambda *summaries: client.submit(merge_task, job_future, *summaries, pure=False), self.fan_in)
         # each task first learns from the latest finished summaries
         recent: list[Any] = []
