@@ -8,6 +8,7 @@ what was expected and what came.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -237,8 +238,15 @@ def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
     arr = real_array(T, name, "(..., 4, 4)")
     if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
         raise ShapeError(f"{name} must have shape (..., 4, 4), got shape {arr.shape}")
-    require_finite(arr, name)
-    if arr.size and _rigid_deviation(arr) > RIGID_TOL:  # the fast check; the slow one only to name the bad one
+    if arr.shape == (4, 4):  # one transform: its checks on Python floats (NumPy calls on 16 numbers cost more)
+        rows = arr.tolist()
+        if not all(map(math.isfinite, rows[0] + rows[1] + rows[2] + rows[3])):
+            require_finite(arr, name)  # (raises, naming the first bad entry)
+        deviation = _rigid_deviation_one(rows)
+    else:
+        require_finite(arr, name)
+        deviation = _rigid_deviation(arr) if arr.size else 0.0
+    if deviation > RIGID_TOL:  # the fast check; the slow one only to name the bad one
         last = np.abs(arr[..., 3, :] - _LAST_ROW).max(axis=-1)
         _check_rotations(
             arr[..., :3, :3],
@@ -284,22 +292,32 @@ def _rigid_deviation(arr: np.ndarray) -> float:
     (a dozen NumPy calls on 16 numbers cost more than the arithmetic).
     """
     if arr.shape == (4, 4):
-        (a, b, c, _), (d, e, f, _), (g, h, i, _), last = arr.tolist()
-        cols = ((a, d, g), (b, e, h), (c, f, i))  # the columns of R: RᵀR[x, y] = cols[x]·cols[y]
-        dev = max(abs(last[0]), abs(last[1]), abs(last[2]), abs(last[3] - 1.0))
-        dev = max(dev, abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) - 1.0))
-        for x in range(3):
-            u = cols[x]
-            for y in range(x, 3):
-                v = cols[y]
-                dev = max(dev, abs(u[0] * v[0] + u[1] * v[1] + u[2] * v[2] - (1.0 if x == y else 0.0)))
-        return dev
+        return _rigid_deviation_one(arr.tolist())
     C = arr.reshape(-1, 16).T.copy().reshape(4, 4, -1)  # (4, 4, N), contiguous
     R = C[:3, :3]
     G = (R[:, :, None] * R[:, None, :]).sum(axis=0)  # (3, 3, N): RᵀR
     det = (R.reshape(9, -1)[_DET_INDEX].prod(axis=1) * _DET_SIGN[:, None]).sum(axis=0)
     return float(
         max(np.abs(G - _EYE3[:, :, None]).max(), np.abs(det - 1.0).max(), np.abs(C[3] - _LAST_ROW[:, None]).max())
+    )
+
+
+def _rigid_deviation_one(rows: list[list[float]]) -> float:
+    """:func:`_rigid_deviation` of one transform given by its rows (``T.tolist()``), on floats."""
+    (a, b, c, _), (d, e, f, _), (g, h, i, _), last = rows
+    # RᵀR from the columns of R (its upper triangle), det R by cofactors along the first row.
+    return max(
+        abs(last[0]),
+        abs(last[1]),
+        abs(last[2]),
+        abs(last[3] - 1.0),
+        abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) - 1.0),
+        abs(a * a + d * d + g * g - 1.0),
+        abs(a * b + d * e + g * h),
+        abs(a * c + d * f + g * i),
+        abs(b * b + e * e + h * h - 1.0),
+        abs(b * c + e * f + h * i),
+        abs(c * c + f * f + i * i - 1.0),
     )
 
 

@@ -170,6 +170,9 @@ def test_solve_one_target_equals_a_batch_of_one(name):
             batch = ik.solve(robot, T[i][None], None if start is None else start[None])
             assert one.q.shape == (robot.n,) and one.success.shape == ()
             _same_result(one, batch)
+            for field in ("q", "success", "position_error", "iterations", "inverse_condition", "near_singularity"):
+                value = getattr(one, field)
+                assert value.dtype == getattr(batch, field).dtype and not value.flags.writeable, field
 
 
 def test_solve_one_target_declines_where_the_general_path_does_more():
@@ -286,6 +289,12 @@ def test_float_pose_and_jacobian_equal_the_kernels(name):
     assert analytic.scalar_arm(robokin.load("panda")) is None  # a 7-joint arm: no float kernel
 
 
+def _within_limits(robot: robokin.Robot, rng: np.random.Generator, count: int) -> np.ndarray:
+    """``(count, n)`` random configurations within the limits (and within two turns) [rad]."""
+    lo, hi = robot.limits.T
+    return rng.uniform(np.maximum(lo, -2 * np.pi), np.minimum(hi, 2 * np.pi), (count, robot.n))
+
+
 def test_nearest_turns_one_equals_nearest_turns():
     """The one-target path's float version, for configurations within the limits (its candidates)."""
     rng = np.random.default_rng(21)
@@ -293,10 +302,86 @@ def test_nearest_turns_one_equals_nearest_turns():
         robot = robokin.load(name)
         facts = solve_ik._facts(robot)
         lo, hi = robot.limits.T
-        q = rng.uniform(np.maximum(lo, -2 * np.pi), np.minimum(hi, 2 * np.pi), (300, 6))
+        q = _within_limits(robot, rng, 300)
         ref = rng.uniform(-8.0, 8.0, (300, 6))
         ref[:20] = q[:20] + np.pi  # ties half a turn away
         want = solve_ik.nearest_turns(q, ref, facts.revolute, lo, hi)
         for k in range(q.shape[0]):
             got = solve_ik.nearest_turns_one(q[k].tolist(), ref[k].tolist(), facts.turning)
             np.testing.assert_array_equal(got, want[k])
+
+
+@pytest.mark.parametrize("name", ARMS)
+def test_float_kernel_fk_equals_path_fk(name):
+    """The verification's fk of up to 8 candidates is robot.fk's product kernel (to rounding)."""
+    robot = robokin.load(name)
+    arm = analytic.scalar_arm(robot)
+    assert arm.K is not None  # (the fast product, not the path_fk fallback)
+    rng = np.random.default_rng(22)
+    for k in range(1, 9):
+        q = rng.uniform(-7.0, 7.0, (k, 6))
+        want = robokin.kinematics.path_fk(robot.link_path(None), q)
+        got = arm.fk(q.tolist())
+        assert got.shape == (k, 4, 4)
+        assert np.abs(got - want).max() <= 1e-15 * max(1.0, robot.characteristic_length)
+        np.testing.assert_allclose(got, robot.fk(q), rtol=0, atol=1e-14 * max(1.0, robot.characteristic_length))
+
+
+def _nearest_sequential(rows, ref, turning):
+    """The definition: every row moved by nearest_turns_one, the first least Σ|q − ref| (summed in joint order)."""
+    best, best_dist = None, np.inf
+    for q in rows:
+        moved = solve_ik.nearest_turns_one(list(q), list(ref), turning)
+        dist = 0.0
+        for a, b in zip(moved, ref):
+            dist += abs(a - b)
+        if dist < best_dist:
+            best, best_dist = moved, dist
+    return best
+
+
+def test_nearest_one_is_the_first_nearest_after_the_turns():
+    rng = np.random.default_rng(23)
+    for name in ARMS:
+        robot = robokin.load(name)
+        turning = solve_ik._facts(robot).turning
+        for trial in range(300):
+            rows = _within_limits(robot, rng, int(rng.integers(1, 9)))
+            ref = _within_limits(robot, rng, 1)[0] * 1.3
+            if trial % 5 == 0:  # ties: the same row twice, and two rows equally far from ref
+                rows = np.concatenate([rows, rows[:1]])
+            if trial % 7 == 0:
+                ref = rows[0].copy()
+            got = solve_ik.nearest_one(rows.tolist(), ref.tolist(), turning)
+            assert got == _nearest_sequential(rows.tolist(), ref.tolist(), turning), (name, trial)
+
+
+def test_nearest_turn_shortcut_equals_the_loop_at_its_edges():
+    """nearest_turns_one takes the turn nearest ref at once when it is within π − 0.1 and the numbers are below
+    1e6; at that edge, at half turns and beyond that range it equals the vectorized nearest_turns (the loop)."""
+    rng = np.random.default_rng(24)
+    revolute = np.ones(6, dtype=bool)
+    lower = np.array([-np.inf, -7.0, -20.0, -3e6, -np.inf, 0.5])
+    upper = np.array([np.inf, 7.0, 20.0, 3e6, np.inf, 12.0])
+    turning = tuple((i, float(lower[i]), float(upper[i])) for i in range(6))
+    q = rng.uniform(-np.pi, np.pi, (2000, 6))
+    q[:, 5] = rng.uniform(0.5, 12.0, 2000)
+    edge = np.pi - 0.1 + rng.uniform(-1e-9, 1e-9, (2000, 6)) * rng.choice([0.0, 1.0], (2000, 6))
+    ref = q + edge * rng.choice([-1.0, 1.0], (2000, 6)) + 2 * np.pi * rng.integers(-3, 4, (2000, 6))
+    ref[:200] = q[:200] + np.pi  # half turns
+    ref[200:300, 3] = rng.uniform(-2.9e6, 2.9e6, 100)  # beyond the shortcut's range
+    ref[300:400, 4] = rng.uniform(-1e12, 1e12, 100)  # unlimited joint, huge ref
+    want = solve_ik.nearest_turns(q, ref, revolute, lower, upper)
+    for k in range(q.shape[0]):
+        got = solve_ik.nearest_turns_one(q[k].tolist(), ref[k].tolist(), turning)
+        np.testing.assert_array_equal(got, want[k])
+
+
+def test_one_transform_names_its_first_non_finite_entry():
+    T = np.eye(4)
+    T[2, 3] = np.inf
+    with pytest.raises(ShapeError, match=r"T_target must be finite; found inf at index \(2, 3\)"):
+        ik.solve(robokin.load("ur5"), T)
+    T[2, 3], T[1, 0] = 0.0, np.nan
+    with pytest.raises(ShapeError, match=r"T must be finite; found nan at index \(1, 0\)"):
+        validation.transforms(T)

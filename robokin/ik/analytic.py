@@ -965,11 +965,11 @@ def solve_validated(
     batch = T.shape[:-2]
     if T.size == 16 and q_param is None and family.exact and family.parameter_joint is None:
         if family.name in closed_form.LEAN_FAMILIES:  # one target: its algebra on floats
-            one = _scalar_arm(robot, family, g, L).solve(T.reshape(4, 4))
+            one = _scalar_arm(robot, family, g, L).solutions(T.reshape(4, 4))
             if one is not None:  # (None: a target beyond its range, or an answer to polish: the batched path)
                 if batch == () and not wraps:
-                    return IKSolutions(*one, family)
-                q, valid, pe, re = one
+                    return IKSolutions(*one, family)  # type: ignore[arg-type]  # (lists: made read-only arrays)
+                q, valid, pe, re = (np.array(x) for x in one)
                 lower, upper = robot.limits.T
                 revolute = np.asarray(robot.serial_chain.revolute)
                 return _solutions(

@@ -200,6 +200,13 @@ class ScalarArm:
         if path.chain is None:
             raise ValueError("the tool's path has no moving joint")  # internal: a lean family's arm is a chain
         self.C = [[tuple(row) for row in Ci[:3]] for Ci in np.asarray(path.chain.C, dtype=float).tolist()]
+        # The chain's joint matrices M_i = cos q_i K_cos[i] + sin q_i K_sin[i] + K_one[i] (kinematics' product
+        # kernel) for the verification of up to 8 candidates; a path that is not q itself, or with a prismatic
+        # joint, uses path_fk.
+        chain = path.chain
+        self.K = (
+            (chain.K_cos, chain.K_sin, chain.K_one) if path.identity and list(chain.revolute) == [True] * 6 else None
+        )
         self.tol = tolerances
         self.turns = [(i, float(lower[i]), float(upper[i]), t) for i, t in enumerate(turns) if t is not None]
         self.h = tuple(_axis(K[f"M{i + 1}"]) for i in range(6))
@@ -426,11 +433,32 @@ class ScalarArm:
             ``robokin.ik.analytic``'s lean path; or None when the batched path must run (a target beyond
             :data:`HUGE`, or an answer to polish).
         """
-        (a, b, c, x), (d, e, f, y), (g, h, i, z), _ = T.tolist()
-        if max(abs(x), abs(y), abs(z)) > HUGE:
+        one = self.solutions(T)
+        if one is None:
             return None
-        Q, candidate = self._within_limits(self.solve_angles(*self._target(T)))
-        return self._verified(np.array(Q), candidate, T)
+        q, valid, pe, re = one
+        return np.array(q), np.array(valid), np.array(pe), np.array(re)
+
+    def solutions(self, T: np.ndarray) -> tuple[list[list[float]], list[bool], list[float], list[float]] | None:
+        """:meth:`solve` as Python lists (8 slots each): what ``ik.solve``'s one-target path reads."""
+        rows = T.tolist()
+        if max(abs(rows[0][3]), abs(rows[1][3]), abs(rows[2][3])) > HUGE:
+            return None
+        Q, candidate = self._within_limits(self.solve_angles(*self._target(rows)))
+        return self._verified(Q, candidate, T)
+
+    def fk(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+        """``T_world_tool`` ``(k, 4, 4)`` of the configurations ``rows`` (k × 6 [rad]): the product kernel of
+        ``robot.fk`` (:func:`robokin.kinematics.path_fk` for fewer than its ``SMALL_BATCH`` rows), its joint
+        matrices ``M_i = cos q_i K_cos[i] + sin q_i K_sin[i] + K_one[i]`` multiplied in its balanced tree
+        ``((M0 M1)(M2 M3))(M4 M5)`` without its general loop (tested equal to ``path_fk``)."""
+        if self.K is None:
+            return path_fk(self.path, np.array(rows, dtype=float))
+        K_cos, K_sin, K_one = self.K
+        q = np.array(rows, dtype=float)[:, :, None, None]  # (k, 6, 1, 1)
+        M = np.cos(q) * K_cos + np.sin(q) * K_sin + K_one  # (k, 6, 4, 4)
+        P = M[:, 0::2] @ M[:, 1::2]  # (k, 3, 4, 4)
+        return P[:, 0] @ P[:, 1] @ P[:, 2]
 
     def pose_and_jacobian(self, q: Sequence[float]) -> tuple[list[list[float]], list[list[float]]]:
         """The tool's pose (its top rows ``[R p]``, 3 × 4) and world Jacobian (6 × 6, rows ``[v; ω]``) of ONE
@@ -490,9 +518,9 @@ class ScalarArm:
                         break
         return later
 
-    def _target(self, T: np.ndarray) -> tuple[tuple[Vec, Vec, Vec], Vec]:
-        """``Rt = R R0ᵀ`` (rows) and ``p`` [m] of the solved chain for the target ``T`` ``(4, 4)``."""
-        (a, b, c, x), (d, e, f, y), (g, h, i, z), _ = T.tolist()
+    def _target(self, rows: list[list[float]]) -> tuple[tuple[Vec, Vec, Vec], Vec]:
+        """``Rt = R R0ᵀ`` (rows) and ``p`` [m] of the solved chain for the target's rows ``T.tolist()``."""
+        (a, b, c, x), (d, e, f, y), (g, h, i, z), _ = rows
         if self.reversed:  # the chain from the tool to the base: T⁻¹ = [Rᵀ, −Rᵀ p]
             R: tuple[Vec, Vec, Vec] = ((a, d, g), (b, e, h), (c, f, i))
             p = (-(a * x + d * y + g * z), -(b * x + e * y + h * z), -(c * x + f * y + i * z))
@@ -529,15 +557,15 @@ class ScalarArm:
         return Q, candidate
 
     def _verified(
-        self, Q: np.ndarray, candidate: list[bool], T: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        self, Q: list[list[float]], candidate: list[bool], T: np.ndarray
+    ) -> tuple[list[list[float]], list[bool], list[float], list[float]] | None:
         """Errors of the candidates by the chain's fk, the valid slots without repeats; None to polish."""
         tol = self.tol
         inf = math.inf
         pe, re, valid = [inf] * 8, [inf] * 8, [False] * 8
         idx = [k for k in range(8) if candidate[k]]
         if idx:
-            D = path_fk(self.path, Q[idx])[:, :3] - T[:3]  # (k, 3, 4): the chain's own fk against the target
+            D = self.fk([Q[k] for k in idx])[:, :3] - T[:3]  # (k, 3, 4): the chain's own fk against the target
             D *= D
             ok: list[int] = []
             for k, squares in zip(idx, D.sum(axis=1).tolist()):
@@ -549,8 +577,7 @@ class ScalarArm:
                     ok.append(k)
                 elif e_p < tol.polish_position and e_r < tol.polish_rotation:
                     return None  # lost digits near a singularity: the batched path polishes it
-            rows = Q.tolist()
-            later = self.repeats([rows[k] for k in ok])
+            later = self.repeats([Q[k] for k in ok])
             for n_, k in enumerate(ok):
                 valid[k] = n_ not in later
-        return Q, np.array(valid), np.array(pe), np.array(re)
+        return Q, valid, pe, re

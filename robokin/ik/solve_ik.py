@@ -7,7 +7,7 @@ import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -126,7 +126,7 @@ def solve(
             if batch == ():  # one target: the common case without the batch machinery, else the general path
                 one = closed_form_one(robot, facts, T, q_start[0], prefer_q0, options, tol_p)
                 if one is not None:
-                    return _result(robot, facts, options, tol_p, T2, one.solution, batch, name, one.checked)
+                    return result_one(one, tol_p, options)
             solution = solve_closed_form(robot, T2, q_start, prefer_q0, q0, options, seed, tol_p, method)
         if solution is None:
             problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
@@ -634,25 +634,17 @@ def _result(
     solution: Solution,
     batch: tuple[int, ...],
     link: str,
-    checked: Checked | None = None,
 ) -> IKResult:
-    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q
-    (or with ``checked``: the pose and inverse condition number that :func:`closed_form_one` computed at it)."""
+    """The :class:`IKResult`: errors and success verified with ``robot.fk(q, link=link)`` at the returned q."""
     n = robot.n
     q = solution.q
-    if checked is None:
-        T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
-        position_error, rotation_error, ok = verify(
-            T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
-        )
-    else:  # the full pose (equal weights): verify's errors and check, computed by closed_form_one
-        position_error, rotation_error = checked.position_error, checked.rotation_error
-        ok = (position_error <= tol_p) & (rotation_error <= options.rotation_tolerance)
+    T_q = kinematics.fk(robot, q, link=link)  # (M, 4, 4): robot.fk, the very function a user checks with
+    position_error, rotation_error, ok = verify(
+        T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
+    )
     success = solution.converged & ok
     # The singularity report at the answer: σ_min/σ_max of the unit-free task Jacobian [v/L; ω].
-    if checked is not None:
-        cmin = checked.inverse_condition
-    elif q.shape[0]:
+    if q.shape[0]:
         rows, scale = facts.condition(robot, link)
         if rows.size:
             sv = np.linalg.svd(solution.J[:, rows] * scale, compute_uv=False)  # (M, k)
@@ -794,28 +786,21 @@ def solve_closed_form(
     return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J)
 
 
-@dataclass(frozen=True, eq=False)
-class Checked:
-    """What :func:`closed_form_one` computed at its answer ``q`` ``(1, n)`` for :func:`_result`.
+class OneAnswer(NamedTuple):
+    """:func:`closed_form_one`'s answer on floats, for :func:`result_one`.
 
     Attributes:
-        position_error: ``(1,)`` ``‖p* − p(q)‖`` [m] of the tool's pose at q by the chain's fk (the kernel of
+        q: The solution [rad] (n floats).
+        position_error: ``‖p* − p(q)‖`` [m] of the tool's pose at q by the chain's fk (the kernel of
             ``robot.fk``, here from the same pass as the Jacobian), as :func:`verify` computes it.
-        rotation_error: ``(1,)`` ``‖log(R* R(q)ᵀ)‖`` [rad], likewise.
-        inverse_condition: ``(1,)`` σ_min/σ_max of the unit-free task Jacobian at q.
+        rotation_error: ``‖log(R* R(q)ᵀ)‖`` [rad], likewise.
+        inverse_condition: σ_min/σ_max of the unit-free task Jacobian at q.
     """
 
-    position_error: np.ndarray
-    rotation_error: np.ndarray
-    inverse_condition: np.ndarray
-
-
-@dataclass(frozen=True, eq=False)
-class OneSolution:
-    """:func:`closed_form_one`'s answer: the solver's :class:`~robokin.ik.solver.Solution` and its checks."""
-
-    solution: Solution
-    checked: Checked
+    q: list[float]
+    position_error: float
+    rotation_error: float
+    inverse_condition: float
 
 
 def closed_form_one(
@@ -826,7 +811,7 @@ def closed_form_one(
     prefer_q0: bool,
     options: IKOptions,
     tol_p: float,
-) -> OneSolution | None:
+) -> OneAnswer | None:
     """:func:`solve_closed_form` for ONE target on its common path: the valid analytic solution nearest ``ref``.
 
     The same answer as :func:`solve_closed_form` with a batch of one (tested), without the batch machinery:
@@ -848,38 +833,47 @@ def closed_form_one(
         tol_p: The position tolerance [m].
 
     Returns:
-        The solution ``(1, n)`` with its Jacobian, the pose at it and its inverse condition number; or None.
+        The solution with its errors and inverse condition number (floats), or None.
     """
     arm = scalar_arm(robot)
     if arm is None or len(set(options.weights)) != 1:
         return None
     if tol_p < POSITION_TOLERANCE or options.rotation_tolerance < ROTATION_TOLERANCE:
         return None
-    one = arm.solve(T)  # (None: a target beyond its range, or an answer to polish: the general path)
+    one = arm.solutions(T)  # (None: a target beyond its range, or an answer to polish: the general path)
     if one is None:
         return None
-    rows = [q for q, ok in zip(one[0].tolist(), one[1].tolist()) if ok]
+    rows = [q for q, ok in zip(one[0], one[1]) if ok]
     if not rows:
         return None
     r = ref.tolist()
-    best, best_dist = rows[0], math.inf
-    for q in rows:
-        q = nearest_turns_one(q, r, facts.turning)
-        dist = sum(abs(a - b) for a, b in zip(q, r))
-        if dist < best_dist:
-            best, best_dist = q, dist
+    best = nearest_one(rows, r, facts.turning)
     rows_J, scale = facts.condition(robot, None)
     if rows_J.size != 6 or not arm.path.identity:  # (the general path's report)
         return None
     T_q, J_rows = arm.pose_and_jacobian(best)  # the chain's fk and Jacobian at the answer, on floats
-    J = np.array([J_rows])  # (1, 6, n)
-    cmin = inverse_condition_from_singular_values(np.linalg.svd(J * scale, compute_uv=False))
-    if prefer_q0 and cmin[0] < CONTINUUM_CONDITION and best != r:
+    sv = np.linalg.svd(np.array(J_rows) * scale, compute_uv=False)  # (6,)
+    cmin = float(inverse_condition_from_singular_values(sv))
+    if prefer_q0 and cmin < CONTINUUM_CONDITION and best != r:
         return None  # at an exact singularity the solutions form a continuum: the general path's local solve
-    zero = np.zeros(1, dtype=int)
-    solution = Solution(q=np.array([best]), converged=np.ones(1, dtype=bool), iterations=zero, restarts=zero, J=J)
-    pe, re = pose_error_one(T, T_q)
-    return OneSolution(solution, Checked(np.array([pe]), np.array([re]), cmin))
+    return OneAnswer(best, *pose_error_one(T, T_q), cmin)
+
+
+def result_one(one: OneAnswer, tol_p: float, options: IKOptions) -> IKResult:
+    """:func:`_result` of :func:`closed_form_one`'s answer (one target, no batch axes): success is verify's
+    check of its errors (the full pose, equal weights), near_singularity its inverse condition's."""
+    q, pe, re, cmin = one
+    fields: dict[str, Any] = {  # (IKResult makes each a read-only array of its own: float64, bool or int)
+        "q": q,
+        "success": pe <= tol_p and re <= options.rotation_tolerance,
+        "position_error": pe,
+        "rotation_error": re,
+        "iterations": 0,
+        "restarts": 0,
+        "inverse_condition": cmin,
+        "near_singularity": cmin < options.singularity_threshold,
+    }
+    return IKResult(**fields)
 
 
 def pose_error_one(T_target: np.ndarray, T_q: Sequence[Sequence[float]]) -> tuple[float, float]:
@@ -899,6 +893,8 @@ def pose_error_one(T_target: np.ndarray, T_q: Sequence[Sequence[float]]) -> tupl
 
 
 _TWO_PI = 2.0 * math.pi
+_SURE = math.pi - 0.1  # [rad] a turn nearer r than this is the nearest, whatever the rounding ...
+_SURE_RANGE = 1e6  # [rad] ... of angles below this (ulp(2e6) ≈ 5e-10)
 
 
 def nearest_turns_one(q: list[float], ref: list[float], turning: tuple[tuple[int, float, float], ...]) -> list[float]:
@@ -907,15 +903,52 @@ def nearest_turns_one(q: list[float], ref: list[float], turning: tuple[tuple[int
     turns to the value within the limits nearest ``ref``, the first nearest of ``q, m, m − 1, m + 1`` turns;
     the other joints have one value within their limits, their own (``q`` is changed in place and returned)."""
     for i, lo, hi in turning:
-        x, r = q[i], ref[i]
-        m = round((r - x) / _TWO_PI)
-        out, d_out = x, abs(x - r)  # (x is within the limits)
-        for shift in (m, m - 1, m + 1):
-            c = x + _TWO_PI * shift
-            if lo <= c <= hi and abs(c - r) < d_out:
-                out, d_out = c, abs(c - r)
-        q[i] = out
+        q[i] = _nearest_turn(q[i], ref[i], lo, hi)
     return q
+
+
+def nearest_one(
+    rows: list[list[float]], ref: list[float], turning: tuple[tuple[int, float, float], ...]
+) -> list[float]:
+    """The first of ``rows`` (configurations within the limits, n floats [rad] each) nearest ``ref`` in
+    ``Σ |q − ref|`` after :func:`nearest_turns_one`, returned moved by those turns: the choice of
+    :func:`solve_closed_form` (:func:`nearest_turns`, then the first least distance) on floats.
+
+    A row stops being summed (and turned) once its distance so far reaches the least one: the sum can only
+    grow (its terms are >= 0 and float addition is monotone), so that row cannot be the first nearest."""
+    turns = {i: (lo, hi) for i, lo, hi in turning}
+    best, best_dist = rows[0], math.inf
+    for q in rows:
+        moved = list(q)
+        dist = 0.0
+        for i, r in enumerate(ref):
+            x = q[i]
+            limits = turns.get(i)
+            if limits is not None:
+                x = moved[i] = _nearest_turn(x, r, *limits)
+            dist += abs(x - r)
+            if dist >= best_dist:
+                break
+        else:
+            best, best_dist = moved, dist
+    return best
+
+
+def _nearest_turn(x: float, r: float, lo: float, hi: float) -> float:
+    """One joint of :func:`nearest_turns_one`: ``x`` (within ``[lo, hi]``) moved by the whole turns that keep it
+    within its limits nearest ``r``, the first nearest of ``x, m, m − 1, m + 1`` turns (m: the turns nearest)."""
+    m = round((r - x) / _TWO_PI)
+    c = x + _TWO_PI * m
+    if abs(c - r) < _SURE and lo <= c <= hi and abs(r) < _SURE_RANGE and abs(x) < _SURE_RANGE:
+        # m turns leave x within π − 0.1 of r: x itself (when m != 0) and m ± 1 turns are more than π + 0.1
+        # away, far beyond the rounding of numbers below 1e6, so the loop below would take c (m = 0: c is x).
+        return c
+    out, d_out = x, abs(x - r)
+    for shift in (m, m - 1, m + 1):
+        c = x + _TWO_PI * shift
+        if lo <= c <= hi and abs(c - r) < d_out:
+            out, d_out = c, abs(c - r)
+    return out
 
 
 def _errors(robot: Robot, T2: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
