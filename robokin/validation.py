@@ -204,7 +204,8 @@ def output_array(out: Any, name: str, shape: tuple[int, ...], *inputs: np.ndarra
         raise ShapeError(f"{name} must be {expected}, got shape {out.shape}")
     if not out.flags.writeable:
         raise ShapeError(f"{name} must be {expected}, got a read-only array")
-    if any(stride == 0 and size > 1 for stride, size in zip(out.strides, out.shape)):
+    # (an empty array has zero strides in NumPy 2 and no entry to share a place)
+    if out.size and any(stride == 0 and size > 1 for stride, size in zip(out.strides, out.shape)):
         raise ShapeError(
             f"{name} must be {expected} with one place per entry, got strides {out.strides} (a broadcast view)"
         )

@@ -399,6 +399,17 @@ def test_fk_all_out_refuses_what_cannot_receive_the_result():
         robot.fk_all(np.zeros(3), out=np.empty((F, 4, 4)))
 
 
+@pytest.mark.parametrize("batch", [(0,), (2, 0), (0, 3)])
+def test_fk_all_out_of_an_empty_batch(batch):
+    # NumPy gives an empty array zero strides: that is no broadcast view, there is no entry to share a place
+    robot = two_arm()
+    F = len(robot.frame_names)
+    out = np.empty(batch + (F, 4, 4))
+    assert robot.fk_all(np.zeros(batch + (robot.n,)), out=out) is out
+    with pytest.raises(ShapeError, match=rf"^out must be .* of shape \(0, {F}, 4, 4\), got shape \(1,"):
+        robot.fk_all(np.zeros((0, robot.n)), out=np.empty((1, F, 4, 4)))
+
+
 def test_fk_all_out_still_refuses_poses_beyond_the_largest_float():
     robot = every_step_kind()
     q = random_q(robot, np.random.default_rng(46), (4,))

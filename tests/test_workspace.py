@@ -1113,7 +1113,11 @@ def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
         ({"voxel": 0.0}, "voxel must be a positive finite length"),
         ({"voxel": float("nan")}, "voxel must be a positive finite length"),
         ({"voxel": 1e-4}, "choose a larger voxel"),
+        ({"voxel": 1e-300}, r"gives a grid of about .*e\+300³ voxels .* choose a larger voxel"),  # not OverflowError
+        ({"voxel": 5e-324}, r"gives a grid of about inf³ voxels .* choose a larger voxel"),
         ({"directions": 0}, "directions must be an integer >= 1"),
+        ({"directions": 10**9}, r"^directions must be an integer from 1 to 65536, got 1000000000$"),  # was 24 GB
+        ({"directions": 2**16 + 1}, r"^directions must be an integer from 1 to 65536, got 65537$"),
         ({"seed": -1}, "seed must be an integer >= 0"),
         ({"link": "hand"}, "link must be a frame of robot .annulus2r."),
         ({"engine": "bogus"}, "engine must be None or 'process'"),
@@ -1194,7 +1198,7 @@ def test_hostile_inputs_get_our_own_errors_before_any_work(planar, wrist, wrist_
     panda = robokin.load("panda")
     with pytest.raises(OptionError, match=r"9.7e\+05 voxels x 288 = 2.79e\+08 grid poses for 'panda'.* at most 1e\+08"):
         workspace.reachability_map(panda, voxel=0.02, directions=288)
-    with pytest.raises(OptionError, match="directions must be at most 1048576"):
+    with pytest.raises(OptionError, match="directions must be an integer from 1 to 65536, got 1000000000"):
         workspace.capability_map(planar, samples=100, directions=10**9)
     with pytest.raises(OptionError, match="27 voxels x 1000000000 = 2.7e\\+10 grid poses"):
         workspace.reachability_map(planar, voxel=1.0, directions=10**9)

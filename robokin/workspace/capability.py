@@ -974,8 +974,8 @@ def capability_map(
         A :class:`~.maps.CapabilityMap`.
 
     Raises:
-        OptionError: a non-positive ``samples``, ``voxel`` or ``directions``, a bad ``seed``, ``link`` not
-            not a frame of the robot (or None on a robot with several end effectors), an unknown engine, or a
+        OptionError: a non-positive ``samples``, ``voxel`` or ``directions``, ``directions`` above
+            :data:`~.sampling.MAX_DIRECTIONS`, a bad ``seed``, ``link`` not a frame of the robot (or None on a robot with several end effectors), an unknown engine, or a
             Dask engine without dask installed.
     """
     job = capability_job(robot, samples, voxel, directions, seed, link)

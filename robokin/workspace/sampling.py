@@ -45,9 +45,10 @@ BASE_CHUNK = 2**15
 # The largest grid accepted: its dense per-voxel arrays (four of 8 bytes) stay below ~6 GB.
 MAX_VOXELS = 200_000_000
 
-# The most approach-direction cells: 2²⁰ cells are 0.2° across (centres 24 MB); far beyond any map's use, and
-# a count past it would build a partition of gigabytes before any map could refuse it.
-MAX_DIRECTIONS = 2**20
+# The most approach-direction cells accepted: cells about 0.9° across, finer than a map's samples fill. A map's
+# (voxel, direction) tables grow with the count (2 bytes a cell), and its packed pair keys ``voxel · D +
+# direction`` must fit in 48 bits (MAX_VOXELS · MAX_DIRECTIONS < 2⁴⁸).
+MAX_DIRECTIONS = 2**16
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,14 +110,11 @@ def sphere_partition(count: int) -> SpherePartition:
         The partition.
 
     Raises:
-        OptionError: ``count`` is not an integer >= 1, or exceeds :data:`MAX_DIRECTIONS`.
+        OptionError: ``count`` is not an integer from 1 to :data:`MAX_DIRECTIONS`.
     """
     count = positive_int(count, "directions")
     if count > MAX_DIRECTIONS:
-        raise OptionError(
-            f"directions must be at most {MAX_DIRECTIONS} (cells {math.degrees(math.sqrt(4 * math.pi / MAX_DIRECTIONS)):.2f}° "
-            f"across), got {count}"
-        )
+        raise OptionError(f"directions must be an integer from 1 to {MAX_DIRECTIONS}, got {count}")
     if count == 1:
         zones = [1]
     elif count == 2:
@@ -250,6 +248,11 @@ def grid(robot: Robot, voxel: float, link: str | None = None) -> tuple[np.ndarra
     centre, radius = reach(robot, link)
     # An odd number of voxels per side, at least 2·radius: the reach centre is a voxel centre, so a planar
     # arm's plane runs through the middle of a layer of voxels, never along a boundary between two.
+    if not radius / voxel < 1e6:  # far too fine (possibly inf voxels per side): said before any integer of it
+        raise OptionError(
+            f"voxel={voxel} m gives a grid of about {2.0 * radius / voxel:.3g}³ voxels for {robot.name!r} "
+            f"(reach {radius:.3f} m); at most {MAX_VOXELS:.0e} are allowed: choose a larger voxel"
+        )
     side = 2 * math.ceil(radius / voxel - 0.5 - 1e-9) + 1
     if side**3 > MAX_VOXELS:
         raise OptionError(
