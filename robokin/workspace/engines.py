@@ -221,12 +221,12 @@ def merge_task(job: Any, *summaries: Any) -> Any:
 
 
 class MergeTree:
-    """A k-ary tree of merge tasks, built as the summaries arrive (a binary counter in base ``fan_in``).
+    """A ``fan_in``-ary tree of merge tasks, built as the summaries arrive (like a counter in base ``fan_in``).
 
     Each level holds fewer than ``fan_in`` summaries (futures) waiting for siblings; the ``fan_in``-th
     arrival at a level is merged by one task whose summary goes one level up. So every summary is merged at
-    most ``⌈log_fan_in(tasks)⌉`` times, at most ``fan_in - 1`` summaries wait per level, and the client holds
-    only futures. Which summaries meet in a merge does not change the result: the merge is exact (integer
+    most ``⌊log_fan_in(tasks)⌋ + 2`` times (the last two by :meth:`root`), at most ``fan_in - 1`` summaries
+    wait per level, and the client holds only futures. Which summaries meet in a merge does not change the result: the merge is exact (integer
     sums, maxima, unions) and independent of order and grouping.
 
     Args:
