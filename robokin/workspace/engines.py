@@ -358,7 +358,9 @@ class DaskEngine:
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))
         client = self.client
         bar = _Progress(job.label, len(groups), self.progress)
-        [job_future] = client.scatter([job], broadcast=True)
+        # a fresh key (hash=False): a job equal to one just run would otherwise get the key Dask is still releasing,
+        # and scattering it again hung (seen with the same job run twice in a row)
+        [job_future] = client.scatter([job], broadcast=True, hash=False)
         tree = MergeTree(lambda *summaries: client.submit(merge_task, job_future, *summaries, pure=False), self.fan_in)
         # each task first learns from the latest finished summaries
         recent: list[Any] = []
