@@ -831,10 +831,10 @@ class CapabilityJob:
                 key = s["pairs"] >> np.uint64(16)
                 at = (position[(key // np.uint64(D)).astype(np.intp)], (key % np.uint64(D)).astype(np.intp))
                 rows[at] = np.maximum(rows[at], (s["pairs"] & np.uint64(0xFFFF)).astype(np.uint16))
-        reached = np.flatnonzero(rows)  # row-major: sorted by voxel · D + direction, as the packed pairs are
-        if DENSE_ROWS * reached.size > cells:
+        if DENSE_ROWS * np.count_nonzero(rows) > cells:
             out["rows"] = rows
         else:
+            reached = np.flatnonzero(rows)  # row-major: sorted by voxel · D + direction, as the packed pairs are
             key = (voxel[reached // D] * D + reached % D).astype(np.uint64)
             out["pairs"] = (key << np.uint64(16)) | rows.reshape(-1)[reached].astype(np.uint64)
         return out

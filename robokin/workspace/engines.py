@@ -221,12 +221,12 @@ def merge_task(job: Any, *summaries: Any) -> Any:
 
 
 class MergeTree:
-    """A k-ary tree of merge tasks, built as the summaries arrive (a binary counter in base ``fan_in``).
+    """A ``fan_in``-ary tree of merge tasks, built as the summaries arrive (like a counter in base ``fan_in``).
 
     Each level holds fewer than ``fan_in`` summaries (futures) waiting for siblings; the ``fan_in``-th
     arrival at a level is merged by one task whose summary goes one level up. So every summary is merged at
-    most ``⌈log_fan_in(tasks)⌉`` times, at most ``fan_in - 1`` summaries wait per level, and the client holds
-    only futures. Which summaries meet in a merge does not change the result: the merge is exact (integer
+    most ``⌊log_fan_in(tasks)⌋ + 2`` times (the last two by :meth:`root`), at most ``fan_in - 1`` summaries
+    wait per level, and the client holds only futures. Which summaries meet in a merge does not change the result: the merge is exact (integer
     sums, maxima, unions) and independent of order and grouping.
 
     Args:
@@ -358,8 +358,8 @@ class DaskEngine:
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))
         client = self.client
         bar = _Progress(job.label, len(groups), self.progress)
-        # a fresh key per run (hash=False): a content-hashed key is shared with the previous map of the same job,
-        # whose release can still be in flight and would drop this scatter (tasks then fail with lost dependencies)
+        # a fresh key (hash=False): a job equal to one just run would otherwise get the key Dask is still releasing,
+        # and scattering it again hung (seen with the same job run twice in a row)
         [job_future] = client.scatter([job], broadcast=True, hash=False)
         tree = MergeTree(lambda *summaries: client.submit(merge_task, job_future, *summaries, pure=False), self.fan_in)
         # each task first learns from the latest finished summaries
