@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "RIGID_TOL",
     "ROW_NAMES",
+    "SNAP_TOL",
     "broadcast_batch",
     "choice",
     "finite_result",
@@ -44,6 +45,10 @@ __all__ = [
 
 # Rigid-transform check: |RᵀR - I| and |det R - 1| below this, last row exactly [0, 0, 0, 1] within it.
 RIGID_TOL = 1e-6
+# transforms(snap=True): a rotation block off orthonormal by more than this (but within RIGID_TOL, e.g. a pose
+# stored in float32 or printed to 7 digits) is replaced by its nearest rotation; no joint angles reach a
+# non-rotation, and an IK answer is verified to 1e-9 rad only against a true rotation.
+SNAP_TOL = 1e-12
 _EYE3 = np.eye(3)
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
 # det of a 3×3 (flattened row-major): Σ sign(σ) R[0, σ0] R[1, σ1] R[2, σ2] over the six permutations σ.
@@ -234,8 +239,14 @@ def broadcast_batch(*named: tuple[str, np.ndarray, int]) -> tuple[int, ...]:
         raise ShapeError(f"the batch shapes of {listing} do not broadcast (leading axes must match or be 1)") from None
 
 
-def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
-    """``T`` as float ``(..., 4, 4)`` rigid transforms; ShapeError / ConventionError otherwise."""
+def transforms(T: npt.ArrayLike, name: str = "T", *, snap: bool = False) -> np.ndarray:
+    """``T`` as float ``(..., 4, 4)`` rigid transforms; ShapeError / ConventionError otherwise.
+
+    With ``snap``, when some rotation block deviates from orthonormal by more than :data:`SNAP_TOL`
+    (``|RᵀR − I|``, ``|det R − 1|``; accepted up to :data:`RIGID_TOL`), every rotation block is replaced by its
+    nearest rotation (``U Vᵀ`` of its SVD, the polar factor) and the last row by exactly ``[0, 0, 0, 1]``, in
+    a copy; positions are kept. Transforms already orthonormal to ``SNAP_TOL`` come back as given.
+    """
     arr = real_array(T, name, "(..., 4, 4)")
     if arr.ndim < 2 or arr.shape[-2:] != (4, 4):
         raise ShapeError(f"{name} must have shape (..., 4, 4), got shape {arr.shape}")
@@ -256,7 +267,20 @@ def transforms(T: npt.ArrayLike, name: str = "T") -> np.ndarray:
             "a rigid transform: the rotation block must be",
             " and the last row [0, 0, 0, 1]",
         )
+    if snap and deviation > SNAP_TOL:
+        arr = _nearest_rigid(arr)
     return arr
+
+
+def _nearest_rigid(arr: np.ndarray) -> np.ndarray:
+    """A copy of the near-rigid ``arr`` ``(..., 4, 4)`` with each rotation block replaced by its polar factor
+    ``U Vᵀ`` (the nearest rotation in the Frobenius norm; det +1 as ``det R`` is within RIGID_TOL of 1) and the
+    last row by ``[0, 0, 0, 1]``."""
+    out = np.array(arr, dtype=float)
+    U, _, Vt = np.linalg.svd(out[..., :3, :3])
+    out[..., :3, :3] = U @ Vt
+    out[..., 3, :] = _LAST_ROW
+    return out
 
 
 def rotations(R: npt.ArrayLike, name: str = "R") -> np.ndarray:

@@ -544,3 +544,31 @@ def test_three_parallel_axes_pointing_opposite_ways(signs, wrist):
     for i in range(20):  # one target at a time: the float path of robokin.ik.closed_form_single
         one = ik.solve_all(robot, T[i])
         assert ((_same_mod_turn(one.q, q[i]) < 1e-7) & one.valid).any()
+
+
+@pytest.mark.parametrize("name", ["ur5", "puma560", "panda"])
+def test_a_near_rotation_target_is_solved_at_its_nearest_rotation(name):
+    """A pose stored in float32, or with its rotation scaled by 1 + 1e-7, is accepted (within RIGID_TOL) and
+    must be solved: at the nearest rotation (scipy's polar decomposition, an independent one), not refused by
+    the 1e-9 rad verification against a matrix that no joint angles reach."""
+    from scipy.linalg import polar
+
+    robot = robokin.load(name)
+    rng = np.random.default_rng(11)
+    q = rng.uniform(*robot.limits.T * 0.8, (4, robot.n))
+    exact = robot.fk(q)
+    for T in (exact.astype(np.float32), exact * np.r_[1 + 1e-7, 1 + 1e-7, 1 + 1e-7, 1.0][:, None]):
+        T = np.array(T, dtype=float)
+        T[:, 3] = [0.0, 0.0, 0.0, 1.0]
+        joint = ik.analytic_family(robot).parameter_joint
+        kw = {} if joint is None else {"q_param": q[:, joint]}
+        sols = ik.solve_all(robot, T, **kw)
+        assert sols.valid.any(axis=-1).all()
+        R_nearest = np.array([polar(R)[0] for R in T[:, :3, :3]])  # (4, 3, 3)
+        for i in range(len(T)):
+            got = robot.fk(sols.q[i][sols.valid[i]])
+            assert np.abs(got[:, :3, :3] - R_nearest[i]).max() <= 1e-9
+            assert np.abs(got[:, :3, 3] - T[i, :3, 3]).max() <= 1e-9
+        one = ik.solve(robot, T[0], q0=q[0])
+        assert one.success
+        assert np.abs(robot.fk(one.q)[:3, :3] - R_nearest[0]).max() <= 1e-6

@@ -921,7 +921,9 @@ def solve_all(
 
     Args:
         robot: A robot with :func:`analytic_family` ``.applies``.
-        T_world_tool: ``(4, 4)`` or ``(..., 4, 4)`` target poses of the tool in the world.
+        T_world_tool: ``(4, 4)`` or ``(..., 4, 4)`` target poses of the tool in the world. Rotation blocks
+            off orthonormal by more than ``validation.SNAP_TOL`` (accepted up to ``RIGID_TOL``, e.g. a pose
+            in float32) are solved at their nearest rotation; the errors are measured against it.
         q_param: 7-joint arms: the value [rad] of the parameter joint (``family.parameter_joint``),
             a scalar or ``(...)`` broadcast against the targets; None sweeps ``grid`` values evenly over
             its range ([−π, π) when unlimited). Must be None for a 6-joint arm.
@@ -943,7 +945,7 @@ def solve_all(
         raise NoAnalyticSolutionError(
             f"robot {robot.name!r} has no analytic IK family: {analytic_family(robot).reason}"
         )
-    T = validation.transforms(T_world_tool, "T_world_tool")
+    T = validation.transforms(T_world_tool, "T_world_tool", snap=True)
     return solve_validated(robot, T, q_param=q_param, grid=grid, wraps=wraps)
 
 

@@ -73,7 +73,8 @@ def solve(
     Args:
         robot: The robot (a serial chain or a tree).
         T_target: ``(4, 4)`` or ``(..., 4, 4)`` target poses ``T_world_link``; an empty batch gives an empty
-            result.
+            result. Rotation blocks off orthonormal by more than ``validation.SNAP_TOL`` (accepted up to
+            ``RIGID_TOL``, e.g. a pose in float32) are solved at their nearest rotation.
         q0: ``(n,)`` or ``(..., n)`` start [rad, m] (broadcast against the targets; moved into the limits
             if outside). Default: the middle of each joint's range (0 where unlimited). With
             ``options.prefer="q0"`` (default) the solution reached from q0 is returned when that start
@@ -105,7 +106,7 @@ def solve(
     validation.seed(seed)
     name = robot.resolve_link(link)
     tool = robot.chain is not None and name == robot.default_link
-    T = validation.transforms(T_target, "T_target")
+    T = validation.transforms(T_target, "T_target", snap=True)
     batch = T.shape[:-2]
     if method == "analytic" and not tool:
         raise NoAnalyticSolutionError(
