@@ -226,8 +226,8 @@ class MergeTree:
     Each level holds fewer than ``fan_in`` summaries (futures) waiting for siblings; the ``fan_in``-th
     arrival at a level is merged by one task whose summary goes one level up. So every summary is merged at
     most ``⌊log_fan_in(tasks)⌋ + 2`` times (the last two by :meth:`root`), at most ``fan_in - 1`` summaries
-    wait per level, and the client holds only futures. Which summaries meet in a merge does not change the result: the merge is exact (integer
-    sums, maxima, unions) and independent of order and grouping.
+    wait per level, and the client holds only futures. Which summaries meet in a merge does not change the
+    result: the merge is exact (integer sums, maxima, unions) and independent of order and grouping.
 
     Args:
         submit: ``submit(*summaries) -> future`` of their merge.
@@ -292,9 +292,10 @@ class DaskEngine:
     tree (:class:`MergeTree`), and only the root's summary comes to the client, which folds it into the
     job's accumulator and finishes the result. The client holds futures only: its memory is the
     accumulator's and one summary, and its CPU does not grow with the samples (it waits on completion events;
-    see below). Each task first takes in (``job.seen``) the summaries of the latest ``share`` finished
-    tasks (with 2 workers, mostly one of the other worker's), so it skips samples that cannot beat their running maxima (work saved,
-    result unchanged); merge tasks do the same with what they merge.
+    on the 10⁹-sample Panda map, 2 cm × 288, 2 workers: 21 s of client CPU against ~2200 s of the workers').
+    Each task first takes in (``job.seen``) the summaries of the latest ``share`` finished tasks (with 2
+    workers, mostly one of the other worker's), so it skips samples that cannot beat their running maxima
+    (work saved, result unchanged); merge tasks do the same with what they merge.
 
     Dask's own cost is mostly per second of wall time, not per task: an idle ``LocalCluster`` of 2 workers
     was measured at ~3 % of a core per worker and ~8 % in the client process (event loops, ticks, monitors),
