@@ -105,17 +105,7 @@ def lower(G: np.ndarray) -> list[list[np.ndarray]]:
 def gram(
     J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: np.ndarray | None
 ) -> list[list[np.ndarray]]:
-    """Lower triangle of ``A = J_s J_sᵀ`` for ``J_s = diag(row_scale) J[rows] diag(col_scale)``.
-
-    Args:
-        J: ``(6, n, N)`` Jacobians, the batch last (each row's columns contiguous over N).
-        rows: The k task rows.
-        row_scale: ``(k,)``.
-        col_scale: ``(n,)``, or None for all ones.
-
-    Returns:
-        ``A[i][j]`` ``(N,)`` for ``k > i >= j`` (views into one :func:`gram_matrix`).
-    """
+    """:func:`gram_matrix` (same arguments) as the views ``A[i][j]`` ``(N,)``, ``k > i >= j`` (:func:`lower`)."""
     return lower(gram_matrix(J, rows, row_scale, col_scale))
 
 
