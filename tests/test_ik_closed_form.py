@@ -272,6 +272,11 @@ def test_rotation_about_a_coordinate_axis_equals_rodrigues(code):
     assert plane.shape == rodrigues.shape == (3, 2, 2, 2, 1, 7)
     assert np.abs(plane - expected).max() <= 1e-15 * 8
     assert np.abs(rodrigues - expected).max() <= 1e-15 * 8
+    # inverse=True turns by −θ: the same values as passing the negated sine, to the bit on both paths.
+    for i in (1, 2):
+        back = closed_form._rot(K, i, np.cos(theta), np.sin(theta), v, inverse=True)
+        assert np.array_equal(back, closed_form._rot(K, i, np.cos(theta), -np.sin(theta), v))
+        assert np.abs(closed_form._rot(K, i, np.cos(theta), np.sin(theta), back) - v).max() <= 1e-15 * 8
 
 
 def test_slot_dedupe_equals_the_generic_dedupe():

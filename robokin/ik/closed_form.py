@@ -88,8 +88,11 @@ def _mat(G: np.ndarray, v: np.ndarray) -> np.ndarray:
     return G[:, 0] * v[0] + G[:, 1] * v[1] + G[:, 2] * v[2]
 
 
-def _rot(K: dict[str, np.ndarray], i: int, c: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``R(h_i; cos, sin) v`` ``(3, ...)`` about the axis of joint ``i`` (1-based): by Rodrigues,
+def _rot(
+    K: dict[str, np.ndarray], i: int, c: np.ndarray, s: np.ndarray, v: np.ndarray, inverse: bool = False
+) -> np.ndarray:
+    """``R(h_i; cos, sin) v`` ``(3, ...)`` about the axis of joint ``i`` (1-based), or with ``inverse``
+    ``R(h_i; cos, −sin) v`` (the sign folded into the sums: no negated copy of ``sin``): by Rodrigues,
     ``K["M<i>"] = [k kᵀ; I − k kᵀ; [k]×]``, or, an axis along a coordinate axis (``K["axes"]``, see
     :data:`AXIS_TOL`), as a plane rotation of the two other components."""
     axes = K["axes"][i - 1]
@@ -97,15 +100,19 @@ def _rot(K: dict[str, np.ndarray], i: int, c: np.ndarray, s: np.ndarray, v: np.n
     if code == 0:
         P = _mat(K[f"M{i}"], v)
         P = P.reshape((3, 3) + P.shape[1:])
-        return P[0] + c * P[1] + s * P[2]
+        return P[0] + c * P[1] + (-s if inverse else s) * P[2]
     k = abs(code) - 1
     a, b = (k + 1) % 3, (k + 2) % 3  # R(±e_k): (v_a, v_b) turned by ±θ, v_k kept
-    s = s if code > 0 else -s
     out = np.empty((3,) + np.broadcast_shapes(c.shape, s.shape, v.shape[1:]))
     np.multiply(c, v[a], out=out[a])
-    out[a] -= s * v[b]
-    np.multiply(c, v[b], out=out[b])
-    out[b] += s * v[a]
+    if (code > 0) != inverse:  # (v_a, v_b) → (c v_a − s v_b, c v_b + s v_a)
+        out[a] -= s * v[b]
+        np.multiply(c, v[b], out=out[b])
+        out[b] += s * v[a]
+    else:  # turned the other way (fl(−x) = −fl(x): the same values as with −s)
+        out[a] += s * v[b]
+        np.multiply(c, v[b], out=out[b])
+        out[b] -= s * v[a]
     out[k] = v[k]
     return out
 
@@ -425,7 +432,7 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     # q1: h2ᵀ R(h1, −q1) x = d1 (SP4; θ = −q1).
     abe = _mat(K["q1"], x)
     ct, st, ex1 = _sp4(abe[0], abe[1], K["q1_d"] - abe[2], pa)  # (2, 1, 1, N)
-    c1, s1 = ct, -st
+    c1, s1 = ct, -st  # (R(h1, −q1) = R(h1; ct, st))
     # q5: h2ᵀ R(h5, q5) h6 = (R1 h2)·(Rt h6).
     d5 = _combo(_mat(K["R1h2"], _apply(Rt, K["h6"])), c1, s1)
     a5, b5, e5 = K["q5"]
@@ -436,16 +443,16 @@ def _three_parallel(K: dict[str, np.ndarray], Rt: np.ndarray, p: np.ndarray) -> 
     U = S[:, 0] + c1 * S[:, 1] + s1 * S[:, 2]  # (6, 2, 1, 1, N)
     x6 = U[0] + c5 * U[1] - s5 * U[2]
     y6 = U[3] + c5 * U[4] - s5 * U[5]
-    c6, s6 = _unit(x6, y6)
-    s6 = -s6
+    c6, st6 = _unit(x6, y6)
+    s6 = -st6
     # θ = q2 + σ3 q3 + σ4 q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, then x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
-    w = _rot(K, 5, c5, -s5, K["v2"])
-    w = _rot(K, 6, c6, -s6, w)
+    w = _rot(K, 5, c5, s5, K["v2"], inverse=True)
+    w = _rot(K, 6, c6, st6, w)  # (R(h6, −q6) = R(h6; c6, st6))
     V = _mat(K["theta"], _apply(Rt, w))  # (6, 2, 2, 1, N)
     ct_, st_ = _unit(V[0] + c1 * V[1] + s1 * V[2], V[3] + c1 * V[4] + s1 * V[5])
     # R2(p23 + R3 p34) = R1ᵀ x − p12 − R(h2, θ)(p45 + R5 p56) =: dvec.
     tail = _rot(K, 2, ct_, st_, _combo(K["tail"], c5, s5))
-    dvec = _rot(K, 1, c1, -s1, x) - K["p12"] - tail  # (3, 2, 2, 1, N)
+    dvec = _rot(K, 1, ct, st, x) - K["p12"] - tail  # (3, 2, 2, 1, N)
     a3, b3, e3 = K["q3"]
     c3, s3, ex3, q3 = _sp4_angle(a3, b3, K["q3_d"] - 0.5 * (dvec * dvec).sum(0) - e3, pc)  # (2, 2, 2, N)
     # q2 by SP1 (u = p23 + R3 p34 → dvec about h2).
@@ -475,11 +482,11 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     sign = float(K["par23"].flat[0]) if K["par23"].size == 1 else 0.0
     if sign != 0.0:  # axes 2 ∥ 3: R3ᵀ R2ᵀ = R(h2, −(q2 + sign q3))
         (c1, s1), (c2, s2), (c3, s3) = cs
-        ay = _rot(K, 1, c1, -s1, ay)
-        ay = _rot(K, 2, c2 * c3 - sign * (s2 * s3), -(s2 * c3 + sign * (c2 * s3)), ay)
+        ay = _rot(K, 1, c1, s1, ay, inverse=True)
+        ay = _rot(K, 2, c2 * c3 - sign * (s2 * s3), s2 * c3 + sign * (c2 * s3), ay, inverse=True)
     else:
         for i, (c, s) in enumerate(cs):
-            ay = _rot(K, i + 1, c, -s, ay)
+            ay = _rot(K, i + 1, c, s, ay, inverse=True)
     ay = np.moveaxis(ay, 1, 0)  # (2, 3, a, b, 1, N)
     a, y = ay[0], ay[1]
     c45, c56, k46, n6, k1 = K["wrist"]
@@ -507,8 +514,8 @@ def _wrist(K: dict[str, np.ndarray], Rt: np.ndarray, cs: list[tuple[np.ndarray, 
     def both(x: np.ndarray, x_flipped: np.ndarray) -> np.ndarray:
         return np.concatenate([x, x_flipped], axis=-2)  # the c axis
 
-    cos = [both(c4, -c4), both(c5, c5), both(c6, -c6)]
-    sin = [both(s4, -s4), both(s5, -s5), both(s6, -s6)]
+    cos = [both(c4, -c4), c5, both(c6, -c6)]  # (q5's cosine is the same on both: size 1 on axis c)
+    sin = [both(s4, st4), both(s5, -s5), both(s6, -s6)]  # (−s4 = st4 exactly)
     angles = [both(q[0], _half_turn(q[0])), both(q[1], -q[1]), both(q[2], _half_turn(q[2]))]
     return cos, sin, ex, angles
 
@@ -611,13 +618,48 @@ def fk_program(C: np.ndarray, length: float) -> list[list[list[tuple[int, float]
     return program
 
 
-def _times(cols: list[np.ndarray], terms: list[tuple[int, float]]) -> np.ndarray | float:
+def _times(
+    cols: list[np.ndarray], signs: list[float], terms: list[tuple[int, float]]
+) -> tuple[np.ndarray | float, float]:
+    """``Σ v cols[k]`` over ``terms`` (a :func:`fk_program` column) as ``(A, σ)`` with the value ``σ A`` (``0.0``:
+    no term), for columns of values ``signs[k] cols[k]``: summed left to right as ``acc + v x``, a term with
+    ``v = ±1`` as its column itself and its sign carried, not applied (rounding is symmetric, ``fl(−a) =
+    −fl(a)``: the values are those of the plain sum, up to the sign of an exact zero)."""
     acc: np.ndarray | float = 0.0
+    sign = 1.0
     for k, v in terms:
         x = cols[k]
-        term = x if v == 1.0 else (-x if v == -1.0 else x * v)
-        acc = term if isinstance(acc, float) else acc + term
-    return acc
+        tau = signs[k] if v > 0.0 else -signs[k]
+        term = x if abs(v) == 1.0 else x * abs(v)
+        if isinstance(acc, float):
+            acc, sign = term, tau
+        else:
+            acc = acc + term if tau == sign else acc - term
+    return acc, sign
+
+
+def _poses_signed(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
+    """:func:`poses_cs` as columns ``A`` and signs ``σ`` (the column is ``σ A``: no pass spent negating)."""
+    shape = (3,) + (1,) * np.ndim(cos[0])
+    cols: list[np.ndarray] = [np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)]
+    for j in range(3):
+        cols[j][j] = 1.0
+    signs = [1.0] * 4
+    for i in range(len(program)):
+        step = program[i]
+        new = [_times(cols, signs, step[j]) for j in range(4)]
+        cols = [np.broadcast_to(np.asarray(x, dtype=float), shape) if isinstance(x, float) else x for x, _ in new]
+        signs = [sign for _, sign in new]
+        if i == len(cos):
+            break
+        # T Rz(q): x' = c x + s y, y' = c y − s x; with x = σx X, y = σy Y: x' = σx (c X ± s Y), y' = σy (c Y ∓ s X).
+        c, s = cos[i], sin[i]
+        x, y = cols[0], cols[1]
+        if signs[0] == signs[1]:
+            cols[0], cols[1] = c * x + s * y, c * y - s * x
+        else:
+            cols[0], cols[1] = c * x - s * y, c * y + s * x
+    return cols, signs
 
 
 def poses_cs(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -> list[np.ndarray]:
@@ -628,20 +670,8 @@ def poses_cs(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -> lis
     ``T Rz(q)`` mixes the first two columns (``x' = c x + s y``, ``y' = c y − s x``), then ``T C`` adds up
     the columns by the constant's non-zero entries. Equals ``robot.fk`` to rounding (tested).
     """
-    shape = (3,) + (1,) * np.ndim(cos[0])
-    cols: list[np.ndarray] = [np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)]
-    for j in range(3):
-        cols[j][j] = 1.0
-    for i in range(len(program)):
-        step = program[i]
-        new = [_times(cols, step[j]) for j in range(4)]
-        cols = [np.broadcast_to(np.asarray(x, dtype=float), shape) if isinstance(x, float) else x for x in new]
-        if i == len(cos):
-            break
-        c, s = cos[i], sin[i]
-        x, y = cols[0], cols[1]
-        cols[0], cols[1] = c * x + s * y, c * y - s * x
-    return cols
+    cols, signs = _poses_signed(program, cos, sin)
+    return [x if sign > 0.0 else -x for x, sign in zip(cols, signs)]
 
 
 def pose_errors_cs(
@@ -654,7 +684,7 @@ def pose_errors_cs(
     The differences are taken column by column and component by component, so no ``(4, 3, ..., M)`` stack of
     the pose is formed; the Frobenius form keeps full precision for small angles (the trace formula does not).
     """
-    cols = poses_cs(program, cos, sin)
+    cols, signs = _poses_signed(program, cos, sin)
     M = R.shape[0]
     lead = (1,) * (np.ndim(cols[3]) - 2)
     # The targets' columns component first and contiguous (``R`` is often a strided view of ``(M, 4, 4)``
@@ -663,8 +693,8 @@ def pose_errors_cs(
     targets = [Rc[k].reshape((3,) + lead + (M,)) for k in range(3)]
     targets.append(np.ascontiguousarray(p.T).reshape((3,) + lead + (M,)))
     sums = []
-    for col, target in zip(cols, targets):
-        d = col - target  # (3, ..., M)
+    for col, sign, target in zip(cols, signs, targets):
+        d = col - target if sign > 0.0 else col + target  # ±(the column − target), (3, ..., M)
         d *= d
         s = d[0] + d[1]
         s += d[2]
