@@ -635,16 +635,6 @@ def zeroed_pages(count: int) -> np.ndarray:
     return np.frombuffer(mmap.mmap(-1, 2 * count, flags=mmap.MAP_PRIVATE), dtype=np.uint16)
 
 
-def release_tail(table: np.ndarray, keep: int) -> None:
-    """Give the pages of a :func:`zeroed_pages` table after its first ``keep`` bytes back to the system
-    (they read as zeros again); a no-op for other arrays or where ``madvise`` is missing."""
-    buffer = table.base.obj if isinstance(table.base, memoryview) else None
-    if isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-        start = -(-keep // mmap.PAGESIZE) * mmap.PAGESIZE
-        if start < len(buffer):
-            buffer.madvise(mmap.MADV_DONTNEED, start, len(buffer) - start)
-
-
 def pair_codes(manipulability: np.ndarray) -> np.ndarray:
     """The uint64 code ``1 + bits(float16(m))`` of manipulabilities ``m >= 0`` (see
     :class:`CapabilityAccumulator`); ``+ 0.0`` turns a ``-0.0`` into ``+0.0`` first."""
@@ -653,7 +643,7 @@ def pair_codes(manipulability: np.ndarray) -> np.ndarray:
     return half.view(np.uint16).astype(np.uint64) + np.uint64(1)
 
 
-# Rows of the pair table compacted per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
+# Rows of the dense pair table read per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
 COMPACT_ROWS = 4096
 
 # A merged summary keeps its reached pairs as dense rows (2 B a cell) once more than a DENSE_ROWS-th of its
@@ -850,33 +840,43 @@ class CapabilityJob:
         acc.exact += int(summary["exact"])
 
     def finish(self, acc: CapabilityAccumulator) -> CapabilityMap:
-        """The map from the accumulator: per reached voxel, its D directions' best manipulability."""
+        """The map from the accumulator: per reached voxel, its reached directions and their best
+        manipulability (sparse, :class:`~.maps.CapabilityMap`)."""
         if acc.spent:
-            raise ValueError("finish takes the accumulator of start(), once (its pair table becomes the map's)")
+            raise ValueError("finish takes the accumulator of start(), once (its pairs become the map's)")
         D = self.partition.count
         reached = np.flatnonzero(acc.counts)
-        reachability = np.zeros(self.n_voxels)
+        per_voxel = np.zeros(reached.size, np.int64)  # reached directions of each reached voxel
         pairs = acc.merge()
-        if acc.codes is None:  # sparse: (R, D) from the pairs, NaN's bits where not reached
+        if acc.codes is None:  # sorted unique key << 16 | code, key = voxel · D + direction
             keys = pairs >> np.uint64(16)
-            row = np.searchsorted(reached, (keys // np.uint64(D)).astype(np.int64))
-            table = np.full((reached.size, D), 0xFFFF, np.uint16)
-            table[row, (keys % np.uint64(D)).astype(np.intp)] = (pairs & np.uint64(0xFFFF)).astype(np.uint16) - 1
-            reachability[reached] = np.bincount(row, minlength=reached.size) / D
-            pair_m = table.view(np.float16)
-        else:
+            voxel = keys // np.uint64(D)
+            directions = (keys - voxel * np.uint64(D)).astype(np.uint16)
+            values = ((pairs & np.uint64(0xFFFF)).astype(np.uint16) - np.uint16(1)).view(np.float16)
+            per_voxel[:] = np.bincount(voxel.astype(np.intp), minlength=self.n_voxels)[reached]
+        else:  # the dense table's rows of the reached voxels, in blocks: counted, then gathered
             codes = acc.codes.reshape(-1, D)  # (V, D)
-            # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
-            # block's sources are read before it is written), so the map's table is a view, not a copy.
+            for i in range(0, reached.size, COMPACT_ROWS):
+                per_voxel[i : i + COMPACT_ROWS] = np.count_nonzero(codes[reached[i : i + COMPACT_ROWS]], axis=1)
+            total = int(per_voxel.sum())
+            directions, codes_out = np.empty(total, np.uint16), np.empty(total, np.uint16)
+            at = 0
             for i in range(0, reached.size, COMPACT_ROWS):
                 rows = codes[reached[i : i + COMPACT_ROWS]]
-                reachability[reached[i : i + COMPACT_ROWS]] = np.count_nonzero(rows, axis=1) / D
-                rows -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
-                codes[i : i + rows.shape[0]] = rows
-            pair_m = codes[: reached.size].view(np.float16)
-            release_tail(acc.codes, pair_m.nbytes)
-        pair_m.flags.writeable = False  # the map keeps this array (no copy); the accumulator is spent
+                row, column = np.nonzero(rows)
+                directions[at : at + row.size] = column
+                codes_out[at : at + row.size] = rows[row, column]
+                at += row.size
+            codes_out -= np.uint16(1)  # the float16 bits
+            values = codes_out.view(np.float16)
+        starts = np.zeros(reached.size + 1, np.int64)
+        np.cumsum(per_voxel, out=starts[1:])
+        reachability = np.zeros(self.n_voxels)
+        reachability[reached] = per_voxel / D
         acc.codes, acc.pairs, acc.spent = None, [], True
+        for array in (acc.counts, acc.manipulability, acc.inverse_condition, reachability, reached, starts):
+            array.flags.writeable = False  # the map keeps these arrays (no copy); the accumulator is spent
+        directions.flags.writeable = values.flags.writeable = False
         return CapabilityMap(
             robot=self.robot.name,
             link=self.robot.resolve_link(self.link),
@@ -891,7 +891,9 @@ class CapabilityJob:
             max_manipulability=acc.manipulability.reshape(self.shape),
             max_inverse_condition=acc.inverse_condition.reshape(self.shape),
             pair_voxels=reached,
-            pair_manipulability=pair_m,
+            pair_starts=starts,
+            pair_directions=directions,
+            pair_values=values,
         )
 
 
