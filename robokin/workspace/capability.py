@@ -623,15 +623,17 @@ class CapabilityAccumulator:
         table = self.codes.reshape(-1, self.directions)
         table[voxels] = np.maximum(table[voxels], rows)
 
-    def merge(self) -> np.ndarray:
+    def merge(self, final: bool = False) -> np.ndarray:
         """The pairs as one sorted unique array (while sparse); moves them to the dense table instead
-        (and returns an empty array) once there are too many (:data:`SPARSE_PAIRS`)."""
+        (and returns an empty array) once there are too many (:data:`SPARSE_PAIRS`), unless ``final`` (the
+        map's own merge: its pairs are sparse, so they stay so)."""
         if self.codes is not None or not self.pairs:
             return np.zeros(0, np.uint64)
-        merged = unique_max(np.concatenate(self.pairs)) if len(self.pairs) != 1 else self.pairs[0]
+        # (each list entry is sorted: merging runs, 2-3× faster than a quicksort next to a long merged run)
+        merged = unique_max(np.concatenate(self.pairs), sorted_runs=True) if len(self.pairs) != 1 else self.pairs[0]
         self.pairs, self.unmerged = [merged], 0
         cells = self.counts.size * self.directions
-        if self.dense_pairs and (merged.size > SPARSE_PAIRS or 4 * merged.size > cells):
+        if self.dense_pairs and not final and (merged.size > SPARSE_PAIRS or 4 * merged.size > cells):
             self.codes = zeroed_pages(cells)
             self._scatter(merged)
             self.pairs = []
@@ -868,7 +870,7 @@ class CapabilityJob:
         D = self.partition.count
         reached = np.flatnonzero(acc.counts)
         per_voxel = np.zeros(reached.size, np.int64)  # reached directions of each reached voxel
-        pairs = acc.merge()
+        pairs = acc.merge(final=True)
         if acc.codes is None:  # sorted unique key << 16 | code, key = voxel · D + direction
             keys = pairs >> np.uint64(16)
             voxel = keys // np.uint64(D)
