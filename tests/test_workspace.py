@@ -14,6 +14,7 @@ import robokin
 from robokin import ik, singularity, workspace
 from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, RobokinError, ShapeError
 from robokin.workspace import capability as cap_module
+from robokin.workspace import maps as maps_module
 from robokin.workspace import sampling
 from robokin.workspace.engines import InProcessEngine, MergeTree, reduce_by_key, unique_max
 
@@ -69,6 +70,9 @@ ARRAYS = {
         "max_manipulability",
         "max_inverse_condition",
         "pair_voxels",
+        "pair_starts",
+        "pair_directions",
+        "pair_values",
         "pair_manipulability",
         "origin",
     ),
@@ -363,14 +367,12 @@ def test_unique_max_keeps_the_largest_code_per_key_in_any_order():
     assert unique_max(packed[:1]).tolist() == packed[:1].tolist() and unique_max(packed[:0]).size == 0
 
 
-def test_pair_table_pages_are_given_back_past_what_the_map_keeps():
+def test_zeroed_pages_are_a_writable_zeroed_table():
     table = cap_module.zeroed_pages(5 * 4096)
     assert table.dtype == np.uint16 and table.shape == (5 * 4096,) and not table.any()
     table[:] = 7
-    cap_module.release_tail(table, 8193)  # keep 8193 bytes: their 3 pages stay, the later ones read 0 again
-    assert np.all(table[: 3 * 2048] == 7) and not table[3 * 2048 :].any()
+    assert np.all(table == 7)
     assert cap_module.zeroed_pages(0).size == 0
-    cap_module.release_tail(np.ones(10, np.uint16), 0)  # not a memory map: nothing happens
 
 
 def test_float16_pair_codes_order_like_the_values():
@@ -642,8 +644,9 @@ def test_near_lookup_covers_half_a_voxel_and_half_a_cell_and_no_more_than_its_st
     zeros = np.zeros(shape)
     cmap = workspace.CapabilityMap(
         "x", "tool", np.zeros(3), voxel, shape, directions, 1, 0, zeros.astype(np.int64), zeros, zeros, zeros,
-        np.array([V]), table,
+        np.array([V]), *maps_module.sparse_pairs_from_table(table),
     )  # fmt: skip
+    assert np.array_equal(cmap.pair_manipulability, table, equal_nan=True) and cmap.pair_count == 1
     c = np.full(3, 0.25)
     rng = np.random.default_rng(directions)
     width = np.sqrt(4 * np.pi / directions)
@@ -893,6 +896,29 @@ def test_save_load_round_trip(tmp_path, wrist, wrist_map):
     back = workspace.CapabilityMap.load(path)
     assert_same_map(wrist_map, back)
     assert (back.robot, back.directions, back.samples, back.seed) == ("wrist6r", 6, wrist_map.samples, 3)
+    # a file of format 2 (the reached pairs as the dense table) reads back as the same map
+    table = wrist_map.pair_manipulability
+    assert table.shape == (wrist_map.pair_voxels.size, 6) and np.isnan(table).any() and not np.isnan(table).all()
+    old = {f.name: getattr(wrist_map, f.name) for f in dataclasses.fields(wrist_map)}
+    for name in ("pair_starts", "pair_directions", "pair_values"):
+        del old[name]
+    np.savez_compressed(
+        str(tmp_path / "v2.npz"), __kind__=np.array("capability"), __version__=np.array(2), **old,
+        pair_manipulability=np.where(np.isnan(table), np.float16(np.nan), table),  # NaN's usual bits
+    )  # fmt: skip
+    assert_same_map(wrist_map, workspace.load_map(str(tmp_path / "v2.npz")))
+    # the sparse pairs are checked: their row starts must run from 0 to the number of pairs
+    bad = dict(old, pair_starts=wrist_map.pair_starts[:-1], pair_directions=wrist_map.pair_directions)
+    np.savez(str(tmp_path / "bad.npz"), __kind__="capability", __version__=3, pair_values=wrist_map.pair_values, **bad)
+    with pytest.raises(RobokinError, match=r"bad.npz: the pairs of a capability map must be .*pair_starts \(R \+ 1,\)"):
+        workspace.load_map(str(tmp_path / "bad.npz"))
+    bad["pair_starts"], bad["pair_directions"] = wrist_map.pair_starts, wrist_map.pair_directions + np.uint16(6)
+    np.savez(str(tmp_path / "bad.npz"), __kind__="capability", __version__=3, pair_values=wrist_map.pair_values, **bad)
+    with pytest.raises(RobokinError, match="pair_directions must be direction cells from 0 to 5, got"):
+        workspace.load_map(str(tmp_path / "bad.npz"))
+    np.savez(str(tmp_path / "v1.npz"), __kind__="capability", __version__=1, x=np.zeros(3))
+    with pytest.raises(RobokinError, match=r"v1.npz: map format version 1, this robokin reads \(2, 3\)"):
+        workspace.load_map(str(tmp_path / "v1.npz"))
     bp = workspace.base_placement(wrist, np.eye(4), capability=wrist_map, yaws=2, top=2)
     bp.save(str(tmp_path / "bp.npz"))
     bp2 = workspace.load_map(str(tmp_path / "bp.npz"))

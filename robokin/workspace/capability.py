@@ -284,7 +284,9 @@ def tridiagonal(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Householder tridiagonal form ``T = Qᵀ A Q`` of the Gram matrices ``A`` packed in ``G``.
 
     Backward stable: ``T`` is exactly similar to ``A + E`` with ``‖E‖ <~ k² ε ‖A‖`` (Golub & Van Loan,
-    *Matrix Computations*, 4th ed., §8.3.1), so its eigenvalues are within that of ``A``'s.
+    *Matrix Computations*, 4th ed., §8.3.1), so its eigenvalues are within that of ``A``'s. Each reflection
+    updates only the lower triangle, by the symmetric rank-2 update ``B - v wᵀ - w vᵀ`` (as LAPACK's
+    ``dsytd2``), one elementwise operation per entry over the batch.
 
     Args:
         G: ``(k (k + 1) / 2, c)`` packed lower triangles (:func:`gram_matrix`).
@@ -293,70 +295,89 @@ def tridiagonal(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``diagonal`` ``(k, c)`` and ``squared_off`` ``(k - 1, c)``: ``T``'s diagonal and its squared
         off-diagonal entries.
     """
-    k = round((math.isqrt(8 * G.shape[0] + 1) - 1) / 2)
-    c = G.shape[1]
-    index = [max(i, j) * (max(i, j) + 1) // 2 + min(i, j) for i in range(k) for j in range(k)]
-    A = np.take(G, index, axis=0).reshape(k, k, c)
+    A = lower(np.array(G, dtype=np.float64, order="C"))  # a contiguous copy, reduced in place: A[i][j] (c,)
+    k, c = len(A), G.shape[1]
     diagonal, squared_off = np.empty((k, c)), np.empty((max(k - 1, 0), c))
-    outer = np.empty((max(k - 1, 0), max(k - 1, 0), c))
-    p, norm2, beta = np.empty((max(k - 1, 0), c)), np.empty(c), np.empty(c)
+    norm2, alpha, beta, half_vp, product = (np.empty(c) for _ in range(5))
+    w = [np.empty(c) for _ in range(k)]
     with np.errstate(invalid="ignore", divide="ignore"):
         for j in range(k - 2):
-            m = k - j - 1
-            x = A[j + 1 :, j]  # (m, c); becomes the Householder vector v = x - α e₁
-            np.einsum("ic,ic->c", x, x, out=norm2)
+            # the trailing block B = A[j+1:, j+1:] (lower triangle B(a, b), a >= b) and x = A[j+1:, j], which
+            # becomes the Householder vector v = x + sign(x₀) ‖x‖ e₁
+            x = [A[i][j] for i in range(j + 1, k)]
+            m = len(x)
+
+            def B(a: int, b: int, j: int = j) -> np.ndarray:
+                return A[j + 1 + max(a, b)][j + 1 + min(a, b)]
+
+            np.multiply(x[0], x[0], out=norm2)
+            for a in range(1, m):
+                np.multiply(x[a], x[a], out=product)
+                norm2 += product
             squared_off[j] = norm2  # α² (= ‖x‖², the next off-diagonal entry squared)
-            alpha = np.sqrt(norm2)
+            np.sqrt(norm2, out=alpha)
             np.copysign(alpha, x[0], out=alpha)
             # vᵀv = 2 (‖x‖² + |x₀| ‖x‖); β = 2 / vᵀv (0 where x = 0: nothing to reflect)
             np.multiply(x[0], alpha, out=beta)
             beta += norm2
             np.divide(1.0, beta, out=beta, where=beta > 0.0)
             x[0] += alpha
-            B = A[j + 1 :, j + 1 :]  # (m, m, c)
-            w = p[:m]
-            np.einsum("ijc,jc->ic", B, x, out=w)
-            w *= beta  # p = β B v
-            K = np.einsum("ic,ic->c", x, w)
-            K *= 0.5 * beta
-            w -= K * x  # w = p - (β vᵀp / 2) v
-            o = outer[:m, :m]
-            np.multiply(x[:, None], w[None, :], out=o)
-            B -= o
-            B -= o.transpose(1, 0, 2)  # B - v wᵀ - w vᵀ
-            diagonal[j] = A[j, j]
+            for a in range(m):  # p = β B v, in w
+                np.multiply(B(a, 0), x[0], out=w[a])
+                for b in range(1, m):
+                    np.multiply(B(a, b), x[b], out=product)
+                    w[a] += product
+                w[a] *= beta
+            np.multiply(x[0], w[0], out=half_vp)
+            for a in range(1, m):
+                np.multiply(x[a], w[a], out=product)
+                half_vp += product
+            half_vp *= beta
+            half_vp *= 0.5  # β vᵀp / 2
+            for a in range(m):  # w = p - (β vᵀp / 2) v
+                np.multiply(half_vp, x[a], out=product)
+                w[a] -= product
+            for a in range(m):  # B - v wᵀ - w vᵀ, its lower triangle
+                for b in range(a + 1):
+                    entry = B(a, b)
+                    np.multiply(x[a], w[b], out=product)
+                    entry -= product
+                    np.multiply(w[a], x[b], out=product)
+                    entry -= product
+            diagonal[j] = A[j][j]
     for i in range(max(k - 2, 0), k):
-        diagonal[i] = A[i, i]
+        diagonal[i] = A[i][i]
     if k >= 2:
-        np.square(A[k - 1, k - 2], out=squared_off[k - 2])
+        np.square(A[k - 1][k - 2], out=squared_off[k - 2])
     return diagonal, squared_off
 
 
 class _Pivots:
-    """The pivots of ``T - s I`` for tridiagonal ``T`` (the LDLᵀ of a Sturm sequence), batched, in reused
-    buffers: their least and largest values, and the first two derivatives of ``log |det(T - s I)|`` in
-    ``s``, ``G = Σ 1/(s - λ_i)`` and ``-H = -Σ 1/(s - λ_i)²``, by differentiating the recurrence
-    ``d_i = (a_i - s) - b²_{i-1} / d_{i-1}``."""
+    """The pivots of ``T - s I`` for tridiagonal ``T`` (the LDLᵀ of a Sturm sequence), batched over ``n``
+    columns, in reused buffers: the least pivot of each of the first ``split`` columns and the largest of
+    each of the others (``low`` ``(split,)``, ``high`` ``(n - split,)``), and the first two derivatives of
+    ``log |det(T - s I)|`` in ``s``, ``G = Σ 1/(s - λ_i)`` and ``-H = -Σ 1/(s - λ_i)²``, by differentiating
+    the recurrence ``d_i = (a_i - s) - b²_{i-1} / d_{i-1}``."""
 
-    def __init__(self, diagonal: np.ndarray, squared_off: np.ndarray) -> None:
-        self.diagonal, self.squared_off = diagonal, squared_off
-        n = diagonal.shape[1]
-        self.d, self.d_next, self.q, self.g, self.h, self.t, self.u = (np.empty(n) for _ in range(7))
-        self.low, self.high, self.G, self.H = (np.empty(n) for _ in range(4))
+    def __init__(self, diagonal: np.ndarray, squared_off: np.ndarray, split: int) -> None:
+        self.diagonal, self.squared_off, self.split = diagonal, squared_off, split
+        k, n = diagonal.shape
+        self.pivots = np.empty((k, n))  # d_i, row i
+        self.q, self.g, self.h, self.t, self.u = (np.empty(n) for _ in range(5))
+        self.low, self.high, self.G, self.H = np.empty(split), np.empty(n - split), np.empty(n), np.empty(n)
 
     def __call__(self, shift: np.ndarray, derivatives: bool) -> None:
-        d, d_next, q, g, h, t, u = self.d, self.d_next, self.q, self.g, self.h, self.t, self.u
-        low, high, G, H = self.low, self.high, self.G, self.H
-        np.subtract(self.diagonal[0], shift, out=d)
-        low[:], high[:] = d, d
+        q, g, h, t, u = self.q, self.g, self.h, self.t, self.u
+        G, H, pivots = self.G, self.H, self.pivots
+        np.subtract(self.diagonal, shift, out=pivots)  # a_i - s, every row
         if derivatives:
-            np.divide(-1.0, d, out=g)  # d'/d, with d' = -1
+            np.divide(-1.0, pivots[0], out=g)  # d'/d, with d' = -1
             h[:] = 0.0  # d''/d
             G[:] = g
             np.multiply(g, g, out=H)
         for i in range(1, self.diagonal.shape[0]):
+            d, d_next = pivots[i - 1], pivots[i]
             np.divide(self.squared_off[i - 1], d, out=q)
-            np.subtract(self.diagonal[i], shift, out=d_next)
             d_next -= q
             if derivatives:
                 # d'_i = q g_{i-1} - 1 and d''_i = q (h_{i-1} - 2 g²_{i-1}), as ratios to d_i
@@ -372,10 +393,8 @@ class _Pivots:
                 np.multiply(g, g, out=t)
                 H += t
                 H -= h
-            d, d_next = d_next, d
-            np.minimum(low, d, out=low)
-            np.maximum(high, d, out=high)
-        self.d, self.d_next = d, d_next
+        np.min(pivots[:, : self.split], axis=0, out=self.low)
+        np.max(pivots[:, self.split :], axis=0, out=self.high)
 
 
 def inverse_condition_bounds(G: np.ndarray, steps: int = LAGUERRE_STEPS) -> tuple[np.ndarray, np.ndarray]:
@@ -407,7 +426,9 @@ def inverse_condition_bounds(G: np.ndarray, steps: int = LAGUERRE_STEPS) -> tupl
     gershgorin[1:] += off
     top = np.sqrt(np.einsum("ic,ic->c", diagonal, diagonal) + 2.0 * squared_off.sum(axis=0))  # Frobenius
     np.minimum(top, gershgorin.max(axis=0), out=top)
-    pivots = _Pivots(np.concatenate([diagonal, diagonal], axis=1), np.concatenate([squared_off, squared_off], axis=1))
+    pivots = _Pivots(
+        np.concatenate([diagonal, diagonal], axis=1), np.concatenate([squared_off, squared_off], axis=1), c
+    )
     # the first half of every (2c,) array walks up to λ_min, the second half down to λ_max
     shift = np.concatenate([np.zeros(c), top * (1.0 + 2.0**-20)])
     certified = np.concatenate([np.full(c, -np.inf), np.full(c, np.inf)])  # λ_min >= [:c], λ_max <= [c:]
@@ -429,14 +450,14 @@ def inverse_condition_bounds(G: np.ndarray, steps: int = LAGUERRE_STEPS) -> tupl
                 t[c:] *= -1.0
                 np.add(certified, t, out=shift)
             pivots(shift, it < steps)
-            np.less_equal(pivots.low[:c], 0.0, out=crossed[:c])
-            np.greater_equal(pivots.high[c:], 0.0, out=crossed[c:])
+            np.less_equal(pivots.low, 0.0, out=crossed[:c])
+            np.greater_equal(pivots.high, 0.0, out=crossed[c:])
             crossed &= live
             np.copyto(inner, shift, where=crossed)
             if it == steps + 1:
                 break
-            np.greater(pivots.low[:c], 0.0, out=ok[:c])
-            np.less(pivots.high[c:], 0.0, out=ok[c:])
+            np.greater(pivots.low, 0.0, out=ok[:c])
+            np.less(pivots.high, 0.0, out=ok[c:])
             ok &= live
             np.subtract(shift, certified, out=t)
             np.abs(t, out=t)
@@ -508,7 +529,7 @@ def raise_packed(G: np.ndarray, voxel: np.ndarray, bound: np.ndarray, best: np.n
     lower_bound, upper_bound = np.empty(keep.size), np.empty(keep.size)
     for start in range(0, keep.size, CANDIDATE_BLOCK):  # cache-sized blocks
         block = keep[start : start + CANDIDATE_BLOCK]
-        bounds = inverse_condition_bounds(G[:, block], LAGUERRE_STEPS)
+        bounds = inverse_condition_bounds(G.take(block, axis=1), LAGUERRE_STEPS)  # (C order: rows contiguous)
         lower_bound[start : start + block.size], upper_bound[start : start + block.size] = bounds
     v = voxel[keep]
     np.maximum.at(best, v, round_inverse_condition(lower_bound))
@@ -602,15 +623,17 @@ class CapabilityAccumulator:
         table = self.codes.reshape(-1, self.directions)
         table[voxels] = np.maximum(table[voxels], rows)
 
-    def merge(self) -> np.ndarray:
+    def merge(self, final: bool = False) -> np.ndarray:
         """The pairs as one sorted unique array (while sparse); moves them to the dense table instead
-        (and returns an empty array) once there are too many (:data:`SPARSE_PAIRS`)."""
+        (and returns an empty array) once there are too many (:data:`SPARSE_PAIRS`), unless ``final`` (the
+        map's own merge: its pairs are sparse, so they stay so)."""
         if self.codes is not None or not self.pairs:
             return np.zeros(0, np.uint64)
-        merged = unique_max(np.concatenate(self.pairs)) if len(self.pairs) != 1 else self.pairs[0]
+        # (each list entry is sorted: merging runs, 2-3× faster than a quicksort next to a long merged run)
+        merged = unique_max(np.concatenate(self.pairs), sorted_runs=True) if len(self.pairs) != 1 else self.pairs[0]
         self.pairs, self.unmerged = [merged], 0
         cells = self.counts.size * self.directions
-        if self.dense_pairs and (merged.size > SPARSE_PAIRS or 4 * merged.size > cells):
+        if self.dense_pairs and not final and (merged.size > SPARSE_PAIRS or 4 * merged.size > cells):
             self.codes = zeroed_pages(cells)
             self._scatter(merged)
             self.pairs = []
@@ -635,16 +658,6 @@ def zeroed_pages(count: int) -> np.ndarray:
     return np.frombuffer(mmap.mmap(-1, 2 * count, flags=mmap.MAP_PRIVATE), dtype=np.uint16)
 
 
-def release_tail(table: np.ndarray, keep: int) -> None:
-    """Give the pages of a :func:`zeroed_pages` table after its first ``keep`` bytes back to the system
-    (they read as zeros again); a no-op for other arrays or where ``madvise`` is missing."""
-    buffer = table.base.obj if isinstance(table.base, memoryview) else None
-    if isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-        start = -(-keep // mmap.PAGESIZE) * mmap.PAGESIZE
-        if start < len(buffer):
-            buffer.madvise(mmap.MADV_DONTNEED, start, len(buffer) - start)
-
-
 def pair_codes(manipulability: np.ndarray) -> np.ndarray:
     """The uint64 code ``1 + bits(float16(m))`` of manipulabilities ``m >= 0`` (see
     :class:`CapabilityAccumulator`); ``+ 0.0`` turns a ``-0.0`` into ``+0.0`` first."""
@@ -653,7 +666,7 @@ def pair_codes(manipulability: np.ndarray) -> np.ndarray:
     return half.view(np.uint16).astype(np.uint64) + np.uint64(1)
 
 
-# Rows of the pair table compacted per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
+# Rows of the dense pair table read per step at the end of a map (a bounded temporary: 4096 · D · 2 bytes).
 COMPACT_ROWS = 4096
 
 # A merged summary keeps its reached pairs as dense rows (2 B a cell) once more than a DENSE_ROWS-th of its
@@ -850,33 +863,43 @@ class CapabilityJob:
         acc.exact += int(summary["exact"])
 
     def finish(self, acc: CapabilityAccumulator) -> CapabilityMap:
-        """The map from the accumulator: per reached voxel, its D directions' best manipulability."""
+        """The map from the accumulator: per reached voxel, its reached directions and their best
+        manipulability (sparse, :class:`~.maps.CapabilityMap`)."""
         if acc.spent:
-            raise ValueError("finish takes the accumulator of start(), once (its pair table becomes the map's)")
+            raise ValueError("finish takes the accumulator of start(), once (its pairs become the map's)")
         D = self.partition.count
         reached = np.flatnonzero(acc.counts)
-        reachability = np.zeros(self.n_voxels)
-        pairs = acc.merge()
-        if acc.codes is None:  # sparse: (R, D) from the pairs, NaN's bits where not reached
+        per_voxel = np.zeros(reached.size, np.int64)  # reached directions of each reached voxel
+        pairs = acc.merge(final=True)
+        if acc.codes is None:  # sorted unique key << 16 | code, key = voxel · D + direction
             keys = pairs >> np.uint64(16)
-            row = np.searchsorted(reached, (keys // np.uint64(D)).astype(np.int64))
-            table = np.full((reached.size, D), 0xFFFF, np.uint16)
-            table[row, (keys % np.uint64(D)).astype(np.intp)] = (pairs & np.uint64(0xFFFF)).astype(np.uint16) - 1
-            reachability[reached] = np.bincount(row, minlength=reached.size) / D
-            pair_m = table.view(np.float16)
-        else:
+            voxel = keys // np.uint64(D)
+            directions = (keys - voxel * np.uint64(D)).astype(np.uint16)
+            values = ((pairs & np.uint64(0xFFFF)).astype(np.uint16) - np.uint16(1)).view(np.float16)
+            per_voxel[:] = np.bincount(voxel.astype(np.intp), minlength=self.n_voxels)[reached]
+        else:  # the dense table's rows of the reached voxels, in blocks: counted, then gathered
             codes = acc.codes.reshape(-1, D)  # (V, D)
-            # Compact the reached voxels' rows to the front, in place and in blocks (row reached[i] >= i, and a
-            # block's sources are read before it is written), so the map's table is a view, not a copy.
+            for i in range(0, reached.size, COMPACT_ROWS):
+                per_voxel[i : i + COMPACT_ROWS] = np.count_nonzero(codes[reached[i : i + COMPACT_ROWS]], axis=1)
+            total = int(per_voxel.sum())
+            directions, codes_out = np.empty(total, np.uint16), np.empty(total, np.uint16)
+            at = 0
             for i in range(0, reached.size, COMPACT_ROWS):
                 rows = codes[reached[i : i + COMPACT_ROWS]]
-                reachability[reached[i : i + COMPACT_ROWS]] = np.count_nonzero(rows, axis=1) / D
-                rows -= np.uint16(1)  # the float16 bits; 0 (not reached) wraps to 0xFFFF, a NaN's bits
-                codes[i : i + rows.shape[0]] = rows
-            pair_m = codes[: reached.size].view(np.float16)
-            release_tail(acc.codes, pair_m.nbytes)
-        pair_m.flags.writeable = False  # the map keeps this array (no copy); the accumulator is spent
+                row, column = np.nonzero(rows)
+                directions[at : at + row.size] = column
+                codes_out[at : at + row.size] = rows[row, column]
+                at += row.size
+            codes_out -= np.uint16(1)  # the float16 bits
+            values = codes_out.view(np.float16)
+        starts = np.zeros(reached.size + 1, np.int64)
+        np.cumsum(per_voxel, out=starts[1:])
+        reachability = np.zeros(self.n_voxels)
+        reachability[reached] = per_voxel / D
         acc.codes, acc.pairs, acc.spent = None, [], True
+        for array in (acc.counts, acc.manipulability, acc.inverse_condition, reachability, reached, starts):
+            array.flags.writeable = False  # the map keeps these arrays (no copy); the accumulator is spent
+        directions.flags.writeable = values.flags.writeable = False
         return CapabilityMap(
             robot=self.robot.name,
             link=self.robot.resolve_link(self.link),
@@ -891,7 +914,9 @@ class CapabilityJob:
             max_manipulability=acc.manipulability.reshape(self.shape),
             max_inverse_condition=acc.inverse_condition.reshape(self.shape),
             pair_voxels=reached,
-            pair_manipulability=pair_m,
+            pair_starts=starts,
+            pair_directions=directions,
+            pair_values=values,
         )
 
 
