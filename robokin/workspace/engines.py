@@ -307,8 +307,8 @@ class DaskEngine:
     ``share`` >= the workers), by a short task that runs ahead of the task queued there: the next task on each
     worker then starts from the running maxima of every summary finished before it starts, not only of those
     finished when it was submitted, and skips more samples that cannot beat them (work saved, result
-    unchanged; on a Panda map of 2·10⁶ samples with 2 workers, 3 % fewer certified bounds, 8 % more than one
-    worker computes instead of 11 %). Merge tasks do the same with what they merge.
+    unchanged; on a Panda map of 2·10⁶ samples with 2 workers, 3–4 % fewer certified σ bounds: 7–8 % more than
+    one worker computes, instead of 11–12 %). Merge tasks do the same with what they merge.
 
     Dask's own cost is mostly per second of wall time, not per task: an idle ``LocalCluster`` of 2 workers
     was measured at ~3 % of a core per worker and ~8 % in the client process (event loops, ticks, monitors),
