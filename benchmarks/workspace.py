@@ -88,19 +88,43 @@ def worker_cpu(client) -> float:
     return sum(client.run(time.process_time).values())
 
 
-def concurrent_maps(samples: int, copies: int) -> float:
-    """Wall seconds of the slowest of ``copies`` in-process maps of ``samples`` each, run at once in fresh
+def concurrent_maps(samples: int, copies: int) -> list[tuple[float, float]]:
+    """Wall and CPU seconds of each of ``copies`` in-process maps of ``samples`` each, run at once in fresh
     processes (each times its map only, not its imports)."""
     code = (
         "import sys, time, robokin; from robokin import workspace; robot = robokin.load('panda'); "
-        "t = time.perf_counter(); workspace.capability_map(robot, samples=int(sys.argv[1]), voxel=0.02); "
-        "print(time.perf_counter() - t)"
+        "t, c = time.perf_counter(), time.process_time(); "
+        "workspace.capability_map(robot, samples=int(sys.argv[1]), voxel=0.02); "
+        "print(time.perf_counter() - t, time.process_time() - c)"
     )
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(samples)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
         for _ in range(copies)
     ]
-    return max(float(p.communicate()[0]) for p in procs)
+    times = [p.communicate()[0].split() for p in procs]
+    return [(float(wall), float(cpu)) for wall, cpu in times]
+
+
+def process_scaling(samples: int, repeats: int = 3) -> None:
+    """This machine's own scaling from 1 to 2 processes: the same map alone and two at once, interleaved
+    ``repeats`` times (least of each). The CPU ratio shows whether a core runs slower while the other is busy
+    (shared caches, memory bandwidth, or two virtual CPUs on one physical core): what no engine can win back."""
+    alone, pair = [], []
+    for _ in range(repeats):
+        alone += concurrent_maps(samples, 1)
+        pair.append(concurrent_maps(samples, 2))
+    one = min(wall for wall, _ in alone)
+    two = min(max(wall for wall, _ in both) for both in pair)
+    cpu_one = min(cpu for _, cpu in alone)
+    cpu_two = min(cpu for both in pair for _, cpu in both)
+    row(
+        f"2 in-process maps of {samples:.0e} at once [s]",
+        f"{two:.2f}",
+        f"one alone {one:.2f} s (least of {repeats}, interleaved): this machine's own efficiency from 1 to 2 "
+        f"processes {100 * one / two:.0f} % (the same work per process; what 2 Dask workers can reach at best); "
+        f"CPU per map {cpu_two:.2f} s at once vs {cpu_one:.2f} s alone ({100 * (cpu_two / cpu_one - 1):+.0f} %); "
+        f"{load()}",
+    )
 
 
 def dask_rows(robot, samples: int) -> None:
@@ -113,13 +137,7 @@ def dask_rows(robot, samples: int) -> None:
 
     here, here_cpu, ref = timed_map(robot, samples)
     row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", f"CPU {here_cpu:.2f} s; {load()}")
-    one, two = concurrent_maps(samples // 2, 1), concurrent_maps(samples // 2, 2)
-    row(
-        f"2 in-process maps of {samples // 2:.0e} at once [s]",
-        f"{two:.2f}",
-        f"one alone {one:.2f} s: this machine's own efficiency from 1 to 2 processes {100 * one / two:.0f} % "
-        f"(the same work per process; what 2 Dask workers can reach at best); {load()}",
-    )
+    process_scaling(samples // 2)
     per_workers = {}
     with dask.config.set(DASK_CONFIG):
         for workers in (1, 2):

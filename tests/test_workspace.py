@@ -16,7 +16,7 @@ from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError
 from robokin.workspace import capability as cap_module
 from robokin.workspace import maps as maps_module
 from robokin.workspace import sampling
-from robokin.workspace.engines import InProcessEngine, MergeTree, reduce_by_key, unique_max
+from robokin.workspace.engines import InProcessEngine, MergeTree, reduce_by_key, share_targets, unique_max
 
 # A 2R planar arm with l1 = 1 m, l2 = 0.5 m and full turns: its workspace is the annulus 0.5 <= r <= 1.5.
 PLANAR_2R = """
@@ -832,7 +832,7 @@ def test_summary_merges_are_exact_in_any_order_and_grouping(wrist, monkeypatch, 
 
 def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client, LocalCluster, get_task_stream
     except ImportError as exc:  # pragma: no cover - the dask extra is installed in CI
         pytest.skip(f"dask.distributed is not installed ({exc}); install robokin[dask]")
     kwargs = {"samples": 2 * sampling.BASE_CHUNK + 999, "voxel": 0.1, "directions": 6, "seed": 8}
@@ -848,14 +848,39 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
         # 20 tasks of small base chunks, one in flight per worker (later tasks start from the running maxima),
         # merged by trees of fan-in 3 and 2 (7 tasks: an odd number; no summaries shared)
         job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
-        small_dask = workspace.DaskEngine(client, in_flight=1, fan_in=3).run(job, chunk_size=512)
-        seven_dask = workspace.DaskEngine(client, fan_in=2, share=0).run(job, chunk_size=3 * 512)
+        with get_task_stream(client) as shared:
+            small_dask = workspace.DaskEngine(client, in_flight=1, fan_in=3).run(job, chunk_size=512)
+        with get_task_stream(client) as unshared:
+            seven_dask = workspace.DaskEngine(client, fan_in=2, share=0).run(job, chunk_size=3 * 512)
+    # every finished summary was taken in by both workers (share 2 >= 2 workers), ahead of their next tasks; none
+    # with share=0 (the last few may be dropped unrun when the map is done)
+    seen = [task["worker"] for task in shared.data if task["key"].startswith("seen_task")]
+    assert len(seen) >= 20 and len(set(seen)) == 2
+    assert not any(task["key"].startswith("seen_task") for task in unshared.data)
+    assert sum(task["key"].startswith("run_task") for task in unshared.data) == 7
     assert_same_map(here, one)
     assert_same_map(InProcessEngine().run(job), small_dask)
     assert_same_map(InProcessEngine().run(job), seven_dask)
     rm = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map)
     assert_same_map(rm, rm_dask, "reachability")
     assert rm.success.sum() > 100
+
+
+def test_share_targets_take_every_worker_in_turns():
+    workers = ["tcp://a", "tcp://b", "tcp://c"]
+    assert [share_targets(workers, 1, turn) for turn in range(4)] == [
+        ["tcp://a"],
+        ["tcp://b"],
+        ["tcp://c"],
+        ["tcp://a"],
+    ]
+    assert [share_targets(workers, 2, turn) for turn in range(3)] == [
+        ["tcp://a", "tcp://b"],
+        ["tcp://c", "tcp://a"],
+        ["tcp://b", "tcp://c"],
+    ]
+    assert share_targets(workers, 5, 7) == workers
+    assert share_targets(workers, 0, 3) == [] and share_targets([], 2, 0) == []
 
 
 @pytest.mark.parametrize(

@@ -147,13 +147,23 @@ def numpy_friendly_heap() -> Iterator[None]:
             libc.mallopt(M_TRIM_THRESHOLD, int(trim))
 
 
-def run_task(job: Any, chunks: Sequence[int], *recent: Any) -> Any:
-    """One task on a worker: the job's compact summary of ``chunks``, after ``job.seen`` of the ``recent``
-    summaries of other tasks (work saved, result unchanged)."""
+def run_task(job: Any, chunks: Sequence[int]) -> Any:
+    """One task on a worker: the job's compact summary of ``chunks``."""
     with numpy_friendly_heap():
-        for summary in recent:
-            job.seen(summary)
         return job.run(chunks)
+
+
+def seen_task(job: Any, summary: Any) -> None:
+    """A short task on a worker: ``job.seen`` of another task's summary, so that this worker's next task
+    starts from it (work saved, result unchanged)."""
+    job.seen(summary)
+
+
+def share_targets(addresses: Sequence[str], share: int, turn: int) -> list[str]:
+    """The workers that take in the ``turn``-th finished summary: ``min(share, len(addresses))`` of
+    ``addresses``, in turns (all of them when ``share >= len(addresses)``)."""
+    count = min(share, len(addresses))
+    return [addresses[(turn * count + i) % len(addresses)] for i in range(count)]
 
 
 class _Progress:
@@ -293,9 +303,12 @@ class DaskEngine:
     job's accumulator and finishes the result. The client holds futures only: its memory is the
     accumulator's and one summary, and its CPU does not grow with the samples (it waits on completion events;
     on the 10⁹-sample Panda map, 2 cm × 288: 21 s of client CPU while 2 workers were busy for 1100 s).
-    Each task first takes in (``job.seen``) the summaries of the latest ``share`` finished tasks (with 2
-    workers, mostly one of the other worker's), so it skips samples that cannot beat their running maxima
-    (work saved, result unchanged); merge tasks do the same with what they merge.
+    Each finished summary is taken in at once (``job.seen``) by ``share`` workers in turns (every worker when
+    ``share`` >= the workers), by a short task that runs ahead of the task queued there: the next task on each
+    worker then starts from the running maxima of every summary finished before it starts, not only of those
+    finished when it was submitted, and skips more samples that cannot beat them (work saved, result
+    unchanged; on a Panda map of 2·10⁶ samples with 2 workers, 3–4 % fewer certified σ bounds: 7–8 % more than
+    one worker computes, instead of 11–12 %). Merge tasks do the same with what they merge.
 
     Dask's own cost is mostly per second of wall time, not per task: an idle ``LocalCluster`` of 2 workers
     was measured at ~3 % of a core per worker and ~8 % in the client process (event loops, ticks, monitors),
@@ -311,7 +324,7 @@ class DaskEngine:
         in_flight: Tasks queued per worker (default 2), so a worker never waits for the client.
         max_chunks_per_task: Upper bound of the default grouping (default 32).
         fan_in: Summaries per merge task (default 4), >= 2: the tree is at most ``⌊log_fan_in(tasks)⌋ + 2`` deep.
-        share: How many of the latest finished summaries each new task takes in first (default 2; 0: none),
+        share: How many workers take in each finished summary (default 2; 0: none; with one worker, none),
             each a transfer of one summary when it was made on another worker.
         progress: Draw a progress bar of the finished tasks on standard error: None (default) when it is a
             terminal.
@@ -363,9 +376,9 @@ class DaskEngine:
         # and scattering it again hung (seen with the same job run twice in a row)
         [job_future] = client.scatter([job], broadcast=True, hash=False)
         tree = MergeTree(lambda *summaries: client.submit(merge_task, job_future, *summaries, pure=False), self.fan_in)
-        # each task first learns from the latest finished summaries
-        recent: list[Any] = []
         share = self.share if hasattr(job, "seen") and workers > 1 else 0
+        addresses = sorted(client.scheduler_info().get("workers", {})) if share else []
+        learning: list[Any] = []  # seen tasks not yet done
         pending = iter(groups)
         running = distributed.as_completed()
         for _, first in zip(range(workers * self.in_flight), pending):
@@ -374,11 +387,23 @@ class DaskEngine:
             if future.status == "error":
                 future.result()  # raises the task's exception here, before more work is submitted
             tree.add(future)
-            recent = [*recent, future][-share:] if share else []
+            # the workers take the summary in as soon as it is there: a seen task ahead of the task queued on
+            # each (a higher priority), so their next tasks start from it, not from summaries of one task before
+            for seen in learning:
+                if seen.status == "error":
+                    seen.result()
+            learning = [seen for seen in learning if seen.status == "pending"]
+            learning += [
+                client.submit(
+                    seen_task, job_future, future, workers=[address], allow_other_workers=True, priority=1, pure=False
+                )
+                for address in share_targets(addresses, share, done - 1)
+                if len(groups) - done > workers  # (some task has not started yet)
+            ]
             bar.update(done)
             group = next(pending, None)
             if group is not None:
-                running.add(client.submit(run_task, job_future, list(group), *recent, pure=False))
+                running.add(client.submit(run_task, job_future, list(group), pure=False))
         root = tree.root()
         accumulator = job.start()
         if root is not None:
