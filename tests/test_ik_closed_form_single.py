@@ -13,9 +13,11 @@ from robokin import ik, validation
 from robokin.errors import ConventionError, ShapeError
 from robokin.ik import analytic, closed_form, closed_form_single, solve_ik
 
-# One arm per lean family, and two whose family holds only for the chain read from the tool to the base.
+# One arm per lean family, two whose family holds only for the chain read from the tool to the base, and two
+# whose joints 2 and 3 turn about opposite directions of one axis.
 ARMS = ["ur5", "puma560", "irb140", "kr5_arc"]
 REVERSED = ["ur5", "puma560"]
+FLIPPED = ["puma560", "irb140"]
 
 
 def _reversed_arm(name: str) -> robokin.Robot:
@@ -23,6 +25,14 @@ def _reversed_arm(name: str) -> robokin.Robot:
     _, g, _ = analytic._family_of(robokin.load(name))
     r = g.reversed()
     return _robot_from_screws(f"{name}_reversed", r.H, r.P, r.R0, r.p0, limits=(-3.0, 3.0))
+
+
+def _flipped_arm(name: str) -> robokin.Robot:
+    """The arm ``name`` with joint 3's axis negated (to the last bit: ``h3 = −h2``), the same family."""
+    _, g, _ = analytic._family_of(robokin.load(name))
+    H = np.array(g.H)
+    H[2] = -H[1]
+    return _robot_from_screws(f"{name}_flipped", H, g.P, g.R0, g.p0, limits=(-3.0, 3.0))
 
 
 def _targets(robot: robokin.Robot, count: int, seed: int) -> np.ndarray:
@@ -38,16 +48,21 @@ def _targets(robot: robokin.Robot, count: int, seed: int) -> np.ndarray:
     return T
 
 
-@pytest.mark.parametrize("name,reverse", [(n, False) for n in ARMS] + [(n, True) for n in REVERSED])
-def test_single_target_equals_the_batched_kernels(name, reverse):
+@pytest.mark.parametrize(
+    "name,variant",
+    [(n, "as built") for n in ARMS] + [(n, "reversed") for n in REVERSED] + [(n, "flipped") for n in FLIPPED],
+)
+def test_single_target_equals_the_batched_kernels(name, variant):
     """1000 targets per arm, 2000 per family: the same valid slots, candidates and solutions (to 1e-10) one at a
     time on floats as in one batch."""
-    robot = _reversed_arm(name) if reverse else robokin.load(name)
+    robot = {"as built": robokin.load, "reversed": _reversed_arm, "flipped": _flipped_arm}[variant](name)
     family = ik.analytic_family(robot)
-    assert family.reversed == reverse and family.name in closed_form.LEAN_FAMILIES
+    assert family.reversed == (variant == "reversed") and family.name in closed_form.LEAN_FAMILIES
     T = _targets(robot, 1000, seed=11)
     batch = ik.solve_all(robot, T)
     arm = analytic._scalar_arm(robot, *analytic._family_of(robot))
+    if family.name != "three_parallel_intersecting_wrist" and not family.reversed:  # joints 2, 3 on one axis
+        assert arm.sign23 == (-1.0 if variant == "flipped" else 1.0)
     declined = 0
     for i in range(T.shape[0]):
         one = arm.solve(T[i])

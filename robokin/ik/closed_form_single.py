@@ -221,11 +221,24 @@ class ScalarArm:
             self.q5 = _vec(K["q5"])
             self.q6 = _rows(K["q6"])
             self.v2 = _vec(K["v2"])
+            # R(h5, −q5) v2 = A + cos q5 B − sin q5 D (Rodrigues with the constant parts of v2 about h5).
+            (k0, k1, k2), (u0, u1, u2) = self.h[4], self.v2
+            d = k0 * u0 + k1 * u1 + k2 * u2
+            A = (k0 * d, k1 * d, k2 * d)
+            self.v2_h5 = (
+                A,
+                (u0 - A[0], u1 - A[1], u2 - A[2]),
+                (k1 * u2 - k2 * u1, k2 * u0 - k0 * u2, k0 * u1 - k1 * u0),
+            )
             self.theta = _rows(K["theta"])
             self.tail = _rows(K["tail"])
             self.q2 = _rows(K["q2"])
             self.sign3, self.sign4 = float(K["sign3"].reshape(())), float(K["sign4"].reshape(()))
             return
+        # Joints 2 and 3 about one axis (the same unit vector, or its negative, to the last bit: every
+        # parallel-shoulder and Puma-type arm): R(h2, q2) R(h3, q3) is one rotation R(h2, q2 ± q3).
+        h2, h3 = self.h[1], self.h[2]
+        self.sign23 = 1.0 if h3 == h2 else (-1.0 if h3 == (-h2[0], -h2[1], -h2[2]) else 0.0)
         ay = np.asarray(K["ay"], dtype=float).reshape(3, 2)
         self.ay = (_vec(ay[:, 0]), _vec(ay[:, 1]))  # h6 and v6 ⟂ h6
         self.B45 = _rows(K["B45"])
@@ -274,7 +287,7 @@ class ScalarArm:
         a3, b3, e3 = self.q3
         q3_d = self.q3_d
         p12 = self.p12
-        v2 = self.v2
+        (A0, A1, A2), (B0, B1, B2), (D0, D1, D2) = self.v2_h5
         atan2, sqrt, two_pi, half_turns = math.atan2, math.sqrt, _TWO_PI, 0.5 / math.pi
         slots: list[Slot] = []
         for ct1, st1 in ((c1p, s1p), (c1m, s1m)):
@@ -298,7 +311,7 @@ class ScalarArm:
                 r6 = sqrt(x6 * x6 + y6 * y6)
                 c6, s6 = (x6 / r6, -y6 / r6) if r6 != 0.0 else (1.0, -y6)
                 # θ = q2 + σ3 q3 + σ4 q4 by SP1 about h2: w = R6ᵀ R5ᵀ v, x = (R1 v)·(Rt w), y = (R1 (h2 × v))·(Rt w).
-                w0, w1, w2 = _rot(h6, c6, -s6, _rot(h5, c5, -s5, v2))
+                w0, w1, w2 = _rot(h6, c6, -s6, (A0 + c5 * B0 - s5 * D0, A1 + c5 * B1 - s5 * D1, A2 + c5 * B2 - s5 * D2))
                 V0, V1, V2, V3, V4, V5 = _mat6(
                     theta,
                     (r00 * w0 + r01 * w1 + r02 * w2, r10 * w0 + r11 * w1 + r12 * w2, r20 * w0 + r21 * w1 + r22 * w2),
@@ -392,6 +405,7 @@ class ScalarArm:
         detw = 1.0 - c45 * c45
         (B0, B1, B2), (v6, w6) = self.B45, self.q6  # q6 by SP1: x = v6·y, y = (h6 × v6)·y
         atan2 = math.atan2
+        sign23 = self.sign23
         slots: list[Slot] = []
         q1_last = None
         for c1, s1, c2, s2, c3, s3, ex in arms:
@@ -399,8 +413,13 @@ class ScalarArm:
                 q1_last = (c1, s1)
                 ar, yr = _rot(h1, c1, -s1, a0), _rot(h1, c1, -s1, y0)
                 q1 = atan2(s1, c1)
-            a = _rot(h3, c3, -s3, _rot(h2, c2, -s2, ar))
-            y = _rot(h3, c3, -s3, _rot(h2, c2, -s2, yr))
+            if sign23:  # R3ᵀ R2ᵀ = R(h2, −(q2 ± q3))
+                s3_ = sign23 * s3
+                c23, s23 = c2 * c3 - s2 * s3_, s2 * c3 + c2 * s3_
+                a, y = _rot(h2, c23, -s23, ar), _rot(h2, c23, -s23, yr)
+            else:
+                a = _rot(h3, c3, -s3, _rot(h2, c2, -s2, ar))
+                y = _rot(h3, c3, -s3, _rot(h2, c2, -s2, yr))
             q2, q3 = atan2(s2, c2), atan2(s3, c3)
             ax, ay, az = a
             g0 = B0[0] * ax + B0[1] * ay + B0[2] * az  # h4·a, h5·a, n·a
@@ -439,23 +458,25 @@ class ScalarArm:
         q, valid, pe, re = one
         return np.array(q), np.array(valid), np.array(pe), np.array(re)
 
-    def solutions(self, T: np.ndarray) -> tuple[list[list[float]], list[bool], list[float], list[float]] | None:
-        """:meth:`solve` as Python lists (8 slots each): what ``ik.solve``'s one-target path reads."""
+    def solutions(self, T: np.ndarray) -> tuple[np.ndarray, list[bool], list[float], list[float]] | None:
+        """:meth:`solve` with ``q`` an array ``(8, 6)`` [rad] and the other three as lists of 8: what
+        ``robokin.ik.analytic`` and ``ik.solve``'s one-target path read."""
         rows = T.tolist()
         if max(abs(rows[0][3]), abs(rows[1][3]), abs(rows[2][3])) > HUGE:
             return None
         Q, candidate = self._within_limits(self.solve_angles(*self._target(rows)))
         return self._verified(Q, candidate, T)
 
-    def fk(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+    def fk(self, rows: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
         """``T_world_tool`` ``(k, 4, 4)`` of the configurations ``rows`` (k × 6 [rad]): the product kernel of
         ``robot.fk`` (:func:`robokin.kinematics.path_fk` for fewer than its ``SMALL_BATCH`` rows), its joint
         matrices ``M_i = cos q_i K_cos[i] + sin q_i K_sin[i] + K_one[i]`` multiplied in its balanced tree
         ``((M0 M1)(M2 M3))(M4 M5)`` without its general loop (tested equal to ``path_fk``)."""
+        q = np.asarray(rows, dtype=float)
         if self.K is None:
-            return path_fk(self.path, np.array(rows, dtype=float))
+            return path_fk(self.path, q)
         K_cos, K_sin, K_one = self.K
-        q = np.array(rows, dtype=float)[:, :, None, None]  # (k, 6, 1, 1)
+        q = q[:, :, None, None]  # (k, 6, 1, 1)
         M = np.cos(q) * K_cos + np.sin(q) * K_sin + K_one  # (k, 6, 4, 4)
         P = M[:, 0::2] @ M[:, 1::2]  # (k, 3, 4, 4)
         return P[:, 0] @ P[:, 1] @ P[:, 2]
@@ -558,26 +579,30 @@ class ScalarArm:
 
     def _verified(
         self, Q: list[list[float]], candidate: list[bool], T: np.ndarray
-    ) -> tuple[list[list[float]], list[bool], list[float], list[float]] | None:
+    ) -> tuple[np.ndarray, list[bool], list[float], list[float]] | None:
         """Errors of the candidates by the chain's fk, the valid slots without repeats; None to polish."""
         tol = self.tol
         inf = math.inf
+        q = np.array(Q)  # (8, 6) [rad]
         pe, re, valid = [inf] * 8, [inf] * 8, [False] * 8
         idx = [k for k in range(8) if candidate[k]]
-        if idx:
-            D = self.fk([Q[k] for k in idx])[:, :3] - T[:3]  # (k, 3, 4): the chain's own fk against the target
-            D *= D
-            ok: list[int] = []
-            for k, squares in zip(idx, D.sum(axis=1).tolist()):
-                e_p, e_r = pose_errors(*squares)
-                if not (e_p < inf and e_r < inf):
-                    continue  # (overflow: not a candidate)
-                pe[k], re[k] = e_p, e_r
-                if e_p <= tol.position and e_r <= tol.rotation:
-                    ok.append(k)
-                elif e_p < tol.polish_position and e_r < tol.polish_rotation:
-                    return None  # lost digits near a singularity: the batched path polishes it
-            later = self.repeats([Q[k] for k in ok])
-            for n_, k in enumerate(ok):
-                valid[k] = n_ not in later
-        return Q, valid, pe, re
+        if not idx:
+            return q, valid, pe, re
+        D = self.fk(q if len(idx) == 8 else q[idx])[:, :3] - T[:3]  # (k, 3, 4): the chain's own fk against the target
+        D *= D
+        squares = np.add.reduce(D, axis=1).tolist()  # (k, 4): squared differences of the columns x, y, z, p
+        tol_p, tol_r, polish_p, polish_r = tol.position, tol.rotation, tol.polish_position, tol.polish_rotation
+        ok: list[int] = []
+        for k, sq in zip(idx, squares):
+            e_p, e_r = pose_errors(*sq)
+            if not (e_p < inf and e_r < inf):
+                continue  # (overflow: not a candidate)
+            pe[k], re[k] = e_p, e_r
+            if e_p <= tol_p and e_r <= tol_r:
+                ok.append(k)
+            elif e_p < polish_p and e_r < polish_r:
+                return None  # lost digits near a singularity: the batched path polishes it
+        later = self.repeats([Q[k] for k in ok])
+        for n_, k in enumerate(ok):
+            valid[k] = n_ not in later
+        return q, valid, pe, re

@@ -844,7 +844,7 @@ def closed_form_one(
     one = arm.solutions(T)  # (None: a target beyond its range, or an answer to polish: the general path)
     if one is None:
         return None
-    rows = [q for q, ok in zip(one[0], one[1]) if ok]
+    rows = [q for q, ok in zip(one[0].tolist(), one[1]) if ok]
     if not rows:
         return None
     r = ref.tolist()
@@ -853,8 +853,8 @@ def closed_form_one(
     if rows_J.size != 6 or not arm.path.identity:  # (the general path's report)
         return None
     T_q, J_rows = arm.pose_and_jacobian(best)  # the chain's fk and Jacobian at the answer, on floats
-    sv = np.linalg.svd(np.array(J_rows) * scale, compute_uv=False)  # (6,)
-    cmin = float(inverse_condition_from_singular_values(sv))
+    s_max, *_, s_min = np.linalg.svd(np.array(J_rows) * scale, compute_uv=False).tolist()  # (6,) descending
+    cmin = s_min / s_max if s_max > 0.0 else 0.0  # inverse_condition_from_singular_values, on floats
     if prefer_q0 and cmin < CONTINUUM_CONDITION and best != r:
         return None  # at an exact singularity the solutions form a continuum: the general path's local solve
     return OneAnswer(best, *pose_error_one(T, T_q), cmin)
@@ -916,33 +916,47 @@ def nearest_one(
     :func:`solve_closed_form` (:func:`nearest_turns`, then the first least distance) on floats.
 
     A row stops being summed (and turned) once its distance so far reaches the least one: the sum can only
-    grow (its terms are >= 0 and float addition is monotone), so that row cannot be the first nearest."""
-    turns = {i: (lo, hi) for i, lo, hi in turning}
-    best, best_dist = rows[0], math.inf
-    for q in rows:
-        moved = list(q)
+    grow (its terms are >= 0 and float addition is monotone), so that row cannot be the first nearest. Only
+    the chosen row is kept moved."""
+    limits: list[tuple[float, float] | None] = [None] * len(ref)
+    for i, lo, hi in turning:
+        limits[i] = (lo, hi)
+    joints = list(zip(ref, limits))
+    two_pi, sure, sure_range = _TWO_PI, _SURE, _SURE_RANGE
+    best, best_dist = 0, math.inf
+    for k, q in enumerate(rows):
         dist = 0.0
-        for i, r in enumerate(ref):
-            x = q[i]
-            limits = turns.get(i)
-            if limits is not None:
-                x = moved[i] = _nearest_turn(x, r, *limits)
+        for x, (r, lim) in zip(q, joints):
+            if lim is not None and not (-sure < r - x < sure and -sure_range < x < sure_range):
+                # (else x is its own nearest turn) _nearest_turn, its shortcut written out: floor(t + 1/2)
+                # turns are round(t) wherever c is taken (within π − 0.1 of r, far from a half turn); the loop
+                # of _nearest_turn decides the rest.
+                lo, hi = lim
+                c = x + two_pi * (((r - x) / two_pi + 0.5) // 1.0)
+                inside = lo <= c <= hi and -sure_range < r < sure_range and -sure_range < x < sure_range
+                x = c if inside and -sure < c - r < sure else _nearest_turn(x, r, lo, hi)
             dist += abs(x - r)
             if dist >= best_dist:
                 break
         else:
-            best, best_dist = moved, dist
-    return best
+            best, best_dist = k, dist
+    return nearest_turns_one(list(rows[best]), ref, turning)
 
 
 def _nearest_turn(x: float, r: float, lo: float, hi: float) -> float:
-    """One joint of :func:`nearest_turns_one`: ``x`` (within ``[lo, hi]``) moved by the whole turns that keep it
-    within its limits nearest ``r``, the first nearest of ``x, m, m − 1, m + 1`` turns (m: the turns nearest)."""
-    m = round((r - x) / _TWO_PI)
+    """One joint of :func:`nearest_turns_one`: ``x`` moved by the whole turns that keep it within its limits
+    ``[lo, hi]`` nearest ``r``, the first nearest of ``x, m, m − 1, m + 1`` turns (m: the turns nearest), or
+    ``x`` itself when none of them is within the limits."""
+    d = r - x
+    if -_SURE < d < _SURE and -_SURE_RANGE < x < _SURE_RANGE:
+        # x is within π − 0.1 of r, so m = 0 (the candidate m is x itself) and m ± 1 turns are more than
+        # π + 0.1 away, far beyond the rounding of numbers below 1e6: the loop below would return x.
+        return x
+    m = round(d / _TWO_PI)
     c = x + _TWO_PI * m
     if abs(c - r) < _SURE and lo <= c <= hi and abs(r) < _SURE_RANGE and abs(x) < _SURE_RANGE:
-        # m turns leave x within π − 0.1 of r: x itself (when m != 0) and m ± 1 turns are more than π + 0.1
-        # away, far beyond the rounding of numbers below 1e6, so the loop below would take c (m = 0: c is x).
+        # m turns leave x within π − 0.1 of r: x itself and m ± 1 turns are more than π + 0.1 away, far
+        # beyond the rounding of numbers below 1e6, so the loop below would take c.
         return c
     out, d_out = x, abs(x - r)
     for shift in (m, m - 1, m + 1):
