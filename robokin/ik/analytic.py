@@ -970,7 +970,7 @@ def solve_validated(
             one = _scalar_arm(robot, family, g, L).solutions(T.reshape(4, 4))
             if one is not None:  # (None: a target beyond its range, or an answer to polish: the batched path)
                 if batch == () and not wraps:
-                    return IKSolutions(*one, family)  # type: ignore[arg-type]  # (lists: made read-only arrays)
+                    return IKSolutions(*one, family)  # type: ignore[arg-type]  # (made read-only arrays by __post_init__)
                 q, valid, pe, re = (np.array(x) for x in one)
                 lower, upper = robot.limits.T
                 revolute = np.asarray(robot.serial_chain.revolute)
