@@ -40,7 +40,9 @@ from ..errors import MapFileError, OptionError, RobokinError, ShapeError
 __all__ = ["CHUNK_BYTES", "ZLIB_LEVEL", "ZarrArray", "ZarrGroup", "chunk_shape", "open_group", "write_group"]
 
 CHUNK_BYTES = 2**22  # uncompressed bytes per chunk (4 MiB): large for zlib, small enough to read a slice cheaply
-ZLIB_LEVEL = 1  # zlib's fastest level: on map data it compresses within a few % of level 6, several times faster
+# zlib's fastest level: on a Panda capability map's pair table (40801 x 288 float16) it compressed 6.8x in 0.18 s,
+# level 6 8.1x in 0.54 s (CPU, this machine): files 1.2x larger, written 3x faster.
+ZLIB_LEVEL = 1
 DTYPE_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 
 
