@@ -430,6 +430,9 @@ def test_map_store_errors_and_paths(tmp_path, maps):
     (tmp_path / "cm.zarr" / ".zattrs").write_text(json.dumps({k: v for k, v in attrs.items() if k != "seed"}))
     with pytest.raises(MapFileError, match=r"cm\.zarr/\.zattrs: the capability map lacks seed"):
         workspace.load_map(tmp_path / "cm.zarr")
+    (tmp_path / "cm.zarr" / ".zattrs").write_text(json.dumps(attrs | {"origin": ["a", 0, 0]}))
+    with pytest.raises(MapFileError, match=r"cm\.zarr/\.zattrs: origin is \['a', 0, 0\], not a list of numbers"):
+        workspace.load_map(tmp_path / "cm.zarr")
     (tmp_path / "cm.zarr" / ".zattrs").write_text(json.dumps(attrs))
     (tmp_path / "cm.zarr" / "counts" / ".zarray").unlink()  # the array is gone
     with pytest.raises(MapFileError, match=r"the capability map lacks counts"):

@@ -644,7 +644,12 @@ def _load_zarr(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap 
             data[f.name] = group[f.name].read()
             data[f.name].setflags(write=False)  # ours alone: the map keeps it without a copy
         else:
-            data[f.name] = np.asarray(group.attrs[f.name], dtype=np.float64 if f.name in ATTRIBUTE_ARRAYS else None)
+            value = group.attrs[f.name]
+            try:
+                data[f.name] = np.asarray(value, dtype=np.float64 if f.name in ATTRIBUTE_ARRAYS else None)
+            except (TypeError, ValueError):
+                zattrs = os.path.join(group.path, ".zattrs")
+                raise MapFileError(f"{zattrs}: {f.name} is {value!r}, not a list of numbers") from None
     return cast(Any, _KINDS[group.attrs["robokin_kind"]])._from_arrays(data)
 
 
