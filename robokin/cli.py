@@ -886,7 +886,11 @@ def _add_workspace_parser(sub: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--link", help="the frame to map, e.g. one hand of a tree robot (default: the end effector)")
-    p.add_argument("--out", help="write the map to this .npz file")
+    p.add_argument(
+        "--out",
+        help="write the map to this file: .npz, or .zarr (a Zarr v2 store: a folder of compressed chunks, for large "
+        "maps, read a slice at a time by robokin.workspace.open_map or by zarr/xarray)",
+    )
     p.add_argument("--plot", help="write a picture (slice heat map and 3-D view) to this PNG")
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on the Dask cluster at tcp://HOST:8786 (needs robokin[dask])"

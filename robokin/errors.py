@@ -11,6 +11,7 @@ __all__ = [
     "LimitError",
     "PlausibilityWarning",
     "NoAnalyticSolutionError",
+    "MapFileError",
 ]
 
 
@@ -82,3 +83,11 @@ class PlausibilityWarning(UserWarning):
 
 class NoAnalyticSolutionError(RobokinError, ValueError):
     """The arm has no closed-form inverse-kinematics family (see :func:`robokin.ik.analytic_family`)."""
+
+
+class MapFileError(RobokinError, ValueError):
+    """A saved map (a ``.npz`` file or a ``.zarr`` store) is missing, unreadable, corrupt, foreign, or of another
+    format version.
+
+    The message starts with the path of the file at fault (in a store, the metadata or chunk file).
+    """

@@ -5,12 +5,14 @@ voxel grid × equal-area approach directions (the tool z axis); ``reachability_m
 directions)`` solves IK at every (voxel centre, orientation) pose within reach; ``base_placement(robot,
 T_world_targets)`` scores candidate bases by the targets the capability map says they reach (inverse
 reachability). Heavy work runs in base chunks with their own spawned seeds, merged exactly, so the maps
-are bit-identical whatever runs them: in process (default) or a Dask cluster (``robokin[dask]``).
+are bit-identical whatever runs them: in process (default) or a Dask cluster (``robokin[dask]``). Maps are
+saved to ``.npz`` or to a chunked Zarr v2 store (``.zarr``, :mod:`robokin.workspace.store`, standard library only)
+and read back bit for bit (``load_map``), or a slice at a time (``open_map``).
 """
 
 from .capability import capability_map
 from .engines import DaskEngine, InProcessEngine
-from .maps import BasePlacement, CapabilityMap, ReachabilityMap, load_map
+from .maps import BasePlacement, CapabilityMap, ReachabilityMap, is_zarr_path, load_map, open_map
 from .placement import base_placement
 from .reachability import reachability_map
 from .sampling import BASE_CHUNK, SpherePartition, sphere_partition
@@ -25,7 +27,9 @@ __all__ = [
     "SpherePartition",
     "base_placement",
     "capability_map",
+    "is_zarr_path",
     "load_map",
+    "open_map",
     "reachability_map",
     "sphere_partition",
 ]

@@ -1,4 +1,4 @@
-"""Maps as data: capability, reachability and base-placement results; save/load (.npz), queries, plots.
+"""Maps as data: capability, reachability and base-placement results; save/load (.npz, .zarr), queries, plots.
 
 Every map lives on a voxel grid in the world frame: voxel ``(i, j, k)`` spans
 ``origin + [i, j, k] · voxel`` to ``origin + [i + 1, j + 1, k + 1] · voxel`` [m]; its flat index is
@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
@@ -19,21 +20,25 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import validation
-from ..errors import OptionError, RobokinError
+from ..errors import MapFileError, OptionError, RobokinError
 from .sampling import points, positive_int, sphere_partition
+from .store import CHUNK_BYTES, ZarrGroup, open_group, write_group
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "check_map", "load_map"]
+__all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "check_map", "is_zarr_path", "load_map", "open_map"]
 
 # 3: a capability map's reached pairs sparse (pair_starts, pair_directions, pair_values); 2: as a dense float16
-# pair_manipulability (still read). The other kinds are the same in both.
+# pair_manipulability (still read from .npz files). The other kinds are the same in both. Zarr stores are new in 3.
 FORMAT_VERSION = 3
 READ_VERSIONS = (2, 3)
 # The bits of the float16 NaN that marks an unreached cell of a dense pair table (all ones, as the code 0 of an
 # unreached pair, minus 1, wraps to: see robokin.workspace.capability).
 UNREACHED_BITS = 0xFFFF
+# In a Zarr store, the fields that are not arrays (names, sizes, seeds, times) and these small float64 vectors
+# are attributes (JSON: a float's shortest repr reads back to the same double); every other array is chunked.
+ATTRIBUTE_ARRAYS = ("origin",)
 AXES: tuple[str, ...] = ("x", "y", "z")
 # Direction cells whose centres lie within this many cell widths √(4π/D) of a pose's direction are near it
 # (:meth:`_Grid.near_quality_at`): the cells that meet the cap of half a width about it.
@@ -51,7 +56,7 @@ def _readonly(value: Any) -> Any:
 
 
 class _Saved:
-    """Save/load of a frozen dataclass of arrays and scalars to one ``.npz`` file."""
+    """Save/load of a frozen dataclass of arrays and scalars to one ``.npz`` file or a ``.zarr`` store."""
 
     kind: ClassVar[str]
 
@@ -59,8 +64,38 @@ class _Saved:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             object.__setattr__(self, f.name, _readonly(getattr(self, f.name)))
 
-    def save(self, path: str) -> None:
-        """Write the map to ``path`` (``.npz``, compressed); :func:`load_map` or ``type.load`` reads it back."""
+    def save(self, path: str | os.PathLike[str], *, chunk_bytes: int | None = None) -> None:
+        """Write the map to ``path``; :func:`load_map` or ``type.load`` reads it back, bit for bit.
+
+        Args:
+            path: A ``.npz`` file (one compressed archive, read whole), or a ``.zarr`` store (a directory in the
+                Zarr v2 format, :mod:`robokin.workspace.store`): the arrays in zlib-compressed chunks written one
+                at a time and readable one slice at a time (:func:`open_map`), the metadata (robot, link,
+                origin, voxel, shape, directions, seed, ..., ``robokin_kind``, ``robokin_format_version``,
+                ``source``) in the group's attributes. For large maps, and for Zarr tools (zarr-python, xarray).
+            chunk_bytes: For a ``.zarr`` store, the uncompressed bytes per chunk (default
+                :data:`robokin.workspace.store.CHUNK_BYTES`, 4 MiB).
+
+        Raises:
+            OptionError: ``chunk_bytes`` with a ``.npz`` path, or not an integer >= 1.
+            RobokinError: ``PATH: ...`` when it cannot be written (for a store: also when something other than
+                a Zarr store is at ``path``; an existing store is replaced).
+        """
+        path = os.fspath(path)
+        if is_zarr_path(path):
+            attrs: dict[str, Any] = {"robokin_kind": self.kind, "robokin_format_version": FORMAT_VERSION}
+            attrs["source"] = f"robokin.workspace.{type(self).__name__}.save"
+            arrays = {}
+            for f in dataclasses.fields(self):  # type: ignore[arg-type]
+                value = getattr(self, f.name)
+                if isinstance(value, np.ndarray) and f.name not in ATTRIBUTE_ARRAYS:
+                    arrays[f.name] = value
+                else:  # JSON: tuples as lists, NumPy values as Python ones
+                    attrs[f.name] = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+            write_group(path, attrs, arrays, chunk_bytes=CHUNK_BYTES if chunk_bytes is None else chunk_bytes)
+            return
+        if chunk_bytes is not None:
+            raise OptionError(f"chunk_bytes is for .zarr stores; {path} is saved as one .npz archive")
         data = {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         try:
             np.savez_compressed(
@@ -70,11 +105,12 @@ class _Saved:
             raise RobokinError(f"{path}: cannot write the map: {exc.strerror or exc}") from None
 
     @classmethod
-    def load(cls, path: str) -> Any:
-        """Read a map written by :meth:`save`; RobokinError (``PATH: ...``) if it is not one of this kind."""
+    def load(cls, path: str | os.PathLike[str]) -> Any:
+        """Read a map written by :meth:`save` (``.npz`` or ``.zarr``); MapFileError (``PATH: ...``) if it is not
+        one of this kind."""
         loaded = load_map(path)
         if not isinstance(loaded, cls):
-            raise RobokinError(f"{path}: holds a {type(loaded).__name__}, not a {cls.__name__}")
+            raise MapFileError(f"{os.fspath(path)}: holds a {type(loaded).__name__}, not a {cls.__name__}")
         return loaded
 
     @classmethod
@@ -634,33 +670,90 @@ def check_map(value: Any, kind: type, name: str, robot: str, link: str) -> Any:
     return value
 
 
-def load_map(path: str) -> CapabilityMap | ReachabilityMap | BasePlacement:
-    """Read any map written by ``save``.
+def is_zarr_path(path: str | os.PathLike[str]) -> bool:
+    """Whether maps at ``path`` are Zarr stores: its name ends in ``.zarr`` (any case; a trailing ``/`` too)."""
+    return os.fspath(path).rstrip("/" + os.sep).lower().endswith(".zarr")
+
+
+def _map_class(path: str, kind: Any, version: Any, names: set[str], versions: tuple[int, ...]) -> Any:
+    """The map class of a file's ``kind``, after checking its format version (one of ``versions``) and that it
+    holds every field of that version."""
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise MapFileError(f"{path}: not a robokin map file (kind {kind!r}; expected one of {sorted(_KINDS)})")
+    if version not in versions:
+        raise MapFileError(f"{path}: map format version {version}, this robokin reads {versions}")
+    cls = _KINDS[kind]
+    expected = [f.name for f in dataclasses.fields(cls)]
+    if kind == "capability" and version == 2:  # the sparse pairs were one dense table
+        sparse = ("pair_starts", "pair_directions", "pair_values")
+        expected = [name for name in expected if name not in sparse] + ["pair_manipulability"]
+    missing = [name for name in expected if name not in names]
+    if missing:
+        raise MapFileError(f"{path}: the {kind} map lacks {', '.join(missing)}")
+    return cls
+
+
+def open_map(path: str | os.PathLike[str]) -> ZarrGroup:
+    """Open a map's ``.zarr`` store without reading its arrays, to read parts of a map larger than memory.
+
+    ``group.attrs`` holds the metadata (the map's non-array fields, ``origin``, ``robokin_kind``,
+    ``robokin_format_version``, ``source``); ``group["max_manipulability"][i]`` (ints, slices, ``...``; the
+    slice at the i-th x of the grid) reads and decompresses only the chunks holding it (chunks are whole
+    rows of the first axis). :func:`load_map` reads the whole map.
 
     Raises:
-        RobokinError: ``PATH: ...`` when the file is missing or not a robokin map.
+        MapFileError: ``PATH: ...`` when the store is missing, not a Zarr v2 group, not a robokin map, of
+            another format version, or lacks a field.
     """
+    group = open_group(path)
+    attrs = group.attrs
+    zattrs = os.path.join(group.path, ".zattrs")
+    kind, version = attrs.get("robokin_kind"), attrs.get("robokin_format_version")
+    _map_class(zattrs, kind, version, set(attrs) | set(group.arrays), (FORMAT_VERSION,))
+    return group
+
+
+def _load_zarr(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap | BasePlacement:
+    group = open_map(path)
+    data: dict[str, np.ndarray] = {}
+    for f in dataclasses.fields(_KINDS[group.attrs["robokin_kind"]]):
+        if f.name in group.arrays:
+            data[f.name] = group[f.name].read()
+            data[f.name].setflags(write=False)  # ours alone: the map keeps it without a copy
+        else:
+            value = group.attrs[f.name]
+            try:
+                data[f.name] = np.asarray(value, dtype=np.float64 if f.name in ATTRIBUTE_ARRAYS else None)
+            except (TypeError, ValueError):
+                zattrs = os.path.join(group.path, ".zattrs")
+                raise MapFileError(f"{zattrs}: {f.name} is {value!r}, not a list of numbers") from None
+    return cast(Any, _KINDS[group.attrs["robokin_kind"]])._from_arrays(data)
+
+
+def load_map(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap | BasePlacement:
+    """Read any map written by ``save``: a ``.npz`` file, or a ``.zarr`` store (any directory is read as one).
+
+    Raises:
+        MapFileError: ``PATH: ...`` when the file or store is missing, corrupt (a truncated chunk, bad JSON), not
+            a robokin map, or of another format version; in a store, the path is that of the file at fault.
+    """
+    if is_zarr_path(path) or os.path.isdir(path):
+        return _load_zarr(path)
+    path = os.fspath(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
     except OSError as exc:
-        raise RobokinError(f"{path}: cannot read the map: {exc.strerror or exc}") from None
+        raise MapFileError(f"{path}: cannot read the map: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise RobokinError(f"{path}: not a robokin map file (.npz): {exc}") from None
+        raise MapFileError(f"{path}: not a robokin map file (.npz): {exc}") from None
     kind = str(data.pop("__kind__", ""))
     version = int(data.pop("__version__", -1))
-    if kind not in _KINDS:
-        raise RobokinError(f"{path}: not a robokin map file (kind {kind!r}; expected one of {sorted(_KINDS)})")
-    if version not in READ_VERSIONS:
-        raise RobokinError(f"{path}: map format version {version}, this robokin reads {READ_VERSIONS}")
-    if kind == "capability" and version == 2 and "pair_manipulability" in data:  # its pairs as a dense table
+    cls = _map_class(path, kind, version, set(data), READ_VERSIONS)
+    if kind == "capability" and version == 2:  # its pairs as a dense table
         starts, directions, values = sparse_pairs_from_table(data.pop("pair_manipulability"))
         data.update(pair_starts=starts, pair_directions=directions, pair_values=values)
-    cls = _KINDS[kind]
-    missing = [f.name for f in dataclasses.fields(cls) if f.name not in data]
-    if missing:
-        raise RobokinError(f"{path}: the {kind} map lacks {', '.join(missing)}")
     try:
         return cls._from_arrays(data)
     except OptionError as exc:
-        raise RobokinError(f"{path}: {exc}") from None
+        raise MapFileError(f"{path}: {exc}") from None
