@@ -572,3 +572,38 @@ def test_a_near_rotation_target_is_solved_at_its_nearest_rotation(name):
         one = ik.solve(robot, T[0], q0=q[0])
         assert one.success
         assert np.abs(robot.fk(one.q)[:3, :3] - R_nearest[0]).max() <= 1e-6
+
+
+@pytest.mark.parametrize("name", ["puma560", "irb140", "kr5_arc", "panda", "iiwa14"])
+@pytest.mark.parametrize("path", ["lean", "general"])
+def test_a_joint_exactly_at_its_limit_is_solved(name, path, monkeypatch):
+    """Targets made by fk of configurations with one joint exactly at a limit are reachable: the closed form
+    rounds that joint's angle to just outside the limit (by ~1e-15 rad), which must not make the target
+    unreachable. Every joint at each of its two limits, 40 targets each, in one batch and (6-joint arms)
+    one at a time; the answers stay within the limits and are verified by an independent fk."""
+    robot = robokin.load(name)
+    if path == "general":  # the subproblem composition of solve_validated instead of the lean kernels
+        monkeypatch.setattr(ik_analytic.closed_form, "LEAN_FAMILIES", ())
+    joint = ik.analytic_family(robot).parameter_joint
+    lo, hi = robot.limits.T
+    rng = np.random.default_rng(5)
+    for j in range(robot.n):
+        if j == joint:
+            continue
+        for end in (lo[j], hi[j]):
+            q = lo + (hi - lo) * rng.uniform(0.1, 0.9, (40, robot.n))
+            q[:, j] = end
+            T = robot.fk(q)
+            kw = {} if joint is None else {"q_param": q[:, joint]}
+            sols = ik.solve_all(robot, T, **kw)
+            found = ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1)
+            assert found.all(), (j, end, np.flatnonzero(~found))
+            assert robot.within_limits(sols.q[sols.valid]).all()
+            err = robot.fk(sols.q[sols.valid]) - np.broadcast_to(T[:, None], sols.q.shape[:2] + (4, 4))[sols.valid]
+            assert np.abs(err).max() <= 1e-9
+            if joint is None:
+                for i in range(3):  # one target: the float path of closed_form_single (lean)
+                    one = ik.solve_all(robot, T[i])
+                    assert ((_same_mod_turn(one.q, q[i]) < 1e-7) & one.valid).any(), (j, end, i)
+                    assert robot.within_limits(one.q[one.valid]).all()
+

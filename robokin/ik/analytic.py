@@ -106,6 +106,10 @@ NEAR_GEOMETRY = 1e-3
 # Verification: a solution is valid when its pose error is within these (after polishing) [m], [rad].
 POSITION_TOLERANCE = 1e-9
 ROTATION_TOLERANCE = 1e-9
+# A joint angle beyond a limit by at most this [rad] (after whole turns) is put on the limit: the closed form
+# rounds a joint exactly at its limit to about 1e-15 rad outside it. The pose of the angle on the limit is the
+# one verified (the 1e-9 rad move changes the pose by at most 1e-9 · the reach, checked like any answer).
+LIMIT_TOL = 1e-9
 # Polishing (near misses, and exact-family answers that lost digits at a singular configuration): up to
 # this many Gauss–Newton steps on the true arm, for answers whose error is below POLISH_RANGE (·L for the
 # position, rad for the rotation). Farther answers are not solutions of the arm.
@@ -850,7 +854,8 @@ def _polish(robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.
 
 def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revolute: np.ndarray) -> np.ndarray:
     """Each revolute angle (given in ``[−π, π]``) moved by whole turns to the value within its limits
-    nearest 0, where that is not itself; only the joints whose limits do not hold ``[−π, π]`` are looked at."""
+    nearest 0, where that is not itself, else onto a limit it passes by at most LIMIT_TOL (after whole turns);
+    only the joints whose limits do not hold ``[−π, π]`` are looked at."""
     cols = np.flatnonzero(revolute & ((lower > -np.pi) | (upper < np.pi)))
     if cols.size == 0:
         return q
@@ -863,8 +868,27 @@ def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revol
                 cand = v + 2.0 * np.pi * m
                 v = np.where(fix & (cand >= lower[j]) & (cand <= upper[j]), cand, v)
                 fix = (v < lower[j]) | (v > upper[j])
+            at = np.nonzero(fix)
+            moved, onto = onto_limits(v[at], lower[j], upper[j], (1, -1, 2, -2))
+            v[tuple(a[moved] for a in at)] = onto
             q[..., j] = v
     return q
+
+
+def onto_limits(v: np.ndarray, lower: float, upper: float, turns: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Angles ``v`` ``(K,)`` [rad] outside ``[lower, upper]`` that pass a limit by at most :data:`LIMIT_TOL`,
+    as they are or turned by the whole ``turns``: ``(moved (K,) bool, the limit each moved one is put on)``.
+
+    A joint exactly at its limit (a target made by fk of such a configuration) comes out of the subproblems
+    rounded to about 1e-15 rad beyond it; the caller verifies the pose of the angle put on the limit.
+    """
+    onto = np.full(v.shape, np.nan)
+    for m in (0,) + tuple(turns):
+        w = v + 2.0 * np.pi * m
+        near = np.isnan(onto) & (w >= lower - LIMIT_TOL) & (w <= upper + LIMIT_TOL)
+        onto[near] = np.clip(w[near], lower, upper)
+    moved = ~np.isnan(onto)
+    return moved, onto[moved]
 
 
 def _expand_wraps(
@@ -1265,7 +1289,7 @@ def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) ->
         gs = g.reversed() if family.reversed else g
         K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0, complete=True)
         tol = closed_form_single.Tolerances(
-            POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL
+            POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL, LIMIT_TOL
         )
         arm = closed_form_single.ScalarArm(
             family.name, K, R0, family.reversed, lower, upper, turns, robot.link_path(None), tol
@@ -1375,7 +1399,17 @@ def _lean_block(
                 out = (qi < lo) | (qi > hi)
                 shifted = qi + 2.0 * np.pi * m
                 np.copyto(qi, shifted, where=out & (shifted >= lo) & (shifted <= hi))
-            inside &= (qi >= lo) & (qi <= hi)
+            within = (qi >= lo) & (qi <= hi)
+            if i != j:  # exact answers within LIMIT_TOL of a limit: put on it, their cos and sin with them
+                at = np.nonzero(exact & ~within)
+                moved, onto = onto_limits(qi[at], lo, hi, turns[i] or ())
+                if moved.any():
+                    at = tuple(a[moved] for a in at)
+                    qi[at] = onto
+                    within[at] = True
+                    cos[i], sin[i] = (np.array(np.broadcast_to(x, qi.shape)) for x in (cos[i], sin[i]))
+                    cos[i][at], sin[i][at] = np.cos(onto), np.sin(onto)
+            inside &= within
     # Verified by the chain's fk from the same (cos, sin): position and rotation errors of every slot; only
     # the candidates (exact and within the limits) keep theirs, the others are inf.
     pe2, dist2 = closed_form.pose_errors_cs(program, cos, sin, R, p)
