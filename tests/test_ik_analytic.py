@@ -607,3 +607,42 @@ def test_a_joint_exactly_at_its_limit_is_solved(name, path, monkeypatch):
                     assert ((_same_mod_turn(one.q, q[i]) < 1e-7) & one.valid).any(), (j, end, i)
                     assert robot.within_limits(one.q[one.valid]).all()
 
+
+def _benchmark_search_arm(family: str, seed: int) -> tuple[Robot, np.ndarray]:
+    """``benchmarks/ik_search.py``'s random arm ``seed`` of a search family and its 50 source configurations."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ik_search", DATA.parent.parent / "benchmarks" / "ik_search.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    q = np.random.default_rng(10_000 + seed % 1000).uniform(-np.pi, np.pi, (50, 6))
+    return bench.random_arm(family, seed), q
+
+
+@pytest.mark.parametrize(
+    ("family", "seed", "target", "dls_only", "count"),
+    [
+        # two zeros of one real branch within a grid step, next to a fold of SP6's branches (the grid value
+        # nearest the dip has its other neighbour across the fold): the source and one more were missed
+        ("two_parallel", 1021, 22, [3.38974, 1.91368, -2.91795, 1.63261, 0.24169, -3.65507], 6),
+        # a zero about 1e-7 rad past a fold, seeded only from the fold's complex side and dropped there
+        ("two_parallel", 1030, 0, [1.97366, -0.33969, 3.10041, 3.73979, 0.36869, -3.77513], 6),
+        # a near-double root between a grid value and the fold in the next interval (6e-4 rad past the value)
+        ("two_intersecting", 52, 41, None, None),
+        ("two_intersecting", 29, 1, [-1.217982, 2.099265, -2.363482, 3.969193, 0.019557, -0.045897], None),
+    ],
+)
+def test_search_zeros_next_to_a_fold_are_found(family, seed, target, dls_only, count):
+    """The misses of benchmarks/ik_search.py (80 arms × 50 targets per family): the source configuration, and
+    the solutions many-start damped least squares found (200-300 starts; ``dls_only``, rounded), are found."""
+    robot, q = _benchmark_search_arm(family, seed)
+    assert ik.analytic_family(robot).name == family
+    T = robot.fk(q[target])
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q[target]) < 1e-7).any()
+    if dls_only is not None:
+        assert (_same_mod_turn(good, np.array(dls_only)) < 1e-4).any()
+    if count is not None:
+        assert len(good) == count
+    assert np.abs(robot.fk(good) - T).max() <= 1e-10
