@@ -646,3 +646,13 @@ def test_search_zeros_next_to_a_fold_are_found(family, seed, target, dls_only, c
     if count is not None:
         assert len(good) == count
     assert np.abs(robot.fk(good) - T).max() <= 1e-10
+
+
+def test_a_parameter_grid_beyond_max_grid_is_refused():
+    """grid=10⁷ for one Panda target ran on (8·10⁷ slots, several GB) and 10¹² raised NumPy's MemoryError."""
+    panda = robokin.load("panda")
+    T = panda.fk(np.array([0.0, -0.5, 0.0, -2.0, 0.0, 1.5, 0.7]))
+    for grid in (10**7, 10**12, ik_analytic.MAX_GRID + 1):
+        with pytest.raises(OptionError, match=rf"grid must be an integer >= 1 and at most 65536, got {grid}$"):
+            ik.solve_all(panda, T, grid=grid)
+    assert ik.solve_all(panda, T, grid=np.int64(3)).q.shape == (24, 7)

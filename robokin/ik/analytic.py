@@ -40,7 +40,6 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +47,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
+from ..model import Robot, check_robot
 from . import closed_form, closed_form_single, search
 from .subproblems import (
     cross,
@@ -61,9 +61,6 @@ from .subproblems import (
     sp5_kernel,
     sp6_kernel,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..model import Robot
 
 __all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "scalar_arm", "FAMILIES"]
 
@@ -121,6 +118,9 @@ SEARCH_POLISH_STEPS = 20
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
+# The most values of a 7-joint arm's parameter joint swept per target (solve_all's grid=): 2¹⁶ values are
+# 1e-4 rad apart over a turn, with 2¹⁹ solution slots per target (about 30 MB of answers for one target).
+MAX_GRID = 2**16
 # The values of the parameter joint at which a 7-joint family is checked to hold (any values that are not
 # special would do).
 _PROBE_ANGLES = (0.0, 0.9, 2.3)
@@ -340,7 +340,7 @@ _FAMILY_CACHE: weakref.WeakKeyDictionary[Robot, tuple[AnalyticFamily, _Geometry,
 
 
 def _family_of(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
-    cached = _FAMILY_CACHE.get(robot)
+    cached = _FAMILY_CACHE.get(robot) if isinstance(robot, Robot) else check_robot(robot)
     if cached is not None:
         return cached
     result = _detect(robot)
@@ -453,6 +453,9 @@ def analytic_family(robot: Robot) -> AnalyticFamily:
     Returns:
         :class:`AnalyticFamily`; ``.applies`` is False (``name == "none"``) when no family applies, with
         the reason.
+
+    Raises:
+        OptionError: ``robot`` is not a Robot.
     """
     return _family_of(robot)[0]
 
@@ -951,7 +954,7 @@ def solve_all(
         q_param: 7-joint arms: the value [rad] of the parameter joint (``family.parameter_joint``),
             a scalar or ``(...)`` broadcast against the targets; None sweeps ``grid`` values evenly over
             its range ([−π, π) when unlimited). Must be None for a 6-joint arm.
-        grid: Number of parameter values swept when ``q_param`` is None (7-joint arms).
+        grid: Number of parameter values swept when ``q_param`` is None (7-joint arms), 1 to :data:`MAX_GRID`.
         wraps: Also list every whole-turn variant within the limits of joints whose range exceeds a turn
             (multiplies ``k``); default: each joint at its variant within the limits nearest 0.
 
@@ -963,7 +966,8 @@ def solve_all(
         NoAnalyticSolutionError: The arm has no analytic family (the message says why).
         ShapeError: ``T_world_tool`` or ``q_param`` has a wrong shape or a non-finite value.
         ConventionError: ``T_world_tool`` is not a rigid transform.
-        OptionError: ``q_param`` for a 6-joint arm, or ``grid`` not a positive integer.
+        OptionError: ``robot`` is not a Robot, ``q_param`` for a 6-joint arm, or ``grid`` not an integer from 1
+            to :data:`MAX_GRID`.
     """
     if not _family_of(robot)[0].applies:
         raise NoAnalyticSolutionError(
@@ -1013,8 +1017,8 @@ def solve_validated(
         geo, R, p, params, reps = g, T2[:, :3, :3], T2[:, :3, 3], None, 1
     else:
         if q_param is None:
-            if not isinstance(grid, (int, np.integer)) or isinstance(grid, bool) or grid < 1:
-                raise OptionError(f"grid must be an integer >= 1, got {grid!r}")
+            if not isinstance(grid, (int, np.integer)) or isinstance(grid, bool) or not 1 <= grid <= MAX_GRID:
+                raise OptionError(f"grid must be an integer >= 1 and at most {MAX_GRID}, got {grid!r}")
             lo = lower[j] if np.isfinite(lower[j]) else -np.pi
             hi = upper[j] if np.isfinite(upper[j]) else np.pi
             values = lo + (hi - lo) * (np.arange(grid) + 0.5) / grid

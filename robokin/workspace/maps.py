@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
@@ -52,8 +54,9 @@ class _Saved:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             object.__setattr__(self, f.name, _readonly(getattr(self, f.name)))
 
-    def save(self, path: str) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the map to ``path`` (``.npz``, compressed); :func:`load_map` or ``type.load`` reads it back."""
+        path = map_path(path)
         data = {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         try:
             np.savez_compressed(
@@ -63,7 +66,7 @@ class _Saved:
             raise RobokinError(f"{path}: cannot write the map: {exc.strerror or exc}") from None
 
     @classmethod
-    def load(cls, path: str) -> Any:
+    def load(cls, path: str | os.PathLike) -> Any:
         """Read a map written by :meth:`save`; RobokinError (``PATH: ...``) if it is not one of this kind."""
         loaded = load_map(path)
         if not isinstance(loaded, cls):
@@ -564,21 +567,25 @@ def check_map(value: Any, kind: type, name: str, robot: str, link: str) -> Any:
     return value
 
 
-def load_map(path: str) -> CapabilityMap | ReachabilityMap | BasePlacement:
+def load_map(path: str | os.PathLike) -> CapabilityMap | ReachabilityMap | BasePlacement:
     """Read any map written by ``save``.
 
     Raises:
-        RobokinError: ``PATH: ...`` when the file is missing or not a robokin map.
+        RobokinError: ``PATH: ...`` when the file is missing, damaged or not a robokin map, or its grid is
+            not one (a non-finite origin, a voxel that is not a positive length, arrays not of its shape).
+        OptionError: ``path`` is not a file path.
     """
+    path = map_path(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
     except OSError as exc:
         raise RobokinError(f"{path}: cannot read the map: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:  # (a truncated or damaged file)
         raise RobokinError(f"{path}: not a robokin map file (.npz): {exc}") from None
     kind = str(data.pop("__kind__", ""))
-    version = int(data.pop("__version__", -1))
+    version = data.pop("__version__", np.array(-1))
+    version = int(version) if version.shape == () and version.dtype.kind in "iu" else -1
     if kind not in _KINDS:
         raise RobokinError(f"{path}: not a robokin map file (kind {kind!r}; expected one of {sorted(_KINDS)})")
     if version != FORMAT_VERSION:
@@ -587,4 +594,45 @@ def load_map(path: str) -> CapabilityMap | ReachabilityMap | BasePlacement:
     missing = [f.name for f in dataclasses.fields(cls) if f.name not in data]
     if missing:
         raise RobokinError(f"{path}: the {kind} map lacks {', '.join(missing)}")
+    if issubclass(cls, _Grid):
+        _check_grid(path, kind, data)
     return cls._from_arrays(data)
+
+
+def map_path(path: Any) -> str | os.PathLike:
+    """``path`` if it is a file path (a str or an ``os.PathLike``); OptionError otherwise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise OptionError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
+    return path
+
+
+# The arrays of a map on a grid that are indexed by its voxels first: (*shape, ...).
+_GRID_ARRAYS = (
+    "counts",
+    "reachability",
+    "max_manipulability",
+    "max_inverse_condition",
+    "attempted",
+    "success",
+    "manipulability",
+)
+
+
+def _check_grid(path: Any, kind: str, data: dict[str, np.ndarray]) -> None:
+    """A map file's grid (``origin`` (3,) finite, ``voxel`` > 0 finite, ``shape`` three integers >= 1, each
+    field's leading shape that one); RobokinError ``PATH: ...`` naming what is wrong otherwise."""
+    origin, voxel, shape = data["origin"], data["voxel"], data["shape"]
+    problem = None
+    if origin.shape != (3,) or origin.dtype.kind != "f" or not np.isfinite(origin).all():
+        problem = f"origin must be 3 finite numbers [m], got {origin!r}"
+    elif voxel.shape != () or voxel.dtype.kind != "f" or not (np.isfinite(voxel) and voxel > 0):
+        problem = f"voxel must be a positive finite length [m], got {voxel!r}"
+    elif shape.shape != (3,) or shape.dtype.kind not in "iu" or (shape < 1).any():
+        problem = f"shape must be 3 integers >= 1, got {shape!r}"
+    else:
+        for name in _GRID_ARRAYS:
+            if name in data and data[name].shape[:3] != tuple(int(s) for s in shape):
+                problem = f"{name} has shape {data[name].shape}, not the grid's {tuple(int(s) for s in shape)}"
+                break
+    if problem is not None:
+        raise RobokinError(f"{path}: not a valid {kind} map: {problem}")
