@@ -872,24 +872,24 @@ def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revol
                 v = np.where(fix & (cand >= lower[j]) & (cand <= upper[j]), cand, v)
                 fix = (v < lower[j]) | (v > upper[j])
             at = np.nonzero(fix)
-            moved, onto = onto_limits(v[at], lower[j], upper[j], (1, -1, 2, -2))
+            moved, onto = onto_limits(v[at], lower[j], upper[j])
             v[tuple(a[moved] for a in at)] = onto
             q[..., j] = v
     return q
 
 
-def onto_limits(v: np.ndarray, lower: float, upper: float, turns: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Angles ``v`` ``(K,)`` [rad] outside ``[lower, upper]`` that pass a limit by at most :data:`LIMIT_TOL`,
-    as they are or turned by the whole ``turns``: ``(moved (K,) bool, the limit each moved one is put on)``.
+def onto_limits(v: np.ndarray, lower: float, upper: float) -> tuple[np.ndarray, np.ndarray]:
+    """Angles ``v`` ``(K,)`` [rad] outside ``[lower, upper]`` within :data:`LIMIT_TOL` of a limit, up to whole
+    turns: ``(moved (K,) bool, the limit each moved one is put on)``.
 
     A joint exactly at its limit (a target made by fk of such a configuration) comes out of the subproblems
-    rounded to about 1e-15 rad beyond it; the caller verifies the pose of the angle put on the limit.
+    rounded to about 1e-15 rad beyond it (or a turn away); the caller verifies the pose of the angle put on the
+    limit.
     """
     onto = np.full(v.shape, np.nan)
-    for m in (0,) + tuple(turns):
-        w = v + 2.0 * np.pi * m
-        near = np.isnan(onto) & (w >= lower - LIMIT_TOL) & (w <= upper + LIMIT_TOL)
-        onto[near] = np.clip(w[near], lower, upper)
+    for limit in (lower, upper):
+        if np.isfinite(limit):
+            onto[np.abs(np.remainder(v - limit + np.pi, 2.0 * np.pi) - np.pi) <= LIMIT_TOL] = limit
     moved = ~np.isnan(onto)
     return moved, onto[moved]
 
@@ -1405,14 +1405,14 @@ def _lean_block(
                 np.copyto(qi, shifted, where=out & (shifted >= lo) & (shifted <= hi))
             within = (qi >= lo) & (qi <= hi)
             if i != j:  # exact answers within LIMIT_TOL of a limit: put on it, their cos and sin with them
-                at = np.nonzero(exact & ~within)
-                moved, onto = onto_limits(qi[at], lo, hi, turns[i] or ())
+                at = np.flatnonzero(exact & ~within)  # (flat indices of the contiguous (2, 2, 2, M) arrays)
+                moved, onto = onto_limits(qi.reshape(-1)[at], lo, hi)
                 if moved.any():
-                    at = tuple(a[moved] for a in at)
-                    qi[at] = onto
-                    within[at] = True
+                    at = at[moved]
+                    qi.reshape(-1)[at] = onto
+                    within.reshape(-1)[at] = True
                     cos[i], sin[i] = (np.array(np.broadcast_to(x, qi.shape)) for x in (cos[i], sin[i]))
-                    cos[i][at], sin[i][at] = np.cos(onto), np.sin(onto)
+                    cos[i].reshape(-1)[at], sin[i].reshape(-1)[at] = np.cos(onto), np.sin(onto)
             inside &= within
     # Verified by the chain's fk from the same (cos, sin): position and rotation errors of every slot; only
     # the candidates (exact and within the limits) keep theirs, the others are inf.
