@@ -902,7 +902,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     import time
 
     from . import workspace
-    from .workspace.engines import dask_distributed
+    from .workspace.engines import connect
 
     robot = load(args.robot)
     samples: Any = 1e6 if args.samples is None else args.samples  # an integral float; checked by the map
@@ -917,7 +917,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         folder = os.path.dirname(os.path.abspath(path)) if path else ""
         if path and not os.path.isdir(folder):
             raise RobokinError(f"cannot write {path}: no folder {folder}")
-    client = dask_distributed().Client(args.scheduler) if args.scheduler else None
+    client = connect(args.scheduler) if args.scheduler else None
     start, cpu = time.perf_counter(), time.process_time()
     common = {"voxel": voxel, "directions": directions, "link": args.link, "seed": args.seed, "engine": client}
     if args.place:

@@ -53,6 +53,7 @@ __all__ = [
     "Origin",
     "Robot",
     "Tree",
+    "check_robot",
     "first_cycle",
     "unit_axis",
 ]
@@ -1261,6 +1262,19 @@ class Robot:
     ) -> IKResult:
         """Inverse kinematics of a frame (default: the tool). See :func:`robokin.ik.solve`."""
         return _layer_above("ik").solve(self, T_target, q0, link=link, options=options, seed=seed, method=method)
+
+
+def check_robot(robot: object, name: str = "robot") -> Robot:
+    """``robot`` if it is a :class:`Robot`; else an OptionError naming the argument and what came (a robot's
+    name, say, which :func:`robokin.load` turns into one).
+
+    Raises:
+        OptionError: ``robot`` is not a Robot.
+    """
+    if isinstance(robot, Robot):
+        return robot
+    hint = f" (load it first: robokin.load({robot!r}))" if isinstance(robot, str) else ""
+    raise OptionError(f"{name} must be a Robot, got {type(robot).__name__}{hint}")
 
 
 def _single_transform(T: npt.ArrayLike, name: str) -> np.ndarray:

@@ -572,3 +572,87 @@ def test_a_near_rotation_target_is_solved_at_its_nearest_rotation(name):
         one = ik.solve(robot, T[0], q0=q[0])
         assert one.success
         assert np.abs(robot.fk(one.q)[:3, :3] - R_nearest[0]).max() <= 1e-6
+
+
+@pytest.mark.parametrize("name", ["puma560", "irb140", "kr5_arc", "panda", "iiwa14"])
+@pytest.mark.parametrize("path", ["lean", "general"])
+def test_a_joint_exactly_at_its_limit_is_solved(name, path, monkeypatch):
+    """Targets made by fk of configurations with one joint exactly at a limit are reachable: the closed form
+    rounds that joint's angle to just outside the limit (by ~1e-15 rad), which must not make the target
+    unreachable. Every joint at each of its two limits, 40 targets each, in one batch and (6-joint arms)
+    one at a time; the answers stay within the limits and are verified by an independent fk."""
+    robot = robokin.load(name)
+    if path == "general":  # the subproblem composition of solve_validated instead of the lean kernels
+        monkeypatch.setattr(ik_analytic.closed_form, "LEAN_FAMILIES", ())
+    joint = ik.analytic_family(robot).parameter_joint
+    lo, hi = robot.limits.T
+    rng = np.random.default_rng(5)
+    for j in range(robot.n):
+        if j == joint:
+            continue
+        for end in (lo[j], hi[j]):
+            q = lo + (hi - lo) * rng.uniform(0.1, 0.9, (40, robot.n))
+            q[:, j] = end
+            T = robot.fk(q)
+            kw = {} if joint is None else {"q_param": q[:, joint]}
+            sols = ik.solve_all(robot, T, **kw)
+            found = ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1)
+            assert found.all(), (j, end, np.flatnonzero(~found))
+            assert robot.within_limits(sols.q[sols.valid]).all()
+            err = robot.fk(sols.q[sols.valid]) - np.broadcast_to(T[:, None], sols.q.shape[:2] + (4, 4))[sols.valid]
+            assert np.abs(err).max() <= 1e-9
+            if joint is None:
+                for i in range(3):  # one target: the float path of closed_form_single (lean)
+                    one = ik.solve_all(robot, T[i])
+                    assert ((_same_mod_turn(one.q, q[i]) < 1e-7) & one.valid).any(), (j, end, i)
+                    assert robot.within_limits(one.q[one.valid]).all()
+
+
+def _benchmark_search_arm(family: str, seed: int) -> tuple[Robot, np.ndarray]:
+    """``benchmarks/ik_search.py``'s random arm ``seed`` of a search family and its 50 source configurations."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ik_search", DATA.parent.parent / "benchmarks" / "ik_search.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    q = np.random.default_rng(10_000 + seed % 1000).uniform(-np.pi, np.pi, (50, 6))
+    return bench.random_arm(family, seed), q
+
+
+@pytest.mark.parametrize(
+    ("family", "seed", "target", "dls_only", "count"),
+    [
+        # two zeros of one real branch within a grid step, next to a fold of SP6's branches (the grid value
+        # nearest the dip has its other neighbour across the fold): the source and one more were missed
+        ("two_parallel", 1021, 22, [3.38974, 1.91368, -2.91795, 1.63261, 0.24169, -3.65507], 6),
+        # a zero about 1e-7 rad past a fold, seeded only from the fold's complex side and dropped there
+        ("two_parallel", 1030, 0, [1.97366, -0.33969, 3.10041, 3.73979, 0.36869, -3.77513], 6),
+        # a near-double root between a grid value and the fold in the next interval (6e-4 rad past the value)
+        ("two_intersecting", 52, 41, None, None),
+        ("two_intersecting", 29, 1, [-1.217982, 2.099265, -2.363482, 3.969193, 0.019557, -0.045897], None),
+    ],
+)
+def test_search_zeros_next_to_a_fold_are_found(family, seed, target, dls_only, count):
+    """The misses of benchmarks/ik_search.py (80 arms × 50 targets per family): the source configuration, and
+    the solutions many-start damped least squares found (200-300 starts; ``dls_only``, rounded), are found."""
+    robot, q = _benchmark_search_arm(family, seed)
+    assert ik.analytic_family(robot).name == family
+    T = robot.fk(q[target])
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q[target]) < 1e-7).any()
+    if dls_only is not None:
+        assert (_same_mod_turn(good, np.array(dls_only)) < 1e-4).any()
+    if count is not None:
+        assert len(good) == count
+    assert np.abs(robot.fk(good) - T).max() <= 1e-10
+
+
+def test_a_parameter_grid_beyond_max_grid_is_refused():
+    """grid=10⁷ for one Panda target ran on (8·10⁷ slots, several GB) and 10¹² raised NumPy's MemoryError."""
+    panda = robokin.load("panda")
+    T = panda.fk(np.array([0.0, -0.5, 0.0, -2.0, 0.0, 1.5, 0.7]))
+    for grid in (10**7, 10**12, ik_analytic.MAX_GRID + 1):
+        with pytest.raises(OptionError, match=rf"grid must be an integer >= 1 and at most 65536, got {grid}$"):
+            ik.solve_all(panda, T, grid=grid)
+    assert ik.solve_all(panda, T, grid=np.int64(3)).q.shape == (24, 7)

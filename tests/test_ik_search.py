@@ -105,3 +105,36 @@ def test_branches_running_close_over_the_whole_turn_are_cut_a_bounded_number_of_
         assert _close(t[on_first], z, 1e-9)
     for z in (np.pi / 6, 5 * np.pi / 6):
         assert _close(t[on_second], z, 1e-9)
+
+
+def _fold_with_a_dip(fold: float, size: float):
+    """Two branches born at a fold ``fold``, angles ±√(t − fold); on the lower one
+    e = (t − fold − 0.01 s)² − (0.004 s)² (zeros at fold + 0.006 s and fold + 0.014 s, s = ``size``: a dip that
+    stays positive at the grid values); the upper e = 1 + (t − fold). Before the fold both slots hold the
+    pair's common angle 0 and the continued e = e_lower(fold) + (t − fold), negative one grid step back."""
+
+    def evaluate(rows, t):
+        d = t - fold
+        r = np.sqrt(np.maximum(d, 0.0))
+        real = d >= 0.0
+        bottom = (0.01 * size) ** 2 - (0.004 * size) ** 2
+        low = np.where(real, (d - 0.01 * size) ** 2 - (0.004 * size) ** 2, bottom + d)
+        high = np.where(real, 1.0 + d, low)
+        return np.stack([high, low], -1), np.stack([r, -r], -1)[..., None]
+
+    return evaluate
+
+
+def test_a_dip_next_to_a_fold_is_zoomed_into_from_its_clean_side():
+    """Two zeros of one branch within a grid step just past a fold: the grid value nearest the dip has its
+    other neighbour across the fold (of the opposite sign), so the three-point tangent test cannot see it
+    (two_parallel missed solutions this way, benchmarks/ik_search.py arm 1021). On the coarse grid (a dip of
+    0.008 rad, 0.0046 rad past the fold's grid interval) and on the fold's local grid (a dip 8 times smaller,
+    inside the fold's grid interval, next to the sub-interval that holds the fold), both zeros are found."""
+    step = 2 * np.pi / 256
+    grid_value = -np.pi + 100 * step
+    for size, fold in ((1.0, grid_value - 0.0046), (1.0 / 8, grid_value + 3 * step / 8 - 0.0046 / 8)):
+        rows, t, Q, e = _zeros_of(_fold_with_a_dip(fold, size))
+        lower = (Q[:, 0] < 0) & (np.abs(e) < 1e-12)
+        for z in (fold + 0.006 * size, fold + 0.014 * size):
+            assert _close(t[lower], z, 1e-9), (size, z)

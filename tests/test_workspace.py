@@ -1298,3 +1298,73 @@ joints:
     assert inside.sum() == 6**3 and free.success[inside].all() and not free.success[~inside].any()
     bp = workspace.base_placement(cartesian, cartesian.fk([0.1, 0.2, 0.3]), samples=2**12, voxel=0.1, directions=6)
     assert bp.best_reached[0] == 1
+
+
+def test_entry_points_refuse_what_is_not_a_robot(wrist):
+    """A robot's name instead of the Robot (the usual slip) gets our OptionError with the fix, not an
+    AttributeError or weakref's TypeError from deep inside."""
+    match = r"robot must be a Robot, got str \(load it first: robokin.load\('panda'\)\)"
+    for call in (
+        lambda: workspace.capability_map("panda", samples=100),
+        lambda: workspace.reachability_map("panda"),
+        lambda: workspace.base_placement("panda", np.eye(4)),
+        lambda: ik.solve_all("panda", np.eye(4)),
+        lambda: ik.analytic_family("panda"),
+        lambda: ik.solve("panda", np.eye(4)),
+    ):
+        with pytest.raises(OptionError, match=match):
+            call()
+    with pytest.raises(OptionError, match="robot must be a Robot, got NoneType$"):
+        ik.analytic_family(None)
+
+
+def test_samples_beyond_any_map_are_refused_at_once(planar):
+    """10²⁰ samples made a list of 3·10¹⁵ tasks before the first one ran (no answer, no progress, then out of
+    memory); the largest accepted count makes its tasks lazily."""
+    with pytest.raises(OptionError, match=r"samples=1e\+20 is more than a map takes \(1\.1e\+12, 2\*\*40"):
+        workspace.capability_map(planar, samples=10**20)
+    groups = workspace.engines.task_groups(cap_module.MAX_SAMPLES // sampling.BASE_CHUNK, 3)
+    assert len(groups) == -(-(2**40 // 2**15) // 3)
+    assert groups[0] == range(3) and groups[-1] == range(3 * (len(groups) - 1), 2**25)
+    assert list(workspace.engines.task_groups(7, 3)) == [range(3), range(3, 6), range(6, 7)]
+    assert workspace.engines.task_groups(7, 3)[1:] == [range(3, 6), range(6, 7)]
+
+
+def test_damaged_map_files_get_our_error(wrist_map, tmp_path):
+    """A truncated file, a path that is not a path, and a map whose grid was damaged (NaN origin, a voxel of 0,
+    arrays not of the grid's shape) are refused with ``PATH: ...``, never loaded into NaN queries."""
+    good = tmp_path / "map.npz"
+    wrist_map.save(str(good))
+    raw = good.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(RobokinError, match=r"cut\.npz: not a robokin map file \(\.npz\)"):
+        workspace.load_map(str(cut))
+    with pytest.raises(OptionError, match=r"path must be a file path \(str or os\.PathLike\), got NoneType"):
+        workspace.load_map(None)
+    with pytest.raises(OptionError, match=r"path must be a file path \(str or os\.PathLike\), got int"):
+        wrist_map.save(3)
+    assert isinstance(workspace.load_map(good), workspace.CapabilityMap)  # a pathlib.Path is a path
+    data = dict(np.load(good))
+    for key, value, problem in (
+        ("origin", np.full(3, np.nan), "origin must be 3 finite numbers"),
+        ("voxel", np.array(0.0), "voxel must be a positive finite length"),
+        ("shape", np.array([3, 0, 2]), "shape must be 3 integers >= 1"),
+        ("counts", data["counts"][:1], "counts has shape"),
+    ):
+        bad = tmp_path / f"bad_{key}.npz"
+        np.savez(bad, **{**data, key: value})
+        with pytest.raises(RobokinError, match=rf"bad_{key}\.npz: not a valid capability map: {problem}"):
+            workspace.load_map(str(bad))
+
+
+def test_a_scheduler_address_that_answers_nothing_gets_our_error(planar, capsys):
+    """A malformed scheduler address raised distributed's ValueError from deep inside (a traceback from the
+    CLI); now OptionError naming the address, on the API and the command line."""
+    pytest.importorskip("distributed")
+    from robokin.cli import main
+
+    with pytest.raises(OptionError, match=r"cannot connect to the Dask scheduler at 'tcp://:x'"):
+        workspace.capability_map(planar, samples=100, engine="tcp://:x")
+    assert main(["workspace", "planar2r", "--samples", "100", "--scheduler", "notanaddress"]) == 1
+    assert "cannot connect to the Dask scheduler at 'notanaddress': missing port number" in capsys.readouterr().err

@@ -40,7 +40,6 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +47,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
+from ..model import Robot, check_robot
 from . import closed_form, closed_form_single, search
 from .subproblems import (
     cross,
@@ -61,9 +61,6 @@ from .subproblems import (
     sp5_kernel,
     sp6_kernel,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..model import Robot
 
 __all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "scalar_arm", "FAMILIES"]
 
@@ -106,6 +103,10 @@ NEAR_GEOMETRY = 1e-3
 # Verification: a solution is valid when its pose error is within these (after polishing) [m], [rad].
 POSITION_TOLERANCE = 1e-9
 ROTATION_TOLERANCE = 1e-9
+# A joint angle beyond a limit by at most this [rad] (after whole turns) is put on the limit: the closed form
+# rounds a joint exactly at its limit to about 1e-15 rad outside it. The pose of the angle on the limit is the
+# one verified (the 1e-9 rad move changes the pose by at most 1e-9 · the reach, checked like any answer).
+LIMIT_TOL = 1e-9
 # Polishing (near misses, and exact-family answers that lost digits at a singular configuration): up to
 # this many Gauss–Newton steps on the true arm, for answers whose error is below POLISH_RANGE (·L for the
 # position, rad for the rotation). Farther answers are not solutions of the arm.
@@ -117,6 +118,9 @@ SEARCH_POLISH_STEPS = 20
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
+# The most values of a 7-joint arm's parameter joint swept per target (solve_all's grid=): 2¹⁶ values are
+# 1e-4 rad apart over a turn, with 2¹⁹ solution slots per target (about 30 MB of answers for one target).
+MAX_GRID = 2**16
 # The values of the parameter joint at which a 7-joint family is checked to hold (any values that are not
 # special would do).
 _PROBE_ANGLES = (0.0, 0.9, 2.3)
@@ -336,7 +340,7 @@ _FAMILY_CACHE: weakref.WeakKeyDictionary[Robot, tuple[AnalyticFamily, _Geometry,
 
 
 def _family_of(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
-    cached = _FAMILY_CACHE.get(robot)
+    cached = _FAMILY_CACHE.get(robot) if isinstance(robot, Robot) else check_robot(robot)
     if cached is not None:
         return cached
     result = _detect(robot)
@@ -449,6 +453,9 @@ def analytic_family(robot: Robot) -> AnalyticFamily:
     Returns:
         :class:`AnalyticFamily`; ``.applies`` is False (``name == "none"``) when no family applies, with
         the reason.
+
+    Raises:
+        OptionError: ``robot`` is not a Robot.
     """
     return _family_of(robot)[0]
 
@@ -850,7 +857,8 @@ def _polish(robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.
 
 def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revolute: np.ndarray) -> np.ndarray:
     """Each revolute angle (given in ``[−π, π]``) moved by whole turns to the value within its limits
-    nearest 0, where that is not itself; only the joints whose limits do not hold ``[−π, π]`` are looked at."""
+    nearest 0, where that is not itself, else onto a limit it passes by at most LIMIT_TOL (after whole turns);
+    only the joints whose limits do not hold ``[−π, π]`` are looked at."""
     cols = np.flatnonzero(revolute & ((lower > -np.pi) | (upper < np.pi)))
     if cols.size == 0:
         return q
@@ -863,8 +871,27 @@ def _wrap_into_limits(q: np.ndarray, lower: np.ndarray, upper: np.ndarray, revol
                 cand = v + 2.0 * np.pi * m
                 v = np.where(fix & (cand >= lower[j]) & (cand <= upper[j]), cand, v)
                 fix = (v < lower[j]) | (v > upper[j])
+            at = np.nonzero(fix)
+            moved, onto = onto_limits(v[at], lower[j], upper[j])
+            v[tuple(a[moved] for a in at)] = onto
             q[..., j] = v
     return q
+
+
+def onto_limits(v: np.ndarray, lower: float, upper: float) -> tuple[np.ndarray, np.ndarray]:
+    """Angles ``v`` ``(K,)`` [rad] outside ``[lower, upper]`` within :data:`LIMIT_TOL` of a limit, up to whole
+    turns: ``(moved (K,) bool, the limit each moved one is put on)``.
+
+    A joint exactly at its limit (a target made by fk of such a configuration) comes out of the subproblems
+    rounded to about 1e-15 rad beyond it (or a turn away); the caller verifies the pose of the angle put on the
+    limit.
+    """
+    onto = np.full(v.shape, np.nan)
+    for limit in (lower, upper):
+        if np.isfinite(limit):
+            onto[np.abs(np.remainder(v - limit + np.pi, 2.0 * np.pi) - np.pi) <= LIMIT_TOL] = limit
+    moved = ~np.isnan(onto)
+    return moved, onto[moved]
 
 
 def _expand_wraps(
@@ -927,7 +954,7 @@ def solve_all(
         q_param: 7-joint arms: the value [rad] of the parameter joint (``family.parameter_joint``),
             a scalar or ``(...)`` broadcast against the targets; None sweeps ``grid`` values evenly over
             its range ([−π, π) when unlimited). Must be None for a 6-joint arm.
-        grid: Number of parameter values swept when ``q_param`` is None (7-joint arms).
+        grid: Number of parameter values swept when ``q_param`` is None (7-joint arms), 1 to :data:`MAX_GRID`.
         wraps: Also list every whole-turn variant within the limits of joints whose range exceeds a turn
             (multiplies ``k``); default: each joint at its variant within the limits nearest 0.
 
@@ -939,7 +966,8 @@ def solve_all(
         NoAnalyticSolutionError: The arm has no analytic family (the message says why).
         ShapeError: ``T_world_tool`` or ``q_param`` has a wrong shape or a non-finite value.
         ConventionError: ``T_world_tool`` is not a rigid transform.
-        OptionError: ``q_param`` for a 6-joint arm, or ``grid`` not a positive integer.
+        OptionError: ``robot`` is not a Robot, ``q_param`` for a 6-joint arm, or ``grid`` not an integer from 1
+            to :data:`MAX_GRID`.
     """
     if not _family_of(robot)[0].applies:
         raise NoAnalyticSolutionError(
@@ -989,8 +1017,8 @@ def solve_validated(
         geo, R, p, params, reps = g, T2[:, :3, :3], T2[:, :3, 3], None, 1
     else:
         if q_param is None:
-            if not isinstance(grid, (int, np.integer)) or isinstance(grid, bool) or grid < 1:
-                raise OptionError(f"grid must be an integer >= 1, got {grid!r}")
+            if not isinstance(grid, (int, np.integer)) or isinstance(grid, bool) or not 1 <= grid <= MAX_GRID:
+                raise OptionError(f"grid must be an integer >= 1 and at most {MAX_GRID}, got {grid!r}")
             lo = lower[j] if np.isfinite(lower[j]) else -np.pi
             hi = upper[j] if np.isfinite(upper[j]) else np.pi
             values = lo + (hi - lo) * (np.arange(grid) + 0.5) / grid
@@ -1265,7 +1293,7 @@ def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) ->
         gs = g.reversed() if family.reversed else g
         K = closed_form.constants(family.name, gs.H, gs.P, gs.R0, gs.p0, complete=True)
         tol = closed_form_single.Tolerances(
-            POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL
+            POSITION_TOLERANCE, ROTATION_TOLERANCE, POLISH_RANGE * L, POLISH_RANGE, DUPLICATE_TOL, LIMIT_TOL
         )
         arm = closed_form_single.ScalarArm(
             family.name, K, R0, family.reversed, lower, upper, turns, robot.link_path(None), tol
@@ -1375,7 +1403,17 @@ def _lean_block(
                 out = (qi < lo) | (qi > hi)
                 shifted = qi + 2.0 * np.pi * m
                 np.copyto(qi, shifted, where=out & (shifted >= lo) & (shifted <= hi))
-            inside &= (qi >= lo) & (qi <= hi)
+            within = (qi >= lo) & (qi <= hi)
+            if i != j:  # exact answers within LIMIT_TOL of a limit: put on it, their cos and sin with them
+                at = np.flatnonzero(exact & ~within)  # (flat indices of the contiguous (2, 2, 2, M) arrays)
+                moved, onto = onto_limits(qi.reshape(-1)[at], lo, hi)
+                if moved.any():
+                    at = at[moved]
+                    qi.reshape(-1)[at] = onto
+                    within.reshape(-1)[at] = True
+                    cos[i], sin[i] = (np.array(np.broadcast_to(x, qi.shape)) for x in (cos[i], sin[i]))
+                    cos[i].reshape(-1)[at], sin[i].reshape(-1)[at] = np.cos(onto), np.sin(onto)
+            inside &= within
     # Verified by the chain's fk from the same (cos, sin): position and rotation errors of every slot; only
     # the candidates (exact and within the limits) keep theirs, the others are inf.
     pe2, dist2 = closed_form.pose_errors_cs(program, cos, sin, R, p)

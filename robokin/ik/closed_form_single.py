@@ -58,6 +58,8 @@ class Tolerances:
             polished by the batched path.
         polish_rotation: [rad], likewise.
         duplicate: Two valid slots closer than this in every joint [rad] are one.
+        limit: An angle beyond a joint limit by at most this [rad] (after whole turns) is put on the limit
+            (a joint exactly at its limit, rounded), and verified there.
     """
 
     position: float
@@ -65,6 +67,7 @@ class Tolerances:
     polish_position: float
     polish_rotation: float
     duplicate: float
+    limit: float = 0.0
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -572,7 +575,14 @@ class ScalarArm:
                         q[i] = qi = shifted
                         break
                 else:
-                    inside = False
+                    tol = self.tol.limit
+                    for m in (0, *turns):  # within tol.limit of a limit: on it
+                        shifted = qi + _TWO_PI * m
+                        if lo - tol <= shifted <= hi + tol:
+                            q[i] = min(max(shifted, lo), hi)
+                            break
+                    else:
+                        inside = False
             Q.append(q)
             candidate.append(inside)
         return Q, candidate

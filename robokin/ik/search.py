@@ -29,7 +29,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Evaluate", "find_zeros", "ZOOM_POINTS", "ZOOM_LEVELS", "REFINE_STEPS", "FOLD_KEEP", "ZOOM_KEEP"]
+__all__ = [
+    "Evaluate",
+    "find_zeros",
+    "ZOOM_POINTS",
+    "ZOOM_LEVELS",
+    "REFINE_STEPS",
+    "FOLD_KEEP",
+    "ZOOM_KEEP",
+    "SAME_ZERO",
+]
 
 # evaluate(rows (C,), t (C, G)) -> (e (C, G, B), angles (C, G, B, k)): the residual of each branch and the
 # branch's other angles [rad] at t, for the problems ``rows``.
@@ -67,6 +76,8 @@ MAX_GAP = 0.25
 FOLD_SEED = 0.05
 # Two slots whose angles differ by less than this [rad] are one branch (the two roots of a complex pair).
 _SAME = 1e-6
+# Two zeros of a problem closer than this in t and in the branch's angles [rad] are one (found twice).
+SAME_ZERO = 1e-10
 # Evaluations per bracket in the refinement; every BISECT_EVERY-th is a bisection (a guaranteed halving,
 # for branches that end in a fold, where e behaves like a square root and regula falsi is slow).
 REFINE_STEPS = 24
@@ -139,6 +150,19 @@ def _tangent(e: np.ndarray, e_prev: np.ndarray, e_next: np.ndarray) -> np.ndarra
     with np.errstate(invalid="ignore"):
         tangent &= np.abs(e) <= TANGENT_RATIO * np.maximum(np.abs(e_next - e), np.abs(e_prev - e))
     return tangent
+
+
+def _one_sided(e: np.ndarray, e_side: np.ndarray) -> np.ndarray:
+    """Near-tangent minima seen from one side, for values whose other neighbour is across a fold (a dip of a
+    branch that starts at the fold has its sampled minimum next to it, with no usable neighbour on the fold's
+    side): ``|e|`` no larger than at the clean side's neighbour ``e_side`` (of the same sign) and within
+    TANGENT_RATIO times the change to it."""
+    finite = np.isfinite(e) & np.isfinite(e_side)
+    s = _sign(e)
+    one = finite & (_sign(e_side) == s) & (s * e_side >= s * e)
+    with np.errstate(invalid="ignore"):
+        one &= np.abs(e) <= TANGENT_RATIO * np.abs(e_side - e)
+    return one
 
 
 def _sign_changes(
@@ -222,8 +246,20 @@ def find_zeros(
         )
         brackets += more
         seeds += fold_seeds
-    # 3. Near-tangent minima of |e| on a branch, with no sign change to either neighbour.
+    # 3. Near-tangent minima of |e| on a branch, with no sign change to either neighbour; next to a fold,
+    # seen from the clean side alone and zoomed into on that side.
+    clean_prev = clean[:, prv]
     pn, gi, bi = np.nonzero(_tangent(e, e_prev, e_next))
+    for side, mask in (
+        (1.0, _one_sided(e, e_next) & (clean & ~clean_prev)[..., None]),
+        (-1.0, _one_sided(e, e_prev) & (clean_prev & ~clean)[..., None]),
+    ):
+        p1, g1, b1 = np.nonzero(mask)
+        if p1.size:
+            centre = t[p1, g1] + side * 0.5 * step
+            more, tangent_seeds = _zoom(evaluate, p1, centre, 0.5 * step, Q[p1, g1, b1], e[p1, g1, b1], double_tol)
+            brackets += more
+            seeds += tangent_seeds
     if pn.size:
         more, tangent_seeds = _zoom(evaluate, pn, t[pn, gi], step, Q[pn, gi, bi], e[pn, gi, bi], double_tol)
         brackets += more
@@ -236,6 +272,14 @@ def find_zeros(
     if not zeros:
         return np.zeros(0, dtype=int), np.zeros(0), np.zeros((0, k)), np.zeros(0)
     r, tz, Qz, ez = (np.concatenate(parts) for parts in zip(*zeros))
+    # One of each zero found more than once (the same bracket from the grid and a fold's local grid, a zoom
+    # and a bracket): the caller keeps a bounded number of zeros per problem.
+    order = np.lexsort((tz, r))
+    r, tz, Qz, ez = r[order], tz[order], Qz[order], ez[order]
+    again = (r[1:] == r[:-1]) & (np.abs(_wrap(tz[1:] - tz[:-1])) < SAME_ZERO)
+    again &= _branch_gap(Qz[1:], Qz[:-1]) < SAME_ZERO
+    first = np.r_[True, ~again]
+    r, tz, Qz, ez = r[first], tz[first], Qz[first], ez[first]
     order = np.lexsort((np.abs(ez), r))  # within a problem, the least |e| first (a caller may keep only some)
     return r[order], _wrap(tz[order]), Qz[order], ez[order]
 
@@ -292,6 +336,29 @@ def _folds(
             more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
             brackets += more
             seeds += tangent_seeds
+        # ... and next to a sub-interval that still holds the fold, seen from the clean side (as in find_zeros);
+        # likewise the interval's two ends, seen from inside (a dip between an end and the fold).
+        sub_clean = clean.reshape(C, F)
+        half = 0.5 * step / F
+        for side, e_side, lone in (
+            (1.0, e_next, sub_clean[:, 1:] & ~sub_clean[:, :-1]),
+            (-1.0, e_prev, sub_clean[:, :-1] & ~sub_clean[:, 1:]),
+        ):
+            cc, jj, bb = np.nonzero(_one_sided(e_mid, e_side) & lone[..., None])
+            if cc.size:
+                zoom = (rows[cc], T[cc, jj + 1] + side * half, half, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
+                more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
+                brackets += more
+                seeds += tangent_seeds
+        e_after_a = np.take_along_axis(E[:, 1], fw[:, 0], -1)  # (C, B): the slot of each at the next value
+        e_before_b = np.take_along_axis(E[:, F - 1], bk[:, F - 1], -1)
+        for side, end, e_side, inner in ((1.0, 0, e_after_a, sub_clean[:, 0]), (-1.0, F, e_before_b, sub_clean[:, -1])):
+            cc, bb = np.nonzero(_one_sided(E[:, end], e_side) & inner[:, None])
+            if cc.size:
+                zoom = (rows[cc], T[cc, end] + side * half, half, QQ[cc, end, bb], E[cc, end, bb])
+                more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
+                brackets += more
+                seeds += tangent_seeds
         # The sub-intervals that still hold a fold are looked at closer.
         bad = ~ok
         rows, ta, ea, Qa, eb, Qb = (
@@ -316,10 +383,15 @@ def _folds(
     touch = (np.where(fin_a, np.abs(ea), np.inf).min(-1) <= np.sqrt(double_tol)) | (
         np.where(fin_b, np.abs(eb), np.inf).min(-1) <= np.sqrt(double_tol)
     )
-    first = np.argmax(_branch_gap(Qa[:, :, None, :], Qa[:, None, :, :]) < _SAME, axis=-1) == np.arange(B)
-    small = np.abs(np.where(fin_a, ea, np.inf)) <= FOLD_SEED  # (a slot far from zero is not at one)
-    c, b = np.nonzero(((pos & neg) | touch)[:, None] & first & small)
-    return brackets, seeds + [(rows[c], ta[c], Qa[c, b], ea[c, b])]
+    # Seeds from both ends: the zero is on the real side of the fold, and the caller drops seeds that are not
+    # on a real branch (at the other end the slots may be a complex pair).
+    at_fold = (pos & neg) | touch
+    for t_end, e_end, Q_end, fin in ((ta, ea, Qa, fin_a), (ta + step, eb, Qb, fin_b)):
+        first = np.argmax(_branch_gap(Q_end[:, :, None, :], Q_end[:, None, :, :]) < _SAME, axis=-1) == np.arange(B)
+        small = np.abs(np.where(fin, e_end, np.inf)) <= FOLD_SEED  # (a slot far from zero is not at one)
+        c, b = np.nonzero(at_fold[:, None] & first & small)
+        seeds.append((rows[c], t_end[c], Q_end[c, b], e_end[c, b]))
+    return brackets, seeds
 
 
 def _least_per_row(rows: np.ndarray, key: np.ndarray, keep: int) -> np.ndarray:

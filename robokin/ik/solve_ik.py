@@ -15,6 +15,7 @@ import numpy.typing as npt
 from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
+from ..model import check_robot
 from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, scalar_arm, solve_validated
 from .limits import JointPositionLimit, StepLimit, VelocityLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult, TasksResult
@@ -93,7 +94,7 @@ def solve(
     Raises:
         ShapeError: ``T_target`` or ``q0`` has a wrong shape or a non-finite value.
         ConventionError: ``T_target`` is not a rigid transform.
-        OptionError: ``options`` is not an :class:`IKOptions`, its ``rest`` or ``velocity_limits`` does not
+        OptionError: ``robot`` is not a Robot, ``options`` is not an :class:`IKOptions`, its ``rest`` or ``velocity_limits`` does not
             fit the robot, its position tolerance is below what float64 can verify for this robot, or
             ``seed`` is not a seed, or ``method`` is not one of :data:`METHODS`, or ``method="analytic"`` with
             unequal weights; or ``link`` is not a frame of the robot, or None on a robot with several end
@@ -101,6 +102,7 @@ def solve(
         NoAnalyticSolutionError: ``method="analytic"`` for an arm without an analytic family, or for a frame
             other than a serial arm's tool.
     """
+    check_robot(robot)
     options = _options(options)
     validation.choice(method, "method", METHODS)
     validation.seed(seed)

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import OptionError
 from ..kinematics import BLOCK, path_pose_and_jacobian
 from ..measures import task_rows, unit_scales
+from ..model import check_robot
 from .engines import resolve_engine, unique_max
 from .maps import CapabilityMap
 from .sampling import (
@@ -45,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CapabilityAccumulator",
     "CapabilityJob",
+    "MAX_SAMPLES",
     "capability_map",
     "raise_inverse_condition",
     "scaled_measures",
@@ -920,11 +923,22 @@ class CapabilityJob:
         )
 
 
+# The most samples of a map: 2⁴⁰ (1.1·10¹²) is 140 times the 8·10⁹ a 1 cm Panda map needs, and 3.4·10⁷ base
+# chunks (tasks are made as they run: engines.TaskGroups).
+MAX_SAMPLES = 2**40
+
+
 def capability_job(
     robot: Robot, samples: int, voxel: float, directions: int, seed: int, link: str | None = None
 ) -> CapabilityJob:
     """The job of :func:`capability_map` (arguments validated)."""
+    check_robot(robot)
     samples = positive_int(samples, "samples")
+    if samples > MAX_SAMPLES:
+        raise OptionError(
+            f"samples={samples:.3g} is more than a map takes ({MAX_SAMPLES:.3g}, 2**40: about 25 days of one core "
+            "at 2 µs a sample); choose fewer samples"
+        )
     seed = check_seed(seed)
     link = robot.resolve_link(link)
     origin, shape = grid(robot, voxel, None if robot.serial and link == robot.default_link else link)
@@ -971,7 +985,7 @@ def capability_map(
 
     Args:
         robot: The robot.
-        samples: Joint-space samples, >= 1 (an integral float like ``1e8`` is accepted).
+        samples: Joint-space samples, 1 to :data:`MAX_SAMPLES` (an integral float like ``1e8`` is accepted).
         voxel: Voxel edge [m]; the grid is a cube about the arm's reach ball
             (:func:`~.sampling.grid`), independent of the samples.
         directions: Approach-direction cells of the equal-area sphere partition (Zacharias used 200;
@@ -989,7 +1003,7 @@ def capability_map(
         A :class:`~.maps.CapabilityMap`.
 
     Raises:
-        OptionError: a non-positive ``samples``, ``voxel`` or ``directions``, ``directions`` above
+        OptionError: ``robot`` not a Robot; a non-positive ``samples`` or more than :data:`MAX_SAMPLES`, ``voxel`` or ``directions``, ``directions`` above
             :data:`~.sampling.MAX_DIRECTIONS`, a bad ``seed``, ``link`` not a frame of the robot (or None on a robot with several end effectors), an unknown engine, or a
             Dask engine without dask installed.
     """

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -39,6 +39,8 @@ __all__ = [
     "DaskEngine",
     "InProcessEngine",
     "MergeTree",
+    "TaskGroups",
+    "connect",
     "dask_distributed",
     "reduce_by_key",
     "resolve_engine",
@@ -96,9 +98,31 @@ def unique_max(packed: np.ndarray, sorted_runs: bool = False) -> np.ndarray:
     return packed[last]
 
 
-def task_groups(n_chunks: int, chunks_per_task: int) -> list[range]:
-    """Consecutive base-chunk ranges of ``chunks_per_task`` each (the last may be shorter)."""
-    return [range(start, min(start + chunks_per_task, n_chunks)) for start in range(0, n_chunks, chunks_per_task)]
+@dataclass(frozen=True)
+class TaskGroups(Sequence[range]):
+    """Consecutive base-chunk ranges of ``per`` chunks each (the last may be shorter), made as they are read
+    (a map of 10¹² samples has 3·10⁷ tasks in process)."""
+
+    n_chunks: int
+    per: int
+
+    def __len__(self) -> int:
+        return -(-self.n_chunks // self.per)
+
+    @overload
+    def __getitem__(self, i: int) -> range: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[range]: ...
+    def __getitem__(self, i: int | slice) -> range | Sequence[range]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        k = range(len(self))[i]  # (IndexError past the end, negative indices from it)
+        return range(k * self.per, min((k + 1) * self.per, self.n_chunks))
+
+
+def task_groups(n_chunks: int, chunks_per_task: int) -> TaskGroups:
+    """Consecutive base-chunk ranges of ``chunks_per_task`` each (the last may be shorter), a lazy sequence."""
+    return TaskGroups(n_chunks, chunks_per_task)
 
 
 def chunks_per_task(job: Any, chunk_size: int | None, default: int) -> int:
@@ -417,6 +441,20 @@ def _is_client(engine: Any) -> bool:
     return cls.__name__ == "Client" and cls.__module__.split(".")[0] == "distributed"
 
 
+def connect(address: str) -> Any:
+    """A ``dask.distributed.Client`` of the scheduler at ``address`` (``"tcp://HOST:PORT"``).
+
+    Raises:
+        OptionError: dask is not installed, or no scheduler answers at ``address`` (a malformed address, an
+            unknown host, nothing listening within Dask's connect timeout): the message names it.
+    """
+    distributed = dask_distributed()
+    try:
+        return distributed.Client(address)
+    except (OSError, ValueError, TypeError) as exc:  # (TimeoutError is an OSError)
+        raise OptionError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from None
+
+
 def resolve_engine(engine: Any) -> Any:
     """The engine for ``engine=``: None or ``"process"`` → :class:`InProcessEngine`; a
     ``distributed.Client`` → :class:`DaskEngine`; a scheduler address ``"tcp://HOST:PORT"`` → a
@@ -432,8 +470,7 @@ def resolve_engine(engine: Any) -> Any:
     if _is_client(engine):
         return DaskEngine(engine)
     if isinstance(engine, str) and "://" in engine:
-        client = dask_distributed().Client(engine)
-        return DaskEngine(client)
+        return DaskEngine(connect(engine))
     raise OptionError(
         "engine must be None or 'process' (in process), a dask.distributed Client, a scheduler address "
         f"'tcp://HOST:PORT', an InProcessEngine or a DaskEngine; got {engine!r}"

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import math
 import os
+import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
@@ -77,11 +78,11 @@ class _Saved:
                 :data:`robokin.workspace.store.CHUNK_BYTES`, 4 MiB).
 
         Raises:
-            OptionError: ``chunk_bytes`` with a ``.npz`` path, or not an integer >= 1.
+            OptionError: ``path`` is not a file path; ``chunk_bytes`` with a ``.npz`` path, or not an integer >= 1.
             RobokinError: ``PATH: ...`` when it cannot be written (for a store: also when something other than
                 a Zarr store is at ``path``; an existing store is replaced).
         """
-        path = os.fspath(path)
+        path = os.fspath(map_path(path))
         if is_zarr_path(path):
             attrs: dict[str, Any] = {"robokin_kind": self.kind, "robokin_format_version": FORMAT_VERSION}
             attrs["source"] = f"robokin.workspace.{type(self).__name__}.save"
@@ -704,8 +705,9 @@ def open_map(path: str | os.PathLike[str]) -> ZarrGroup:
     Raises:
         MapFileError: ``PATH: ...`` when the store is missing, not a Zarr v2 group, not a robokin map, of
             another format version, or lacks a field.
+        OptionError: ``path`` is not a file path.
     """
-    group = open_group(path)
+    group = open_group(map_path(path))
     attrs = group.attrs
     zattrs = os.path.join(group.path, ".zattrs")
     kind, version = attrs.get("robokin_kind"), attrs.get("robokin_format_version")
@@ -727,33 +729,86 @@ def _load_zarr(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap 
             except (TypeError, ValueError):
                 zattrs = os.path.join(group.path, ".zattrs")
                 raise MapFileError(f"{zattrs}: {f.name} is {value!r}, not a list of numbers") from None
-    return cast(Any, _KINDS[group.attrs["robokin_kind"]])._from_arrays(data)
+    kind = group.attrs["robokin_kind"]
+    return _from_arrays(os.path.join(group.path, ".zattrs"), kind, data)
 
 
 def load_map(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap | BasePlacement:
     """Read any map written by ``save``: a ``.npz`` file, or a ``.zarr`` store (any directory is read as one).
 
     Raises:
-        MapFileError: ``PATH: ...`` when the file or store is missing, corrupt (a truncated chunk, bad JSON), not
-            a robokin map, or of another format version; in a store, the path is that of the file at fault.
+        MapFileError: ``PATH: ...`` when the file or store is missing, corrupt (a truncated file or chunk, bad
+            JSON), not a robokin map, of another format version, or its grid is not one (a non-finite origin, a
+            voxel that is not a positive length, arrays not of its shape); in a store, the path is that of the
+            file at fault.
+        OptionError: ``path`` is not a file path.
     """
+    path = os.fspath(map_path(path))
     if is_zarr_path(path) or os.path.isdir(path):
         return _load_zarr(path)
-    path = os.fspath(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
     except OSError as exc:
         raise MapFileError(f"{path}: cannot read the map: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:  # (a truncated or damaged file)
         raise MapFileError(f"{path}: not a robokin map file (.npz): {exc}") from None
     kind = str(data.pop("__kind__", ""))
-    version = int(data.pop("__version__", -1))
-    cls = _map_class(path, kind, version, set(data), READ_VERSIONS)
+    version = data.pop("__version__", np.array(-1))
+    version = int(version) if version.shape == () and version.dtype.kind in "iu" else -1
+    _map_class(path, kind, version, set(data), READ_VERSIONS)
     if kind == "capability" and version == 2:  # its pairs as a dense table
         starts, directions, values = sparse_pairs_from_table(data.pop("pair_manipulability"))
         data.update(pair_starts=starts, pair_directions=directions, pair_values=values)
+    return _from_arrays(path, kind, data)
+
+
+def _from_arrays(path: str, kind: str, data: dict[str, np.ndarray]) -> Any:
+    """The map of ``kind`` from a file's fields, after checking its grid; MapFileError ``PATH: ...`` if they do
+    not make one."""
+    cls = _KINDS[kind]
+    if issubclass(cls, _Grid):
+        _check_grid(path, kind, data)
     try:
         return cls._from_arrays(data)
     except OptionError as exc:
         raise MapFileError(f"{path}: {exc}") from None
+
+
+def map_path(path: Any) -> str | os.PathLike:
+    """``path`` if it is a file path (a str or an ``os.PathLike``); OptionError otherwise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise OptionError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
+    return path
+
+
+# The arrays of a map on a grid that are indexed by its voxels first: (*shape, ...).
+_GRID_ARRAYS = (
+    "counts",
+    "reachability",
+    "max_manipulability",
+    "max_inverse_condition",
+    "attempted",
+    "success",
+    "manipulability",
+)
+
+
+def _check_grid(path: Any, kind: str, data: dict[str, np.ndarray]) -> None:
+    """A map file's grid (``origin`` (3,) finite, ``voxel`` > 0 finite, ``shape`` three integers >= 1, each
+    field's leading shape that one); MapFileError ``PATH: ...`` naming what is wrong otherwise."""
+    origin, voxel, shape = data["origin"], data["voxel"], data["shape"]
+    problem = None
+    if origin.shape != (3,) or origin.dtype.kind != "f" or not np.isfinite(origin).all():
+        problem = f"origin must be 3 finite numbers [m], got {origin!r}"
+    elif voxel.shape != () or voxel.dtype.kind != "f" or not (np.isfinite(voxel) and voxel > 0):
+        problem = f"voxel must be a positive finite length [m], got {voxel!r}"
+    elif shape.shape != (3,) or shape.dtype.kind not in "iu" or (shape < 1).any():
+        problem = f"shape must be 3 integers >= 1, got {shape!r}"
+    else:
+        for name in _GRID_ARRAYS:
+            if name in data and data[name].shape[:3] != tuple(int(s) for s in shape):
+                problem = f"{name} has shape {data[name].shape}, not the grid's {tuple(int(s) for s in shape)}"
+                break
+    if problem is not None:
+        raise MapFileError(f"{path}: not a valid {kind} map: {problem}")

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from .. import ik, validation
 from ..errors import OptionError
+from ..model import check_robot
 from ..spatial import inverse, rot_z
 from .capability import capability_map
 from .maps import BasePlacement, CapabilityMap, ReachabilityMap, check_map
@@ -103,12 +104,12 @@ def base_placement(
 
     Raises:
         ShapeError / ConventionError: bad targets (a wrong shape, NaN or inf, not a rigid transform).
-        OptionError: no target; bad ``step``, ``yaws``, ``top``, ``verify``, ``options``, ``link`` (None on a
+        OptionError: ``robot`` not a Robot; no target; bad ``step``, ``yaws``, ``top``, ``verify``, ``options``, ``link`` (None on a
             robot with several end effectors: the message lists them); a map that is not of this robot and
             frame, or both maps; a candidate grid beyond :data:`MAX_CANDIDATES` (targets far apart for the
             step); targets so far from the world origin that float64 cannot place a base to the IK tolerance.
     """
-    link = robot.resolve_link(link)
+    link = check_robot(robot).resolve_link(link)
     T = validation.transforms(T_world_targets, "T_world_targets")
     targets = T.reshape(-1, 4, 4)
     if targets.shape[0] == 0:

@@ -25,6 +25,7 @@ import numpy as np
 from .. import ik, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError
 from ..measures import manipulability
+from ..model import check_robot
 from ..singularity import scaled_jacobian
 from .capability import capability_map
 from .engines import reduce_by_key, resolve_engine
@@ -407,12 +408,12 @@ def reachability_map(
         A :class:`~.maps.ReachabilityMap`.
 
     Raises:
-        OptionError: bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link``, ``method``
+        OptionError: ``robot`` not a Robot; bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link``, ``method``
             or engine; a grid of more than :data:`MAX_POSES` poses.
         NoAnalyticSolutionError: ``method="analytic"`` where the closed form does not apply (the message says
             why).
     """
-    link = robot.resolve_link(link)
+    link = check_robot(robot).resolve_link(link)
     validation.choice(method, "method", METHODS)
     seed = check_seed(seed)
     D = positive_int(directions, "directions")
