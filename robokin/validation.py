@@ -354,6 +354,24 @@ def choice(value: Any, name: str, options: Sequence[str]) -> str:
     return value
 
 
+def flag(value: Any, name: str) -> bool:
+    """``value`` if it is a bool (Python's or NumPy's); an OptionError otherwise (``"no"`` is not false)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise OptionError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def axes(value: Any, name: str = "ax", *, three_d: bool = False) -> Any:
+    """``value`` if it is matplotlib Axes (3-D axes, ``projection="3d"``, when ``three_d``); an OptionError
+    otherwise."""
+    from matplotlib.axes import Axes
+
+    if isinstance(value, Axes) and (not three_d or value.name == "3d"):
+        return value
+    expected = "3-D matplotlib Axes (projection='3d')" if three_d else "matplotlib Axes"
+    raise OptionError(f"{name} must be None or {expected}, got {type(value).__name__} {value!r}")
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 

@@ -252,6 +252,11 @@ def test_wraps_lists_every_turn_within_the_limits():
     good = every.q[every.valid]
     assert ((good >= robot.limits[:, 0]) & (good <= robot.limits[:, 1])).all()
     assert (_same_mod_turn(good, q) < 1e-7).sum() == 2**5
+    # wraps is a flag: a string (truthy or not) is refused, NumPy's bool is taken
+    for bad in ("no", 1, None):
+        with pytest.raises(OptionError, match=r"wraps must be True or False, got"):
+            ik.solve_all(robot, robot.fk(q), wraps=bad)
+    assert ik.solve_all(robot, robot.fk(q), wraps=np.bool_(False)).count == one.count
 
 
 def test_seven_joint_grid_and_broadcast_parameter():

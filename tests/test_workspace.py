@@ -1330,6 +1330,21 @@ def test_samples_beyond_any_map_are_refused_at_once(planar):
     assert workspace.engines.task_groups(7, 3)[1:] == [range(3, 6), range(6, 7)]
 
 
+def test_plots_refuse_what_is_not_axes(wrist_map):
+    """``ax`` must be matplotlib Axes (3-D ones for the scatter): our OptionError, not matplotlib's traceback."""
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(OptionError, match=r"ax must be None or matplotlib Axes, got str 'a'"):
+        wrist_map.plot_slice(ax="a")
+    fig, flat = plt.subplots()
+    try:
+        with pytest.raises(OptionError, match=r"ax must be None or 3-D matplotlib Axes \(projection='3d'\)"):
+            wrist_map.plot_scatter(ax=flat)
+        assert wrist_map.plot_slice(ax=flat) is flat
+    finally:
+        plt.close(fig)
+
+
 def test_damaged_map_files_get_our_error(wrist_map, tmp_path):
     """A truncated file, a path that is not a path, and a map whose grid was damaged (NaN origin, a voxel of 0,
     arrays not of the grid's shape) are refused with ``PATH: ...``, never loaded into NaN queries."""

@@ -966,15 +966,15 @@ def solve_all(
         NoAnalyticSolutionError: The arm has no analytic family (the message says why).
         ShapeError: ``T_world_tool`` or ``q_param`` has a wrong shape or a non-finite value.
         ConventionError: ``T_world_tool`` is not a rigid transform.
-        OptionError: ``robot`` is not a Robot, ``q_param`` for a 6-joint arm, or ``grid`` not an integer from 1
-            to :data:`MAX_GRID`.
+        OptionError: ``robot`` is not a Robot, ``q_param`` for a 6-joint arm, ``grid`` not an integer from 1
+            to :data:`MAX_GRID`, or ``wraps`` not a bool.
     """
     if not _family_of(robot)[0].applies:
         raise NoAnalyticSolutionError(
             f"robot {robot.name!r} has no analytic IK family: {analytic_family(robot).reason}"
         )
     T = validation.transforms(T_world_tool, "T_world_tool", snap=True)
-    return solve_validated(robot, T, q_param=q_param, grid=grid, wraps=wraps)
+    return solve_validated(robot, T, q_param=q_param, grid=grid, wraps=validation.flag(wraps, "wraps"))
 
 
 def solve_validated(

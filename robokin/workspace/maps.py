@@ -244,6 +244,9 @@ class _Grid:
 
         Returns:
             The axes.
+
+        Raises:
+            OptionError: ``field``, ``axis``, ``at`` or ``ax`` is not one of the above.
         """
         import matplotlib.pyplot as plt
 
@@ -269,6 +272,8 @@ class _Grid:
         u, v = [b for b in range(3) if b != a]
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 5))
+        else:
+            validation.axes(ax)
         extent = (
             self.origin[u],
             self.origin[u] + self.shape[u] * self.voxel,
@@ -319,6 +324,8 @@ class _Grid:
         if ax is None:
             fig = plt.figure(figsize=(6, 5))
             ax = fig.add_subplot(projection="3d")
+        else:
+            validation.axes(ax, three_d=True)
         sc = ax.scatter(
             *p[reached].T, c=values[reached], s=4, cmap="viridis", depthshade=False, vmin=limits[0], vmax=limits[1]
         )
@@ -599,6 +606,8 @@ class BasePlacement(_Saved):
         value = (self.reached + self.score / (K * top) * 0.999).max(axis=-1)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 5))
+        else:
+            validation.axes(ax)
         x, y = self.positions[:, 0, 0], self.positions[0, :, 1]
         step_x = x[1] - x[0] if x.size > 1 else 1.0
         step_y = y[1] - y[0] if y.size > 1 else 1.0
