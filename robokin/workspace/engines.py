@@ -326,7 +326,7 @@ class DaskEngine:
     tree (:class:`MergeTree`), and only the root's summary comes to the client, which folds it into the
     job's accumulator and finishes the result. The client holds futures only: its memory is the
     accumulator's and one summary, and its CPU does not grow with the samples (it waits on completion events;
-    on the 10⁹-sample Panda map, 2 cm × 288: 21 s of client CPU while 2 workers were busy for 1100 s).
+    on the 10⁹-sample Panda map, 2 cm × 288: 48 s of client CPU while 2 workers were busy for 1445 s).
     Each finished summary is taken in at once (``job.seen``) by ``share`` workers in turns (every worker when
     ``share`` >= the workers), by a short task that runs ahead of the task queued there: the next task on each
     worker then starts from the running maxima of every summary finished before it starts, not only of those
