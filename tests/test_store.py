@@ -84,7 +84,12 @@ def test_files_follow_the_zarr_v2_layout(tmp_path):
         "filters": None,
         "dimension_separator": ".",
     }
-    assert sorted(os.listdir(path / "a")) == [".zarray", "0.0", "1.0", "2.0"]
+    assert sorted(os.listdir(path / "a")) == [".zarray", ".zattrs", "0.0", "1.0", "2.0"]
+    # xarray's axis names: given ones, else ARRAY_i
+    assert json.loads((path / "a" / ".zattrs").read_text()) == {"_ARRAY_DIMENSIONS": ["a_0", "a_1"]}
+    write_group(path, {}, {"a": a, "f": np.array([True, False])}, chunk_bytes=48, dims={"a": ["row", "column"]})
+    assert json.loads((path / "a" / ".zattrs").read_text()) == {"_ARRAY_DIMENSIONS": ["row", "column"]}
+    assert json.loads((path / "f" / ".zattrs").read_text()) == {"_ARRAY_DIMENSIONS": ["f_0"]}
     # chunk (2, 0) holds row 4, stored whole: the row after it is the fill value
     last = np.frombuffer(zlib.decompress((path / "a" / "2.0").read_bytes()), "<i8")
     np.testing.assert_array_equal(last, [12, 13, 14, 0, 0, 0])
@@ -95,7 +100,7 @@ def test_files_follow_the_zarr_v2_layout(tmp_path):
     write_group(path, {}, {"s": np.array(1.5), "e": np.zeros((0, 4))})  # replaces the store
     assert sorted(os.listdir(path)) == [".zattrs", ".zgroup", "e", "s"]
     assert np.frombuffer(zlib.decompress((path / "s" / "0").read_bytes()), "<f8")[0] == 1.5
-    assert os.listdir(path / "e") == [".zarray"]
+    assert sorted(os.listdir(path / "e")) == [".zarray", ".zattrs"]
     assert not any(name.startswith("g.zarr.partial") for name in os.listdir(tmp_path))
 
 
@@ -267,6 +272,9 @@ def test_bad_arguments(tmp_path):
     ):
         with pytest.raises(OptionError, match=rf"array 'v': dtype {kind} is not bool, integer or float"):
             write_group(path, {}, {"v": value})
+    for dims in ({"x": ["a", "b"]}, {"y": ["a"]}):
+        with pytest.raises(OptionError, match=r"dims\['.'\] must name each axis of the array '.', got"):
+            write_group(path, {}, arrays, dims=dims)
     with pytest.raises(OptionError, match=r"attrs must be JSON-serialisable: .*ndarray"):
         write_group(path, {"a": np.zeros(2)}, arrays)
     assert not path.exists()
@@ -367,11 +375,11 @@ def test_metadata_is_in_the_attributes_and_the_arrays_in_chunks(tmp_path, maps):
     meta = json.loads((tmp_path / "cm.zarr" / "pair_values" / ".zarray").read_text())
     P = cm.pair_values.size
     assert P > 1000 and meta["shape"] == [P] and meta["chunks"] == [500] and meta["dtype"] == "<f2"
-    assert len(os.listdir(tmp_path / "cm.zarr" / "pair_values")) == 1 + -(-P // 500)
+    assert len(os.listdir(tmp_path / "cm.zarr" / "pair_values")) == 2 + -(-P // 500)  # with .zarray, .zattrs
     # one slice of the pairs, without the rest: the other chunks may be gone
     group = workspace.open_map(tmp_path / "cm.zarr")
     for name in os.listdir(tmp_path / "cm.zarr" / "pair_values"):
-        if name not in (".zarray", "1", "2"):
+        if name not in (".zarray", ".zattrs", "1", "2"):
             (tmp_path / "cm.zarr" / "pair_values" / name).write_bytes(b"")
     same(group["pair_values"][600:1400], cm.pair_values[600:1400])
     assert group.attrs["robot"] == "panda" and group["counts"].shape == cm.shape
@@ -382,6 +390,10 @@ def test_metadata_is_in_the_attributes_and_the_arrays_in_chunks(tmp_path, maps):
     rm.save(tmp_path / "rm.zarr", chunk_bytes=2 * rm.directions)
     meta = json.loads((tmp_path / "rm.zarr" / "success" / ".zarray").read_text())
     assert meta["shape"] == [*rm.shape, 4] and meta["chunks"] == [1, 1, 2, 4] and meta["dtype"] == "|b1"
+    # the grid's axes by name, shared by every array on it (xarray's convention)
+    for name, axes in (("success", ["x", "y", "z", "direction"]), ("reachability", ["x", "y", "z"])):
+        assert json.loads((tmp_path / "rm.zarr" / name / ".zattrs").read_text()) == {"_ARRAY_DIMENSIONS": axes}
+    assert json.loads((tmp_path / "cm.zarr" / "counts" / ".zattrs").read_text()) == {"_ARRAY_DIMENSIONS": list("xyz")}
 
 
 def test_edge_maps_empty_one_voxel_nan(tmp_path, maps):
@@ -421,7 +433,7 @@ def test_edge_maps_empty_one_voxel_nan(tmp_path, maps):
             assert_same_fields(m, back)
     assert back.pair_count == 1 and back.pair_keys().tolist() == [3]
     assert workspace.load_map(tmp_path / "empty.zarr").quality_at(np.eye(4)) == 0.0
-    assert os.listdir(tmp_path / "empty.zarr" / "pair_voxels") == [".zarray"]  # no chunk for no rows
+    assert sorted(os.listdir(tmp_path / "empty.zarr" / "pair_voxels")) == [".zarray", ".zattrs"]  # no chunk for no rows
 
 
 def test_map_store_errors_and_paths(tmp_path, maps):

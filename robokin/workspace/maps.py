@@ -93,7 +93,13 @@ class _Saved:
                     arrays[f.name] = value
                 else:  # JSON: tuples as lists, NumPy values as Python ones
                     attrs[f.name] = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
-            write_group(path, attrs, arrays, chunk_bytes=CHUNK_BYTES if chunk_bytes is None else chunk_bytes)
+            dims = {}  # a grid's axes by name (one length each across the map, as xarray requires)
+            if isinstance(self, _Grid):
+                for name, value in arrays.items():
+                    if value.shape[:3] == tuple(self.shape) and value.ndim in (3, 4):
+                        dims[name] = [*AXES, "direction"][: value.ndim]
+            chunks = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+            write_group(path, attrs, arrays, chunk_bytes=chunks, dims=dims)
             return
         if chunk_bytes is not None:
             raise OptionError(f"chunk_bytes is for .zarr stores; {path} is saved as one .npz archive")

@@ -8,6 +8,8 @@ readers in other languages) open it::
     NAME.zarr/.zattrs          the attributes: one JSON object (a map's metadata)
     NAME.zarr/ARRAY/.zarray    shape, chunks, dtype (little-endian), "compressor": {"id": "zlib", "level": 1},
                                "fill_value", "order": "C", "filters": null, "dimension_separator": "."
+    NAME.zarr/ARRAY/.zattrs    {"_ARRAY_DIMENSIONS": [names of its axes]}: xarray's convention, which
+                               ``xarray.open_zarr`` needs to open the group
     NAME.zarr/ARRAY/i.j.k      chunk (i, j, k): the C-order bytes of ``chunks`` elements, zlib-compressed; an
                                edge chunk is stored whole, its part beyond the array filled with ``fill_value``
 
@@ -91,6 +93,7 @@ def write_group(
     *,
     chunk_bytes: int = CHUNK_BYTES,
     level: int = ZLIB_LEVEL,
+    dims: dict[str, list[str]] | None = None,
 ) -> None:
     """Write a Zarr v2 group: ``attrs`` (JSON-serialisable) and each array in chunks of ``chunk_bytes``.
 
@@ -103,6 +106,8 @@ def write_group(
         arrays: Name (a plain file name) → array of a bool, integer or float dtype, any shape.
         chunk_bytes: Uncompressed bytes per chunk, >= 1.
         level: zlib compression level, 0 (none) to 9.
+        dims: Name → the names of its axes (one per axis; axes of one name must have one length across the
+            group, as xarray requires); default ``ARRAY_0``, ``ARRAY_1``, ... for an array not named here.
 
     Raises:
         OptionError: A bad name, dtype, attribute, ``chunk_bytes`` or ``level``.
@@ -118,6 +123,10 @@ def write_group(
             raise OptionError(f"array name {name!r}: must be a plain file name, not starting with '.'")
         if np.asarray(array).dtype.kind not in DTYPE_KINDS:
             raise OptionError(f"array {name!r}: dtype {np.asarray(array).dtype} is not bool, integer or float")
+    axes = {name: [f"{name}_{i}" for i in range(np.ndim(array))] for name, array in arrays.items()} | (dims or {})
+    for name, names in axes.items():
+        if name not in arrays or len(names) != np.ndim(arrays[name]):
+            raise OptionError(f"dims[{name!r}] must name each axis of the array {name!r}, got {names!r}")
     try:
         zattrs = json.dumps(attrs, indent=2)
     except (TypeError, ValueError) as exc:
@@ -134,6 +143,7 @@ def write_group(
             f.write(zattrs)
         for name, array in arrays.items():
             _write_array(os.path.join(building, name), np.asarray(array), chunk_bytes, int(level))
+            _write_json(os.path.join(building, name, ".zattrs"), {"_ARRAY_DIMENSIONS": list(axes[name])})
         if os.path.lexists(target):
             shutil.rmtree(target)
         os.replace(building, target)
