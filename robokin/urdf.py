@@ -553,7 +553,7 @@ def _chain(tree: _Tree, base: str | None, tip: str | None, path: str) -> tuple[s
                 f"{', '.join(_SUPPORTED_TYPES)} joints (choose base=/tip= to leave it out)",
                 "type",
             )
-        if joint.mimic is not None:
+        if joint.mimic is not None and joint.type != "fixed":  # (a fixed joint's <mimic> moves nothing)
             raise where.error(
                 f"mimics joint {joint.mimic!r} and lies on the chain from {base!r} to {tip!r}; mimic joints are "
                 "not supported on the chain (choose a tip that leaves it out)"
@@ -603,6 +603,10 @@ def _whole_tree(tree: _Tree, path: str) -> list[Joint]:
                     "supported: point it at the leader with the product of the multipliers)",
                     "joint",
                 )
+    if not tree.joints:
+        raise RobotFormatError(
+            f"robot {tree.name!r} has no joint (its only link is {tree.root!r}): nothing moves", path=path
+        )
     if not any(j.type != "fixed" and (j.mimic is None) for j in tree.joints.values()):
         raise RobotFormatError(
             f"robot {tree.name!r} has no moving joint (only fixed joints {_listing(list(tree.joints))})",
@@ -775,9 +779,9 @@ def loads_urdf(text: str | bytes, path: str = "<string>", base: str | None = Non
         RobotFormatError: Always with FILE:LINE:COL. Malformed XML, an unknown or unusable encoding, a
             document beyond the caps, a DTD or entity, a xacro file, a link or joint defined twice, a joint
             naming an unknown link, a cycle, several root links, an unknown joint type, an unknown base or tip,
-            several leaves and no tip, a floating/planar/mimic joint on the chain, a bad number (wrong count,
-            not numeric, NaN or infinite), a zero axis, a missing ``<limit>`` on a revolute or prismatic joint,
-            a lower limit above the upper one.
+            several leaves and no tip, a floating/planar joint or a moving mimic joint on the chain, a bad
+            number (wrong count, not numeric, NaN or infinite), a zero axis, a missing ``<limit>`` on a revolute
+            or prismatic joint, a lower limit above the upper one.
     """
     with without_cycle_collection():
         return _loads_urdf(text, path, base, tip)

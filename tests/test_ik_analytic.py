@@ -67,6 +67,22 @@ def test_family_detected_from_the_axes(name):
     assert fam.applies and fam.solutions == 8 and fam.subproblems and "axes" in fam.reason
 
 
+def test_a_urdf_tree_whose_tool_chain_has_every_joint_names_the_chain_to_load():
+    # A UR5 URDF read whole is a tree (leaves 'tool0' and a fixed 'base' frame): no family, but the reason
+    # names the chain that has one, and that chain, loaded with tip=, has it.
+    path = Path(__file__).parent / "data" / "urdf" / "ur5.urdf"
+    tree = robokin.load(path)
+    fam = ik.analytic_family(tree)
+    assert not fam.applies
+    assert "tree of frames (end effectors 'tool0', 'base';" in fam.reason
+    assert "the chain to 'tool0' is moved by every joint of q" in fam.reason
+    with pytest.raises(NoAnalyticSolutionError, match=r"robokin\.load\(path, tip='tool0'\)"):
+        ik.solve_all(tree, np.eye(4))
+    assert ik.analytic_family(robokin.load(path, tip="tool0")).name == "three_parallel_intersecting_wrist"
+    # a tree none of whose leaves is driven by all of q gets no such hint
+    assert "load it as a serial arm" not in ik.analytic_family(robokin.load("baxter")).reason
+
+
 @pytest.mark.parametrize("name", sorted(NO_FAMILY))
 def test_no_family_says_why(name):
     fam = ik.analytic_family(robokin.load(name))

@@ -803,3 +803,37 @@ def test_bundled_panda_yaml_and_the_panda_urdf_give_the_same_flange_pose():
     np.testing.assert_array_equal(bundled.velocity_limits, urdf.velocity_limits)
     q = _random_q(bundled, np.random.default_rng(6), 200)
     np.testing.assert_allclose(urdf.fk(q), bundled.fk(q), rtol=0, atol=FK_TOL)
+
+
+def test_a_robot_of_one_link_and_no_joint_says_so():
+    # example-robot-data's hector quadrotor_base.urdf is one link; the message named an empty list of fixed joints
+    text = '<robot name="hector"><link name="base_link"/></robot>'
+    with pytest.raises(
+        RobotFormatError, match=r"<string>: robot 'hector' has no joint \(its only link is 'base_link'\)"
+    ):
+        loads_urdf(text)
+
+
+def test_a_fixed_joint_with_a_stray_mimic_is_no_obstacle_to_a_chain():
+    # Talos' gripper joints 'gripper_left_inner_double_joint' (and others) are type="fixed" with a <mimic>: the
+    # whole tree ignores it (a fixed joint does not move), and so must a chain through it (it was refused as a
+    # mimic joint on the chain). Pose against Pinocchio's, recorded in trees/reference.json.
+    path = DATA / "trees" / "talos_left_arm.urdf"
+    tip = "gripper_left_fingertip_1_link"
+    chain = load_urdf(path, tip=tip)
+    reference = json.loads((DATA / "trees" / "reference.json").read_text())["files"]["talos_left_arm.urdf"]
+    for sample in reference["samples"]:
+        q = [sample["q"][name] for name in chain.joint_names]
+        np.testing.assert_allclose(chain.fk(q), sample["frames"][tip]["T_world_link"], rtol=0, atol=1e-14)
+        np.testing.assert_allclose(
+            robokin.jacobian(chain, q), np.array(sample["frames"][tip]["J_world"])[:, :6], rtol=0, atol=1e-14
+        )
+    # a moving joint that mimics is still refused on a chain
+    text = path.read_text().replace(
+        'name="gripper_left_inner_double_joint" type="fixed"', 'name="gripper_left_inner_double_joint" type="revolute"'
+    )
+    with pytest.raises(
+        RobotFormatError,
+        match=r"joint 'gripper_left_inner_double_joint'.*mimics joint 'gripper_left_joint' and lies on the chain",
+    ):
+        loads_urdf(text, tip=tip)

@@ -351,7 +351,18 @@ def _family_of(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
 def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     if robot.chain is None:  # a tree: several end effectors, or mimic joints on the way to one
         g = _Geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.eye(3), np.zeros(3))
-        reason = "the robot is a tree of frames (several end effectors or mimic joints); the analytic families are for serial chains"
+        reason = (
+            f"the robot is a tree of frames (end effectors {', '.join(map(repr, robot.end_effectors))}; or mimic "
+            "joints on the way to one); the analytic families are for serial chains"
+        )
+        # A leaf driven by every coordinate of q, in order (a URDF arm whose tree also holds fixed frames such
+        # as a 'base' leaf): its chain, loaded on its own, may have a family.
+        driven = [name for name in robot.end_effectors if robot.link_path(name).identity]
+        if driven:
+            reason += (
+                f"; the chain to {driven[0]!r} is moved by every joint of q: load it as a serial arm, "
+                f"robokin.load(path, tip={driven[0]!r})"
+            )
         return AnalyticFamily("none", reason), g, 1.0
     if not robot.chain.all_revolute:
         kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
