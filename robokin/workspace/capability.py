@@ -770,10 +770,10 @@ class CapabilityJob:
         and merges here saw) and adds its own to them when done. That only saves work: every value is the
         rounded measure of a sample of this map, so a sample that cannot beat it cannot change the result.
         """
-        with _RUNNING_LOCK:
-            running = _RUNNING.get(self)
-            start = running.copy() if running is not None else None
-        acc = CapabilityAccumulator(self.n_voxels, self.partition.count, dense_pairs=False, floor=start)
+        with _RUNNING_LOCK:  # (the accumulator copies the floor)
+            acc = CapabilityAccumulator(
+                self.n_voxels, self.partition.count, dense_pairs=False, floor=_RUNNING.get(self)
+            )
         for c in chunks:
             acc.add_pairs(self.chunk(c, acc))
         summary = self.summary(acc)
@@ -850,7 +850,9 @@ class CapabilityJob:
         here then skip the samples that cannot beat them (work saved, result unchanged)."""
         v = summary["voxel"]
         with _RUNNING_LOCK:
-            running = _RUNNING.setdefault(self, np.zeros(self.n_voxels))
+            running = _RUNNING.get(self)
+            if running is None:  # (not setdefault: that zeroed a grid-sized array at every call, ~2 ms on a Panda)
+                running = _RUNNING[self] = np.zeros(self.n_voxels)
             running[v] = np.maximum(running[v], summary["inverse_condition"])
 
     def fold(self, acc: CapabilityAccumulator, summary: dict[str, np.ndarray]) -> None:
