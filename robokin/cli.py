@@ -917,6 +917,10 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         folder = os.path.dirname(os.path.abspath(path)) if path else ""
         if path and not os.path.isdir(folder):
             raise RobokinError(f"cannot write {path}: no folder {folder}")
+    if args.out:
+        workspace.maps.save_path(args.out)  # .npz or .zarr
+    if args.plot:
+        _check_picture_path(args.plot)
     client = connect(args.scheduler) if args.scheduler else None
     start, cpu = time.perf_counter(), time.process_time()
     common = {"voxel": voxel, "directions": directions, "link": args.link, "seed": args.seed, "engine": client}
@@ -979,6 +983,19 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         ),
     )
     return 0
+
+
+def _check_picture_path(path: str) -> None:
+    """RobokinError unless matplotlib can write a picture to ``path``: a file (not a folder) whose suffix names
+    one of its formats (``.png``, ``.pdf``, ``.svg``, ...)."""
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if os.path.isdir(path) or suffix not in formats:
+        raise RobokinError(
+            f"--plot {path}: expected a picture file ending in one of .{', .'.join(sorted(formats))} (e.g. map.png)"
+        )
 
 
 def _write_map(wmap: Any, args: argparse.Namespace, size: tuple[float, float], draw: Callable[[Any], Any]) -> None:

@@ -411,7 +411,7 @@ def test_edge_maps_empty_one_voxel_nan(tmp_path, maps):
         pair_starts=np.zeros(1, np.int64),
         pair_directions=np.zeros(0, np.uint16),
         pair_values=np.zeros(0, np.float16),
-        samples=0,
+        samples=1,
     )
     one = dataclasses.replace(
         cm,
@@ -419,8 +419,8 @@ def test_edge_maps_empty_one_voxel_nan(tmp_path, maps):
         shape=(1, 1, 1),
         counts=np.ones((1, 1, 1), np.int64),
         reachability=np.full((1, 1, 1), 1 / D),
-        max_manipulability=np.full((1, 1, 1), np.nan),  # NaN fields come back as they went
-        max_inverse_condition=np.full((1, 1, 1), -0.0),
+        max_manipulability=np.full((1, 1, 1), 0.5),
+        max_inverse_condition=np.full((1, 1, 1), -0.0),  # -0.0 comes back as it went
         pair_voxels=np.zeros(1, np.int64),
         pair_starts=np.array([0, 1]),
         pair_directions=np.array([3], np.uint16),
@@ -434,6 +434,13 @@ def test_edge_maps_empty_one_voxel_nan(tmp_path, maps):
     assert back.pair_count == 1 and back.pair_keys().tolist() == [3]
     assert workspace.load_map(tmp_path / "empty.zarr").quality_at(np.eye(4)) == 0.0
     assert sorted(os.listdir(tmp_path / "empty.zarr" / "pair_voxels")) == [".zarray", ".zattrs"]  # no chunk for no rows
+    # a field no map holds (NaN) is written as it is, and refused on loading, naming the field
+    nan = dataclasses.replace(one, max_manipulability=np.full((1, 1, 1), np.nan))
+    nan.save(tmp_path / "nan.zarr")
+    with pytest.raises(
+        MapFileError, match=r"nan\.zarr/\.zattrs: not a valid capability map: max_manipulability holds NaN"
+    ):
+        workspace.load_map(tmp_path / "nan.zarr")
 
 
 def test_map_store_errors_and_paths(tmp_path, maps):
@@ -487,3 +494,38 @@ def test_cli_writes_a_zarr_store(tmp_path, capsys):
     assert f"wrote {out}" in capsys.readouterr().out
     saved = workspace.CapabilityMap.load(out)
     assert saved.robot == "planar2r" and saved.counts.sum() == 3000 and saved.directions == 8
+
+
+def test_a_chunk_that_inflates_beyond_its_size_is_refused_without_inflating_it(tmp_path):
+    """A damaged or hostile chunk of a few hundred kB can inflate to gigabytes (zlib reaches ~1000:1); the reader
+    stops one byte past the chunk's size instead of inflating it whole."""
+    import tracemalloc
+
+    path = tmp_path / "g.zarr"
+    write_group(path, {}, {"a": np.arange(12, dtype=np.float64).reshape(4, 3)}, chunk_bytes=3 * 8)
+    (path / "a" / "1.0").write_bytes(zlib.compress(b"\x00" * 100_000_000))  # 100 MB from ~100 kB
+    tracemalloc.start()
+    try:
+        with pytest.raises(MapFileError, match=r"a/1\.0: chunk holds more than 24 bytes, expected 24"):
+            open_group(path)["a"][1]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # was 100 MB
+
+
+def test_a_map_store_declaring_other_shapes_is_refused_before_reading(tmp_path, maps):
+    """A .zarray whose shape disagrees with the map's grid, directions or pairs (a terabyte, say) is refused from
+    its metadata, before an array of that shape is allocated."""
+    path = tmp_path / "m.zarr"
+    maps["capability"].save(path)
+    for name, shape in (("counts", [10**6] * 3), ("pair_values", [10**12])):
+        meta_file = path / name / ".zarray"
+        good = meta_file.read_text()
+        meta = json.loads(good)
+        meta["shape"] = shape
+        meta_file.write_text(json.dumps(meta))
+        with pytest.raises(MapFileError, match=rf"{name}/\.zarray: not a valid capability map: {name} declares shape"):
+            workspace.load_map(path)
+        meta_file.write_text(good)
+    assert isinstance(workspace.load_map(path), workspace.CapabilityMap)

@@ -1186,7 +1186,7 @@ def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
         ({"directions": 0}, "directions must be an integer >= 1"),
         ({"directions": 10**9}, r"^directions must be an integer from 1 to 65536, got 1000000000$"),  # was 24 GB
         ({"directions": 2**16 + 1}, r"^directions must be an integer from 1 to 65536, got 65537$"),
-        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": -1}, r"seed must be an integer from 0 to 2\*\*64 - 1, got -1"),
         ({"link": "hand"}, "link must be a frame of robot .annulus2r."),
         ({"engine": "bogus"}, "engine must be None or 'process'"),
         ({"chunk_size": 0}, "chunk_size must be an integer >= 1"),
@@ -1400,3 +1400,155 @@ def test_a_scheduler_address_that_answers_nothing_gets_our_error(planar, capsys)
         workspace.capability_map(planar, samples=100, engine="tcp://:x")
     assert main(["workspace", "planar2r", "--samples", "100", "--scheduler", "notanaddress"]) == 1
     assert "cannot connect to the Dask scheduler at 'notanaddress': missing port number" in capsys.readouterr().err
+
+
+def test_a_frame_no_joint_moves_is_refused_by_every_entry_point(planar):
+    """``link="base"`` (fixed to the root) reached NumPy's 'need at least one array to stack' from the measures."""
+    match = r"link 'base' of robot 'annulus2r' does not move \(no joint between the root and it\)"
+    for call in (
+        lambda: workspace.capability_map(planar, samples=100, voxel=0.5, link="base"),
+        lambda: workspace.reachability_map(planar, voxel=0.5, directions=2, prune_samples=100, link="base"),
+        lambda: workspace.base_placement(planar, np.eye(4), samples=100, voxel=0.5, directions=2, link="base"),
+    ):
+        with pytest.raises(OptionError, match=match):
+            call()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"samples": "100"}, r"samples must be an integer >= 1, got '100'"),
+        ({"directions": "4"}, r"directions must be an integer >= 1, got '4'"),
+        ({"voxel": "0.5"}, r"voxel must be a positive length \[m\], got str '0.5'"),
+        ({"voxel": True}, r"voxel must be a positive length \[m\], got bool True"),
+        ({"seed": 2**64}, r"seed must be an integer from 0 to 2\*\*64 - 1, got 18446744073709551616"),
+    ],
+)
+def test_strings_bools_and_seeds_beyond_64_bits_are_refused(planar, kwargs, match):
+    """A string was read as its number and True as a 1 m voxel; a seed of 2**64 or more made a map whose .npz
+    file could not be loaded (an object array)."""
+    with pytest.raises(OptionError, match=match):
+        workspace.capability_map(planar, **{"samples": 100, "voxel": 0.5, **kwargs})
+
+
+def test_a_map_is_saved_where_it_is_asked_to_be_or_refused(wrist_map, tmp_path):
+    """``save("map")`` or ``save("map.txt")`` wrote ``map.npz`` / ``map.txt.npz`` (NumPy adds the suffix), so the
+    file was not where ``load_map`` (and the CLI's "wrote ...") said; any case of ``.npz`` is kept as given."""
+    for name in ("map", "map.txt", str(tmp_path)):
+        with pytest.raises(OptionError, match="path must end in .npz .* or .zarr .* to save a map"):
+            wrist_map.save(tmp_path / name)
+    assert not list(tmp_path.iterdir())
+    wrist_map.save(tmp_path / "map.NPZ")
+    assert [p.name for p in tmp_path.iterdir()] == ["map.NPZ"]
+    assert_same_map(workspace.load_map(tmp_path / "map.NPZ"), wrist_map)
+    from robokin.cli import main
+
+    assert main(["workspace", "planar2r", "--samples", "1e3", "--out", str(tmp_path / "m.txt")]) == 1
+    assert main(["workspace", "planar2r", "--samples", "1e3", "--plot", str(tmp_path / "m.xyz")]) == 1
+    assert main(["workspace", "planar2r", "--samples", "1e3", "--plot", str(tmp_path)]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.NPZ"]
+
+
+def test_map_files_with_fields_no_map_has_are_refused(wrist_map, tmp_path):
+    """A file that is not an archive (a .npy array: raw TypeError; text: a message about pickles), and map fields
+    of the wrong kind, shape or range (a string for directions: raw TypeError; negative pair directions: raw
+    IndexError; unsorted pair voxels, NaN reachability: loaded, then wrong answers) get ``PATH: ...`` naming the
+    field."""
+    np.save(tmp_path / "a.npy", np.arange(3))
+    with pytest.raises(RobokinError, match=r"a\.npy: not a robokin map file \(\.npz\): not a zip archive"):
+        workspace.load_map(tmp_path / "a.npy")
+    good = tmp_path / "map.npz"
+    wrist_map.save(good)
+    data = dict(np.load(good))
+    for key, value, problem in (
+        ("directions", np.array("abc"), "directions has dtype <U3, expected kind 'iu'"),
+        ("directions", np.array(0), "directions holds .*0.*, below 1"),
+        ("robot", np.array(5), "robot has dtype int64, expected a string"),
+        ("counts", data["counts"].astype(float), "counts has dtype float64"),
+        ("counts", data["counts"][..., None], r"counts has shape \(\d+, \d+, \d+, 1\), expected 3 axes"),
+        ("reachability", np.full(data["reachability"].shape, np.nan), "reachability holds NaN"),
+        ("reachability", data["reachability"] + 2, "reachability holds .*, above 1.0"),
+        ("max_manipulability", -data["max_manipulability"] - 1, "max_manipulability holds .*, below 0.0"),
+        ("pair_voxels", data["pair_voxels"][::-1].copy(), "pair_voxels are not the flat indices of the reached"),
+        ("pair_directions", data["pair_directions"].astype(np.int64) - 5, "pair_directions holds .*, below 0"),
+        ("pair_starts", data["pair_starts"].astype(float), "pair_starts has dtype float64"),
+        ("seed", np.array(-1), "seed holds .*-1.*, below 0"),
+    ):
+        bad = tmp_path / "bad.npz"
+        np.savez(bad, **{**data, key: value})
+        with pytest.raises(RobokinError, match=rf"bad\.npz: not a valid capability map: {problem}"):
+            workspace.load_map(bad)
+
+
+def test_lookups_of_a_map_with_many_directions_do_not_build_its_dense_table(wrist, monkeypatch):
+    """Queries built the whole (R, D) pair table: 10 GB for 10⁵ Panda samples at 65536 directions (NumPy's
+    MemoryError). Beyond DENSE_TABLE_BYTES they read only the pairs they need, with the same answers."""
+    cmap = workspace.capability_map(wrist, samples=2**14, voxel=0.2, directions=64, seed=1)
+    rng = np.random.default_rng(0)
+    q = rng.uniform(-np.pi, np.pi, (400, 6))
+    T = wrist.fk(q)
+    T[200:, :3, 3] += rng.normal(scale=0.1, size=(200, 3))  # some off the samples' own cells
+    dense = (cmap.quality_at(T), cmap.reached_at(T), cmap.near_quality_at(T))
+    monkeypatch.setattr(maps_module, "DENSE_TABLE_BYTES", 0)
+    sparse_map = dataclasses.replace(cmap)  # the same map without its cached table
+    sparse = (sparse_map.quality_at(T), sparse_map.reached_at(T), sparse_map.near_quality_at(T))
+    assert "pair_manipulability" not in sparse_map.__dict__  # never built
+    for a, b in zip(dense, sparse):
+        assert a.tobytes() == b.tobytes()
+    assert np.isfinite(dense[2]).sum() > np.count_nonzero(dense[1]) > 0  # the lookups found something
+    rows = np.array([0, 3, cmap.pair_voxels.size - 1])
+    assert sparse_map.quality_rows(rows).tobytes() == cmap.pair_manipulability[rows].tobytes()
+    pruned = workspace.reachability_map(wrist, voxel=0.2, directions=8, capability=sparse_map, method="analytic")
+    assert "pair_manipulability" not in sparse_map.__dict__
+    assert pruned.attempted.sum() > 0
+
+
+def test_direction_counts_whose_pruning_table_would_not_fit_are_refused_before_work(planar):
+    """27 voxels x 65536 directions passed MAX_POSES, then the pruning's 65536 x 65536 adjacency table (21 GB)
+    was allocated."""
+    with pytest.raises(OptionError, match=r"directions=65536 with a pruning capability map of 65536 directions"):
+        workspace.reachability_map(planar, voxel=1.0, directions=2**16)
+
+
+def test_colour_bars_say_what_the_field_means(wrist, wrist_map):
+    """The colour bars were labelled with the bare field name ('max_inverse_condition', 'reachability')."""
+    import matplotlib.pyplot as plt
+
+    rmap = workspace.reachability_map(wrist, voxel=0.4, directions=4, capability=None, prune_samples=2**12)
+    for ax, label in (
+        (wrist_map.plot_slice(), "fraction of the 6 approach directions reached"),
+        (wrist_map.plot_slice("counts"), "samples in the voxel"),
+        (wrist_map.plot_scatter("max_inverse_condition"), "best σ_min/σ_max (unit-free Jacobian)"),
+        (wrist_map.plot_slice("max_manipulability"), "best manipulability (unit-free Jacobian)"),
+        (rmap.plot_slice(), "fraction of the 4 orientations solved by IK"),
+    ):
+        bars = [a for a in ax.figure.axes if a is not ax]
+        assert label in [b.get_ylabel() for b in bars]
+        plt.close(ax.figure)
+
+
+def test_the_default_voxel_on_a_millimetre_arm_warns_and_a_fitting_one_maps_the_annulus():
+    """A 2R arm of 30 + 20 mm at the default 0.02 m voxel was mapped silently on a 5 x 5 x 5 grid; now a
+    PlausibilityWarning says so and proposes reach / 20. At 2.5 mm its map is the annulus 10 <= r <= 50 mm."""
+    import warnings
+
+    from robokin.errors import PlausibilityWarning
+
+    small = robokin.loads(
+        PLANAR_2R.replace("name: annulus2r", "name: mm2r")
+        .replace("m, angle", "mm, angle")
+        .replace("a: 1.0", "a: 30")
+        .replace("a: 0.5", "a: 20")
+    )
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"voxel=0.02 m is coarse for 'mm2r', whose reach is 0.05 m: the "
+        r"map's grid has 5 voxels across; a voxel of about reach / 20 = 0.0025 m",
+    ):
+        workspace.capability_map(small, samples=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = workspace.capability_map(small, samples=2**15, voxel=0.0025, directions=4)
+    near, far = voxel_distance_range(m, np.zeros(3))  # (the plane z = 0 runs through the middle layer)
+    reached = m.counts > 0
+    assert reached.any() and np.all(far[reached] >= 0.01 - 1e-12) and np.all(near[reached] <= 0.05 + 1e-12)

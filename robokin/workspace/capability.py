@@ -37,6 +37,7 @@ from .sampling import (
     check_seed,
     chunk_samples,
     grid,
+    moving_link,
     positive_int,
     sphere_partition,
 )
@@ -942,7 +943,7 @@ def capability_job(
             "at 2 µs a sample); choose fewer samples"
         )
     seed = check_seed(seed)
-    link = robot.resolve_link(link)
+    link = moving_link(robot, link)
     origin, shape = grid(robot, voxel, None if robot.serial and link == robot.default_link else link)
     partition = sphere_partition(directions)
     rows = task_rows(robot, link)
@@ -995,7 +996,7 @@ def capability_map(
         link: The frame mapped (a name of ``robot.frame_names``, e.g. one hand of a tree robot); None: the
             robot's one end effector. The grid then holds that frame's reach (:func:`~.sampling.reach`),
             and the task Jacobian is that frame's.
-        seed: Seed >= 0.
+        seed: Seed, 0 to 2**64 - 1.
         engine: None (in process, with a progress bar on a terminal), a ``dask.distributed.Client``, a
             scheduler address ``"tcp://HOST:PORT"``, or an engine from :mod:`.engines`.
         chunk_size: Samples per task, rounded to whole base chunks; default: the engine's choice. Changes
@@ -1006,7 +1007,7 @@ def capability_map(
 
     Raises:
         OptionError: ``robot`` not a Robot; a non-positive ``samples`` or more than :data:`MAX_SAMPLES`, ``voxel`` or ``directions``, ``directions`` above
-            :data:`~.sampling.MAX_DIRECTIONS`, a bad ``seed``, ``link`` not a frame of the robot (or None on a robot with several end effectors), an unknown engine, or a
+            :data:`~.sampling.MAX_DIRECTIONS`, a bad ``seed``, ``link`` not a frame of the robot (or None on a robot with several end effectors, or a frame no joint moves), an unknown engine, or a
             Dask engine without dask installed.
     """
     job = capability_job(robot, samples, voxel, directions, seed, link)

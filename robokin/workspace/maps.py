@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
@@ -22,13 +23,22 @@ import numpy.typing as npt
 
 from .. import validation
 from ..errors import MapFileError, OptionError, RobokinError
-from .sampling import points, positive_int, sphere_partition
+from .sampling import MAX_DIRECTIONS, MAX_SEED, points, positive_int, sphere_partition
 from .store import CHUNK_BYTES, ZarrGroup, open_group, write_group
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "check_map", "is_zarr_path", "load_map", "open_map"]
+__all__ = [
+    "BasePlacement",
+    "CapabilityMap",
+    "ReachabilityMap",
+    "check_map",
+    "is_zarr_path",
+    "load_map",
+    "open_map",
+    "save_path",
+]
 
 # 3: a capability map's reached pairs sparse (pair_starts, pair_directions, pair_values); 2: as a dense float16
 # pair_manipulability (still read from .npz files). The other kinds are the same in both. Zarr stores are new in 3.
@@ -46,6 +56,9 @@ AXES: tuple[str, ...] = ("x", "y", "z")
 NEAR_CELLS = 1.5
 # Lookups x directions per block of near_quality_at: bounds its (b, D) temporaries to ~32 MB each.
 NEAR_BLOCK = 2**22
+# The dense pair table of a capability map is built whole for lookups up to this size (2 bytes a cell of a
+# reached voxel: 256 MB is 450 000 voxels x 288 directions); beyond, lookups build the rows they need.
+DENSE_TABLE_BYTES = 2**28
 CORNERS = np.stack(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij"), axis=-1).reshape(-1, 3)  # (8, 3)
 
 
@@ -78,11 +91,12 @@ class _Saved:
                 :data:`robokin.workspace.store.CHUNK_BYTES`, 4 MiB).
 
         Raises:
-            OptionError: ``path`` is not a file path; ``chunk_bytes`` with a ``.npz`` path, or not an integer >= 1.
+            OptionError: ``path`` is not a file path or does not end in ``.npz`` or ``.zarr``; ``chunk_bytes`` with a
+                ``.npz`` path, or not an integer >= 1.
             RobokinError: ``PATH: ...`` when it cannot be written (for a store: also when something other than
                 a Zarr store is at ``path``; an existing store is replaced).
         """
-        path = os.fspath(map_path(path))
+        path = save_path(path)
         if is_zarr_path(path):
             attrs: dict[str, Any] = {"robokin_kind": self.kind, "robokin_format_version": FORMAT_VERSION}
             attrs["source"] = f"robokin.workspace.{type(self).__name__}.save"
@@ -105,9 +119,10 @@ class _Saved:
             raise OptionError(f"chunk_bytes is for .zarr stores; {path} is saved as one .npz archive")
         data = {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         try:
-            np.savez_compressed(
-                path, allow_pickle=True, __kind__=np.array(self.kind), __version__=np.array(FORMAT_VERSION), **data
-            )
+            with open(path, "wb") as file:  # (a file object: NumPy adds no ".npz" to the name)
+                np.savez_compressed(
+                    file, allow_pickle=False, __kind__=np.array(self.kind), __version__=np.array(FORMAT_VERSION), **data
+                )
         except OSError as exc:
             raise RobokinError(f"{path}: cannot write the map: {exc.strerror or exc}") from None
 
@@ -140,6 +155,7 @@ class _Grid:
     origin: np.ndarray
     voxel: float
     shape: tuple[int, int, int]
+    directions: int
     reachability: np.ndarray
     fields: ClassVar[tuple[str, ...]]
 
@@ -147,6 +163,18 @@ class _Grid:
         """``robot (link)``, and ``IK`` for a map solved by IK, for titles."""
         kind = " IK" if isinstance(self, ReachabilityMap) else ""
         return f"{getattr(self, 'robot', '')} ({getattr(self, 'link', '')}){kind}"
+
+    def field_label(self, field: str) -> str:
+        """What a per-voxel ``field`` holds, for a colour bar: its meaning and unit."""
+        solved = isinstance(self, ReachabilityMap)
+        labels = {
+            "counts": "samples in the voxel",
+            "reachability": f"fraction of the {self.directions} "
+            + ("orientations solved by IK" if solved else "approach directions reached"),
+            "max_manipulability": "best manipulability (unit-free Jacobian)",
+            "max_inverse_condition": "best σ_min/σ_max (unit-free Jacobian)",
+        }
+        return labels[field]
 
     def centres(self) -> np.ndarray:
         """World positions of every voxel centre, ``shape + (3,)`` [m]."""
@@ -165,6 +193,12 @@ class _Grid:
         inside = np.all((ijk >= 0) & (ijk < np.array(self.shape)), axis=-1)
         ijk = np.where(inside[..., None], ijk, 0)
         return np.asarray(np.ravel_multi_index(np.moveaxis(ijk, -1, 0), self.shape)), inside
+
+    def pair_rows(self) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+        """:meth:`pair_table` as its ``voxels`` ``(R,)`` and a function of row indices ``(b,)`` giving those rows of
+        ``quality`` ``(b, D)`` (a map may build them without its whole table)."""
+        voxels, quality = self.pair_table()
+        return voxels, quality.__getitem__
 
     def pair_table(self) -> tuple[np.ndarray, np.ndarray]:
         """The reached (voxel, direction) cells: ``voxels`` ``(R,)`` int64 sorted flat indices of the voxels
@@ -194,8 +228,8 @@ class _Grid:
         T = validation.transforms(T_world_tool, "T_world_tool")
         batch = T.shape[:-2]
         T2 = T.reshape(-1, 4, 4)
-        voxels, quality = self.pair_table()
-        D = quality.shape[1]
+        voxels, rows_of = self.pair_rows()
+        D = self.directions
         out = np.full(T2.shape[0], np.nan)
         if voxels.size == 0:
             return out.reshape(batch)
@@ -216,7 +250,7 @@ class _Grid:
                 index = np.ravel_multi_index(np.moveaxis(np.where(inside[:, None], ijk, 0), -1, 0), self.shape)
                 row = np.minimum(np.searchsorted(voxels, index), voxels.size - 1)
                 found = inside & (voxels[row] == index)
-                values = np.where(near & found[:, None], quality[row], np.nan)  # (b, D)
+                values = np.where(near & found[:, None], rows_of(row), np.nan)  # (b, D)
                 best = np.fmax(best, np.fmax.reduce(values, axis=1))  # fmax: NaN only where all are NaN
             out[s : s + block] = best
         return out.reshape(batch)
@@ -288,7 +322,7 @@ class _Grid:
         )
         shown = np.ma.masked_where(self.reachability.take(layer, axis=a) <= 0, image)
         im = ax.imshow(shown.T, origin="lower", extent=extent, cmap="viridis", interpolation="nearest")
-        ax.figure.colorbar(im, ax=ax, label=field)
+        ax.figure.colorbar(im, ax=ax, label=self.field_label(field))
         ax.set_xlabel(f"{AXES[u]} [m]")
         ax.set_ylabel(f"{AXES[v]} [m]")
         centre = self.origin[a] + (layer + 0.5) * self.voxel
@@ -335,7 +369,7 @@ class _Grid:
         sc = ax.scatter(
             *p[reached].T, c=values[reached], s=4, cmap="viridis", depthshade=False, vmin=limits[0], vmax=limits[1]
         )
-        ax.figure.colorbar(sc, ax=ax, label=field, shrink=0.7, pad=0.12)  # clear of the z label
+        ax.figure.colorbar(sc, ax=ax, label=self.field_label(field), shrink=0.7, pad=0.12)  # clear of the z label
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
         ax.set_zlabel("z [m]")
@@ -440,6 +474,24 @@ class CapabilityMap(_Saved, _Grid):
         """``pair_voxels`` ``(R,)`` and ``pair_manipulability`` ``(R, D)`` (float16; NaN where not reached)."""
         return self.pair_voxels, self.pair_manipulability
 
+    def pair_rows(self) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+        """``pair_voxels`` ``(R,)`` and :meth:`quality_rows`."""
+        return self.pair_voxels, self.quality_rows
+
+    def quality_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``rows`` ``(b,)`` of :attr:`pair_manipulability`, ``(b, D)`` float16 (NaN where not reached):
+        from the dense table where it is built or small (at most :data:`DENSE_TABLE_BYTES`), else from the sparse
+        pairs of those rows alone, so that a map with many directions (65536 cells: 128 kB a voxel) is queried
+        in memory bounded by the lookup, not by the map."""
+        rows = np.asarray(rows, dtype=np.intp)
+        if "pair_manipulability" in self.__dict__ or 2 * self.pair_voxels.size * self.directions <= DENSE_TABLE_BYTES:
+            return self.pair_manipulability[rows]
+        return pair_table_from_sparse(self.pair_starts, self.pair_directions, self.pair_values, self.directions, rows)
+
+    @functools.cached_property
+    def _sorted_keys(self) -> np.ndarray:
+        return self.pair_keys()
+
     @property
     def pair_count(self) -> int:
         """The number of reached (voxel, direction) pairs."""
@@ -457,9 +509,10 @@ class CapabilityMap(_Saved, _Grid):
         direction = sphere_partition(self.directions).index(T[..., :3, 2], normalized=True)
         if self.pair_voxels.size == 0:
             return np.full(index.shape, np.nan)
-        row = np.minimum(np.searchsorted(self.pair_voxels, index), self.pair_voxels.size - 1)
-        found = inside & (self.pair_voxels[row] == index)
-        return np.where(found, self.pair_manipulability[row, direction].astype(float), np.nan)
+        key, keys = index * self.directions + direction, self._sorted_keys  # the pair's key, looked up sparse
+        at = np.minimum(np.searchsorted(keys, key), keys.size - 1)
+        found = inside & (keys[at] == key)
+        return np.where(found, self.pair_values[at].astype(float), np.nan)
 
     def pose_cell(self, T_world_tool: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """The (voxel, direction) pair key of each pose and whether its position is inside the grid.
@@ -648,14 +701,18 @@ class BasePlacement(_Saved):
 _KINDS = {cls.kind: cls for cls in (CapabilityMap, ReachabilityMap, BasePlacement)}
 
 
-def pair_table_from_sparse(starts: np.ndarray, directions: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+def pair_table_from_sparse(
+    starts: np.ndarray, directions: np.ndarray, values: np.ndarray, count: int, rows: np.ndarray | None = None
+) -> np.ndarray:
     """The dense pair table of sparse pairs (:class:`CapabilityMap`'s ``pair_starts``, ``pair_directions``,
     ``pair_values``): ``(R, count)`` float16, read-only, ``values`` at their (row, direction), NaN (bits
-    :data:`UNREACHED_BITS`) elsewhere."""
-    rows = starts.shape[0] - 1
-    table = np.full((rows, count), UNREACHED_BITS, np.uint16)
-    row = np.repeat(np.arange(rows), np.diff(starts))
-    table[row, directions.astype(np.intp)] = np.asarray(values, np.float16).view(np.uint16)
+    :data:`UNREACHED_BITS`) elsewhere; with ``rows`` ``(b,)``, only those rows, ``(b, count)``."""
+    first = starts[:-1] if rows is None else starts[rows]
+    n = np.diff(starts) if rows is None else starts[rows + 1] - first  # pairs per row
+    table = np.full((n.size, count), UNREACHED_BITS, np.uint16)
+    row = np.repeat(np.arange(n.size), n)
+    at = np.arange(row.size) + np.repeat(first - (np.cumsum(n) - n), n)  # each pair's index in the sparse arrays
+    table[row, directions[at].astype(np.intp)] = np.asarray(values[at], np.float16).view(np.uint16)
     out = table.view(np.float16)
     out.flags.writeable = False
     return out
@@ -732,11 +789,42 @@ def open_map(path: str | os.PathLike[str]) -> ZarrGroup:
 
 def _load_zarr(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap | BasePlacement:
     group = open_map(path)
+    kind = group.attrs["robokin_kind"]
     data: dict[str, np.ndarray] = {}
-    for f in dataclasses.fields(_KINDS[group.attrs["robokin_kind"]]):
+    # the lengths the metadata and the arrays read so far fix: an array declaring another shape is refused
+    # before it is read (a damaged .zarray could declare terabytes)
+    lengths: dict[str, int] = {}
+    shape, directions = group.attrs.get("shape"), group.attrs.get("directions")
+    if isinstance(shape, list) and len(shape) == 3 and all(type(v) is int for v in shape):
+        lengths.update(zip(_XYZ, shape))
+    if type(directions) is int:
+        lengths["D"] = directions
+    for f in dataclasses.fields(_KINDS[kind]):
         if f.name in group.arrays:
-            data[f.name] = group[f.name].read()
+            array = group[f.name]
+            expected = _FIELDS[kind][f.name][1]
+            if f.name == "pair_starts" and "R" in lengths:
+                expected = (lengths["R"] + 1,)
+            fixed = [lengths.get(n, n) if isinstance(n, str) else n for n in expected]
+            if len(fixed) != len(array.shape) or any(
+                isinstance(want, int) and want != got for want, got in zip(fixed, array.shape)
+            ):
+                raise MapFileError(
+                    f"{os.path.join(array.path, '.zarray')}: not a valid {kind} map: {f.name} declares shape "
+                    f"{array.shape}, expected {tuple(fixed)} (the grid's, directions' and pairs' lengths)"
+                )
+            try:
+                data[f.name] = array.read()
+            except MemoryError:
+                raise MapFileError(
+                    f"{array.path}: {f.name} of shape {array.shape} does not fit in memory; read it a slice at a "
+                    "time (robokin.workspace.open_map)"
+                ) from None
             data[f.name].setflags(write=False)  # ours alone: the map keeps it without a copy
+            if f.name == "pair_voxels":
+                lengths["R"] = data[f.name].shape[0]
+            if f.name == "pair_starts" and data[f.name].size and data[f.name].dtype.kind in "iu":
+                lengths["P"] = int(data[f.name][-1])
         else:
             value = group.attrs[f.name]
             try:
@@ -744,7 +832,6 @@ def _load_zarr(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap 
             except (TypeError, ValueError):
                 zattrs = os.path.join(group.path, ".zattrs")
                 raise MapFileError(f"{zattrs}: {f.name} is {value!r}, not a list of numbers") from None
-    kind = group.attrs["robokin_kind"]
     return _from_arrays(os.path.join(group.path, ".zattrs"), kind, data)
 
 
@@ -762,8 +849,18 @@ def load_map(path: str | os.PathLike[str]) -> CapabilityMap | ReachabilityMap | 
     if is_zarr_path(path) or os.path.isdir(path):
         return _load_zarr(path)
     try:
+        with open(path, "rb") as file:
+            head = file.read(4)
+        if head[:2] != b"PK":  # np.load would read a .npy array, or try a pickle, instead of an archive
+            raise MapFileError(f"{path}: not a robokin map file (.npz): not a zip archive (starts with {head!r})")
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
+    except MapFileError:
+        raise
+    except MemoryError:
+        raise MapFileError(
+            f"{path}: the map does not fit in memory (save it as .zarr to read it a slice at a time)"
+        ) from None
     except OSError as exc:
         raise MapFileError(f"{path}: cannot read the map: {exc.strerror or exc}") from None
     except (ValueError, EOFError, zipfile.BadZipFile) as exc:  # (a truncated or damaged file)
@@ -784,6 +881,7 @@ def _from_arrays(path: str, kind: str, data: dict[str, np.ndarray]) -> Any:
     cls = _KINDS[kind]
     if issubclass(cls, _Grid):
         _check_grid(path, kind, data)
+    _check_fields(path, kind, data)
     try:
         return cls._from_arrays(data)
     except OptionError as exc:
@@ -795,6 +893,16 @@ def map_path(path: Any) -> str | os.PathLike:
     if not isinstance(path, (str, os.PathLike)):
         raise OptionError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
     return path
+
+
+def save_path(path: Any) -> str:
+    """``path`` as a str if a map can be saved there: a file path ending in ``.npz`` or ``.zarr`` (any case);
+    OptionError otherwise (NumPy would add ``.npz`` to any other name, so the map would not be where it was
+    asked to be, nor where a later ``load_map(path)`` looks)."""
+    name = os.fspath(map_path(path))
+    if not (is_zarr_path(name) or name.lower().endswith(".npz")):
+        raise OptionError(f"path must end in .npz (one archive) or .zarr (a chunked store) to save a map, got {name!r}")
+    return name
 
 
 # The arrays of a map on a grid that are indexed by its voxels first: (*shape, ...).
@@ -827,3 +935,97 @@ def _check_grid(path: Any, kind: str, data: dict[str, np.ndarray]) -> None:
                 break
     if problem is not None:
         raise MapFileError(f"{path}: not a valid {kind} map: {problem}")
+
+
+_XYZ = ("X", "Y", "Z")
+_XYZD = ("X", "Y", "Z", "D")
+# Each field of a map file: dtype kinds (NumPy's dtype.kind), shape (ints, or names of lengths that must agree
+# across the fields: X, Y, Z the grid's, D the directions), the least and the largest value (None: unbounded), and
+# for floats whether they must be finite (else only not NaN). What a map built by robokin always satisfies.
+_FIELDS: dict[str, dict[str, tuple[str, tuple[Any, ...], float | None, float | None, bool]]] = {
+    "capability": {
+        "robot": ("U", (), None, None, False),
+        "link": ("U", (), None, None, False),
+        "directions": ("iu", (), 1, MAX_DIRECTIONS, False),
+        "samples": ("iu", (), 1, None, False),
+        "seed": ("iu", (), 0, MAX_SEED, False),
+        "counts": ("iu", _XYZ, 0, None, False),
+        "reachability": ("f", _XYZ, 0.0, 1.0, True),
+        "max_manipulability": ("f", _XYZ, 0.0, None, True),
+        "max_inverse_condition": ("f", _XYZ, 0.0, None, True),
+        "pair_voxels": ("iu", ("R",), 0, None, False),
+        "pair_starts": ("iu", ("R+1",), 0, None, False),
+        "pair_directions": ("iu", ("P",), 0, None, False),
+        "pair_values": ("f", ("P",), 0.0, None, False),  # (+inf: a manipulability above float16's range)
+    },
+    "reachability": {
+        "robot": ("U", (), None, None, False),
+        "link": ("U", (), None, None, False),
+        "directions": ("iu", (), 1, MAX_DIRECTIONS, False),
+        "seed": ("iu", (), 0, MAX_SEED, False),
+        "attempted": ("b", _XYZD, None, None, False),
+        "success": ("b", _XYZD, None, None, False),
+        "manipulability": ("f", _XYZD, 0.0, None, True),
+        "reachability": ("f", _XYZ, 0.0, 1.0, True),
+        "seconds": ("fiu", (), 0.0, None, True),
+    },
+    "placement": {
+        "robot": ("U", (), None, None, False),
+        "link": ("U", (), None, None, False),
+        "positions": ("f", ("NX", "NY", 3), None, None, True),
+        "yaws": ("f", ("YAWS",), None, None, True),
+        "reached": ("iu", ("NX", "NY", "YAWS"), 0, None, False),
+        "score": ("f", ("NX", "NY", "YAWS"), 0.0, None, True),
+        "targets": ("f", ("K", 4, 4), None, None, True),
+        "best": ("f", ("TOP", 4, 4), None, None, True),
+        "best_reached": ("iu", ("TOP",), 0, None, False),
+        "best_score": ("f", ("TOP",), 0.0, None, True),
+        "best_success": ("b", ("TOP", "K"), None, None, False),
+        "best_q": ("f", ("TOP", "K", "N"), None, None, True),
+        "verified": ("iu", (), 0, None, False),
+        "seconds": ("fiu", (), 0.0, None, True),
+    },
+}
+
+
+def _check_fields(path: Any, kind: str, data: dict[str, np.ndarray]) -> None:
+    """Every field of a map file of the dtype, shape and range a map has (:data:`_FIELDS`), and a capability
+    map's pairs indexing its reached voxels and directions; MapFileError ``PATH: ...`` naming the first field
+    that is not (a damaged or hand-made file, which would otherwise load and answer queries with NaN, wrong
+    values or NumPy's errors)."""
+    lengths: dict[str, int] = {}
+    if "shape" in data:
+        lengths.update(zip(_XYZ, (int(v) for v in data["shape"])))
+
+    def fail(name: str, problem: str) -> None:
+        raise MapFileError(f"{path}: not a valid {kind} map: {name} {problem}")
+
+    for name, (kinds, shape, least, most, finite) in _FIELDS[kind].items():
+        value = data[name]
+        if value.dtype.kind not in kinds:
+            fail(name, f"has dtype {value.dtype}, expected {'a string' if kinds == 'U' else 'kind ' + repr(kinds)}")
+        if len(shape) != value.ndim:
+            fail(name, f"has shape {value.shape}, expected {len(shape)} axes")
+        for axis, (want, got) in enumerate(zip(shape, value.shape)):
+            if isinstance(want, str):
+                want = lengths.setdefault(want, got)
+            if got != want:
+                fail(name, f"has shape {value.shape}: axis {axis} should be {want} as in the other fields")
+        if kinds == "U" or kinds == "b" or value.size == 0:
+            continue
+        if value.dtype.kind == "f" and np.isnan(value).any():
+            fail(name, "holds NaN")
+        if finite and not np.isfinite(value).all():
+            fail(name, "holds inf")
+        if least is not None and value.min() < least:
+            fail(name, f"holds {value.min()!r}, below {least}")
+        if most is not None and value.max() > most:
+            fail(name, f"holds {value.max()!r}, above {most}")
+        if name == "directions":
+            lengths["D"] = int(value)
+    if kind == "capability":
+        voxels, reached = data["pair_voxels"], np.flatnonzero(data["counts"])
+        if voxels.shape != reached.shape or not np.array_equal(voxels, reached):
+            fail("pair_voxels", "are not the flat indices of the reached voxels (counts > 0), ascending")
+    if kind == "reachability" and (data["success"] & ~data["attempted"]).any():
+        fail("success", "holds poses that were not attempted")

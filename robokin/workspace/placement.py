@@ -26,7 +26,7 @@ from ..spatial import inverse, rot_z
 from .capability import capability_map
 from .maps import BasePlacement, CapabilityMap, ReachabilityMap, check_map
 from .reachability import DEFAULT_IK_OPTIONS, closed_form_applies, solve_poses
-from .sampling import check_seed, chunk_rng, positive_int, positive_length, reach
+from .sampling import check_seed, chunk_rng, moving_link, positive_int, positive_length, reach
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
@@ -105,11 +105,11 @@ def base_placement(
     Raises:
         ShapeError / ConventionError: bad targets (a wrong shape, NaN or inf, not a rigid transform).
         OptionError: ``robot`` not a Robot; no target; bad ``step``, ``yaws``, ``top``, ``verify``, ``options``, ``link`` (None on a
-            robot with several end effectors: the message lists them); a map that is not of this robot and
+            robot with several end effectors: the message lists them; a frame no joint moves); a map that is not of this robot and
             frame, or both maps; a candidate grid beyond :data:`MAX_CANDIDATES` (targets far apart for the
             step); targets so far from the world origin that float64 cannot place a base to the IK tolerance.
     """
-    link = check_robot(robot).resolve_link(link)
+    link = moving_link(check_robot(robot), link)
     T = validation.transforms(T_world_targets, "T_world_targets")
     targets = T.reshape(-1, 4, 4)
     if targets.shape[0] == 0:

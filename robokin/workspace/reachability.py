@@ -34,6 +34,7 @@ from .sampling import (
     check_seed,
     chunk_rng,
     grid,
+    moving_link,
     positive_int,
     reach,
     rotations_with_z,
@@ -43,7 +44,15 @@ from .sampling import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["DEFAULT_IK_OPTIONS", "MAX_POSES", "METHODS", "PARAMETER_GRID", "POSE_CHUNK", "reachability_map"]
+__all__ = [
+    "DEFAULT_IK_OPTIONS",
+    "MAX_ADJACENT",
+    "MAX_POSES",
+    "METHODS",
+    "PARAMETER_GRID",
+    "POSE_CHUNK",
+    "reachability_map",
+]
 
 Method = Literal["auto", "analytic", "dls"]
 METHODS: tuple[str, ...] = ("auto", "analytic", "dls")
@@ -226,8 +235,13 @@ def solve_poses(
     return q, success
 
 
-# Voxels per block of the pruning lookups (27 neighbours each): bounds its temporaries to ~20 MB.
+# Voxels per block of the pruning lookups (27 neighbours each): bounds its temporaries to ~20 MB; fewer where the
+# (voxel, direction) rows are long, so that a block holds at most PRUNE_CELLS cells (~80 MB as float32).
 PRUNE_BLOCK = 16384
+PRUNE_CELLS = 2**24
+# The most (capability map direction, pose direction) pairs of the pruning's adjacency table (1 + 4 bytes each):
+# 288 x 288 are 83 000; 65536 x 65536 would be 21 GB.
+MAX_ADJACENT = 2**27
 # Direction cells whose centres lie within this many cell widths of a pose's direction count as its
 # neighbours in the pruning (1.5: the cells that share an edge or a corner with it, not the next ring).
 ADJACENT_CELLS = 1.5
@@ -245,7 +259,7 @@ def sampled_pairs(capability: CapabilityMap, p_world: np.ndarray, u_world: np.nd
     them in sparsely sampled voxels at the edge of the workspace); the adjacent direction cells as well kept
     all 30 for 16 % more attempted poses (``benchmarks/workspace.py --only ik`` checks it again).
     """
-    reached = ~np.isnan(capability.pair_manipulability)  # (R, Dc)
+    _, rows_of = capability.pair_rows()  # rows of the (R, Dc) table, NaN where not reached
     partition = sphere_partition(capability.directions)
     cell = partition.index(u_world)  # (D,) the map's cell of each direction
     # adjacent cells: centres within 1.5 cell widths (a cell of area 4π/Dc is about sqrt(4π/Dc) rad across)
@@ -254,16 +268,17 @@ def sampled_pairs(capability: CapabilityMap, p_world: np.ndarray, u_world: np.nd
     out = np.zeros((p_world.shape[0], cell.size), bool)
     if capability.pair_voxels.size == 0:
         return out
-    for s in range(0, p_world.shape[0], PRUNE_BLOCK):
-        around = p_world[s : s + PRUNE_BLOCK, None, :] + NEIGHBOURS * capability.voxel  # (b, 27, 3)
+    block = max(1, min(PRUNE_BLOCK, PRUNE_CELLS // max(capability.directions, cell.size)))  # (b, Dc), (b, D) bounded
+    for s in range(0, p_world.shape[0], block):
+        around = p_world[s : s + block, None, :] + NEIGHBOURS * capability.voxel  # (b, 27, 3)
         index, inside = capability.voxel_index(around)
         row = np.minimum(np.searchsorted(capability.pair_voxels, index), capability.pair_voxels.size - 1)
         found = inside & (capability.pair_voxels[row] == index)  # (b, 27)
         near = np.zeros((around.shape[0], capability.directions), bool)
         for k in range(NEIGHBOURS.shape[0]):  # 27 passes over (b, Dc): a Python loop over neighbours only
             hit = found[:, k]
-            near[hit] |= reached[row[hit, k]]
-        out[s : s + PRUNE_BLOCK] = near.astype(np.float32) @ adjacent.astype(np.float32) > 0  # (b, D)
+            near[hit] |= ~np.isnan(rows_of(row[hit, k]))
+        out[s : s + block] = near.astype(np.float32) @ adjacent.astype(np.float32) > 0  # (b, D)
     return out
 
 
@@ -317,6 +332,13 @@ def reachability_job(
             "densely, ~10 bytes each): choose a larger voxel or fewer directions"
         )
     partition = sphere_partition(directions)
+    pruning = directions if capability is None else capability.directions
+    if pruning * directions > MAX_ADJACENT:  # (before the pruning map is sampled)
+        raise OptionError(
+            f"directions={directions} with a pruning capability map of {pruning} directions needs a table of "
+            f"{pruning} x {directions} direction pairs (5 bytes each); at most {MAX_ADJACENT:.3g}: choose fewer "
+            "directions (or a capability map with fewer)"
+        )
     centre, radius = reach(robot, grid_link)
     p = origin + (np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) + 0.5) * voxel
     p = p.reshape(-1, 3)
@@ -408,12 +430,13 @@ def reachability_map(
         A :class:`~.maps.ReachabilityMap`.
 
     Raises:
-        OptionError: ``robot`` not a Robot; bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link``, ``method``
-            or engine; a grid of more than :data:`MAX_POSES` poses.
+        OptionError: ``robot`` not a Robot; bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link`` (also a frame no joint moves), ``method``
+            or engine; a grid of more than :data:`MAX_POSES` poses; more than :data:`MAX_ADJACENT` pairs of
+            ``directions`` and the pruning map's directions.
         NoAnalyticSolutionError: ``method="analytic"`` where the closed form does not apply (the message says
             why).
     """
-    link = check_robot(robot).resolve_link(link)
+    link = moving_link(check_robot(robot), link)
     validation.choice(method, "method", METHODS)
     seed = check_seed(seed)
     D = positive_int(directions, "directions")

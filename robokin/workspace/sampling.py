@@ -10,6 +10,7 @@ never on how an engine groups chunks into tasks. The grid's origin and shape com
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import validation
-from ..errors import OptionError
+from ..errors import OptionError, PlausibilityWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
@@ -25,12 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BASE_CHUNK",
     "MAX_DIRECTIONS",
+    "MAX_SEED",
     "MAX_VOXELS",
+    "MIN_REACH_VOXELS",
     "SpherePartition",
     "chunk_rng",
     "chunk_samples",
     "chunk_sizes",
     "grid",
+    "moving_link",
     "reach",
     "rotations_with_z",
     "sphere_partition",
@@ -44,6 +48,10 @@ BASE_CHUNK = 2**15
 
 # The largest grid accepted: its dense per-voxel arrays (four of 8 bytes) stay below ~6 GB.
 MAX_VOXELS = 200_000_000
+
+# A voxel larger than a third of the reach radius (a grid of 7 voxels across or fewer) draws a PlausibilityWarning:
+# the default 0.02 m on a small arm (a 50 mm reach gives 5 voxels across), or a voxel given in mm read as metres.
+MIN_REACH_VOXELS = 3
 
 # The most approach-direction cells accepted: cells about 0.9° across, finer than a map's samples fill. A map's
 # (voxel, direction) tables grow with the count (2 bytes a cell), and its packed pair keys ``voxel · D +
@@ -166,8 +174,9 @@ def rotations_with_z(u: npt.ArrayLike) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------- the grid
 def positive_int(value: Any, name: str) -> int:
-    """``value`` as an int >= 1 (an integral float such as ``1e8`` is accepted); OptionError otherwise."""
-    if isinstance(value, bool):
+    """``value`` as an int >= 1 (an integral float such as ``1e8`` is accepted; a bool or a string is not);
+    OptionError otherwise."""
+    if isinstance(value, (bool, np.bool_, str, bytes)):
         raise OptionError(f"{name} must be an integer >= 1, got {value!r}")
     try:
         number = float(value)
@@ -179,7 +188,9 @@ def positive_int(value: Any, name: str) -> int:
 
 
 def positive_length(value: Any, name: str) -> float:
-    """``value`` as a float > 0 and finite [m]; OptionError otherwise."""
+    """``value`` as a float > 0 and finite [m] (a bool or a string is not one); OptionError otherwise."""
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise OptionError(f"{name} must be a positive length [m], got {type(value).__name__} {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -243,6 +254,9 @@ def grid(robot: Robot, voxel: float, link: str | None = None) -> tuple[np.ndarra
 
     Raises:
         OptionError: ``voxel`` is not a positive length, or the grid would exceed :data:`MAX_VOXELS`.
+
+    Warns:
+        PlausibilityWarning: the voxel is larger than a third of the reach radius (:data:`MIN_REACH_VOXELS`).
     """
     voxel = positive_length(voxel, "voxel")
     centre, radius = reach(robot, link)
@@ -252,6 +266,14 @@ def grid(robot: Robot, voxel: float, link: str | None = None) -> tuple[np.ndarra
         raise OptionError(
             f"voxel={voxel} m gives a grid of about {2.0 * radius / voxel:.3g}³ voxels for {robot.name!r} "
             f"(reach {radius:.3f} m); at most {MAX_VOXELS:.0e} are allowed: choose a larger voxel"
+        )
+    if 0.0 < radius < MIN_REACH_VOXELS * voxel:
+        warnings.warn(
+            f"voxel={voxel} m is coarse for {robot.name!r}, whose reach is {radius:.3g} m: the map's grid has "
+            f"{2 * math.ceil(radius / voxel - 0.5 - 1e-9) + 1} voxels across; a voxel of about reach / 20 = "
+            f"{radius / 20:.2g} m resolves it (lengths are in metres)",
+            PlausibilityWarning,
+            stacklevel=3,
         )
     side = 2 * math.ceil(radius / voxel - 0.5 - 1e-9) + 1
     if side**3 > MAX_VOXELS:
@@ -287,11 +309,27 @@ def chunk_samples(lo: np.ndarray, hi: np.ndarray, seed: int, chunk: int, count: 
     return lo + (hi - lo) * chunk_rng(seed, chunk).random((count, lo.shape[0]))
 
 
+# Seeds are stored in a map's files as one 64-bit integer (an .npz array of int64 or uint64, a JSON number).
+MAX_SEED = 2**64 - 1
+
+
 def check_seed(seed: object) -> int:
-    """``seed`` as an int >= 0; OptionError otherwise."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise OptionError(f"seed must be an integer >= 0, got {seed!r}")
+    """``seed`` as an int from 0 to :data:`MAX_SEED`; OptionError otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise OptionError(f"seed must be an integer from 0 to 2**64 - 1, got {seed!r}")
     return int(seed)
+
+
+def moving_link(robot: Robot, link: str | None) -> str:
+    """``link`` resolved (:meth:`robokin.model.Robot.resolve_link`), if a joint moves it; OptionError otherwise
+    (a frame fixed to the root, such as ``"base"``, has no workspace to map or place)."""
+    name = robot.resolve_link(link)
+    if robot.link_path(name).chain is None:
+        raise OptionError(
+            f"link {name!r} of robot {robot.name!r} does not move (no joint between the root and it): it has no "
+            f"workspace to map; choose a frame a joint moves, e.g. {robot.end_effectors[0]!r}"
+        )
+    return name
 
 
 def points(p: npt.ArrayLike, name: str = "p_world") -> np.ndarray:

@@ -259,15 +259,21 @@ class ZarrArray:
             return np.full(self.chunks, self.fill_value, self.dtype)
         except OSError as exc:
             raise MapFileError(f"{file}: cannot read the chunk: {exc.strerror or exc}") from None
+        expected = math.prod(self.chunks) * self.dtype.itemsize
         if self.compressed:
+            # at most one byte more than a chunk holds: a corrupt or hostile chunk that inflates to gigabytes
+            # (zlib reaches ~1000:1) is refused by its size below, not decompressed whole
+            inflate = zlib.decompressobj()
             try:
-                raw = zlib.decompress(raw)
+                raw = inflate.decompress(raw, expected + 1)
+                if len(raw) <= expected and not inflate.eof:
+                    raise zlib.error("incomplete or truncated stream")
             except zlib.error as exc:
                 raise MapFileError(f"{file}: corrupt or truncated chunk: {exc}") from None
-        expected = math.prod(self.chunks) * self.dtype.itemsize
         if len(raw) != expected:
+            size = f"{len(raw)}" if len(raw) <= expected else f"more than {expected}"
             raise MapFileError(
-                f"{file}: chunk holds {len(raw)} bytes, expected {expected} ({self.chunks} of {self.dtype.str})"
+                f"{file}: chunk holds {size} bytes, expected {expected} ({self.chunks} of {self.dtype.str})"
             )
         if self.dtype.kind == "b" and np.frombuffer(raw, np.uint8).max(initial=0) > 1:
             raise MapFileError(f"{file}: corrupt chunk: a bool byte other than 0 or 1")
