@@ -1552,3 +1552,34 @@ def test_the_default_voxel_on_a_millimetre_arm_warns_and_a_fitting_one_maps_the_
     near, far = voxel_distance_range(m, np.zeros(3))  # (the plane z = 0 runs through the middle layer)
     reached = m.counts > 0
     assert reached.any() and np.all(far[reached] >= 0.01 - 1e-12) and np.all(near[reached] <= 0.05 + 1e-12)
+
+
+def test_a_map_larger_than_the_free_memory_is_refused_before_work(planar, monkeypatch):
+    """The grid's arrays are zero-filled lazily: a map beyond the free memory was not refused but filled until the
+    system killed the process. Now the estimate is held against the memory available (Linux's MemAvailable)."""
+    assert sampling.available_memory() is None or sampling.available_memory() > 0
+    monkeypatch.setattr(sampling, "available_memory", lambda: 10**6)
+    with pytest.raises(
+        OptionError,
+        match=r"a grid of 2.27e\+05 voxels \(0.05 m for 'annulus2r', 48 bytes each\) "
+        r"needs about 0.0109 GB, and 0.001 GB of memory are available: choose a larger voxel",
+    ):
+        workspace.capability_map(planar, samples=100, voxel=0.05)
+    with pytest.raises(
+        OptionError,
+        match=r"a reachability map of .* grid poses \(0.05 m x 50 directions for "
+        r"'annulus2r'\) needs about .* GB.*: choose a larger voxel or fewer directions",
+    ):
+        workspace.reachability_map(planar, voxel=0.05)
+    assert workspace.capability_map(planar, samples=100, voxel=0.5).samples == 100  # 343 voxels fit
+    monkeypatch.setattr(sampling, "available_memory", lambda: None)  # unknown (not Linux): no check
+    assert workspace.capability_map(planar, samples=100, voxel=0.05).samples == 100
+
+
+def test_plot_options_of_the_wrong_type_are_refused(wrist_map):
+    """``cutaway="no"`` cut the map away (a true string), ``at=True`` drew the slice at 1 m."""
+    with pytest.raises(OptionError, match=r"cutaway must be True or False, got str 'no'"):
+        wrist_map.plot_scatter(cutaway="no")
+    for at in (True, "0.5"):
+        with pytest.raises(OptionError, match=rf"at must be a coordinate \[m\] or None, got {type(at).__name__}"):
+            wrist_map.plot_slice(at=at)

@@ -34,6 +34,7 @@ from .maps import CapabilityMap
 from .sampling import (
     BASE_CHUNK,
     SpherePartition,
+    check_memory,
     check_seed,
     chunk_samples,
     grid,
@@ -926,6 +927,10 @@ class CapabilityJob:
         )
 
 
+# Bytes per voxel of a capability map in process: the accumulator's counts and two maxima, the finished map's
+# reachability, and the merges' index (8 bytes each), with a reserve for one base chunk's arrays.
+VOXEL_BYTES = 48
+
 # The most samples of a map: 2⁴⁰ (1.1·10¹²) is 140 times the 8·10⁹ a 1 cm Panda map needs, and 3.4·10⁷ base
 # chunks (tasks are made as they run: engines.TaskGroups).
 MAX_SAMPLES = 2**40
@@ -945,6 +950,11 @@ def capability_job(
     seed = check_seed(seed)
     link = moving_link(robot, link)
     origin, shape = grid(robot, voxel, None if robot.serial and link == robot.default_link else link)
+    check_memory(
+        VOXEL_BYTES * math.prod(shape),
+        f"a grid of {math.prod(shape):.3g} voxels ({voxel} m for {robot.name!r}, {VOXEL_BYTES} bytes each)",
+        "choose a larger voxel",
+    )
     partition = sphere_partition(directions)
     rows = task_rows(robot, link)
     row_scale, col_scale = unit_scales(robot)

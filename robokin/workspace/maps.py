@@ -298,6 +298,8 @@ class _Grid:
             reached = np.moveaxis(self.reachability > 0, a, 0).reshape(self.shape[a], -1).sum(axis=1)
             layer = int(np.argmax(reached))
         else:
+            if isinstance(at, (bool, np.bool_, str, bytes)):  # (float() would read True as 1 m, "0.5" as 0.5 m)
+                raise OptionError(f"at must be a coordinate [m] or None, got {type(at).__name__} {at!r}")
             try:
                 at_m = float(at)
             except (TypeError, ValueError):
@@ -351,6 +353,7 @@ class _Grid:
 
         validation.choice(field, "field", self.fields)
         max_points = positive_int(max_points, "max_points")
+        cutaway = validation.flag(cutaway, "cutaway")
         values = np.asarray(getattr(self, field), dtype=float).reshape(-1)
         reached = np.flatnonzero(self.reachability.reshape(-1) > 0)
         limits = (values[reached].min(), values[reached].max()) if reached.size else (0.0, 1.0)  # before the cut

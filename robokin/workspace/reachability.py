@@ -31,6 +31,7 @@ from .capability import capability_map
 from .engines import reduce_by_key, resolve_engine
 from .maps import CapabilityMap, ReachabilityMap, check_map
 from .sampling import (
+    check_memory,
     check_seed,
     chunk_rng,
     grid,
@@ -331,6 +332,12 @@ def reachability_job(
             f"{poses:.3g} grid poses for {robot.name!r}; a reachability map holds at most {MAX_POSES:.0e} (stored "
             "densely, ~10 bytes each): choose a larger voxel or fewer directions"
         )
+    # attempted, success (1 byte), manipulability and its merge (8 + 8) per pose; voxel centres and distances per voxel
+    check_memory(
+        18 * poses + 80 * math.prod(shape),
+        f"a reachability map of {poses:.3g} grid poses ({voxel} m x {directions} directions for {robot.name!r})",
+        "choose a larger voxel or fewer directions",
+    )
     partition = sphere_partition(directions)
     pruning = directions if capability is None else capability.directions
     if pruning * directions > MAX_ADJACENT:  # (before the pruning map is sampled)

@@ -30,6 +30,8 @@ __all__ = [
     "MAX_VOXELS",
     "MIN_REACH_VOXELS",
     "SpherePartition",
+    "available_memory",
+    "check_memory",
     "chunk_rng",
     "chunk_samples",
     "chunk_sizes",
@@ -283,6 +285,30 @@ def grid(robot: Robot, voxel: float, link: str | None = None) -> tuple[np.ndarra
         )
     origin = centre - 0.5 * side * voxel
     return origin, (side, side, side)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux's ``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(needed: float, what: str, advice: str) -> None:
+    """OptionError if a map's arrays, ``needed`` bytes, exceed the memory available now (:func:`available_memory`;
+    no check where it is unknown). The arrays are zero-filled lazily, so an allocation beyond the memory would
+    not fail at once but be killed by the system when filled; ``what`` says what asked for them, ``advice``
+    what to change."""
+    free = available_memory()
+    if free is not None and needed > free:
+        raise OptionError(
+            f"{what} needs about {needed / 1e9:.3g} GB, and {free / 1e9:.3g} GB of memory are available: {advice}"
+        )
 
 
 # --------------------------------------------------------------------------------------------- chunks
