@@ -766,6 +766,25 @@ def test_sparse_and_dense_pair_tables_give_the_same_map(wrist, monkeypatch, merg
     np.testing.assert_array_equal(a.reachability.reshape(-1)[a.pair_voxels], (~np.isnan(b.pair_manipulability)).mean(1))
 
 
+def test_a_single_folded_summary_stays_sparse_to_the_end(wrist, monkeypatch):
+    # the Dask client folds one root summary: its pairs (sorted unique) are taken as they are, even above
+    # SPARSE_PAIRS, and finish reads them without the dense table; with a second one, a merge moves them as before
+    job = dataclasses.replace(cap_module.capability_job(wrist, 6 * 1024 + 7, 0.1, 12, 3), base=1024)
+    here = InProcessEngine().run(job)
+    root = job.merge([job.run(range(3)), job.run(range(3, job.n_chunks))])
+    assert "pairs" in root and root["pairs"].size == here.pair_count > 100
+    monkeypatch.setattr(cap_module, "SPARSE_PAIRS", 0)
+    one = job.start()
+    job.fold(one, root)
+    assert one.codes is None and len(one.pairs) == 1 and one.pairs[0] is root["pairs"]
+    assert_same_map(here, job.finish(one))
+    two = job.start()
+    job.fold(two, job.run(range(3)))
+    job.fold(two, job.run(range(3, job.n_chunks)))
+    assert two.codes is None and len(two.pairs) == 2 and two.merge().size == 0 and two.codes is not None
+    assert_same_map(here, job.finish(two))
+
+
 @pytest.mark.parametrize("fan_in", [2, 3, 5])
 @pytest.mark.parametrize("n", [1, 2, 7, 9, 26, 64])
 def test_merge_tree_merges_every_summary_once_in_small_shallow_merges(fan_in, n):

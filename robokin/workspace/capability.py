@@ -610,6 +610,9 @@ class CapabilityAccumulator:
         if self.codes is not None:
             self._scatter(packed)
             return
+        if not self.pairs:  # the first is merged as it is: a Dask map's one root summary stays sparse to the end,
+            self.pairs = [packed]  # not moved to the dense table and read back (8.5 M pairs: 1.8–1.9 → 0.2–0.3 s CPU)
+            return
         self.pairs.append(packed)
         self.unmerged += packed.size
         merged = self.pairs[0].size if len(self.pairs) > 1 else 0
