@@ -803,3 +803,9 @@ def test_bundled_panda_yaml_and_the_panda_urdf_give_the_same_flange_pose():
     np.testing.assert_array_equal(bundled.velocity_limits, urdf.velocity_limits)
     q = _random_q(bundled, np.random.default_rng(6), 200)
     np.testing.assert_allclose(urdf.fk(q), bundled.fk(q), rtol=0, atol=FK_TOL)
+
+
+def test_a_urdf_without_joints_says_so():
+    """Only links: the message said "(only fixed joints )" with an empty list."""
+    with pytest.raises(RobotFormatError, match=r"^<string>: robot 'r' has no moving joint \(no joints at all\)$"):
+        robokin.loads_urdf('<robot name="r"><link name="a"/></robot>')

@@ -28,7 +28,16 @@ from .store import CHUNK_BYTES, ZarrGroup, open_group, write_group
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["BasePlacement", "CapabilityMap", "ReachabilityMap", "check_map", "is_zarr_path", "load_map", "open_map"]
+__all__ = [
+    "BasePlacement",
+    "CapabilityMap",
+    "ReachabilityMap",
+    "check_map",
+    "is_zarr_path",
+    "load_map",
+    "open_map",
+    "save_path",
+]
 
 # 3: a capability map's reached pairs sparse (pair_starts, pair_directions, pair_values); 2: as a dense float16
 # pair_manipulability (still read from .npz files). The other kinds are the same in both. Zarr stores are new in 3.
@@ -78,11 +87,12 @@ class _Saved:
                 :data:`robokin.workspace.store.CHUNK_BYTES`, 4 MiB).
 
         Raises:
-            OptionError: ``path`` is not a file path; ``chunk_bytes`` with a ``.npz`` path, or not an integer >= 1.
+            OptionError: ``path`` is not a file path, or its name ends neither in ``.npz`` nor in ``.zarr`` (see
+                :func:`save_path`); ``chunk_bytes`` with a ``.npz`` path, or not an integer >= 1.
             RobokinError: ``PATH: ...`` when it cannot be written (for a store: also when something other than
                 a Zarr store is at ``path``; an existing store is replaced).
         """
-        path = os.fspath(map_path(path))
+        path = save_path(path)
         if is_zarr_path(path):
             attrs: dict[str, Any] = {"robokin_kind": self.kind, "robokin_format_version": FORMAT_VERSION}
             attrs["source"] = f"robokin.workspace.{type(self).__name__}.save"
@@ -792,9 +802,18 @@ def _from_arrays(path: str, kind: str, data: dict[str, np.ndarray]) -> Any:
 
 def map_path(path: Any) -> str | os.PathLike:
     """``path`` if it is a file path (a str or an ``os.PathLike``); OptionError otherwise."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise OptionError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
-    return path
+    validation.file_path(path)
+    return cast("str | os.PathLike", path)
+
+
+def save_path(path: Any) -> str:
+    """``path`` as a str if a map can be saved there by name: ending in ``.npz`` or ``.zarr``; OptionError
+    otherwise (NumPy would save ``map.txt`` as ``map.txt.npz``, a file that ``load_map("map.txt")`` then misses).
+    """
+    name = os.fspath(map_path(path))
+    if not (is_zarr_path(name) or name.endswith(".npz")):  # np.savez appends ".npz" unless it ends so, exactly
+        raise OptionError(f"path must end in .npz (one archive) or .zarr (a Zarr store), got {name!r}")
+    return name
 
 
 # The arrays of a map on a grid that are indexed by its voxels first: (*shape, ...).

@@ -167,7 +167,7 @@ def rotations_with_z(u: npt.ArrayLike) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- the grid
 def positive_int(value: Any, name: str) -> int:
     """``value`` as an int >= 1 (an integral float such as ``1e8`` is accepted); OptionError otherwise."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str, bytes)):  # float("100") would read text: a count is a number
         raise OptionError(f"{name} must be an integer >= 1, got {value!r}")
     try:
         number = float(value)
@@ -179,8 +179,10 @@ def positive_int(value: Any, name: str) -> int:
 
 
 def positive_length(value: Any, name: str) -> float:
-    """``value`` as a float > 0 and finite [m]; OptionError otherwise."""
+    """``value`` as a float > 0 and finite [m]; OptionError otherwise (also for text, which float() would read)."""
     try:
+        if isinstance(value, (bool, str, bytes)):
+            raise TypeError
         number = float(value)
     except (TypeError, ValueError):
         raise OptionError(f"{name} must be a positive length [m], got {value!r}") from None
