@@ -566,7 +566,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     # The motion: through the solutions and back, blended at the waypoints, within the speed limits.
     path = trajectory.blended_through(robot, np.array(waypoints), dt=1.0 / args.fps)
     if args.frames is not None:  # fewer frames: samples spread over the whole motion
-        keep = np.unique(np.linspace(0, len(path.t) - 1, max(args.frames, 2)).round().astype(int))
+        keep = np.unique(np.linspace(0, len(path.t) - 1, args.frames).round().astype(int))
         path = trajectory.JointPath(t=path.t[keep], q=path.q[keep], qd=path.qd[keep], qdd=path.qdd[keep])
     anim = viz.animate(
         robot,
@@ -903,6 +903,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
 
     from . import workspace
     from .workspace.engines import connect
+    from .workspace.maps import save_path
 
     robot = load(args.robot)
     samples: Any = 1e6 if args.samples is None else args.samples  # an integral float; checked by the map
@@ -913,14 +914,14 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         raise RobokinError(f"--method {args.method} is for IK reachability maps: add --ik")
     if args.place and args.ik:
         raise RobokinError("--place scores bases with a capability map; do not give --ik with it")
-    for path in (args.out, args.plot):  # before the work, not after it
+    if args.out:  # before the work, not after it
+        save_path(args.out)
+    for path in (args.out, args.plot):
         folder = os.path.dirname(os.path.abspath(path)) if path else ""
         if path and not os.path.isdir(folder):
             raise RobokinError(f"cannot write {path}: no folder {folder}")
-    if args.out:
-        workspace.maps.save_path(args.out)  # .npz or .zarr
     if args.plot:
-        _check_picture_path(args.plot)
+        _check_out(args.plot, PICTURE_FORMATS, "--plot")
     client = connect(args.scheduler) if args.scheduler else None
     start, cpu = time.perf_counter(), time.process_time()
     common = {"voxel": voxel, "directions": directions, "link": args.link, "seed": args.seed, "engine": client}
@@ -983,19 +984,6 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         ),
     )
     return 0
-
-
-def _check_picture_path(path: str) -> None:
-    """RobokinError unless matplotlib can write a picture to ``path``: a file (not a folder) whose suffix names
-    one of its formats (``.png``, ``.pdf``, ``.svg``, ...)."""
-    from matplotlib.figure import Figure
-
-    formats = Figure().canvas.get_supported_filetypes()
-    suffix = os.path.splitext(path)[1].lstrip(".").lower()
-    if os.path.isdir(path) or suffix not in formats:
-        raise RobokinError(
-            f"--plot {path}: expected a picture file ending in one of .{', .'.join(sorted(formats))} (e.g. map.png)"
-        )
 
 
 def _write_map(wmap: Any, args: argparse.Namespace, size: tuple[float, float], draw: Callable[[Any], Any]) -> None:
@@ -1066,7 +1054,12 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
         )
         print(f"parameter: joint {robot.joint_names[j]} {which}")
     revolute = np.array(robot.joint_types) == "revolute"
-    header = "  #  " + " ".join(f"{name[:9]:>9}" for name in robot.joint_names) + "   pos err [m]  rot err [rad]"
+    widths = [max(9, len(name)) for name in robot.joint_names]  # whole names: "shoulder_pan", "shoulder_lift"
+    header = (
+        "  #  "
+        + " ".join(f"{name:>{w}}" for name, w in zip(robot.joint_names, widths))
+        + "   pos err [m]  rot err [rad]"
+    )
     print("joint values [deg for revolute, m for prismatic]:")
     print(header)
     rows = np.flatnonzero(sols.valid)
@@ -1074,7 +1067,7 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
         values = np.where(revolute, np.degrees(sols.q[i]), sols.q[i])
         print(
             f"{k + 1:>3}  "
-            + " ".join(f"{v:>9.3f}" for v in values)
+            + " ".join(f"{v:>{w}.3f}" for v, w in zip(values, widths))
             + f"   {sols.position_error[i]:>11.2e}  {sols.rotation_error[i]:>13.2e}"
         )
     print(f"{rows.size} solution{'s' if rows.size != 1 else ''} within the joint limits")
@@ -1082,6 +1075,28 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
 
 
 # ----------------------------------------------------------------------------------------- parser
+def _positive(text: str) -> float:
+    """argparse type of a rate or a length: a finite number > 0 (``--fps 0`` is refused, not divided by)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _frame_count(text: str) -> int:
+    """argparse type of ``--frames``: an integer >= 2 (a motion has a first and a last frame)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (the first and the last frame), got {text!r}")
+    return value
+
+
 ROBOT_HELP = "a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file"
 DEG_HELP = "joint values of revolute joints in degrees (prismatic ones stay in metres)"
 Q_HELP = "joint values [rad, m; deg with --deg], or the name of one of the robot's configurations"
@@ -1180,10 +1195,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default="robokin-demo.gif", help="the animation to write, .gif or .mp4 (default: robokin-demo.gif)"
     )
-    p.add_argument("--fps", type=float, default=20.0, help="frames per second of the animation (default 20)")
+    p.add_argument("--fps", type=_positive, default=20.0, help="frames per second of the animation (default 20)")
     p.add_argument(
         "--frames",
-        type=int,
+        type=_frame_count,
         help="at most this many frames, spread over the motion (default: one "
         "every 1/fps s of the motion: real time); a small number makes a quick demo",
     )
@@ -1267,8 +1282,8 @@ def _parser() -> argparse.ArgumentParser:
         help="goal point of the tool in the world [m]: a straight line, orientation kept (IK)",
     )
     p.add_argument("--out", default="arm.gif", help="file to write, .gif or .mp4 (default arm.gif)")
-    p.add_argument("--fps", type=float, default=20.0, help="frames per second (default 20)")
-    p.add_argument("--frames", type=int, default=60, help="number of frames (default 60)")
+    p.add_argument("--fps", type=_positive, default=20.0, help="frames per second (default 20)")
+    p.add_argument("--frames", type=_frame_count, default=60, help="number of frames, at least 2 (default 60)")
     p.add_argument(
         "--profile",
         choices=["quintic", "lspb"],

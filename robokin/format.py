@@ -23,6 +23,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import yaml
 
+from . import validation
 from .errors import PlausibilityWarning, RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file, without_cycle_collection
 from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot, first_cycle
@@ -612,8 +613,11 @@ class _Reader:
                     f"{key_path}.{key}" if key_path else key,
                 )
 
-    def number(self, node: yaml.Node, where: str, what: str, quantity: Quantity | None, key_path: str) -> float:
-        """A finite number (or pi expression) from a scalar, converted to SI for ``quantity``."""
+    def number(
+        self, node: yaml.Node, where: str, what: str, quantity: Quantity | None, key_path: str, per: str = ""
+    ) -> float:
+        """A finite number (or pi expression) from a scalar, converted to SI for ``quantity``; ``per`` follows the
+        unit in messages (``"/s"`` for a speed)."""
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(node, where, f"{what} must be a number, got {_kind_of(node)}", key_path)
         if node.tag in (_BOOL_TAG, _NULL_TAG):
@@ -630,7 +634,7 @@ class _Reader:
             value, uses_pi = _parse_number(text)
         except ValueError as e:
             if re.fullmatch(r"[A-Za-z_]{2,}", text) and "pi" not in text.lower():  # a word, e.g. fast
-                unit = f" [{self.units.name(quantity)}]" if quantity else ""
+                unit = f" [{self.units.name(quantity)}{per}]" if quantity else ""
                 raise self.error(node, where, f"{what} must be a number{unit}, got {text!r}", key_path) from None
             raise self.error(
                 node,
@@ -878,7 +882,7 @@ class _Reader:
                     "a fixed joint has no variable: remove 'velocity'",
                     f"{kp}.velocity",
                 )
-            velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity")
+            velocity = self.number(entries["velocity"][1], where, "'velocity'", quantity, f"{kp}.velocity", per="/s")
         parent = child = mimic = parent_node = mimic_node = None
         if "parent" in entries:
             parent_node = entries["parent"][1]
@@ -1259,10 +1263,11 @@ def load_yaml(path: str | os.PathLike[str]) -> Robot:
         The validated robot, in metres and radians.
 
     Raises:
+        OptionError: ``path`` is not a str or an ``os.PathLike``.
         RobotFormatError: The file is missing, not a regular file (a directory, FIFO or device), unreadable,
             too large, not UTF-8, or not a valid robot.
     """
-    name = os.fspath(path)
+    name = validation.file_path(path)
     data = read_robot_file(name, MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
@@ -1543,9 +1548,11 @@ def save(robot: Robot, path: str | os.PathLike[str]) -> None:
     """Write the robot to a YAML file (see :func:`dumps`), UTF-8 with ``\\n`` line ends.
 
     Raises:
+        OptionError: ``path`` is not a str or an ``os.PathLike``.
         RobotFormatError: The robot cannot be written exactly in this format.
         OSError: The file cannot be written.
     """
+    name = validation.file_path(path)
     text = dumps(robot)
-    with open(os.fspath(path), "w", encoding="utf-8", newline="\n") as f:
+    with open(name, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)

@@ -6,6 +6,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from . import validation
 from .errors import RobotFormatError
 from .model import Robot
 
@@ -54,9 +55,10 @@ def load(name_or_path: str | os.PathLike, *, base: str | None = None, tip: str |
         The validated, compiled :class:`~robokin.model.Robot`.
 
     Raises:
+        OptionError: ``name_or_path`` is not a str or an ``os.PathLike`` (e.g. None, bytes, a Robot).
         RobotFormatError: a missing file, an unknown name, or a malformed description (with FILE:LINE:COL).
     """
-    text = os.fspath(name_or_path)
+    text = validation.file_path(name_or_path, "name_or_path", "a bundled robot name or a file path")
     path = Path(text)
     if path.suffix.lower() in _URDF_SUFFIXES:
         from .urdf import load_urdf

@@ -81,6 +81,8 @@ __all__ = [
     "SingularityMap",
     "SINGULAR_TOL",
     "TYPES",
+    "MAX_SEARCH_STARTS",
+    "MAX_SEARCH_ITERATIONS",
 ]
 
 # --------------------------------------------------------------------------------------------- robot level
@@ -837,6 +839,11 @@ def analyze(
 # --------------------------------------------------------------------------------------------- search
 # Newton steps towards det = 0 are capped at this length in scaled joint coordinates [rad, m/L].
 MAX_STEP = 0.5
+# The search's size: starts side by side (1024 take about 3 s of one core on a 6-joint arm; the arrays and the
+# reverse-mode tape grow with them) and Newton iterations per start. Finite, so that a typo (10**9 starts)
+# is refused instead of allocating tens of GB or running for days.
+MAX_SEARCH_STARTS = 4096
+MAX_SEARCH_ITERATIONS = 10_000
 # The search stops driving a start once σ_min/σ_max of its scaled task Jacobian is below this.
 CONVERGED = 1e-12
 # Two found configurations closer than this (largest scaled joint difference) are one.
@@ -952,11 +959,11 @@ def find_singular(
 
     Args:
         robot: The robot.
-        starts: Number of random starts (>= 1).
+        starts: Number of random starts, 1 to ``MAX_SEARCH_STARTS`` (4096).
         seed: A seed or a ``numpy.random.Generator``; the result is reproducible.
         tol: Verification threshold on ``σ_min / σ_max``.
         rows: The task rows (default ``"auto"``).
-        max_iter: Newton iterations per start.
+        max_iter: Newton iterations per start, 1 to ``MAX_SEARCH_ITERATIONS`` (10 000).
         progress: Called after every iteration as ``progress(iteration, max_iter, converged_so_far)``.
         link: A frame, a list of frames (a stacked task: singular when the links cannot all be moved at
             once) or None for the robot's one end effector (see :func:`task_links`).
@@ -970,9 +977,9 @@ def find_singular(
     from . import autodiff
 
     tol = _check_tol(tol)
-    for name, value in (("starts", starts), ("max_iter", max_iter)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise OptionError(f"{name} must be a positive integer, got {value!r}")
+    for name, value, most in (("starts", starts, MAX_SEARCH_STARTS), ("max_iter", max_iter, MAX_SEARCH_ITERATIONS)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 1 <= value <= most:
+            raise OptionError(f"{name} must be a positive integer, at most {most}, got {value!r}")
     rng = validation.rng(seed)
     progress = validation.progress(progress)
     task = _task(robot, link, rows)
@@ -1248,7 +1255,8 @@ def singularity_map(
         A :class:`SingularityMap`; ``.plot()`` draws it.
 
     Raises:
-        OptionError: bad joints, resolution, measure, rows or link. ShapeError: bad ``q`` or ``ranges``.
+        OptionError: bad joints, resolution, measure, rows or link, or ``ranges`` with lo >= hi. ShapeError: bad
+            ``q`` or ``ranges``.
     """
     tol = _check_tol(tol)
     validation.choice(measure, "measure", MEASURES)
@@ -1282,6 +1290,8 @@ def singularity_map(
                 f"ranges must be ((lo_i, hi_i), (lo_j, hi_j)) [rad, m], shape (2, 2), got shape {bounds.shape}"
             )
         validation.require_finite(bounds, "ranges")
+        if not (bounds[:, 0] < bounds[:, 1]).all():  # a map needs a width: a zero-width axis is one column
+            raise OptionError(f"ranges must have lo < hi for each joint, got {bounds.tolist()}")
     x = np.linspace(float(bounds[0][0]), float(bounds[0][1]), int(res[0]))
     y = np.linspace(float(bounds[1][0]), float(bounds[1][1]), int(res[1]))
     grid = np.broadcast_to(q0, (y.shape[0], x.shape[0], robot.n)).copy()  # (ny, nx, n)

@@ -736,8 +736,8 @@ def follow(
         return r.q, r.success, r.position_error, r.rotation_error
 
     T_path = validation.transforms(T_path, "T_path")
-    if T_path.ndim < 3:
-        raise ShapeError(f"T_path must have shape (..., N, 4, 4), got {T_path.shape}")
+    if T_path.ndim < 3 or T_path.shape[-3] == 0:  # a path has a first pose: the one q0 is moved to
+        raise ShapeError(f"T_path must have shape (..., N, 4, 4) with N >= 1 poses, got {T_path.shape}")
     q = validation.joint_vector(robot, q0, "q0")
     batch = np.broadcast_shapes(T_path.shape[:-3], q.shape[:-1])
     T_path = np.broadcast_to(T_path, batch + T_path.shape[-3:])
@@ -852,9 +852,17 @@ def resolved_rate(
         A :class:`RateResult` with the batch shape of ``path`` and ``q0`` broadcast.
 
     Raises:
-        ShapeError: bad ``q0``; OptionError: bad options (``K · dt > 1``, negative damping, bad rows).
+        ShapeError: bad ``q0``; OptionError: ``path`` not a CartesianPath, ``options`` not a RateOptions, or bad
+            options (``K · dt > 1``, negative damping, bad rows).
     """
+    if not isinstance(path, CartesianPath):
+        raise OptionError(
+            f"path must be a CartesianPath (e.g. cartesian_line(...)), got {type(path).__name__}; to follow bare "
+            "poses use follow(robot, T_path, q0)"
+        )
     opts = RateOptions() if options is None else options
+    if not isinstance(opts, RateOptions):
+        raise OptionError(f"options must be a RateOptions, got {type(opts).__name__}")
     rows = validation.row_indices(opts.rows if isinstance(opts.rows, str) else list(opts.rows))
     q = validation.joint_vector(robot, q0, "q0")
     t = np.asarray(path.t, dtype=float)

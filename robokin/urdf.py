@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, NoReturn, cast
 from xml.parsers import expat
 
+from . import validation
 from .errors import RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file, without_cycle_collection
 from .model import Joint, JointType, Mimic, Origin, Robot, first_cycle
@@ -755,9 +756,10 @@ def describe_urdf(path: str | os.PathLike) -> UrdfDescription:
     """Read a URDF file, validate it as a whole and list its links, joints and leaves (see :func:`describes_urdf`).
 
     Raises:
+        OptionError: ``path`` is not a str or an ``os.PathLike``.
         RobotFormatError: A missing or unreadable file, or anything :func:`describes_urdf` refuses.
     """
-    name = os.fspath(path)
+    name = validation.file_path(path)
     return describes_urdf(_read_urdf_bytes(name), path=name)
 
 
@@ -831,10 +833,11 @@ def load_urdf(path: str | os.PathLike, base: str | None = None, tip: str | None 
         The robot; see :func:`loads_urdf`.
 
     Raises:
+        OptionError: ``path`` is not a str or an ``os.PathLike``.
         RobotFormatError: A missing or unreadable file, not a regular file (a directory, FIFO or device), a
             file larger than ``MAX_BYTES``, a xacro file, or anything :func:`loads_urdf` refuses.
     """
-    name = os.fspath(path)
+    name = validation.file_path(path)
     return loads_urdf(_read_urdf_bytes(name), path=name, base=base, tip=tip)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,13 @@ __all__ = [
     "SNAP_TOL",
     "broadcast_batch",
     "choice",
+    "file_path",
     "finite_result",
     "index_list",
     "joint_batch",
     "joint_vector",
     "output_array",
+    "positive",
     "progress",
     "real_array",
     "require_finite",
@@ -344,6 +347,32 @@ def _rigid_deviation_one(rows: list[list[float]]) -> float:
         abs(b * c + e * f + h * i),
         abs(c * c + f * f + i * i - 1.0),
     )
+
+
+def file_path(value: Any, name: str = "path", what: str = "a file path") -> str:
+    """``value`` as a path string if it is a ``str`` or an ``os.PathLike`` of one; an OptionError otherwise.
+
+    Every function that reads or writes a file takes its path through this, so that ``None``, a number, bytes
+    or an object get our error naming the argument instead of ``os.fspath``'s TypeError.
+    """
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise OptionError(f"{name} must be {what} (str or os.PathLike), got {type(value).__name__} {value!r}")
+    return text
+
+
+def positive(value: Any, name: str, what: str = "a positive number") -> float:
+    """``value`` as a float if it is a real number, finite and > 0 (not a bool, not text); OptionError otherwise.
+
+    Args:
+        value: The argument.
+        name: Its name, for the message.
+        what: What it is, for the message (e.g. ``"a positive number of frames per second"``).
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if not (ok and math.isfinite(value) and value > 0):
+        raise OptionError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    return float(value)
 
 
 def choice(value: Any, name: str, options: Sequence[str]) -> str:

@@ -21,6 +21,7 @@ Every artist robokin draws has a ``gid`` (``"links"``, ``"joints"``, ``"joint-ax
 from __future__ import annotations
 
 import functools
+import numbers
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -622,16 +623,21 @@ def animate(
     Raises:
         ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, ``targets`` not ``(k, 3)`` or
             ``line`` not ``(2, 3)``.
-        OptionError: ``fps`` not positive, ``limits`` unknown, a bad ``view``, ``ax`` not a 3D axes, or an
+        OptionError: ``fps`` not positive, ``near_singular`` not in [0, 1], ``trail``, ``ellipsoid``,
+            ``floor`` or ``legend`` not a bool, ``limits`` unknown, a bad ``view``, ``ax`` not a 3D axes, or an
             unknown ``link``.
     """
     validation.choice(limits, "limits", LIMITS)
+    for name, value in (("trail", trail), ("ellipsoid", ellipsoid), ("floor", floor), ("legend", legend)):
+        validation.flag(value, name)
+    ok = isinstance(near_singular, numbers.Real) and not isinstance(near_singular, (bool, np.bool_))
+    if not (ok and 0.0 <= near_singular <= 1.0):  # a ratio σ_min/σ_max
+        raise OptionError(f"near_singular must be a number in [0, 1] (a ratio σ_min/σ_max), got {near_singular!r}")
     links = watched_links(robot, link)
     q_path = validation.joint_vector(robot, q_path, "q_path")
     if q_path.ndim != 2 or q_path.shape[0] < 1:
         raise ShapeError(f"q_path must have shape (frames, {robot.n}) with frames >= 1, got {q_path.shape}")
-    if not (np.isfinite(fps) and fps > 0):
-        raise OptionError(f"fps must be a positive number of frames per second, got {fps!r}")
+    fps = validation.positive(fps, "fps", "a positive number of frames per second")
     if targets is not None:
         targets = np.asarray(targets, dtype=float)
         if targets.ndim != 2 or targets.shape[-1] != 3 or not np.isfinite(targets).all():
@@ -908,17 +914,21 @@ def save(
         The path written.
 
     Raises:
-        OptionError: a suffix other than ``.gif``/``.mp4``, or a non-positive ``fps``.
+        OptionError: ``anim`` not an Animation, ``path`` not a path, a suffix other than ``.gif``/``.mp4``, or
+            an ``fps`` or ``dpi`` that is not a positive finite number.
         RobokinError: ``.mp4`` asked for and ffmpeg is not installed (the message says how to get it).
     """
     from matplotlib import animation
 
-    path = Path(path)
+    if not isinstance(anim, animation.Animation):
+        raise OptionError(f"anim must be a matplotlib Animation (e.g. from animate()), got {type(anim).__name__}")
+    path = Path(validation.file_path(path))
     suffix = path.suffix.lower()
     validation.choice(suffix, "the file suffix", SAVE_FORMATS)
-    fps = float(getattr(anim, "fps", 20.0) if fps is None else fps)
-    if not (np.isfinite(fps) and fps > 0):
-        raise OptionError(f"fps must be a positive number of frames per second, got {fps!r}")
+    fps = validation.positive(
+        getattr(anim, "fps", 20.0) if fps is None else fps, "fps", "a positive number of frames per second"
+    )
+    dpi = validation.positive(dpi, "dpi", "a positive number of dots per inch")
     if suffix == ".gif":
         writer = animation.PillowWriter(fps=fps)
     else:

@@ -395,3 +395,46 @@ def test_non_finite_values_and_overflowing_poses_are_refused(command, tmp_path, 
     assert "nan" not in captured.out.lower() and "Traceback" not in captured.err
     assert main(["ik", str(slides), "--xyz", "0", "0", "0", "--q0", "1e308", "1e308"]) == 1
     assert re.search(r"error: --q0 = \['1e308', '1e308'\] puts frames of slides beyond", capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["animate", "ur5", "--to", "home", "--fps", "0"], r"argument --fps: expected a finite number > 0, got '0'"),
+        (["animate", "ur5", "--to", "home", "--fps", "-5"], r"argument --fps: expected a finite number > 0, got '-5'"),
+        (["animate", "ur5", "--to", "home", "--fps", "nan"], r"argument --fps: expected a finite number > 0"),
+        (["animate", "ur5", "--to", "home", "--frames", "0"], r"argument --frames: expected an integer >= 2"),
+        (["demo", "--frames", "-1"], r"argument --frames: expected an integer >= 2 .*got '-1'"),
+        (["demo", "--fps", "0"], r"argument --fps: expected a finite number > 0, got '0'"),
+    ],
+)
+def test_rates_and_frame_counts_are_checked_by_the_parser(argv, message, capsys, tmp_path):
+    """--fps 0 was a ZeroDivisionError traceback, --fps -5 a GIF at "64 fps", --frames 0 or -1 two frames."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--out", str(tmp_path / "a.gif")])
+    assert exit_info.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "a.gif").exists()
+
+
+def test_workspace_refuses_unwritable_names_before_the_work(capsys, tmp_path):
+    """A plot name matplotlib cannot write was a traceback after the map was built; a map name without .npz was
+    saved as NAME.npz while the command printed "wrote NAME"."""
+    args = ["workspace", "planar2r", "--voxel", "0.5", "--samples", "100"]
+    assert main([*args, "--plot", str(tmp_path / "m.txt")]) == 1
+    err = capsys.readouterr()
+    assert re.search(r"cannot write .*m\.txt: --plot must be a file name ending in \.png, .* \(got '\.txt'\)", err.err)
+    assert "samples" not in err.out  # refused before any work
+    assert main([*args, "--out", str(tmp_path / "m.txt")]) == 1
+    assert re.search(
+        r"path must end in \.npz \(one archive\) or \.zarr \(a chunked store\) to save a map, got '.*m\.txt'",
+        capsys.readouterr().err,
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_singular_search_of_too_many_starts_is_our_error(capsys):
+    assert main(["singular", "planar2r", "--find", "--starts", "1000000000"]) == 1
+    assert "robokin singular: error: starts must be a positive integer, at most 4096, got 1000000000" in (
+        capsys.readouterr().err
+    )

@@ -1339,7 +1339,7 @@ def test_joint_type_typo_and_a_word_for_a_number():
     fast = JOINT_BLOCK.format(X="    velocity: fast")
     with pytest.raises(
         RobotFormatError,
-        match=r"^<string>:9:15: joint 'j1': 'velocity' must be a number \[rad\], "
+        match=r"^<string>:9:15: joint 'j1': 'velocity' must be a number \[rad/s\], "  # a speed's unit
         r"got 'fast'$",
     ) as info:
         loads(fast)

@@ -381,10 +381,18 @@ def test_bad_options(panda):
         ik.IKOptions(weights=(0, 0, 0, 0, 0, 0))
     with pytest.raises(OptionError, match="IKOptions.position_tolerance must be a positive"):
         ik.IKOptions(position_tolerance=0.0)
-    with pytest.raises(OptionError, match="IKOptions.max_restarts must be an integer >= 0"):
+    with pytest.raises(OptionError, match=r"IKOptions.max_restarts must be an integer in \[0, 10000\], got -1"):
         ik.IKOptions(max_restarts=-1)
     with pytest.raises(OptionError, match="IKOptions.rest must have 7 values"):
         panda.ik(np.eye(4), options=ik.IKOptions(rest=(0.0, 0.0), nullspace_gain=1.0))
+    # ... whatever the gain: a wrong rest is refused also when the posture would not be used (gain 0).
+    for method in ("auto", "dls"):
+        with pytest.raises(OptionError, match="IKOptions.rest must have 7 values for robot 'panda', got 5"):
+            panda.ik(panda.fk(panda.configurations["reach"]), options=ik.IKOptions(rest=(1.0,) * 5), method=method)
+    with pytest.raises(OptionError, match="options must be an IKOptions, got int"):
+        ik.position_tolerance(panda, 3)
+    with pytest.raises(OptionError, match="robot must be a Robot, got str"):
+        ik.position_tolerance("panda")
 
 
 # --------------------------------------------------------------------------------------------- pieces

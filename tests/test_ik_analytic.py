@@ -315,6 +315,10 @@ def test_bad_arguments_raise_our_errors():
         ik.solve_all(iiwa, np.eye(4), q_param=np.nan)
     with pytest.raises(ShapeError, match="does not broadcast"):
         ik.solve_all(iiwa, np.stack([np.eye(4)] * 2), q_param=[0.1, 0.2, 0.3])
+    # A joint value is a real number: a bool (True is not 1 rad), complex or text is refused, like q anywhere.
+    for value, kind in ((True, "bool"), (np.array([0.1 + 1j]), "complex128"), ("0.1", "<U3")):
+        with pytest.raises(ShapeError, match=rf"q_param must be an array of numbers .*got dtype {kind}"):
+            ik.solve_all(iiwa, np.eye(4), q_param=value)
 
 
 # --------------------------------------------------------------------------------------------- ik.solve
@@ -376,6 +380,8 @@ def test_cli_all_prints_every_solution(capsys):
     out = capsys.readouterr().out
     count = int(ik.solve_all(robot, T).count)
     assert "three_parallel_intersecting_wrist" in out and f"{count} solutions within the joint limits" in out
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("#"))
+    assert header.split()[1:7] == list(robot.joint_names)  # whole names, not "shoulder_" twice
     rows = [line for line in out.splitlines() if line[:3].strip().isdigit()]
     assert len(rows) == count
     values = np.array([[float(v) for v in row.split()[1:7]] for row in rows])

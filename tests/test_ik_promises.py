@@ -106,7 +106,11 @@ def test_free_rotation_reports_actual_error(panda):
         ({"weights": (1e-6,) * 5}, "IKOptions.weights must be 6 finite numbers"),
         ({"weights": (1, 1, 1, 1, 1, np.inf)}, "IKOptions.weights must be 6 finite numbers"),
         ({"starts": 10**9}, r"IKOptions.starts must be an integer in \[1, 1024\]"),
-        ({"max_iterations": 2.5}, "IKOptions.max_iterations must be an integer >= 1"),
+        ({"max_iterations": 2.5}, r"IKOptions.max_iterations must be an integer in \[1, 10000\]"),
+        # Finite caps: an unreachable target fails every restart, and 10**12 of them would never end.
+        ({"max_iterations": 10**12}, r"IKOptions.max_iterations must be an integer in \[1, 10000\], got 10+$"),
+        ({"max_restarts": 10**6}, r"IKOptions.max_restarts must be an integer in \[0, 10000\], got 1000000$"),
+        ({"singularity_threshold": 2.0}, r"IKOptions.singularity_threshold must be a finite number >= 0 <= 1, got 2.0"),
         ({"max_step": True}, "IKOptions.max_step must be a positive finite number"),
         ({"prefer": "nearest"}, "IKOptions.prefer must be one of 'q0', 'any'"),
         ({"prefer": np.array(["q0"])}, "IKOptions.prefer must be one of 'q0', 'any'"),

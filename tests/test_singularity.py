@@ -356,6 +356,11 @@ def test_find_singular_types_puma_and_planar2r_and_reproducible():
     assert "singular configurations from 24 random starts" in str(found)
     with pytest.raises(OptionError, match="starts must be a positive integer"):
         S.find_singular(robot, starts=0)
+    # Finite caps, checked before any array is made: 10**9 starts asked NumPy for 45 GB (MemoryError).
+    with pytest.raises(OptionError, match=r"starts must be a positive integer, at most 4096, got 1000000000$"):
+        S.find_singular(robot, starts=10**9)
+    with pytest.raises(OptionError, match=r"max_iter must be a positive integer, at most 10000, got 10+$"):
+        S.find_singular(robot, starts=2, max_iter=10**12)
 
 
 # ------------------------------------------------------------------------------ map

@@ -217,6 +217,11 @@ def test_follow_reports_an_unreachable_path_instead_of_jumping():
 def test_follow_errors(panda):
     with pytest.raises(ShapeError, match=r"T_path must have shape \(\.\.\., N, 4, 4\)"):
         trajectory.follow(panda, np.eye(4), panda.configurations["home"])
+    # A path of no poses was NumPy's "need at least one array to stack".
+    with pytest.raises(
+        ShapeError, match=r"T_path must have shape \(\.\.\., N, 4, 4\) with N >= 1 poses, got \(0, 4, 4\)"
+    ):
+        trajectory.follow(panda, np.zeros((0, 4, 4)), panda.configurations["home"])
 
 
 # ----------------------------------------------------------------------------------------- resolved rate
@@ -284,6 +289,13 @@ def test_resolved_rate_option_errors(panda):
         trajectory.resolved_rate(panda, path, q0, options=trajectory.RateOptions(damping=-1.0))
     with pytest.raises(ShapeError, match=r"q0 must have shape \(\.\.\., 7\)"):
         trajectory.resolved_rate(panda, path, q0[:3])
+    # Bare poses for the path, or options of another kind, were AttributeErrors ('t', 'rows').
+    with pytest.raises(
+        OptionError, match=r"path must be a CartesianPath .*got ndarray; to follow bare poses use follow"
+    ):
+        trajectory.resolved_rate(panda, path.T, q0)
+    with pytest.raises(OptionError, match="options must be a RateOptions, got dict"):
+        trajectory.resolved_rate(panda, path, q0, options={"gain": 1.0})
 
 
 # ----------------------------------------------------------------------------------------- limits (issue 11, 4 and 9)

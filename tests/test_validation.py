@@ -157,6 +157,9 @@ def test_singularity_map_ranges_must_be_two_pairs(panda, ranges, got):
         singularity.singularity_map(panda, (1, 3), resolution=3, ranges=ranges)
     with pytest.raises(ShapeError, match=r"^ranges must be finite; found nan at index \(1, 0\)$"):
         singularity.singularity_map(panda, (1, 3), resolution=3, ranges=((0, 1), (np.nan, 1)))
+    for empty in (((0, 0), (0, 1)), ((1, 0), (0, 1))):  # zero width, or reversed: drawn as a map of one column
+        with pytest.raises(OptionError, match=r"^ranges must have lo < hi for each joint, got \[\["):
+            singularity.singularity_map(panda, (1, 3), resolution=3, ranges=empty)
 
 
 @pytest.mark.parametrize("resolution", [[[1, 2], [3]], 1.5, (3,), True])
@@ -223,3 +226,21 @@ def test_every_reproducer_raises_a_robokin_error(panda):
     for call in calls:
         with pytest.raises(RobokinError, match=r"must"):
             call()
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"ur5.yaml", ["ur5"]])
+def test_every_file_reader_and_writer_refuses_a_path_that_is_not_one(bad, tmp_path):
+    """None, a number, bytes or a list as a path: our OptionError naming the argument, not os.fspath's TypeError."""
+    from robokin.format import load_yaml
+
+    ur5 = robokin.load("ur5")
+    shown = f"got {type(bad).__name__} "
+    with pytest.raises(OptionError, match=rf"name_or_path must be a bundled robot name or a file path .*{shown}"):
+        robokin.load(bad)
+    for read in (load_yaml, robokin.load_urdf, robokin.describe_urdf):
+        with pytest.raises(OptionError, match=rf"path must be a file path \(str or os.PathLike\), {shown}"):
+            read(bad)
+    with pytest.raises(OptionError, match=rf"path must be a file path \(str or os.PathLike\), {shown}"):
+        robokin.save(ur5, bad)
+    with pytest.raises(OptionError, match=r"name_or_path must be .*got Robot"):
+        robokin.load(ur5)

@@ -286,6 +286,25 @@ def test_save_errors(tmp_path):
         viz.save(anim, tmp_path / "arm.png")
     with pytest.raises(OptionError, match="fps must be a positive number"):
         viz.save(anim, tmp_path / "arm.gif", fps=-1)
+    # dpi 0, -1 or NaN reached matplotlib as an IndexError; not an animation, or no path: AttributeError/TypeError.
+    for dpi in (0, -1.0, float("nan"), True, "80"):
+        with pytest.raises(OptionError, match=r"dpi must be a positive number of dots per inch, got \w+ "):
+            viz.save(anim, tmp_path / "arm.gif", dpi=dpi)
+    with pytest.raises(OptionError, match="anim must be a matplotlib Animation .*got int"):
+        viz.save(3, tmp_path / "arm.gif")
+    with pytest.raises(OptionError, match=r"path must be a file path \(str or os.PathLike\), got NoneType"):
+        viz.save(anim, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_animate_refuses_flags_and_thresholds_of_the_wrong_kind():
+    robot = planar2r()
+    for name in ("trail", "ellipsoid", "floor", "legend"):
+        with pytest.raises(OptionError, match=rf"{name} must be True or False, got str 'yes'"):
+            viz.animate(robot, np.zeros((2, 2)), **{name: "yes"})
+    for value in (-0.1, 2.0, float("nan"), "0.05"):
+        with pytest.raises(OptionError, match=r"near_singular must be a number in \[0, 1\]"):
+            viz.animate(robot, np.zeros((2, 2)), near_singular=value)
 
 
 def test_progress_bar_text():

@@ -326,7 +326,7 @@ def _describe(name: str, exact: bool, is_rev: bool, joints: list[int], param: in
     order = joints[::-1] if is_rev else joints
     labels = {i + 1: f"{order[i] + 1}" for i in range(6)}
     text = _REASONS[name].format(*([None] + [labels[i] for i in range(1, 7)]))
-    text = "joint axes (1-based) " + text
+    text += " (joints numbered from 1)"
     if is_rev:
         text += ", reading the chain from the tool to the base"
     if param is not None:
@@ -1036,11 +1036,7 @@ def solve_validated(
             params = np.broadcast_to(values, (N, grid)).reshape(-1)
             reps = grid
         else:
-            qp = np.asarray(q_param, dtype=float) if _is_real(q_param) else None
-            if qp is None:
-                raise ShapeError(f"q_param must be a number or an array of numbers, got {type(q_param).__name__}")
-            if not np.isfinite(qp).all():
-                raise ShapeError("q_param must be finite")
+            qp = validation.require_finite(validation.real_array(q_param, "q_param", "(...)"), "q_param")
             try:
                 qp = np.broadcast_to(qp, batch).reshape(-1)
             except ValueError:
@@ -1492,11 +1488,3 @@ def _dedupe_slots(Q: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def robot_revolute(robot: Robot) -> np.ndarray:
     return np.asarray(robot.serial_chain.revolute)
-
-
-def _is_real(value: object) -> bool:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return arr.dtype.kind == "f"

@@ -20,6 +20,8 @@ __all__ = [
     "POSITION_FLOOR",
     "MAX_POSITION_TOLERANCE",
     "MAX_STARTS",
+    "MAX_ITERATIONS",
+    "MAX_RESTARTS",
 ]
 
 Damping = Literal["sugihara", "chan", "lm"]
@@ -39,6 +41,10 @@ POSITION_FLOOR = 1e-13
 MAX_POSITION_TOLERANCE = 1e12
 # Starts per target side by side (each one a row of every pass).
 MAX_STARTS = 1024
+# Steps per attempt and restarts per target: far beyond any use (defaults 17 and 100), but finite, so that an
+# unreachable target (every restart fails, at about 1.5 ms each for one target) cannot run for days.
+MAX_ITERATIONS = 10_000
+MAX_RESTARTS = 10_000
 # The default position tolerance: 1e-6 m, or 1e-6 × L for an arm shorter than a metre (L its
 # characteristic length), so a millimetre arm is held to the same relative precision as a metre one.
 DEFAULT_TOLERANCE = 1e-6
@@ -60,9 +66,10 @@ class IKOptions:
             At most 1e12 m; at least ``1e-13 × L`` (below, float64 cannot verify it: OptionError at solve).
         rotation_tolerance: ... and the rotation error at most this [rad] (default 1e-6 rad; between 1e-13
             and π).
-        max_iterations: Steps per attempt before a restart from a new configuration (see ``starts``).
+        max_iterations: Steps per attempt before a restart from a new configuration (see ``starts``); 1 to
+            ``MAX_ITERATIONS`` (10 000).
         max_restarts: Starts per target besides ``q0`` (side-by-side starts and restarts after a
-            failed attempt alike); 0 for a local solve from ``q0`` only.
+            failed attempt alike); 0 for a local solve from ``q0`` only; at most ``MAX_RESTARTS`` (10 000).
         damping: How the damping λ of ``Δq = Jᵀ(JJᵀ + λI)⁻¹ e`` is chosen: ``"lm"`` (default;
             Levenberg–Marquardt: λ = μ, μ₀ from the first Jacobian, divided by 3 after an accepted step
             and multiplied by a doubling ν after a rejected one; Madsen, Nielsen & Tingleff, "Methods for
@@ -99,7 +106,7 @@ class IKOptions:
             every start runs its attempt to the end, and the solution from ``q0`` (``prefer="q0"``), else
             the one nearest ``q0``, is returned.
         singularity_threshold: ``near_singularity`` is reported when the inverse condition number of the
-            task Jacobian at the answer is below this (default 1e-2: σ_min is under 1 % of σ_max).
+            task Jacobian at the answer is below this (default 1e-2: σ_min is under 1 % of σ_max); in [0, 1].
         dt: Velocity limits: the time of one step [s]; each step moves joint j by at most ``v_j × dt`` (the
             step is scaled down as a whole, like ``max_step``), ``v`` from ``velocity_limits`` or else the
             robot's joint speeds (:attr:`robokin.model.Robot.velocity_limits`; a joint without one is not
@@ -136,20 +143,18 @@ class IKOptions:
         _number(self, "rotation_tolerance", ROTATION_FLOOR, np.pi)
         for name in ("damping_bias", "max_step"):
             _number(self, name, 0.0, np.inf, open_low=True)
-        for name in ("nullspace_gain", "singularity_threshold"):
-            _number(self, name, 0.0, np.inf)
-        for name, low, high in (("max_iterations", 1, None), ("max_restarts", 0, None), ("starts", 1, MAX_STARTS)):
+        _number(self, "nullspace_gain", 0.0, np.inf)
+        _number(self, "singularity_threshold", 0.0, 1.0)  # a ratio σ_min/σ_max
+        for name, low, high in (
+            ("max_iterations", 1, MAX_ITERATIONS),
+            ("max_restarts", 0, MAX_RESTARTS),
+            ("starts", 1, MAX_STARTS),
+        ):
             value = getattr(self, name)
             if name == "starts" and value is None:
                 continue
-            if (
-                not isinstance(value, (int, np.integer))
-                or isinstance(value, bool)
-                or value < low
-                or (high is not None and value > high)
-            ):
-                bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-                raise OptionError(f"IKOptions.{name} must be an integer {bound}, got {value!r}")
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not low <= value <= high:
+                raise OptionError(f"IKOptions.{name} must be an integer in [{low}, {high}], got {value!r}")
             object.__setattr__(self, name, int(value))
         validation.choice(self.damping, "IKOptions.damping", DAMPING_SCHEMES)
         validation.choice(self.finish, "IKOptions.finish", ("first", "all"))

@@ -549,9 +549,11 @@ def position_tolerance(robot: Robot, options: IKOptions | None = None) -> float:
     ``1e-6 × min(L, 1 m)`` (L: the robot's characteristic length).
 
     Raises:
-        OptionError: the tolerance is below what float64 can verify for the robot (``1e-13 × L``).
+        OptionError: ``robot`` is not a Robot, ``options`` is not an :class:`IKOptions`, or the tolerance is below
+            what float64 can verify for the robot (``1e-13 × L``).
     """
-    return _position_tolerance(robot, _facts(robot), _DEFAULT_OPTIONS if options is None else options)
+    check_robot(robot)
+    return _position_tolerance(robot, _facts(robot), _options(options))
 
 
 def _position_tolerance(robot: Robot, facts: _Facts, options: IKOptions) -> float:
@@ -568,18 +570,20 @@ def _position_tolerance(robot: Robot, facts: _Facts, options: IKOptions) -> floa
 
 
 def _posture(robot: Robot, facts: _Facts, options: IKOptions, q_start: np.ndarray) -> PostureTask | None:
-    if options.rest is None or options.nullspace_gain == 0:
+    """The posture task of ``options.rest`` (None without one or with gain 0); a joint-vector ``rest`` is
+    checked against the robot either way, so that a wrong one fails the same way whatever the gain."""
+    rest = options.rest
+    if rest is not None and not isinstance(rest, str):
+        n = robot.n
+        if len(rest) != n:
+            raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {len(rest)}")
+        _within_limits(robot, np.asarray(rest), "IKOptions.rest")
+    if rest is None or options.nullspace_gain == 0:
         return None
-    if options.rest == "q0":
+    if rest == "q0":
         return PostureTask(q_start, options.nullspace_gain)
-    if options.rest == "middle":
-        return PostureTask(np.broadcast_to(facts.middle, q_start.shape), options.nullspace_gain)
-    rest = np.asarray(options.rest)
-    n = robot.n
-    if rest.shape != (n,):
-        raise OptionError(f"IKOptions.rest must have {n} values for robot {robot.name!r}, got {rest.shape[0]}")
-    _within_limits(robot, rest, "IKOptions.rest")
-    return PostureTask(np.broadcast_to(rest, q_start.shape), options.nullspace_gain)
+    q_rest = facts.middle if rest == "middle" else np.asarray(rest)
+    return PostureTask(np.broadcast_to(q_rest, q_start.shape), options.nullspace_gain)
 
 
 def _norm(x: np.ndarray) -> np.ndarray:

@@ -893,9 +893,8 @@ def _from_arrays(path: str, kind: str, data: dict[str, np.ndarray]) -> Any:
 
 def map_path(path: Any) -> str | os.PathLike:
     """``path`` if it is a file path (a str or an ``os.PathLike``); OptionError otherwise."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise OptionError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
-    return path
+    validation.file_path(path)
+    return cast("str | os.PathLike", path)
 
 
 def save_path(path: Any) -> str:

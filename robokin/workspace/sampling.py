@@ -192,7 +192,7 @@ def positive_int(value: Any, name: str) -> int:
 def positive_length(value: Any, name: str) -> float:
     """``value`` as a float > 0 and finite [m] (a bool or a string is not one); OptionError otherwise."""
     if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise OptionError(f"{name} must be a positive length [m], got {type(value).__name__} {value!r}")
+        raise OptionError(f"{name} must be a positive length [m], got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
