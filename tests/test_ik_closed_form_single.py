@@ -304,6 +304,24 @@ def test_float_pose_and_jacobian_equal_the_kernels(name):
     assert analytic.scalar_arm(robokin.load("panda")) is None  # a 7-joint arm: no float kernel
 
 
+def test_one_result_has_the_constructors_fields_and_no_writeable_array():
+    """IKResult.one (the one-target path's result, without copies) equals the constructor's result field by
+    field: the same values, shapes and dtypes, every array read-only and none can be made writeable again."""
+    q = [0.1, -0.2, 0.3, 4.0, -5.0, 0.25]
+    for success, near in ((True, False), (False, True)):
+        got = ik.IKResult.one(q, success, 1e-9, 2e-9, 0.125, near)
+        want = ik.IKResult(q, success, 1e-9, 2e-9, 0, 0, 0.125, near)
+        for field in want.__dataclass_fields__:
+            a, b = getattr(got, field), getattr(want, field)
+            assert a.shape == b.shape and a.dtype == b.dtype, field
+            np.testing.assert_array_equal(a, b)
+            assert not a.flags.writeable, field
+            with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+                a.setflags(write=True)
+    assert ik.IKResult.one(q, True, 0.0, 0.0, 1.0, False).success  # the shared flags keep their values
+    assert not ik.IKResult.one(q, False, 0.0, 0.0, 1.0, False).success
+
+
 def _within_limits(robot: robokin.Robot, rng: np.random.Generator, count: int) -> np.ndarray:
     """``(count, n)`` random configurations within the limits (and within two turns) [rad]."""
     lo, hi = robot.limits.T
@@ -369,6 +387,24 @@ def test_nearest_one_is_the_first_nearest_after_the_turns():
                 ref = rows[0].copy()
             got = solve_ik.nearest_one(rows.tolist(), ref.tolist(), turning)
             assert got == _nearest_sequential(rows.tolist(), ref.tolist(), turning), (name, trial)
+
+
+def test_nearest_one_beyond_the_shortcuts_range():
+    """Joints with unlimited ranges or limits beyond ±1e6, and refs beyond ±1e6, take _nearest_turn's own
+    checks: still the first nearest of the sequential definition."""
+    rng = np.random.default_rng(26)
+    lower = [-np.inf, -3e6, -7.0, -20.0, -np.inf, -2e6]
+    upper = [np.inf, 3e6, 7.0, 20.0, np.inf, 1e5]
+    turning = tuple((i, lower[i], upper[i]) for i in range(6))
+    for trial in range(300):
+        rows = rng.uniform(-7.0, 7.0, (int(rng.integers(1, 9)), 6))
+        rows[:, 1] += rng.choice([0.0, 2.5e6], rows.shape[0])  # within its limits, beyond the shortcut's range
+        ref = rng.uniform(-9.0, 9.0, 6) + rng.choice([0.0, 1.0], 6) * rng.uniform(-5e6, 5e6, 6)
+        ref[[0, 4]] *= rng.choice([1.0, 1e10], 2)  # unlimited joints: refs up to 1e17, where a turn rounds
+        if trial % 5 == 0:
+            rows = np.concatenate([rows, rows[:1]])
+        got = solve_ik.nearest_one(rows.tolist(), ref.tolist(), turning)
+        assert got == _nearest_sequential(rows.tolist(), ref.tolist(), turning), trial
 
 
 def test_nearest_turn_shortcut_equals_the_loop_at_its_edges():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -247,6 +248,49 @@ class IKResult:
 
     def __post_init__(self) -> None:
         _read_only_fields(self)
+
+    @classmethod
+    def one(
+        cls,
+        q: Sequence[float],
+        success: bool,
+        position_error: float,
+        rotation_error: float,
+        inverse_condition: float,
+        near_singularity: bool,
+    ) -> IKResult:
+        """The result of ONE target reached without steps (``iterations`` = ``restarts`` = 0), from plain
+        values: the fields, shapes and dtypes of the constructor's (``q`` ``(n,)`` float64; the others 0-d:
+        float64, bool, int), every one read-only, without its copies. The floats are views of one new array
+        made read-only before they are taken (so no view can be made writeable again); the flags and the
+        zero counts are views of shared read-only constants."""
+        n = len(q)
+        values = np.array([*q, position_error, rotation_error, inverse_condition])
+        values.setflags(write=False)
+        result = object.__new__(cls)
+        vars(result).update(
+            q=values[:n],
+            success=_TRUE if success else _FALSE,
+            position_error=values[n, ...],
+            rotation_error=values[n + 1, ...],
+            iterations=_ZERO_ITERATIONS,
+            restarts=_ZERO_RESTARTS,
+            inverse_condition=values[n + 2, ...],
+            near_singularity=_TRUE if near_singularity else _FALSE,
+        )
+        return result
+
+
+def _constants(values: list[bool] | list[int]) -> list[np.ndarray]:
+    """0-d read-only views of a new read-only array of ``values`` (a view of a read-only array cannot be
+    made writeable: shared safely by every result)."""
+    base = np.array(values)
+    base.setflags(write=False)
+    return [base[i, ...] for i in range(len(values))]
+
+
+_FALSE, _TRUE = _constants([False, True])
+_ZERO_ITERATIONS, _ZERO_RESTARTS = _constants([0, 0])
 
 
 @dataclass(frozen=True, eq=False)

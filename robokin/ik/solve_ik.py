@@ -870,17 +870,8 @@ def result_one(one: OneAnswer, tol_p: float, options: IKOptions) -> IKResult:
     """:func:`_result` of :func:`closed_form_one`'s answer (one target, no batch axes): success is verify's
     check of its errors (the full pose, equal weights), near_singularity its inverse condition's."""
     q, pe, re, cmin = one
-    fields: dict[str, Any] = {  # (IKResult makes each a read-only array of its own: float64, bool or int)
-        "q": q,
-        "success": pe <= tol_p and re <= options.rotation_tolerance,
-        "position_error": pe,
-        "rotation_error": re,
-        "iterations": 0,
-        "restarts": 0,
-        "inverse_condition": cmin,
-        "near_singularity": cmin < options.singularity_threshold,
-    }
-    return IKResult(**fields)
+    success = pe <= tol_p and re <= options.rotation_tolerance
+    return IKResult.one(q, success, pe, re, cmin, cmin < options.singularity_threshold)
 
 
 def pose_error_one(T_target: np.ndarray, T_q: Sequence[Sequence[float]]) -> tuple[float, float]:
@@ -924,24 +915,31 @@ def nearest_one(
     A row stops being summed (and turned) once its distance so far reaches the least one: the sum can only
     grow (its terms are >= 0 and float addition is monotone), so that row cannot be the first nearest. Only
     the chosen row is kept moved."""
-    limits: list[tuple[float, float] | None] = [None] * len(ref)
-    for i, lo, hi in turning:
-        limits[i] = (lo, hi)
-    joints = list(zip(ref, limits))
-    two_pi, sure, sure_range = _TWO_PI, _SURE, _SURE_RANGE
+    # Per joint: ref, and for a turning joint its limits and whether they and ref lie within ±1e6 (then so does
+    # x, within the limits: the shortcuts of _nearest_turn apply; else _nearest_turn decides).
+    joints: list[tuple[float, float | None, float, bool]] = [(r, None, 0.0, False) for r in ref]
+    for i, low, high in turning:
+        joints[i] = (
+            ref[i],
+            low,
+            high,
+            -_SURE_RANGE < low and high < _SURE_RANGE and -_SURE_RANGE < ref[i] < _SURE_RANGE,
+        )
+    two_pi, sure = _TWO_PI, _SURE
     best, best_dist = 0, math.inf
     for k, q in enumerate(rows):
         dist = 0.0
-        for x, (r, lim) in zip(q, joints):
-            if lim is not None and not (-sure < r - x < sure and -sure_range < x < sure_range):
-                # (else x is its own nearest turn) _nearest_turn, its shortcut written out: floor(t + 1/2)
-                # turns are round(t) wherever c is taken (within π − 0.1 of r, far from a half turn); the loop
-                # of _nearest_turn decides the rest.
-                lo, hi = lim
-                c = x + two_pi * (((r - x) / two_pi + 0.5) // 1.0)
-                inside = lo <= c <= hi and -sure_range < r < sure_range and -sure_range < x < sure_range
-                x = c if inside and -sure < c - r < sure else _nearest_turn(x, r, lo, hi)
-            dist += abs(x - r)
+        for x, (r, lo, hi, safe) in zip(q, joints):
+            d = r - x
+            if lo is not None:
+                if not safe:
+                    d = r - _nearest_turn(x, r, lo, hi)
+                elif not -sure < d < sure:  # (else x is its own nearest turn)
+                    # _nearest_turn's shortcut written out: floor(t + 1/2) turns are round(t) wherever c is taken
+                    # (within π − 0.1 of r, far from a half turn); the loop of _nearest_turn decides the rest.
+                    c = x + two_pi * ((d / two_pi + 0.5) // 1.0)
+                    d = r - c if lo <= c <= hi and -sure < c - r < sure else r - _nearest_turn(x, r, lo, hi)
+            dist += abs(d)  # (|r − x| = |x − r|: a negation is exact)
             if dist >= best_dist:
                 break
         else:
