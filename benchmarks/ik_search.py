@@ -6,6 +6,7 @@ opposite) ``--arms`` random 6R arms (axes uniform on the sphere, points N(0, 0.3
 targets as one batch). Reported per family:
 
 - "source found": the configuration each target came from is among its valid solutions (mod 2π, 1e-7);
+- "false": valid solutions whose position [m] or rotation-matrix entry error by ``fk`` exceeds 1e-9;
 - "max fk err": the largest position [m] / rotation-matrix entry error of any valid solution, by ``fk``;
 - CPU ms per target (``time.process_time``; the machine may be shared);
 - with ``--dls K``: on the first K targets of each arm, the distinct solutions (mod 2π, 1e-4) found by damped
@@ -21,6 +22,7 @@ Usage::
 
     python benchmarks/ik_search.py                          # 20 arms x 50 targets per family
     python benchmarks/ik_search.py --arms 40 --targets 50 --dls 2 --starts 200
+    python benchmarks/ik_search.py --arms 150 --first-arm 60    # arms 60..209 (seeds; targets seeded per arm)
 """
 
 from __future__ import annotations
@@ -109,10 +111,12 @@ def run(family: str, args: argparse.Namespace) -> None:
     perr_max = rerr_max = 0.0
     counts = []
     dls_in = search_in = dls_total = 0
-    arms = [random_arm(family, 1000 * (family == "two_parallel") + s) for s in range(args.arms)]
+    false = 0
+    seeds = range(args.first_arm, args.first_arm + args.arms)
+    arms = [random_arm(family, 1000 * (family == "two_parallel") + s) for s in seeds]
     if family == "two_parallel" and args.ikgeo_bot:
         arms[0] = ikgeo_two_parallel_bot()
-    for a, robot in enumerate(arms):
+    for a, robot in zip(seeds, arms):
         fam = ik.analytic_family(robot)
         assert fam.name == family, (robot.name, fam.name, fam.reason)
         rng = np.random.default_rng(10_000 + a)
@@ -124,8 +128,10 @@ def run(family: str, args: argparse.Namespace) -> None:
         Tq = robot.fk(sols.q)
         v = sols.valid
         if v.any():
-            perr_max = max(perr_max, float(np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)[v].max()))
-            rerr_max = max(rerr_max, float(np.abs(Tq[..., :3, :3] - T[:, None, :3, :3]).max((-1, -2))[v].max()))
+            perr = np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)[v]
+            rerr = np.abs(Tq[..., :3, :3] - T[:, None, :3, :3]).max((-1, -2))[v]
+            perr_max, rerr_max = max(perr_max, float(perr.max())), max(rerr_max, float(rerr.max()))
+            false += int(((perr > 1e-9) | (rerr > 1e-9)).sum())
         hit = ((same_mod_turn(sols.q, q[:, None]) < 1e-7) & v).any(-1)
         found += int(hit.sum())
         total += args.targets
@@ -144,7 +150,7 @@ def run(family: str, args: argparse.Namespace) -> None:
     n_sol = np.concatenate(counts)
     row = (
         f"| {family} | {args.arms} x {args.targets} | {found}/{total} = {100.0 * found / total:.2f} % | "
-        f"{perr_max:.1e} / {rerr_max:.1e} | {1e3 * cpu / total:.1f} | {n_sol.mean():.2f} (max {n_sol.max()}) |"
+        f"{false} | {perr_max:.1e} / {rerr_max:.1e} | {1e3 * cpu / total:.1f} | {n_sol.mean():.2f} (max {n_sol.max()}) |"
     )
     if args.dls:
         row += f" {dls_in}/{dls_total} | {search_in}/{dls_total} |"
@@ -154,13 +160,16 @@ def run(family: str, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", type=int, default=20)
+    parser.add_argument("--first-arm", type=int, default=0, help="seed of the first arm (arms never run before)")
     parser.add_argument("--targets", type=int, default=50)
     parser.add_argument("--dls", type=int, default=0, help="targets per arm compared with many-start DLS")
     parser.add_argument("--starts", type=int, default=200)
     parser.add_argument("--families", nargs="+", default=["two_intersecting", "two_parallel"])
     parser.add_argument("--ikgeo-bot", action="store_true", help="IK-Geo's two_parallel_bot as the first arm")
     args = parser.parse_args()
-    head = "| family | arms x targets | source found | max fk err [m] / [1] | CPU ms/target | solutions/target |"
+    head = (
+        "| family | arms x targets | source found | false | max fk err [m] / [1] | CPU ms/target | solutions/target |"
+    )
     if args.dls:
         head += " DLS ⊆ search | search ⊆ DLS |"
     print(head)

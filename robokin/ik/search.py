@@ -10,13 +10,18 @@ finds every zero of every branch over a whole turn of ``t``, for ``N`` problems 
    evaluated past the end of its real range (a fold of the solution curve, where two branches meet) should
    go on continuously, e.g. the angle of a complex root pair, so that a zero between the last real grid
    value and the fold is still a sign change on one branch (the caller rejects zeros off the real branches).
-2. **Brackets**: a sign change of a branch between neighbours.
+2. **Brackets**: a sign change of a branch between neighbours. Intervals whose slots do not match one-to-one
+   (a fold inside) are cut into :data:`FOLD_POINTS` sub-intervals, :data:`FOLD_LEVELS` deep, at most
+   :data:`FOLD_KEEP` a level per problem: those with a real slot and a sign change among the slots that meet
+   there first, those between complex pairs only last.
 3. **Near-tangent minima** (double roots, or two zeros within one grid step): a grid minimum of ``|e_b|``
    that is small against the change of ``e_b`` to its neighbours is zoomed into by local grids of
    :data:`ZOOM_POINTS` values; a sign change there gives two brackets, a minimum within ``double_tol`` after
    :data:`ZOOM_LEVELS` levels a double-root seed.
 4. **Refinement** of every bracket by the Illinois variant of regula falsi with bisection steps
-   (:data:`REFINE_STEPS` evaluations), following the branch by its angles.
+   (:data:`REFINE_STEPS` evaluations), following the branch by its angles. A zero that lands on a complex
+   pair with a real end in its bracket (a zero at a fold: e moves like a square root on the real side and
+   linearly on the pair's) is followed back to the real side by :data:`FOLD_BISECT` bisections.
 
 Every step is one vectorised evaluation over all problems (and brackets) at once; no loop over problems.
 The zeros come back unverified: the caller completes the other joints and checks them with the forward
@@ -38,6 +43,7 @@ __all__ = [
     "FOLD_KEEP",
     "ZOOM_KEEP",
     "SAME_ZERO",
+    "FOLD_BISECT",
 ]
 
 # evaluate(rows (C,), t (C, G)) -> (e (C, G, B), angles (C, G, B, k)): the residual of each branch and the
@@ -82,6 +88,9 @@ SAME_ZERO = 1e-10
 # for branches that end in a fold, where e behaves like a square root and regula falsi is slow).
 REFINE_STEPS = 24
 BISECT_EVERY = 4
+# Bisection steps from a bracket's real end towards a zero found on a complex pair (a fold between them): the
+# bracket (at most a grid step, 0.025 rad) halved 40 times is 2e-14 rad.
+FOLD_BISECT = 40
 
 
 def _wrap(a: np.ndarray) -> np.ndarray:
@@ -111,19 +120,42 @@ def _evaluate(evaluate: Evaluate, rows: np.ndarray, t: np.ndarray) -> tuple[np.n
     return np.nan_to_num(e, nan=np.inf), np.nan_to_num(Q)
 
 
-def _matches(Qa: np.ndarray, Qb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _same_slots(Q: np.ndarray) -> np.ndarray:
+    """``(..., B, B)`` bool: slots of ``Q (..., B, k)`` with equal angles (within _SAME; a complex pair's two
+    roots), each slot equal to itself."""
+    return _branch_gap(Q[..., :, None, :], Q[..., None, :, :]) < _SAME
+
+
+def _has_twin(Qs: np.ndarray, Qx: np.ndarray) -> np.ndarray:
+    """``(C,)`` bool: the slot ``Qx (C, k)`` picked from ``Qs (C, B, k)`` has a twin (a complex pair's roots
+    share their angles; a real branch's slot is alone)."""
+    return (_branch_gap(Qs, Qx[:, None, :]) < _SAME).sum(-1) > 1
+
+
+def _mixed_signs(ea: np.ndarray, eb: np.ndarray) -> np.ndarray:
+    """``(C,)`` bool: among the finite values of ``ea``, ``eb`` ``(C, B)`` (the slots at an interval's two
+    ends) there are both signs, i.e. some pairing of slots changes sign across the interval."""
+    fin_a, fin_b = np.isfinite(ea), np.isfinite(eb)
+    pos = (fin_a & (ea >= 0)).any(-1) | (fin_b & (eb >= 0)).any(-1)
+    neg = (fin_a & (ea < 0)).any(-1) | (fin_b & (eb < 0)).any(-1)
+    return pos & neg
+
+
+def _matches(Qa: np.ndarray, Qb: np.ndarray) -> tuple[np.ndarray, ...]:
     """Branch matching across intervals, ``Qa``, ``Qb`` ``(C, B, k)`` the angles at the two ends.
 
     Returns:
         ``fwd (C, B)`` the nearest slot at b of each slot at a, ``back (C, B)`` the nearest at a of each at
-        b, and ``clean (C,)``: the matching is one-to-one once slots with equal angles (the two members of
-        a complex pair) are taken as one. An interval with a fold (two branches meeting) is not clean.
+        b, ``clean (C,)``: the matching is one-to-one once slots with equal angles (the two members of
+        a complex pair) are taken as one (an interval with a fold, two branches meeting, is not clean), and
+        ``odd_a``, ``odd_b`` ``(C, B)``: the slots at each end that break it (not back where they started
+        after a round trip, matched across a real/complex-pair change, or moving by MAX_GAP or more). At a
+        fold these are the branches that meet there and the pair that continues them.
     """
     D = _branch_gap(Qa[:, :, None, :], Qb[:, None, :, :])  # (C, B, B)
     fwd = np.argmin(D, axis=-1)
     back = np.argmin(D, axis=-2)
-    same_a = _branch_gap(Qa[:, :, None, :], Qa[:, None, :, :]) < _SAME  # (C, B, B)
-    same_b = _branch_gap(Qb[:, :, None, :], Qb[:, None, :, :]) < _SAME
+    same_a, same_b = _same_slots(Qa), _same_slots(Qb)  # (C, B, B)
     C, B = fwd.shape
     r = np.arange(C)[:, None]
     round_a = same_a[r, np.arange(B), back[r, fwd]]  # a -> b -> a returns to an equal slot
@@ -131,13 +163,14 @@ def _matches(Qa: np.ndarray, Qb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     # as many distinct branches at both ends
     distinct_a = (np.argmax(same_a, axis=-1) == np.arange(B)).sum(-1)
     distinct_b = (np.argmax(same_b, axis=-1) == np.arange(B)).sum(-1)
-    clean = round_a.all(-1) & round_b.all(-1) & (distinct_a == distinct_b)
-    clean &= np.take_along_axis(D, fwd[..., None], -1).max((-1, -2)) < MAX_GAP
+    far_a = np.take_along_axis(D, fwd[..., None], -1)[..., 0] >= MAX_GAP  # (C, B)
+    far_b = np.take_along_axis(D, back[:, None, :], -2)[:, 0, :] >= MAX_GAP
     # a slot with a twin (a complex pair) matched to one without (a real branch) means folds inside
     twin_a, twin_b = same_a.sum(-1) > 1, same_b.sum(-1) > 1  # (C, B)
-    clean &= (twin_a == np.take_along_axis(twin_b, fwd, -1)).all(-1)
-    clean &= (twin_b == np.take_along_axis(twin_a, back, -1)).all(-1)
-    return fwd, back, clean
+    odd_a = ~round_a | far_a | (twin_a != np.take_along_axis(twin_b, fwd, -1))
+    odd_b = ~round_b | (twin_b != np.take_along_axis(twin_a, back, -1))
+    clean = ~odd_a.any(-1) & ~odd_b.any(-1) & (distinct_a == distinct_b)
+    return fwd, back, clean, odd_a, odd_b | far_b
 
 
 def _tangent(e: np.ndarray, e_prev: np.ndarray, e_next: np.ndarray) -> np.ndarray:
@@ -218,7 +251,7 @@ def find_zeros(
     # 2. Intervals between neighbours: sign changes where the branches match one-to-one, local grids
     # (FOLD_POINTS values, FOLD_LEVELS deep) where they do not (a fold inside).
     fwd, back, clean = (
-        x.reshape((n, grid) + x.shape[1:]) for x in _matches(Q.reshape(-1, B, k), Q[:, nxt].reshape(-1, B, k))
+        x.reshape((n, grid) + x.shape[1:]) for x in _matches(Q.reshape(-1, B, k), Q[:, nxt].reshape(-1, B, k))[:3]
     )
     m_next = fwd
     m_prev = back[:, prv]  # the nearest slot at t_{i−1} of each slot at t_i
@@ -316,14 +349,26 @@ def _folds(
         QQ = np.concatenate([Qa[:, None], Q_in, Qb[:, None]], 1)
         T = np.concatenate([ta[:, None], tt, (ta + step)[:, None]], 1)
         F = FOLD_POINTS
-        fwd, back, clean = _matches(QQ[:, :-1].reshape(-1, B, k), QQ[:, 1:].reshape(-1, B, k))
+        fwd, back, clean, odd_a, odd_b = _matches(QQ[:, :-1].reshape(-1, B, k), QQ[:, 1:].reshape(-1, B, k))
         c, j = np.divmod(np.arange(C * F), F)
         sub = (c, j)
         args = (rows[c], T[sub], T[c, j + 1], E[sub], QQ[sub], E[c, j + 1], QQ[c, j + 1], fwd, back)
         ok = clean.copy()
         fold = np.flatnonzero(~clean)
-        end_e = np.minimum(np.abs(E[c[fold], j[fold]]), np.abs(E[c[fold], j[fold] + 1])).min(-1)
-        ok[fold] = ~_least_per_row(rows[c[fold]], end_e, FOLD_KEEP)
+        ea_f, eb_f = E[c[fold], j[fold]], E[c[fold], j[fold] + 1]  # (K, B)
+        end_e = np.minimum(np.abs(ea_f), np.abs(eb_f)).min(-1)
+        # Which go down (FOLD_KEEP per problem): first those with a real slot (one without a twin) at an end and
+        # both signs among the slots that break the matching (the branches meeting at the fold and the pair
+        # continuing them: a zero of one of them, or at the fold, is inside), then those with a real slot, then
+        # those between complex pairs only (a real branch there would have to start and end inside); within
+        # each, the least |e| at the ends. Not |e| alone: next to a fold e moves like the square root of the
+        # distance to it, so a zero beside the fold can have |e| of 1e-2 at the ends while a stretch of complex
+        # pairs that run close (unclean at every level) has less.
+        real = ~(_same_slots(QQ).sum(-1) > 1)  # (C, F + 1, B)
+        has_real = real[c[fold], j[fold]].any(-1) | real[c[fold], j[fold] + 1].any(-1)
+        across = _mixed_signs(np.where(odd_a[fold], ea_f, np.nan), np.where(odd_b[fold], eb_f, np.nan))
+        tier = np.where(has_real, np.where(across, 0, 1), 2)
+        ok[fold] = ~_least_per_row(rows[c[fold]], end_e, FOLD_KEEP, tier)
         brackets.append(_sign_changes(*(x[ok] for x in args)))
         # Near-tangent minima at the inner values of the local grid (e.g. a double root next to the fold).
         fw, bk = fwd.reshape(C, F, B), back.reshape(C, F, B)
@@ -372,33 +417,36 @@ def _folds(
         step = step / F
         if rows.size == 0:
             return brackets, seeds
-    # Still a fold within a sub-interval of about 1e-6 rad: a sign change across it (any pairing of slots),
-    # or an |e| there within √double_tol (e touching zero at the fold: a double root where the branches
+    # Still a fold within a sub-interval of about 1e-6 rad: a sign change across it (among the slots that
+    # meet at the fold and the pair continuing them, or along a branch that goes on through it), or an |e|
+    # there within √double_tol (e touching zero at the fold: a double root where the branches
     # meet, e moving like the square root of the distance to it), is a zero at the fold to within the
     # polish's reach; every distinct slot at the first end is a seed (two zeros may sit next to one fold,
     # one on each branch that meets there).
+    fwd, _, _, odd_a, odd_b = _matches(Qa, Qb)
     fin_a, fin_b = np.isfinite(ea), np.isfinite(eb)
-    pos = (fin_a & (ea >= 0)).any(-1) | (fin_b & (eb >= 0)).any(-1)
-    neg = (fin_a & (ea < 0)).any(-1) | (fin_b & (eb < 0)).any(-1)
     touch = (np.where(fin_a, np.abs(ea), np.inf).min(-1) <= np.sqrt(double_tol)) | (
         np.where(fin_b, np.abs(eb), np.inf).min(-1) <= np.sqrt(double_tol)
     )
     # Seeds from both ends: the zero is on the real side of the fold, and the caller drops seeds that are not
     # on a real branch (at the other end the slots may be a complex pair).
-    at_fold = (pos & neg) | touch
+    across = _mixed_signs(np.where(odd_a, ea, np.nan), np.where(odd_b, eb, np.nan))
+    e_fwd = np.take_along_axis(eb, fwd, -1)  # a branch that goes on through the fold's sub-interval
+    along = (~odd_a & fin_a & np.isfinite(e_fwd) & (_sign(ea) != _sign(e_fwd))).any(-1)
+    at_fold = across | along | touch
     for t_end, e_end, Q_end, fin in ((ta, ea, Qa, fin_a), (ta + step, eb, Qb, fin_b)):
-        first = np.argmax(_branch_gap(Q_end[:, :, None, :], Q_end[:, None, :, :]) < _SAME, axis=-1) == np.arange(B)
+        first = np.argmax(_same_slots(Q_end), axis=-1) == np.arange(B)
         small = np.abs(np.where(fin, e_end, np.inf)) <= FOLD_SEED  # (a slot far from zero is not at one)
         c, b = np.nonzero(at_fold[:, None] & first & small)
         seeds.append((rows[c], t_end[c], Q_end[c, b], e_end[c, b]))
     return brackets, seeds
 
 
-def _least_per_row(rows: np.ndarray, key: np.ndarray, keep: int) -> np.ndarray:
+def _least_per_row(rows: np.ndarray, key: np.ndarray, keep: int, tier: np.ndarray | None = None) -> np.ndarray:
     """Mask ``(C,)`` of the ``keep`` entries per problem ``rows (C,)`` with the least ``key (C,)`` (NaN last,
-    ties by position)."""
+    ties by position); with ``tier (C,)`` the least tier first, then the least key within it."""
     key = np.where(np.isnan(key), np.inf, key)
-    order = np.lexsort((key, rows))
+    order = np.lexsort((key, rows) if tier is None else (key, tier, rows))
     start = np.searchsorted(rows[order], rows[order], side="left")
     mask = np.empty(rows.size, dtype=bool)
     mask[order] = np.arange(rows.size) - start < keep
@@ -470,6 +518,7 @@ def _refine(
     a, b, fa, fb, Qa, Qb = (np.array(x, dtype=float) for x in (a, b, fa, fb, Qa, Qb))
     side = np.zeros(a.shape, dtype=int)  # which end was kept last (Illinois: halve a twice-kept end's value)
     best_t, best_e, best_Q = a.copy(), np.full(a.shape, np.inf), Qa.copy()
+    best_twin = np.zeros(a.shape, dtype=bool)
     for it in range(REFINE_STEPS):
         w = b - a
         x = (a * fb - b * fa) / np.where(fb != fa, fb - fa, 1.0)
@@ -492,4 +541,35 @@ def _refine(
         better = np.abs(fx) < np.abs(best_e)
         best_t, best_e = np.where(better, x, best_t), np.where(better, fx, best_e)
         best_Q = np.where(better[:, None], Qx, best_Q)
-    return rows, best_t, best_Q, best_e
+        best_twin = np.where(better, _has_twin(Qs[:, 0], Qx), best_twin)
+    zeros = (rows, best_t, best_Q, best_e)
+    across = np.flatnonzero(best_twin)
+    if across.size == 0:
+        return zeros
+    # A zero on a complex pair: spurious (the caller drops it), or at a fold, where e on the real branches moves
+    # like the square root of the distance and the pair's continuation linearly, so the least |e| is on the pair
+    # even when the zero is the fold itself (a solution there, rounded onto the complex side). When an end of the
+    # bracket is on a real branch, the fold is between it and the zero: bisect on "real or not" to its real side
+    # and give that point too (a seed within about 1e-13 rad of the fold, for the caller's polish).
+    rows, best_t, ends = rows[across], best_t[across], np.stack([a[across], b[across]], -1)  # (S, 2)
+    e2, Q2 = _evaluate(evaluate, rows, ends)
+    real_end = []
+    for i, Q_end in enumerate((Qa[across], Qb[across])):
+        e_i, Q_i = _pick(e2[:, i], Q2[:, i], Q_end)
+        real_end.append((~_has_twin(Q2[:, i], Q_i), e_i, Q_i))
+    use_a = real_end[0][0] & (~real_end[1][0] | (np.abs(ends[:, 0] - best_t) <= np.abs(ends[:, 1] - best_t)))
+    keep = use_a | real_end[1][0]
+    if not keep.any():
+        return zeros
+    lo = np.where(use_a, ends[:, 0], ends[:, 1])[keep]
+    e_lo = np.where(use_a, real_end[0][1], real_end[1][1])[keep]
+    Q_lo = np.where(use_a[:, None], real_end[0][2], real_end[1][2])[keep]
+    rows, hi = rows[keep], best_t[keep]
+    for _ in range(FOLD_BISECT):
+        x = 0.5 * (lo + hi)
+        e, Qs = _evaluate(evaluate, rows, x[:, None])
+        fx, Qx = _pick(e[:, 0], Qs[:, 0], Q_lo)
+        real = ~_has_twin(Qs[:, 0], Qx)
+        lo, e_lo, Q_lo = np.where(real, x, lo), np.where(real, fx, e_lo), np.where(real[:, None], Qx, Q_lo)
+        hi = np.where(real, hi, x)
+    return tuple(np.concatenate([z, s]) for z, s in zip(zeros, (rows, lo, Q_lo, e_lo)))
