@@ -209,13 +209,18 @@ def test_same_solution_sets_as_ik_geo(model):
             assert (_same_mod_turn(ours, q) < 1e-8).any()
 
 
-def test_near_miss_geometry_is_polished_to_the_true_arm():
+def _puma_moved(i: int, da: float) -> Robot:
+    """The Puma 560 with joint ``i``'s DH length ``a`` longer by ``da`` [m] (an axis moved off its ideal place)."""
     puma = robokin.load("puma560")
-    # Wrist axes 5 and 6 of a "calibrated" Puma miss each other by 50 µm: rebuild it with that offset.
     joints = list(puma.joints)
-    a, alpha, d, theta = joints[4].dh
-    joints[4] = Joint(joints[4].name, "revolute", "dh", dh=(a + 5e-5, alpha, d, theta), limits=joints[4].limits)
-    robot = Robot("puma_calibrated", tuple(joints), puma.base, puma.tool)
+    a, alpha, d, theta = joints[i].dh
+    joints[i] = Joint(joints[i].name, "revolute", "dh", dh=(a + da, alpha, d, theta), limits=joints[i].limits)
+    return Robot(f"puma_moved_{i}", tuple(joints), puma.base, puma.tool)
+
+
+def test_near_miss_geometry_is_polished_to_the_true_arm():
+    # Wrist axes 5 and 6 of a "calibrated" Puma miss each other by 50 µm: rebuild it with that offset.
+    robot = _puma_moved(4, 5e-5)
     fam = ik.analytic_family(robot)
     assert fam.name == "spherical_wrist_intersecting_shoulder" and not fam.exact and "near miss" in fam.reason
     q = _random_q(robot, 50, seed=3)
@@ -223,6 +228,54 @@ def test_near_miss_geometry_is_polished_to_the_true_arm():
     assert sols.valid.any(-1).all()
     assert sols.position_error[sols.valid].max() <= 1e-9
     assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-6) & sols.valid).any(-1).all()
+
+
+def test_a_geometry_ideal_only_to_its_rounding_is_answered_to_the_last_digit():
+    # Axes 4 and 5 of the Puma moved 1e-10 m apart (what a file writing pi/2 as 1.570796325 does): a near miss
+    # now (before: exact, its closed-form answers left with errors of about 1e-10 m), polished to rounding.
+    puma = robokin.load("puma560")
+    robot = _puma_moved(3, 1e-10)
+    fam = ik.analytic_family(robot)
+    assert fam.name == "spherical_wrist_intersecting_shoulder" and not fam.exact
+    q = _random_q(robot, 60, seed=11)
+    sols = ik.solve_all(robot, robot.fk(q))
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-9) & sols.valid).any(-1).all()
+    assert sols.position_error[sols.valid].max() <= 1e-14
+    assert sols.rotation_error[sols.valid].max() <= 1e-13
+    assert ik.analytic_family(puma).exact  # the ideal arm keeps the exact (lean) path
+
+
+def test_near_miss_answers_are_polished_to_convergence_from_far():
+    # An answer of the ideal geometry next to one of its singularities can lie far from the true arm's root
+    # (xarm7.urdf: 0.8 rad): polishing runs until the step reaches rounding, not a fixed 4 clipped steps.
+    robot = robokin.load("puma560")
+    q = _random_q(robot, 20, seed=12)
+    T = robot.fk(q)
+    start = q + np.array([0.5, -0.4, 0.3, 0.0, 0.0, 0.0])
+    free = np.arange(6)
+    polished = ik_analytic._polish(robot, start, T[:, :3, :3], T[:, :3, 3], free, 20, converge=True)
+    assert np.abs(robot.fk(polished) - T).max() < 1e-14  # each at a root (the source's, or another)
+    assert (np.abs(polished - q).max(-1) < 1e-12).mean() > 0.5
+    four = ik_analytic._polish(robot, start, T[:, :3, :3], T[:, :3, 3], free, ik_analytic.POLISH_STEPS)
+    assert np.abs(robot.fk(four) - T).max() > 1e-6  # (what four clipped steps leave)
+
+
+def test_near_miss_finds_both_roots_beside_a_fold_of_the_ideal_arm():
+    # Wrist axes 5 and 6 miss by 10 µm; sources 1e-3 rad from the elbow fold (the arm stretched,
+    # q3 = atan2(a3, d4) − π/2). The ideal arm's two elbow answers there are one double root, or complex (a
+    # least-squares answer on the fold), and both polish to the nearer true root: the other is found from the
+    # mirror image (before: up to 4 polishing steps, and most of these sources were missed).
+    puma = robokin.load("puma560")
+    robot = _puma_moved(4, 1e-5)
+    assert not ik.analytic_family(robot).exact
+    a3, d4 = puma.joints[2].dh[0], puma.joints[3].dh[2]
+    rng = np.random.default_rng(5)
+    q = _random_q(robot, 100, seed=5)
+    q[:, 2] = np.arctan2(a3, d4) - np.pi / 2 + rng.choice([-1e-3, 1e-3], 100)
+    q[:, 4] = np.where(np.abs(q[:, 4]) < 0.05, 0.05, q[:, 4])  # (away from the wrist singularity)
+    sols = ik.solve_all(robot, robot.fk(q))
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-6) & sols.valid).any(-1).all()
+    assert sols.position_error[sols.valid].max() <= 1e-9 and sols.rotation_error[sols.valid].max() <= 1e-9
 
 
 def test_unreachable_target_has_no_valid_solution():

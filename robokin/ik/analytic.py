@@ -96,9 +96,11 @@ _SLOTS = {
 # Geometry tests, relative to the arm's length L (the summed distances between consecutive axis points at
 # q = 0): two axes meet when their distance is below EXACT_GEOMETRY · L and are parallel when the sine of
 # their angle is below EXACT_GEOMETRY. Bundled arms computed from DH tables in double precision meet these
-# to about 1e-16. Between EXACT_GEOMETRY and NEAR_GEOMETRY the family holds only nearly (a near miss): its
+# to about 1e-16; EXACT_GEOMETRY (about 450 ulps) leaves room for rounding through long chains of origins, and
+# no more: a file that writes π/2 with fewer digits (1.570796325: 1e-10 · L) is a near miss, so its answers
+# are polished to the last digit rather than left with errors the size of that rounding. Between EXACT_GEOMETRY and NEAR_GEOMETRY the family holds only nearly (a near miss): its
 # answers are polished on the true arm. 1e-3 · L is 1 mm on a 1 m arm, far more than calibration offsets.
-EXACT_GEOMETRY = 1e-9
+EXACT_GEOMETRY = 1e-13
 NEAR_GEOMETRY = 1e-3
 # Verification: a solution is valid when its pose error is within these (after polishing) [m], [rad].
 POSITION_TOLERANCE = 1e-9
@@ -115,6 +117,12 @@ POLISH_RANGE = 0.05
 # Zeros of the 1-D search (refined to about 1e-12 rad; double roots and fold seeds to about 1e-4) take more
 # steps (Gauss–Newton is only linear at a double root).
 SEARCH_POLISH_STEPS = 20
+# Near misses are polished to convergence (at most NEAR_POLISH_STEPS steps, 0.2 rad each at most: an answer of the
+# ideal geometry next to one of its singularities can lie a radian from the true arm's): an answer is done when
+# its step is at most CONVERGED_STEP [rad, m], or below NOISE_STEP and no smaller than the one before.
+NEAR_POLISH_STEPS = 20
+CONVERGED_STEP = 1e-15
+NOISE_STEP = 1e-9
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
@@ -849,8 +857,13 @@ def _pose_errors(
     return pe, re
 
 
-def _polish(robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray, steps: int) -> np.ndarray:
-    """Gauss–Newton steps ``J_f Δq_f = e`` on the ``free`` joints (6 of them) towards the targets."""
+def _polish(
+    robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray, steps: int, converge: bool = False
+) -> np.ndarray:
+    """Gauss–Newton steps ``J_f Δq_f = e`` on the ``free`` joints (6 of them) towards the targets: ``steps``
+    of them, or with ``converge`` up to ``steps`` per answer until its step reaches the rounding floor."""
+    if converge:
+        return _polish_to_convergence(robot, q, R, p, free, steps)
     for _ in range(steps):
         T = fk(robot, q)
         dR = R @ np.swapaxes(T[:, :3, :3], -1, -2)
@@ -863,6 +876,26 @@ def _polish(robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.
             dq = np.linalg.lstsq(J[0], e[0], rcond=None)[0][None] if J.shape[0] == 1 else np.zeros((q.shape[0], 6))
         q = q.copy()
         q[:, free] += np.clip(dq, -0.2, 0.2)
+    return q
+
+
+def _polish_to_convergence(
+    robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, free: np.ndarray, steps: int
+) -> np.ndarray:
+    """:func:`_polish` per answer until its step is at the rounding floor (≤ CONVERGED_STEP) or, once below
+    NOISE_STEP, no longer shrinks (the noise of fk), at most ``steps`` steps: answers of a near-miss geometry
+    start anywhere from 1e-16 to POLISH_RANGE off and end at the last digit either way."""
+    q = q.copy()
+    rows = np.arange(q.shape[0])
+    last = np.full(q.shape[0], np.inf)
+    for _ in range(steps):
+        if rows.size == 0:
+            break
+        stepped = _polish(robot, q[rows], R[rows], p[rows], free, 1)
+        size = np.abs(stepped - q[rows]).max(-1)
+        q[rows] = stepped
+        done = (size <= CONVERGED_STEP) | ((size >= last) & (size < NOISE_STEP))
+        rows, last = rows[~done], size[~done]
     return q
 
 
@@ -1092,17 +1125,23 @@ def solve_validated(
     else:  # a near miss: the ideal geometry's answers, exact or not, are only close
         cand = np.ones_like(inside)
     pe, re = _pose_errors(robot, flat_q, Rf, pf, cand)
+    near_miss = not searched and not family.exact
     need = cand & ((pe > POSITION_TOLERANCE) | (re > ROTATION_TOLERANCE))
     if searched:
         need = cand
-    else:
-        need &= (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    else:  # a near miss: every answer (an error of the geometry's rounding, 1e-13·L, polished to the last digit)
+        need = (cand if near_miss else need) & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE)
+    free = np.array([i for i in range(n) if i != j])
+    start = flat_q
     if need.any():
-        free = np.array([i for i in range(n) if i != j])
         rows = np.flatnonzero(need)
         flat_q = flat_q.copy()
-        steps = SEARCH_POLISH_STEPS if searched else POLISH_STEPS
-        polished = _polish(robot, flat_q[rows], Rf[rows], pf[rows], free, steps)
+        if near_miss:
+            polished = _polish(robot, flat_q[rows], Rf[rows], pf[rows], free, NEAR_POLISH_STEPS, converge=True)
+        else:
+            polished = _polish(
+                robot, flat_q[rows], Rf[rows], pf[rows], free, SEARCH_POLISH_STEPS if searched else POLISH_STEPS
+            )
         polished = np.pi - np.mod(np.pi - polished, 2.0 * np.pi)
         flat_q[rows] = _wrap_into_limits(polished, lower, upper, revolute)
         pe, re = pe.copy(), re.copy()
@@ -1110,8 +1149,27 @@ def solve_validated(
         inside = ((flat_q >= lower) & (flat_q <= upper)).all(-1)
     valid = inside & (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
     q = flat_q.reshape(N, reps * k6, n)
-    valid = _dedupe(q, valid.reshape(N, reps * k6), k6)
-    return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
+    kept = _dedupe(q, valid.reshape(N, reps * k6), k6)
+    if near_miss:
+        # A double root of the ideal geometry (a fold: its two answers equal, or a least-squares answer where its
+        # roots turned complex) is, on the true arm, two roots on either side of it, and both answers polish to
+        # the nearer one. The repeat starts again from the mirror image of that root through the ideal answer.
+        again = np.flatnonzero(valid & ~kept.reshape(-1))
+        if again.size:
+            away = flat_q[again] - start[again]
+            away[:, revolute] = np.pi - np.mod(np.pi - away[:, revolute], 2.0 * np.pi)
+            polished = _polish(robot, start[again] - away, Rf[again], pf[again], free, NEAR_POLISH_STEPS, converge=True)
+            polished[:, revolute] = np.pi - np.mod(np.pi - polished[:, revolute], 2.0 * np.pi)
+            polished = _wrap_into_limits(polished, lower, upper, revolute)
+            pe_a, re_a = _pose_errors(robot, polished, Rf[again], pf[again])
+            ok = ((polished >= lower) & (polished <= upper)).all(-1)
+            ok &= (pe_a <= POSITION_TOLERANCE) & (re_a <= ROTATION_TOLERANCE)
+            again = again[ok]
+            flat_q, pe, re = flat_q.copy(), pe.copy(), re.copy()
+            flat_q[again], pe[again], re[again] = polished[ok], pe_a[ok], re_a[ok]
+            q = flat_q.reshape(N, reps * k6, n)
+            kept = _dedupe(q, valid.reshape(N, reps * k6), k6)
+    return _solutions(q, kept, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
 
 
 def _fold_end_joint(g: _Geometry, j: int, t: np.ndarray, R: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
