@@ -98,8 +98,8 @@ _SLOTS = {
 # their angle is below EXACT_GEOMETRY. Bundled arms computed from DH tables in double precision meet these
 # to about 1e-16; EXACT_GEOMETRY (about 450 ulps) leaves room for rounding through long chains of origins, and
 # no more: a file that writes π/2 with fewer digits (1.570796325: 1e-10 · L) is a near miss, so its answers
-# are polished to the last digit rather than left with errors the size of that rounding. Between EXACT_GEOMETRY and NEAR_GEOMETRY the family holds only nearly (a near miss): its
-# answers are polished on the true arm. 1e-3 · L is 1 mm on a 1 m arm, far more than calibration offsets.
+# are polished to the last digit rather than left with errors the size of that rounding. Between EXACT_GEOMETRY
+# and NEAR_GEOMETRY the family holds only nearly (a near miss): its answers are polished on the true arm. 1e-3 · L is 1 mm on a 1 m arm, far more than calibration offsets.
 EXACT_GEOMETRY = 1e-13
 NEAR_GEOMETRY = 1e-3
 # Verification: a solution is valid when its pose error is within these (after polishing) [m], [rad].
