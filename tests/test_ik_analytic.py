@@ -740,3 +740,45 @@ def test_a_parameter_grid_beyond_max_grid_is_refused():
         with pytest.raises(OptionError, match=rf"grid must be an integer >= 1 and at most 65536, got {grid}$"):
             ik.solve_all(panda, T, grid=grid)
     assert ik.solve_all(panda, T, grid=np.int64(3)).q.shape == (24, 7)
+
+
+def _elbow_offset_urdf() -> str:
+    """A 7R arm laid out as TIAGo's (rpy of π/2 to 11 digits, as URDF files write it): axes 2 ⟂ 3 meeting (to
+    about 1e-12 m), an elbow offset before joint 4 (the parameter, parallel to axis 2 at q = 0), axes 5-7
+    meeting in a spherical wrist, limits not symmetric about 0. With joint 4 held, SP5's third angle enters
+    both of its equations by its sine only (the wrist centre's offset from axis 3 lies along axis 2 × axis 3)."""
+    h = "1.57079632679"
+    rows = [  # rpy, xyz, lower, upper of joints 1-7
+        (f"0 0 -{h}", "0.1 0.02 -0.15", 0.0, 2.7),
+        (f"{h} 0 0", "0.12 0.02 -0.03", -1.5, 1.1),
+        (f"-{h} 0 {h}", "0.09 0 0.002", -3.5, 1.5),
+        (f"-{h} -{h} 0", "-0.025 -0.03 -0.25", -0.4, 2.3),
+        (f"0 -{h} 0", "-0.17 0.025 0.03", -2.0, 2.0),
+        (f"0 -{h} -{h}", "0 0 0.16", -1.4, 1.4),
+        (f"{h} 0 {h}", "0 0 0", -2.0, 2.0),
+    ]
+    links = "".join(f'<link name="l{i}"/>' for i in range(8))
+    joints = "".join(
+        f'<joint name="j{i + 1}" type="revolute"><parent link="l{i}"/><child link="l{i + 1}"/>'
+        f'<origin rpy="{rpy}" xyz="{xyz}"/><axis xyz="0 0 1"/>'
+        f'<limit lower="{lo}" upper="{hi}" effort="1" velocity="1"/></joint>'
+        for i, (rpy, xyz, lo, hi) in enumerate(rows)
+    )
+    return f'<robot name="elbow_offset">{links}{joints}</robot>'
+
+
+def test_sp5_arm_whose_third_angle_enters_by_its_sine_finds_every_source():
+    robot = robokin.loads_urdf(_elbow_offset_urdf())
+    family = ik.analytic_family(robot)
+    assert (family.name, family.parameter_joint, family.exact) == ("spherical_wrist", 3, True)
+    rng = np.random.default_rng(13)
+    lower, upper = robot.limits.T
+    Q = lower + (upper - lower) * rng.random((200, robot.n))
+    T = robot.fk(Q)
+    S = ik.solve_all(robot, T, q_param=Q[:, 3])
+    d = np.abs(np.angle(np.exp(1j * (S.q - Q[:, None, :])))).max(-1)
+    assert (np.where(S.valid, d, np.inf).min(-1) < 1e-9).all()  # each source among the answers
+    V = S.q[S.valid]
+    assert ((V >= lower) & (V <= upper)).all()
+    Tv, Tt = robot.fk(V), np.broadcast_to(T[:, None], S.q.shape[:-1] + (4, 4))[S.valid]
+    assert np.abs(Tv - Tt).max() < 1e-12

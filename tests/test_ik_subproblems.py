@@ -151,6 +151,30 @@ def test_sp5_solutions_satisfy_the_equation_and_include_the_source():
     assert source.any(-1).all()
 
 
+def test_sp5_whose_third_angle_enters_by_its_sine_only():
+    """Axes 2 ⟂ 3 meeting, p2 along axis 3 (up to a component along axis 2) and p3's part off axis 3 along
+    k2 × k3 (an elbow offset, as TIAGo's arm with its joint 4 held): θ3 enters both equations by sin θ3 only,
+    its cosine terms are rounding noise in a rotated frame. Every source is still found, exactly."""
+    rng = _rng(12)
+    k2, k3 = np.array([-1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    p2 = np.column_stack([rng.uniform(-0.05, 0.05, N), rng.uniform(-0.3, 0.3, N), np.zeros(N)])
+    p3 = np.column_stack([np.zeros(N), rng.uniform(-0.5, 0.5, N), rng.uniform(-0.3, 0.3, N)])
+    k1, p1 = _unit(rng, (N,)), rng.normal(size=(N, 3))
+    t1, t2, t3 = rng.uniform(-np.pi, np.pi, (3, N))
+    # One random rotation of the whole instance per row: the equation is the same, its floats are not.
+    Rr = np.stack([_rot_matrix(_unit(rng, ()), a) for a in rng.uniform(-np.pi, np.pi, N)])
+    k1, k2, k3, p1, p2, p3 = (np.einsum("nij,nj->ni", Rr, np.broadcast_to(v, (N, 3))) for v in (k1, k2, k3, p1, p2, p3))
+    p0 = sp.rotate(k2, t2, p2 + sp.rotate(k3, t3, p3)) - sp.rotate(k1, t1, p1)
+    s = sp.sp5(p0, p1, p2, p3, k1, k2, k3)
+    assert not s.least_squares.any()
+    T = s.theta
+    lhs = p0[:, None] + sp.rotate(k1[:, None], T[..., 0], p1[:, None])
+    rhs = sp.rotate(k2[:, None], T[..., 1], p2[:, None] + sp.rotate(k3[:, None], T[..., 2], p3[:, None]))
+    assert np.where(s.valid, np.linalg.norm(lhs - rhs, axis=-1), 0.0).max() < 1e-9
+    source = (_angle_diff(T, np.stack([t1, t2, t3], -1)[:, None]) < 1e-7).all(-1) & s.valid
+    assert source.any(-1).all()
+
+
 def test_sp6_solutions_satisfy_both_equations():
     rng = _rng(9)
     h = rng.normal(size=(N, 4, 3))

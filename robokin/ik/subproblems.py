@@ -48,8 +48,9 @@ ROOT_TOL = 1e-5
 _NEWTON_STEPS = 2
 # ... and is kept when the unit vector eliminated with it comes out of length 1 within this.
 UNIT_TOL = 1e-7
-# A 2×2 block of the SP6 system counts as singular below this |det| relative to the product of its
-# column norms (the system then has a continuum of solutions or none; such instances are marked invalid).
+# A 2×2 block of the SP6 system counts as singular below this |det| relative to the product of the norms of
+# the system's two rows (both blocks singular: a continuum of solutions or none; such instances are marked
+# invalid).
 _SINGULAR_TOL = 1e-12
 
 
@@ -316,13 +317,18 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     """
 
     # Eliminate the better-conditioned block's unknown: x2 = adj(A2)(b − A1 x1) / det A2, and ‖x2‖ = 1.
-    def rel_det(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        det = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
-        norms = np.linalg.norm(A[..., :, 0], axis=-1) * np.linalg.norm(A[..., :, 1], axis=-1)
-        return det, np.abs(det) / np.where(norms > 0.0, norms, 1.0)
-
-    det1, r1 = rel_det(A1)
-    det2, r2 = rel_det(A2)
+    # Both determinants are measured against one scale, the product of the norms of the system's two rows
+    # (each row an equation in its own units): a block with a column of noise (a cosine term that vanishes in
+    # exact arithmetic, or to 1e-12 with π/2 written to 11 digits) has a determinant of that noise's size on
+    # this scale, and is never the one eliminated. (Relative to its own columns' norms, a noise column may
+    # look perpendicular to the other, the block well conditioned; dividing by its tiny determinant then
+    # loses every solution.)
+    rows = np.sqrt((A1 * A1).sum(-1) + (A2 * A2).sum(-1))  # (..., 2)
+    scale = rows[..., 0] * rows[..., 1]
+    scale = np.where(scale > 0.0, scale, 1.0)
+    det1 = A1[..., 0, 0] * A1[..., 1, 1] - A1[..., 0, 1] * A1[..., 1, 0]
+    det2 = A2[..., 0, 0] * A2[..., 1, 1] - A2[..., 0, 1] * A2[..., 1, 0]
+    r1, r2 = np.abs(det1) / scale, np.abs(det2) / scale
     swap = r1 > r2  # eliminate x1 instead
     Ae = np.where(swap[..., None, None], A1, A2)  # the block whose unknown is eliminated
     Ak = np.where(swap[..., None, None], A2, A1)  # the block whose angle the quartic gives
