@@ -539,6 +539,39 @@ def test_spherical_group_in_the_searched_subproblem_is_not_two_intersecting():
     assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
 
 
+@pytest.mark.parametrize(
+    ("H", "P", "reason"),
+    [
+        # axes 2 ∥ 3 reversed, but p45 = 0 (axes 2, 3, 4 through one point): SP6 decouples; 5 ∩ 6 reversed, but
+        # axes 2 ∥ 3 leave SP5 degenerate (both used to claim a search family and found no solution)
+        (
+            [[0, 0, -1], [0, -1, 0], [0, 0, -1], [0, -1, 0], [0, -1, 0], [0, 0, 1]],
+            [[0, 0, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0.292], [0, 0.348, 0.55]],
+            "1∩2, 2∩3, 3∩4, 5∩6, 4∥5; axes 2, 3, 4 meet in one point",
+        ),
+        # a spherical wrist whose axes 1 ∥ 2 leave the family's SP5 degenerate (it claimed spherical_wrist)
+        (
+            [[0, -1, 0], [0, 1, 0], [-1, 0, 0], [0, 0, -1], [-1, 0, 0], [0, 0, 1]],
+            [[0, 0.209, 0], [0, 0.209, 0.187], [0, 0.209, 0.187]] + [[0, 0.379, 0.187]] * 3,
+            "conditions of spherical_wrist (axes 4, 5, 6 meet in one point (a spherical wrist) (joints numbered "
+            "from 1)), but its subproblems are degenerate for this geometry: its solver recovered 0 of 6",
+        ),
+    ],
+)
+def test_degenerate_subproblems_get_no_family(H, P, reason):
+    """Issue 13: arms of full rank whose axes meet a family's conditions but whose subproblems degenerate."""
+    robot = _robot_from_screws("degenerate", H, P, np.eye(3), np.add(P[5], [0.05, 0.02, 0.1]))
+    assert np.linalg.matrix_rank(robot.jacobian(np.full(6, 0.4))) == 6
+    fam = ik.analytic_family(robot)
+    assert not fam.applies and reason in fam.reason
+    with pytest.raises(NoAnalyticSolutionError, match="no analytic IK family"):
+        ik.solve_all(robot, robot.fk(np.full(6, 0.4)))
+    # ik.solve falls back to the damped least squares and reaches the pose (to its own tolerance)
+    T = robot.fk(np.full(6, 0.4))
+    res = ik.solve(robot, T, q0=np.full(6, 0.3))
+    assert bool(res.success) and np.abs(robot.fk(res.q) - T).max() < 1e-6
+
+
 @pytest.mark.parametrize(("family", "held"), [("two_intersecting", 0), ("two_parallel", 6)])
 def test_seven_joint_arm_with_a_search_family_after_holding_an_end_joint(family, held):
     """A random 7R arm whose joints other than the first (last) form a search-family arm: that end joint is

@@ -290,10 +290,17 @@ def _family6(g: _Geometry, L: float, tol: float, search: bool = False) -> str | 
 
     if search:
         # Axes 2 ∥ 3 first: an arm that also has 5 ∩ 6 would make the SP5 of two_intersecting degenerate.
-        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2):
+        # SP6 in (q4, q6) of two_parallel needs each of its equations to hold both angles: p45 off axis 4,
+        # p56 off axis 6, axis 5 parallel to neither (else the subproblem decouples, and SP6 has no solution).
+        def across(v: np.ndarray, h: np.ndarray) -> bool:
+            return bool(np.linalg.norm(np.cross(v, h)) > tol * L)
+
+        sp6 = across(g.P[4] - g.P[3], g.H[3]) and across(g.P[5] - g.P[4], g.H[5])
+        sp6 = sp6 and not parallel(3, 4) and not parallel(4, 5)
+        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2) and sp6:
             return "two_parallel"
-        # Axes 2, 3, 4 through one point make SP5 in (q2, q3, q4) degenerate (a continuum of its solutions).
-        if meet(4, 5) and not parallel(4, 5) and not concurrent(1, 2, 3):
+        # Axes 2, 3, 4 through one point, or axes 2 ∥ 3, make SP5 in (q2, q3, q4) degenerate.
+        if meet(4, 5) and not parallel(4, 5) and not concurrent(1, 2, 3) and not parallel(1, 2):
             return "two_intersecting"
         return None
     wrist = concurrent(3, 4, 5) and not parallel(3, 4) and not parallel(4, 5)
@@ -357,8 +364,34 @@ def _family_of(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     if cached is not None:
         return cached
     result = _detect(robot)
-    _FAMILY_CACHE[robot] = result
+    _FAMILY_CACHE[robot] = result  # (read by the solver that the probe below runs)
+    if result[0].applies:
+        result = _probed(robot, *result)
+        _FAMILY_CACHE[robot] = result
     return result
+
+
+# Configurations within the limits whose poses the family's solver must give back (at least half of them; a
+# search family may miss one beside a singular configuration): the axis facts alone miss geometries whose
+# subproblems decouple or degenerate (a spherical group where the family solves a general triple, ...).
+_FAMILY_PROBES = 6
+
+
+def _probed(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> tuple[AnalyticFamily, _Geometry, float]:
+    """``(family, g, L)`` if the family's solver recovers the probe configurations, else family ``none``."""
+    lo, hi = robot.sampling_bounds.T
+    q = lo + (hi - lo) * np.random.default_rng(1).random((_FAMILY_PROBES, robot.n))
+    j = family.parameter_joint
+    sols = solve_validated(robot, robot.fk(q), q_param=None if j is None else q[:, j])
+    near = np.abs(np.angle(np.exp(1j * (sols.q - q[:, None])))).max(-1) < 1e-6
+    found = int((near & sols.valid).any(-1).sum())
+    if 2 * found >= _FAMILY_PROBES:
+        return family, g, L
+    reason = (
+        f"the axes meet the conditions of {family.name} ({family.reason}), but its subproblems are degenerate "
+        f"for this geometry: its solver recovered {found} of {_FAMILY_PROBES} configurations from their poses"
+    )
+    return AnalyticFamily("none", reason), g, L
 
 
 def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
@@ -479,7 +512,8 @@ def _no_family_reason(g: _Geometry, L: float) -> str:
     groups = [f"axes {i + 1}, {i + 2}, {i + 3} meet in one point" for i in range(4) if concurrent(i, i + 1, i + 2)]
     return (
         "no spherical wrist, no three parallel axes, no meeting axes 5, 6 (with axes 2, 3, 4 not through one "
-        "point: that would leave the 1-D search's subproblem 5 degenerate) and no parallel axes 2, 3 at either "
+        "point, axes 2, 3 not parallel: else the search's subproblem 5 degenerates) and no parallel axes 2, 3 "
+        "(with subproblem 6 holding both q4 and q6 in each equation) at either "
         f"end of the chain (consecutive axes that meet or are parallel: {', '.join(facts) or 'none'}"
         + "".join(f"; {t}" for t in groups)
         + ")"
