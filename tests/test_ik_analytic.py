@@ -494,6 +494,84 @@ def test_search_family_solution_set_equals_many_start_dls(family):
             assert (_same_mod_turn(dls, a) < 1e-4).any(), (family, a)
 
 
+def test_two_spherical_groups_have_no_family_but_a_continuum_of_solutions():
+    """Issue 13 (a human spine and neck, URDF): axes 1, 2, 3 meet in one point and axes 4, 5, 6 in another.
+    The wrist point stays at a fixed distance from the shoulder point, so every reachable pose has a circle of
+    solutions (spin about the segment between the points): no family enumerates them (it used to claim
+    spherical_wrist_intersecting_shoulder, exact, and returned no valid slot for any reachable target)."""
+    H = [[0, 0, -1], [1, 0, 0], [0, 1, 0], [0, 0, -1], [1, 0, 0], [0, 1, 0]]
+    P = [[0, 0.223, 0]] * 3 + [[0, 0.473, 0]] * 3
+    robot = _robot_from_screws("spine_neck", H, P, np.eye(3), [0, 0.473, 0], limits=(-1.0, 1.0))
+    fam = ik.analytic_family(robot)
+    assert not fam.applies and "continuum of solutions" in fam.reason
+    q = np.array([0.5, -0.4, -0.9, 0.7, 0.3, -0.2])
+    T = robot.fk(q)
+    # The continuum: a turn of joint 3 about the segment moves the head point not at all, and the neck's
+    # three joints undo its rotation (they compose to any rotation): the Jacobian has rank 5 everywhere.
+    q_turned = np.r_[q[:2], q[2] + 0.3, 0, 0, 0]
+    assert np.abs(robot.fk(q_turned)[:3, 3] - T[:3, 3]).max() < 1e-12
+    assert np.linalg.matrix_rank(robot.jacobian(q)) == 5
+    with pytest.raises(NoAnalyticSolutionError, match="no analytic IK family"):
+        ik.solve_all(robot, T)
+
+
+def test_spherical_group_in_the_searched_subproblem_is_not_two_intersecting():
+    """Issue 13 (iCub torso to forearm, read from the tool): axes 5, 6 meet, but axes 2, 3, 4 meet in one
+    point too, which makes the search's subproblem 5 in (q2, q3, q4) degenerate. The family claimed
+    two_intersecting, exact, and found no solution of any reachable target; no family applies."""
+    H = [[0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]]
+    P = [[0, 0, 0], [0.05, 0, 0.3], [0.05, 0, 0.3], [0.05, 0, 0.3], [0.1, 0.02, 0.6], [0.1, 0.02, 0.6]]
+    robot = _robot_from_screws("sph_middle", H, P, np.eye(3), [0.1, 0.02, 0.7], limits=(-2.5, 2.5))
+    fam = ik.analytic_family(robot)
+    assert not fam.applies
+    assert "axes 2, 3, 4 meet in one point" in fam.reason and "2∩3, 3∩4, 5∩6" in fam.reason
+    with pytest.raises(NoAnalyticSolutionError, match="no analytic IK family"):
+        ik.solve_all(robot, robot.fk(np.full(6, 0.3)))
+    # The same arm with axis 4 off the point of axes 2, 3 keeps the search, which finds every source.
+    P[3] = [0.05, 0.04, 0.35]
+    robot = _robot_from_screws("sph_broken", H, P, np.eye(3), [0.1, 0.02, 0.7], limits=(-2.5, 2.5))
+    assert ik.analytic_family(robot).name == "two_intersecting"
+    q = _random_q(robot, 20, seed=2)
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    Tq = robot.fk(sols.q)
+    assert np.linalg.norm(Tq[..., :3, 3] - T[:, None, :3, 3], axis=-1)[sols.valid].max() <= 1e-10
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
+
+
+@pytest.mark.parametrize(
+    ("H", "P", "reason"),
+    [
+        # axes 2 ∥ 3 reversed, but p45 = 0 (axes 2, 3, 4 through one point): SP6 decouples; 5 ∩ 6 reversed, but
+        # axes 2 ∥ 3 leave SP5 degenerate (both used to claim a search family and found no solution)
+        (
+            [[0, 0, -1], [0, -1, 0], [0, 0, -1], [0, -1, 0], [0, -1, 0], [0, 0, 1]],
+            [[0, 0, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0.292], [0, 0.348, 0.55]],
+            "1∩2, 2∩3, 3∩4, 5∩6, 4∥5; axes 2, 3, 4 meet in one point",
+        ),
+        # a spherical wrist whose axes 1 ∥ 2 leave the family's SP5 degenerate (it claimed spherical_wrist)
+        (
+            [[0, -1, 0], [0, 1, 0], [-1, 0, 0], [0, 0, -1], [-1, 0, 0], [0, 0, 1]],
+            [[0, 0.209, 0], [0, 0.209, 0.187], [0, 0.209, 0.187]] + [[0, 0.379, 0.187]] * 3,
+            "conditions of spherical_wrist (axes 4, 5, 6 meet in one point (a spherical wrist) (joints numbered "
+            "from 1)), but its subproblems are degenerate for this geometry: its solver recovered 0 of 6",
+        ),
+    ],
+)
+def test_degenerate_subproblems_get_no_family(H, P, reason):
+    """Issue 13: arms of full rank whose axes meet a family's conditions but whose subproblems degenerate."""
+    robot = _robot_from_screws("degenerate", H, P, np.eye(3), np.add(P[5], [0.05, 0.02, 0.1]))
+    assert np.linalg.matrix_rank(robot.jacobian(np.full(6, 0.4))) == 6
+    fam = ik.analytic_family(robot)
+    assert not fam.applies and reason in fam.reason
+    with pytest.raises(NoAnalyticSolutionError, match="no analytic IK family"):
+        ik.solve_all(robot, robot.fk(np.full(6, 0.4)))
+    # ik.solve falls back to the damped least squares and reaches the pose (to its own tolerance)
+    T = robot.fk(np.full(6, 0.4))
+    res = ik.solve(robot, T, q0=np.full(6, 0.3))
+    assert bool(res.success) and np.abs(robot.fk(res.q) - T).max() < 1e-6
+
+
 @pytest.mark.parametrize(("family", "held"), [("two_intersecting", 0), ("two_parallel", 6)])
 def test_seven_joint_arm_with_a_search_family_after_holding_an_end_joint(family, held):
     """A random 7R arm whose joints other than the first (last) form a search-family arm: that end joint is

@@ -8,18 +8,18 @@ read from the axes (never from names): which consecutive axes meet in a point or
 tolerances relative to the arm's length. Each family's solver composes the subproblems of
 :mod:`robokin.ik.subproblems`:
 
-=======================================  ===============================================  ==============
-family                                   geometry (axes 1..6; all found also for the       subproblems
-                                         reversed chain, tool to base)
-=======================================  ===============================================  ==============
-``spherical_wrist_intersecting_shoulder``  4, 5, 6 meet in a point; 1 and 2 meet (Puma)       SP3, SP2, SP2, SP1
-``spherical_wrist_parallel_shoulder``    4, 5, 6 meet; 2 ∥ 3 (ABB IRB, KUKA KR)            SP4, SP3, SP1, SP2, SP1
-``spherical_wrist``                      4, 5, 6 meet                                      SP5, SP2, SP1
-``three_parallel_intersecting_wrist``    2 ∥ 3 ∥ 4; 5 and 6 meet (Universal Robots)        SP4, SP4, SP1, SP1, SP3, SP1
-``three_parallel``                       2 ∥ 3 ∥ 4                                         SP6, SP1, SP1, SP3, SP1
-``two_intersecting``                     5 and 6 meet (no closed form)                     1-D search, SP5, SP1, SP1
-``two_parallel``                         2 ∥ 3 (no closed form)                            1-D search, SP6, SP1, SP1, SP1
-=======================================  ===============================================  ==============
+=========================================  ===============================================  ==============
+family                                     geometry (axes 1..6; all found also for the       subproblems
+                                           reversed chain, tool to base)
+=========================================  ===============================================  ==============
+``spherical_wrist_intersecting_shoulder``  4, 5, 6 meet in a point; 1 and 2 meet (Puma)     SP3, SP2, SP2, SP1
+``spherical_wrist_parallel_shoulder``      4, 5, 6 meet; 2 ∥ 3 (ABB IRB, KUKA KR)            SP4, SP3, SP1, SP2, SP1
+``spherical_wrist``                        4, 5, 6 meet                                      SP5, SP2, SP1
+``three_parallel_intersecting_wrist``      2 ∥ 3 ∥ 4; 5 and 6 meet (Universal Robots)        SP4, SP4, SP1, SP1, SP3, SP1
+``three_parallel``                         2 ∥ 3 ∥ 4                                         SP6, SP1, SP1, SP3, SP1
+``two_intersecting``                       5 and 6 meet; 2, 3, 4 not concurrent (no c. f.)   1-D search, SP5, SP1, SP1
+``two_parallel``                           2 ∥ 3 (no closed form)                            1-D search, SP6, SP1, SP1, SP1
+=========================================  ===============================================  ==============
 
 A 7-joint arm is solved with one joint as a parameter (given per target, or swept over a grid within its
 limits): fixing it leaves a 6-joint arm whose closed-form family must hold for every value of the
@@ -32,7 +32,9 @@ the true arm and verify it; on random arms every source configuration of random 
 (``benchmarks/ik_search.py``). Arms with a prismatic joint, other joint
 counts, and 6-joint geometries outside these families (e.g. IK-Geo's general 2-D search) have no family here; :func:`robokin.ik.solve` uses damped least squares for them. A geometry that meets a family's conditions only to within the near-miss
 tolerance (a calibrated arm whose axes almost meet) is solved as the ideal one and every answer polished by
-Gauss–Newton steps on the true arm.
+Gauss–Newton steps on the true arm. A 6-joint chain whose Jacobian has rank below 6 at random
+configurations (two spherical groups of three axes, e.g. a URDF spine and neck) has no family: each pose it
+reaches has a continuum of solutions.
 """
 
 from __future__ import annotations
@@ -288,9 +290,19 @@ def _family6(g: _Geometry, L: float, tol: float, search: bool = False) -> str | 
 
     if search:
         # Axes 2 ∥ 3 first: an arm that also has 5 ∩ 6 would make the SP5 of two_intersecting degenerate.
-        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2):
+        # SP6 in (q4, q6) of two_parallel needs each of its equations to hold both angles: p45 off axis 4,
+        # p56 off axis 6, axis 5 parallel to neither (else the subproblem decouples, and SP6 has no solution).
+        def across(v: np.ndarray, h: np.ndarray) -> bool:
+            return bool(np.linalg.norm(np.cross(v, h)) > tol * L)
+
+        sp6 = across(g.P[4] - g.P[3], g.H[3]) and across(g.P[5] - g.P[4], g.H[5])
+        sp6 = sp6 and not parallel(3, 4) and not parallel(4, 5)
+        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2) and sp6:
             return "two_parallel"
-        return "two_intersecting" if meet(4, 5) and not parallel(4, 5) else None
+        # Axes 2, 3, 4 through one point, or axes 2 ∥ 3, make SP5 in (q2, q3, q4) degenerate.
+        if meet(4, 5) and not parallel(4, 5) and not concurrent(1, 2, 3) and not parallel(1, 2):
+            return "two_intersecting"
+        return None
     wrist = concurrent(3, 4, 5) and not parallel(3, 4) and not parallel(4, 5)
     if wrist and meet(0, 1):
         return "spherical_wrist_intersecting_shoulder"
@@ -352,8 +364,34 @@ def _family_of(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     if cached is not None:
         return cached
     result = _detect(robot)
-    _FAMILY_CACHE[robot] = result
+    _FAMILY_CACHE[robot] = result  # (read by the solver that the probe below runs)
+    if result[0].applies:
+        result = _probed(robot, *result)
+        _FAMILY_CACHE[robot] = result
     return result
+
+
+# Configurations within the limits whose poses the family's solver must give back (at least half of them; a
+# search family may miss one beside a singular configuration): the axis facts alone miss geometries whose
+# subproblems decouple or degenerate (a spherical group where the family solves a general triple, ...).
+_FAMILY_PROBES = 6
+
+
+def _probed(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> tuple[AnalyticFamily, _Geometry, float]:
+    """``(family, g, L)`` if the family's solver recovers the probe configurations, else family ``none``."""
+    lo, hi = robot.sampling_bounds.T
+    q = lo + (hi - lo) * np.random.default_rng(1).random((_FAMILY_PROBES, robot.n))
+    j = family.parameter_joint
+    sols = solve_validated(robot, robot.fk(q), q_param=None if j is None else q[:, j])
+    near = np.abs(np.angle(np.exp(1j * (sols.q - q[:, None])))).max(-1) < 1e-6
+    found = int((near & sols.valid).any(-1).sum())
+    if 2 * found >= _FAMILY_PROBES:
+        return family, g, L
+    reason = (
+        f"the axes meet the conditions of {family.name} ({family.reason}), but its subproblems are degenerate "
+        f"for this geometry: its solver recovered {found} of {_FAMILY_PROBES} configurations from their poses"
+    )
+    return AnalyticFamily("none", reason), g, L
 
 
 def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
@@ -385,6 +423,13 @@ def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
     g = _geometry(robot)
     L = _length(g)
     if robot.n == 6:
+        if not _full_rank(robot, [[]])[0]:
+            reason = (
+                "the 6 joints reach only a lower-dimensional set of poses (a Jacobian of rank below 6 at random "
+                "configurations, e.g. two spherical groups of three axes): every reachable pose has a continuum "
+                "of solutions, which no family enumerates"
+            )
+            return AnalyticFamily("none", reason), g, L
         found = _classify6(g, L)
         if found is None:
             return AnalyticFamily("none", _no_family_reason(g, L)), g, L
@@ -426,18 +471,25 @@ _RANK_PROBES = 8
 _RANK_TOL = 1e-6
 
 
+def _full_rank(robot: Robot, held: list[list[int]]) -> list[bool]:
+    """For each list of held joints in ``held``: whether the other joints keep a Jacobian of full rank 6 at
+    ``_RANK_PROBES`` random configurations (else they reach only a lower-dimensional set of poses, each with
+    a continuum of solutions)."""
+    q = np.random.default_rng(0).uniform(-np.pi, np.pi, (_RANK_PROBES, robot.n))
+    J = jacobian(robot, q)
+    out = []
+    for cols in held:
+        sv = np.linalg.svd(np.delete(J, cols, axis=-1), compute_uv=False)
+        out.append(bool(sv.shape[-1] >= 6 and np.all(sv[:, 5] > _RANK_TOL * sv[:, 0])))
+    return out
+
+
 def _essential_free(robot: Robot) -> list[int]:
     """The joints of a 7-joint arm that may be held: the other six keep a Jacobian of full rank 6 at random
     configurations (holding the elbow of an arm with a spherical shoulder and wrist fixes the shoulder-wrist
     distance, for instance: its other six joints reach only a 5-dimensional set of poses)."""
-    q = np.random.default_rng(0).uniform(-np.pi, np.pi, (_RANK_PROBES, robot.n))
-    J = jacobian(robot, q)
-    keep = []
-    for j in range(robot.n):
-        sv = np.linalg.svd(np.delete(J, j, axis=-1), compute_uv=False)
-        if np.all(sv[:, -1] > _RANK_TOL * sv[:, 0]):
-            keep.append(j)
-    return keep
+    ok = _full_rank(robot, [[j] for j in range(robot.n)])
+    return [j for j in range(robot.n) if ok[j]]
 
 
 def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: list[int]) -> AnalyticFamily:
@@ -453,13 +505,18 @@ def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: lis
 
 
 def _no_family_reason(g: _Geometry, L: float) -> str:
-    meet, parallel, _ = _axis_facts(g, L, NEAR_GEOMETRY)
+    meet, parallel, concurrent = _axis_facts(g, L, NEAR_GEOMETRY)
     facts = [f"{i + 1}∩{i + 2}" for i in range(5) if meet(i, i + 1)] + [
         f"{i + 1}∥{i + 2}" for i in range(5) if parallel(i, i + 1)
     ]
+    groups = [f"axes {i + 1}, {i + 2}, {i + 3} meet in one point" for i in range(4) if concurrent(i, i + 1, i + 2)]
     return (
-        "no spherical wrist, no three parallel axes, no meeting axes 5, 6 and no parallel axes 2, 3 at either "
-        f"end of the chain (consecutive axes that meet or are parallel: {', '.join(facts) or 'none'})"
+        "no spherical wrist, no three parallel axes, no meeting axes 5, 6 (with axes 2, 3, 4 not through one "
+        "point, axes 2, 3 not parallel: else the search's subproblem 5 degenerates) and no parallel axes 2, 3 "
+        "(with subproblem 6 holding both q4 and q6 in each equation) at either "
+        f"end of the chain (consecutive axes that meet or are parallel: {', '.join(facts) or 'none'}"
+        + "".join(f"; {t}" for t in groups)
+        + ")"
     )
 
 
