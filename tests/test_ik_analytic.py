@@ -542,12 +542,12 @@ def test_spherical_group_in_the_searched_subproblem_is_not_two_intersecting():
 @pytest.mark.parametrize(
     ("H", "P", "reason"),
     [
-        # axes 2 ∥ 3 reversed, but p45 = 0 (axes 2, 3, 4 through one point): SP6 decouples; 5 ∩ 6 reversed, but
-        # axes 2 ∥ 3 leave SP5 degenerate (both used to claim a search family and found no solution)
+        # axes 2 ∥ 3 reversed, but p45 = 0 (axes 2, 3, 4 through one point): SP6 decouples (it used to claim a
+        # search family and found no solution); the solver's probe configurations show it
         (
             [[0, 0, -1], [0, -1, 0], [0, 0, -1], [0, -1, 0], [0, -1, 0], [0, 0, 1]],
             [[0, 0, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0.292], [0, 0.348, 0.55]],
-            "1∩2, 2∩3, 3∩4, 5∩6, 4∥5; axes 2, 3, 4 meet in one point",
+            "the axes meet the conditions of two_parallel (axes 5, 4 are parallel",
         ),
         # a spherical wrist whose axes 1 ∥ 2 leave the family's SP5 degenerate (it claimed spherical_wrist)
         (

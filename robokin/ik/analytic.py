@@ -290,17 +290,11 @@ def _family6(g: _Geometry, L: float, tol: float, search: bool = False) -> str | 
 
     if search:
         # Axes 2 ∥ 3 first: an arm that also has 5 ∩ 6 would make the SP5 of two_intersecting degenerate.
-        # SP6 in (q4, q6) of two_parallel needs each of its equations to hold both angles: p45 off axis 4,
-        # p56 off axis 6, axis 5 parallel to neither (else the subproblem decouples, and SP6 has no solution).
-        def across(v: np.ndarray, h: np.ndarray) -> bool:
-            return bool(np.linalg.norm(np.cross(v, h)) > tol * L)
-
-        sp6 = across(g.P[4] - g.P[3], g.H[3]) and across(g.P[5] - g.P[4], g.H[5])
-        sp6 = sp6 and not parallel(3, 4) and not parallel(4, 5)
-        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2) and sp6:
+        # (Other degenerate subproblems, e.g. an SP6 that decouples, are caught by _probed.)
+        if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2):
             return "two_parallel"
-        # Axes 2, 3, 4 through one point, or axes 2 ∥ 3, make SP5 in (q2, q3, q4) degenerate.
-        if meet(4, 5) and not parallel(4, 5) and not concurrent(1, 2, 3) and not parallel(1, 2):
+        # Axes 2, 3, 4 through one point make SP5 in (q2, q3, q4) degenerate.
+        if meet(4, 5) and not parallel(4, 5) and not concurrent(1, 2, 3):
             return "two_intersecting"
         return None
     wrist = concurrent(3, 4, 5) and not parallel(3, 4) and not parallel(4, 5)
@@ -512,8 +506,7 @@ def _no_family_reason(g: _Geometry, L: float) -> str:
     groups = [f"axes {i + 1}, {i + 2}, {i + 3} meet in one point" for i in range(4) if concurrent(i, i + 1, i + 2)]
     return (
         "no spherical wrist, no three parallel axes, no meeting axes 5, 6 (with axes 2, 3, 4 not through one "
-        "point, axes 2, 3 not parallel: else the search's subproblem 5 degenerates) and no parallel axes 2, 3 "
-        "(with subproblem 6 holding both q4 and q6 in each equation) at either "
+        "point: else the search's subproblem 5 degenerates) and no parallel axes 2, 3 at either "
         f"end of the chain (consecutive axes that meet or are parallel: {', '.join(facts) or 'none'}"
         + "".join(f"; {t}" for t in groups)
         + ")"
