@@ -62,6 +62,7 @@ from .subproblems import (
     sp4_kernel,
     sp5_kernel,
     sp6_kernel,
+    wrap_angle,
 )
 
 __all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "scalar_arm", "FAMILIES"]
@@ -381,7 +382,7 @@ def _probed(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> tup
     q = lo + (hi - lo) * np.random.default_rng(1).random((_FAMILY_PROBES, robot.n))
     j = family.parameter_joint
     sols = solve_validated(robot, robot.fk(q), q_param=None if j is None else q[:, j])
-    near = np.abs(np.angle(np.exp(1j * (sols.q - q[:, None])))).max(-1) < 1e-6
+    near = np.abs(wrap_angle(sols.q - q[:, None])).max(-1) < 1e-6
     found = int((near & sols.valid).any(-1).sum())
     if 2 * found >= _FAMILY_PROBES:
         return family, g, L
@@ -755,7 +756,7 @@ def _two_intersecting(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.n
     rows, t, Q, _ = search.find_zeros(branches, N, SEARCH_GRID, DOUBLE_ROOT_TOL)
     # Keep the zeros on a real branch of SP5 (the slot nearest the zero's angles is a solution of it).
     _, Qs, ok = solve(rows, t[:, None])
-    nearest = np.argmin(np.abs(np.angle(np.exp(1j * (Qs[:, 0] - Q[:, None, :])))).max(-1), axis=-1)
+    nearest = np.argmin(np.abs(wrap_angle(Qs[:, 0] - Q[:, None, :])).max(-1), axis=-1)
     real = ok[np.arange(rows.size), 0, nearest]
     arm, seeded = _search_slots(N, rows, np.concatenate([t[:, None], Q], -1), real)
     # q5, q6 of each zero by SP1 (least squares where the zero is not exact).
@@ -834,7 +835,7 @@ def _two_parallel(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarr
     N = x.shape[0]
     rows, t, Q, _ = search.find_zeros(branches, N, SEARCH_GRID, DOUBLE_ROOT_TOL)
     _, Qs, ok, vs = solve(rows, t[:, None])
-    nearest = np.argmin(np.abs(np.angle(np.exp(1j * (Qs[:, 0] - Q[:, None, :])))).max(-1), axis=-1)
+    nearest = np.argmin(np.abs(wrap_angle(Qs[:, 0] - Q[:, None, :])).max(-1), axis=-1)
     r = np.arange(rows.size)
     real = ok[r, 0, nearest]
     v = vs[r, 0, nearest]  # (S, 3)
@@ -1000,7 +1001,7 @@ def _expand_wraps(
         ms = np.arange(
             int(np.floor((lower[j] - np.pi) / (2.0 * np.pi))), int(np.ceil((upper[j] + np.pi) / (2.0 * np.pi))) + 1
         )
-        base = np.pi - np.mod(np.pi - q[..., j], 2.0 * np.pi)
+        base = wrap_angle(q[..., j])
         cands = base[..., None] + 2.0 * np.pi * ms  # (..., k, W)
         inside = (cands >= lower[j]) & (cands <= upper[j])
         # Keep the q0-style representative order: first the value q already has.
@@ -1156,7 +1157,7 @@ def solve_validated(
         q6 = -q6[..., ::-1]
     else:
         q6, exact = _solve6(family.name, geo, R_solve, p_solve)
-    q6 = np.pi - np.mod(np.pi - np.nan_to_num(q6), 2.0 * np.pi)  # every angle into (−π, π]
+    q6 = wrap_angle(np.nan_to_num(q6))  # every angle into (−π, π]
     M, k6 = q6.shape[0], q6.shape[1]
     if j is None:
         q = q6
@@ -1196,7 +1197,7 @@ def solve_validated(
             polished = _polish(
                 robot, flat_q[rows], Rf[rows], pf[rows], free, SEARCH_POLISH_STEPS if searched else POLISH_STEPS
             )
-        polished = np.pi - np.mod(np.pi - polished, 2.0 * np.pi)
+        polished = wrap_angle(polished)
         flat_q[rows] = _wrap_into_limits(polished, lower, upper, revolute)
         pe, re = pe.copy(), re.copy()
         pe[rows], re[rows] = _pose_errors(robot, flat_q[rows], Rf[rows], pf[rows])
@@ -1215,9 +1216,9 @@ def solve_validated(
         again = np.flatnonzero(valid & ~kept.reshape(-1))
         if again.size:
             away = flat_q[again] - start[again]
-            away[:, revolute] = np.pi - np.mod(np.pi - away[:, revolute], 2.0 * np.pi)
+            away[:, revolute] = wrap_angle(away[:, revolute])
             polished = _polish(robot, start[again] - away, Rf[again], pf[again], free, NEAR_POLISH_STEPS, converge=True)
-            polished[:, revolute] = np.pi - np.mod(np.pi - polished[:, revolute], 2.0 * np.pi)
+            polished[:, revolute] = wrap_angle(polished[:, revolute])
             polished = _wrap_into_limits(polished, lower, upper, revolute)
             pe_a, re_a = _pose_errors(robot, polished, Rf[again], pf[again])
             ok = ((polished >= lower) & (polished <= upper)).all(-1)
@@ -1252,7 +1253,7 @@ def _refine_exact(
     if rows.size == 0:
         return q, pe, re
     polished = _polish(robot, q[rows], R[rows], p[rows], free, POLISH_STEPS)
-    polished[:, revolute] = np.pi - np.mod(np.pi - polished[:, revolute], 2.0 * np.pi)
+    polished[:, revolute] = wrap_angle(polished[:, revolute])
     polished = _wrap_into_limits(polished, lower, upper, revolute)
     pe_p, re_p = _pose_errors(robot, polished, R[rows], p[rows])
     better = ((polished >= lower) & (polished <= upper)).all(-1) & (pe_p / L + re_p < pe[rows] / L + re[rows])
@@ -1599,7 +1600,7 @@ def _lean_block(
     t, s_ = np.nonzero(need.T)
     free = np.array([i for i in range(n) if i != j])
     polished = _polish(robot, q_out[t, s_], R[t], p[t], free, POLISH_STEPS)
-    polished = _wrap_into_limits(np.pi - np.mod(np.pi - polished, 2.0 * np.pi), lower, upper, robot_revolute(robot))
+    polished = _wrap_into_limits(wrap_angle(polished), lower, upper, robot_revolute(robot))
     q_out[t, s_] = polished
     pe_out[t, s_], re_out[t, s_] = _pose_errors(robot, polished, R[t], p[t])
     within = ((polished >= lower) & (polished <= upper)).all(-1)

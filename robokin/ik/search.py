@@ -34,6 +34,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .subproblems import wrap_angle
+
 __all__ = [
     "Evaluate",
     "find_zeros",
@@ -93,13 +95,9 @@ BISECT_EVERY = 4
 FOLD_BISECT = 40
 
 
-def _wrap(a: np.ndarray) -> np.ndarray:
-    return np.pi - np.mod(np.pi - a, 2.0 * np.pi)
-
-
 def _branch_gap(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Largest angle difference (mod 2π) between branch angles ``A (..., k)`` and ``B (..., k)``."""
-    return np.abs(_wrap(A - B)).max(-1)
+    return np.abs(wrap_angle(A - B)).max(-1)
 
 
 def _pick(e: np.ndarray, Q: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -309,12 +307,12 @@ def find_zeros(
     # and a bracket): the caller keeps a bounded number of zeros per problem.
     order = np.lexsort((tz, r))
     r, tz, Qz, ez = r[order], tz[order], Qz[order], ez[order]
-    again = (r[1:] == r[:-1]) & (np.abs(_wrap(tz[1:] - tz[:-1])) < SAME_ZERO)
+    again = (r[1:] == r[:-1]) & (np.abs(wrap_angle(tz[1:] - tz[:-1])) < SAME_ZERO)
     again &= _branch_gap(Qz[1:], Qz[:-1]) < SAME_ZERO
     first = np.r_[True, ~again]
     r, tz, Qz, ez = r[first], tz[first], Qz[first], ez[first]
     order = np.lexsort((np.abs(ez), r))  # within a problem, the least |e| first (a caller may keep only some)
-    return r[order], _wrap(tz[order]), Qz[order], ez[order]
+    return r[order], wrap_angle(tz[order]), Qz[order], ez[order]
 
 
 _Zeros = list[tuple[np.ndarray, ...]]
@@ -525,7 +523,7 @@ def _refine(
         bad = ~np.isfinite(x) | (x <= a + 1e-3 * w) | (x >= b - 1e-3 * w) | (it % BISECT_EVERY == BISECT_EVERY - 1)
         x = np.where(bad, 0.5 * (a + b), x)
         lam = ((x - a) / np.where(w > 0.0, w, 1.0))[:, None]
-        ref = Qa + lam * _wrap(Qb - Qa)
+        ref = Qa + lam * wrap_angle(Qb - Qa)
         e, Qs = _evaluate(evaluate, rows, x[:, None])
         fx, Qx = _pick(e[:, 0], Qs[:, 0], ref)
         left = _sign(fx) == _sign(fa)  # the zero is in [x, b]

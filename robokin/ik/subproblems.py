@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Subsolutions", "rotate", "rotate_cs", "sp1", "sp2", "sp3", "sp4", "sp5", "sp6", "EXACT_TOL"]
+__all__ = ["Subsolutions", "rotate", "rotate_cs", "sp1", "sp2", "sp3", "sp4", "sp5", "sp6", "wrap_angle", "EXACT_TOL"]
 
 # Relative tolerance of "exact": a cosine within 1 + EXACT_TOL of ±1 is clamped (a tangency), beyond it the
 # instance has no exact solution and is solved in the least-squares sense. Inputs computed by forward
@@ -127,8 +127,8 @@ def _terms(h: np.ndarray, k: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...
     return dot(h, p) - e, dot(h, cross(k, p)), e
 
 
-def _wrap(theta: np.ndarray) -> np.ndarray:
-    """Angles into ``(−π, π]``."""
+def wrap_angle(theta: np.ndarray) -> np.ndarray:
+    """Angles [rad] into ``(−π, π]``, any shape (the one wrap of the IK modules)."""
     return np.pi - np.mod(np.pi - theta, 2.0 * np.pi)
 
 
@@ -179,7 +179,7 @@ def sp4_kernel(h: np.ndarray, p: np.ndarray, k: np.ndarray, d: np.ndarray) -> tu
     cos = rhs / np.where(r > 0.0, r, 1.0)
     ls = np.abs(cos) > 1.0 + EXACT_TOL
     half = np.arccos(np.clip(cos, -1.0, 1.0))  # 0 or π when least squares: the nearest value of a cos + b sin
-    theta = _wrap(np.stack([phi + half, phi - half], axis=-1))
+    theta = wrap_angle(np.stack([phi + half, phi - half], axis=-1))
     valid = np.stack([np.ones_like(ls), ~ls], axis=-1)
     return theta, valid, ls
 
@@ -370,7 +370,7 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     if ls.any():  # least squares: the root that comes nearest (unit circle, then unit length)
         nearest = np.argmin(off + miss, axis=-1)
         valid = valid | (ls[..., None] & (np.arange(4) == nearest[..., None]))
-    theta = _wrap(theta)
+    theta = wrap_angle(theta)
     t1 = np.where(swap[..., None], other, theta)
     t2 = np.where(swap[..., None], theta, other)
     return t1, t2, valid, ls
