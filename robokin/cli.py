@@ -204,13 +204,30 @@ def _geometry_tables(robot: Robot) -> str:
 
 
 # ----------------------------------------------------------------------------------------- commands
+# Abbreviations whose period ends no sentence.
+_ABBREVIATIONS = ("i.e", "e.g", "etc", "vs", "cf", "approx", "no")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``, without its period: up to the first ``". "`` outside parentheses that
+    does not end an abbreviation (``i.e.``, ``e.g.``, ...); the whole text when there is none."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if c == "." and depth <= 0 and text[i + 1 : i + 2].isspace():
+            words = text[:i].split()
+            if not words or words[-1].lower() not in _ABBREVIATIONS:
+                return text[:i]
+    return text.rstrip(".")
+
+
 @_command("list")
 def _cmd_list(args: argparse.Namespace) -> int:
     rows = []
     for name in list_robots():
         robot = load(name)
         kinds = "".join("R" if t == "revolute" else "P" for t in robot.joint_types)
-        first = robot.description.split(". ", 1)[0].rstrip(".")  # the first sentence: what the arm is
+        first = first_sentence(robot.description)  # what the arm is
         rows.append([name, str(robot.n), kinds, first])
     print(_table(["name", "n", "joints", "description"], rows, "<><<"))
     return 0
@@ -325,10 +342,24 @@ def _tree_text(robot: Robot) -> str:
     return "\n".join(lines)
 
 
+def _require_link(robot: Robot, link: Any) -> None:
+    """A command-line error when ``--link`` is missing and ``robot`` has several end effectors (no default).
+
+    The library's message says ``link=``; this one names the option and the end effectors to choose from.
+    """
+    if link is None and robot.default_link is None:
+        raise RobokinError(
+            f"robot {robot.name!r} has {len(robot.end_effectors)} end effectors "
+            f"({', '.join(robot.end_effectors)}): choose one with --link FRAME "
+            f"(`robokin info {robot.name}` shows every frame)"
+        )
+
+
 def _links(robot: Robot, args: argparse.Namespace) -> tuple[str, ...]:
     """The frames of ``--link`` (repeatable), or the robot's default link; an error naming the frames otherwise."""
     from .singularity import task_links
 
+    _require_link(robot, args.link)
     return task_links(robot, args.link)
 
 
@@ -402,13 +433,15 @@ DEMO_CANDIDATES = 256
 DEMO_MIN_INVERSE_CONDITION = 0.05  # the animation draws red links below this (viz.NEAR_SINGULAR)
 
 
-def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, seed: int = 0) -> np.ndarray:
-    """Joint configurations ``(count, n)`` whose tool poses make good IK targets for the demo.
+def demo_targets(
+    robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, seed: int = 0, link: str | None = None
+) -> np.ndarray:
+    """Joint configurations ``(count, n)`` whose poses of ``link`` (default: the tool) make good IK targets.
 
     Configurations are drawn (seeded) inside the joint limits near ``q_start``; those within
-    ``DEMO_MIN_INVERSE_CONDITION`` of a singularity are dropped; of the rest, ``count`` whose tool
-    positions lie far from the start and from each other are taken (farthest-point order). Every target is
-    therefore reachable inside the limits and well conditioned, for any arm.
+    ``DEMO_MIN_INVERSE_CONDITION`` of a singularity (of ``link``'s task) are dropped; of the rest, ``count``
+    whose positions of ``link`` lie far from the start and from each other are taken (farthest-point order).
+    Every target is therefore reachable inside the limits and well conditioned, for any arm.
     """
     from .singularity import inverse_condition
 
@@ -416,13 +449,13 @@ def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, s
     lo, hi = robot.sampling_bounds.T
     half = DEMO_SPREAD * (hi - lo)
     Q = np.clip(q_start + rng.uniform(-1.0, 1.0, (DEMO_CANDIDATES, robot.n)) * half, lo, hi)
-    ic = inverse_condition(robot, Q)
+    ic = inverse_condition(robot, Q, link=link)
     good = Q[ic >= DEMO_MIN_INVERSE_CONDITION]
     if good.shape[0] < count:  # an arm that is ill-conditioned near its start: the best-conditioned ones
         good = Q[np.argsort(ic)[::-1][: max(count, 1)]]
-    p = robot.fk(good)[:, :3, 3]
+    p = robot.fk(good, link=link)[:, :3, 3]
     chosen: list[int] = []
-    nearest = np.linalg.norm(p - robot.fk(q_start)[:3, 3], axis=-1)
+    nearest = np.linalg.norm(p - robot.fk(q_start, link=link)[:3, 3], axis=-1)
     for _ in range(count):
         k = int(np.argmax(nearest))
         chosen.append(k)
@@ -430,18 +463,21 @@ def demo_targets(robot: Robot, q_start: np.ndarray, count: int = DEMO_TARGETS, s
     return good[chosen]
 
 
-def demo_solutions(robot: Robot, q_start: np.ndarray, seed: int = 0) -> tuple[np.ndarray, list]:
-    """The demo's IK: targets ``(k, 4, 4)`` from :func:`demo_targets`, each solved from the previous answer.
+def demo_solutions(
+    robot: Robot, q_start: np.ndarray, seed: int = 0, link: str | None = None
+) -> tuple[np.ndarray, list]:
+    """The demo's IK: targets ``(k, 4, 4)`` of ``link`` from :func:`demo_targets`, each solved from the previous
+    answer.
 
     Returns:
         The target poses and the :class:`~robokin.ik.IKResult` of each (from the public ``ik.solve``).
     """
     from . import ik
 
-    T_targets = robot.fk(demo_targets(robot, q_start, seed=seed))
+    T_targets = robot.fk(demo_targets(robot, q_start, seed=seed, link=link), link=link)
     results, q = [], q_start
     for T_target in T_targets:
-        result = ik.solve(robot, T_target, q, seed=seed)
+        result = ik.solve(robot, T_target, q, seed=seed, link=link)
         results.append(result)
         if result.success:
             q = np.array(result.q)
@@ -474,9 +510,10 @@ def _check_out(out: str, formats: Sequence[str], what: str) -> None:
 
 
 def _check_animation_out(out: str) -> None:
-    from .viz import SAVE_FORMATS
+    from .viz import SAVE_FORMATS, check_writer
 
     _check_out(out, SAVE_FORMATS, "the animation")
+    check_writer(out)  # an .mp4 without ffmpeg: said before the work, not after it
 
 
 # Picture files the CLI writes (matplotlib's raster and vector formats people use).
@@ -497,7 +534,7 @@ def _save_animation(viz: Any, anim: Any, out: str) -> None:
     seconds = time.perf_counter() - start
     width, height = (anim.ax.figure.get_size_inches() * 80).round().astype(int)
     print(
-        f"wrote {path.resolve()} ({anim.n_frames} frames at {anim.fps:g} fps, {width}x{height} px, "
+        f"wrote {path.resolve()} ({anim.n_frames} frames at {anim.fps:.3g} fps, {width}x{height} px, "
         f"{path.stat().st_size / 1024:.0f} kB) in {seconds:.1f} s"
     )
 
@@ -517,22 +554,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     robot = _load(args)
     print(f"robokin demo: {robot!r} — {robot.description}")
     print(f"source: {robot.source}\n")
+    # The frame the demo drives: --link, the robot's one end effector, else (a tree with several) the first.
+    link = robot.resolve_link(args.link or robot.default_link or robot.end_effectors[0])
+    if args.link is None and robot.default_link is None:
+        print(
+            f"{robot.name} has {len(robot.end_effectors)} end effectors ({', '.join(robot.end_effectors)}): "
+            f"the demo drives {link} (--link FRAME to choose another)\n"
+        )
     name, q = start_configuration(robot)
     print(
         f"Forward kinematics at {f'configuration {name!r}' if name else 'the middle of the joint ranges'}, "
         f"q = {_q_text(robot, q)}"
     )
-    T = robot.fk(q)
-    print(_pose_text(T))
+    T = robot.fk(q, link=link)
+    print(_pose_text(T, link))
     print()
-    J = robot.jacobian(q)
+    J = robot.jacobian(q, link=link)
     print(_jacobian_text(robot, J, "world"))
-    worst = np.abs(robot.jacobian(q, method="numeric") - J).max()
+    worst = np.abs(robot.jacobian(q, method="numeric", link=link) - J).max()
     print(f"\nlargest difference analytic vs central differences: {worst:.1e}")
 
     # Inverse kinematics: poses of well-conditioned configurations inside the limits, each solve seeded from
     # the previous answer (not from the configuration the pose came from).
-    T_targets, results = demo_solutions(robot, q, seed=args.seed)
+    T_targets, results = demo_solutions(robot, q, seed=args.seed, link=link)
     print(
         f"\nInverse kinematics: {len(T_targets)} targets, poses of configurations inside the limits with "
         f"σmin/σmax ≥ {DEMO_MIN_INVERSE_CONDITION} (away from singularities); each solve starts from the "
@@ -540,7 +584,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     rows, waypoints, solved = [], [q], 0
     for k, (T_target, result) in enumerate(zip(T_targets, results), 1):
-        ic = float(singularity.inverse_condition(robot, result.q))
+        ic = float(singularity.inverse_condition(robot, result.q, link=link))
         solved += bool(result.success)
         rows.append(
             [
@@ -577,6 +621,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         ax=viz.axes3d(offscreen=True),
         view=args.view,
         title=f"{robot.name}: IK targets, blended motion, velocity ellipsoid",
+        link=link,
     )
     ic = anim.inverse_condition
     low = int(np.argmin(ic))
@@ -594,7 +639,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"  near a singularity in {flagged} frames (drawn with red links and a NEAR SINGULARITY label); "
             "at the closest one:"
         )
-        print("    " + str(singularity.analyze(robot, path.q[low])).replace("\n", "\n    "))
+        print("    " + str(singularity.analyze(robot, path.q[low], link=link)).replace("\n", "\n    "))
     else:
         print("  no singularity nearby")
     _save_animation(viz, anim, args.out)
@@ -634,6 +679,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         q_path = path.q
         print(f"{robot.name}: {args.profile} joint motion from {start} to {' '.join(args.to)} in {duration:.2f} s")
     else:
+        _require_link(robot, args.link)
         mover = robot.resolve_link(None if watched is None else watched[0])  # the frame that follows the line
         T0 = robot.fk(q0, link=mover)
         T1 = T0.copy()
@@ -789,6 +835,12 @@ def _cmd_singular(args: argparse.Namespace) -> int:
             f"{smap.values.shape[1]}x{smap.values.shape[0]} grid; red: the {int(smap.singular.sum())} singular "
             f"cells (σmin/σmax below {tol:g} or det J = 0 inside the cell)"
         )
+        if smap.singular.all():  # the held joints alone make the task singular: an all-red picture says little
+            print(
+                f"note: every cell is singular: with the other joints held at q the task is singular whatever "
+                f"{smap.joint_names[0]} and {smap.joint_names[1]} do (e.g. a wrist with its middle joint at 0); "
+                f"`robokin singular {args.robot} Q` names the lost motion at Q; map at another Q or over other joints"
+            )
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
@@ -809,6 +861,7 @@ def _cmd_ik(args: argparse.Namespace) -> int:
         rpy = np.radians(rpy)
     T_target = spatial.transform(spatial.rpy_to_matrix(rpy), np.array(args.xyz, dtype=float))
     q0 = _joint_values(robot, args.q0, args.deg, what="--q0") if args.q0 else None
+    _require_link(robot, args.link)
     link = robot.resolve_link(args.link)
     if args.all:
         if args.rpy is None:
@@ -859,7 +912,7 @@ def _add_workspace_parser(sub: Any) -> None:
         "every (voxel centre, direction) pose within reach instead (a reachability map; the poses a sampled "
         "map rules out are pruned first). The map is the same (bit for bit) in process or on a cluster.",
     )
-    p.add_argument("robot", help="a bundled robot name (see `robokin list`) or a path to a .yaml/.urdf file")
+    _add_robot(p)
     p.add_argument("--ik", action="store_true", help="an IK reachability map instead of a capability map")
     p.add_argument("--voxel", type=float, help="voxel edge [m] (default 0.02; 0.05 with --ik)")
     p.add_argument(
@@ -905,7 +958,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     from .workspace.engines import connect
     from .workspace.maps import save_path
 
-    robot = load(args.robot)
+    robot = _load(args)
+    _require_link(robot, args.link)
     samples: Any = 1e6 if args.samples is None else args.samples  # an integral float; checked by the map
     ik_like = args.ik or args.place
     voxel = (0.05 if ik_like else 0.02) if args.voxel is None else args.voxel
@@ -1203,6 +1257,12 @@ def _parser() -> argparse.ArgumentParser:
         "every 1/fps s of the motion: real time); a small number makes a quick demo",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed of the targets and of IK restarts (default 0)")
+    p.add_argument(
+        "--link",
+        metavar="FRAME",
+        help="the frame the demo moves to its targets (default: the tool, or a tree's only end effector; on a "
+        "robot with several, the first of them; see `robokin info ROBOT`)",
+    )
     p.add_argument(
         "--view",
         nargs=2,

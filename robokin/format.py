@@ -1247,7 +1247,8 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
         worst = max(big, default=(0.0, "", ""))
         if worst[0] > DEGREE_LOOKING_RAD:
             found.append(
-                f"joint {worst[1]!r} has a {worst[2]} of {worst[0]:g} rad (more than two turns): this "
+                f"joint {worst[1]!r} has {'an' if worst[2] == 'alpha' else 'a'} {worst[2]} of {worst[0]:g} rad "
+                "(more than two turns): this "
                 "looks like degrees in a radian file; add units: {angle: deg}"
             )
     return found

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AXIS_UNIT_TOL",
     "Chain",
+    "Configurations",
     "JointFrames",
     "Frame",
     "GeometryForm",
@@ -868,6 +869,20 @@ def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
     )
 
 
+class Configurations(dict):
+    """A robot's named configurations, name → ``(n,)`` read-only array [rad, m]: a ``dict`` whose ``KeyError``
+    for a missing name lists the names there are (``panda.configurations["ready"]``: the Panda has ``home``
+    and ``reach``)."""
+
+    def __init__(self, items: Mapping[str, np.ndarray], robot: str = "") -> None:
+        super().__init__(items)
+        self.robot = robot
+
+    def __missing__(self, key: object) -> np.ndarray:
+        names = ", ".join(map(repr, self)) or "none"
+        raise KeyError(f"robot {self.robot!r} has no configuration {key!r} (its configurations: {names})")
+
+
 def _frozen_int(a: npt.ArrayLike) -> np.ndarray:
     out = np.array(a, dtype=int)
     out.setflags(write=False)
@@ -932,7 +947,7 @@ class Robot:
             if arr.shape != (self.n,):
                 raise ShapeError(f"configuration {key!r} has shape {arr.shape}, expected ({self.n},)")
             configs[key] = arr
-        object.__setattr__(self, "configurations", configs)
+        object.__setattr__(self, "configurations", Configurations(configs, self.name))
         joint_frames = JointFrames.of(self.joints)  # every joint's constants, computed once
         _check_reach_is_finite(self, joint_frames, sampled=False)
         object.__setattr__(self, "frames", tuple(self.frames))
@@ -1218,7 +1233,16 @@ class Robot:
 
     # ----------------------------------------------------------------- conveniences
     def fk(self, q: npt.ArrayLike, link: str | Sequence[str] | None = None) -> np.ndarray:
-        """Pose ``T_world_link`` ``(..., 4, 4)`` (``(..., k, 4, 4)`` for k links). See :func:`robokin.kinematics.fk`."""
+        """Forward kinematics: the pose of a frame (default: the tool) in the world; :func:`robokin.kinematics.fk`.
+
+        Args:
+            q: ``(..., n)`` joint values [rad, m], any leading batch axes.
+            link: A frame name (``robot.frame_names``), a list of k names, or None: the robot's one end
+                effector (``robot.default_link``).
+
+        Returns:
+            ``T_world_link`` ``(..., 4, 4)`` [m], or ``(..., k, 4, 4)`` for a list of k frames.
+        """
         return _layer_above("kinematics").fk(self, q, link)
 
     def fk_all(self, q: npt.ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
@@ -1233,13 +1257,36 @@ class Robot:
     def jacobian(
         self, q: npt.ArrayLike, frame: Expressed = "world", method: JacobianMethod = "analytic", link: str | None = None
     ) -> np.ndarray:
-        """Jacobian ``(..., 6, n)``, rows ``[v; ω]``. See :func:`robokin.kinematics.jacobian`."""
+        """Geometric Jacobian, ``[v; ω] = J q̇``; :func:`robokin.kinematics.jacobian`.
+
+        Args:
+            q: ``(..., n)`` joint values [rad, m].
+            frame: ``"world"`` (default) or ``"tool"`` / ``"local"``: the frame the twist is expressed in.
+            method: ``"analytic"`` (closed form), ``"forward"`` / ``"reverse"`` (automatic differentiation of
+                ``fk``) or ``"numeric"`` (central differences); all agree to about 1e-12.
+            link: The frame whose twist is meant (default: the robot's one end effector).
+
+        Returns:
+            ``(..., 6, n)``: rows ``[v; ω]``, the link origin's linear velocity [m/s] then the angular
+            velocity [rad/s], per unit joint rate; one column per coordinate of q.
+        """
         return _layer_above("kinematics").jacobian(self, q, frame=frame, method=method, link=link)
 
     def hessian(
         self, q: npt.ArrayLike, frame: Expressed = "world", method: HessianMethod = "analytic", link: str | None = None
     ) -> np.ndarray:
-        """Kinematic Hessian ``(..., n, 6, n)``. See :func:`robokin.kinematics.hessian`."""
+        """Kinematic Hessian, the derivative of :meth:`jacobian`; :func:`robokin.kinematics.hessian`.
+
+        Args:
+            q: ``(..., n)`` joint values [rad, m].
+            frame: ``"world"`` (default) or ``"tool"`` / ``"local"``, as in :meth:`jacobian`.
+            method: ``"analytic"`` (default, closed form) or ``"forward"`` / ``"reverse"`` (automatic
+                differentiation of the analytic Jacobian's code).
+            link: The frame (default: the robot's one end effector).
+
+        Returns:
+            ``H`` ``(..., n, 6, n)`` with ``H[..., i, :, j] = ∂J[..., :, j]/∂q_i``.
+        """
         return _layer_above("kinematics").hessian(self, q, frame=frame, method=method, link=link)
 
     def jacobian_dot(self, q: npt.ArrayLike, qd: npt.ArrayLike, frame: Expressed = "world") -> np.ndarray:
@@ -1260,7 +1307,25 @@ class Robot:
         seed: int | np.random.Generator | None = None,
         method: str = "auto",
     ) -> IKResult:
-        """Inverse kinematics of a frame (default: the tool). See :func:`robokin.ik.solve`."""
+        """Inverse kinematics: joint values that put a frame (default: the tool) at ``T_target``; the same call as
+        :func:`robokin.ik.solve`, whose documentation says how the answer is chosen.
+
+        Args:
+            T_target: ``(4, 4)`` or a batch ``(..., 4, 4)`` of target poses ``T_world_link`` [m] (a position alone
+                is not a pose: build one with ``robokin.spatial.transform(p=xyz)`` and a position-only
+                ``IKOptions(weights=ik.POSITION_ONLY)``).
+            q0: ``(n,)`` or ``(..., n)`` start [rad, m]; default: the middle of the joint ranges.
+            link: The frame to place (default: the robot's one end effector).
+            options: :class:`~robokin.ik.IKOptions` (tolerances, weights, restarts, ...).
+            seed: Seed of the restarts (None: 0, so a call is reproducible).
+            method: ``"auto"`` (closed form where the arm has one, else damped least squares), ``"analytic"``
+                or ``"dls"``.
+
+        Returns:
+            :class:`~robokin.ik.IKResult` with the batch shape of ``T_target``: ``q``, ``success`` (checked by
+            ``fk``), ``position_error`` [m], ``rotation_error`` [rad], ... Not converging is a result
+            (``success=False``), not an exception.
+        """
         return _layer_above("ik").solve(self, T_target, q0, link=link, options=options, seed=seed, method=method)
 
 

@@ -353,12 +353,13 @@ def file_path(value: Any, name: str = "path", what: str = "a file path") -> str:
     """``value`` as a path string if it is a ``str`` or an ``os.PathLike`` of one; an OptionError otherwise.
 
     Every function that reads or writes a file takes its path through this, so that ``None``, a number, bytes
-    or an object get our error naming the argument instead of ``os.fspath``'s TypeError.
+    or an object get our error naming the argument instead of ``os.fspath``'s TypeError. A leading ``~`` or
+    ``~user`` is expanded to the home folder, as a shell would (``robokin.load("~/arms/arm.yaml")``).
     """
     text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
     if not isinstance(text, str):
         raise OptionError(f"{name} must be {what} (str or os.PathLike), got {type(value).__name__} {value!r}")
-    return text
+    return os.path.expanduser(text) if text.startswith("~") else text
 
 
 def positive(value: Any, name: str, what: str = "a positive number") -> float:

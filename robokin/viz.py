@@ -46,6 +46,7 @@ __all__ = [
     "plot",
     "animate",
     "save",
+    "check_writer",
     "teach",
     "axes3d",
     "reach",
@@ -858,6 +859,18 @@ FFMPEG_HELP = (
 )
 
 
+def check_writer(path: str | Path) -> None:
+    """Fail before any drawing when :func:`save` could not write ``path``: a ``.mp4`` without ffmpeg.
+
+    Raises:
+        RobokinError: ``.mp4`` and ffmpeg is not installed (the message says how to get it).
+    """
+    from matplotlib import animation
+
+    if Path(path).suffix.lower() == ".mp4" and not animation.writers.is_available("ffmpeg"):
+        raise RobokinError(f"cannot write {path}: {FFMPEG_HELP}")
+
+
 def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:
     """A textual progress bar for ``Animation.save(progress_callback=...)``, drawn on ``stream`` (stderr).
 
@@ -932,8 +945,7 @@ def save(
     if suffix == ".gif":
         writer = animation.PillowWriter(fps=fps)
     else:
-        if not animation.writers.is_available("ffmpeg"):
-            raise RobokinError(f"cannot write {path}: {FFMPEG_HELP}")
+        check_writer(path)
         writer = animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
     callback = progress_bar(f"rendering {path.name}") if progress else None
     if isinstance(anim, _animation_class()):

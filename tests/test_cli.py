@@ -318,7 +318,7 @@ def test_fk_and_jacobian_of_a_link(capsys):
     xyz = numbers_after("xyz", out)
     np.testing.assert_allclose(xyz, robot.fk(q, link="right_gripper")[:3, 3], atol=1e-4)
     assert main(["fk", "baxter", "neutral"]) == 1
-    assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert "2 end effectors (left_gripper, right_gripper): choose one with --link FRAME" in capsys.readouterr().err
     assert main(["jacobian", "baxter", "neutral", "--link", "left_gripper", "--frame", "local"]) == 0
     assert "link = left_gripper" in capsys.readouterr().out
 
@@ -364,7 +364,7 @@ def test_singular_of_a_stacked_task(capsys):
     ic = float(singularity.inverse_condition(robot, robot.configurations["neutral"], link="right_gripper"))
     assert f"σ_min/σ_max = {ic:.3e}" in out and "NOT SINGULAR" in out
     assert main(["singular", "baxter", "neutral"]) == 1
-    assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert "2 end effectors (left_gripper, right_gripper): choose one with --link FRAME" in capsys.readouterr().err
 
 
 def test_singular_find_and_map_of_a_link(tmp_path, capsys):
@@ -377,7 +377,7 @@ def test_singular_find_and_map_of_a_link(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "link = left_gripper, other joints at q = [0.00°, -31.51°" in text and out.stat().st_size > 1000
     assert main(["singular", "baxter", "neutral", "--map", "1", "3", "--out", str(out)]) == 1
-    assert "pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert "2 end effectors (left_gripper, right_gripper): choose one with --link FRAME" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["fk", "jacobian", "singular"])
@@ -438,3 +438,64 @@ def test_singular_search_of_too_many_starts_is_our_error(capsys):
     assert "robokin singular: error: starts must be a positive integer, at most 4096, got 1000000000" in (
         capsys.readouterr().err
     )
+
+
+def test_workspace_takes_the_chain_options_and_names_the_link_option(capsys):
+    """Like every command that takes ROBOT, workspace takes --base/--tip (review8: it had neither), and a
+    robot with several end effectors gets an error naming --link, not the library's link=."""
+    assert main(["workspace", "panda", "--tip", "flange", "--samples", "100"]) == 1
+    assert "base= and tip= apply to URDF files only" in capsys.readouterr().err
+    assert main(["workspace", "baxter", "--samples", "100"]) == 1
+    err = capsys.readouterr().err
+    assert "2 end effectors (left_gripper, right_gripper): choose one with --link FRAME" in err
+    assert "link=" not in err
+
+
+def test_list_shows_each_robots_whole_first_sentence(capsys):
+    """The description column ends at the end of the first sentence, not at the "i.e. " inside it (review8:
+    the KR 5 arc's row ended "(A1 clockwise seen from above, i.e")."""
+    assert cli.first_sentence("An arm (a, i.e. b; c). More.") == "An arm (a, i.e. b; c)"
+    assert cli.first_sentence("Two joints, e.g. a wrist. Then") == "Two joints, e.g. a wrist"
+    assert cli.first_sentence("No period at all") == "No period at all"
+    assert cli.first_sentence("Ends here.") == "Ends here"
+    assert main(["list"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.split()[0] == "kr5_arc")
+    assert row.endswith("(A1 clockwise seen from above, i.e. about -z; A4, A6 about -x)")
+
+
+def test_an_mp4_without_ffmpeg_is_refused_before_the_work(tmp_path, monkeypatch, capsys):
+    """`robokin demo --out x.mp4` on a machine without ffmpeg says so at once (review8: after the IK, the motion
+    and the animation were computed, followed by matplotlib's "Animation was deleted" warning)."""
+    import matplotlib
+
+    monkeypatch.setitem(matplotlib.rcParams, "animation.ffmpeg_path", str(tmp_path / "no-such-ffmpeg"))
+    for argv in (["demo", "--robot", "planar2r"], ["animate", "planar2r", "--to", "ready"]):
+        assert main([*argv, "--out", str(tmp_path / "arm.mp4")]) == 1
+        captured = capsys.readouterr()
+        assert "needs the ffmpeg program" in captured.err and "Animation was deleted" not in captured.err
+        assert captured.out == ""  # nothing computed, nothing printed
+
+
+def test_an_all_singular_map_says_why(tmp_path, capsys):
+    """Shoulder × elbow of the PUMA at 'ready' (wrist joint 5 at 0) is singular in every cell; the command says
+    that the held joints cause it (review8: an all-red picture and "3721 singular cells" only)."""
+    out = tmp_path / "map.png"
+    argv = ["singular", "puma560", "ready", "--resolution", "7", "--out", str(out)]
+    assert main([*argv, "--map", "1", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "red: the 49 singular cells" in text
+    assert "note: every cell is singular: with the other joints held at q the task is singular whatever" in text
+    assert main([*argv, "--map", "2", "4"]) == 0  # elbow × wrist: a singular set, not everything
+    text = capsys.readouterr().out
+    assert "singular cells" in text and "every cell is singular" not in text
+
+
+def test_a_slowed_animation_reports_one_frame_rate(tmp_path, capsys):
+    """A motion slower than the asked frames: the rate it plays at is printed alike on both lines (review8:
+    "play at 7.22 fps" then "8 frames at 7.21955 fps")."""
+    out = tmp_path / "arm.gif"
+    assert main(["animate", "panda", "--to", "reach", "--frames", "8", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    plays = re.search(r"its 8 frames play at (\S+) fps \(real time\)", text).group(1)
+    wrote = re.search(r"\(8 frames at (\S+) fps,", text).group(1)
+    assert plays == wrote and float(wrote) < 20

@@ -171,3 +171,23 @@ def test_robokin_demo_on_a_users_own_file(tmp_path, capsys):
     assert "reached 3 of 3 targets" in printed and printed.count(" yes ") == 3
     with Image.open(out) as im:
         assert im.n_frames == 3
+
+
+def test_robokin_demo_on_a_robot_with_two_end_effectors(tmp_path, capsys):
+    """`robokin demo --robot baxter` drives the first end effector and says so (review8: it stopped with the
+    library's "pass link=" message, an option the command did not have); --link chooses the other hand."""
+    out = tmp_path / "baxter.gif"
+    assert cli_main(["demo", "--robot", "baxter", "--frames", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "the demo drives left_gripper (--link FRAME to choose another)" in printed
+    assert "T_world_left_gripper =" in printed and "reached 3 of 3 targets" in printed
+    argv = ["demo", "--robot", "baxter", "--link", "right_gripper", "--frames", "2", "--out", str(out)]
+    assert cli_main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "T_world_right_gripper =" in printed and "the demo drives" not in printed
+    robot = robokin.load("baxter")
+    q = np.array(robot.configurations["neutral"])
+    xyz = [float(v) for v in printed.split("xyz [m]   =")[1].split("\n")[0].split()]
+    np.testing.assert_allclose(xyz, robot.fk(q, link="right_gripper")[:3, 3], atol=1e-4)
+    assert cli_main(["demo", "--robot", "baxter", "--link", "nose", "--frames", "2", "--out", str(out)]) == 1
+    assert "link must be a frame of robot 'baxter'" in capsys.readouterr().err

@@ -1283,6 +1283,9 @@ def test_angle_units_that_look_wrong():
         r"looks like degrees in a radian file; add units: \{angle: deg\}",
     ):
         loads(degrees_in_rad_file)
+    alpha_in_degrees = "robokin: 1\nname: a\njoints:\n  - {name: j, type: revolute, dh: {a: 0.3, alpha: 90}}\n"
+    with pytest.warns(PlausibilityWarning, match=r"joint 'j' has an alpha of 90 rad \(more than two turns\)"):
+        loads(alpha_in_degrees)  # "an alpha" (review8: "has a alpha")
 
 
 JOINT_BLOCK = """robokin: 1

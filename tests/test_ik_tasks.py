@@ -260,6 +260,30 @@ def test_solve_on_a_frame_of_a_tree(baxter):
     )
 
 
+def test_joints_that_move_no_task_keep_their_start_values_from_every_start(baxter):
+    """The other arm (and a gripper's fingers under its TCP) stay at q0 even when the answer comes from a seeded
+    or random start, not only from q0's own attempt (review8: the right arm moved to a seed table entry's
+    values while the left gripper was solved)."""
+    q0 = np.array(baxter.configurations["neutral"])
+    T = hand_targets(baxter, 21, (12,))
+    for one in T[:4, 0]:  # one target at a time: 8 starts, most answers from the seed table
+        res = ik.solve(baxter, one, q0, link=HANDS[0], seed=0)
+        assert res.success and pose_errors(baxter, res.q, one, link=HANDS[0])[0] <= TOL
+        np.testing.assert_array_equal(res.q[7:], q0[7:])
+    batch = ik.solve(baxter, T[:, 1], q0, link=HANDS[1], options=IKOptions(max_restarts=40), seed=3)
+    assert batch.success.all()
+    np.testing.assert_array_equal(batch.q[:, :7], np.broadcast_to(q0[:7], (12, 7)))
+    one_task = solve_tasks(baxter, [PositionTask(HANDS[0], T[0, 0, :3, 3])], q0=q0, seed=1)
+    assert one_task.success
+    np.testing.assert_array_equal(one_task.q[7:], q0[7:])
+    hand = robokin.load("panda_hand")  # the fingers do not move the TCP
+    q_hand = np.array(hand.configurations["home"])
+    T_hand = hand.fk(random_q(hand, np.random.default_rng(5), (6,)))
+    res = ik.solve(hand, T_hand, q_hand, seed=0)
+    assert res.success.all()
+    np.testing.assert_array_equal(res.q[:, 7], np.full(6, q_hand[7]))
+
+
 def test_solve_on_a_tree_needs_a_link_and_has_no_closed_form(baxter):
     with pytest.raises(OptionError, match=r"robot 'baxter' has 2 end effectors; pass link= one of 'left_gripper'"):
         ik.solve(baxter, np.eye(4))
@@ -317,7 +341,7 @@ def test_cli_ik_on_a_link_of_a_tree(baxter, capsys):
     assert pe <= 1e-5 and re_ <= 1e-5  # the table prints 5 decimals
     # a tree with several end effectors needs --link; an unknown frame is named; --all is the tool's
     assert main(["ik", "baxter", "--xyz", "0.5", "0", "0"]) == 1
-    assert "2 end effectors; pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert "2 end effectors (left_gripper, right_gripper): choose one with --link FRAME" in capsys.readouterr().err
     assert main(["ik", "baxter", "--link", "nose", "--xyz", "0.5", "0", "0"]) == 1
     assert "link must be a frame of robot 'baxter'" in capsys.readouterr().err
     assert main([*argv, "--all"]) == 1

@@ -402,3 +402,25 @@ def test_a_long_chain_compiles_without_a_square_fold_matrix():
     np.testing.assert_array_equal(path.fold, np.eye(3000))
     T = robot.fk(np.zeros(3000))
     np.testing.assert_allclose(T[:3, 3], [30.0, 0.0, 0.0], rtol=1e-12)
+
+
+def test_a_missing_configuration_name_lists_the_names_there_are():
+    """``panda.configurations["ready"]`` (the PUMA's name, not the Panda's) says which names exist (review8:
+    a bare KeyError 'ready'); it stays a dict, survives pickling (Dask) and ``replace``."""
+    import pickle
+
+    panda = robokin.load("panda")
+    with pytest.raises(
+        KeyError, match=r"robot 'panda' has no configuration 'ready' \(its configurations: 'home', 'reach'\)"
+    ):
+        panda.configurations["ready"]
+    assert panda.configurations.get("ready") is None and isinstance(panda.configurations, dict)
+    assert dict(panda.configurations) == panda.configurations
+    again = pickle.loads(pickle.dumps(panda))
+    np.testing.assert_array_equal(again.configurations["home"], panda.configurations["home"])
+    with pytest.raises(KeyError, match="robot 'panda' has no configuration 'Home'"):
+        again.configurations["Home"]
+    with pytest.raises(
+        KeyError, match=r"robot 'planar2r' has no configuration 'x' \(its configurations: 'zero', 'ready'\)"
+    ):
+        robokin.load("planar2r").with_tool(np.eye(4)).configurations["x"]

@@ -244,3 +244,26 @@ def test_every_file_reader_and_writer_refuses_a_path_that_is_not_one(bad, tmp_pa
         robokin.save(ur5, bad)
     with pytest.raises(OptionError, match=r"name_or_path must be .*got Robot"):
         robokin.load(ur5)
+
+
+def test_a_path_starting_with_a_tilde_is_in_the_home_folder(tmp_path, monkeypatch):
+    """``robokin.load("~/arm.yaml")`` reads the file in the home folder, as a shell would (review8: it said
+    "no such file" for a file that exists); writers and the map reader expand it too."""
+    from robokin import workspace
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    assert validation.file_path("~/a/b.yaml") == str(home / "a" / "b.yaml")
+    assert validation.file_path("a/~b.yaml") == "a/~b.yaml"  # only a leading ~ is the home folder
+    robot = robokin.load("planar2r")
+    robokin.save(robot, "~/arm.yaml")
+    assert (home / "arm.yaml").is_file()
+    again = robokin.load("~/arm.yaml")
+    assert again.name == "planar2r" and np.array_equal(again.fk([0.3, 0.4]), robot.fk([0.3, 0.4]))
+    with pytest.raises(robokin.RobotFormatError, match="no such file"):
+        robokin.load("~/missing.yaml")
+    cmap = workspace.capability_map(robot, samples=200, voxel=0.5, directions=4, seed=0)
+    cmap.save("~/map.npz")
+    assert (home / "map.npz").is_file()
+    assert np.array_equal(workspace.load_map("~/map.npz").counts, cmap.counts)

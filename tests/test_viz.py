@@ -514,7 +514,7 @@ def test_animate_command_line_of_a_tree_link(tmp_path, capsys):
     with Image.open(out) as im:
         assert im.n_frames == 4
     assert main(argv) == 1  # which hand? the robot has two end effectors
-    assert "pass link= one of 'left_gripper', 'right_gripper'" in capsys.readouterr().err
+    assert "2 end effectors (left_gripper, right_gripper): choose one with --link FRAME" in capsys.readouterr().err
     # A tree with a default link (the Panda hand's tool) needs no --link; --to watches both hands of Baxter.
     assert main(["animate", "panda_hand", "--line", "0.4", "0.05", "0.5", "--frames", "3", "--out", str(out)]) == 0
     assert "straight line of the tool" in capsys.readouterr().out

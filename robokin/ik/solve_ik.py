@@ -205,6 +205,7 @@ def solve_tasks(
     problem = _problem(robot, facts, frame_tasks, posture, q_start, q0 is not None, options, seed)
     if len(frame_tasks) > 1:  # restarts keep the joints of the tasks already solved
         problem.task_joints = np.stack([_moving(robot, spec.link) for spec in specs]).astype(float)
+    problem.idle = _idle(robot, facts, tuple(spec.link for spec in specs))
     with np.errstate(over="ignore", invalid="ignore"):
         solution = solve_dls(problem)
         q = solution.q
@@ -377,7 +378,9 @@ def pose_problem(
         options.weights_frame == "target",
     )
     posture = _posture(robot, facts, options, q_start)
-    return _problem(robot, facts, [task], posture, q_start, q0 is not None, options, seed), facts, tol_p
+    problem = _problem(robot, facts, [task], posture, q_start, q0 is not None, options, seed)
+    problem.idle = _idle(robot, facts, (link,))
+    return problem, facts, tol_p
 
 
 def _problem(
@@ -437,6 +440,7 @@ class _Facts:
     # (i, lower, upper) of the revolute joints whose range is a turn or more (others: one turn of an angle fits)
     turning: tuple[tuple[int, float, float], ...] = ()
     step_limits: dict = field(default_factory=dict)  # (max_step, dt, velocity_limits) → StepLimit
+    idle: dict = field(default_factory=dict)  # links → (n,) bool joints that move none of them, or None
     providers: dict = field(default_factory=dict)  # frame name → PoseProvider
     conditions: dict = field(default_factory=dict)  # frame name → (task rows (k,), unit-free scale (k, n))
 
@@ -496,6 +500,16 @@ def _provider(robot: Robot, facts: _Facts, link: str) -> PoseProvider:
 def _moving(robot: Robot, link: str) -> np.ndarray:
     """``(n,)`` bool: the coordinates of q that move frame ``link`` (its path's joints, mimic leaders)."""
     return np.any(np.asarray(robot.link_path(link).fold) != 0, axis=0, keepdims=False).reshape(robot.n)
+
+
+def _idle(robot: Robot, facts: _Facts, links: tuple[str | None, ...]) -> np.ndarray | None:
+    """``(n,)`` bool: the coordinates of q that move none of the frames ``links`` (None: the default link), e.g.
+    the other arm of a dual-arm robot or a gripper's fingers under its TCP; None when every one moves a frame.
+    Cached per robot and links."""
+    if links not in facts.idle:
+        moving = np.any([_moving(robot, robot.resolve_link(link)) for link in links], axis=0)
+        facts.idle[links] = None if moving.all() else ~moving
+    return facts.idle[links]
 
 
 def _step_limit(robot: Robot, facts: _Facts, options: IKOptions) -> StepLimit:

@@ -76,6 +76,9 @@ class Problem:
             restart re-samples only the joints of the tasks not yet within tolerance (the others keep the
             failed attempt's values): for tasks on separate branches (two arms) a target is not lost because
             one branch's attempt failed while the other's had converged.
+        idle: ``(n,)`` bool, the joints that move no task (the other arm of a dual-arm robot), or None when
+            every joint moves one. Every start (seeded or random) keeps them at q0: no task can move them, so
+            a start from elsewhere would only return them changed.
     """
 
     tasks: Sequence[FramePoseTask]
@@ -97,6 +100,7 @@ class Problem:
     seed: int | np.random.Generator
     seeds: SeedTable | None = None
     task_joints: np.ndarray | None = None
+    idle: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lower, upper = self.position_limit.lower, self.position_limit.upper
@@ -167,7 +171,13 @@ class Problem:
             lo = lo[t]
         if self._rng is None:
             self._rng = np.random.default_rng(self.seed)
-        return lo + span * self._rng.random((t.shape[0], self.q0.shape[1]))
+        return self.keep_idle(lo + span * self._rng.random((t.shape[0], self.q0.shape[1])), t)
+
+    def keep_idle(self, q: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``q`` ``(len(t), n)`` with the :attr:`idle` joints set to those of q0 of targets ``t`` (in place)."""
+        if self.idle is not None:
+            q[:, self.idle] = self.q0[t][:, self.idle]
+        return q
 
     def next_seeds(self, t: np.ndarray) -> np.ndarray:
         """Seed-table indices ``(len(t),)`` of the next restarts of targets ``t`` (a target may repeat): the
@@ -320,6 +330,8 @@ def solve_dls(pb: Problem) -> Solution:
         q_new = np.empty((M, starts, n))
         q_new[:, 0] = pb.q0
         q_new[:, 1 : k + 1] = pb.seeds.q[near]
+        if pb.idle is not None:
+            q_new[:, 1 : k + 1, pb.idle] = pb.q0[:, None, pb.idle]
         if starts > k + 1:
             q_new[:, k + 1 :] = pb.sample(np.repeat(np.arange(M), starts - k - 1)).reshape(M, -1, n)
         answer.restarts += starts - 1
@@ -568,7 +580,7 @@ def _restart(pb: Problem, s: _Rows, rows: np.ndarray) -> None:
     if table is not None and seeded.any():  # (idx >= 0 only with a table)
         r, i = rows[seeded], idx[seeded]
         s.q = s.q.copy() if s.q is s.q_new else s.q
-        s.q[r] = table.q[i]
+        s.q[r] = pb.keep_idle(table.q[i], t[seeded])
         data = [tuple(a[r] for a in d) for d in s.data]
         e, J, E, err, _ = pb.rows_at(data, table.kin(i))
         s.e[r], s.J[r], s.E[r], s.err[r] = e, J, E, err

@@ -891,10 +891,10 @@ def _from_arrays(path: str, kind: str, data: dict[str, np.ndarray]) -> Any:
         raise MapFileError(f"{path}: {exc}") from None
 
 
-def map_path(path: Any) -> str | os.PathLike:
-    """``path`` if it is a file path (a str or an ``os.PathLike``); OptionError otherwise."""
-    validation.file_path(path)
-    return cast("str | os.PathLike", path)
+def map_path(path: Any) -> str:
+    """``path`` as a str if it is a file path (a str or an ``os.PathLike``; a leading ``~`` expanded);
+    OptionError otherwise."""
+    return validation.file_path(path)
 
 
 def save_path(path: Any) -> str:
