@@ -1205,8 +1205,9 @@ class Robot:
         return replace(self, base=_origin_of(_single_transform(T_world_base, "T_world_base")))
 
     def scaled(self, factor: float) -> Robot:
-        """The same robot with every length multiplied by ``factor`` > 0 (geometry, base, tool, prismatic
-        limits and speeds, prismatic values of the named configurations); angles unchanged.
+        """The same robot with every length multiplied by ``factor`` > 0 (geometry, named frames, base, tool,
+        prismatic limits and speeds, prismatic values of the named configurations and of mimic couplings);
+        angles unchanged. A tree keeps its parents, frame names and mimic joints.
 
         ``fk(scaled(s), q_s)`` has the translation of ``fk(robot, q)`` times ``s`` and the same rotation, where
         ``q_s`` is ``q`` with its prismatic values times ``s``.
@@ -1219,26 +1220,31 @@ class Robot:
             x, y, z = o.xyz
             return Origin((s * x, s * y, s * z), o.rpy)
 
+        # A prismatic value scales with the lengths: the coupling q_f = m q_l + o of a mimic joint becomes
+        # q_f' = (m c_f / c_l) q_l' + c_f o, with c = s for a prismatic joint and 1 for a revolute one.
+        unit = {j.name: s if j.type == "prismatic" else 1.0 for j in self.joints}
         joints = []
-        for j in self.joints:
+        for j in self.joints:  # parents, child names and mimic couplings kept (a tree stays the same tree)
             prismatic = j.type == "prismatic"
-            dh = None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3])
+            mimic = j.mimic
+            if mimic is not None:
+                c_f, c_l = unit[j.name], unit.get(mimic.joint, 1.0)
+                mimic = Mimic(mimic.joint, mimic.multiplier * c_f / c_l, mimic.offset * c_f)
             joints.append(
-                Joint(
-                    j.name,
-                    j.type,
-                    j.form,
-                    dh=dh,
+                replace(
+                    j,
+                    dh=None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3]),
                     origin=None if j.origin is None else origin(j.origin),
-                    axis=j.axis,
                     limits=(s * j.limits[0], s * j.limits[1]) if prismatic else j.limits,
                     velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
+                    mimic=mimic,
                 )
             )
         col = np.where(np.array(self.joint_types) == "prismatic", s, 1.0)
         return replace(
             self,
             joints=tuple(joints),
+            frames=tuple(replace(f, origin=origin(f.origin)) for f in self.frames),
             base=origin(self.base),
             tool=origin(self.tool),
             configurations={k: v * col for k, v in self.configurations.items()},
