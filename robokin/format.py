@@ -1186,6 +1186,9 @@ MAX_PLAUSIBLE_LENGTH = 20.0
 RADIAN_LOOKING_DEG = 2.0 * math.pi + 1e-9
 # In a radian file, a revolute limit or DH angle beyond this [rad] (two turns) looks like degrees.
 DEGREE_LOOKING_RAD = 4.0 * math.pi + 1e-9
+# ... unless it is beyond this [rad] (100 turns written in degrees): such a number stands for "unlimited"
+# (Gazebo-made URDFs write revolute limits of ±1e16), and `units: {angle: deg}` would not fix anything.
+UNLIMITED_LOOKING_RAD = 36_000.0
 
 
 def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -> list[str]:
@@ -1194,7 +1197,7 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
     Checked: a link offset, base/tool offset or prismatic stroke longer than ``MAX_PLAUSIBLE_LENGTH``
     (a file in millimetres without ``units: {length: mm}``); in a file with ``angle: deg``, revolute limits
     that all lie within ±2π degrees (radians written in a degree file); in a radian file, a revolute limit or
-    a DH angle beyond two turns (degrees written in a radian file).
+    a DH angle beyond two turns but within ``UNLIMITED_LOOKING_RAD`` (degrees written in a radian file).
 
     Args:
         robot: The loaded robot (SI units).
@@ -1244,7 +1247,7 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
             if j.dh is not None
             for k in (1, 3)
         ]
-        worst = max(big, default=(0.0, "", ""))
+        worst = max((b for b in big if b[0] <= UNLIMITED_LOOKING_RAD), default=(0.0, "", ""))
         if worst[0] > DEGREE_LOOKING_RAD:
             found.append(
                 f"joint {worst[1]!r} has {'an' if worst[2] == 'alpha' else 'a'} {worst[2]} of {worst[0]:g} rad "

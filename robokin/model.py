@@ -500,15 +500,28 @@ class Chain:
             T_world_base: ``(4, 4)`` the base pose.
             T_last_tool: ``(4, 4)`` the tool in the last joint's frame.
         """
-        C = []
-        acc = T_world_base
-        for pre_j, post_j, is_moving in zip(pre, post, moving):
-            if is_moving:
-                C.append(acc @ pre_j)
-                acc = post_j
-            else:
-                acc = acc @ pre_j
-        C.append(acc @ T_last_tool)
+        # Batched over the joints (a deep path of a big tree compiles in O(depth) vectorized steps, not
+        # O(depth) Python iterations); every product is the per-joint one of Chain's definition, left to
+        # right, and a stacked matmul gives the bits of the 2-D one.
+        pre, post = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
+        moving = np.asarray(moving, dtype=bool)
+        rows = np.flatnonzero(moving)  # the moving joints' places on the chain
+        n = len(rows)
+        # acc before each moving joint k (and after the last, for the tool): the base or the post of the
+        # moving joint before it, times the pre of each fixed joint in between, in order.
+        acc = np.empty((n + 1, 4, 4))
+        acc[0] = T_world_base
+        acc[1:] = post[rows]
+        segment = np.cumsum(moving)  # the acc slot a fixed joint multiplies into
+        fixed = np.flatnonzero(~moving)
+        if len(fixed):
+            rank = fixed - np.concatenate(([-1], rows))[segment[fixed]] - 1  # place within its run of fixed joints
+            for r in range(int(rank.max()) + 1):
+                at = fixed[rank == r]
+                acc[segment[at]] = acc[segment[at]] @ pre[at]
+        C = np.empty((n + 1, 4, 4))
+        C[:n] = acc[:n] @ pre[rows]
+        C[n] = acc[n] @ T_last_tool
         variable = np.where(moving, np.cumsum(moving) - 1, -1)
         # Rz(q) = cos q · diag(1, 1, 0, 0) + sin q · (e_y e_xᵀ − e_x e_yᵀ) + diag(0, 0, 1, 1);
         # Tz(q) = I + q · e_z e_wᵀ (the translation entry (2, 3)).
@@ -518,17 +531,19 @@ class Chain:
         P_one = np.diag([0.0, 0.0, 1.0, 1.0])
         E_z = np.zeros((4, 4))
         E_z[2, 3] = 1.0
-        K_cos, K_sin, K_one = [], [], []
-        for i, (is_rev, C_next) in enumerate(zip(revolute, C[1:])):
-            front = C[0] if i == 0 else np.eye(4)
-            if is_rev:
-                K_cos.append(front @ P_cos @ C_next)
-                K_sin.append(front @ P_sin @ C_next)
-                K_one.append(front @ P_one @ C_next)
-            else:
-                K_cos.append(np.zeros((4, 4)))
-                K_sin.append(front @ E_z @ C_next)
-                K_one.append(front @ C_next)
+        # K = front @ P @ C[i + 1], front = C[0] for the first joint and I after it (I @ P is P exactly).
+        C_next = C[1:]
+        is_rev = np.asarray(revolute, dtype=bool)[:, None, None]
+
+        def times(P: np.ndarray) -> np.ndarray:
+            out = P @ C_next
+            if n:
+                out[0] = (C[0] @ P) @ C_next[0]
+            return out
+
+        K_cos = np.where(is_rev, times(P_cos), 0.0)
+        K_sin = np.where(is_rev, times(P_sin), times(E_z))
+        K_one = np.where(is_rev, times(P_one), times(np.eye(4)))
         return cls(
             C=_frozen(C),
             revolute=_frozen_bool(revolute),
@@ -627,6 +642,11 @@ class Tree:
     def index(self) -> dict[str, int]:
         """Frame name → frame number."""
         return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def named_frame(self) -> np.ndarray:
+        """``(F,)`` bool, True for a frame made by a named :class:`Frame` (not a joint, not the root)."""
+        return np.array([isinstance(e, Frame) for e in self.elements], dtype=bool)
 
     @cached_property
     def leaves(self) -> tuple[str, ...]:
@@ -736,7 +756,10 @@ def _compile_tree(robot: Robot, frames_of_joints: JointFrames) -> Tree:
     seen: dict[str, int] = {}
     for i, frame_name in enumerate(names):
         if frame_name in seen:
-            raise _tree_error(name, f"frame name {frame_name!r} is used twice (frame names must be unique)")
+            clash = ""
+            if seen[frame_name] == 0 and isinstance(elements[i], Joint):
+                clash = f": joint {elements[i].name!r} is named as the root frame (the base); rename the joint"
+            raise _tree_error(name, f"frame name {frame_name!r} is used twice (frame names must be unique){clash}")
         seen[frame_name] = i
     F = len(names)
     parent = np.full(F, -1, dtype=int)
@@ -818,15 +841,17 @@ def _compile_tree(robot: Robot, frames_of_joints: JointFrames) -> Tree:
 def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
     """The :class:`LinkPath` of frame ``link`` (a name of ``tree``)."""
     i = tree.index[link]
-    path = []
+    parent = tree.parent.tolist()
+    steps = []
     while i > 0:
-        path.append(i)
-        i = tree.parent[i]
-    path.reverse()
+        steps.append(i)
+        i = parent[i]
+    path = np.array(steps[::-1], dtype=int)
     tool = Origin()
-    if path and isinstance(tree.elements[path[-1]], Frame):
-        tool = tree.elements[path.pop()].origin
-    moving = [f for f in path if tree.variable[f] >= 0]
+    if len(path) and isinstance(tree.elements[path[-1]], Frame):
+        tool = tree.elements[path[-1]].origin
+        path = path[:-1]
+    moving = path[tree.variable[path] >= 0]
     index = tree.variable[moving]
     multiplier, offset = tree.multiplier[moving], tree.offset[moving]
     identity = (
@@ -835,10 +860,10 @@ def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
         and bool(np.all(multiplier == 1.0))
         and bool(np.all(offset == 0.0))
     )
-    if moving:
+    if len(moving):
         # The tree's pre/post of each frame on the path are the chain's (a named frame on the way is a fixed
         # joint of its origin: pre = T_before @ T_after = origin @ I, as Chain.compile would have it).
-        frame_on_path = np.array([isinstance(tree.elements[f], Frame) for f in path], dtype=bool)
+        frame_on_path = tree.named_frame[path]
         pre = np.array(tree.pre[path])
         pre[frame_on_path] = pre[frame_on_path] @ np.eye(4)
         chain = Chain.from_frames(
@@ -988,7 +1013,10 @@ class Robot:
 
     @cached_property
     def default_link(self) -> str | None:
-        """The frame ``link=None`` means: the frame named ``"tool"``, else the only leaf, else None."""
+        """The frame ``link=None`` means: a serial chain's tool frame (``"tool"``, or ``"tool_frame"`` when a
+        joint is named ``"tool"``), else the frame named ``"tool"``, else the only leaf, else None."""
+        if self.serial:
+            return self.tree.names[-1]  # the tool frame comes last (not a joint's frame named "tool")
         if "tool" in self.tree.index:
             return "tool"
         leaves = self.tree.leaves
@@ -1192,8 +1220,9 @@ class Robot:
         return replace(self, base=_origin_of(_single_transform(T_world_base, "T_world_base")))
 
     def scaled(self, factor: float) -> Robot:
-        """The same robot with every length multiplied by ``factor`` > 0 (geometry, base, tool, prismatic
-        limits and speeds, prismatic values of the named configurations); angles unchanged.
+        """The same robot with every length multiplied by ``factor`` > 0 (geometry, named frames, base, tool,
+        prismatic limits and speeds, prismatic values of the named configurations and of mimic couplings);
+        angles unchanged. A tree keeps its parents, frame names and mimic joints.
 
         ``fk(scaled(s), q_s)`` has the translation of ``fk(robot, q)`` times ``s`` and the same rotation, where
         ``q_s`` is ``q`` with its prismatic values times ``s``.
@@ -1206,26 +1235,31 @@ class Robot:
             x, y, z = o.xyz
             return Origin((s * x, s * y, s * z), o.rpy)
 
+        # A prismatic value scales with the lengths: the coupling q_f = m q_l + o of a mimic joint becomes
+        # q_f' = (m c_f / c_l) q_l' + c_f o, with c = s for a prismatic joint and 1 for a revolute one.
+        unit = {j.name: s if j.type == "prismatic" else 1.0 for j in self.joints}
         joints = []
-        for j in self.joints:
+        for j in self.joints:  # parents, child names and mimic couplings kept (a tree stays the same tree)
             prismatic = j.type == "prismatic"
-            dh = None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3])
+            mimic = j.mimic
+            if mimic is not None:
+                c_f, c_l = unit[j.name], unit.get(mimic.joint, 1.0)
+                mimic = Mimic(mimic.joint, mimic.multiplier * c_f / c_l, mimic.offset * c_f)
             joints.append(
-                Joint(
-                    j.name,
-                    j.type,
-                    j.form,
-                    dh=dh,
+                replace(
+                    j,
+                    dh=None if j.dh is None else (s * j.dh[0], j.dh[1], s * j.dh[2], j.dh[3]),
                     origin=None if j.origin is None else origin(j.origin),
-                    axis=j.axis,
                     limits=(s * j.limits[0], s * j.limits[1]) if prismatic else j.limits,
                     velocity=s * j.velocity if prismatic and j.velocity is not None else j.velocity,
+                    mimic=mimic,
                 )
             )
         col = np.where(np.array(self.joint_types) == "prismatic", s, 1.0)
         return replace(
             self,
             joints=tuple(joints),
+            frames=tuple(replace(f, origin=origin(f.origin)) for f in self.frames),
             base=origin(self.base),
             tool=origin(self.tool),
             configurations={k: v * col for k, v in self.configurations.items()},

@@ -1288,6 +1288,28 @@ def test_angle_units_that_look_wrong():
         loads(alpha_in_degrees)  # "an alpha" (review8: "has a alpha")
 
 
+def test_a_huge_revolute_limit_is_a_stand_in_for_unlimited_not_degrees(tmp_path):
+    # example-robot-data's iris.urdf (made by Gazebo) writes its rotor joints as revolute with limits ±1e16;
+    # saving it writes them, and reading the file back must not advise `units: {angle: deg}`.
+    urdf = """<robot name="iris"><link name="base"/><link name="rotor"/>
+  <joint name="rotor_0_joint" type="revolute"><parent link="base"/><child link="rotor"/><axis xyz="0 0 1"/>
+    <limit effort="0.0" lower="-1e+16" upper="1e+16" velocity="0.0"/></joint></robot>"""
+    import warnings
+
+    from robokin.errors import PlausibilityWarning
+    from robokin.urdf import loads_urdf
+
+    path = tmp_path / "iris.yaml"
+    save(loads_urdf(urdf), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = load_yaml(path)
+    np.testing.assert_array_equal(again.limits, [[-1e16, 1e16]])
+
+    with pytest.warns(PlausibilityWarning, match=r"joint 'rotor_0_joint' has a limit of 360 rad \(more than two turns"):
+        loads(path.read_text().replace("1.0e+16", "360.0"))
+
+
 JOINT_BLOCK = """robokin: 1
 name: t
 joints:

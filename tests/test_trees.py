@@ -811,3 +811,30 @@ def test_chain_only_algorithms_refuse_a_tree_by_name():
         OptionError, match=r"robot 'baxter' is a tree \(end effectors 'left_gripper', 'right_gripper'\)"
     ):
         _ = robot.serial_chain
+
+
+def test_a_scaled_tree_keeps_its_tree_frames_and_mimic_couplings():
+    # Robot.scaled rebuilt every joint without its parent, child name and mimic coupling: Baxter's scaled
+    # arms were one serial chain (poses off by 3 m) and a mimic follower became a coordinate of q.
+    urdf = """<robot name="grip"><link name="palm"/><link name="finger"/><link name="slide"/><link name="cam"/>
+  <joint name="lead" type="revolute"><parent link="palm"/><child link="finger"/><origin xyz="0 0.1 0"/>
+    <axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>
+  <joint name="pad" type="prismatic"><parent link="palm"/><child link="slide"/><origin xyz="0.2 0 0"/>
+    <axis xyz="1 0 0"/><limit lower="-0.5" upper="0.5"/><mimic joint="lead" multiplier="0.01" offset="-0.02"/></joint>
+  <joint name="lens" type="prismatic"><parent link="finger"/><child link="cam"/><origin xyz="0 0 0.3" rpy="0.5 0 0"/>
+    <axis xyz="0 1 0"/><limit lower="-0.5" upper="0.5"/></joint></robot>"""
+    grip = robokin.loads_urdf(urdf)
+    for robot in (robokin.load("baxter"), grip):
+        rng = np.random.default_rng(2)
+        lo, hi = robot.sampling_bounds.T
+        q = lo + (hi - lo) * rng.random((20, robot.n))
+        for s in (2.0, 1e-3):
+            big = robot.scaled(s)
+            assert big.n == robot.n and big.frame_names == robot.frame_names and big.root == robot.root
+            q_s = q * np.where(np.array(robot.joint_types) == "prismatic", s, 1.0)
+            T, T_s = robot.fk_all(q), big.fk_all(q_s)
+            np.testing.assert_allclose(T_s[..., :3, 3], s * T[..., :3, 3], rtol=0, atol=s * 1e-15)
+            np.testing.assert_allclose(T_s[..., :3, :3], T[..., :3, :3], rtol=0, atol=1e-15)
+    # the prismatic follower of a revolute leader: q_pad = 0.01 q_lead - 0.02 [m] becomes 0.02 q_lead - 0.04
+    pad = next(j for j in grip.scaled(2.0).joints if j.name == "pad")
+    assert (pad.mimic.joint, pad.mimic.multiplier, pad.mimic.offset) == ("lead", 0.02, -0.04)
