@@ -1141,13 +1141,18 @@ def _positive(text: str) -> float:
 
 
 def _frame_count(text: str) -> int:
-    """argparse type of ``--frames``: an integer >= 2 (a motion has a first and a last frame)."""
+    """argparse type of ``--frames``: an integer from 2 (a motion has a first and a last frame) to
+    :data:`robokin.viz.MAX_FRAMES`."""
+    from .viz import MAX_FRAMES  # (viz imports matplotlib only when it draws)
+
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (the first and the last frame), got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer from 2 to {MAX_FRAMES}, got {text!r}") from None
+    if not 2 <= value <= MAX_FRAMES:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 2 (the first and the last frame) to {MAX_FRAMES}, got {text!r}"
+        )
     return value
 
 

@@ -1224,7 +1224,7 @@ def _default_q(robot: Robot, tol: float, task: _Task) -> np.ndarray:
 
 def singularity_map(
     robot: Robot,
-    joints: tuple[int, int] = (1, 2),
+    joints: tuple[int, int] | None = None,
     q: npt.ArrayLike | None = None,
     resolution: int | tuple[int, int] = 121,
     *,
@@ -1238,7 +1238,8 @@ def singularity_map(
 
     Args:
         robot: The robot.
-        joints: ``(i, j)``: indices (0-based, into q) of the joints on the x and y axes.
+        joints: ``(i, j)``: indices (0-based, into q) of the joints on the x and y axes; default ``(1, 2)``
+            (shoulder and elbow of a 6-joint arm), ``(0, 1)`` on a robot of two joints.
         q: ``(n,)`` values of the other joints [rad, m]; default: the first named configuration of the robot
             that is not singular (else a seeded random one).
         resolution: Grid points per axis, or ``(nx, ny)``; each in 2..1000.
@@ -1260,6 +1261,13 @@ def singularity_map(
     """
     tol = _check_tol(tol)
     validation.choice(measure, "measure", MEASURES)
+    if joints is None:
+        if robot.n < 2:
+            raise OptionError(
+                f"a singularity map sweeps two joints; robot {robot.name!r} has {robot.n} (use analyze or "
+                "find_singular)"
+            )
+        joints = (1, 2) if robot.n > 2 else (0, 1)
     i, j = validation.index_list(joints, f"joints of {robot.name!r}", robot.n, count=2)
     try:
         res: tuple[Any, ...] = (resolution, resolution) if np.ndim(resolution) == 0 else tuple(resolution)  # type: ignore[arg-type]

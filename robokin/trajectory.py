@@ -39,6 +39,7 @@ import numpy.typing as npt
 from . import spatial, validation
 from .errors import LimitError, OptionError, ShapeError
 from .kinematics import fk, jacobian
+from .measures import unit_scales
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ik import IKOptions
@@ -769,9 +770,11 @@ class RateOptions:
     Attributes:
         gain: Feedback gain K [1/s] on the pose error in ``v = v_path + K e``; ``K · dt`` must be at most 1
             (at 1 the error is corrected in one step).
-        damping: Largest damping factor λ_max [units of J] used at an exact singularity.
-        singular_band: ε [units of J]: damping starts when the smallest singular value σ_min of the task
-            Jacobian falls below ε, growing as ``λ² = (1 − (σ_min/ε)²) λ_max²`` (Nakamura & Hanafusa,
+        damping: Largest damping factor λ_max used at an exact singularity, unit-free: of the task Jacobian
+            ``[v/L; ω] J diag(1 | L)`` (:func:`robokin.measures.unit_scales`, L the robot's characteristic
+            length), so that the same settings serve an arm at any scale.
+        singular_band: ε (unit-free, as ``damping``): damping starts when the smallest singular value σ_min of
+            that Jacobian falls below ε, growing as ``λ² = (1 − (σ_min/ε)²) λ_max²`` (Nakamura & Hanafusa,
             J. Dyn. Sys. Meas. Control 108(3), 1986; Chiaverini, IEEE T-RA 13(3), 1997). Above ε the step
             is the undamped ``J⁺ v``.
         rows: Task rows of ``[v; ω]`` to track: ``"all"``, ``"translation"``, ``"rotation"`` or indices
@@ -795,7 +798,8 @@ class RateResult:
         T: ``(..., N, 4, 4)`` reached ``T_world_tool``.
         position_error: ``(..., N)`` ``‖p_path − p‖`` [m].
         rotation_error: ``(..., N)`` ``‖log(R_path Rᵀ)‖`` [rad].
-        damping: ``(..., N)`` damping factor λ used at each sample (0 far from singularities).
+        damping: ``(..., N)`` damping factor λ used at each sample (unit-free, see :class:`RateOptions`; 0 far
+            from singularities).
     """
 
     t: np.ndarray
@@ -881,13 +885,16 @@ def resolved_rate(
     T_des = np.broadcast_to(path.T, batch + (N, 4, 4)).reshape(-1, N, 4, 4)
     v_des = np.broadcast_to(path.twist, batch + (N, 6)).reshape(-1, N, 6)
     q = np.broadcast_to(q, batch + (robot.n,)).reshape(-1, robot.n).copy()
+    # The unit-free system (R J C)(C⁻¹ q̇) = R v: R = [1/L]*3 + [1]*3 on the rows, C = 1 | L on the columns.
+    row_scale, col_scale = unit_scales(robot)
+    row_scale = row_scale[rows]
     qs, qds, Ts, lams = [], [], [], []
     for k in range(N):
         T = fk(robot, q)  # (B, 4, 4)
         e = spatial.pose_error(T_des[:, k], T)  # (B, 6)
         qs.append(q.copy())
         Ts.append(T)
-        J = jacobian(robot, q)[:, rows, :]  # (B, m, n)
+        J = jacobian(robot, q)[:, rows, :] * row_scale[:, None] * col_scale  # (B, m, n), unit-free
         sigma_min = np.linalg.svd(J, compute_uv=False)[:, -1]
         lam = opts.damping * np.sqrt(np.clip(1.0 - (sigma_min / opts.singular_band) ** 2, 0.0, None))
         lams.append(lam)
@@ -895,7 +902,7 @@ def resolved_rate(
             qds.append(np.zeros_like(q))
             break
         v = v_des[:, k, rows] + opts.gain * e[:, rows]
-        qd = damped_rate(J, v, lam)
+        qd = damped_rate(J, v * row_scale, lam) * col_scale
         qds.append(qd)
         q = q + qd * dt[k]
     Q, Qd, TT = np.stack(qs, axis=1), np.stack(qds, axis=1), np.stack(Ts, axis=1)

@@ -60,6 +60,7 @@ __all__ = [
     "ArmAnimation",  # noqa: F822 - made on first use by the module __getattr__ (matplotlib imported lazily)
     "SAVE_FORMATS",
     "NEAR_SINGULAR",
+    "MAX_FRAMES",
 ]
 
 SAVE_FORMATS: tuple[str, ...] = (".gif", ".mp4")
@@ -108,6 +109,10 @@ TICK_BINS = 4
 
 # Reach used for an unlimited prismatic joint when sizing the axes [m].
 UNLIMITED_STROKE = 1.0
+
+# The most frames an animation takes: 55 min at 30 fps. Its geometry is computed for every frame at once
+# (about 10 kB a frame for Baxter's two arms: 1 GB at this count); 10⁶ frames died in NumPy's MemoryError.
+MAX_FRAMES = 100_000
 
 
 # ----------------------------------------------------------------------------------------- geometry
@@ -622,8 +627,8 @@ def animate(
         ``q_path``, ``inverse_condition`` and ``near_singular`` attributes; save it with :func:`save`.
 
     Raises:
-        ShapeError: ``q_path`` is not ``(frames, n)`` with at least one frame, ``targets`` not ``(k, 3)`` or
-            ``line`` not ``(2, 3)``.
+        ShapeError: ``q_path`` is not ``(frames, n)`` with 1 to :data:`MAX_FRAMES` frames, ``targets`` not
+            ``(k, 3)`` or ``line`` not ``(2, 3)``.
         OptionError: ``fps`` not positive, ``near_singular`` not in [0, 1], ``trail``, ``ellipsoid``,
             ``floor`` or ``legend`` not a bool, ``limits`` unknown, a bad ``view``, ``ax`` not a 3D axes, or an
             unknown ``link``.
@@ -636,8 +641,11 @@ def animate(
         raise OptionError(f"near_singular must be a number in [0, 1] (a ratio σ_min/σ_max), got {near_singular!r}")
     links = watched_links(robot, link)
     q_path = validation.joint_vector(robot, q_path, "q_path")
-    if q_path.ndim != 2 or q_path.shape[0] < 1:
-        raise ShapeError(f"q_path must have shape (frames, {robot.n}) with frames >= 1, got {q_path.shape}")
+    if q_path.ndim != 2 or not 1 <= q_path.shape[0] <= MAX_FRAMES:
+        raise ShapeError(
+            f"q_path must have shape (frames, {robot.n}) with 1 <= frames <= MAX_FRAMES = {MAX_FRAMES}, got "
+            f"{q_path.shape}"
+        )
     fps = validation.positive(fps, "fps", "a positive number of frames per second")
     if targets is not None:
         targets = np.asarray(targets, dtype=float)

@@ -403,8 +403,11 @@ def test_non_finite_values_and_overflowing_poses_are_refused(command, tmp_path, 
         (["animate", "ur5", "--to", "home", "--fps", "0"], r"argument --fps: expected a finite number > 0, got '0'"),
         (["animate", "ur5", "--to", "home", "--fps", "-5"], r"argument --fps: expected a finite number > 0, got '-5'"),
         (["animate", "ur5", "--to", "home", "--fps", "nan"], r"argument --fps: expected a finite number > 0"),
-        (["animate", "ur5", "--to", "home", "--frames", "0"], r"argument --frames: expected an integer >= 2"),
-        (["demo", "--frames", "-1"], r"argument --frames: expected an integer >= 2 .*got '-1'"),
+        (["animate", "ur5", "--to", "home", "--frames", "0"], r"argument --frames: expected an integer from 2"),
+        (["demo", "--frames", "-1"], r"argument --frames: expected an integer from 2 .*got '-1'"),
+        # 10⁷ frames: NumPy's MemoryError traceback; a --line of 10⁶: IK at every frame, silent for minutes.
+        (["animate", "ur5", "--to", "home", "--frames", "10000000"], r"--frames: .* to 100000, got '10000000'"),
+        (["animate", "ur5", "--line", "0.4", "0", "0.4", "--frames", "1000000"], r"to 100000, got '1000000'"),
         (["demo", "--fps", "0"], r"argument --fps: expected a finite number > 0, got '0'"),
     ],
 )

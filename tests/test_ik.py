@@ -372,6 +372,49 @@ def test_bad_q0(panda):
         panda.ik(np.broadcast_to(np.eye(4), (3, 4, 4)), np.zeros((2, 7)))
 
 
+@pytest.mark.parametrize("method", ["auto", "dls"])
+def test_a_q0_beyond_the_limits_by_whole_turns_is_the_same_start(ur5, method):
+    """q0 outside a revolute joint's limits by whole turns (angles from an encoder read in [0, 4π), say) is the
+    configuration the user means: the answer is the solution at q0, moved by whole turns into the limits. It was
+    clipped onto the limit, and the damped least squares went from there to another branch (|Δq| up to 2.9 rad)."""
+    q = np.array([0.3, -1.0, 1.2, 0.4, 0.9, -0.5])
+    two_pi = 2.0 * np.pi
+    # Joint 1 (±2π) past its upper limit by 0.3 rad, joints 4 and 6 a turn away but within; then all +2 turns.
+    for turns, expected in [
+        ([1, 0, 0, -1, 0, 1], q + two_pi * np.array([0, 0, 0, -1, 0, 1])),
+        ([2, 2, 2, 2, 2, 2], q + two_pi * np.array([0, 1, 0, 0, 0, 1])),
+    ]:
+        q0 = q + two_pi * np.array(turns)
+        assert not ur5.within_limits(q0)
+        res = ik.solve(ur5, ur5.fk(q), q0, method=method)
+        assert res.success
+        np.testing.assert_allclose(res.q, expected, atol=1e-9)
+        assert within_limits(ur5, res.q)
+
+
+def test_a_target_far_along_a_prismatic_joint_without_limits_is_reached():
+    """A rail without limits (YAML allows it) carrying a 2R arm, and a bare x-y gantry: the pose is affine in
+    a prismatic value, so no step bound applies along it. With the bound max_step × L (L = 0.7 m, 1 m), targets
+    further than ~17 L from q0 failed (success False after 100 restarts, 56 m short of the gantry's target)."""
+    rail = robokin.loads(
+        "robokin: 1\nname: rail2r\njoints:\n"
+        "  - {name: rail, type: prismatic, origin: {xyz: [0, 0, 0]}, axis: [1, 0, 0]}\n"
+        "  - {name: a, type: revolute, dh: {a: 0.4, alpha: 0, d: 0}, limits: [-3, 3]}\n"
+        "  - {name: b, type: revolute, dh: {a: 0.3, alpha: 0, d: 0}, limits: [-3, 3]}\n"
+    )
+    gantry = robokin.loads(
+        "robokin: 1\nname: xy\njoints:\n"
+        "  - {name: x, type: prismatic, origin: {xyz: [0, 0, 0]}, axis: [1, 0, 0]}\n"
+        "  - {name: y, type: prismatic, origin: {xyz: [0, 0, 0]}, axis: [0, 1, 0]}\n"
+    )
+    for robot, q in [(rail, np.array([[50.0, 0.4, -0.9], [-300.0, 1.0, 0.5]])), (gantry, np.array([[30.0, -70.0]]))]:
+        T = robot.fk(q)
+        res = ik.solve(robot, T)
+        assert res.success.all(), res.position_error
+        pe, _ = errors(robot, res.q, T)
+        assert np.all(pe <= TOL_P)
+
+
 def test_bad_options(panda):
     with pytest.raises(OptionError, match="options must be an IKOptions"):
         panda.ik(np.eye(4), options={"max_iterations": 3})

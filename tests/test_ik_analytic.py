@@ -932,3 +932,27 @@ def test_exact_family_answers_end_at_the_last_digits():
     assert np.abs(Tv[..., :3, 3] - Tt[..., :3, 3]).max() <= 1e-12
     assert np.abs(Tv[..., :3, :3] - Tt[..., :3, :3]).max() <= 1e-12
     assert S.position_error[S.valid].max() <= 1e-12 and S.rotation_error[S.valid].max() <= 1e-12
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "iiwa14"])
+@pytest.mark.parametrize("factor", [1e-3, 1e-6, 1e6])
+def test_the_family_and_the_solutions_do_not_depend_on_the_arm_s_scale(name, factor):
+    """An arm scaled by any factor has the same axes, so the same family and the same solution angles; the
+    rank test used the Jacobian in mixed units (m/s against rad/s), which a 1 mm Panda (and every arm at
+    1e-6 or 1e6) failed: no family, said to reach only a lower-dimensional set of poses."""
+    base = robokin.load(name)
+    small = base.scaled(factor)
+    expected = EXPECTED[name]
+    family = ik.analytic_family(small)
+    assert (family.name, family.reversed, family.parameter_joint) == expected, family.reason
+    q = _random_q(base, 20, 7)
+    j = family.parameter_joint
+    kw = {} if j is None else {"q_param": q[:, j]}
+    got, ref = ik.solve_all(small, small.fk(q), **kw), ik.solve_all(base, base.fk(q), **kw)
+    np.testing.assert_array_equal(got.valid.sum(-1), ref.valid.sum(-1))
+    assert ((_same_mod_turn(got.q, q[:, None, :]) < 1e-7) & got.valid).any(-1).all()  # every source found
+    # The same angles: each valid metre answer is among the scaled arm's valid answers.
+    for t in range(q.shape[0]):
+        a, b = got.q[t][got.valid[t]], ref.q[t][ref.valid[t]]
+        gap = _same_mod_turn(a[:, None, :], b[None, :, :])
+        assert gap.min(axis=0).max() < 1e-7

@@ -381,6 +381,20 @@ def test_singularity_map_planar2r_and_its_picture():
     plt.close(fig)
 
 
+def test_the_default_map_joints_exist_on_every_robot_of_two_joints_or_more():
+    """The default (1, 2) asked a 2-joint arm for a joint it does not have ("got [1, 2]", joints the user never
+    gave); a 2-joint arm maps its only pair, and a 1-joint arm is told a map needs two joints."""
+    robot = rk.load("planar2r")
+    smap = S.singularity_map(robot, resolution=(5, 7))
+    assert smap.joints == (0, 1) and smap.values.shape == (7, 5)
+    L = S.characteristic_length(robot)
+    np.testing.assert_allclose(smap.det, np.sin(smap.y)[:, None] / L**2 * np.ones(5), atol=1e-14)
+    assert S.singularity_map(rk.load("puma560"), resolution=3).joints == (1, 2)
+    one = Robot("one", (Joint("a", "revolute", "dh", dh=(1.0, 0.0, 0.0, 0.0)),))
+    with pytest.raises(OptionError, match=r"a singularity map sweeps two joints; robot 'one' has 1"):
+        S.singularity_map(one, resolution=3)
+
+
 def test_singularity_map_errors():
     robot = rk.load("panda")
     with pytest.raises(

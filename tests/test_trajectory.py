@@ -388,3 +388,24 @@ def test_blended_through_does_not_stop_and_keeps_the_speed_limits():
     np.testing.assert_allclose(np.gradient(path.q, path.t, axis=0)[2:-2], path.qd[2:-2], atol=0.05)
     lo, hi = robot.limits.T
     assert np.all((path.q >= lo) & (path.q <= hi))
+
+
+@pytest.mark.parametrize("factor", [1e-3, 1e3])
+def test_resolved_rate_tracks_the_same_line_on_an_arm_at_any_scale(factor):
+    """The damping compared σ_min of J in mixed units with 0.05: on a UR5 of 1 mm (factor 1e-3) every σ of the
+    translation rows is ~1e-3, so the damping was always on and the arm did not move (end error = the whole
+    5 % move). On the unit-free Jacobian, the arm and its scaled copy take the same joint path."""
+    base = robokin.load("ur5")
+    robot = base.scaled(factor)
+    q0 = np.full(6, 0.3)
+    runs = []
+    for r, f in [(base, 1.0), (robot, factor)]:
+        T0 = r.fk(q0)
+        T1 = T0.copy()
+        T1[0, 3] += 0.05 * f
+        res = trajectory.resolved_rate(r, trajectory.cartesian_line(T0, T1), q0)
+        end = np.abs(r.fk(res.q[-1])[:3, 3] - T1[:3, 3]).max()
+        assert end < 0.01 * 0.05 * f  # within 1 % of the move
+        runs.append(res)
+    np.testing.assert_allclose(runs[1].q, runs[0].q, atol=1e-9)
+    np.testing.assert_allclose(runs[1].position_error / factor, runs[0].position_error, atol=1e-12)

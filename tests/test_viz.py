@@ -228,6 +228,10 @@ def test_animate_errors():
         viz.animate(robot, np.zeros((3, 2)), limits="tight")
     with pytest.raises(ShapeError, match=r"targets must have shape \(k, 3\)"):
         viz.animate(robot, np.zeros((3, 2)), targets=[1.0, 2.0])
+    # Beyond MAX_FRAMES: refused before any geometry is computed (10⁶ frames raised NumPy's MemoryError).
+    many = np.broadcast_to(np.zeros(2), (viz.MAX_FRAMES + 1, 2))
+    with pytest.raises(ShapeError, match=r"with 1 <= frames <= MAX_FRAMES = 100000, got \(100001, 2\)"):
+        viz.animate(robot, many)
 
 
 # ----------------------------------------------------------------------------------------- save

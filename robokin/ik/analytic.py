@@ -49,6 +49,7 @@ import numpy.typing as npt
 from .. import validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
+from ..measures import unit_scales
 from ..model import Robot, check_robot
 from . import closed_form, closed_form_single, search
 from .subproblems import (
@@ -473,9 +474,11 @@ _RANK_TOL = 1e-6
 def _full_rank(robot: Robot, held: list[list[int]]) -> list[bool]:
     """For each list of held joints in ``held``: whether the other joints keep a Jacobian of full rank 6 at
     ``_RANK_PROBES`` random configurations (else they reach only a lower-dimensional set of poses, each with
-    a continuum of solutions)."""
+    a continuum of solutions). The Jacobian is the unit-free ``[v/L; ω]`` (:func:`~robokin.measures.unit_scales`),
+    so that the test is the same for the arm at any scale (a 1 mm Panda failed it in m/s against rad/s)."""
     q = np.random.default_rng(0).uniform(-np.pi, np.pi, (_RANK_PROBES, robot.n))
-    J = jacobian(robot, q)
+    row_scale, col_scale = unit_scales(robot)
+    J = jacobian(robot, q) * row_scale[:, None] * col_scale
     out = []
     for cols in held:
         sv = np.linalg.svd(np.delete(J, cols, axis=-1), compute_uv=False)

@@ -80,7 +80,8 @@ class IKOptions:
             λ is at least 1e-10 × the mean diagonal of ``J Jᵀ`` (relative, so any weights solve).
         damping_bias: ``"sugihara"`` only: the constant added to λ (Sugihara's w̄_N, unit-free).
         max_step: Step-length guard: the largest change of one joint per iteration [rad, or units of ``L``
-            for a prismatic joint]; a longer step is scaled down as a whole (its direction is kept).
+            for a prismatic joint]; a longer step is scaled down as a whole (its direction is kept). Not
+            applied to a prismatic joint without limits (the pose is affine in its value).
         weights: Task weights ``(6,)`` for the error rows ``[x, y, z, rx, ry, rz]``; 0 frees a component
             (``POSITION_ONLY`` frees the orientation). Normalised to a largest weight of 1 (so only their
             ratios matter: ``(1e-6,) * 6`` is ``(1,) * 6``). A free component does not count for

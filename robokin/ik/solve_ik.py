@@ -77,7 +77,7 @@ def solve(
             result. Rotation blocks off orthonormal by more than ``validation.SNAP_TOL`` (accepted up to
             ``RIGID_TOL``, e.g. a pose in float32) are solved at their nearest rotation.
         q0: ``(n,)`` or ``(..., n)`` start [rad, m] (broadcast against the targets; moved into the limits
-            if outside). Default: the middle of each joint's range (0 where unlimited). With
+            if outside: a revolute joint by whole turns where they bring it within, else onto the limit). Default: the middle of each joint's range (0 where unlimited). With
             ``options.prefer="q0"`` (default) the solution reached from q0 is returned when that start
             converges, else the one nearest q0 among those found; revolute joints are moved by whole turns to
             the value nearest q0 within their limits.
@@ -514,12 +514,16 @@ def _idle(robot: Robot, facts: _Facts, links: tuple[str | None, ...]) -> np.ndar
 
 def _step_limit(robot: Robot, facts: _Facts, options: IKOptions) -> StepLimit:
     """The step guard ``max_step × (1 rad, or L for a prismatic joint)``, within the velocity limits
-    ``v × dt`` when ``options.dt`` is set; cached per robot and options."""
+    ``v × dt`` when ``options.dt`` is set; cached per robot and options.
+
+    A prismatic joint without limits is not bounded by ``max_step``: the pose is affine in its value, so a
+    long step along it is as exact as a short one, and a bound of ``max_step × L`` per step kept targets
+    further than about ``max_iterations × L`` along a rail (a gantry of L = 1 m, 30 m away) out of reach."""
     key = (options.max_step, options.dt, options.velocity_limits)
     limit = facts.step_limits.get(key)
     if limit is None:
         scale = facts.col_scale if facts.col_scale is not None else np.ones(facts.revolute.shape[0])
-        bound = options.max_step * scale
+        bound = np.where(facts.about_q0, np.inf, options.max_step * scale)
         if options.dt is not None:
             bound = np.minimum(bound, _velocity_limit(robot, options, options.dt).bound)
         limit = facts.step_limits[key] = StepLimit(bound)
@@ -542,7 +546,11 @@ def _velocity_limit(robot: Robot, options: IKOptions, dt: float) -> VelocityLimi
 def _start(
     robot: Robot, facts: _Facts, q0: npt.ArrayLike | None, batch: tuple[int, ...], against: str = "T_target"
 ) -> np.ndarray:
-    """The starts ``(M, n)`` within the limits: q0 broadcast against the targets, or the middle."""
+    """The starts ``(M, n)`` within the limits: q0 broadcast against the targets, or the middle.
+
+    A revolute joint of q0 beyond its limits is first moved by whole turns to the value within them nearest
+    the limit it passes (the same configuration: an angle read as 0.3 + 2π from an encoder is the 0.3 of a
+    ±2π joint, not 2π), and only where no turn brings it within, clipped onto the limit."""
     n = robot.n
     if q0 is None:
         return np.array(np.broadcast_to(facts.middle, batch + (n,)).reshape(-1, n))
@@ -555,7 +563,11 @@ def _start(
                 f"q0 of shape {q0.shape} does not broadcast against {against} of batch shape {batch} "
                 f"(expected (n,) = ({n},){'' if batch == () else f' or {batch + (n,)}'})"
             ) from None
-    return facts.position_limit.project(q0).reshape(-1, n)  # a new array
+    limit = facts.position_limit
+    within = limit.project(q0)  # a new array
+    if (within != q0).any():
+        within = limit.project(nearest_turns(q0, within, facts.revolute, limit.lower, limit.upper))
+    return within.reshape(-1, n)
 
 
 def position_tolerance(robot: Robot, options: IKOptions | None = None) -> float:
