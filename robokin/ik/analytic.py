@@ -34,7 +34,8 @@ counts, and 6-joint geometries outside these families (e.g. IK-Geo's general 2-D
 tolerance (a calibrated arm whose axes almost meet) is solved as the ideal one and every answer polished by
 Gauss–Newton steps on the true arm; a near miss of the size of a file's rounded angles (to ``LEAN_NEAR_GEOMETRY``)
 of one of the industrial families keeps the lean kernels of :mod:`robokin.ik.closed_form`, its answers polished
-there by batched Newton steps, and only its targets with answers the general path would treat otherwise go to it. A 6-joint chain whose Jacobian has rank below 6 at random
+there by batched Newton steps, and only its targets with answers the general path would treat otherwise go to it.
+A 6-joint chain whose Jacobian has rank below 6 at random
 configurations (two spherical groups of three axes, e.g. a URDF spine and neck) has no family: each pose it
 reaches has a continuum of solutions.
 """
@@ -134,10 +135,10 @@ CONVERGED_STEP = 1e-15
 NOISE_STEP = 1e-9
 # A near miss of a lean family (robokin.ik.closed_form) whose axes meet its conditions to LEAN_NEAR_GEOMETRY
 # (·L, and sine of the angle) is solved by the lean kernel too: a file's rounded angles (π/2 written 1.5708 is
-# 3.7e-6 rad off, 1.570796 3.3e-7, 1.570796325 1e-10) make near misses of that size. Its exact answers
-# within LEAN_NEAR_START of the target (·L, rad) take Newton
-# steps on the true arm (its fk and Jacobian from the same chain), at most LEAN_NEAR_STEPS, until their errors are
-# at most LEAN_NEAR_DONE (·L, rad): each step squares an error of the geometry's size (1e-5 → 1e-10 → rounding).
+# 3.7e-6 rad off, 1.570796 3.3e-7, 1.570796325 1e-10) make near misses of that size. Its exact answers within
+# LEAN_NEAR_START of the target (·L, rad) take Newton steps on the true arm (its fk and Jacobian from the same
+# chain), at most LEAN_NEAR_STEPS, until their errors are at most LEAN_NEAR_DONE (·L, rad): each step squares an
+# error of the geometry's size (1e-5 → 1e-10 → rounding).
 # A target with anything else (an answer that does not get there, a step above LEAN_NEAR_MAX_STEP, a repeat,
 # a least-squares answer or a far exact one that the general path would polish) is solved by the general
 # near-miss path, so the solution sets are the general path's.
@@ -1720,9 +1721,9 @@ def _lean_near_polish(
     """The end of :func:`_lean_block` for a near miss (:func:`_lean_near`): the kernel's answers ``Q``
     ``(n, 2, 2, 2, M)`` (turned into the limits where they can be), ``exact`` ``(2, 2, 2, M)`` and the errors of
     every slot on the true arm (``pe`` [m], ``dist`` ``‖R(q) − R*‖_F``) against the block's targets ``R``,
-    ``p``; the exact answers near the target (within the limits or not) are polished by :data:`LEAN_NEAR_STEPS` Newton
-    steps at most, verified by the true arm's fk and written into ``dst``; ``redo`` marks the targets whose
-    slots the general near-miss path would treat otherwise (see :data:`LEAN_NEAR_GEOMETRY`)."""
+    ``p``; the exact answers near the target (within the limits or not) are polished by at most
+    :data:`LEAN_NEAR_STEPS` Newton steps, verified by the true arm's fk and written into ``dst``; ``redo`` marks
+    the targets whose slots the general near-miss path would treat otherwise (see :data:`LEAN_NEAR_GEOMETRY`)."""
     n, M = Q.shape[0], R.shape[0]
     lower, upper = robot.limits[:, 0], robot.limits[:, 1]
     revolute = robot_revolute(robot)
