@@ -40,6 +40,28 @@ def test_poses_cs_broadcasts_branch_axes():
     assert np.abs(np.moveaxis(x, 0, -1) - T[..., :3, 0]).max() <= 1e-13
 
 
+@pytest.mark.parametrize("name", ["ur5", "puma560", "kr5_arc", "gen3"])
+def test_pose_jacobian_cs_equals_robot_fk_and_the_analytic_jacobian(name):
+    robot = robokin.load(name)
+    q = np.random.default_rng(5).uniform(-4.0, 4.0, (100, robot.n))
+    program = closed_form.fk_program(robot.serial_chain.C, robot.characteristic_length)
+    (x, y, z, p), J = closed_form.pose_jacobian_cs(program, *_cs(q))
+    T = robot.fk(q)
+    assert np.abs(np.stack([x, y, z], -1) - T[:, :3, :3].transpose(1, 0, 2)).max() <= 1e-13
+    assert np.abs(p - T[:, :3, 3].T).max() <= 1e-13 * robot.characteristic_length
+    assert J.shape == (100, 6, robot.n)
+    # Against robokin's Jacobian and against central differences of fk (an independent oracle).
+    assert np.abs(J - robokin.jacobian(robot, q)).max() <= 1e-13 * robot.characteristic_length
+    h = 1e-6
+    for i in range(robot.n):
+        dq = np.zeros(robot.n)
+        dq[i] = h
+        dT = (robot.fk(q + dq) - robot.fk(q - dq)) / (2 * h)
+        assert np.abs(J[:, :3, i] - dT[:, :3, 3]).max() <= 1e-8
+        w = dT[:, :3, :3] @ np.swapaxes(T[:, :3, :3], -1, -2)  # [ω]× = dR/dq Rᵀ
+        assert np.abs(J[:, 3:, i] - np.stack([w[:, 2, 1], w[:, 0, 2], w[:, 1, 0]], -1)).max() <= 1e-8
+
+
 def _same_sets(a: np.ndarray, b: np.ndarray) -> bool:
     if len(a) != len(b):
         return False

@@ -32,7 +32,10 @@ the true arm and verify it; on random arms every source configuration of random 
 (``benchmarks/ik_search.py``). Arms with a prismatic joint, other joint
 counts, and 6-joint geometries outside these families (e.g. IK-Geo's general 2-D search) have no family here; :func:`robokin.ik.solve` uses damped least squares for them. A geometry that meets a family's conditions only to within the near-miss
 tolerance (a calibrated arm whose axes almost meet) is solved as the ideal one and every answer polished by
-Gauss–Newton steps on the true arm. A 6-joint chain whose Jacobian has rank below 6 at random
+Gauss–Newton steps on the true arm; a near miss of the size of a file's rounded angles (to ``LEAN_NEAR_GEOMETRY``)
+of one of the industrial families keeps the lean kernels of :mod:`robokin.ik.closed_form`, its answers polished
+there by batched Newton steps, and only its targets with answers the general path would treat otherwise go to it.
+A 6-joint chain whose Jacobian has rank below 6 at random
 configurations (two spherical groups of three axes, e.g. a URDF spine and neck) has no family: each pose it
 reaches has a continuum of solutions.
 """
@@ -131,6 +134,20 @@ SEARCH_POLISH_STEPS = 20
 NEAR_POLISH_STEPS = 20
 CONVERGED_STEP = 1e-15
 NOISE_STEP = 1e-9
+# A near miss of a lean family (robokin.ik.closed_form) whose axes meet its conditions to LEAN_NEAR_GEOMETRY
+# (·L, and sine of the angle) is solved by the lean kernel too: a file's rounded angles (π/2 written 1.5708 is
+# 3.7e-6 rad off, 1.570796 3.3e-7, 1.570796325 1e-10) make near misses of that size. Its exact answers within
+# LEAN_NEAR_START of the target (·L, rad) take Newton steps on the true arm (its fk and Jacobian from the same
+# chain), at most LEAN_NEAR_STEPS, until their errors are at most LEAN_NEAR_DONE (·L, rad): each step squares an
+# error of the geometry's size (1e-5 → 1e-10 → rounding).
+# A target with anything else (an answer that does not get there, a step above LEAN_NEAR_MAX_STEP, a repeat,
+# a least-squares answer or a far exact one that the general path would polish) is solved by the general
+# near-miss path, so the solution sets are the general path's.
+LEAN_NEAR_GEOMETRY = 1e-5
+LEAN_NEAR_START = 1e-3
+LEAN_NEAR_STEPS = 3
+LEAN_NEAR_DONE = 1e-14
+LEAN_NEAR_MAX_STEP = 1e-2
 # Two valid solutions of one target closer than this in every joint [rad, m] are one (tangencies give
 # double roots); the later slot is marked invalid.
 DUPLICATE_TOL = 1e-7
@@ -928,13 +945,30 @@ def _polish(
         w = 0.5 * np.stack([dR[:, 2, 1] - dR[:, 1, 2], dR[:, 0, 2] - dR[:, 2, 0], dR[:, 1, 0] - dR[:, 0, 1]], -1)
         e = np.concatenate([p - T[:, :3, 3], w], -1)  # small-angle error; exact at the fixed point
         J = jacobian(robot, q)[:, :, free]
-        try:
-            dq = np.linalg.solve(J, e[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            dq = np.linalg.lstsq(J[0], e[0], rcond=None)[0][None] if J.shape[0] == 1 else np.zeros((q.shape[0], 6))
+        dq = _solve_steps(J, e)
         q = q.copy()
         q[:, free] += np.clip(dq, -0.2, 0.2)
     return q
+
+
+def _solve_steps(J: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Gauss–Newton steps ``Δq`` ``(S, 6)`` with ``J Δq = e`` for square ``J`` ``(S, 6, 6)`` and ``e`` ``(S, 6)``;
+    where ``J`` is singular (a root on a singularity) the least-squares step of least norm (``lstsq``'s, from the
+    SVD with its cut-off ``6 ε σmax``), row by row: one singular row does not stop the others."""
+    try:
+        return np.linalg.solve(J, e[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        pass
+    dq = np.empty(e.shape)
+    regular = np.linalg.det(J) != 0.0
+    if regular.any():
+        dq[regular] = np.linalg.solve(J[regular], e[regular, :, None])[..., 0]
+    singular = ~regular
+    U, sv, Vt = np.linalg.svd(J[singular])
+    cut = sv > 6 * np.finfo(float).eps * sv[:, :1]
+    coef = np.where(cut, (U.transpose(0, 2, 1) @ e[singular, :, None])[..., 0] / np.where(cut, sv, 1.0), 0.0)
+    dq[singular] = (Vt.transpose(0, 2, 1) @ coef[..., None])[..., 0]
+    return dq
 
 
 def _polish_to_convergence(
@@ -1146,12 +1180,47 @@ def solve_validated(
         k = family.solutions * reps
         empty = np.zeros(batch + (k,))
         return IKSolutions(np.zeros(batch + (k, n)), empty.astype(bool), empty, empty, family)
-    if family.name in closed_form.LEAN_FAMILIES and family.exact:
-        q, valid, pe, re = _solve_lean(robot, family, g, L, R, p, params)
+    near = _lean_near(robot, family, g, L)
+    if family.name in closed_form.LEAN_FAMILIES and (family.exact or near):
+        q, valid, pe, re, redo = _solve_lean(robot, family, g, L, R, p, params, near)
+        if redo.any():  # (near misses) targets the lean path leaves to the general one
+            rows = np.flatnonzero(redo)
+            q[rows], valid[rows], pe[rows], re[rows] = _solve_general(
+                robot, family, g, L, R[rows], p[rows], R[rows], p[rows], None, rows.size, 1
+            )
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.name not in SEARCH_FAMILIES or j is None:
         R_solve, p_solve = R, p  # the targets the six solved joints must reach
+    q, kept, pe, re = _solve_general(robot, family, geo, L, R, p, R_solve, p_solve, params, N, reps)
+    return _solutions(q, kept, pe, re, family, batch, wraps, lower, upper, revolute)
+
+
+def _solve_general(
+    robot: Robot,
+    family: AnalyticFamily,
+    geo: _Geometry,
+    L: float,
+    R: np.ndarray,
+    p: np.ndarray,
+    R_solve: np.ndarray,
+    p_solve: np.ndarray,
+    params: np.ndarray | None,
+    N: int,
+    reps: int,
+) -> tuple[np.ndarray, ...]:
+    """The general path of :func:`solve_validated` (every family, exact or near miss): ``N`` targets ``R``,
+    ``p`` (repeated ``reps`` times for a swept parameter ``params``), the six solved joints of ``geo`` reaching
+    ``R_solve``, ``p_solve``.
+
+    Returns:
+        ``q (N, reps k, n)``, ``valid (N, reps k)`` (repeats removed), ``position_error``, ``rotation_error``
+        ``(N, reps k)``.
+    """
+    n = robot.n
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = np.asarray(robot.serial_chain.revolute)
+    j = family.parameter_joint
     if family.reversed:
         geo_s = geo.reversed()
         Rs = np.swapaxes(R_solve, -1, -2)
@@ -1231,7 +1300,7 @@ def solve_validated(
             flat_q[again], pe[again], re[again] = polished[ok], pe_a[ok], re_a[ok]
             q = flat_q.reshape(N, reps * k6, n)
             kept = _dedupe(q, valid.reshape(N, reps * k6), k6)
-    return _solutions(q, kept, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
+    return q, kept, pe.reshape(N, -1), re.reshape(N, -1)
 
 
 def _refine_exact(
@@ -1461,6 +1530,24 @@ def _scalar_arm(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) ->
     return arm
 
 
+_LEAN_NEAR_CACHE: weakref.WeakKeyDictionary[Robot, bool] = weakref.WeakKeyDictionary()
+
+
+def _lean_near(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> bool:
+    """Whether the arm is a 6-joint near miss of a lean family whose axes meet its conditions to
+    :data:`LEAN_NEAR_GEOMETRY` (cached per robot): solved by the lean kernel, its answers polished there."""
+    cached = _LEAN_NEAR_CACHE.get(robot)
+    if cached is None:
+        cached = (
+            family.name in closed_form.LEAN_FAMILIES
+            and not family.exact
+            and family.parameter_joint is None
+            and _family6(g.reversed() if family.reversed else g, L, LEAN_NEAR_GEOMETRY) == family.name
+        )
+        _LEAN_NEAR_CACHE[robot] = cached
+    return cached
+
+
 def _solve_lean(
     robot: Robot,
     family: AnalyticFamily,
@@ -1469,22 +1556,28 @@ def _solve_lean(
     R: np.ndarray,
     p: np.ndarray,
     params: np.ndarray | None,
+    near: bool = False,
 ) -> tuple[np.ndarray, ...]:
     """The lean closed form (:mod:`robokin.ik.closed_form`) of ``M`` targets ``R (M, 3, 3)``, ``p (M, 3)``
-    (each with its parameter value for a 7-joint arm), in blocks of :data:`LEAN_BLOCK` targets.
+    (each with its parameter value for a 7-joint arm), in blocks of :data:`LEAN_BLOCK` targets; with ``near``
+    (a near miss, :func:`_lean_near`) every candidate polished on the true arm (:func:`_lean_near_polish`).
 
     Returns:
         ``q (M, 8, n)``, ``valid (M, 8)`` (repeats removed), ``position_error``, ``rotation_error``
-        ``(M, 8)``; candidates are the exact slots within the limits, verified by the chain's fk.
+        ``(M, 8)``; candidates are the exact slots within the limits, verified by the chain's fk; and
+        ``redo (M,)``: the targets left to the general path (near misses only; their rows are not filled).
     """
     M, n = R.shape[0], robot.n
     out = (np.empty((M, 8, n)), np.empty((M, 8), dtype=bool), np.empty((M, 8)), np.empty((M, 8)))
+    redo = np.zeros(M, dtype=bool)
     for a in range(0, M, LEAN_BLOCK):
         b = min(a + LEAN_BLOCK, M)
         with np.errstate(over="ignore", invalid="ignore"):  # targets beyond float range: no solution, no warning
             part = None if params is None else params[a:b]
-            _lean_block(robot, family, g, L, R[a:b], p[a:b], part, tuple(o[a:b] for o in out))
-    return out
+            _lean_block(
+                robot, family, g, L, R[a:b], p[a:b], part, tuple(o[a:b] for o in out), redo[a:b] if near else None
+            )
+    return out + (redo,)
 
 
 def _put_transposed(dst: np.ndarray, src: np.ndarray) -> None:
@@ -1503,9 +1596,10 @@ def _lean_block(
     p: np.ndarray,
     params: np.ndarray | None,
     dst: tuple[np.ndarray, ...],
+    redo: np.ndarray | None = None,
 ) -> None:
     """One block of :func:`_solve_lean`, written into ``dst`` = ``(q (M, 8, n), valid (M, 8), position_error,
-    rotation_error)``."""
+    rotation_error)``; for a near miss, ``redo`` ``(M,)`` marks the targets left to the general path."""
     M, n = R.shape[0], robot.n
     K, R0, program, lower, upper, turns, held = _lean_constants(robot, family, g, L)
     j = family.parameter_joint
@@ -1579,6 +1673,9 @@ def _lean_block(
     pe, dist = np.sqrt(pe2, out=np.empty((2, 2, 2, M))), np.sqrt(dist2, out=np.empty((2, 2, 2, M)))
     re = dist * (1.0 / np.sqrt(2.0))  # ‖R(q) − R*‖_F = 2√2 sin(θ/2): θ to within θ³/24 (exact in double below 1e-5)
     inside &= np.isfinite(pe) & np.isfinite(dist)  # (overflow: not a candidate)
+    if redo is not None:
+        _lean_near_polish(robot, L, program, Q, exact, pe, dist, R, p, dst, redo)
+        return
     far = inside & (dist > 1e-5)
     if far.any():
         re = np.where(far, 2.0 * np.arcsin(np.minimum(dist * (0.5 / np.sqrt(2.0)), 1.0)), re)
@@ -1609,6 +1706,129 @@ def _lean_block(
     within = ((polished >= lower) & (polished <= upper)).all(-1)
     valid_out[t, s_] = within & (pe_out[t, s_] <= POSITION_TOLERANCE) & (re_out[t, s_] <= ROTATION_TOLERANCE)
     valid_out[...] = _dedupe(q_out, valid_out, 8)
+
+
+def _lean_near_polish(
+    robot: Robot,
+    L: float,
+    program: list,
+    Q: np.ndarray,
+    exact: np.ndarray,
+    pe: np.ndarray,
+    dist: np.ndarray,
+    R: np.ndarray,
+    p: np.ndarray,
+    dst: tuple[np.ndarray, ...],
+    redo: np.ndarray,
+) -> None:
+    """The end of :func:`_lean_block` for a near miss (:func:`_lean_near`): the kernel's answers ``Q``
+    ``(n, 2, 2, 2, M)`` (turned into the limits where they can be), ``exact`` ``(2, 2, 2, M)`` and the errors of
+    every slot on the true arm (``pe`` [m], ``dist`` ``‖R(q) − R*‖_F``) against the block's targets ``R``,
+    ``p``; the exact answers near the target (within the limits or not) are polished by at most
+    :data:`LEAN_NEAR_STEPS` Newton steps, verified by the true arm's fk and written into ``dst``; ``redo`` marks
+    the targets whose slots the general near-miss path would treat otherwise (see :data:`LEAN_NEAR_GEOMETRY`)."""
+    n, M = Q.shape[0], R.shape[0]
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = robot_revolute(robot)
+    Qs = Q.reshape(n, 8, M)
+    ex = exact.reshape(8, M)
+    re = 2.0 * np.arcsin(np.minimum(dist.reshape(8, M) * (0.5 / np.sqrt(2.0)), 1.0))
+    pe = pe.reshape(8, M)
+    finite = np.isfinite(pe) & np.isfinite(re)
+    # Every exact answer near the target is polished, within the limits or not (next to a singularity of the
+    # ideal arm the true arm's root can lie 1e-2 rad from its answer, on the other side of a limit). The general
+    # path polishes every slot within POLISH_RANGE: a target with a least-squares answer there (the ideal arm's
+    # roots complex where the true arm has two, beside a fold; or a subproblem degenerate at a singularity, e.g.
+    # UR's wrist at q5 = 0, whose every answer is least squares) or an exact one farther than LEAN_NEAR_START
+    # is left to it.
+    cand = ex & finite & (pe < LEAN_NEAR_START * L) & (re < LEAN_NEAR_START)
+    redo |= (finite & (pe < POLISH_RANGE * L) & (re < POLISH_RANGE) & ~cand).any(0)
+    q_out, valid_out, pe_out, re_out = dst
+    valid_out[...] = False
+    pe_out[...], re_out[...] = np.inf, np.inf
+    _put_transposed(q_out, Qs)
+    s_, t = np.nonzero(cand & ~redo)
+    if t.size == 0:
+        return
+    q, pe_c, re_c, ok = _newton_near(program, q_out[t, s_], R[t], p[t], L)
+    turned = wrap_angle(q)
+    q = _wrap_into_limits(turned, lower, upper, revolute)
+    # An angle put on a limit it passed by at most LIMIT_TOL moved: its pose is verified again (by robot.fk).
+    moved = np.flatnonzero(((q != turned) & ((q == lower) | (q == upper))).any(-1))
+    if moved.size:
+        pe_c[moved], re_c[moved] = _pose_errors(robot, q[moved], R[t[moved]], p[t[moved]])
+    within = ((q >= lower) & (q <= upper)).all(-1)
+    redo[t[~ok]] = True
+    q_out[t, s_], pe_out[t, s_], re_out[t, s_] = q, pe_c, re_c
+    valid_out[t, s_] = ok & within & (pe_c <= POSITION_TOLERANCE) & (re_c <= ROTATION_TOLERANCE)
+    kept = _dedupe(q_out, valid_out, 8)
+    redo[(kept != valid_out).any(-1)] = True  # a repeat: the general path restarts it (a fold of the ideal arm)
+
+
+def _newton_near(
+    program: list, q: np.ndarray, R: np.ndarray, p: np.ndarray, L: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Newton steps ``J Δq = e`` on the true arm (the chain's :func:`closed_form.pose_jacobian_cs`) from answers
+    ``q`` ``(S, 6)`` towards targets ``R`` ``(S, 3, 3)``, ``p`` ``(S, 3)``, each until its errors are within
+    :data:`LEAN_NEAR_DONE` (·L, rad), at most :data:`LEAN_NEAR_STEPS` steps.
+
+    ``e = [p* − p; ω]`` with ``ω = ½ Σ_k x_k × x*_k`` over the columns of ``R(q)`` and ``R*`` (the
+    small-angle vector of ``R* R(q)ᵀ``, exact at the root, so the convergence is quadratic).
+
+    Returns:
+        ``q`` ``(S, 6)``, its position [m] and rotation [rad] errors ``(S,)`` by the chain's fk, and ``ok``
+        ``(S,)``: within LEAN_NEAR_DONE (no step above LEAN_NEAR_MAX_STEP).
+    """
+    S = q.shape[0]
+    q = q.copy()
+    pe, re = np.full(S, np.inf), np.full(S, np.inf)
+    ok = np.zeros(S, dtype=bool)
+    rows = np.arange(S)
+    targets = [np.ascontiguousarray(R[:, :, k].T) for k in range(3)] + [np.ascontiguousarray(p.T)]  # (3, S) each
+    J: np.ndarray = np.zeros((0, 6, 6))
+    for step in range(LEAN_NEAR_STEPS + 1):
+        qa = q[rows].T
+        cs = np.cos(qa), np.sin(qa)
+        if step == 0:  # (the kernel's answers are off by the geometry's miss: each takes a step)
+            cols, J = closed_form.pose_jacobian_cs(program, list(cs[0]), list(cs[1]))
+            tg = targets
+        else:  # (after a step most are done: the Jacobian only of the others, below)
+            cols = closed_form.poses_cs(program, list(cs[0]), list(cs[1]))
+            tg = [x[:, rows] for x in targets]
+        d = [c - x for c, x in zip(cols, tg)]  # (3, S') each: the columns' and the position's differences
+        sq = [(x * x).sum(0) for x in d]
+        pe_r = np.sqrt(sq[3])
+        re_r = 2.0 * np.arcsin(np.minimum(np.sqrt(sq[0] + sq[1] + sq[2]) * (0.5 / np.sqrt(2.0)), 1.0))
+        pe[rows], re[rows] = pe_r, re_r
+        done = (pe_r <= LEAN_NEAR_DONE * L) & (re_r <= LEAN_NEAR_DONE)
+        ok[rows[done]] = True
+        if done.all() or step == LEAN_NEAR_STEPS:
+            break
+        if done.any():
+            keep = ~done
+            rows, cols, tg, d = (
+                rows[keep],
+                [c[:, keep] for c in cols],
+                [x[:, keep] for x in tg],
+                [x[:, keep] for x in d],
+            )
+            cs = cs[0][:, keep], cs[1][:, keep]
+            if step == 0:
+                J = J[keep]
+        if step > 0:
+            J = closed_form.pose_jacobian_cs(program, list(cs[0]), list(cs[1]))[1]
+        # ω = ½ Σ_k x_k × x*_k = ½ Σ_k x_k × (x*_k − x_k)
+        w = np.zeros((3, rows.size))
+        for c, dk in zip(cols[:3], d[:3]):
+            w[0] -= c[1] * dk[2] - c[2] * dk[1]
+            w[1] -= c[2] * dk[0] - c[0] * dk[2]
+            w[2] -= c[0] * dk[1] - c[1] * dk[0]
+        e = np.concatenate([-d[3], 0.5 * w]).T  # (S', 6)
+        dq = _solve_steps(J, e)  # (a singular Jacobian: a step of least norm, checked below like every step)
+        fine = np.abs(dq).max(-1) <= LEAN_NEAR_MAX_STEP
+        rows, dq = rows[fine], dq[fine]
+        q[rows] += dq
+    return q, pe, re, ok
 
 
 def _finite(q: np.ndarray) -> np.ndarray:

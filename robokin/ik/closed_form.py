@@ -33,6 +33,8 @@ the few matrix products stay below the size at which a multi-threaded BLAS start
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "solve_cs",
     "poses_cs",
     "pose_errors_cs",
+    "pose_jacobian_cs",
     "perpendicular",
     "MATRIX_KEYS",
     "perpendicular_axis",
@@ -638,8 +641,11 @@ def _times(
     return acc, sign
 
 
-def _poses_signed(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
-    """:func:`poses_cs` as columns ``A`` and signs ``σ`` (the column is ``σ A``: no pass spent negating)."""
+def _poses_signed(
+    program: list, cos: list[np.ndarray], sin: list[np.ndarray], joint_frame: Callable[..., None] | None = None
+) -> tuple[list[np.ndarray], list[float]]:
+    """:func:`poses_cs` as columns ``A`` and signs ``σ`` (the column is ``σ A``: no pass spent negating); with
+    ``joint_frame``, called with the columns and signs of each joint's frame (before its rotation)."""
     shape = (3,) + (1,) * np.ndim(cos[0])
     cols: list[np.ndarray] = [np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)]
     for j in range(3):
@@ -652,6 +658,8 @@ def _poses_signed(program: list, cos: list[np.ndarray], sin: list[np.ndarray]) -
         signs = [sign for _, sign in new]
         if i == len(cos):
             break
+        if joint_frame is not None:
+            joint_frame(cols, signs)
         # T Rz(q): x' = c x + s y, y' = c y − s x; with x = σx X, y = σy Y: x' = σx (c X ± s Y), y' = σy (c Y ∓ s X).
         c, s = cos[i], sin[i]
         x, y = cols[0], cols[1]
@@ -702,3 +710,42 @@ def pose_errors_cs(
     dist2 = sums[0] + sums[1]
     dist2 += sums[2]
     return sums[3], dist2
+
+
+def pose_jacobian_cs(
+    program: list, cos: list[np.ndarray], sin: list[np.ndarray]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The pose and the world-frame Jacobian of a revolute chain at each joint's ``(cos q, sin q)`` ``(S,)``.
+
+    Joint ``i`` turns about the z axis ``z_i`` of ``C[0] Rz(q1) ⋯ C[i]`` through its origin ``o_i``, so
+    ``J[:3, i] = z_i × (p − o_i)`` and ``J[3:, i] = z_i`` (robokin's ``[v; ω]`` rows, the base included).
+
+    Args:
+        program: The chain's :func:`fk_program`.
+        cos, sin: Per joint ``(S,)``.
+
+    Returns:
+        ``([x, y, z, p], J)``: the pose's columns, each ``(3, S)``, and ``J`` ``(S, 6, n)`` (a view of a
+        component-first array).
+    """
+    S, n = np.shape(cos[0])[-1], len(cos)
+    axes: list[np.ndarray] = []
+    origins: list[np.ndarray] = []
+
+    def record(cols: list[np.ndarray], signs: list[float]) -> None:
+        axes.append(cols[2] if signs[2] > 0.0 else -cols[2])
+        origins.append(cols[3] if signs[3] > 0.0 else -cols[3])
+
+    cols, signs = _poses_signed(program, cos, sin, record)
+    pose = [np.broadcast_to(x if sign > 0.0 else -x, (3, S)) for x, sign in zip(cols, signs)]
+    J = np.empty((6, n, S))
+    for i in range(n):
+        z, d = np.broadcast_to(axes[i], (3, S)), pose[3] - origins[i]
+        np.multiply(z[1], d[2], out=J[0, i])
+        J[0, i] -= z[2] * d[1]
+        np.multiply(z[2], d[0], out=J[1, i])
+        J[1, i] -= z[0] * d[2]
+        np.multiply(z[0], d[1], out=J[2, i])
+        J[2, i] -= z[1] * d[0]
+        J[3:, i] = z
+    return pose, J.transpose(2, 0, 1)
