@@ -78,7 +78,9 @@ class LimitError(RobokinError, ValueError):
 
 
 class PlausibilityWarning(UserWarning):
-    """A robot file loads but its numbers look wrong (e.g. millimetres read as metres, degrees as radians)."""
+    """A robot file loads but its numbers look wrong (e.g. millimetres read as metres, degrees as radians), or a
+    call's inputs do not suit the robot (a map voxel too coarse for its reach, base placement of poses the arm has
+    too few joints for)."""
 
 
 class NoAnalyticSolutionError(RobokinError, ValueError):

@@ -19,7 +19,7 @@ import pytest
 
 import robokin
 from robokin import workspace
-from robokin.errors import MapFileError, OptionError, RobokinError, ShapeError
+from robokin.errors import MapFileError, OptionError, PlausibilityWarning, RobokinError, ShapeError
 from robokin.workspace import store
 from robokin.workspace.maps import FORMAT_VERSION
 from robokin.workspace.store import chunk_shape, open_group, write_group
@@ -315,7 +315,8 @@ def test_bad_arguments(tmp_path):
 def maps():
     panda = robokin.load("panda")
     cm = workspace.capability_map(panda, samples=2 * 10**4, voxel=0.2, directions=50, seed=7)
-    rm = workspace.reachability_map(panda, voxel=0.4, directions=4, capability=cm, seed=2)
+    with pytest.warns(PlausibilityWarning, match="voxel=0.4 m is coarse for 'panda'"):  # (a small map, on purpose)
+        rm = workspace.reachability_map(panda, voxel=0.4, directions=4, capability=cm, seed=2)
     bp = workspace.base_placement(panda, panda.fk([0, 0, 0, -1.5, 0, 1.5, 0.7]), capability=cm, top=2)
     return {"capability": cm, "reachability": rm, "placement": bp}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import dataclasses
 import io
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +15,14 @@ from conftest import pose_errors
 
 import robokin
 from robokin import ik, singularity, workspace
-from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, RobokinError, ShapeError
+from robokin.errors import (
+    ConventionError,
+    NoAnalyticSolutionError,
+    OptionError,
+    PlausibilityWarning,
+    RobokinError,
+    ShapeError,
+)
 from robokin.workspace import capability as cap_module
 from robokin.workspace import maps as maps_module
 from robokin.workspace import sampling
@@ -310,7 +320,13 @@ def test_pruned_map_equals_the_exact_measure_of_every_sample(which, planar, wris
     robot, link = {"planar": (planar, None), "wrist": (wrist, None), "baxter": (robokin.load("baxter"), "left_hand")}[
         which
     ]
-    job = dataclasses.replace(cap_module.capability_job(robot, 12 * 1024 + 5, 0.35, 6, 9, link), base=1024)
+    coarse = (  # (0.35 m is a third of the small wrist arm's reach or more: the grid says so)
+        pytest.warns(PlausibilityWarning, match="voxel=0.35 m is coarse for 'wrist6r'")
+        if which == "wrist"
+        else contextlib.nullcontext()
+    )
+    with coarse:
+        job = dataclasses.replace(cap_module.capability_job(robot, 12 * 1024 + 5, 0.35, 6, 9, link), base=1024)
     counts, best_m, best_ic, pair = brute_force(job)
     acc = job.start()
     for c in range(job.n_chunks):
@@ -736,6 +752,37 @@ def test_best_base_for_targets_on_a_circle_is_its_centre(planar):
     assert bp.best_success.all()
 
 
+def test_base_placement_of_full_poses_for_too_few_joints_warns_and_says_what_to_do(planar):
+    # a 2R arm reaches a full pose only from bases on a curve of (x, y, yaw) that the candidate grid never meets
+    # (review5: 0 targets by IK, silently); with position-only targets the bases fill an annulus
+    from robokin.workspace.placement import grid_bases_miss
+
+    cmap = workspace.capability_map(planar, samples=2 * sampling.BASE_CHUNK, voxel=0.1, directions=6, seed=2)
+    targets = planar.fk(np.array([[0.31, 1.13], [-0.77, 2.05], [1.9, -0.6]]))
+    with pytest.warns(
+        PlausibilityWarning,
+        match=r"none of the 32 candidate bases checked by IK reaches a target: 'annulus2r' moves 'tool' with 2 joints "
+        r"for 6 constrained pose components, .*position-only targets instead "
+        r"\(options=IKOptions\(weights=POSITION_ONLY\)\), or a finer step",
+    ):
+        full = workspace.base_placement(planar, targets, capability=cmap, yaws=4, top=1, verify=32)
+    assert full.best_reached[0] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        position = workspace.base_placement(
+            planar, targets, capability=cmap, yaws=4, top=1, options=ik.IKOptions(weights=ik.POSITION_ONLY)
+        )
+    assert position.best_reached[0] == 3 and position.best_success.all()
+    # 5 joints: full poses miss, positions do not; 3 planar joints span x, y and yaw, and so does a SCARA's 4
+    five = robokin.loads(SPHERICAL_WRIST.replace("wrist6r", "wrist5r").split("  - {name: j6")[0])
+    assert five.n == 5 and grid_bases_miss(five, None, (1,) * 6)
+    assert grid_bases_miss(five, None, (1,) * 6, seed=3) and not grid_bases_miss(five, None, ik.POSITION_ONLY)
+    for name in ("planar3r", "cobra600"):
+        assert not grid_bases_miss(robokin.load(name), None, (1,) * 6), name
+    assert not grid_bases_miss(planar, None, ROLL_FREE.weights, "target")
+    assert not grid_bases_miss(robokin.loads(SPHERICAL_WRIST), None, (1,) * 6)
+
+
 # ------------------------------------------------------------------------------------------ exactness
 def test_in_process_map_does_not_depend_on_chunk_size(planar, capsys):
     kwargs = {"samples": 3 * sampling.BASE_CHUNK + 17, "voxel": 0.2, "directions": 12, "seed": 4}
@@ -783,6 +830,54 @@ def test_a_single_folded_summary_stays_sparse_to_the_end(wrist, monkeypatch):
     job.fold(two, job.run(range(3, job.n_chunks)))
     assert two.codes is None and len(two.pairs) == 2 and two.merge().size == 0 and two.codes is not None
     assert_same_map(here, job.finish(two))
+
+
+def test_a_worker_thread_reuses_its_task_accumulator_and_the_summaries_stay_exact(wrist, monkeypatch):
+    # a task's summary from the thread's reused accumulator (cleared where the last task wrote, its floor copied
+    # in) is the one a fresh accumulator gives from the same floor, byte for byte; two jobs interleave on one
+    # thread; a failed task leaves no accumulator behind; threads keep their own and the map is the in-process one
+    job = dataclasses.replace(cap_module.capability_job(wrist, 9 * 1024 - 5, 0.1, 6, 11), base=1024)
+    other = dataclasses.replace(cap_module.capability_job(wrist, 4 * 1024, 0.1, 6, 12), base=1024)
+    here = InProcessEngine().run(job)
+
+    def fresh(j, chunks):
+        acc = cap_module.CapabilityAccumulator(j.n_voxels, 6, dense_pairs=False, floor=cap_module.RUNNING.get(j))
+        for c in chunks:
+            acc.add_pairs(j.chunk(c, acc))
+        return j.summary(acc)
+
+    def kept(j):
+        return cap_module.TASK_ACCUMULATORS.by_job.get(j, (None,))[0]
+
+    summaries, first = [], None
+    for chunks, j in [([0, 1], job), ([0], other), ([2], job), ([1, 2, 3], other), ([3, 4, 5], job)]:
+        expected = fresh(j, chunks)
+        got = j.run(chunks)
+        assert got.keys() == expected.keys()
+        for name in got:
+            assert got[name].dtype == expected[name].dtype and got[name].tobytes() == expected[name].tobytes(), name
+        if j is job:
+            summaries.append(got)
+            first = first or kept(job)
+            assert kept(job) is first is not None and kept(other) is not first
+    original = cap_module.CapabilityJob.chunk
+
+    def broken(self, c, acc):
+        if c == 7:
+            raise RuntimeError("chunk 7 failed")
+        return original(self, c, acc)
+
+    monkeypatch.setattr(cap_module.CapabilityJob, "chunk", broken)
+    with pytest.raises(RuntimeError, match="chunk 7 failed"):
+        job.run([6, 7])
+    assert job not in cap_module.TASK_ACCUMULATORS.by_job
+    monkeypatch.setattr(cap_module.CapabilityJob, "chunk", original)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        summaries += pool.map(job.run, [[6], [7], [8]])
+    root = job.merge(summaries)
+    acc = job.start()
+    job.fold(acc, root)
+    assert_same_map(here, job.finish(acc))
 
 
 @pytest.mark.parametrize("fan_in", [2, 3, 5])
@@ -861,9 +956,10 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
         Client(cluster) as client,
     ):
         one = workspace.capability_map(wrist, **kwargs, engine=client, chunk_size=sampling.BASE_CHUNK)
-        rm_dask = workspace.reachability_map(
-            wrist, voxel=0.3, directions=4, capability=wrist_map, engine=client, chunk_size=1
-        )
+        with pytest.warns(PlausibilityWarning, match="voxel=0.3 m is coarse for 'wrist6r'"):
+            rm_dask = workspace.reachability_map(
+                wrist, voxel=0.3, directions=4, capability=wrist_map, engine=client, chunk_size=1
+            )
         # 20 tasks of small base chunks, one in flight per worker (later tasks start from the running maxima),
         # merged by trees of fan-in 3 and 2 (7 tasks: an odd number; no summaries shared)
         job = dataclasses.replace(cap_module.capability_job(wrist, 20 * 512 - 3, 0.1, 6, 5), base=512)
@@ -881,7 +977,8 @@ def test_dask_local_cluster_is_bit_identical_to_in_process(wrist, wrist_map):
     assert_same_map(here, one)
     assert_same_map(InProcessEngine().run(job), small_dask)
     assert_same_map(InProcessEngine().run(job), seven_dask)
-    rm = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map)
+    with pytest.warns(PlausibilityWarning, match="voxel=0.3 m is coarse for 'wrist6r'"):
+        rm = workspace.reachability_map(wrist, voxel=0.3, directions=4, capability=wrist_map)
     assert_same_map(rm, rm_dask, "reachability")
     assert rm.success.sum() > 100
 
@@ -1290,7 +1387,10 @@ def test_hostile_inputs_get_our_own_errors_before_any_work(planar, wrist, wrist_
         workspace.reachability_map(panda, voxel=0.02, directions=288)
     with pytest.raises(OptionError, match="directions must be an integer from 1 to 65536, got 1000000000"):
         workspace.capability_map(planar, samples=100, directions=10**9)
-    with pytest.raises(OptionError, match="27 voxels x 1000000000 = 2.7e\\+10 grid poses"):
+    with (
+        pytest.warns(PlausibilityWarning, match="voxel=1.0 m is coarse for 'annulus2r'"),
+        pytest.raises(OptionError, match="27 voxels x 1000000000 = 2.7e\\+10 grid poses"),
+    ):
         workspace.reachability_map(planar, voxel=1.0, directions=10**9)
     with pytest.raises(OptionError, match="at must be a finite coordinate"):
         wrist_map.plot_slice(at=float("nan"))
@@ -1530,7 +1630,10 @@ def test_lookups_of_a_map_with_many_directions_do_not_build_its_dense_table(wris
 def test_direction_counts_whose_pruning_table_would_not_fit_are_refused_before_work(planar):
     """27 voxels x 65536 directions passed MAX_POSES, then the pruning's 65536 x 65536 adjacency table (21 GB)
     was allocated."""
-    with pytest.raises(OptionError, match=r"directions=65536 with a pruning capability map of 65536 directions"):
+    with (
+        pytest.warns(PlausibilityWarning, match="voxel=1.0 m is coarse for 'annulus2r'"),
+        pytest.raises(OptionError, match=r"directions=65536 with a pruning capability map of 65536 directions"),
+    ):
         workspace.reachability_map(planar, voxel=1.0, directions=2**16)
 
 
@@ -1538,7 +1641,9 @@ def test_colour_bars_say_what_the_field_means(wrist, wrist_map):
     """The colour bars were labelled with the bare field name ('max_inverse_condition', 'reachability')."""
     import matplotlib.pyplot as plt
 
-    rmap = workspace.reachability_map(wrist, voxel=0.4, directions=4, capability=None, prune_samples=2**12)
+    with pytest.warns(PlausibilityWarning, match="voxel=0.4 m is coarse for 'wrist6r'") as caught:
+        rmap = workspace.reachability_map(wrist, voxel=0.4, directions=4, capability=None, prune_samples=2**12)
+    assert len(caught) == 2  # the IK grid's and its pruning capability map's
     for ax, label in (
         (wrist_map.plot_slice(), "fraction of the 6 approach directions reached"),
         (wrist_map.plot_slice("counts"), "samples in the voxel"),
@@ -1554,9 +1659,6 @@ def test_colour_bars_say_what_the_field_means(wrist, wrist_map):
 def test_the_default_voxel_on_a_millimetre_arm_warns_and_a_fitting_one_maps_the_annulus():
     """A 2R arm of 30 + 20 mm at the default 0.02 m voxel was mapped silently on a 5 x 5 x 5 grid; now a
     PlausibilityWarning says so and proposes reach / 20. At 2.5 mm its map is the annulus 10 <= r <= 50 mm."""
-    import warnings
-
-    from robokin.errors import PlausibilityWarning
 
     small = robokin.loads(
         PLANAR_2R.replace("name: annulus2r", "name: mm2r")

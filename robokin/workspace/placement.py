@@ -14,13 +14,15 @@ checked by IK of every target from them, and ranked by the targets IK reaches.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import ik, validation
-from ..errors import OptionError
+from ..errors import OptionError, PlausibilityWarning
+from ..kinematics import path_pose_and_jacobian
 from ..model import check_robot
 from ..spatial import inverse, rot_z
 from .capability import capability_map
@@ -31,7 +33,7 @@ from .sampling import check_seed, chunk_rng, moving_link, positive_int, positive
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Robot
 
-__all__ = ["base_placement"]
+__all__ = ["base_placement", "grid_bases_miss"]
 
 # (candidate, target) lookups per block: bounds the scoring's temporaries to ~100 MB.
 LOOKUP_BLOCK = 2**18
@@ -42,6 +44,84 @@ VERIFY_BLOCK = 32
 # A candidate base and a target seen from it are a few float64 operations on world coordinates: each rounds by
 # up to half an ulp of them, so targets are refused where 16 ulps exceed the IK position tolerance.
 FAR_ULPS = 16
+
+
+# Random configurations at which grid_bases_miss takes the generic ranks, and its relative rank tolerance.
+RANK_PROBES, RANK_TOL = 4, 1e-8
+
+
+def grid_bases_miss(
+    robot: Robot, link: str | None, weights: npt.ArrayLike, frame: str = "world", seed: int = 0
+) -> bool:
+    """Whether the bases from which the frame ``link`` reaches a target are a thin set (a curve or a surface
+    in the (x, y, yaw) of the candidate bases) that a grid of candidates meets only by chance.
+
+    A candidate base moves the robot by x, y and a yaw ψ about the world z axis. Near a configuration ``q``
+    that reaches the target, the bases that still reach it are those whose motion the arm can make up: their
+    set has the full dimension 3 exactly when the base motions' effect on the constrained pose components
+    (the IK ``weights``, in the world's or the target's axes) lies in the span of the arm's Jacobian rows of
+    those components. That fails where the arm has fewer joints than constrained components and the base
+    motions add a direction (full poses for a 5-joint arm, or a planar 2R arm's: x, y and yaw against its 2
+    joints), but not for a planar 3R arm's full poses (its 3 joints span x, y and yaw), a SCARA's, or a planar
+    arm's positions in its horizontal plane. Decided from the generic ranks at :data:`RANK_PROBES` random
+    configurations (the least excess counts, so a singular one does not raise a false alarm); rows in units of
+    the reach radius, ranks to :data:`RANK_TOL` of the largest singular value.
+
+    Args:
+        robot: The robot.
+        link: The frame placed (a moving frame of the robot), None: the robot's one end effector.
+        weights: ``(6,)`` IK task weights of ``[x, y, z, rx, ry, rz]`` (:attr:`robokin.ik.IKOptions.weights`).
+        frame: Their axes, ``"world"`` or ``"target"`` (:attr:`robokin.ik.IKOptions.weights_frame`).
+        seed: Seed of the random configurations.
+
+    Returns:
+        True when almost no grid base can reach a target by IK.
+    """
+    w = np.asarray(weights, dtype=float)
+    constrained = np.flatnonzero(w != 0.0)
+    lo, hi = robot.sampling_bounds.T
+    q = chunk_rng(seed, 0).uniform(lo, hi, size=(RANK_PROBES, robot.n))
+    T, J = path_pose_and_jacobian(robot.link_path(link), q)  # (N, 3, 4), (N, 6, n) world rows [v; ω]
+    _, radius = reach(robot, None if robot.serial and link == robot.default_link else link)
+    base = np.asarray(robot.base.matrix)[:3, 3]
+    z = np.array([0.0, 0.0, 1.0])
+    excess = []
+    for k in range(q.shape[0]):
+        # the base motions as twists at the frame's origin: x and y translations, the yaw about world z through the base
+        G = np.zeros((6, 3))
+        G[0, 0] = G[1, 1] = 1.0
+        G[:3, 2], G[5, 2] = np.cross(z, T[k, :, 3] - base), 1.0
+        M = np.concatenate([J[k], G], axis=1)  # (6, n + 3)
+        if frame == "target":  # the components along the frame's own axes
+            R = T[k, :, :3]
+            M = np.concatenate([R.T @ M[:3], R.T @ M[3:]])
+        M = M * np.where(np.arange(6) < 3, 1.0 / max(radius, 1e-300), 1.0)[:, None]
+        M = (w[:, None] * M)[constrained]
+
+        def rank(A: np.ndarray) -> int:
+            s = np.linalg.svd(A, compute_uv=False) if A.size else np.zeros(0)
+            return int(np.count_nonzero(s > RANK_TOL * s.max())) if s.size and s.max() > 0.0 else 0
+
+        excess.append(rank(M) - rank(M[:, : robot.n]))
+    return min(excess) > 0
+
+
+def no_grid_base_message(robot: Robot, link: str | None, options: ik.IKOptions, seed: int, checked: int) -> str:
+    """What :func:`base_placement` tells when no candidate reached a target by IK because the arm has too few joints
+    for the constrained pose components (:func:`grid_bases_miss`), and what to do instead."""
+    constrained = int(np.count_nonzero(np.asarray(options.weights)))
+    advice = (
+        "place position-only targets instead (options=IKOptions(weights=POSITION_ONLY))"
+        if not grid_bases_miss(robot, link, ik.POSITION_ONLY, "world", seed)
+        else "free the pose components the arm cannot follow (options=IKOptions(weights=...) with 0 for them)"
+    )
+    return (
+        f"none of the {checked} candidate bases checked by IK reaches a target: {robot.name!r} moves {link!r} with "
+        f"{np.unique(robot.link_path(link).index).size} joints for {constrained} constrained pose components, so "
+        "it reaches such a target only from bases on a curve or surface of (x, y, yaw) that the grid of candidates "
+        f"meets only by chance; {advice}, or a finer step (it helps only as far as a candidate falls within the IK "
+        "tolerance of that curve)"
+    )
 
 
 def base_placement(
@@ -101,6 +181,11 @@ def base_placement(
         A :class:`~.maps.BasePlacement`; ``best_success`` and ``best_q`` are the IK answers from each best
         base (``q`` of the robot at its original base, solving ``T_world_base0 · B⁻¹ · T_world_target``,
         which is the robot moved to ``B``, ``robot.with_base(B)``, solving ``T_world_target``).
+
+    Warns:
+        PlausibilityWarning: no candidate reached a target by IK, and the arm has too few joints for the
+            constrained pose components (:func:`grid_bases_miss`: e.g. full poses for a 2- or 5-joint arm); the
+            message says what to do (position-only targets, or freeing what the arm cannot follow).
 
     Raises:
         ShapeError / ConventionError: bad targets (a wrong shape, NaN or inf, not a rigid transform).
@@ -214,6 +299,10 @@ def base_placement(
     q_all = np.concatenate([a[0] for a in answers])
     ok_all = np.concatenate([a[1] for a in answers])
     ik_reached = ok_all.sum(axis=-1)
+    if not ik_reached.any() and grid_bases_miss(robot, link, options.weights, options.weights_frame, seed):
+        warnings.warn(
+            no_grid_base_message(robot, link, options, seed, int(ids.size)), PlausibilityWarning, stacklevel=2
+        )
     best = np.lexsort((-score[ids], -ik_reached))[:top]  # most targets by IK, then the map's score
     seconds = time.perf_counter() - start
     return BasePlacement(
