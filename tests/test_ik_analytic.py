@@ -14,7 +14,7 @@ from robokin import ik
 from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, ShapeError
 from robokin.ik import analytic as ik_analytic
 from robokin.model import Joint, Origin, Robot
-from robokin.spatial import matrix_to_rpy, rot_z
+from robokin.spatial import matrix_to_rpy, rot_z, rpy_to_matrix
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -903,6 +903,27 @@ def test_search_zeros_next_to_a_fold_are_found(family, seed, target, dls_only, c
     if count is not None:
         assert len(good) == count
     assert np.abs(robot.fk(good) - T).max() <= 1e-10
+
+
+def test_search_zeros_where_a_subproblem_nearly_degenerates_are_found():
+    """rtbdata's irb140.urdf (roboticstoolbox-python data, xacro/abb_irb140_description/urdf/irb140.urdf: joint 6
+    2 cm off the wrist, so the family is two_parallel), rebuilt from the file's joint origins and axes without
+    the limits; review4's target 26 (``default_rng(7)`` within the file's limits). Its solutions lie where SP6's
+    two roots q4 = ±x nearly meet and the SP1 for θ = q2 + q3 (R4 h5 nearly along h2) nearly degenerates: θ swings
+    by π within about 1e-4 rad of q1 and e dips through zero twice there, inside an interval whose ends show no
+    sign change. Before: no solution at all; 400-start DLS finds 8 on this arm (4 within the file's limits)."""
+    H = [[0, 0, 1], [0, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]]
+    P = np.cumsum([[0, 0, 0], [0.28, 0, 1.38], [0, 0, 1.42], [0, 0, 0], [1.49, 0, 0], [0, 0, 0.02]], axis=0)
+    robot = _robot_from_screws("irb140_rtbdata", H, P, rpy_to_matrix([0.0, 1.57079632679, 0.0]), P[5])
+    assert ik.analytic_family(robot).name == "two_parallel"
+    q = np.array([-1.0512958554834038, -0.28554041866317115, -0.6045074301957716, -3.136085694199552])
+    q = np.r_[q, -1.202570152887299, 5.800963191282281]
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q) < 1e-7).any()
+    assert len(good) == 8
+    assert np.abs(robot.fk(good) - T).max() < 1e-12
 
 
 def test_a_parameter_grid_beyond_max_grid_is_refused():

@@ -215,3 +215,25 @@ def test_a_zero_beside_a_fold_is_followed_before_close_complex_pairs():
     exact = np.abs(e) < 1e-10
     assert _close(t[exact], zero, 1e-9)
     assert _close(t[exact], t1 + fold - zero, 1e-9)  # the mirror zero, next to the other fold
+
+
+def test_zeros_inside_an_interval_a_branch_crosses_like_a_pole_are_found():
+    # An angle a subproblem nearly leaves undetermined (rtbdata's IRB 140: SP1 for θ = q2 + q3 with R4 h5 nearly
+    # along h2): slot A's angle atan2(ε, t − t0) swings by π within about ε of t0, slot B is A turned by π. Far
+    # from t0 A on one side continues as B on the other (their angles meet there), like a pole ε/(t − t0) over
+    # π; e = 0.3 − 0.6 ε²/((t − t0)² + ε²) dips through zero at t0 ± ε on both slots, inside one grid interval
+    # that is clean (the angles move ≤ 0.1 rad) and has e ≈ 0.3 at both ends. Before: no zero at all.
+    eps = 1e-4
+    step = 2 * np.pi / 256
+    t0 = 0.4 + 0.3 * step
+
+    def evaluate(rows, t):
+        d = (t - t0)[..., None]
+        theta = np.arctan2(eps, d) + np.array([0.0, np.pi])
+        e = np.broadcast_to(0.3 - 0.6 * eps**2 / (d**2 + eps**2), theta.shape)
+        return e.copy(), np.angle(np.exp(1j * theta))[..., None]
+
+    rows, t, Q, e = _zeros_of(evaluate)
+    for z in (t0 - eps, t0 + eps):
+        assert _close(t, z, 1e-10)
+    assert (np.abs(e) <= 1e-8).all()

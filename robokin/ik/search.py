@@ -13,7 +13,9 @@ finds every zero of every branch over a whole turn of ``t``, for ``N`` problems 
 2. **Brackets**: a sign change of a branch between neighbours. Intervals whose slots do not match one-to-one
    (a fold inside) are cut into :data:`FOLD_POINTS` sub-intervals, :data:`FOLD_LEVELS` deep, at most
    :data:`FOLD_KEEP` a level per problem: those with a real slot and a sign change among the slots that meet
-   there first, those between complex pairs only last.
+   there first, those between complex pairs only last. So are intervals a branch crosses like a pole
+   (:func:`_poles`: its sampled differences zig-zag, the largest step in the middle), where a subproblem
+   nearly degenerates and the branch swings within a stretch much narrower than a grid step.
 3. **Near-tangent minima** (double roots, or two zeros within one grid step): a grid minimum of ``|e_b|``
    that is small against the change of ``e_b`` to its neighbours is zoomed into by local grids of
    :data:`ZOOM_POINTS` values; a sign change there gives two brackets, a minimum within ``double_tol`` after
@@ -196,6 +198,48 @@ def _one_sided(e: np.ndarray, e_side: np.ndarray) -> np.ndarray:
     return one
 
 
+def _poles(e: np.ndarray, Q: np.ndarray, fwd: np.ndarray, back: np.ndarray, e_floor: float) -> np.ndarray:
+    """Intervals a branch crosses like a pole: ``(C, V − 3)`` bool for the intervals ``1 … V − 3`` of ``V``
+    values ``e (C, V, B)``, ``Q (C, V, B, k)`` (interval ``m`` from value ``m`` to ``m + 1``; ``fwd``, ``back``
+    ``(C, V − 1, B)`` the matching of each interval, from :func:`_matches`).
+
+    An interval is flagged when, on a real branch (no twin at either end), ``e`` or one of the angles moves
+    across it against the direction it moves across both neighbouring intervals, and by more than across
+    either: the sampled differences zig-zag with the largest step in the middle. A smooth branch sampled finer
+    than its features cannot do that (a max and a min within one step); a branch that passes close to a
+    degenerate subproblem can: two branches that nearly meet without meeting (an avoided fold), or an angle
+    that a subproblem leaves undetermined there (SP1 with its vectors along the axis), swing by up to π within a
+    tiny stretch, and followed by their angles across an interval that holds it they look like ``1/(t − t0)``
+    (a pole; rtbdata's IRB 140, whose wrist is 2 cm off spherical, has its solutions inside such a stretch
+    1e-4 rad wide). ``e`` moves with the angles there, so zeros hide in the interval with no sign change at
+    its ends. ``e_floor`` and :data:`_SAME` [rad] are the noise levels below which a middle step is ignored.
+    """
+    V = e.shape[1]
+    m = np.arange(1, V - 2)
+    s1 = fwd[:, m]  # (C, M, B): the slot at m + 1 of each slot at m
+    s2 = np.take_along_axis(fwd[:, m + 1], s1, -1)  # ... at m + 2
+    s0 = back[:, m - 1]  # ... at m − 1
+    twin = _same_slots(Q).sum(-1) > 1  # (C, V, B)
+
+    def at(x: np.ndarray, j: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        x = x[:, j]
+        return np.take_along_axis(x, slot.reshape(slot.shape + (1,) * (x.ndim - 3)), 2)
+
+    Qm, Q1, Q2, Q0 = Q[:, m], at(Q, m + 1, s1), at(Q, m + 2, s2), at(Q, m - 1, s0)
+    em, e1, e2, e0 = e[:, m], at(e, m + 1, s1), at(e, m + 2, s2), at(e, m - 1, s0)
+    flags = np.zeros(s1.shape, dtype=bool)  # (C, M, B)
+    for before, mid, after, floor in (
+        (wrap_angle(Qm - Q0), wrap_angle(Q1 - Qm), wrap_angle(Q2 - Q1), _SAME),
+        ((em - e0)[..., None], (e1 - em)[..., None], (e2 - e1)[..., None], e_floor),
+    ):
+        with np.errstate(invalid="ignore"):
+            zig = (np.sign(before) == np.sign(after)) & (np.sign(mid) == -np.sign(before))
+            zig &= np.abs(mid) > np.maximum(np.maximum(np.abs(before), np.abs(after)), floor)
+        flags |= zig.any(-1)
+    flags &= ~twin[:, m] & ~at(twin, m + 1, s1)
+    return np.asarray(flags.any(-1))
+
+
 def _sign_changes(
     rows: np.ndarray,
     ta: np.ndarray,
@@ -251,6 +295,9 @@ def find_zeros(
     fwd, back, clean = (
         x.reshape((n, grid) + x.shape[1:]) for x in _matches(Q.reshape(-1, B, k), Q[:, nxt].reshape(-1, B, k))[:3]
     )
+    # Intervals a branch crosses like a pole (a nearly degenerate subproblem inside) are looked at like folds.
+    ext = np.arange(-1, grid + 2) % grid  # grid values G − 1, 0, …, G − 1, 0, 1
+    clean &= ~_poles(e[:, ext], Q[:, ext], fwd[:, ext[:-1]], back[:, ext[:-1]], double_tol)
     m_next = fwd
     m_prev = back[:, prv]  # the nearest slot at t_{i−1} of each slot at t_i
     e_next = np.take_along_axis(e[:, nxt], m_next, -1)
@@ -272,8 +319,19 @@ def find_zeros(
     seeds: list[tuple[np.ndarray, ...]] = []
     pn, gi = np.nonzero(~clean)
     if pn.size:
+        out = np.stack([prv[gi], nxt[nxt[gi]]], -1)  # (K, 2) the grid values before and after
         more, fold_seeds = _folds(
-            evaluate, pn, t[pn, gi], step, e[pn, gi], Q[pn, gi], e[pn, nxt[gi]], Q[pn, nxt[gi]], double_tol
+            evaluate,
+            pn,
+            t[pn, gi],
+            step,
+            e[pn, gi],
+            Q[pn, gi],
+            e[pn, nxt[gi]],
+            Q[pn, nxt[gi]],
+            e[pn[:, None], out],
+            Q[pn[:, None], out],
+            double_tol,
         )
         brackets += more
         seeds += fold_seeds
@@ -327,10 +385,16 @@ def _folds(
     Qa: np.ndarray,
     eb: np.ndarray,
     Qb: np.ndarray,
+    e_out: np.ndarray,
+    Q_out: np.ndarray,
     double_tol: float,
 ) -> tuple[_Zeros, _Zeros]:
     """Intervals with a fold: local grids of FOLD_POINTS values, FOLD_LEVELS deep, around the fold (at most
     FOLD_KEEP sub-intervals per problem a level; the sign changes of the others are bracketed as they are).
+
+    ``e_out (C, 2, B)``, ``Q_out (C, 2, B, k)`` are the values just before and after each interval (its
+    neighbours on the grid or the level above), for the pole test (:func:`_poles`): a sub-interval a branch
+    crosses like a pole goes down a level like one with a fold (first, with those that hold a sign change).
 
     Returns the brackets of sign changes in the clean sub-intervals, and seeds (the slot with the least
     ``|e|`` at either end) of the sign changes in the sub-interval that still holds the fold at the end.
@@ -347,10 +411,19 @@ def _folds(
         QQ = np.concatenate([Qa[:, None], Q_in, Qb[:, None]], 1)
         T = np.concatenate([ta[:, None], tt, (ta + step)[:, None]], 1)
         F = FOLD_POINTS
-        fwd, back, clean, odd_a, odd_b = _matches(QQ[:, :-1].reshape(-1, B, k), QQ[:, 1:].reshape(-1, B, k))
+        # With the values just outside the interval (the neighbours at the level above), for the pole test.
+        E_x = np.concatenate([e_out[:, :1], E, e_out[:, 1:]], 1)  # (C, F + 3, B)
+        Q_x = np.concatenate([Q_out[:, :1], QQ, Q_out[:, 1:]], 1)
+        m_x = _matches(Q_x[:, :-1].reshape(-1, B, k), Q_x[:, 1:].reshape(-1, B, k))
+        fwd_x, back_x = (x.reshape(C, F + 2, B) for x in m_x[:2])
+        fwd, back, clean, odd_a, odd_b = (
+            x.reshape((C, F + 2) + x.shape[1:])[:, 1:-1].reshape((C * F,) + x.shape[1:]) for x in m_x
+        )
+        pole = _poles(E_x, Q_x, fwd_x, back_x, double_tol).reshape(-1)  # (C F,)
         c, j = np.divmod(np.arange(C * F), F)
         sub = (c, j)
         args = (rows[c], T[sub], T[c, j + 1], E[sub], QQ[sub], E[c, j + 1], QQ[c, j + 1], fwd, back)
+        clean = clean & ~pole
         ok = clean.copy()
         fold = np.flatnonzero(~clean)
         ea_f, eb_f = E[c[fold], j[fold]], E[c[fold], j[fold] + 1]  # (K, B)
@@ -365,7 +438,7 @@ def _folds(
         real = ~(_same_slots(QQ).sum(-1) > 1)  # (C, F + 1, B)
         has_real = real[c[fold], j[fold]].any(-1) | real[c[fold], j[fold] + 1].any(-1)
         across = _mixed_signs(np.where(odd_a[fold], ea_f, np.nan), np.where(odd_b[fold], eb_f, np.nan))
-        tier = np.where(has_real, np.where(across, 0, 1), 2)
+        tier = np.where(has_real, np.where(across | pole[fold], 0, 1), 2)
         ok[fold] = ~_least_per_row(rows[c[fold]], end_e, FOLD_KEEP, tier)
         brackets.append(_sign_changes(*(x[ok] for x in args)))
         # Near-tangent minima at the inner values of the local grid (e.g. a double root next to the fold).
@@ -404,14 +477,10 @@ def _folds(
                 seeds += tangent_seeds
         # The sub-intervals that still hold a fold are looked at closer.
         bad = ~ok
-        rows, ta, ea, Qa, eb, Qb = (
-            rows[c[bad]],
-            T[c[bad], j[bad]],
-            E[c[bad], j[bad]],
-            QQ[c[bad], j[bad]],
-            E[c[bad], j[bad] + 1],
-            QQ[c[bad], j[bad] + 1],
-        )
+        cb, jb = c[bad], j[bad]
+        rows, ta, ea, Qa, eb, Qb = rows[cb], T[cb, jb], E[cb, jb], QQ[cb, jb], E[cb, jb + 1], QQ[cb, jb + 1]
+        # (the values at jb − 1 and jb + 2 of the local grid, i.e. jb and jb + 3 with the outer values)
+        e_out, Q_out = E_x[cb[:, None], np.stack([jb, jb + 3], -1)], Q_x[cb[:, None], np.stack([jb, jb + 3], -1)]
         step = step / F
         if rows.size == 0:
             return brackets, seeds
