@@ -1397,7 +1397,10 @@ def first_difference(a: Robot, b: Robot, rtol: float = 0.0) -> str | None:
     def same(x: Any, y: Any) -> bool:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         if rtol:
-            return x.shape == y.shape and bool(np.all((x == y) | (np.abs(x - y) <= rtol * np.maximum(np.abs(x), 1e-9))))
+            if x.shape != y.shape:
+                return False
+            with np.errstate(invalid="ignore"):  # inf - inf of equal unlimited limits: decided by x == y
+                return bool(np.all((x == y) | (np.abs(x - y) <= rtol * np.maximum(np.abs(x), 1e-9))))
         return x.shape == y.shape and x.tobytes() == y.tobytes()
 
     for field in ("name", "description", "source", "root"):

@@ -1369,3 +1369,16 @@ def test_joint_type_typo_and_a_word_for_a_number():
     ) as info:
         loads(fast)
     assert "pi" not in str(info.value)
+
+
+def test_writing_degrees_of_an_unlimited_joint_raises_no_numpy_warning():
+    # The read-back check compared limits with |x - y|: inf - inf warned "invalid value encountered in subtract"
+    # on every robot with a continuous joint written in degrees, millimetres or rounded digits.
+    import warnings
+
+    robot = loads("robokin: 1\nname: t\njoints:\n  - {name: a, type: revolute, origin: {xyz: [0, 0, 0.3]}}\n")
+    assert robot.limits.tolist() == [[-math.inf, math.inf]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for text in (dumps(robot, angle="deg"), dumps(robot, length="mm"), dumps(robot, digits=6)):
+            assert loads(text).limits.tolist() == [[-math.inf, math.inf]]
