@@ -8,10 +8,14 @@ with the time per joint, which is flat when loading is linear in the chain lengt
   (``tests/contract/test_loader_regressions.urdf_chain``, the document of issue 10's item 1).
 - YAML: what ``robokin.dumps`` writes for a chain of origin-form revolute joints with random origins, limits
   and speeds.
+- describe: ``describe_urdf`` (``robokin info``) of a comb, a spine of that many revolute joints with a fixed
+  leaf below each link (the leaf table is linear: a walk up from every leaf was quadratic).
+- fk every frame: the first ``fk(q, link=<every frame>)`` of the YAML chain, which compiles one path per frame
+  (Σ depth = n²/2 joint steps, so it grows as n²; up to 2000 joints).
 
 Usage::
 
-    python benchmarks/loading.py                        # 500, 1000, 2000 and 10000 joints
+    python benchmarks/loading.py                        # 500, 1000, 2000 and 10000 joints (fk every frame: to 2000)
     python benchmarks/loading.py --joints 2000 --repeats 5
 """
 
@@ -26,12 +30,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # (conftest, which the test module imports)
 sys.path.insert(0, str(ROOT / "tests" / "contract"))
 
 from test_loader_regressions import urdf_chain  # noqa: E402
 
 import robokin  # noqa: E402
 from robokin.model import Joint, Origin, Robot  # noqa: E402
+from robokin.urdf import describes_urdf  # noqa: E402
 
 
 def yaml_chain(n: int, seed: int = 6) -> str:
@@ -52,6 +58,24 @@ def yaml_chain(n: int, seed: int = 6) -> str:
     return robokin.dumps(Robot(name="chain", joints=joints))
 
 
+def urdf_comb(n: int) -> str:
+    """A URDF spine of n revolute joints s0 -> ... -> sn with a fixed leaf t_i below each moving link s_i."""
+    parts = ['<robot name="comb"><link name="s0"/>']
+    for i in range(1, n + 1):
+        parts.append(
+            f'<link name="s{i}"/><link name="t{i}"/><joint name="js{i}" type="revolute"><parent link="s{i - 1}"/>'
+            f'<child link="s{i}"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint><joint name="jt{i}" '
+            f'type="fixed"><parent link="s{i}"/><child link="t{i}"/></joint>'
+        )
+    return "".join(parts) + "</robot>"
+
+
+def fk_every_frame(yaml: str) -> None:
+    """The first ``fk(q, link=<every frame>)`` of a freshly loaded robot (its link paths compiled on the way)."""
+    robot = robokin.loads(yaml)
+    robot.fk(np.zeros(robot.n), link=list(robot.frame_names))
+
+
 def cpu_seconds(load, text: str, repeats: int) -> float:
     """The least CPU time [s] of ``repeats`` calls of ``load(text)``."""
     best = float("inf")
@@ -67,13 +91,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--joints", type=int, nargs="+", default=[500, 1000, 2000, 10000])
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the least CPU time counts")
     args = parser.parse_args(argv)
-    header = ["joints", "URDF kB", "URDF load [s]", "µs/joint", "YAML kB", "YAML load [s]", "µs/joint"]
+    header = [
+        "joints",
+        "URDF kB",
+        "URDF load [s]",
+        "µs/joint",
+        "YAML kB",
+        "YAML load [s]",
+        "µs/joint",
+        "describe comb [s]",
+        "fk every frame [s]",
+    ]
     print(" | ".join(header))
     print("-+-".join("-" * len(h) for h in header))
     for n in args.joints:
         urdf, yaml = urdf_chain(n), yaml_chain(n)
         t_urdf = cpu_seconds(robokin.loads_urdf, urdf, args.repeats)
         t_yaml = cpu_seconds(robokin.loads, yaml, args.repeats)
+        t_comb = cpu_seconds(describes_urdf, urdf_comb(n), args.repeats)
+        t_all = cpu_seconds(fk_every_frame, yaml, 1) if n <= 2000 else None
         row = [
             f"{n:6d}",
             f"{len(urdf.encode()) / 1e3:7.0f}",
@@ -82,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(yaml.encode()) / 1e3:7.0f}",
             f"{t_yaml:13.3f}",
             f"{t_yaml / n * 1e6:8.0f}",
+            f"{t_comb:17.3f}",
+            f"{t_all:18.3f}" if t_all is not None else f"{'-':>18}",
         ]
         print(" | ".join(row), flush=True)
     return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
 
 import matplotlib
 
@@ -81,3 +83,14 @@ def within_limits(robot: robokin.Robot, q: np.ndarray) -> np.ndarray:
     """``(...)`` bool: every joint of ``q`` ``(..., n)`` within the robot's limits."""
     lo, hi = robot.limits.T
     return np.all((q >= lo) & (q <= hi), axis=-1)
+
+
+def best_cpu_time(f, repeats: int = 2) -> float:
+    """The least CPU time [s] of ``repeats`` calls of ``f()`` (CPU, not wall: the CI machine is shared). For
+    complexity checks only (a ratio of two sizes), never for an absolute speed claim: those are benchmarks."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        f()
+        best = min(best, time.process_time() - start)
+    return best

@@ -97,13 +97,14 @@ def grid_bases_miss(
             M = np.concatenate([R.T @ M[:3], R.T @ M[3:]])
         M = M * np.where(np.arange(6) < 3, 1.0 / max(radius, 1e-300), 1.0)[:, None]
         M = (w[:, None] * M)[constrained]
-
-        def rank(A: np.ndarray) -> int:
-            s = np.linalg.svd(A, compute_uv=False) if A.size else np.zeros(0)
-            return int(np.count_nonzero(s > RANK_TOL * s.max())) if s.size and s.max() > 0.0 else 0
-
-        excess.append(rank(M) - rank(M[:, : robot.n]))
+        excess.append(_rank(M) - _rank(M[:, : robot.n]))
     return min(excess) > 0
+
+
+def _rank(A: np.ndarray) -> int:
+    """The rank of ``A`` to :data:`RANK_TOL` of its largest singular value (0 for an empty or zero matrix)."""
+    s = np.linalg.svd(A, compute_uv=False) if A.size else np.zeros(0)
+    return int(np.count_nonzero(s > RANK_TOL * s.max())) if s.size and s.max() > 0.0 else 0
 
 
 def no_grid_base_message(robot: Robot, link: str | None, options: ik.IKOptions, seed: int, checked: int) -> str:

@@ -6,13 +6,13 @@ follow from the promise itself (a unit axis, a rigid pose, the same robot after 
 
 from __future__ import annotations
 
-import math
 import os
 import time
 
 import generators as gen
 import numpy as np
 import pytest
+from conftest import best_cpu_time
 
 from robokin import dumps, load, loads, loads_urdf, save
 from robokin import format as yaml_format
@@ -37,21 +37,11 @@ def urdf_chain(n: int, link_body: str = "") -> str:
     return '<?xml version="1.0"?>\n<robot name="big">\n' + "\n".join(links + joints) + "\n</robot>\n"
 
 
-def _best_cpu_time(f, repeats: int = 2) -> float:
-    """The least CPU time [s] of ``repeats`` calls (CPU, not wall: the CI machine is shared)."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        f()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 # ------------------------------------------------------------------------------------------------ item 1
 def test_urdf_load_time_is_linear_in_chain_length():
     small, large = urdf_chain(125), urdf_chain(1000)
-    t_small = _best_cpu_time(lambda: loads_urdf(small))
-    t_large = _best_cpu_time(lambda: loads_urdf(large))
+    t_small = best_cpu_time(lambda: loads_urdf(small))
+    t_large = best_cpu_time(lambda: loads_urdf(large))
     # 8x the joints: linear is ~8x, quadratic 64x, the old cubic cycle check 512x. Generous for a shared CI.
     assert t_large / t_small < 24, (t_small, t_large)
     assert t_large < 5.0
