@@ -1228,9 +1228,10 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
             if length == "m"
             else f"check the numbers: the file says units {{length: {length}}}"
         )
+        in_metres = "" if length == "m" else f" = {longest:g} m"
         found.append(
-            f"{where} has a length of {longest * scale:g} {length} = {longest:g} m; robot arms are "
-            f"below ~{MAX_PLAUSIBLE_LENGTH:g} m: {fix}"
+            f"{where} has a length of {longest * scale:g} {length}{in_metres}; robot arms are below "
+            f"~{MAX_PLAUSIBLE_LENGTH:g} m: {fix}"
         )
     revolute = [j for j in robot.joints if j.type == "revolute"]
     finite = [abs(v) for j in revolute for v in j.limits if math.isfinite(v)]

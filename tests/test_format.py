@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from robokin.errors import RobotFormatError
+from robokin.errors import PlausibilityWarning, RobotFormatError
 from robokin.format import MAX_BYTES, MAX_DEPTH, dumps, load_yaml, loads, save
 from robokin.model import Joint, Origin, Robot
 
@@ -319,7 +319,8 @@ def test_mm_deg_file_is_exactly_the_si_file():
 
 
 def test_units_apply_to_the_right_quantities():
-    cm = loads(CM_RAD)
+    with pytest.warns(PlausibilityWarning, match=r"joint 'wrist' has a limit of 360 rad .* looks like degrees"):
+        cm = loads(CM_RAD)  # (raw numbers, chosen to show which quantities the units scale)
     waist, slide, wrist = cm.joints
     # Lengths divided by 100, angles taken as radians.
     assert waist.dh == (3.0, 90.0, 4.0, 45.0) and waist.limits == (-90.0, 180.0) and waist.velocity == 180.0
@@ -1141,6 +1142,8 @@ def _random_robot(rng: np.random.Generator, index: int) -> Robot:
     )
 
 
+# (random sizes: the plausibility warning is expected; its own tests are above)
+@pytest.mark.filterwarnings("ignore::robokin.errors.PlausibilityWarning")
 def test_round_trip_random_robots_bit_for_bit():
     rng = np.random.default_rng(20240611)
     for index in range(40):
@@ -1234,12 +1237,13 @@ def test_a_file_in_mm_without_units_loads_with_a_warning_and_fails_check(tmp_pat
     import warnings
 
     from robokin.cli import main
-    from robokin.errors import PlausibilityWarning
 
-    with pytest.warns(
-        PlausibilityWarning,
-        match=r"joint 'j1' has a length of 330 m = 330 m; robot arms are below "
-        r"~20 m: add units: \{length: mm\}",
+    with (
+        pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a limit of 170 rad .* looks like degrees"),
+        pytest.warns(
+            PlausibilityWarning,
+            match=r"joint 'j1' has a length of 330 m; robot arms are below ~20 m: add units: \{length: mm\}",
+        ),
     ):
         loads(ARM_MM)
     path = tmp_path / "lrmate.yaml"
@@ -1264,7 +1268,6 @@ def robokin_bundled(name: str):
 
 
 def test_angle_units_that_look_wrong():
-    from robokin.errors import PlausibilityWarning
 
     radians_in_deg_file = (
         ARM_MM.replace("name: lrmate\n", "name: a\nunits: {length: mm, angle: deg}\n")
@@ -1296,7 +1299,6 @@ def test_a_huge_revolute_limit_is_a_stand_in_for_unlimited_not_degrees(tmp_path)
     <limit effort="0.0" lower="-1e+16" upper="1e+16" velocity="0.0"/></joint></robot>"""
     import warnings
 
-    from robokin.errors import PlausibilityWarning
     from robokin.urdf import loads_urdf
 
     path = tmp_path / "iris.yaml"

@@ -37,6 +37,9 @@ URDF_TOL = 1e-9  # relative pose agreement of the YAML robot and its URDF (rpy r
 
 # Each example loads 1-3 documents of a 1-7 joint robot (a few ms); the CI budget of this file is ~15 s.
 SLOW_OK = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Generated robots have any size and limits: the plausibility warnings they raise are expected (and tested in
+# tests/test_format.py), not what these contracts check.
+pytestmark = pytest.mark.filterwarnings("ignore::robokin.errors.PlausibilityWarning")
 
 
 def check_loaded(robot, rng: random.Random) -> None:
