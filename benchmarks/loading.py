@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # (conftest, which the test module imports)
 sys.path.insert(0, str(ROOT / "tests" / "contract"))
 
+from conftest import best_cpu_time, urdf_comb  # noqa: E402
 from test_loader_regressions import urdf_chain  # noqa: E402
 
 import robokin  # noqa: E402
@@ -58,18 +58,6 @@ def yaml_chain(n: int, seed: int = 6) -> str:
     return robokin.dumps(Robot(name="chain", joints=joints))
 
 
-def urdf_comb(n: int) -> str:
-    """A URDF spine of n revolute joints s0 -> ... -> sn with a fixed leaf t_i below each moving link s_i."""
-    parts = ['<robot name="comb"><link name="s0"/>']
-    for i in range(1, n + 1):
-        parts.append(
-            f'<link name="s{i}"/><link name="t{i}"/><joint name="js{i}" type="revolute"><parent link="s{i - 1}"/>'
-            f'<child link="s{i}"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint><joint name="jt{i}" '
-            f'type="fixed"><parent link="s{i}"/><child link="t{i}"/></joint>'
-        )
-    return "".join(parts) + "</robot>"
-
-
 def fk_every_frame(yaml: str) -> None:
     """The first ``fk(q, link=<every frame>)`` of a freshly loaded robot (its link paths compiled on the way)."""
     robot = robokin.loads(yaml)
@@ -77,13 +65,8 @@ def fk_every_frame(yaml: str) -> None:
 
 
 def cpu_seconds(load, text: str, repeats: int) -> float:
-    """The least CPU time [s] of ``repeats`` calls of ``load(text)``."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        load(text)  # raises if the document were refused
-        best = min(best, time.process_time() - start)
-    return best
+    """The least CPU time [s] of ``repeats`` calls of ``load(text)`` (raises if the document were refused)."""
+    return best_cpu_time(lambda: load(text), repeats)
 
 
 def main(argv: list[str] | None = None) -> int:

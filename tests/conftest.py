@@ -94,3 +94,16 @@ def best_cpu_time(f, repeats: int = 2) -> float:
         f()
         best = min(best, time.process_time() - start)
     return best
+
+
+def urdf_comb(n: int) -> str:
+    """A URDF spine of n revolute joints s0 -> ... -> sn with a fixed leaf t_i below each moving link s_i
+    (n leaves; a walk up from every leaf to count its joints is quadratic in n)."""
+    parts = ['<robot name="comb"><link name="s0"/>']
+    for i in range(1, n + 1):
+        parts.append(
+            f'<link name="s{i}"/><link name="t{i}"/><joint name="js{i}" type="revolute"><parent link="s{i - 1}"/>'
+            f'<child link="s{i}"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint><joint name="jt{i}" '
+            f'type="fixed"><parent link="s{i}"/><child link="t{i}"/></joint>'
+        )
+    return "".join(parts) + "</robot>"

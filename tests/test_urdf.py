@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import best_cpu_time
+from conftest import best_cpu_time, urdf_comb
 
 import robokin
 from robokin.errors import RobotFormatError
@@ -855,22 +855,10 @@ def test_a_fixed_joint_with_a_stray_mimic_is_no_obstacle_to_a_chain():
         loads_urdf(text, tip=tip)
 
 
-def _comb(spine: int) -> str:
-    """A URDF spine of ``spine`` links s0 … with a fixed leaf t_i below each moving link s_i."""
-    parts = ['<robot name="comb"><link name="s0"/>']
-    for i in range(1, spine):
-        parts.append(
-            f'<link name="s{i}"/><link name="t{i}"/><joint name="js{i}" type="revolute"><parent link="s{i - 1}"/>'
-            f'<child link="s{i}"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint><joint name="jt{i}" '
-            f'type="fixed"><parent link="s{i}"/><child link="t{i}"/></joint>'
-        )
-    return "".join(parts) + "</robot>"
-
-
 def test_describing_a_comb_of_thousands_of_leaves_is_linear():
     # A spine with a fixed leaf on each link: counting the joints above each leaf by walking up from it is
     # quadratic (main: 9 s CPU at 8000 links on the review host); one pass down from the root is linear.
-    small, large = _comb(375), _comb(3000)
+    small, large = urdf_comb(374), urdf_comb(2999)
     t_small = best_cpu_time(lambda: describes_urdf(small))
     t_large = best_cpu_time(lambda: describes_urdf(large))
     # 8x the links: linear is ~8x, quadratic 64x. Generous for a shared CI machine (a ratio, not a speed).

@@ -405,11 +405,11 @@ def _problem(
         revolute=facts.revolute,
         col_scale=facts.col_scale,
         sample_lo=(
-            np.where(facts.about_q0, q_start - facts.length, facts.sample_low)
-            if facts.about_q0.any()
+            np.where(facts.unlimited_prismatic, q_start - facts.length, facts.sample_low)
+            if facts.unlimited_prismatic.any()
             else facts.sample_low
         ),
-        sample_span=np.where(facts.about_q0, 2.0 * facts.length, facts.sample_high - facts.sample_low),
+        sample_span=np.where(facts.unlimited_prismatic, 2.0 * facts.length, facts.sample_high - facts.sample_low),
         starts=options.starts or auto_starts(q_start.shape[0]),
         max_iterations=options.max_iterations,
         max_restarts=options.max_restarts,
@@ -436,7 +436,7 @@ class _Facts:
     col_scale: np.ndarray | None  # (n,) 1 revolute, L prismatic; None without prismatic joints
     sample_low: np.ndarray  # (n,) finite sampling bounds (limits; ±π revolute, ±L prismatic where unlimited)
     sample_high: np.ndarray
-    about_q0: np.ndarray  # (n,) bool: unlimited prismatic joints, whose random starts are q0 ± L
+    unlimited_prismatic: np.ndarray  # (n,) bool: random starts at q0 ± L, steps not bound by max_step
     # (i, lower, upper) of the revolute joints whose range is a turn or more (others: one turn of an angle fits)
     turning: tuple[tuple[int, float, float], ...] = ()
     step_limits: dict = field(default_factory=dict)  # (max_step, dt, velocity_limits) → StepLimit
@@ -476,7 +476,7 @@ def _facts(robot: Robot) -> _Facts:
             col_scale=None if revolute.all() else np.where(revolute, 1.0, L),
             sample_low=low,
             sample_high=high,
-            about_q0=~revolute & ~finite,
+            unlimited_prismatic=~revolute & ~finite,
             turning=tuple(
                 (i, float(lo), float(hi))
                 for i, (lo, hi) in enumerate(zip(lower, upper))
@@ -523,7 +523,7 @@ def _step_limit(robot: Robot, facts: _Facts, options: IKOptions) -> StepLimit:
     limit = facts.step_limits.get(key)
     if limit is None:
         scale = facts.col_scale if facts.col_scale is not None else np.ones(facts.revolute.shape[0])
-        bound = np.where(facts.about_q0, np.inf, options.max_step * scale)
+        bound = np.where(facts.unlimited_prismatic, np.inf, options.max_step * scale)
         if options.dt is not None:
             bound = np.minimum(bound, _velocity_limit(robot, options, options.dt).bound)
         limit = facts.step_limits[key] = StepLimit(bound)

@@ -85,26 +85,27 @@ def grid_bases_miss(
     _, radius = reach(robot, None if robot.serial and link == robot.default_link else link)
     base = np.asarray(robot.base.matrix)[:3, 3]
     z = np.array([0.0, 0.0, 1.0])
-    excess = []
-    for k in range(q.shape[0]):
-        # the base motions as twists at the frame's origin: x and y translations, the yaw about world z through the base
-        G = np.zeros((6, 3))
-        G[0, 0] = G[1, 1] = 1.0
-        G[:3, 2], G[5, 2] = np.cross(z, T[k, :, 3] - base), 1.0
-        M = np.concatenate([J[k], G], axis=1)  # (6, n + 3)
-        if frame == "target":  # the components along the frame's own axes
-            R = T[k, :, :3]
-            M = np.concatenate([R.T @ M[:3], R.T @ M[3:]])
-        M = M * np.where(np.arange(6) < 3, 1.0 / max(radius, 1e-300), 1.0)[:, None]
-        M = (w[:, None] * M)[constrained]
-        excess.append(_rank(M) - _rank(M[:, : robot.n]))
-    return min(excess) > 0
+    # the base motions as twists at the frame's origin: x and y translations, the yaw about world z through the base
+    G = np.zeros((q.shape[0], 6, 3))
+    G[:, 0, 0] = G[:, 1, 1] = G[:, 5, 2] = 1.0
+    G[:, :3, 2] = np.cross(z, T[:, :, 3] - base)
+    M = np.concatenate([J, G], axis=-1)  # (N, 6, n + 3)
+    if frame == "target":  # the components along the frame's own axes
+        Rt = np.swapaxes(T[:, :, :3], -1, -2)
+        M = np.concatenate([Rt @ M[:, :3], Rt @ M[:, 3:]], axis=1)
+    M = M * np.where(np.arange(6) < 3, 1.0 / max(radius, 1e-300), 1.0)[:, None]
+    M = (w[:, None] * M)[:, constrained]
+    excess = _ranks(M) - _ranks(M[..., : robot.n])
+    return bool(excess.min() > 0)
 
 
-def _rank(A: np.ndarray) -> int:
-    """The rank of ``A`` to :data:`RANK_TOL` of its largest singular value (0 for an empty or zero matrix)."""
-    s = np.linalg.svd(A, compute_uv=False) if A.size else np.zeros(0)
-    return int(np.count_nonzero(s > RANK_TOL * s.max())) if s.size and s.max() > 0.0 else 0
+def _ranks(A: np.ndarray) -> np.ndarray:
+    """``(N,)`` the ranks of ``A`` ``(N, r, c)`` to :data:`RANK_TOL` of each one's largest singular value (0 for an
+    empty or zero matrix)."""
+    if A.shape[-1] == 0 or A.shape[-2] == 0:
+        return np.zeros(A.shape[0], dtype=int)
+    s = np.linalg.svd(A, compute_uv=False)  # (N, min(r, c)), descending
+    return np.count_nonzero(s > RANK_TOL * s[:, :1], axis=-1) * (s[:, 0] > 0.0)
 
 
 def no_grid_base_message(robot: Robot, link: str | None, options: ik.IKOptions, seed: int, checked: int) -> str:
