@@ -277,6 +277,70 @@ def pose_and_jacobian(chain: Chain, q: Any, frame: str = "world") -> Any:
     return T, J
 
 
+def pose_and_jacobian_into(
+    chain: Chain, q: np.ndarray, p_world_tool: np.ndarray, z_world_tool: np.ndarray, J_world: np.ndarray
+) -> None:
+    """:func:`pose_and_jacobian` of ``q`` ``(N, n)``, ``N >= SMALL_BATCH`` (the column kernel), written in place
+    with the batch last: the same numbers, bit for bit, without its stacks, transposes and temporaries.
+
+    Every entry comes from the very floating-point operations of :func:`_poses_by_columns` and
+    :func:`pose_and_jacobian` (the same elementwise products, sums and differences in the same order, the
+    same ``(4, 4) @ (4, 3N)`` BLAS product per joint on C-contiguous operands); only where they are stored
+    differs. For the capability maps, whose every sample needs the tool position, its z axis and the Jacobian.
+
+    Args:
+        chain: The compiled chain.
+        q: ``(N, n)`` joint values [rad or m].
+        p_world_tool: ``(3, N)`` out: the tool origin [m].
+        z_world_tool: ``(3, N)`` out: the tool z axis.
+        J_world: ``(6, n, N)`` out: the world Jacobian (rows ``v`` [m/rad or 1], then ``ω`` [1 or 0]); each
+            ``J_world[r, i]`` must be contiguous.
+    """
+    N, n = q.shape
+    q_t = np.transpose(q)  # (n, N)
+    cos_q, sin_q = np.cos(q_t), np.sin(q_t)
+    # T column-first, T[j, r] = T_world_frame[r, j] (3, N): ping-pong between two buffers; the world origins of
+    # the motion frames kept for the Jacobian (their z axes go straight into its ω rows)
+    T, T_next, moved = np.empty((4, 3, N)), np.empty((4, 3, N)), np.empty((4, 3, N))
+    T[...] = chain.C[0][:3].T[:, :, None]
+    origins = np.empty((n, 3, N))
+    product = np.empty((3, N))
+    for i in range(n):
+        x, y, z, p = T
+        origins[i] = p
+        if chain.revolute[i]:  # T @ Rz(q): x' = c x + s y, y' = c y − s x
+            J_world[3:, i] = z
+            c, s = cos_q[i], sin_q[i]
+            np.multiply(c, x, out=moved[0])
+            np.multiply(s, y, out=product)
+            moved[0] += product
+            np.multiply(c, y, out=moved[1])
+            np.multiply(s, x, out=product)
+            moved[1] -= product
+            moved[3] = p
+        else:  # T @ Tz(q): p' = p + q z; J = [z; z · 0] (pose_and_jacobian's Z * revolute: signed zeros)
+            J_world[:3, i] = z
+            np.multiply(z, 0.0, out=J_world[3:, i])
+            moved[:2] = T[:2]
+            np.multiply(q_t[i], z, out=product)
+            np.add(p, product, out=moved[3])
+        moved[2] = z
+        np.matmul(chain.C[i + 1].T, moved.reshape(4, -1), out=T_next.reshape(4, -1))
+        T, T_next = T_next, T
+    z_world_tool[...] = T[2]
+    p_world_tool[...] = T[3]
+    d, tmp = product, np.empty(N)
+    for i in range(n):
+        if not chain.revolute[i]:
+            continue
+        np.subtract(T[3], origins[i], out=d)  # p_tool − p_i
+        a = J_world[3:, i]  # z_i
+        for r in range(3):  # z_i × (p_tool − p_i), as _cross: a[r+1] d[r+2] − a[r+2] d[r+1]
+            np.multiply(a[(r + 1) % 3], d[(r + 2) % 3], out=J_world[r, i])
+            np.multiply(a[(r + 2) % 3], d[(r + 1) % 3], out=tmp)
+            J_world[r, i] -= tmp
+
+
 def jacobian_analytic(chain: Chain, q: Any, frame: str = "world") -> Any:
     """Closed-form geometric Jacobian ``(N, 6, n)`` of ``q`` ``(N, n)`` (see :func:`pose_and_jacobian`)."""
     return pose_and_jacobian(chain, q, frame)[1]

@@ -220,6 +220,31 @@ def test_float_fk_kernel_agrees_with_the_kernel_ad_differentiates(seed):
         np.testing.assert_allclose(J, robot.jacobian(q, frame, method="forward"), rtol=0, atol=1e-13)
 
 
+def bits(x: np.ndarray) -> np.ndarray:
+    """The float64 array's bit patterns (signed zeros and NaN payloads told apart)."""
+    return np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
+
+
+@pytest.mark.parametrize("seed", [None, 6, 11])
+def test_pose_and_jacobian_into_is_pose_and_jacobian_bit_for_bit(robot, seed):
+    """The in-place kernel the capability maps use writes pose_and_jacobian's very numbers (every bit, signed
+    zeros included): every bundled chain, and random chains with prismatic joints (seeds 6, 11)."""
+    if seed is not None:
+        robot = random_chain(np.random.default_rng(seed))
+        assert not robot.chain.all_revolute
+    q = random_q(robot, np.random.default_rng(3), (kinematics.SMALL_BATCH + 37,))
+    q[:3] = 0.0  # exact zeros: axes along the world axes, signed zeros in the products
+    T, J = kinematics.pose_and_jacobian(robot.chain, q)
+    N, n = q.shape
+    p, z, J_world = np.full((3, N), np.nan), np.full((3, N), np.nan), np.full((6, n, N), np.nan)
+    kinematics.pose_and_jacobian_into(robot.chain, q, p, z, J_world)
+    np.testing.assert_array_equal(bits(p), bits(T[:, :, 3].T))
+    np.testing.assert_array_equal(bits(z), bits(T[:, :, 2].T))
+    np.testing.assert_array_equal(bits(J_world), bits(np.transpose(J, (1, 2, 0))))
+    if seed is not None:  # (a prismatic joint's ω rows are its axis times 0: signed zeros, there to get wrong)
+        assert np.any(bits(J_world) == bits(np.array(-0.0)))
+
+
 @pytest.mark.parametrize("n_configs", [2, kinematics.SMALL_BATCH + 3])
 def test_random_chain_all_forms(n_configs):
     robot = random_chain(np.random.default_rng(8))

@@ -203,6 +203,42 @@ def test_measures_match_the_singularity_module_and_the_bound_holds():
     assert screen[3] < 1e-5 and ic[3] < 1e-7  # the exactly singular sample (a zero pivot): bounded by that pivot
 
 
+@pytest.mark.parametrize(("name", "link"), [("panda", None), ("stanford", None), ("baxter", "left_gripper")])
+def test_a_chunks_gram_matrices_and_screen_are_the_whole_batchs_bit_for_bit(name, link):
+    """What a chunk computes block by block (pose_and_gram: the in-place kernel, or the path's, and each
+    block's Gram matrices; the screen in SCREEN_BLOCKs) is bit for bit path_pose_and_jacobian's numbers per
+    BLOCK (the Jacobian is the public jacobian's), gram_matrix of them, scaled_measures of that. The batch ends
+    in a block below SMALL_BATCH (the product kernel)."""
+    from robokin.kinematics import BLOCK, SMALL_BATCH, path_pose_and_jacobian
+
+    robot = robokin.load(name)
+    job = cap_module.capability_job(robot, 10, 0.1, 8, 0, link)
+    N = 2 * BLOCK + SMALL_BATCH // 2
+    q = sampling.chunk_samples(job.lo, job.hi, 5, 0, N)
+    p, z, G = job.pose_and_gram(q)
+    blocks = [path_pose_and_jacobian(robot.link_path(link), q[s : s + BLOCK]) for s in range(0, N, BLOCK)]
+    T, J = np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+    assert np.array_equal(J, robokin.jacobian(robot, q, link=link))
+    assert np.array_equal(p, T[:, :, 3].T) and np.array_equal(z, T[:, :, 2].T)
+    G_whole = cap_module.gram_matrix(np.transpose(J, (1, 2, 0)), job.rows, job.row_scale, job.col_scale)
+    assert np.array_equal(G.view(np.uint64), G_whole.view(np.uint64))
+    assert np.array_equal(job.pose_and_jacobian(q)[2], np.transpose(J, (1, 2, 0)))
+    m, bound = cap_module.scaled_measures(cap_module.lower(G), cap_module.SCREEN_STEPS, 0)
+    assert np.all(bound >= 0.0) and np.all(m >= 0.0)
+    # a whole base chunk, screened in SCREEN_BLOCKs: its per-voxel maxima are the whole batch's
+    job = cap_module.capability_job(robot, sampling.BASE_CHUNK, 0.1, 8, 0, link)
+    assert job.base > cap_module.SCREEN_BLOCK
+    acc = cap_module.CapabilityAccumulator(job.n_voxels, job.partition.count, dense_pairs=False)
+    job.chunk(0, acc)
+    p, _, G = job.pose_and_gram(sampling.chunk_samples(job.lo, job.hi, 0, 0, job.base))
+    m = cap_module.scaled_measures(cap_module.lower(G), cap_module.SCREEN_STEPS, 0)[0]
+    ijk = np.clip(np.floor((p - job.origin[:, None]) / job.voxel).astype(np.int64), 0, None)
+    voxel = np.ravel_multi_index(np.minimum(ijk, np.array(job.shape)[:, None] - 1), job.shape)
+    best = np.zeros(job.n_voxels)
+    np.maximum.at(best, voxel, m)
+    assert np.array_equal(acc.manipulability, best) and np.count_nonzero(best) > 10
+
+
 def test_inverse_condition_rounding_is_monotone_with_the_stated_precision():
     rng = np.random.default_rng(4)
     x = np.sort(np.concatenate([10.0 ** rng.uniform(-300, 0, 20_000), rng.random(20_000), [0.0, 1.0, 1e-308]]))

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import OptionError
-from ..kinematics import BLOCK, path_pose_and_jacobian
+from ..kinematics import BLOCK, SMALL_BATCH, path_pose_and_jacobian, pose_and_jacobian_into
 from ..measures import task_rows, unit_scales
 from ..model import check_robot
 from .engines import resolve_engine, unique_max
@@ -73,9 +73,19 @@ INVERSE_STEPS, POWER_STEPS = 4, 3
 # the ones it cannot rule out get certified bounds (inverse_condition_bounds), and of those only the ones
 # whose bounds cannot decide the rounded value the exact value (see raise_packed).
 SCREEN_STEPS = 1
+# Samples screened together (its some 60 working arrays stay nearer the core's cache): Panda, one base chunk of
+# 32768 samples, CPU µs per sample on a shared machine, least of 5: whole chunk 0.30, 16384 0.24, 8192 0.24,
+# 4096 0.28, 2048 0.35 (per NumPy call overhead).
+SCREEN_BLOCK = 8192
 
 
-def gram_matrix(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_scale: np.ndarray | None) -> np.ndarray:
+def gram_matrix(
+    J: np.ndarray,
+    rows: Sequence[int],
+    row_scale: np.ndarray,
+    col_scale: np.ndarray | None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """The lower triangle of ``A = J_s J_sᵀ`` for ``J_s = diag(row_scale) J[rows] diag(col_scale)``, packed.
 
     Args:
@@ -83,6 +93,7 @@ def gram_matrix(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_s
         rows: The k task rows.
         row_scale: ``(k,)``.
         col_scale: ``(n,)``, or None for all ones.
+        out: ``(k (k + 1) / 2, N)`` to write the result into (default: a new array).
 
     Returns:
         ``(k (k + 1) / 2, N)``: row ``i (i + 1) / 2 + j`` holds ``A[i, j]`` for ``k > i >= j``
@@ -92,7 +103,7 @@ def gram_matrix(J: np.ndarray, rows: Sequence[int], row_scale: np.ndarray, col_s
     # whatever the caller's layout (a strided view may be summed pairwise), so A is bit-reproducible
     Jc = np.ascontiguousarray(J) if col_scale is None else J * col_scale[None, :, None]
     k = len(rows)
-    G = np.empty((k * (k + 1) // 2, J.shape[-1]))
+    G = np.empty((k * (k + 1) // 2, J.shape[-1])) if out is None else out
     product = np.empty(J.shape[1:])
     for i in range(k):
         for j in range(i + 1):
@@ -781,29 +792,55 @@ class CapabilityJob:
         """Tool positions and z axes ``(3, N)`` and world Jacobians ``(6, n, N)`` (the batch last, as
         :func:`gram` wants it) from one kernel pass per block of :data:`robokin.kinematics.BLOCK`
         configurations (cache-sized, as :func:`robokin.fk` does)."""
-        path = self.robot.link_path(self.link)
         N = q.shape[0]
         p, z, J = np.empty((3, N)), np.empty((3, N)), np.empty((6, self.robot.n, N))
         for start in range(0, N, BLOCK):
             stop = min(start + BLOCK, N)
-            T_block, J_block = path_pose_and_jacobian(path, q[start:stop])  # (B, 3, 4), (B, 6, n)
-            p[:, start:stop] = T_block[:, :, 3].T
-            z[:, start:stop] = T_block[:, :, 2].T
-            J[:, :, start:stop] = np.transpose(J_block, (1, 2, 0))
+            self._block(q[start:stop], p[:, start:stop], z[:, start:stop], J[..., start:stop])
         return p, z, J
+
+    def pose_and_gram(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Tool positions and z axes ``(3, N)`` and the packed Gram matrices ``(k (k + 1) / 2, N)`` of the
+        scaled task Jacobians (:func:`gram_matrix`), block by block (:data:`robokin.kinematics.BLOCK`): each
+        block's Jacobians go into the Gram matrices while they are in cache. The same numbers, bit for bit, as
+        :func:`gram_matrix` of :meth:`pose_and_jacobian` (its sums run over the joints, never over the batch)."""
+        N, k = q.shape[0], len(self.rows)
+        p, z, G = np.empty((3, N)), np.empty((3, N)), np.empty((k * (k + 1) // 2, N))
+        J = np.empty((6, self.robot.n, min(BLOCK, N)))
+        for start in range(0, N, BLOCK):
+            stop = min(start + BLOCK, N)
+            J_block = J if stop - start == J.shape[-1] else np.empty(J.shape[:2] + (stop - start,))
+            self._block(q[start:stop], p[:, start:stop], z[:, start:stop], J_block)
+            gram_matrix(J_block, self.rows, self.row_scale, self.col_scale, out=G[:, start:stop])
+        return p, z, G
+
+    def _block(self, q: np.ndarray, p: np.ndarray, z: np.ndarray, J: np.ndarray) -> None:
+        """One block's tool positions and z axes ``(3, B)`` and world Jacobians ``(6, n, B)``, written into
+        ``p``, ``z`` and ``J``: :func:`robokin.kinematics.path_pose_and_jacobian`'s numbers (bit for bit,
+        through :func:`robokin.kinematics.pose_and_jacobian_into` where it applies)."""
+        path = self.robot.link_path(self.link)
+        if path.identity and path.chain is not None and q.shape[0] >= SMALL_BATCH:
+            pose_and_jacobian_into(path.chain, q, p, z, J)
+            return
+        T, J_rows = path_pose_and_jacobian(path, q)  # (B, 3, 4), (B, 6, n)
+        p[...] = T[:, :, 3].T
+        z[...] = T[:, :, 2].T
+        J[...] = np.transpose(J_rows, (1, 2, 0))
 
     def chunk(self, c: int, acc: CapabilityAccumulator) -> np.ndarray:
         """Fold base chunk ``c``'s per-voxel counts and maxima into ``acc``; return its reached pairs as
         sorted unique uint64 ``(voxel · D + direction) << 16 | code`` (the largest code per pair)."""
         count = min(self.base, self.samples - c * self.base)
         q = chunk_samples(self.lo, self.hi, self.seed, c, count)  # (N, n)
-        p, z, J = self.pose_and_jacobian(q)
+        p, z, G = self.pose_and_gram(q)
         ijk = np.floor((p - self.origin[:, None]) / self.voxel).astype(np.int64)  # (3, N)
         ijk = np.clip(ijk, 0, np.array(self.shape)[:, None] - 1)  # the grid holds the reach ball; rounding only
         voxel = np.ravel_multi_index(ijk, self.shape)  # (N,)
         direction = self.partition.index(z.T, normalized=True)  # (N,) approach: the tool z axis
-        G = gram_matrix(J, self.rows, self.row_scale, self.col_scale)
-        manipulability, bound = scaled_measures(lower(G), SCREEN_STEPS, 0)
+        manipulability, bound = np.empty(count), np.empty(count)
+        for start in range(0, count, SCREEN_BLOCK):  # (elementwise per sample: the same numbers in any blocks)
+            stop = min(start + SCREEN_BLOCK, count)
+            manipulability[start:stop], bound[start:stop] = scaled_measures(lower(G[:, start:stop]), SCREEN_STEPS, 0)
         np.add.at(acc.counts, voxel, 1)
         np.maximum.at(acc.manipulability, voxel, manipulability)
         acc.exact += raise_packed(G, voxel, bound, acc.inverse_condition)
