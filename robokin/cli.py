@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import spatial
 from .errors import RobokinError, ShapeError
@@ -141,6 +142,24 @@ def _joint_values(
             raise RobokinError(problem)
         print(f"robokin: warning: {problem}", file=sys.stderr)
     return q
+
+
+def _rpy_angles(values: npt.ArrayLike, deg: bool, what: str) -> np.ndarray:
+    """Roll, pitch, yaw ``(..., 3)`` [rad] from the command line (degrees with ``--deg``).
+
+    Angles beyond a whole turn without ``--deg`` are taken as given (any angle is a rotation) with a warning on
+    stderr that they look like degrees.
+    """
+    rpy = np.array(values, dtype=float)
+    if deg:
+        return np.radians(rpy)
+    if (np.abs(rpy) > 2 * np.pi).any():
+        print(
+            f"robokin: warning: {what} {' '.join(f'{v:g}' for v in rpy.ravel())} has angles beyond a whole turn "
+            "(2 pi rad); they look like degrees: add --deg",
+            file=sys.stderr,
+        )
+    return rpy
 
 
 def _pose_text(T: np.ndarray, link: str = "tool") -> str:
@@ -493,6 +512,43 @@ def start_configuration(robot: Robot) -> tuple[str | None, np.ndarray]:
     return None, 0.5 * (lo + hi)
 
 
+def demo_start(robot: Robot, link: str | None = None, seed: int = 0) -> tuple[str | None, np.ndarray, str]:
+    """The demo's start: well conditioned (σmin/σmax of ``link``'s task ≥ ``DEMO_MIN_INVERSE_CONDITION``).
+
+    :func:`start_configuration` when it is; else the robot's first named configuration that is; else (every
+    named one near a singularity, e.g. the Stanford arm's, whose wrist is straight in both) the configuration
+    nearest it (in fractions of each joint's range) among ``DEMO_CANDIDATES`` drawn (seeded) in a box of
+    ± ``DEMO_SPREAD`` of the ranges around it that are, or the best conditioned of them when none is.
+
+    Returns:
+        The name of the start (None when it is not a named configuration), its ``(n,)`` joint values
+        [rad, m], and a sentence saying why it is not :func:`start_configuration`'s ("" when it is).
+    """
+    from .singularity import inverse_condition
+
+    name, q = start_configuration(robot)
+    ic = float(inverse_condition(robot, q, link=link))
+    if ic >= DEMO_MIN_INVERSE_CONDITION:
+        return name, q, ""
+    first = f"configuration {name!r}" if name else "the middle of the joint ranges"
+    why = f"{first} is near a singularity (σmin/σmax = {ic:.3f} < {DEMO_MIN_INVERSE_CONDITION})"
+    for other, q_other in robot.configurations.items():
+        if float(inverse_condition(robot, q_other, link=link)) >= DEMO_MIN_INVERSE_CONDITION:
+            return other, np.array(q_other), f"{why}: the demo starts from {other!r}"
+    lo, hi = robot.sampling_bounds.T
+    span = np.where(hi > lo, hi - lo, 1.0)
+    rng = np.random.default_rng(seed)
+    Q = np.clip(q + rng.uniform(-1.0, 1.0, (DEMO_CANDIDATES, robot.n)) * DEMO_SPREAD * span, lo, hi)
+    ic_Q = inverse_condition(robot, Q, link=link)
+    good = ic_Q >= DEMO_MIN_INVERSE_CONDITION
+    if good.any():
+        distance = np.where(good, np.linalg.norm((Q - q) / span, axis=-1), np.inf)
+        k = int(np.argmin(distance))
+    else:
+        k = int(np.argmax(ic_Q))
+    return None, Q[k], f"{why}: the demo starts from a well-conditioned configuration near it"
+
+
 def _check_out(out: str, formats: Sequence[str], what: str) -> None:
     """Fail before any work when ``out`` cannot be written: a bad suffix, a directory, a missing folder."""
     from pathlib import Path
@@ -561,9 +617,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"{robot.name} has {len(robot.end_effectors)} end effectors ({', '.join(robot.end_effectors)}): "
             f"the demo drives {link} (--link FRAME to choose another)\n"
         )
-    name, q = start_configuration(robot)
+    name, q, why = demo_start(robot, link, seed=args.seed)
+    if why:
+        print(why)
     print(
-        f"Forward kinematics at {f'configuration {name!r}' if name else 'the middle of the joint ranges'}, "
+        f"Forward kinematics at {f'configuration {name!r}' if name else 'the start' if why else 'the middle of the joint ranges'}, "
         f"q = {_q_text(robot, q)}"
     )
     T = robot.fk(q, link=link)
@@ -685,7 +743,8 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         T1 = T0.copy()
         T1[:3, 3] = args.line
         line = trajectory.cartesian_line(T0, T1, steps=args.frames, duration=duration)
-        followed = trajectory.follow(robot, line.T, q0, link=mover)
+        following = viz.progress_bar(f"following the line ({mover})", unit="poses")
+        followed = trajectory.follow(robot, line.T, q0, link=mover, progress=following)
         q_path = followed.q
         path = trajectory.JointPath(
             t=line.t,
@@ -856,9 +915,7 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     robot = _load(args)
     if args.position_only and args.rpy is not None:
         raise RobokinError("--position-only leaves the orientation free; do not give --rpy with it")
-    rpy = np.zeros(3) if args.rpy is None else np.array(args.rpy, dtype=float)
-    if args.deg:
-        rpy = np.radians(rpy)
+    rpy = np.zeros(3) if args.rpy is None else _rpy_angles(args.rpy, args.deg, "--rpy")
     T_target = spatial.transform(spatial.rpy_to_matrix(rpy), np.array(args.xyz, dtype=float))
     q0 = _joint_values(robot, args.q0, args.deg, what="--q0") if args.q0 else None
     _require_link(robot, args.link)
@@ -924,6 +981,7 @@ def _add_workspace_parser(sub: Any) -> None:
     p.add_argument(
         "--method",
         default="auto",
+        metavar="{auto,analytic,dls}",
         help="with --ik: auto (closed form where the arm has one, then damped least squares), analytic or dls "
         "(default auto)",
     )
@@ -934,9 +992,10 @@ def _add_workspace_parser(sub: Any) -> None:
         action="append",
         metavar=("X", "Y", "Z", "R", "P", "Yaw"),
         help="base placement instead of a map: a target pose of the frame, position [m] and fixed-axis roll pitch "
-        "yaw [rad] (R = Rz(Yaw) Ry(P) Rx(R)); repeat for more targets. Scores bases on a grid by a capability map "
-        "(default 5 cm x 50 directions, 1e6 samples) and checks the best by IK",
+        "yaw [rad, deg with --deg] (R = Rz(Yaw) Ry(P) Rx(R)); repeat for more targets. Scores bases on a grid by a "
+        "capability map (default 5 cm x 50 directions, 1e6 samples) and checks the best by IK",
     )
+    p.add_argument("--deg", action="store_true", help="the roll, pitch and yaw of --place in degrees")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--link", help="the frame to map, e.g. one hand of a tree robot (default: the end effector)")
     p.add_argument(
@@ -944,7 +1003,11 @@ def _add_workspace_parser(sub: Any) -> None:
         help="write the map to this file: .npz, or .zarr (a Zarr v2 store: a folder of compressed chunks, for large "
         "maps, read a slice at a time by robokin.workspace.open_map or by zarr/xarray)",
     )
-    p.add_argument("--plot", help="write a picture (slice heat map and 3-D view) to this PNG")
+    p.add_argument(
+        "--plot",
+        help="write a picture (slice heat map and 3-D view; base placement: the score map) to this file: "
+        ".png, .pdf, .svg or .jpg",
+    )
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on the Dask cluster at tcp://HOST:8786 (needs robokin[dask])"
     )
@@ -968,6 +1031,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         raise RobokinError(f"--method {args.method} is for IK reachability maps: add --ik")
     if args.place and args.ik:
         raise RobokinError("--place scores bases with a capability map; do not give --ik with it")
+    if args.deg and not args.place:
+        raise RobokinError("--deg gives the angles of --place in degrees; a map takes no angles")
     if args.out:  # before the work, not after it
         save_path(args.out)
     for path in (args.out, args.plot):
@@ -1069,7 +1134,8 @@ def _place(robot: Robot, args: argparse.Namespace, samples: Any, common: dict[st
     from . import workspace
 
     values = np.array(args.place, dtype=float)  # (K, 6)
-    T_targets = spatial.transform(spatial.rpy_to_matrix(values[:, 3:]), values[:, :3])
+    rpy = _rpy_angles(values[:, 3:], args.deg, "--place")
+    T_targets = spatial.transform(spatial.rpy_to_matrix(rpy), values[:, :3])
     start, cpu = time.perf_counter(), time.process_time()
     bp = workspace.base_placement(robot, T_targets, samples=samples, **common)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -1245,7 +1311,9 @@ def _parser() -> argparse.ArgumentParser:
     p = command(
         "demo",
         "what a newcomer should see first: FK, Jacobian, IK, singularities, a GIF",
-        "Forward kinematics and the Jacobian at the robot's start configuration, inverse kinematics for "
+        "Forward kinematics and the Jacobian at the robot's start configuration ('ready', else its first named "
+        "one; when that is near a singularity, the first named one that is not, else a configuration near it "
+        "that is not), inverse kinematics for "
         "three targets inside its workspace (away from singularities), a motion through the solutions "
         "within the joint speed limits, a singularity check along it, and an animation. Exit 1 if a "
         "target was not reached.",

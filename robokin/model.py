@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -150,8 +150,10 @@ def unit_axis(axis: npt.ArrayLike, joint: str | None = None) -> tuple[float, flo
         raise _rule_error("axis must not be zero (expected a direction such as [0, 0, 1])", "axis", joint)
     exponent = math.frexp(top)[1]
     scaled = [math.ldexp(v, -exponent) for v in values]  # exact: largest component in [0.5, 1)
-    norm = math.hypot(*scaled)  # in [0.5, 0.87]: no overflow, no underflow
-    if abs(math.ldexp(norm, exponent) - 1.0) <= AXIS_UNIT_TOL:
+    norm = math.hypot(*scaled)  # in [0.5, √3): no overflow, no underflow
+    # |axis| = norm · 2**exponent is in [2**(exponent - 1), √3 · 2**exponent): near 1 only for exponent 0 or 1
+    # (and for an axis near the largest float, ldexp(norm, exponent) would overflow)
+    if exponent in (0, 1) and abs(math.ldexp(norm, exponent) - 1.0) <= AXIS_UNIT_TOL:
         return values  # type: ignore[return-value]
     return (scaled[0] / norm, scaled[1] / norm, scaled[2] / norm)
 
@@ -895,9 +897,10 @@ def _compile_path(robot: Robot, tree: Tree, link: str) -> LinkPath:
 
 
 class Configurations(dict):
-    """A robot's named configurations, name → ``(n,)`` read-only array [rad, m]: a ``dict`` whose ``KeyError``
-    for a missing name lists the names there are (``panda.configurations["ready"]``: the Panda has ``home``
-    and ``reach``)."""
+    """A robot's named configurations, name → ``(n,)`` read-only array [rad, m]: a read-only ``dict`` whose
+    ``KeyError`` for a missing name lists the names there are (``panda.configurations["ready"]``: the Panda has
+    ``home`` and ``reach``). Assigning, deleting or updating a name raises ``TypeError``, as a
+    ``MappingProxyType`` does; ``dict(robot.configurations)`` is a mutable copy."""
 
     def __init__(self, items: Mapping[str, np.ndarray], robot: str = "") -> None:
         super().__init__(items)
@@ -906,6 +909,19 @@ class Configurations(dict):
     def __missing__(self, key: object) -> np.ndarray:
         names = ", ".join(map(repr, self)) or "none"
         raise KeyError(f"robot {self.robot!r} has no configuration {key!r} (its configurations: {names})")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy rebuild it whole (item assignment is refused)
+        return (Configurations, (dict(self), self.robot))
+
+    def _read_only(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        raise TypeError(
+            f"the configurations of robot {self.robot!r} are read-only (a Robot is immutable); for a robot with "
+            "other ones: dataclasses.replace(robot, configurations={**robot.configurations, 'name': q}), or "
+            "dict(robot.configurations) for a mutable copy"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    update = pop = popitem = setdefault = clear = _read_only
 
 
 def _frozen_int(a: npt.ArrayLike) -> np.ndarray:
@@ -1203,9 +1219,16 @@ class Robot:
         """A new Robot whose tool frame is ``T_flange_tool`` ``(4, 4)`` [m] after today's tool frame (the flange).
 
         Raises:
-            ShapeError: not one ``(4, 4)`` matrix. ConventionError: not a rigid transform.
+            ShapeError: not one ``(4, 4)`` matrix. ConventionError: not a rigid transform. OptionError: the
+            robot is a tree (its tool frames are named ``frames``: choose one with ``link=``).
         """
         T = _single_transform(T_flange_tool, "T_flange_tool")
+        if not self.serial:
+            raise OptionError(
+                f"with_tool adds a tool to a serial chain's flange; robot {self.name!r} is a tree whose tool frames "
+                f"are named frames (end effectors: {', '.join(map(repr, self.end_effectors))}): add a frame to its "
+                "file's frames: (format 2) and choose it with link=, or compose: robot.fk(q, link=...) @ T_flange_tool"
+            )
         return replace(self, tool=_origin_of(self.tool.matrix @ T))
 
     def with_base(self, T_world_base: npt.ArrayLike) -> Robot:

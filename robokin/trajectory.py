@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -707,6 +708,7 @@ def follow(
     *,
     options: IKOptions | None = None,
     link: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FollowResult:
     """Follow a Cartesian path by IK, each sample seeded from the previous solution.
 
@@ -721,12 +723,15 @@ def follow(
         q0: ``(..., n)`` joint values [rad, m] near the first pose (the branch to keep).
         options: :class:`robokin.ik.IKOptions`; default ``IKOptions(max_restarts=0)``.
         link: The frame that follows the path (default: the robot's one end effector; any frame of a tree).
+        progress: Called after each pose as ``progress(k, N)``, ``k`` = 0 … N − 1 the pose just solved, as
+            matplotlib's ``progress_callback``; :func:`robokin.viz.progress_bar` draws a bar on a terminal.
 
     Returns:
         A :class:`FollowResult`.
 
     Raises:
-        ShapeError / ConventionError: bad ``T_path`` or ``q0``. OptionError: an unknown ``link``.
+        ShapeError / ConventionError: bad ``T_path`` or ``q0``. OptionError: an unknown ``link``, a
+        ``progress`` that is not callable.
     """
     from .ik import IKOptions, solve
 
@@ -744,9 +749,12 @@ def follow(
     T_path = np.broadcast_to(T_path, batch + T_path.shape[-3:])
     q = np.broadcast_to(q, batch + (robot.n,))
     options = IKOptions(max_restarts=0) if options is None else options
+    progress = validation.progress(progress)
     qs, ok, pe, re = [], [], [], []
     for k in range(T_path.shape[-3]):
         q, success, position_error, rotation_error = solve_one(T_path[..., k, :, :], q, options)
+        if progress is not None:
+            progress(k, T_path.shape[-3])
         qs.append(q)
         ok.append(success)
         pe.append(position_error)

@@ -151,6 +151,12 @@ def _parse_xml(data: bytes, path: str, encoding: str | None) -> _Element:
             stack.append(None)
             return
         line, column = here()
+        substituted = next((k for k, v in attrib.items() if "$(" in v or "${" in v), None)
+        if substituted is not None:  # names, parents, numbers: xacro left them unexpanded
+            raise error(
+                f"<{tag}> attribute {substituted}={attrib[substituted]!r} holds a xacro substitution: this file "
+                f"looks like an unexpanded xacro; {_xacro_hint(Path(path).name)}"
+            )
         element = _Element(tag, attrib, line, column)
         if parent is not None:
             parent.children.append(element)
@@ -216,8 +222,7 @@ def _number(text: str, where: _Where, attr: str) -> float:
         value = None
     if value is not None and not math.isfinite(value):
         raise where.error(f"attribute {attr} has {text!r}, which is not finite (expected a finite number)", attr)
-    hint = " (a xacro expression: expand the file with xacro first)" if "${" in text or "$(" in text else ""
-    raise where.error(f"attribute {attr} has {text!r}, which is not a number{hint}", attr)
+    raise where.error(f"attribute {attr} has {text!r}, which is not a number", attr)  # xacro's ${...}: _parse_xml
 
 
 def _vector(where: _Where, attr: str, default: tuple[float, float, float]) -> tuple[float, float, float]:

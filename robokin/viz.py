@@ -102,7 +102,7 @@ ELLIPSOID_FRACTION = 0.18
 NEAR_SINGULAR = 0.05
 
 # Zoom of the 3D box inside its axes: just small enough that the tick and axis labels stay inside.
-BOX_ZOOM = 0.95
+BOX_ZOOM = 0.88
 
 # At most this many tick intervals per axis: tick labels are most of the cost of drawing a 3D frame.
 TICK_BINS = 4
@@ -446,15 +446,15 @@ def default_view(tool_path: np.ndarray) -> tuple[float, float]:
     The azimuth is perpendicular to the main horizontal direction of ``tool_path`` ``(k, 3)`` (its first
     principal axis projected on the floor) turned by ``VIEW_OBLIQUE``, the one of the four candidates nearest
     ``DEFAULT_AZIM``; a motion without
-    a horizontal extent keeps ``DEFAULT_AZIM``. The elevation is ``DEFAULT_ELEV``, lower when the motion is
-    mainly vertical (so its height shows), ``FLAT_ELEV`` when it is flat (a planar arm: seen from above).
+    a horizontal extent keeps ``DEFAULT_AZIM``. The elevation is ``DEFAULT_ELEV``, ``FLAT_ELEV`` when the motion
+    is flat (a planar arm: seen from above).
     """
     centred = tool_path - tool_path.mean(axis=0)
     if not np.abs(centred).max() > 0:
         return DEFAULT_ELEV, DEFAULT_AZIM
     d = np.linalg.svd(centred, full_matrices=False)[2][0]  # main direction (unit)
     horizontal = float(np.hypot(d[0], d[1]))
-    elev = DEFAULT_ELEV if horizontal > 0.5 else 10.0
+    elev = DEFAULT_ELEV  # a mainly vertical motion too: its height shows (cos 25° = 0.91), the floor stays a floor
     spread = np.ptp(tool_path, axis=0)
     if spread[2] < FLAT_MOTION * max(spread[0], spread[1]):  # a flat (e.g. planar) motion: look down on it
         elev = FLAT_ELEV
@@ -879,13 +879,17 @@ def check_writer(path: str | Path) -> None:
         raise RobokinError(f"cannot write {path}: {FFMPEG_HELP}")
 
 
-def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:
-    """A textual progress bar for ``Animation.save(progress_callback=...)``, drawn on ``stream`` (stderr).
+def progress_bar(
+    label: str, stream: TextIO | None = None, width: int = 30, unit: str = "frames"
+) -> Callable[[int, int], None]:
+    """A textual progress bar for ``Animation.save(progress_callback=...)`` (or any ``callback(k, N)``, such as
+    :func:`robokin.trajectory.follow`'s ``progress``), drawn on ``stream`` (stderr).
 
     Args:
         label: Text before the bar (e.g. the file name).
         stream: A text stream; ``sys.stderr`` when None.
         width: Bar width in characters.
+        unit: What is counted, after the count (``"frames"``; ``"poses"`` for a path).
 
     Returns:
         ``callback(current_frame, total_frames)``; it ends the line after the last frame. On a stream that is
@@ -897,18 +901,18 @@ def progress_bar(label: str, stream: TextIO | None = None, width: int = 30) -> C
         done = current + 1
         if not (hasattr(out, "isatty") and out.isatty()):
             if total and done >= total:  # not a terminal: no carriage returns, only the final line
-                out.write(f"{label}: {done}/{total} frames\n")
+                out.write(f"{label}: {done}/{total} {unit}\n")
                 out.flush()
             return
         if total:
             filled = width * done // total
             if done < total and filled == width * current // total and current > 0:
                 return  # the bar would not change: keep stderr quiet
-            out.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames")
+            out.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit}")
             if done >= total:
                 out.write("\n")
         else:
-            out.write(f"\r{label} {done} frames")
+            out.write(f"\r{label} {done} {unit}")
         out.flush()
 
     return callback

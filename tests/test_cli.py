@@ -502,3 +502,42 @@ def test_a_slowed_animation_reports_one_frame_rate(tmp_path, capsys):
     plays = re.search(r"its 8 frames play at (\S+) fps \(real time\)", text).group(1)
     wrote = re.search(r"\(8 frames at (\S+) fps,", text).group(1)
     assert plays == wrote and float(wrote) < 20
+
+
+def test_angles_take_deg_in_every_command_that_takes_them(monkeypatch, capsys):
+    """review10: ``robokin workspace --place`` read roll-pitch-yaw in radians only (fk/ik/animate/singular take
+    --deg); now --place takes --deg too, --deg without --place is refused, and angles beyond a whole turn
+    without --deg (--rpy, --place) get a hint that they look like degrees."""
+    from robokin import workspace
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def placement(robot, T_world_targets, **kwargs):
+        seen.append(np.array(T_world_targets))
+        raise Stop
+
+    monkeypatch.setattr(workspace, "base_placement", placement)
+    common = ["workspace", "planar3r", "--voxel", "0.5", "--samples", "100"]
+    with pytest.raises(Stop):
+        main([*common, "--place", "0.5", "0", "0", "0", "0", "90", "--deg"])
+    with pytest.raises(Stop):
+        main([*common, "--place", "0.5", "0", "0", "0", "0", repr(np.pi / 2)])
+    np.testing.assert_allclose(seen[0], seen[1], atol=1e-15)
+    np.testing.assert_allclose(seen[0][0, :3, :3], robokin.spatial.rpy_to_matrix([0, 0, np.pi / 2]), atol=1e-15)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(Stop):
+        main([*common, "--place", "0.5", "0", "0", "180", "0", "90"])
+    assert "--place 180 0 90 has angles beyond a whole turn (2 pi rad); they look like degrees: add --deg" in (
+        capsys.readouterr().err
+    )
+    assert main([*common, "--deg"]) == 1
+    assert "--deg gives the angles of --place in degrees; a map takes no angles" in capsys.readouterr().err
+    assert main(["ik", "planar3r", "--xyz", "1", "0.5", "0", "--rpy", "0", "0", "45"]) in (0, 1)
+    assert "--rpy 0 0 45 has angles beyond a whole turn (2 pi rad); they look like degrees: add --deg" in (
+        capsys.readouterr().err
+    )
+    assert main(["ik", "planar3r", "--xyz", "1", "0.5", "0", "--rpy", "0", "0", "45", "--deg"]) in (0, 1)
+    assert "look like degrees" not in capsys.readouterr().err

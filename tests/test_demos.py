@@ -23,8 +23,6 @@ DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
 pytestmark = [
     pytest.mark.filterwarnings("error::matplotlib.MatplotlibDeprecationWarning"),
-    # an animation whose save failed on purpose is collected later, in whichever test runs then
-    pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything"),
 ]
 
 # demo file → (extra arguments that keep it fast, the file it writes, units its output must show)
@@ -186,8 +184,39 @@ def test_robokin_demo_on_a_robot_with_two_end_effectors(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "T_world_right_gripper =" in printed and "the demo drives" not in printed
     robot = robokin.load("baxter")
-    q = np.array(robot.configurations["neutral"])
+    from robokin import cli
+
+    q = cli.demo_start(robot, "right_gripper")[1]  # near 'neutral', where the arm is nearly singular
     xyz = [float(v) for v in printed.split("xyz [m]   =")[1].split("\n")[0].split()]
     np.testing.assert_allclose(xyz, robot.fk(q, link="right_gripper")[:3, 3], atol=1e-4)
     assert cli_main(["demo", "--robot", "baxter", "--link", "nose", "--frames", "2", "--out", str(out)]) == 1
     assert "link must be a frame of robot 'baxter'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, start",
+    [("puma560", "nominal"), ("gen3", "home"), ("stanford", None), ("ur5", "ready"), ("baxter", None)],
+)
+def test_the_demo_starts_away_from_singularities(name, start):
+    """review10: gen3 ('zero'), puma560 and stanford ('ready') started the demo at a singular configuration
+    (frame 1 drawn red). The start is now the first named configuration that is well conditioned, else one
+    sampled near the usual start; a well-conditioned usual start is kept."""
+    from robokin import cli
+
+    robot = robokin.load(name)
+    link = robot.default_link or robot.end_effectors[0]
+    usual_name, usual = cli.start_configuration(robot)
+    got_name, q, why = cli.demo_start(robot, link)
+    ic = float(robokin.singularity.inverse_condition(robot, q, link=link))
+    assert ic >= cli.DEMO_MIN_INVERSE_CONDITION and robot.within_limits(q)
+    assert got_name == start
+    if start == usual_name:
+        assert why == "" and np.array_equal(q, usual)
+    else:
+        assert why.startswith(f"configuration {usual_name!r} is near a singularity (σmin/σmax = ")
+        if start is None:  # sampled near the usual start: within the sampling box
+            lo, hi = robot.sampling_bounds.T
+            assert np.all(np.abs(q - usual) <= cli.DEMO_SPREAD * (hi - lo) + 1e-12)
+            assert why.endswith("the demo starts from a well-conditioned configuration near it")
+        else:
+            np.testing.assert_array_equal(q, robot.configurations[start])

@@ -533,3 +533,80 @@ def test_a_chain_joint_named_as_the_root_frame_is_named_in_the_error():
         loads_urdf(urdf, tip="b")
     with pytest.raises(RobotFormatError, match=r"joint 'base' is named as the root frame \(the base\); rename"):
         Robot("t", (_rev("base", origin=Origin()),))
+
+
+def test_named_configurations_are_read_only_and_copy_out_as_a_dict():
+    """review10: ``robot.configurations`` was a plain mutable dict (``robot.configurations["home"] = q`` changed
+    what every later call of the robot's named configurations saw); now assignment, deletion and every
+    mutating method raise TypeError saying how to get another robot or a mutable copy."""
+    import copy
+    import dataclasses
+    import pickle
+
+    panda = robokin.load("panda")
+    configs = panda.configurations
+    home = configs["home"].copy()
+    attempts = {
+        "assign": lambda: configs.__setitem__("home", np.zeros(7)),
+        "delete": lambda: configs.__delitem__("home"),
+        "update": lambda: configs.update(home=np.zeros(7)),
+        "pop": lambda: configs.pop("home"),
+        "popitem": lambda: configs.popitem(),
+        "setdefault": lambda: configs.setdefault("x", np.zeros(7)),
+        "clear": lambda: configs.clear(),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(TypeError, match=r"the configurations of robot 'panda' are read-only"):
+            attempt()
+        assert list(configs) == ["home", "reach"], what
+    with pytest.raises(TypeError, match="read-only"):
+        configs |= {"x": np.zeros(7)}
+    with pytest.raises(ValueError, match="read-only"):
+        configs["home"][0] = 1.0  # the arrays are read-only too
+    np.testing.assert_array_equal(panda.configurations["home"], home)
+    # What users did with the dict keeps working: a mutable copy, a union, a new robot, pickling and copying.
+    mutable = dict(configs)
+    mutable["x"] = np.zeros(7)
+    assert list(configs | {"x": np.zeros(7)}) == ["home", "reach", "x"] and list(configs) == ["home", "reach"]
+    other = dataclasses.replace(panda, configurations={**configs, "x": home})
+    assert list(other.configurations) == ["home", "reach", "x"] and list(panda.configurations) == ["home", "reach"]
+    for again in (pickle.loads(pickle.dumps(configs)), copy.copy(configs), copy.deepcopy(configs)):
+        assert isinstance(again, type(configs)) and again.robot == "panda" and list(again) == ["home", "reach"]
+        with pytest.raises(TypeError, match="read-only"):
+            again["x"] = home
+
+
+def test_with_tool_on_a_tree_is_an_option_error_naming_its_end_effectors():
+    """review10: a tree has no single flange; with_tool raised RobotFormatError (a file's error kind)."""
+    from robokin.errors import OptionError, RobotFormatError
+
+    T = robokin.spatial.transform(p=[0, 0, 0.1])
+    with pytest.raises(OptionError, match=r"robot 'baxter' is a tree .*'left_gripper', 'right_gripper'.*link="):
+        robokin.load("baxter").with_tool(T)
+    with pytest.raises(OptionError, match="robot 'panda_hand' is a tree") as info:
+        robokin.load("panda_hand").with_tool(T)
+    assert not isinstance(info.value, RobotFormatError)
+    panda = robokin.load("panda")  # a serial chain still takes a tool
+    np.testing.assert_allclose(
+        panda.with_tool(T).fk(panda.configurations["home"]), panda.fk(panda.configurations["home"]) @ T, atol=1e-15
+    )
+
+
+@pytest.mark.parametrize(
+    "axis", [(0.0, 8.301185561607005e305, 1.7976739686187182e308), (1.7976931348623157e308,) * 3, (-1e308, 1e308, 0)]
+)
+def test_an_axis_near_the_largest_float_is_a_direction_not_an_overflow(axis):
+    """review10 (found by the loader contract's hypothesis run): ``unit_axis`` compared ``ldexp(norm, exponent)``
+    with 1 for every axis, and for components near 1.8e308 that product overflowed: a raw OverflowError from
+    ``robokin.loads`` of a file with such an axis."""
+    from robokin.model import unit_axis
+
+    unit = np.array(unit_axis(axis))
+    expected = np.array(axis) * 2.0**-1000  # scaled exactly (a power of two) into range first
+    expected /= np.linalg.norm(expected)
+    np.testing.assert_allclose(unit, expected, atol=1e-15)
+    text = (
+        "robokin: 1\nname: big\njoints:\n  - name: j\n    type: revolute\n    origin: {xyz: [0, 0, 0]}\n"
+        f"    axis: [{axis[0]!r}, {axis[1]!r}, {axis[2]!r}]\n"
+    )
+    np.testing.assert_allclose(loads(text).joints[0].axis, expected, atol=1e-15)

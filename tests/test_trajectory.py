@@ -409,3 +409,24 @@ def test_resolved_rate_tracks_the_same_line_on_an_arm_at_any_scale(factor):
         runs.append(res)
     np.testing.assert_allclose(runs[1].q, runs[0].q, atol=1e-9)
     np.testing.assert_allclose(runs[1].position_error / factor, runs[0].position_error, atol=1e-12)
+
+
+def test_follow_reports_its_progress_pose_by_pose():
+    """review10: follow() solved a long path with no sign of life; ``progress(k, N)`` is called after each pose
+    (matplotlib's progress_callback convention, so viz.progress_bar plugs in), and a non-callable is refused."""
+    import io
+
+    from robokin import viz
+
+    robot = robokin.load("planar3r")
+    q0 = robot.configurations["ready"]
+    T0 = robot.fk(q0)
+    line = trajectory.cartesian_line(T0, T0 @ robokin.spatial.transform(p=[0.1, 0.05, 0.0]), steps=7)
+    calls = []
+    followed = trajectory.follow(robot, line.T, q0, progress=lambda k, n: calls.append((k, n)))
+    assert calls == [(k, 7) for k in range(7)] and followed.success.all()
+    stream = io.StringIO()  # not a terminal: one final line
+    trajectory.follow(robot, line.T, q0, progress=viz.progress_bar("following", stream, unit="poses"))
+    assert stream.getvalue() == "following: 7/7 poses\n"
+    with pytest.raises(OptionError, match="progress must be None or a callable, got int 5"):
+        trajectory.follow(robot, line.T, q0, progress=5)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -577,7 +578,7 @@ ERRORS = {
     "xacro expression": (
         'xyz="0.3 0 0"',
         'xyz="${l} 0 0"',
-        r"attribute xyz has '\$\{l\}', which is not a number \(a xacro expression: expand the file with xacro first\)",
+        r"<origin> attribute xyz='\$\{l\} 0 0' holds a xacro substitution: this file looks like an unexpanded xacro",
         'xyz="${l} 0 0"',
     ),
     "root not robot": (
@@ -868,3 +869,34 @@ def test_describing_a_comb_of_thousands_of_leaves_is_linear():
     first = description.leaves[0]  # most moving joints first
     assert (first.link, first.moving, first.joints) == ("t2999", 2999, 3000)
     assert {(leaf.moving, leaf.joints) for leaf in description.leaves if leaf.link == "t17"} == {(17, 18)}
+
+
+@pytest.mark.parametrize(
+    "attribute, where",
+    [
+        ('<link name="$(arg prefix)base"/>', (3, 3)),
+        ('<link name="base"/><link name="${prefix}tip"/>', (3, 22)),
+    ],
+)
+def test_an_unexpanded_xacro_substitution_is_refused_where_it_is(tmp_path, attribute, where):
+    """review10: a URDF whose names still hold xacro's ``$(arg ...)`` / ``${...}`` loaded silently, with the
+    substitution text as frame names; now the file's own FILE:LINE:COL error says it looks unexpanded."""
+    text = (
+        '<?xml version="1.0"?>\n<robot name="arm">\n  ' + attribute + "\n"
+        '  <joint name="j" type="revolute"><parent link="base"/><child link="tip"/>\n'
+        '    <limit lower="-1" upper="1" effort="1" velocity="1"/></joint>\n</robot>\n'
+    )
+    if "tip" not in attribute:
+        text = text.replace('<link name="$(arg prefix)base"/>', '<link name="$(arg prefix)base"/><link name="tip"/>')
+    path = tmp_path / "arm.urdf"
+    path.write_text(text)
+    line, column = where
+    message = (
+        rf"^{re.escape(str(path))}:{line}:{column}: <link> attribute name='.*' holds a xacro substitution: this file "
+        r"looks like an unexpanded xacro; expand it to plain URDF first: `xacro "
+    )
+    for read in (load_urdf, robokin.load, robokin.describe_urdf):
+        with pytest.raises(RobotFormatError, match=message):
+            read(path)
+    with pytest.raises(RobotFormatError, match="looks like an unexpanded xacro"):
+        loads_urdf(text.replace("$(arg prefix)", "${prefix}"))

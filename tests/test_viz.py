@@ -25,10 +25,20 @@ from robokin.model import Joint, Robot  # noqa: E402
 
 pytestmark = [
     pytest.mark.filterwarnings("error::matplotlib.MatplotlibDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything"),
 ]
 
 L1, L2 = 1.0, 0.5
+
+
+def animate(robot, q_path, **kwargs):
+    """``viz.animate`` and one rendering of its figure (its first frame): an animation these tests only look
+    at is still rendered once, as a user's would be, so matplotlib never warns that one was deleted without
+    rendering anything (that warning is not filtered here)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    anim = viz.animate(robot, q_path, **kwargs)
+    FigureCanvasAgg(anim.ax.figure).draw()  # an offscreen figure's own canvas draws nothing
+    return anim
 
 
 def planar2r() -> Robot:
@@ -167,7 +177,7 @@ class RecordingWriter(AbstractMovieWriter):
 def test_animate_frames_show_fk_and_differ_where_the_arm_moves(tmp_path):
     robot = planar2r()
     q_path = np.array([[0.0, 0.5], [0.3, 0.5], [0.6, 0.2], [0.6, 0.2], [0.9, -0.4]])
-    anim = viz.animate(robot, q_path, fps=5, trail=True)
+    anim = animate(robot, q_path, fps=5, trail=True)
     assert anim.n_frames == 5 and anim.fps == 5
     rec = RecordingWriter(anim.ax)
     anim.save(str(tmp_path / "unused"), writer=rec)
@@ -188,7 +198,7 @@ def test_animate_warns_near_a_singularity():
     robot = planar2r()
     # q2 passes through 0 (the stretched arm is singular).
     q_path = np.stack([np.full(7, 0.2), np.linspace(0.9, -0.9, 7)], axis=-1)
-    anim = viz.animate(robot, q_path)
+    anim = animate(robot, q_path)
     # σ_min/σ_max of [v/L; ω] J for the 2R x-y task vanishes with sin q2.
     assert anim.near_singular.tolist() == [False, False, False, True, False, False, False]
     assert anim.inverse_condition[3] < 1e-12
@@ -203,7 +213,7 @@ def test_animate_warns_near_a_singularity():
 def test_animate_ellipsoid_is_the_velocity_ellipse_of_the_2r_arm():
     robot = planar2r()
     q = np.array([0.0, np.pi / 2])
-    anim = viz.animate(robot, q[None], ellipsoid=True)
+    anim = animate(robot, q[None], ellipsoid=True)
     shell = xyz(line(anim.ax, "ellipsoid"))
     shell = shell[np.isfinite(shell).all(axis=-1)]
     d = (shell - tool_2r(q)) / anim.ellipsoid_scale
@@ -221,24 +231,24 @@ def test_animate_ellipsoid_is_the_velocity_ellipse_of_the_2r_arm():
 def test_animate_errors():
     robot = planar2r()
     with pytest.raises(ShapeError, match=r"q_path must have shape \(frames, 2\)"):
-        viz.animate(robot, np.zeros(2))
+        animate(robot, np.zeros(2))
     with pytest.raises(OptionError, match="fps must be a positive number"):
-        viz.animate(robot, np.zeros((3, 2)), fps=0)
+        animate(robot, np.zeros((3, 2)), fps=0)
     with pytest.raises(OptionError, match="limits must be one of 'reach', 'motion'"):
-        viz.animate(robot, np.zeros((3, 2)), limits="tight")
+        animate(robot, np.zeros((3, 2)), limits="tight")
     with pytest.raises(ShapeError, match=r"targets must have shape \(k, 3\)"):
-        viz.animate(robot, np.zeros((3, 2)), targets=[1.0, 2.0])
+        animate(robot, np.zeros((3, 2)), targets=[1.0, 2.0])
     # Beyond MAX_FRAMES: refused before any geometry is computed (10⁶ frames raised NumPy's MemoryError).
     many = np.broadcast_to(np.zeros(2), (viz.MAX_FRAMES + 1, 2))
     with pytest.raises(ShapeError, match=r"with 1 <= frames <= MAX_FRAMES = 100000, got \(100001, 2\)"):
-        viz.animate(robot, many)
+        animate(robot, many)
 
 
 # ----------------------------------------------------------------------------------------- save
 def test_save_gif_decodes_with_the_expected_frames(tmp_path, capsys):
     robot = robokin.load("panda")
     path = trajectory.quintic(robot, robot.configurations["home"], robot.configurations["reach"], steps=6)
-    anim = viz.animate(robot, path.q, fps=10, ellipsoid=True, ax=viz.axes3d((3.0, 3.0), offscreen=True))
+    anim = animate(robot, path.q, fps=10, ellipsoid=True, ax=viz.axes3d((3.0, 3.0), offscreen=True))
     written = viz.save(anim, tmp_path / "arm.gif", dpi=50)
     assert written == tmp_path / "arm.gif" and anim.saved_to == written
     with Image.open(written) as im:
@@ -257,7 +267,7 @@ def test_save_gif_decodes_with_the_expected_frames(tmp_path, capsys):
 def test_saved_gif_shows_the_singularity_warning_in_red(tmp_path):
     robot = planar2r()
     q_path = np.array([[0.2, 1.2], [0.2, 0.0]])  # an ordinary pose, then the stretched (singular) arm
-    anim = viz.animate(robot, q_path, ax=viz.axes3d((3.0, 3.0), offscreen=True))
+    anim = animate(robot, q_path, ax=viz.axes3d((3.0, 3.0), offscreen=True))
     viz.save(anim, tmp_path / "warn.gif", dpi=60, progress=False)
     red = []
     with Image.open(tmp_path / "warn.gif") as im:
@@ -271,7 +281,7 @@ def test_saved_gif_shows_the_singularity_warning_in_red(tmp_path):
 
 def test_save_mp4_without_ffmpeg_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setitem(matplotlib.rcParams, "animation.ffmpeg_path", str(tmp_path / "no-such-ffmpeg"))
-    anim = viz.animate(planar2r(), np.zeros((2, 2)))
+    anim = animate(planar2r(), np.zeros((2, 2)))
     with pytest.raises(RobokinError, match=r"needs the ffmpeg program.*apt-get install ffmpeg.*\.gif instead"):
         viz.save(anim, tmp_path / "arm.mp4")
     assert not (tmp_path / "arm.mp4").exists()
@@ -279,13 +289,13 @@ def test_save_mp4_without_ffmpeg_says_how_to_get_it(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not matplotlib.animation.writers.is_available("ffmpeg"), reason="ffmpeg is not installed")
 def test_save_mp4_with_ffmpeg(tmp_path):
-    anim = viz.animate(planar2r(), np.array([[0.0, 0.5], [0.5, 0.5], [1.0, 0.2]]))
+    anim = animate(planar2r(), np.array([[0.0, 0.5], [0.5, 0.5], [1.0, 0.2]]))
     out = viz.save(anim, tmp_path / "arm.mp4", progress=False)
     assert out.stat().st_size > 1000
 
 
 def test_save_errors(tmp_path):
-    anim = viz.animate(planar2r(), np.zeros((2, 2)))
+    anim = animate(planar2r(), np.zeros((2, 2)))
     with pytest.raises(OptionError, match=r"the file suffix must be one of '\.gif', '\.mp4'; got '\.png'"):
         viz.save(anim, tmp_path / "arm.png")
     with pytest.raises(OptionError, match="fps must be a positive number"):
@@ -305,10 +315,10 @@ def test_animate_refuses_flags_and_thresholds_of_the_wrong_kind():
     robot = planar2r()
     for name in ("trail", "ellipsoid", "floor", "legend"):
         with pytest.raises(OptionError, match=rf"{name} must be True or False, got str 'yes'"):
-            viz.animate(robot, np.zeros((2, 2)), **{name: "yes"})
+            animate(robot, np.zeros((2, 2)), **{name: "yes"})
     for value in (-0.1, 2.0, float("nan"), "0.05"):
         with pytest.raises(OptionError, match=r"near_singular must be a number in \[0, 1\]"):
-            viz.animate(robot, np.zeros((2, 2)), near_singular=value)
+            animate(robot, np.zeros((2, 2)), near_singular=value)
 
 
 def test_progress_bar_text():
@@ -485,7 +495,7 @@ def test_animate_a_tree_watches_the_chosen_links():
 
     robot = robokin.load("baxter")
     path = trajectory.quintic(robot, robot.configurations["neutral"], robot.configurations["zero"], steps=4).q
-    anim = viz.animate(robot, path, ax=viz.axes3d(offscreen=True))
+    anim = animate(robot, path, ax=viz.axes3d(offscreen=True))
     assert anim.links == HANDS
     np.testing.assert_allclose(anim.inverse_condition, singularity.inverse_condition(robot, path, link=list(HANDS)))
     anim.draw_frame(2)  # each hand's trail up to frame 3, the second one dashed
@@ -493,7 +503,7 @@ def test_animate_a_tree_watches_the_chosen_links():
     second = line(anim.ax, "trail-right_gripper")
     np.testing.assert_allclose(xyz(second), robot.fk(path[:3], link=HANDS[1])[:, :3, 3], atol=1e-12)
     assert second.get_linestyle() == "--" and second.get_label() == "right_gripper path (trail)"
-    anim = viz.animate(robot, path, link="right_gripper", ax=viz.axes3d(offscreen=True), ellipsoid=True)
+    anim = animate(robot, path, link="right_gripper", ax=viz.axes3d(offscreen=True), ellipsoid=True)
     assert anim.links == ("right_gripper",)
     np.testing.assert_allclose(anim.inverse_condition, singularity.inverse_condition(robot, path, link="right_gripper"))
     anim.draw_frame(3)
@@ -501,7 +511,7 @@ def test_animate_a_tree_watches_the_chosen_links():
     np.testing.assert_allclose(trail, robot.fk(path, link="right_gripper")[:, :3, 3], atol=1e-12)
     assert line(anim.ax, "trail").get_label() == "right_gripper path (trail)"
     with pytest.raises(OptionError, match=r"link names frame 'left_gripper' twice"):
-        viz.animate(robot, path, link=["left_gripper", "left_gripper"])
+        animate(robot, path, link=["left_gripper", "left_gripper"])
 
 
 def test_animate_command_line_of_a_tree_link(tmp_path, capsys):
@@ -544,7 +554,7 @@ def test_default_framing_makes_the_arm_fill_the_picture():
     """The Panda's links span most of the picture's height, not ~15 %, and nothing is below the floor."""
     robot = robokin.load("panda")
     path = trajectory.quintic(robot, robot.configurations["home"], robot.configurations["reach"], steps=5)
-    anim = viz.animate(robot, path.q, ax=viz.axes3d(offscreen=True))
+    anim = animate(robot, path.q, ax=viz.axes3d(offscreen=True))
     ax = anim.ax
     assert ax.get_zlim()[0] == pytest.approx(0.0, abs=1e-12)  # the floor (the base is on z = 0)
     links = np.concatenate([viz.skeleton(robot, q).links for q in path.q])
@@ -561,7 +571,7 @@ def test_default_framing_makes_the_arm_fill_the_picture():
 
 def test_floor_and_pedestal_under_a_raised_base():
     robot = robokin.load("puma560")  # its base is 0.67 m above the floor
-    anim = viz.animate(robot, robot.configurations["ready"][None], ax=viz.axes3d(offscreen=True))
+    anim = animate(robot, robot.configurations["ready"][None], ax=viz.axes3d(offscreen=True))
     pedestal = xyz(line(anim.ax, "pedestal"))
     np.testing.assert_allclose(pedestal[:, 2], [0.0, robot.chain.T_world_base[2, 3]])
     floor = xyz(line(anim.ax, "floor"))
@@ -572,7 +582,7 @@ def test_floor_and_pedestal_under_a_raised_base():
 def test_view_option_and_default_view_across_the_motion():
     robot = robokin.load("planar2r")
     q = np.stack([np.linspace(-0.5, 0.5, 6), np.full(6, 0.3)], axis=-1)
-    anim = viz.animate(robot, q, ax=viz.axes3d(offscreen=True), view=(12.0, 34.0))
+    anim = animate(robot, q, ax=viz.axes3d(offscreen=True), view=(12.0, 34.0))
     assert (anim.ax.elev, anim.ax.azim) == (12.0, 34.0)
     # A tool moving along x must not be seen end-on: the camera's horizontal direction is at least 55°
     # away from the motion (the default view is across it, turned by VIEW_OBLIQUE).
@@ -581,8 +591,13 @@ def test_view_option_and_default_view_across_the_motion():
     assert elev == viz.FLAT_ELEV  # a motion in a horizontal plane is seen from above
     elev, _ = viz.default_view(np.stack([np.linspace(0, 1, 5), np.zeros(5), np.linspace(0, 0.8, 5)], axis=-1))
     assert elev == viz.DEFAULT_ELEV
+    # review10: a mainly vertical motion was seen from 10° (the floor a sliver, the ticks crowded); it is seen
+    # from the usual elevation, which shows its height as well (cos 25° = 0.91).
+    for drift in (0.0, 0.3):
+        up = np.stack([np.linspace(0, drift, 5), np.zeros(5), np.linspace(0, 1.0, 5)], axis=-1)
+        assert viz.default_view(up)[0] == viz.DEFAULT_ELEV >= 20.0
     with pytest.raises(OptionError, match=r"view must be \(elevation, azimuth\)"):
-        viz.animate(robot, q, view=("up", 3))
+        animate(robot, q, view=("up", 3))
 
 
 def test_legend_names_trail_targets_ellipsoid_and_red_links():
@@ -592,7 +607,7 @@ def test_legend_names_trail_targets_ellipsoid_and_red_links():
     q1 = q0.copy()
     q1[4] = 0.0  # wrist straight: singular, drawn red
     path = trajectory.quintic(robot, q0, q1, steps=6)
-    anim = viz.animate(robot, path.q, ellipsoid=True, targets=[[0.3, 0.1, 1.0]], ax=viz.axes3d(offscreen=True))
+    anim = animate(robot, path.q, ellipsoid=True, targets=[[0.3, 0.1, 1.0]], ax=viz.axes3d(offscreen=True))
     labels = [t.get_text() for t in anim.ax.get_legend().get_texts()]
     for wanted in ("tool path (trail)", "velocity ellipsoid", "IK targets", "links near a singularity"):
         assert any(label.startswith(wanted) for label in labels), (wanted, labels)
@@ -605,14 +620,14 @@ def test_cartesian_line_start_and_end_markers(tmp_path, capsys):
     robot = robokin.load("panda")
     T0 = robot.fk(robot.configurations["home"])
     line_ends = np.stack([T0[:3, 3], T0[:3, 3] + [0.1, 0.1, 0.0]])
-    anim = viz.animate(robot, robot.configurations["home"][None], line=line_ends, ax=viz.axes3d(offscreen=True))
+    anim = animate(robot, robot.configurations["home"][None], line=line_ends, ax=viz.axes3d(offscreen=True))
     np.testing.assert_allclose(xyz(line(anim.ax, "line-start"))[0], line_ends[0])
     np.testing.assert_allclose(xyz(line(anim.ax, "line-end"))[0], line_ends[1])
     pixels = _pixels(anim.ax.figure)
     assert _color_mask(pixels, viz.LINE_START_COLOR, 30).sum() > 10
     assert _color_mask(pixels, viz.LINE_END_COLOR, 30).sum() > 10
     with pytest.raises(ShapeError, match=r"line must be the start and end points, shape \(2, 3\)"):
-        viz.animate(robot, robot.configurations["home"][None], line=[[0, 0, 0]])
+        animate(robot, robot.configurations["home"][None], line=[[0, 0, 0]])
 
 
 # ----------------------------------------------------------------------------------------- joint plots (issue 11, 8)
@@ -673,3 +688,24 @@ def test_animate_command_writes_the_joint_plot(tmp_path, capsys):
     assert "lspb joint motion" in printed and f"wrote {plot_png}" in printed
     with Image.open(plot_png) as im:
         assert im.size[0] > 300 and im.size[1] > 300
+
+
+@pytest.mark.parametrize("name", robokin.list_robots())
+def test_axis_labels_stay_inside_the_picture(name):
+    """review10: with the 3-D box zoomed to 0.95 the "z [m]" label was cut off at the picture's edge (panda,
+    panda_hand, planar arms; ur5 in the demo). An animation through the robot's named configurations, at the
+    default view, rendered: every axis label lies inside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    robot = robokin.load(name)
+    q = np.stack([np.array(v) for v in robot.configurations.values()])
+    anim = viz.animate(
+        robot, q, ax=viz.axes3d(offscreen=True), link=robot.default_link or robot.end_effectors[0], ellipsoid=True
+    )
+    canvas = FigureCanvasAgg(anim.ax.figure)
+    canvas.draw()
+    figure = anim.ax.figure.bbox
+    for axis in (anim.ax.xaxis, anim.ax.yaxis, anim.ax.zaxis):
+        box = axis.label.get_window_extent(canvas.get_renderer())
+        inside = box.x0 >= figure.x0 - 0.5 and box.x1 <= figure.x1 + 0.5 and box.y0 >= figure.y0 - 0.5
+        assert inside and box.y1 <= figure.y1 + 0.5, (axis.axis_name, box.extents, figure.extents)
