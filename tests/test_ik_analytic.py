@@ -1018,14 +1018,20 @@ def _romeo_left_arm_urdf() -> str:
         ("LWristYaw", "0 0 0", "0 0 0", "-0.04499940062618107 0 0.998987013901224", -0.37, 0.37),
         ("LWristPitch", "0 0 0", "0 0 0", "0 1 0", -0.988, 0.8969),
     ]
-    links = "".join(f'<link name="l{i}"/>' for i in range(7))
+    return _revolute_chain_urdf("romeo_left_arm", rows)
+
+
+def _revolute_chain_urdf(name: str, rows: list, extra: str = "") -> str:
+    """A URDF serial chain ``l0 -> l1 -> ...`` of revolute joints, one per row ``(name, xyz, rpy, axis, lower,
+    upper)``, plus the links and joints in ``extra``."""
+    links = "".join(f'<link name="l{i}"/>' for i in range(len(rows) + 1))
     joints = "".join(
-        f'<joint name="{name}" type="revolute"><parent link="l{i}"/><child link="l{i + 1}"/>'
+        f'<joint name="{joint}" type="revolute"><parent link="l{i}"/><child link="l{i + 1}"/>'
         f'<origin xyz="{xyz}" rpy="{rpy}"/><axis xyz="{axis}"/>'
         f'<limit lower="{lo}" upper="{hi}" effort="1" velocity="1"/></joint>'
-        for i, (name, xyz, rpy, axis, lo, hi) in enumerate(rows)
+        for i, (joint, xyz, rpy, axis, lo, hi) in enumerate(rows)
     )
-    return f'<robot name="romeo_left_arm">{links}{joints}</robot>'
+    return f'<robot name="{name}">{links}{joints}{extra}</robot>'
 
 
 def test_exact_family_answers_end_at_the_last_digits():
@@ -1072,3 +1078,45 @@ def test_the_family_and_the_solutions_do_not_depend_on_the_arm_s_scale(name, fac
         a, b = got.q[t][got.valid[t]], ref.q[t][ref.valid[t]]
         gap = _same_mod_turn(a[:, None, :], b[None, :, :])
         assert gap.min(axis=0).max() < 1e-7
+
+
+def _atlas_left_arm_urdf() -> str:
+    """Atlas's left arm, utorso to the palm, as the Drake / MATLAB Atlas URDFs write it (review11: the
+    Daniella1/urdf_files_dataset copy of drake/atlas/urdf/atlas_convex_hull.urdf; joint origins, axes and limits
+    only): axes 1 (z) and 3 (y) lie in one plane normal to axis 2 (x, 0.11 m away from axis 1), so they meet for
+    every l_arm_shx except −π/2, where they are parallel 0.094 m apart; 5, 6, 7 meet (a spherical wrist)."""
+    rows = [  # name, xyz, rpy, axis, lower, upper
+        ("l_arm_shz", "0.1406 0.2256 0.4776", "0 0 3.14159265359", "0 0 1", -1.5708, 0.785398),
+        ("l_arm_shx", "0 -0.11 -0.245", "0 0 0", "-1 0 0", -1.5708, 1.5708),
+        ("l_arm_ely", "0 -0.187 -0.016", "0 0 0", "0 -1 0", 0.0, 3.14159),
+        ("l_arm_elx", "0 -0.119 0.0092", "0 0 0", "-1 0 0", 0.0, 2.35619),
+        ("l_arm_uwy", "0 -0.29955 -0.00921", "0 3.14159265359 0", "0 -1 0", -3.011, 3.011),
+        ("l_arm_mwx", "0 0 0", "0 0 0", "1 0 0", -1.7628, 1.7628),
+        ("l_arm_lwy", "0 0 0", "0 3.14159265359 0", "0 -1 0", -2.9671, 2.9671),
+    ]
+    palm = '<link name="palm"/><joint name="palm" type="fixed"><parent link="l7"/><child link="palm"/>'
+    return _revolute_chain_urdf("atlas_left_arm", rows, palm + '<origin xyz="0 -0.1245 0"/></joint>')
+
+
+@pytest.mark.parametrize("delta", [0.0, 1e-7, 1e-5, 1e-3, 0.3])
+def test_a_parameter_that_turns_the_shoulder_axes_parallel_loses_no_solution(delta):
+    """review11: Atlas's 7-joint arm (shoulder axes 1, 3 meeting for every value of joint 2 but one) with
+    l_arm_shx = −π/2 + delta. The intersecting-shoulder formula used their meeting point, which runs off to
+    infinity there: no answer at all within 1e-5 rad of it, a quarter of the sources missed at 1e-4. Every source
+    must be among the answers, each verified by fk."""
+    robot = robokin.loads_urdf(_atlas_left_arm_urdf())
+    family = ik.analytic_family(robot)
+    assert (family.name, family.exact, family.parameter_joint) == ("spherical_wrist_intersecting_shoulder", True, 1)
+    rng = np.random.default_rng(4)
+    lower, upper = robot.limits.T
+    Q = lower + (upper - lower) * rng.random((100, robot.n))
+    Q[:, 1] = -np.pi / 2 + delta
+    T = robot.fk(Q)
+    for S in (ik.solve_all(robot, T, q_param=Q[:, 1]), ik.solve_all(robot, T[0], q_param=Q[0, 1])):
+        q = Q if S.q.ndim == 3 else Q[0]
+        assert ((_same_mod_turn(S.q, q[..., None, :]) < 1e-7) & S.valid).any(-1).all()  # every source found
+        V = S.q[S.valid]
+        Tt = np.broadcast_to(T[:, None] if S.q.ndim == 3 else T[0], S.q.shape[:-1] + (4, 4))[S.valid]
+        assert np.abs(robot.fk(V) - Tt).max() <= 1e-9
+        assert ((V >= lower) & (V <= upper)).all()
+        np.testing.assert_array_equal(V[:, 1], np.broadcast_to(q[..., 1:2], S.q.shape[:-1])[S.valid])
