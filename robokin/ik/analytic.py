@@ -157,6 +157,9 @@ MAX_GRID = 2**16
 # The values of the parameter joint at which a 7-joint family is checked to hold (any values that are not
 # special would do).
 _PROBE_ANGLES = (0.0, 0.9, 2.3)
+# A near-miss 7-joint arm prefers a parameter joint that leaves the held arm's position step (SP3) a lever of at
+# least this (· L) between the shoulder point and the axis it turns (see _weak_elbow).
+ELBOW_LEVER_MIN = 0.02
 # A 7-joint arm whose two shoulder axes meet for every value of a middle parameter joint between them (Atlas's
 # arms: l_arm_shz and l_arm_ely about l_arm_shx) turns them parallel at some value (there l_arm_shx = −π/2): the
 # meeting point runs off to infinity and the intersecting-shoulder formula loses every digit near it (no answer
@@ -470,7 +473,11 @@ def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
             if first is not None and all(f == first for f in probes):
                 name, exact, is_rev = first
                 # Rank: closed form order of FAMILIES, exact first, then the joint nearest the chain's middle.
-                candidates.append(((FAMILIES.index(name), not exact, abs(j - 3), j), name, exact, is_rev, j))
+                # A near miss is solved from its ideal answers, which its position step must keep close: an
+                # intersecting shoulder whose third axis passes (nearly) through the shoulder point makes that
+                # step ill-conditioned, and the geometry's error moves its answers by radians.
+                weak = not exact and _weak_elbow(name, is_rev, g, j)
+                candidates.append(((FAMILIES.index(name), not exact, weak, abs(j - 3), j), name, exact, is_rev, j))
         if not candidates:
             return (
                 AnalyticFamily(
@@ -516,6 +523,24 @@ def _essential_free(robot: Robot) -> list[int]:
     distance, for instance: its other six joints reach only a 5-dimensional set of poses)."""
     ok = _full_rank(robot, [[j] for j in range(robot.n)])
     return [j for j in range(robot.n) if ok[j]]
+
+
+def _weak_elbow(name: str, is_rev: bool, g: _Geometry, j: int) -> bool:
+    """Whether the arm ``g`` with joint ``j`` held is an intersecting-shoulder arm whose third solved axis (the one
+    the position step's SP3 turns) passes within :data:`ELBOW_LEVER_MIN` · L of the shoulder point at some probe
+    angle: that SP3 is then ill-conditioned (the distance it matches hardly depends on its angle). The official
+    Kinova Gen3 URDF held at joint 4: 1 mm on a 1 m arm, and its 0.35 mm wrist offset cost 11 % of its sources."""
+    if name != "spherical_wrist_intersecting_shoulder":
+        return False
+    for t in _PROBE_ANGLES:
+        geo = g.fixed(j, np.array(t))
+        gs = geo.reversed() if is_rev else geo
+        S, _, _ = _meet(gs.H[0], gs.P[0], gs.H[1], gs.P[1])
+        h3, o3 = gs.H[2], gs.P[2]
+        w = S - o3
+        if np.linalg.norm(w - (w @ h3) * h3) < ELBOW_LEVER_MIN * _length(g):
+            return True
+    return False
 
 
 def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: list[int]) -> AnalyticFamily:
