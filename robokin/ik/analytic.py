@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -157,6 +157,16 @@ MAX_GRID = 2**16
 # The values of the parameter joint at which a 7-joint family is checked to hold (any values that are not
 # special would do).
 _PROBE_ANGLES = (0.0, 0.9, 2.3)
+# A near-miss 7-joint arm prefers a parameter joint that leaves the held arm's position step (SP3) a lever of at
+# least this (· L) between the shoulder point and the axis it turns (see _weak_elbow).
+ELBOW_LEVER_MIN = 0.02
+# A 7-joint arm whose two shoulder axes meet for every value of a middle parameter joint between them (Atlas's
+# arms: l_arm_shz and l_arm_ely about l_arm_shx) turns them parallel at some value (there l_arm_shx = −π/2): the
+# meeting point runs off to infinity and the intersecting-shoulder formula loses every digit near it (no answer
+# within 1e-5 rad of it, a quarter of the sources missed at 1e-4). Parameter values whose shoulder axes are within
+# this sine of parallel (the meeting point beyond 20 axis offsets) are solved by the general spherical-wrist
+# formula (SP5), which does not use the meeting point.
+SHOULDER_PARALLEL_SIN = 0.05
 
 
 # --------------------------------------------------------------------------------------------- geometry
@@ -463,7 +473,11 @@ def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
             if first is not None and all(f == first for f in probes):
                 name, exact, is_rev = first
                 # Rank: closed form order of FAMILIES, exact first, then the joint nearest the chain's middle.
-                candidates.append(((FAMILIES.index(name), not exact, abs(j - 3), j), name, exact, is_rev, j))
+                # A near miss is solved from its ideal answers, which its position step must keep close: an
+                # intersecting shoulder whose third axis passes (nearly) through the shoulder point makes that
+                # step ill-conditioned, and the geometry's error moves its answers by radians.
+                weak = not exact and _weak_elbow(name, is_rev, g, j)
+                candidates.append(((FAMILIES.index(name), not exact, weak, abs(j - 3), j), name, exact, is_rev, j))
         if not candidates:
             return (
                 AnalyticFamily(
@@ -509,6 +523,24 @@ def _essential_free(robot: Robot) -> list[int]:
     distance, for instance: its other six joints reach only a 5-dimensional set of poses)."""
     ok = _full_rank(robot, [[j] for j in range(robot.n)])
     return [j for j in range(robot.n) if ok[j]]
+
+
+def _weak_elbow(name: str, is_rev: bool, g: _Geometry, j: int) -> bool:
+    """Whether the arm ``g`` with joint ``j`` held is an intersecting-shoulder arm whose third solved axis (the one
+    the position step's SP3 turns) passes within :data:`ELBOW_LEVER_MIN` · L of the shoulder point at some probe
+    angle: that SP3 is then ill-conditioned (the distance it matches hardly depends on its angle). The official
+    Kinova Gen3 URDF held at joint 4: 1 mm on a 1 m arm, and its 0.35 mm wrist offset cost 11 % of its sources."""
+    if name != "spherical_wrist_intersecting_shoulder":
+        return False
+    for t in _PROBE_ANGLES:
+        geo = g.fixed(j, np.array(t))
+        gs = geo.reversed() if is_rev else geo
+        S, _, _ = _meet(gs.H[0], gs.P[0], gs.H[1], gs.P[1])
+        h3, o3 = gs.H[2], gs.P[2]
+        w = S - o3
+        if np.linalg.norm(w - (w @ h3) * h3) < ELBOW_LEVER_MIN * _length(g):
+            return True
+    return False
 
 
 def _family(name: str, exact: bool, is_rev: bool, param: int | None, joints: list[int]) -> AnalyticFamily:
@@ -1188,12 +1220,68 @@ def solve_validated(
             q[rows], valid[rows], pe[rows], re[rows] = _solve_general(
                 robot, family, g, L, R[rows], p[rows], R[rows], p[rows], None, rows.size, 1
             )
+        _resolve_parallel_shoulder(robot, family, g, L, R, p, params, (q, valid, pe, re))
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.name not in SEARCH_FAMILIES or j is None:
         R_solve, p_solve = R, p  # the targets the six solved joints must reach
     q, kept, pe, re = _solve_general(robot, family, geo, L, R, p, R_solve, p_solve, params, N, reps)
+    if family.name == "spherical_wrist_intersecting_shoulder" and j is not None:  # (8 slots per parameter value)
+        out = (
+            q.reshape(-1, 8, n).copy(),
+            kept.reshape(-1, 8).copy(),
+            pe.reshape(-1, 8).copy(),
+            re.reshape(-1, 8).copy(),
+        )
+        _resolve_parallel_shoulder(robot, family, g, L, R, p, params, out)
+        q, kept, pe, re = (
+            out[0].reshape(q.shape),
+            out[1].reshape(kept.shape),
+            out[2].reshape(pe.shape),
+            out[3].reshape(re.shape),
+        )
     return _solutions(q, kept, pe, re, family, batch, wraps, lower, upper, revolute)
+
+
+def _parallel_shoulder(family: AnalyticFamily, g: _Geometry, params: np.ndarray | None) -> np.ndarray:
+    """Indices of the parameter values ``params`` ``(M,)`` of a 7-joint intersecting-shoulder arm at which its two
+    shoulder axes are within :data:`SHOULDER_PARALLEL_SIN` of parallel (none when the parameter joint is not
+    between them: then their angle does not depend on it)."""
+    j = family.parameter_joint
+    if family.name != "spherical_wrist_intersecting_shoulder" or j is None or params is None:
+        return np.zeros(0, dtype=np.intp)
+    six = [i for i in range(g.H.shape[-2]) if i != j]
+    a, b = sorted(six[-2:] if family.reversed else six[:2])
+    if not a < j < b:
+        return np.zeros(0, dtype=np.intp)
+    hb = (_rotation_matrix(g.H[j], params) @ g.H[b][:, None])[..., 0]  # (M, 3): axis b with joint j at t
+    return np.flatnonzero(np.linalg.norm(cross(g.H[a], hb), axis=-1) < SHOULDER_PARALLEL_SIN)
+
+
+def _resolve_parallel_shoulder(
+    robot: Robot,
+    family: AnalyticFamily,
+    g: _Geometry,
+    L: float,
+    R: np.ndarray,
+    p: np.ndarray,
+    params: np.ndarray | None,
+    out: tuple[np.ndarray, ...],
+) -> None:
+    """The targets ``R (M, 3, 3)``, ``p (M, 3)`` whose parameter value turns the shoulder axes (nearly) parallel
+    (:func:`_parallel_shoulder`) solved again by the general spherical-wrist formula, written into ``out`` =
+    ``(q (M, 8, n), valid (M, 8), position_error, rotation_error)``."""
+    rows = _parallel_shoulder(family, g, params)
+    if rows.size == 0:
+        return
+    assert params is not None  # internal invariant: rows come from params (not a check of user input)
+    j = family.parameter_joint
+    assert j is not None  # internal invariant (as above)
+    general = replace(family, name="spherical_wrist")
+    Rr, pr, tr = R[rows], p[rows], params[rows]
+    q, valid, pe, re = _solve_general(robot, general, g.fixed(j, tr), L, Rr, pr, Rr, pr, tr, rows.size, 1)
+    for dst, src in zip(out, (q, valid, pe, re)):
+        dst[rows] = src
 
 
 def _solve_general(
@@ -1572,7 +1660,9 @@ def _solve_lean(
     redo = np.zeros(M, dtype=bool)
     for a in range(0, M, LEAN_BLOCK):
         b = min(a + LEAN_BLOCK, M)
-        with np.errstate(over="ignore", invalid="ignore"):  # targets beyond float range: no solution, no warning
+        # targets beyond float range, a held parameter at which two axes turn parallel (those rows are solved again
+        # by _resolve_parallel_shoulder): no solution, no warning
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             part = None if params is None else params[a:b]
             _lean_block(
                 robot, family, g, L, R[a:b], p[a:b], part, tuple(o[a:b] for o in out), redo[a:b] if near else None
