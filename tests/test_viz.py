@@ -7,6 +7,8 @@ Pillow. matplotlib deprecation warnings are errors here: robokin uses only matpl
 
 from __future__ import annotations
 
+import gc
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -673,3 +675,16 @@ def test_animate_command_writes_the_joint_plot(tmp_path, capsys):
     assert "lspb joint motion" in printed and f"wrote {plot_png}" in printed
     with Image.open(plot_png) as im:
         assert im.size[0] > 300 and im.size[1] > 300
+
+
+def test_save_into_a_folder_that_does_not_exist_says_so_before_rendering(tmp_path):
+    anim = viz.animate(planar2r(), np.zeros((2, 2)))
+    anim.draw_frame = lambda i: pytest.fail("rendered a frame before the check")
+    for name in ("arm.gif", "arm.mp4"):  # was FileNotFoundError from PIL / matplotlib, after the rendering
+        with pytest.raises(
+            RobokinError, match=r"cannot write .*no-such-folder.* the folder '.*no-such-folder' does not"
+        ):
+            viz.save(anim, tmp_path / "no-such-folder" / name)
+    assert not (tmp_path / "no-such-folder").exists()
+    del anim  # never rendered: collected here, where the module ignores matplotlib's warning about it
+    gc.collect()
