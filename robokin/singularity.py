@@ -38,6 +38,7 @@ kind).
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -112,13 +113,11 @@ MEASURES: tuple[str, ...] = ("inverse_condition", "smallest_singular_value", "ma
 
 
 def _check_tol(tol: float, name: str = "tol") -> float:
-    try:
-        value = float(tol)
-    except (TypeError, ValueError):
-        raise OptionError(f"{name} must be a number in (0, 1), got {tol!r}") from None
-    if not 0.0 < value < 1.0:
+    # a real number only: text such as "0.1" is refused like every other numeric option (validation.positive)
+    real = isinstance(tol, numbers.Real) and not isinstance(tol, (bool, np.bool_))
+    if not (real and 0.0 < float(tol) < 1.0):
         raise OptionError(f"{name} must be a number in (0, 1) (a ratio σ_min/σ_max), got {tol!r}")
-    return value
+    return float(tol)
 
 
 def characteristic_length(robot: Robot) -> float:
@@ -1092,6 +1091,9 @@ class SingularityMap:
 
         Returns:
             The axes.
+
+        Raises:
+            OptionError: ``ax`` is neither None nor matplotlib Axes.
         """
         import matplotlib.pyplot as plt
         from matplotlib.colors import ListedColormap
@@ -1099,6 +1101,7 @@ class SingularityMap:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+        validation.axes(ax)
         shown = [np.degrees(v) if kind == "revolute" else v for v, kind in zip((self.x, self.y), self.joint_types)]
         X, Y = np.meshgrid(*shown)
         mesh = ax.pcolormesh(X, Y, self.values, shading="nearest", cmap="viridis")

@@ -586,6 +586,28 @@ class CartesianPath:
     twist: np.ndarray
 
     def __post_init__(self) -> None:
+        """Checks a path made by hand as :func:`cartesian_line` makes one, then freezes its arrays.
+
+        Raises:
+            ShapeError: ``t`` or ``s`` not ``(N,)`` finite with N >= 2, ``t`` not strictly increasing, ``T`` not
+                ``(..., N, 4, 4)`` or ``twist`` not ``(..., N, 6)`` with the same leading axes, or a non-finite value.
+            ConventionError: ``T`` not rigid transforms.
+        """
+        t = validation.require_finite(validation.real_array(self.t, "path.t", "(N,)"), "path.t")
+        if t.ndim != 1 or t.size < 2 or not np.all(np.diff(t) > 0):
+            raise ShapeError(
+                f"path.t must be (N,) strictly increasing times [s] with N >= 2, got {np.asarray(self.t)!r}"
+            )
+        s = validation.require_finite(validation.real_array(self.s, "path.s", "(N,)"), "path.s")
+        T = validation.transforms(self.T, "path.T")
+        twist = validation.vectors(self.twist, "path.twist", 6, " [m/s, rad/s]")
+        if s.shape != t.shape or T.shape[-3:-2] != t.shape or twist.shape[:-1] != T.shape[:-2]:
+            raise ShapeError(
+                f"a CartesianPath needs t (N,), s (N,), T (..., N, 4, 4) and twist (..., N, 6) with the same N and "
+                f"leading axes; got t {t.shape}, s {s.shape}, T {T.shape}, twist {twist.shape}"
+            )
+        for name, value in (("t", t), ("s", s), ("T", T), ("twist", twist)):
+            object.__setattr__(self, name, value)
         _freeze_fields(self)
 
 
@@ -826,7 +848,8 @@ def damped_rate(J: np.ndarray, v: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Damped least-squares joint rates ``q̇`` ``(B, n)`` for task twists ``v`` ``(B, m)``.
 
     ``q̇ = Jᵀ(JJᵀ + λ²I)⁻¹ v`` when ``m <= n`` and the identical ``(JᵀJ + λ²I)⁻¹ Jᵀ v`` when ``m > n``
-    (the smaller system is solved; both are ``J⁺ v`` at λ = 0). Solved with ``np.linalg.solve``.
+    (the smaller system is solved; both are ``J⁺ v`` at λ = 0). Solved with ``np.linalg.solve``, or with the
+    pseudo-inverse of the system when it is exactly singular (λ = 0 at a singularity: the minimum-norm ``J⁺ v``).
 
     Args:
         J: ``(B, m, n)`` task Jacobian.
@@ -838,9 +861,18 @@ def damped_rate(J: np.ndarray, v: np.ndarray, lam: np.ndarray) -> np.ndarray:
     lam2 = (lam**2)[:, None, None]
     if m <= n:
         A = J @ Jt + lam2 * np.eye(m)
-        return (Jt @ np.linalg.solve(A, v[..., None]))[..., 0]
+        return (Jt @ _solve_or_pinv(A, v[..., None]))[..., 0]
     A = Jt @ J + lam2 * np.eye(n)
-    return np.linalg.solve(A, (Jt @ v[..., None]))[..., 0]
+    return _solve_or_pinv(A, Jt @ v[..., None])[..., 0]
+
+
+def _solve_or_pinv(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A⁻¹ b`` for symmetric ``A`` ``(B, k, k)``; ``A⁺ b`` when some ``A`` is exactly singular (λ = 0 at a
+    singularity), so that ``Jᵀ(JJᵀ)⁺ v`` and ``(JᵀJ)⁺Jᵀ v`` are still the minimum-norm ``J⁺ v``."""
+    try:
+        return np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(A, hermitian=True) @ b
 
 
 def resolved_rate(
@@ -864,7 +896,8 @@ def resolved_rate(
         A :class:`RateResult` with the batch shape of ``path`` and ``q0`` broadcast.
 
     Raises:
-        ShapeError: bad ``q0``; OptionError: ``path`` not a CartesianPath, ``options`` not a RateOptions, or bad
+        ShapeError: bad ``q0``, or ``q0``'s batch shape does not broadcast against the path's; OptionError: ``path``
+            not a CartesianPath, ``options`` not a RateOptions, or bad
             options (``K · dt > 1``, negative damping, bad rows).
     """
     if not isinstance(path, CartesianPath):
@@ -888,7 +921,7 @@ def resolved_rate(
         raise OptionError(
             f"RateOptions needs damping >= 0 and singular_band > 0, got {opts.damping}, {opts.singular_band}"
         )
-    batch = np.broadcast_shapes(path.T.shape[:-3], q.shape[:-1])
+    batch = validation.broadcast_batch(("path.T", path.T, 3), ("q0", q, 1))
     N = len(t)
     T_des = np.broadcast_to(path.T, batch + (N, 4, 4)).reshape(-1, N, 4, 4)
     v_des = np.broadcast_to(path.twist, batch + (N, 6)).reshape(-1, N, 6)

@@ -868,13 +868,18 @@ FFMPEG_HELP = (
 
 
 def check_writer(path: str | Path) -> None:
-    """Fail before any drawing when :func:`save` could not write ``path``: a ``.mp4`` without ffmpeg.
+    """Fail before any drawing when :func:`save` could not write ``path``: its folder does not exist, or a
+    ``.mp4`` without ffmpeg.
 
     Raises:
-        RobokinError: ``.mp4`` and ffmpeg is not installed (the message says how to get it).
+        RobokinError: the folder of ``path`` is not an existing folder, or ``.mp4`` and ffmpeg is not installed
+            (the message says how to get it).
     """
     from matplotlib import animation
 
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise RobokinError(f"cannot write {path}: the folder {str(folder)!r} does not exist")
     if Path(path).suffix.lower() == ".mp4" and not animation.writers.is_available("ffmpeg"):
         raise RobokinError(f"cannot write {path}: {FFMPEG_HELP}")
 
@@ -941,7 +946,8 @@ def save(
     Raises:
         OptionError: ``anim`` not an Animation, ``path`` not a path, a suffix other than ``.gif``/``.mp4``, or
             an ``fps`` or ``dpi`` that is not a positive finite number.
-        RobokinError: ``.mp4`` asked for and ffmpeg is not installed (the message says how to get it).
+        RobokinError: the folder of ``path`` does not exist, or ``.mp4`` asked for and ffmpeg is not installed (the
+            message says how to get it).
     """
     from matplotlib import animation
 
@@ -954,10 +960,10 @@ def save(
         getattr(anim, "fps", 20.0) if fps is None else fps, "fps", "a positive number of frames per second"
     )
     dpi = validation.positive(dpi, "dpi", "a positive number of dots per inch")
+    check_writer(path)
     if suffix == ".gif":
         writer = animation.PillowWriter(fps=fps)
     else:
-        check_writer(path)
         writer = animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
     callback = progress_bar(f"rendering {path.name}") if progress else None
     if isinstance(anim, _animation_class()):

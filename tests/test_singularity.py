@@ -493,3 +493,14 @@ def test_cli_map_reports_the_singular_cells_and_refuses_bad_outputs(tmp_path, ca
         err = capsys.readouterr().err
         assert why in err and "Traceback" not in err
     assert not (tmp_path / "m.png").with_name("m.png").exists() or png.is_file()
+
+
+def test_a_map_plot_into_something_not_axes_and_a_tolerance_given_as_text_are_refused():
+    robot = rk.load("planar2r")
+    sm = S.singularity_map(robot, resolution=4)
+    with pytest.raises(OptionError, match="ax must be None or matplotlib Axes, got str 'x'"):
+        sm.plot(ax="x")  # was AttributeError: 'str' object has no attribute 'pcolormesh'
+    for bad in ("0.1", True, None):  # text was read with float(): "0.1" accepted, None a TypeError message
+        with pytest.raises(OptionError, match=r"tol must be a number in \(0, 1\)"):
+            S.is_singular(robot, np.zeros(2), tol=bad)
+    assert bool(S.is_singular(robot, np.zeros(2), tol=np.float32(0.1)))  # NumPy reals still accepted

@@ -430,3 +430,40 @@ def test_follow_reports_its_progress_pose_by_pose():
     assert stream.getvalue() == "following: 7/7 poses\n"
     with pytest.raises(OptionError, match="progress must be None or a callable, got int 5"):
         trajectory.follow(robot, line.T, q0, progress=5)
+
+
+def test_resolved_rate_without_damping_at_an_exact_singularity_takes_the_pseudo_inverse():
+    # damping=0 is allowed (undamped J⁺ v), but np.linalg.solve raised LinAlgError at an exactly singular J.
+    robot = planar2r()
+    q0 = np.zeros(2)  # stretched along x: the x row of J is exactly 0
+    T0 = robot.fk(q0)
+    twist = np.zeros((3, 6))
+    twist[:, 1] = 0.1  # [m/s] along y, the one direction the stretched arm can move
+    path = trajectory.CartesianPath(t=np.array([0.0, 0.01, 0.02]), s=np.zeros(3), T=np.stack([T0] * 3), twist=twist)
+    options = trajectory.RateOptions(damping=0.0, rows=(0, 1))
+    result = trajectory.resolved_rate(robot, path, q0, options=options)
+    expected = np.linalg.pinv(robot.jacobian(q0)[:2]) @ np.array([0.0, 0.1])  # the minimum-norm J⁺ v
+    np.testing.assert_allclose(result.qd[0], expected, rtol=1e-12, atol=1e-15)
+    assert np.isfinite(result.q).all()
+
+
+def test_resolved_rate_refuses_paths_it_cannot_follow(panda):
+    q0 = np.array(panda.configurations["home"])
+    T0 = panda.fk(q0)
+    path = trajectory.cartesian_line(np.stack([T0] * 2), T0, steps=11)
+    with pytest.raises(ShapeError, match=r"batch shapes of path.T \(2, 11, 4, 4\), q0 \(3, 7\) do not broadcast"):
+        trajectory.resolved_rate(panda, path, np.stack([q0] * 3))
+    good = {"t": [0.0, 0.05, 0.1], "s": [0.0, 0.5, 1.0], "T": np.stack([T0] * 3), "twist": np.zeros((3, 6))}
+    assert trajectory.resolved_rate(panda, trajectory.CartesianPath(**good), q0).q.shape == (3, 7)
+    bad_twist = np.zeros((3, 6))
+    bad_twist[1, 0] = np.nan
+    with pytest.raises(ShapeError, match=r"path.t must be \(N,\) strictly increasing"):
+        trajectory.CartesianPath(**{**good, "t": [0.0, 0.1, 0.05]})
+    with pytest.raises(ShapeError, match=r"N >= 2"):
+        trajectory.CartesianPath(t=[0.0], s=[0.0], T=T0[None], twist=np.zeros((1, 6)))
+    with pytest.raises(ShapeError, match=r"path.twist must be finite; found nan at index \(1, 0\)"):
+        trajectory.CartesianPath(**{**good, "twist": bad_twist})
+    with pytest.raises(ShapeError, match=r"same N and leading axes; got t \(3,\), s \(3,\), T \(2, 4, 4\)"):
+        trajectory.CartesianPath(**{**good, "T": np.stack([T0] * 2)})
+    with pytest.raises(ConventionError, match=r"path.T\[0\] is not a rigid transform"):
+        trajectory.CartesianPath(**{**good, "T": np.stack([2.0 * T0] * 3)})

@@ -7,6 +7,8 @@ Pillow. matplotlib deprecation warnings are errors here: robokin uses only matpl
 
 from __future__ import annotations
 
+import gc
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -709,3 +711,17 @@ def test_axis_labels_stay_inside_the_picture(name):
         box = axis.label.get_window_extent(canvas.get_renderer())
         inside = box.x0 >= figure.x0 - 0.5 and box.x1 <= figure.x1 + 0.5 and box.y0 >= figure.y0 - 0.5
         assert inside and box.y1 <= figure.y1 + 0.5, (axis.axis_name, box.extents, figure.extents)
+
+
+def test_save_into_a_folder_that_does_not_exist_says_so_before_rendering(tmp_path):
+    anim = viz.animate(planar2r(), np.zeros((2, 2)))
+    anim.draw_frame = lambda i: pytest.fail("rendered a frame before the check")
+    for name in ("arm.gif", "arm.mp4"):  # was FileNotFoundError from PIL / matplotlib, after the rendering
+        with pytest.raises(
+            RobokinError, match=r"cannot write .*no-such-folder.* the folder '.*no-such-folder' does not"
+        ):
+            viz.save(anim, tmp_path / "no-such-folder" / name)
+    assert not (tmp_path / "no-such-folder").exists()
+    with pytest.warns(UserWarning, match="Animation was deleted without rendering anything"):
+        del anim  # never rendered, which matplotlib's warning at collection confirms
+        gc.collect()
