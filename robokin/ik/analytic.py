@@ -120,6 +120,13 @@ LIMIT_TOL = 1e-9
 # this many Gauss–Newton steps on the true arm, for answers whose error is below POLISH_RANGE (·L for the
 # position, rad for the rotation). Farther answers are not solutions of the arm.
 POLISH_STEPS = 4
+# A Gauss–Newton step is clipped to this [rad, m] per joint. Where the plain step is larger, or larger than the
+# error over SINGULAR_CUT · |J| (a Jacobian singular within rounding: an answer on a continuum of solutions,
+# e.g. a wrist at q5 = 0, whose null direction the plain step blows up from the rounding of the error), the
+# step of least norm is taken, directions whose singular value is below SINGULAR_CUT · σmax dropped (a move
+# along the continuum only adds second-order error).
+POLISH_MAX_STEP = 0.2
+SINGULAR_CUT = 1e-10
 # An exact family's verified answer whose error is above this (relative to L for positions; [rad]) is polished
 # once more towards the last digit (the issue's 1e-10 for exact families, with a margin): SP5's quartic loses
 # digits next to a double root, any closed form next to a singularity.
@@ -978,8 +985,15 @@ def _polish(
         e = np.concatenate([p - T[:, :3, 3], w], -1)  # small-angle error; exact at the fixed point
         J = jacobian(robot, q)[:, :, free]
         dq = _solve_steps(J, e)
+        size = np.abs(dq).max(-1)
+        # A step beyond the clip (far off, or blown up by a Jacobian singular within rounding) or beyond the error
+        # over SINGULAR_CUT · the Jacobian's size (on a continuum of solutions the rounding of a converged answer
+        # would otherwise move it along the continuum, adding second-order error)
+        wild = ~(size <= POLISH_MAX_STEP) | (size * SINGULAR_CUT * np.abs(J).max((-1, -2)) > np.abs(e).max(-1))
+        if wild.any():
+            dq[wild] = _least_norm_steps(J[wild], e[wild], SINGULAR_CUT)
         q = q.copy()
-        q[:, free] += np.clip(dq, -0.2, 0.2)
+        q[:, free] += np.clip(dq, -POLISH_MAX_STEP, POLISH_MAX_STEP)
     return q
 
 
@@ -996,11 +1010,17 @@ def _solve_steps(J: np.ndarray, e: np.ndarray) -> np.ndarray:
     if regular.any():
         dq[regular] = np.linalg.solve(J[regular], e[regular, :, None])[..., 0]
     singular = ~regular
-    U, sv, Vt = np.linalg.svd(J[singular])
-    cut = sv > 6 * np.finfo(float).eps * sv[:, :1]
-    coef = np.where(cut, (U.transpose(0, 2, 1) @ e[singular, :, None])[..., 0] / np.where(cut, sv, 1.0), 0.0)
-    dq[singular] = (Vt.transpose(0, 2, 1) @ coef[..., None])[..., 0]
+    dq[singular] = _least_norm_steps(J[singular], e[singular], 6 * np.finfo(float).eps)
     return dq
+
+
+def _least_norm_steps(J: np.ndarray, e: np.ndarray, rcond: float) -> np.ndarray:
+    """The least-squares steps of least norm ``Δq`` ``(S, 6)`` of ``J Δq = e``, ``J`` ``(S, 6, 6)``, singular
+    values below ``rcond · σmax`` taken as zero (``lstsq``'s, row by row)."""
+    U, sv, Vt = np.linalg.svd(J)
+    cut = sv > rcond * sv[:, :1]
+    coef = np.where(cut, (U.transpose(0, 2, 1) @ e[..., None])[..., 0] / np.where(cut, sv, 1.0), 0.0)
+    return (Vt.transpose(0, 2, 1) @ coef[..., None])[..., 0]
 
 
 def _polish_to_convergence(
