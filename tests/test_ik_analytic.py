@@ -966,6 +966,31 @@ def test_search_zeros_where_a_subproblem_nearly_degenerates_are_found():
     assert np.abs(robot.fk(good) - T).max() < 1e-12
 
 
+def test_search_solutions_with_the_wrist_held_straight_are_found():
+    """A random arm laid out as an IRB 140 (axes z, y, y, x, y, x; joint 6 off the wrist, so the family is
+    two_parallel), sources with q4 within 1e-5 of 0 or π: there axis 5 is (nearly) parallel to axes 2 and 3, the
+    SP1 for θ = q2 + q3 degenerates and e swings like a pole within about 1e-5 rad of q1, far below the search's
+    resolution. Before: 3 of these 4 sources missed (the wrist held straight is a common working posture); each
+    must be found, with every answer verified."""
+    rng = np.random.default_rng(1)
+    H = [[0, 0, 1], [0, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]]
+    steps = [[0, 0, 0], [rng.uniform(0.1, 0.3), 0, rng.uniform(0.3, 0.5)], [0, 0, rng.uniform(0.3, 0.6)]]
+    steps += [[0, 0, rng.uniform(0.03, 0.1)], [rng.uniform(0.3, 0.6), 0, 0], [0, 0, rng.uniform(0.01, 0.05)]]
+    P = np.cumsum(steps, axis=0)
+    robot = _robot_from_screws("irb140_like", H, P, rpy_to_matrix([0.0, np.pi / 2, 0.0]), P[5] + [0.05, 0, 0])
+    assert ik.analytic_family(robot).name == "two_parallel"
+    q = rng.uniform(-np.pi, np.pi, (4, 6))
+    q[:, 3] = [0.0, 3e-6, np.pi - 1e-5, -np.pi + 1e-5]
+    sv = np.linalg.svd(robot.jacobian(q), compute_uv=False)
+    assert (sv[:, -1] / sv[:, 0] >= 1e-3).all()  # regular sources: isolated solutions
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    for i in range(len(q)):
+        good = sols.q[i][sols.valid[i]]
+        assert (_same_mod_turn(good, q[i]) < 1e-7).any(), i
+        assert np.abs(robot.fk(good) - T[i]).max() <= 1e-10
+
+
 def test_a_parameter_grid_beyond_max_grid_is_refused():
     """grid=10⁷ for one Panda target ran on (8·10⁷ slots, several GB) and 10¹² raised NumPy's MemoryError."""
     panda = robokin.load("panda")

@@ -891,25 +891,62 @@ def _two_parallel(g: _Geometry, Rt: np.ndarray, p: np.ndarray) -> tuple[np.ndarr
         e, Q, _, _ = solve(rows, t)
         return e, Q
 
+    def joints(
+        t: np.ndarray, q4: np.ndarray, q6: np.ndarray, theta: np.ndarray, v: np.ndarray, R: np.ndarray
+    ) -> np.ndarray:
+        """``(..., 6)`` configurations from q1 = t, q4, q6, θ and ``v = R2 p23`` of targets ``R (..., 3, 3)``: q2 by
+        SP1, q3 = ±(θ − q2), q5 by SP1 from ``R(h5, q5) u = R4ᵀ R(h2, −θ) Rr R6ᵀ u`` for a unit u ⟂ h5."""
+        q2 = sp1_kernel(np.broadcast_to(p23, v.shape), v, h2)
+        u = _perpendicular(h5)
+        y = rotate(h6, -q6, np.broadcast_to(u, q6.shape + (3,)))
+        y = rotate(h4, -q4, rotate(h2, -theta, rotate(h1, -t, (R @ y[..., None])[..., 0])))
+        q5 = sp1_kernel(np.broadcast_to(u, y.shape), y, h5)
+        return np.stack([t, q2, s3 * (theta - q2), q4, q5, q6], -1)
+
     N = x.shape[0]
     rows, t, Q, _ = search.find_zeros(branches, N, SEARCH_GRID, DOUBLE_ROOT_TOL)
     _, Qs, ok, vs = solve(rows, t[:, None])
     nearest = np.argmin(np.abs(wrap_angle(Qs[:, 0] - Q[:, None, :])).max(-1), axis=-1)
     r = np.arange(rows.size)
     real = ok[r, 0, nearest]
-    v = vs[r, 0, nearest]  # (S, 3)
-    q4, q6, theta = Q[:, 0], Q[:, 1], Q[:, 2]
-    q2 = sp1_kernel(np.broadcast_to(p23, v.shape), v, h2)
-    q3 = s3 * (theta - q2)
-    # q5: R(h5, q5) u = R4ᵀ R(h2, −θ) Rr R6ᵀ u for a unit u ⟂ h5.
-    u = _perpendicular(h5)
-    y = rotate(h6, -q6, np.broadcast_to(u, q6.shape + (3,)))
-    y = (Rt[rows] @ y[..., None])[..., 0]
-    y = rotate(h1, -t, y)
-    y = rotate(h2, -theta, y)
-    y = rotate(h4, -q4, y)
-    q5 = sp1_kernel(np.broadcast_to(u, y.shape), y, h5)
-    q = np.stack([t, q2, q3, q4, q5, q6], -1)
+    q = joints(t, Q[:, 0], Q[:, 1], Q[:, 2], vs[r, 0, nearest], Rt[rows])
+    # Where axis 5 is (nearly) parallel to axis 2 (R4 h5 = ±h2: on many arms a wrist held straight), the SP1 for θ
+    # degenerates and e swings like a pole within a range of q1 far narrower than the search can resolve: solutions
+    # there are seeded in closed form instead. With R4 h5 = s h2 (q4 by SP1), Rr R6ᵀ h5 = s h2 is SP2 in (q1, −q6)
+    # (``R(h1, q1) s h2 = R(Rt h6, −q6) Rt h5``); the position then gives θ by SP3 (``‖R(h2, θ) b − y‖ = ‖p23‖``,
+    # b = p34 + R4 p45, y = R2 p23 + R23 b): both elbows. Exact at the degenerate posture, these are within the
+    # polish's reach of the solutions next to it; kept where their position error is within POLISH_RANGE.
+    seeds, near = [], []
+    for sign in (1.0, -1.0):
+        straight = sp1_kernel(h5, sign * h2, h4)
+        if np.linalg.norm(rotate(h4, straight, h5) - sign * h2) > POLISH_RANGE:
+            continue  # the arm has no such posture
+        q4 = np.full((N, 2), straight)
+        with np.errstate(invalid="ignore", divide="ignore"):  # (h1 ∥ Rt h6: no SP2, the seeds are not finite)
+            t1, t2, _, ls2 = sp2_kernel(
+                np.broadcast_to(sign * h2, (N, 3)), Rt @ h5, np.broadcast_to(h1, (N, 3)), Rt @ h6
+            )
+        q6 = -t2
+        c, s = np.cos(t1), np.sin(t1)
+        Rr_R6t_p56 = rotate_cs(
+            h1, c, -s, (Rt[:, None] @ rotate(h6, -q6, np.broadcast_to(p56, q6.shape + (3,)))[..., None])[..., 0]
+        )
+        y = rotate_cs(h1, c, -s, (x - Rt_p6T)[:, None, :]) - p12 - Rr_R6t_p56  # (N, 2, 3)
+        tail = p34 + rotate(h4, q4, np.broadcast_to(p45, q4.shape + (3,)))
+        theta, _, _ = sp3_kernel(tail[..., None, :], y[..., None, :], h2, np.full((N, 2, 1), np.linalg.norm(p23)))
+        t4, q44, q64, y4, tail4 = (np.repeat(z, 2, axis=1) for z in (t1, q4, q6, y, tail))  # (N, 4, ...)
+        th4 = theta.reshape(N, 4)
+        v = y4 - rotate(h2, th4, tail4)
+        seed = joints(t4, q44, q64, th4, v, Rt[:, None])
+        err = np.linalg.norm(v - rotate(h2, seed[..., 1], np.broadcast_to(p23, v.shape)), axis=-1)
+        seeds.append(seed)
+        near.append(~ls2[:, None] & (err < POLISH_RANGE * L) & np.isfinite(seed).all(-1))
+    if seeds:
+        rows = np.concatenate([rows, np.repeat(np.arange(N), 4 * len(seeds))])
+        q = np.concatenate([q, np.concatenate(seeds, 1).reshape(-1, 6)])
+        real = np.concatenate([real, np.concatenate(near, 1).reshape(-1)])
+        order = np.argsort(rows, kind="stable")  # each target's zeros first, then its seeds
+        rows, q, real = rows[order], q[order], real[order]
     return _search_slots(N, rows, q, real)
 
 
