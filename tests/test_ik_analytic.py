@@ -4,6 +4,7 @@ damped least squares and against the ik-geo package (tests/data/ikgeo_reference.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -1233,3 +1234,55 @@ def test_a_near_miss_seven_joint_arm_holds_a_joint_that_keeps_its_position_step_
     assert ((V >= lower) & (V <= upper)).all()
     assert j == 2  # joint 3 held: the position step turns the elbow
     assert ik.analytic_family(robokin.load("gen3")).parameter_joint == 3  # the exact arm keeps its middle joint
+
+
+def _wrist_limited(robot: Robot, half: float) -> Robot:
+    """``robot`` with joints 4 and 6 held to ``[−half, half]`` (narrower than a turn)."""
+    joints = list(robot.joints)
+    for i in (3, 5):
+        joints[i] = replace(joints[i], limits=(-half, half))
+    return replace(robot, joints=tuple(joints))
+
+
+def _general_spherical_wrist() -> Robot:
+    """A generated arm of the general ``spherical_wrist`` family (shoulder axes neither meeting nor parallel),
+    every joint limited to ±2 rad."""
+    r = 1.0 / np.sqrt(2.0)
+    W = [0.5, 0.05, 0.8]
+    H = [[0, 0, 1], [0, 1, 0], [r, 0, r], [1, 0, 0], [0, 1, 0], [1, 0, 0]]
+    P = [[0, 0, 0], [0.1, 0, 0.3], [0.1, 0.05, 0.7], W, W, W]
+    return _robot_from_screws("general_wrist", H, P, np.eye(3), [0.6, 0.05, 0.8], limits=(-2.0, 2.0))
+
+
+def _on_continuum(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which rows of ``A`` ``(k, 6)`` lie on the wrist continuum of ``x`` at q5 = 0: joints 1, 2, 3, 5 equal and
+    q4 + q6 or q4 − q6 equal (to 1e-6 rad, modulo a turn)."""
+    rest = _same_mod_turn(A[:, [0, 1, 2, 4]], x[[0, 1, 2, 4]]) < 1e-6
+    turn = [_same_mod_turn((A[:, 3] + s * A[:, 5])[:, None], [x[3] + s * x[5]]) < 1e-6 for s in (1.0, -1.0)]
+    return rest & (turn[0] | turn[1])
+
+
+@pytest.mark.parametrize("kind", ["irb140", "puma560", "general"])
+def test_a_wrist_continuum_outside_narrow_limits_is_answered_within_them(kind):
+    # At q5 = 0 only q4 + s q6 is fixed (s = ±1). The closed forms pick one point of that continuum (e.g.
+    # q4 = π); with joints 4 and 6 limited to less than a turn that point was outside the limits and the
+    # target had no answer, though its source, within the limits, reaches it. The point within the limits is
+    # now taken: every target is answered, to 1e-10 by fk, on the source's continuum, batched and one at a
+    # time (the same continua; the points the two pick on a continuum may differ by the rounding of q5 = 0).
+    robot = _general_spherical_wrist() if kind == "general" else _wrist_limited(robokin.load(kind), 2.0)
+    lo, hi = robot.limits.T
+    q = np.random.default_rng(11).uniform(np.maximum(lo, -np.pi), np.minimum(hi, np.pi), (60, 6))
+    q[:, 4] = 0.0
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    assert sols.valid.any(-1).all()
+    F = robot.fk(np.where(sols.valid[..., None], sols.q, 0.0))
+    assert np.where(sols.valid, np.abs(F - T[:, None]).max((-1, -2)), 0.0).max() <= 1e-10
+    assert ((sols.q >= lo) & (sols.q <= hi)).all(-1)[sols.valid].all()
+    for i in range(60):
+        got = sols.q[i][sols.valid[i]]
+        assert _on_continuum(got, q[i]).any()
+        one = ik.solve_all(robot, T[i])
+        assert np.abs(robot.fk(one.q[one.valid]) - T[i]).max() <= 1e-10
+        assert all(_on_continuum(got, x).any() for x in one.q[one.valid])
+        assert all(_on_continuum(one.q[one.valid], x).any() for x in got)

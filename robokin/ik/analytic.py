@@ -1222,6 +1222,12 @@ def solve_validated(
         if family.name in closed_form.LEAN_FAMILIES:  # one target: its algebra on floats
             one = _scalar_arm(robot, family, g, L).solutions(T.reshape(4, 4))
             if one is not None:  # (None: a target beyond its range, or an answer to polish: the batched path)
+                triples = _wrist_triples(robot, g, L)
+                if triples and _near_wrist_continuum(triples, one[0].tolist(), one[1], _float_limits(robot)):
+                    arrays = [np.array(x)[None] for x in one]
+                    T1 = T.reshape(1, 4, 4)
+                    _slide_wrists(robot, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3])
+                    one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
                 if batch == () and not wraps:
                     return IKSolutions(*one, family)  # type: ignore[arg-type]  # (made read-only arrays by __post_init__)
                 q, valid, pe, re = (np.array(x) for x in one)
@@ -1279,6 +1285,8 @@ def solve_validated(
             )
         _resolve_parallel_shoulder(robot, family, g, L, R, p, params, (q, valid, pe, re))
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
+        pe, re = pe.reshape(N, -1), re.reshape(N, -1)
+        _slide_wrists(robot, g, L, q, valid, pe, re, T2[:, :3, :3], T2[:, :3, 3], j)
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.name not in SEARCH_FAMILIES or j is None:
         R_solve, p_solve = R, p  # the targets the six solved joints must reach
@@ -1297,6 +1305,7 @@ def solve_validated(
             out[2].reshape(pe.shape),
             out[3].reshape(re.shape),
         )
+    _slide_wrists(robot, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3], j)
     return _solutions(q, kept, pe, re, family, batch, wraps, lower, upper, revolute)
 
 
@@ -2007,3 +2016,163 @@ def _dedupe_slots(Q: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def robot_revolute(robot: Robot) -> np.ndarray:
     return np.asarray(robot.serial_chain.revolute)
+
+
+# --------------------------------------------------------------------------------------------- wrist continua
+# A spherical wrist (three consecutive revolute axes a, b, c through one point) with joint b at an angle where
+# R(h_b, q_b) h_c = s h_a (s = ±1; e.g. q5 = 0) turns by R(h_a, q_a + s q_c) R(h_b, q_b): every split of
+# q_a + s q_c is a solution. The closed forms pick one point of that continuum; when it is outside a limit
+# narrower than a turn, the point in the middle of the limits' intersection is taken instead. Answers whose
+# q_b is within WRIST_CONTINUUM [rad] of such an angle are tried; the moved answer is verified by fk like any
+# other (polished when it is close).
+WRIST_CONTINUUM = 1e-6
+_WRIST_CACHE: weakref.WeakKeyDictionary[Robot, list[tuple[int, int, int, tuple[float, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _wrist_triples(robot: Robot, g: _Geometry, L: float) -> list[tuple[int, int, int, tuple[float, ...]]]:
+    """Per robot (cached): the spherical wrists ``(a, a + 1, a + 2, angles)`` (revolute, axes through one point
+    to NEAR_GEOMETRY · L, consecutive axes not parallel) where the limits of ``a`` or ``a + 2`` do not hold
+    ``[−π, π]`` (else every point the closed forms give is within them), with the angles ``q_b`` [rad] at which
+    ``R(h_b, q_b) h_c = ±h_a`` (none: no continuum, not listed)."""
+    cached = _WRIST_CACHE.get(robot)
+    if cached is None:
+        lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+        revolute = np.asarray(robot.serial_chain.revolute)
+        cached = []
+        for a in range(robot.n - 2):
+            b, c = a + 1, a + 2
+            if not revolute[a : c + 1].all():
+                continue
+            if not ((lower[a] > -np.pi) | (upper[a] < np.pi) | (lower[c] > -np.pi) | (upper[c] < np.pi)):
+                continue
+            m_ab, d_ab, s_ab = _meet(g.H[a], g.P[a], g.H[b], g.P[b])
+            m_bc, d_bc, s_bc = _meet(g.H[b], g.P[b], g.H[c], g.P[c])
+            apart = np.max([d_ab, d_bc, np.linalg.norm(m_ab - m_bc)])
+            if np.min([s_ab, s_bc]) <= NEAR_GEOMETRY or apart > NEAR_GEOMETRY * L:
+                continue
+            ha, hb, hc = g.H[a], g.H[b], g.H[c]
+            angles = []
+            for sign in (1.0, -1.0):  # R(h_b, t) h_c = sign h_a: equal components along h_b, then SP1
+                if abs(dot(hb, hc) - sign * dot(hb, ha)) <= NEAR_GEOMETRY:
+                    u, v = hc - dot(hb, hc) * hb, sign * (ha - dot(hb, ha) * hb)
+                    angles.append(float(np.arctan2(dot(hb, cross(u, v)), dot(u, v))))
+            if angles:
+                cached.append((a, b, c, tuple(angles)))
+        _WRIST_CACHE[robot] = cached
+    return cached
+
+
+def _float_limits(robot: Robot) -> list:
+    """Per robot (cached): its joint limits ``(n, 2)`` [rad, m] as lists of floats (compared as floats)."""
+    cached = _FLOAT_LIMITS.get(robot)
+    if cached is None:
+        cached = _FLOAT_LIMITS[robot] = robot.limits.tolist()
+    return cached
+
+
+_FLOAT_LIMITS: weakref.WeakKeyDictionary[Robot, list] = weakref.WeakKeyDictionary()
+
+
+def _near_wrist_continuum(
+    triples: list[tuple[int, int, int, tuple[float, ...]]], q: list[list[float]], valid: list[bool], limits: list
+) -> bool:
+    """Whether an invalid one-target answer ``q`` (8 rows) may lie on a wrist continuum outside the ``limits``
+    (``(n, 2)`` as lists of floats; the screen of :func:`_slide_wrists`, on floats)."""
+    for a, b, c, angles in triples:
+        near = [t + m for t in angles for m in (0.0, 2.0 * np.pi, -2.0 * np.pi)]  # (q_b within a turn of 0)
+        for row, ok in zip(q, valid):
+            x = row[b]
+            for t in near:
+                if -WRIST_CONTINUUM < x - t < WRIST_CONTINUUM and not ok:
+                    (lo_a, hi_a), (lo_c, hi_c) = limits[a], limits[c]
+                    if not (lo_a <= row[a] <= hi_a and lo_c <= row[c] <= hi_c):
+                        return True
+    return False
+
+
+def _slide_wrists(
+    robot: Robot,
+    g: _Geometry,
+    L: float,
+    q: np.ndarray,
+    valid: np.ndarray,
+    pe: np.ndarray,
+    re: np.ndarray,
+    R: np.ndarray,
+    p: np.ndarray,
+    held: int | None = None,
+) -> None:
+    """Answers on a wrist continuum (see WRIST_CONTINUUM) outside the limits moved along it into them, in place:
+    ``q (N, k, n)``, ``valid``, ``pe``, ``re`` ``(N, k)`` of the targets ``R (N, 3, 3)``, ``p (N, 3)``. A moved
+    answer on the continuum of a valid one (or of another moved one) is not added; joint ``held`` (a 7-joint
+    arm's parameter) is not moved."""
+    triples = _wrist_triples(robot, g, L)
+    if not triples:
+        return
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = np.asarray(robot.serial_chain.revolute)
+    n = robot.n
+    for a, b, c, angles in triples:
+        if held in (a, c):  # (a 7-joint arm's parameter is not moved)
+            continue
+        out = ~valid & (
+            (q[..., a] < lower[a]) | (q[..., a] > upper[a]) | (q[..., c] < lower[c]) | (q[..., c] > upper[c])
+        )
+        t, k = np.nonzero(out)
+        if t.size == 0:
+            continue
+        x = q[t, k]  # (M, n)
+        on = np.zeros(t.size, dtype=bool)
+        for angle in angles:
+            on |= np.abs(wrap_angle(x[:, b] - angle)) < WRIST_CONTINUUM
+        if not on.any():
+            continue
+        t, k, x = t[on], k[on], x[on]
+        ha, hb, hc = g.H[a], g.H[b], g.H[c]
+        cb, sb = np.cos(x[:, b])[:, None], np.sin(x[:, b])[:, None]
+        hcb = hc * cb + cross(hb, hc) * sb + hb * (dot(hb, hc) * (1.0 - cb))  # R(h_b, q_b) h_c (M, 3)
+        s = np.sign(hcb @ ha)
+        total = x[:, a] + s * x[:, c]
+        # q_a within [lower_a, upper_a] and within total' − s [lower_c, upper_c], total' = total + 2π m
+        lo_c = np.where(s > 0, total - upper[c], total + lower[c])
+        hi_c = np.where(s > 0, total - lower[c], total + upper[c])
+        shifts = 2.0 * np.pi * np.arange(-2, 3)[:, None]
+        lo = np.maximum(lower[a], lo_c + shifts)  # (5, M)
+        hi = np.minimum(upper[a], hi_c + shifts)
+        best = np.argmax(hi - lo, axis=0)
+        cols = np.arange(t.size)
+        lo, hi = lo[best, cols], hi[best, cols]
+        keep = hi >= lo
+        if not keep.any():
+            continue
+        t, k, x, s, lo, hi = t[keep], k[keep], x[keep].copy(), s[keep], lo[keep], hi[keep]
+        total = total[keep] + shifts[best[keep], 0]
+        x[:, a] = 0.5 * (lo + hi)
+        x[:, c] = s * (total - x[:, a])
+        x[:, c] = np.clip(x[:, c], lower[c], upper[c])  # (rounding at an end of an empty-width interval)
+        e_p, e_r = _pose_errors(robot, x, R[t], p[t])
+        # (polished towards the last digit as _refine_exact does; the better of the two kept)
+        close = ((e_p > REFINE_ERROR * L) | (e_r > REFINE_ERROR)) & (e_p < POLISH_RANGE * L) & (e_r < POLISH_RANGE)
+        if close.any():
+            rows = np.flatnonzero(close)
+            free = np.array([i for i in range(n) if i != held])  # (a 7-joint arm's parameter stays)
+            moved = _polish(robot, x[rows], R[t[rows]], p[t[rows]], free, POLISH_STEPS)
+            moved[:, revolute] = wrap_angle(moved[:, revolute])
+            moved = _wrap_into_limits(moved, lower, upper, revolute)
+            m_p, m_r = _pose_errors(robot, moved, R[t[rows]], p[t[rows]])
+            better = (m_p / L + m_r < e_p[rows] / L + e_r[rows]) & ((moved >= lower) & (moved <= upper)).all(-1)
+            rows, moved = rows[better], moved[better]
+            x[rows], e_p[rows], e_r[rows] = moved, m_p[better], m_r[better]
+        ok = ((x >= lower) & (x <= upper)).all(-1) & (e_p <= POSITION_TOLERANCE) & (e_r <= ROTATION_TOLERANCE)
+        for i in np.flatnonzero(ok):  # (rare: singular targets only) not a second point of a known continuum
+            row, y = t[i], x[i]
+            others = np.flatnonzero(valid[row])
+            z = q[row, others]
+            d = z - y
+            d[:, revolute] = wrap_angle(d[:, revolute])
+            rest = np.abs(np.delete(d, [a, c], axis=-1)).max(-1, initial=0.0) < DUPLICATE_TOL
+            same = rest & (np.abs(wrap_angle(z[:, a] + s[i] * z[:, c] - y[a] - s[i] * y[c])) < DUPLICATE_TOL)
+            if not same.any():
+                q[row, k[i]], valid[row, k[i]], pe[row, k[i]], re[row, k[i]] = y, True, e_p[i], e_r[i]
