@@ -675,30 +675,41 @@ def test_spherical_group_in_the_searched_subproblem_is_not_two_intersecting():
     assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
 
 
-@pytest.mark.parametrize(
-    ("H", "P", "reason"),
-    [
-        # axes 2 ∥ 3 reversed, but p45 = 0 (axes 2, 3, 4 through one point): SP6 decouples (it used to claim a
-        # search family and found no solution); the solver's probe configurations show it
-        (
-            [[0, 0, -1], [0, -1, 0], [0, 0, -1], [0, -1, 0], [0, -1, 0], [0, 0, 1]],
-            [[0, 0, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0.292], [0, 0.348, 0.55]],
-            "the axes meet the conditions of two_parallel (axes 5, 4 are parallel",
-        ),
-        # a spherical wrist whose axes 1 ∥ 2 leave the family's SP5 degenerate (it claimed spherical_wrist)
-        (
-            [[0, -1, 0], [0, 1, 0], [-1, 0, 0], [0, 0, -1], [-1, 0, 0], [0, 0, 1]],
-            [[0, 0.209, 0], [0, 0.209, 0.187], [0, 0.209, 0.187]] + [[0, 0.379, 0.187]] * 3,
-            "conditions of spherical_wrist (axes 4, 5, 6 meet in one point (a spherical wrist) (joints numbered "
-            "from 1)), but its subproblems are degenerate for this geometry: its solver recovered 0 of 6",
-        ),
-    ],
-)
-def test_degenerate_subproblems_get_no_family(H, P, reason):
-    """Issue 13: arms of full rank whose axes meet a family's conditions but whose subproblems degenerate."""
-    robot = _robot_from_screws("degenerate", H, P, np.eye(3), np.add(P[5], [0.05, 0.02, 0.1]))
+# A spherical wrist whose axes 1 ∥ 2 make the family's SP5 in (q1, q2, q3) decouple (both 2×2 blocks of its
+# SP6 singular, with different column spaces). It had no family before SP6 solved decoupled systems.
+_SW_DECOUPLED_H = [[0, -1, 0], [0, 1, 0], [-1, 0, 0], [0, 0, -1], [-1, 0, 0], [0, 0, 1]]
+_SW_DECOUPLED_P = [[0, 0.209, 0], [0, 0.209, 0.187], [0, 0.209, 0.187]] + [[0, 0.379, 0.187]] * 3
+
+
+def test_spherical_wrist_whose_sp5_decouples_is_solved():
+    robot = _robot_from_screws("sw_decoupled", _SW_DECOUPLED_H, _SW_DECOUPLED_P, np.eye(3), [0.05, 0.399, 0.287])
+    fam = ik.analytic_family(robot)
+    assert fam.name == "spherical_wrist" and fam.exact and not fam.reversed
+    q = np.random.default_rng(4).uniform(-np.pi, np.pi, (40, 6))
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    assert np.abs(robot.fk(sols.q) - T[:, None])[sols.valid].max() <= 1e-10
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
+
+
+def test_degenerate_subproblems_get_no_family(monkeypatch):
+    """Issue 13: an arm of full rank whose axes meet a family's conditions but whose subproblems find nothing
+    (simulated: SP5 reports no valid slot, as it did for this arm before decoupled SP6) gets no family, and
+    ik.solve falls back to the damped least squares."""
+    real = ik_analytic.sp5_kernel
+
+    def no_slot(*args):
+        t1, t2, t3, valid, ls = real(*args)
+        return t1, t2, t3, np.zeros_like(valid), np.zeros_like(ls)
+
+    monkeypatch.setattr(ik_analytic, "sp5_kernel", no_slot)
+    robot = _robot_from_screws("degenerate", _SW_DECOUPLED_H, _SW_DECOUPLED_P, np.eye(3), [0.05, 0.399, 0.287])
     assert np.linalg.matrix_rank(robot.jacobian(np.full(6, 0.4))) == 6
     fam = ik.analytic_family(robot)
+    reason = (
+        "conditions of spherical_wrist (axes 4, 5, 6 meet in one point (a spherical wrist) (joints numbered "
+        "from 1)), but its subproblems are degenerate for this geometry: its solver recovered 0 of 6"
+    )
     assert not fam.applies and reason in fam.reason
     with pytest.raises(NoAnalyticSolutionError, match="no analytic IK family"):
         ik.solve_all(robot, robot.fk(np.full(6, 0.4)))
@@ -1286,3 +1297,42 @@ def test_a_wrist_continuum_outside_narrow_limits_is_answered_within_them(kind):
         assert np.abs(robot.fk(one.q[one.valid]) - T[i]).max() <= 1e-10
         assert all(_on_continuum(got, x).any() for x in one.q[one.valid])
         assert all(_on_continuum(one.q[one.valid], x).any() for x in got)
+
+
+# The Yaskawa Motoman HC10 at q = 0 (ros-industrial/motoman, motoman_hc10_support/urdf/hc10_macro.xacro, its
+# joint origins and axes composed into the world): axes 1 ∩ 2, 2 ∥ 3, 3 ∩ 4, 4 ∩ 5, 5 ∩ 6, the wrist offset
+# 0.162 m along axis 5 (the Fanuc CRX-10iA/L and M-430iA/2P share the pattern).
+_HC10_H = [[0, 0, 1], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, -1, 0], [0, 0, 1]]
+_HC10_P = [[0, 0, 0.275], [0, 0, 0.275], [0, 0, 0.975], [0, 0, 0.475], [0, 0.162, 0.475], [0, 0.162, 0.475]]
+
+
+def test_offset_wrist_cobot_is_two_parallel_and_every_source_is_found():
+    """Issue 13 (review11): the HC10's two_parallel search solved an SP6 in (q4, q6) whose blocks are both
+    singular (p45 ∥ h5, p56 = 0: it decouples into one equation per angle), so it found no solution and the
+    arm had no family. Now every source of random targets comes back, with no false one."""
+    robot = _robot_from_screws("hc10_like", _HC10_H, _HC10_P, np.diag([1.0, -1.0, -1.0]), [0, 0.162, 0.345])
+    fam = ik.analytic_family(robot)
+    assert fam.name == "two_parallel" and fam.exact and not fam.reversed
+    q = np.random.default_rng(13).uniform(-np.pi, np.pi, (3, 6))
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    Tq = robot.fk(sols.q)
+    assert np.abs(Tq - T[:, None])[sols.valid].max() <= 1e-10  # no false solution
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
+    dls = _dls_solution_set(robot, T[0], 60, seed=1)  # no branch missed on a target
+    assert len(dls) >= 2 and all((_same_mod_turn(sols.q[0][sols.valid[0]], d) < 1e-4).any() for d in dls)
+
+
+def test_reversed_two_parallel_whose_sp6_decouples_is_solved():
+    """Axes 2 ∥ 3 of the chain read from the tool, with its axes 4, 5 and 5, 6 meeting at two points of axis 5:
+    the search's SP6 decouples. It used to have no family (no solution found); now every source comes back."""
+    H = [[0, 0, -1], [0, -1, 0], [0, 0, -1], [0, -1, 0], [0, -1, 0], [0, 0, 1]]
+    P = [[0, 0, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0.292], [0, 0.348, 0.55]]
+    robot = _robot_from_screws("decoupled", H, P, np.eye(3), np.add(P[5], [0.05, 0.02, 0.1]))
+    fam = ik.analytic_family(robot)
+    assert fam.name == "two_parallel" and fam.reversed and fam.exact and "axes 5, 4 are parallel" in fam.reason
+    q = np.random.default_rng(4).uniform(-np.pi, np.pi, (3, 6))
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    assert np.abs(robot.fk(sols.q) - T[:, None])[sols.valid].max() <= 1e-10
+    assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()

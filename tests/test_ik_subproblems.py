@@ -218,3 +218,54 @@ def test_results_are_read_only():
     s = sp.sp1([1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0])
     with pytest.raises(ValueError, match="read-only"):
         s.theta[...] = 0.0
+
+
+def _decoupled_sp6(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """SP6 instances whose 2×2 blocks are both singular but with different column spaces: θ2's term in the
+    first equation is constant (p2 ∥ k2) and θ1's terms are proportional (h3 = 2 h1, k3 = k1, p3 = p1). This is
+    the two_parallel search's SP6 on an offset wrist whose 4-5 and 5-6 meeting points lie on axis 5 (HC10)."""
+    h = rng.normal(size=(n, 4, 3))
+    k = _unit(rng, (n, 4))
+    p = rng.normal(size=(n, 4, 3))
+    p[:, 1] = 0.7 * k[:, 1]
+    h[:, 2], k[:, 2], p[:, 2] = 2.0 * h[:, 0], k[:, 0], p[:, 0]
+    return h, k, p
+
+
+def _sp6_residual(h, k, p, d, theta):
+    a = np.stack([theta[..., 0], theta[..., 1]] * 2, -1)
+    val = sp.dot(h[:, None], sp.rotate(k[:, None], a, p[:, None]))
+    return np.stack([val[..., 0] + val[..., 1], val[..., 2] + val[..., 3]], -1) - d[:, None]
+
+
+def test_sp6_that_decouples_gives_its_four_solutions():
+    rng = _rng(21)
+    h, k, p = _decoupled_sp6(rng, N)
+    t1, t2 = rng.uniform(-np.pi, np.pi, (2, N))
+    ang = np.stack([t1, t2, t1, t2], -1)
+    terms = sp.dot(h, sp.rotate(k, ang, p))
+    d = np.stack([terms[:, 0] + terms[:, 1], terms[:, 2] + terms[:, 3]], -1)
+    s = sp.sp6(h, k, p, d)
+    assert not s.least_squares.any() and s.valid.all()  # a generic instance: two angles each, four pairs
+    assert np.abs(_sp6_residual(h, k, p, d, s.theta)).max() < 1e-9
+    source = (_angle_diff(s.theta[..., 0], t1[:, None]) < 1e-7) & (_angle_diff(s.theta[..., 1], t2[:, None]) < 1e-7)
+    assert source.any(-1).all()
+
+
+def test_sp6_that_decouples_without_solution_is_least_squares():
+    rng = _rng(22)
+    h, k, p = _decoupled_sp6(rng, 20)
+    s = sp.sp6(h, k, p, np.stack([np.full(20, 1e3), np.zeros(20)], -1))
+    assert s.least_squares.all() and (s.valid.sum(-1) == 1).all() and np.isfinite(s.theta).all()
+
+
+def test_sp6_with_one_equation_twice_has_no_solution_slot():
+    """Both blocks singular and the second equation twice the first: one equation in two angles (a continuum of
+    solutions), so no slot is claimed."""
+    rng = _rng(23)
+    h, k, p = _decoupled_sp6(rng, 20)
+    h[:, 3], k[:, 3], p[:, 3] = 2.0 * h[:, 1], k[:, 1], p[:, 1]  # the second equation twice the first
+    t1, t2 = rng.uniform(-np.pi, np.pi, (2, 20))
+    terms = sp.dot(h, sp.rotate(k, np.stack([t1, t2, t1, t2], -1), p))
+    s = sp.sp6(h, k, p, np.stack([terms[:, 0] + terms[:, 1], terms[:, 2] + terms[:, 3]], -1))
+    assert not s.valid.any() and not s.least_squares.any()

@@ -330,7 +330,9 @@ def _family6(g: _Geometry, L: float, tol: float, search: bool = False) -> str | 
 
     if search:
         # Axes 2 ∥ 3 first: an arm that also has 5 ∩ 6 would make the SP5 of two_intersecting degenerate.
-        # (Other degenerate subproblems, e.g. an SP6 that decouples, are caught by _probed.)
+        # (An SP6 that decouples, as on the offset wrists of the Yaskawa HC10 and Fanuc CRX whose 4-5 and 5-6
+        # meeting points lie on axis 5, is solved as two equations in one angle each; other degenerate
+        # subproblems are caught by _probed.)
         if parallel(1, 2) and not parallel(0, 1) and not parallel(2, 3) and not meet_or_same(1, 2):
             return "two_parallel"
         # Axes 2, 3, 4 through one point make SP5 in (q2, q3, q4) degenerate.

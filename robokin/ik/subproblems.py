@@ -49,9 +49,14 @@ _NEWTON_STEPS = 2
 # ... and is kept when the unit vector eliminated with it comes out of length 1 within this.
 UNIT_TOL = 1e-7
 # A 2×2 block of the SP6 system counts as singular below this |det| relative to the product of the norms of
-# the system's two rows (both blocks singular: a continuum of solutions or none; such instances are marked
+# the system's two rows. With both blocks singular the system either decouples (the blocks' column spaces
+# differ: one equation in each angle alone, see _decoupled) or has a continuum of solutions or none (marked
 # invalid).
 _SINGULAR_TOL = 1e-12
+# Both blocks singular: the system decouples when the sine of the angle between their column spaces exceeds
+# this, and each block's nonzero column is above _SINGULAR_TOL of its row scale. (The offset wrists of the
+# Yaskawa HC10 and Fanuc CRX give a decoupled SP6 at every value of the searched joint, with the sine near 1.)
+_DECOUPLED_SIN = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -373,7 +378,56 @@ def _two_circles(A1: np.ndarray, A2: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     theta = wrap_angle(theta)
     t1 = np.where(swap[..., None], other, theta)
     t2 = np.where(swap[..., None], theta, other)
+    if degenerate.any():  # (instances that decouple: their answers replace the empty slots)
+        d1, d2, dvalid, dls, split = _decoupled(A1, A2, b, np.sqrt(scale))
+        split &= degenerate
+        t1 = np.where(split[..., None], d1, t1)
+        t2 = np.where(split[..., None], d2, t2)
+        valid = np.where(split[..., None], dvalid, valid)
+        ls = np.where(split, dls, ls)
     return t1, t2, valid, ls
+
+
+def _left_null(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A unit ``n`` ``(..., 2)`` with ``nᵀM = 0`` for a rank-1 ``M`` ``(..., 2, 2)`` (from its larger column),
+    and that column's norm ``(...)`` (0 for a zero block)."""
+    norms = np.hypot(M[..., 0, :], M[..., 1, :])  # (..., 2) column norms
+    j = np.argmax(norms, axis=-1)
+    col = np.take_along_axis(M, j[..., None, None], axis=-1)[..., 0]  # (..., 2)
+    size = np.take_along_axis(norms, j[..., None], axis=-1)[..., 0]
+    n = np.stack([col[..., 1], -col[..., 0]], -1) / np.where(size > 0.0, size, 1.0)[..., None]
+    return n, size
+
+
+def _decoupled(A1: np.ndarray, A2: np.ndarray, b: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``A1 x1 + A2 x2 = b`` for singular blocks of rank 1 with different column spaces: ``n2ᵀA2 = 0`` leaves
+    ``(A1ᵀn2)ᵀx1 = n2ᵀb``, one equation in θ1 alone (two angles, as in SP4), and likewise θ2; the four pairs.
+
+    Args:
+        A1, A2: ``(..., 2, 2)``; b: ``(..., 2)``; scale: ``(...)`` the size of the system's entries.
+
+    Returns:
+        ``theta1 (..., 4)``, ``theta2 (..., 4)``, ``valid (..., 4)``, ``least_squares (...)`` and which instances
+        decouple ``(...)``. Slots ``(±θ1) × (±θ2)``; with no exact pair, the nearest one in slot 0.
+    """
+    n1, size1 = _left_null(A1)
+    n2, size2 = _left_null(A2)
+    independent = np.abs(n1[..., 0] * n2[..., 1] - n1[..., 1] * n2[..., 0]) > _DECOUPLED_SIN
+    split = independent & (size1 > _SINGULAR_TOL * scale) & (size2 > _SINGULAR_TOL * scale)
+    angles, exact = [], []
+    for A, n in ((A1, n2), (A2, n1)):
+        a = (np.swapaxes(A, -1, -2) @ n[..., None])[..., 0]  # (..., 2): a · (cos θ, sin θ) = nᵀb
+        r = np.hypot(a[..., 0], a[..., 1])
+        cos = dot2(n, b) / np.where(r > 0.0, r, 1.0)
+        half = np.arccos(np.clip(cos, -1.0, 1.0))
+        phi = np.arctan2(a[..., 1], a[..., 0])
+        angles.append(wrap_angle(np.stack([phi + half, phi - half], -1)))
+        exact.append(np.abs(cos) <= 1.0 + EXACT_TOL)
+    t1 = np.repeat(angles[0], 2, axis=-1)  # (θ1+, θ1+, θ1−, θ1−)
+    t2 = np.tile(angles[1], 2)  # (θ2+, θ2−, θ2+, θ2−)
+    ls = ~(exact[0] & exact[1])
+    valid = np.where(ls[..., None], np.arange(4) == 0, True)
+    return t1, t2, valid, ls & split, split
 
 
 def dot2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -398,8 +452,9 @@ def sp6(h: npt.ArrayLike, k: npt.ArrayLike, p: npt.ArrayLike, d: npt.ArrayLike) 
     ``h1ᵀR(k1, θ1)p1 + h2ᵀR(k2, θ2)p2 = d1`` and ``h3ᵀR(k3, θ1)p3 + h4ᵀR(k4, θ2)p4 = d2``.
 
     Each term is linear in ``(cos, sin)`` of its angle (:func:`sp4`), so this is two linear equations in
-    two unit vectors; up to four solutions. Instances whose 2×2 blocks are both singular (a continuum of
-    solutions or none) have no valid slot.
+    two unit vectors; up to four solutions. Instances whose 2×2 blocks are both singular decouple when the blocks'
+    column spaces differ (one equation in each angle alone: two angles each, four pairs); otherwise (a
+    continuum of solutions or none) they have no valid slot.
 
     Args:
         h: ``(..., 4, 3)`` the vectors ``h1..h4`` (any length).
