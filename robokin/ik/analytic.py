@@ -42,6 +42,7 @@ reaches has a continuum of solutions.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -1230,6 +1231,14 @@ def solve_validated(
                     T1 = T.reshape(1, 4, 4)
                     _slide_wrists(robot, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3])
                     one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
+                aligned = _aligned_wrist(robot, family, g, L)
+                if aligned is not None and not all(one[1]) and _near_aligned_wrist(aligned, one[0].tolist(), one[1]):
+                    arrays = [np.array(x)[None] for x in one]
+                    T1 = T.reshape(1, 4, 4)
+                    _slide_aligned_wrists(
+                        robot, family, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3]
+                    )
+                    one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
                 if batch == () and not wraps:
                     return IKSolutions(*one, family)  # type: ignore[arg-type]  # (made read-only arrays by __post_init__)
                 q, valid, pe, re = (np.array(x) for x in one)
@@ -1289,6 +1298,7 @@ def solve_validated(
         q, valid = q.reshape(N, reps * 8, n), valid.reshape(N, reps * 8)
         pe, re = pe.reshape(N, -1), re.reshape(N, -1)
         _slide_wrists(robot, g, L, q, valid, pe, re, T2[:, :3, :3], T2[:, :3, 3], j)
+        _slide_aligned_wrists(robot, family, g, L, q, valid, pe, re, T2[:, :3, :3], T2[:, :3, 3])
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.name not in SEARCH_FAMILIES or j is None:
         R_solve, p_solve = R, p  # the targets the six solved joints must reach
@@ -2054,16 +2064,22 @@ def _wrist_triples(robot: Robot, g: _Geometry, L: float) -> list[tuple[int, int,
             apart = np.max([d_ab, d_bc, np.linalg.norm(m_ab - m_bc)])
             if np.min([s_ab, s_bc]) <= NEAR_GEOMETRY or apart > NEAR_GEOMETRY * L:
                 continue
-            ha, hb, hc = g.H[a], g.H[b], g.H[c]
-            angles = []
-            for sign in (1.0, -1.0):  # R(h_b, t) h_c = sign h_a: equal components along h_b, then SP1
-                if abs(dot(hb, hc) - sign * dot(hb, ha)) <= NEAR_GEOMETRY:
-                    u, v = hc - dot(hb, hc) * hb, sign * (ha - dot(hb, ha) * hb)
-                    angles.append(float(np.arctan2(dot(hb, cross(u, v)), dot(u, v))))
+            angles = tuple(t for t, _ in _aligning_angles(g.H[a], g.H[b], g.H[c]))
             if angles:
-                cached.append((a, b, c, tuple(angles)))
+                cached.append((a, b, c, angles))
         _WRIST_CACHE[robot] = cached
     return cached
+
+
+def _aligning_angles(ha: np.ndarray, hb: np.ndarray, hc: np.ndarray) -> list[tuple[float, float]]:
+    """The angles ``t`` [rad] at which ``R(h_b, t) h_c = s h_a``, with their signs ``s = ±1`` (unit axes ``(3,)``;
+    none when the components along ``h_b`` differ by more than NEAR_GEOMETRY)."""
+    out = []
+    for sign in (1.0, -1.0):  # R(h_b, t) h_c = sign h_a: equal components along h_b, then SP1
+        if abs(dot(hb, hc) - sign * dot(hb, ha)) <= NEAR_GEOMETRY:
+            u, v = hc - dot(hb, hc) * hb, sign * (ha - dot(hb, ha) * hb)
+            out.append((float(np.arctan2(dot(hb, cross(u, v)), dot(u, v))), sign))
+    return out
 
 
 def _float_limits(robot: Robot) -> list:
@@ -2115,7 +2131,6 @@ def _slide_wrists(
         return
     lower, upper = robot.limits[:, 0], robot.limits[:, 1]
     revolute = np.asarray(robot.serial_chain.revolute)
-    n = robot.n
     for a, b, c, angles in triples:
         if held in (a, c):  # (a 7-joint arm's parameter is not moved)
             continue
@@ -2154,20 +2169,7 @@ def _slide_wrists(
         x[:, a] = 0.5 * (lo + hi)
         x[:, c] = s * (total - x[:, a])
         x[:, c] = np.clip(x[:, c], lower[c], upper[c])  # (rounding at an end of an empty-width interval)
-        e_p, e_r = _pose_errors(robot, x, R[t], p[t])
-        # (polished towards the last digit as _refine_exact does; the better of the two kept)
-        close = ((e_p > REFINE_ERROR * L) | (e_r > REFINE_ERROR)) & (e_p < POLISH_RANGE * L) & (e_r < POLISH_RANGE)
-        if close.any():
-            rows = np.flatnonzero(close)
-            free = np.array([i for i in range(n) if i != held])  # (a 7-joint arm's parameter stays)
-            moved = _polish(robot, x[rows], R[t[rows]], p[t[rows]], free, POLISH_STEPS)
-            moved[:, revolute] = wrap_angle(moved[:, revolute])
-            moved = _wrap_into_limits(moved, lower, upper, revolute)
-            m_p, m_r = _pose_errors(robot, moved, R[t[rows]], p[t[rows]])
-            better = (m_p / L + m_r < e_p[rows] / L + e_r[rows]) & ((moved >= lower) & (moved <= upper)).all(-1)
-            rows, moved = rows[better], moved[better]
-            x[rows], e_p[rows], e_r[rows] = moved, m_p[better], m_r[better]
-        ok = ((x >= lower) & (x <= upper)).all(-1) & (e_p <= POSITION_TOLERANCE) & (e_r <= ROTATION_TOLERANCE)
+        x, e_p, e_r, ok = _verified_moves(robot, L, x, R[t], p[t], held)
         for i in np.flatnonzero(ok):  # (rare: singular targets only) not a second point of a known continuum
             row, y = t[i], x[i]
             others = np.flatnonzero(valid[row])
@@ -2178,3 +2180,262 @@ def _slide_wrists(
             same = rest & (np.abs(wrap_angle(z[:, a] + s[i] * z[:, c] - y[a] - s[i] * y[c])) < DUPLICATE_TOL)
             if not same.any():
                 q[row, k[i]], valid[row, k[i]], pe[row, k[i]], re[row, k[i]] = y, True, e_p[i], e_r[i]
+
+
+def _verified_moves(
+    robot: Robot, L: float, x: np.ndarray, R: np.ndarray, p: np.ndarray, held: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Answers ``x`` ``(M, n)`` moved along a continuum, verified against their targets ``R (M, 3, 3)``,
+    ``p (M, 3)`` by fk; those off by more than REFINE_ERROR (within POLISH_RANGE) polished towards the last
+    digit as :func:`_refine_exact` does, the better of the two kept (joint ``held`` not moved).
+
+    Returns:
+        ``x``, its position [m] and rotation [rad] errors ``(M,)`` and ``ok`` ``(M,)``: within the limits and
+        the tolerances.
+    """
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = robot_revolute(robot)
+    e_p, e_r = _pose_errors(robot, x, R, p)
+    close = ((e_p > REFINE_ERROR * L) | (e_r > REFINE_ERROR)) & (e_p < POLISH_RANGE * L) & (e_r < POLISH_RANGE)
+    if close.any():
+        rows = np.flatnonzero(close)
+        free = np.array([i for i in range(robot.n) if i != held])  # (a 7-joint arm's parameter stays)
+        moved = _polish(robot, x[rows], R[rows], p[rows], free, POLISH_STEPS)
+        moved[:, revolute] = wrap_angle(moved[:, revolute])
+        moved = _wrap_into_limits(moved, lower, upper, revolute)
+        m_p, m_r = _pose_errors(robot, moved, R[rows], p[rows])
+        better = (m_p / L + m_r < e_p[rows] / L + e_r[rows]) & ((moved >= lower) & (moved <= upper)).all(-1)
+        rows, moved = rows[better], moved[better]
+        x[rows], e_p[rows], e_r[rows] = moved, m_p[better], m_r[better]
+    ok = ((x >= lower) & (x <= upper)).all(-1) & (e_p <= POSITION_TOLERANCE) & (e_r <= ROTATION_TOLERANCE)
+    return x, e_p, e_r, ok
+
+
+# --------------------------------------------------------------------------------------------- aligned wrists
+# An arm with three parallel axes 2 ∥ 3 ∥ 4 and axes 5, 6 meeting (the UR family; read from the tool when the
+# family is reversed) at an angle q5 where R(h5, q5) h6 = s h2 (s = ±1; UR: q5 ∈ {0, π}) has its axis 6 parallel
+# to the three: the rotation fixes only ψ = θ + s q6 (θ = q2 + σ3 q3 + σ4 q4) and the wrist point (axes 5 ∩ 6) is
+# reached for every θ whose wrist offset leaves the axis-4 point within the 2R reach of joints 2, 3. The
+# kernel's q6 (SP1) is degenerate there, taken from the rounding, and for some targets the θ that follows
+# leaves the 2R short: every slot is least squares. Invalid slots whose q5 is within WRIST_CONTINUUM of such an
+# angle, on a continuum (q1, q5) with no valid answer, get one point of it in closed form: the distance ρ from
+# axis 2 to axis 4 in the middle of the reachable range (ρ² halfway between its ends), θ from the offset's
+# triangle, q2, q3 from the 2R, q4 = σ4 (θ − q2 − σ3 q3), q6 = s (ψ − θ). Regular targets are not touched.
+@dataclass(frozen=True)
+class _AlignedWrist:
+    """The constants of :func:`_aligned_wrist`, in the chain the kernel solves (read from the tool when
+    ``reversed``); planar vectors ⟂ h2 as complex numbers on ``(v, h2 × v)``."""
+
+    reversed: bool
+    joint: int  # the aligning joint (q5) in the robot's order
+    shoulder: int  # q1 in the robot's order
+    angles: tuple[float, ...]  # q5 values of the continua in the robot's order [rad]
+    signs: tuple[float, ...]  # s of each
+    h1: np.ndarray
+    h5: np.ndarray
+    h2: np.ndarray
+    v: np.ndarray
+    w: np.ndarray  # h2 × v
+    o1: np.ndarray
+    p12: np.ndarray
+    wrist_in_tool: np.ndarray  # the wrist point in the tool frame [m]
+    R0: np.ndarray
+    a: complex  # p23 ⟂ h2
+    b: complex  # p34 ⟂ h2
+    c: complex  # (wrist point − o4) ⟂ h2
+    sign3: float
+    sign4: float
+
+
+_ALIGNED_CACHE: weakref.WeakKeyDictionary[Robot, _AlignedWrist | None] = weakref.WeakKeyDictionary()
+
+
+def _aligned_wrist(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> _AlignedWrist | None:
+    """Per robot (cached): the constants of an exact 6-joint ``three_parallel_intersecting_wrist`` arm whose
+    axis 6 turns parallel to axis 2 at some q5 (see the section's comment); None for any other arm."""
+    if robot in _ALIGNED_CACHE:
+        return _ALIGNED_CACHE[robot]
+    out = None
+    if family.name == "three_parallel_intersecting_wrist" and family.exact and family.parameter_joint is None:
+        gs = g.reversed() if family.reversed else g
+        H, P = gs.H, gs.P
+        pairs = _aligning_angles(H[1], H[4], H[5])
+        if pairs:
+            h2 = H[1]
+            v = closed_form.perpendicular(h2)
+            w = cross(h2, v)
+            wrist = _meet(H[4], P[4], H[5], P[5])[0]
+
+            def planar(x: np.ndarray) -> complex:
+                return complex(dot(x, v), dot(x, w))
+
+            sign = -1.0 if family.reversed else 1.0  # (the reversed chain's angles are negated)
+            out = _AlignedWrist(
+                reversed=family.reversed,
+                joint=1 if family.reversed else 4,
+                shoulder=5 if family.reversed else 0,
+                angles=tuple(sign * t for t, _ in pairs),
+                signs=tuple(s for _, s in pairs),
+                h1=H[0],
+                h5=H[4],
+                h2=h2,
+                v=v,
+                w=w,
+                o1=P[0],
+                p12=P[1] - P[0],
+                wrist_in_tool=gs.R0.T @ (wrist - gs.p0),
+                R0=gs.R0,
+                a=planar(P[2] - P[1]),
+                b=planar(P[3] - P[2]),
+                c=planar(wrist - P[3]),
+                sign3=float(np.sign(dot(H[2], h2))),
+                sign4=float(np.sign(dot(H[3], h2))),
+            )
+    _ALIGNED_CACHE[robot] = out
+    return out
+
+
+def _near_aligned_wrist(info: _AlignedWrist, q: list[list[float]], valid: list[bool]) -> bool:
+    """Whether an invalid one-target answer ``q`` (8 rows, floats) has q5 within WRIST_CONTINUUM of a continuum
+    of :func:`_aligned_wrist` (the screen of :func:`_slide_aligned_wrists`, on floats)."""
+    b = info.joint
+    for row, ok in zip(q, valid):
+        if not ok:
+            for t in info.angles:
+                if abs(math.remainder(row[b] - t, 2.0 * math.pi)) < WRIST_CONTINUUM:
+                    return True
+    return False
+
+
+def _aligned_frame(
+    info: _AlignedWrist, R: np.ndarray, p: np.ndarray, q1: np.ndarray, q5: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For targets ``R (M, 3, 3)``, ``p (M, 3)`` and continua ``(q1, q5)`` ``(M,)`` (all in the kernel's chain):
+    ``Y`` ``(M,)`` complex, the planar ``R2 p23 + R23 p34 + R(h2, θ) p4w`` the joints 2-4 must make [m], and
+    ``ψ = θ + s q6`` ``(M,)`` [rad] from ``R1ᵀ R R0ᵀ R5ᵀ = R(h2, ψ)``."""
+    R1t = np.swapaxes(_rotation_matrix(info.h1, q1), -1, -2)  # (M, 3, 3)
+    wrist = p + R @ info.wrist_in_tool  # (M, 3): the wrist point
+    y = (R1t @ (wrist - info.o1)[..., None])[..., 0] - info.p12
+    E = R1t @ R @ info.R0.T @ np.swapaxes(_rotation_matrix(info.h5, q5), -1, -2)
+    Ev = E @ info.v
+    return y @ info.v + 1j * (y @ info.w), np.arctan2(Ev @ info.w, Ev @ info.v)
+
+
+def _aligned_at(
+    info: _AlignedWrist, Y: np.ndarray, psi: np.ndarray, q1: np.ndarray, q5: np.ndarray, s: np.ndarray, th: np.ndarray
+) -> np.ndarray:
+    """The two points ``(2, ..., 6)`` [rad] (either elbow; the kernel's chain) of the continua at ``θ`` ``(...)``
+    (broadcast with the ``(M,)`` of :func:`_aligned_frame`); NaN where the 2R does not reach."""
+    A, B = abs(info.a), abs(info.b)
+    D = Y - np.exp(1j * th) * info.c  # = e^{i q2} (a + e^{i φ} b), φ = σ3 q3
+    k3 = (np.abs(D) ** 2 - A * A - B * B) / (2.0 * A * B)
+    k3 = np.where(np.abs(k3) <= 1.0 + 1e-12, np.clip(k3, -1.0, 1.0), np.nan)  # (rounding at the reach's ends)
+    alpha = np.angle(info.b) - np.angle(info.a)
+    out = []
+    for phi in (-alpha + np.arccos(k3), -alpha - np.arccos(k3)):
+        q2 = np.angle(D) - np.angle(info.a + np.exp(1j * phi) * info.b)
+        parts = [q1, q2, info.sign3 * phi, info.sign4 * (th - q2 - phi), q5, s * (psi - th)]
+        out.append(np.stack(np.broadcast_arrays(*parts), -1))
+    return wrap_angle(np.stack(out))
+
+
+def _aligned_middle(info: _AlignedWrist, Y: np.ndarray) -> np.ndarray:
+    """The two ``θ`` ``(2, M)`` [rad] that put axis 4 in the middle of the reach of joints 2, 3 (ρ² halfway
+    between the ends of the 2R's reach ∩ the offset's); NaN where they do not meet."""
+    A, B, C = abs(info.a), abs(info.b), abs(info.c)
+    rY = np.abs(Y)
+    lo = np.maximum(abs(A - B), np.abs(rY - C))
+    hi = np.minimum(A + B, rY + C)
+    rho2 = np.where(lo <= hi, 0.5 * (lo * lo + hi * hi), np.nan)
+    den = 2.0 * rY * C  # (0: θ moves nothing, any will do)
+    kappa = np.clip(np.where(den > 0.0, (rY * rY + C * C - rho2) / np.where(den > 0.0, den, 1.0), 1.0), -1.0, 1.0)
+    base = np.angle(Y) - np.angle(info.c)
+    return np.stack([base + np.arccos(kappa), base - np.arccos(kappa)])
+
+
+def _aligned_within(robot: Robot, info: _AlignedWrist, frame: tuple[np.ndarray, ...], th: np.ndarray) -> np.ndarray:
+    """:func:`_aligned_at` of ``frame`` = ``(Y, ψ, q1, q5, s)`` at ``θ`` ``(T, M)`` or ``(T, 1)``: the points
+    ``(2T, M, n)`` in the robot's order, turned by whole turns into its limits where they can be (NaN left)."""
+    Y, psi, q1, q5, s = frame
+    x = _aligned_at(info, Y, psi, q1, q5, s, th)
+    x = x.reshape(-1, frame[0].size, 6)
+    x = -x[..., ::-1] if info.reversed else x
+    return _wrap_into_limits(x, robot.limits[:, 0], robot.limits[:, 1], robot_revolute(robot))
+
+
+def _within(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Which configurations ``x`` ``(..., n)`` are finite and within the limits ``(n,)``."""
+    return (np.isfinite(x) & (x >= lower) & (x <= upper)).all(-1)
+
+
+# Where none of the four middle points is within the joint limits, ALIGNED_GRID values of θ over a turn are
+# tried and the point farthest inside the limits (its smallest distance to a limit) taken.
+ALIGNED_GRID = 256
+
+
+def _slide_aligned_wrists(
+    robot: Robot,
+    family: AnalyticFamily,
+    g: _Geometry,
+    L: float,
+    q: np.ndarray,
+    valid: np.ndarray,
+    pe: np.ndarray,
+    re: np.ndarray,
+    R: np.ndarray,
+    p: np.ndarray,
+) -> None:
+    """Continua of an aligned wrist (see :func:`_aligned_wrist`) with no valid answer given one point, in place:
+    ``q (N, k, n)``, ``valid``, ``pe``, ``re`` ``(N, k)`` of the targets ``R (N, 3, 3)``, ``p (N, 3)``. Only
+    invalid slots with q5 within WRIST_CONTINUUM of a continuum's angle are looked at; the point (the first of
+    :func:`_aligned_middle`'s four within the limits, else the grid's farthest inside them) is verified by fk
+    (polished when close) and written into the first such slot of its continuum."""
+    info = _aligned_wrist(robot, family, g, L)
+    if info is None:
+        return
+    b, a = info.joint, info.shoulder
+    t, k = np.nonzero(~valid)
+    if t.size == 0:
+        return
+    which = np.full(t.size, -1)
+    x = q[t, k, b]
+    for i, angle in enumerate(info.angles):
+        which[np.abs(wrap_angle(x - angle)) < WRIST_CONTINUUM] = i
+    on = which >= 0
+    if not on.any():
+        return
+    t, k, which = t[on], k[on], which[on]
+    reach = np.abs(p[t] - g.P[0]).max(-1) <= 2.0 * L  # (L: the arm's reach from its first axis point)
+    t, k, which = t[reach], k[reach], which[reach]
+    M = t.size
+    if M == 0:
+        return
+    angle, s = np.array(info.angles)[which], np.array(info.signs)[which]
+    Rk, pk = R[t], p[t]
+    sign = -1.0 if info.reversed else 1.0
+    if info.reversed:  # the kernel's chain: the tool to the base, targets inverted, angles negated
+        Rk = np.swapaxes(Rk, -1, -2)
+        pk = -(Rk @ pk[..., None])[..., 0]
+    q1, q5 = sign * q[t, k, a], sign * angle
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame = _aligned_frame(info, Rk, pk, q1, q5) + (q1, q5, s)
+        x = _aligned_within(robot, info, frame, _aligned_middle(info, frame[0]))  # (4, M, n)
+        inside = _within(x, lower, upper)  # (4, M)
+        x = x[np.argmax(inside, axis=0), np.arange(M)]
+        missing = np.flatnonzero(~inside.any(0))
+        if missing.size:  # (limits narrower than a turn) the grid's point farthest inside them
+            theta = np.linspace(-np.pi, np.pi, ALIGNED_GRID, endpoint=False)[:, None]
+            grid = _aligned_within(robot, info, tuple(f[missing] for f in frame), theta)  # (2G, M', n)
+            margin = np.where(_within(grid, lower, upper), np.minimum(grid - lower, upper - grid).min(-1), -np.inf)
+            x[missing] = grid[np.argmax(margin, axis=0), np.arange(missing.size)]
+    cand = np.flatnonzero(_within(x, lower, upper))
+    y, e_p, e_r, good = _verified_moves(robot, L, x[cand], R[t[cand]], p[t[cand]])
+    for i, j in zip(cand[good], np.flatnonzero(good)):  # (rare: singular targets only) one point per continuum
+        row = t[i]
+        z = q[row, valid[row]]
+        same = (np.abs(wrap_angle(z[:, a] - q[row, k[i], a])) < DUPLICATE_TOL) & (
+            np.abs(wrap_angle(z[:, b] - angle[i])) < WRIST_CONTINUUM
+        )
+        if not same.any():
+            q[row, k[i]], valid[row, k[i]], pe[row, k[i]], re[row, k[i]] = y[j], True, e_p[j], e_r[j]

@@ -247,6 +247,7 @@ class ScalarArm:
         self.B45 = _rows(K["B45"])
         c45, c56, k46, n6, k1 = (float(x) for x in np.asarray(K["wrist"], dtype=float).reshape(5))
         self.wrist = (c45, c56, k46, n6, k1)
+        self.flip = bool(K["wrist_flip"].all())  # the second wrist solutions are (q4 + π, −q5, q6 + π)
         self.q6 = _rows(K["q6"])
         if name == "spherical_wrist_intersecting_shoulder":
             self.S = _vec(K["S"])
@@ -309,7 +310,7 @@ class ScalarArm:
             U0, U1, U2, U3, U4, U5 = _mat6(U6, z)
             xr = _rot(h1, c1, -s1, x)  # R1ᵀ x
             for c5, s5 in ((c5p, s5p), (c5m, s5m)):
-                q5 = atan2(s5, c5)
+                q5 = atan2(s5, c5) if s5 != 0.0 or c5 > 0.0 else abs(atan2(s5, c5))  # (in (−π, π]: not −π)
                 x6, y6 = U0 + c5 * U1 - s5 * U2, U3 + c5 * U4 - s5 * U5
                 r6 = sqrt(x6 * x6 + y6 * y6)
                 c6, s6 = (x6 / r6, -y6 / r6) if r6 != 0.0 else (1.0, -y6)
@@ -442,6 +443,11 @@ class ScalarArm:
                 x6, y6 = v6[0] * yx + v6[1] * yy + v6[2] * yz, w6[0] * yx + w6[1] * yy + w6[2] * yz
                 q6 = atan2(y6, x6) if (x6 != 0.0 or y6 != 0.0) else atan2(y6, 1.0)
                 slots.append(([q1, q2, q3, atan2(-st4, ct4), atan2(s5, c5), q6], exw))
+            if root == 0.0 and self.flip:  # (a wrist continuum: the flip by half turns, as the batch's kernel)
+                row = slots[-2][0]
+                q4, q6 = row[3], row[5]
+                flipped = [q1, q2, q3, q4 - math.pi if q4 > 0.0 else q4 + math.pi, -row[4]]
+                slots[-1] = (flipped + [q6 - math.pi if q6 > 0.0 else q6 + math.pi], exw)
         return slots
 
     # ----------------------------------------------------------------------------------------- solutions
