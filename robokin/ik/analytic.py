@@ -37,7 +37,10 @@ of one of the industrial families keeps the lean kernels of :mod:`robokin.ik.clo
 there by batched Newton steps, and only its targets with answers the general path would treat otherwise go to it.
 A 6-joint chain whose Jacobian has rank below 6 at random
 configurations (two spherical groups of three axes, e.g. a URDF spine and neck) has no family: each pose it
-reaches has a continuum of solutions.
+reaches has a continuum of solutions. Where an arm of a family has one at a singular target (a spherical wrist
+at q5 = 0; a UR-type arm whose axis 6 turns parallel to axes 2, 3, 4), each continuum is answered by one point
+within the limits when the closed form's own point is outside them or missing (sections "wrist continua" and
+"aligned wrists").
 """
 
 from __future__ import annotations
@@ -1232,7 +1235,7 @@ def solve_validated(
                     _slide_wrists(robot, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3])
                     one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
                 aligned = _aligned_wrist(robot, family, g, L)
-                if aligned is not None and not all(one[1]) and _near_aligned_wrist(aligned, one[0].tolist(), one[1]):
+                if aligned is not None and not all(one[1]) and _near_aligned_wrist(aligned, one[0], one[1]):
                     arrays = [np.array(x)[None] for x in one]
                     T1 = T.reshape(1, 4, 4)
                     _slide_aligned_wrists(
@@ -2253,8 +2256,9 @@ _ALIGNED_CACHE: weakref.WeakKeyDictionary[Robot, _AlignedWrist | None] = weakref
 def _aligned_wrist(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> _AlignedWrist | None:
     """Per robot (cached): the constants of an exact 6-joint ``three_parallel_intersecting_wrist`` arm whose
     axis 6 turns parallel to axis 2 at some q5 (see the section's comment); None for any other arm."""
-    if robot in _ALIGNED_CACHE:
-        return _ALIGNED_CACHE[robot]
+    cached = _ALIGNED_CACHE.get(robot, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]  # (an _AlignedWrist or None)
     out = None
     if family.name == "three_parallel_intersecting_wrist" and family.exact and family.parameter_joint is None:
         gs = g.reversed() if family.reversed else g
@@ -2295,14 +2299,13 @@ def _aligned_wrist(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float)
     return out
 
 
-def _near_aligned_wrist(info: _AlignedWrist, q: list[list[float]], valid: list[bool]) -> bool:
-    """Whether an invalid one-target answer ``q`` (8 rows, floats) has q5 within WRIST_CONTINUUM of a continuum
-    of :func:`_aligned_wrist` (the screen of :func:`_slide_aligned_wrists`, on floats)."""
-    b = info.joint
-    for row, ok in zip(q, valid):
+def _near_aligned_wrist(info: _AlignedWrist, q: np.ndarray, valid: list[bool]) -> bool:
+    """Whether an invalid one-target answer of ``q`` ``(8, 6)`` has q5 within WRIST_CONTINUUM of a continuum of
+    :func:`_aligned_wrist` (the screen of :func:`_slide_aligned_wrists`, on floats)."""
+    for x, ok in zip(q[:, info.joint].tolist(), valid):
         if not ok:
             for t in info.angles:
-                if abs(math.remainder(row[b] - t, 2.0 * math.pi)) < WRIST_CONTINUUM:
+                if abs(math.remainder(x - t, 2.0 * math.pi)) < WRIST_CONTINUUM:
                     return True
     return False
 
@@ -2394,17 +2397,23 @@ def _slide_aligned_wrists(
     if info is None:
         return
     b, a = info.joint, info.shoulder
-    t, k = np.nonzero(~valid)
-    if t.size == 0:
+    slots = np.flatnonzero(~valid.reshape(-1))  # (one flat index: the common case, regular targets, costs little)
+    if slots.size == 0:
         return
-    which = np.full(t.size, -1)
-    x = q[t, k, b]
-    for i, angle in enumerate(info.angles):
-        which[np.abs(wrap_angle(x - angle)) < WRIST_CONTINUUM] = i
+    which = np.full(slots.size, -1)
+    x = q.reshape(-1, q.shape[-1])[slots, b]
+    for i, angle in enumerate(info.angles):  # (within a turn or two of it: the values of _wrap_into_limits)
+        y = np.abs(x - angle)
+        which[
+            (y < WRIST_CONTINUUM)
+            | (np.abs(y - 2.0 * np.pi) < WRIST_CONTINUUM)
+            | (np.abs(y - 4.0 * np.pi) < WRIST_CONTINUUM)
+        ] = i
     on = which >= 0
     if not on.any():
         return
-    t, k, which = t[on], k[on], which[on]
+    t, k = np.divmod(slots[on], valid.shape[-1])
+    which = which[on]
     reach = np.abs(p[t] - g.P[0]).max(-1) <= 2.0 * L  # (L: the arm's reach from its first axis point)
     t, k, which = t[reach], k[reach], which[reach]
     M = t.size
