@@ -694,13 +694,14 @@ def test_spherical_wrist_whose_sp5_decouples_is_solved():
 
 def test_degenerate_subproblems_get_no_family(monkeypatch):
     """Issue 13: an arm of full rank whose axes meet a family's conditions but whose subproblems find nothing
-    (simulated: SP5 reports no valid slot, as it did for this arm before decoupled SP6) gets no family, and
-    ik.solve falls back to the damped least squares."""
+    (simulated: SP5 reports no valid slot, as it did for this arm before decoupled SP6, and its angles are a
+    radian off: an invalid slot whose angles were exact would be verified by fk and kept, as at a fold) gets no
+    family, and ik.solve falls back to the damped least squares."""
     real = ik_analytic.sp5_kernel
 
     def no_slot(*args):
         t1, t2, t3, valid, ls = real(*args)
-        return t1, t2, t3, np.zeros_like(valid), np.zeros_like(ls)
+        return t1 + 1.0, t2 + 1.0, t3 + 1.0, np.zeros_like(valid), np.zeros_like(ls)
 
     monkeypatch.setattr(ik_analytic, "sp5_kernel", no_slot)
     robot = _robot_from_screws("degenerate", _SW_DECOUPLED_H, _SW_DECOUPLED_P, np.eye(3), [0.05, 0.399, 0.287])
@@ -1305,6 +1306,136 @@ def test_a_wrist_continuum_outside_narrow_limits_is_answered_within_them(kind):
         assert np.abs(robot.fk(one.q[one.valid]) - T[i]).max() <= 1e-10
         assert all(_on_continuum(got, x).any() for x in one.q[one.valid])
         assert all(_on_continuum(one.q[one.valid], x).any() for x in got)
+
+
+# Arms with a spherical wrist (axes 4, 5, 6 along x, y, x through the wrist centre W, the tool 0.1 m beyond it
+# along x) and axis 1 the z axis through the origin: (H, P) at q = 0.
+_W_IRB, _W_PUMA, _W_GEN = [0.45, 0, 0.71], [0.3, 0, 0.7], [0.5, 0.05, 0.8]
+_SHOULDER_ARMS = {
+    # axes 1 ⟂ 2 apart by 0.07 m, 2 ∥ 3 (IRB 140-like): spherical_wrist_parallel_shoulder
+    "parallel": (
+        [[0, 0, 1], [0, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]],
+        [[0, 0, 0], [0.07, 0, 0.35], [0.07, 0, 0.71], _W_IRB, _W_IRB, _W_IRB],
+    ),
+    # axes 1, 2 meeting, 2 ∥ 3 (a Puma without offsets; forearm shorter than the upper arm, so that W is never
+    # on axis 2 as well): spherical_wrist_intersecting_shoulder
+    "intersecting": (
+        [[0, 0, 1], [0, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]],
+        [[0, 0, 0.3], [0, 0, 0.3], [0, 0, 0.7], _W_PUMA, _W_PUMA, _W_PUMA],
+    ),
+    # axes 1, 2, 3 neither meeting nor parallel: the general spherical_wrist path
+    "general": (
+        [[0, 0, 1], [0, 1, 0], [2**-0.5, 0, 2**-0.5], [1, 0, 0], [0, 1, 0], [1, 0, 0]],
+        [[0, 0, 0], [0.1, 0, 0.3], [0.1, 0.05, 0.7], _W_GEN, _W_GEN, _W_GEN],
+    ),
+}
+
+
+def _narrow_shoulder_arm(kind: str) -> Robot:
+    """A ``_SHOULDER_ARMS`` arm with joint 1 held to [0.4, 1.0] rad and the others to [−π, π] (``…_wrist``:
+    joints 4 and 6 to [−1, 1])."""
+    H, P = _SHOULDER_ARMS[kind.removesuffix("_wrist")]
+    robot = _robot_from_screws(f"{kind}_shoulder", H, P, np.eye(3), np.add(P[5], [0.1, 0, 0]), limits=(-np.pi, np.pi))
+    joints = list(robot.joints)
+    joints[0] = replace(joints[0], limits=(0.4, 1.0))
+    if kind.endswith("_wrist"):
+        joints[3] = replace(joints[3], limits=(-1.0, 1.0))
+        joints[5] = replace(joints[5], limits=(-1.0, 1.0))
+    return replace(robot, joints=tuple(joints))
+
+
+def _wrist_centre_on_axis_1(robot: Robot, m: int, seed: int) -> np.ndarray:
+    """``m`` sources within the limits whose wrist centre lies on axis 1 (x = y = 0 to the last digits): random
+    joints, then q2, q3 moved there by least-norm Newton steps (numerical Jacobian)."""
+
+    def centre_xy(q):
+        T = robot.fk(q)
+        return (T[..., :3, 3] - 0.1 * T[..., :3, 0])[..., :2]
+
+    lo, hi = robot.limits.T
+    q = np.random.default_rng(seed).uniform(lo, hi, (8 * m, 6))
+    for _ in range(40):
+        f = centre_xy(q)
+        J = np.stack([(centre_xy(q + 1e-7 * np.eye(6)[j]) - f) / 1e-7 for j in (1, 2)], -1)  # (M, 2, 2)
+        step = (np.linalg.pinv(J, rcond=1e-9) @ -f[..., None])[..., 0]
+        q[:, 1:3] = np.angle(np.exp(1j * (q[:, 1:3] + np.clip(step, -0.3, 0.3))))
+    keep = (np.abs(centre_xy(q)).max(-1) < 1e-15) & ((q >= lo) & (q <= hi)).all(-1)
+    assert keep.sum() >= m
+    return q[keep][:m]
+
+
+def _continua(Q: np.ndarray) -> list[tuple]:
+    """The shoulder continua of answers ``Q`` ``(k, 6)`` of a target with the wrist centre on axis 1: q2, q3 (to
+    1e-6 rad) and the wrist branch (the sign of sin q5 for an x, y, x wrist)."""
+    return sorted((round(a, 6), round(b, 6), float(np.sign(np.sin(c)))) for a, b, c in Q[:, [1, 2, 4]])
+
+
+@pytest.mark.parametrize("kind", ["parallel", "intersecting", "general", "parallel_wrist"])
+def test_a_shoulder_continuum_outside_a_narrow_q1_limit_is_answered_within_it(kind):
+    # With the wrist centre on axis 1, q1 is free: the closed forms take it from rounding noise (or flag their
+    # degenerate subproblem), and with q1 held to [0.4, 1.0] that point was mostly outside the limit: the
+    # target had no answer though its source, within the limits, reaches it. The point is now moved along
+    # the continuum into the limits: every target answered, to 1e-10 by fk, with its source's continuum, one
+    # answer per continuum, batched and one at a time alike (``parallel_wrist``: with the wrist joints 4, 6
+    # limited too, which the middle of q1's range does not always meet).
+    robot = _narrow_shoulder_arm(kind)
+    family = ik.analytic_family(robot)
+    assert family.name == {"intersecting": "spherical_wrist_intersecting_shoulder", "general": "spherical_wrist"}.get(
+        kind, "spherical_wrist_parallel_shoulder"
+    )
+    q = _wrist_centre_on_axis_1(robot, 25, seed=5)
+    T = robot.fk(q)
+    lo, hi = robot.limits.T
+    sols = ik.solve_all(robot, T)
+    assert sols.valid.any(-1).all()
+    for i in range(len(q)):
+        got = sols.q[i][sols.valid[i]]
+        assert np.abs(robot.fk(got) - T[i]).max() <= 1e-10
+        assert ((got >= lo) & (got <= hi)).all()
+        keys = _continua(got)
+        assert len(set(keys)) == len(keys)  # one answer per continuum
+        assert _continua(q[i : i + 1])[0] in keys
+        one = ik.solve_all(robot, T[i])
+        assert np.abs(robot.fk(one.q[one.valid]) - T[i]).max() <= 1e-10
+        assert _continua(one.q[one.valid]) == keys
+
+
+def _fold_sources(robot: Robot, m: int, seed: int, joint: int) -> np.ndarray:
+    """Sources within the limits with det J = 0 to the last bit (a fold of the arm): from ``m`` random q, the
+    first sign change of det J along ``joint`` (48 values over its range) bisected 60 times."""
+    lo, hi = robot.limits.T
+    q = np.random.default_rng(seed).uniform(lo, hi, (m, 6))
+    grid = np.linspace(lo[joint], hi[joint], 48)
+    Q = np.repeat(q[:, None], 48, 1)
+    Q[..., joint] = grid
+    d = np.linalg.det(robot.jacobian(Q))
+    change = np.sign(d[:, :-1]) * np.sign(d[:, 1:]) < 0
+    i = np.argmax(change, 1)
+    a, b, da = grid[i], grid[i + 1], d[np.arange(m), i]
+    for _ in range(60):
+        q[:, joint] = 0.5 * (a + b)
+        dm = np.linalg.det(robot.jacobian(q))
+        left = np.sign(dm) == np.sign(da)
+        a, da, b = np.where(left, q[:, joint], a), np.where(left, dm, da), np.where(left, b, q[:, joint])
+    return q[change.any(1)]
+
+
+def test_targets_at_a_fold_of_the_general_path_are_answered():
+    # At a fold (det J = 0 along q2: the positioning's double root) the general path's subproblems give a
+    # least-squares answer (rounding split the double root into a complex pair) or an exact one whose digits are
+    # lost (5e-9 off): neither was polished far enough, and a target could have no answer (here 1 of 300).
+    # They are now polished to convergence: every target answered, to 1e-10, near its source.
+    robot = _general_spherical_wrist()
+    q = _fold_sources(robot, 300, 3, 1)
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    assert sols.valid.any(-1).all()
+    F = robot.fk(np.where(sols.valid[..., None], sols.q, 0.0))
+    assert np.where(sols.valid, np.abs(F - T[:, None]).max((-1, -2)), 0.0).max() <= 1e-10
+    lo, hi = robot.limits.T
+    assert ((sols.q >= lo) & (sols.q <= hi)).all(-1)[sols.valid].all()
+    # (a fold's double root is only determined to about the square root of the rounding: 1e-3 rad)
+    assert (np.where(sols.valid, _same_mod_turn(sols.q, q[:, None]), np.inf).min(-1) < 1e-3).all()
 
 
 # The Yaskawa Motoman HC10 at q = 0 (ros-industrial/motoman, motoman_hc10_support/urdf/hc10_macro.xacro, its

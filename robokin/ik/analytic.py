@@ -143,6 +143,13 @@ SEARCH_POLISH_STEPS = 20
 # ideal geometry next to one of its singularities can lie a radian from the true arm's): an answer is done when
 # its step is at most CONVERGED_STEP [rad, m], or below NOISE_STEP and no smaller than the one before.
 NEAR_POLISH_STEPS = 20
+# An exact family's answer within the limits that did not verify (a least-squares one, or one whose polish did not
+# converge) and is this close to its target (relative to L for positions; [rad]) may lie at a fold of the arm (a
+# subproblem's double root): it is polished to convergence. Only targets about this close to a fold have such
+# an answer (the polishing's cost on regular targets scales with it); a polished answer within FOLD_REPEAT
+# [rad, m] of a valid one of its target is that one.
+FOLD_RANGE = 1e-4
+FOLD_REPEAT = 1e-6
 CONVERGED_STEP = 1e-15
 NOISE_STEP = 1e-9
 # A near miss of a lean family (robokin.ik.closed_form) whose axes meet its conditions to LEAN_NEAR_GEOMETRY
@@ -1242,6 +1249,13 @@ def solve_validated(
                         robot, family, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3]
                     )
                     one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
+                shoulder = _shoulder_wrist(robot, g, L) if False in one[1] else None  # (an invalid slot)
+                if shoulder is not None and _near_shoulder_continuum(shoulder, T.reshape(4, 4)):
+                    arrays = [np.array(x)[None] for x in one]
+                    T1 = T.reshape(1, 4, 4)
+                    q1, v1, pe1, re1 = arrays
+                    _slide_shoulders(robot, g, L, q1, v1, pe1, re1, T1[:, :3, :3], T1[:, :3, 3])
+                    one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
                 if batch == () and not wraps:
                     return IKSolutions(*one, family)  # type: ignore[arg-type]  # (made read-only arrays by __post_init__)
                 q, valid, pe, re = (np.array(x) for x in one)
@@ -1302,6 +1316,8 @@ def solve_validated(
         pe, re = pe.reshape(N, -1), re.reshape(N, -1)
         _slide_wrists(robot, g, L, q, valid, pe, re, T2[:, :3, :3], T2[:, :3, 3], j)
         _slide_aligned_wrists(robot, family, g, L, q, valid, pe, re, T2[:, :3, :3], T2[:, :3, 3])
+        if j is None:
+            _slide_shoulders(robot, g, L, q, valid, pe, re, T2[:, :3, :3], T2[:, :3, 3])
         return _solutions(q, valid, pe.reshape(N, -1), re.reshape(N, -1), family, batch, wraps, lower, upper, revolute)
     if family.name not in SEARCH_FAMILIES or j is None:
         R_solve, p_solve = R, p  # the targets the six solved joints must reach
@@ -1321,6 +1337,8 @@ def solve_validated(
             out[3].reshape(re.shape),
         )
     _slide_wrists(robot, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3], j)
+    if j is None:
+        _slide_shoulders(robot, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3])
     return _solutions(q, kept, pe, re, family, batch, wraps, lower, upper, revolute)
 
 
@@ -1447,6 +1465,9 @@ def _solve_general(
         flat_q, pe, re = _refine_exact(
             robot, flat_q, pe, re, Rf, pf, free, L, np.asarray(inside), (lower, upper, revolute)
         )
+        flat_q, pe, re = _polish_at_folds(
+            robot, flat_q, pe, re, Rf, pf, free, L, np.asarray(inside), k6, (lower, upper, revolute)
+        )
     valid = inside & (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
     q = flat_q.reshape(N, reps * k6, n)
     kept = _dedupe(q, valid.reshape(N, reps * k6), k6)
@@ -1472,6 +1493,70 @@ def _solve_general(
     return q, kept, pe.reshape(N, -1), re.reshape(N, -1)
 
 
+def _polished(
+    robot: Robot,
+    q: np.ndarray,
+    R: np.ndarray,
+    p: np.ndarray,
+    free: np.ndarray,
+    steps: int,
+    limits: tuple[np.ndarray, np.ndarray, np.ndarray],
+    converge: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """:func:`_polish` of answers ``q`` ``(M, n)`` towards ``R``, ``p``, its revolute angles wrapped into
+    ``(−π, π]`` and then into the limits: ``(q, position_error, rotation_error, within_limits)``."""
+    lower, upper, revolute = limits
+    polished = _polish(robot, q, R, p, free, steps, converge)
+    polished[:, revolute] = wrap_angle(polished[:, revolute])
+    polished = _wrap_into_limits(polished, lower, upper, revolute)
+    e_p, e_r = _pose_errors(robot, polished, R, p)
+    return polished, e_p, e_r, np.asarray(((polished >= lower) & (polished <= upper)).all(-1))
+
+
+def _polish_at_folds(
+    robot: Robot,
+    q: np.ndarray,
+    pe: np.ndarray,
+    re: np.ndarray,
+    R: np.ndarray,
+    p: np.ndarray,
+    free: np.ndarray,
+    L: float,
+    inside: np.ndarray,
+    block: int,
+    limits: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Answers ``q`` ``(S, n)`` of an exact family within the limits (``inside`` ``(S,)``) that did not verify, at
+    a fold of the arm: least-squares ones (a subproblem's double root that rounding split into a complex pair,
+    whose real part is close to the target) and exact ones whose POLISH_STEPS did not reach the tolerances
+    (Gauss–Newton converges slowly at a double root). Those within FOLD_RANGE of the target are polished to
+    convergence (as a near miss's answers are) and kept, with their errors in ``pe``, ``re`` [m, rad], where
+    they verify within the limits and do not repeat (to FOLD_REPEAT) a valid answer of their target (the
+    ``block`` consecutive slots); the others are left as they are."""
+    lower, upper, revolute = limits
+    verified = (pe <= POSITION_TOLERANCE) & (re <= ROTATION_TOLERANCE)
+    rows = np.flatnonzero(inside & ~verified)
+    if rows.size == 0:
+        return q, pe, re
+    e_p, e_r = _pose_errors(robot, q[rows], R[rows], p[rows])
+    rows = rows[(e_p < FOLD_RANGE * L) & (e_r < FOLD_RANGE)]
+    if rows.size == 0:
+        return q, pe, re
+    polished, m_p, m_r, ok = _polished(robot, q[rows], R[rows], p[rows], free, NEAR_POLISH_STEPS, limits, True)
+    ok &= (m_p <= POSITION_TOLERANCE) & (m_r <= ROTATION_TOLERANCE)
+    q, pe, re = q.copy(), pe.copy(), re.copy()
+    valid = inside & verified
+    for i in np.flatnonzero(ok):  # (rare: targets within FOLD_RANGE of a fold)
+        r, y = rows[i], polished[i]
+        start = r - r % block
+        others = start + np.flatnonzero(valid[start : start + block])
+        d = q[others] - y
+        d[:, revolute] = wrap_angle(d[:, revolute])
+        if not (np.abs(d).max(-1) < FOLD_REPEAT).any():
+            q[r], pe[r], re[r], valid[r] = y, m_p[i], m_r[i], True
+    return q, pe, re
+
+
 def _refine_exact(
     robot: Robot,
     q: np.ndarray,
@@ -1493,11 +1578,8 @@ def _refine_exact(
     rows = np.flatnonzero(ok & ((pe > REFINE_ERROR * L) | (re > REFINE_ERROR)))
     if rows.size == 0:
         return q, pe, re
-    polished = _polish(robot, q[rows], R[rows], p[rows], free, POLISH_STEPS)
-    polished[:, revolute] = wrap_angle(polished[:, revolute])
-    polished = _wrap_into_limits(polished, lower, upper, revolute)
-    pe_p, re_p = _pose_errors(robot, polished, R[rows], p[rows])
-    better = ((polished >= lower) & (polished <= upper)).all(-1) & (pe_p / L + re_p < pe[rows] / L + re[rows])
+    polished, pe_p, re_p, within = _polished(robot, q[rows], R[rows], p[rows], free, POLISH_STEPS, limits)
+    better = within & (pe_p / L + re_p < pe[rows] / L + re[rows])
     rows = rows[better]
     q, pe, re = q.copy(), pe.copy(), re.copy()
     q[rows], pe[rows], re[rows] = polished[better], pe_p[better], re_p[better]
@@ -2448,3 +2530,162 @@ def _slide_aligned_wrists(
         )
         if not same.any():
             q[row, k[i]], valid[row, k[i]], pe[row, k[i]], re[row, k[i]] = y[j], True, e_p[j], e_r[j]
+
+
+# --------------------------------------------------------------------------------------------- shoulder continua
+# A 6R arm with a spherical wrist (axes 4, 5, 6 through the wrist centre W) and a target whose wrist centre lies
+# on axis 1: turning joint 1 does not move W, so q1 is free; q2, q3 place W as before and the wrist follows
+# the rotation. The closed forms take q1 from rounding noise (or flag their degenerate subproblem); an answer
+# that is not valid is moved along the continuum: q1 at the middle of its limits (then at points spread over
+# them, the first whose wrist is within its limits), the wrist solved again for that q1 (two branches), the
+# answer verified by fk like any other (polished when it is close). Targets with the wrist centre within
+# SHOULDER_CONTINUUM · L [m] of axis 1 (in each coordinate of h1 × (w − o1)) are tried.
+SHOULDER_CONTINUUM = 1e-10
+# Where on its range q1 is tried, as fractions of it: the middle first, then the middles of the gaps left, six
+# levels (63 values, 1/64 of the range apart).
+_SHOULDER_FRACTIONS = np.concatenate([(2.0 * np.arange(2**level) + 1.0) / 2.0 ** (level + 1) for level in range(6)])
+
+
+@dataclass(frozen=True)
+class _ShoulderWrist:
+    """A 6R arm's spherical wrist seen from its first axis (see SHOULDER_CONTINUUM).
+
+    Attributes:
+        centre: ``(3,)`` the wrist centre in the tool frame at q = 0 [m]: ``w = p − R centre`` for a target
+            ``R``, ``p``.
+        o1, h1: ``(3,)`` a point [m] on axis 1 and its unit direction.
+        phi: The angle of joint 5 [rad] around which its two wrist branches lie symmetric
+            (``q5 = phi ± δ``): the branch is the sign of ``sin(q5 − phi)``.
+        floats: ``centre``, ``o1``, ``h1`` as tuples of floats and the distance bound [m] (the screen of
+            the one-target path).
+    """
+
+    centre: np.ndarray
+    o1: np.ndarray
+    h1: np.ndarray
+    phi: float
+    floats: tuple
+
+
+_SHOULDER_CACHE: weakref.WeakKeyDictionary[Robot, _ShoulderWrist | None] = weakref.WeakKeyDictionary()
+
+
+def _shoulder_wrist(robot: Robot, g: _Geometry, L: float) -> _ShoulderWrist | None:
+    """Per robot (cached): its :class:`_ShoulderWrist`, or None (not 6 revolute joints, or axes 4, 5, 6 not
+    through one point to NEAR_GEOMETRY · L with consecutive ones not parallel)."""
+    cached = _SHOULDER_CACHE.get(robot, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]  # (False: not looked at yet)
+    found = None
+    if robot.n == 6 and np.asarray(robot.serial_chain.revolute).all():
+        m_45, d_45, s_45 = _meet(g.H[3], g.P[3], g.H[4], g.P[4])
+        m_56, d_56, s_56 = _meet(g.H[4], g.P[4], g.H[5], g.P[5])
+        apart = np.max([d_45, d_56, np.linalg.norm(m_45 - m_56)])
+        if np.min([s_45, s_56]) > NEAR_GEOMETRY and apart <= NEAR_GEOMETRY * L:
+            h4, h5, h6 = g.H[3], g.H[4], g.H[5]
+            # h4 · R(h5, t) h6 = A cos t + B sin t + const: its extreme at t = phi
+            phi = float(np.arctan2(dot(h4, cross(h5, h6)), dot(h4, h6) - dot(h4, h5) * dot(h5, h6)))
+            centre = g.R0.T @ (g.p0 - m_45)
+            o1, h1 = g.P[0].copy(), g.H[0].copy()
+            floats = (tuple(centre.tolist()), tuple(o1.tolist()), tuple(h1.tolist()), SHOULDER_CONTINUUM * L)
+            found = _ShoulderWrist(centre, o1, h1, phi, floats)
+    _SHOULDER_CACHE[robot] = found
+    return found
+
+
+def _near_shoulder_continuum(shoulder: _ShoulderWrist, T: np.ndarray) -> bool:
+    """Whether the target ``T`` ``(4, 4)`` has its wrist centre on axis 1 (the screen of :func:`_slide_shoulders`
+    on floats, for one target)."""
+    (c0, c1, c2), (o0, o1, o2), (h0, h1, h2), bound = shoulder.floats
+    (a0, a1, a2, x), (b0, b1, b2, y), (e0, e1, e2, z) = T.tolist()[:3]
+    wx = x - a0 * c0 - a1 * c1 - a2 * c2 - o0
+    wy = y - b0 * c0 - b1 * c1 - b2 * c2 - o1
+    wz = z - e0 * c0 - e1 * c1 - e2 * c2 - o2
+    u, v, s = h1 * wz - h2 * wy, h2 * wx - h0 * wz, h0 * wy - h1 * wx  # h1 × (w − o1)
+    return abs(u) <= bound and abs(v) <= bound and abs(s) <= bound
+
+
+def _wrist_branch(shoulder: _ShoulderWrist, q5: np.ndarray) -> np.ndarray:
+    """The wrist branch ``(...)`` of answers with joint 5 at ``q5``: ±1, 0 where the two meet (to
+    WRIST_CONTINUUM)."""
+    s = np.sin(q5 - shoulder.phi)
+    return np.where(np.abs(s) < WRIST_CONTINUUM, 0.0, np.sign(s))
+
+
+def _slide_shoulders(
+    robot: Robot,
+    g: _Geometry,
+    L: float,
+    q: np.ndarray,
+    valid: np.ndarray,
+    pe: np.ndarray,
+    re: np.ndarray,
+    R: np.ndarray,
+    p: np.ndarray,
+) -> None:
+    """Answers on a shoulder continuum (see SHOULDER_CONTINUUM) that are not valid moved along it into the
+    limits, in place: ``q (N, k, 6)``, ``valid``, ``pe``, ``re`` ``(N, k)`` of the targets ``R (N, 3, 3)``,
+    ``p (N, 3)``. A continuum (q2, q3 and the wrist branch) that has a valid answer gets no other; a moved answer
+    takes an invalid slot (its own first) of its target."""
+    shoulder = _shoulder_wrist(robot, g, L)
+    if shoulder is None:
+        return
+    rows = np.flatnonzero(~valid.all(-1))
+    if rows.size == 0:
+        return
+    w = p[rows] - R[rows] @ shoulder.centre - shoulder.o1
+    rows = rows[np.abs(cross(shoulder.h1, w)).max(-1) <= SHOULDER_CONTINUUM * L]  # (no squares: no overflow)
+    if rows.size == 0:
+        return
+    lower, upper = robot.limits[:, 0], robot.limits[:, 1]
+    revolute = np.asarray(robot.serial_chain.revolute)
+    t, k = np.nonzero(~valid[rows])
+    t = rows[t]
+    x = q[t, k]  # (M, 6)
+    placed = np.isfinite(x[:, 1:3]).all(-1) & ((x[:, 1:3] >= lower[1:3]) & (x[:, 1:3] <= upper[1:3])).all(-1)
+    t, k, x = t[placed], k[placed], x[placed]
+    if t.size == 0:
+        return
+    # q1 over its range (a turn at most, finite)
+    lo = lower[0] if np.isfinite(lower[0]) else -np.pi
+    hi = upper[0] if np.isfinite(upper[0]) else np.pi
+    if hi - lo > 2.0 * np.pi:
+        lo, hi = 0.5 * (lo + hi) - np.pi, 0.5 * (lo + hi) + np.pi
+    q1 = lo + (hi - lo) * _SHOULDER_FRACTIONS  # (K,)
+    M, K = t.size, q1.size
+    # the wrist for each q1: R36 = R03ᵀ Rt on h6 and on a unit v ⟂ h6 (as in _spherical)
+    Rt = R[t] @ g.R0.T
+    v = _perpendicular(g.H[5])
+    both = np.stack([Rt @ g.H[5], Rt @ v], -2)  # (M, 2, 3)
+    both = rotate(g.H[0], -np.broadcast_to(q1[None, :, None], (M, K, 2)), both[:, None])  # (M, K, 2, 3)
+    for i in (1, 2):
+        both = rotate(g.H[i], -x[:, None, None, i], both)
+    wrist, exact = _wrist(g, both[..., 0, :].reshape(-1, 3), both[..., 1, :].reshape(-1, 3), v)  # (M K, 2, 3)
+    X = np.empty((M, K, 2, 6))
+    X[..., 0] = q1[None, :, None]
+    X[..., 1:3] = x[:, None, None, 1:3]
+    X[..., 3:] = wrap_angle(wrist.reshape(M, K, 2, 3))
+    X = _wrap_into_limits(X, lower, upper, revolute)
+    inside = exact.reshape(M, K, 2) & ((X >= lower) & (X <= upper)).all(-1)
+    first = np.argmax(inside, axis=1)  # (M, 2): the first q1 tried whose answer is within the limits
+    m, b = np.nonzero(inside.any(1))
+    if m.size == 0:
+        return
+    y, e_p, e_r, ok = _verified_moves(robot, L, X[m, first[m, b], b], R[t[m]], p[t[m]], None)
+    m, y, e_p, e_r = m[ok], y[ok], e_p[ok], e_r[ok]
+    branch = _wrist_branch(shoulder, y[:, 4])
+    for i in range(m.size):  # (rare: singular targets only) one answer per continuum
+        row = t[m[i]]
+        z = q[row, valid[row]]  # the valid answers (and the moved ones so far)
+        same = (np.abs(wrap_angle(z[:, 1:3] - y[i, 1:3])).max(-1) < DUPLICATE_TOL) & (
+            (_wrist_branch(shoulder, z[:, 4]) * branch[i]) >= 0.0
+        )
+        if same.any():
+            continue
+        slot = k[m[i]]
+        if valid[row, slot]:  # (taken by an earlier moved answer) the next free slot
+            free = np.flatnonzero(~valid[row])
+            if free.size == 0:
+                continue
+            slot = free[0]
+        q[row, slot], valid[row, slot], pe[row, slot], re[row, slot] = y[i], True, e_p[i], e_r[i]
