@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -30,7 +31,13 @@ def _command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Calla
 
 
 # ----------------------------------------------------------------------------------------- helpers
+# From this magnitude on numbers are printed in exponent form (a target at 1e200 m printed 200 digits).
+FIXED_POINT_BELOW = 1e9
+
+
 def _fmt(x: float, width: int = 9, digits: int = 4) -> str:
+    if abs(float(x)) >= FIXED_POINT_BELOW:
+        return f"{float(x):{width}.{digits}e}"
     return f"{round(float(x), digits) + 0.0:{width}.{digits}f}"  # + 0.0 turns -0.0 into 0.0
 
 
@@ -92,7 +99,8 @@ def _outside_limits(robot: Robot, q: np.ndarray, what: str, deg: bool) -> str | 
     parts = []
     for i in bad:
         unit = "deg" if revolute[i] else "m"
-        value, low, high = ((np.degrees(v) if revolute[i] else v) for v in (q[i], lo[i], hi[i]))
+        with np.errstate(over="ignore"):  # (1e308 rad is inf deg: said as such, without NumPy's warning)
+            value, low, high = ((np.degrees(v) if revolute[i] else v) for v in (q[i], lo[i], hi[i]))
         parts.append(f"{robot.joint_names[i]} = {value:.4g} {unit} (limits [{low:.4g}, {high:.4g}] {unit})")
     text = f"{what} is outside the joint limits: " + "; ".join(parts)
     as_deg = np.where(revolute, np.radians(q), q)
@@ -420,9 +428,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
                 described = describe_urdf(path)
                 leaves = ", ".join(leaf.link for leaf in described.leaves)
+                with warnings.catch_warnings(record=True) as caught:  # the units of the whole tree, when it loads
+                    warnings.simplefilter("always", PlausibilityWarning)
+                    with contextlib.suppress(RobokinError):  # (e.g. a planar joint off every arm: described only)
+                        load(path)
+                implausible = [str(w.message) for w in caught if issubclass(w.category, PlausibilityWarning)]
+                for text in implausible:
+                    print(f"warning: {text}")
+                failed += bool(implausible)
                 print(
-                    f"{path}: ok (URDF robot {described.name!r}, {len(described.links)} links, "
-                    f"{len(described.joints)} joints; leaves, moving chains first: {leaves})"
+                    f"{path}: {'implausible' if implausible else 'ok'} (URDF robot {described.name!r}, "
+                    f"{len(described.links)} links, {len(described.joints)} joints; leaves, moving chains first: "
+                    f"{leaves})"
                 )
                 continue
             with warnings.catch_warnings(record=True) as caught:
@@ -851,6 +868,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_singular(args: argparse.Namespace) -> int:
     from . import singularity
 
+    _singular_mode(args)
     if args.map is not None:
         _check_out(args.out, PICTURE_FORMATS, "--out")
     robot = _load(args)
@@ -903,9 +921,31 @@ def _cmd_singular(args: argparse.Namespace) -> int:
         return 0
     if q is None:
         raise RobokinError(f"give Q ({robot.n} joint values or a configuration name), --find, or --map I J")
+    report = singularity.analyze(robot, q, tol=tol, link=links)  # (before any output: a bad --tol is refused)
     print(f"{robot.name} at q = {_q_text(robot, q)}, link = {' + '.join(links)}")
-    print(singularity.analyze(robot, q, tol=tol, link=links))
+    print(report)
     return 0
+
+
+def _singular_mode(args: argparse.Namespace) -> None:
+    """Refuses options of ``robokin singular`` that its mode (report at Q, --find or --map) would ignore, and
+    fills in the defaults of the options it uses (a --out without --map wrote nothing, silently)."""
+    if args.find and args.map is not None:
+        raise RobokinError("give either --find or --map I J, not both")
+    if args.find and args.q:
+        raise RobokinError(f"--find searches from random starts and takes no Q (got {' '.join(args.q)})")
+    for mode, active, options in (
+        ("--find", args.find, ("starts", "seed")),
+        ("--map I J", args.map is not None, ("resolution", "out")),
+    ):
+        given = [f"--{name}" for name in options if getattr(args, name) is not None]
+        if given and not active:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise RobokinError(f"{' and '.join(given)} {verb} to {mode} only; without it they would be ignored")
+    args.starts = 64 if args.starts is None else args.starts
+    args.seed = 0 if args.seed is None else args.seed
+    args.resolution = 121 if args.resolution is None else args.resolution
+    args.out = "singularity_map.png" if args.out is None else args.out
 
 
 @_command("ik")
@@ -988,7 +1028,7 @@ def _add_workspace_parser(sub: Any) -> None:
     p.add_argument(
         "--place",
         nargs=6,
-        type=float,
+        type=_finite,
         action="append",
         metavar=("X", "Y", "Z", "R", "P", "Yaw"),
         help="base placement instead of a map: a target pose of the frame, position [m] and fixed-axis roll pitch "
@@ -996,7 +1036,7 @@ def _add_workspace_parser(sub: Any) -> None:
         "capability map (default 5 cm x 50 directions, 1e6 samples) and checks the best by IK",
     )
     p.add_argument("--deg", action="store_true", help="the roll, pitch and yaw of --place in degrees")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--link", help="the frame to map, e.g. one hand of a tree robot (default: the end effector)")
     p.add_argument(
         "--out",
@@ -1164,6 +1204,12 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
         raise RobokinError(f"--all needs an analytic IK family; {robot.name} has none: {family.reason}")
     j = family.parameter_joint
     q_param = None if j is None or q0 is None else q0[j]
+    if j is not None and q_param is not None and not robot.limits[j, 0] <= q_param <= robot.limits[j, 1]:
+        raise RobokinError(
+            f"--all holds the parameter joint {robot.joint_names[j]} at its --q0 value, {np.degrees(q_param):.4g} deg, "
+            f"outside its limits [{np.degrees(robot.limits[j, 0]):.4g}, {np.degrees(robot.limits[j, 1]):.4g}] deg, "
+            "where no solution can hold it (--deg reads --q0 in degrees; without --q0 a sweep over its range)"
+        )
     sols = ik.solve_all(robot, T_target, q_param=q_param)
     print(f"{robot.name}: family {family.name}: {family.reason}")
     if j is not None:
@@ -1195,6 +1241,30 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
 
 
 # ----------------------------------------------------------------------------------------- parser
+def _finite(text: str) -> float:
+    """argparse type of a coordinate or an angle: a finite number (``--line nan 0 0`` was refused later, in the
+    library's words about ``T_goal``, after the work had begun)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: an integer >= 0, as ``numpy.random.default_rng`` takes (``demo --seed -1`` was
+    NumPy's ValueError traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> float:
     """argparse type of a rate or a length: a finite number > 0 (``--fps 0`` is refused, not divided by)."""
     try:
@@ -1329,7 +1399,7 @@ def _parser() -> argparse.ArgumentParser:
         help="at most this many frames, spread over the motion (default: one "
         "every 1/fps s of the motion: real time); a small number makes a quick demo",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed of the targets and of IK restarts (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the targets and of IK restarts (default 0)")
     p.add_argument(
         "--link",
         metavar="FRAME",
@@ -1339,7 +1409,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--view",
         nargs=2,
-        type=float,
+        type=_finite,
         metavar=("ELEV", "AZIM"),
         help="camera elevation and azimuth [deg] (default: chosen to show the motion)",
     )
@@ -1380,8 +1450,8 @@ def _parser() -> argparse.ArgumentParser:
         "all move at once); for the report at Q, --find and --map",
     )
     p.add_argument("--find", action="store_true", help="search singular configurations from random starts")
-    p.add_argument("--starts", type=int, default=64, help="--find: number of random starts (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="--find: random seed (default 0)")
+    p.add_argument("--starts", type=int, help="--find: number of random starts (default 64)")
+    p.add_argument("--seed", type=_seed, help="--find: random seed (default 0)")
     p.add_argument(
         "--map",
         nargs=2,
@@ -1389,12 +1459,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("I", "J"),
         help="map σmin/σmax over joints I and J (0-based, as in `robokin info`), the other joints at Q",
     )
-    p.add_argument("--resolution", type=int, default=121, help="--map: grid points per axis (default 121)")
-    p.add_argument(
-        "--out",
-        default="singularity_map.png",
-        help="--map: the picture to write, .png/.pdf/.svg/.jpg (default singularity_map.png)",
-    )
+    p.add_argument("--resolution", type=int, help="--map: grid points per axis (default 121)")
+    p.add_argument("--out", help="--map: the picture to write, .png/.pdf/.svg/.jpg (default singularity_map.png)")
 
     p = command(
         "animate",
@@ -1410,7 +1476,7 @@ def _parser() -> argparse.ArgumentParser:
     goal.add_argument(
         "--line",
         nargs=3,
-        type=float,
+        type=_finite,
         metavar=("X", "Y", "Z"),
         help="goal point of the tool in the world [m]: a straight line, orientation kept (IK)",
     )
@@ -1433,7 +1499,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--view",
         nargs=2,
-        type=float,
+        type=_finite,
         metavar=("ELEV", "AZIM"),
         help="camera elevation and azimuth [deg] (default: chosen to show the motion)",
     )
@@ -1477,11 +1543,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the frame to place (default: the tool, or a tree's only end effector; required for a tree with "
         "several); see `robokin info ROBOT`",
     )
-    p.add_argument("--xyz", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"), help="target position [m]")
+    p.add_argument("--xyz", nargs=3, type=_finite, required=True, metavar=("X", "Y", "Z"), help="target position [m]")
     p.add_argument(
         "--rpy",
         nargs=3,
-        type=float,
+        type=_finite,
         metavar=("R", "P", "Y"),
         help="target orientation, fixed-axis roll pitch yaw (R = Rz(Y) Ry(P) Rx(R)) [rad, deg with "
         "--deg]; without it the orientation is free (position only)",
@@ -1495,7 +1561,7 @@ def _parser() -> argparse.ArgumentParser:
         "among those found (IKOptions.prefer='q0')",
     )
     p.add_argument("--position-only", action="store_true", help="orientation free (the default without --rpy)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the restarts (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the restarts (default 0)")
     p.add_argument(
         "--all",
         action="store_true",

@@ -1,16 +1,34 @@
-"""Reading robot files safely: regular files only, bounded in size; the size caps every reader shares."""
+"""Reading robot files safely: regular files only, bounded in size; the size caps every reader shares, and the
+unit checks (numbers that look like millimetres or degrees) that both readers apply to what they read."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import stat
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .errors import RobotFormatError
 
-__all__ = ["MAX_JOINTS", "MAX_NAME_CHARS", "MAX_TEXT_CHARS", "read_robot_file", "without_cycle_collection"]
+if TYPE_CHECKING:
+    from .model import Robot
+
+__all__ = [
+    "MAX_JOINTS",
+    "MAX_NAME_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_PLAUSIBLE_LENGTH",
+    "UNLIMITED_LOOKING_LENGTH",
+    "DEGREE_LOOKING_RAD",
+    "UNLIMITED_LOOKING_RAD",
+    "longest_length",
+    "degree_looking_angle",
+    "read_robot_file",
+    "without_cycle_collection",
+]
 
 # What robokin reads and writes, in both formats: robots of up to MAX_JOINTS joints. The readers refuse more,
 # and the YAML document caps are derived from these, so that every robot that loads can be saved and loaded
@@ -18,6 +36,17 @@ __all__ = ["MAX_JOINTS", "MAX_NAME_CHARS", "MAX_TEXT_CHARS", "read_robot_file", 
 MAX_JOINTS = 10_000  # joints of one chain, fixed ones included
 MAX_NAME_CHARS = 256  # a robot, joint or configuration name
 MAX_TEXT_CHARS = 65_536  # a robot's description or source text
+
+# A robot arm's link offsets and strokes stay below this [m]; beyond it the file is most likely in mm.
+MAX_PLAUSIBLE_LENGTH = 20.0
+# ... unless it is a prismatic limit beyond this [m]: such a number stands for "unlimited" (URDFs of mobile
+# bases write ±999999 m), not for millimetres (1e5 mm = 100 m would be no arm either).
+UNLIMITED_LOOKING_LENGTH = 1e5
+# In a radian file, a revolute limit or DH angle beyond this [rad] (two turns) looks like degrees.
+DEGREE_LOOKING_RAD = 4.0 * math.pi + 1e-9
+# ... unless it is beyond this [rad] (100 turns written in degrees): such a number stands for "unlimited"
+# (Gazebo-made URDFs write revolute limits of ±1e16), and reading it as degrees would not fix anything.
+UNLIMITED_LOOKING_RAD = 36_000.0
 
 # Bytes read per system call while reading a robot file.
 _CHUNK_BYTES = 1 << 20
@@ -107,3 +136,35 @@ def without_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def longest_length(robot: Robot) -> tuple[float, str]:
+    """The longest length of ``robot`` [m] and where it is (``"base"``, ``"tool"``, ``"joint 'name'"``): a DH
+    ``a`` or ``d``, a joint origin's offset, a base or tool offset, or a prismatic limit (those beyond
+    ``UNLIMITED_LOOKING_LENGTH``, which stand for "unlimited", left out). ``(0.0, "")`` when there is none."""
+    longest, where = 0.0, ""
+    for key, origin in (("base", robot.base), ("tool", robot.tool)):
+        size = math.hypot(*origin.xyz)
+        if size > longest:
+            longest, where = size, key
+    for joint in robot.joints:
+        sizes = [abs(joint.dh[0]), abs(joint.dh[2])] if joint.dh is not None else []
+        sizes += [math.hypot(*joint.origin.xyz)] if joint.origin is not None else []
+        if joint.type == "prismatic":
+            sizes += [abs(v) for v in joint.limits if abs(v) < UNLIMITED_LOOKING_LENGTH]
+        for size in sizes:
+            if size > longest:
+                longest, where = size, f"joint {joint.name!r}"
+    return longest, where
+
+
+def degree_looking_angle(robot: Robot) -> tuple[float, str, str] | None:
+    """The largest revolute limit or DH angle (alpha, theta) of ``robot`` [rad] beyond two turns
+    (``DEGREE_LOOKING_RAD``) and within ``UNLIMITED_LOOKING_RAD``, as ``(|value|, joint name, "limit" | "alpha"
+    | "theta")``: a number that looks like degrees read as radians; None when there is none."""
+    big = [(abs(v), j.name, "limit") for j in robot.joints if j.type == "revolute" for v in j.limits]
+    big += [
+        (abs(j.dh[k]), j.name, ("alpha", "", "theta")[k - 1]) for j in robot.joints if j.dh is not None for k in (1, 3)
+    ]
+    worst = max((b for b in big if b[0] <= UNLIMITED_LOOKING_RAD), default=(0.0, "", ""))
+    return worst if worst[0] > DEGREE_LOOKING_RAD else None

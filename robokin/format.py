@@ -25,7 +25,16 @@ import yaml
 
 from . import validation
 from .errors import PlausibilityWarning, RobotFormatError
-from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file, without_cycle_collection
+from .files import (
+    MAX_JOINTS,
+    MAX_NAME_CHARS,
+    MAX_PLAUSIBLE_LENGTH,
+    MAX_TEXT_CHARS,
+    degree_looking_angle,
+    longest_length,
+    read_robot_file,
+    without_cycle_collection,
+)
 from .model import Frame, GeometryForm, Joint, Mimic, Origin, Robot, first_cycle
 
 __all__ = ["load_yaml", "loads", "dumps", "save", "first_difference", "plausibility_warnings", "FORMAT_VERSION"]
@@ -1180,22 +1189,16 @@ def loads(text: str, path: str = "<string>") -> Robot:
     return robot
 
 
-# A robot arm's link offsets and strokes stay below this [m]; beyond it the file is most likely in mm.
-MAX_PLAUSIBLE_LENGTH = 20.0
 # In a degree file, revolute limits all within ± this many degrees look like radians (2π rad ≈ 6.28).
 RADIAN_LOOKING_DEG = 2.0 * math.pi + 1e-9
-# In a radian file, a revolute limit or DH angle beyond this [rad] (two turns) looks like degrees.
-DEGREE_LOOKING_RAD = 4.0 * math.pi + 1e-9
-# ... unless it is beyond this [rad] (100 turns written in degrees): such a number stands for "unlimited"
-# (Gazebo-made URDFs write revolute limits of ±1e16), and `units: {angle: deg}` would not fix anything.
-UNLIMITED_LOOKING_RAD = 36_000.0
 
 
 def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -> list[str]:
     """Sentences about numbers of a valid robot that are most likely in the wrong unit, each with the fix.
 
-    Checked: a link offset, base/tool offset or prismatic stroke longer than ``MAX_PLAUSIBLE_LENGTH``
-    (a file in millimetres without ``units: {length: mm}``); in a file with ``angle: deg``, revolute limits
+    Checked (:func:`robokin.files.longest_length`, :func:`robokin.files.degree_looking_angle`): a link offset,
+    base/tool offset or prismatic stroke longer than ``MAX_PLAUSIBLE_LENGTH`` but below
+    ``UNLIMITED_LOOKING_LENGTH`` (a file in millimetres without ``units: {length: mm}``); in a file with ``angle: deg``, revolute limits
     that all lie within ±2π degrees (radians written in a degree file); in a radian file, a revolute limit or
     a DH angle beyond two turns but within ``UNLIMITED_LOOKING_RAD`` (degrees written in a radian file).
 
@@ -1208,19 +1211,7 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
         The warnings (empty for a plausible robot).
     """
     found = []
-    longest, where = 0.0, ""
-    for key, origin in (("base", robot.base), ("tool", robot.tool)):
-        size = math.hypot(*origin.xyz)
-        if size > longest:
-            longest, where = size, key
-    for joint in robot.joints:
-        sizes = [abs(joint.dh[0]), abs(joint.dh[2])] if joint.dh is not None else []
-        sizes += [math.hypot(*joint.origin.xyz)] if joint.origin is not None else []
-        if joint.type == "prismatic":
-            sizes += [abs(v) for v in joint.limits if math.isfinite(v)]
-        for size in sizes:
-            if size > longest:
-                longest, where = size, f"joint {joint.name!r}"
+    longest, where = longest_length(robot)
     if longest > MAX_PLAUSIBLE_LENGTH:
         scale = LENGTH_UNITS[length]
         fix = (
@@ -1240,21 +1231,12 @@ def plausibility_warnings(robot: Robot, angle: str = "rad", length: str = "m") -
             f"every revolute limit lies within ±{math.degrees(max(finite)):.3g} deg: these look like "
             "radians in a file with units {angle: deg}; write the limits in degrees or remove angle: deg"
         )
-    if angle == "rad":
-        big = [(abs(v), j.name, "limit") for j in revolute for v in j.limits if math.isfinite(v)]
-        big += [
-            (abs(j.dh[k]), j.name, ("alpha", "", "theta")[k - 1])
-            for j in robot.joints
-            if j.dh is not None
-            for k in (1, 3)
-        ]
-        worst = max((b for b in big if b[0] <= UNLIMITED_LOOKING_RAD), default=(0.0, "", ""))
-        if worst[0] > DEGREE_LOOKING_RAD:
-            found.append(
-                f"joint {worst[1]!r} has {'an' if worst[2] == 'alpha' else 'a'} {worst[2]} of {worst[0]:g} rad "
-                "(more than two turns): this "
-                "looks like degrees in a radian file; add units: {angle: deg}"
-            )
+    worst = degree_looking_angle(robot) if angle == "rad" else None
+    if worst is not None:
+        found.append(
+            f"joint {worst[1]!r} has {'an' if worst[2] == 'alpha' else 'a'} {worst[2]} of {worst[0]:g} rad "
+            "(more than two turns): this looks like degrees in a radian file; add units: {angle: deg}"
+        )
     return found
 
 

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import spatial, validation
-from .errors import LimitError, OptionError, ShapeError
+from .errors import ConventionError, LimitError, OptionError, ShapeError
 from .kinematics import fk, jacobian
 from .measures import unit_scales
 
@@ -620,7 +620,7 @@ def slerp(R_start: npt.ArrayLike, R_goal: npt.ArrayLike, s: npt.ArrayLike) -> np
     Args:
         R_start: ``(..., 3, 3)``.
         R_goal: ``(..., 3, 3)``.
-        s: ``(N,)`` fractions in [0, 1].
+        s: ``(N,)`` fractions in [0, 1] (0 at ``R_start``, 1 at ``R_goal``).
 
     Returns:
         ``(..., N, 3, 3)``.
@@ -628,6 +628,9 @@ def slerp(R_start: npt.ArrayLike, R_goal: npt.ArrayLike, s: npt.ArrayLike) -> np
     Raises:
         ShapeError / ConventionError: ``R_start`` or ``R_goal`` is not a rotation, or ``s`` not ``(N,)`` real
             and finite.
+        ConventionError: a fraction outside [0, 1]. It is refused, as scipy's ``Slerp`` refuses times outside
+            its key times, rather than extrapolated (a turn past the goal) or clamped (spatialmath's
+            ``interp`` clamps silently), either of which would hide a wrong path parameter.
     """
     R_start = validation.rotations(R_start, "R_start")
     R_goal = validation.rotations(R_goal, "R_goal")
@@ -635,6 +638,13 @@ def slerp(R_start: npt.ArrayLike, R_goal: npt.ArrayLike, s: npt.ArrayLike) -> np
     s = validation.require_finite(validation.real_array(s, "s", "(N,)"), "s")
     if s.ndim != 1:
         raise ShapeError(f"s must have shape (N,) (fractions in [0, 1]), got shape {s.shape}")
+    outside = np.flatnonzero((s < 0.0) | (s > 1.0))
+    if outside.size:
+        i = int(outside[0])
+        raise ConventionError(
+            f"s must hold fractions in [0, 1] (0 at R_start, 1 at R_goal); s[{i}] = {float(s[i])!r} is outside "
+            f"({outside.size} of {s.size} outside): slerp does not extrapolate"
+        )
     q0 = spatial.matrix_to_quaternion(R_start)[..., None, :]  # (..., 1, 4)
     q1 = spatial.matrix_to_quaternion(R_goal)[..., None, :]
     s = s[:, None]  # (N, 1)
@@ -825,7 +835,7 @@ class RateResult:
         t: ``(N,)`` time [s].
         q: ``(..., N, n)`` joint values [rad, m] (``q[..., 0, :] = q0``).
         qd: ``(..., N, n)`` joint velocities [rad/s, m/s] commanded at each sample (0 at the last).
-        T: ``(..., N, 4, 4)`` reached ``T_world_tool``.
+        T: ``(..., N, 4, 4)`` reached ``T_world_link`` (the tool, or the ``link`` followed).
         position_error: ``(..., N)`` ``‖p_path − p‖`` [m].
         rotation_error: ``(..., N)`` ``‖log(R_path Rᵀ)‖`` [rad].
         damping: ``(..., N)`` damping factor λ used at each sample (unit-free, see :class:`RateOptions`; 0 far
@@ -876,7 +886,12 @@ def _solve_or_pinv(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def resolved_rate(
-    robot: Robot, path: CartesianPath, q0: npt.ArrayLike, *, options: RateOptions | None = None
+    robot: Robot,
+    path: CartesianPath,
+    q0: npt.ArrayLike,
+    *,
+    options: RateOptions | None = None,
+    link: str | None = None,
 ) -> RateResult:
     """Move the arm along a Cartesian path by resolved-rate control, ``q̇ = J⁺ v`` (Whitney, 1969).
 
@@ -891,15 +906,19 @@ def resolved_rate(
         path: The desired motion, e.g. :func:`cartesian_line` (``T`` ``(..., N, 4, 4)``).
         q0: ``(..., n)`` start [rad, m], normally with ``fk(q0)`` at the path's first pose.
         options: :class:`RateOptions`.
+        link: The frame that moves along the path (default: the robot's one end effector; any frame of a
+            tree, e.g. ``"left_hand"`` of baxter), as in :func:`robokin.kinematics.fk` and :func:`follow`.
 
     Returns:
         A :class:`RateResult` with the batch shape of ``path`` and ``q0`` broadcast.
 
     Raises:
         ShapeError: bad ``q0``, or ``q0``'s batch shape does not broadcast against the path's; OptionError: ``path``
-            not a CartesianPath, ``options`` not a RateOptions, or bad
-            options (``K · dt > 1``, negative damping, bad rows).
+            not a CartesianPath, ``options`` not a RateOptions, bad
+            options (``K · dt > 1``, negative damping, bad rows), an unknown ``link``, or no ``link`` on a robot
+            with several end effectors.
     """
+    name = robot.resolve_link(link)
     if not isinstance(path, CartesianPath):
         raise OptionError(
             f"path must be a CartesianPath (e.g. cartesian_line(...)), got {type(path).__name__}; to follow bare "
@@ -931,11 +950,11 @@ def resolved_rate(
     row_scale = row_scale[rows]
     qs, qds, Ts, lams = [], [], [], []
     for k in range(N):
-        T = fk(robot, q)  # (B, 4, 4)
+        T = fk(robot, q, link=name)  # (B, 4, 4)
         e = spatial.pose_error(T_des[:, k], T)  # (B, 6)
         qs.append(q.copy())
         Ts.append(T)
-        J = jacobian(robot, q)[:, rows, :] * row_scale[:, None] * col_scale  # (B, m, n), unit-free
+        J = jacobian(robot, q, link=name)[:, rows, :] * row_scale[:, None] * col_scale  # (B, m, n), unit-free
         sigma_min = np.linalg.svd(J, compute_uv=False)[:, -1]
         lam = opts.damping * np.sqrt(np.clip(1.0 - (sigma_min / opts.singular_band) ** 2, 0.0, None))
         lams.append(lam)

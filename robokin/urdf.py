@@ -34,18 +34,27 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn, cast
 from xml.parsers import expat
 
-from . import validation
-from .errors import RobotFormatError
+from . import files, validation
+from .errors import PlausibilityWarning, RobotFormatError
 from .files import MAX_JOINTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, read_robot_file, without_cycle_collection
 from .model import Joint, JointType, Mimic, Origin, Robot, first_cycle
 
-__all__ = ["load_urdf", "loads_urdf", "describe_urdf", "describes_urdf", "UrdfDescription", "UrdfLeaf"]
+__all__ = [
+    "load_urdf",
+    "loads_urdf",
+    "describe_urdf",
+    "describes_urdf",
+    "plausibility_warnings",
+    "UrdfDescription",
+    "UrdfLeaf",
+]
 
 # URDF's joint types and what robokin does with each when it lies on the chain.
 _SUPPORTED_TYPES = ("revolute", "continuous", "prismatic", "fixed")
@@ -801,9 +810,36 @@ def loads_urdf(text: str | bytes, path: str = "<string>", base: str | None = Non
             number (wrong count, not numeric, NaN or infinite), a zero axis or an ``<axis>`` without ``xyz``, a
             missing ``<limit>`` on a revolute
             or prismatic joint, a lower limit above the upper one.
+
+    Warns:
+        PlausibilityWarning: numbers that look like millimetres or degrees (:func:`plausibility_warnings`).
     """
     with without_cycle_collection():
-        return _loads_urdf(text, path, base, tip)
+        robot = _loads_urdf(text, path, base, tip)
+    for message in plausibility_warnings(robot):
+        warnings.warn(f"{os.fspath(path)}: {message}", PlausibilityWarning, stacklevel=2)
+    return robot
+
+
+def plausibility_warnings(robot: Robot) -> list[str]:
+    """Sentences about numbers of a robot read from URDF that are most likely in the wrong unit (URDF has
+    metres and radians only), each with the fix: a length beyond ``MAX_PLAUSIBLE_LENGTH`` (millimetres), a
+    revolute limit beyond two turns (degrees); the same checks as the YAML reader's
+    (:func:`robokin.format.plausibility_warnings`). Empty for a plausible robot."""
+    found = []
+    longest, where = files.longest_length(robot)
+    if longest > files.MAX_PLAUSIBLE_LENGTH:
+        found.append(
+            f"{where} has a length of {longest:g} m; robot arms are below ~{files.MAX_PLAUSIBLE_LENGTH:g} m: URDF "
+            "lengths are metres, so if these numbers are millimetres divide them by 1000"
+        )
+    worst = files.degree_looking_angle(robot)
+    if worst is not None:
+        found.append(
+            f"joint {worst[1]!r} has a {worst[2]} of {worst[0]:g} rad (more than two turns): URDF angles are "
+            "radians, so this looks like degrees; convert them (xacro: ${radians(...)})"
+        )
+    return found
 
 
 def _loads_urdf(text: str | bytes, path: str, base: str | None, tip: str | None) -> Robot:

@@ -103,6 +103,9 @@ NEAR_SINGULAR = 0.05
 
 # Zoom of the 3D box inside its axes: just small enough that the tick and axis labels stay inside.
 BOX_ZOOM = 0.88
+# The same for a flat box (a planar arm or a SCARA, seen from FLAT_ELEV): it spans the whole width, its short
+# z axis stands at the right-hand corner and the "z [m]" label beside it fell off the picture at BOX_ZOOM.
+FLAT_BOX_ZOOM = 0.78
 
 # At most this many tick intervals per axis: tick labels are most of the cost of drawing a 3D frame.
 TICK_BINS = 4
@@ -378,11 +381,33 @@ def _set_box(ax: Axes, lo: np.ndarray, hi: np.ndarray) -> None:
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_zlim(lo[2], hi[2])
-    ax.set_box_aspect(tuple(hi - lo), zoom=BOX_ZOOM)
+    z_ticks, flat = _z_ticks(lo, hi)
+    ax.set_box_aspect(tuple(hi - lo), zoom=FLAT_BOX_ZOOM if flat else BOX_ZOOM)
     ax.locator_params(nbins=TICK_BINS)
+    ax.zaxis.set_major_locator(z_ticks)
     ax.set_xlabel("x [m]")
     ax.set_ylabel("y [m]")
     ax.set_zlabel("z [m]")
+
+
+def _z_ticks(lo: np.ndarray, hi: np.ndarray) -> tuple[Any, bool]:
+    """The tick locator of the z axis of the box ``lo``..``hi`` (3,) [m], and whether the box is flat (less
+    than half as high as wide).
+
+    The z axis is drawn as long as the box is high, and the x and y axes carry ``TICK_BINS`` intervals over the
+    box's width, so z gets ``TICK_BINS · height / width`` of them. A flat box (less than one interval: a planar
+    arm or a SCARA) gets a single tick, its lowest round value within the box: more labels were drawn on top of
+    each other there.
+    """
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    width = float(max(hi[0] - lo[0], hi[1] - lo[1]))
+    bins = TICK_BINS * float(hi[2] - lo[2]) / width if width > 0 else float(TICK_BINS)
+    if bins >= 1.0:  # (a box less than half as high as wide is flat too: a short z axis at the corner)
+        return MaxNLocator(nbins=min(TICK_BINS, int(bins))), bins < 2.0
+    ticks = MaxNLocator(nbins=1).tick_values(lo[2], hi[2])
+    inside = ticks[(ticks >= lo[2]) & (ticks <= hi[2])]
+    return FixedLocator(inside[:1] if inside.size else [0.5 * (lo[2] + hi[2])]), True
 
 
 def _floor_height(robot: Robot, points: np.ndarray) -> float:

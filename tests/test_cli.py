@@ -409,6 +409,19 @@ def test_non_finite_values_and_overflowing_poses_are_refused(command, tmp_path, 
         (["animate", "ur5", "--to", "home", "--frames", "10000000"], r"--frames: .* to 100000, got '10000000'"),
         (["animate", "ur5", "--line", "0.4", "0", "0.4", "--frames", "1000000"], r"to 100000, got '1000000'"),
         (["demo", "--fps", "0"], r"argument --fps: expected a finite number > 0, got '0'"),
+        # review12: a NaN coordinate or angle was refused late, in the library's words ("T_goal must be finite"),
+        # or after the first lines of output (--view).
+        (["animate", "ur5", "--line", "nan", "0", "0.4"], r"argument --line: expected a finite number, got 'nan'"),
+        (["animate", "ur5", "--to", "home", "--view", "nan", "0"], r"argument --view: expected a finite number"),
+        (["demo", "--view", "30", "inf"], r"argument --view: expected a finite number, got 'inf'"),
+        (["ik", "ur5", "--xyz", "0.4", "inf", "0.3"], r"argument --xyz: expected a finite number, got 'inf'"),
+        (["ik", "ur5", "--xyz", "0.4", "0", "0.3", "--rpy", "0", "NaN", "0"], r"argument --rpy: expected a finite"),
+        (["workspace", "ur5", "--place", "0.4", "0", "0.3", "0", "0", "nan"], r"argument --place: expected a finite"),
+        (["ik", "ur5", "--xyz", "0.4", "zero", "0.3"], r"argument --xyz: expected a number, got 'zero'"),
+        (["demo", "--seed", "-1"], r"argument --seed: expected an integer >= 0, got '-1'"),  # was a traceback
+        (["ik", "ur5", "--xyz", "0.4", "0", "0.3", "--seed", "-2"], r"argument --seed: expected an integer >= 0"),
+        (["singular", "ur5", "--find", "--seed", "1.5"], r"argument --seed: expected an integer >= 0, got '1.5'"),
+        (["workspace", "ur5", "--seed", "-3"], r"argument --seed: expected an integer >= 0, got '-3'"),
     ],
 )
 def test_rates_and_frame_counts_are_checked_by_the_parser(argv, message, capsys, tmp_path):
@@ -441,6 +454,34 @@ def test_singular_search_of_too_many_starts_is_our_error(capsys):
     assert "robokin singular: error: starts must be a positive integer, at most 4096, got 1000000000" in (
         capsys.readouterr().err
     )
+
+
+def test_singular_refuses_options_its_mode_would_ignore(tmp_path, capsys, monkeypatch):
+    """review12: `singular ur5 home --out m.png` printed the report and wrote no picture (rc 0); `--map I J
+    --find` ran the search and dropped the map; `home --find` dropped Q; a bad --tol came after the report's
+    first line. Each is now refused before any output, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    cases = [
+        (["planar2r", "0", "1", "--out", "m.png"], "--out applies to --map I J only; without it they would be ignored"),
+        (
+            ["planar2r", "0", "1", "--resolution", "5", "--out", "m.png"],
+            "--resolution and --out apply to --map I J only",
+        ),
+        (["planar2r", "--find", "--resolution", "5"], "--resolution applies to --map I J only"),
+        (["planar2r", "0", "1", "--seed", "3"], "--seed applies to --find only"),
+        (["planar2r", "--map", "0", "1", "--starts", "3"], "--starts applies to --find only"),
+        (["planar2r", "--map", "0", "1", "--find"], "give either --find or --map I J, not both"),
+        (["planar2r", "0", "1", "--find"], r"--find searches from random starts and takes no Q \(got 0 1\)"),
+        (["planar2r", "0", "1", "--tol", "2"], r"tol must be a number in \(0, 1\)"),
+    ]
+    for argv, message in cases:
+        assert main(["singular", *argv]) == 1, argv
+        captured = capsys.readouterr()
+        assert re.search("robokin singular: error: " + message, captured.err), (argv, captured.err)
+        assert captured.out == "", (argv, captured.out)
+    assert list(tmp_path.iterdir()) == []
+    assert main(["singular", "planar2r", "--map", "0", "1", "--resolution", "5", "--out", "m.png"]) == 0
+    assert (tmp_path / "m.png").is_file()
 
 
 def test_workspace_takes_the_chain_options_and_names_the_link_option(capsys):
@@ -541,3 +582,29 @@ def test_angles_take_deg_in_every_command_that_takes_them(monkeypatch, capsys):
     )
     assert main(["ik", "planar3r", "--xyz", "1", "0.5", "0", "--rpy", "0", "0", "45", "--deg"]) in (0, 1)
     assert "look like degrees" not in capsys.readouterr().err
+
+
+def test_ik_all_with_a_q0_outside_the_parameter_joints_limits_says_so(capsys):
+    """review12: --all held iiwa's a3 at --q0's 5 rad (286°, beyond its ±170°) and listed no solution, rc 1, with
+    only a warning about --q0; now the error names the joint, its limits and --deg."""
+    argv = ["ik", "iiwa14", "--xyz", "0.4", "0.1", "0.5", "--rpy", "3.14", "0", "0", "--all", "--q0"]
+    assert main([*argv, "0", "0", "5", "0", "0", "0", "0"]) == 1
+    assert re.search(
+        r"robokin ik: error: --all holds the parameter joint a3 at its --q0 value, 286\.5 deg, outside its limits "
+        r"\[-170, 170\] deg.*--deg reads --q0 in degrees",
+        capsys.readouterr().err,
+    )
+    assert main([*argv, "0", "0", "100", "0", "0", "0", "0", "--deg"]) == 0
+    assert "solutions within the joint limits" in capsys.readouterr().out
+
+
+def test_huge_values_print_in_exponent_form_without_numpy_warnings(capsys):
+    """review12: a prismatic joint at 1e300 m printed the pose with 300 digits, and 1e308 rad was NumPy's
+    "overflow encountered in degrees" warning before ours."""
+    assert main(["fk", "stanford", "0", "0", "1e300", "0", "0", "0"]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"xyz \[m\]   = +0\.0000 +0\.1337 1\.0000e\+300\n", captured.out)
+    assert max(len(line) for line in captured.out.splitlines()) < 100
+    assert main(["fk", "ur5", "0", "0", "0", "0", "0", "1e308"]) == 0
+    err = capsys.readouterr().err
+    assert "wrist_3 = inf deg (limits [-360, 360] deg)" in err and "overflow" not in err

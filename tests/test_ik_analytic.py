@@ -12,7 +12,7 @@ import pytest
 
 import robokin
 from robokin import ik
-from robokin.errors import ConventionError, NoAnalyticSolutionError, OptionError, ShapeError
+from robokin.errors import ConventionError, LimitError, NoAnalyticSolutionError, OptionError, ShapeError
 from robokin.ik import analytic as ik_analytic
 from robokin.model import Joint, Origin, Robot
 from robokin.spatial import matrix_to_rpy, rot_z, rpy_to_matrix
@@ -508,6 +508,25 @@ def test_bad_arguments_raise_our_errors():
     for value, kind in ((True, "bool"), (np.array([0.1 + 1j]), "complex128"), ("0.1", "<U3")):
         with pytest.raises(ShapeError, match=rf"q_param must be an array of numbers .*got dtype {kind}"):
             ik.solve_all(iiwa, np.eye(4), q_param=value)
+
+
+def test_a_parameter_value_outside_its_joints_limits_is_refused():
+    # It gave no valid slot, silently: q_param = 30 (degrees meant) or -0.4 + 2π on iiwa's joint a3 (±170°).
+    iiwa = robokin.load("iiwa14")
+    q = np.array([0.3, 0.5, -0.4, -1.2, 0.2, 0.8, 0.1])
+    T = iiwa.fk(q)
+    with pytest.raises(
+        LimitError,
+        match=r"q_param = 30 rad puts the parameter joint 2 \(a3\) outside its limits "
+        r"\[-2\.96706, 2\.96706\] rad .*degrees must be converted with np\.radians",
+    ):
+        ik.solve_all(iiwa, T, q_param=30.0)
+    with pytest.raises(LimitError, match=r"q_param\[1\] = 5\.88319 rad .*\(2 of 3 values\).*robot\.limits\[2\]"):
+        ik.solve_all(iiwa, np.stack([T] * 3), q_param=[-0.4, -0.4 + 2 * np.pi, -3.0])
+    # At the limit itself it still solves; the source configuration is among the answers at its own value.
+    assert ik.solve_all(iiwa, T, q_param=iiwa.limits[2, 1]).q.shape == (8, 7)
+    sols = ik.solve_all(iiwa, T, q_param=-0.4)
+    assert (np.abs(sols.q[sols.valid] - q).max(-1) < 1e-9).any()
 
 
 # --------------------------------------------------------------------------------------------- ik.solve

@@ -238,6 +238,11 @@ def test_bad_tasks_are_refused(baxter):
         solve_tasks(baxter, [PostureTask(rest)])
     with pytest.raises(OptionError, match=r"tasks\[1\].q_rest must be within the joint limits.*'left_s0' is 9"):
         solve_tasks(baxter, [PoseTask(HANDS[0], T), PostureTask(np.r_[9.0, rest[1:]])])
+    # review12: a posture in degrees gets the same hint as the other joint values held within the limits
+    with pytest.raises(
+        OptionError, match=r"'left_s1' is -31\.5127 rad, its limits \[-2\.147, 1\.047\] rad \(degrees must be converted"
+    ):
+        solve_tasks(baxter, [PoseTask(HANDS[0], T), PostureTask(np.degrees(np.r_[0.0, -0.55, rest[2:]]))])
     with pytest.raises(OptionError, match=r"options must be an IKOptions, got dict"):
         solve_tasks(baxter, [PoseTask(HANDS[0], T)], options={})
     with pytest.raises(OptionError, match=r"seed"):

@@ -115,6 +115,18 @@ def test_slerp_of_equal_rotations_is_constant():
     np.testing.assert_allclose(R, np.broadcast_to(R0, (5, 3, 3)), atol=1e-12)
 
 
+def test_slerp_refuses_fractions_outside_zero_to_one():
+    # It extrapolated silently (s = 2 turned 2.4 rad for a 1.2 rad pair); scipy's Slerp refuses such times too.
+    R1 = spatial.rot_z(1.2)
+    with pytest.raises(ConventionError, match=r"s\[1\] = 2\.0 is outside \(2 of 3 outside\)"):
+        trajectory.slerp(np.eye(3), R1, [0.5, 2.0, -1e-300])
+    with pytest.raises(ConventionError, match=r"s\[0\] = -0\.1 is outside.*does not extrapolate"):
+        trajectory.slerp(np.eye(3), R1, [-0.1])
+    # The ends themselves are fractions: exactly R_start and R_goal.
+    R = trajectory.slerp(np.eye(3), R1, [0.0, 1.0, -0.0])
+    np.testing.assert_allclose(R, [np.eye(3), R1, np.eye(3)], atol=1e-15)
+
+
 def _line_pair():
     T0 = spatial.transform(spatial.rot_x(0.3) @ spatial.rot_z(0.2), [0.4, -0.1, 0.5])
     T1 = spatial.transform(spatial.rot_y(-0.7) @ spatial.rot_z(1.1), [0.1, 0.35, 0.2])
@@ -467,3 +479,23 @@ def test_resolved_rate_refuses_paths_it_cannot_follow(panda):
         trajectory.CartesianPath(**{**good, "T": np.stack([T0] * 2)})
     with pytest.raises(ConventionError, match=r"path.T\[0\] is not a rigid transform"):
         trajectory.CartesianPath(**{**good, "T": np.stack([2.0 * T0] * 3)})
+
+
+def test_resolved_rate_moves_the_named_end_effector_of_a_tree():
+    # baxter has two end effectors: without link= it says which to pass, with it the chosen hand follows the
+    # line and the other arm (whose Jacobian columns are zero for that hand) stays where it was (minimum norm).
+    baxter = robokin.load("baxter")
+    q0 = np.array(baxter.configurations["neutral"])
+    T0 = baxter.fk(q0, link="left_gripper")
+    T1 = spatial.transform(T0[:3, :3] @ spatial.rot_z(0.3), T0[:3, 3] + [0.05, -0.05, 0.05])
+    path = trajectory.cartesian_line(T0, T1, steps=100, duration=1.0)
+    with pytest.raises(OptionError, match=r"2 end effectors; pass link= one of 'left_gripper', 'right_gripper'"):
+        trajectory.resolved_rate(baxter, path, q0)
+    with pytest.raises(OptionError, match=r"link must be a frame of robot 'baxter'.*got 'left_hnd'"):
+        trajectory.resolved_rate(baxter, path, q0, link="left_hnd")
+    result = trajectory.resolved_rate(baxter, path, q0, link="left_gripper")
+    np.testing.assert_allclose(baxter.fk(result.q, link="left_gripper"), result.T, atol=1e-12)
+    np.testing.assert_allclose(result.T[-1, :3, 3], T1[:3, 3], atol=2e-3)  # [m]: 100 Euler steps
+    assert result.rotation_error.max() < 5e-3
+    np.testing.assert_array_equal(result.q[:, 7:], np.broadcast_to(q0[7:], (100, 7)))  # the right arm stays
+    assert np.ptp(result.q[:, :7], axis=0).max() > 0.01  # the left arm moved

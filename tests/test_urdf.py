@@ -900,3 +900,43 @@ def test_an_unexpanded_xacro_substitution_is_refused_where_it_is(tmp_path, attri
             read(path)
     with pytest.raises(RobotFormatError, match="looks like an unexpanded xacro"):
         loads_urdf(text.replace("$(arg prefix)", "${prefix}"))
+
+
+def _two_joint_urdf(offset: str = "0 0 0.34", limit: str = "-2.9 2.9", prismatic: str = "0 0.5") -> str:
+    return f"""<robot name="units">
+  <link name="a"/><link name="b"/><link name="c"/>
+  <joint name="j1" type="revolute"><parent link="a"/><child link="b"/><origin xyz="{offset}"/>
+    <axis xyz="0 0 1"/><limit lower="{limit.split()[0]}" upper="{limit.split()[1]}" effort="1" velocity="1"/></joint>
+  <joint name="slide" type="prismatic"><parent link="b"/><child link="c"/><origin xyz="0.1 0 0"/>
+    <axis xyz="1 0 0"/><limit lower="{prismatic.split()[0]}" upper="{prismatic.split()[1]}" effort="1" velocity="1"/>
+  </joint>
+</robot>"""
+
+
+def test_urdf_numbers_that_look_like_millimetres_or_degrees_draw_the_yaml_readers_warning(tmp_path, capsys):
+    """review12: URDF had no unit check at all: limits of ±170 (degrees) and 340 m links (millimetres) loaded
+    silently, and `robokin check` said "ok", while the same numbers in YAML drew a PlausibilityWarning."""
+    from robokin.cli import main
+    from robokin.errors import PlausibilityWarning
+
+    with pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a limit of 170 rad \(more than two turns\): URDF "):
+        loads_urdf(_two_joint_urdf(limit="-170 170"))
+    with pytest.warns(PlausibilityWarning, match=r"joint 'j1' has a length of 340 m; .* divide them by 1000"):
+        loads_urdf(_two_joint_urdf(offset="0 0 340"), base="a", tip="c")
+    # Plausible numbers, and the markers of "unlimited" (±1e16 rad, a mobile base's ±999999 m), stay quiet,
+    # in URDF and in YAML alike.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        loads_urdf(_two_joint_urdf())
+        loads_urdf(_two_joint_urdf(limit="-1e16 1e16", prismatic="-999999 999999"))
+        robokin.loads(
+            "robokin: 1\nname: base\njoints:\n  - {name: x, type: prismatic, dh: {a: 0, alpha: 0, d: 0, theta: 0}, "
+            "limits: [-999999, 999999]}\n"
+        )
+    path = tmp_path / "degrees.urdf"
+    path.write_text(_two_joint_urdf(limit="-170 170"))
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "warning: " in out and "has a limit of 170 rad" in out and f"{path}: implausible (URDF robot 'units'" in out

@@ -278,7 +278,9 @@ def test_saved_gif_shows_the_singularity_warning_in_red(tmp_path):
             rgb = np.asarray(im.convert("RGB"), dtype=int)
             # Pixels of the warning colour #cc0000 (the triads' red #d62728 is 56 away, excluded).
             red.append(int((np.linalg.norm(rgb - [204, 0, 0], axis=-1) < 30).sum()))
-    assert red[0] < 3 and red[1] > 50, red
+    # Frame 0: at most the legend's sample stroke of the warning colour (13 px at this size, when the GIF's
+    # palette keeps #cc0000 exact); frame 1: the red links and the NEAR SINGULARITY label besides.
+    assert red[0] <= 15 and red[1] > red[0] + 50, red
 
 
 def test_save_mp4_without_ffmpeg_says_how_to_get_it(tmp_path, monkeypatch):
@@ -725,3 +727,32 @@ def test_save_into_a_folder_that_does_not_exist_says_so_before_rendering(tmp_pat
     with pytest.warns(UserWarning, match="Animation was deleted without rendering anything"):
         del anim  # never rendered, which matplotlib's warning at collection confirms
         gc.collect()
+
+
+@pytest.mark.parametrize("name", ["planar2r", "planar3r", "cobra600", "ur5"])
+def test_z_tick_labels_do_not_pile_up_on_a_flat_box(name):
+    """review10: a planar arm's box is flat (0.4 m high, 3 m wide) and seen from 60°, so its five z tick labels
+    0.0 … 0.4 were drawn on top of each other at the right edge, and "z [m]" fell off the picture. Over a motion
+    through the sampling range, rendered: consecutive z ticks lie at least a label's height apart on screen
+    (their projected positions), and the z label is inside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from mpl_toolkits.mplot3d import proj3d
+
+    robot = robokin.load(name)
+    lo, hi = robot.sampling_bounds.T
+    q = lo + np.linspace(0.3, 0.7, 5)[:, None] * (hi - lo)
+    anim = viz.animate(robot, q, ax=viz.axes3d(offscreen=True))
+    ax = anim.ax
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    z0, z1 = ax.get_zlim()
+    ticks = [z for z in ax.zaxis.get_major_locator()() if z0 <= z <= z1]
+    assert ticks
+    x, y = np.mean(ax.get_xlim()), np.mean(ax.get_ylim())
+    screen = [ax.transData.transform(proj3d.proj_transform(x, y, z, ax.get_proj())[:2]) for z in ticks]
+    label_height = ax.zaxis.get_ticklabels()[0].get_fontsize() * ax.figure.dpi / 72.0  # [px]
+    for a, b in zip(screen, screen[1:]):
+        assert np.hypot(*(b - a)) >= label_height, (ticks, screen)
+    box = ax.zaxis.label.get_window_extent(canvas.get_renderer())
+    figure = ax.figure.bbox
+    assert figure.x0 - 0.5 <= box.x0 and box.x1 <= figure.x1 + 0.5, (box.extents, figure.extents)

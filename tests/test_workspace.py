@@ -1281,8 +1281,10 @@ def test_cli_places_the_base_and_draws_the_score(tmp_path, capsys):
     assert main(common + far) == 1 and "1/2 targets by IK" in capsys.readouterr().out
     assert main(common + place + ["--ik"]) == 1
     assert "--place scores bases with a capability map; do not give --ik with it" in capsys.readouterr().err
-    assert main(common + ["--place", "nan", "0", "0", "0", "0", "0"]) == 1
-    assert "T_world_targets must be finite; found nan" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # (review12: the parser refuses it, before any work)
+        main(common + ["--place", "nan", "0", "0", "0", "0", "0"])
+    assert exit_info.value.code == 2
+    assert "argument --place: expected a finite number, got 'nan'" in capsys.readouterr().err
 
 
 def test_cli_writes_the_map_and_the_picture(tmp_path, capsys):
@@ -1424,6 +1426,13 @@ def test_hostile_inputs_get_our_own_errors_before_any_work(planar, wrist, wrist_
         workspace.reachability_map(panda, voxel=0.02, directions=288)
     with pytest.raises(OptionError, match="directions must be an integer from 1 to 65536, got 1000000000"):
         workspace.capability_map(planar, samples=100, directions=10**9)
+    # review12: prune_samples=0 was refused as "samples must be ...", an argument the caller did not pass
+    for bad, message in (
+        (0, "prune_samples must be an integer >= 1, got 0"),
+        (2**41, "prune_samples=2.2e\\+12 is more"),
+    ):
+        with pytest.raises(OptionError, match=message):
+            workspace.reachability_map(planar, voxel=0.5, directions=2, prune_samples=bad)
     with (
         pytest.warns(PlausibilityWarning, match="voxel=1.0 m is coarse for 'annulus2r'"),
         pytest.raises(OptionError, match="27 voxels x 1000000000 = 2.7e\\+10 grid poses"),

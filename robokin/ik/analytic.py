@@ -54,7 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import validation
-from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
+from ..errors import LimitError, NoAnalyticSolutionError, OptionError, ShapeError
 from ..kinematics import fk, jacobian
 from ..measures import unit_scales
 from ..model import Robot, check_robot
@@ -1191,7 +1191,7 @@ def solve_all(
             in float32) are solved at their nearest rotation; the errors are measured against it.
         q_param: 7-joint arms: the value [rad] of the parameter joint (``family.parameter_joint``),
             a scalar or ``(...)`` broadcast against the targets; None sweeps ``grid`` values evenly over
-            its range ([−π, π) when unlimited). Must be None for a 6-joint arm.
+            its range ([−π, π) when unlimited). Within the joint's limits. Must be None for a 6-joint arm.
         grid: Number of parameter values swept when ``q_param`` is None (7-joint arms), 1 to :data:`MAX_GRID`.
         wraps: Also list every whole-turn variant within the limits of joints whose range exceeds a turn
             (multiplies ``k``); default: each joint at its variant within the limits nearest 0.
@@ -1206,6 +1206,8 @@ def solve_all(
         ConventionError: ``T_world_tool`` is not a rigid transform.
         OptionError: ``robot`` is not a Robot, ``q_param`` for a 6-joint arm, ``grid`` not an integer from 1
             to :data:`MAX_GRID`, or ``wraps`` not a bool.
+        LimitError: a ``q_param`` outside the parameter joint's limits (no valid solution can hold the joint
+            there; such a value is most often in degrees). Any angle is accepted for an unlimited joint.
     """
     if not _family_of(robot)[0].applies:
         raise NoAnalyticSolutionError(
@@ -1227,7 +1229,7 @@ def solve_validated(
     (``validation.transforms``), for a robot whose family applies; the same arguments and result.
 
     Raises:
-        ShapeError, OptionError: ``q_param`` or ``grid`` as in :func:`solve_all`.
+        ShapeError, OptionError, LimitError: ``q_param`` or ``grid`` as in :func:`solve_all`.
     """
     family, g, L = _family_of(robot)
     batch = T.shape[:-2]
@@ -1291,6 +1293,16 @@ def solve_validated(
                 raise ShapeError(
                     f"q_param of shape {qp.shape} does not broadcast against the targets' batch shape {batch}"
                 ) from None
+            outside = np.flatnonzero((qp < lower[j]) | (qp > upper[j]))
+            if outside.size:
+                i = int(outside[0])
+                at = f"[{i}]" if qp.size > 1 else ""
+                raise LimitError(
+                    f"q_param{at} = {float(qp[i]):.6g} rad puts the parameter joint {j} ({robot.joint_names[j]}) "
+                    f"outside its limits [{lower[j]:.6g}, {upper[j]:.6g}] rad ({outside.size} of {qp.size} values), "
+                    "where no solution can hold it (degrees must be converted with np.radians; clip a sweep to "
+                    f"robot.limits[{j}])"
+                )
             params, reps = qp, 1
         lean = family.name in closed_form.LEAN_FAMILIES and family.exact  # the lean path holds the joint itself
         geo = g if lean else g.fixed(j, params)

@@ -335,9 +335,11 @@ def _within_limits(robot: Robot, q: np.ndarray, name: str) -> None:
         j = int(np.argmax(outside))
         value = q.reshape(-1, robot.n)[:, j]
         bad = value[(value < lower[j]) | (value > upper[j])][0]
+        unit = "rad" if robot.joint_types[j] == "revolute" else "m"
         raise OptionError(
             f"{name} must be within the joint limits of robot {robot.name!r}; joint {robot.joint_names[j]!r} is "
-            f"{bad:g}, its limits [{lower[j]:g}, {upper[j]:g}]"
+            f"{bad:g} {unit}, its limits [{lower[j]:g}, {upper[j]:g}] {unit} (degrees must be converted with "
+            "np.radians)"
         )
 
 

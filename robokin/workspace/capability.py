@@ -52,6 +52,7 @@ __all__ = [
     "CapabilityJob",
     "MAX_SAMPLES",
     "capability_map",
+    "check_samples",
     "raise_inverse_condition",
     "scaled_measures",
 ]
@@ -1038,17 +1039,24 @@ VOXEL_BYTES = 48
 MAX_SAMPLES = 2**40
 
 
+def check_samples(samples: Any, name: str = "samples") -> int:
+    """``samples`` of a capability map (named ``name`` in the message, e.g. ``prune_samples``) as an int from 1 to
+    :data:`MAX_SAMPLES`; OptionError otherwise."""
+    samples = positive_int(samples, name)
+    if samples > MAX_SAMPLES:
+        raise OptionError(
+            f"{name}={samples:.3g} is more than a map takes ({MAX_SAMPLES:.3g}, 2**40: about 25 days of one core "
+            f"at 2 µs a sample); choose fewer {name}"
+        )
+    return samples
+
+
 def capability_job(
     robot: Robot, samples: int, voxel: float, directions: int, seed: int, link: str | None = None
 ) -> CapabilityJob:
     """The job of :func:`capability_map` (arguments validated)."""
     check_robot(robot)
-    samples = positive_int(samples, "samples")
-    if samples > MAX_SAMPLES:
-        raise OptionError(
-            f"samples={samples:.3g} is more than a map takes ({MAX_SAMPLES:.3g}, 2**40: about 25 days of one core "
-            "at 2 µs a sample); choose fewer samples"
-        )
+    samples = check_samples(samples)
     seed = check_seed(seed)
     link = moving_link(robot, link)
     origin, shape = grid(robot, voxel, None if robot.serial and link == robot.default_link else link)

@@ -27,7 +27,7 @@ from ..errors import NoAnalyticSolutionError, OptionError
 from ..measures import manipulability
 from ..model import check_robot
 from ..singularity import scaled_jacobian
-from .capability import capability_map
+from .capability import capability_map, check_samples
 from .engines import reduce_by_key, resolve_engine
 from .maps import CapabilityMap, ReachabilityMap, check_map
 from .sampling import (
@@ -437,7 +437,8 @@ def reachability_map(
         A :class:`~.maps.ReachabilityMap`.
 
     Raises:
-        OptionError: ``robot`` not a Robot; bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``, ``link`` (also a frame no joint moves), ``method``
+        OptionError: ``robot`` not a Robot; bad ``voxel``, ``directions``, ``seed``, ``options``, ``capability``,
+            ``prune_samples`` (without ``capability``), ``link`` (also a frame no joint moves), ``method``
             or engine; a grid of more than :data:`MAX_POSES` poses; more than :data:`MAX_ADJACENT` pairs of
             ``directions`` and the pruning map's directions.
         NoAnalyticSolutionError: ``method="analytic"`` where the closed form does not apply (the message says
@@ -451,6 +452,8 @@ def reachability_map(
     if not isinstance(options, ik.IKOptions):
         raise OptionError(f"options must be an IKOptions, got {type(options).__name__}")
     capability = check_map(capability, CapabilityMap, "capability", robot.name, link)
+    if capability is None:  # (the pruning map is made: named here, not as capability_map's samples)
+        prune_samples = check_samples(prune_samples, "prune_samples")
     if chunk_size is not None:
         chunk_size = positive_int(chunk_size, "chunk_size")
     engine = resolve_engine(engine)
