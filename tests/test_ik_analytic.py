@@ -564,6 +564,69 @@ def test_solve_method_errors():
         ik.solve(robokin.load("ur5"), np.eye(4), options=ik.IKOptions(weights=ik.POSITION_ONLY), method="analytic")
 
 
+# An HC10-like arm (the axes and points of _HC10_H, _HC10_P below) with joint limits: a 1-D search family.
+def _hc10_limited() -> Robot:
+    return _robot_from_screws(
+        "hc10_limited", _HC10_H, _HC10_P, np.diag([1.0, -1.0, -1.0]), [0, 0.162, 0.345], limits=(-3.0, 3.0)
+    )
+
+
+def _within(robot: Robot, q: np.ndarray) -> bool:
+    lo, hi = robot.limits.T
+    return bool(((q >= lo) & (q <= hi)).all())
+
+
+def test_solve_auto_on_a_search_family_is_the_dls_where_it_succeeds():
+    """On a 1-D search family ``auto`` runs the damped least squares first (the search costs ~0.1 s a target):
+    its answers are those of method="dls" (the search's are reached with no iteration and are another
+    solution here), within the limits, fk-verified, and the one q0 leads to when q0 is given."""
+    robot = _hc10_limited()
+    assert ik.analytic_family(robot).name in ik.analytic.SEARCH_FAMILIES
+    q = np.random.default_rng(3).uniform(-2.5, 2.5, (6, 6))
+    T = robot.fk(q)
+    res = ik.solve(robot, T)
+    dls = ik.solve(robot, T, method="dls")
+    assert res.success.all() and (res.iterations > 0).all()
+    np.testing.assert_array_equal(res.q, dls.q)
+    assert _within(robot, res.q)
+    assert np.abs(robot.fk(res.q) - T).max() < 1e-5
+    near = ik.solve(robot, T, q + 0.02)  # q0 next to the source: the source comes back (prefer="q0")
+    assert near.success.all() and (near.iterations > 0).all()
+    assert np.abs(near.q - q).max() < 1e-3  # (the DLS's 1e-6 m tolerance; the other solutions are radians off)
+    one = ik.solve(robot, T[0], q[0] + 0.02)  # one target, no batch axes
+    assert one.q.shape == (6,) and bool(one.success) and np.abs(one.q - q[0]).max() < 1e-3
+
+
+def test_solve_auto_on_a_search_family_falls_back_to_the_search():
+    """Where the damped least squares fails (here made to: 2 iterations, no restart, from far), ``auto`` takes
+    the search's valid solution nearest the start, as ``"analytic"`` does; an unreachable target stays a
+    failure with the closest pose found."""
+    robot = _hc10_limited()
+    q_true = np.array([0.9, -1.1, 0.7, 2.0, -1.3, 0.4])
+    T = robot.fk(q_true)
+    q0 = np.array([-2.0, 1.5, -2.0, -2.5, 2.0, -2.0])
+    weak = ik.IKOptions(max_iterations=2, max_restarts=0, starts=1)
+    assert not ik.solve(robot, T, q0, options=weak, method="dls").success
+    res = ik.solve(robot, T, q0, options=weak)
+    assert res.success and _within(robot, res.q)
+    assert np.abs(robot.fk(res.q) - T).max() < 1e-9  # an exact (searched and polished) solution
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    nearest = good[np.argmin(np.abs(good - q0).sum(-1))]  # limits ±3 rad: no whole turn fits, none to add
+    np.testing.assert_allclose(res.q, nearest, atol=1e-9)
+    analytic = ik.solve(robot, T, q0, options=weak, method="analytic")
+    np.testing.assert_array_equal(res.q, analytic.q)
+    # a batch: the DLS's answers kept where it succeeds, the search's where it fails, a failure where neither
+    T_far = np.array(T)
+    T_far[:3, 3] *= 10.0  # out of reach
+    q_near = q_true + 0.01
+    batch = ik.solve(robot, np.stack([T, T, T_far]), np.stack([q_near, q0, q0]), options=weak)
+    np.testing.assert_array_equal(batch.success, [True, True, False])
+    assert np.abs(batch.q[0] - q_true).max() < 1e-3 and batch.iterations[0] > 0  # the DLS from q_near
+    np.testing.assert_allclose(batch.q[1], nearest, atol=1e-9)
+    assert batch.position_error[2] > 1.0 and np.isfinite(batch.q[2]).all() and _within(robot, batch.q[2])
+
+
 def test_screw_robot_builder_matches_rot_z():
     # The helper the ik-geo comparison relies on: one joint about z through the origin.
     robot = _robot_from_screws("one", [[0, 0, 1]] * 6, [[0, 0, 0]] * 6, np.eye(3), [1.0, 0, 0])

@@ -237,3 +237,21 @@ def test_zeros_inside_an_interval_a_branch_crosses_like_a_pole_are_found():
     for z in (t0 - eps, t0 + eps):
         assert _close(t, z, 1e-10)
     assert (np.abs(e) <= 1e-8).all()
+
+
+def test_a_minimum_no_longer_near_tangent_at_the_finer_step_is_let_go():
+    # branch 0: 1 − cos(t − 0.7) + 5e-4, a dip that stays 5e-4 above zero: near-tangent at the grid's step
+    # (0.0245: neighbours ~3e-4 higher, within TANGENT_RATIO), not at the zoom's first level (step 3.3e-3,
+    # neighbours ~5e-6 higher), so it is zoomed into once and let go; branch 1: 1 − cos(t + 1.2), a double
+    # root, near-tangent at every level, is zoomed into all ZOOM_LEVELS deep and found.
+    points = []
+
+    def evaluate(rows, t):
+        points.append(t.size)
+        e = np.stack([1 - np.cos(t - 0.7) + 5e-4, 1 - np.cos(t + 1.2)], -1)
+        return e, np.broadcast_to(np.array([[0.0], [2.0]]), e.shape + (1,)).copy()
+
+    rows, t, Q, e = _zeros_of(evaluate)
+    assert rows.size == 1 and Q[0, 0] == 2.0 and _close(t, -1.2, 1e-6) and abs(e[0]) <= 1e-8
+    zoom = search.ZOOM_POINTS
+    assert points == [256] + [2 * zoom] + [zoom] * (search.ZOOM_LEVELS - 1)  # (before: both windows 8 levels deep)

@@ -317,10 +317,11 @@ def find_zeros(
         )
     ]
     seeds: list[tuple[np.ndarray, ...]] = []
+    zooms: _Zeros = []  # near-tangent minima to zoom into, all at once at the end (one pass of ZOOM_LEVELS)
     pn, gi = np.nonzero(~clean)
     if pn.size:
         out = np.stack([prv[gi], nxt[nxt[gi]]], -1)  # (K, 2) the grid values before and after
-        more, fold_seeds = _folds(
+        more, fold_seeds, fold_zooms = _folds(
             evaluate,
             pn,
             t[pn, gi],
@@ -335,6 +336,7 @@ def find_zeros(
         )
         brackets += more
         seeds += fold_seeds
+        zooms += fold_zooms
     # 3. Near-tangent minima of |e| on a branch, with no sign change to either neighbour; next to a fold,
     # seen from the clean side alone and zoomed into on that side.
     clean_prev = clean[:, prv]
@@ -346,11 +348,15 @@ def find_zeros(
         p1, g1, b1 = np.nonzero(mask)
         if p1.size:
             centre = t[p1, g1] + side * 0.5 * step
-            more, tangent_seeds = _zoom(evaluate, p1, centre, 0.5 * step, Q[p1, g1, b1], e[p1, g1, b1], double_tol)
-            brackets += more
-            seeds += tangent_seeds
+            zooms.append(_zoom_window(p1, centre, 0.5 * step, Q[p1, g1, b1], e[p1, g1, b1]))
     if pn.size:
-        more, tangent_seeds = _zoom(evaluate, pn, t[pn, gi], step, Q[pn, gi, bi], e[pn, gi, bi], double_tol)
+        zooms.append(_zoom_window(pn, t[pn, gi], step, Q[pn, gi, bi], e[pn, gi, bi]))
+    if zooms:
+        z_rows, z_lo, z_hi, z_Q = (np.concatenate(parts) for parts in zip(*zooms))
+        # A minimum flagged again (by the grid and a fold's local grid, or at two levels) is zoomed into once.
+        key = np.column_stack([z_rows, z_lo, z_hi, z_Q])
+        once = np.sort(np.unique(key, axis=0, return_index=True)[1])
+        more, tangent_seeds = _zoom(evaluate, z_rows[once], z_lo[once], z_hi[once], z_Q[once], double_tol)
         brackets += more
         seeds += tangent_seeds
     # One refinement of every bracket at once (grid, fold and zoom brackets alike).
@@ -388,7 +394,7 @@ def _folds(
     e_out: np.ndarray,
     Q_out: np.ndarray,
     double_tol: float,
-) -> tuple[_Zeros, _Zeros]:
+) -> tuple[_Zeros, _Zeros, _Zeros]:
     """Intervals with a fold: local grids of FOLD_POINTS values, FOLD_LEVELS deep, around the fold (at most
     FOLD_KEEP sub-intervals per problem a level; the sign changes of the others are bracketed as they are).
 
@@ -396,11 +402,14 @@ def _folds(
     neighbours on the grid or the level above), for the pole test (:func:`_poles`): a sub-interval a branch
     crosses like a pole goes down a level like one with a fold (first, with those that hold a sign change).
 
-    Returns the brackets of sign changes in the clean sub-intervals, and seeds (the slot with the least
-    ``|e|`` at either end) of the sign changes in the sub-interval that still holds the fold at the end.
+    Returns the brackets of sign changes in the clean sub-intervals, seeds (the slot with the least
+    ``|e|`` at either end) of the sign changes in the sub-interval that still holds the fold at the end, and
+    the windows of the near-tangent minima met on the way (:func:`_zoom_window`, for the caller's one
+    :func:`_zoom`).
     """
     brackets: _Zeros = []
     seeds: _Zeros = []
+    zooms: _Zeros = []
     B, k = ea.shape[-1], Qa.shape[-1]
     u = np.linspace(0.0, 1.0, FOLD_POINTS + 1)[1:-1]
     for _ in range(FOLD_LEVELS):
@@ -448,10 +457,7 @@ def _folds(
         e_prev = np.take_along_axis(E[:, :-2], bk[:, :-1], -1)
         cc, jj, bb = np.nonzero(_tangent(e_mid, e_prev, e_next))
         if cc.size:
-            zoom = (rows[cc], T[cc, jj + 1], step / F, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
-            more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
-            brackets += more
-            seeds += tangent_seeds
+            zooms.append(_zoom_window(rows[cc], T[cc, jj + 1], step / F, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb]))
         # ... and next to a sub-interval that still holds the fold, seen from the clean side (as in find_zeros);
         # likewise the interval's two ends, seen from inside (a dip between an end and the fold).
         sub_clean = clean.reshape(C, F)
@@ -462,19 +468,15 @@ def _folds(
         ):
             cc, jj, bb = np.nonzero(_one_sided(e_mid, e_side) & lone[..., None])
             if cc.size:
-                zoom = (rows[cc], T[cc, jj + 1] + side * half, half, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
-                more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
-                brackets += more
-                seeds += tangent_seeds
+                zooms.append(
+                    _zoom_window(rows[cc], T[cc, jj + 1] + side * half, half, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
+                )
         e_after_a = np.take_along_axis(E[:, 1], fw[:, 0], -1)  # (C, B): the slot of each at the next value
         e_before_b = np.take_along_axis(E[:, F - 1], bk[:, F - 1], -1)
         for side, end, e_side, inner in ((1.0, 0, e_after_a, sub_clean[:, 0]), (-1.0, F, e_before_b, sub_clean[:, -1])):
             cc, bb = np.nonzero(_one_sided(E[:, end], e_side) & inner[:, None])
             if cc.size:
-                zoom = (rows[cc], T[cc, end] + side * half, half, QQ[cc, end, bb], E[cc, end, bb])
-                more, tangent_seeds = _zoom(evaluate, *zoom, double_tol)
-                brackets += more
-                seeds += tangent_seeds
+                zooms.append(_zoom_window(rows[cc], T[cc, end] + side * half, half, QQ[cc, end, bb], E[cc, end, bb]))
         # The sub-intervals that still hold a fold are looked at closer.
         bad = ~ok
         cb, jb = c[bad], j[bad]
@@ -483,7 +485,7 @@ def _folds(
         e_out, Q_out = E_x[cb[:, None], np.stack([jb, jb + 3], -1)], Q_x[cb[:, None], np.stack([jb, jb + 3], -1)]
         step = step / F
         if rows.size == 0:
-            return brackets, seeds
+            return brackets, seeds, zooms
     # Still a fold within a sub-interval of about 1e-6 rad: a sign change across it (among the slots that
     # meet at the fold and the pair continuing them, or along a branch that goes on through it), or an |e|
     # there within √double_tol (e touching zero at the fold: a double root where the branches
@@ -506,7 +508,7 @@ def _folds(
         small = np.abs(np.where(fin, e_end, np.inf)) <= FOLD_SEED  # (a slot far from zero is not at one)
         c, b = np.nonzero(at_fold[:, None] & first & small)
         seeds.append((rows[c], t_end[c], Q_end[c, b], e_end[c, b]))
-    return brackets, seeds
+    return brackets, seeds, zooms
 
 
 def _least_per_row(rows: np.ndarray, key: np.ndarray, keep: int, tier: np.ndarray | None = None) -> np.ndarray:
@@ -520,21 +522,33 @@ def _least_per_row(rows: np.ndarray, key: np.ndarray, keep: int, tier: np.ndarra
     return mask
 
 
+def _zoom_window(
+    rows: np.ndarray, centre: np.ndarray, step: float, Q: np.ndarray, e: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """The windows ``[centre − step, centre + step]`` of near-tangent minima (``e (C,)``, the branch's angles
+    ``Q (C, k)`` there) to zoom into: at most ZOOM_KEEP per problem of one call, the least ``|e|`` first.
+
+    Returns:
+        ``(rows, lo, hi, Q)`` of the kept minima, for :func:`_zoom` (windows of several calls are zoomed
+        into together: every window follows its own branch, so a batch of them is one pass of levels).
+    """
+    keep = _least_per_row(rows, np.abs(e), ZOOM_KEEP)
+    centre = centre[keep]
+    return rows[keep], centre - step, centre + step, Q[keep]
+
+
 def _zoom(
     evaluate: Evaluate,
     rows: np.ndarray,
-    centre: np.ndarray,
-    step: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
     Q: np.ndarray,
-    e: np.ndarray,
     double_tol: float,
 ) -> tuple[list[tuple[np.ndarray, ...]], list[tuple[np.ndarray, ...]]]:
-    """Local grids around near-tangent minima (``e (C,)`` there): brackets of the zeros they reveal, and
-    double-root seeds. At most ZOOM_KEEP minima per problem, the least ``|e|`` first."""
-    keep = _least_per_row(rows, np.abs(e), ZOOM_KEEP)
-    rows, centre, Q = rows[keep], centre[keep], Q[keep]
+    """Local grids in the windows ``[lo, hi]`` ``(C,)`` of near-tangent minima (from :func:`_zoom_window`;
+    ``Q (C, k)`` the branch's angles at the minimum): brackets of the zeros they reveal, and double-root
+    seeds."""
     brackets: list[tuple[np.ndarray, ...]] = []
-    lo, hi = centre - step, centre + step
     ref = Q
     u = np.linspace(0.0, 1.0, ZOOM_POINTS)
     for _ in range(ZOOM_LEVELS):
@@ -558,8 +572,21 @@ def _zoom(
         keep = ok & ~np.any(change, axis=-1)
         if not keep.any():
             return brackets, []
-        rows, tt, ef, Qf = rows[keep], tt[keep], ef[keep], Qf[keep]
-        jm = np.clip(np.argmin(np.abs(ef), axis=-1), 1, Z - 2)
+        # A minimum that is no longer near-tangent at this level's finer step is not a zero: the rule by which
+        # every other minimum of the grid was let go (:func:`_tangent`; :func:`_one_sided` for a minimum at an
+        # end of the window, which the window shrinks towards), at a step 2/(ZOOM_POINTS − 1) of the one that
+        # flagged it, where the quadratic model the rule rests on holds better.
+        j0 = np.argmin(np.abs(ef), axis=-1)
+        r = np.arange(keep.size)
+        jm = np.clip(j0, 1, Z - 2)
+        inward = np.where(j0 == 0, 1, np.where(j0 == Z - 1, Z - 2, j0))  # the neighbour inside the window
+        near = np.where(
+            j0 == jm, _tangent(ef[r, jm], ef[r, jm - 1], ef[r, jm + 1]), _one_sided(ef[r, j0], ef[r, inward])
+        )
+        keep &= near
+        if not keep.any():
+            return brackets, []
+        rows, tt, ef, Qf, jm = rows[keep], tt[keep], ef[keep], Qf[keep], jm[keep]
         r = np.arange(rows.size)
         lo, hi = tt[r, jm - 1], tt[r, jm + 1]
         ref = Qf[r, jm]

@@ -16,7 +16,14 @@ from .. import kinematics, spatial, validation
 from ..errors import NoAnalyticSolutionError, OptionError, ShapeError
 from ..measures import inverse_condition_from_singular_values, task_rows
 from ..model import check_robot
-from .analytic import POSITION_TOLERANCE, ROTATION_TOLERANCE, analytic_family, scalar_arm, solve_validated
+from .analytic import (
+    POSITION_TOLERANCE,
+    ROTATION_TOLERANCE,
+    SEARCH_FAMILIES,
+    analytic_family,
+    scalar_arm,
+    solve_validated,
+)
 from .limits import JointPositionLimit, StepLimit, VelocityLimit
 from .options import DEFAULT_TOLERANCE, POSITION_FLOOR, IKOptions, IKResult, TasksResult
 from .seeds import seed_table
@@ -67,9 +74,15 @@ def solve(
     that one is returned, and a q0 that solves a singular target comes back unchanged), verified by
     ``robot.fk`` like every answer. Targets it leaves unsolved (unreachable, outside the limits, a near-miss
     geometry), and every other task, go to the damped least squares: from q0 when given, then from the
-    closed-form answer of least error. ``"analytic"`` is the same but raises where there is no closed form;
-    ``"dls"`` is only the damped least squares. A 7-joint arm's parameter joint is taken from q0 first,
-    then swept.
+    closed-form answer of least error. On an arm whose family has no closed form but a 1-D search
+    (:data:`~robokin.ik.analytic.SEARCH_FAMILIES`; its :func:`~robokin.ik.solve_all` costs 0.03–0.15 s of
+    CPU a target, tens of damped least squares), ``"auto"`` runs the damped least squares first (from q0 when
+    given, else the usual starts and restarts; the answer is the one q0 leads to, as with ``"dls"``) and the
+    search only for the targets it leaves unsolved, with the nearest valid solution as above: as fast as
+    ``"dls"`` where that succeeds, and no reachable target lost where it does not (:func:`dls_then_search`).
+    ``"analytic"`` is the same as ``"auto"`` on a closed-form family and always takes the analytic answer
+    (the search included), but raises where there is no family; ``"dls"`` is only the damped least squares.
+    A 7-joint arm's parameter joint is taken from q0 first, then swept.
 
     Args:
         robot: The robot (a serial chain or a tree).
@@ -120,7 +133,9 @@ def solve(
         # The closed form jumps to its solutions: "auto" leaves it out when steps must respect velocity limits.
         closed = tool and (method == "analytic" or (method == "auto" and options.dt is None))
         solution = None
-        if closed:  # the damped least squares' problem is built only when it runs
+        if closed and method == "auto" and analytic_family(robot).name in SEARCH_FAMILIES:
+            solution, facts, tol_p = dls_then_search(robot, T2, q0, batch, options, seed)
+        elif closed:  # the damped least squares' problem is built only when it runs
             facts = _facts(robot)
             q_start = _start(robot, facts, q0, batch)
             tol_p = _position_tolerance(robot, facts, options)
@@ -711,6 +726,7 @@ def solve_closed_form(
     seed: int | np.random.Generator | None,
     tol_p: float,
     method: str = "auto",
+    dls_from_start: bool = True,
 ) -> Solution | None:
     """:func:`solve`'s closed-form path: the valid analytic solution nearest the start, per target.
 
@@ -724,6 +740,9 @@ def solve_closed_form(
         seed: The seed of the damped least squares' random restarts.
         tol_p: The position tolerance [m].
         method: ``"auto"`` or ``"analytic"``.
+        dls_from_start: Whether targets without a valid analytic solution get the damped least squares from
+            ``q_start`` (False: the caller ran it already; they keep ``q_start`` unless the damped least
+            squares from the closed-form answer of least error converges).
 
     Returns:
         A :class:`~robokin.ik.solver.Solution` (to be verified by the caller), or None for ``"auto"`` when the
@@ -780,7 +799,7 @@ def solve_closed_form(
     J = kinematics.jacobian(robot, q) if M else np.zeros((0, 6, n))
     # Unsolved: the damped least squares from q0 (or the middle), then from the closed-form answer of least
     # error where that one still fails.
-    for starts in (ref, start):
+    for starts in (ref, start) if dls_from_start else (start,):
         rest = np.flatnonzero(~converged)
         if rest.size == 0:
             break
@@ -819,6 +838,64 @@ def solve_closed_form(
             q[rows], J[rows] = local.q[nearer], local.J[nearer]
             iterations[rows] = local.iterations[nearer]
     return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J)
+
+
+def dls_then_search(
+    robot: Robot,
+    T2: np.ndarray,
+    q0: npt.ArrayLike | None,
+    batch: tuple[int, ...],
+    options: IKOptions,
+    seed: int | np.random.Generator | None,
+) -> tuple[Solution, _Facts, float]:
+    """:func:`solve`'s ``"auto"`` path on a 1-D search family: the damped least squares, then the search for
+    the targets it leaves unsolved.
+
+    The search (:func:`~robokin.ik.search.find_zeros`: about 40 rounds of batched evaluations of the
+    subproblems, thousands of points over a turn of one joint per target) costs 0.03–0.15 s of CPU a target,
+    the damped least squares a few milliseconds; the latter rarely fails on a reachable target (restarts from
+    spread starts), and where it does the search finds every solution. So: the damped least squares first,
+    exactly as ``method="dls"`` (from q0 when given, else the middle of the ranges, with the options' starts
+    and restarts); every target whose answer does not pass :func:`verify` goes to :func:`solve_closed_form` (the search's valid solution nearest the start, else the
+    damped least squares from its answer of least error), whose answer replaces the first one where it
+    converged. Targets neither reaches keep the first answer (the closest pose found).
+
+    Args:
+        robot: The robot (a serial arm whose family is in :data:`~robokin.ik.analytic.SEARCH_FAMILIES`; its
+            tool is the task).
+        T2: ``(M, 4, 4)`` the targets (validated).
+        q0: The caller's q0, or None.
+        batch: The targets' batch shape (``M`` targets in all).
+        options: The options.
+        seed: The seed of the damped least squares' random restarts.
+
+    Returns:
+        The :class:`~robokin.ik.solver.Solution` (to be verified by the caller), the robot's facts and the
+        position tolerance [m].
+    """
+    problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed)
+    solution = solve_dls(problem)
+    T_q = kinematics.fk(robot, solution.q)
+    _, _, ok = verify(
+        T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
+    )
+    failed = np.flatnonzero(~(solution.converged & ok))
+    if failed.size == 0:
+        return solution, facts, tol_p
+    prefer_q0 = options.prefer == "q0" and q0 is not None
+    found = solve_closed_form(
+        robot, T2[failed], problem.q0[failed], prefer_q0, q0, options, seed, tol_p, dls_from_start=False
+    )
+    if found is None:  # (weights not all equal: the full pose is not the task, nothing to search)
+        return solution, facts, tol_p
+    take = found.converged
+    rows = failed[take]
+    q, converged, J = np.array(solution.q), np.array(solution.converged), np.array(solution.J)
+    iterations, restarts = np.array(solution.iterations), np.array(solution.restarts)
+    q[rows], converged[rows], J[rows] = found.q[take], True, found.J[take]
+    iterations[rows] += found.iterations[take]
+    restarts[rows] += found.restarts[take]
+    return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J), facts, tol_p
 
 
 class OneAnswer(NamedTuple):
