@@ -286,7 +286,8 @@ def sampled_pairs(capability: CapabilityMap, p_world: np.ndarray, u_world: np.nd
 def closed_form_applies(robot: Robot, link: str, options: ik.IKOptions) -> bool:
     """Whether :func:`robokin.ik.solve_all` solves the poses of ``link``: the tool of a serial arm with an
     analytic family, the full pose (all weights equal) and no velocity limit (the rule of ``ik.solve``'s
-    ``method="auto"``)."""
+    ``method="auto"``, except that a map takes a search family's exact solutions first too, where ``auto``
+    tries the damped least squares first for speed)."""
     return (
         robot.chain is not None
         and link == robot.default_link
