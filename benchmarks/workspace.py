@@ -1,7 +1,8 @@
 """Workspace maps: capability-map throughput in process and on Dask, memory, IK reachability map, base placement.
 
 Run: ``python benchmarks/workspace.py`` (``--quick`` for a short run; ``--only throughput,dask,memory,ik,placement``
-for some rows; ``--ik-out map.npz`` keeps the IK reachability map). Panda, 2 cm voxels × 288 approach directions
+for some rows; ``--ik-out map.npz`` keeps the IK reachability map; ``--dask-samples 5e7`` runs the Dask rows at a
+size where the steady state dominates). Panda, 2 cm voxels × 288 approach directions
 unless said otherwise; the IK rows build the whole 5 cm × 50 reachability map (a few minutes of CPU). Prints one
 table; times are wall time on this machine unless marked CPU, and other people's jobs share it, so the numbers
 are noisy (the load average is printed with them).
@@ -88,6 +89,51 @@ def worker_cpu(client) -> float:
     return sum(client.run(time.process_time).values())
 
 
+# The parts of a capability job whose CPU the Dask rows split the workers' CPU into: the chunks (the same work as in
+# process), the task summaries (a task's pair merge) and the merge tree; the rest is Dask's own threads, seen tasks
+# and pickling.
+PARTS = ("chunk", "summary", "merge")
+
+
+def time_parts() -> None:
+    """Wrap the capability job's :data:`PARTS` in this process to add up their thread CPU (run in each worker by
+    ``client.run``, and in this process for the in-process map); once per process."""
+    import threading
+    import time as clock
+
+    from robokin.workspace import capability
+
+    job = capability.CapabilityJob
+    if hasattr(job, "part_cpu"):
+        return
+    totals = job.part_cpu = dict.fromkeys(PARTS, 0.0)
+    lock = threading.Lock()
+
+    def timed(name, method):
+        def wrapper(*args, **kwargs):
+            start = clock.thread_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                with lock:
+                    totals[name] += clock.thread_time() - start
+
+        return wrapper
+
+    for name in PARTS:
+        setattr(job, name, timed(name, getattr(job, name)))
+
+
+def read_parts() -> dict[str, float]:
+    """The thread CPU of each of :data:`PARTS` since the last read, in this process (:func:`time_parts`)."""
+    from robokin.workspace import capability
+
+    totals = capability.CapabilityJob.part_cpu
+    out = dict(totals)
+    totals.update(dict.fromkeys(totals, 0.0))
+    return out
+
+
 def concurrent_maps(samples: int, copies: int) -> list[tuple[float, float]]:
     """Wall and CPU seconds of each of ``copies`` in-process maps of ``samples`` each, run at once in fresh
     processes (each times its map only, not its imports)."""
@@ -135,9 +181,16 @@ def dask_rows(robot, samples: int) -> None:
 
     from robokin.workspace.engines import DASK_CONFIG
 
+    time_parts()
+    read_parts()
     here, here_cpu, ref = timed_map(robot, samples)
-    row(f"in process, {samples:.0e} samples [s]", f"{here:.2f}", f"CPU {here_cpu:.2f} s; {load()}")
-    process_scaling(samples // 2)
+    here_chunks = read_parts()["chunk"]
+    row(
+        f"in process, {samples:.0e} samples [s]",
+        f"{here:.2f}",
+        f"CPU {here_cpu:.2f} s, of which the chunks {here_chunks:.2f} s; {load()}",
+    )
+    process_scaling(min(samples // 2, 10**6))  # (the machine's own 1 → 2 processes: at most 10⁶ suffice)
     per_workers = {}
     with dask.config.set(DASK_CONFIG):
         for workers in (1, 2):
@@ -149,10 +202,13 @@ def dask_rows(robot, samples: int) -> None:
             ):
                 client.run(lambda: __import__("robokin.workspace"))
                 engine = workspace.DaskEngine(client)
+                client.run(time_parts)
                 timed_map(robot, 2 * sampling.BASE_CHUNK, engine=engine)  # warm the workers
+                client.run(read_parts)
                 before = worker_cpu(client)
                 t, client_cpu, cmap = timed_map(robot, samples, engine=engine)
                 cpu = worker_cpu(client) - before
+                parts = {name: sum(p[name] for p in client.run(read_parts).values()) for name in PARTS}
             same = all(  # every array of the map, byte for byte (NaN included)
                 np.asarray(getattr(ref, f.name)).tobytes() == np.asarray(getattr(cmap, f.name)).tobytes()
                 for f in dataclasses.fields(ref)
@@ -160,7 +216,10 @@ def dask_rows(robot, samples: int) -> None:
             per_workers[workers] = t
             note = (
                 f"workers' CPU {cpu:.2f} s + client CPU {client_cpu:.2f} s = {100 * (cpu + client_cpu) / here_cpu:.0f} % "
-                f"of in process; merge tree fan-in {engine.fan_in}; bit-identical to in process: {same}; {load()}"
+                f"of in process; workers' CPU = chunks {parts['chunk']:.2f} (in process {here_chunks:.2f}) + task "
+                f"summaries {parts['summary']:.2f} + merge tree {parts['merge']:.2f} (fan-in {engine.fan_in}) + the "
+                f"rest {cpu - sum(parts.values()):.2f} (Dask's threads, seen tasks, pickling); bit-identical to in "
+                f"process: {same}; {load()}"
             )
             if workers == 1:
                 row(
@@ -333,6 +392,9 @@ def main() -> None:
     parser.add_argument("--only", default="throughput,dask,memory,ik,placement", help="comma-separated rows")
     parser.add_argument("--memory-sizes", default="1e6,1e7,1e8", help="sample counts for the memory rows")
     parser.add_argument("--ik-out", help="save the IK reachability map of the ik rows to this .npz file")
+    parser.add_argument(
+        "--dask-samples", type=float, default=2e6, help="samples of the Dask rows' maps (e.g. 5e7: the steady state)"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     robot = robokin.load("panda")
@@ -351,7 +413,7 @@ def main() -> None:
         except ImportError as exc:
             row("Dask rows", "skipped", f"dask.distributed not installed ({exc})")
         else:
-            dask_rows(robot, 2 * 10**5 if args.quick else 2 * 10**6)
+            dask_rows(robot, 2 * 10**5 if args.quick else int(args.dask_samples))
     if "ik" in only:
         ik_rows(robot, 0.2 if args.quick else 0.05, 10 if args.quick else 50, 500 if args.quick else 5000, args.ik_out)
     if "placement" in only:

@@ -934,14 +934,20 @@ class CapabilityJob:
             out["pairs"] = unique_max(np.concatenate([s["pairs"] for s in summaries]), sorted_runs=True)
             return out
         rows = np.zeros((voxel.size, D), np.uint16)
+        cell = rows.reshape(-1)  # (a view)
         for s in summaries:
             if "rows" in s:
                 at = position[s["voxel"]]
                 rows[at] = np.maximum(rows[at], s["rows"])
-            else:
-                key = s["pairs"] >> np.uint64(16)
-                at = (position[(key // np.uint64(D)).astype(np.intp)], (key % np.uint64(D)).astype(np.intp))
-                rows[at] = np.maximum(rows[at], (s["pairs"] & np.uint64(0xFFFF)).astype(np.uint16))
+            else:  # a pair's flat cell in rows: position[v] · D + direction = key + (position[v] - v) · D
+                key = (s["pairs"] >> np.uint64(16)).astype(np.intp)  # (keys < V · D: no overflow)
+                v = key // D
+                v -= position[v]
+                v *= D
+                key -= v
+                codes = (s["pairs"] & np.uint64(0xFFFF)).astype(np.uint16)
+                np.maximum(cell[key], codes, out=codes)  # (the keys of one summary are unique)
+                cell[key] = codes
         if DENSE_ROWS * np.count_nonzero(rows) > cells:
             out["rows"] = rows
         else:
