@@ -1599,6 +1599,44 @@ def test_an_aligned_ur_wrist_is_answered_on_every_continuum(kind, aligned):
         assert ((_same_mod_turn(one.q[..., [a, b]], q[i, [a, b]]) < 1e-6) & one.valid).any()
 
 
+def _so100_like() -> Robot:
+    """A generated arm of the general ``three_parallel`` family (the so100's axes and points, rounded; its
+    limits): axes 2 ∥ 3 ∥ 4, axis 5 tilted, axes 5 and 6 2 cm apart (they do not meet)."""
+    ex = np.array([1.0, 0.0, 0.0])
+    h5 = np.array([0.0, 0.9422, 0.335]) / np.hypot(0.9422, 0.335)
+    H = np.array([[0.0, 0.0, 1.0], ex, ex, ex, h5, -ex])
+    P = [[0, -0.0452, 0.0165], [0, -0.0758, 0.119], [0, 0.0402, 0.1207], [0, -0.09, 0.1564], [0, -0.1466, 0.1363]]
+    P.append([0.0, -0.1764, 0.1471])
+    robot = _robot_from_screws("so100_like", H, P, np.eye(3), np.add(P[5], [0.0, -0.05, 0.02]))
+    limits = [(-2.0, 2.0), (0.0, 3.5), (-np.pi, 0.0), (-2.5, 1.2), (-np.pi, np.pi), (-0.2, 2.0)]
+    joints = tuple(replace(jt, limits=lim) for jt, lim in zip(robot.joints, limits))
+    return Robot(robot.name, joints, robot.base, robot.tool)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_an_aligned_wrist_on_the_general_three_parallel_path_is_answered(which):
+    # so100-type arms (2 ∥ 3 ∥ 4, axes 5 and 6 not meeting) are solved by the general path. At the q5 where axis 6
+    # turns parallel to axes 2, 3, 4 only θ + s q6 is fixed; SP6 left q5 and q1 1e-6...1e-3 off and most such
+    # targets had no answer. Now each continuum (q1, q5) gets a point: every target answered, to 1e-10 by fk,
+    # within the limits, on the source's continuum.
+    robot = _so100_like()
+    fam = ik.analytic_family(robot)
+    assert fam.name == "three_parallel" and fam.exact and not fam.reversed
+    g = ik_analytic._geometry(robot)
+    aligned = [t for t, _ in ik_analytic._aligning_angles(g.H[1], g.H[4], g.H[5])]
+    assert len(aligned) == 2 and min(abs(t) for t in aligned) < 1e-12  # (q5 = 0 and q5 = π for this arm)
+    lo, hi = robot.limits.T
+    q = np.random.default_rng(9).uniform(lo, hi, (100, 6))
+    q[:, 4] = aligned[which]
+    T = robot.fk(q)
+    sols = _every_target_answered_within_limits(robot, T)
+    source = (_same_mod_turn(sols.q[..., [0, 4]], q[:, None, [0, 4]]) < 1e-6) & sols.valid
+    assert source.any(-1).all()
+    for i in range(0, 100, 10):
+        one = ik.solve_all(robot, T[i])
+        assert one.valid.any() and np.abs(robot.fk(one.q[one.valid]) - T[i]).max() <= 1e-10
+
+
 @pytest.mark.parametrize(("name", "aligned"), [("ur5", np.pi), ("irb140", 0.0), ("kr5_arc", 0.0)])
 def test_one_target_answers_at_a_wrist_continuum_match_the_batch(name, aligned):
     # At a wrist continuum the one-target float path listed UR's q5 = π also as −π (one configuration twice), and

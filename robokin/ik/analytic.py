@@ -1349,6 +1349,7 @@ def solve_validated(
             out[3].reshape(re.shape),
         )
     _slide_wrists(robot, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3], j)
+    _slide_aligned_wrists(robot, family, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3], ALIGNED_GENERAL_WINDOW)
     if j is None:
         _slide_shoulders(robot, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3])
     return _solutions(q, kept, pe, re, family, batch, wraps, lower, upper, revolute)
@@ -2309,15 +2310,16 @@ def _verified_moves(
 
 
 # --------------------------------------------------------------------------------------------- aligned wrists
-# An arm with three parallel axes 2 ∥ 3 ∥ 4 and axes 5, 6 meeting (the UR family; read from the tool when the
-# family is reversed) at an angle q5 where R(h5, q5) h6 = s h2 (s = ±1; UR: q5 ∈ {0, π}) has its axis 6 parallel
-# to the three: the rotation fixes only ψ = θ + s q6 (θ = q2 + σ3 q3 + σ4 q4) and the wrist point (axes 5 ∩ 6) is
-# reached for every θ whose wrist offset leaves the axis-4 point within the 2R reach of joints 2, 3. The
+# An exact 6R arm with three parallel axes 2 ∥ 3 ∥ 4 (the UR family, axes 5, 6 meeting, on the lean path; or the
+# general ``three_parallel`` family, e.g. so100; read from the tool when the family is reversed) at an angle q5
+# where R(h5, q5) h6 = s h2 (s = ±1; UR: q5 ∈ {0, π}) has its axis 6 parallel to the three: the rotation fixes
+# only ψ = θ + s q6 (θ = q2 + σ3 q3 + σ4 q4) and the wrist point (a point of axis 6; axes 5 ∩ 6 when they meet)
+# is reached for every θ whose wrist offset leaves the axis-4 point within the 2R reach of joints 2, 3. The
 # kernel's q6 (SP1) is degenerate there, taken from the rounding, and for some targets the θ that follows
-# leaves the 2R short: every slot is least squares. Invalid slots whose q5 is within WRIST_CONTINUUM of such an
-# angle, on a continuum (q1, q5) with no valid answer, get one point of it in closed form: the distance ρ from
-# axis 2 to axis 4 in the middle of the reachable range (ρ² halfway between its ends), θ from the offset's
-# triangle, q2, q3 from the 2R, q4 = σ4 (θ − q2 − σ3 q3), q6 = s (ψ − θ). Regular targets are not touched.
+# leaves the 2R short: every slot is least squares. Invalid slots whose q5 is within WRIST_CONTINUUM (the general
+# path: ALIGNED_GENERAL_WINDOW) of such an angle, on a continuum (q1, q5) with no valid answer, get one point of
+# it in closed form: q1 from the rotation (SP1), the distance ρ from axis 2 to axis 4 in the middle of the
+# reachable range (ρ² halfway between its ends), θ from the offset's triangle, q2, q3 from the 2R, q4 = σ4 (θ − q2 − σ3 q3), q6 = s (ψ − θ). Regular targets are not touched.
 @dataclass(frozen=True)
 class _AlignedWrist:
     """The constants of :func:`_aligned_wrist`, in the chain the kernel solves (read from the tool when
@@ -2336,10 +2338,11 @@ class _AlignedWrist:
     o1: np.ndarray
     p12: np.ndarray
     wrist_in_tool: np.ndarray  # the wrist point in the tool frame [m]
+    h6_in_tool: np.ndarray  # axis 6 in the tool frame
     R0: np.ndarray
     a: complex  # p23 ⟂ h2
     b: complex  # p34 ⟂ h2
-    c: complex  # (wrist point − o4) ⟂ h2
+    c: tuple[complex, ...]  # (wrist point − o4) ⟂ h2 with q5 at each of ``angles``
     sign3: float
     sign4: float
 
@@ -2348,13 +2351,15 @@ _ALIGNED_CACHE: weakref.WeakKeyDictionary[Robot, _AlignedWrist | None] = weakref
 
 
 def _aligned_wrist(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> _AlignedWrist | None:
-    """Per robot (cached): the constants of an exact 6-joint ``three_parallel_intersecting_wrist`` arm whose
-    axis 6 turns parallel to axis 2 at some q5 (see the section's comment); None for any other arm."""
+    """Per robot (cached): the constants of an exact 6-joint ``three_parallel_intersecting_wrist`` or
+    ``three_parallel`` arm whose axis 6 turns parallel to axis 2 at some q5 (see the section's comment); None
+    for any other arm."""
     cached = _ALIGNED_CACHE.get(robot, False)
     if cached is not False:
         return cached  # type: ignore[return-value]  # (an _AlignedWrist or None)
     out = None
-    if family.name == "three_parallel_intersecting_wrist" and family.exact and family.parameter_joint is None:
+    parallel = family.name in ("three_parallel_intersecting_wrist", "three_parallel")
+    if parallel and family.exact and family.parameter_joint is None and robot.n == 6:
         gs = g.reversed() if family.reversed else g
         H, P = gs.H, gs.P
         pairs = _aligning_angles(H[1], H[4], H[5])
@@ -2362,7 +2367,8 @@ def _aligned_wrist(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float)
             h2 = H[1]
             v = closed_form.perpendicular(h2)
             w = cross(h2, v)
-            wrist = _meet(H[4], P[4], H[5], P[5])[0]
+            meet = _meet(H[4], P[4], H[5], P[5])[0]
+            wrist = P[5] + dot(meet - P[5], H[5]) * H[5]  # (on axis 6: the point fixed by joint 6)
 
             def planar(x: np.ndarray) -> complex:
                 return complex(dot(x, v), dot(x, w))
@@ -2382,10 +2388,11 @@ def _aligned_wrist(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float)
                 o1=P[0],
                 p12=P[1] - P[0],
                 wrist_in_tool=gs.R0.T @ (wrist - gs.p0),
+                h6_in_tool=gs.R0.T @ H[5],
                 R0=gs.R0,
                 a=planar(P[2] - P[1]),
                 b=planar(P[3] - P[2]),
-                c=planar(wrist - P[3]),
+                c=tuple(planar(P[4] - P[3] + _rotation_matrix(H[4], np.array(t)) @ (wrist - P[4])) for t, _ in pairs),
                 sign3=float(np.sign(dot(H[2], h2))),
                 sign4=float(np.sign(dot(H[3], h2))),
             )
@@ -2418,13 +2425,31 @@ def _aligned_frame(
     return y @ info.v + 1j * (y @ info.w), np.arctan2(Ev @ info.w, Ev @ info.v)
 
 
+def _aligned_shoulder(info: _AlignedWrist, R: np.ndarray, q1: np.ndarray, q5: np.ndarray) -> np.ndarray:
+    """q1 ``(M,)`` [rad] of the continua ``q5`` ``(M,)`` of targets ``R (M, 3, 3)`` (the kernel's chain) from the
+    rotation alone, ``R(h1, q1) h2 = R R0ᵀ R5ᵀ h2`` (SP1: the slots' q1, from a double root, can be 1e-4 off); the
+    slots' ``q1`` where axes 1 and 2 are parallel (then only q1 + θ counts)."""
+    u = (R @ info.R0.T @ np.swapaxes(_rotation_matrix(info.h5, q5), -1, -2) @ info.h2[:, None])[..., 0]  # (M, 3)
+    h1, h2 = info.h1, info.h2
+    sp1 = np.arctan2(u @ cross(h1, h2), u @ h2 - dot(h1, h2) * (u @ h1))
+    return q1 if np.linalg.norm(cross(h1, h2)) < NEAR_GEOMETRY else sp1
+
+
 def _aligned_at(
-    info: _AlignedWrist, Y: np.ndarray, psi: np.ndarray, q1: np.ndarray, q5: np.ndarray, s: np.ndarray, th: np.ndarray
+    info: _AlignedWrist,
+    Y: np.ndarray,
+    psi: np.ndarray,
+    q1: np.ndarray,
+    q5: np.ndarray,
+    s: np.ndarray,
+    c: np.ndarray,
+    th: np.ndarray,
 ) -> np.ndarray:
     """The two points ``(2, ..., 6)`` [rad] (either elbow; the kernel's chain) of the continua at ``θ`` ``(...)``
-    (broadcast with the ``(M,)`` of :func:`_aligned_frame`); NaN where the 2R does not reach."""
+    (broadcast with the ``(M,)`` of :func:`_aligned_frame` and the continua's offsets ``c`` ``(M,)``); NaN where
+    the 2R does not reach."""
     A, B = abs(info.a), abs(info.b)
-    D = Y - np.exp(1j * th) * info.c  # = e^{i q2} (a + e^{i φ} b), φ = σ3 q3
+    D = Y - np.exp(1j * th) * c  # = e^{i q2} (a + e^{i φ} b), φ = σ3 q3
     k3 = (np.abs(D) ** 2 - A * A - B * B) / (2.0 * A * B)
     k3 = np.where(np.abs(k3) <= 1.0 + 1e-12, np.clip(k3, -1.0, 1.0), np.nan)  # (rounding at the reach's ends)
     alpha = np.angle(info.b) - np.angle(info.a)
@@ -2436,25 +2461,25 @@ def _aligned_at(
     return wrap_angle(np.stack(out))
 
 
-def _aligned_middle(info: _AlignedWrist, Y: np.ndarray) -> np.ndarray:
+def _aligned_middle(info: _AlignedWrist, Y: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The two ``θ`` ``(2, M)`` [rad] that put axis 4 in the middle of the reach of joints 2, 3 (ρ² halfway
-    between the ends of the 2R's reach ∩ the offset's); NaN where they do not meet."""
-    A, B, C = abs(info.a), abs(info.b), abs(info.c)
+    between the ends of the 2R's reach ∩ the offset's ``c`` ``(M,)``); NaN where they do not meet."""
+    A, B, C = abs(info.a), abs(info.b), np.abs(c)
     rY = np.abs(Y)
     lo = np.maximum(abs(A - B), np.abs(rY - C))
     hi = np.minimum(A + B, rY + C)
     rho2 = np.where(lo <= hi, 0.5 * (lo * lo + hi * hi), np.nan)
     den = 2.0 * rY * C  # (0: θ moves nothing, any will do)
     kappa = np.clip(np.where(den > 0.0, (rY * rY + C * C - rho2) / np.where(den > 0.0, den, 1.0), 1.0), -1.0, 1.0)
-    base = np.angle(Y) - np.angle(info.c)
+    base = np.angle(Y) - np.angle(c)
     return np.stack([base + np.arccos(kappa), base - np.arccos(kappa)])
 
 
 def _aligned_within(robot: Robot, info: _AlignedWrist, frame: tuple[np.ndarray, ...], th: np.ndarray) -> np.ndarray:
-    """:func:`_aligned_at` of ``frame`` = ``(Y, ψ, q1, q5, s)`` at ``θ`` ``(T, M)`` or ``(T, 1)``: the points
+    """:func:`_aligned_at` of ``frame`` = ``(Y, ψ, q1, q5, s, c)`` at ``θ`` ``(T, M)`` or ``(T, 1)``: the points
     ``(2T, M, n)`` in the robot's order, turned by whole turns into its limits where they can be (NaN left)."""
-    Y, psi, q1, q5, s = frame
-    x = _aligned_at(info, Y, psi, q1, q5, s, th)
+    Y, psi, q1, q5, s, c = frame
+    x = _aligned_at(info, Y, psi, q1, q5, s, c, th)
     x = x.reshape(-1, frame[0].size, 6)
     x = -x[..., ::-1] if info.reversed else x
     return _wrap_into_limits(x, robot.limits[:, 0], robot.limits[:, 1], robot_revolute(robot))
@@ -2465,6 +2490,12 @@ def _within(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return (np.isfinite(x) & (x >= lower) & (x <= upper)).all(-1)
 
 
+# The general path's SP6 (``three_parallel``, e.g. so100) leaves q5 of a target on an aligned-wrist continuum
+# 1e-8...2e-4 rad off its angle (a double root's rounding; q1 likewise, so q1 is solved again from the rotation):
+# its invalid slots within ALIGNED_GENERAL_WINDOW [rad] of the angle are tried (the lean kernel's within
+# WRIST_CONTINUUM), and a valid answer within it on the same q1 counts as that continuum's point. The point is
+# verified by fk as any other.
+ALIGNED_GENERAL_WINDOW = 1e-3
 # Where none of the four middle points is within the joint limits, ALIGNED_GRID values of θ over a turn are
 # tried and the point farthest inside the limits (its smallest distance to a limit) taken.
 ALIGNED_GRID = 256
@@ -2481,10 +2512,11 @@ def _slide_aligned_wrists(
     re: np.ndarray,
     R: np.ndarray,
     p: np.ndarray,
+    window: float = WRIST_CONTINUUM,
 ) -> None:
     """Continua of an aligned wrist (see :func:`_aligned_wrist`) with no valid answer given one point, in place:
     ``q (N, k, n)``, ``valid``, ``pe``, ``re`` ``(N, k)`` of the targets ``R (N, 3, 3)``, ``p (N, 3)``. Only
-    invalid slots with q5 within WRIST_CONTINUUM of a continuum's angle are looked at; the point (the first of
+    invalid slots with q5 within ``window`` [rad] of a continuum's angle are looked at; the point (the first of
     :func:`_aligned_middle`'s four within the limits, else the grid's farthest inside them) is verified by fk
     (polished when close) and written into the first such slot of its continuum."""
     info = _aligned_wrist(robot, family, g, L)
@@ -2498,11 +2530,7 @@ def _slide_aligned_wrists(
     x = q.reshape(-1, q.shape[-1])[slots, b]
     for i, angle in enumerate(info.angles):  # (within a turn or two of it: the values of _wrap_into_limits)
         y = np.abs(x - angle)
-        which[
-            (y < WRIST_CONTINUUM)
-            | (np.abs(y - 2.0 * np.pi) < WRIST_CONTINUUM)
-            | (np.abs(y - 4.0 * np.pi) < WRIST_CONTINUUM)
-        ] = i
+        which[(y < window) | (np.abs(y - 2.0 * np.pi) < window) | (np.abs(y - 4.0 * np.pi) < window)] = i
     on = which >= 0
     if not on.any():
         return
@@ -2510,20 +2538,26 @@ def _slide_aligned_wrists(
     which = which[on]
     reach = np.abs(p[t] - g.P[0]).max(-1) <= 2.0 * L  # (L: the arm's reach from its first axis point)
     t, k, which = t[reach], k[reach], which[reach]
-    M = t.size
-    if M == 0:
-        return
-    angle, s = np.array(info.angles)[which], np.array(info.signs)[which]
     Rk, pk = R[t], p[t]
     sign = -1.0 if info.reversed else 1.0
     if info.reversed:  # the kernel's chain: the tool to the base, targets inverted, angles negated
         Rk = np.swapaxes(Rk, -1, -2)
         pk = -(Rk @ pk[..., None])[..., 0]
-    q1, q5 = sign * q[t, k, a], sign * angle
+    # On a continuum axis 6 is s R(h1, q1) h2: h1 · axis 6 = s h1 · h2, and a target off that by more than
+    # ROTATION_TOLERANCE has no point of it within the tolerance (the targets near one are regular).
+    tilt = (Rk @ info.h6_in_tool) @ info.h1 - np.array(info.signs)[which] * dot(info.h1, info.h2)
+    on = np.abs(tilt) <= ROTATION_TOLERANCE
+    t, k, which, Rk, pk = t[on], k[on], which[on], Rk[on], pk[on]
+    M = t.size
+    if M == 0:
+        return
+    angle, s, c = np.array(info.angles)[which], np.array(info.signs)[which], np.array(info.c)[which]
+    q5 = sign * angle
+    q1 = _aligned_shoulder(info, Rk, sign * q[t, k, a], q5)
     lower, upper = robot.limits[:, 0], robot.limits[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame = _aligned_frame(info, Rk, pk, q1, q5) + (q1, q5, s)
-        x = _aligned_within(robot, info, frame, _aligned_middle(info, frame[0]))  # (4, M, n)
+        frame = _aligned_frame(info, Rk, pk, q1, q5) + (q1, q5, s, c)
+        x = _aligned_within(robot, info, frame, _aligned_middle(info, frame[0], c))  # (4, M, n)
         inside = _within(x, lower, upper)  # (4, M)
         x = x[np.argmax(inside, axis=0), np.arange(M)]
         missing = np.flatnonzero(~inside.any(0))
@@ -2537,8 +2571,8 @@ def _slide_aligned_wrists(
     for i, j in zip(cand[good], np.flatnonzero(good)):  # (rare: singular targets only) one point per continuum
         row = t[i]
         z = q[row, valid[row]]
-        same = (np.abs(wrap_angle(z[:, a] - q[row, k[i], a])) < DUPLICATE_TOL) & (
-            np.abs(wrap_angle(z[:, b] - angle[i])) < WRIST_CONTINUUM
+        same = (np.abs(wrap_angle(z[:, a] - y[j, a])) < DUPLICATE_TOL) & (
+            np.abs(wrap_angle(z[:, b] - angle[i])) < window
         )
         if not same.any():
             q[row, k[i]], valid[row, k[i]], pe[row, k[i]], re[row, k[i]] = y[j], True, e_p[j], e_r[j]
