@@ -774,6 +774,33 @@ def test_spherical_wrist_whose_sp5_decouples_is_solved():
     assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
 
 
+@pytest.mark.parametrize(
+    ("kept", "applies", "solved"),
+    [({0, 1, 2}, True, 3), ({0, 4, 5}, True, 6), ({1, 3}, False, 6), (set(), False, 6)],
+)
+def test_family_probe_needs_half_of_its_configurations(monkeypatch, kept, applies, solved):
+    """Issue 13: the family holds when its solver gives back at least 3 of the 6 probe configurations, counted over
+    both halves of the probe; the second half is solved only when the first half alone does not settle it (it
+    costs a search family about as much again). Simulated: every slot of a probe outside ``kept`` is invalid."""
+    real = ik_analytic.solve_validated
+    seen: list[int] = []
+
+    def only_kept(robot, T, **kwargs):
+        sols = real(robot, T, **kwargs)
+        index = np.arange(len(seen), len(seen) + len(T))
+        seen.extend(index.tolist())
+        valid = sols.valid & np.isin(index, list(kept))[:, None]
+        return replace(sols, valid=valid)
+
+    monkeypatch.setattr(ik_analytic, "solve_validated", only_kept)
+    robot = _robot_from_screws("probed", _SW_DECOUPLED_H, _SW_DECOUPLED_P, np.eye(3), [0.05, 0.399, 0.287])
+    fam = ik.analytic_family(robot)
+    assert len(seen) == solved
+    assert fam.applies == applies
+    if not applies:
+        assert f"its solver recovered {len(kept)} of 6 configurations" in fam.reason
+
+
 def test_degenerate_subproblems_get_no_family(monkeypatch):
     """Issue 13: an arm of full rank whose axes meet a family's conditions but whose subproblems find nothing
     (simulated: SP5 reports no valid slot, as it did for this arm before decoupled SP6, and its angles are a

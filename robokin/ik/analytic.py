@@ -425,13 +425,17 @@ _FAMILY_PROBES = 6
 
 
 def _probed(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> tuple[AnalyticFamily, _Geometry, float]:
-    """``(family, g, L)`` if the family's solver recovers the probe configurations, else family ``none``."""
+    """``(family, g, L)`` if the family's solver recovers the probe configurations, else family ``none``.
+
+    The first half of the probes goes first: when each of them is recovered the verdict is already known, and the
+    other half (which costs a search family about as much again) is not solved. Otherwise the count is completed.
+    """
     lo, hi = robot.sampling_bounds.T
     q = lo + (hi - lo) * np.random.default_rng(1).random((_FAMILY_PROBES, robot.n))
-    j = family.parameter_joint
-    sols = solve_validated(robot, robot.fk(q), q_param=None if j is None else q[:, j])
-    near = np.abs(wrap_angle(sols.q - q[:, None])).max(-1) < 1e-6
-    found = int((near & sols.valid).any(-1).sum())
+    half = (_FAMILY_PROBES + 1) // 2
+    found = _recovered(robot, family, q[:half])
+    if 2 * found < _FAMILY_PROBES:
+        found += _recovered(robot, family, q[half:])
     if 2 * found >= _FAMILY_PROBES:
         return family, g, L
     reason = (
@@ -439,6 +443,14 @@ def _probed(robot: Robot, family: AnalyticFamily, g: _Geometry, L: float) -> tup
         f"for this geometry: its solver recovered {found} of {_FAMILY_PROBES} configurations from their poses"
     )
     return AnalyticFamily("none", reason), g, L
+
+
+def _recovered(robot: Robot, family: AnalyticFamily, q: np.ndarray) -> int:
+    """How many of the configurations ``q`` (shape ``(k, n)``, rad) the family's solver gives back from their poses."""
+    j = family.parameter_joint
+    sols = solve_validated(robot, robot.fk(q), q_param=None if j is None else q[:, j])
+    near = np.abs(wrap_angle(sols.q - q[:, None])).max(-1) < 1e-6
+    return int((near & sols.valid).any(-1).sum())
 
 
 def _detect(robot: Robot) -> tuple[AnalyticFamily, _Geometry, float]:
