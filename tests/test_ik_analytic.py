@@ -578,8 +578,9 @@ def _within(robot: Robot, q: np.ndarray) -> bool:
 
 def test_solve_auto_on_a_search_family_is_the_dls_where_it_succeeds():
     """On a 1-D search family ``auto`` runs the damped least squares first (the search costs ~0.1 s a target):
-    its answers are those of method="dls" (the search's are reached with no iteration and are another
-    solution here), within the limits, fk-verified, and the one q0 leads to when q0 is given."""
+    its answers are those of method="dls" polished to the last digit (the same solution, a few 1e-6 rad at
+    most from the DLS's; the search's are reached with no iteration and are another solution here), within
+    the limits, fk-verified, and the one q0 leads to when q0 is given."""
     robot = _hc10_limited()
     assert ik.analytic_family(robot).name in ik.analytic.SEARCH_FAMILIES
     q = np.random.default_rng(3).uniform(-2.5, 2.5, (6, 6))
@@ -587,14 +588,32 @@ def test_solve_auto_on_a_search_family_is_the_dls_where_it_succeeds():
     res = ik.solve(robot, T)
     dls = ik.solve(robot, T, method="dls")
     assert res.success.all() and (res.iterations > 0).all()
-    np.testing.assert_array_equal(res.q, dls.q)
+    np.testing.assert_array_equal(res.iterations, dls.iterations)
+    assert np.abs(res.q - dls.q).max() < 1e-4  # (the DLS's 1e-6 m tolerance; other solutions are radians off)
     assert _within(robot, res.q)
-    assert np.abs(robot.fk(res.q) - T).max() < 1e-5
+    assert np.abs(robot.fk(res.q) - T).max() <= 1e-12
+    assert (res.position_error <= 1e-12).all() and (res.rotation_error <= 1e-12).all()
+    assert np.abs(robot.fk(dls.q) - T).max() > 1e-12  # (the DLS alone stops at its tolerance)
     near = ik.solve(robot, T, q + 0.02)  # q0 next to the source: the source comes back (prefer="q0")
     assert near.success.all() and (near.iterations > 0).all()
     assert np.abs(near.q - q).max() < 1e-3  # (the DLS's 1e-6 m tolerance; the other solutions are radians off)
     one = ik.solve(robot, T[0], q[0] + 0.02)  # one target, no batch axes
     assert one.q.shape == (6,) and bool(one.success) and np.abs(one.q - q[0]).max() < 1e-3
+
+
+def test_solve_auto_on_a_search_family_is_exact_to_the_last_digit():
+    """``auto``'s answers on a 1-D search family are exact like a closed-form family's (fk error <= 1e-12,
+    where the damped least squares stops at its 1e-6 m tolerance), within the limits, for targets anywhere in
+    the range, with and without q0, in a batch and one by one."""
+    robot = _hc10_limited()
+    q = np.random.default_rng(17).uniform(-2.9, 2.9, (12, 6))
+    T = robot.fk(q)
+    for res in (ik.solve(robot, T), ik.solve(robot, T, q + 0.1)):
+        assert res.success.all()
+        assert _within(robot, res.q)
+        assert np.abs(robot.fk(res.q) - T).max() <= 1e-12
+    one = ik.solve(robot, T[5])
+    assert bool(one.success) and _within(robot, one.q) and np.abs(robot.fk(one.q) - T[5]).max() <= 1e-12
 
 
 def test_solve_auto_on_a_search_family_falls_back_to_the_search():

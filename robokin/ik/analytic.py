@@ -73,7 +73,16 @@ from .subproblems import (
     wrap_angle,
 )
 
-__all__ = ["AnalyticFamily", "IKSolutions", "analytic_family", "solve_all", "solve_validated", "scalar_arm", "FAMILIES"]
+__all__ = [
+    "AnalyticFamily",
+    "IKSolutions",
+    "analytic_family",
+    "solve_all",
+    "solve_validated",
+    "scalar_arm",
+    "polish_pose",
+    "FAMILIES",
+]
 
 FAMILIES: tuple[str, ...] = (
     "spherical_wrist_intersecting_shoulder",
@@ -1057,6 +1066,32 @@ def _polish(
         q = q.copy()
         q[:, free] += np.clip(dq, -POLISH_MAX_STEP, POLISH_MAX_STEP)
     return q
+
+
+def polish_pose(robot: Robot, q: np.ndarray, R: np.ndarray, p: np.ndarray, steps: int = POLISH_STEPS) -> np.ndarray:
+    """Answers ``q`` ``(M, 6)`` of a 6-joint arm's tool pose polished to the last digit: undamped Gauss–Newton
+    steps on the full pose (the square 6×6 world Jacobian, all joints free; :func:`_polish` to convergence),
+    batched over the answers, at most ``steps`` per answer, each clipped to POLISH_MAX_STEP [rad, m].
+
+    No angle is wrapped and no limit is enforced: the caller keeps an answer only where it is better and
+    within its limits.
+
+    Args:
+        robot: A 6-joint serial arm (its tool is the task).
+        q: ``(M, 6)`` answers [rad, m] near their targets (each step squares a small error).
+        R: ``(M, 3, 3)`` the targets' rotations ``R_world_tool``.
+        p: ``(M, 3)`` the targets' positions [m] in the world frame.
+        steps: The most Gauss–Newton steps per answer.
+
+    Returns:
+        ``(M, 6)`` the polished answers [rad, m].
+
+    Raises:
+        ShapeError: ``robot`` does not have 6 joints.
+    """
+    if robot.n != 6:
+        raise ShapeError(f"polish_pose: robot must have 6 joints (a square 6x6 Jacobian), got {robot.n}")
+    return _polish(robot, np.asarray(q, dtype=float), R, p, np.arange(6), steps, converge=True)
 
 
 def _solve_steps(J: np.ndarray, e: np.ndarray) -> np.ndarray:

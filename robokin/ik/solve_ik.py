@@ -21,6 +21,7 @@ from .analytic import (
     ROTATION_TOLERANCE,
     SEARCH_FAMILIES,
     analytic_family,
+    polish_pose,
     scalar_arm,
     solve_validated,
 )
@@ -78,7 +79,8 @@ def solve(
     (:data:`~robokin.ik.analytic.SEARCH_FAMILIES`; its :func:`~robokin.ik.solve_all` costs 0.03–0.15 s of
     CPU a target, tens of damped least squares), ``"auto"`` runs the damped least squares first (from q0 when
     given, else the usual starts and restarts; the answer is the one q0 leads to, as with ``"dls"``) and the
-    search only for the targets it leaves unsolved, with the nearest valid solution as above: as fast as
+    search only for the targets it leaves unsolved, with the nearest valid solution as above; the damped least
+    squares' answers are polished to the last digit (Gauss–Newton on the full pose): as fast as
     ``"dls"`` where that succeeds, and no reachable target lost where it does not (:func:`dls_then_search`).
     ``"analytic"`` is the same as ``"auto"`` on a closed-form family and always takes the analytic answer
     (the search included), but raises where there is no family; ``"dls"`` is only the damped least squares.
@@ -856,7 +858,9 @@ def dls_then_search(
     the damped least squares a few milliseconds; the latter rarely fails on a reachable target (restarts from
     spread starts), and where it does the search finds every solution. So: the damped least squares first,
     exactly as ``method="dls"`` (from q0 when given, else the middle of the ranges, with the options' starts
-    and restarts); every target whose answer does not pass :func:`verify` goes to :func:`solve_closed_form` (the search's valid solution nearest the start, else the
+    and restarts), its verified answers polished to the last digit (a few undamped
+    Gauss–Newton steps on the full pose, kept where better and within the limits); every target whose answer
+    does not pass :func:`verify` goes to :func:`solve_closed_form` (the search's valid solution nearest the start, else the
     damped least squares from its answer of least error), whose answer replaces the first one where it
     converged. Targets neither reaches keep the first answer (the closest pose found).
 
@@ -876,9 +880,10 @@ def dls_then_search(
     problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed)
     solution = solve_dls(problem)
     T_q = kinematics.fk(robot, solution.q)
-    _, _, ok = verify(
+    pe, re, ok = verify(
         T2[:, :3, 3], T2[:, :3, :3], T_q, options.weights, options.weights_frame == "target", tol_p, options
     )
+    solution = _polish_dls(robot, T2, solution, np.flatnonzero(solution.converged & ok), pe, re, facts, tol_p, options)
     failed = np.flatnonzero(~(solution.converged & ok))
     if failed.size == 0:
         return solution, facts, tol_p
@@ -896,6 +901,42 @@ def dls_then_search(
     iterations[rows] += found.iterations[take]
     restarts[rows] += found.restarts[take]
     return Solution(q=q, converged=converged, iterations=iterations, restarts=restarts, J=J), facts, tol_p
+
+
+def _polish_dls(
+    robot: Robot,
+    T2: np.ndarray,
+    solution: Solution,
+    rows: np.ndarray,
+    pe: np.ndarray,
+    re: np.ndarray,
+    facts: _Facts,
+    tol_p: float,
+    options: IKOptions,
+) -> Solution:
+    """The damped least squares' verified answers ``rows`` polished to the last digit (:func:`dls_then_search`).
+
+    Each answer takes undamped Gauss–Newton steps on the full pose (:func:`~robokin.ik.analytic.polish_pose`,
+    batched); the polished one replaces it (with its Jacobian) only where it still verifies, lies within the
+    joint limits and has a smaller error ``e_p / L + e_r`` than ``pe``, ``re`` ``(M,)`` [m, rad]; elsewhere
+    the damped least squares' answer stays. Only for a 6-joint arm and the full pose (all weights equal).
+    """
+    if rows.size == 0 or robot.n != 6 or len(set(options.weights)) != 1 or not all(options.weights):
+        return solution
+    q_new = polish_pose(robot, solution.q[rows], T2[rows, :3, :3], T2[rows, :3, 3])
+    pe_new, re_new, ok_new = verify(
+        T2[rows, :3, 3], T2[rows, :3, :3], kinematics.fk(robot, q_new), options.weights, False, tol_p, options
+    )
+    lower, upper = facts.position_limit.lower, facts.position_limit.upper
+    L = facts.length
+    better = ok_new & ((q_new >= lower) & (q_new <= upper)).all(-1) & (pe_new / L + re_new < pe[rows] / L + re[rows])
+    if not better.any():
+        return solution
+    take = rows[better]
+    q, J = np.array(solution.q), np.array(solution.J)
+    q[take] = q_new[better]
+    J[take] = kinematics.jacobian(robot, q_new[better])
+    return replace(solution, q=q, J=J)
 
 
 class OneAnswer(NamedTuple):
