@@ -858,9 +858,9 @@ def dls_then_search(
     the damped least squares a few milliseconds; the latter rarely fails on a reachable target (restarts from
     spread starts), and where it does the search finds every solution. So: the damped least squares first,
     exactly as ``method="dls"`` (from q0 when given, else the middle of the ranges, with the options' starts
-    and restarts), its verified answers polished to the last digit (a few undamped
-    Gauss–Newton steps on the full pose, kept where better and within the limits); every target whose answer
-    does not pass :func:`verify` goes to :func:`solve_closed_form` (the search's valid solution nearest the start, else the
+    and restarts), its verified answers polished to the last digit (a few undamped Gauss–Newton steps on the
+    full pose, kept where better and within the limits); every target whose answer does not pass
+    :func:`verify` goes to :func:`solve_closed_form` (the search's valid solution nearest the start, else the
     damped least squares from its answer of least error), whose answer replaces the first one where it
     converged. Targets neither reaches keep the first answer (the closest pose found).
 
