@@ -2172,6 +2172,7 @@ def _dedupe_slots(Q: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def robot_revolute(robot: Robot) -> np.ndarray:
+    """Which joints of ``robot``'s serial chain are revolute: ``(n,)`` bool."""
     return np.asarray(robot.serial_chain.revolute)
 
 
@@ -2339,17 +2340,14 @@ def _verified_moves(
         the tolerances.
     """
     lower, upper = robot.limits[:, 0], robot.limits[:, 1]
-    revolute = robot_revolute(robot)
     e_p, e_r = _pose_errors(robot, x, R, p)
     close = ((e_p > REFINE_ERROR * L) | (e_r > REFINE_ERROR)) & (e_p < POLISH_RANGE * L) & (e_r < POLISH_RANGE)
     if close.any():
         rows = np.flatnonzero(close)
         free = np.array([i for i in range(robot.n) if i != held])  # (a 7-joint arm's parameter stays)
-        moved = _polish(robot, x[rows], R[rows], p[rows], free, POLISH_STEPS)
-        moved[:, revolute] = wrap_angle(moved[:, revolute])
-        moved = _wrap_into_limits(moved, lower, upper, revolute)
-        m_p, m_r = _pose_errors(robot, moved, R[rows], p[rows])
-        better = (m_p / L + m_r < e_p[rows] / L + e_r[rows]) & ((moved >= lower) & (moved <= upper)).all(-1)
+        limits = (lower, upper, robot_revolute(robot))
+        moved, m_p, m_r, within = _polished(robot, x[rows], R[rows], p[rows], free, POLISH_STEPS, limits)
+        better = (m_p / L + m_r < e_p[rows] / L + e_r[rows]) & within
         rows, moved = rows[better], moved[better]
         x[rows], e_p[rows], e_r[rows] = moved, m_p[better], m_r[better]
     ok = ((x >= lower) & (x <= upper)).all(-1) & (e_p <= POSITION_TOLERANCE) & (e_r <= ROTATION_TOLERANCE)
@@ -2366,7 +2364,8 @@ def _verified_moves(
 # leaves the 2R short: every slot is least squares. Invalid slots whose q5 is within WRIST_CONTINUUM (the general
 # path: ALIGNED_GENERAL_WINDOW) of such an angle, on a continuum (q1, q5) with no valid answer, get one point of
 # it in closed form: q1 from the rotation (SP1), the distance ρ from axis 2 to axis 4 in the middle of the
-# reachable range (ρ² halfway between its ends), θ from the offset's triangle, q2, q3 from the 2R, q4 = σ4 (θ − q2 − σ3 q3), q6 = s (ψ − θ). Regular targets are not touched.
+# reachable range (ρ² halfway between its ends), θ from the offset's triangle, q2, q3 from the 2R,
+# q4 = σ4 (θ − q2 − σ3 q3), q6 = s (ψ − θ). Regular targets are not touched.
 @dataclass(frozen=True)
 class _AlignedWrist:
     """The constants of :func:`_aligned_wrist`, in the chain the kernel solves (read from the tool when
