@@ -1555,13 +1555,7 @@ def test_targets_at_a_fold_of_the_general_path_are_answered():
     # They are now polished to convergence: every target answered, to 1e-10, near its source.
     robot = _general_spherical_wrist()
     q = _fold_sources(robot, 300, 3, 1)
-    T = robot.fk(q)
-    sols = ik.solve_all(robot, T)
-    assert sols.valid.any(-1).all()
-    F = robot.fk(np.where(sols.valid[..., None], sols.q, 0.0))
-    assert np.where(sols.valid, np.abs(F - T[:, None]).max((-1, -2)), 0.0).max() <= 1e-10
-    lo, hi = robot.limits.T
-    assert ((sols.q >= lo) & (sols.q <= hi)).all(-1)[sols.valid].all()
+    sols = _every_target_answered_within_limits(robot, robot.fk(q))
     # (a fold's double root is only determined to about the square root of the rounding: 1e-3 rad)
     assert (np.where(sols.valid, _same_mod_turn(sols.q, q[:, None]), np.inf).min(-1) < 1e-3).all()
 

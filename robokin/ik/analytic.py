@@ -2730,7 +2730,7 @@ def _slide_shoulders(
     if rows.size == 0:
         return
     lower, upper = robot.limits[:, 0], robot.limits[:, 1]
-    revolute = np.asarray(robot.serial_chain.revolute)
+    revolute = robot_revolute(robot)
     t, k = np.nonzero(~valid[rows])
     t = rows[t]
     x = q[t, k]  # (M, 6)

@@ -76,7 +76,7 @@ def solve(
     ``robot.fk`` like every answer. Targets it leaves unsolved (unreachable, outside the limits, a near-miss
     geometry), and every other task, go to the damped least squares: from q0 when given, then from the
     closed-form answer of least error. On an arm whose family has no closed form but a 1-D search
-    (:data:`~robokin.ik.analytic.SEARCH_FAMILIES`; its :func:`~robokin.ik.solve_all` costs 0.03–0.15 s of
+    (:data:`~robokin.ik.analytic.SEARCH_FAMILIES`; its :func:`~robokin.ik.solve_all` costs 0.05–0.2 s of
     CPU a target, tens of damped least squares), ``"auto"`` runs the damped least squares first (from q0 when
     given, else the usual starts and restarts; the answer is the one q0 leads to, as with ``"dls"``) and the
     search only for the targets it leaves unsolved, with the nearest valid solution as above; the damped least
@@ -854,7 +854,7 @@ def dls_then_search(
     the targets it leaves unsolved.
 
     The search (:func:`~robokin.ik.search.find_zeros`: about 40 rounds of batched evaluations of the
-    subproblems, thousands of points over a turn of one joint per target) costs 0.03–0.15 s of CPU a target,
+    subproblems, thousands of points over a turn of one joint per target) costs 0.05–0.2 s of CPU a target,
     the damped least squares a few milliseconds; the latter rarely fails on a reachable target (restarts from
     spread starts), and where it does the search finds every solution. So: the damped least squares first,
     exactly as ``method="dls"`` (from q0 when given, else the middle of the ranges, with the options' starts
