@@ -2,7 +2,8 @@
 
 Run: ``python benchmarks/workspace.py`` (``--quick`` for a short run; ``--only throughput,dask,memory,ik,placement``
 for some rows; ``--ik-out map.npz`` keeps the IK reachability map; ``--dask-samples 5e7`` runs the Dask rows at a
-size where the steady state dominates). Panda, 2 cm voxels × 288 approach directions
+size where the steady state dominates; ``--only billion`` runs the goal's map, 10⁹ samples on a Dask LocalCluster of
+2 workers, about 20 minutes: ``--billion-samples 1e6`` for a short check). Panda, 2 cm voxels × 288 approach directions
 unless said otherwise; the IK rows build the whole 5 cm × 50 reachability map (a few minutes of CPU). Prints one
 table; times are wall time on this machine unless marked CPU, and other people's jobs share it, so the numbers
 are noisy (the load average is printed with them).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import os
 import subprocess
 import sys
@@ -246,6 +248,54 @@ def dask_rows(robot, samples: int, repeats: int = 1) -> None:
                 )
 
 
+def map_sha1(cmap: workspace.CapabilityMap) -> tuple[str, dict[str, str]]:
+    """sha1 of every field of a capability map (its bytes, dtype and shape), and one over them all: two maps
+    with the same digest are bit-identical, NaN and the sign of zero included."""
+    fields = {}
+    for f in dataclasses.fields(cmap):
+        a = np.asarray(getattr(cmap, f.name))
+        fields[f.name] = hashlib.sha1(a.tobytes() + f"{a.dtype}{a.shape}".encode()).hexdigest()
+    whole = hashlib.sha1(" ".join(f"{k}={v}" for k, v in fields.items()).encode()).hexdigest()
+    return whole, fields
+
+
+def billion_row(robot, samples: int) -> None:
+    """The goal's map, Panda 2 cm × 288 with its maxima, as the README runs it on Dask (``engine=Client(...)``):
+    a LocalCluster of 2 worker processes with one thread each (started with ``DASK_CONFIG``) on this machine.
+    Prints the wall time, the CPU of this process (client, scheduler, nannies) and of the workers, the voxels
+    reached, the samples counted and the sha1 of the map (every field: compare it with another commit's)."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    from robokin.workspace.engines import DASK_CONFIG
+
+    q = np.random.default_rng(0).uniform(-1.0, 1.0, (100_000, 7))  # benchmarks/ik.py's machine check
+    robot.fk(q[:100])
+    start = time.process_time()
+    robot.fk(q)
+    fk_us = (time.process_time() - start) / q.shape[0] * 1e6
+    print(f"  machine check: robokin fk, Panda, N = 10^5: {fk_us:.2f} µs per configuration (about 0.4 idle)")
+    with (
+        dask.config.set(DASK_CONFIG),
+        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        before = worker_cpu(client)
+        wall, client_cpu, cmap = timed_map(robot, samples, engine=client)
+        workers = worker_cpu(client) - before
+    whole, fields = map_sha1(cmap)
+    counted = int(cmap.counts.sum())
+    row(
+        f"Panda {samples:.0e} samples, 2 cm × 288, Dask 2 workers [min]",
+        f"{wall / 60:.1f}",
+        f"goal <= 20 min; wall {wall:.0f} s, client CPU {client_cpu:.0f} s, workers' CPU {workers:.0f} s "
+        f"({workers / samples * 1e6:.2f} µs/sample); {int((cmap.counts > 0).sum())} voxels reached, {counted} "
+        f"samples counted{'' if counted == samples else ' (NOT all)'}, {cmap.pair_count} pairs; machine check "
+        f"{fk_us:.2f} µs; {load()}; map sha1 {whole[:16]}",
+    )
+    print("  sha1 of each field: " + " ".join(f"{k}={v[:12]}" for k, v in fields.items()))
+
+
 PEAK_RSS = (
     "def peak_mb():\n"
     "    for line in open('/proc/self/status'):\n"
@@ -400,7 +450,11 @@ def placement_rows(robot) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parser.add_argument("--only", default="throughput,dask,memory,ik,placement", help="comma-separated rows")
+    parser.add_argument(
+        "--only",
+        default="throughput,dask,memory,ik,placement",
+        help="comma-separated rows (and billion: not by default)",
+    )
     parser.add_argument("--memory-sizes", default="1e6,1e7,1e8", help="sample counts for the memory rows")
     parser.add_argument("--ik-out", help="save the IK reachability map of the ik rows to this .npz file")
     parser.add_argument(
@@ -408,6 +462,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--dask-repeat", type=int, default=3, help="runs of each Dask-row map; the least wall is kept (default 3)"
+    )
+    parser.add_argument(
+        "--billion-samples", type=float, default=1e9, help="samples of the billion row's map (not in the default rows)"
     )
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -428,6 +485,8 @@ def main() -> None:
             row("Dask rows", "skipped", f"dask.distributed not installed ({exc})")
         else:
             dask_rows(robot, 2 * 10**5 if args.quick else int(args.dask_samples), 1 if args.quick else args.dask_repeat)
+    if "billion" in only:
+        billion_row(robot, int(args.billion_samples))
     if "ik" in only:
         ik_rows(robot, 0.2 if args.quick else 0.05, 10 if args.quick else 50, 500 if args.quick else 5000, args.ik_out)
     if "placement" in only:

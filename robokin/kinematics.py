@@ -297,35 +297,33 @@ def pose_and_jacobian_into(
             ``J_world[r, i]`` must be contiguous.
     """
     N, n = q.shape
-    q_t = np.transpose(q)  # (n, N)
+    q_t = np.ascontiguousarray(np.transpose(q))  # (n, N), each joint's row contiguous: so are c, s below
     cos_q, sin_q = np.cos(q_t), np.sin(q_t)
-    # T column-first, T[j, r] = T_world_frame[r, j] (3, N): ping-pong between two buffers; the world origins of
-    # the motion frames kept for the Jacobian (their z axes go straight into its ω rows)
-    T, T_next, moved = np.empty((4, 3, N)), np.empty((4, 3, N)), np.empty((4, 3, N))
+    # T column-first, T[j, r] = T_world_frame[r, j] (3, N): ping-pong between two buffers, each joint's motion
+    # applied in place (x, y turned, or p moved: z and p stay where the product reads them); the world origins
+    # of the motion frames kept for the Jacobian (their z axes go straight into its ω rows)
+    T, T_next = np.empty((4, 3, N)), np.empty((4, 3, N))
     T[...] = chain.C[0][:3].T[:, :, None]
     origins = np.empty((n, 3, N))
-    product = np.empty((3, N))
+    product, turned = np.empty((3, N)), np.empty((3, N))
     for i in range(n):
         x, y, z, p = T
         origins[i] = p
         if chain.revolute[i]:  # T @ Rz(q): x' = c x + s y, y' = c y − s x
             J_world[3:, i] = z
             c, s = cos_q[i], sin_q[i]
-            np.multiply(c, x, out=moved[0])
+            np.multiply(s, x, out=turned)
+            np.multiply(c, x, out=x)
             np.multiply(s, y, out=product)
-            moved[0] += product
-            np.multiply(c, y, out=moved[1])
-            np.multiply(s, x, out=product)
-            moved[1] -= product
-            moved[3] = p
+            x += product
+            np.multiply(c, y, out=y)
+            y -= turned
         else:  # T @ Tz(q): p' = p + q z; J = [z; z · 0] (pose_and_jacobian's Z * revolute: signed zeros)
             J_world[:3, i] = z
             np.multiply(z, 0.0, out=J_world[3:, i])
-            moved[:2] = T[:2]
             np.multiply(q_t[i], z, out=product)
-            np.add(p, product, out=moved[3])
-        moved[2] = z
-        np.matmul(chain.C[i + 1].T, moved.reshape(4, -1), out=T_next.reshape(4, -1))
+            p += product
+        np.matmul(chain.C[i + 1].T, T.reshape(4, -1), out=T_next.reshape(4, -1))
         T, T_next = T_next, T
     z_world_tool[...] = T[2]
     p_world_tool[...] = T[3]
