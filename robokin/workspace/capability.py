@@ -74,10 +74,11 @@ INVERSE_STEPS, POWER_STEPS = 4, 3
 # Every sample of a map gets the cheaper screening bound (SCREEN_STEPS inverse steps, no power steps); only
 # the ones it cannot rule out get the tridiagonal form and one Sturm pass at their voxel's best (ruled_out), the
 # few left certified bounds (tridiagonal_bounds), and of those only the ones whose bounds cannot decide the
-# rounded value the exact value (see raise_packed). Panda, 2 cm × 288, 4 base chunks after 10⁸ samples: the
-# screen lets through 27 % of the samples with 1 step, 15 % with 2 (+0.05 µs a sample), 12 % with 3; a sample
-# let through costs ~0.75 µs more (tridiagonal form 0.43, Sturm pass 0.29), so 2 steps are the cheapest.
-SCREEN_STEPS = 2
+# rounded value the exact value (see raise_packed). Panda, 2 cm × 288, after 10⁸ samples: the screen lets
+# through 27 % of the samples with 1 step, 15 % with 2 (+0.085 µs a sample), and a sample let through costs
+# ~0.85 µs more (gathered 0.16, tridiagonal form 0.43, Sturm pass 0.26): a draw; after 10⁶ and 10⁷ samples
+# 1 step was 0.1 µs a sample cheaper (screen and the rest, CPU, shared machine).
+SCREEN_STEPS = 1
 # Samples screened together (its some 60 working arrays stay nearer the core's cache): Panda, one base chunk of
 # 32768 samples, CPU µs per sample on a shared machine, least of 5: whole chunk 0.30, 16384 0.24, 8192 0.24,
 # 4096 0.28, 2048 0.35 (per NumPy call overhead).
