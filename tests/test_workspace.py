@@ -133,6 +133,26 @@ def test_sphere_partition_is_equal_area_and_consistent(count):
     assert np.array_equal(p.index(p.centres), np.arange(count))  # each centre in its own cell
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 50, 288, 4097, 65536])
+def test_sphere_partition_zone_lookup_is_the_binary_search(count):
+    """zone's bin lookup gives searchsorted's zone for every z: random, on each boundary and one float either side
+    of it, on every bin edge of its table, at the poles and a hair beyond them."""
+    p = workspace.sphere_partition(count)
+    inner = p.z_bounds[1:-1]
+    bins = p.zone_table[2]
+    z = np.concatenate(
+        [
+            np.random.default_rng(count).uniform(-1.0, 1.0, 100_000),
+            inner,
+            np.nextafter(inner, 2.0),
+            np.nextafter(inner, -2.0),
+            -1.0 + 2.0 * np.arange(bins + 1) / bins,
+            [-1.0, 1.0, -0.0, np.nextafter(1.0, 2.0), np.nextafter(-1.0, -2.0)],
+        ]
+    )
+    assert np.array_equal(p.zone(z), np.searchsorted(-inner, -z, side="right"))
+
+
 def test_sphere_partition_cells_hold_equal_shares_of_uniform_directions():
     rng = np.random.default_rng(5)
     u = rng.normal(size=(400_000, 3))

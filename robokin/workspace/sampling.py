@@ -9,6 +9,7 @@ never on how an engine groups chunks into tasks. The grid's origin and shape com
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -86,6 +87,40 @@ class SpherePartition:
     first: np.ndarray
     centres: np.ndarray
 
+    def zone(self, z: np.ndarray) -> np.ndarray:
+        """The zone of each ``z`` ``(...)`` [-1, 1]: the number of inner boundaries ``z_bounds[1:-1]`` at or above
+        it, ``np.searchsorted(-z_bounds[1:-1], -z, side="right")``'s numbers at a few times less cost (that is a
+        binary search per value: 42 ns a value for 288 cells): ``z``'s bin in :attr:`zone_table` gives the
+        boundaries above the bin and the one (or none) within it, compared directly.
+
+        Returns:
+            ``(...)`` int64 zone indices in ``[0, len(regions))``.
+        """
+        above, within, bins = self.zone_table
+        b = np.add(z, 1.0)
+        b *= 0.5 * bins
+        b = b.astype(np.int64)  # (truncation, for any z within about 1e-15 of the grid: see zone_table)
+        np.clip(b, 0, bins - 1, out=b)
+        zone = above[b]
+        zone += within[b] >= z
+        return zone
+
+    @functools.cached_property
+    def zone_table(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`zone`'s lookup: ``bins`` equal bins of ``z`` over [-1, 1] (8 per cell, so two inner boundaries,
+        at least ``2 / count`` apart, never share a bin), and for each the number of inner boundaries above
+        it ``(bins,)`` and the one within it ``(bins,)`` (-inf: none). The bins are widened by 1e-9 on both
+        sides, far more than the rounding of a computed bin index, so a boundary near a bin edge is in the
+        bins on both sides and always compared with ``z`` itself."""
+        inner = self.z_bounds[1:-1]  # descending
+        bins = 8 * self.count
+        edges = -1.0 + 2.0 * np.arange(bins + 1) / bins
+        low, high = edges[:-1] - 1e-9, edges[1:] + 1e-9
+        above = np.searchsorted(-inner, -high, side="left").astype(np.int64)  # #{inner > high}
+        candidate = inner[np.minimum(above, inner.size - 1)] if inner.size else np.zeros(bins)
+        within = np.where((above < inner.size) & (candidate >= low), candidate, -np.inf)
+        return above, within, bins
+
     def index(self, u: npt.ArrayLike, normalized: bool = False) -> np.ndarray:
         """The cell holding each direction.
 
@@ -102,8 +137,7 @@ class SpherePartition:
         else:
             norm = np.sqrt(np.einsum("...i,...i->...", u, u))
             z = u[..., 2] / np.where(norm > 0.0, norm, 1.0)
-        # zone: the number of boundaries strictly above z (boundaries descend from 1 to -1)
-        zone = np.searchsorted(-self.z_bounds[1:-1], -z, side="right")  # (...)
+        zone = self.zone(z)  # (...)
         m = self.regions[zone]
         phi = np.arctan2(u[..., 1], u[..., 0])  # [-π, π]
         np.add(phi, 2.0 * np.pi, out=phi, where=phi < 0.0)  # [0, 2π): phi % 2π's numbers at 1/8 of its cost
