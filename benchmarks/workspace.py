@@ -248,6 +248,16 @@ def dask_rows(robot, samples: int, repeats: int = 1) -> None:
                 )
 
 
+def commit() -> str:
+    """The checkout's git commit (with ``+`` when it has changes), or ``unknown``."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
+
+
 def map_sha1(cmap: workspace.CapabilityMap) -> tuple[str, dict[str, str]]:
     """sha1 of every field of a capability map (its bytes, dtype and shape), and one over them all: two maps
     with the same digest are bit-identical, NaN and the sign of zero included."""
@@ -288,10 +298,10 @@ def billion_row(robot, samples: int) -> None:
     row(
         f"Panda {samples:.0e} samples, 2 cm × 288, Dask 2 workers [min]",
         f"{wall / 60:.1f}",
-        f"goal <= 20 min; wall {wall:.0f} s, client CPU {client_cpu:.0f} s, workers' CPU {workers:.0f} s "
+        f"goal <= 20 min; wall {wall:.0f} s, client CPU {client_cpu:.1f} s, workers' CPU {workers:.0f} s "
         f"({workers / samples * 1e6:.2f} µs/sample); {int((cmap.counts > 0).sum())} voxels reached, {counted} "
         f"samples counted{'' if counted == samples else ' (NOT all)'}, {cmap.pair_count} pairs; machine check "
-        f"{fk_us:.2f} µs; {load()}; map sha1 {whole[:16]}",
+        f"{fk_us:.2f} µs; {load()}; map sha1 {whole[:16]}; robokin {commit()}",
     )
     print("  sha1 of each field: " + " ".join(f"{k}={v[:12]}" for k, v in fields.items()))
 
