@@ -185,31 +185,42 @@ def scaled_measures(
     # a leading block A_j, >= λ_min(A_j) >= λ_min(A) (Cauchy interlacing)
     cap = diag.min(axis=0)
     regular = np.ones(scale.shape, bool)  # every pivot so far above tiny
+    all_regular = True  # (regular.all(), while it holds)
     # in place, in the order of the expressions L[j][p] * L[j][p] * d[p] etc. (the manipulability's bits)
     product, good = np.empty_like(scale), np.empty(scale.shape, bool)
-    for j in range(k):
-        s = A[j][j].copy()
+
+    def reduced(a: np.ndarray, i: int, j: int) -> np.ndarray:
+        """``a - Σ_p (L[i][p] L[j][p]) d[p]`` over ``p < j``, subtracted in that order (a new array; the first
+        subtraction reads ``a`` itself, no copy of it)."""
+        out = np.empty_like(a)
         for p in range(j):
-            np.multiply(L[j][p], L[j][p], out=product)
-            product *= d[p]
-            s -= product
+            np.multiply(L[i][p], L[j][p], out=product)
+            np.multiply(product, d[p], out=product)
+            np.subtract(a if p == 0 else out, product, out=out)
+        return out
+
+    for j in range(k):
+        s = A[j][j].copy() if j == 0 else reduced(A[j][j], j, j)
         np.greater(s, tiny, out=good)
-        np.minimum(cap, s, out=cap, where=regular)
-        regular &= good
-        np.logical_not(good, out=good)
-        np.copyto(s, 0.0, where=good)  # a zero pivot
-        inverse = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0.0)
+        if all_regular and good.all():  # (the usual case: what follows, in 4 passes instead of 8)
+            np.minimum(cap, s, out=cap)
+            inverse = np.divide(1.0, s)
+        else:
+            all_regular = False
+            np.minimum(cap, s, out=cap, where=regular)
+            regular &= good
+            np.logical_not(good, out=good)
+            np.copyto(s, 0.0, where=good)  # a zero pivot
+            inverse = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0.0)
         d.append(s)
         inv_d.append(inverse)
         det *= s
         for i in range(j + 1, k):
-            t = A[i][j].copy()
-            for p in range(j):
-                np.multiply(L[i][p], L[j][p], out=product)
-                product *= d[p]
-                t -= product
-            t *= inverse
-            L[i][j] = t
+            if j == 0:
+                L[i][j] = np.multiply(A[i][j], inverse)
+            else:
+                L[i][j] = reduced(A[i][j], i, j)
+                L[i][j] *= inverse
     manipulability = np.sqrt(det)
 
     x = [np.empty_like(scale) for _ in range(k)]
