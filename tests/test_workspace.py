@@ -151,6 +151,9 @@ def test_sphere_partition_zone_lookup_is_the_binary_search(count):
         ]
     )
     assert np.array_equal(p.zone(z), np.searchsorted(-inner, -z, side="right"))
+    # one direction (or one z) at a time: a scalar, the batch's answer
+    assert np.ndim(p.index(p.centres[-1])) == 0 and p.index(p.centres[-1]) == count - 1
+    assert np.ndim(p.zone(0.25)) == 0 and p.zone(0.25) == np.searchsorted(-inner, -0.25, side="right")
 
 
 def test_sphere_partition_cells_hold_equal_shares_of_uniform_directions():

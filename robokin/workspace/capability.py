@@ -433,17 +433,6 @@ class _Pivots:
         np.max(pivots[:, self.split :], axis=0, out=self.high)
 
 
-def largest_eigenvalue_above(diagonal: np.ndarray, squared_off: np.ndarray) -> np.ndarray:
-    """An upper bound ``(c,)`` of ``λ_max`` of tridiagonal matrices (:func:`tridiagonal`'s ``diagonal``
-    ``(k, c)`` and ``squared_off`` ``(k - 1, c)``): the least of Gershgorin's bound and the Frobenius norm."""
-    off = np.sqrt(squared_off)
-    gershgorin = diagonal.copy()
-    gershgorin[:-1] += off
-    gershgorin[1:] += off
-    top = np.sqrt(np.einsum("ic,ic->c", diagonal, diagonal) + 2.0 * squared_off.sum(axis=0))  # Frobenius
-    return np.minimum(top, gershgorin.max(axis=0), out=top)
-
-
 def ruled_out(diagonal: np.ndarray, squared_off: np.ndarray, best: np.ndarray) -> np.ndarray:
     """Where the rounded ``σ_min/σ_max`` (:func:`round_inverse_condition` of :func:`inverse_condition_exact`)
     of Gram matrices is certified not to exceed ``best``, from their tridiagonal forms ``T``
@@ -539,7 +528,12 @@ def tridiagonal_bounds(
         ``lower`` and ``upper`` ``(c,)``.
     """
     k, c = diagonal.shape
-    top = largest_eigenvalue_above(diagonal, squared_off)
+    off = np.sqrt(squared_off)
+    gershgorin = diagonal.copy()
+    gershgorin[:-1] += off
+    gershgorin[1:] += off
+    top = np.sqrt(np.einsum("ic,ic->c", diagonal, diagonal) + 2.0 * squared_off.sum(axis=0))  # Frobenius
+    np.minimum(top, gershgorin.max(axis=0), out=top)
     pivots = _Pivots(
         np.concatenate([diagonal, diagonal], axis=1), np.concatenate([squared_off, squared_off], axis=1), c
     )

@@ -97,13 +97,10 @@ class SpherePartition:
             ``(...)`` int64 zone indices in ``[0, len(regions))``.
         """
         above, within, bins = self.zone_table
-        b = np.add(z, 1.0)
-        b *= 0.5 * bins
-        b = b.astype(np.int64)  # (truncation, for any z within about 1e-15 of the grid: see zone_table)
-        np.clip(b, 0, bins - 1, out=b)
-        zone = above[b]
-        zone += within[b] >= z
-        return zone
+        z = np.asarray(z, dtype=float)
+        b = ((z + 1.0) * (0.5 * bins)).astype(np.int64)  # (truncated: within ~1e-15 of the bin, see zone_table)
+        b = np.clip(b, 0, bins - 1)
+        return above[b] + (within[b] >= z)
 
     @functools.cached_property
     def zone_table(self) -> tuple[np.ndarray, np.ndarray, int]:
@@ -139,7 +136,7 @@ class SpherePartition:
             z = u[..., 2] / np.where(norm > 0.0, norm, 1.0)
         zone = self.zone(z)  # (...)
         m = self.regions[zone]
-        phi = np.arctan2(u[..., 1], u[..., 0])  # [-π, π]
+        phi = np.asarray(np.arctan2(u[..., 1], u[..., 0]))  # [-π, π] (an array also for one direction)
         np.add(phi, 2.0 * np.pi, out=phi, where=phi < 0.0)  # [0, 2π): phi % 2π's numbers at 1/8 of its cost
         k = np.minimum((phi * (m / (2.0 * np.pi))).astype(np.int64), m - 1)
         return self.first[zone] + k
