@@ -615,7 +615,7 @@ def raise_packed(G: np.ndarray, voxel: np.ndarray, bound: np.ndarray, best: np.n
 
     The samples whose ``bound`` rounds above their voxel's maximum get their tridiagonal form
     (:func:`tridiagonal`); one Sturm pass rules out most of them (:func:`ruled_out`: on a Panda map after 10⁸
-    samples, 15 % of the samples get this far and 1.5 % are left), and the others get certified bounds
+    samples, 27 % of the samples get this far and 1.5 % are left), and the others get certified bounds
     (:func:`tridiagonal_bounds`, all at once). Each voxel's maximum is raised to the rounded lower bounds
     (each at most its sample's rounded value); a sample whose rounded upper bound is still above its voxel's
     maximum then (its bounds straddle a rounding boundary, or could not be certified) gets its exact value.
