@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -447,6 +448,22 @@ def test_workspace_refuses_unwritable_names_before_the_work(capsys, tmp_path):
         capsys.readouterr().err,
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, a folder no one can create files in")
+def test_outputs_in_a_folder_that_takes_no_files_are_refused_before_the_work(capsys):
+    """review13: `workspace panda --samples 1e8 --out /proc/m.npz` (an existing folder this user cannot write)
+    built the whole map, then failed to save it; the folder's existence was checked, not that it takes a file."""
+    args = ["workspace", "planar2r", "--voxel", "0.5", "--samples", "100"]
+    for option, name in (("--out", "m.npz"), ("--out", "m.zarr"), ("--plot", "m.png")):
+        assert main([*args, option, "/proc/" + name]) == 1
+        captured = capsys.readouterr()
+        assert re.search(
+            rf"robokin workspace: error: cannot write /proc/{name}: the folder /proc takes no new file", captured.err
+        )
+        assert captured.out == ""  # refused before any work
+    assert main(["animate", "planar2r", "--to", "0", "1", "--out", "/proc/a.gif"]) == 1
+    assert "cannot write /proc/a.gif: the folder /proc takes no new file" in capsys.readouterr().err
 
 
 def test_singular_search_of_too_many_starts_is_our_error(capsys):

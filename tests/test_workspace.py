@@ -1069,6 +1069,22 @@ def test_dask_engine_refuses_bad_options(kwargs, message):
         workspace.DaskEngine(None, **kwargs)
 
 
+def test_a_closed_dask_client_is_refused_in_our_words(planar):
+    """review13: a closed Client (or one whose cluster was shut down) was an AttributeError from deep inside
+    distributed ('NoneType' object has no attribute 'scatter'); DaskEngine(None) the same at run time."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    client = distributed.Client(cluster)
+    client.close()
+    cluster.close()
+    with pytest.raises(OptionError, match=r"engine: the Dask client is closed \(status 'closed'\); pass a running"):
+        workspace.capability_map(planar, samples=10, engine=client)
+    with pytest.raises(OptionError, match=r"engine: the Dask client is closed"):
+        workspace.reachability_map(planar, voxel=0.5, directions=2, prune_samples=10, engine=client)
+    with pytest.raises(OptionError, match=r"client must be a dask\.distributed Client, got NoneType"):
+        workspace.DaskEngine(None)
+
+
 def test_engine_names_a_missing_dask(monkeypatch):
     import builtins
 
