@@ -1230,6 +1230,26 @@ def test_plots_draw_pixels(wrist, wrist_map):
         plt.close(ax.figure)
 
 
+def test_a_field_of_one_value_is_coloured_from_zero_to_it(planar):
+    """review13: a slice (or scatter) whose voxels all hold one value (every reached voxel at reachability 1
+    with directions=1; a robot whose joints all sit at one point) got matplotlib's colour bar of that value
+    ± 10 %: a "fraction of the 1 approach directions reached" from 0.9 to 1.1, the voxels in its middle colour."""
+    import matplotlib.pyplot as plt
+
+    cmap = workspace.capability_map(planar, samples=2000, voxel=0.2, directions=1)
+    assert set(np.unique(cmap.reachability[cmap.counts > 0])) == {1.0}
+    ax = cmap.plot_slice()
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    plt.close(ax.figure)
+    ax = cmap.plot_scatter()
+    assert ax.collections[0].get_clim() == (0.0, 1.0)
+    plt.close(ax.figure)
+    ax = cmap.plot_slice("max_manipulability")  # (values that differ keep their own range)
+    low, high = ax.images[0].get_clim()
+    assert 0.0 < low < high <= 1.0
+    plt.close(ax.figure)
+
+
 def test_cli_maps_one_hand_of_a_tree_robot(tmp_path, capsys):
     from robokin.cli import main
 
