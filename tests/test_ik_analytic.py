@@ -948,6 +948,20 @@ def test_solve_analytic_refuses_a_partial_task():
         ik.solve(robokin.load("ur5"), np.eye(4), method="analytic", options=ik.IKOptions(weights=ik.POSITION_ONLY))
 
 
+def test_solve_analytic_refuses_velocity_limits_it_would_ignore():
+    """review13: method='analytic' with IKOptions(dt=...) jumped straight to a closed-form solution, every joint
+    moving as far as it liked: the velocity limits the caller set were dropped without a word ("auto" leaves the
+    closed form out for them, as documented)."""
+    ur5 = robokin.load("ur5")
+    T = ur5.fk(ur5.configurations["ready"])
+    with pytest.raises(OptionError, match=r"method='analytic' jumps to the closed-form solutions.*options\.dt"):
+        ik.solve(ur5, T, ur5.configurations["home"], method="analytic", options=ik.IKOptions(dt=0.01))
+    q0 = ur5.configurations["home"]
+    auto = ik.solve(ur5, T, q0, options=ik.IKOptions(dt=0.01, max_restarts=0, starts=1))
+    step = np.pi * 0.01  # the UR5's joint speed (pi rad/s) times dt, per iteration
+    assert (np.abs(auto.q - q0) <= auto.iterations * step + 1e-12).all()
+
+
 @pytest.mark.parametrize("signs", [(1, -1, 1), (1, 1, -1), (1, -1, -1)])
 @pytest.mark.parametrize("wrist", [True, False])
 def test_three_parallel_axes_pointing_opposite_ways(signs, wrist):
