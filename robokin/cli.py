@@ -1238,9 +1238,12 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
         + " ".join(f"{name:>{w}}" for name, w in zip(robot.joint_names, widths))
         + "   pos err [m]  rot err [rad]"
     )
+    rows = np.flatnonzero(sols.valid)
+    if rows.size == 0:  # (the closed form does not tell the two apart)
+        print("no solution: the target is out of reach, or every solution is outside the joint limits")
+        return 1
     print("joint values [deg for revolute, m for prismatic]:")
     print(header)
-    rows = np.flatnonzero(sols.valid)
     for k, i in enumerate(rows):
         values = np.where(revolute, np.degrees(sols.q[i]), sols.q[i])
         print(

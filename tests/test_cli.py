@@ -615,6 +615,16 @@ def test_ik_all_with_a_q0_outside_the_parameter_joints_limits_says_so(capsys):
     assert "solutions within the joint limits" in capsys.readouterr().out
 
 
+def test_ik_all_without_a_solution_says_why_it_may_be(capsys):
+    """review13: a target 6.5 m from the UR5 (reach 1 m) printed an empty table and "0 solutions within the joint
+    limits", as if the limits were the reason; it may be out of reach."""
+    argv = ["ik", "ur5", "--xyz", "4", "1", "5", "--rpy", "180", "0", "0", "--deg", "--all"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "no solution: the target is out of reach, or every solution is outside the joint limits" in out
+    assert "joint values [deg" not in out  # (no empty table)
+
+
 def test_huge_values_print_in_exponent_form_without_numpy_warnings(capsys):
     """review12: a prismatic joint at 1e300 m printed the pose with 300 digits, and 1e308 rad was NumPy's
     "overflow encountered in degrees" warning before ours."""
