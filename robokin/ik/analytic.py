@@ -547,11 +547,11 @@ _RANK_TOL = 1e-6
 # A 7-joint arm's joint whose holding leaves the other six a median σ₆/σ₁ (unit-free Jacobian, the probes above)
 # below this is a poor parameter (ranked after the others): it barely moves in the self-motion, so a given target
 # is reached only in a narrow band of its values, which solve_all's sweep misses. The bundled Gen3 held at its
-# elbow (joint 4, whose axis passes 7 mm from the shoulder point's line): 0.0005, and its default sweep of 8
-# values found a solution for 7.6 % of 2000 reachable targets (33 % with 32 values); held at joint 3: 0.025.
-# Every other hold of the bundled and tested 7-joint arms: 0.0098 to 0.045, except the elbows of the Panda
-# and the xArm 7 (0.0018, 0.0027), which are not their parameters.
-THIN_HOLD = 0.005
+# elbow (joint 4): 0.0006, and its default sweep of 8 values found a solution for 7.6 % of 2000 reachable targets
+# (33 % with 32 values); held at joint 3: 0.026, 98.5 %. The elbows of the Panda and the xArm 7 (0.0012, 0.0016;
+# not their parameters) are thin too; every other hold of the bundled and tested 7-joint arms (iiwa14, Gen3,
+# Panda, xArm 7, Z1, Talos arm, the iiwa and Panda URDFs): 0.0065 to 0.061.
+THIN_HOLD = 0.003
 
 
 def _held_conditioning(robot: Robot, held: list[list[int]]) -> list[np.ndarray]:
