@@ -164,7 +164,10 @@ def main() -> None:
                 print(row + "  " + " ".join(peer_cells))
     tree_rows(rng, 10_000, 3 if args.quick else 7)
     if not any(versions.values()):
-        print("note: no peer library installed; install ../shared/peers-requirements.txt to compare.")
+        print(
+            "note: no peer library installed; `pip install roboticstoolbox-python pin` in this environment to "
+            "compare (peers only, never dependencies of robokin)."
+        )
     print("single = median latency of one call with one configuration (validation included);")
     print("/cf = µs per configuration of one batched call with N configurations (CPU time, best of 3-7 runs);")
     print("pin loop = Pinocchio called once per configuration in a Python loop over the N = 10^4 batch;")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -578,8 +577,24 @@ def _check_out(out: str, formats: Sequence[str], what: str) -> None:
             f"cannot write {out}: {what} must be a file name ending in {', '.join(formats)} "
             f"(got {'no suffix' if not path.suffix else repr(path.suffix)})"
         )
-    if not path.parent.is_dir():
-        raise RobokinError(f"cannot write {out}: the folder {path.parent} does not exist")
+    check_folder(out)
+
+
+def check_folder(out: str) -> None:
+    """Fail before any work when the folder ``out`` goes in is missing or takes no new file (a folder this user
+    may not write, a read-only mount, ``/proc``): one empty file is made there and removed, the only test that
+    holds for every user (``os.access`` says yes to root everywhere)."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(out).absolute().parent
+    if not folder.is_dir():
+        raise RobokinError(f"cannot write {out}: the folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise RobokinError(f"cannot write {out}: the folder {folder} takes no new file ({exc.strerror})") from None
 
 
 def _check_animation_out(out: str) -> None:
@@ -1075,10 +1090,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         raise RobokinError("--deg gives the angles of --place in degrees; a map takes no angles")
     if args.out:  # before the work, not after it
         save_path(args.out)
-    for path in (args.out, args.plot):
-        folder = os.path.dirname(os.path.abspath(path)) if path else ""
-        if path and not os.path.isdir(folder):
-            raise RobokinError(f"cannot write {path}: no folder {folder}")
+        check_folder(args.out)
     if args.plot:
         _check_out(args.plot, PICTURE_FORMATS, "--plot")
     client = connect(args.scheduler) if args.scheduler else None
@@ -1226,9 +1238,12 @@ def _print_all_solutions(robot: Robot, T_target: np.ndarray, q0: np.ndarray | No
         + " ".join(f"{name:>{w}}" for name, w in zip(robot.joint_names, widths))
         + "   pos err [m]  rot err [rad]"
     )
+    rows = np.flatnonzero(sols.valid)
+    if rows.size == 0:  # (the closed form does not tell the two apart)
+        print("no solution: the target is out of reach, or every solution is outside the joint limits")
+        return 1
     print("joint values [deg for revolute, m for prismatic]:")
     print(header)
-    rows = np.flatnonzero(sols.valid)
     for k, i in enumerate(rows):
         values = np.where(revolute, np.degrees(sols.q[i]), sols.q[i])
         print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -449,6 +450,22 @@ def test_workspace_refuses_unwritable_names_before_the_work(capsys, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, a folder no one can create files in")
+def test_outputs_in_a_folder_that_takes_no_files_are_refused_before_the_work(capsys):
+    """review13: `workspace panda --samples 1e8 --out /proc/m.npz` (an existing folder this user cannot write)
+    built the whole map, then failed to save it; the folder's existence was checked, not that it takes a file."""
+    args = ["workspace", "planar2r", "--voxel", "0.5", "--samples", "100"]
+    for option, name in (("--out", "m.npz"), ("--out", "m.zarr"), ("--plot", "m.png")):
+        assert main([*args, option, "/proc/" + name]) == 1
+        captured = capsys.readouterr()
+        assert re.search(
+            rf"robokin workspace: error: cannot write /proc/{name}: the folder /proc takes no new file", captured.err
+        )
+        assert captured.out == ""  # refused before any work
+    assert main(["animate", "planar2r", "--to", "0", "1", "--out", "/proc/a.gif"]) == 1
+    assert "cannot write /proc/a.gif: the folder /proc takes no new file" in capsys.readouterr().err
+
+
 def test_singular_search_of_too_many_starts_is_our_error(capsys):
     assert main(["singular", "planar2r", "--find", "--starts", "1000000000"]) == 1
     assert "robokin singular: error: starts must be a positive integer, at most 4096, got 1000000000" in (
@@ -596,6 +613,16 @@ def test_ik_all_with_a_q0_outside_the_parameter_joints_limits_says_so(capsys):
     )
     assert main([*argv, "0", "0", "100", "0", "0", "0", "0", "--deg"]) == 0
     assert "solutions within the joint limits" in capsys.readouterr().out
+
+
+def test_ik_all_without_a_solution_says_why_it_may_be(capsys):
+    """review13: a target 6.5 m from the UR5 (reach 1 m) printed an empty table and "0 solutions within the joint
+    limits", as if the limits were the reason; it may be out of reach."""
+    argv = ["ik", "ur5", "--xyz", "4", "1", "5", "--rpy", "180", "0", "0", "--deg", "--all"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "no solution: the target is out of reach, or every solution is outside the joint limits" in out
+    assert "joint values [deg" not in out  # (no empty table)
 
 
 def test_huge_values_print_in_exponent_form_without_numpy_warnings(capsys):

@@ -35,3 +35,20 @@ def test_every_public_module_has_an_api_page():
     assert "robokin.ik.solver" in public and "robokin.workspace.maps" in public
     missing = public - documented
     assert not missing, f"public modules without an automodule in docs/api/: {sorted(missing)}"
+
+
+def test_no_file_of_the_repository_points_to_a_folder_beside_it():
+    """review13: a clone's `python benchmarks/kinematics.py` without peers said "install
+    ../shared/peers-requirements.txt to compare", a file beside the repository on the machine it was written on,
+    which a clone does not have."""
+    names = [*ROOT.glob("*.md"), *ROOT.glob("*.toml")]
+    for folder in ("robokin", "benchmarks", "demos", "docs", "tests"):
+        names += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md", ".rst", ".toml", ".yaml")]
+    outside = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in names
+        if path.resolve() != Path(__file__).resolve()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"\.\./shared/", line)
+    ]
+    assert not outside, f"paths beside the repository: {outside}"

@@ -1117,6 +1117,22 @@ def test_dask_engine_refuses_bad_options(kwargs, message):
         workspace.DaskEngine(None, **kwargs)
 
 
+def test_a_closed_dask_client_is_refused_in_our_words(planar):
+    """review13: a closed Client (or one whose cluster was shut down) was an AttributeError from deep inside
+    distributed ('NoneType' object has no attribute 'scatter'); DaskEngine(None) the same at run time."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    client = distributed.Client(cluster)
+    client.close()
+    cluster.close()
+    with pytest.raises(OptionError, match=r"engine: the Dask client is closed \(status 'closed'\); pass a running"):
+        workspace.capability_map(planar, samples=10, engine=client)
+    with pytest.raises(OptionError, match=r"engine: the Dask client is closed"):
+        workspace.reachability_map(planar, voxel=0.5, directions=2, prune_samples=10, engine=client)
+    with pytest.raises(OptionError, match=r"client must be a dask\.distributed Client, got NoneType"):
+        workspace.DaskEngine(None)
+
+
 def test_engine_names_a_missing_dask(monkeypatch):
     import builtins
 
@@ -1260,6 +1276,26 @@ def test_plots_draw_pixels(wrist, wrist_map):
         ax.figure.savefig(buf, format="png")
         assert buf.tell() > 1000
         plt.close(ax.figure)
+
+
+def test_a_field_of_one_value_is_coloured_from_zero_to_it(planar):
+    """review13: a slice (or scatter) whose voxels all hold one value (every reached voxel at reachability 1
+    with directions=1; a robot whose joints all sit at one point) got matplotlib's colour bar of that value
+    ± 10 %: a "fraction of the 1 approach directions reached" from 0.9 to 1.1, the voxels in its middle colour."""
+    import matplotlib.pyplot as plt
+
+    cmap = workspace.capability_map(planar, samples=2000, voxel=0.2, directions=1)
+    assert set(np.unique(cmap.reachability[cmap.counts > 0])) == {1.0}
+    ax = cmap.plot_slice()
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    plt.close(ax.figure)
+    ax = cmap.plot_scatter()
+    assert ax.collections[0].get_clim() == (0.0, 1.0)
+    plt.close(ax.figure)
+    ax = cmap.plot_slice("max_manipulability")  # (values that differ keep their own range)
+    low, high = ax.images[0].get_clim()
+    assert 0.0 < low < high <= 1.0
+    plt.close(ax.figure)
 
 
 def test_cli_maps_one_hand_of_a_tree_robot(tmp_path, capsys):

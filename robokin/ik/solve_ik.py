@@ -112,7 +112,7 @@ def solve(
         OptionError: ``robot`` is not a Robot, ``options`` is not an :class:`IKOptions`, its ``rest`` or ``velocity_limits`` does not
             fit the robot, its position tolerance is below what float64 can verify for this robot, or
             ``seed`` is not a seed, or ``method`` is not one of :data:`METHODS`, or ``method="analytic"`` with
-            unequal weights; or ``link`` is not a frame of the robot, or None on a robot with several end
+            unequal weights or velocity limits (``options.dt``); or ``link`` is not a frame of the robot, or None on a robot with several end
             effectors (the message lists them).
         NoAnalyticSolutionError: ``method="analytic"`` for an arm without an analytic family, or for a frame
             other than a serial arm's tool.
@@ -129,6 +129,11 @@ def solve(
         raise NoAnalyticSolutionError(
             f"the closed form solves the tool of a serial arm; frame {name!r} of robot {robot.name!r} is not "
             "one (use method='dls' or 'auto')"
+        )
+    if method == "analytic" and options.dt is not None:
+        raise OptionError(
+            "method='analytic' jumps to the closed-form solutions, so it cannot keep the velocity limits of "
+            f"options.dt = {options.dt} s (they bound each damped-least-squares step): use method='auto' or 'dls'"
         )
     T2 = T.reshape(-1, 4, 4)
     with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning

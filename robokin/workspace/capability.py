@@ -1237,8 +1237,8 @@ def capability_map(
 
     Raises:
         OptionError: ``robot`` not a Robot; a non-positive ``samples`` or more than :data:`MAX_SAMPLES`, ``voxel`` or ``directions``, ``directions`` above
-            :data:`~.sampling.MAX_DIRECTIONS`, a bad ``seed``, ``link`` not a frame of the robot (or None on a robot with several end effectors, or a frame no joint moves), an unknown engine, or a
-            Dask engine without dask installed.
+            :data:`~.sampling.MAX_DIRECTIONS`, a bad ``seed``, ``link`` not a frame of the robot (or None on a robot with several end effectors, or a frame no joint moves), an unknown engine, a
+            closed Dask client, or a Dask engine without dask installed.
     """
     job = capability_job(robot, samples, voxel, directions, seed, link)
     if chunk_size is not None:

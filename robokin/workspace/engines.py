@@ -356,6 +356,10 @@ class DaskEngine:
             none; with one worker, none), each a transfer of one summary.
         progress: Draw a progress bar of the finished tasks on standard error: None (default) when it is a
             terminal.
+
+    Raises:
+        OptionError: an option out of range, ``client`` not a ``distributed.Client``, or (by :meth:`run`)
+            a client that is no longer running (closed, or its cluster shut down).
     """
 
     def __init__(
@@ -368,7 +372,7 @@ class DaskEngine:
         share: int = 2,
         progress: bool | None = None,
     ) -> None:
-        dask_distributed()
+        distributed = dask_distributed()
         for name, value, least in (
             ("tasks_per_worker", tasks_per_worker, 1),
             ("in_flight", in_flight, 1),
@@ -378,6 +382,8 @@ class DaskEngine:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise OptionError(f"{name} must be an integer >= {least}, got {value!r}")
+        if not isinstance(client, distributed.Client):
+            raise OptionError(f"client must be a dask.distributed Client, got {type(client).__name__}")
         self.client = client
         self.tasks_per_worker = tasks_per_worker
         self.in_flight = in_flight
@@ -395,6 +401,12 @@ class DaskEngine:
     def run(self, job: Any, chunk_size: int | None = None) -> Any:
         """The result of all of ``job``'s chunks, computed on the cluster (``job.finish`` of the accumulator)."""
         distributed = dask_distributed()
+        status = self.client.status  # "running", else "closing", "closed" (its cluster shut down too), ...
+        if status != "running":
+            raise OptionError(
+                f"engine: the Dask client is {'closed' if status in ('closing', 'closed') else 'not running'} "
+                f"(status {status!r}); pass a running dask.distributed Client or a scheduler address"
+            )
         workers = self._workers()
         default = min(self.max_chunks_per_task, max(1, math.ceil(job.n_chunks / (self.tasks_per_worker * workers))))
         groups = task_groups(job.n_chunks, chunks_per_task(job, chunk_size, default))

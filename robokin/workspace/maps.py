@@ -149,6 +149,18 @@ class _Saved:
         return cls(**kwargs)
 
 
+def _color_limits(values: np.ndarray) -> tuple[float, float]:
+    """The colour range of a map's plotted field values ``(k,)`` (non-negative: counts, fractions, measures):
+    their least and largest; from 0 to the value when they are all one value (matplotlib's own range, the value
+    ± 10 %, drew a fraction of 1 in the middle of a bar from 0.9 to 1.1); 0 to 1 when there are none."""
+    if values.size == 0:
+        return 0.0, 1.0
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return (0.0, high) if high > 0 else (0.0, 1.0)
+    return low, high
+
+
 class _Grid:
     """Index arithmetic and plots shared by the maps on a voxel grid (``origin``, ``voxel``, ``shape``)."""
 
@@ -323,7 +335,10 @@ class _Grid:
             self.origin[v] + self.shape[v] * self.voxel,
         )
         shown = np.ma.masked_where(self.reachability.take(layer, axis=a) <= 0, image)
-        im = ax.imshow(shown.T, origin="lower", extent=extent, cmap="viridis", interpolation="nearest")
+        low, high = _color_limits(shown.compressed())
+        im = ax.imshow(
+            shown.T, origin="lower", extent=extent, cmap="viridis", interpolation="nearest", vmin=low, vmax=high
+        )
         ax.figure.colorbar(im, ax=ax, label=self.field_label(field))
         ax.set_xlabel(f"{AXES[u]} [m]")
         ax.set_ylabel(f"{AXES[v]} [m]")
@@ -356,7 +371,7 @@ class _Grid:
         cutaway = validation.flag(cutaway, "cutaway")
         values = np.asarray(getattr(self, field), dtype=float).reshape(-1)
         reached = np.flatnonzero(self.reachability.reshape(-1) > 0)
-        limits = (values[reached].min(), values[reached].max()) if reached.size else (0.0, 1.0)  # before the cut
+        limits = _color_limits(values[reached])  # before the cut
         p = self.centres().reshape(-1, 3)
         if cutaway:
             middle = self.origin + 0.5 * np.array(self.shape) * self.voxel
