@@ -322,6 +322,23 @@ def test_one_result_has_the_constructors_fields_and_no_writeable_array():
     assert not ik.IKResult.one(q, False, 0.0, 0.0, 1.0, False).success
 
 
+def test_one_solutions_have_the_constructors_fields():
+    """IKSolutions.one (solve_all's one-target result, without the constructor's per-field loop) equals the
+    constructor's result field by field: the same values, shapes and dtypes, every array read-only."""
+    family = analytic.analytic_family(robokin.load("ur5"))
+    q = np.arange(48.0).reshape(8, 6) / 7.0
+    valid = [True, False, True, True, False, False, True, False]
+    pe, re = [1e-12, np.inf, 0.0, 3e-10, np.inf, 2.0, 5e-16, np.inf], [0.0, np.inf, 1e-11, 2e-12, 1.0, np.inf, 0.0, 4.0]
+    got = analytic.IKSolutions.one(q.copy(), valid, pe, re, family)
+    want = analytic.IKSolutions(q, valid, pe, re, family)
+    for field in ("q", "valid", "position_error", "rotation_error"):
+        a, b = getattr(got, field), getattr(want, field)
+        assert a.shape == b.shape and a.dtype == b.dtype, field
+        np.testing.assert_array_equal(a, b)
+        assert not a.flags.writeable, field
+    assert got.family is family and got.count == 4
+
+
 def _within_limits(robot: robokin.Robot, rng: np.random.Generator, count: int) -> np.ndarray:
     """``(count, n)`` random configurations within the limits (and within two turns) [rad]."""
     lo, hi = robot.limits.T

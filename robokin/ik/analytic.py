@@ -1032,6 +1032,27 @@ class IKSolutions:
             value.setflags(write=False)
             object.__setattr__(self, name, value)
 
+    @classmethod
+    def one(
+        cls,
+        q: np.ndarray,
+        valid: list[bool],
+        position_error: list[float],
+        rotation_error: list[float],
+        family: AnalyticFamily,
+    ) -> IKSolutions:
+        """The solutions of ONE target from the one-target path's values: ``q`` ``(k, n)`` [rad] (a new array,
+        made read-only in place), the other three lists of ``k``; the fields, shapes and dtypes of the
+        constructor's, without its per-field loop (the errors are rows of one new read-only array)."""
+        errors = np.array([position_error, rotation_error])  # (2, k)
+        errors.setflags(write=False)
+        flags = np.array(valid, dtype=bool)
+        q.setflags(write=False)
+        flags.setflags(write=False)
+        result = object.__new__(cls)
+        vars(result).update(q=q, valid=flags, position_error=errors[0], rotation_error=errors[1], family=family)
+        return result
+
     @property
     def count(self) -> np.ndarray:
         """``(...)`` int, the number of valid solutions per target."""
@@ -1303,29 +1324,10 @@ def solve_validated(
         if family.name in closed_form.LEAN_FAMILIES:  # one target: its algebra on floats
             one = _scalar_arm(robot, family, g, L).solutions(T.reshape(4, 4))
             if one is not None:  # (None: a target beyond its range, or an answer to polish: the batched path)
-                triples = _wrist_triples(robot, g, L)
-                if triples and _near_wrist_continuum(triples, one[0].tolist(), one[1], _float_limits(robot)):
-                    arrays = [np.array(x)[None] for x in one]
-                    T1 = T.reshape(1, 4, 4)
-                    _slide_wrists(robot, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3])
-                    one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
-                aligned = _aligned_wrist(robot, family, g, L)
-                if aligned is not None and not all(one[1]) and _near_aligned_wrist(aligned, one[0], one[1]):
-                    arrays = [np.array(x)[None] for x in one]
-                    T1 = T.reshape(1, 4, 4)
-                    _slide_aligned_wrists(
-                        robot, family, g, L, arrays[0], arrays[1], arrays[2], arrays[3], T1[:, :3, :3], T1[:, :3, 3]
-                    )
-                    one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
-                shoulder = _shoulder_wrist(robot, g, L) if False in one[1] else None  # (an invalid slot)
-                if shoulder is not None and _near_shoulder_continuum(shoulder, T.reshape(4, 4)):
-                    arrays = [np.array(x)[None] for x in one]
-                    T1 = T.reshape(1, 4, 4)
-                    q1, v1, pe1, re1 = arrays
-                    _slide_shoulders(robot, g, L, q1, v1, pe1, re1, T1[:, :3, :3], T1[:, :3, 3])
-                    one = (arrays[0][0], arrays[1][0].tolist(), arrays[2][0].tolist(), arrays[3][0].tolist())
+                if not all(one[1]):  # (the continua move invalid slots only)
+                    one = _slide_one(robot, family, g, L, T.reshape(4, 4), one)
                 if batch == () and not wraps:
-                    return IKSolutions(*one, family)  # type: ignore[arg-type]  # (made read-only arrays by __post_init__)
+                    return IKSolutions.one(*one, family)
                 q, valid, pe, re = (np.array(x) for x in one)
                 lower, upper = robot.limits.T
                 revolute = np.asarray(robot.serial_chain.revolute)
@@ -1419,6 +1421,38 @@ def solve_validated(
     if j is None:
         _slide_shoulders(robot, g, L, q, kept, pe, re, T2[:, :3, :3], T2[:, :3, 3])
     return _solutions(q, kept, pe, re, family, batch, wraps, lower, upper, revolute)
+
+
+def _slide_one(
+    robot: Robot,
+    family: AnalyticFamily,
+    g: _Geometry,
+    L: float,
+    T: np.ndarray,
+    one: tuple[np.ndarray, list[bool], list[float], list[float]],
+) -> tuple[np.ndarray, list[bool], list[float], list[float]]:
+    """The one-target answer ``one`` (``q`` ``(8, 6)``, ``valid``, ``position_error``, ``rotation_error`` as lists
+    of 8) of ``T`` ``(4, 4)`` with its invalid slots moved along the wrist, aligned-wrist and shoulder continua
+    as the batched path moves them (:func:`_slide_wrists`, :func:`_slide_aligned_wrists`,
+    :func:`_slide_shoulders`), each run only where its screen on floats finds a slot it may move."""
+    T1 = T.reshape(1, 4, 4)
+    R, p = T1[:, :3, :3], T1[:, :3, 3]
+
+    def slid(slide: Callable[..., None], *before: object) -> tuple[np.ndarray, list[bool], list[float], list[float]]:
+        q1, v1, pe1, re1 = (np.array(x)[None] for x in one)
+        slide(robot, *before, g, L, q1, v1, pe1, re1, R, p)
+        return q1[0], v1[0].tolist(), pe1[0].tolist(), re1[0].tolist()
+
+    triples = _wrist_triples(robot, g, L)
+    if triples and _near_wrist_continuum(triples, one[0].tolist(), one[1], _float_limits(robot)):
+        one = slid(_slide_wrists)
+    aligned = _aligned_wrist(robot, family, g, L)
+    if aligned is not None and not all(one[1]) and _near_aligned_wrist(aligned, one[0], one[1]):
+        one = slid(_slide_aligned_wrists, family)
+    shoulder = _shoulder_wrist(robot, g, L) if False in one[1] else None  # (an invalid slot)
+    if shoulder is not None and _near_shoulder_continuum(shoulder, T):
+        one = slid(_slide_shoulders)
+    return one
 
 
 def _parallel_shoulder(family: AnalyticFamily, g: _Geometry, params: np.ndarray | None) -> np.ndarray:
@@ -2263,15 +2297,17 @@ def _near_wrist_continuum(
 ) -> bool:
     """Whether an invalid one-target answer ``q`` (8 rows) may lie on a wrist continuum outside the ``limits``
     (``(n, 2)`` as lists of floats; the screen of :func:`_slide_wrists`, on floats)."""
-    for a, b, c, angles in triples:
-        near = [t + m for t in angles for m in (0.0, 2.0 * np.pi, -2.0 * np.pi)]  # (q_b within a turn of 0)
-        for row, ok in zip(q, valid):
+    for row, ok in zip(q, valid):
+        if ok:
+            continue
+        for a, b, c, angles in triples:
             x = row[b]
-            for t in near:
-                if -WRIST_CONTINUUM < x - t < WRIST_CONTINUUM and not ok:
-                    (lo_a, hi_a), (lo_c, hi_c) = limits[a], limits[c]
-                    if not (lo_a <= row[a] <= hi_a and lo_c <= row[c] <= hi_c):
-                        return True
+            for t in angles:
+                for m in (0.0, 2.0 * math.pi, -2.0 * math.pi):  # (q_b within a turn of 0)
+                    if -WRIST_CONTINUUM < x - (t + m) < WRIST_CONTINUUM:
+                        (lo_a, hi_a), (lo_c, hi_c) = limits[a], limits[c]
+                        if not (lo_a <= row[a] <= hi_a and lo_c <= row[c] <= hi_c):
+                            return True
     return False
 
 

@@ -22,6 +22,7 @@ for the verification: the candidates' poses by :func:`robokin.kinematics.path_fk
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,6 +100,17 @@ def _rot(k: Vec, c: float, s: float, v: Vec) -> Vec:
         ay + c * (vy - ay) + s * (kz * vx - kx * vz),
         az + c * (vz - az) + s * (kx * vy - ky * vx),
     )
+
+
+def _rot_terms(k: Vec, v: Vec) -> tuple[Vec, Vec, Vec]:
+    """The terms of :func:`_rot` that do not depend on the angle: ``R(k; cos, sin) v = A + cos V + sin X`` with
+    ``A = k kᵀv``, ``V = v − A``, ``X = k × v``; ``A[i] + c V[i] + s X[i]`` is :func:`_rot`'s very arithmetic
+    (for one ``v`` turned by several angles)."""
+    kx, ky, kz = k
+    vx, vy, vz = v
+    d = kx * vx + ky * vy + kz * vz
+    ax, ay, az = kx * d, ky * d, kz * d
+    return (ax, ay, az), (vx - ax, vy - ay, vz - az), (ky * vz - kz * vy, kz * vx - kx * vz, kx * vy - ky * vx)
 
 
 def _sp4(a: float, b: float, rhs: float) -> tuple[float, float, float, float, bool]:
@@ -435,11 +447,27 @@ class ScalarArm:
             exw = ex and rad >= -EXACT_TOL
             root = sqrt(max(rad, 0.0))
             u = g1 - c45 * g0
+            (A0, A1, A2), (Y0, Y1, Y2), (X0, X1, X2) = _rot_terms(h4, y)  # (shared by both γ)
             for gamma in (root, -root):
-                # −q4: the angle from a to x about h4; q5: from h6 to x about h5.
-                ct4, st4 = _unit(beta * u + gamma * g2, -beta * g2 + gamma * u)
-                c5, s5 = _unit(alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46)
-                yx, yy, yz = _rot(h5, c5, -s5, _rot(h4, ct4, st4, y))
+                # −q4: the angle from a to x about h4; q5: from h6 to x about h5 (_unit written out); then
+                # R(h5, −q5) R(h4, −q4) y.
+                x4, y4 = beta * u + gamma * g2, -beta * g2 + gamma * u
+                norm = sqrt(x4 * x4 + y4 * y4)
+                if norm != 0.0:
+                    inv = 1.0 / norm
+                    ct4, st4 = x4 * inv, y4 * inv
+                else:
+                    ct4, st4 = 1.0, y4
+                x5, y5 = alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46
+                norm = sqrt(x5 * x5 + y5 * y5)
+                if norm != 0.0:
+                    inv = 1.0 / norm
+                    c5, s5 = x5 * inv, y5 * inv
+                else:
+                    c5, s5 = 1.0, y5
+                yx, yy, yz = _rot(
+                    h5, c5, -s5, (A0 + ct4 * Y0 + st4 * X0, A1 + ct4 * Y1 + st4 * X1, A2 + ct4 * Y2 + st4 * X2)
+                )
                 x6, y6 = v6[0] * yx + v6[1] * yy + v6[2] * yz, w6[0] * yx + w6[1] * yy + w6[2] * yz
                 q6 = atan2(y6, x6) if (x6 != 0.0 or y6 != 0.0) else atan2(y6, 1.0)
                 slots.append(([q1, q2, q3, atan2(-st4, ct4), atan2(s5, c5), q6], exw))
@@ -490,8 +518,8 @@ class ScalarArm:
         P = M[:, 0::2] @ M[:, 1::2]  # (k, 3, 4, 4)
         return P[:, 0] @ P[:, 1] @ P[:, 2]
 
-    def pose_and_jacobian(self, q: Sequence[float]) -> tuple[list[list[float]], list[list[float]]]:
-        """The tool's pose (its top rows ``[R p]``, 3 × 4) and world Jacobian (6 × 6, rows ``[v; ω]``) of ONE
+    def pose_and_jacobian(self, q: Sequence[float]) -> tuple[list[list[float]], list[tuple[float, ...]]]:
+        """The tool's pose (its top rows ``[R p]``, 3 × 4) and world Jacobian (6 rows × 6, ``[v; ω]``) of ONE
         configuration ``q`` [rad] on floats: the chain's product ``C[0] Rz(q1) C[1] ⋯`` (the kernel of
         ``robot.fk``) and, per joint, ``[z × (p − o); z]`` of its motion frame (``kinematics.pose_and_jacobian``;
         the two agree to rounding, tested)."""
@@ -524,12 +552,11 @@ class ScalarArm:
                 x2 * c0 + y2 * c1 + z2 * c2,
                 x2 * t0 + y2 * t1 + z2 * t2 + p2,
             )
-        J: list[list[float]] = [[], [], [], [], [], []]
+        columns = []
         for (zx, zy, zz), (ox, oy, oz) in zip(axes, origins):
             dx, dy, dz = p0 - ox, p1 - oy, p2 - oz
-            for row, value in zip(J, (zy * dz - zz * dy, zz * dx - zx * dz, zx * dy - zy * dx, zx, zy, zz)):
-                row.append(value)
-        return [[x0, y0, z0, p0], [x1, y1, z1, p1], [x2, y2, z2, p2]], J
+            columns.append((zy * dz - zz * dy, zz * dx - zx * dz, zx * dy - zy * dx, zx, zy, zz))
+        return [[x0, y0, z0, p0], [x1, y1, z1, p1], [x2, y2, z2, p2]], list(zip(*columns))
 
     def repeats(self, rows: list[list[float]]) -> set[int]:
         """The indices of ``rows`` (solutions ``(k, 6)`` [rad]) that repeat an earlier row: closer than
@@ -599,7 +626,7 @@ class ScalarArm:
         """Errors of the candidates by the chain's fk, the valid slots without repeats; None to polish."""
         tol = self.tol
         inf = math.inf
-        q = np.array(Q)  # (8, 6) [rad]
+        q = np.fromiter(itertools.chain.from_iterable(Q), float, 48).reshape(8, 6)  # [rad] (np.array(Q), faster)
         pe, re, valid = [inf] * 8, [inf] * 8, [False] * 8
         idx = [k for k in range(8) if candidate[k]]
         if not idx:

@@ -136,22 +136,24 @@ def solve(
             f"options.dt = {options.dt} s (they bound each damped-least-squares step): use method='auto' or 'dls'"
         )
     T2 = T.reshape(-1, 4, 4)
+    # The closed form jumps to its solutions: "auto" leaves it out when steps must respect velocity limits.
+    closed = tool and (method == "analytic" or (method == "auto" and options.dt is None))
+    search_first = closed and method == "auto" and analytic_family(robot).name in SEARCH_FAMILIES
+    if closed and not search_first:  # the damped least squares' problem is built only when it runs
+        facts = _facts(robot)
+        q_start = _start(robot, facts, q0, batch)
+        tol_p = _position_tolerance(robot, facts, options)
+        _posture(robot, facts, options, q_start)  # checks options.rest as pose_problem does
+        prefer_q0 = options.prefer == "q0" and q0 is not None
+        if batch == ():  # one target: the common case without the batch machinery (on floats), else the general path
+            one = closed_form_one(robot, facts, T, q_start[0], prefer_q0, options, tol_p)
+            if one is not None:
+                return result_one(one, tol_p, options)
     with np.errstate(over="ignore", invalid="ignore"):  # a target beyond float range is a failure, not a warning
-        # The closed form jumps to its solutions: "auto" leaves it out when steps must respect velocity limits.
-        closed = tool and (method == "analytic" or (method == "auto" and options.dt is None))
         solution = None
-        if closed and method == "auto" and analytic_family(robot).name in SEARCH_FAMILIES:
+        if search_first:
             solution, facts, tol_p = dls_then_search(robot, T2, q0, batch, options, seed)
-        elif closed:  # the damped least squares' problem is built only when it runs
-            facts = _facts(robot)
-            q_start = _start(robot, facts, q0, batch)
-            tol_p = _position_tolerance(robot, facts, options)
-            _posture(robot, facts, options, q_start)  # checks options.rest as pose_problem does
-            prefer_q0 = options.prefer == "q0" and q0 is not None
-            if batch == ():  # one target: the common case without the batch machinery, else the general path
-                one = closed_form_one(robot, facts, T, q_start[0], prefer_q0, options, tol_p)
-                if one is not None:
-                    return result_one(one, tol_p, options)
+        elif closed:
             solution = solve_closed_form(robot, T2, q_start, prefer_q0, q0, options, seed, tol_p, method)
         if solution is None:
             problem, facts, tol_p = pose_problem(robot, T2, q0, batch, options, seed, link=None if tool else name)
