@@ -185,17 +185,24 @@ def _tangent(e: np.ndarray, e_prev: np.ndarray, e_next: np.ndarray) -> np.ndarra
     return tangent
 
 
-def _one_sided(e: np.ndarray, e_side: np.ndarray) -> np.ndarray:
+def _one_sided(e: np.ndarray, e_side: np.ndarray, e_far: np.ndarray | None = None) -> np.ndarray:
     """Near-tangent minima seen from one side, for values whose other neighbour is across a fold (a dip of a
     branch that starts at the fold has its sampled minimum next to it, with no usable neighbour on the fold's
     side): ``|e|`` no larger than at the clean side's neighbour ``e_side`` (of the same sign) and within
-    TANGENT_RATIO times the change to it."""
+    TANGENT_RATIO times the change to it.
+
+    With ``e_far``, the branch's value one step further on the clean side (NaN where unknown), also within
+    TANGENT_RATIO times half the second difference when it curves away from zero: a dip
+    ``e ≈ m + a (t − t0)²`` whose bottom t0 lies between ``e``'s value and ``e_side``'s (a symmetric one has
+    ``e_side − e`` near 0, however deep) has ``e − m ≤ a h²`` and a second difference of ``2 a h²``."""
     finite = np.isfinite(e) & np.isfinite(e_side)
     s = _sign(e)
     one = finite & (_sign(e_side) == s) & (s * e_side >= s * e)
     with np.errstate(invalid="ignore"):
-        one &= np.abs(e) <= TANGENT_RATIO * np.abs(e_side - e)
-    return one
+        near = np.abs(e) <= TANGENT_RATIO * np.abs(e_side - e)
+        if e_far is not None:
+            near |= np.abs(e) <= TANGENT_RATIO * 0.5 * s * (e_far - 2.0 * e_side + e)
+    return one & near
 
 
 def _poles(e: np.ndarray, Q: np.ndarray, fwd: np.ndarray, back: np.ndarray, e_floor: float) -> np.ndarray:
@@ -341,9 +348,14 @@ def find_zeros(
     # seen from the clean side alone and zoomed into on that side.
     clean_prev = clean[:, prv]
     pn, gi, bi = np.nonzero(_tangent(e, e_prev, e_next))
+    # (the values two steps away on the branch, where the interval beyond the neighbour is clean too)
+    e_next2 = np.take_along_axis(e[:, nxt[nxt]], np.take_along_axis(fwd[:, nxt], m_next, -1), -1)
+    e_next2 = np.where(clean[:, nxt, None], e_next2, np.nan)
+    e_prev2 = np.take_along_axis(e[:, prv[prv]], np.take_along_axis(m_prev[:, prv], m_prev, -1), -1)
+    e_prev2 = np.where(clean[:, prv[prv], None], e_prev2, np.nan)
     for side, mask in (
-        (1.0, _one_sided(e, e_next) & (clean & ~clean_prev)[..., None]),
-        (-1.0, _one_sided(e, e_prev) & (clean_prev & ~clean)[..., None]),
+        (1.0, _one_sided(e, e_next, e_next2) & (clean & ~clean_prev)[..., None]),
+        (-1.0, _one_sided(e, e_prev, e_prev2) & (clean_prev & ~clean)[..., None]),
     ):
         p1, g1, b1 = np.nonzero(mask)
         if p1.size:
