@@ -1612,6 +1612,24 @@ def test_offset_wrist_cobot_is_two_parallel_and_every_source_is_found():
     assert len(dls) >= 2 and all((_same_mod_turn(sols.q[0][sols.valid[0]], d) < 1e-4).any() for d in dls)
 
 
+def test_offset_wrist_cobot_wiggle_beside_a_fold_is_found():
+    """Issue 13's audit (benchmarks/ik_search.py --robots hc10_like --targets 10000, target 5417): within
+    0.004 rad of a fold, where four branches start at once, e wiggles through three zeros (|e| about 1e-4); the
+    local grid's value between the second and the third had a sign change to its next value and the dip
+    holding the first two on its other side, which was not looked at. Two of the 8 solutions (the source and
+    its twin) were missed; 400-start DLS finds all 8."""
+    robot = _robot_from_screws("hc10_like", _HC10_H, _HC10_P, np.diag([1.0, -1.0, -1.0]), [0, 0.162, 0.345])
+    q = np.array([-0.5817783233676312, -2.6928882726173846, -3.066857678255848, 3.0503539215955753])
+    q = np.r_[q, 3.082491480164853, 2.406859514964677]
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q) < 1e-7).any()
+    twin = np.array([2.559814, 2.692888, 3.066858, -0.091239, 3.082491, 2.40686])  # (DLS's, rounded)
+    assert (_same_mod_turn(good, twin) < 1e-5).any()
+    assert len(good) == 8 and np.abs(robot.fk(good) - T).max() <= 1e-10
+
+
 def test_reversed_two_parallel_whose_sp6_decouples_is_solved():
     """Axes 2 ∥ 3 of the chain read from the tool, with its axes 4, 5 and 5, 6 meeting at two points of axis 5:
     the search's SP6 decouples. It used to have no family (no solution found); now every source comes back."""

@@ -474,11 +474,15 @@ def _folds(
         # likewise the interval's two ends, seen from inside (a dip between an end and the fold).
         sub_clean = clean.reshape(C, F)
         half = 0.5 * step / F
+        # A small |e| next to a sign change is seen from its other side too: next to a fold e can wiggle (a
+        # dip with two zeros beside a third zero, hc10_like target 5417 of benchmarks/ik_search.py's audit).
+        crossed_next = np.isfinite(e_next) & (_sign(e_next) != _sign(e_mid))
+        crossed_prev = np.isfinite(e_prev) & (_sign(e_prev) != _sign(e_mid))
         for side, e_side, lone in (
-            (1.0, e_next, sub_clean[:, 1:] & ~sub_clean[:, :-1]),
-            (-1.0, e_prev, sub_clean[:, :-1] & ~sub_clean[:, 1:]),
+            (1.0, e_next, (sub_clean[:, 1:] & ~sub_clean[:, :-1])[..., None] | crossed_prev),
+            (-1.0, e_prev, (sub_clean[:, :-1] & ~sub_clean[:, 1:])[..., None] | crossed_next),
         ):
-            cc, jj, bb = np.nonzero(_one_sided(e_mid, e_side) & lone[..., None])
+            cc, jj, bb = np.nonzero(_one_sided(e_mid, e_side) & lone)
             if cc.size:
                 zooms.append(
                     _zoom_window(rows[cc], T[cc, jj + 1] + side * half, half, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
