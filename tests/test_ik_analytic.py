@@ -1114,6 +1114,23 @@ def test_search_dip_beside_a_fold_is_found():
     assert (_same_mod_turn(dls, good[nearest]) < 2e-3).all() and set(nearest) == {0, 1}
 
 
+def test_search_dip_beside_a_sign_change_on_the_grid_is_found():
+    """Issue 13's audit (benchmarks/ik_search.py --robots two_intersecting_0 --targets 10000, target 6050): a
+    zero just before a grid value and, in the grid interval after it, a dip of depth 4e-7 through two zeros
+    0.0014 rad apart (the source one of them). The value had a sign change to its previous one, so it was no
+    near-tangent minimum, and its other side was not looked at: 2 of the 4 solutions 400-start DLS finds."""
+    robot = _benchmark_search_arm("two_intersecting", 0)[0]
+    q = np.array([1.7336403961611362, -2.5280732593307036, -0.5522379018643493, -2.3050495780735862])
+    q = np.r_[q, -2.298897026603708, -0.5215252629939009]
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q) < 1e-7).any()
+    other = np.array([1.732218, 3.754089, -0.558305, -2.30485, 3.978823, -0.52083])  # (DLS's, rounded)
+    assert (_same_mod_turn(good, other) < 1e-4).any()
+    assert len(good) == 4 and np.abs(robot.fk(good) - T).max() <= 1e-10
+
+
 def test_search_zeros_where_a_subproblem_nearly_degenerates_are_found():
     """rtbdata's irb140.urdf (roboticstoolbox-python data, xacro/abb_irb140_description/urdf/irb140.urdf: joint 6
     2 cm off the wrist, so the family is two_parallel), rebuilt from the file's joint origins and axes without

@@ -200,9 +200,17 @@ def _one_sided(e: np.ndarray, e_side: np.ndarray, e_far: np.ndarray | None = Non
     one = finite & (_sign(e_side) == s) & (s * e_side >= s * e)
     with np.errstate(invalid="ignore"):
         near = np.abs(e) <= TANGENT_RATIO * np.abs(e_side - e)
-        if e_far is not None:
-            near |= np.abs(e) <= TANGENT_RATIO * 0.5 * s * (e_far - 2.0 * e_side + e)
+    if e_far is not None:
+        near |= _curved(e, e_side, e_far)
     return one & near
+
+
+def _curved(e: np.ndarray, e_side: np.ndarray, e_far: np.ndarray) -> np.ndarray:
+    """The second-difference part of :func:`_one_sided` (``e_side`` of ``e``'s sign, no smaller)."""
+    s = _sign(e)
+    with np.errstate(invalid="ignore"):
+        ok = (_sign(e_side) == s) & (s * e_side >= s * e)
+        return ok & (np.abs(e) <= TANGENT_RATIO * 0.5 * s * (e_far - 2.0 * e_side + e))
 
 
 def _poles(e: np.ndarray, Q: np.ndarray, fwd: np.ndarray, back: np.ndarray, e_floor: float) -> np.ndarray:
@@ -353,9 +361,15 @@ def find_zeros(
     e_next2 = np.where(clean[:, nxt, None], e_next2, np.nan)
     e_prev2 = np.take_along_axis(e[:, prv[prv]], np.take_along_axis(m_prev[:, prv], m_prev, -1), -1)
     e_prev2 = np.where(clean[:, prv[prv], None], e_prev2, np.nan)
+    # ... and so is a value next to a sign change, seen from its other side by the second difference alone (a
+    # dip with two zeros beside a third: two_intersecting_0 target 6050 of benchmarks/ik_search.py's audit).
+    crossed_prev = np.isfinite(e_prev) & (_sign(e_prev) != _sign(e))
+    crossed_next = np.isfinite(e_next) & (_sign(e_next) != _sign(e))
     for side, mask in (
         (1.0, _one_sided(e, e_next, e_next2) & (clean & ~clean_prev)[..., None]),
         (-1.0, _one_sided(e, e_prev, e_prev2) & (clean_prev & ~clean)[..., None]),
+        (1.0, _curved(e, e_next, e_next2) & clean[..., None] & crossed_prev),
+        (-1.0, _curved(e, e_prev, e_prev2) & clean_prev[..., None] & crossed_next),
     ):
         p1, g1, b1 = np.nonzero(mask)
         if p1.size:
