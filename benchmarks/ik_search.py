@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from robokin import ik
 from robokin.model import Joint, Origin, Robot
-from robokin.spatial import matrix_to_rpy
+from robokin.spatial import matrix_to_rpy, rpy_to_matrix
 
 
 def robot_from_screws(name: str, H: np.ndarray, P: np.ndarray, R0: np.ndarray, p0: np.ndarray) -> Robot:
@@ -68,6 +69,56 @@ def ikgeo_two_parallel_bot() -> Robot:
     offsets = np.array([ez, ey, ey, ey, ey, ey, ez])
     points = np.cumsum(offsets, axis=0)
     return robot_from_screws("ikgeo_two_parallel_bot", H, points[:6], np.eye(3), points[6])
+
+
+def _limited(robot: Robot, lo: float, hi: float) -> Robot:
+    return Robot(robot.name, tuple(replace(j, limits=(lo, hi)) for j in robot.joints), robot.base, robot.tool)
+
+
+# The Yaskawa Motoman HC10 at q = 0 (tests/test_ik_analytic.py's _HC10_H, _HC10_P: ros-industrial/motoman's
+# hc10_macro.xacro composed into the world); the Fanuc CRX-10iA/L and M-430iA/2P share its offset wrist.
+HC10_H = np.array([[0, 0, 1], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, -1, 0], [0, 0, 1]], float)
+HC10_P = np.array([[0, 0, 0.275], [0, 0, 0.275], [0, 0, 0.975], [0, 0, 0.475], [0, 0.162, 0.475], [0, 0.162, 0.475]])
+
+
+def named_arm(name: str) -> Robot:
+    """The search-family arms of the tests (tests/test_ik_analytic.py, built the same way) by name."""
+    if name == "hc10_like":
+        return robot_from_screws(name, HC10_H, HC10_P, np.diag([1.0, -1.0, -1.0]), np.array([0, 0.162, 0.345]))
+    if name == "hc10_limited":  # every joint within ±3 rad
+        return _limited(named_arm("hc10_like"), -3.0, 3.0)
+    if name == "ikgeo_two_parallel_bot":
+        return ikgeo_two_parallel_bot()
+    if name == "irb140_rtbdata":  # rtbdata's irb140.urdf: joint 6 2 cm off the wrist, without its limits
+        H = np.array([[0, 0, 1], [0, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]], float)
+        P = np.cumsum([[0, 0, 0], [0.28, 0, 1.38], [0, 0, 1.42], [0, 0, 0], [1.49, 0, 0], [0, 0, 0.02]], axis=0)
+        return robot_from_screws(name, H, P, rpy_to_matrix(np.array([0.0, 1.57079632679, 0.0])), P[5])
+    if name == "decoupled_reversed":  # axes 5 ∥ 4 read from the tool, its SP6 decoupled
+        H = np.array([[0, 0, -1], [0, -1, 0], [0, 0, -1], [0, -1, 0], [0, -1, 0], [0, 0, 1]], float)
+        P = np.array([[0, 0, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0], [0, 0.348, 0.292], [0, 0.348, 0.55]])
+        return robot_from_screws(name, H, P, np.eye(3), P[5] + [0.05, 0.02, 0.1])
+    if name == "sph_broken":  # axes 5 ∩ 6, axis 4 just off the point of axes 2, 3; every joint within ±2.5 rad
+        H = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]], float)
+        P = np.array(
+            [[0, 0, 0], [0.05, 0, 0.3], [0.05, 0, 0.3], [0.05, 0.04, 0.35], [0.1, 0.02, 0.6], [0.1, 0.02, 0.6]]
+        )
+        return _limited(robot_from_screws(name, H, P, np.eye(3), np.array([0.1, 0.02, 0.7])), -2.5, 2.5)
+    family, _, seed = name.rpartition("_")
+    if family in ("two_intersecting", "two_parallel") and seed.isdigit():
+        return random_arm(family, int(seed))
+    raise SystemExit(f"unknown arm {name!r}: one of {', '.join(NAMED_ARMS)} or <family>_<seed>")
+
+
+NAMED_ARMS = (
+    "hc10_like",
+    "hc10_limited",
+    "ikgeo_two_parallel_bot",
+    "irb140_rtbdata",
+    "decoupled_reversed",
+    "sph_broken",
+    "two_intersecting_0",
+    "two_parallel_1000",
+)
 
 
 def same_mod_turn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -157,6 +208,63 @@ def run(family: str, args: argparse.Namespace) -> None:
     print(row, flush=True)
 
 
+def within_limits_mod_turn(robot: Robot, q: np.ndarray) -> np.ndarray:
+    """``(...)`` whether some whole-turn variant of ``q (..., n)`` is within the limits (limits within a turn
+    centred on 0, or unlimited: the wrapped angle is the only candidate)."""
+    lo, hi = robot.limits.T
+    w = np.angle(np.exp(1j * q))
+    return (((w >= lo) & (w <= hi)) | ((lo <= -np.pi) & (hi >= np.pi))).all(-1)
+
+
+def audit(name: str, args: argparse.Namespace) -> str:
+    """One named arm on ``--targets`` targets, fk of q uniform within its limits (clipped to [−π, π), seeded
+    13), solved by ``solve_all`` in chunks of ``--chunk``; its row of the table."""
+    robot = named_arm(name)
+    fam = ik.analytic_family(robot)
+    lo, hi = robot.limits.T
+    q = np.random.default_rng(13).uniform(np.maximum(lo, -np.pi), np.minimum(hi, np.pi), (args.targets, robot.n))
+    T = robot.fk(q)
+    cpu = perr_max = rerr_max = 0.0
+    solved = found = false = 0
+    counts = []
+    dls_in = search_in = 0
+    dls_total = min(args.dls, args.targets)
+    for start in range(0, args.targets, args.chunk):
+        rows = slice(start, min(start + args.chunk, args.targets))
+        t0 = time.process_time()
+        sols = ik.solve_all(robot, T[rows])
+        cpu += time.process_time() - t0
+        v = sols.valid
+        Tq = robot.fk(sols.q)
+        perr = np.where(v, np.linalg.norm(Tq[..., :3, 3] - T[rows, None, :3, 3], axis=-1), 0.0)
+        rerr = np.where(v, np.abs(Tq[..., :3, :3] - T[rows, None, :3, :3]).max((-1, -2)), 0.0)
+        perr_max, rerr_max = max(perr_max, float(perr.max())), max(rerr_max, float(rerr.max()))
+        false += int(((perr > 1e-10) | (rerr > 1e-10)).sum())
+        hit = ((same_mod_turn(sols.q, q[rows, None]) < 1e-6) & v).any(-1)
+        solved += int(v.any(-1).sum())
+        found += int(hit.sum())
+        counts.append(sols.count)
+        for i in np.flatnonzero(~hit):
+            print(f"  missed: {name} target {start + i} q = {q[start + i].tolist()}", flush=True)
+        for i in range(rows.start, min(rows.stop, dls_total)):
+            ours = sols.q[i - start][v[i - start]]
+            theirs = [d for d in dls_set(robot, T[i], args.starts, seed=i) if within_limits_mod_turn(robot, d)]
+            missed = [d for d in theirs if not (same_mod_turn(ours, d) < 1e-4).any()]
+            dls_in += not missed
+            for d in missed:
+                print(f"  DLS-only: {name} target {i} q = {d.tolist()}", flush=True)
+            search_in += all(any(same_mod_turn(a_, d) < 1e-4 for d in theirs) for a_ in ours)
+    n_sol, n = np.concatenate(counts), args.targets
+    row = (
+        f"| {name} | {fam.name}{' (reversed)' if fam.reversed else ''} | {n} | {100.0 * solved / n:.2f} % | "
+        f"{found}/{n} = {100.0 * found / n:.2f} % | {false} | {perr_max:.1e} / {rerr_max:.1e} | "
+        f"{n_sol.mean():.2f} (max {n_sol.max()}) | {1e3 * cpu / n:.1f} |"
+    )
+    if args.dls:
+        row += f" {dls_in}/{dls_total} | {search_in}/{dls_total} |"
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", type=int, default=20)
@@ -166,7 +274,23 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=200)
     parser.add_argument("--families", nargs="+", default=["two_intersecting", "two_parallel"])
     parser.add_argument("--ikgeo-bot", action="store_true", help="IK-Geo's two_parallel_bot as the first arm")
+    parser.add_argument(
+        "--robots", nargs="+", help=f"named arms instead: 'all' ({' '.join(NAMED_ARMS)}), <family>_<seed>"
+    )
+    parser.add_argument("--chunk", type=int, default=500, help="targets per solve_all call with --robots")
     args = parser.parse_args()
+    if args.robots:
+        head = (
+            "| arm | family | targets | solved | source found | false | max fk err [m] / [1] | solutions/target |"
+            " CPU ms/target |"
+        )
+        if args.dls:
+            head += " DLS ⊆ search | search ⊆ DLS |"
+        print(head)
+        print("|" + "---|" * (head.count("|") - 1), flush=True)
+        for name in NAMED_ARMS if args.robots == ["all"] else args.robots:
+            print(audit(name, args), flush=True)
+        return
     head = (
         "| family | arms x targets | source found | false | max fk err [m] / [1] | CPU ms/target | solutions/target |"
     )

@@ -752,6 +752,14 @@ def test_two_spherical_groups_have_no_family_but_a_continuum_of_solutions():
         ik.solve_all(robot, T)
 
 
+def _sph_broken() -> Robot:
+    """iCub's torso to forearm read from the tool (below) with axis 4 just off the point of axes 2, 3: a
+    two_intersecting arm, every joint within ±2.5 rad (benchmarks/ik_search.py's ``sph_broken``)."""
+    H = [[0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]]
+    P = [[0, 0, 0], [0.05, 0, 0.3], [0.05, 0, 0.3], [0.05, 0.04, 0.35], [0.1, 0.02, 0.6], [0.1, 0.02, 0.6]]
+    return _robot_from_screws("sph_broken", H, P, np.eye(3), [0.1, 0.02, 0.7], limits=(-2.5, 2.5))
+
+
 def test_spherical_group_in_the_searched_subproblem_is_not_two_intersecting():
     """Issue 13 (iCub torso to forearm, read from the tool): axes 5, 6 meet, but axes 2, 3, 4 meet in one
     point too, which makes the search's subproblem 5 in (q2, q3, q4) degenerate. The family claimed
@@ -765,8 +773,7 @@ def test_spherical_group_in_the_searched_subproblem_is_not_two_intersecting():
     with pytest.raises(NoAnalyticSolutionError, match="no analytic IK family"):
         ik.solve_all(robot, robot.fk(np.full(6, 0.3)))
     # The same arm with axis 4 off the point of axes 2, 3 keeps the search, which finds every source.
-    P[3] = [0.05, 0.04, 0.35]
-    robot = _robot_from_screws("sph_broken", H, P, np.eye(3), [0.1, 0.02, 0.7], limits=(-2.5, 2.5))
+    robot = _sph_broken()
     assert ik.analytic_family(robot).name == "two_intersecting"
     q = _random_q(robot, 20, seed=2)
     T = robot.fk(q)
@@ -1098,6 +1105,44 @@ def test_search_zeros_next_to_a_fold_are_found(family, seed, target, dls_only, c
     if count is not None:
         assert len(good) == count
     assert np.abs(robot.fk(good) - T).max() <= 1e-10
+
+
+def test_search_dip_beside_a_fold_is_found():
+    """Issue 13's audit (benchmarks/ik_search.py --robots sph_broken --targets 10000, target 1052): the branch
+    of the source starts at a fold 0.005 rad before a grid value and dips below zero between that value and
+    the next (two zeros 0.008 rad apart, |e| 0.0057 and 0.0070 at the two values). Seen from its clean side
+    alone the change was too small for a near-tangent minimum, so the dip was not zoomed into; the source
+    was missed (one solution found, where 400-start DLS finds two)."""
+    robot = _sph_broken()
+    q = np.array([-0.13318532195105792, 0.3246719122567008, 1.0147016955584247, -0.33413535301661135])
+    q = np.r_[q, 1.4217535892740791, -0.895007460012025]
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q) < 1e-7).any()
+    # Both solutions, and every answer of 200-start DLS near one of them (its 1e-6 m tolerance smears answers
+    # over about 1e-3 rad here, next to a singular configuration; the two solutions are 0.03 rad apart).
+    assert len(good) == 2 and np.abs(robot.fk(good) - T).max() <= 1e-10
+    dls = _dls_solution_set(robot, T, 200, seed=1)
+    nearest = np.argmin(_same_mod_turn(dls[:, None], good), axis=-1)
+    assert (_same_mod_turn(dls, good[nearest]) < 2e-3).all() and set(nearest) == {0, 1}
+
+
+def test_search_dip_beside_a_sign_change_on_the_grid_is_found():
+    """Issue 13's audit (benchmarks/ik_search.py --robots two_intersecting_0 --targets 10000, target 6050): a
+    zero just before a grid value and, in the grid interval after it, a dip of depth 4e-7 through two zeros
+    0.0014 rad apart (the source one of them). The value had a sign change to its previous one, so it was no
+    near-tangent minimum, and its other side was not looked at: 2 of the 4 solutions 400-start DLS finds."""
+    robot = _benchmark_search_arm("two_intersecting", 0)[0]
+    q = np.array([1.7336403961611362, -2.5280732593307036, -0.5522379018643493, -2.3050495780735862])
+    q = np.r_[q, -2.298897026603708, -0.5215252629939009]
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q) < 1e-7).any()
+    other = np.array([1.732218, 3.754089, -0.558305, -2.30485, 3.978823, -0.52083])  # (DLS's, rounded)
+    assert (_same_mod_turn(good, other) < 1e-4).any()
+    assert len(good) == 4 and np.abs(robot.fk(good) - T).max() <= 1e-10
 
 
 def test_search_zeros_where_a_subproblem_nearly_degenerates_are_found():
@@ -1614,6 +1659,24 @@ def test_offset_wrist_cobot_is_two_parallel_and_every_source_is_found():
     assert ((_same_mod_turn(sols.q, q[:, None]) < 1e-7) & sols.valid).any(-1).all()
     dls = _dls_solution_set(robot, T[0], 60, seed=1)  # no branch missed on a target
     assert len(dls) >= 2 and all((_same_mod_turn(sols.q[0][sols.valid[0]], d) < 1e-4).any() for d in dls)
+
+
+def test_offset_wrist_cobot_wiggle_beside_a_fold_is_found():
+    """Issue 13's audit (benchmarks/ik_search.py --robots hc10_like --targets 10000, target 5417): within
+    0.004 rad of a fold, where four branches start at once, e wiggles through three zeros (|e| about 1e-4); the
+    local grid's value between the second and the third had a sign change to its next value and the dip
+    holding the first two on its other side, which was not looked at. Two of the 8 solutions (the source and
+    its twin) were missed; 400-start DLS finds all 8."""
+    robot = _robot_from_screws("hc10_like", _HC10_H, _HC10_P, np.diag([1.0, -1.0, -1.0]), [0, 0.162, 0.345])
+    q = np.array([-0.5817783233676312, -2.6928882726173846, -3.066857678255848, 3.0503539215955753])
+    q = np.r_[q, 3.082491480164853, 2.406859514964677]
+    T = robot.fk(q)
+    sols = ik.solve_all(robot, T)
+    good = sols.q[sols.valid]
+    assert (_same_mod_turn(good, q) < 1e-7).any()
+    twin = np.array([2.559814, 2.692888, 3.066858, -0.091239, 3.082491, 2.40686])  # (DLS's, rounded)
+    assert (_same_mod_turn(good, twin) < 1e-5).any()
+    assert len(good) == 8 and np.abs(robot.fk(good) - T).max() <= 1e-10
 
 
 def test_reversed_two_parallel_whose_sp6_decouples_is_solved():

@@ -185,17 +185,32 @@ def _tangent(e: np.ndarray, e_prev: np.ndarray, e_next: np.ndarray) -> np.ndarra
     return tangent
 
 
-def _one_sided(e: np.ndarray, e_side: np.ndarray) -> np.ndarray:
+def _one_sided(e: np.ndarray, e_side: np.ndarray, e_far: np.ndarray | None = None) -> np.ndarray:
     """Near-tangent minima seen from one side, for values whose other neighbour is across a fold (a dip of a
     branch that starts at the fold has its sampled minimum next to it, with no usable neighbour on the fold's
     side): ``|e|`` no larger than at the clean side's neighbour ``e_side`` (of the same sign) and within
-    TANGENT_RATIO times the change to it."""
+    TANGENT_RATIO times the change to it.
+
+    With ``e_far``, the branch's value one step further on the clean side (NaN where unknown), also within
+    TANGENT_RATIO times half the second difference when it curves away from zero: a dip
+    ``e ≈ m + a (t − t0)²`` whose bottom t0 lies between ``e``'s value and ``e_side``'s (a symmetric one has
+    ``e_side − e`` near 0, however deep) has ``e − m ≤ a h²`` and a second difference of ``2 a h²``."""
     finite = np.isfinite(e) & np.isfinite(e_side)
     s = _sign(e)
     one = finite & (_sign(e_side) == s) & (s * e_side >= s * e)
     with np.errstate(invalid="ignore"):
-        one &= np.abs(e) <= TANGENT_RATIO * np.abs(e_side - e)
-    return one
+        near = np.abs(e) <= TANGENT_RATIO * np.abs(e_side - e)
+    if e_far is not None:
+        near |= _curved(e, e_side, e_far)
+    return one & near
+
+
+def _curved(e: np.ndarray, e_side: np.ndarray, e_far: np.ndarray) -> np.ndarray:
+    """The second-difference part of :func:`_one_sided` (``e_side`` of ``e``'s sign, no smaller)."""
+    s = _sign(e)
+    with np.errstate(invalid="ignore"):
+        ok = (_sign(e_side) == s) & (s * e_side >= s * e)
+        return ok & (np.abs(e) <= TANGENT_RATIO * 0.5 * s * (e_far - 2.0 * e_side + e))
 
 
 def _poles(e: np.ndarray, Q: np.ndarray, fwd: np.ndarray, back: np.ndarray, e_floor: float) -> np.ndarray:
@@ -341,9 +356,20 @@ def find_zeros(
     # seen from the clean side alone and zoomed into on that side.
     clean_prev = clean[:, prv]
     pn, gi, bi = np.nonzero(_tangent(e, e_prev, e_next))
+    # (the values two steps away on the branch, where the interval beyond the neighbour is clean too)
+    e_next2 = np.take_along_axis(e[:, nxt[nxt]], np.take_along_axis(fwd[:, nxt], m_next, -1), -1)
+    e_next2 = np.where(clean[:, nxt, None], e_next2, np.nan)
+    e_prev2 = np.take_along_axis(e[:, prv[prv]], np.take_along_axis(m_prev[:, prv], m_prev, -1), -1)
+    e_prev2 = np.where(clean[:, prv[prv], None], e_prev2, np.nan)
+    # ... and so is a value next to a sign change, seen from its other side by the second difference alone (a
+    # dip with two zeros beside a third: two_intersecting_0 target 6050 of benchmarks/ik_search.py's audit).
+    crossed_prev = np.isfinite(e_prev) & (_sign(e_prev) != _sign(e))
+    crossed_next = np.isfinite(e_next) & (_sign(e_next) != _sign(e))
     for side, mask in (
-        (1.0, _one_sided(e, e_next) & (clean & ~clean_prev)[..., None]),
-        (-1.0, _one_sided(e, e_prev) & (clean_prev & ~clean)[..., None]),
+        (1.0, _one_sided(e, e_next, e_next2) & (clean & ~clean_prev)[..., None]),
+        (-1.0, _one_sided(e, e_prev, e_prev2) & (clean_prev & ~clean)[..., None]),
+        (1.0, _curved(e, e_next, e_next2) & clean[..., None] & crossed_prev),
+        (-1.0, _curved(e, e_prev, e_prev2) & clean_prev[..., None] & crossed_next),
     ):
         p1, g1, b1 = np.nonzero(mask)
         if p1.size:
@@ -462,11 +488,15 @@ def _folds(
         # likewise the interval's two ends, seen from inside (a dip between an end and the fold).
         sub_clean = clean.reshape(C, F)
         half = 0.5 * step / F
+        # A small |e| next to a sign change is seen from its other side too: next to a fold e can wiggle (a
+        # dip with two zeros beside a third zero, hc10_like target 5417 of benchmarks/ik_search.py's audit).
+        crossed_next = np.isfinite(e_next) & (_sign(e_next) != _sign(e_mid))
+        crossed_prev = np.isfinite(e_prev) & (_sign(e_prev) != _sign(e_mid))
         for side, e_side, lone in (
-            (1.0, e_next, sub_clean[:, 1:] & ~sub_clean[:, :-1]),
-            (-1.0, e_prev, sub_clean[:, :-1] & ~sub_clean[:, 1:]),
+            (1.0, e_next, (sub_clean[:, 1:] & ~sub_clean[:, :-1])[..., None] | crossed_prev),
+            (-1.0, e_prev, (sub_clean[:, :-1] & ~sub_clean[:, 1:])[..., None] | crossed_next),
         ):
-            cc, jj, bb = np.nonzero(_one_sided(e_mid, e_side) & lone[..., None])
+            cc, jj, bb = np.nonzero(_one_sided(e_mid, e_side) & lone)
             if cc.size:
                 zooms.append(
                     _zoom_window(rows[cc], T[cc, jj + 1] + side * half, half, QQ[cc, jj + 1, bb], e_mid[cc, jj, bb])
