@@ -449,22 +449,9 @@ class ScalarArm:
             u = g1 - c45 * g0
             (A0, A1, A2), (Y0, Y1, Y2), (X0, X1, X2) = _rot_terms(h4, y)  # (shared by both γ)
             for gamma in (root, -root):
-                # −q4: the angle from a to x about h4; q5: from h6 to x about h5 (_unit written out); then
-                # R(h5, −q5) R(h4, −q4) y.
-                x4, y4 = beta * u + gamma * g2, -beta * g2 + gamma * u
-                norm = sqrt(x4 * x4 + y4 * y4)
-                if norm != 0.0:
-                    inv = 1.0 / norm
-                    ct4, st4 = x4 * inv, y4 * inv
-                else:
-                    ct4, st4 = 1.0, y4
-                x5, y5 = alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46
-                norm = sqrt(x5 * x5 + y5 * y5)
-                if norm != 0.0:
-                    inv = 1.0 / norm
-                    c5, s5 = x5 * inv, y5 * inv
-                else:
-                    c5, s5 = 1.0, y5
+                # −q4: the angle from a to x about h4; q5: from h6 to x about h5; then R(h5, −q5) R(h4, −q4) y.
+                ct4, st4 = _unit(beta * u + gamma * g2, -beta * g2 + gamma * u)
+                c5, s5 = _unit(alpha * k46 + gamma * n6, alpha * k1 + -gamma * k46)
                 yx, yy, yz = _rot(
                     h5, c5, -s5, (A0 + ct4 * Y0 + st4 * X0, A1 + ct4 * Y1 + st4 * X1, A2 + ct4 * Y2 + st4 * X2)
                 )
